@@ -1,0 +1,1 @@
+"""The command line: one Typer app, a module per command group (edges only, no rules)."""

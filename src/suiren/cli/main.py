@@ -1,0 +1,47 @@
+"""``suiren``: the command-line entry point.
+
+User errors (``SuirenError``) print a message on stderr and exit with status 2; nothing is
+written to stdout. This is the only catch-all besides the API's.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from suiren.cli import demo, pension
+from suiren.domain.errors import SuirenError
+
+app = typer.Typer(
+    name="suiren",
+    help="Suiren (随人): portable social insurance for flexible workers — 钱随人走.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(pension.app, name="pension")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SuirenError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as exc:  # click usage errors come through here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(2) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

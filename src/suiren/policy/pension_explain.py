@@ -1,0 +1,132 @@
+"""Step-by-step explanation of one case of a ``PensionResult``.
+
+The numbers come from the result's own intermediate arrays, so an explanation can never
+disagree with the figure it explains; the parameters are cited with their references.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from suiren.domain.money import fen_to_yuan_str
+from suiren.policy.pension import INDEX_SCALE, YEARS_SCALE, PensionCases, PensionResult
+from suiren.rules.explain import Step
+
+
+def _dec(numerator: int, denominator: int, places: int) -> str:
+    value = Decimal(numerator) / Decimal(denominator)
+    return str(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def _years(years_300: int) -> str:
+    months_total = Fraction(years_300 * 12, YEARS_SCALE)
+    years, months = divmod(months_total, 12)
+    whole = f"{int(years)}年{months}个月" if months.denominator == 1 else ""
+    return (
+        f"{_dec(years_300, YEARS_SCALE, 4)} ({whole})" if whole else _dec(years_300, YEARS_SCALE, 4)
+    )
+
+
+def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Step]:
+    p = result.parameters.for_case(i)
+    index = int(result.index_1e4[i])
+    years = int(result.years_300[i])
+    unit = int(result.unit_fen[i])
+    unit_name = "角 (0.1 yuan)" if unit == 10 else "分 (0.01 yuan)" if unit == 1 else f"{unit} fen"
+    base = fen_to_yuan_str(int(cases.base_fen[i]))
+    province_base = fen_to_yuan_str(int(cases.province_base_fen[i]))
+    steps = [
+        Step(
+            "平均缴费工资指数 / average contribution index (Ī)",
+            "Ī rounded half up to the region's decimals",
+            {"given": _dec(int(cases.index_1e6[i]), 10**6, 6)},
+            _dec(index, INDEX_SCALE, 4),
+            (p["index_decimals"],),
+        ),
+        Step(
+            "累计缴费年限 / contribution years (N, incl. deemed)",
+            "N rounded to the region's unit",
+            {"given": _years(int(cases.years_300[i]))},
+            _years(years),
+            (p["years_unit"], p["years_mode"]),
+        ),
+    ]
+    low = bool(result.low_index[i])
+    a_text = (
+        f"a = Ī / {p['low_index_threshold'].cite()['value']} (Ī below the threshold)"
+        if low
+        else "a = 1"
+    )
+    full, leftover = divmod(years, YEARS_SCALE)
+    steps.append(
+        Step(
+            "基础养老金 / basic pension",
+            "(B_flat × a + B_index × Ī) ÷ 2 × (full years × r_year + leftover months × r_month);"
+            f" {a_text}; rounded half up to the {unit_name}",
+            {
+                "B_local": base,
+                "B_province": province_base,
+                "flat term base": "province" if p["flat_province"].value else "local",
+                "index term base": "province" if p["index_province"].value else "local",
+                "Ī": _dec(index, INDEX_SCALE, 4),
+                "full years": str(full),
+                "leftover months": _dec(leftover * 12, YEARS_SCALE, 2),
+            },
+            fen_to_yuan_str(int(result.basic_fen[i])),
+            (
+                p["rate_year"],
+                p["rate_month"],
+                p["low_index_threshold"],
+                p["flat_province"],
+                p["index_province"],
+                p["rounding_unit_fen"],
+            ),
+        )
+    )
+    divisor = _dec(int(result.divisor_tenths[i]), 10, 1)
+    divisor_source = (
+        (p["divisor_table"], p["divisor_rule"], p["divisor_decimals"])
+        if int(cases.divisor_tenths[i]) < 0
+        else ()
+    )
+    inputs = {"account balance": fen_to_yuan_str(int(cases.account_fen[i])), "divisor": divisor}
+    if int(cases.age_months[i]) >= 0 and int(cases.divisor_tenths[i]) < 0:
+        age = int(cases.age_months[i])
+        inputs["retirement age"] = f"{age // 12}岁{age % 12}个月"
+    steps.append(
+        Step(
+            "个人账户养老金 / individual-account pension",
+            f"account balance ÷ 计发月数; rounded half up to the {unit_name}",
+            inputs,
+            fen_to_yuan_str(int(result.account_pension_fen[i])),
+            (*divisor_source, p["rounding_unit_fen"]),
+        )
+    )
+    deemed = int(result.deemed_years_300[i])
+    if deemed > 0:
+        k = result.coefficient[i]
+        steps.append(
+            Step(
+                "过渡性养老金 / transitional pension",
+                f"B × Ī_t × deemed years × k; rounded half up to the {unit_name}",
+                {
+                    "B": province_base if p["transitional_province"].value else base,
+                    "Ī_t": _dec(int(result.transitional_index_1e4[i]), INDEX_SCALE, 4),
+                    "deemed years": _years(deemed),
+                    "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
+                },
+                fen_to_yuan_str(int(result.transitional_fen[i])),
+                (p["transitional_province"],)
+                + ((p["transitional_coefficient"],) if p["transitional_coefficient"].value else ()),
+            )
+        )
+    steps.append(
+        Step(
+            "月养老金合计 / monthly pension",
+            "basic + account + transitional",
+            {},
+            fen_to_yuan_str(int(result.total_fen[i])),
+        )
+    )
+    return steps

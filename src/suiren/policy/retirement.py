@@ -1,0 +1,166 @@
+"""Retirement age under the 2025 reform (渐进式延迟法定退休年龄), minimum years, divisor.
+
+All functions take numpy arrays (a scalar is an array of one) of month ordinals
+(``Month.ordinal``) and return arrays; the rules are the parameters under
+``retirement.*`` and ``pension.account.*``.
+
+The reform: for each category (male 60, female 55, female 50), births from the first
+affected month on retire one month later per ``step`` birth months, capped at
+``max_delay``::
+
+    m      = birth - first_affected_birth_month
+    delay  = 0 if m < 0 else min(max_delay, m // step + 1)
+    age    = original_age + delay                 (months)
+    retire = birth + age                          (the month the statutory age is reached)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from suiren.domain.errors import InvalidInput
+from suiren.domain.money import Rounding, divide_round
+from suiren.domain.month import Month
+from suiren.policy import Policy
+from suiren.rules.parameters import ResolvedValue
+from suiren.rules.vector import day_number
+
+CATEGORIES = ("male", "female_cadre", "female_worker")
+"""Retirement categories: men (60), women with original age 55, women with original age 50."""
+
+IntArray = npt.NDArray[np.int64]
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementRule:
+    """The reform's parameters, one entry per category, as arrays indexed by category."""
+
+    original_age_months: IntArray
+    first_affected: IntArray
+    step: IntArray
+    max_delay: IntArray
+    early_max: int
+    late_max: int
+    cited: tuple[ResolvedValue, ...]
+
+
+def retirement_rule(policy: Policy, day: date) -> RetirementRule:
+    view = policy.national(day)
+    cited: list[ResolvedValue] = []
+
+    def per_category(name: str, convert: Any) -> IntArray:
+        values = []
+        for category in CATEGORIES:
+            resolved = view.get(f"retirement.{category}.{name}")
+            cited.append(resolved)
+            values.append(convert(resolved.value))
+        return np.array(values, dtype=np.int64)
+
+    original = per_category("original_age_years", lambda v: int(v) * MONTHS_PER_YEAR)
+    first = per_category("first_affected_birth_month", lambda v: Month.parse(v).ordinal)
+    step = per_category("step_birth_months", int)
+    max_delay = per_category("max_delay_months", int)
+    early = view.get("retirement.flexible.early_months_max")
+    late = view.get("retirement.flexible.late_months_max")
+    cited += [early, late]
+    return RetirementRule(
+        original, first, step, max_delay, int(early.value), int(late.value), tuple(cited)
+    )
+
+
+def category_index(sex: str, category: str | None, policy: Policy, day: date) -> int:
+    """The category of a worker: given explicitly, or male / the flexible-female default."""
+    if category:
+        if category not in CATEGORIES:
+            raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+        return CATEGORIES.index(category)
+    if sex == "M":
+        return 0
+    if sex == "F":
+        return CATEGORIES.index(
+            str(policy.national(day).value("retirement.flexible_female_category"))
+        )
+    raise InvalidInput(f"sex must be 'M' or 'F', got {sex!r}")
+
+
+def statutory_retirement(
+    rule: RetirementRule, birth: IntArray, category: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(delay months, statutory age in months, month ordinal the age is reached)."""
+    months_since = birth - rule.first_affected[category]
+    step = rule.step[category]
+    delay = np.where(
+        months_since < 0, 0, np.minimum(rule.max_delay[category], months_since // step + 1)
+    )
+    age = rule.original_age_months[category] + delay
+    return delay, age, birth + age
+
+
+def flexible_window(
+    rule: RetirementRule, statutory_age: IntArray, category: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Earliest and latest retirement age in months (弹性退休): never below the original age."""
+    earliest = np.maximum(rule.original_age_months[category], statutory_age - rule.early_max)
+    return earliest, statutory_age + rule.late_max
+
+
+def minimum_years(policy: Policy, reach_month: IntArray) -> tuple[list[Fraction], IntArray]:
+    """Minimum contribution years by the month the statutory age is reached.
+
+    Returns the distinct values and, per case, an index into them (the table is national).
+    """
+    days = np.array(
+        [day_number(Month(int(o)).first_day()) for o in reach_month.tolist()], dtype=np.int64
+    )
+    regions = np.full(len(days), "000000")
+    gathered = policy.gather(days, regions, {"min": "retirement.minimum_contribution_years"})
+    return [Fraction(v) for v in gathered.distinct("min")], gathered.pair_of_case
+
+
+def divisor_tenths(
+    tables: list[dict[int, Fraction]],
+    rules: list[str],
+    decimals: list[int],
+    pair_of_case: npt.NDArray[np.intp],
+    age_months: IntArray,
+) -> IntArray:
+    """个人账户养老金计发月数 for an age in months, in tenths of a month.
+
+    ``floor`` takes the whole age's divisor; ``interpolate`` moves linearly towards the next
+    age's divisor by the months past the whole age, rounded half up to ``decimals``.
+    """
+    ages = sorted(tables[0])
+    low, high = ages[0], ages[-1]
+    years = age_months // MONTHS_PER_YEAR
+    extra = age_months % MONTHS_PER_YEAR
+    too_young = years < low
+    too_old = (years > high) | ((years == high) & (extra > 0))
+    if bool(np.any(too_young | too_old)):
+        bad = int(np.flatnonzero(too_young | too_old)[0])
+        raise InvalidInput(
+            f"case {bad}: no 计发月数 for a retirement age of {int(age_months[bad]) // 12} years"
+            f" {int(age_months[bad]) % 12} months (the table covers {low} to {high});"
+            " give divisor_months"
+        )
+    grid = np.zeros((len(tables), high - low + 2), dtype=np.int64)
+    for pair, table in enumerate(tables):
+        for age, months in table.items():
+            grid[pair, age - low] = int(months * 10)
+        grid[pair, high - low + 1] = grid[pair, high - low]
+    row = pair_of_case
+    this = grid[row, years - low]
+    following = grid[row, years - low + 1]
+    interpolate = np.array([r == "interpolate" for r in rules])[row]
+    unit = np.array([10 ** (1 - d) for d in decimals], dtype=np.int64)[row]
+    # this - (this - following) * extra / 12, in tenths, rounded half up to the unit
+    interpolated = (
+        divide_round(this * 12 - (this - following) * extra, 12 * unit, Rounding.HALF_UP) * unit
+    )
+    return np.where(interpolate, interpolated, this)

@@ -1,0 +1,319 @@
+"""Strict loader for parameter YAML files.
+
+A folder is a node (an optional ``index.yaml`` gives its description); every other
+``*.yaml`` file is a parameter. The loader reads YAML node by node so that every error
+names the file, the line and the fix: unknown keys (with a suggestion), duplicate keys,
+bad dates, values of the wrong type, unknown regions and missing references. Numbers are
+read from their text as exact decimals; a binary float never exists.
+
+A parameter file::
+
+    description: Contribution rate of flexible workers (灵活就业人员缴费比例)
+    metadata:
+      unit: /1                    # a rate; "currency-CNY" for yuan, "month", "year", ...
+      reference: 国发〔2005〕38号  # or a list; or a reference on each value
+      type: number                # number (default) | table | text | bool
+    values:
+      2006-01-01: 0.20
+      2024-03-01: {value: 0.20, reference: 沪人社规〔2024〕x号}
+    regions:
+      "310000":
+        values: {2024-03-01: 0.20}
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from suiren.domain.errors import ParameterError
+from suiren.domain.region import NATIONAL, RegionRegistry
+from suiren.rules.parameters import DatedValue, Parameter, ParameterNode, Series, Value
+
+LEAF_KEYS = ("description", "metadata", "values", "regions", "documentation")
+METADATA_KEYS = ("unit", "reference", "type", "note")
+REGION_KEYS = ("values", "reference", "note")
+VALUE_KEYS = ("value", "reference", "note")
+KINDS = ("number", "table", "text", "bool")
+INDEX_KEYS = ("description", "metadata", "documentation")
+FILE_BYTES_MAX = 1_000_000
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FRACTION_RE = re.compile(r"^(\d+)/([1-9]\d*)$")
+
+
+class _Context:
+    """Where we are: the file, for messages."""
+
+    def __init__(self, path: Path, registry: RegionRegistry | None) -> None:
+        self.path = path
+        self.registry = registry
+
+    def error(self, node: yaml.Node | None, message: str) -> ParameterError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return ParameterError(f"{self.path}{line}: {message}")
+
+    def where(self, node: yaml.Node) -> str:
+        return f"{self.path}:{node.start_mark.line + 1}"
+
+
+def compose_file(path: Path) -> yaml.Node:
+    """Parse a YAML file into nodes (with line marks); syntax errors name the line."""
+    if path.stat().st_size > FILE_BYTES_MAX:
+        raise ParameterError(f"{path}: file is larger than {FILE_BYTES_MAX} bytes")
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ParameterError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+    if node is None:
+        raise ParameterError(f"{path}:1: the file is empty; a parameter needs a description")
+    return node
+
+
+def mapping_items(
+    ctx: _Context, node: yaml.Node, allowed: Iterable[str] | None, what: str
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping's items by key text, refusing duplicates and (if given) unknown keys."""
+    if not isinstance(node, yaml.MappingNode):
+        raise ctx.error(node, f"{what} must be a mapping (key: value), got {_kind(node)}")
+    allowed_list = list(allowed) if allowed is not None else None
+    items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ctx.error(key_node, f"keys in {what} must be plain values")
+        key = key_node.value
+        if key in items:
+            first = items[key][0].start_mark.line + 1
+            raise ctx.error(
+                key_node, f"duplicate key {key!r} in {what} (first at line {first}); keep only one"
+            )
+        if allowed_list is not None and key not in allowed_list:
+            hint = difflib.get_close_matches(key, allowed_list, n=1)
+            fix = (
+                f"did you mean {hint[0]!r}?" if hint else "allowed keys: " + ", ".join(allowed_list)
+            )
+            raise ctx.error(key_node, f"unknown key {key!r} in {what}; {fix}")
+        items[key] = (key_node, value_node)
+    return items
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def text_of(ctx: _Context, node: yaml.Node, what: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
+        raise ctx.error(node, f"{what} must be non-empty text")
+    return str(node.value)
+
+
+def references_of(ctx: _Context, node: yaml.Node) -> str:
+    """A reference is text or a list of texts; returned joined with '; '."""
+    if isinstance(node, yaml.SequenceNode):
+        parts = [text_of(ctx, item, "each reference") for item in node.value]
+        if not parts:
+            raise ctx.error(node, "reference list is empty; name the regulation")
+        return "; ".join(parts)
+    return text_of(ctx, node, "reference")
+
+
+def parse_date(ctx: _Context, node: yaml.Node) -> date:
+    text = node.value if isinstance(node, yaml.ScalarNode) else ""
+    if not _DATE_RE.match(str(text)):
+        raise ctx.error(
+            node, f"{text!r} is not a date; write dates as YYYY-MM-DD (e.g. 2025-07-01)"
+        )
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ctx.error(
+            node, f"{text!r} is not a real calendar date; check month and day"
+        ) from None
+
+
+def parse_number(ctx: _Context, node: yaml.Node, what: str) -> Fraction:
+    """A decimal number, or an exact fraction written as text ("1/1200" = 1% / 12)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+        match = _FRACTION_RE.match(node.value.strip())
+        if match:
+            return Fraction(int(match.group(1)), int(match.group(2)))
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+    ):
+        raise ctx.error(
+            node, f'{what} must be a number (or an exact fraction like "1/1200"), got {_kind(node)}'
+        )
+    try:
+        return Fraction(Decimal(node.value.replace("_", "")))
+    except (InvalidOperation, ValueError):
+        raise ctx.error(node, f"{what} is not a decimal number: {node.value!r}") from None
+
+
+def parse_value(ctx: _Context, node: yaml.Node, kind: str) -> Value:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return None
+    if kind == "number":
+        return parse_number(ctx, node, "the value")
+    if kind == "text":
+        return text_of(ctx, node, "the value")
+    if kind == "bool":
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+            raise ctx.error(node, f"the value must be true or false, got {_kind(node)}")
+        return node.value.lower() in ("true", "yes", "on")
+    table: dict[int, Fraction] = {}
+    for key, (key_node, value_node) in mapping_items(ctx, node, None, "a table").items():
+        if not re.match(r"^-?\d+$", key):
+            raise ctx.error(key_node, f"table keys must be whole numbers, got {key!r}")
+        table[int(key)] = parse_number(ctx, value_node, f"table entry {key}")
+    if not table:
+        raise ctx.error(node, "a table needs at least one entry")
+    return table
+
+
+def parse_series(
+    ctx: _Context, node: yaml.Node, kind: str, default_reference: str | None, path: str
+) -> Series:
+    entries: list[DatedValue] = []
+    for _, (key_node, value_node) in mapping_items(ctx, node, None, "values").items():
+        start = parse_date(ctx, key_node)
+        reference = default_reference
+        if (isinstance(value_node, yaml.MappingNode) and kind != "table") or (
+            kind == "table" and _has_value_key(value_node)
+        ):
+            inner = mapping_items(ctx, value_node, VALUE_KEYS, f"the value of {start}")
+            if "value" not in inner:
+                raise ctx.error(value_node, f"the entry for {start} needs a 'value'")
+            if "reference" in inner:
+                reference = references_of(ctx, inner["reference"][1])
+            value_node = inner["value"][1]
+        if reference is None:
+            raise ctx.error(
+                key_node,
+                f"parameter {path} has no reference for {start}; add metadata.reference naming"
+                " the regulation (e.g. 国发〔2005〕38号) or a reference on this value",
+            )
+        value = parse_value(ctx, value_node, kind)
+        entries.append(DatedValue(start, value, reference, ctx.where(key_node)))
+    entries.sort(key=lambda e: e.start)
+    return Series(entries)
+
+
+def _has_value_key(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "value" for k, _ in node.value
+    )
+
+
+def load_parameter(path: Path, dotted: str, registry: RegionRegistry | None) -> Parameter:
+    ctx = _Context(path, registry)
+    root = compose_file(path)
+    items = mapping_items(ctx, root, LEAF_KEYS, f"parameter {dotted}")
+    if "description" not in items:
+        raise ctx.error(root, f"parameter {dotted} needs a 'description'")
+    if "metadata" not in items:
+        raise ctx.error(
+            root, f"parameter {dotted} needs 'metadata' with a 'unit' and a 'reference'"
+        )
+    meta = mapping_items(ctx, items["metadata"][1], METADATA_KEYS, "metadata")
+    if "unit" not in meta:
+        raise ctx.error(
+            items["metadata"][0], "metadata needs a 'unit' (e.g. /1, currency-CNY, month)"
+        )
+    kind = text_of(ctx, meta["type"][1], "type") if "type" in meta else "number"
+    if kind not in KINDS:
+        raise ctx.error(meta["type"][1], f"unknown type {kind!r}; use one of {', '.join(KINDS)}")
+    reference = references_of(ctx, meta["reference"][1]) if "reference" in meta else None
+    if "values" not in items and "regions" not in items:
+        raise ctx.error(root, f"parameter {dotted} needs 'values' (dated) or 'regions'")
+    series: dict[str, Series] = {}
+    if "values" in items:
+        series[NATIONAL] = parse_series(ctx, items["values"][1], kind, reference, dotted)
+    if "regions" in items:
+        for code, (key_node, region_node) in mapping_items(
+            ctx, items["regions"][1], None, "regions"
+        ).items():
+            check_region(ctx, key_node, code)
+            region_items = mapping_items(ctx, region_node, REGION_KEYS, f"region {code}")
+            if "values" not in region_items:
+                raise ctx.error(region_node, f"region {code} needs 'values'")
+            region_reference = (
+                references_of(ctx, region_items["reference"][1])
+                if "reference" in region_items
+                else reference
+            )
+            series[code] = parse_series(
+                ctx, region_items["values"][1], kind, region_reference, dotted
+            )
+    return Parameter(
+        path=dotted,
+        description=text_of(ctx, items["description"][1], "description"),
+        unit=text_of(ctx, meta["unit"][1], "unit"),
+        kind=kind,
+        series=series,
+        source=f"{path}",
+    )
+
+
+def check_region(ctx: _Context, node: yaml.Node, code: str) -> None:
+    if not re.match(r"^\d{6}$", code):
+        raise ctx.error(node, f"region keys are six-digit GB/T 2260 codes, got {code!r}")
+    if ctx.registry is not None and code not in ctx.registry:
+        raise ctx.error(node, f"unknown region code {code} (GB/T 2260); check the code")
+
+
+def load_tree(
+    folder: Path, registry: RegionRegistry | None = None, prefix: str = ""
+) -> ParameterNode:
+    """Load a folder of parameter files into a tree; the first problem raises ParameterError."""
+    if not folder.is_dir():
+        raise ParameterError(f"{folder}: not a folder of parameters")
+    description = folder.name
+    index = folder / "index.yaml"
+    if index.exists():
+        ctx = _Context(index, registry)
+        items = mapping_items(ctx, compose_file(index), INDEX_KEYS, "a node's index.yaml")
+        if "description" in items:
+            description = text_of(ctx, items["description"][1], "description")
+    node = ParameterNode(prefix, description)
+    for entry in sorted(folder.iterdir()):
+        name = entry.stem if entry.is_file() else entry.name
+        dotted = f"{prefix}.{name}" if prefix else name
+        if entry.is_dir():
+            if entry.name.startswith(("_", ".")):
+                continue
+            node.children[name] = load_tree(entry, registry, dotted)
+        elif entry.suffix == ".yaml" and entry.name != "index.yaml":
+            if not re.match(r"^[a-z][a-z0-9_]*$", name):
+                raise ParameterError(
+                    f"{entry}: parameter file names are lower_snake_case (a-z, 0-9, _)"
+                )
+            node.children[name] = load_parameter(entry, dotted, registry)
+        elif entry.suffix in (".yml", ".json"):
+            raise ParameterError(f"{entry}: parameter files end in .yaml")
+    return node
+
+
+def load_mapping(path: Path) -> tuple[_Context, dict[str, tuple[yaml.Node, yaml.Node]], yaml.Node]:
+    """For scenario files: the top-level mapping with its context."""
+    ctx = _Context(path, None)
+    root = compose_file(path)
+    return ctx, mapping_items(ctx, root, None, "the file"), root
+
+
+def scalar_text(node: Any) -> str:
+    return str(node.value)

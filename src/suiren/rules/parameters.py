@@ -1,0 +1,185 @@
+"""Effective-dated, regional parameters (OpenFisca style, with regional overrides).
+
+A ``ParameterNode`` is a tree of named children; a ``Parameter`` is a leaf whose values
+are dated (``{2019-05-01: 0.6}``: in force from that day until the next date) and may be
+overridden per region: a city's series overrides its province's, a province's overrides
+the national one (``000000``). A ``None`` value ends a series: nationally the parameter
+then has no value; for a region the override ends and the parent applies again.
+
+Values are exact: numbers are ``Fraction``, tables map integer keys to ``Fraction``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from suiren.domain.errors import ParameterNotFound
+from suiren.domain.region import NATIONAL
+
+Value = Any  # Fraction | str | bool | dict[int, Fraction] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    """One dated entry of a series, with where it was written and what it cites."""
+
+    start: date
+    value: Value
+    reference: str
+    source: str  # "file:line"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedValue:
+    """The answer of a lookup: the value and everything an explanation must cite."""
+
+    path: str
+    value: Value
+    start: date
+    region: str
+    reference: str
+    unit: str
+
+    def cite(self) -> dict[str, str]:
+        return {
+            "parameter": self.path,
+            "value": _show(self.value),
+            "unit": self.unit,
+            "in_force_from": self.start.isoformat(),
+            "region": self.region,
+            "reference": self.reference,
+        }
+
+
+def _show(value: Value) -> str:
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        d = value.denominator
+        while d % 2 == 0:
+            d //= 2
+        while d % 5 == 0:
+            d //= 5
+        if d != 1:  # not a terminating decimal: show the exact fraction
+            return f"{value.numerator}/{value.denominator}"
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return format(exact.normalize(), "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in sorted(value.items())) + "}"
+    return str(value)
+
+
+@dataclass(slots=True)
+class Series:
+    """Dated values, sorted by start date."""
+
+    entries: list[DatedValue] = field(default_factory=list)
+
+    def at(self, day: date) -> DatedValue | None:
+        starts = [e.start for e in self.entries]
+        index = bisect_right(starts, day) - 1
+        return self.entries[index] if index >= 0 else None
+
+    def overlay(self, other: Series) -> Series:
+        """``other`` replaces this series from ``other``'s first date on."""
+        if not other.entries:
+            return Series(list(self.entries))
+        cut = other.entries[0].start
+        kept = [e for e in self.entries if e.start < cut]
+        return Series(kept + list(other.entries))
+
+
+@dataclass(slots=True)
+class Parameter:
+    """A leaf: description, unit, type and the dated series per region."""
+
+    path: str
+    description: str
+    unit: str
+    kind: str  # number | table | text | bool
+    series: dict[str, Series]  # region code -> series; NATIONAL for the national one
+    source: str
+
+    def lookup(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue:
+        """The value in force on ``day`` for the most specific region of ``ancestry``."""
+        for region in ancestry:
+            series = self.series.get(region)
+            if series is None:
+                continue
+            entry = series.at(day)
+            if entry is None or (entry.value is None and region != NATIONAL):
+                continue
+            if entry.value is None:
+                break
+            return ResolvedValue(
+                self.path, entry.value, entry.start, region, entry.reference, self.unit
+            )
+        raise ParameterNotFound(
+            f"parameter {self.path} has no value on {day.isoformat()} for region {ancestry[0]}"
+            f" (defined in {self.source})"
+        )
+
+    def change_dates(self) -> list[tuple[str, date]]:
+        """Every (region, date) on which this parameter's value changes."""
+        return [(r, e.start) for r, s in self.series.items() for e in s.entries]
+
+
+@dataclass(slots=True)
+class ParameterNode:
+    """An inner node: named children (nodes or parameters)."""
+
+    path: str
+    description: str
+    children: dict[str, ParameterNode | Parameter] = field(default_factory=dict)
+
+    def get(self, dotted: str) -> ParameterNode | Parameter:
+        node: ParameterNode | Parameter = self
+        for part in dotted.split("."):
+            if not isinstance(node, ParameterNode) or part not in node.children:
+                raise ParameterNotFound(f"no parameter named {dotted!r} (stopped at {part!r})")
+            node = node.children[part]
+        return node
+
+    def parameter(self, dotted: str) -> Parameter:
+        node = self.get(dotted)
+        if not isinstance(node, Parameter):
+            raise ParameterNotFound(f"{dotted!r} is a node, not a parameter")
+        return node
+
+    def walk(self) -> Iterator[Parameter]:
+        for child in self.children.values():
+            if isinstance(child, Parameter):
+                yield child
+            else:
+                yield from child.walk()
+
+    def at(self, day: date, region: str, ancestry_of: Callable[[str], tuple[str, ...]]) -> View:
+        return View(self, day, ancestry_of(region))
+
+
+class View:
+    """Parameters seen on one day from one region: ``view.get("a.b").value``."""
+
+    def __init__(self, root: ParameterNode, day: date, ancestry: tuple[str, ...]) -> None:
+        self._root = root
+        self.day = day
+        self.ancestry = ancestry
+
+    @property
+    def region(self) -> str:
+        return self.ancestry[0]
+
+    def get(self, dotted: str) -> ResolvedValue:
+        return self._root.parameter(dotted).lookup(self.day, self.ancestry)
+
+    def value(self, dotted: str) -> Value:
+        return self.get(dotted).value
+
+    def many(self, paths: Mapping[str, str]) -> dict[str, ResolvedValue]:
+        return {name: self.get(path) for name, path in paths.items()}

@@ -1,0 +1,73 @@
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from suiren.domain.errors import ParameterError, ParameterNotFound
+from suiren.policy import baseline_parameters, load_policy
+from suiren.rules.scenario import apply_scenario
+from suiren.rules.vector import day_number
+
+
+def test_city_overrides_province_overrides_nation():
+    policy = load_policy()
+    national = policy.at(date(2025, 8, 1), "410100").get("pension.rounding_unit_fen")
+    shanghai = policy.at(date(2025, 8, 1), "310000").get("pension.rounding_unit_fen")
+    assert national.value == 1 and national.region == "000000"
+    assert shanghai.value == 10 and shanghai.region == "310000"
+    # Guangzhou inherits Guangdong's low-index threshold
+    gz = policy.at(date(2025, 8, 1), "440100").get("pension.basic.low_index_threshold")
+    assert gz.value == Fraction(3, 5) and gz.region == "440000"
+
+
+def test_values_are_in_force_from_their_date():
+    policy = load_policy()
+    rate = "pension.basic.accrual_rate_per_leftover_month"
+    assert policy.at(date(2020, 12, 31), "310000").value(rate) == Fraction(1, 1200)
+    assert policy.at(date(2021, 1, 1), "310000").value(rate) == Fraction(83, 100000)
+    assert policy.at(date(2021, 1, 2), "310000").value(rate) == Fraction(83, 100000)
+
+
+def test_lookup_before_any_value_names_the_parameter():
+    with pytest.raises(ParameterNotFound, match=r"contribution\.base\.floor_ratio"):
+        load_policy().at(date(2019, 4, 30), "440000").get("contribution.base.floor_ratio")
+
+
+def test_scenario_overlays_only_from_its_date():
+    law = load_policy("current_law")
+    mfp = load_policy("money_follows_person")
+    path = "transfer.pooled_entitlement_moves"
+    assert mfp.at(date(2025, 12, 31), "440000").value(path) is False
+    assert mfp.at(date(2026, 1, 1), "440000").value(path) is True
+    assert law.at(date(2026, 1, 1), "440000").value(path) is False
+    # the baseline tree is not modified by applying a scenario
+    assert (
+        baseline_parameters().parameter(path).lookup(date(2027, 1, 1), ("000000",)).value is False
+    )
+
+
+def test_scenario_overriding_unknown_parameter_is_refused():
+    bad = Path(__file__).parent / "scenario_fixtures" / "bad_override.yaml"
+    with pytest.raises(ParameterError, match=r"bad_override.yaml:5: .*not a parameter"):
+        apply_scenario(baseline_parameters(), bad)
+
+
+def test_gather_resolves_each_distinct_pair_once():
+    policy = load_policy()
+    days = np.array(
+        [day_number(date(2025, 8, 1))] * 4 + [day_number(date(2020, 1, 1))], dtype=np.int64
+    )
+    regions = np.array(["310000", "410100", "310000", "410100", "310000"])
+    g = policy.gather(days, regions, {"unit": "pension.rounding_unit_fen"})
+    assert len(g.pairs) == 3
+    assert g.column("unit", int).tolist() == [10, 1, 10, 1, 1]
+
+
+def test_every_parameter_cites_a_reference_and_a_unit():
+    for parameter in baseline_parameters().walk():
+        assert parameter.unit
+        for series in parameter.series.values():
+            for entry in series.entries:
+                assert entry.reference.strip(), (parameter.path, entry.start)
