@@ -4,19 +4,22 @@ One vectorized function serves one worker and two hundred million. Every quantit
 exact integer at a stated scale, and each component is rounded once, half up, to the
 region's unit (分 or 角)::
 
-    basic        = (B_flat · a + B_index · Ī) / 2 × (full_years · r_year + months · r_month)
+    basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
-    transitional = B_t · Ī_t · deemed_years · k
+    transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k
     total        = basic + account + transitional
 
+    W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
+    k  = the long-service coefficient when actual years exceed its threshold (吉林), else k
 
-Which base, which threshold, which accrual rates, how years and indices are rounded and
-to what unit the result is rounded are all parameters of the region (``pension.*``).
+Which base, which threshold, which accrual rates and weights, how years and indices are
+rounded and to what unit and how each component is rounded are all parameters of the
+region (``pension.*``); no formula asks which region it is in.
 
-Scales: money in fen; indices in 1/10,000 (``_1e4``) after rounding; years in 1/300
-(exact for whole months and for hundredths); divisors in tenths of a month.
+Scales: money in fen; indices in 1/10,000 (``_1e4``) after rounding; years in 1/30,000
+(exact for whole months and for up to four decimals); divisors in tenths of a month.
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ from suiren.rules.vector import Gathered
 IntArray = npt.NDArray[np.int64]
 INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
 INDEX_SCALE = 10**4  # and are used at the region's decimals (at most four)
-YEARS_SCALE = 300  # 1/300 year: whole months (25) and hundredths (3) are exact
+YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
 MONTH_IN_YEARS_SCALE = YEARS_SCALE // 12
 NUMERATOR_MAX = 2**62  # headroom below int64
 
 PARAMETERS = {
     "index_decimals": "pension.index_decimals",
     "rounding_unit_fen": "pension.rounding_unit_fen",
+    "rounding_mode": "pension.rounding_mode",
     "years_unit": "pension.years.rounding_unit_years",
     "years_mode": "pension.years.rounding_mode",
     "rate_year": "pension.basic.accrual_rate_per_year",
@@ -57,8 +61,12 @@ PARAMETERS = {
     "divisor_decimals": "pension.account.divisor_decimals",
     "transitional_coefficient": "pension.transitional.coefficient",
     "transitional_province": "pension.transitional.uses_province_base",
+    "transitional_flat_weight": "pension.transitional.flat_weight",
+    "transitional_index_weight": "pension.transitional.index_weight",
+    "long_service_coefficient": "pension.transitional.long_service_coefficient",
+    "long_service_years": "pension.transitional.long_service_actual_years_min",
 }
-OPTIONAL = frozenset({"transitional_coefficient"})
+OPTIONAL = frozenset({"transitional_coefficient", "long_service_coefficient", "long_service_years"})
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,12 @@ class PensionCases:
     province_base_fen: IntArray  # the province's, where it differs (else equal to base_fen)
     index_1e6: IntArray  # 平均缴费工资指数
     transitional_index_1e6: IntArray  # 过渡性养老金所用指数 (else equal to index_1e6)
-    years_300: IntArray  # 累计缴费年限 incl. deemed years
-    deemed_years_300: IntArray  # 视同缴费年限
+    years: IntArray  # 累计缴费年限 incl. deemed years, in 1/YEARS_SCALE
+    deemed_years: IntArray  # 视同缴费年限 (or 建账前年限), in 1/YEARS_SCALE
     account_fen: IntArray  # 个人账户储存额
     divisor_tenths: IntArray  # 计发月数 × 10, or -1 to derive it from age_months
     age_months: IntArray  # age at retirement in months, or -1 if unknown
+    indexed_wage_fen: IntArray | None = None  # printed 指数化月平均缴费工资, -1 where absent
     coefficient: list[Fraction | None] | None = None  # per case 过渡系数 override
 
     def __len__(self) -> int:
@@ -92,8 +101,8 @@ class PensionResult:
     total_fen: IntArray
     index_1e4: IntArray
     transitional_index_1e4: IntArray
-    years_300: IntArray
-    deemed_years_300: IntArray
+    years: IntArray
+    deemed_years: IntArray
     low_index: npt.NDArray[np.bool_]
     divisor_tenths: IntArray
     unit_fen: IntArray
@@ -107,27 +116,57 @@ def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     unit = g.column("rounding_unit_fen", int)
     index = _round_index(cases.index_1e6, g)
     t_index = _round_index(cases.transitional_index_1e6, g)
-    years = _round_years(cases.years_300, g)
-    deemed = _round_years(cases.deemed_years_300, g)
-    basic, low = _basic(cases, g, index, years, unit)
+    years = _round_years(cases.years, g)
+    deemed = _round_years(cases.deemed_years, g)
+    basic, low = _basic(cases, g, index, years)
     divisor = _divisor(cases, g)
-    account = divide_round(cases.account_fen * 10, divisor * unit) * unit
-    coefficient = _coefficients(cases, g, deemed)
-    transitional = _transitional(cases, g, t_index, deemed, coefficient, unit)
+    account = (cases.account_fen * 10, divisor)
+    coefficient = _coefficients(cases, g, years, deemed)
+    transitional = _transitional(cases, g, t_index, deemed, coefficient)
+    basic_fen, account_fen, transitional_fen = (
+        _round_component(numerator, denominator, unit, g)
+        for numerator, denominator in (basic, account, transitional)
+    )
     return PensionResult(
-        basic_fen=basic,
-        account_pension_fen=account,
-        transitional_fen=transitional,
-        total_fen=basic + account + transitional,
+        basic_fen=basic_fen,
+        account_pension_fen=account_fen,
+        transitional_fen=transitional_fen,
+        total_fen=basic_fen + account_fen + transitional_fen,
         index_1e4=index,
         transitional_index_1e4=t_index,
-        years_300=years,
-        deemed_years_300=deemed,
+        years=years,
+        deemed_years=deemed,
         low_index=low,
         divisor_tenths=divisor,
         unit_fen=unit,
         coefficient=coefficient,
         parameters=g,
+    )
+
+
+Ratio = tuple[IntArray, IntArray]  # an exact quotient: (numerator, denominator) per case
+
+
+def _by_mode(g: Gathered, name: str, apply: Any, out: IntArray) -> IntArray:
+    """Apply ``apply(mask, mode)`` for each rounding mode present among the pairs."""
+    modes = [Rounding(str(m)) for m in g.distinct(name)]
+    for mode in set(modes):
+        pairs = [i for i, m in enumerate(modes) if m is mode]
+        chosen = np.isin(g.pair_of_case, pairs) if len(set(modes)) > 1 else slice(None)
+        out[chosen] = apply(chosen, mode)
+    return out
+
+
+def _round_component(
+    numerator: IntArray, denominator: IntArray, unit: IntArray, g: Gathered
+) -> IntArray:
+    """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
+    out = np.empty_like(numerator)
+    return _by_mode(
+        g,
+        "rounding_mode",
+        lambda m, mode: divide_round(numerator[m], denominator[m] * unit[m], mode) * unit[m],
+        out,
     )
 
 
@@ -139,9 +178,9 @@ def _round_index(index_1e6: IntArray, g: Gathered) -> IntArray:
     return divide_round(index_1e6, step) * (step // 100)
 
 
-def _round_years(years_300: IntArray, g: Gathered) -> IntArray:
+def _round_years(years: IntArray, g: Gathered) -> IntArray:
     def unit_of(value: Fraction) -> int:
-        scaled = value * YEARS_SCALE
+        scaled = Fraction(value) * YEARS_SCALE
         if scaled.denominator != 1 or scaled <= 0:
             raise ParameterError(
                 f"pension.years.rounding_unit_years must be a multiple of 1/{YEARS_SCALE} year"
@@ -149,40 +188,44 @@ def _round_years(years_300: IntArray, g: Gathered) -> IntArray:
         return int(scaled)
 
     unit = g.column("years_unit", unit_of)
-    modes = [Rounding(m) for m in g.distinct("years_mode")]
-    mode_of_case = g.pair_of_case
-    result = np.empty_like(years_300)
-    for pair_mode in set(modes):
-        pairs = [i for i, m in enumerate(modes) if m is pair_mode]
-        chosen = np.isin(mode_of_case, pairs)
-        result[chosen] = divide_round(years_300[chosen], unit[chosen], pair_mode) * unit[chosen]
-    return result
+    out = np.empty_like(years)
+    return _by_mode(
+        g,
+        "years_mode",
+        lambda m, mode: divide_round(years[m], unit[m], mode) * unit[m],
+        out,
+    )
+
+
+def _accrual(g: Gathered, years: IntArray) -> Ratio:
+    """F = full_years·r_year + leftover_months·r_month as an exact ratio per case.
+
+    Leftover years are counted in the region's years unit when it is a whole number of
+    months (上海: months × 0.083%), which keeps the numerators small.
+    """
+    pairs = range(len(g.pairs))
+    r_year = [Fraction(g.values["rate_year"][p].value) for p in pairs]
+    r_month = [Fraction(g.values["rate_month"][p].value) for p in pairs]
+    unit = [Fraction(g.values["years_unit"][p].value) * YEARS_SCALE for p in pairs]
+    # leftover is counted in steps of `step` (1/YEARS_SCALE years): a month if the unit allows
+    step = [MONTH_IN_YEARS_SCALE if u % MONTH_IN_YEARS_SCALE == 0 else 1 for u in unit]
+    per_step = [r_month[p] * step[p] / MONTH_IN_YEARS_SCALE for p in pairs]
+    den = [lcm(r_year[p].denominator, per_step[p].denominator) for p in pairs]
+
+    def column(values: list[Any]) -> IntArray:
+        return np.array(values, dtype=np.int64)[g.pair_of_case]
+
+    full_years, leftover = np.divmod(years, YEARS_SCALE)
+    numerator = full_years * column([int(r_year[p] * den[p]) for p in pairs]) + (
+        leftover // column(step)
+    ) * column([int(per_step[p] * den[p]) for p in pairs])
+    return numerator, column(den)
 
 
 def _basic(
-    cases: PensionCases, g: Gathered, index: IntArray, years: IntArray, unit: IntArray
-) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-    # accrual factor F = full_years·r_year + leftover_months·r_month, as F_num / F_den
-    def f_den(pair: int) -> int:
-        r_year = Fraction(g.values["rate_year"][pair].value)
-        r_month = Fraction(g.values["rate_month"][pair].value)
-        return lcm(r_year.denominator, r_month.denominator * MONTH_IN_YEARS_SCALE)
-
-    dens = [f_den(p) for p in range(len(g.pairs))]
-    f_den_case = np.array(dens, dtype=np.int64)[g.pair_of_case]
-    r_year_num = np.array(
-        [int(Fraction(g.values["rate_year"][p].value) * dens[p]) for p in range(len(dens))],
-        dtype=np.int64,
-    )[g.pair_of_case]
-    r_month_num = np.array(  # per 1/300 year of leftover: r_month / 25 at F_den
-        [
-            int(Fraction(g.values["rate_month"][p].value) * dens[p] / MONTH_IN_YEARS_SCALE)
-            for p in range(len(dens))
-        ],
-        dtype=np.int64,
-    )[g.pair_of_case]
-    full_years, leftover = np.divmod(years, YEARS_SCALE)
-    f_num = full_years * r_year_num + leftover * r_month_num
+    cases: PensionCases, g: Gathered, index: IntArray, years: IntArray
+) -> tuple[Ratio, npt.NDArray[np.bool_]]:
+    f_num, f_den = _accrual(g, years)
     # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
     t_num = g.column("low_index_threshold", lambda v: Fraction(v).numerator)
     t_den = g.column("low_index_threshold", lambda v: Fraction(v).denominator)
@@ -195,11 +238,12 @@ def _basic(
     b_index = np.where(
         g.column("index_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
-    weighted = b_flat * a_num + b_index * index * p
+    wage = b_index * index * p
+    if cases.indexed_wage_fen is not None:
+        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
+    weighted = b_flat * a_num + wage
     _check_headroom(weighted, f_num, "basic pension")
-    numerator = weighted * f_num
-    denominator = 2 * p * INDEX_SCALE * f_den_case
-    return divide_round(numerator, denominator * unit) * unit, low
+    return (weighted * f_num, 2 * p * INDEX_SCALE * f_den), low
 
 
 def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
@@ -226,15 +270,26 @@ def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
     return np.where(given, cases.divisor_tenths, derived)
 
 
-def _coefficients(cases: PensionCases, g: Gathered, deemed: IntArray) -> list[Fraction | None]:
+def _coefficients(
+    cases: PensionCases, g: Gathered, years: IntArray, deemed: IntArray
+) -> list[Fraction | None]:
+    """过渡系数 per case: the override, or the region's, or its long-service value (吉林)."""
     regional = [None if v is None else Fraction(v) for v in g.distinct("transitional_coefficient")]
-    per_case: list[Fraction | None] = [regional[int(p)] for p in g.pair_of_case.tolist()]
+    long_k = [None if v is None else Fraction(v) for v in g.distinct("long_service_coefficient")]
+    long_years = [None if v is None else Fraction(v) for v in g.distinct("long_service_years")]
+    actual = ((years - deemed) / YEARS_SCALE).tolist()
+    per_case: list[Fraction | None] = []
+    for i, pair in enumerate(g.pair_of_case.tolist()):
+        k = regional[pair]
+        threshold = long_years[pair]
+        if long_k[pair] is not None and threshold is not None and actual[i] > threshold:
+            k = long_k[pair]
+        per_case.append(k)
     if cases.coefficient is not None:
         per_case = [
             o if o is not None else r for o, r in zip(cases.coefficient, per_case, strict=True)
         ]
-    needs = np.flatnonzero(deemed > 0).tolist()
-    for i in needs:
+    for i in np.flatnonzero(deemed > 0).tolist():
         if per_case[i] is None:
             raise InvalidInput(
                 f"case {i}: deemed years are given but region {cases.region[i]} has no"
@@ -250,20 +305,26 @@ def _transitional(
     t_index: IntArray,
     deemed: IntArray,
     coefficient: list[Fraction | None],
-    unit: IntArray,
-) -> IntArray:
-    if not bool(np.any(deemed > 0)):
-        return np.zeros(len(cases), dtype=np.int64)
+) -> Ratio:
+    """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
+    n = len(cases)
     k_num = np.array([0 if k is None else k.numerator for k in coefficient], dtype=np.int64)
     k_den = np.array([1 if k is None else k.denominator for k in coefficient], dtype=np.int64)
+    w_flat = [Fraction(v) for v in g.distinct("transitional_flat_weight")]
+    w_index = [Fraction(v) for v in g.distinct("transitional_index_weight")]
+    w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
+    pair = g.pair_of_case
+    flat_num = np.array([int(w * d) for w, d in zip(w_flat, w_den, strict=True)], dtype=np.int64)
+    index_num = np.array([int(w * d) for w, d in zip(w_index, w_den, strict=True)], dtype=np.int64)
     base = np.where(
         g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
-    weighted = base * t_index
+    weighted = base * (flat_num[pair] * INDEX_SCALE + index_num[pair] * t_index)
+    if not bool(np.any(deemed > 0)):
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     _check_headroom(weighted, deemed * k_num, "transitional pension")
-    numerator = weighted * deemed * k_num
-    denominator = INDEX_SCALE * YEARS_SCALE * k_den
-    return divide_round(numerator, denominator * unit) * unit
+    denominator = INDEX_SCALE * YEARS_SCALE * k_den * np.array(w_den, dtype=np.int64)[pair]
+    return weighted * deemed * k_num, denominator
 
 
 def _check_headroom(left: IntArray, right: IntArray, what: str) -> None:

@@ -31,9 +31,10 @@ def _years(years_300: int) -> str:
 def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Step]:
     p = result.parameters.for_case(i)
     index = int(result.index_1e4[i])
-    years = int(result.years_300[i])
+    years = int(result.years[i])
     unit = int(result.unit_fen[i])
     unit_name = "角 (0.1 yuan)" if unit == 10 else "分 (0.01 yuan)" if unit == 1 else f"{unit} fen"
+    unit_name += f", {p['rounding_mode'].value}"
     base = fen_to_yuan_str(int(cases.base_fen[i]))
     province_base = fen_to_yuan_str(int(cases.province_base_fen[i]))
     steps = [
@@ -47,7 +48,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         Step(
             "累计缴费年限 / contribution years (N, incl. deemed)",
             "N rounded to the region's unit",
-            {"given": _years(int(cases.years_300[i]))},
+            {"given": _years(int(cases.years[i]))},
             _years(years),
             (p["years_unit"], p["years_mode"]),
         ),
@@ -63,7 +64,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         Step(
             "基础养老金 / basic pension",
             "(B_flat × a + B_index × Ī) ÷ 2 × (full years × r_year + leftover months × r_month);"
-            f" {a_text}; rounded half up to the {unit_name}",
+            f" {a_text}; rounded to the {unit_name}",
             {
                 "B_local": base,
                 "B_province": province_base,
@@ -81,6 +82,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 p["flat_province"],
                 p["index_province"],
                 p["rounding_unit_fen"],
+                p["rounding_mode"],
             ),
         )
     )
@@ -97,19 +99,19 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
     steps.append(
         Step(
             "个人账户养老金 / individual-account pension",
-            f"account balance ÷ 计发月数; rounded half up to the {unit_name}",
+            f"account balance ÷ 计发月数; rounded to the {unit_name}",
             inputs,
             fen_to_yuan_str(int(result.account_pension_fen[i])),
-            (*divisor_source, p["rounding_unit_fen"]),
+            (*divisor_source, p["rounding_unit_fen"], p["rounding_mode"]),
         )
     )
-    deemed = int(result.deemed_years_300[i])
+    deemed = int(result.deemed_years[i])
     if deemed > 0:
         k = result.coefficient[i]
         steps.append(
             Step(
                 "过渡性养老金 / transitional pension",
-                f"B × Ī_t × deemed years × k; rounded half up to the {unit_name}",
+                f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}",
                 {
                     "B": province_base if p["transitional_province"].value else base,
                     "Ī_t": _dec(int(result.transitional_index_1e4[i]), INDEX_SCALE, 4),
@@ -117,8 +119,18 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                     "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
                 },
                 fen_to_yuan_str(int(result.transitional_fen[i])),
-                (p["transitional_province"],)
-                + ((p["transitional_coefficient"],) if p["transitional_coefficient"].value else ()),
+                tuple(
+                    p[name]
+                    for name in (
+                        "transitional_province",
+                        "transitional_flat_weight",
+                        "transitional_index_weight",
+                        "transitional_coefficient",
+                        "long_service_coefficient",
+                        "long_service_years",
+                    )
+                    if p[name].value is not None
+                ),
             )
         )
     steps.append(

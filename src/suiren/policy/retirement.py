@@ -55,18 +55,24 @@ def retirement_rule(policy: Policy, day: date) -> RetirementRule:
     view = policy.national(day)
     cited: list[ResolvedValue] = []
 
-    def per_category(name: str, convert: Any) -> IntArray:
+    def per_category(name: str, convert: Any, unused: list[bool] | None = None) -> IntArray:
         values = []
-        for category in CATEGORIES:
+        for i, category in enumerate(CATEGORIES):
+            if unused is not None and unused[i]:
+                values.append(convert(None))  # no delay: the reform's other values don't apply
+                continue
             resolved = view.get(f"retirement.{category}.{name}")
             cited.append(resolved)
             values.append(convert(resolved.value))
         return np.array(values, dtype=np.int64)
 
     original = per_category("original_age_years", lambda v: int(v) * MONTHS_PER_YEAR)
-    first = per_category("first_affected_birth_month", lambda v: Month.parse(v).ordinal)
-    step = per_category("step_birth_months", int)
     max_delay = per_category("max_delay_months", int)
+    no_delay = [int(d) == 0 for d in max_delay]
+    first = per_category(
+        "first_affected_birth_month", lambda v: 0 if v is None else Month.parse(v).ordinal, no_delay
+    )
+    step = per_category("step_birth_months", lambda v: 1 if v is None else int(v), no_delay)
     early = view.get("retirement.flexible.early_months_max")
     late = view.get("retirement.flexible.late_months_max")
     cited += [early, late]

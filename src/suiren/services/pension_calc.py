@@ -25,6 +25,7 @@ from suiren.domain.region import default_registry
 from suiren.policy import Policy
 from suiren.policy.pension import (
     INDEX_SCALE_INPUT,
+    MONTH_IN_YEARS_SCALE,
     YEARS_SCALE,
     PensionCases,
     PensionResult,
@@ -59,6 +60,7 @@ FIELDS = (
     "transitional_index",
     "contribution_years",
     "deemed_years",
+    "indexed_wage_yuan",
     "account_yuan",
     "divisor_months",
     "transitional_coefficient",
@@ -122,20 +124,40 @@ def _bounded(scale: int, maximum: int, positive: bool = False) -> Callable[[Any]
     return convert
 
 
-def _years_300(value: Any) -> int | None:
-    """Years to 1/300: exact for hundredths and whole months; 25.583 reads as 25年7个月."""
-    fine = _scaled(value, 120_000)  # 1/120000 year: catches 3–4 decimals
-    if fine is None:
-        exact = _scaled(value, 10**6)
-        if exact is None:
+_YEARS_MONTHS_RE = re.compile(r"^\s*(\d+)\s*年\s*(?:(\d+)\s*个?月)?\s*$")
+
+
+def _years(value: Any) -> int | None:
+    """Years in 1/YEARS_SCALE: a decimal (up to four places, taken as given) or "30年6月".
+
+    More than four decimals is read as whole months when it is one (42.58333… = 42年7月).
+    """
+    if isinstance(value, str):
+        match = _YEARS_MONTHS_RE.match(value)
+        if match:
+            months = int(match.group(1)) * 12 + int(match.group(2) or 0)
+            return months * MONTH_IN_YEARS_SCALE if months <= YEARS_MAX * 12 else None
+    scaled = _scaled(value, YEARS_SCALE)
+    if scaled is None:
+        fine = _scaled_any(value)
+        if fine is None:
             return None
-        fine = round(Fraction(exact, 10**6) * 120_000)
-    if fine % 400 == 0:
-        return fine // 400 if fine <= YEARS_MAX * 120_000 else None
-    months = round(Fraction(fine, 10_000))  # nearest whole month
-    if abs(Fraction(fine, 10_000) - months) * 10_000 > 70:  # within 0.0006 year
+        months = round(fine * 12)
+        if abs(fine * 12 - months) > Fraction(1, 10**6):
+            return None
+        scaled = months * MONTH_IN_YEARS_SCALE
+    return scaled if scaled <= YEARS_MAX * YEARS_SCALE else None
+
+
+def _scaled_any(value: Any) -> Fraction | None:
+    """An exact non-negative decimal of any precision, or None."""
+    if isinstance(value, bool | float):
         return None
-    return months * (YEARS_SCALE // 12) if months <= YEARS_MAX * 12 else None
+    if isinstance(value, Decimal) and value.is_finite() and value >= 0:
+        return Fraction(value)
+    if isinstance(value, str) and _DECIMAL_RE.match(value):
+        return Fraction(Decimal(value.strip()))
+    return None
 
 
 def _month(value: Any) -> int | None:
@@ -189,7 +211,11 @@ class ParsedCases:
         self.ids = ids
 
 
-def parse_cases(records: Sequence[Any], policy: Policy, today: date) -> ParsedCases:
+def parse_cases(
+    records: Sequence[Any], policy: Policy, today: date, rules_day: date | None = None
+) -> ParsedCases:
+    """Check and convert ``records``. The rules are read on each case's retirement month,
+    or on ``today`` where none is given, or on ``rules_day`` for every case if set."""
     if len(records) > CASES_MAX:
         raise InvalidInput(f"at most {CASES_MAX} cases per run, got {len(records)}")
     _check_fields(records)
@@ -241,13 +267,13 @@ def parse_cases(records: Sequence[Any], policy: Policy, today: date) -> ParsedCa
     years = _column(
         records,
         "contribution_years",
-        _years_300,
+        _years,
         f"must be years up to {YEARS_MAX}, to two decimals or whole months",
     )
     deemed = _column(
         records,
         "deemed_years",
-        _years_300,
+        _years,
         "must be years, to two decimals or whole months",
         0,
         False,
@@ -284,7 +310,17 @@ def parse_cases(records: Sequence[Any], policy: Policy, today: date) -> ParsedCa
             o: day_number(Month(int(o)).first_day()) for o in set(retire[has_retire].tolist())
         }
         days[has_retire] = [firsts[o] for o in retire[has_retire].tolist()]
+    if rules_day is not None:
+        days[:] = day_number(rules_day)
     coefficient = _coefficients(records)
+    indexed_wage = _column(
+        records,
+        "indexed_wage_yuan",
+        _bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
+        "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)",
+        -1,
+        False,
+    )
     cases = PensionCases(
         region,
         days,
@@ -297,6 +333,7 @@ def parse_cases(records: Sequence[Any], policy: Policy, today: date) -> ParsedCa
         account,
         divisor,
         age,
+        indexed_wage,
         coefficient,
     )
     return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records])
@@ -389,7 +426,7 @@ def retirement_steps(parsed: ParsedCases, policy: Policy, i: int) -> list[Step]:
     earliest, latest = flexible_window(rule, age, c)
     minimum, which = minimum_years(policy, reach)
     min_years = minimum[int(which[0])]
-    years = Fraction(int(parsed.cases.years_300[i]), YEARS_SCALE)
+    years = Fraction(int(parsed.cases.years[i]), YEARS_SCALE)
 
     def age_text(months: int) -> str:
         return f"{months // 12}岁{months % 12}个月"

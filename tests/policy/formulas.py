@@ -1,0 +1,138 @@
+"""The formulas a YAML policy case can name, each returning a flat dict of strings."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
+from suiren.domain.month import Month
+from suiren.policy import load_policy
+from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.policy.pension import YEARS_SCALE
+from suiren.policy.retirement import (
+    category_index,
+    flexible_window,
+    minimum_years,
+    retirement_rule,
+    statutory_retirement,
+)
+from suiren.rules.vector import day_number
+from suiren.services.pension_calc import calculate, parse_cases
+
+
+def _period(case: dict[str, Any]) -> date:
+    period = case.get("period")
+    return period if isinstance(period, date) else date.fromisoformat(str(period))
+
+
+def _pension(case: dict[str, Any]) -> dict[str, str]:
+    policy = load_policy(case.get("scenario", "current_law"))
+    record = {k: (str(v) if not isinstance(v, int) else v) for k, v in case["input"].items()}
+    parsed = parse_cases([record], policy, _period(case), rules_day=_period(case))
+    result = calculate(parsed, policy)
+    out = {
+        "basic_fen": int(result.basic_fen[0]),
+        "account_fen": int(result.account_pension_fen[0]),
+        "transitional_fen": int(result.transitional_fen[0]),
+        "total_fen": int(result.total_fen[0]),
+    }
+    flat = {k: str(v) for k, v in out.items()}
+    for key, fen in out.items():
+        flat[key.replace("_fen", "_yuan")] = _printed(
+            fen, case["output"].get(key.replace("_fen", "_yuan"))
+        )
+    flat["divisor_months"] = str(Decimal(int(result.divisor_tenths[0])) / 10)
+    years = Decimal(int(result.years[0])) / YEARS_SCALE
+    flat["years"] = str(years.quantize(Decimal("0.000001")).normalize())
+    flat["coefficient"] = (
+        ""
+        if result.coefficient[0] is None
+        else str(
+            Decimal(result.coefficient[0].numerator) / Decimal(result.coefficient[0].denominator)
+        )
+    )
+    return flat
+
+
+def _printed(fen: int, expected: Any) -> str:
+    """Yuan as the table printed it: '1854.7' and '1854.70' are the same amount."""
+    text = fen_to_yuan_str(fen)
+    if expected is not None and yuan_to_fen(str(expected)) == fen:
+        return str(expected)
+    return text
+
+
+def _retirement(case: dict[str, Any]) -> dict[str, str]:
+    policy = load_policy(case.get("scenario", "current_law"))
+    day = _period(case)
+    data = case["input"]
+    rule = retirement_rule(policy, day)
+    birth = np.array([Month.parse(str(data["birth"])).ordinal], dtype=np.int64)
+    category = np.array(
+        [category_index(str(data.get("sex", "")), data.get("category"), policy, day)],
+        dtype=np.int64,
+    )
+    delay, age, reach = statutory_retirement(rule, birth, category)
+    earliest, latest = flexible_window(rule, age, category)
+    values, which = minimum_years(policy, reach)
+    minimum = values[int(which[0])]
+
+    def age_text(months: int) -> str:
+        return f"{months // 12}y{months % 12}m"
+
+    return {
+        "delay_months": str(int(delay[0])),
+        "statutory_age": age_text(int(age[0])),
+        "retirement_month": str(Month(int(reach[0]))),
+        "earliest_age": age_text(int(earliest[0])),
+        "latest_age": age_text(int(latest[0])),
+        "minimum_years": str(Decimal(minimum.numerator) / Decimal(minimum.denominator)),
+    }
+
+
+def _bounds(case: dict[str, Any]) -> dict[str, str]:
+    policy = load_policy(case.get("scenario", "current_law"))
+    days = np.array([day_number(_period(case))], dtype=np.int64)
+    bounds = contribution_bounds(policy, days, np.array([str(case["input"]["region"])]))
+    return {
+        "average_wage_yuan": fen_to_yuan_str(int(bounds.wage_fen[0])),
+        "floor_yuan": fen_to_yuan_str(int(bounds.floor_fen[0])),
+        "ceiling_yuan": fen_to_yuan_str(int(bounds.ceiling_fen[0])),
+    }
+
+
+def _split(case: dict[str, Any]) -> dict[str, str]:
+    policy = load_policy(case.get("scenario", "current_law"))
+    days = np.array([day_number(_period(case))], dtype=np.int64)
+    base = np.array([yuan_to_fen(str(case["input"]["base_yuan"]))], dtype=np.int64)
+    split = split_contribution(policy, days, np.array([str(case["input"]["region"])]), base)
+    return {
+        "due_yuan": fen_to_yuan_str(int(split.due_fen[0])),
+        "individual_account_yuan": fen_to_yuan_str(int(split.individual_account_fen[0])),
+        "pooled_yuan": fen_to_yuan_str(int(split.pooled_fen[0])),
+    }
+
+
+def _parameter(case: dict[str, Any]) -> dict[str, str]:
+    policy = load_policy(case.get("scenario", "current_law"))
+    resolved = policy.at(_period(case), str(case["input"].get("region", "000000"))).get(
+        str(case["input"]["parameter"])
+    )
+    return {"value": resolved.cite()["value"], "region": resolved.region}
+
+
+FORMULAS = {
+    "pension": _pension,
+    "retirement": _retirement,
+    "contribution_bounds": _bounds,
+    "contribution_split": _split,
+    "parameter": _parameter,
+}
+
+
+def run_case(case: dict[str, Any]) -> dict[str, str]:
+    return FORMULAS[case["formula"]](case)

@@ -1,0 +1,101 @@
+"""Every dated rule change has a policy case the day before, on and after.
+
+The YAML cases are run with every parameter lookup recorded; for each dated entry of each
+rule parameter (and each region override) there must be lookups that resolved to it on its
+first day and the day after, and — where an earlier value applies — the day before.
+Transcribed data series (average wages, published bounds, pension bases, years units by
+province) are checked by their own cases and consistency tests instead, not day by day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from suiren.policy import baseline_parameters
+from suiren.rules.parameters import Parameter
+from tests.policy.conftest import load_cases
+from tests.policy.formulas import run_case
+
+CASES = Path(__file__).parent / "cases"
+DATA_SERIES = {
+    "contribution.base.average_monthly_wage",
+    "contribution.base.published_floor",
+    "contribution.base.published_ceiling",
+    "pension.base",
+}
+
+
+@pytest.fixture(scope="module")
+def seen() -> set[tuple[str, date, str, date]]:
+    """(parameter, day looked up, region resolved, start of the entry resolved)."""
+    records: set[tuple[str, date, str, date]] = set()
+    original = Parameter.lookup
+
+    def recording(self, day, ancestry):  # type: ignore[no-untyped-def]
+        resolved = original(self, day, ancestry)
+        records.add((self.path, day, resolved.region, resolved.start))
+        return resolved
+
+    Parameter.lookup = recording  # type: ignore[method-assign]
+    try:
+        for path in sorted(CASES.glob("*.yaml")):
+            for case in load_cases(path):
+                if case.get("scenario", "current_law") == "current_law":
+                    run_case(case)
+    finally:
+        Parameter.lookup = original  # type: ignore[method-assign]
+    return records
+
+
+def _has_value_before(parameter: Parameter, region: str, start: date) -> bool:
+    before = start - timedelta(days=1)
+    for code in (region, "000000"):
+        series = parameter.series.get(code)
+        entry = series.at(before) if series else None
+        if entry is not None and entry.value is not None:
+            return True
+    return False
+
+
+def test_every_rule_change_has_cases_before_on_and_after(seen):
+    missing = []
+    for parameter in baseline_parameters().walk():
+        if parameter.path in DATA_SERIES:
+            continue
+        for region, series in parameter.series.items():
+            for entry in series.entries:
+                start = entry.start
+                on = (parameter.path, start, region, start)
+                after = (parameter.path, start + timedelta(days=1), region, start)
+                for label, key in (("on", on), ("after", after)):
+                    if key not in seen:
+                        missing.append(f"{parameter.path} [{region}] {start}: no case {label}")
+                if _has_value_before(parameter, region, start):
+                    day = start - timedelta(days=1)
+                    if not any(p == parameter.path and d == day for p, d, _, _ in seen):
+                        missing.append(
+                            f"{parameter.path} [{region}] {start}: no case the day before"
+                        )
+    assert not missing, "\n".join(missing)
+
+
+def test_published_ceilings_agree_with_three_times_the_average_wage():
+    """A consistency check of the transcribed data: ceiling = 3 × wage.
+
+    Provinces publish the monthly wage as the annual average ÷ 12 truncated or rounded to
+    the yuan (福建 2024: 7535 while the ceiling 22607 = 3 × 90428 / 12), so 3 × the monthly
+    figure may differ from the published ceiling by less than 3 yuan — never more.
+    """
+    tree = baseline_parameters()
+    wages = tree.parameter("contribution.base.average_monthly_wage")
+    ceilings = tree.parameter("contribution.base.published_ceiling")
+    problems = []
+    for region, series in ceilings.series.items():
+        for entry in series.entries:
+            wage = wages.lookup(entry.start, (region,)).value
+            if abs(entry.value - 3 * wage) >= 3:
+                problems.append(f"{region} {entry.start}: ceiling {entry.value} vs 3 × {wage}")
+    assert not problems, "\n".join(problems)
