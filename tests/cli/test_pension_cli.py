@@ -183,6 +183,18 @@ def test_huge_exponent_is_a_user_error(cli):
     assert "'base_yuan'" in err
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="src bug: a transitional_coefficient with 6 decimals (accepted by the parser, up to 8)"
+    " makes the int64 headroom check in policy/pension.py refuse an ordinary case",
+)
+def test_transitional_coefficient_with_six_decimals(cli):
+    worker = dict(WORKED, average_index="1", deemed_years="10", transitional_coefficient="0.012345")
+    status, out, err = cli(worker)
+    assert (status, err) == (0, "")
+    assert json.loads(out)["transitional_pension_fen"] == 98_760  # 8000 × 1 × 10 × 1.2345%
+
+
 # the real entry point ----------------------------------------------------------------------
 
 

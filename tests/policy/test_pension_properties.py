@@ -18,9 +18,11 @@ from math import floor
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from suiren.domain.errors import InvalidInput
 from suiren.policy import load_policy
 from suiren.policy.pension import YEARS_SCALE, PensionCases, PensionResult, compute_pensions
 from suiren.rules.vector import day_number
@@ -194,17 +196,69 @@ def test_a_batch_equals_its_cases_one_at_a_time(cases_):
         assert together.coefficient[i] == alone.coefficient[0], i
 
 
+def worker(**changes: Any) -> dict[str, Any]:
+    """An ordinary Zhengzhou worker (8000 yuan base, index 1, 30 years of which 10 deemed)."""
+    case = {
+        "region": "410100",
+        "day": day_number(DAY),
+        "base_fen": 800_000,
+        "province_base_fen": 800_000,
+        "index_1e6": 1_000_000,
+        "transitional_index_1e6": 1_000_000,
+        "years": 30 * YEARS_SCALE,
+        "deemed_years": 10 * YEARS_SCALE,
+        "account_fen": 10_000_000,
+        "divisor_tenths": 1390,
+        "age_months": -1,
+    }
+    return {**case, **changes}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidInput,
+    reason="src bug: _check_headroom (policy/pension.py) bounds max(left) x max(right) over the"
+    " whole batch, so two cases that are each fine alone are refused together",
+)
+def test_headroom_does_not_depend_on_the_other_cases_of_the_batch():
+    rich = worker(base_fen=BASE_FEN_MAX, province_base_fen=BASE_FEN_MAX, index_1e6=INDEX_1E6_MAX)
+    rich["transitional_index_1e6"] = INDEX_1E6_MAX
+    rich["deemed_years"] = YEARS_SCALE
+    veteran = worker(years=YEARS_MAX * YEARS_SCALE, deemed_years=YEARS_MAX * YEARS_SCALE)
+    policy = load_policy()
+    alone = [compute_pensions(policy, batch([case])) for case in (rich, veteran)]
+    together = compute_pensions(policy, batch([rich, veteran]))
+    for i, result in enumerate(alone):
+        assert components(together, i) == components(result, 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidInput,
+    reason="src bug: the transitional numerator base x index x deemed x k_num overflows the"
+    " int64 headroom check when the coefficient has 6 decimals (k_num = 2469 for 0.012345)",
+)
+def test_a_coefficient_with_six_decimals_is_computed():
+    case = batch([worker()])
+    result = compute_pensions(load_policy(), replace(case, coefficient=[Fraction(12345, 10**6)]))
+    # 8000 × 1 × 10 × 0.012345 = 987.60
+    assert int(result.transitional_fen[0]) == 98_760
+
+
 # exactness -------------------------------------------------------------------------------
 
 # 国发〔2005〕38号 附件: 个人账户养老金计发月数 by whole age at retirement
-DIVISOR_MONTHS = dict(
-    zip(
+DIVISOR_MONTHS = {
+    age: months
+    for age, months in zip(
         range(40, 71),
-        (233, 230, 226, 223, 220, 216, 212, 207, 204, 199, 195, 190, 185, 180, 175, 170)
-        + (164, 158, 152, 145, 139, 132, 125, 117, 109, 101, 93, 84, 75, 65, 56),
+        (
+            *(233, 230, 226, 223, 220, 216, 212, 207, 204, 199, 195, 190, 185, 180, 175, 170),
+            *(164, 158, 152, 145, 139, 132, 125, 117, 109, 101, 93, 84, 75, 65, 56),
+        ),
         strict=True,
     )
-)
+}
 
 
 def half_up(x: Fraction) -> int:

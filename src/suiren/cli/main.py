@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from suiren.cli import demo, pension
+from suiren.cli import demo, ledger, pension
 from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
@@ -20,6 +20,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pension.app, name="pension")
+app.add_typer(ledger.db_app, name="db")
+app.add_typer(ledger.worker_app, name="worker")
+app.add_typer(ledger.interest_app, name="interest")
+app.add_typer(ledger.audit_app, name="audit")
+app.command("contribute")(ledger.contribute)
+app.command("reverse")(ledger.reverse)
 app.command("demo")(demo.demo)
 
 

@@ -1,0 +1,214 @@
+"""Contributions (缴费) of flexible workers: one balanced transaction per month.
+
+A request names the worker, a month or a range (monthly, quarterly, yearly payment), the
+base the worker chose and an idempotency key; each month becomes the transaction
+``{request_id}/{YYYY-MM}``:
+
+    collection (region)                      −due
+    individual account (worker, region)      +8% of the base
+    pooled entitlement (worker, region)      +the rest (the worker's share of the pooled fund)
+
+Refused, with nothing written: an unknown or unenrolled worker, a base outside the
+region's floor and ceiling for that month (the message gives the range), a month in the
+future, a back-payment (补缴) beyond what the parameters allow, a month already paid by
+another request. Replaying a request returns its first result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme, collection, individual_account, pooled_entitlement
+from suiren.ledger.transaction import Posting, Transaction, TxCode
+from suiren.policy import Policy
+from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.rules.vector import day_number
+from suiren.services.workers import enrolment_region
+from suiren.store.bulk import insert_rows
+from suiren.store.ledger_repo import post_transactions
+from suiren.store.tables import contribution_months, paid_months
+
+RANGE_MONTHS_MAX = 12
+BATCH_ROWS_MAX = 2_000_000
+LOOKUP_CHUNK = 500
+
+
+class ContributionRefused(SuirenError):
+    code = "contribution-refused"
+
+
+@dataclass(frozen=True)
+class MonthPaid:
+    tx_id: str
+    month: Month
+    region: str
+    base_fen: int
+    due_fen: int
+    individual_account_fen: int
+    pooled_fen: int
+    replayed: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tx_id": self.tx_id,
+            "month": str(self.month),
+            "region": self.region,
+            "base_yuan": fen_to_yuan_str(self.base_fen),
+            "due_fen": self.due_fen,
+            "individual_account_fen": self.individual_account_fen,
+            "pooled_fen": self.pooled_fen,
+            "replayed": self.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class ContributionRows:
+    """Many contribution months as columns (the bulk path and the single path alike)."""
+
+    tx_ids: list[str]
+    worker_ids: list[str]
+    regions: list[str]
+    months: np.ndarray  # Month ordinals
+    base_fen: np.ndarray
+
+
+def contribute(
+    connection: Connection,
+    policy: Policy,
+    request_id: str,
+    worker_id: str,
+    first: Month,
+    last: Month,
+    base_fen: int,
+    now: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[MonthPaid]:
+    if last < first:
+        raise InvalidInput(f"the range ends ({last}) before it starts ({first})")
+    if last - first + 1 > RANGE_MONTHS_MAX:
+        raise InvalidInput(f"at most {RANGE_MONTHS_MAX} months per payment, got {last - first + 1}")
+    region, _ = enrolment_region(connection, worker_id, scheme)
+    months = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
+    rows = ContributionRows(
+        tx_ids=[f"{request_id}/{Month(int(m))}" for m in months],
+        worker_ids=[worker_id] * len(months),
+        regions=[region] * len(months),
+        months=months,
+        base_fen=np.full(len(months), base_fen, dtype=np.int64),
+    )
+    return post_contributions(connection, policy, rows, now, scheme)
+
+
+def post_contributions(
+    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[MonthPaid]:  # fmt: skip
+    """Validate every row (vectorised), then post them in one go; all or nothing."""
+    n = len(rows.tx_ids)
+    if n > BATCH_ROWS_MAX:
+        raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {n}")
+    today = now.date()
+    _check_months(policy, rows, today)
+    days = np.array([day_number(Month(int(m)).first_day()) for m in rows.months], dtype=np.int64)
+    regions = np.array(rows.regions)
+    _check_bases(policy, rows, days, regions)
+    split = split_contribution(policy, days, regions, rows.base_fen)
+    _check_not_paid(connection, rows, scheme)
+    transactions = [
+        Transaction.build(
+            rows.tx_ids[i], TxCode.CONTRIBUTION, rows.regions[i], Month(int(rows.months[i])), now,
+            [
+                Posting(collection(scheme, rows.regions[i]), -int(split.due_fen[i])),
+                Posting(individual_account(rows.worker_ids[i], scheme, rows.regions[i]),
+                        int(split.individual_account_fen[i])),
+                Posting(pooled_entitlement(rows.worker_ids[i], scheme, rows.regions[i]),
+                        int(split.pooled_fen[i])),
+            ],
+            worker_id=rows.worker_ids[i],
+        )
+        for i in range(n)
+    ]  # fmt: skip
+    posted = post_transactions(connection, transactions)
+    fresh = [i for i, p in enumerate(posted) if not p.replayed]
+    insert_rows(
+        connection, contribution_months,
+        ("tx_id", "worker_id", "scheme", "month", "region", "base_fen", "due_fen", "account_fen", "pooled_fen"),
+        [(rows.tx_ids[i], rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.regions[i],
+          int(rows.base_fen[i]), int(split.due_fen[i]), int(split.individual_account_fen[i]),
+          int(split.pooled_fen[i])) for i in fresh],
+    )  # fmt: skip
+    insert_rows(
+        connection, paid_months, ("worker_id", "scheme", "month", "tx_id"),
+        [(rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.tx_ids[i]) for i in fresh],
+    )  # fmt: skip
+    return [
+        MonthPaid(rows.tx_ids[i], Month(int(rows.months[i])), rows.regions[i], int(rows.base_fen[i]),
+                  int(split.due_fen[i]), int(split.individual_account_fen[i]), int(split.pooled_fen[i]),
+                  posted[i].replayed)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _check_months(policy: Policy, rows: ContributionRows, today) -> None:  # type: ignore[no-untyped-def]
+    current = Month.from_date(today).ordinal
+    future = np.flatnonzero(rows.months > current)
+    if len(future):
+        i = int(future[0])
+        raise ContributionRefused(
+            f"row {i}: month {Month(int(rows.months[i]))} is in the future; pay it when it comes"
+        )
+    years_back = int(policy.national(today).value("contribution.flexible.back_payment_years_max"))
+    earliest = Month.of(today.year - years_back, 1).ordinal
+    early = np.flatnonzero(rows.months < earliest)
+    if len(early):
+        i = int(early[0])
+        raise ContributionRefused(
+            f"row {i}: back-payment (补缴) of {Month(int(rows.months[i]))} is not allowed; flexible"
+            f" workers may pay missed months from {Month(earliest)} on"
+        )
+
+
+def _check_bases(
+    policy: Policy, rows: ContributionRows, days: np.ndarray, regions: np.ndarray
+) -> None:
+    bounds = contribution_bounds(policy, days, regions)
+    bad = np.flatnonzero((rows.base_fen < bounds.floor_fen) | (rows.base_fen > bounds.ceiling_fen))
+    if len(bad):
+        i = int(bad[0])
+        raise ContributionRefused(
+            f"row {i}: base {fen_to_yuan_str(int(rows.base_fen[i]))} yuan is outside the allowed"
+            f" range for {Month(int(rows.months[i]))} in {rows.regions[i]}:"
+            f" {fen_to_yuan_str(int(bounds.floor_fen[i]))} to"
+            f" {fen_to_yuan_str(int(bounds.ceiling_fen[i]))} yuan"
+        )
+
+
+def _check_not_paid(connection: Connection, rows: ContributionRows, scheme: Scheme) -> None:
+    """A month paid by another request cannot be paid again (a replay of the same is fine)."""
+    wanted = {
+        (w, int(m)): t for w, m, t in zip(rows.worker_ids, rows.months, rows.tx_ids, strict=True)
+    }
+    if len(wanted) != len(rows.tx_ids):
+        raise ContributionRefused("the same worker and month appear twice in one batch")
+    workers = sorted(set(rows.worker_ids))
+    for start in range(0, len(workers), LOOKUP_CHUNK):
+        found = connection.execute(
+            select(paid_months.c.worker_id, paid_months.c.month, paid_months.c.tx_id).where(
+                paid_months.c.scheme == scheme.value,
+                paid_months.c.worker_id.in_(workers[start : start + LOOKUP_CHUNK]),
+            )
+        )
+        for row in found:
+            tx = wanted.get((row.worker_id, int(row.month)))
+            if tx is not None and tx != row.tx_id:
+                raise ContributionRefused(
+                    f"{Month(int(row.month))} of worker {row.worker_id} is already paid"
+                    f" (transaction {row.tx_id}); reverse it first to pay it again"
+                )

@@ -1,0 +1,153 @@
+"""The tables. Every ledger row carries its region, so a region's data can move to its own node.
+
+Append-only (triggers refuse UPDATE and DELETE): ``journal``, ``postings``,
+``contribution_months``, ``interest_runs``. Maintained projections, changed only in the
+same database transaction as the rows they summarise: ``accounts`` (balances),
+``chain_heads`` (last hash per region), ``paid_months`` (which months are paid).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+REGION = String(6)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String(32), primary_key=True),
+    Column("resident_id_cipher", LargeBinary, nullable=False),  # AES-GCM: nonce || ciphertext
+    Column("blind_index", String(64), nullable=False, unique=True),  # HMAC-SHA256, for lookup
+    Column("masked_id", String(18), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_month", Integer, nullable=False),  # Month.ordinal
+    Column("hukou_region", REGION, nullable=False),
+    Column("work_region", REGION, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("worker_id", String(32), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("start_month", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("worker_id", "scheme"),
+    ForeignKeyConstraint(["worker_id"], ["workers.worker_id"]),
+)
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("region", REGION, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("region", REGION, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("tx_id", String(128), nullable=False, unique=True),
+    Column("code", String(16), nullable=False),
+    Column("legal_month", Integer, nullable=False),
+    Column("worker_id", String(32)),
+    Column("reverses", String(128), unique=True),
+    Column("memo", String(256), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    PrimaryKeyConstraint("region", "seq"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("region", REGION, nullable=False),  # the journal's region
+    Column("seq", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("account", String(160), nullable=False),
+    Column("account_region", REGION, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("legal_month", Integer, nullable=False),
+    Column("code", String(16), nullable=False),
+    PrimaryKeyConstraint("region", "seq", "line"),
+    ForeignKeyConstraint(
+        ["region", "seq"], ["journal.region", "journal.seq"], deferrable=True, initially="DEFERRED"
+    ),
+    Index("ix_postings_account_month", "account", "legal_month"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account", String(160), primary_key=True),
+    Column("owner_type", String(16), nullable=False),
+    Column("owner_id", String(64), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("balance_fen", BigInteger, nullable=False),
+    Index("ix_accounts_kind_region", "scheme", "kind", "region"),
+    Index("ix_accounts_owner", "owner_id"),
+)
+
+contribution_months = Table(
+    "contribution_months",
+    metadata,
+    Column("tx_id", String(128), primary_key=True),
+    Column("worker_id", String(32), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("base_fen", BigInteger, nullable=False),
+    Column("due_fen", BigInteger, nullable=False),
+    Column("account_fen", BigInteger, nullable=False),
+    Column("pooled_fen", BigInteger, nullable=False),
+    Index("ix_contribution_months_worker", "worker_id", "scheme", "month"),
+)
+
+paid_months = Table(
+    "paid_months",
+    metadata,
+    Column("worker_id", String(32), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("tx_id", String(128), nullable=False),
+    PrimaryKeyConstraint("worker_id", "scheme", "month"),
+)
+
+interest_runs = Table(
+    "interest_runs",
+    metadata,
+    Column("scheme", String(32), nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("tx_id", String(128), nullable=False, unique=True),
+    Column("accounts", Integer, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    PrimaryKeyConstraint("scheme", "region", "year", "batch"),
+    UniqueConstraint("tx_id", name="uq_interest_runs_tx"),
+)
+
+APPEND_ONLY = ("journal", "postings", "contribution_months", "interest_runs")

@@ -1,0 +1,78 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL.
+
+Every database test runs twice, once per backend. The PostgreSQL server is the local one
+(``SUIREN_TEST_POSTGRES_URL``, default postgresql+psycopg://postgres@127.0.0.1:5432/test);
+each test gets a fresh schema, dropped afterwards. If the server does not answer, the
+PostgreSQL tests fail — they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from suiren.store.db import make_engine
+from suiren.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "SUIREN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def postgres_schema_url() -> tuple[str, str]:
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    return POSTGRES_URL, schema
+
+
+def drop_postgres_schema(schema: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def engine_for(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
+    if backend == "sqlite":
+        return make_engine(f"sqlite:///{tmp_path / 'suiren.db'}"), None
+    url, schema = postgres_schema_url()
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    return engine, schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    engine, schema = engine_for(backend, tmp_path)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    if schema:
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A migrated database for subprocess tests: (url, extra environment)."""
+    engine, schema = engine_for(backend, tmp_path)
+    upgrade(engine)
+    engine.dispose()
+    if schema is None:
+        yield f"sqlite:///{tmp_path / 'suiren.db'}", {}
+    else:
+        yield POSTGRES_URL, {"PGOPTIONS": f"-csearch_path={schema}"}
+        drop_postgres_schema(schema)
