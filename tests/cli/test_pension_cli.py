@@ -170,11 +170,6 @@ def test_bad_input_exits_2_with_message_and_empty_stdout(cli, payload, expected)
     assert "Traceback" not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: _scaled in services/pension_calc.py multiplies the Decimal without a"
-    " context guard; 1e7000000 raises decimal.Overflow (a traceback, status 1)",
-)
 def test_huge_exponent_is_a_user_error(cli):
     text = '[{"region": "410100", "base_yuan": 1e7000000, "average_index": 1.2,'
     text += ' "contribution_years": 30, "account_yuan": 1, "divisor_months": 139}]'
@@ -183,16 +178,24 @@ def test_huge_exponent_is_a_user_error(cli):
     assert "'base_yuan'" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: a transitional_coefficient with 6 decimals (accepted by the parser, up to 8)"
-    " makes the int64 headroom check in policy/pension.py refuse an ordinary case",
-)
 def test_transitional_coefficient_with_six_decimals(cli):
     worker = dict(WORKED, average_index="1", deemed_years="10", transitional_coefficient="0.012345")
     status, out, err = cli(worker)
     assert (status, err) == (0, "")
     assert json.loads(out)["transitional_pension_fen"] == 98_760  # 8000 × 1 × 10 × 1.2345%
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src bug: _scaled_exact in services/pension_calc.py multiplies the Decimal in the"
+    " default context, where 1e-7000000 × 100 underflows to 0, so the amount is taken as 0 fen",
+)
+def test_amount_that_underflows_is_refused(cli):
+    text = '[{"region": "410100", "base_yuan": 8000, "average_index": 1.2,'
+    text += ' "contribution_years": 30, "account_yuan": 1e-7000000, "divisor_months": 139}]'
+    status, out, err = cli(text)
+    assert (status, out) == (2, "")
+    assert "'account_yuan'" in err
 
 
 # the real entry point ----------------------------------------------------------------------

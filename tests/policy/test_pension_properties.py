@@ -18,11 +18,9 @@ from math import floor
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suiren.domain.errors import InvalidInput
 from suiren.policy import load_policy
 from suiren.policy.pension import YEARS_SCALE, PensionCases, PensionResult, compute_pensions
 from suiren.rules.vector import day_number
@@ -214,13 +212,8 @@ def worker(**changes: Any) -> dict[str, Any]:
     return {**case, **changes}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidInput,
-    reason="src bug: _check_headroom (policy/pension.py) bounds max(left) x max(right) over the"
-    " whole batch, so two cases that are each fine alone are refused together",
-)
 def test_headroom_does_not_depend_on_the_other_cases_of_the_batch():
+    """Two cases at the calculator's limits, each computable alone, are computable together."""
     rich = worker(base_fen=BASE_FEN_MAX, province_base_fen=BASE_FEN_MAX, index_1e6=INDEX_1E6_MAX)
     rich["transitional_index_1e6"] = INDEX_1E6_MAX
     rich["deemed_years"] = YEARS_SCALE
@@ -232,13 +225,8 @@ def test_headroom_does_not_depend_on_the_other_cases_of_the_batch():
         assert components(together, i) == components(result, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidInput,
-    reason="src bug: the transitional numerator base x index x deemed x k_num overflows the"
-    " int64 headroom check when the coefficient has 6 decimals (k_num = 2469 for 0.012345)",
-)
 def test_a_coefficient_with_six_decimals_is_computed():
+    """An override such as 0.012345 (the calculator takes up to 8 decimals) fits in int64."""
     case = batch([worker()])
     result = compute_pensions(load_policy(), replace(case, coefficient=[Fraction(12345, 10**6)]))
     # 8000 × 1 × 10 × 0.012345 = 987.60

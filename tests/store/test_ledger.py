@@ -80,9 +80,8 @@ def test_a_month_cannot_be_paid_twice_until_reversed(engine):
         pay(engine, worker, "2026-01", "2026-01", 600_000, "pay-2")
     with unit_of_work(engine) as c:
         reverse(c, "pay-1/2026-01", "rev-1", NOW)
-    with unit_of_work(engine) as c:
-        with pytest.raises(ReversalRefused, match="already been reversed"):
-            reverse(c, "pay-1/2026-01", "rev-2", NOW)
+    with unit_of_work(engine) as c, pytest.raises(ReversalRefused, match="already been reversed"):
+        reverse(c, "pay-1/2026-01", "rev-2", NOW)
     pay(engine, worker, "2026-01", "2026-01", 700_000, "pay-2")
     with unit_of_work(engine) as c:
         s = statement(c, worker)

@@ -1,4 +1,10 @@
-"""``suiren demo``: what ``make run`` shows — a worked pension estimate with its explanation."""
+"""``suiren demo``: what ``make run`` shows, on the embedded SQLite database.
+
+1. a worked pension estimate with its explanation (a courier in Zhengzhou);
+2. the ledger at work: the database is migrated, a courier is enrolled in Guangzhou,
+   pays three months, pays them again (a replay changes nothing), and the statement and
+   the audit of the hash chain and balances are printed.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,20 @@ from datetime import date
 from rich.console import Console
 from rich.table import Table
 
+from suiren.cli.context import Context
 from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
+from suiren.domain.resident_id import check_character
 from suiren.policy import load_policy
+from suiren.services.contributions import contribute
 from suiren.services.pension_calc import calculate, output_records, parse_cases
+from suiren.services.statement import statement
+from suiren.services.workers import enrol
+from suiren.store.audit import verify
+from suiren.store.migrate import upgrade
 
 DEMO_CASE = {
-    "id": "demo-courier-henan",
+    "id": "demo-courier-zhengzhou",
     "region": "410100",
     "sex": "M",
     "birth": "1975-06",
@@ -22,16 +36,22 @@ DEMO_CASE = {
     "contribution_years": "25",
     "account_yuan": "98000",
 }
+DEMO_ID_FIRST17 = "41010519900307151"  # a made-up resident id of a courier born 1990-03
 
 
 def demo() -> None:
-    """Show a worked pension estimate (a courier in Zhengzhou) and how it was computed."""
+    """Show a worked pension estimate and a worker's first contributions in the ledger."""
     console = Console()
+    _pension(console)
+    _ledger(console)
+
+
+def _pension(console: Console) -> None:
     policy = load_policy("current_law")
     parsed = parse_cases([DEMO_CASE], policy, date.today())
     result = calculate(parsed, policy)
     record = output_records(parsed, result, policy, explain=True)[0]
-    console.print("[bold]Suiren 随人[/bold] — pension estimate (养老金测算), current law")
+    console.print("[bold]Suiren 随人[/bold] — 养老金测算 pension estimate, current law (现行政策)")
     console.print(f"case: {DEMO_CASE}")
     table = Table("step", "formula", "inputs", "result")
     for step in record["explanation"]:
@@ -43,5 +63,46 @@ def demo() -> None:
         f" {fen_to_yuan_str(record['account_pension_fen'])} + transitional"
         f" {fen_to_yuan_str(record['transitional_pension_fen'])} ="
         f" [bold]{fen_to_yuan_str(record['total_fen'])} yuan/month[/bold]"
+        " (every parameter's reference: suiren pension calc --explain)"
     )
-    console.print("References for every parameter: suiren pension calc --explain (JSON).")
+
+
+def _ledger(console: Console) -> None:
+    ctx = Context.build()
+    upgrade(ctx.engine)
+    now = ctx.now()
+    first17 = DEMO_ID_FIRST17
+    rid = first17 + check_character(first17)
+    this_month = Month.from_date(now.date())
+    first = Month.of(this_month.year, 1) if this_month.month >= 3 else this_month
+    last = first + 2 if this_month.month >= 3 else this_month
+    console.print(f"\n[bold]Ledger[/bold] ({ctx.engine.url.render_as_string(hide_password=True)})")
+    with ctx.transaction() as connection:
+        enrolled = enrol(connection, ctx.policy, ctx.vault(), rid, "440100", "410000", now)
+    worker = enrolled.worker.worker_id
+    console.print(
+        f"enrolled {worker} ({enrolled.worker.masked_id}, hukou Henan) in Guangzhou 440100"
+        f"{'' if enrolled.created else ' — already enrolled'}"
+    )
+    for attempt in ("pay", "replay"):
+        with ctx.transaction() as connection:
+            paid = contribute(
+                connection, ctx.policy, f"demo-{worker}-{first}", worker, first, last, 600_000, now
+            )
+        replayed = sum(p.replayed for p in paid)
+        console.print(
+            f"{attempt}: {len(paid)} months {first}..{last} at base 6000.00: due"
+            f" {fen_to_yuan_str(sum(p.due_fen for p in paid))}, {replayed} replayed"
+        )
+    with ctx.transaction() as connection:
+        data = statement(connection, worker)
+        audit = verify(connection)
+    for balance in data["balances"]:
+        console.print(
+            f"  {balance['kind']:<20} {balance['region']} {fen_to_yuan_str(balance['balance_fen'])} yuan"
+        )
+    console.print(f"contribution months: {data['contribution_months_by_region']}")
+    console.print(
+        f"audit: {'ok' if audit.ok else 'FAILED'} — {audit.transactions} transactions and"
+        f" {audit.accounts} accounts recomputed from the hash chain"
+    )

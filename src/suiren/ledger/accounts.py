@@ -10,7 +10,7 @@ accounts is always zero.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -53,16 +53,18 @@ class AccountKey:
     kind: AccountKind
     region: str
 
+    key: str = field(init=False, compare=False, repr=False)
+
     def __post_init__(self) -> None:
         if not _ID_RE.match(self.owner_id):
             raise AssertionError(f"account owner id {self.owner_id!r} is not a plain identifier")
         if not _REGION_RE.match(self.region):
             raise AssertionError(f"account region {self.region!r} is not a GB/T 2260 code")
+        text = f"{self.owner_type.value}:{self.owner_id}:{self.scheme.value}:{self.kind.value}:{self.region}"
+        object.__setattr__(self, "key", text)
 
     def __str__(self) -> str:
-        return ":".join(
-            (self.owner_type.value, self.owner_id, self.scheme.value, self.kind.value, self.region)
-        )
+        return self.key
 
     @classmethod
     def parse(cls, text: str) -> AccountKey:

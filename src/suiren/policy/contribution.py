@@ -47,7 +47,8 @@ class Bounds:
 def _times(amount_fen: IntArray, ratios: list[Any], pair_of_case: Any, unit: IntArray) -> IntArray:
     numerators = np.array([Fraction(r).numerator for r in ratios], dtype=np.int64)[pair_of_case]
     denominators = np.array([Fraction(r).denominator for r in ratios], dtype=np.int64)[pair_of_case]
-    return divide_round(amount_fen * numerators, denominators * unit) * unit
+    rounded: IntArray = divide_round(amount_fen * numerators, denominators * unit) * unit
+    return rounded
 
 
 def contribution_bounds(policy: Policy, days: IntArray, regions: npt.NDArray[Any]) -> Bounds:

@@ -175,7 +175,8 @@ def _round_index(index_1e6: IntArray, g: Gathered) -> IntArray:
     if bool(np.any((decimals < 0) | (decimals > 4))):
         raise ParameterError("pension.index_decimals must be between 0 and 4")
     step = 10 ** (6 - decimals)
-    return divide_round(index_1e6, step) * (step // 100)
+    rounded: IntArray = divide_round(index_1e6, step) * (step // 100)
+    return rounded
 
 
 def _round_years(years: IntArray, g: Gathered) -> IntArray:
@@ -242,8 +243,7 @@ def _basic(
     if cases.indexed_wage_fen is not None:
         wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
     weighted = b_flat * a_num + wage
-    _check_headroom(weighted, f_num, "basic pension")
-    return (weighted * f_num, 2 * p * INDEX_SCALE * f_den), low
+    return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
 
 
 def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
@@ -322,16 +322,29 @@ def _transitional(
     weighted = base * (flat_num[pair] * INDEX_SCALE + index_num[pair] * t_index)
     if not bool(np.any(deemed > 0)):
         return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    _check_headroom(weighted, deemed * k_num, "transitional pension")
     denominator = INDEX_SCALE * YEARS_SCALE * k_den * np.array(w_den, dtype=np.int64)[pair]
-    return weighted * deemed * k_num, denominator
+    return _fit(weighted, deemed * k_num, denominator, "transitional pension")
 
 
-def _check_headroom(left: IntArray, right: IntArray, what: str) -> None:
-    if len(left) == 0:
-        return
-    bound = int(np.max(np.abs(left))) * int(np.max(np.abs(right)))
-    if bound >= NUMERATOR_MAX:
-        raise InvalidInput(
-            f"{what}: inputs too large for exact int64 arithmetic; check the amounts"
+def _fit(
+    numerator_left: IntArray, numerator_right: IntArray, denominator: IntArray, what: str
+) -> Ratio:
+    """left × right / denominator as an exact ratio whose numerator fits in int64.
+
+    Each case is checked on its own (in float64, which is only a bound here). Where the
+    product would not fit, ``right / denominator`` is first reduced by their common divisor
+    (years come in whole months and rates in few digits, so it usually shrinks a lot).
+    """
+    bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(np.float64)
+    large = bound >= NUMERATOR_MAX
+    if bool(np.any(large)):
+        divisor = np.where(large, np.gcd(numerator_right, denominator), 1)
+        numerator_right = numerator_right // divisor
+        denominator = denominator // divisor
+        bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(
+            np.float64
         )
+        if bool(np.any(bound >= NUMERATOR_MAX)):
+            bad = int(np.flatnonzero(bound >= NUMERATOR_MAX)[0])
+            raise InvalidInput(f"case {bad}: {what} inputs too large for exact integer arithmetic")
+    return numerator_left * numerator_right, denominator

@@ -80,6 +80,13 @@ class CaseError(SuirenError):
 
 def _scaled(value: Any, scale: int) -> int | None:
     """``value × scale`` if exact and non-negative, else None. Refuses floats."""
+    try:
+        return _scaled_exact(value, scale)
+    except (ArithmeticError, ValueError):  # decimal.Overflow, absurd exponents or lengths
+        return None
+
+
+def _scaled_exact(value: Any, scale: int) -> int | None:
     if isinstance(value, bool | float):
         return None
     if isinstance(value, int):
@@ -154,7 +161,7 @@ def _scaled_any(value: Any) -> Fraction | None:
     if isinstance(value, bool | float):
         return None
     if isinstance(value, Decimal) and value.is_finite() and value >= 0:
-        return Fraction(value)
+        return Fraction(value) if abs(value.adjusted()) < 30 else None
     if isinstance(value, str) and _DECIMAL_RE.match(value):
         return Fraction(Decimal(value.strip()))
     return None

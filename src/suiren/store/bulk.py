@@ -6,6 +6,7 @@ Both run inside the caller's transaction; nothing here commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -13,6 +14,25 @@ from sqlalchemy import Connection, Table
 from suiren.store.db import is_postgres
 
 COPY_ROWS_MIN = 64  # below this, a plain multi-row insert is as fast and simpler
+COPY_CHUNK_ROWS = 50_000
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _field(value: Any) -> str:
+    """One value in COPY text format: \\N for NULL, escapes for text, ISO for datetimes."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_text(rows: list[tuple[Any, ...]]) -> str:
+    return "".join("\t".join([_field(v) for v in row]) + "\n" for row in rows)
 
 
 def insert_rows(
@@ -24,9 +44,9 @@ def insert_rows(
     if is_postgres(connection) and len(rows) >= COPY_ROWS_MIN:
         raw = connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for start in range(0, len(rows), COPY_CHUNK_ROWS):
+                copy.write(_copy_text(rows[start : start + COPY_CHUNK_ROWS]))
         return
     connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
