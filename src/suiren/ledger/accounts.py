@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 
 class OwnerType(StrEnum):
@@ -39,6 +40,7 @@ class AccountKind(StrEnum):
     COLLECTION = "collection"  # 征收: money received from outside, negative by design
 
 
+KEY_CACHE_MAX = 1 << 20  # account keys are immutable: building one per posting is wasted work
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _REGION_RE = re.compile(r"^\d{6}$")
 
@@ -72,23 +74,28 @@ class AccountKey:
         return cls(OwnerType(owner_type), owner_id, Scheme(scheme), AccountKind(kind), region)
 
 
+@lru_cache(maxsize=KEY_CACHE_MAX)
 def individual_account(worker_id: str, scheme: Scheme, region: str) -> AccountKey:
     return AccountKey(OwnerType.WORKER, worker_id, scheme, AccountKind.INDIVIDUAL_ACCOUNT, region)
 
 
+@lru_cache(maxsize=KEY_CACHE_MAX)
 def pooled_entitlement(worker_id: str, scheme: Scheme, region: str) -> AccountKey:
     """The worker's share of ``region``'s pooled fund: pooled money paid for this worker."""
     return AccountKey(OwnerType.WORKER, worker_id, scheme, AccountKind.POOLED_ENTITLEMENT, region)
 
 
+@lru_cache(maxsize=KEY_CACHE_MAX)
 def pooled_fund(scheme: Scheme, region: str) -> AccountKey:
     """The region's pooled fund beyond its workers' entitlements (interest, benefits paid)."""
     return AccountKey(OwnerType.REGION, region, scheme, AccountKind.POOLED_FUND, region)
 
 
+@lru_cache(maxsize=KEY_CACHE_MAX)
 def collection(scheme: Scheme, region: str) -> AccountKey:
     return AccountKey(OwnerType.SYSTEM, "collection", scheme, AccountKind.COLLECTION, region)
 
 
+@lru_cache(maxsize=KEY_CACHE_MAX)
 def clearing(scheme: Scheme, region: str) -> AccountKey:
     return AccountKey(OwnerType.SYSTEM, "clearing", scheme, AccountKind.CLEARING, region)

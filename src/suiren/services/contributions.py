@@ -16,11 +16,13 @@ another request. Replaying a request returns its first result.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import fen_to_yuan_str
@@ -31,8 +33,14 @@ from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.rules.vector import day_number
 from suiren.services.workers import enrolment_region
-from suiren.store.bulk import insert_rows
-from suiren.store.ledger_repo import post_transactions
+from suiren.store.bulk import fill_keys, insert_rows
+from suiren.store.db import is_postgres
+from suiren.store.ledger_repo import (
+    TransactionConflict,
+    existing,
+    lock_chain_head,
+    post_transactions,
+)
 from suiren.store.tables import contribution_months, paid_months
 
 RANGE_MONTHS_MAX = 12
@@ -110,10 +118,75 @@ def post_contributions(
     connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
 ) -> list[MonthPaid]:  # fmt: skip
-    """Validate every row (vectorised), then post them in one go; all or nothing."""
+    """Post contribution months in one go; all or nothing.
+
+    The regions' chain heads are locked first, so that what is found already paid or
+    already journalled stays true until commit. A request id already in the journal is a
+    replay: it returns what was recorded (and is refused if the worker, month or base
+    differ), whatever has changed since — a reversal, a new year, new bounds. Every other
+    row is validated (vectorised) before anything is written.
+    """
     n = len(rows.tx_ids)
     if n > BATCH_ROWS_MAX:
         raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {n}")
+    for region in sorted(set(rows.regions)):
+        lock_chain_head(connection, region)
+    known = existing(connection, rows.tx_ids)
+    replays = _replays(connection, rows, known)
+    fresh = [i for i in range(n) if rows.tx_ids[i] not in known]
+    new = _subset(rows, fresh)
+    paid = _post_new(connection, policy, new, now, scheme) if fresh else []
+    results = dict(zip(new.tx_ids, paid, strict=True))
+    results.update(replays)
+    return [results[tx_id] for tx_id in rows.tx_ids]
+
+
+def _subset(rows: ContributionRows, index: list[int]) -> ContributionRows:
+    if len(index) == len(rows.tx_ids):
+        return rows
+    return ContributionRows(
+        [rows.tx_ids[i] for i in index], [rows.worker_ids[i] for i in index],
+        [rows.regions[i] for i in index], rows.months[index], rows.base_fen[index],
+    )  # fmt: skip
+
+
+def _replays(
+    connection: Connection, rows: ContributionRows, known: dict[str, Any]
+) -> dict[str, MonthPaid]:
+    """The recorded result of each row whose id is already journalled."""
+    if not known:
+        return {}
+    recorded: dict[str, Any] = {}
+    ids = [t for t in rows.tx_ids if t in known]
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        for row in connection.execute(
+            select(contribution_months).where(
+                contribution_months.c.tx_id.in_(ids[start : start + LOOKUP_CHUNK])
+            )
+        ):
+            recorded[row.tx_id] = row
+    out: dict[str, MonthPaid] = {}
+    for i, tx_id in enumerate(rows.tx_ids):
+        if tx_id not in known:
+            continue
+        row = recorded.get(tx_id)
+        same = row is not None and (row.worker_id, int(row.month), int(row.base_fen)) == (
+            rows.worker_ids[i], int(rows.months[i]), int(rows.base_fen[i]),
+        )  # fmt: skip
+        if not same:
+            raise TransactionConflict(
+                f"transaction id {tx_id!r} was already used for a different transaction;"
+                " use a new id for a new payment"
+            )
+        out[tx_id] = MonthPaid(tx_id, Month(int(row.month)), row.region, int(row.base_fen),
+                               int(row.due_fen), int(row.account_fen), int(row.pooled_fen), True)  # fmt: skip
+    return out
+
+
+def _post_new(
+    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime, scheme: Scheme
+) -> list[MonthPaid]:
+    n = len(rows.tx_ids)
     today = now.date()
     _check_months(policy, rows, today)
     days = np.array([day_number(Month(int(m)).first_day()) for m in rows.months], dtype=np.int64)
@@ -135,23 +208,24 @@ def post_contributions(
         )
         for i in range(n)
     ]  # fmt: skip
-    posted = post_transactions(connection, transactions)
-    fresh = [i for i, p in enumerate(posted) if not p.replayed]
+    post_transactions(connection, transactions, checked=True)
     insert_rows(
         connection, contribution_months,
         ("tx_id", "worker_id", "scheme", "month", "region", "base_fen", "due_fen", "account_fen", "pooled_fen"),
         [(rows.tx_ids[i], rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.regions[i],
           int(rows.base_fen[i]), int(split.due_fen[i]), int(split.individual_account_fen[i]),
-          int(split.pooled_fen[i])) for i in fresh],
+          int(split.pooled_fen[i])) for i in range(n)],
+        plain=True,
     )  # fmt: skip
     insert_rows(
         connection, paid_months, ("worker_id", "scheme", "month", "tx_id"),
-        [(rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.tx_ids[i]) for i in fresh],
+        [(rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.tx_ids[i]) for i in range(n)],
+        plain=True,
     )  # fmt: skip
     return [
         MonthPaid(rows.tx_ids[i], Month(int(rows.months[i])), rows.regions[i], int(rows.base_fen[i]),
                   int(split.due_fen[i]), int(split.individual_account_fen[i]), int(split.pooled_fen[i]),
-                  posted[i].replayed)
+                  False)
         for i in range(n)
     ]  # fmt: skip
 
@@ -198,6 +272,17 @@ def _check_not_paid(connection: Connection, rows: ContributionRows, scheme: Sche
     if len(wanted) != len(rows.tx_ids):
         raise ContributionRefused("the same worker and month appear twice in one batch")
     workers = sorted(set(rows.worker_ids))
+    if is_postgres(connection) and len(workers) > LOOKUP_CHUNK:
+        fill_keys(connection, "wanted_workers", workers)
+        found = connection.execute(
+            text(
+                "SELECT p.worker_id, p.month, p.tx_id FROM paid_months p"
+                " JOIN wanted_workers w ON w.key = p.worker_id WHERE p.scheme = :scheme"
+            ),
+            {"scheme": scheme.value},
+        )
+        _refuse_paid(found, wanted)
+        return
     for start in range(0, len(workers), LOOKUP_CHUNK):
         found = connection.execute(
             select(paid_months.c.worker_id, paid_months.c.month, paid_months.c.tx_id).where(
@@ -205,10 +290,14 @@ def _check_not_paid(connection: Connection, rows: ContributionRows, scheme: Sche
                 paid_months.c.worker_id.in_(workers[start : start + LOOKUP_CHUNK]),
             )
         )
-        for row in found:
-            tx = wanted.get((row.worker_id, int(row.month)))
-            if tx is not None and tx != row.tx_id:
-                raise ContributionRefused(
-                    f"{Month(int(row.month))} of worker {row.worker_id} is already paid"
-                    f" (transaction {row.tx_id}); reverse it first to pay it again"
-                )
+        _refuse_paid(found, wanted)
+
+
+def _refuse_paid(found: Iterable[Any], wanted: dict[tuple[str, int], str]) -> None:
+    for row in found:
+        tx = wanted.get((row.worker_id, int(row.month)))
+        if tx is not None and tx != row.tx_id:
+            raise ContributionRefused(
+                f"{Month(int(row.month))} of worker {row.worker_id} is already paid"
+                f" (transaction {row.tx_id}); reverse it first to pay it again"
+            )

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from suiren.domain.errors import SuirenError
 from suiren.ledger.hashchain import GENESIS, chain_hash, content_hash
 from suiren.ledger.transaction import Transaction
-from suiren.store.bulk import insert_rows
+from suiren.store.bulk import fill_keys, insert_rows
 from suiren.store.db import is_postgres
 from suiren.store.tables import accounts, chain_heads, journal, postings
 
@@ -94,21 +94,15 @@ def existing(connection: Connection, tx_ids: Sequence[str]) -> dict[str, tuple[s
     """
     found: dict[str, tuple[str, int, str, str]] = {}
     if is_postgres(connection) and len(tx_ids) > LOOKUP_CHUNK:
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS wanted_tx (tx_id text) ON COMMIT DROP"
-            )
-            cursor.execute("TRUNCATE wanted_tx")
-            with cursor.copy("COPY wanted_tx (tx_id) FROM STDIN") as copy:
-                copy.write("".join(f"{t}\n" for t in tx_ids))
-            cursor.execute(
+        fill_keys(connection, "wanted_tx", tx_ids)
+        rows = connection.execute(
+            text(
                 "SELECT j.tx_id, j.region, j.seq, j.content_hash, j.chain_hash"
-                " FROM journal j JOIN wanted_tx w ON w.tx_id = j.tx_id"
+                " FROM journal j JOIN wanted_tx w ON w.key = j.tx_id"
             )
-            for tx_id, region, seq, content, chain in cursor:
-                found[tx_id] = (region, int(seq), content, chain)
+        )
+        for row in rows:
+            found[row.tx_id] = (row.region, int(row.seq), row.content_hash, row.chain_hash)
         return found
     for start in range(0, len(tx_ids), LOOKUP_CHUNK):
         chunk = list(tx_ids[start : start + LOOKUP_CHUNK])
@@ -123,23 +117,31 @@ def existing(connection: Connection, tx_ids: Sequence[str]) -> dict[str, tuple[s
     return found
 
 
-def post_transactions(connection: Connection, transactions: Sequence[Transaction]) -> list[Posted]:
-    """Append ``transactions`` (each at most once) and update balances; see module doc."""
+def post_transactions(
+    connection: Connection, transactions: Sequence[Transaction], checked: bool = False
+) -> list[Posted]:
+    """Append ``transactions`` (each at most once) and update balances; see module doc.
+
+    ``checked=True``: the caller already holds the regions' chain-head locks and has found
+    none of the ids in the journal, so the look-up is not repeated.
+    """
     by_region: dict[str, list[Transaction]] = defaultdict(list)
     for tx in transactions:
         by_region[tx.region].append(tx)
     results: dict[str, Posted] = {}
     for region in sorted(by_region):  # a fixed lock order: no deadlocks between regions
-        results.update(_post_region(connection, region, by_region[region]))
+        results.update(_post_region(connection, region, by_region[region], checked))
     return [results[tx.tx_id] for tx in transactions]
 
 
-def _post_region(connection: Connection, region: str, txs: list[Transaction]) -> dict[str, Posted]:
+def _post_region(
+    connection: Connection, region: str, txs: list[Transaction], checked: bool
+) -> dict[str, Posted]:
     seq, previous = lock_chain_head(connection, region)
     hashes = {tx.tx_id: tx_content_hash(tx) for tx in txs}
     if len(hashes) != len(txs):
         raise TransactionConflict("the same transaction id appears twice in one batch")
-    done = existing(connection, list(hashes))
+    done = {} if checked else existing(connection, list(hashes))
     results: dict[str, Posted] = {}
     journal_rows: list[tuple[object, ...]] = []
     posting_rows: list[tuple[object, ...]] = []
@@ -173,7 +175,7 @@ def _post_region(connection: Connection, region: str, txs: list[Transaction]) ->
         results[tx.tx_id] = Posted(tx.tx_id, region, seq, current, False)
     if journal_rows:
         insert_rows(connection, journal, JOURNAL_COLUMNS, journal_rows)
-        insert_rows(connection, postings, POSTING_COLUMNS, posting_rows)
+        insert_rows(connection, postings, POSTING_COLUMNS, posting_rows, plain=True)
         add_to_balances(connection, {k: v for k, v in deltas.items() if v}, keys)
         connection.execute(
             chain_heads.update()
