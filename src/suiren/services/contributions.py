@@ -85,6 +85,7 @@ class ContributionRows:
     regions: list[str]
     months: np.ndarray  # Month ordinals
     base_fen: np.ndarray
+    temporary: list[bool] | None = None  # paid to a temporary account (临时账户); default no
 
 
 def contribute(
@@ -102,7 +103,7 @@ def contribute(
         raise InvalidInput(f"the range ends ({last}) before it starts ({first})")
     if last - first + 1 > RANGE_MONTHS_MAX:
         raise InvalidInput(f"at most {RANGE_MONTHS_MAX} months per payment, got {last - first + 1}")
-    region, _ = enrolment_region(connection, worker_id, scheme)
+    region, _, temporary = enrolment_region(connection, worker_id, scheme)
     months = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
     rows = ContributionRows(
         tx_ids=[f"{request_id}/{Month(int(m))}" for m in months],
@@ -110,6 +111,7 @@ def contribute(
         regions=[region] * len(months),
         months=months,
         base_fen=np.full(len(months), base_fen, dtype=np.int64),
+        temporary=[temporary] * len(months),
     )
     return post_contributions(connection, policy, rows, now, scheme)
 
@@ -147,6 +149,7 @@ def _subset(rows: ContributionRows, index: list[int]) -> ContributionRows:
     return ContributionRows(
         [rows.tx_ids[i] for i in index], [rows.worker_ids[i] for i in index],
         [rows.regions[i] for i in index], rows.months[index], rows.base_fen[index],
+        None if rows.temporary is None else [rows.temporary[i] for i in index],
     )  # fmt: skip
 
 
@@ -211,11 +214,12 @@ def _post_new(
     post_transactions(connection, transactions, checked=True)
     insert_rows(
         connection, contribution_months,
-        ("tx_id", "worker_id", "scheme", "month", "region", "base_fen", "due_fen", "account_fen", "pooled_fen"),
+        ("tx_id", "worker_id", "scheme", "month", "region", "base_fen", "due_fen", "account_fen",
+         "pooled_fen", "temporary"),
         [(rows.tx_ids[i], rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.regions[i],
           int(rows.base_fen[i]), int(split.due_fen[i]), int(split.individual_account_fen[i]),
-          int(split.pooled_fen[i])) for i in range(n)],
-        plain=True,
+          int(split.pooled_fen[i]), bool(rows.temporary[i]) if rows.temporary else False)
+         for i in range(n)],
     )  # fmt: skip
     insert_rows(
         connection, paid_months, ("worker_id", "scheme", "month", "tx_id"),

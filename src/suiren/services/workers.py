@@ -136,7 +136,10 @@ def enrol(
     return Enrolment(worker, scheme, work.code, month, created or existing is None)
 
 
-def enrolment_region(connection: Connection, worker_id: str, scheme: Scheme) -> tuple[str, Month]:
+def enrolment_region(
+    connection: Connection, worker_id: str, scheme: Scheme
+) -> tuple[str, Month, bool]:
+    """(region, start month, temporary account?) of the worker's enrolment in ``scheme``."""
     row = connection.execute(
         select(enrolments).where(
             enrolments.c.worker_id == worker_id, enrolments.c.scheme == scheme.value
@@ -145,7 +148,7 @@ def enrolment_region(connection: Connection, worker_id: str, scheme: Scheme) -> 
     if row is None:
         get_worker(connection, worker_id)  # unknown worker -> its own error
         raise InvalidInput(f"worker {worker_id} is not enrolled in {scheme.value}; enrol first")
-    return row.region, Month(row.start_month)
+    return row.region, Month(row.start_month), bool(row.temporary)
 
 
 def now_utc() -> datetime:

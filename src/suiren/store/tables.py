@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -48,6 +51,7 @@ enrolments = Table(
     Column("scheme", String(32), nullable=False),
     Column("region", REGION, nullable=False),
     Column("start_month", Integer, nullable=False),
+    Column("temporary", Boolean, nullable=False, server_default=false()),  # 临时账户
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("worker_id", "scheme"),
     ForeignKeyConstraint(["worker_id"], ["workers.worker_id"]),
@@ -123,6 +127,7 @@ contribution_months = Table(
     Column("due_fen", BigInteger, nullable=False),
     Column("account_fen", BigInteger, nullable=False),
     Column("pooled_fen", BigInteger, nullable=False),
+    Column("temporary", Boolean, nullable=False, server_default=false()),  # paid to a 临时账户
     Index("ix_contribution_months_worker", "worker_id", "scheme", "month"),
 )
 
@@ -150,4 +155,64 @@ interest_runs = Table(
     UniqueConstraint("tx_id", name="uq_interest_runs_tx"),
 )
 
-APPEND_ONLY = ("journal", "postings", "contribution_months", "interest_runs")
+transfers = Table(  # the current state of each transfer: a projection of transfer_events
+    "transfers",
+    metadata,
+    Column("transfer_id", String(128), primary_key=True),  # the client's idempotency key
+    Column("worker_id", String(32), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("from_region", REGION, nullable=False),
+    Column("to_region", REGION, nullable=False),
+    Column("scenario", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("temporary", Boolean, nullable=False),
+    Column("account_fen", BigInteger, nullable=False),
+    Column("pooled_fen", BigInteger, nullable=False),
+    Column("kept_fen", BigInteger, nullable=False),
+    Column("interest_fen", BigInteger, nullable=False),
+    Column("requested_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),  # the deadline of the step now expected
+    Column("completed_on", Date),
+    Index("ix_transfers_worker", "worker_id"),
+    Index("ix_transfers_state_due", "state", "due_on"),
+)
+
+transfer_events = Table(
+    "transfer_events",
+    metadata,
+    Column("transfer_id", String(128), nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("on_day", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("tx_id", String(128)),
+    Column("note", String(256), nullable=False),
+    PrimaryKeyConstraint("transfer_id", "step"),
+)
+
+settlement_positions = Table(
+    "settlement_positions",
+    metadata,
+    Column("scheme", String(32), nullable=False),
+    Column("window", Date, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("net_fen", BigInteger, nullable=False),  # > 0: the region pays out
+    Column("tx_id", String(128), nullable=False),
+    PrimaryKeyConstraint("scheme", "window", "region"),
+)
+
+settlement_flows = Table(
+    "settlement_flows",
+    metadata,
+    Column("scheme", String(32), nullable=False),
+    Column("window", Date, nullable=False),
+    Column("from_region", REGION, nullable=False),
+    Column("to_region", REGION, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("transfers", Integer, nullable=False),
+    PrimaryKeyConstraint("scheme", "window", "from_region", "to_region"),
+)
+
+APPEND_ONLY = (
+    "journal", "postings", "contribution_months", "interest_runs", "transfer_events",
+    "settlement_positions", "settlement_flows",
+)  # fmt: skip

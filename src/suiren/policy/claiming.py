@@ -1,0 +1,84 @@
+"""Where the pension is paid (待遇领取地).
+
+``current_law`` (国办发〔2009〕66号 第六条), decided at province level: the hukou province if
+the insurance relation is there; otherwise the current province if the worker has 10+
+years there; otherwise the last province with 10+ years; otherwise the hukou province. A
+province where the worker only had a temporary account never qualifies.
+
+``money_follows_person``: the rule is a parameter; ``residence`` pays where the worker is
+insured at retirement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from suiren.domain.errors import ParameterError
+from suiren.policy import Policy
+from suiren.rules.parameters import ResolvedValue
+
+
+@dataclass(frozen=True, slots=True)
+class Stint:
+    """Months paid in one province, in career order; ``temporary`` for a temporary account."""
+
+    province: str
+    months: int
+    temporary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PayingRegion:
+    province: str
+    reason: str
+    cited: tuple[ResolvedValue, ...]
+
+
+def paying_region(
+    policy: Policy, day: date, stints: list[Stint], hukou_province: str, current_province: str
+) -> PayingRegion:
+    """The province that pays the pension of a worker retiring on ``day``."""
+    view = policy.national(day)
+    rule = view.get("pension.paying_region.rule")
+    years_min = view.get("pension.paying_region.years_min")
+    cited = (rule, years_min)
+    if rule.value == "residence":
+        return PayingRegion(
+            current_province, "the province where the worker is insured at retirement", cited
+        )
+    if rule.value != "hukou_ten_years":
+        raise ParameterError(f"unknown pension.paying_region.rule {rule.value!r}")
+    months_min = int(Fraction(years_min.value) * 12)
+    if current_province == hukou_province:
+        return PayingRegion(
+            hukou_province, "the insurance relation is in the hukou province", cited
+        )
+    totals: dict[str, int] = {}
+    temporary_only: dict[str, bool] = {}
+    for stint in stints:
+        totals[stint.province] = totals.get(stint.province, 0) + stint.months
+        temporary_only[stint.province] = (
+            temporary_only.get(stint.province, True) and stint.temporary
+        )
+
+    def qualifies(province: str) -> bool:
+        return not temporary_only.get(province, True) and totals.get(province, 0) >= months_min
+
+    if qualifies(current_province):
+        return PayingRegion(
+            current_province, f"{years_min.value}+ years in the current province", cited
+        )
+    for stint in reversed(stints):
+        if stint.province != current_province and qualifies(stint.province):
+            return PayingRegion(
+                stint.province,
+                f"the last province with {years_min.value}+ years (not temporary)",
+                cited,
+            )
+    return PayingRegion(
+        hukou_province,
+        f"no province has {years_min.value}+ years: gathered to the hukou province",
+        cited,
+    )

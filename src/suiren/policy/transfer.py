@@ -1,0 +1,161 @@
+"""What moves when a worker's employee pension moves between provinces (转移接续).
+
+``current_law`` (国办发〔2009〕66号 第四条): the individual account in full; from the pooled
+fund, 12% of the actual contribution base of every month since 1998 (rounded once, half up);
+the rest of the worker's pooled entitlement stays in the old region. A man of 50+ or a woman
+of 40+ moving to a province that is not their hukou province keeps the relation where it is
+and opens a temporary account (临时账户) in the new one: nothing moves.
+
+``money_follows_person``: the individual account in full and the worker's whole pooled
+entitlement paid in the old region, with interest at the crediting rate (记账利率, the same
+年度计息法 as individual accounts), paid by the old region's pooled fund; no temporary accounts.
+
+Pure: the caller reads the worker's records from the ledger and passes them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from suiren.domain.money import divide_round, fen_to_yuan_str
+from suiren.domain.month import Month
+from suiren.policy import Policy
+from suiren.rules.explain import Step
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TransferInputs:
+    day: date
+    from_region: str
+    to_region: str
+    sex: str
+    age_months: int
+    hukou_province: str
+    account_fen: int  # individual account balance in the old region
+    entitlement_fen: int  # pooled entitlement balance in the old region
+    months: IntArray  # Month ordinals paid in the old region (not reversed)
+    bases_fen: IntArray  # the base of each month
+    pooled_fen: IntArray  # the pooled amount credited for each month
+
+
+@dataclass(frozen=True)
+class TransferQuote:
+    temporary: bool
+    account_fen: int  # moves
+    pooled_fen: int  # moves
+    kept_fen: int  # stays in the old region's pooled fund
+    interest_fen: int  # paid by the old region's pooled fund on the entitlement
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def total_fen(self) -> int:
+        return self.account_fen + self.pooled_fen
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "temporary_account": self.temporary,
+            "account_fen": self.account_fen,
+            "pooled_fen": self.pooled_fen,
+            "kept_in_old_region_fen": self.kept_fen,
+            "interest_on_entitlement_fen": self.interest_fen,
+            "total_fen": self.total_fen,
+            "explanation": [s.to_json() for s in self.steps],
+        }
+
+
+def province(code: str) -> str:
+    return code[:2] + "0000"
+
+
+def quote_transfer(policy: Policy, inputs: TransferInputs) -> TransferQuote:
+    view = policy.at(inputs.day, inputs.from_region)
+    temporary_on = view.get("transfer.temporary_accounts")
+    age_key = "male" if inputs.sex == "M" else "female"
+    age_min = view.get(f"transfer.temporary_account_age_{age_key}")
+    to_hukou = province(inputs.to_region) == province(inputs.hukou_province)
+    temporary = (
+        bool(temporary_on.value) and not to_hukou and inputs.age_months >= int(age_min.value) * 12
+    )
+    if temporary:
+        step = Step(
+            "临时账户 / temporary account",
+            "age ≥ the threshold and the new province is not the hukou province: the relation stays",
+            {
+                "age": f"{inputs.age_months // 12}岁{inputs.age_months % 12}个月",
+                "hukou": inputs.hukou_province,
+            },
+            "nothing moves; contributions in the new province go to a temporary account",
+            (temporary_on, age_min),
+        )
+        return TransferQuote(True, 0, 0, 0, 0, [step])
+    whole = view.get("transfer.pooled_entitlement_moves")
+    if whole.value:
+        interest = entitlement_interest(policy, inputs)
+        pooled = inputs.entitlement_fen + interest
+        step = Step(
+            "统筹基金 / pooled entitlement (钱随人走)",
+            "the whole pooled entitlement paid in the old region, with interest at the crediting rate",
+            {
+                "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
+                "interest": fen_to_yuan_str(interest),
+            },
+            fen_to_yuan_str(pooled),
+            (whole,),
+        )
+        return TransferQuote(
+            False, inputs.account_fen, pooled, 0, interest, [_account_step(inputs), step]
+        )
+    share = view.get("transfer.pooled_share_of_base")
+    since = view.get("transfer.pooled_since_month")
+    counted = inputs.months >= Month.parse(str(since.value)).ordinal
+    base_total = int(inputs.bases_fen[counted].sum())
+    rate = Fraction(share.value)
+    pooled = int(divide_round(base_total * rate.numerator, rate.denominator))
+    step = Step(
+        "统筹基金 / pooled fund (国办发〔2009〕66号)",
+        "share × Σ actual monthly bases since the first counted month; the rest stays",
+        {
+            "Σ bases": fen_to_yuan_str(base_total),
+            "months": str(int(counted.sum())),
+            "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
+        },
+        fen_to_yuan_str(pooled),
+        (share, since, whole),
+    )
+    kept = inputs.entitlement_fen - pooled
+    return TransferQuote(False, inputs.account_fen, pooled, kept, 0, [_account_step(inputs), step])
+
+
+def _account_step(inputs: TransferInputs) -> Step:
+    return Step(
+        "个人账户 / individual account",
+        "the whole balance moves",
+        {"balance": fen_to_yuan_str(inputs.account_fen)},
+        fen_to_yuan_str(inputs.account_fen),
+    )
+
+
+def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
+    """Interest on the pooled amounts by the 年度计息法, for the years completed before the move."""
+    if len(inputs.months) == 0:
+        return 0
+    years = inputs.months // 12
+    first, last = int(years.min()), inputs.day.year - 1
+    balance = interest_total = 0
+    for year in range(first, last + 1):
+        credited = int(inputs.pooled_fen[years == year].sum())
+        view = policy.national(date(year, 1, 1))
+        rate = Fraction(view.value("account.interest_rate"))
+        factor = Fraction(view.value("account.in_year_interest_factor"))
+        interest = balance * rate + credited * rate * factor
+        rounded = int(divide_round(interest.numerator, interest.denominator))
+        balance += credited + rounded
+        interest_total += rounded
+    return interest_total

@@ -1,0 +1,165 @@
+"""Settlement between regional funds (清算): multilateral netting per window.
+
+A transfer leaves its amount in the old region's clearing account (+) when approved and
+takes it from the new region's clearing account (−) when accepted. Closing a window (daily
+by default: the transfers accepted on that day) nets every region's obligations into one
+position — positive: the region pays, negative: it receives; the positions sum to zero —
+and posts, in each region's journal, ``settlement/{scheme}/{window}/{region}``: its clearing
+account against the national settlement account. After a window's transfers are settled
+their clearing amounts are zero. Closing a window twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from suiren.domain.errors import SuirenError, require
+from suiren.domain.month import Month
+from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, clearing
+from suiren.ledger.transaction import Posting, Transaction, TxCode
+from suiren.store.ledger_repo import post_transactions
+from suiren.store.tables import settlement_flows, settlement_positions, transfer_events, transfers
+
+NATIONAL = "000000"
+
+
+class SettlementRefused(SuirenError):
+    code = "settlement-refused"
+
+
+def settlement_account(scheme: Scheme) -> AccountKey:
+    """The national settlement account through which regional funds pay each other."""
+    return AccountKey(OwnerType.SYSTEM, "settlement", scheme, AccountKind.CLEARING, NATIONAL)
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    window: date
+    closed: bool
+    flows: dict[tuple[str, str], tuple[int, int]]  # (from, to) -> (amount, transfers)
+    positions: dict[str, int]  # region -> net (+ pays, − receives)
+
+    def to_json(self) -> dict[str, Any]:
+        regions = sorted({r for pair in self.flows for r in pair} | set(self.positions))
+        return {
+            "window": self.window.isoformat(),
+            "closed": self.closed,
+            "regions": regions,
+            "matrix_fen": [[self.flows.get((a, b), (0, 0))[0] for b in regions] for a in regions],
+            "flows": [
+                {"from": a, "to": b, "amount_fen": amount, "transfers": count}
+                for (a, b), (amount, count) in sorted(self.flows.items())
+            ],
+            "net_positions_fen": dict(sorted(self.positions.items())),
+        }
+
+
+def _flows(
+    connection: Connection, window: date, scheme: Scheme
+) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = connection.execute(
+        select(transfers.c.from_region, transfers.c.to_region, transfers.c.account_fen, transfers.c.pooled_fen)
+        .join(transfer_events, and_(transfer_events.c.transfer_id == transfers.c.transfer_id,
+                                    transfer_events.c.step == "accepted"))
+        .where(transfer_events.c.on_day == window, transfers.c.scheme == scheme.value,
+               transfers.c.temporary.is_(False))
+    )  # fmt: skip
+    flows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        amount = int(row.account_fen) + int(row.pooled_fen)
+        if amount:
+            flows[(row.from_region, row.to_region)][0] += amount
+            flows[(row.from_region, row.to_region)][1] += 1
+    return {k: (v[0], v[1]) for k, v in flows.items()}
+
+
+def close_window(
+    connection: Connection, window: date, now: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION
+) -> WindowReport:
+    if window > now.date():
+        raise SettlementRefused(f"window {window} has not happened yet")
+    done = report(connection, window, scheme)
+    if done.closed:
+        return done
+    flows = _flows(connection, window, scheme)
+    positions: dict[str, int] = defaultdict(int)
+    for (a, b), (amount, _) in flows.items():
+        positions[a] += amount
+        positions[b] -= amount
+    require(sum(positions.values()) == 0, "net positions of a window must sum to zero")
+    house = settlement_account(scheme)
+    txs = []
+    for region, net in sorted(positions.items()):
+        if net == 0:
+            continue
+        txs.append(
+            Transaction.build(
+                f"settlement/{scheme.value}/{window.isoformat()}/{region}", TxCode.SETTLEMENT, region,
+                Month.from_date(window), now,
+                [Posting(clearing(scheme, region), -net), Posting(house, net)],
+                memo=f"settlement window {window.isoformat()}",
+            )
+        )  # fmt: skip
+    posted = {p.tx_id: p for p in post_transactions(connection, txs)}
+    for tx in txs:
+        connection.execute(
+            settlement_positions.insert().values(
+                scheme=scheme.value, window=window, region=tx.region,
+                net_fen=positions[tx.region], tx_id=posted[tx.tx_id].tx_id,
+            )
+        )  # fmt: skip
+    if not txs:  # an empty window is closed too, so that closing it again changes nothing
+        connection.execute(
+            settlement_positions.insert().values(
+                scheme=scheme.value, window=window, region=NATIONAL, net_fen=0,
+                tx_id=f"settlement/{scheme.value}/{window.isoformat()}/empty",
+            )
+        )  # fmt: skip
+    for (a, b), (amount, count) in flows.items():
+        connection.execute(
+            settlement_flows.insert().values(
+                scheme=scheme.value,
+                window=window,
+                from_region=a,
+                to_region=b,
+                amount_fen=amount,
+                transfers=count,
+            )
+        )
+    return report(connection, window, scheme)
+
+
+def report(
+    connection: Connection, window: date, scheme: Scheme = Scheme.EMPLOYEE_PENSION
+) -> WindowReport:
+    positions = {
+        r.region: int(r.net_fen)
+        for r in connection.execute(
+            select(settlement_positions).where(
+                settlement_positions.c.scheme == scheme.value,
+                settlement_positions.c.window == window,
+            )
+        )
+    }
+    closed = bool(positions)
+    positions.pop(NATIONAL, None)
+    if closed:
+        flows = {
+            (r.from_region, r.to_region): (int(r.amount_fen), int(r.transfers))
+            for r in connection.execute(
+                select(settlement_flows).where(
+                    settlement_flows.c.scheme == scheme.value, settlement_flows.c.window == window
+                )
+            )
+        }
+    else:
+        flows = _flows(connection, window, scheme)
+        for (a, b), (amount, _) in flows.items():
+            positions[a] = positions.get(a, 0) + amount
+            positions[b] = positions.get(b, 0) - amount
+    return WindowReport(window, closed, flows, positions)
