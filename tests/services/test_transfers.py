@@ -108,10 +108,10 @@ def test_money_follows_person_adds_interest_on_the_entitlement(engine):
 def test_no_move_lowers_the_pooled_entitlement_under_the_reform(engine):
     w = worker_paying(engine, 3)
     with unit_of_work(engine) as c:
-        before = balances(c, ["worker:%s:employee_pension:pooled_entitlement:440100" % w])
+        before = balances(c, [f"worker:{w}:employee_pension:pooled_entitlement:440100"])
     done = move(engine, "t3", w, "110000", MFP)
     with unit_of_work(engine) as c:
-        after = balances(c, ["worker:%s:employee_pension:pooled_entitlement:110000" % w])
+        after = balances(c, [f"worker:{w}:employee_pension:pooled_entitlement:110000"])
     assert (
         after[f"worker:{w}:employee_pension:pooled_entitlement:110000"]
         >= before[f"worker:{w}:employee_pension:pooled_entitlement:440100"]
