@@ -12,6 +12,13 @@ from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.policy.medical import (
+    hukou_pool,
+    lifetime_cover,
+    split_medical,
+    transfer_amounts,
+    waiting_months,
+)
 from suiren.policy.pension import YEARS_SCALE
 from suiren.policy.retirement import (
     category_index,
@@ -125,12 +132,83 @@ def _parameter(case: dict[str, Any]) -> dict[str, str]:
     return {"value": resolved.cite()["value"], "region": resolved.region}
 
 
+def _medical(case: dict[str, Any]) -> dict[str, str]:
+    """Employee medical insurance (suiren.policy.medical); ``input.rule`` names the function."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    day = _period(case)
+    data = case["input"]
+    rule = str(data["rule"])
+
+    def fen(name: str) -> Any:
+        return np.array([yuan_to_fen(str(data[name]))], dtype=np.int64)
+
+    def yuan(array: Any) -> str:
+        return fen_to_yuan_str(int(array[0]))
+
+    if rule == "split":
+        days = np.array([day_number(day)], dtype=np.int64)
+        split = split_medical(policy, days, np.array([str(data["region"])]), fen("base_yuan"))
+        return {
+            "due_yuan": yuan(split.due_fen),
+            "individual_account_yuan": yuan(split.individual_account_fen),
+            "pooled_yuan": yuan(split.pooled_fen),
+        }
+    if rule == "transfer":
+        moved = transfer_amounts(
+            policy, day, str(data["from"]), str(data["to"]), fen("account_yuan"), fen("pooled_yuan")
+        )
+        return {
+            "account_moved_yuan": yuan(moved.account_moved_fen),
+            "pooled_moved_yuan": yuan(moved.pooled_moved_fen),
+            "pooled_stays_yuan": yuan(moved.pooled_stays_fen),
+            "moved_yuan": yuan(moved.moved_fen),
+        }
+    if rule == "waiting":
+        gap = np.array([int(data["gap_months"])], dtype=np.int64)
+        wait = waiting_months(policy, day, str(data["region"]), gap)
+        return {"waiting_months": str(int(wait.waiting_months[0]))}
+    if rule == "lifetime":
+        cover = lifetime_cover(
+            policy,
+            day,
+            str(data["region"]),
+            str(data["sex"]),
+            np.array([int(data["total_months"])], dtype=np.int64),
+            np.array([int(data["local_months"])], dtype=np.int64),
+        )
+        return {
+            "met": str(bool(cover.met[0])).lower(),
+            "shortfall_months": str(int(cover.shortfall_months[0])),
+            "required_total_months": str(int(cover.required_total_months[0])),
+            "required_local_months": str(int(cover.required_local_months[0])),
+        }
+    if rule == "hukou_pool":
+        pool = hukou_pool(
+            policy,
+            day,
+            str(data["work_region"]),
+            str(data["hukou_region"]),
+            fen("base_yuan"),
+            fen("average_wage_yuan"),
+        )
+        return {
+            "pooled_yuan": yuan(pool.split.pooled_fen),
+            "hukou_yuan": yuan(pool.hukou_fen),
+            "work_yuan": yuan(pool.work_fen),
+            "high_income": str(bool(pool.high_income[0])).lower(),
+        }
+    raise ValueError(
+        f"unknown medical rule {rule!r}; use split, transfer, waiting, lifetime or hukou_pool"
+    )
+
+
 FORMULAS = {
     "pension": _pension,
     "retirement": _retirement,
     "contribution_bounds": _bounds,
     "contribution_split": _split,
     "parameter": _parameter,
+    "medical": _medical,
 }
 
 

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from suiren.cli import demo, ledger, pension
+from suiren.cli import demo, ledger, pension, transfers
 from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
@@ -19,7 +19,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+pension.app.command("estimate")(transfers.estimate)
 app.add_typer(pension.app, name="pension")
+app.add_typer(transfers.transfer_app, name="transfer")
+app.add_typer(transfers.settlement_app, name="settlement")
 app.add_typer(ledger.db_app, name="db")
 app.add_typer(ledger.worker_app, name="worker")
 app.add_typer(ledger.interest_app, name="interest")

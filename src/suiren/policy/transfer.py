@@ -40,9 +40,10 @@ class TransferInputs:
     hukou_province: str
     account_fen: int  # individual account balance in the old region
     entitlement_fen: int  # pooled entitlement balance in the old region
-    months: IntArray  # Month ordinals paid in the old region (not reversed)
+    months: IntArray  # Month ordinals whose record is held in the old region (not reversed)
     bases_fen: IntArray  # the base of each month
-    pooled_fen: IntArray  # the pooled amount credited for each month
+    credit_months: IntArray  # legal months of the amounts credited to the entitlement there
+    credits_fen: IntArray  # those amounts (contributions and transfers in; reversals negative)
 
 
 @dataclass(frozen=True)
@@ -143,14 +144,15 @@ def _account_step(inputs: TransferInputs) -> Step:
 
 
 def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
-    """Interest on the pooled amounts by the 年度计息法, for the years completed before the move."""
-    if len(inputs.months) == 0:
+    """Interest on the entitlement as it was credited in the old region (contributions and
+    transfers in, each from its year), by the 年度计息法, for the years completed before the move."""
+    if len(inputs.credit_months) == 0:
         return 0
-    years = inputs.months // 12
+    years = inputs.credit_months // 12
     first, last = int(years.min()), inputs.day.year - 1
     balance = interest_total = 0
     for year in range(first, last + 1):
-        credited = int(inputs.pooled_fen[years == year].sum())
+        credited = int(inputs.credits_fen[years == year].sum())
         view = policy.national(date(year, 1, 1))
         rate = Fraction(view.value("account.interest_rate"))
         factor = Fraction(view.value("account.in_year_interest_factor"))

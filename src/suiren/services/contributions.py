@@ -161,13 +161,19 @@ def _replays(
         return {}
     recorded: dict[str, Any] = {}
     ids = [t for t in rows.tx_ids if t in known]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        for row in connection.execute(
-            select(contribution_months).where(
-                contribution_months.c.tx_id.in_(ids[start : start + LOOKUP_CHUNK])
-            )
-        ):
-            recorded[row.tx_id] = row
+    if is_postgres(connection) and len(ids) > LOOKUP_CHUNK:
+        fill_keys(connection, "replayed_tx", ids)
+        found = connection.execute(
+            text("SELECT m.* FROM contribution_months m JOIN replayed_tx r ON r.key = m.tx_id")
+        )
+        recorded = {row.tx_id: row for row in found}
+    else:
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            for row in connection.execute(
+                select(contribution_months).where(contribution_months.c.tx_id.in_(chunk))
+            ):
+                recorded[row.tx_id] = row
     out: dict[str, MonthPaid] = {}
     for i, tx_id in enumerate(rows.tx_ids):
         if tx_id not in known:

@@ -49,6 +49,7 @@ from suiren.store.tables import (
     contribution_months,
     enrolments,
     paid_months,
+    postings,
     transfer_events,
     transfers,
 )
@@ -103,10 +104,11 @@ def _deadline(policy: Policy, region: str, day: date) -> date:
 def _quote(connection: Connection, policy: Policy, worker_id: str, from_region: str, to_region: str,
            day: date, scheme: Scheme) -> TransferQuote:  # fmt: skip
     worker = get_worker(connection, worker_id)
+    held_in = _regions_held_in(connection, worker_id, from_region)
     rows = connection.execute(
         select(contribution_months.c.month, contribution_months.c.base_fen, contribution_months.c.pooled_fen)
         .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
-        .where(contribution_months.c.worker_id == worker_id, contribution_months.c.region == from_region,
+        .where(contribution_months.c.worker_id == worker_id, contribution_months.c.region.in_(held_in),
                contribution_months.c.scheme == scheme.value)
     ).all()  # fmt: skip
     if not rows:
@@ -118,15 +120,39 @@ def _quote(connection: Connection, policy: Policy, worker_id: str, from_region: 
         "entitlement": str(pooled_entitlement(worker_id, scheme, from_region)),
     }
     held = balances(connection, keys.values())
+    credits = connection.execute(
+        select(postings.c.legal_month, postings.c.amount_fen).where(
+            postings.c.account == keys["entitlement"], postings.c.region == from_region
+        )
+    ).all()
     inputs = TransferInputs(
         day=day, from_region=from_region, to_region=to_region, sex=worker.sex,
         age_months=Month.from_date(day) - worker.birth_month, hukou_province=worker.hukou_region,
         account_fen=held.get(keys["account"], 0), entitlement_fen=held.get(keys["entitlement"], 0),
         months=np.array([r.month for r in rows], dtype=np.int64),
         bases_fen=np.array([r.base_fen for r in rows], dtype=np.int64),
-        pooled_fen=np.array([r.pooled_fen for r in rows], dtype=np.int64),
+        credit_months=np.array([c.legal_month for c in credits], dtype=np.int64),
+        credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
     )  # fmt: skip
     return quote_transfer(policy, inputs)
+
+
+def _regions_held_in(connection: Connection, worker_id: str, region: str) -> set[str]:
+    """``region`` and every region whose money reached it by completed transfers (the record
+    travels with the money, so the next transfer counts those months' bases too)."""
+    moves = connection.execute(
+        select(transfers.c.from_region, transfers.c.to_region).where(
+            transfers.c.worker_id == worker_id, transfers.c.state == "completed",
+            transfers.c.temporary.is_(False),
+        )
+    ).all()  # fmt: skip
+    held = {region}
+    grew = True
+    while grew:
+        before = len(held)
+        held |= {m.from_region for m in moves if m.to_region in held}
+        grew = len(held) > before
+    return held
 
 
 def request_transfer(
@@ -210,13 +236,15 @@ def _advance(
     return None
 
 
-def approve_transfer(connection: Connection, transfer_id: str, now: datetime) -> TransferView:
+def approve_transfer(
+    connection: Connection, transfer_id: str, now: datetime, policy: Policy | None = None
+) -> TransferView:
     """The old region releases the money (转出): its accounts to its clearing account."""
     replay = _advance(connection, transfer_id, "requested", "approved")
     if replay is not None:
         return replay
     view = get_transfer(connection, transfer_id)
-    policy = load_policy(view.scenario)  # the scenario the transfer was requested under
+    policy = policy or load_policy(view.scenario)  # the scenario it was requested under
     scheme = Scheme.EMPLOYEE_PENSION
     day = now.date()
     quote = _quote(
@@ -254,13 +282,15 @@ def approve_transfer(connection: Connection, transfer_id: str, now: datetime) ->
     return get_transfer(connection, transfer_id)
 
 
-def accept_transfer(connection: Connection, transfer_id: str, now: datetime) -> TransferView:
+def accept_transfer(
+    connection: Connection, transfer_id: str, now: datetime, policy: Policy | None = None
+) -> TransferView:
     """The new region takes the money in (转入): its clearing account to the worker's accounts."""
     replay = _advance(connection, transfer_id, "approved", "accepted")
     if replay is not None:
         return replay
     view = get_transfer(connection, transfer_id)
-    policy = load_policy(view.scenario)
+    policy = policy or load_policy(view.scenario)
     scheme = Scheme.EMPLOYEE_PENSION
     day = now.date()
     tx_id = None
@@ -284,7 +314,9 @@ def accept_transfer(connection: Connection, transfer_id: str, now: datetime) -> 
     return get_transfer(connection, transfer_id)
 
 
-def complete_transfer(connection: Connection, transfer_id: str, now: datetime) -> TransferView:
+def complete_transfer(
+    connection: Connection, transfer_id: str, now: datetime, policy: Policy | None = None
+) -> TransferView:
     """The new region finishes (办结): the worker is now insured there (or has a temporary account)."""
     replay = _advance(connection, transfer_id, "accepted", "completed")
     if replay is not None:

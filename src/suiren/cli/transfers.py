@@ -1,0 +1,194 @@
+"""Transfer and settlement commands: transfer request|approve|accept|complete|reject|status,
+settlement close|report, pension estimate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from suiren.cli.context import Context, emit
+from suiren.domain.errors import InvalidInput
+from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
+from suiren.policy import SCENARIOS, load_policy
+from suiren.services.career import compare
+from suiren.services.settlement import close_window, report
+from suiren.services.transfers import (
+    TransferView,
+    accept_transfer,
+    approve_transfer,
+    complete_transfer,
+    expire_overdue,
+    get_transfer,
+    overdue,
+    reject_transfer,
+    request_transfer,
+)
+
+transfer_app = typer.Typer(
+    help="Pension transfers between regions (转移接续).", no_args_is_help=True
+)
+settlement_app = typer.Typer(help="Settlement between regional funds (清算).", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="machine-readable output")
+
+
+def _show(view: TransferView, as_json: bool) -> None:
+    human = (
+        f"{view.transfer_id}: {view.worker_id} {view.from_region} → {view.to_region} [{view.state}]"
+        f" ({view.scenario}) account {fen_to_yuan_str(view.account_fen)}, pooled"
+        f" {fen_to_yuan_str(view.pooled_fen)}, left behind {fen_to_yuan_str(view.kept_fen)}"
+        f"{', temporary account' if view.temporary else ''}; due {view.due_on}"
+    )
+    emit(view.to_json(), as_json, human)
+
+
+@transfer_app.command("request")
+def request(
+    transfer_id: str = typer.Argument(..., help="idempotency key of the transfer"),
+    worker_id: str = typer.Option(..., "--worker"),
+    to_region: str = typer.Option(..., "--to", help="GB/T 2260 code of the new region"),
+    scenario: str = typer.Option(None, "--scenario", help=f"one of {', '.join(SCENARIOS)}"),
+    as_json: bool = JSON,
+) -> None:
+    """Ask to move the worker's employee pension to another region."""
+    ctx = Context.build()
+    policy = load_policy(scenario) if scenario else ctx.policy
+    with ctx.transaction() as connection:
+        view = request_transfer(connection, policy, transfer_id, worker_id, to_region, ctx.now())
+    _show(view, as_json)
+
+
+def _step(name: str, help_text: str):  # type: ignore[no-untyped-def]
+    action = {
+        "approve": approve_transfer,
+        "accept": accept_transfer,
+        "complete": complete_transfer,
+    }[name]
+
+    def command(transfer_id: str = typer.Argument(...), as_json: bool = JSON) -> None:
+        ctx = Context.build()
+        with ctx.transaction() as connection:
+            view = action(connection, transfer_id, ctx.now())
+        _show(view, as_json)
+
+    command.__doc__ = help_text
+    transfer_app.command(name)(command)
+
+
+_step("approve", "The old region releases the money to clearing (转出).")
+_step("accept", "The new region takes the money in from clearing (转入).")
+_step("complete", "The new region finishes: the worker is insured there (办结).")
+
+
+@transfer_app.command("reject")
+def reject(
+    transfer_id: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason"),
+    as_json: bool = JSON,
+) -> None:
+    """Refuse a requested or approved transfer; money in clearing goes back."""
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        view = reject_transfer(connection, transfer_id, ctx.now(), reason)
+    _show(view, as_json)
+
+
+@transfer_app.command("status")
+def status(
+    transfer_id: str = typer.Argument(None),
+    show_overdue: bool = typer.Option(
+        False, "--overdue", help="list open transfers past their deadline"
+    ),
+    expire: bool = typer.Option(False, "--expire", help="expire requests never approved in time"),
+    as_json: bool = JSON,
+) -> None:
+    """One transfer, or the overdue ones."""
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        if transfer_id:
+            _show(get_transfer(connection, transfer_id), as_json)
+            return
+        if not (show_overdue or expire):
+            raise InvalidInput("give a transfer id, or --overdue / --expire")
+        views = (
+            expire_overdue(connection, ctx.now())
+            if expire
+            else overdue(connection, ctx.now().date())
+        )
+    emit([v.to_json() for v in views], as_json,
+         "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none")  # fmt: skip
+
+
+@settlement_app.command("close")
+def close(
+    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"), as_json: bool = JSON
+) -> None:
+    """Net the window's transfers per region and post the settlement transactions."""
+    ctx = Context.build()
+    try:
+        day = date.fromisoformat(window)
+    except ValueError:
+        raise InvalidInput(f"--window must be YYYY-MM-DD, got {window!r}") from None
+    with ctx.transaction() as connection:
+        result = close_window(connection, day, ctx.now())
+    _report(result, as_json)
+
+
+@settlement_app.command("report")
+def show(window: str = typer.Option(..., "--window"), as_json: bool = JSON) -> None:
+    """The region × region matrix and net positions of a window."""
+    ctx = Context.build()
+    try:
+        day = date.fromisoformat(window)
+    except ValueError:
+        raise InvalidInput(f"--window must be YYYY-MM-DD, got {window!r}") from None
+    with ctx.transaction() as connection:
+        result = report(connection, day)
+    _report(result, as_json)
+
+
+def _report(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    data = result.to_json()
+    lines = [f"window {data['window']} ({'closed' if data['closed'] else 'open'})"]
+    lines += [
+        f"  {f['from']} → {f['to']}: {fen_to_yuan_str(f['amount_fen'])} ({f['transfers']})"
+        for f in data["flows"]
+    ]
+    lines += [f"  net {r}: {fen_to_yuan_str(n)}" for r, n in data["net_positions_fen"].items()]
+    emit(data, as_json, "\n".join(lines))
+
+
+def estimate(
+    worker_id: str = typer.Argument(...),
+    scenario: str = typer.Option(
+        None, "--scenario", help="one scenario; default both side by side"
+    ),
+    retire: str = typer.Option(
+        None, "--retire", help="retirement month YYYY-MM (default: statutory)"
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """The pension from the worker's whole record, under current law and the reform."""
+    ctx = Context.build()
+    names = [scenario] if scenario else list(SCENARIOS)
+    policies = [load_policy(n) for n in names]
+    with ctx.transaction() as connection:
+        data = compare(
+            connection,
+            policies,
+            worker_id,
+            ctx.now().date(),
+            Month.parse(retire) if retire else None,
+        )
+    lines = []
+    for s in data["scenarios"]:
+        lines.append(
+            f"{s['scenario']:<22} paid by {s['paying_province']}, Ī {s['average_index']}, retire {s['retirement_month']}:"
+            f" basic {fen_to_yuan_str(s['basic_pension_fen'])} + account {fen_to_yuan_str(s['account_pension_fen'])}"
+            f" = {fen_to_yuan_str(s['total_fen'])} yuan/month"
+        )
+    if "difference_fen" in data:
+        lines.append(f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
+                     + "; ".join(data["causes"]))  # fmt: skip
+    emit(data, as_json, "\n".join(lines))

@@ -1,0 +1,213 @@
+"""The pension from a whole career (养老金测算，全部缴费记录), under each scenario.
+
+From the worker's contribution months in every region: the paying province (待遇领取地, by
+the scenario's rule), the average contribution index against the paying province's
+average wage of each month (国办发〔2009〕66号: the paying place's wages for every year),
+total years, the individual accounts with credited interest, and then the pension with the
+one pension formula, explained step by step.
+
+Assumptions are said in the explanation: the retirement month is the statutory one unless
+given; the 计发基数 is the paying province's latest published one on that date; the account
+balance is today's (no projection of future contributions or interest).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import InvalidInput, ParameterNotFound
+from suiren.domain.money import divide_round, fen_to_yuan_str
+from suiren.domain.month import Month
+from suiren.ledger.accounts import AccountKind, Scheme
+from suiren.policy import Policy
+from suiren.policy.claiming import Stint, paying_region
+from suiren.policy.pension import YEARS_SCALE, PensionCases, compute_pensions
+from suiren.policy.pension_explain import explain_case
+from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
+from suiren.rules.explain import Step
+from suiren.rules.vector import day_number
+from suiren.services.workers import enrolment_region, get_worker
+from suiren.store.tables import accounts, contribution_months, paid_months, transfers
+
+
+def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[Any]:
+    return connection.execute(
+        select(contribution_months)
+        .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
+        .where(
+            contribution_months.c.worker_id == worker_id,
+            contribution_months.c.scheme == scheme.value,
+        )
+        .order_by(contribution_months.c.month)
+    ).all()
+
+
+def _stints(records: list[Any]) -> list[Stint]:
+    stints: list[Stint] = []
+    for r in records:
+        province = r.region[:2] + "0000"
+        if stints and stints[-1].province == province and stints[-1].temporary == bool(r.temporary):
+            last = stints[-1]
+            stints[-1] = Stint(province, last.months + 1, last.temporary)
+        else:
+            stints.append(Stint(province, 1, bool(r.temporary)))
+    return stints
+
+
+def estimate(
+    connection: Connection, policy: Policy, worker_id: str, today: date, retire: Month | None = None,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> dict[str, Any]:  # fmt: skip
+    worker = get_worker(connection, worker_id)
+    records = _records(connection, worker_id, scheme)
+    if not records:
+        raise InvalidInput(
+            f"worker {worker_id} has no contribution months to estimate a pension from"
+        )
+    region, _, _ = enrolment_region(connection, worker_id, scheme)
+    category = np.array([category_index(worker.sex, None, policy, today)], dtype=np.int64)
+    birth = np.array([worker.birth_month.ordinal], dtype=np.int64)
+    _, _, reach = statutory_retirement(retirement_rule(policy, today), birth, category)
+    retire = retire or Month(int(reach[0]))
+    retire_day = retire.first_day()
+    stints = _stints(records)
+    paying = paying_region(policy, retire_day, stints, worker.hukou_region, region[:2] + "0000")
+    index, index_step = _average_index(policy, paying.province, records)
+    months = len(records)
+    account_fen = _account_balance(connection, worker_id, scheme)
+    base = policy.at(retire_day, paying.province).get("pension.base")
+    base_fen = int(Fraction(base.value) * 100)
+    cases = PensionCases(
+        region=np.array([paying.province]), day=np.array([day_number(retire_day)], dtype=np.int64),
+        base_fen=np.array([base_fen], dtype=np.int64), province_base_fen=np.array([base_fen], dtype=np.int64),
+        index_1e6=np.array([index], dtype=np.int64), transitional_index_1e6=np.array([index], dtype=np.int64),
+        years=np.array([months * YEARS_SCALE // 12], dtype=np.int64), deemed_years=np.zeros(1, dtype=np.int64),
+        account_fen=np.array([account_fen], dtype=np.int64), divisor_tenths=np.array([-1], dtype=np.int64),
+        age_months=np.array([retire - worker.birth_month], dtype=np.int64),
+    )  # fmt: skip
+    result = compute_pensions(policy, cases)
+    steps = [
+        Step(
+            "待遇领取地 / paying province",
+            "the scenario's rule over the career's provinces",
+            {
+                "stints": ", ".join(
+                    f"{s.province}:{s.months}m{'(临时)' if s.temporary else ''}" for s in stints
+                ),
+                "hukou": worker.hukou_region,
+                "insured now": region,
+            },
+            f"{paying.province} — {paying.reason}",
+            paying.cited,
+        ),
+        index_step,
+        Step(
+            "计发基数 / pension base",
+            "the paying province's latest published base on the retirement date",
+            {"retirement month": str(retire)},
+            fen_to_yuan_str(base_fen),
+            (base,),
+        ),
+        *explain_case(cases, result, 0),
+    ]
+    by_region: dict[str, int] = defaultdict(int)
+    for r in records:
+        by_region[r.region] += 1
+    return {
+        "scenario": policy.name,
+        "worker_id": worker_id,
+        "retirement_month": str(retire),
+        "paying_province": paying.province,
+        "contribution_months": months,
+        "contribution_months_by_region": dict(sorted(by_region.items())),
+        "temporary_account_months": sum(1 for r in records if r.temporary),
+        "average_index": str((Decimal(index) / 10**6).normalize()),
+        "basic_pension_fen": int(result.basic_fen[0]),
+        "account_pension_fen": int(result.account_pension_fen[0]),
+        "transitional_pension_fen": int(result.transitional_fen[0]),
+        "total_fen": int(result.total_fen[0]),
+        "pooled_left_behind_fen": _left_behind(connection, worker_id),
+        "explanation": [s.to_json() for s in steps],
+    }
+
+
+def _average_index(policy: Policy, province: str, records: list[Any]) -> tuple[int, Step]:
+    """Ī = mean over months of base / the paying province's average wage in force that month."""
+    total = Fraction(0)
+    wages: dict[int, Fraction] = {}
+    for r in records:
+        if r.month not in wages:
+            try:
+                wages[r.month] = Fraction(
+                    policy.at(Month(r.month).first_day(), province).value(
+                        "contribution.base.average_monthly_wage"
+                    )
+                )
+            except ParameterNotFound:
+                raise InvalidInput(
+                    f"no average wage of {province} for {Month(r.month)}: the index against the paying"
+                    " province's wages cannot be computed"
+                ) from None
+        total += Fraction(int(r.base_fen), 100) / wages[r.month]
+    mean = total / len(records)
+    index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
+    step = Step(
+        "平均缴费指数 / average contribution index", "mean of (monthly base ÷ paying province's average wage)",
+        {"months": str(len(records)), "province": province},
+        str(Decimal(index_1e6) / 10**6),
+    )  # fmt: skip
+    return index_1e6, step
+
+
+def _account_balance(connection: Connection, worker_id: str, scheme: Scheme) -> int:
+    rows = connection.execute(
+        select(accounts.c.balance_fen).where(
+            accounts.c.owner_id == worker_id,
+            accounts.c.scheme == scheme.value,
+            accounts.c.kind == AccountKind.INDIVIDUAL_ACCOUNT.value,
+        )
+    )
+    return sum(int(r.balance_fen) for r in rows)
+
+
+def _left_behind(connection: Connection, worker_id: str) -> int:
+    rows = connection.execute(
+        select(transfers.c.kept_fen).where(
+            transfers.c.worker_id == worker_id, transfers.c.state == "completed"
+        )
+    )
+    return sum(int(r.kept_fen) for r in rows)
+
+
+def compare(connection: Connection, policies: list[Policy], worker_id: str, today: date,
+            retire: Month | None = None) -> dict[str, Any]:  # fmt: skip
+    """The estimate under each scenario, side by side, with the differences and their causes."""
+    results = [estimate(connection, p, worker_id, today, retire) for p in policies]
+    out: dict[str, Any] = {"worker_id": worker_id, "scenarios": results}
+    if len(results) == 2:
+        a, b = results
+        out["difference_fen"] = {
+            k: b[k] - a[k] for k in ("basic_pension_fen", "account_pension_fen", "total_fen")
+        }
+        causes = []
+        if a["paying_province"] != b["paying_province"]:
+            causes.append(f"paying province {a['paying_province']} → {b['paying_province']}")
+        if a["temporary_account_months"]:
+            causes.append(
+                f"{a['temporary_account_months']} months in temporary accounts under {a['scenario']}"
+            )
+        if a["pooled_left_behind_fen"]:
+            causes.append(
+                f"{fen_to_yuan_str(a['pooled_left_behind_fen'])} yuan of pooled money left behind"
+            )
+        out["causes"] = causes or [
+            "no difference in paying province, temporary accounts or money left behind"
+        ]
+    return out

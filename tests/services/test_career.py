@@ -1,0 +1,163 @@
+"""Whole-career pensions and moves between regions: worked examples under both scenarios.
+
+The wages, bases and crediting rate come from a synthetic, clearly-labelled test overlay
+(fixtures/synthetic_wages.yaml: Guangdong 5000, Zhejiang 4000, Henan 3000, 3% a year) so that
+every expected figure below can be checked with pencil and paper.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from suiren.domain.month import Month
+from suiren.domain.region import default_registry
+from suiren.policy import Policy, baseline_parameters, load_policy
+from suiren.rules.scenario import apply_scenario
+from suiren.services.career import compare
+from suiren.services.contributions import contribute
+from suiren.services.transfers import (
+    accept_transfer,
+    approve_transfer,
+    complete_transfer,
+    request_transfer,
+)
+from suiren.services.workers import enrol
+from suiren.store.audit import verify
+from suiren.store.db import unit_of_work
+from tests.ledger_helpers import VAULT, resident_id
+
+FIXTURE = Path(__file__).parent / "fixtures" / "synthetic_wages.yaml"
+
+
+def synthetic(scenario: str) -> Policy:
+    base = load_policy(scenario).parameters
+    return Policy(apply_scenario(base, FIXTURE, default_registry()), default_registry())
+
+
+LAW, REFORM = synthetic("current_law"), synthetic("money_follows_person")
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 12, 0, tzinfo=UTC)
+
+
+def pay_years(engine, policy, worker, first_year, last_year, base_fen, tag):
+    for year in range(first_year, last_year + 1):
+        with unit_of_work(engine) as c:
+            contribute(c, policy, f"{tag}-{year}", worker, Month.of(year, 1), Month.of(year, 12), base_fen,
+                       at(year, 12, 20))  # fmt: skip
+
+
+def move(engine, policy, transfer_id, worker, to_region, when):
+    with unit_of_work(engine) as c:
+        request_transfer(c, policy, transfer_id, worker, to_region, when)
+    for step in (approve_transfer, accept_transfer, complete_transfer):
+        with unit_of_work(engine) as c:
+            view = step(c, transfer_id, when, policy)
+    return view
+
+
+def test_synthetic_overlay_is_only_a_test_fixture():
+    assert (
+        baseline_parameters()
+        .parameter("account.interest_rate")
+        .series["000000"]
+        .entries[0]
+        .start.year
+        == 2016
+    )
+
+
+def test_henan_courier_guangdong_zhejiang_henan(engine):
+    """Born 1975-01, hukou Henan: 6 years in Guangdong at 5000, 5 in Zhejiang at 6000, 8 in Henan at 3000."""
+    with unit_of_work(engine) as c:
+        w = enrol(
+            c, LAW, VAULT, resident_id(1, "19750101", True), "440100", "410000", at(2007, 1, 5)
+        ).worker
+    pay_years(engine, LAW, w.worker_id, 2007, 2012, 500_000, "gd")
+    first = move(engine, LAW, "gd-zj", w.worker_id, "330100", at(2013, 1, 7))
+    # current law: account 72 × 400.00 = 28800.00; pooled 12% × 72 × 5000 = 43200.00, nothing kept
+    assert (first.account_fen, first.pooled_fen, first.kept_fen, first.temporary) == (
+        2_880_000,
+        4_320_000,
+        0,
+        False,
+    )
+    pay_years(engine, LAW, w.worker_id, 2013, 2017, 600_000, "zj")
+    move(engine, LAW, "zj-ha", w.worker_id, "410100", at(2018, 1, 8))
+    pay_years(engine, LAW, w.worker_id, 2018, 2025, 300_000, "ha")
+    with unit_of_work(engine) as c:
+        assert verify(c).ok
+        result = compare(c, [LAW, REFORM], w.worker_id, at(2026, 6, 15).date())
+    law, reform = result["scenarios"]
+    # retires at 62y7m (1975-01 is 120 months after 1965-01: 31 months' delay) in 2037-08;
+    # insured in Henan, its hukou province, under both rules: Henan pays.
+    assert (law["retirement_month"], law["paying_province"]) == ("2037-08", "410000")
+    assert reform["paying_province"] == "410000"
+    # Ī against Henan's 3000: (72 × 5/3 + 60 × 2 + 96 × 1) / 228 = 336/228 = 1.473684
+    assert law["average_index"] == "1.473684"
+    # basic = 3000 × (1 + 1.4737) / 2 × 19 × 1% = 705.00 (19 years = 228 months)
+    assert law["basic_pension_fen"] == 70_500
+    # account = 8% × (72 × 5000 + 60 × 6000 + 96 × 3000) = 80640.00; divisor at 62y7m:
+    # 125 − (125 − 117) × 7/12 = 120.33 -> 120.3; 80640 / 120.3 = 670.32
+    assert law["account_pension_fen"] == 67_032
+    assert law["total_fen"] == reform["total_fen"] == 70_500 + 67_032
+    assert result["difference_fen"]["total_fen"] == 0
+    assert law["pooled_left_behind_fen"] == 0
+
+
+def test_woman_moving_at_42_to_a_non_hukou_province(engine):
+    """Born 1984-01, hukou Henan: 6 years in Guangdong at 5000, then Zhejiang at 42 (2026)."""
+    with unit_of_work(engine) as c:
+        w = enrol(
+            c, LAW, VAULT, resident_id(2, "19840101", False), "440100", "410000", at(2020, 1, 6)
+        ).worker
+        w2 = enrol(
+            c, REFORM, VAULT, resident_id(3, "19840101", False), "440100", "410000", at(2020, 1, 6)
+        ).worker
+    for worker, policy in ((w, LAW), (w2, REFORM)):
+        pay_years(engine, policy, worker.worker_id, 2020, 2025, 500_000, f"gd-{worker.worker_id}")
+    law_move = move(engine, LAW, "law", w.worker_id, "330100", at(2026, 1, 5))
+    reform_move = move(engine, REFORM, "reform", w2.worker_id, "330100", at(2026, 1, 5))
+    assert law_move.temporary and law_move.account_fen == 0
+    assert not reform_move.temporary and reform_move.account_fen == 72 * 40_000
+    # under the reform the pooled entitlement moves with 3% interest (年度计息法):
+    # each year's 12 × 600.00 earns 3% × 0.5415 in its year and 3% a year after
+    expected, balance = 0, 0
+    for year in range(2020, 2026):
+        credited = 12 * 60_000
+        interest = balance * 3 / 100 + credited * 3 * 5415 / 100 / 10000
+        rounded = int(interest + 0.5)
+        balance += credited + rounded
+        expected += rounded
+    assert reform_move.interest_fen == expected
+    assert reform_move.pooled_fen == 72 * 60_000 + expected
+    with unit_of_work(engine) as c:
+        contribute(
+            c,
+            LAW,
+            "zj-law",
+            w.worker_id,
+            Month.of(2026, 1),
+            Month.of(2026, 5),
+            400_000,
+            at(2026, 6, 15),
+        )
+        contribute(
+            c,
+            REFORM,
+            "zj-ref",
+            w2.worker_id,
+            Month.of(2026, 1),
+            Month.of(2026, 5),
+            400_000,
+            at(2026, 6, 15),
+        )
+    with unit_of_work(engine) as c:
+        law = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())["scenarios"][0]
+        reform = compare(c, [REFORM], w2.worker_id, at(2026, 6, 15).date())["scenarios"][0]
+    # current law: Zhejiang holds only a temporary account and Guangdong has < 10 years:
+    # gathered to the hukou province, Henan; the reform pays where she is insured: Zhejiang
+    assert law["temporary_account_months"] == 5 and law["paying_province"] == "410000"
+    assert reform["temporary_account_months"] == 0 and reform["paying_province"] == "330000"
