@@ -7,7 +7,9 @@ every expected figure below can be checked with pencil and paper.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 from suiren.domain.month import Month
@@ -125,10 +127,10 @@ def test_woman_moving_at_42_to_a_non_hukou_province(engine):
     # under the reform the pooled entitlement moves with 3% interest (年度计息法):
     # each year's 12 × 600.00 earns 3% × 0.5415 in its year and 3% a year after
     expected, balance = 0, 0
-    for year in range(2020, 2026):
+    for _year in range(2020, 2026):
         credited = 12 * 60_000
-        interest = balance * 3 / 100 + credited * 3 * 5415 / 100 / 10000
-        rounded = int(interest + 0.5)
+        interest = Fraction(balance * 3, 100) + Fraction(credited * 3 * 5415, 100 * 10000)
+        rounded = math.floor(interest + Fraction(1, 2))  # half up
         balance += credited + rounded
         expected += rounded
     assert reform_move.interest_fen == expected
