@@ -44,7 +44,7 @@ from suiren.ledger.transaction import TX_ID_RE, Posting, Transaction, TxCode
 from suiren.policy import Policy, load_policy
 from suiren.policy.transfer import TransferInputs, TransferQuote, quote_transfer
 from suiren.services.workers import enrolment_region, get_worker
-from suiren.store.ledger_repo import balances, post_transactions
+from suiren.store.ledger_repo import balances, lock_chain_head, post_transactions
 from suiren.store.tables import (
     contribution_months,
     enrolments,
@@ -173,6 +173,12 @@ def request_transfer(
             )
         return get_transfer(connection, transfer_id)
     from_region, _, _ = enrolment_region(connection, worker_id, scheme)
+    lock_chain_head(connection, from_region)  # serialise with other requests for this region
+    prior = connection.execute(select(transfers).where(transfers.c.transfer_id == transfer_id)).first()
+    if prior is not None:
+        if (prior.worker_id, prior.to_region) != (worker_id, target):
+            raise TransferRefused(f"transfer id {transfer_id!r} was already used for another transfer")
+        return get_transfer(connection, transfer_id)
     if target == from_region:
         raise TransferRefused(
             f"the worker is already insured in {target}; a transfer needs another region"
@@ -348,6 +354,9 @@ def reject_transfer(
     connection: Connection, transfer_id: str, now: datetime, reason: str
 ) -> TransferView:
     """Either region refuses before completion; money already in clearing goes back to A."""
+    view = get_transfer(connection, transfer_id)
+    for region in sorted({view.from_region, view.to_region}):
+        lock_chain_head(connection, region)
     view = get_transfer(connection, transfer_id)
     if view.state == "rejected":
         return view
