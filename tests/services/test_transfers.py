@@ -247,6 +247,9 @@ def test_deadlines_count_chinese_working_days_across_spring_festival():
     assert add_working_days(date(2026, 2, 10), 15) == date(2026, 3, 9)
     assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)  # a 调休 Saturday
     assert working_days_between(date(2026, 2, 13), date(2026, 2, 24)) == 2  # 02-14 and 02-24
+    # New Year 2026: 01-01 and 01-02 off, Sunday 01-04 a 调休 workday
+    assert add_working_days(date(2025, 12, 31), 1) == date(2026, 1, 4)
+    assert add_working_days(date(2025, 12, 30), 15) == date(2026, 1, 21)
 
 
 def test_overdue_and_expired_requests(engine):
