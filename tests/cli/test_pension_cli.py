@@ -185,11 +185,6 @@ def test_transitional_coefficient_with_six_decimals(cli):
     assert json.loads(out)["transitional_pension_fen"] == 98_760  # 8000 × 1 × 10 × 1.2345%
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: _scaled_exact in services/pension_calc.py multiplies the Decimal in the"
-    " default context, where 1e-7000000 × 100 underflows to 0, so the amount is taken as 0 fen",
-)
 def test_amount_that_underflows_is_refused(cli):
     text = '[{"region": "410100", "base_yuan": 8000, "average_index": 1.2,'
     text += ' "contribution_years": 30, "account_yuan": 1e-7000000, "divisor_months": 139}]'

@@ -43,6 +43,7 @@ from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
 
 CASES_MAX = 5_000_000
+DECIMAL_EXPONENT_MAX = 30
 BASE_YUAN_MAX = 50_000
 INDEX_MAX = 5
 YEARS_MAX = 75
@@ -92,6 +93,8 @@ def _scaled_exact(value: Any, scale: int) -> int | None:
     if isinstance(value, int):
         return value * scale if value >= 0 else None
     if isinstance(value, Decimal):
+        if not value.is_finite() or (value != 0 and abs(value.adjusted()) > DECIMAL_EXPONENT_MAX):
+            return None  # no real amount is that large or small; the default context would round it
         scaled = value * scale
         return int(scaled) if scaled == scaled.to_integral_value() and scaled >= 0 else None
     if isinstance(value, str):
