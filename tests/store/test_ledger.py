@@ -205,3 +205,27 @@ def test_interest_is_exact_and_idempotent_per_year(engine):
         assert verify(c).ok
         with pytest.raises(InvalidInput):
             credit_interest(c, POLICY, 2026, NOW)
+
+
+def test_bulk_copy_keeps_free_text_and_nulls_exact(engine):
+    """Enough rows to take PostgreSQL's COPY path: tabs, newlines, backslashes and NULLs survive."""
+    from suiren.ledger.accounts import Scheme, collection, pooled_fund
+    from suiren.ledger.transaction import Posting, Transaction, TxCode
+    from suiren.store.ledger_repo import post_transactions
+
+    memo = "tab\there\nnew line \\ back\\slash 中文"
+    txs = [
+        Transaction.build(
+            f"copy-{i}", TxCode.BENEFIT, "440100", Month.parse("2026-01"), NOW,
+            [Posting(collection(Scheme.EMPLOYEE_PENSION, "440100"), -(i + 1)),
+             Posting(pooled_fund(Scheme.EMPLOYEE_PENSION, "440100"), i + 1)],
+            worker_id=None, memo=memo,
+        )  # fmt: skip
+        for i in range(100)
+    ]
+    with unit_of_work(engine) as c:
+        post_transactions(c, txs)
+    with unit_of_work(engine) as c:
+        rows = c.execute(select(journal.c.memo, journal.c.worker_id, journal.c.reverses)).all()
+        assert len(rows) == 100 and all(r == (memo, None, None) for r in rows)
+        assert verify(c).ok

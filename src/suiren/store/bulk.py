@@ -31,9 +31,17 @@ def _field(value: Any) -> str:
     return str(value)
 
 
-def _copy_text(rows: list[tuple[Any, ...]], plain: bool) -> str:
+def _copy_text(rows: list[tuple[Any, ...]], plain: bool, unsafe: Sequence[int] = ()) -> str:
     if plain:  # ints and strings that need no escaping: let str() and join run at C speed
         return "".join(["\t".join(map(str, row)) + "\n" for row in rows])
+    if unsafe:  # only these columns may hold NULLs, bytes or text needing escapes
+        lines = []
+        for row in rows:
+            fields = list(map(str, row))
+            for i in unsafe:
+                fields[i] = _field(row[i])
+            lines.append("\t".join(fields))
+        return "\n".join(lines) + "\n"
     return "".join(["\t".join([_field(v) for v in row]) + "\n" for row in rows])
 
 
@@ -43,11 +51,13 @@ def insert_rows(
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
     plain: bool = False,
+    unsafe: Sequence[int] = (),
 ) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``.
 
-    ``plain=True`` promises that every value is an int or a string with no tab, newline,
-    backslash or NULL (ids and codes checked at the edge): COPY then skips per-value escaping.
+    ``plain=True`` promises that every value is an int, a datetime or a string with no tab,
+    newline or backslash (ids and codes checked at the edge) and none is NULL: COPY then
+    skips per-value escaping. ``unsafe`` names the only columns that need it.
     """
     if not rows:
         return
@@ -57,7 +67,7 @@ def insert_rows(
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for start in range(0, len(rows), COPY_CHUNK_ROWS):
-                copy.write(_copy_text(rows[start : start + COPY_CHUNK_ROWS], plain))
+                copy.write(_copy_text(rows[start : start + COPY_CHUNK_ROWS], plain, unsafe))
         return
     connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 

@@ -174,7 +174,8 @@ def _post_region(
         previous = current
         results[tx.tx_id] = Posted(tx.tx_id, region, seq, current, False)
     if journal_rows:
-        insert_rows(connection, journal, JOURNAL_COLUMNS, journal_rows)
+        # worker_id and reverses may be NULL, the memo is free text; the rest is plain
+        insert_rows(connection, journal, JOURNAL_COLUMNS, journal_rows, unsafe=(5, 6, 7))
         insert_rows(connection, postings, POSTING_COLUMNS, posting_rows, plain=True)
         add_to_balances(connection, {k: v for k, v in deltas.items() if v}, keys)
         connection.execute(
