@@ -225,7 +225,15 @@ def _event(
 def _advance(
     connection: Connection, transfer_id: str, expected: str, step: str
 ) -> TransferView | None:
-    """The transfer if ``step`` was already done (a replay); None if it may be done now."""
+    """The transfer if ``step`` was already done (a replay); None if it may be done now.
+
+    Both regions' chain heads are locked first, in code order (the order every writer uses,
+    so no two transfers deadlock): each step is serialised with the other writers of those
+    regions, and two identical calls cannot both do it.
+    """
+    view = get_transfer(connection, transfer_id)
+    for region in sorted({view.from_region, view.to_region}):
+        lock_chain_head(connection, region)
     view = get_transfer(connection, transfer_id)
     done = connection.execute(
         select(transfer_events.c.step).where(
