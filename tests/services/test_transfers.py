@@ -208,12 +208,12 @@ def test_settlement_nets_regions_and_empties_clearing(engine):
     move(engine, "s3", c3, "440100", POLICY)
     day = date(2026, 6, 15)
     with unit_of_work(engine) as c:
-        closed = close_window(c, day, JUNE)
+        closed = close_window(c, day, at(date(2026, 6, 16)))
     assert sum(closed.positions.values()) == 0
     assert len(closed.flows) == 3
     with unit_of_work(engine) as c:
         n = c.execute(select(func.count()).select_from(journal)).scalar_one()
-        again = close_window(c, day, JUNE)
+        again = close_window(c, day, at(date(2026, 6, 16)))
         assert again == closed
         assert c.execute(select(func.count()).select_from(journal)).scalar_one() == n
         clearing_total = c.execute(

@@ -216,10 +216,17 @@ def test_bulk_copy_keeps_free_text_and_nulls_exact(engine):
     memo = "tab\there\nnew line \\ back\\slash 中文"
     txs = [
         Transaction.build(
-            f"copy-{i}", TxCode.BENEFIT, "440100", Month.parse("2026-01"), NOW,
-            [Posting(collection(Scheme.EMPLOYEE_PENSION, "440100"), -(i + 1)),
-             Posting(pooled_fund(Scheme.EMPLOYEE_PENSION, "440100"), i + 1)],
-            worker_id=None, memo=memo,
+            f"copy-{i}",
+            TxCode.BENEFIT,
+            "440100",
+            Month.parse("2026-01"),
+            NOW,
+            [
+                Posting(collection(Scheme.EMPLOYEE_PENSION, "440100"), -(i + 1)),
+                Posting(pooled_fund(Scheme.EMPLOYEE_PENSION, "440100"), i + 1),
+            ],
+            worker_id=None,
+            memo=memo,
         )  # fmt: skip
         for i in range(100)
     ]

@@ -34,7 +34,7 @@ app.command("demo")(demo.demo)
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except SuirenError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -50,6 +50,8 @@ def main() -> None:
             exc.show()
             raise SystemExit(2) from None
         raise
+    if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised, here
+        raise SystemExit(status)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ from suiren.domain.errors import SuirenError
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey
 from suiren.ledger.transaction import Posting, Transaction, TxCode
-from suiren.store.ledger_repo import Posted, existing, load_transaction_postings, post_transactions
+from suiren.store.ledger_repo import (
+    Posted,
+    existing,
+    load_transaction_postings,
+    lock_chain_head,
+    post_transactions,
+)
 from suiren.store.tables import paid_months
 
 
@@ -26,9 +32,11 @@ class ReversalRefused(SuirenError):
 def reverse(
     connection: Connection, tx_id: str, reversal_id: str, now: datetime, memo: str = ""
 ) -> Posted:
-    row, lines = load_transaction_postings(connection, tx_id)
+    row, _ = load_transaction_postings(connection, tx_id)
     if not row:
         raise ReversalRefused(f"no transaction {tx_id!r} to reverse")
+    lock_chain_head(connection, row["region"])  # checks below hold until commit
+    row, lines = load_transaction_postings(connection, tx_id)
     if row["code"] == TxCode.REVERSAL.value:
         raise ReversalRefused(f"{tx_id} is itself a reversal; post a new transaction instead")
     original = Transaction.build(

@@ -1,8 +1,9 @@
 """Settlement between regional funds (清算): multilateral netting per window.
 
 A transfer leaves its amount in the old region's clearing account (+) when approved and
-takes it from the new region's clearing account (−) when accepted. Closing a window (daily
-by default: the transfers accepted on that day) nets every region's obligations into one
+takes it from the new region's clearing account (−) when accepted. Closing a window (a day,
+once it is over: every transfer accepted on or before it and not yet settled) nets every
+region's obligations into one
 position — positive: the region pays, negative: it receives; the positions sum to zero —
 and posts, in each region's journal, ``settlement/{scheme}/{window}/{region}``: its clearing
 account against the national settlement account. After a window's transfers are settled
@@ -22,8 +23,14 @@ from suiren.domain.errors import SuirenError, require
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, clearing
 from suiren.ledger.transaction import Posting, Transaction, TxCode
-from suiren.store.ledger_repo import post_transactions
-from suiren.store.tables import settlement_flows, settlement_positions, transfer_events, transfers
+from suiren.store.ledger_repo import lock_chain_head, post_transactions
+from suiren.store.tables import (
+    settled_transfers,
+    settlement_flows,
+    settlement_positions,
+    transfer_events,
+    transfers,
+)
 
 NATIONAL = "000000"
 
@@ -59,16 +66,32 @@ class WindowReport:
         }
 
 
-def _flows(
-    connection: Connection, window: date, scheme: Scheme
-) -> dict[tuple[str, str], tuple[int, int]]:
-    rows = connection.execute(
-        select(transfers.c.from_region, transfers.c.to_region, transfers.c.account_fen, transfers.c.pooled_fen)
+def _unsettled(connection: Connection, window: date, scheme: Scheme) -> list[Any]:
+    """Transfers accepted on or before ``window`` that no window has settled yet."""
+    return connection.execute(
+        select(transfers.c.transfer_id, transfers.c.from_region, transfers.c.to_region,
+               transfers.c.account_fen, transfers.c.pooled_fen)
         .join(transfer_events, and_(transfer_events.c.transfer_id == transfers.c.transfer_id,
                                     transfer_events.c.step == "accepted"))
-        .where(transfer_events.c.on_day == window, transfers.c.scheme == scheme.value,
-               transfers.c.temporary.is_(False))
-    )  # fmt: skip
+        .outerjoin(settled_transfers, settled_transfers.c.transfer_id == transfers.c.transfer_id)
+        .where(transfer_events.c.on_day <= window, transfers.c.scheme == scheme.value,
+               transfers.c.temporary.is_(False), settled_transfers.c.transfer_id.is_(None))
+        .order_by(transfers.c.transfer_id)
+    ).all()  # fmt: skip
+
+
+def _pairs(connection: Connection, scheme: Scheme) -> list[tuple[str, str]]:
+    return [
+        (r.from_region, r.to_region)
+        for r in connection.execute(
+            select(transfers.c.from_region, transfers.c.to_region)
+            .where(transfers.c.scheme == scheme.value)
+            .distinct()
+        )
+    ]
+
+
+def _flows(rows: list[Any]) -> dict[tuple[str, str], tuple[int, int]]:
     flows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
         amount = int(row.account_fen) + int(row.pooled_fen)
@@ -81,12 +104,15 @@ def _flows(
 def close_window(
     connection: Connection, window: date, now: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION
 ) -> WindowReport:
-    if window > now.date():
-        raise SettlementRefused(f"window {window} has not happened yet")
+    if window >= now.date():
+        raise SettlementRefused(f"window {window} is not over yet; close it from the next day on")
+    for region in sorted({r for p in _pairs(connection, scheme) for r in p}):
+        lock_chain_head(connection, region)  # settle against a stable set of transfers
     done = report(connection, window, scheme)
     if done.closed:
         return done
-    flows = _flows(connection, window, scheme)
+    rows = _unsettled(connection, window, scheme)
+    flows = _flows(rows)
     positions: dict[str, int] = defaultdict(int)
     for (a, b), (amount, _) in flows.items():
         positions[a] += amount
@@ -131,6 +157,12 @@ def close_window(
                 transfers=count,
             )
         )
+    for row in rows:
+        connection.execute(
+            settled_transfers.insert().values(
+                transfer_id=row.transfer_id, scheme=scheme.value, window=window
+            )
+        )
     return report(connection, window, scheme)
 
 
@@ -158,7 +190,7 @@ def report(
             )
         }
     else:
-        flows = _flows(connection, window, scheme)
+        flows = _flows(_unsettled(connection, window, scheme))
         for (a, b), (amount, _) in flows.items():
             positions[a] = positions.get(a, 0) + amount
             positions[b] = positions.get(b, 0) - amount

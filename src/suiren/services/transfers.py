@@ -174,10 +174,18 @@ def request_transfer(
         return get_transfer(connection, transfer_id)
     from_region, _, _ = enrolment_region(connection, worker_id, scheme)
     lock_chain_head(connection, from_region)  # serialise with other requests for this region
-    prior = connection.execute(select(transfers).where(transfers.c.transfer_id == transfer_id)).first()
+    if enrolment_region(connection, worker_id, scheme)[0] != from_region:
+        raise TransferRefused(
+            f"worker {worker_id}'s insurance moved while this request was made; send it again"
+        )
+    prior = connection.execute(
+        select(transfers).where(transfers.c.transfer_id == transfer_id)
+    ).first()
     if prior is not None:
         if (prior.worker_id, prior.to_region) != (worker_id, target):
-            raise TransferRefused(f"transfer id {transfer_id!r} was already used for another transfer")
+            raise TransferRefused(
+                f"transfer id {transfer_id!r} was already used for another transfer"
+            )
         return get_transfer(connection, transfer_id)
     if target == from_region:
         raise TransferRefused(
@@ -243,8 +251,9 @@ def _advance(
     if done is not None:
         return view
     if view.state != expected:
+        command = {"approved": "approve", "accepted": "accept", "completed": "complete"}[step]
         raise TransferRefused(
-            f"transfer {transfer_id} is {view.state}; {step} needs it to be {expected}"
+            f"transfer {transfer_id} is {view.state}; {command} needs it to be {expected}"
             + (f" (next step: {NEXT_STEP[view.state]})" if view.state in NEXT_STEP else "")
         )
     return None

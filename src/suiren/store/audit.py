@@ -43,9 +43,10 @@ def verify(connection: Connection) -> AuditResult:
     heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
     lines = connection.execute(
         select(
-            postings.c.region, postings.c.seq, postings.c.account, postings.c.amount_fen
+            postings.c.region, postings.c.seq, postings.c.account, postings.c.amount_fen,
+            postings.c.legal_month, postings.c.code, postings.c.account_region,
         ).order_by(postings.c.region, postings.c.seq, postings.c.account)
-    )
+    )  # fmt: skip
     pending = next(lines, None)
     region, expected_seq, previous = None, 0, GENESIS
     rows = connection.execute(select(journal).order_by(journal.c.region, journal.c.seq))
@@ -66,6 +67,7 @@ def verify(connection: Connection) -> AuditResult:
                 row.tx_id,
             )
         items: list[tuple[str, int]] = []
+        disagreeing: str | None = None
         while pending is not None and (pending.region, int(pending.seq)) < (
             row.region,
             int(row.seq),
@@ -78,6 +80,10 @@ def verify(connection: Connection) -> AuditResult:
             and pending.region == row.region
             and int(pending.seq) == int(row.seq)
         ):
+            # a posting's copies of its journal row's month and code, and its account's region
+            copies = (int(pending.legal_month), pending.code, pending.account_region)
+            if copies != (int(row.legal_month), row.code, pending.account.rsplit(":", 1)[-1]):
+                disagreeing = disagreeing or pending.account
             items.append((pending.account, int(pending.amount_fen)))
             pending = next(lines, None)
         if len(items) < 2 or sum(a for _, a in items) != 0:
@@ -98,6 +104,11 @@ def verify(connection: Connection) -> AuditResult:
             )
         if row.prev_hash != previous or chain_hash(previous, content) != row.chain_hash:
             return AuditResult(False, checked, 0, "hash chain broken", row.tx_id)
+        if disagreeing is not None:
+            return AuditResult(
+                False, checked, 0, "a posting disagrees with its journal row or account",
+                row.tx_id, disagreeing,
+            )  # fmt: skip
         previous = row.chain_hash
         checked += 1
     if pending is not None:

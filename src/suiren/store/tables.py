@@ -212,7 +212,15 @@ settlement_flows = Table(
     PrimaryKeyConstraint("scheme", "window", "from_region", "to_region"),
 )
 
+settled_transfers = Table(  # which window settled each transfer (once)
+    "settled_transfers",
+    metadata,
+    Column("transfer_id", String(128), primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("window", Date, nullable=False),
+)
+
 APPEND_ONLY = (
     "journal", "postings", "contribution_months", "interest_runs", "transfer_events",
-    "settlement_positions", "settlement_flows",
+    "settlement_positions", "settlement_flows", "settled_transfers",
 )  # fmt: skip

@@ -1,0 +1,191 @@
+"""The ledger commands end to end, as a user runs them: a subprocess per command.
+
+Each command runs ``python -m suiren.cli.main`` against a migrated SQLite file or a fresh
+PostgreSQL schema, with a fixed secret and a fixed "today" (SUIREN_TODAY). Success prints
+on stdout and exits 0; a user error exits 2 with a message on stderr, nothing on stdout
+and nothing written; a failed audit exits 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import drop_postgres_schema, postgres_schema_url
+from tests.ledger_helpers import resident_id
+
+TODAY = "2026-06-15"
+LATE_2025 = "2025-12-20"
+SECRET = base64.b64encode(b"k" * 32).decode()
+RESIDENT_ID = resident_id(11)
+TIMEOUT_S = 120
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def runner(url: str, extra: dict[str, str], cwd: Path) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
+    env |= extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": SECRET}
+
+    def run(*args: str, today: str = TODAY) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "suiren.cli.main", *args],
+            capture_output=True, text=True, cwd=cwd, timeout=TIMEOUT_S,
+            env=env | {"SUIREN_TODAY": today},
+        )  # fmt: skip
+
+    return run
+
+
+@pytest.fixture
+def cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
+    url, extra = database_url
+    return runner(url, extra, tmp_path)
+
+
+@pytest.fixture
+def fresh_cli(backend: str, tmp_path: Path) -> Iterator[Run]:
+    """A database that has never been migrated (for ``db upgrade`` itself)."""
+    if backend == "sqlite":
+        yield runner(f"sqlite:///{tmp_path / 'fresh.db'}", {}, tmp_path)
+        return
+    url, schema = postgres_schema_url()
+    try:
+        yield runner(url, {"PGOPTIONS": f"-csearch_path={schema}"}, tmp_path)
+    finally:
+        drop_postgres_schema(schema)
+
+
+def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
+    assert done.returncode == 0, done.stderr
+    assert RESIDENT_ID not in done.stdout + done.stderr  # never the full resident id
+    return json.loads(done.stdout)
+
+
+def user_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The command refused: exit 2, nothing on stdout, the reason on stderr."""
+    assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    return done.stderr
+
+
+def enrol(cli: Run, today: str = TODAY) -> str:
+    enrolled = ok_json(
+        cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region", "440100", "--json",
+            today=today)
+    )  # fmt: skip
+    assert enrolled["created"] is True
+    assert enrolled["resident_id"].count("*") == 10
+    assert (enrolled["region"], enrolled["scheme"]) == ("440100", "employee_pension")
+    return str(enrolled["worker_id"])
+
+
+def test_db_upgrade_migrates_a_new_database(fresh_cli: Run) -> None:
+    refused = user_error(fresh_cli("worker", "statement", "W000000000000", "--json"))
+    assert "suiren db upgrade" in refused
+    for _ in range(2):  # a second upgrade finds nothing to do
+        done = fresh_cli("db", "upgrade")
+        assert done.returncode == 0, done.stderr
+        assert "latest revision" in done.stdout
+    assert ok_json(fresh_cli("audit", "verify", "--json"))["ok"] is True
+
+
+def test_enrol_pay_replay_statement_reverse_and_audit(cli: Run) -> None:
+    worker = enrol(cli)
+    again = ok_json(
+        cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region", "440100", "--json")
+    )
+    assert (again["worker_id"], again["created"]) == (worker, False)
+
+    pay = ("contribute", worker, "--from", "2026-01", "--to", "2026-03", "--base", "6000",
+           "--id", "pay-1")  # fmt: skip
+    paid = ok_json(cli(*pay, "--json"))
+    assert [(p["tx_id"], p["replayed"]) for p in paid] == [
+        (f"pay-1/2026-0{m}", False) for m in (1, 2, 3)
+    ]
+    assert {(p["due_fen"], p["individual_account_fen"], p["pooled_fen"]) for p in paid} == {
+        (120_000, 48_000, 72_000)  # 20% of 6000.00 yuan, of which 8% to the account
+    }
+    replayed = ok_json(cli(*pay, "--json"))
+    assert replayed == [{**p, "replayed": True} for p in paid]
+    human = cli(*pay)
+    assert human.returncode == 0 and human.stdout.count("[replayed]") == 3, human.stderr
+
+    statement = ok_json(cli("worker", "statement", worker, "--json"))
+    assert statement["worker"]["resident_id"].count("*") == 10
+    assert statement["contribution_months_total"] == 3
+    assert [(m["month"], m["status"]) for m in statement["months"]] == [
+        ("2026-01", "paid"), ("2026-02", "paid"), ("2026-03", "paid"),
+    ]  # fmt: skip
+    assert {b["kind"]: b["balance_fen"] for b in statement["balances"]} == {
+        "individual_account": 144_000,
+        "pooled_entitlement": 216_000,
+    }
+
+    reversal = ok_json(cli("reverse", "pay-1/2026-02", "--id", "rev-1", "--json"))
+    assert (reversal["tx_id"], reversal["replayed"]) == ("rev-1", False)
+    statement = ok_json(cli("worker", "statement", worker, "--json"))
+    assert statement["contribution_months_total"] == 2
+    assert [m["status"] for m in statement["months"]] == ["paid", "reversed", "paid"]
+    assert {b["kind"]: b["balance_fen"] for b in statement["balances"]} == {
+        "individual_account": 96_000,
+        "pooled_entitlement": 144_000,
+    }
+    audit = ok_json(cli("audit", "verify", "--json"))
+    assert (audit["ok"], audit["transactions"], audit["problem"]) == (True, 4, None)
+
+
+def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
+    worker = enrol(cli)
+    before = cli("worker", "statement", worker, "--json")
+    assert before.returncode == 0, before.stderr
+
+    for base in ("100", "27549.01"):
+        refused = user_error(
+            cli("contribute", worker, "--from", "2026-01", "--base", base, "--id", f"low-{base}")
+        )
+        assert "outside the allowed range" in refused
+        assert "5510.00 to 27549.00" in refused
+    assert "no worker" in user_error(
+        cli("contribute", "WNOSUCHWORKER", "--from", "2026-01", "--base", "6000", "--id", "x-1")
+    )
+    bad_id = RESIDENT_ID[:-1] + ("0" if RESIDENT_ID[-1] != "0" else "1")  # wrong check digit
+    refused = user_error(cli("worker", "enrol", "--resident-id", bad_id, "--work-region", "440100"))
+    assert "check character" in refused and bad_id not in refused
+
+    after = cli("worker", "statement", worker, "--json")
+    assert after.stdout == before.stdout
+    audit = ok_json(cli("audit", "verify", "--json"))
+    assert (audit["ok"], audit["transactions"]) == (True, 0)
+
+
+def test_interest_credit_for_2025(cli: Run) -> None:
+    worker = enrol(cli, today=LATE_2025)
+    paid = ok_json(
+        cli("contribute", worker, "--from", "2025-10", "--to", "2025-12", "--base", "6000",
+            "--id", "pay-2025", "--json", today=LATE_2025)
+    )  # fmt: skip
+    assert len(paid) == 3
+    runs = ok_json(cli("interest", "credit", "--year", "2025", "--json"))
+    # 3 × 480.00 yuan credited during 2025: 144000 × 1.5% × 0.5415 = 1169.64 -> 1170 fen
+    assert runs == [
+        {"region": "440100", "year": 2025, "batches": 1, "accounts": 1, "total_fen": 1170,
+         "skipped": False}
+    ]  # fmt: skip
+    again = ok_json(cli("interest", "credit", "--year", "2025", "--json"))
+    assert [r["skipped"] for r in again] == [True]
+    statement = ok_json(cli("worker", "statement", worker, "--json"))
+    balances = {b["kind"]: b["balance_fen"] for b in statement["balances"]}
+    assert balances["individual_account"] == 144_000 + 1170
+    assert "only after the year has ended" in user_error(
+        cli("interest", "credit", "--year", "2026")
+    )
+    assert ok_json(cli("audit", "verify", "--json"))["ok"] is True

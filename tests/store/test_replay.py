@@ -1,0 +1,113 @@
+"""Replaying 100,000 contributions through the bulk path writes nothing and changes nothing.
+
+16,667 workers (enrolled by inserting their rows directly: enrolling one by one would
+dominate the test) pay 2026-01 to 2026-06, 100,000 months in one ``post_contributions``
+call. The same 100,000 rows are then posted again: every result is a replay of the first,
+with the same amounts, and no table gains a row and no balance moves.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, func, select
+
+from suiren.domain.month import Month
+from suiren.services.contributions import ContributionRows, post_contributions
+from suiren.store.audit import verify
+from suiren.store.bulk import insert_rows
+from suiren.store.db import unit_of_work
+from suiren.store.tables import (
+    accounts,
+    chain_heads,
+    contribution_months,
+    enrolments,
+    journal,
+    paid_months,
+    postings,
+    workers,
+)
+from tests.conftest import NOW
+from tests.ledger_helpers import POLICY, VAULT
+
+CONTRIBUTIONS = 100_000
+MONTHS = [Month.of(2026, m) for m in range(1, 7)]
+WORKERS = -(-CONTRIBUTIONS // len(MONTHS))  # 16,667: the last worker pays 4 months
+REGION = "440100"
+BASE_LOW_FEN, BASE_HIGH_FEN = 551_000, 2_754_900  # 440100's allowed base in 2026
+TABLES = (journal, postings, accounts, contribution_months, paid_months)
+
+
+def enrol_in_bulk(engine: Engine, count: int) -> list[str]:
+    """Worker and enrolment rows as ``enrol`` writes them, inserted in one go."""
+    ids = [f"WB{n:010d}" for n in range(count)]
+    with unit_of_work(engine) as c:
+        insert_rows(
+            c, workers,
+            ("worker_id", "resident_id_cipher", "blind_index", "masked_id", "sex", "birth_month",
+             "hukou_region", "work_region", "created_at"),
+            [(w, VAULT.encrypt(f"synthetic-{n}", w), f"bulk-{n:059d}", "440106**********1X", "M",
+              Month.of(1990, 1).ordinal, "440000", REGION, NOW) for n, w in enumerate(ids)],
+        )  # fmt: skip
+        insert_rows(
+            c, enrolments, ("worker_id", "scheme", "region", "start_month", "created_at"),
+            [(w, "employee_pension", REGION, MONTHS[0].ordinal, NOW) for w in ids],
+        )  # fmt: skip
+    return ids
+
+
+def contribution_rows(worker_ids: list[str]) -> ContributionRows:
+    pairs = [(w, m) for w in worker_ids for m in MONTHS][:CONTRIBUTIONS]
+    rng = np.random.default_rng(20260615)
+    return ContributionRows(
+        tx_ids=[f"bulk-1/{w}/{m}" for w, m in pairs],
+        worker_ids=[w for w, _ in pairs],
+        regions=[REGION] * len(pairs),
+        months=np.array([m.ordinal for _, m in pairs], dtype=np.int64),
+        base_fen=rng.integers(BASE_LOW_FEN, BASE_HIGH_FEN, len(pairs), endpoint=True),
+    )
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    with unit_of_work(engine) as c:
+        return {
+            "counts": {
+                t.name: c.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES
+            },
+            "balances": dict(c.execute(select(accounts.c.account, accounts.c.balance_fen)).all()),
+            "chain_heads": sorted(c.execute(select(chain_heads)).all()),
+        }
+
+
+def test_replaying_100000_contributions_changes_nothing(engine: Engine) -> None:
+    rows = contribution_rows(enrol_in_bulk(engine, WORKERS))
+    started = time.perf_counter()
+    with unit_of_work(engine) as c:
+        first = post_contributions(c, POLICY, rows, NOW)
+    posted_s = time.perf_counter() - started
+    assert len(first) == CONTRIBUTIONS and not any(p.replayed for p in first)
+    before = snapshot(engine)
+    assert before["counts"] == {
+        "journal": CONTRIBUTIONS,
+        "postings": 3 * CONTRIBUTIONS,
+        "accounts": 2 * WORKERS + 1,  # individual account and pooled entitlement, collection
+        "contribution_months": CONTRIBUTIONS,
+        "paid_months": CONTRIBUTIONS,
+    }
+    assert sum(before["balances"].values()) == 0
+
+    started = time.perf_counter()
+    with unit_of_work(engine) as c:
+        again = post_contributions(c, POLICY, rows, NOW)
+    replayed_s = time.perf_counter() - started
+
+    assert all(p.replayed for p in again)
+    assert [replace(p, replayed=False) for p in again] == first  # the first results, again
+    assert snapshot(engine) == before
+    with unit_of_work(engine) as c:
+        result = verify(c)
+    assert result.ok and result.transactions == CONTRIBUTIONS, result
+    print(f"\n{engine.dialect.name}: posted in {posted_s:.1f} s, replayed in {replayed_s:.1f} s")
