@@ -227,7 +227,7 @@ def test_bulk_copy_keeps_free_text_and_nulls_exact(engine):
             ],
             worker_id=None,
             memo=memo,
-        )  # fmt: skip
+        )
         for i in range(100)
     ]
     with unit_of_work(engine) as c:
