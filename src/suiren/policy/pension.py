@@ -106,7 +106,7 @@ class PensionResult:
     low_index: npt.NDArray[np.bool_]
     divisor_tenths: IntArray
     unit_fen: IntArray
-    coefficient: list[Fraction | None]
+    coefficient: Coefficients
     parameters: Gathered
 
 
@@ -147,27 +147,27 @@ def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
 Ratio = tuple[IntArray, IntArray]  # an exact quotient: (numerator, denominator) per case
 
 
-def _by_mode(g: Gathered, name: str, apply: Any, out: IntArray) -> IntArray:
-    """Apply ``apply(mask, mode)`` for each rounding mode present among the pairs."""
-    modes = [Rounding(str(m)) for m in g.distinct(name)]
-    for mode in set(modes):
-        pairs = [i for i, m in enumerate(modes) if m is mode]
-        chosen = np.isin(g.pair_of_case, pairs) if len(set(modes)) > 1 else slice(None)
-        out[chosen] = apply(chosen, mode)
-    return out
+def _round_by_mode(numerator: IntArray, denominator: IntArray, g: Gathered, name: str) -> IntArray:
+    """numerator / denominator (both ≥ 0) rounded by each case's mode, in one pass.
+
+    All three modes are ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up; = ⌈n/d⌉) or
+    0 (down), so a per-case c replaces a masked pass per mode.
+    """
+    if bool(np.any(numerator < 0)):  # never for pensions or years; keep the general path
+        raise AssertionError("pension components and years are never negative")
+    codes = {Rounding.HALF_UP: 0, Rounding.UP: 1, Rounding.DOWN: 2}
+    mode = g.column(name, lambda m: codes[Rounding(str(m))])
+    c = np.where(mode == 0, denominator, np.where(mode == 1, 2 * denominator - 2, 0))
+    quotient: IntArray = (2 * numerator + c) // (2 * denominator)
+    return quotient
 
 
 def _round_component(
     numerator: IntArray, denominator: IntArray, unit: IntArray, g: Gathered
 ) -> IntArray:
     """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
-    out = np.empty_like(numerator)
-    return _by_mode(
-        g,
-        "rounding_mode",
-        lambda m, mode: divide_round(numerator[m], denominator[m] * unit[m], mode) * unit[m],
-        out,
-    )
+    rounded: IntArray = _round_by_mode(numerator, denominator * unit, g, "rounding_mode") * unit
+    return rounded
 
 
 def _round_index(index_1e6: IntArray, g: Gathered) -> IntArray:
@@ -189,13 +189,8 @@ def _round_years(years: IntArray, g: Gathered) -> IntArray:
         return int(scaled)
 
     unit = g.column("years_unit", unit_of)
-    out = np.empty_like(years)
-    return _by_mode(
-        g,
-        "years_mode",
-        lambda m, mode: divide_round(years[m], unit[m], mode) * unit[m],
-        out,
-    )
+    rounded: IntArray = _round_by_mode(years, unit, g, "years_mode") * unit
+    return rounded
 
 
 def _accrual(g: Gathered, years: IntArray) -> Ratio:
@@ -270,33 +265,72 @@ def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
     return np.where(given, cases.divisor_tenths, derived)
 
 
+@dataclass(frozen=True)
+class Coefficients:
+    """过渡系数 per case as exact fractions (numerator / denominator; absent where 0 / 1)."""
+
+    numerator: IntArray
+    denominator: IntArray
+    present: npt.NDArray[np.bool_]
+
+    def __getitem__(self, i: int) -> Fraction | None:
+        if not bool(self.present[i]):
+            return None
+        return Fraction(int(self.numerator[i]), int(self.denominator[i]))
+
+
+def _parts(values: list[Any]) -> tuple[list[int], list[int], list[bool]]:
+    fractions = [None if v is None else Fraction(v) for v in values]
+    return (
+        [0 if f is None else f.numerator for f in fractions],
+        [1 if f is None else f.denominator for f in fractions],
+        [f is not None for f in fractions],
+    )
+
+
 def _coefficients(
     cases: PensionCases, g: Gathered, years: IntArray, deemed: IntArray
-) -> list[Fraction | None]:
+) -> Coefficients:
     """过渡系数 per case: the override, or the region's, or its long-service value (吉林)."""
-    regional = [None if v is None else Fraction(v) for v in g.distinct("transitional_coefficient")]
-    long_k = [None if v is None else Fraction(v) for v in g.distinct("long_service_coefficient")]
-    long_years = [None if v is None else Fraction(v) for v in g.distinct("long_service_years")]
-    actual = ((years - deemed) / YEARS_SCALE).tolist()
-    per_case: list[Fraction | None] = []
-    for i, pair in enumerate(g.pair_of_case.tolist()):
-        k = regional[pair]
-        threshold = long_years[pair]
-        if long_k[pair] is not None and threshold is not None and actual[i] > threshold:
-            k = long_k[pair]
-        per_case.append(k)
+    num, den, has = _parts(g.distinct("transitional_coefficient"))
+    long_num, long_den, long_has = _parts(g.distinct("long_service_coefficient"))
+    thresholds = [
+        None if v is None else Fraction(v) * YEARS_SCALE for v in g.distinct("long_service_years")
+    ]
+    if any(t is not None and t.denominator != 1 for t in thresholds):
+        raise ParameterError(
+            "pension.transitional.long_service_actual_years_min must be a multiple of 1/30000"
+        )
+    threshold = [0 if t is None else int(t) for t in thresholds]
+    use_long = g.per_pair(
+        [a and t is not None for a, t in zip(long_has, thresholds, strict=True)], bool
+    ) & ((years - deemed) > g.per_pair(threshold))
+    numerator = np.where(use_long, g.per_pair(long_num), g.per_pair(num))
+    denominator = np.where(use_long, g.per_pair(long_den), g.per_pair(den))
+    present = use_long | g.per_pair(has, bool)
     if cases.coefficient is not None:
-        per_case = [
-            o if o is not None else r for o, r in zip(cases.coefficient, per_case, strict=True)
-        ]
-    for i in np.flatnonzero(deemed > 0).tolist():
-        if per_case[i] is None:
-            raise InvalidInput(
-                f"case {i}: deemed years are given but region {cases.region[i]} has no"
-                " transitional coefficient (过渡系数) in the parameters; give"
-                " transitional_coefficient"
-            )
-    return per_case
+        given = np.array([k is not None for k in cases.coefficient], dtype=bool)
+        numerator = np.where(
+            given, [0 if k is None else k.numerator for k in cases.coefficient], numerator
+        )
+        denominator = np.where(
+            given, [1 if k is None else k.denominator for k in cases.coefficient], denominator
+        )
+        present = present | given
+    missing = (deemed > 0) & ~present
+    if bool(np.any(missing)):
+        i = int(np.flatnonzero(missing)[0])
+        raise InvalidInput(
+            f"case {i}: deemed years are given but region {cases.region[i]} has no"
+            " transitional coefficient (过渡系数) in the parameters; give"
+            " transitional_coefficient"
+        )
+    shape = years.shape
+    return Coefficients(
+        np.broadcast_to(numerator, shape).astype(np.int64),
+        np.broadcast_to(denominator, shape).astype(np.int64),
+        np.broadcast_to(present, shape),
+    )
 
 
 def _transitional(
@@ -304,26 +338,23 @@ def _transitional(
     g: Gathered,
     t_index: IntArray,
     deemed: IntArray,
-    coefficient: list[Fraction | None],
+    coefficient: Coefficients,
 ) -> Ratio:
     """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
     n = len(cases)
-    k_num = np.array([0 if k is None else k.numerator for k in coefficient], dtype=np.int64)
-    k_den = np.array([1 if k is None else k.denominator for k in coefficient], dtype=np.int64)
+    if not bool(np.any(deemed > 0)):
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     w_flat = [Fraction(v) for v in g.distinct("transitional_flat_weight")]
     w_index = [Fraction(v) for v in g.distinct("transitional_index_weight")]
     w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
-    pair = g.pair_of_case
-    flat_num = np.array([int(w * d) for w, d in zip(w_flat, w_den, strict=True)], dtype=np.int64)
-    index_num = np.array([int(w * d) for w, d in zip(w_index, w_den, strict=True)], dtype=np.int64)
+    flat_num = g.per_pair([int(w * d) for w, d in zip(w_flat, w_den, strict=True)])
+    index_num = g.per_pair([int(w * d) for w, d in zip(w_index, w_den, strict=True)])
     base = np.where(
         g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
-    weighted = base * (flat_num[pair] * INDEX_SCALE + index_num[pair] * t_index)
-    if not bool(np.any(deemed > 0)):
-        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    denominator = INDEX_SCALE * YEARS_SCALE * k_den * np.array(w_den, dtype=np.int64)[pair]
-    return _fit(weighted, deemed * k_num, denominator, "transitional pension")
+    weighted = base * (flat_num * INDEX_SCALE + index_num * t_index)
+    denominator = INDEX_SCALE * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
+    return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
 
 
 def _fit(

@@ -20,6 +20,20 @@ from suiren.domain.errors import ParameterNotFound
 from suiren.rules.parameters import ParameterNode, ResolvedValue
 
 EPOCH = date(1970, 1, 1).toordinal()
+REGION_SPAN = 1_000_000  # region codes are six digits
+_DIGIT_WEIGHTS = np.array([100_000, 10_000, 1_000, 100, 10, 1], dtype=np.int64)
+
+
+def region_numbers(regions: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Six-digit region codes as integers, without a Python loop or a string parse per case."""
+    codes = np.asarray(regions)
+    if codes.dtype.kind in "iu":
+        return codes.astype(np.int64)
+    codes = codes.astype("<U6")
+    digits = codes.view(np.uint32).reshape(-1, 6).astype(np.int64) - ord("0")
+    if len(digits) and (bool(np.any(digits < 0)) or bool(np.any(digits > 9))):
+        raise AssertionError("region codes must be six digits")
+    return digits @ _DIGIT_WEIGHTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +45,23 @@ class Gathered:
     pairs: list[tuple[date, str]]
 
     def column(self, name: str, convert: Callable[[Any], Any], dtype: Any = np.int64) -> Any:
-        """``convert(value)`` for each pair, spread over the cases."""
+        """``convert(value)`` for each pair, spread over the cases (read-only).
+
+        A value shared by every pair is a zero-stride view, not a gathered copy: most
+        parameters are the same across a batch, and a copy of ten million would cost more
+        than the arithmetic that uses it.
+        """
         per_pair = np.array([convert(v.value) for v in self.values[name]], dtype=dtype)
+        if len(per_pair) == 1 or bool(np.all(per_pair == per_pair[0])):
+            return np.broadcast_to(per_pair[:1], self.pair_of_case.shape)
         return per_pair[self.pair_of_case]
+
+    def per_pair(self, values: list[Any], dtype: Any = np.int64) -> Any:
+        """Per-pair ``values`` spread over the cases, like ``column``."""
+        array = np.array(values, dtype=dtype)
+        if len(array) == 1 or bool(np.all(array == array[0])):
+            return np.broadcast_to(array[:1], self.pair_of_case.shape)
+        return array[self.pair_of_case]
 
     def distinct(self, name: str) -> list[Any]:
         return [v.value for v in self.values[name]]
@@ -57,15 +85,15 @@ def gather(
     A name in ``optional`` that has no value for a pair resolves to ``None`` instead of
     raising; the formula then decides whether a case needs it.
     """
-    region_codes, region_index = np.unique(regions.astype(str), return_inverse=True)
-    key = days.astype(np.int64) * len(region_codes) + region_index
-    distinct_keys, pair_of_case = np.unique(key, return_inverse=True)
+    key = days.astype(np.int64) * REGION_SPAN + region_numbers(regions)
+    distinct_keys = np.unique(key)  # few distinct pairs: sort once, then look each case up
+    pair_of_case = np.searchsorted(distinct_keys, key)
     pairs: list[tuple[date, str]] = []
     values: dict[str, list[ResolvedValue]] = {name: [] for name in paths}
     leaves = {name: tree.parameter(path) for name, path in paths.items()}
     for k in distinct_keys.tolist():
-        day = date.fromordinal(EPOCH + k // len(region_codes))
-        region = str(region_codes[k % len(region_codes)])
+        day = date.fromordinal(EPOCH + k // REGION_SPAN)
+        region = f"{k % REGION_SPAN:06d}"
         ancestry = ancestry_of(region)
         pairs.append((day, region))
         for name, leaf in leaves.items():
