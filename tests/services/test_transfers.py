@@ -264,3 +264,23 @@ def test_overdue_and_expired_requests(engine):
         assert [v.state for v in expired] == ["expired"]
     with unit_of_work(engine) as c, pytest.raises(TransferRefused):
         approve_transfer(c, "t14", late)
+
+
+def test_no_payments_in_the_old_region_while_the_money_is_moving(engine):
+    w = worker_paying(engine, 15)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "t15", w, "330100", JUNE)
+    with unit_of_work(engine) as c:
+        approve_transfer(c, "t15", JUNE)
+    with unit_of_work(engine) as c, pytest.raises(Exception, match="being transferred out"):
+        contribute(
+            c, POLICY, "late-pay", w, Month.parse("2026-06"), Month.parse("2026-06"), 600_000, JUNE
+        )
+    for step in (accept_transfer, complete_transfer):
+        with unit_of_work(engine) as c:
+            step(c, "t15", JUNE)
+    with unit_of_work(engine) as c:  # once completed, the worker pays in the new region
+        [paid] = contribute(
+            c, POLICY, "new-pay", w, Month.parse("2026-06"), Month.parse("2026-06"), 500_000, JUNE
+        )
+    assert paid.region == "330100"

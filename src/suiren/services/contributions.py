@@ -41,7 +41,7 @@ from suiren.store.ledger_repo import (
     lock_chain_head,
     post_transactions,
 )
-from suiren.store.tables import contribution_months, paid_months
+from suiren.store.tables import contribution_months, paid_months, transfers
 
 RANGE_MONTHS_MAX = 12
 BATCH_ROWS_MAX = 2_000_000
@@ -292,15 +292,44 @@ def _check_not_paid(connection: Connection, rows: ContributionRows, scheme: Sche
             {"scheme": scheme.value},
         )
         _refuse_paid(found, wanted)
+        moving = connection.execute(
+            text(
+                "SELECT t.worker_id, t.transfer_id, t.from_region FROM transfers t"
+                " JOIN wanted_workers w ON w.key = t.worker_id"
+                " WHERE t.state IN ('approved', 'accepted') AND t.scheme = :scheme"
+            ),
+            {"scheme": scheme.value},
+        )
+        _refuse_moving(moving, rows)
         return
     for start in range(0, len(workers), LOOKUP_CHUNK):
+        chunk = workers[start : start + LOOKUP_CHUNK]
         found = connection.execute(
             select(paid_months.c.worker_id, paid_months.c.month, paid_months.c.tx_id).where(
-                paid_months.c.scheme == scheme.value,
-                paid_months.c.worker_id.in_(workers[start : start + LOOKUP_CHUNK]),
+                paid_months.c.scheme == scheme.value, paid_months.c.worker_id.in_(chunk)
             )
         )
         _refuse_paid(found, wanted)
+        moving = connection.execute(
+            select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
+                transfers.c.scheme == scheme.value,
+                transfers.c.state.in_(("approved", "accepted")),
+                transfers.c.worker_id.in_(chunk),
+            )
+        )
+        _refuse_moving(moving, rows)
+
+
+def _refuse_moving(moving: Iterable[Any], rows: ContributionRows) -> None:
+    """While a transfer out of a region is under way, the money has left it: no new payments
+    there until the transfer is completed (then to the new region) or rejected."""
+    paying = set(zip(rows.worker_ids, rows.regions, strict=True))
+    for row in moving:
+        if (row.worker_id, row.from_region) in paying:
+            raise ContributionRefused(
+                f"worker {row.worker_id} is being transferred out of {row.from_region}"
+                f" ({row.transfer_id}); pay after the transfer is completed"
+            )
 
 
 def _refuse_paid(found: Iterable[Any], wanted: dict[tuple[str, int], str]) -> None:
