@@ -85,8 +85,3 @@ def split_contribution(
     due = _times(base_fen, g.distinct("rate"), g.pair_of_case, ones)
     account = _times(base_fen, g.distinct("account_rate"), g.pair_of_case, ones)
     return Split(due, account, due - account)
-
-
-def clamp_base(base_fen: IntArray, bounds: Bounds) -> IntArray:
-    """The base within [floor, ceiling] (for simulations; services refuse, not clamp)."""
-    return np.clip(base_fen, bounds.floor_fen, bounds.ceiling_fen)

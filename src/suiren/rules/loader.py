@@ -30,7 +30,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -313,7 +312,3 @@ def load_mapping(path: Path) -> tuple[_Context, dict[str, tuple[yaml.Node, yaml.
     ctx = _Context(path, None)
     root = compose_file(path)
     return ctx, mapping_items(ctx, root, None, "the file"), root
-
-
-def scalar_text(node: Any) -> str:
-    return str(node.value)

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from suiren.domain.errors import InvalidInput, SuirenError
-from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.domain.region import default_registry
 from suiren.policy import Policy
@@ -464,7 +463,3 @@ def retirement_steps(parsed: ParsedCases, policy: Policy, i: int) -> list[Step]:
         ),
     ]
     return steps
-
-
-def yuan(fen: int) -> str:
-    return fen_to_yuan_str(fen)

@@ -261,7 +261,3 @@ def load_transaction_postings(connection: Connection, tx_id: str) -> tuple[dict,
         .order_by(postings.c.line)
     ).all()
     return dict(row), [(r.account, int(r.amount_fen)) for r in lines]
-
-
-def ping(connection: Connection) -> None:
-    connection.execute(text("SELECT 1"))
