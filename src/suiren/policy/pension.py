@@ -223,22 +223,35 @@ def _basic(
 ) -> tuple[Ratio, npt.NDArray[np.bool_]]:
     f_num, f_den = _accrual(g, years)
     # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
-    t_num = g.column("low_index_threshold", lambda v: Fraction(v).numerator)
-    t_den = g.column("low_index_threshold", lambda v: Fraction(v).denominator)
-    p = np.maximum(t_num, 1)
-    low = index * t_den < t_num * INDEX_SCALE
-    a_num = np.where(low, index * t_den, INDEX_SCALE * p)
-    b_flat = np.where(
-        g.column("flat_province", bool, bool), cases.province_base_fen, cases.base_fen
-    )
-    b_index = np.where(
-        g.column("index_province", bool, bool), cases.province_base_fen, cases.base_fen
-    )
+    thresholds = [Fraction(v) for v in g.distinct("low_index_threshold")]
+    if all(t == 0 for t in thresholds):  # no low-index rule in the batch: a = 1 everywhere
+        p: Any = 1
+        low = np.zeros(len(index), dtype=bool)
+        a_num: Any = INDEX_SCALE
+    else:
+        t_num = g.per_pair([t.numerator for t in thresholds])
+        t_den = g.per_pair([t.denominator for t in thresholds])
+        p = np.maximum(t_num, 1)
+        low = index * t_den < t_num * INDEX_SCALE
+        a_num = np.where(low, index * t_den, INDEX_SCALE * p)
+    b_flat = _base(g, "flat_province", cases)
+    b_index = _base(g, "index_province", cases)
     wage = b_index * index * p
     if cases.indexed_wage_fen is not None:
         wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
     weighted = b_flat * a_num + wage
     return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
+
+
+def _base(g: Gathered, flag: str, cases: PensionCases) -> IntArray:
+    """The provincial or the local base by the region's flag (no pass if all agree)."""
+    flags = [bool(v) for v in g.distinct(flag)]
+    if not any(flags):
+        return cases.base_fen
+    if all(flags):
+        return cases.province_base_fen
+    chosen: IntArray = np.where(g.column(flag, bool, bool), cases.province_base_fen, cases.base_fen)
+    return chosen
 
 
 def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
@@ -366,6 +379,12 @@ def _fit(
     product would not fit, ``right / denominator`` is first reduced by their common divisor
     (years come in whole months and rates in few digits, so it usually shrinks a lot).
     """
+    if len(numerator_left) == 0:
+        return numerator_left * numerator_right, denominator
+    left_max = max(abs(int(np.max(numerator_left))), abs(int(np.min(numerator_left))))
+    right_max = max(abs(int(np.max(numerator_right))), abs(int(np.min(numerator_right))))
+    if left_max * right_max < NUMERATOR_MAX:  # the whole batch fits: no per-case check needed
+        return numerator_left * numerator_right, denominator
     bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(np.float64)
     large = bound >= NUMERATOR_MAX
     if bool(np.any(large)):
