@@ -16,11 +16,11 @@ formula on the same arrays with none of that generality:
 - a plain Python loop over the same integer formula on a sample, extrapolated per case.
 
 The cases: 90% Zhengzhou (410100), 5% Guangzhou (440100), 5% Shanghai (310000), all on
-2025-08-01. Zhengzhou inherits Henan's dual base (豫政〔2006〕63号), which is the national
+2025-08-01. Zhengzhou inherits Henan's dual base (豫政〔2006〕29号), which is the national
 formula when the provincial base equals the local one, as it does here; Guangzhou's low-index
 coefficient does not apply to indices of 0.6 and above, as here. Both therefore reduce to the
 national formula, and the run checks that the anchor agrees with ``compute_pensions`` on them
-(Shanghai accrues 0.083% per leftover month and rounds to the 角, so it differs).
+(Shanghai accrues 0.083% per leftover month and rounds up to the 角, so it differs).
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ def run(scale: float = 1.0) -> None:
     print(f"{label}: vectorized compute_pensions {vectorized_s:.2f} s (best of 3)", flush=True)
     gather_s, _ = best_of(lambda: policy.gather(cases.day, cases.region, PARAMETERS, OPTIONAL))
     print(
-        f"{label}:   of which policy.gather {gather_s:.2f} s (best of 3: np.unique over the"
-        " region strings and days, then one parameter lookup per distinct pair)",
+        f"{label}:   of which policy.gather {gather_s:.2f} s (best of 3: finding the distinct"
+        " (date, region) pairs, then one parameter lookup per pair)",
         flush=True,
     )
     columns = (cases.base_fen, cases.index_1e6, cases.years, cases.account_fen)

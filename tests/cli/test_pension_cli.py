@@ -193,6 +193,14 @@ def test_amount_that_underflows_is_refused(cli):
     assert "'account_yuan'" in err
 
 
+def test_integer_too_long_to_parse_is_a_user_error(cli):
+    text = '[{"region": "410100", "base_yuan": 8000, "average_index": 1.2,'
+    text += f' "contribution_years": 30, "account_yuan": {"9" * 5000}, "divisor_months": 139}}]'
+    status, out, err = cli(text)
+    assert (status, out) == (2, "")
+    assert err.startswith("error: ")
+
+
 # the real entry point ----------------------------------------------------------------------
 
 

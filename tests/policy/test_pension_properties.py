@@ -2,7 +2,7 @@
 
 - 多缴多得: a higher average index, more contribution years or a larger account never lowers
   any component nor the total, in every kind of region (national formula, 广东 low-index
-  coefficient, 上海 rounding to the 角 with 0.083% per leftover month, 河南 and 吉林 dual bases);
+  coefficient, 上海 0.083% per leftover month rounded up to the 角, 河南 and 吉林 dual bases);
 - one formula at every scale: a batch gives, case by case, what each case gives alone;
 - exactness: the national formula agrees with an independent computation in ``Fraction``.
 

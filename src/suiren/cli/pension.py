@@ -39,6 +39,8 @@ def read_json(source: str) -> Any:
         raise InvalidInput(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python will parse
+        raise InvalidInput(f"not valid input: {str(exc).splitlines()[0][:200]}") from None
 
 
 @app.command("calc")

@@ -119,7 +119,9 @@ def _column(
     out = [default if v is None else convert(v) for v in raw]
     for i, (v, o) in enumerate(zip(raw, out, strict=True)):
         if o is None and (v is not None or required):
-            raise CaseError(i, field, "is required" if v is None else f"{reason} (got {v!r})")
+            raise CaseError(
+                i, field, "is required" if v is None else f"{reason} (got {repr(v)[:40]})"
+            )
     return np.array(out, dtype=np.int64)
 
 
