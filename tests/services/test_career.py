@@ -60,6 +60,18 @@ def move(engine, policy, transfer_id, worker, to_region, when):
     return view
 
 
+def yearly_interest_balance(credits: list[tuple[int, int]], through: int) -> int:
+    """An account credited ``credits`` (year, amount), with 3% a year by the 年度计息法:
+    balance × 3% + the year's credits × 3% × 1.083/2, half up to the fen, through ``through``."""
+    by_year = dict(credits)
+    balance = 0
+    for year in range(min(by_year), through + 1):
+        credited = by_year.get(year, 0)
+        interest = Fraction(balance * 3, 100) + Fraction(credited * 3 * 5415, 100 * 10000)
+        balance += credited + math.floor(interest + Fraction(1, 2))
+    return balance
+
+
 def test_synthetic_overlay_is_only_a_test_fixture():
     assert (
         baseline_parameters()
@@ -79,9 +91,10 @@ def test_henan_courier_guangdong_zhejiang_henan(engine):
         ).worker
     pay_years(engine, LAW, w.worker_id, 2007, 2012, 500_000, "gd")
     first = move(engine, LAW, "gd-zj", w.worker_id, "330100", at(2013, 1, 7))
-    # current law: account 72 × 400.00 = 28800.00; pooled 12% × 72 × 5000 = 43200.00, nothing kept
+    # current law: the account, 72 × 400.00 with the interest of 2007–2012 (Guangdong credits
+    # the years it has not run before the money leaves); pooled 12% × 72 × 5000 = 43200.00
     assert (first.account_fen, first.pooled_fen, first.kept_fen, first.temporary) == (
-        2_880_000,
+        yearly_interest_balance([(y, 12 * 40_000) for y in range(2007, 2013)], 2012),
         4_320_000,
         0,
         False,
@@ -101,10 +114,19 @@ def test_henan_courier_guangdong_zhejiang_henan(engine):
     assert law["average_index"] == "1.473684"
     # basic = 3000 × (1 + 1.4737) / 2 × 19 × 1% = 705.00 (19 years = 228 months)
     assert law["basic_pension_fen"] == 70_500
-    # account = 8% × (72 × 5000 + 60 × 6000 + 96 × 3000) = 80640.00; divisor at 62y7m:
-    # 125 − (125 − 117) × 7/12 = 120.33 -> 120.3; 80640 / 120.3 = 670.32
-    assert law["account_pension_fen"] == 67_032
-    assert law["total_fen"] == reform["total_fen"] == 70_500 + 67_032
+    # account = 8% × (72 × 5000 + 60 × 6000 + 96 × 3000) = 80640.00 of contributions, with 3%
+    # a year through 2025 as if it had never moved (interest follows the money); divisor at
+    # 62y7m: 125 − (125 − 117) × 7/12 = 120.33 -> 120.3
+    account = yearly_interest_balance(
+        [(y, 12 * 40_000) for y in range(2007, 2013)]
+        + [(y, 12 * 48_000) for y in range(2013, 2018)]
+        + [(y, 12 * 24_000) for y in range(2018, 2026)],
+        2025,
+    )
+    assert 8_064_000 < account < 8_064_000 * 14 // 10
+    expected_account_pension = math.floor(Fraction(account * 10, 1203) + Fraction(1, 2))
+    assert law["account_pension_fen"] == expected_account_pension
+    assert law["total_fen"] == reform["total_fen"] == 70_500 + expected_account_pension
     assert result["difference_fen"]["total_fen"] == 0
     assert law["pooled_left_behind_fen"] == 0
 
@@ -123,7 +145,10 @@ def test_woman_moving_at_42_to_a_non_hukou_province(engine):
     law_move = move(engine, LAW, "law", w.worker_id, "330100", at(2026, 1, 5))
     reform_move = move(engine, REFORM, "reform", w2.worker_id, "330100", at(2026, 1, 5))
     assert law_move.temporary and law_move.account_fen == 0
-    assert not reform_move.temporary and reform_move.account_fen == 72 * 40_000
+    assert not reform_move.temporary
+    assert reform_move.account_fen == yearly_interest_balance(
+        [(y, 12 * 40_000) for y in range(2020, 2026)], 2025
+    )
     # under the reform the pooled entitlement moves with 3% interest (年度计息法):
     # each year's 12 × 600.00 earns 3% × 0.5415 in its year and 3% a year after
     expected, balance = 0, 0

@@ -51,7 +51,7 @@ from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.ledger_repo import balances
 from suiren.store.migrate import upgrade
-from suiren.store.tables import journal, transfer_events, transfers
+from suiren.store.tables import journal, postings, transfer_events, transfers
 from tests.conftest import POSTGRES_URL, drop_postgres_schema, postgres_schema_url
 from tests.ledger_helpers import VAULT, resident_id
 
@@ -293,8 +293,16 @@ def test_a_rejection_committed_while_a_step_is_checking_wins(schema, engine, ste
     )
     with unit_of_work(engine) as c:
         after = balances(c, keys.values())
+        # interest the old region credited on approval (the years it had not yet run) stays earned
+        earned = c.execute(
+            select(func.coalesce(func.sum(postings.c.amount_fen), 0)).where(
+                postings.c.account == keys["account 440100"], postings.c.code == "interest"
+            )
+        ).scalar_one()
+    assert (earned > 0) == (step == "accept")  # approved before the race, or never
     found = {"state": state(engine, "raced"), **{k: after.get(v, 0) for k, v in keys.items()}}
     wanted = {"state": "rejected", **{k: before.get(v, 0) for k, v in keys.items()}}
+    wanted["account 440100"] += earned
     assert found == wanted, outcomes
     assert_clean(outcomes)
 

@@ -22,11 +22,13 @@ fresh PostgreSQL schema dropped afterwards), as in tests/store/test_ledger_state
 from __future__ import annotations
 
 import contextlib
+import math
 import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,7 @@ from suiren.store.ledger_repo import balances
 from suiren.store.migrate import upgrade
 from suiren.store.tables import (
     accounts,
+    contribution_months,
     enrolments,
     journal,
     postings,
@@ -91,6 +94,7 @@ SETTINGS = settings(
 )
 SCHEME = Scheme.EMPLOYEE_PENSION
 POLICIES = {name: load_policy(name) for name in ("current_law", "money_follows_person")}
+ENROLLED = datetime(2022, 3, 2, 12, 0, tzinfo=UTC)  # after 人社部发〔2021〕56号
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)  # 2025 months are payable only in 2025
 JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # every transfer step happens on this day
 CLOSE_NOW = datetime(2026, 6, 16, 12, 0, tzinfo=UTC)  # a window closes once its day is over
@@ -119,7 +123,7 @@ class Person:
 PERSONS = (
     Person(0, "19900101", True, "410000", "440100", (551_000, 2_750_100), False),  # 36
     Person(1, "19840101", False, "410000", "330100", (498_600, 2_529_900), True),  # 42, woman
-    Person(2, "19700101", True, "440000", "110000", (716_200, 3_528_300), True),  # 56, man
+    Person(2, "19700101", True, "110000", "110000", (716_200, 3_528_300), True),  # 56, man
     Person(3, "19950101", False, "410000", "410100", (383_100, 1_915_500), False),  # 31
 )
 
@@ -129,7 +133,8 @@ class Worker:
     person: Person
     worker_id: str
     region: str  # where the employee pension is enrolled now
-    stranded: bool = False  # enrolled in a temporary account: nothing there to transfer
+    relation: str  # where the insurance relation and its money are held
+    temporary: bool = False  # paying into a temporary account in ``region``
     open_transfer: str | None = None
 
     def __repr__(self) -> str:  # short, for the printed steps of a failing example
@@ -144,6 +149,7 @@ class Move:
     to_region: str
     scenario: str
     temporary: bool
+    kind: str = "move"  # or "continue": nothing moves
     state: str = "requested"
     steps: list[str] = field(default_factory=lambda: ["requested"])
     amount_fen: int = 0  # account + pooled, fixed at approval
@@ -220,6 +226,17 @@ class TransferMachine(RuleBasedStateMachine):
             found = balances(connection, keys)
         return found.get(keys[0], 0), found.get(keys[1], 0)
 
+    def interest_posted(self, tx_prefix: str) -> int:
+        """The interest posted to workers' accounts by the transactions named ``tx_prefix``…"""
+        with unit_of_work(self.engine) as connection:
+            return int(
+                connection.execute(
+                    select(func.coalesce(func.sum(postings.c.amount_fen), 0))
+                    .join(journal, (journal.c.region == postings.c.region) & (journal.c.seq == postings.c.seq))
+                    .where(journal.c.tx_id.startswith(tx_prefix), postings.c.amount_fen > 0)
+                ).scalar_one()
+            )  # fmt: skip
+
     # --- setup --------------------------------------------------------------------------------
 
     @initialize(bases=st.tuples(*(st.integers(*p.base_bounds_fen) for p in PERSONS)))
@@ -228,21 +245,21 @@ class TransferMachine(RuleBasedStateMachine):
         for person, base_fen in zip(PERSONS, bases, strict=True):
             rid = resident_id(person.n, person.born, person.male)
             with unit_of_work(self.engine) as c:
-                worker_id = enrol(
-                    c, policy, VAULT, rid, person.region, person.hukou, LATE_2025
+                worker_id = enrol(  # years ago, when too young for a temporary account
+                    c, policy, VAULT, rid, person.region, person.hukou, ENROLLED
                 ).worker.worker_id
                 contribute(c, policy, f"p25-{person.n}", worker_id, Month.of(2025, 1),
                            Month.of(2025, 12), base_fen, LATE_2025)  # fmt: skip
             with unit_of_work(self.engine) as c:
                 contribute(c, policy, f"p26-{person.n}", worker_id, Month.of(2026, 1),
                            Month.of(2026, 5), base_fen, JUNE)  # fmt: skip
-            self.workers.append(Worker(person, worker_id, person.region))
+            self.workers.append(Worker(person, worker_id, person.region, person.region))
 
     # --- transfer steps -----------------------------------------------------------------------
 
     def free(self) -> list[Worker]:
-        """Workers who may ask for a transfer: none open, and money where they are insured."""
-        return [w for w in self.workers if w.open_transfer is None and not w.stranded]
+        """Workers who may ask for a transfer: none open."""
+        return [w for w in self.workers if w.open_transfer is None]
 
     def next_id(self) -> str:
         self.serial += 1
@@ -260,38 +277,44 @@ class TransferMachine(RuleBasedStateMachine):
             view = request_transfer(
                 connection, POLICIES[scenario], transfer_id, worker.worker_id, to_region, JUNE
             )
+        # a temporary account opens under current law for the old enough, away from the hukou
+        # province and from where the relation is held; its money never moves with the worker:
+        # leaving one, the relation moves from where it is held (or nothing moves)
         temporary = (
             scenario == "current_law"
             and worker.person.temporary_elsewhere
-            and province(to_region) != worker.person.hukou
+            and province(to_region) not in (worker.person.hukou, province(worker.relation))
         )
+        if temporary or (worker.temporary and to_region == worker.relation):
+            kind, source = "continue", worker.region
+        else:
+            kind, source = "move", worker.relation
         assert (view.transfer_id, view.worker_id, view.state) == (
             transfer_id, worker.worker_id, "requested",
         )  # fmt: skip
-        assert (view.from_region, view.to_region, view.scenario, view.temporary) == (
-            worker.region, to_region, scenario, temporary,
+        assert (view.kind, view.from_region, view.to_region, view.scenario, view.temporary) == (
+            kind, source, to_region, scenario, temporary,
         )  # fmt: skip
         self.moves[transfer_id] = Move(
-            transfer_id, worker.worker_id, worker.region, to_region, scenario, temporary
+            transfer_id, worker.worker_id, source, to_region, scenario, temporary, kind
         )
         worker.open_transfer = transfer_id
         self.go(self.moves[transfer_id], then)
 
     @rule(data=st.data(), scenario=st.sampled_from(sorted(POLICIES)))
     def refused_request(self, data: st.DataObject, scenario: str) -> None:
-        """To the region the worker is insured in, with a transfer still open, or with nothing
-        to transfer (after a temporary account): refused, nothing written."""
+        """To the region the worker is insured in, or with a transfer still open: refused,
+        nothing written."""
         worker = data.draw(st.sampled_from(self.workers), label="worker")
         to_region = data.draw(st.sampled_from(REGIONS), label="to_region")
-        if worker.open_transfer is None and not worker.stranded:
+        if worker.open_transfer is None:
             to_region = worker.region  # the only way this worker's request is refused
         args = (POLICIES[scenario], self.next_id(), worker.worker_id, to_region, JUNE)
         if to_region == worker.region:
             self.refused("already insured", request_transfer, *args)
-        elif worker.open_transfer is not None:
-            self.refused("already has an open transfer", request_transfer, *args)
         else:
-            self.refused("paid no contributions", request_transfer, *args)
+            assert worker.open_transfer is not None
+            self.refused("already has an open transfer", request_transfer, *args)
 
     def in_state(self, *states: str) -> list[str]:
         return sorted(t for t, m in self.moves.items() if m.state in states)
@@ -319,13 +342,16 @@ class TransferMachine(RuleBasedStateMachine):
         with unit_of_work(self.engine) as connection:
             view = approve_transfer(connection, move.transfer_id, JUNE)
         assert (view.state, view.temporary) == ("approved", move.temporary)
-        if move.temporary:
+        if move.kind == "continue":
             assert (view.account_fen, view.pooled_fen) == (0, 0)
             assert self.held(move.worker_id, move.from_region) == (account_fen, entitlement_fen)
             return
-        # the whole account and the whole entitlement leave; current law keeps part of the
+        # the whole account, with the interest of the years the old region had not yet
+        # credited, and the whole entitlement leave; current law keeps part of the
         # entitlement in the old pooled fund, the reform adds interest to it
-        assert view.account_fen == account_fen
+        assert view.account_fen == account_fen + self.interest_posted(
+            f"transfer/{move.transfer_id}/out-interest/"
+        )
         assert view.pooled_fen - view.interest_fen + view.kept_fen == entitlement_fen
         if move.scenario == "money_follows_person":
             assert view.kept_fen == 0 and view.interest_fen >= 0
@@ -354,8 +380,9 @@ class TransferMachine(RuleBasedStateMachine):
             ).scalar_one()
         assert (view.state, view.completed_on, region) == ("completed", WINDOW, move.to_region)
         worker = next(w for w in self.workers if w.worker_id == move.worker_id)
-        worker.region, worker.open_transfer = move.to_region, None
-        worker.stranded = move.temporary
+        worker.region, worker.open_transfer, worker.temporary = move.to_region, None, move.temporary
+        if not move.temporary:
+            worker.relation = move.to_region
 
     @precondition(lambda self: self.in_state("requested", "approved"))
     @rule(data=st.data())
@@ -367,7 +394,7 @@ class TransferMachine(RuleBasedStateMachine):
             view = reject_transfer(connection, move.transfer_id, JUNE, "refused by the hypothesis")
         assert view.state == "rejected"
         after = self.held(move.worker_id, move.from_region)
-        if move.state == "approved" and not move.temporary:  # what left comes back
+        if move.state == "approved" and move.kind == "move":  # what left comes back
             assert (after[0] - before[0], after[1] - before[1]) == (
                 move.account_out_fen, move.entitlement_at_approval_fen,
             )  # fmt: skip
@@ -465,9 +492,34 @@ class TransferMachine(RuleBasedStateMachine):
             return
         with unit_of_work(self.engine) as connection:
             runs = credit_interest(connection, POLICIES["current_law"], 2025, JUNE)
-        # every setup region had 2025 contributions: each is credited now, and only once
-        assert {r.region for r in runs if r.accounts} == set(REGIONS)
         self.interest_credited = True
+        # every worker's 2025 interest is credited once, wherever the money is: by this run, or
+        # by the old region before a transfer took the money (the worker's 2025 months were all
+        # paid in one region, so it is the year's account credits × r × 1.083/2, half up)
+        view = POLICIES["current_law"].national(date(2025, 1, 1))
+        rate = Fraction(view.value("account.interest_rate"))
+        factor = Fraction(view.value("account.in_year_interest_factor"))
+        with unit_of_work(self.engine) as connection:
+            for worker in self.workers:
+                paid = connection.execute(
+                    select(func.sum(contribution_months.c.account_fen)).where(
+                        contribution_months.c.worker_id == worker.worker_id,
+                        contribution_months.c.month.between(
+                            Month.of(2025, 1).ordinal, Month.of(2025, 12).ordinal
+                        ),
+                    )
+                ).scalar_one()
+                got = connection.execute(
+                    select(func.coalesce(func.sum(postings.c.amount_fen), 0)).where(
+                        postings.c.account.like(
+                            f"worker:{worker.worker_id}:{SCHEME.value}:individual_account:%"
+                        ),
+                        postings.c.legal_month == Month.of(2025, 12).ordinal,
+                        postings.c.code == "interest",
+                    )
+                ).scalar_one()
+                wanted = int(paid) * rate * factor
+                assert int(got) == math.floor(wanted + Fraction(1, 2)), worker
 
     # --- invariants, read from the database ---------------------------------------------------
 
@@ -579,6 +631,7 @@ def test_a_transfer_accepted_after_its_window_was_closed_is_still_settled(engine
         held = balances(c, keys.values())
         paid_by_440100 = sum(report(c, w).positions.get("440100", 0) for w in (WINDOW, next_day))
     amount_fen = accepted.account_fen + accepted.pooled_fen
-    assert amount_fen == 12 * (48_000 + 72_000)
+    # the account with its 2025 interest (credited by Guangdong before the money left), 12% pooled
+    assert amount_fen > 12 * (48_000 + 72_000) and accepted.pooled_fen == 12 * 72_000
     assert {name: held.get(key, 0) for name, key in keys.items()} == dict.fromkeys(keys, 0)
     assert paid_by_440100 == amount_fen

@@ -33,6 +33,7 @@ from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 MFP = load_policy("money_follows_person")
 JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+ENROLLED = datetime(2022, 3, 2, 12, 0, tzinfo=UTC)  # after 人社部发〔2021〕56号
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
 
 
@@ -43,8 +44,8 @@ def at(day: date) -> datetime:
 def worker_paying(engine, n, born="19900101", male=True, hukou="410000", region="440100"):
     with unit_of_work(engine) as c:
         w = enrol(
-            c, POLICY, VAULT, resident_id(n, born, male), region, hukou, LATE_2025
-        ).worker.worker_id
+            c, POLICY, VAULT, resident_id(n, born, male), region, hukou, ENROLLED
+        ).worker.worker_id  # years ago: too young then for a temporary account
         contribute(
             c,
             POLICY,
@@ -101,7 +102,9 @@ def test_money_follows_person_adds_interest_on_the_entitlement(engine):
     assert done.pooled_fen == 17 * 72_000 + 7018
     with unit_of_work(engine) as c:
         fund = balances(c, ["region:440100:employee_pension:pooled_fund:440100"])
-        assert fund["region:440100:employee_pension:pooled_fund:440100"] == -7018
+        # the fund also pays the account's 2025 interest before it leaves (Guangdong has not run
+        # 2025 yet): 12 × 480.00 × 1.5% × 0.5415 = 4678.56 -> 4679
+        assert fund["region:440100:employee_pension:pooled_fund:440100"] == -(7018 + 4679)
         assert verify(c).ok
 
 
@@ -136,7 +139,7 @@ def test_woman_of_42_moving_away_from_hukou_gets_a_temporary_account(engine):
     # under the reform there are no temporary accounts: the same woman's money moves
     w2 = worker_paying(engine, 5, born="19840101", male=False, hukou="410000")
     moved = move(engine, "t5", w2, "330100", MFP)
-    assert not moved.temporary and moved.account_fen == 17 * 48_000
+    assert not moved.temporary and moved.account_fen == 17 * 48_000 + 4679  # with 2025 interest
 
 
 def test_moving_back_to_the_hukou_province_is_never_temporary(engine):
@@ -194,9 +197,14 @@ def test_reject_after_approval_returns_the_money(engine):
         assert view.state == "rejected"
         held = balances(c, [f"worker:{w}:employee_pension:individual_account:440100",
                             "system:clearing:employee_pension:clearing:440100"])  # fmt: skip
-        assert held[f"worker:{w}:employee_pension:individual_account:440100"] == 17 * 48_000
+        # back with the 2025 interest Guangdong credited before it left (earned all the same)
+        assert held[f"worker:{w}:employee_pension:individual_account:440100"] == 17 * 48_000 + 4679
         assert held["system:clearing:employee_pension:clearing:440100"] == 0
         assert verify(c).ok
+    with unit_of_work(engine) as c:  # Guangdong's own 2025 run does not credit it twice
+        credit_interest(c, POLICY, 2025, JUNE)
+        again = balances(c, [f"worker:{w}:employee_pension:individual_account:440100"])
+        assert again[f"worker:{w}:employee_pension:individual_account:440100"] == 17 * 48_000 + 4679
 
 
 def test_settlement_nets_regions_and_empties_clearing(engine):

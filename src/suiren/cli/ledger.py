@@ -8,6 +8,7 @@ from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.services.contributions import contribute as contribute_service
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import reverse as reverse_service
@@ -23,6 +24,7 @@ worker_app = typer.Typer(help="Workers (参保人员).", no_args_is_help=True)
 interest_app = typer.Typer(help="Individual-account interest (记账利率).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit the ledger.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="machine-readable output")
+ENROLLABLE = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
 
 
 @db_app.command("upgrade")
@@ -42,25 +44,35 @@ def worker_enrol(
         ..., "--work-region", help="GB/T 2260 code of the region of work"
     ),
     hukou_region: str = typer.Option(None, "--hukou-region", help="GB/T 2260 code of the hukou"),
+    scheme: str = typer.Option(
+        "employee_pension",
+        "--scheme",
+        help="employee_pension (职工养老) or employee_medical (职工医保)",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Enrol a flexible worker in the employee pension where they work (参保登记)."""
+    """Enrol a flexible worker in a scheme where they work (参保登记)."""
+    if scheme not in ENROLLABLE:
+        raise InvalidInput(f"--scheme must be one of {', '.join(ENROLLABLE)}, got {scheme[:40]!r}")
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = enrol_service(
-            connection, ctx.policy, ctx.vault(), resident_id, work_region, hukou_region, ctx.now()
-        )
+            connection, ctx.policy, ctx.vault(), resident_id, work_region, hukou_region, ctx.now(),
+            Scheme(scheme),
+        )  # fmt: skip
     w = result.worker
     payload = {
         "worker_id": w.worker_id, "resident_id": w.masked_id, "sex": w.sex,
         "birth_month": str(w.birth_month), "hukou_region": w.hukou_region, "work_region": w.work_region,
         "scheme": result.scheme.value, "region": result.region, "start_month": str(result.start_month),
-        "created": result.created,
+        "created": result.created, "temporary_account": result.temporary,
     }  # fmt: skip
+    done = "已参保 / enrolled" if result.created else "此前已参保 / already enrolled"
+    temporary = " (临时账户 / temporary account)" if result.temporary else ""
     emit(
         payload,
         as_json,
-        f"{'enrolled' if result.created else 'already enrolled'}: {w.worker_id} ({w.masked_id}) in {result.region}",
+        f"{done}: {w.worker_id} ({w.masked_id}) {scheme} in {result.region}{temporary}",
     )
 
 

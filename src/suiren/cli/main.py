@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from suiren.cli import demo, ledger, pension, transfers
+from suiren.cli import demo, ledger, medical, pension, transfers
 from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(ledger.db_app, name="db")
 app.add_typer(ledger.worker_app, name="worker")
 app.add_typer(ledger.interest_app, name="interest")
 app.add_typer(ledger.audit_app, name="audit")
+app.add_typer(medical.medical_app, name="medical")
 app.command("contribute")(ledger.contribute)
 app.command("reverse")(ledger.reverse)
 app.command("demo")(demo.demo)

@@ -22,6 +22,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from suiren.domain.errors import ParameterNotFound
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import Policy
@@ -75,27 +76,58 @@ def province(code: str) -> str:
     return code[:2] + "0000"
 
 
-def quote_transfer(policy: Policy, inputs: TransferInputs) -> TransferQuote:
-    view = policy.at(inputs.day, inputs.from_region)
-    temporary_on = view.get("transfer.temporary_accounts")
-    age_key = "male" if inputs.sex == "M" else "female"
-    age_min = view.get(f"transfer.temporary_account_age_{age_key}")
-    to_hukou = province(inputs.to_region) == province(inputs.hukou_province)
-    temporary = (
-        bool(temporary_on.value) and not to_hukou and inputs.age_months >= int(age_min.value) * 12
+def temporary_account(
+    policy: Policy, day: date, rules_region: str, to_region: str, sex: str, age_months: int,
+    hukou_province: str, relation_region: str | None,
+) -> tuple[bool, Step]:  # fmt: skip
+    """Whether a worker starting to pay in ``to_region`` pays into a temporary account (临时账户).
+
+    Yes for a man of 50+ or a woman of 40+ whose hukou province is not ``to_region``'s and
+    whose insurance relation is not held there either (returning to it continues it);
+    never where ``transfer.temporary_accounts`` is off. ``rules_region`` is the region whose
+    parameters apply (the one being left, or the new one on a first enrolment).
+    """
+    view = policy.at(day, rules_region)
+    try:
+        temporary_on = view.get("transfer.temporary_accounts")
+    except ParameterNotFound:  # before the rule existed (2010-01-01) there were none
+        return False, Step(
+            "临时账户 / temporary account", "none before 国办发〔2009〕66号 took effect",
+            {"day": day.isoformat()}, "no temporary account",
+        )  # fmt: skip
+    age_min = view.get(f"transfer.temporary_account_age_{'male' if sex == 'M' else 'female'}")
+    home = province(to_region) in {
+        province(hukou_province),
+        province(relation_region) if relation_region else "",
+    }
+    temporary = bool(temporary_on.value) and not home and age_months >= int(age_min.value) * 12
+    step = Step(
+        "临时账户 / temporary account",
+        "age ≥ the threshold and the new province is neither the hukou province nor where the"
+        " insurance relation is held",
+        {
+            "age": f"{age_months // 12}岁{age_months % 12}个月",
+            "hukou": hukou_province,
+            "relation": relation_region or "-",
+            "to": to_region,
+        },
+        "a temporary account: nothing moves" if temporary else "no temporary account",
+        (temporary_on, age_min),
     )
-    if temporary:
-        step = Step(
-            "临时账户 / temporary account",
-            "age ≥ the threshold and the new province is not the hukou province: the relation stays",
-            {
-                "age": f"{inputs.age_months // 12}岁{inputs.age_months % 12}个月",
-                "hukou": inputs.hukou_province,
-            },
-            "nothing moves; contributions in the new province go to a temporary account",
-            (temporary_on, age_min),
-        )
-        return TransferQuote(True, 0, 0, 0, 0, [step])
+    return temporary, step
+
+
+def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) -> TransferQuote:
+    """What moves. ``claim``: gathering the relation to the paying region at retirement
+    (66号 第六条), where no temporary account is opened."""
+    view = policy.at(inputs.day, inputs.from_region)
+    if not claim:
+        temporary, step = temporary_account(
+            policy, inputs.day, inputs.from_region, inputs.to_region, inputs.sex,
+            inputs.age_months, inputs.hukou_province, inputs.from_region,
+        )  # fmt: skip
+        if temporary:
+            return TransferQuote(True, 0, 0, 0, 0, [step])
     whole = view.get("transfer.pooled_entitlement_moves")
     if whole.value:
         interest = entitlement_interest(policy, inputs)
@@ -132,6 +164,26 @@ def quote_transfer(policy: Policy, inputs: TransferInputs) -> TransferQuote:
     )
     kept = inputs.entitlement_fen - pooled
     return TransferQuote(False, inputs.account_fen, pooled, kept, 0, [_account_step(inputs), step])
+
+
+def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
+    """A temporary account gathered to the paying region at retirement (归集): all its
+    contributions with interest (全部缴费本息) — the individual account and the whole pooled
+    part paid into it, with interest at the crediting rate."""
+    interest = entitlement_interest(policy, inputs)
+    pooled = inputs.entitlement_fen + interest
+    step = Step(
+        "临时账户归集 / temporary account gathered",
+        "all contributions paid into the temporary account, with interest at the crediting rate",
+        {
+            "pooled part": fen_to_yuan_str(inputs.entitlement_fen),
+            "interest": fen_to_yuan_str(interest),
+        },
+        fen_to_yuan_str(pooled),
+    )
+    return TransferQuote(
+        False, inputs.account_fen, pooled, 0, interest, [_account_step(inputs), step]
+    )
 
 
 def _account_step(inputs: TransferInputs) -> Step:

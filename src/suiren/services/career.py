@@ -27,13 +27,14 @@ from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKind, Scheme
 from suiren.policy import Policy
-from suiren.policy.claiming import Stint, paying_region
+from suiren.policy.claiming import PayingRegion, Stint, paying_region
 from suiren.policy.pension import YEARS_SCALE, PensionCases, compute_pensions
 from suiren.policy.pension_explain import explain_case
 from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
 from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
-from suiren.services.workers import enrolment_region, get_worker
+from suiren.services.interest import pending_interest
+from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.tables import accounts, contribution_months, paid_months, transfers
 
 
@@ -47,6 +48,24 @@ def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[Any
         )
         .order_by(contribution_months.c.month)
     ).all()
+
+
+def _province(code: str) -> str:
+    return code[:2] + "0000"
+
+
+def paying_province(
+    connection: Connection, policy: Policy, worker_id: str, day: date,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> PayingRegion:  # fmt: skip
+    """Where the worker's pension would be paid if they retired on ``day`` (待遇领取地)."""
+    worker = get_worker(connection, worker_id)
+    region, _, _ = enrolment_region(connection, worker_id, scheme)
+    relation = relation_region(connection, worker_id, scheme)
+    stints = _stints(_records(connection, worker_id, scheme))
+    return paying_region(
+        policy, day, stints, _province(worker.hukou_region), _province(relation or region)
+    )
 
 
 def _stints(records: list[Any]) -> list[Stint]:
@@ -72,16 +91,19 @@ def estimate(
             f"worker {worker_id} has no contribution months to estimate a pension from"
         )
     region, _, _ = enrolment_region(connection, worker_id, scheme)
+    relation = relation_region(connection, worker_id, scheme)
     category = np.array([category_index(worker.sex, None, policy, today)], dtype=np.int64)
     birth = np.array([worker.birth_month.ordinal], dtype=np.int64)
     _, _, reach = statutory_retirement(retirement_rule(policy, today), birth, category)
     retire = retire or Month(int(reach[0]))
     retire_day = retire.first_day()
     stints = _stints(records)
-    paying = paying_region(policy, retire_day, stints, worker.hukou_region, region[:2] + "0000")
+    paying = paying_region(
+        policy, retire_day, stints, _province(worker.hukou_region), _province(relation or region)
+    )
     index, index_step = _average_index(policy, paying.province, records)
     months = len(records)
-    account_fen = _account_balance(connection, worker_id, scheme)
+    account_fen = _account_balance(connection, policy, worker_id, scheme, today)
     base = policy.at(retire_day, paying.province).get("pension.base")
     base_fen = int(Fraction(base.value) * 100)
     cases = PensionCases(
@@ -166,15 +188,22 @@ def _average_index(policy: Policy, province: str, records: list[Any]) -> tuple[i
     return index_1e6, step
 
 
-def _account_balance(connection: Connection, worker_id: str, scheme: Scheme) -> int:
+def _account_balance(
+    connection: Connection, policy: Policy, worker_id: str, scheme: Scheme, today: date
+) -> int:
+    """The individual accounts' balances with the interest of every completed year, credited
+    or not yet (年度计息法, each region's account on its own; transfers carry their history)."""
     rows = connection.execute(
-        select(accounts.c.balance_fen).where(
+        select(accounts.c.account, accounts.c.balance_fen).where(
             accounts.c.owner_id == worker_id,
             accounts.c.scheme == scheme.value,
             accounts.c.kind == AccountKind.INDIVIDUAL_ACCOUNT.value,
         )
     )
-    return sum(int(r.balance_fen) for r in rows)
+    return sum(
+        int(r.balance_fen) + pending_interest(connection, policy, r.account, today.year - 1)
+        for r in rows
+    )
 
 
 def _left_behind(connection: Connection, worker_id: str) -> int:

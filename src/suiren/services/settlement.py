@@ -8,6 +8,12 @@ position — positive: the region pays, negative: it receives; the positions sum
 and posts, in each region's journal, ``settlement/{scheme}/{window}/{region}``: its clearing
 account against the national settlement account. After a window's transfers are settled
 their clearing amounts are zero. Closing a window twice changes nothing.
+
+Obligations between regions that are not transfers (``region_obligations``: the hukou-held
+part of a medical contribution under money_follows_person, services/medical.py) are booked
+the same way — the owing region's clearing account +, the owed region's − — and a window
+nets them together with the transfers, once (``settled_obligations``). A flow's count is
+the number of transfers and obligations it settles.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, c
 from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.store.ledger_repo import lock_chain_head, post_transactions
 from suiren.store.tables import (
+    region_obligations,
+    settled_obligations,
     settled_transfers,
     settlement_flows,
     settlement_positions,
@@ -80,24 +88,42 @@ def _unsettled(connection: Connection, window: date, scheme: Scheme) -> list[Any
     ).all()  # fmt: skip
 
 
+def _unsettled_obligations(connection: Connection, window: date, scheme: Scheme) -> list[Any]:
+    """Obligations due on or before ``window`` that no window has settled yet."""
+    return connection.execute(
+        select(region_obligations.c.obligation_id, region_obligations.c.from_region,
+               region_obligations.c.to_region, region_obligations.c.amount_fen)
+        .outerjoin(settled_obligations,
+                   settled_obligations.c.obligation_id == region_obligations.c.obligation_id)
+        .where(region_obligations.c.on_day <= window, region_obligations.c.scheme == scheme.value,
+               settled_obligations.c.obligation_id.is_(None))
+        .order_by(region_obligations.c.obligation_id)
+    ).all()  # fmt: skip
+
+
 def _pairs(connection: Connection, scheme: Scheme) -> list[tuple[str, str]]:
-    return [
-        (r.from_region, r.to_region)
-        for r in connection.execute(
-            select(transfers.c.from_region, transfers.c.to_region)
-            .where(transfers.c.scheme == scheme.value)
-            .distinct()
-        )
-    ]
+    pairs = set()
+    for table in (transfers, region_obligations):
+        pairs |= {
+            (r.from_region, r.to_region)
+            for r in connection.execute(
+                select(table.c.from_region, table.c.to_region)
+                .where(table.c.scheme == scheme.value)
+                .distinct()
+            )
+        }
+    return sorted(pairs)
 
 
-def _flows(rows: list[Any]) -> dict[tuple[str, str], tuple[int, int]]:
+def _flows(rows: list[Any], obligations: list[Any]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(from, to) -> (amount, count) of the transfers' moved money and the obligations."""
+    items = [(r.from_region, r.to_region, int(r.account_fen) + int(r.pooled_fen)) for r in rows]
+    items += [(r.from_region, r.to_region, int(r.amount_fen)) for r in obligations]
     flows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        amount = int(row.account_fen) + int(row.pooled_fen)
+    for from_region, to_region, amount in items:
         if amount:
-            flows[(row.from_region, row.to_region)][0] += amount
-            flows[(row.from_region, row.to_region)][1] += 1
+            flows[(from_region, to_region)][0] += amount
+            flows[(from_region, to_region)][1] += 1
     return {k: (v[0], v[1]) for k, v in flows.items()}
 
 
@@ -112,7 +138,8 @@ def close_window(
     if done.closed:
         return done
     rows = _unsettled(connection, window, scheme)
-    flows = _flows(rows)
+    obligations = _unsettled_obligations(connection, window, scheme)
+    flows = _flows(rows, obligations)
     positions: dict[str, int] = defaultdict(int)
     for (a, b), (amount, _) in flows.items():
         positions[a] += amount
@@ -163,6 +190,12 @@ def close_window(
                 transfer_id=row.transfer_id, scheme=scheme.value, window=window
             )
         )
+    for row in obligations:
+        connection.execute(
+            settled_obligations.insert().values(
+                obligation_id=row.obligation_id, scheme=scheme.value, window=window
+            )
+        )
     return report(connection, window, scheme)
 
 
@@ -190,7 +223,10 @@ def report(
             )
         }
     else:
-        flows = _flows(_unsettled(connection, window, scheme))
+        flows = _flows(
+            _unsettled(connection, window, scheme),
+            _unsettled_obligations(connection, window, scheme),
+        )
         for (a, b), (amount, _) in flows.items():
             positions[a] = positions.get(a, 0) + amount
             positions[b] = positions.get(b, 0) - amount

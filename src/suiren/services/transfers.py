@@ -34,6 +34,7 @@ from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.workdays import add_working_days
 from suiren.ledger.accounts import (
+    AccountKey,
     Scheme,
     clearing,
     individual_account,
@@ -42,12 +43,22 @@ from suiren.ledger.accounts import (
 )
 from suiren.ledger.transaction import TX_ID_RE, Posting, Transaction, TxCode
 from suiren.policy import Policy, load_policy
-from suiren.policy.transfer import TransferInputs, TransferQuote, quote_transfer
-from suiren.services.workers import enrolment_region, get_worker
-from suiren.store.ledger_repo import balances, lock_chain_head, post_transactions
+from suiren.policy.transfer import (
+    TransferInputs,
+    TransferQuote,
+    quote_gathering,
+    quote_transfer,
+    temporary_account,
+)
+from suiren.services.interest import credited, first_year, interest_for, region_credited, year_parts
+from suiren.services.medical import quote_medical_transfer
+from suiren.services.workers import enrolment_region, get_worker, relation_region
+from suiren.store.ledger_repo import Posted, balances, lock_chain_head, post_transactions
 from suiren.store.tables import (
     contribution_months,
     enrolments,
+    interest_carry,
+    journal,
     paid_months,
     postings,
     transfer_events,
@@ -55,6 +66,11 @@ from suiren.store.tables import (
 )
 
 OPEN_STATES = ("requested", "approved", "accepted")
+# move: the relation and its money move to the new region; continue: nothing moves (into a
+# temporary account, out of one, or back to where the relation is held); gather: a temporary
+# account's money goes to the paying region at retirement (归集); claim: the relation goes
+# there (66号 第六条). ``services.gathering`` starts the last two.
+KINDS = ("move", "continue", "gather", "claim")
 NEXT_STEP = {"requested": "approve", "approved": "accept", "accepted": "complete"}
 
 
@@ -68,7 +84,9 @@ class TransferView:
     worker_id: str
     from_region: str
     to_region: str
+    scheme: str
     scenario: str
+    kind: str
     state: str
     temporary: bool
     account_fen: int
@@ -96,15 +114,25 @@ def get_transfer(connection: Connection, transfer_id: str) -> TransferView:
     return TransferView(**{k: row._mapping[k] for k in TransferView.__dataclass_fields__})
 
 
-def _deadline(policy: Policy, region: str, day: date) -> date:
-    days = int(policy.at(day, region).value("transfer.step_deadline_working_days"))
+def _deadline(policy: Policy, region: str, day: date, scheme: Scheme, step: str) -> date:
+    """The deadline of ``step`` (approve, accept or complete) counted from ``day``."""
+    if scheme is Scheme.EMPLOYEE_MEDICAL:  # 医保办发〔2021〕43号: out 10, in 5 working days
+        name = "out" if step == "approve" else "in"
+        days = int(policy.at(day, region).value(f"medical.transfer.{name}_deadline_working_days"))
+    else:
+        days = int(policy.at(day, region).value("transfer.step_deadline_working_days"))
     return add_working_days(day, days)
 
 
-def _quote(connection: Connection, policy: Policy, worker_id: str, from_region: str, to_region: str,
-           day: date, scheme: Scheme) -> TransferQuote:  # fmt: skip
+def quote_for(connection: Connection, policy: Policy, worker_id: str, from_region: str, to_region: str,
+           day: date, scheme: Scheme, kind: str = "move") -> TransferQuote:  # fmt: skip
+    """What a transfer of ``kind`` moves out of ``from_region`` today (see ``KINDS``)."""
+    if kind == "continue":
+        return TransferQuote(False, 0, 0, 0, 0)
+    if scheme is Scheme.EMPLOYEE_MEDICAL:  # the account moves, the pooled part stays
+        return quote_medical_transfer(connection, policy, worker_id, from_region, to_region, day)
     worker = get_worker(connection, worker_id)
-    held_in = _regions_held_in(connection, worker_id, from_region)
+    held_in = _regions_held_in(connection, worker_id, from_region, scheme)
     rows = connection.execute(
         select(contribution_months.c.month, contribution_months.c.base_fen, contribution_months.c.pooled_fen)
         .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
@@ -134,16 +162,21 @@ def _quote(connection: Connection, policy: Policy, worker_id: str, from_region: 
         credit_months=np.array([c.legal_month for c in credits], dtype=np.int64),
         credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
     )  # fmt: skip
-    return quote_transfer(policy, inputs)
+    if kind == "gather":
+        return quote_gathering(policy, inputs)
+    return quote_transfer(policy, inputs, claim=kind == "claim")
 
 
-def _regions_held_in(connection: Connection, worker_id: str, region: str) -> set[str]:
+def _regions_held_in(
+    connection: Connection, worker_id: str, region: str, scheme: Scheme
+) -> set[str]:
     """``region`` and every region whose money reached it by completed transfers (the record
     travels with the money, so the next transfer counts those months' bases too)."""
     moves = connection.execute(
         select(transfers.c.from_region, transfers.c.to_region).where(
             transfers.c.worker_id == worker_id, transfers.c.state == "completed",
-            transfers.c.temporary.is_(False),
+            transfers.c.temporary.is_(False), transfers.c.kind != "continue",
+            transfers.c.scheme == scheme.value,
         )
     ).all()  # fmt: skip
     held = {region}
@@ -191,28 +224,64 @@ def request_transfer(
         raise TransferRefused(
             f"the worker is already insured in {target}; a transfer needs another region"
         )
+    refuse_if_open(connection, worker_id, scheme)
+    day = now.date()
+    kind, source, quote = _plan(connection, policy, worker_id, from_region, target, day, scheme)
+    insert_transfer(
+        connection, policy, transfer_id, worker_id, scheme, kind, source, target, quote, now
+    )
+    return get_transfer(connection, transfer_id)
+
+
+def refuse_if_open(connection: Connection, worker_id: str, scheme: Scheme) -> None:
     open_one = connection.execute(
         select(transfers.c.transfer_id).where(
-            transfers.c.worker_id == worker_id, transfers.c.state.in_(OPEN_STATES)
+            transfers.c.worker_id == worker_id, transfers.c.state.in_(OPEN_STATES),
+            transfers.c.scheme == scheme.value,
         )
-    ).first()
+    ).first()  # fmt: skip
     if open_one is not None:
         raise TransferRefused(
             f"worker {worker_id} already has an open transfer ({open_one.transfer_id})"
         )
+
+
+def _plan(connection: Connection, policy: Policy, worker_id: str, region: str, target: str, day: date,
+          scheme: Scheme) -> tuple[str, str, TransferQuote]:  # fmt: skip
+    """(kind, the region the money leaves, what moves) of a move from ``region`` to ``target``.
+
+    Paying into a temporary account in ``region``: it is sealed where it is (gathered at
+    retirement); the relation moves from where it is held if ``target`` may hold it, else
+    nothing moves (``continue``: into another temporary account, or back to the relation).
+    """
+    _, _, paying_temporary = enrolment_region(connection, worker_id, scheme)
+    if not paying_temporary:
+        quote = quote_for(connection, policy, worker_id, region, target, day, scheme)
+        return ("continue" if quote.temporary else "move"), region, quote
+    worker = get_worker(connection, worker_id)
+    relation = relation_region(connection, worker_id, scheme)
+    temporary, step = temporary_account(
+        policy, day, region, target, worker.sex, Month.from_date(day) - worker.birth_month,
+        worker.hukou_region, relation,
+    )  # fmt: skip
+    if temporary or relation is None or relation == target:
+        return "continue", region, TransferQuote(temporary, 0, 0, 0, 0, [step])
+    return "move", relation, quote_for(connection, policy, worker_id, relation, target, day, scheme)
+
+
+def insert_transfer(connection: Connection, policy: Policy, transfer_id: str, worker_id: str, scheme: Scheme,
+            kind: str, source: str, target: str, quote: TransferQuote, now: datetime) -> None:  # fmt: skip
     day = now.date()
-    quote = _quote(connection, policy, worker_id, from_region, target, day, scheme)
     connection.execute(
         transfers.insert().values(
-            transfer_id=transfer_id, worker_id=worker_id, scheme=scheme.value, from_region=from_region,
-            to_region=target, scenario=policy.name, state="requested", temporary=quote.temporary,
+            transfer_id=transfer_id, worker_id=worker_id, scheme=scheme.value, from_region=source,
+            to_region=target, scenario=policy.name, kind=kind, state="requested", temporary=quote.temporary,
             account_fen=quote.account_fen, pooled_fen=quote.pooled_fen, kept_fen=quote.kept_fen,
-            interest_fen=quote.interest_fen, requested_on=day, due_on=_deadline(policy, from_region, day),
+            interest_fen=quote.interest_fen, requested_on=day, due_on=_deadline(policy, source, day, scheme, "approve"),
             completed_on=None,
         )
     )  # fmt: skip
-    _event(connection, transfer_id, "requested", now, None, f"to {target}")
-    return get_transfer(connection, transfer_id)
+    _event(connection, transfer_id, "requested", now, None, f"{kind} to {target}")
 
 
 def _event(
@@ -268,11 +337,24 @@ def approve_transfer(
         return replay
     view = get_transfer(connection, transfer_id)
     policy = policy or load_policy(view.scenario)  # the scenario it was requested under
-    scheme = Scheme.EMPLOYEE_PENSION
+    scheme = Scheme(view.scheme)
     day = now.date()
-    quote = _quote(
-        connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme
-    )
+    leaving = individual_account(view.worker_id, scheme, view.from_region)
+    quote = quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme,
+                      view.kind)  # fmt: skip
+    if view.kind == "continue":  # nothing moves; the destination was decided on request
+        quote = TransferQuote(view.temporary, 0, 0, 0, 0)
+    elif (
+        scheme is Scheme.EMPLOYEE_PENSION
+        and not quote.temporary
+        and quote.total_fen + quote.kept_fen
+    ):
+        # the years the old region has not credited yet go with the money (see ``interest``;
+        # the 记账利率 is the employee pension's)
+        _catch_up(connection, policy, str(leaving), view.from_region, range(day.year - 200, day.year),
+                  now, f"transfer/{transfer_id}/out-interest", only_if_region_has_not_run=True)  # fmt: skip
+        quote = quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day,
+                          scheme, view.kind)  # fmt: skip
     tx_id = None
     if not quote.temporary and quote.total_fen + quote.kept_fen:
         entitlement = quote.pooled_fen - quote.interest_fen + quote.kept_fen
@@ -286,12 +368,15 @@ def approve_transfer(
             ]),
             worker_id=view.worker_id, memo=f"transfer {transfer_id} to {view.to_region}",
         )  # fmt: skip
-        tx_id = post_transactions(connection, [tx])[0].tx_id
+        prior = year_parts(connection, str(leaving), day.year)[0]
+        posted = post_transactions(connection, [tx])[0]
+        _carry(connection, posted, str(leaving), -min(prior, quote.account_fen))
+        tx_id = posted.tx_id
     connection.execute(
         update(transfers).where(transfers.c.transfer_id == transfer_id).values(
             state="approved", temporary=quote.temporary, account_fen=quote.account_fen,
             pooled_fen=quote.pooled_fen, kept_fen=quote.kept_fen, interest_fen=quote.interest_fen,
-            due_on=_deadline(policy, view.to_region, day),
+            due_on=_deadline(policy, view.to_region, day, scheme, "accept"),
         )
     )  # fmt: skip
     _event(
@@ -314,12 +399,17 @@ def accept_transfer(
         return replay
     view = get_transfer(connection, transfer_id)
     policy = policy or load_policy(view.scenario)
-    scheme = Scheme.EMPLOYEE_PENSION
+    scheme = Scheme(view.scheme)
     day = now.date()
     tx_id = None
-    if not view.temporary and view.account_fen + view.pooled_fen:
+    out = _out_posting(
+        connection, transfer_id, individual_account(view.worker_id, scheme, view.from_region)
+    )
+    if not view.temporary and view.account_fen + view.pooled_fen and out is not None:
+        legal_month, prior = out  # the money belongs to the month it left, with its history
+        arriving = individual_account(view.worker_id, scheme, view.to_region)
         tx = Transaction.build(
-            f"transfer/{transfer_id}/in", TxCode.TRANSFER, view.to_region, Month.from_date(day), now,
+            f"transfer/{transfer_id}/in", TxCode.TRANSFER, view.to_region, legal_month, now,
             _nonzero([
                 (clearing(scheme, view.to_region), -(view.account_fen + view.pooled_fen)),
                 (individual_account(view.worker_id, scheme, view.to_region), view.account_fen),
@@ -327,11 +417,18 @@ def accept_transfer(
             ]),
             worker_id=view.worker_id, memo=f"transfer {transfer_id} from {view.from_region}",
         )  # fmt: skip
-        tx_id = post_transactions(connection, [tx])[0].tx_id
+        posted = post_transactions(connection, [tx])[0]
+        if not posted.replayed:
+            _carry(connection, posted, str(arriving), -prior)
+        tx_id = posted.tx_id
+        if scheme is Scheme.EMPLOYEE_PENSION:
+            _catch_up(connection, policy, str(arriving), view.to_region,
+                      range(legal_month.year, day.year), now, f"transfer/{transfer_id}/in-interest",
+                      only_if_region_has_not_run=False)  # fmt: skip
     connection.execute(
         update(transfers)
         .where(transfers.c.transfer_id == transfer_id)
-        .values(state="accepted", due_on=_deadline(policy, view.to_region, day))
+        .values(state="accepted", due_on=_deadline(policy, view.to_region, day, scheme, "complete"))
     )
     _event(connection, transfer_id, "accepted", now, tx_id, "")
     return get_transfer(connection, transfer_id)
@@ -346,18 +443,27 @@ def complete_transfer(
         return replay
     view = get_transfer(connection, transfer_id)
     day = now.date()
-    connection.execute(
-        update(enrolments)
-        .where(
-            enrolments.c.worker_id == view.worker_id,
-            enrolments.c.scheme == Scheme.EMPLOYEE_PENSION.value,
+    scheme = Scheme(view.scheme)
+    enrolled = (enrolments.c.worker_id == view.worker_id) & (enrolments.c.scheme == scheme.value)
+    if view.kind in ("move", "continue"):
+        # the worker now pays in the new region; the relation is there unless it is a
+        # temporary account, which leaves the relation where it was held
+        values: dict[str, Any] = {
+            "region": view.to_region, "temporary": view.temporary,
+            "start_month": Month.from_date(day).ordinal,
+        }  # fmt: skip
+        if not view.temporary:
+            values["relation_region"] = view.to_region
+        connection.execute(update(enrolments).where(enrolled).values(**values))
+    elif view.kind == "claim":  # the relation is gathered to the paying region
+        connection.execute(
+            update(enrolments).where(enrolled).values(relation_region=view.to_region)
         )
-        .values(
-            region=view.to_region,
-            temporary=view.temporary,
-            start_month=Month.from_date(day).ordinal,
+        connection.execute(
+            update(enrolments)
+            .where(enrolled & enrolments.c.temporary.is_(False))
+            .values(region=view.to_region)
         )
-    )
     connection.execute(
         update(transfers)
         .where(transfers.c.transfer_id == transfer_id)
@@ -391,9 +497,14 @@ def reject_transfer(
         if out is not None:
             from suiren.services.reversals import reverse
 
-            tx_id = reverse(
+            returned = reverse(
                 connection, out, f"transfer/{transfer_id}/return", now, f"rejected: {reason}"[:200]
-            ).tx_id
+            )
+            leaving = individual_account(view.worker_id, Scheme(view.scheme), view.from_region)
+            carried = _out_posting(connection, transfer_id, leaving)
+            if carried is not None and not returned.replayed:
+                _carry(connection, returned, str(leaving), -carried[1])
+            tx_id = returned.tx_id
     connection.execute(
         update(transfers).where(transfers.c.transfer_id == transfer_id).values(state="rejected")
     )
@@ -426,6 +537,56 @@ def expire_overdue(connection: Connection, now: datetime) -> list[TransferView]:
             )
             expired.append(get_transfer(connection, view.transfer_id))
     return expired
+
+
+def _carry(connection: Connection, posted: Posted, account: str, prior_fen: int) -> None:
+    """Record the part of a transfer posting that predates its legal year (see ``interest``)."""
+    if prior_fen and not posted.replayed:
+        connection.execute(
+            interest_carry.insert().values(
+                region=posted.region, seq=posted.seq, account=account, prior_fen=prior_fen
+            )
+        )
+
+
+def _out_posting(
+    connection: Connection, transfer_id: str, account: AccountKey
+) -> tuple[Month, int] | None:
+    """(legal month, carried prior part) of the transfer's ``out`` posting on ``account``."""
+    row = connection.execute(
+        select(journal.c.legal_month, interest_carry.c.prior_fen)
+        .select_from(journal)
+        .outerjoin(interest_carry, (interest_carry.c.region == journal.c.region)
+                   & (interest_carry.c.seq == journal.c.seq) & (interest_carry.c.account == str(account)))
+        .where(journal.c.tx_id == f"transfer/{transfer_id}/out")
+    ).first()  # fmt: skip
+    return None if row is None else (Month(row.legal_month), int(row.prior_fen or 0))
+
+
+def _catch_up(
+    connection: Connection, policy: Policy, account: str, region: str, years: range, now: datetime,
+    prefix: str, only_if_region_has_not_run: bool,
+) -> None:  # fmt: skip
+    """Credit ``account`` the interest of ``years`` that the region's yearly run will not give it.
+
+    Leaving a region (``only_if_region_has_not_run``): every year the region has not yet run,
+    before the balance leaves. Arriving: every year the region has already run, the
+    difference between what the account earns with the money that arrived and what it got.
+    """
+    key = AccountKey.parse(account)
+    first = first_year(connection, account)
+    for year in range(max(years.start, first or years.stop), years.stop):
+        if region_credited(connection, key.scheme, region, year) == only_if_region_has_not_run:
+            continue
+        prior, in_year = year_parts(connection, account, year)
+        amount = interest_for(policy, year, prior, in_year) - credited(connection, account, year)
+        if amount <= 0:
+            continue
+        post_transactions(connection, [Transaction.build(
+            f"{prefix}/{year}", TxCode.INTEREST, region, Month.of(year, 12), now,
+            [Posting(pooled_fund(key.scheme, region), -amount), Posting(key, amount)],
+            worker_id=key.owner_id, memo=f"interest {year} on a transfer",
+        )])  # fmt: skip
 
 
 def _nonzero(lines: list[tuple[Any, int]]) -> list[Posting]:

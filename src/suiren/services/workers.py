@@ -20,6 +20,7 @@ from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
+from suiren.policy.transfer import temporary_account
 from suiren.services.identity import IdentityVault
 from suiren.store.tables import enrolments, workers
 
@@ -49,6 +50,7 @@ class Enrolment:
     region: str
     start_month: Month
     created: bool
+    temporary: bool = False  # paying into a temporary account (临时账户)
 
 
 def _worker(row) -> Worker:  # type: ignore[no-untyped-def]
@@ -123,17 +125,26 @@ def enrol(
                 f"worker {worker.worker_id} is already enrolled in {scheme.value} in region"
                 f" {existing.region}; moving needs a transfer (转移接续)"
             )
-        return Enrolment(worker, scheme, existing.region, Month(existing.start_month), False)
+        return Enrolment(worker, scheme, existing.region, Month(existing.start_month), False,
+                         bool(existing.temporary))  # fmt: skip
+    temporary = False
+    if scheme is Scheme.EMPLOYEE_PENSION:  # first insured at 50+/40+ away from the hukou province
+        temporary = temporary_account(
+            policy, today.date(), work.code, work.code, worker.sex, month - worker.birth_month,
+            worker.hukou_region, None,
+        )[0]  # fmt: skip
     connection.execute(
         enrolments.insert().values(
             worker_id=worker.worker_id,
             scheme=scheme.value,
             region=work.code,
             start_month=month.ordinal,
+            temporary=temporary,
+            relation_region=None if temporary else work.code,
             created_at=today,
         )
     )
-    return Enrolment(worker, scheme, work.code, month, created or existing is None)
+    return Enrolment(worker, scheme, work.code, month, created or existing is None, temporary)
 
 
 def enrolment_region(
@@ -149,6 +160,17 @@ def enrolment_region(
         get_worker(connection, worker_id)  # unknown worker -> its own error
         raise InvalidInput(f"worker {worker_id} is not enrolled in {scheme.value}; enrol first")
     return row.region, Month(row.start_month), bool(row.temporary)
+
+
+def relation_region(connection: Connection, worker_id: str, scheme: Scheme) -> str | None:
+    """Where the worker's insurance relation and its money are held (None: only temporary
+    accounts so far)."""
+    enrolment_region(connection, worker_id, scheme)  # unknown or not enrolled: its own error
+    return connection.execute(
+        select(enrolments.c.relation_region).where(
+            enrolments.c.worker_id == worker_id, enrolments.c.scheme == scheme.value
+        )
+    ).scalar_one()
 
 
 def now_utc() -> datetime:

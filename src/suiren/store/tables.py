@@ -52,6 +52,9 @@ enrolments = Table(
     Column("region", REGION, nullable=False),
     Column("start_month", Integer, nullable=False),
     Column("temporary", Boolean, nullable=False, server_default=false()),  # 临时账户
+    # where the insurance relation (基本养老保险关系) and its money are held: the region itself,
+    # or, while paying into a temporary account, the region left behind (None: never held one)
+    Column("relation_region", REGION),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("worker_id", "scheme"),
     ForeignKeyConstraint(["worker_id"], ["workers.worker_id"]),
@@ -164,6 +167,9 @@ transfers = Table(  # the current state of each transfer: a projection of transf
     Column("from_region", REGION, nullable=False),
     Column("to_region", REGION, nullable=False),
     Column("scenario", String(32), nullable=False),
+    # move: the relation (or a temporary account) moves; gather: a temporary account's money
+    # goes to the paying region at retirement (归集)
+    Column("kind", String(8), nullable=False, server_default="move"),
     Column("state", String(16), nullable=False),
     Column("temporary", Boolean, nullable=False),
     Column("account_fen", BigInteger, nullable=False),
@@ -187,6 +193,20 @@ transfer_events = Table(
     Column("tx_id", String(128)),
     Column("note", String(256), nullable=False),
     PrimaryKeyConstraint("transfer_id", "step"),
+)
+
+interest_carry = (
+    Table(  # what interest needs to know of a transfer posting on an individual account
+        "interest_carry",
+        metadata,
+        Column("region", REGION, nullable=False),  # the posting's journal region and sequence
+        Column("seq", BigInteger, nullable=False),
+        Column("account", String(160), nullable=False),
+        # the part of the posting's amount that was in the account before its legal year began:
+        # it earns a whole year's interest where it lands, the rest the in-year rate (年度计息法)
+        Column("prior_fen", BigInteger, nullable=False),
+        PrimaryKeyConstraint("region", "seq", "account"),
+    )
 )
 
 settlement_positions = Table(
@@ -221,6 +241,32 @@ settled_transfers = Table(  # which window settled each transfer (once)
 )
 
 APPEND_ONLY = (
-    "journal", "postings", "contribution_months", "interest_runs", "transfer_events",
+    "journal", "postings", "contribution_months", "interest_runs", "transfer_events", "interest_carry",
     "settlement_positions", "settlement_flows", "settled_transfers",
 )  # fmt: skip
+
+# Obligations between regional funds that are not transfers, settled by the same windows as
+# transfers (services/settlement.py). Under money_follows_person the hukou-held part of a
+# medical contribution (services/medical.py) is one: the work region collected it and owes it
+# to the hukou region. The id is the hukou region's transaction that booked it.
+region_obligations = Table(
+    "region_obligations",
+    metadata,
+    Column("obligation_id", String(128), primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("from_region", REGION, nullable=False),  # owes (its clearing account is +)
+    Column("to_region", REGION, nullable=False),  # is owed (its clearing account is −)
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("on_day", Date, nullable=False),  # settled by the first window on or after it
+    Index("ix_region_obligations_scheme_day", "scheme", "on_day"),
+)
+
+settled_obligations = Table(  # which window settled each obligation (once)
+    "settled_obligations",
+    metadata,
+    Column("obligation_id", String(128), primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("window", Date, nullable=False),
+)
+
+APPEND_ONLY = (*APPEND_ONLY, "region_obligations", "settled_obligations")

@@ -1,0 +1,79 @@
+"""Employee medical insurance commands (职工医保): contribute, status.
+
+Enrol with ``suiren worker enrol --scheme employee_medical``."""
+
+from __future__ import annotations
+
+import typer
+
+from suiren.cli.context import Context, emit
+from suiren.domain.errors import InvalidInput
+from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
+from suiren.domain.month import Month
+from suiren.services.medical import contribute_medical, medical_status
+
+medical_app = typer.Typer(
+    help="职工医保 / Employee medical insurance of flexible workers.", no_args_is_help=True
+)
+JSON = typer.Option(False, "--json", help="machine-readable output")
+
+
+@medical_app.command("contribute")
+def medical_contribute(
+    worker_id: str = typer.Argument(...),
+    month: str = typer.Option(None, "--month", help="one month YYYY-MM"),
+    month_from: str = typer.Option(None, "--from", help="first month YYYY-MM"),
+    month_to: str = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)"),
+    base: str = typer.Option(..., "--base", help="chosen monthly base in yuan"),
+    request_id: str = typer.Option(..., "--id", help="idempotency key of this payment"),
+    as_json: bool = JSON,
+) -> None:
+    """Pay employee medical for a month (--month) or a range (--from, --to)."""
+    if (month is None) == (month_from is None) or (month is not None and month_to is not None):
+        raise InvalidInput(
+            "给出 --month，或 --from（及 --to） / give --month, or --from (and --to)"
+        )
+    ctx = Context.build()
+    first = Month.parse(month or month_from)
+    last = Month.parse(month_to) if month_to else first
+    base_fen = yuan_to_fen(base, what="--base")
+    if base_fen <= 0:
+        raise InvalidInput("--base must be a positive amount")
+    with ctx.transaction() as connection:
+        paid = contribute_medical(
+            connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now()
+        )
+    human = "\n".join(
+        f"{p.tx_id}: {p.month} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
+        f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
+        + (f", of which {fen_to_yuan_str(p.hukou_fen)} at hukou region {p.hukou_region}"
+           if p.hukou_fen else "")
+        + f"){' [replayed]' if p.replayed else ''}"
+        for p in paid
+    )  # fmt: skip
+    emit([p.to_json() for p in paid], as_json, human)
+
+
+@medical_app.command("status")
+def medical_status_command(worker_id: str = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Months paid per region, the break and waiting period, lifetime cover at retirement."""
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        status = medical_status(connection, ctx.policy, worker_id, ctx.now().date())
+    per_region = ", ".join(f"{r}: {m}" for r, m in status.months_by_region.items()) or "none"
+    lines = [
+        f"worker {worker_id} 职工医保 in {status.region}",
+        f"  缴费月数 months paid: {status.total_months} (本地 local {status.local_months};"
+        f" by region {per_region})",
+        f"  中断 gap: {'never paid' if status.gap_months is None else f'{status.gap_months} months'},"
+        f" 等待期 waiting period if re-joining now: {status.waiting_months} months",
+    ]
+    cover = status.lifetime
+    if cover is not None:
+        lines.append(
+            f"  退休医保 lifetime cover at {cover.on_day.isoformat()}:"
+            f" {'met' if cover.met else f'{cover.shortfall_months} more local months needed'}"
+            f" (needs {cover.required_total_months} cumulative, {cover.required_local_months} local)"
+        )
+    lines += [f"  note: {note}" for note in status.notes]
+    emit(status.to_json(), as_json, "\n".join(lines))

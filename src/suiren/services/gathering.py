@@ -1,0 +1,184 @@
+"""Gathering at retirement (归集): everything the worker paid goes to the paying region.
+
+Under ``current_law`` (国办发〔2009〕66号 第六条, 人社部发〔2009〕187号) the pension is paid by
+one province (``career.paying_province``). Before it can be paid:
+
+- every temporary account (临时基本养老保险缴费账户) is gathered there with all its
+  contributions and interest (``gather``: the individual account and the whole pooled part,
+  with interest at the crediting rate — a temporary account is never a paying region);
+- the insurance relation, if it is held elsewhere, moves there as a normal transfer would
+  (``claim``: 12% of the bases since 1998 under current law; the whole entitlement under the
+  reform), without opening a temporary account.
+
+Each is a transfer ``{gather_id}/{from_region}`` through the same idempotent steps (approve
+by the region the money leaves, accept by the paying region, complete), deadlines, clearing
+and settlement as any other. Asking again with the same id returns the same transfers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import InvalidInput
+from suiren.domain.region import RegionCode
+from suiren.ledger.accounts import Scheme
+from suiren.ledger.transaction import TX_ID_RE
+from suiren.policy import Policy
+from suiren.services.career import paying_province
+from suiren.services.transfers import (
+    TransferRefused,
+    TransferView,
+    get_transfer,
+    insert_transfer,
+    quote_for,
+    refuse_if_open,
+)
+from suiren.services.workers import enrolment_region, get_worker, relation_region
+from suiren.store.ledger_repo import lock_chain_head
+from suiren.store.tables import contribution_months, paid_months, transfers
+
+ID_MAX = 90  # leaves room for "/" and a region code within a transfer id
+
+
+def gather_for_retirement(
+    connection: Connection, policy: Policy, gather_id: str, worker_id: str, now: datetime,
+    to_region: str | None = None, scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[TransferView]:  # fmt: skip
+    """Start gathering the worker's temporary accounts and relation to the paying region.
+
+    ``to_region``: the city in the paying province that pays (its province must be the
+    paying province); by default where the relation or the last months there were paid.
+    """
+    if not TX_ID_RE.match(gather_id) or len(gather_id) > ID_MAX:
+        raise InvalidInput(f"a gathering id is 1–{ID_MAX} characters of letters, digits and ._:/-")
+    get_worker(connection, worker_id)
+    region, _, _ = enrolment_region(connection, worker_id, scheme)
+    prior = _started(connection, gather_id)
+    if prior:
+        return _replay(connection, gather_id, worker_id, prior)
+    for code in _regions(connection, worker_id, scheme, region):
+        lock_chain_head(connection, code)  # serialised with every writer of those regions
+    prior = _started(connection, gather_id)
+    if prior:
+        return _replay(connection, gather_id, worker_id, prior)
+    refuse_if_open(connection, worker_id, scheme)
+    day = now.date()
+    paying = paying_province(connection, policy, worker_id, day, scheme)
+    target = _paying_city(connection, worker_id, scheme, paying.province, to_region)
+    relation = relation_region(connection, worker_id, scheme)
+    plans = [
+        ("gather", r) for r in _temporary_regions(connection, worker_id, scheme) if r != target
+    ]
+    if relation is not None and relation != target:
+        plans.append(("claim", relation))
+    if not plans:
+        raise TransferRefused(
+            f"nothing to gather for worker {worker_id}: no temporary account and the insurance"
+            f" relation is already in the paying region {target} ({paying.reason})"
+        )
+    for kind, source in sorted(plans, key=lambda p: p[1]):
+        quote = quote_for(connection, policy, worker_id, source, target, day, scheme, kind)
+        transfer_id = f"{gather_id}/{source}"
+        insert_transfer(
+            connection, policy, transfer_id, worker_id, scheme, kind, source, target, quote, now
+        )
+    return [get_transfer(connection, t) for t in _started(connection, gather_id)]
+
+
+def _started(connection: Connection, gather_id: str) -> list[str]:
+    return [
+        r.transfer_id
+        for r in connection.execute(
+            select(transfers.c.transfer_id)
+            .where(
+                transfers.c.transfer_id.startswith(f"{gather_id}/", autoescape=True),
+                transfers.c.kind.in_(("gather", "claim")),
+            )
+            .order_by(transfers.c.transfer_id)
+        )
+    ]
+
+
+def _replay(
+    connection: Connection, gather_id: str, worker_id: str, ids: list[str]
+) -> list[TransferView]:
+    views = [get_transfer(connection, t) for t in ids]
+    if any(v.worker_id != worker_id for v in views):
+        raise TransferRefused(f"gathering id {gather_id!r} was already used for another worker")
+    return views
+
+
+def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str) -> list[str]:
+    """Every region the worker has paid in, and where they are insured: what may be locked."""
+    paid = {
+        r.region
+        for r in connection.execute(
+            select(contribution_months.c.region)
+            .where(
+                contribution_months.c.worker_id == worker_id,
+                contribution_months.c.scheme == scheme.value,
+            )
+            .distinct()
+        )
+    }
+    return sorted(paid | {region})
+
+
+def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:
+    """Regions holding a temporary account of the worker not yet gathered."""
+    paid = {
+        r.region
+        for r in connection.execute(
+            select(contribution_months.c.region)
+            .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
+            .where(
+                contribution_months.c.worker_id == worker_id,
+                contribution_months.c.scheme == scheme.value,
+                contribution_months.c.temporary.is_(True),
+            )
+            .distinct()
+        )
+    }
+    gathered = {
+        r.from_region
+        for r in connection.execute(
+            select(transfers.c.from_region).where(
+                transfers.c.worker_id == worker_id,
+                transfers.c.kind == "gather",
+                transfers.c.state == "completed",
+            )
+        )
+    }
+    return sorted(paid - gathered)
+
+
+def _paying_city(
+    connection: Connection, worker_id: str, scheme: Scheme, province: str, asked: str | None
+) -> str:
+    if asked is not None:
+        code = RegionCode.parse(asked).code
+        if code[:2] != province[:2]:
+            raise TransferRefused(
+                f"{code} is not in the paying province {province}; the pension is paid there"
+            )
+        return code
+    relation = relation_region(connection, worker_id, scheme)
+    if relation is not None and relation[:2] == province[:2]:
+        return relation
+    last = connection.execute(
+        select(contribution_months.c.region)
+        .where(
+            contribution_months.c.worker_id == worker_id,
+            contribution_months.c.scheme == scheme.value,
+            contribution_months.c.temporary.is_(False),
+            contribution_months.c.region.startswith(province[:2]),
+        )
+        .order_by(contribution_months.c.month.desc())
+        .limit(1)
+    ).first()
+    if last is not None:
+        return str(last.region)
+    hukou = get_worker(connection, worker_id).hukou_region
+    return hukou if hukou[:2] == province[:2] else province

@@ -1,0 +1,111 @@
+"""``suiren medical`` end to end, as a user runs it: a subprocess per command.
+
+Shanghai (310000) charges 10% of the base from 2024-03-01, 2% of it to the individual
+account; its 2026 base range is 7,460.00 to 37,302.00 yuan (see the parameter files).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_ledger_cli import RESIDENT_ID, Run, ok_json, runner, user_error
+
+
+@pytest.fixture
+def cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
+    url, extra = database_url
+    return runner(url, extra, tmp_path)
+
+
+@pytest.fixture
+def mfp_cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
+    url, extra = database_url
+    return runner(url, extra | {"SUIREN_SCENARIO": "money_follows_person"}, tmp_path)
+
+
+def enrol(cli: Run) -> str:
+    enrolled = ok_json(
+        cli("worker", "enrol", "--scheme", "employee_medical", "--resident-id", RESIDENT_ID,
+            "--work-region", "310000", "--hukou-region", "410000", "--json")
+    )  # fmt: skip
+    assert (enrolled["scheme"], enrolled["region"], enrolled["created"]) == (
+        "employee_medical", "310000", True,
+    )  # fmt: skip
+    assert enrolled["resident_id"].count("*") == 10
+    return str(enrolled["worker_id"])
+
+
+def test_enrol_pay_replay_and_status(cli: Run) -> None:
+    worker = enrol(cli)
+    pay = ("medical", "contribute", worker, "--from", "2026-01", "--to", "2026-02",
+           "--base", "10000.05", "--id", "med-1")  # fmt: skip
+    paid = ok_json(cli(*pay, "--json"))
+    assert [(p["tx_id"], p["due_fen"], p["individual_account_fen"], p["pooled_fen"], p["replayed"])
+            for p in paid] == [
+        (f"med-1/2026-0{m}", 100_001, 20_000, 80_001, False) for m in (1, 2)
+    ]  # fmt: skip
+    assert ok_json(cli(*pay, "--json")) == [{**p, "replayed": True} for p in paid]
+    human = cli(*pay)
+    assert human.returncode == 0 and human.stdout.count("[replayed]") == 2, human.stderr
+    one = ok_json(cli("medical", "contribute", worker, "--month", "2026-03", "--base", "8000",
+                      "--id", "med-2", "--json"))  # fmt: skip
+    assert [(p["month"], p["due_fen"]) for p in one] == [("2026-03", 80_000)]
+
+    status = ok_json(cli("medical", "status", worker, "--json"))
+    assert status["months_by_region"] == {"310000": 3}
+    assert (status["last_paid"], status["gap_months"], status["waiting_months"]) == (
+        "2026-03",
+        2,
+        0,
+    )
+    assert status["lifetime"]["required_total_months"] == 180
+    assert status["lifetime"]["shortfall_months"] == 177
+    text = cli("medical", "status", worker)
+    assert text.returncode == 0 and "缴费月数 months paid: 3" in text.stdout, text.stderr
+    assert ok_json(cli("audit", "verify", "--json"))["ok"] is True
+
+
+def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
+    pension = ok_json(cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region",
+                          "310000", "--json"))["worker_id"]  # fmt: skip
+    refused = user_error(cli("medical", "contribute", pension, "--month", "2026-01",
+                             "--base", "10000", "--id", "x"))  # fmt: skip
+    assert "not enrolled in employee_medical" in refused
+    worker = enrol(cli)
+    assert worker == pension  # one person, enrolled in two schemes
+    ok_json(cli("medical", "contribute", worker, "--month", "2026-01", "--base", "10000",
+                "--id", "first", "--json"))  # fmt: skip
+    before = ok_json(cli("audit", "verify", "--json"))["transactions"]
+    cases = [
+        (("--month", "2026-01", "--base", "10000", "--id", "second"), "already paid"),
+        (("--month", "2026-02", "--base", "7459.99", "--id", "low"), "outside the allowed range"),
+        (("--month", "2026-07", "--base", "10000", "--id", "future"), "in the future"),
+        (("--month", "2026-02", "--from", "2026-02", "--base", "10000", "--id", "both"), "--month"),
+        (("--month", "2026-01", "--base", "12000", "--id", "first"), "different transaction"),
+    ]
+    for args, message in cases:
+        assert message in user_error(cli("medical", "contribute", worker, *args))
+    assert "no worker" in user_error(cli("medical", "status", "WNOBODY"))
+    assert ok_json(cli("audit", "verify", "--json"))["transactions"] == before
+
+
+def test_money_follows_person_books_the_pooled_part_at_the_hukou_region(mfp_cli: Run) -> None:
+    worker = enrol(mfp_cli)
+    paid = ok_json(mfp_cli("medical", "contribute", worker, "--month", "2026-01", "--base",
+                           "15000", "--id", "hi", "--json"))  # fmt: skip
+    assert [(p["pooled_fen"], p["pooled_hukou_region_fen"], p["hukou_region"]) for p in paid] == [
+        (120_000, 120_000, "410000")
+    ]
+    human = mfp_cli("medical", "contribute", worker, "--month", "2026-01", "--base", "15000",
+                    "--id", "hi")  # fmt: skip
+    assert "at hukou region 410000" in human.stdout, human.stderr
+    audit = ok_json(mfp_cli("audit", "verify", "--json"))
+    assert (audit["ok"], audit["transactions"]) == (True, 2)  # the month and its hukou part
+
+
+def test_enrol_refuses_an_unknown_scheme(cli: Run) -> None:
+    refused = user_error(cli("worker", "enrol", "--scheme", "dental", "--resident-id", RESIDENT_ID,
+                             "--work-region", "310000"))  # fmt: skip
+    assert "--scheme must be one of employee_pension, employee_medical" in refused
