@@ -406,7 +406,8 @@ def hukou_pool(
     ``medical.hukou_pool.enabled`` (read for the work region), the base is at least
     ``income_threshold_ratio`` × ``average_wage_fen`` (the provincial average monthly wage)
     and the hukou region differs from the work region, ``share`` of the pooled part, rounded
-    half up, is booked to the hukou region; everything else stays with the work region.
+    half up, is booked to the hukou region; everything else stays with the work region. A
+    hukou known only to its province (``440000``) is home anywhere in that province.
     """
     base = _amounts(base_fen, "the monthly base (fen)", BASE_FEN_MAX)
     wage = _amounts(average_wage_fen, "the average monthly wage (fen)", BASE_FEN_MAX)
@@ -431,7 +432,10 @@ def hukou_pool(
             )
     threshold_num, threshold_den = _ratios(g, "threshold")
     high_income = base * threshold_den >= wage * threshold_num
-    held = enabled & high_income & (hukou != work)
+    # a hukou known only to its province (e.g. 440000) is home anywhere in that province
+    province_only = np.char.endswith(hukou.astype(str), "0000")
+    home = (hukou == work) | (province_only & (hukou.astype("U2") == work.astype("U2")))
+    held = enabled & high_income & ~home
     share_num, share_den = _ratios(g, "share")
     if bool(np.any(share_num > share_den)):
         raise ParameterError(
