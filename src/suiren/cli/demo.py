@@ -3,7 +3,8 @@
 1. a worked pension estimate with its explanation (a courier in Zhengzhou);
 2. the ledger at work: the database is migrated, a courier is enrolled in Guangzhou,
    pays three months, pays them again (a replay changes nothing), and the statement and
-   the audit of the hash chain and balances are printed.
+   the audit of the hash chain and balances are printed;
+3. what a move to Hangzhou would carry under current law and under 钱随人走 (read only).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from suiren.cli.context import Context
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
+from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
 from suiren.services.contributions import contribute
 from suiren.services.pension_calc import calculate, output_records, parse_cases
 from suiren.services.statement import statement
-from suiren.services.workers import enrol
+from suiren.services.transfers import quote_for
+from suiren.services.workers import enrol, enrolment_region
 from suiren.store.audit import verify
 from suiren.store.migrate import upgrade
 
@@ -105,4 +108,27 @@ def _ledger(console: Console) -> None:
     console.print(
         f"audit: {'ok' if audit.ok else 'FAILED'} — {audit.transactions} transactions and"
         f" {audit.accounts} accounts recomputed from the hash chain"
+    )
+    _if_moved(console, ctx, worker)
+
+
+def _if_moved(console: Console, ctx: Context, worker: str) -> None:
+    """What a move to Hangzhou today would carry under each scenario (nothing is posted)."""
+    console.print(
+        "\n[bold]钱随人走 / money follows the person[/bold]: if the courier moved to Hangzhou 330100 today"
+    )
+    with ctx.transaction() as connection:
+        region = enrolment_region(connection, worker, Scheme.EMPLOYEE_PENSION)[0]
+        for name in ("current_law", "money_follows_person"):
+            quote = quote_for(connection, load_policy(name), worker, region, "330100", ctx.now().date(),
+                              Scheme.EMPLOYEE_PENSION)  # fmt: skip
+            console.print(
+                f"  {name:<21} moves account {fen_to_yuan_str(quote.account_fen)} + pooled"
+                f" {fen_to_yuan_str(quote.pooled_fen)}; stays behind in {region}:"
+                f" {fen_to_yuan_str(quote.kept_fen)} yuan"
+            )
+    console.print(
+        "  (a flexible worker's whole pooled part is 12% of the base, so current law moves it all;"
+        " the reform adds the interest credited on it in earlier years and ends temporary"
+        " accounts: `suiren pension estimate` compares whole careers)"
     )
