@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from suiren.domain.month import Month
+from suiren.policy import load_policy
 from suiren.services.contributions import contribute
 from suiren.services.interest import credit_interest, pending_interest
 from suiren.services.transfers import (
@@ -163,3 +164,37 @@ def test_the_old_region_credits_only_the_years_it_has_not_run(engine) -> None:
     assert got == int(wanted + Fraction(1, 2))
     run(engine, 2025, at(2026, 6, 30))
     assert interest_postings(engine, mover, "440100") == 1
+
+
+def test_under_the_reform_moving_twice_carries_what_moving_once_carries(engine) -> None:
+    """钱随人走: the pooled entitlement moves with interest at the crediting rate. A worker who
+    moved in March 2026 and again in March 2027 brings to Beijing, to the fen, what one who
+    stayed in Guangzhou until March 2027 brings: the pooled part that predates 2026 earns the
+    whole of 2026's rate in Hangzhou, the account's likewise."""
+    reform = load_policy("money_follows_person")
+    once, twice = worker(engine, 7), worker(engine, 8)
+    for w in (once, twice):
+        pay(engine, w, Month.of(2025, 1), Month.of(2025, 12), at(2025, 12, 20))
+        pay(engine, w, Month.of(2026, 1), Month.of(2026, 2), at(2026, 2, 20))
+    with unit_of_work(engine) as c:
+        request_transfer(c, reform, "first", twice, "330100", at(2026, 3, 9))
+    for call in (approve_transfer, accept_transfer, complete_transfer):
+        step(engine, call, "first", at(2026, 3, 10))
+    for w in (once, twice):
+        pay(engine, w, Month.of(2026, 3), Month.of(2026, 12), at(2026, 12, 20))
+        pay(engine, w, Month.of(2027, 1), Month.of(2027, 2), at(2027, 2, 20))
+    arrived = {}
+    for transfer_id, w in (("once", once), ("twice", twice)):
+        with unit_of_work(engine) as c:
+            request_transfer(c, reform, transfer_id, w, "110000", at(2027, 3, 9))
+        for call in (approve_transfer, accept_transfer):
+            step(engine, call, transfer_id, at(2027, 3, 10))
+        with unit_of_work(engine) as c:
+            view = accept_transfer(c, transfer_id, at(2027, 3, 10))  # a replay: the view
+        arrived[transfer_id] = (view.account_fen, view.pooled_fen, view.interest_fen)
+    assert arrived["twice"][:2] == arrived["once"][:2]  # the account and the pooled part
+    # the interest added at this move: all of it for the one who moved once; 2026 only for
+    # the other, whose 2025 interest was added at the first move
+    assert arrived["once"][2] > arrived["twice"][2] > 0
+    with unit_of_work(engine) as c:
+        assert verify(c).ok

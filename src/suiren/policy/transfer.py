@@ -45,6 +45,9 @@ class TransferInputs:
     bases_fen: IntArray  # the base of each month
     credit_months: IntArray  # legal months of the amounts credited to the entitlement there
     credits_fen: IntArray  # those amounts (contributions and transfers in; reversals negative)
+    # of each, the part that predates its legal year (a transfer in: what was paid before
+    # that year, with its interest); it earns the whole year's rate (None: no such part)
+    credits_prior_fen: IntArray | None = None
 
 
 @dataclass(frozen=True)
@@ -197,18 +200,26 @@ def _account_step(inputs: TransferInputs) -> Step:
 
 def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
     """Interest on the entitlement as it was credited in the old region (contributions and
-    transfers in, each from its year), by the 年度计息法, for the years completed before the move."""
+    transfers in, each from its year), by the 年度计息法, for the years completed before the move.
+    The part of a transfer in that predates its year earns that year's whole rate, so a
+    move in the middle of a year loses none of it."""
     if len(inputs.credit_months) == 0:
         return 0
     years = inputs.credit_months // 12
     first, last = int(years.min()), inputs.day.year - 1
+    prior_parts = (
+        np.zeros_like(inputs.credits_fen)
+        if inputs.credits_prior_fen is None
+        else inputs.credits_prior_fen
+    )
     balance = interest_total = 0
     for year in range(first, last + 1):
         credited = int(inputs.credits_fen[years == year].sum())
+        carried = int(prior_parts[years == year].sum())
         view = policy.national(date(year, 1, 1))
         rate = Fraction(view.value("account.interest_rate"))
         factor = Fraction(view.value("account.in_year_interest_factor"))
-        interest = balance * rate + credited * rate * factor
+        interest = (balance + carried) * rate + (credited - carried) * rate * factor
         rounded = int(divide_round(interest.numerator, interest.denominator))
         balance += credited + rounded
         interest_total += rounded

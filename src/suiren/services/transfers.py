@@ -148,10 +148,12 @@ def quote_for(connection: Connection, policy: Policy, worker_id: str, from_regio
         "entitlement": str(pooled_entitlement(worker_id, scheme, from_region)),
     }
     held = balances(connection, keys.values())
+    carried = (interest_carry.c.region == postings.c.region) & (interest_carry.c.seq == postings.c.seq) \
+        & (interest_carry.c.account == postings.c.account)  # fmt: skip
     credits = connection.execute(
-        select(postings.c.legal_month, postings.c.amount_fen).where(
-            postings.c.account == keys["entitlement"], postings.c.region == from_region
-        )
+        select(postings.c.legal_month, postings.c.amount_fen, interest_carry.c.prior_fen)
+        .outerjoin(interest_carry, carried)
+        .where(postings.c.account == keys["entitlement"], postings.c.region == from_region)
     ).all()
     inputs = TransferInputs(
         day=day, from_region=from_region, to_region=to_region, sex=worker.sex,
@@ -161,6 +163,7 @@ def quote_for(connection: Connection, policy: Policy, worker_id: str, from_regio
         bases_fen=np.array([r.base_fen for r in rows], dtype=np.int64),
         credit_months=np.array([c.legal_month for c in credits], dtype=np.int64),
         credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
+        credits_prior_fen=np.array([c.prior_fen or 0 for c in credits], dtype=np.int64),
     )  # fmt: skip
     if kind == "gather":
         return quote_gathering(policy, inputs)
@@ -369,8 +372,11 @@ def approve_transfer(
             worker_id=view.worker_id, memo=f"transfer {transfer_id} to {view.to_region}",
         )  # fmt: skip
         prior = year_parts(connection, str(leaving), day.year)[0]
+        entitlement_key = str(pooled_entitlement(view.worker_id, scheme, view.from_region))
+        entitlement_prior = year_parts(connection, entitlement_key, day.year)[0]
         posted = post_transactions(connection, [tx])[0]
         _carry(connection, posted, str(leaving), -min(prior, quote.account_fen))
+        _carry(connection, posted, entitlement_key, -min(entitlement_prior, entitlement))
         tx_id = posted.tx_id
     connection.execute(
         update(transfers).where(transfers.c.transfer_id == transfer_id).values(
@@ -418,8 +424,15 @@ def accept_transfer(
             worker_id=view.worker_id, memo=f"transfer {transfer_id} from {view.from_region}",
         )  # fmt: skip
         posted = post_transactions(connection, [tx])[0]
-        if not posted.replayed:
-            _carry(connection, posted, str(arriving), -prior)
+        _carry(connection, posted, str(arriving), -prior)
+        # the pooled part that predates the year (with the interest added) earns the whole year
+        left = _out_posting(
+            connection, transfer_id, pooled_entitlement(view.worker_id, scheme, view.from_region)
+        )
+        if left is not None:
+            in_year = view.pooled_fen - view.interest_fen + view.kept_fen + left[1]
+            _carry(connection, posted, str(pooled_entitlement(view.worker_id, scheme, view.to_region)),
+                   max(0, view.pooled_fen - in_year))  # fmt: skip
         tx_id = posted.tx_id
         if scheme is Scheme.EMPLOYEE_PENSION:
             _catch_up(connection, policy, str(arriving), view.to_region,
@@ -501,9 +514,11 @@ def reject_transfer(
                 connection, out, f"transfer/{transfer_id}/return", now, f"rejected: {reason}"[:200]
             )
             leaving = individual_account(view.worker_id, Scheme(view.scheme), view.from_region)
-            carried = _out_posting(connection, transfer_id, leaving)
-            if carried is not None and not returned.replayed:
-                _carry(connection, returned, str(leaving), -carried[1])
+            entitlement = pooled_entitlement(view.worker_id, Scheme(view.scheme), view.from_region)
+            for account in (leaving, entitlement):
+                carried = _out_posting(connection, transfer_id, account)
+                if carried is not None:
+                    _carry(connection, returned, str(account), -carried[1])
             tx_id = returned.tx_id
     connection.execute(
         update(transfers).where(transfers.c.transfer_id == transfer_id).values(state="rejected")
