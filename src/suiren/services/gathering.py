@@ -68,9 +68,10 @@ def gather_for_retirement(
     paying = paying_province(connection, policy, worker_id, day, scheme)
     target = _paying_city(connection, worker_id, scheme, paying.province, to_region)
     relation = relation_region(connection, worker_id, scheme)
-    plans = [
-        ("gather", r) for r in _temporary_regions(connection, worker_id, scheme) if r != target
-    ]
+    # a temporary account where the relation has since come to be held (possible once the
+    # reform ended temporary accounts) is part of the relation's money: it moves with it
+    temporary = _temporary_regions(connection, worker_id, scheme)
+    plans = [("gather", r) for r in temporary if r not in (target, relation)]
     if relation is not None and relation != target:
         plans.append(("claim", relation))
     if not plans:
