@@ -210,6 +210,48 @@ BAD_INPUTS = {
         ("settlement", "report", "--window", "2026-13-01", "--json"),
         ["--window must be YYYY-MM-DD"],
     ),
+    "transfer of an unknown scheme": (
+        (
+            "transfer",
+            "request",
+            "bad-3",
+            "--worker",
+            "{worker}",
+            "--to",
+            "330100",
+            "--scheme",
+            "resident_pension",
+            "--json",
+        ),
+        ["--scheme must be one of employee_pension, employee_medical", "'resident_pension'"],
+    ),
+    "medical transfer of a worker not enrolled in medical": (
+        (
+            "transfer",
+            "request",
+            "bad-4",
+            "--worker",
+            "{worker}",
+            "--to",
+            "330100",
+            "--scheme",
+            "employee_medical",
+            "--json",
+        ),
+        ["not enrolled in employee_medical"],
+    ),
+    "settlement of an unknown scheme": (
+        ("settlement", "close", "--window", "2026-06-14", "--scheme", "nope", "--json"),
+        ["--scheme must be one of", "'nope'"],
+    ),
+    "gather while a transfer is open": (
+        ("transfer", "gather", "{worker}", "--id", "g-bad", "--json"),
+        ["already has an open transfer (open)"],
+    ),
+    "gather of an unknown worker": (
+        ("transfer", "gather", "WNOBODY", "--id", "g-bad", "--json"),
+        ["WNOBODY"],
+    ),
 }
 
 

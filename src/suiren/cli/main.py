@@ -44,11 +44,12 @@ def main() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         raise SystemExit(1) from None
-    except Exception as exc:  # click usage errors come through here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors come through here in standalone_mode=False
+        # click's ClickException, or the copy Typer ≥ 0.20 vendors (typer._click): both
+        # have show() and an exit code; a missing or bad option is a user error (exit 2)
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
             raise SystemExit(2) from None
         raise
     if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised, here

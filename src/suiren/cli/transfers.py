@@ -1,5 +1,9 @@
-"""Transfer and settlement commands: transfer request|approve|accept|complete|reject|status,
-settlement close|report, pension estimate."""
+"""Transfer and settlement commands: transfer request|approve|accept|complete|reject|status|gather,
+settlement close|report, pension estimate.
+
+``--scheme`` (employee_pension by default, or employee_medical) chooses the insurance a
+transfer moves and the settlement windows a command closes or reports. Human output gives
+the Chinese term first, then the English one."""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.policy import SCENARIOS, load_policy
 from suiren.services.career import compare
+from suiren.services.gathering import gather_for_retirement
 from suiren.services.settlement import close_window, report
 from suiren.services.transfers import (
     TransferView,
@@ -27,20 +33,46 @@ from suiren.services.transfers import (
 )
 
 transfer_app = typer.Typer(
-    help="Pension transfers between regions (转移接续).", no_args_is_help=True
+    help="转移接续 / Pension and medical insurance transfers between regions.",
+    no_args_is_help=True,
 )
-settlement_app = typer.Typer(help="Settlement between regional funds (清算).", no_args_is_help=True)
+settlement_app = typer.Typer(help="清算 / Settlement between regional funds.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="machine-readable output")
+TRANSFERABLE = {
+    Scheme.EMPLOYEE_PENSION.value: "职工养老",
+    Scheme.EMPLOYEE_MEDICAL.value: "职工医保",
+}
+SCHEME = typer.Option(
+    Scheme.EMPLOYEE_PENSION.value, "--scheme",
+    help="employee_pension (职工养老, default) or employee_medical (职工医保)",
+)  # fmt: skip
+KIND_NAMES = {"move": "转移", "continue": "接续", "gather": "归集", "claim": "待遇领取地转入"}
+
+
+def _scheme(value: str) -> Scheme:
+    if value not in TRANSFERABLE:
+        raise InvalidInput(
+            f"--scheme 须为 {' 或 '.join(TRANSFERABLE)} / --scheme must be one of"
+            f" {', '.join(TRANSFERABLE)}, got {value[:40]!r}"
+        )
+    return Scheme(value)
+
+
+def _line(view: TransferView) -> str:
+    """One transfer: id, 险种 scheme, 类型 kind, from → to, state and amounts."""
+    scheme = TRANSFERABLE.get(view.scheme, view.scheme)
+    return (
+        f"{view.transfer_id}: {view.worker_id} {view.from_region} → {view.to_region} [{view.state}]"
+        f" {scheme} {view.scheme}, {KIND_NAMES.get(view.kind, view.kind)} {view.kind}"
+        f" ({view.scenario}): 个人账户 account {fen_to_yuan_str(view.account_fen)},"
+        f" 统筹 pooled {fen_to_yuan_str(view.pooled_fen)},"
+        f" 留在原地 left behind {fen_to_yuan_str(view.kept_fen)}"
+        f"{', 临时账户 temporary account' if view.temporary else ''}; 期限 due {view.due_on}"
+    )
 
 
 def _show(view: TransferView, as_json: bool) -> None:
-    human = (
-        f"{view.transfer_id}: {view.worker_id} {view.from_region} → {view.to_region} [{view.state}]"
-        f" ({view.scenario}) account {fen_to_yuan_str(view.account_fen)}, pooled"
-        f" {fen_to_yuan_str(view.pooled_fen)}, left behind {fen_to_yuan_str(view.kept_fen)}"
-        f"{', temporary account' if view.temporary else ''}; due {view.due_on}"
-    )
-    emit(view.to_json(), as_json, human)
+    emit(view.to_json(), as_json, _line(view))
 
 
 @transfer_app.command("request")
@@ -49,14 +81,41 @@ def request(
     worker_id: str = typer.Option(..., "--worker"),
     to_region: str = typer.Option(..., "--to", help="GB/T 2260 code of the new region"),
     scenario: str = typer.Option(None, "--scenario", help=f"one of {', '.join(SCENARIOS)}"),
+    scheme: str = SCHEME,
     as_json: bool = JSON,
 ) -> None:
-    """Ask to move the worker's employee pension to another region."""
+    """Ask to move the worker's employee pension (or --scheme employee_medical) to another region."""
+    chosen = _scheme(scheme)
     ctx = Context.build()
     policy = load_policy(scenario) if scenario else ctx.policy
     with ctx.transaction() as connection:
-        view = request_transfer(connection, policy, transfer_id, worker_id, to_region, ctx.now())
+        view = request_transfer(
+            connection, policy, transfer_id, worker_id, to_region, ctx.now(), chosen
+        )
     _show(view, as_json)
+
+
+@transfer_app.command("gather")
+def gather(
+    worker_id: str = typer.Argument(...),
+    gather_id: str = typer.Option(..., "--id", help="idempotency key of the gathering"),
+    to_region: str = typer.Option(
+        None,
+        "--to",
+        help="the paying city, in the paying province (default: chosen from the record)",
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """归集 / Gather temporary accounts and the relation to the paying region at retirement.
+
+    Creates the transfers ``ID/FROM_REGION`` (gather, claim); each then goes through
+    approve, accept and complete."""
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        views = gather_for_retirement(
+            connection, ctx.policy, gather_id, worker_id, ctx.now(), to_region
+        )
+    emit([v.to_json() for v in views], as_json, "\n".join(_line(v) for v in views))
 
 
 def _step(name: str, help_text: str):  # type: ignore[no-untyped-def]
@@ -120,42 +179,52 @@ def status(
          "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none")  # fmt: skip
 
 
-@settlement_app.command("close")
-def close(
-    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"), as_json: bool = JSON
-) -> None:
-    """Net the window's transfers per region and post the settlement transactions."""
-    ctx = Context.build()
+def _window(window: str) -> date:
     try:
-        day = date.fromisoformat(window)
+        return date.fromisoformat(window)
     except ValueError:
         raise InvalidInput(f"--window must be YYYY-MM-DD, got {window!r}") from None
+
+
+@settlement_app.command("close")
+def close(
+    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"),
+    scheme: str = SCHEME,
+    as_json: bool = JSON,
+) -> None:
+    """Net the window's transfers per region and post the settlement transactions."""
+    day, chosen = _window(window), _scheme(scheme)
+    ctx = Context.build()
     with ctx.transaction() as connection:
-        result = close_window(connection, day, ctx.now())
-    _report(result, as_json)
+        result = close_window(connection, day, ctx.now(), chosen)
+    _report(result, chosen, as_json)
 
 
 @settlement_app.command("report")
-def show(window: str = typer.Option(..., "--window"), as_json: bool = JSON) -> None:
+def show(
+    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"),
+    scheme: str = SCHEME,
+    as_json: bool = JSON,
+) -> None:
     """The region × region matrix and net positions of a window."""
+    day, chosen = _window(window), _scheme(scheme)
     ctx = Context.build()
-    try:
-        day = date.fromisoformat(window)
-    except ValueError:
-        raise InvalidInput(f"--window must be YYYY-MM-DD, got {window!r}") from None
     with ctx.transaction() as connection:
-        result = report(connection, day)
-    _report(result, as_json)
+        result = report(connection, day, chosen)
+    _report(result, chosen, as_json)
 
 
-def _report(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    data = result.to_json()
-    lines = [f"window {data['window']} ({'closed' if data['closed'] else 'open'})"]
+def _report(result, scheme: Scheme, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    data = result.to_json() | {"scheme": scheme.value}
+    state = "已清算 closed" if data["closed"] else "未清算 open"
+    lines = [
+        f"清算窗口 window {data['window']} {TRANSFERABLE[scheme.value]} {scheme.value} ({state})"
+    ]
     lines += [
         f"  {f['from']} → {f['to']}: {fen_to_yuan_str(f['amount_fen'])} ({f['transfers']})"
         for f in data["flows"]
     ]
-    lines += [f"  net {r}: {fen_to_yuan_str(n)}" for r, n in data["net_positions_fen"].items()]
+    lines += [f"  净额 net {r}: {fen_to_yuan_str(n)}" for r, n in data["net_positions_fen"].items()]
     emit(data, as_json, "\n".join(lines))
 
 

@@ -203,7 +203,7 @@ def request_transfer(
         select(transfers).where(transfers.c.transfer_id == transfer_id)
     ).first()
     if prior is not None:
-        if (prior.worker_id, prior.to_region) != (worker_id, target):
+        if (prior.worker_id, prior.to_region, prior.scheme) != (worker_id, target, scheme.value):
             raise TransferRefused(
                 f"transfer id {transfer_id!r} was already used for another transfer"
             )
@@ -218,7 +218,7 @@ def request_transfer(
         select(transfers).where(transfers.c.transfer_id == transfer_id)
     ).first()
     if prior is not None:
-        if (prior.worker_id, prior.to_region) != (worker_id, target):
+        if (prior.worker_id, prior.to_region, prior.scheme) != (worker_id, target, scheme.value):
             raise TransferRefused(
                 f"transfer id {transfer_id!r} was already used for another transfer"
             )
