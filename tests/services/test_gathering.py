@@ -116,6 +116,9 @@ def test_moving_on_seals_the_temporary_account_and_retirement_gathers_everything
         again = gather_for_retirement(c, POLICY, "retire", w, at(2027, 2, 2), to_region="410100")
         assert [v.transfer_id for v in again] == [v.transfer_id for v in views]
         assert c.execute(select(func.count()).select_from(transfers)).scalar_one() == count
+    elsewhere = pytest.raises(TransferRefused, match="goes to 410100, not 410300")
+    with elsewhere, unit_of_work(engine) as c:  # the same id for another city
+        gather_for_retirement(c, POLICY, "retire", w, at(2027, 2, 2), to_region="410300")
     finished = {v.transfer_id: finish(engine, v.transfer_id, at(2027, 2, 3)) for v in views}
 
     # a temporary account: all of it, principal and 2026 interest, on the account and the pooled part

@@ -57,12 +57,12 @@ def gather_for_retirement(
     region, _, _ = enrolment_region(connection, worker_id, scheme)
     prior = _started(connection, gather_id)
     if prior:
-        return _replay(connection, gather_id, worker_id, prior)
+        return _replay(connection, gather_id, worker_id, prior, to_region)
     for code in _regions(connection, worker_id, scheme, region):
         lock_chain_head(connection, code)  # serialised with every writer of those regions
     prior = _started(connection, gather_id)
     if prior:
-        return _replay(connection, gather_id, worker_id, prior)
+        return _replay(connection, gather_id, worker_id, prior, to_region)
     refuse_if_open(connection, worker_id, scheme)
     day = now.date()
     paying = paying_province(connection, policy, worker_id, day, scheme)
@@ -103,11 +103,16 @@ def _started(connection: Connection, gather_id: str) -> list[str]:
 
 
 def _replay(
-    connection: Connection, gather_id: str, worker_id: str, ids: list[str]
+    connection: Connection, gather_id: str, worker_id: str, ids: list[str], to_region: str | None
 ) -> list[TransferView]:
     views = [get_transfer(connection, t) for t in ids]
     if any(v.worker_id != worker_id for v in views):
         raise TransferRefused(f"gathering id {gather_id!r} was already used for another worker")
+    asked = None if to_region is None else RegionCode.parse(to_region).code
+    if asked is not None and any(v.to_region != asked for v in views):
+        raise TransferRefused(
+            f"gathering {gather_id!r} goes to {views[0].to_region}, not {asked}; use a new id"
+        )
     return views
 
 
@@ -147,6 +152,7 @@ def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -
         for r in connection.execute(
             select(transfers.c.from_region).where(
                 transfers.c.worker_id == worker_id,
+                transfers.c.scheme == scheme.value,
                 transfers.c.kind == "gather",
                 transfers.c.state == "completed",
             )
