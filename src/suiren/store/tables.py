@@ -1,9 +1,12 @@
 """The tables. Every ledger row carries its region, so a region's data can move to its own node.
 
-Append-only (triggers refuse UPDATE and DELETE): ``journal``, ``postings``,
-``contribution_months``, ``interest_runs``. Maintained projections, changed only in the
-same database transaction as the rows they summarise: ``accounts`` (balances),
-``chain_heads`` (last hash per region), ``paid_months`` (which months are paid).
+Append-only (triggers refuse UPDATE and DELETE; the list is ``APPEND_ONLY``): ``journal``,
+``postings``, ``contribution_months``, ``interest_runs``, ``interest_carry``,
+``transfer_events``, the settlement tables, ``region_obligations`` and
+``settled_obligations``. Maintained projections, changed only in the same database
+transaction as the rows they summarise: ``accounts`` (balances), ``chain_heads`` (last hash
+per region), ``paid_months`` (which months are paid), ``enrolments`` (where each worker is
+insured and where the relation is held) and ``transfers`` (each transfer's state).
 """
 
 from __future__ import annotations
