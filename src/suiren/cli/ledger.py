@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, payment
 from suiren.domain.errors import InvalidInput
-from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
-from suiren.domain.month import Month
+from suiren.domain.money import fen_to_yuan_str
 from suiren.ledger.accounts import Scheme
 from suiren.services.contributions import contribute as contribute_service
 from suiren.services.interest import credit_interest
@@ -106,11 +105,7 @@ def contribute(
 ) -> None:
     """Pay contributions for a month or a range (monthly, quarterly, yearly)."""
     ctx = Context.build()
-    first = Month.parse(month_from)
-    last = Month.parse(month_to) if month_to else first
-    base_fen = yuan_to_fen(base, what="--base")
-    if base_fen <= 0:
-        raise InvalidInput("--base must be a positive amount")
+    first, last, base_fen = payment(month_from, month_to, base)
     with ctx.transaction() as connection:
         paid = contribute_service(
             connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now()

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import typer
 
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, payment
 from suiren.domain.errors import InvalidInput
-from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
-from suiren.domain.month import Month
+from suiren.domain.money import fen_to_yuan_str
 from suiren.services.medical import contribute_medical, medical_status
 
 medical_app = typer.Typer(
@@ -34,11 +33,7 @@ def medical_contribute(
             "给出 --month，或 --from（及 --to） / give --month, or --from (and --to)"
         )
     ctx = Context.build()
-    first = Month.parse(month or month_from)
-    last = Month.parse(month_to) if month_to else first
-    base_fen = yuan_to_fen(base, what="--base")
-    if base_fen <= 0:
-        raise InvalidInput("--base must be a positive amount")
+    first, last, base_fen = payment(month or month_from, month_to, base)
     with ctx.transaction() as connection:
         paid = contribute_medical(
             connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now()

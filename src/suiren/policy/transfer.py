@@ -27,6 +27,7 @@ from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import Policy
 from suiren.rules.explain import Step
+from suiren.rules.parameters import ResolvedValue
 
 IntArray = npt.NDArray[np.int64]
 
@@ -133,21 +134,11 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
             return TransferQuote(True, 0, 0, 0, 0, [step])
     whole = view.get("transfer.pooled_entitlement_moves")
     if whole.value:
-        interest = entitlement_interest(policy, inputs)
-        pooled = inputs.entitlement_fen + interest
-        step = Step(
-            "统筹基金 / pooled entitlement (钱随人走)",
+        return _whole_entitlement(
+            policy, inputs, "统筹基金 / pooled entitlement (钱随人走)",
             "the whole pooled entitlement paid in the old region, with interest at the crediting rate",
-            {
-                "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
-                "interest": fen_to_yuan_str(interest),
-            },
-            fen_to_yuan_str(pooled),
             (whole,),
-        )
-        return TransferQuote(
-            False, inputs.account_fen, pooled, 0, interest, [_account_step(inputs), step]
-        )
+        )  # fmt: skip
     share = view.get("transfer.pooled_share_of_base")
     since = view.get("transfer.pooled_since_month")
     counted = inputs.months >= Month.parse(str(since.value)).ordinal
@@ -173,17 +164,28 @@ def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
     """A temporary account gathered to the paying region at retirement (归集): all its
     contributions with interest (全部缴费本息) — the individual account and the whole pooled
     part paid into it, with interest at the crediting rate."""
+    return _whole_entitlement(
+        policy, inputs, "临时账户归集 / temporary account gathered",
+        "all contributions paid into the temporary account, with interest at the crediting rate",
+        (),
+    )  # fmt: skip
+
+
+def _whole_entitlement(
+    policy: Policy,
+    inputs: TransferInputs,
+    name: str,
+    formula: str,
+    cited: tuple[ResolvedValue, ...],
+) -> TransferQuote:
+    """The individual account and the whole pooled entitlement with its interest move."""
     interest = entitlement_interest(policy, inputs)
     pooled = inputs.entitlement_fen + interest
     step = Step(
-        "临时账户归集 / temporary account gathered",
-        "all contributions paid into the temporary account, with interest at the crediting rate",
-        {
-            "pooled part": fen_to_yuan_str(inputs.entitlement_fen),
-            "interest": fen_to_yuan_str(interest),
-        },
-        fen_to_yuan_str(pooled),
-    )
+        name, formula,
+        {"entitlement": fen_to_yuan_str(inputs.entitlement_fen), "interest": fen_to_yuan_str(interest)},
+        fen_to_yuan_str(pooled), cited,
+    )  # fmt: skip
     return TransferQuote(
         False, inputs.account_fen, pooled, 0, interest, [_account_step(inputs), step]
     )

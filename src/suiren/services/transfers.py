@@ -343,11 +343,13 @@ def approve_transfer(
     scheme = Scheme(view.scheme)
     day = now.date()
     leaving = individual_account(view.worker_id, scheme, view.from_region)
-    quote = quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme,
-                      view.kind)  # fmt: skip
+    entitled = pooled_entitlement(view.worker_id, scheme, view.from_region)
     if view.kind == "continue":  # nothing moves; the destination was decided on request
         quote = TransferQuote(view.temporary, 0, 0, 0, 0)
-    elif (
+    else:
+        quote = quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day,
+                          scheme, view.kind)  # fmt: skip
+    if (
         scheme is Scheme.EMPLOYEE_PENSION
         and not quote.temporary
         and quote.total_fen + quote.kept_fen
@@ -364,19 +366,18 @@ def approve_transfer(
         tx = Transaction.build(
             f"transfer/{transfer_id}/out", TxCode.TRANSFER, view.from_region, Month.from_date(day), now,
             _nonzero([
-                (individual_account(view.worker_id, scheme, view.from_region), -quote.account_fen),
-                (pooled_entitlement(view.worker_id, scheme, view.from_region), -entitlement),
+                (leaving, -quote.account_fen),
+                (entitled, -entitlement),
                 (pooled_fund(scheme, view.from_region), quote.kept_fen - quote.interest_fen),
                 (clearing(scheme, view.from_region), quote.total_fen),
             ]),
             worker_id=view.worker_id, memo=f"transfer {transfer_id} to {view.to_region}",
         )  # fmt: skip
         prior = year_parts(connection, str(leaving), day.year)[0]
-        entitlement_key = str(pooled_entitlement(view.worker_id, scheme, view.from_region))
-        entitlement_prior = year_parts(connection, entitlement_key, day.year)[0]
+        entitlement_prior = year_parts(connection, str(entitled), day.year)[0]
         posted = post_transactions(connection, [tx])[0]
         _carry(connection, posted, str(leaving), -min(prior, quote.account_fen))
-        _carry(connection, posted, entitlement_key, -min(entitlement_prior, entitlement))
+        _carry(connection, posted, str(entitled), -min(entitlement_prior, entitlement))
         tx_id = posted.tx_id
     connection.execute(
         update(transfers).where(transfers.c.transfer_id == transfer_id).values(
