@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from suiren.services.identity import ledger_keys
 from suiren.store.db import make_engine
 from suiren.store.migrate import upgrade
 
@@ -24,6 +26,8 @@ POSTGRES_URL = os.environ.get(
     "SUIREN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+SECRET = b"k" * 32  # the tests' agency secret (the CLI tests pass it as SUIREN_SECRET_KEY)
+KEYS = ledger_keys(SECRET)
 
 
 def postgres_schema_url() -> tuple[str, str]:
@@ -44,9 +48,9 @@ def drop_postgres_schema(schema: str) -> None:
 
 def engine_for(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
     if backend == "sqlite":
-        return make_engine(f"sqlite:///{tmp_path / 'suiren.db'}"), None
+        return make_engine(f"sqlite:///{tmp_path / 'suiren.db'}", keys=KEYS), None
     url, schema = postgres_schema_url()
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(url, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"})
     return engine, schema
 
 
@@ -67,7 +71,7 @@ def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A migrated database for subprocess tests: (url, extra environment)."""
+    """A migrated database for the CLI tests (tests/cli/runner.py): (url, extra environment)."""
     engine, schema = engine_for(backend, tmp_path)
     upgrade(engine)
     engine.dispose()
@@ -76,3 +80,21 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, 
     else:
         yield POSTGRES_URL, {"PGOPTIONS": f"-csearch_path={schema}"}
         drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def engine_factory(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Fresh migrated databases on demand (one per hypothesis example), all dropped after."""
+    made: list[tuple[Engine, str | None]] = []
+
+    def make() -> Engine:
+        engine, schema = engine_for(backend, tmp_path_factory.mktemp("db"))
+        upgrade(engine)
+        made.append((engine, schema))
+        return engine
+
+    yield make
+    for engine, schema in made:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import Connection, Engine, select, text
 
+from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
+from suiren.ledger.months import derived_postings
+from suiren.ledger.transaction import Transaction, TxCode
 from suiren.policy import load_policy
 from suiren.services.identity import IdentityVault
 from suiren.services.workers import enrol
 from suiren.store.audit import AuditResult, verify
 from suiren.store.db import unit_of_work
-from suiren.store.tables import accounts
-from tests.conftest import NOW
+from suiren.store.ledger_repo import post_transactions
+from suiren.store.projections import fact
+from suiren.store.tables import accounts, contribution_months, enrolments, workers
+from tests.conftest import NOW, SECRET
 
 POLICY = load_policy()
-VAULT = IdentityVault.from_secret(b"k" * 32)
+VAULT = IdentityVault.from_secret(SECRET)
 
 
 def resident_id(n: int, born: str = "19900101", male: bool = True) -> str:
@@ -37,9 +44,11 @@ def enrol_workers(engine: Engine, count: int, region: str = "440100", start: int
 def assert_ledger_sound(
     connection: Connection,
 ) -> tuple[set[tuple[str, int]], dict[str, int], AuditResult]:
-    """The ledger invariants, read from the database: every transaction balances (2+ postings),
-    every balance is the sum of its postings, all balances total zero, the audit passes.
-    Returns the (region, seq) of every transaction with postings, the balances, the audit."""
+    """The ledger invariants, read from the database: every transaction with postings
+    balances (2+ postings), every month's split adds up, every balance is the sum of its
+    postings and of what its months derive, all balances total zero, no worker's account is
+    negative, the audit passes. Returns the (region, seq) of every transaction with
+    postings, the balances, the audit."""
     per_tx = connection.execute(
         text(
             "SELECT region, seq, SUM(amount_fen) AS total, COUNT(*) AS n FROM postings"
@@ -47,19 +56,42 @@ def assert_ledger_sound(
         )
     ).all()
     assert all(r.total == 0 and r.n >= 2 for r in per_tx), per_tx
-    summed = {
-        r.account: int(r.total)
-        for r in connection.execute(
-            text("SELECT account, SUM(amount_fen) AS total FROM postings GROUP BY account")
-        )
-    }
+    summed: dict[str, int] = defaultdict(int)
+    for r in connection.execute(text("SELECT account, amount_fen FROM postings")):
+        summed[r.account] += int(r.amount_fen)
+    for m in connection.execute(select(contribution_months)).mappings():
+        assert m["due_fen"] == m["account_fen"] + m["pooled_fen"], m
+        for account, amount in derived_postings(dict(m)):
+            summed[account] += amount
     stored = {
         r.account: int(r.balance_fen)
         for r in connection.execute(select(accounts.c.account, accounts.c.balance_fen))
     }
     assert stored == {a: summed.get(a, 0) for a in stored}
-    assert set(summed) <= set(stored)
+    assert {a for a, v in summed.items() if v} <= set(stored)
     assert sum(stored.values()) == 0
+    assert all(v >= 0 for a, v in stored.items() if a.startswith("worker:")), stored
     result = verify(connection)
-    assert result.ok, result
+    assert result.ok, result.problems
     return {(r.region, int(r.seq)) for r in per_tx}, stored, result
+
+
+def enrol_in_bulk(engine: Engine, ids: list[str], region: str, start: Month, now=NOW) -> None:  # type: ignore[no-untyped-def]
+    """Synthetic workers (not real resident ids) registered and enrolled as facts, one entry."""
+    facts = []
+    for n, w in enumerate(ids):
+        facts.append(fact(
+            workers, worker_id=w, resident_id_cipher=VAULT.encrypt(f"synthetic-{n}", w),
+            blind_index=f"bulk-{n:059d}", masked_id="44" + "*" * 16, sex="M",
+            birth_month=Month.of(1990, 1).ordinal, hukou_region="440000", work_region=region,
+            created_at=now,
+        ))  # fmt: skip
+        facts.append(fact(
+            enrolments, worker_id=w, scheme="employee_pension", region=region,
+            start_month=start.ordinal, temporary=False, relation_region=region, created_at=now,
+            version=1,
+        ))  # fmt: skip
+    with unit_of_work(engine) as c:
+        post_transactions(c, [Transaction.build(
+            f"enrol/bulk-{ids[0]}", TxCode.ENROLMENT, region, start, now, [], facts=facts,
+        )])  # fmt: skip

@@ -1,24 +1,45 @@
 """Settings (pydantic-settings), read from the environment with the ``SUIREN_`` prefix.
 
 Built once at an edge (the CLI command, the API app factory) and passed inward; never
-read at import time. The secret that protects resident ids comes from
-``SUIREN_SECRET_KEY`` (base64, 32 bytes) or from a key file created on first use beside
-the embedded database — never from the repository.
+read at import time.
+
+The secret that protects resident ids and keys the ledger's chain lives in one configured
+place, never in the repository and never in the working folder:
+
+1. ``SUIREN_SECRET_KEY`` (base64 of 32 bytes), or
+2. ``SUIREN_KEY_FILE`` (a file holding that text, readable by its owner only), or
+3. for the embedded SQLite database only, the file beside it: ``<database>.key``, created
+   (mode 0600) together with a new database. An existing database whose key file is
+   missing is refused, never given a new key.
+
+A PostgreSQL database needs 1 or 2. The database records the key's fingerprint on first use
+and refuses any other key (store/db.py), so the same person is the same worker whoever runs
+the command and wherever.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import secrets
+import stat
 from datetime import date
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suiren.domain.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///./suiren.db"
+SECRET_BYTES = 32
+KEY_FILE_BYTES_MAX = 1024
+KEY_SUFFIX = ".key"
+
+
+class KeyNotUsable(InvalidInput):
+    code = "key-not-usable"
 
 
 class Settings(BaseSettings):
@@ -26,24 +47,97 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str | None = None  # base64 of 32 random bytes
-    key_file: Path = Path("./suiren.key")
+    key_file: Path | None = None
     today: date | None = None  # fixes "today" for tests and replays; None = the real date
     scenario: str = "current_law"
+    intake_chunk_rows: int = Field(default=100_000, ge=1, le=1_000_000)  # rows per unit of work
+
+    def key_path(self) -> Path | None:
+        """Where the key file is: configured, or beside the embedded database."""
+        if self.key_file is not None:
+            return self.key_file
+        from suiren.store.db import sqlite_path
+
+        database = sqlite_path(self.database_url)
+        return None if database is None else database.with_name(database.name + KEY_SUFFIX)
 
     def secret(self) -> bytes:
-        """The 32-byte master secret (created in ``key_file`` if none is configured)."""
-        if self.secret_key:
-            raw = base64.b64decode(self.secret_key)
-        elif self.key_file.exists():
-            raw = base64.b64decode(self.key_file.read_text().strip())
-        else:
-            raw = secrets.token_bytes(32)
-            fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(base64.b64encode(raw).decode())
-        if len(raw) != 32:
-            raise InvalidInput("SUIREN_SECRET_KEY must be base64 of exactly 32 bytes")
-        return raw
+        """The 32-byte master secret (see module doc); a clear error if it is not usable."""
+        if self.secret_key is not None:
+            if not self.secret_key.strip():
+                raise KeyNotUsable("SUIREN_SECRET_KEY is set but empty; unset it or give the key")
+            return _decode(self.secret_key, "SUIREN_SECRET_KEY")
+        path = self.key_path()
+        if path is None:
+            raise KeyNotUsable(
+                "no secret key is configured for this database: set SUIREN_SECRET_KEY (base64 of"
+                " 32 bytes) or SUIREN_KEY_FILE; `suiren key generate` makes one"
+            )
+        if path.exists() or path.is_symlink():
+            return _read_key_file(path)
+        from suiren.store.db import sqlite_path
+
+        database = sqlite_path(self.database_url)
+        if self.key_file is not None or database is None:
+            raise KeyNotUsable(f"the key file {path} does not exist (SUIREN_KEY_FILE)")
+        if database.exists() and database.stat().st_size > 0:
+            raise KeyNotUsable(
+                f"the database {database} exists but its key file {path} is missing; restore the"
+                " key file (or set SUIREN_SECRET_KEY to the database's key) — a new key would not"
+                " open it"
+            )
+        if not path.parent.is_dir():
+            raise KeyNotUsable(f"the folder {path.parent} of the database does not exist")
+        return _create_key_file(path)
 
     def current_date(self) -> date:
         return self.today or date.today()
+
+
+def _decode(text: str, where: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise KeyNotUsable(f"{where} is not base64 text (expected 44 characters)") from None
+    if len(raw) != SECRET_BYTES:
+        raise KeyNotUsable(f"{where} must be base64 of exactly {SECRET_BYTES} bytes, not {len(raw)}")
+    return raw
+
+
+def _read_key_file(path: Path) -> bytes:
+    if path.is_dir():
+        raise KeyNotUsable(f"the key file {path} is a folder, not a file")
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise KeyNotUsable(f"the key file {path} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise KeyNotUsable(f"the key file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise KeyNotUsable(
+            f"the key file {path} can be read by others (mode {stat.S_IMODE(info.st_mode):o});"
+            f" run `chmod 600 {path}`"
+        )
+    if info.st_size > KEY_FILE_BYTES_MAX:
+        raise KeyNotUsable(f"the key file {path} is too large to be a key")
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        raise KeyNotUsable(f"the key file {path} is not readable base64 text") from None
+    return _decode(text, f"the key file {path}")
+
+
+def _create_key_file(path: Path) -> bytes:
+    raw = secrets.token_bytes(SECRET_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return _read_key_file(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(base64.b64encode(raw).decode() + "\n")
+    return raw
+
+
+def new_key_text() -> str:
+    """A fresh secret as base64 text (for ``suiren key generate``)."""
+    return base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()

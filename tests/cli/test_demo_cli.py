@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.cli.test_ledger_cli import Run, runner
-
-
-@pytest.fixture
-def cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
-    url, extra = database_url
-    return runner(url, extra, tmp_path)
+from tests.cli.runner import Run
 
 
 def test_demo_runs_twice_and_compares_the_scenarios(cli: Run) -> None:

@@ -1,24 +1,25 @@
 """``suiren pension calc``: JSON in, JSON out; user errors exit 2 with nothing on stdout.
 
-Most tests call ``suiren.cli.main.main`` in-process with a patched argv and stdin (fast); two
-run the real entry point in a subprocess, to check the exit status and streams end to end.
+Most tests call ``suiren.cli.main.main`` in-process (tests/cli/runner.py: patched argv, stdin
+and environment; fast); two run the real entry point in a subprocess, to check the exit
+status and streams end to end — the suite's only subprocess tests.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from suiren.cli.main import main
 from suiren.policy import load_policy
 from suiren.services.pension_calc import calculate, parse_cases
+from tests.cli.runner import invoke
 
 RULES_DATE = "2025-08-01"  # --date: the rules in force when no retire month is given
 WORKED = {  # (8000 + 8000 × 1.2) / 2 × 30 × 1% = 2640.00; 100000 / 139 = 719.42
@@ -38,30 +39,17 @@ WORKED_FEN = {
 }
 
 
-def run(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    stdin: str,
-    *options: str,
-) -> tuple[int, str, str]:
+def run(cwd: Path, stdin: str, *options: str) -> tuple[int, str, str]:
     """``suiren pension calc - --date RULES_DATE [options]`` in-process: (status, out, err)."""
-    argv = ["suiren", "pension", "calc", "-", "--date", RULES_DATE, *options]
-    monkeypatch.setattr(sys, "argv", argv)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        main()
-        status = 0
-    except SystemExit as exc:
-        status = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return status, out, err
+    done = invoke(["pension", "calc", "-", "--date", RULES_DATE, *options], {}, cwd, stdin)
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture
-def cli(monkeypatch, capsys):
+def cli(tmp_path: Path):
     def call(payload: Any, *options: str) -> tuple[int, str, str]:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        return run(monkeypatch, capsys, text, *options)
+        return run(tmp_path, text, *options)
 
     return call
 
@@ -259,15 +247,14 @@ def synthetic_records(count: int, seed: int = 20250801) -> list[dict[str, Any]]:
     return records
 
 
-def test_twenty_thousand_cases_equal_each_case_alone(monkeypatch, capsys, tmp_path):
+@pytest.mark.slow  # a soak at scale: the property itself is test_pension_properties.py's
+def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
     records = synthetic_records(20_000)
     path = tmp_path / "cases.json"
     path.write_text(json.dumps(records), encoding="utf-8")
-    monkeypatch.setattr(sys, "argv", ["suiren", "pension", "calc", str(path), "--date", RULES_DATE])
-    main()
-    out, err = capsys.readouterr()
-    assert err == ""
-    together = json.loads(out)
+    done = invoke(["pension", "calc", str(path), "--date", RULES_DATE], {}, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    together = json.loads(done.stdout)
     assert [r["id"] for r in together] == list(range(len(records)))
 
     policy = load_policy()

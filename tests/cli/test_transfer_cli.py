@@ -1,20 +1,16 @@
-"""Transfer, settlement and estimate commands end to end: a subprocess per command.
+"""Transfer, settlement and estimate commands end to end, one command at a time.
 
-Each command runs ``python -m suiren.cli.main`` against a migrated SQLite file or a fresh
-PostgreSQL schema, with a fixed secret and a fixed "today" (SUIREN_TODAY=2026-06-15).
+Each command runs ``suiren`` in-process (tests/cli/runner.py: the environment, streams and
+exit status of a ``python -m suiren.cli.main`` process) against a migrated SQLite file or a
+fresh PostgreSQL schema, with a fixed secret and a fixed "today" (SUIREN_TODAY=2026-06-15).
 Success prints JSON on stdout and exits 0; a user error exits 2 with a message on stderr,
 nothing on stdout and nothing written.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,48 +26,22 @@ from suiren.store.tables import (
     transfer_events,
     transfers,
 )
+from tests.cli.runner import TODAY, Done, Run, refusal, runner
 from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for
 from tests.ledger_helpers import resident_id
 
-TODAY = "2026-06-15"
 NEXT_DAY = "2026-06-16"
-SECRET = base64.b64encode(b"k" * 32).decode()
-TIMEOUT_S = 120
 TABLES = (journal, postings, transfers, transfer_events, settlement_positions, settlement_flows)
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
-
-def runner(url: str, extra: dict[str, str], cwd: Path) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
-    env |= extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": SECRET}
-
-    def run(*args: str, today: str = TODAY) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "suiren.cli.main", *args],
-            capture_output=True, text=True, cwd=cwd, timeout=TIMEOUT_S, check=False,
-            env=env | {"SUIREN_TODAY": today},
-        )  # fmt: skip
-
-    return run
-
-
-@pytest.fixture
-def cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
-    url, extra = database_url
-    return runner(url, extra, tmp_path)
-
-
-def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
+def ok_json(done: Done) -> Any:
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def user_error(done: subprocess.CompletedProcess[str]) -> str:
+def user_error(done: Done) -> str:
     """The command refused: exit 2, nothing on stdout, the reason on stderr."""
-    assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
-    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
-    return done.stderr
+    return refusal(done)
 
 
 def enrol_and_pay(cli: Run, n: int) -> str:

@@ -1,5 +1,5 @@
-"""``suiren transfer gather`` and ``--scheme employee_medical`` end to end: a subprocess per
-command, with SUIREN_TODAY set to the day each step happens.
+"""``suiren transfer gather`` and ``--scheme employee_medical`` end to end, one command at a
+time (in-process, tests/cli/runner.py), with SUIREN_TODAY set to the day each step happens.
 
 The gathering story (国办发〔2009〕66号): a woman born in January 1984 with a Henan hukou
 (410000) enrols in Guangzhou (440100) in 2022 and pays there until 2025; at 42 she moves to
@@ -11,22 +11,13 @@ pension is paid by her hukou province: ``transfer gather`` gathers the temporary
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.cli.test_transfer_cli import Run, ok_json, runner, user_error
+from tests.cli.runner import Run
+from tests.cli.test_transfer_cli import ok_json, user_error
 from tests.ledger_helpers import resident_id
 
 HUKOU, GUANGZHOU, HANGZHOU, ZHENGZHOU = "410000", "440100", "330100", "410100"
 TODAY, NEXT_DAY = "2026-06-15", "2026-06-16"
 BASE = "8000"  # yuan, within every year's range in both cities
-
-
-@pytest.fixture
-def cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
-    url, extra = database_url
-    return runner(url, extra, tmp_path)
 
 
 def pay(cli: Run, worker: str, first: str, last: str, request_id: str, today: str) -> list:

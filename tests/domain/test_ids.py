@@ -11,7 +11,7 @@ def test_resident_id_checksum_birth_sex_and_mask():
     rid = ResidentId.parse("11010519491231002X")  # the example printed in GB 11643-1999
     assert rid.birth_date == date(1949, 12, 31)
     assert rid.sex == "F"
-    assert rid.masked == "1101**********002X"
+    assert rid.masked == "11****************"  # the province only (threat model)
     assert "11010519491231002X" not in repr(rid)
 
 
@@ -44,8 +44,8 @@ def test_future_birth_date_is_refused():
         ResidentId.parse(first17 + check_character(first17), today=date(2026, 1, 1))
 
 
-def test_mask():
-    assert mask("440301199001011234") == "4403**********1234"
+def test_mask_shows_the_province_only():
+    assert mask("440301199001011234") == "44" + "*" * 16
 
 
 @pytest.mark.parametrize(

@@ -202,7 +202,22 @@ def _medical(case: dict[str, Any]) -> dict[str, str]:
     )
 
 
+def _enrolment_age(case: dict[str, Any]) -> dict[str, str]:
+    """Whether a person (sex, birth month) may first enrol as a flexible worker on the day."""
+    from suiren.domain.errors import SuirenError
+    from suiren.services.workers import check_working_age
+
+    data = case["input"]
+    try:
+        check_working_age(load_policy(), str(data["sex"]), Month.parse(str(data["birth"])),
+                          _period(case))  # fmt: skip
+    except SuirenError:
+        return {"may_enrol": "false"}
+    return {"may_enrol": "true"}
+
+
 FORMULAS = {
+    "enrolment_age": _enrolment_age,
     "pension": _pension,
     "retirement": _retirement,
     "contribution_bounds": _bounds,

@@ -20,22 +20,17 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
 from suiren.services.contributions import ContributionRefused, contribute
-from suiren.services.medical import (
-    MedicalRefused,
-    contribute_medical,
-    medical_status,
-    quote_medical_transfer,
-)
+from suiren.services.medical import MedicalRefused, medical_status, quote_medical_transfer
 from suiren.services.settlement import close_window, report, settlement_account
 from suiren.services.workers import UnknownWorker, enrol
 from suiren.store.db import unit_of_work
 from suiren.store.ledger_repo import TransactionConflict, balances
+from suiren.store.lines import paid_months
 from suiren.store.tables import (
     APPEND_ONLY,
     contribution_months,
     enrolments,
     journal,
-    paid_months,
     region_obligations,
     settled_obligations,
 )
@@ -69,8 +64,8 @@ def enrol_medical(engine, n, region=SHANGHAI, hukou=HENAN, policy=POLICY, now=JU
 
 def pay(engine, request_id, worker, first, last, base_fen, policy=POLICY, now=JUNE):
     with unit_of_work(engine) as c:
-        return contribute_medical(c, policy, request_id, worker, month(first), month(last),
-                                  base_fen, now)  # fmt: skip
+        return contribute(c, policy, request_id, worker, month(first), month(last), base_fen, now,
+                          Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
 
 
 def journal_count(engine) -> int:
@@ -104,9 +99,7 @@ def test_shanghai_split_is_booked_to_the_three_accounts(engine):
         ).all()  # fmt: skip
         assert [(r.scheme, r.due_fen) for r in rows] == [(MED, 100_001)] * 3
         assert (
-            c.execute(
-                select(func.count()).select_from(paid_months).where(paid_months.c.scheme == MED)
-            ).scalar_one()
+            len(paid_months(c, w, MED))
             == 3
         )
         assert c.execute(select(func.count()).select_from(region_obligations)).scalar_one() == 0
@@ -154,7 +147,7 @@ def test_a_month_already_paid_is_refused_with_nothing_written(engine):
         pay(engine, "b", w, "2026-01", "2026-03", 1_000_000)
     assert journal_count(engine) == n
     with unit_of_work(engine) as c:
-        assert c.execute(select(func.count()).select_from(paid_months)).scalar_one() == 1
+        assert len(paid_months(c, w, MED)) == 1
 
 
 def test_pension_months_do_not_block_medical_months(engine):
@@ -169,32 +162,35 @@ def test_pension_months_do_not_block_medical_months(engine):
 @pytest.mark.parametrize(("base_fen", "shown"), [(745_999, "7459.99"), (3_730_201, "37302.01")])
 def test_a_base_outside_the_range_is_refused(engine, base_fen, shown):
     w = enrol_medical(engine, 7)
+    n = journal_count(engine)
     with pytest.raises(ContributionRefused, match=f"{shown} yuan is outside.*7460.00 to 37302.00"):
         pay(engine, "x", w, "2026-01", "2026-01", base_fen)
-    assert journal_count(engine) == 0
+    assert journal_count(engine) == n
     (p,) = pay(engine, "floor", w, "2026-01", "2026-01", 746_000)  # the floor itself is allowed
     assert p.due_fen == 74_600
 
 
 def test_future_months_and_old_back_payments_are_refused(engine):
     w = enrol_medical(engine, 8)
+    n = journal_count(engine)
     with pytest.raises(ContributionRefused, match="2026-07 is in the future"):
         pay(engine, "f", w, "2026-06", "2026-07", 1_000_000)
     with pytest.raises(ContributionRefused, match="back-payment"):
         pay(engine, "b", w, "2025-12", "2025-12", 1_000_000)
     with pytest.raises(InvalidInput, match="at most 12 months"):
         pay(engine, "y", w, "2025-01", "2026-01", 1_000_000)
-    assert journal_count(engine) == 0
+    assert journal_count(engine) == n
 
 
 def test_an_unenrolled_or_unknown_worker_is_refused(engine):
     with unit_of_work(engine) as c:
         w = enrol(c, POLICY, VAULT, resident_id(9), SHANGHAI, HENAN, JUNE).worker.worker_id
+    n = journal_count(engine)
     with pytest.raises(InvalidInput, match="not enrolled in employee_medical"):
         pay(engine, "u", w, "2026-01", "2026-01", 1_000_000)
     with pytest.raises(UnknownWorker):
         pay(engine, "u", "WNOBODY", "2026-01", "2026-01", 1_000_000)
-    assert journal_count(engine) == 0
+    assert journal_count(engine) == n
 
 
 # money_follows_person: the pooled part held at the hukou region ----------------------------

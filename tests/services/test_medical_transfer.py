@@ -16,16 +16,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from suiren.domain.errors import InvalidInput
 from suiren.domain.month import Month
 from suiren.domain.workdays import add_working_days
-from suiren.ledger.accounts import Scheme
+from suiren.ledger.accounts import AccountKey, Scheme
+from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.policy import load_policy
 from suiren.services.contributions import contribute
-from suiren.services.medical import contribute_medical, medical_status
-from suiren.services.reversals import ReversalRefused, _load, reverse
+from suiren.services.medical import medical_status
+from suiren.services.reversals import ReversalRefused, reverse
 from suiren.services.settlement import close_window, report, settlement_account
 from suiren.services.transfers import (
     TransferRefused,
@@ -38,8 +39,9 @@ from suiren.services.transfers import (
 )
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
-from suiren.store.ledger_repo import balances, post_transactions
-from suiren.store.tables import journal, paid_months, region_obligations, settled_obligations
+from suiren.store.ledger_repo import balances, load_transaction_postings, post_transactions
+from suiren.store.lines import paid_months
+from suiren.store.tables import journal, region_obligations, settled_obligations
 from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
 from tests.store import test_concurrency
 from tests.store.test_concurrency import race
@@ -70,11 +72,15 @@ def fund(region: str, scheme: str = MED) -> str:
 
 
 def counts(engine: Engine) -> tuple[int, int, int]:
-    """(journal rows, obligations, paid months): what a refused or replayed call must not change."""
+    """(journal rows, obligations, months that stand): what a refused or replayed call must
+    not change."""
     with unit_of_work(engine) as c:
-        return tuple(  # type: ignore[return-value]
-            int(c.execute(select(func.count()).select_from(t)).scalar_one())
-            for t in (journal, region_obligations, paid_months)
+        standing = text("SELECT COUNT(*) FROM contribution_months m WHERE NOT EXISTS"
+                        " (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)")  # fmt: skip
+        return (
+            int(c.execute(select(func.count()).select_from(journal)).scalar_one()),
+            int(c.execute(select(func.count()).select_from(region_obligations)).scalar_one()),
+            int(c.execute(standing).scalar_one()),
         )
 
 
@@ -86,8 +92,8 @@ def enrol_in(engine: Engine, n: int, scheme: Scheme, policy=POLICY, region=SHANG
 
 def pay_medical(engine, request_id, worker, first, last, base_fen, policy=POLICY, day=MON):
     with unit_of_work(engine) as c:
-        return contribute_medical(c, policy, request_id, worker, Month.parse(first),
-                                  Month.parse(last), base_fen, at(day))  # fmt: skip
+        return contribute(c, policy, request_id, worker, Month.parse(first),
+                          Month.parse(last), base_fen, at(day), Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
 
 
 def step(engine: Engine, action, transfer_id: str, day: date) -> TransferView:  # type: ignore[no-untyped-def]
@@ -320,7 +326,12 @@ def test_a_month_whose_hukou_part_was_reversed_separately_is_refused(engine):
     """Data written before the hukou part was refused on its own: say so, write nothing."""
     hukou_months(engine, 13)
     with unit_of_work(engine) as c:
-        post_transactions(c, [_load(c, "h26/2026-01/hukou").reversal("old-rev", at(MON))])
+        entry, lines = load_transaction_postings(c, "h26/2026-01/hukou")
+        post_transactions(c, [Transaction.build(
+            "old-rev", TxCode.REVERSAL, entry["region"], Month(entry["legal_month"]), at(MON),
+            [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
+            entry["worker_id"], "h26/2026-01/hukou",
+        )])  # fmt: skip
     before = counts(engine)
     with pytest.raises(
         ReversalRefused,
@@ -338,6 +349,7 @@ def test_a_month_without_hukou_part_is_reversed_alone(engine):
     reverse_at(engine, "low/2026-01", "rev-low")
     assert counts(engine) == (before[0] + 1, before[1], before[2] - 1)
     with unit_of_work(engine) as c:
+        assert paid_months(c, w, MED) == []  # the month no longer stands
         assert_ledger_sound(c)
 
 

@@ -1,9 +1,9 @@
 """Two processes doing transfer steps at the same time, on PostgreSQL.
 
-Each call runs in its own spawned process, with its own engine and database transaction,
-as two API workers or two CLI invocations would. A ``multiprocessing.Barrier`` starts them
-together. A second barrier, which both processes meet at chosen points, fixes the
-interleaving that a real race produces only some of the time:
+Each call runs in its own process (tests/processes.py), with its own engine and database
+transaction, as two API workers or two CLI invocations would. A ``multiprocessing.Barrier``
+starts them together. A second barrier, which both processes meet at chosen points, fixes
+the interleaving that a real race produces only some of the time:
 
 - ``FIRST_WRITE``: just before the call's first write (INSERT, UPDATE, DELETE), that is,
   after the reads that decide what to write;
@@ -25,7 +25,6 @@ error.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -52,8 +51,9 @@ from suiren.store.db import make_engine, unit_of_work
 from suiren.store.ledger_repo import balances
 from suiren.store.migrate import upgrade
 from suiren.store.tables import journal, postings, transfer_events, transfers
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, postgres_schema_url
+from tests.conftest import KEYS, POSTGRES_URL, drop_postgres_schema, postgres_schema_url
 from tests.ledger_helpers import VAULT, resident_id
+from tests.processes import process_context
 
 pytestmark = pytest.mark.postgres
 
@@ -61,7 +61,7 @@ POLICY = load_policy("current_law")
 SCHEME = Scheme.EMPLOYEE_PENSION
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
 JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-START_TIMEOUT_S = 60  # spawning a process and importing suiren
+START_TIMEOUT_S = 60  # starting a process (and, at the first, importing suiren)
 HOLD_TIMEOUT_S = 5  # how long a process waits for the other at the second barrier
 OUTCOME_TIMEOUT_S = 90
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -79,7 +79,7 @@ STEPS = {
 
 def schema_engine(schema: str) -> Engine:
     return make_engine(
-        POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, poolclass=NullPool
+        POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"}, poolclass=NullPool
     )
 
 
@@ -120,7 +120,7 @@ def transfer_to(engine: Engine, transfer_id: str, worker_id: str, steps: list[st
             STEPS[step](c, transfer_id, JUNE)
 
 
-# --- in the spawned process ------------------------------------------------------------------
+# --- in the writer's process -----------------------------------------------------------------
 
 
 def _hold_before_first_write(engine: Engine, barrier: Any, times: int) -> None:
@@ -169,7 +169,7 @@ def race(
     schema: str, *calls: tuple[str, tuple[Any, ...], tuple[str, ...]]
 ) -> list[tuple[Any, ...]]:
     """Run each (step, arguments, meeting points) call in its own process, together."""
-    context = multiprocessing.get_context("spawn")
+    context = process_context()
     start, barrier = context.Barrier(len(calls)), context.Barrier(len(calls))
     out = context.Queue()
     processes = [

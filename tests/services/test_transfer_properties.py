@@ -158,9 +158,9 @@ class Move:
 
 
 def row_counts(connection: Connection) -> tuple[int, ...]:
-    return tuple(
-        connection.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES
-    )
+    """The row count of each table of ``TABLES``, in one query (it runs twice a step)."""
+    counts = [select(func.count()).select_from(t).scalar_subquery() for t in TABLES]
+    return tuple(connection.execute(select(*counts)).one())
 
 
 def province(code: str) -> str:

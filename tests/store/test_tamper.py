@@ -1,310 +1,389 @@
-"""Tampering with one ledger row at a time: ``audit.verify`` fails and names the row.
+"""Tampering with the database behind the ledger's back: the audit finds every case and names it.
 
-A ledger with two regions' chains holds contributions (2025 and 2026), a 2025 interest run
-and a reversal. Each case then changes, deletes or inserts exactly one row directly in the
-database, around the append-only triggers (PostgreSQL: ``session_replication_role =
-replica`` for that transaction only, which also disables foreign keys; SQLite: the
-triggers are dropped and recreated in the same transaction, foreign keys off), and
-checks that verification fails naming the transaction (or the account) concerned.
+One ledger per backend holds every kind of row: contributions in three regions (2025 and
+2026), a 2025 interest run, a reversal, a completed transfer (with interest carried), a
+transfer rejected after approval (money returned), a settlement window, employee-medical
+months under money_follows_person with their hukou parts and obligations, and their
+settlement. Each case then changes, deletes or inserts rows directly, around the
+append-only triggers (PostgreSQL: ``session_replication_role = replica`` for that
+transaction only, which also disables foreign keys; SQLite: the triggers are dropped inside
+the transaction), runs the audit in the same transaction, and rolls everything back, so the
+cases share one ledger. Every case must be found, naming the table (and the row) that
+differs. ``test_every_table_is_covered`` fails when a table is added without being hashed or
+rebuilt by the audit.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
+from suiren.policy import load_policy
 from suiren.services.contributions import contribute
+from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import reverse
+from suiren.services.settlement import close_window
+from suiren.services.transfers import (
+    accept_transfer,
+    approve_transfer,
+    complete_transfer,
+    reject_transfer,
+    request_transfer,
+)
 from suiren.services.workers import enrol
 from suiren.store.audit import AuditResult, verify
+from suiren.store.checkpoint import make_checkpoint
 from suiren.store.db import is_postgres, make_engine, unit_of_work
-from tests.conftest import NOW
+from suiren.store.migrate import upgrade
+from suiren.store.projections import PROJECTIONS
+from suiren.store.tables import metadata
+from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
+MFP = load_policy("money_follows_person")
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
-INTEREST_440100 = "interest/employee_pension/440100/2025/0"
-CONTRIBUTION = "p26-1/2026-01"  # worker 1, region 440100, neither first nor last in its chain
-REVERSED = "p26-1/2026-02"
+JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+CONTRIBUTION = "p26-1/2026-02"  # worker 1, 440100
+REVERSED = "p26-1/2026-03"
 REVERSAL = "rev-1"
+INTEREST = "interest/employee_pension/110000/2025/0"
+HASHED = {"journal", "postings", "facts", "contribution_months", "month_segments"}
+MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
+KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 
 
 @dataclass(frozen=True)
 class Ledger:
+    engine: Engine
     workers: list[str]
+    checkpoint: dict[str, Any]
 
 
-def build_ledger(engine: Engine) -> Ledger:
-    """Contributions in 440100 and 110000, 2025 interest, a reversal; verify passes."""
-    with unit_of_work(engine) as c:
-        workers = [
-            enrol(c, POLICY, VAULT, resident_id(n), region, None, LATE_2025).worker.worker_id
-            for n, region in enumerate(["440100", "440100", "440100", "110000"])
-        ]
-    payments = [
-        ("p25-0", 0, "2025-07", "2025-09", 600_000, LATE_2025),
-        ("p25-3", 3, "2025-10", "2025-12", 800_000, LATE_2025),
-        ("p26-1", 1, "2026-01", "2026-03", 700_000, NOW),
-        ("p26-2", 2, "2026-04", "2026-04", 551_000, NOW),
-        ("p26-3", 3, "2026-01", "2026-02", 900_000, NOW),
-    ]
-    for request_id, worker, first, last, base_fen, now in payments:
-        if request_id == "p26-1":
-            with unit_of_work(engine) as c:
-                runs = credit_interest(c, POLICY, 2025, NOW)
-            assert [(r.region, r.accounts) for r in runs] == [("110000", 1), ("440100", 1)]
+def build(engine: Engine) -> Ledger:
+    def run(work: Callable[[Connection], object]) -> object:
         with unit_of_work(engine) as c:
-            contribute(
-                c, POLICY, request_id, workers[worker], Month.parse(first), Month.parse(last),
-                base_fen, now,
-            )  # fmt: skip
-    with unit_of_work(engine) as c:
-        reverse(c, REVERSED, REVERSAL, NOW)
+            return work(c)
+
+    workers = []
+    for n, region in enumerate(["440100", "440100", "110000", "440100"]):
+        workers.append(run(lambda c, n=n, region=region: enrol(
+            c, POLICY, VAULT, resident_id(n), region, "410000", LATE_2025).worker.worker_id))  # fmt: skip
+    medical = run(lambda c: enrol(c, MFP, VAULT, resident_id(9), "310000", "410000", LATE_2025,
+                                  Scheme.EMPLOYEE_MEDICAL).worker.worker_id)  # fmt: skip
+    workers.append(medical)
+    for request, n, first, last, base in (("p25-0", 0, "2025-07", "2025-12", 600_000),
+                                          ("p25-2", 2, "2025-10", "2025-12", 800_000)):  # fmt: skip
+        run(lambda c, r=request, n=n, f=first, la=last, b=base: contribute(
+            c, POLICY, r, workers[n], Month.parse(f), Month.parse(la), b, LATE_2025))  # fmt: skip
+    run(lambda c: credit_interest(c, POLICY, 2025, JUNE))
+    for request, n, base in (("p26-1", 1, 700_000), ("p26-2", 2, 900_000), ("p26-3", 3, 600_000)):
+        run(lambda c, r=request, n=n, b=base: contribute(
+            c, POLICY, r, workers[n], Month.parse("2026-01"), Month.parse("2026-04"), b, JUNE))  # fmt: skip
+    run(lambda c: reverse(c, REVERSED, REVERSAL, JUNE))
+    run(lambda c: contribute(c, MFP, "h26", medical, Month.parse("2026-01"), Month.parse("2026-02"),
+                             1_500_000, JUNE, Scheme.EMPLOYEE_MEDICAL))  # fmt: skip
+    day = datetime(2026, 6, 16, 12, tzinfo=UTC)
+    run(lambda c: request_transfer(c, POLICY, "move-0", workers[0], "330100", day))
+    for step in (approve_transfer, accept_transfer, complete_transfer):
+        run(lambda c, s=step: s(c, "move-0", day))
+    run(lambda c: request_transfer(c, POLICY, "back-3", workers[3], "110000", day))
+    run(lambda c: approve_transfer(c, "back-3", day))
+    run(lambda c: reject_transfer(c, "back-3", day, "wrong region"))
+    later = datetime(2026, 6, 18, 12, tzinfo=UTC)
+    run(lambda c: close_window(c, date(2026, 6, 16), later))
+    run(lambda c: close_window(c, date(2026, 6, 16), later, Scheme.EMPLOYEE_MEDICAL))
+    checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
-    assert result.ok and result.transactions == 15, result  # 12 paid, 2 interest, 1 reversal
-    return Ledger(workers)
+    assert result.ok, result.problems
+    return Ledger(engine, workers, checkpoint)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("tamper"))
+    upgrade(engine)
+    try:
+        yield build(engine)
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
 
 
 @contextmanager
 def tampering(engine: Engine) -> Iterator[Connection]:
-    """One committed database transaction in which the append-only rules do not apply."""
+    """A database transaction in which the append-only rules do not apply, rolled back after."""
     with engine.connect() as connection:
         if is_postgres(connection):
-            with connection.begin():
-                connection.execute(text("SET LOCAL session_replication_role = replica"))
+            transaction = connection.begin()
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            try:
                 yield connection
+            finally:
+                transaction.rollback()
             return
         raw = connection.connection.driver_connection
         assert raw is not None
         raw.execute("PRAGMA foreign_keys=OFF")  # before BEGIN: inside a transaction a no-op
+        transaction = connection.begin()
         try:
-            with connection.begin():
-                triggers = connection.execute(
-                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-                ).all()
-                assert triggers, "the migration creates append-only triggers"
-                for trigger in triggers:
-                    connection.execute(text(f"DROP TRIGGER {trigger.name}"))
-                yield connection
-                for trigger in triggers:
-                    connection.execute(text(trigger.sql))
+            for trigger in connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).all():
+                connection.execute(text(f"DROP TRIGGER {trigger.name}"))
+            yield connection
         finally:
+            transaction.rollback()
             raw.execute("PRAGMA foreign_keys=ON")
 
 
-def where(connection: Connection, tx_id: str) -> dict[str, object]:
-    row = connection.execute(
-        text("SELECT region, seq FROM journal WHERE tx_id = :tx_id"), {"tx_id": tx_id}
+def entry(c: Connection, tx_id: str) -> dict[str, Any]:
+    row = c.execute(text("SELECT region, seq FROM journal WHERE tx_id = :t"), {"t": tx_id}).one()
+    return {"region": row.region, "seq": int(row.seq)}
+
+
+def month_entry(c: Connection, tx_id: str) -> dict[str, Any]:
+    row = c.execute(
+        text("SELECT region, seq, line FROM contribution_months WHERE tx_id = :t"), {"t": tx_id}
     ).one()
-    return {"region": row.region, "seq": row.seq}
+    return {"region": row.region, "seq": int(row.seq), "line": int(row.line), "tx": tx_id}
 
 
-def first_line(connection: Connection, tx_id: str) -> dict[str, object]:
-    """The key of the transaction's first posting (its lowest line number)."""
-    key = where(connection, tx_id)
-    line = connection.execute(
-        text("SELECT MIN(line) FROM postings WHERE region = :region AND seq = :seq"), key
-    ).scalar_one()
-    return {**key, "line": line}
+def newest(c: Connection, region: str) -> dict[str, Any]:
+    seq = c.execute(text("SELECT MAX(seq) FROM journal WHERE region = :r"), {"r": region}).scalar_one()
+    return {"region": region, "seq": int(seq)}
 
 
-def tamper(engine: Engine, sql: str, key: dict[str, object]) -> None:
-    with tampering(engine) as connection:
-        changed = connection.execute(text(sql), key).rowcount
-    assert changed == 1, f"the tamper must touch exactly one row, touched {changed}"
+E = "WHERE region = :region AND seq = :seq"
+M = "WHERE tx_id = :tx"
+
+# (case, SQL statements, parameters from the ledger, the table the audit must name)
+Case = tuple[str, list[str], Callable[[Connection, Ledger], dict[str, Any]], str]
+move_out = lambda c, lg: entry(c, "transfer/move-0/out")  # noqa: E731
+month = lambda c, lg: month_entry(c, CONTRIBUTION)  # noqa: E731
+workers = lambda c, lg: {"a": lg.workers[1], "b": lg.workers[2]}  # noqa: E731
+CASES: list[Case] = [
+    # the journal
+    ("journal memo", [f"UPDATE journal SET memo = 'quiet fix' {E}"], move_out, "journal"),
+    ("journal legal month", [f"UPDATE journal SET legal_month = legal_month - 1 {E}"], move_out, "journal"),
+    ("journal worker", [f"UPDATE journal SET worker_id = 'WFORGED' {E}"], move_out, "journal"),
+    ("journal code", [f"UPDATE journal SET code = 'interest' {E}"], move_out, "journal"),
+    ("journal recorded_at", ["UPDATE journal SET recorded_at = :when WHERE region = :region AND seq = :seq"],
+     lambda c, lg: move_out(c, lg) | {"when": datetime(2020, 1, 1, tzinfo=UTC)}, "journal"),
+    ("journal tx id", [f"UPDATE journal SET tx_id = 'forged-1' {E}"], move_out, "journal"),
+    ("journal reverses", [f"UPDATE journal SET reverses = 'p26-2/2026-01' {E}"],
+     lambda c, lg: entry(c, REVERSAL), "journal"),
+    ("journal content hash", [f"UPDATE journal SET content_hash = '{'0' * 64}' {E}"], move_out, "journal"),
+    ("journal chain hash", [f"UPDATE journal SET chain_hash = '{'f' * 64}' {E}"], move_out, "journal"),
+    ("journal previous hash", [f"UPDATE journal SET prev_hash = '{'f' * 64}' {E}"], move_out, "journal"),
+    ("journal months of a transaction", [f"UPDATE journal SET months = 3 {E}"], move_out, "journal"),
+    ("journal months of a batch", [f"UPDATE journal SET months = months - 1 {E}"], month, "contribution_months"),
+    ("journal entry deleted", [f"DELETE FROM journal {E}", f"DELETE FROM postings {E}",
+                               f"DELETE FROM facts {E}"], move_out, "journal"),
+    ("a region's whole journal deleted, its head kept",
+     ["DELETE FROM journal WHERE region = '110000'", "DELETE FROM postings WHERE region = '110000'",
+      "DELETE FROM facts WHERE region = '110000'", "DELETE FROM contribution_months WHERE region = '110000'",
+      "DELETE FROM month_segments WHERE region = '110000'"], lambda c, lg: {}, "chain_heads"),
+    ("chain head seq", ["UPDATE chain_heads SET seq = seq - 1 WHERE region = '440100'"],
+     lambda c, lg: {}, "chain_heads"),
+    ("chain head hash", [f"UPDATE chain_heads SET chain_hash = '{'e' * 64}' WHERE region = '440100'"],
+     lambda c, lg: {}, "chain_heads"),
+    # postings
+    ("posting amount", [f"UPDATE postings SET amount_fen = amount_fen + 1 {E} AND line = 0"], move_out, "postings"),
+    ("posting deleted", [f"DELETE FROM postings {E} AND line = 0"], move_out, "postings"),
+    ("posting inserted, balanced", [
+        "INSERT INTO postings (region, seq, line, account, account_region, amount_fen, legal_month, code)"
+        f" SELECT region, seq, 9, account, account_region, 0, legal_month, code FROM postings {E} AND line = 0"],
+     move_out, "journal"),
+    ("posting to another account", [f"UPDATE postings SET account = REPLACE(account, :a, :b) {E}"],
+     lambda c, lg: move_out(c, lg) | {"a": lg.workers[0], "b": lg.workers[1]}, "journal"),
+    ("posting legal month copy", [f"UPDATE postings SET legal_month = legal_month - 12 {E} AND line = 0"],
+     move_out, "postings"),
+    ("posting code copy", [f"UPDATE postings SET code = 'interest' {E} AND line = 0"], move_out, "postings"),
+    ("posting region copy", [f"UPDATE postings SET account_region = '110000' {E} AND line = 0"],
+     move_out, "postings"),
+    ("postings reordered", [f"UPDATE postings SET line = 9 {E} AND line = 0"], move_out, "postings"),
+    ("interest posting amount", [f"UPDATE postings SET amount_fen = amount_fen + 100 {E} AND line = 1"],
+     lambda c, lg: entry(c, INTEREST), "postings"),
+    # facts
+    ("fact data", ["UPDATE facts SET data = REPLACE(data, :old, :new) WHERE kind = 'transfers'"],
+     lambda c, lg: {"old": '"kept_fen":0', "new": '"kept_fen":1'}, "journal"),
+    ("fact deleted", [f"DELETE FROM facts {E} AND line = 0"], move_out, "journal"),
+    ("fact inserted", ["INSERT INTO facts (region, seq, line, kind, key, data) SELECT region, seq, 7,"
+                       f" kind, key, data FROM facts {E} AND line = 0"], move_out, "journal"),
+    ("fact kind", [f"UPDATE facts SET kind = 'workers' {E} AND line = 0"], move_out, "journal"),
+    # contribution months
+    ("month base ×10", [f"UPDATE contribution_months SET base_fen = base_fen * 10 {M}"], month, "contribution_months"),
+    ("month moved", [f"UPDATE contribution_months SET month = month - 24 {M}"], month, "contribution_months"),
+    ("month of another worker", [f"UPDATE contribution_months SET worker_id = :b {M}"],
+     lambda c, lg: month(c, lg) | {"b": lg.workers[4]}, "contribution_months"),
+    ("month attempt", [f"UPDATE contribution_months SET attempt = attempt + 1 {M}"], month, "contribution_months"),
+    ("month temporary", [f"UPDATE contribution_months SET temporary = 1 {M}"], month, "contribution_months"),
+    ("month region", [f"UPDATE contribution_months SET region = '110000' {M}"], month, "contribution_months"),
+    ("month deleted", [f"DELETE FROM contribution_months {M}"], month, "contribution_months"),
+    ("month inserted", [
+        "INSERT INTO contribution_months (tx_id, region, seq, line, worker_id, scheme, month, attempt,"
+        " base_fen, due_fen, account_fen, pooled_fen, held_fen, temporary) SELECT 'forged/2026-05',"
+        " region, seq, line + 100, worker_id, scheme, month + 36, attempt, base_fen, due_fen, account_fen,"
+        f" pooled_fen, held_fen, temporary FROM contribution_months {M}"], month, "contribution_months"),
+    ("month line", [f"UPDATE contribution_months SET line = line + 50 {M}"], month, "contribution_months"),
+    ("month split shifted", [f"UPDATE contribution_months SET account_fen = account_fen + 100,"
+                             f" pooled_fen = pooled_fen - 100 {M}"], month, "contribution_months"),
+    ("month held part", ["UPDATE contribution_months SET held_fen = held_fen - 1 WHERE tx_id = 'h26/2026-01'"],
+     lambda c, lg: {}, "contribution_months"),
+    ("segment hash", [f"UPDATE month_segments SET hash = '{'a' * 64}' {E}"], month, "journal"),
+    ("segment deleted", [f"DELETE FROM month_segments {E}"], month, "journal"),
+    # projections
+    ("transfer state", ["UPDATE transfers SET state = 'requested' WHERE transfer_id = 'move-0'"],
+     lambda c, lg: {}, "transfers"),
+    ("transfer amount moved", ["UPDATE transfers SET pooled_fen = pooled_fen * 10 WHERE transfer_id = 'move-0'"],
+     lambda c, lg: {}, "transfers"),
+    ("transfer money left behind", ["UPDATE transfers SET kept_fen = 100 WHERE transfer_id = 'move-0'"],
+     lambda c, lg: {}, "transfers"),
+    ("transfer deleted", ["DELETE FROM transfers WHERE transfer_id = 'back-3'"], lambda c, lg: {}, "transfers"),
+    ("transfer event day", ["UPDATE transfer_events SET on_day = :d WHERE transfer_id = 'move-0'"
+                            " AND step = 'accepted'"], lambda c, lg: {"d": date(2026, 5, 1)}, "transfer_events"),
+    ("transfer event deleted", ["DELETE FROM transfer_events WHERE transfer_id = 'move-0' AND step = 'completed'"],
+     lambda c, lg: {}, "transfer_events"),
+    ("enrolment region", ["UPDATE enrolments SET region = '110000' WHERE worker_id = :a"], workers, "enrolments"),
+    ("enrolment relation", ["UPDATE enrolments SET relation_region = NULL WHERE worker_id = :a"],
+     workers, "enrolments"),
+    ("enrolment deleted", ["DELETE FROM enrolments WHERE worker_id = :a"], workers, "enrolments"),
+    ("worker ciphertexts swapped", [
+        "UPDATE workers SET resident_id_cipher = (SELECT resident_id_cipher FROM workers WHERE worker_id = :b)"
+        " WHERE worker_id = :a"], workers, "workers"),
+    ("worker blind index", ["UPDATE workers SET blind_index = :b WHERE worker_id = :a"], workers, "workers"),
+    ("worker birth month", ["UPDATE workers SET birth_month = birth_month - 120 WHERE worker_id = :a"],
+     workers, "workers"),
+    ("worker hukou", ["UPDATE workers SET hukou_region = '440000' WHERE worker_id = :a"], workers, "workers"),
+    ("interest carry", ["UPDATE interest_carry SET prior_fen = prior_fen - 1"], lambda c, lg: {}, "interest_carry"),
+    ("interest run total", ["UPDATE interest_runs SET total_fen = total_fen + 1"], lambda c, lg: {}, "interest_runs"),
+    ("settlement position", ["UPDATE settlement_positions SET net_fen = net_fen + 1 WHERE region = '440100'"],
+     lambda c, lg: {}, "settlement_positions"),
+    ("settlement flow", ["UPDATE settlement_flows SET amount_fen = amount_fen + 1"], lambda c, lg: {}, "settlement_flows"),
+    ("settled transfer deleted (settle it twice)", ["DELETE FROM settled_transfers"], lambda c, lg: {},
+     "settled_transfers"),
+    ("obligation amount", ["UPDATE region_obligations SET amount_fen = amount_fen + 1"], lambda c, lg: {},
+     "region_obligations"),
+    ("obligation settled twice", ["INSERT INTO settled_obligations (obligation_id, scheme, \"window\")"
+                                  " VALUES ('forged', 'employee_medical', :d)"],
+     lambda c, lg: {"d": date(2026, 6, 16)}, "settled_obligations"),
+    # balances
+    ("balance", ["UPDATE accounts SET balance_fen = balance_fen + 1 WHERE owner_id = :a"
+                 " AND kind = 'individual_account'"], workers, "accounts"),
+    ("account deleted", ["DELETE FROM accounts WHERE owner_id = :a AND kind = 'pooled_entitlement'"],
+     workers, "accounts"),
+    ("forged account", ["INSERT INTO accounts (account, owner_type, owner_id, scheme, kind, region, balance_fen)"
+                        " VALUES ('worker:WX:employee_pension:individual_account:440100', 'worker', 'WX',"
+                        " 'employee_pension', 'individual_account', '440100', 100)"], lambda c, lg: {}, "accounts"),
+]  # fmt: skip
 
 
-def audit(engine: Engine) -> AuditResult:
-    with unit_of_work(engine) as c:
-        return verify(c)
+def run_case(ledger: Ledger, statements: list[str], params: Any, checkpoint: bool = False) -> AuditResult:
+    with tampering(ledger.engine) as c:
+        values = params(c, ledger)
+        touched = 0
+        for sql in statements:
+            touched += c.execute(text(sql), values).rowcount
+        assert touched > 0, "the tamper must touch at least one row"
+        return verify(c, ledger.checkpoint if checkpoint else None)
 
 
-# --- one changed, deleted or inserted row per case -------------------------------------------
-
-POSTING = "WHERE region = :region AND seq = :seq AND line = :line"
-JOURNAL = "WHERE region = :region AND seq = :seq"
-
-
-@pytest.mark.parametrize("tx_id", [CONTRIBUTION, INTEREST_440100, REVERSAL])
-def test_a_changed_posting_amount(engine, tx_id):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = first_line(c, tx_id)
-    tamper(engine, f"UPDATE postings SET amount_fen = amount_fen + 1 {POSTING}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id, result.problem) == (False, tx_id, "postings do not balance")
+@pytest.mark.parametrize(("statements", "params", "table"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_a_tamper_is_found_and_named(ledger: Ledger, statements, params, table) -> None:
+    result = run_case(ledger, statements, params)
+    assert not result.ok
+    assert table in {p.table for p in result.problems}, result.problems
 
 
-@pytest.mark.parametrize(
-    ("column", "value"),
-    [
-        ("memo", "'a quiet correction'"),
-        ("legal_month", "legal_month - 1"),
-        ("worker_id", "'WFORGED'"),
-        ("code", "'interest'"),
-        ("content_hash", "'" + "0" * 64 + "'"),
-    ],
-)
-def test_a_changed_journal_field(engine, column, value):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = where(c, CONTRIBUTION)
-    tamper(engine, f"UPDATE journal SET {column} = {value} {JOURNAL}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id) == (False, CONTRIBUTION)
-    assert result.problem == "content hash does not match the row and its postings"
+def test_the_cases_are_many_and_the_ledger_untouched(ledger: Ledger) -> None:
+    assert len(CASES) >= 55
+    with unit_of_work(ledger.engine) as c:
+        assert verify(c, ledger.checkpoint).ok  # every case was rolled back
 
 
-def test_a_changed_transaction_id(engine):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = where(c, CONTRIBUTION)
-    tamper(engine, f"UPDATE journal SET tx_id = 'forged-1' {JOURNAL}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id) == (False, "forged-1")  # the row as it now reads
-    assert result.problem == "content hash does not match the row and its postings"
+def test_every_table_is_covered() -> None:
+    """A new table must be hashed, a projection of facts, recomputed, or the key's record."""
+    covered = HASHED | set(PROJECTIONS) | MAINTAINED | KEY_TABLE
+    assert set(metadata.tables) == covered, set(metadata.tables) ^ covered
 
 
-@pytest.mark.parametrize("tx_id", [CONTRIBUTION, INTEREST_440100, REVERSAL])
-def test_a_deleted_posting(engine, tx_id):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = first_line(c, tx_id)
-    tamper(engine, f"DELETE FROM postings {POSTING}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id, result.problem) == (False, tx_id, "postings do not balance")
+# --- what only a checkpoint finds ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("amount_fen", "problem"),
-    [
-        (100, "postings do not balance"),
-        (0, "content hash does not match the row and its postings"),  # balanced, still seen
-    ],
-)
-def test_an_inserted_posting(engine, amount_fen, problem):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = where(c, CONTRIBUTION)
-    tamper(
-        engine,
-        "INSERT INTO postings (region, seq, line, account, account_region, amount_fen,"
-        " legal_month, code) SELECT region, seq, 99, account, account_region, :amount_fen,"
-        f" legal_month, code FROM postings {POSTING}",
-        {**key, "line": 0, "amount_fen": amount_fen},
-    )
-    result = audit(engine)
-    assert (result.ok, result.tx_id, result.problem) == (False, CONTRIBUTION, problem)
+def rewind(c: Connection, ledger: Ledger) -> dict[str, Any]:
+    """The newest entry of 440100 deleted and its head moved back: the chain still holds."""
+    last = newest(c, "440100")
+    previous = c.execute(text("SELECT chain_hash FROM journal WHERE region = :region AND seq = :seq"),
+                         {"region": "440100", "seq": last["seq"] - 1}).scalar_one()  # fmt: skip
+    return last | {"back": last["seq"] - 1, "hash": previous}
 
 
-def test_a_changed_balance(engine):
-    ledger = build_ledger(engine)
-    account = f"worker:{ledger.workers[1]}:employee_pension:individual_account:440100"
-    tamper(
-        engine,
-        "UPDATE accounts SET balance_fen = balance_fen + 1 WHERE account = :account",
-        {"account": account},
-    )
-    result = audit(engine)
-    assert (result.ok, result.account, result.tx_id) == (False, account, REVERSAL)  # its last
-    assert result.problem is not None and result.problem.startswith("balance ")
+REWIND = [  # and the balances put back as they were before it, as a careful forger would
+    "UPDATE accounts SET balance_fen = balance_fen - (SELECT SUM(p.amount_fen) FROM postings p"
+    " WHERE p.account = accounts.account AND p.region = :region AND p.seq = :seq)"
+    " WHERE account IN (SELECT account FROM postings WHERE region = :region AND seq = :seq)",
+    f"DELETE FROM postings {E}", f"DELETE FROM facts {E}", f"DELETE FROM journal {E}",
+    "UPDATE chain_heads SET seq = :back, chain_hash = :hash WHERE region = :region",
+]  # fmt: skip
+REGION_GONE = [f"DELETE FROM {t} WHERE region = '110000'" for t in
+               ("journal", "postings", "facts", "contribution_months", "month_segments", "chain_heads")]  # fmt: skip
 
 
-@pytest.mark.parametrize("column", ["chain_hash", "prev_hash"])
-def test_a_changed_chain_hash(engine, column):
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = where(c, CONTRIBUTION)
-    tamper(engine, f"UPDATE journal SET {column} = '{'f' * 64}' {JOURNAL}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id, result.problem) == (False, CONTRIBUTION, "hash chain broken")
+def test_a_rewound_chain_is_found_only_against_a_checkpoint(ledger: Ledger) -> None:
+    assert run_case(ledger, REWIND, rewind).ok  # the chain alone cannot tell
+    result = run_case(ledger, REWIND, rewind, checkpoint=True)
+    assert not result.ok and {p.table for p in result.problems} == {"journal"}, result.problems
+    assert "removed" in result.problems[0].what
 
 
-def test_a_changed_chain_head(engine):
-    build_ledger(engine)
-    tamper(
-        engine,
-        f"UPDATE chain_heads SET chain_hash = '{'f' * 64}' WHERE region = :region",
-        {"region": "440100"},
-    )
-    result = audit(engine)
-    assert (result.ok, result.problem) == (False, "chain head of region 440100 does not match its journal")  # fmt: skip
+def test_a_region_deleted_with_its_head_is_found_against_a_checkpoint(ledger: Ledger) -> None:
+    result = run_case(ledger, REGION_GONE, lambda c, lg: {}, checkpoint=True)
+    assert not result.ok and any(p.row.startswith("110000/") for p in result.problems), result.problems
 
 
-def test_a_deleted_journal_row(engine):
-    """The gap is found at the next transaction of the region's chain."""
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = where(c, CONTRIBUTION)
-        following = c.execute(
-            text("SELECT tx_id FROM journal WHERE region = :region AND seq = :seq + 1"), key
-        ).scalar_one()
-    tamper(engine, f"DELETE FROM journal {JOURNAL}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id) == (False, following)
-    assert result.problem is not None and result.problem.startswith("sequence gap in region 440100")
+def test_a_chain_recomputed_without_the_key_is_found(ledger: Ledger) -> None:
+    """An edit with every content and chain hash recomputed — but with another key (the
+    attacker does not hold the agency's): the first rewritten link is not the key's."""
+    from suiren.ledger.hashchain import chain_hash
+
+    forged = ledger_keys(b"attacker" * 4).chain_key
+
+    def forge(c: Connection, lg: Ledger) -> dict[str, Any]:
+        key = entry(c, "transfer/move-0/out")
+        row = c.execute(text(f"SELECT prev_hash, content_hash FROM journal {E}"), key).one()
+        return key | {"chain": chain_hash(forged, row.prev_hash, row.content_hash)}
+
+    result = run_case(ledger, [f"UPDATE journal SET chain_hash = :chain {E}"], forge)
+    assert any("not the key's" in p.what for p in result.problems), result.problems
 
 
-@pytest.mark.parametrize(
-    ("column", "value"),
-    [
-        ("legal_month", "legal_month - 12"),  # moves money into an earlier year (interest)
-        ("code", "'interest'"),  # hides a contribution from the in-year interest sum
-        ("account_region", "'110000'"),
-    ],
-)
-def test_a_changed_posting_field_that_the_content_hash_leaves_out(engine, column, value):
-    """Postings carry copies of the journal's legal month and code (interest reads them) and
-    the account's region; a changed copy must be found like any other change."""
-    build_ledger(engine)
-    with unit_of_work(engine) as c:
-        key = first_line(c, CONTRIBUTION)
-    tamper(engine, f"UPDATE postings SET {column} = {value} {POSTING}", key)
-    result = audit(engine)
-    assert (result.ok, result.tx_id) == (False, CONTRIBUTION), result
+def test_a_forged_checkpoint_is_refused(ledger: Ledger) -> None:
+    altered = json.loads(json.dumps(ledger.checkpoint))
+    altered["heads"][0]["seq"] -= 1
+    with unit_of_work(ledger.engine) as c:
+        result = verify(c, altered)
+    assert not result.ok and result.problems[0].table == "checkpoint"
 
 
-# --- the command line reports the same, with exit status 1 -----------------------------------
-
-
-def test_cli_audit_verify_names_the_tampered_transaction(database_url, tmp_path: Path):
-    url, extra = database_url
-    options = {"options": extra["PGOPTIONS"]} if "PGOPTIONS" in extra else {}
-    engine = make_engine(url, connect_args=options) if options else make_engine(url)
-    try:
-        build_ledger(engine)
-        with unit_of_work(engine) as c:
-            key = first_line(c, CONTRIBUTION)
-        tamper(engine, f"UPDATE postings SET amount_fen = amount_fen - 1 {POSTING}", key)
-    finally:
-        engine.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
-    env |= extra | {
-        "SUIREN_DATABASE_URL": url,
-        "SUIREN_SECRET_KEY": base64.b64encode(b"k" * 32).decode(),
-        "SUIREN_TODAY": "2026-06-15",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "suiren.cli.main", "audit", "verify", "--json"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 1, done.stderr
-    report = json.loads(done.stdout)
-    assert (report["ok"], report["tx_id"], report["problem"]) == (
-        False,
-        CONTRIBUTION,
-        "postings do not balance",
-    )
+def test_a_checkpoint_of_another_key_is_refused(ledger: Ledger, tmp_path: Path) -> None:
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}", keys=ledger_keys(b"o" * 32))
+    upgrade(other)
+    with unit_of_work(other) as c:
+        foreign = make_checkpoint(c, JUNE)
+    other.dispose()
+    with unit_of_work(ledger.engine) as c:
+        result = verify(c, foreign)
+    assert not result.ok and result.problems[0].table == "checkpoint"

@@ -4,37 +4,76 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, inspect
 
-from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.errors import InvalidInput, Retry, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
-from suiren.services.identity import IdentityVault
+from suiren.services.identity import IdentityVault, ledger_keys
 from suiren.settings import Settings
 from suiren.store.db import make_engine, unit_of_work
+
+T = TypeVar("T")
+_BUILT: list[Context] = []
+
+
+def dispose_all() -> None:
+    """Close the database connections of every context built by this command."""
+    while _BUILT:
+        _BUILT.pop().dispose()
 
 
 class DatabaseNotReady(SuirenError):
     code = "database-not-ready"
 
 
+ATTEMPTS_MAX = 3  # a unit of work refused as stale (``Retry``) is run again this often
+
+
 @dataclass
 class Context:
     settings: Settings
-    engine: Engine
     policy: Policy
+    _engine: Engine | None = None
+    _secret: bytes | None = None
 
     @classmethod
     def build(cls) -> Context:
-        settings = Settings()
-        return cls(settings, make_engine(settings.database_url), load_policy(settings.scenario))
+        try:
+            settings = Settings()
+        except ValidationError as error:
+            first = error.errors()[0]
+            name = "SUIREN_" + str(first["loc"][0]).upper() if first["loc"] else "a SUIREN_ variable"
+            raise InvalidInput(f"{name} is not usable: {first['msg']}") from None
+        context = cls(settings, load_policy(settings.scenario))
+        _BUILT.append(context)
+        return context
+
+    @property
+    def engine(self) -> Engine:
+        """The database, with the ledger's keys (the key is checked on every unit of work)."""
+        if self._engine is None:
+            self._engine = make_engine(
+                self.settings.database_url, keys=ledger_keys(self.secret())
+            )
+        return self._engine
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = self.settings.secret()
+        return self._secret
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
     def now(self) -> datetime:
         if self.settings.today is not None:
@@ -42,16 +81,33 @@ class Context:
         return datetime.now(UTC)
 
     def vault(self) -> IdentityVault:
-        return IdentityVault.from_secret(self.settings.secret())
+        return IdentityVault.from_secret(self.secret())
 
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        if not inspect(self.engine).has_table("journal"):
+    def _ready(self) -> None:
+        if not inspect(self.engine).has_table("ledger_meta"):
             raise DatabaseNotReady(
                 "the database has no ledger tables yet; run `suiren db upgrade` first"
             )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work (the key checked first); committed if the block succeeds."""
+        self._ready()
         with unit_of_work(self.engine) as connection:
             yield connection
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one unit of work, run again (up to ``ATTEMPTS_MAX``) if a concurrent
+        change made it stale: nothing was written by the attempt that was refused."""
+        self._ready()
+        for attempt in range(1, ATTEMPTS_MAX + 1):
+            try:
+                with unit_of_work(self.engine) as connection:
+                    return work(connection)
+            except Retry:
+                if attempt == ATTEMPTS_MAX:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def emit(payload: Any, as_json: bool, human: str) -> None:

@@ -1,21 +1,34 @@
-"""Ledger commands: db upgrade, worker enrol/statement, contribute, reverse, interest, audit."""
+"""Ledger commands: db upgrade, key generate, worker enrol/statement, contribute, reverse,
+interest credit, audit verify/checkpoint."""
 
 from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
 
 import typer
 
 from suiren.cli.context import Context, emit, payment
+from suiren.cli.intake import enrol_file, pay_file
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.ledger.accounts import Scheme
+from suiren.services.contributions import MonthPaid
 from suiren.services.contributions import contribute as contribute_service
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import reverse as reverse_service
 from suiren.services.statement import statement as statement_service
 from suiren.services.workers import enrol as enrol_service
+from suiren.settings import new_key_text
 from suiren.store.audit import verify
+from suiren.store.checkpoint import make_checkpoint, parse_checkpoint
+from suiren.store.db import unit_of_work
 from suiren.store.migrate import upgrade
 
+CHECKPOINT_BYTES_MAX = 10_000_000
+
+key_app = typer.Typer(help="密钥 / The agency's secret key.", no_args_is_help=True)
 db_app = typer.Typer(
     help="Database (SQLite by default; SUIREN_DATABASE_URL for PostgreSQL).", no_args_is_help=True
 )
@@ -28,19 +41,41 @@ ENROLLABLE = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the tables (Alembic)."""
+    """Create or migrate the tables (Alembic); the database takes the configured key."""
     ctx = Context.build()
     upgrade(ctx.engine)
+    with unit_of_work(ctx.engine):
+        pass  # checks the key's fingerprint (and records it on a new database)
     print(
         f"database is at the latest revision ({ctx.engine.url.render_as_string(hide_password=True)})"
     )
 
 
+@key_app.command("generate")
+def key_generate(
+    out: Path = typer.Option(None, "--out", help="write to this new file (mode 0600)"),
+) -> None:
+    """Make a new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
+    key = new_key_text()
+    if out is None:
+        print(key)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InvalidInput(f"{out} exists already; a key file is never overwritten") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {out}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    print(f"wrote a new key to {out} (mode 0600); keep a copy somewhere safe")
+
+
 @worker_app.command("enrol")
 def worker_enrol(
-    resident_id: str = typer.Option(..., "--resident-id", help="18-character 公民身份号码"),
+    resident_id: str = typer.Option(None, "--resident-id", help="18-character 公民身份号码"),
     work_region: str = typer.Option(
-        ..., "--work-region", help="GB/T 2260 code of the region of work"
+        None, "--work-region", help="GB/T 2260 code of the region of work"
     ),
     hukou_region: str = typer.Option(None, "--hukou-region", help="GB/T 2260 code of the hukou"),
     scheme: str = typer.Option(
@@ -48,16 +83,30 @@ def worker_enrol(
         "--scheme",
         help="employee_pension (职工养老) or employee_medical (职工医保)",
     ),
+    file: Path = typer.Option(
+        None, "--file", help="a workers file (.csv or .parquet): resident_id, work_region,"
+        " [hukou_region], [scheme]",
+    ),
+    out: Path = typer.Option(None, "--out", help="with --file: write resident id → worker id (CSV, 0600)"),
+    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here (.csv/.json)"),
     as_json: bool = JSON,
 ) -> None:
-    """Enrol a flexible worker in a scheme where they work (参保登记)."""
-    if scheme not in ENROLLABLE:
-        raise InvalidInput(f"--scheme must be one of {', '.join(ENROLLABLE)}, got {scheme[:40]!r}")
+    """Enrol a flexible worker in a scheme where they work (参保登记), or a file of them."""
+    if file is not None:
+        if resident_id or work_region or hukou_region:
+            raise InvalidInput("--file takes no --resident-id, --work-region or --hukou-region")
+        enrol_file(file, out, errors, as_json)
+        return
+    if out is not None or errors is not None:
+        raise InvalidInput("--out and --errors go with --file")
+    if not resident_id or not work_region:
+        raise InvalidInput("give --resident-id and --work-region (or --file)")
+    chosen = _scheme(scheme)
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = enrol_service(
             connection, ctx.policy, ctx.vault(), resident_id, work_region, hukou_region, ctx.now(),
-            Scheme(scheme),
+            chosen,
         )  # fmt: skip
     w = result.worker
     payload = {
@@ -96,26 +145,76 @@ def worker_statement(worker_id: str = typer.Argument(...), as_json: bool = JSON)
 
 
 def contribute(
-    worker_id: str = typer.Argument(...),
-    month_from: str = typer.Option(..., "--from", help="first month YYYY-MM"),
+    worker_id: str = typer.Argument(None, help="the worker (not with --file)"),
+    month: str = typer.Option(None, "--month", help="one month YYYY-MM"),
+    month_from: str = typer.Option(None, "--from", help="first month YYYY-MM"),
     month_to: str = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)"),
-    base: str = typer.Option(..., "--base", help="chosen monthly base in yuan"),
-    request_id: str = typer.Option(..., "--id", help="idempotency key of this payment"),
+    base: str = typer.Option(None, "--base", help="chosen monthly base in yuan"),
+    request_id: str = typer.Option(None, "--id", help="idempotency key of this payment"),
+    scheme: str = typer.Option(
+        None, "--scheme",
+        help="employee_pension (职工养老, default) or employee_medical (职工医保)",
+    ),
+    file: Path = typer.Option(
+        None, "--file", help="a payments file (.csv or .parquet): payment_id, month, base_yuan,"
+        " worker_id or resident_id, [scheme]",
+    ),
+    all_or_nothing: bool = typer.Option(
+        False, "--all-or-nothing", help="with --file: post nothing if any row is refused"
+    ),
+    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here (.csv/.json)"),
     as_json: bool = JSON,
 ) -> None:
-    """Pay contributions for a month or a range (monthly, quarterly, yearly)."""
-    ctx = Context.build()
-    first, last, base_fen = payment(month_from, month_to, base)
-    with ctx.transaction() as connection:
-        paid = contribute_service(
-            connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now()
+    """缴费 / Pay contributions for a month (--month) or a range (--from, --to), or a file."""
+    if file is not None:
+        given = [n for n, v in (("WORKER", worker_id), ("--month", month), ("--from", month_from),
+                                ("--to", month_to), ("--base", base), ("--id", request_id),
+                                ("--scheme", scheme)) if v is not None]  # fmt: skip
+        if given:
+            raise InvalidInput(f"--file takes no {', '.join(given)}: the file has its own columns")
+        pay_file(file, all_or_nothing, errors, as_json)
+        return
+    if all_or_nothing or errors is not None:
+        raise InvalidInput("--all-or-nothing and --errors go with --file")
+    missing = [n for n, v in (("WORKER", worker_id), ("--base", base), ("--id", request_id)) if v is None]
+    if missing:
+        raise InvalidInput(f"give {', '.join(missing)} (or --file)")
+    pay(worker_id, month, month_from, month_to, base, request_id,
+        _scheme(scheme or Scheme.EMPLOYEE_PENSION.value), as_json)  # fmt: skip
+
+
+def _scheme(value: str) -> Scheme:
+    if value not in ENROLLABLE:
+        raise InvalidInput(
+            f"--scheme 须为 {' 或 '.join(ENROLLABLE)} / --scheme must be one of"
+            f" {', '.join(ENROLLABLE)}, got {value[:40]!r}"
         )
-    human = "\n".join(
-        f"{p.tx_id}: {p.month} due {fen_to_yuan_str(p.due_fen)} (account {fen_to_yuan_str(p.individual_account_fen)},"
-        f" pooled {fen_to_yuan_str(p.pooled_fen)}){' [replayed]' if p.replayed else ''}"
-        for p in paid
+    return Scheme(value)
+
+
+def pay(worker_id: str, month: str | None, month_from: str | None, month_to: str | None, base: str,
+        request_id: str, scheme: Scheme, as_json: bool) -> None:  # fmt: skip
+    """The one contribution command, for every scheme."""
+    if (month is None) == (month_from is None) or (month is not None and month_to is not None):
+        raise InvalidInput("给出 --month，或 --from（及 --to） / give --month, or --from (and --to)")
+    first, last, base_fen = payment(month or month_from, month_to, base)  # type: ignore[arg-type]
+    ctx = Context.build()
+    paid = ctx.run(lambda connection: contribute_service(
+        connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now(), scheme
+    ))  # fmt: skip
+    emit([p.to_json() for p in paid], as_json, "\n".join(_paid_line(p) for p in paid))
+
+
+def _paid_line(p: MonthPaid) -> str:
+    held = (
+        f", 其中户籍地 of which at hukou region {p.hukou_region} {fen_to_yuan_str(p.hukou_fen)}"
+        if p.hukou_fen else ""
+    )  # fmt: skip
+    return (
+        f"{p.tx_id}: {p.month} {p.scheme} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
+        f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
+        f"{held}){' [重放 replayed]' if p.replayed else ''}"
     )
-    emit([p.to_json() for p in paid], as_json, human)
 
 
 def reverse(
@@ -126,8 +225,7 @@ def reverse(
 ) -> None:
     """Reverse a transaction (红冲) with a new, negating transaction."""
     ctx = Context.build()
-    with ctx.transaction() as connection:
-        posted = reverse_service(connection, tx_id, reversal_id, ctx.now(), memo)
+    posted = ctx.run(lambda connection: reverse_service(connection, tx_id, reversal_id, ctx.now(), memo))
     emit({"tx_id": posted.tx_id, "region": posted.region, "seq": posted.seq, "replayed": posted.replayed},
          as_json, f"reversed {tx_id} by {posted.tx_id}")  # fmt: skip
 
@@ -150,16 +248,58 @@ def interest_credit(year: int = typer.Option(..., "--year"), as_json: bool = JSO
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: bool = JSON) -> None:
-    """Recompute the hash chain and every balance; exit 1 naming the first mismatch."""
+def audit_verify(
+    checkpoint: Path = typer.Option(
+        None, "--checkpoint", help="also prove nothing up to this signed checkpoint changed"
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Recompute chains, projections and balances; exit 1 naming every difference."""
+    anchor = None if checkpoint is None else parse_checkpoint(_read_checkpoint(checkpoint))
     ctx = Context.build()
     with ctx.transaction() as connection:
-        result = verify(connection)
-    human = (
-        f"ok: {result.transactions} transactions, {result.accounts} accounts verified"
-        if result.ok
-        else f"FAILED: {result.problem} (transaction {result.tx_id}, account {result.account})"
-    )
+        result = verify(connection, anchor)
+    if result.ok:
+        human = (
+            f"核验通过 ok: {result.transactions} journal entries, {result.months} contribution months,"
+            f" {result.facts} facts, {result.accounts} accounts verified"
+            + (f"; checkpoint of {result.checkpoint['created_at']} holds" if result.checkpoint else "")
+        )
+    else:
+        human = "核验失败 FAILED:\n" + "\n".join(f"  {p}" for p in result.problems)
     emit(result.to_json(), as_json, human)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _read_checkpoint(path: Path) -> str:
+    try:
+        if not path.is_file():
+            raise InvalidInput(f"the checkpoint {path} is not a file")
+        if path.stat().st_size > CHECKPOINT_BYTES_MAX:
+            raise InvalidInput(f"the checkpoint {path} is too large to be a checkpoint")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInput(f"the checkpoint {path} cannot be read as UTF-8 text") from None
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Path = typer.Option(None, "--out", help="write to this file (default: standard output)"),
+) -> None:
+    """Write every region's chain head, signed with the key, for the agency to keep."""
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        data = make_checkpoint(connection, ctx.now())
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        print(text, end="")
+        return
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InvalidInput(f"{out} exists already; a checkpoint is never overwritten") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+    print(f"checkpoint of {len(data['heads'])} regions written to {out}")

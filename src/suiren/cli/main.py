@@ -1,16 +1,22 @@
 """``suiren``: the command-line entry point.
 
 User errors (``SuirenError``) print a message on stderr and exit with status 2; nothing is
-written to stdout. This is the only catch-all besides the API's.
+written to stdout. With ``--json`` the message is a JSON object on stderr with the error's
+stable ``code``, the ``field`` at fault (where there is one) and the ``message``. A database that refuses a write (a constraint, a lost connection) exits
+with status 1 and a short message, never a traceback and never the statement's values (they
+may hold identity data). This is the only catch-all besides the API's.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
-from suiren.cli import demo, ledger, medical, pension, transfers
+from suiren.cli import ledger, medical, pension, transfers
+from suiren.cli.context import dispose_all
 from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
@@ -24,21 +30,45 @@ app.add_typer(pension.app, name="pension")
 app.add_typer(transfers.transfer_app, name="transfer")
 app.add_typer(transfers.settlement_app, name="settlement")
 app.add_typer(ledger.db_app, name="db")
+app.add_typer(ledger.key_app, name="key")
 app.add_typer(ledger.worker_app, name="worker")
 app.add_typer(ledger.interest_app, name="interest")
 app.add_typer(ledger.audit_app, name="audit")
 app.add_typer(medical.medical_app, name="medical")
 app.command("contribute")(ledger.contribute)
 app.command("reverse")(ledger.reverse)
-app.command("demo")(demo.demo)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Show a worked pension estimate and a worker's first contributions in the ledger."""
+    from suiren.cli.demo import demo as run_demo  # its imports are for this command only
+
+    run_demo()
 
 
 def main() -> None:
     try:
-        status = app(standalone_mode=False)
+        status = _run()
+    finally:
+        dispose_all()
+    if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised, here
+        raise SystemExit(status)
+
+
+def _run() -> object:
+    try:
+        return app(standalone_mode=False)
     except SuirenError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        if "--json" in sys.argv[1:]:
+            print(json.dumps({"error": exc.to_json()}, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
+    except DBAPIError as exc:
+        print(f"error: the database refused the request ({type(exc.orig).__name__}); nothing was"
+              " written — send it again", file=sys.stderr)  # fmt: skip
+        raise SystemExit(1) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
@@ -52,8 +82,6 @@ def main() -> None:
             show()
             raise SystemExit(2) from None
         raise
-    if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised, here
-        raise SystemExit(status)
 
 
 if __name__ == "__main__":

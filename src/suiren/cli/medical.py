@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import typer
 
-from suiren.cli.context import Context, emit, payment
-from suiren.domain.errors import InvalidInput
-from suiren.domain.money import fen_to_yuan_str
-from suiren.services.medical import contribute_medical, medical_status
+from suiren.cli.context import Context, emit
+from suiren.cli.ledger import pay
+from suiren.ledger.accounts import Scheme
+from suiren.services.medical import medical_status
 
 medical_app = typer.Typer(
     help="职工医保 / Employee medical insurance of flexible workers.", no_args_is_help=True
@@ -27,26 +27,8 @@ def medical_contribute(
     request_id: str = typer.Option(..., "--id", help="idempotency key of this payment"),
     as_json: bool = JSON,
 ) -> None:
-    """Pay employee medical for a month (--month) or a range (--from, --to)."""
-    if (month is None) == (month_from is None) or (month is not None and month_to is not None):
-        raise InvalidInput(
-            "给出 --month，或 --from（及 --to） / give --month, or --from (and --to)"
-        )
-    ctx = Context.build()
-    first, last, base_fen = payment(month or month_from, month_to, base)
-    with ctx.transaction() as connection:
-        paid = contribute_medical(
-            connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now()
-        )
-    human = "\n".join(
-        f"{p.tx_id}: {p.month} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
-        f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
-        + (f", of which {fen_to_yuan_str(p.hukou_fen)} at hukou region {p.hukou_region}"
-           if p.hukou_fen else "")
-        + f"){' [replayed]' if p.replayed else ''}"
-        for p in paid
-    )  # fmt: skip
-    emit([p.to_json() for p in paid], as_json, human)
+    """Pay employee medical (= ``suiren contribute --scheme employee_medical``)."""
+    pay(worker_id, month, month_from, month_to, base, request_id, Scheme.EMPLOYEE_MEDICAL, as_json)
 
 
 @medical_app.command("status")

@@ -13,9 +13,20 @@ class SuirenError(Exception):
 
     code = "suiren-error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the input at fault, where one is (an option, a column, a key)
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class Retry(SuirenError):
+    """A concurrent change made the request stale; nothing was written and sending it again
+    is safe (the edges retry it a few times before giving up)."""
+
+    code = "retry"
 
 
 class InvalidInput(SuirenError):

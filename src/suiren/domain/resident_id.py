@@ -77,7 +77,7 @@ class ResidentId:
 
     @property
     def masked(self) -> str:
-        """For display: ``4403**********123X`` (first four and last four characters)."""
+        """For display and storage in clear: ``44****************`` (the province only)."""
         return mask(self.number)
 
     def __repr__(self) -> str:
@@ -86,11 +86,19 @@ class ResidentId:
     __str__ = __repr__
 
 
+MASK_SHOWN_CHARS = 2
+
+
 def mask(number: str) -> str:
-    """Mask an id for display, keeping the first four and last four characters."""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    """Mask an id, keeping only its province (the first two characters).
+
+    The birth month and sex are kept in clear beside it (the rules need them), and the hukou
+    region may be the id's own county: with nothing more of the id shown, at least 28 days ×
+    500 sequence numbers = 14,000 people share what is in clear (docs/ARCHITECTURE.md,
+    "Threat model"). Showing the check character would leave about 1,300; the last four,
+    fewer than 50.
+    """
+    return number[:MASK_SHOWN_CHARS] + "*" * (len(number) - MASK_SHOWN_CHARS)
 
 
 def convert_15_to_18(old: str) -> str:

@@ -26,6 +26,7 @@ from suiren.domain.errors import ParameterNotFound
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import Policy
+from suiren.policy.interest import compound
 from suiren.rules.explain import Step
 from suiren.rules.parameters import ResolvedValue
 
@@ -202,27 +203,20 @@ def _account_step(inputs: TransferInputs) -> Step:
 
 def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
     """Interest on the entitlement as it was credited in the old region (contributions and
-    transfers in, each from its year), by the 年度计息法, for the years completed before the move.
-    The part of a transfer in that predates its year earns that year's whole rate, so a
-    move in the middle of a year loses none of it."""
+    transfers in, each from its year), by the 年度计息法 (``policy.interest``), for the years
+    completed before the move. The part of a transfer in that predates its year earns that
+    year's whole rate, so a move in the middle of a year loses none of it."""
     if len(inputs.credit_months) == 0:
         return 0
     years = inputs.credit_months // 12
-    first, last = int(years.min()), inputs.day.year - 1
-    prior_parts = (
+    prior = (
         np.zeros_like(inputs.credits_fen)
         if inputs.credits_prior_fen is None
         else inputs.credits_prior_fen
     )
-    balance = interest_total = 0
-    for year in range(first, last + 1):
-        credited = int(inputs.credits_fen[years == year].sum())
-        carried = int(prior_parts[years == year].sum())
-        view = policy.national(date(year, 1, 1))
-        rate = Fraction(view.value("account.interest_rate"))
-        factor = Fraction(view.value("account.in_year_interest_factor"))
-        interest = (balance + carried) * rate + (credited - carried) * rate * factor
-        rounded = int(divide_round(interest.numerator, interest.denominator))
-        balance += credited + rounded
-        interest_total += rounded
-    return interest_total
+    credited: dict[int, int] = {}
+    carried: dict[int, int] = {}
+    for year, amount, part in zip(years.tolist(), inputs.credits_fen.tolist(), prior.tolist(), strict=True):
+        credited[year] = credited.get(year, 0) + amount
+        carried[year] = carried.get(year, 0) + part
+    return compound(policy, int(years.min()), inputs.day.year - 1, credited, carried)

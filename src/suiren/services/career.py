@@ -35,19 +35,12 @@ from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.workers import enrolment_region, get_worker, relation_region
-from suiren.store.tables import accounts, contribution_months, paid_months, transfers
+from suiren.store.lines import paid_months
+from suiren.store.tables import accounts, transfers
 
 
 def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[Any]:
-    return connection.execute(
-        select(contribution_months)
-        .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
-        .where(
-            contribution_months.c.worker_id == worker_id,
-            contribution_months.c.scheme == scheme.value,
-        )
-        .order_by(contribution_months.c.month)
-    ).all()
+    return paid_months(connection, worker_id, scheme.value)
 
 
 def _province(code: str) -> str:

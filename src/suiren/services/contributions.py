@@ -1,55 +1,109 @@
-"""Contributions (缴费) of flexible workers: one balanced transaction per month.
+"""Contributions (缴费) of flexible workers: one ledger row per month, for every scheme.
 
-A request names the worker, a month or a range (monthly, quarterly, yearly payment), the
-base the worker chose and an idempotency key; each month becomes the transaction
-``{request_id}/{YYYY-MM}``:
+One path for one month or a million (``post_batch``): a request names the worker, a month or
+a range and the base the worker chose, with an idempotency key; each month becomes the
+contribution month ``{payment id}/{YYYY-MM}`` (ledger/months.py: one row, its postings
+derived). A file of payments goes through the same path in chunks (services/intake.py).
 
-    collection (region)                      −due
-    individual account (worker, region)      +8% of the base
-    pooled entitlement (worker, region)      +the rest (the worker's share of the pooled fund)
+Employee pension (职工养老): due = the flexible rate × base; the individual account gets its
+share, the pooled entitlement the rest. Employee medical (职工医保): the city's split
+(``policy.medical.split_medical``); under money_follows_person a high-income worker's pooled
+part is partly held by the hukou region's fund (``policy.medical.hukou_pool``): the month's
+row posts that part to the work region's clearing account (``held_fen``), the transaction
+``{tx_id}/hukou`` in the hukou region's journal takes it from that region's clearing
+account into the worker's entitlement there, and a ``region_obligations`` fact records the
+debt, which the settlement windows net (services/settlement.py).
 
-Refused, with nothing written: an unknown or unenrolled worker, a base outside the
-region's floor and ceiling for that month (the message gives the range), a month in the
-future, a back-payment (补缴) beyond what the parameters allow, a month already paid by
-another request. Replaying a request returns its first result.
+A month is refused — and the rest of the batch still posts, each refusal reported with its
+row, field and reason — for an unknown or unenrolled worker, a base outside the region's
+floor and ceiling for that month, a month in the future, a back-payment (补缴) beyond what
+the parameters allow, a month already paid and not reversed, a payment into a region a
+transfer is taking the worker's money out of, the same month twice in one batch, or a region
+without parameters for the month. ``post_contributions`` (the single request) refuses the
+whole request on the first refusal instead. Replaying a payment returns what was recorded,
+whatever has changed since (a reversal, a new year, new bounds); the same id with other
+content is a conflict.
+
+The region a month is paid in is re-read under the regions' chain-head locks: if a transfer
+completed in between, the batch is refused as ``InsuranceMoved`` (nothing written; the
+edges send it again), so no month is ever posted in a region the worker has left.
+
+Large batches are written optimistically: every check that needs no look-up is done first,
+then the rows are inserted under a savepoint as first payments; the database's unique keys
+(payment id; worker, scheme, month, attempt) refuse a replay or a month already paid, and
+only then is the batch looked up row by row (replays, attempts, conflicts) and written again.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select, text
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Column, Connection, MetaData, Table, select, text
+from sqlalchemy.exc import IntegrityError
 
-from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.errors import InvalidInput, ParameterNotFound, Retry, SuirenError
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
-from suiren.ledger.accounts import Scheme, collection, individual_account, pooled_entitlement
-from suiren.ledger.transaction import Posting, Transaction, TxCode
+from suiren.ledger.accounts import Scheme, clearing, pooled_entitlement
+from suiren.ledger.months import MonthRows
+from suiren.ledger.transaction import TX_ID_CHARS_MAX, Posting, Transaction, TxCode, check_tx_id
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
-from suiren.rules.vector import day_number
-from suiren.services.workers import enrolment_region
-from suiren.store.bulk import fill_keys, insert_rows
+from suiren.policy.medical import hukou_pool
+from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
+from suiren.store.bulk import fill_keys, insert_arrow
 from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import (
     TransactionConflict,
-    existing,
+    append_months,
     lock_chain_head,
     post_transactions,
 )
-from suiren.store.tables import contribution_months, paid_months, transfers
+from suiren.store.projections import fact
+from suiren.store.tables import (
+    enrolments,
+    region_obligations,
+    transfers,
+    workers,
+)
 
 RANGE_MONTHS_MAX = 12
 BATCH_ROWS_MAX = 2_000_000
 LOOKUP_CHUNK = 500
+OPTIMISTIC_ROWS_MIN = 1_000  # smaller batches look everything up first
+REQUEST_ID_CHARS_MAX = TX_ID_CHARS_MAX - len("/YYYY-MM") - len("/hukou")
+HUKOU_SUFFIX = "/hukou"
+SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
+# ids the system gives its own transactions: a client's id may not start so
+RESERVED_PREFIXES = ("transfer/", "interest/", "settlement/", "months/", "enrol/", "gather/")
+
+POSTED, REPLAYED, REFUSED = 0, 1, 2
 
 
 class ContributionRefused(SuirenError):
     code = "contribution-refused"
+
+
+class InsuranceMoved(Retry):
+    code = "insurance-moved"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one row was not posted: its index in the batch, the field at fault, a stable code."""
+
+    row: int
+    field: str
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -62,30 +116,73 @@ class MonthPaid:
     individual_account_fen: int
     pooled_fen: int
     replayed: bool
+    scheme: str = Scheme.EMPLOYEE_PENSION.value
+    hukou_region: str | None = None  # where the part held at the hukou region went
+    hukou_fen: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "tx_id": self.tx_id,
             "month": str(self.month),
             "region": self.region,
+            "scheme": self.scheme,
             "base_yuan": fen_to_yuan_str(self.base_fen),
             "due_fen": self.due_fen,
             "individual_account_fen": self.individual_account_fen,
             "pooled_fen": self.pooled_fen,
             "replayed": self.replayed,
         }
+        if self.scheme == Scheme.EMPLOYEE_MEDICAL.value:
+            data |= {
+                "pooled_work_region_fen": self.pooled_fen - self.hukou_fen,
+                "hukou_region": self.hukou_region,
+                "pooled_hukou_region_fen": self.hukou_fen,
+            }
+        return data
 
 
 @dataclass(frozen=True)
 class ContributionRows:
-    """Many contribution months as columns (the bulk path and the single path alike)."""
+    """Many contribution months as columns: the request (the same for one month or a file)."""
 
-    tx_ids: list[str]
-    worker_ids: list[str]
-    regions: list[str]
-    months: np.ndarray  # Month ordinals
-    base_fen: np.ndarray
-    temporary: list[bool] | None = None  # paid to a temporary account (临时账户); default no
+    tx_ids: Any  # list[str] or an Arrow string array
+    worker_ids: Any
+    months: npt.NDArray[np.int64]  # Month ordinals
+    base_fen: npt.NDArray[np.int64]
+
+
+@dataclass
+class BatchOutcome:
+    """What became of each row of a batch, as columns (``status``: POSTED, REPLAYED, REFUSED)."""
+
+    status: npt.NDArray[np.int8]
+    region: list[str]
+    due_fen: npt.NDArray[np.int64]
+    account_fen: npt.NDArray[np.int64]
+    pooled_fen: npt.NDArray[np.int64]
+    held_fen: npt.NDArray[np.int64]
+    hukou: list[str | None]
+    refusals: list[Refusal] = field(default_factory=list)
+
+    def count(self, status: int) -> int:
+        return int(np.count_nonzero(self.status == status))
+
+    def due_by_region(self, status: int = POSTED) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for i in np.flatnonzero(self.status == status).tolist():
+            out[self.region[i]] += int(self.due_fen[i])
+        return dict(sorted(out.items()))
+
+
+def check_request_id(request_id: str) -> str:
+    check_tx_id(request_id, "a payment id")
+    if len(request_id) > REQUEST_ID_CHARS_MAX:
+        raise InvalidInput(f"a payment id has at most {REQUEST_ID_CHARS_MAX} characters")
+    if request_id.startswith(RESERVED_PREFIXES):
+        raise InvalidInput(
+            f"a payment id may not start with {', '.join(RESERVED_PREFIXES)} (the system's own ids)"
+        )
+    return request_id
 
 
 def contribute(
@@ -99,19 +196,18 @@ def contribute(
     now: datetime,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
 ) -> list[MonthPaid]:
+    """Pay ``scheme`` for the months ``first``..``last`` at ``base_fen``; all or nothing."""
+    check_request_id(request_id)
     if last < first:
         raise InvalidInput(f"the range ends ({last}) before it starts ({first})")
     if last - first + 1 > RANGE_MONTHS_MAX:
         raise InvalidInput(f"at most {RANGE_MONTHS_MAX} months per payment, got {last - first + 1}")
-    region, _, temporary = enrolment_region(connection, worker_id, scheme)
     months = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
     rows = ContributionRows(
         tx_ids=[f"{request_id}/{Month(int(m))}" for m in months],
         worker_ids=[worker_id] * len(months),
-        regions=[region] * len(months),
         months=months,
         base_fen=np.full(len(months), base_fen, dtype=np.int64),
-        temporary=[temporary] * len(months),
     )
     return post_contributions(connection, policy, rows, now, scheme)
 
@@ -120,223 +216,439 @@ def post_contributions(
     connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
 ) -> list[MonthPaid]:  # fmt: skip
-    """Post contribution months in one go; all or nothing.
-
-    The regions' chain heads are locked first, so that what is found already paid or
-    already journalled stays true until commit. A request id already in the journal is a
-    replay: it returns what was recorded (and is refused if the worker, month or base
-    differ), whatever has changed since — a reversal, a new year, new bounds. Every other
-    row is validated (vectorised) before anything is written.
-    """
-    n = len(rows.tx_ids)
-    if n > BATCH_ROWS_MAX:
-        raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {n}")
-    for region in sorted(set(rows.regions)):
-        lock_chain_head(connection, region)
-    known = existing(connection, rows.tx_ids)
-    replays = _replays(connection, rows, known)
-    fresh = [i for i in range(n) if rows.tx_ids[i] not in known]
-    new = _subset(rows, fresh)
-    paid = _post_new(connection, policy, new, now, scheme) if fresh else []
-    results = dict(zip(new.tx_ids, paid, strict=True))
-    results.update(replays)
-    return [results[tx_id] for tx_id in rows.tx_ids]
-
-
-def _subset(rows: ContributionRows, index: list[int]) -> ContributionRows:
-    if len(index) == len(rows.tx_ids):
-        return rows
-    return ContributionRows(
-        [rows.tx_ids[i] for i in index], [rows.worker_ids[i] for i in index],
-        [rows.regions[i] for i in index], rows.months[index], rows.base_fen[index],
-        None if rows.temporary is None else [rows.temporary[i] for i in index],
-    )  # fmt: skip
-
-
-def _replays(
-    connection: Connection, rows: ContributionRows, known: dict[str, Any]
-) -> dict[str, MonthPaid]:
-    """The recorded result of each row whose id is already journalled."""
-    if not known:
-        return {}
-    recorded: dict[str, Any] = {}
-    ids = [t for t in rows.tx_ids if t in known]
-    if is_postgres(connection) and len(ids) > LOOKUP_CHUNK:
-        fill_keys(connection, "replayed_tx", ids)
-        found = connection.execute(
-            text("SELECT m.* FROM contribution_months m JOIN replayed_tx r ON r.key = m.tx_id")
-        )
-        recorded = {row.tx_id: row for row in found}
-    else:
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = ids[start : start + LOOKUP_CHUNK]
-            for row in connection.execute(
-                select(contribution_months).where(contribution_months.c.tx_id.in_(chunk))
-            ):
-                recorded[row.tx_id] = row
-    out: dict[str, MonthPaid] = {}
-    for i, tx_id in enumerate(rows.tx_ids):
-        if tx_id not in known:
-            continue
-        row = recorded.get(tx_id)
-        same = row is not None and (row.worker_id, int(row.month), int(row.base_fen)) == (
-            rows.worker_ids[i], int(rows.months[i]), int(rows.base_fen[i]),
-        )  # fmt: skip
-        if not same:
-            raise TransactionConflict(
-                f"transaction id {tx_id!r} was already used for a different transaction;"
-                " use a new id for a new payment"
-            )
-        out[tx_id] = MonthPaid(tx_id, Month(int(row.month)), row.region, int(row.base_fen),
-                               int(row.due_fen), int(row.account_fen), int(row.pooled_fen), True)  # fmt: skip
-    return out
-
-
-def _post_new(
-    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime, scheme: Scheme
-) -> list[MonthPaid]:
-    n = len(rows.tx_ids)
-    today = now.date()
-    _check_months(policy, rows, today)
-    days = np.array([day_number(Month(int(m)).first_day()) for m in rows.months], dtype=np.int64)
-    regions = np.array(rows.regions)
-    _check_bases(policy, rows, days, regions)
-    split = split_contribution(policy, days, regions, rows.base_fen)
-    _check_not_paid(connection, rows, scheme)
-    transactions = [
-        Transaction.build(
-            rows.tx_ids[i], TxCode.CONTRIBUTION, rows.regions[i], Month(int(rows.months[i])), now,
-            [
-                Posting(collection(scheme, rows.regions[i]), -int(split.due_fen[i])),
-                Posting(individual_account(rows.worker_ids[i], scheme, rows.regions[i]),
-                        int(split.individual_account_fen[i])),
-                Posting(pooled_entitlement(rows.worker_ids[i], scheme, rows.regions[i]),
-                        int(split.pooled_fen[i])),
-            ],
-            worker_id=rows.worker_ids[i],
-        )
-        for i in range(n)
-    ]  # fmt: skip
-    post_transactions(connection, transactions, checked=True)
-    insert_rows(
-        connection, contribution_months,
-        ("tx_id", "worker_id", "scheme", "month", "region", "base_fen", "due_fen", "account_fen",
-         "pooled_fen", "temporary"),
-        [(rows.tx_ids[i], rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.regions[i],
-          int(rows.base_fen[i]), int(split.due_fen[i]), int(split.individual_account_fen[i]),
-          int(split.pooled_fen[i]), bool(rows.temporary[i]) if rows.temporary else False)
-         for i in range(n)],
-    )  # fmt: skip
-    insert_rows(
-        connection, paid_months, ("worker_id", "scheme", "month", "tx_id"),
-        [(rows.worker_ids[i], scheme.value, int(rows.months[i]), rows.tx_ids[i]) for i in range(n)],
-        plain=True,
-    )  # fmt: skip
+    """Post a request's months all or nothing: the first refusal refuses it, nothing written."""
+    outcome = post_batch(connection, policy, rows, now, scheme, refuse_all=True)
+    tx_ids = _strings(rows.tx_ids)
     return [
-        MonthPaid(rows.tx_ids[i], Month(int(rows.months[i])), rows.regions[i], int(rows.base_fen[i]),
-                  int(split.due_fen[i]), int(split.individual_account_fen[i]), int(split.pooled_fen[i]),
-                  False)
-        for i in range(n)
+        MonthPaid(
+            tx_ids[i], Month(int(rows.months[i])), outcome.region[i], int(rows.base_fen[i]),
+            int(outcome.due_fen[i]), int(outcome.account_fen[i]), int(outcome.pooled_fen[i]),
+            bool(outcome.status[i] == REPLAYED), scheme.value, outcome.hukou[i],
+            int(outcome.held_fen[i]),
+        )
+        for i in range(len(tx_ids))
     ]  # fmt: skip
 
 
-def _check_months(policy: Policy, rows: ContributionRows, today) -> None:  # type: ignore[no-untyped-def]
-    current = Month.from_date(today).ordinal
-    future = np.flatnonzero(rows.months > current)
-    if len(future):
-        i = int(future[0])
-        raise ContributionRefused(
-            f"row {i}: month {Month(int(rows.months[i]))} is in the future; pay it when it comes"
+class _Batch:
+    """A batch's columns and what was decided of each row so far."""
+
+    def __init__(self, rows: ContributionRows, scheme: Scheme) -> None:
+        self.tx_id = _arrow(rows.tx_ids)
+        self.worker_id = _arrow(rows.worker_ids)
+        self.month = np.ascontiguousarray(rows.months, dtype=np.int64)
+        self.base = np.ascontiguousarray(rows.base_fen, dtype=np.int64)
+        self.scheme = scheme
+        n = self.n = len(self.tx_id)
+        self.status = np.full(n, POSTED, dtype=np.int8)
+        self.refusals: dict[int, Refusal] = {}
+        self.region = np.full(n, "", dtype=object)
+        self.temporary = np.zeros(n, dtype=np.int64)
+        self.hukou = np.full(n, "", dtype=object)
+        self.due, self.account, self.pooled, self.held, self.attempt = (
+            np.zeros(n, dtype=np.int64) for _ in range(5)
         )
+
+    def refuse(self, index: Iterable[int], field_: str, code: str, message: Any) -> None:
+        """Refuse rows ``index`` (the first reason of a row stands); ``message(i)`` or text."""
+        for i in index:
+            if self.status[i] != REFUSED:
+                self.status[i] = REFUSED
+                text_ = message(i) if callable(message) else message
+                self.refusals[i] = Refusal(i, field_, code, text_)
+
+    def open(self) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.status == POSTED)
+
+
+def post_batch(
+    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION, refuse_all: bool = False,
+) -> BatchOutcome:  # fmt: skip
+    """Post what can be posted of a batch; see module doc. ``refuse_all``: a refusal raises
+    (its own error type) and nothing is written."""
+    if scheme not in SCHEMES:
+        raise InvalidInput(f"contributions are taken for {', '.join(s.value for s in SCHEMES)}")
+    batch = _Batch(rows, scheme)
+    if batch.n > BATCH_ROWS_MAX:
+        raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {batch.n}")
+    small = batch.n < OPTIMISTIC_ROWS_MIN
+    _duplicates(batch)
+    _enrolled(connection, batch)
+    _check_months(policy, batch, now)
+    _split(policy, batch)
+    locks = sorted(set(batch.region[batch.open()].tolist())
+                   | set(batch.hukou[np.flatnonzero(batch.held)].tolist()))  # fmt: skip
+    for region in locks:
+        lock_chain_head(connection, region)
+    _still_there(connection, batch)
+    _refuse_moving(connection, batch)
+    if small:
+        _look_up(connection, batch, np.arange(batch.n))
+        _raise_first(batch, refuse_all)
+        _write(connection, batch, now)
+    else:  # a refused row may be a replay; the others are written as first payments
+        _look_up(connection, batch, np.array(sorted(batch.refusals), dtype=np.int64))
+        _raise_first(batch, refuse_all)
+        savepoint = connection.begin_nested()
+        try:
+            _write(connection, batch, now)
+            savepoint.commit()
+        except IntegrityError:
+            savepoint.rollback()  # a replay or a month already paid: look the batch up
+            _look_up(connection, batch, batch.open())
+            _raise_first(batch, refuse_all)
+            _write(connection, batch, now)
+    return BatchOutcome(
+        batch.status, batch.region.tolist(), batch.due, batch.account, batch.pooled, batch.held,
+        [h if held else None for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)],
+        [batch.refusals[i] for i in sorted(batch.refusals)],
+    )  # fmt: skip
+
+
+def _arrow(column: Any) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks().cast(pa.string())
+    if isinstance(column, pa.Array):
+        return column.cast(pa.string())
+    return pa.array(list(column), type=pa.string())
+
+
+def _strings(column: Any) -> list[str]:
+    return _arrow(column).to_pylist()  # type: ignore[no-any-return]
+
+
+def _take(column: pa.Array, index: Any) -> list[str]:
+    return column.take(pa.array(np.asarray(index, dtype=np.int64))).to_pylist()  # type: ignore[no-any-return]
+
+
+_ERRORS = {
+    "unknown-worker": None, "not-enrolled": InvalidInput, "conflict": TransactionConflict,
+    "moved": InsuranceMoved,
+}  # fmt: skip
+
+
+def _raise_first(batch: _Batch, refuse_all: bool) -> None:
+    if not refuse_all or not batch.refusals:
+        return
+    first = batch.refusals[min(batch.refusals)]
+    if first.code == "unknown-worker":
+        from suiren.services.workers import UnknownWorker
+
+        raise UnknownWorker(first.message)
+    error = _ERRORS.get(first.code) or ContributionRefused
+    raise error(first.message)
+
+
+def _duplicates(batch: _Batch) -> None:
+    """The same payment and month, or the same worker and month, twice: the later is refused."""
+    for keys, what, code in (
+        ([batch.tx_id], "payment id and month", "duplicate-id"),
+        ([batch.worker_id, pa.array(batch.month)], "worker and month", "duplicate"),
+    ):
+        table = pa.table({f"k{i}": k for i, k in enumerate(keys)} | {"i": pa.array(np.arange(batch.n))})
+        first = table.group_by([f"k{i}" for i in range(len(keys))]).aggregate([("i", "min")])
+        if len(first) == batch.n:
+            continue
+        keep = np.zeros(batch.n, dtype=bool)
+        keep[first["i_min"].to_numpy()] = True
+        repeated = np.flatnonzero(~keep)
+        batch.refuse(repeated.tolist(), "month", code, f"the same {what} appear twice in one batch")
+
+
+def _chunked(connection: Connection, query: Any, column: Any, keys: list[str], temp: str) -> Iterable[Any]:
+    """``query`` restricted to ``column`` in ``keys``: a joined temporary table on PostgreSQL
+    for many keys, chunks of ``IN (…)`` otherwise."""
+    if is_postgres(connection) and len(keys) > LOOKUP_CHUNK:
+        fill_keys(connection, temp, keys)
+        yield connection.execute(query.where(column.in_(select(text("key")).select_from(text(temp)))))
+        return
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        yield connection.execute(query.where(column.in_(keys[start : start + LOOKUP_CHUNK])))
+
+
+def _enrolled(connection: Connection, batch: _Batch) -> None:
+    """Each row's region, temporary account and hukou from its worker's enrolment."""
+    found = _enrolments(connection, pc.unique(batch.worker_id).to_pylist(), batch.scheme)
+    known = pa.array(list(found), type=pa.string())
+    at = pc.index_in(batch.worker_id, value_set=known).to_numpy(zero_copy_only=False)
+    missing = np.isnan(at) if at.dtype.kind == "f" else np.zeros(batch.n, dtype=bool)
+    index = np.where(missing, 0, at).astype(np.int64)
+    values = list(found.values())
+    if values:
+        regions = np.array([v[0] for v in values], dtype=object)
+        batch.region = np.where(missing, "", regions[index])
+        batch.temporary = np.where(missing, 0, np.array([int(v[1]) for v in values])[index])
+        batch.hukou = np.where(missing, "", np.array([v[2] for v in values], dtype=object)[index])
+    if missing.any():
+        absent = np.flatnonzero(missing)
+        names = _take(batch.worker_id, absent)
+        registered = _registered(connection, sorted(set(names)))
+        for i, worker in zip(absent.tolist(), names, strict=True):
+            if worker in registered:
+                batch.refuse([i], "worker_id", "not-enrolled",
+                             f"worker {worker} is not enrolled in {batch.scheme.value}; enrol first")  # fmt: skip
+            else:
+                batch.refuse([i], "worker_id", "unknown-worker", f"no worker with id {worker[:40]!r}")
+
+
+def _enrolments(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, tuple[str, bool, str]]:
+    """worker -> (region, paying into a temporary account, hukou region), enrolled ones only."""
+    query = (
+        select(enrolments.c.worker_id, enrolments.c.region, enrolments.c.temporary,
+               workers.c.hukou_region)
+        .join(workers, workers.c.worker_id == enrolments.c.worker_id)
+        .where(enrolments.c.scheme == scheme.value)
+    )  # fmt: skip
+    found: dict[str, tuple[str, bool, str]] = {}
+    for rows in _chunked(connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"):
+        for r in rows:
+            found[r.worker_id] = (r.region, bool(r.temporary), r.hukou_region)
+    return found
+
+
+def _registered(connection: Connection, worker_ids: list[str]) -> set[str]:
+    query = select(workers.c.worker_id)
+    return {r.worker_id for rows in _chunked(connection, query, workers.c.worker_id, worker_ids,
+                                             "known_workers") for r in rows}  # fmt: skip
+
+
+def _still_there(connection: Connection, batch: _Batch) -> None:
+    """Under the locks: a worker whose insurance moved since it was read refuses the batch."""
+    rows = batch.open()
+    if not len(rows):
+        return
+    pairs = pa.table({
+        "worker": batch.worker_id.take(pa.array(rows)),
+        "region": pa.array(batch.region[rows].tolist(), type=pa.string()),
+    }).group_by(["worker", "region"]).aggregate([])  # fmt: skip
+    names = pairs["worker"].to_pylist()
+    again = _enrolments(connection, names, batch.scheme)
+    for worker, region in zip(names, pairs["region"].to_pylist(), strict=True):
+        now_in = again.get(worker, ("",))[0]
+        if now_in != region:
+            raise InsuranceMoved(
+                f"worker {worker}'s insurance moved to {now_in or 'nowhere'} while this payment"
+                " was being made; nothing was paid, send it again"
+            )
+
+
+def _check_months(policy: Policy, batch: _Batch, now: datetime) -> None:
+    today = now.date()
+    current = Month.from_date(today).ordinal
+    batch.refuse(np.flatnonzero(batch.month > current).tolist(), "month", "future",
+                 lambda i: f"month {Month(int(batch.month[i]))} is in the future; pay it when it comes")  # fmt: skip
     years_back = int(policy.national(today).value("contribution.flexible.back_payment_years_max"))
     earliest = Month.of(today.year - years_back, 1).ordinal
-    early = np.flatnonzero(rows.months < earliest)
-    if len(early):
-        i = int(early[0])
-        raise ContributionRefused(
-            f"row {i}: back-payment (补缴) of {Month(int(rows.months[i]))} is not allowed; flexible"
-            f" workers may pay missed months from {Month(earliest)} on"
-        )
+    batch.refuse(np.flatnonzero(batch.month < earliest).tolist(), "month", "back-payment",
+                 lambda i: f"back-payment (补缴) of {Month(int(batch.month[i]))} is not allowed;"
+                 f" flexible workers may pay missed months from {Month(earliest)} on")  # fmt: skip
 
 
-def _check_bases(
-    policy: Policy, rows: ContributionRows, days: np.ndarray, regions: np.ndarray
-) -> None:
-    bounds = contribution_bounds(policy, days, regions)
-    bad = np.flatnonzero((rows.base_fen < bounds.floor_fen) | (rows.base_fen > bounds.ceiling_fen))
-    if len(bad):
-        i = int(bad[0])
-        raise ContributionRefused(
-            f"row {i}: base {fen_to_yuan_str(int(rows.base_fen[i]))} yuan is outside the allowed"
-            f" range for {Month(int(rows.months[i]))} in {rows.regions[i]}:"
-            f" {fen_to_yuan_str(int(bounds.floor_fen[i]))} to"
-            f" {fen_to_yuan_str(int(bounds.ceiling_fen[i]))} yuan"
-        )
-
-
-def _check_not_paid(connection: Connection, rows: ContributionRows, scheme: Scheme) -> None:
-    """A month paid by another request cannot be paid again (a replay of the same is fine)."""
-    wanted = {
-        (w, int(m)): t for w, m, t in zip(rows.worker_ids, rows.months, rows.tx_ids, strict=True)
-    }
-    if len(wanted) != len(rows.tx_ids):
-        raise ContributionRefused("the same worker and month appear twice in one batch")
-    workers = sorted(set(rows.worker_ids))
-    if is_postgres(connection) and len(workers) > LOOKUP_CHUNK:
-        fill_keys(connection, "wanted_workers", workers)
-        found = connection.execute(
-            text(
-                "SELECT p.worker_id, p.month, p.tx_id FROM paid_months p"
-                " JOIN wanted_workers w ON w.key = p.worker_id WHERE p.scheme = :scheme"
-            ),
-            {"scheme": scheme.value},
-        )
-        _refuse_paid(found, wanted)
-        moving = connection.execute(
-            text(
-                "SELECT t.worker_id, t.transfer_id, t.from_region FROM transfers t"
-                " JOIN wanted_workers w ON w.key = t.worker_id"
-                " WHERE t.state IN ('approved', 'accepted') AND t.scheme = :scheme"
-            ),
-            {"scheme": scheme.value},
-        )
-        _refuse_moving(moving, rows)
+def _split(policy: Policy, batch: _Batch) -> None:
+    """Bounds, due, account and pooled part (and the hukou part) of the open rows, computed per
+    distinct (month, region); a pair without parameters refuses its rows."""
+    rows = batch.open()
+    if not len(rows):
         return
-    for start in range(0, len(workers), LOOKUP_CHUNK):
-        chunk = workers[start : start + LOOKUP_CHUNK]
-        found = connection.execute(
-            select(paid_months.c.worker_id, paid_months.c.month, paid_months.c.tx_id).where(
-                paid_months.c.scheme == scheme.value, paid_months.c.worker_id.in_(chunk)
-            )
-        )
-        _refuse_paid(found, wanted)
-        moving = connection.execute(
-            select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
-                transfers.c.scheme == scheme.value,
-                transfers.c.state.in_(("approved", "accepted")),
-                transfers.c.worker_id.in_(chunk),
-            )
-        )
-        _refuse_moving(moving, rows)
+    months = batch.month[rows]
+    regions = batch.region[rows].astype("<U6")
+    unique_months, month_of = np.unique(months, return_inverse=True)
+    day_of_month = np.array([day_number(Month(int(m)).first_day()) for m in unique_months], dtype=np.int64)
+    days = day_of_month[month_of]
+    missing = _missing_parameters(policy, days, regions)
+    if missing.any():
+        batch.refuse(rows[missing].tolist(), "month", "no-parameters",
+                     lambda i: f"region {batch.region[i]} has no contribution parameters for"
+                     f" {Month(int(batch.month[i]))}")  # fmt: skip
+        keep = ~missing
+        rows, days, regions, months = rows[keep], days[keep], regions[keep], months[keep]
+    if not len(rows):
+        return
+    bounds = contribution_bounds(policy, days, regions)
+    base = batch.base[rows]
+    outside = (base < bounds.floor_fen) | (base > bounds.ceiling_fen)
+    for k in np.flatnonzero(outside).tolist():
+        i = int(rows[k])
+        batch.refuse([i], "base_yuan", "base-out-of-bounds",
+                     f"base {fen_to_yuan_str(int(base[k]))} yuan is outside the allowed range for"
+                     f" {Month(int(batch.month[i]))} in {batch.region[i]}:"
+                     f" {fen_to_yuan_str(int(bounds.floor_fen[k]))} to"
+                     f" {fen_to_yuan_str(int(bounds.ceiling_fen[k]))} yuan")  # fmt: skip
+    if batch.scheme is Scheme.EMPLOYEE_PENSION:
+        split = split_contribution(policy, days, regions, base)
+        batch.due[rows], batch.account[rows] = split.due_fen, split.individual_account_fen
+        batch.pooled[rows] = split.pooled_fen
+        return
+    for month in np.unique(months).tolist():
+        part_of = np.flatnonzero(months == month)
+        rows_of = rows[part_of]
+        part = hukou_pool(policy, Month(month).first_day(), regions[part_of],
+                          batch.hukou[rows_of].astype(str), base[part_of],
+                          bounds.wage_fen[part_of])  # fmt: skip
+        batch.due[rows_of], batch.account[rows_of] = part.split.due_fen, part.split.individual_account_fen
+        batch.pooled[rows_of], batch.held[rows_of] = part.split.pooled_fen, part.hukou_fen
 
 
-def _refuse_moving(moving: Iterable[Any], rows: ContributionRows) -> None:
+def _missing_parameters(policy: Policy, days: npt.NDArray[np.int64], regions: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Rows whose (day, region) cannot be split or bounded (no parameters for it)."""
+    key = days * REGION_SPAN + region_numbers(regions)
+    distinct, first = np.unique(key, return_index=True)
+    missing = np.zeros(len(days), dtype=bool)
+    for k, at in zip(distinct.tolist(), first.tolist(), strict=True):
+        try:
+            contribution_bounds(policy, days[at : at + 1], regions[at : at + 1])
+            split_contribution(policy, days[at : at + 1], regions[at : at + 1], np.ones(1, dtype=np.int64))
+        except ParameterNotFound:
+            missing[key == k] = True
+    return missing
+
+
+_STAGED = "staged_months"
+_STAGE_COLUMNS = ("i", "tx_id", "worker_id", "month", "base_fen")
+
+
+def _stage(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> None:
+    """The rows ``index`` in a temporary table, to be compared with the ledger in SQL."""
+    if is_postgres(connection):
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} (i bigint, tx_id text, worker_id text,"
+            " month integer, base_fen bigint) ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {_STAGED}")
+    else:
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED} (i INTEGER, tx_id TEXT, worker_id TEXT,"
+            " month INTEGER, base_fen INTEGER)"
+        )
+        connection.exec_driver_sql(f"DELETE FROM {_STAGED}")
+    picked = pa.array(index)
+    insert_arrow(connection, _staged_table, pa.table({
+        "i": picked, "tx_id": batch.tx_id.take(picked), "worker_id": batch.worker_id.take(picked),
+        "month": pa.array(batch.month[index]), "base_fen": pa.array(batch.base[index]),
+    }))  # fmt: skip
+
+
+_staged_table = Table(_STAGED, MetaData(), *(Column(n) for n in _STAGE_COLUMNS))
+
+
+def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> None:
+    """Compare rows ``index`` with the ledger: an id already recorded is a replay (it returns
+    what was recorded) or a conflict; a month paid before gives the next attempt, or a
+    refusal while a payment of it stands. A payment id repeated in the batch stays refused."""
+    index = np.asarray(index, dtype=np.int64)
+    index = index[[batch.refusals.get(int(i), _NONE).code != "duplicate-id" for i in index]]
+    if not len(index):
+        return
+    _stage(connection, batch, index)
+    recorded = connection.execute(
+        text(
+            "SELECT s.i, (m.worker_id = s.worker_id AND m.month = s.month AND m.base_fen = s.base_fen"
+            " AND m.scheme = :scheme) AS same, m.worker_id, m.month, m.base_fen, m.scheme, m.region,"
+            " m.due_fen, m.account_fen, m.pooled_fen, m.held_fen, o.to_region AS hukou"
+            f" FROM {_STAGED} s JOIN contribution_months m ON m.tx_id = s.tx_id"
+            f" LEFT JOIN region_obligations o ON o.obligation_id = m.tx_id || '{HUKOU_SUFFIX}'"
+        ),
+        {"scheme": batch.scheme.value},
+    ).all()
+    if recorded:
+        columns = list(zip(*recorded, strict=True))
+        at = np.array(columns[0], dtype=np.int64)
+        same = np.array([bool(v) for v in columns[1]])
+        for k in np.flatnonzero(~same).tolist():
+            i, r = int(at[k]), recorded[k]
+            batch.status[i] = POSTED  # a conflict replaces any other reason
+            batch.refuse([i], "payment_id", "conflict",
+                         f"payment id {batch.tx_id[i].as_py()!r} was already used for another payment"
+                         f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
+                         f" {fen_to_yuan_str(int(r.base_fen))}); use a new id for a new payment")  # fmt: skip
+        rows = at[same]
+        for i in rows.tolist():
+            batch.refusals.pop(i, None)
+        batch.status[rows] = REPLAYED
+        batch.region[rows] = np.array(columns[6], dtype=object)[same]
+        for name, column in (("due", 7), ("account", 8), ("pooled", 9), ("held", 10)):
+            getattr(batch, name)[rows] = np.array(columns[column], dtype=np.int64)[same]
+        batch.hukou[rows] = np.array([h or "" for h in columns[11]], dtype=object)[same]
+    paid = connection.execute(
+        text(
+            "SELECT s.i, m.tx_id, m.month, m.worker_id,"
+            " EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id) AS reversed"
+            f" FROM {_STAGED} s JOIN contribution_months m ON m.worker_id = s.worker_id"
+            " AND m.month = s.month AND m.scheme = :scheme AND m.tx_id <> s.tx_id"
+        ),
+        {"scheme": batch.scheme.value},
+    ).all()
+    for r in paid:
+        i = int(r.i)
+        if batch.status[i] != POSTED:
+            continue
+        if r.reversed:
+            batch.attempt[i] += 1
+        else:
+            batch.refuse([i], "month", "already-paid",
+                         f"{Month(int(r.month))} of worker {r.worker_id} is already paid in"
+                         f" {batch.scheme.value} (payment {r.tx_id}); reverse it first to pay it again")  # fmt: skip
+
+
+_NONE = Refusal(-1, "", "", "")
+
+
+def _refuse_moving(connection: Connection, batch: _Batch) -> None:
     """While a transfer out of a region is under way, the money has left it: no new payments
     there until the transfer is completed (then to the new region) or rejected."""
-    paying = set(zip(rows.worker_ids, rows.regions, strict=True))
-    for row in moving:
-        if (row.worker_id, row.from_region) in paying:
-            raise ContributionRefused(
-                f"worker {row.worker_id} is being transferred out of {row.from_region}"
-                f" ({row.transfer_id}); pay after the transfer is completed"
-            )
+    moving = connection.execute(
+        select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
+            transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(("approved", "accepted"))
+        )
+    ).all()
+    if not moving:
+        return
+    out = {(r.worker_id, r.from_region): r.transfer_id for r in moving}
+    worker_ids = batch.worker_id.to_pylist()
+    for i in batch.open().tolist():
+        transfer = out.get((worker_ids[i], batch.region[i]))
+        if transfer is not None:
+            batch.refuse([i], "worker_id", "moving",
+                         f"worker {worker_ids[i]} is being transferred out of {batch.region[i]}"
+                         f" ({transfer}); pay after the transfer is completed")  # fmt: skip
 
 
-def _refuse_paid(found: Iterable[Any], wanted: dict[tuple[str, int], str]) -> None:
-    for row in found:
-        tx = wanted.get((row.worker_id, int(row.month)))
-        if tx is not None and tx != row.tx_id:
-            raise ContributionRefused(
-                f"{Month(int(row.month))} of worker {row.worker_id} is already paid"
-                f" (transaction {row.tx_id}); reverse it first to pay it again"
-            )
+def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
+    rows = batch.open()
+    if not len(rows):
+        return
+    regions = batch.region[rows]
+    for region in sorted(set(regions.tolist())):
+        at = rows[regions == region]
+        picked = pa.array(at)
+        append_months(connection, region, MonthRows(
+            tx_id=batch.tx_id.take(picked), worker_id=batch.worker_id.take(picked),
+            scheme=pa.array(np.full(len(at), batch.scheme.value, dtype=object), type=pa.string()),
+            region=pa.array(np.full(len(at), region, dtype=object), type=pa.string()),
+            month=batch.month[at], attempt=batch.attempt[at], base_fen=batch.base[at],
+            due_fen=batch.due[at], account_fen=batch.account[at], pooled_fen=batch.pooled[at],
+            held_fen=batch.held[at], temporary=batch.temporary[at],
+        ), now)  # fmt: skip
+    _book_hukou_parts(connection, batch, rows[batch.held[rows] > 0], now)
+
+
+def _book_hukou_parts(connection: Connection, batch: _Batch, rows: npt.NDArray[np.intp], now: datetime) -> None:
+    """The hukou region takes the part it holds from its clearing account (see module doc)."""
+    if not len(rows):
+        return
+    scheme = batch.scheme
+    tx_ids, worker_ids = _take(batch.tx_id, rows), _take(batch.worker_id, rows)
+    txs = []
+    for k, i in enumerate(rows.tolist()):
+        held, hukou = int(batch.held[i]), str(batch.hukou[i])
+        tx_id, worker = tx_ids[k], worker_ids[k]
+        txs.append(Transaction.build(
+            tx_id + HUKOU_SUFFIX, TxCode.CONTRIBUTION, hukou, Month(int(batch.month[i])), now,
+            [Posting(clearing(scheme, hukou), -held), Posting(pooled_entitlement(worker, scheme, hukou), held)],
+            worker_id=worker, memo=f"pooled part of {tx_id} held at the hukou region"[:200],
+            facts=[fact(region_obligations, obligation_id=tx_id + HUKOU_SUFFIX, scheme=scheme.value,
+                        from_region=str(batch.region[i]), to_region=hukou, amount_fen=held,
+                        on_day=now.date())],
+        ))  # fmt: skip
+    post_transactions(connection, txs)

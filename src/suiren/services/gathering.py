@@ -27,17 +27,17 @@ from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import TX_ID_RE
 from suiren.policy import Policy
 from suiren.services.career import paying_province
+from suiren.services.transfer_quotes import Kind, TransferRefused, quote_for
 from suiren.services.transfers import (
-    TransferRefused,
     TransferView,
     get_transfer,
     insert_transfer,
-    quote_for,
     refuse_if_open,
 )
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.ledger_repo import lock_chain_head
-from suiren.store.tables import contribution_months, paid_months, transfers
+from suiren.store.lines import paid_months
+from suiren.store.tables import contribution_months, transfers
 
 ID_MAX = 90  # leaves room for "/" and a region code within a transfer id
 
@@ -71,9 +71,9 @@ def gather_for_retirement(
     # a temporary account where the relation has since come to be held (possible once the
     # reform ended temporary accounts) is part of the relation's money: it moves with it
     temporary = _temporary_regions(connection, worker_id, scheme)
-    plans = [("gather", r) for r in temporary if r not in (target, relation)]
+    plans = [(Kind.GATHER, r) for r in temporary if r not in (target, relation)]
     if relation is not None and relation != target:
-        plans.append(("claim", relation))
+        plans.append((Kind.CLAIM, relation))
     if not plans:
         raise TransferRefused(
             f"nothing to gather for worker {worker_id}: no temporary account and the insurance"
@@ -95,7 +95,7 @@ def _started(connection: Connection, gather_id: str) -> list[str]:
             select(transfers.c.transfer_id)
             .where(
                 transfers.c.transfer_id.startswith(f"{gather_id}/", autoescape=True),
-                transfers.c.kind.in_(("gather", "claim")),
+                transfers.c.kind.in_((Kind.GATHER.value, Kind.CLAIM.value)),
             )
             .order_by(transfers.c.transfer_id)
         )
@@ -134,26 +134,14 @@ def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str
 
 def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:
     """Regions holding a temporary account of the worker not yet gathered."""
-    paid = {
-        r.region
-        for r in connection.execute(
-            select(contribution_months.c.region)
-            .join(paid_months, paid_months.c.tx_id == contribution_months.c.tx_id)
-            .where(
-                contribution_months.c.worker_id == worker_id,
-                contribution_months.c.scheme == scheme.value,
-                contribution_months.c.temporary.is_(True),
-            )
-            .distinct()
-        )
-    }
+    paid = {r.region for r in paid_months(connection, worker_id, scheme.value) if r.temporary}
     gathered = {
         r.from_region
         for r in connection.execute(
             select(transfers.c.from_region).where(
                 transfers.c.worker_id == worker_id,
                 transfers.c.scheme == scheme.value,
-                transfers.c.kind == "gather",
+                transfers.c.kind == Kind.GATHER.value,
                 transfers.c.state == "completed",
             )
         )
@@ -179,7 +167,7 @@ def _paying_city(
         .where(
             contribution_months.c.worker_id == worker_id,
             contribution_months.c.scheme == scheme.value,
-            contribution_months.c.temporary.is_(False),
+            contribution_months.c.temporary == 0,
             contribution_months.c.region.startswith(province[:2]),
         )
         .order_by(contribution_months.c.month.desc())

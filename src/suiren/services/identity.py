@@ -1,9 +1,12 @@
-"""Resident ids at rest: AES-256-GCM encryption and a keyed blind index for lookup.
+"""The agency's secret and what is derived from it; resident ids at rest.
 
-Two keys are derived (HKDF-SHA256) from the master secret in settings: one encrypts the
-id (a fresh 96-bit nonce per record, the worker id as associated data, so a ciphertext
-cannot be moved to another worker), the other computes HMAC-SHA256 of the id, which finds
-a worker by id without storing it in clear. Only the masked form is ever displayed.
+Every key is derived (HKDF-SHA256, one label per purpose) from the one master secret in
+settings: one encrypts the resident id (AES-256-GCM, a fresh 96-bit nonce per record, the
+worker id as associated data, so a ciphertext cannot be moved to another worker); one
+computes HMAC-SHA256 of the id, which finds a worker by id without storing it in clear (the
+blind index); one keys the journal's hash chain and one signs checkpoints
+(``ledger_keys``); the fingerprint identifies the secret in the database without revealing
+it. Only the masked form of an id is ever displayed.
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from suiren.store.db import LedgerKeys
+
 NONCE_BYTES = 12
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+def ledger_keys(secret: bytes) -> LedgerKeys:
+    """The keys the store needs: the chain's, the checkpoints', and the fingerprint."""
+    return LedgerKeys(
+        chain_key=_derive(secret, b"suiren ledger chain v1"),
+        checkpoint_key=_derive(secret, b"suiren checkpoint v1"),
+        fingerprint=_derive(secret, b"suiren key fingerprint v1").hex()[:32],
+    )
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ once it is over: every transfer accepted on or before it and not yet settled) ne
 region's obligations into one
 position — positive: the region pays, negative: it receives; the positions sum to zero —
 and posts, in each region's journal, ``settlement/{scheme}/{window}/{region}``: its clearing
-account against the national settlement account. After a window's transfers are settled
-their clearing amounts are zero. Closing a window twice changes nothing.
+account against the national settlement account. The window's flows, positions and what it
+settled are recorded as facts of ``settlement/{scheme}/{window}/close`` in the national
+journal (000000). After a window's transfers are settled their clearing amounts are zero.
+Closing a window twice changes nothing.
 
 Obligations between regions that are not transfers (``region_obligations``: the hukou-held
 part of a medical contribution under money_follows_person, services/medical.py) are booked
@@ -30,6 +32,7 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, clearing
 from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.store.ledger_repo import lock_chain_head, post_transactions
+from suiren.store.projections import fact
 from suiren.store.tables import (
     region_obligations,
     settled_obligations,
@@ -132,7 +135,8 @@ def close_window(
 ) -> WindowReport:
     if window >= now.date():
         raise SettlementRefused(f"window {window} is not over yet; close it from the next day on")
-    for region in sorted({r for p in _pairs(connection, scheme) for r in p}):
+    regions = {r for p in _pairs(connection, scheme) for r in p} | {NATIONAL}
+    for region in sorted(regions):
         lock_chain_head(connection, region)  # settle against a stable set of transfers
     done = report(connection, window, scheme)
     if done.closed:
@@ -146,56 +150,38 @@ def close_window(
         positions[b] -= amount
     require(sum(positions.values()) == 0, "net positions of a window must sum to zero")
     house = settlement_account(scheme)
-    txs = []
-    for region, net in sorted(positions.items()):
-        if net == 0:
-            continue
-        txs.append(
-            Transaction.build(
-                f"settlement/{scheme.value}/{window.isoformat()}/{region}", TxCode.SETTLEMENT, region,
-                Month.from_date(window), now,
-                [Posting(clearing(scheme, region), -net), Posting(house, net)],
-                memo=f"settlement window {window.isoformat()}",
-            )
-        )  # fmt: skip
-    posted = {p.tx_id: p for p in post_transactions(connection, txs)}
-    for tx in txs:
-        connection.execute(
-            settlement_positions.insert().values(
-                scheme=scheme.value, window=window, region=tx.region,
-                net_fen=positions[tx.region], tx_id=posted[tx.tx_id].tx_id,
-            )
-        )  # fmt: skip
+    prefix = f"settlement/{scheme.value}/{window.isoformat()}"
+    txs = [
+        Transaction.build(
+            f"{prefix}/{region}", TxCode.SETTLEMENT, region, Month.from_date(window), now,
+            [Posting(clearing(scheme, region), -net), Posting(house, net)],
+            memo=f"settlement window {window.isoformat()}",
+        )
+        for region, net in sorted(positions.items())
+        if net
+    ]  # fmt: skip
+    facts = [
+        fact(settlement_positions, scheme=scheme.value, window=window, region=tx.region,
+             net_fen=positions[tx.region], tx_id=tx.tx_id)
+        for tx in txs
+    ]  # fmt: skip
     if not txs:  # an empty window is closed too, so that closing it again changes nothing
-        connection.execute(
-            settlement_positions.insert().values(
-                scheme=scheme.value, window=window, region=NATIONAL, net_fen=0,
-                tx_id=f"settlement/{scheme.value}/{window.isoformat()}/empty",
-            )
-        )  # fmt: skip
-    for (a, b), (amount, count) in flows.items():
-        connection.execute(
-            settlement_flows.insert().values(
-                scheme=scheme.value,
-                window=window,
-                from_region=a,
-                to_region=b,
-                amount_fen=amount,
-                transfers=count,
-            )
-        )
-    for row in rows:
-        connection.execute(
-            settled_transfers.insert().values(
-                transfer_id=row.transfer_id, scheme=scheme.value, window=window
-            )
-        )
-    for row in obligations:
-        connection.execute(
-            settled_obligations.insert().values(
-                obligation_id=row.obligation_id, scheme=scheme.value, window=window
-            )
-        )
+        facts.append(fact(settlement_positions, scheme=scheme.value, window=window, region=NATIONAL,
+                          net_fen=0, tx_id=f"{prefix}/empty"))  # fmt: skip
+    facts += [
+        fact(settlement_flows, scheme=scheme.value, window=window, from_region=a, to_region=b,
+             amount_fen=amount, transfers=count)
+        for (a, b), (amount, count) in sorted(flows.items())
+    ]  # fmt: skip
+    facts += [fact(settled_transfers, transfer_id=r.transfer_id, scheme=scheme.value, window=window)
+              for r in rows]  # fmt: skip
+    facts += [fact(settled_obligations, obligation_id=r.obligation_id, scheme=scheme.value,
+                   window=window) for r in obligations]  # fmt: skip
+    close = Transaction.build(
+        f"{prefix}/close", TxCode.SETTLEMENT, NATIONAL, Month.from_date(window), now, [],
+        memo=f"settlement window {window.isoformat()} closed", facts=facts,
+    )  # fmt: skip
+    post_transactions(connection, [*txs, close])
     return report(connection, window, scheme)
 
 

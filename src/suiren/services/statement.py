@@ -10,17 +10,11 @@ from sqlalchemy import Connection, select
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.services.workers import get_worker
-from suiren.store.tables import accounts, contribution_months, journal, paid_months
+from suiren.store.tables import accounts, contribution_months, journal
 
 
 def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
     worker = get_worker(connection, worker_id)
-    paid = {
-        r.tx_id
-        for r in connection.execute(
-            select(paid_months.c.tx_id).where(paid_months.c.worker_id == worker_id)
-        )
-    }
     rows = connection.execute(
         select(contribution_months)
         .where(contribution_months.c.worker_id == worker_id)
@@ -38,7 +32,7 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
     per_region: Counter[str] = Counter()
     per_scheme: Counter[str] = Counter()
     for r in rows:
-        active = r.tx_id in paid and r.tx_id not in reversed_ids
+        active = r.tx_id not in reversed_ids
         months.append(
             {
                 "month": str(Month(r.month)),

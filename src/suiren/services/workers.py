@@ -1,28 +1,49 @@
 """Enrolment (参保登记) of flexible workers in the region where they work.
 
-A worker is registered once per person (found again by the blind index of their resident
-id: enrolling twice returns the same worker). Whether the hukou must be in the region is a
+One person is one worker: a worker is found again by the blind index of their resident id
+(a keyed HMAC, services/identity.py), so enrolling twice returns the same worker. Two
+enrolments of one person at the same moment are serialised by a lock on that person (a
+transaction-level advisory lock keyed by the blind index on PostgreSQL; SQLite has one
+writer), so both return the same worker. The registration is recorded as facts (the
+``workers`` row and the ``enrolments`` row, version 1) in the journal entry
+``enrol/{worker_id}/{scheme}`` of the work region; a transfer's completion records the next
+version of the enrolment.
+
+A first enrolment needs working age: at least ``enrolment.age_min_years`` (劳动法 第十五条)
+and below the worker's statutory retirement age (a worker who reaches it short of the
+minimum years continues an existing enrolment). Whether the hukou must be in the region is a
 parameter (``enrolment.hukou_required``): the reform, and current law since
 人社部发〔2021〕56号, let a flexible worker enrol where they work.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+import numpy as np
+from sqlalchemy import Connection, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme
+from suiren.ledger.transaction import Fact, Transaction, TxCode
 from suiren.policy import Policy
+from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
 from suiren.policy.transfer import temporary_account
 from suiren.services.identity import IdentityVault
+from suiren.store.db import is_postgres
+from suiren.store.ledger_repo import post_transactions
+from suiren.store.projections import fact
 from suiren.store.tables import enrolments, workers
+
+ENROLLABLE = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
+LOOKUP_CHUNK = 500
 
 
 class UnknownWorker(SuirenError):
@@ -53,22 +74,45 @@ class Enrolment:
     temporary: bool = False  # paying into a temporary account (临时账户)
 
 
-def _worker(row) -> Worker:  # type: ignore[no-untyped-def]
+def _worker(row: Any) -> Worker:
     return Worker(
-        row.worker_id,
-        row.masked_id,
-        row.sex,
-        Month(row.birth_month),
-        row.hukou_region,
+        row.worker_id, row.masked_id, row.sex, Month(row.birth_month), row.hukou_region,
         row.work_region,
-    )
+    )  # fmt: skip
 
 
 def get_worker(connection: Connection, worker_id: str) -> Worker:
     row = connection.execute(select(workers).where(workers.c.worker_id == worker_id)).first()
     if row is None:
-        raise UnknownWorker(f"no worker with id {worker_id!r}")
+        raise UnknownWorker(f"no worker with id {str(worker_id)[:40]!r}")
     return _worker(row)
+
+
+def check_working_age(policy: Policy, sex: str, birth_month: Month, day: date) -> None:
+    """A first enrolment needs working age (see module doc)."""
+    age_months = Month.from_date(day) - birth_month
+    youngest = int(policy.national(day).value("enrolment.age_min_years"))
+    if age_months < youngest * 12:
+        raise EnrolmentRefused(
+            f"a flexible worker enrols from the age of {youngest}; this person is"
+            f" {age_months // 12} (劳动法 第十五条)"
+        )
+    category = np.array([category_index(sex, None, policy, day)], dtype=np.int64)
+    birth = np.array([birth_month.ordinal], dtype=np.int64)
+    _, _, reach = statutory_retirement(retirement_rule(policy, day), birth, category)
+    if Month.from_date(day).ordinal >= int(reach[0]):
+        raise EnrolmentRefused(
+            f"this person reached the statutory retirement age in {Month(int(reach[0]))}; a first"
+            " enrolment is for working age (a worker short of the minimum years continues the"
+            " enrolment they have)"
+        )
+
+
+@dataclass(frozen=True)
+class EnrolRequest:
+    resident_id: str
+    work_region: str
+    hukou_region: str | None = None
 
 
 def enrol(
@@ -82,43 +126,92 @@ def enrol(
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
 ) -> Enrolment:
     """Register the worker (if new) and enrol them in ``scheme`` where they work."""
-    rid = ResidentId.parse(resident_id, today=today.date())
-    work = RegionCode.parse(work_region)
-    hukou = RegionCode.parse(hukou_region or rid.address_code[:2] + "0000")
-    month = Month.from_date(today.date())
-    if policy.at(today.date(), work.code).value("enrolment.hukou_required") and (
-        hukou.province.code != work.province.code
-    ):
-        raise EnrolmentRefused(
-            f"in {work.name} a flexible worker may enrol only with a local hukou on this date"
-            " (enrolment.hukou_required)"
-        )
-    index = vault.blind_index(rid.number)
-    row = connection.execute(select(workers).where(workers.c.blind_index == index)).first()
-    created = row is None
+    [result] = enrol_many(
+        connection, policy, vault, [EnrolRequest(resident_id, work_region, hukou_region)], today,
+        scheme,
+    )  # fmt: skip
+    if isinstance(result, SuirenError):
+        raise result
+    return result
+
+
+def enrol_many(
+    connection: Connection, policy: Policy, vault: IdentityVault, requests: list[EnrolRequest],
+    today: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[Enrolment | SuirenError]:  # fmt: skip
+    """Enrol many people at once (a workers file): each row's enrolment, or why it was refused.
+
+    The people are locked first (each by their blind index, in one order), so that two files
+    or a file and a single enrolment naming one person give one worker. Facts go in one
+    journal entry per work region.
+    """
+    if scheme not in ENROLLABLE:
+        raise InvalidInput(f"enrolment is in {', '.join(s.value for s in ENROLLABLE)}")
+    day = today.date()
+    month = Month.from_date(day)
+    results: list[Enrolment | SuirenError | None] = [None] * len(requests)
+    people: list[tuple[int, ResidentId, RegionCode, RegionCode, str]] = []
+    for i, request in enumerate(requests):
+        try:
+            rid = ResidentId.parse(request.resident_id, today=day)
+            work = RegionCode.parse(request.work_region)
+            hukou = RegionCode.parse(request.hukou_region or rid.address_code[:2] + "0000")
+            if policy.at(day, work.code).value("enrolment.hukou_required") and (
+                hukou.province.code != work.province.code
+            ):
+                raise EnrolmentRefused(
+                    f"in {work.name} a flexible worker may enrol only with a local hukou on this"
+                    " date (enrolment.hukou_required)"
+                )
+            people.append((i, rid, work, hukou, vault.blind_index(rid.number)))
+        except SuirenError as error:
+            results[i] = error
+    _lock_people(connection, sorted({p[4] for p in people}))
+    known = _by_blind_index(connection, [p[4] for p in people])
+    enrolled = _enrolled_in(connection, [r.worker_id for r in known.values()], scheme)
+    facts: dict[str, list[Fact]] = {}
+    for i, rid, work, hukou, index in people:
+        try:
+            results[i] = _enrol_one(policy, vault, rid, work, hukou, index, known, enrolled,
+                                    facts, today, scheme, month)  # fmt: skip
+        except SuirenError as error:
+            results[i] = error
+    for region, items in sorted(facts.items()):
+        people_of = sorted({worker_of(item) for item in items})
+        one = people_of[0] if len(people_of) == 1 else None
+        post_transactions(connection, [Transaction.build(
+            f"enrol/{one}/{scheme.value}" if one else
+            f"enrol/{region}/{scheme.value}/{people_of[0]}-and-{len(people_of) - 1}",
+            TxCode.ENROLMENT, region, month, today, [], worker_id=one,
+            memo=f"enrolled in {scheme.value}", facts=items,
+        )])  # fmt: skip
+    return [r for r in results if r is not None]
+
+
+def worker_of(item: Fact) -> str:
+    """The worker id a worker or enrolment fact is about."""
+    return item.key.split("/")[0]
+
+
+def _enrol_one(policy: Policy, vault: IdentityVault, rid: ResidentId, work: RegionCode,
+               hukou: RegionCode, index: str, known: dict[str, Any], enrolled: dict[str, Any],
+               facts: dict[str, list[Fact]], today: datetime, scheme: Scheme, month: Month) -> Enrolment:  # fmt: skip
+    row = known.get(index)
+    day = today.date()
     if row is None:
+        check_working_age(policy, rid.sex, rid.birth_month, day)
         worker_id = "W" + secrets.token_hex(6).upper()
-        connection.execute(
-            workers.insert().values(
-                worker_id=worker_id,
-                resident_id_cipher=vault.encrypt(rid.number, worker_id),
-                blind_index=index,
-                masked_id=rid.masked,
-                sex=rid.sex,
-                birth_month=rid.birth_month.ordinal,
-                hukou_region=hukou.code,
-                work_region=work.code,
-                created_at=today,
-            )
-        )
+        facts.setdefault(work.code, []).append(fact(
+            workers, worker_id=worker_id, resident_id_cipher=vault.encrypt(rid.number, worker_id),
+            blind_index=index, masked_id=rid.masked, sex=rid.sex,
+            birth_month=rid.birth_month.ordinal, hukou_region=hukou.code, work_region=work.code,
+            created_at=today,
+        ))  # fmt: skip
         worker = Worker(worker_id, rid.masked, rid.sex, rid.birth_month, hukou.code, work.code)
+        known[index] = worker  # a later row of the same person finds this worker
     else:
-        worker = _worker(row)
-    existing = connection.execute(
-        select(enrolments).where(
-            enrolments.c.worker_id == worker.worker_id, enrolments.c.scheme == scheme.value
-        )
-    ).first()
+        worker = row if isinstance(row, Worker) else _worker(row)
+    existing = enrolled.get(worker.worker_id)
     if existing is not None:
         if existing.region != work.code:
             raise InvalidInput(
@@ -127,24 +220,101 @@ def enrol(
             )
         return Enrolment(worker, scheme, existing.region, Month(existing.start_month), False,
                          bool(existing.temporary))  # fmt: skip
+    if row is not None:
+        check_working_age(policy, rid.sex, rid.birth_month, day)
     temporary = False
     if scheme is Scheme.EMPLOYEE_PENSION:  # first insured at 50+/40+ away from the hukou province
         temporary = temporary_account(
-            policy, today.date(), work.code, work.code, worker.sex, month - worker.birth_month,
+            policy, day, work.code, work.code, worker.sex, month - worker.birth_month,
             worker.hukou_region, None,
         )[0]  # fmt: skip
-    connection.execute(
-        enrolments.insert().values(
-            worker_id=worker.worker_id,
-            scheme=scheme.value,
-            region=work.code,
-            start_month=month.ordinal,
-            temporary=temporary,
-            relation_region=None if temporary else work.code,
-            created_at=today,
+    facts.setdefault(work.code, []).append(fact(
+        enrolments, worker_id=worker.worker_id, scheme=scheme.value, region=work.code,
+        start_month=month.ordinal, temporary=temporary,
+        relation_region=None if temporary else work.code, created_at=today, version=1,
+    ))  # fmt: skip
+    enrolled[worker.worker_id] = _Enrolled(work.code, month.ordinal, temporary)
+    return Enrolment(worker, scheme, work.code, month, True, temporary)
+
+
+@dataclass(frozen=True)
+class _Enrolled:
+    region: str
+    start_month: int
+    temporary: bool
+
+
+def _lock_people(connection: Connection, indexes: list[str]) -> None:
+    """Serialise every enrolment of these people until the transaction ends (PostgreSQL),
+    locking in one order so that two batches never wait for each other in a circle."""
+    if not is_postgres(connection) or not indexes:
+        return
+    keys = sorted(int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big", signed=True)
+                  for i in indexes)  # fmt: skip
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
+            {"keys": keys[start : start + LOOKUP_CHUNK]},
+        ).all()
+
+
+def _by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]:
+    wanted = sorted(set(indexes))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        for row in connection.execute(
+            select(workers).where(workers.c.blind_index.in_(wanted[start : start + LOOKUP_CHUNK]))
+        ):
+            found[row.blind_index] = row
+    return found
+
+
+def _enrolled_in(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(worker_ids), LOOKUP_CHUNK):
+        for row in connection.execute(
+            select(enrolments).where(
+                enrolments.c.scheme == scheme.value,
+                enrolments.c.worker_id.in_(worker_ids[start : start + LOOKUP_CHUNK]),
+            )
+        ):
+            found[row.worker_id] = row
+    return found
+
+
+def find_workers(
+    connection: Connection, vault: IdentityVault, resident_ids: list[str]
+) -> list[tuple[str, str]]:
+    """(worker id, "") for each resident id of a registered worker, or ("", why not)."""
+    indexes: list[str | None] = []
+    problems: list[str] = []
+    for number in resident_ids:
+        try:
+            indexes.append(vault.blind_index(ResidentId.parse(number).number))
+            problems.append("")
+        except SuirenError as error:
+            indexes.append(None)
+            problems.append(error.message)
+    wanted = sorted({i for i in indexes if i is not None})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        rows = connection.execute(
+            select(workers.c.blind_index, workers.c.worker_id).where(
+                workers.c.blind_index.in_(wanted[start : start + LOOKUP_CHUNK])
+            )
         )
-    )
-    return Enrolment(worker, scheme, work.code, month, created or existing is None, temporary)
+        found.update({r.blind_index: r.worker_id for r in rows})
+    return [
+        ("", problem) if index is None else
+        (found[index], "") if index in found else ("", "no worker is registered with this resident id")
+        for index, problem in zip(indexes, problems, strict=True)
+    ]  # fmt: skip
+
+
+def enrolment_fact(current: dict[str, Any], **changes: Any) -> Fact:
+    """The fact of an enrolment's next version: ``current`` (its row) with ``changes``."""
+    row = {**current, **changes, "version": int(current["version"]) + 1}
+    return fact(enrolments, **row)
 
 
 def enrolment_region(

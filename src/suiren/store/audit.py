@@ -1,162 +1,474 @@
-"""``suiren audit verify``: recompute the chain, every transaction and every balance.
+"""``suiren audit verify``: prove that nothing that carries money or identity meaning changed.
 
-Reads the journal region by region in sequence order, streams the postings alongside,
-and checks for each transaction: the sequence has no gap, the postings sum to zero, the
-content hash matches the journal row and the postings, and the chain hash follows from
-the previous one. Then every balance is recomputed from the postings (in SQL), and the
-chain heads and the total of all accounts (zero) are checked. The first problem found is
-reported with the transaction (or account) it concerns.
+What is checked, and how a change is named (table, row, what differs):
+
+1. **The chains.** Every region's journal is read in sequence order with its postings, facts,
+   contribution months and month segments beside it (all ordered by their journal entry and
+   line). For each entry: the sequence has no gap; postings balance (two or more summing to
+   zero, or none with facts); each posting's copies of its entry's month, code and account
+   region agree; a batch's rows are numbered 0..n−1, are of its region, and their
+   recomputed segment hashes equal the stored ones, whose Merkle root is in the content
+   hash; the content hash matches; the keyed chain hash follows from the previous one. Every
+   chain head equals the last entry of its region — a head whose region has no journal is a
+   deleted region. Rows whose journal entry is missing are named.
+2. **The projections.** Every table written by facts (workers, enrolments, transfers and
+   their events, interest runs and carries, obligations, settlements) is rebuilt from the
+   facts and compared row by row (store/projections.py).
+3. **The balances.** Every account's balance is recomputed from its postings and the
+   postings its contribution months derive; all balances sum to zero; no worker's account is
+   negative.
+4. **A checkpoint** (optional, store/checkpoint.py): its signature is the key's, and every
+   region's entry at the checkpoint's sequence still has the chain hash it had then — nothing
+   up to the checkpoint was removed or rewritten.
+
+All problems are collected (up to ``PROBLEMS_MAX``), not only the first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select, text
 
-from suiren.ledger.hashchain import GENESIS, chain_hash, content_hash
-from suiren.store.tables import chain_heads, journal, postings
+from suiren.ledger.hashchain import (
+    GENESIS,
+    batch_content_hash,
+    chain_hash,
+    content_hash,
+    header_text,
+    merkle_root,
+)
+from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
+from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column_segment_hashes
+from suiren.store.db import is_postgres, ledger_keys
+from suiren.store.projections import PROJECTIONS, Difference, rebuild
+from suiren.store.tables import (
+    chain_heads,
+    facts,
+    journal,
+    month_segments,
+    postings,
+)
+
+PROBLEMS_MAX = 100
+STREAM_ROWS = 10_000
 
 
 @dataclass(frozen=True)
+class Problem:
+    table: str
+    row: str  # the row's key: "region/seq", a tx id, an account…
+    what: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"table": self.table, "row": self.row, "what": self.what}
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.row}: {self.what}"
+
+
+@dataclass
 class AuditResult:
-    ok: bool
-    transactions: int
-    accounts: int
-    problem: str | None = None
-    tx_id: str | None = None
-    account: str | None = None
+    transactions: int = 0
+    months: int = 0
+    accounts: int = 0
+    facts: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    checkpoint: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def problem(self) -> str | None:
+        return str(self.problems[0]) if self.problems else None
+
+    def add(self, table: str, row: str, what: str) -> None:
+        if len(self.problems) < PROBLEMS_MAX:
+            self.problems.append(Problem(table, row, what))
 
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "transactions": self.transactions,
+            "months": self.months,
             "accounts": self.accounts,
-            "problem": self.problem,
-            "tx_id": self.tx_id,
-            "account": self.account,
+            "facts": self.facts,
+            "problems": [p.to_json() for p in self.problems],
+            "checkpoint": self.checkpoint,
         }
 
 
-def verify(connection: Connection) -> AuditResult:
-    checked = 0
-    heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
-    lines = connection.execute(
-        select(
-            postings.c.region, postings.c.seq, postings.c.account, postings.c.amount_fen,
-            postings.c.legal_month, postings.c.code, postings.c.account_region,
-        ).order_by(postings.c.region, postings.c.seq, postings.c.account)
-    )  # fmt: skip
-    pending = next(lines, None)
-    region, expected_seq, previous = None, 0, GENESIS
-    rows = connection.execute(select(journal).order_by(journal.c.region, journal.c.seq))
-    for row in rows:
-        if row.region != region:
-            if region is not None and heads.get(region) != (expected_seq, previous):
-                return AuditResult(
-                    False, checked, 0, f"chain head of region {region} does not match its journal"
-                )
-            region, expected_seq, previous = row.region, 0, GENESIS
-        expected_seq += 1
-        if int(row.seq) != expected_seq:
-            return AuditResult(
-                False,
-                checked,
-                0,
-                f"sequence gap in region {region} before seq {row.seq}",
-                row.tx_id,
-            )
-        items: list[tuple[str, int]] = []
-        disagreeing: str | None = None
-        while pending is not None and (pending.region, int(pending.seq)) < (
-            row.region,
-            int(row.seq),
-        ):
-            return AuditResult(
-                False, checked, 0, "postings without a journal row", None, pending.account
-            )
+def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> AuditResult:
+    result = AuditResult()
+    heads = _verify_chains(connection, result)
+    _verify_projections(connection, result)
+    _verify_balances(connection, result)
+    if checkpoint is not None:
+        from suiren.store.checkpoint import verify_checkpoint
+
+        result.checkpoint = verify_checkpoint(connection, checkpoint, heads, result)
+    return result
+
+
+# 1. chains ---------------------------------------------------------------------------------
+
+
+class _Stream:
+    """Rows of one table ordered by (region, seq, …), taken group by group."""
+
+    def __init__(self, connection: Connection, statement: Any, table: str) -> None:
+        self.table = table
+        self.rows: Iterator[Any] = iter(
+            connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(statement)
+        )
+        self.pending = next(self.rows, None)
+
+    def take(self, region: str, seq: int, result: AuditResult) -> list[Any]:
+        """The rows of (region, seq); rows of earlier keys have no journal entry."""
+        out = []
+        while self.pending is not None and (self.pending.region, int(self.pending.seq)) < (region, seq):
+            result.add(self.table, f"{self.pending.region}/{self.pending.seq}",
+                       "row without a journal entry (its entry was deleted)")  # fmt: skip
+            self.pending = next(self.rows, None)
         while (
-            pending is not None
-            and pending.region == row.region
-            and int(pending.seq) == int(row.seq)
+            self.pending is not None and self.pending.region == region and int(self.pending.seq) == seq
         ):
-            # a posting's copies of its journal row's month and code, and its account's region
-            copies = (int(pending.legal_month), pending.code, pending.account_region)
-            if copies != (int(row.legal_month), row.code, pending.account.rsplit(":", 1)[-1]):
-                disagreeing = disagreeing or pending.account
-            items.append((pending.account, int(pending.amount_fen)))
-            pending = next(lines, None)
-        if len(items) < 2 or sum(a for _, a in items) != 0:
-            return AuditResult(False, checked, 0, "postings do not balance", row.tx_id)
-        content = content_hash(
-            row.tx_id,
-            row.code,
-            row.region,
-            int(row.legal_month),
-            row.worker_id,
-            row.reverses,
-            row.memo,
-            items,
-        )
+            out.append(self.pending)
+            self.pending = next(self.rows, None)
+        return out
+
+    def rest(self, result: AuditResult) -> None:
+        while self.pending is not None:
+            result.add(self.table, f"{self.pending.region}/{self.pending.seq}",
+                       "row without a journal entry (its entry was deleted)")  # fmt: skip
+            self.pending = next(self.rows, None)
+
+
+def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tuple[int, str]]:
+    """Walk every region's chain; returns each region's (last seq, chain hash) as walked."""
+    key = ledger_keys(connection).chain_key
+    streams = {
+        "postings": _Stream(connection, select(postings).order_by(
+            postings.c.region, postings.c.seq, postings.c.line), "postings"),
+        "facts": _Stream(connection, select(facts).order_by(
+            facts.c.region, facts.c.seq, facts.c.line), "facts"),
+        "segments": _Stream(connection, select(month_segments).order_by(
+            month_segments.c.region, month_segments.c.seq, month_segments.c.segment), "month_segments"),
+    }  # fmt: skip
+    batches = month_batches(connection)
+    walked: dict[str, tuple[int, str]] = {}
+    region, expected, previous = None, 0, GENESIS
+    entries = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
+        select(journal).order_by(journal.c.region, journal.c.seq)
+    )
+    for row in entries:
+        if row.region != region:
+            if region is not None:
+                walked[region] = (expected, previous)
+            region, expected, previous = row.region, 0, GENESIS
+        expected += 1
+        seq = int(row.seq)
+        name = f"{row.region}/{seq} ({row.tx_id})"
+        if seq != expected:
+            result.add("journal", name, f"sequence gap: expected {expected} (entries were deleted)")
+            expected = seq
+        lines = {k: s.take(row.region, seq, result) for k, s in streams.items()}
+        batch = batches.pop((row.region, seq), None)
+        content = _entry_content(row, lines, batch, name, result)
         if content != row.content_hash:
-            return AuditResult(
-                False, checked, 0, "content hash does not match the row and its postings", row.tx_id
-            )
-        if row.prev_hash != previous or chain_hash(previous, content) != row.chain_hash:
-            return AuditResult(False, checked, 0, "hash chain broken", row.tx_id)
-        if disagreeing is not None:
-            return AuditResult(
-                False, checked, 0, "a posting disagrees with its journal row or account",
-                row.tx_id, disagreeing,
-            )  # fmt: skip
+            result.add("journal", name, "content hash does not match the entry, its postings, facts or months")
+        if row.prev_hash != previous:
+            result.add("journal", name, "previous hash is not the chain's last (the chain was cut)")
+        if chain_hash(key, row.prev_hash, row.content_hash) != row.chain_hash:
+            result.add("journal", name, "chain hash is not the key's (rewritten without the key)")
         previous = row.chain_hash
-        checked += 1
-    if pending is not None:
-        return AuditResult(
-            False, checked, 0, "postings without a journal row", None, pending.account
-        )
-    if region is not None and heads.get(region) != (expected_seq, previous):
-        return AuditResult(
-            False, checked, 0, f"chain head of region {region} does not match its journal"
-        )
-    return _verify_balances(connection, checked)
+        result.transactions += 1
+        result.facts += len(lines["facts"])
+        result.months += 0 if batch is None else batch.rows
+    if region is not None:
+        walked[region] = (expected, previous)
+    for stream in streams.values():
+        stream.rest(result)
+    for region_, seq_ in sorted(batches):
+        result.add("contribution_months", f"{region_}/{seq_}", "rows without a journal entry (its entry was deleted)")
+    heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
+    for code in sorted(set(heads) | set(walked)):
+        if code not in walked:
+            if heads[code][0]:
+                result.add("chain_heads", code, f"head at seq {heads[code][0]} but the region has no journal (deleted)")
+        elif heads.get(code) != walked[code]:
+            result.add("chain_heads", code,
+                       f"head {heads.get(code)} does not match the journal's last entry {walked[code]}")  # fmt: skip
+    return walked
 
 
-def _verify_balances(connection: Connection, checked: int) -> AuditResult:
-    mismatch = connection.execute(
+def _entry_content(row: Any, lines: dict[str, list[Any]], batch: Batch | None, name: str,
+                   result: AuditResult) -> str:  # fmt: skip
+    header = header_text(
+        row.tx_id, row.code, row.region, int(row.legal_month), row.worker_id, row.reverses,
+        row.memo, row.recorded_at,
+    )  # fmt: skip
+    items, facts_of = lines["postings"], lines["facts"]
+    if int(row.months) or batch is not None:
+        if items or facts_of:
+            result.add("journal", name, "a batch of months has postings or facts")
+        return _batch_content(row, header, batch or Batch(row.region, int(row.seq)), lines["segments"], name, result)
+    if lines["segments"]:
+        result.add("month_segments", name, "segments of an entry that is not a batch")
+    if items and (len(items) < 2 or sum(int(p.amount_fen) for p in items) != 0):
+        result.add("postings", name, "postings do not balance")
+    if not items and not facts_of:
+        result.add("journal", name, "an entry with neither postings nor facts")
+    for p in items:
+        copies = (int(p.legal_month), p.code, p.account_region)
+        if copies != (int(row.legal_month), row.code, p.account.rsplit(":", 1)[-1]):
+            result.add("postings", f"{name} line {p.line}",
+                       "a posting's month, code or region disagrees with its entry or account")  # fmt: skip
+    for i, group in enumerate((items, facts_of)):
+        if [int(x.line) for x in group] != list(range(len(group))):
+            result.add(("postings", "facts")[i], name, "lines are not numbered 0..n-1")
+    return content_hash(
+        header,
+        ((p.account, int(p.amount_fen)) for p in items),
+        ((f.kind, f.key, f.data) for f in facts_of),
+    )
+
+
+def _batch_content(row: Any, header: str, batch: Batch, segments: list[Any], name: str,
+                   result: AuditResult) -> str:  # fmt: skip
+    n = int(row.months)
+    if batch.rows != n:
+        result.add("contribution_months", name, f"{batch.rows} rows, the entry says {n}")
+    if not batch.lines_ok:
+        result.add("contribution_months", name, "lines are not numbered 0..n-1 (rows deleted or added)")
+    for tx_id in batch.unsplit[:10]:
+        result.add("contribution_months", tx_id, "due ≠ account + pooled, or held outside the pooled part")
+    stored = [bytes.fromhex(s.hash) for s in segments]
+    if [int(s.segment) for s in segments] != list(range(len(segments))):
+        result.add("month_segments", name, "segments are not numbered 0..n-1")
+    recomputed = batch.hashes
+    for i in range(max(len(stored), len(recomputed))):
+        if i >= len(stored) or i >= len(recomputed) or stored[i] != recomputed[i]:
+            first, last = batch.bounds[i] if i < len(batch.bounds) else ("", "")
+            result.add("contribution_months", f"{name} segment {i}",
+                       f"rows {i * SEGMENT_ROWS}–{(i + 1) * SEGMENT_ROWS - 1} ({first} … {last})"
+                       " differ from what was recorded")  # fmt: skip
+    return batch_content_hash(header, n, merkle_root(stored))
+
+
+@dataclass
+class Batch:
+    """What the audit recomputed of one batch's rows (column-wise)."""
+
+    region: str
+    seq: int
+    rows: int = 0
+    lines_ok: bool = True
+    unsplit: list[str] = field(default_factory=list)  # rows whose split does not add up
+    hashes: list[bytes] = field(default_factory=list)
+    bounds: list[tuple[str, str]] = field(default_factory=list)  # first and last tx id per segment
+
+
+FETCH_ROWS = 200_000
+# a row belongs to the batch (region, seq) it names: a row moved to another region leaves a
+# row missing from its batch and shows up where no batch is
+_MONTH_SELECT = (
+    "SELECT seq, line, " + ", ".join(MONTH_COLUMNS)
+    + " FROM contribution_months ORDER BY region, seq, line"
+)
+_MONTH_TYPES = {"seq": pa.int64(), "line": pa.int64()} | {
+    name: pa.string() if name in TEXT_COLUMNS else pa.int64() for name in MONTH_COLUMNS
+}
+
+
+def month_batches(connection: Connection) -> dict[tuple[str, int], Batch]:
+    """Every batch's rows recomputed: segment hashes, line numbers, regions, splits — read in
+    order as Arrow blocks (PostgreSQL: COPY … TO STDOUT, parsed by Arrow; SQLite: a cursor)
+    and hashed column by column, never row by row."""
+    out: dict[tuple[str, int], Batch] = {}
+    carry: pa.Table | None = None
+    for block in _month_blocks(connection):
+        table = block if carry is None else pa.concat_tables([carry, block])
+        seqs = table.column("seq").to_numpy()
+        regions = table.column("region")
+        last_region, last_seq = regions[-1].as_py(), int(seqs[-1])
+        tail = np.flatnonzero(~((seqs == last_seq) & pc.equal(regions, last_region).to_numpy(zero_copy_only=False)))
+        cut = int(tail[-1]) + 1 if len(tail) else 0
+        _hash_groups(table.slice(0, cut), out)
+        carry = table.slice(cut)
+    if carry is not None:
+        _hash_groups(carry, out)
+    return out
+
+
+def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
+    names = list(_MONTH_TYPES)
+    if is_postgres(connection):
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({_MONTH_SELECT}) TO STDOUT (FORMAT csv)") as copy:
+            source = _CopyReader(copy)
+            if source.empty():
+                return
+            reader = pacsv.open_csv(
+                pa.PythonFile(source, mode="r"),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
+                convert_options=pacsv.ConvertOptions(column_types=_MONTH_TYPES),
+            )  # fmt: skip
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        return
+    rows = connection.execution_options(stream_results=True, yield_per=FETCH_ROWS).exec_driver_sql(
+        _MONTH_SELECT
+    )  # fmt: skip
+    while block := rows.fetchmany(FETCH_ROWS):
+        columns = list(zip(*block, strict=True))
+        yield pa.table({n: pa.array(c, type=_MONTH_TYPES[n]) for n, c in zip(names, columns, strict=True)})
+
+
+class _CopyReader(io.RawIOBase):
+    """A readable file over a COPY … TO STDOUT stream (for Arrow's CSV reader)."""
+
+    def __init__(self, copy: Any) -> None:
+        self._chunks = iter(copy)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def empty(self) -> bool:
+        """Whether the stream has no data at all (Arrow refuses to open an empty CSV)."""
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return True
+            self._buffer = bytes(chunk)
+        return False
+
+    def readinto(self, target: Any) -> int:
+        """Fill ``target`` as far as the stream goes: a short read would make Arrow cut a
+        block (and a record batch) at every COPY message, one row each."""
+        view = memoryview(target).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._buffer:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer = bytes(chunk)
+            n = min(len(view) - filled, len(self._buffer))
+            view[filled : filled + n] = self._buffer[:n]
+            self._buffer = self._buffer[n:]
+            filled += n
+        return filled
+
+
+def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
+    n = table.num_rows
+    if not n:
+        return
+    seqs = table.column("seq").to_numpy()
+    regions = table.column("region").combine_chunks()
+    same_region = pc.equal(regions.slice(1), regions.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    change = np.flatnonzero(~same_region | (seqs[1:] != seqs[:-1])) + 1
+    starts = np.concatenate(([0], change)).astype(np.int64)
+    ends = np.concatenate((change, [n])).astype(np.int64)
+    lines = table.column("line").to_numpy()
+    texts = [table.column(c).combine_chunks() for c in TEXT_COLUMNS]
+    ints = [table.column(c).to_numpy() for c in INT_COLUMNS]
+    due, account, pooled, held = (ints[INT_COLUMNS.index(c)] for c in ("due_fen", "account_fen", "pooled_fen", "held_fen"))
+    unsplit = (due != account + pooled) | (held < 0) | (held > pooled)
+    tx = texts[TEXT_COLUMNS.index("tx_id")]
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        size = end - start
+        batch = Batch(regions[start].as_py(), int(seqs[start]), rows=size)
+        batch.lines_ok = bool(np.array_equal(lines[start:end], np.arange(size)))
+        if unsplit[start:end].any():
+            batch.unsplit = tx.slice(start, size).filter(pa.array(unsplit[start:end])).to_pylist()[:10]
+        batch.hashes = column_segment_hashes([t.slice(start, size) for t in texts], [c[start:end] for c in ints])
+        batch.bounds = [(tx[start + i].as_py(), tx[start + min(i + SEGMENT_ROWS, size) - 1].as_py())
+                        for i in range(0, size, SEGMENT_ROWS)]  # fmt: skip
+        out[(batch.region, batch.seq)] = batch
+
+
+# 2. projections ----------------------------------------------------------------------------
+
+
+def _verify_projections(connection: Connection, result: AuditResult) -> None:
+    for kind, projection in PROJECTIONS.items():
+        rows = connection.execute(
+            select(facts.c.region, facts.c.seq, facts.c.line, facts.c.key, facts.c.data)
+            .where(facts.c.kind == kind)
+            .order_by(facts.c.region, facts.c.seq, facts.c.line)
+        )
+        for difference in rebuild(connection, projection, rows):
+            _add(result, difference)
+    unknown = connection.execute(
+        select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(PROJECTIONS)))
+    ).first()
+    if unknown is not None:
+        result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")
+
+
+def _add(result: AuditResult, difference: Difference) -> None:
+    result.add(difference.table, difference.key, difference.what)
+
+
+# 3. balances -------------------------------------------------------------------------------
+
+_DERIVED_SQL = """
+    SELECT 'system:collection:' || scheme || ':collection:' || region AS account, -due_fen AS amount
+    FROM contribution_months
+    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':individual_account:' || region,
+           account_fen FROM contribution_months WHERE account_fen <> 0
+    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':pooled_entitlement:' || region,
+           pooled_fen - held_fen FROM contribution_months WHERE pooled_fen <> held_fen
+    UNION ALL SELECT 'system:clearing:' || scheme || ':clearing:' || region, held_fen
+    FROM contribution_months WHERE held_fen <> 0
+"""
+_SUMS_SQL = f"""
+    SELECT account, SUM(amount) AS total FROM (
+      SELECT account, amount_fen AS amount FROM postings
+      UNION ALL {_DERIVED_SQL}
+    ) AS lines GROUP BY account
+"""
+
+
+def _verify_balances(connection: Connection, result: AuditResult) -> None:
+    mismatches = connection.execute(
         text(
             "SELECT a.account AS account, a.balance_fen AS stored, COALESCE(s.total, 0) AS computed"
-            " FROM accounts a LEFT JOIN (SELECT account, SUM(amount_fen) AS total FROM postings"
-            " GROUP BY account) s ON s.account = a.account"
+            f" FROM accounts a LEFT JOIN ({_SUMS_SQL}) s ON s.account = a.account"
             " WHERE a.balance_fen <> COALESCE(s.total, 0)"
-            " UNION ALL"
-            " SELECT s.account, NULL, s.total FROM (SELECT account, SUM(amount_fen) AS total"
-            " FROM postings GROUP BY account) s LEFT JOIN accounts a ON a.account = s.account"
-            " WHERE a.account IS NULL"
-            " ORDER BY 1 LIMIT 1"
+            f" UNION ALL SELECT s.account, NULL, s.total FROM ({_SUMS_SQL}) s"
+            " LEFT JOIN accounts a ON a.account = s.account WHERE a.account IS NULL AND s.total <> 0"
+            f" ORDER BY 1 LIMIT {PROBLEMS_MAX}"
         )
-    ).first()
-    count = int(connection.execute(text("SELECT COUNT(*) FROM accounts")).scalar_one())
-    if mismatch is not None:
-        return AuditResult(
-            False, checked, count,
-            f"balance {mismatch.stored} does not equal the sum of its postings {mismatch.computed}",
-            _last_tx_of(connection, mismatch.account), mismatch.account,
-        )  # fmt: skip
+    ).all()
+    for m in mismatches:
+        stored = "missing" if m.stored is None else m.stored
+        result.add("accounts", m.account,
+                   f"balance {stored} is not the sum of its postings and months, {m.computed}")  # fmt: skip
+    result.accounts = int(connection.execute(text("SELECT COUNT(*) FROM accounts")).scalar_one())
     total = int(
         connection.execute(text("SELECT COALESCE(SUM(balance_fen), 0) FROM accounts")).scalar_one()
     )
     if total != 0:
-        return AuditResult(False, checked, count, f"accounts sum to {total}, not zero")
-    return AuditResult(True, checked, count)
-
-
-def _last_tx_of(connection: Connection, account: str) -> str | None:
-    row = connection.execute(
+        result.add("accounts", "*", f"the accounts sum to {total}, not zero")
+    negative = connection.execute(
         text(
-            "SELECT j.tx_id FROM postings p JOIN journal j ON j.region = p.region AND j.seq = p.seq"
-            " WHERE p.account = :account ORDER BY j.region DESC, j.seq DESC LIMIT 1"
-        ),
-        {"account": account},
-    ).first()
-    return None if row is None else row.tx_id
+            "SELECT account, balance_fen FROM accounts WHERE owner_type = 'worker'"
+            f" AND balance_fen < 0 ORDER BY account LIMIT {PROBLEMS_MAX}"
+        )
+    ).all()
+    for n in negative:
+        result.add("accounts", n.account, f"a worker's account is negative ({n.balance_fen})")

@@ -5,17 +5,36 @@ Both run inside the caller's transaction; nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from suiren.store.db import is_postgres
 
 COPY_ROWS_MIN = 64  # below this, a plain multi-row insert is as fast and simpler
 COPY_CHUNK_ROWS = 50_000
+COPY_CHUNK_BYTES = 8 << 20
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+@contextmanager
+def driver_errors(statement: str) -> Iterator[None]:
+    """Errors of a statement run on the driver's own connection (COPY), raised as
+    SQLAlchemy's, as every other statement's are (a unique violation is an ``IntegrityError``)."""
+    try:
+        yield
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(statement, None, error, hide_parameters=True) from error
+    except psycopg.Error as error:
+        raise DBAPIError(statement, None, error, hide_parameters=True) from error
 
 
 def _field(value: Any) -> str:
@@ -65,7 +84,7 @@ def insert_rows(
         raw = connection.connection.driver_connection
         assert raw is not None
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        with driver_errors(statement), raw.cursor() as cursor, cursor.copy(statement) as copy:
             for start in range(0, len(rows), COPY_CHUNK_ROWS):
                 copy.write(_copy_text(rows[start : start + COPY_CHUNK_ROWS], plain, unsafe))
         return
@@ -87,3 +106,29 @@ def fill_keys(connection: Connection, name: str, keys: Sequence[str]) -> str:
             for start in range(0, len(keys), COPY_CHUNK_ROWS):
                 copy.write("".join([f"{k}\n" for k in keys[start : start + COPY_CHUNK_ROWS]]))
     return name
+
+
+def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
+    """Insert an Arrow table whose columns are named after ``table``'s, in one go.
+
+    PostgreSQL: COPY in CSV, formatted by Arrow (C++, no Python loop over rows); every text
+    value must be plain (ids and codes checked at the edge: no comma, quote or newline).
+    SQLite: ``executemany`` over the columns.
+    """
+    if not data.num_rows:
+        return
+    columns = data.column_names
+    if is_postgres(connection):
+        buffer = io.BytesIO()
+        pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        with driver_errors(statement), raw.cursor() as cursor, cursor.copy(statement) as copy:
+            view = buffer.getbuffer()
+            for start in range(0, len(view), COPY_CHUNK_BYTES):
+                copy.write(view[start : start + COPY_CHUNK_BYTES])
+        return
+    values = [data.column(name).to_pylist() for name in columns]
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    connection.exec_driver_sql(statement, list(zip(*values, strict=True)))

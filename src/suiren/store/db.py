@@ -1,20 +1,75 @@
 """Engines and units of work for SQLite (embedded default) and PostgreSQL.
 
 SQLite: one writer at a time, taken at the start of the transaction (BEGIN IMMEDIATE),
-foreign keys on, WAL journal, a busy timeout. PostgreSQL: psycopg 3; row locks on the
-region's chain head serialise writers of one region.
+foreign keys on, WAL journal, a busy timeout; a new database file is created readable by
+its owner only (0600). PostgreSQL: psycopg 3; row locks on the region's chain head
+serialise writers of one region.
+
+An engine carries the ledger's keys (``LedgerKeys``: the chain key and the fingerprint of
+the secret they come from). Every unit of work first checks the fingerprint against the
+one the database recorded on first use: a database is used with one key only, so that one
+person stays one worker and the chain stays verifiable. Statement parameters are never
+shown in database errors (``hide_parameters``): they may hold identity data.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from suiren.domain.errors import SuirenError
+from suiren.store.tables import ledger_meta
+
 BUSY_TIMEOUT_MS = 30_000
+KEYS_INFO = "suiren.keys"
+FINGERPRINT = "key_fingerprint"
+
+
+class WrongKey(SuirenError):
+    """The configured secret is not the one this database was created with."""
+
+    code = "wrong-key"
+
+
+@dataclass(frozen=True)
+class LedgerKeys:
+    """What the store needs of the agency's secret (derived in services/identity.py)."""
+
+    chain_key: bytes = b""  # HMAC key of the journal's hash chain
+    checkpoint_key: bytes = b""  # HMAC key of signed checkpoints
+    fingerprint: str = ""  # identifies the secret without revealing it
+
+    def __repr__(self) -> str:  # never print key material
+        return f"LedgerKeys(fingerprint={self.fingerprint!r})"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite keeps the mode for
+    its -wal and -shm files)."""
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def normalise_url(url: str) -> str:
@@ -26,10 +81,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, keys: LedgerKeys | None = None, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        path = sqlite_path(url)
+        if path is not None and path.parent.is_dir():
+            _create_private(path)
+        connect = {"timeout": BUSY_TIMEOUT_MS / 1000, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect, **kwargs)
+        _attach(engine, keys)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -45,15 +106,60 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _attach(engine, keys)
+    return engine
+
+
+def _attach(engine: Engine, keys: LedgerKeys | None) -> None:
+    @event.listens_for(engine, "connect")
+    def _keys(_dbapi_connection: Any, record: Any) -> None:
+        record.info[KEYS_INFO] = keys
+
+
+def ledger_keys(connection: Connection) -> LedgerKeys:
+    """The keys of the engine ``connection`` belongs to (a programmer error if it has none)."""
+    keys = connection.info.get(KEYS_INFO)
+    if not isinstance(keys, LedgerKeys) or not keys.chain_key:
+        raise AssertionError("this engine was made without the ledger's keys (make_engine(keys=…))")
+    return keys
 
 
 def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+def check_fingerprint(connection: Connection) -> None:
+    """Refuse a key other than the database's; record the key on the database's first use."""
+    keys = ledger_keys(connection)
+    stored = connection.execute(
+        select(ledger_meta.c.value).where(ledger_meta.c.name == FINGERPRINT)
+    ).scalar()
+    if stored is None:
+        insert = pg_insert if is_postgres(connection) else sqlite_insert
+        connection.execute(
+            insert(ledger_meta)
+            .values(name=FINGERPRINT, value=keys.fingerprint)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        stored = connection.execute(
+            select(ledger_meta.c.value).where(ledger_meta.c.name == FINGERPRINT)
+        ).scalar_one()
+    if stored != keys.fingerprint:
+        raise WrongKey(
+            f"this database was set up with another secret key (fingerprint {stored[:16]}…,"
+            f" the configured one is {keys.fingerprint[:16]}…); nothing was read or written."
+            " Use the database's own key: SUIREN_SECRET_KEY or SUIREN_KEY_FILE (for the embedded"
+            " database, the .key file beside it)"
+        )
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
-    """One database transaction: committed if the block succeeds, rolled back otherwise."""
+    """One database transaction: committed if the block succeeds, rolled back otherwise.
+
+    With the ledger's keys on the engine, the key's fingerprint is checked first."""
     with engine.begin() as connection:
+        if isinstance(connection.info.get(KEYS_INFO), LedgerKeys):
+            check_fingerprint(connection)
         yield connection

@@ -1,32 +1,72 @@
-"""The ledger repository: append transactions to their region's journal, exactly once.
+"""The ledger repository: append to each region's journal, exactly once — the one write path.
 
-``post_transactions`` is the one write path, for one transaction or a million:
+Nothing else writes ``journal``, ``postings``, ``facts``, ``contribution_months``,
+``month_segments``, ``accounts`` or ``chain_heads`` (a test greps for it). Two entry points:
+
+``post_transactions`` — transactions with postings and facts, one or a million:
 
 1. lock the region's chain head (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
    ``BEGIN IMMEDIATE`` already holds the only write lock);
 2. look up which ids are already in the journal: a replay with the same content returns
    the first result, the same id with other content is refused (``TransactionConflict``);
-3. hash-chain the new ones, insert journal rows and postings (COPY on PostgreSQL for
-   batches), and add the postings to the account balances — all in the caller's
-   database transaction, which the edge commits once.
+3. hash and chain the new ones (keyed, ``ledger.hashchain``), insert journal rows,
+   postings and facts, apply the facts to their projections (``store.projections``) and
+   add the postings to the balances.
+
+``append_months`` — a batch of contribution months as one journal entry per region: the
+rows, their segment hashes and the entry whose content hash covers their Merkle root; the
+derived postings go to the balances in one set-based step.
+
+Everything runs in the caller's database transaction, which the edge commits once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Connection, select, text
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Column, Connection, MetaData, Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from suiren.domain.errors import SuirenError
-from suiren.ledger.hashchain import GENESIS, chain_hash, content_hash
-from suiren.ledger.transaction import Transaction
-from suiren.store.bulk import fill_keys, insert_rows
-from suiren.store.db import is_postgres
-from suiren.store.tables import accounts, chain_heads, journal, postings
+from suiren.domain.month import Month
+from suiren.ledger.accounts import AccountKey
+from suiren.ledger.hashchain import (
+    GENESIS,
+    batch_content_hash,
+    chain_hash,
+    content_hash,
+    header_text,
+    merkle_root,
+)
+from suiren.ledger.months import (
+    BALANCE_COLUMNS,
+    SEGMENT_ROWS,
+    MonthRows,
+    balance_deltas,
+    segment_hashes,
+)
+from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
+from suiren.ledger.transaction import Fact, Transaction, TxCode, check_memo, check_tx_id, utc
+from suiren.store.bulk import fill_keys, insert_arrow, insert_rows
+from suiren.store.db import is_postgres, ledger_keys
+from suiren.store.projections import apply_facts
+from suiren.store.tables import (
+    accounts,
+    chain_heads,
+    contribution_months,
+    facts,
+    journal,
+    month_segments,
+    postings,
+)
 
 LOOKUP_CHUNK = 500
 
@@ -46,16 +86,18 @@ class Posted:
     replayed: bool
 
 
+def tx_header(tx: Transaction) -> str:
+    return header_text(
+        tx.tx_id, tx.code.value, tx.region, tx.legal_month.ordinal, tx.worker_id, tx.reverses,
+        tx.memo, tx.recorded_at,
+    )  # fmt: skip
+
+
 def tx_content_hash(tx: Transaction) -> str:
     return content_hash(
-        tx.tx_id,
-        tx.code.value,
-        tx.region,
-        tx.legal_month.ordinal,
-        tx.worker_id,
-        tx.reverses,
-        tx.memo,
+        tx_header(tx),
         ((str(p.account), p.amount_fen) for p in tx.postings),
+        ((f.kind, f.key, f.data) for f in tx.facts),
     )
 
 
@@ -86,34 +128,42 @@ def lock_chain_head(connection: Connection, region: str) -> tuple[int, str]:
     return int(row.seq), str(row.chain_hash)
 
 
-def existing(connection: Connection, tx_ids: Sequence[str]) -> dict[str, tuple[str, int, str, str]]:
-    """tx_id -> (region, seq, content hash, chain hash) for the ids already journalled.
+class Recorded(NamedTuple):
+    """What the journal holds of a transaction id already used."""
+
+    region: str
+    seq: int
+    content_hash: str
+    chain_hash: str
+    recorded_at: datetime
+
+
+def existing(connection: Connection, tx_ids: Sequence[str]) -> dict[str, Recorded]:
+    """tx_id -> what the journal recorded, for the ids already journalled.
 
     PostgreSQL: the ids are COPYed into a temporary table and joined (one round trip for a
     million ids); SQLite: chunks of ``IN (…)`` against the unique index.
     """
-    found: dict[str, tuple[str, int, str, str]] = {}
+    columns = "j.tx_id, j.region, j.seq, j.content_hash, j.chain_hash, j.recorded_at"
+    found: dict[str, Recorded] = {}
     if is_postgres(connection) and len(tx_ids) > LOOKUP_CHUNK:
         fill_keys(connection, "wanted_tx", tx_ids)
         rows = connection.execute(
-            text(
-                "SELECT j.tx_id, j.region, j.seq, j.content_hash, j.chain_hash"
-                " FROM journal j JOIN wanted_tx w ON w.key = j.tx_id"
-            )
+            text(f"SELECT {columns} FROM journal j JOIN wanted_tx w ON w.key = j.tx_id")
         )
         for row in rows:
-            found[row.tx_id] = (row.region, int(row.seq), row.content_hash, row.chain_hash)
+            found[row.tx_id] = Recorded(row.region, int(row.seq), row.content_hash,
+                                        row.chain_hash, row.recorded_at)  # fmt: skip
         return found
     for start in range(0, len(tx_ids), LOOKUP_CHUNK):
         chunk = list(tx_ids[start : start + LOOKUP_CHUNK])
         rows = connection.execute(
-            select(
-                journal.c.tx_id, journal.c.region, journal.c.seq, journal.c.content_hash,
-                journal.c.chain_hash,
-            ).where(journal.c.tx_id.in_(chunk))
+            select(journal.c.tx_id, journal.c.region, journal.c.seq, journal.c.content_hash,
+                   journal.c.chain_hash, journal.c.recorded_at).where(journal.c.tx_id.in_(chunk))
         )  # fmt: skip
         for row in rows:
-            found[row.tx_id] = (row.region, int(row.seq), row.content_hash, row.chain_hash)
+            found[row.tx_id] = Recorded(row.region, int(row.seq), row.content_hash,
+                                        row.chain_hash, row.recorded_at)  # fmt: skip
     return found
 
 
@@ -137,6 +187,7 @@ def post_transactions(
 def _post_region(
     connection: Connection, region: str, txs: list[Transaction], checked: bool
 ) -> dict[str, Posted]:
+    key = ledger_keys(connection).chain_key
     seq, previous = lock_chain_head(connection, region)
     hashes = {tx.tx_id: tx_content_hash(tx) for tx in txs}
     if len(hashes) != len(txs):
@@ -145,73 +196,197 @@ def _post_region(
     results: dict[str, Posted] = {}
     journal_rows: list[tuple[object, ...]] = []
     posting_rows: list[tuple[object, ...]] = []
-    deltas: dict[str, int] = defaultdict(int)
-    keys = {}
+    fact_rows: list[tuple[object, ...]] = []
+    located = []
+    deltas: dict[AccountKey, int] = defaultdict(int)
     for tx in txs:
         if tx.tx_id in done:
-            old_region, old_seq, old_content, old_chain = done[tx.tx_id]
-            if old_content != hashes[tx.tx_id]:
+            old = done[tx.tx_id]
+            # a replay means the same thing: the same content, recorded at its first time
+            if old.content_hash != tx_content_hash(replace(tx, recorded_at=utc(old.recorded_at))):
                 raise TransactionConflict(
                     f"transaction id {tx.tx_id!r} was already used for a different transaction;"
                     " use a new id for a new transaction"
                 )
-            results[tx.tx_id] = Posted(tx.tx_id, old_region, old_seq, old_chain, True)
+            results[tx.tx_id] = Posted(tx.tx_id, old.region, old.seq, old.chain_hash, True)
             continue
         seq += 1
-        current = chain_hash(previous, hashes[tx.tx_id])
+        current = chain_hash(key, previous, hashes[tx.tx_id])
         journal_rows.append(
             (region, seq, tx.tx_id, tx.code.value, tx.legal_month.ordinal, tx.worker_id, tx.reverses,
-             tx.memo, tx.recorded_at, hashes[tx.tx_id], previous, current)
+             tx.memo, tx.recorded_at, 0, hashes[tx.tx_id], previous, current)
         )  # fmt: skip
         for line, posting in enumerate(tx.postings):
-            key = str(posting.account)
-            keys[key] = posting.account
             posting_rows.append(
-                (region, seq, line, key, posting.account.region, posting.amount_fen,
+                (region, seq, line, str(posting.account), posting.account.region, posting.amount_fen,
                  tx.legal_month.ordinal, tx.code.value)
             )  # fmt: skip
-            deltas[key] += posting.amount_fen
+            deltas[posting.account] += posting.amount_fen
+        for line, item in enumerate(tx.facts):
+            fact_rows.append((region, seq, line, item.kind, item.key, item.data))
+            located.append((region, seq, item))
         previous = current
         results[tx.tx_id] = Posted(tx.tx_id, region, seq, current, False)
     if journal_rows:
         # worker_id and reverses may be NULL, the memo is free text; the rest is plain
         insert_rows(connection, journal, JOURNAL_COLUMNS, journal_rows, unsafe=(5, 6, 7))
         insert_rows(connection, postings, POSTING_COLUMNS, posting_rows, plain=True)
-        add_to_balances(connection, {k: v for k, v in deltas.items() if v}, keys)
-        connection.execute(
-            chain_heads.update()
-            .where(chain_heads.c.region == region)
-            .values(seq=seq, chain_hash=previous)
-        )
+        insert_rows(connection, facts, FACT_COLUMNS, fact_rows, unsafe=(4, 5))
+        apply_facts(connection, located)
+        add_to_balances(connection, _key_deltas({k: v for k, v in deltas.items() if v}))
+        _set_head(connection, region, seq, previous)
     return results
+
+
+def _set_head(connection: Connection, region: str, seq: int, chain: str) -> None:
+    connection.execute(
+        chain_heads.update().where(chain_heads.c.region == region).values(seq=seq, chain_hash=chain)
+    )
 
 
 JOURNAL_COLUMNS = (
     "region", "seq", "tx_id", "code", "legal_month", "worker_id", "reverses", "memo",
-    "recorded_at", "content_hash", "prev_hash", "chain_hash",
+    "recorded_at", "months", "content_hash", "prev_hash", "chain_hash",
 )  # fmt: skip
 POSTING_COLUMNS = (
-    "region",
-    "seq",
-    "line",
-    "account",
-    "account_region",
-    "amount_fen",
-    "legal_month",
-    "code",
-)
+    "region", "seq", "line", "account", "account_region", "amount_fen", "legal_month", "code",
+)  # fmt: skip
+FACT_COLUMNS = ("region", "seq", "line", "kind", "key", "data")
 
 
-def add_to_balances(connection: Connection, deltas: dict[str, int], keys: dict) -> None:  # type: ignore[type-arg]
-    """balance += delta for each account, creating accounts on first use."""
-    if not deltas:
+def append_months(
+    connection: Connection, region: str, rows: MonthRows, recorded_at: datetime, memo: str = ""
+) -> tuple[int, str]:
+    """Append ``rows`` (all of ``region``) as one batch entry; returns its (seq, tx id).
+
+    The caller has validated the rows (bounds, split, attempts, replays) under the region's
+    chain-head lock; the database's unique keys still refuse a month paid twice.
+    """
+    check_memo(memo)
+    key = ledger_keys(connection).chain_key
+    seq, previous = lock_chain_head(connection, region)
+    seq += 1
+    tx_id = f"months/{region}/{seq}"
+    segments = segment_hashes(rows)
+    legal = Month(int(rows.month.max())) if len(rows) else Month.from_date(recorded_at.date())
+    header = header_text(
+        tx_id, TxCode.CONTRIBUTION.value, region, legal.ordinal, None, None, memo, recorded_at
+    )
+    content = batch_content_hash(header, len(rows), merkle_root(segments))
+    current = chain_hash(key, previous, content)
+    insert_rows(
+        connection, journal, JOURNAL_COLUMNS,
+        [(region, seq, tx_id, TxCode.CONTRIBUTION.value, legal.ordinal, None, None, memo,
+          recorded_at, len(rows), content, previous, current)],
+        unsafe=(5, 6, 7),
+    )  # fmt: skip
+    n = len(rows)
+    if not bool(pc.all(pc.equal(rows.region, region)).as_py()):
+        raise AssertionError(f"a batch of {region} holds months of another region")
+    columns = {"seq": pa.array(np.full(n, seq, dtype=np.int64)), "line": pa.array(np.arange(n))}
+    columns |= {name: getattr(rows, name) for name in MONTH_COLUMNS}
+    insert_arrow(connection, contribution_months, pa.table(columns))
+    insert_arrow(connection, month_segments, pa.table({
+        "region": pa.array([region] * len(segments), type=pa.string()),
+        "seq": pa.array(np.full(len(segments), seq, dtype=np.int64)),
+        "segment": pa.array(np.arange(len(segments))),
+        "rows": pa.array([min(SEGMENT_ROWS, n - i * SEGMENT_ROWS) for i in range(len(segments))],
+                         type=pa.int64()),
+        "hash": pa.array([h.hex() for h in segments], type=pa.string()),
+    }))  # fmt: skip
+    add_to_balances(connection, balance_deltas(rows))
+    _set_head(connection, region, seq, current)
+    return seq, tx_id
+
+
+@dataclass(frozen=True)
+class ColumnEntry:
+    """One transaction with many postings given as columns (a yearly interest batch: one
+    posting per account): the same journal entry, content hash and checks as a
+    ``Transaction`` with those postings, without a Python object per posting."""
+
+    tx_id: str
+    code: TxCode
+    region: str
+    legal_month: Month
+    recorded_at: datetime
+    accounts: list[str]  # account keys, each once
+    amounts: list[int]  # fen, none zero, summing to zero
+    memo: str = ""
+    facts: tuple[Fact, ...] = ()
+
+
+def post_columns(connection: Connection, entry: ColumnEntry) -> Posted:
+    """Append ``entry`` to its region's journal (a new id only: the caller checked)."""
+    check_tx_id(entry.tx_id)
+    check_memo(entry.memo)
+    amounts = np.asarray(entry.amounts, dtype=np.int64)
+    if len(amounts) < 2 or int(amounts.sum()) != 0 or bool(np.any(amounts == 0)):
+        raise AssertionError(f"{entry.tx_id}: postings must be 2+, non-zero and balance")
+    if len(set(entry.accounts)) != len(entry.accounts):
+        raise AssertionError(f"{entry.tx_id}: an account is posted twice")
+    order = sorted(range(len(entry.accounts)), key=entry.accounts.__getitem__)
+    accounts = [entry.accounts[i] for i in order]
+    amounts = amounts[order]
+    key = ledger_keys(connection).chain_key
+    seq, previous = lock_chain_head(connection, entry.region)
+    seq += 1
+    header = header_text(entry.tx_id, entry.code.value, entry.region, entry.legal_month.ordinal,
+                         None, None, entry.memo, entry.recorded_at)  # fmt: skip
+    content = content_hash(header, zip(accounts, amounts.tolist(), strict=True),
+                           ((f.kind, f.key, f.data) for f in entry.facts))  # fmt: skip
+    current = chain_hash(key, previous, content)
+    insert_rows(connection, journal, JOURNAL_COLUMNS,
+                [(entry.region, seq, entry.tx_id, entry.code.value, entry.legal_month.ordinal, None,
+                  None, entry.memo, entry.recorded_at, 0, content, previous, current)],
+                unsafe=(5, 6, 7))  # fmt: skip
+    parts = [a.split(":") for a in accounts]
+    n = len(accounts)
+    insert_arrow(connection, postings, pa.table({
+        "region": pa.array([entry.region] * n, type=pa.string()),
+        "seq": pa.array(np.full(n, seq, dtype=np.int64)), "line": pa.array(np.arange(n)),
+        "account": pa.array(accounts, type=pa.string()),
+        "account_region": pa.array([p[4] for p in parts], type=pa.string()),
+        "amount_fen": pa.array(amounts), "legal_month": pa.array(np.full(n, entry.legal_month.ordinal)),
+        "code": pa.array([entry.code.value] * n, type=pa.string()),
+    }))  # fmt: skip
+    if entry.facts:
+        insert_rows(connection, facts, FACT_COLUMNS,
+                    [(entry.region, seq, line, f.kind, f.key, f.data) for line, f in enumerate(entry.facts)],
+                    unsafe=(4, 5))  # fmt: skip
+        apply_facts(connection, [(entry.region, seq, f) for f in entry.facts])
+    add_to_balances(connection, pa.table({
+        "account": pa.array(accounts, type=pa.string()),
+        "owner_type": pa.array([p[0] for p in parts], type=pa.string()),
+        "owner_id": pa.array([p[1] for p in parts], type=pa.string()),
+        "scheme": pa.array([p[2] for p in parts], type=pa.string()),
+        "kind": pa.array([p[3] for p in parts], type=pa.string()),
+        "region": pa.array([p[4] for p in parts], type=pa.string()),
+        "balance_fen": pa.array(amounts),
+    }))  # fmt: skip
+    _set_head(connection, entry.region, seq, current)
+    return Posted(entry.tx_id, entry.region, seq, current, False)
+
+
+def _key_deltas(deltas: dict[AccountKey, int]) -> pa.Table:
+    keys = sorted(deltas, key=str)
+    return pa.table({
+        "account": pa.array([str(k) for k in keys], type=pa.string()),
+        "owner_type": pa.array([k.owner_type.value for k in keys], type=pa.string()),
+        "owner_id": pa.array([k.owner_id for k in keys], type=pa.string()),
+        "scheme": pa.array([k.scheme.value for k in keys], type=pa.string()),
+        "kind": pa.array([k.kind.value for k in keys], type=pa.string()),
+        "region": pa.array([k.region for k in keys], type=pa.string()),
+        "balance_fen": pa.array([deltas[k] for k in keys], type=pa.int64()),
+    })  # fmt: skip
+
+
+def add_to_balances(connection: Connection, deltas: pa.Table) -> None:
+    """balance += delta for each account (``BALANCE_COLUMNS``), creating accounts on first use."""
+    if not deltas.num_rows:
         return
-    rows = [
-        (account, keys[account].owner_type.value, keys[account].owner_id, keys[account].scheme.value,
-         keys[account].kind.value, keys[account].region, delta)
-        for account, delta in deltas.items()
-    ]  # fmt: skip
-    if is_postgres(connection) and len(rows) > LOOKUP_CHUNK:
+    names = ", ".join(BALANCE_COLUMNS)
+    if is_postgres(connection) and deltas.num_rows > LOOKUP_CHUNK:
         raw = connection.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
@@ -219,22 +394,23 @@ def add_to_balances(connection: Connection, deltas: dict[str, int], keys: dict) 
                 "CREATE TEMPORARY TABLE IF NOT EXISTS balance_deltas (LIKE accounts) ON COMMIT DROP"
             )
             cursor.execute("TRUNCATE balance_deltas")
-            columns = "account, owner_type, owner_id, scheme, kind, region, balance_fen"
-            with cursor.copy(f"COPY balance_deltas ({columns}) FROM STDIN") as copy:
-                copy.write("".join("\t".join(map(str, row)) + "\n" for row in rows))
-            cursor.execute(
-                f"INSERT INTO accounts ({columns}) SELECT {columns} FROM balance_deltas"
-                " ON CONFLICT (account) DO UPDATE"
-                " SET balance_fen = accounts.balance_fen + EXCLUDED.balance_fen"
-            )
+        insert_arrow(connection, balance_deltas_table, deltas.select(list(BALANCE_COLUMNS)))
+        connection.exec_driver_sql(
+            f"INSERT INTO accounts ({names}) SELECT {names} FROM balance_deltas"
+            " ON CONFLICT (account) DO UPDATE"
+            " SET balance_fen = accounts.balance_fen + EXCLUDED.balance_fen"
+        )
         return
     insert = pg_insert(accounts) if is_postgres(connection) else sqlite_insert(accounts)
     statement = insert.on_conflict_do_update(
         index_elements=["account"],
         set_={"balance_fen": accounts.c.balance_fen + insert.excluded.balance_fen},
     )
-    names = ("account", "owner_type", "owner_id", "scheme", "kind", "region", "balance_fen")
-    connection.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])
+    connection.execute(statement, deltas.select(list(BALANCE_COLUMNS)).to_pylist())
+
+
+# the temporary table a large balance update is staged in (PostgreSQL)
+balance_deltas_table = Table("balance_deltas", MetaData(), *(Column(n) for n in BALANCE_COLUMNS))
 
 
 def balances(connection: Connection, account_keys: Iterable[str]) -> dict[str, int]:

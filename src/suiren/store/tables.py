@@ -1,12 +1,16 @@
 """The tables. Every ledger row carries its region, so a region's data can move to its own node.
 
-Append-only (triggers refuse UPDATE and DELETE; the list is ``APPEND_ONLY``): ``journal``,
-``postings``, ``contribution_months``, ``interest_runs``, ``interest_carry``,
-``transfer_events``, the settlement tables, ``region_obligations`` and
-``settled_obligations``. Maintained projections, changed only in the same database
-transaction as the rows they summarise: ``accounts`` (balances), ``chain_heads`` (last hash
-per region), ``paid_months`` (which months are paid), ``enrolments`` (where each worker is
-insured and where the relation is held) and ``transfers`` (each transfer's state).
+Hashed by the journal's chain (store/ledger_repo.py, the one write path): ``journal``,
+``postings``, ``facts``, ``contribution_months`` and ``month_segments``; append-only
+(triggers refuse UPDATE, DELETE and TRUNCATE; the list is ``APPEND_ONLY``).
+
+Projections, each written only by applying a hashed fact (store/projections.py) and rebuilt
+and compared by the audit: ``workers``, ``enrolments`` and ``transfers`` (the latest
+version of each row), and the append-only ``transfer_events``, ``interest_carry``,
+``interest_runs``, ``region_obligations``, ``settled_obligations``, ``settled_transfers``,
+``settlement_positions`` and ``settlement_flows``. ``accounts`` (balances) and
+``chain_heads`` are maintained in the same database transaction as the rows they summarise
+and recomputed by the audit. ``ledger_meta`` holds the key's fingerprint.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -25,6 +30,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -39,6 +45,7 @@ workers = Table(
     Column("worker_id", String(32), primary_key=True),
     Column("resident_id_cipher", LargeBinary, nullable=False),  # AES-GCM: nonce || ciphertext
     Column("blind_index", String(64), nullable=False, unique=True),  # HMAC-SHA256, for lookup
+    # only the province (2 digits): with sex and birth month it leaves ≥ 10,000 candidates
     Column("masked_id", String(18), nullable=False),
     Column("sex", String(1), nullable=False),
     Column("birth_month", Integer, nullable=False),  # Month.ordinal
@@ -59,6 +66,7 @@ enrolments = Table(
     # or, while paying into a temporary account, the region left behind (None: never held one)
     Column("relation_region", REGION),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),  # the fact that set this state (1, 2, …)
     PrimaryKeyConstraint("worker_id", "scheme"),
     ForeignKeyConstraint(["worker_id"], ["workers.worker_id"]),
 )
@@ -83,6 +91,7 @@ journal = Table(
     Column("reverses", String(128), unique=True),
     Column("memo", String(256), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("months", Integer, nullable=False, server_default="0"),  # contribution rows (a batch)
     Column("content_hash", String(64), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("chain_hash", String(64), nullable=False),
@@ -121,30 +130,60 @@ accounts = Table(
     Index("ix_accounts_owner", "owner_id"),
 )
 
+# One row per contribution month; its postings are derived (ledger/months.py). The rows of a
+# batch belong to one journal entry (region, seq) in line order.
 contribution_months = Table(
     "contribution_months",
     metadata,
     Column("tx_id", String(128), primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
     Column("worker_id", String(32), nullable=False),
     Column("scheme", String(32), nullable=False),
     Column("month", Integer, nullable=False),
-    Column("region", REGION, nullable=False),
+    Column("attempt", Integer, nullable=False),  # earlier payments of this month, all reversed
     Column("base_fen", BigInteger, nullable=False),
     Column("due_fen", BigInteger, nullable=False),
     Column("account_fen", BigInteger, nullable=False),
     Column("pooled_fen", BigInteger, nullable=False),
-    Column("temporary", Boolean, nullable=False, server_default=false()),  # paid to a 临时账户
-    Index("ix_contribution_months_worker", "worker_id", "scheme", "month"),
+    Column("held_fen", BigInteger, nullable=False),  # of the pooled part, held at the hukou region
+    Column("temporary", Integer, nullable=False),  # 1: paid to a 临时账户
+    UniqueConstraint("worker_id", "scheme", "month", "attempt", name="uq_month_paid_once"),
+    CheckConstraint("due_fen = account_fen + pooled_fen", name="ck_month_split"),
+    CheckConstraint("held_fen >= 0 AND held_fen <= pooled_fen", name="ck_month_held"),
+    CheckConstraint("account_fen >= 0 AND pooled_fen >= 0 AND base_fen > 0", name="ck_month_positive"),
 )
 
-paid_months = Table(
-    "paid_months",
+month_segments = Table(  # the hash of every SEGMENT_ROWS rows of a batch (ledger/months.py)
+    "month_segments",
     metadata,
-    Column("worker_id", String(32), nullable=False),
-    Column("scheme", String(32), nullable=False),
-    Column("month", Integer, nullable=False),
-    Column("tx_id", String(128), nullable=False),
-    PrimaryKeyConstraint("worker_id", "scheme", "month"),
+    Column("region", REGION, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("segment", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    PrimaryKeyConstraint("region", "seq", "segment"),
+)
+
+facts = Table(  # the rows of the projections, as recorded (and hashed) by their transaction
+    "facts",
+    metadata,
+    Column("region", REGION, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("data", Text, nullable=False),
+    PrimaryKeyConstraint("region", "seq", "line"),
+    Index("ix_facts_kind_key", "kind", "key"),
+)
+
+ledger_meta = Table(  # the key's fingerprint: a database is used with one key only
+    "ledger_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
 )
 
 interest_runs = Table(
@@ -161,7 +200,7 @@ interest_runs = Table(
     UniqueConstraint("tx_id", name="uq_interest_runs_tx"),
 )
 
-transfers = Table(  # the current state of each transfer: a projection of transfer_events
+transfers = Table(  # the current state of each transfer: its latest fact
     "transfers",
     metadata,
     Column("transfer_id", String(128), primary_key=True),  # the client's idempotency key
@@ -182,6 +221,7 @@ transfers = Table(  # the current state of each transfer: a projection of transf
     Column("requested_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),  # the deadline of the step now expected
     Column("completed_on", Date),
+    Column("version", Integer, nullable=False),
     Index("ix_transfers_worker", "worker_id"),
     Index("ix_transfers_state_due", "state", "due_on"),
 )
@@ -244,8 +284,9 @@ settled_transfers = Table(  # which window settled each transfer (once)
 )
 
 APPEND_ONLY = (
-    "journal", "postings", "contribution_months", "interest_runs", "transfer_events", "interest_carry",
-    "settlement_positions", "settlement_flows", "settled_transfers",
+    "journal", "postings", "facts", "contribution_months", "month_segments", "workers",
+    "interest_runs", "transfer_events", "interest_carry", "settlement_positions",
+    "settlement_flows", "settled_transfers",
 )  # fmt: skip
 
 # Obligations between regional funds that are not transfers, settled by the same windows as

@@ -1,0 +1,236 @@
+"""Contributions from a file into the ledger (issue 9), next to a raw COPY of the same rows.
+
+``python -m benchmarks intake [--scale S]``. On PostgreSQL (the local server, a fresh schema
+per run, ``SUIREN_BENCH_POSTGRES_URL``) and on SQLite (a temporary file):
+
+1. a Parquet file of N contribution months (workers × 12 months of 2026; N = 1,000,000 at
+   scale 1) is written (not timed); the workers are registered and enrolled as facts;
+2. **anchor**: the same rows read from the file and loaded into an unindexed table the
+   plainest way (PostgreSQL: COPY of the Arrow-formatted CSV; SQLite: one executemany);
+3. **posting**: the file through the intake path of ``suiren contribute --file`` (column-wise
+   checks, enrolments, bounds and split per distinct (month, region), the optimistic insert
+   of rows, segment hashes and journal entries, balances), one unit of work per chunk;
+4. **replay** of the same file (every row found and returned, nothing written);
+5. **audit** of the result (``store.audit.verify``: chains, segments, projections, balances);
+6. **interest** for 2025 on one individual account per worker (a 2025 month each).
+
+Wall time and CPU time are both printed (CPU: this process plus the PostgreSQL backend serving
+it, read from /proc), with each ratio to the anchor, because the machine is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, create_engine, event, text
+
+from suiren.domain.month import Month
+from suiren.ledger.transaction import Transaction, TxCode
+from suiren.policy import load_policy
+from suiren.services.identity import IdentityVault, ledger_keys
+from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, post_payments, read_chunks
+from suiren.services.interest import credit_interest
+from suiren.store.audit import verify
+from suiren.store.bulk import insert_arrow
+from suiren.store.db import make_engine, unit_of_work
+from suiren.store.ledger_repo import post_transactions
+from suiren.store.migrate import upgrade
+from suiren.store.projections import fact
+from suiren.store.tables import enrolments, workers
+
+URL = os.environ.get("SUIREN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REGION = "440100"
+NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
+MONTHS = 12
+CHUNK_ROWS = 250_000
+SECRET = b"b" * 32
+ENROL_BATCH = 50_000
+
+
+@dataclass
+class Clock:
+    """Wall and CPU seconds of a step: this process, plus the database backend's (PostgreSQL)."""
+
+    wall: float
+    cpu: float
+
+
+_PIDS: dict[int, set[int]] = {}
+
+
+def _record_pid(dbapi: Any, record: Any, _proxy: Any) -> None:
+    for pids in _PIDS.values():
+        pids.add(dbapi.info.backend_pid)
+
+
+def _backend_cpu(engine: Engine) -> Callable[[], float]:
+    """CPU seconds used so far by the PostgreSQL backends serving ``engine`` (0 on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return lambda: 0.0
+    pids = _PIDS.setdefault(id(engine), set())
+    if not event.contains(engine, "checkout", _record_pid):
+        event.listen(engine, "checkout", _record_pid)
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+    return read
+
+
+def timed(engine: Engine, work: Callable[[], Any]) -> tuple[Clock, Any]:
+    backend = _backend_cpu(engine)
+    before_cpu, before_backend = time.process_time(), backend()
+    start = time.perf_counter()
+    value = work()
+    wall = time.perf_counter() - start
+    return Clock(wall, time.process_time() - before_cpu + backend() - before_backend), value
+
+
+def write_file(path: Path, worker_ids: list[str]) -> int:
+    months = np.array([Month.of(2026, m).ordinal for m in range(1, MONTHS + 1)])
+    n = len(worker_ids) * MONTHS
+    worker = np.repeat(np.array(worker_ids, dtype=object), MONTHS)
+    month = np.tile(months, len(worker_ids))
+    month_text = np.array([str(Month(int(m))) for m in months], dtype=object)[np.tile(np.arange(MONTHS), len(worker_ids))]
+    rng = np.random.default_rng(7)
+    base = rng.integers(5_510, 27_549, n).astype(str)
+    cents = rng.integers(0, 100, n)
+    base_text = np.char.add(np.char.add(base, "."), np.char.zfill(cents.astype(str), 2))
+    pq.write_table(pa.table({
+        "payment_id": pa.array(np.char.add("b-", np.arange(n // MONTHS).astype(str))[np.arange(n) // MONTHS].tolist()),
+        "month": pa.array(month_text.tolist()), "base_yuan": pa.array(base_text.tolist()),
+        "worker_id": pa.array(worker.tolist()),
+    }), path, row_group_size=CHUNK_ROWS)  # fmt: skip
+    del month
+    return n
+
+
+def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
+    for start in range(0, len(ids), ENROL_BATCH):
+        facts = []
+        for w in ids[start : start + ENROL_BATCH]:
+            facts.append(fact(workers, worker_id=w, resident_id_cipher=b"bench", blind_index=f"bench-{w}",
+                              masked_id="44" + "*" * 16, sex="M", birth_month=Month.of(1990, 1).ordinal,
+                              hukou_region="410000", work_region=REGION, created_at=LATE_2025))  # fmt: skip
+            facts.append(fact(enrolments, worker_id=w, scheme="employee_pension", region=REGION,
+                              start_month=Month.of(2025, 1).ordinal, temporary=False,
+                              relation_region=REGION, created_at=LATE_2025, version=1))  # fmt: skip
+        with unit_of_work(engine) as c:
+            post_transactions(c, [Transaction.build(f"enrol/bench-{start}", TxCode.ENROLMENT, REGION,
+                                                    Month.of(2025, 1), LATE_2025, [], facts=facts)])  # fmt: skip
+
+
+def raw_copy(engine: Engine, path: Path) -> Clock:
+    """The anchor: the file's rows into an unindexed table, the plainest way."""
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE raw_months (payment_id text, month text, base_yuan text, worker_id text)")
+    from sqlalchemy import Column, MetaData, Table
+
+    table = Table("raw_months", MetaData(), *(Column(n) for n in ("payment_id", "month", "base_yuan", "worker_id")))
+
+    def load() -> None:
+        with engine.begin() as c:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+                insert_arrow(c, table, pa.Table.from_batches([batch]))
+
+    clock, _ = timed(engine, load)
+    return clock
+
+
+def intake(engine: Engine, path: Path, now: datetime) -> Any:
+    policy = load_policy()
+    totals = [0, 0, 0]
+    for chunk in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, CHUNK_ROWS):
+        with unit_of_work(engine) as c:
+            summary = post_payments(c, policy, None, chunk, now)
+        totals[0] += summary.posted
+        totals[1] += summary.replayed
+        totals[2] += summary.refused
+    return totals
+
+
+def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
+    count = max(int(1_000_000 * scale) // MONTHS, 1)
+    ids = [f"W{n:011d}" for n in range(count)]
+    upgrade(engine)
+    enrol(engine, IdentityVault.from_secret(SECRET), ids)
+    path = folder / "payments.parquet"
+    n = write_file(path, ids)
+    anchor = raw_copy(engine, path)
+    print(f"[{name}] anchor: {n:,} rows from the file into an unindexed table: {anchor.wall:.2f} s wall,"
+          f" {anchor.cpu:.2f} s CPU ({n / anchor.wall:,.0f} rows/s)")  # fmt: skip
+
+    def line(label: str, clock: Clock, extra: str = "") -> None:
+        print(f"[{name}] {label}: {clock.wall:.2f} s wall ({n / clock.wall:,.0f} rows/s), {clock.cpu:.2f} s CPU;"
+              f" ratio to the anchor {anchor.wall / clock.wall:.2f}x wall, {anchor.cpu / clock.cpu:.2f}x CPU{extra}")  # fmt: skip
+
+    posting, totals = timed(engine, lambda: intake(engine, path, NOW))
+    line("posting the file", posting, f" — posted {totals[0]:,}, refused {totals[2]:,}")
+    replay, totals = timed(engine, lambda: intake(engine, path, NOW))
+    line("replaying the file", replay, f" — replayed {totals[1]:,}, posted {totals[0]:,}")
+
+    def audit() -> Any:
+        with unit_of_work(engine) as c:
+            return verify(c)
+
+    audited, result = timed(engine, audit)
+    print(f"[{name}] audit of {result.months:,} months and {result.transactions:,} entries: {audited.wall:.2f} s"
+          f" ({result.months / audited.wall:,.0f} months/s), ok={result.ok}")  # fmt: skip
+    path_2025 = folder / "payments-2025.parquet"
+    pq.write_table(pa.table({
+        "payment_id": pa.array([f"y-{i}" for i in range(count)]), "month": pa.array(["2025-12"] * count),
+        "base_yuan": pa.array(["6000"] * count), "worker_id": pa.array(ids),
+    }), path_2025)  # fmt: skip
+    intake(engine, path_2025, LATE_2025)
+
+    def interest() -> Any:
+        with unit_of_work(engine) as c:
+            return credit_interest(c, load_policy(), 2025, NOW)
+
+    credited, runs = timed(engine, interest)
+    accounts = sum(r.accounts for r in runs)
+    print(f"[{name}] interest for 2025 on {accounts:,} individual accounts: {credited.wall:.2f} s wall,"
+          f" {credited.cpu:.2f} s CPU ({accounts / credited.wall:,.0f} accounts/s)")  # fmt: skip
+
+
+def run(scale: float) -> None:
+    keys = ledger_keys(SECRET)
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(URL, keys=keys, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            run_backend("postgresql", engine, scale, Path(folder))
+    finally:
+        engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+    with tempfile.TemporaryDirectory() as folder:
+        lite = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}", keys=keys)
+        try:
+            run_backend("sqlite", lite, scale, Path(folder))
+        finally:
+            lite.dispose()

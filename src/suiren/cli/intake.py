@@ -1,0 +1,186 @@
+"""File intake at the command line: ``suiren contribute --file`` and ``suiren worker enrol --file``.
+
+Each chunk of the file is one unit of work, committed before the next is read (a re-run after
+a kill replays what was posted and posts the rest); ``--all-or-nothing`` takes the whole file
+in one unit of work and commits it only if no row was refused. A progress bar on standard
+error shows rows per second and the time left; the summary (rows read, posted, replayed,
+refused, money by region) goes to standard output, the refused rows to ``--errors FILE``
+(.csv or .json). Exit status: 0 all rows taken, 1 some rows refused (the rest posted), 2 the
+file or an option refused (nothing written).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from suiren.cli.context import Context, emit
+from suiren.domain.errors import InvalidInput
+from suiren.domain.money import fen_to_yuan_str
+from suiren.services.intake import (
+    PAYMENT_COLUMNS,
+    PAYMENT_REQUIRED,
+    WORKER_COLUMNS,
+    WORKER_REQUIRED,
+    Chunk,
+    EnrolSummary,
+    IntakeSummary,
+    RowError,
+    enrol_workers,
+    file_rows,
+    post_payments,
+    read_chunks,
+)
+
+ERRORS_SHOWN = 10
+
+
+class _Rolledback(Exception):
+    """Raised inside the unit of work of an --all-or-nothing file to roll it back."""
+
+
+def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json: bool) -> None:
+    ctx = Context.build()
+    total = file_rows(path)
+    summary = IntakeSummary()
+    needs_ids = _has_resident_ids(path)
+    vault = ctx.vault() if needs_ids else None
+
+    def post(connection: Any, chunk: Chunk) -> IntakeSummary:
+        return post_payments(connection, ctx.policy, vault, chunk, ctx.now())
+
+    chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, ctx.settings.intake_chunk_rows)
+    with _progress(total) as advance:
+        if all_or_nothing:
+            try:
+                with ctx.transaction() as connection:
+                    for chunk in chunks:
+                        summary.add(post(connection, chunk))
+                        advance(chunk.table.num_rows)
+                    if summary.errors:
+                        raise _Rolledback
+            except _Rolledback:
+                summary.posted = summary.replayed = 0
+                summary.due_fen_by_region = {}
+        else:
+            for chunk in chunks:
+                summary.add(ctx.run(lambda connection, chunk=chunk: post(connection, chunk)))
+                advance(chunk.table.num_rows)
+    _report(summary, errors_out, as_json, all_or_nothing)
+
+
+def _has_resident_ids(path: Path) -> bool:
+    first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
+    return first is not None and "resident_id" in first.table.column_names
+
+
+class _progress:
+    def __init__(self, total: int | None) -> None:
+        self.bar = Progress(
+            TextColumn("缴费文件 payments"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn(),
+            transient=True, disable=not sys.stderr.isatty(), console=None,
+        )  # fmt: skip
+        self.total = total
+
+    def __enter__(self) -> Callable[[int], None]:
+        self.bar.start()
+        task = self.bar.add_task("rows", total=self.total, rate="–")
+
+        def advance(rows: int) -> None:
+            self.bar.advance(task, rows)
+            elapsed = self.bar.tasks[0].elapsed or 0
+            done = self.bar.tasks[0].completed
+            self.bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
+
+        return advance
+
+    def __exit__(self, *_: object) -> None:
+        self.bar.stop()
+
+
+def _report(summary: IntakeSummary, errors_out: Path | None, as_json: bool, all_or_nothing: bool) -> None:
+    if errors_out is not None:
+        _write_errors(errors_out, summary.errors)
+    money = ", ".join(f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items()))
+    lines = [
+        f"读取 read {summary.rows} rows: 入账 posted {summary.posted}, 重放 replayed {summary.replayed},"
+        f" 拒绝 refused {summary.refused}" + (f"; 应缴 due by region: {money}" if money else ""),
+    ]
+    if summary.errors and all_or_nothing:
+        lines.append("--all-or-nothing: nothing was posted, because rows were refused")
+    for error in summary.errors[:ERRORS_SHOWN]:
+        lines.append(f"  row {error.row}, {error.field}: {error.reason}")
+    if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
+        lines.append(f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all")
+    emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
+    if summary.errors:
+        raise typer.Exit(2 if all_or_nothing else 1)
+
+
+def _write_errors(path: Path, errors: list[RowError]) -> None:
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise InvalidInput("--errors names a .csv or .json file")
+    if path.suffix.lower() == ".json":
+        text = json.dumps([e.to_json() for e in errors], ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["row", "field", "code", "reason"])
+        writer.writerows([e.row, e.field, e.code, e.reason] for e in errors)
+        text = buffer.getvalue()
+    _write_private(path, text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (it may name people)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+
+def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:
+    """``suiren worker enrol --file``: each chunk one unit of work; ``--out`` maps resident
+    ids to worker ids for the caller's own records (a file of resident ids: mode 0600)."""
+    ctx = Context.build()
+    vault = ctx.vault()
+    summary = EnrolSummary()
+    chunks = read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, ctx.settings.intake_chunk_rows)
+    with _progress(file_rows(path)) as advance:
+        for chunk in chunks:
+            summary.add(ctx.run(lambda c, chunk=chunk: enrol_workers(c, ctx.policy, vault, chunk, ctx.now())))
+            advance(chunk.table.num_rows)
+    if out is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["resident_id", "worker_id"])
+        writer.writerows(summary.mapping)
+        _write_private(out, buffer.getvalue())
+    if errors_out is not None:
+        _write_errors(errors_out, summary.errors)
+    lines = [f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
+             f" {summary.existing}, 拒绝 refused {summary.refused}"]  # fmt: skip
+    lines += [f"  row {e.row}, {e.field}: {e.reason}" for e in summary.errors[:ERRORS_SHOWN]]
+    emit(summary.to_json(), as_json, "\n".join(lines))
+    if summary.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,217 @@
+"""Contribution months (缴费月) as ledger rows: one row per month, its postings derived.
+
+A month paid by a flexible worker is one row ``(tx_id, worker, scheme, region, month,
+attempt, base, due, account, pooled, held, temporary)`` with ``due = account + pooled`` and
+``0 ≤ held ≤ pooled``. Its postings are derived, balanced by construction:
+
+    collection (scheme, region)                  −due
+    individual account (worker, scheme, region)  +account      (个人账户)
+    pooled entitlement (worker, scheme, region)  +pooled − held (the worker's share of the fund)
+    clearing (scheme, region)                    +held          (owed to the hukou region's fund)
+
+Months are appended in batches: one journal entry per batch and region, whose content hash
+covers its header, its row count and the Merkle root of its segments. A segment is
+``SEGMENT_ROWS`` consecutive rows in line order; its hash is SHA-256 over the segment's
+columns in ``COLUMNS`` order — for a text column the little-endian int32 byte lengths of its
+values, then their UTF-8 bytes; for an integer column its int64 little-endian values. This
+is computed column-wise (no Python loop over rows), so writing and auditing a million
+months costs about a quarter of a second of hashing. The audit names a changed segment by
+comparing each recomputed segment hash with the stored one (both are covered by the root).
+
+``attempt`` counts how often the worker-month was paid before: a month can be paid again
+only after every earlier payment of it was reversed, and (worker, scheme, month, attempt) is
+unique, so one worker-month is paid once whatever races.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from suiren.domain.errors import require
+from suiren.ledger.accounts import AccountKind, OwnerType
+
+SEGMENT_ROWS = 1024
+TEXT_COLUMNS = ("tx_id", "worker_id", "scheme", "region")
+INT_COLUMNS = (
+    "month", "attempt", "base_fen", "due_fen", "account_fen", "pooled_fen", "held_fen",
+    "temporary",
+)  # fmt: skip
+COLUMNS = TEXT_COLUMNS + INT_COLUMNS
+_SEGMENT_TAG = b"suiren contribution segment v1"
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class MonthRows:
+    """Contribution months as columns, in line order (text as Arrow, integers as int64)."""
+
+    tx_id: pa.Array
+    worker_id: pa.Array
+    scheme: pa.Array
+    region: pa.Array
+    month: IntArray
+    attempt: IntArray
+    base_fen: IntArray
+    due_fen: IntArray
+    account_fen: IntArray
+    pooled_fen: IntArray
+    held_fen: IntArray
+    temporary: IntArray  # 0 or 1: paid into a temporary account (临时账户)
+
+    def __post_init__(self) -> None:
+        n = len(self.tx_id)
+        for name in COLUMNS:
+            column = getattr(self, name)
+            require(len(column) == n, f"month column {name} has {len(column)} rows, not {n}")
+        for name in TEXT_COLUMNS:
+            object.__setattr__(self, name, _plain_string(getattr(self, name)))
+        for name in INT_COLUMNS:
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype="<i8"))
+        require(bool(np.all(self.due_fen == self.account_fen + self.pooled_fen)),
+                "a month's due is its account part plus its pooled part")  # fmt: skip
+        require(bool(np.all((self.held_fen >= 0) & (self.held_fen <= self.pooled_fen))),
+                "the part held at the hukou region is within the pooled part")  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.tx_id)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, object]) -> MonthRows:
+        return cls(**{name: columns[name] for name in COLUMNS})  # type: ignore[arg-type]
+
+    def take(self, index: IntArray | list[int]) -> MonthRows:
+        """The rows at ``index`` (in that order)."""
+        picked = np.asarray(index, dtype=np.int64)
+        arrow = pa.array(picked, type=pa.int64())
+        return MonthRows(
+            **{name: getattr(self, name).take(arrow) for name in TEXT_COLUMNS},
+            **{name: getattr(self, name)[picked] for name in INT_COLUMNS},
+        )
+
+    def rows(self) -> Iterator[tuple[object, ...]]:
+        """The rows as tuples in ``COLUMNS`` order (for small batches and SQLite)."""
+        text = [getattr(self, name).to_pylist() for name in TEXT_COLUMNS]
+        ints = [getattr(self, name).tolist() for name in INT_COLUMNS]
+        return zip(*text, *ints, strict=True)
+
+
+def _plain_string(given: object) -> pa.Array:
+    """A column as one contiguous Arrow ``string`` array (offsets from zero)."""
+    column: pa.Array
+    if isinstance(given, pa.ChunkedArray):
+        column = given.combine_chunks()
+    elif isinstance(given, pa.Array):
+        column = given
+    else:
+        column = pa.array(given, type=pa.string())
+    if column.type != pa.string():
+        column = pc.cast(column, pa.string())
+    require(column.null_count == 0, "a month's text column has no nulls")
+    if column.offset:
+        column = pa.concat_arrays([column])  # re-based copy
+    return column
+
+
+def _text_parts(column: pa.Array) -> tuple[npt.NDArray[np.int32], memoryview]:
+    buffers = column.buffers()
+    offsets = np.frombuffer(buffers[1], dtype="<i4")[column.offset : column.offset + len(column) + 1]
+    data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
+    return offsets, data
+
+
+def segment_hashes(rows: MonthRows) -> list[bytes]:
+    """The SHA-256 of every segment of ``rows`` (see module doc), in order."""
+    return column_segment_hashes(
+        [getattr(rows, name) for name in TEXT_COLUMNS], [getattr(rows, name) for name in INT_COLUMNS]
+    )
+
+
+def column_segment_hashes(texts: list[pa.Array], ints: list[IntArray]) -> list[bytes]:
+    """``segment_hashes`` of raw columns in ``COLUMNS`` order (nothing else checked: the audit
+    hashes what is stored, however wrong)."""
+    parts = [_text_parts(_plain_string(column)) for column in texts]
+    numbers = [np.ascontiguousarray(column, dtype="<i8") for column in ints]
+    n = len(numbers[0]) if numbers else 0
+    hashes = []
+    for start in range(0, n, SEGMENT_ROWS):
+        end = min(start + SEGMENT_ROWS, n)
+        digest = hashlib.sha256(_SEGMENT_TAG)
+        for offsets, data in parts:
+            digest.update(np.diff(offsets[start : end + 1]).astype("<i4").tobytes())
+            digest.update(data[offsets[start] : offsets[end]])
+        for column in numbers:
+            digest.update(column[start:end].tobytes())
+        hashes.append(digest.digest())
+    return hashes
+
+
+BALANCE_COLUMNS = ("account", "owner_type", "owner_id", "scheme", "kind", "region", "balance_fen")
+
+
+def balance_deltas(rows: MonthRows, sign: int = 1) -> pa.Table:
+    """The derived postings of ``rows`` summed per account, as a table of ``BALANCE_COLUMNS``
+    (``sign=-1``: their reversal); accounts whose sum is zero are left out."""
+    table = pa.table({
+        "worker_id": rows.worker_id, "scheme": rows.scheme, "region": rows.region,
+        "due": rows.due_fen, "account": rows.account_fen, "entitled": rows.pooled_fen - rows.held_fen,
+        "held": rows.held_fen,
+    })  # fmt: skip
+    per_worker = table.group_by(["worker_id", "scheme", "region"]).aggregate(
+        [("account", "sum"), ("entitled", "sum")]
+    )
+    per_region = table.group_by(["scheme", "region"]).aggregate([("due", "sum"), ("held", "sum")])
+    parts = [
+        _deltas(OwnerType.WORKER, per_worker["worker_id"], per_worker, AccountKind.INDIVIDUAL_ACCOUNT,
+                per_worker["account_sum"], sign),
+        _deltas(OwnerType.WORKER, per_worker["worker_id"], per_worker, AccountKind.POOLED_ENTITLEMENT,
+                per_worker["entitled_sum"], sign),
+        _deltas(OwnerType.SYSTEM, _repeat("collection", len(per_region)), per_region,
+                AccountKind.COLLECTION, per_region["due_sum"], -sign),
+        _deltas(OwnerType.SYSTEM, _repeat("clearing", len(per_region)), per_region,
+                AccountKind.CLEARING, per_region["held_sum"], sign),
+    ]  # fmt: skip
+    return pa.concat_tables(parts)
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    return pa.array(np.full(n, text, dtype=object), type=pa.string())
+
+
+def _deltas(owner_type: OwnerType, owner: object, keys: pa.Table, kind: AccountKind,
+            amounts: object, sign: int) -> pa.Table:  # fmt: skip
+    """One account per row of ``keys`` (scheme, region) with ``amounts``, zero ones left out."""
+    amount = np.asarray(amounts, dtype=np.int64) * sign
+    keep = pa.array(amount != 0)
+    n = len(keys)
+    owner_type_ = _repeat(owner_type.value, n)
+    kind_ = _repeat(kind.value, n)
+    account = pc.binary_join_element_wise(
+        owner_type_, owner, keys["scheme"], kind_, keys["region"], ":"
+    )
+    table = pa.table({
+        "account": account, "owner_type": owner_type_, "owner_id": owner, "scheme": keys["scheme"],
+        "kind": kind_, "region": keys["region"], "balance_fen": pa.array(amount),
+    })  # fmt: skip
+    return table.filter(keep)
+
+
+def derived_postings(row: dict[str, object]) -> list[tuple[str, int]]:
+    """(account key, amount) of one month's derived postings, zero amounts left out."""
+    worker, scheme, region = row["worker_id"], row["scheme"], row["region"]
+    due, account = int(row["due_fen"]), int(row["account_fen"])  # type: ignore[call-overload]
+    pooled, held = int(row["pooled_fen"]), int(row["held_fen"])  # type: ignore[call-overload]
+    lines = [
+        (f"system:collection:{scheme}:collection:{region}", -due),
+        (f"worker:{worker}:{scheme}:individual_account:{region}", account),
+        (f"worker:{worker}:{scheme}:pooled_entitlement:{region}", pooled - held),
+        (f"system:clearing:{scheme}:clearing:{region}", held),
+    ]
+    return [(key, amount) for key, amount in lines if amount]

@@ -1,0 +1,489 @@
+"""Intake from files (文件批量缴费与参保): a bank's, a tax bureau's or a platform's daily file.
+
+A payments file (``suiren contribute --file``) has one row per contribution month:
+``payment_id``, ``month`` (YYYY-MM), ``base_yuan`` (decimal text or an exact number) and
+``worker_id`` or ``resident_id``; optionally ``scheme`` (default employee_pension). The
+month's id is ``{payment_id}/{month}``, as for one payment. A workers file (``suiren worker
+enrol --file``) has ``resident_id`` and ``work_region``, optionally ``hukou_region`` and
+``scheme``.
+
+Files are CSV (UTF-8, a header row) or Parquet, read in chunks of ``CHUNK_ROWS`` (a file of
+ten million rows is streamed in bounded memory) and checked column by column: a row whose
+field is malformed is reported — row, field, reason — and the others go on to the one
+contribution path (services/contributions.py ``post_batch``), which reports its own refusals
+the same way. Each chunk is one database transaction that the edge commits: killing the
+process at any moment loses and duplicates nothing, and running the file again replays what
+was posted and posts the rest. A malformed file (missing or unknown columns, a float where
+an exact amount belongs, text that is not UTF-8, a line longer than ``LINE_BYTES_MAX``) is
+refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlalchemy import Connection
+
+from suiren.domain.errors import SuirenError
+from suiren.ledger.accounts import Scheme
+from suiren.policy import Policy
+from suiren.services.contributions import (
+    REFUSED,
+    REPLAYED,
+    REQUEST_ID_CHARS_MAX,
+    RESERVED_PREFIXES,
+    SCHEMES,
+    ContributionRows,
+    post_batch,
+)
+from suiren.services.identity import IdentityVault
+from suiren.services.workers import find_workers
+
+CHUNK_ROWS = 100_000
+LINE_BYTES_MAX = 1 << 20  # a longer CSV line is not a payment (and is refused with the file)
+FILE_ROWS_MAX = 100_000_000
+BASE_YUAN_MAX_DIGITS = 10  # before the decimal point: 9,999,999,999 yuan
+PAYMENT_COLUMNS = ("payment_id", "month", "base_yuan", "worker_id", "resident_id", "scheme")
+PAYMENT_REQUIRED = ("payment_id", "month", "base_yuan")
+WORKER_COLUMNS = ("resident_id", "work_region", "hukou_region", "scheme")
+_ID_RE = f"^[A-Za-z0-9_.:/-]{{1,{REQUEST_ID_CHARS_MAX}}}$"
+_WORKER_RE = "^[A-Za-z0-9_.-]{1,32}$"
+_MONTH_RE = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+_YUAN_RE = f"^[0-9]{{1,{BASE_YUAN_MAX_DIGITS}}}(\\.[0-9]{{1,2}})?$"
+
+
+class FileRefused(SuirenError):
+    """The file as a whole cannot be read as what it claims to be; nothing was written."""
+
+    code = "file-refused"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based data row of the file (the header is not a row)
+    field: str
+    code: str
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"row": self.row, "field": self.field, "code": self.code, "reason": self.reason}
+
+
+@dataclass
+class IntakeSummary:
+    rows: int = 0
+    posted: int = 0
+    replayed: int = 0
+    refused: int = 0
+    due_fen_by_region: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, other: IntakeSummary) -> None:
+        self.rows += other.rows
+        self.posted += other.posted
+        self.replayed += other.replayed
+        self.refused += other.refused
+        for region, fen in other.due_fen_by_region.items():
+            self.due_fen_by_region[region] = self.due_fen_by_region.get(region, 0) + fen
+        self.errors += other.errors
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rows": self.rows, "posted": self.posted, "replayed": self.replayed,
+            "refused": self.refused, "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
+            "errors": [e.to_json() for e in self.errors],
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Chunk:
+    first_row: int  # 1-based number of its first data row
+    table: pa.Table
+
+
+def read_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:  # fmt: skip
+    """The file's rows in chunks, every column as read (CSV: text), the header checked."""
+    if not path.is_file():
+        raise FileRefused(f"{path} is not a file")
+    if path.stat().st_size == 0:
+        raise FileRefused(f"{path} is empty: a file has a header row naming its columns")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_chunks(path, columns, required, chunk_rows)
+    elif suffix == ".csv":
+        yield from _csv_chunks(path, columns, required, chunk_rows)
+    else:
+        raise FileRefused(f"{path.name}: a file is .csv or .parquet")
+
+
+def _check_header(names: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> None:
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise FileRefused(
+            f"unknown column(s) {', '.join(repr(n[:40]) for n in unknown[:5])}; the columns are"
+            f" {', '.join(columns)}"
+        )
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise FileRefused(f"missing column(s) {', '.join(missing)}")
+    if len(set(names)) != len(names):
+        raise FileRefused("a column appears twice in the header")
+
+
+SCAN_BYTES = 8 << 20
+
+
+def scan_csv(path: Path) -> tuple[int, int]:
+    """(data rows, longest line in bytes) of a CSV file, read in blocks without parsing."""
+    lines = longest = run = 0
+    with path.open("rb") as handle:
+        while block := handle.read(SCAN_BYTES):
+            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+            if not len(ends):
+                run += len(block)
+                longest = max(longest, run)
+                continue
+            longest = max(longest, run + int(ends[0]) + 1)
+            if len(ends) > 1:
+                longest = max(longest, int(np.diff(ends).max()))
+            run = len(block) - int(ends[-1]) - 1
+            lines += len(ends)
+    longest = max(longest, run)
+    return max(0, lines - 1 + (run > 0)), longest
+
+
+def _csv_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
+                chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
+    if scan_csv(path)[1] > LINE_BYTES_MAX + 2:
+        raise FileRefused(f"a line is longer than {LINE_BYTES_MAX} bytes: the file is not a payments file")
+    with path.open("rb") as handle:
+        header = handle.readline(LINE_BYTES_MAX + 1)
+    if len(header) > LINE_BYTES_MAX:
+        raise FileRefused(f"the header line is longer than {LINE_BYTES_MAX} bytes")
+    try:
+        names = [n.strip() for n in header.decode("utf-8-sig").rstrip("\r\n").split(",")]
+    except UnicodeDecodeError:
+        raise FileRefused("the file is not UTF-8 text") from None
+    _check_header(names, columns, required)
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=LINE_BYTES_MAX),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+        )  # fmt: skip
+        yield from _rechunk(reader, chunk_rows)
+    except pa.ArrowInvalid as error:
+        raise FileRefused(_arrow_message(error)) from None
+
+
+def _arrow_message(error: Exception) -> str:
+    text = str(error)
+    if "UTF8" in text or "utf8" in text.lower():
+        return "the file is not UTF-8 text"
+    if "straddling" in text or "block" in text:
+        return f"a line is longer than {LINE_BYTES_MAX} bytes or the file is not CSV"
+    columns = re.search(r"Expected (\d+) columns, got (\d+)", text)
+    if columns:
+        return f"a row has {columns.group(2)} fields where the header has {columns.group(1)}"
+    return f"the file cannot be read as CSV ({text[:120]})"
+
+
+def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
+    """Arrow record batches regrouped into chunks of ``chunk_rows`` rows."""
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    first = 1
+    for batch in batches:
+        pending.append(batch)
+        size += batch.num_rows
+        if first + size - 1 > FILE_ROWS_MAX:
+            raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+        while size >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield Chunk(first, table.slice(0, chunk_rows))
+            rest = table.slice(chunk_rows)
+            first += chunk_rows
+            pending, size = rest.to_batches(), rest.num_rows
+    if size:
+        yield Chunk(first, pa.Table.from_batches(pending))
+
+
+def _parquet_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
+                    chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
+    try:
+        source = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileRefused(f"{path.name} is not a Parquet file ({str(error)[:80]})") from None
+    _check_header(list(source.schema_arrow.names), columns, required)
+    try:
+        yield from _rechunk(source.iter_batches(batch_size=chunk_rows), chunk_rows)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileRefused(f"{path.name} cannot be read ({str(error)[:80]})") from None
+
+
+# payments --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """A chunk's rows that are well formed, as the contribution path takes them."""
+
+    rows: np.ndarray  # their positions in the chunk
+    payment_id: pa.Array
+    month: np.ndarray
+    base_fen: np.ndarray
+    worker_id: pa.Array
+    scheme: list[str]
+    errors: list[RowError]
+
+
+def _text(table: pa.Table, name: str) -> pa.Array | None:
+    if name not in table.column_names:
+        return None
+    column = table.column(name).combine_chunks()
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.utf8_trim_whitespace(column.cast(pa.string()))
+    if pa.types.is_integer(column.type):
+        return column.cast(pa.string())
+    raise FileRefused(f"column {name} holds {column.type}; it must be text")
+
+
+def _bad(errors: list[RowError], ok: np.ndarray, mask: np.ndarray, first_row: int, field_: str,
+         code: str, reason: str) -> None:  # fmt: skip
+    for i in np.flatnonzero(mask & ok).tolist():
+        errors.append(RowError(first_row + i, field_, code, reason))
+    ok &= ~mask
+
+
+def _matches(column: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(column, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def _base_fen(table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int) -> np.ndarray:
+    """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal."""
+    column = table.column("base_yuan").combine_chunks()
+    n = len(column)
+    if pa.types.is_floating(column.type):
+        raise FileRefused(
+            "column base_yuan holds binary floats, which cannot say which decimal amount they"
+            " mean; write it as text (\"6000.00\") or as a decimal"
+        )
+    if pa.types.is_integer(column.type):
+        values = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        _bad(errors, ok, values <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive")
+        return np.where(ok, values, 0).astype(np.int64) * 100
+    if pa.types.is_decimal(column.type):  # exact: read as its decimal text
+        text = pc.replace_substring_regex(column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1")
+        text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
+    else:
+        text = _text(table, "base_yuan")
+    assert text is not None
+    good = _matches(text, _YUAN_RE)
+    _bad(errors, ok, ~good, first_row, "base_yuan", "invalid-amount",
+         'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
+         " (ASCII digits, no commas)")  # fmt: skip
+    padded = pc.replace_substring_regex(text, r"^([0-9]+)$", r"\1.00")  # RE2: \1 is group 1
+    padded = pc.replace_substring_regex(padded, r"^([0-9]+)\.([0-9])$", r"\1.\20")
+    digits = pc.replace_substring(padded, ".", "")
+    fen = np.zeros(n, dtype=np.int64)
+    valid = pa.array(good & ok)
+    if bool(np.any(good & ok)):
+        fen[good & ok] = pc.cast(pc.filter(digits, valid), pa.int64()).to_numpy()
+    _bad(errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive")
+    return fen
+
+
+def parse_payments(chunk: Chunk, vault: IdentityVault | None, connection: Connection | None) -> _Parsed:
+    """Check a payments chunk column by column; each malformed row is reported and left out."""
+    table, first = chunk.table, chunk.first_row
+    n = table.num_rows
+    ok = np.ones(n, dtype=bool)
+    errors: list[RowError] = []
+    payment = _text(table, "payment_id")
+    month = _text(table, "month")
+    assert payment is not None and month is not None
+    _bad(errors, ok, ~_matches(payment, _ID_RE), first, "payment_id", "invalid-id",
+         f"a payment id is 1–{REQUEST_ID_CHARS_MAX} ASCII letters, digits and ._:/-")  # fmt: skip
+    reserved = np.zeros(n, dtype=bool)
+    for prefix in RESERVED_PREFIXES:
+        reserved |= pc.fill_null(pc.starts_with(payment, prefix), False).to_numpy(zero_copy_only=False)
+    _bad(errors, ok, reserved, first, "payment_id", "invalid-id", "a payment id may not start with a system prefix")
+    good_month = _matches(month, _MONTH_RE)
+    _bad(errors, ok, ~good_month, first, "month", "invalid-month", 'a month is "YYYY-MM" (ASCII digits)')
+    months = np.zeros(n, dtype=np.int64)
+    if good_month.any():
+        year = pc.cast(pc.utf8_slice_codeunits(month, 0, 4), pa.int64(), safe=False)
+        number = pc.cast(pc.utf8_slice_codeunits(month, 5, 7), pa.int64(), safe=False)
+        values = pc.add(pc.multiply(year, 12), pc.subtract(number, 1))
+        months = np.where(good_month, pc.fill_null(values, 0).to_numpy(zero_copy_only=False), 0)
+    base = _base_fen(table, ok, errors, first)
+    scheme_column = _text(table, "scheme")
+    schemes = np.full(n, Scheme.EMPLOYEE_PENSION.value, dtype=object)
+    if scheme_column is not None:
+        given = np.asarray(scheme_column.to_pylist(), dtype=object)
+        empty = given == ""
+        schemes = np.where(empty, Scheme.EMPLOYEE_PENSION.value, given)
+        known = np.isin(schemes, [s.value for s in SCHEMES])
+        _bad(errors, ok, ~known, first, "scheme", "invalid-scheme",
+             f"the scheme is {' or '.join(s.value for s in SCHEMES)}")  # fmt: skip
+    workers = _worker_ids(table, ok, errors, first, vault, connection)
+    rows = np.flatnonzero(ok)
+    picked = pa.array(rows)
+    return _Parsed(rows, payment.take(picked), months[rows], base[rows], workers.take(picked),
+                   schemes[rows].tolist(), errors)  # fmt: skip
+
+
+def _worker_ids(table: pa.Table, ok: np.ndarray, errors: list[RowError], first: int,
+                vault: IdentityVault | None, connection: Connection | None) -> pa.Array:  # fmt: skip
+    """Each row's worker: its worker_id, or the worker found by its resident id."""
+    n = table.num_rows
+    given = _text(table, "worker_id")
+    residents = _text(table, "resident_id")
+    if given is None and residents is None:
+        raise FileRefused("a payments file has a worker_id or a resident_id column")
+    ids = np.full(n, "", dtype=object) if given is None else np.asarray(given.to_pylist(), dtype=object)
+    if residents is not None:
+        assert vault is not None and connection is not None
+        numbers = residents.to_pylist()
+        need = [i for i in range(n) if ok[i] and not ids[i]]
+        found = find_workers(connection, vault, [numbers[i] for i in need])
+        for i, (worker, problem) in zip(need, found, strict=True):
+            if problem:
+                errors.append(RowError(first + i, "resident_id", "invalid-resident-id", problem))
+                ok[i] = False
+            else:
+                ids[i] = worker
+    present = np.array([bool(x) for x in ids])
+    _bad(errors, ok, ~present, first, "worker_id", "invalid-worker", "a row names its worker_id or resident_id")
+    plain = np.array([bool(re.fullmatch(_WORKER_RE, x, re.ASCII)) if x else False for x in ids])
+    _bad(errors, ok, ~plain, first, "worker_id", "invalid-worker", "a worker id is ASCII letters, digits and _.-")
+    return pa.array(np.where(ok, ids, "").tolist(), type=pa.string())
+
+
+def post_payments(connection: Connection, policy: Policy, vault: IdentityVault | None, chunk: Chunk,
+                  now: datetime, refuse_all: bool = False) -> IntakeSummary:  # fmt: skip
+    """Post a chunk (one unit of work, the caller's): well-formed rows go to the contribution
+    path, scheme by scheme; every refused row is reported with its row number."""
+    parsed = parse_payments(chunk, vault, connection)
+    summary = IntakeSummary(rows=chunk.table.num_rows, errors=list(parsed.errors))
+    schemes = np.asarray(parsed.scheme, dtype=object)
+    if refuse_all and summary.errors:
+        raise FileRefused(f"row {summary.errors[0].row}, {summary.errors[0].field}: {summary.errors[0].reason}")
+    tx_ids = pc.binary_join_element_wise(parsed.payment_id, pc.cast(
+        pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in parsed.month.tolist()], type=pa.string()),
+        pa.string()), "/")  # fmt: skip
+    for scheme in sorted(set(parsed.scheme)):
+        at = np.flatnonzero(schemes == scheme)
+        picked = pa.array(at)
+        rows = ContributionRows(tx_ids.take(picked), parsed.worker_id.take(picked),
+                                parsed.month[at], parsed.base_fen[at])  # fmt: skip
+        outcome = post_batch(connection, policy, rows, now, Scheme(scheme), refuse_all=refuse_all)
+        summary.posted += outcome.count(0)
+        summary.replayed += outcome.count(REPLAYED)
+        for region, fen in outcome.due_by_region().items():
+            summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
+        for refusal in outcome.refusals:
+            row = chunk.first_row + int(parsed.rows[at[refusal.row]])
+            summary.errors.append(RowError(row, refusal.field, refusal.code, refusal.message))
+        assert outcome.count(REFUSED) == len(outcome.refusals)
+    summary.refused = len(summary.errors)
+    summary.errors.sort(key=lambda e: e.row)
+    return summary
+
+
+def check_payment_file(path: Path) -> None:
+    """Refuse a file whose header is not a payments file's before any chunk is posted."""
+    next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
+
+
+def file_rows(path: Path) -> int | None:
+    """The number of data rows (Parquet's footer, or a scan of the CSV's lines)."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        return scan_csv(path)[0]
+    except (pa.ArrowInvalid, OSError):
+        return None
+
+
+
+# workers ---------------------------------------------------------------------------------
+
+WORKER_REQUIRED = ("resident_id", "work_region")
+
+
+@dataclass
+class EnrolSummary:
+    rows: int = 0
+    created: int = 0  # new enrolments (and new workers where the person was new)
+    existing: int = 0  # already enrolled there: the same worker again
+    refused: int = 0
+    mapping: list[tuple[str, str]] = field(default_factory=list)  # (resident id, worker id)
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, other: EnrolSummary) -> None:
+        self.rows += other.rows
+        self.created += other.created
+        self.existing += other.existing
+        self.refused += other.refused
+        self.mapping += other.mapping
+        self.errors += other.errors
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rows": self.rows, "created": self.created, "existing": self.existing,
+            "refused": self.refused, "errors": [e.to_json() for e in self.errors],
+        }  # fmt: skip
+
+
+def enrol_workers(connection: Connection, policy: Policy, vault: IdentityVault, chunk: Chunk,
+                  now: datetime) -> EnrolSummary:  # fmt: skip
+    """Enrol a chunk of a workers file (one unit of work, the caller's); see module doc."""
+    from suiren.services.workers import EnrolRequest, enrol_many
+
+    table, first = chunk.table, chunk.first_row
+    n = table.num_rows
+    summary = EnrolSummary(rows=n)
+    columns = {name: _text(table, name) for name in WORKER_COLUMNS}
+    values = {name: (c.to_pylist() if c is not None else [""] * n) for name, c in columns.items()}
+    schemes: dict[str, list[int]] = {}
+    for i in range(n):
+        scheme = values["scheme"][i] or Scheme.EMPLOYEE_PENSION.value
+        if scheme not in {s.value for s in SCHEMES}:
+            summary.errors.append(RowError(first + i, "scheme", "invalid-scheme",
+                                           f"the scheme is {' or '.join(s.value for s in SCHEMES)}"))  # fmt: skip
+            continue
+        schemes.setdefault(scheme, []).append(i)
+    for scheme, rows in sorted(schemes.items()):
+        requests = [EnrolRequest(values["resident_id"][i], values["work_region"][i],
+                                 values["hukou_region"][i] or None) for i in rows]  # fmt: skip
+        for i, result in zip(rows, enrol_many(connection, policy, vault, requests, now, Scheme(scheme)),
+                             strict=True):  # fmt: skip
+            if isinstance(result, SuirenError):
+                summary.errors.append(RowError(first + i, _field_of(result), result.code, result.message))
+                continue
+            summary.created += result.created
+            summary.existing += not result.created
+            summary.mapping.append((values["resident_id"][i], result.worker.worker_id))
+    summary.refused = len(summary.errors)
+    summary.errors.sort(key=lambda e: e.row)
+    return summary
+
+
+def _field_of(error: SuirenError) -> str:
+    return {"invalid-resident-id": "resident_id", "unknown-region": "work_region"}.get(error.code, "row")

@@ -1,0 +1,103 @@
+"""Signed checkpoints: the chain heads, anchored outside the database.
+
+The hash chain shows that no entry was changed, but whoever can write to the database can
+delete a region's newest entries and move its head back, and the chain still verifies. A
+checkpoint (``suiren audit checkpoint --out FILE``) is every region's head at one moment —
+sequence, chain hash — with the time, the key's fingerprint and an HMAC-SHA256 signature
+under a key derived from the agency's secret. The agency keeps it (or publishes it);
+``suiren audit verify --checkpoint FILE`` then proves that every region's entry at the
+checkpoint's sequence is still there with the same chain hash, so nothing up to the
+checkpoint was removed or rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import InvalidInput
+from suiren.store.db import ledger_keys
+from suiren.store.tables import chain_heads, journal
+
+if TYPE_CHECKING:
+    from suiren.store.audit import AuditResult
+
+FORMAT = "suiren-checkpoint-v1"
+REGIONS_MAX = 10_000
+
+
+def _canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _sign(key: bytes, payload: dict[str, Any]) -> str:
+    return hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()
+
+
+def make_checkpoint(connection: Connection, now: datetime) -> dict[str, Any]:
+    keys = ledger_keys(connection)
+    heads = [
+        {"region": r.region, "seq": int(r.seq), "chain_hash": r.chain_hash}
+        for r in connection.execute(select(chain_heads).order_by(chain_heads.c.region))
+        if int(r.seq)
+    ]
+    payload = {
+        "format": FORMAT,
+        "created_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "key_fingerprint": keys.fingerprint,
+        "heads": heads,
+    }
+    return payload | {"signature": _sign(keys.checkpoint_key, payload)}
+
+
+def parse_checkpoint(text: str) -> dict[str, Any]:
+    """A checkpoint file's content, its shape checked (not its signature)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidInput("the checkpoint file is not JSON") from None
+    heads = data.get("heads") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict) or data.get("format") != FORMAT
+        or not isinstance(data.get("signature"), str) or not isinstance(heads, list)
+        or len(heads) > REGIONS_MAX
+        or not all(isinstance(h, dict) and isinstance(h.get("region"), str)
+                   and type(h.get("seq")) is int and isinstance(h.get("chain_hash"), str) for h in heads)
+    ):  # fmt: skip
+        raise InvalidInput(f"the checkpoint file is not a {FORMAT} checkpoint")
+    return data
+
+
+def verify_checkpoint(
+    connection: Connection, checkpoint: dict[str, Any], walked: dict[str, tuple[int, str]],
+    result: AuditResult,
+) -> dict[str, Any]:  # fmt: skip
+    """Check ``checkpoint`` against the journal; problems go to ``result``."""
+    keys = ledger_keys(connection)
+    payload = {k: v for k, v in checkpoint.items() if k != "signature"}
+    signed = hmac.compare_digest(_sign(keys.checkpoint_key, payload), str(checkpoint["signature"]))
+    if not signed:
+        result.add("checkpoint", str(checkpoint.get("created_at")),
+                   "the signature is not this key's: the checkpoint was altered or is another database's")  # fmt: skip
+    for head in checkpoint["heads"]:
+        region, seq = head["region"], head["seq"]
+        row = connection.execute(
+            select(journal.c.chain_hash).where(journal.c.region == region, journal.c.seq == seq)
+        ).first()
+        if row is None:
+            result.add("journal", f"{region}/{seq}",
+                       f"the checkpoint's head is gone (the journal of {region} ends at"
+                       f" {walked.get(region, (0, ''))[0]}): entries were removed")  # fmt: skip
+        elif row.chain_hash != head["chain_hash"]:
+            result.add("journal", f"{region}/{seq}",
+                       "the entry at the checkpoint's head has another chain hash: the chain was rewritten")  # fmt: skip
+    return {
+        "created_at": checkpoint.get("created_at"),
+        "regions": len(checkpoint["heads"]),
+        "signature_ok": signed,
+    }

@@ -1,0 +1,277 @@
+"""Projections: tables written only by applying facts that the journal hashes.
+
+A service that changes a worker, an enrolment, a transfer, a settlement or an interest run
+does not write the table: it records a *fact* (``fact(table, **row)``) in the transaction
+that makes the change, and ``post_transactions`` writes the fact (hashed with the
+transaction) and applies it to its table here. The audit rebuilds every projection from the
+facts and compares it with the table row by row (``rebuild``), so a table edited behind the
+ledger's back is found and named.
+
+Two modes:
+
+- ``append``: every fact is one row, inserted once (the table is append-only);
+- ``latest``: the row is the fact with the highest ``version`` of its key; a fact must
+  carry the next version (1 for a new key), so that two writers of one row cannot both
+  succeed (the second finds the version taken and is refused).
+
+A fact's data is the row as canonical JSON (sorted keys, no spaces; dates ISO, datetimes as
+UTC ISO with microseconds, bytes as hex). Tables whose rows belong to their transaction's
+journal entry (``located``) take ``region`` and ``seq`` from it instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    and_,
+    select,
+    update,
+)
+
+from suiren.domain.errors import Retry, require
+from suiren.ledger.transaction import Fact
+from suiren.store.tables import (
+    enrolments,
+    interest_carry,
+    interest_runs,
+    region_obligations,
+    settled_obligations,
+    settled_transfers,
+    settlement_flows,
+    settlement_positions,
+    transfer_events,
+    transfers,
+    workers,
+)
+
+LOCATED = ("region", "seq")
+
+
+class ConcurrentChange(Retry):
+    """Another writer changed the same row first; nothing was written."""
+
+    code = "concurrent-change"
+
+
+@dataclass(frozen=True)
+class Projection:
+    table: Table
+    key: tuple[str, ...]
+    mode: str  # "append" or "latest"
+    located: bool = False  # region and seq come from the fact's journal entry
+
+    @property
+    def columns(self) -> list[str]:
+        skip = set(LOCATED) if self.located else set()
+        return [c.name for c in self.table.columns if c.name not in skip]
+
+
+PROJECTIONS: dict[str, Projection] = {
+    p.table.name: p
+    for p in (
+        Projection(workers, ("worker_id",), "append"),
+        Projection(enrolments, ("worker_id", "scheme"), "latest"),
+        Projection(transfers, ("transfer_id",), "latest"),
+        Projection(transfer_events, ("transfer_id", "step"), "append"),
+        Projection(interest_carry, ("region", "seq", "account"), "append", located=True),
+        Projection(interest_runs, ("scheme", "region", "year", "batch"), "append"),
+        Projection(region_obligations, ("obligation_id",), "append"),
+        Projection(settled_obligations, ("obligation_id",), "append"),
+        Projection(settled_transfers, ("transfer_id",), "append"),
+        Projection(settlement_positions, ("scheme", "window", "region"), "append"),
+        Projection(settlement_flows, ("scheme", "window", "from_region", "to_region"), "append"),
+    )
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    raise AssertionError(f"a fact holds no {type(value).__name__}")
+
+
+def encode(projection: Projection, row: Any) -> str:
+    """The canonical JSON of ``row`` over the projection's columns (located ones excluded)."""
+    return json.dumps(
+        {name: convert(row[name]) for name, convert in _converters(projection)},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )  # fmt: skip
+
+
+def _converters(projection: Projection) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Per column, the stored value → its JSON form (booleans from SQLite's integers too)."""
+    cached = _CONVERTERS.get(projection.table.name)
+    if cached is None:
+        cached = []
+        for name in projection.columns:
+            kind = projection.table.c[name].type
+            if isinstance(kind, Boolean):
+                cached.append((name, lambda v: None if v is None else bool(v)))
+            elif isinstance(kind, Integer | BigInteger):
+                cached.append((name, lambda v: None if v is None else int(v)))
+            elif isinstance(kind, String | Text):
+                cached.append((name, lambda v: v))
+            else:
+                cached.append((name, _jsonable))
+        _CONVERTERS[projection.table.name] = cached
+    return cached
+
+
+_CONVERTERS: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {}
+
+
+def key_text(projection: Projection, row: dict[str, Any]) -> str:
+    return "/".join(str(_jsonable(row[name])) for name in projection.key)
+
+
+def _decode(table: Table, data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in data.items():
+        kind = table.c[name].type
+        if value is None:
+            out[name] = None
+        elif isinstance(kind, DateTime):
+            out[name] = datetime.fromisoformat(value)
+        elif isinstance(kind, Date):
+            out[name] = date.fromisoformat(value)
+        elif isinstance(kind, LargeBinary):
+            out[name] = bytes.fromhex(value)
+        elif isinstance(kind, String | Text | Boolean | Integer | BigInteger):
+            out[name] = value
+        else:  # pragma: no cover - a new column type needs a codec here
+            raise AssertionError(f"no codec for {table.name}.{name} ({kind})")
+    return out
+
+
+def fact(table: Table, **row: Any) -> Fact:
+    """The fact that sets ``table``'s row to ``row`` (every column but located ones)."""
+    projection = PROJECTIONS[table.name]
+    missing = set(projection.columns) - set(row)
+    extra = set(row) - set(projection.columns) - (set(LOCATED) if projection.located else set())
+    require(not missing and not extra, f"fact of {table.name}: missing {missing}, extra {extra}")
+    if projection.mode == "latest":
+        require(int(row["version"]) >= 1, "a latest-mode fact carries a version from 1")
+    return Fact(table.name, _own_key(projection, row), encode(projection, row))
+
+
+def _own_key(projection: Projection, row: dict[str, Any]) -> str:
+    """The key without the located columns (which the fact's entry gives)."""
+    names = [n for n in projection.key if not (projection.located and n in LOCATED)]
+    return "/".join(str(_jsonable(row[name])) for name in names)
+
+
+def apply_facts(connection: Connection, located: Sequence[tuple[str, int, Fact]]) -> None:
+    """Write each fact's row into its table, in order: insert (append, or the first version
+    of a latest-mode row) or the next version. Consecutive inserts into one table go in one
+    statement (a key inserted twice is refused by the table's primary key)."""
+    pending: list[dict[str, Any]] = []
+    pending_kind = ""
+    for region, seq, item in located:
+        projection = PROJECTIONS[item.kind]
+        row = _decode(projection.table, json.loads(item.data))
+        if projection.located:
+            row |= {"region": region, "seq": seq}
+        inserted = projection.mode == "append" or int(row["version"]) == 1
+        if pending and (item.kind != pending_kind or not inserted):
+            connection.execute(PROJECTIONS[pending_kind].table.insert(), pending)
+            pending = []
+        if inserted:
+            pending.append(row)
+            pending_kind = item.kind
+        else:
+            _set_latest(connection, projection, row)
+    if pending:
+        connection.execute(PROJECTIONS[pending_kind].table.insert(), pending)
+
+
+def _set_latest(connection: Connection, projection: Projection, row: dict[str, Any]) -> None:
+    table = projection.table
+    version = int(row["version"])
+    where = and_(*(table.c[name] == row[name] for name in projection.key))
+    done = connection.execute(
+        update(table).where(where, table.c.version == version - 1).values(**row)
+    )
+    if done.rowcount != 1:
+        raise ConcurrentChange(
+            f"{table.name} {key_text(projection, row)} was changed by another request at the"
+            " same time; nothing was written, try again"
+        )
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: str
+    what: str  # "missing", "unexpected", or the columns that differ with both values
+
+
+def rebuild(connection: Connection, projection: Projection, facts: Iterable[Any]) -> list[Difference]:
+    """Compare the table with what its facts say; every difference, named.
+
+    ``facts``: rows (region, seq, line, key, data) of this projection's kind, in order.
+    """
+    expected: dict[str, tuple[int, str]] = {}  # key -> (version, data)
+    for item in facts:
+        data = item.data
+        key = item.key
+        if projection.located:
+            key = f"{item.region}/{item.seq}/{item.key}"
+        if projection.mode == "latest":
+            version = int(json.loads(data)["version"])
+            if key in expected and expected[key][0] >= version:
+                if expected[key][0] == version:
+                    return [Difference(projection.table.name, key, f"two facts of version {version}")]
+                continue
+            expected[key] = (version, data)
+        else:
+            if key in expected:
+                return [Difference(projection.table.name, key, "recorded twice")]
+            expected[key] = (0, data)
+    out: list[Difference] = []
+    seen: set[str] = set()
+    for row in connection.execute(select(projection.table)).mappings():
+        values = dict(row)
+        key = _own_key(projection, values)
+        if projection.located:
+            key = f"{values['region']}/{values['seq']}/{key}"
+        if key in seen:
+            out.append(Difference(projection.table.name, key, "duplicate row"))
+            continue
+        seen.add(key)
+        if key not in expected:
+            out.append(Difference(projection.table.name, key, "row without a fact (unexpected)"))
+            continue
+        encoded = encode(projection, values)
+        if encoded == expected[key][1]:
+            continue
+        stored, wanted = json.loads(encoded), json.loads(expected[key][1])
+        if stored != wanted:
+            changed = sorted(n for n in wanted if stored.get(n) != wanted.get(n))
+            detail = ", ".join(f"{n}: {stored.get(n)!r} ≠ recorded {wanted.get(n)!r}" for n in changed)
+            out.append(Difference(projection.table.name, key, detail))
+    for key in sorted(set(expected) - seen):
+        out.append(Difference(projection.table.name, key, "row missing (recorded by a fact)"))
+    return out

@@ -1,0 +1,131 @@
+"""The CLI tests' one runner: ``suiren ...`` in-process, answering like a subprocess would.
+
+``runner(url, extra, cwd)`` returns ``run(*args, today=..., input=None)``, which calls
+``suiren.cli.main.main()`` with ``sys.argv`` patched and returns a ``Done`` with
+``returncode``, ``stdout`` and ``stderr``, as ``subprocess.run`` did when each command was a
+``python -m suiren.cli.main`` process (about a second each; two such smoke tests are left,
+in test_pension_cli.py). For the duration of each call only:
+
+- the environment is what the subprocess got: every ``SUIREN_*`` variable and ``PGOPTIONS``
+  removed, then ``SUIREN_DATABASE_URL``, ``SUIREN_SECRET_KEY``, ``SUIREN_TODAY`` and the
+  ``extra`` ones (``PGOPTIONS`` for a PostgreSQL schema: libpq reads it when it connects)
+  set; the command reads them in ``Context.build()``;
+- the working directory is ``cwd``; stdin is ``input`` (empty if none);
+- stdout and stderr are captured; the exit status is the process's: ``SystemExit``'s code
+  (None is 0, a message is printed and is 1), and an unhandled exception prints its
+  traceback on stderr and is 1;
+- every engine the command makes (``Context.build()`` makes one per command) is recorded
+  and disposed afterwards: a process would close its connections on exit, and hundreds of
+  commands in one process would otherwise exhaust PostgreSQL's ``max_connections``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+import suiren.store.db
+from suiren.cli.main import main
+
+TODAY = "2026-06-15"
+SECRET = base64.b64encode(b"k" * 32).decode()
+
+
+@dataclass(frozen=True)
+class Done:
+    """What ``subprocess.run(..., capture_output=True, text=True)`` returned."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[..., Done]
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """The status a process ends with on ``SystemExit`` (as the interpreter decides it)."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def invoke(
+    args: Sequence[str], env: dict[str, str], cwd: Path, input: str | None = None
+) -> Done:
+    """``suiren *args`` in-process with ``env`` as the SUIREN_* environment, in ``cwd``."""
+    real_make_engine = suiren.store.db.make_engine
+    made: list[Engine] = []
+
+    def make_engine(*a: Any, **kw: Any) -> Engine:
+        engine = real_make_engine(*a, **kw)
+        made.append(engine)
+        return engine
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("SUIREN_") or name == "PGOPTIONS":
+                patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        patch.setattr(sys, "argv", ["suiren", *args])
+        patch.setattr(sys, "stdin", io.StringIO(input or ""))
+        # every module that imported make_engine by name (suiren.cli.context does)
+        for module in [m for name, m in sys.modules.items() if name.startswith("suiren")]:
+            if getattr(module, "make_engine", None) is real_make_engine:
+                patch.setattr(module, "make_engine", make_engine)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    main()
+                    status = 0
+                except SystemExit as exc:
+                    status = _exit_status(exc)
+                except Exception:
+                    traceback.print_exc()  # what the interpreter prints; the process exits 1
+                    status = 1
+        finally:
+            for engine in made:
+                engine.dispose()
+    return Done(["suiren", *args], status, out.getvalue(), err.getvalue())
+
+
+def runner(url: str, extra: dict[str, str], cwd: Path) -> Run:
+    """``run(*args, today=TODAY, input=None)`` against the database at ``url``."""
+    env = extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": SECRET}
+
+    def run(*args: str, today: str = TODAY, input: str | None = None) -> Done:
+        return invoke(args, env | {"SUIREN_TODAY": today}, cwd, input)
+
+    return run
+
+
+def refusal(done: Done) -> str:
+    """The message of a refused command (exit 2, nothing on stdout): ``error: …`` on stderr,
+    or with ``--json`` a JSON object with the error's code, field and message."""
+    assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    if "--json" in done.args:
+        error = json.loads(done.stderr)["error"]
+        assert error["code"] and error["message"], error
+        return f"error: {error['message']}"
+    assert done.stderr.startswith("error: "), done.stderr
+    return done.stderr

@@ -1,0 +1,264 @@
+"""Payments from files (issue 9): good, bad and duplicate rows, replays across files, malformed
+files, and a process killed at random moments — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, func, select
+
+from suiren.domain.month import Month
+from suiren.services.contributions import contribute
+from suiren.services.intake import (
+    PAYMENT_COLUMNS,
+    PAYMENT_REQUIRED,
+    FileRefused,
+    IntakeSummary,
+    post_payments,
+    read_chunks,
+)
+from suiren.services.reversals import reverse
+from suiren.store.audit import verify
+from suiren.store.db import unit_of_work
+from suiren.store.tables import accounts, contribution_months, journal
+from tests.conftest import NOW, SECRET
+from tests.ledger_helpers import (
+    POLICY,
+    VAULT,
+    assert_ledger_sound,
+    enrol_in_bulk,
+    enrol_workers,
+    resident_id,
+)
+
+HEADER = "payment_id,month,base_yuan,worker_id\n"
+
+
+def post_file(engine: Engine, path: Path, chunk_rows: int = 1_000) -> IntakeSummary:
+    total = IntakeSummary()
+    for chunk in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows):
+        with unit_of_work(engine) as c:
+            total.add(post_payments(c, POLICY, VAULT, chunk, NOW))
+    return total
+
+
+def counts(engine: Engine) -> tuple[int, int, int]:
+    with unit_of_work(engine) as c:
+        return (
+            c.execute(select(func.count()).select_from(journal)).scalar_one(),
+            c.execute(select(func.count()).select_from(contribution_months)).scalar_one(),
+            c.execute(select(func.sum(accounts.c.balance_fen))).scalar_one() or 0,
+        )
+
+
+def test_good_bad_duplicate_paid_and_reversed_rows(engine: Engine, tmp_path: Path) -> None:
+    a, b = enrol_workers(engine, 2)
+    with unit_of_work(engine) as c:  # paid before the file: March; February paid and reversed
+        contribute(c, POLICY, "earlier", a, Month.parse("2026-02"), Month.parse("2026-03"), 600_000, NOW)
+    with unit_of_work(engine) as c:
+        reverse(c, "earlier/2026-02", "fix", NOW)
+    path = tmp_path / "pay.csv"
+    path.write_text(HEADER + "".join([
+        f"f1,2026-01,6000,{a}\n",          # 1 posted
+        f"f1,2026-02,6100.50,{a}\n",       # 2 posted again after the reversal (attempt 1)
+        f"f1,2026-03,6000,{a}\n",          # 3 refused: March is paid (earlier/2026-03)
+        f"f1,2026-01,6000,{a}\n",          # 4 refused: the same payment and month again
+        f"f2,2026-01,6000,{a}\n",          # 5 refused: the same worker and month again
+        f"f1,2026-01,6000,{b}\n",          # 6 refused: f1/2026-01 is the first row's id… for b
+        f"f3,2026-04,60,00,{b}\n",          # 7 malformed: a comma inside the base
+        f"f3,2026-05,abc,{b}\n",           # 8 refused: not an amount
+        f"f3,2026-06,6000,{b}\n",          # 9 posted
+        f"earlier,2026-03,6000,{a}\n",     # 10 replayed: earlier/2026-03 as recorded
+    ]))  # fmt: skip
+    with pytest.raises(FileRefused, match="fields where the header has"):
+        post_file(engine, path)  # a row with a field too many refuses the whole file first
+    path.write_text(path.read_text().replace("60,00", '"60,00"'))
+    summary = post_file(engine, path)
+    assert (summary.rows, summary.posted, summary.replayed, summary.refused) == (10, 3, 1, 6)
+    assert [(e.row, e.field, e.code) for e in summary.errors] == [
+        (3, "month", "already-paid"), (4, "month", "duplicate-id"), (5, "month", "duplicate"),
+        (6, "month", "duplicate-id"), (7, "base_yuan", "invalid-amount"), (8, "base_yuan", "invalid-amount"),
+    ]  # fmt: skip
+    before = counts(engine)
+    again = post_file(engine, path)  # the same file again: everything it posted replays
+    assert (again.posted, again.replayed, again.refused) == (0, 4, 6)
+    assert counts(engine) == before
+    with unit_of_work(engine) as c:
+        assert_ledger_sound(c)
+        attempts = dict(c.execute(select(contribution_months.c.tx_id, contribution_months.c.attempt)).all())
+    assert attempts["f1/2026-02"] == 1 and attempts["earlier/2026-02"] == 0
+
+
+def test_a_later_file_replays_and_conflicts_with_an_earlier_one(engine: Engine, tmp_path: Path) -> None:
+    [a] = enrol_workers(engine, 1)
+    first = tmp_path / "day1.csv"
+    first.write_text(HEADER + f"d1,2026-01,6000,{a}\nd1,2026-02,6000,{a}\n")
+    assert post_file(engine, first).posted == 2
+    second = tmp_path / "day2.csv"
+    second.write_text(HEADER + f"d1,2026-01,6000,{a}\nd1,2026-02,7000,{a}\nd2,2026-03,6000,{a}\n")
+    summary = post_file(engine, second)
+    assert (summary.posted, summary.replayed, summary.refused) == (1, 1, 1)
+    assert summary.errors[0].code == "conflict" and "already used" in summary.errors[0].reason
+
+
+def test_resident_ids_and_schemes_and_parquet(engine: Engine, tmp_path: Path) -> None:
+    [a] = enrol_workers(engine, 1)
+    pq.write_table(pa.table({
+        "payment_id": ["p1", "p1", "p1"], "month": ["2026-01", "2026-02", "2026-03"],
+        "base_yuan": pa.array([Decimal("6000.00"), Decimal("6000.50"), Decimal("0.01")], type=pa.decimal128(12, 4)),
+        "resident_id": [resident_id(0, "19700101"), resident_id(0, "19700101"), "110105194912310021"],
+        "scheme": ["employee_pension", "", "employee_medical"],
+    }), tmp_path / "pay.parquet")  # fmt: skip
+    summary = post_file(engine, tmp_path / "pay.parquet")
+    assert (summary.posted, summary.refused) == (2, 1), summary.errors
+    assert summary.errors[0].field == "resident_id"
+    with unit_of_work(engine) as c:
+        bases = sorted(c.execute(select(contribution_months.c.base_fen)).scalars())
+        assert c.execute(select(contribution_months.c.worker_id).distinct()).scalars().all() == [a]
+    assert bases == [600_000, 600_050]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("missing.csv", b"payment_id,month,worker_id\nx,2026-01,W1\n", "missing column.*base_yuan"),
+        ("unknown.csv", b"payment_id,month,base_yaun,worker_id\n", "unknown column.*base_yaun"),
+        ("twice.csv", b"payment_id,month,base_yuan,month,worker_id\n", "unknown|twice"),
+        ("latin1.csv", HEADER.encode() + "p,2026-01,6000,W\xe9\n".encode("latin-1"), "not UTF-8"),
+        ("huge.csv", HEADER.encode() + b"p," + b"9" * 2_000_000 + b",6000,W\n", "longer than"),
+        ("binary.csv", b"\x00\x01\x02PK\x03\x04" * 100, "not UTF-8|unknown column|cannot"),
+        ("pay.txt", HEADER.encode(), "is .csv or .parquet"),
+        ("fake.parquet", b"PAR1 not really", "not a Parquet file"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.count(".") == 1 and len(value) < 20 else "",
+)
+def test_a_malformed_file_is_refused_with_nothing_written(
+    engine: Engine, tmp_path: Path, name: str, content: bytes, match: str
+) -> None:
+    enrol_workers(engine, 1)
+    before = counts(engine)
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(FileRefused, match=match):
+        post_file(engine, tmp_path / name)
+    assert counts(engine) == before
+
+
+def test_float_amounts_and_wrong_types_in_parquet_are_refused(engine: Engine, tmp_path: Path) -> None:
+    [a] = enrol_workers(engine, 1)
+    pq.write_table(pa.table({"payment_id": ["p"], "month": ["2026-01"], "base_yuan": [6000.0],
+                             "worker_id": [a]}), tmp_path / "f.parquet")  # fmt: skip
+    with pytest.raises(FileRefused, match="binary floats"):
+        post_file(engine, tmp_path / "f.parquet")
+    pq.write_table(pa.table({"payment_id": ["p"], "month": [24313], "base_yuan": ["6000"],
+                             "worker_id": [a]}), tmp_path / "m.parquet")  # fmt: skip
+    summary = post_file(engine, tmp_path / "m.parquet")  # an integer month is text "24313": malformed
+    assert summary.errors[0].field == "month"
+
+
+# --- killed at random moments, then run again --------------------------------------------------
+
+KILL_ROWS = 300_000
+KILLS = 10
+
+
+def write_payments(path: Path, workers: list[str]) -> None:
+    months = [f"2026-{m:02d}" for m in range(1, 7)]
+    n = KILL_ROWS
+    rng = np.random.default_rng(11)
+    worker = np.repeat(np.array(workers, dtype=object), len(months))[:n]
+    month = np.tile(np.array(months, dtype=object), len(workers))[:n]
+    base = rng.integers(5510, 27549, n)
+    pq.write_table(pa.table({
+        "payment_id": pa.array([f"k{i // 6}" for i in range(n)]), "month": pa.array(month.tolist()),
+        "base_yuan": pa.array(base.astype(str).tolist()), "worker_id": pa.array(worker.tolist()),
+    }), path)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_file_killed_ten_times_then_run_again_posts_every_row_once(
+    backend: str, database_url: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, extra = database_url
+    from suiren.store.db import make_engine
+    from tests.conftest import KEYS
+
+    options = {"connect_args": {"options": extra["PGOPTIONS"]}} if "PGOPTIONS" in extra else {}
+    engine = make_engine(url, keys=KEYS, **options)
+    workers = [f"WK{n:010d}" for n in range(KILL_ROWS // 6)]
+    enrol_in_bulk(engine, workers, "440100", Month.of(2026, 1))
+    path = tmp_path / "big.parquet"
+    write_payments(path, workers)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
+    env |= extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
+                    "SUIREN_TODAY": NOW.date().isoformat(), "SUIREN_INTAKE_CHUNK_ROWS": "20000"}  # fmt: skip
+    command = [sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)]
+    rng = random.Random(20261201)
+    for _ in range(KILLS):
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(rng.uniform(0.5, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    done = subprocess.run([*command, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == KILL_ROWS
+        assert c.execute(select(func.count(contribution_months.c.tx_id.distinct()))).scalar_one() == KILL_ROWS
+        result = verify(c)
+        assert result.ok and result.months == KILL_ROWS, result.problems
+    engine.dispose()
+
+
+
+# --- workers from a file ---------------------------------------------------------------------
+
+
+def test_a_workers_file_enrols_each_person_once(engine: Engine, tmp_path: Path) -> None:
+    from suiren.services.intake import WORKER_COLUMNS, WORKER_REQUIRED, EnrolSummary, enrol_workers
+
+    young = "44010620150101009"  # eleven years old
+    from suiren.domain.resident_id import check_character
+
+    path = tmp_path / "workers.csv"
+    path.write_text("resident_id,work_region,hukou_region,scheme\n" + "".join([
+        f"{resident_id(1)},440100,,\n",                       # 1 new worker
+        f"{resident_id(2)},110000,410000,employee_medical\n",  # 2 new, medical, hukou Henan
+        f"{resident_id(1)},440100,,\n",                       # 3 the same person: the same worker
+        f"{young + check_character(young)},440100,,\n",       # 4 too young
+        f"{resident_id(1)},110000,,\n",                       # 5 already enrolled in Guangzhou
+        "12345,440100,,\n",                                     # 6 not a resident id
+        f"{resident_id(3)},449999,,\n",                       # 7 no such region
+        f"{resident_id(4)},440100,,employee_injury\n",        # 8 no such scheme
+    ]))  # fmt: skip
+
+    def run() -> EnrolSummary:
+        total = EnrolSummary()
+        for chunk in read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, 3):
+            with unit_of_work(engine) as c:
+                total.add(enrol_workers(c, POLICY, VAULT, chunk, NOW))
+        return total
+
+    first = run()
+    assert (first.created, first.existing, first.refused) == (2, 1, 5)
+    assert [e.row for e in first.errors] == [4, 5, 6, 7, 8]
+    mapping = dict(first.mapping)
+    assert len(set(mapping.values())) == 2
+    assert first.mapping.count((resident_id(1), mapping[resident_id(1)])) == 2  # rows 1 and 3
+    again = run()  # the same file again: the same workers, nothing new
+    assert (again.created, again.existing) == (0, 3) and dict(again.mapping) == mapping
+    with unit_of_work(engine) as c:
+        assert_ledger_sound(c)

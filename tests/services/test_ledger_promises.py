@@ -1,0 +1,329 @@
+"""The ledger's promises (issue 8): only what may be reversed is, no payment races a move,
+one person is one worker whatever the key or the folder, and the key is used safely.
+
+Database tests run on SQLite and PostgreSQL; the races need concurrent writers and run on
+PostgreSQL, each forced into the interleaving under test (the second writer is started
+while the first holds its locks, and the first commits only once the second is waiting).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from suiren.domain.month import Month
+from suiren.domain.resident_id import ResidentId
+from suiren.ledger.accounts import Scheme
+from suiren.policy import load_policy
+from suiren.services.contributions import InsuranceMoved, contribute
+from suiren.services.identity import ledger_keys
+from suiren.services.interest import credit_interest
+from suiren.services.reversals import ReversalRefused, reverse
+from suiren.services.settlement import close_window
+from suiren.services.transfers import (
+    accept_transfer,
+    approve_transfer,
+    complete_transfer,
+    reject_transfer,
+    request_transfer,
+)
+from suiren.services.workers import EnrolmentRefused, enrol
+from suiren.settings import KeyNotUsable, Settings
+from suiren.store.db import WrongKey, make_engine, unit_of_work
+from suiren.store.lines import paid_months
+from suiren.store.migrate import upgrade
+from suiren.store.tables import journal, workers
+from tests.conftest import KEYS, POSTGRES_URL
+from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
+from tests.store import test_concurrency
+from tests.store.test_concurrency import race
+
+pg = test_concurrency.pg
+MFP = load_policy("money_follows_person")
+LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
+JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+DAY = datetime(2026, 6, 16, 12, 0, tzinfo=UTC)
+
+
+def paying(engine: Engine, n: int, region: str = "440100", policy=POLICY) -> str:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as c:
+        w = enrol(c, policy, VAULT, resident_id(n), region, "410000", LATE_2025).worker.worker_id
+    with unit_of_work(engine) as c:
+        contribute(c, policy, f"p25-{n}", w, Month.parse("2025-10"), Month.parse("2025-12"),
+                   600_000 if region == "440100" else 800_000, LATE_2025)  # fmt: skip
+    with unit_of_work(engine) as c:
+        contribute(c, policy, f"p26-{n}", w, Month.parse("2026-01"), Month.parse("2026-03"),
+                   600_000 if region == "440100" else 800_000, JUNE)  # fmt: skip
+    return w
+
+
+def step(engine: Engine, action, transfer_id: str, now: datetime = DAY):  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as c:
+        return action(c, transfer_id, now)
+
+
+def refused(engine: Engine, tx_id: str, match: str) -> None:
+    with unit_of_work(engine) as c:
+        before = c.execute(select(func.count()).select_from(journal)).scalar_one()
+    with pytest.raises(ReversalRefused, match=match), unit_of_work(engine) as c:
+        reverse(c, tx_id, "undo-1", DAY)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(journal)).scalar_one() == before
+        assert_ledger_sound(c)
+
+
+# --- 1. only what may be reversed is reversed -------------------------------------------------
+
+
+def test_only_a_contribution_month_can_be_reversed(engine: Engine) -> None:
+    w = paying(engine, 1)
+    with unit_of_work(engine) as c:
+        credit_interest(c, POLICY, 2025, JUNE)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "m1", w, "330100", DAY)
+    for action in (approve_transfer, accept_transfer, complete_transfer):
+        step(engine, action, "m1")
+    with unit_of_work(engine) as c:
+        close_window(c, date(2026, 6, 16), datetime(2026, 6, 17, 12, tzinfo=UTC))
+        batch = c.execute(select(journal.c.tx_id).where(journal.c.code == "contribution")).scalars().first()
+    refused(engine, "transfer/m1/out", "reject")
+    refused(engine, "transfer/m1/in", "reject")
+    refused(engine, "transfer/m1/completed", "completed transfer is final")
+    refused(engine, "settlement/employee_pension/2026-06-16/440100", "next settlement window")
+    refused(engine, "interest/employee_pension/440100/2025/0", "adjustment")
+    refused(engine, f"enrol/{w}/employee_pension", "by a transfer")
+    refused(engine, str(batch), "single month")
+    refused(engine, "nothing/2026-01", "no contribution month")
+
+
+def test_a_month_whose_money_left_is_refused_until_the_transfer_is_rejected(engine: Engine) -> None:
+    w = paying(engine, 2)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "m2", w, "330100", DAY)
+    step(engine, approve_transfer, "m2")
+    refused(engine, "p26-2/2026-02", "has left 440100")  # in clearing
+    with unit_of_work(engine) as c:
+        reject_transfer(c, "m2", DAY, "wrong city")  # the money is back
+    with unit_of_work(engine) as c:
+        reverse(c, "p26-2/2026-02", "fix-2", DAY)
+        assert_ledger_sound(c)
+
+
+def test_a_month_paid_after_the_worker_came_back_can_be_reversed(engine: Engine) -> None:
+    w = paying(engine, 3)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "away", w, "330100", DAY)
+    for action in (approve_transfer, accept_transfer, complete_transfer):
+        step(engine, action, "away")
+    refused(engine, "p26-3/2026-01", "has left 440100")  # completed: the money is in Hangzhou
+    later = datetime(2026, 7, 20, 12, tzinfo=UTC)
+    with unit_of_work(engine) as c:
+        contribute(c, POLICY, "hz", w, Month.parse("2026-07"), Month.parse("2026-07"), 800_000, later)
+    with unit_of_work(engine) as c:
+        reverse(c, "hz/2026-07", "fix-hz", later)  # paid where the money is: reversible
+        assert_ledger_sound(c)
+
+
+def test_a_medical_month_whose_account_moved_is_refused(engine: Engine) -> None:
+    with unit_of_work(engine) as c:
+        w = enrol(c, MFP, VAULT, resident_id(4), "310000", "410000", JUNE,
+                  Scheme.EMPLOYEE_MEDICAL).worker.worker_id  # fmt: skip
+    with unit_of_work(engine) as c:
+        contribute(c, MFP, "med", w, Month.parse("2026-01"), Month.parse("2026-02"), 1_500_000, JUNE,
+                   Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+    with unit_of_work(engine) as c:
+        request_transfer(c, MFP, "mm", w, "440100", DAY, Scheme.EMPLOYEE_MEDICAL)
+    step(engine, approve_transfer, "mm")
+    refused(engine, "med/2026-01", "has left 310000")
+
+
+# --- 4. no race between a payment and a move --------------------------------------------------
+
+
+def test_a_payment_racing_a_completion_is_paid_where_the_worker_now_is(pg) -> None:  # type: ignore[no-untyped-def]
+    """The completion holds both regions' locks; the payment reads the old region, waits for
+    the lock, then finds the insurance moved and is refused with nothing written; sent
+    again (as the edge does), it is paid in the new region."""
+    engine, schema = pg
+    w = paying(engine, 5)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "m5", w, "330100", DAY)
+    step(engine, approve_transfer, "m5")
+    step(engine, accept_transfer, "m5")
+    april = Month.parse("2026-04")
+
+    def pay(c):  # type: ignore[no-untyped-def]
+        return contribute(c, POLICY, "apr", w, april, april, 800_000, DAY)
+
+    outcome = race(engine, schema, lambda c: complete_transfer(c, "m5", DAY), pay)
+    assert isinstance(outcome, InsuranceMoved), outcome
+    with unit_of_work(engine) as c:
+        assert [m.tx_id for m in paid_months(c, w, "employee_pension") if m.month == april.ordinal] == []
+        [paid] = pay(c)
+    assert paid.region == "330100"
+    with unit_of_work(engine) as c:
+        assert_ledger_sound(c)
+
+
+# --- 3. one person is one worker --------------------------------------------------------------
+
+
+def test_eight_enrolments_of_one_person_at_once_give_one_worker(pg) -> None:  # type: ignore[no-untyped-def]
+    engine, schema = pg
+    with unit_of_work(engine) as c:  # the key and the region's chain are set up already
+        enrol(c, POLICY, VAULT, resident_id(9), "440100", None, JUNE)
+    barrier = threading.Barrier(8)
+    found: list[object] = []
+
+    def one() -> None:
+        own = make_engine(POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            barrier.wait(timeout=60)
+            with unit_of_work(own) as c:
+                found.append(enrol(c, POLICY, VAULT, resident_id(6), "440100", None, JUNE).worker.worker_id)
+        except Exception as error:  # the outcome under test
+            found.append(error)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(found) == 8 and len(set(found)) == 1 and isinstance(found[0], str), found
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 2
+        assert_ledger_sound(c)
+
+
+def test_a_second_enrolment_of_one_person_waits_and_finds_the_first(pg) -> None:  # type: ignore[no-untyped-def]
+    engine, schema = pg
+    with unit_of_work(engine) as c:  # the key and the region's chain are set up already
+        enrol(c, POLICY, VAULT, resident_id(9), "440100", None, JUNE)
+
+    def enrol_one(c):  # type: ignore[no-untyped-def]
+        return enrol(c, POLICY, VAULT, resident_id(8), "440100", None, JUNE)
+
+    second = race(engine, schema, enrol_one, enrol_one)
+    assert not isinstance(second, Exception), second
+    assert not second.created  # type: ignore[attr-defined]
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 2
+
+
+def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path: Path) -> None:
+    paying(engine, 7)
+    other = make_engine(engine.url.render_as_string(hide_password=False), keys=ledger_keys(b"x" * 32),
+                        connect_args=_options(engine))  # fmt: skip
+    try:
+        with pytest.raises(WrongKey, match="another secret key"), unit_of_work(other):
+            pass
+    finally:
+        other.dispose()
+
+
+def _options(engine: Engine) -> dict[str, str]:
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as c:
+        path = c.execute(text("SHOW search_path")).scalar_one()
+    return {"options": f"-csearch_path={path}"}
+
+
+def test_a_first_enrolment_needs_working_age(engine: Engine) -> None:
+    ten = "440106" + "20160101" + "001"
+    old = "440106" + "19500101" + "001"
+    from suiren.domain.resident_id import check_character
+
+    for first17, match in ((ten, "from the age of 16"), (old, "statutory retirement age")):
+        with pytest.raises(EnrolmentRefused, match=match), unit_of_work(engine) as c:
+            enrol(c, POLICY, VAULT, first17 + check_character(first17), "440100", None, JUNE)
+
+
+# --- the key in one configured place ----------------------------------------------------------
+
+
+def test_the_embedded_database_and_its_key_are_created_private(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    chosen = Settings(database_url=url, secret_key=None, key_file=None)
+    secret = chosen.secret()
+    key = tmp_path / "ledger.db.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert base64.b64decode(key.read_text()) == secret
+    engine = make_engine(url, keys=ledger_keys(secret))
+    assert stat.S_IMODE((tmp_path / "ledger.db").stat().st_mode) == 0o600
+    upgrade(engine)
+    with unit_of_work(engine):
+        pass
+    engine.dispose()
+    assert chosen.secret() == secret  # found again, not made anew
+    key.unlink()
+    with pytest.raises(KeyNotUsable, match=r"key file .* is missing"):
+        Settings(database_url=url, secret_key=None, key_file=None).secret()
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        ({"secret_key": ""}, "set but empty"),
+        ({"secret_key": "   "}, "set but empty"),
+        ({"secret_key": "not base64!"}, "not base64"),
+        ({"secret_key": base64.b64encode(b"short").decode()}, "exactly 32 bytes"),
+        ({"secret_key": "４４" * 22}, "not base64"),
+        ({"database_url": "postgresql+psycopg://u@127.0.0.1/x"}, "no secret key is configured"),
+    ],
+)
+def test_a_key_that_is_not_usable_is_a_clear_error(tmp_path: Path, values, match) -> None:  # type: ignore[no-untyped-def]
+    chosen = {"database_url": f"sqlite:///{tmp_path / 'x.db'}", "secret_key": None, "key_file": None}
+    with pytest.raises(KeyNotUsable, match=match):
+        Settings(**(chosen | values)).secret()
+
+
+def test_a_key_file_must_be_a_private_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(KeyNotUsable, match="is a folder"):
+        Settings(database_url=url, secret_key=None, key_file=tmp_path).secret()
+    loose = tmp_path / "loose.key"
+    loose.write_text(base64.b64encode(b"k" * 32).decode())
+    os.chmod(loose, 0o644)
+    with pytest.raises(KeyNotUsable, match="chmod 600"):
+        Settings(database_url=url, secret_key=None, key_file=loose).secret()
+    os.chmod(loose, 0o600)
+    assert Settings(database_url=url, secret_key=None, key_file=loose).secret() == b"k" * 32
+    with pytest.raises(KeyNotUsable, match="does not exist"):
+        Settings(database_url=url, secret_key=None, key_file=tmp_path / "none.key").secret()
+
+
+# --- what is stored in clear ------------------------------------------------------------------
+
+
+def candidates(masked: str, sex: str, birth: Month, hukou: str) -> int:
+    """People whose id agrees with every column stored in clear (the threat model): the
+    shown prefix, sex, birth month and hukou region (at worst the id's own county)."""
+    days = (birth + 1).first_day().toordinal() - birth.first_day().toordinal()
+    shown = masked.rstrip("*")
+    counties = 1 if len(hukou) == 6 and hukou[2:] != "0000" else 10  # a county, or ≥ 10 in a province
+    assert len(shown) <= 2, "more of the id than its province is shown"
+    sequences = 500  # 000–999 of the sex's parity; the check character follows
+    return counties * days * sequences
+
+
+@pytest.mark.parametrize("first17", ["44010619900201001", "11010119800229001", "64010420000301002"])
+def test_what_is_stored_in_clear_leaves_at_least_10000_candidates(engine: Engine, first17: str) -> None:
+    from suiren.domain.resident_id import check_character
+
+    rid = ResidentId.parse(first17 + check_character(first17))
+    hukou = rid.address_code if rid.address_code[:2] in ("11", "44") else rid.address_code[:4] + "00"
+    with unit_of_work(engine) as c:
+        enrol(c, POLICY, VAULT, rid.number, "440100", hukou, JUNE)  # at worst the id's own county
+        row = c.execute(select(workers)).one()
+    assert rid.number not in repr(tuple(row)) and rid.number[-4:] not in row.masked_id
+    assert candidates(row.masked_id, row.sex, Month(row.birth_month), row.hukou_region) >= 10_000

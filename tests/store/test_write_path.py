@@ -1,0 +1,60 @@
+"""One write path, in fact: only the ledger repository writes the hashed tables, balances
+and chain heads; only the projections module writes the tables that facts project; only
+the engine module writes the key's record. A module that writes one of them elsewhere fails
+this test (the way round the audit would start there)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from suiren.store.projections import PROJECTIONS
+from suiren.store.tables import metadata
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "suiren"
+HASHED = ("journal", "postings", "facts", "contribution_months", "month_segments", "accounts",
+          "chain_heads")  # fmt: skip
+WRITERS = {name: {"store/ledger_repo.py"} for name in HASHED} | {
+    name: {"store/projections.py"} for name in PROJECTIONS
+} | {"ledger_meta": {"store/db.py"}}  # fmt: skip
+
+
+def writes(source: str, table: str) -> bool:
+    patterns = [
+        rf"\b{table}\.(insert|update|delete)\(", rf"\b(insert|update|delete)\(\s*{table}\b",
+        rf"(?i)\b(insert\s+into|update|delete\s+from|copy)\s+{table}\b",
+        rf"insert_rows\(\s*\w+,\s*{table}\b",
+    ]  # fmt: skip
+    return any(re.search(p, source) for p in patterns)
+
+
+def test_only_the_owner_of_a_table_writes_it() -> None:
+    assert set(WRITERS) == set(metadata.tables)
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        name = path.relative_to(SRC).as_posix()
+        if name.startswith("store/migrations/"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        for table, owners in WRITERS.items():
+            if writes(source, table) and name not in owners:
+                offenders.append(f"{name} writes {table}")
+    assert not offenders, offenders
+
+
+def test_the_check_sees_a_write() -> None:
+    assert writes("connection.execute(journal.insert().values(x=1))", "journal")
+    assert writes('text("UPDATE transfers SET state = 1")', "transfers")
+    assert writes("insert_rows(connection, contribution_months, COLUMNS, rows)", "contribution_months")
+    assert not writes("select(journal.c.tx_id)", "journal")
+
+
+def test_the_audit_reads_a_copy_stream_in_full_blocks() -> None:
+    """Arrow cuts a record batch at every short read: the COPY reader fills what it is asked."""
+    from suiren.store.audit import _CopyReader
+
+    reader = _CopyReader(iter([b"1,a\n", b"2,b\n", b"3,c\n"]))
+    target = bytearray(10)
+    assert reader.readinto(target) == 10 and bytes(target) == b"1,a\n2,b\n3,"
+    assert reader.readinto(target) == 2 and bytes(target[:2]) == b"c\n"
+    assert reader.readinto(target) == 0
