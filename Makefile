@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/suiren demo
 
-## test: the whole suite (SQLite and PostgreSQL)
+## test: the whole suite (SQLite and PostgreSQL), then its 15 slowest tests
 test: $(STAMP) postgres
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 ## bench: benchmarks with ratios against their anchors (never part of `make test`)
 bench: $(STAMP) postgres
