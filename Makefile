@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/suiren demo
 
-## test: the whole suite (SQLite and PostgreSQL), then its 15 slowest tests
+## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests
 test: $(STAMP) postgres
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n auto --dist worksteal --durations=15
 
 ## bench: benchmarks with ratios against their anchors (never part of `make test`)
 bench: $(STAMP) postgres

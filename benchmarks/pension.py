@@ -140,9 +140,9 @@ def run(scale: float = 1.0) -> None:
     exact = (result.basic_fen, result.account_pension_fen, result.total_fen)
     del result  # keep only what the agreement check needs
     print(f"{label}: vectorized compute_pensions {vectorized_s:.2f} s (best of 3)", flush=True)
-    gather_s, _ = best_of(lambda: policy.gather(cases.day, cases.region, PARAMETERS, OPTIONAL))
+    look_up_s, _ = best_of(lambda: policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL))
     print(
-        f"{label}:   of which policy.gather {gather_s:.2f} s (best of 3: finding the distinct"
+        f"{label}:   of which policy.look_up {look_up_s:.2f} s (best of 3: finding the distinct"
         " (date, region) pairs, then one parameter lookup per pair)",
         flush=True,
     )

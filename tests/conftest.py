@@ -30,6 +30,12 @@ SECRET = b"k" * 32  # the tests' agency secret (the CLI tests pass it as SUIREN_
 KEYS = ledger_keys(SECRET)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Soaks first: with ``-n auto`` (pytest-xdist) the long tests start at once on their own
+    workers while the short ones fill the other, so the suite ends near its longest test."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def postgres_schema_url() -> tuple[str, str]:
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

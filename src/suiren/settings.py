@@ -1,6 +1,6 @@
 """Settings (pydantic-settings), read from the environment with the ``SUIREN_`` prefix.
 
-Built once at an edge (the CLI command, the API app factory) and passed inward; never
+Built once at an edge (the CLI command) and passed inward; never
 read at import time.
 
 The secret that protects resident ids and keys the ledger's chain lives in one configured

@@ -160,7 +160,7 @@ def _medical(case: dict[str, Any]) -> dict[str, str]:
         return {
             "account_moved_yuan": yuan(moved.account_moved_fen),
             "pooled_moved_yuan": yuan(moved.pooled_moved_fen),
-            "pooled_stays_yuan": yuan(moved.pooled_stays_fen),
+            "kept_yuan": yuan(moved.kept_fen),
             "moved_yuan": yuan(moved.moved_fen),
         }
     if rule == "waiting":

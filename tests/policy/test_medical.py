@@ -158,7 +158,7 @@ def test_a_transfer_conserves_money(
     entitlement = np.array(pooled[: len(account)], dtype=np.int64)
     balance = np.array(account, dtype=np.int64)
     moved = transfer_amounts(policy, day, "440100", "310000", balance, entitlement)
-    assert np.array_equal(moved.moved_fen + moved.pooled_stays_fen, balance + entitlement)
+    assert np.array_equal(moved.moved_fen + moved.kept_fen, balance + entitlement)
     assert np.array_equal(moved.account_moved_fen, balance)
     expected_pooled = entitlement if scenario == "pooled_moves" and day.year >= 2026 else 0
     assert np.array_equal(moved.pooled_moved_fen, np.zeros_like(entitlement) + expected_pooled)
@@ -167,7 +167,7 @@ def test_a_transfer_conserves_money(
 def test_current_law_moves_only_the_account_and_says_why() -> None:
     moved = transfer_amounts(CURRENT, date(2025, 5, 1), "440100", "310000", [532_107], [2_000_000])
     assert int(moved.moved_fen[0]) == 532_107
-    assert int(moved.pooled_stays_fen[0]) == 2_000_000
+    assert int(moved.kept_fen[0]) == 2_000_000
     (cited,) = moved.cited()
     assert cited["parameter"] == "medical.transfer.pooled_moves"
     assert cited["value"] == "False"

@@ -60,7 +60,7 @@ def test_gather_resolves_each_distinct_pair_once():
         [day_number(date(2025, 8, 1))] * 4 + [day_number(date(2020, 1, 1))], dtype=np.int64
     )
     regions = np.array(["310000", "410100", "310000", "410100", "310000"])
-    g = policy.gather(days, regions, {"unit": "pension.rounding_unit_fen"})
+    g = policy.look_up(days, regions, {"unit": "pension.rounding_unit_fen"})
     assert len(g.pairs) == 3
     assert g.column("unit", int).tolist() == [10, 1, 10, 1, 1]
 

@@ -586,6 +586,7 @@ class TransferMachine(RuleBasedStateMachine):
                 assert int(arrived) >= move.entitlement_at_approval_fen, move
 
 
+@pytest.mark.slow  # a soak: 40 random transfer histories of 20 steps per backend
 def test_transfer_state_machine(backend: str) -> None:
     machine = type(f"TransferMachine_{backend}", (TransferMachine,), {"backend": backend})
     run_state_machine_as_test(machine, settings=SETTINGS)

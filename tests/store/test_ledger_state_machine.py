@@ -385,6 +385,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert all(v == 0 for k, v in self.balances.items() if k not in workers)
 
 
+@pytest.mark.slow  # a soak: 25 random ledger histories of 20 steps per backend
 def test_ledger_state_machine(backend: str) -> None:
     machine = type(f"LedgerMachine_{backend}", (LedgerMachine,), {"backend": backend})
     run_state_machine_as_test(machine, settings=SETTINGS)

@@ -4,7 +4,7 @@ User errors (``SuirenError``) print a message on stderr and exit with status 2; 
 written to stdout. With ``--json`` the message is a JSON object on stderr with the error's
 stable ``code``, the ``field`` at fault (where there is one) and the ``message``. A database that refuses a write (a constraint, a lost connection) exits
 with status 1 and a short message, never a traceback and never the statement's values (they
-may hold identity data). This is the only catch-all besides the API's.
+may hold identity data). This is the only catch-all.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from suiren.domain.region import NATIONAL, RegionRegistry, default_registry
 from suiren.rules.loader import load_tree
 from suiren.rules.parameters import ParameterNode, View
 from suiren.rules.scenario import Scenario, apply_scenario
-from suiren.rules.vector import Gathered, gather
+from suiren.rules.vector import ParameterColumns, look_up
 
 SCENARIOS = ("current_law", "money_follows_person")
 
@@ -49,14 +49,14 @@ class Policy:
     def national(self, day: date) -> View:
         return View(self.parameters, day, (NATIONAL,))
 
-    def gather(
+    def look_up(
         self,
         days: npt.NDArray[np.int64],
         regions: npt.NDArray[Any],
         paths: dict[str, str],
         optional: frozenset[str] = frozenset(),
-    ) -> Gathered:
-        return gather(self.parameters, self.registry.ancestry, days, regions, paths, optional)
+    ) -> ParameterColumns:
+        return look_up(self.parameters, self.registry.ancestry, days, regions, paths, optional)
 
 
 @cache

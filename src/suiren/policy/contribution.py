@@ -41,7 +41,7 @@ class Bounds:
     wage_fen: IntArray
     floor_fen: IntArray
     ceiling_fen: IntArray
-    cited: Any  # Gathered
+    cited: Any  # ParameterColumns
 
 
 def _times(amount_fen: IntArray, ratios: list[Any], pair_of_case: Any, unit: IntArray) -> IntArray:
@@ -57,7 +57,7 @@ def contribution_bounds(policy: Policy, days: IntArray, regions: npt.NDArray[Any
     A bound the province published (``published_floor``/``published_ceiling``) wins over
     the computed ratio × average wage: provinces round, phase in, or set city tiers.
     """
-    g = policy.gather(days, regions, BOUND_PARAMETERS, frozenset({"floor", "ceiling"}))
+    g = policy.look_up(days, regions, BOUND_PARAMETERS, frozenset({"floor", "ceiling"}))
     wage = g.column("wage", lambda v: int(Fraction(v) * FEN_PER_YUAN))
     unit = g.column("unit", int)
     floor = _times(wage, g.distinct("floor_ratio"), g.pair_of_case, unit)
@@ -80,7 +80,7 @@ def split_contribution(
     policy: Policy, days: IntArray, regions: npt.NDArray[Any], base_fen: IntArray
 ) -> Split:
     """What a month at ``base_fen`` costs and where it goes; due = account + pooled exactly."""
-    g = policy.gather(days, regions, SPLIT_PARAMETERS)
+    g = policy.look_up(days, regions, SPLIT_PARAMETERS)
     ones = np.ones(len(base_fen), dtype=np.int64)
     due = _times(base_fen, g.distinct("rate"), g.pair_of_case, ones)
     account = _times(base_fen, g.distinct("account_rate"), g.pair_of_case, ones)

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from suiren.domain.errors import InvalidInput, ParameterError, require
 from suiren.domain.money import divide_round
 from suiren.policy import Policy
-from suiren.rules.vector import Gathered, day_number
+from suiren.rules.vector import ParameterColumns, day_number
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -68,7 +68,7 @@ SEXES = ("M", "F")
 class Explained:
     """A result that keeps the parameters it used, resolved per (day, region) pair."""
 
-    parameters: Gathered
+    parameters: ParameterColumns
 
     def cited(self, index: int = 0) -> list[dict[str, str]]:
         """The parameters case ``index`` used: value, date in force, region and reference."""
@@ -111,13 +111,13 @@ def _amounts(values: Any, what: str, maximum: int) -> IntArray:
     return array
 
 
-def _ratios(gathered: Gathered, name: str) -> tuple[IntArray, IntArray]:
+def _ratios(columns: ParameterColumns, name: str) -> tuple[IntArray, IntArray]:
     """Numerators and denominators of an exact ratio parameter, per case.
 
     An optional parameter without a value reads 0; its formula only uses it where it has one.
     """
-    values = [Fraction(0 if v is None else v) for v in gathered.distinct(name)]
-    for value, resolved in zip(values, gathered.values[name], strict=True):
+    values = [Fraction(0 if v is None else v) for v in columns.distinct(name)]
+    for value, resolved in zip(values, columns.values[name], strict=True):
         if value < 0 or value.denominator > RATIO_DENOMINATOR_MAX:
             raise ParameterError(
                 f"{resolved.path} for region {resolved.region} from {resolved.start}: {value} is"
@@ -126,12 +126,12 @@ def _ratios(gathered: Gathered, name: str) -> tuple[IntArray, IntArray]:
             )
     numerators = np.array([v.numerator for v in values], dtype=np.int64)
     denominators = np.array([v.denominator for v in values], dtype=np.int64)
-    return numerators[gathered.pair_of_case], denominators[gathered.pair_of_case]
+    return numerators[columns.pair_of_case], denominators[columns.pair_of_case]
 
 
-def _share(amount_fen: IntArray, gathered: Gathered, name: str) -> IntArray:
+def _share(amount_fen: IntArray, columns: ParameterColumns, name: str) -> IntArray:
     """``amount × ratio`` rounded half up to the fen, in integer arithmetic."""
-    numerators, denominators = _ratios(gathered, name)
+    numerators, denominators = _ratios(columns, name)
     rounded: IntArray = divide_round(amount_fen * numerators, denominators)
     return rounded
 
@@ -157,7 +157,7 @@ def split_medical(
     share are each rounded once, half up, to the fen; the pooled part is the remainder.
     """
     base = _amounts(base_fen, "the monthly base (fen)", BASE_FEN_MAX)
-    g = policy.gather(days, _codes(regions, len(base), "split_medical"), SPLIT_PARAMETERS)
+    g = policy.look_up(days, _codes(regions, len(base), "split_medical"), SPLIT_PARAMETERS)
     due = _share(base, g, "rate")
     account = _share(base, g, "account_rate")
     if bool(np.any(account > due)):
@@ -179,7 +179,7 @@ class MedicalTransfer(Explained):
 
     account_moved_fen: IntArray
     pooled_moved_fen: IntArray
-    pooled_stays_fen: IntArray
+    kept_fen: IntArray
     pooled_moves: BoolArray
 
     @property
@@ -215,7 +215,7 @@ def transfer_amounts(
         )
     for code in np.unique(np.concatenate([origin, destination])).tolist():
         policy.registry.get(code)  # an unknown code is an UnknownRegion naming it
-    g = policy.gather(_days(day, len(account)), origin, TRANSFER_PARAMETERS)
+    g = policy.look_up(_days(day, len(account)), origin, TRANSFER_PARAMETERS)
     moves = g.column("pooled_moves", bool, dtype=np.bool_)
     pooled_moved = np.where(moves, pooled, 0)
     return MedicalTransfer(g, account.copy(), pooled_moved, pooled - pooled_moved, moves)
@@ -242,7 +242,7 @@ def waiting_months(
     cap at ``waiting_months_max`` (six months).
     """
     gap = _amounts(gap_months, "the gap in months", MONTHS_MAX)
-    g = policy.gather(
+    g = policy.look_up(
         _days(day, len(gap)), _codes(region, len(gap), "waiting_months"), WAITING_PARAMETERS
     )
     for resolved, cap in zip(
@@ -319,11 +319,11 @@ class LifetimeCover(Explained):
         return name != ("female" if self.male[index] else "male")
 
 
-def _required_months(gathered: Gathered, name: str) -> IntArray:
+def _required_months(columns: ParameterColumns, name: str) -> IntArray:
     """A years parameter in whole months, rounded up: a minimum is never shortened."""
-    per_pair = [Fraction(v) * MONTHS_PER_YEAR for v in gathered.distinct(name)]
+    per_pair = [Fraction(v) * MONTHS_PER_YEAR for v in columns.distinct(name)]
     months = np.array([-(-m.numerator // m.denominator) for m in per_pair], dtype=np.int64)
-    return months[gathered.pair_of_case]
+    return months[columns.pair_of_case]
 
 
 def lifetime_cover(
@@ -353,7 +353,7 @@ def lifetime_cover(
         raise InvalidInput(
             f"case {int(unknown[0])}: sex must be 'M' or 'F', got {sexes[unknown[0]]!r}"
         )
-    g = policy.gather(
+    g = policy.look_up(
         _days(day, len(total)), _codes(region, len(total), "lifetime_cover"), LIFETIME_PARAMETERS
     )
     male = sexes == "M"
@@ -420,7 +420,7 @@ def hukou_pool(
         policy.registry.get(code)
     days = _days(day, len(base))
     split = split_medical(policy, days, work, base)
-    g = policy.gather(days, work, HUKOU_PARAMETERS, frozenset({"threshold", "share"}))
+    g = policy.look_up(days, work, HUKOU_PARAMETERS, frozenset({"threshold", "share"}))
     enabled = g.column("enabled", bool, dtype=np.bool_)
     for pair, flag in enumerate(g.distinct("enabled")):
         missing = [n for n in ("threshold", "share") if g.values[n][pair].value is None]

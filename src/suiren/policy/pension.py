@@ -36,7 +36,7 @@ from suiren.domain.errors import InvalidInput, ParameterError
 from suiren.domain.money import Rounding, divide_round
 from suiren.policy import Policy
 from suiren.policy.retirement import divisor_tenths
-from suiren.rules.vector import Gathered
+from suiren.rules.vector import ParameterColumns
 
 IntArray = npt.NDArray[np.int64]
 INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
@@ -69,7 +69,7 @@ PARAMETERS = {
 OPTIONAL = frozenset({"transitional_coefficient", "long_service_coefficient", "long_service_years"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PensionCases:
     """A batch of pension cases as columns (one row per worker)."""
 
@@ -107,12 +107,12 @@ class PensionResult:
     divisor_tenths: IntArray
     unit_fen: IntArray
     coefficient: Coefficients
-    parameters: Gathered
+    parameters: ParameterColumns
 
 
 def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     """Monthly pension of every case, exact to the fen (or the region's unit)."""
-    g = policy.gather(cases.day, cases.region, PARAMETERS, OPTIONAL)
+    g = policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
     unit = g.column("rounding_unit_fen", int)
     index = _round_index(cases.index_1e6, g)
     t_index = _round_index(cases.transitional_index_1e6, g)
@@ -147,7 +147,7 @@ def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
 Ratio = tuple[IntArray, IntArray]  # an exact quotient: (numerator, denominator) per case
 
 
-def _round_by_mode(numerator: IntArray, denominator: IntArray, g: Gathered, name: str) -> IntArray:
+def _round_by_mode(numerator: IntArray, denominator: IntArray, g: ParameterColumns, name: str) -> IntArray:
     """numerator / denominator (both ≥ 0) rounded by each case's mode, in one pass.
 
     All three modes are ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up; = ⌈n/d⌉) or
@@ -163,14 +163,14 @@ def _round_by_mode(numerator: IntArray, denominator: IntArray, g: Gathered, name
 
 
 def _round_component(
-    numerator: IntArray, denominator: IntArray, unit: IntArray, g: Gathered
+    numerator: IntArray, denominator: IntArray, unit: IntArray, g: ParameterColumns
 ) -> IntArray:
     """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
     rounded: IntArray = _round_by_mode(numerator, denominator * unit, g, "rounding_mode") * unit
     return rounded
 
 
-def _round_index(index_1e6: IntArray, g: Gathered) -> IntArray:
+def _round_index(index_1e6: IntArray, g: ParameterColumns) -> IntArray:
     decimals = g.column("index_decimals", int)
     if bool(np.any((decimals < 0) | (decimals > 4))):
         raise ParameterError("pension.index_decimals must be between 0 and 4")
@@ -179,7 +179,7 @@ def _round_index(index_1e6: IntArray, g: Gathered) -> IntArray:
     return rounded
 
 
-def _round_years(years: IntArray, g: Gathered) -> IntArray:
+def _round_years(years: IntArray, g: ParameterColumns) -> IntArray:
     def unit_of(value: Fraction) -> int:
         scaled = Fraction(value) * YEARS_SCALE
         if scaled.denominator != 1 or scaled <= 0:
@@ -193,7 +193,7 @@ def _round_years(years: IntArray, g: Gathered) -> IntArray:
     return rounded
 
 
-def _accrual(g: Gathered, years: IntArray) -> Ratio:
+def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
     """F = full_years·r_year + leftover_months·r_month as an exact ratio per case.
 
     Leftover years are counted in the region's years unit when it is a whole number of
@@ -219,7 +219,7 @@ def _accrual(g: Gathered, years: IntArray) -> Ratio:
 
 
 def _basic(
-    cases: PensionCases, g: Gathered, index: IntArray, years: IntArray
+    cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray
 ) -> tuple[Ratio, npt.NDArray[np.bool_]]:
     f_num, f_den = _accrual(g, years)
     # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
@@ -243,7 +243,7 @@ def _basic(
     return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
 
 
-def _base(g: Gathered, flag: str, cases: PensionCases) -> IntArray:
+def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:
     """The provincial or the local base by the region's flag (no pass if all agree)."""
     flags = [bool(v) for v in g.distinct(flag)]
     if not any(flags):
@@ -254,7 +254,7 @@ def _base(g: Gathered, flag: str, cases: PensionCases) -> IntArray:
     return chosen
 
 
-def _divisor(cases: PensionCases, g: Gathered) -> IntArray:
+def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
     given = cases.divisor_tenths >= 0
     if bool(np.all(given)):
         return cases.divisor_tenths
@@ -302,7 +302,7 @@ def _parts(values: list[Any]) -> tuple[list[int], list[int], list[bool]]:
 
 
 def _coefficients(
-    cases: PensionCases, g: Gathered, years: IntArray, deemed: IntArray
+    cases: PensionCases, g: ParameterColumns, years: IntArray, deemed: IntArray
 ) -> Coefficients:
     """过渡系数 per case: the override, or the region's, or its long-service value (吉林)."""
     num, den, has = _parts(g.distinct("transitional_coefficient"))
@@ -348,7 +348,7 @@ def _coefficients(
 
 def _transitional(
     cases: PensionCases,
-    g: Gathered,
+    g: ParameterColumns,
     t_index: IntArray,
     deemed: IntArray,
     coefficient: Coefficients,

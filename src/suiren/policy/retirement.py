@@ -126,8 +126,8 @@ def minimum_years(policy: Policy, reach_month: IntArray) -> tuple[list[Fraction]
         [day_number(Month(int(o)).first_day()) for o in reach_month.tolist()], dtype=np.int64
     )
     regions = np.full(len(days), "000000")
-    gathered = policy.gather(days, regions, {"min": "retirement.minimum_contribution_years"})
-    return [Fraction(v) for v in gathered.distinct("min")], gathered.pair_of_case
+    columns = policy.look_up(days, regions, {"min": "retirement.minimum_contribution_years"})
+    return [Fraction(v) for v in columns.distinct("min")], columns.pair_of_case
 
 
 def divisor_tenths(

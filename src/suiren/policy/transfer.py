@@ -52,7 +52,7 @@ class TransferInputs:
     credits_prior_fen: IntArray | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransferQuote:
     temporary: bool
     account_fen: int  # moves
@@ -70,7 +70,7 @@ class TransferQuote:
             "temporary_account": self.temporary,
             "account_fen": self.account_fen,
             "pooled_fen": self.pooled_fen,
-            "kept_in_old_region_fen": self.kept_fen,
+            "kept_fen": self.kept_fen,
             "interest_on_entitlement_fen": self.interest_fen,
             "total_fen": self.total_fen,
             "explanation": [s.to_json() for s in self.steps],
@@ -132,7 +132,9 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
             inputs.age_months, inputs.hukou_province, inputs.from_region,
         )  # fmt: skip
         if temporary:
-            return TransferQuote(True, 0, 0, 0, 0, [step])
+            return TransferQuote(
+                temporary=True, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0, steps=[step]
+            )
     whole = view.get("transfer.pooled_entitlement_moves")
     if whole.value:
         return _whole_entitlement(
@@ -158,7 +160,10 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
         (share, since, whole),
     )
     kept = inputs.entitlement_fen - pooled
-    return TransferQuote(False, inputs.account_fen, pooled, kept, 0, [_account_step(inputs), step])
+    return TransferQuote(
+        temporary=False, account_fen=inputs.account_fen, pooled_fen=pooled, kept_fen=kept,
+        interest_fen=0, steps=[_account_step(inputs), step],
+    )
 
 
 def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
@@ -188,7 +193,8 @@ def _whole_entitlement(
         fen_to_yuan_str(pooled), cited,
     )  # fmt: skip
     return TransferQuote(
-        False, inputs.account_fen, pooled, 0, interest, [_account_step(inputs), step]
+        temporary=False, account_fen=inputs.account_fen, pooled_fen=pooled, kept_fen=0,
+        interest_fen=interest, steps=[_account_step(inputs), step],
     )
 
 

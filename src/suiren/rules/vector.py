@@ -1,7 +1,7 @@
 """Parameters for whole arrays of cases.
 
 A batch of cases has a date and a region each. Parameters depend only on the pair, and a
-batch has few distinct pairs, so ``gather`` looks each distinct pair up once and hands the
+batch has few distinct pairs, so ``look_up`` looks each distinct pair up once and hands the
 formulas, for every parameter, the resolved values of the distinct pairs and the index of
 each case's pair. ``column`` turns those into a numpy array per case.
 """
@@ -37,7 +37,7 @@ def region_numbers(regions: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
 
 
 @dataclass(frozen=True, slots=True)
-class Gathered:
+class ParameterColumns:
     """Resolved parameters of the distinct (date, region) pairs of a batch."""
 
     values: dict[str, list[ResolvedValue]]  # name -> one per distinct pair
@@ -71,14 +71,14 @@ class Gathered:
         return {name: values[pair] for name, values in self.values.items()}
 
 
-def gather(
+def look_up(
     tree: ParameterNode,
     ancestry_of: Callable[[str], tuple[str, ...]],
     days: npt.NDArray[np.int64],
     regions: npt.NDArray[Any],
     paths: Mapping[str, str],
     optional: frozenset[str] = frozenset(),
-) -> Gathered:
+) -> ParameterColumns:
     """Look up ``paths`` once per distinct (day, region) of the batch.
 
     ``days`` are day numbers since 1970-01-01; ``regions`` are region codes as strings.
@@ -103,7 +103,7 @@ def gather(
                 if name not in optional:
                     raise
                 values[name].append(ResolvedValue(leaf.path, None, day, region, "", leaf.unit))
-    return Gathered(values, pair_of_case.astype(np.intp), pairs)
+    return ParameterColumns(values, pair_of_case.astype(np.intp), pairs)
 
 
 def day_number(day: date) -> int:

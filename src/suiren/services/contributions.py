@@ -151,7 +151,7 @@ class ContributionRows:
     base_fen: npt.NDArray[np.int64]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BatchOutcome:
     """What became of each row of a batch, as columns (``status``: POSTED, REPLAYED, REFUSED)."""
 
@@ -299,11 +299,12 @@ def post_batch(
             _look_up(connection, batch, batch.open())
             _raise_first(batch, refuse_all)
             _write(connection, batch, now)
+    hukou = [h if held else None for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)]
     return BatchOutcome(
-        batch.status, batch.region.tolist(), batch.due, batch.account, batch.pooled, batch.held,
-        [h if held else None for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)],
-        [batch.refusals[i] for i in sorted(batch.refusals)],
-    )  # fmt: skip
+        status=batch.status, region=batch.region.tolist(), due_fen=batch.due, account_fen=batch.account,
+        pooled_fen=batch.pooled, held_fen=batch.held, hukou=hukou,
+        refusals=[batch.refusals[i] for i in sorted(batch.refusals)],
+    )
 
 
 def _arrow(column: Any) -> pa.Array:
@@ -532,6 +533,23 @@ def _stage(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) 
 _staged_table = Table(_STAGED, MetaData(), *(Column(n) for n in _STAGE_COLUMNS))
 
 
+def _staged_rows(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> tuple[str, dict[str, Any]]:
+    """A ``WITH s (…)`` clause holding rows ``index``: inline ``VALUES`` for a few rows (a
+    single payment creates no temporary table), the staged temporary table for many."""
+    columns = ", ".join(_STAGE_COLUMNS)
+    if len(index) > LOOKUP_CHUNK:
+        _stage(connection, batch, index)
+        return f"WITH s ({columns}) AS (SELECT {columns} FROM {_STAGED})", {}
+    params: dict[str, Any] = {}
+    values = []
+    tx_ids, worker_ids = _take(batch.tx_id, index), _take(batch.worker_id, index)
+    for k, i in enumerate(index.tolist()):
+        values.append(f"(:i{k}, :t{k}, :w{k}, :m{k}, :b{k})")
+        params |= {f"i{k}": i, f"t{k}": tx_ids[k], f"w{k}": worker_ids[k],
+                   f"m{k}": int(batch.month[i]), f"b{k}": int(batch.base[i])}  # fmt: skip
+    return f"WITH s ({columns}) AS (VALUES {', '.join(values)})", params
+
+
 def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> None:
     """Compare rows ``index`` with the ledger: an id already recorded is a replay (it returns
     what was recorded) or a conflict; a month paid before gives the next attempt, or a
@@ -540,16 +558,16 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
     index = index[[batch.refusals.get(int(i), _NONE).code != "duplicate-id" for i in index]]
     if not len(index):
         return
-    _stage(connection, batch, index)
+    staged, params = _staged_rows(connection, batch, index)
     recorded = connection.execute(
         text(
-            "SELECT s.i, (m.worker_id = s.worker_id AND m.month = s.month AND m.base_fen = s.base_fen"
+            f"{staged} SELECT s.i, (m.worker_id = s.worker_id AND m.month = s.month AND m.base_fen = s.base_fen"
             " AND m.scheme = :scheme) AS same, m.worker_id, m.month, m.base_fen, m.scheme, m.region,"
             " m.due_fen, m.account_fen, m.pooled_fen, m.held_fen, o.to_region AS hukou"
-            f" FROM {_STAGED} s JOIN contribution_months m ON m.tx_id = s.tx_id"
+            " FROM s JOIN contribution_months m ON m.tx_id = s.tx_id"
             f" LEFT JOIN region_obligations o ON o.obligation_id = m.tx_id || '{HUKOU_SUFFIX}'"
         ),
-        {"scheme": batch.scheme.value},
+        params | {"scheme": batch.scheme.value},
     ).all()
     if recorded:
         columns = list(zip(*recorded, strict=True))
@@ -572,12 +590,12 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         batch.hukou[rows] = np.array([h or "" for h in columns[11]], dtype=object)[same]
     paid = connection.execute(
         text(
-            "SELECT s.i, m.tx_id, m.month, m.worker_id,"
+            f"{staged} SELECT s.i, m.tx_id, m.month, m.worker_id,"
             " EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id) AS reversed"
-            f" FROM {_STAGED} s JOIN contribution_months m ON m.worker_id = s.worker_id"
+            " FROM s JOIN contribution_months m ON m.worker_id = s.worker_id"
             " AND m.month = s.month AND m.scheme = :scheme AND m.tx_id <> s.tx_id"
         ),
-        {"scheme": batch.scheme.value},
+        params | {"scheme": batch.scheme.value},
     ).all()
     for r in paid:
         i = int(r.i)
@@ -597,11 +615,12 @@ _NONE = Refusal(-1, "", "", "")
 def _refuse_moving(connection: Connection, batch: _Batch) -> None:
     """While a transfer out of a region is under way, the money has left it: no new payments
     there until the transfer is completed (then to the new region) or rejected."""
-    moving = connection.execute(
-        select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
-            transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(("approved", "accepted"))
-        )
-    ).all()
+    query = select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
+        transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(("approved", "accepted"))
+    )
+    wanted = pc.unique(batch.worker_id.take(pa.array(batch.open()))).to_pylist()
+    moving = [r for rows in _chunked(connection, query, transfers.c.worker_id, sorted(wanted), "moving_workers")
+              for r in rows]  # fmt: skip
     if not moving:
         return
     out = {(r.worker_id, r.from_region): r.transfer_id for r in moving}

@@ -179,11 +179,11 @@ def quote_medical_transfer(
         "the individual account moves; the pooled entitlement moves only if"
         " medical.transfer.pooled_moves, else it stays in the old region's pooled fund",
         {"account_fen": str(account), "pooled_entitlement_fen": str(entitlement)},
-        f"moves {int(moved.moved_fen[0])} fen, stays {int(moved.pooled_stays_fen[0])} fen",
+        f"moves {int(moved.moved_fen[0])} fen, stays {int(moved.kept_fen[0])} fen",
         tuple(moved.parameters.for_case(0).values()),
     )
     return TransferQuote(
         temporary=False, account_fen=int(moved.account_moved_fen[0]),
-        pooled_fen=int(moved.pooled_moved_fen[0]), kept_fen=int(moved.pooled_stays_fen[0]),
+        pooled_fen=int(moved.pooled_moved_fen[0]), kept_fen=int(moved.kept_fen[0]),
         interest_fen=0, steps=[step],
     )  # fmt: skip

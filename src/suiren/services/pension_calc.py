@@ -333,19 +333,9 @@ def parse_cases(
         False,
     )
     cases = PensionCases(
-        region,
-        days,
-        base,
-        province_base,
-        index,
-        t_index,
-        years,
-        deemed,
-        account,
-        divisor,
-        age,
-        indexed_wage,
-        coefficient,
+        region=region, day=days, base_fen=base, province_base_fen=province_base, index_1e6=index,
+        transitional_index_1e6=t_index, years=years, deemed_years=deemed, account_fen=account,
+        divisor_tenths=divisor, age_months=age, indexed_wage_fen=indexed_wage, coefficient=coefficient,
     )
     return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records])
 
