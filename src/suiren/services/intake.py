@@ -356,23 +356,33 @@ def _worker_ids(table: pa.Table, ok: np.ndarray, errors: list[RowError], first: 
     residents = _text(table, "resident_id")
     if given is None and residents is None:
         raise FileRefused("a payments file has a worker_id or a resident_id column")
-    ids = np.full(n, "", dtype=object) if given is None else np.asarray(given.to_pylist(), dtype=object)
-    if residents is not None:
-        assert vault is not None and connection is not None
-        numbers = residents.to_pylist()
-        need = [i for i in range(n) if ok[i] and not ids[i]]
-        found = find_workers(connection, vault, [numbers[i] for i in need])
-        for i, (worker, problem) in zip(need, found, strict=True):
-            if problem:
-                errors.append(RowError(first + i, "resident_id", "invalid-resident-id", problem))
-                ok[i] = False
-            else:
-                ids[i] = worker
-    present = np.array([bool(x) for x in ids])
+    if residents is None:
+        column = pc.fill_null(given, "")
+    else:
+        column = _by_resident(connection, vault, given, residents, n, ok, first, errors)
+    present = pc.not_equal(column, "").to_numpy(zero_copy_only=False)
     _bad(errors, ok, ~present, first, "worker_id", "invalid-worker", "a row names its worker_id or resident_id")
-    plain = np.array([bool(re.fullmatch(_WORKER_RE, x, re.ASCII)) if x else False for x in ids])
-    _bad(errors, ok, ~plain, first, "worker_id", "invalid-worker", "a worker id is ASCII letters, digits and _.-")
-    return pa.array(np.where(ok, ids, "").tolist(), type=pa.string())
+    plain = pc.match_substring_regex(column, _WORKER_RE).to_numpy(zero_copy_only=False)  # RE2: ASCII classes
+    _bad(errors, ok, present & ~plain, first, "worker_id", "invalid-worker",
+         "a worker id is ASCII letters, digits and _.-")  # fmt: skip
+    return pc.if_else(pa.array(ok), column, "")
+
+
+def _by_resident(connection: Connection | None, vault: IdentityVault | None, given: pa.Array | None,
+                 residents: pa.Array, n: int, ok: np.ndarray, first: int, errors: list[RowError]) -> pa.Array:  # fmt: skip
+    """Worker ids where the row names one, else the worker of its resident id."""
+    ids = np.full(n, "", dtype=object) if given is None else np.asarray(pc.fill_null(given, "").to_pylist(), dtype=object)
+    assert vault is not None and connection is not None
+    numbers = residents.to_pylist()
+    need = [i for i in range(n) if ok[i] and not ids[i]]
+    found = find_workers(connection, vault, [numbers[i] for i in need])
+    for i, (worker, problem) in zip(need, found, strict=True):
+        if problem:
+            errors.append(RowError(first + i, "resident_id", "invalid-resident-id", problem))
+            ok[i] = False
+        else:
+            ids[i] = worker
+    return pa.array(ids.tolist(), type=pa.string())
 
 
 def post_payments(connection: Connection, policy: Policy, vault: IdentityVault | None, chunk: Chunk,
@@ -384,9 +394,9 @@ def post_payments(connection: Connection, policy: Policy, vault: IdentityVault |
     schemes = np.asarray(parsed.scheme, dtype=object)
     if refuse_all and summary.errors:
         raise FileRefused(f"row {summary.errors[0].row}, {summary.errors[0].field}: {summary.errors[0].reason}")
-    tx_ids = pc.binary_join_element_wise(parsed.payment_id, pc.cast(
-        pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in parsed.month.tolist()], type=pa.string()),
-        pa.string()), "/")  # fmt: skip
+    distinct, at_month = np.unique(parsed.month, return_inverse=True)  # few months: format each once
+    labels = pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()], type=pa.string())
+    tx_ids = pc.binary_join_element_wise(parsed.payment_id, labels.take(pa.array(at_month.ravel())), "/")
     for scheme in sorted(set(parsed.scheme)):
         at = np.flatnonzero(schemes == scheme)
         picked = pa.array(at)
