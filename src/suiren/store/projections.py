@@ -22,6 +22,7 @@ journal entry (``located``) take ``region`` and ``seq`` from it instead.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -228,50 +229,89 @@ class Difference:
     what: str  # "missing", "unexpected", or the columns that differ with both values
 
 
+_VERSION_RE = re.compile(r'"version":(\d+)[,}]')  # a fact's top-level version (keys sorted, values escaped)
+_ABSENT = object()
+
+
 def rebuild(connection: Connection, projection: Projection, facts: Iterable[Any]) -> list[Difference]:
     """Compare the table with what its facts say; every difference, named.
 
-    ``facts``: rows (region, seq, line, key, data) of this projection's kind, in order.
+    ``facts``: rows (region, seq, line, key, data) of this projection's kind, in order. The
+    comparison is column by column over all rows (the facts decoded in one JSON parse), so
+    that an audit of millions of rows spends its time in C, not in a loop per row.
     """
+    name = projection.table.name
     expected: dict[str, tuple[int, str]] = {}  # key -> (version, data)
+    latest = projection.mode == "latest"
     for item in facts:
-        data = item.data
-        key = item.key
-        if projection.located:
-            key = f"{item.region}/{item.seq}/{item.key}"
-        if projection.mode == "latest":
-            version = int(json.loads(data)["version"])
+        key = f"{item.region}/{item.seq}/{item.key}" if projection.located else item.key
+        if latest:
+            found = _VERSION_RE.search(item.data)
+            version = int(found.group(1)) if found else 0
             if key in expected and expected[key][0] >= version:
                 if expected[key][0] == version:
-                    return [Difference(projection.table.name, key, f"two facts of version {version}")]
+                    return [Difference(name, key, f"two facts of version {version}")]
                 continue
-            expected[key] = (version, data)
+            expected[key] = (version, item.data)
         else:
             if key in expected:
-                return [Difference(projection.table.name, key, "recorded twice")]
-            expected[key] = (0, data)
+                return [Difference(name, key, "recorded twice")]
+            expected[key] = (0, item.data)
+    result = connection.execute(select(projection.table))
+    position = {field: k for k, field in enumerate(result.keys())}
+    rows = result.all()
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in position]
+    keys = _key_column(projection, columns, position, len(rows))
     out: list[Difference] = []
-    seen: set[str] = set()
-    for row in connection.execute(select(projection.table)).mappings():
-        values = dict(row)
-        key = _own_key(projection, values)
-        if projection.located:
-            key = f"{values['region']}/{values['seq']}/{key}"
-        if key in seen:
-            out.append(Difference(projection.table.name, key, "duplicate row"))
-            continue
-        seen.add(key)
-        if key not in expected:
-            out.append(Difference(projection.table.name, key, "row without a fact (unexpected)"))
-            continue
-        encoded = encode(projection, values)
-        if encoded == expected[key][1]:
-            continue
-        stored, wanted = json.loads(encoded), json.loads(expected[key][1])
-        if stored != wanted:
-            changed = sorted(n for n in wanted if stored.get(n) != wanted.get(n))
-            detail = ", ".join(f"{n}: {stored.get(n)!r} ≠ recorded {wanted.get(n)!r}" for n in changed)
-            out.append(Difference(projection.table.name, key, detail))
-    for key in sorted(set(expected) - seen):
-        out.append(Difference(projection.table.name, key, "row missing (recorded by a fact)"))
+    at: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key in at:
+            out.append(Difference(name, key, "duplicate row"))
+        elif key not in expected:
+            at[key] = -1
+            out.append(Difference(name, key, "row without a fact (unexpected)"))
+        else:
+            at[key] = i
+    common = [key for key, i in at.items() if i >= 0]
+    index = [at[key] for key in common]
+    try:
+        wanted = json.loads("[" + ",".join(expected[key][1] for key in common) + "]")
+    except ValueError:  # a fact that is not a JSON object: named, the rest still compared
+        wanted = []
+        for key in list(common):
+            try:
+                wanted.append(json.loads(expected[key][1]))
+            except ValueError:
+                out.append(Difference(name, key, "its fact is not valid JSON"))
+                at[key] = -1
+        common = [key for key, i in at.items() if i >= 0]
+        index = [at[key] for key in common]
+    if len(wanted) != len(common) or not all(isinstance(w, dict) for w in wanted):
+        return [*out, Difference(name, "*", "a fact is not a JSON object")]
+    converters = _converters(projection)
+    differ = {j for j, w in enumerate(wanted) if len(w) != len(converters)}
+    for column, convert in converters:
+        values = columns[position[column]]
+        stored = [convert(values[i]) for i in index]
+        recorded = [w.get(column, _ABSENT) for w in wanted]
+        if stored != recorded:
+            differ.update(j for j, (a, b) in enumerate(zip(stored, recorded, strict=True)) if a != b)
+    for j in sorted(differ):
+        row = rows[index[j]]
+        stored_row = {column: convert(row[position[column]]) for column, convert in converters}
+        changed = sorted(set(wanted[j]) | set(stored_row), key=str)
+        changed = [n for n in changed if stored_row.get(n, _ABSENT) != wanted[j].get(n, _ABSENT)]
+        detail = ", ".join(f"{n}: {stored_row.get(n)!r} ≠ recorded {wanted[j].get(n)!r}" for n in changed)
+        out.append(Difference(name, common[j], detail))
+    for key in sorted(set(expected) - set(at)):
+        out.append(Difference(name, key, "row missing (recorded by a fact)"))
     return out
+
+
+def _key_column(projection: Projection, columns: list[Sequence[Any]], position: dict[str, int], n: int) -> list[str]:
+    """Each row's key as ``_own_key`` spells it (with region/seq first where located)."""
+    names = [c for c in projection.key if not (projection.located and c in LOCATED)]
+    if projection.located:
+        names = [*LOCATED, *names]
+    parts = [[str(_jsonable(v)) for v in columns[position[c]]] for c in names]
+    return ["/".join(p) for p in zip(*parts, strict=True)] if parts else [""] * n
