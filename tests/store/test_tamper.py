@@ -224,6 +224,8 @@ CASES: list[Case] = [
     ("fact inserted", ["INSERT INTO facts (region, seq, line, kind, key, data) SELECT region, seq, 7,"
                        f" kind, key, data FROM facts {E} AND line = 0"], move_out, "journal"),
     ("fact kind", [f"UPDATE facts SET kind = 'workers' {E} AND line = 0"], move_out, "journal"),
+    ("fact not JSON", [f"UPDATE facts SET data = 'not json' {E} AND line = 0"], move_out, "journal"),
+    ("fact a JSON list", [f"UPDATE facts SET data = '[1]' {E} AND line = 0"], move_out, "journal"),
     # contribution months
     ("month base ×10", [f"UPDATE contribution_months SET base_fen = base_fen * 10 {M}"], month, "contribution_months"),
     ("month moved", [f"UPDATE contribution_months SET month = month - 24 {M}"], month, "contribution_months"),
