@@ -528,6 +528,8 @@ def _stage(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) 
         "i": picked, "tx_id": batch.tx_id.take(picked), "worker_id": batch.worker_id.take(picked),
         "month": pa.array(batch.month[index]), "base_fen": pa.array(batch.base[index]),
     }))  # fmt: skip
+    if is_postgres(connection):
+        connection.exec_driver_sql(f"ANALYZE {_STAGED}")  # statistics for the joins that follow
 
 
 _staged_table = Table(_STAGED, MetaData(), *(Column(n) for n in _STAGE_COLUMNS))

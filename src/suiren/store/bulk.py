@@ -105,6 +105,7 @@ def fill_keys(connection: Connection, name: str, keys: Sequence[str]) -> str:
         with cursor.copy(f"COPY {name} (key) FROM STDIN") as copy:
             for start in range(0, len(keys), COPY_CHUNK_ROWS):
                 copy.write("".join([f"{k}\n" for k in keys[start : start + COPY_CHUNK_ROWS]]))
+        cursor.execute(f"ANALYZE {name}")  # a temporary table has no statistics: without them the join is planned for 200 keys
     return name
 
 
