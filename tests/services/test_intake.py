@@ -113,6 +113,35 @@ def test_a_later_file_replays_and_conflicts_with_an_earlier_one(engine: Engine, 
     assert summary.errors[0].code == "conflict" and "already used" in summary.errors[0].reason
 
 
+@pytest.mark.parametrize("recorded", ["ends", "middle", "scattered"])
+def test_a_large_batch_posts_its_new_rows_once_wherever_the_recorded_ones_are(
+    engine: Engine, tmp_path: Path, recorded: str
+) -> None:
+    """A batch big enough for the optimistic insert (OPTIMISTIC_ROWS_MIN), part of it recorded
+    before: at both ends (found by the sample, looked up at once), in the middle (the insert
+    collides and falls back), or scattered; every row ends posted or replayed exactly once."""
+    from suiren.services.contributions import OPTIMISTIC_ROWS_MIN
+
+    n = OPTIMISTIC_ROWS_MIN + 200
+    workers = [f"WB{k:08d}" for k in range(n)]
+    enrol_in_bulk(engine, workers, "440100", Month.of(2026, 1))
+    lines = [f"b{k},2026-03,{6000 + k % 7},{w}\n" for k, w in enumerate(workers)]
+    before = {"ends": [*range(50), *range(n - 50, n)], "middle": list(range(500, 600)),
+              "scattered": list(range(3, n, 97))}[recorded]  # fmt: skip
+    early = tmp_path / "early.csv"
+    early.write_text(HEADER + "".join(lines[k] for k in before))
+    assert post_file(engine, early).posted == len(before)
+    whole = tmp_path / "whole.csv"
+    whole.write_text(HEADER + "".join(lines))
+    summary = post_file(engine, whole, chunk_rows=n)
+    assert (summary.posted, summary.replayed, summary.refused) == (n - len(before), len(before), 0)
+    again = post_file(engine, whole, chunk_rows=n)
+    assert (again.posted, again.replayed, again.refused) == (0, n, 0)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == n
+        assert_ledger_sound(c)
+
+
 def test_resident_ids_and_schemes_and_parquet(engine: Engine, tmp_path: Path) -> None:
     [a] = enrol_workers(engine, 1)
     pq.write_table(pa.table({
