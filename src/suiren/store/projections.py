@@ -236,7 +236,7 @@ _ABSENT = object()
 def rebuild(connection: Connection, projection: Projection, facts: Iterable[Any]) -> list[Difference]:
     """Compare the table with what its facts say; every difference, named.
 
-    ``facts``: rows (region, seq, line, key, data) of this projection's kind, in order. The
+    ``facts``: rows (region, seq, key, data) of this projection's kind, in any order. The
     comparison is column by column over all rows (the facts decoded in one JSON parse), so
     that an audit of millions of rows spends its time in C, not in a loop per row.
     """
