@@ -22,12 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 import stat
 from datetime import date
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suiren.domain.errors import InvalidInput
@@ -36,6 +37,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./suiren.db"
 SECRET_BYTES = 32
 KEY_FILE_BYTES_MAX = 1024
 KEY_SUFFIX = ".key"
+_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 class KeyNotUsable(InvalidInput):
@@ -51,6 +53,14 @@ class Settings(BaseSettings):
     today: date | None = None  # fixes "today" for tests and replays; None = the real date
     scenario: str = "current_law"
     intake_chunk_rows: int = Field(default=100_000, ge=1, le=1_000_000)  # rows per unit of work
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _a_day(cls, value: object) -> object:
+        """YYYY-MM-DD in ASCII digits only: not a timestamp, not a datetime, not ２０２６."""
+        if isinstance(value, str) and not _DAY_RE.fullmatch(value):
+            raise ValueError("must be a day YYYY-MM-DD")
+        return value
 
     def key_path(self) -> Path | None:
         """Where the key file is: configured, or beside the embedded database."""

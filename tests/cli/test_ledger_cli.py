@@ -158,5 +158,5 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     balances = {b["kind"]: b["balance_fen"] for b in statement["balances"]}
     assert balances["individual_account"] == 144_000 + 1170
     assert "a year that has ended" in user_error(cli("interest", "credit", "--year", "2026"))
-    assert "a year that has ended" in user_error(cli("interest", "credit", "--year", "0"))
+    assert "four ASCII digits" in user_error(cli("interest", "credit", "--year", "0"))
     assert ok_json(cli("audit", "verify", "--json"))["ok"] is True

@@ -214,9 +214,9 @@ BAD_INPUTS = {
         ("settlement", "close", "--window", "2026-06-14", "--scheme", "nope", "--json"),
         ["--scheme must be one of", "'nope'"],
     ),
-    "gather while a transfer is open": (
+    "gather before retirement age": (
         ("transfer", "gather", "{worker}", "--id", "g-bad", "--json"),
-        ["already has an open transfer (open)"],
+        ["gathering (归集) is at retirement", "may retire from"],
     ),
     "gather of an unknown worker": (
         ("transfer", "gather", "WNOBODY", "--id", "g-bad", "--json"),

@@ -82,6 +82,16 @@ def in_year_interest(amount_fen: int, year: int) -> int:
     return half_up(amount_fen * rate * Fraction(view.value("account.in_year_interest_factor")))
 
 
+def with_interest(amount_fen: int, year: int, last_year: int) -> int:
+    """``amount_fen`` credited during ``year``, with the interest of every year to ``last_year``
+    (the rate of a year not yet published is the latest one)."""
+    balance = amount_fen + in_year_interest(amount_fen, year)
+    for later in range(year + 1, last_year + 1):
+        balance += half_up(balance * Fraction(POLICY.national(date(later, 1, 1)).value(
+            "account.interest_rate")))  # fmt: skip
+    return balance
+
+
 def woman_of_42(engine, n: int) -> str:
     """Born 1984-01, hukou Henan, enrolled in Guangzhou at 38, paid 2025 there."""
     with unit_of_work(engine) as c:
@@ -103,9 +113,9 @@ def test_moving_on_seals_the_temporary_account_and_retirement_gathers_everything
     assert held(engine, w, "330100") == (3 * 48_000, 3 * 72_000)  # sealed where it is
     pay(engine, w, Month.of(2026, 4), Month.of(2026, 5), at(2026, 5, 20))
 
-    # at retirement (here: asked in 2027): fewer than 10 years anywhere -> the hukou province
+    # at retirement (from 55: 2039): fewer than 10 years anywhere -> the hukou province
     with unit_of_work(engine) as c:
-        views = gather_for_retirement(c, POLICY, "retire", w, at(2027, 2, 1), to_region="410100")
+        views = gather_for_retirement(c, POLICY, "retire", w, at(2039, 2, 1), to_region="410100")
     assert [(v.transfer_id, v.kind, v.from_region, v.to_region) for v in views] == [
         ("retire/320100", "gather", "320100", "410100"),
         ("retire/330100", "gather", "330100", "410100"),
@@ -113,21 +123,21 @@ def test_moving_on_seals_the_temporary_account_and_retirement_gathers_everything
     ]
     with unit_of_work(engine) as c:  # asking again returns the same transfers, writes nothing
         count = c.execute(select(func.count()).select_from(transfers)).scalar_one()
-        again = gather_for_retirement(c, POLICY, "retire", w, at(2027, 2, 2), to_region="410100")
+        again = gather_for_retirement(c, POLICY, "retire", w, at(2039, 2, 2), to_region="410100")
         assert [v.transfer_id for v in again] == [v.transfer_id for v in views]
         assert c.execute(select(func.count()).select_from(transfers)).scalar_one() == count
     elsewhere = pytest.raises(TransferRefused, match="goes to 410100, not 410300")
     with elsewhere, unit_of_work(engine) as c:  # the same id for another city
-        gather_for_retirement(c, POLICY, "retire", w, at(2027, 2, 2), to_region="410300")
-    finished = {v.transfer_id: finish(engine, v.transfer_id, at(2027, 2, 3)) for v in views}
+        gather_for_retirement(c, POLICY, "retire", w, at(2039, 2, 2), to_region="410300")
+    finished = {v.transfer_id: finish(engine, v.transfer_id, at(2039, 2, 3)) for v in views}
 
     # a temporary account: all of it, principal and 2026 interest, on the account and the pooled part
     zj = finished["retire/330100"]
-    assert zj.account_fen == 3 * 48_000 + in_year_interest(3 * 48_000, 2026)
-    assert zj.pooled_fen == 3 * 72_000 + in_year_interest(3 * 72_000, 2026)
-    assert zj.interest_fen == in_year_interest(3 * 72_000, 2026) and zj.kept_fen == 0
+    assert zj.account_fen == with_interest(3 * 48_000, 2026, 2038)
+    assert zj.pooled_fen == with_interest(3 * 72_000, 2026, 2038)
+    assert zj.interest_fen == zj.pooled_fen - 3 * 72_000 and zj.kept_fen == 0
     js = finished["retire/320100"]
-    assert js.pooled_fen == 2 * 72_000 + in_year_interest(2 * 72_000, 2026)
+    assert js.pooled_fen == with_interest(2 * 72_000, 2026, 2038)
     # the relation: as any transfer under current law — the account with its interest, 12% of
     # the bases (all of a flexible worker's pooled part); Guangzhou keeps nothing
     gz = finished["retire/440100"]
@@ -140,20 +150,20 @@ def test_moving_on_seals_the_temporary_account_and_retirement_gathers_everything
     assert pooled == sum(v.pooled_fen for v in finished.values())
     assert enrolment(engine, w)[2] == "410100"
     with unit_of_work(engine) as c:
-        close_window(c, date(2027, 2, 3), at(2027, 2, 4))
+        close_window(c, date(2039, 2, 3), at(2039, 2, 4))
         regions = ("320100", "330100", "440100", "410100")
         keys = [f"system:clearing:employee_pension:clearing:{r}" for r in regions]
         assert set(balances(c, keys).values()) <= {0}  # every gathering settled
         assert verify(c).ok
     with pytest.raises(TransferRefused, match="nothing to gather"), unit_of_work(engine) as c:
-        gather_for_retirement(c, POLICY, "retire-again", w, at(2027, 2, 5), to_region="410100")
+        gather_for_retirement(c, POLICY, "retire-again", w, at(2039, 2, 5), to_region="410100")
 
 
-def test_first_insured_at_52_away_from_the_hukou_province_pays_into_a_temporary_account(
+def test_first_insured_at_60_away_from_the_hukou_province_pays_into_a_temporary_account(
     engine,
 ) -> None:
-    with unit_of_work(engine) as c:
-        enrolled = enrol(c, POLICY, VAULT, resident_id(2, "19740101", True), "440100", "410000",
+    with unit_of_work(engine) as c:  # born 1966-01: may retire from 2026-01 (60; statutory 2026-05)
+        enrolled = enrol(c, POLICY, VAULT, resident_id(2, "19660101", True), "440100", "410000",
                          at(2026, 1, 6))  # fmt: skip
     w = enrolled.worker.worker_id
     assert enrolled.temporary
@@ -200,7 +210,7 @@ def test_a_gathering_refuses_a_city_outside_the_paying_province_and_writes_nothi
     move(engine, "away", w, "330100", at(2026, 1, 5))
     refused = pytest.raises(TransferRefused, match="not in the paying province 410000")
     with refused, unit_of_work(engine) as c:
-        gather_for_retirement(c, POLICY, "g", w, at(2026, 6, 1), to_region="330100")
+        gather_for_retirement(c, POLICY, "g", w, at(2039, 1, 1), to_region="330100")  # at 55
     with unit_of_work(engine) as c:
         assert (
             c.execute(

@@ -14,8 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, inspect
 
 from suiren.domain.errors import InvalidInput, Retry, SuirenError
-from suiren.domain.money import yuan_to_fen
-from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault, ledger_keys
 from suiren.settings import Settings
@@ -116,12 +114,3 @@ def emit(payload: Any, as_json: bool, human: str) -> None:
     else:
         sys.stdout.write(human.rstrip("\n") + "\n")
 
-
-def payment(month_from: str, month_to: str | None, base: str) -> tuple[Month, Month, int]:
-    """(first month, last month, base in fen) of a contribution command's options."""
-    first = Month.parse(month_from)
-    last = Month.parse(month_to) if month_to else first
-    base_fen = yuan_to_fen(base, what="--base")
-    if base_fen <= 0:
-        raise InvalidInput("--base must be a positive amount")
-    return first, last, base_fen

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import typer
 
-from suiren.cli.context import Context, emit, payment
+from suiren.cli import options
+from suiren.cli.context import Context, emit
 from suiren.cli.intake import enrol_file, pay_file
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.services.contributions import MonthPaid
 from suiren.services.contributions import contribute as contribute_service
@@ -36,7 +38,8 @@ worker_app = typer.Typer(help="Workers (参保人员).", no_args_is_help=True)
 interest_app = typer.Typer(help="Individual-account interest (记账利率).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit the ledger.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="machine-readable output")
-ENROLLABLE = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
+ENROLLABLE = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
+SCHEME_HELP = "employee_pension (职工养老, default) or employee_medical (职工医保)"
 
 
 @db_app.command("upgrade")
@@ -53,7 +56,9 @@ def db_upgrade() -> None:
 
 @key_app.command("generate")
 def key_generate(
-    out: Path = typer.Option(None, "--out", help="write to this new file (mode 0600)"),
+    out: Path = typer.Option(
+        None, "--out", help="write to this new file (mode 0600)", metavar="FILE", parser=options.output_file("--out")
+    ),
 ) -> None:
     """Make a new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
     key = new_key_text()
@@ -73,22 +78,22 @@ def key_generate(
 
 @worker_app.command("enrol")
 def worker_enrol(
-    resident_id: str = typer.Option(None, "--resident-id", help="18-character 公民身份号码"),
-    work_region: str = typer.Option(
-        None, "--work-region", help="GB/T 2260 code of the region of work"
-    ),
-    hukou_region: str = typer.Option(None, "--hukou-region", help="GB/T 2260 code of the hukou"),
-    scheme: str = typer.Option(
-        "employee_pension",
-        "--scheme",
-        help="employee_pension (职工养老) or employee_medical (职工医保)",
-    ),
+    resident_id: str = typer.Option(None, "--resident-id", help="18-character 公民身份号码",
+                                    metavar="RESIDENT_ID", parser=options.resident_id("--resident-id")),
+    work_region: str = typer.Option(None, "--work-region", help="GB/T 2260 code of the region of"
+                                    " work", metavar="CODE", parser=options.region("--work-region")),
+    hukou_region: str = typer.Option(None, "--hukou-region", help="GB/T 2260 code of the hukou",
+                                     metavar="CODE", parser=options.region("--hukou-region")),
+    scheme: Scheme = typer.Option("employee_pension", "--scheme", help=SCHEME_HELP,
+                                  metavar="SCHEME", parser=options.scheme("--scheme", ENROLLABLE)),
     file: Path = typer.Option(
         None, "--file", help="a workers file (.csv or .parquet): resident_id, work_region,"
-        " [hukou_region], [scheme]",
+        " [hukou_region], [scheme]", metavar="FILE", parser=options.input_file("--file"),
     ),
-    out: Path = typer.Option(None, "--out", help="with --file: write resident id → worker id (CSV, 0600)"),
-    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here (.csv/.json)"),
+    out: Path = typer.Option(None, "--out", help="with --file: write resident id → worker id"
+                             " (CSV, 0600)", metavar="FILE", parser=options.output_file("--out")),
+    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here"
+                                " (.csv/.json)", metavar="FILE", parser=options.output_file("--errors")),
     as_json: bool = JSON,
 ) -> None:
     """Enrol a flexible worker in a scheme where they work (参保登记), or a file of them."""
@@ -101,12 +106,11 @@ def worker_enrol(
         raise InvalidInput("--out and --errors go with --file")
     if not resident_id or not work_region:
         raise InvalidInput("give --resident-id and --work-region (or --file)")
-    chosen = _scheme(scheme)
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = enrol_service(
             connection, ctx.policy, ctx.vault(), resident_id, work_region, hukou_region, ctx.now(),
-            chosen,
+            scheme,
         )  # fmt: skip
     w = result.worker
     payload = {
@@ -120,12 +124,14 @@ def worker_enrol(
     emit(
         payload,
         as_json,
-        f"{done}: {w.worker_id} ({w.masked_id}) {scheme} in {result.region}{temporary}",
+        f"{done}: {w.worker_id} ({w.masked_id}) {scheme.value} in {result.region}{temporary}",
     )
 
 
 @worker_app.command("statement")
-def worker_statement(worker_id: str = typer.Argument(...), as_json: bool = JSON) -> None:
+def worker_statement(
+    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()), as_json: bool = JSON
+) -> None:
     """Contributions by month, region and scheme, contribution months and balances."""
     ctx = Context.build()
     with ctx.transaction() as connection:
@@ -145,30 +151,35 @@ def worker_statement(worker_id: str = typer.Argument(...), as_json: bool = JSON)
 
 
 def contribute(
-    worker_id: str = typer.Argument(None, help="the worker (not with --file)"),
-    month: str = typer.Option(None, "--month", help="one month YYYY-MM"),
-    month_from: str = typer.Option(None, "--from", help="first month YYYY-MM"),
-    month_to: str = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)"),
-    base: str = typer.Option(None, "--base", help="chosen monthly base in yuan"),
-    request_id: str = typer.Option(None, "--id", help="idempotency key of this payment"),
-    scheme: str = typer.Option(
-        None, "--scheme",
-        help="employee_pension (职工养老, default) or employee_medical (职工医保)",
-    ),
+    worker_id: str = typer.Argument(None, help="the worker (not with --file)",
+                                    metavar="WORKER", parser=options.worker()),
+    month: Month = typer.Option(None, "--month", help="one month YYYY-MM",
+                                metavar="YYYY-MM", parser=options.month("--month")),
+    month_from: Month = typer.Option(None, "--from", help="first month YYYY-MM",
+                                     metavar="YYYY-MM", parser=options.month("--from")),
+    month_to: Month = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)",
+                                   metavar="YYYY-MM", parser=options.month("--to")),
+    base_fen: int = typer.Option(None, "--base", help="chosen monthly base in yuan",
+                                 metavar="YUAN", parser=options.yuan("--base")),
+    request_id: str = typer.Option(None, "--id", help="idempotency key of this payment",
+                                   metavar="ID", parser=options.identifier("--id", "a payment id")),
+    scheme: Scheme = typer.Option(None, "--scheme", help=SCHEME_HELP,
+                                  metavar="SCHEME", parser=options.scheme("--scheme", ENROLLABLE)),
     file: Path = typer.Option(
         None, "--file", help="a payments file (.csv or .parquet): payment_id, month, base_yuan,"
-        " worker_id or resident_id, [scheme]",
+        " worker_id or resident_id, [scheme]", metavar="FILE", parser=options.input_file("--file"),
     ),
     all_or_nothing: bool = typer.Option(
         False, "--all-or-nothing", help="with --file: post nothing if any row is refused"
     ),
-    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here (.csv/.json)"),
+    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here"
+                                " (.csv/.json)", metavar="FILE", parser=options.output_file("--errors")),
     as_json: bool = JSON,
 ) -> None:
     """缴费 / Pay contributions for a month (--month) or a range (--from, --to), or a file."""
     if file is not None:
         given = [n for n, v in (("WORKER", worker_id), ("--month", month), ("--from", month_from),
-                                ("--to", month_to), ("--base", base), ("--id", request_id),
+                                ("--to", month_to), ("--base", base_fen), ("--id", request_id),
                                 ("--scheme", scheme)) if v is not None]  # fmt: skip
         if given:
             raise InvalidInput(f"--file takes no {', '.join(given)}: the file has its own columns")
@@ -176,28 +187,23 @@ def contribute(
         return
     if all_or_nothing or errors is not None:
         raise InvalidInput("--all-or-nothing and --errors go with --file")
-    missing = [n for n, v in (("WORKER", worker_id), ("--base", base), ("--id", request_id)) if v is None]
+    missing = [n for n, v in (("WORKER", worker_id), ("--base", base_fen), ("--id", request_id))
+               if v is None]  # fmt: skip
     if missing:
         raise InvalidInput(f"give {', '.join(missing)} (or --file)")
-    pay(worker_id, month, month_from, month_to, base, request_id,
-        _scheme(scheme or Scheme.EMPLOYEE_PENSION.value), as_json)  # fmt: skip
+    pay(worker_id, month, month_from, month_to, base_fen, request_id,
+        scheme or Scheme.EMPLOYEE_PENSION, as_json)  # fmt: skip
 
 
-def _scheme(value: str) -> Scheme:
-    if value not in ENROLLABLE:
-        raise InvalidInput(
-            f"--scheme 须为 {' 或 '.join(ENROLLABLE)} / --scheme must be one of"
-            f" {', '.join(ENROLLABLE)}, got {value[:40]!r}"
-        )
-    return Scheme(value)
-
-
-def pay(worker_id: str, month: str | None, month_from: str | None, month_to: str | None, base: str,
-        request_id: str, scheme: Scheme, as_json: bool) -> None:  # fmt: skip
-    """The one contribution command, for every scheme."""
-    if (month is None) == (month_from is None) or (month is not None and month_to is not None):
+def pay(worker_id: str, month: Month | None, month_from: Month | None, month_to: Month | None,
+        base_fen: int, request_id: str, scheme: Scheme, as_json: bool) -> None:  # fmt: skip
+    """The one contribution command, for every scheme (its options parsed by cli/options.py)."""
+    if month is not None and month_from is None and month_to is None:
+        first, last = month, month
+    elif month is None and month_from is not None:
+        first, last = month_from, month_to or month_from
+    else:
         raise InvalidInput("给出 --month，或 --from（及 --to） / give --month, or --from (and --to)")
-    first, last, base_fen = payment(month or month_from, month_to, base)  # type: ignore[arg-type]
     ctx = Context.build()
     paid = ctx.run(lambda connection: contribute_service(
         connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now(), scheme
@@ -218,9 +224,10 @@ def _paid_line(p: MonthPaid) -> str:
 
 
 def reverse(
-    tx_id: str = typer.Argument(...),
-    reversal_id: str = typer.Option(..., "--id", help="idempotency key of the reversal"),
-    memo: str = typer.Option("", "--memo"),
+    tx_id: str = typer.Argument(..., metavar="ID", parser=options.identifier("TX_ID", "the month to reverse")),
+    reversal_id: str = typer.Option(..., "--id", help="idempotency key of the reversal",
+                                    metavar="ID", parser=options.identifier("--id", "a reversal id")),
+    memo: str = typer.Option("", "--memo", metavar="TEXT", parser=options.text("--memo")),
     as_json: bool = JSON,
 ) -> None:
     """Reverse a transaction (红冲) with a new, negating transaction."""
@@ -231,7 +238,9 @@ def reverse(
 
 
 @interest_app.command("credit")
-def interest_credit(year: int = typer.Option(..., "--year"), as_json: bool = JSON) -> None:
+def interest_credit(
+    year: int = typer.Option(..., "--year", metavar="YYYY", parser=options.year("--year")), as_json: bool = JSON
+) -> None:
     """Credit a year's interest to every individual account (idempotent per year)."""
     ctx = Context.build()
     with ctx.transaction() as connection:
@@ -250,7 +259,8 @@ def interest_credit(year: int = typer.Option(..., "--year"), as_json: bool = JSO
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Path = typer.Option(
-        None, "--checkpoint", help="also prove nothing up to this signed checkpoint changed"
+        None, "--checkpoint", help="also prove nothing up to this signed checkpoint changed",
+        metavar="FILE", parser=options.input_file("--checkpoint"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -285,7 +295,8 @@ def _read_checkpoint(path: Path) -> str:
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(
-    out: Path = typer.Option(None, "--out", help="write to this file (default: standard output)"),
+    out: Path = typer.Option(None, "--out", help="write to this file (default: standard output)",
+                             metavar="FILE", parser=options.output_file("--out")),
 ) -> None:
     """Write every region's chain head, signed with the key, for the agency to keep."""
     ctx = Context.build()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import typer
 
+from suiren.cli import options
 from suiren.domain.errors import InvalidInput
 from suiren.policy import SCENARIOS, load_policy
 from suiren.services.pension_calc import calculate, output_records, parse_cases
@@ -19,8 +21,29 @@ app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=T
 INPUT_BYTES_MAX = 2_000_000_000
 
 
+def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of the input: each key once, each value a string, number or null (a case
+    is flat, so an array or object inside one is refused here, before it can nest deeper)."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+        raise InvalidInput(f"the key {twice[:40]!r} appears twice in one object; give it once")
+    for key, value in pairs:
+        if isinstance(value, dict | list):
+            raise InvalidInput(
+                f"the value of {key[:40]!r} is a JSON {'object' if isinstance(value, dict) else 'array'};"
+                " a case's fields are strings, numbers or null"
+            )
+    return record
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"{name} is not a JSON number; give amounts as decimals such as \"123.45\"")
+
+
 def read_json(source: str) -> Any:
-    """Parse JSON from a file or stdin ('-'), numbers as exact decimals."""
+    """Parse JSON from a file or stdin ('-'), numbers as exact decimals; no key twice in an
+    object, no NaN or Infinity, nesting only as an array of flat objects."""
     try:
         if source == "-":
             text = sys.stdin.read(INPUT_BYTES_MAX + 1)
@@ -28,16 +51,25 @@ def read_json(source: str) -> Any:
             path = Path(source)
             if not path.is_file():
                 raise InvalidInput(f"no such file: {source}")
+            if path.stat().st_size > INPUT_BYTES_MAX:
+                raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
             text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(f"{source}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInput(f"{source}: cannot be read ({exc.strerror})") from None
     if len(text) > INPUT_BYTES_MAX:
         raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_case_object,
+                          parse_constant=_no_constant)  # fmt: skip
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            "the JSON is nested too deeply: give an object or an array of objects"
         ) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
         raise InvalidInput(f"not valid input: {str(exc).splitlines()[0][:200]}") from None
@@ -45,11 +77,14 @@ def read_json(source: str) -> Any:
 
 @app.command("calc")
 def calc(
-    source: str = typer.Argument("-", metavar="[FILE|-]", help="JSON object or array; - for stdin"),
+    source: str = typer.Argument("-", metavar="[FILE|-]", help="JSON object or array; - for stdin",
+                                 parser=options.source("FILE")),
     explain: bool = typer.Option(False, "--explain", help="include explanations for an array"),
-    scenario: str = typer.Option("current_law", help=f"one of: {', '.join(SCENARIOS)}"),
-    on: str = typer.Option(
-        None, "--date", help="date for the rules when no retire month is given (YYYY-MM-DD)"
+    scenario: str = typer.Option("current_law", help=f"one of: {', '.join(SCENARIOS)}",
+                                 metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario")),
+    on: date = typer.Option(
+        None, "--date", help="date for the rules when no retire month is given (YYYY-MM-DD)",
+        metavar="YYYY-MM-DD", parser=options.day("--date"),
     ),
 ) -> None:
     """Compute monthly pensions: basic, individual-account and transitional parts, in fen."""
@@ -58,10 +93,7 @@ def calc(
     if not single and not isinstance(data, list):
         raise InvalidInput("input must be a JSON object or an array of objects")
     records = [data] if single else data
-    try:
-        today = date.fromisoformat(on) if on else date.today()
-    except ValueError:
-        raise InvalidInput(f"--date must be YYYY-MM-DD, got {on!r}") from None
+    today = on or date.today()
     policy = load_policy(scenario)
     parsed = parse_cases(records, policy, today)
     result = calculate(parsed, policy)

@@ -11,6 +11,7 @@ from datetime import date
 
 import typer
 
+from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
@@ -18,6 +19,7 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import SCENARIOS, load_policy
 from suiren.services.career import compare
+from suiren.services.gathering import ID_MAX as GATHER_ID_MAX
 from suiren.services.gathering import gather_for_retirement
 from suiren.services.settlement import close_window, report
 from suiren.services.transfers import (
@@ -45,17 +47,15 @@ TRANSFERABLE = {
 SCHEME = typer.Option(
     Scheme.EMPLOYEE_PENSION.value, "--scheme",
     help="employee_pension (职工养老, default) or employee_medical (职工医保)",
+    metavar="SCHEME", parser=options.scheme("--scheme", [Scheme(s) for s in TRANSFERABLE]),
 )  # fmt: skip
+SCENARIO = typer.Option(None, "--scenario", help=f"one of {', '.join(SCENARIOS)}",
+                        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"))  # fmt: skip
+TRANSFER_ID = typer.Argument(..., help="the transfer's id",
+                             metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id"))  # fmt: skip
+WORKER = typer.Argument(..., metavar="WORKER", parser=options.worker())
+WINDOW = typer.Option(..., "--window", help="the day YYYY-MM-DD", metavar="YYYY-MM-DD", parser=options.day("--window"))
 KIND_NAMES = {"move": "转移", "continue": "接续", "gather": "归集", "claim": "待遇领取地转入"}
-
-
-def _scheme(value: str) -> Scheme:
-    if value not in TRANSFERABLE:
-        raise InvalidInput(
-            f"--scheme 须为 {' 或 '.join(TRANSFERABLE)} / --scheme must be one of"
-            f" {', '.join(TRANSFERABLE)}, got {value[:40]!r}"
-        )
-    return Scheme(value)
 
 
 def _line(view: TransferView) -> str:
@@ -77,15 +77,17 @@ def _show(view: TransferView, as_json: bool) -> None:
 
 @transfer_app.command("request")
 def request(
-    transfer_id: str = typer.Argument(..., help="idempotency key of the transfer"),
-    worker_id: str = typer.Option(..., "--worker"),
-    to_region: str = typer.Option(..., "--to", help="GB/T 2260 code of the new region"),
-    scenario: str = typer.Option(None, "--scenario", help=f"one of {', '.join(SCENARIOS)}"),
-    scheme: str = SCHEME,
+    transfer_id: str = typer.Argument(..., help="idempotency key of the transfer",
+                                      metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id")),
+    worker_id: str = typer.Option(..., "--worker", metavar="WORKER", parser=options.worker("--worker")),
+    to_region: str = typer.Option(..., "--to", help="GB/T 2260 code of the new region",
+                                  metavar="CODE", parser=options.region("--to")),
+    scenario: str = SCENARIO,
+    scheme: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
     """Ask to move the worker's employee pension (or --scheme employee_medical) to another region."""
-    chosen = _scheme(scheme)
+    chosen = scheme
     ctx = Context.build()
     policy = load_policy(scenario) if scenario else ctx.policy
     with ctx.transaction() as connection:
@@ -97,12 +99,14 @@ def request(
 
 @transfer_app.command("gather")
 def gather(
-    worker_id: str = typer.Argument(...),
-    gather_id: str = typer.Option(..., "--id", help="idempotency key of the gathering"),
+    worker_id: str = WORKER,
+    gather_id: str = typer.Option(
+        ..., "--id", help="idempotency key of the gathering",
+        metavar="ID", parser=options.identifier("--id", "a gathering id", GATHER_ID_MAX),
+    ),
     to_region: str = typer.Option(
-        None,
-        "--to",
-        help="the paying city, in the paying province (default: chosen from the record)",
+        None, "--to", help="the paying city, in the paying province (default: chosen from the"
+        " record)", metavar="CODE", parser=options.region("--to"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -125,7 +129,7 @@ def _step(name: str, help_text: str):  # type: ignore[no-untyped-def]
         "complete": complete_transfer,
     }[name]
 
-    def command(transfer_id: str = typer.Argument(...), as_json: bool = JSON) -> None:
+    def command(transfer_id: str = TRANSFER_ID, as_json: bool = JSON) -> None:
         ctx = Context.build()
         with ctx.transaction() as connection:
             view = action(connection, transfer_id, ctx.now())
@@ -142,8 +146,8 @@ _step("complete", "The new region finishes: the worker is insured there (办结)
 
 @transfer_app.command("reject")
 def reject(
-    transfer_id: str = typer.Argument(...),
-    reason: str = typer.Option(..., "--reason"),
+    transfer_id: str = TRANSFER_ID,
+    reason: str = typer.Option(..., "--reason", metavar="TEXT", parser=options.text("--reason")),
     as_json: bool = JSON,
 ) -> None:
     """Refuse a requested or approved transfer; money in clearing goes back."""
@@ -155,7 +159,9 @@ def reject(
 
 @transfer_app.command("status")
 def status(
-    transfer_id: str = typer.Argument(None),
+    transfer_id: str = typer.Argument(
+        None, metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id")
+    ),
     show_overdue: bool = typer.Option(
         False, "--overdue", help="list open transfers past their deadline"
     ),
@@ -179,21 +185,13 @@ def status(
          "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none")  # fmt: skip
 
 
-def _window(window: str) -> date:
-    try:
-        return date.fromisoformat(window)
-    except ValueError:
-        raise InvalidInput(f"--window must be YYYY-MM-DD, got {window!r}") from None
-
-
 @settlement_app.command("close")
 def close(
-    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"),
-    scheme: str = SCHEME,
+    day: date = WINDOW,
+    chosen: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
     """Net the window's transfers per region and post the settlement transactions."""
-    day, chosen = _window(window), _scheme(scheme)
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = close_window(connection, day, ctx.now(), chosen)
@@ -202,12 +200,11 @@ def close(
 
 @settlement_app.command("report")
 def show(
-    window: str = typer.Option(..., "--window", help="the day YYYY-MM-DD"),
-    scheme: str = SCHEME,
+    day: date = WINDOW,
+    chosen: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
     """The region × region matrix and net positions of a window."""
-    day, chosen = _window(window), _scheme(scheme)
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = report(connection, day, chosen)
@@ -229,12 +226,14 @@ def _report(result, scheme: Scheme, as_json: bool) -> None:  # type: ignore[no-u
 
 
 def estimate(
-    worker_id: str = typer.Argument(...),
+    worker_id: str = WORKER,
     scenario: str = typer.Option(
-        None, "--scenario", help="one scenario; default both side by side"
+        None, "--scenario", help="one scenario; default both side by side",
+        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"),
     ),
-    retire: str = typer.Option(
-        None, "--retire", help="retirement month YYYY-MM (default: statutory)"
+    retire: Month = typer.Option(
+        None, "--retire", help="retirement month YYYY-MM (default: statutory)",
+        metavar="YYYY-MM", parser=options.month("--retire"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -248,7 +247,7 @@ def estimate(
             policies,
             worker_id,
             ctx.now().date(),
-            Month.parse(retire) if retire else None,
+            retire,
         )
     lines = []
     for s in data["scenarios"]:

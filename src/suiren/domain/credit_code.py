@@ -17,7 +17,7 @@ from stdnum.cn import uscc as _stdnum_uscc
 from suiren.domain.errors import InvalidCreditCode
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CODE_RE = re.compile(rf"^[{_ALPHABET}]{{18}}$")
+_CODE_RE = re.compile(rf"[{_ALPHABET}]{{18}}", re.ASCII)  # a full match
 _AUTHORITIES = frozenset("123456789ANY")
 
 
@@ -33,11 +33,11 @@ class CreditCode:
     def parse(cls, text: str) -> CreditCode:
         if not isinstance(text, str):
             raise InvalidCreditCode("a unified social credit code is a string of 18 characters")
-        raw = text.strip().upper().replace(" ", "")
-        if not _CODE_RE.match(raw):
+        raw = text.upper().replace(" ", "")  # spaces may group the characters
+        if not _CODE_RE.fullmatch(raw):
             raise InvalidCreditCode(
                 "a unified social credit code has 18 characters from 0-9 and A-Y without"
-                f" I, O, S, V, Z (got {text!r})"
+                f" I, O, S, V, Z (got {text[:40]!r})"
             )
         if raw[0] not in _AUTHORITIES:
             raise InvalidCreditCode(

@@ -22,7 +22,11 @@ from suiren.domain.errors import InvalidAmount, require
 FEN_PER_YUAN = 100
 AMOUNT_FEN_MAX = 10**15  # a quadrillion fen: far above any real fund, far below int64's 9.2e18
 
-_DECIMAL_RE = re.compile(r"^[+-]?(\d+)(?:\.(\d*))?$|^[+-]?\.(\d+)$")
+# ASCII digits only (``\d`` would take a full-width ６), a comma only between groups of three
+_DECIMAL_RE = re.compile(
+    r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]*)?|[+-]?\.[0-9]+", re.ASCII
+)
+DECIMAL_CHARS_MAX = 40  # far more than any amount; int() of thousands of digits is slow
 
 IntArray = npt.NDArray[np.int64]
 
@@ -49,10 +53,12 @@ def parse_decimal(value: Any, *, what: str = "amount") -> Fraction:
             raise InvalidAmount(f"{what} must be a finite number, got {value}")
         return Fraction(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if not text or not _DECIMAL_RE.match(text):
-            raise InvalidAmount(f'{what} must be a decimal number such as "123.45", got {value!r}')
-        return Fraction(Decimal(text))
+        if len(value) > DECIMAL_CHARS_MAX or not _DECIMAL_RE.fullmatch(value):
+            raise InvalidAmount(
+                f'{what} must be a decimal number such as "123.45" or "1,234.50" (ASCII digits, a'
+                f" comma only between groups of three), got {value[:DECIMAL_CHARS_MAX]!r}"
+            )
+        return Fraction(Decimal(value.replace(",", "")))
     raise InvalidAmount(f"{what} must be a number or a decimal string, got {type(value).__name__}")
 
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from suiren.domain.errors import InvalidMonth
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)  # ASCII digits, a full match
 YEAR_MIN = 1900
 YEAR_MAX = 2200
 
@@ -33,9 +33,9 @@ class Month:
     def parse(cls, text: str) -> Month:
         if not isinstance(text, str):
             raise InvalidMonth(f'a month must be a string "YYYY-MM", got {text!r}')
-        match = _MONTH_RE.match(text.strip())
+        match = _MONTH_RE.fullmatch(text)
         if not match:
-            raise InvalidMonth(f'a month must look like "2025-07" (YYYY-MM), got {text!r}')
+            raise InvalidMonth(f'a month must look like "2025-07" (YYYY-MM), got {text[:40]!r}')
         return cls.of(int(match.group(1)), int(match.group(2)))
 
     @classmethod

@@ -23,7 +23,7 @@ from suiren.domain.errors import UnknownRegion
 NATIONAL = "000000"
 """The pseudo-region of national parameters (全国); never a paying region."""
 
-_CODE_RE = re.compile(r"^\d{6}$")
+_CODE_RE = re.compile(r"[0-9]{6}", re.ASCII)  # a full match: six ASCII digits
 
 
 class RegionLevel(StrEnum):
@@ -63,9 +63,10 @@ class RegionRegistry:
 
     def get(self, code: str) -> Region:
         """The region for ``code``; an ``UnknownRegion`` error names the code if it is not known."""
-        text = str(code).strip()
-        if not _CODE_RE.match(text):
-            raise UnknownRegion(f"a region code has six digits (GB/T 2260), got {code!r}")
+        if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+            shown = repr(code[:40]) if isinstance(code, str) else type(code).__name__
+            raise UnknownRegion(f"a region code is six ASCII digits (GB/T 2260), got {shown}")
+        text = code
         region = self._by_code.get(text)
         if region is None:
             raise UnknownRegion(f"unknown region code {text} (GB/T 2260)")
@@ -124,7 +125,7 @@ class RegionCode:
 
     @classmethod
     def parse(cls, text: str) -> RegionCode:
-        return cls(default_registry().get(str(text)).code)
+        return cls(default_registry().get(text).code)
 
     @property
     def region(self) -> Region:

@@ -20,8 +20,8 @@ from stdnum.cn import ric as _stdnum_ric
 from suiren.domain.errors import InvalidResidentId
 from suiren.domain.month import Month
 
-_RID18_RE = re.compile(r"^\d{17}[\dX]$")
-_RID15_RE = re.compile(r"^\d{15}$")
+_RID18_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)  # full matches: ASCII digits only
+_RID15_RE = re.compile(r"[0-9]{15}", re.ASCII)
 _BIRTH_YEAR_MIN = 1880
 
 
@@ -41,10 +41,10 @@ class ResidentId:
     def parse(cls, text: str, *, today: date | None = None) -> ResidentId:
         if not isinstance(text, str):
             raise InvalidResidentId("a resident id must be a string of 18 characters")
-        raw = text.strip().upper().replace(" ", "")
-        if _RID15_RE.match(raw):
+        raw = text.upper().replace(" ", "")  # spaces may group the digits; nothing else is taken
+        if _RID15_RE.fullmatch(raw):
             raw = convert_15_to_18(raw)
-        if not _RID18_RE.match(raw):
+        if not _RID18_RE.fullmatch(raw):
             raise InvalidResidentId(
                 "a resident id has 18 characters: 17 digits and a check digit or X"
                 f" (got {len(raw)} characters)"
@@ -103,7 +103,7 @@ def mask(number: str) -> str:
 
 def convert_15_to_18(old: str) -> str:
     """Convert a first-generation 15-digit number: insert the century 19, add the check."""
-    if not _RID15_RE.match(old):
+    if not _RID15_RE.fullmatch(old):
         raise InvalidResidentId("a 15-digit resident id has 15 digits")
     first17 = old[:6] + "19" + old[6:]
     return first17 + check_character(first17)

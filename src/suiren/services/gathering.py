@@ -17,15 +17,23 @@ and settlement as any other. Asking again with the same id returns the same tran
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+import numpy as np
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import TX_ID_RE
 from suiren.policy import Policy
+from suiren.policy.retirement import (
+    category_index,
+    flexible_window,
+    retirement_rule,
+    statutory_retirement,
+)
 from suiren.services.career import paying_province
 from suiren.services.transfer_quotes import Kind, TransferRefused, quote_for
 from suiren.services.transfers import (
@@ -34,7 +42,7 @@ from suiren.services.transfers import (
     insert_transfer,
     refuse_if_open,
 )
-from suiren.services.workers import enrolment_region, get_worker, relation_region
+from suiren.services.workers import Worker, enrolment_region, get_worker, relation_region
 from suiren.store.ledger_repo import lock_chain_head
 from suiren.store.lines import paid_months
 from suiren.store.tables import contribution_months, transfers
@@ -53,8 +61,9 @@ def gather_for_retirement(
     """
     if not TX_ID_RE.match(gather_id) or len(gather_id) > ID_MAX:
         raise InvalidInput(f"a gathering id is 1–{ID_MAX} characters of letters, digits and ._:/-")
-    get_worker(connection, worker_id)
+    worker = get_worker(connection, worker_id)
     region, _, _ = enrolment_region(connection, worker_id, scheme)
+    refuse_before_retirement_age(policy, worker, now.date())
     prior = _started(connection, gather_id)
     if prior:
         return _replay(connection, gather_id, worker_id, prior, to_region)
@@ -86,6 +95,22 @@ def gather_for_retirement(
             connection, policy, transfer_id, worker_id, scheme, kind, source, target, quote, now
         )
     return [get_transfer(connection, t) for t in _started(connection, gather_id)]
+
+
+def refuse_before_retirement_age(policy: Policy, worker: Worker, day: date) -> None:
+    """Gathering is for retirement: from the earliest age the worker may retire at (the
+    flexible window of the 2025 reform, never below the original age) on."""
+    rule = retirement_rule(policy, day)
+    category = np.array([category_index(worker.sex, None, policy, day)], dtype=np.int64)
+    birth = np.array([worker.birth_month.ordinal], dtype=np.int64)
+    _, age, _ = statutory_retirement(rule, birth, category)
+    earliest, _ = flexible_window(rule, age, category)
+    allowed = Month(worker.birth_month.ordinal + int(earliest[0]))
+    if Month.from_date(day) < allowed:
+        raise TransferRefused(
+            f"gathering (归集) is at retirement: worker {worker.worker_id} may retire from"
+            f" {allowed} on (aged {int(earliest[0]) // 12}), not on {day.isoformat()}"
+        )
 
 
 def _started(connection: Connection, gather_id: str) -> list[str]:

@@ -47,6 +47,11 @@ BASE_YUAN_MAX = 50_000
 INDEX_MAX = 5
 YEARS_MAX = 75
 ACCOUNT_YUAN_MAX = 100_000_000
+TEXT_CHARS_MAX = 64  # a case's id, sex or category; a longer string is not one
+BIRTH_YEAR_MIN = 1900
+RETIREMENT_AGE_YEARS_MIN = 40  # below every early-retirement age of the rules
+RETIREMENT_AGE_YEARS_MAX = 80  # above the statutory age plus the longest deferral
+RETIREMENT_YEARS_AHEAD_MAX = 80  # someone born on the rules' day retires before then
 FIELDS = (
     "id",
     "region",
@@ -65,8 +70,9 @@ FIELDS = (
     "divisor_months",
     "transitional_coefficient",
 )
-_DECIMAL_RE = re.compile(r"^\s*\+?(\d+)(?:\.(\d*))?\s*$")
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# full matches of ASCII digits: a full-width ８０００ or "20\n" is not a number here
+_DECIMAL_RE = re.compile(r"\+?([0-9]+)(?:\.([0-9]*))?", re.ASCII)
+_MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 class CaseError(SuirenError):
@@ -97,7 +103,7 @@ def _scaled_exact(value: Any, scale: int) -> int | None:
         scaled = value * scale
         return int(scaled) if scaled == scaled.to_integral_value() and scaled >= 0 else None
     if isinstance(value, str):
-        match = _DECIMAL_RE.match(value)
+        match = _DECIMAL_RE.fullmatch(value) if len(value) <= TEXT_CHARS_MAX else None
         if not match:
             return None
         whole, frac = match.group(1), match.group(2) or ""
@@ -135,7 +141,7 @@ def _bounded(scale: int, maximum: int, positive: bool = False) -> Callable[[Any]
     return convert
 
 
-_YEARS_MONTHS_RE = re.compile(r"^\s*(\d+)\s*年\s*(?:(\d+)\s*个?月)?\s*$")
+_YEARS_MONTHS_RE = re.compile(r"([0-9]{1,3}) ?年 ?(?:([0-9]{1,2}) ?个?月)?", re.ASCII)
 
 
 def _years(value: Any) -> int | None:
@@ -144,7 +150,7 @@ def _years(value: Any) -> int | None:
     More than four decimals is read as whole months when it is one (42.58333… = 42年7月).
     """
     if isinstance(value, str):
-        match = _YEARS_MONTHS_RE.match(value)
+        match = _YEARS_MONTHS_RE.fullmatch(value)
         if match:
             months = int(match.group(1)) * 12 + int(match.group(2) or 0)
             return months * MONTH_IN_YEARS_SCALE if months <= YEARS_MAX * 12 else None
@@ -166,16 +172,43 @@ def _scaled_any(value: Any) -> Fraction | None:
         return None
     if isinstance(value, Decimal) and value.is_finite() and value >= 0:
         return Fraction(value) if abs(value.adjusted()) < 30 else None
-    if isinstance(value, str) and _DECIMAL_RE.match(value):
-        return Fraction(Decimal(value.strip()))
+    if isinstance(value, str) and len(value) <= TEXT_CHARS_MAX and _DECIMAL_RE.fullmatch(value):
+        return Fraction(Decimal(value))
     return None
 
 
 def _month(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
-    match = _MONTH_RE.match(value.strip())
+    match = _MONTH_RE.fullmatch(value)
     return int(match.group(1)) * 12 + int(match.group(2)) - 1 if match else None
+
+
+def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
+    """Birth and retirement within a life: born from BIRTH_YEAR_MIN to today, retired at an
+    age from RETIREMENT_AGE_YEARS_MIN to RETIREMENT_AGE_YEARS_MAX (or, birth unknown, before
+    RETIREMENT_YEARS_AHEAD_MAX years from today)."""
+    now = Month.from_date(today).ordinal
+    given = birth >= 0
+    bad = given & ((birth < BIRTH_YEAR_MIN * 12) | (birth > now))
+    if bool(np.any(bad)):
+        raise CaseError(int(np.flatnonzero(bad)[0]), "birth",
+                        f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(now)}")  # fmt: skip
+    both = given & (retire >= 0)
+    age = retire - birth
+    bad = both & ((age < RETIREMENT_AGE_YEARS_MIN * 12) | (age > RETIREMENT_AGE_YEARS_MAX * 12))
+    if bool(np.any(bad)):
+        raise CaseError(int(np.flatnonzero(bad)[0]), "retire",
+                        f"must be at an age from {RETIREMENT_AGE_YEARS_MIN} to"
+                        f" {RETIREMENT_AGE_YEARS_MAX}")  # fmt: skip
+    latest = now + RETIREMENT_YEARS_AHEAD_MAX * 12
+    bad = (retire >= 0) & ((retire < BIRTH_YEAR_MIN * 12) | (retire > latest))
+    if bool(np.any(bad)):
+        raise CaseError(int(np.flatnonzero(bad)[0]), "retire",
+                        f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(latest)}")  # fmt: skip
+
+
+TEXT_FIELDS = ("region", "sex", "category")  # strings only; the rest are read by converters
 
 
 def _check_fields(records: Sequence[Any]) -> None:
@@ -183,6 +216,14 @@ def _check_fields(records: Sequence[Any]) -> None:
     for i, record in enumerate(records):
         if not isinstance(record, dict):
             raise CaseError(i, "*", "each case must be a JSON object")
+        for name in TEXT_FIELDS:
+            value = record.get(name)
+            if value is not None and (not isinstance(value, str) or len(value) > TEXT_CHARS_MAX):
+                raise CaseError(i, name, f"must be a string of at most {TEXT_CHARS_MAX} characters")
+        case_id = record.get("id")
+        if case_id is not None and not _is_case_id(case_id):
+            raise CaseError(i, "id", f"must be a string of at most {TEXT_CHARS_MAX} characters or"
+                                     " an integer")  # fmt: skip
         unknown = set(record) - allowed
         if unknown:
             name = sorted(unknown)[0]
@@ -192,9 +233,15 @@ def _check_fields(records: Sequence[Any]) -> None:
             )
 
 
+def _is_case_id(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= TEXT_CHARS_MAX
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
 def _regions(records: Sequence[dict[str, Any]]) -> np.ndarray:
     registry = default_registry()
-    codes = [str(r.get("region", "")).strip() for r in records]
+    codes = [r.get("region") or "" for r in records]
     for code in set(codes):
         if code not in registry:
             i = codes.index(code)
@@ -227,13 +274,14 @@ def parse_cases(
 ) -> ParsedCases:
     """Check and convert ``records``. The rules are read on each case's retirement month,
     or on ``today`` where none is given, or on ``rules_day`` for every case if set."""
-    if len(records) > CASES_MAX:
-        raise InvalidInput(f"at most {CASES_MAX} cases per run, got {len(records)}")
+    if not 1 <= len(records) <= CASES_MAX:
+        raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {len(records)}")
     _check_fields(records)
     region = _regions(records)
     n = len(records)
     birth = _column(records, "birth", _month, 'must be a month "YYYY-MM"', -1, False)
     retire = _column(records, "retire", _month, 'must be a month "YYYY-MM"', -1, False)
+    _check_months(birth, retire, rules_day or today)
     category = _categories(records, policy, today, birth, retire)
     rule = retirement_rule(policy, today)
     derive = (retire < 0) & (birth >= 0) & (category >= 0)
