@@ -12,6 +12,7 @@ from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.policy.interest import year_rate, yearly_interest
 from suiren.policy.medical import (
     hukou_pool,
     lifetime_cover,
@@ -124,6 +125,19 @@ def _split(case: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _interest(case: dict[str, Any]) -> dict[str, str]:
+    """A year's interest on an individual account (年度计息法), for the year of ``period``:
+    ``prior_yuan`` held before the year, ``in_year_yuan`` credited during it."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    rate = year_rate(policy, _period(case).year)
+    prior = [yuan_to_fen(str(case["input"]["prior_yuan"]))]
+    in_year = [yuan_to_fen(str(case["input"]["in_year_yuan"]))]
+    return {
+        "interest_yuan": fen_to_yuan_str(int(yearly_interest(rate, prior, in_year)[0])),
+        "provisional": str(rate.provisional).lower(),
+    }
+
+
 def _parameter(case: dict[str, Any]) -> dict[str, str]:
     policy = load_policy(case.get("scenario", "current_law"))
     resolved = policy.at(_period(case), str(case["input"].get("region", "000000"))).get(
@@ -223,6 +237,7 @@ FORMULAS = {
     "contribution_bounds": _bounds,
     "contribution_split": _split,
     "parameter": _parameter,
+    "interest": _interest,
     "medical": _medical,
 }
 
