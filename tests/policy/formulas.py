@@ -28,6 +28,7 @@ from suiren.policy.retirement import (
     retirement_rule,
     statutory_retirement,
 )
+from suiren.policy.transfer import temporary_account
 from suiren.rules.vector import day_number
 from suiren.services.pension_calc import calculate, parse_cases
 
@@ -138,6 +139,19 @@ def _interest(case: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _temporary_account(case: dict[str, Any]) -> dict[str, str]:
+    """Whether a worker who starts paying in ``to`` pays into a temporary account (临时账户):
+    ``sex`` M/F, ``age`` as "50y0m", ``hukou``, ``to`` and the ``relation`` region if any."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    data = case["input"]
+    years, months = str(data["age"]).rstrip("m").split("y")
+    temporary, _ = temporary_account(
+        policy, _period(case), str(data["to"]), str(data["to"]), str(data["sex"]),
+        int(years) * 12 + int(months), str(data["hukou"]), data.get("relation"),
+    )  # fmt: skip
+    return {"temporary": str(temporary).lower()}
+
+
 def _parameter(case: dict[str, Any]) -> dict[str, str]:
     policy = load_policy(case.get("scenario", "current_law"))
     resolved = policy.at(_period(case), str(case["input"].get("region", "000000"))).get(
@@ -238,6 +252,7 @@ FORMULAS = {
     "contribution_split": _split,
     "parameter": _parameter,
     "interest": _interest,
+    "temporary_account": _temporary_account,
     "medical": _medical,
 }
 
