@@ -1,16 +1,28 @@
-"""Helpers for ledger tests: a policy, a vault, enrolled workers, valid resident ids."""
+"""Helpers for ledger tests: a policy, a vault, enrolled workers, valid resident ids, and
+the amounts the parameters give (bounds of the base, the split of a month).
+
+Ledger, tamper, replay and concurrency tests ask these for the floor, the ceiling and what
+a month costs instead of writing a city's figures down, so that correcting a policy value
+(Guangzhou's 2025 floor, say) fails only the policy cases that state it.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
+import numpy as np
 from sqlalchemy import Connection, Engine, select, text
 
+from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
 from suiren.ledger.months import derived_postings
 from suiren.ledger.transaction import Transaction, TxCode
 from suiren.policy import load_policy
+from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.policy.medical import split_medical
+from suiren.rules.vector import day_number
 from suiren.services.identity import IdentityVault
 from suiren.services.workers import enrol
 from suiren.store.audit import AuditResult, verify
@@ -22,6 +34,53 @@ from tests.conftest import NOW, SECRET
 
 POLICY = load_policy()
 VAULT = IdentityVault.from_secret(SECRET)
+
+
+class MonthSplit(NamedTuple):
+    """What one month at a base costs (``due_fen``) and where it goes, in fen."""
+
+    due_fen: int
+    individual_account_fen: int
+    pooled_fen: int
+
+
+def _days(months: list[Month]) -> np.ndarray:
+    return np.array([day_number(m.first_day()) for m in months], dtype=np.int64)
+
+
+def base_bounds_fen(region: str, first: Month, last: Month | None = None) -> tuple[int, int]:
+    """The floor and ceiling of the monthly pension base (fen) that every month from
+    ``first`` to ``last`` (default: ``first`` alone) accepts in ``region``: the highest
+    floor and the lowest ceiling, as the parameters give them."""
+    months = [Month(o) for o in range(first.ordinal, (last or first).ordinal + 1)]
+    bounds = contribution_bounds(POLICY, _days(months), np.array([region] * len(months)))
+    return int(bounds.floor_fen.max()), int(bounds.ceiling_fen.min())
+
+
+def base_bounds_shown(region: str, month: Month) -> str:
+    """The allowed range as a refusal prints it: ``"5510.00 to 27549.00"``."""
+    floor, ceiling = base_bounds_fen(region, month)
+    return f"{fen_to_yuan_str(floor)} to {fen_to_yuan_str(ceiling)}"
+
+
+def pension_split(region: str, month: Month, base_fen: int) -> MonthSplit:
+    """A pension month at ``base_fen``: due, individual account and pooled, from the rates."""
+    split = split_contribution(
+        POLICY, _days([month]), np.array([region]), np.array([base_fen], dtype=np.int64)
+    )
+    return MonthSplit(
+        int(split.due_fen[0]), int(split.individual_account_fen[0]), int(split.pooled_fen[0])
+    )
+
+
+def medical_split(region: str, month: Month, base_fen: int) -> MonthSplit:
+    """An employee-medical month at ``base_fen``, from the region's medical rates."""
+    split = split_medical(
+        POLICY, _days([month]), np.array([region]), np.array([base_fen], dtype=np.int64)
+    )
+    return MonthSplit(
+        int(split.due_fen[0]), int(split.individual_account_fen[0]), int(split.pooled_fen[0])
+    )
 
 
 def resident_id(n: int, born: str = "19900101", male: bool = True) -> str:

@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
 from tests.cli.runner import TODAY, Done, Run, refusal, runner
 from tests.conftest import drop_postgres_schema, postgres_schema_url
-from tests.ledger_helpers import resident_id
+from tests.ledger_helpers import base_bounds_fen, base_bounds_shown, resident_id
 
 LATE_2025 = "2025-12-20"
 RESIDENT_ID = resident_id(11)
@@ -120,12 +122,13 @@ def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
     before = cli("worker", "statement", worker, "--json")
     assert before.returncode == 0, before.stderr
 
-    for base in ("100", "27549.01"):
+    _, ceiling_fen = base_bounds_fen("440100", Month.of(2026, 1))
+    for base in ("100", fen_to_yuan_str(ceiling_fen + 1)):
         refused = user_error(
             cli("contribute", worker, "--from", "2026-01", "--base", base, "--id", f"low-{base}")
         )
         assert "outside the allowed range" in refused
-        assert "5510.00 to 27549.00" in refused
+        assert base_bounds_shown("440100", Month.of(2026, 1)) in refused
     assert "no worker" in user_error(
         cli("contribute", "WNOSUCHWORKER", "--from", "2026-01", "--base", "6000", "--id", "x-1")
     )

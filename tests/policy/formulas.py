@@ -12,6 +12,7 @@ from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.policy.interest import year_rate, yearly_interest
 from suiren.policy.medical import (
     hukou_pool,
     lifetime_cover,
@@ -27,6 +28,7 @@ from suiren.policy.retirement import (
     retirement_rule,
     statutory_retirement,
 )
+from suiren.policy.transfer import temporary_account
 from suiren.rules.vector import day_number
 from suiren.services.pension_calc import calculate, parse_cases
 
@@ -122,6 +124,32 @@ def _split(case: dict[str, Any]) -> dict[str, str]:
         "individual_account_yuan": fen_to_yuan_str(int(split.individual_account_fen[0])),
         "pooled_yuan": fen_to_yuan_str(int(split.pooled_fen[0])),
     }
+
+
+def _interest(case: dict[str, Any]) -> dict[str, str]:
+    """A year's interest on an individual account (年度计息法), for the year of ``period``:
+    ``prior_yuan`` held before the year, ``in_year_yuan`` credited during it."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    rate = year_rate(policy, _period(case).year)
+    prior = [yuan_to_fen(str(case["input"]["prior_yuan"]))]
+    in_year = [yuan_to_fen(str(case["input"]["in_year_yuan"]))]
+    return {
+        "interest_yuan": fen_to_yuan_str(int(yearly_interest(rate, prior, in_year)[0])),
+        "provisional": str(rate.provisional).lower(),
+    }
+
+
+def _temporary_account(case: dict[str, Any]) -> dict[str, str]:
+    """Whether a worker who starts paying in ``to`` pays into a temporary account (临时账户):
+    ``sex`` M/F, ``age`` as "50y0m", ``hukou``, ``to`` and the ``relation`` region if any."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    data = case["input"]
+    years, months = str(data["age"]).rstrip("m").split("y")
+    temporary, _ = temporary_account(
+        policy, _period(case), str(data["to"]), str(data["to"]), str(data["sex"]),
+        int(years) * 12 + int(months), str(data["hukou"]), data.get("relation"),
+    )  # fmt: skip
+    return {"temporary": str(temporary).lower()}
 
 
 def _parameter(case: dict[str, Any]) -> dict[str, str]:
@@ -223,6 +251,8 @@ FORMULAS = {
     "contribution_bounds": _bounds,
     "contribution_split": _split,
     "parameter": _parameter,
+    "interest": _interest,
+    "temporary_account": _temporary_account,
     "medical": _medical,
 }
 

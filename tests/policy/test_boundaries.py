@@ -5,6 +5,8 @@ rule parameter (and each region override) there must be lookups that resolved to
 first day and the day after, and — where an earlier value applies — the day before.
 Transcribed data series (average wages, published bounds, pension bases, years units by
 province) are checked by their own cases and consistency tests instead, not day by day.
+Parameters read once a year (the crediting rate: interest for year Y reads it on Y-01-01)
+need a case of the year of each change and of the year before.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ DATA_SERIES = {
     "contribution.base.published_ceiling",
     "pension.base",
 }
+READ_BY_YEAR = {"account.interest_rate", "account.in_year_interest_factor"}
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +71,9 @@ def test_every_rule_change_has_cases_before_on_and_after(seen):
         for region, series in parameter.series.items():
             for entry in series.entries:
                 start = entry.start
+                if parameter.path in READ_BY_YEAR:
+                    missing += _yearly_missing(parameter, region, start, seen)
+                    continue
                 on = (parameter.path, start, region, start)
                 after = (parameter.path, start + timedelta(days=1), region, start)
                 for label, key in (("on", on), ("after", after)):
@@ -80,6 +86,25 @@ def test_every_rule_change_has_cases_before_on_and_after(seen):
                             f"{parameter.path} [{region}] {start}: no case the day before"
                         )
     assert not missing, "\n".join(missing)
+
+
+def _yearly_missing(
+    parameter: Parameter, region: str, start: date, seen: set[tuple[str, date, str, date]]
+) -> list[str]:
+    """A yearly parameter: a case that uses the value (the year it starts, or the first year
+    the formula can run: the in-year factor of 1998 is first used with the 2016 rate) and,
+    if it replaces a value, a case of the year before."""
+    label = f"{parameter.path} [{region}] {start}"
+    if (start.month, start.day) != (1, 1):
+        return [f"{label}: a parameter read by year must start on 1 January"]
+    missing = []
+    if not any((p, r, s) == (parameter.path, region, start) for p, _, r, s in seen):
+        missing.append(f"{label}: no case uses it")
+    if _has_value_before(parameter, region, start):
+        year_before = date(start.year - 1, 1, 1)
+        if not any(p == parameter.path and d == year_before for p, d, _, _ in seen):
+            missing.append(f"{label}: no case of {start.year - 1}")
+    return missing
 
 
 def test_published_ceilings_agree_with_three_times_the_average_wage():

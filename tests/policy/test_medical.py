@@ -127,7 +127,7 @@ def test_split_cites_the_parameters_it_used() -> None:
     assert cited["medical.flexible.rate"]["value"] == "0.1"
     assert cited["medical.flexible.rate"]["region"] == "310000"
     assert cited["medical.flexible.rate"]["in_force_from"] == "2024-03-01"
-    assert "C7, C8" in cited["medical.flexible.rate"]["reference"]
+    assert "上海市人社局问答（2024-03-07）" in cited["medical.flexible.rate"]["reference"]
     assert cited["medical.flexible.individual_account_rate"]["reference"].startswith(
         "国办发〔2021〕14号"
     )

@@ -1,28 +1,43 @@
-"""One bad parameter file per failure mode: the error names the file, the line and the fix."""
+"""One bad parameter file per failure mode: the error names the file, the line and the fix.
 
+The loader reports every problem it finds (as records: file, line, parameter, date), not
+only the first; the last fixtures are values that parse but are implausible.
+"""
+
+import re
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from suiren.domain.errors import ParameterError
 from suiren.domain.region import default_registry
+from suiren.policy import policy_folder
 from suiren.rules.loader import load_tree
 
 BAD = Path(__file__).parent / "bad_parameters"
 
 CASES = {
-    "unknown_key": (5, "unknown key 'valeus'", "did you mean 'values'"),
-    "duplicate_key": (7, "duplicate key '2006-01-01'", "first at line 6"),
-    "bad_date": (7, "'2019-13-01' is not a real calendar date", "check month and day"),
-    "not_a_date": (6, "'from 2019' is not a date", "YYYY-MM-DD"),
-    "missing_reference": (5, "has no reference", "metadata.reference"),
-    "wrong_type": (6, "must be a number", "twenty percent"),
-    "unknown_region": (8, "unknown region code 990000", "GB/T 2260"),
-    "bad_yaml": (5, "not valid YAML", ""),
+    "unknown_key": (6, "unknown key 'valeus'", "did you mean 'values'"),
+    "duplicate_key": (8, "duplicate key '2006-01-01'", "first at line 7"),
+    "bad_date": (8, "'2019-13-01' is not a real calendar date", "check month and day"),
+    "not_a_date": (7, "'from 2019' is not a date", "YYYY-MM-DD"),
+    "missing_reference": (6, "has no reference", "metadata.reference"),
+    "wrong_type": (7, "must be a number", "twenty percent"),
+    "unknown_region": (9, "unknown region code 990000", "GB/T 2260"),
+    "bad_yaml": (6, "not valid YAML", ""),
     "missing_unit": (2, "metadata needs a 'unit'", "currency-CNY"),
-    "bad_table_key": (9, "table keys must be whole numbers", "'sixty'"),
-    "unknown_metadata": (4, "unknown key 'refrence'", "did you mean 'reference'"),
+    "bad_table_key": (10, "table keys must be whole numbers", "'sixty'"),
+    "unknown_metadata": (5, "unknown key 'refrence'", "did you mean 'reference'"),
 }
+IMPLAUSIBLE = ("several_errors", "floor_above_ceiling", "interest_rate_ten_times")
+
+
+def problems_of(folder: Path) -> list[ParameterError]:
+    with pytest.raises(ParameterError) as caught:
+        load_tree(folder, default_registry())
+    return list(caught.value.problems)
 
 
 @pytest.mark.parametrize("mode", sorted(CASES))
@@ -34,7 +49,114 @@ def test_each_failure_mode_names_file_line_and_fix(mode):
     assert f"{BAD / mode / 'rate.yaml'}:{line}:" in message, message
     assert what in message, message
     assert fix in message, message
+    assert any(
+        (p.file, p.line) == (str(BAD / mode / "rate.yaml"), line) and what in p.message
+        for p in caught.value.problems
+    )
 
 
 def test_every_fixture_has_a_case():
-    assert sorted(p.name for p in BAD.iterdir()) == sorted(CASES)
+    assert sorted(p.name for p in BAD.iterdir()) == sorted([*CASES, *IMPLAUSIBLE])
+
+
+def test_every_problem_of_a_file_is_reported_at_once():
+    """Five mistakes in one file: five records, in line order, each with its date."""
+    problems = problems_of(BAD / "several_errors")
+    file = str(BAD / "several_errors" / "rate.yaml")
+    assert [(p.file, p.line) for p in problems] == [(file, n) for n in (8, 9, 10, 12, 17)]
+    assert [p.start for p in problems] == [
+        None,  # the date itself is wrong
+        date(2018, 1, 1),
+        date(2019, 1, 1),
+        None,  # the region is wrong
+        date(2021, 1, 1),
+    ]
+    texts = [p.message for p in problems]
+    assert "'2017-13-01' is not a real calendar date" in texts[0]
+    assert "[000000] 2018-01-01: 0.829 is outside the plausible range 0 to 0.1" in texts[1]
+    assert "must be a number" in texts[2]
+    assert "unknown region code 990000" in texts[3]
+    assert "[440000] 2021-01-01: 0.669 is outside the plausible range" in texts[4]
+    assert all(p.parameter == "rate" for p in problems)
+
+
+def test_a_floor_above_its_ceiling_fails_to_load():
+    problems = problems_of(BAD / "floor_above_ceiling")
+    floor = str(BAD / "floor_above_ceiling" / "contribution" / "base" / "published_floor.yaml")
+    assert {(p.file, p.line, p.start) for p in problems} == {(floor, 11, date(2025, 7, 1))}
+    above, near = sorted(problems, key=lambda p: "near" in p.message)
+    assert "[440000] 2025-07-01: 49000 is above contribution.base.published_ceiling 27549" in (
+        above.message
+    )
+    assert "789.3% above contribution.base.floor_ratio 0.6 × " in near.message
+
+
+def test_an_interest_rate_ten_times_too_high_fails_to_load():
+    (problem,) = problems_of(BAD / "interest_rate_ten_times")
+    assert problem.file.endswith("interest_rate_ten_times/account/interest_rate.yaml")
+    assert (problem.line, problem.parameter) == (15, "account.interest_rate")
+    assert problem.start == date(2024, 1, 1)
+    assert "0.262 is outside the plausible range 0 to 0.1" in problem.message
+
+
+def _edited_policy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
+    """A copy of the real parameters with one line of one file changed."""
+    folder = tmp_path / "parameters"
+    shutil.copytree(policy_folder() / "parameters", folder)
+    path = folder / relative
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_the_real_guangdong_floor_typed_as_49000_fails_to_load(tmp_path):
+    """The issue's example, on the real parameters: every payment outside Guangzhou would
+    otherwise have been refused at run time."""
+    relative = "contribution/base/published_floor.yaml"
+    folder = _edited_policy(tmp_path, relative, "value: 4775\n", "value: 49000\n")
+    problems = problems_of(folder)
+    line = _line_of(folder / relative, "value: 49000")
+    assert {(p.file, p.line, p.start) for p in problems} == {
+        (str(folder / relative), line - 1, date(2025, 7, 1))  # the entry's date line
+    }
+    messages = "\n".join(p.message for p in problems)
+    assert "[440000] 2025-07-01: 49000 is outside the plausible range 2000 to 12000" in messages
+    assert re.search(r"49000 is above contribution.base.published_ceiling \d+", messages)
+    assert re.search(r"49000 is [\d.]+% above contribution.base.floor_ratio", messages)
+
+
+def test_the_real_interest_rate_ten_times_too_high_fails_to_load(tmp_path):
+    """An analyst who types 0.262 for 2.62% (and copies it into a case) is stopped here."""
+    relative = "account/interest_rate.yaml"
+    folder = _edited_policy(tmp_path, relative, "2024-01-01: 0.0262", "2024-01-01: 0.262")
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.line) == (
+        str(folder / relative),
+        _line_of(folder / relative, "0.262"),
+    )
+    assert (problem.parameter, problem.start) == ("account.interest_rate", date(2024, 1, 1))
+
+
+def test_problems_of_several_files_are_reported_together(tmp_path):
+    folder = _edited_policy(tmp_path, "account/interest_rate.yaml", ": 0.0262", ": 0.262")
+    floor = folder / "contribution/base/published_floor.yaml"
+    floor.write_text(floor.read_text().replace("value: 4775\n", "value: 49000\n"))
+    problems = problems_of(folder)
+    assert {Path(p.file).name for p in problems} == {"interest_rate.yaml", "published_floor.yaml"}
+
+
+def test_a_check_naming_a_missing_parameter_is_a_problem(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(BAD / "floor_above_ceiling", folder)
+    (folder / "contribution" / "base" / "published_ceiling.yaml").unlink()
+    problems = problems_of(folder)
+    assert any(
+        "metadata.at_most of contribution.base.published_floor names"
+        " contribution.base.published_ceiling, which is not a parameter" in p.message
+        for p in problems
+    )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from suiren.domain.errors import ParameterError, ParameterNotFound
+from suiren.domain.region import default_registry
 from suiren.policy import baseline_parameters, load_policy
 from suiren.rules.scenario import apply_scenario
 from suiren.rules.vector import day_number
@@ -71,3 +72,18 @@ def test_every_parameter_cites_a_reference_and_a_unit():
         for series in parameter.series.values():
             for entry in series.entries:
                 assert entry.reference.strip(), (parameter.path, entry.start)
+
+
+def test_a_scenario_is_checked_like_the_baseline():
+    """A scenario cannot bring in a value the baseline would refuse; every problem at once."""
+    bad = Path(__file__).parent / "scenario_fixtures" / "implausible_override.yaml"
+    with pytest.raises(ParameterError) as caught:
+        apply_scenario(baseline_parameters(), bad, default_registry())
+    where = {(Path(p.file).name, p.line, p.parameter) for p in caught.value.problems}
+    assert where == {
+        ("implausible_override.yaml", 7, "account.interest_rate"),
+        ("implausible_override.yaml", 12, "contribution.base.published_floor"),
+    }
+    messages = caught.value.message
+    assert "0.15 is outside the plausible range 0 to 0.1" in messages
+    assert "49000 is above contribution.base.published_ceiling" in messages

@@ -1,6 +1,6 @@
 """Temporary accounts (临时账户): opened, sealed when the worker moves on, gathered at retirement.
 
-国办发〔2009〕66号 第六、七条 (RULEBOOK §4.2–4.3): a man of 50+ or a woman of 40+ who moves to a
+国办发〔2009〕66号 第六、七条: a man of 50+ or a woman of 40+ who moves to a
 province that is neither the hukou province nor where the relation is held pays into a
 temporary account there; moving again seals it; at retirement every temporary account is
 gathered, principal and interest, to the paying region, and so is the relation.

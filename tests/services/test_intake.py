@@ -38,6 +38,7 @@ from tests.ledger_helpers import (
     POLICY,
     VAULT,
     assert_ledger_sound,
+    base_bounds_fen,
     enrol_in_bulk,
     enrol_workers,
     resident_id,
@@ -209,7 +210,8 @@ def write_payments(path: Path, workers: list[str]) -> None:
     rng = np.random.default_rng(11)
     worker = np.repeat(np.array(workers, dtype=object), len(months))[:n]
     month = np.tile(np.array(months, dtype=object), len(workers))[:n]
-    base = rng.integers(5510, 27549, n)
+    floor_fen, ceiling_fen = base_bounds_fen("440100", Month.of(2026, 1), Month.of(2026, 6))
+    base = rng.integers(-(-floor_fen // 100), ceiling_fen // 100, n)  # whole yuan within
     pq.write_table(pa.table({
         "payment_id": pa.array([f"k{i // 6}" for i in range(n)]), "month": pa.array(month.tolist()),
         "base_yuan": pa.array(base.astype(str).tolist()), "worker_id": pa.array(worker.tolist()),

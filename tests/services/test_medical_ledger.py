@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
@@ -34,7 +35,15 @@ from suiren.store.tables import (
     region_obligations,
     settled_obligations,
 )
-from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
+from tests.ledger_helpers import (
+    POLICY,
+    VAULT,
+    assert_ledger_sound,
+    base_bounds_fen,
+    base_bounds_shown,
+    medical_split,
+    resident_id,
+)
 
 MFP = load_policy("money_follows_person")
 JUNE = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -159,15 +168,20 @@ def test_pension_months_do_not_block_medical_months(engine):
     assert p.due_fen == 100_000
 
 
-@pytest.mark.parametrize(("base_fen", "shown"), [(745_999, "7459.99"), (3_730_201, "37302.01")])
-def test_a_base_outside_the_range_is_refused(engine, base_fen, shown):
+SHANGHAI_BOUNDS_FEN = base_bounds_fen(SHANGHAI, Month.of(2026, 1))
+
+
+@pytest.mark.parametrize("base_fen", [SHANGHAI_BOUNDS_FEN[0] - 1, SHANGHAI_BOUNDS_FEN[1] + 1])
+def test_a_base_outside_the_range_is_refused(engine, base_fen):
     w = enrol_medical(engine, 7)
     n = journal_count(engine)
-    with pytest.raises(ContributionRefused, match=f"{shown} yuan is outside.*7460.00 to 37302.00"):
+    shown, allowed = fen_to_yuan_str(base_fen), base_bounds_shown(SHANGHAI, Month.of(2026, 1))
+    with pytest.raises(ContributionRefused, match=f"{shown} yuan is outside.*{allowed}"):
         pay(engine, "x", w, "2026-01", "2026-01", base_fen)
     assert journal_count(engine) == n
-    (p,) = pay(engine, "floor", w, "2026-01", "2026-01", 746_000)  # the floor itself is allowed
-    assert p.due_fen == 74_600
+    floor_fen = SHANGHAI_BOUNDS_FEN[0]
+    (p,) = pay(engine, "floor", w, "2026-01", "2026-01", floor_fen)  # the floor is allowed
+    assert p.due_fen == medical_split(SHANGHAI, Month.of(2026, 1), floor_fen).due_fen
 
 
 def test_future_months_and_old_back_payments_are_refused(engine):

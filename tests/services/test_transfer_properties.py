@@ -80,7 +80,7 @@ from suiren.store.tables import (
     transfers,
 )
 from tests.conftest import drop_postgres_schema, engine_for
-from tests.ledger_helpers import VAULT, assert_ledger_sound, resident_id
+from tests.ledger_helpers import VAULT, assert_ledger_sound, base_bounds_fen, resident_id
 
 SETTINGS = settings(
     max_examples=40,
@@ -116,15 +116,19 @@ class Person:
     male: bool
     hukou: str
     region: str
-    base_bounds_fen: tuple[int, int]  # within the region's floor and ceiling, 2025-01..2026-06
     temporary_elsewhere: bool
+
+    @property
+    def base_bounds_fen(self) -> tuple[int, int]:
+        """Within the region's floor and ceiling every month 2025-01..2026-06 (parameters)."""
+        return base_bounds_fen(self.region, Month.of(2025, 1), Month.of(2026, 6))
 
 
 PERSONS = (
-    Person(0, "19900101", True, "410000", "440100", (551_000, 2_750_100), False),  # 36
-    Person(1, "19840101", False, "410000", "330100", (498_600, 2_529_900), True),  # 42, woman
-    Person(2, "19700101", True, "110000", "110000", (716_200, 3_528_300), True),  # 56, man
-    Person(3, "19950101", False, "410000", "410100", (383_100, 1_915_500), False),  # 31
+    Person(0, "19900101", True, "410000", "440100", False),  # 36
+    Person(1, "19840101", False, "410000", "330100", True),  # 42, woman
+    Person(2, "19700101", True, "110000", "110000", True),  # 56, man
+    Person(3, "19950101", False, "410000", "410100", False),  # 31
 )
 
 

@@ -41,7 +41,7 @@ from suiren.store.lines import paid_months
 from suiren.store.migrate import upgrade
 from suiren.store.tables import contribution_months, journal
 from tests.conftest import KEYS, NOW, POSTGRES_URL, drop_postgres_schema, engine_for
-from tests.ledger_helpers import POLICY, enrol_workers
+from tests.ledger_helpers import POLICY, base_bounds_fen, enrol_workers
 from tests.processes import process_context
 
 PROCESSES = 8
@@ -49,7 +49,7 @@ OWN_ITEMS = 1_000  # per process
 RESUBMITTED = 200  # per process: items owned by other processes, same request ids
 WORKERS_PER_REGION = 700  # 2 regions × 700 workers × 6 months = 8,400 distinct (worker, month)
 MONTHS = [Month.of(2026, m) for m in range(1, 7)]
-BASE_BOUNDS_FEN = {"440100": (551_000, 2_754_900), "110000": (716_200, 3_581_100)}
+BASE_BOUNDS_FEN = {r: base_bounds_fen(r, MONTHS[0], MONTHS[-1]) for r in ("440100", "110000")}
 RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 RETRIES_MAX = 20
 TIMEOUT_S = 900  # a bound, not a pause: the soak took 233 s on this machine under load

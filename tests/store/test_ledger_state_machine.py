@@ -52,7 +52,13 @@ from suiren.store.tables import (
     postings,
 )
 from tests.conftest import NOW, drop_postgres_schema, engine_for
-from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
+from tests.ledger_helpers import (
+    POLICY,
+    VAULT,
+    assert_ledger_sound,
+    base_bounds_fen,
+    resident_id,
+)
 
 SETTINGS = settings(
     max_examples=25,
@@ -66,7 +72,9 @@ LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)  # 2025 months are payable
 MONTHS_2026 = [Month.of(2026, m) for m in range(1, 7)]  # NOW is 2026-06-15
 MONTHS_2025 = [Month.of(2025, m) for m in range(7, 13)]  # one base period for both regions
 # Allowed monthly base in fen, 2025-07 to 2026-06 (published floor and ceiling of the province)
-BASE_BOUNDS_FEN = {"440100": (551_000, 2_754_900), "110000": (716_200, 3_581_100)}
+BASE_BOUNDS_FEN = {  # a base every month of both periods accepts
+    r: base_bounds_fen(r, MONTHS_2025[0], MONTHS_2026[-1]) for r in ("440100", "110000")
+}
 PERSONS_MAX = 3  # few workers: payments collide, months are reversed and paid again
 TABLES = (journal, postings, accounts, contribution_months, facts)
 

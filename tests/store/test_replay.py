@@ -29,13 +29,13 @@ from suiren.store.tables import (
     postings,
 )
 from tests.conftest import NOW
-from tests.ledger_helpers import POLICY, enrol_in_bulk
+from tests.ledger_helpers import POLICY, base_bounds_fen, enrol_in_bulk
 
 CONTRIBUTIONS = 100_000
 MONTHS = [Month.of(2026, m) for m in range(1, 7)]
 WORKERS = -(-CONTRIBUTIONS // len(MONTHS))  # 16,667: the last worker pays 4 months
 REGION = "440100"
-BASE_LOW_FEN, BASE_HIGH_FEN = 551_000, 2_754_900  # 440100's allowed base in 2026
+BASE_LOW_FEN, BASE_HIGH_FEN = base_bounds_fen(REGION, MONTHS[0], MONTHS[-1])
 TABLES = (journal, postings, accounts, contribution_months, facts)
 
 

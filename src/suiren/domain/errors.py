@@ -7,6 +7,10 @@ fix it. Programmer errors are not ``SuirenError``: they fail a check that surviv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
 
 class SuirenError(Exception):
     """Base class of all user errors. ``code`` is stable; ``message`` is for people."""
@@ -55,10 +59,54 @@ class UnknownRegion(InvalidInput):
     code = "unknown-region"
 
 
+@dataclass(frozen=True, slots=True)
+class ParameterProblem:
+    """One problem of a parameter or scenario file, as a record (Beancount style).
+
+    ``file`` and ``line`` say where to look, ``parameter`` which parameter (dotted path) and
+    ``start`` which dated value, where they are known; ``message`` says what is wrong and
+    how to fix it.
+    """
+
+    file: str
+    line: int | None
+    parameter: str | None
+    start: date | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}" if where else self.message
+
+
 class ParameterError(SuirenError):
-    """A parameter file or scenario is malformed; the message names the file and line."""
+    """Parameter or scenario files are malformed or implausible.
+
+    ``problems`` lists every problem found (the loader does not stop at the first); the
+    message has one line per problem, each naming the file and line.
+    """
 
     code = "parameter-error"
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        problems: Sequence[ParameterProblem] = (),
+    ) -> None:
+        super().__init__(message, field)
+        self.problems: tuple[ParameterProblem, ...] = tuple(problems) or (
+            ParameterProblem("", None, None, None, message),
+        )
+
+    @classmethod
+    def of(cls, problems: Sequence[ParameterProblem]) -> ParameterError:
+        """One error carrying every problem; its message lists them, one per line."""
+        require(bool(problems), "ParameterError.of needs at least one problem")
+        if len(problems) == 1:
+            return cls(str(problems[0]), problems=problems)
+        lines = "\n".join(f"  {p}" for p in problems)
+        return cls(f"{len(problems)} problems in the parameters:\n{lines}", problems=problems)
 
 
 class ParameterNotFound(SuirenError):

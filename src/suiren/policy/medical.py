@@ -8,9 +8,9 @@ carries no waiting period (longer breaks: the region's period, at most six month
 retirement the worker is covered for life once the region's minimum cumulative years (and,
 where a region sets them, local actual years) are met (社会保险法 第二十七条).
 
-Under money_follows_person (the proposal's variant, DESIGN.md point 5) the pooled part of a
-high-income platform worker's contribution is booked to the hukou region's fund, so it never
-has to move. Who counts as high-income and how much is held there are parameters.
+Under money_follows_person (point 5 of the 2022 CPPCC proposal by 司马红 and 娄宇,
+《关于完善灵活就业人员社会保险制度的提案》) the pooled part of a high-income platform
+worker's contribution is booked to the hukou region's fund, so it never has to move. Who counts as high-income and how much is held there are parameters.
 
 Every number is a parameter under ``medical.*``; every function takes numpy arrays (a
 scalar is an array of one), returns exact int64 fen or months, and keeps the parameters it
@@ -281,8 +281,8 @@ class RecognisedYears:
 def recognised_years(months_by_region: Mapping[str, Any]) -> RecognisedYears:
     """Add up contribution months paid in each region; each region keeps its own count.
 
-    Employee-medical years are mutually recognised and accumulated across regions (RULEBOOK
-    §5.2, the direction of 医保办发〔2021〕43号), so the total is the plain sum; the local
+    Employee-medical years are mutually recognised and accumulated across regions (the
+    direction of 医保办发〔2021〕43号), so the total is the plain sum; the local
     months stay visible because many regions also require local actual years.
     """
     if not months_by_region:

@@ -6,6 +6,12 @@ names the file, the line and the fix: unknown keys (with a suggestion), duplicat
 bad dates, values of the wrong type, unknown regions and missing references. Numbers are
 read from their text as exact decimals; a binary float never exists.
 
+Loading is two stages, like Beancount's: parse every file (a problem is recorded and the
+loader goes on to the next entry, region or file), then check what the metadata declares
+plausible (``suiren.rules.checks``: ranges, one parameter at most another, a value near a
+ratio of another). Every problem found is raised at once, as one ``ParameterError`` whose
+``problems`` are records naming file, line, parameter and date — never only the first.
+
 A parameter file::
 
     description: Contribution rate of flexible workers (灵活就业人员缴费比例)
@@ -13,6 +19,7 @@ A parameter file::
       unit: /1                    # a rate; "currency-CNY" for yuan, "month", "year", ...
       reference: 国发〔2005〕38号  # or a list; or a reference on each value
       type: number                # number (default) | table | text | bool
+      range: {min: 0, max: 0.5}   # plausible values; required for number and table
     values:
       2006-01-01: 0.20
       2024-03-01: {value: 0.20, reference: 沪人社规〔2024〕x号}
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -33,12 +40,24 @@ from pathlib import Path
 
 import yaml
 
-from suiren.domain.errors import ParameterError
+from suiren.domain.errors import ParameterError, ParameterProblem
 from suiren.domain.region import NATIONAL, RegionRegistry
-from suiren.rules.parameters import DatedValue, Parameter, ParameterNode, Series, Value
+from suiren.rules.checks import range_problems, relation_problems
+from suiren.rules.parameters import (
+    Checks,
+    DatedValue,
+    Near,
+    Parameter,
+    ParameterNode,
+    Series,
+    Value,
+)
 
 LEAF_KEYS = ("description", "metadata", "values", "regions", "documentation")
-METADATA_KEYS = ("unit", "reference", "type", "note")
+METADATA_KEYS = ("unit", "reference", "type", "note", "range", "at_most", "near")
+RANGE_KEYS = ("min", "max")
+NEAR_KEYS = ("ratio", "of", "tolerance")
+RANGED_KINDS = ("number", "table")
 REGION_KEYS = ("values", "reference", "note")
 VALUE_KEYS = ("value", "reference", "note")
 KINDS = ("number", "table", "text", "bool")
@@ -49,15 +68,31 @@ _FRACTION_RE = re.compile(r"^(\d+)/([1-9]\d*)$")
 
 
 class _Context:
-    """Where we are: the file, for messages."""
+    """Where we are (the file and parameter, for messages) and the problems found so far."""
 
-    def __init__(self, path: Path, registry: RegionRegistry | None) -> None:
+    def __init__(
+        self, path: Path, registry: RegionRegistry | None, parameter: str | None = None
+    ) -> None:
         self.path = path
         self.registry = registry
+        self.parameter = parameter
+        self.problems: list[ParameterProblem] = []
 
-    def error(self, node: yaml.Node | None, message: str) -> ParameterError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return ParameterError(f"{self.path}{line}: {message}")
+    def error(
+        self, node: yaml.Node | None, message: str, start: date | None = None
+    ) -> ParameterError:
+        line = node.start_mark.line + 1 if node is not None else None
+        problem = ParameterProblem(str(self.path), line, self.parameter, start, message)
+        return ParameterError(str(problem), problems=(problem,))
+
+    def note(self, error: ParameterError) -> None:
+        """Record a problem and go on: the file's other problems are reported with it."""
+        self.problems.extend(error.problems)
+
+    def raise_problems(self) -> None:
+        """Raise every problem recorded, in the order of their lines in the file."""
+        if self.problems:
+            raise ParameterError.of(sorted(self.problems, key=lambda p: p.line or 0))
 
     def where(self, node: yaml.Node) -> str:
         return f"{self.path}:{node.start_mark.line + 1}"
@@ -66,23 +101,28 @@ class _Context:
 def compose_file(path: Path) -> yaml.Node:
     """Parse a YAML file into nodes (with line marks); syntax errors name the line."""
     if path.stat().st_size > FILE_BYTES_MAX:
-        raise ParameterError(f"{path}: file is larger than {FILE_BYTES_MAX} bytes")
+        raise _file_error(path, None, f"file is larger than {FILE_BYTES_MAX} bytes")
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ParameterError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+        line = mark.line + 1 if mark is not None else None
+        raise _file_error(path, line, f"not valid YAML: {exc.problem}") from None
     if node is None:
-        raise ParameterError(f"{path}:1: the file is empty; a parameter needs a description")
+        raise _file_error(path, 1, "the file is empty; a parameter needs a description")
     return node
+
+
+def _file_error(path: Path, line: int | None, message: str) -> ParameterError:
+    return ParameterError.of([ParameterProblem(str(path), line, None, None, message)])
 
 
 def mapping_items(
     ctx: _Context, node: yaml.Node, allowed: Iterable[str] | None, what: str
 ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    """A mapping's items by key text, refusing duplicates and (if given) unknown keys."""
+    """A mapping's items by key text. Duplicates and (if ``allowed`` is given) unknown keys
+    are recorded as problems in ``ctx`` and left out; a node that is not a mapping raises."""
     if not isinstance(node, yaml.MappingNode):
         raise ctx.error(node, f"{what} must be a mapping (key: value), got {_kind(node)}")
     allowed_list = list(allowed) if allowed is not None else None
@@ -93,15 +133,20 @@ def mapping_items(
         key = key_node.value
         if key in items:
             first = items[key][0].start_mark.line + 1
-            raise ctx.error(
-                key_node, f"duplicate key {key!r} in {what} (first at line {first}); keep only one"
+            ctx.note(
+                ctx.error(
+                    key_node,
+                    f"duplicate key {key!r} in {what} (first at line {first}); keep only one",
+                )
             )
+            continue
         if allowed_list is not None and key not in allowed_list:
             hint = difflib.get_close_matches(key, allowed_list, n=1)
             fix = (
                 f"did you mean {hint[0]!r}?" if hint else "allowed keys: " + ", ".join(allowed_list)
             )
-            raise ctx.error(key_node, f"unknown key {key!r} in {what}; {fix}")
+            ctx.note(ctx.error(key_node, f"unknown key {key!r} in {what}; {fix}"))
+            continue
         items[key] = (key_node, value_node)
     return items
 
@@ -187,9 +232,27 @@ def parse_value(ctx: _Context, node: yaml.Node, kind: str) -> Value:
 def parse_series(
     ctx: _Context, node: yaml.Node, kind: str, default_reference: str | None, path: str
 ) -> Series:
+    """A dated series; a problem in one entry is recorded in ``ctx`` and the entry left out."""
     entries: list[DatedValue] = []
     for _, (key_node, value_node) in mapping_items(ctx, node, None, "values").items():
-        start = parse_date(ctx, key_node)
+        try:
+            entries.append(_dated_value(ctx, key_node, value_node, kind, default_reference, path))
+        except ParameterError as error:
+            ctx.note(error)
+    entries.sort(key=lambda e: e.start)
+    return Series(entries)
+
+
+def _dated_value(
+    ctx: _Context,
+    key_node: yaml.Node,
+    value_node: yaml.Node,
+    kind: str,
+    default_reference: str | None,
+    path: str,
+) -> DatedValue:
+    start = parse_date(ctx, key_node)
+    try:
         reference = default_reference
         if (isinstance(value_node, yaml.MappingNode) and kind != "table") or (
             kind == "table" and _has_value_key(value_node)
@@ -207,9 +270,14 @@ def parse_series(
                 " the regulation (e.g. 国发〔2005〕38号) or a reference on this value",
             )
         value = parse_value(ctx, value_node, kind)
-        entries.append(DatedValue(start, value, reference, ctx.where(key_node)))
-    entries.sort(key=lambda e: e.start)
-    return Series(entries)
+    except ParameterError as error:  # the entry's date is known: say which value is wrong
+        raise ParameterError.of(
+            [
+                ParameterProblem(p.file, p.line, p.parameter, start, p.message)
+                for p in error.problems
+            ]
+        ) from None
+    return DatedValue(start, value, reference, ctx.where(key_node))
 
 
 def _has_value_key(node: yaml.Node) -> bool:
@@ -219,8 +287,29 @@ def _has_value_key(node: yaml.Node) -> bool:
 
 
 def load_parameter(path: Path, dotted: str, registry: RegionRegistry | None) -> Parameter:
-    ctx = _Context(path, registry)
-    root = compose_file(path)
+    """One parameter file; raises a ``ParameterError`` listing every problem of the file."""
+    parameter, problems = read_parameter(path, dotted, registry)
+    if problems or parameter is None:
+        raise ParameterError.of(problems)
+    return parameter
+
+
+def read_parameter(
+    path: Path, dotted: str, registry: RegionRegistry | None
+) -> tuple[Parameter | None, list[ParameterProblem]]:
+    """One parameter file and its problems, in line order. The parameter is None when a
+    problem left nothing to read (no metadata, say); otherwise it holds the entries that
+    were read, so that the checks across parameters can still run on them."""
+    ctx = _Context(path, registry, dotted)
+    parameter = None
+    try:
+        parameter = _parameter(ctx, compose_file(path), dotted)
+    except ParameterError as error:  # a problem after which nothing more can be read
+        ctx.note(error)
+    return parameter, sorted(ctx.problems, key=lambda p: p.line or 0)
+
+
+def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
     items = mapping_items(ctx, root, LEAF_KEYS, f"parameter {dotted}")
     if "description" not in items:
         raise ctx.error(root, f"parameter {dotted} needs a 'description'")
@@ -236,6 +325,11 @@ def load_parameter(path: Path, dotted: str, registry: RegionRegistry | None) -> 
     kind = text_of(ctx, meta["type"][1], "type") if "type" in meta else "number"
     if kind not in KINDS:
         raise ctx.error(meta["type"][1], f"unknown type {kind!r}; use one of {', '.join(KINDS)}")
+    checks = Checks()
+    try:
+        checks = parse_checks(ctx, items["metadata"][0], meta, kind)
+    except ParameterError as error:
+        ctx.note(error)
     reference = references_of(ctx, meta["reference"][1]) if "reference" in meta else None
     if "values" not in items and "regions" not in items:
         raise ctx.error(root, f"parameter {dotted} needs 'values' (dated) or 'regions'")
@@ -246,26 +340,79 @@ def load_parameter(path: Path, dotted: str, registry: RegionRegistry | None) -> 
         for code, (key_node, region_node) in mapping_items(
             ctx, items["regions"][1], None, "regions"
         ).items():
-            check_region(ctx, key_node, code)
-            region_items = mapping_items(ctx, region_node, REGION_KEYS, f"region {code}")
-            if "values" not in region_items:
-                raise ctx.error(region_node, f"region {code} needs 'values'")
-            region_reference = (
-                references_of(ctx, region_items["reference"][1])
-                if "reference" in region_items
-                else reference
-            )
-            series[code] = parse_series(
-                ctx, region_items["values"][1], kind, region_reference, dotted
-            )
-    return Parameter(
+            try:
+                series[code] = _region_series(ctx, key_node, region_node, code, kind, reference)
+            except ParameterError as error:
+                ctx.note(error)
+    parameter = Parameter(
         path=dotted,
         description=text_of(ctx, items["description"][1], "description"),
         unit=text_of(ctx, meta["unit"][1], "unit"),
         kind=kind,
         series=series,
-        source=f"{path}",
+        source=f"{ctx.path}",
+        checks=checks,
     )
+    ctx.problems.extend(range_problems(parameter))
+    return parameter
+
+
+def _region_series(
+    ctx: _Context,
+    key_node: yaml.Node,
+    region_node: yaml.Node,
+    code: str,
+    kind: str,
+    reference: str | None,
+) -> Series:
+    check_region(ctx, key_node, code)
+    region_items = mapping_items(ctx, region_node, REGION_KEYS, f"region {code}")
+    if "values" not in region_items:
+        raise ctx.error(region_node, f"region {code} needs 'values'")
+    if "reference" in region_items:
+        reference = references_of(ctx, region_items["reference"][1])
+    return parse_series(ctx, region_items["values"][1], kind, reference, ctx.parameter or "")
+
+
+def parse_checks(
+    ctx: _Context,
+    metadata_node: yaml.Node,
+    meta: dict[str, tuple[yaml.Node, yaml.Node]],
+    kind: str,
+) -> Checks:
+    """What the metadata declares plausible: ``range`` (required for numbers and tables),
+    ``at_most`` and ``near`` (see ``suiren.rules.checks``)."""
+    source = ctx.where(metadata_node)
+    if "range" not in meta:
+        if kind in RANGED_KINDS:
+            raise ctx.error(
+                metadata_node,
+                "metadata needs a 'range' of plausible values, e.g. range: {min: 0, max: 0.1}"
+                " for a rate; a value outside it fails to load",
+            )
+        minimum = maximum = None
+    else:
+        bounds = mapping_items(ctx, meta["range"][1], RANGE_KEYS, "metadata.range")
+        if set(bounds) != set(RANGE_KEYS):
+            raise ctx.error(meta["range"][1], "metadata.range needs both 'min' and 'max'")
+        minimum = parse_number(ctx, bounds["min"][1], "range min")
+        maximum = parse_number(ctx, bounds["max"][1], "range max")
+        if minimum > maximum:
+            raise ctx.error(meta["range"][1], "metadata.range has min above max; swap them")
+    at_most = text_of(ctx, meta["at_most"][1], "at_most") if "at_most" in meta else None
+    near = None
+    if "near" in meta:
+        fields = mapping_items(ctx, meta["near"][1], NEAR_KEYS, "metadata.near")
+        if set(fields) != set(NEAR_KEYS):
+            raise ctx.error(
+                meta["near"][1], "metadata.near needs 'ratio', 'of' and 'tolerance' (e.g. 0.15)"
+            )
+        near = Near(
+            ratio=text_of(ctx, fields["ratio"][1], "near.ratio"),
+            of=text_of(ctx, fields["of"][1], "near.of"),
+            tolerance=parse_number(ctx, fields["tolerance"][1], "near.tolerance"),
+        )
+    return Checks(minimum, maximum, at_most, near, source)
 
 
 def check_region(ctx: _Context, node: yaml.Node, code: str) -> None:
@@ -278,16 +425,48 @@ def check_region(ctx: _Context, node: yaml.Node, code: str) -> None:
 def load_tree(
     folder: Path, registry: RegionRegistry | None = None, prefix: str = ""
 ) -> ParameterNode:
-    """Load a folder of parameter files into a tree; the first problem raises ParameterError."""
+    """Load a folder of parameter files into a tree, then check it.
+
+    Raises one ``ParameterError`` listing every problem of every file (parse problems,
+    values outside their range, broken ``at_most``/``near`` relations), never only the first.
+    """
+    problems: list[ParameterProblem] = []
+    node = _load_folder(folder, registry, prefix, problems)
+    problems += relation_problems(node, ancestry_function(registry), missing_ok=bool(problems))
+    problems.sort(key=lambda p: (p.file, p.line or 0))
+    if problems:
+        raise ParameterError.of(problems)
+    return node
+
+
+def ancestry_function(registry: RegionRegistry | None) -> Callable[[str], tuple[str, ...]]:
+    """The registry's ancestry; without a registry, a region's province and the nation."""
+    if registry is not None:
+        return registry.ancestry
+
+    def ancestry(code: str) -> tuple[str, ...]:
+        chain = [code, code[:2] + "0000", NATIONAL]
+        return tuple(dict.fromkeys(chain))
+
+    return ancestry
+
+
+def _load_folder(
+    folder: Path, registry: RegionRegistry | None, prefix: str, problems: list[ParameterProblem]
+) -> ParameterNode:
     if not folder.is_dir():
         raise ParameterError(f"{folder}: not a folder of parameters")
     description = folder.name
     index = folder / "index.yaml"
     if index.exists():
         ctx = _Context(index, registry)
-        items = mapping_items(ctx, compose_file(index), INDEX_KEYS, "a node's index.yaml")
-        if "description" in items:
-            description = text_of(ctx, items["description"][1], "description")
+        try:
+            items = mapping_items(ctx, compose_file(index), INDEX_KEYS, "a node's index.yaml")
+            if "description" in items:
+                description = text_of(ctx, items["description"][1], "description")
+        except ParameterError as error:
+            ctx.note(error)
+        problems += ctx.problems
     node = ParameterNode(prefix, description)
     for entry in sorted(folder.iterdir()):
         name = entry.stem if entry.is_file() else entry.name
@@ -295,15 +474,27 @@ def load_tree(
         if entry.is_dir():
             if entry.name.startswith(("_", ".")):
                 continue
-            node.children[name] = load_tree(entry, registry, dotted)
+            node.children[name] = _load_folder(entry, registry, dotted, problems)
         elif entry.suffix == ".yaml" and entry.name != "index.yaml":
             if not re.match(r"^[a-z][a-z0-9_]*$", name):
-                raise ParameterError(
-                    f"{entry}: parameter file names are lower_snake_case (a-z, 0-9, _)"
+                problems.append(
+                    ParameterProblem(
+                        str(entry),
+                        None,
+                        dotted,
+                        None,
+                        "parameter file names are lower_snake_case (a-z, 0-9, _)",
+                    )
                 )
-            node.children[name] = load_parameter(entry, dotted, registry)
+                continue
+            parameter, found = read_parameter(entry, dotted, registry)
+            if parameter is not None:
+                node.children[name] = parameter
+            problems += found
         elif entry.suffix in (".yml", ".json"):
-            raise ParameterError(f"{entry}: parameter files end in .yaml")
+            problems.append(
+                ParameterProblem(str(entry), None, dotted, None, "parameter files end in .yaml")
+            )
     return node
 
 

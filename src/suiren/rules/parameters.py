@@ -49,7 +49,7 @@ class ResolvedValue:
     def cite(self) -> dict[str, str]:
         return {
             "parameter": self.path,
-            "value": _show(self.value),
+            "value": show_value(self.value),
             "unit": self.unit,
             "in_force_from": self.start.isoformat(),
             "region": self.region,
@@ -57,7 +57,8 @@ class ResolvedValue:
         }
 
 
-def _show(value: Value) -> str:
+def show_value(value: Value) -> str:
+    """A value as its file would write it: exact decimals, else the exact fraction."""
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return str(value.numerator)
@@ -71,7 +72,7 @@ def _show(value: Value) -> str:
         exact = Decimal(value.numerator) / Decimal(value.denominator)
         return format(exact.normalize(), "f")
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in sorted(value.items())) + "}"
+        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in sorted(value.items())) + "}"
     return str(value)
 
 
@@ -95,9 +96,35 @@ class Series:
         return Series(kept + list(other.entries))
 
 
+@dataclass(frozen=True, slots=True)
+class Near:
+    """The value must lie within ``tolerance`` (relative) of ``ratio`` × ``of``: a published
+    floor near 60% of the average wage (both named by their dotted paths)."""
+
+    ratio: str
+    of: str
+    tolerance: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """What a parameter's metadata declares plausible; the loader refuses anything else.
+
+    ``minimum``/``maximum`` bound every number (and every entry of a table); ``at_most``
+    names a parameter this one may never exceed in any region on any day; ``near`` ties the
+    value to a ratio of another parameter. ``source`` is where the metadata was written.
+    """
+
+    minimum: Fraction | None = None
+    maximum: Fraction | None = None
+    at_most: str | None = None
+    near: Near | None = None
+    source: str = ""
+
+
 @dataclass(slots=True)
 class Parameter:
-    """A leaf: description, unit, type and the dated series per region."""
+    """A leaf: description, unit, type, the dated series per region and its checks."""
 
     path: str
     description: str
@@ -105,9 +132,11 @@ class Parameter:
     kind: str  # number | table | text | bool
     series: dict[str, Series]  # region code -> series; NATIONAL for the national one
     source: str
+    checks: Checks = field(default_factory=Checks)
 
-    def lookup(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue:
-        """The value in force on ``day`` for the most specific region of ``ancestry``."""
+    def resolve(self, day: date, ancestry: tuple[str, ...]) -> tuple[str, DatedValue] | None:
+        """The region and entry in force on ``day`` for the most specific region of
+        ``ancestry``, or None where the parameter has no value."""
         for region in ancestry:
             series = self.series.get(region)
             if series is None:
@@ -117,12 +146,20 @@ class Parameter:
                 continue
             if entry.value is None:
                 break
-            return ResolvedValue(
-                self.path, entry.value, entry.start, region, entry.reference, self.unit
+            return region, entry
+        return None
+
+    def lookup(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue:
+        """The value in force on ``day`` for the most specific region of ``ancestry``."""
+        found = self.resolve(day, ancestry)
+        if found is None:
+            raise ParameterNotFound(
+                f"parameter {self.path} has no value on {day.isoformat()} for region"
+                f" {ancestry[0]} (defined in {self.source})"
             )
-        raise ParameterNotFound(
-            f"parameter {self.path} has no value on {day.isoformat()} for region {ancestry[0]}"
-            f" (defined in {self.source})"
+        region, entry = found
+        return ResolvedValue(
+            self.path, entry.value, entry.start, region, entry.reference, self.unit
         )
 
     def change_dates(self) -> list[tuple[str, date]]:

@@ -19,10 +19,12 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-from suiren.domain.errors import ParameterNotFound
+from suiren.domain.errors import ParameterError, ParameterNotFound
 from suiren.domain.region import NATIONAL, RegionRegistry
+from suiren.rules.checks import check_tree
 from suiren.rules.loader import (
     REGION_KEYS,
+    ancestry_function,
     check_region,
     load_mapping,
     mapping_items,
@@ -47,7 +49,11 @@ class Scenario:
 def apply_scenario(
     baseline: ParameterNode, path: Path, registry: RegionRegistry | None = None
 ) -> Scenario:
-    """Return a new tree: ``baseline`` with the overlays of the scenario file at ``path``."""
+    """Return a new tree: ``baseline`` with the overlays of the scenario file at ``path``.
+
+    The overlaid tree is checked as the baseline was (ranges, ``at_most``, ``near``): a
+    scenario cannot bring in a value the baseline would refuse. Every problem is raised at
+    once."""
     ctx, _, root = load_mapping(path)
     ctx.registry = registry
     items = mapping_items(ctx, root, SCENARIO_KEYS, "a scenario")
@@ -67,10 +73,18 @@ def apply_scenario(
             try:
                 parameter = tree.parameter(dotted)
             except ParameterNotFound:
-                raise ctx.error(
-                    key_node, f"scenario overrides {dotted!r}, which is not a parameter"
-                ) from None
-            _overlay(ctx, parameter, body, reference)
+                ctx.note(
+                    ctx.error(key_node, f"scenario overrides {dotted!r}, which is not a parameter")
+                )
+                continue
+            try:
+                _overlay(ctx, parameter, body, reference)
+            except ParameterError as error:
+                ctx.note(error)
+    ctx.raise_problems()
+    problems = check_tree(tree, ancestry_function(registry))
+    if problems:
+        raise ParameterError.of(problems)
     return Scenario(name, text_of(ctx, items["description"][1], "description"), reference, tree)
 
 
