@@ -192,7 +192,7 @@ OUT_OF_RANGE = {
     "choice": ["Current_law", ""],
     "text": ["x" * 201, "a\nb", "\u202e", "tab\there\x00"],
     "input-file": ["", "/nonexistent/payments.csv", "."],
-    "output-file": ["", "a\x00b"],
+    "output-file": ["", "a\x00b", "/nonexistent/folder/out.csv", "."],
     "source": ["", "/nonexistent/cases.json", "."],
 }
 ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "region", "resident-id", "scheme",
@@ -445,7 +445,11 @@ def test_the_reviewers_bad_inputs_are_refused_with_their_reason(prepared: Prepar
     woman = json.loads(older.stdout)["worker_id"]
     at_54 = refusal(prepared.run("transfer", "gather", woman, "--id", "h6"))
     assert "may retire from 2027-01" in at_54, at_54
+    one = prepared.directory / "one-payment.csv"
+    one.write_text(f"payment_id,month,base_yuan,worker_id\nh7,2026-05,6000,{prepared.worker_id}\n")
     before = prepared.snapshot()
+    lost = prepared.run("contribute", "--file", str(one), "--errors", "/nonexistent/folder/e.csv")
+    assert "cannot write" in refusal(lost), lost.stderr  # refused before the row is posted
     for name, (args, reason) in HAND.items():
         done = prepared.run(*(a.replace("{w}", prepared.worker_id) for a in args))
         message = refusal(done)

@@ -23,6 +23,7 @@ region takes the worker is the services' question, asked inside the unit of work
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -248,9 +249,27 @@ def input_file(name: str) -> Parser[Path]:
     return Parser("input-file", name, _input_file)
 
 
+def _output_file(value: str, name: str) -> Path:
+    """A path a file can be written at: its folder exists and is writable, and it is not a
+    folder itself — checked before anything is posted, so that a report is never lost after
+    the work it reports on is done."""
+    path = _path(value, name)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        usable = folder.is_dir() and os.access(folder, os.W_OK | os.X_OK) and not path.is_dir()
+    except OSError:
+        usable = False
+    if not usable:
+        raise InvalidInput(
+            f"{name}: cannot write {value[:SHOWN_CHARS_MAX]!r} (its folder must exist and be writable)",
+            field=name,
+        )
+    return path
+
+
 def output_file(name: str) -> Parser[Path]:
     """A file to write; whether it may exist already is the command's rule."""
-    return Parser("output-file", name, _path)
+    return Parser("output-file", name, _output_file)
 
 
 def source(name: str) -> Parser[str]:
