@@ -25,7 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-pension.app.command("estimate")(transfers.estimate)
 app.add_typer(pension.app, name="pension")
 app.add_typer(transfers.transfer_app, name="transfer")
 app.add_typer(transfers.settlement_app, name="settlement")

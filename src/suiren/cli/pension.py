@@ -1,4 +1,5 @@
-"""``suiren pension calc``: the pension calculator on JSON in, JSON out."""
+"""``suiren pension calc`` (the calculator on JSON in, JSON out) and ``suiren pension estimate``
+(a worker's pension from their whole record, under each scenario)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from typing import Any
 import typer
 
 from suiren.cli import options
+from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.month import Month
 from suiren.policy import SCENARIOS, load_policy
+from suiren.services.career import compare
 from suiren.services.pension_calc import calculate, output_records, parse_cases
 
 app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=True)
@@ -103,3 +108,41 @@ def calc(
         json.dumps(payload, ensure_ascii=False, indent=2 if single else None, default=str)
     )
     sys.stdout.write("\n")
+
+
+@app.command("estimate")
+def estimate(
+    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    scenario: str = typer.Option(
+        None, "--scenario", help="one scenario; default both side by side",
+        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"),
+    ),
+    retire: Month = typer.Option(
+        None, "--retire", help="retirement month YYYY-MM (default: statutory)",
+        metavar="YYYY-MM", parser=options.month("--retire"),
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """The pension from the worker's whole record, under current law and the reform."""
+    ctx = Context.build()
+    names = [scenario] if scenario else list(SCENARIOS)
+    policies = [load_policy(n) for n in names]
+    with ctx.transaction() as connection:
+        data = compare(
+            connection,
+            policies,
+            worker_id,
+            ctx.now().date(),
+            retire,
+        )
+    lines = []
+    for s in data["scenarios"]:
+        lines.append(
+            f"{s['scenario']:<22} paid by {s['paying_province']}, Ī {s['average_index']}, retire {s['retirement_month']}:"
+            f" basic {fen_to_yuan_str(s['basic_pension_fen'])} + account {fen_to_yuan_str(s['account_pension_fen'])}"
+            f" = {fen_to_yuan_str(s['total_fen'])} yuan/month"
+        )
+    if "difference_fen" in data:
+        lines.append(f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
+                     + "; ".join(data["causes"]))  # fmt: skip
+    emit(data, as_json, "\n".join(lines))

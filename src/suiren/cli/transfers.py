@@ -1,5 +1,5 @@
 """Transfer and settlement commands: transfer request|approve|accept|complete|reject|status|gather,
-settlement close|report, pension estimate.
+settlement close|report.
 
 ``--scheme`` (employee_pension by default, or employee_medical) chooses the insurance a
 transfer moves and the settlement windows a command closes or reports. Human output gives
@@ -15,10 +15,8 @@ from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
-from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import SCENARIOS, load_policy
-from suiren.services.career import compare
 from suiren.services.gathering import ID_MAX as GATHER_ID_MAX
 from suiren.services.gathering import gather_for_retirement
 from suiren.services.settlement import close_window, report
@@ -222,41 +220,4 @@ def _report(result, scheme: Scheme, as_json: bool) -> None:  # type: ignore[no-u
         for f in data["flows"]
     ]
     lines += [f"  净额 net {r}: {fen_to_yuan_str(n)}" for r, n in data["net_positions_fen"].items()]
-    emit(data, as_json, "\n".join(lines))
-
-
-def estimate(
-    worker_id: str = WORKER,
-    scenario: str = typer.Option(
-        None, "--scenario", help="one scenario; default both side by side",
-        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"),
-    ),
-    retire: Month = typer.Option(
-        None, "--retire", help="retirement month YYYY-MM (default: statutory)",
-        metavar="YYYY-MM", parser=options.month("--retire"),
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """The pension from the worker's whole record, under current law and the reform."""
-    ctx = Context.build()
-    names = [scenario] if scenario else list(SCENARIOS)
-    policies = [load_policy(n) for n in names]
-    with ctx.transaction() as connection:
-        data = compare(
-            connection,
-            policies,
-            worker_id,
-            ctx.now().date(),
-            retire,
-        )
-    lines = []
-    for s in data["scenarios"]:
-        lines.append(
-            f"{s['scenario']:<22} paid by {s['paying_province']}, Ī {s['average_index']}, retire {s['retirement_month']}:"
-            f" basic {fen_to_yuan_str(s['basic_pension_fen'])} + account {fen_to_yuan_str(s['account_pension_fen'])}"
-            f" = {fen_to_yuan_str(s['total_fen'])} yuan/month"
-        )
-    if "difference_fen" in data:
-        lines.append(f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
-                     + "; ".join(data["causes"]))  # fmt: skip
     emit(data, as_json, "\n".join(lines))
