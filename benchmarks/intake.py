@@ -20,7 +20,9 @@ it, read from /proc), with each ratio to the anchor, because the machine is shar
 
 from __future__ import annotations
 
+import base64
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, create_engine, event, text
 
+from benchmarks.pension_cli import timed_run
 from suiren.domain.month import Month
 from suiren.ledger.transaction import Transaction, TxCode
 from suiren.policy import load_policy
@@ -178,6 +181,19 @@ def intake(engine: Engine, path: Path, now: datetime) -> Any:
     return totals
 
 
+def cli_replay(engine: Engine, path: Path) -> tuple[float, float]:
+    """The installed command on the file, in a child process (its own peak memory)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_")}
+    env |= {"SUIREN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(), "SUIREN_TODAY": NOW.date().isoformat()}  # fmt: skip
+    if engine.dialect.name == "postgresql":
+        env["PGOPTIONS"] = _SEARCH_PATHS[id(engine)]
+    return timed_run([sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)], env)
+
+
+_SEARCH_PATHS: dict[int, str] = {}
+
+
 def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
     count = max(int(1_000_000 * scale) // MONTHS, 1)
     ids = [f"W{n:011d}" for n in range(count)]
@@ -199,6 +215,9 @@ def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
     line("posting the file", posting, f" — posted {totals[0]:,}, refused {totals[2]:,}")
     replay, totals = timed(engine, lambda: intake(engine, path, NOW))
     line("replaying the file", replay, f" — replayed {totals[1]:,}, posted {totals[0]:,}")
+    seconds, peak_mib = cli_replay(engine, path)
+    print(f"[{name}] `suiren contribute --file` of the same file (a replay) as its own process: {seconds:.2f} s,"
+          f" peak memory {peak_mib:,.0f} MiB (read in chunks of the default intake_chunk_rows)")  # fmt: skip
 
     def audit() -> Any:
         with unit_of_work(engine) as c:
@@ -236,6 +255,7 @@ def run(scale: float) -> None:
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     engine = make_engine(URL, keys=keys, connect_args={"options": f"-csearch_path={schema}"})
+    _SEARCH_PATHS[id(engine)] = f"-csearch_path={schema}"
     try:
         with tempfile.TemporaryDirectory() as folder:
             run_backend("postgresql", engine, scale, Path(folder))
