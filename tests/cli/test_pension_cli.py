@@ -268,3 +268,49 @@ def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
             "total_fen": int(result.total_fen[0]),
         }
         assert numbers(batch_record) == {"id": record["id"], **alone}, record
+
+
+# inputs as printed on real determination tables (issue 10 §1) -------------------------------
+
+
+def total_and_reading(cli, **changes: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the pension, how the printed inputs were read) of WORKED with ``changes``, in Xinyang
+    style with an index printed to more places and years in decimals of a month."""
+    case = {**WORKED, **changes}
+    status, out, err = cli(case, "--explain")
+    assert status == 0, err
+    record = json.loads(out)
+    first = record["explanation"][0]
+    reading = first["inputs"] if first["step"].startswith("输入读取") else {}
+    return numbers(record), reading
+
+
+@pytest.mark.parametrize("printed", ["30.58333", "30.5833", "30.583333333333332", 30.583333333333332])
+def test_years_printed_as_decimals_of_a_month_are_that_month(cli, printed):
+    as_months, plain = total_and_reading(cli, contribution_years="30年7月")
+    as_printed, reading = total_and_reading(cli, contribution_years=printed)
+    assert plain == {}
+    assert as_printed == as_months
+    assert reading["contribution_years"] == f"{printed} → 30年7月 (367 months)"
+
+
+def test_years_to_two_places_or_off_a_month_are_taken_as_given(cli):
+    _, reading = total_and_reading(cli, contribution_years="30.58")  # two places: 30.58 years
+    assert reading == {}
+    taken, reading = total_and_reading(cli, contribution_years="30.5900")  # four places, no month
+    assert reading == {} and taken != total_and_reading(cli, contribution_years="30年7月")[0]
+    status, _, err = cli({**WORKED, "contribution_years": "30.59001"})
+    assert status == 2 and "contribution_years" in err  # five places and no whole month
+
+
+@pytest.mark.parametrize("printed, as_rounded", [
+    ("1.199950001", "1.2000"),  # rounded once, half up, to the region's 4 places
+    ("1.19994999996", "1.1999"),  # not 1.199950 first (that would give 1.2000)
+    ("0.733100252737995", "0.7331"),
+])  # fmt: skip
+def test_an_index_printed_to_more_places_is_rounded_by_the_regions_rule(cli, printed, as_rounded):
+    rounded, plain = total_and_reading(cli, average_index=as_rounded)
+    as_printed, reading = total_and_reading(cli, average_index=printed)
+    assert plain == {}
+    assert as_printed == rounded
+    assert reading["average_index"] == f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)"

@@ -145,25 +145,41 @@ _YEARS_MONTHS_RE = re.compile(r"([0-9]{1,3}) ?年 ?(?:([0-9]{1,2}) ?个?月)?", 
 
 
 def _years(value: Any) -> int | None:
-    """Years in 1/YEARS_SCALE: a decimal (up to four places, taken as given) or "30年6月".
-
-    More than four decimals is read as whole months when it is one (42.58333… = 42年7月).
-    """
+    """Years in 1/YEARS_SCALE: a decimal or "30年6月". A decimal of four or more places within
+    half its last printed digit of a whole month is that month (42.4167 and 42.58333… are
+    42年5月 and 42年7月, as tables print them); otherwise up to four places, taken as given."""
     if isinstance(value, str):
         match = _YEARS_MONTHS_RE.fullmatch(value)
         if match:
             months = int(match.group(1)) * 12 + int(match.group(2) or 0)
             return months * MONTH_IN_YEARS_SCALE if months <= YEARS_MAX * 12 else None
-    scaled = _scaled(value, YEARS_SCALE)
-    if scaled is None:
-        fine = _scaled_any(value)
-        if fine is None:
-            return None
-        months = round(fine * 12)
-        if abs(fine * 12 - months) > Fraction(1, 10**6):
-            return None
-        scaled = months * MONTH_IN_YEARS_SCALE
-    return scaled if scaled <= YEARS_MAX * YEARS_SCALE else None
+    months = _printed_months(value)
+    scaled = _scaled(value, YEARS_SCALE) if months is None else months * MONTH_IN_YEARS_SCALE
+    return scaled if scaled is not None and scaled <= YEARS_MAX * YEARS_SCALE else None
+
+
+YEARS_PRINTED_DECIMALS_MIN = 4  # fewer places are taken as given (39.83 is 39.83 years)
+FLOAT_TOLERANCE = Fraction(1, 10**9)  # a float's repr (25.583333333333332) is off in its last digits
+
+
+def _printed_months(value: Any) -> int | None:
+    """The whole months a decimal of years stands for, if it is one as printed, else None."""
+    fine = _scaled_any(value)
+    places = _decimal_places(value)
+    if fine is None or places < YEARS_PRINTED_DECIMALS_MIN:
+        return None
+    months = round(fine * 12)
+    tolerance = max(Fraction(1, 2 * 10**places), FLOAT_TOLERANCE)
+    return months if abs(fine - Fraction(months, 12)) <= tolerance else None
+
+
+def _decimal_places(value: Any) -> int:
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if isinstance(value, str) and "." in value:
+        return len(value) - value.index(".") - 1
+    return 0
 
 
 def _scaled_any(value: Any) -> Fraction | None:
@@ -261,7 +277,9 @@ class ParsedCases:
         category: np.ndarray,
         retire: np.ndarray,
         ids: list[Any],
+        notes: dict[int, dict[str, str]] | None = None,
     ) -> None:
+        self.notes = notes or {}  # case -> field -> how a printed input was read
         self.cases = cases
         self.birth = birth
         self.category = category
@@ -308,21 +326,10 @@ def parse_cases(
         False,
     )
     province_base = np.where(province_base < 0, base, province_base)
-    index = _column(
-        records,
-        "average_index",
-        _bounded(INDEX_SCALE_INPUT, INDEX_MAX),
-        f"must be a decimal between 0 and {INDEX_MAX} with at most 6 decimals",
-    )
-    t_index = _column(
-        records,
-        "transitional_index",
-        _bounded(INDEX_SCALE_INPUT, INDEX_MAX),
-        f"must be a decimal between 0 and {INDEX_MAX}",
-        -1,
-        False,
-    )
-    t_index = np.where(t_index < 0, index, t_index)
+    index_fine = _fine_column(records, "average_index", INDEX_MAX,
+                              f"must be a decimal between 0 and {INDEX_MAX}", required=True)  # fmt: skip
+    t_index_fine = _fine_column(records, "transitional_index", INDEX_MAX,
+                                f"must be a decimal between 0 and {INDEX_MAX}", required=False)  # fmt: skip
     years = _column(
         records,
         "contribution_years",
@@ -371,6 +378,12 @@ def parse_cases(
         days[has_retire] = [firsts[o] for o in retire[has_retire].tolist()]
     if rules_day is not None:
         days[:] = day_number(rules_day)
+    notes: dict[int, dict[str, str]] = {}
+    index = _index_column(policy, days, region, index_fine, "average_index", notes)
+    t_index = _index_column(policy, days, region, t_index_fine, "transitional_index", notes)
+    t_index = np.where(t_index < 0, index, t_index)
+    _note_years(records, years, "contribution_years", notes)
+    _note_years(records, deemed, "deemed_years", notes)
     coefficient = _coefficients(records)
     indexed_wage = _column(
         records,
@@ -385,7 +398,67 @@ def parse_cases(
         transitional_index_1e6=t_index, years=years, deemed_years=deemed, account_fen=account,
         divisor_tenths=divisor, age_months=age, indexed_wage_fen=indexed_wage, coefficient=coefficient,
     )
-    return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records])
+    return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records], notes)
+
+
+def _fine_column(records: Sequence[dict[str, Any]], field: str, maximum: int, reason: str,
+                 required: bool) -> list[Fraction | None]:  # fmt: skip
+    """Exact decimals of any precision (None where absent and optional)."""
+    out: list[Fraction | None] = []
+    for i, record in enumerate(records):
+        value = record.get(field)
+        fine = None if value is None else _scaled_any(value)
+        if fine is None or fine > maximum:
+            if value is None and not required:
+                out.append(None)
+                continue
+            raise CaseError(i, field, "is required" if value is None else f"{reason} (got {repr(value)[:40]})")
+        out.append(fine)
+    return out
+
+
+def _index_column(policy: Policy, days: np.ndarray, region: np.ndarray, fine: list[Fraction | None],
+                  field: str, notes: dict[int, dict[str, str]]) -> np.ndarray:  # fmt: skip
+    """Indices in 1/INDEX_SCALE_INPUT; one printed with more places (0.733100252737995) is
+    rounded half up to the paying region's own index decimals first, as the agency does."""
+    out = np.full(len(fine), -1, dtype=np.int64)
+    finer = [i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator != 1]
+    exact = [i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator == 1]
+    for i in exact:
+        out[i] = int(fine[i] * INDEX_SCALE_INPUT)  # type: ignore[operator]
+    if finer:
+        at = np.array(finer, dtype=np.int64)
+        places = policy.look_up(days[at], region[at], {"d": "pension.index_decimals"}).column("d", int)
+        for i, d in zip(finer, places.tolist(), strict=True):
+            value = fine[i]
+            assert value is not None
+            unit = Fraction(1, 10**d)
+            rounded = (value / unit + Fraction(1, 2)).__floor__() * unit
+            out[i] = int(rounded * INDEX_SCALE_INPUT)
+            shown = Decimal(rounded.numerator) / Decimal(rounded.denominator)
+            notes.setdefault(i, {})[field] = (
+                f"{_printed(value)} → {shown:.{d}f} (rounded half up to the region's {d} decimals)"
+            )
+    return out
+
+
+def _printed(value: Fraction) -> str:
+    """A decimal as given (an exact decimal's full expansion, at most 20 places shown)."""
+    text = f"{Decimal(value.numerator) / Decimal(value.denominator):.20f}".rstrip("0")
+    return text.rstrip(".")
+
+
+def _note_years(records: Sequence[dict[str, Any]], scaled: np.ndarray, field: str,
+                notes: dict[int, dict[str, str]]) -> None:  # fmt: skip
+    """Say where a printed decimal of years was read as whole months."""
+    for i, record in enumerate(records):
+        value = record.get(field)
+        if value is None or (isinstance(value, str) and "年" in value) or _printed_months(value) is None:
+            continue
+        if _scaled(value, YEARS_SCALE) == int(scaled[i]):
+            continue  # exactly the months it stands for
+        months = int(scaled[i]) // MONTH_IN_YEARS_SCALE
+        notes.setdefault(i, {})[field] = f"{value} → {months // 12}年{months % 12}月 ({months} months)"
 
 
 def _categories(
@@ -456,7 +529,9 @@ def output_records(
             total_fen=total,
         )
         if explain:
-            steps = retirement_steps(parsed, policy, i) + explain_case(parsed.cases, result, i)
+            read = [Step("输入读取 / inputs as printed", "a printed value read as the agency reads it",
+                         parsed.notes[i], "")] if i in parsed.notes else []  # fmt: skip
+            steps = read + retirement_steps(parsed, policy, i) + explain_case(parsed.cases, result, i)
             record["explanation"] = [s.to_json() for s in steps]
         out.append(record)
     return out
