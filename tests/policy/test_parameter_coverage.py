@@ -143,8 +143,6 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
-    Known("contribution.base.published_floor", "110000", "2023-07", "2024-06", BOUNDS_NOT_COLLECTED),
-    Known("contribution.base.published_ceiling", "110000", "2023-07", "2024-06", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "350000", "2026-01", "2026-12", BOUNDS_NOT_COLLECTED),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known(
