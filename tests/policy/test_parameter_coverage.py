@@ -117,6 +117,10 @@ BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
 )
+HUBEI_TIERS = (
+    f"{NO_SOURCE}: 湖北 sets the 计发基数 by city tier (武汉 420100 and 黄石 420200 are in the"
+    " file); which tier each other city is in, and the tiers' bases, have no published source"
+)
 BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
 PUBLISHED_LATE = (
     "the province's new contribution year starts when its notice takes effect (天津 2026-09-01,"
@@ -129,7 +133,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known(
         "contribution.base.average_monthly_wage",
         "120000 130000 140000 150000 210000 210100 210200 230000 320000 330000 340000 350000"
-        " 360000 370000 410000 410100 420000 420100 430000 450000 460000 500000 510000 520000"
+        " 360000 370000 410000 410100 420000 420100 420200 430000 450000 460000 500000 510000 520000"
         " 530000 540000 610000 620000 630000 640000 650000",
         "2015-01", "2021-12", WAGES_NOT_COLLECTED,
     ),
@@ -161,7 +165,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "pension.base", "110000 130000 220000 230000 340000 420100 460000 540000", "2015-01",
         "2023-12", BASE_NOT_COLLECTED,
     ),
-    Known("pension.base", "420000", "2015-01", "2026-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "420000", "2015-01", "2026-12", HUBEI_TIERS),
+    Known("pension.base", "420200", "2015-01", "2024-12", BASE_NOT_COLLECTED),
     Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "410100", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
