@@ -14,6 +14,8 @@ A hole is:
   rate) applies a value twelve months or more after it started although a later one is in
   the file (a year between them is missing: Hunan's 2024 wage), or 24 months or more after
   it started at the end of the series (the latest year is missing, not merely unpublished);
+- *unpublished*: an optional parameter (a published floor, where 60% of the wage applies
+  otherwise) that the region is known to publish (``PUBLISHED_FROM``) is absent;
 - *excluded*: the value comes from a region whose figure is published as excluding this
   city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）): a Shenzhen worker must
   never be paid with Guangdong's base.
@@ -82,6 +84,13 @@ EXCLUDED = {  # (parameter, region whose figure is published without these citie
     ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
 }
 
+PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
+    # 广东 tiers its floor (广州 and province-level units above the rest) since 2024-07, as
+    # 粤人社发〔2025〕32号 does for 2025-07: 60% of the wage computed for everyone is wrong
+    ("contribution.base.published_floor", "440000"): "2024-07",
+    ("contribution.base.published_floor", "440100"): "2024-07",
+}
+
 NO_SOURCE = "no published source found"
 ALL_PROVINCES = "*"
 
@@ -117,6 +126,10 @@ BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
 )
+GUANGDONG_2024_TIERS = (
+    f"{NO_SOURCE}: 广东's 2024-07 floors by tier (广州/省直 and the rest); 粤人社发〔2025〕32号"
+    " gives the 2025 tiers only, and no notice with the 2024 pair was found"
+)
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 by city tier (武汉 420100 and 黄石 420200 are in the"
     " file); which tier each other city is in, and the tiers' bases, have no published source"
@@ -147,6 +160,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "350000", "2026-01", "2026-12", BOUNDS_NOT_COLLECTED),
+    Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base", "210000 210100 210200 220100 310000 360000 440300", "2015-01", "2019-12",
@@ -177,7 +191,7 @@ class Hole:
     path: str
     region: str
     month: str  # YYYY-MM
-    kind: str  # missing | carried forward | excluded
+    kind: str  # missing | unpublished | carried forward | excluded
 
 
 def swept_regions(policy: Policy) -> list[str]:
@@ -220,8 +234,11 @@ def _holes_of(
         for (day, region), value in zip(found.pairs, found.values[name], strict=True):
             month = day.isoformat()[:7]
             if value.value is None:
+                since = PUBLISHED_FROM.get((path, region))
                 if name not in optional:
                     holes.append(Hole(path, region, month, "missing"))
+                elif since is not None and month >= since:
+                    holes.append(Hole(path, region, month, "unpublished"))
                 continue
             if path in YEARLY and _carried_forward(tree, path, value.region, value.start, day):
                 holes.append(Hole(path, region, month, "carried forward"))
