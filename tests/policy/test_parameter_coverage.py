@@ -16,6 +16,8 @@ A hole is:
   it started at the end of the series (the latest year is missing, not merely unpublished);
 - *unpublished*: an optional parameter (a published floor, where 60% of the wage applies
   otherwise) that the region is known to publish (``PUBLISHED_FROM``) is absent;
+- *older than its pair*: a published floor in force that started before the published
+  ceiling in force, or the other way round (福建 2025: a new ceiling, the 2024 floor);
 - *excluded*: the value comes from a region whose figure is published as excluding this
   city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）): a Shenzhen worker must
   never be paid with Guangdong's base.
@@ -162,7 +164,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
-    Known("contribution.base.published_floor", "350000", "2026-01", "2026-12", BOUNDS_NOT_COLLECTED),
+    Known("contribution.base.published_floor", "350000", "2025-01", "2026-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known(
@@ -194,7 +196,7 @@ class Hole:
     path: str
     region: str
     month: str  # YYYY-MM
-    kind: str  # missing | unpublished | carried forward | excluded
+    kind: str  # missing | unpublished | carried forward | older than its pair | excluded
 
 
 def swept_regions(policy: Policy) -> list[str]:
@@ -226,6 +228,8 @@ def find_holes(policy: Policy) -> list[Hole]:
         # every name optional: a hole resolves to None instead of stopping the sweep
         found = policy.look_up(grid_days, grid_regions, paths, frozenset(paths))
         holes.update(_holes_of(policy.parameters, found, paths, optional))
+        if "floor" in paths and "ceiling" in paths:
+            holes.update(_unpaired(found, paths["floor"], paths["ceiling"]))
     return sorted(holes, key=lambda h: (h.path, h.region, h.month))
 
 
@@ -247,6 +251,20 @@ def _holes_of(
                 holes.append(Hole(path, region, month, "carried forward"))
             if region in EXCLUDED.get((path, value.region), frozenset()):
                 holes.append(Hole(path, region, month, "excluded"))
+    return holes
+
+
+def _unpaired(found: ParameterColumns, floor_path: str, ceiling_path: str) -> list[Hole]:
+    """A province publishes its floor and ceiling together: where both are published but
+    the ones in force started on different days, the older one is a year behind."""
+    holes: list[Hole] = []
+    for (day, region), floor, ceiling in zip(
+        found.pairs, found.values["floor"], found.values["ceiling"], strict=True
+    ):
+        if floor.value is None or ceiling.value is None or floor.start == ceiling.start:
+            continue
+        older = floor_path if floor.start < ceiling.start else ceiling_path
+        holes.append(Hole(older, region, day.isoformat()[:7], "older than its pair"))
     return holes
 
 
