@@ -128,9 +128,10 @@ def _split(case: dict[str, Any]) -> dict[str, str]:
 
 def _interest(case: dict[str, Any]) -> dict[str, str]:
     """A year's interest on an individual account (年度计息法), for the year of ``period``:
-    ``prior_yuan`` held before the year, ``in_year_yuan`` credited during it."""
+    ``prior_yuan`` held before the year, ``in_year_yuan`` credited during it, in ``region``
+    (the national rate if none)."""
     policy = load_policy(case.get("scenario", "current_law"))
-    rate = year_rate(policy, _period(case).year)
+    rate = year_rate(policy, _period(case).year, str(case["input"].get("region", "000000")))
     prior = [yuan_to_fen(str(case["input"]["prior_yuan"]))]
     in_year = [yuan_to_fen(str(case["input"]["in_year_yuan"]))]
     return {

@@ -98,6 +98,10 @@ def _yearly_missing(
     if (start.month, start.day) != (1, 1):
         return [f"{label}: a parameter read by year must start on 1 January"]
     missing = []
+    if parameter.series[region].at(start).value is None:  # the override ends: the parent's
+        if not any(p == parameter.path and d == start and r != region for p, d, r, _ in seen):
+            missing.append(f"{label}: no case of {start.year} reads the value that applies again")
+        return missing
     if not any((p, r, s) == (parameter.path, region, start) for p, _, r, s in seen):
         missing.append(f"{label}: no case uses it")
     if _has_value_before(parameter, region, start):

@@ -14,6 +14,10 @@ pooled entitlement call it for one account.
 A year whose rate is not yet published uses the latest published one (the agencies'
 provisional practice); ``YearRate.provisional`` says so, and every output that uses it
 must say so too.
+
+Before 2016 each province set its own rate (mostly the one-year deposit rate); those are
+regional values of ``account.interest_rate`` that end (``null``) when the national rate
+begins, so the rate is read for the account's region where the caller knows it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.money import divide_round
+from suiren.domain.region import NATIONAL
 from suiren.policy import Policy
 from suiren.rules.parameters import ResolvedValue
 
@@ -42,8 +47,10 @@ class YearRate:
     cited: tuple[ResolvedValue, ...]
 
 
-def year_rate(policy: Policy, year: int) -> YearRate:
-    view = policy.national(date(year, 1, 1))
+def year_rate(policy: Policy, year: int, region: str = NATIONAL) -> YearRate:
+    """The crediting rate of ``year`` in ``region`` (its own before 2016, else the national)."""
+    day = date(year, 1, 1)
+    view = policy.national(day) if region == NATIONAL else policy.at(day, region)
     rate = view.get("account.interest_rate")
     factor = view.get("account.in_year_interest_factor")
     provisional = rate.start.year < year
@@ -72,14 +79,16 @@ def yearly_interest(
     return out
 
 
-def interest_for(policy: Policy, year: int, prior_fen: int, in_year_fen: int) -> int:
-    """``yearly_interest`` for one account."""
-    return int(yearly_interest(year_rate(policy, year), [prior_fen], [in_year_fen])[0])
+def interest_for(
+    policy: Policy, year: int, prior_fen: int, in_year_fen: int, region: str = NATIONAL
+) -> int:
+    """``yearly_interest`` for one account (of ``region``)."""
+    return int(yearly_interest(year_rate(policy, year, region), [prior_fen], [in_year_fen])[0])
 
 
 def compound(
     policy: Policy, first_year: int, last_year: int, credited_fen: dict[int, int],
-    carried_fen: dict[int, int] | None = None,
+    carried_fen: dict[int, int] | None = None, region: str = NATIONAL,
 ) -> int:  # fmt: skip
     """Interest earned through ``last_year`` by amounts credited year by year (each year's
     interest joins the balance of the next). ``carried_fen``: of a year's credits, the part
@@ -89,7 +98,7 @@ def compound(
     for year in range(first_year, last_year + 1):
         credited = credited_fen.get(year, 0)
         carried = carried_fen.get(year, 0)
-        earned = interest_for(policy, year, balance + carried, credited - carried)
+        earned = interest_for(policy, year, balance + carried, credited - carried, region)
         balance += credited + earned
         total += earned
     return total

@@ -225,4 +225,6 @@ def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
     for year, amount, part in zip(years.tolist(), inputs.credits_fen.tolist(), prior.tolist(), strict=True):
         credited[year] = credited.get(year, 0) + amount
         carried[year] = carried.get(year, 0) + part
-    return compound(policy, int(years.min()), inputs.day.year - 1, credited, carried)
+    return compound(
+        policy, int(years.min()), inputs.day.year - 1, credited, carried, inputs.from_region
+    )

@@ -7,7 +7,9 @@ total years, the individual accounts with credited interest, and then the pensio
 one pension formula, explained step by step.
 
 Assumptions are said in the explanation: the retirement month is the statutory one unless
-given; the 计发基数 is the paying province's latest published one on that date; the account
+given; the 计发基数 is the latest published one on that date of the paying city — the city in
+the paying province where the relation is held or the last months there were paid — which is
+the city's own where it has one (深圳) and its province's otherwise; the account
 balance is today's (no projection of future contributions or interest).
 """
 
@@ -94,14 +96,17 @@ def estimate(
     paying = paying_region(
         policy, retire_day, stints, _province(worker.hukou_region), _province(relation or region)
     )
-    index, index_step = _average_index(policy, paying.province, records)
+    city = paying_city(records, paying.province, relation or region)
+    index, index_step = _average_index(policy, city, records)
     months = len(records)
     account_fen = _account_balance(connection, policy, worker_id, scheme, today)
-    base = policy.at(retire_day, paying.province).get("pension.base")
+    base = policy.at(retire_day, city).get("pension.base")
     base_fen = int(Fraction(base.value) * 100)
+    province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
     cases = PensionCases(
-        region=np.array([paying.province]), day=np.array([day_number(retire_day)], dtype=np.int64),
-        base_fen=np.array([base_fen], dtype=np.int64), province_base_fen=np.array([base_fen], dtype=np.int64),
+        region=np.array([city]), day=np.array([day_number(retire_day)], dtype=np.int64),
+        base_fen=np.array([base_fen], dtype=np.int64),
+        province_base_fen=np.array([province_base_fen], dtype=np.int64),
         index_1e6=np.array([index], dtype=np.int64), transitional_index_1e6=np.array([index], dtype=np.int64),
         years=np.array([months * YEARS_SCALE // 12], dtype=np.int64), deemed_years=np.zeros(1, dtype=np.int64),
         account_fen=np.array([account_fen], dtype=np.int64), divisor_tenths=np.array([-1], dtype=np.int64),
@@ -119,13 +124,14 @@ def estimate(
                 "hukou": worker.hukou_region,
                 "insured now": region,
             },
-            f"{paying.province} — {paying.reason}",
+            f"{paying.province} — {paying.reason}; paying city {city}",
             paying.cited,
         ),
         index_step,
         Step(
             "计发基数 / pension base",
-            "the paying province's latest published base on the retirement date",
+            "the paying city's latest published base on the retirement date (its own, or its"
+            " province's where it has none)",
             {"retirement month": str(retire)},
             fen_to_yuan_str(base_fen),
             (base,),
@@ -140,6 +146,7 @@ def estimate(
         "worker_id": worker_id,
         "retirement_month": str(retire),
         "paying_province": paying.province,
+        "paying_city": city,
         "contribution_months": months,
         "contribution_months_by_region": dict(sorted(by_region.items())),
         "temporary_account_months": sum(1 for r in records if r.temporary),
@@ -153,29 +160,58 @@ def estimate(
     }
 
 
-def _average_index(policy: Policy, province: str, records: list[Any]) -> tuple[int, Step]:
-    """Ī = mean over months of base / the paying province's average wage in force that month."""
+PROVINCE_BASE_FLAGS = (
+    "pension.basic.flat_term_uses_province_base",
+    "pension.basic.index_term_uses_province_base",
+    "pension.transitional.uses_province_base",
+)
+
+
+def _province_base_fen(policy: Policy, day: date, city: str, province: str, base_fen: int) -> int:
+    """The province's 计发基数 where a term of the city's formula uses it (河南, 吉林 dual
+    bases); otherwise the city's own, which no term then reads."""
+    view = policy.at(day, city)
+    if city == province or not any(view.value(flag) for flag in PROVINCE_BASE_FLAGS):
+        return base_fen
+    return int(Fraction(policy.at(day, province).value("pension.base")) * 100)
+
+
+def paying_city(records: list[Any], province: str, current: str | None) -> str:
+    """The region in the paying ``province`` whose parameters price the pension: where the
+    relation is held if it is there, else where the last months there were paid (not in a
+    temporary account), else the province itself."""
+    if current is not None and current[:2] == province[:2]:
+        return current
+    for r in reversed(records):
+        if r.region[:2] == province[:2] and not r.temporary:
+            return str(r.region)
+    return province
+
+
+def _average_index(policy: Policy, region: str, records: list[Any]) -> tuple[int, Step]:
+    """Ī = mean over months of base / the paying region's average wage in force that month
+    (a city's own where it has one, else its province's)."""
     total = Fraction(0)
     wages: dict[int, Fraction] = {}
     for r in records:
         if r.month not in wages:
             try:
                 wages[r.month] = Fraction(
-                    policy.at(Month(r.month).first_day(), province).value(
+                    policy.at(Month(r.month).first_day(), region).value(
                         "contribution.base.average_monthly_wage"
                     )
                 )
             except ParameterNotFound:
                 raise InvalidInput(
-                    f"no average wage of {province} for {Month(r.month)}: the index against the paying"
-                    " province's wages cannot be computed"
+                    f"no average wage of {region} for {Month(r.month)}: the index against the paying"
+                    " region's wages cannot be computed"
                 ) from None
         total += Fraction(int(r.base_fen), 100) / wages[r.month]
     mean = total / len(records)
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
-        "平均缴费指数 / average contribution index", "mean of (monthly base ÷ paying province's average wage)",
-        {"months": str(len(records)), "province": province},
+        "平均缴费指数 / average contribution index", "mean of (monthly base ÷ paying region's average wage)",
+        {"months": str(len(records)), "region": region},
         str(Decimal(index_1e6) / 10**6),
     )  # fmt: skip
     return index_1e6, step

@@ -83,7 +83,7 @@ def _credit_region(
     connection: Connection, policy: Policy, scheme: Scheme, region: str, year: int, now: datetime
 ) -> InterestRun:
     lock_chain_head(connection, region)
-    rate = year_rate(policy, year)
+    rate = year_rate(policy, year, region)
     if region_credited(connection, scheme, region, year):
         return InterestRun(region, year, 0, 0, 0, True, str(rate.rate), rate.provisional)
     bounds = _batch_bounds(connection, scheme, region)
@@ -206,9 +206,10 @@ def pending_interest(
     yearly rule gives, less what was posted for that year. For estimates; nothing is posted.
     """
     pending = 0
+    region = AccountKey.parse(account).region
     for year in range(first_year(connection, account) or through_year + 1, through_year + 1):
         prior, in_year = year_parts(connection, account, year)
-        owed = interest_for(policy, year, prior + pending, in_year) - credited(
+        owed = interest_for(policy, year, prior + pending, in_year, region) - credited(
             connection, account, year
         )
         pending += max(0, owed)
@@ -237,7 +238,9 @@ def catch_up(
         if region_credited(connection, key.scheme, region, year) == leaving:
             continue
         prior, in_year = year_parts(connection, account, year)
-        amount = interest_for(policy, year, prior, in_year) - credited(connection, account, year)
+        amount = interest_for(policy, year, prior, in_year, region) - credited(
+            connection, account, year
+        )
         if amount <= 0:
             continue
         post_transactions(connection, [Transaction.build(

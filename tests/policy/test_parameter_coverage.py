@@ -1,0 +1,346 @@
+"""Every province and every city with its own parameters has every parameter, every month.
+
+For each of the 31 provinces (GB/T 2260) and each city that has a value of its own of any
+parameter swept here, and for each month from 2015-01 to December of the latest published
+year (the latest year with a 计发基数 of any region), the parameters that a contribution, an
+interest run, a transfer quote and a pension estimate read are looked up — one vectorized
+``look_up`` per parameter set over all (month, region) pairs — and every hole is reported at
+once, grouped by parameter and region with the months missing.
+
+A hole is:
+
+- *missing*: the parameter has no value that day for the region or any ancestor;
+- *carried forward*: a yearly series (average wage, published bounds, 计发基数, crediting
+  rate) applies a value twelve months or more after it started although a later one is in
+  the file (a year between them is missing: Hunan's 2024 wage), or 24 months or more after
+  it started at the end of the series (the latest year is missing, not merely unpublished);
+- *unpublished*: an optional parameter (a published floor, where 60% of the wage applies
+  otherwise) that the region is known to publish (``PUBLISHED_FROM``) is absent;
+- *older than its pair*: a published floor in force that started before the published
+  ceiling in force, or the other way round (福建 2025: a new ceiling, the 2024 floor);
+- *excluded*: the value comes from a region whose figure is published as excluding this
+  city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）): a Shenzhen worker must
+  never be paid with Guangdong's base.
+
+Holes that could not be filled from a published source are listed in ``KNOWN_MISSING`` with
+their reason; the test fails on any hole that is not listed (a new one) and on any entry of
+the list that no longer matches a hole (a filled one: shrink the list).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pytest
+
+from suiren.domain.region import NATIONAL, RegionLevel, default_registry
+from suiren.policy import Policy, load_policy
+from suiren.policy.contribution import BOUND_PARAMETERS, SPLIT_PARAMETERS
+from suiren.policy.pension import OPTIONAL as PENSION_OPTIONAL
+from suiren.policy.pension import PARAMETERS as PENSION_PARAMETERS
+from suiren.rules.parameters import ParameterNode
+from suiren.rules.vector import ParameterColumns, day_number
+
+FIRST_YEAR = 2015
+
+CONTRIBUTION = {**BOUND_PARAMETERS, **SPLIT_PARAMETERS}
+CONTRIBUTION_OPTIONAL = frozenset({"floor", "ceiling"})  # absent: ratio × wage applies
+INTEREST = {
+    "rate": "account.interest_rate",  # policy/interest.py year_rate
+    "in_year_factor": "account.in_year_interest_factor",
+}
+TRANSFER = {  # policy/transfer.py quote_transfer and temporary_account
+    "temporary_accounts": "transfer.temporary_accounts",
+    "temporary_age_male": "transfer.temporary_account_age_male",
+    "temporary_age_female": "transfer.temporary_account_age_female",
+    "whole_entitlement": "transfer.pooled_entitlement_moves",
+    "pooled_share": "transfer.pooled_share_of_base",
+    "pooled_since": "transfer.pooled_since_month",
+}
+ESTIMATE = {  # services/career.py estimate: the formula's parameters, the base, the index
+    **PENSION_PARAMETERS,
+    "base": "pension.base",
+    "wage": "contribution.base.average_monthly_wage",
+    "paying_rule": "pension.paying_region.rule",
+    "paying_years_min": "pension.paying_region.years_min",
+}
+PARAMETER_SETS: dict[str, tuple[dict[str, str], frozenset[str]]] = {
+    "contribution": (CONTRIBUTION, CONTRIBUTION_OPTIONAL),
+    "interest": (INTEREST, frozenset()),
+    "transfer": (TRANSFER, frozenset()),
+    "estimate": (ESTIMATE, PENSION_OPTIONAL),
+}
+YEARLY = {  # published once a year: a value older than last year's is a missing year
+    "contribution.base.average_monthly_wage",
+    "contribution.base.published_floor",
+    "contribution.base.published_ceiling",
+    "pension.base",
+    "account.interest_rate",
+}
+EXCLUDED = {  # (parameter, region whose figure is published without these cities)
+    ("pension.base", "440000"): frozenset({"440300"}),  # 广东（不含深圳）
+    ("pension.base", "210000"): frozenset({"210100", "210200"}),  # 辽宁（不含沈阳、大连）
+    ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
+}
+
+PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
+    # 广东 tiers its floor (广州 and province-level units above the rest) since 2024-07, as
+    # 粤人社发〔2025〕32号 does for 2025-07: 60% of the wage computed for everyone is wrong
+    ("contribution.base.published_floor", "440000"): "2024-07",
+    ("contribution.base.published_floor", "440100"): "2024-07",
+}
+
+NO_SOURCE = "no published source found"
+ALL_PROVINCES = "*"
+
+
+@dataclass(frozen=True)
+class Known:
+    """A known hole: ``path`` in ``regions`` (codes, or ``*`` for every swept region less
+    the ``-code``s after it) over
+    the months ``first``..``last`` (YYYY-MM, inclusive), with the reason it stays open."""
+
+    path: str
+    regions: str  # space-separated codes, or "*" (every swept region) then "-code"s it excludes
+    first: str
+    last: str
+    reason: str
+
+    def names(self, region: str) -> bool:
+        codes = self.regions.split()
+        if codes[0] == ALL_PROVINCES:
+            return f"-{region}" not in codes
+        return region in codes
+
+    def covers(self, path: str, region: str, month: str) -> bool:
+        return path == self.path and self.names(region) and self.first <= month <= self.last
+
+
+RATE_BEFORE_2016 = (
+    f"{NO_SOURCE}: before 2016 each province set its own crediting rate (人社部发〔2017〕31号"
+    " unified it from 2016); only 上海's and 海南's 2015 rates were found"
+)
+WAGES_NOT_COLLECTED = (
+    f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"
+    " collected from the provincial notices"
+)
+BASE_NOT_COLLECTED = (
+    f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
+    " been collected from a provincial notice or a 核定表"
+)
+GUANGDONG_2024_TIERS = (
+    f"{NO_SOURCE}: 广东's 2024-07 floors by tier (广州/省直 and the rest); 粤人社发〔2025〕32号"
+    " gives the 2025 tiers only, and no notice with the 2024 pair was found"
+)
+HUBEI_TIERS = (
+    f"{NO_SOURCE}: 湖北 sets the 计发基数 by city tier (武汉 420100 and 黄石 420200 are in the"
+    " file); which tier each other city is in, and the tiers' bases, have no published source"
+)
+BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
+PUBLISHED_LATE = (
+    "the province's new contribution year starts when its notice takes effect (天津 2026-09-01,"
+    " 重庆 2026-08-26); the previous year's figures apply until then, as the agency applies them"
+)
+
+# fmt: off
+KNOWN_MISSING: tuple[Known, ...] = (
+    Known("account.interest_rate", "* -310000 -460000", "2015-01", "2015-12", RATE_BEFORE_2016),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "120000 130000 140000 150000 210000 210100 210200 230000 320000 330000 340000 350000"
+        " 360000 370000 410000 410100 420000 420100 420200 430000 450000 460000 500000 510000 520000"
+        " 530000 540000 610000 620000 630000 640000 650000",
+        "2015-01", "2021-12", WAGES_NOT_COLLECTED,
+    ),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "110000 220000 220100 310000 440000 440100 440300", "2015-01", "2022-06",
+        WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
+    Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
+    Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
+    Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
+    Known("contribution.base.published_floor", "350000", "2025-01", "2026-12", BOUNDS_NOT_COLLECTED),
+    Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
+    Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
+    Known(
+        "pension.base", "210000 210100 210200 220100 310000 360000 440300", "2015-01", "2019-12",
+        BASE_NOT_COLLECTED,
+    ),
+    Known("pension.base", "150000 330000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "440000 440100 450000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
+    Known(
+        "pension.base",
+        "130000 140000 320000 350000 370000 410000 410100 430000 500000 510000 520000 530000"
+        " 610000 620000 630000 640000 650000",
+        "2015-01", "2022-12", BASE_NOT_COLLECTED,
+    ),
+    Known(
+        "pension.base", "110000 220000 230000 340000 420100 460000 540000", "2015-01",
+        "2023-12", BASE_NOT_COLLECTED,
+    ),
+    Known("pension.base", "420000", "2015-01", "2026-12", HUBEI_TIERS),
+    Known("pension.base", "420200", "2015-01", "2024-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "410100", "2026-01", "2026-12", BASE_NOT_COLLECTED),
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Hole:
+    path: str
+    region: str
+    month: str  # YYYY-MM
+    kind: str  # missing | unpublished | carried forward | older than its pair | excluded
+
+
+def swept_regions(policy: Policy) -> list[str]:
+    provinces = [r.code for r in policy.registry.all(RegionLevel.PROVINCE)]
+    own: set[str] = set()
+    for paths, _ in PARAMETER_SETS.values():
+        for path in paths.values():
+            own.update(policy.parameters.parameter(path).series)
+    cities = sorted(c for c in own if c != NATIONAL and c not in provinces)
+    return provinces + cities
+
+
+def latest_published_year(policy: Policy) -> int:
+    series = policy.parameters.parameter("pension.base").series.values()
+    return max(e.start.year for s in series for e in s.entries)
+
+
+def months(last_year: int) -> list[date]:
+    return [date(y, m, 1) for y in range(FIRST_YEAR, last_year + 1) for m in range(1, 13)]
+
+
+def find_holes(policy: Policy) -> list[Hole]:
+    regions = swept_regions(policy)
+    days = months(latest_published_year(policy))
+    grid_days = np.repeat(np.array([day_number(d) for d in days], dtype=np.int64), len(regions))
+    grid_regions = np.tile(np.array(regions), len(days))
+    holes: set[Hole] = set()
+    for paths, optional in PARAMETER_SETS.values():
+        # every name optional: a hole resolves to None instead of stopping the sweep
+        found = policy.look_up(grid_days, grid_regions, paths, frozenset(paths))
+        holes.update(_holes_of(policy.parameters, found, paths, optional))
+        if "floor" in paths and "ceiling" in paths:
+            holes.update(_unpaired(found, paths["floor"], paths["ceiling"]))
+    return sorted(holes, key=lambda h: (h.path, h.region, h.month))
+
+
+def _holes_of(
+    tree: ParameterNode, found: ParameterColumns, paths: dict[str, str], optional: frozenset[str]
+) -> list[Hole]:
+    holes: list[Hole] = []
+    for name, path in paths.items():
+        for (day, region), value in zip(found.pairs, found.values[name], strict=True):
+            month = day.isoformat()[:7]
+            if value.value is None:
+                since = PUBLISHED_FROM.get((path, region))
+                if name not in optional:
+                    holes.append(Hole(path, region, month, "missing"))
+                elif since is not None and month >= since:
+                    holes.append(Hole(path, region, month, "unpublished"))
+                continue
+            if path in YEARLY and _carried_forward(tree, path, value.region, value.start, day):
+                holes.append(Hole(path, region, month, "carried forward"))
+            if region in EXCLUDED.get((path, value.region), frozenset()):
+                holes.append(Hole(path, region, month, "excluded"))
+    return holes
+
+
+def _unpaired(found: ParameterColumns, floor_path: str, ceiling_path: str) -> list[Hole]:
+    """A province publishes its floor and ceiling together: where both are published but
+    the ones in force started on different days, the older one is a year behind."""
+    holes: list[Hole] = []
+    for (day, region), floor, ceiling in zip(
+        found.pairs, found.values["floor"], found.values["ceiling"], strict=True
+    ):
+        if floor.value is None or ceiling.value is None or floor.start == ceiling.start:
+            continue
+        older = floor_path if floor.start < ceiling.start else ceiling_path
+        holes.append(Hole(older, region, day.isoformat()[:7], "older than its pair"))
+    return holes
+
+
+def _carried_forward(tree: ParameterNode, path: str, source: str, start: date, day: date) -> bool:
+    age = (day.year - start.year) * 12 + day.month - start.month
+    entries = tree.parameter(path).series[source].entries
+    later = any(e.start > start for e in entries)
+    return age >= (12 if later else 24)
+
+
+def _ranges(month_list: list[str]) -> list[tuple[str, str]]:
+    """Consecutive months as (first, last) pairs."""
+    out: list[tuple[str, str]] = []
+    for m in sorted(month_list):
+        if out and _next(out[-1][1]) == m:
+            out[-1] = (out[-1][0], m)
+        else:
+            out.append((m, m))
+    return out
+
+
+def _next(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def report(holes: list[Hole]) -> str:
+    """Holes grouped by parameter, then region (with its name), as month ranges."""
+    registry = default_registry()
+    grouped: dict[str, dict[tuple[str, str], list[str]]] = defaultdict(lambda: defaultdict(list))
+    for h in holes:
+        grouped[h.path][(h.region, h.kind)].append(h.month)
+    lines: list[str] = []
+    for path in sorted(grouped):
+        lines.append(f"{path}:")
+        for (region, kind), ms in sorted(grouped[path].items()):
+            spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in _ranges(ms))
+            lines.append(f"  {region} {registry.get(region).short_name} ({kind}): {spans}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def holes() -> list[Hole]:
+    return find_holes(load_policy())
+
+
+def test_every_parameter_is_found_for_every_region_and_month(holes: list[Hole]) -> None:
+    new = [h for h in holes if not any(k.covers(h.path, h.region, h.month) for k in KNOWN_MISSING)]
+    assert not new, (
+        f"{len(new)} (parameter, region, month) holes not in KNOWN_MISSING — fill them from a"
+        " published source, or list them with the reason none was found:\n" + report(new)
+    )
+
+
+def test_every_known_hole_is_still_a_hole(holes: list[Hole]) -> None:
+    """Every (region, month) an allow-list entry names is still a hole: a filled one, even
+    in part, shrinks the entry, so that it cannot hide a new hole later."""
+    policy = load_policy()
+    regions = swept_regions(policy)
+    all_months = [d.isoformat()[:7] for d in months(latest_published_year(policy))]
+    open_holes = {(h.path, h.region, h.month) for h in holes}
+    filled: list[Hole] = []
+    for k in KNOWN_MISSING:
+        for region in (r for r in regions if k.names(r)):
+            for m in all_months:
+                if k.first <= m <= k.last and (k.path, region, m) not in open_holes:
+                    filled.append(Hole(k.path, region, m, "filled"))
+    assert not filled, (
+        "KNOWN_MISSING names (parameter, region, month)s that are no longer holes — narrow it:\n"
+        + report(filled)
+    )
+
+
+def test_the_sweep_covers_all_provinces_and_cities_with_own_values() -> None:
+    policy = load_policy()
+    regions = swept_regions(policy)
+    assert len([r for r in regions if r.endswith("0000")]) == 31
+    assert "440300" in regions  # 深圳 has its own 计发基数
+    assert latest_published_year(policy) >= 2025
