@@ -62,6 +62,11 @@ SELECT m.worker_id, m.scheme, SUM(m.account_fen + m.pooled_fen) AS fen FROM cont
 WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)
 GROUP BY m.worker_id, m.scheme
 """)
+_PAID_TWICE = text("""
+SELECT m.worker_id, m.scheme, m.month, COUNT(*) AS n FROM contribution_months m
+WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)
+GROUP BY m.worker_id, m.scheme, m.month HAVING COUNT(*) > 1
+""")
 _INTEREST = text("""
 SELECT a.owner_id AS worker_id, a.scheme, SUM(p.amount_fen) AS fen
 FROM postings p JOIN accounts a ON a.account = p.account
@@ -170,7 +175,8 @@ def _check_transfers(connection: Connection, moved: list[Any]) -> None:
 def _check_workers(connection: Connection, moved: list[Any], stored: Any) -> None:
     """Every worker's money, wherever it is (their accounts, or in transit), is what they
     paid (months that stand), plus interest credited, plus what the transfers added (the
-    reform's interest on the entitlement) or left in an old pooled fund (current law)."""
+    reform's interest on the entitlement) or left in an old pooled fund (current law); and a
+    month stands at most once."""
     held: dict[tuple[str, str], int] = defaultdict(int)
     for r in stored:
         if r.owner_type == "worker":
@@ -188,6 +194,8 @@ def _check_workers(connection: Connection, moved: list[Any], stored: Any) -> Non
     wrong = {k: (held.get(k, 0), owed.get(k, 0)) for k in held.keys() | owed.keys()
              if held.get(k, 0) != owed.get(k, 0)}  # fmt: skip
     assert not wrong, f"workers' money (held, paid + interest ± transfers): {wrong}"
+    twice = connection.execute(_PAID_TWICE).all()
+    assert not twice, f"months paid more than once (none reversed): {twice}"
 
 
 def _check_clearing(connection: Connection, moved: list[Any], stored: Any) -> None:
@@ -238,7 +246,7 @@ def assert_ledger_sound(
     - every balance is the sum of its postings and of what its months derive; all balances
       total zero; no worker's account is negative;
     - every worker's money, wherever it is, is what they paid plus interest credited (plus
-      or minus what the transfers' rules add or keep behind);
+      or minus what the transfers' rules add or keep behind); a month stands at most once;
     - every money transfer's postings match its row, it took everything the worker held in
       the old region (kept + moved is the whole, per the scenario's rule), and an accepted or
       completed transfer has its money in the new region; a rejected one got it back;
