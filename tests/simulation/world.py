@@ -391,16 +391,19 @@ class Simulation:
         return Op(f"reverse {tx_id}", lambda c: reverse(c, tx_id, reversal_id, now))
 
     def reverse_other(self) -> Op | None:
-        """Any journal entry — a transfer step, a settlement, interest, an enrolment, a hukou
-        part: a user may reverse none of them."""
+        """Any other journal entry — a transfer step, a settlement, interest, an enrolment, a
+        hukou part, a reversal: a user may reverse none of them. A kind first, then an entry
+        of it, so that rare kinds (interest) are tried as often as common ones."""
         with unit_of_work(self.engine) as connection:
             entries = connection.execute(
-                select(journal.c.tx_id).where(journal.c.months == 0)
+                select(journal.c.code, journal.c.tx_id).where(journal.c.months == 0)
                 .order_by(journal.c.region, journal.c.seq)
-            ).scalars().all()  # fmt: skip
+            ).all()  # fmt: skip
         if not entries:
             return None
-        tx_id, reversal_id, now = self.rng.choice(entries), self.next_id("rev"), self.now
+        code = self.rng.choice(sorted({e.code for e in entries}))
+        tx_id = self.rng.choice([e.tx_id for e in entries if e.code == code])
+        reversal_id, now = self.next_id("rev"), self.now
         return Op(f"reverse {tx_id}", lambda c: reverse(c, tx_id, reversal_id, now))
 
     def request(self) -> Op | None:
