@@ -141,14 +141,21 @@ def _check_transfers(connection: Connection, moved: list[Any]) -> None:
         out = lines[f"transfer/{t['transfer_id']}/out"]
         worker_out = {a: v for a, v in out.items() if a.startswith("worker:")}
         assert sum(worker_out.values()) == -leaving, (name, dict(out))
-        assert out.get(f"worker:{w}:{s}:individual_account:{t['from_region']}", 0) == -t["account_fen"]
-        assert out.get(f"system:clearing:{s}:clearing:{t['from_region']}", 0) == total, (name, dict(out))
+        assert (
+            out.get(f"worker:{w}:{s}:individual_account:{t['from_region']}", 0) == -t["account_fen"]
+        )
+        assert out.get(f"system:clearing:{s}:clearing:{t['from_region']}", 0) == total, (
+            name,
+            dict(out),
+        )
         assert out.get(str(pooled_fund(Scheme(s), t["from_region"])), 0) == (
             t["kept_fen"] - t["interest_fen"]
         ), (name, dict(out))
         if s == "employee_pension":  # the whole entitlement with interest, or a share of the bases
-            assert (t["kept_fen"], t["interest_fen"] >= 0) == (0, True) if _whole(t) else (
-                t["interest_fen"] == 0
+            assert (
+                (t["kept_fen"], t["interest_fen"] >= 0) == (0, True)
+                if _whole(t)
+                else (t["interest_fen"] == 0)
             ), (name, t)
         arrived = lines.get(f"transfer/{t['transfer_id']}/in", {})
         if t["state"] in ("accepted", "completed") and total:
@@ -214,7 +221,9 @@ def _check_clearing(connection: Connection, moved: list[Any], stored: Any) -> No
     for r in stored:
         if r.owner_type == "system" and r.kind == "clearing":
             if r.owner_id == "settlement":
-                assert r.balance_fen == 0, f"national settlement account {r.account}: {r.balance_fen}"
+                assert r.balance_fen == 0, (
+                    f"national settlement account {r.account}: {r.balance_fen}"
+                )
             else:
                 found[(r.scheme, r.region)] += int(r.balance_fen)
     keys = found.keys() | expected.keys()
@@ -285,6 +294,7 @@ def assert_ledger_sound(
         result = verify(connection)
         assert result.ok, result.problems
     return {(r.region, int(r.seq)) for r in per_tx}, stored, result
+
 
 def enrol_in_bulk(engine: Engine, ids: list[str], region: str, start: Month, now=NOW) -> None:  # type: ignore[no-untyped-def]
     """Synthetic workers (not real resident ids) registered and enrolled as facts, one entry."""
