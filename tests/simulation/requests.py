@@ -3,7 +3,8 @@
 Each maker returns an ``Op`` — a request with its ids and arguments fixed — or None when it
 has nothing to act on yet: enrol a person (new, or again), pay months (one worker, or a
 batch of several, bases sometimes out of bounds), reverse a month or any other journal
-entry, request a transfer under either scenario, its next step (or one out of order),
+entry, request a transfer under either scenario (employee pension, or employee medical
+for a worker enrolled in it), its next step (or one out of order),
 reject, expire, close a settlement window, credit a year's interest, gather at retirement.
 ``contenders`` picks two that conflict, for a race: a step of an open transfer, and a
 payment or a reversal of its worker.
@@ -54,6 +55,8 @@ REGIONS = ("440100", "330100", "110000", "410100")  # Guangzhou, Hangzhou, Beiji
 HUKOU = ("440000", "330000", "110000", "410000")
 START = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 NEXT_STEP = {"requested": "approve", "approved": "accept", "accepted": "complete"}
+PENSION, MEDICAL = Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL
+MEDICAL_SHARE = 0.4  # of enrolments (of enrolled workers), payments and transfers
 
 
 @dataclass
@@ -94,14 +97,14 @@ class Requests:
     transfer_ids: list[str]
     months: list[str]  # contribution month tx ids, in the order paid
     paid_by: dict[str, str]  # contribution month -> worker
-    regions: dict[str, str]  # worker -> pension region, as of the last step
+    regions: dict[tuple[str, str], str]  # (worker, scheme) -> region, as of the last step
     states: dict[str, str]  # transfer -> state, as of the last step
     movers: dict[str, str]  # transfer -> worker
     serial: int
 
     def choose(self) -> Op:
         makers: list[tuple[int, Callable[[], Op | None]]] = [
-            (10 if len(self.persons) < 4 else 4, self.enrol),
+            (10 if len(self.persons) < 4 else 5, self.enrol),
             (25, self.pay), (5, self.pay_batch), (8, self.reverse_month),
             (4, self.reverse_other), (8, self.request), (16, self.step), (3, self.reject),
             (1, self.expire), (4, self.close), (3, self.interest), (2, self.gather),
@@ -134,17 +137,27 @@ class Requests:
             rid = resident_id(n, born.strftime("%Y%m%d"), male)
             person = Person(n, rid, self.rng.choice(HUKOU), born)
             self.persons.append(person)
-        region, now = self.rng.choice(REGIONS), self.now
+        region, now, scheme = self.rng.choice(REGIONS), self.now, PENSION
+        if person.worker_id is not None and self.rng.random() < MEDICAL_SHARE:
+            scheme = MEDICAL  # where the pension is, mostly
+            region = self.regions.get((person.worker_id, PENSION.value), region)
 
         def after(result: Any) -> None:
             person.worker_id = result.worker.worker_id
 
-        return Op(f"enrol {person.n} in {region}",
-                  lambda c: enrol(c, POLICY, VAULT, person.resident_id, region, person.hukou, now),
+        return Op(f"enrol {person.n} in {region} ({scheme.value})",
+                  lambda c: enrol(c, POLICY, VAULT, person.resident_id, region, person.hukou, now,
+                                  scheme),
                   after)  # fmt: skip
 
-    def region_of(self, worker_id: str) -> str:
-        return self.regions[worker_id]
+    def region_of(self, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION) -> str:
+        return self.regions[(worker_id, scheme.value)]
+
+    def scheme_of(self, worker_id: str) -> Scheme:
+        """Employee medical now and then, for a worker enrolled in it; else the pension."""
+        if (worker_id, MEDICAL.value) in self.regions and self.rng.random() < MEDICAL_SHARE:
+            return MEDICAL
+        return PENSION
 
     def base_fen(self, region: str, month: Month) -> int:
         low, high = base_bounds_fen(region, month.ordinal)
@@ -166,10 +179,12 @@ class Requests:
         if fresh:
             first = last = Month.from_date(self.now.date())
         assert worker_id is not None
-        base = self.base_fen(self.region_of(worker_id), first)
+        scheme = PENSION if fresh else self.scheme_of(worker_id)
+        base = self.base_fen(self.region_of(worker_id, scheme), first)
         request_id, now = self.next_id("pay"), self.now
-        return Op(f"pay {request_id} {person.n} {first}..{last}",
-                  lambda c: contribute(c, POLICY, request_id, worker_id, first, last, base, now),
+        return Op(f"pay {request_id} {person.n} {first}..{last} ({scheme.value})",
+                  lambda c: contribute(c, POLICY, request_id, worker_id, first, last, base, now,
+                                       scheme),
                   lambda paid: self.learn([(p.tx_id, worker_id) for p in paid]))  # fmt: skip
 
     def pay_batch(self) -> Op | None:
@@ -235,9 +250,10 @@ class Requests:
         worker_id, to_region = person.worker_id, self.rng.choice(REGIONS)
         assert worker_id is not None
         scenario, transfer_id, now = self.rng.choice(sorted(POLICIES)), self.next_id("t"), self.now
-        return Op(f"request {transfer_id} ({scenario}) {person.n} to {to_region}",
+        scheme = self.scheme_of(worker_id)
+        return Op(f"request {transfer_id} ({scenario}, {scheme.value}) {person.n} to {to_region}",
                   lambda c: request_transfer(c, POLICIES[scenario], transfer_id, worker_id,
-                                             to_region, now),
+                                             to_region, now, scheme),
                   lambda view: self.transfer_ids.append(transfer_id))  # fmt: skip
 
     def step(self) -> Op | None:
@@ -264,6 +280,9 @@ class Requests:
         open_ones = [t for t in self.transfer_ids if self.states.get(t) in NEXT_STEP]
         if not open_ones:
             return None
+        accepted = [t for t in open_ones if self.states[t] == "accepted"]
+        if accepted and self.rng.random() < 0.5:  # a payment racing the move's completion
+            open_ones = accepted
         transfer_id = self.rng.choice(open_ones)
         worker_id = self.movers[transfer_id]
         [person] = [p for p in self.persons if p.worker_id == worker_id]

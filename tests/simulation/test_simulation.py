@@ -18,7 +18,7 @@ import pytest
 
 from tests.simulation.world import Simulation
 
-SEEDS = {"sqlite": 10, "postgres": 3}  # seeds 1..n per backend in `make test`
+SEEDS = {"sqlite": 10, "postgres": 4}  # seeds 1..n per backend in `make test`
 STEPS = {"sqlite": 150, "postgres": 100}
 LOG_TAIL = 25  # steps printed before the one that failed
 

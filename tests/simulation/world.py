@@ -90,7 +90,7 @@ class Simulation(Requests):
         self.outcomes: Counter[str] = Counter()
         self.faults = {**FAULTS, "race": RACE_POSTGRES} if self.postgres else FAULTS
         self.racing = False  # the step's requests race (a quote read first may be stale)
-        self.regions: dict[str, str] = {}  # worker -> pension region, as of the last step
+        self.regions: dict[tuple[str, str], str] = {}  # (worker, scheme) -> region
         self.states: dict[str, str] = {}  # transfer -> state, as of the last step
         self.movers: dict[str, str] = {}  # transfer -> worker
         self.paid_by: dict[str, str] = {}  # contribution month -> worker
@@ -128,10 +128,8 @@ class Simulation(Requests):
         are chosen from, in one unit of work; the row counts, to tell whether a step wrote."""
         with unit_of_work(self.engine) as connection:
             assert_ledger_sound(connection, audit=audit)
-            self.regions = dict(connection.execute(
-                select(enrolments.c.worker_id, enrolments.c.region)
-                .where(enrolments.c.scheme == "employee_pension")
-            ).tuples().all())  # fmt: skip
+            enrolled = select(enrolments.c.worker_id, enrolments.c.scheme, enrolments.c.region)
+            self.regions = {(r.worker_id, r.scheme): r.region for r in connection.execute(enrolled)}
             rows = connection.execute(
                 select(transfers.c.transfer_id, transfers.c.state, transfers.c.worker_id)
             ).all()
