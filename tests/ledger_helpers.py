@@ -9,15 +9,16 @@ a month costs instead of writing a city's figures down, so that correcting a pol
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import NamedTuple
+from datetime import date
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
-from suiren.ledger.months import derived_postings
+from suiren.ledger.accounts import Scheme, pooled_fund
 from suiren.ledger.transaction import Transaction, TxCode
 from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
@@ -33,6 +34,7 @@ from suiren.store.tables import accounts, contribution_months, enrolments, worke
 from tests.conftest import NOW, SECRET
 
 POLICY = load_policy()
+POLICIES = {name: load_policy(name) for name in ("current_law", "money_follows_person")}
 VAULT = IdentityVault.from_secret(SECRET)
 
 
@@ -100,38 +102,255 @@ def enrol_workers(engine: Engine, count: int, region: str = "440100", start: int
     return ids
 
 
-def assert_ledger_sound(
-    connection: Connection,
-) -> tuple[set[tuple[str, int]], dict[str, int], AuditResult]:
-    """The ledger invariants, read from the database: every transaction with postings
-    balances (2+ postings), every month's split adds up, every balance is the sum of its
-    postings and of what its months derive, all balances total zero, no worker's account is
-    negative, the audit passes. Returns the (region, seq) of every transaction with
-    postings, the balances, the audit."""
-    per_tx = connection.execute(
-        text(
-            "SELECT region, seq, SUM(amount_fen) AS total, COUNT(*) AS n FROM postings"
-            " GROUP BY region, seq"
+_ACCOUNT_SUMS = text("""
+SELECT account, SUM(amount) AS total FROM (
+    SELECT account, amount_fen AS amount FROM postings
+    UNION ALL SELECT 'system:collection:' || scheme || ':collection:' || region, -due_fen
+        FROM contribution_months
+    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':individual_account:' || region,
+        account_fen FROM contribution_months
+    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':pooled_entitlement:' || region,
+        pooled_fen - held_fen FROM contribution_months
+    UNION ALL SELECT 'system:clearing:' || scheme || ':clearing:' || region, held_fen
+        FROM contribution_months
+) lines GROUP BY account
+""")
+# per worker, scheme and month: the payments that stand (not reversed) and their amount;
+# and (month 0) the interest credited to the worker's accounts
+_PAID_AND_INTEREST = text("""
+SELECT m.worker_id, m.scheme, m.month, COUNT(*) AS n, SUM(m.account_fen + m.pooled_fen) AS fen
+FROM contribution_months m WHERE NOT EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)
+GROUP BY m.worker_id, m.scheme, m.month
+UNION ALL
+SELECT a.owner_id, a.scheme, 0, 0, SUM(p.amount_fen)
+FROM postings p JOIN accounts a ON a.account = p.account
+WHERE p.code = 'interest' AND a.owner_type = 'worker' GROUP BY a.owner_id, a.scheme
+""")
+# every transfer whose approval moved money: what it was, and what the worker still had in the
+# old region right after (the old region's postings and months up to the ``out`` entry)
+_MOVED = text("""
+SELECT t.transfer_id, t.worker_id, t.scheme, t.scenario, t.kind, t.state, t.from_region,
+    t.to_region, t.account_fen, t.pooled_fen, t.kept_fen, t.interest_fen, e.on_day,
+    s.transfer_id IS NOT NULL AS settled,
+    COALESCE((SELECT SUM(p.amount_fen) FROM postings p
+        WHERE p.region = t.from_region AND p.seq <= j.seq AND p.account IN (
+            'worker:' || t.worker_id || ':' || t.scheme || ':individual_account:' || t.from_region,
+            'worker:' || t.worker_id || ':' || t.scheme || ':pooled_entitlement:' || t.from_region
+        )), 0)
+    + COALESCE((SELECT SUM(m.account_fen + m.pooled_fen - m.held_fen) FROM contribution_months m
+        WHERE m.worker_id = t.worker_id AND m.scheme = t.scheme AND m.region = t.from_region
+        AND m.seq <= j.seq), 0) AS left_fen
+FROM transfers t
+JOIN transfer_events e ON e.transfer_id = t.transfer_id AND e.step = 'approved'
+JOIN journal j ON j.tx_id = e.tx_id
+LEFT JOIN settled_transfers s ON s.transfer_id = t.transfer_id
+""")
+_TRANSFER_LINES = text("""
+SELECT j.tx_id, p.account, p.amount_fen FROM journal j
+JOIN postings p ON p.region = j.region AND p.seq = j.seq
+WHERE j.tx_id LIKE 'transfer/%'
+""")
+_OBLIGATIONS = text("""
+SELECT o.scheme, o.from_region, o.to_region, o.amount_fen FROM region_obligations o
+WHERE NOT EXISTS (SELECT 1 FROM settled_obligations s WHERE s.obligation_id = o.obligation_id)
+""")
+_WHERE_ALLOWED = text("""
+SELECT worker_id, region FROM enrolments WHERE scheme = 'employee_pension'
+UNION SELECT worker_id, relation_region FROM enrolments
+    WHERE scheme = 'employee_pension' AND relation_region IS NOT NULL
+UNION SELECT m.worker_id, m.region FROM contribution_months m
+    WHERE m.scheme = 'employee_pension' AND m.temporary = 1
+    AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)
+UNION SELECT worker_id, to_region FROM transfers
+    WHERE scheme = 'employee_pension'
+    AND (state = 'accepted' OR (state = 'completed' AND kind = 'gather'))
+""")
+
+
+def _money_transfers(connection: Connection) -> list[Any]:
+    return list(connection.execute(_MOVED).mappings())
+
+
+def _whole(t: Any) -> bool:
+    """Whether the rules in force at approval move the whole pooled entitlement with interest
+    (a gathering always; a move or claim where the scenario says so, from its first day)."""
+    if t["kind"] == "gather":
+        return True
+    day = t["on_day"] if isinstance(t["on_day"], date) else date.fromisoformat(t["on_day"])
+    return bool(POLICIES[t["scenario"]].at(day, t["from_region"]).value(
+        "transfer.pooled_entitlement_moves"
+    ))  # fmt: skip
+
+
+def _check_transfers(connection: Connection, moved: list[Any]) -> None:
+    """Each money transfer's postings are what its row says, its approval took everything the
+    worker held in the old region (``kept + moved - interest`` is the whole entitlement, as
+    policy/transfer.py says), the scenario's rule holds, and an accepted or completed
+    transfer's money is in the new region."""
+    lines: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in connection.execute(_TRANSFER_LINES):
+        lines[r.tx_id][r.account] += int(r.amount_fen)
+    for t in moved:
+        name = f"transfer {t['transfer_id']} ({t['state']})"
+        w, s = t["worker_id"], t["scheme"]
+        total = t["account_fen"] + t["pooled_fen"]
+        leaving = t["account_fen"] + t["pooled_fen"] - t["interest_fen"] + t["kept_fen"]
+        assert t["left_fen"] == 0, f"{name}: {t['left_fen']} fen left behind in {t['from_region']}"
+        out = lines[f"transfer/{t['transfer_id']}/out"]
+        worker_out = {a: v for a, v in out.items() if a.startswith("worker:")}
+        assert sum(worker_out.values()) == -leaving, (name, dict(out))
+        assert (
+            out.get(f"worker:{w}:{s}:individual_account:{t['from_region']}", 0) == -t["account_fen"]
         )
-    ).all()
-    assert all(r.total == 0 and r.n >= 2 for r in per_tx), per_tx
-    summed: dict[str, int] = defaultdict(int)
-    for r in connection.execute(text("SELECT account, amount_fen FROM postings")):
-        summed[r.account] += int(r.amount_fen)
-    for m in connection.execute(select(contribution_months)).mappings():
-        assert m["due_fen"] == m["account_fen"] + m["pooled_fen"], m
-        for account, amount in derived_postings(dict(m)):
-            summed[account] += amount
-    stored = {
-        r.account: int(r.balance_fen)
-        for r in connection.execute(select(accounts.c.account, accounts.c.balance_fen))
-    }
-    assert stored == {a: summed.get(a, 0) for a in stored}
-    assert {a for a, v in summed.items() if v} <= set(stored)
+        assert out.get(f"system:clearing:{s}:clearing:{t['from_region']}", 0) == total, (
+            name,
+            dict(out),
+        )
+        assert out.get(str(pooled_fund(Scheme(s), t["from_region"])), 0) == (
+            t["kept_fen"] - t["interest_fen"]
+        ), (name, dict(out))
+        if s == "employee_pension":  # the whole entitlement with interest, or a share of the bases
+            assert (
+                (t["kept_fen"], t["interest_fen"] >= 0) == (0, True)
+                if _whole(t)
+                else (t["interest_fen"] == 0)
+            ), (name, t)
+        arrived = lines.get(f"transfer/{t['transfer_id']}/in", {})
+        if t["state"] in ("accepted", "completed") and total:
+            assert arrived == {
+                a: v for a, v in {
+                    f"system:clearing:{s}:clearing:{t['to_region']}": -total,
+                    f"worker:{w}:{s}:individual_account:{t['to_region']}": t["account_fen"],
+                    f"worker:{w}:{s}:pooled_entitlement:{t['to_region']}": t["pooled_fen"],
+                }.items() if v
+            }, (f"{name}: its money is not in {t['to_region']}", dict(arrived))  # fmt: skip
+        else:
+            assert not arrived, (name, dict(arrived))
+        back = lines.get(f"transfer/{t['transfer_id']}/return", {})
+        if t["state"] == "rejected":
+            assert all(back.get(a, 0) == -v for a, v in out.items()), (name, dict(back))
+        else:
+            assert not back, (name, dict(back))
+
+
+def _check_workers(connection: Connection, moved: list[Any], stored: Any) -> None:
+    """Every worker's money, wherever it is (their accounts, or in transit), is what they
+    paid (months that stand), plus interest credited, plus what the transfers added (the
+    reform's interest on the entitlement) or left in an old pooled fund (current law); and a
+    month stands at most once."""
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    for r in stored:
+        if r.owner_type == "worker":
+            held[(r.owner_id, r.scheme)] += int(r.balance_fen)
+    owed: dict[tuple[str, str], int] = defaultdict(int)
+    twice = []
+    for r in connection.execute(_PAID_AND_INTEREST):
+        owed[(r.worker_id, r.scheme)] += int(r.fen)
+        if r.n > 1:
+            twice.append((r.worker_id, r.scheme, str(Month(int(r.month))), r.n))
+    assert not twice, f"months paid more than once (none reversed): {twice}"
+    for t in moved:
+        key = (t["worker_id"], t["scheme"])
+        if t["state"] != "rejected":
+            owed[key] += t["interest_fen"] - t["kept_fen"]
+        if t["state"] == "approved":  # in transit, in the clearing accounts
+            held[key] += t["account_fen"] + t["pooled_fen"]
+    wrong = {k: (held.get(k, 0), owed.get(k, 0)) for k in held.keys() | owed.keys()
+             if held.get(k, 0) != owed.get(k, 0)}  # fmt: skip
+    assert not wrong, f"workers' money (held, paid + interest ± transfers): {wrong}"
+
+
+def _check_clearing(connection: Connection, moved: list[Any], stored: Any) -> None:
+    """Each region's clearing account holds what it owes or is owed and no window has
+    settled: the transfers out not yet settled (+), in (−), and the obligations; the national
+    settlement account nets to zero."""
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for t in moved:
+        if t["state"] == "rejected" or t["settled"]:
+            continue
+        total = t["account_fen"] + t["pooled_fen"]
+        expected[(t["scheme"], t["from_region"])] += total
+        if t["state"] in ("accepted", "completed"):
+            expected[(t["scheme"], t["to_region"])] -= total
+    for r in connection.execute(_OBLIGATIONS):
+        expected[(r.scheme, r.from_region)] += int(r.amount_fen)
+        expected[(r.scheme, r.to_region)] -= int(r.amount_fen)
+    found: dict[tuple[str, str], int] = defaultdict(int)
+    for r in stored:
+        if r.owner_type == "system" and r.kind == "clearing":
+            if r.owner_id == "settlement":
+                assert r.balance_fen == 0, (
+                    f"national settlement account {r.account}: {r.balance_fen}"
+                )
+            else:
+                found[(r.scheme, r.region)] += int(r.balance_fen)
+    keys = found.keys() | expected.keys()
+    wrong = {k: (found.get(k, 0), expected.get(k, 0)) for k in keys
+             if found.get(k, 0) != expected.get(k, 0)}  # fmt: skip
+    assert not wrong, f"clearing accounts (held, unsettled): {wrong}"
+
+
+def _check_where(connection: Connection, stored: Any) -> None:
+    """A worker's pension money is only where it may be: where they are insured, where the
+    relation is held, a (sealed) temporary account, the new region of an accepted transfer,
+    or the paying region a temporary account was gathered to."""
+    allowed = {(r[0], r[1]) for r in connection.execute(_WHERE_ALLOWED)}
+    stray = [(r.owner_id, r.region, int(r.balance_fen)) for r in stored
+             if r.owner_type == "worker" and r.scheme == "employee_pension" and r.balance_fen
+             and (r.owner_id, r.region) not in allowed]  # fmt: skip
+    assert not stray, f"pension money where the worker is neither insured nor held: {stray}"
+
+
+def assert_ledger_sound(
+    connection: Connection, audit: bool = True
+) -> tuple[set[tuple[str, int]], dict[str, int], AuditResult | None]:
+    """The ledger's invariants (issue 8 §1), read from the database with a few aggregates:
+
+    - every transaction with postings balances (2+ postings), every month's split adds up;
+    - every balance is the sum of its postings and of what its months derive; all balances
+      total zero; no worker's account is negative;
+    - every worker's money, wherever it is, is what they paid plus interest credited (plus
+      or minus what the transfers' rules add or keep behind); a month stands at most once;
+    - every money transfer's postings match its row, it took everything the worker held in
+      the old region (kept + moved is the whole, per the scenario's rule), and an accepted or
+      completed transfer has its money in the new region; a rejected one got it back;
+    - clearing accounts hold exactly what is unsettled; the national settlement account is 0;
+    - a worker's pension money is only where it may be held;
+    - with ``audit``: ``store.audit.verify`` finds no problem (chains, hashes, projections).
+
+    Returns the (region, seq) of every transaction with postings, the balances, the audit."""
+    per_tx = connection.execute(
+        text("SELECT region, seq, SUM(amount_fen) AS total, COUNT(*) AS n FROM postings"
+             " GROUP BY region, seq")
+    ).all()  # fmt: skip
+    assert all(r.total == 0 and r.n >= 2 for r in per_tx), [r for r in per_tx if r.total or r.n < 2]
+    split = connection.execute(
+        select(func.count()).where(
+            (contribution_months.c.due_fen != contribution_months.c.account_fen
+             + contribution_months.c.pooled_fen)
+            | (contribution_months.c.held_fen > contribution_months.c.pooled_fen)
+        )
+    ).scalar_one()  # fmt: skip
+    assert split == 0, f"{split} contribution months whose split does not add up"
+    rows = connection.execute(select(accounts)).all()
+    stored = {r.account: int(r.balance_fen) for r in rows}
+    if not audit:  # (the audit recomputes every balance itself)
+        summed = {r.account: int(r.total) for r in connection.execute(_ACCOUNT_SUMS)}
+        wrong = {a: (stored.get(a, 0), summed.get(a, 0)) for a in stored.keys() | summed.keys()
+                 if stored.get(a, 0) != summed.get(a, 0)}  # fmt: skip
+        assert not wrong, f"balances (stored, from postings and months): {wrong}"
     assert sum(stored.values()) == 0
-    assert all(v >= 0 for a, v in stored.items() if a.startswith("worker:")), stored
-    result = verify(connection)
-    assert result.ok, result.problems
+    negative = {a: v for a, v in stored.items() if a.startswith("worker:") and v < 0}
+    assert not negative, f"negative worker accounts: {negative}"
+    moved = _money_transfers(connection)
+    _check_transfers(connection, moved)
+    _check_workers(connection, moved, rows)
+    _check_clearing(connection, moved, rows)
+    _check_where(connection, rows)
+    result = None
+    if audit:
+        result = verify(connection)
+        assert result.ok, result.problems
     return {(r.region, int(r.seq)) for r in per_tx}, stored, result
 
 

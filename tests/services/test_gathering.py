@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.gathering import gather_for_retirement
+from suiren.services.interest import credit_interest
+from suiren.services.reversals import reverse
 from suiren.services.settlement import close_window
 from suiren.services.transfers import (
     TransferRefused,
@@ -218,3 +220,27 @@ def test_a_gathering_refuses_a_city_outside_the_paying_province_and_writes_nothi
             ).scalar_one()
             == 0
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open defect found by the simulation (SUIREN_SIM_SEED=24, 13): the interest credited"
+    " on a temporary account's months stays after they are reversed, and gathering only looks"
+    " for months that stand (gathering._temporary_regions, transfer_quotes.quote_for)",
+)
+def test_interest_left_in_a_temporary_account_whose_months_were_reversed_is_gathered(engine):
+    with unit_of_work(engine) as c:  # a man of 52 away from his hukou province: temporary
+        enrolled = enrol(c, POLICY, VAULT, resident_id(3, "19730101", True), "440100", "410000",
+                         at(2025, 1, 6))  # fmt: skip
+    w = enrolled.worker.worker_id
+    assert enrolled.temporary
+    pay(engine, w, Month.of(2025, 1), Month.of(2025, 1), at(2025, 1, 20))
+    with unit_of_work(engine) as c:
+        credit_interest(c, POLICY, 2025, at(2026, 2, 1))
+        reverse(c, f"{w}-2025-01/2025-01", "rev", at(2026, 3, 2))
+    left = held(engine, w, "440100")
+    assert left[0] > 0  # the year's interest on the month stays with the worker, in 440100
+    with unit_of_work(engine) as c:
+        [view] = gather_for_retirement(c, POLICY, "g", w, at(2026, 6, 1))
+    finish(engine, view.transfer_id, at(2026, 6, 2))
+    assert held(engine, w, "440100") == (0, 0)

@@ -1,0 +1,1 @@
+"""A seeded, deterministic simulation of the whole ledger (tests/simulation/world.py)."""
