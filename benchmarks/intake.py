@@ -52,7 +52,9 @@ from suiren.store.migrate import upgrade
 from suiren.store.projections import fact
 from suiren.store.tables import enrolments, workers
 
-URL = os.environ.get("SUIREN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+URL = os.environ.get(
+    "SUIREN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REGION = "440100"
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
@@ -123,16 +125,29 @@ def write_file(path: Path, worker_ids: list[str]) -> int:
     n = len(worker_ids) * MONTHS
     worker = np.repeat(np.array(worker_ids, dtype=object), MONTHS)
     month = np.tile(months, len(worker_ids))
-    month_text = np.array([str(Month(int(m))) for m in months], dtype=object)[np.tile(np.arange(MONTHS), len(worker_ids))]
+    month_text = np.array([str(Month(int(m))) for m in months], dtype=object)[
+        np.tile(np.arange(MONTHS), len(worker_ids))
+    ]
     rng = np.random.default_rng(7)
     base = rng.integers(5_510, 27_549, n).astype(str)
     cents = rng.integers(0, 100, n)
     base_text = np.char.add(np.char.add(base, "."), np.char.zfill(cents.astype(str), 2))
-    pq.write_table(pa.table({
-        "payment_id": pa.array(np.char.add("b-", np.arange(n // MONTHS).astype(str))[np.arange(n) // MONTHS].tolist()),
-        "month": pa.array(month_text.tolist()), "base_yuan": pa.array(base_text.tolist()),
-        "worker_id": pa.array(worker.tolist()),
-    }), path, row_group_size=CHUNK_ROWS)  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": pa.array(
+                    np.char.add("b-", np.arange(n // MONTHS).astype(str))[
+                        np.arange(n) // MONTHS
+                    ].tolist()
+                ),
+                "month": pa.array(month_text.tolist()),
+                "base_yuan": pa.array(base_text.tolist()),
+                "worker_id": pa.array(worker.tolist()),
+            }
+        ),
+        path,
+        row_group_size=CHUNK_ROWS,
+    )
     del month
     return n
 
@@ -141,24 +156,63 @@ def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
     for start in range(0, len(ids), ENROL_BATCH):
         facts = []
         for w in ids[start : start + ENROL_BATCH]:
-            facts.append(fact(workers, worker_id=w, resident_id_cipher=b"bench", blind_index=f"bench-{w}",
-                              masked_id="44" + "*" * 16, sex="M", birth_month=Month.of(1990, 1).ordinal,
-                              hukou_region="410000", work_region=REGION, created_at=LATE_2025))  # fmt: skip
-            facts.append(fact(enrolments, worker_id=w, scheme="employee_pension", region=REGION,
-                              start_month=Month.of(2025, 1).ordinal, temporary=False,
-                              relation_region=REGION, created_at=LATE_2025, version=1))  # fmt: skip
+            facts.append(
+                fact(
+                    workers,
+                    worker_id=w,
+                    resident_id_cipher=b"bench",
+                    blind_index=f"bench-{w}",
+                    masked_id="44" + "*" * 16,
+                    sex="M",
+                    birth_month=Month.of(1990, 1).ordinal,
+                    hukou_region="410000",
+                    work_region=REGION,
+                    created_at=LATE_2025,
+                )
+            )
+            facts.append(
+                fact(
+                    enrolments,
+                    worker_id=w,
+                    scheme="employee_pension",
+                    region=REGION,
+                    start_month=Month.of(2025, 1).ordinal,
+                    temporary=False,
+                    relation_region=REGION,
+                    created_at=LATE_2025,
+                    version=1,
+                )
+            )
         with unit_of_work(engine) as c:
-            post_transactions(c, [Transaction.build(f"enrol/bench-{ids[start]}", TxCode.ENROLMENT, REGION,
-                                                    Month.of(2025, 1), LATE_2025, [], facts=facts)])  # fmt: skip
+            post_transactions(
+                c,
+                [
+                    Transaction.build(
+                        f"enrol/bench-{ids[start]}",
+                        TxCode.ENROLMENT,
+                        REGION,
+                        Month.of(2025, 1),
+                        LATE_2025,
+                        [],
+                        facts=facts,
+                    )
+                ],
+            )
 
 
 def raw_copy(engine: Engine, path: Path) -> Clock:
     """The anchor: the file's rows into an unindexed table, the plainest way."""
     with engine.begin() as c:
-        c.exec_driver_sql("CREATE TABLE raw_months (payment_id text, month text, base_yuan text, worker_id text)")
+        c.exec_driver_sql(
+            "CREATE TABLE raw_months (payment_id text, month text, base_yuan text, worker_id text)"
+        )
     from sqlalchemy import Column, MetaData, Table
 
-    table = Table("raw_months", MetaData(), *(Column(n) for n in ("payment_id", "month", "base_yuan", "worker_id")))
+    table = Table(
+        "raw_months",
+        MetaData(),
+        *(Column(n) for n in ("payment_id", "month", "base_yuan", "worker_id")),
+    )
 
     def load() -> None:
         with engine.begin() as c:
@@ -184,11 +238,16 @@ def intake(engine: Engine, path: Path, now: datetime) -> Any:
 def cli_replay(engine: Engine, path: Path) -> tuple[float, float]:
     """The installed command on the file, in a child process (its own peak memory)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_")}
-    env |= {"SUIREN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(), "SUIREN_TODAY": NOW.date().isoformat()}  # fmt: skip
+    env |= {
+        "SUIREN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
+        "SUIREN_TODAY": NOW.date().isoformat(),
+    }
     if engine.dialect.name == "postgresql":
         env["PGOPTIONS"] = _SEARCH_PATHS[id(engine)]
-    return timed_run([sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)], env)
+    return timed_run(
+        [sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)], env
+    )
 
 
 _SEARCH_PATHS: dict[int, str] = {}
@@ -204,38 +263,53 @@ def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
     path = folder / "payments.parquet"
     n = write_file(path, ids)
     anchor = raw_copy(engine, path)
-    print(f"[{name}] anchor: {n:,} rows from the file into an unindexed table: {anchor.wall:.2f} s wall,"
-          f" {anchor.cpu:.2f} s CPU ({n / anchor.wall:,.0f} rows/s)")  # fmt: skip
+    print(
+        f"[{name}] anchor: {n:,} rows from the file into an unindexed table: {anchor.wall:.2f} s wall,"
+        f" {anchor.cpu:.2f} s CPU ({n / anchor.wall:,.0f} rows/s)"
+    )
 
     def line(label: str, clock: Clock, extra: str = "") -> None:
-        print(f"[{name}] {label}: {clock.wall:.2f} s wall ({n / clock.wall:,.0f} rows/s), {clock.cpu:.2f} s CPU;"
-              f" ratio to the anchor {anchor.wall / clock.wall:.2f}x wall, {anchor.cpu / clock.cpu:.2f}x CPU{extra}")  # fmt: skip
+        print(
+            f"[{name}] {label}: {clock.wall:.2f} s wall ({n / clock.wall:,.0f} rows/s), {clock.cpu:.2f} s CPU;"
+            f" ratio to the anchor {anchor.wall / clock.wall:.2f}x wall, {anchor.cpu / clock.cpu:.2f}x CPU{extra}"
+        )
 
     posting, totals = timed(engine, lambda: intake(engine, path, NOW))
     line("posting the file", posting, f" — posted {totals[0]:,}, refused {totals[2]:,}")
     replay, totals = timed(engine, lambda: intake(engine, path, NOW))
     line("replaying the file", replay, f" — replayed {totals[1]:,}, posted {totals[0]:,}")
     seconds, peak_mib = cli_replay(engine, path)
-    print(f"[{name}] `suiren contribute --file` of the same file (a replay) as its own process: {seconds:.2f} s,"
-          f" peak memory {peak_mib:,.0f} MiB (read in chunks of the default intake_chunk_rows)")  # fmt: skip
+    print(
+        f"[{name}] `suiren contribute --file` of the same file (a replay) as its own process: {seconds:.2f} s,"
+        f" peak memory {peak_mib:,.0f} MiB (read in chunks of the default intake_chunk_rows)"
+    )
 
     def audit() -> Any:
         with unit_of_work(engine) as c:
             return verify(c)
 
     audited, result = timed(engine, audit)
-    print(f"[{name}] audit of {result.months:,} months, {len(ids):,} workers and {result.transactions:,} entries:"
-          f" {audited.wall:.2f} s wall, {audited.cpu:.2f} s CPU ({result.months / audited.wall:,.0f} months/s),"
-          f" ok={result.ok}")  # fmt: skip
+    print(
+        f"[{name}] audit of {result.months:,} months, {len(ids):,} workers and {result.transactions:,} entries:"
+        f" {audited.wall:.2f} s wall, {audited.cpu:.2f} s CPU ({result.months / audited.wall:,.0f} months/s),"
+        f" ok={result.ok}"
+    )
     # interest: one individual account per worker, as many accounts as the file has months
     # (the issue's figure of 49–64 s was for 1,000,000 accounts)
     savers = [f"S{n:011d}" for n in range(n)]
     enrol(engine, IdentityVault.from_secret(SECRET), savers)
     path_2025 = folder / "payments-2025.parquet"
-    pq.write_table(pa.table({
-        "payment_id": pa.array([f"y-{i}" for i in range(n)]), "month": pa.array(["2025-12"] * n),
-        "base_yuan": pa.array(["6000"] * n), "worker_id": pa.array(savers),
-    }), path_2025)  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": pa.array([f"y-{i}" for i in range(n)]),
+                "month": pa.array(["2025-12"] * n),
+                "base_yuan": pa.array(["6000"] * n),
+                "worker_id": pa.array(savers),
+            }
+        ),
+        path_2025,
+    )
     intake(engine, path_2025, LATE_2025)
 
     def interest() -> Any:
@@ -244,8 +318,10 @@ def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
 
     credited, runs = timed(engine, interest)
     accounts = sum(r.accounts for r in runs)
-    print(f"[{name}] interest for 2025 on {accounts:,} individual accounts: {credited.wall:.2f} s wall,"
-          f" {credited.cpu:.2f} s CPU ({accounts / credited.wall:,.0f} accounts/s)")  # fmt: skip
+    print(
+        f"[{name}] interest for 2025 on {accounts:,} individual accounts: {credited.wall:.2f} s wall,"
+        f" {credited.cpu:.2f} s CPU ({accounts / credited.wall:,.0f} accounts/s)"
+    )
 
 
 def run(scale: float) -> None:

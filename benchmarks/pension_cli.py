@@ -74,7 +74,9 @@ print(json.dumps({
 def timed_run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds and peak MiB of one run of ``argv`` with stdout to /dev/null."""
     wrapper = [sys.executable, "-c", TIMED_RUN, *argv]
-    done = subprocess.run(wrapper, capture_output=True, text=True, timeout=TIMEOUT_S, check=True, env=env)
+    done = subprocess.run(
+        wrapper, capture_output=True, text=True, timeout=TIMEOUT_S, check=True, env=env
+    )
     report = json.loads(done.stdout)
     if report["status"] != 0:
         raise RuntimeError(f"{' '.join(argv)} failed: {report['stderr'].strip()}")

@@ -177,9 +177,9 @@ def _whole(t: Any) -> bool:
     if t["kind"] == "gather":
         return True
     day = t["on_day"] if isinstance(t["on_day"], date) else date.fromisoformat(t["on_day"])
-    return bool(POLICIES[t["scenario"]].at(day, t["from_region"]).value(
-        "transfer.pooled_entitlement_moves"
-    ))  # fmt: skip
+    return bool(
+        POLICIES[t["scenario"]].at(day, t["from_region"]).value("transfer.pooled_entitlement_moves")
+    )
 
 
 def _check_transfers(connection: Connection, moved: list[Any]) -> None:
@@ -218,12 +218,14 @@ def _check_transfers(connection: Connection, moved: list[Any]) -> None:
         arrived = lines.get(f"transfer/{t['transfer_id']}/in", {})
         if t["state"] in ("accepted", "completed") and total:
             assert arrived == {
-                a: v for a, v in {
+                a: v
+                for a, v in {
                     f"system:clearing:{s}:clearing:{t['to_region']}": -total,
                     f"worker:{w}:{s}:individual_account:{t['to_region']}": t["account_fen"],
                     f"worker:{w}:{s}:pooled_entitlement:{t['to_region']}": t["pooled_fen"],
-                }.items() if v
-            }, (f"{name}: its money is not in {t['to_region']}", dict(arrived))  # fmt: skip
+                }.items()
+                if v
+            }, (f"{name}: its money is not in {t['to_region']}", dict(arrived))
         else:
             assert not arrived, (name, dict(arrived))
         back = lines.get(f"transfer/{t['transfer_id']}/return", {})
@@ -255,8 +257,11 @@ def _check_workers(connection: Connection, moved: list[Any], stored: Any) -> Non
             owed[key] += t["interest_fen"] - t["kept_fen"]
         if t["state"] == "approved":  # in transit, in the clearing accounts
             held[key] += t["account_fen"] + t["pooled_fen"]
-    wrong = {k: (held.get(k, 0), owed.get(k, 0)) for k in held.keys() | owed.keys()
-             if held.get(k, 0) != owed.get(k, 0)}  # fmt: skip
+    wrong = {
+        k: (held.get(k, 0), owed.get(k, 0))
+        for k in held.keys() | owed.keys()
+        if held.get(k, 0) != owed.get(k, 0)
+    }
     assert not wrong, f"workers' money (held, paid + interest ± transfers): {wrong}"
 
 
@@ -285,8 +290,11 @@ def _check_clearing(connection: Connection, moved: list[Any], stored: Any) -> No
             else:
                 found[(r.scheme, r.region)] += int(r.balance_fen)
     keys = found.keys() | expected.keys()
-    wrong = {k: (found.get(k, 0), expected.get(k, 0)) for k in keys
-             if found.get(k, 0) != expected.get(k, 0)}  # fmt: skip
+    wrong = {
+        k: (found.get(k, 0), expected.get(k, 0))
+        for k in keys
+        if found.get(k, 0) != expected.get(k, 0)
+    }
     assert not wrong, f"clearing accounts (held, unsettled): {wrong}"
 
 
@@ -295,9 +303,14 @@ def _check_where(connection: Connection, stored: Any) -> None:
     relation is held, a (sealed) temporary account, the new region of an accepted transfer,
     or the paying region a temporary account was gathered to."""
     allowed = {(r[0], r[1]) for r in connection.execute(_WHERE_ALLOWED)}
-    stray = [(r.owner_id, r.region, int(r.balance_fen)) for r in stored
-             if r.owner_type == "worker" and r.scheme == "employee_pension" and r.balance_fen
-             and (r.owner_id, r.region) not in allowed]  # fmt: skip
+    stray = [
+        (r.owner_id, r.region, int(r.balance_fen))
+        for r in stored
+        if r.owner_type == "worker"
+        and r.scheme == "employee_pension"
+        and r.balance_fen
+        and (r.owner_id, r.region) not in allowed
+    ]
     assert not stray, f"pension money where the worker is neither insured nor held: {stray}"
 
 
@@ -320,24 +333,31 @@ def assert_ledger_sound(
 
     Returns the (region, seq) of every transaction with postings, the balances, the audit."""
     per_tx = connection.execute(
-        text("SELECT region, seq, SUM(amount_fen) AS total, COUNT(*) AS n FROM postings"
-             " GROUP BY region, seq")
-    ).all()  # fmt: skip
+        text(
+            "SELECT region, seq, SUM(amount_fen) AS total, COUNT(*) AS n FROM postings"
+            " GROUP BY region, seq"
+        )
+    ).all()
     assert all(r.total == 0 and r.n >= 2 for r in per_tx), [r for r in per_tx if r.total or r.n < 2]
     split = connection.execute(
         select(func.count()).where(
-            (contribution_months.c.due_fen != contribution_months.c.account_fen
-             + contribution_months.c.pooled_fen)
+            (
+                contribution_months.c.due_fen
+                != contribution_months.c.account_fen + contribution_months.c.pooled_fen
+            )
             | (contribution_months.c.held_fen > contribution_months.c.pooled_fen)
         )
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     assert split == 0, f"{split} contribution months whose split does not add up"
     rows = connection.execute(select(accounts)).all()
     stored = {r.account: int(r.balance_fen) for r in rows}
     if not audit:  # (the audit recomputes every balance itself)
         summed = {r.account: int(r.total) for r in connection.execute(_ACCOUNT_SUMS)}
-        wrong = {a: (stored.get(a, 0), summed.get(a, 0)) for a in stored.keys() | summed.keys()
-                 if stored.get(a, 0) != summed.get(a, 0)}  # fmt: skip
+        wrong = {
+            a: (stored.get(a, 0), summed.get(a, 0))
+            for a in stored.keys() | summed.keys()
+            if stored.get(a, 0) != summed.get(a, 0)
+        }
         assert not wrong, f"balances (stored, from postings and months): {wrong}"
     assert sum(stored.values()) == 0
     negative = {a: v for a, v in stored.items() if a.startswith("worker:") and v < 0}
@@ -358,18 +378,45 @@ def enrol_in_bulk(engine: Engine, ids: list[str], region: str, start: Month, now
     """Synthetic workers (not real resident ids) registered and enrolled as facts, one entry."""
     facts = []
     for n, w in enumerate(ids):
-        facts.append(fact(
-            workers, worker_id=w, resident_id_cipher=VAULT.encrypt(f"synthetic-{n}", w),
-            blind_index=f"bulk-{n:059d}", masked_id="44" + "*" * 16, sex="M",
-            birth_month=Month.of(1990, 1).ordinal, hukou_region="440000", work_region=region,
-            created_at=now,
-        ))  # fmt: skip
-        facts.append(fact(
-            enrolments, worker_id=w, scheme="employee_pension", region=region,
-            start_month=start.ordinal, temporary=False, relation_region=region, created_at=now,
-            version=1,
-        ))  # fmt: skip
+        facts.append(
+            fact(
+                workers,
+                worker_id=w,
+                resident_id_cipher=VAULT.encrypt(f"synthetic-{n}", w),
+                blind_index=f"bulk-{n:059d}",
+                masked_id="44" + "*" * 16,
+                sex="M",
+                birth_month=Month.of(1990, 1).ordinal,
+                hukou_region="440000",
+                work_region=region,
+                created_at=now,
+            )
+        )
+        facts.append(
+            fact(
+                enrolments,
+                worker_id=w,
+                scheme="employee_pension",
+                region=region,
+                start_month=start.ordinal,
+                temporary=False,
+                relation_region=region,
+                created_at=now,
+                version=1,
+            )
+        )
     with unit_of_work(engine) as c:
-        post_transactions(c, [Transaction.build(
-            f"enrol/bulk-{ids[0]}", TxCode.ENROLMENT, region, start, now, [], facts=facts,
-        )])  # fmt: skip
+        post_transactions(
+            c,
+            [
+                Transaction.build(
+                    f"enrol/bulk-{ids[0]}",
+                    TxCode.ENROLMENT,
+                    region,
+                    start,
+                    now,
+                    [],
+                    facts=facts,
+                )
+            ],
+        )

@@ -30,8 +30,14 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     script.write_text("set -euo pipefail\n" + tour_block(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT_S)  # fmt: skip
+    done = subprocess.run(
+        ["bash", str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "343116" in out  # the Tianjin table, to the fen

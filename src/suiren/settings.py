@@ -110,7 +110,9 @@ def _decode(text: str, where: str) -> bytes:
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise KeyNotUsable(f"{where} is not base64 text (expected 44 characters)") from None
     if len(raw) != SECRET_BYTES:
-        raise KeyNotUsable(f"{where} must be base64 of exactly {SECRET_BYTES} bytes, not {len(raw)}")
+        raise KeyNotUsable(
+            f"{where} must be base64 of exactly {SECRET_BYTES} bytes, not {len(raw)}"
+        )
     return raw
 
 

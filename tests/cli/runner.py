@@ -66,9 +66,7 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
-def invoke(
-    args: Sequence[str], env: dict[str, str], cwd: Path, input: str | None = None
-) -> Done:
+def invoke(args: Sequence[str], env: dict[str, str], cwd: Path, input: str | None = None) -> Done:
     """``suiren *args`` in-process with ``env`` as the SUIREN_* environment, in ``cwd``."""
     real_make_engine = suiren.store.db.make_engine
     made: list[Engine] = []

@@ -81,8 +81,11 @@ def _params(callback: Callable[..., Any], path: tuple[str, ...]) -> Iterator[Par
         info = parameter.default
         assert isinstance(info, OptionInfo | ArgumentInfo), (path, parameter.name)
         option = isinstance(info, OptionInfo)
-        name = (info.param_decls[0] if info.param_decls else f"--{parameter.name}") if option \
-            else parameter.name  # fmt: skip
+        name = (
+            (info.param_decls[0] if info.param_decls else f"--{parameter.name}")
+            if option
+            else parameter.name
+        )
         if option and parameter.annotation in (bool, "bool"):
             yield Param(name, True, False, "flag")
             continue
@@ -100,8 +103,17 @@ COMMANDS = sorted(_commands(app), key=lambda c: c.path)
 def test_the_app_has_the_commands_we_expect() -> None:
     """A sanity check of the enumeration (a new command needs no change here)."""
     paths = {" ".join(c.path) for c in COMMANDS}
-    assert {"contribute", "reverse", "worker enrol", "pension calc", "transfer gather",
-            "interest credit", "settlement close", "audit verify", "demo"} <= paths  # fmt: skip
+    assert {
+        "contribute",
+        "reverse",
+        "worker enrol",
+        "pension calc",
+        "transfer gather",
+        "interest credit",
+        "settlement close",
+        "audit verify",
+        "demo",
+    } <= paths
     assert len(paths) >= 23
 
 
@@ -122,9 +134,19 @@ class Prepared:
         with self.engine.connect() as connection:
             tables = sorted(schema_of(connection).get_table_names())
             if connection.dialect.name == "postgresql":
-                digest.update(repr(connection.execute(text(" UNION ALL ".join(
-                    f"SELECT '{t}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), ''))"
-                    f' FROM "{t}" r' for t in tables))).all()).encode())  # fmt: skip
+                digest.update(
+                    repr(
+                        connection.execute(
+                            text(
+                                " UNION ALL ".join(
+                                    f"SELECT '{t}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), ''))"
+                                    f' FROM "{t}" r'
+                                    for t in tables
+                                )
+                            )
+                        ).all()
+                    ).encode()
+                )
                 return digest.hexdigest()
             for table in tables:
                 rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()
@@ -134,8 +156,9 @@ class Prepared:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[Prepared]:  # fmt: skip
+def prepared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"bad-input-{request.param}")
     engine, schema = engine_for(request.param, directory)
     upgrade(engine)
@@ -144,13 +167,26 @@ def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     else:
         run = runner(POSTGRES_URL, {"PGOPTIONS": f"-csearch_path={schema}"}, directory)
     try:
-        enrolled = run("worker", "enrol", "--resident-id", resident_id(71), "--work-region",
-                       "440100", "--json")  # fmt: skip
+        enrolled = run(
+            "worker", "enrol", "--resident-id", resident_id(71), "--work-region", "440100", "--json"
+        )
         assert enrolled.returncode == 0, enrolled.stderr
         worker = str(json.loads(enrolled.stdout)["worker_id"])
-        for args in (("contribute", worker, "--from", "2026-01", "--to", "2026-03", "--base",
-                      "6000", "--id", "paid"),
-                     ("transfer", "request", "open", "--worker", worker, "--to", "330100")):
+        for args in (
+            (
+                "contribute",
+                worker,
+                "--from",
+                "2026-01",
+                "--to",
+                "2026-03",
+                "--base",
+                "6000",
+                "--id",
+                "paid",
+            ),
+            ("transfer", "request", "open", "--worker", worker, "--to", "330100"),
+        ):
             done = run(*args)
             assert done.returncode == 0, done.stderr
         (directory / "payments.csv").write_text("payment_id,month,base_yuan,worker_id\n")
@@ -166,27 +202,73 @@ def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def valid(kind: str, p: Prepared) -> str:
     return {
-        "id": "probe-1", "worker": p.worker_id, "month": "2026-04", "day": "2026-06-14",
-        "year": "2025", "yuan": "6000", "region": "330100", "resident-id": resident_id(72),
-        "scheme": "employee_pension", "scenario": "current_law", "choice": "current_law",
-        "text": "a note", "input-file": str(p.directory / "payments.csv"),
-        "output-file": str(p.directory / "out-never-written.csv"), "source": "-",
-    }[kind]  # fmt: skip
+        "id": "probe-1",
+        "worker": p.worker_id,
+        "month": "2026-04",
+        "day": "2026-06-14",
+        "year": "2025",
+        "yuan": "6000",
+        "region": "330100",
+        "resident-id": resident_id(72),
+        "scheme": "employee_pension",
+        "scenario": "current_law",
+        "choice": "current_law",
+        "text": "a note",
+        "input-file": str(p.directory / "payments.csv"),
+        "output-file": str(p.directory / "out-never-written.csv"),
+        "source": "-",
+    }[kind]
 
 
 OUT_OF_RANGE = {
     "id": ["", "a b", "付款", "x" * 129, "a\\b", "a;b"],
     "worker": ["", "W-1", "W" * 33, "w_1"],
-    "month": ["2026-13", "2026-00", "1899-12", "2201-01", "2026-1", "202604", "2026/04",
-              "+2026-04", "2026-04-01"],
-    "day": ["2026-02-30", "20260614", "2026-W24-7", "0001-01-01", "9999-12-31", "2026-6-14",
-            "2026-06-14T00:00"],
+    "month": [
+        "2026-13",
+        "2026-00",
+        "1899-12",
+        "2201-01",
+        "2026-1",
+        "202604",
+        "2026/04",
+        "+2026-04",
+        "2026-04-01",
+    ],
+    "day": [
+        "2026-02-30",
+        "20260614",
+        "2026-W24-7",
+        "0001-01-01",
+        "9999-12-31",
+        "2026-6-14",
+        "2026-06-14T00:00",
+    ],
     "year": ["0", "1899", "2201", "2_025", "+2025", "2025.0", "20250", "-2025"],
-    "yuan": ["60,00", "6,0000", ",6000", "-6000", "0", "0.00", "6000.001", "1e3", "Infinity",
-             "NaN", "0x10", "6_000", "6000.", ".5", "+6000", "1" + "0" * 14],
+    "yuan": [
+        "60,00",
+        "6,0000",
+        ",6000",
+        "-6000",
+        "0",
+        "0.00",
+        "6000.001",
+        "1e3",
+        "Infinity",
+        "NaN",
+        "0x10",
+        "6_000",
+        "6000.",
+        ".5",
+        "+6000",
+        "1" + "0" * 14,
+    ],
     "region": ["999999", "44010", "4401000", "44O100", "-440100"],
-    "resident-id": [resident_id(72)[:-1] + ("0" if resident_id(72)[-1] != "0" else "1"),
-                    resident_id(72)[:17], "1" * 18, "44010619900101X011"],
+    "resident-id": [
+        resident_id(72)[:-1] + ("0" if resident_id(72)[-1] != "0" else "1"),
+        resident_id(72)[:17],
+        "1" * 18,
+        "44010619900101X011",
+    ],
     "scheme": ["resident_pension", "EMPLOYEE_PENSION", "", "employee pension"],
     "scenario": ["Current_law", "", "../current_law"],
     "choice": ["Current_law", ""],
@@ -202,17 +284,25 @@ ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "region", "residen
 @st.composite
 def garbage(draw: st.DrawFn, kind: str, good: str) -> str:
     """A value of ``kind`` that no parser may accept."""
-    choices = [st.sampled_from(OUT_OF_RANGE[kind]),
-               st.integers(5_000, 6_000).map(lambda n: "9" * n)]  # over every limit
+    choices = [
+        st.sampled_from(OUT_OF_RANGE[kind]),
+        st.integers(5_000, 6_000).map(lambda n: "9" * n),
+    ]  # over every limit
     if kind in ASCII_ONLY or kind in ("input-file", "source"):
         inserted = st.sampled_from([*NOT_ASCII_DIGITS, *CONTROLS, *SURROGATES, *LOOK_ALIKES])
-        choices.append(st.tuples(st.integers(0, len(good)), inserted).map(
-            lambda pair: good[: pair[0]] + pair[1] + good[pair[0]:]))  # fmt: skip
+        choices.append(
+            st.tuples(st.integers(0, len(good)), inserted).map(
+                lambda pair: good[: pair[0]] + pair[1] + good[pair[0] :]
+            )
+        )
         choices += [st.just(good + "\n"), st.just(" " + good), st.just(good.translate(FULL_WIDTH))]
     if kind == "text":
         inserted = st.sampled_from([*CONTROLS, *SURROGATES, "\u202e", "\ufeff", "\ue000"])
-        choices.append(st.tuples(st.integers(0, len(good)), inserted).map(
-            lambda pair: good[: pair[0]] + pair[1] + good[pair[0]:]))  # fmt: skip
+        choices.append(
+            st.tuples(st.integers(0, len(good)), inserted).map(
+                lambda pair: good[: pair[0]] + pair[1] + good[pair[0] :]
+            )
+        )
     value = draw(st.one_of(choices))
     if value == good:  # a mutation that changed nothing (e.g. the full-width form of an id)
         value = good + "\x00"
@@ -221,8 +311,26 @@ def garbage(draw: st.DrawFn, kind: str, good: str) -> str:
 
 CASE = {"region": "440100", "sex": "M", "birth": "1970-01", "base_yuan": "8000",
         "average_index": "1", "contribution_years": "20", "account_yuan": "1000"}  # fmt: skip
-JSON_VALUES = [[], {}, ["440100"], {"a": 1}, True, None, -1.5, -1, 10**30, "", "x" * 100,
-               "８０００", "20\n", "0000-01", "9999-01", "2190-01", "NaN", "1e999"]
+JSON_VALUES = [
+    [],
+    {},
+    ["440100"],
+    {"a": 1},
+    True,
+    None,
+    -1.5,
+    -1,
+    10**30,
+    "",
+    "x" * 100,
+    "８０００",
+    "20\n",
+    "0000-01",
+    "9999-01",
+    "2190-01",
+    "NaN",
+    "1e999",
+]
 OPTIONAL = ("retire", "category", "id", "divisor_months")
 
 
@@ -232,7 +340,8 @@ def still_valid(field: str, value: Any) -> bool:
         return field in OPTIONAL
     if field == "id":
         return (isinstance(value, str) and len(value) <= 64) or (
-            isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63)
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+        )
     return field == "category" and value == ""  # an empty category is no category
 
 
@@ -245,8 +354,9 @@ def garbage_json(draw: st.DrawFn) -> str:
     if still_valid(field, bad):
         bad = [bad]  # an array where a value belongs
     body = json.dumps(dict(CASE) | {field: bad}, ensure_ascii=False)
-    how = draw(st.sampled_from(["field", "field", "unknown", "twice", "deep", "empty", "broken",
-                                "nan"]))  # fmt: skip
+    how = draw(
+        st.sampled_from(["field", "field", "unknown", "twice", "deep", "empty", "broken", "nan"])
+    )
     if how == "field":
         return body
     if how == "unknown":
@@ -259,8 +369,9 @@ def garbage_json(draw: st.DrawFn) -> str:
     if how == "empty":
         return "[]"
     if how == "nan":
-        return json.dumps(CASE).replace('"8000"', draw(st.sampled_from(["NaN", "Infinity",
-                                                                         "1e999"])))  # fmt: skip
+        return json.dumps(CASE).replace(
+            '"8000"', draw(st.sampled_from(["NaN", "Infinity", "1e999"]))
+        )
     return body[: draw(st.integers(0, len(body) - 1))]
 
 
@@ -278,8 +389,12 @@ class Line:
 # (exit 0, or the database changed). A command not listed here gets its parameters at random.
 BASELINES: dict[tuple[str, ...], dict[str, str]] = {
     ("contribute",): {"worker_id": "{w}", "--month": "2026-04", "--base": "6000", "--id": "b-1"},
-    ("medical", "contribute"): {"worker_id": "{w}", "--month": "2026-04", "--base": "6000",
-                                "--id": "b-2"},
+    ("medical", "contribute"): {
+        "worker_id": "{w}",
+        "--month": "2026-04",
+        "--base": "6000",
+        "--id": "b-2",
+    },
     ("reverse",): {"tx_id": "paid/2026-03", "--id": "b-3", "--memo": "a note"},
     ("worker", "enrol"): {"--resident-id": resident_id(72), "--work-region": "440100"},
     ("worker", "statement"): {"worker_id": "{w}"},
@@ -305,8 +420,9 @@ def bad_lines(draw: st.DrawFn, command: Command, target: Param | None, p: Prepar
     target a broken line: an unknown option, surplus arguments, or (pension calc) bad JSON."""
     parsed = [q for q in command.params if q.kind != "flag"]
     baseline = BASELINES.get(command.path)
-    broken = "value" if target else draw(st.sampled_from(["unknown-option", "extra-argument",
-                                                          "stdin"]))  # fmt: skip
+    broken = (
+        "value" if target else draw(st.sampled_from(["unknown-option", "extra-argument", "stdin"]))
+    )
     bad = set()
     if target is not None:
         bad = {target, *draw(st.lists(st.sampled_from(parsed), max_size=1))}
@@ -347,17 +463,24 @@ def refused_cleanly(done: Done) -> None:
     assert "Traceback" not in done.stderr, "a traceback"
 
 
-def checker(command: Command, target: Param | None, p: Prepared, before: str,
-            tried: dict[str, int]) -> Callable[[], None]:  # fmt: skip
+def checker(
+    command: Command, target: Param | None, p: Prepared, before: str, tried: dict[str, int]
+) -> Callable[[], None]:
     """The property for one command and parameter: every bad line refused cleanly, the
     database unchanged."""
     name = " ".join(command.path)
 
-    @settings(max_examples=EXAMPLES_PER_TARGET, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES_PER_TARGET,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(line=bad_lines(command, target, p))
     def check(line: Line) -> None:
-        shown = " ".join(a if a.isprintable() and a and " " not in a else repr(a) for a in line.args)
+        shown = " ".join(
+            a if a.isprintable() and a and " " not in a else repr(a) for a in line.args
+        )
         note(f"suiren {shown}" + ("" if line.stdin is None else f"  < {line.stdin[:300]!r}"))
         done = p.run(*line.args, input=line.stdin)
         tried[name] = tried.get(name, 0) + 1
@@ -389,35 +512,89 @@ def test_garbage_to_every_command_exits_2_with_a_message_and_changes_nothing(
 
 
 HAND = {
-    "full-width resident id": (["worker", "enrol", "--resident-id", resident_id(73).translate(
-        FULL_WIDTH), "--work-region", "440100"], "ASCII 0-9"),
-    "full-width region": (["worker", "enrol", "--resident-id", resident_id(73), "--work-region",
-                           "４４０１００"], "ASCII 0-9"),
-    "full-width base": (["contribute", "{w}", "--month", "2026-04", "--base", "６０００", "--id",
-                         "h1"], "ASCII 0-9"),
-    "60,00 is not 6,000 yuan": (["contribute", "{w}", "--month", "2026-04", "--base", "60,00",
-                                 "--id", "h2"], "a comma only between groups of three"),
-    "an empty payment id": (["contribute", "{w}", "--month", "2026-04", "--base", "6000", "--id",
-                             ""], "--id must be a payment id"),
-    "a payment id with a newline": (["contribute", "{w}", "--month", "2026-04", "--base", "6000",
-                                     "--id", "h3\n"], "remove the whitespace"),
+    "full-width resident id": (
+        [
+            "worker",
+            "enrol",
+            "--resident-id",
+            resident_id(73).translate(FULL_WIDTH),
+            "--work-region",
+            "440100",
+        ],
+        "ASCII 0-9",
+    ),
+    "full-width region": (
+        ["worker", "enrol", "--resident-id", resident_id(73), "--work-region", "４４０１００"],
+        "ASCII 0-9",
+    ),
+    "full-width base": (
+        ["contribute", "{w}", "--month", "2026-04", "--base", "６０００", "--id", "h1"],
+        "ASCII 0-9",
+    ),
+    "60,00 is not 6,000 yuan": (
+        ["contribute", "{w}", "--month", "2026-04", "--base", "60,00", "--id", "h2"],
+        "a comma only between groups of three",
+    ),
+    "an empty payment id": (
+        ["contribute", "{w}", "--month", "2026-04", "--base", "6000", "--id", ""],
+        "--id must be a payment id",
+    ),
+    "a payment id with a newline": (
+        ["contribute", "{w}", "--month", "2026-04", "--base", "6000", "--id", "h3\n"],
+        "remove the whitespace",
+    ),
     "interest for year 0": (["interest", "credit", "--year", "0"], "--year must be a year"),
-    "a 300-character memo": (["reverse", "paid/2026-03", "--id", "h4", "--memo", "备" * 300],
-                             "at most 200 characters"),
-    "retirement in 9999": (["pension", "estimate", "{w}", "--retire", "9999-01"],
-                           "a month from 1900 to 2200"),
-    "born in 2190": (["worker", "enrol", "--resident-id", resident_id(74, "21900101"),
-                      "--work-region", "440100"], "out of range"),
-    "a 10-year-old": (["worker", "enrol", "--resident-id", resident_id(75, "20160101"),
-                       "--work-region", "440100"], "enrols from the age of 16"),
-    "a 76-year-old": (["worker", "enrol", "--resident-id", resident_id(76, "19500101"),
-                       "--work-region", "440100"], "reached the statutory retirement age"),
-    "gathering at 36": (["transfer", "gather", "{w}", "--id", "h5"], "gathering (归集) is at"
-                                                                    " retirement"),
+    "a 300-character memo": (
+        ["reverse", "paid/2026-03", "--id", "h4", "--memo", "备" * 300],
+        "at most 200 characters",
+    ),
+    "retirement in 9999": (
+        ["pension", "estimate", "{w}", "--retire", "9999-01"],
+        "a month from 1900 to 2200",
+    ),
+    "born in 2190": (
+        [
+            "worker",
+            "enrol",
+            "--resident-id",
+            resident_id(74, "21900101"),
+            "--work-region",
+            "440100",
+        ],
+        "out of range",
+    ),
+    "a 10-year-old": (
+        [
+            "worker",
+            "enrol",
+            "--resident-id",
+            resident_id(75, "20160101"),
+            "--work-region",
+            "440100",
+        ],
+        "enrols from the age of 16",
+    ),
+    "a 76-year-old": (
+        [
+            "worker",
+            "enrol",
+            "--resident-id",
+            resident_id(76, "19500101"),
+            "--work-region",
+            "440100",
+        ],
+        "reached the statutory retirement age",
+    ),
+    "gathering at 36": (
+        ["transfer", "gather", "{w}", "--id", "h5"],
+        "gathering (归集) is at retirement",
+    ),
     "a lone surrogate": (["worker", "statement", "\udcff"], "WORKER must be a worker id"),
     "a 10,000-character worker id": (["medical", "status", "W" * 10_000], "worker id"),
-    "a reason of 5,000 characters": (["transfer", "reject", "open", "--reason", "x" * 5000],
-                                     "at most 200"),
+    "a reason of 5,000 characters": (
+        ["transfer", "reject", "open", "--reason", "x" * 5000],
+        "at most 200",
+    ),
     "a window that is no day": (["settlement", "close", "--window", "2026-02-30"], "that exists"),
 }
 CALC_HAND = {
@@ -431,16 +608,25 @@ CALC_HAND = {
     "retirement in 9999": (json.dumps(CASE | {"retire": "9999-01"}), "'retire': must be at an age"),
     "born in 2190": (json.dumps(CASE | {"birth": "2190-01"}), "'birth': must be a month"),
     "full-width base": (json.dumps(CASE | {"base_yuan": "８０００"}), "'base_yuan'"),
-    "full-width years": (json.dumps(CASE | {"contribution_years": "２０年"}),
-                         "'contribution_years'"),
+    "full-width years": (
+        json.dumps(CASE | {"contribution_years": "２０年"}),
+        "'contribution_years'",
+    ),
     "a region as a number": (json.dumps(CASE | {"region": 440100}), "'region': must be a string"),
     "NaN": (json.dumps(CASE).replace('"8000"', "NaN"), "NaN is not a JSON number"),
 }
 
 
 def test_the_reviewers_bad_inputs_are_refused_with_their_reason(prepared: Prepared) -> None:
-    older = prepared.run("worker", "enrol", "--resident-id", resident_id(77, "19720101", False),
-                         "--work-region", "440100", "--json")  # fmt: skip
+    older = prepared.run(
+        "worker",
+        "enrol",
+        "--resident-id",
+        resident_id(77, "19720101", False),
+        "--work-region",
+        "440100",
+        "--json",
+    )
     assert older.returncode == 0, older.stderr  # a woman of 54: she may retire from 55
     woman = json.loads(older.stdout)["worker_id"]
     at_54 = refusal(prepared.run("transfer", "gather", woman, "--id", "h6"))
@@ -458,8 +644,9 @@ def test_the_reviewers_bad_inputs_are_refused_with_their_reason(prepared: Prepar
         message = refusal(prepared.run("pension", "calc", input=body))
         assert reason in message, (name, message)
     for today in ("２０２６-０６-１５", "1781524800", "2026-06-15T12:00", "2026-6-15", ""):
-        done = prepared.run("contribute", "--file", str(prepared.directory / "payments.csv"),
-                            today=today)  # fmt: skip
+        done = prepared.run(
+            "contribute", "--file", str(prepared.directory / "payments.csv"), today=today
+        )
         assert "SUIREN_TODAY" in refusal(done), (today, done.stderr)
     assert prepared.snapshot() == before
     print(f"\nthe reviewer's list: {len(HAND) + len(CALC_HAND) + 6} inputs, each refused")

@@ -52,9 +52,17 @@ def user_error(done: Done) -> str:
 
 def enrol(cli: Run, today: str = TODAY) -> str:
     enrolled = ok_json(
-        cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region", "440100", "--json",
-            today=today)
-    )  # fmt: skip
+        cli(
+            "worker",
+            "enrol",
+            "--resident-id",
+            RESIDENT_ID,
+            "--work-region",
+            "440100",
+            "--json",
+            today=today,
+        )
+    )
     assert enrolled["created"] is True
     assert enrolled["resident_id"] == RESIDENT_ID[:2] + "*" * 16  # the province only
     assert (enrolled["region"], enrolled["scheme"]) == ("440100", "employee_pension")
@@ -78,8 +86,18 @@ def test_enrol_pay_replay_statement_reverse_and_audit(cli: Run) -> None:
     )
     assert (again["worker_id"], again["created"]) == (worker, False)
 
-    pay = ("contribute", worker, "--from", "2026-01", "--to", "2026-03", "--base", "6000",
-           "--id", "pay-1")  # fmt: skip
+    pay = (
+        "contribute",
+        worker,
+        "--from",
+        "2026-01",
+        "--to",
+        "2026-03",
+        "--base",
+        "6000",
+        "--id",
+        "pay-1",
+    )
     paid = ok_json(cli(*pay, "--json"))
     assert [(p["tx_id"], p["replayed"]) for p in paid] == [
         (f"pay-1/2026-0{m}", False) for m in (1, 2, 3)
@@ -96,8 +114,10 @@ def test_enrol_pay_replay_statement_reverse_and_audit(cli: Run) -> None:
     assert statement["worker"]["resident_id"] == RESIDENT_ID[:2] + "*" * 16
     assert statement["contribution_months_total"] == 3
     assert [(m["month"], m["status"]) for m in statement["months"]] == [
-        ("2026-01", "paid"), ("2026-02", "paid"), ("2026-03", "paid"),
-    ]  # fmt: skip
+        ("2026-01", "paid"),
+        ("2026-02", "paid"),
+        ("2026-03", "paid"),
+    ]
     assert {b["kind"]: b["balance_fen"] for b in statement["balances"]} == {
         "individual_account": 144_000,
         "pooled_entitlement": 216_000,
@@ -114,7 +134,12 @@ def test_enrol_pay_replay_statement_reverse_and_audit(cli: Run) -> None:
     }
     audit = ok_json(cli("audit", "verify", "--json"))
     # the enrolment, the batch of three months, its replays (nothing), the reversal
-    assert (audit["ok"], audit["transactions"], audit["months"], audit["problems"]) == (True, 3, 3, [])
+    assert (audit["ok"], audit["transactions"], audit["months"], audit["problems"]) == (
+        True,
+        3,
+        3,
+        [],
+    )
 
 
 def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
@@ -145,16 +170,36 @@ def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
 def test_interest_credit_for_2025(cli: Run) -> None:
     worker = enrol(cli, today=LATE_2025)
     paid = ok_json(
-        cli("contribute", worker, "--from", "2025-10", "--to", "2025-12", "--base", "6000",
-            "--id", "pay-2025", "--json", today=LATE_2025)
-    )  # fmt: skip
+        cli(
+            "contribute",
+            worker,
+            "--from",
+            "2025-10",
+            "--to",
+            "2025-12",
+            "--base",
+            "6000",
+            "--id",
+            "pay-2025",
+            "--json",
+            today=LATE_2025,
+        )
+    )
     assert len(paid) == 3
     runs = ok_json(cli("interest", "credit", "--year", "2025", "--json"))
     # 3 × 480.00 yuan credited during 2025: 144000 × 1.5% × 0.5415 = 1169.64 -> 1170 fen
     assert runs == [
-        {"region": "440100", "year": 2025, "batches": 1, "accounts": 1, "total_fen": 1170,
-         "skipped": False, "rate": "3/200", "provisional": False}
-    ]  # fmt: skip
+        {
+            "region": "440100",
+            "year": 2025,
+            "batches": 1,
+            "accounts": 1,
+            "total_fen": 1170,
+            "skipped": False,
+            "rate": "3/200",
+            "provisional": False,
+        }
+    ]
     again = ok_json(cli("interest", "credit", "--year", "2025", "--json"))
     assert [r["skipped"] for r in again] == [True]
     statement = ok_json(cli("worker", "statement", worker, "--json"))

@@ -23,30 +23,66 @@ def mfp_cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
 
 def enrol(cli: Run) -> str:
     enrolled = ok_json(
-        cli("worker", "enrol", "--scheme", "employee_medical", "--resident-id", RESIDENT_ID,
-            "--work-region", "310000", "--hukou-region", "410000", "--json")
-    )  # fmt: skip
+        cli(
+            "worker",
+            "enrol",
+            "--scheme",
+            "employee_medical",
+            "--resident-id",
+            RESIDENT_ID,
+            "--work-region",
+            "310000",
+            "--hukou-region",
+            "410000",
+            "--json",
+        )
+    )
     assert (enrolled["scheme"], enrolled["region"], enrolled["created"]) == (
-        "employee_medical", "310000", True,
-    )  # fmt: skip
+        "employee_medical",
+        "310000",
+        True,
+    )
     assert enrolled["resident_id"] == RESIDENT_ID[:2] + "*" * 16
     return str(enrolled["worker_id"])
 
 
 def test_enrol_pay_replay_and_status(cli: Run) -> None:
     worker = enrol(cli)
-    pay = ("medical", "contribute", worker, "--from", "2026-01", "--to", "2026-02",
-           "--base", "10000.05", "--id", "med-1")  # fmt: skip
+    pay = (
+        "medical",
+        "contribute",
+        worker,
+        "--from",
+        "2026-01",
+        "--to",
+        "2026-02",
+        "--base",
+        "10000.05",
+        "--id",
+        "med-1",
+    )
     paid = ok_json(cli(*pay, "--json"))
-    assert [(p["tx_id"], p["due_fen"], p["individual_account_fen"], p["pooled_fen"], p["replayed"])
-            for p in paid] == [
-        (f"med-1/2026-0{m}", 100_001, 20_000, 80_001, False) for m in (1, 2)
-    ]  # fmt: skip
+    assert [
+        (p["tx_id"], p["due_fen"], p["individual_account_fen"], p["pooled_fen"], p["replayed"])
+        for p in paid
+    ] == [(f"med-1/2026-0{m}", 100_001, 20_000, 80_001, False) for m in (1, 2)]
     assert ok_json(cli(*pay, "--json")) == [{**p, "replayed": True} for p in paid]
     human = cli(*pay)
     assert human.returncode == 0 and human.stdout.count("replayed]") == 2, human.stderr
-    one = ok_json(cli("medical", "contribute", worker, "--month", "2026-03", "--base", "8000",
-                      "--id", "med-2", "--json"))  # fmt: skip
+    one = ok_json(
+        cli(
+            "medical",
+            "contribute",
+            worker,
+            "--month",
+            "2026-03",
+            "--base",
+            "8000",
+            "--id",
+            "med-2",
+            "--json",
+        )
+    )
     assert [(p["month"], p["due_fen"]) for p in one] == [("2026-03", 80_000)]
 
     status = ok_json(cli("medical", "status", worker, "--json"))
@@ -64,15 +100,29 @@ def test_enrol_pay_replay_and_status(cli: Run) -> None:
 
 
 def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
-    pension = ok_json(cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region",
-                          "310000", "--json"))["worker_id"]  # fmt: skip
-    refused = user_error(cli("medical", "contribute", pension, "--month", "2026-01",
-                             "--base", "10000", "--id", "x"))  # fmt: skip
+    pension = ok_json(
+        cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region", "310000", "--json")
+    )["worker_id"]
+    refused = user_error(
+        cli("medical", "contribute", pension, "--month", "2026-01", "--base", "10000", "--id", "x")
+    )
     assert "not enrolled in employee_medical" in refused
     worker = enrol(cli)
     assert worker == pension  # one person, enrolled in two schemes
-    ok_json(cli("medical", "contribute", worker, "--month", "2026-01", "--base", "10000",
-                "--id", "first", "--json"))  # fmt: skip
+    ok_json(
+        cli(
+            "medical",
+            "contribute",
+            worker,
+            "--month",
+            "2026-01",
+            "--base",
+            "10000",
+            "--id",
+            "first",
+            "--json",
+        )
+    )
     before = ok_json(cli("audit", "verify", "--json"))["transactions"]
     cases = [
         (("--month", "2026-01", "--base", "10000", "--id", "second"), "already paid"),
@@ -89,13 +139,26 @@ def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
 
 def test_money_follows_person_books_the_pooled_part_at_the_hukou_region(mfp_cli: Run) -> None:
     worker = enrol(mfp_cli)
-    paid = ok_json(mfp_cli("medical", "contribute", worker, "--month", "2026-01", "--base",
-                           "15000", "--id", "hi", "--json"))  # fmt: skip
+    paid = ok_json(
+        mfp_cli(
+            "medical",
+            "contribute",
+            worker,
+            "--month",
+            "2026-01",
+            "--base",
+            "15000",
+            "--id",
+            "hi",
+            "--json",
+        )
+    )
     assert [(p["pooled_fen"], p["pooled_hukou_region_fen"], p["hukou_region"]) for p in paid] == [
         (120_000, 120_000, "410000")
     ]
-    human = mfp_cli("medical", "contribute", worker, "--month", "2026-01", "--base", "15000",
-                    "--id", "hi")  # fmt: skip
+    human = mfp_cli(
+        "medical", "contribute", worker, "--month", "2026-01", "--base", "15000", "--id", "hi"
+    )
     assert "at hukou region 410000" in human.stdout, human.stderr
     audit = ok_json(mfp_cli("audit", "verify", "--json"))
     # the enrolment, the month (a batch of one) and its hukou part
@@ -103,6 +166,16 @@ def test_money_follows_person_books_the_pooled_part_at_the_hukou_region(mfp_cli:
 
 
 def test_enrol_refuses_an_unknown_scheme(cli: Run) -> None:
-    refused = user_error(cli("worker", "enrol", "--scheme", "dental", "--resident-id", RESIDENT_ID,
-                             "--work-region", "310000"))  # fmt: skip
+    refused = user_error(
+        cli(
+            "worker",
+            "enrol",
+            "--scheme",
+            "dental",
+            "--resident-id",
+            RESIDENT_ID,
+            "--work-region",
+            "310000",
+        )
+    )
     assert "--scheme must be one of employee_pension, employee_medical" in refused

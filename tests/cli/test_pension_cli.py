@@ -285,7 +285,9 @@ def total_and_reading(cli, **changes: Any) -> tuple[dict[str, Any], dict[str, st
     return numbers(record), reading
 
 
-@pytest.mark.parametrize("printed", ["30.58333", "30.5833", "30.583333333333332", 30.583333333333332])
+@pytest.mark.parametrize(
+    "printed", ["30.58333", "30.5833", "30.583333333333332", 30.583333333333332]
+)
 def test_years_printed_as_decimals_of_a_month_are_that_month(cli, printed):
     as_months, plain = total_and_reading(cli, contribution_years="30年7月")
     as_printed, reading = total_and_reading(cli, contribution_years=printed)
@@ -303,14 +305,20 @@ def test_years_to_two_places_or_off_a_month_are_taken_as_given(cli):
     assert status == 2 and "contribution_years" in err  # five places and no whole month
 
 
-@pytest.mark.parametrize("printed, as_rounded", [
-    ("1.199950001", "1.2000"),  # rounded once, half up, to the region's 4 places
-    ("1.19994999996", "1.1999"),  # not 1.199950 first (that would give 1.2000)
-    ("0.733100252737995", "0.7331"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "printed, as_rounded",
+    [
+        ("1.199950001", "1.2000"),  # rounded once, half up, to the region's 4 places
+        ("1.19994999996", "1.1999"),  # not 1.199950 first (that would give 1.2000)
+        ("0.733100252737995", "0.7331"),
+    ],
+)
 def test_an_index_printed_to_more_places_is_rounded_by_the_regions_rule(cli, printed, as_rounded):
     rounded, plain = total_and_reading(cli, average_index=as_rounded)
     as_printed, reading = total_and_reading(cli, average_index=printed)
     assert plain == {}
     assert as_printed == rounded
-    assert reading["average_index"] == f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)"
+    assert (
+        reading["average_index"]
+        == f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)"
+    )

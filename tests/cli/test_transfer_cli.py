@@ -50,8 +50,21 @@ def enrol_and_pay(cli: Run, n: int) -> str:
         cli("worker", "enrol", "--resident-id", resident_id(n), "--work-region", "440100", "--json")
     )
     worker_id = str(enrolled["worker_id"])
-    paid = ok_json(cli("contribute", worker_id, "--from", "2026-01", "--to", "2026-05",
-                       "--base", "8000", "--id", f"pay-{n}", "--json"))  # fmt: skip
+    paid = ok_json(
+        cli(
+            "contribute",
+            worker_id,
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-05",
+            "--base",
+            "8000",
+            "--id",
+            f"pay-{n}",
+            "--json",
+        )
+    )
     assert [(p["individual_account_fen"], p["pooled_fen"]) for p in paid] == [(64_000, 96_000)] * 5
     return worker_id
 
@@ -69,25 +82,56 @@ def test_estimate_transfer_and_settle(cli: Run) -> None:
             s["basic_pension_fen"] + s["account_pension_fen"] + s["transitional_pension_fen"]
         )
         assert s["explanation"]
-    assert set(estimate["difference_fen"]) == {"basic_pension_fen", "account_pension_fen",
-                                               "total_fen"}  # fmt: skip
+    assert set(estimate["difference_fen"]) == {
+        "basic_pension_fen",
+        "account_pension_fen",
+        "total_fen",
+    }
 
-    request = ("transfer", "request", "move-1", "--worker", worker_id, "--to", "330100",
-               "--scenario", "money_follows_person", "--json")  # fmt: skip
+    request = (
+        "transfer",
+        "request",
+        "move-1",
+        "--worker",
+        worker_id,
+        "--to",
+        "330100",
+        "--scenario",
+        "money_follows_person",
+        "--json",
+    )
     requested = ok_json(cli(*request))
-    assert {k: requested[k] for k in ("transfer_id", "worker_id", "from_region", "to_region",
-                                      "scenario", "state", "next_step", "requested_on")} == {
-        "transfer_id": "move-1", "worker_id": worker_id, "from_region": "440100",
-        "to_region": "330100", "scenario": "money_follows_person", "state": "requested",
-        "next_step": "approve", "requested_on": TODAY,
-    }  # fmt: skip
+    assert {
+        k: requested[k]
+        for k in (
+            "transfer_id",
+            "worker_id",
+            "from_region",
+            "to_region",
+            "scenario",
+            "state",
+            "next_step",
+            "requested_on",
+        )
+    } == {
+        "transfer_id": "move-1",
+        "worker_id": worker_id,
+        "from_region": "440100",
+        "to_region": "330100",
+        "scenario": "money_follows_person",
+        "state": "requested",
+        "next_step": "approve",
+        "requested_on": TODAY,
+    }
     # 5 × 640.00 to the account; the whole entitlement, 5 × 960.00 (no 2025 to earn interest)
     assert (requested["account_fen"], requested["pooled_fen"]) == (320_000, 480_000)
     assert ok_json(cli(*request)) == requested  # a replay returns the first result
 
-    for step, state, next_step in (("approve", "approved", "accept"),
-                                   ("accept", "accepted", "complete"),
-                                   ("complete", "completed", None)):  # fmt: skip
+    for step, state, next_step in (
+        ("approve", "approved", "accept"),
+        ("accept", "accepted", "complete"),
+        ("complete", "completed", None),
+    ):
         view = ok_json(cli("transfer", step, "move-1", "--json"))
         assert (view["state"], view["next_step"]) == (state, next_step)
         assert (view["account_fen"], view["pooled_fen"]) == (320_000, 480_000)
@@ -126,8 +170,18 @@ class Prepared:
     def __init__(self, run: Run, engine: Engine) -> None:
         self.run, self.engine = run, engine
         self.worker_id = enrol_and_pay(run, 31)
-        opened = ok_json(run("transfer", "request", "open", "--worker", self.worker_id,
-                             "--to", "330100", "--json"))  # fmt: skip
+        opened = ok_json(
+            run(
+                "transfer",
+                "request",
+                "open",
+                "--worker",
+                self.worker_id,
+                "--to",
+                "330100",
+                "--json",
+            )
+        )
         assert opened["state"] == "requested"
 
     def counts(self) -> tuple[int, ...]:
@@ -138,8 +192,9 @@ class Prepared:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[Prepared]:  # fmt: skip
+def prepared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"transfer-cli-{request.param}")
     engine, schema = engine_for(request.param, directory)
     upgrade(engine)

@@ -22,8 +22,24 @@ BASE = "8000"  # yuan, within every year's range in both cities
 
 
 def pay(cli: Run, worker: str, first: str, last: str, request_id: str, today: str) -> list:
-    return list(ok_json(cli("contribute", worker, "--from", first, "--to", last, "--base", BASE,
-                            "--id", request_id, "--json", today=today)))  # fmt: skip
+    return list(
+        ok_json(
+            cli(
+                "contribute",
+                worker,
+                "--from",
+                first,
+                "--to",
+                last,
+                "--base",
+                BASE,
+                "--id",
+                request_id,
+                "--json",
+                today=today,
+            )
+        )
+    )
 
 
 def steps(cli: Run, transfer_id: str, today: str) -> dict:
@@ -35,9 +51,20 @@ def steps(cli: Run, transfer_id: str, today: str) -> dict:
 
 
 def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) -> None:
-    enrolled = ok_json(cli("worker", "enrol", "--resident-id", resident_id(41, "19840101", male=False),
-                           "--work-region", GUANGZHOU, "--hukou-region", HUKOU, "--json",
-                           today="2022-03-02"))  # fmt: skip
+    enrolled = ok_json(
+        cli(
+            "worker",
+            "enrol",
+            "--resident-id",
+            resident_id(41, "19840101", male=False),
+            "--work-region",
+            GUANGZHOU,
+            "--hukou-region",
+            HUKOU,
+            "--json",
+            today="2022-03-02",
+        )
+    )
     worker = str(enrolled["worker_id"])
     assert (enrolled["region"], enrolled["temporary_account"]) == (GUANGZHOU, False)
     guangzhou = pay(cli, worker, "2022-07", "2022-12", "gz22", "2022-12-15")
@@ -45,24 +72,51 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
         guangzhou += pay(cli, worker, f"{year}-01", f"{year}-12", f"gz{year}", f"{year}-12-15")
     assert len(guangzhou) == 42  # under ten years in Guangdong (its wages start 2022-07)
 
-    moved = ok_json(cli("transfer", "request", "to-hz", "--worker", worker, "--to", HANGZHOU,
-                        "--json", today="2026-01-05"))  # fmt: skip
+    moved = ok_json(
+        cli(
+            "transfer",
+            "request",
+            "to-hz",
+            "--worker",
+            worker,
+            "--to",
+            HANGZHOU,
+            "--json",
+            today="2026-01-05",
+        )
+    )
     assert (moved["kind"], moved["temporary"], moved["account_fen"]) == ("continue", True, 0)
     assert steps(cli, "to-hz", "2026-01-05")["completed_on"] == "2026-01-05"
     hangzhou = pay(cli, worker, "2026-01", "2026-05", "hz26", TODAY)
     assert len(hangzhou) == 5
 
     # a city outside the paying province is refused, and nothing is created
-    refused = user_error(cli("transfer", "gather", worker, "--id", "g0", "--to", HANGZHOU, today=RETIRED))
+    refused = user_error(
+        cli("transfer", "gather", worker, "--id", "g0", "--to", HANGZHOU, today=RETIRED)
+    )
     assert "330100 is not in the paying province 410000" in refused
-    assert user_error(cli("transfer", "status", "g0/330100", today=RETIRED)).count("no transfer") == 1
+    assert (
+        user_error(cli("transfer", "status", "g0/330100", today=RETIRED)).count("no transfer") == 1
+    )
 
-    gathered = ok_json(cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, "--json", today=RETIRED))
-    assert [(v["transfer_id"], v["kind"], v["from_region"], v["to_region"], v["state"],
-             v["scheme"], v["temporary"]) for v in gathered] == [
+    gathered = ok_json(
+        cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, "--json", today=RETIRED)
+    )
+    assert [
+        (
+            v["transfer_id"],
+            v["kind"],
+            v["from_region"],
+            v["to_region"],
+            v["state"],
+            v["scheme"],
+            v["temporary"],
+        )
+        for v in gathered
+    ] == [
         ("g1/330100", "gather", HANGZHOU, ZHENGZHOU, "requested", "employee_pension", False),
         ("g1/440100", "claim", GUANGZHOU, ZHENGZHOU, "requested", "employee_pension", False),
-    ]  # fmt: skip
+    ]
     gather, claim = gathered
     # the temporary account gathers everything paid into it: the account and the whole pooled
     # part, the pooled part with the interest of 2026–2038 (the account is credited it at
@@ -73,7 +127,9 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
     # the relation moves as a transfer would under current law: the account, 12% of the bases
     assert claim["account_fen"] == sum(p["individual_account_fen"] for p in guangzhou)
     assert claim["pooled_fen"] == 42 * 96_000
-    again = ok_json(cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, "--json", today=RETIRED))
+    again = ok_json(
+        cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, "--json", today=RETIRED)
+    )
     assert again == gathered  # a replay returns the same transfers
 
     human = cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, today=RETIRED)
@@ -102,15 +158,20 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
     assert status.returncode == 0 and "职工养老 employee_pension" in status.stdout
     assert "待遇领取地转入 claim" in status.stdout
 
-    closed = ok_json(cli("settlement", "close", "--window", RETIRED, "--json", today=RETIRED_NEXT_DAY))
+    closed = ok_json(
+        cli("settlement", "close", "--window", RETIRED, "--json", today=RETIRED_NEXT_DAY)
+    )
     moved_total = {v["from_region"]: v["account_fen"] + v["pooled_fen"] for v in done}
     assert closed["scheme"] == "employee_pension"
     assert closed["net_positions_fen"] == {
-        HANGZHOU: moved_total[HANGZHOU], ZHENGZHOU: -sum(moved_total.values()),
+        HANGZHOU: moved_total[HANGZHOU],
+        ZHENGZHOU: -sum(moved_total.values()),
         GUANGZHOU: moved_total[GUANGZHOU],
-    }  # fmt: skip
+    }
     assert ok_json(cli("audit", "verify", "--json", today=RETIRED))["ok"] is True
-    nothing = user_error(cli("transfer", "gather", worker, "--id", "g2", "--to", ZHENGZHOU, today=RETIRED))
+    nothing = user_error(
+        cli("transfer", "gather", worker, "--id", "g2", "--to", ZHENGZHOU, today=RETIRED)
+    )
     assert "nothing to gather" in nothing
 
 
@@ -130,27 +191,92 @@ def test_a_missing_option_is_a_usage_error_exit_2(cli: Run) -> None:
 
 
 def test_medical_transfer_and_settlement_with_scheme(cli: Run) -> None:
-    worker = str(ok_json(cli("worker", "enrol", "--scheme", "employee_medical", "--resident-id",
-                             resident_id(42), "--work-region", "310000", "--hukou-region", HUKOU,
-                             "--json"))["worker_id"])  # fmt: skip
+    worker = str(
+        ok_json(
+            cli(
+                "worker",
+                "enrol",
+                "--scheme",
+                "employee_medical",
+                "--resident-id",
+                resident_id(42),
+                "--work-region",
+                "310000",
+                "--hukou-region",
+                HUKOU,
+                "--json",
+            )
+        )["worker_id"]
+    )
     # Shanghai: 10% of 10,000.00 yuan, 2% of it (200.00) to the account, 800.00 pooled
-    ok_json(cli("medical", "contribute", worker, "--from", "2026-01", "--to", "2026-03",
-                "--base", "10000", "--id", "med", "--json"))  # fmt: skip
-    bad = user_error(cli("transfer", "request", "m0", "--worker", worker, "--to", GUANGZHOU,
-                         "--scheme", "resident_medical"))  # fmt: skip
+    ok_json(
+        cli(
+            "medical",
+            "contribute",
+            worker,
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-03",
+            "--base",
+            "10000",
+            "--id",
+            "med",
+            "--json",
+        )
+    )
+    bad = user_error(
+        cli(
+            "transfer",
+            "request",
+            "m0",
+            "--worker",
+            worker,
+            "--to",
+            GUANGZHOU,
+            "--scheme",
+            "resident_medical",
+        )
+    )
     assert "--scheme must be one of employee_pension, employee_medical" in bad
     pension = user_error(cli("transfer", "request", "m0", "--worker", worker, "--to", GUANGZHOU))
     assert "not enrolled in employee_pension" in pension
 
-    request = ("transfer", "request", "m1", "--worker", worker, "--to", GUANGZHOU,
-               "--scheme", "employee_medical", "--json")  # fmt: skip
+    request = (
+        "transfer",
+        "request",
+        "m1",
+        "--worker",
+        worker,
+        "--to",
+        GUANGZHOU,
+        "--scheme",
+        "employee_medical",
+        "--json",
+    )
     requested = ok_json(cli(*request))
-    assert {k: requested[k] for k in ("scheme", "kind", "from_region", "to_region", "account_fen",
-                                      "pooled_fen", "kept_fen", "due_on")} == {
-        "scheme": "employee_medical", "kind": "move", "from_region": "310000",
-        "to_region": GUANGZHOU, "account_fen": 60_000, "pooled_fen": 0, "kept_fen": 240_000,
+    assert {
+        k: requested[k]
+        for k in (
+            "scheme",
+            "kind",
+            "from_region",
+            "to_region",
+            "account_fen",
+            "pooled_fen",
+            "kept_fen",
+            "due_on",
+        )
+    } == {
+        "scheme": "employee_medical",
+        "kind": "move",
+        "from_region": "310000",
+        "to_region": GUANGZHOU,
+        "account_fen": 60_000,
+        "pooled_fen": 0,
+        "kept_fen": 240_000,
         "due_on": "2026-06-30",  # 10 working days, 端午 (06-19) excluded
-    }  # fmt: skip
+    }
     assert ok_json(cli(*request)) == requested
     view = steps(cli, "m1", TODAY)
     assert view["due_on"] == "2026-06-23"  # complete: 5 working days after the acceptance

@@ -27,7 +27,11 @@ def refused(done: Done) -> str:
 
 
 def enrol(cli: Run) -> str:
-    return str(ok(cli("worker", "enrol", "--resident-id", RID, "--work-region", "440100", "--json"))["worker_id"])
+    return str(
+        ok(cli("worker", "enrol", "--resident-id", RID, "--work-region", "440100", "--json"))[
+            "worker_id"
+        ]
+    )
 
 
 def test_the_embedded_database_keeps_its_key_beside_it(tmp_path: Path) -> None:
@@ -54,32 +58,61 @@ def test_the_embedded_database_keeps_its_key_beside_it(tmp_path: Path) -> None:
     assert "is missing" in refused(invoke(["audit", "verify"], env, tmp_path))
 
 
-def test_a_postgres_database_refuses_another_key_and_no_key(cli: Run, database_url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_postgres_database_refuses_another_key_and_no_key(
+    cli: Run, database_url, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     enrol(cli)
     url, extra = database_url
     other = base64.b64encode(b"o" * 32).decode()
-    wrong = invoke(["worker", "statement", "W1", "--json"],
-                   extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": other, "SUIREN_TODAY": TODAY}, tmp_path)  # fmt: skip
+    wrong = invoke(
+        ["worker", "statement", "W1", "--json"],
+        extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": other, "SUIREN_TODAY": TODAY},
+        tmp_path,
+    )
     assert "another secret key" in refused(wrong)
     for value, match in (("", "set but empty"), ("abc", "not base64"), ("４" * 44, "not base64")):
-        done = invoke(["audit", "verify"], extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": value}, tmp_path)
+        done = invoke(
+            ["audit", "verify"],
+            extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": value},
+            tmp_path,
+        )
         assert match in refused(done)
 
 
 def test_a_key_file_folder_and_generate(tmp_path: Path) -> None:
-    env = {"SUIREN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SUIREN_KEY_FILE": str(tmp_path)}
+    env = {
+        "SUIREN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SUIREN_KEY_FILE": str(tmp_path),
+    }
     assert "is a folder" in refused(invoke(["audit", "verify"], env, tmp_path))
     made = tmp_path / "agency.key"
     ok(invoke(["key", "generate", "--out", str(made)], {}, tmp_path))
-    assert stat.S_IMODE(made.stat().st_mode) == 0o600 and len(base64.b64decode(made.read_text())) == 32
-    assert "never overwritten" in refused(invoke(["key", "generate", "--out", str(made)], {}, tmp_path))
+    assert (
+        stat.S_IMODE(made.stat().st_mode) == 0o600 and len(base64.b64decode(made.read_text())) == 32
+    )
+    assert "never overwritten" in refused(
+        invoke(["key", "generate", "--out", str(made)], {}, tmp_path)
+    )
     printed = ok(invoke(["key", "generate"], {}, tmp_path)).strip()
     assert len(base64.b64decode(printed)) == 32
 
 
 def test_checkpoint_then_verify_against_it(cli: Run, tmp_path: Path) -> None:
     worker = enrol(cli)
-    ok(cli("contribute", worker, "--from", "2026-01", "--to", "2026-02", "--base", "6000", "--id", "p"))
+    ok(
+        cli(
+            "contribute",
+            worker,
+            "--from",
+            "2026-01",
+            "--to",
+            "2026-02",
+            "--base",
+            "6000",
+            "--id",
+            "p",
+        )
+    )
     ok(cli("audit", "checkpoint", "--out", "anchor.json"))
     assert "never overwritten" in refused(cli("audit", "checkpoint", "--out", "anchor.json"))
     data = json.loads((tmp_path / "anchor.json").read_text())
@@ -99,7 +132,9 @@ def test_only_a_month_is_reversed_at_the_command_line(cli: Run) -> None:
     worker = enrol(cli)
     ok(cli("contribute", worker, "--month", "2026-01", "--base", "6000", "--id", "p"))
     assert "single month" in refused(cli("reverse", "months/440100/2", "--id", "undo"))
-    assert "by a transfer" in refused(cli("reverse", f"enrol/{worker}/employee_pension", "--id", "undo"))
+    assert "by a transfer" in refused(
+        cli("reverse", f"enrol/{worker}/employee_pension", "--id", "undo")
+    )
     assert "end like a month" in refused(cli("reverse", "p/2026-01", "--id", "fix/2026-02"))
     ok(cli("reverse", "p/2026-01", "--id", "fix"))
     assert "already been reversed" in refused(cli("reverse", "p/2026-01", "--id", "fix-2"))
@@ -107,7 +142,9 @@ def test_only_a_month_is_reversed_at_the_command_line(cli: Run) -> None:
 
 def test_files_at_the_command_line(cli: Run, tmp_path: Path) -> None:
     workers = tmp_path / "workers.csv"
-    workers.write_text(f"resident_id,work_region\n{RID},440100\n{resident_id(22)},440100\n123,440100\n")
+    workers.write_text(
+        f"resident_id,work_region\n{RID},440100\n{resident_id(22)},440100\n123,440100\n"
+    )
     done = cli("worker", "enrol", "--file", str(workers), "--out", "map.csv", "--json")
     assert done.returncode == 1  # one row refused, the others enrolled
     summary = json.loads(done.stdout)
@@ -115,8 +152,10 @@ def test_files_at_the_command_line(cli: Run, tmp_path: Path) -> None:
     mapping = dict(line.split(",") for line in (tmp_path / "map.csv").read_text().splitlines()[1:])
     assert stat.S_IMODE((tmp_path / "map.csv").stat().st_mode) == 0o600
     payments = tmp_path / "pay.csv"
-    payments.write_text("payment_id,month,base_yuan,resident_id\n"
-                        f"f,2026-01,6000,{RID}\nf,2026-02,6000.50,{RID}\nf,2026-03,60,{RID}\n")  # fmt: skip
+    payments.write_text(
+        "payment_id,month,base_yuan,resident_id\n"
+        f"f,2026-01,6000,{RID}\nf,2026-02,6000.50,{RID}\nf,2026-03,60,{RID}\n"
+    )
     done = cli("contribute", "--file", str(payments), "--errors", "errors.json", "--json")
     assert done.returncode == 1, done.stderr
     assert (json.loads(done.stdout)["posted"], json.loads(done.stdout)["refused"]) == (2, 1)
@@ -140,6 +179,8 @@ def test_a_json_error_carries_its_code(cli: Run) -> None:
     done = cli("contribute", worker, "--month", "2026-01", "--base", "100", "--id", "low", "--json")
     assert (done.returncode, done.stdout) == (2, "")
     error = json.loads(done.stderr)["error"]
-    assert error["code"] == "contribution-refused" and "outside the allowed range" in error["message"]
+    assert (
+        error["code"] == "contribution-refused" and "outside the allowed range" in error["message"]
+    )
     unknown = json.loads(cli("worker", "statement", "WNOBODY", "--json").stderr)["error"]
     assert unknown["code"] == "unknown-worker"

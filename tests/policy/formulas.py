@@ -147,9 +147,15 @@ def _temporary_account(case: dict[str, Any]) -> dict[str, str]:
     data = case["input"]
     years, months = str(data["age"]).rstrip("m").split("y")
     temporary, _ = temporary_account(
-        policy, _period(case), str(data["to"]), str(data["to"]), str(data["sex"]),
-        int(years) * 12 + int(months), str(data["hukou"]), data.get("relation"),
-    )  # fmt: skip
+        policy,
+        _period(case),
+        str(data["to"]),
+        str(data["to"]),
+        str(data["sex"]),
+        int(years) * 12 + int(months),
+        str(data["hukou"]),
+        data.get("relation"),
+    )
     return {"temporary": str(temporary).lower()}
 
 
@@ -238,8 +244,9 @@ def _enrolment_age(case: dict[str, Any]) -> dict[str, str]:
 
     data = case["input"]
     try:
-        check_working_age(load_policy(), str(data["sex"]), Month.parse(str(data["birth"])),
-                          _period(case))  # fmt: skip
+        check_working_age(
+            load_policy(), str(data["sex"]), Month.parse(str(data["birth"])), _period(case)
+        )
     except SuirenError:
         return {"may_enrol": "false"}
     return {"may_enrol": "true"}

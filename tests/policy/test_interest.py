@@ -31,7 +31,10 @@ def reference(year: int, prior: int, in_year: int) -> int:
 
 
 @settings(max_examples=200, deadline=None)
-@given(year=st.integers(2016, 2030), parts=st.lists(st.tuples(AMOUNTS, AMOUNTS), min_size=1, max_size=20))
+@given(
+    year=st.integers(2016, 2030),
+    parts=st.lists(st.tuples(AMOUNTS, AMOUNTS), min_size=1, max_size=20),
+)
 def test_the_column_equals_the_rule_case_by_case(year: int, parts: list[tuple[int, int]]) -> None:
     rate = year_rate(POLICY, year)
     column = yearly_interest(rate, [p for p, _ in parts], [q for _, q in parts])
@@ -55,7 +58,9 @@ LATE_2025 = datetime(2025, 12, 20, 12, tzinfo=UTC)
 BOUNDS_FEN = base_bounds_fen("440100", Month.of(2025, 7), Month.of(2025, 12))  # from the parameters
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(bases=st.lists(st.integers(*BOUNDS_FEN), min_size=2, max_size=6), undo=st.integers(0, 5))
 def test_the_sql_sums_are_the_lines_sums(engine_factory, bases: list[int], undo: int) -> None:  # type: ignore[no-untyped-def]
     engine: Engine = engine_factory()
@@ -71,7 +76,9 @@ def test_the_sql_sums_are_the_lines_sums(engine_factory, bases: list[int], undo:
         lines = account_lines(c, account)
         for year in (2025, 2026):
             prior = sum(line.amount_fen for line in lines if line.legal_month.year < year)
-            in_year = sum(line.amount_fen for line in lines
-                          if line.legal_month.year == year and line.code != "interest")  # fmt: skip
+            in_year = sum(
+                line.amount_fen
+                for line in lines
+                if line.legal_month.year == year and line.code != "interest"
+            )
             assert year_parts(c, account, year) == (prior, in_year)
-

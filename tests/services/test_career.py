@@ -47,8 +47,16 @@ def at(year: int, month: int, day: int) -> datetime:
 def pay_years(engine, policy, worker, first_year, last_year, base_fen, tag):
     for year in range(first_year, last_year + 1):
         with unit_of_work(engine) as c:
-            contribute(c, policy, f"{tag}-{year}", worker, Month.of(year, 1), Month.of(year, 12), base_fen,
-                       at(year, 12, 20))  # fmt: skip
+            contribute(
+                c,
+                policy,
+                f"{tag}-{year}",
+                worker,
+                Month.of(year, 1),
+                Month.of(year, 12),
+                base_fen,
+                at(year, 12, 20),
+            )
 
 
 def move(engine, policy, transfer_id, worker, to_region, when):

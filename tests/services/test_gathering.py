@@ -66,8 +66,10 @@ def enrolment(engine, worker_id: str) -> tuple[str, bool, str | None]:
 
 
 def held(engine, worker_id: str, region: str) -> tuple[int, int]:
-    keys = [f"worker:{worker_id}:employee_pension:{kind}:{region}"
-            for kind in ("individual_account", "pooled_entitlement")]  # fmt: skip
+    keys = [
+        f"worker:{worker_id}:employee_pension:{kind}:{region}"
+        for kind in ("individual_account", "pooled_entitlement")
+    ]
     with unit_of_work(engine) as c:
         found = balances(c, keys)
     return found.get(keys[0], 0), found.get(keys[1], 0)
@@ -89,16 +91,18 @@ def with_interest(amount_fen: int, year: int, last_year: int) -> int:
     (the rate of a year not yet published is the latest one)."""
     balance = amount_fen + in_year_interest(amount_fen, year)
     for later in range(year + 1, last_year + 1):
-        balance += half_up(balance * Fraction(POLICY.national(date(later, 1, 1)).value(
-            "account.interest_rate")))  # fmt: skip
+        balance += half_up(
+            balance * Fraction(POLICY.national(date(later, 1, 1)).value("account.interest_rate"))
+        )
     return balance
 
 
 def woman_of_42(engine, n: int) -> str:
     """Born 1984-01, hukou Henan, enrolled in Guangzhou at 38, paid 2025 there."""
     with unit_of_work(engine) as c:
-        worker_id = enrol(c, POLICY, VAULT, resident_id(n, "19840101", False), "440100", "410000",
-                          at(2022, 3, 2)).worker.worker_id  # fmt: skip
+        worker_id = enrol(
+            c, POLICY, VAULT, resident_id(n, "19840101", False), "440100", "410000", at(2022, 3, 2)
+        ).worker.worker_id
     pay(engine, worker_id, Month.of(2025, 1), Month.of(2025, 12), at(2025, 12, 20))
     return worker_id
 
@@ -165,8 +169,9 @@ def test_first_insured_at_60_away_from_the_hukou_province_pays_into_a_temporary_
     engine,
 ) -> None:
     with unit_of_work(engine) as c:  # born 1966-01: may retire from 2026-01 (60; statutory 2026-05)
-        enrolled = enrol(c, POLICY, VAULT, resident_id(2, "19660101", True), "440100", "410000",
-                         at(2026, 1, 6))  # fmt: skip
+        enrolled = enrol(
+            c, POLICY, VAULT, resident_id(2, "19660101", True), "440100", "410000", at(2026, 1, 6)
+        )
     w = enrolled.worker.worker_id
     assert enrolled.temporary
     assert enrolment(engine, w) == ("440100", True, None)  # no relation anywhere yet
@@ -230,8 +235,9 @@ def test_a_gathering_refuses_a_city_outside_the_paying_province_and_writes_nothi
 )
 def test_interest_left_in_a_temporary_account_whose_months_were_reversed_is_gathered(engine):
     with unit_of_work(engine) as c:  # a man of 52 away from his hukou province: temporary
-        enrolled = enrol(c, POLICY, VAULT, resident_id(3, "19730101", True), "440100", "410000",
-                         at(2025, 1, 6))  # fmt: skip
+        enrolled = enrol(
+            c, POLICY, VAULT, resident_id(3, "19730101", True), "440100", "410000", at(2025, 1, 6)
+        )
     w = enrolled.worker.worker_id
     assert enrolled.temporary
     pay(engine, w, Month.of(2025, 1), Month.of(2025, 1), at(2025, 1, 20))

@@ -67,42 +67,57 @@ def counts(engine: Engine) -> tuple[int, int, int]:
 def test_good_bad_duplicate_paid_and_reversed_rows(engine: Engine, tmp_path: Path) -> None:
     a, b = enrol_workers(engine, 2)
     with unit_of_work(engine) as c:  # paid before the file: March; February paid and reversed
-        contribute(c, POLICY, "earlier", a, Month.parse("2026-02"), Month.parse("2026-03"), 600_000, NOW)
+        contribute(
+            c, POLICY, "earlier", a, Month.parse("2026-02"), Month.parse("2026-03"), 600_000, NOW
+        )
     with unit_of_work(engine) as c:
         reverse(c, "earlier/2026-02", "fix", NOW)
     path = tmp_path / "pay.csv"
-    path.write_text(HEADER + "".join([
-        f"f1,2026-01,6000,{a}\n",          # 1 posted
-        f"f1,2026-02,6100.50,{a}\n",       # 2 posted again after the reversal (attempt 1)
-        f"f1,2026-03,6000,{a}\n",          # 3 refused: March is paid (earlier/2026-03)
-        f"f1,2026-01,6000,{a}\n",          # 4 refused: the same payment and month again
-        f"f2,2026-01,6000,{a}\n",          # 5 refused: the same worker and month again
-        f"f1,2026-01,6000,{b}\n",          # 6 refused: f1/2026-01 is the first row's id… for b
-        f"f3,2026-04,60,00,{b}\n",          # 7 malformed: a comma inside the base
-        f"f3,2026-05,abc,{b}\n",           # 8 refused: not an amount
-        f"f3,2026-06,6000,{b}\n",          # 9 posted
-        f"earlier,2026-03,6000,{a}\n",     # 10 replayed: earlier/2026-03 as recorded
-    ]))  # fmt: skip
+    path.write_text(
+        HEADER
+        + "".join(
+            [
+                f"f1,2026-01,6000,{a}\n",  # 1 posted
+                f"f1,2026-02,6100.50,{a}\n",  # 2 posted again after the reversal (attempt 1)
+                f"f1,2026-03,6000,{a}\n",  # 3 refused: March is paid (earlier/2026-03)
+                f"f1,2026-01,6000,{a}\n",  # 4 refused: the same payment and month again
+                f"f2,2026-01,6000,{a}\n",  # 5 refused: the same worker and month again
+                f"f1,2026-01,6000,{b}\n",  # 6 refused: f1/2026-01 is the first row's id… for b
+                f"f3,2026-04,60,00,{b}\n",  # 7 malformed: a comma inside the base
+                f"f3,2026-05,abc,{b}\n",  # 8 refused: not an amount
+                f"f3,2026-06,6000,{b}\n",  # 9 posted
+                f"earlier,2026-03,6000,{a}\n",  # 10 replayed: earlier/2026-03 as recorded
+            ]
+        )
+    )
     with pytest.raises(FileRefused, match="fields where the header has"):
         post_file(engine, path)  # a row with a field too many refuses the whole file first
     path.write_text(path.read_text().replace("60,00", '"60,00"'))
     summary = post_file(engine, path)
     assert (summary.rows, summary.posted, summary.replayed, summary.refused) == (10, 3, 1, 6)
     assert [(e.row, e.field, e.code) for e in summary.errors] == [
-        (3, "month", "already-paid"), (4, "month", "duplicate-id"), (5, "month", "duplicate"),
-        (6, "month", "duplicate-id"), (7, "base_yuan", "invalid-amount"), (8, "base_yuan", "invalid-amount"),
-    ]  # fmt: skip
+        (3, "month", "already-paid"),
+        (4, "month", "duplicate-id"),
+        (5, "month", "duplicate"),
+        (6, "month", "duplicate-id"),
+        (7, "base_yuan", "invalid-amount"),
+        (8, "base_yuan", "invalid-amount"),
+    ]
     before = counts(engine)
     again = post_file(engine, path)  # the same file again: everything it posted replays
     assert (again.posted, again.replayed, again.refused) == (0, 4, 6)
     assert counts(engine) == before
     with unit_of_work(engine) as c:
         assert_ledger_sound(c)
-        attempts = dict(c.execute(select(contribution_months.c.tx_id, contribution_months.c.attempt)).all())
+        attempts = dict(
+            c.execute(select(contribution_months.c.tx_id, contribution_months.c.attempt)).all()
+        )
     assert attempts["f1/2026-02"] == 1 and attempts["earlier/2026-02"] == 0
 
 
-def test_a_later_file_replays_and_conflicts_with_an_earlier_one(engine: Engine, tmp_path: Path) -> None:
+def test_a_later_file_replays_and_conflicts_with_an_earlier_one(
+    engine: Engine, tmp_path: Path
+) -> None:
     [a] = enrol_workers(engine, 1)
     first = tmp_path / "day1.csv"
     first.write_text(HEADER + f"d1,2026-01,6000,{a}\nd1,2026-02,6000,{a}\n")
@@ -127,8 +142,11 @@ def test_a_large_batch_posts_its_new_rows_once_wherever_the_recorded_ones_are(
     workers = [f"WB{k:08d}" for k in range(n)]
     enrol_in_bulk(engine, workers, "440100", Month.of(2026, 1))
     lines = [f"b{k},2026-03,{6000 + k % 7},{w}\n" for k, w in enumerate(workers)]
-    before = {"ends": [*range(50), *range(n - 50, n)], "middle": list(range(500, 600)),
-              "scattered": list(range(3, n, 97))}[recorded]  # fmt: skip
+    before = {
+        "ends": [*range(50), *range(n - 50, n)],
+        "middle": list(range(500, 600)),
+        "scattered": list(range(3, n, 97)),
+    }[recorded]
     early = tmp_path / "early.csv"
     early.write_text(HEADER + "".join(lines[k] for k in before))
     assert post_file(engine, early).posted == len(before)
@@ -145,12 +163,25 @@ def test_a_large_batch_posts_its_new_rows_once_wherever_the_recorded_ones_are(
 
 def test_resident_ids_and_schemes_and_parquet(engine: Engine, tmp_path: Path) -> None:
     [a] = enrol_workers(engine, 1)
-    pq.write_table(pa.table({
-        "payment_id": ["p1", "p1", "p1"], "month": ["2026-01", "2026-02", "2026-03"],
-        "base_yuan": pa.array([Decimal("6000.00"), Decimal("6000.50"), Decimal("0.01")], type=pa.decimal128(12, 4)),
-        "resident_id": [resident_id(0, "19700101"), resident_id(0, "19700101"), "110105194912310021"],
-        "scheme": ["employee_pension", "", "employee_medical"],
-    }), tmp_path / "pay.parquet")  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": ["p1", "p1", "p1"],
+                "month": ["2026-01", "2026-02", "2026-03"],
+                "base_yuan": pa.array(
+                    [Decimal("6000.00"), Decimal("6000.50"), Decimal("0.01")],
+                    type=pa.decimal128(12, 4),
+                ),
+                "resident_id": [
+                    resident_id(0, "19700101"),
+                    resident_id(0, "19700101"),
+                    "110105194912310021",
+                ],
+                "scheme": ["employee_pension", "", "employee_medical"],
+            }
+        ),
+        tmp_path / "pay.parquet",
+    )
     summary = post_file(engine, tmp_path / "pay.parquet")
     assert (summary.posted, summary.refused) == (2, 1), summary.errors
     assert summary.errors[0].field == "resident_id"
@@ -173,7 +204,9 @@ def test_resident_ids_and_schemes_and_parquet(engine: Engine, tmp_path: Path) ->
         ("pay.txt", HEADER.encode(), "is .csv or .parquet"),
         ("fake.parquet", b"PAR1 not really", "not a Parquet file"),
     ],
-    ids=lambda value: value if isinstance(value, str) and value.count(".") == 1 and len(value) < 20 else "",
+    ids=lambda value: (
+        value if isinstance(value, str) and value.count(".") == 1 and len(value) < 20 else ""
+    ),
 )
 def test_a_malformed_file_is_refused_with_nothing_written(
     engine: Engine, tmp_path: Path, name: str, content: bytes, match: str
@@ -186,15 +219,25 @@ def test_a_malformed_file_is_refused_with_nothing_written(
     assert counts(engine) == before
 
 
-def test_float_amounts_and_wrong_types_in_parquet_are_refused(engine: Engine, tmp_path: Path) -> None:
+def test_float_amounts_and_wrong_types_in_parquet_are_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
     [a] = enrol_workers(engine, 1)
-    pq.write_table(pa.table({"payment_id": ["p"], "month": ["2026-01"], "base_yuan": [6000.0],
-                             "worker_id": [a]}), tmp_path / "f.parquet")  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {"payment_id": ["p"], "month": ["2026-01"], "base_yuan": [6000.0], "worker_id": [a]}
+        ),
+        tmp_path / "f.parquet",
+    )
     with pytest.raises(FileRefused, match="binary floats"):
         post_file(engine, tmp_path / "f.parquet")
-    pq.write_table(pa.table({"payment_id": ["p"], "month": [24313], "base_yuan": ["6000"],
-                             "worker_id": [a]}), tmp_path / "m.parquet")  # fmt: skip
-    summary = post_file(engine, tmp_path / "m.parquet")  # an integer month is text "24313": malformed
+    pq.write_table(
+        pa.table({"payment_id": ["p"], "month": [24313], "base_yuan": ["6000"], "worker_id": [a]}),
+        tmp_path / "m.parquet",
+    )
+    summary = post_file(
+        engine, tmp_path / "m.parquet"
+    )  # an integer month is text "24313": malformed
     assert summary.errors[0].field == "month"
 
 
@@ -212,10 +255,17 @@ def write_payments(path: Path, workers: list[str]) -> None:
     month = np.tile(np.array(months, dtype=object), len(workers))[:n]
     floor_fen, ceiling_fen = base_bounds_fen("440100", Month.of(2026, 1), Month.of(2026, 6))
     base = rng.integers(-(-floor_fen // 100), ceiling_fen // 100, n)  # whole yuan within
-    pq.write_table(pa.table({
-        "payment_id": pa.array([f"k{i // 6}" for i in range(n)]), "month": pa.array(month.tolist()),
-        "base_yuan": pa.array(base.astype(str).tolist()), "worker_id": pa.array(worker.tolist()),
-    }), path)  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": pa.array([f"k{i // 6}" for i in range(n)]),
+                "month": pa.array(month.tolist()),
+                "base_yuan": pa.array(base.astype(str).tolist()),
+                "worker_id": pa.array(worker.tolist()),
+            }
+        ),
+        path,
+    )
 
 
 @pytest.mark.slow
@@ -233,26 +283,37 @@ def test_a_file_killed_ten_times_then_run_again_posts_every_row_once(
     path = tmp_path / "big.parquet"
     write_payments(path, workers)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
-    env |= extra | {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
-                    "SUIREN_TODAY": NOW.date().isoformat(), "SUIREN_INTAKE_CHUNK_ROWS": "20000"}  # fmt: skip
+    env |= extra | {
+        "SUIREN_DATABASE_URL": url,
+        "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
+        "SUIREN_TODAY": NOW.date().isoformat(),
+        "SUIREN_INTAKE_CHUNK_ROWS": "20000",
+    }
     command = [sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)]
     rng = random.Random(20261201)
     for _ in range(KILLS):
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.5, 6.0))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
-    done = subprocess.run([*command, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    done = subprocess.run(
+        [*command, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr
     with unit_of_work(engine) as c:
-        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == KILL_ROWS
-        assert c.execute(select(func.count(contribution_months.c.tx_id.distinct()))).scalar_one() == KILL_ROWS
+        assert (
+            c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
+            == KILL_ROWS
+        )
+        assert (
+            c.execute(select(func.count(contribution_months.c.tx_id.distinct()))).scalar_one()
+            == KILL_ROWS
+        )
         result = verify(c)
         assert result.ok and result.months == KILL_ROWS, result.problems
     engine.dispose()
-
 
 
 # --- workers from a file ---------------------------------------------------------------------
@@ -265,16 +326,21 @@ def test_a_workers_file_enrols_each_person_once(engine: Engine, tmp_path: Path) 
     from suiren.domain.resident_id import check_character
 
     path = tmp_path / "workers.csv"
-    path.write_text("resident_id,work_region,hukou_region,scheme\n" + "".join([
-        f"{resident_id(1)},440100,,\n",                       # 1 new worker
-        f"{resident_id(2)},110000,410000,employee_medical\n",  # 2 new, medical, hukou Henan
-        f"{resident_id(1)},440100,,\n",                       # 3 the same person: the same worker
-        f"{young + check_character(young)},440100,,\n",       # 4 too young
-        f"{resident_id(1)},110000,,\n",                       # 5 already enrolled in Guangzhou
-        "12345,440100,,\n",                                     # 6 not a resident id
-        f"{resident_id(3)},449999,,\n",                       # 7 no such region
-        f"{resident_id(4)},440100,,employee_injury\n",        # 8 no such scheme
-    ]))  # fmt: skip
+    path.write_text(
+        "resident_id,work_region,hukou_region,scheme\n"
+        + "".join(
+            [
+                f"{resident_id(1)},440100,,\n",  # 1 new worker
+                f"{resident_id(2)},110000,410000,employee_medical\n",  # 2 new, medical, hukou Henan
+                f"{resident_id(1)},440100,,\n",  # 3 the same person: the same worker
+                f"{young + check_character(young)},440100,,\n",  # 4 too young
+                f"{resident_id(1)},110000,,\n",  # 5 already enrolled in Guangzhou
+                "12345,440100,,\n",  # 6 not a resident id
+                f"{resident_id(3)},449999,,\n",  # 7 no such region
+                f"{resident_id(4)},440100,,employee_injury\n",  # 8 no such scheme
+            ]
+        )
+    )
 
     def run() -> EnrolSummary:
         total = EnrolSummary()

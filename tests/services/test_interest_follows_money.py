@@ -75,11 +75,12 @@ def interest_postings(engine, worker_id: str, region: str) -> int:
         return int(
             c.execute(
                 select(func.count()).where(
-                    postings.c.account == f"worker:{worker_id}:employee_pension:individual_account:{region}",
+                    postings.c.account
+                    == f"worker:{worker_id}:employee_pension:individual_account:{region}",
                     postings.c.code == "interest",
                 )
             ).scalar_one()
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize("old_region_runs_2025", ["before the move", "after the move"])

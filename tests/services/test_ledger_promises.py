@@ -56,11 +56,27 @@ def paying(engine: Engine, n: int, region: str = "440100", policy=POLICY) -> str
     with unit_of_work(engine) as c:
         w = enrol(c, policy, VAULT, resident_id(n), region, "410000", LATE_2025).worker.worker_id
     with unit_of_work(engine) as c:
-        contribute(c, policy, f"p25-{n}", w, Month.parse("2025-10"), Month.parse("2025-12"),
-                   600_000 if region == "440100" else 800_000, LATE_2025)  # fmt: skip
+        contribute(
+            c,
+            policy,
+            f"p25-{n}",
+            w,
+            Month.parse("2025-10"),
+            Month.parse("2025-12"),
+            600_000 if region == "440100" else 800_000,
+            LATE_2025,
+        )
     with unit_of_work(engine) as c:
-        contribute(c, policy, f"p26-{n}", w, Month.parse("2026-01"), Month.parse("2026-03"),
-                   600_000 if region == "440100" else 800_000, JUNE)  # fmt: skip
+        contribute(
+            c,
+            policy,
+            f"p26-{n}",
+            w,
+            Month.parse("2026-01"),
+            Month.parse("2026-03"),
+            600_000 if region == "440100" else 800_000,
+            JUNE,
+        )
     return w
 
 
@@ -92,7 +108,11 @@ def test_only_a_contribution_month_can_be_reversed(engine: Engine) -> None:
         step(engine, action, "m1")
     with unit_of_work(engine) as c:
         close_window(c, date(2026, 6, 16), datetime(2026, 6, 17, 12, tzinfo=UTC))
-        batch = c.execute(select(journal.c.tx_id).where(journal.c.code == "contribution")).scalars().first()
+        batch = (
+            c.execute(select(journal.c.tx_id).where(journal.c.code == "contribution"))
+            .scalars()
+            .first()
+        )
     refused(engine, "transfer/m1/out", "reject")
     refused(engine, "transfer/m1/in", "reject")
     refused(engine, "transfer/m1/completed", "completed transfer is final")
@@ -125,7 +145,9 @@ def test_a_month_paid_after_the_worker_came_back_can_be_reversed(engine: Engine)
     refused(engine, "p26-3/2026-01", "has left 440100")  # completed: the money is in Hangzhou
     later = datetime(2026, 7, 20, 12, tzinfo=UTC)
     with unit_of_work(engine) as c:
-        contribute(c, POLICY, "hz", w, Month.parse("2026-07"), Month.parse("2026-07"), 800_000, later)
+        contribute(
+            c, POLICY, "hz", w, Month.parse("2026-07"), Month.parse("2026-07"), 800_000, later
+        )
     with unit_of_work(engine) as c:
         reverse(c, "hz/2026-07", "fix-hz", later)  # paid where the money is: reversible
         assert_ledger_sound(c)
@@ -133,11 +155,21 @@ def test_a_month_paid_after_the_worker_came_back_can_be_reversed(engine: Engine)
 
 def test_a_medical_month_whose_account_moved_is_refused(engine: Engine) -> None:
     with unit_of_work(engine) as c:
-        w = enrol(c, MFP, VAULT, resident_id(4), "310000", "410000", JUNE,
-                  Scheme.EMPLOYEE_MEDICAL).worker.worker_id  # fmt: skip
+        w = enrol(
+            c, MFP, VAULT, resident_id(4), "310000", "410000", JUNE, Scheme.EMPLOYEE_MEDICAL
+        ).worker.worker_id
     with unit_of_work(engine) as c:
-        contribute(c, MFP, "med", w, Month.parse("2026-01"), Month.parse("2026-02"), 1_500_000, JUNE,
-                   Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+        contribute(
+            c,
+            MFP,
+            "med",
+            w,
+            Month.parse("2026-01"),
+            Month.parse("2026-02"),
+            1_500_000,
+            JUNE,
+            Scheme.EMPLOYEE_MEDICAL,
+        )
     with unit_of_work(engine) as c:
         request_transfer(c, MFP, "mm", w, "440100", DAY, Scheme.EMPLOYEE_MEDICAL)
     step(engine, approve_transfer, "mm")
@@ -165,7 +197,9 @@ def test_a_payment_racing_a_completion_is_paid_where_the_worker_now_is(pg) -> No
     outcome = race(engine, schema, lambda c: complete_transfer(c, "m5", DAY), pay)
     assert isinstance(outcome, InsuranceMoved), outcome
     with unit_of_work(engine) as c:
-        assert [m.tx_id for m in paid_months(c, w, "employee_pension") if m.month == april.ordinal] == []
+        assert [
+            m.tx_id for m in paid_months(c, w, "employee_pension") if m.month == april.ordinal
+        ] == []
         [paid] = pay(c)
     assert paid.region == "330100"
     with unit_of_work(engine) as c:
@@ -183,11 +217,15 @@ def test_eight_enrolments_of_one_person_at_once_give_one_worker(pg) -> None:  # 
     found: list[object] = []
 
     def one() -> None:
-        own = make_engine(POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"})
+        own = make_engine(
+            POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"}
+        )
         try:
             barrier.wait(timeout=60)
             with unit_of_work(own) as c:
-                found.append(enrol(c, POLICY, VAULT, resident_id(6), "440100", None, JUNE).worker.worker_id)
+                found.append(
+                    enrol(c, POLICY, VAULT, resident_id(6), "440100", None, JUNE).worker.worker_id
+                )
         except Exception as error:  # the outcome under test
             found.append(error)
         finally:
@@ -221,8 +259,11 @@ def test_a_second_enrolment_of_one_person_waits_and_finds_the_first(pg) -> None:
 
 def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path: Path) -> None:
     paying(engine, 7)
-    other = make_engine(engine.url.render_as_string(hide_password=False), keys=ledger_keys(b"x" * 32),
-                        connect_args=_options(engine))  # fmt: skip
+    other = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        keys=ledger_keys(b"x" * 32),
+        connect_args=_options(engine),
+    )
     try:
         with pytest.raises(WrongKey, match="another secret key"), unit_of_work(other):
             pass
@@ -282,7 +323,11 @@ def test_the_embedded_database_and_its_key_are_created_private(tmp_path: Path) -
     ],
 )
 def test_a_key_that_is_not_usable_is_a_clear_error(tmp_path: Path, values, match) -> None:  # type: ignore[no-untyped-def]
-    chosen = {"database_url": f"sqlite:///{tmp_path / 'x.db'}", "secret_key": None, "key_file": None}
+    chosen = {
+        "database_url": f"sqlite:///{tmp_path / 'x.db'}",
+        "secret_key": None,
+        "key_file": None,
+    }
     with pytest.raises(KeyNotUsable, match=match):
         Settings(**(chosen | values)).secret()
 
@@ -310,18 +355,24 @@ def candidates(masked: str, sex: str, birth: Month, hukou: str) -> int:
     shown prefix, sex, birth month and hukou region (at worst the id's own county)."""
     days = (birth + 1).first_day().toordinal() - birth.first_day().toordinal()
     shown = masked.rstrip("*")
-    counties = 1 if len(hukou) == 6 and hukou[2:] != "0000" else 10  # a county, or ≥ 10 in a province
+    counties = (
+        1 if len(hukou) == 6 and hukou[2:] != "0000" else 10
+    )  # a county, or ≥ 10 in a province
     assert len(shown) <= 2, "more of the id than its province is shown"
     sequences = 500  # 000–999 of the sex's parity; the check character follows
     return counties * days * sequences
 
 
 @pytest.mark.parametrize("first17", ["44010619900201001", "11010119800229001", "64010420000301002"])
-def test_what_is_stored_in_clear_leaves_at_least_10000_candidates(engine: Engine, first17: str) -> None:
+def test_what_is_stored_in_clear_leaves_at_least_10000_candidates(
+    engine: Engine, first17: str
+) -> None:
     from suiren.domain.resident_id import check_character
 
     rid = ResidentId.parse(first17 + check_character(first17))
-    hukou = rid.address_code if rid.address_code[:2] in ("11", "44") else rid.address_code[:4] + "00"
+    hukou = (
+        rid.address_code if rid.address_code[:2] in ("11", "44") else rid.address_code[:4] + "00"
+    )
     with unit_of_work(engine) as c:
         enrol(c, POLICY, VAULT, rid.number, "440100", hukou, JUNE)  # at worst the id's own county
         row = c.execute(select(workers)).one()

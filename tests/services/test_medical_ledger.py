@@ -66,15 +66,32 @@ def system(kind: str, region: str) -> str:
 
 def enrol_medical(engine, n, region=SHANGHAI, hukou=HENAN, policy=POLICY, now=JUNE, male=True):
     with unit_of_work(engine) as c:
-        result = enrol(c, policy, VAULT, resident_id(n, male=male), region, hukou, now,
-                       scheme=Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+        result = enrol(
+            c,
+            policy,
+            VAULT,
+            resident_id(n, male=male),
+            region,
+            hukou,
+            now,
+            scheme=Scheme.EMPLOYEE_MEDICAL,
+        )
     return result.worker.worker_id
 
 
 def pay(engine, request_id, worker, first, last, base_fen, policy=POLICY, now=JUNE):
     with unit_of_work(engine) as c:
-        return contribute(c, policy, request_id, worker, month(first), month(last), base_fen, now,
-                          Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+        return contribute(
+            c,
+            policy,
+            request_id,
+            worker,
+            month(first),
+            month(last),
+            base_fen,
+            now,
+            Scheme.EMPLOYEE_MEDICAL,
+        )
 
 
 def journal_count(engine) -> int:
@@ -89,28 +106,33 @@ def test_shanghai_split_is_booked_to_the_three_accounts(engine):
     w = enrol_medical(engine, 1)
     # base 10,000.05 yuan: due 10% = 100,000.5 → 100,001 fen; account 2% = 20,000.1 → 20,000
     paid = pay(engine, "med-1", w, "2026-01", "2026-03", 1_000_005)
-    assert [(p.tx_id, p.due_fen, p.individual_account_fen, p.pooled_fen, p.hukou_fen)
-            for p in paid] == [
-        (f"med-1/2026-0{m}", 100_001, 20_000, 80_001, 0) for m in (1, 2, 3)
-    ]  # fmt: skip
+    assert [
+        (p.tx_id, p.due_fen, p.individual_account_fen, p.pooled_fen, p.hukou_fen) for p in paid
+    ] == [(f"med-1/2026-0{m}", 100_001, 20_000, 80_001, 0) for m in (1, 2, 3)]
     assert not any(p.replayed for p in paid)
     with unit_of_work(engine) as c:
-        held = balances(c, [key("individual_account", w, SHANGHAI),
-                            key("pooled_entitlement", w, SHANGHAI), system("collection", SHANGHAI)])  # fmt: skip
+        held = balances(
+            c,
+            [
+                key("individual_account", w, SHANGHAI),
+                key("pooled_entitlement", w, SHANGHAI),
+                system("collection", SHANGHAI),
+            ],
+        )
         assert held == {
             key("individual_account", w, SHANGHAI): 60_000,
             key("pooled_entitlement", w, SHANGHAI): 240_003,
             system("collection", SHANGHAI): -300_003,
         }
         rows = c.execute(
-            select(contribution_months.c.scheme, contribution_months.c.month,
-                   contribution_months.c.due_fen).order_by(contribution_months.c.month)
-        ).all()  # fmt: skip
+            select(
+                contribution_months.c.scheme,
+                contribution_months.c.month,
+                contribution_months.c.due_fen,
+            ).order_by(contribution_months.c.month)
+        ).all()
         assert [(r.scheme, r.due_fen) for r in rows] == [(MED, 100_001)] * 3
-        assert (
-            len(paid_months(c, w, MED))
-            == 3
-        )
+        assert len(paid_months(c, w, MED)) == 3
         assert c.execute(select(func.count()).select_from(region_obligations)).scalar_one() == 0
         assert_ledger_sound(c)
 
@@ -218,8 +240,10 @@ def test_hukou_pool_books_the_pooled_part_to_the_hukou_region_and_settles_it(eng
     assert (dec.pooled_fen, dec.hukou_fen, dec.hukou_region) == (120_001, 0, None)
     # base 15,000.05 ≥ 1 × 12,434 average wage: the whole pooled part (share 1) goes to Henan
     jan = pay(engine, "h26", w, "2026-01", "2026-02", 1_500_005, MFP)
-    assert [(p.due_fen, p.individual_account_fen, p.pooled_fen, p.hukou_fen, p.hukou_region)
-            for p in jan] == [(150_001, 30_000, 120_001, 120_001, HENAN)] * 2  # fmt: skip
+    assert [
+        (p.due_fen, p.individual_account_fen, p.pooled_fen, p.hukou_fen, p.hukou_region)
+        for p in jan
+    ] == [(150_001, 30_000, 120_001, 120_001, HENAN)] * 2
     # below the threshold (10,000 < 12,434): nothing is held at the hukou region
     (under,) = pay(engine, "l26", low, "2026-01", "2026-01", 1_000_000, MFP)
     assert under.hukou_fen == 0
@@ -228,8 +252,15 @@ def test_hukou_pool_books_the_pooled_part_to_the_hukou_region_and_settles_it(eng
         (True, 120_001, HENAN)
     ] * 2
     with unit_of_work(engine) as c:
-        held = balances(c, [key("pooled_entitlement", w, SHANGHAI), key("pooled_entitlement", w, HENAN),
-                            system("clearing", SHANGHAI), system("clearing", HENAN)])  # fmt: skip
+        held = balances(
+            c,
+            [
+                key("pooled_entitlement", w, SHANGHAI),
+                key("pooled_entitlement", w, HENAN),
+                system("clearing", SHANGHAI),
+                system("clearing", HENAN),
+            ],
+        )
         assert held == {
             key("pooled_entitlement", w, SHANGHAI): 120_001,  # December only
             key("pooled_entitlement", w, HENAN): 240_002,
@@ -237,8 +268,10 @@ def test_hukou_pool_books_the_pooled_part_to_the_hukou_region_and_settles_it(eng
             system("clearing", HENAN): -240_002,
         }
         hukou_tx = c.execute(
-            select(journal.c.region, journal.c.worker_id).where(journal.c.tx_id == "h26/2026-01/hukou")
-        ).one()  # fmt: skip
+            select(journal.c.region, journal.c.worker_id).where(
+                journal.c.tx_id == "h26/2026-01/hukou"
+            )
+        ).one()
         assert tuple(hukou_tx) == (HENAN, w)
         # every posting belongs to an account of its journal's region
         assert (
@@ -273,8 +306,9 @@ def test_hukou_pool_books_the_pooled_part_to_the_hukou_region_and_settles_it(eng
         assert_ledger_sound(c)
     assert journal_count(engine) == n
     with unit_of_work(engine) as c:  # the next window has nothing left to settle
-        later = close_window(c, date(2026, 6, 16), datetime(2026, 6, 17, 12, tzinfo=UTC),
-                             Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+        later = close_window(
+            c, date(2026, 6, 16), datetime(2026, 6, 17, 12, tzinfo=UTC), Scheme.EMPLOYEE_MEDICAL
+        )
     assert later.positions == {} and later.flows == {}
 
 
@@ -285,8 +319,9 @@ def test_an_obligation_after_the_window_waits_for_a_later_one(engine):
         early = close_window(c, date(2026, 6, 14), JUNE, Scheme.EMPLOYEE_MEDICAL)
         assert early.positions == {}
         assert report(c, date(2026, 6, 15), Scheme.EMPLOYEE_MEDICAL).positions == {
-            SHANGHAI: 120_000, HENAN: -120_000,
-        }  # fmt: skip
+            SHANGHAI: 120_000,
+            HENAN: -120_000,
+        }
 
 
 def test_current_law_keeps_the_pooled_part_in_the_work_region(engine):
@@ -372,8 +407,13 @@ def test_quote_moves_the_account_and_leaves_the_pooled_entitlement(engine):
     pay(engine, "q", w, "2026-01", "2026-03", 1_000_000)
     with unit_of_work(engine) as c:
         quote = quote_medical_transfer(c, POLICY, w, SHANGHAI, GUANGZHOU, date(2026, 6, 15))
-    assert (quote.temporary, quote.account_fen, quote.pooled_fen, quote.kept_fen,
-            quote.interest_fen) == (False, 60_000, 0, 240_000, 0)  # fmt: skip
+    assert (
+        quote.temporary,
+        quote.account_fen,
+        quote.pooled_fen,
+        quote.kept_fen,
+        quote.interest_fen,
+    ) == (False, 60_000, 0, 240_000, 0)
     assert quote.total_fen == 60_000
     cited = quote.to_json()["explanation"][0]["parameters"]
     assert [p["parameter"] for p in cited] == ["medical.transfer.pooled_moves"]

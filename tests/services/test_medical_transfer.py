@@ -75,8 +75,10 @@ def counts(engine: Engine) -> tuple[int, int, int]:
     """(journal rows, obligations, months that stand): what a refused or replayed call must
     not change."""
     with unit_of_work(engine) as c:
-        standing = text("SELECT COUNT(*) FROM contribution_months m WHERE NOT EXISTS"
-                        " (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)")  # fmt: skip
+        standing = text(
+            "SELECT COUNT(*) FROM contribution_months m WHERE NOT EXISTS"
+            " (SELECT 1 FROM journal j WHERE j.reverses = m.tx_id)"
+        )
         return (
             int(c.execute(select(func.count()).select_from(journal)).scalar_one()),
             int(c.execute(select(func.count()).select_from(region_obligations)).scalar_one()),
@@ -92,8 +94,17 @@ def enrol_in(engine: Engine, n: int, scheme: Scheme, policy=POLICY, region=SHANG
 
 def pay_medical(engine, request_id, worker, first, last, base_fen, policy=POLICY, day=MON):
     with unit_of_work(engine) as c:
-        return contribute(c, policy, request_id, worker, Month.parse(first),
-                          Month.parse(last), base_fen, at(day), Scheme.EMPLOYEE_MEDICAL)  # fmt: skip
+        return contribute(
+            c,
+            policy,
+            request_id,
+            worker,
+            Month.parse(first),
+            Month.parse(last),
+            base_fen,
+            at(day),
+            Scheme.EMPLOYEE_MEDICAL,
+        )
 
 
 def step(engine: Engine, action, transfer_id: str, day: date) -> TransferView:  # type: ignore[no-untyped-def]
@@ -113,16 +124,21 @@ def test_a_medical_transfer_moves_the_account_only_alongside_a_pension_transfer(
         (100_000, 20_000, 80_000)
     ] * 3
     with unit_of_work(engine) as c:
-        pension = contribute(c, POLICY, "pen", w, Month.parse("2026-01"), Month.parse("2026-03"),
-                             1_000_000, at(MON))  # fmt: skip
+        pension = contribute(
+            c, POLICY, "pen", w, Month.parse("2026-01"), Month.parse("2026-03"), 1_000_000, at(MON)
+        )
 
     with unit_of_work(engine) as c:
         m = request_transfer(c, POLICY, "m1", w, GUANGZHOU, at(MON), scheme=Scheme.EMPLOYEE_MEDICAL)
     with unit_of_work(engine) as c:  # the medical transfer is open: the pension may still move
         p = request_transfer(c, POLICY, "p1", w, HANGZHOU, at(MON))
     assert (m.scheme, m.kind, m.from_region, m.to_region, m.state) == (
-        MED, "move", SHANGHAI, GUANGZHOU, "requested",
-    )  # fmt: skip
+        MED,
+        "move",
+        SHANGHAI,
+        GUANGZHOU,
+        "requested",
+    )
     assert (m.account_fen, m.pooled_fen, m.kept_fen, m.interest_fen) == (60_000, 0, 240_000, 0)
     # 10 working days: 16, 17, 18, (19 端午), 22 … 26, 29, 30
     assert m.due_on == add_working_days(MON, 10) == date(2026, 6, 30)
@@ -149,11 +165,17 @@ def test_a_medical_transfer_moves_the_account_only_alongside_a_pension_transfer(
     assert step(engine, complete_transfer, "p1", THU).state == "completed"
 
     with unit_of_work(engine) as c:
-        held = balances(c, [
-            key("individual_account", w, SHANGHAI), key("pooled_entitlement", w, SHANGHAI),
-            key("individual_account", w, GUANGZHOU), key("pooled_entitlement", w, GUANGZHOU),
-            fund(SHANGHAI), fund(GUANGZHOU),
-        ])  # fmt: skip
+        held = balances(
+            c,
+            [
+                key("individual_account", w, SHANGHAI),
+                key("pooled_entitlement", w, SHANGHAI),
+                key("individual_account", w, GUANGZHOU),
+                key("pooled_entitlement", w, GUANGZHOU),
+                fund(SHANGHAI),
+                fund(GUANGZHOU),
+            ],
+        )
     assert held == {
         key("individual_account", w, SHANGHAI): 0,
         key("pooled_entitlement", w, SHANGHAI): 0,
@@ -161,9 +183,14 @@ def test_a_medical_transfer_moves_the_account_only_alongside_a_pension_transfer(
         key("individual_account", w, GUANGZHOU): 60_000,  # only the account arrives
     }
     with unit_of_work(engine) as c:  # the pension moved on its own
-        moved = balances(c, [key("individual_account", w, HANGZHOU, PEN),
-                             key("pooled_entitlement", w, HANGZHOU, PEN),
-                             key("individual_account", w, GUANGZHOU, PEN)])  # fmt: skip
+        moved = balances(
+            c,
+            [
+                key("individual_account", w, HANGZHOU, PEN),
+                key("pooled_entitlement", w, HANGZHOU, PEN),
+                key("individual_account", w, GUANGZHOU, PEN),
+            ],
+        )
     assert moved == {
         key("individual_account", w, HANGZHOU, PEN): p.account_fen,
         key("pooled_entitlement", w, HANGZHOU, PEN): 360_000,
@@ -171,24 +198,31 @@ def test_a_medical_transfer_moves_the_account_only_alongside_a_pension_transfer(
 
     # the medical window settles the medical transfer only, the pension window the pension's
     with unit_of_work(engine) as c:
-        assert report(c, WED).positions == {SHANGHAI: p.account_fen + 360_000,
-                                            HANGZHOU: -(p.account_fen + 360_000)}  # fmt: skip
+        assert report(c, WED).positions == {
+            SHANGHAI: p.account_fen + 360_000,
+            HANGZHOU: -(p.account_fen + 360_000),
+        }
         closed = close_window(c, WED, at(THU), Scheme.EMPLOYEE_MEDICAL)
     assert closed.positions == {SHANGHAI: 60_000, GUANGZHOU: -60_000}
     assert closed.flows == {(SHANGHAI, GUANGZHOU): (60_000, 1)}
     with unit_of_work(engine) as c:
         house = str(settlement_account(Scheme.EMPLOYEE_MEDICAL))
         assert balances(c, [clearing(SHANGHAI), clearing(GUANGZHOU), house]) == {
-            clearing(SHANGHAI): 0, clearing(GUANGZHOU): 0, house: 0,
-        }  # fmt: skip
+            clearing(SHANGHAI): 0,
+            clearing(GUANGZHOU): 0,
+            house: 0,
+        }
         assert not report(c, WED).closed  # the pension window is still open
         assert_ledger_sound(c)
 
     # the worker now pays in Guangzhou: 6,000.00 yuan × 8% = 480.00, account 120.00
     (gz,) = pay_medical(engine, "gz", w, "2026-06", "2026-06", 600_000, day=THU)
     assert (gz.region, gz.due_fen, gz.individual_account_fen, gz.pooled_fen) == (
-        GUANGZHOU, 48_000, 12_000, 36_000,
-    )  # fmt: skip
+        GUANGZHOU,
+        48_000,
+        12_000,
+        36_000,
+    )
     with unit_of_work(engine) as c:
         s = medical_status(c, POLICY, w, THU)
         assert_ledger_sound(c)
@@ -240,8 +274,10 @@ def test_reversing_a_hukou_pool_month_reverses_both_parts_and_the_obligation(eng
     assert (posted.tx_id, posted.region, posted.replayed) == ("rev-1", SHANGHAI, False)
     assert counts(engine) == (before[0] + 2, before[1] + 1, before[2] - 1)
     with unit_of_work(engine) as c:
-        rows = {r.tx_id: (r.region, r.reverses, r.worker_id) for r in c.execute(
-            select(journal).where(journal.c.tx_id.in_(["rev-1", "rev-1/hukou"])))}  # fmt: skip
+        rows = {
+            r.tx_id: (r.region, r.reverses, r.worker_id)
+            for r in c.execute(select(journal).where(journal.c.tx_id.in_(["rev-1", "rev-1/hukou"])))
+        }
         assert rows == {
             "rev-1": (SHANGHAI, "h26/2026-01", w),
             "rev-1/hukou": (HENAN, "h26/2026-01/hukou", w),
@@ -249,10 +285,22 @@ def test_reversing_a_hukou_pool_month_reverses_both_parts_and_the_obligation(eng
         obligation = c.execute(
             select(region_obligations).where(region_obligations.c.obligation_id == "rev-1/hukou")
         ).one()
-        assert (obligation.scheme, obligation.from_region, obligation.to_region,
-                obligation.amount_fen, obligation.on_day) == (MED, HENAN, SHANGHAI, 120_001, MON)  # fmt: skip
-        held = balances(c, [key("pooled_entitlement", w, HENAN), key("individual_account", w, SHANGHAI),
-                            clearing(SHANGHAI), clearing(HENAN)])  # fmt: skip
+        assert (
+            obligation.scheme,
+            obligation.from_region,
+            obligation.to_region,
+            obligation.amount_fen,
+            obligation.on_day,
+        ) == (MED, HENAN, SHANGHAI, 120_001, MON)
+        held = balances(
+            c,
+            [
+                key("pooled_entitlement", w, HENAN),
+                key("individual_account", w, SHANGHAI),
+                clearing(SHANGHAI),
+                clearing(HENAN),
+            ],
+        )
         assert held == {
             key("pooled_entitlement", w, HENAN): 120_001,  # February only
             key("individual_account", w, SHANGHAI): 30_000,
@@ -264,8 +312,12 @@ def test_reversing_a_hukou_pool_month_reverses_both_parts_and_the_obligation(eng
     # the replay returns the same result and writes nothing
     replay = reverse_at(engine, "h26/2026-01", "rev-1", TUE)
     assert (replay.tx_id, replay.region, replay.seq, replay.chain_hash, replay.replayed) == (
-        posted.tx_id, posted.region, posted.seq, posted.chain_hash, True,
-    )  # fmt: skip
+        posted.tx_id,
+        posted.region,
+        posted.seq,
+        posted.chain_hash,
+        True,
+    )
     assert counts(engine) == (before[0] + 2, before[1] + 1, before[2] - 1)
     with pytest.raises(ReversalRefused, match="already been reversed"):
         reverse_at(engine, "h26/2026-01", "rev-2")
@@ -277,8 +329,9 @@ def test_reversing_a_hukou_pool_month_reverses_both_parts_and_the_obligation(eng
     assert closed.positions == {SHANGHAI: 120_001, HENAN: -120_001}
     with unit_of_work(engine) as c:
         assert balances(c, [clearing(SHANGHAI), clearing(HENAN)]) == {
-            clearing(SHANGHAI): 0, clearing(HENAN): 0,
-        }  # fmt: skip
+            clearing(SHANGHAI): 0,
+            clearing(HENAN): 0,
+        }
         assert c.execute(select(func.count()).select_from(settled_obligations)).scalar_one() == 3
         assert_ledger_sound(c)
 
@@ -295,16 +348,19 @@ def test_a_reversal_after_the_months_window_is_settled_in_the_next_one(engine):
     reverse_at(engine, "h26/2026-02", "rev-feb", TUE)
     with unit_of_work(engine) as c:
         assert balances(c, [clearing(SHANGHAI), clearing(HENAN)]) == {
-            clearing(SHANGHAI): -120_001, clearing(HENAN): 120_001,
-        }  # fmt: skip
+            clearing(SHANGHAI): -120_001,
+            clearing(HENAN): 120_001,
+        }
         second = close_window(c, TUE, at(WED), Scheme.EMPLOYEE_MEDICAL)
     assert second.flows == {(HENAN, SHANGHAI): (120_001, 1)}
     assert second.positions == {HENAN: 120_001, SHANGHAI: -120_001}
     with unit_of_work(engine) as c:
         house = str(settlement_account(Scheme.EMPLOYEE_MEDICAL))
         assert balances(c, [clearing(SHANGHAI), clearing(HENAN), house]) == {
-            clearing(SHANGHAI): 0, clearing(HENAN): 0, house: 0,
-        }  # fmt: skip
+            clearing(SHANGHAI): 0,
+            clearing(HENAN): 0,
+            house: 0,
+        }
         assert_ledger_sound(c)
 
 
@@ -327,11 +383,21 @@ def test_a_month_whose_hukou_part_was_reversed_separately_is_refused(engine):
     hukou_months(engine, 13)
     with unit_of_work(engine) as c:
         entry, lines = load_transaction_postings(c, "h26/2026-01/hukou")
-        post_transactions(c, [Transaction.build(
-            "old-rev", TxCode.REVERSAL, entry["region"], Month(entry["legal_month"]), at(MON),
-            [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
-            entry["worker_id"], "h26/2026-01/hukou",
-        )])  # fmt: skip
+        post_transactions(
+            c,
+            [
+                Transaction.build(
+                    "old-rev",
+                    TxCode.REVERSAL,
+                    entry["region"],
+                    Month(entry["legal_month"]),
+                    at(MON),
+                    [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
+                    entry["worker_id"],
+                    "h26/2026-01/hukou",
+                )
+            ],
+        )
     before = counts(engine)
     with pytest.raises(
         ReversalRefused,
@@ -368,8 +434,9 @@ def test_a_transfer_id_reused_for_the_other_scheme_is_refused(engine):
     assert enrol_in(engine, 20, Scheme.EMPLOYEE_PENSION) == w
     pay_medical(engine, "med", w, "2026-01", "2026-01", 1_000_000)
     with unit_of_work(engine) as c:
-        contribute(c, POLICY, "pen", w, Month.parse("2026-01"), Month.parse("2026-01"),
-                   1_000_000, at(MON))  # fmt: skip
+        contribute(
+            c, POLICY, "pen", w, Month.parse("2026-01"), Month.parse("2026-01"), 1_000_000, at(MON)
+        )
         request_transfer(c, POLICY, "both", w, GUANGZHOU, at(MON), Scheme.EMPLOYEE_MEDICAL)
     with unit_of_work(engine) as c, pytest.raises(TransferRefused, match="already used"):
         request_transfer(c, POLICY, "both", w, GUANGZHOU, at(MON), Scheme.EMPLOYEE_PENSION)
@@ -380,15 +447,19 @@ def test_racing_reversals_of_a_hukou_month_reverse_both_parts_once(pg):
     engine, schema = pg
     hukou_months(engine, 21)
     outcome = race(
-        engine, schema,
+        engine,
+        schema,
         lambda c: reverse(c, "h26/2026-01", "rev-a", at(MON)),
         lambda c: reverse(c, "h26/2026-01", "rev-b", at(MON)),
-    )  # fmt: skip
+    )
     assert isinstance(outcome, ReversalRefused), repr(outcome)
     assert "already been reversed (by rev-a)" in outcome.message
     with unit_of_work(engine) as c:
         done = c.execute(select(journal.c.tx_id).where(journal.c.reverses.is_not(None))).scalars()
         assert sorted(done) == ["rev-a", "rev-a/hukou"]
-        assert c.execute(select(region_obligations.c.obligation_id).where(
-            region_obligations.c.from_region == HENAN)).scalars().all() == ["rev-a/hukou"]  # fmt: skip
+        assert c.execute(
+            select(region_obligations.c.obligation_id).where(
+                region_obligations.c.from_region == HENAN
+            )
+        ).scalars().all() == ["rev-a/hukou"]
         assert_ledger_sound(c)

@@ -36,14 +36,25 @@ def test_a_shenzhen_worker_is_paid_with_shenzhens_own_pension_base(engine) -> No
     policy = load_policy()
     with unit_of_work(engine) as c:
         worker = enrol(
-            c, policy, VAULT, resident_id(7, "19750101", True), "440300", "440300",
+            c,
+            policy,
+            VAULT,
+            resident_id(7, "19750101", True),
+            "440300",
+            "440300",
             datetime(2024, 1, 5, 12, tzinfo=UTC),
-        ).worker  # fmt: skip
+        ).worker
     with unit_of_work(engine) as c:
         contribute(
-            c, policy, "sz-2024", worker.worker_id, Month.of(2024, 1), Month.of(2024, 12), 900_000,
+            c,
+            policy,
+            "sz-2024",
+            worker.worker_id,
+            Month.of(2024, 1),
+            Month.of(2024, 12),
+            900_000,
             datetime(2024, 12, 20, 12, tzinfo=UTC),
-        )  # fmt: skip
+        )
     with unit_of_work(engine) as c:
         result = estimate(c, policy, worker.worker_id, datetime(2026, 6, 1, tzinfo=UTC).date())
     assert (result["paying_province"], result["paying_city"]) == ("440000", "440300")

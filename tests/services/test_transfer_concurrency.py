@@ -79,7 +79,10 @@ STEPS = {
 
 def schema_engine(schema: str) -> Engine:
     return make_engine(
-        POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"}, poolclass=NullPool
+        POSTGRES_URL,
+        keys=KEYS,
+        connect_args={"options": f"-csearch_path={schema}"},
+        poolclass=NullPool,
     )
 
 
@@ -106,8 +109,16 @@ def worker_paying(engine: Engine, n: int) -> str:
     with unit_of_work(engine) as c:
         enrolment = enrol(c, POLICY, VAULT, resident_id(n), "440100", "410000", LATE_2025)
         worker_id = enrolment.worker.worker_id
-        contribute(c, POLICY, f"p25-{n}", worker_id, Month.of(2025, 1), Month.of(2025, 12),
-                   600_000, LATE_2025)  # fmt: skip
+        contribute(
+            c,
+            POLICY,
+            f"p25-{n}",
+            worker_id,
+            Month.of(2025, 1),
+            Month.of(2025, 12),
+            600_000,
+            LATE_2025,
+        )
     return worker_id
 
 
@@ -141,8 +152,15 @@ def _meet(barrier: Any) -> None:
         barrier.wait(HOLD_TIMEOUT_S)
 
 
-def _call(schema: str, step: str, args: tuple[Any, ...], holds: tuple[str, ...], start: Any,
-          barrier: Any, out: Any) -> None:  # fmt: skip
+def _call(
+    schema: str,
+    step: str,
+    args: tuple[Any, ...],
+    holds: tuple[str, ...],
+    start: Any,
+    barrier: Any,
+    out: Any,
+) -> None:
     """Run one service call in a unit of work; put (step, outcome...) on ``out``."""
     engine = schema_engine(schema)
     _hold_before_first_write(engine, barrier, holds.count(FIRST_WRITE))

@@ -236,10 +236,13 @@ class TransferMachine(RuleBasedStateMachine):
             return int(
                 connection.execute(
                     select(func.coalesce(func.sum(postings.c.amount_fen), 0))
-                    .join(journal, (journal.c.region == postings.c.region) & (journal.c.seq == postings.c.seq))
+                    .join(
+                        journal,
+                        (journal.c.region == postings.c.region) & (journal.c.seq == postings.c.seq),
+                    )
                     .where(journal.c.tx_id.startswith(tx_prefix), postings.c.amount_fen > 0)
                 ).scalar_one()
-            )  # fmt: skip
+            )
 
     # --- setup --------------------------------------------------------------------------------
 
@@ -252,11 +255,27 @@ class TransferMachine(RuleBasedStateMachine):
                 worker_id = enrol(  # years ago, when too young for a temporary account
                     c, policy, VAULT, rid, person.region, person.hukou, ENROLLED
                 ).worker.worker_id
-                contribute(c, policy, f"p25-{person.n}", worker_id, Month.of(2025, 1),
-                           Month.of(2025, 12), base_fen, LATE_2025)  # fmt: skip
+                contribute(
+                    c,
+                    policy,
+                    f"p25-{person.n}",
+                    worker_id,
+                    Month.of(2025, 1),
+                    Month.of(2025, 12),
+                    base_fen,
+                    LATE_2025,
+                )
             with unit_of_work(self.engine) as c:
-                contribute(c, policy, f"p26-{person.n}", worker_id, Month.of(2026, 1),
-                           Month.of(2026, 5), base_fen, JUNE)  # fmt: skip
+                contribute(
+                    c,
+                    policy,
+                    f"p26-{person.n}",
+                    worker_id,
+                    Month.of(2026, 1),
+                    Month.of(2026, 5),
+                    base_fen,
+                    JUNE,
+                )
             self.workers.append(Worker(person, worker_id, person.region, person.region))
 
     # --- transfer steps -----------------------------------------------------------------------
@@ -294,11 +313,17 @@ class TransferMachine(RuleBasedStateMachine):
         else:
             kind, source = "move", worker.relation
         assert (view.transfer_id, view.worker_id, view.state) == (
-            transfer_id, worker.worker_id, "requested",
-        )  # fmt: skip
+            transfer_id,
+            worker.worker_id,
+            "requested",
+        )
         assert (view.kind, view.from_region, view.to_region, view.scenario, view.temporary) == (
-            kind, source, to_region, scenario, temporary,
-        )  # fmt: skip
+            kind,
+            source,
+            to_region,
+            scenario,
+            temporary,
+        )
         self.moves[transfer_id] = Move(
             transfer_id, worker.worker_id, source, to_region, scenario, temporary, kind
         )
@@ -335,8 +360,11 @@ class TransferMachine(RuleBasedStateMachine):
             if move.state not in EXPECTED_AFTER:
                 return
             step = EXPECTED_AFTER[move.state]
-            do = {"approved": self.do_approved, "accepted": self.do_accepted,
-                  "completed": self.do_completed}[step]  # fmt: skip
+            do = {
+                "approved": self.do_approved,
+                "accepted": self.do_accepted,
+                "completed": self.do_completed,
+            }[step]
             do(move)
             move.state = step
             move.steps.append(step)
@@ -372,8 +400,9 @@ class TransferMachine(RuleBasedStateMachine):
             view = accept_transfer(connection, move.transfer_id, JUNE)
         assert view.state == "accepted"
         assert self.held(move.worker_id, move.to_region) == (
-            account_fen + view.account_fen, entitlement_fen + view.pooled_fen,
-        )  # fmt: skip
+            account_fen + view.account_fen,
+            entitlement_fen + view.pooled_fen,
+        )
         assert view.account_fen + view.pooled_fen == move.amount_fen
 
     def do_completed(self, move: Move) -> None:
@@ -391,8 +420,9 @@ class TransferMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.in_state("requested", "approved"))
     @rule(data=st.data())
     def reject(self, data: st.DataObject) -> None:
-        move = self.moves[data.draw(st.sampled_from(self.in_state("requested", "approved")),
-                                    label="transfer")]  # fmt: skip
+        move = self.moves[
+            data.draw(st.sampled_from(self.in_state("requested", "approved")), label="transfer")
+        ]
         before = self.held(move.worker_id, move.from_region)
         with unit_of_work(self.engine) as connection:
             view = reject_transfer(connection, move.transfer_id, JUNE, "refused by the hypothesis")
@@ -400,8 +430,9 @@ class TransferMachine(RuleBasedStateMachine):
         after = self.held(move.worker_id, move.from_region)
         if move.state == "approved" and move.kind == "move":  # what left comes back
             assert (after[0] - before[0], after[1] - before[1]) == (
-                move.account_out_fen, move.entitlement_at_approval_fen,
-            )  # fmt: skip
+                move.account_out_fen,
+                move.entitlement_at_approval_fen,
+            )
         else:
             assert after == before
         move.state = "rejected"
@@ -572,21 +603,28 @@ class TransferMachine(RuleBasedStateMachine):
     @invariant()
     def no_move_lowers_the_pooled_entitlement_under_the_reform(self) -> None:
         done = [
-            m for m in self.moves.values()
+            m
+            for m in self.moves.values()
             if m.state == "completed" and m.scenario == "money_follows_person"
-        ]  # fmt: skip
+        ]
         if not done:
             return
         with unit_of_work(self.engine) as connection:
             for move in done:
                 arrived = connection.execute(
                     select(func.coalesce(func.sum(postings.c.amount_fen), 0))
-                    .join(journal, and_(journal.c.region == postings.c.region,
-                                        journal.c.seq == postings.c.seq))
-                    .where(journal.c.tx_id == f"transfer/{move.transfer_id}/in",
-                           postings.c.account == str(pooled_entitlement(move.worker_id, SCHEME,
-                                                                        move.to_region)))
-                ).scalar_one()  # fmt: skip
+                    .join(
+                        journal,
+                        and_(
+                            journal.c.region == postings.c.region, journal.c.seq == postings.c.seq
+                        ),
+                    )
+                    .where(
+                        journal.c.tx_id == f"transfer/{move.transfer_id}/in",
+                        postings.c.account
+                        == str(pooled_entitlement(move.worker_id, SCHEME, move.to_region)),
+                    )
+                ).scalar_one()
                 assert int(arrived) >= move.entitlement_at_approval_fen, move
 
 
@@ -612,8 +650,9 @@ def test_a_transfer_accepted_after_its_window_was_closed_is_still_settled(engine
     with unit_of_work(engine) as c:
         enrolment = enrol(c, policy, VAULT, resident_id(1), "440100", "410000", LATE_2025)
         worker_id = enrolment.worker.worker_id
-        contribute(c, policy, "p25", worker_id, Month.of(2025, 1), Month.of(2025, 12), 600_000,
-                   LATE_2025)  # fmt: skip
+        contribute(
+            c, policy, "p25", worker_id, Month.of(2025, 1), Month.of(2025, 12), 600_000, LATE_2025
+        )
     with unit_of_work(engine) as c:
         request_transfer(c, policy, "late", worker_id, "330100", JUNE)
     with unit_of_work(engine) as c:

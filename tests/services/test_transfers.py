@@ -130,8 +130,8 @@ def test_woman_of_42_moving_away_from_hukou_gets_a_temporary_account(engine):
         s = statement(c, w)
         held = {(b["kind"], b["region"]): b["balance_fen"] for b in s["balances"]}
         assert held[("individual_account", "440100")] == 17 * 48_000  # the relation stayed
-        moved_postings = select(func.count()).select_from(postings).where(
-            postings.c.code == "transfer"
+        moved_postings = (
+            select(func.count()).select_from(postings).where(postings.c.code == "transfer")
         )
         assert c.execute(moved_postings).scalar_one() == 0  # the steps moved no money
     # under the reform there are no temporary accounts: the same woman's money moves
@@ -193,8 +193,13 @@ def test_reject_after_approval_returns_the_money(engine):
     with unit_of_work(engine) as c:
         view = reject_transfer(c, "t10", JUNE, "B refuses")
         assert view.state == "rejected"
-        held = balances(c, [f"worker:{w}:employee_pension:individual_account:440100",
-                            "system:clearing:employee_pension:clearing:440100"])  # fmt: skip
+        held = balances(
+            c,
+            [
+                f"worker:{w}:employee_pension:individual_account:440100",
+                "system:clearing:employee_pension:clearing:440100",
+            ],
+        )
         # back with the 2025 interest Guangdong credited before it left (earned all the same)
         assert held[f"worker:{w}:employee_pension:individual_account:440100"] == 17 * 48_000 + 4679
         assert held["system:clearing:employee_pension:clearing:440100"] == 0

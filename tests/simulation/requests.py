@@ -105,10 +105,18 @@ class Requests:
     def choose(self) -> Op:
         makers: list[tuple[int, Callable[[], Op | None]]] = [
             (10 if len(self.persons) < 4 else 5, self.enrol),
-            (25, self.pay), (5, self.pay_batch), (8, self.reverse_month),
-            (4, self.reverse_other), (8, self.request), (16, self.step), (3, self.reject),
-            (1, self.expire), (4, self.close), (3, self.interest), (2, self.gather),
-        ]  # fmt: skip
+            (25, self.pay),
+            (5, self.pay_batch),
+            (8, self.reverse_month),
+            (4, self.reverse_other),
+            (8, self.request),
+            (16, self.step),
+            (3, self.reject),
+            (1, self.expire),
+            (4, self.close),
+            (3, self.interest),
+            (2, self.gather),
+        ]
         while True:
             [make] = self.rng.choices([m for _, m in makers], [w for w, _ in makers])
             op = make()
@@ -145,10 +153,13 @@ class Requests:
         def after(result: Any) -> None:
             person.worker_id = result.worker.worker_id
 
-        return Op(f"enrol {person.n} in {region} ({scheme.value})",
-                  lambda c: enrol(c, POLICY, VAULT, person.resident_id, region, person.hukou, now,
-                                  scheme),
-                  after)  # fmt: skip
+        return Op(
+            f"enrol {person.n} in {region} ({scheme.value})",
+            lambda c: enrol(
+                c, POLICY, VAULT, person.resident_id, region, person.hukou, now, scheme
+            ),
+            after,
+        )
 
     def region_of(self, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION) -> str:
         return self.regions[(worker_id, scheme.value)]
@@ -182,10 +193,11 @@ class Requests:
         scheme = PENSION if fresh else self.scheme_of(worker_id)
         base = self.base_fen(self.region_of(worker_id, scheme), first)
         request_id, now = self.next_id("pay"), self.now
-        return Op(f"pay {request_id} {person.n} {first}..{last} ({scheme.value})",
-                  lambda c: contribute(c, POLICY, request_id, worker_id, first, last, base, now,
-                                       scheme),
-                  lambda paid: self.learn([(p.tx_id, worker_id) for p in paid]))  # fmt: skip
+        return Op(
+            f"pay {request_id} {person.n} {first}..{last} ({scheme.value})",
+            lambda c: contribute(c, POLICY, request_id, worker_id, first, last, base, now, scheme),
+            lambda paid: self.learn([(p.tx_id, worker_id) for p in paid]),
+        )
 
     def pay_batch(self) -> Op | None:
         """Several workers' months at once; the rows that can be taken are taken."""
@@ -208,8 +220,13 @@ class Requests:
         now = self.now
 
         def after(outcome: Any) -> None:
-            self.learn([(r[0], r[1]) for r, s in zip(rows, outcome.status.tolist(), strict=True)
-                        if s == POSTED])  # fmt: skip
+            self.learn(
+                [
+                    (r[0], r[1])
+                    for r, s in zip(rows, outcome.status.tolist(), strict=True)
+                    if s == POSTED
+                ]
+            )
 
         return Op(
             f"pay a batch of {len(rows)}", lambda c: post_batch(c, POLICY, columns, now), after
@@ -233,9 +250,10 @@ class Requests:
         of it, so that rare kinds (interest) are tried as often as common ones."""
         with unit_of_work(self.engine) as connection:
             entries = connection.execute(
-                select(journal.c.code, journal.c.tx_id).where(journal.c.months == 0)
+                select(journal.c.code, journal.c.tx_id)
+                .where(journal.c.months == 0)
                 .order_by(journal.c.region, journal.c.seq)
-            ).all()  # fmt: skip
+            ).all()
         if not entries:
             return None
         code = self.rng.choice(sorted({e.code for e in entries}))
@@ -251,10 +269,13 @@ class Requests:
         assert worker_id is not None
         scenario, transfer_id, now = self.rng.choice(sorted(POLICIES)), self.next_id("t"), self.now
         scheme = self.scheme_of(worker_id)
-        return Op(f"request {transfer_id} ({scenario}, {scheme.value}) {person.n} to {to_region}",
-                  lambda c: request_transfer(c, POLICIES[scenario], transfer_id, worker_id,
-                                             to_region, now, scheme),
-                  lambda view: self.transfer_ids.append(transfer_id))  # fmt: skip
+        return Op(
+            f"request {transfer_id} ({scenario}, {scheme.value}) {person.n} to {to_region}",
+            lambda c: request_transfer(
+                c, POLICIES[scenario], transfer_id, worker_id, to_region, now, scheme
+            ),
+            lambda view: self.transfer_ids.append(transfer_id),
+        )
 
     def step(self) -> Op | None:
         """The next step of a transfer (or, now and then, any step: out of order is refused)."""
@@ -270,8 +291,9 @@ class Requests:
         now = self.now
         if name == "approve":
             check = not self.racing
-            return Op(f"approve {transfer_id}",
-                      lambda c: approve_as_quoted(c, transfer_id, now, check))  # fmt: skip
+            return Op(
+                f"approve {transfer_id}", lambda c: approve_as_quoted(c, transfer_id, now, check)
+            )
         call = accept_transfer if name == "accept" else complete_transfer
         return Op(f"{name} {transfer_id}", lambda c: call(c, transfer_id, now))
 
@@ -317,9 +339,11 @@ class Requests:
         person = self.rng.choice(people)
         worker_id, gather_id, now = person.worker_id, self.next_id("g"), self.now
         assert worker_id is not None
-        return Op(f"gather {gather_id} {person.n}",
-                  lambda c: gather_for_retirement(c, POLICY, gather_id, worker_id, now),
-                  lambda views: self.transfer_ids.extend(v.transfer_id for v in views))  # fmt: skip
+        return Op(
+            f"gather {gather_id} {person.n}",
+            lambda c: gather_for_retirement(c, POLICY, gather_id, worker_id, now),
+            lambda views: self.transfer_ids.extend(v.transfer_id for v in views),
+        )
 
 
 def approve_as_quoted(connection: Connection, transfer_id: str, now: datetime, check: bool) -> Any:
@@ -331,8 +355,16 @@ def approve_as_quoted(connection: Connection, transfer_id: str, now: datetime, c
     quote = None
     if check and view.state == "requested" and view.kind != Kind.CONTINUE.value:
         try:
-            quote = quote_for(connection, POLICIES[view.scenario], view.worker_id, view.from_region,
-                              view.to_region, now.date(), Scheme(view.scheme), Kind(view.kind))  # fmt: skip
+            quote = quote_for(
+                connection,
+                POLICIES[view.scenario],
+                view.worker_id,
+                view.from_region,
+                view.to_region,
+                now.date(),
+                Scheme(view.scheme),
+                Kind(view.kind),
+            )
         except SuirenError:
             quote = None
     done = approve_transfer(connection, transfer_id, now)

@@ -203,8 +203,9 @@ class Simulation(Requests):
 
         def interleave(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             head = statement.lstrip().upper()
-            if state["armed"] and (head.startswith(WRITES) or "FOR UPDATE" in head
-                                   or "PG_ADVISORY" in head):  # fmt: skip
+            if state["armed"] and (
+                head.startswith(WRITES) or "FOR UPDATE" in head or "PG_ADVISORY" in head
+            ):
                 state["armed"] = False
                 state["first"] = self.attempt(first)
 

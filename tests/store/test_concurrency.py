@@ -68,7 +68,9 @@ def post_items(
     schema: str, items: list[Item], now: datetime, barrier: Any, results: Any, index: int
 ) -> None:
     """One process: post ``items`` one unit of work each; report (tx id, replayed, due)."""
-    engine = make_engine(POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(
+        POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"}
+    )
     posted: list[tuple[str, bool, int, int, int]] = []
     retries = 0
     try:
@@ -78,9 +80,15 @@ def post_items(
                 try:
                     with unit_of_work(engine) as connection:
                         [paid] = contribute(
-                            connection, POLICY, item.request_id, item.worker_id, item.month,
-                            item.month, item.base_fen, now,
-                        )  # fmt: skip
+                            connection,
+                            POLICY,
+                            item.request_id,
+                            item.worker_id,
+                            item.month,
+                            item.month,
+                            item.base_fen,
+                            now,
+                        )
                     break
                 except DBAPIError as error:
                     if getattr(error.orig, "sqlstate", None) not in RETRY_SQLSTATES:
@@ -90,9 +98,14 @@ def post_items(
             else:
                 raise AssertionError(f"{item.request_id}: still failing after {RETRIES_MAX}")
             posted.append(
-                (paid.tx_id, paid.replayed, paid.due_fen, paid.individual_account_fen,
-                 paid.pooled_fen)
-            )  # fmt: skip
+                (
+                    paid.tx_id,
+                    paid.replayed,
+                    paid.due_fen,
+                    paid.individual_account_fen,
+                    paid.pooled_fen,
+                )
+            )
         results.put((index, posted, retries, None))
     except BaseException as error:  # report it to the parent instead of dying silently
         results.put((index, posted, retries, f"{type(error).__name__}: {error}"))
@@ -208,7 +221,9 @@ def check_database(engine: Any, items: list[Item]) -> None:
         assert c.execute(batches).scalar_one() == len(items)  # one batch per call that posted
         months = select(func.count(contribution_months.c.tx_id.distinct()))
         assert c.execute(months).scalar_one() == len(items)
-        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == len(items)
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == len(
+            items
+        )
         balances = {
             r.account: int(r.balance_fen)
             for r in c.execute(text("SELECT account, balance_fen FROM accounts"))
@@ -238,7 +253,9 @@ def race(
 ) -> object:
     """``first`` runs in an open transaction; ``second`` starts in another and blocks on a
     lock; then ``first`` commits. Returns what ``second`` returned or raised."""
-    other = make_engine(POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"})
+    other = make_engine(
+        POSTGRES_URL, keys=KEYS, connect_args={"options": f"-csearch_path={schema}"}
+    )
     outcome: list[object] = []
     backend_pid: list[int] = []
     started = threading.Event()  # the second writer has its connection (or has failed)
@@ -338,10 +355,11 @@ def test_racing_reversals_of_one_transaction_reverse_it_once(pg: tuple[Engine, s
     with unit_of_work(engine) as c:
         contribute(c, POLICY, "pay-1", worker, Month.of(2026, 1), Month.of(2026, 1), 600_000, NOW)
     outcome = race(
-        engine, schema,
+        engine,
+        schema,
         lambda c: reverse(c, "pay-1/2026-01", "rev-a", NOW),
         lambda c: reverse(c, "pay-1/2026-01", "rev-b", NOW),
-    )  # fmt: skip
+    )
     assert isinstance(outcome, ReversalRefused), repr(outcome)
     assert "already been reversed" in outcome.message
     with unit_of_work(engine) as c:

@@ -168,9 +168,14 @@ def test_hashed_tables_refuse_update_and_delete(engine):
     with unit_of_work(engine) as c:
         assert all(c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables)
     for table in tables:
-        column = {"journal": "memo", "postings": "amount_fen", "facts": "data",
-                  "contribution_months": "base_fen", "month_segments": "hash",
-                  "workers": "sex"}[table]  # fmt: skip
+        column = {
+            "journal": "memo",
+            "postings": "amount_fen",
+            "facts": "data",
+            "contribution_months": "base_fen",
+            "month_segments": "hash",
+            "workers": "sex",
+        }[table]
         for statement_sql in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}"):
             with pytest.raises(DBAPIError), unit_of_work(engine) as c:
                 c.execute(text(statement_sql))

@@ -290,11 +290,20 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.counts() == before
         assert again == [
             MonthPaid(
-                p.tx_id, p.month, p.region, p.base_fen, p.due_fen, p.individual_account_fen,
-                p.pooled_fen, True, p.scheme, p.hukou_region, p.hukou_fen,
+                p.tx_id,
+                p.month,
+                p.region,
+                p.base_fen,
+                p.due_fen,
+                p.individual_account_fen,
+                p.pooled_fen,
+                True,
+                p.scheme,
+                p.hukou_region,
+                p.hukou_fen,
             )
             for p in r.paid
-        ]  # fmt: skip
+        ]
 
     @precondition(lambda self: self.contributions)
     @rule(data=st.data(), pay_again=st.booleans())

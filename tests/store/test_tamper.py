@@ -77,22 +77,60 @@ def build(engine: Engine) -> Ledger:
 
     workers = []
     for n, region in enumerate(["440100", "440100", "110000", "440100"]):
-        workers.append(run(lambda c, n=n, region=region: enrol(
-            c, POLICY, VAULT, resident_id(n), region, "410000", LATE_2025).worker.worker_id))  # fmt: skip
-    medical = run(lambda c: enrol(c, MFP, VAULT, resident_id(9), "310000", "410000", LATE_2025,
-                                  Scheme.EMPLOYEE_MEDICAL).worker.worker_id)  # fmt: skip
+        workers.append(
+            run(
+                lambda c, n=n, region=region: (
+                    enrol(
+                        c, POLICY, VAULT, resident_id(n), region, "410000", LATE_2025
+                    ).worker.worker_id
+                )
+            )
+        )
+    medical = run(
+        lambda c: (
+            enrol(
+                c,
+                MFP,
+                VAULT,
+                resident_id(9),
+                "310000",
+                "410000",
+                LATE_2025,
+                Scheme.EMPLOYEE_MEDICAL,
+            ).worker.worker_id
+        )
+    )
     workers.append(medical)
-    for request, n, first, last, base in (("p25-0", 0, "2025-07", "2025-12", 600_000),
-                                          ("p25-2", 2, "2025-10", "2025-12", 800_000)):  # fmt: skip
-        run(lambda c, r=request, n=n, f=first, la=last, b=base: contribute(
-            c, POLICY, r, workers[n], Month.parse(f), Month.parse(la), b, LATE_2025))  # fmt: skip
+    for request, n, first, last, base in (
+        ("p25-0", 0, "2025-07", "2025-12", 600_000),
+        ("p25-2", 2, "2025-10", "2025-12", 800_000),
+    ):
+        run(
+            lambda c, r=request, n=n, f=first, la=last, b=base: contribute(
+                c, POLICY, r, workers[n], Month.parse(f), Month.parse(la), b, LATE_2025
+            )
+        )
     run(lambda c: credit_interest(c, POLICY, 2025, JUNE))
     for request, n, base in (("p26-1", 1, 700_000), ("p26-2", 2, 900_000), ("p26-3", 3, 600_000)):
-        run(lambda c, r=request, n=n, b=base: contribute(
-            c, POLICY, r, workers[n], Month.parse("2026-01"), Month.parse("2026-04"), b, JUNE))  # fmt: skip
+        run(
+            lambda c, r=request, n=n, b=base: contribute(
+                c, POLICY, r, workers[n], Month.parse("2026-01"), Month.parse("2026-04"), b, JUNE
+            )
+        )
     run(lambda c: reverse(c, REVERSED, REVERSAL, JUNE))
-    run(lambda c: contribute(c, MFP, "h26", medical, Month.parse("2026-01"), Month.parse("2026-02"),
-                             1_500_000, JUNE, Scheme.EMPLOYEE_MEDICAL))  # fmt: skip
+    run(
+        lambda c: contribute(
+            c,
+            MFP,
+            "h26",
+            medical,
+            Month.parse("2026-01"),
+            Month.parse("2026-02"),
+            1_500_000,
+            JUNE,
+            Scheme.EMPLOYEE_MEDICAL,
+        )
+    )
     day = datetime(2026, 6, 16, 12, tzinfo=UTC)
     run(lambda c: request_transfer(c, POLICY, "move-0", workers[0], "330100", day))
     for step in (approve_transfer, accept_transfer, complete_transfer):
@@ -111,7 +149,9 @@ def build(engine: Engine) -> Ledger:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+def ledger(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Ledger]:
     engine, schema = engine_for(request.param, tmp_path_factory.mktemp("tamper"))
     upgrade(engine)
     try:
@@ -162,7 +202,9 @@ def month_entry(c: Connection, tx_id: str) -> dict[str, Any]:
 
 
 def newest(c: Connection, region: str) -> dict[str, Any]:
-    seq = c.execute(text("SELECT MAX(seq) FROM journal WHERE region = :r"), {"r": region}).scalar_one()
+    seq = c.execute(
+        text("SELECT MAX(seq) FROM journal WHERE region = :r"), {"r": region}
+    ).scalar_one()
     return {"region": region, "seq": int(seq)}
 
 
@@ -293,7 +335,9 @@ CASES: list[Case] = [
 ]  # fmt: skip
 
 
-def run_case(ledger: Ledger, statements: list[str], params: Any, checkpoint: bool = False) -> AuditResult:
+def run_case(
+    ledger: Ledger, statements: list[str], params: Any, checkpoint: bool = False
+) -> AuditResult:
     with tampering(ledger.engine) as c:
         values = params(c, ledger)
         touched = 0
@@ -303,7 +347,9 @@ def run_case(ledger: Ledger, statements: list[str], params: Any, checkpoint: boo
         return verify(c, ledger.checkpoint if checkpoint else None)
 
 
-@pytest.mark.parametrize(("statements", "params", "table"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("statements", "params", "table"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_a_tamper_is_found_and_named(ledger: Ledger, statements, params, table) -> None:
     result = run_case(ledger, statements, params)
     assert not result.ok
@@ -328,8 +374,10 @@ def test_every_table_is_covered() -> None:
 def rewind(c: Connection, ledger: Ledger) -> dict[str, Any]:
     """The newest entry of 440100 deleted and its head moved back: the chain still holds."""
     last = newest(c, "440100")
-    previous = c.execute(text("SELECT chain_hash FROM journal WHERE region = :region AND seq = :seq"),
-                         {"region": "440100", "seq": last["seq"] - 1}).scalar_one()  # fmt: skip
+    previous = c.execute(
+        text("SELECT chain_hash FROM journal WHERE region = :region AND seq = :seq"),
+        {"region": "440100", "seq": last["seq"] - 1},
+    ).scalar_one()
     return last | {"back": last["seq"] - 1, "hash": previous}
 
 
@@ -353,7 +401,9 @@ def test_a_rewound_chain_is_found_only_against_a_checkpoint(ledger: Ledger) -> N
 
 def test_a_region_deleted_with_its_head_is_found_against_a_checkpoint(ledger: Ledger) -> None:
     result = run_case(ledger, REGION_GONE, lambda c, lg: {}, checkpoint=True)
-    assert not result.ok and any(p.row.startswith("110000/") for p in result.problems), result.problems
+    assert not result.ok and any(p.row.startswith("110000/") for p in result.problems), (
+        result.problems
+    )
 
 
 def test_a_chain_recomputed_without_the_key_is_found(ledger: Ledger) -> None:

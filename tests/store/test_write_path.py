@@ -14,17 +14,20 @@ from suiren.store.tables import metadata
 SRC = Path(__file__).resolve().parents[2] / "src" / "suiren"
 HASHED = ("journal", "postings", "facts", "contribution_months", "month_segments", "accounts",
           "chain_heads")  # fmt: skip
-WRITERS = {name: {"store/ledger_repo.py"} for name in HASHED} | {
-    name: {"store/projections.py"} for name in PROJECTIONS
-} | {"ledger_meta": {"store/db.py"}}  # fmt: skip
+WRITERS = (
+    {name: {"store/ledger_repo.py"} for name in HASHED}
+    | {name: {"store/projections.py"} for name in PROJECTIONS}
+    | {"ledger_meta": {"store/db.py"}}
+)
 
 
 def writes(source: str, table: str) -> bool:
     patterns = [
-        rf"\b{table}\.(insert|update|delete)\(", rf"\b(insert|update|delete)\(\s*{table}\b",
+        rf"\b{table}\.(insert|update|delete)\(",
+        rf"\b(insert|update|delete)\(\s*{table}\b",
         rf"(?i)\b(insert\s+into|update|delete\s+from|copy)\s+{table}\b",
         rf"insert_rows\(\s*\w+,\s*{table}\b",
-    ]  # fmt: skip
+    ]
     return any(re.search(p, source) for p in patterns)
 
 
@@ -45,7 +48,9 @@ def test_only_the_owner_of_a_table_writes_it() -> None:
 def test_the_check_sees_a_write() -> None:
     assert writes("connection.execute(journal.insert().values(x=1))", "journal")
     assert writes('text("UPDATE transfers SET state = 1")', "transfers")
-    assert writes("insert_rows(connection, contribution_months, COLUMNS, rows)", "contribution_months")
+    assert writes(
+        "insert_rows(connection, contribution_months, COLUMNS, rows)", "contribution_months"
+    )
     assert not writes("select(journal.c.tx_id)", "journal")
 
 

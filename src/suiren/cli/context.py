@@ -49,7 +49,9 @@ class Context:
             settings = Settings()
         except ValidationError as error:
             first = error.errors()[0]
-            name = "SUIREN_" + str(first["loc"][0]).upper() if first["loc"] else "a SUIREN_ variable"
+            name = (
+                "SUIREN_" + str(first["loc"][0]).upper() if first["loc"] else "a SUIREN_ variable"
+            )
             raise InvalidInput(f"{name} is not usable: {first['msg']}") from None
         context = cls(settings, load_policy(settings.scenario))
         _BUILT.append(context)
@@ -59,9 +61,7 @@ class Context:
     def engine(self) -> Engine:
         """The database, with the ledger's keys (the key is checked on every unit of work)."""
         if self._engine is None:
-            self._engine = make_engine(
-                self.settings.database_url, keys=ledger_keys(self.secret())
-            )
+            self._engine = make_engine(self.settings.database_url, keys=ledger_keys(self.secret()))
         return self._engine
 
     def secret(self) -> bytes:
@@ -113,4 +113,3 @@ def emit(payload: Any, as_json: bool, human: str) -> None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(human.rstrip("\n") + "\n")
-

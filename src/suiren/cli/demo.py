@@ -120,8 +120,15 @@ def _if_moved(console: Console, ctx: Context, worker: str) -> None:
     with ctx.transaction() as connection:
         region = enrolment_region(connection, worker, Scheme.EMPLOYEE_PENSION)[0]
         for name in ("current_law", "money_follows_person"):
-            quote = quote_for(connection, load_policy(name), worker, region, "330100", ctx.now().date(),
-                              Scheme.EMPLOYEE_PENSION)  # fmt: skip
+            quote = quote_for(
+                connection,
+                load_policy(name),
+                worker,
+                region,
+                "330100",
+                ctx.now().date(),
+                Scheme.EMPLOYEE_PENSION,
+            )
             console.print(
                 f"  {name:<21} moves account {fen_to_yuan_str(quote.account_fen)} + pooled"
                 f" {fen_to_yuan_str(quote.pooled_fen)}; stays behind in {region}:"

@@ -93,10 +93,16 @@ def _has_resident_ids(path: Path) -> bool:
 class _progress:
     def __init__(self, total: int | None) -> None:
         self.bar = Progress(
-            TextColumn("缴费文件 payments"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn(),
-            transient=True, disable=not sys.stderr.isatty(), console=None,
-        )  # fmt: skip
+            TextColumn("缴费文件 payments"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} rows/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+            console=None,
+        )
         self.total = total
 
     def __enter__(self) -> Callable[[int], None]:
@@ -115,10 +121,14 @@ class _progress:
         self.bar.stop()
 
 
-def _report(summary: IntakeSummary, errors_out: Path | None, as_json: bool, all_or_nothing: bool) -> None:
+def _report(
+    summary: IntakeSummary, errors_out: Path | None, as_json: bool, all_or_nothing: bool
+) -> None:
     if errors_out is not None:
         _write_errors(errors_out, summary.errors)
-    money = ", ".join(f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items()))
+    money = ", ".join(
+        f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items())
+    )
     lines = [
         f"读取 read {summary.rows} rows: 入账 posted {summary.posted}, 重放 replayed {summary.replayed},"
         f" 拒绝 refused {summary.refused}" + (f"; 应缴 due by region: {money}" if money else ""),
@@ -128,7 +138,9 @@ def _report(summary: IntakeSummary, errors_out: Path | None, as_json: bool, all_
     for error in summary.errors[:ERRORS_SHOWN]:
         lines.append(f"  row {error.row}, {error.field}: {error.reason}")
     if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
-        lines.append(f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all")
+        lines.append(
+            f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all"
+        )
     emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(2 if all_or_nothing else 1)
@@ -158,7 +170,6 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-
 def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:
     """``suiren worker enrol --file``: each chunk one unit of work; ``--out`` maps resident
     ids to worker ids for the caller's own records (a file of resident ids: mode 0600)."""
@@ -168,7 +179,11 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
     chunks = read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, ctx.settings.intake_chunk_rows)
     with _progress(file_rows(path)) as advance:
         for chunk in chunks:
-            summary.add(ctx.run(lambda c, chunk=chunk: enrol_workers(c, ctx.policy, vault, chunk, ctx.now())))
+            summary.add(
+                ctx.run(
+                    lambda c, chunk=chunk: enrol_workers(c, ctx.policy, vault, chunk, ctx.now())
+                )
+            )
             advance(chunk.table.num_rows)
     if out is not None:
         buffer = io.StringIO()
@@ -178,8 +193,10 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
         _write_private(out, buffer.getvalue())
     if errors_out is not None:
         _write_errors(errors_out, summary.errors)
-    lines = [f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
-             f" {summary.existing}, 拒绝 refused {summary.refused}"]  # fmt: skip
+    lines = [
+        f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
+        f" {summary.existing}, 拒绝 refused {summary.refused}"
+    ]
     lines += [f"  row {e.row}, {e.field}: {e.reason}" for e in summary.errors[:ERRORS_SHOWN]]
     emit(summary.to_json(), as_json, "\n".join(lines))
     if summary.errors:

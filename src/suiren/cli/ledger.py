@@ -57,7 +57,11 @@ def db_upgrade() -> None:
 @key_app.command("generate")
 def key_generate(
     out: Path = typer.Option(
-        None, "--out", help="write to this new file (mode 0600)", metavar="FILE", parser=options.output_file("--out")
+        None,
+        "--out",
+        help="write to this new file (mode 0600)",
+        metavar="FILE",
+        parser=options.output_file("--out"),
     ),
 ) -> None:
     """Make a new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
@@ -78,22 +82,56 @@ def key_generate(
 
 @worker_app.command("enrol")
 def worker_enrol(
-    resident_id: str = typer.Option(None, "--resident-id", help="18-character 公民身份号码",
-                                    metavar="RESIDENT_ID", parser=options.resident_id("--resident-id")),
-    work_region: str = typer.Option(None, "--work-region", help="GB/T 2260 code of the region of"
-                                    " work", metavar="CODE", parser=options.region("--work-region")),
-    hukou_region: str = typer.Option(None, "--hukou-region", help="GB/T 2260 code of the hukou",
-                                     metavar="CODE", parser=options.region("--hukou-region")),
-    scheme: Scheme = typer.Option("employee_pension", "--scheme", help=SCHEME_HELP,
-                                  metavar="SCHEME", parser=options.scheme("--scheme", ENROLLABLE)),
-    file: Path = typer.Option(
-        None, "--file", help="a workers file (.csv or .parquet): resident_id, work_region,"
-        " [hukou_region], [scheme]", metavar="FILE", parser=options.input_file("--file"),
+    resident_id: str = typer.Option(
+        None,
+        "--resident-id",
+        help="18-character 公民身份号码",
+        metavar="RESIDENT_ID",
+        parser=options.resident_id("--resident-id"),
     ),
-    out: Path = typer.Option(None, "--out", help="with --file: write resident id → worker id"
-                             " (CSV, 0600)", metavar="FILE", parser=options.output_file("--out")),
-    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here"
-                                " (.csv/.json)", metavar="FILE", parser=options.output_file("--errors")),
+    work_region: str = typer.Option(
+        None,
+        "--work-region",
+        help="GB/T 2260 code of the region of work",
+        metavar="CODE",
+        parser=options.region("--work-region"),
+    ),
+    hukou_region: str = typer.Option(
+        None,
+        "--hukou-region",
+        help="GB/T 2260 code of the hukou",
+        metavar="CODE",
+        parser=options.region("--hukou-region"),
+    ),
+    scheme: Scheme = typer.Option(
+        "employee_pension",
+        "--scheme",
+        help=SCHEME_HELP,
+        metavar="SCHEME",
+        parser=options.scheme("--scheme", ENROLLABLE),
+    ),
+    file: Path = typer.Option(
+        None,
+        "--file",
+        help="a workers file (.csv or .parquet): resident_id, work_region,"
+        " [hukou_region], [scheme]",
+        metavar="FILE",
+        parser=options.input_file("--file"),
+    ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="with --file: write resident id → worker id (CSV, 0600)",
+        metavar="FILE",
+        parser=options.output_file("--out"),
+    ),
+    errors: Path = typer.Option(
+        None,
+        "--errors",
+        help="with --file: write refused rows here (.csv/.json)",
+        metavar="FILE",
+        parser=options.output_file("--errors"),
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Enrol a flexible worker in a scheme where they work (参保登记), or a file of them."""
@@ -109,16 +147,29 @@ def worker_enrol(
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = enrol_service(
-            connection, ctx.policy, ctx.vault(), resident_id, work_region, hukou_region, ctx.now(),
+            connection,
+            ctx.policy,
+            ctx.vault(),
+            resident_id,
+            work_region,
+            hukou_region,
+            ctx.now(),
             scheme,
-        )  # fmt: skip
+        )
     w = result.worker
     payload = {
-        "worker_id": w.worker_id, "resident_id": w.masked_id, "sex": w.sex,
-        "birth_month": str(w.birth_month), "hukou_region": w.hukou_region, "work_region": w.work_region,
-        "scheme": result.scheme.value, "region": result.region, "start_month": str(result.start_month),
-        "created": result.created, "temporary_account": result.temporary,
-    }  # fmt: skip
+        "worker_id": w.worker_id,
+        "resident_id": w.masked_id,
+        "sex": w.sex,
+        "birth_month": str(w.birth_month),
+        "hukou_region": w.hukou_region,
+        "work_region": w.work_region,
+        "scheme": result.scheme.value,
+        "region": result.region,
+        "start_month": str(result.start_month),
+        "created": result.created,
+        "temporary_account": result.temporary,
+    }
     done = "已参保 / enrolled" if result.created else "此前已参保 / already enrolled"
     temporary = " (临时账户 / temporary account)" if result.temporary else ""
     emit(
@@ -130,7 +181,8 @@ def worker_enrol(
 
 @worker_app.command("statement")
 def worker_statement(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()), as_json: bool = JSON
+    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    as_json: bool = JSON,
 ) -> None:
     """Contributions by month, region and scheme, contribution months and balances."""
     ctx = Context.build()
@@ -151,71 +203,145 @@ def worker_statement(
 
 
 def contribute(
-    worker_id: str = typer.Argument(None, help="the worker (not with --file)",
-                                    metavar="WORKER", parser=options.worker()),
-    month: Month = typer.Option(None, "--month", help="one month YYYY-MM",
-                                metavar="YYYY-MM", parser=options.month("--month")),
-    month_from: Month = typer.Option(None, "--from", help="first month YYYY-MM",
-                                     metavar="YYYY-MM", parser=options.month("--from")),
-    month_to: Month = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)",
-                                   metavar="YYYY-MM", parser=options.month("--to")),
-    base_fen: int = typer.Option(None, "--base", help="chosen monthly base in yuan",
-                                 metavar="YUAN", parser=options.yuan("--base")),
-    request_id: str = typer.Option(None, "--id", help="idempotency key of this payment",
-                                   metavar="ID", parser=options.identifier("--id", "a payment id")),
-    scheme: Scheme = typer.Option(None, "--scheme", help=SCHEME_HELP,
-                                  metavar="SCHEME", parser=options.scheme("--scheme", ENROLLABLE)),
+    worker_id: str = typer.Argument(
+        None, help="the worker (not with --file)", metavar="WORKER", parser=options.worker()
+    ),
+    month: Month = typer.Option(
+        None,
+        "--month",
+        help="one month YYYY-MM",
+        metavar="YYYY-MM",
+        parser=options.month("--month"),
+    ),
+    month_from: Month = typer.Option(
+        None,
+        "--from",
+        help="first month YYYY-MM",
+        metavar="YYYY-MM",
+        parser=options.month("--from"),
+    ),
+    month_to: Month = typer.Option(
+        None,
+        "--to",
+        help="last month YYYY-MM (default: --from)",
+        metavar="YYYY-MM",
+        parser=options.month("--to"),
+    ),
+    base_fen: int = typer.Option(
+        None,
+        "--base",
+        help="chosen monthly base in yuan",
+        metavar="YUAN",
+        parser=options.yuan("--base"),
+    ),
+    request_id: str = typer.Option(
+        None,
+        "--id",
+        help="idempotency key of this payment",
+        metavar="ID",
+        parser=options.identifier("--id", "a payment id"),
+    ),
+    scheme: Scheme = typer.Option(
+        None,
+        "--scheme",
+        help=SCHEME_HELP,
+        metavar="SCHEME",
+        parser=options.scheme("--scheme", ENROLLABLE),
+    ),
     file: Path = typer.Option(
-        None, "--file", help="a payments file (.csv or .parquet): payment_id, month, base_yuan,"
-        " worker_id or resident_id, [scheme]", metavar="FILE", parser=options.input_file("--file"),
+        None,
+        "--file",
+        help="a payments file (.csv or .parquet): payment_id, month, base_yuan,"
+        " worker_id or resident_id, [scheme]",
+        metavar="FILE",
+        parser=options.input_file("--file"),
     ),
     all_or_nothing: bool = typer.Option(
         False, "--all-or-nothing", help="with --file: post nothing if any row is refused"
     ),
-    errors: Path = typer.Option(None, "--errors", help="with --file: write refused rows here"
-                                " (.csv/.json)", metavar="FILE", parser=options.output_file("--errors")),
+    errors: Path = typer.Option(
+        None,
+        "--errors",
+        help="with --file: write refused rows here (.csv/.json)",
+        metavar="FILE",
+        parser=options.output_file("--errors"),
+    ),
     as_json: bool = JSON,
 ) -> None:
     """缴费 / Pay contributions for a month (--month) or a range (--from, --to), or a file."""
     if file is not None:
-        given = [n for n, v in (("WORKER", worker_id), ("--month", month), ("--from", month_from),
-                                ("--to", month_to), ("--base", base_fen), ("--id", request_id),
-                                ("--scheme", scheme)) if v is not None]  # fmt: skip
+        given = [
+            n
+            for n, v in (
+                ("WORKER", worker_id),
+                ("--month", month),
+                ("--from", month_from),
+                ("--to", month_to),
+                ("--base", base_fen),
+                ("--id", request_id),
+                ("--scheme", scheme),
+            )
+            if v is not None
+        ]
         if given:
             raise InvalidInput(f"--file takes no {', '.join(given)}: the file has its own columns")
         pay_file(file, all_or_nothing, errors, as_json)
         return
     if all_or_nothing or errors is not None:
         raise InvalidInput("--all-or-nothing and --errors go with --file")
-    missing = [n for n, v in (("WORKER", worker_id), ("--base", base_fen), ("--id", request_id))
-               if v is None]  # fmt: skip
+    missing = [
+        n
+        for n, v in (("WORKER", worker_id), ("--base", base_fen), ("--id", request_id))
+        if v is None
+    ]
     if missing:
         raise InvalidInput(f"give {', '.join(missing)} (or --file)")
-    pay(worker_id, month, month_from, month_to, base_fen, request_id,
-        scheme or Scheme.EMPLOYEE_PENSION, as_json)  # fmt: skip
+    pay(
+        worker_id,
+        month,
+        month_from,
+        month_to,
+        base_fen,
+        request_id,
+        scheme or Scheme.EMPLOYEE_PENSION,
+        as_json,
+    )
 
 
-def pay(worker_id: str, month: Month | None, month_from: Month | None, month_to: Month | None,
-        base_fen: int, request_id: str, scheme: Scheme, as_json: bool) -> None:  # fmt: skip
+def pay(
+    worker_id: str,
+    month: Month | None,
+    month_from: Month | None,
+    month_to: Month | None,
+    base_fen: int,
+    request_id: str,
+    scheme: Scheme,
+    as_json: bool,
+) -> None:
     """The one contribution command, for every scheme (its options parsed by cli/options.py)."""
     if month is not None and month_from is None and month_to is None:
         first, last = month, month
     elif month is None and month_from is not None:
         first, last = month_from, month_to or month_from
     else:
-        raise InvalidInput("给出 --month，或 --from（及 --to） / give --month, or --from (and --to)")
+        raise InvalidInput(
+            "给出 --month，或 --from（及 --to） / give --month, or --from (and --to)"
+        )
     ctx = Context.build()
-    paid = ctx.run(lambda connection: contribute_service(
-        connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now(), scheme
-    ))  # fmt: skip
+    paid = ctx.run(
+        lambda connection: contribute_service(
+            connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now(), scheme
+        )
+    )
     emit([p.to_json() for p in paid], as_json, "\n".join(_paid_line(p) for p in paid))
 
 
 def _paid_line(p: MonthPaid) -> str:
     held = (
         f", 其中户籍地 of which at hukou region {p.hukou_region} {fen_to_yuan_str(p.hukou_fen)}"
-        if p.hukou_fen else ""
-    )  # fmt: skip
+        if p.hukou_fen
+        else ""
+    )
     return (
         f"{p.tx_id}: {p.month} {p.scheme} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
         f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
@@ -224,22 +350,40 @@ def _paid_line(p: MonthPaid) -> str:
 
 
 def reverse(
-    tx_id: str = typer.Argument(..., metavar="ID", parser=options.identifier("TX_ID", "the month to reverse")),
-    reversal_id: str = typer.Option(..., "--id", help="idempotency key of the reversal",
-                                    metavar="ID", parser=options.identifier("--id", "a reversal id")),
+    tx_id: str = typer.Argument(
+        ..., metavar="ID", parser=options.identifier("TX_ID", "the month to reverse")
+    ),
+    reversal_id: str = typer.Option(
+        ...,
+        "--id",
+        help="idempotency key of the reversal",
+        metavar="ID",
+        parser=options.identifier("--id", "a reversal id"),
+    ),
     memo: str = typer.Option("", "--memo", metavar="TEXT", parser=options.text("--memo")),
     as_json: bool = JSON,
 ) -> None:
     """Reverse a transaction (红冲) with a new, negating transaction."""
     ctx = Context.build()
-    posted = ctx.run(lambda connection: reverse_service(connection, tx_id, reversal_id, ctx.now(), memo))
-    emit({"tx_id": posted.tx_id, "region": posted.region, "seq": posted.seq, "replayed": posted.replayed},
-         as_json, f"reversed {tx_id} by {posted.tx_id}")  # fmt: skip
+    posted = ctx.run(
+        lambda connection: reverse_service(connection, tx_id, reversal_id, ctx.now(), memo)
+    )
+    emit(
+        {
+            "tx_id": posted.tx_id,
+            "region": posted.region,
+            "seq": posted.seq,
+            "replayed": posted.replayed,
+        },
+        as_json,
+        f"reversed {tx_id} by {posted.tx_id}",
+    )
 
 
 @interest_app.command("credit")
 def interest_credit(
-    year: int = typer.Option(..., "--year", metavar="YYYY", parser=options.year("--year")), as_json: bool = JSON
+    year: int = typer.Option(..., "--year", metavar="YYYY", parser=options.year("--year")),
+    as_json: bool = JSON,
 ) -> None:
     """Credit a year's interest to every individual account (idempotent per year)."""
     ctx = Context.build()
@@ -259,8 +403,11 @@ def interest_credit(
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Path = typer.Option(
-        None, "--checkpoint", help="also prove nothing up to this signed checkpoint changed",
-        metavar="FILE", parser=options.input_file("--checkpoint"),
+        None,
+        "--checkpoint",
+        help="also prove nothing up to this signed checkpoint changed",
+        metavar="FILE",
+        parser=options.input_file("--checkpoint"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -273,7 +420,11 @@ def audit_verify(
         human = (
             f"核验通过 ok: {result.transactions} journal entries, {result.months} contribution months,"
             f" {result.facts} facts, {result.accounts} accounts verified"
-            + (f"; checkpoint of {result.checkpoint['created_at']} holds" if result.checkpoint else "")
+            + (
+                f"; checkpoint of {result.checkpoint['created_at']} holds"
+                if result.checkpoint
+                else ""
+            )
         )
     else:
         human = "核验失败 FAILED:\n" + "\n".join(f"  {p}" for p in result.problems)
@@ -295,8 +446,13 @@ def _read_checkpoint(path: Path) -> str:
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(
-    out: Path = typer.Option(None, "--out", help="write to this file (default: standard output)",
-                             metavar="FILE", parser=options.output_file("--out")),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="write to this file (default: standard output)",
+        metavar="FILE",
+        parser=options.output_file("--out"),
+    ),
 ) -> None:
     """Write every region's chain head, signed with the key, for the agency to keep."""
     ctx = Context.build()

@@ -65,8 +65,11 @@ def _run() -> object:
             print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
     except DBAPIError as exc:
-        print(f"error: the database refused the request ({type(exc.orig).__name__}); nothing was"
-              " written — send it again", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: the database refused the request ({type(exc.orig).__name__}); nothing was"
+            " written — send it again",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None

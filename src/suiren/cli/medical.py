@@ -22,26 +22,60 @@ JSON = typer.Option(False, "--json", help="machine-readable output")
 @medical_app.command("contribute")
 def medical_contribute(
     worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
-    month: Month = typer.Option(None, "--month", help="one month YYYY-MM",
-                                metavar="YYYY-MM", parser=options.month("--month")),
-    month_from: Month = typer.Option(None, "--from", help="first month YYYY-MM",
-                                     metavar="YYYY-MM", parser=options.month("--from")),
-    month_to: Month = typer.Option(None, "--to", help="last month YYYY-MM (default: --from)",
-                                   metavar="YYYY-MM", parser=options.month("--to")),
-    base_fen: int = typer.Option(..., "--base", help="chosen monthly base in yuan",
-                                 metavar="YUAN", parser=options.yuan("--base")),
-    request_id: str = typer.Option(..., "--id", help="idempotency key of this payment",
-                                   metavar="ID", parser=options.identifier("--id", "a payment id")),
+    month: Month = typer.Option(
+        None,
+        "--month",
+        help="one month YYYY-MM",
+        metavar="YYYY-MM",
+        parser=options.month("--month"),
+    ),
+    month_from: Month = typer.Option(
+        None,
+        "--from",
+        help="first month YYYY-MM",
+        metavar="YYYY-MM",
+        parser=options.month("--from"),
+    ),
+    month_to: Month = typer.Option(
+        None,
+        "--to",
+        help="last month YYYY-MM (default: --from)",
+        metavar="YYYY-MM",
+        parser=options.month("--to"),
+    ),
+    base_fen: int = typer.Option(
+        ...,
+        "--base",
+        help="chosen monthly base in yuan",
+        metavar="YUAN",
+        parser=options.yuan("--base"),
+    ),
+    request_id: str = typer.Option(
+        ...,
+        "--id",
+        help="idempotency key of this payment",
+        metavar="ID",
+        parser=options.identifier("--id", "a payment id"),
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Pay employee medical (= ``suiren contribute --scheme employee_medical``)."""
-    pay(worker_id, month, month_from, month_to, base_fen, request_id, Scheme.EMPLOYEE_MEDICAL,
-        as_json)  # fmt: skip
+    pay(
+        worker_id,
+        month,
+        month_from,
+        month_to,
+        base_fen,
+        request_id,
+        Scheme.EMPLOYEE_MEDICAL,
+        as_json,
+    )
 
 
 @medical_app.command("status")
 def medical_status_command(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()), as_json: bool = JSON
+    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    as_json: bool = JSON,
 ) -> None:
     """Months paid per region, the break and waiting period, lifetime cover at retirement."""
     ctx = Context.build()

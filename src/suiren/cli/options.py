@@ -105,7 +105,9 @@ def identifier(name: str, what: str = "an id", chars_max: int = ID_CHARS_MAX) ->
 
 
 def _worker(value: str, name: str) -> str:
-    expected = f"a worker id such as W3F2A9C01B7D4 (1–{WORKER_ID_CHARS_MAX} ASCII letters and digits)"
+    expected = (
+        f"a worker id such as W3F2A9C01B7D4 (1–{WORKER_ID_CHARS_MAX} ASCII letters and digits)"
+    )
     if len(value) > WORKER_ID_CHARS_MAX:
         raise _refuse(name, value, expected)
     return _matched(_WORKER_RE, value, name, expected).group(0)
@@ -213,8 +215,9 @@ def scheme(name: str, allowed: Sequence[Scheme]) -> Parser[Scheme]:
 
 def _text(value: str, name: str) -> str:
     if len(value) > TEXT_CHARS_MAX:
-        raise InvalidInput(f"{name} has at most {TEXT_CHARS_MAX} characters, got {len(value)}",
-                           field=name)  # fmt: skip
+        raise InvalidInput(
+            f"{name} has at most {TEXT_CHARS_MAX} characters, got {len(value)}", field=name
+        )
     for c in value:  # control, format, surrogate, unassigned, private use: not one line of text
         if unicodedata.category(c).startswith("C"):
             raise InvalidInput(

@@ -43,7 +43,7 @@ def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_constant(name: str) -> Any:
-    raise InvalidInput(f"{name} is not a JSON number; give amounts as decimals such as \"123.45\"")
+    raise InvalidInput(f'{name} is not a JSON number; give amounts as decimals such as "123.45"')
 
 
 def read_json(source: str) -> Any:
@@ -66,8 +66,9 @@ def read_json(source: str) -> Any:
     if len(text) > INPUT_BYTES_MAX:
         raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
     try:
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=_case_object,
-                          parse_constant=_no_constant)  # fmt: skip
+        return json.loads(
+            text, parse_float=Decimal, object_pairs_hook=_case_object, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -82,14 +83,25 @@ def read_json(source: str) -> Any:
 
 @app.command("calc")
 def calc(
-    source: str = typer.Argument("-", metavar="[FILE|-]", help="JSON object or array; - for stdin",
-                                 parser=options.source("FILE")),
+    source: str = typer.Argument(
+        "-",
+        metavar="[FILE|-]",
+        help="JSON object or array; - for stdin",
+        parser=options.source("FILE"),
+    ),
     explain: bool = typer.Option(False, "--explain", help="include explanations for an array"),
-    scenario: str = typer.Option("current_law", help=f"one of: {', '.join(SCENARIOS)}",
-                                 metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario")),
+    scenario: str = typer.Option(
+        "current_law",
+        help=f"one of: {', '.join(SCENARIOS)}",
+        metavar="NAME",
+        parser=options.choice("--scenario", SCENARIOS, "scenario"),
+    ),
     on: date = typer.Option(
-        None, "--date", help="date for the rules when no retire month is given (YYYY-MM-DD)",
-        metavar="YYYY-MM-DD", parser=options.day("--date"),
+        None,
+        "--date",
+        help="date for the rules when no retire month is given (YYYY-MM-DD)",
+        metavar="YYYY-MM-DD",
+        parser=options.day("--date"),
     ),
 ) -> None:
     """Compute monthly pensions: basic, individual-account and transitional parts, in fen."""
@@ -114,12 +126,18 @@ def calc(
 def estimate(
     worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
     scenario: str = typer.Option(
-        None, "--scenario", help="one scenario; default both side by side",
-        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"),
+        None,
+        "--scenario",
+        help="one scenario; default both side by side",
+        metavar="NAME",
+        parser=options.choice("--scenario", SCENARIOS, "scenario"),
     ),
     retire: Month = typer.Option(
-        None, "--retire", help="retirement month YYYY-MM (default: statutory)",
-        metavar="YYYY-MM", parser=options.month("--retire"),
+        None,
+        "--retire",
+        help="retirement month YYYY-MM (default: statutory)",
+        metavar="YYYY-MM",
+        parser=options.month("--retire"),
     ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
@@ -143,6 +161,8 @@ def estimate(
             f" = {fen_to_yuan_str(s['total_fen'])} yuan/month"
         )
     if "difference_fen" in data:
-        lines.append(f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
-                     + "; ".join(data["causes"]))  # fmt: skip
+        lines.append(
+            f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
+            + "; ".join(data["causes"])
+        )
     emit(data, as_json, "\n".join(lines))

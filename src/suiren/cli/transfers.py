@@ -43,16 +43,29 @@ TRANSFERABLE = {
     Scheme.EMPLOYEE_MEDICAL.value: "职工医保",
 }
 SCHEME = typer.Option(
-    Scheme.EMPLOYEE_PENSION.value, "--scheme",
+    Scheme.EMPLOYEE_PENSION.value,
+    "--scheme",
     help="employee_pension (职工养老, default) or employee_medical (职工医保)",
-    metavar="SCHEME", parser=options.scheme("--scheme", [Scheme(s) for s in TRANSFERABLE]),
-)  # fmt: skip
-SCENARIO = typer.Option(None, "--scenario", help=f"one of {', '.join(SCENARIOS)}",
-                        metavar="NAME", parser=options.choice("--scenario", SCENARIOS, "scenario"))  # fmt: skip
-TRANSFER_ID = typer.Argument(..., help="the transfer's id",
-                             metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id"))  # fmt: skip
+    metavar="SCHEME",
+    parser=options.scheme("--scheme", [Scheme(s) for s in TRANSFERABLE]),
+)
+SCENARIO = typer.Option(
+    None,
+    "--scenario",
+    help=f"one of {', '.join(SCENARIOS)}",
+    metavar="NAME",
+    parser=options.choice("--scenario", SCENARIOS, "scenario"),
+)
+TRANSFER_ID = typer.Argument(
+    ...,
+    help="the transfer's id",
+    metavar="ID",
+    parser=options.identifier("TRANSFER_ID", "a transfer id"),
+)
 WORKER = typer.Argument(..., metavar="WORKER", parser=options.worker())
-WINDOW = typer.Option(..., "--window", help="the day YYYY-MM-DD", metavar="YYYY-MM-DD", parser=options.day("--window"))
+WINDOW = typer.Option(
+    ..., "--window", help="the day YYYY-MM-DD", metavar="YYYY-MM-DD", parser=options.day("--window")
+)
 KIND_NAMES = {"move": "转移", "continue": "接续", "gather": "归集", "claim": "待遇领取地转入"}
 
 
@@ -75,11 +88,22 @@ def _show(view: TransferView, as_json: bool) -> None:
 
 @transfer_app.command("request")
 def request(
-    transfer_id: str = typer.Argument(..., help="idempotency key of the transfer",
-                                      metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id")),
-    worker_id: str = typer.Option(..., "--worker", metavar="WORKER", parser=options.worker("--worker")),
-    to_region: str = typer.Option(..., "--to", help="GB/T 2260 code of the new region",
-                                  metavar="CODE", parser=options.region("--to")),
+    transfer_id: str = typer.Argument(
+        ...,
+        help="idempotency key of the transfer",
+        metavar="ID",
+        parser=options.identifier("TRANSFER_ID", "a transfer id"),
+    ),
+    worker_id: str = typer.Option(
+        ..., "--worker", metavar="WORKER", parser=options.worker("--worker")
+    ),
+    to_region: str = typer.Option(
+        ...,
+        "--to",
+        help="GB/T 2260 code of the new region",
+        metavar="CODE",
+        parser=options.region("--to"),
+    ),
     scenario: str = SCENARIO,
     scheme: Scheme = SCHEME,
     as_json: bool = JSON,
@@ -99,12 +123,18 @@ def request(
 def gather(
     worker_id: str = WORKER,
     gather_id: str = typer.Option(
-        ..., "--id", help="idempotency key of the gathering",
-        metavar="ID", parser=options.identifier("--id", "a gathering id", GATHER_ID_MAX),
+        ...,
+        "--id",
+        help="idempotency key of the gathering",
+        metavar="ID",
+        parser=options.identifier("--id", "a gathering id", GATHER_ID_MAX),
     ),
     to_region: str = typer.Option(
-        None, "--to", help="the paying city, in the paying province (default: chosen from the"
-        " record)", metavar="CODE", parser=options.region("--to"),
+        None,
+        "--to",
+        help="the paying city, in the paying province (default: chosen from the record)",
+        metavar="CODE",
+        parser=options.region("--to"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -179,8 +209,11 @@ def status(
             if expire
             else overdue(connection, ctx.now().date())
         )
-    emit([v.to_json() for v in views], as_json,
-         "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none")  # fmt: skip
+    emit(
+        [v.to_json() for v in views],
+        as_json,
+        "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none",
+    )
 
 
 @settlement_app.command("close")

@@ -46,9 +46,18 @@ def header_text(
     recorded_at: datetime,
 ) -> str:
     return "\x1f".join(
-        (FORMAT, tx_id, code, region, str(legal_month), worker_id or "", reverses or "", memo,
-         str(micros(recorded_at)))
-    )  # fmt: skip
+        (
+            FORMAT,
+            tx_id,
+            code,
+            region,
+            str(legal_month),
+            worker_id or "",
+            reverses or "",
+            memo,
+            str(micros(recorded_at)),
+        )
+    )
 
 
 def content_hash(
@@ -71,7 +80,9 @@ def batch_content_hash(header: str, rows: int, root: str) -> str:
 
 def chain_hash(key: bytes, previous: str, content: str) -> str:
     """HMAC-SHA256(key, previous ‖ content): the link that only the key holder can forge."""
-    return hmac.new(key, bytes.fromhex(previous) + bytes.fromhex(content), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, bytes.fromhex(previous) + bytes.fromhex(content), hashlib.sha256
+    ).hexdigest()
 
 
 def merkle_root(leaves: list[bytes]) -> str:

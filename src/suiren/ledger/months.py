@@ -75,10 +75,14 @@ class MonthRows:
             object.__setattr__(self, name, _plain_string(getattr(self, name)))
         for name in INT_COLUMNS:
             object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype="<i8"))
-        require(bool(np.all(self.due_fen == self.account_fen + self.pooled_fen)),
-                "a month's due is its account part plus its pooled part")  # fmt: skip
-        require(bool(np.all((self.held_fen >= 0) & (self.held_fen <= self.pooled_fen))),
-                "the part held at the hukou region is within the pooled part")  # fmt: skip
+        require(
+            bool(np.all(self.due_fen == self.account_fen + self.pooled_fen)),
+            "a month's due is its account part plus its pooled part",
+        )
+        require(
+            bool(np.all((self.held_fen >= 0) & (self.held_fen <= self.pooled_fen))),
+            "the part held at the hukou region is within the pooled part",
+        )
 
     def __len__(self) -> int:
         return len(self.tx_id)
@@ -122,7 +126,9 @@ def _plain_string(given: object) -> pa.Array:
 
 def _text_parts(column: pa.Array) -> tuple[npt.NDArray[np.int32], memoryview]:
     buffers = column.buffers()
-    offsets = np.frombuffer(buffers[1], dtype="<i4")[column.offset : column.offset + len(column) + 1]
+    offsets = np.frombuffer(buffers[1], dtype="<i4")[
+        column.offset : column.offset + len(column) + 1
+    ]
     data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
     return offsets, data
 
@@ -130,7 +136,8 @@ def _text_parts(column: pa.Array) -> tuple[npt.NDArray[np.int32], memoryview]:
 def segment_hashes(rows: MonthRows) -> list[bytes]:
     """The SHA-256 of every segment of ``rows`` (see module doc), in order."""
     return column_segment_hashes(
-        [getattr(rows, name) for name in TEXT_COLUMNS], [getattr(rows, name) for name in INT_COLUMNS]
+        [getattr(rows, name) for name in TEXT_COLUMNS],
+        [getattr(rows, name) for name in INT_COLUMNS],
     )
 
 
@@ -159,25 +166,55 @@ BALANCE_COLUMNS = ("account", "owner_type", "owner_id", "scheme", "kind", "regio
 def balance_deltas(rows: MonthRows, sign: int = 1) -> pa.Table:
     """The derived postings of ``rows`` summed per account, as a table of ``BALANCE_COLUMNS``
     (``sign=-1``: their reversal); accounts whose sum is zero are left out."""
-    table = pa.table({
-        "worker_id": rows.worker_id, "scheme": rows.scheme, "region": rows.region,
-        "due": rows.due_fen, "account": rows.account_fen, "entitled": rows.pooled_fen - rows.held_fen,
-        "held": rows.held_fen,
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "worker_id": rows.worker_id,
+            "scheme": rows.scheme,
+            "region": rows.region,
+            "due": rows.due_fen,
+            "account": rows.account_fen,
+            "entitled": rows.pooled_fen - rows.held_fen,
+            "held": rows.held_fen,
+        }
+    )
     per_worker = table.group_by(["worker_id", "scheme", "region"]).aggregate(
         [("account", "sum"), ("entitled", "sum")]
     )
     per_region = table.group_by(["scheme", "region"]).aggregate([("due", "sum"), ("held", "sum")])
     parts = [
-        _deltas(OwnerType.WORKER, per_worker["worker_id"], per_worker, AccountKind.INDIVIDUAL_ACCOUNT,
-                per_worker["account_sum"], sign),
-        _deltas(OwnerType.WORKER, per_worker["worker_id"], per_worker, AccountKind.POOLED_ENTITLEMENT,
-                per_worker["entitled_sum"], sign),
-        _deltas(OwnerType.SYSTEM, _repeat("collection", len(per_region)), per_region,
-                AccountKind.COLLECTION, per_region["due_sum"], -sign),
-        _deltas(OwnerType.SYSTEM, _repeat("clearing", len(per_region)), per_region,
-                AccountKind.CLEARING, per_region["held_sum"], sign),
-    ]  # fmt: skip
+        _deltas(
+            OwnerType.WORKER,
+            per_worker["worker_id"],
+            per_worker,
+            AccountKind.INDIVIDUAL_ACCOUNT,
+            per_worker["account_sum"],
+            sign,
+        ),
+        _deltas(
+            OwnerType.WORKER,
+            per_worker["worker_id"],
+            per_worker,
+            AccountKind.POOLED_ENTITLEMENT,
+            per_worker["entitled_sum"],
+            sign,
+        ),
+        _deltas(
+            OwnerType.SYSTEM,
+            _repeat("collection", len(per_region)),
+            per_region,
+            AccountKind.COLLECTION,
+            per_region["due_sum"],
+            -sign,
+        ),
+        _deltas(
+            OwnerType.SYSTEM,
+            _repeat("clearing", len(per_region)),
+            per_region,
+            AccountKind.CLEARING,
+            per_region["held_sum"],
+            sign,
+        ),
+    ]
     return pa.concat_tables(parts)
 
 
@@ -185,8 +222,14 @@ def _repeat(text: str, n: int) -> pa.Array:
     return pa.array(np.full(n, text, dtype=object), type=pa.string())
 
 
-def _deltas(owner_type: OwnerType, owner: object, keys: pa.Table, kind: AccountKind,
-            amounts: object, sign: int) -> pa.Table:  # fmt: skip
+def _deltas(
+    owner_type: OwnerType,
+    owner: object,
+    keys: pa.Table,
+    kind: AccountKind,
+    amounts: object,
+    sign: int,
+) -> pa.Table:
     """One account per row of ``keys`` (scheme, region) with ``amounts``, zero ones left out."""
     amount = np.asarray(amounts, dtype=np.int64) * sign
     keep = pa.array(amount != 0)
@@ -196,10 +239,17 @@ def _deltas(owner_type: OwnerType, owner: object, keys: pa.Table, kind: AccountK
     account = pc.binary_join_element_wise(
         owner_type_, owner, keys["scheme"], kind_, keys["region"], ":"
     )
-    table = pa.table({
-        "account": account, "owner_type": owner_type_, "owner_id": owner, "scheme": keys["scheme"],
-        "kind": kind_, "region": keys["region"], "balance_fen": pa.array(amount),
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "account": account,
+            "owner_type": owner_type_,
+            "owner_id": owner,
+            "scheme": keys["scheme"],
+            "kind": kind_,
+            "region": keys["region"],
+            "balance_fen": pa.array(amount),
+        }
+    )
     return table.filter(keep)
 
 

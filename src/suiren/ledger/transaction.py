@@ -137,9 +137,17 @@ class Transaction:
         require(sum(p.amount_fen for p in postings) == 0, f"transaction {tx_id} does not balance")
         ordered = tuple(sorted(postings, key=lambda p: str(p.account)))
         return cls(
-            tx_id, code, region, legal_month, utc(recorded_at), ordered, worker_id, reverses,
-            memo, tuple(facts),
-        )  # fmt: skip
+            tx_id,
+            code,
+            region,
+            legal_month,
+            utc(recorded_at),
+            ordered,
+            worker_id,
+            reverses,
+            memo,
+            tuple(facts),
+        )
 
     def reversal(self, tx_id: str, recorded_at: datetime, memo: str = "") -> Transaction:
         """The transaction that undoes this one's postings (红冲): every posting negated."""

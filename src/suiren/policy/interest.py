@@ -72,7 +72,10 @@ def yearly_interest(
         amount = divide_round(prior * a + in_year * b, np.int64(d))
     else:  # far beyond any real account: exact Python integers
         amount = np.array(
-            [int(divide_round(int(p) * a + int(q) * b, d)) for p, q in zip(prior, in_year, strict=True)],
+            [
+                int(divide_round(int(p) * a + int(q) * b, d))
+                for p, q in zip(prior, in_year, strict=True)
+            ],
             dtype=np.int64,
         )
     out: IntArray = np.maximum(amount, 0).astype(np.int64)
@@ -87,9 +90,13 @@ def interest_for(
 
 
 def compound(
-    policy: Policy, first_year: int, last_year: int, credited_fen: dict[int, int],
-    carried_fen: dict[int, int] | None = None, region: str = NATIONAL,
-) -> int:  # fmt: skip
+    policy: Policy,
+    first_year: int,
+    last_year: int,
+    credited_fen: dict[int, int],
+    carried_fen: dict[int, int] | None = None,
+    region: str = NATIONAL,
+) -> int:
     """Interest earned through ``last_year`` by amounts credited year by year (each year's
     interest joins the balance of the next). ``carried_fen``: of a year's credits, the part
     that predates that year (a transfer in) and earns the whole year's rate."""

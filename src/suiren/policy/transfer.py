@@ -82,9 +82,15 @@ def province(code: str) -> str:
 
 
 def temporary_account(
-    policy: Policy, day: date, rules_region: str, to_region: str, sex: str, age_months: int,
-    hukou_province: str, relation_region: str | None,
-) -> tuple[bool, Step]:  # fmt: skip
+    policy: Policy,
+    day: date,
+    rules_region: str,
+    to_region: str,
+    sex: str,
+    age_months: int,
+    hukou_province: str,
+    relation_region: str | None,
+) -> tuple[bool, Step]:
     """Whether a worker starting to pay in ``to_region`` pays into a temporary account (临时账户).
 
     Yes for a man of 50+ or a woman of 40+ whose hukou province is not ``to_region``'s and
@@ -97,9 +103,11 @@ def temporary_account(
         temporary_on = view.get("transfer.temporary_accounts")
     except ParameterNotFound:  # before the rule existed (2010-01-01) there were none
         return False, Step(
-            "临时账户 / temporary account", "none before 国办发〔2009〕66号 took effect",
-            {"day": day.isoformat()}, "no temporary account",
-        )  # fmt: skip
+            "临时账户 / temporary account",
+            "none before 国办发〔2009〕66号 took effect",
+            {"day": day.isoformat()},
+            "no temporary account",
+        )
     age_min = view.get(f"transfer.temporary_account_age_{'male' if sex == 'M' else 'female'}")
     home = province(to_region) in {
         province(hukou_province),
@@ -128,20 +136,33 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
     view = policy.at(inputs.day, inputs.from_region)
     if not claim:
         temporary, step = temporary_account(
-            policy, inputs.day, inputs.from_region, inputs.to_region, inputs.sex,
-            inputs.age_months, inputs.hukou_province, inputs.from_region,
-        )  # fmt: skip
+            policy,
+            inputs.day,
+            inputs.from_region,
+            inputs.to_region,
+            inputs.sex,
+            inputs.age_months,
+            inputs.hukou_province,
+            inputs.from_region,
+        )
         if temporary:
             return TransferQuote(
-                temporary=True, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0, steps=[step]
+                temporary=True,
+                account_fen=0,
+                pooled_fen=0,
+                kept_fen=0,
+                interest_fen=0,
+                steps=[step],
             )
     whole = view.get("transfer.pooled_entitlement_moves")
     if whole.value:
         return _whole_entitlement(
-            policy, inputs, "统筹基金 / pooled entitlement (钱随人走)",
+            policy,
+            inputs,
+            "统筹基金 / pooled entitlement (钱随人走)",
             "the whole pooled entitlement paid in the old region, with interest at the crediting rate",
             (whole,),
-        )  # fmt: skip
+        )
     share = view.get("transfer.pooled_share_of_base")
     since = view.get("transfer.pooled_since_month")
     counted = inputs.months >= Month.parse(str(since.value)).ordinal
@@ -161,8 +182,12 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
     )
     kept = inputs.entitlement_fen - pooled
     return TransferQuote(
-        temporary=False, account_fen=inputs.account_fen, pooled_fen=pooled, kept_fen=kept,
-        interest_fen=0, steps=[_account_step(inputs), step],
+        temporary=False,
+        account_fen=inputs.account_fen,
+        pooled_fen=pooled,
+        kept_fen=kept,
+        interest_fen=0,
+        steps=[_account_step(inputs), step],
     )
 
 
@@ -171,10 +196,12 @@ def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
     contributions with interest (全部缴费本息) — the individual account and the whole pooled
     part paid into it, with interest at the crediting rate."""
     return _whole_entitlement(
-        policy, inputs, "临时账户归集 / temporary account gathered",
+        policy,
+        inputs,
+        "临时账户归集 / temporary account gathered",
         "all contributions paid into the temporary account, with interest at the crediting rate",
         (),
-    )  # fmt: skip
+    )
 
 
 def _whole_entitlement(
@@ -188,13 +215,22 @@ def _whole_entitlement(
     interest = entitlement_interest(policy, inputs)
     pooled = inputs.entitlement_fen + interest
     step = Step(
-        name, formula,
-        {"entitlement": fen_to_yuan_str(inputs.entitlement_fen), "interest": fen_to_yuan_str(interest)},
-        fen_to_yuan_str(pooled), cited,
-    )  # fmt: skip
+        name,
+        formula,
+        {
+            "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
+            "interest": fen_to_yuan_str(interest),
+        },
+        fen_to_yuan_str(pooled),
+        cited,
+    )
     return TransferQuote(
-        temporary=False, account_fen=inputs.account_fen, pooled_fen=pooled, kept_fen=0,
-        interest_fen=interest, steps=[_account_step(inputs), step],
+        temporary=False,
+        account_fen=inputs.account_fen,
+        pooled_fen=pooled,
+        kept_fen=0,
+        interest_fen=interest,
+        steps=[_account_step(inputs), step],
     )
 
 
@@ -222,7 +258,9 @@ def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:
     )
     credited: dict[int, int] = {}
     carried: dict[int, int] = {}
-    for year, amount, part in zip(years.tolist(), inputs.credits_fen.tolist(), prior.tolist(), strict=True):
+    for year, amount, part in zip(
+        years.tolist(), inputs.credits_fen.tolist(), prior.tolist(), strict=True
+    ):
         credited[year] = credited.get(year, 0) + amount
         carried[year] = carried.get(year, 0) + part
     return compound(

@@ -50,9 +50,12 @@ def _province(code: str) -> str:
 
 
 def paying_province(
-    connection: Connection, policy: Policy, worker_id: str, day: date,
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    day: date,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> PayingRegion:  # fmt: skip
+) -> PayingRegion:
     """Where the worker's pension would be paid if they retired on ``day`` (待遇领取地)."""
     worker = get_worker(connection, worker_id)
     region, _, _ = enrolment_region(connection, worker_id, scheme)
@@ -76,9 +79,13 @@ def _stints(records: list[Any]) -> list[Stint]:
 
 
 def estimate(
-    connection: Connection, policy: Policy, worker_id: str, today: date, retire: Month | None = None,
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    today: date,
+    retire: Month | None = None,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     worker = get_worker(connection, worker_id)
     records = _records(connection, worker_id, scheme)
     if not records:
@@ -104,14 +111,18 @@ def estimate(
     base_fen = int(Fraction(base.value) * 100)
     province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
     cases = PensionCases(
-        region=np.array([city]), day=np.array([day_number(retire_day)], dtype=np.int64),
+        region=np.array([city]),
+        day=np.array([day_number(retire_day)], dtype=np.int64),
         base_fen=np.array([base_fen], dtype=np.int64),
         province_base_fen=np.array([province_base_fen], dtype=np.int64),
-        index_1e6=np.array([index], dtype=np.int64), transitional_index_1e6=np.array([index], dtype=np.int64),
-        years=np.array([months * YEARS_SCALE // 12], dtype=np.int64), deemed_years=np.zeros(1, dtype=np.int64),
-        account_fen=np.array([account_fen], dtype=np.int64), divisor_tenths=np.array([-1], dtype=np.int64),
+        index_1e6=np.array([index], dtype=np.int64),
+        transitional_index_1e6=np.array([index], dtype=np.int64),
+        years=np.array([months * YEARS_SCALE // 12], dtype=np.int64),
+        deemed_years=np.zeros(1, dtype=np.int64),
+        account_fen=np.array([account_fen], dtype=np.int64),
+        divisor_tenths=np.array([-1], dtype=np.int64),
         age_months=np.array([retire - worker.birth_month], dtype=np.int64),
-    )  # fmt: skip
+    )
     result = compute_pensions(policy, cases)
     steps = [
         Step(
@@ -210,10 +221,11 @@ def _average_index(policy: Policy, region: str, records: list[Any]) -> tuple[int
     mean = total / len(records)
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
-        "平均缴费指数 / average contribution index", "mean of (monthly base ÷ paying region's average wage)",
+        "平均缴费指数 / average contribution index",
+        "mean of (monthly base ÷ paying region's average wage)",
         {"months": str(len(records)), "region": region},
         str(Decimal(index_1e6) / 10**6),
-    )  # fmt: skip
+    )
     return index_1e6, step
 
 
@@ -244,8 +256,13 @@ def _left_behind(connection: Connection, worker_id: str) -> int:
     return sum(int(r.kept_fen) for r in rows)
 
 
-def compare(connection: Connection, policies: list[Policy], worker_id: str, today: date,
-            retire: Month | None = None) -> dict[str, Any]:  # fmt: skip
+def compare(
+    connection: Connection,
+    policies: list[Policy],
+    worker_id: str,
+    today: date,
+    retire: Month | None = None,
+) -> dict[str, Any]:
     """The estimate under each scenario, side by side, with the differences and their causes."""
     results = [estimate(connection, p, worker_id, today, retire) for p in policies]
     out: dict[str, Any] = {"worker_id": worker_id, "scenarios": results}

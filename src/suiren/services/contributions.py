@@ -214,21 +214,31 @@ def contribute(
 
 
 def post_contributions(
-    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
+    connection: Connection,
+    policy: Policy,
+    rows: ContributionRows,
+    now: datetime,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> list[MonthPaid]:  # fmt: skip
+) -> list[MonthPaid]:
     """Post a request's months all or nothing: the first refusal refuses it, nothing written."""
     outcome = post_batch(connection, policy, rows, now, scheme, refuse_all=True)
     tx_ids = _strings(rows.tx_ids)
     return [
         MonthPaid(
-            tx_ids[i], Month(int(rows.months[i])), outcome.region[i], int(rows.base_fen[i]),
-            int(outcome.due_fen[i]), int(outcome.account_fen[i]), int(outcome.pooled_fen[i]),
-            bool(outcome.status[i] == REPLAYED), scheme.value, outcome.hukou[i],
+            tx_ids[i],
+            Month(int(rows.months[i])),
+            outcome.region[i],
+            int(rows.base_fen[i]),
+            int(outcome.due_fen[i]),
+            int(outcome.account_fen[i]),
+            int(outcome.pooled_fen[i]),
+            bool(outcome.status[i] == REPLAYED),
+            scheme.value,
+            outcome.hukou[i],
             int(outcome.held_fen[i]),
         )
         for i in range(len(tx_ids))
-    ]  # fmt: skip
+    ]
 
 
 class _Batch:
@@ -263,9 +273,13 @@ class _Batch:
 
 
 def post_batch(
-    connection: Connection, policy: Policy, rows: ContributionRows, now: datetime,
-    scheme: Scheme = Scheme.EMPLOYEE_PENSION, refuse_all: bool = False,
-) -> BatchOutcome:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    rows: ContributionRows,
+    now: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+    refuse_all: bool = False,
+) -> BatchOutcome:
     """Post what can be posted of a batch; see module doc. ``refuse_all``: a refusal raises
     (its own error type) and nothing is written."""
     if scheme not in SCHEMES:
@@ -278,13 +292,17 @@ def post_batch(
     _enrolled(connection, batch)
     _check_months(policy, batch, now)
     _split(policy, batch)
-    locks = sorted(set(batch.region[batch.open()].tolist())
-                   | set(batch.hukou[np.flatnonzero(batch.held)].tolist()))  # fmt: skip
+    locks = sorted(
+        set(batch.region[batch.open()].tolist())
+        | set(batch.hukou[np.flatnonzero(batch.held)].tolist())
+    )
     for region in locks:
         lock_chain_head(connection, region)
     _still_there(connection, batch)
     _refuse_moving(connection, batch)
-    if small or _recorded_sample(connection, batch):  # a few rows, or a batch sent again: look all up
+    if small or _recorded_sample(
+        connection, batch
+    ):  # a few rows, or a batch sent again: look all up
         _look_up(connection, batch, np.arange(batch.n))
         _raise_first(batch, refuse_all)
         _write(connection, batch, now)
@@ -300,10 +318,18 @@ def post_batch(
             _look_up(connection, batch, batch.open())
             _raise_first(batch, refuse_all)
             _write(connection, batch, now)
-    hukou = [h if held else None for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)]
+    hukou = [
+        h if held else None
+        for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)
+    ]
     return BatchOutcome(
-        status=batch.status, region=batch.region.tolist(), due_fen=batch.due, account_fen=batch.account,
-        pooled_fen=batch.pooled, held_fen=batch.held, hukou=hukou,
+        status=batch.status,
+        region=batch.region.tolist(),
+        due_fen=batch.due,
+        account_fen=batch.account,
+        pooled_fen=batch.pooled,
+        held_fen=batch.held,
+        hukou=hukou,
         refusals=[batch.refusals[i] for i in sorted(batch.refusals)],
     )
 
@@ -364,7 +390,9 @@ def _duplicates(batch: _Batch) -> None:
         ([batch.tx_id], "payment id and month", "duplicate-id"),
         ([batch.worker_id, pa.array(batch.month)], "worker and month", "duplicate"),
     ):
-        table = pa.table({f"k{i}": k for i, k in enumerate(keys)} | {"i": pa.array(np.arange(batch.n))})
+        table = pa.table(
+            {f"k{i}": k for i, k in enumerate(keys)} | {"i": pa.array(np.arange(batch.n))}
+        )
         first = table.group_by([f"k{i}" for i in range(len(keys))]).aggregate([("i", "min")])
         if len(first) == batch.n:
             continue
@@ -374,12 +402,16 @@ def _duplicates(batch: _Batch) -> None:
         batch.refuse(repeated.tolist(), "month", code, f"the same {what} appear twice in one batch")
 
 
-def _chunked(connection: Connection, query: Any, column: Any, keys: list[str], temp: str) -> Iterable[Any]:
+def _chunked(
+    connection: Connection, query: Any, column: Any, keys: list[str], temp: str
+) -> Iterable[Any]:
     """``query`` restricted to ``column`` in ``keys``: a joined temporary table on PostgreSQL
     for many keys, chunks of ``IN (…)`` otherwise."""
     if is_postgres(connection) and len(keys) > LOOKUP_CHUNK:
         fill_keys(connection, temp, keys)
-        yield connection.execute(query.where(column.in_(select(text("key")).select_from(text(temp)))))
+        yield connection.execute(
+            query.where(column.in_(select(text("key")).select_from(text(temp))))
+        )
         return
     for start in range(0, len(keys), LOOKUP_CHUNK):
         yield connection.execute(query.where(column.in_(keys[start : start + LOOKUP_CHUNK])))
@@ -404,22 +436,36 @@ def _enrolled(connection: Connection, batch: _Batch) -> None:
         registered = _registered(connection, sorted(set(names)))
         for i, worker in zip(absent.tolist(), names, strict=True):
             if worker in registered:
-                batch.refuse([i], "worker_id", "not-enrolled",
-                             f"worker {worker} is not enrolled in {batch.scheme.value}; enrol first")  # fmt: skip
+                batch.refuse(
+                    [i],
+                    "worker_id",
+                    "not-enrolled",
+                    f"worker {worker} is not enrolled in {batch.scheme.value}; enrol first",
+                )
             else:
-                batch.refuse([i], "worker_id", "unknown-worker", f"no worker with id {worker[:40]!r}")
+                batch.refuse(
+                    [i], "worker_id", "unknown-worker", f"no worker with id {worker[:40]!r}"
+                )
 
 
-def _enrolments(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, tuple[str, bool, str]]:
+def _enrolments(
+    connection: Connection, worker_ids: list[str], scheme: Scheme
+) -> dict[str, tuple[str, bool, str]]:
     """worker -> (region, paying into a temporary account, hukou region), enrolled ones only."""
     query = (
-        select(enrolments.c.worker_id, enrolments.c.region, enrolments.c.temporary,
-               workers.c.hukou_region)
+        select(
+            enrolments.c.worker_id,
+            enrolments.c.region,
+            enrolments.c.temporary,
+            workers.c.hukou_region,
+        )
         .join(workers, workers.c.worker_id == enrolments.c.worker_id)
         .where(enrolments.c.scheme == scheme.value)
-    )  # fmt: skip
+    )
     found: dict[str, tuple[str, bool, str]] = {}
-    for rows in _chunked(connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"):
+    for rows in _chunked(
+        connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"
+    ):
         for r in rows:
             found[r.worker_id] = (r.region, bool(r.temporary), r.hukou_region)
     return found
@@ -427,8 +473,11 @@ def _enrolments(connection: Connection, worker_ids: list[str], scheme: Scheme) -
 
 def _registered(connection: Connection, worker_ids: list[str]) -> set[str]:
     query = select(workers.c.worker_id)
-    return {r.worker_id for rows in _chunked(connection, query, workers.c.worker_id, worker_ids,
-                                             "known_workers") for r in rows}  # fmt: skip
+    return {
+        r.worker_id
+        for rows in _chunked(connection, query, workers.c.worker_id, worker_ids, "known_workers")
+        for r in rows
+    }
 
 
 def _still_there(connection: Connection, batch: _Batch) -> None:
@@ -436,10 +485,16 @@ def _still_there(connection: Connection, batch: _Batch) -> None:
     rows = batch.open()
     if not len(rows):
         return
-    pairs = pa.table({
-        "worker": batch.worker_id.take(pa.array(rows)),
-        "region": pa.array(batch.region[rows].tolist(), type=pa.string()),
-    }).group_by(["worker", "region"]).aggregate([])  # fmt: skip
+    pairs = (
+        pa.table(
+            {
+                "worker": batch.worker_id.take(pa.array(rows)),
+                "region": pa.array(batch.region[rows].tolist(), type=pa.string()),
+            }
+        )
+        .group_by(["worker", "region"])
+        .aggregate([])
+    )
     names = pairs["worker"].to_pylist()
     again = _enrolments(connection, names, batch.scheme)
     for worker, region in zip(names, pairs["region"].to_pylist(), strict=True):
@@ -454,13 +509,23 @@ def _still_there(connection: Connection, batch: _Batch) -> None:
 def _check_months(policy: Policy, batch: _Batch, now: datetime) -> None:
     today = now.date()
     current = Month.from_date(today).ordinal
-    batch.refuse(np.flatnonzero(batch.month > current).tolist(), "month", "future",
-                 lambda i: f"month {Month(int(batch.month[i]))} is in the future; pay it when it comes")  # fmt: skip
+    batch.refuse(
+        np.flatnonzero(batch.month > current).tolist(),
+        "month",
+        "future",
+        lambda i: f"month {Month(int(batch.month[i]))} is in the future; pay it when it comes",
+    )
     years_back = int(policy.national(today).value("contribution.flexible.back_payment_years_max"))
     earliest = Month.of(today.year - years_back, 1).ordinal
-    batch.refuse(np.flatnonzero(batch.month < earliest).tolist(), "month", "back-payment",
-                 lambda i: f"back-payment (补缴) of {Month(int(batch.month[i]))} is not allowed;"
-                 f" flexible workers may pay missed months from {Month(earliest)} on")  # fmt: skip
+    batch.refuse(
+        np.flatnonzero(batch.month < earliest).tolist(),
+        "month",
+        "back-payment",
+        lambda i: (
+            f"back-payment (补缴) of {Month(int(batch.month[i]))} is not allowed;"
+            f" flexible workers may pay missed months from {Month(earliest)} on"
+        ),
+    )
 
 
 def _split(policy: Policy, batch: _Batch) -> None:
@@ -472,13 +537,21 @@ def _split(policy: Policy, batch: _Batch) -> None:
     months = batch.month[rows]
     regions = batch.region[rows].astype("<U6")
     unique_months, month_of = np.unique(months, return_inverse=True)
-    day_of_month = np.array([day_number(Month(int(m)).first_day()) for m in unique_months], dtype=np.int64)
+    day_of_month = np.array(
+        [day_number(Month(int(m)).first_day()) for m in unique_months], dtype=np.int64
+    )
     days = day_of_month[month_of]
     missing = _missing_parameters(policy, days, regions)
     if missing.any():
-        batch.refuse(rows[missing].tolist(), "month", "no-parameters",
-                     lambda i: f"region {batch.region[i]} has no contribution parameters for"
-                     f" {Month(int(batch.month[i]))}")  # fmt: skip
+        batch.refuse(
+            rows[missing].tolist(),
+            "month",
+            "no-parameters",
+            lambda i: (
+                f"region {batch.region[i]} has no contribution parameters for"
+                f" {Month(int(batch.month[i]))}"
+            ),
+        )
         keep = ~missing
         rows, days, regions, months = rows[keep], days[keep], regions[keep], months[keep]
     if not len(rows):
@@ -488,11 +561,15 @@ def _split(policy: Policy, batch: _Batch) -> None:
     outside = (base < bounds.floor_fen) | (base > bounds.ceiling_fen)
     for k in np.flatnonzero(outside).tolist():
         i = int(rows[k])
-        batch.refuse([i], "base_yuan", "base-out-of-bounds",
-                     f"base {fen_to_yuan_str(int(base[k]))} yuan is outside the allowed range for"
-                     f" {Month(int(batch.month[i]))} in {batch.region[i]}:"
-                     f" {fen_to_yuan_str(int(bounds.floor_fen[k]))} to"
-                     f" {fen_to_yuan_str(int(bounds.ceiling_fen[k]))} yuan")  # fmt: skip
+        batch.refuse(
+            [i],
+            "base_yuan",
+            "base-out-of-bounds",
+            f"base {fen_to_yuan_str(int(base[k]))} yuan is outside the allowed range for"
+            f" {Month(int(batch.month[i]))} in {batch.region[i]}:"
+            f" {fen_to_yuan_str(int(bounds.floor_fen[k]))} to"
+            f" {fen_to_yuan_str(int(bounds.ceiling_fen[k]))} yuan",
+        )
     if batch.scheme is Scheme.EMPLOYEE_PENSION:
         split = split_contribution(policy, days, regions, base)
         batch.due[rows], batch.account[rows] = split.due_fen, split.individual_account_fen
@@ -501,14 +578,24 @@ def _split(policy: Policy, batch: _Batch) -> None:
     for month in np.unique(months).tolist():
         part_of = np.flatnonzero(months == month)
         rows_of = rows[part_of]
-        part = hukou_pool(policy, Month(month).first_day(), regions[part_of],
-                          batch.hukou[rows_of].astype(str), base[part_of],
-                          bounds.wage_fen[part_of])  # fmt: skip
-        batch.due[rows_of], batch.account[rows_of] = part.split.due_fen, part.split.individual_account_fen
+        part = hukou_pool(
+            policy,
+            Month(month).first_day(),
+            regions[part_of],
+            batch.hukou[rows_of].astype(str),
+            base[part_of],
+            bounds.wage_fen[part_of],
+        )
+        batch.due[rows_of], batch.account[rows_of] = (
+            part.split.due_fen,
+            part.split.individual_account_fen,
+        )
         batch.pooled[rows_of], batch.held[rows_of] = part.split.pooled_fen, part.hukou_fen
 
 
-def _missing_parameters(policy: Policy, days: npt.NDArray[np.int64], regions: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+def _missing_parameters(
+    policy: Policy, days: npt.NDArray[np.int64], regions: npt.NDArray[Any]
+) -> npt.NDArray[np.bool_]:
     """Rows whose (day, region) cannot be split or bounded (no parameters for it)."""
     key = days * REGION_SPAN + region_numbers(regions)
     distinct, first = np.unique(key, return_index=True)
@@ -516,7 +603,9 @@ def _missing_parameters(policy: Policy, days: npt.NDArray[np.int64], regions: np
     for k, at in zip(distinct.tolist(), first.tolist(), strict=True):
         try:
             contribution_bounds(policy, days[at : at + 1], regions[at : at + 1])
-            split_contribution(policy, days[at : at + 1], regions[at : at + 1], np.ones(1, dtype=np.int64))
+            split_contribution(
+                policy, days[at : at + 1], regions[at : at + 1], np.ones(1, dtype=np.int64)
+            )
         except ParameterNotFound:
             missing[key == k] = True
     return missing
@@ -541,10 +630,19 @@ def _stage(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) 
         )
         connection.exec_driver_sql(f"DELETE FROM {_STAGED}")
     picked = pa.array(index)
-    insert_arrow(connection, _staged_table, pa.table({
-        "i": picked, "tx_id": batch.tx_id.take(picked), "worker_id": batch.worker_id.take(picked),
-        "month": pa.array(batch.month[index]), "base_fen": pa.array(batch.base[index]),
-    }))  # fmt: skip
+    insert_arrow(
+        connection,
+        _staged_table,
+        pa.table(
+            {
+                "i": picked,
+                "tx_id": batch.tx_id.take(picked),
+                "worker_id": batch.worker_id.take(picked),
+                "month": pa.array(batch.month[index]),
+                "base_fen": pa.array(batch.base[index]),
+            }
+        ),
+    )
     if is_postgres(connection):
         connection.exec_driver_sql(f"ANALYZE {_STAGED}")  # statistics for the joins that follow
 
@@ -552,7 +650,9 @@ def _stage(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) 
 _staged_table = Table(_STAGED, MetaData(), *(Column(n) for n in _STAGE_COLUMNS))
 
 
-def _staged_rows(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> tuple[str, dict[str, Any]]:
+def _staged_rows(
+    connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
+) -> tuple[str, dict[str, Any]]:
     """A ``WITH s (…)`` clause holding rows ``index``: inline ``VALUES`` for a few rows (a
     single payment creates no temporary table), the staged temporary table for many."""
     columns = ", ".join(_STAGE_COLUMNS)
@@ -564,8 +664,13 @@ def _staged_rows(connection: Connection, batch: _Batch, index: npt.NDArray[np.in
     tx_ids, worker_ids = _take(batch.tx_id, index), _take(batch.worker_id, index)
     for k, i in enumerate(index.tolist()):
         values.append(f"(:i{k}, :t{k}, :w{k}, :m{k}, :b{k})")
-        params |= {f"i{k}": i, f"t{k}": tx_ids[k], f"w{k}": worker_ids[k],
-                   f"m{k}": int(batch.month[i]), f"b{k}": int(batch.base[i])}  # fmt: skip
+        params |= {
+            f"i{k}": i,
+            f"t{k}": tx_ids[k],
+            f"w{k}": worker_ids[k],
+            f"m{k}": int(batch.month[i]),
+            f"b{k}": int(batch.base[i]),
+        }
     return f"WITH s ({columns}) AS (VALUES {', '.join(values)})", params
 
 
@@ -595,10 +700,14 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         for k in np.flatnonzero(~same).tolist():
             i, r = int(at[k]), recorded[k]
             batch.status[i] = POSTED  # a conflict replaces any other reason
-            batch.refuse([i], "payment_id", "conflict",
-                         f"payment id {batch.tx_id[i].as_py()!r} was already used for another payment"
-                         f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
-                         f" {fen_to_yuan_str(int(r.base_fen))}); use a new id for a new payment")  # fmt: skip
+            batch.refuse(
+                [i],
+                "payment_id",
+                "conflict",
+                f"payment id {batch.tx_id[i].as_py()!r} was already used for another payment"
+                f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
+                f" {fen_to_yuan_str(int(r.base_fen))}); use a new id for a new payment",
+            )
         rows = at[same]
         for i in rows.tolist():
             batch.refusals.pop(i, None)
@@ -623,9 +732,13 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         if r.reversed:
             batch.attempt[i] += 1
         else:
-            batch.refuse([i], "month", "already-paid",
-                         f"{Month(int(r.month))} of worker {r.worker_id} is already paid in"
-                         f" {batch.scheme.value} (payment {r.tx_id}); reverse it first to pay it again")  # fmt: skip
+            batch.refuse(
+                [i],
+                "month",
+                "already-paid",
+                f"{Month(int(r.month))} of worker {r.worker_id} is already paid in"
+                f" {batch.scheme.value} (payment {r.tx_id}); reverse it first to pay it again",
+            )
 
 
 _NONE = Refusal(-1, "", "", "")
@@ -638,8 +751,13 @@ def _refuse_moving(connection: Connection, batch: _Batch) -> None:
         transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(("approved", "accepted"))
     )
     wanted = pc.unique(batch.worker_id.take(pa.array(batch.open()))).to_pylist()
-    moving = [r for rows in _chunked(connection, query, transfers.c.worker_id, sorted(wanted), "moving_workers")
-              for r in rows]  # fmt: skip
+    moving = [
+        r
+        for rows in _chunked(
+            connection, query, transfers.c.worker_id, sorted(wanted), "moving_workers"
+        )
+        for r in rows
+    ]
     if not moving:
         return
     out = {(r.worker_id, r.from_region): r.transfer_id for r in moving}
@@ -647,9 +765,13 @@ def _refuse_moving(connection: Connection, batch: _Batch) -> None:
     for i in batch.open().tolist():
         transfer = out.get((worker_ids[i], batch.region[i]))
         if transfer is not None:
-            batch.refuse([i], "worker_id", "moving",
-                         f"worker {worker_ids[i]} is being transferred out of {batch.region[i]}"
-                         f" ({transfer}); pay after the transfer is completed")  # fmt: skip
+            batch.refuse(
+                [i],
+                "worker_id",
+                "moving",
+                f"worker {worker_ids[i]} is being transferred out of {batch.region[i]}"
+                f" ({transfer}); pay after the transfer is completed",
+            )
 
 
 def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
@@ -660,18 +782,33 @@ def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
     for region in sorted(set(regions.tolist())):
         at = rows[regions == region]
         picked = pa.array(at)
-        append_months(connection, region, MonthRows(
-            tx_id=batch.tx_id.take(picked), worker_id=batch.worker_id.take(picked),
-            scheme=pa.array(np.full(len(at), batch.scheme.value, dtype=object), type=pa.string()),
-            region=pa.array(np.full(len(at), region, dtype=object), type=pa.string()),
-            month=batch.month[at], attempt=batch.attempt[at], base_fen=batch.base[at],
-            due_fen=batch.due[at], account_fen=batch.account[at], pooled_fen=batch.pooled[at],
-            held_fen=batch.held[at], temporary=batch.temporary[at],
-        ), now)  # fmt: skip
+        append_months(
+            connection,
+            region,
+            MonthRows(
+                tx_id=batch.tx_id.take(picked),
+                worker_id=batch.worker_id.take(picked),
+                scheme=pa.array(
+                    np.full(len(at), batch.scheme.value, dtype=object), type=pa.string()
+                ),
+                region=pa.array(np.full(len(at), region, dtype=object), type=pa.string()),
+                month=batch.month[at],
+                attempt=batch.attempt[at],
+                base_fen=batch.base[at],
+                due_fen=batch.due[at],
+                account_fen=batch.account[at],
+                pooled_fen=batch.pooled[at],
+                held_fen=batch.held[at],
+                temporary=batch.temporary[at],
+            ),
+            now,
+        )
     _book_hukou_parts(connection, batch, rows[batch.held[rows] > 0], now)
 
 
-def _book_hukou_parts(connection: Connection, batch: _Batch, rows: npt.NDArray[np.intp], now: datetime) -> None:
+def _book_hukou_parts(
+    connection: Connection, batch: _Batch, rows: npt.NDArray[np.intp], now: datetime
+) -> None:
     """The hukou region takes the part it holds from its clearing account (see module doc)."""
     if not len(rows):
         return
@@ -681,12 +818,30 @@ def _book_hukou_parts(connection: Connection, batch: _Batch, rows: npt.NDArray[n
     for k, i in enumerate(rows.tolist()):
         held, hukou = int(batch.held[i]), str(batch.hukou[i])
         tx_id, worker = tx_ids[k], worker_ids[k]
-        txs.append(Transaction.build(
-            tx_id + HUKOU_SUFFIX, TxCode.CONTRIBUTION, hukou, Month(int(batch.month[i])), now,
-            [Posting(clearing(scheme, hukou), -held), Posting(pooled_entitlement(worker, scheme, hukou), held)],
-            worker_id=worker, memo=f"pooled part of {tx_id} held at the hukou region"[:200],
-            facts=[fact(region_obligations, obligation_id=tx_id + HUKOU_SUFFIX, scheme=scheme.value,
-                        from_region=str(batch.region[i]), to_region=hukou, amount_fen=held,
-                        on_day=now.date())],
-        ))  # fmt: skip
+        txs.append(
+            Transaction.build(
+                tx_id + HUKOU_SUFFIX,
+                TxCode.CONTRIBUTION,
+                hukou,
+                Month(int(batch.month[i])),
+                now,
+                [
+                    Posting(clearing(scheme, hukou), -held),
+                    Posting(pooled_entitlement(worker, scheme, hukou), held),
+                ],
+                worker_id=worker,
+                memo=f"pooled part of {tx_id} held at the hukou region"[:200],
+                facts=[
+                    fact(
+                        region_obligations,
+                        obligation_id=tx_id + HUKOU_SUFFIX,
+                        scheme=scheme.value,
+                        from_region=str(batch.region[i]),
+                        to_region=hukou,
+                        amount_fen=held,
+                        on_day=now.date(),
+                    )
+                ],
+            )
+        )
     post_transactions(connection, txs)

@@ -51,9 +51,14 @@ ID_MAX = 90  # leaves room for "/" and a region code within a transfer id
 
 
 def gather_for_retirement(
-    connection: Connection, policy: Policy, gather_id: str, worker_id: str, now: datetime,
-    to_region: str | None = None, scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> list[TransferView]:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    gather_id: str,
+    worker_id: str,
+    now: datetime,
+    to_region: str | None = None,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[TransferView]:
     """Start gathering the worker's temporary accounts and relation to the paying region.
 
     ``to_region``: the city in the paying province that pays (its province must be the

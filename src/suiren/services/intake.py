@@ -99,10 +99,13 @@ class IntakeSummary:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "rows": self.rows, "posted": self.posted, "replayed": self.replayed,
-            "refused": self.refused, "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
+            "rows": self.rows,
+            "posted": self.posted,
+            "replayed": self.replayed,
+            "refused": self.refused,
+            "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
             "errors": [e.to_json() for e in self.errors],
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ class Chunk:
     table: pa.Table
 
 
-def read_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
-                chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:  # fmt: skip
+def read_chunks(
+    path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int = CHUNK_ROWS
+) -> Iterator[Chunk]:
     """The file's rows in chunks, every column as read (CSV: text), the header checked."""
     if not path.is_file():
         raise FileRefused(f"{path} is not a file")
@@ -163,10 +167,13 @@ def scan_csv(path: Path) -> tuple[int, int]:
     return max(0, lines - 1 + (run > 0)), longest
 
 
-def _csv_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
-                chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
+def _csv_chunks(
+    path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int
+) -> Iterator[Chunk]:
     if scan_csv(path)[1] > LINE_BYTES_MAX + 2:
-        raise FileRefused(f"a line is longer than {LINE_BYTES_MAX} bytes: the file is not a payments file")
+        raise FileRefused(
+            f"a line is longer than {LINE_BYTES_MAX} bytes: the file is not a payments file"
+        )
     with path.open("rb") as handle:
         header = handle.readline(LINE_BYTES_MAX + 1)
     if len(header) > LINE_BYTES_MAX:
@@ -181,11 +188,12 @@ def _csv_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
             path,
             read_options=pacsv.ReadOptions(block_size=LINE_BYTES_MAX),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
-        )  # fmt: skip
+        )
         yield from _rechunk(reader, chunk_rows)
     except pa.ArrowInvalid as error:
         raise FileRefused(_arrow_message(error)) from None
@@ -223,8 +231,9 @@ def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
         yield Chunk(first, pa.Table.from_batches(pending))
 
 
-def _parquet_chunks(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
-                    chunk_rows: int) -> Iterator[Chunk]:  # fmt: skip
+def _parquet_chunks(
+    path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int
+) -> Iterator[Chunk]:
     try:
         source = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
@@ -263,40 +272,68 @@ def _text(table: pa.Table, name: str) -> pa.Array | None:
     raise FileRefused(f"column {name} holds {column.type}; it must be text")
 
 
-def _bad(errors: list[RowError], ok: np.ndarray, mask: np.ndarray, first_row: int, field_: str,
-         code: str, reason: str) -> None:  # fmt: skip
+def _bad(
+    errors: list[RowError],
+    ok: np.ndarray,
+    mask: np.ndarray,
+    first_row: int,
+    field_: str,
+    code: str,
+    reason: str,
+) -> None:
     for i in np.flatnonzero(mask & ok).tolist():
         errors.append(RowError(first_row + i, field_, code, reason))
     ok &= ~mask
 
 
 def _matches(column: pa.Array, pattern: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring_regex(column, pattern), False).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.match_substring_regex(column, pattern), False).to_numpy(
+        zero_copy_only=False
+    )
 
 
-def _base_fen(table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int) -> np.ndarray:
+def _base_fen(
+    table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int
+) -> np.ndarray:
     """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal."""
     column = table.column("base_yuan").combine_chunks()
     n = len(column)
     if pa.types.is_floating(column.type):
         raise FileRefused(
             "column base_yuan holds binary floats, which cannot say which decimal amount they"
-            " mean; write it as text (\"6000.00\") or as a decimal"
+            ' mean; write it as text ("6000.00") or as a decimal'
         )
     if pa.types.is_integer(column.type):
         values = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        _bad(errors, ok, values <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive")
+        _bad(
+            errors,
+            ok,
+            values <= 0,
+            first_row,
+            "base_yuan",
+            "invalid-amount",
+            "the base must be positive",
+        )
         return np.where(ok, values, 0).astype(np.int64) * 100
     if pa.types.is_decimal(column.type):  # exact: read as its decimal text
-        text = pc.replace_substring_regex(column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1")
+        text = pc.replace_substring_regex(
+            column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1"
+        )
         text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
     else:
         text = _text(table, "base_yuan")
     assert text is not None
     good = _matches(text, _YUAN_RE)
-    _bad(errors, ok, ~good, first_row, "base_yuan", "invalid-amount",
-         'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
-         " (ASCII digits, no commas)")  # fmt: skip
+    _bad(
+        errors,
+        ok,
+        ~good,
+        first_row,
+        "base_yuan",
+        "invalid-amount",
+        'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
+        " (ASCII digits, no commas)",
+    )
     padded = pc.replace_substring_regex(text, r"^([0-9]+)$", r"\1.00")  # RE2: \1 is group 1
     padded = pc.replace_substring_regex(padded, r"^([0-9]+)\.([0-9])$", r"\1.\20")
     digits = pc.replace_substring(padded, ".", "")
@@ -304,11 +341,15 @@ def _base_fen(table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row
     valid = pa.array(good & ok)
     if bool(np.any(good & ok)):
         fen[good & ok] = pc.cast(pc.filter(digits, valid), pa.int64()).to_numpy()
-    _bad(errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive")
+    _bad(
+        errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive"
+    )
     return fen
 
 
-def parse_payments(chunk: Chunk, vault: IdentityVault | None, connection: Connection | None) -> _Parsed:
+def parse_payments(
+    chunk: Chunk, vault: IdentityVault | None, connection: Connection | None
+) -> _Parsed:
     """Check a payments chunk column by column; each malformed row is reported and left out."""
     table, first = chunk.table, chunk.first_row
     n = table.num_rows
@@ -317,14 +358,39 @@ def parse_payments(chunk: Chunk, vault: IdentityVault | None, connection: Connec
     payment = _text(table, "payment_id")
     month = _text(table, "month")
     assert payment is not None and month is not None
-    _bad(errors, ok, ~_matches(payment, _ID_RE), first, "payment_id", "invalid-id",
-         f"a payment id is 1–{REQUEST_ID_CHARS_MAX} ASCII letters, digits and ._:/-")  # fmt: skip
+    _bad(
+        errors,
+        ok,
+        ~_matches(payment, _ID_RE),
+        first,
+        "payment_id",
+        "invalid-id",
+        f"a payment id is 1–{REQUEST_ID_CHARS_MAX} ASCII letters, digits and ._:/-",
+    )
     reserved = np.zeros(n, dtype=bool)
     for prefix in RESERVED_PREFIXES:
-        reserved |= pc.fill_null(pc.starts_with(payment, prefix), False).to_numpy(zero_copy_only=False)
-    _bad(errors, ok, reserved, first, "payment_id", "invalid-id", "a payment id may not start with a system prefix")
+        reserved |= pc.fill_null(pc.starts_with(payment, prefix), False).to_numpy(
+            zero_copy_only=False
+        )
+    _bad(
+        errors,
+        ok,
+        reserved,
+        first,
+        "payment_id",
+        "invalid-id",
+        "a payment id may not start with a system prefix",
+    )
     good_month = _matches(month, _MONTH_RE)
-    _bad(errors, ok, ~good_month, first, "month", "invalid-month", 'a month is "YYYY-MM" (ASCII digits)')
+    _bad(
+        errors,
+        ok,
+        ~good_month,
+        first,
+        "month",
+        "invalid-month",
+        'a month is "YYYY-MM" (ASCII digits)',
+    )
     months = np.zeros(n, dtype=np.int64)
     if good_month.any():
         year = pc.cast(pc.utf8_slice_codeunits(month, 0, 4), pa.int64(), safe=False)
@@ -339,17 +405,37 @@ def parse_payments(chunk: Chunk, vault: IdentityVault | None, connection: Connec
         empty = given == ""
         schemes = np.where(empty, Scheme.EMPLOYEE_PENSION.value, given)
         known = np.isin(schemes, [s.value for s in SCHEMES])
-        _bad(errors, ok, ~known, first, "scheme", "invalid-scheme",
-             f"the scheme is {' or '.join(s.value for s in SCHEMES)}")  # fmt: skip
+        _bad(
+            errors,
+            ok,
+            ~known,
+            first,
+            "scheme",
+            "invalid-scheme",
+            f"the scheme is {' or '.join(s.value for s in SCHEMES)}",
+        )
     workers = _worker_ids(table, ok, errors, first, vault, connection)
     rows = np.flatnonzero(ok)
     picked = pa.array(rows)
-    return _Parsed(rows, payment.take(picked), months[rows], base[rows], workers.take(picked),
-                   schemes[rows].tolist(), errors)  # fmt: skip
+    return _Parsed(
+        rows,
+        payment.take(picked),
+        months[rows],
+        base[rows],
+        workers.take(picked),
+        schemes[rows].tolist(),
+        errors,
+    )
 
 
-def _worker_ids(table: pa.Table, ok: np.ndarray, errors: list[RowError], first: int,
-                vault: IdentityVault | None, connection: Connection | None) -> pa.Array:  # fmt: skip
+def _worker_ids(
+    table: pa.Table,
+    ok: np.ndarray,
+    errors: list[RowError],
+    first: int,
+    vault: IdentityVault | None,
+    connection: Connection | None,
+) -> pa.Array:
     """Each row's worker: its worker_id, or the worker found by its resident id."""
     n = table.num_rows
     given = _text(table, "worker_id")
@@ -361,17 +447,46 @@ def _worker_ids(table: pa.Table, ok: np.ndarray, errors: list[RowError], first: 
     else:
         column = _by_resident(connection, vault, given, residents, n, ok, first, errors)
     present = pc.not_equal(column, "").to_numpy(zero_copy_only=False)
-    _bad(errors, ok, ~present, first, "worker_id", "invalid-worker", "a row names its worker_id or resident_id")
-    plain = pc.match_substring_regex(column, _WORKER_RE).to_numpy(zero_copy_only=False)  # RE2: ASCII classes
-    _bad(errors, ok, present & ~plain, first, "worker_id", "invalid-worker",
-         "a worker id is ASCII letters, digits and _.-")  # fmt: skip
+    _bad(
+        errors,
+        ok,
+        ~present,
+        first,
+        "worker_id",
+        "invalid-worker",
+        "a row names its worker_id or resident_id",
+    )
+    plain = pc.match_substring_regex(column, _WORKER_RE).to_numpy(
+        zero_copy_only=False
+    )  # RE2: ASCII classes
+    _bad(
+        errors,
+        ok,
+        present & ~plain,
+        first,
+        "worker_id",
+        "invalid-worker",
+        "a worker id is ASCII letters, digits and _.-",
+    )
     return pc.if_else(pa.array(ok), column, "")
 
 
-def _by_resident(connection: Connection | None, vault: IdentityVault | None, given: pa.Array | None,
-                 residents: pa.Array, n: int, ok: np.ndarray, first: int, errors: list[RowError]) -> pa.Array:  # fmt: skip
+def _by_resident(
+    connection: Connection | None,
+    vault: IdentityVault | None,
+    given: pa.Array | None,
+    residents: pa.Array,
+    n: int,
+    ok: np.ndarray,
+    first: int,
+    errors: list[RowError],
+) -> pa.Array:
     """Worker ids where the row names one, else the worker of its resident id."""
-    ids = np.full(n, "", dtype=object) if given is None else np.asarray(pc.fill_null(given, "").to_pylist(), dtype=object)
+    ids = (
+        np.full(n, "", dtype=object)
+        if given is None
+        else np.asarray(pc.fill_null(given, "").to_pylist(), dtype=object)
+    )
     assert vault is not None and connection is not None
     numbers = residents.to_pylist()
     need = [i for i in range(n) if ok[i] and not ids[i]]
@@ -385,23 +500,41 @@ def _by_resident(connection: Connection | None, vault: IdentityVault | None, giv
     return pa.array(ids.tolist(), type=pa.string())
 
 
-def post_payments(connection: Connection, policy: Policy, vault: IdentityVault | None, chunk: Chunk,
-                  now: datetime, refuse_all: bool = False) -> IntakeSummary:  # fmt: skip
+def post_payments(
+    connection: Connection,
+    policy: Policy,
+    vault: IdentityVault | None,
+    chunk: Chunk,
+    now: datetime,
+    refuse_all: bool = False,
+) -> IntakeSummary:
     """Post a chunk (one unit of work, the caller's): well-formed rows go to the contribution
     path, scheme by scheme; every refused row is reported with its row number."""
     parsed = parse_payments(chunk, vault, connection)
     summary = IntakeSummary(rows=chunk.table.num_rows, errors=list(parsed.errors))
     schemes = np.asarray(parsed.scheme, dtype=object)
     if refuse_all and summary.errors:
-        raise FileRefused(f"row {summary.errors[0].row}, {summary.errors[0].field}: {summary.errors[0].reason}")
-    distinct, at_month = np.unique(parsed.month, return_inverse=True)  # few months: format each once
-    labels = pa.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()], type=pa.string())
-    tx_ids = pc.binary_join_element_wise(parsed.payment_id, labels.take(pa.array(at_month.ravel())), "/")
+        raise FileRefused(
+            f"row {summary.errors[0].row}, {summary.errors[0].field}: {summary.errors[0].reason}"
+        )
+    distinct, at_month = np.unique(
+        parsed.month, return_inverse=True
+    )  # few months: format each once
+    labels = pa.array(
+        [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in distinct.tolist()], type=pa.string()
+    )
+    tx_ids = pc.binary_join_element_wise(
+        parsed.payment_id, labels.take(pa.array(at_month.ravel())), "/"
+    )
     for scheme in sorted(set(parsed.scheme)):
         at = np.flatnonzero(schemes == scheme)
         picked = pa.array(at)
-        rows = ContributionRows(tx_ids.take(picked), parsed.worker_id.take(picked),
-                                parsed.month[at], parsed.base_fen[at])  # fmt: skip
+        rows = ContributionRows(
+            tx_ids.take(picked),
+            parsed.worker_id.take(picked),
+            parsed.month[at],
+            parsed.base_fen[at],
+        )
         outcome = post_batch(connection, policy, rows, now, Scheme(scheme), refuse_all=refuse_all)
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)
@@ -431,7 +564,6 @@ def file_rows(path: Path) -> int | None:
         return None
 
 
-
 # workers ---------------------------------------------------------------------------------
 
 WORKER_REQUIRED = ("resident_id", "work_region")
@@ -456,13 +588,17 @@ class EnrolSummary:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "rows": self.rows, "created": self.created, "existing": self.existing,
-            "refused": self.refused, "errors": [e.to_json() for e in self.errors],
-        }  # fmt: skip
+            "rows": self.rows,
+            "created": self.created,
+            "existing": self.existing,
+            "refused": self.refused,
+            "errors": [e.to_json() for e in self.errors],
+        }
 
 
-def enrol_workers(connection: Connection, policy: Policy, vault: IdentityVault, chunk: Chunk,
-                  now: datetime) -> EnrolSummary:  # fmt: skip
+def enrol_workers(
+    connection: Connection, policy: Policy, vault: IdentityVault, chunk: Chunk, now: datetime
+) -> EnrolSummary:
     """Enrol a chunk of a workers file (one unit of work, the caller's); see module doc."""
     from suiren.services.workers import EnrolRequest, enrol_many
 
@@ -475,17 +611,32 @@ def enrol_workers(connection: Connection, policy: Policy, vault: IdentityVault, 
     for i in range(n):
         scheme = values["scheme"][i] or Scheme.EMPLOYEE_PENSION.value
         if scheme not in {s.value for s in SCHEMES}:
-            summary.errors.append(RowError(first + i, "scheme", "invalid-scheme",
-                                           f"the scheme is {' or '.join(s.value for s in SCHEMES)}"))  # fmt: skip
+            summary.errors.append(
+                RowError(
+                    first + i,
+                    "scheme",
+                    "invalid-scheme",
+                    f"the scheme is {' or '.join(s.value for s in SCHEMES)}",
+                )
+            )
             continue
         schemes.setdefault(scheme, []).append(i)
     for scheme, rows in sorted(schemes.items()):
-        requests = [EnrolRequest(values["resident_id"][i], values["work_region"][i],
-                                 values["hukou_region"][i] or None) for i in rows]  # fmt: skip
-        for i, result in zip(rows, enrol_many(connection, policy, vault, requests, now, Scheme(scheme)),
-                             strict=True):  # fmt: skip
+        requests = [
+            EnrolRequest(
+                values["resident_id"][i],
+                values["work_region"][i],
+                values["hukou_region"][i] or None,
+            )
+            for i in rows
+        ]
+        for i, result in zip(
+            rows, enrol_many(connection, policy, vault, requests, now, Scheme(scheme)), strict=True
+        ):
             if isinstance(result, SuirenError):
-                summary.errors.append(RowError(first + i, _field_of(result), result.code, result.message))
+                summary.errors.append(
+                    RowError(first + i, _field_of(result), result.code, result.message)
+                )
                 continue
             summary.created += result.created
             summary.existing += not result.created
@@ -496,4 +647,6 @@ def enrol_workers(connection: Connection, policy: Policy, vault: IdentityVault, 
 
 
 def _field_of(error: SuirenError) -> str:
-    return {"invalid-resident-id": "resident_id", "unknown-region": "work_region"}.get(error.code, "row")
+    return {"invalid-resident-id": "resident_id", "unknown-region": "work_region"}.get(
+        error.code, "row"
+    )

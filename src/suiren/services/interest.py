@@ -95,24 +95,46 @@ def _credit_region(
         tx_id = f"interest/{scheme.value}/{region}/{year}/{batch}"
         total = int(amounts.sum())
         run = fact(
-            interest_runs, scheme=scheme.value, region=region, year=year, batch=batch,
-            tx_id=tx_id, accounts=len(keys), total_fen=total,
-        )  # fmt: skip
-        post_columns(connection, ColumnEntry(
-            tx_id, TxCode.INTEREST, region, Month.of(year, 12), now,
-            [str(pooled_fund(scheme, region)), *keys], [-total, *amounts.tolist()],
-            memo=f"interest {year} at {rate.rate}" + (" (provisional)" if rate.provisional else ""),
-            facts=(run,),
-        ))  # fmt: skip
+            interest_runs,
+            scheme=scheme.value,
+            region=region,
+            year=year,
+            batch=batch,
+            tx_id=tx_id,
+            accounts=len(keys),
+            total_fen=total,
+        )
+        post_columns(
+            connection,
+            ColumnEntry(
+                tx_id,
+                TxCode.INTEREST,
+                region,
+                Month.of(year, 12),
+                now,
+                [str(pooled_fund(scheme, region)), *keys],
+                [-total, *amounts.tolist()],
+                memo=f"interest {year} at {rate.rate}"
+                + (" (provisional)" if rate.provisional else ""),
+                facts=(run,),
+            ),
+        )
         batches += 1
         total_accounts += len(keys)
         total_fen += total
-    return InterestRun(region, year, batches, total_accounts, total_fen, False, str(rate.rate),
-                       rate.provisional)  # fmt: skip
+    return InterestRun(
+        region, year, batches, total_accounts, total_fen, False, str(rate.rate), rate.provisional
+    )
 
 
 def _batch_interest(
-    connection: Connection, rate, scheme: Scheme, region: str, year: int, low: str, high: str,  # type: ignore[no-untyped-def]
+    connection: Connection,
+    rate,
+    scheme: Scheme,
+    region: str,
+    year: int,
+    low: str,
+    high: str,  # type: ignore[no-untyped-def]
 ) -> tuple[list[str], np.ndarray]:
     """(account keys, interest) of the batch's accounts not yet credited for ``year``."""
     start, end = Month.of(year, 1).ordinal, Month.of(year, 12).ordinal
@@ -127,14 +149,18 @@ def _batch_interest(
             " WHERE d.account = s.account AND d.legal_month = :end AND d.code = 'interest')"
             " ORDER BY s.account"
         ),
-        {"start": start, "end": end, "scheme": scheme.value, "region": region, "low": low,
-         "high": high},
-    ).all()  # fmt: skip
+        {
+            "start": start,
+            "end": end,
+            "scheme": scheme.value,
+            "region": region,
+            "low": low,
+            "high": high,
+        },
+    ).all()
     if not rows:
         return [], np.zeros(0, dtype=np.int64)
-    interest = yearly_interest(
-        rate, [int(r.prior) for r in rows], [int(r.in_year) for r in rows]
-    )
+    interest = yearly_interest(rate, [int(r.prior) for r in rows], [int(r.in_year) for r in rows])
     keep = np.flatnonzero(interest > 0)
     return [rows[i].account for i in keep], interest[keep]
 
@@ -223,9 +249,15 @@ def first_year(connection: Connection, account: str) -> int | None:
 
 
 def catch_up(
-    connection: Connection, policy: Policy, account: str, region: str, years: range, now: datetime,
-    prefix: str, leaving: bool,
-) -> None:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    account: str,
+    region: str,
+    years: range,
+    now: datetime,
+    prefix: str,
+    leaving: bool,
+) -> None:
     """Credit ``account`` the interest of ``years`` that ``region``'s yearly run will not give it.
 
     Leaving a region (``leaving``): every year the region has not yet run, before the
@@ -243,8 +275,18 @@ def catch_up(
         )
         if amount <= 0:
             continue
-        post_transactions(connection, [Transaction.build(
-            f"{prefix}/{year}", TxCode.INTEREST, region, Month.of(year, 12), now,
-            [Posting(pooled_fund(key.scheme, region), -amount), Posting(key, amount)],
-            worker_id=key.owner_id, memo=f"interest {year} on a transfer",
-        )])  # fmt: skip
+        post_transactions(
+            connection,
+            [
+                Transaction.build(
+                    f"{prefix}/{year}",
+                    TxCode.INTEREST,
+                    region,
+                    Month.of(year, 12),
+                    now,
+                    [Posting(pooled_fund(key.scheme, region), -amount), Posting(key, amount)],
+                    worker_id=key.owner_id,
+                    memo=f"interest {year} on a transfer",
+                )
+            ],
+        )

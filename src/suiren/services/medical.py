@@ -112,9 +112,13 @@ def medical_status(
     notes = [] if paid else ["no month paid yet: a first enrolment waits the region's full period"]
     wait = waiting_period(policy, day, region, [MONTHS_MAX if gap is None else gap])
     explanation: list[dict[str, object]] = [
-        {"step": "待遇等待期 / waiting period", "gap_months": gap,
-         "waiting_months": int(wait.waiting_months[0]), "parameters": wait.cited(0)},
-    ]  # fmt: skip
+        {
+            "step": "待遇等待期 / waiting period",
+            "gap_months": gap,
+            "waiting_months": int(wait.waiting_months[0]),
+            "parameters": wait.cited(0),
+        },
+    ]
     lifetime = None
     retire_day = max(
         day, _retirement_month(policy, worker.sex, worker.birth_month, day).first_day()
@@ -125,18 +129,36 @@ def medical_status(
         notes.append(f"lifetime cover unknown in {region}: {exc.message}")
     else:
         lifetime = LifetimeStatus(
-            region, retire_day, bool(cover.met[0]), int(cover.required_total_months[0]),
-            int(cover.required_local_months[0]), int(cover.shortfall_months[0]),
-        )  # fmt: skip
+            region,
+            retire_day,
+            bool(cover.met[0]),
+            int(cover.required_total_months[0]),
+            int(cover.required_local_months[0]),
+            int(cover.shortfall_months[0]),
+        )
         explanation.append(
-            {"step": "退休医保最低缴费年限 / lifetime cover", "total_months": total,
-             "local_months": local, "shortfall_months": lifetime.shortfall_months,
-             "parameters": cover.cited(0)}
-        )  # fmt: skip
+            {
+                "step": "退休医保最低缴费年限 / lifetime cover",
+                "total_months": total,
+                "local_months": local,
+                "shortfall_months": lifetime.shortfall_months,
+                "parameters": cover.cited(0),
+            }
+        )
     return MedicalStatus(
-        worker_id, day, region, dict(sorted(by_region.items())), total, local, last, gap,
-        int(wait.waiting_months[0]), lifetime, notes, explanation,
-    )  # fmt: skip
+        worker_id,
+        day,
+        region,
+        dict(sorted(by_region.items())),
+        total,
+        local,
+        last,
+        gap,
+        int(wait.waiting_months[0]),
+        lifetime,
+        notes,
+        explanation,
+    )
 
 
 def _retirement_month(policy: Policy, sex: str, birth: Month, day: date) -> Month:
@@ -151,9 +173,13 @@ def _retirement_month(policy: Policy, sex: str, birth: Month, day: date) -> Mont
 
 
 def quote_medical_transfer(
-    connection: Connection, policy: Policy, worker_id: str, from_region: str, to_region: str,
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    from_region: str,
+    to_region: str,
     day: date,
-) -> TransferQuote:  # fmt: skip
+) -> TransferQuote:
     """What a medical transfer (医保关系转移接续) moves out of ``from_region``.
 
     The individual-account balance moves; the pooled entitlement moves only where
@@ -183,7 +209,10 @@ def quote_medical_transfer(
         tuple(moved.parameters.for_case(0).values()),
     )
     return TransferQuote(
-        temporary=False, account_fen=int(moved.account_moved_fen[0]),
-        pooled_fen=int(moved.pooled_moved_fen[0]), kept_fen=int(moved.kept_fen[0]),
-        interest_fen=0, steps=[step],
-    )  # fmt: skip
+        temporary=False,
+        account_fen=int(moved.account_moved_fen[0]),
+        pooled_fen=int(moved.pooled_moved_fen[0]),
+        kept_fen=int(moved.kept_fen[0]),
+        interest_fen=0,
+        steps=[step],
+    )

@@ -159,7 +159,9 @@ def _years(value: Any) -> int | None:
 
 
 YEARS_PRINTED_DECIMALS_MIN = 4  # fewer places are taken as given (39.83 is 39.83 years)
-FLOAT_TOLERANCE = Fraction(1, 10**9)  # a float's repr (25.583333333333332) is off in its last digits
+FLOAT_TOLERANCE = Fraction(
+    1, 10**9
+)  # a float's repr (25.583333333333332) is off in its last digits
 
 
 def _printed_months(value: Any) -> int | None:
@@ -208,20 +210,28 @@ def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
     given = birth >= 0
     bad = given & ((birth < BIRTH_YEAR_MIN * 12) | (birth > now))
     if bool(np.any(bad)):
-        raise CaseError(int(np.flatnonzero(bad)[0]), "birth",
-                        f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(now)}")  # fmt: skip
+        raise CaseError(
+            int(np.flatnonzero(bad)[0]),
+            "birth",
+            f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(now)}",
+        )
     both = given & (retire >= 0)
     age = retire - birth
     bad = both & ((age < RETIREMENT_AGE_YEARS_MIN * 12) | (age > RETIREMENT_AGE_YEARS_MAX * 12))
     if bool(np.any(bad)):
-        raise CaseError(int(np.flatnonzero(bad)[0]), "retire",
-                        f"must be at an age from {RETIREMENT_AGE_YEARS_MIN} to"
-                        f" {RETIREMENT_AGE_YEARS_MAX}")  # fmt: skip
+        raise CaseError(
+            int(np.flatnonzero(bad)[0]),
+            "retire",
+            f"must be at an age from {RETIREMENT_AGE_YEARS_MIN} to {RETIREMENT_AGE_YEARS_MAX}",
+        )
     latest = now + RETIREMENT_YEARS_AHEAD_MAX * 12
     bad = (retire >= 0) & ((retire < BIRTH_YEAR_MIN * 12) | (retire > latest))
     if bool(np.any(bad)):
-        raise CaseError(int(np.flatnonzero(bad)[0]), "retire",
-                        f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(latest)}")  # fmt: skip
+        raise CaseError(
+            int(np.flatnonzero(bad)[0]),
+            "retire",
+            f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(latest)}",
+        )
 
 
 TEXT_FIELDS = ("region", "sex", "category")  # strings only; the rest are read by converters
@@ -238,8 +248,9 @@ def _check_fields(records: Sequence[Any]) -> None:
                 raise CaseError(i, name, f"must be a string of at most {TEXT_CHARS_MAX} characters")
         case_id = record.get("id")
         if case_id is not None and not _is_case_id(case_id):
-            raise CaseError(i, "id", f"must be a string of at most {TEXT_CHARS_MAX} characters or"
-                                     " an integer")  # fmt: skip
+            raise CaseError(
+                i, "id", f"must be a string of at most {TEXT_CHARS_MAX} characters or an integer"
+            )
         unknown = set(record) - allowed
         if unknown:
             name = sorted(unknown)[0]
@@ -326,10 +337,20 @@ def parse_cases(
         False,
     )
     province_base = np.where(province_base < 0, base, province_base)
-    index_fine = _fine_column(records, "average_index", INDEX_MAX,
-                              f"must be a decimal between 0 and {INDEX_MAX}", required=True)  # fmt: skip
-    t_index_fine = _fine_column(records, "transitional_index", INDEX_MAX,
-                                f"must be a decimal between 0 and {INDEX_MAX}", required=False)  # fmt: skip
+    index_fine = _fine_column(
+        records,
+        "average_index",
+        INDEX_MAX,
+        f"must be a decimal between 0 and {INDEX_MAX}",
+        required=True,
+    )
+    t_index_fine = _fine_column(
+        records,
+        "transitional_index",
+        INDEX_MAX,
+        f"must be a decimal between 0 and {INDEX_MAX}",
+        required=False,
+    )
     years = _column(
         records,
         "contribution_years",
@@ -394,15 +415,26 @@ def parse_cases(
         False,
     )
     cases = PensionCases(
-        region=region, day=days, base_fen=base, province_base_fen=province_base, index_1e6=index,
-        transitional_index_1e6=t_index, years=years, deemed_years=deemed, account_fen=account,
-        divisor_tenths=divisor, age_months=age, indexed_wage_fen=indexed_wage, coefficient=coefficient,
+        region=region,
+        day=days,
+        base_fen=base,
+        province_base_fen=province_base,
+        index_1e6=index,
+        transitional_index_1e6=t_index,
+        years=years,
+        deemed_years=deemed,
+        account_fen=account,
+        divisor_tenths=divisor,
+        age_months=age,
+        indexed_wage_fen=indexed_wage,
+        coefficient=coefficient,
     )
     return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records], notes)
 
 
-def _fine_column(records: Sequence[dict[str, Any]], field: str, maximum: int, reason: str,
-                 required: bool) -> list[Fraction | None]:  # fmt: skip
+def _fine_column(
+    records: Sequence[dict[str, Any]], field: str, maximum: int, reason: str, required: bool
+) -> list[Fraction | None]:
     """Exact decimals of any precision (None where absent and optional)."""
     out: list[Fraction | None] = []
     for i, record in enumerate(records):
@@ -412,23 +444,37 @@ def _fine_column(records: Sequence[dict[str, Any]], field: str, maximum: int, re
             if value is None and not required:
                 out.append(None)
                 continue
-            raise CaseError(i, field, "is required" if value is None else f"{reason} (got {repr(value)[:40]})")
+            raise CaseError(
+                i, field, "is required" if value is None else f"{reason} (got {repr(value)[:40]})"
+            )
         out.append(fine)
     return out
 
 
-def _index_column(policy: Policy, days: np.ndarray, region: np.ndarray, fine: list[Fraction | None],
-                  field: str, notes: dict[int, dict[str, str]]) -> np.ndarray:  # fmt: skip
+def _index_column(
+    policy: Policy,
+    days: np.ndarray,
+    region: np.ndarray,
+    fine: list[Fraction | None],
+    field: str,
+    notes: dict[int, dict[str, str]],
+) -> np.ndarray:
     """Indices in 1/INDEX_SCALE_INPUT; one printed with more places (0.733100252737995) is
     rounded half up to the paying region's own index decimals first, as the agency does."""
     out = np.full(len(fine), -1, dtype=np.int64)
-    finer = [i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator != 1]
-    exact = [i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator == 1]
+    finer = [
+        i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator != 1
+    ]
+    exact = [
+        i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator == 1
+    ]
     for i in exact:
         out[i] = int(fine[i] * INDEX_SCALE_INPUT)  # type: ignore[operator]
     if finer:
         at = np.array(finer, dtype=np.int64)
-        places = policy.look_up(days[at], region[at], {"d": "pension.index_decimals"}).column("d", int)
+        places = policy.look_up(days[at], region[at], {"d": "pension.index_decimals"}).column(
+            "d", int
+        )
         for i, d in zip(finer, places.tolist(), strict=True):
             value = fine[i]
             assert value is not None
@@ -448,17 +494,27 @@ def _printed(value: Fraction) -> str:
     return text.rstrip(".")
 
 
-def _note_years(records: Sequence[dict[str, Any]], scaled: np.ndarray, field: str,
-                notes: dict[int, dict[str, str]]) -> None:  # fmt: skip
+def _note_years(
+    records: Sequence[dict[str, Any]],
+    scaled: np.ndarray,
+    field: str,
+    notes: dict[int, dict[str, str]],
+) -> None:
     """Say where a printed decimal of years was read as whole months."""
     for i, record in enumerate(records):
         value = record.get(field)
-        if value is None or (isinstance(value, str) and "年" in value) or _printed_months(value) is None:
+        if (
+            value is None
+            or (isinstance(value, str) and "年" in value)
+            or _printed_months(value) is None
+        ):
             continue
         if _scaled(value, YEARS_SCALE) == int(scaled[i]):
             continue  # exactly the months it stands for
         months = int(scaled[i]) // MONTH_IN_YEARS_SCALE
-        notes.setdefault(i, {})[field] = f"{value} → {months // 12}年{months % 12}月 ({months} months)"
+        notes.setdefault(i, {})[field] = (
+            f"{value} → {months // 12}年{months % 12}月 ({months} months)"
+        )
 
 
 def _categories(
@@ -529,9 +585,21 @@ def output_records(
             total_fen=total,
         )
         if explain:
-            read = [Step("输入读取 / inputs as printed", "a printed value read as the agency reads it",
-                         parsed.notes[i], "")] if i in parsed.notes else []  # fmt: skip
-            steps = read + retirement_steps(parsed, policy, i) + explain_case(parsed.cases, result, i)
+            read = (
+                [
+                    Step(
+                        "输入读取 / inputs as printed",
+                        "a printed value read as the agency reads it",
+                        parsed.notes[i],
+                        "",
+                    )
+                ]
+                if i in parsed.notes
+                else []
+            )
+            steps = (
+                read + retirement_steps(parsed, policy, i) + explain_case(parsed.cases, result, i)
+            )
             record["explanation"] = [s.to_json() for s in steps]
         out.append(record)
     return out

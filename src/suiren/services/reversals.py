@@ -91,19 +91,30 @@ def reverse(
     if done is not None:
         row, _ = load_transaction_postings(connection, reversal_id)
         if row["reverses"] != tx_id:
-            raise ReversalRefused(f"reversal id {reversal_id!r} was already used for {row['reverses']}")
+            raise ReversalRefused(
+                f"reversal id {reversal_id!r} was already used for {row['reverses']}"
+            )
         return Posted(reversal_id, done.region, done.seq, done.chain_hash, True)
     by = connection.execute(select(journal.c.tx_id).where(journal.c.reverses == tx_id)).scalar()
     if by is not None:
         raise ReversalRefused(f"{tx_id} has already been reversed (by {by})")
-    _refuse_if_moved(connection, tx_id, month["worker_id"], month["scheme"], month["region"],
-                     int(month["seq"]))  # fmt: skip
+    _refuse_if_moved(
+        connection, tx_id, month["worker_id"], month["scheme"], month["region"], int(month["seq"])
+    )
     text = memo or f"reversal of {tx_id}"
-    reversals = [Transaction.build(
-        reversal_id, TxCode.REVERSAL, month["region"], Month(int(month["month"])), now,
-        [Posting(AccountKey.parse(k), -a) for k, a in derived_postings(month)],
-        worker_id=month["worker_id"], reverses=tx_id, memo=text,
-    )]  # fmt: skip
+    reversals = [
+        Transaction.build(
+            reversal_id,
+            TxCode.REVERSAL,
+            month["region"],
+            Month(int(month["month"])),
+            now,
+            [Posting(AccountKey.parse(k), -a) for k, a in derived_postings(month)],
+            worker_id=month["worker_id"],
+            reverses=tx_id,
+            memo=text,
+        )
+    ]
     if held:
         part, lines = load_transaction_postings(connection, held["obligation_id"])
         alone = connection.execute(
@@ -114,25 +125,42 @@ def reverse(
                 f"{held['obligation_id']} of {tx_id} was reversed on its own (by {alone});"
                 f" {tx_id} cannot be reversed as a whole any more"
             )
-        _refuse_if_moved(connection, tx_id, month["worker_id"], month["scheme"], part["region"],
-                         int(part["seq"]))  # fmt: skip
-        reversals.append(Transaction.build(
-            reversal_id + HUKOU_SUFFIX, TxCode.REVERSAL, part["region"], Month(int(part["legal_month"])),
-            now, [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
-            worker_id=month["worker_id"], reverses=held["obligation_id"], memo=text,
-            facts=[fact(
-                region_obligations, obligation_id=reversal_id + HUKOU_SUFFIX, scheme=held["scheme"],
-                from_region=held["to_region"], to_region=held["from_region"],
-                amount_fen=held["amount_fen"], on_day=now.date(),
-            )],
-        ))  # fmt: skip
+        _refuse_if_moved(
+            connection, tx_id, month["worker_id"], month["scheme"], part["region"], int(part["seq"])
+        )
+        reversals.append(
+            Transaction.build(
+                reversal_id + HUKOU_SUFFIX,
+                TxCode.REVERSAL,
+                part["region"],
+                Month(int(part["legal_month"])),
+                now,
+                [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
+                worker_id=month["worker_id"],
+                reverses=held["obligation_id"],
+                memo=text,
+                facts=[
+                    fact(
+                        region_obligations,
+                        obligation_id=reversal_id + HUKOU_SUFFIX,
+                        scheme=held["scheme"],
+                        from_region=held["to_region"],
+                        to_region=held["from_region"],
+                        amount_fen=held["amount_fen"],
+                        on_day=now.date(),
+                    )
+                ],
+            )
+        )
     return post_transactions(connection, reversals)[0]
 
 
 def _month(connection: Connection, tx_id: str) -> dict[str, Any]:
-    row = connection.execute(
-        select(contribution_months).where(contribution_months.c.tx_id == tx_id)
-    ).mappings().first()  # fmt: skip
+    row = (
+        connection.execute(select(contribution_months).where(contribution_months.c.tx_id == tx_id))
+        .mappings()
+        .first()
+    )
     if row is not None:
         return dict(row)
     entry, _ = load_transaction_postings(connection, tx_id)
@@ -145,22 +173,35 @@ def _month(connection: Connection, tx_id: str) -> dict[str, Any]:
             f" reverse the month's contribution {month_tx} instead (that reverses both)"
         )
     instead = INSTEAD.get(TxCode(entry["code"]), "only a contribution month can be reversed")
-    raise ReversalRefused(f"{tx_id} is a {entry['code']} entry, not a contribution month: {instead}")
+    raise ReversalRefused(
+        f"{tx_id} is a {entry['code']} entry, not a contribution month: {instead}"
+    )
 
 
-def _refuse_if_moved(connection: Connection, tx_id: str, worker_id: str, scheme: str, region: str,
-                     seq: int) -> None:  # fmt: skip
+def _refuse_if_moved(
+    connection: Connection, tx_id: str, worker_id: str, scheme: str, region: str, seq: int
+) -> None:
     """Refuse if the worker's money in ``region`` left it after (``region``, ``seq``)."""
     out = connection.execute(
         select(transfers.c.transfer_id, transfers.c.to_region, transfers.c.kind)
-        .join(transfer_events, and_(transfer_events.c.transfer_id == transfers.c.transfer_id,
-                                    transfer_events.c.step == "approved"))
+        .join(
+            transfer_events,
+            and_(
+                transfer_events.c.transfer_id == transfers.c.transfer_id,
+                transfer_events.c.step == "approved",
+            ),
+        )
         .join(journal, journal.c.tx_id == transfer_events.c.tx_id)
-        .where(transfers.c.worker_id == worker_id, transfers.c.scheme == scheme,
-               transfers.c.from_region == region, transfers.c.state != "rejected",
-               journal.c.region == region, journal.c.seq > seq)
+        .where(
+            transfers.c.worker_id == worker_id,
+            transfers.c.scheme == scheme,
+            transfers.c.from_region == region,
+            transfers.c.state != "rejected",
+            journal.c.region == region,
+            journal.c.seq > seq,
+        )
         .order_by(journal.c.seq)
-    ).first()  # fmt: skip
+    ).first()
     if out is not None:
         raise ReversalRefused(
             f"the money of {tx_id} has left {region} ({out.kind} {out.transfer_id} to"

@@ -80,28 +80,51 @@ class WindowReport:
 def _unsettled(connection: Connection, window: date, scheme: Scheme) -> list[Any]:
     """Transfers accepted on or before ``window`` that no window has settled yet."""
     return connection.execute(
-        select(transfers.c.transfer_id, transfers.c.from_region, transfers.c.to_region,
-               transfers.c.account_fen, transfers.c.pooled_fen)
-        .join(transfer_events, and_(transfer_events.c.transfer_id == transfers.c.transfer_id,
-                                    transfer_events.c.step == "accepted"))
+        select(
+            transfers.c.transfer_id,
+            transfers.c.from_region,
+            transfers.c.to_region,
+            transfers.c.account_fen,
+            transfers.c.pooled_fen,
+        )
+        .join(
+            transfer_events,
+            and_(
+                transfer_events.c.transfer_id == transfers.c.transfer_id,
+                transfer_events.c.step == "accepted",
+            ),
+        )
         .outerjoin(settled_transfers, settled_transfers.c.transfer_id == transfers.c.transfer_id)
-        .where(transfer_events.c.on_day <= window, transfers.c.scheme == scheme.value,
-               transfers.c.temporary.is_(False), settled_transfers.c.transfer_id.is_(None))
+        .where(
+            transfer_events.c.on_day <= window,
+            transfers.c.scheme == scheme.value,
+            transfers.c.temporary.is_(False),
+            settled_transfers.c.transfer_id.is_(None),
+        )
         .order_by(transfers.c.transfer_id)
-    ).all()  # fmt: skip
+    ).all()
 
 
 def _unsettled_obligations(connection: Connection, window: date, scheme: Scheme) -> list[Any]:
     """Obligations due on or before ``window`` that no window has settled yet."""
     return connection.execute(
-        select(region_obligations.c.obligation_id, region_obligations.c.from_region,
-               region_obligations.c.to_region, region_obligations.c.amount_fen)
-        .outerjoin(settled_obligations,
-                   settled_obligations.c.obligation_id == region_obligations.c.obligation_id)
-        .where(region_obligations.c.on_day <= window, region_obligations.c.scheme == scheme.value,
-               settled_obligations.c.obligation_id.is_(None))
+        select(
+            region_obligations.c.obligation_id,
+            region_obligations.c.from_region,
+            region_obligations.c.to_region,
+            region_obligations.c.amount_fen,
+        )
+        .outerjoin(
+            settled_obligations,
+            settled_obligations.c.obligation_id == region_obligations.c.obligation_id,
+        )
+        .where(
+            region_obligations.c.on_day <= window,
+            region_obligations.c.scheme == scheme.value,
+            settled_obligations.c.obligation_id.is_(None),
+        )
         .order_by(region_obligations.c.obligation_id)
-    ).all()  # fmt: skip
+    ).all()
 
 
 def _pairs(connection: Connection, scheme: Scheme) -> list[tuple[str, str]]:
@@ -153,34 +176,69 @@ def close_window(
     prefix = f"settlement/{scheme.value}/{window.isoformat()}"
     txs = [
         Transaction.build(
-            f"{prefix}/{region}", TxCode.SETTLEMENT, region, Month.from_date(window), now,
+            f"{prefix}/{region}",
+            TxCode.SETTLEMENT,
+            region,
+            Month.from_date(window),
+            now,
             [Posting(clearing(scheme, region), -net), Posting(house, net)],
             memo=f"settlement window {window.isoformat()}",
         )
         for region, net in sorted(positions.items())
         if net
-    ]  # fmt: skip
+    ]
     facts = [
-        fact(settlement_positions, scheme=scheme.value, window=window, region=tx.region,
-             net_fen=positions[tx.region], tx_id=tx.tx_id)
+        fact(
+            settlement_positions,
+            scheme=scheme.value,
+            window=window,
+            region=tx.region,
+            net_fen=positions[tx.region],
+            tx_id=tx.tx_id,
+        )
         for tx in txs
-    ]  # fmt: skip
+    ]
     if not txs:  # an empty window is closed too, so that closing it again changes nothing
-        facts.append(fact(settlement_positions, scheme=scheme.value, window=window, region=NATIONAL,
-                          net_fen=0, tx_id=f"{prefix}/empty"))  # fmt: skip
+        facts.append(
+            fact(
+                settlement_positions,
+                scheme=scheme.value,
+                window=window,
+                region=NATIONAL,
+                net_fen=0,
+                tx_id=f"{prefix}/empty",
+            )
+        )
     facts += [
-        fact(settlement_flows, scheme=scheme.value, window=window, from_region=a, to_region=b,
-             amount_fen=amount, transfers=count)
+        fact(
+            settlement_flows,
+            scheme=scheme.value,
+            window=window,
+            from_region=a,
+            to_region=b,
+            amount_fen=amount,
+            transfers=count,
+        )
         for (a, b), (amount, count) in sorted(flows.items())
-    ]  # fmt: skip
-    facts += [fact(settled_transfers, transfer_id=r.transfer_id, scheme=scheme.value, window=window)
-              for r in rows]  # fmt: skip
-    facts += [fact(settled_obligations, obligation_id=r.obligation_id, scheme=scheme.value,
-                   window=window) for r in obligations]  # fmt: skip
+    ]
+    facts += [
+        fact(settled_transfers, transfer_id=r.transfer_id, scheme=scheme.value, window=window)
+        for r in rows
+    ]
+    facts += [
+        fact(settled_obligations, obligation_id=r.obligation_id, scheme=scheme.value, window=window)
+        for r in obligations
+    ]
     close = Transaction.build(
-        f"{prefix}/close", TxCode.SETTLEMENT, NATIONAL, Month.from_date(window), now, [],
-        memo=f"settlement window {window.isoformat()} closed", facts=facts,
-    )  # fmt: skip
+        f"{prefix}/close",
+        TxCode.SETTLEMENT,
+        NATIONAL,
+        Month.from_date(window),
+        now,
+        [],
+        memo=f"settlement window {window.isoformat()} closed",
+        facts=facts,
+    )
     post_transactions(connection, [*txs, close])
     return report(connection, window, scheme)
 

@@ -42,7 +42,9 @@ class Kind(StrEnum):
     CLAIM = "claim"  # the relation to the paying region at retirement (66号 第六条)
 
 
-NOTHING_MOVES = TransferQuote(temporary=False, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0)
+NOTHING_MOVES = TransferQuote(
+    temporary=False, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0
+)
 
 
 class TransferRefused(SuirenError):
@@ -50,9 +52,15 @@ class TransferRefused(SuirenError):
 
 
 def quote_for(
-    connection: Connection, policy: Policy, worker_id: str, from_region: str, to_region: str,
-    day: date, scheme: Scheme, kind: Kind = Kind.MOVE,
-) -> TransferQuote:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    from_region: str,
+    to_region: str,
+    day: date,
+    scheme: Scheme,
+    kind: Kind = Kind.MOVE,
+) -> TransferQuote:
     """What a transfer of ``kind`` moves out of ``from_region`` on ``day``."""
     if kind is Kind.CONTINUE:
         return NOTHING_MOVES
@@ -70,15 +78,20 @@ def quote_for(
     held = balances(connection, (account, entitlement))
     credits = account_lines(connection, entitlement, region=from_region)
     inputs = TransferInputs(
-        day=day, from_region=from_region, to_region=to_region, sex=worker.sex,
-        age_months=Month.from_date(day) - worker.birth_month, hukou_province=worker.hukou_region,
-        account_fen=held.get(account, 0), entitlement_fen=held.get(entitlement, 0),
+        day=day,
+        from_region=from_region,
+        to_region=to_region,
+        sex=worker.sex,
+        age_months=Month.from_date(day) - worker.birth_month,
+        hukou_province=worker.hukou_region,
+        account_fen=held.get(account, 0),
+        entitlement_fen=held.get(entitlement, 0),
         months=np.array([r.month for r in rows], dtype=np.int64),
         bases_fen=np.array([r.base_fen for r in rows], dtype=np.int64),
         credit_months=np.array([c.legal_month.ordinal for c in credits], dtype=np.int64),
         credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
         credits_prior_fen=np.array([c.prior_fen for c in credits], dtype=np.int64),
-    )  # fmt: skip
+    )
     if kind is Kind.GATHER:
         return quote_gathering(policy, inputs)
     return quote_transfer(policy, inputs, claim=kind is Kind.CLAIM)
@@ -91,11 +104,13 @@ def regions_held_in(
     travels with the money, so the next transfer counts those months' bases too)."""
     moves = connection.execute(
         select(transfers.c.from_region, transfers.c.to_region).where(
-            transfers.c.worker_id == worker_id, transfers.c.state == "completed",
-            transfers.c.temporary.is_(False), transfers.c.kind != Kind.CONTINUE.value,
+            transfers.c.worker_id == worker_id,
+            transfers.c.state == "completed",
+            transfers.c.temporary.is_(False),
+            transfers.c.kind != Kind.CONTINUE.value,
             transfers.c.scheme == scheme.value,
         )
-    ).all()  # fmt: skip
+    ).all()
     held = {region}
     grew = True
     while grew:
@@ -105,8 +120,15 @@ def regions_held_in(
     return held
 
 
-def plan(connection: Connection, policy: Policy, worker_id: str, region: str, target: str, day: date,
-         scheme: Scheme) -> tuple[Kind, str, TransferQuote]:  # fmt: skip
+def plan(
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    region: str,
+    target: str,
+    day: date,
+    scheme: Scheme,
+) -> tuple[Kind, str, TransferQuote]:
     """(kind, the region the money leaves, what moves) of a move from ``region`` to ``target``.
 
     Paying into a temporary account in ``region``: it is sealed where it is (gathered at
@@ -120,12 +142,30 @@ def plan(connection: Connection, policy: Policy, worker_id: str, region: str, ta
     worker = get_worker(connection, worker_id)
     relation = relation_region(connection, worker_id, scheme)
     temporary, step = temporary_account(
-        policy, day, region, target, worker.sex, Month.from_date(day) - worker.birth_month,
-        worker.hukou_region, relation,
-    )  # fmt: skip
+        policy,
+        day,
+        region,
+        target,
+        worker.sex,
+        Month.from_date(day) - worker.birth_month,
+        worker.hukou_region,
+        relation,
+    )
     if temporary or relation is None or relation == target:
-        return Kind.CONTINUE, region, TransferQuote(
-            temporary=temporary, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0,
-            steps=[step],
-        )  # fmt: skip
-    return Kind.MOVE, relation, quote_for(connection, policy, worker_id, relation, target, day, scheme)
+        return (
+            Kind.CONTINUE,
+            region,
+            TransferQuote(
+                temporary=temporary,
+                account_fen=0,
+                pooled_fen=0,
+                kept_fen=0,
+                interest_fen=0,
+                steps=[step],
+            ),
+        )
+    return (
+        Kind.MOVE,
+        relation,
+        quote_for(connection, policy, worker_id, relation, target, day, scheme),
+    )

@@ -144,34 +144,65 @@ def _deadline(policy: Policy, region: str, day: date, scheme: Scheme, step: str)
 
 
 def _step_entry(
-    connection: Connection, row: dict[str, Any], step: State, region: str, now: datetime, *,
-    money: Transaction | None = None, note: str = "", extra: tuple[Fact, ...] = (),
-) -> Posted:  # fmt: skip
+    connection: Connection,
+    row: dict[str, Any],
+    step: State,
+    region: str,
+    now: datetime,
+    *,
+    money: Transaction | None = None,
+    note: str = "",
+    extra: tuple[Fact, ...] = (),
+) -> Posted:
     """Record a step: the money transaction (if any) carries the transfer's new state and
     its event as facts; a step that moves no money is an entry of facts alone."""
     event = fact(
-        transfer_events, transfer_id=row["transfer_id"], step=step.value, on_day=now.date(),
-        recorded_at=now, tx_id=None if money is None else money.tx_id, note=note[:NOTE_CHARS_MAX],
-    )  # fmt: skip
+        transfer_events,
+        transfer_id=row["transfer_id"],
+        step=step.value,
+        on_day=now.date(),
+        recorded_at=now,
+        tx_id=None if money is None else money.tx_id,
+        note=note[:NOTE_CHARS_MAX],
+    )
     facts = (fact(transfers, **row), event, *extra)
     if money is None:
         entry = Transaction.build(
-            f"transfer/{row['transfer_id']}/{step.value}", TxCode.TRANSFER, region,
-            Month.from_date(now.date()), now, [], worker_id=row["worker_id"],
-            memo=f"transfer {row['transfer_id']} {step.value}", facts=facts,
-        )  # fmt: skip
+            f"transfer/{row['transfer_id']}/{step.value}",
+            TxCode.TRANSFER,
+            region,
+            Month.from_date(now.date()),
+            now,
+            [],
+            worker_id=row["worker_id"],
+            memo=f"transfer {row['transfer_id']} {step.value}",
+            facts=facts,
+        )
     else:
         entry = Transaction.build(
-            money.tx_id, money.code, money.region, money.legal_month, money.recorded_at,
-            money.postings, money.worker_id, money.reverses, money.memo, (*money.facts, *facts),
-        )  # fmt: skip
+            money.tx_id,
+            money.code,
+            money.region,
+            money.legal_month,
+            money.recorded_at,
+            money.postings,
+            money.worker_id,
+            money.reverses,
+            money.memo,
+            (*money.facts, *facts),
+        )
     return post_transactions(connection, [entry])[0]
 
 
 def request_transfer(
-    connection: Connection, policy: Policy, transfer_id: str, worker_id: str, to_region: str,
-    now: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> TransferView:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    transfer_id: str,
+    worker_id: str,
+    to_region: str,
+    now: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> TransferView:
     """The worker (or the agency for them) asks to move their insurance to ``to_region``."""
     check_transfer_id(transfer_id)
     target = RegionCode.parse(to_region).code
@@ -192,7 +223,9 @@ def request_transfer(
             f"the worker is already insured in {target}; a transfer needs another region"
         )
     refuse_if_open(connection, worker_id, scheme)
-    kind, source, quote = plan(connection, policy, worker_id, from_region, target, now.date(), scheme)
+    kind, source, quote = plan(
+        connection, policy, worker_id, from_region, target, now.date(), scheme
+    )
     return insert_transfer(
         connection, policy, transfer_id, worker_id, scheme, kind, source, target, quote, now
     )
@@ -205,8 +238,9 @@ def check_transfer_id(transfer_id: str) -> str:
     return transfer_id
 
 
-def _replayed_request(connection: Connection, transfer_id: str, worker_id: str, target: str,
-                      scheme: Scheme) -> TransferView | None:  # fmt: skip
+def _replayed_request(
+    connection: Connection, transfer_id: str, worker_id: str, target: str, scheme: Scheme
+) -> TransferView | None:
     prior = connection.execute(
         select(transfers).where(transfers.c.transfer_id == transfer_id)
     ).first()
@@ -220,29 +254,50 @@ def _replayed_request(connection: Connection, transfer_id: str, worker_id: str, 
 def refuse_if_open(connection: Connection, worker_id: str, scheme: Scheme) -> None:
     open_one = connection.execute(
         select(transfers.c.transfer_id).where(
-            transfers.c.worker_id == worker_id, transfers.c.state.in_(OPEN_STATES),
+            transfers.c.worker_id == worker_id,
+            transfers.c.state.in_(OPEN_STATES),
             transfers.c.scheme == scheme.value,
         )
-    ).first()  # fmt: skip
+    ).first()
     if open_one is not None:
         raise TransferRefused(
             f"worker {worker_id} already has an open transfer ({open_one.transfer_id})"
         )
 
 
-def insert_transfer(connection: Connection, policy: Policy, transfer_id: str, worker_id: str, scheme: Scheme,
-            kind: Kind, source: str, target: str, quote: TransferQuote, now: datetime) -> TransferView:  # fmt: skip
+def insert_transfer(
+    connection: Connection,
+    policy: Policy,
+    transfer_id: str,
+    worker_id: str,
+    scheme: Scheme,
+    kind: Kind,
+    source: str,
+    target: str,
+    quote: TransferQuote,
+    now: datetime,
+) -> TransferView:
     """Record the request of a transfer of ``kind`` from ``source`` to ``target``."""
     day = now.date()
     row = {
-        "transfer_id": transfer_id, "worker_id": worker_id, "scheme": scheme.value,
-        "from_region": source, "to_region": target, "scenario": policy.name, "kind": kind.value,
-        "state": State.REQUESTED.value, "temporary": quote.temporary,
-        "account_fen": quote.account_fen, "pooled_fen": quote.pooled_fen,
-        "kept_fen": quote.kept_fen, "interest_fen": quote.interest_fen, "requested_on": day,
-        "due_on": _deadline(policy, source, day, scheme, "approve"), "completed_on": None,
+        "transfer_id": transfer_id,
+        "worker_id": worker_id,
+        "scheme": scheme.value,
+        "from_region": source,
+        "to_region": target,
+        "scenario": policy.name,
+        "kind": kind.value,
+        "state": State.REQUESTED.value,
+        "temporary": quote.temporary,
+        "account_fen": quote.account_fen,
+        "pooled_fen": quote.pooled_fen,
+        "kept_fen": quote.kept_fen,
+        "interest_fen": quote.interest_fen,
+        "requested_on": day,
+        "due_on": _deadline(policy, source, day, scheme, "approve"),
+        "completed_on": None,
         "version": 1,
-    }  # fmt: skip
+    }
     _step_entry(connection, row, State.REQUESTED, source, now, note=f"{kind.value} to {target}")
     return get_transfer(connection, transfer_id)
 
@@ -295,42 +350,77 @@ def approve_transfer(
     entitled = pooled_entitlement(view.worker_id, scheme, view.from_region)
     kind = Kind(view.kind)
     quote = (
-        TransferQuote(temporary=view.temporary, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0)
+        TransferQuote(
+            temporary=view.temporary, account_fen=0, pooled_fen=0, kept_fen=0, interest_fen=0
+        )
         if kind is Kind.CONTINUE
-        else quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme, kind)
-    )  # fmt: skip
+        else quote_for(
+            connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme, kind
+        )
+    )
     moves = not quote.temporary and bool(quote.total_fen + quote.kept_fen)
     if moves and scheme is Scheme.EMPLOYEE_PENSION:
         # the years the old region has not credited yet go with the money (see ``interest``;
         # the 记账利率 is the employee pension's)
-        catch_up(connection, policy, str(leaving), view.from_region, range(day.year - 200, day.year),
-                 now, f"transfer/{transfer_id}/out-interest", leaving=True)  # fmt: skip
-        quote = quote_for(connection, policy, view.worker_id, view.from_region, view.to_region, day,
-                          scheme, kind)  # fmt: skip
+        catch_up(
+            connection,
+            policy,
+            str(leaving),
+            view.from_region,
+            range(day.year - 200, day.year),
+            now,
+            f"transfer/{transfer_id}/out-interest",
+            leaving=True,
+        )
+        quote = quote_for(
+            connection, policy, view.worker_id, view.from_region, view.to_region, day, scheme, kind
+        )
     money = None
     if moves:
         entitlement = quote.pooled_fen - quote.interest_fen + quote.kept_fen
         prior = year_parts(connection, str(leaving), day.year)[0]
         entitlement_prior = year_parts(connection, str(entitled), day.year)[0]
         money = Transaction.build(
-            f"transfer/{transfer_id}/out", TxCode.TRANSFER, view.from_region, Month.from_date(day), now,
-            _nonzero([
-                (leaving, -quote.account_fen),
-                (entitled, -entitlement),
-                (pooled_fund(scheme, view.from_region), quote.kept_fen - quote.interest_fen),
-                (clearing(scheme, view.from_region), quote.total_fen),
-            ]),
-            worker_id=view.worker_id, memo=f"transfer {transfer_id} to {view.to_region}",
-            facts=_carries([(leaving, -min(prior, quote.account_fen)),
-                            (entitled, -min(entitlement_prior, entitlement))]),
-        )  # fmt: skip
+            f"transfer/{transfer_id}/out",
+            TxCode.TRANSFER,
+            view.from_region,
+            Month.from_date(day),
+            now,
+            _nonzero(
+                [
+                    (leaving, -quote.account_fen),
+                    (entitled, -entitlement),
+                    (pooled_fund(scheme, view.from_region), quote.kept_fen - quote.interest_fen),
+                    (clearing(scheme, view.from_region), quote.total_fen),
+                ]
+            ),
+            worker_id=view.worker_id,
+            memo=f"transfer {transfer_id} to {view.to_region}",
+            facts=_carries(
+                [
+                    (leaving, -min(prior, quote.account_fen)),
+                    (entitled, -min(entitlement_prior, entitlement)),
+                ]
+            ),
+        )
     row = view.row(
-        state=State.APPROVED.value, temporary=quote.temporary, account_fen=quote.account_fen,
-        pooled_fen=quote.pooled_fen, kept_fen=quote.kept_fen, interest_fen=quote.interest_fen,
+        state=State.APPROVED.value,
+        temporary=quote.temporary,
+        account_fen=quote.account_fen,
+        pooled_fen=quote.pooled_fen,
+        kept_fen=quote.kept_fen,
+        interest_fen=quote.interest_fen,
         due_on=_deadline(policy, view.to_region, day, scheme, "accept"),
-    )  # fmt: skip
-    _step_entry(connection, row, State.APPROVED, view.from_region, now, money=money,
-                note="temporary account" if quote.temporary else "")  # fmt: skip
+    )
+    _step_entry(
+        connection,
+        row,
+        State.APPROVED,
+        view.from_region,
+        now,
+        money=money,
+        note="temporary account" if quote.temporary else "",
+    )
     return get_transfer(connection, transfer_id)
 
 
@@ -338,7 +428,9 @@ def _carries(parts: list[tuple[AccountKey, int]]) -> tuple[Fact, ...]:
     """The ``interest_carry`` facts of a transfer posting: the part of each account's amount
     that predates its legal year (see ``interest``)."""
     return tuple(
-        fact(interest_carry, account=str(account), prior_fen=prior) for account, prior in parts if prior
+        fact(interest_carry, account=str(account), prior_fen=prior)
+        for account, prior in parts
+        if prior
     )
 
 
@@ -352,7 +444,9 @@ def accept_transfer(
         return done.view
     policy = policy or load_policy(view.scenario)
     scheme, day = Scheme(view.scheme), now.date()
-    out = _out_posting(connection, transfer_id, individual_account(view.worker_id, scheme, view.from_region))
+    out = _out_posting(
+        connection, transfer_id, individual_account(view.worker_id, scheme, view.from_region)
+    )
     arriving = individual_account(view.worker_id, scheme, view.to_region)
     money = None
     if not view.temporary and view.account_fen + view.pooled_fen and out is not None:
@@ -364,24 +458,45 @@ def accept_transfer(
         )
         if left is not None:
             in_year = view.pooled_fen - view.interest_fen + view.kept_fen + left[1]
-            carried.append((pooled_entitlement(view.worker_id, scheme, view.to_region),
-                            max(0, view.pooled_fen - in_year)))  # fmt: skip
+            carried.append(
+                (
+                    pooled_entitlement(view.worker_id, scheme, view.to_region),
+                    max(0, view.pooled_fen - in_year),
+                )
+            )
         money = Transaction.build(
-            f"transfer/{transfer_id}/in", TxCode.TRANSFER, view.to_region, legal_month, now,
-            _nonzero([
-                (clearing(scheme, view.to_region), -(view.account_fen + view.pooled_fen)),
-                (arriving, view.account_fen),
-                (pooled_entitlement(view.worker_id, scheme, view.to_region), view.pooled_fen),
-            ]),
-            worker_id=view.worker_id, memo=f"transfer {transfer_id} from {view.from_region}",
+            f"transfer/{transfer_id}/in",
+            TxCode.TRANSFER,
+            view.to_region,
+            legal_month,
+            now,
+            _nonzero(
+                [
+                    (clearing(scheme, view.to_region), -(view.account_fen + view.pooled_fen)),
+                    (arriving, view.account_fen),
+                    (pooled_entitlement(view.worker_id, scheme, view.to_region), view.pooled_fen),
+                ]
+            ),
+            worker_id=view.worker_id,
+            memo=f"transfer {transfer_id} from {view.from_region}",
             facts=_carries(carried),
-        )  # fmt: skip
-    row = view.row(state=State.ACCEPTED.value,
-                   due_on=_deadline(policy, view.to_region, day, scheme, "complete"))  # fmt: skip
+        )
+    row = view.row(
+        state=State.ACCEPTED.value,
+        due_on=_deadline(policy, view.to_region, day, scheme, "complete"),
+    )
     _step_entry(connection, row, State.ACCEPTED, view.to_region, now, money=money)
     if money is not None and scheme is Scheme.EMPLOYEE_PENSION:
-        catch_up(connection, policy, str(arriving), view.to_region, range(money.legal_month.year, day.year),
-                 now, f"transfer/{transfer_id}/in-interest", leaving=False)  # fmt: skip
+        catch_up(
+            connection,
+            policy,
+            str(arriving),
+            view.to_region,
+            range(money.legal_month.year, day.year),
+            now,
+            f"transfer/{transfer_id}/in-interest",
+            leaving=False,
+        )
     return get_transfer(connection, transfer_id)
 
 
@@ -394,16 +509,24 @@ def complete_transfer(
     except _Done as done:
         return done.view
     day = now.date()
-    enrolled = connection.execute(
-        select(enrolments).where(enrolments.c.worker_id == view.worker_id,
-                                 enrolments.c.scheme == view.scheme)
-    ).mappings().one()  # fmt: skip
+    enrolled = (
+        connection.execute(
+            select(enrolments).where(
+                enrolments.c.worker_id == view.worker_id, enrolments.c.scheme == view.scheme
+            )
+        )
+        .mappings()
+        .one()
+    )
     changes: dict[str, Any] = {}
     if view.kind in (Kind.MOVE.value, Kind.CONTINUE.value):
         # the worker now pays in the new region; the relation is there unless it is a
         # temporary account, which leaves the relation where it was held
-        changes = {"region": view.to_region, "temporary": view.temporary,
-                   "start_month": Month.from_date(day).ordinal}  # fmt: skip
+        changes = {
+            "region": view.to_region,
+            "temporary": view.temporary,
+            "start_month": Month.from_date(day).ordinal,
+        }
         if not view.temporary:
             changes["relation_region"] = view.to_region
     elif view.kind == Kind.CLAIM.value:  # the relation is gathered to the paying region
@@ -441,17 +564,25 @@ def reject_transfer(
         entry, lines = load_transaction_postings(connection, out_id)
         scheme = Scheme(view.scheme)
         carried = []
-        for account in (individual_account(view.worker_id, scheme, view.from_region),
-                        pooled_entitlement(view.worker_id, scheme, view.from_region)):  # fmt: skip
+        for account in (
+            individual_account(view.worker_id, scheme, view.from_region),
+            pooled_entitlement(view.worker_id, scheme, view.from_region),
+        ):
             out = _out_posting(connection, transfer_id, account)
             if out is not None:
                 carried.append((account, -out[1]))
         money = Transaction.build(
-            f"transfer/{transfer_id}/return", TxCode.REVERSAL, entry["region"],
-            Month(entry["legal_month"]), now,
+            f"transfer/{transfer_id}/return",
+            TxCode.REVERSAL,
+            entry["region"],
+            Month(entry["legal_month"]),
+            now,
             [Posting(AccountKey.parse(a), -amount) for a, amount in lines],
-            view.worker_id, out_id, f"rejected: {note}"[:NOTE_CHARS_MAX], _carries(carried),
-        )  # fmt: skip
+            view.worker_id,
+            out_id,
+            f"rejected: {note}"[:NOTE_CHARS_MAX],
+            _carries(carried),
+        )
     row = view.row(state=State.REJECTED.value)
     _step_entry(connection, row, State.REJECTED, view.from_region, now, money=money, note=note)
     return get_transfer(connection, transfer_id)
@@ -477,8 +608,14 @@ def expire_overdue(connection: Connection, now: datetime) -> list[TransferView]:
         view = get_transfer(connection, candidate.transfer_id)
         if view.state != State.REQUESTED.value:
             continue
-        _step_entry(connection, view.row(state=State.EXPIRED.value), State.EXPIRED, view.from_region,
-                    now, note=f"not approved by {view.due_on}")  # fmt: skip
+        _step_entry(
+            connection,
+            view.row(state=State.EXPIRED.value),
+            State.EXPIRED,
+            view.from_region,
+            now,
+            note=f"not approved by {view.due_on}",
+        )
         expired.append(get_transfer(connection, view.transfer_id))
     return expired
 
@@ -490,13 +627,16 @@ def _out_posting(
     row = connection.execute(
         select(journal.c.legal_month, interest_carry.c.prior_fen)
         .select_from(journal)
-        .outerjoin(interest_carry, (interest_carry.c.region == journal.c.region)
-                   & (interest_carry.c.seq == journal.c.seq) & (interest_carry.c.account == str(account)))
+        .outerjoin(
+            interest_carry,
+            (interest_carry.c.region == journal.c.region)
+            & (interest_carry.c.seq == journal.c.seq)
+            & (interest_carry.c.account == str(account)),
+        )
         .where(journal.c.tx_id == f"transfer/{transfer_id}/out")
-    ).first()  # fmt: skip
+    ).first()
     return None if row is None else (Month(row.legal_month), int(row.prior_fen or 0))
 
 
 def _nonzero(lines: list[tuple[Any, int]]) -> list[Posting]:
     return [Posting(account, amount) for account, amount in lines if amount != 0]
-

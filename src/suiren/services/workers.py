@@ -76,9 +76,13 @@ class Enrolment:
 
 def _worker(row: Any) -> Worker:
     return Worker(
-        row.worker_id, row.masked_id, row.sex, Month(row.birth_month), row.hukou_region,
+        row.worker_id,
+        row.masked_id,
+        row.sex,
+        Month(row.birth_month),
+        row.hukou_region,
         row.work_region,
-    )  # fmt: skip
+    )
 
 
 def get_worker(connection: Connection, worker_id: str) -> Worker:
@@ -127,18 +131,26 @@ def enrol(
 ) -> Enrolment:
     """Register the worker (if new) and enrol them in ``scheme`` where they work."""
     [result] = enrol_many(
-        connection, policy, vault, [EnrolRequest(resident_id, work_region, hukou_region)], today,
+        connection,
+        policy,
+        vault,
+        [EnrolRequest(resident_id, work_region, hukou_region)],
+        today,
         scheme,
-    )  # fmt: skip
+    )
     if isinstance(result, SuirenError):
         raise result
     return result
 
 
 def enrol_many(
-    connection: Connection, policy: Policy, vault: IdentityVault, requests: list[EnrolRequest],
-    today: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION,
-) -> list[Enrolment | SuirenError]:  # fmt: skip
+    connection: Connection,
+    policy: Policy,
+    vault: IdentityVault,
+    requests: list[EnrolRequest],
+    today: datetime,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[Enrolment | SuirenError]:
     """Enrol many people at once (a workers file): each row's enrolment, or why it was refused.
 
     The people are locked first (each by their blind index, in one order), so that two files
@@ -172,19 +184,32 @@ def enrol_many(
     facts: dict[str, list[Fact]] = {}
     for i, rid, work, hukou, index in people:
         try:
-            results[i] = _enrol_one(policy, vault, rid, work, hukou, index, known, enrolled,
-                                    facts, today, scheme, month)  # fmt: skip
+            results[i] = _enrol_one(
+                policy, vault, rid, work, hukou, index, known, enrolled, facts, today, scheme, month
+            )
         except SuirenError as error:
             results[i] = error
     for region, items in sorted(facts.items()):
         people_of = sorted({worker_of(item) for item in items})
         one = people_of[0] if len(people_of) == 1 else None
-        post_transactions(connection, [Transaction.build(
-            f"enrol/{one}/{scheme.value}" if one else
-            f"enrol/{region}/{scheme.value}/{people_of[0]}-and-{len(people_of) - 1}",
-            TxCode.ENROLMENT, region, month, today, [], worker_id=one,
-            memo=f"enrolled in {scheme.value}", facts=items,
-        )])  # fmt: skip
+        post_transactions(
+            connection,
+            [
+                Transaction.build(
+                    f"enrol/{one}/{scheme.value}"
+                    if one
+                    else f"enrol/{region}/{scheme.value}/{people_of[0]}-and-{len(people_of) - 1}",
+                    TxCode.ENROLMENT,
+                    region,
+                    month,
+                    today,
+                    [],
+                    worker_id=one,
+                    memo=f"enrolled in {scheme.value}",
+                    facts=items,
+                )
+            ],
+        )
     return [r for r in results if r is not None]
 
 
@@ -193,20 +218,39 @@ def worker_of(item: Fact) -> str:
     return item.key.split("/")[0]
 
 
-def _enrol_one(policy: Policy, vault: IdentityVault, rid: ResidentId, work: RegionCode,
-               hukou: RegionCode, index: str, known: dict[str, Any], enrolled: dict[str, Any],
-               facts: dict[str, list[Fact]], today: datetime, scheme: Scheme, month: Month) -> Enrolment:  # fmt: skip
+def _enrol_one(
+    policy: Policy,
+    vault: IdentityVault,
+    rid: ResidentId,
+    work: RegionCode,
+    hukou: RegionCode,
+    index: str,
+    known: dict[str, Any],
+    enrolled: dict[str, Any],
+    facts: dict[str, list[Fact]],
+    today: datetime,
+    scheme: Scheme,
+    month: Month,
+) -> Enrolment:
     row = known.get(index)
     day = today.date()
     if row is None:
         check_working_age(policy, rid.sex, rid.birth_month, day)
         worker_id = "W" + secrets.token_hex(6).upper()
-        facts.setdefault(work.code, []).append(fact(
-            workers, worker_id=worker_id, resident_id_cipher=vault.encrypt(rid.number, worker_id),
-            blind_index=index, masked_id=rid.masked, sex=rid.sex,
-            birth_month=rid.birth_month.ordinal, hukou_region=hukou.code, work_region=work.code,
-            created_at=today,
-        ))  # fmt: skip
+        facts.setdefault(work.code, []).append(
+            fact(
+                workers,
+                worker_id=worker_id,
+                resident_id_cipher=vault.encrypt(rid.number, worker_id),
+                blind_index=index,
+                masked_id=rid.masked,
+                sex=rid.sex,
+                birth_month=rid.birth_month.ordinal,
+                hukou_region=hukou.code,
+                work_region=work.code,
+                created_at=today,
+            )
+        )
         worker = Worker(worker_id, rid.masked, rid.sex, rid.birth_month, hukou.code, work.code)
         known[index] = worker  # a later row of the same person finds this worker
     else:
@@ -218,21 +262,41 @@ def _enrol_one(policy: Policy, vault: IdentityVault, rid: ResidentId, work: Regi
                 f"worker {worker.worker_id} is already enrolled in {scheme.value} in region"
                 f" {existing.region}; moving needs a transfer (转移接续)"
             )
-        return Enrolment(worker, scheme, existing.region, Month(existing.start_month), False,
-                         bool(existing.temporary))  # fmt: skip
+        return Enrolment(
+            worker,
+            scheme,
+            existing.region,
+            Month(existing.start_month),
+            False,
+            bool(existing.temporary),
+        )
     if row is not None:
         check_working_age(policy, rid.sex, rid.birth_month, day)
     temporary = False
     if scheme is Scheme.EMPLOYEE_PENSION:  # first insured at 50+/40+ away from the hukou province
         temporary = temporary_account(
-            policy, day, work.code, work.code, worker.sex, month - worker.birth_month,
-            worker.hukou_region, None,
-        )[0]  # fmt: skip
-    facts.setdefault(work.code, []).append(fact(
-        enrolments, worker_id=worker.worker_id, scheme=scheme.value, region=work.code,
-        start_month=month.ordinal, temporary=temporary,
-        relation_region=None if temporary else work.code, created_at=today, version=1,
-    ))  # fmt: skip
+            policy,
+            day,
+            work.code,
+            work.code,
+            worker.sex,
+            month - worker.birth_month,
+            worker.hukou_region,
+            None,
+        )[0]
+    facts.setdefault(work.code, []).append(
+        fact(
+            enrolments,
+            worker_id=worker.worker_id,
+            scheme=scheme.value,
+            region=work.code,
+            start_month=month.ordinal,
+            temporary=temporary,
+            relation_region=None if temporary else work.code,
+            created_at=today,
+            version=1,
+        )
+    )
     enrolled[worker.worker_id] = _Enrolled(work.code, month.ordinal, temporary)
     return Enrolment(worker, scheme, work.code, month, True, temporary)
 
@@ -249,11 +313,14 @@ def _lock_people(connection: Connection, indexes: list[str]) -> None:
     locking in one order so that two batches never wait for each other in a circle."""
     if not is_postgres(connection) or not indexes:
         return
-    keys = sorted(int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big", signed=True)
-                  for i in indexes)  # fmt: skip
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big", signed=True) for i in indexes
+    )
     for start in range(0, len(keys), LOOKUP_CHUNK):
         connection.execute(
-            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
+            ),
             {"keys": keys[start : start + LOOKUP_CHUNK]},
         ).all()
 
@@ -305,10 +372,13 @@ def find_workers(
         )
         found.update({r.blind_index: r.worker_id for r in rows})
     return [
-        ("", problem) if index is None else
-        (found[index], "") if index in found else ("", "no worker is registered with this resident id")
+        ("", problem)
+        if index is None
+        else (found[index], "")
+        if index in found
+        else ("", "no worker is registered with this resident id")
         for index, problem in zip(indexes, problems, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def enrolment_fact(current: dict[str, Any], **changes: Any) -> Fact:

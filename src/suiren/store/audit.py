@@ -128,19 +128,29 @@ class _Stream:
     def __init__(self, connection: Connection, statement: Any, table: str) -> None:
         self.table = table
         self.rows: Iterator[Any] = iter(
-            connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(statement)
+            connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
+                statement
+            )
         )
         self.pending = next(self.rows, None)
 
     def take(self, region: str, seq: int, result: AuditResult) -> list[Any]:
         """The rows of (region, seq); rows of earlier keys have no journal entry."""
         out = []
-        while self.pending is not None and (self.pending.region, int(self.pending.seq)) < (region, seq):
-            result.add(self.table, f"{self.pending.region}/{self.pending.seq}",
-                       "row without a journal entry (its entry was deleted)")  # fmt: skip
+        while self.pending is not None and (self.pending.region, int(self.pending.seq)) < (
+            region,
+            seq,
+        ):
+            result.add(
+                self.table,
+                f"{self.pending.region}/{self.pending.seq}",
+                "row without a journal entry (its entry was deleted)",
+            )
             self.pending = next(self.rows, None)
         while (
-            self.pending is not None and self.pending.region == region and int(self.pending.seq) == seq
+            self.pending is not None
+            and self.pending.region == region
+            and int(self.pending.seq) == seq
         ):
             out.append(self.pending)
             self.pending = next(self.rows, None)
@@ -148,8 +158,11 @@ class _Stream:
 
     def rest(self, result: AuditResult) -> None:
         while self.pending is not None:
-            result.add(self.table, f"{self.pending.region}/{self.pending.seq}",
-                       "row without a journal entry (its entry was deleted)")  # fmt: skip
+            result.add(
+                self.table,
+                f"{self.pending.region}/{self.pending.seq}",
+                "row without a journal entry (its entry was deleted)",
+            )
             self.pending = next(self.rows, None)
 
 
@@ -157,13 +170,22 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
     """Walk every region's chain; returns each region's (last seq, chain hash) as walked."""
     key = ledger_keys(connection).chain_key
     streams = {
-        "postings": _Stream(connection, select(postings).order_by(
-            postings.c.region, postings.c.seq, postings.c.line), "postings"),
-        "facts": _Stream(connection, select(facts).order_by(
-            facts.c.region, facts.c.seq, facts.c.line), "facts"),
-        "segments": _Stream(connection, select(month_segments).order_by(
-            month_segments.c.region, month_segments.c.seq, month_segments.c.segment), "month_segments"),
-    }  # fmt: skip
+        "postings": _Stream(
+            connection,
+            select(postings).order_by(postings.c.region, postings.c.seq, postings.c.line),
+            "postings",
+        ),
+        "facts": _Stream(
+            connection, select(facts).order_by(facts.c.region, facts.c.seq, facts.c.line), "facts"
+        ),
+        "segments": _Stream(
+            connection,
+            select(month_segments).order_by(
+                month_segments.c.region, month_segments.c.seq, month_segments.c.segment
+            ),
+            "month_segments",
+        ),
+    }
     batches = month_batches(connection)
     walked: dict[str, tuple[int, str]] = {}
     region, expected, previous = None, 0, GENESIS
@@ -185,7 +207,11 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
         batch = batches.pop((row.region, seq), None)
         content = _entry_content(row, lines, batch, name, result)
         if content != row.content_hash:
-            result.add("journal", name, "content hash does not match the entry, its postings, facts or months")
+            result.add(
+                "journal",
+                name,
+                "content hash does not match the entry, its postings, facts or months",
+            )
         if row.prev_hash != previous:
             result.add("journal", name, "previous hash is not the chain's last (the chain was cut)")
         if chain_hash(key, row.prev_hash, row.content_hash) != row.chain_hash:
@@ -199,29 +225,49 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
     for stream in streams.values():
         stream.rest(result)
     for region_, seq_ in sorted(batches):
-        result.add("contribution_months", f"{region_}/{seq_}", "rows without a journal entry (its entry was deleted)")
+        result.add(
+            "contribution_months",
+            f"{region_}/{seq_}",
+            "rows without a journal entry (its entry was deleted)",
+        )
     heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
     for code in sorted(set(heads) | set(walked)):
         if code not in walked:
             if heads[code][0]:
-                result.add("chain_heads", code, f"head at seq {heads[code][0]} but the region has no journal (deleted)")
+                result.add(
+                    "chain_heads",
+                    code,
+                    f"head at seq {heads[code][0]} but the region has no journal (deleted)",
+                )
         elif heads.get(code) != walked[code]:
-            result.add("chain_heads", code,
-                       f"head {heads.get(code)} does not match the journal's last entry {walked[code]}")  # fmt: skip
+            result.add(
+                "chain_heads",
+                code,
+                f"head {heads.get(code)} does not match the journal's last entry {walked[code]}",
+            )
     return walked
 
 
-def _entry_content(row: Any, lines: dict[str, list[Any]], batch: Batch | None, name: str,
-                   result: AuditResult) -> str:  # fmt: skip
+def _entry_content(
+    row: Any, lines: dict[str, list[Any]], batch: Batch | None, name: str, result: AuditResult
+) -> str:
     header = header_text(
-        row.tx_id, row.code, row.region, int(row.legal_month), row.worker_id, row.reverses,
-        row.memo, row.recorded_at,
-    )  # fmt: skip
+        row.tx_id,
+        row.code,
+        row.region,
+        int(row.legal_month),
+        row.worker_id,
+        row.reverses,
+        row.memo,
+        row.recorded_at,
+    )
     items, facts_of = lines["postings"], lines["facts"]
     if int(row.months) or batch is not None:
         if items or facts_of:
             result.add("journal", name, "a batch of months has postings or facts")
-        return _batch_content(row, header, batch or Batch(row.region, int(row.seq)), lines["segments"], name, result)
+        return _batch_content(
+            row, header, batch or Batch(row.region, int(row.seq)), lines["segments"], name, result
+        )
     if lines["segments"]:
         result.add("month_segments", name, "segments of an entry that is not a batch")
     if items and (len(items) < 2 or sum(int(p.amount_fen) for p in items) != 0):
@@ -231,8 +277,11 @@ def _entry_content(row: Any, lines: dict[str, list[Any]], batch: Batch | None, n
     for p in items:
         copies = (int(p.legal_month), p.code, p.account_region)
         if copies != (int(row.legal_month), row.code, p.account.rsplit(":", 1)[-1]):
-            result.add("postings", f"{name} line {p.line}",
-                       "a posting's month, code or region disagrees with its entry or account")  # fmt: skip
+            result.add(
+                "postings",
+                f"{name} line {p.line}",
+                "a posting's month, code or region disagrees with its entry or account",
+            )
     for i, group in enumerate((items, facts_of)):
         if [int(x.line) for x in group] != list(range(len(group))):
             result.add(("postings", "facts")[i], name, "lines are not numbered 0..n-1")
@@ -243,15 +292,20 @@ def _entry_content(row: Any, lines: dict[str, list[Any]], batch: Batch | None, n
     )
 
 
-def _batch_content(row: Any, header: str, batch: Batch, segments: list[Any], name: str,
-                   result: AuditResult) -> str:  # fmt: skip
+def _batch_content(
+    row: Any, header: str, batch: Batch, segments: list[Any], name: str, result: AuditResult
+) -> str:
     n = int(row.months)
     if batch.rows != n:
         result.add("contribution_months", name, f"{batch.rows} rows, the entry says {n}")
     if not batch.lines_ok:
-        result.add("contribution_months", name, "lines are not numbered 0..n-1 (rows deleted or added)")
+        result.add(
+            "contribution_months", name, "lines are not numbered 0..n-1 (rows deleted or added)"
+        )
     for tx_id in batch.unsplit[:10]:
-        result.add("contribution_months", tx_id, "due ≠ account + pooled, or held outside the pooled part")
+        result.add(
+            "contribution_months", tx_id, "due ≠ account + pooled, or held outside the pooled part"
+        )
     stored = [bytes.fromhex(s.hash) for s in segments]
     if [int(s.segment) for s in segments] != list(range(len(segments))):
         result.add("month_segments", name, "segments are not numbered 0..n-1")
@@ -259,9 +313,12 @@ def _batch_content(row: Any, header: str, batch: Batch, segments: list[Any], nam
     for i in range(max(len(stored), len(recomputed))):
         if i >= len(stored) or i >= len(recomputed) or stored[i] != recomputed[i]:
             first, last = batch.bounds[i] if i < len(batch.bounds) else ("", "")
-            result.add("contribution_months", f"{name} segment {i}",
-                       f"rows {i * SEGMENT_ROWS}–{(i + 1) * SEGMENT_ROWS - 1} ({first} … {last})"
-                       " differ from what was recorded")  # fmt: skip
+            result.add(
+                "contribution_months",
+                f"{name} segment {i}",
+                f"rows {i * SEGMENT_ROWS}–{(i + 1) * SEGMENT_ROWS - 1} ({first} … {last})"
+                " differ from what was recorded",
+            )
     return batch_content_hash(header, n, merkle_root(stored))
 
 
@@ -282,7 +339,8 @@ FETCH_ROWS = 200_000
 # a row belongs to the batch (region, seq) it names: a row moved to another region leaves a
 # row missing from its batch and shows up where no batch is
 _MONTH_SELECT = (
-    "SELECT seq, line, " + ", ".join(MONTH_COLUMNS)
+    "SELECT seq, line, "
+    + ", ".join(MONTH_COLUMNS)
     + " FROM contribution_months ORDER BY region, seq, line"
 )
 _MONTH_TYPES = {"seq": pa.int64(), "line": pa.int64()} | {
@@ -301,7 +359,9 @@ def month_batches(connection: Connection) -> dict[tuple[str, int], Batch]:
         seqs = table.column("seq").to_numpy()
         regions = table.column("region")
         last_region, last_seq = regions[-1].as_py(), int(seqs[-1])
-        tail = np.flatnonzero(~((seqs == last_seq) & pc.equal(regions, last_region).to_numpy(zero_copy_only=False)))
+        tail = np.flatnonzero(
+            ~((seqs == last_seq) & pc.equal(regions, last_region).to_numpy(zero_copy_only=False))
+        )
         cut = int(tail[-1]) + 1 if len(tail) else 0
         _hash_groups(table.slice(0, cut), out)
         carry = table.slice(cut)
@@ -315,7 +375,10 @@ def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
     if is_postgres(connection):
         raw = connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({_MONTH_SELECT}) TO STDOUT (FORMAT csv)") as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY ({_MONTH_SELECT}) TO STDOUT (FORMAT csv)") as copy,
+        ):
             source = _CopyReader(copy)
             if source.empty():
                 return
@@ -323,16 +386,18 @@ def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
                 pa.PythonFile(source, mode="r"),
                 read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
                 convert_options=pacsv.ConvertOptions(column_types=_MONTH_TYPES),
-            )  # fmt: skip
+            )
             for batch in reader:
                 yield pa.Table.from_batches([batch])
         return
     rows = connection.execution_options(stream_results=True, yield_per=FETCH_ROWS).exec_driver_sql(
         _MONTH_SELECT
-    )  # fmt: skip
+    )
     while block := rows.fetchmany(FETCH_ROWS):
         columns = list(zip(*block, strict=True))
-        yield pa.table({n: pa.array(c, type=_MONTH_TYPES[n]) for n, c in zip(names, columns, strict=True)})
+        yield pa.table(
+            {n: pa.array(c, type=_MONTH_TYPES[n]) for n, c in zip(names, columns, strict=True)}
+        )
 
 
 class _CopyReader(io.RawIOBase):
@@ -385,7 +450,9 @@ def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
     lines = table.column("line").to_numpy()
     texts = [table.column(c).combine_chunks() for c in TEXT_COLUMNS]
     ints = [table.column(c).to_numpy() for c in INT_COLUMNS]
-    due, account, pooled, held = (ints[INT_COLUMNS.index(c)] for c in ("due_fen", "account_fen", "pooled_fen", "held_fen"))
+    due, account, pooled, held = (
+        ints[INT_COLUMNS.index(c)] for c in ("due_fen", "account_fen", "pooled_fen", "held_fen")
+    )
     unsplit = (due != account + pooled) | (held < 0) | (held > pooled)
     tx = texts[TEXT_COLUMNS.index("tx_id")]
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
@@ -393,10 +460,16 @@ def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
         batch = Batch(regions[start].as_py(), int(seqs[start]), rows=size)
         batch.lines_ok = bool(np.array_equal(lines[start:end], np.arange(size)))
         if unsplit[start:end].any():
-            batch.unsplit = tx.slice(start, size).filter(pa.array(unsplit[start:end])).to_pylist()[:10]
-        batch.hashes = column_segment_hashes([t.slice(start, size) for t in texts], [c[start:end] for c in ints])
-        batch.bounds = [(tx[start + i].as_py(), tx[start + min(i + SEGMENT_ROWS, size) - 1].as_py())
-                        for i in range(0, size, SEGMENT_ROWS)]  # fmt: skip
+            batch.unsplit = (
+                tx.slice(start, size).filter(pa.array(unsplit[start:end])).to_pylist()[:10]
+            )
+        batch.hashes = column_segment_hashes(
+            [t.slice(start, size) for t in texts], [c[start:end] for c in ints]
+        )
+        batch.bounds = [
+            (tx[start + i].as_py(), tx[start + min(i + SEGMENT_ROWS, size) - 1].as_py())
+            for i in range(0, size, SEGMENT_ROWS)
+        ]
         out[(batch.region, batch.seq)] = batch
 
 
@@ -406,12 +479,16 @@ def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
 def _verify_projections(connection: Connection, result: AuditResult) -> None:
     for kind, projection in PROJECTIONS.items():
         rows = connection.execute(  # in any order: versions, not positions, order the facts
-            select(facts.c.region, facts.c.seq, facts.c.key, facts.c.data).where(facts.c.kind == kind)
+            select(facts.c.region, facts.c.seq, facts.c.key, facts.c.data).where(
+                facts.c.kind == kind
+            )
         )
         for difference in rebuild(connection, projection, rows):
             _add(result, difference)
     unknown = connection.execute(
-        select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(PROJECTIONS)))
+        select(facts.c.region, facts.c.seq, facts.c.kind).where(
+            facts.c.kind.not_in(list(PROJECTIONS))
+        )
     ).first()
     if unknown is not None:
         result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")
@@ -454,8 +531,11 @@ def _verify_balances(connection: Connection, result: AuditResult) -> None:
     ).all()
     for m in mismatches:
         stored = "missing" if m.stored is None else m.stored
-        result.add("accounts", m.account,
-                   f"balance {stored} is not the sum of its postings and months, {m.computed}")  # fmt: skip
+        result.add(
+            "accounts",
+            m.account,
+            f"balance {stored} is not the sum of its postings and months, {m.computed}",
+        )
     result.accounts = int(connection.execute(text("SELECT COUNT(*) FROM accounts")).scalar_one())
     total = int(
         connection.execute(text("SELECT COALESCE(SUM(balance_fen), 0) FROM accounts")).scalar_one()

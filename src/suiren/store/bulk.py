@@ -105,7 +105,9 @@ def fill_keys(connection: Connection, name: str, keys: Sequence[str]) -> str:
         with cursor.copy(f"COPY {name} (key) FROM STDIN") as copy:
             for start in range(0, len(keys), COPY_CHUNK_ROWS):
                 copy.write("".join([f"{k}\n" for k in keys[start : start + COPY_CHUNK_ROWS]]))
-        cursor.execute(f"ANALYZE {name}")  # a temporary table has no statistics: without them the join is planned for 200 keys
+        cursor.execute(
+            f"ANALYZE {name}"
+        )  # a temporary table has no statistics: without them the join is planned for 200 keys
     return name
 
 
@@ -121,7 +123,9 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
     columns = data.column_names
     if is_postgres(connection):
         buffer = io.BytesIO()
-        pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        pacsv.write_csv(
+            data, buffer, pacsv.WriteOptions(include_header=False, quoting_style="none")
+        )
         raw = connection.connection.driver_connection
         assert raw is not None
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
@@ -131,5 +135,7 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
                 copy.write(view[start : start + COPY_CHUNK_BYTES])
         return
     values = [data.column(name).to_pylist() for name in columns]
-    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
     connection.exec_driver_sql(statement, list(zip(*values, strict=True)))

@@ -63,39 +63,57 @@ def parse_checkpoint(text: str) -> dict[str, Any]:
         raise InvalidInput("the checkpoint file is not JSON") from None
     heads = data.get("heads") if isinstance(data, dict) else None
     if (
-        not isinstance(data, dict) or data.get("format") != FORMAT
-        or not isinstance(data.get("signature"), str) or not isinstance(heads, list)
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not isinstance(data.get("signature"), str)
+        or not isinstance(heads, list)
         or len(heads) > REGIONS_MAX
-        or not all(isinstance(h, dict) and isinstance(h.get("region"), str)
-                   and type(h.get("seq")) is int and isinstance(h.get("chain_hash"), str) for h in heads)
-    ):  # fmt: skip
+        or not all(
+            isinstance(h, dict)
+            and isinstance(h.get("region"), str)
+            and type(h.get("seq")) is int
+            and isinstance(h.get("chain_hash"), str)
+            for h in heads
+        )
+    ):
         raise InvalidInput(f"the checkpoint file is not a {FORMAT} checkpoint")
     return data
 
 
 def verify_checkpoint(
-    connection: Connection, checkpoint: dict[str, Any], walked: dict[str, tuple[int, str]],
+    connection: Connection,
+    checkpoint: dict[str, Any],
+    walked: dict[str, tuple[int, str]],
     result: AuditResult,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Check ``checkpoint`` against the journal; problems go to ``result``."""
     keys = ledger_keys(connection)
     payload = {k: v for k, v in checkpoint.items() if k != "signature"}
     signed = hmac.compare_digest(_sign(keys.checkpoint_key, payload), str(checkpoint["signature"]))
     if not signed:
-        result.add("checkpoint", str(checkpoint.get("created_at")),
-                   "the signature is not this key's: the checkpoint was altered or is another database's")  # fmt: skip
+        result.add(
+            "checkpoint",
+            str(checkpoint.get("created_at")),
+            "the signature is not this key's: the checkpoint was altered or is another database's",
+        )
     for head in checkpoint["heads"]:
         region, seq = head["region"], head["seq"]
         row = connection.execute(
             select(journal.c.chain_hash).where(journal.c.region == region, journal.c.seq == seq)
         ).first()
         if row is None:
-            result.add("journal", f"{region}/{seq}",
-                       f"the checkpoint's head is gone (the journal of {region} ends at"
-                       f" {walked.get(region, (0, ''))[0]}): entries were removed")  # fmt: skip
+            result.add(
+                "journal",
+                f"{region}/{seq}",
+                f"the checkpoint's head is gone (the journal of {region} ends at"
+                f" {walked.get(region, (0, ''))[0]}): entries were removed",
+            )
         elif row.chain_hash != head["chain_hash"]:
-            result.add("journal", f"{region}/{seq}",
-                       "the entry at the checkpoint's head has another chain hash: the chain was rewritten")  # fmt: skip
+            result.add(
+                "journal",
+                f"{region}/{seq}",
+                "the entry at the checkpoint's head has another chain hash: the chain was rewritten",
+            )
     return {
         "created_at": checkpoint.get("created_at"),
         "regions": len(checkpoint["heads"]),

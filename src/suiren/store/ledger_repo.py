@@ -88,9 +88,15 @@ class Posted:
 
 def tx_header(tx: Transaction) -> str:
     return header_text(
-        tx.tx_id, tx.code.value, tx.region, tx.legal_month.ordinal, tx.worker_id, tx.reverses,
-        tx.memo, tx.recorded_at,
-    )  # fmt: skip
+        tx.tx_id,
+        tx.code.value,
+        tx.region,
+        tx.legal_month.ordinal,
+        tx.worker_id,
+        tx.reverses,
+        tx.memo,
+        tx.recorded_at,
+    )
 
 
 def tx_content_hash(tx: Transaction) -> str:
@@ -152,18 +158,26 @@ def existing(connection: Connection, tx_ids: Sequence[str]) -> dict[str, Recorde
             text(f"SELECT {columns} FROM journal j JOIN wanted_tx w ON w.key = j.tx_id")
         )
         for row in rows:
-            found[row.tx_id] = Recorded(row.region, int(row.seq), row.content_hash,
-                                        row.chain_hash, row.recorded_at)  # fmt: skip
+            found[row.tx_id] = Recorded(
+                row.region, int(row.seq), row.content_hash, row.chain_hash, row.recorded_at
+            )
         return found
     for start in range(0, len(tx_ids), LOOKUP_CHUNK):
         chunk = list(tx_ids[start : start + LOOKUP_CHUNK])
         rows = connection.execute(
-            select(journal.c.tx_id, journal.c.region, journal.c.seq, journal.c.content_hash,
-                   journal.c.chain_hash, journal.c.recorded_at).where(journal.c.tx_id.in_(chunk))
-        )  # fmt: skip
+            select(
+                journal.c.tx_id,
+                journal.c.region,
+                journal.c.seq,
+                journal.c.content_hash,
+                journal.c.chain_hash,
+                journal.c.recorded_at,
+            ).where(journal.c.tx_id.in_(chunk))
+        )
         for row in rows:
-            found[row.tx_id] = Recorded(row.region, int(row.seq), row.content_hash,
-                                        row.chain_hash, row.recorded_at)  # fmt: skip
+            found[row.tx_id] = Recorded(
+                row.region, int(row.seq), row.content_hash, row.chain_hash, row.recorded_at
+            )
     return found
 
 
@@ -213,14 +227,35 @@ def _post_region(
         seq += 1
         current = chain_hash(key, previous, hashes[tx.tx_id])
         journal_rows.append(
-            (region, seq, tx.tx_id, tx.code.value, tx.legal_month.ordinal, tx.worker_id, tx.reverses,
-             tx.memo, tx.recorded_at, 0, hashes[tx.tx_id], previous, current)
-        )  # fmt: skip
+            (
+                region,
+                seq,
+                tx.tx_id,
+                tx.code.value,
+                tx.legal_month.ordinal,
+                tx.worker_id,
+                tx.reverses,
+                tx.memo,
+                tx.recorded_at,
+                0,
+                hashes[tx.tx_id],
+                previous,
+                current,
+            )
+        )
         for line, posting in enumerate(tx.postings):
             posting_rows.append(
-                (region, seq, line, str(posting.account), posting.account.region, posting.amount_fen,
-                 tx.legal_month.ordinal, tx.code.value)
-            )  # fmt: skip
+                (
+                    region,
+                    seq,
+                    line,
+                    str(posting.account),
+                    posting.account.region,
+                    posting.amount_fen,
+                    tx.legal_month.ordinal,
+                    tx.code.value,
+                )
+            )
             deltas[posting.account] += posting.amount_fen
         for line, item in enumerate(tx.facts):
             fact_rows.append((region, seq, line, item.kind, item.key, item.data))
@@ -275,25 +310,50 @@ def append_months(
     content = batch_content_hash(header, len(rows), merkle_root(segments))
     current = chain_hash(key, previous, content)
     insert_rows(
-        connection, journal, JOURNAL_COLUMNS,
-        [(region, seq, tx_id, TxCode.CONTRIBUTION.value, legal.ordinal, None, None, memo,
-          recorded_at, len(rows), content, previous, current)],
+        connection,
+        journal,
+        JOURNAL_COLUMNS,
+        [
+            (
+                region,
+                seq,
+                tx_id,
+                TxCode.CONTRIBUTION.value,
+                legal.ordinal,
+                None,
+                None,
+                memo,
+                recorded_at,
+                len(rows),
+                content,
+                previous,
+                current,
+            )
+        ],
         unsafe=(5, 6, 7),
-    )  # fmt: skip
+    )
     n = len(rows)
     if not bool(pc.all(pc.equal(rows.region, region)).as_py()):
         raise AssertionError(f"a batch of {region} holds months of another region")
     columns = {"seq": pa.array(np.full(n, seq, dtype=np.int64)), "line": pa.array(np.arange(n))}
     columns |= {name: getattr(rows, name) for name in MONTH_COLUMNS}
     insert_arrow(connection, contribution_months, pa.table(columns))
-    insert_arrow(connection, month_segments, pa.table({
-        "region": pa.array([region] * len(segments), type=pa.string()),
-        "seq": pa.array(np.full(len(segments), seq, dtype=np.int64)),
-        "segment": pa.array(np.arange(len(segments))),
-        "rows": pa.array([min(SEGMENT_ROWS, n - i * SEGMENT_ROWS) for i in range(len(segments))],
-                         type=pa.int64()),
-        "hash": pa.array([h.hex() for h in segments], type=pa.string()),
-    }))  # fmt: skip
+    insert_arrow(
+        connection,
+        month_segments,
+        pa.table(
+            {
+                "region": pa.array([region] * len(segments), type=pa.string()),
+                "seq": pa.array(np.full(len(segments), seq, dtype=np.int64)),
+                "segment": pa.array(np.arange(len(segments))),
+                "rows": pa.array(
+                    [min(SEGMENT_ROWS, n - i * SEGMENT_ROWS) for i in range(len(segments))],
+                    type=pa.int64(),
+                ),
+                "hash": pa.array([h.hex() for h in segments], type=pa.string()),
+            }
+        ),
+    )
     add_to_balances(connection, balance_deltas(rows))
     _set_head(connection, region, seq, current)
     return seq, tx_id
@@ -331,54 +391,106 @@ def post_columns(connection: Connection, entry: ColumnEntry) -> Posted:
     key = ledger_keys(connection).chain_key
     seq, previous = lock_chain_head(connection, entry.region)
     seq += 1
-    header = header_text(entry.tx_id, entry.code.value, entry.region, entry.legal_month.ordinal,
-                         None, None, entry.memo, entry.recorded_at)  # fmt: skip
-    content = content_hash(header, zip(accounts, amounts.tolist(), strict=True),
-                           ((f.kind, f.key, f.data) for f in entry.facts))  # fmt: skip
+    header = header_text(
+        entry.tx_id,
+        entry.code.value,
+        entry.region,
+        entry.legal_month.ordinal,
+        None,
+        None,
+        entry.memo,
+        entry.recorded_at,
+    )
+    content = content_hash(
+        header,
+        zip(accounts, amounts.tolist(), strict=True),
+        ((f.kind, f.key, f.data) for f in entry.facts),
+    )
     current = chain_hash(key, previous, content)
-    insert_rows(connection, journal, JOURNAL_COLUMNS,
-                [(entry.region, seq, entry.tx_id, entry.code.value, entry.legal_month.ordinal, None,
-                  None, entry.memo, entry.recorded_at, 0, content, previous, current)],
-                unsafe=(5, 6, 7))  # fmt: skip
+    insert_rows(
+        connection,
+        journal,
+        JOURNAL_COLUMNS,
+        [
+            (
+                entry.region,
+                seq,
+                entry.tx_id,
+                entry.code.value,
+                entry.legal_month.ordinal,
+                None,
+                None,
+                entry.memo,
+                entry.recorded_at,
+                0,
+                content,
+                previous,
+                current,
+            )
+        ],
+        unsafe=(5, 6, 7),
+    )
     parts = [a.split(":") for a in accounts]
     n = len(accounts)
-    insert_arrow(connection, postings, pa.table({
-        "region": pa.array([entry.region] * n, type=pa.string()),
-        "seq": pa.array(np.full(n, seq, dtype=np.int64)), "line": pa.array(np.arange(n)),
-        "account": pa.array(accounts, type=pa.string()),
-        "account_region": pa.array([p[4] for p in parts], type=pa.string()),
-        "amount_fen": pa.array(amounts), "legal_month": pa.array(np.full(n, entry.legal_month.ordinal)),
-        "code": pa.array([entry.code.value] * n, type=pa.string()),
-    }))  # fmt: skip
+    insert_arrow(
+        connection,
+        postings,
+        pa.table(
+            {
+                "region": pa.array([entry.region] * n, type=pa.string()),
+                "seq": pa.array(np.full(n, seq, dtype=np.int64)),
+                "line": pa.array(np.arange(n)),
+                "account": pa.array(accounts, type=pa.string()),
+                "account_region": pa.array([p[4] for p in parts], type=pa.string()),
+                "amount_fen": pa.array(amounts),
+                "legal_month": pa.array(np.full(n, entry.legal_month.ordinal)),
+                "code": pa.array([entry.code.value] * n, type=pa.string()),
+            }
+        ),
+    )
     if entry.facts:
-        insert_rows(connection, facts, FACT_COLUMNS,
-                    [(entry.region, seq, line, f.kind, f.key, f.data) for line, f in enumerate(entry.facts)],
-                    unsafe=(4, 5))  # fmt: skip
+        insert_rows(
+            connection,
+            facts,
+            FACT_COLUMNS,
+            [
+                (entry.region, seq, line, f.kind, f.key, f.data)
+                for line, f in enumerate(entry.facts)
+            ],
+            unsafe=(4, 5),
+        )
         apply_facts(connection, [(entry.region, seq, f) for f in entry.facts])
-    add_to_balances(connection, pa.table({
-        "account": pa.array(accounts, type=pa.string()),
-        "owner_type": pa.array([p[0] for p in parts], type=pa.string()),
-        "owner_id": pa.array([p[1] for p in parts], type=pa.string()),
-        "scheme": pa.array([p[2] for p in parts], type=pa.string()),
-        "kind": pa.array([p[3] for p in parts], type=pa.string()),
-        "region": pa.array([p[4] for p in parts], type=pa.string()),
-        "balance_fen": pa.array(amounts),
-    }))  # fmt: skip
+    add_to_balances(
+        connection,
+        pa.table(
+            {
+                "account": pa.array(accounts, type=pa.string()),
+                "owner_type": pa.array([p[0] for p in parts], type=pa.string()),
+                "owner_id": pa.array([p[1] for p in parts], type=pa.string()),
+                "scheme": pa.array([p[2] for p in parts], type=pa.string()),
+                "kind": pa.array([p[3] for p in parts], type=pa.string()),
+                "region": pa.array([p[4] for p in parts], type=pa.string()),
+                "balance_fen": pa.array(amounts),
+            }
+        ),
+    )
     _set_head(connection, entry.region, seq, current)
     return Posted(entry.tx_id, entry.region, seq, current, False)
 
 
 def _key_deltas(deltas: dict[AccountKey, int]) -> pa.Table:
     keys = sorted(deltas, key=str)
-    return pa.table({
-        "account": pa.array([str(k) for k in keys], type=pa.string()),
-        "owner_type": pa.array([k.owner_type.value for k in keys], type=pa.string()),
-        "owner_id": pa.array([k.owner_id for k in keys], type=pa.string()),
-        "scheme": pa.array([k.scheme.value for k in keys], type=pa.string()),
-        "kind": pa.array([k.kind.value for k in keys], type=pa.string()),
-        "region": pa.array([k.region for k in keys], type=pa.string()),
-        "balance_fen": pa.array([deltas[k] for k in keys], type=pa.int64()),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "account": pa.array([str(k) for k in keys], type=pa.string()),
+            "owner_type": pa.array([k.owner_type.value for k in keys], type=pa.string()),
+            "owner_id": pa.array([k.owner_id for k in keys], type=pa.string()),
+            "scheme": pa.array([k.scheme.value for k in keys], type=pa.string()),
+            "kind": pa.array([k.kind.value for k in keys], type=pa.string()),
+            "region": pa.array([k.region for k in keys], type=pa.string()),
+            "balance_fen": pa.array([deltas[k] for k in keys], type=pa.int64()),
+        }
+    )
 
 
 def add_to_balances(connection: Connection, deltas: pa.Table) -> None:

@@ -36,7 +36,8 @@ _MONTH_JOIN = (
 # part of its amount that had been in the account before Y (``interest_carry``): that part
 # counts as prior where it lands and is taken off the prior where it leaves, so a move
 # neither loses nor doubles a year's interest — it follows the money.
-SUMS_SQL = """
+SUMS_SQL = (
+    """
     SELECT sums.account AS account,
            sums.prior + COALESCE(carry.prior, 0) AS prior,
            sums.in_year - COALESCE(carry.prior, 0) AS in_year
@@ -51,8 +52,12 @@ SUMS_SQL = """
         FROM postings p JOIN accounts a ON a.account = p.account
         WHERE {accounts} AND p.legal_month <= :end
         UNION ALL
-        SELECT a.account, m.month, """ + MONTH_AMOUNT_SQL + """, 'contribution'
-        FROM contribution_months m """ + _MONTH_JOIN + """
+        SELECT a.account, m.month, """
+    + MONTH_AMOUNT_SQL
+    + """, 'contribution'
+        FROM contribution_months m """
+    + _MONTH_JOIN
+    + """
         WHERE {accounts} AND m.month <= :end
       ) AS lines
       GROUP BY lines.account
@@ -65,6 +70,7 @@ SUMS_SQL = """
       GROUP BY c.account
     ) AS carry ON carry.account = sums.account
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +97,22 @@ def account_lines(connection: Connection, account: str, region: str | None = Non
         ),
         params,
     ).all()
-    lines = [Line(Month(r.legal_month), int(r.amount_fen), r.code, r.region, int(r.seq),
-                  int(r.prior_fen)) for r in rows]  # fmt: skip
+    lines = [
+        Line(
+            Month(r.legal_month), int(r.amount_fen), r.code, r.region, int(r.seq), int(r.prior_fen)
+        )
+        for r in rows
+    ]
     key = AccountKey.parse(account)
     if key.owner_type is OwnerType.WORKER and key.kind in (
-        AccountKind.INDIVIDUAL_ACCOUNT, AccountKind.POOLED_ENTITLEMENT,
-    ):  # fmt: skip
-        amount = "m.account_fen" if key.kind is AccountKind.INDIVIDUAL_ACCOUNT else "m.pooled_fen - m.held_fen"
+        AccountKind.INDIVIDUAL_ACCOUNT,
+        AccountKind.POOLED_ENTITLEMENT,
+    ):
+        amount = (
+            "m.account_fen"
+            if key.kind is AccountKind.INDIVIDUAL_ACCOUNT
+            else "m.pooled_fen - m.held_fen"
+        )
         if region is None or region == key.region:
             months = connection.execute(
                 text(
@@ -106,8 +121,11 @@ def account_lines(connection: Connection, account: str, region: str | None = Non
                 ),
                 {"worker": key.owner_id, "scheme": key.scheme.value, "region": key.region},
             ).all()
-            lines += [Line(Month(r.month), int(r.amount_fen), "contribution", r.region, int(r.seq), 0)
-                      for r in months if int(r.amount_fen)]  # fmt: skip
+            lines += [
+                Line(Month(r.month), int(r.amount_fen), "contribution", r.region, int(r.seq), 0)
+                for r in months
+                if int(r.amount_fen)
+            ]
     return sorted(lines, key=lambda line: (line.legal_month, line.region, line.seq))
 
 

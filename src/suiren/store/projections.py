@@ -118,8 +118,10 @@ def encode(projection: Projection, row: Any) -> str:
     """The canonical JSON of ``row`` over the projection's columns (located ones excluded)."""
     return json.dumps(
         {name: convert(row[name]) for name, convert in _converters(projection)},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def _converters(projection: Projection) -> list[tuple[str, Callable[[Any], Any]]]:
@@ -229,11 +231,15 @@ class Difference:
     what: str  # "missing", "unexpected", or the columns that differ with both values
 
 
-_VERSION_RE = re.compile(r'"version":(\d+)[,}]')  # a fact's top-level version (keys sorted, values escaped)
+_VERSION_RE = re.compile(
+    r'"version":(\d+)[,}]'
+)  # a fact's top-level version (keys sorted, values escaped)
 _ABSENT = object()
 
 
-def rebuild(connection: Connection, projection: Projection, facts: Iterable[Any]) -> list[Difference]:
+def rebuild(
+    connection: Connection, projection: Projection, facts: Iterable[Any]
+) -> list[Difference]:
     """Compare the table with what its facts say; every difference, named.
 
     ``facts``: rows (region, seq, key, data) of this projection's kind, in any order. The
@@ -295,20 +301,26 @@ def rebuild(connection: Connection, projection: Projection, facts: Iterable[Any]
         stored = [convert(values[i]) for i in index]
         recorded = [w.get(column, _ABSENT) for w in wanted]
         if stored != recorded:
-            differ.update(j for j, (a, b) in enumerate(zip(stored, recorded, strict=True)) if a != b)
+            differ.update(
+                j for j, (a, b) in enumerate(zip(stored, recorded, strict=True)) if a != b
+            )
     for j in sorted(differ):
         row = rows[index[j]]
         stored_row = {column: convert(row[position[column]]) for column, convert in converters}
         changed = sorted(set(wanted[j]) | set(stored_row), key=str)
         changed = [n for n in changed if stored_row.get(n, _ABSENT) != wanted[j].get(n, _ABSENT)]
-        detail = ", ".join(f"{n}: {stored_row.get(n)!r} ≠ recorded {wanted[j].get(n)!r}" for n in changed)
+        detail = ", ".join(
+            f"{n}: {stored_row.get(n)!r} ≠ recorded {wanted[j].get(n)!r}" for n in changed
+        )
         out.append(Difference(name, common[j], detail))
     for key in sorted(set(expected) - set(at)):
         out.append(Difference(name, key, "row missing (recorded by a fact)"))
     return out
 
 
-def _key_column(projection: Projection, columns: list[Sequence[Any]], position: dict[str, int], n: int) -> list[str]:
+def _key_column(
+    projection: Projection, columns: list[Sequence[Any]], position: dict[str, int], n: int
+) -> list[str]:
     """Each row's key as ``_own_key`` spells it (with region/seq first where located)."""
     names = [c for c in projection.key if not (projection.located and c in LOCATED)]
     if projection.located:

@@ -152,7 +152,9 @@ contribution_months = Table(
     UniqueConstraint("worker_id", "scheme", "month", "attempt", name="uq_month_paid_once"),
     CheckConstraint("due_fen = account_fen + pooled_fen", name="ck_month_split"),
     CheckConstraint("held_fen >= 0 AND held_fen <= pooled_fen", name="ck_month_held"),
-    CheckConstraint("account_fen >= 0 AND pooled_fen >= 0 AND base_fen > 0", name="ck_month_positive"),
+    CheckConstraint(
+        "account_fen >= 0 AND pooled_fen >= 0 AND base_fen > 0", name="ck_month_positive"
+    ),
 )
 
 month_segments = Table(  # the hash of every SEGMENT_ROWS rows of a batch (ledger/months.py)
