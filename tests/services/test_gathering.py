@@ -227,16 +227,13 @@ def test_a_gathering_refuses_a_city_outside_the_paying_province_and_writes_nothi
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open defect found by the simulation (SUIREN_SIM_SEED=24, 13): the interest credited"
-    " on a temporary account's months stays after they are reversed, and gathering only looks"
-    " for months that stand (gathering._temporary_regions, transfer_quotes.quote_for)",
-)
 def test_interest_left_in_a_temporary_account_whose_months_were_reversed_is_gathered(engine):
-    with unit_of_work(engine) as c:  # a man of 52 away from his hukou province: temporary
+    """Found by the simulation (SUIREN_SIM_SEED=24, 13): the interest credited on a temporary
+    account's months stays after they are reversed; gathering used to look only for months
+    that stand, and left it behind for good."""
+    with unit_of_work(engine) as c:  # a man of 59 away from his hukou province: temporary
         enrolled = enrol(
-            c, POLICY, VAULT, resident_id(3, "19730101", True), "440100", "410000", at(2025, 1, 6)
+            c, POLICY, VAULT, resident_id(3, "19650301", True), "440100", "410000", at(2025, 1, 6)
         )
     w = enrolled.worker.worker_id
     assert enrolled.temporary
@@ -250,3 +247,22 @@ def test_interest_left_in_a_temporary_account_whose_months_were_reversed_is_gath
         [view] = gather_for_retirement(c, POLICY, "g", w, at(2026, 6, 1))
     finish(engine, view.transfer_id, at(2026, 6, 2))
     assert held(engine, w, "440100") == (0, 0)
+
+
+def test_interest_left_where_every_month_was_reversed_moves_with_the_worker(engine):
+    """The sibling: a region whose months were all reversed still holds their interest; a
+    transfer out takes it along instead of refusing with nothing to transfer."""
+    with unit_of_work(engine) as c:  # a woman of 30: her own account, not a temporary one
+        w = enrol(
+            c, POLICY, VAULT, resident_id(6, "19950101", False), "440100", "410000", at(2024, 3, 2)
+        ).worker.worker_id
+    pay(engine, w, Month.of(2025, 1), Month.of(2025, 12), at(2025, 12, 20))
+    with unit_of_work(engine) as c:
+        credit_interest(c, POLICY, 2025, at(2026, 2, 1))
+        for m in range(1, 13):
+            reverse(c, f"{w}-2025-01/2025-{m:02d}", f"rev-{m}", at(2026, 3, 2))
+    left = held(engine, w, "440100")
+    assert left[0] > 0 and left[1] == 0  # the interest, in the individual account
+    move(engine, "away", w, "330100", at(2026, 4, 1))
+    assert held(engine, w, "440100") == (0, 0)
+    assert held(engine, w, "330100")[0] >= left[0]

@@ -35,7 +35,7 @@ from suiren.policy.retirement import (
     statutory_retirement,
 )
 from suiren.services.career import paying_province
-from suiren.services.transfer_quotes import Kind, TransferRefused, quote_for
+from suiren.services.transfer_quotes import Kind, TransferRefused, holds_money, quote_for
 from suiren.services.transfers import (
     TransferView,
     get_transfer,
@@ -163,8 +163,20 @@ def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str
 
 
 def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:
-    """Regions holding a temporary account of the worker not yet gathered."""
+    """Regions holding a temporary account of the worker not yet gathered: a month paid into
+    one stands there, or the account still holds money (the interest credited on months
+    that were reversed afterwards is the worker's, and is gathered with the rest)."""
     paid = {r.region for r in paid_months(connection, worker_id, scheme.value) if r.temporary}
+    ever = connection.execute(
+        select(contribution_months.c.region)
+        .where(
+            contribution_months.c.worker_id == worker_id,
+            contribution_months.c.scheme == scheme.value,
+            contribution_months.c.temporary == 1,
+        )
+        .distinct()
+    ).scalars()
+    paid |= {region for region in ever if holds_money(connection, worker_id, scheme, region)}
     gathered = {
         r.from_region
         for r in connection.execute(

@@ -69,7 +69,7 @@ def quote_for(
     worker = get_worker(connection, worker_id)
     held_in = regions_held_in(connection, worker_id, from_region, scheme)
     rows = paid_months(connection, worker_id, scheme.value, held_in)
-    if not rows:
+    if not rows and not holds_money(connection, worker_id, scheme, from_region):
         raise TransferRefused(
             f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer"
         )
@@ -95,6 +95,16 @@ def quote_for(
     if kind is Kind.GATHER:
         return quote_gathering(policy, inputs)
     return quote_transfer(policy, inputs, claim=kind is Kind.CLAIM)
+
+
+def holds_money(connection: Connection, worker_id: str, scheme: Scheme, region: str) -> bool:
+    """Whether the worker's individual account or pooled entitlement in ``region`` holds money
+    (interest stays when the months it was credited on are reversed)."""
+    keys = (
+        str(individual_account(worker_id, scheme, region)),
+        str(pooled_entitlement(worker_id, scheme, region)),
+    )
+    return any(amount != 0 for amount in balances(connection, keys).values())
 
 
 def regions_held_in(
