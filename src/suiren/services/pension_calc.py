@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -52,24 +53,6 @@ BIRTH_YEAR_MIN = 1900
 RETIREMENT_AGE_YEARS_MIN = 40  # below every early-retirement age of the rules
 RETIREMENT_AGE_YEARS_MAX = 80  # above the statutory age plus the longest deferral
 RETIREMENT_YEARS_AHEAD_MAX = 80  # someone born on the rules' day retires before then
-FIELDS = (
-    "id",
-    "region",
-    "sex",
-    "category",
-    "birth",
-    "retire",
-    "base_yuan",
-    "province_base_yuan",
-    "average_index",
-    "transitional_index",
-    "contribution_years",
-    "deemed_years",
-    "indexed_wage_yuan",
-    "account_yuan",
-    "divisor_months",
-    "transitional_coefficient",
-)
 # full matches of ASCII digits: a full-width ８０００ or "20\n" is not a number here
 _DECIMAL_RE = re.compile(r"\+?([0-9]+)(?:\.([0-9]*))?", re.ASCII)
 _MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])", re.ASCII)
@@ -234,9 +217,6 @@ def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
         )
 
 
-TEXT_FIELDS = ("region", "sex", "category")  # strings only; the rest are read by converters
-
-
 def _check_fields(records: Sequence[Any]) -> None:
     allowed = set(FIELDS)
     for i, record in enumerate(records):
@@ -298,6 +278,48 @@ class ParsedCases:
         self.ids = ids
 
 
+TEXT_FIELDS = ("region", "sex", "category")  # strings only; the rest are read by converters
+
+
+@dataclass(frozen=True)
+class Field:
+    """One numeric input field: how it is read, what its refusal says, and its value where it
+    is absent (``REQUIRED``: it must be given)."""
+
+    read: Callable[[Any], int | None]
+    reason: str
+    absent: int | None = None
+
+
+REQUIRED = None
+# The input, declared once: the field list (unknown fields and their suggestions), the
+# converters and the errors all come from here. Indices are read exactly (any precision)
+# and rounded by the paying region's rule (``_index_column``).
+NUMBER_FIELDS: dict[str, Field] = {
+    "birth": Field(_month, 'must be a month "YYYY-MM"', -1),
+    "retire": Field(_month, 'must be a month "YYYY-MM"', -1),
+    "base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
+                       f"must be a positive amount in yuan up to {BASE_YUAN_MAX} with at most 2 decimals"),
+    "province_base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
+                                "must be a positive amount in yuan with at most 2 decimals", -1),
+    "contribution_years": Field(_years, f"must be years up to {YEARS_MAX}, to two decimals or whole months"),
+    "deemed_years": Field(_years, "must be years, to two decimals or whole months", 0),
+    "account_yuan": Field(_bounded(100, ACCOUNT_YUAN_MAX),
+                          "must be a non-negative amount in yuan with at most 2 decimals"),
+    "divisor_months": Field(_bounded(10, 400, True),
+                            "must be a positive number of months with at most one decimal", -1),
+    "indexed_wage_yuan": Field(_bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
+                               "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1),
+}  # fmt: skip
+INDEX_FIELDS = {"average_index": True, "transitional_index": False}  # name -> required
+FIELDS = ("id", *TEXT_FIELDS, *NUMBER_FIELDS, *INDEX_FIELDS, "transitional_coefficient")
+
+
+def _number(records: Sequence[dict[str, Any]], name: str) -> np.ndarray:
+    spec = NUMBER_FIELDS[name]
+    return _column(records, name, spec.read, spec.reason, spec.absent, spec.absent is REQUIRED)
+
+
 def parse_cases(
     records: Sequence[Any], policy: Policy, today: date, rules_day: date | None = None
 ) -> ParsedCases:
@@ -308,8 +330,7 @@ def parse_cases(
     _check_fields(records)
     region = _regions(records)
     n = len(records)
-    birth = _column(records, "birth", _month, 'must be a month "YYYY-MM"', -1, False)
-    retire = _column(records, "retire", _month, 'must be a month "YYYY-MM"', -1, False)
+    birth, retire = _number(records, "birth"), _number(records, "retire")
     _check_months(birth, retire, rules_day or today)
     category = _categories(records, policy, today, birth, retire)
     rule = retirement_rule(policy, today)
@@ -322,67 +343,20 @@ def parse_cases(
     if bool(np.any((birth >= 0) & (retire >= 0) & (age < 0))):
         i = int(np.flatnonzero((birth >= 0) & (retire >= 0) & (age < 0))[0])
         raise CaseError(i, "retire", "is before the birth month")
-    base = _column(
-        records,
-        "base_yuan",
-        _bounded(100, BASE_YUAN_MAX, True),
-        f"must be a positive amount in yuan up to {BASE_YUAN_MAX} with at most 2 decimals",
-    )
-    province_base = _column(
-        records,
-        "province_base_yuan",
-        _bounded(100, BASE_YUAN_MAX, True),
-        "must be a positive amount in yuan with at most 2 decimals",
-        -1,
-        False,
-    )
+    base, province_base = _number(records, "base_yuan"), _number(records, "province_base_yuan")
     province_base = np.where(province_base < 0, base, province_base)
-    index_fine = _fine_column(
-        records,
-        "average_index",
-        INDEX_MAX,
-        f"must be a decimal between 0 and {INDEX_MAX}",
-        required=True,
+    index_fine, t_index_fine = (
+        _fine_column(
+            records, name, INDEX_MAX, f"must be a decimal between 0 and {INDEX_MAX}", required
+        )
+        for name, required in INDEX_FIELDS.items()
     )
-    t_index_fine = _fine_column(
-        records,
-        "transitional_index",
-        INDEX_MAX,
-        f"must be a decimal between 0 and {INDEX_MAX}",
-        required=False,
-    )
-    years = _column(
-        records,
-        "contribution_years",
-        _years,
-        f"must be years up to {YEARS_MAX}, to two decimals or whole months",
-    )
-    deemed = _column(
-        records,
-        "deemed_years",
-        _years,
-        "must be years, to two decimals or whole months",
-        0,
-        False,
-    )
+    years, deemed = _number(records, "contribution_years"), _number(records, "deemed_years")
     if bool(np.any(deemed > years)):
         raise CaseError(
             int(np.flatnonzero(deemed > years)[0]), "deemed_years", "exceeds contribution_years"
         )
-    account = _column(
-        records,
-        "account_yuan",
-        _bounded(100, ACCOUNT_YUAN_MAX),
-        "must be a non-negative amount in yuan with at most 2 decimals",
-    )
-    divisor = _column(
-        records,
-        "divisor_months",
-        _bounded(10, 400, True),
-        "must be a positive number of months with at most one decimal",
-        -1,
-        False,
-    )
+    account, divisor = _number(records, "account_yuan"), _number(records, "divisor_months")
     missing = (divisor < 0) & (age < 0)
     if bool(np.any(missing)):
         raise CaseError(
@@ -406,14 +380,7 @@ def parse_cases(
     _note_years(records, years, "contribution_years", notes)
     _note_years(records, deemed, "deemed_years", notes)
     coefficient = _coefficients(records)
-    indexed_wage = _column(
-        records,
-        "indexed_wage_yuan",
-        _bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
-        "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)",
-        -1,
-        False,
-    )
+    indexed_wage = _number(records, "indexed_wage_yuan")
     cases = PensionCases(
         region=region,
         day=days,
