@@ -1,8 +1,7 @@
 """The pension formula as it was before issue 10 §6 made it fast: the reference of the new one.
 
 A verbatim copy of ``compute_pensions`` and its helpers from ``suiren.policy.pension`` at
-commit 3f8dac3 (the cases and result types are imported from there, so both return the same
-``PensionResult``). Test-only: ``test_pension_fast.py`` asserts the production formula gives
+commit 3f8dac3, with its own result type (``PensionCases`` is imported from there). Test-only: ``test_pension_fast.py`` asserts the production formula gives
 the same integers on varied cases. Never imported by production code.
 """
 
@@ -27,12 +26,30 @@ from suiren.policy.pension import (
     PARAMETERS,
     YEARS_SCALE,
     PensionCases,
-    PensionResult,
 )
 from suiren.policy.retirement import divisor_tenths
 from suiren.rules.vector import ParameterColumns
 
 IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PensionResult:
+    """Components in fen and every intermediate an explanation needs."""
+
+    basic_fen: IntArray
+    account_pension_fen: IntArray
+    transitional_fen: IntArray
+    total_fen: IntArray
+    index_1e4: IntArray
+    transitional_index_1e4: IntArray
+    years: IntArray
+    deemed_years: IntArray
+    low_index: npt.NDArray[np.bool_]
+    divisor_tenths: IntArray
+    unit_fen: IntArray
+    coefficient: Coefficients
+    parameters: ParameterColumns
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
