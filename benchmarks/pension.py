@@ -39,6 +39,7 @@ from suiren.policy.pension import (
     PARAMETERS,
     PensionCases,
     compute_pensions,
+    pensions_with_parameters,
 )
 from suiren.rules.vector import day_number
 
@@ -139,17 +140,25 @@ def run(scale: float = 1.0) -> None:
     vectorized_s, result = best_of(lambda: compute_pensions(policy, cases))
     exact = (result.basic_fen, result.account_pension_fen, result.total_fen)
     del result  # keep only what the agreement check needs
-    print(f"{label}: vectorized compute_pensions {vectorized_s:.2f} s (best of 3)", flush=True)
-    look_up_s, _ = best_of(lambda: policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL))
+    print(f"{label}: vectorized compute_pensions {vectorized_s:.3f} s (best of 3)", flush=True)
+    look_up_s, parameters = best_of(
+        lambda: policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
+    )
     print(
-        f"{label}:   of which policy.look_up {look_up_s:.2f} s (best of 3: finding the distinct"
+        f"{label}:   of which policy.look_up {look_up_s:.3f} s (best of 3: finding the distinct"
         " (date, region) pairs, then one parameter lookup per pair)",
+        flush=True,
+    )
+    kernel_s, _ = best_of(lambda: pensions_with_parameters(parameters, cases))
+    print(
+        f"{label}:   the formula alone (pensions_with_parameters: the parameters looked up"
+        f" beforehand) {kernel_s:.3f} s (best of 3)",
         flush=True,
     )
     columns = (cases.base_fen, cases.index_1e6, cases.years, cases.account_fen)
     columns += (cases.divisor_tenths,)
     int_s, anchor = best_of(lambda: bare_int(*columns))
-    print(f"{label}: bare numpy int {int_s:.2f} s (best of 3)", flush=True)
+    print(f"{label}: bare numpy int {int_s:.3f} s (best of 3)", flush=True)
     float_s, float_total = _time_float(columns)
     print(
         f"{label}: bare numpy float64 {float_s:.2f} s (best of 3; the inputs were converted to"
@@ -163,6 +172,12 @@ def run(scale: float = 1.0) -> None:
         f"{label}: python loop {loop_s:.3f} s over {_size(loop_count)} cases (best of 3),"
         f" {loop_s / loop_count * 1e6:.2f} us per case, EXTRAPOLATED to {_size(count)} cases:"
         f" {loop_total_s:.1f} s",
+        flush=True,
+    )
+    print(
+        f"{label}: RATIOS to the bare numpy int anchor: end to end (compute_pensions)"
+        f" {vectorized_s / int_s:.2f}x (goal <= 2x); the formula alone {kernel_s / int_s:.2f}x"
+        " (goal <= 1.25x)",
         flush=True,
     )
     print(
