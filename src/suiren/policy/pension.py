@@ -168,7 +168,9 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         coefficient_denominator=_int64s(n if per_case_coefficient else 0),
         coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
     )
-    pair = _ints(g.pair_of_case)
+    # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
+    # checking for negative indices (about a tenth of its time)
+    pair = _ints(g.pair_of_case).view(np.uint64)
     inputs = (
         pair,
         *(_ints(column) for column in (cases.base_fen, cases.province_base_fen)),
@@ -185,8 +187,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         per_case_coefficient,
         not same_t_index,
     )
-    errors = np.full(ERROR_KINDS, n, dtype=np.int64)
-    pension_kernel(inputs, tuple(pairs), flags, tuple(out), errors)
+    errors = _run_kernel(inputs, pairs, flags, out, n)
     _raise_first(errors, cases, n)
     years, deemed = cases.years, cases.deemed_years  # unchanged by the regions' units
     if int(errors[YEARS_ROUNDED]) < n:
@@ -231,6 +232,26 @@ class Outputs(NamedTuple):
     coefficient_numerator: IntArray
     coefficient_denominator: IntArray
     coefficient_present: npt.NDArray[np.bool_]
+
+
+def _run_kernel(
+    inputs: tuple[Any, ...], pairs: PairParameters, flags: tuple[bool, ...], out: Outputs, n: int
+) -> IntArray:
+    """Run the kernel; the first failing case of each kind (``n`` where none) comes back.
+
+    As the numpy formula did, the whole batch is first checked at once: if the largest
+    factors of the basic and transitional numerators multiply to less than NUMERATOR_MAX, no
+    case needs its own check. Otherwise the batch runs again, checking each case (and
+    reducing its ratio by the common divisor where the product would not fit).
+    """
+    errors = np.full(ERROR_KINDS, n, dtype=np.int64)
+    extremes = np.zeros(8, dtype=np.int64)  # min and max of the four numerator factors
+    pension_kernel(inputs, tuple(pairs), (*flags, False), tuple(out), errors, extremes)
+    largest = [max(abs(int(a)), abs(int(b))) for a, b in extremes.reshape(4, 2)]
+    if largest[0] * largest[1] >= NUMERATOR_MAX or largest[2] * largest[3] >= NUMERATOR_MAX:
+        errors[:] = n
+        pension_kernel(inputs, tuple(pairs), (*flags, True), tuple(out), errors, extremes)
+    return errors
 
 
 def _int64s(n: int) -> IntArray:

@@ -56,12 +56,7 @@ def _floor_divide(numerator: int, denominator: int) -> int:
 
 
 def _round(numerator: int, denominator: int, mode: int) -> int:
-    if mode == HALF_UP:
-        c = denominator
-    elif mode == UP:
-        c = 2 * denominator - 2
-    else:
-        c = 0
+    c = denominator if mode == HALF_UP else (2 * denominator - 2 if mode == UP else 0)
     return _floor_divide(2 * numerator + c, 2 * denominator)
 
 
@@ -86,13 +81,15 @@ def _fits(left: int, right: int) -> bool:
     return float(abs(left)) * float(abs(right)) < NUMERATOR_MAX_FLOAT
 
 
-def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any) -> None:
+def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes: Any) -> None:
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
      wage, override_num, override_den, override_given) = cases  # fmt: skip
     (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
      accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
      w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years) = pairs  # fmt: skip
-    (low_rule, has_wage, has_override, per_case_coefficient, write_t_index) = flags  # fmt: skip
+    (low_rule, has_wage, has_override, per_case_coefficient, write_t_index,
+     check_fit) = flags  # fmt: skip
+    w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_1e4, t_index_1e4, low_out,
      k_num_out, k_den_out, k_present_out) = out  # fmt: skip
     n = len(pair)
@@ -143,7 +140,10 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any) -> None:
             w = wage[i] * INDEX_SCALE * p
         weighted = b_flat * a + w
         den = 2 * p * INDEX_SCALE * accrual_den[q]
-        if not _fits(weighted, f_num):
+        if not check_fit:  # the caller checks the whole batch at once from these
+            w_min, w_max = min(w_min, weighted), max(w_max, weighted)
+            f_min, f_max = min(f_min, f_num), max(f_max, f_num)
+        elif not _fits(weighted, f_num):
             g = _gcd(f_num, den)
             f_num //= g
             den //= g
@@ -170,21 +170,24 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any) -> None:
             if has_override and override_given[i]:
                 k_num, k_den, present = override_num[i], override_den[i], True
             k_num_out[i], k_den_out[i], k_present_out[i] = k_num, k_den, present
-        else:
-            k_num, k_den, present = coef_num[q], coef_den[q], coef_has[q]
+        t_index = index
         if write_t_index:
             t_index = _half_up_signed(t_index_1e6[i], istep) * index_multiplier[q]
             t_index_1e4[i] = t_index
-        else:
-            t_index = index
-        if d > 0 and not present:
-            errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
-        elif d != 0:
+        if d != 0:
+            if not per_case_coefficient:
+                k_num, k_den, present = coef_num[q], coef_den[q], coef_has[q]
+            if d > 0 and not present:
+                errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
+                continue
             b_t = province_base[i] if t_province[q] else b
             weighted = b_t * (w_flat[q] * INDEX_SCALE + w_index[q] * t_index)
             right = d * k_num
             den = INDEX_SCALE * YEARS_SCALE * k_den * w_den[q]
-            if not _fits(weighted, right):
+            if not check_fit:
+                t_min, t_max = min(t_min, weighted), max(t_max, weighted)
+                r_min, r_max = min(r_min, right), max(r_max, right)
+            elif not _fits(weighted, right):
                 g = _gcd(right, den)
                 right //= g
                 den //= g
@@ -196,6 +199,7 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any) -> None:
             transitional = _round(numerator, den * unit, m) * unit
             transitional_fen[i] = transitional  # the rest stay zero
         total_fen[i] = basic + pension + transitional
+    extremes[:] = (w_min, w_max, f_min, f_max, t_min, t_max, r_min, r_max)
 
 
 def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: Any) -> None:
