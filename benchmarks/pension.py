@@ -15,6 +15,13 @@ formula on the same arrays with none of that generality:
   would cost, and how many fen it gets wrong);
 - a plain Python loop over the same integer formula on a sample, extrapolated per case.
 
+Besides ``compute_pensions`` end to end, the run times the formula alone
+(``pensions_with_parameters`` with the parameters looked up beforehand) and prints both as
+ratios to the bare numpy anchor (issue 10 §6). The anchor's dozen temporaries make it sensitive
+to whether glibc reuses its heap or maps fresh pages; for ratios that do not depend on what
+the process did before, run with ``MALLOC_MMAP_THRESHOLD_=1000000000
+MALLOC_TRIM_THRESHOLD_=4000000000`` (docs/BENCHMARKS.md).
+
 The cases: 90% Zhengzhou (410100), 5% Guangzhou (440100), 5% Shanghai (310000), all on
 2025-08-01. Zhengzhou inherits Henan's dual base (豫政〔2006〕29号), which is the national
 formula when the provincial base equals the local one, as it does here; Guangzhou's low-index
