@@ -154,16 +154,18 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     pairs = _pair_parameters(g)
     same_t_index = cases.transitional_index_1e6 is cases.index_1e6
     low_rule = bool(np.any(pairs.t_num != 0))
+    any_deemed = bool(cases.deemed_years.any())
     overrides = _overrides(cases.coefficient, n)
     per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
     out = Outputs(
         basic_fen=np.empty(n, dtype=np.int64),
         account_pension_fen=np.empty(n, dtype=np.int64),
-        transitional_fen=np.zeros(n, dtype=np.int64),  # written only where deemed years are
+        # zero where there are no deemed years (the kernel writes only the others)
+        transitional_fen=np.zeros(n if any_deemed else 0, dtype=np.int64),
         total_fen=np.empty(n, dtype=np.int64),
         index_1e4=np.empty(n, dtype=np.int64),
         transitional_index_1e4=_int64s(n if not same_t_index else 0),
-        low_index=np.empty(n, dtype=np.bool_) if low_rule else np.zeros(n, dtype=np.bool_),
+        low_index=np.empty(n if low_rule else 0, dtype=np.bool_),
         coefficient_numerator=_int64s(n if per_case_coefficient else 0),
         coefficient_denominator=_int64s(n if per_case_coefficient else 0),
         coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
@@ -182,6 +184,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     )
     flags = (
         low_rule,
+        any_deemed,
         cases.indexed_wage_fen is not None,
         overrides is not None,
         per_case_coefficient,
@@ -197,13 +200,14 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     return PensionResult(
         basic_fen=out.basic_fen,
         account_pension_fen=out.account_pension_fen,
-        transitional_fen=out.transitional_fen,
+        # none in the batch: read-only views of one zero, no array to allocate, clear and read
+        transitional_fen=out.transitional_fen if any_deemed else _zeros_view(n, np.int64),
         total_fen=out.total_fen,
         index_1e4=out.index_1e4,
         transitional_index_1e4=out.index_1e4 if same_t_index else out.transitional_index_1e4,
         years=years,
         deemed_years=deemed,
-        low_index=out.low_index,
+        low_index=out.low_index if low_rule else _zeros_view(n, np.bool_),
         divisor_tenths=divisor,
         coefficient=Coefficients(
             pairs.coef_num,
@@ -252,6 +256,11 @@ def _run_kernel(
         errors[:] = n
         pension_kernel(inputs, tuple(pairs), (*flags, True), tuple(out), errors, extremes)
     return errors
+
+
+def _zeros_view(n: int, dtype: Any) -> Any:
+    """``n`` zeros as a read-only view of one (as ``ParameterColumns.column`` gives)."""
+    return np.broadcast_to(np.zeros(1, dtype=dtype), (n,))
 
 
 def _int64s(n: int) -> IntArray:

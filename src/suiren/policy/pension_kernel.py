@@ -87,7 +87,7 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
     (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
      accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
      w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years) = pairs  # fmt: skip
-    (low_rule, has_wage, has_override, per_case_coefficient, write_t_index,
+    (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      check_fit) = flags  # fmt: skip
     w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_1e4, t_index_1e4, low_out,
@@ -110,7 +110,7 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             if rounded != y:  # rare: the caller then writes the rounded years (round_years)
                 errors[YEARS_ROUNDED] = min(errors[YEARS_ROUNDED], i)
             y = rounded
-        d = deemed_in[i]
+        d = deemed_in[i] if any_deemed else 0
         if d != 0:
             if d < 0:
                 errors[NEGATIVE_YEARS] = min(errors[NEGATIVE_YEARS], i)
