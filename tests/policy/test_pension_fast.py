@@ -6,15 +6,18 @@ years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's
 coefficient), dates on both sides of the rule changes, transitional parts and deemed years,
 per-case coefficient overrides, printed indexed wages, divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
-need reducing to fit in int64). Every component and every intermediate an explanation
-reads must be identical.
+need reducing to fit in int64). Modes no region uses yet (rounding down, indices with fewer
+than four decimals, units of 1 yuan, years in tenths) come from parameters rewritten per
+pair. Every component and every intermediate an explanation reads must be identical.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +33,7 @@ from suiren.policy.pension import (
     PensionResult,
     compute_pensions,
 )
-from suiren.rules.vector import day_number
+from suiren.rules.vector import ParameterColumns, day_number
 from tests.policy.pension_reference import reference_pensions
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -219,3 +222,41 @@ def test_fast_formula_raises_where_the_reference_does():
     with pytest.raises(InvalidInput) as actual:
         compute_pensions(policy, too_large)
     assert str(actual.value) == str(expected.value)
+
+
+class RewrittenPolicy:
+    """A policy whose pension parameters are rewritten per pair, for modes no region uses yet."""
+
+    def __init__(self, policy: Policy, changes: Callable[[int, str], dict[str, Any]]) -> None:
+        self.policy = policy
+        self.changes = changes
+
+    def look_up(self, *args: Any, **kwargs: Any) -> ParameterColumns:
+        g = self.policy.look_up(*args, **kwargs)
+        values = {name: list(column) for name, column in g.values.items()}
+        for pair in range(len(g.pairs)):
+            for name, value in self.changes(pair, g.pairs[pair][1]).items():
+                values[name][pair] = replace(values[name][pair], value=value)
+        return ParameterColumns(values, g.pair_of_case, g.pairs)
+
+
+@pytest.mark.parametrize("seed", (11, 12))
+def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed):
+    """Rounding down, indices with 0 to 4 decimals, units of 1 fen to 1 yuan, years in 0.1."""
+    modes = ("half_up", "up", "down")
+
+    def changes(pair: int, region: str) -> dict[str, Any]:
+        changed = {
+            "rounding_mode": modes[pair % 3],
+            "years_mode": modes[(pair // 3) % 3],
+            "index_decimals": pair % 5,
+            "rounding_unit_fen": (1, 10, 100)[(pair // 5) % 3],
+        }
+        if not region.startswith("31"):  # 上海 accrues per month: keep its unit of a month
+            changed["years_unit"] = ("1/30000", "0.1", "1/12", "0.01")[(pair // 2) % 4]
+        return changed
+
+    policy = load_policy()
+    rewritten: Any = RewrittenPolicy(policy, changes)
+    cases = varied_cases(policy, seed, 10_000, extreme_share=0.0)
+    assert_identical(compute_pensions(rewritten, cases), reference_pensions(rewritten, cases))
