@@ -33,7 +33,8 @@ from suiren.policy.pension import (
     PensionResult,
     compute_pensions,
 )
-from suiren.rules.vector import ParameterColumns, day_number
+from suiren.rules.vector import ParameterColumns, day_number, region_numbers
+from suiren.rules.vector_pairs import PAIRS_TABLE_MAX, REGION_SPAN, sorted_pairs
 from tests.policy.pension_reference import reference_pensions
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -260,3 +261,28 @@ def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed
     rewritten: Any = RewrittenPolicy(policy, changes)
     cases = varied_cases(policy, seed, 10_000, extreme_share=0.0)
     assert_identical(compute_pensions(rewritten, cases), reference_pensions(rewritten, cases))
+
+
+# the pairs of a batch (rules/vector_pairs.py), which compute_pensions now finds in one pass
+
+
+@pytest.mark.parametrize("pairs_wanted", (1, 3, PAIRS_TABLE_MAX, PAIRS_TABLE_MAX + 1))
+def test_pairs_found_in_one_pass_equal_sorting_them(pairs_wanted):
+    rng = np.random.default_rng(pairs_wanted)
+    codes = np.array([f"{c:06d}" for c in rng.choice(999_999, pairs_wanted, replace=False)])
+    days = rng.integers(0, 30_000, pairs_wanted)
+    chosen = rng.integers(0, pairs_wanted, 5_000)
+    regions, day = codes[chosen], days[chosen].astype(np.int64)
+    found = sorted_pairs(day, regions)
+    if pairs_wanted > PAIRS_TABLE_MAX:
+        assert found is None  # the caller sorts instead
+        return
+    assert found is not None
+    keys = day * REGION_SPAN + region_numbers(regions)
+    assert np.array_equal(found[0], np.unique(keys))
+    assert np.array_equal(found[1], np.searchsorted(np.unique(keys), keys))
+
+
+def test_pairs_refuse_a_code_that_is_not_six_digits():
+    with pytest.raises(AssertionError, match="six digits"):
+        sorted_pairs(np.zeros(2, dtype=np.int64), np.array(["410100", "41010x"]))
