@@ -15,6 +15,13 @@ formula on the same arrays with none of that generality:
   would cost, and how many fen it gets wrong);
 - a plain Python loop over the same integer formula on a sample, extrapolated per case.
 
+Besides ``compute_pensions`` end to end, the run times the formula alone
+(``pensions_with_parameters`` with the parameters looked up beforehand) and prints both as
+ratios to the bare numpy anchor (issue 10 §6). The anchor's dozen temporaries make it sensitive
+to whether glibc reuses its heap or maps fresh pages; for ratios that do not depend on what
+the process did before, run with ``MALLOC_MMAP_THRESHOLD_=1000000000
+MALLOC_TRIM_THRESHOLD_=4000000000`` (docs/BENCHMARKS.md).
+
 The cases: 90% Zhengzhou (410100), 5% Guangzhou (440100), 5% Shanghai (310000), all on
 2025-08-01. Zhengzhou inherits Henan's dual base (豫政〔2006〕29号), which is the national
 formula when the provincial base equals the local one, as it does here; Guangzhou's low-index
@@ -39,6 +46,7 @@ from suiren.policy.pension import (
     PARAMETERS,
     PensionCases,
     compute_pensions,
+    pensions_with_parameters,
 )
 from suiren.rules.vector import day_number
 
@@ -139,17 +147,25 @@ def run(scale: float = 1.0) -> None:
     vectorized_s, result = best_of(lambda: compute_pensions(policy, cases))
     exact = (result.basic_fen, result.account_pension_fen, result.total_fen)
     del result  # keep only what the agreement check needs
-    print(f"{label}: vectorized compute_pensions {vectorized_s:.2f} s (best of 3)", flush=True)
-    look_up_s, _ = best_of(lambda: policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL))
+    print(f"{label}: vectorized compute_pensions {vectorized_s:.3f} s (best of 3)", flush=True)
+    look_up_s, parameters = best_of(
+        lambda: policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
+    )
     print(
-        f"{label}:   of which policy.look_up {look_up_s:.2f} s (best of 3: finding the distinct"
+        f"{label}:   of which policy.look_up {look_up_s:.3f} s (best of 3: finding the distinct"
         " (date, region) pairs, then one parameter lookup per pair)",
+        flush=True,
+    )
+    kernel_s, _ = best_of(lambda: pensions_with_parameters(parameters, cases))
+    print(
+        f"{label}:   the formula alone (pensions_with_parameters: the parameters looked up"
+        f" beforehand) {kernel_s:.3f} s (best of 3)",
         flush=True,
     )
     columns = (cases.base_fen, cases.index_1e6, cases.years, cases.account_fen)
     columns += (cases.divisor_tenths,)
     int_s, anchor = best_of(lambda: bare_int(*columns))
-    print(f"{label}: bare numpy int {int_s:.2f} s (best of 3)", flush=True)
+    print(f"{label}: bare numpy int {int_s:.3f} s (best of 3)", flush=True)
     float_s, float_total = _time_float(columns)
     print(
         f"{label}: bare numpy float64 {float_s:.2f} s (best of 3; the inputs were converted to"
@@ -163,6 +179,12 @@ def run(scale: float = 1.0) -> None:
         f"{label}: python loop {loop_s:.3f} s over {_size(loop_count)} cases (best of 3),"
         f" {loop_s / loop_count * 1e6:.2f} us per case, EXTRAPOLATED to {_size(count)} cases:"
         f" {loop_total_s:.1f} s",
+        flush=True,
+    )
+    print(
+        f"{label}: RATIOS to the bare numpy int anchor: end to end (compute_pensions)"
+        f" {vectorized_s / int_s:.2f}x (goal <= 2x); the formula alone {kernel_s / int_s:.2f}x"
+        " (goal <= 1.25x)",
         flush=True,
     )
     print(

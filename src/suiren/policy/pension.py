@@ -18,6 +18,12 @@ Which base, which threshold, which accrual rates and weights, how years and indi
 rounded and to what unit and how each component is rounded are all parameters of the
 region (``pension.*``); no formula asks which region it is in.
 
+The parameters are turned into small per-(date, region) arrays here; the arithmetic runs
+case by case in one compiled loop (``pension_kernel``), which reads each input once and
+writes each output once (issue 10 §6). Intermediates no case changes are not copied: the
+years when the region's unit leaves them as given, the rounding unit and the 过渡系数
+when they are the pair's (built from the pair when read).
+
 Scales: money in fen; indices in 1/10,000 (``_1e4``) after rounding; years in 1/30,000
 (exact for whole months and for up to four decimals); divisors in tenths of a month.
 """
@@ -26,24 +32,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from math import lcm
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.errors import InvalidInput, ParameterError
-from suiren.domain.money import Rounding, divide_round
+from suiren.domain.money import Rounding
 from suiren.policy import Policy
+from suiren.policy import pension_kernel as kernel
+from suiren.policy.pension_kernel import (
+    BASIC_TOO_LARGE,
+    DOWN,
+    EMPTY,
+    EMPTY_BOOL,
+    ERROR_KINDS,
+    HALF_UP,
+    NEGATIVE_COMPONENT,
+    NEGATIVE_YEARS,
+    NO_COEFFICIENT,
+    TRANSITIONAL_TOO_LARGE,
+    UP,
+    YEARS_ROUNDED,
+    pension_kernel,
+    round_years,
+)
 from suiren.policy.retirement import divisor_tenths
 from suiren.rules.vector import ParameterColumns
 
 IntArray = npt.NDArray[np.int64]
 INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
-INDEX_SCALE = 10**4  # and are used at the region's decimals (at most four)
-YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
-MONTH_IN_YEARS_SCALE = YEARS_SCALE // 12
-NUMERATOR_MAX = 2**62  # headroom below int64
+INDEX_SCALE = kernel.INDEX_SCALE  # and are used at the region's decimals (at most four)
+YEARS_SCALE = kernel.YEARS_SCALE  # 1/30000 year: whole months and four decimals are exact
+MONTH_IN_YEARS_SCALE = kernel.MONTH_IN_YEARS_SCALE
+NUMERATOR_MAX = kernel.NUMERATOR_MAX  # headroom below int64
 
 PARAMETERS = {
     "index_decimals": "pension.index_decimals",
@@ -105,159 +129,286 @@ class PensionResult:
     deemed_years: IntArray
     low_index: npt.NDArray[np.bool_]
     divisor_tenths: IntArray
-    unit_fen: IntArray
     coefficient: Coefficients
     parameters: ParameterColumns
+    unit_per_pair_fen: IntArray  # the rounding unit of each (date, region) pair
+
+    @cached_property
+    def unit_fen(self) -> IntArray:
+        """Each case's rounding unit (built when read: an explanation reads one case)."""
+        units: IntArray = self.unit_per_pair_fen[self.parameters.pair_of_case]
+        return units
 
 
 def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     """Monthly pension of every case, exact to the fen (or the region's unit)."""
-    g = policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
-    unit = g.column("rounding_unit_fen", int)
-    index = _round_index(cases.index_1e6, g)
-    t_index = _round_index(cases.transitional_index_1e6, g)
-    years = _round_years(cases.years, g)
-    deemed = _round_years(cases.deemed_years, g)
-    basic, low = _basic(cases, g, index, years)
-    divisor = _divisor(cases, g)
-    account = (cases.account_fen * 10, divisor)
-    coefficient = _coefficients(cases, g, years, deemed)
-    transitional = _transitional(cases, g, t_index, deemed, coefficient)
-    basic_fen, account_fen, transitional_fen = (
-        _round_component(numerator, denominator, unit, g)
-        for numerator, denominator in (basic, account, transitional)
+    return pensions_with_parameters(
+        policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL), cases
     )
+
+
+def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> PensionResult:
+    """``compute_pensions`` once the parameters of the cases' pairs are looked up."""
+    n = len(cases)
+    divisor = _divisor(cases, g)
+    pairs = _pair_parameters(g)
+    same_t_index = cases.transitional_index_1e6 is cases.index_1e6
+    low_rule = bool(np.any(pairs.t_num != 0))
+    any_deemed = bool(cases.deemed_years.any())
+    overrides = _overrides(cases.coefficient, n)
+    per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
+    out = Outputs(
+        basic_fen=np.empty(n, dtype=np.int64),
+        account_pension_fen=np.empty(n, dtype=np.int64),
+        # zero where there are no deemed years (the kernel writes only the others)
+        transitional_fen=np.zeros(n if any_deemed else 0, dtype=np.int64),
+        total_fen=np.empty(n, dtype=np.int64),
+        index_1e4=np.empty(n, dtype=np.int64),
+        transitional_index_1e4=_int64s(n if not same_t_index else 0),
+        low_index=np.empty(n if low_rule else 0, dtype=np.bool_),
+        coefficient_numerator=_int64s(n if per_case_coefficient else 0),
+        coefficient_denominator=_int64s(n if per_case_coefficient else 0),
+        coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
+    )
+    # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
+    # checking for negative indices (about a tenth of its time)
+    pair = _ints(g.pair_of_case).view(np.uint64)
+    inputs = (
+        pair,
+        *(_ints(column) for column in (cases.base_fen, cases.province_base_fen)),
+        *(_ints(column) for column in (cases.index_1e6, cases.transitional_index_1e6)),
+        *(_ints(column) for column in (cases.years, cases.deemed_years, cases.account_fen)),
+        _ints(divisor),
+        EMPTY if cases.indexed_wage_fen is None else _ints(cases.indexed_wage_fen),
+        *(overrides or (EMPTY, EMPTY, EMPTY_BOOL)),
+    )
+    flags = (
+        low_rule,
+        any_deemed,
+        cases.indexed_wage_fen is not None,
+        overrides is not None,
+        per_case_coefficient,
+        not same_t_index,
+    )
+    errors = _run_kernel(inputs, pairs, flags, out, n)
+    _raise_first(errors, cases, n)
+    years, deemed = cases.years, cases.deemed_years  # unchanged by the regions' units
+    if int(errors[YEARS_ROUNDED]) < n:
+        years, deemed = _int64s(n), _int64s(n)
+        for given, rounded in ((cases.years, years), (cases.deemed_years, deemed)):
+            round_years(pair, _ints(given), pairs.years_unit, pairs.years_mode, rounded)
     return PensionResult(
-        basic_fen=basic_fen,
-        account_pension_fen=account_fen,
-        transitional_fen=transitional_fen,
-        total_fen=basic_fen + account_fen + transitional_fen,
-        index_1e4=index,
-        transitional_index_1e4=t_index,
+        basic_fen=out.basic_fen,
+        account_pension_fen=out.account_pension_fen,
+        # none in the batch: read-only views of one zero, no array to allocate, clear and read
+        transitional_fen=out.transitional_fen if any_deemed else _zeros_view(n, np.int64),
+        total_fen=out.total_fen,
+        index_1e4=out.index_1e4,
+        transitional_index_1e4=out.index_1e4 if same_t_index else out.transitional_index_1e4,
         years=years,
         deemed_years=deemed,
-        low_index=low,
+        low_index=out.low_index if low_rule else _zeros_view(n, np.bool_),
         divisor_tenths=divisor,
-        unit_fen=unit,
-        coefficient=coefficient,
+        coefficient=Coefficients(
+            pairs.coef_num,
+            pairs.coef_den,
+            pairs.coef_has,
+            g.pair_of_case,
+            (out.coefficient_numerator, out.coefficient_denominator, out.coefficient_present)
+            if per_case_coefficient
+            else None,
+        ),
         parameters=g,
+        unit_per_pair_fen=pairs.unit_fen,
     )
 
 
-Ratio = tuple[IntArray, IntArray]  # an exact quotient: (numerator, denominator) per case
+class Outputs(NamedTuple):
+    """The kernel's output arrays (empty where the batch does not need one)."""
+
+    basic_fen: IntArray
+    account_pension_fen: IntArray
+    transitional_fen: IntArray
+    total_fen: IntArray
+    index_1e4: IntArray
+    transitional_index_1e4: IntArray
+    low_index: npt.NDArray[np.bool_]
+    coefficient_numerator: IntArray
+    coefficient_denominator: IntArray
+    coefficient_present: npt.NDArray[np.bool_]
 
 
-def _round_by_mode(numerator: IntArray, denominator: IntArray, g: ParameterColumns, name: str) -> IntArray:
-    """numerator / denominator (both ≥ 0) rounded by each case's mode, in one pass.
-
-    All three modes are ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up; = ⌈n/d⌉) or
-    0 (down), so a per-case c replaces a masked pass per mode.
-    """
-    if bool(np.any(numerator < 0)):  # never for pensions or years; keep the general path
-        raise AssertionError("pension components and years are never negative")
-    codes = {Rounding.HALF_UP: 0, Rounding.UP: 1, Rounding.DOWN: 2}
-    mode = g.column(name, lambda m: codes[Rounding(str(m))])
-    c = np.where(mode == 0, denominator, np.where(mode == 1, 2 * denominator - 2, 0))
-    quotient: IntArray = (2 * numerator + c) // (2 * denominator)
-    return quotient
-
-
-def _round_component(
-    numerator: IntArray, denominator: IntArray, unit: IntArray, g: ParameterColumns
+def _run_kernel(
+    inputs: tuple[Any, ...], pairs: PairParameters, flags: tuple[bool, ...], out: Outputs, n: int
 ) -> IntArray:
-    """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
-    rounded: IntArray = _round_by_mode(numerator, denominator * unit, g, "rounding_mode") * unit
-    return rounded
+    """Run the kernel; the first failing case of each kind (``n`` where none) comes back.
 
-
-def _round_index(index_1e6: IntArray, g: ParameterColumns) -> IntArray:
-    decimals = g.column("index_decimals", int)
-    if bool(np.any((decimals < 0) | (decimals > 4))):
-        raise ParameterError("pension.index_decimals must be between 0 and 4")
-    step = 10 ** (6 - decimals)
-    rounded: IntArray = divide_round(index_1e6, step) * (step // 100)
-    return rounded
-
-
-def _round_years(years: IntArray, g: ParameterColumns) -> IntArray:
-    def unit_of(value: Fraction) -> int:
-        scaled = Fraction(value) * YEARS_SCALE
-        if scaled.denominator != 1 or scaled <= 0:
-            raise ParameterError(
-                f"pension.years.rounding_unit_years must be a multiple of 1/{YEARS_SCALE} year"
-            )
-        return int(scaled)
-
-    unit = g.column("years_unit", unit_of)
-    rounded: IntArray = _round_by_mode(years, unit, g, "years_mode") * unit
-    return rounded
-
-
-def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
-    """F = full_years·r_year + leftover_months·r_month as an exact ratio per case.
-
-    Leftover years are counted in the region's years unit when it is a whole number of
-    months (上海: months × 0.083%), which keeps the numerators small.
+    As the numpy formula did, the whole batch is first checked at once: if the largest
+    factors of the basic and transitional numerators multiply to less than NUMERATOR_MAX, no
+    case needs its own check. Otherwise the batch runs again, checking each case (and
+    reducing its ratio by the common divisor where the product would not fit).
     """
-    pairs = range(len(g.pairs))
-    r_year = [Fraction(g.values["rate_year"][p].value) for p in pairs]
-    r_month = [Fraction(g.values["rate_month"][p].value) for p in pairs]
-    unit = [Fraction(g.values["years_unit"][p].value) * YEARS_SCALE for p in pairs]
+    errors = np.full(ERROR_KINDS, n, dtype=np.int64)
+    extremes = np.zeros(8, dtype=np.int64)  # min and max of the four numerator factors
+    pension_kernel(inputs, tuple(pairs), (*flags, False), tuple(out), errors, extremes)
+    largest = [max(abs(int(a)), abs(int(b))) for a, b in extremes.reshape(4, 2)]
+    if largest[0] * largest[1] >= NUMERATOR_MAX or largest[2] * largest[3] >= NUMERATOR_MAX:
+        errors[:] = n
+        pension_kernel(inputs, tuple(pairs), (*flags, True), tuple(out), errors, extremes)
+    return errors
+
+
+def _zeros_view(n: int, dtype: Any) -> Any:
+    """``n`` zeros as a read-only view of one (as ``ParameterColumns.column`` gives)."""
+    return np.broadcast_to(np.zeros(1, dtype=dtype), (n,))
+
+
+def _int64s(n: int) -> IntArray:
+    return np.empty(n, dtype=np.int64)
+
+
+def _ints(column: npt.NDArray[Any]) -> IntArray:
+    """The column as contiguous int64 (a view when it already is; the kernel reads it once)."""
+    return np.ascontiguousarray(column, dtype=np.int64)
+
+
+def _overrides(
+    coefficient: list[Fraction | None] | None, n: int
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]] | None:
+    if coefficient is None:
+        return None
+    return (
+        np.array([0 if k is None else k.numerator for k in coefficient], dtype=np.int64),
+        np.array([1 if k is None else k.denominator for k in coefficient], dtype=np.int64),
+        np.array([k is not None for k in coefficient], dtype=np.bool_).reshape(n),
+    )
+
+
+def _raise_first(errors: IntArray, cases: PensionCases, n: int) -> None:
+    """The error the numpy formula raised first, for the first case it concerns."""
+    if int(errors[NEGATIVE_YEARS]) < n:
+        raise AssertionError("pension components and years are never negative")
+    for kind, what in ((BASIC_TOO_LARGE, "basic pension"), (NO_COEFFICIENT, ""),
+                       (TRANSITIONAL_TOO_LARGE, "transitional pension")):  # fmt: skip
+        i = int(errors[kind])
+        if i >= n:
+            continue
+        if kind == NO_COEFFICIENT:
+            raise InvalidInput(
+                f"case {i}: deemed years are given but region {cases.region[i]} has no"
+                " transitional coefficient (过渡系数) in the parameters; give"
+                " transitional_coefficient"
+            )
+        raise InvalidInput(f"case {i}: {what} inputs too large for exact integer arithmetic")
+    if int(errors[NEGATIVE_COMPONENT]) < n:
+        raise AssertionError("pension components and years are never negative")
+
+
+class PairParameters(NamedTuple):
+    """Every parameter the kernel reads, as one int64 or bool array indexed by pair."""
+
+    index_step: IntArray  # the index is rounded to a multiple of this, in 1/10^6
+    index_multiplier: IntArray  # and is then this many 1/10^4
+    unit_fen: IntArray
+    mode: IntArray  # HALF_UP, UP or DOWN
+    years_unit: IntArray  # in 1/YEARS_SCALE year
+    years_mode: IntArray
+    rate_year: IntArray  # accrual per full year, over accrual_den
+    per_step: IntArray  # accrual per leftover step, over accrual_den
+    step: IntArray  # leftover counted in months (MONTH_IN_YEARS_SCALE) or in 1/YEARS_SCALE
+    accrual_den: IntArray
+    t_num: IntArray  # low-index threshold t_num / t_den (0 / 1 where there is none)
+    t_den: IntArray
+    flat_province: npt.NDArray[np.bool_]
+    index_province: npt.NDArray[np.bool_]
+    t_province: npt.NDArray[np.bool_]
+    w_flat: IntArray  # transitional weights, over w_den
+    w_index: IntArray
+    w_den: IntArray
+    coef_num: IntArray  # 过渡系数 (0 / 1 where absent)
+    coef_den: IntArray
+    coef_has: npt.NDArray[np.bool_]
+    long_num: IntArray  # long-service 过渡系数 (吉林)
+    long_den: IntArray
+    long_has: npt.NDArray[np.bool_]  # and its threshold is set
+    long_years: IntArray  # in 1/YEARS_SCALE year
+
+
+def _pair_parameters(g: ParameterColumns) -> PairParameters:
+    """The parameters of each distinct (date, region) pair, checked and as exact integers."""
+    codes = {Rounding.HALF_UP: HALF_UP, Rounding.UP: UP, Rounding.DOWN: DOWN}
+    decimals = [int(d) for d in g.distinct("index_decimals")]
+    if any(d < 0 or d > 4 for d in decimals):
+        raise ParameterError("pension.index_decimals must be between 0 and 4")
+    years_unit = [_years_unit(v) for v in g.distinct("years_unit")]
+    r_year = [Fraction(v) for v in g.distinct("rate_year")]
+    r_month = [Fraction(v) for v in g.distinct("rate_month")]
     # leftover is counted in steps of `step` (1/YEARS_SCALE years): a month if the unit allows
-    step = [MONTH_IN_YEARS_SCALE if u % MONTH_IN_YEARS_SCALE == 0 else 1 for u in unit]
-    per_step = [r_month[p] * step[p] / MONTH_IN_YEARS_SCALE for p in pairs]
-    den = [lcm(r_year[p].denominator, per_step[p].denominator) for p in pairs]
-
-    def column(values: list[Any]) -> IntArray:
-        return np.array(values, dtype=np.int64)[g.pair_of_case]
-
-    full_years, leftover = np.divmod(years, YEARS_SCALE)
-    numerator = full_years * column([int(r_year[p] * den[p]) for p in pairs]) + (
-        leftover // column(step)
-    ) * column([int(per_step[p] * den[p]) for p in pairs])
-    return numerator, column(den)
-
-
-def _basic(
-    cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray
-) -> tuple[Ratio, npt.NDArray[np.bool_]]:
-    f_num, f_den = _accrual(g, years)
-    # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
+    step = [MONTH_IN_YEARS_SCALE if u % MONTH_IN_YEARS_SCALE == 0 else 1 for u in years_unit]
+    per_step = [r * s / MONTH_IN_YEARS_SCALE for r, s in zip(r_month, step, strict=True)]
+    accrual_den = [lcm(r.denominator, s.denominator) for r, s in zip(r_year, per_step, strict=True)]
     thresholds = [Fraction(v) for v in g.distinct("low_index_threshold")]
-    if all(t == 0 for t in thresholds):  # no low-index rule in the batch: a = 1 everywhere
-        p: Any = 1
-        low = np.zeros(len(index), dtype=bool)
-        a_num: Any = INDEX_SCALE
-    else:
-        t_num = g.per_pair([t.numerator for t in thresholds])
-        t_den = g.per_pair([t.denominator for t in thresholds])
-        p = np.maximum(t_num, 1)
-        low = index * t_den < t_num * INDEX_SCALE
-        a_num = np.where(low, index * t_den, INDEX_SCALE * p)
-    b_flat = _base(g, "flat_province", cases)
-    b_index = _base(g, "index_province", cases)
-    wage = b_index * index * p
-    if cases.indexed_wage_fen is not None:
-        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
-    weighted = b_flat * a_num + wage
-    return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
+    w_flat = [Fraction(v) for v in g.distinct("transitional_flat_weight")]
+    w_index = [Fraction(v) for v in g.distinct("transitional_index_weight")]
+    w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
+    num, den, has = _parts(g.distinct("transitional_coefficient"))
+    long_num, long_den, long_has = _parts(g.distinct("long_service_coefficient"))
+    long_years = [
+        None if v is None else Fraction(v) * YEARS_SCALE for v in g.distinct("long_service_years")
+    ]
+    if any(t is not None and t.denominator != 1 for t in long_years):
+        raise ParameterError(
+            "pension.transitional.long_service_actual_years_min must be a multiple of 1/30000"
+        )
+
+    def ints(values: list[Any]) -> IntArray:
+        return np.array(values, dtype=np.int64).reshape(len(values))
+
+    def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
+        return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
+
+    return PairParameters(
+        index_step=ints([10 ** (6 - d) for d in decimals]),
+        index_multiplier=ints([10 ** (4 - d) for d in decimals]),
+        unit_fen=ints([int(v) for v in g.distinct("rounding_unit_fen")]),
+        mode=ints([codes[Rounding(str(m))] for m in g.distinct("rounding_mode")]),
+        years_unit=ints(years_unit),
+        years_mode=ints([codes[Rounding(str(m))] for m in g.distinct("years_mode")]),
+        rate_year=ints([int(r * d) for r, d in zip(r_year, accrual_den, strict=True)]),
+        per_step=ints([int(r * d) for r, d in zip(per_step, accrual_den, strict=True)]),
+        step=ints(step),
+        accrual_den=ints(accrual_den),
+        t_num=ints([t.numerator for t in thresholds]),
+        t_den=ints([t.denominator for t in thresholds]),
+        flat_province=flags(g.distinct("flat_province")),
+        index_province=flags(g.distinct("index_province")),
+        t_province=flags(g.distinct("transitional_province")),
+        w_flat=ints([int(w * d) for w, d in zip(w_flat, w_den, strict=True)]),
+        w_index=ints([int(w * d) for w, d in zip(w_index, w_den, strict=True)]),
+        w_den=ints(w_den),
+        coef_num=ints(num),
+        coef_den=ints(den),
+        coef_has=flags(has),
+        long_num=ints(long_num),
+        long_den=ints(long_den),
+        long_has=flags([a and t is not None for a, t in zip(long_has, long_years, strict=True)]),
+        long_years=ints([0 if t is None else int(t) for t in long_years]),
+    )
 
 
-def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:
-    """The provincial or the local base by the region's flag (no pass if all agree)."""
-    flags = [bool(v) for v in g.distinct(flag)]
-    if not any(flags):
-        return cases.base_fen
-    if all(flags):
-        return cases.province_base_fen
-    chosen: IntArray = np.where(g.column(flag, bool, bool), cases.province_base_fen, cases.base_fen)
-    return chosen
+def _years_unit(value: Any) -> int:
+    scaled = Fraction(value) * YEARS_SCALE
+    if scaled.denominator != 1 or scaled <= 0:
+        raise ParameterError(
+            f"pension.years.rounding_unit_years must be a multiple of 1/{YEARS_SCALE} year"
+        )
+    return int(scaled)
 
 
 def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
-    given = cases.divisor_tenths >= 0
-    if bool(np.all(given)):
+    if len(cases) == 0 or int(cases.divisor_tenths.min()) >= 0:  # no pass of temporaries
         return cases.divisor_tenths
+    given = cases.divisor_tenths >= 0
     missing = ~given & (cases.age_months < 0)
     if bool(np.any(missing)):
         bad = int(np.flatnonzero(missing)[0])
@@ -280,16 +431,52 @@ def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
 
 @dataclass(frozen=True)
 class Coefficients:
-    """过渡系数 per case as exact fractions (numerator / denominator; absent where 0 / 1)."""
+    """过渡系数 per case as exact fractions (numerator / denominator; absent where 0 / 1).
 
-    numerator: IntArray
-    denominator: IntArray
-    present: npt.NDArray[np.bool_]
+    Most batches have one coefficient per (date, region) pair: then the per-case arrays are
+    only built when read (an explanation reads one case through ``[i]``). Where a case can
+    differ from its pair (吉林's long-service coefficient, an override), they are given.
+    """
+
+    pair_numerator: IntArray
+    pair_denominator: IntArray
+    pair_present: npt.NDArray[np.bool_]
+    pair_of_case: npt.NDArray[np.intp]
+    per_case: tuple[IntArray, IntArray, npt.NDArray[np.bool_]] | None = None
+
+    @cached_property
+    def numerator(self) -> IntArray:
+        numerator: IntArray = self._column(0, self.pair_numerator)
+        return numerator
+
+    @cached_property
+    def denominator(self) -> IntArray:
+        denominator: IntArray = self._column(1, self.pair_denominator)
+        return denominator
+
+    @cached_property
+    def present(self) -> npt.NDArray[np.bool_]:
+        present: npt.NDArray[np.bool_] = self._column(2, self.pair_present)
+        return present
+
+    def _column(self, part: int, per_pair: Any) -> Any:
+        if self.per_case is not None:
+            return self.per_case[part]
+        return per_pair[self.pair_of_case]
 
     def __getitem__(self, i: int) -> Fraction | None:
-        if not bool(self.present[i]):
+        if self.per_case is not None:
+            numerator, denominator, present = (int(a[i]) for a in self.per_case)
+        else:
+            pair = int(self.pair_of_case[i])
+            numerator, denominator = (
+                int(self.pair_numerator[pair]),
+                int(self.pair_denominator[pair]),
+            )
+            present = int(self.pair_present[pair])
+        if not present:
             return None
-        return Fraction(int(self.numerator[i]), int(self.denominator[i]))
+        return Fraction(numerator, denominator)
 
 
 def _parts(values: list[Any]) -> tuple[list[int], list[int], list[bool]]:
@@ -299,102 +486,3 @@ def _parts(values: list[Any]) -> tuple[list[int], list[int], list[bool]]:
         [1 if f is None else f.denominator for f in fractions],
         [f is not None for f in fractions],
     )
-
-
-def _coefficients(
-    cases: PensionCases, g: ParameterColumns, years: IntArray, deemed: IntArray
-) -> Coefficients:
-    """过渡系数 per case: the override, or the region's, or its long-service value (吉林)."""
-    num, den, has = _parts(g.distinct("transitional_coefficient"))
-    long_num, long_den, long_has = _parts(g.distinct("long_service_coefficient"))
-    thresholds = [
-        None if v is None else Fraction(v) * YEARS_SCALE for v in g.distinct("long_service_years")
-    ]
-    if any(t is not None and t.denominator != 1 for t in thresholds):
-        raise ParameterError(
-            "pension.transitional.long_service_actual_years_min must be a multiple of 1/30000"
-        )
-    threshold = [0 if t is None else int(t) for t in thresholds]
-    use_long = g.per_pair(
-        [a and t is not None for a, t in zip(long_has, thresholds, strict=True)], bool
-    ) & ((years - deemed) > g.per_pair(threshold))
-    numerator = np.where(use_long, g.per_pair(long_num), g.per_pair(num))
-    denominator = np.where(use_long, g.per_pair(long_den), g.per_pair(den))
-    present = use_long | g.per_pair(has, bool)
-    if cases.coefficient is not None:
-        given = np.array([k is not None for k in cases.coefficient], dtype=bool)
-        numerator = np.where(
-            given, [0 if k is None else k.numerator for k in cases.coefficient], numerator
-        )
-        denominator = np.where(
-            given, [1 if k is None else k.denominator for k in cases.coefficient], denominator
-        )
-        present = present | given
-    missing = (deemed > 0) & ~present
-    if bool(np.any(missing)):
-        i = int(np.flatnonzero(missing)[0])
-        raise InvalidInput(
-            f"case {i}: deemed years are given but region {cases.region[i]} has no"
-            " transitional coefficient (过渡系数) in the parameters; give"
-            " transitional_coefficient"
-        )
-    shape = years.shape
-    return Coefficients(
-        np.broadcast_to(numerator, shape).astype(np.int64),
-        np.broadcast_to(denominator, shape).astype(np.int64),
-        np.broadcast_to(present, shape),
-    )
-
-
-def _transitional(
-    cases: PensionCases,
-    g: ParameterColumns,
-    t_index: IntArray,
-    deemed: IntArray,
-    coefficient: Coefficients,
-) -> Ratio:
-    """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
-    n = len(cases)
-    if not bool(np.any(deemed > 0)):
-        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
-    w_flat = [Fraction(v) for v in g.distinct("transitional_flat_weight")]
-    w_index = [Fraction(v) for v in g.distinct("transitional_index_weight")]
-    w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
-    flat_num = g.per_pair([int(w * d) for w, d in zip(w_flat, w_den, strict=True)])
-    index_num = g.per_pair([int(w * d) for w, d in zip(w_index, w_den, strict=True)])
-    base = np.where(
-        g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
-    )
-    weighted = base * (flat_num * INDEX_SCALE + index_num * t_index)
-    denominator = INDEX_SCALE * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
-    return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
-
-
-def _fit(
-    numerator_left: IntArray, numerator_right: IntArray, denominator: IntArray, what: str
-) -> Ratio:
-    """left × right / denominator as an exact ratio whose numerator fits in int64.
-
-    Each case is checked on its own (in float64, which is only a bound here). Where the
-    product would not fit, ``right / denominator`` is first reduced by their common divisor
-    (years come in whole months and rates in few digits, so it usually shrinks a lot).
-    """
-    if len(numerator_left) == 0:
-        return numerator_left * numerator_right, denominator
-    left_max = max(abs(int(np.max(numerator_left))), abs(int(np.min(numerator_left))))
-    right_max = max(abs(int(np.max(numerator_right))), abs(int(np.min(numerator_right))))
-    if left_max * right_max < NUMERATOR_MAX:  # the whole batch fits: no per-case check needed
-        return numerator_left * numerator_right, denominator
-    bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(np.float64)
-    large = bound >= NUMERATOR_MAX
-    if bool(np.any(large)):
-        divisor = np.where(large, np.gcd(numerator_right, denominator), 1)
-        numerator_right = numerator_right // divisor
-        denominator = denominator // divisor
-        bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(
-            np.float64
-        )
-        if bool(np.any(bound >= NUMERATOR_MAX)):
-            bad = int(np.flatnonzero(bound >= NUMERATOR_MAX)[0])
-            raise InvalidInput(f"case {bad}: {what} inputs too large for exact integer arithmetic")
-    return numerator_left * numerator_right, denominator

@@ -18,9 +18,9 @@ import numpy.typing as npt
 
 from suiren.domain.errors import ParameterNotFound
 from suiren.rules.parameters import ParameterNode, ResolvedValue
+from suiren.rules.vector_pairs import REGION_SPAN, sorted_pairs
 
 EPOCH = date(1970, 1, 1).toordinal()
-REGION_SPAN = 1_000_000  # region codes are six digits
 _DIGIT_WEIGHTS = np.array([100_000, 10_000, 1_000, 100, 10, 1], dtype=np.int64)
 
 
@@ -85,9 +85,13 @@ def look_up(
     A name in ``optional`` that has no value for a pair resolves to ``None`` instead of
     raising; the formula then decides whether a case needs it.
     """
-    key = days.astype(np.int64) * REGION_SPAN + region_numbers(regions)
-    distinct_keys = np.unique(key)  # few distinct pairs: sort once, then look each case up
-    pair_of_case = np.searchsorted(distinct_keys, key)
+    fast = sorted_pairs(days, regions)  # one compiled pass when the batch has few pairs
+    if fast is not None:
+        distinct_keys, pair_of_case = fast
+    else:
+        key = days.astype(np.int64) * REGION_SPAN + region_numbers(regions)
+        distinct_keys = np.unique(key)  # many distinct pairs: sort once, then search
+        pair_of_case = np.searchsorted(distinct_keys, key)
     pairs: list[tuple[date, str]] = []
     values: dict[str, list[ResolvedValue]] = {name: [] for name in paths}
     leaves = {name: tree.parameter(path) for name, path in paths.items()}

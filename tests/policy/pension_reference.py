@@ -1,0 +1,344 @@
+"""The pension formula as it was before issue 10 §6 made it fast: the reference of the new one.
+
+A verbatim copy of ``compute_pensions`` and its helpers from ``suiren.policy.pension`` at
+commit 3f8dac3, with its own result type (``PensionCases`` is imported from there). Test-only: ``test_pension_fast.py`` asserts the production formula gives
+the same integers on varied cases. Never imported by production code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from suiren.domain.errors import InvalidInput, ParameterError
+from suiren.domain.money import Rounding, divide_round
+from suiren.policy import Policy
+from suiren.policy.pension import (
+    INDEX_SCALE,
+    MONTH_IN_YEARS_SCALE,
+    NUMERATOR_MAX,
+    OPTIONAL,
+    PARAMETERS,
+    YEARS_SCALE,
+    PensionCases,
+)
+from suiren.policy.retirement import divisor_tenths
+from suiren.rules.vector import ParameterColumns
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PensionResult:
+    """Components in fen and every intermediate an explanation needs."""
+
+    basic_fen: IntArray
+    account_pension_fen: IntArray
+    transitional_fen: IntArray
+    total_fen: IntArray
+    index_1e4: IntArray
+    transitional_index_1e4: IntArray
+    years: IntArray
+    deemed_years: IntArray
+    low_index: npt.NDArray[np.bool_]
+    divisor_tenths: IntArray
+    unit_fen: IntArray
+    coefficient: Coefficients
+    parameters: ParameterColumns
+
+
+def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
+    """``compute_pensions`` as of commit 3f8dac3."""
+    g = policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
+    unit = g.column("rounding_unit_fen", int)
+    index = _round_index(cases.index_1e6, g)
+    t_index = _round_index(cases.transitional_index_1e6, g)
+    years = _round_years(cases.years, g)
+    deemed = _round_years(cases.deemed_years, g)
+    basic, low = _basic(cases, g, index, years)
+    divisor = _divisor(cases, g)
+    account = (cases.account_fen * 10, divisor)
+    coefficient = _coefficients(cases, g, years, deemed)
+    transitional = _transitional(cases, g, t_index, deemed, coefficient)
+    basic_fen, account_fen, transitional_fen = (
+        _round_component(numerator, denominator, unit, g)
+        for numerator, denominator in (basic, account, transitional)
+    )
+    return PensionResult(
+        basic_fen=basic_fen,
+        account_pension_fen=account_fen,
+        transitional_fen=transitional_fen,
+        total_fen=basic_fen + account_fen + transitional_fen,
+        index_1e4=index,
+        transitional_index_1e4=t_index,
+        years=years,
+        deemed_years=deemed,
+        low_index=low,
+        divisor_tenths=divisor,
+        unit_fen=unit,
+        coefficient=coefficient,
+        parameters=g,
+    )
+
+
+Ratio = tuple[IntArray, IntArray]  # an exact quotient: (numerator, denominator) per case
+
+
+def _round_by_mode(
+    numerator: IntArray, denominator: IntArray, g: ParameterColumns, name: str
+) -> IntArray:
+    """numerator / denominator (both ≥ 0) rounded by each case's mode, in one pass.
+
+    All three modes are ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up; = ⌈n/d⌉) or
+    0 (down), so a per-case c replaces a masked pass per mode.
+    """
+    if bool(np.any(numerator < 0)):  # never for pensions or years; keep the general path
+        raise AssertionError("pension components and years are never negative")
+    codes = {Rounding.HALF_UP: 0, Rounding.UP: 1, Rounding.DOWN: 2}
+    mode = g.column(name, lambda m: codes[Rounding(str(m))])
+    c = np.where(mode == 0, denominator, np.where(mode == 1, 2 * denominator - 2, 0))
+    quotient: IntArray = (2 * numerator + c) // (2 * denominator)
+    return quotient
+
+
+def _round_component(
+    numerator: IntArray, denominator: IntArray, unit: IntArray, g: ParameterColumns
+) -> IntArray:
+    """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
+    rounded: IntArray = _round_by_mode(numerator, denominator * unit, g, "rounding_mode") * unit
+    return rounded
+
+
+def _round_index(index_1e6: IntArray, g: ParameterColumns) -> IntArray:
+    decimals = g.column("index_decimals", int)
+    if bool(np.any((decimals < 0) | (decimals > 4))):
+        raise ParameterError("pension.index_decimals must be between 0 and 4")
+    step = 10 ** (6 - decimals)
+    rounded: IntArray = divide_round(index_1e6, step) * (step // 100)
+    return rounded
+
+
+def _round_years(years: IntArray, g: ParameterColumns) -> IntArray:
+    def unit_of(value: Fraction) -> int:
+        scaled = Fraction(value) * YEARS_SCALE
+        if scaled.denominator != 1 or scaled <= 0:
+            raise ParameterError(
+                f"pension.years.rounding_unit_years must be a multiple of 1/{YEARS_SCALE} year"
+            )
+        return int(scaled)
+
+    unit = g.column("years_unit", unit_of)
+    rounded: IntArray = _round_by_mode(years, unit, g, "years_mode") * unit
+    return rounded
+
+
+def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
+    """F = full_years·r_year + leftover_months·r_month as an exact ratio per case.
+
+    Leftover years are counted in the region's years unit when it is a whole number of
+    months (上海: months × 0.083%), which keeps the numerators small.
+    """
+    pairs = range(len(g.pairs))
+    r_year = [Fraction(g.values["rate_year"][p].value) for p in pairs]
+    r_month = [Fraction(g.values["rate_month"][p].value) for p in pairs]
+    unit = [Fraction(g.values["years_unit"][p].value) * YEARS_SCALE for p in pairs]
+    # leftover is counted in steps of `step` (1/YEARS_SCALE years): a month if the unit allows
+    step = [MONTH_IN_YEARS_SCALE if u % MONTH_IN_YEARS_SCALE == 0 else 1 for u in unit]
+    per_step = [r_month[p] * step[p] / MONTH_IN_YEARS_SCALE for p in pairs]
+    den = [lcm(r_year[p].denominator, per_step[p].denominator) for p in pairs]
+
+    def column(values: list[Any]) -> IntArray:
+        return np.array(values, dtype=np.int64)[g.pair_of_case]
+
+    full_years, leftover = np.divmod(years, YEARS_SCALE)
+    numerator = full_years * column([int(r_year[p] * den[p]) for p in pairs]) + (
+        leftover // column(step)
+    ) * column([int(per_step[p] * den[p]) for p in pairs])
+    return numerator, column(den)
+
+
+def _basic(
+    cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray
+) -> tuple[Ratio, npt.NDArray[np.bool_]]:
+    f_num, f_den = _accrual(g, years)
+    # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
+    thresholds = [Fraction(v) for v in g.distinct("low_index_threshold")]
+    if all(t == 0 for t in thresholds):  # no low-index rule in the batch: a = 1 everywhere
+        p: Any = 1
+        low = np.zeros(len(index), dtype=bool)
+        a_num: Any = INDEX_SCALE
+    else:
+        t_num = g.per_pair([t.numerator for t in thresholds])
+        t_den = g.per_pair([t.denominator for t in thresholds])
+        p = np.maximum(t_num, 1)
+        low = index * t_den < t_num * INDEX_SCALE
+        a_num = np.where(low, index * t_den, INDEX_SCALE * p)
+    b_flat = _base(g, "flat_province", cases)
+    b_index = _base(g, "index_province", cases)
+    wage = b_index * index * p
+    if cases.indexed_wage_fen is not None:
+        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
+    weighted = b_flat * a_num + wage
+    return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
+
+
+def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:
+    """The provincial or the local base by the region's flag (no pass if all agree)."""
+    flags = [bool(v) for v in g.distinct(flag)]
+    if not any(flags):
+        return cases.base_fen
+    if all(flags):
+        return cases.province_base_fen
+    chosen: IntArray = np.where(g.column(flag, bool, bool), cases.province_base_fen, cases.base_fen)
+    return chosen
+
+
+def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
+    given = cases.divisor_tenths >= 0
+    if bool(np.all(given)):
+        return cases.divisor_tenths
+    missing = ~given & (cases.age_months < 0)
+    if bool(np.any(missing)):
+        bad = int(np.flatnonzero(missing)[0])
+        raise InvalidInput(
+            f"case {bad}: give divisor_months, or birth and retire so the age can be derived"
+        )
+    decimals = [int(d) for d in g.distinct("divisor_decimals")]
+    if any(d not in (0, 1) for d in decimals):
+        raise ParameterError("pension.account.divisor_decimals must be 0 or 1")
+    age = np.where(given, 40 * 12, cases.age_months)
+    derived = divisor_tenths(
+        [{int(k): Fraction(v) for k, v in t.items()} for t in g.distinct("divisor_table")],
+        [str(r) for r in g.distinct("divisor_rule")],
+        decimals,
+        g.pair_of_case,
+        age,
+    )
+    return np.where(given, cases.divisor_tenths, derived)
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """过渡系数 per case as exact fractions (numerator / denominator; absent where 0 / 1)."""
+
+    numerator: IntArray
+    denominator: IntArray
+    present: npt.NDArray[np.bool_]
+
+    def __getitem__(self, i: int) -> Fraction | None:
+        if not bool(self.present[i]):
+            return None
+        return Fraction(int(self.numerator[i]), int(self.denominator[i]))
+
+
+def _parts(values: list[Any]) -> tuple[list[int], list[int], list[bool]]:
+    fractions = [None if v is None else Fraction(v) for v in values]
+    return (
+        [0 if f is None else f.numerator for f in fractions],
+        [1 if f is None else f.denominator for f in fractions],
+        [f is not None for f in fractions],
+    )
+
+
+def _coefficients(
+    cases: PensionCases, g: ParameterColumns, years: IntArray, deemed: IntArray
+) -> Coefficients:
+    """过渡系数 per case: the override, or the region's, or its long-service value (吉林)."""
+    num, den, has = _parts(g.distinct("transitional_coefficient"))
+    long_num, long_den, long_has = _parts(g.distinct("long_service_coefficient"))
+    thresholds = [
+        None if v is None else Fraction(v) * YEARS_SCALE for v in g.distinct("long_service_years")
+    ]
+    if any(t is not None and t.denominator != 1 for t in thresholds):
+        raise ParameterError(
+            "pension.transitional.long_service_actual_years_min must be a multiple of 1/30000"
+        )
+    threshold = [0 if t is None else int(t) for t in thresholds]
+    use_long = g.per_pair(
+        [a and t is not None for a, t in zip(long_has, thresholds, strict=True)], bool
+    ) & ((years - deemed) > g.per_pair(threshold))
+    numerator = np.where(use_long, g.per_pair(long_num), g.per_pair(num))
+    denominator = np.where(use_long, g.per_pair(long_den), g.per_pair(den))
+    present = use_long | g.per_pair(has, bool)
+    if cases.coefficient is not None:
+        given = np.array([k is not None for k in cases.coefficient], dtype=bool)
+        numerator = np.where(
+            given, [0 if k is None else k.numerator for k in cases.coefficient], numerator
+        )
+        denominator = np.where(
+            given, [1 if k is None else k.denominator for k in cases.coefficient], denominator
+        )
+        present = present | given
+    missing = (deemed > 0) & ~present
+    if bool(np.any(missing)):
+        i = int(np.flatnonzero(missing)[0])
+        raise InvalidInput(
+            f"case {i}: deemed years are given but region {cases.region[i]} has no"
+            " transitional coefficient (过渡系数) in the parameters; give"
+            " transitional_coefficient"
+        )
+    shape = years.shape
+    return Coefficients(
+        np.broadcast_to(numerator, shape).astype(np.int64),
+        np.broadcast_to(denominator, shape).astype(np.int64),
+        np.broadcast_to(present, shape),
+    )
+
+
+def _transitional(
+    cases: PensionCases,
+    g: ParameterColumns,
+    t_index: IntArray,
+    deemed: IntArray,
+    coefficient: Coefficients,
+) -> Ratio:
+    """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
+    n = len(cases)
+    if not bool(np.any(deemed > 0)):
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
+    w_flat = [Fraction(v) for v in g.distinct("transitional_flat_weight")]
+    w_index = [Fraction(v) for v in g.distinct("transitional_index_weight")]
+    w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
+    flat_num = g.per_pair([int(w * d) for w, d in zip(w_flat, w_den, strict=True)])
+    index_num = g.per_pair([int(w * d) for w, d in zip(w_index, w_den, strict=True)])
+    base = np.where(
+        g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
+    )
+    weighted = base * (flat_num * INDEX_SCALE + index_num * t_index)
+    denominator = INDEX_SCALE * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
+    return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
+
+
+def _fit(
+    numerator_left: IntArray, numerator_right: IntArray, denominator: IntArray, what: str
+) -> Ratio:
+    """left × right / denominator as an exact ratio whose numerator fits in int64.
+
+    Each case is checked on its own (in float64, which is only a bound here). Where the
+    product would not fit, ``right / denominator`` is first reduced by their common divisor
+    (years come in whole months and rates in few digits, so it usually shrinks a lot).
+    """
+    if len(numerator_left) == 0:
+        return numerator_left * numerator_right, denominator
+    left_max = max(abs(int(np.max(numerator_left))), abs(int(np.min(numerator_left))))
+    right_max = max(abs(int(np.max(numerator_right))), abs(int(np.min(numerator_right))))
+    if left_max * right_max < NUMERATOR_MAX:  # the whole batch fits: no per-case check needed
+        return numerator_left * numerator_right, denominator
+    bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(np.float64)
+    large = bound >= NUMERATOR_MAX
+    if bool(np.any(large)):
+        divisor = np.where(large, np.gcd(numerator_right, denominator), 1)
+        numerator_right = numerator_right // divisor
+        denominator = denominator // divisor
+        bound = np.abs(numerator_left).astype(np.float64) * np.abs(numerator_right).astype(
+            np.float64
+        )
+        if bool(np.any(bound >= NUMERATOR_MAX)):
+            bad = int(np.flatnonzero(bound >= NUMERATOR_MAX)[0])
+            raise InvalidInput(f"case {bad}: {what} inputs too large for exact integer arithmetic")
+    return numerator_left * numerator_right, denominator

@@ -1,0 +1,288 @@
+"""The fast pension formula gives the same integers as the one it replaced (issue 10 §6).
+
+``pension_reference.reference_pensions`` is the formula as it was before it was made fast.
+Seeded random batches cover every region of the registry (so every rounding mode and unit,
+years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's long-service
+coefficient), dates on both sides of the rule changes, transitional parts and deemed years,
+per-case coefficient overrides, printed indexed wages, divisors given or derived from the
+age, and magnitudes from realistic to the calculator's limits (where the exact numerators
+need reducing to fit in int64). Modes no region uses yet (rounding down, indices with fewer
+than four decimals, units of 1 yuan, years in tenths) come from parameters rewritten per
+pair. Every component and every intermediate an explanation reads must be identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from suiren.domain.errors import InvalidInput
+from suiren.policy import Policy, load_policy
+from suiren.policy.pension import (
+    OPTIONAL,
+    PARAMETERS,
+    YEARS_SCALE,
+    PensionCases,
+    PensionResult,
+    compute_pensions,
+)
+from suiren.rules.vector import ParameterColumns, day_number, region_numbers
+from suiren.rules.vector_pairs import PAIRS_TABLE_MAX, REGION_SPAN, sorted_pairs
+from tests.policy.pension_reference import reference_pensions
+
+SEEDS = (1, 2, 3, 4, 5)
+CASES_PER_BATCH = 20_000
+MONTH = YEARS_SCALE // 12
+# around 广东's low-index rule (2006-07-01), 上海's 2021 method and the 2025 divisor table
+DAYS = (
+    date(2006, 6, 30),
+    date(2006, 7, 1),
+    date(2020, 12, 31),
+    date(2021, 1, 1),
+    date(2024, 12, 31),
+    date(2025, 1, 1),
+    date(2025, 8, 1),
+)
+COMPARED = (
+    "basic_fen",
+    "account_pension_fen",
+    "transitional_fen",
+    "total_fen",
+    "index_1e4",
+    "transitional_index_1e4",
+    "years",
+    "deemed_years",
+    "low_index",
+    "divisor_tenths",
+    "unit_fen",
+)
+
+
+def all_regions(policy: Policy) -> list[str]:
+    return sorted(region.code for region in policy.registry.all())
+
+
+def regions_with_coefficient(policy: Policy, regions: list[str]) -> set[str]:
+    """Regions whose parameters have a 过渡系数 on every date of ``DAYS``."""
+    days = np.array([day_number(d) for d in DAYS for _ in regions], dtype=np.int64)
+    codes = np.array([r for _ in DAYS for r in regions])
+    g = policy.look_up(days, codes, PARAMETERS, OPTIONAL)
+    coefficient = g.distinct("transitional_coefficient")
+    lacking = {region for (_, region), k in zip(g.pairs, coefficient, strict=True) if k is None}
+    return set(regions) - lacking
+
+
+def varied_cases(
+    policy: Policy, seed: int, count: int = CASES_PER_BATCH, extreme_share: float = 0.2
+) -> PensionCases:
+    rng = np.random.default_rng(seed)
+    regions = all_regions(policy)
+    with_coefficient = regions_with_coefficient(policy, regions)
+    # a third of the cases in the regions with special rules, the rest spread over all
+    special = np.array(["440100", "440000", "410100", "410000", "220000", "310000", "340000"])
+    region = np.where(
+        rng.random(count) < 1 / 3,
+        special[rng.integers(0, len(special), count)],
+        np.array(regions)[rng.integers(0, len(regions), count)],
+    )
+    day = np.array([day_number(d) for d in DAYS], dtype=np.int64)[rng.integers(0, len(DAYS), count)]
+    extreme = rng.random(count) < extreme_share  # up to the calculator's limits
+    base = np.where(
+        extreme, rng.integers(100, 5_000_000, count), rng.integers(300_000, 1_500_000, count)
+    )
+    dual = rng.random(count) < 0.5
+    province_base = np.where(dual, rng.integers(300_000, 1_500_000, count), base)
+    index = np.where(
+        extreme, rng.integers(0, 5_000_001, count), rng.integers(400_000, 3_000_001, count)
+    )
+    # around 广东's threshold of 0.6, with six decimals
+    index = np.where(rng.random(count) < 0.15, rng.integers(599_900, 600_100, count), index)
+    t_index = np.where(rng.random(count) < 0.5, index, rng.integers(0, 5_000_001, count))
+    years = np.where(
+        rng.random(count) < 0.6,
+        rng.integers(0, 75 * 12 + 1, count) * MONTH,  # whole months
+        rng.integers(0, 75 * 10_000 + 1, count) * YEARS_SCALE // 10_000,  # four decimals
+    )
+    override = rng.random(count) < 0.1
+    allowed = np.isin(region, list(with_coefficient)) | override
+    # deemed years as the calculator reads them: whole months, or four decimals (3 / 30000)
+    deemed = (years * rng.random(count)).astype(np.int64)
+    deemed = np.where(rng.random(count) < 0.6, deemed // MONTH * MONTH, deemed // 3 * 3)
+    deemed = np.where(allowed & (rng.random(count) < 0.5), deemed, 0)
+    account = np.where(
+        extreme, rng.integers(0, 10**10 + 1, count), rng.integers(0, 50_000_000, count)
+    )
+    derive = rng.random(count) < 0.5
+    divisor = np.where(derive, -1, rng.integers(10, 4001, count))
+    age = np.where(derive, rng.integers(50 * 12, 70 * 12, count), -1)
+    wage = np.where(rng.random(count) < 0.2, rng.integers(0, 5_000_000, count), -1)
+    numerators = rng.integers(5, 21, count)  # 0.005 to 0.02 with three decimals
+    coefficient = [
+        Fraction(int(n), 1000) if o else None for n, o in zip(numerators, override, strict=True)
+    ]
+    return PensionCases(
+        region=region,
+        day=day,
+        base_fen=_int64(base),
+        province_base_fen=_int64(province_base),
+        index_1e6=_int64(index),
+        transitional_index_1e6=_int64(t_index),
+        years=_int64(years),
+        deemed_years=_int64(deemed),
+        account_fen=_int64(account),
+        divisor_tenths=_int64(divisor),
+        age_months=_int64(age),
+        indexed_wage_fen=_int64(wage),
+        coefficient=coefficient,
+    )
+
+
+def _int64(values: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+def assert_identical(new: PensionResult, old: PensionResult) -> None:
+    for name in COMPARED:
+        a, b = np.asarray(getattr(new, name)), np.asarray(getattr(old, name))
+        assert a.dtype == b.dtype, (name, a.dtype, b.dtype)
+        different = np.flatnonzero(a != b)
+        assert len(different) == 0, (name, different[:5], a[different[:5]], b[different[:5]])
+    for part in ("numerator", "denominator", "present"):
+        a, b = getattr(new.coefficient, part), getattr(old.coefficient, part)
+        assert np.array_equal(a, b), part
+    assert np.array_equal(new.parameters.pair_of_case, old.parameters.pair_of_case)
+    assert new.parameters.pairs == old.parameters.pairs
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fast_formula_equals_the_reference(seed):
+    policy = load_policy()
+    cases = varied_cases(policy, seed)
+    assert_identical(compute_pensions(policy, cases), reference_pensions(policy, cases))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fast_formula_equals_the_reference_on_realistic_magnitudes(seed):
+    """No case near the limits: the batch passes the headroom check without per-case checks."""
+    policy = load_policy()
+    cases = varied_cases(policy, seed, extreme_share=0.0)
+    assert_identical(compute_pensions(policy, cases), reference_pensions(policy, cases))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fast_formula_equals_the_reference_on_plain_batches(seed):
+    """The common batch: no deemed years, no overrides, no printed wage, divisors given."""
+    policy = load_policy()
+    cases = varied_cases(policy, seed)
+    n = len(cases)
+    plain = replace(
+        cases,
+        deemed_years=np.zeros(n, dtype=np.int64),
+        divisor_tenths=np.abs(cases.divisor_tenths) + 10,
+        indexed_wage_fen=None,
+        coefficient=None,
+    )
+    assert_identical(compute_pensions(policy, plain), reference_pensions(policy, plain))
+
+
+def test_fast_formula_equals_the_reference_on_one_region():
+    policy = load_policy()
+    cases = varied_cases(policy, 7, 2_000)
+    for region in ("410100", "440100", "310000"):
+        one = replace(cases, region=np.full(len(cases), region), coefficient=None)
+        one = replace(one, deemed_years=np.zeros(len(cases), dtype=np.int64))
+        assert_identical(compute_pensions(policy, one), reference_pensions(policy, one))
+
+
+def test_fast_formula_raises_where_the_reference_does():
+    """Inputs too large for exact integers name the same case."""
+    policy = load_policy()
+    cases = varied_cases(policy, 9, 1_000)
+    n = len(cases)
+    bad = np.arange(n) == 5
+    # deemed years in 1/30000 with a six-decimal coefficient: no common divisor to reduce by
+    too_large = replace(
+        cases,
+        region=np.where(bad, "410000", cases.region),
+        base_fen=np.where(bad, 1_774_164, cases.base_fen),
+        province_base_fen=np.where(bad, 1_774_164, cases.province_base_fen),
+        transitional_index_1e6=np.where(bad, 1_592_948, cases.transitional_index_1e6),
+        deemed_years=np.where(bad, 858_558, 0),
+        years=np.where(bad, 1_130_000, cases.years),
+        coefficient=[Fraction(10_857, 10**6) if b else None for b in bad],
+    )
+    with pytest.raises(InvalidInput) as expected:
+        reference_pensions(policy, too_large)
+    with pytest.raises(InvalidInput) as actual:
+        compute_pensions(policy, too_large)
+    assert str(actual.value) == str(expected.value)
+
+
+class RewrittenPolicy:
+    """A policy whose pension parameters are rewritten per pair, for modes no region uses yet."""
+
+    def __init__(self, policy: Policy, changes: Callable[[int, str], dict[str, Any]]) -> None:
+        self.policy = policy
+        self.changes = changes
+
+    def look_up(self, *args: Any, **kwargs: Any) -> ParameterColumns:
+        g = self.policy.look_up(*args, **kwargs)
+        values = {name: list(column) for name, column in g.values.items()}
+        for pair in range(len(g.pairs)):
+            for name, value in self.changes(pair, g.pairs[pair][1]).items():
+                values[name][pair] = replace(values[name][pair], value=value)
+        return ParameterColumns(values, g.pair_of_case, g.pairs)
+
+
+@pytest.mark.parametrize("seed", (11, 12))
+def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed):
+    """Rounding down, indices with 0 to 4 decimals, units of 1 fen to 1 yuan, years in 0.1."""
+    modes = ("half_up", "up", "down")
+
+    def changes(pair: int, region: str) -> dict[str, Any]:
+        changed = {
+            "rounding_mode": modes[pair % 3],
+            "years_mode": modes[(pair // 3) % 3],
+            "index_decimals": pair % 5,
+            "rounding_unit_fen": (1, 10, 100)[(pair // 5) % 3],
+        }
+        if not region.startswith("31"):  # 上海 accrues per month: keep its unit of a month
+            changed["years_unit"] = ("1/30000", "0.1", "1/12", "0.01")[(pair // 2) % 4]
+        return changed
+
+    policy = load_policy()
+    rewritten: Any = RewrittenPolicy(policy, changes)
+    cases = varied_cases(policy, seed, 10_000, extreme_share=0.0)
+    assert_identical(compute_pensions(rewritten, cases), reference_pensions(rewritten, cases))
+
+
+# the pairs of a batch (rules/vector_pairs.py), which compute_pensions now finds in one pass
+
+
+@pytest.mark.parametrize("pairs_wanted", (1, 3, PAIRS_TABLE_MAX, PAIRS_TABLE_MAX + 1))
+def test_pairs_found_in_one_pass_equal_sorting_them(pairs_wanted):
+    rng = np.random.default_rng(pairs_wanted)
+    codes = np.array([f"{c:06d}" for c in rng.choice(999_999, pairs_wanted, replace=False)])
+    days = rng.integers(0, 30_000, pairs_wanted)
+    chosen = rng.integers(0, pairs_wanted, 5_000)
+    regions, day = codes[chosen], days[chosen].astype(np.int64)
+    found = sorted_pairs(day, regions)
+    if pairs_wanted > PAIRS_TABLE_MAX:
+        assert found is None  # the caller sorts instead
+        return
+    assert found is not None
+    keys = day * REGION_SPAN + region_numbers(regions)
+    assert np.array_equal(found[0], np.unique(keys))
+    assert np.array_equal(found[1], np.searchsorted(np.unique(keys), keys))
+
+
+def test_pairs_refuse_a_code_that_is_not_six_digits():
+    with pytest.raises(AssertionError, match="six digits"):
+        sorted_pairs(np.zeros(2, dtype=np.int64), np.array(["410100", "41010x"]))
