@@ -14,10 +14,10 @@ Failures are not raised in the loop: the first failing case of each kind is writ
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
-import numba
 import numpy as np
 
 HALF_UP, UP, DOWN = 0, 1, 2  # rounding modes as the kernel reads them
@@ -210,14 +210,30 @@ def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: A
         out[i] = years[i] if unit == 1 else _round(years[i], unit, years_mode[q]) * unit
 
 
-# cache: compiled once per machine into __pycache__; error_model numpy: no Python exceptions
-_floor_divide = numba.njit(cache=True, error_model="numpy", inline="always")(_floor_divide)
-_round = numba.njit(cache=True, error_model="numpy", inline="always")(_round)
-_half_up_signed = numba.njit(cache=True, error_model="numpy", inline="always")(_half_up_signed)
-_gcd = numba.njit(cache=True, error_model="numpy")(_gcd)
-_fits = numba.njit(cache=True, error_model="numpy", inline="always")(_fits)
-pension_kernel = numba.njit(cache=True, error_model="numpy", nogil=True)(_kernel)
-round_years = numba.njit(cache=True, error_model="numpy", nogil=True)(_round_years)
+@functools.cache
+def _compiled() -> tuple[Any, Any]:
+    """(the kernel, the years rounding), compiled on first use: importing numba costs every
+    command about 0.2 s, and only the pension formula needs it. Compiled once per machine
+    into __pycache__ (``cache``); ``error_model`` numpy: no Python exceptions in the loop."""
+    import numba
+
+    module = globals()
+    for name in ("_floor_divide", "_round", "_half_up_signed", "_fits"):
+        module[name] = numba.njit(cache=True, error_model="numpy", inline="always")(module[name])
+    module["_gcd"] = numba.njit(cache=True, error_model="numpy")(module["_gcd"])
+    return (
+        numba.njit(cache=True, error_model="numpy", nogil=True)(_kernel),
+        numba.njit(cache=True, error_model="numpy", nogil=True)(_round_years),
+    )
+
+
+def pension_kernel(*args: Any) -> None:
+    _compiled()[0](*args)
+
+
+def round_years(*args: Any) -> None:
+    _compiled()[1](*args)
+
 
 EMPTY = np.zeros(0, dtype=np.int64)
 EMPTY_BOOL = np.zeros(0, dtype=np.bool_)

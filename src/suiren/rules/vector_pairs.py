@@ -10,9 +10,9 @@ the batch has more than ``PAIRS_TABLE_MAX`` pairs, for the caller's sorting path
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -62,26 +62,38 @@ def _renumber(pair_of_case: Any, rank: Any) -> None:
         pair_of_case[i] = rank[pair_of_case[i]]
 
 
-_first_seen_pairs_compiled = numba.njit(cache=True, nogil=True)(_first_seen_pairs)
-_renumber_compiled = numba.njit(cache=True, nogil=True)(_renumber)
+COMPILED_ROWS_MIN = 50_000  # a smaller batch sorts its keys in less time than numba takes to load
+
+
+@functools.cache
+def _compiled() -> tuple[Any, Any]:
+    """The two loops, compiled on first use (importing numba costs every command ~0.2 s)."""
+    import numba
+
+    return (
+        numba.njit(cache=True, nogil=True)(_first_seen_pairs),
+        numba.njit(cache=True, nogil=True)(_renumber),
+    )
 
 
 def sorted_pairs(
-    days: npt.NDArray[np.int64], regions: npt.NDArray[Any]
+    days: npt.NDArray[np.int64], regions: npt.NDArray[Any], rows_min: int = COMPILED_ROWS_MIN
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None:
     """(distinct keys day·REGION_SPAN + code, sorted; each case's index into them).
 
     The same as ``np.unique`` of the keys and ``np.searchsorted``. ``None`` when the fast
-    path does not apply (codes given as integers or in another layout, or too many pairs).
+    path does not apply (fewer than ``rows_min`` cases, codes given as integers or in another
+    layout, or too many pairs).
     """
     codes = np.asarray(regions)
-    if codes.dtype != np.dtype("<U6") or codes.ndim != 1:
+    if codes.dtype != np.dtype("<U6") or codes.ndim != 1 or len(codes) < rows_min:
         return None
+    first_seen_pairs, renumber = _compiled()
     characters = np.ascontiguousarray(codes).view(np.uint32).reshape(-1, REGION_DIGITS)
     day_column = np.ascontiguousarray(days, dtype=np.int64)
     pair_of_case = np.empty(len(codes), dtype=np.intp)
     keys = np.empty(PAIRS_TABLE_MAX, dtype=np.int64)
-    count = int(_first_seen_pairs_compiled(day_column, characters, pair_of_case, keys))
+    count = int(first_seen_pairs(day_column, characters, pair_of_case, keys))
     if count == BAD_CODE:
         raise AssertionError("region codes must be six digits")
     if count == TOO_MANY_PAIRS:
@@ -90,6 +102,6 @@ def sorted_pairs(
     if bool(np.any(order != np.arange(count))):
         rank = np.empty(count, dtype=np.intp)
         rank[order] = np.arange(count)
-        _renumber_compiled(pair_of_case, rank)
+        renumber(pair_of_case, rank)
     distinct: npt.NDArray[np.int64] = keys[:count][order]
     return distinct, pair_of_case
