@@ -27,9 +27,10 @@ test: $(STAMP) postgres
 bench: $(STAMP) postgres
 	$(PY) -m benchmarks
 
-## lint: ruff, import-linter (the pure core imports no framework) and mypy on the core
+## lint: ruff (check and format), import-linter (the pure core imports no framework) and mypy on the core
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
