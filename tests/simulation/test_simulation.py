@@ -18,7 +18,8 @@ import pytest
 
 from tests.simulation.world import Simulation
 
-SEEDS = {"sqlite": 10, "postgres": 4}  # seeds 1..n per backend in `make test`
+SEEDS = {"sqlite": 20, "postgres": 4}  # seeds 1..n per backend in `make test`: 3,000 and 400 steps
+PARTS = 2  # the seeds in two test items per backend, so that two workers share them
 STEPS = {"sqlite": 150, "postgres": 100}
 LOG_TAIL = 25  # steps printed before the one that failed
 
@@ -30,9 +31,10 @@ def seeds(backend: str) -> list[int]:
     return list(range(1, int(os.environ.get("SUIREN_SIM_SEEDS", SEEDS[backend])) + 1))
 
 
-def test_simulation(backend: str, engine_factory: Any) -> None:
+@pytest.mark.parametrize("part", range(PARTS))
+def test_simulation(backend: str, engine_factory: Any, part: int) -> None:
     steps = int(os.environ.get("SUIREN_SIM_STEPS", STEPS[backend]))
-    for seed in seeds(backend):
+    for seed in seeds(backend)[part::PARTS]:
         simulation = Simulation(engine_factory(), seed)
         try:
             simulation.run(steps)
