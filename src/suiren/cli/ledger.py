@@ -40,6 +40,20 @@ audit_app = typer.Typer(help="Audit the ledger.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="machine-readable output")
 ENROLLABLE = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
 SCHEME_HELP = "employee_pension (职工养老, default) or employee_medical (职工医保)"
+# the months of a payment, the same for every scheme's `contribute`
+MONTH = typer.Option(
+    None, "--month", help="one month YYYY-MM", metavar="YYYY-MM", parser=options.month("--month")
+)
+MONTH_FROM = typer.Option(
+    None, "--from", help="first month YYYY-MM", metavar="YYYY-MM", parser=options.month("--from")
+)
+MONTH_TO = typer.Option(
+    None,
+    "--to",
+    help="last month YYYY-MM (default: --from)",
+    metavar="YYYY-MM",
+    parser=options.month("--to"),
+)
 
 
 @db_app.command("upgrade")
@@ -206,27 +220,9 @@ def contribute(
     worker_id: str = typer.Argument(
         None, help="the worker (not with --file)", metavar="WORKER", parser=options.worker()
     ),
-    month: Month = typer.Option(
-        None,
-        "--month",
-        help="one month YYYY-MM",
-        metavar="YYYY-MM",
-        parser=options.month("--month"),
-    ),
-    month_from: Month = typer.Option(
-        None,
-        "--from",
-        help="first month YYYY-MM",
-        metavar="YYYY-MM",
-        parser=options.month("--from"),
-    ),
-    month_to: Month = typer.Option(
-        None,
-        "--to",
-        help="last month YYYY-MM (default: --from)",
-        metavar="YYYY-MM",
-        parser=options.month("--to"),
-    ),
+    month: Month = MONTH,
+    month_from: Month = MONTH_FROM,
+    month_to: Month = MONTH_TO,
     base_fen: int = typer.Option(
         None,
         "--base",

@@ -8,7 +8,7 @@ import typer
 
 from suiren.cli import options
 from suiren.cli.context import Context, emit
-from suiren.cli.ledger import pay
+from suiren.cli.ledger import MONTH, MONTH_FROM, MONTH_TO, pay
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.services.medical import medical_status
@@ -22,27 +22,9 @@ JSON = typer.Option(False, "--json", help="machine-readable output")
 @medical_app.command("contribute")
 def medical_contribute(
     worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
-    month: Month = typer.Option(
-        None,
-        "--month",
-        help="one month YYYY-MM",
-        metavar="YYYY-MM",
-        parser=options.month("--month"),
-    ),
-    month_from: Month = typer.Option(
-        None,
-        "--from",
-        help="first month YYYY-MM",
-        metavar="YYYY-MM",
-        parser=options.month("--from"),
-    ),
-    month_to: Month = typer.Option(
-        None,
-        "--to",
-        help="last month YYYY-MM (default: --from)",
-        metavar="YYYY-MM",
-        parser=options.month("--to"),
-    ),
+    month: Month = MONTH,
+    month_from: Month = MONTH_FROM,
+    month_to: Month = MONTH_TO,
     base_fen: int = typer.Option(
         ...,
         "--base",
