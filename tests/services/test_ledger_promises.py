@@ -271,6 +271,26 @@ def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path
         other.dispose()
 
 
+def test_a_key_recorded_in_a_rolled_back_transaction_is_checked_again(
+    engine: Engine,
+) -> None:
+    """A connection remembers only a fingerprint it found recorded: the first use's record,
+    rolled back, is not trusted, so another key that records itself meanwhile is refused."""
+    url = engine.url.render_as_string(hide_password=False)
+    with engine.begin() as c:  # a fresh database: no fingerprint yet
+        c.execute(text("DELETE FROM ledger_meta WHERE name = 'key_fingerprint'"))
+    with pytest.raises(RuntimeError), unit_of_work(engine):
+        raise RuntimeError("rolled back after the key was recorded")
+    other = make_engine(url, keys=ledger_keys(b"y" * 32), connect_args=_options(engine))
+    try:
+        with unit_of_work(other):
+            pass  # the other key records itself
+    finally:
+        other.dispose()
+    with pytest.raises(WrongKey, match="another secret key"), unit_of_work(engine):
+        pass
+
+
 def _options(engine: Engine) -> dict[str, str]:
     if engine.dialect.name != "postgresql":
         return {}

@@ -5,8 +5,9 @@ transaction, as two API workers or two CLI invocations would. A ``multiprocessin
 starts them together. A second barrier, which both processes meet at chosen points, fixes
 the interleaving that a real race produces only some of the time:
 
-- ``FIRST_WRITE``: just before the call's first write (INSERT, UPDATE, DELETE), that is,
-  after the reads that decide what to write;
+- ``FIRST_WRITE``: just before the call's first write (INSERT, UPDATE, DELETE) or row lock
+  (SELECT … FOR UPDATE, which a write path takes first), that is, after the reads that decide
+  what to write;
 - ``COMMIT``: once the call has committed (or failed).
 
 Two identical calls both meet at their first write: both have checked before either writes.
@@ -65,6 +66,7 @@ START_TIMEOUT_S = 60  # starting a process (and, at the first, importing suiren)
 HOLD_TIMEOUT_S = 5  # how long a process waits for the other at the second barrier
 OUTCOME_TIMEOUT_S = 90
 WRITES = ("INSERT", "UPDATE", "DELETE")
+LOCKS = " FOR UPDATE"
 FIRST_WRITE, COMMIT = "first write", "commit"  # where a process meets the other one
 TOGETHER = (FIRST_WRITE,)
 READ_THEN_WAIT, WRITE_THEN_SIGNAL = (FIRST_WRITE, FIRST_WRITE), (FIRST_WRITE, COMMIT)
@@ -140,7 +142,8 @@ def _hold_before_first_write(engine: Engine, barrier: Any, times: int) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _hold(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
-        if armed.is_set() and statement.lstrip().upper().startswith(WRITES):
+        words = statement.lstrip().upper()
+        if armed.is_set() and (words.startswith(WRITES) or LOCKS in words):
             armed.clear()
             for _ in range(times):
                 _meet(barrier)

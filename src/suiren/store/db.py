@@ -32,6 +32,7 @@ from suiren.store.tables import ledger_meta
 BUSY_TIMEOUT_MS = 30_000
 KEYS_INFO = "suiren.keys"
 FINGERPRINT = "key_fingerprint"
+FINGERPRINT_CHECKED = "suiren.fingerprint_checked"  # connection.info: this connection checked it
 
 
 class WrongKey(SuirenError):
@@ -134,11 +135,20 @@ def is_postgres(connection: Connection) -> bool:
 
 
 def check_fingerprint(connection: Connection) -> None:
-    """Refuse a key other than the database's; record the key on the database's first use."""
+    """Refuse a key other than the database's; record the key on the database's first use.
+
+    Checked once per database connection: a connection that found the key's fingerprint
+    already recorded remembers it (a fingerprint is written once and never changes; one
+    recorded in a transaction that may still roll back is checked again next time)."""
+    if connection.info.get(FINGERPRINT_CHECKED):
+        return
     keys = ledger_keys(connection)
     stored = connection.execute(
         select(ledger_meta.c.value).where(ledger_meta.c.name == FINGERPRINT)
     ).scalar()
+    if stored == keys.fingerprint:
+        connection.info[FINGERPRINT_CHECKED] = True
+        return
     if stored is None:
         insert = pg_insert if is_postgres(connection) else sqlite_insert
         connection.execute(

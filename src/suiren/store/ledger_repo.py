@@ -108,29 +108,23 @@ def tx_content_hash(tx: Transaction) -> str:
 
 
 def lock_chain_head(connection: Connection, region: str) -> tuple[int, str]:
-    """The region's (last seq, last chain hash), locked until the transaction ends."""
+    """The region's (last seq, last chain hash), locked until the transaction ends (on
+    SQLite the whole database is: ``BEGIN IMMEDIATE``). A region's first use creates its
+    head (two first users: the second waits for the first's row, then locks it)."""
+    query = select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
+        chain_heads.c.region == region
+    )
     if is_postgres(connection):
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is None:
+        insert = pg_insert if is_postgres(connection) else sqlite_insert
         connection.execute(
-            pg_insert(chain_heads)
+            insert(chain_heads)
             .values(region=region, seq=0, chain_hash=GENESIS)
             .on_conflict_do_nothing(index_elements=["region"])
         )
-        row = connection.execute(
-            select(chain_heads.c.seq, chain_heads.c.chain_hash)
-            .where(chain_heads.c.region == region)
-            .with_for_update()
-        ).one()
-    else:
-        connection.execute(
-            sqlite_insert(chain_heads)
-            .values(region=region, seq=0, chain_hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["region"])
-        )
-        row = connection.execute(
-            select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
-                chain_heads.c.region == region
-            )
-        ).one()
+        row = connection.execute(query).one()
     return int(row.seq), str(row.chain_hash)
 
 
