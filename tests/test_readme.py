@@ -1,5 +1,10 @@
-"""The README's tour runs as written: its shell block, in a fresh folder, with the installed
-``suiren`` — every command must succeed and say what the README says it does."""
+"""The README's tour runs as written: its shell block, in a fresh folder — every command must
+succeed and say what the README says it does.
+
+Its thirty ``suiren`` commands run through a warm launcher (tests/cli_forkserver.py: the CLI
+imported once, one forked process per command, with the command's own arguments,
+environment, files and exit status), so that the tour costs its work, not thirty imports;
+the installed entry point itself is proven by the subprocess smoke tests in tests/cli."""
 
 from __future__ import annotations
 
@@ -11,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_forkserver import SOCKET_ENV, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 900
+LAUNCHER = Path(__file__).with_name("cli_forkserver.py")
 
 
 def tour_block() -> str:
@@ -24,20 +32,36 @@ def tour_block() -> str:
 @pytest.mark.slow
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    bin_dir = Path(sys.executable).parent
-    (tmp_path / ".venv").symlink_to(bin_dir.parent)  # the tour starts with ". .venv/bin/activate"
+    bin_dir = tmp_path / ".venv" / "bin"  # the tour starts with ". .venv/bin/activate"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    (bin_dir / "activate").write_text(
+        f'export VIRTUAL_ENV="{bin_dir.parent}"\nexport PATH="$VIRTUAL_ENV/bin:$PATH"\n'
+    )
+    suiren = bin_dir / "suiren"
+    suiren.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{LAUNCHER}" --client "$@"\n')
+    suiren.chmod(0o755)
     script = tmp_path / "tour.sh"
     script.write_text("set -euo pipefail\n" + tour_block(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(
-        ["bash", str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
+    socket_path = str(tmp_path / "suiren.sock")
+    env[SOCKET_ENV] = socket_path
+    server = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), socket_path], env=env, stdout=subprocess.PIPE, text=True
     )
+    try:
+        assert server.stdout is not None and server.stdout.readline() == "ready\n"
+        done = subprocess.run(
+            ["bash", str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+        )
+    finally:
+        stop(socket_path)
+        server.wait(timeout=60)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "343116" in out  # the Tianjin table, to the fen

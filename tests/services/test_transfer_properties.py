@@ -80,7 +80,14 @@ from suiren.store.tables import (
     transfers,
 )
 from tests.conftest import drop_postgres_schema, engine_for
-from tests.ledger_helpers import VAULT, assert_ledger_sound, base_bounds_fen, resident_id
+from tests.ledger_helpers import (
+    AUDIT_EVERY,
+    VAULT,
+    assert_ledger_sound,
+    base_bounds_fen,
+    last_audit_due,
+    resident_id,
+)
 
 SETTINGS = settings(
     max_examples=40,
@@ -195,12 +202,18 @@ class TransferMachine(RuleBasedStateMachine):
         self.settled: set[str] = set()  # transfers the close settled
         self.interest_credited = False
         self.serial = 0
+        self.audits = 0  # invariant checks so far: every AUDIT_EVERY-th runs the full audit
 
     def teardown(self) -> None:
-        self.engine.dispose()
-        if self.schema:
-            drop_postgres_schema(self.schema)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        try:
+            if last_audit_due():
+                with unit_of_work(self.engine) as connection:
+                    assert_ledger_sound(connection, audit=True)
+        finally:
+            self.engine.dispose()
+            if self.schema:
+                drop_postgres_schema(self.schema)
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def counts(self) -> tuple[int, ...]:
         with unit_of_work(self.engine) as connection:
@@ -560,8 +573,9 @@ class TransferMachine(RuleBasedStateMachine):
 
     @invariant()
     def ledger_is_sound(self) -> None:
+        self.audits += 1
         with unit_of_work(self.engine) as connection:
-            assert_ledger_sound(connection)
+            assert_ledger_sound(connection, audit=self.audits % AUDIT_EVERY == 0)
             states = {
                 r.transfer_id: r.state
                 for r in connection.execute(select(transfers.c.transfer_id, transfers.c.state))
