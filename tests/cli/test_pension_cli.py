@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from suiren.policy import load_policy
-from suiren.services.pension_calc import calculate, parse_cases
+from suiren.services.pension_calc import calculate, case_warnings, parse_cases
 from tests.cli.runner import invoke
 
 RULES_DATE = "2025-08-01"  # --date: the rules in force when no retire month is given
@@ -55,7 +55,7 @@ def cli(tmp_path: Path):
 
 
 def numbers(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "explanation"}
+    return {k: v for k, v in record.items() if k not in ("explanation", "warnings")}
 
 
 # success -----------------------------------------------------------------------------------
@@ -259,8 +259,10 @@ def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
 
     policy = load_policy()
     rules_date = date.fromisoformat(RULES_DATE)
+    warned = 0
     for record, batch_record in zip(records, together, strict=True):
-        result = calculate(parse_cases([record], policy, rules_date), policy)
+        parsed = parse_cases([record], policy, rules_date)
+        result = calculate(parsed, policy)
         alone = {
             "basic_pension_fen": int(result.basic_fen[0]),
             "account_pension_fen": int(result.account_pension_fen[0]),
@@ -268,6 +270,10 @@ def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
             "total_fen": int(result.total_fen[0]),
         }
         assert numbers(batch_record) == {"id": record["id"], **alone}, record
+        [warnings] = case_warnings(parsed, policy, rules_date)
+        assert batch_record["warnings"] == [w.to_json() for w in warnings], record
+        warned += bool(warnings)
+    assert 0 < warned < len(records)  # the synthetic cases hold both kinds
 
 
 # inputs as printed on real determination tables (issue 10 §1) -------------------------------
@@ -322,3 +328,53 @@ def test_an_index_printed_to_more_places_is_rounded_by_the_regions_rule(cli, pri
         reading["average_index"]
         == f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)"
     )
+
+
+# warnings: computable, but not what the rules grant (issue 10 §4) ----------------------------
+
+# born 1966-03, male: statutory age 60 + 4 months (2026-07); the flexible window runs from the
+# original age 60 (2026-03) to 63 years 4 months (2029-07); the minimum in 2026 is 15 years
+MAN_1966 = {"region": "120000", "base_yuan": "7000", "average_index": "1", "account_yuan": "50000",
+            "birth": "1966-03", "sex": "M"}  # fmt: skip
+WINDOW_CASES = [  # (retire, contribution years, expected warning codes)
+    ("2026-02", "20", ["outside-retirement-window"]),
+    ("2026-03", "20", []),
+    ("2029-07", "20", []),
+    ("2029-08", "20", ["outside-retirement-window"]),
+    ("2026-07", "14年11月", ["below-minimum-years"]),
+    ("2026-07", "15", []),
+    ("2026-01", "10", ["outside-retirement-window", "below-minimum-years"]),
+]
+
+
+def test_every_result_carries_its_warnings_without_explain(cli) -> None:
+    cases = [
+        {**MAN_1966, "id": k, "retire": retire, "contribution_years": years}
+        for k, (retire, years, _) in enumerate(WINDOW_CASES)
+    ]
+    status, out, err = cli(cases)
+    assert (status, err) == (0, "")
+    records = json.loads(out)
+    assert [[w["code"] for w in r["warnings"]] for r in records] == [c for *_, c in WINDOW_CASES]
+    assert all("explanation" not in r and r["total_fen"] > 0 for r in records)
+    below = records[4]["warnings"][0]
+    assert below["field"] == "contribution_years" and "minimum of 15" in below["message"]
+    outside = records[0]["warnings"][0]
+    assert outside["field"] == "retire" and "60岁0个月" in outside["message"]
+
+
+def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
+    fine = [{**MAN_1966, "retire": "2026-07", "contribution_years": "20"}]
+    status, out, _ = cli(fine, "--strict")
+    assert status == 0 and json.loads(out)[0]["warnings"] == []
+    cases = fine + [{**MAN_1966, "retire": "2026-07", "contribution_years": "14年11月"}]
+    status, out, err = cli(cases, "--strict")
+    assert (status, out) == (2, "")
+    assert "case 1: field 'contribution_years'" in err and "minimum of 15" in err
+
+
+def test_calc_takes_no_scenario(cli) -> None:
+    """The region is given, so a scenario has nothing to change here (it changes where a
+    career is paid: ``pension estimate --scenario``)."""
+    status, out, err = cli(WORKED, "--scenario", "money_follows_person")
+    assert (status, out) == (2, "") and "--scenario" in err

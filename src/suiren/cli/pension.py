@@ -20,7 +20,13 @@ from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import SCENARIOS, load_policy
 from suiren.services.career import compare
-from suiren.services.pension_calc import calculate, output_records, parse_cases
+from suiren.services.pension_calc import (
+    calculate,
+    case_warnings,
+    output_records,
+    parse_cases,
+    refuse_warnings,
+)
 
 app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=True)
 INPUT_BYTES_MAX = 2_000_000_000
@@ -90,11 +96,10 @@ def calc(
         parser=options.source("FILE"),
     ),
     explain: bool = typer.Option(False, "--explain", help="include explanations for an array"),
-    scenario: str = typer.Option(
-        "current_law",
-        help=f"one of: {', '.join(SCENARIOS)}",
-        metavar="NAME",
-        parser=options.choice("--scenario", SCENARIOS, "scenario"),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="refuse a case with a warning (outside the retirement window, years below the minimum)",
     ),
     on: date = typer.Option(
         None,
@@ -104,17 +109,24 @@ def calc(
         parser=options.day("--date"),
     ),
 ) -> None:
-    """Compute monthly pensions: basic, individual-account and transitional parts, in fen."""
+    """Compute monthly pensions: basic, individual-account and transitional parts, in fen.
+
+    The paying region is given with each case, so the calculation is the law's (current_law);
+    a scenario changes where a career is paid and what moves with the worker, which
+    ``suiren pension estimate --scenario`` shows. Every result carries its ``warnings``."""
     data = read_json(source)
     single = isinstance(data, dict)
     if not single and not isinstance(data, list):
         raise InvalidInput("input must be a JSON object or an array of objects")
     records = [data] if single else data
     today = on or date.today()
-    policy = load_policy(scenario)
+    policy = load_policy("current_law")
     parsed = parse_cases(records, policy, today)
+    warnings = case_warnings(parsed, policy, today)
+    if strict:
+        refuse_warnings(warnings)
     result = calculate(parsed, policy)
-    out = output_records(parsed, result, policy, explain or single)
+    out = output_records(parsed, result, policy, explain or single, warnings)
     payload = out[0] if single else out
     sys.stdout.write(
         json.dumps(payload, ensure_ascii=False, indent=2 if single else None, default=str)

@@ -532,8 +532,89 @@ def calculate(parsed: ParsedCases, policy: Policy) -> PensionResult:
     return compute_pensions(policy, parsed.cases)
 
 
+@dataclass(frozen=True)
+class CaseWarning:
+    """A case the formula can compute but the rules would not grant as given (never silent:
+    every result carries its warnings; ``--strict`` refuses them)."""
+
+    code: str
+    field: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+def _age_text(months: int) -> str:
+    return f"{months // 12}岁{months % 12}个月 ({months // 12} years {months % 12} months)"
+
+
+def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> list[list[CaseWarning]]:
+    """Per case: a retirement outside the statutory flexible window (弹性退休, by the rule in
+    force in the retirement month; birth and sex or category given), and contribution years
+    below the minimum for the year the statutory age is reached (or the retirement month,
+    or ``today``, where birth is not given)."""
+    n = len(parsed.ids)
+    out: list[list[CaseWarning]] = [[] for _ in range(n)]
+    birth, category, retire = parsed.birth, parsed.category, parsed.retire
+    known = np.flatnonzero((birth >= 0) & (category >= 0) & (retire >= 0))
+    reach_month = np.where(retire >= 0, retire, Month.from_date(today).ordinal)
+    by_year: dict[int, list[int]] = {}
+    for i in known.tolist():
+        by_year.setdefault(int(retire[i]) // 12, []).append(i)
+    for year, members in by_year.items():
+        at = np.array(members, dtype=np.int64)
+        rule = retirement_rule(policy, date(year, 1, 1))
+        _, age, reach = statutory_retirement(rule, birth[at], category[at])
+        earliest, latest = flexible_window(rule, age, category[at])
+        reach_month[at] = reach
+        actual = retire[at] - birth[at]
+        for k in np.flatnonzero((actual < earliest) | (actual > latest)).tolist():
+            i = members[k]
+            out[i].append(
+                CaseWarning(
+                    "outside-retirement-window",
+                    "retire",
+                    f"retirement at {_age_text(int(actual[k]))} is outside the statutory window"
+                    f" {_age_text(int(earliest[k]))} – {_age_text(int(latest[k]))} on"
+                    f" {year}-01-01 (弹性退休: up to {rule.early_max} months early, never below"
+                    f" the original age; up to {rule.late_max} months late) —"
+                    " 退休年龄不在法定弹性区间内",
+                )
+            )
+    minimum, which = minimum_years(policy, reach_month)
+    scaled = np.array(
+        [m.numerator * YEARS_SCALE // m.denominator for m in minimum], dtype=np.int64
+    )[which]
+    for i in np.flatnonzero(parsed.cases.years < scaled).tolist():
+        needed = minimum[int(which[i])]
+        out[i].append(
+            CaseWarning(
+                "below-minimum-years",
+                "contribution_years",
+                f"{Decimal(int(parsed.cases.years[i])) / YEARS_SCALE:f} contribution years are"
+                f" below the minimum of {Decimal(needed.numerator) / needed.denominator:f} for"
+                f" {'a statutory age reached' if birth[i] >= 0 else 'retirement'} in"
+                f" {Month(int(reach_month[i])).year}: no monthly pension until it is reached"
+                " (延长缴费 / 累计缴费年限不足最低缴费年限)",
+            )
+        )
+    return out
+
+
+def refuse_warnings(warnings: list[list[CaseWarning]]) -> None:
+    """``--strict``: the first case with a warning is refused, with the warning's reason."""
+    for i, found in enumerate(warnings):
+        if found:
+            raise CaseError(i, found[0].field, found[0].message)
+
+
 def output_records(
-    parsed: ParsedCases, result: PensionResult, policy: Policy, explain: bool
+    parsed: ParsedCases,
+    result: PensionResult,
+    policy: Policy,
+    explain: bool,
+    warnings: list[list[CaseWarning]] | None = None,
 ) -> list[dict[str, Any]]:
     columns = zip(
         result.basic_fen.tolist(),
@@ -551,6 +632,8 @@ def output_records(
             transitional_pension_fen=transitional,
             total_fen=total,
         )
+        if warnings is not None:
+            record["warnings"] = [w.to_json() for w in warnings[i]]
         if explain:
             read = (
                 [
