@@ -367,7 +367,7 @@ def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
     fine = [{**MAN_1966, "retire": "2026-07", "contribution_years": "20"}]
     status, out, _ = cli(fine, "--strict")
     assert status == 0 and json.loads(out)[0]["warnings"] == []
-    cases = fine + [{**MAN_1966, "retire": "2026-07", "contribution_years": "14年11月"}]
+    cases = [*fine, {**MAN_1966, "retire": "2026-07", "contribution_years": "14年11月"}]
     status, out, err = cli(cases, "--strict")
     assert (status, out) == (2, "")
     assert "case 1: field 'contribution_years'" in err and "minimum of 15" in err
