@@ -208,6 +208,7 @@ def valid(kind: str, p: Prepared) -> str:
         "day": "2026-06-14",
         "year": "2025",
         "yuan": "6000",
+        "rate": "0.1",
         "region": "330100",
         "resident-id": resident_id(72),
         "scheme": "employee_pension",
@@ -262,6 +263,23 @@ OUT_OF_RANGE = {
         "+6000",
         "1" + "0" * 14,
     ],
+    "rate": [
+        "",
+        ".5",
+        "1e-1",
+        "0.12345",
+        "NaN",
+        "Infinity",
+        "+0.1",
+        "0,5",
+        "100",
+        "--0.1",
+        "-0.2",
+        "3.0001",
+        "0x1",
+        "1_0",
+        "0.6%",
+    ],
     "region": ["999999", "44010", "4401000", "44O100", "-440100"],
     "resident-id": [
         resident_id(72)[:-1] + ("0" if resident_id(72)[-1] != "0" else "1"),
@@ -277,7 +295,7 @@ OUT_OF_RANGE = {
     "output-file": ["", "a\x00b", "/nonexistent/folder/out.csv", "."],
     "source": ["", "/nonexistent/cases.json", "."],
 }
-ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "region", "resident-id", "scheme",
+ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "rate", "region", "resident-id", "scheme",
               "scenario", "choice"}  # fmt: skip
 
 

@@ -76,7 +76,9 @@ def test_estimate_transfer_and_settle(cli: Run) -> None:
     scenarios = {s["scenario"]: s for s in estimate["scenarios"]}
     assert set(scenarios) == {"current_law", "money_follows_person"}
     for s in scenarios.values():
-        assert s["contribution_months"] == 5 and s["paying_province"] == "440000"
+        assert s["contribution_months_paid"] == 5 and s["paying_province"] == "440000"
+        ahead = s["projection"]  # paying on in Guangzhou until the statutory age
+        assert s["contribution_months"] == 5 + ahead["months"] and ahead["region"] == "440100"
         assert s["basic_pension_fen"] > 0 and s["account_pension_fen"] > 0
         assert s["total_fen"] == (
             s["basic_pension_fen"] + s["account_pension_fen"] + s["transitional_pension_fen"]

@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -55,6 +56,7 @@ _DAY_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _YEAR_RE = re.compile(r"[0-9]{4}", re.ASCII)
 _YUAN_RE = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?", re.ASCII)
 _REGION_RE = re.compile(r"[0-9]{6}", re.ASCII)
+_RATE_RE = re.compile(r"(-?)([0-9]{1,2})(?:\.([0-9]{1,4}))?", re.ASCII)
 _RESIDENT_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}", re.ASCII)
 
 
@@ -176,6 +178,29 @@ def _yuan(value: str, name: str) -> int:
 def yuan(name: str) -> Parser[int]:
     """An amount in yuan, returned in fen."""
     return Parser("yuan", name, _yuan)
+
+
+def rate(name: str, minimum: Fraction, maximum: Fraction) -> Parser[Fraction]:
+    """A decimal such as 0.6 or -0.02 (at most four places) from ``minimum`` to ``maximum``,
+    returned exact."""
+
+    def convert(value: str, name: str) -> Fraction:
+        expected = (
+            f"a decimal from {_plain(minimum)} to {_plain(maximum)} with at most four places,"
+            " such as 0.6"
+        )
+        match = _matched(_RATE_RE, value, name, expected)
+        sign, whole, places = match.group(1), match.group(2), match.group(3) or ""
+        number = Fraction(int(whole + places), 10 ** len(places)) * (-1 if sign else 1)
+        if not minimum <= number <= maximum:
+            raise _refuse(name, value, expected)
+        return number
+
+    return Parser("rate", name, convert)
+
+
+def _plain(value: Fraction) -> str:
+    return f"{float(value):g}"  # a bound in a message, e.g. 0.6 or -0.1 (never an amount)
 
 
 def _region(value: str, name: str) -> str:

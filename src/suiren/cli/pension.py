@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,14 @@ from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import SCENARIOS, load_policy
+from suiren.policy.projection import (
+    GROWTH_MAX,
+    GROWTH_MIN,
+    INTEREST_MAX,
+    RATIO_MAX,
+    RATIO_MIN,
+    Assumptions,
+)
 from suiren.services.career import compare
 from suiren.services.pension_calc import (
     calculate,
@@ -151,30 +160,74 @@ def estimate(
         metavar="YYYY-MM",
         parser=options.month("--retire"),
     ),
+    base_ratio: Fraction = typer.Option(
+        None,
+        "--base-ratio",
+        help="the months ahead at this share of the local average wage, 0.6–3 (default: the"
+        " last month's)",
+        metavar="RATIO",
+        parser=options.rate("--base-ratio", RATIO_MIN, RATIO_MAX),
+    ),
+    wage_growth: Fraction = typer.Option(
+        "0",
+        "--wage-growth",
+        help="yearly growth of the average wage ahead, -0.1–0.2 (0: today's money)",
+        metavar="RATE",
+        parser=options.rate("--wage-growth", GROWTH_MIN, GROWTH_MAX),
+    ),
+    interest: Fraction = typer.Option(
+        None,
+        "--interest",
+        help="yearly 记账利率 ahead, 0–0.2 (default: the latest published)",
+        metavar="RATE",
+        parser=options.rate("--interest", Fraction(0), INTEREST_MAX),
+    ),
+    paid_only: bool = typer.Option(
+        False, "--paid-only", help="only the months paid so far (no months ahead)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """The pension from the worker's whole record, under current law and the reform."""
+    """The pension from the worker's whole record, under current law and the reform, paying
+    on until retirement (the assumptions are stated and can be changed)."""
     ctx = Context.build()
     names = [scenario] if scenario else list(SCENARIOS)
     policies = [load_policy(n) for n in names]
+    assumptions = None if paid_only else Assumptions(base_ratio, wage_growth, interest)
     with ctx.transaction() as connection:
-        data = compare(
-            connection,
-            policies,
-            worker_id,
-            ctx.now().date(),
-            retire,
-        )
+        data = compare(connection, policies, worker_id, ctx.now().date(), retire, assumptions)
+    emit(data, as_json, "\n".join(estimate_lines(data)))
+
+
+def estimate_lines(data: dict[str, Any]) -> list[str]:
+    """The estimate for a person: each scenario, the assumptions ahead, what paying more adds."""
     lines = []
     for s in data["scenarios"]:
         lines.append(
-            f"{s['scenario']:<22} paid by {s['paying_province']}, Ī {s['average_index']}, retire {s['retirement_month']}:"
-            f" basic {fen_to_yuan_str(s['basic_pension_fen'])} + account {fen_to_yuan_str(s['account_pension_fen'])}"
-            f" = {fen_to_yuan_str(s['total_fen'])} yuan/month"
+            f"{s['scenario']:<22} 领取地 paid by {s['paying_province']}, 指数 Ī {s['average_index']},"
+            f" 退休 retire {s['retirement_month']}: 基础 basic {fen_to_yuan_str(s['basic_pension_fen'])}"
+            f" + 个人账户 account {fen_to_yuan_str(s['account_pension_fen'])}"
+            f" = {fen_to_yuan_str(s['total_fen'])} 元/月 yuan/month"
         )
+    ahead = data["scenarios"][0]["projection"]
+    if ahead is not None:
+        lines.append(
+            f"假设 assumptions: 继续缴费 paying on {ahead['from']}–{ahead['to']}"
+            f" ({ahead['months']} 个月 months) in {ahead['region']} at"
+            f" {ahead['base_ratio']} × 社平工资 average wage"
+            f"{' (上月比例 the last month’s)' if ahead['base_ratio_is_the_last_months'] else ''};"
+            f" 工资增长 wage growth {ahead['wage_growth']}/年; 记账利率 interest {ahead['interest_rate']}"
+        )
+        for s in data["scenarios"]:
+            ladder = ", ".join(
+                f"{row['base_ratio']}: {fen_to_yuan_str(row['total_fen'])}"
+                for row in s["projection"]["ladder"]
+            )
+            lines.append(f"多缴多得 paying more ({s['scenario']}), 元/月: {ladder}")
+    else:
+        lines.append("只计已缴 months paid so far only (no months ahead)")
     if "difference_fen" in data:
         lines.append(
-            f"difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} yuan/month; "
+            f"差额 difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} 元/月 yuan/month; "
             + "; ".join(data["causes"])
         )
-    emit(data, as_json, "\n".join(lines))
+    return lines

@@ -9,8 +9,14 @@ one pension formula, explained step by step.
 Assumptions are said in the explanation: the retirement month is the statutory one unless
 given; the 计发基数 is the latest published one on that date of the paying city — the city in
 the paying province where the relation is held or the last months there were paid — which is
-the city's own where it has one (深圳) and its province's otherwise; the account
-balance is today's (no projection of future contributions or interest).
+the city's own where it has one (深圳) and its province's otherwise.
+
+A worker who is still paying is carried to retirement (``assumptions``, policy/projection.py):
+the months from now to the month before retirement are paid where they are insured now, at a
+share of the local average wage (the last month's by default), the account earns the yearly
+interest, and the months count for the paying province like months paid. The assumptions are
+stated with the result, and a ladder shows what paying 60%, 100%, 200% or 300% would give
+(多缴多得). Without ``assumptions``: the months paid so far and today's balance.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -30,8 +36,20 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKind, Scheme
 from suiren.policy import Policy
 from suiren.policy.claiming import PayingRegion, Stint, paying_region
+from suiren.policy.interest import YearRate
 from suiren.policy.pension import YEARS_SCALE, PensionCases, compute_pensions
 from suiren.policy.pension_explain import explain_case
+from suiren.policy.projection import (
+    LADDER,
+    RATIO_MAX,
+    RATIO_MIN,
+    Assumptions,
+    MonthsAhead,
+    account_at_retirement,
+    grown_parameter_fen,
+    months_ahead,
+    wage_fen,
+)
 from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
 from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
@@ -78,6 +96,15 @@ def _stints(records: list[Any]) -> list[Stint]:
     return stints
 
 
+class _Ahead(NamedTuple):
+    """A month to be paid (the projection), read by the rules like a month paid."""
+
+    month: int
+    region: str
+    base_fen: int
+    temporary: bool
+
+
 def estimate(
     connection: Connection,
     policy: Policy,
@@ -85,49 +112,91 @@ def estimate(
     today: date,
     retire: Month | None = None,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+    assumptions: Assumptions | None = None,
 ) -> dict[str, Any]:
+    """The pension at ``retire`` (default: the statutory month) from the months paid and,
+    with ``assumptions``, the months ahead paid where the worker is insured now."""
     worker = get_worker(connection, worker_id)
     records = _records(connection, worker_id, scheme)
     if not records:
         raise InvalidInput(
             f"worker {worker_id} has no contribution months to estimate a pension from"
         )
-    region, _, _ = enrolment_region(connection, worker_id, scheme)
+    region, _, temporary = enrolment_region(connection, worker_id, scheme)
     relation = relation_region(connection, worker_id, scheme)
     category = np.array([category_index(worker.sex, None, policy, today)], dtype=np.int64)
     birth = np.array([worker.birth_month.ordinal], dtype=np.int64)
     _, _, reach = statutory_retirement(retirement_rule(policy, today), birth, category)
     retire = retire or Month(int(reach[0]))
     retire_day = retire.first_day()
-    stints = _stints(records)
+    first = max(Month.from_date(today), Month(int(records[-1].month)) + 1)
+    growth = assumptions.wage_growth if assumptions else Fraction(0)
+    ratios: list[Fraction] = []
+    aheads: list[MonthsAhead] = []
+    if assumptions is not None and first < retire:
+        chosen = assumptions.base_ratio or _last_ratio(policy, records[-1])
+        ratios = [chosen, *(r for r in LADDER if r != chosen)]
+        aheads = [months_ahead(policy, region, first, retire.minus(1), r, growth) for r in ratios]
+    career = list(records)
+    if aheads:  # where the months ahead are paid does not depend on the ratio
+        career += [_Ahead(int(m), region, 0, temporary) for m in aheads[0].months.tolist()]
+    stints = _stints(career)
     paying = paying_region(
         policy, retire_day, stints, _province(worker.hukou_region), _province(relation or region)
     )
-    city = paying_city(records, paying.province, relation or region)
-    index, index_step = _average_index(policy, city, records)
-    months = len(records)
-    account_fen = _account_balance(connection, policy, worker_id, scheme, today)
-    base = policy.at(retire_day, city).get("pension.base")
-    base_fen = int(Fraction(base.value) * 100)
+    city = paying_city(career, paying.province, relation or region)
+    grow = retire >= first  # a retirement ahead: published amounts grow to its year
+    months = len(career)
+    account_today = _account_balance(connection, policy, worker_id, scheme, today)
+    base_fen, base = grown_parameter_fen(policy, city, retire_day, "pension.base", growth, grow)
     province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
+    indices: list[int] = []
+    accounts_fen: list[int] = []
+    index_steps: list[Step] = []
+    rates: tuple[YearRate, ...] = ()
+    for ahead in aheads or [None]:
+        paid_and_ahead = list(records)
+        if ahead is not None:
+            paid_and_ahead += [
+                _Ahead(int(m), region, int(b), temporary)
+                for m, b in zip(ahead.months.tolist(), ahead.base_fen.tolist(), strict=True)
+            ]
+        index, step = _average_index(policy, city, paid_and_ahead, growth, first)
+        indices.append(index)
+        index_steps.append(step)
+        if ahead is None:
+            accounts_fen.append(account_today)
+            continue
+        carried = account_at_retirement(
+            policy,
+            account_today,
+            ahead,
+            today.year,
+            retire,
+            assumptions.interest_rate if assumptions else None,
+        )
+        accounts_fen.append(carried.balance_fen)
+        rates = rates or carried.rates
+    index_step = index_steps[0]
+    n = len(indices)
     cases = PensionCases(
-        region=np.array([city]),
-        day=np.array([day_number(retire_day)], dtype=np.int64),
-        base_fen=np.array([base_fen], dtype=np.int64),
-        province_base_fen=np.array([province_base_fen], dtype=np.int64),
-        index_1e6=np.array([index], dtype=np.int64),
-        transitional_index_1e6=np.array([index], dtype=np.int64),
-        years=np.array([months * YEARS_SCALE // 12], dtype=np.int64),
-        deemed_years=np.zeros(1, dtype=np.int64),
-        account_fen=np.array([account_fen], dtype=np.int64),
-        divisor_tenths=np.array([-1], dtype=np.int64),
-        age_months=np.array([retire - worker.birth_month], dtype=np.int64),
+        region=np.array([city] * n),
+        day=np.full(n, day_number(retire_day), dtype=np.int64),
+        base_fen=np.full(n, base_fen, dtype=np.int64),
+        province_base_fen=np.full(n, province_base_fen, dtype=np.int64),
+        index_1e6=np.array(indices, dtype=np.int64),
+        transitional_index_1e6=np.array(indices, dtype=np.int64),
+        years=np.full(n, months * YEARS_SCALE // 12, dtype=np.int64),
+        deemed_years=np.zeros(n, dtype=np.int64),
+        account_fen=np.array(accounts_fen, dtype=np.int64),
+        divisor_tenths=np.full(n, -1, dtype=np.int64),
+        age_months=np.full(n, retire - worker.birth_month, dtype=np.int64),
     )
     result = compute_pensions(policy, cases)
     steps = [
         Step(
             "待遇领取地 / paying province",
-            "the scenario's rule over the career's provinces",
+            "the scenario's rule over the career's provinces (the months ahead included)",
             {
                 "stints": ", ".join(
                     f"{s.province}:{s.months}m{'(临时)' if s.temporary else ''}" for s in stints
@@ -142,7 +211,8 @@ def estimate(
         Step(
             "计发基数 / pension base",
             "the paying city's latest published base on the retirement date (its own, or its"
-            " province's where it has none)",
+            " province's where it has none)"
+            + (f", grown {growth} a year from {base.start.year}" if grow and growth else ""),
             {"retirement month": str(retire)},
             fen_to_yuan_str(base_fen),
             (base,),
@@ -152,23 +222,84 @@ def estimate(
     by_region: dict[str, int] = defaultdict(int)
     for r in records:
         by_region[r.region] += 1
-    return {
+    out: dict[str, Any] = {
         "scenario": policy.name,
         "worker_id": worker_id,
         "retirement_month": str(retire),
         "paying_province": paying.province,
         "paying_city": city,
         "contribution_months": months,
+        "contribution_months_paid": len(records),
         "contribution_months_by_region": dict(sorted(by_region.items())),
-        "temporary_account_months": sum(1 for r in records if r.temporary),
-        "average_index": str((Decimal(index) / 10**6).normalize()),
+        "temporary_account_months": sum(1 for r in career if r.temporary),
+        "average_index": str((Decimal(indices[0]) / 10**6).normalize()),
+        "account_at_retirement_fen": accounts_fen[0],
         "basic_pension_fen": int(result.basic_fen[0]),
         "account_pension_fen": int(result.account_pension_fen[0]),
         "transitional_pension_fen": int(result.transitional_fen[0]),
         "total_fen": int(result.total_fen[0]),
         "pooled_left_behind_fen": _left_behind(connection, worker_id),
+        "projection": None,
         "explanation": [s.to_json() for s in steps],
     }
+    if aheads:
+        assert assumptions is not None
+        rate_text = (
+            f"{_decimal(assumptions.interest_rate)} (assumed)"
+            if assumptions.interest_rate is not None
+            else _rates_text(rates)
+        )
+        out["projection"] = {
+            "from": str(first),
+            "to": str(retire.minus(1)),
+            "months": len(aheads[0].months),
+            "region": region,
+            "base_ratio": _decimal(ratios[0]),
+            "base_ratio_is_the_last_months": assumptions.base_ratio is None,
+            "first_base_fen": int(aheads[0].base_fen[0]),
+            "wage_growth": _decimal(growth),
+            "interest_rate": rate_text,
+            "account_today_fen": account_today,
+            "ladder": sorted(
+                (
+                    {"base_ratio": _decimal(r), "total_fen": int(t)}
+                    for r, t in zip(ratios, result.total_fen.tolist(), strict=True)
+                ),
+                key=lambda row: Fraction(row["base_ratio"]),
+            ),
+        }
+    return out
+
+
+def _rates_text(rates: tuple[YearRate, ...]) -> str:
+    """The years' rates, a run of years with one rate said once: "2026–2052: 0.015 (the
+    latest published, 2025's)"."""
+    runs: list[list[YearRate]] = []
+    for rate in rates:
+        if runs and (runs[-1][-1].rate, runs[-1][-1].provisional) == (rate.rate, rate.provisional):
+            runs[-1].append(rate)
+        else:
+            runs.append([rate])
+    parts = []
+    for run in runs:
+        years = f"{run[0].year}" if len(run) == 1 else f"{run[0].year}–{run[-1].year}"
+        source = run[0].cited[0].start.year if run[0].cited else None
+        note = f" (the latest published, {source}'s)" if run[0].provisional else ""
+        parts.append(f"{years}: {_decimal(run[0].rate)}{note}")
+    return ", ".join(parts) or "none (retiring this year)"
+
+
+def _decimal(value: Fraction) -> str:
+    """A rate or ratio as a plain decimal (exact where it has one, else to 6 places)."""
+    text = f"{Decimal(value.numerator) / Decimal(value.denominator):.6f}".rstrip("0")
+    return text.rstrip(".") or "0"
+
+
+def _last_ratio(policy: Policy, last: Any) -> Fraction:
+    """The last month's base as a share of its region's average wage, within 60%–300%."""
+    month = Month(int(last.month))
+    ratio = Fraction(int(last.base_fen), wage_fen(policy, last.region, month, Fraction(0), False))
+    return min(max(ratio, RATIO_MIN), RATIO_MAX)
 
 
 PROVINCE_BASE_FLAGS = (
@@ -199,25 +330,30 @@ def paying_city(records: list[Any], province: str, current: str | None) -> str:
     return province
 
 
-def _average_index(policy: Policy, region: str, records: list[Any]) -> tuple[int, Step]:
+def _average_index(
+    policy: Policy,
+    region: str,
+    records: list[Any],
+    growth: Fraction = Fraction(0),
+    ahead_from: Month | None = None,
+) -> tuple[int, Step]:
     """Ī = mean over months of base / the paying region's average wage in force that month
-    (a city's own where it has one, else its province's)."""
+    (a city's own where it has one, else its province's); from ``ahead_from`` on, the wage
+    grown by ``growth`` a year from the year it was published."""
     total = Fraction(0)
-    wages: dict[int, Fraction] = {}
+    wages: dict[int, int] = {}
     for r in records:
         if r.month not in wages:
+            month = Month(int(r.month))
+            grow = ahead_from is not None and month >= ahead_from
             try:
-                wages[r.month] = Fraction(
-                    policy.at(Month(r.month).first_day(), region).value(
-                        "contribution.base.average_monthly_wage"
-                    )
-                )
+                wages[r.month] = wage_fen(policy, region, month, growth, grow)
             except ParameterNotFound:
                 raise InvalidInput(
-                    f"no average wage of {region} for {Month(r.month)}: the index against the paying"
+                    f"no average wage of {region} for {month}: the index against the paying"
                     " region's wages cannot be computed"
                 ) from None
-        total += Fraction(int(r.base_fen), 100) / wages[r.month]
+        total += Fraction(int(r.base_fen), wages[r.month])
     mean = total / len(records)
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
@@ -262,9 +398,12 @@ def compare(
     worker_id: str,
     today: date,
     retire: Month | None = None,
+    assumptions: Assumptions | None = None,
 ) -> dict[str, Any]:
     """The estimate under each scenario, side by side, with the differences and their causes."""
-    results = [estimate(connection, p, worker_id, today, retire) for p in policies]
+    results = [
+        estimate(connection, p, worker_id, today, retire, assumptions=assumptions) for p in policies
+    ]
     out: dict[str, Any] = {"worker_id": worker_id, "scenarios": results}
     if len(results) == 2:
         a, b = results
