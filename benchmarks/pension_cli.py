@@ -1,4 +1,6 @@
-"""Throughput of ``suiren pension calc FILE > /dev/null`` on a million cases.
+"""Throughput of ``suiren pension calc FILE > /dev/null`` on a million cases, and of the
+table path ``suiren pension calc cases.parquet --out results.parquet`` against its anchor, a
+bare Python process that reads the same Parquet file and writes a results-shaped one.
 
 The whole command as a user runs it, in a subprocess: start-up, reading and parsing the JSON
 (numbers as ``Decimal``), checking every field, the formula, and writing the JSON result.
@@ -16,7 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from benchmarks.pension import synthetic_cases
+from suiren.services.pension_table import decimal_column
 
 CASES = 1_000_000
 RULES_DATE = "2025-08-01"
@@ -83,7 +90,62 @@ def timed_run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
     return report["seconds"], report["peak_kib"] / 1024
 
 
+def write_table(path: Path, count: int) -> None:
+    """The same cases as ``write_cases``, as a Parquet table with decimal columns."""
+    cases = synthetic_cases(count)
+    years_100 = 1500 + (np.arange(count, dtype=np.int64) * 7919) % 3001
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array(np.arange(count, dtype=np.int64)),
+                "region": pa.array(cases.region.astype(str)),
+                "base_yuan": decimal_column(cases.base_fen, 2),
+                "average_index": decimal_column(cases.index_1e6, 6),
+                "contribution_years": decimal_column(years_100, 2),
+                "account_yuan": decimal_column(cases.account_fen, 2),
+                "divisor_months": pa.array(np.full(count, 139, dtype=np.int64)),
+            }
+        ),
+        path,
+    )
+
+
+ANCHOR = """
+import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+table = pq.read_table(sys.argv[1])
+n = table.num_rows
+zeros = np.zeros(n, dtype=np.int64)
+pq.write_table(pa.table({"id": table.column("id"), "basic_pension_fen": zeros,
+    "account_pension_fen": zeros, "transitional_pension_fen": zeros, "total_fen": zeros}), sys.argv[2])
+"""
+
+
+def run_table(count: int) -> None:
+    label = f"pension CLI table {count:,} cases"
+    with tempfile.TemporaryDirectory(prefix="suiren-bench-") as folder:
+        cases, results = Path(folder) / "cases.parquet", Path(folder) / "results.parquet"
+        write_table(cases, count)
+        argv = [*command(cases)[:-2], "--out", str(results), "--date", RULES_DATE]
+        anchor = [sys.executable, "-c", ANCHOR, str(cases), str(results)]
+        help_argv = [*command(cases)[:-4], "--help"]
+        timings = {
+            "suiren": [timed_run(argv) for _ in range(REPEAT)],
+            "anchor": [timed_run(anchor) for _ in range(REPEAT)],
+            "start-up": [timed_run(help_argv) for _ in range(REPEAT)],
+        }
+    best = {k: min(s for s, _ in v) for k, v in timings.items()}
+    peak = max(m for _, m in timings["suiren"])
+    print(
+        f"{label}: `suiren pension calc cases.parquet --out results.parquet` {best['suiren']:.2f} s"
+        f" (best of {REPEAT}, start-up included; peak {peak:,.0f} MiB) = "
+        f"{count / best['suiren']:,.0f} cases/s; anchor (a bare Python process reading the"
+        f" cases and writing a results table) {best['anchor']:.2f} s, ratio"
+        f" {best['anchor'] / best['suiren']:.2f}×; `suiren --help` start-up {best['start-up']:.2f} s"
+    )
+
+
 def run(scale: float = 1.0) -> None:
+    run_table(max(1_000, int(CASES * scale)))
     count = max(1_000, int(CASES * scale))
     label = f"pension CLI {count:,} cases"
     with tempfile.TemporaryDirectory(prefix="suiren-bench-") as folder:

@@ -34,7 +34,14 @@ from suiren.services.pension_calc import (
     case_warnings,
     output_records,
     parse_cases,
+    parse_input,
     refuse_warnings,
+)
+from suiren.services.pension_table import (
+    case_input,
+    read_cases_table,
+    results_table,
+    write_results,
 )
 
 app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=True)
@@ -110,6 +117,13 @@ def calc(
         "--strict",
         help="refuse a case with a warning (outside the retirement window, years below the minimum)",
     ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="write the results to FILE (.parquet: a table; .json) instead of standard output",
+        metavar="FILE",
+        parser=options.output_file("--out"),
+    ),
     on: date = typer.Option(
         None,
         "--date",
@@ -122,25 +136,48 @@ def calc(
 
     The paying region is given with each case, so the calculation is the law's (current_law);
     a scenario changes where a career is paid and what moves with the worker, which
-    ``suiren pension estimate --scenario`` shows. Every result carries its ``warnings``."""
-    data = read_json(source)
-    single = isinstance(data, dict)
-    if not single and not isinstance(data, list):
-        raise InvalidInput("input must be a JSON object or an array of objects")
-    records = [data] if single else data
+    ``suiren pension estimate --scenario`` shows. Every result carries its ``warnings``.
+
+    A Parquet table of cases (FILE.parquet, one column per field; decimals as decimal128 or
+    text, never floats) gives a Parquet table of results with --out RESULTS.parquet."""
+    if out is not None and out.suffix not in (".parquet", ".json"):
+        raise InvalidInput("--out must name a .parquet or a .json file")
+    table_in = source != "-" and Path(source).suffix == ".parquet"
+    if table_in and (out is None or out.suffix != ".parquet"):
+        raise InvalidInput("a Parquet table of cases gives a table: add --out RESULTS.parquet")
+    if explain and out is not None and out.suffix == ".parquet":
+        raise InvalidInput("--explain is for JSON results; a table carries amounts and warnings")
     today = on or date.today()
     policy = load_policy("current_law")
-    parsed = parse_cases(records, policy, today)
+    single = False
+    if table_in:
+        parsed = parse_input(case_input(read_cases_table(Path(source))), policy, today)
+    else:
+        data = read_json(source)
+        single = isinstance(data, dict)
+        if not single and not isinstance(data, list):
+            raise InvalidInput("input must be a JSON object or an array of objects")
+        parsed = parse_cases([data] if single else data, policy, today)
     warnings = case_warnings(parsed, policy, today)
     if strict:
         refuse_warnings(warnings)
     result = calculate(parsed, policy)
-    out = output_records(parsed, result, policy, explain or single, warnings)
-    payload = out[0] if single else out
-    sys.stdout.write(
-        json.dumps(payload, ensure_ascii=False, indent=2 if single else None, default=str)
+    if out is not None and out.suffix == ".parquet":
+        write_results(out, results_table(parsed, result, warnings))
+        warned = len(warnings.cases())
+        print(f"{len(warnings)} cases → {out} ({warned} with warnings / 有提示)", file=sys.stderr)
+        return
+    records = output_records(parsed, result, policy, explain or single, warnings)
+    text = json.dumps(
+        records[0] if single else records,
+        ensure_ascii=False,
+        indent=2 if single else None,
+        default=str,
     )
-    sys.stdout.write("\n")
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
 
 
 @app.command("estimate")

@@ -122,12 +122,13 @@ def minimum_years(policy: Policy, reach_month: IntArray) -> tuple[list[Fraction]
 
     Returns the distinct values and, per case, an index into them (the table is national).
     """
+    months, inverse = np.unique(reach_month, return_inverse=True)  # each month looked up once
     days = np.array(
-        [day_number(Month(int(o)).first_day()) for o in reach_month.tolist()], dtype=np.int64
+        [day_number(Month(int(o)).first_day()) for o in months.tolist()], dtype=np.int64
     )
     regions = np.full(len(days), "000000")
     columns = policy.look_up(days, regions, {"min": "retirement.minimum_contribution_years"})
-    return [Fraction(v) for v in columns.distinct("min")], columns.pair_of_case
+    return [Fraction(v) for v in columns.distinct("min")], columns.pair_of_case[inverse.reshape(-1)]
 
 
 def divisor_tenths(

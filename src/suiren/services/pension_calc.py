@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -97,14 +97,13 @@ def _scaled_exact(value: Any, scale: int) -> int | None:
 
 
 def _column(
-    records: Sequence[dict[str, Any]],
+    raw: Sequence[Any],
     field: str,
     convert: Callable[[Any], int | None],
     reason: str,
     default: int | None = None,
     required: bool = True,
 ) -> np.ndarray:
-    raw = [r.get(field) for r in records]
     out = [default if v is None else convert(v) for v in raw]
     for i, (v, o) in enumerate(zip(raw, out, strict=True)):
         if o is None and (v is not None or required):
@@ -246,16 +245,28 @@ def _is_case_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
-def _regions(records: Sequence[dict[str, Any]]) -> np.ndarray:
+# an absent text field in a string array (not "\x00": numpy drops trailing NULs from text);
+# a control character no accepted value holds
+ABSENT = "\x1fabsent"
+
+
+def _texts(column: np.ndarray) -> np.ndarray:
+    """An object column of text as a string array, absent as ``ABSENT`` (apart from "",
+    which a field may refuse where absent is allowed)."""
+    if column.dtype.kind == "U":  # already text (a table's column), absent as ABSENT
+        return column
+    return np.where(column == None, ABSENT, column).astype(str)  # noqa: E711
+
+
+def _regions(region: np.ndarray) -> np.ndarray:
     registry = default_registry()
-    codes = [r.get("region") or "" for r in records]
-    for code in set(codes):
+    codes = _texts(region)
+    for code in np.unique(codes).tolist():
         if code not in registry:
-            i = codes.index(code)
-            raise CaseError(
-                i, "region", f"unknown GB/T 2260 region code {records[i].get('region')!r}"
-            )
-    return np.array(codes)
+            i = int(np.flatnonzero(codes == code)[0])
+            shown = None if region[i] in (None, ABSENT) else region[i]
+            raise CaseError(i, "region", f"unknown GB/T 2260 region code {shown!r}")
+    return codes
 
 
 class ParsedCases:
@@ -289,6 +300,12 @@ class Field:
     read: Callable[[Any], int | None]
     reason: str
     absent: int | None = None
+    # how a column of decimals or integers is read at once (tables): the value × ``scale``,
+    # exact, from 0 (or above 0 where ``positive``) to ``maximum`` × ``scale``; None: value
+    # by value with ``read`` (month text, years that may be printed as months)
+    scale: int | None = None
+    maximum: int = 0
+    positive: bool = False
 
 
 REQUIRED = None
@@ -299,40 +316,96 @@ NUMBER_FIELDS: dict[str, Field] = {
     "birth": Field(_month, 'must be a month "YYYY-MM"', -1),
     "retire": Field(_month, 'must be a month "YYYY-MM"', -1),
     "base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
-                       f"must be a positive amount in yuan up to {BASE_YUAN_MAX} with at most 2 decimals"),
+                       f"must be a positive amount in yuan up to {BASE_YUAN_MAX} with at most 2 decimals",
+                       scale=100, maximum=BASE_YUAN_MAX, positive=True),
     "province_base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
-                                "must be a positive amount in yuan with at most 2 decimals", -1),
+                                "must be a positive amount in yuan with at most 2 decimals", -1,
+                                scale=100, maximum=BASE_YUAN_MAX, positive=True),
     "contribution_years": Field(_years, f"must be years up to {YEARS_MAX}, to four decimals or a whole month as printed (39.83333)"),
     "deemed_years": Field(_years, "must be years, to four decimals or a whole month as printed (39.83333)", 0),
     "account_yuan": Field(_bounded(100, ACCOUNT_YUAN_MAX),
-                          "must be a non-negative amount in yuan with at most 2 decimals"),
+                          "must be a non-negative amount in yuan with at most 2 decimals",
+                          scale=100, maximum=ACCOUNT_YUAN_MAX),
     "divisor_months": Field(_bounded(10, 400, True),
-                            "must be a positive number of months with at most one decimal", -1),
+                            "must be a positive number of months with at most one decimal", -1,
+                            scale=10, maximum=400, positive=True),
     "indexed_wage_yuan": Field(_bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
-                               "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1),
+                               "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1,
+                               scale=100, maximum=BASE_YUAN_MAX * INDEX_MAX, positive=True),
 }  # fmt: skip
 INDEX_FIELDS = {"average_index": True, "transitional_index": False}  # name -> required
 FIELDS = ("id", *TEXT_FIELDS, *NUMBER_FIELDS, *INDEX_FIELDS, "transitional_coefficient")
 
 
-def _number(records: Sequence[dict[str, Any]], name: str) -> np.ndarray:
+def number_values(raw: Sequence[Any], name: str) -> np.ndarray:
+    """A number field's values (None where absent), each read by the field's rule."""
     spec = NUMBER_FIELDS[name]
-    return _column(records, name, spec.read, spec.reason, spec.absent, spec.absent is REQUIRED)
+    return _column(raw, name, spec.read, spec.reason, spec.absent, spec.absent is REQUIRED)
+
+
+@dataclass
+class CaseInput:
+    """The cases' fields as columns, each converted by its field's rule, whatever the source
+    (JSON objects or a Parquet table); ``parse_input`` checks and derives the rest."""
+
+    n: int
+    ids: list[Any]
+    text: dict[str, np.ndarray]  # TEXT_FIELDS: object arrays, None where absent
+    numbers: dict[str, np.ndarray]  # NUMBER_FIELDS at their scales, their absent value
+    # INDEX_FIELDS: the value × INDEX_SCALE_INPUT (-1 where absent or finer), and the values
+    # printed with more places, exact (rounded by the paying region's rule in parse_input)
+    index: dict[str, tuple[np.ndarray, dict[int, Fraction]]]
+    coefficient: list[Fraction | None] | None
+    notes: dict[int, dict[str, str]]  # case -> field -> how a printed input was read
 
 
 def parse_cases(
     records: Sequence[Any], policy: Policy, today: date, rules_day: date | None = None
 ) -> ParsedCases:
-    """Check and convert ``records``. The rules are read on each case's retirement month,
-    or on ``today`` where none is given, or on ``rules_day`` for every case if set."""
+    """Check and convert ``records`` (JSON objects). The rules are read on each case's
+    retirement month, or on ``today`` where none is given, or on ``rules_day`` for every
+    case if set."""
     if not 1 <= len(records) <= CASES_MAX:
         raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {len(records)}")
     _check_fields(records)
-    region = _regions(records)
-    n = len(records)
-    birth, retire = _number(records, "birth"), _number(records, "retire")
+    numbers = {name: number_values([r.get(name) for r in records], name) for name in NUMBER_FIELDS}
+    notes: dict[int, dict[str, str]] = {}
+    for name in ("contribution_years", "deemed_years"):
+        note_years([r.get(name) for r in records], numbers[name], name, notes)
+    case_input = CaseInput(
+        n=len(records),
+        ids=[r.get("id") for r in records],
+        text={name: np.array([r.get(name) for r in records], dtype=object) for name in TEXT_FIELDS},
+        numbers=numbers,
+        index={
+            name: split_index(
+                _fine_column(
+                    records,
+                    name,
+                    INDEX_MAX,
+                    f"must be a decimal between 0 and {INDEX_MAX}",
+                    required,
+                )
+            )
+            for name, required in INDEX_FIELDS.items()
+        },
+        coefficient=coefficients([r.get("transitional_coefficient") for r in records]),
+        notes=notes,
+    )
+    return parse_input(case_input, policy, today, rules_day)
+
+
+def parse_input(
+    case_input: CaseInput, policy: Policy, today: date, rules_day: date | None = None
+) -> ParsedCases:
+    """The checks across fields and what is derived (retirement, age, the rules' days,
+    indices rounded by the paying region's rule)."""
+    region = _regions(case_input.text["region"])
+    n = case_input.n
+    numbers = case_input.numbers
+    birth, retire = numbers["birth"], numbers["retire"]
     _check_months(birth, retire, rules_day or today)
-    category = _categories(records, policy, today, birth, retire)
+    category = _categories(case_input.text, policy, today, birth, retire)
     rule = retirement_rule(policy, today)
     derive = (retire < 0) & (birth >= 0) & (category >= 0)
     if bool(np.any(derive)):
@@ -343,20 +416,14 @@ def parse_cases(
     if bool(np.any((birth >= 0) & (retire >= 0) & (age < 0))):
         i = int(np.flatnonzero((birth >= 0) & (retire >= 0) & (age < 0))[0])
         raise CaseError(i, "retire", "is before the birth month")
-    base, province_base = _number(records, "base_yuan"), _number(records, "province_base_yuan")
+    base, province_base = numbers["base_yuan"], numbers["province_base_yuan"]
     province_base = np.where(province_base < 0, base, province_base)
-    index_fine, t_index_fine = (
-        _fine_column(
-            records, name, INDEX_MAX, f"must be a decimal between 0 and {INDEX_MAX}", required
-        )
-        for name, required in INDEX_FIELDS.items()
-    )
-    years, deemed = _number(records, "contribution_years"), _number(records, "deemed_years")
+    years, deemed = numbers["contribution_years"], numbers["deemed_years"]
     if bool(np.any(deemed > years)):
         raise CaseError(
             int(np.flatnonzero(deemed > years)[0]), "deemed_years", "exceeds contribution_years"
         )
-    account, divisor = _number(records, "account_yuan"), _number(records, "divisor_months")
+    account, divisor = numbers["account_yuan"], numbers["divisor_months"]
     missing = (divisor < 0) & (age < 0)
     if bool(np.any(missing)):
         raise CaseError(
@@ -364,23 +431,24 @@ def parse_cases(
             "divisor_months",
             "is required unless birth and retire (or birth and sex) are given",
         )
-    days = np.array([day_number(today)] * n, dtype=np.int64)
+    days = np.full(n, day_number(today), dtype=np.int64)
     has_retire = retire >= 0
     if bool(np.any(has_retire)):
-        firsts = {
-            o: day_number(Month(int(o)).first_day()) for o in set(retire[has_retire].tolist())
-        }
-        days[has_retire] = [firsts[o] for o in retire[has_retire].tolist()]
+        distinct, inverse = np.unique(retire[has_retire], return_inverse=True)
+        firsts = np.array(
+            [day_number(Month(int(o)).first_day()) for o in distinct.tolist()], dtype=np.int64
+        )
+        days[has_retire] = firsts[inverse]
     if rules_day is not None:
         days[:] = day_number(rules_day)
-    notes: dict[int, dict[str, str]] = {}
-    index = _index_column(policy, days, region, index_fine, "average_index", notes)
-    t_index = _index_column(policy, days, region, t_index_fine, "transitional_index", notes)
+    notes = dict(case_input.notes)
+    index = _index_column(
+        policy, days, region, case_input.index["average_index"], "average_index", notes
+    )
+    t_index = _index_column(
+        policy, days, region, case_input.index["transitional_index"], "transitional_index", notes
+    )
     t_index = np.where(t_index < 0, index, t_index)
-    _note_years(records, years, "contribution_years", notes)
-    _note_years(records, deemed, "deemed_years", notes)
-    coefficient = _coefficients(records)
-    indexed_wage = _number(records, "indexed_wage_yuan")
     cases = PensionCases(
         region=region,
         day=days,
@@ -393,10 +461,10 @@ def parse_cases(
         account_fen=account,
         divisor_tenths=divisor,
         age_months=age,
-        indexed_wage_fen=indexed_wage,
-        coefficient=coefficient,
+        indexed_wage_fen=numbers["indexed_wage_yuan"],
+        coefficient=case_input.coefficient,
     )
-    return ParsedCases(cases, birth, category, retire, [r.get("id") for r in records], notes)
+    return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
 
 
 def _fine_column(
@@ -418,33 +486,42 @@ def _fine_column(
     return out
 
 
+def split_index(fine: list[Fraction | None]) -> tuple[np.ndarray, dict[int, Fraction]]:
+    """Exact decimals as the value × INDEX_SCALE_INPUT (-1 where absent), and those printed
+    with more places apart."""
+    exact = np.full(len(fine), -1, dtype=np.int64)
+    finer: dict[int, Fraction] = {}
+    for i, f in enumerate(fine):
+        if f is None:
+            continue
+        scaled = f * INDEX_SCALE_INPUT
+        if scaled.denominator == 1:
+            exact[i] = int(scaled)
+        else:
+            finer[i] = f
+    return exact, finer
+
+
 def _index_column(
     policy: Policy,
     days: np.ndarray,
     region: np.ndarray,
-    fine: list[Fraction | None],
+    index: tuple[np.ndarray, dict[int, Fraction]],
     field: str,
     notes: dict[int, dict[str, str]],
 ) -> np.ndarray:
     """Indices in 1/INDEX_SCALE_INPUT; one printed with more places (0.733100252737995) is
     rounded half up to the paying region's own index decimals first, as the agency does."""
-    out = np.full(len(fine), -1, dtype=np.int64)
-    finer = [
-        i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator != 1
-    ]
-    exact = [
-        i for i, f in enumerate(fine) if f is not None and (f * INDEX_SCALE_INPUT).denominator == 1
-    ]
-    for i in exact:
-        out[i] = int(fine[i] * INDEX_SCALE_INPUT)  # type: ignore[operator]
+    exact, finer = index
+    out = exact.copy()
     if finer:
-        at = np.array(finer, dtype=np.int64)
+        rows = sorted(finer)
+        at = np.array(rows, dtype=np.int64)
         places = policy.look_up(days[at], region[at], {"d": "pension.index_decimals"}).column(
             "d", int
         )
-        for i, d in zip(finer, places.tolist(), strict=True):
-            value = fine[i]
-            assert value is not None
+        for i, d in zip(rows, places.tolist(), strict=True):
+            value = finer[i]
             unit = Fraction(1, 10**d)
             rounded = (value / unit + Fraction(1, 2)).__floor__() * unit
             out[i] = int(rounded * INDEX_SCALE_INPUT)
@@ -461,15 +538,14 @@ def _printed(value: Fraction) -> str:
     return text.rstrip(".")
 
 
-def _note_years(
-    records: Sequence[dict[str, Any]],
+def note_years(
+    raw: Sequence[Any],
     scaled: np.ndarray,
     field: str,
     notes: dict[int, dict[str, str]],
 ) -> None:
     """Say where a printed decimal of years was read as whole months."""
-    for i, record in enumerate(records):
-        value = record.get(field)
+    for i, value in enumerate(raw):
         if (
             value is None
             or (isinstance(value, str) and "年" in value)
@@ -485,33 +561,44 @@ def _note_years(
 
 
 def _categories(
-    records: Sequence[dict[str, Any]],
+    text: dict[str, np.ndarray],
     policy: Policy,
     today: date,
     birth: np.ndarray,
     retire: np.ndarray,
 ) -> np.ndarray:
-    out = []
-    cache: dict[tuple[Any, Any], int] = {}
-    for i, record in enumerate(records):
-        sex, category = record.get("sex"), record.get("category")
-        if sex is None and category is None:
-            if birth[i] >= 0 and retire[i] < 0:
-                raise CaseError(i, "sex", "is required to derive the retirement month from birth")
-            out.append(-1)
+    """Each case's retirement category from its sex and category (read once per distinct
+    pair); neither given: -1, unless the retirement month must be derived from birth."""
+    sex, category = _texts(text["sex"]), _texts(text["category"])
+    _, sex_code = np.unique(sex, return_inverse=True)
+    _, category_code = np.unique(category, return_inverse=True)
+    pairs = sex_code.reshape(-1) * (int(category_code.max(initial=0)) + 1) + category_code.reshape(
+        -1
+    )
+    distinct, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
+    values = np.full(len(distinct), -1, dtype=np.int64)
+    for k, i in enumerate(first.tolist()):
+        given_sex = None if sex[i] == ABSENT else str(sex[i])
+        given_category = None if category[i] == ABSENT else str(category[i])
+        if given_sex is None and given_category is None:
             continue
-        key = (sex, category)
-        if key not in cache:
-            try:
-                cache[key] = category_index(str(sex) if sex else "", category, policy, today)
-            except InvalidInput as exc:
-                raise CaseError(i, "category" if category else "sex", exc.message) from None
-        out.append(cache[key])
-    return np.array(out, dtype=np.int64)
+        try:
+            values[k] = category_index(given_sex or "", given_category, policy, today)
+        except InvalidInput as exc:
+            field = "category" if given_category else "sex"
+            raise CaseError(i, field, exc.message) from None
+    out = values[inverse.reshape(-1)]
+    needed = (out < 0) & (birth >= 0) & (retire < 0)
+    if bool(np.any(needed)):
+        raise CaseError(
+            int(np.flatnonzero(needed)[0]),
+            "sex",
+            "is required to derive the retirement month from birth",
+        )
+    return out
 
 
-def _coefficients(records: Sequence[dict[str, Any]]) -> list[Fraction | None] | None:
-    raw = [r.get("transitional_coefficient") for r in records]
+def coefficients(raw: Sequence[Any]) -> list[Fraction | None] | None:
     if all(v is None for v in raw):
         return None
     out: list[Fraction | None] = []
@@ -545,33 +632,56 @@ class CaseWarning:
         return {"code": self.code, "field": self.field, "message": self.message}
 
 
+class CaseWarnings:
+    """Each case's warnings (a few cases have any: only theirs are held)."""
+
+    def __init__(self, n: int, found: dict[int, list[CaseWarning]]) -> None:
+        self.n, self.found = n, found
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> Sequence[CaseWarning]:
+        return self.found.get(i, ())
+
+    def __iter__(self) -> Iterator[Sequence[CaseWarning]]:
+        return (self[i] for i in range(self.n))
+
+    def cases(self) -> list[int]:
+        """The cases with a warning, in order."""
+        return sorted(self.found)
+
+    def counts(self) -> np.ndarray:
+        out = np.zeros(self.n, dtype=np.int64)
+        for i, found in self.found.items():
+            out[i] = len(found)
+        return out
+
+
 def _age_text(months: int) -> str:
     return f"{months // 12}岁{months % 12}个月 ({months // 12} years {months % 12} months)"
 
 
-def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> list[list[CaseWarning]]:
+def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarnings:
     """Per case: a retirement outside the statutory flexible window (弹性退休, by the rule in
     force in the retirement month; birth and sex or category given), and contribution years
     below the minimum for the year the statutory age is reached (or the retirement month,
     or ``today``, where birth is not given)."""
     n = len(parsed.ids)
-    out: list[list[CaseWarning]] = [[] for _ in range(n)]
+    found: dict[int, list[CaseWarning]] = {}
     birth, category, retire = parsed.birth, parsed.category, parsed.retire
     known = np.flatnonzero((birth >= 0) & (category >= 0) & (retire >= 0))
     reach_month = np.where(retire >= 0, retire, Month.from_date(today).ordinal)
-    by_year: dict[int, list[int]] = {}
-    for i in known.tolist():
-        by_year.setdefault(int(retire[i]) // 12, []).append(i)
-    for year, members in by_year.items():
-        at = np.array(members, dtype=np.int64)
+    years = retire[known] // 12
+    for year in np.unique(years).tolist():
+        at = known[years == year]
         rule = retirement_rule(policy, date(year, 1, 1))
         _, age, reach = statutory_retirement(rule, birth[at], category[at])
         earliest, latest = flexible_window(rule, age, category[at])
         reach_month[at] = reach
         actual = retire[at] - birth[at]
         for k in np.flatnonzero((actual < earliest) | (actual > latest)).tolist():
-            i = members[k]
-            out[i].append(
+            found.setdefault(int(at[k]), []).append(
                 CaseWarning(
                     "outside-retirement-window",
                     "retire",
@@ -588,7 +698,7 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> list[list
     )[which]
     for i in np.flatnonzero(parsed.cases.years < scaled).tolist():
         needed = minimum[int(which[i])]
-        out[i].append(
+        found.setdefault(i, []).append(
             CaseWarning(
                 "below-minimum-years",
                 "contribution_years",
@@ -599,14 +709,14 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> list[list
                 " (延长缴费 / 累计缴费年限不足最低缴费年限)",
             )
         )
-    return out
+    return CaseWarnings(n, found)
 
 
-def refuse_warnings(warnings: list[list[CaseWarning]]) -> None:
+def refuse_warnings(warnings: CaseWarnings) -> None:
     """``--strict``: the first case with a warning is refused, with the warning's reason."""
-    for i, found in enumerate(warnings):
-        if found:
-            raise CaseError(i, found[0].field, found[0].message)
+    for i in warnings.cases()[:1]:
+        first = warnings[i][0]
+        raise CaseError(i, first.field, first.message)
 
 
 def output_records(
@@ -614,7 +724,7 @@ def output_records(
     result: PensionResult,
     policy: Policy,
     explain: bool,
-    warnings: list[list[CaseWarning]] | None = None,
+    warnings: CaseWarnings | None = None,
 ) -> list[dict[str, Any]]:
     columns = zip(
         result.basic_fen.tolist(),

@@ -1,0 +1,304 @@
+"""The pension calculator on tables (Parquet): a million cases in, a million results out.
+
+The fields and their rules are the JSON calculator's (``pension_calc.NUMBER_FIELDS`` and the
+rest); only the reading differs. A column of decimals (``decimal128``) or integers is read at
+once, exactly, where its field allows (amounts, months of divisor, years with up to three
+places, indices with up to six); a column of text, or of years with four places or more
+(which may be months as printed), is read value by value with the field's own rule, as in
+JSON. Binary floats are refused: they cannot say 0.1. Errors name the row (``case N``, from
+0), the column and the reason, as the JSON calculator's do.
+
+The results are a table of the same length and order: ``id`` where the input had one, the
+four amounts in fen (int64) and ``warnings`` (a list of code, field, message per row).
+"""
+
+from __future__ import annotations
+
+import difflib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from suiren.domain.errors import InvalidInput
+from suiren.policy.pension import INDEX_SCALE_INPUT, YEARS_SCALE, PensionResult
+from suiren.services.pension_calc import (
+    ABSENT,
+    CASES_MAX,
+    FIELDS,
+    INDEX_FIELDS,
+    INDEX_MAX,
+    NUMBER_FIELDS,
+    REQUIRED,
+    TEXT_CHARS_MAX,
+    TEXT_FIELDS,
+    YEARS_MAX,
+    CaseError,
+    CaseInput,
+    CaseWarnings,
+    ParsedCases,
+    coefficients,
+    note_years,
+    number_values,
+    split_index,
+)
+
+YEARS_FAST_PLACES_MAX = 3  # four places or more may be whole months as printed: read one by one
+
+
+def decimal_column(unscaled: Any, scale: int, precision: int = 18) -> pa.Array:
+    """decimal128(precision, scale) from int64 unscaled values (12345, 2 -> 123.45), built in
+    place: how a program writes exact amounts into a table of cases."""
+    values = np.asarray(unscaled, dtype=np.int64)
+    words = np.zeros((len(values), 2), dtype="<i8")
+    words[:, 0], words[:, 1] = values, values >> 63
+    return pa.Array.from_buffers(
+        pa.decimal128(precision, scale), len(values), [None, pa.py_buffer(words.tobytes())]
+    )
+
+
+def read_cases_table(path: Path) -> pa.Table:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable Parquet file ({exc})") from None
+    if not 1 <= table.num_rows <= CASES_MAX:
+        raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {table.num_rows}")
+    return table
+
+
+def case_input(table: pa.Table) -> CaseInput:
+    """The table's columns read by the fields' rules (see the module doc)."""
+    names = table.column_names
+    for name in names:
+        if name not in FIELDS:
+            hint = difflib.get_close_matches(name, FIELDS, n=1)
+            raise InvalidInput(
+                f"column {name!r}: unknown field"
+                + (f"; did you mean {hint[0]!r}?" if hint else f"; fields: {', '.join(FIELDS)}")
+            )
+    if len(set(names)) != len(names):
+        raise InvalidInput("a column name appears twice; give each field once")
+    n = table.num_rows
+    columns = {name: table.column(name).combine_chunks() for name in names}
+    for name, column in columns.items():
+        if pa.types.is_floating(column.type):
+            raise InvalidInput(
+                f"column {name!r} holds binary floats, which are not exact: write it as decimal"
+                " (decimal128) or as text"
+            )
+    notes: dict[int, dict[str, str]] = {}
+    numbers = {name: _number(columns.get(name), name, n, notes) for name in NUMBER_FIELDS}
+    return CaseInput(
+        n=n,
+        ids=_ids(columns.get("id"), n),
+        text={name: _text(columns.get(name), name, n) for name in TEXT_FIELDS},
+        numbers=numbers,
+        index={
+            name: _index(columns.get(name), name, n, required)
+            for name, required in INDEX_FIELDS.items()
+        },
+        coefficient=(
+            None
+            if "transitional_coefficient" not in columns
+            else coefficients(columns["transitional_coefficient"].to_pylist())
+        ),
+        notes=notes,
+    )
+
+
+def _ids(column: pa.Array | None, n: int) -> list[Any]:
+    if column is None:
+        return [None] * n
+    if pa.types.is_integer(column.type):
+        return column.to_pylist()  # type: ignore[no-any-return]
+    _check_text(column, "id")
+    return column.to_pylist()  # type: ignore[no-any-return]
+
+
+def _check_text(column: pa.Array, name: str) -> pa.Array:
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise InvalidInput(f"column {name!r} must hold text, not {column.type}")
+    long = pc.greater(pc.utf8_length(column), TEXT_CHARS_MAX)
+    if pc.any(long).as_py():
+        i = int(pc.index(long, True).as_py())
+        raise CaseError(i, name, f"must be a string of at most {TEXT_CHARS_MAX} characters")
+    return column
+
+
+def _text(column: pa.Array | None, name: str, n: int) -> np.ndarray:
+    """A string array (absent as ``ABSENT``), built from the column's few distinct values."""
+    if column is None:
+        return np.full(n, ABSENT)
+    encoded = pc.dictionary_encode(_check_text(column, name).fill_null(ABSENT))
+    words = np.array(encoded.dictionary.to_pylist() or [ABSENT])
+    return words[encoded.indices.to_numpy(zero_copy_only=False)]  # type: ignore[no-any-return]
+
+
+def _scaled(column: pa.Array, scale: int, places_max: int) -> np.ndarray | None:
+    """The values × ``scale`` as int64 (nulls as -1), or None where the column is not
+    decimals or integers with at most ``places_max`` places, or holds a value too large (the
+    caller then reads it value by value, with exact errors). ``scale`` is a multiple of
+    10^places, so the product is exact."""
+    kind = column.type
+    if pa.types.is_integer(kind):
+        values = column.fill_null(0).to_numpy().astype(np.int64)
+        factor = scale
+    elif pa.types.is_decimal(kind) and kind.bit_width == 128 and kind.scale <= places_max:
+        values = _unscaled(column)
+        if values is None:
+            return None
+        factor = scale // 10**kind.scale
+    else:
+        return None
+    if values.size and int(np.abs(values).max()) > (1 << 62) // factor:
+        return None
+    out = values * factor
+    if column.null_count:
+        out = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, out)
+    return out  # type: ignore[no-any-return]
+
+
+def _unscaled(column: pa.Array) -> np.ndarray | None:
+    """A decimal128 column's unscaled integers (its 16-byte two's complement values, read in
+    place), or None if one does not fit in 64 bits. Null slots read as 0."""
+    words = np.frombuffer(column.buffers()[1], dtype="<i8")
+    words = words[2 * column.offset : 2 * (column.offset + len(column))].reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    valid = ~column.is_null().to_numpy(zero_copy_only=False)
+    if not bool(np.all((high == (low >> 63)) | ~valid)):
+        return None
+    return np.where(valid, low, 0)
+
+
+def _number(
+    column: pa.Array | None, name: str, n: int, notes: dict[int, dict[str, str]]
+) -> np.ndarray:
+    spec = NUMBER_FIELDS[name]
+    if column is None:
+        if spec.absent is REQUIRED:
+            raise CaseError(0, name, "is required")
+        return np.full(n, spec.absent, dtype=np.int64)
+    years = name in ("contribution_years", "deemed_years")
+    fast = None
+    if name in ("birth", "retire"):
+        months = _months(column, name, spec.reason)
+        if months is not None:
+            return months
+    elif spec.scale is not None:
+        fast = _scaled(column, spec.scale, len(str(spec.scale)) - 1)
+    elif years:
+        fast = _scaled(column, YEARS_SCALE, YEARS_FAST_PLACES_MAX)
+    if fast is None:  # text, or finer than the fast path reads: the field's own rule
+        raw = column.to_pylist()
+        values = number_values(raw, name)
+        if years:
+            note_years(raw, values, name, notes)
+        return values
+    absent = fast < 0
+    maximum = (YEARS_MAX * YEARS_SCALE) if years else spec.maximum * (spec.scale or 1)
+    bad = (fast > maximum) | (fast == 0 if spec.positive else np.zeros(n, dtype=bool))
+    bad |= absent & (column.is_null().to_numpy(zero_copy_only=False) == False)  # noqa: E712
+    if bool(np.any(bad)):
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError(i, name, f"{spec.reason} (got {column[i].as_py()!r})"[:200])
+    if bool(np.any(absent)):
+        if spec.absent is REQUIRED:
+            raise CaseError(int(np.flatnonzero(absent)[0]), name, "is required")
+        fast = np.where(absent, spec.absent, fast)
+    return fast
+
+
+def _months(column: pa.Array, name: str, reason: str) -> np.ndarray | None:
+    """Month ordinals of a text column of "YYYY-MM" (-1 where null), read at once."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return None  # the field's rule refuses it with its reason
+    good = pc.match_substring_regex(column, r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    bad = pc.and_(pc.invert(good.fill_null(True)), column.is_valid())
+    if pc.any(bad).as_py():
+        i = int(pc.index(bad, True).as_py())
+        raise CaseError(i, name, f"{reason} (got {column[i].as_py()!r})"[:200])
+    filled = column.fill_null("0000-01")
+    year = pc.cast(pc.utf8_slice_codeunits(filled, 0, 4), pa.int64()).to_numpy()
+    month = pc.cast(pc.utf8_slice_codeunits(filled, 5, 7), pa.int64()).to_numpy()
+    out = year * 12 + month - 1
+    if column.null_count:
+        out = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, out)
+    return out  # type: ignore[no-any-return]
+
+
+def _index(
+    column: pa.Array | None, name: str, n: int, required: bool
+) -> tuple[np.ndarray, dict[int, Fraction]]:
+    if column is None:
+        if required:
+            raise CaseError(0, name, "is required")
+        return np.full(n, -1, dtype=np.int64), {}
+    fast = _scaled(column, INDEX_SCALE_INPUT, 6)
+    if fast is None:  # text, or more than six places: exact values one by one
+        from suiren.services.pension_calc import _fine_column
+
+        records = [{name: v} for v in column.to_pylist()]
+        reason = f"must be a decimal between 0 and {INDEX_MAX}"
+        return split_index(_fine_column(records, name, INDEX_MAX, reason, required))
+    absent = column.is_null().to_numpy(zero_copy_only=False)
+    bad = (fast > INDEX_MAX * INDEX_SCALE_INPUT) | ((fast < 0) & ~absent)
+    if bool(np.any(bad)):
+        i = int(np.flatnonzero(bad)[0])
+        raise CaseError(
+            i, name, f"must be a decimal between 0 and {INDEX_MAX} (got {column[i].as_py()!r})"
+        )
+    if required and bool(np.any(absent)):
+        raise CaseError(int(np.flatnonzero(absent)[0]), name, "is required")
+    return fast, {}
+
+
+def results_table(parsed: ParsedCases, result: PensionResult, warnings: CaseWarnings) -> pa.Table:
+    """One row per case, in order: id (where given), the amounts in fen, the warnings."""
+    columns: dict[str, Any] = {}
+    if any(i is not None for i in parsed.ids):
+        columns["id"] = pa.array(parsed.ids)
+    columns |= {
+        "basic_pension_fen": pa.array(result.basic_fen, pa.int64()),
+        "account_pension_fen": pa.array(result.account_pension_fen, pa.int64()),
+        "transitional_pension_fen": pa.array(result.transitional_fen, pa.int64()),
+        "total_fen": pa.array(result.total_fen, pa.int64()),
+        "warnings": _warnings_column(warnings),
+    }
+    return pa.table(columns)
+
+
+WARNING_TYPE = pa.struct([("code", pa.string()), ("field", pa.string()), ("message", pa.string())])
+
+
+def _warnings_column(warnings: CaseWarnings) -> pa.Array:
+    offsets = np.zeros(len(warnings) + 1, dtype=np.int32)
+    np.cumsum(warnings.counts(), out=offsets[1:])
+    flat = [w for i in warnings.cases() for w in warnings[i]]
+    values = pa.StructArray.from_arrays(
+        [
+            pa.array([w.code for w in flat], pa.string()),
+            pa.array([w.field for w in flat], pa.string()),
+            pa.array([w.message for w in flat], pa.string()),
+        ],
+        fields=list(WARNING_TYPE),
+    )
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def write_results(path: Path, table: pa.Table) -> None:
+    """Written beside the target and renamed into place: a reader never sees half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        pq.write_table(table, partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

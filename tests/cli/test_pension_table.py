@@ -1,0 +1,185 @@
+"""``suiren pension calc cases.parquet --out results.parquet``: the JSON calculator's fields and
+rules on a table (issue 10 §6). Every case of a table gives what the same case gives in JSON,
+whether its column is read at once (decimals, integers) or value by value (text)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from suiren.services.pension_table import decimal_column
+from tests.cli.runner import invoke
+from tests.cli.test_pension_cli import RULES_DATE, synthetic_records
+
+AMOUNTS = ("basic_pension_fen", "account_pension_fen", "transitional_pension_fen", "total_fen")
+
+
+def calc_table(tmp_path: Path, table: pa.Table, *options: str) -> tuple[int, str, list[dict]]:
+    cases, results = tmp_path / "cases.parquet", tmp_path / "results.parquet"
+    pq.write_table(table, cases)
+    results.unlink(missing_ok=True)
+    argv = ["pension", "calc", str(cases), "--out", str(results), "--date", RULES_DATE, *options]
+    done = invoke(argv, {}, tmp_path)
+    rows = pq.read_table(results).to_pylist() if done.returncode == 0 else []
+    return done.returncode, done.stderr, rows
+
+
+def calc_json(tmp_path: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    done = invoke(["pension", "calc", str(path), "--date", RULES_DATE], {}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def same(table_rows: list[dict], json_rows: list[dict]) -> None:
+    assert len(table_rows) == len(json_rows)
+    for t, j in zip(table_rows, json_rows, strict=True):
+        assert {k: t[k] for k in ("id", *AMOUNTS)} == {k: j[k] for k in ("id", *AMOUNTS)}, j
+        assert t["warnings"] == j["warnings"], j
+
+
+def test_text_columns_give_what_json_gives(tmp_path: Path) -> None:
+    """Varied cases (years as 30年6月, derived divisors, dual bases) as text columns: each
+    value is read by its field's own rule, as in JSON."""
+    records = synthetic_records(400)
+    fields = sorted({k for r in records for k in r} - {"id", "divisor_months"})
+    columns = {"id": pa.array([r["id"] for r in records], pa.int64())}
+    columns |= {f: pa.array([r.get(f) for r in records], pa.string()) for f in fields}
+    columns["divisor_months"] = pa.array(
+        [None if r.get("divisor_months") is None else str(r["divisor_months"]) for r in records]
+    )
+    status, err, rows = calc_table(tmp_path, pa.table(columns))
+    assert status == 0, err
+    same(rows, calc_json(tmp_path, records))
+    assert any(r["warnings"] for r in rows)  # the mix holds warned cases
+
+
+def test_decimal_columns_are_read_at_once_and_exactly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    n = 2_000
+    base = rng.integers(300_000, 2_000_000, n)
+    index = rng.integers(300_000, 3_000_000, n)
+    years = rng.integers(150, 450, n)  # tenths of a year
+    account = rng.integers(0, 30_000_000, n)
+    regions = np.array(["410100", "440100", "310000", "120000", "220000"])[rng.integers(0, 5, n)]
+    table = pa.table(
+        {
+            "id": pa.array(np.arange(n)),
+            "region": pa.array(regions),
+            "base_yuan": decimal_column(base, 2),
+            "average_index": decimal_column(index, 6),
+            "contribution_years": decimal_column(years, 1),
+            "account_yuan": decimal_column(account, 2),
+            "divisor_months": pa.array(np.full(n, 139)),
+        }
+    )
+    status, err, rows = calc_table(tmp_path, table)
+    assert status == 0, err
+    records = [
+        {
+            "id": i,
+            "region": str(regions[i]),
+            "base_yuan": str(Decimal(int(base[i])) / 100),
+            "average_index": str(Decimal(int(index[i])) / 10**6),
+            "contribution_years": str(Decimal(int(years[i])) / 10),
+            "account_yuan": str(Decimal(int(account[i])) / 100),
+            "divisor_months": 139,
+        }
+        for i in range(n)
+    ]
+    same(rows, calc_json(tmp_path, records))
+
+
+def test_an_index_with_more_places_is_rounded_by_the_region_as_in_json(tmp_path: Path) -> None:
+    record = {"id": 1, "region": "120000", "base_yuan": "7000", "contribution_years": "30",
+              "account_yuan": "100000", "divisor_months": 139}  # fmt: skip
+    printed = "0.733100252737995"
+    table = pa.table(
+        {
+            **{k: pa.array([v]) for k, v in record.items()},
+            "average_index": pa.array([Decimal(printed)], pa.decimal128(20, 15)),
+        }
+    )
+    status, err, rows = calc_table(tmp_path, table)
+    assert status == 0, err
+    same(rows, calc_json(tmp_path, [{**record, "average_index": printed}]))
+
+
+def one_case(**columns: Any) -> pa.Table:
+    base = {"region": pa.array(["120000", "120000"]), "base_yuan": decimal_column([700_000] * 2, 2),
+            "average_index": decimal_column([1_000_000] * 2, 6),
+            "contribution_years": decimal_column([30, 30], 0),
+            "account_yuan": decimal_column([10_000_000] * 2, 2),
+            "divisor_months": pa.array([139, 139])}  # fmt: skip
+    return pa.table(base | columns)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"base_yuan": pa.array([7000.0, 7000.0])}, "binary floats"),
+        ({"base_yuan": decimal_column([700_000, 0], 2)}, "case 1: field 'base_yuan'"),
+        ({"base_yuan": decimal_column([700_000, 700_001], 3)}, "case 1: field 'base_yuan'"),
+        ({"account_yuan": decimal_column([100, -100], 2)}, "case 1: field 'account_yuan'"),
+        (
+            {"average_index": decimal_column([1_000_000, 6_000_000], 6)},
+            "case 1: field 'average_index'",
+        ),
+        (
+            {"average_index": pa.array([None, None], pa.decimal128(10, 6))},
+            "case 0: field 'average_index': is required",
+        ),
+        ({"contribution_years": decimal_column([30, 76], 0)}, "case 1: field 'contribution_years'"),
+        (
+            {"birth": pa.array(["1966-03", "1966-13"]), "sex": pa.array(["M", "M"])},
+            "case 1: field 'birth'",
+        ),
+        ({"region": pa.array(["120000", "999999"])}, "case 1: field 'region'"),
+        ({"regoin": pa.array(["120000", "120000"])}, "did you mean 'region'"),
+        ({"sex": pa.array([1, 2])}, "must hold text"),
+        ({"sex": pa.array(["M", "X" * 65])}, "case 1: field 'sex'"),
+    ],
+)
+def test_a_bad_column_is_refused_naming_the_row_and_nothing_is_written(
+    tmp_path: Path, columns: dict[str, pa.Array], message: str
+) -> None:
+    table = one_case(**columns)
+    if "regoin" in columns:
+        table = table.drop(["region"])
+    status, err, _ = calc_table(tmp_path, table)
+    assert status == 2 and message in err, err
+    assert not (tmp_path / "results.parquet").exists()
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_table_needs_a_table_out(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.parquet"
+    pq.write_table(one_case(), cases)
+    done = invoke(["pension", "calc", str(cases), "--date", RULES_DATE], {}, tmp_path)
+    assert done.returncode == 2 and "--out RESULTS.parquet" in done.stderr
+    out = ["--out", str(tmp_path / "r.parquet")]
+    done = invoke(["pension", "calc", str(cases), *out, "--explain"], {}, tmp_path)
+    assert done.returncode == 2 and "--explain is for JSON" in done.stderr
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    done = invoke(["pension", "calc", str(tmp_path / "broken.parquet"), *out], {}, tmp_path)
+    assert done.returncode == 2 and "not a readable Parquet file" in done.stderr
+
+
+def test_json_cases_to_a_table(tmp_path: Path) -> None:
+    records = synthetic_records(50)
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    out = tmp_path / "r.parquet"
+    done = invoke(
+        ["pension", "calc", str(path), "--out", str(out), "--date", RULES_DATE], {}, tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    same(pq.read_table(out).to_pylist(), calc_json(tmp_path, records))
