@@ -8,16 +8,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any, TypeVar
-
-from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, inspect
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from suiren.domain.errors import InvalidInput, Retry, SuirenError
-from suiren.policy import Policy, load_policy
-from suiren.services.identity import IdentityVault, ledger_keys
-from suiren.settings import Settings
-from suiren.store.db import make_engine, unit_of_work
+
+if TYPE_CHECKING:  # imported where used: a command that needs no database loads none of it
+    from sqlalchemy import Connection, Engine
+
+    from suiren.policy import Policy
+    from suiren.services.identity import IdentityVault
+    from suiren.settings import Settings
 
 T = TypeVar("T")
 _BUILT: list[Context] = []
@@ -45,6 +45,11 @@ class Context:
 
     @classmethod
     def build(cls) -> Context:
+        from pydantic import ValidationError
+
+        from suiren.policy import load_policy
+        from suiren.settings import Settings
+
         try:
             settings = Settings()
         except ValidationError as error:
@@ -61,6 +66,9 @@ class Context:
     def engine(self) -> Engine:
         """The database, with the ledger's keys (the key is checked on every unit of work)."""
         if self._engine is None:
+            from suiren.services.identity import ledger_keys
+            from suiren.store.db import make_engine
+
             self._engine = make_engine(self.settings.database_url, keys=ledger_keys(self.secret()))
         return self._engine
 
@@ -79,9 +87,13 @@ class Context:
         return datetime.now(UTC)
 
     def vault(self) -> IdentityVault:
+        from suiren.services.identity import IdentityVault
+
         return IdentityVault.from_secret(self.secret())
 
     def _ready(self) -> None:
+        from sqlalchemy import inspect
+
         if not inspect(self.engine).has_table("ledger_meta"):
             raise DatabaseNotReady(
                 "the database has no ledger tables yet; run `suiren db upgrade` first"
@@ -90,6 +102,8 @@ class Context:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One unit of work (the key checked first); committed if the block succeeds."""
+        from suiren.store.db import unit_of_work
+
         self._ready()
         with unit_of_work(self.engine) as connection:
             yield connection
@@ -97,6 +111,8 @@ class Context:
     def run(self, work: Callable[[Connection], T]) -> T:
         """``work`` in one unit of work, run again (up to ``ATTEMPTS_MAX``) if a concurrent
         change made it stale: nothing was written by the attempt that was refused."""
+        from suiren.store.db import unit_of_work
+
         self._ready()
         for attempt in range(1, ATTEMPTS_MAX + 1):
             try:

@@ -20,13 +20,6 @@ from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
-from suiren.services.contributions import contribute
-from suiren.services.pension_calc import calculate, output_records, parse_cases
-from suiren.services.statement import statement
-from suiren.services.transfers import quote_for
-from suiren.services.workers import enrol, enrolment_region
-from suiren.store.audit import verify
-from suiren.store.migrate import upgrade
 
 DEMO_CASE = {
     "id": "demo-courier-zhengzhou",
@@ -50,6 +43,8 @@ def demo() -> None:
 
 
 def _pension(console: Console) -> None:
+    from suiren.services.pension_calc import calculate, output_records, parse_cases
+
     policy = load_policy("current_law")
     parsed = parse_cases([DEMO_CASE], policy, date.today())
     result = calculate(parsed, policy)
@@ -71,6 +66,12 @@ def _pension(console: Console) -> None:
 
 
 def _ledger(console: Console) -> None:
+    from suiren.services.contributions import contribute
+    from suiren.services.statement import statement
+    from suiren.services.workers import enrol
+    from suiren.store.audit import verify
+    from suiren.store.migrate import upgrade
+
     ctx = Context.build()
     upgrade(ctx.engine)
     now = ctx.now()
@@ -114,6 +115,9 @@ def _ledger(console: Console) -> None:
 
 def _if_moved(console: Console, ctx: Context, worker: str) -> None:
     """What a move to Hangzhou today would carry under each scenario (nothing is posted)."""
+    from suiren.services.transfers import quote_for
+    from suiren.services.workers import enrolment_region
+
     console.print(
         "\n[bold]钱随人走 / money follows the person[/bold]: if the courier moved to Hangzhou 330100 today"
     )

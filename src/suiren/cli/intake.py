@@ -33,20 +33,7 @@ from rich.progress import (
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
-from suiren.services.intake import (
-    PAYMENT_COLUMNS,
-    PAYMENT_REQUIRED,
-    WORKER_COLUMNS,
-    WORKER_REQUIRED,
-    Chunk,
-    EnrolSummary,
-    IntakeSummary,
-    RowError,
-    enrol_workers,
-    file_rows,
-    post_payments,
-    read_chunks,
-)
+from suiren.services.intake import IntakeSummary, RowError
 
 ERRORS_SHOWN = 10
 
@@ -56,6 +43,15 @@ class _Rolledback(Exception):
 
 
 def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json: bool) -> None:
+    from suiren.services.intake import (
+        PAYMENT_COLUMNS,
+        PAYMENT_REQUIRED,
+        Chunk,
+        file_rows,
+        post_payments,
+        read_chunks,
+    )
+
     ctx = Context.build()
     total = file_rows(path)
     summary = IntakeSummary()
@@ -86,6 +82,8 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
 
 
 def _has_resident_ids(path: Path) -> bool:
+    from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, read_chunks
+
     first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
     return first is not None and "resident_id" in first.table.column_names
 
@@ -173,6 +171,15 @@ def _write_private(path: Path, text: str) -> None:
 def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:
     """``suiren worker enrol --file``: each chunk one unit of work; ``--out`` maps resident
     ids to worker ids for the caller's own records (a file of resident ids: mode 0600)."""
+    from suiren.services.intake import (
+        WORKER_COLUMNS,
+        WORKER_REQUIRED,
+        EnrolSummary,
+        enrol_workers,
+        file_rows,
+        read_chunks,
+    )
+
     ctx = Context.build()
     vault = ctx.vault()
     summary = EnrolSummary()

@@ -6,27 +6,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from suiren.cli import options
 from suiren.cli.context import Context, emit
-from suiren.cli.intake import enrol_file, pay_file
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
-from suiren.services.contributions import MonthPaid
-from suiren.services.contributions import contribute as contribute_service
-from suiren.services.interest import credit_interest
-from suiren.services.reversals import reverse as reverse_service
-from suiren.services.statement import statement as statement_service
-from suiren.services.workers import enrol as enrol_service
-from suiren.settings import new_key_text
-from suiren.store.audit import verify
-from suiren.store.checkpoint import make_checkpoint, parse_checkpoint
-from suiren.store.db import unit_of_work
-from suiren.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from suiren.services.contributions import MonthPaid
 
 CHECKPOINT_BYTES_MAX = 10_000_000
 
@@ -59,6 +51,9 @@ MONTH_TO = typer.Option(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the tables (Alembic); the database takes the configured key."""
+    from suiren.store.db import unit_of_work
+    from suiren.store.migrate import upgrade
+
     ctx = Context.build()
     upgrade(ctx.engine)
     with unit_of_work(ctx.engine):
@@ -79,6 +74,8 @@ def key_generate(
     ),
 ) -> None:
     """Make a new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
+    from suiren.settings import new_key_text
+
     key = new_key_text()
     if out is None:
         print(key)
@@ -149,6 +146,9 @@ def worker_enrol(
     as_json: bool = JSON,
 ) -> None:
     """Enrol a flexible worker in a scheme where they work (参保登记), or a file of them."""
+    from suiren.cli.intake import enrol_file
+    from suiren.services.workers import enrol as enrol_service
+
     if file is not None:
         if resident_id or work_region or hukou_region:
             raise InvalidInput("--file takes no --resident-id, --work-region or --hukou-region")
@@ -199,6 +199,8 @@ def worker_statement(
     as_json: bool = JSON,
 ) -> None:
     """Contributions by month, region and scheme, contribution months and balances."""
+    from suiren.services.statement import statement as statement_service
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         data = statement_service(connection, worker_id)
@@ -265,6 +267,8 @@ def contribute(
     as_json: bool = JSON,
 ) -> None:
     """缴费 / Pay contributions for a month (--month) or a range (--from, --to), or a file."""
+    from suiren.cli.intake import pay_file
+
     if file is not None:
         given = [
             n
@@ -315,6 +319,8 @@ def pay(
     as_json: bool,
 ) -> None:
     """The one contribution command, for every scheme (its options parsed by cli/options.py)."""
+    from suiren.services.contributions import contribute as contribute_service
+
     if month is not None and month_from is None and month_to is None:
         first, last = month, month
     elif month is None and month_from is not None:
@@ -360,6 +366,8 @@ def reverse(
     as_json: bool = JSON,
 ) -> None:
     """Reverse a transaction (红冲) with a new, negating transaction."""
+    from suiren.services.reversals import reverse as reverse_service
+
     ctx = Context.build()
     posted = ctx.run(
         lambda connection: reverse_service(connection, tx_id, reversal_id, ctx.now(), memo)
@@ -382,6 +390,8 @@ def interest_credit(
     as_json: bool = JSON,
 ) -> None:
     """Credit a year's interest to every individual account (idempotent per year)."""
+    from suiren.services.interest import credit_interest
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         runs = credit_interest(connection, ctx.policy, year, ctx.now())
@@ -408,6 +418,9 @@ def audit_verify(
     as_json: bool = JSON,
 ) -> None:
     """Recompute chains, projections and balances; exit 1 naming every difference."""
+    from suiren.store.audit import verify
+    from suiren.store.checkpoint import parse_checkpoint
+
     anchor = None if checkpoint is None else parse_checkpoint(_read_checkpoint(checkpoint))
     ctx = Context.build()
     with ctx.transaction() as connection:
@@ -451,6 +464,8 @@ def audit_checkpoint(
     ),
 ) -> None:
     """Write every region's chain head, signed with the key, for the agency to keep."""
+    from suiren.store.checkpoint import make_checkpoint
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         data = make_checkpoint(connection, ctx.now())

@@ -13,7 +13,6 @@ import json
 import sys
 
 import typer
-from sqlalchemy.exc import DBAPIError
 
 from suiren.cli import ledger, medical, pension, transfers
 from suiren.cli.context import dispose_all
@@ -64,19 +63,20 @@ def _run() -> object:
         else:
             print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
-    except DBAPIError as exc:
-        print(
-            f"error: the database refused the request ({type(exc.orig).__name__}); nothing was"
-            " written — send it again",
-            file=sys.stderr,
-        )
-        raise SystemExit(1) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         print("aborted", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as exc:  # usage errors come through here in standalone_mode=False
+        database = sys.modules.get("sqlalchemy.exc")  # loaded only by commands with a database
+        if database is not None and isinstance(exc, database.DBAPIError):
+            print(
+                f"error: the database refused the request ({type(exc.orig).__name__}); nothing"
+                " was written — send it again",
+                file=sys.stderr,
+            )
+            raise SystemExit(1) from None
         # click's ClickException, or the copy Typer ≥ 0.20 vendors (typer._click): both
         # have show() and an exit code; a missing or bad option is a user error (exit 2)
         show = getattr(exc, "show", None)

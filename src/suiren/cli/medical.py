@@ -11,7 +11,6 @@ from suiren.cli.context import Context, emit
 from suiren.cli.ledger import MONTH, MONTH_FROM, MONTH_TO, pay
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
-from suiren.services.medical import medical_status
 
 medical_app = typer.Typer(
     help="职工医保 / Employee medical insurance of flexible workers.", no_args_is_help=True
@@ -60,6 +59,8 @@ def medical_status_command(
     as_json: bool = JSON,
 ) -> None:
     """Months paid per region, the break and waiting period, lifetime cover at retirement."""
+    from suiren.services.medical import medical_status
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         status = medical_status(connection, ctx.policy, worker_id, ctx.now().date())

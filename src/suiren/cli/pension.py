@@ -28,21 +28,6 @@ from suiren.policy.projection import (
     RATIO_MIN,
     Assumptions,
 )
-from suiren.services.career import compare
-from suiren.services.pension_calc import (
-    calculate,
-    case_warnings,
-    output_records,
-    parse_cases,
-    parse_input,
-    refuse_warnings,
-)
-from suiren.services.pension_table import (
-    case_input,
-    read_cases_table,
-    results_table,
-    write_results,
-)
 
 app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=True)
 INPUT_BYTES_MAX = 2_000_000_000
@@ -140,6 +125,21 @@ def calc(
 
     A Parquet table of cases (FILE.parquet, one column per field; decimals as decimal128 or
     text, never floats) gives a Parquet table of results with --out RESULTS.parquet."""
+    from suiren.services.pension_calc import (
+        calculate,
+        case_warnings,
+        output_records,
+        parse_cases,
+        parse_input,
+        refuse_warnings,
+    )
+    from suiren.services.pension_table import (
+        case_input,
+        read_cases_table,
+        results_table,
+        write_results,
+    )
+
     if out is not None and out.suffix not in (".parquet", ".json"):
         raise InvalidInput("--out must name a .parquet or a .json file")
     table_in = source != "-" and Path(source).suffix == ".parquet"
@@ -226,6 +226,8 @@ def estimate(
 ) -> None:
     """The pension from the worker's whole record, under current law and the reform, paying
     on until retirement (the assumptions are stated and can be changed)."""
+    from suiren.services.career import compare
+
     ctx = Context.build()
     names = [scenario] if scenario else list(SCENARIOS)
     policies = [load_policy(n) for n in names]

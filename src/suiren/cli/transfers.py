@@ -8,6 +8,7 @@ the Chinese term first, then the English one."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,21 +17,11 @@ from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.ledger.accounts import Scheme
+from suiren.ledger.transaction import GATHER_ID_CHARS_MAX as GATHER_ID_MAX
 from suiren.policy import SCENARIOS, load_policy
-from suiren.services.gathering import ID_MAX as GATHER_ID_MAX
-from suiren.services.gathering import gather_for_retirement
-from suiren.services.settlement import close_window, report
-from suiren.services.transfers import (
-    TransferView,
-    accept_transfer,
-    approve_transfer,
-    complete_transfer,
-    expire_overdue,
-    get_transfer,
-    overdue,
-    reject_transfer,
-    request_transfer,
-)
+
+if TYPE_CHECKING:
+    from suiren.services.transfers import TransferView
 
 transfer_app = typer.Typer(
     help="转移接续 / Pension and medical insurance transfers between regions.",
@@ -109,6 +100,8 @@ def request(
     as_json: bool = JSON,
 ) -> None:
     """Ask to move the worker's employee pension (or --scheme employee_medical) to another region."""
+    from suiren.services.transfers import request_transfer
+
     chosen = scheme
     ctx = Context.build()
     policy = load_policy(scenario) if scenario else ctx.policy
@@ -142,6 +135,8 @@ def gather(
 
     Creates the transfers ``ID/FROM_REGION`` (gather, claim); each then goes through
     approve, accept and complete."""
+    from suiren.services.gathering import gather_for_retirement
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         views = gather_for_retirement(
@@ -151,13 +146,14 @@ def gather(
 
 
 def _step(name: str, help_text: str):  # type: ignore[no-untyped-def]
-    action = {
-        "approve": approve_transfer,
-        "accept": accept_transfer,
-        "complete": complete_transfer,
-    }[name]
-
     def command(transfer_id: str = TRANSFER_ID, as_json: bool = JSON) -> None:
+        from suiren.services import transfers
+
+        action = {
+            "approve": transfers.approve_transfer,
+            "accept": transfers.accept_transfer,
+            "complete": transfers.complete_transfer,
+        }[name]
         ctx = Context.build()
         with ctx.transaction() as connection:
             view = action(connection, transfer_id, ctx.now())
@@ -179,6 +175,8 @@ def reject(
     as_json: bool = JSON,
 ) -> None:
     """Refuse a requested or approved transfer; money in clearing goes back."""
+    from suiren.services.transfers import reject_transfer
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         view = reject_transfer(connection, transfer_id, ctx.now(), reason)
@@ -197,6 +195,8 @@ def status(
     as_json: bool = JSON,
 ) -> None:
     """One transfer, or the overdue ones."""
+    from suiren.services.transfers import expire_overdue, get_transfer, overdue
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         if transfer_id:
@@ -223,6 +223,8 @@ def close(
     as_json: bool = JSON,
 ) -> None:
     """Net the window's transfers per region and post the settlement transactions."""
+    from suiren.services.settlement import close_window
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = close_window(connection, day, ctx.now(), chosen)
@@ -236,6 +238,8 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """The region × region matrix and net positions of a window."""
+    from suiren.services.settlement import report
+
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = report(connection, day, chosen)

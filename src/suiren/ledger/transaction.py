@@ -31,6 +31,7 @@ FACTS_MAX = 100_000
 AMOUNT_FEN_MAX = 10**15
 MEMO_CHARS_MAX = 200
 TX_ID_CHARS_MAX = 128
+GATHER_ID_CHARS_MAX = 90  # a gathering id: room for "/" and a region code in a transfer id
 TX_ID_RE = re.compile(r"[A-Za-z0-9_.:/-]{1,128}\Z", re.ASCII)
 # ``{payment id}/{YYYY-MM}``: the id of a contribution month; no other transaction may end so
 MONTH_TX_RE = re.compile(r".*/[0-9]{4}-[0-9]{2}\Z", re.ASCII)

@@ -26,7 +26,7 @@ from suiren.domain.errors import InvalidInput
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.ledger.accounts import Scheme
-from suiren.ledger.transaction import TX_ID_RE
+from suiren.ledger.transaction import GATHER_ID_CHARS_MAX, TX_ID_RE
 from suiren.policy import Policy
 from suiren.policy.retirement import (
     category_index,
@@ -47,7 +47,7 @@ from suiren.store.ledger_repo import lock_chain_head
 from suiren.store.lines import paid_months
 from suiren.store.tables import contribution_months, transfers
 
-ID_MAX = 90  # leaves room for "/" and a region code within a transfer id
+ID_MAX = GATHER_ID_CHARS_MAX
 
 
 def gather_for_retirement(
