@@ -500,31 +500,38 @@ def _add(result: AuditResult, difference: Difference) -> None:
 
 # 3. balances -------------------------------------------------------------------------------
 
-_DERIVED_SQL = """
-    SELECT 'system:collection:' || scheme || ':collection:' || region AS account, -due_fen AS amount
-    FROM contribution_months
-    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':individual_account:' || region,
-           account_fen FROM contribution_months WHERE account_fen <> 0
-    UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':pooled_entitlement:' || region,
-           pooled_fen - held_fen FROM contribution_months WHERE pooled_fen <> held_fen
-    UNION ALL SELECT 'system:clearing:' || scheme || ':clearing:' || region, held_fen
-    FROM contribution_months WHERE held_fen <> 0
-"""
-_SUMS_SQL = f"""
-    SELECT account, SUM(amount) AS total FROM (
+# Every account's sum: its postings, and what the contribution months derive (summed per
+# worker, scheme and region first, so that an account key is written once per group, not
+# once per month), computed once and compared both ways with the stored balances.
+_SUMS_SQL = """
+    WITH derived AS (
+      SELECT worker_id, scheme, region, SUM(due_fen) AS due, SUM(account_fen) AS account,
+             SUM(pooled_fen - held_fen) AS entitled, SUM(held_fen) AS held
+      FROM contribution_months GROUP BY worker_id, scheme, region
+    ), lines AS (
       SELECT account, amount_fen AS amount FROM postings
-      UNION ALL {_DERIVED_SQL}
-    ) AS lines GROUP BY account
+      UNION ALL SELECT 'system:collection:' || scheme || ':collection:' || region, -SUM(due)
+        FROM derived GROUP BY scheme, region
+      UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':individual_account:' || region,
+        account FROM derived WHERE account <> 0
+      UNION ALL SELECT 'worker:' || worker_id || ':' || scheme || ':pooled_entitlement:' || region,
+        entitled FROM derived WHERE entitled <> 0
+      UNION ALL SELECT 'system:clearing:' || scheme || ':clearing:' || region, SUM(held)
+        FROM derived GROUP BY scheme, region
+    ), sums AS (
+      SELECT account, SUM(amount) AS total FROM lines GROUP BY account
+    )
 """
 
 
 def _verify_balances(connection: Connection, result: AuditResult) -> None:
     mismatches = connection.execute(
         text(
-            "SELECT a.account AS account, a.balance_fen AS stored, COALESCE(s.total, 0) AS computed"
-            f" FROM accounts a LEFT JOIN ({_SUMS_SQL}) s ON s.account = a.account"
+            f"{_SUMS_SQL} SELECT a.account AS account, a.balance_fen AS stored,"
+            " COALESCE(s.total, 0) AS computed"
+            " FROM accounts a LEFT JOIN sums s ON s.account = a.account"
             " WHERE a.balance_fen <> COALESCE(s.total, 0)"
-            f" UNION ALL SELECT s.account, NULL, s.total FROM ({_SUMS_SQL}) s"
+            " UNION ALL SELECT s.account, NULL, s.total FROM sums s"
             " LEFT JOIN accounts a ON a.account = s.account WHERE a.account IS NULL AND s.total <> 0"
             f" ORDER BY 1 LIMIT {PROBLEMS_MAX}"
         )
