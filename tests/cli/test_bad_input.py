@@ -209,6 +209,8 @@ def valid(kind: str, p: Prepared) -> str:
         "year": "2025",
         "yuan": "6000",
         "rate": "0.1",
+        "host": "127.0.0.1",
+        "port": "8000",
         "region": "330100",
         "resident-id": resident_id(72),
         "scheme": "employee_pension",
@@ -281,6 +283,8 @@ OUT_OF_RANGE = {
         "0.6%",
     ],
     "region": ["999999", "44010", "4401000", "44O100", "-440100"],
+    "host": ["", "example.com", "127.0.0.256", "1.2.3", "::g", "localhost.", "0x7f000001"],
+    "port": ["", "0", "65536", "08000", "-1", "80.0", "http", "8_000"],
     "resident-id": [
         resident_id(72)[:-1] + ("0" if resident_id(72)[-1] != "0" else "1"),
         resident_id(72)[:17],
@@ -295,7 +299,7 @@ OUT_OF_RANGE = {
     "output-file": ["", "a\x00b", "/nonexistent/folder/out.csv", "."],
     "source": ["", "/nonexistent/cases.json", "."],
 }
-ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "rate", "region", "resident-id", "scheme",
+ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "rate", "host", "port", "region", "resident-id", "scheme",
               "scenario", "choice"}  # fmt: skip
 
 

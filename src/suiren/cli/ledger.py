@@ -481,3 +481,40 @@ def audit_checkpoint(
     except OSError as exc:
         raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
     print(f"checkpoint of {len(data['heads'])} regions written to {out}")
+
+
+api_key_app = typer.Typer(
+    help="API 密钥 / Keys for platforms, agencies, analysts and auditors.", no_args_is_help=True
+)
+
+
+@api_key_app.command("issue")
+def api_key_issue(
+    actor: str = typer.Option(
+        ...,
+        "--actor",
+        help="platform, agency, analyst or auditor",
+        metavar="KIND",
+        parser=options.choice("--actor", ["platform", "agency", "analyst", "auditor"], "choice"),
+    ),
+    scope: str = typer.Option(
+        "",
+        "--scope",
+        help="an agency's region code (it sees that region and those under it); a platform's id",
+        metavar="SCOPE",
+        parser=options.identifier("--scope", "a region code or platform id", 64),
+    ),
+    label: str = typer.Option("", "--label", metavar="TEXT", parser=options.text("--label")),
+    as_json: bool = JSON,
+) -> None:
+    """Issue an API key. It is shown once: only its hash is kept."""
+    from suiren.api.auth import ActorKind, issue_key
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        key, who = issue_key(connection, ActorKind(actor), scope, label, ctx.now())
+    emit(
+        {"key": key, "key_id": who.key_id, "actor": who.kind.value, "scope": who.scope},
+        as_json,
+        f"{key}\n(key {who.key_id}, {who.kind.value} {who.scope}; shown once — 仅显示一次)",
+    )

@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from suiren.cli import ledger, medical, pension, transfers
+from suiren.cli import ledger, medical, options, pension, transfers
 from suiren.cli.context import dispose_all
 from suiren.domain.errors import SuirenError
 
@@ -32,9 +32,31 @@ app.add_typer(ledger.key_app, name="key")
 app.add_typer(ledger.worker_app, name="worker")
 app.add_typer(ledger.interest_app, name="interest")
 app.add_typer(ledger.audit_app, name="audit")
+app.add_typer(ledger.api_key_app, name="api-key")
 app.add_typer(medical.medical_app, name="medical")
 app.command("contribute")(ledger.contribute)
 app.command("reverse")(ledger.reverse)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="the address to listen on",
+        metavar="ADDRESS",
+        parser=options.host("--host"),
+    ),
+    port: int = typer.Option(
+        "8000", "--port", help="the port", metavar="PORT", parser=options.port("--port")
+    ),
+) -> None:
+    """Serve the HTTP API (/api/v1; its description at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from suiren.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @app.command("demo")

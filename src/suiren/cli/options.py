@@ -56,6 +56,7 @@ _DAY_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
 _YEAR_RE = re.compile(r"[0-9]{4}", re.ASCII)
 _YUAN_RE = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?", re.ASCII)
 _REGION_RE = re.compile(r"[0-9]{6}", re.ASCII)
+_PORT_RE = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
 _RATE_RE = re.compile(r"(-?)([0-9]{1,2})(?:\.([0-9]{1,4}))?", re.ASCII)
 _RESIDENT_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}", re.ASCII)
 
@@ -201,6 +202,35 @@ def rate(name: str, minimum: Fraction, maximum: Fraction) -> Parser[Fraction]:
 
 def _plain(value: Fraction) -> str:
     return f"{float(value):g}"  # a bound in a message, e.g. 0.6 or -0.1 (never an amount)
+
+
+def _host(value: str, name: str) -> str:
+    expected = "an IP address (127.0.0.1, ::1) or localhost"
+    if value == "localhost":
+        return value
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise _refuse(name, value, expected) from None
+
+
+def host(name: str) -> Parser[str]:
+    """An address to listen on."""
+    return Parser("host", name, _host)
+
+
+def _port(value: str, name: str) -> int:
+    expected = "a port number from 1 to 65535 in ASCII digits"
+    port = int(_matched(_PORT_RE, value, name, expected).group(0))
+    if not 1 <= port <= 65535:
+        raise _refuse(name, value, expected)
+    return port
+
+
+def port(name: str) -> Parser[int]:
+    return Parser("port", name, _port)
 
 
 def _region(value: str, name: str) -> str:

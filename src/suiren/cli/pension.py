@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,29 +31,10 @@ app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=T
 INPUT_BYTES_MAX = 2_000_000_000
 
 
-def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object of the input: each key once, each value a string, number or null (a case
-    is flat, so an array or object inside one is refused here, before it can nest deeper)."""
-    record = dict(pairs)
-    if len(record) != len(pairs):
-        twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
-        raise InvalidInput(f"the key {twice[:40]!r} appears twice in one object; give it once")
-    for key, value in pairs:
-        if isinstance(value, dict | list):
-            raise InvalidInput(
-                f"the value of {key[:40]!r} is a JSON {'object' if isinstance(value, dict) else 'array'};"
-                " a case's fields are strings, numbers or null"
-            )
-    return record
-
-
-def _no_constant(name: str) -> Any:
-    raise InvalidInput(f'{name} is not a JSON number; give amounts as decimals such as "123.45"')
-
-
 def read_json(source: str) -> Any:
-    """Parse JSON from a file or stdin ('-'), numbers as exact decimals; no key twice in an
-    object, no NaN or Infinity, nesting only as an array of flat objects."""
+    """Parse JSON from a file or stdin ('-'), as ``pension_calc.parse_json`` reads it."""
+    from suiren.services.pension_calc import parse_json
+
     try:
         if source == "-":
             text = sys.stdin.read(INPUT_BYTES_MAX + 1)
@@ -72,20 +51,7 @@ def read_json(source: str) -> Any:
         raise InvalidInput(f"{source}: cannot be read ({exc.strerror})") from None
     if len(text) > INPUT_BYTES_MAX:
         raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
-    try:
-        return json.loads(
-            text, parse_float=Decimal, object_pairs_hook=_case_object, parse_constant=_no_constant
-        )
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise InvalidInput(
-            "the JSON is nested too deeply: give an object or an array of objects"
-        ) from None
-    except ValueError as exc:  # e.g. an integer longer than Python will parse
-        raise InvalidInput(f"not valid input: {str(exc).splitlines()[0][:200]}") from None
+    return parse_json(text)
 
 
 @app.command("calc")

@@ -9,7 +9,9 @@ vectorized formula and shapes the output.
 from __future__ import annotations
 
 import difflib
+import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -806,3 +808,42 @@ def retirement_steps(parsed: ParsedCases, policy: Policy, i: int) -> list[Step]:
         ),
     ]
     return steps
+
+
+def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of the input: each key once, each value a string, number or null (a case
+    is flat, so an array or object inside one is refused here, before it can nest deeper)."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+        raise InvalidInput(f"the key {twice[:40]!r} appears twice in one object; give it once")
+    for key, value in pairs:
+        if isinstance(value, dict | list):
+            raise InvalidInput(
+                f"the value of {key[:40]!r} is a JSON {'object' if isinstance(value, dict) else 'array'};"
+                " a case's fields are strings, numbers or null"
+            )
+    return record
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f'{name} is not a JSON number; give amounts as decimals such as "123.45"')
+
+
+def parse_json(text: str) -> Any:
+    """Cases as JSON text: numbers as exact decimals; no key twice in an object, no NaN or
+    Infinity, nesting only as an array of flat objects (the CLI and the API read alike)."""
+    try:
+        return json.loads(
+            text, parse_float=Decimal, object_pairs_hook=_case_object, parse_constant=_no_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            "the JSON is nested too deeply: give an object or an array of objects"
+        ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python will parse
+        raise InvalidInput(f"not valid input: {str(exc).splitlines()[0][:200]}") from None

@@ -1,0 +1,78 @@
+"""Who may see what: the one place that decides access (issue 11 §2).
+
+Every route declares its rule with ``@rule(...)``; a test fails when a route has none. The
+rules that need the data (a worker's region) are checked with it here, and a foreign id
+answers exactly as an unknown one (404), so that existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from fastapi.routing import APIRoute
+from sqlalchemy import Connection
+
+from suiren.api.auth import Actor, ActorKind
+from suiren.domain.errors import SuirenError
+from suiren.ledger.accounts import Scheme
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC = "public"  # no credentials: health, the API's own description
+ANY_ACTOR = "any-actor"  # any valid key: the pension calculator (no one's data)
+AGENCY_OF_WORKER = "agency-of-worker"  # an agency whose region holds the worker
+RULES = (PUBLIC, ANY_ACTOR, AGENCY_OF_WORKER)
+
+
+class NotFound(SuirenError):
+    code = "not-found"
+
+
+def rule(name: str) -> Callable[[F], F]:
+    """Declare a route's access rule (checked by the route, listed by the test)."""
+    if name not in RULES:
+        raise AssertionError(f"unknown access rule {name!r}")
+
+    def mark(endpoint: F) -> F:
+        endpoint.__access_rule__ = name  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def rule_of(endpoint: Callable[..., Any]) -> str | None:
+    return getattr(endpoint, "__access_rule__", None)
+
+
+def endpoints(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Callable[..., Any]]]:
+    """Every (path, endpoint function) of the app's API routes, through included routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from endpoints(included.routes, prefix + getattr(included, "prefix", ""))
+        elif isinstance(route, APIRoute):
+            yield (
+                prefix + route.path if not route.path.startswith(prefix) else route.path,
+                route.endpoint,
+            )
+
+
+def worker_region(
+    connection: Connection, actor: Actor, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION
+) -> str:
+    """The region holding the worker's insurance, if ``actor`` is an agency over it; any other
+    case — an unknown worker, one not enrolled, another region's — is the same 404."""
+    from suiren.services.workers import enrolment_region, relation_region
+
+    missing = NotFound(f"no worker {worker_id} here")
+    if actor.kind is not ActorKind.AGENCY:
+        raise missing
+    try:
+        region, _, _ = enrolment_region(connection, worker_id, scheme)
+        held = relation_region(connection, worker_id, scheme) or region
+    except SuirenError:
+        raise missing from None
+    if not (actor.covers_region(region) or actor.covers_region(held)):
+        raise missing
+    return held

@@ -1,0 +1,330 @@
+"""The HTTP API (``/api/v1``): thin routes over the services, one policy module for access,
+problem+json errors, idempotent POSTs. ``suiren serve`` runs it with uvicorn.
+
+Limits: a request body of at most ``BODY_BYTES_MAX``; an ``Idempotency-Key`` of at most
+``IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters. Every write records the actor's key and the
+request id in the access log, in the same database transaction as the write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException
+
+from suiren.api import access
+from suiren.api.auth import Actor, authenticate
+from suiren.api.problems import from_error, problem
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.money import yuan_to_fen
+from suiren.domain.month import Month
+from suiren.policy import Policy, load_policy
+from suiren.settings import Settings
+from suiren.store.api_tables import access_log, idempotency_keys
+from suiren.store.db import make_engine, unit_of_work
+
+BODY_BYTES_MAX = 10_000_000  # a JSON batch of about 50,000 pension cases
+IDEMPOTENCY_KEY_CHARS_MAX = 128
+_IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
+log = logging.getLogger("suiren.api")
+
+
+@dataclass
+class Service:
+    """What every request needs, built once when the app starts."""
+
+    settings: Settings
+    policy: Policy
+    engine: Engine
+
+    def now(self) -> datetime:
+        if self.settings.today is not None:
+            return datetime.combine(self.settings.today, time(12, 0), tzinfo=UTC)
+        return datetime.now(UTC)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with unit_of_work(self.engine) as connection:
+            yield connection
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    from suiren.services.identity import ledger_keys
+
+    service = Service(
+        settings,
+        load_policy(settings.scenario),
+        make_engine(settings.database_url, keys=ledger_keys(settings.secret())),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.engine.dispose()
+
+    app = FastAPI(
+        title="Suiren (随人) API",
+        version="1",
+        description="Portable social insurance for flexible workers — 钱随人走.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    _errors(app)
+    app.middleware("http")(_request_id_and_limits)
+    app.include_router(router)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(SuirenError)
+    async def suiren_error(request: Request, error: SuirenError) -> JSONResponse:
+        return from_error(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+        message = str(first.get("msg", "the request does not match its schema"))
+        return problem(
+            request, "invalid-request", f"{where}: {message}" if where else message, where
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(
+            error.status_code, "invalid-request"
+        )
+        return problem(request, code, str(error.detail), status=error.status_code)
+
+    @app.exception_handler(DBAPIError)
+    async def database(request: Request, error: DBAPIError) -> JSONResponse:
+        log.warning("database refused %s: %s", request.url.path, type(error.orig).__name__)
+        return problem(request, "retry", "the database refused the request; nothing was written")
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, error: Exception) -> JSONResponse:
+        log.exception("internal error on %s", request.url.path)
+        return problem(request, "internal", "an internal error; nothing was written")
+
+
+async def _request_id_and_limits(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    given = request.headers.get("x-request-id", "")
+    request.state.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > BODY_BYTES_MAX):
+        return problem(request, "too-large", f"a request body has at most {BODY_BYTES_MAX} bytes")
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    return response
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def actor_of(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    with service_of(request).transaction() as connection:
+        return authenticate(connection, authorization)
+
+
+ActorDep = Annotated[Actor, Depends(actor_of)]
+ServiceDep = Annotated[Service, Depends(service_of)]
+router = APIRouter(prefix="/api/v1")
+
+
+# --- health -------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    revision: str | None
+
+
+@router.get("/health", response_model=Health)
+@access.rule(access.PUBLIC)
+def health(service: ServiceDep) -> Health:
+    """The database answers, at this migration revision."""
+    with service.engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return Health(status="ok", database="ok", revision=revision)
+
+
+# --- the pension calculator ---------------------------------------------------------------
+
+
+@router.post("/pension/calc")
+@access.rule(access.ANY_ACTOR)
+async def pension_calc(request: Request, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The calculator of ``suiren pension calc``: a case (JSON object) or an array of cases;
+    the same fields, rules, warnings and results."""
+    from suiren.services.pension_calc import (
+        calculate,
+        case_warnings,
+        output_records,
+        parse_cases,
+        parse_json,
+    )
+
+    body = await request.body()
+    try:
+        data = parse_json(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput("the body is not UTF-8 text") from None
+    single = isinstance(data, dict)
+    if not single and not isinstance(data, list):
+        raise InvalidInput("the body must be a JSON object or an array of objects")
+    today = service.now().date()
+    parsed = parse_cases([data] if single else data, service.policy, today)
+    warnings = case_warnings(parsed, service.policy, today)
+    result = calculate(parsed, service.policy)
+    records = output_records(parsed, result, service.policy, single, warnings)
+    return JSONResponse(json.loads(json.dumps(records[0] if single else records, default=str)))
+
+
+# --- workers ------------------------------------------------------------------------------
+
+
+@router.get("/workers/{worker_id}/statement")
+@access.rule(access.AGENCY_OF_WORKER)
+def worker_statement(worker_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """A worker's months by region and balances (an agency of the worker's region)."""
+    from suiren.services.statement import statement
+
+    with service.transaction() as connection:
+        access.worker_region(connection, actor, worker_id)
+        return JSONResponse(json.loads(json.dumps(statement(connection, worker_id), default=str)))
+
+
+# --- contributions ------------------------------------------------------------------------
+
+
+class Payment(BaseModel):
+    """One payment: months ``from_month``..``to_month`` (or one ``month``) at one base."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payment_id: str = Field(min_length=1, max_length=100)
+    worker_id: str = Field(min_length=1, max_length=32)
+    from_month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    to_month: str | None = Field(default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    base_yuan: str = Field(pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+
+
+@router.post("/contributions", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def contribute(
+    request: Request,
+    payment: Payment,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+) -> JSONResponse:
+    """Pay the months of a payment (all or nothing). Send it again with the same
+    ``Idempotency-Key`` and body: the first response comes back, nothing is paid twice."""
+    from suiren.services.contributions import contribute as pay
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, payment.worker_id)
+        first = Month.parse(payment.from_month)
+        last = Month.parse(payment.to_month) if payment.to_month else first
+        paid = pay(
+            connection,
+            service.policy,
+            payment.payment_id,
+            payment.worker_id,
+            first,
+            last,
+            yuan_to_fen(payment.base_yuan, what="base_yuan"),
+            service.now(),
+        )
+        return 201, {"months": [p.to_json() for p in paid]}
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+async def _idempotent(
+    request: Request,
+    actor: Actor,
+    service: Service,
+    key: str,
+    work: Callable[[Connection], tuple[int, Any]],
+) -> JSONResponse:
+    """The first response to ``key`` (of this actor) for this request; another request under
+    the same key is refused (422); the work, the stored response and the access log entry
+    commit together."""
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise InvalidInput(
+            f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
+            field="Idempotency-Key",
+        )
+    body = await request.body()
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    for _attempt in range(2):
+        try:
+            with service.transaction() as connection:
+                stored = connection.execute(
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.key_id == actor.key_id,
+                        idempotency_keys.c.idempotency_key == key,
+                    )
+                ).first()
+                if stored is not None:
+                    if stored.request_sha256 != digest:
+                        return problem(
+                            request,
+                            "idempotency-key-reused",
+                            "this Idempotency-Key was sent with another request; use a new key",
+                            "Idempotency-Key",
+                        )
+                    return JSONResponse(json.loads(stored.body), status_code=stored.status)
+                status, payload = work(connection)
+                now = service.now()
+                connection.execute(
+                    insert(idempotency_keys).values(
+                        key_id=actor.key_id,
+                        idempotency_key=key,
+                        request_sha256=digest,
+                        status=status,
+                        body=json.dumps(payload, ensure_ascii=False, default=str),
+                        created_at=now,
+                    )
+                )
+                connection.execute(
+                    insert(access_log).values(
+                        request_id=request.state.request_id,
+                        key_id=actor.key_id,
+                        method=request.method,
+                        path=request.url.path,
+                        status=status,
+                        at=now,
+                    )
+                )
+            return JSONResponse(json.loads(json.dumps(payload, default=str)), status_code=status)
+        except IntegrityError:
+            continue  # the same key committed meanwhile by a concurrent retry: read it
+    raise InvalidInput("the request raced another under the same key; send it again")

@@ -1,0 +1,103 @@
+"""Who is calling: ``Authorization: Bearer <key>`` with an API key (platforms, agencies,
+analysts, auditors). A key is ``sk_<key id>_<secret>``; the database keeps the id and the
+SHA-256 of the whole key, compared in constant time. Workers' and clerks' logins (argon2
+passwords, sessions) come with the portal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, insert, select
+
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.region import RegionCode
+from suiren.store.api_tables import api_keys
+
+KEY_PREFIX = "sk"
+KEY_ID_BYTES = 6
+SECRET_BYTES = 32
+LABEL_CHARS_MAX = 200
+
+
+class ActorKind(StrEnum):
+    PLATFORM = "platform"  # its workers, orders, batches and claims
+    AGENCY = "agency"  # its region and the regions under it
+    ANALYST = "analyst"  # read-only aggregates
+    AUDITOR = "auditor"  # verification only
+
+
+class Unauthorized(SuirenError):
+    code = "unauthorized"
+
+
+@dataclass(frozen=True)
+class Actor:
+    key_id: str
+    kind: ActorKind
+    scope: str  # an agency's region code; a platform's id; "" for analysts and auditors
+
+    def covers_region(self, region: str) -> bool:
+        """An agency covers its own region and the regions under it (a province its cities)."""
+        if self.kind is not ActorKind.AGENCY:
+            return False
+        own = RegionCode.parse(self.scope)
+        if own.code == "000000":
+            return True
+        prefix = own.code[:2] if own.code.endswith("0000") else own.code[:4]
+        return region.startswith(prefix) if own.code.endswith("00") else region == own.code
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_key(
+    connection: Connection, kind: ActorKind, scope: str, label: str, now: datetime
+) -> tuple[str, Actor]:
+    """A new key (returned once: only its hash is kept) for an actor."""
+    if kind is ActorKind.AGENCY:
+        scope = RegionCode.parse(scope).code
+    elif kind is ActorKind.PLATFORM:
+        if not scope or len(scope) > 64 or not scope.replace("-", "").isalnum():
+            raise InvalidInput("a platform key needs its platform id (letters, digits, -)")
+    else:
+        scope = ""
+    if len(label) > LABEL_CHARS_MAX:
+        raise InvalidInput(f"a label has at most {LABEL_CHARS_MAX} characters")
+    key_id = secrets.token_hex(KEY_ID_BYTES)
+    key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
+    connection.execute(
+        insert(api_keys).values(
+            key_id=key_id,
+            secret_sha256=_digest(key),
+            actor=kind.value,
+            scope=scope,
+            label=label,
+            created_at=now,
+        )
+    )
+    return key, Actor(key_id, kind, scope)
+
+
+def authenticate(connection: Connection, authorization: str | None) -> Actor:
+    """The actor of a ``Bearer`` key; any other header, an unknown or revoked key: refused,
+    all alike (the message does not say which)."""
+    refused = Unauthorized("send Authorization: Bearer <API key>; this one is not valid")
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("send Authorization: Bearer <API key>")
+    key = authorization.removeprefix("Bearer ").strip()
+    parts = key.split("_", 2)  # the secret may hold "_" itself (URL-safe base64)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(key) > 128:
+        raise refused
+    row = connection.execute(select(api_keys).where(api_keys.c.key_id == parts[1])).first()
+    if row is None or row.revoked_at is not None:
+        hmac.compare_digest(_digest(key), "0" * 64)  # the same work as a known key
+        raise refused
+    if not hmac.compare_digest(_digest(key), row.secret_sha256):
+        raise refused
+    return Actor(row.key_id, ActorKind(row.actor), row.scope)

@@ -1,0 +1,70 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), never a stack trace.
+
+``type`` is a stable URI per error code (``urn:suiren:problem:<code>``, the code the CLI's
+``--json`` errors carry too); ``title`` is in the caller's language (``Accept-Language``:
+zh-CN by default, en); ``detail`` says what was wrong with this request; ``field`` names the
+input at fault where there is one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from suiren.domain.errors import SuirenError
+
+MEDIA_TYPE = "application/problem+json"
+
+# code -> (HTTP status, zh-CN title, English title); a code not listed is 422
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "unauthorized": (401, "未提供有效凭证", "No valid credentials"),
+    "not-found": (404, "未找到", "Not found"),
+    "unknown-worker": (404, "未找到", "Not found"),
+    "method-not-allowed": (405, "不支持该方法", "Method not allowed"),
+    "conflict": (409, "与已记录的交易冲突", "Conflicts with a recorded transaction"),
+    "transaction-conflict": (409, "与已记录的交易冲突", "Conflicts with a recorded transaction"),
+    "insurance-moved": (409, "参保关系已转移", "The insurance relation has moved"),
+    "idempotency-key-reused": (
+        422,
+        "幂等键已用于另一请求",
+        "The idempotency key was used for another request",
+    ),
+    "invalid-request": (422, "请求无效", "Invalid request"),
+    "too-large": (413, "请求过大", "Request too large"),
+    "retry": (503, "请稍后重试", "Try again"),
+    "database-not-ready": (503, "数据库尚未初始化", "The database is not set up"),
+    "internal": (500, "服务内部错误", "Internal error"),
+}
+DEFAULT = (422, "请求被拒绝", "Request refused")
+
+
+def language(request: Request) -> str:
+    """zh-CN unless the caller prefers English (the first language named)."""
+    wanted = request.headers.get("accept-language", "")
+    first = wanted.split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "zh-CN"
+
+
+def problem(
+    request: Request, code: str, detail: str, field: str | None = None, status: int | None = None
+) -> JSONResponse:
+    known_status, zh, en = PROBLEMS.get(code, DEFAULT)
+    body: dict[str, Any] = {
+        "type": f"urn:suiren:problem:{code}",
+        "title": en if language(request) == "en" else zh,
+        "status": status or known_status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if field:
+        body["field"] = field
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=body["status"], media_type=MEDIA_TYPE)
+
+
+def from_error(request: Request, error: SuirenError) -> JSONResponse:
+    return problem(request, error.code, error.message, error.field)

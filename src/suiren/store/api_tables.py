@@ -1,0 +1,62 @@
+"""The service's own tables (not the ledger's: no money, nothing the audit's chain hashes).
+
+- ``api_keys``: who may call the API. A key is shown once, when issued; only its SHA-256 is
+  kept (a key carries 256 random bits, so a fast hash is as safe as a slow one here; people's
+  passwords, when the portal comes, are hashed with argon2).
+- ``idempotency_keys``: the first response to each ``Idempotency-Key`` of each key, with the
+  hash of the request it answered, so that a retried POST returns it again.
+- ``access_log``: every write, with the actor and the request id (append-only).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+api_metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    api_metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("actor", String(16), nullable=False),  # platform | agency | analyst | auditor
+    Column("scope", String(64), nullable=False),  # an agency's region code; a platform's id
+    Column("label", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    api_metadata,
+    Column("key_id", String(32), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("request_sha256", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("key_id", "idempotency_key"),
+)
+
+access_log = Table(
+    "access_log",
+    api_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+APPEND_ONLY_API = ("access_log",)

@@ -1,0 +1,202 @@
+"""The HTTP API on both databases: health, keys, the one access policy (a foreign id is a
+404 like an unknown one), problem+json errors, idempotent POSTs, and the committed OpenAPI
+description."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from suiren.api import access
+from suiren.api.app import create_app
+from suiren.api.auth import ActorKind, issue_key
+from suiren.services.contributions import contribute
+from suiren.services.workers import enrol
+from suiren.settings import Settings
+from suiren.store.api_tables import access_log
+from suiren.store.db import make_engine, unit_of_work
+from suiren.store.tables import contribution_months
+from tests.cli.test_pension_cli import WORKED, WORKED_FEN
+from tests.conftest import KEYS, NOW, SECRET
+from tests.ledger_helpers import POLICY, VAULT, resident_id
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI = ROOT / "docs" / "openapi.json"
+TODAY = "2026-06-15"
+
+
+@pytest.fixture
+def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    url, extra = database_url
+    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
+        monkeypatch.setenv(name, value)
+    settings = Settings(database_url=url, secret_key=base64.b64encode(SECRET).decode(), today=TODAY)
+    engine = make_engine(url, keys=KEYS)
+    with unit_of_work(engine) as c:
+        keys = {
+            "gz": issue_key(c, ActorKind.AGENCY, "440100", "广州", NOW)[0],
+            "gd": issue_key(c, ActorKind.AGENCY, "440000", "广东", NOW)[0],
+            "bj": issue_key(c, ActorKind.AGENCY, "110000", "北京", NOW)[0],
+            "platform": issue_key(c, ActorKind.PLATFORM, "courier-co", "a platform", NOW)[0],
+        }
+        worker = enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW).worker.worker_id
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, keys, worker, engine
+    engine.dispose()
+
+
+def auth(key: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == f"urn:suiren:problem:{code}" and body["status"] == status
+    assert body["title"] and body["detail"] and "Traceback" not in response.text
+    return body  # type: ignore[no-any-return]
+
+
+def test_health_says_the_database_and_its_revision(api) -> None:
+    client, *_ = api
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "revision": "0002_api"}
+    assert response.headers["x-request-id"]
+
+
+def test_no_key_a_wrong_key_or_a_malformed_one_are_401_alike(api) -> None:
+    client, keys, *_ = api
+    calc = "/api/v1/pension/calc"
+    for headers in ({}, auth("nonsense"), auth(keys["gz"][:-2] + "xx"), auth("sk_000000000000_x")):
+        body = assert_problem(client.post(calc, json=WORKED, headers=headers), 401, "unauthorized")
+        assert keys["gz"] not in json.dumps(body)
+
+
+def test_the_calculator_answers_as_the_cli_does(api) -> None:
+    client, keys, *_ = api
+    response = client.post("/api/v1/pension/calc", json=WORKED, headers=auth(keys["platform"]))
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert {k: record[k] for k in WORKED_FEN} == WORKED_FEN and record["warnings"] == []
+    both = client.post("/api/v1/pension/calc", json=[WORKED, WORKED], headers=auth(keys["bj"]))
+    assert [r["total_fen"] for r in both.json()] == [WORKED_FEN["total_fen"]] * 2
+
+
+def test_errors_are_problems_in_the_callers_language(api) -> None:
+    client, keys, *_ = api
+    bad = {**WORKED, "base_yuan": "-1"}
+    zh = assert_problem(
+        client.post("/api/v1/pension/calc", json=bad, headers=auth(keys["gz"])), 422, "invalid-case"
+    )
+    en = client.post(
+        "/api/v1/pension/calc", json=bad, headers=auth(keys["gz"], **{"Accept-Language": "en"})
+    ).json()
+    assert zh["title"] != en["title"] and "base_yuan" in zh["detail"]
+    twice = '{"region": "410100", "region": "410100"}'
+    assert_problem(
+        client.post("/api/v1/pension/calc", content=twice, headers=auth(keys["gz"])),
+        422,
+        "invalid-input",
+    )
+    assert_problem(client.get("/api/v1/nowhere"), 404, "not-found")
+    huge = {**auth(keys["gz"]), "Content-Length": str(20_000_000)}
+    assert_problem(
+        client.post("/api/v1/pension/calc", content=b"[]", headers=huge), 413, "too-large"
+    )
+
+
+def test_an_agency_sees_its_region_and_a_foreign_id_is_an_unknown_one(api) -> None:
+    client, keys, worker, _ = api
+    path = f"/api/v1/workers/{worker}/statement"
+    for key in ("gz", "gd"):  # Guangzhou, and the province above it
+        response = client.get(path, headers=auth(keys[key]))
+        assert response.status_code == 200, response.text
+        assert response.json()["worker"]["worker_id"] == worker
+    foreign = assert_problem(client.get(path, headers=auth(keys["bj"])), 404, "not-found")
+    unknown = assert_problem(
+        client.get("/api/v1/workers/W000000000000/statement", headers=auth(keys["bj"])),
+        404,
+        "not-found",
+    )
+    assert foreign["detail"].replace(worker, "X") == unknown["detail"].replace("W000000000000", "X")
+    assert_problem(client.get(path, headers=auth(keys["platform"])), 404, "not-found")
+
+
+def test_a_post_is_idempotent_by_its_key(api) -> None:
+    client, keys, worker, engine = api
+    payment = {"payment_id": "api-1", "worker_id": worker, "from_month": "2026-01",
+               "to_month": "2026-03", "base_yuan": "6000"}  # fmt: skip
+    headers = auth(keys["gz"], **{"Idempotency-Key": "k-1", "X-Request-ID": "req-1"})
+    first = client.post("/api/v1/contributions", json=payment, headers=headers)
+    assert first.status_code == 201, first.text
+    assert [m["month"] for m in first.json()["months"]] == ["2026-01", "2026-02", "2026-03"]
+    again = client.post("/api/v1/contributions", json=payment, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = client.post(
+        "/api/v1/contributions", json={**payment, "base_yuan": "7000"}, headers=headers
+    )
+    assert_problem(other, 422, "idempotency-key-reused")
+    foreign = auth(keys["bj"], **{"Idempotency-Key": "k-2"})
+    assert_problem(
+        client.post("/api/v1/contributions", json=payment, headers=foreign), 404, "not-found"
+    )
+    missing = client.post("/api/v1/contributions", json=payment, headers=auth(keys["gz"]))
+    assert_problem(missing, 422, "invalid-request")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 3
+        logged = c.execute(select(access_log.c.request_id, access_log.c.status)).all()
+    assert [tuple(r) for r in logged] == [("req-1", 201)]
+
+
+def test_a_refused_payment_is_a_problem_and_writes_nothing(api) -> None:
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        contribute(
+            c,
+            POLICY,
+            "cli-1",
+            worker,
+            *[__import__("suiren.domain.month", fromlist=["Month"]).Month.of(2026, 1)] * 2,
+            600_000,
+            NOW,
+        )
+    payment = {"payment_id": "api-2", "worker_id": worker, "from_month": "2026-01",
+               "base_yuan": "6000"}  # fmt: skip
+    response = client.post(
+        "/api/v1/contributions",
+        json=payment,
+        headers=auth(keys["gz"], **{"Idempotency-Key": "k-3"}),
+    )
+    body = assert_problem(response, 422, "contribution-refused")
+    assert "2026-01" in body["detail"]
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(access_log)).scalar_one() == 0
+
+
+def test_every_route_declares_its_access_rule() -> None:
+    app = create_app(
+        Settings(database_url="sqlite:///:memory:", secret_key=base64.b64encode(SECRET).decode())
+    )
+    routes = list(access.endpoints(app.routes))
+    assert {path for path, _ in routes} >= {"/api/v1/health", "/api/v1/contributions"}
+    missing = [path for path, endpoint in routes if access.rule_of(endpoint) not in access.RULES]
+    assert not missing, f"routes without an access rule: {missing}"
+
+
+def test_the_committed_openapi_description_is_the_codes() -> None:
+    app = create_app(
+        Settings(database_url="sqlite:///:memory:", secret_key=base64.b64encode(SECRET).decode())
+    )
+    current = json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    assert OPENAPI.read_text(encoding="utf-8") == current, (
+        "docs/openapi.json is not the API's: run `.venv/bin/python -m suiren.api.openapi`"
+    )
