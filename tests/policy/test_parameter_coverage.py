@@ -150,12 +150,15 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("account.interest_rate", "* -310000 -460000", "2015-01", "2015-12", RATE_BEFORE_2016),
     Known(
         "contribution.base.average_monthly_wage",
-        "120000 130000 140000 150000 210000 210100 210200 230000 320000 330000 340000 350000"
-        " 360000 410000 410100 420000 420100 420200 430000 450000 460000 500000 510000 520000"
-        " 540000 610000 630000 640000 650000",
+        "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
+        " 410100 420000 420100 420200 430000 460000 500000 510000 520000 540000 610000 630000"
+        " 640000",
         "2015-01", "2021-12", WAGES_NOT_COLLECTED,
     ),
-    Known("contribution.base.average_monthly_wage", "370000 620000", "2015-01", "2020-12", WAGES_NOT_COLLECTED),
+    Known(
+        "contribution.base.average_monthly_wage", "140000 360000 370000 450000 620000 650000",
+        "2015-01", "2020-12", WAGES_NOT_COLLECTED,
+    ),
     Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
