@@ -150,11 +150,16 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("account.interest_rate", "* -310000 -460000", "2015-01", "2015-12", RATE_BEFORE_2016),
     Known(
         "contribution.base.average_monthly_wage",
-        "120000 130000 140000 150000 210000 210100 210200 230000 320000 330000 340000 350000"
-        " 360000 370000 410000 410100 420000 420100 420200 430000 450000 460000 500000 510000 520000"
-        " 530000 540000 610000 620000 630000 640000 650000",
+        "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
+        " 410100 420000 420100 420200 430000 460000 500000 510000 520000 540000 610000 630000"
+        " 640000",
         "2015-01", "2021-12", WAGES_NOT_COLLECTED,
     ),
+    Known(
+        "contribution.base.average_monthly_wage", "140000 360000 370000 450000 620000 650000",
+        "2015-01", "2020-12", WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
         "110000 220000 220100 310000 440000 440100 440300", "2015-01", "2022-06",
@@ -167,21 +172,25 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_floor", "350000", "2025-01", "2026-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
     Known(
-        "pension.base", "210000 210100 210200 220100 310000 360000 440300", "2015-01", "2019-12",
-        BASE_NOT_COLLECTED,
+        "pension.base", "210000 210100 210200 220100 310000 360000 440300 620000", "2015-01",
+        "2019-12", BASE_NOT_COLLECTED,
     ),
     Known("pension.base", "150000 330000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "440000 440100 450000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "130000 140000 320000 350000 370000 410000 410100 430000 500000 510000 520000 530000"
-        " 610000 620000 630000 640000 650000",
+        "130000 320000 340000 440000 440100 450000 500000 510000 520000 630000",
+        "2015-01", "2021-12", BASE_NOT_COLLECTED,
+    ),
+    Known(
+        "pension.base",
+        "140000 350000 370000 410000 410100 430000 610000 640000 650000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
     Known(
-        "pension.base", "110000 220000 230000 340000 420100 460000 540000", "2015-01",
-        "2023-12", BASE_NOT_COLLECTED,
+        "pension.base", "110000 220000 420100 460000 540000", "2015-01", "2023-12",
+        BASE_NOT_COLLECTED,
     ),
     Known("pension.base", "420000", "2015-01", "2026-12", HUBEI_TIERS),
     Known("pension.base", "420200", "2015-01", "2024-12", BASE_NOT_COLLECTED),
