@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from suiren.api import access
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
+from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.workers import enrol
 from suiren.settings import Settings
@@ -200,3 +201,73 @@ def test_the_committed_openapi_description_is_the_codes() -> None:
     assert OPENAPI.read_text(encoding="utf-8") == current, (
         "docs/openapi.json is not the API's: run `.venv/bin/python -m suiren.api.openapi`"
     )
+
+
+def post(client: Any, path: str, key: str, body: Any = None, idem: str | None = None) -> Any:
+    headers = auth(key, **({"Idempotency-Key": idem} if idem else {}))
+    return client.post(path, json=body, headers=headers)
+
+
+def test_an_agency_enrols_in_its_region_only_and_the_id_stays_masked(api) -> None:
+    client, keys, *_ = api
+    person = {"resident_id": resident_id(2), "work_region": "440100"}
+    first = post(client, "/api/v1/workers", keys["gd"], person, "e-1")
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["created"] and resident_id(2) not in first.text and "*" in body["resident_id"]
+    again = post(client, "/api/v1/workers", keys["gz"], person, "e-2")  # another key: same person
+    assert again.status_code == 201 and again.json()["worker_id"] == body["worker_id"]
+    assert not again.json()["created"]
+    elsewhere = {"resident_id": resident_id(3), "work_region": "110000"}
+    assert_problem(post(client, "/api/v1/workers", keys["gz"], elsewhere, "e-3"), 404, "not-found")
+
+
+def test_the_estimate_of_a_worker_of_the_agencys_region(api) -> None:
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        january = Month.of(2026, 1)
+        contribute(c, POLICY, "est-1", worker, january, Month.of(2026, 5), 600_000, NOW)
+    path = f"/api/v1/workers/{worker}/pension/estimate"
+    response = client.get(path, params={"base_ratio": "1.5"}, headers=auth(keys["gz"]))
+    assert response.status_code == 200, response.text
+    scenarios = response.json()["scenarios"]
+    assert [s["scenario"] for s in scenarios] == ["current_law", "money_follows_person"]
+    assert all(s["projection"]["base_ratio"] == "1.5" for s in scenarios)
+    paid_only = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    assert paid_only["scenarios"][0]["projection"] is None
+    bad = client.get(path, params={"base_ratio": "5"}, headers=auth(keys["gz"]))
+    assert_problem(bad, 422, "invalid-input")
+    assert_problem(client.get(path, headers=auth(keys["bj"])), 404, "not-found")
+
+
+def test_a_transfer_each_side_takes_its_own_steps(api) -> None:
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        hz = issue_key(c, ActorKind.AGENCY, "330100", "杭州", NOW)[0]
+        january = Month.of(2026, 1)
+        contribute(c, POLICY, "tr-pay", worker, january, Month.of(2026, 5), 600_000, NOW)
+    move = {"transfer_id": "move-1", "worker_id": worker, "to_region": "330100"}
+    assert_problem(post(client, "/api/v1/transfers", hz, move, "t-0"), 404, "not-found")
+    requested = post(client, "/api/v1/transfers", keys["gz"], move, "t-1")
+    assert requested.status_code == 201, requested.text
+    assert requested.json()["state"] == "requested"
+    base = "/api/v1/transfers/move-1"
+    assert_problem(post(client, f"{base}/approve", hz, None, "t-2"), 404, "not-found")
+    assert_problem(post(client, f"{base}/accept", keys["gz"], None, "t-3"), 404, "not-found")
+    assert post(client, f"{base}/approve", keys["gz"], None, "t-4").json()["state"] == "approved"
+    assert post(client, f"{base}/accept", hz, None, "t-5").json()["state"] == "accepted"
+    done = post(client, f"{base}/complete", hz, None, "t-6")
+    assert done.status_code == 200 and done.json()["state"] == "completed"
+    for key in (keys["gz"], hz):
+        assert client.get(base, headers=auth(key)).json()["state"] == "completed"
+    assert_problem(client.get(base, headers=auth(keys["bj"])), 404, "not-found")
+    assert_problem(client.get(f"{base}x", headers=auth(keys["gz"])), 404, "not-found")
+
+
+def test_the_audit_is_for_auditors(api) -> None:
+    client, keys, _, engine = api
+    with unit_of_work(engine) as c:
+        auditor = issue_key(c, ActorKind.AUDITOR, "", "审计", NOW)[0]
+    result = post(client, "/api/v1/audit/verify", auditor)
+    assert result.status_code == 200 and result.json()["ok"] is True
+    assert_problem(post(client, "/api/v1/audit/verify", keys["gd"]), 404, "not-found")

@@ -22,7 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"  # no credentials: health, the API's own description
 ANY_ACTOR = "any-actor"  # any valid key: the pension calculator (no one's data)
 AGENCY_OF_WORKER = "agency-of-worker"  # an agency whose region holds the worker
-RULES = (PUBLIC, ANY_ACTOR, AGENCY_OF_WORKER)
+AGENCY_OF_REGION = "agency-of-region"  # an agency over the region the request names
+TRANSFER_PARTY = "transfer-party"  # the old region's agency (approve), the new one's (accept…)
+AUDITOR = "auditor"  # an auditor, or the national agency
+RULES = (PUBLIC, ANY_ACTOR, AGENCY_OF_WORKER, AGENCY_OF_REGION, TRANSFER_PARTY, AUDITOR)
 
 
 class NotFound(SuirenError):
@@ -56,6 +59,39 @@ def endpoints(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Ca
                 prefix + route.path if not route.path.startswith(prefix) else route.path,
                 route.endpoint,
             )
+
+
+def region(actor: Actor, code: str) -> str:
+    """``code`` if ``actor`` is an agency over it; else the request is refused as unknown."""
+    if not actor.covers_region(code):
+        raise NotFound(f"region {code[:8]} is not one this key serves")
+    return code
+
+
+# which side of a transfer may take each step: 转出地 approves, 转入地 accepts and completes
+TRANSFER_SIDES = {"approve": ("from",), "accept": ("to",), "complete": ("to",),
+                  "reject": ("from", "to"), "view": ("from", "to")}  # fmt: skip
+
+
+def transfer(connection: Connection, actor: Actor, transfer_id: str, step: str) -> Any:
+    """The transfer, if ``actor`` is the agency of a side that may take ``step``; any other
+    case — unknown, another region's, the other side's step — is the same 404."""
+    from suiren.services.transfers import get_transfer
+
+    missing = NotFound(f"no transfer {transfer_id[:60]} here")
+    try:
+        view = get_transfer(connection, transfer_id)
+    except SuirenError:
+        raise missing from None
+    sides = {"from": view.from_region, "to": view.to_region}
+    if not any(actor.covers_region(sides[side]) for side in TRANSFER_SIDES[step]):
+        raise missing
+    return view
+
+
+def auditor(actor: Actor) -> None:
+    if not (actor.kind is ActorKind.AUDITOR or actor.covers_region("000000")):
+        raise NotFound("no such resource here")
 
 
 def worker_region(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -328,3 +328,223 @@ async def _idempotent(
         except IntegrityError:
             continue  # the same key committed meanwhile by a concurrent retry: read it
     raise InvalidInput("the request raced another under the same key; send it again")
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+class Enrolment(BaseModel):
+    """One person enrolled where they work (one person, one worker: enrolling them again
+    returns the same worker)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: str = Field(min_length=15, max_length=18)
+    work_region: str = Field(pattern=r"^[0-9]{6}$")
+    hukou_region: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
+@router.post("/workers", status_code=201)
+@access.rule(access.AGENCY_OF_REGION)
+async def enrol_worker(
+    request: Request,
+    person: Enrolment,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+) -> JSONResponse:
+    """Enrol a person in the work region's employee pension (an agency of that region). The
+    answer shows the resident id masked, never in full."""
+    from suiren.services.identity import IdentityVault
+    from suiren.services.workers import enrol
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.region(actor, person.work_region)
+        vault = IdentityVault.from_secret(service.settings.secret())
+        done = enrol(
+            connection,
+            service.policy,
+            vault,
+            person.resident_id,
+            person.work_region,
+            person.hukou_region,
+            service.now(),
+        )
+        w = done.worker
+        return 201, {
+            "worker_id": w.worker_id,
+            "created": done.created,
+            "resident_id": w.masked_id,
+            "work_region": person.work_region,
+        }
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+# --- the pension estimate -----------------------------------------------------------------
+
+
+@router.get("/workers/{worker_id}/pension/estimate")
+@access.rule(access.AGENCY_OF_WORKER)
+def pension_estimate(
+    worker_id: str,
+    actor: ActorDep,
+    service: ServiceDep,
+    retire: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = None,
+    base_ratio: Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")] = None,
+    wage_growth: Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")] = "0",
+    interest: Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")] = None,
+    paid_only: bool = False,
+) -> JSONResponse:
+    """Both scenarios side by side, paying on to retirement under stated assumptions (as
+    ``suiren pension estimate``)."""
+    from fractions import Fraction
+
+    from suiren.policy import SCENARIOS
+    from suiren.policy.projection import Assumptions
+    from suiren.services.career import compare
+
+    assumptions = None
+    if not paid_only:
+        assumptions = Assumptions(
+            None if base_ratio is None else Fraction(base_ratio),
+            Fraction(wage_growth),
+            None if interest is None else Fraction(interest),
+        )
+    with service.transaction() as connection:
+        access.worker_region(connection, actor, worker_id)
+        data = compare(
+            connection,
+            [load_policy(name) for name in SCENARIOS],
+            worker_id,
+            service.now().date(),
+            Month.parse(retire) if retire else None,
+            assumptions,
+        )
+    return JSONResponse(json.loads(json.dumps(data, default=str)))
+
+
+# --- transfers ----------------------------------------------------------------------------
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transfer_id: str = Field(min_length=1, max_length=100)
+    worker_id: str = Field(min_length=1, max_length=32)
+    to_region: str = Field(pattern=r"^[0-9]{6}$")
+
+
+@router.post("/transfers", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def request_transfer(
+    request: Request,
+    body: TransferRequest,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+) -> JSONResponse:
+    """Request a worker's move to ``to_region`` (the agency holding the worker's insurance)."""
+    from suiren.services.transfers import request_transfer as request_service
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, body.worker_id)
+        view = request_service(
+            connection,
+            service.policy,
+            body.transfer_id,
+            body.worker_id,
+            body.to_region,
+            service.now(),
+        )
+        return 201, view.to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+@router.get("/transfers/{transfer_id}")
+@access.rule(access.TRANSFER_PARTY)
+def transfer_status(transfer_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """A transfer's state and amounts (either side's agency)."""
+    with service.transaction() as connection:
+        view = access.transfer(connection, actor, transfer_id, "view")
+    return JSONResponse(view.to_json())
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+def _transfer_step(step: str) -> None:
+    async def take(
+        request: Request,
+        transfer_id: str,
+        actor: ActorDep,
+        service: ServiceDep,
+        idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    ) -> JSONResponse:
+        from suiren.services import transfers
+
+        action = {
+            "approve": transfers.approve_transfer,
+            "accept": transfers.accept_transfer,
+            "complete": transfers.complete_transfer,
+        }[step]
+
+        def work(connection: Connection) -> tuple[int, Any]:
+            access.transfer(connection, actor, transfer_id, step)
+            return 200, action(connection, transfer_id, service.now()).to_json()
+
+        return await _idempotent(request, actor, service, idempotency_key, work)
+
+    take.__name__ = f"{step}_transfer"
+    take.__doc__ = {
+        "approve": "The old region releases the money to clearing (转出; its agency).",
+        "accept": "The new region takes the money in from clearing (转入; its agency).",
+        "complete": "The new region finishes: the worker is insured there (办结; its agency).",
+    }[step]
+    router.post(f"/transfers/{{transfer_id}}/{step}")(access.rule(access.TRANSFER_PARTY)(take))
+
+
+for _step in ("approve", "accept", "complete"):
+    _transfer_step(_step)
+
+
+@router.post("/transfers/{transfer_id}/reject")
+@access.rule(access.TRANSFER_PARTY)
+async def reject_transfer(
+    request: Request,
+    transfer_id: str,
+    rejection: Rejection,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+) -> JSONResponse:
+    """Refuse a transfer (either side's agency); money already released goes back."""
+    from suiren.services.transfers import reject_transfer as reject_service
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.transfer(connection, actor, transfer_id, "reject")
+        return 200, reject_service(
+            connection, transfer_id, service.now(), rejection.reason
+        ).to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+@router.post("/audit/verify")
+@access.rule(access.AUDITOR)
+def audit_verify(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """Verify the whole ledger: chains, facts, projections, balances (an auditor, or the
+    national agency). Reads only."""
+    from suiren.store.audit import verify
+
+    access.auditor(actor)
+    with service.transaction() as connection:
+        result = verify(connection)
+    return JSONResponse(result.to_json())
