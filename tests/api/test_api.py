@@ -271,3 +271,39 @@ def test_the_audit_is_for_auditors(api) -> None:
     result = post(client, "/api/v1/audit/verify", auditor)
     assert result.status_code == 200 and result.json()["ok"] is True
     assert_problem(post(client, "/api/v1/audit/verify", keys["gd"]), 404, "not-found")
+
+
+def test_a_file_of_payments_posts_the_agencys_rows_and_refuses_the_rest_alike(api) -> None:
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        beijing = enrol(c, POLICY, VAULT, resident_id(5), "110000", None, NOW).worker.worker_id
+    csv = (
+        "payment_id,month,base_yuan,worker_id\n"
+        f"f-1,2026-01,6000,{worker}\n"
+        f"f-1,2026-02,6000,{worker}\n"
+        f"f-2,2026-01,8000,{beijing}\n"  # another region's worker: as unknown
+        "f-3,2026-01,6000,W000000000000\n"  # unknown
+    )
+    headers = auth(keys["gz"], **{"Idempotency-Key": "file-1", "Content-Type": "text/csv"})
+    first = client.post("/api/v1/contributions/files", content=csv.encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    summary = first.json()
+    assert (summary["rows"], summary["posted"], summary["refused"]) == (4, 2, 2)
+    foreign, unknown = summary["errors"]
+    assert (foreign["row"], unknown["row"]) == (3, 4)
+    assert foreign["code"] == unknown["code"] == "unknown-worker"
+    assert foreign["reason"].replace(beijing, "X") == unknown["reason"].replace(
+        "W000000000000", "X"
+    )
+    again = client.post("/api/v1/contributions/files", content=csv.encode(), headers=headers)
+    assert again.json() == summary
+    changed = client.post(
+        "/api/v1/contributions/files", content=csv.replace("6000", "7000").encode(), headers=headers
+    )
+    assert_problem(changed, 422, "idempotency-key-reused")
+    by_id = "payment_id,month,base_yuan,resident_id\nf-9,2026-01,6000," + resident_id(1) + "\n"
+    other = auth(keys["gz"], **{"Idempotency-Key": "file-2", "Content-Type": "text/csv"})
+    refused = client.post("/api/v1/contributions/files", content=by_id.encode(), headers=other)
+    assert_problem(refused, 422, "invalid-input")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 2

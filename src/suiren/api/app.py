@@ -133,8 +133,9 @@ async def _request_id_and_limits(
     given = request.headers.get("x-request-id", "")
     request.state.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > BODY_BYTES_MAX):
-        return problem(request, "too-large", f"a request body has at most {BODY_BYTES_MAX} bytes")
+    limit = UPLOAD_BYTES_MAX if request.url.path.endswith("/files") else BODY_BYTES_MAX
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return problem(request, "too-large", f"a request body has at most {limit} bytes")
     response = await call_next(request)
     response.headers["X-Request-ID"] = request.state.request_id
     return response
@@ -271,6 +272,7 @@ async def _idempotent(
     service: Service,
     key: str,
     work: Callable[[Connection], tuple[int, Any]],
+    body_sha256: str | None = None,
 ) -> JSONResponse:
     """The first response to ``key`` (of this actor) for this request; another request under
     the same key is refused (422); the work, the stored response and the access log entry
@@ -280,9 +282,10 @@ async def _idempotent(
             f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
             field="Idempotency-Key",
         )
-    body = await request.body()
+    if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
+        body_sha256 = hashlib.sha256(await request.body()).hexdigest()
     digest = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        f"{request.method} {request.url.path}\n{body_sha256}".encode()
     ).hexdigest()
     for _attempt in range(2):
         try:
@@ -548,3 +551,76 @@ def audit_verify(actor: ActorDep, service: ServiceDep) -> JSONResponse:
     with service.transaction() as connection:
         result = verify(connection)
     return JSONResponse(result.to_json())
+
+
+# --- a file of payments -------------------------------------------------------------------
+
+UPLOAD_BYTES_MAX = 100_000_000  # about a million rows of CSV
+UPLOAD_TYPES = {"text/csv": ".csv", "application/vnd.apache.parquet": ".parquet"}
+
+
+@router.post("/contributions/files")
+@access.rule(access.AGENCY_OF_REGION)
+async def contribute_file(
+    request: Request,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    content_type: Annotated[str, Header()] = "",
+) -> JSONResponse:
+    """A file of payments (the body: CSV, ``text/csv``, or Parquet,
+    ``application/vnd.apache.parquet``; columns as ``suiren contribute --file``, workers by
+    ``worker_id``). Rows of workers in the agency's region are posted, every other row comes
+    back refused with its row, field and reason; one transaction for the file. A worker of
+    another region is refused as an unknown one."""
+    import tempfile
+    from pathlib import Path
+
+    from suiren.services.intake import (
+        PAYMENT_COLUMNS,
+        PAYMENT_REQUIRED,
+        IntakeSummary,
+        post_payments,
+        read_chunks,
+    )
+
+    suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
+    if suffix is None:
+        raise InvalidInput(f"Content-Type: one of {', '.join(UPLOAD_TYPES)}", field="Content-Type")
+    with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
+        path = Path(folder) / f"payments{suffix}"
+        size, hashed = 0, hashlib.sha256()
+        with path.open("wb") as out:
+            async for piece in request.stream():
+                size += len(piece)
+                hashed.update(piece)
+                if size > UPLOAD_BYTES_MAX:
+                    return problem(
+                        request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes"
+                    )
+                out.write(piece)
+        first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
+        if first is not None and "resident_id" in first.table.column_names:
+            raise InvalidInput(
+                "name workers by worker_id in a file sent to the API", field="resident_id"
+            )
+
+        def work(connection: Connection) -> tuple[int, Any]:
+            summary = IntakeSummary()
+            chunks = read_chunks(
+                path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, service.settings.intake_chunk_rows
+            )
+            for chunk in chunks:
+                summary.add(
+                    post_payments(
+                        connection,
+                        service.policy,
+                        None,
+                        chunk,
+                        service.now(),
+                        visible=actor.covers_region,
+                    )
+                )
+            return 200, summary.to_json()
+
+        return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())

@@ -37,7 +37,7 @@ only then is the batch looked up row by row (replays, attempts, conflicts) and w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -279,9 +279,12 @@ def post_batch(
     now: datetime,
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
     refuse_all: bool = False,
+    visible: Callable[[str], bool] | None = None,
 ) -> BatchOutcome:
     """Post what can be posted of a batch; see module doc. ``refuse_all``: a refusal raises
-    (its own error type) and nothing is written."""
+    (its own error type) and nothing is written. ``visible``: whether the caller may pay for a
+    worker insured in a region (an agency's own); a row of any other worker is refused
+    exactly as one of an unknown worker, so that the answer does not say who exists."""
     if scheme not in SCHEMES:
         raise InvalidInput(f"contributions are taken for {', '.join(s.value for s in SCHEMES)}")
     batch = _Batch(rows, scheme)
@@ -289,7 +292,7 @@ def post_batch(
         raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {batch.n}")
     small = batch.n < OPTIMISTIC_ROWS_MIN
     _duplicates(batch)
-    _enrolled(connection, batch)
+    _enrolled(connection, batch, visible)
     _check_months(policy, batch, now)
     _split(policy, batch)
     locks = sorted(
@@ -417,9 +420,14 @@ def _chunked(
         yield connection.execute(query.where(column.in_(keys[start : start + LOOKUP_CHUNK])))
 
 
-def _enrolled(connection: Connection, batch: _Batch) -> None:
-    """Each row's region, temporary account and hukou from its worker's enrolment."""
+def _enrolled(
+    connection: Connection, batch: _Batch, visible: Callable[[str], bool] | None = None
+) -> None:
+    """Each row's region, temporary account and hukou from its worker's enrolment (a worker
+    the caller may not see is as unknown as one that does not exist)."""
     found = _enrolments(connection, pc.unique(batch.worker_id).to_pylist(), batch.scheme)
+    if visible is not None:
+        found = {worker: v for worker, v in found.items() if visible(v[0])}
     known = pa.array(list(found), type=pa.string())
     at = pc.index_in(batch.worker_id, value_set=known).to_numpy(zero_copy_only=False)
     missing = np.isnan(at) if at.dtype.kind == "f" else np.zeros(batch.n, dtype=bool)
@@ -433,7 +441,7 @@ def _enrolled(connection: Connection, batch: _Batch) -> None:
     if missing.any():
         absent = np.flatnonzero(missing)
         names = _take(batch.worker_id, absent)
-        registered = _registered(connection, sorted(set(names)))
+        registered = _registered(connection, sorted(set(names))) if visible is None else set()
         for i, worker in zip(absent.tolist(), names, strict=True):
             if worker in registered:
                 batch.refuse(

@@ -21,7 +21,7 @@ refused before anything is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -507,9 +507,11 @@ def post_payments(
     chunk: Chunk,
     now: datetime,
     refuse_all: bool = False,
+    visible: Callable[[str], bool] | None = None,
 ) -> IntakeSummary:
     """Post a chunk (one unit of work, the caller's): well-formed rows go to the contribution
-    path, scheme by scheme; every refused row is reported with its row number."""
+    path, scheme by scheme; every refused row is reported with its row number. ``visible``:
+    the regions the caller may pay in (``post_batch``)."""
     parsed = parse_payments(chunk, vault, connection)
     summary = IntakeSummary(rows=chunk.table.num_rows, errors=list(parsed.errors))
     schemes = np.asarray(parsed.scheme, dtype=object)
@@ -535,7 +537,9 @@ def post_payments(
             parsed.month[at],
             parsed.base_fen[at],
         )
-        outcome = post_batch(connection, policy, rows, now, Scheme(scheme), refuse_all=refuse_all)
+        outcome = post_batch(
+            connection, policy, rows, now, Scheme(scheme), refuse_all=refuse_all, visible=visible
+        )
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)
         for region, fen in outcome.due_by_region().items():
