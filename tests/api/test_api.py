@@ -307,3 +307,94 @@ def test_a_file_of_payments_posts_the_agencys_rows_and_refuses_the_rest_alike(ap
     assert_problem(refused, 422, "invalid-input")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 2
+
+
+@pytest.fixture
+def demo(api, database_url, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The same database, served with one-time codes answered (demo mode)."""
+    url, _ = database_url
+    settings = Settings(
+        database_url=url,
+        secret_key=base64.b64encode(SECRET).decode(),
+        today=TODAY,
+        demo_codes=True,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, *api[1:]
+
+
+def log_in(client: Any, who: str, password: str = "a long pass phrase") -> Any:
+    code = client.post("/api/v1/auth/code", json={"resident_id": who}).json()["demo_code"]
+    registered = client.post(
+        "/api/v1/auth/register", json={"resident_id": who, "code": code, "password": password}
+    )
+    assert registered.status_code == 201, registered.text
+    return client.post("/api/v1/auth/token", json={"resident_id": who, "password": password})
+
+
+def test_a_worker_logs_in_and_sees_only_their_own_records(demo) -> None:
+    client, keys, worker, _ = demo
+    token = log_in(client, resident_id(1))
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    mine = client.get("/api/v1/me/statement", headers=bearer)
+    assert mine.status_code == 200 and mine.json()["worker"]["worker_id"] == worker
+    assert resident_id(1) not in mine.text
+    for path in (f"/api/v1/workers/{worker}/statement", "/api/v1/transfers/x"):
+        assert_problem(client.get(path, headers=bearer), 404, "not-found")
+    assert_problem(client.get("/api/v1/me/statement", headers=auth(keys["gz"])), 404, "not-found")
+    tampered = {"Authorization": bearer["Authorization"][:-3] + "AAA"}
+    assert_problem(client.get("/api/v1/me/statement", headers=tampered), 401, "unauthorized")
+
+
+def test_login_refusals_read_alike_and_lock_after_five_failures(demo) -> None:
+    client, *_ = demo
+    stranger = resident_id(9)  # well formed, never enrolled
+    code = client.post("/api/v1/auth/code", json={"resident_id": stranger}).json()["demo_code"]
+    refusals = [
+        client.post(
+            "/api/v1/auth/register",
+            json={"resident_id": stranger, "code": code, "password": "a long pass phrase"},
+        ),
+        client.post(
+            "/api/v1/auth/register",
+            json={
+                "resident_id": resident_id(1),
+                "code": "000000",
+                "password": "a long pass phrase",
+            },
+        ),
+        client.post("/api/v1/auth/token", json={"resident_id": stranger, "password": "whatever1"}),
+    ]
+    details = {assert_problem(r, 401, "unauthorized")["detail"] for r in refusals}
+    assert len(details) == 1
+    assert log_in(client, resident_id(1), "the right pass phrase").status_code == 200
+    wrong = {"resident_id": resident_id(1), "password": "not the right one"}
+    for _ in range(5):
+        assert_problem(client.post("/api/v1/auth/token", json=wrong), 401, "unauthorized")
+    right = {"resident_id": resident_id(1), "password": "the right pass phrase"}
+    assert_problem(client.post("/api/v1/auth/token", json=right), 429, "locked")
+
+
+def test_a_session_token_expires_and_is_bound_to_its_key() -> None:
+    from datetime import timedelta
+
+    from suiren.services.logins import LoginRefused, read_token, sign_token
+
+    token = sign_token(b"k" * 32, "W1", NOW)
+    assert read_token(b"k" * 32, token, NOW + timedelta(minutes=29)).worker_id == "W1"
+    for key, when in ((b"k" * 32, NOW + timedelta(minutes=31)), (b"x" * 32, NOW)):
+        with pytest.raises(LoginRefused):
+            read_token(key, token, when)
+
+
+def test_login_requests_are_limited_per_address(demo) -> None:
+    client, *_ = demo
+    answers = [
+        client.post("/api/v1/auth/code", json={"resident_id": resident_id(7)}).status_code
+        for _ in range(21)
+    ]
+    assert answers[:20] == [202] * 20
+    assert_problem(
+        client.post("/api/v1/auth/code", json={"resident_id": resident_id(7)}), 429, "locked"
+    )

@@ -25,7 +25,16 @@ AGENCY_OF_WORKER = "agency-of-worker"  # an agency whose region holds the worker
 AGENCY_OF_REGION = "agency-of-region"  # an agency over the region the request names
 TRANSFER_PARTY = "transfer-party"  # the old region's agency (approve), the new one's (accept…)
 AUDITOR = "auditor"  # an auditor, or the national agency
-RULES = (PUBLIC, ANY_ACTOR, AGENCY_OF_WORKER, AGENCY_OF_REGION, TRANSFER_PARTY, AUDITOR)
+WORKER_SELF = "worker-self"  # a worker's own records, with their session token
+RULES = (
+    PUBLIC,
+    ANY_ACTOR,
+    AGENCY_OF_WORKER,
+    AGENCY_OF_REGION,
+    TRANSFER_PARTY,
+    AUDITOR,
+    WORKER_SELF,
+)
 
 
 class NotFound(SuirenError):
@@ -87,6 +96,13 @@ def transfer(connection: Connection, actor: Actor, transfer_id: str, step: str) 
     if not any(actor.covers_region(sides[side]) for side in TRANSFER_SIDES[step]):
         raise missing
     return view
+
+
+def worker_self(actor: Actor) -> str:
+    """The worker id of a worker's own session; any other actor: 404."""
+    if actor.kind is not ActorKind.WORKER:
+        raise NotFound("no such resource here")
+    return actor.scope
 
 
 def auditor(actor: Actor) -> None:

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
+from suiren.services.identity import IdentityVault, ledger_keys, token_key
 from suiren.settings import Settings
 from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.db import make_engine, unit_of_work
@@ -52,6 +53,9 @@ class Service:
     settings: Settings
     policy: Policy
     engine: Engine
+    vault: IdentityVault
+    token_key: bytes
+    auth_requests: dict[str, list[float]] = field(default_factory=dict)  # address -> times
 
     def now(self) -> datetime:
         if self.settings.today is not None:
@@ -66,12 +70,13 @@ class Service:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    from suiren.services.identity import ledger_keys
-
+    secret = settings.secret()
     service = Service(
         settings,
         load_policy(settings.scenario),
-        make_engine(settings.database_url, keys=ledger_keys(settings.secret())),
+        make_engine(settings.database_url, keys=ledger_keys(secret)),
+        IdentityVault.from_secret(secret),
+        token_key(secret),
     )
 
     @asynccontextmanager
@@ -146,8 +151,9 @@ def service_of(request: Request) -> Service:
 
 
 def actor_of(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    with service_of(request).transaction() as connection:
-        return authenticate(connection, authorization)
+    service = service_of(request)
+    with service.transaction() as connection:
+        return authenticate(connection, authorization, service.token_key, service.now())
 
 
 ActorDep = Annotated[Actor, Depends(actor_of)]
@@ -358,16 +364,14 @@ async def enrol_worker(
 ) -> JSONResponse:
     """Enrol a person in the work region's employee pension (an agency of that region). The
     answer shows the resident id masked, never in full."""
-    from suiren.services.identity import IdentityVault
     from suiren.services.workers import enrol
 
     def work(connection: Connection) -> tuple[int, Any]:
         access.region(actor, person.work_region)
-        vault = IdentityVault.from_secret(service.settings.secret())
         done = enrol(
             connection,
             service.policy,
-            vault,
+            service.vault,
             person.resident_id,
             person.work_region,
             person.hukou_region,
@@ -624,3 +628,104 @@ async def contribute_file(
             return 200, summary.to_json()
 
         return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())
+
+
+# --- a worker's own login and records -----------------------------------------------------
+
+AUTH_REQUESTS_PER_MINUTE = 20  # per client address, for the three /auth routes
+
+
+def _throttle(request: Request) -> None:
+    """At most AUTH_REQUESTS_PER_MINUTE login requests a minute from one address (in this
+    process; a deployment with several processes puts the same limit at its proxy)."""
+    import time as clock
+
+    address = request.client.host if request.client else "?"
+    now = clock.monotonic()
+    seen = service_of(request).auth_requests
+    recent = [t for t in seen.get(address, []) if now - t < 60]
+    if len(recent) >= AUTH_REQUESTS_PER_MINUTE:
+        from suiren.services.logins import LoginLocked
+
+        raise LoginLocked("too many login requests from this address: wait a minute")
+    seen[address] = [*recent, now]
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: str = Field(min_length=15, max_length=18)
+
+
+class Registration(CodeRequest):
+    code: str = Field(pattern=r"^[0-9]{6}$")
+    password: str = Field(min_length=8, max_length=128)
+
+
+class Credentials(CodeRequest):
+    password: str = Field(min_length=1, max_length=128)
+
+
+@router.post("/auth/code", status_code=202)
+@access.rule(access.PUBLIC)
+def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONResponse:
+    """Send a one-time code to the phone on record (demo mode: the code is in the answer).
+    The answer is the same whether the person is insured or not."""
+    from suiren.services.logins import request_code
+
+    _throttle(request)
+    with service.transaction() as connection:
+        code = request_code(connection, service.vault, body.resident_id, service.now())
+    answer: dict[str, Any] = {"sent": True}
+    if service.settings.demo_codes:
+        answer["demo_code"] = code
+    return JSONResponse(answer, status_code=202)
+
+
+@router.post("/auth/register", status_code=201)
+@access.rule(access.PUBLIC)
+def auth_register(request: Request, body: Registration, service: ServiceDep) -> JSONResponse:
+    """Set a password with a one-time code (an enrolled person only; any refusal reads the
+    same)."""
+    from suiren.services.logins import REFUSED, LoginRefused, register
+
+    _throttle(request)
+    with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
+        worker = register(
+            connection, service.vault, body.resident_id, body.code, body.password, service.now()
+        )
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    return JSONResponse({"registered": True}, status_code=201)
+
+
+@router.post("/auth/token")
+@access.rule(access.PUBLIC)
+def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSONResponse:
+    """A session token (Bearer) for a worker's resident id and password."""
+    from suiren.services.logins import REFUSED, TOKEN_TTL, LoginRefused, log_in, sign_token
+
+    _throttle(request)
+    with service.transaction() as connection:  # a failure is counted: then refused
+        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    token = sign_token(service.token_key, worker, service.now())
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(TOKEN_TTL.total_seconds()),
+        }
+    )
+
+
+@router.get("/me/statement")
+@access.rule(access.WORKER_SELF)
+def my_statement(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The logged-in worker's own months and balances."""
+    from suiren.services.statement import statement
+
+    worker_id = access.worker_self(actor)
+    with service.transaction() as connection:
+        return JSONResponse(json.loads(json.dumps(statement(connection, worker_id), default=str)))

@@ -25,6 +25,7 @@ LABEL_CHARS_MAX = 200
 
 
 class ActorKind(StrEnum):
+    WORKER = "worker"  # their own records only (a session token from a login)
     PLATFORM = "platform"  # its workers, orders, batches and claims
     AGENCY = "agency"  # its region and the regions under it
     ANALYST = "analyst"  # read-only aggregates
@@ -60,6 +61,8 @@ def issue_key(
     connection: Connection, kind: ActorKind, scope: str, label: str, now: datetime
 ) -> tuple[str, Actor]:
     """A new key (returned once: only its hash is kept) for an actor."""
+    if kind is ActorKind.WORKER:
+        raise InvalidInput("workers log in (a code, then a password); they get no API key")
     if kind is ActorKind.AGENCY:
         scope = RegionCode.parse(scope).code
     elif kind is ActorKind.PLATFORM:
@@ -84,13 +87,26 @@ def issue_key(
     return key, Actor(key_id, kind, scope)
 
 
-def authenticate(connection: Connection, authorization: str | None) -> Actor:
-    """The actor of a ``Bearer`` key; any other header, an unknown or revoked key: refused,
-    all alike (the message does not say which)."""
+def authenticate(
+    connection: Connection,
+    authorization: str | None,
+    token_key: bytes | None = None,
+    now: datetime | None = None,
+) -> Actor:
+    """The actor of a ``Bearer`` API key or worker session token; any other header, an
+    unknown or revoked key, a bad or expired token: refused, all alike."""
     refused = Unauthorized("send Authorization: Bearer <API key>; this one is not valid")
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
     key = authorization.removeprefix("Bearer ").strip()
+    if key.startswith("wt_") and token_key is not None and now is not None:
+        from suiren.services.logins import LoginRefused, read_token
+
+        try:
+            session = read_token(token_key, key, now)
+        except LoginRefused as error:
+            raise Unauthorized(error.message) from None
+        return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
     parts = key.split("_", 2)  # the secret may hold "_" itself (URL-safe base64)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(key) > 128:
         raise refused

@@ -33,6 +33,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "invalid-request": (422, "请求无效", "Invalid request"),
     "too-large": (413, "请求过大", "Request too large"),
+    "locked": (429, "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "retry": (503, "请稍后重试", "Try again"),
     "database-not-ready": (503, "数据库尚未初始化", "The database is not set up"),
     "internal": (500, "服务内部错误", "Internal error"),

@@ -65,3 +65,8 @@ class IdentityVault:
         return (
             AESGCM(self.encryption_key).decrypt(nonce, cipher, worker_id.encode()).decode("ascii")
         )
+
+
+def token_key(secret: bytes) -> bytes:
+    """The key that signs workers' session tokens (api/auth.py)."""
+    return _derive(secret, b"suiren worker token v1")

@@ -6,6 +6,9 @@
 - ``idempotency_keys``: the first response to each ``Idempotency-Key`` of each key, with the
   hash of the request it answered, so that a retried POST returns it again.
 - ``access_log``: every write, with the actor and the request id (append-only).
+- ``logins`` and ``login_codes``: workers' portal logins (argon2id password hashes, failures
+  and lock-outs) and the one-time codes that open them, keyed by the resident id's blind
+  index (never the id itself).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ api_keys = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     api_metadata,
-    Column("key_id", String(32), nullable=False),
+    Column("key_id", String(48), nullable=False),
     Column("idempotency_key", String(128), nullable=False),
     Column("request_sha256", String(64), nullable=False),
     Column("status", Integer, nullable=False),
@@ -52,11 +55,31 @@ access_log = Table(
     api_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("request_id", String(64), nullable=False),
-    Column("key_id", String(32), nullable=False),
+    Column("key_id", String(48), nullable=False),
     Column("method", String(8), nullable=False),
     Column("path", Text, nullable=False),
     Column("status", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+logins = Table(  # a worker's portal login: by the blind index of their resident id
+    "logins",
+    api_metadata,
+    Column("blind_index", String(64), primary_key=True),
+    Column("worker_id", String(32), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+login_codes = Table(  # the one-time code a login asks for (SMS in production)
+    "login_codes",
+    api_metadata,
+    Column("blind_index", String(64), primary_key=True),
+    Column("code_sha256", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
 )
 
 APPEND_ONLY_API = ("access_log",)
