@@ -333,13 +333,19 @@ def log_in(client: Any, who: str, password: str = "a long pass phrase") -> Any:
 
 
 def test_a_worker_logs_in_and_sees_only_their_own_records(demo) -> None:
-    client, keys, worker, _ = demo
+    client, keys, worker, engine = demo
     token = log_in(client, resident_id(1))
     assert token.status_code == 200, token.text
     bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
     mine = client.get("/api/v1/me/statement", headers=bearer)
     assert mine.status_code == 200 and mine.json()["worker"]["worker_id"] == worker
     assert resident_id(1) not in mine.text
+    with unit_of_work(engine) as c:
+        january = Month.of(2026, 1)
+        contribute(c, POLICY, "me-1", worker, january, Month.of(2026, 5), 600_000, NOW)
+    estimate = client.get("/api/v1/me/pension/estimate", params={"base_ratio": "2"}, headers=bearer)
+    assert estimate.status_code == 200, estimate.text
+    assert {s["worker_id"] for s in estimate.json()["scenarios"]} == {worker}
     for path in (f"/api/v1/workers/{worker}/statement", "/api/v1/transfers/x"):
         assert_problem(client.get(path, headers=bearer), 404, "not-found")
     assert_problem(client.get("/api/v1/me/statement", headers=auth(keys["gz"])), 404, "not-found")

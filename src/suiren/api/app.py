@@ -159,6 +159,10 @@ def actor_of(request: Request, authorization: Annotated[str | None, Header()] = 
 ActorDep = Annotated[Actor, Depends(actor_of)]
 ServiceDep = Annotated[Service, Depends(service_of)]
 router = APIRouter(prefix="/api/v1")
+RetireQuery = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
+GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
+RateQuery = Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")]
 
 
 # --- health -------------------------------------------------------------------------------
@@ -397,14 +401,32 @@ def pension_estimate(
     worker_id: str,
     actor: ActorDep,
     service: ServiceDep,
-    retire: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = None,
-    base_ratio: Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")] = None,
-    wage_growth: Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")] = "0",
-    interest: Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")] = None,
+    retire: RetireQuery = None,
+    base_ratio: RatioQuery = None,
+    wage_growth: GrowthQuery = "0",
+    interest: RateQuery = None,
     paid_only: bool = False,
 ) -> JSONResponse:
     """Both scenarios side by side, paying on to retirement under stated assumptions (as
     ``suiren pension estimate``)."""
+    with service.transaction() as connection:
+        access.worker_region(connection, actor, worker_id)
+        data = _estimate(
+            connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
+        )
+    return JSONResponse(data)
+
+
+def _estimate(
+    connection: Connection,
+    service: Service,
+    worker_id: str,
+    retire: str | None,
+    base_ratio: str | None,
+    wage_growth: str,
+    interest: str | None,
+    paid_only: bool,
+) -> Any:
     from fractions import Fraction
 
     from suiren.policy import SCENARIOS
@@ -418,17 +440,15 @@ def pension_estimate(
             Fraction(wage_growth),
             None if interest is None else Fraction(interest),
         )
-    with service.transaction() as connection:
-        access.worker_region(connection, actor, worker_id)
-        data = compare(
-            connection,
-            [load_policy(name) for name in SCENARIOS],
-            worker_id,
-            service.now().date(),
-            Month.parse(retire) if retire else None,
-            assumptions,
-        )
-    return JSONResponse(json.loads(json.dumps(data, default=str)))
+    data = compare(
+        connection,
+        [load_policy(name) for name in SCENARIOS],
+        worker_id,
+        service.now().date(),
+        Month.parse(retire) if retire else None,
+        assumptions,
+    )
+    return json.loads(json.dumps(data, default=str))
 
 
 # --- transfers ----------------------------------------------------------------------------
@@ -729,3 +749,23 @@ def my_statement(actor: ActorDep, service: ServiceDep) -> JSONResponse:
     worker_id = access.worker_self(actor)
     with service.transaction() as connection:
         return JSONResponse(json.loads(json.dumps(statement(connection, worker_id), default=str)))
+
+
+@router.get("/me/pension/estimate")
+@access.rule(access.WORKER_SELF)
+def my_pension_estimate(
+    actor: ActorDep,
+    service: ServiceDep,
+    retire: RetireQuery = None,
+    base_ratio: RatioQuery = None,
+    wage_growth: GrowthQuery = "0",
+    interest: RateQuery = None,
+    paid_only: bool = False,
+) -> JSONResponse:
+    """The logged-in worker's own pension estimate, both scenarios (多缴多得 ladder included)."""
+    worker_id = access.worker_self(actor)
+    with service.transaction() as connection:
+        data = _estimate(
+            connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
+        )
+    return JSONResponse(data)
