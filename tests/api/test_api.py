@@ -404,3 +404,42 @@ def test_login_requests_are_limited_per_address(demo) -> None:
     assert_problem(
         client.post("/api/v1/auth/code", json={"resident_id": resident_id(7)}), 429, "locked"
     )
+
+
+def test_lists_come_a_page_at_a_time_and_only_the_agencys(api) -> None:
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        for n in range(10, 15):
+            enrol(c, POLICY, VAULT, resident_id(n), "440100", None, NOW)
+        enrol(c, POLICY, VAULT, resident_id(20), "110000", None, NOW)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/workers", params=params, headers=auth(keys["gd"])).json()
+        assert len(page["items"]) <= 2
+        seen += [item["worker_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 6 and seen == sorted(seen) and worker in seen
+    assert all(
+        "*" in i["resident_id"]
+        for i in client.get("/api/v1/workers", headers=auth(keys["gz"])).json()["items"]
+    )
+    beijing = client.get("/api/v1/workers", headers=auth(keys["bj"])).json()["items"]
+    assert len(beijing) == 1 and worker not in {i["worker_id"] for i in beijing}
+    assert_problem(client.get("/api/v1/workers", headers=auth(keys["platform"])), 404, "not-found")
+    assert_problem(
+        client.get("/api/v1/workers", params={"limit": 1000}, headers=auth(keys["gd"])),
+        422,
+        "invalid-request",
+    )
+    assert_problem(
+        client.get("/api/v1/workers", params={"cursor": "%%%"}, headers=auth(keys["gd"])),
+        422,
+        "invalid-input",
+    )
+    assert client.get("/api/v1/transfers", headers=auth(keys["gz"])).json() == {
+        "items": [],
+        "next_cursor": None,
+    }

@@ -769,3 +769,120 @@ def my_pension_estimate(
             connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
         )
     return JSONResponse(data)
+
+
+# --- lists, page by page ------------------------------------------------------------------
+
+PAGE_ROWS_MAX = 200
+PageQuery = Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)]
+CursorQuery = Annotated[str | None, Query(max_length=200)]
+
+
+def _cursor(value: str | None) -> str:
+    """The key a page starts after (an opaque cursor: the last key of the previous page)."""
+    import base64
+
+    if value is None:
+        return ""
+    try:
+        padded = value.encode() + b"=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("not a cursor this API gave", field="cursor") from None
+
+
+def _next(keys: list[str], limit: int) -> str | None:
+    import base64
+
+    if len(keys) < limit:
+        return None
+    return base64.urlsafe_b64encode(keys[-1].encode()).rstrip(b"=").decode()
+
+
+@router.get("/transfers")
+@access.rule(access.AGENCY_OF_REGION)
+def list_transfers(
+    actor: ActorDep,
+    service: ServiceDep,
+    state: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
+    limit: PageQuery = 50,
+    cursor: CursorQuery = None,
+) -> JSONResponse:
+    """The transfers leaving or entering the agency's region, by id, a page at a time
+    (``next_cursor`` gives the next page; null at the end)."""
+    from sqlalchemy import or_
+
+    from suiren.services.transfers import TransferView
+    from suiren.store.tables import transfers
+
+    prefix = actor.region_prefix()
+    if prefix is None:
+        raise access.NotFound("no such resource here")
+    query = select(transfers).where(
+        or_(transfers.c.from_region.like(f"{prefix}%"), transfers.c.to_region.like(f"{prefix}%")),
+        transfers.c.transfer_id > _cursor(cursor),
+    )
+    if state is not None:
+        query = query.where(transfers.c.state == state)
+    with service.transaction() as connection:
+        rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
+    views = [
+        TransferView(**{k: r._mapping[k] for k in TransferView.__dataclass_fields__}) for r in rows
+    ]
+    return JSONResponse(
+        {
+            "items": [v.to_json() for v in views],
+            "next_cursor": _next([v.transfer_id for v in views], limit),
+        }
+    )
+
+
+@router.get("/workers")
+@access.rule(access.AGENCY_OF_REGION)
+def list_workers(
+    actor: ActorDep,
+    service: ServiceDep,
+    limit: PageQuery = 50,
+    cursor: CursorQuery = None,
+) -> JSONResponse:
+    """The workers insured in the agency's region (their pension enrolment), by id, a page at a
+    time; resident ids masked."""
+    from suiren.store.tables import enrolments, workers
+
+    prefix = actor.region_prefix()
+    if prefix is None:
+        raise access.NotFound("no such resource here")
+    query = (
+        select(
+            workers.c.worker_id,
+            workers.c.masked_id,
+            workers.c.sex,
+            enrolments.c.region,
+            enrolments.c.relation_region,
+            enrolments.c.temporary,
+        )
+        .join(enrolments, enrolments.c.worker_id == workers.c.worker_id)
+        .where(
+            enrolments.c.scheme == "employee_pension",
+            enrolments.c.region.like(f"{prefix}%"),
+            workers.c.worker_id > _cursor(cursor),
+        )
+        .order_by(workers.c.worker_id)
+        .limit(limit)
+    )
+    with service.transaction() as connection:
+        rows = connection.execute(query).all()
+    items = [
+        {
+            "worker_id": r.worker_id,
+            "resident_id": r.masked_id,
+            "sex": r.sex,
+            "region": r.region,
+            "relation_region": r.relation_region,
+            "temporary": bool(r.temporary),
+        }
+        for r in rows
+    ]
+    return JSONResponse(
+        {"items": items, "next_cursor": _next([i["worker_id"] for i in items], limit)}
+    )

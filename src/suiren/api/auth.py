@@ -42,6 +42,18 @@ class Actor:
     kind: ActorKind
     scope: str  # an agency's region code; a platform's id; "" for analysts and auditors
 
+    def region_prefix(self) -> str | None:
+        """What every region an agency covers begins with ("" for the national agency; None
+        for any other actor), for a query's LIKE."""
+        if self.kind is not ActorKind.AGENCY:
+            return None
+        code = RegionCode.parse(self.scope).code
+        if code == "000000":
+            return ""
+        if code.endswith("0000"):
+            return code[:2]
+        return code[:4] if code.endswith("00") else code
+
     def covers_region(self, region: str) -> bool:
         """An agency covers its own region and the regions under it (a province its cities)."""
         if self.kind is not ActorKind.AGENCY:
