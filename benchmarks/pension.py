@@ -22,12 +22,13 @@ to whether glibc reuses its heap or maps fresh pages; for ratios that do not dep
 the process did before, run with ``MALLOC_MMAP_THRESHOLD_=1000000000
 MALLOC_TRIM_THRESHOLD_=4000000000`` (docs/BENCHMARKS.md).
 
-The cases: 90% Zhengzhou (410100), 5% Guangzhou (440100), 5% Shanghai (310000), all on
-2025-08-01. Zhengzhou inherits Henan's dual base (豫政〔2006〕29号), which is the national
-formula when the provincial base equals the local one, as it does here; Guangzhou's low-index
-coefficient does not apply to indices of 0.6 and above, as here. Both therefore reduce to the
-national formula, and the run checks that the anchor agrees with ``compute_pensions`` on them
-(Shanghai accrues 0.083% per leftover month and rounds up to the 角, so it differs).
+The cases: 90% Chongqing (500000), 5% Guangzhou (440100), 5% Shanghai (310000), all on
+2025-08-01. Chongqing follows the national formula; Guangzhou's low-index coefficient does not
+apply to indices of 0.6 and above, as here. Both therefore reduce to the national formula, and
+the run checks that the anchor agrees with ``compute_pensions`` on them (Shanghai accrues
+0.083% per leftover month and rounds up to the 角, so it differs). Until 2026-12-01 the 90% were
+Zhengzhou (410100); Henan's tables since showed two bases that differ (provincial and local)
+and years rounded to two decimals, so Zhengzhou no longer reduces to the national formula.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ CASES = 10_000_000
 LOOP_CASES = 100_000
 SEED = 20250801
 DAY = date(2025, 8, 1)
-REGIONS = ("410100", "440100", "310000")
+REGIONS = ("500000", "440100", "310000")
 REGION_SHARES = (0.90, 0.05, 0.05)
-NATIONAL_FORMULA_REGIONS = ("410100", "440100")  # see the module docstring
+NATIONAL_FORMULA_REGIONS = ("500000", "440100")  # see the module docstring
 DIVISOR_TENTHS = 1390  # 计发月数 139 (age 60)
 
 IntArray = npt.NDArray[np.int64]

@@ -4,7 +4,7 @@ bare Python process that reads the same Parquet file and writes a results-shaped
 
 The whole command as a user runs it, in a subprocess: start-up, reading and parsing the JSON
 (numbers as ``Decimal``), checking every field, the formula, and writing the JSON result.
-The cases follow the same mix as ``benchmarks.pension`` (90% 410100, 5% 440100, 5% 310000),
+The cases follow the same mix as ``benchmarks.pension`` (90% 500000, 5% 440100, 5% 310000),
 written as JSON numbers with their decimals (contribution years to two decimals, spread
 evenly over 15 to 45), with a divisor of 139 months.
 """
