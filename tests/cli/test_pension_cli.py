@@ -363,6 +363,19 @@ def test_every_result_carries_its_warnings_without_explain(cli) -> None:
     assert outside["field"] == "retire" and "60岁0个月" in outside["message"]
 
 
+def test_no_later_age_for_one_who_reached_the_statutory_age_before_2025(cli) -> None:
+    """Born 1963-03, a man reached 60 in 2023-03, before the flexible rule: retiring at 62 in
+    2025 is outside his window, though a man reaching 60 in 2026 may go to 63."""
+    before = {**MAN_1966, "birth": "1963-03", "retire": "2025-03", "contribution_years": "30"}
+    after = {**MAN_1966, "birth": "1966-03", "retire": "2028-03", "contribution_years": "30"}
+    status, out, _ = cli([before, after])
+    assert status == 0
+    first, second = json.loads(out)
+    assert [w["code"] for w in first["warnings"]] == ["outside-retirement-window"]
+    assert "no later age is offered" in first["warnings"][0]["message"]
+    assert second["warnings"] == []
+
+
 def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
     fine = [{**MAN_1966, "retire": "2026-07", "contribution_years": "20"}]
     status, out, _ = cli(fine, "--strict")

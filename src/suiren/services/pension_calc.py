@@ -680,9 +680,23 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
         rule = retirement_rule(policy, date(year, 1, 1))
         _, age, reach = statutory_retirement(rule, birth[at], category[at])
         earliest, latest = flexible_window(rule, age, category[at])
+        # a later age is offered only to who reaches the statutory age under the flexible
+        # rule (from 2025-01-01): one who reached it before is past their window already
+        late_at = {
+            int(m): retirement_rule(policy, Month(int(m)).first_day()).late_max
+            for m in np.unique(reach).tolist()
+        }
+        late = np.array([late_at[int(m)] for m in reach.tolist()], dtype=np.int64)
+        latest = np.minimum(latest, age + late)
         reach_month[at] = reach
         actual = retire[at] - birth[at]
         for k in np.flatnonzero((actual < earliest) | (actual > latest)).tolist():
+            before = (
+                " — the statutory age was reached before the flexible rule, so no later age is"
+                " offered"
+                if late[k] < rule.late_max
+                else ""
+            )
             found.setdefault(int(at[k]), []).append(
                 CaseWarning(
                     "outside-retirement-window",
@@ -690,7 +704,7 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
                     f"retirement at {_age_text(int(actual[k]))} is outside the statutory window"
                     f" {_age_text(int(earliest[k]))} – {_age_text(int(latest[k]))} on"
                     f" {year}-01-01 (弹性退休: up to {rule.early_max} months early, never below"
-                    f" the original age; up to {rule.late_max} months late) —"
+                    f" the original age; up to {rule.late_max} months late{before}) —"
                     " 退休年龄不在法定弹性区间内",
                 )
             )
