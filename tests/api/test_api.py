@@ -443,3 +443,25 @@ def test_lists_come_a_page_at_a_time_and_only_the_agencys(api) -> None:
         "items": [],
         "next_cursor": None,
     }
+
+
+def test_settlement_is_the_national_agencys_and_checkpoints_the_auditors(api) -> None:
+    client, keys, _, engine = api
+    with unit_of_work(engine) as c:
+        national = issue_key(c, ActorKind.AGENCY, "000000", "国家", NOW)[0]
+        auditor = issue_key(c, ActorKind.AUDITOR, "", "审计", NOW)[0]
+    close = "/api/v1/settlement/windows/2026-06-14/close"
+    first = post(client, close, national, None, "w-1")
+    assert first.status_code == 200, first.text
+    assert first.json()["closed"] is True
+    assert post(client, close, national, None, "w-2").json() == first.json()  # closed once
+    report = client.get("/api/v1/settlement/windows/2026-06-14", headers=auth(national))
+    assert report.status_code == 200 and report.json()["closed"] is True
+    assert_problem(post(client, close, keys["gd"], None, "w-3"), 404, "not-found")
+    future = post(client, "/api/v1/settlement/windows/2026-06-15/close", national, None, "w-4")
+    assert_problem(future, 422, "settlement-refused")
+    bad_day = client.get("/api/v1/settlement/windows/2026-02-30", headers=auth(national))
+    assert_problem(bad_day, 422, "invalid-input")
+    checkpoint = post(client, "/api/v1/audit/checkpoint", auditor)
+    assert checkpoint.status_code == 200 and checkpoint.json()["heads"]
+    assert_problem(post(client, "/api/v1/audit/checkpoint", keys["gz"]), 404, "not-found")

@@ -26,6 +26,7 @@ AGENCY_OF_REGION = "agency-of-region"  # an agency over the region the request n
 TRANSFER_PARTY = "transfer-party"  # the old region's agency (approve), the new one's (accept…)
 AUDITOR = "auditor"  # an auditor, or the national agency
 WORKER_SELF = "worker-self"  # a worker's own records, with their session token
+NATIONAL = "national"  # the national agency: settlement between regions
 RULES = (
     PUBLIC,
     ANY_ACTOR,
@@ -34,6 +35,7 @@ RULES = (
     TRANSFER_PARTY,
     AUDITOR,
     WORKER_SELF,
+    NATIONAL,
 )
 
 
@@ -103,6 +105,11 @@ def worker_self(actor: Actor) -> str:
     if actor.kind is not ActorKind.WORKER:
         raise NotFound("no such resource here")
     return actor.scope
+
+
+def national(actor: Actor) -> None:
+    if not actor.covers_region("000000"):
+        raise NotFound("no such resource here")
 
 
 def auditor(actor: Actor) -> None:

@@ -16,10 +16,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -886,3 +886,62 @@ def list_workers(
     return JSONResponse(
         {"items": items, "next_cursor": _next([i["worker_id"] for i in items], limit)}
     )
+
+
+# --- settlement and checkpoints -----------------------------------------------------------
+
+DayPath = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"not a day: {text}", field="window") from None
+
+
+@router.post("/settlement/windows/{window}/close")
+@access.rule(access.NATIONAL)
+async def close_settlement(
+    request: Request,
+    window: DayPath,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+) -> JSONResponse:
+    """Net the window's transfers per region and post the settlement (the national agency;
+    a window closes once its day is over, and closing it again returns the first result)."""
+    from suiren.services.settlement import close_window
+
+    access.national(actor)
+    day = _day(window)
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        return 200, close_window(connection, day, service.now()).to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+@router.get("/settlement/windows/{window}")
+@access.rule(access.NATIONAL)
+def settlement_report(window: DayPath, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The window's region × region flows and net positions (the national agency)."""
+    from suiren.services.settlement import report
+
+    access.national(actor)
+    with service.transaction() as connection:
+        return JSONResponse(
+            json.loads(json.dumps(report(connection, _day(window)).to_json(), default=str))
+        )
+
+
+@router.post("/audit/checkpoint")
+@access.rule(access.AUDITOR)
+def audit_checkpoint(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The chain heads, signed: keep it outside the database, and verify against it later
+    (``suiren audit verify --checkpoint``)."""
+    from suiren.store.checkpoint import make_checkpoint
+
+    access.auditor(actor)
+    with service.transaction() as connection:
+        return JSONResponse(make_checkpoint(connection, service.now()))

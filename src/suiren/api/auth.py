@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, insert, select
 
 from suiren.domain.errors import InvalidInput, SuirenError
-from suiren.domain.region import RegionCode
+from suiren.domain.region import NATIONAL, RegionCode
 from suiren.store.api_tables import api_keys
 
 KEY_PREFIX = "sk"
@@ -47,9 +47,9 @@ class Actor:
         for any other actor), for a query's LIKE."""
         if self.kind is not ActorKind.AGENCY:
             return None
-        code = RegionCode.parse(self.scope).code
-        if code == "000000":
+        if self.scope == NATIONAL:
             return ""
+        code = RegionCode.parse(self.scope).code
         if code.endswith("0000"):
             return code[:2]
         return code[:4] if code.endswith("00") else code
@@ -58,9 +58,9 @@ class Actor:
         """An agency covers its own region and the regions under it (a province its cities)."""
         if self.kind is not ActorKind.AGENCY:
             return False
-        own = RegionCode.parse(self.scope)
-        if own.code == "000000":
+        if self.scope == NATIONAL:
             return True
+        own = RegionCode.parse(self.scope)
         prefix = own.code[:2] if own.code.endswith("0000") else own.code[:4]
         return region.startswith(prefix) if own.code.endswith("00") else region == own.code
 
@@ -76,7 +76,7 @@ def issue_key(
     if kind is ActorKind.WORKER:
         raise InvalidInput("workers log in (a code, then a password); they get no API key")
     if kind is ActorKind.AGENCY:
-        scope = RegionCode.parse(scope).code
+        scope = NATIONAL if scope == NATIONAL else RegionCode.parse(scope).code
     elif kind is ActorKind.PLATFORM:
         if not scope or len(scope) > 64 or not scope.replace("-", "").isalnum():
             raise InvalidInput("a platform key needs its platform id (letters, digits, -)")
