@@ -61,15 +61,22 @@ def rule_of(endpoint: Callable[..., Any]) -> str | None:
 
 def endpoints(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Callable[..., Any]]]:
     """Every (path, endpoint function) of the app's API routes, through included routers."""
+    for _, path, endpoint in operations(routes, prefix):
+        yield path, endpoint
+
+
+def operations(
+    routes: Iterable[Any], prefix: str = ""
+) -> Iterator[tuple[str, str, Callable[..., Any]]]:
+    """Every (method, path, endpoint function) of the app's API routes."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from endpoints(included.routes, prefix + getattr(included, "prefix", ""))
+            yield from operations(included.routes, prefix + getattr(included, "prefix", ""))
         elif isinstance(route, APIRoute):
-            yield (
-                prefix + route.path if not route.path.startswith(prefix) else route.path,
-                route.endpoint,
-            )
+            path = route.path if route.path.startswith(prefix) else prefix + route.path
+            for method in sorted(route.methods):
+                yield method, path, route.endpoint
 
 
 def region(actor: Actor, code: str) -> str:
