@@ -4,7 +4,6 @@ description."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +19,12 @@ from suiren.api.auth import ActorKind, issue_key
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.workers import enrol
-from suiren.settings import Settings
 from suiren.store.api_tables import access_log
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import contribution_months
+from tests.api import settings_for
 from tests.cli.test_pension_cli import WORKED, WORKED_FEN
-from tests.conftest import KEYS, NOW, SECRET
+from tests.conftest import KEYS, NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +37,7 @@ def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatc
     url, extra = database_url
     for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
         monkeypatch.setenv(name, value)
-    settings = Settings(database_url=url, secret_key=base64.b64encode(SECRET).decode(), today=TODAY)
+    settings = settings_for(url, today=TODAY)
     engine = make_engine(url, keys=KEYS)
     with unit_of_work(engine) as c:
         keys = {
@@ -184,9 +183,7 @@ def test_a_refused_payment_is_a_problem_and_writes_nothing(api) -> None:
 
 
 def test_every_route_declares_its_access_rule() -> None:
-    app = create_app(
-        Settings(database_url="sqlite:///:memory:", secret_key=base64.b64encode(SECRET).decode())
-    )
+    app = create_app(settings_for())
     routes = list(access.endpoints(app.routes))
     assert {path for path, _ in routes} >= {"/api/v1/health", "/api/v1/contributions"}
     missing = [path for path, endpoint in routes if access.rule_of(endpoint) not in access.RULES]
@@ -194,9 +191,7 @@ def test_every_route_declares_its_access_rule() -> None:
 
 
 def test_the_committed_openapi_description_is_the_codes() -> None:
-    app = create_app(
-        Settings(database_url="sqlite:///:memory:", secret_key=base64.b64encode(SECRET).decode())
-    )
+    app = create_app(settings_for())
     current = json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     assert OPENAPI.read_text(encoding="utf-8") == current, (
         "docs/openapi.json is not the API's: run `.venv/bin/python -m suiren.api.openapi`"
@@ -313,9 +308,8 @@ def test_a_file_of_payments_posts_the_agencys_rows_and_refuses_the_rest_alike(ap
 def demo(api, database_url, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """The same database, served with one-time codes answered (demo mode)."""
     url, _ = database_url
-    settings = Settings(
-        database_url=url,
-        secret_key=base64.b64encode(SECRET).decode(),
+    settings = settings_for(
+        url,
         today=TODAY,
         demo_codes=True,
     )

@@ -3,7 +3,6 @@ refusal, never a stack trace, and nothing written by a refused request (issue 11
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from typing import Any
@@ -18,11 +17,11 @@ from suiren.api import access
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
 from suiren.services.workers import enrol
-from suiren.settings import Settings
 from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import journal
-from tests.conftest import KEYS, NOW, SECRET
+from tests.api import settings_for
+from tests.conftest import KEYS, NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 JSON_VALUES = st.recursive(
@@ -68,9 +67,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
             issue_key(c, ActorKind.PLATFORM, "fuzz-co", "平台", NOW)[0],
         ]
         enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW)
-    settings = Settings(
-        database_url=url, secret_key=base64.b64encode(SECRET).decode(), today="2026-06-15"
-    )
+    settings = settings_for(url, today="2026-06-15")
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, keys, engine
@@ -86,14 +83,7 @@ def counts(engine: Any) -> tuple[int, int, int]:
 
 
 OPERATIONS = sorted(
-    (method, path)
-    for method, path, _ in access.operations(
-        create_app(
-            Settings(
-                database_url="sqlite:///:memory:", secret_key=base64.b64encode(SECRET).decode()
-            )
-        ).routes
-    )
+    (method, path) for method, path, _ in access.operations(create_app(settings_for()).routes)
 )
 
 

@@ -146,6 +146,11 @@ async def _request_id_and_limits(
     return response
 
 
+def _plain(payload: Any) -> Any:
+    """A service's answer as plain JSON values (dates and decimals as text)."""
+    return json.loads(json.dumps(payload, default=str))
+
+
 def service_of(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
@@ -159,7 +164,9 @@ def actor_of(request: Request, authorization: Annotated[str | None, Header()] = 
 ActorDep = Annotated[Actor, Depends(actor_of)]
 ServiceDep = Annotated[Service, Depends(service_of)]
 router = APIRouter(prefix="/api/v1")
-RetireQuery = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+IdempotencyKey = Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)]
+RetireQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
 RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
 GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
 RateQuery = Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")]
@@ -212,7 +219,7 @@ async def pension_calc(request: Request, actor: ActorDep, service: ServiceDep) -
     warnings = case_warnings(parsed, service.policy, today)
     result = calculate(parsed, service.policy)
     records = output_records(parsed, result, service.policy, single, warnings)
-    return JSONResponse(json.loads(json.dumps(records[0] if single else records, default=str)))
+    return JSONResponse(_plain(records[0] if single else records))
 
 
 # --- workers ------------------------------------------------------------------------------
@@ -226,7 +233,7 @@ def worker_statement(worker_id: str, actor: ActorDep, service: ServiceDep) -> JS
 
     with service.transaction() as connection:
         access.worker_region(connection, actor, worker_id)
-        return JSONResponse(json.loads(json.dumps(statement(connection, worker_id), default=str)))
+        return JSONResponse(_plain(statement(connection, worker_id)))
 
 
 # --- contributions ------------------------------------------------------------------------
@@ -239,8 +246,8 @@ class Payment(BaseModel):
 
     payment_id: str = Field(min_length=1, max_length=100)
     worker_id: str = Field(min_length=1, max_length=32)
-    from_month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-    to_month: str | None = Field(default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    from_month: str = Field(pattern=MONTH_PATTERN)
+    to_month: str | None = Field(default=None, pattern=MONTH_PATTERN)
     base_yuan: str = Field(pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
 
 
@@ -251,7 +258,7 @@ async def contribute(
     payment: Payment,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Pay the months of a payment (all or nothing). Send it again with the same
     ``Idempotency-Key`` and body: the first response comes back, nothing is paid twice."""
@@ -337,7 +344,7 @@ async def _idempotent(
                         at=now,
                     )
                 )
-            return JSONResponse(json.loads(json.dumps(payload, default=str)), status_code=status)
+            return JSONResponse(_plain(payload), status_code=status)
         except IntegrityError:
             continue  # the same key committed meanwhile by a concurrent retry: read it
     raise InvalidInput("the request raced another under the same key; send it again")
@@ -364,7 +371,7 @@ async def enrol_worker(
     person: Enrolment,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Enrol a person in the work region's employee pension (an agency of that region). The
     answer shows the resident id masked, never in full."""
@@ -448,7 +455,7 @@ def _estimate(
         Month.parse(retire) if retire else None,
         assumptions,
     )
-    return json.loads(json.dumps(data, default=str))
+    return _plain(data)
 
 
 # --- transfers ----------------------------------------------------------------------------
@@ -469,7 +476,7 @@ async def request_transfer(
     body: TransferRequest,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Request a worker's move to ``to_region`` (the agency holding the worker's insurance)."""
     from suiren.services.transfers import request_transfer as request_service
@@ -510,7 +517,7 @@ def _transfer_step(step: str) -> None:
         transfer_id: str,
         actor: ActorDep,
         service: ServiceDep,
-        idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+        idempotency_key: IdempotencyKey,
     ) -> JSONResponse:
         from suiren.services import transfers
 
@@ -547,7 +554,7 @@ async def reject_transfer(
     rejection: Rejection,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Refuse a transfer (either side's agency); money already released goes back."""
     from suiren.services.transfers import reject_transfer as reject_service
@@ -589,7 +596,7 @@ async def contribute_file(
     request: Request,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
     content_type: Annotated[str, Header()] = "",
 ) -> JSONResponse:
     """A file of payments (the body: CSV, ``text/csv``, or Parquet,
@@ -748,7 +755,7 @@ def my_statement(actor: ActorDep, service: ServiceDep) -> JSONResponse:
 
     worker_id = access.worker_self(actor)
     with service.transaction() as connection:
-        return JSONResponse(json.loads(json.dumps(statement(connection, worker_id), default=str)))
+        return JSONResponse(_plain(statement(connection, worker_id)))
 
 
 @router.get("/me/pension/estimate")
@@ -826,9 +833,7 @@ def list_transfers(
         query = query.where(transfers.c.state == state)
     with service.transaction() as connection:
         rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
-    views = [
-        TransferView(**{k: r._mapping[k] for k in TransferView.__dataclass_fields__}) for r in rows
-    ]
+    views = [TransferView.from_row(r) for r in rows]
     return JSONResponse(
         {
             "items": [v.to_json() for v in views],
@@ -907,7 +912,7 @@ async def close_settlement(
     window: DayPath,
     actor: ActorDep,
     service: ServiceDep,
-    idempotency_key: Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)],
+    idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Net the window's transfers per region and post the settlement (the national agency;
     a window closes once its day is over, and closing it again returns the first result)."""
@@ -930,9 +935,7 @@ def settlement_report(window: DayPath, actor: ActorDep, service: ServiceDep) -> 
 
     access.national(actor)
     with service.transaction() as connection:
-        return JSONResponse(
-            json.loads(json.dumps(report(connection, _day(window)).to_json(), default=str))
-        )
+        return JSONResponse(_plain(report(connection, _day(window)).to_json()))
 
 
 @router.post("/audit/checkpoint")

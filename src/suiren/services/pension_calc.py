@@ -380,15 +380,7 @@ def parse_cases(
         text={name: np.array([r.get(name) for r in records], dtype=object) for name in TEXT_FIELDS},
         numbers=numbers,
         index={
-            name: split_index(
-                _fine_column(
-                    records,
-                    name,
-                    INDEX_MAX,
-                    f"must be a decimal between 0 and {INDEX_MAX}",
-                    required,
-                )
-            )
+            name: split_index(index_values([r.get(name) for r in records], name, required))
             for name, required in INDEX_FIELDS.items()
         },
         coefficient=coefficients([r.get("transitional_coefficient") for r in records]),
@@ -469,20 +461,22 @@ def parse_input(
     return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
 
 
-def _fine_column(
-    records: Sequence[dict[str, Any]], field: str, maximum: int, reason: str, required: bool
-) -> list[Fraction | None]:
-    """Exact decimals of any precision (None where absent and optional)."""
+INDEX_REASON = f"must be a decimal between 0 and {INDEX_MAX}"
+
+
+def index_values(raw: Sequence[Any], field: str, required: bool) -> list[Fraction | None]:
+    """An index field's exact decimals of any precision (None where absent and optional)."""
     out: list[Fraction | None] = []
-    for i, record in enumerate(records):
-        value = record.get(field)
+    for i, value in enumerate(raw):
         fine = None if value is None else _scaled_any(value)
-        if fine is None or fine > maximum:
+        if fine is None or fine > INDEX_MAX:
             if value is None and not required:
                 out.append(None)
                 continue
             raise CaseError(
-                i, field, "is required" if value is None else f"{reason} (got {repr(value)[:40]})"
+                i,
+                field,
+                "is required" if value is None else f"{INDEX_REASON} (got {repr(value)[:40]})",
             )
         out.append(fine)
     return out

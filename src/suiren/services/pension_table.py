@@ -32,6 +32,7 @@ from suiren.services.pension_calc import (
     FIELDS,
     INDEX_FIELDS,
     INDEX_MAX,
+    INDEX_REASON,
     NUMBER_FIELDS,
     REQUIRED,
     TEXT_CHARS_MAX,
@@ -42,6 +43,7 @@ from suiren.services.pension_calc import (
     CaseWarnings,
     ParsedCases,
     coefficients,
+    index_values,
     note_years,
     number_values,
     split_index,
@@ -244,18 +246,12 @@ def _index(
         return np.full(n, -1, dtype=np.int64), {}
     fast = _scaled(column, INDEX_SCALE_INPUT, 6)
     if fast is None:  # text, or more than six places: exact values one by one
-        from suiren.services.pension_calc import _fine_column
-
-        records = [{name: v} for v in column.to_pylist()]
-        reason = f"must be a decimal between 0 and {INDEX_MAX}"
-        return split_index(_fine_column(records, name, INDEX_MAX, reason, required))
+        return split_index(index_values(column.to_pylist(), name, required))
     absent = column.is_null().to_numpy(zero_copy_only=False)
     bad = (fast > INDEX_MAX * INDEX_SCALE_INPUT) | ((fast < 0) & ~absent)
     if bool(np.any(bad)):
         i = int(np.flatnonzero(bad)[0])
-        raise CaseError(
-            i, name, f"must be a decimal between 0 and {INDEX_MAX} (got {column[i].as_py()!r})"
-        )
+        raise CaseError(i, name, f"{INDEX_REASON} (got {column[i].as_py()!r})")
     if required and bool(np.any(absent)):
         raise CaseError(int(np.flatnonzero(absent)[0]), name, "is required")
     return fast, {}

@@ -112,6 +112,11 @@ class TransferView:
     completed_on: date | None
     version: int
 
+    @classmethod
+    def from_row(cls, row: Any) -> TransferView:
+        """The view of a ``transfers`` row."""
+        return cls(**{k: row._mapping[k] for k in cls.__dataclass_fields__})
+
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "version"}
         for key in ("requested_on", "due_on", "completed_on"):
@@ -130,7 +135,7 @@ def get_transfer(connection: Connection, transfer_id: str) -> TransferView:
     ).first()
     if row is None:
         raise TransferRefused(f"no transfer {transfer_id[:60]!r}")
-    return TransferView(**{k: row._mapping[k] for k in TransferView.__dataclass_fields__})
+    return TransferView.from_row(row)
 
 
 def _deadline(policy: Policy, region: str, day: date, scheme: Scheme, step: str) -> date:
