@@ -407,7 +407,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert result.transactions == len(keys)
                 assert result.months == len(self.contributions)
             paid = {
-                (r.worker_id, int(r.month)): r.tx_id
+                (worker_id, int(r.month)): r.tx_id
                 for worker_id, _ in self.persons.values()
                 for r in paid_months(connection, worker_id, SCHEME.value)
             }

@@ -30,6 +30,7 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
 from suiren.services.contributions import contribute
+from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import reverse
@@ -61,6 +62,23 @@ INTEREST = "interest/employee_pension/110000/2025/0"
 HASHED = {"journal", "postings", "facts", "contribution_months", "month_segments"}
 MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
+
+
+# a worker's earlier history (services/history.py): stints and a balance held in 320100
+_RID = resident_id(20, "19700301")
+_STINT = {"resident_id": _RID, "region": "320100", "kind": "paid", "base_yuan": "5000"}
+HISTORY = Person(
+    _RID,
+    [
+        (1, _STINT | {"from_month": "2000-01", "to_month": "2020-12"}),
+        (2, _STINT | {"from_month": "1995-01", "to_month": "1999-12", "kind": "deemed",
+                      "base_yuan": "", "index": "1.0"}),
+    ],
+)  # fmt: skip
+HISTORY_BALANCES = {
+    _RID: [(1, {"resident_id": _RID, "region": "320100", "account_yuan": "12000.00",
+                "as_of": "2020-12-31"})]
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ def build(engine: Engine) -> Ledger:
     later = datetime(2026, 6, 18, 12, tzinfo=UTC)
     run(lambda c: close_window(c, date(2026, 6, 16), later))
     run(lambda c: close_window(c, date(2026, 6, 16), later, Scheme.EMPLOYEE_MEDICAL))
+    run(lambda c: import_people(c, POLICY, VAULT, [HISTORY], HISTORY_BALANCES, "f" * 64, later))
     checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
@@ -216,6 +235,9 @@ Case = tuple[str, list[str], Callable[[Connection, Ledger], dict[str, Any]], str
 move_out = lambda c, lg: entry(c, "transfer/move-0/out")  # noqa: E731
 month = lambda c, lg: month_entry(c, CONTRIBUTION)  # noqa: E731
 workers = lambda c, lg: {"a": lg.workers[1], "b": lg.workers[2]}  # noqa: E731
+opening = lambda c, lg: dict(  # noqa: E731
+    c.execute(text("SELECT region, seq FROM journal WHERE code = 'opening'")).one()._mapping
+)
 CASES: list[Case] = [
     # the journal
     ("journal memo", [f"UPDATE journal SET memo = 'quiet fix' {E}"], move_out, "journal"),
@@ -324,6 +346,23 @@ CASES: list[Case] = [
     ("obligation settled twice", ["INSERT INTO settled_obligations (obligation_id, scheme, \"window\")"
                                   " VALUES ('forged', 'employee_medical', :d)"],
      lambda c, lg: {"d": date(2026, 6, 16)}, "settled_obligations"),
+    # imported history (opening entries)
+    ("history stint base doubled", ["UPDATE history_stints SET base_fen = base_fen * 2 WHERE kind = 'paid'"],
+     lambda c, lg: {}, "history_stints"),
+    ("history stint extended a year", ["UPDATE history_stints SET to_month = to_month + 12"],
+     lambda c, lg: {}, "history_stints"),
+    ("history deemed years deleted", ["DELETE FROM history_stints WHERE kind = 'deemed'"],
+     lambda c, lg: {}, "history_stints"),
+    ("history stint held elsewhere", ["UPDATE history_stints SET held_region = '440100'"],
+     lambda c, lg: {}, "history_stints"),
+    ("history stint forged", [
+        "INSERT INTO history_stints (import_id, row, worker_id, scheme, region, held_region, kind,"
+        " from_month, to_month, base_fen, index_1e6, flags) SELECT import_id, row + 100, worker_id,"
+        " scheme, region, held_region, kind, from_month - 120, from_month - 1, base_fen, index_1e6,"
+        " flags FROM history_stints WHERE kind = 'paid'"], lambda c, lg: {}, "history_stints"),
+    ("opening balance amount", [f"UPDATE postings SET amount_fen = amount_fen + 100 {E} AND line = 0"],
+     opening, "postings"),
+    ("opening entry's facts deleted", [f"DELETE FROM facts {E}"], opening, "journal"),
     # balances
     ("balance", ["UPDATE accounts SET balance_fen = balance_fen + 1 WHERE owner_id = :a"
                  " AND kind = 'individual_account'"], workers, "accounts"),

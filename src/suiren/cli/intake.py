@@ -89,9 +89,9 @@ def _has_resident_ids(path: Path) -> bool:
 
 
 class _progress:
-    def __init__(self, total: int | None) -> None:
+    def __init__(self, total: int | None, label: str = "缴费文件 payments") -> None:
         self.bar = Progress(
-            TextColumn("缴费文件 payments"),
+            TextColumn(label),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} rows/s"),
@@ -206,5 +206,89 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
     ]
     lines += [f"  row {e.row}, {e.field}: {e.reason}" for e in summary.errors[:ERRORS_SHOWN]]
     emit(summary.to_json(), as_json, "\n".join(lines))
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def history_file(
+    path: Path,
+    balances_path: Path | None,
+    all_or_nothing: bool,
+    out: Path | None,
+    errors_out: Path | None,
+    as_json: bool,
+) -> None:
+    """``suiren worker import-history``: each batch of people one unit of work (a re-run
+    replays what was imported), or the whole file in one with ``--all-or-nothing``."""
+    from suiren.services.history import (
+        HistorySummary,
+        file_hash,
+        import_people,
+        people,
+        read_balances,
+        refused_rows,
+        unmatched_balances,
+    )
+    from suiren.services.intake import file_rows
+
+    ctx = Context.build()
+    vault = ctx.vault()
+    import_id = file_hash(path)
+    balances, _ = read_balances(balances_path) if balances_path else ({}, 0)
+    summary = HistorySummary()
+    seen: set[str] = set()
+    chunk_rows = ctx.settings.intake_chunk_rows
+
+    def work(connection: Any, unit: Any) -> HistorySummary:
+        return import_people(
+            connection, ctx.policy, vault, unit, balances, import_id, ctx.now(), all_or_nothing
+        )
+
+    with _progress(file_rows(path), "历史记录 history") as advance:
+        if all_or_nothing:
+            with ctx.transaction() as connection:
+                for unit in people(path, chunk_rows):
+                    seen.update(p.resident_id for p in unit)
+                    summary.add(work(connection, unit))
+                    advance(sum(len(p.rows) for p in unit))
+                summary.errors += unmatched_balances(balances, seen)
+                if summary.errors:
+                    raise InvalidInput(
+                        f"row {summary.errors[0].row}, {summary.errors[0].field}:"
+                        f" {summary.errors[0].reason}"
+                    )
+        else:
+            for unit in people(path, chunk_rows):
+                seen.update(p.resident_id for p in unit)
+                summary.add(ctx.run(lambda connection, unit=unit: work(connection, unit)))
+                advance(sum(len(p.rows) for p in unit))
+            summary.errors += unmatched_balances(balances, seen)
+    summary.refused = refused_rows(summary.errors)
+    if out is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["resident_id", "worker_id"])
+        writer.writerows(summary.mapping)
+        _write_private(out, buffer.getvalue())
+    if errors_out is not None:
+        _write_errors(errors_out, summary.errors)
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.months_by_kind.items()))
+    flags = ", ".join(f"{k} {v}" for k, v in sorted(summary.flags.items()))
+    lines = [
+        f"读取 read {summary.rows} rows of {summary.people} people: 导入 imported"
+        f" {summary.imported} stints, 重放 replayed {summary.replayed}, 拒绝 refused"
+        f" {summary.refused} rows; 新参保 enrolled {summary.enrolled}",
+        f"  months: {kinds or '-'}; 个人账户 accounts {fen_to_yuan_str(summary.account_fen)},"
+        f" 统筹权益 pooled entitlement {fen_to_yuan_str(summary.entitlement_fen)} yuan",
+    ]
+    if flags:
+        lines.append(f"  accepted as recorded: {flags}")
+    for error in summary.errors[:ERRORS_SHOWN]:
+        lines.append(f"  row {error.row}, {error.field}: {error.reason}")
+    if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
+        lines.append(
+            f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all"
+        )
+    emit(summary.to_json() | {"import_id": import_id}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(1)

@@ -193,6 +193,51 @@ def worker_enrol(
     )
 
 
+@worker_app.command("import-history")
+def worker_import_history(
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="a stints file (.csv or .parquet): resident_id, region, from_month, to_month,"
+        " kind (paid|deemed|temporary), [scheme], [base_yuan], [index], [hukou_region],"
+        " [sex], [birth_month]; one person's rows together",
+        parser=options.input_file("FILE"),
+    ),
+    balances: Path = typer.Option(
+        None,
+        "--balances",
+        help="individual-account balances (.csv or .parquet): resident_id, region,"
+        " account_yuan, as_of (YYYY-12-31), [scheme]",
+        metavar="FILE",
+        parser=options.input_file("--balances"),
+    ),
+    all_or_nothing: bool = typer.Option(
+        False, "--all-or-nothing", help="import nothing if any row is refused"
+    ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="write resident id → worker id (CSV, 0600)",
+        metavar="FILE",
+        parser=options.output_file("--out"),
+    ),
+    errors: Path = typer.Option(
+        None,
+        "--errors",
+        help="write refused rows here (.csv/.json)",
+        metavar="FILE",
+        parser=options.output_file("--errors"),
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Import workers' earlier history from an agency's old system (历史缴费记录迁移):
+    months paid, deemed years, temporary accounts and account balances, as opening entries
+    that every rule reads like months paid through Suiren."""
+    from suiren.cli.intake import history_file
+
+    history_file(file, balances, all_or_nothing, out, errors, as_json)
+
+
 @worker_app.command("statement")
 def worker_statement(
     worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),

@@ -38,6 +38,7 @@ class AccountKind(StrEnum):
     CLEARING = "clearing"  # 清算: money between regions, zero after settlement
     PAYABLE = "payable"  # benefits decided but not yet paid
     COLLECTION = "collection"  # 征收: money received from outside, negative by design
+    OPENING = "opening"  # 期初: balances brought from an earlier system, negative by design
 
 
 KEY_CACHE_MAX = 1 << 20  # account keys are immutable: building one per posting is wasted work
@@ -94,6 +95,13 @@ def pooled_fund(scheme: Scheme, region: str) -> AccountKey:
 @lru_cache(maxsize=KEY_CACHE_MAX)
 def collection(scheme: Scheme, region: str) -> AccountKey:
     return AccountKey(OwnerType.SYSTEM, "collection", scheme, AccountKind.COLLECTION, region)
+
+
+@lru_cache(maxsize=KEY_CACHE_MAX)
+def opening(scheme: Scheme, region: str) -> AccountKey:
+    """The counterpart of balances migrated from an agency's earlier system (期初余额): what
+    the region's funds held for its workers before Suiren, negative by design."""
+    return AccountKey(OwnerType.SYSTEM, "opening", scheme, AccountKind.OPENING, region)
 
 
 @lru_cache(maxsize=KEY_CACHE_MAX)

@@ -46,6 +46,7 @@ class TxCode(StrEnum):
     PREMIUM = "premium"
     REVERSAL = "reversal"
     ENROLMENT = "enrolment"  # a worker registered or enrolled in a scheme (facts only)
+    OPENING = "opening"  # a worker's earlier history and balances from an old system (期初)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,10 @@
 
 ``current_law`` (国办发〔2009〕66号 第六条), decided at province level: the hukou province if
 the insurance relation is there; otherwise the current province if the worker has 10+
-years there; otherwise the last province with 10+ years; otherwise the hukou province. A
-province where the worker only had a temporary account never qualifies.
+years there; otherwise the last province with 10+ years; otherwise the hukou province.
+Months in a temporary account never count for the place they were paid in (they are
+gathered to the paying place), whether or not the worker also paid there otherwise; deemed
+months count for the province where the work was done (人社部规〔2016〕5号 第一条).
 
 ``money_follows_person``: the rule is a parameter; ``residence`` pays where the worker is
 insured at retirement.
@@ -55,16 +57,13 @@ def paying_region(
         return PayingRegion(
             hukou_province, "the insurance relation is in the hukou province", cited
         )
-    totals: dict[str, int] = {}
-    temporary_only: dict[str, bool] = {}
-    for stint in stints:
-        totals[stint.province] = totals.get(stint.province, 0) + stint.months
-        temporary_only[stint.province] = (
-            temporary_only.get(stint.province, True) and stint.temporary
-        )
+    totals: dict[str, int] = {}  # months that count for a place: never a temporary account's
+    for stint in stints:  # (国办发〔2009〕66号 第六条、第十二条; 天津: 不包括临时账户缴费年限)
+        counted = 0 if stint.temporary else stint.months
+        totals[stint.province] = totals.get(stint.province, 0) + counted
 
     def qualifies(province: str) -> bool:
-        return not temporary_only.get(province, True) and totals.get(province, 0) >= months_min
+        return totals.get(province, 0) >= months_min
 
     if qualifies(current_province):
         return PayingRegion(

@@ -78,6 +78,13 @@ def wage_fen(policy: Policy, region: str, month: Month, growth: Fraction, grow: 
     return grown_fen(published, growth, month.year - resolved.start.year) if grow else published
 
 
+def index_base_fen(policy: Policy, region: str, month: Month, index_1e6: int) -> int:
+    """The base a recorded contribution index stands for (缴费基数 = 指数 × 社平工资): the
+    index times the average monthly wage in force for ``month`` (rounded half up to the fen).
+    ParameterNotFound where Suiren has no wage for that month and region."""
+    return int(divide_round(index_1e6 * wage_fen(policy, region, month, Fraction(0), False), 10**6))
+
+
 def grown_parameter_fen(
     policy: Policy, region: str, day: date, name: str, growth: Fraction, grow: bool
 ) -> tuple[int, ResolvedValue]:

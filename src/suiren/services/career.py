@@ -25,7 +25,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -55,12 +55,15 @@ from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.workers import enrolment_region, get_worker, relation_region
-from suiren.store.lines import paid_months
+from suiren.store.lines import CareerMonth, paid_months
 from suiren.store.tables import accounts, transfers
 
 
-def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[Any]:
-    return paid_months(connection, worker_id, scheme.value)
+def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[CareerMonth]:
+    """The career: months paid through Suiren and imported ones, deemed months included
+    (they count for years and, 人社部规〔2016〕5号 第一条, for the province where the work was
+    done)."""
+    return paid_months(connection, worker_id, scheme.value, deemed=True)
 
 
 def _province(code: str) -> str:
@@ -96,15 +99,6 @@ def _stints(records: list[Any]) -> list[Stint]:
     return stints
 
 
-class _Ahead(NamedTuple):
-    """A month to be paid (the projection), read by the rules like a month paid."""
-
-    month: int
-    region: str
-    base_fen: int
-    temporary: bool
-
-
 def estimate(
     connection: Connection,
     policy: Policy,
@@ -134,12 +128,12 @@ def estimate(
     ratios: list[Fraction] = []
     aheads: list[MonthsAhead] = []
     if assumptions is not None and first < retire:
-        chosen = assumptions.base_ratio or _last_ratio(policy, records[-1])
+        chosen = assumptions.base_ratio or _last_ratio(policy, records)
         ratios = [chosen, *(r for r in LADDER if r != chosen)]
         aheads = [months_ahead(policy, region, first, retire.minus(1), r, growth) for r in ratios]
     career = list(records)
     if aheads:  # where the months ahead are paid does not depend on the ratio
-        career += [_Ahead(int(m), region, 0, temporary) for m in aheads[0].months.tolist()]
+        career += [CareerMonth(int(m), region, 0, temporary) for m in aheads[0].months.tolist()]
     stints = _stints(career)
     paying = paying_region(
         policy, retire_day, stints, _province(worker.hukou_region), _province(relation or region)
@@ -147,21 +141,23 @@ def estimate(
     city = paying_city(career, paying.province, relation or region)
     grow = retire >= first  # a retirement ahead: published amounts grow to its year
     months = len(career)
+    deemed = sum(1 for r in records if r.kind == "deemed")
     account_today = _account_balance(connection, policy, worker_id, scheme, today)
     base_fen, base = grown_parameter_fen(policy, city, retire_day, "pension.base", growth, grow)
     province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
     indices: list[int] = []
     accounts_fen: list[int] = []
     index_steps: list[Step] = []
+    missing: list[tuple[str, int]] = []
     rates: tuple[YearRate, ...] = ()
     for ahead in aheads or [None]:
         paid_and_ahead = list(records)
         if ahead is not None:
             paid_and_ahead += [
-                _Ahead(int(m), region, int(b), temporary)
+                CareerMonth(int(m), region, int(b), temporary)
                 for m, b in zip(ahead.months.tolist(), ahead.base_fen.tolist(), strict=True)
             ]
-        index, step = _average_index(policy, city, paid_and_ahead, growth, first)
+        index, step, missing = _average_index(policy, city, paid_and_ahead, growth, first)
         indices.append(index)
         index_steps.append(step)
         if ahead is None:
@@ -187,7 +183,7 @@ def estimate(
         index_1e6=np.array(indices, dtype=np.int64),
         transitional_index_1e6=np.array(indices, dtype=np.int64),
         years=np.full(n, months * YEARS_SCALE // 12, dtype=np.int64),
-        deemed_years=np.zeros(n, dtype=np.int64),
+        deemed_years=np.full(n, deemed * YEARS_SCALE // 12, dtype=np.int64),
         account_fen=np.array(accounts_fen, dtype=np.int64),
         divisor_tenths=np.full(n, -1, dtype=np.int64),
         age_months=np.full(n, retire - worker.birth_month, dtype=np.int64),
@@ -229,7 +225,9 @@ def estimate(
         "paying_province": paying.province,
         "paying_city": city,
         "contribution_months": months,
-        "contribution_months_paid": len(records),
+        "contribution_months_paid": len(records) - deemed,
+        "deemed_months": deemed,
+        "imported_months": sum(1 for r in records if r.history),
         "contribution_months_by_region": dict(sorted(by_region.items())),
         "temporary_account_months": sum(1 for r in career if r.temporary),
         "average_index": str((Decimal(indices[0]) / 10**6).normalize()),
@@ -239,6 +237,9 @@ def estimate(
         "transitional_pension_fen": int(result.transitional_fen[0]),
         "total_fen": int(result.total_fen[0]),
         "pooled_left_behind_fen": _left_behind(connection, worker_id),
+        # where Suiren has no average wage for a month's region and year, the index is the
+        # mean of the other months; the estimate names what it lacked instead of failing
+        "missing_wages": [{"region": r, "year": y} for r, y in missing],
         "projection": None,
         "explanation": [s.to_json() for s in steps],
     }
@@ -295,11 +296,18 @@ def _decimal(value: Fraction) -> str:
     return text.rstrip(".") or "0"
 
 
-def _last_ratio(policy: Policy, last: Any) -> Fraction:
-    """The last month's base as a share of its region's average wage, within 60%–300%."""
-    month = Month(int(last.month))
-    ratio = Fraction(int(last.base_fen), wage_fen(policy, last.region, month, Fraction(0), False))
-    return min(max(ratio, RATIO_MIN), RATIO_MAX)
+def _last_ratio(policy: Policy, records: list[CareerMonth]) -> Fraction:
+    """The last paid month's base as a share of its region's average wage, within 60%–300%
+    (100% where the last month has no base or Suiren has no wage for it: an imported
+    career that ended before Suiren's parameters)."""
+    last = next((r for r in reversed(records) if r.kind == "paid"), None)
+    if last is None or last.base_fen is None:
+        return Fraction(1)
+    try:
+        wage = wage_fen(policy, last.region, Month(last.month), Fraction(0), False)
+    except ParameterNotFound:
+        return Fraction(1)
+    return min(max(Fraction(last.base_fen, wage), RATIO_MIN), RATIO_MAX)
 
 
 PROVINCE_BASE_FLAGS = (
@@ -333,36 +341,58 @@ def paying_city(records: list[Any], province: str, current: str | None) -> str:
 def _average_index(
     policy: Policy,
     region: str,
-    records: list[Any],
+    records: list[CareerMonth],
     growth: Fraction = Fraction(0),
     ahead_from: Month | None = None,
-) -> tuple[int, Step]:
+) -> tuple[int, Step, list[tuple[str, int]]]:
     """Ī = mean over months of base / the paying region's average wage in force that month
     (a city's own where it has one, else its province's); from ``ahead_from`` on, the wage
-    grown by ``growth`` a year from the year it was published."""
+    grown by ``growth`` a year from the year it was published. A month imported with its
+    index only counts with that index, and so does a deemed month with one (视同缴费指数); a
+    deemed month without an index counts for years only. A month whose wage Suiren lacks is
+    left out and its (region, year) named: the mean of the others stands for it."""
     total = Fraction(0)
-    wages: dict[int, int] = {}
+    counted = 0
+    wages: dict[int, int | None] = {}
+    missing: set[tuple[str, int]] = set()
     for r in records:
+        if r.base_fen is None or r.kind == "deemed":
+            if r.index_1e6 is not None:
+                total += Fraction(r.index_1e6, 10**6)
+                counted += 1
+            continue
         if r.month not in wages:
             month = Month(int(r.month))
             grow = ahead_from is not None and month >= ahead_from
             try:
                 wages[r.month] = wage_fen(policy, region, month, growth, grow)
             except ParameterNotFound:
-                raise InvalidInput(
-                    f"no average wage of {region} for {month}: the index against the paying"
-                    " region's wages cannot be computed"
-                ) from None
-        total += Fraction(int(r.base_fen), wages[r.month])
-    mean = total / len(records)
+                wages[r.month] = None
+        wage = wages[r.month]
+        if wage is None:
+            missing.add((region, Month(r.month).year))
+            continue
+        total += Fraction(int(r.base_fen), wage)
+        counted += 1
+    if not counted:
+        lacking = ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-"
+        raise InvalidInput(
+            f"no month of the career can be indexed: Suiren has no average wage of {lacking}"
+            " (the index is against the paying region's wages) and no index was recorded"
+        )
+    mean = total / counted
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
         "平均缴费指数 / average contribution index",
         "mean of (monthly base ÷ paying region's average wage)",
-        {"months": str(len(records)), "region": region},
+        {
+            "months": str(counted),
+            "region": region,
+            "without a wage": ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-",
+        },
         str(Decimal(index_1e6) / 10**6),
     )
-    return index_1e6, step
+    return index_1e6, step, sorted(missing)
 
 
 def _account_balance(

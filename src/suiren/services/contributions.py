@@ -71,6 +71,7 @@ from suiren.store.projections import fact
 from suiren.store.tables import (
     contribution_months,
     enrolments,
+    history_stints,
     region_obligations,
     transfers,
     workers,
@@ -303,6 +304,7 @@ def post_batch(
         lock_chain_head(connection, region)
     _still_there(connection, batch)
     _refuse_moving(connection, batch)
+    _refuse_history(connection, batch)
     if small or _recorded_sample(
         connection, batch
     ):  # a few rows, or a batch sent again: look all up
@@ -779,6 +781,41 @@ def _refuse_moving(connection: Connection, batch: _Batch) -> None:
                 "moving",
                 f"worker {worker_ids[i]} is being transferred out of {batch.region[i]}"
                 f" ({transfer}); pay after the transfer is completed",
+            )
+
+
+def _refuse_history(connection: Connection, batch: _Batch) -> None:
+    """A month the worker's imported history already records (paid, deemed or in a
+    temporary account, services/history.py) is not paid again: a month is recorded once.
+    The import holds the worker's region lock while it checks the other way round."""
+    if connection.execute(select(history_stints.c.row).limit(1)).first() is None:
+        return  # no history imported: nothing to compare
+    h = history_stints.c
+    query = select(h.worker_id, h.from_month, h.to_month, h.region, h.kind).where(
+        h.scheme == batch.scheme.value
+    )
+    wanted = pc.unique(batch.worker_id.take(pa.array(batch.open()))).to_pylist()
+    stints: dict[str, list[Any]] = {}
+    for rows in _chunked(connection, query, h.worker_id, sorted(wanted), "history_workers"):
+        for r in rows:
+            stints.setdefault(r.worker_id, []).append(r)
+    if not stints:
+        return
+    worker_ids = batch.worker_id.to_pylist()
+    for i in batch.open().tolist():
+        month = int(batch.month[i])
+        clash = next(
+            (s for s in stints.get(worker_ids[i], ()) if s.from_month <= month <= s.to_month),
+            None,
+        )
+        if clash is not None:
+            batch.refuse(
+                [i],
+                "month",
+                "already-paid",
+                f"{Month(month)} of worker {worker_ids[i]} is already recorded by the history"
+                f" imported from the earlier system ({clash.kind}, {clash.region}); a month is"
+                " recorded once",
             )
 
 

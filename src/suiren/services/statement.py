@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, select
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.services.workers import get_worker
-from suiren.store.tables import accounts, contribution_months, journal
+from suiren.store.tables import accounts, contribution_months, history_stints, journal
 
 
 def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
@@ -49,6 +50,32 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
         if active:
             per_region[r.region] += 1
             per_scheme[r.scheme] += 1
+    history = []
+    h = history_stints.c
+    for r in connection.execute(
+        select(history_stints)
+        .where(h.worker_id == worker_id)
+        .order_by(h.scheme, h.from_month, h.import_id, h.row)
+    ):
+        months_in = int(r.to_month) - int(r.from_month) + 1
+        history.append(
+            {
+                "from": str(Month(r.from_month)),
+                "to": str(Month(r.to_month)),
+                "months": months_in,
+                "scheme": r.scheme,
+                "kind": r.kind,
+                "region": r.region,
+                "held_region": r.held_region,
+                "base_yuan": None if r.base_fen is None else fen_to_yuan_str(r.base_fen),
+                "index": None if r.index_1e6 is None else str(Decimal(r.index_1e6) / 10**6),
+                "flags": [f for f in r.flags.split(",") if f],
+                "source": f"{r.import_id[:16]} row {r.row}",
+            }
+        )
+        if r.kind != "deemed":
+            per_region[r.region] += months_in
+            per_scheme[r.scheme] += months_in
     balances = [
         {
             "account": r.account,
@@ -74,5 +101,8 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
         "contribution_months_by_region": dict(sorted(per_region.items())),
         "contribution_months_by_scheme": dict(sorted(per_scheme.items())),
         "months": months,
+        # imported from the agency's earlier system (services/history.py); its paid and
+        # temporary-account months count in the totals above, deemed months do not
+        "history": history,
         "balances": balances,
     }

@@ -15,10 +15,11 @@ from enum import StrEnum
 import numpy as np
 from sqlalchemy import Connection, select
 
-from suiren.domain.errors import SuirenError
+from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.policy import Policy
+from suiren.policy.projection import index_base_fen
 from suiren.policy.transfer import (
     TransferInputs,
     TransferQuote,
@@ -29,7 +30,7 @@ from suiren.policy.transfer import (
 from suiren.services.medical import quote_medical_transfer
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.ledger_repo import balances
-from suiren.store.lines import account_lines, paid_months
+from suiren.store.lines import CareerMonth, account_lines, paid_months
 from suiren.store.tables import transfers
 
 
@@ -73,6 +74,7 @@ def quote_for(
         raise TransferRefused(
             f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer"
         )
+    since = _counted_from(policy, day, from_region)
     account = str(individual_account(worker_id, scheme, from_region))
     entitlement = str(pooled_entitlement(worker_id, scheme, from_region))
     held = balances(connection, (account, entitlement))
@@ -87,7 +89,7 @@ def quote_for(
         account_fen=held.get(account, 0),
         entitlement_fen=held.get(entitlement, 0),
         months=np.array([r.month for r in rows], dtype=np.int64),
-        bases_fen=np.array([r.base_fen for r in rows], dtype=np.int64),
+        bases_fen=np.array([_base_fen(policy, r, since) for r in rows], dtype=np.int64),
         credit_months=np.array([c.legal_month.ordinal for c in credits], dtype=np.int64),
         credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
         credits_prior_fen=np.array([c.prior_fen for c in credits], dtype=np.int64),
@@ -95,6 +97,32 @@ def quote_for(
     if kind is Kind.GATHER:
         return quote_gathering(policy, inputs)
     return quote_transfer(policy, inputs, claim=kind is Kind.CLAIM)
+
+
+def _counted_from(policy: Policy, day: date, region: str) -> int:
+    """The first month whose base the 66号 share counts (1998-01), or none where the rule is
+    not in force (the reform moves the whole entitlement)."""
+    try:
+        return Month.parse(str(policy.at(day, region).value("transfer.pooled_since_month"))).ordinal
+    except ParameterNotFound:
+        return 0
+
+
+def _base_fen(policy: Policy, month: CareerMonth, counted_from: int) -> int:
+    """The month's recorded base; for an imported month recorded as an index only, the base
+    that index stands for in the month's region (needed only for months the share counts)."""
+    if month.base_fen is not None:
+        return month.base_fen
+    if month.month < counted_from or month.index_1e6 is None:
+        return 0
+    try:
+        return index_base_fen(policy, month.region, Month(month.month), month.index_1e6)
+    except ParameterNotFound:
+        raise TransferRefused(
+            f"{Month(month.month)} in {month.region} was recorded as an index only and Suiren"
+            f" has no average wage of {month.region} for {Month(month.month).year}: the base"
+            " that the 12% share counts cannot be priced; add the wage parameter first"
+        ) from None
 
 
 def holds_money(connection: Connection, worker_id: str, scheme: Scheme, region: str) -> bool:

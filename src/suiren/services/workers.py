@@ -178,8 +178,8 @@ def enrol_many(
             people.append((i, rid, work, hukou, vault.blind_index(rid.number)))
         except SuirenError as error:
             results[i] = error
-    _lock_people(connection, sorted({p[4] for p in people}))
-    known = _by_blind_index(connection, [p[4] for p in people])
+    lock_people(connection, sorted({p[4] for p in people}))
+    known = by_blind_index(connection, [p[4] for p in people])
     enrolled = _enrolled_in(connection, [r.worker_id for r in known.values()], scheme)
     facts: dict[str, list[Fact]] = {}
     for i, rid, work, hukou, index in people:
@@ -236,20 +236,9 @@ def _enrol_one(
     day = today.date()
     if row is None:
         check_working_age(policy, rid.sex, rid.birth_month, day)
-        worker_id = "W" + secrets.token_hex(6).upper()
+        worker_id = new_worker_id()
         facts.setdefault(work.code, []).append(
-            fact(
-                workers,
-                worker_id=worker_id,
-                resident_id_cipher=vault.encrypt(rid.number, worker_id),
-                blind_index=index,
-                masked_id=rid.masked,
-                sex=rid.sex,
-                birth_month=rid.birth_month.ordinal,
-                hukou_region=hukou.code,
-                work_region=work.code,
-                created_at=today,
-            )
+            worker_fact(vault, rid, worker_id, index, hukou.code, work.code, today)
         )
         worker = Worker(worker_id, rid.masked, rid.sex, rid.birth_month, hukou.code, work.code)
         known[index] = worker  # a later row of the same person finds this worker
@@ -285,20 +274,89 @@ def _enrol_one(
             None,
         )[0]
     facts.setdefault(work.code, []).append(
-        fact(
-            enrolments,
-            worker_id=worker.worker_id,
-            scheme=scheme.value,
-            region=work.code,
-            start_month=month.ordinal,
-            temporary=temporary,
-            relation_region=None if temporary else work.code,
-            created_at=today,
-            version=1,
+        first_enrolment(
+            worker.worker_id,
+            scheme,
+            work.code,
+            month,
+            temporary,
+            None if temporary else work.code,
+            today,
         )
     )
     enrolled[worker.worker_id] = _Enrolled(work.code, month.ordinal, temporary)
     return Enrolment(worker, scheme, work.code, month, True, temporary)
+
+
+def new_worker_id() -> str:
+    return "W" + secrets.token_hex(6).upper()
+
+
+def worker_fact(
+    vault: IdentityVault,
+    rid: ResidentId,
+    worker_id: str,
+    blind_index: str,
+    hukou: str,
+    work: str,
+    now: datetime,
+) -> Fact:
+    """The fact that registers a person as a worker (the ``workers`` row)."""
+    return fact(
+        workers,
+        worker_id=worker_id,
+        resident_id_cipher=vault.encrypt(rid.number, worker_id),
+        blind_index=blind_index,
+        masked_id=rid.masked,
+        sex=rid.sex,
+        birth_month=rid.birth_month.ordinal,
+        hukou_region=hukou,
+        work_region=work,
+        created_at=now,
+    )
+
+
+def first_enrolment(
+    worker_id: str,
+    scheme: Scheme,
+    region: str,
+    month: Month,
+    temporary: bool,
+    relation: str | None,
+    now: datetime,
+) -> Fact:
+    """The fact of a worker's first enrolment in ``scheme`` (version 1)."""
+    return fact(
+        enrolments,
+        worker_id=worker_id,
+        scheme=scheme.value,
+        region=region,
+        start_month=month.ordinal,
+        temporary=temporary,
+        relation_region=relation,
+        created_at=now,
+        version=1,
+    )
+
+
+def worker_registration(
+    vault: IdentityVault,
+    rid: ResidentId,
+    worker_id: str,
+    blind_index: str,
+    hukou: str,
+    work: str,
+    now: datetime,
+    scheme: Scheme,
+    month: Month,
+    temporary: bool,
+    relation: str | None,
+) -> list[Fact]:
+    """A new worker and their first enrolment, as facts."""
+    return [
+        worker_fact(vault, rid, worker_id, blind_index, hukou, work, now),
+        first_enrolment(worker_id, scheme, work, month, temporary, relation, now),
+    ]
 
 
 @dataclass(frozen=True)
@@ -308,7 +366,7 @@ class _Enrolled:
     temporary: bool
 
 
-def _lock_people(connection: Connection, indexes: list[str]) -> None:
+def lock_people(connection: Connection, indexes: list[str]) -> None:
     """Serialise every enrolment of these people until the transaction ends (PostgreSQL),
     locking in one order so that two batches never wait for each other in a circle."""
     if not is_postgres(connection) or not indexes:
@@ -325,7 +383,7 @@ def _lock_people(connection: Connection, indexes: list[str]) -> None:
         ).all()
 
 
-def _by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]:
+def by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]:
     wanted = sorted(set(indexes))
     found: dict[str, Any] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):

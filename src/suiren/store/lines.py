@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select, text
 
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType
-from suiren.store.tables import contribution_months, journal
+from suiren.store.tables import contribution_months, history_stints, journal
 
 # What a month adds to an account of kind ``a.kind`` (joined on the worker's accounts)
 MONTH_AMOUNT_SQL = (
@@ -135,17 +135,65 @@ def first_month(connection: Connection, account: str) -> Month | None:
     return lines[0].legal_month if lines else None
 
 
+class CareerMonth(NamedTuple):
+    """A month of a worker's career as every rule reads it: paid through Suiren, or recorded
+    by an agency's earlier system and imported (``history``)."""
+
+    month: int  # Month ordinal
+    region: str  # where it was paid (or, deemed, where the work was done)
+    base_fen: int | None  # the contribution base (None: the old system recorded an index only)
+    temporary: bool  # paid into a temporary account (临时账户)
+    kind: str = "paid"  # paid, or deemed (视同缴费: counts for years, has no base or money)
+    index_1e6: int | None = None  # the old system's contribution index (缴费指数 × 10⁶)
+    held_region: str = ""  # whose record holds it now (for a month paid through Suiren: region)
+    history: bool = False  # imported from an earlier system (services/history.py)
+    tx_id: str = ""  # a month paid through Suiren: its transaction id
+
+
 def paid_months(
-    connection: Connection, worker_id: str, scheme: str, regions: Iterable[str] | None = None
-) -> list[Any]:
-    """The worker's contribution months in ``scheme`` that stand (paid and not reversed),
-    oldest first: the one query every rule reads a career from."""
+    connection: Connection,
+    worker_id: str,
+    scheme: str,
+    regions: Iterable[str] | None = None,
+    deemed: bool = False,
+) -> list[CareerMonth]:
+    """The worker's contribution months in ``scheme`` that stand (paid and not reversed) and
+    the months of their imported history, oldest first: the one query every rule reads a
+    career from. ``regions``: only months whose record is held there. ``deemed``: with the
+    deemed months (视同缴费), which count for years and the paying province, not for money."""
     reversal = select(journal.c.tx_id).where(journal.c.reverses == contribution_months.c.tx_id)
-    query = select(contribution_months).where(
-        contribution_months.c.worker_id == worker_id,
-        contribution_months.c.scheme == scheme,
-        ~reversal.exists(),
+    m = contribution_months.c
+    query = select(m.month, m.region, m.base_fen, m.temporary, m.tx_id).where(
+        m.worker_id == worker_id, m.scheme == scheme, ~reversal.exists()
     )
+    h = history_stints.c
+    stints = select(history_stints).where(h.worker_id == worker_id, h.scheme == scheme)
     if regions is not None:
-        query = query.where(contribution_months.c.region.in_(sorted(set(regions))))
-    return list(connection.execute(query.order_by(contribution_months.c.month)).all())
+        wanted = sorted(set(regions))
+        query = query.where(m.region.in_(wanted))
+        stints = stints.where(h.held_region.in_(wanted))
+    if not deemed:
+        stints = stints.where(h.kind != "deemed")
+    months = [
+        CareerMonth(
+            int(r.month),
+            r.region,
+            int(r.base_fen),
+            bool(r.temporary),
+            held_region=r.region,
+            tx_id=r.tx_id,
+        )
+        for r in connection.execute(query)
+    ]
+    for s in connection.execute(stints):
+        base = None if s.base_fen is None else int(s.base_fen)
+        index = None if s.index_1e6 is None else int(s.index_1e6)
+        kind = "deemed" if s.kind == "deemed" else "paid"
+        months += [
+            CareerMonth(
+                month, s.region, base, s.kind == "temporary", kind, index, s.held_region, True
+            )
+            for month in range(int(s.from_month), int(s.to_month) + 1)
+        ]
+    months.sort(key=lambda c: c.month)
+    return months

@@ -48,6 +48,7 @@ from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
 from suiren.store.tables import (
     enrolments,
+    history_stints,
     interest_carry,
     interest_runs,
     region_obligations,
@@ -96,6 +97,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(settled_transfers, ("transfer_id",), "append"),
         Projection(settlement_positions, ("scheme", "window", "region"), "append"),
         Projection(settlement_flows, ("scheme", "window", "from_region", "to_region"), "append"),
+        Projection(history_stints, ("import_id", "row"), "append"),
     )
 }
 # Tables in foreign-key order (a referenced table before the tables that reference it)

@@ -8,7 +8,7 @@ Projections, each written only by applying a hashed fact (store/projections.py) 
 and compared by the audit: ``workers``, ``enrolments`` and ``transfers`` (the latest
 version of each row), and the append-only ``transfer_events``, ``interest_carry``,
 ``interest_runs``, ``region_obligations``, ``settled_obligations``, ``settled_transfers``,
-``settlement_positions`` and ``settlement_flows``. ``accounts`` (balances) and
+``settlement_positions``, ``settlement_flows`` and ``history_stints``. ``accounts`` (balances) and
 ``chain_heads`` are maintained in the same database transaction as the rows they summarise
 and recomputed by the audit. ``ledger_meta`` holds the key's fingerprint.
 """
@@ -316,3 +316,33 @@ settled_obligations = Table(  # which window settled each obligation (once)
 )
 
 APPEND_ONLY = (*APPEND_ONLY, "region_obligations", "settled_obligations")
+
+# A worker's earlier history, migrated from an agency's old system (services/history.py): one
+# row per stint of the import file, recorded as a fact of the worker's opening entry
+# (``history/…``, code ``opening``) in the journal of the region that holds the record.
+# ``kind``: paid (实际缴费), deemed (视同缴费) or temporary (临时账户). A paid or temporary
+# stint has its recorded base (``base_fen``) or the old system's yearly index
+# (``index_1e6``, 缴费指数 × 10⁶) or both; ``flags`` says what was accepted as recorded
+# without today's checks (a base outside today's bounds, a month before Suiren's parameters).
+history_stints = Table(
+    "history_stints",
+    metadata,
+    Column("import_id", String(64), nullable=False),  # SHA-256 of the source file
+    Column("row", Integer, nullable=False),  # the stint's 1-based data row in that file
+    Column("worker_id", String(32), nullable=False),
+    Column("scheme", String(32), nullable=False),
+    Column("region", REGION, nullable=False),  # where the months were paid or worked
+    Column("held_region", REGION, nullable=False),  # whose record (and money) holds them now
+    Column("kind", String(10), nullable=False),
+    Column("from_month", Integer, nullable=False),
+    Column("to_month", Integer, nullable=False),
+    Column("base_fen", BigInteger),
+    Column("index_1e6", BigInteger),
+    Column("flags", String(100), nullable=False),
+    PrimaryKeyConstraint("import_id", "row"),
+    Index("ix_history_stints_worker", "worker_id", "scheme"),
+    CheckConstraint("from_month <= to_month", name="ck_history_months"),
+    CheckConstraint("kind IN ('paid', 'deemed', 'temporary')", name="ck_history_kind"),
+)
+ADDED_IN_0003 = ("history_stints",)
+APPEND_ONLY = (*APPEND_ONLY, "history_stints")

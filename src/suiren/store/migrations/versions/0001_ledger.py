@@ -6,17 +6,18 @@ Revises:
 
 from alembic import op
 
-from suiren.store.tables import APPEND_ONLY, metadata
+from suiren.store.tables import ADDED_IN_0003, APPEND_ONLY, metadata
 
 revision = "0001_ledger"
 down_revision = None
 branch_labels = None
 depends_on = None
+LATER = frozenset(ADDED_IN_0003)  # tables a later revision creates
 
 
 def upgrade() -> None:
     bind = op.get_bind()
-    metadata.create_all(bind)
+    metadata.create_all(bind, tables=[t for t in metadata.sorted_tables if t.name not in LATER])
     if bind.dialect.name == "postgresql":
         op.execute(
             """
@@ -27,7 +28,7 @@ def upgrade() -> None:
             END $$ LANGUAGE plpgsql
             """
         )
-        for table in APPEND_ONLY:
+        for table in (t for t in APPEND_ONLY if t not in LATER):
             op.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
                 " FOR EACH ROW EXECUTE FUNCTION suiren_append_only()"
@@ -37,7 +38,7 @@ def upgrade() -> None:
                 " FOR EACH STATEMENT EXECUTE FUNCTION suiren_append_only()"
             )
     else:
-        for table in APPEND_ONLY:
+        for table in (t for t in APPEND_ONLY if t not in LATER):
             for action in ("UPDATE", "DELETE"):
                 op.execute(
                     f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}"

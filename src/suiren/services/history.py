@@ -1,0 +1,1005 @@
+"""A worker's earlier history, migrated from an agency's old system (历史缴费记录迁移).
+
+A province that adopts Suiren holds decades of records: where each worker paid, at what base
+or index, their deemed years (视同缴费年限), temporary-account periods (临时基本养老保险缴费
+账户) and individual-account balances. ``suiren worker import-history`` takes them from a
+stints file and an optional balances file, and records them in the ledger as opening
+entries (code ``opening``) that every rule reads like months paid through Suiren
+(``store.lines.paid_months``): the paying province, temporary accounts and their gathering,
+transfer amounts, interest and the pension estimate.
+
+**The stints file** (CSV or Parquet, one row per stint): ``resident_id``, ``region`` (GB/T
+2260, province or city), ``from_month`` and ``to_month`` (YYYY-MM, inclusive), ``kind``
+(``paid``, ``deemed`` or ``temporary``); optionally ``scheme`` (default employee_pension),
+``base_yuan`` (the monthly base as recorded) and/or ``index`` (the yearly contribution index
+as recorded, up to six decimals), ``hukou_region`` (per worker: every row that gives it
+agrees), and ``sex`` (M/F, 男/女) and ``birth_month`` (YYYY-MM), which are checked against the
+resident id and the registry. A paid or temporary stint has a base or an index; a deemed
+stint has no base. The rows of one person are consecutive (sort the file by resident id):
+a file of any size is read in bounded memory.
+
+**The balances file**: ``resident_id``, ``region``, ``account_yuan``, ``as_of``
+(YYYY-12-31: the balance at a year's end, after that year's interest, as agencies close
+their books — 记账年度末); optionally ``scheme``. Each is credited to the worker's individual
+account in that region as of the next 1 January, carried as prior balance (it earns that
+year's whole rate, 年度计息法), and any year the region's yearly interest run has already
+done is caught up on arrival. A paid month after the balance's year end in the region that
+holds it would carry money the balance does not: it is refused (pay it through Suiren).
+
+**What is recorded.** Per worker and region that holds records, one opening entry
+``history/{file hash}/{worker}/{region}`` in that region's journal: the stints as facts
+(``history_stints``), the individual-account balance, and the pooled entitlement of the
+paid months held there (each month's base × the pooled share of the flexible rate in force
+then, 20% − 8% since 2006; before 2006, where Suiren has no flexible rate, the 12% share
+that 国办发〔2009〕66号 carries since 1998; nothing for months before 1998), with the
+crediting-rate interest of the years Suiren has a rate for, against the region's opening
+account (期初, negative by design). A new person is enrolled on the way (one person, one
+worker) where the last stint was, paying into a temporary account if that stint was one,
+with the relation in the region of the last stint that was not.
+
+**Where a record is held.** A temporary stint where it was paid (the account is sealed
+there until it is gathered at retirement); another stint in its own region if the balances
+file has a balance there (the relation never moved), else where the relation is now (the
+region of the worker's last non-temporary stint, or an enrolled worker's relation): a record
+travels with the relation (66号 第四条).
+
+**Accepted as recorded.** A base outside today's bounds or in a month before Suiren's
+parameters is kept, with a flag (``base_out_of_bounds``, ``before_parameters``); an index
+without a base is used as the index (``index_only``).
+
+**Conflicts are reported, never merged.** Two stints of one person covering the same month
+(重复缴费: 人社部发〔2009〕187号 附件 第三条 — the agency and the worker agree which relation
+is kept, the other's account is refunded and its years are not counted twice; the receiving
+agency clears it, 先转后清, 2010 若干具体问题意见 第十条): by default the stint in the
+province where the relation ends up is kept, else the earlier row; the other is refused and
+its reason names the kept one. A month
+already paid through Suiren or imported from another file, a worker whose hukou, sex or
+birth month disagrees with the registry or with the resident id — each refuses its rows,
+with the row, field and reason. A person's rows are imported together or not at all.
+
+Re-running a file replays what was imported (the entries are named by the file's SHA-256)
+and imports the rest; each batch of workers is one database transaction (``run``), so a kill
+at any moment loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.money import divide_round
+from suiren.domain.month import Month
+from suiren.domain.region import RegionCode
+from suiren.domain.resident_id import ResidentId
+from suiren.ledger.accounts import Scheme, individual_account, opening, pooled_entitlement
+from suiren.ledger.transaction import Fact, Posting, Transaction, TxCode
+from suiren.policy import Policy
+from suiren.policy.contribution import contribution_bounds
+from suiren.policy.interest import interest_for
+from suiren.rules.vector import day_number
+from suiren.services.identity import IdentityVault
+from suiren.services.intake import Chunk, FileRefused, RowError, read_chunks
+from suiren.services.interest import catch_up
+from suiren.services.workers import (
+    by_blind_index,
+    lock_people,
+    new_worker_id,
+    worker_registration,
+)
+from suiren.store.ledger_repo import lock_chain_head, post_transactions
+from suiren.store.lines import paid_months
+from suiren.store.projections import fact
+from suiren.store.tables import enrolments, history_stints, interest_carry, journal
+
+STINT_COLUMNS = (
+    "resident_id",
+    "region",
+    "from_month",
+    "to_month",
+    "kind",
+    "scheme",
+    "base_yuan",
+    "index",
+    "hukou_region",
+    "sex",
+    "birth_month",
+)
+STINT_REQUIRED = ("resident_id", "region", "from_month", "to_month", "kind")
+BALANCE_COLUMNS = ("resident_id", "region", "account_yuan", "as_of", "scheme")
+BALANCE_REQUIRED = ("resident_id", "region", "account_yuan", "as_of")
+KINDS = ("paid", "deemed", "temporary")
+SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
+WORKERS_PER_UNIT = 2_000  # people per database transaction
+STINTS_PER_PERSON_MAX = 600  # fifty years of monthly rows
+INDEX_MAX = Decimal(10)
+FIRST_MONTH = Month.of(1950, 1)  # the earliest month an old system records
+ADULT_MONTHS = 16 * 12  # 劳动法 第十五条: no work before 16
+POOLED_SINCE = Month.of(1998, 1)  # 国发〔1997〕26号: the unified system and its accounts
+_MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
+_YUAN_RE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?\Z")
+_INDEX_RE = re.compile(r"[0-9]{1,2}(\.[0-9]{1,6})?\Z")
+_DATE_RE = re.compile(r"[0-9]{4}-12-31\Z")
+_SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
+
+
+@dataclass(frozen=True)
+class Stint:
+    row: int
+    region: str
+    kind: str
+    first: Month
+    last: Month
+    scheme: Scheme
+    base_fen: int | None
+    index_1e6: int | None
+    held_region: str = ""
+    flags: tuple[str, ...] = ()
+
+    def months(self) -> range:
+        return range(self.first.ordinal, self.last.ordinal + 1)
+
+    def overlaps(self, first: int, last: int) -> bool:
+        return self.first.ordinal <= last and first <= self.last.ordinal
+
+    def label(self) -> str:
+        return f"row {self.row} ({self.region} {self.first}–{self.last}, {self.kind})"
+
+
+@dataclass(frozen=True)
+class Balance:
+    row: int
+    region: str
+    scheme: Scheme
+    account_fen: int
+    as_of: date
+
+
+@dataclass
+class Person:
+    resident_id: str
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    scattered: bool = False  # seen before, after another person's rows: refused
+
+
+@dataclass
+class HistorySummary:
+    rows: int = 0
+    people: int = 0
+    enrolled: int = 0  # new workers registered on the way
+    imported: int = 0  # stints recorded now
+    replayed: int = 0  # stints recorded by an earlier run of the same file
+    refused: int = 0
+    months_by_kind: dict[str, int] = field(default_factory=dict)
+    account_fen: int = 0
+    entitlement_fen: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    mapping: list[tuple[str, str]] = field(default_factory=list)  # (resident id, worker id)
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, other: HistorySummary) -> None:
+        for name in ("rows", "people", "enrolled", "imported", "replayed", "refused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.account_fen += other.account_fen
+        self.entitlement_fen += other.entitlement_fen
+        for mine, theirs in ((self.months_by_kind, other.months_by_kind),
+                             (self.flags, other.flags)):  # fmt: skip
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        self.mapping += other.mapping
+        self.errors += other.errors
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "people": self.people,
+            "enrolled": self.enrolled,
+            "imported": self.imported,
+            "replayed": self.replayed,
+            "refused": self.refused,
+            "months_by_kind": dict(sorted(self.months_by_kind.items())),
+            "account_fen": self.account_fen,
+            "entitlement_fen": self.entitlement_fen,
+            "flags": dict(sorted(self.flags.items())),
+            "errors": [e.to_json() for e in self.errors],
+        }
+
+
+class _Refused(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(errors[0].reason if errors else "refused")
+        self.errors = errors
+
+
+# reading -------------------------------------------------------------------------------
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _texts(chunk: Chunk, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The chunk's rows as text (a Parquet column of numbers is read as its decimal text;
+    binary floats are refused: they cannot say which decimal amount they mean)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = chunk.table
+    values: dict[str, list[Any]] = {}
+    for name in columns:
+        if name not in table.column_names:
+            continue
+        column = table.column(name).combine_chunks()
+        if pa.types.is_floating(column.type):
+            raise FileRefused(
+                f"column {name} holds binary floats, which cannot say which decimal they mean;"
+                ' write it as text ("6000.00") or as a decimal'
+            )
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            try:
+                column = column.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise FileRefused(f"column {name} holds {column.type}; it must be text") from None
+        values[name] = pc.utf8_trim_whitespace(column).to_pylist()
+    n = table.num_rows
+    return [{k: (v[i] or "") for k, v in values.items()} for i in range(n)]
+
+
+def people(path: Path, chunk_rows: int) -> Iterator[list[Person]]:
+    """The stints file's people, a unit of work at a time; a person's rows are consecutive
+    (a person seen again after another is refused, not merged). Only the set of people
+    seen is kept (a blind hash each), not their rows."""
+    seen: set[bytes] = set()
+    current: Person | None = None
+    unit: list[Person] = []
+    for chunk in read_chunks(path, STINT_COLUMNS, STINT_REQUIRED, chunk_rows):
+        for offset, row in enumerate(_texts(chunk, STINT_COLUMNS)):
+            number = chunk.first_row + offset
+            key = row["resident_id"].upper().replace(" ", "")
+            if current is not None and key == current.resident_id:
+                current.rows.append((number, row))
+                continue
+            if current is not None:
+                unit.append(current)
+                if len(unit) >= WORKERS_PER_UNIT:
+                    yield unit
+                    unit = []
+            digest = hashlib.blake2b(key.encode(), digest_size=12).digest()
+            current = Person(key, [(number, row)], scattered=digest in seen)
+            seen.add(digest)
+    if current is not None:
+        unit.append(current)
+    if unit:
+        yield unit
+
+
+def read_balances(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]]], int]:
+    """resident id -> its balance rows (the balances file is read whole: a row per person
+    and region), and the number of rows."""
+    found: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    total = 0
+    for chunk in read_chunks(path, BALANCE_COLUMNS, BALANCE_REQUIRED, 100_000):
+        for offset, row in enumerate(_texts(chunk, BALANCE_COLUMNS)):
+            total += 1
+            key = row["resident_id"].upper().replace(" ", "")
+            found.setdefault(key, []).append((chunk.first_row + offset, row))
+    return found, total
+
+
+def refused_rows(errors: list[RowError]) -> int:
+    """Rows refused, in either file (a row with several reasons counts once)."""
+    return len({(e.row, e.field.startswith("balances.")) for e in errors})
+
+
+def unmatched_balances(
+    balances: dict[str, list[tuple[int, dict[str, str]]]], seen: set[str]
+) -> list[RowError]:
+    """Balance rows of people the stints file does not name: refused, not dropped."""
+    return [
+        RowError(
+            number,
+            "balances.resident_id",
+            "no-stints",
+            "a balance (balances file) for a person with no stints in the stints file",
+        )
+        for key, rows in balances.items()
+        if key not in seen
+        for number, _ in rows
+    ]
+
+
+# checking ------------------------------------------------------------------------------
+
+
+def _month(text: str, row: int, name: str, errors: list[RowError]) -> Month | None:
+    if not _MONTH_RE.match(text):
+        errors.append(RowError(row, name, "invalid-month", 'a month is "YYYY-MM" (ASCII digits)'))
+        return None
+    return Month.parse(text)
+
+
+def _fen(text: str, row: int, name: str, errors: list[RowError], positive: bool) -> int | None:
+    if not _YUAN_RE.match(text):
+        errors.append(
+            RowError(
+                row,
+                name,
+                "invalid-amount",
+                "an amount is a decimal number of yuan with at most two decimals, such as"
+                ' "6000.50" (ASCII digits, no commas)',
+            )
+        )
+        return None
+    fen = int(Decimal(text) * 100)
+    if positive and fen <= 0:
+        errors.append(RowError(row, name, "invalid-amount", "the amount must be positive"))
+        return None
+    return fen
+
+
+def _region(text: str, row: int, name: str, errors: list[RowError]) -> str | None:
+    try:
+        return RegionCode.parse(text).code
+    except SuirenError as error:
+        errors.append(RowError(row, name, "unknown-region", error.message))
+        return None
+
+
+def _scheme(text: str, row: int, errors: list[RowError]) -> Scheme | None:
+    if not text:
+        return Scheme.EMPLOYEE_PENSION
+    if text not in {s.value for s in SCHEMES}:
+        errors.append(
+            RowError(
+                row, "scheme", "invalid-scheme", f"the scheme is {' or '.join(s for s in SCHEMES)}"
+            )
+        )
+        return None
+    return Scheme(text)
+
+
+def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | None:
+    before = len(errors)
+    region = _region(values["region"], row, "region", errors)
+    first = _month(values["from_month"], row, "from_month", errors)
+    last = _month(values["to_month"], row, "to_month", errors)
+    kind = values["kind"].lower()
+    if kind not in KINDS:
+        errors.append(RowError(row, "kind", "invalid-kind", f"the kind is {', '.join(KINDS)}"))
+    scheme = _scheme(values.get("scheme", ""), row, errors)
+    base = index = None
+    if values.get("base_yuan"):
+        base = _fen(values["base_yuan"], row, "base_yuan", errors, positive=True)
+    if values.get("index"):
+        text = values["index"]
+        if not _INDEX_RE.match(text) or not Decimal(0) < Decimal(text) <= INDEX_MAX:
+            errors.append(
+                RowError(
+                    row,
+                    "index",
+                    "invalid-index",
+                    f"an index is a decimal above 0 and at most {INDEX_MAX}, with at most six"
+                    ' decimals, such as "0.8523"',
+                )
+            )
+        else:
+            index = int(Decimal(text) * 10**6)
+    if kind == "deemed" and values.get("base_yuan"):
+        errors.append(
+            RowError(
+                row,
+                "base_yuan",
+                "deemed-with-base",
+                "a deemed stint (视同缴费) has no contribution base; give its index, if any",
+            )
+        )
+    if kind in ("paid", "temporary") and not values.get("base_yuan") and not values.get("index"):
+        errors.append(
+            RowError(row, "base_yuan", "no-base", "a paid stint has its base_yuan or its index")
+        )
+    if first is not None and last is not None and first > last:
+        errors.append(RowError(row, "to_month", "invalid-period", "to_month is before from_month"))
+    if len(errors) > before:
+        return None
+    assert region and first and last and scheme
+    return Stint(row, region, kind, first, last, scheme, base, index)
+
+
+def _person(
+    person: Person, today: date, errors: list[RowError]
+) -> tuple[ResidentId, str | None, list[Stint]] | None:
+    """The person's checked id, hukou and stints; None (and the reasons) if any row is bad:
+    a person's rows are imported together or not at all."""
+    rows = person.rows
+    first_row = rows[0][0]
+    if person.scattered:
+        errors += [
+            RowError(
+                number,
+                "resident_id",
+                "not-consecutive",
+                "this person's rows are not together: sort the file by resident_id",
+            )
+            for number, _ in rows
+        ]
+        return None
+    if len(rows) > STINTS_PER_PERSON_MAX:
+        errors.append(
+            RowError(
+                first_row, "resident_id", "too-many", f"at most {STINTS_PER_PERSON_MAX} stints"
+            )
+        )
+        return None
+    try:
+        rid = ResidentId.parse(person.resident_id, today=today)
+    except SuirenError as error:
+        errors += [
+            RowError(n, "resident_id", "invalid-resident-id", error.message) for n, _ in rows
+        ]
+        return None
+    before = len(errors)
+    stints = [s for number, values in rows if (s := _stint(number, values, errors))]
+    hukous = {v.get("hukou_region", "") for _, v in rows} - {""}
+    hukou = None
+    if len(hukous) > 1:
+        errors.append(
+            RowError(first_row, "hukou_region", "conflict", "the rows give different hukou regions")
+        )
+    elif hukous:
+        hukou = _region(hukous.pop(), first_row, "hukou_region", errors)
+    for number, values in rows:
+        sex = values.get("sex", "")
+        if sex and _SEX.get(sex.upper() if sex.isascii() else sex) != rid.sex:
+            errors.append(
+                RowError(
+                    number,
+                    "sex",
+                    "registry-conflict",
+                    "the sex given disagrees with the resident id (GB 11643: 17th digit)",
+                )
+            )
+        birth = values.get("birth_month", "")
+        if birth and (not _MONTH_RE.match(birth) or Month.parse(birth) != rid.birth_month):
+            errors.append(
+                RowError(
+                    number,
+                    "birth_month",
+                    "registry-conflict",
+                    "the birth month given disagrees with the resident id",
+                )
+            )
+    now = Month.from_date(today)
+    for s in stints:
+        if s.first < FIRST_MONTH or s.last >= now:
+            errors.append(
+                RowError(
+                    s.row,
+                    "to_month" if s.last >= now else "from_month",
+                    "invalid-period",
+                    f"history runs from {FIRST_MONTH} to last month ({now.minus(1)}); this"
+                    " month on is paid through Suiren",
+                )
+            )
+        elif s.first.ordinal < rid.birth_month.ordinal + ADULT_MONTHS:
+            errors.append(
+                RowError(
+                    s.row,
+                    "from_month",
+                    "invalid-period",
+                    "the stint begins before the worker's 16th birthday (劳动法 第十五条)",
+                )
+            )
+    if len(errors) > before:
+        return None
+    return rid, hukou, stints
+
+
+def _duplicates(stints: list[Stint], relation: str | None) -> tuple[list[Stint], list[RowError]]:
+    """Stints of one scheme covering one month twice (重复缴费): keep one, refuse the other,
+    and say which was kept (人社部规〔2016〕5号: one relation is kept for those months, the
+    other's contributions are refunded)."""
+    kept: list[Stint] = []
+    errors: list[RowError] = []
+    home = relation[:2] if relation else ""
+    order = sorted(stints, key=lambda s: (s.region[:2] != home, s.row))
+    for s in order:
+        clash = next(
+            (
+                k
+                for k in kept
+                if k.scheme == s.scheme and k.overlaps(s.first.ordinal, s.last.ordinal)
+            ),
+            None,
+        )
+        if clash is None:
+            kept.append(s)
+            continue
+        errors.append(
+            RowError(
+                s.row,
+                "from_month",
+                "duplicate-period",
+                f"重复缴费: these months are also in {clash.label()}, which is kept by default"
+                " (the relation's region): one relation is kept for the same months, the"
+                " other's account is refunded and its years not counted twice (人社部发"
+                "〔2009〕187号 附件 第三条; 先转后清, 2010 若干具体问题意见 第十条); split or"
+                " refund this stint",
+            )
+        )
+    return sorted(kept, key=lambda s: (s.scheme, s.first)), errors
+
+
+def _flags(policy: Policy, stint: Stint) -> tuple[str, ...]:
+    """What was accepted as recorded without today's checks."""
+    if stint.base_fen is None:
+        return ("index_only",) if stint.index_1e6 is not None else ()
+    months = np.array(list(stint.months()), dtype=np.int64)
+    days = np.array([day_number(Month(int(m)).first_day()) for m in months], dtype=np.int64)
+    try:
+        bounds = contribution_bounds(policy, days, np.full(len(months), stint.region))
+    except ParameterNotFound:
+        return ("before_parameters",)
+    base = stint.base_fen
+    if bool(np.any((base < bounds.floor_fen) | (base > bounds.ceiling_fen))):
+        return ("base_out_of_bounds",)
+    return ()
+
+
+# the pooled entitlement of imported months ----------------------------------------------
+
+
+def month_pooled_fen(policy: Policy, region: str, month: Month, base_fen: int) -> int:
+    """What a paid month put into the pooled fund for the worker: the base × (the flexible
+    rate − the account rate) in force then; before Suiren has those rates, the 12% share of
+    66号 (the least the law carries); nothing before 1998."""
+    if month < POOLED_SINCE:
+        return 0
+    view = policy.at(month.first_day(), region)
+    try:
+        share = Fraction(view.value("contribution.flexible.rate")) - Fraction(
+            view.value("contribution.flexible.individual_account_rate")
+        )
+    except ParameterNotFound:
+        share = Fraction(policy.at(date(2010, 1, 1), region).value("transfer.pooled_share_of_base"))
+    return int(divide_round(base_fen * share.numerator, share.denominator))
+
+
+def _with_interest(
+    policy: Policy, region: str, by_year: dict[int, int], through_year: int
+) -> tuple[int, int, list[int]]:
+    """(credited, interest, years without a published rate): credits year by year earning
+    the crediting rate (年度计息法) through ``through_year``; a year Suiren has no rate for
+    earns nothing and is named."""
+    if not by_year:
+        return 0, 0, []
+    balance = total = 0
+    missing: list[int] = []
+    for year in range(min(by_year), through_year + 1):
+        credited = by_year.get(year, 0)
+        try:
+            earned = interest_for(policy, year, balance, credited, region)
+        except ParameterNotFound:
+            earned = 0
+            missing.append(year)
+        balance += credited + earned
+        total += earned
+    return sum(by_year.values()), total, missing
+
+
+# importing -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    worker_id: str
+    created: bool
+    enrol_region: str
+    facts: dict[str, list[Fact]]  # region -> facts
+    postings: dict[str, list[Posting]]  # region -> postings
+    opening_month: dict[str, Month]  # region -> legal month
+    stints: list[Stint]
+
+
+def import_people(
+    connection: Connection,
+    policy: Policy,
+    vault: IdentityVault,
+    unit: list[Person],
+    balances: dict[str, list[tuple[int, dict[str, str]]]],
+    import_id: str,
+    now: datetime,
+    refuse_all: bool = False,
+) -> HistorySummary:
+    """Import one unit of work (the caller's transaction): each person wholly or not at all."""
+    summary = HistorySummary(rows=sum(len(p.rows) for p in unit), people=len(unit))
+    today = now.date()
+    checked: list[tuple[Person, ResidentId, str | None, list[Stint]]] = []
+    for person in unit:
+        errors: list[RowError] = []
+        parsed = _person(person, today, errors)
+        if parsed is None:
+            summary.errors += errors
+            continue
+        checked.append((person, *parsed))
+    indexes = {p.resident_id: vault.blind_index(rid.number) for p, rid, _, _ in checked}
+    lock_people(connection, sorted(set(indexes.values())))
+    known = by_blind_index(connection, list(indexes.values()))
+    for person, rid, hukou, stints in checked:
+        row = known.get(indexes[person.resident_id])
+        try:
+            done = _import_person(
+                connection,
+                policy,
+                vault,
+                rid,
+                hukou,
+                stints,
+                row,
+                indexes[person.resident_id],
+                balances.get(person.resident_id, []),
+                import_id,
+                now,
+                summary,
+            )
+        except _Refused as refused:
+            summary.errors += refused.errors
+            continue
+        summary.mapping.append((person.resident_id, done))
+    summary.errors.sort(key=lambda e: e.row)
+    summary.refused = refused_rows(summary.errors)
+    if refuse_all and summary.errors:
+        first = summary.errors[0]
+        raise FileRefused(f"row {first.row}, {first.field}: {first.reason}")
+    return summary
+
+
+def _balances(
+    rows: list[tuple[int, dict[str, str]]], today: date
+) -> tuple[list[Balance], list[RowError]]:
+    errors: list[RowError] = []
+    found: list[Balance] = []
+    seen: set[tuple[str, Scheme]] = set()
+    for number, values in rows:
+        before = len(errors)
+        region = _region(values["region"], number, "region", errors)
+        scheme = _scheme(values.get("scheme", ""), number, errors)
+        fen = _fen(values["account_yuan"], number, "account_yuan", errors, positive=False)
+        as_of = values["as_of"]
+        if not _DATE_RE.match(as_of):
+            errors.append(
+                RowError(
+                    number,
+                    "as_of",
+                    "invalid-date",
+                    "a balance is given at a year's end (记账年度末), as YYYY-12-31",
+                )
+            )
+        elif date.fromisoformat(as_of) >= today:
+            errors.append(RowError(number, "as_of", "invalid-date", "as_of is in the future"))
+        if len(errors) > before:
+            continue
+        assert region and scheme and fen is not None
+        if (region, scheme) in seen:
+            errors.append(
+                RowError(number, "region", "duplicate", "a second balance for this region")
+            )
+            continue
+        seen.add((region, scheme))
+        found.append(Balance(number, region, scheme, fen, date.fromisoformat(as_of)))
+    return found, [
+        RowError(e.row, f"balances.{e.field}", e.code, e.reason) for e in errors
+    ]  # a row of the balances file: its fields are named so
+
+
+def _import_person(
+    connection: Connection,
+    policy: Policy,
+    vault: IdentityVault,
+    rid: ResidentId,
+    hukou: str | None,
+    stints: list[Stint],
+    registered: Any,
+    blind_index: str,
+    balance_rows: list[tuple[int, dict[str, str]]],
+    import_id: str,
+    now: datetime,
+    summary: HistorySummary,
+) -> str:
+    today = now.date()
+    balance_list, errors = _balances(balance_rows, today)
+    # a new worker is registered in the same transaction as the entries: a re-run finds them
+    worker_id = registered.worker_id if registered is not None else new_worker_id()
+    enrolment = None
+    if registered is not None:
+        if hukou and registered.hukou_region != hukou:
+            raise _Refused(
+                [
+                    RowError(
+                        s.row,
+                        "hukou_region",
+                        "registry-conflict",
+                        f"the registry records hukou {registered.hukou_region} for this person",
+                    )
+                    for s in stints[:1]
+                ]
+            )
+        enrolment = connection.execute(
+            select(enrolments).where(
+                enrolments.c.worker_id == worker_id,
+                enrolments.c.scheme == Scheme.EMPLOYEE_PENSION.value,
+            )
+        ).first()
+        if enrolment is not None:  # payments through Suiren wait for this import
+            lock_chain_head(connection, enrolment.region)
+    prefix = f"history/{import_id[:16]}/{worker_id}/"
+    if registered is not None and _already(connection, prefix):
+        summary.replayed += len(stints)
+        return worker_id
+    ordered = sorted(stints, key=lambda s: (s.last, s.row))
+    last_settled = next((s for s in reversed(ordered) if s.kind != "temporary"), None)
+    if enrolment is not None:
+        relation = enrolment.relation_region
+    else:
+        relation = last_settled.region if last_settled else None
+    stints, duplicate = _duplicates(stints, relation)
+    errors += duplicate
+    if registered is not None:
+        errors += _against_ledger(connection, worker_id, stints)
+    held_by_balance = {(b.region, b.scheme) for b in balance_list}
+    placed: list[Stint] = []
+    for s in stints:
+        if s.kind == "temporary" or (s.region, s.scheme) in held_by_balance:
+            held = s.region
+        else:
+            held = relation or s.region
+        placed.append(
+            Stint(
+                s.row,
+                s.region,
+                s.kind,
+                s.first,
+                s.last,
+                s.scheme,
+                s.base_fen,
+                s.index_1e6,
+                held,
+                _flags(policy, s),
+            )
+        )
+    for b in balance_list:
+        after = [
+            s
+            for s in placed
+            if s.held_region == b.region
+            and s.scheme == b.scheme
+            and s.kind != "deemed"
+            and s.last.year > b.as_of.year
+        ]
+        errors += [
+            RowError(
+                s.row,
+                "to_month",
+                "after-balance",
+                f"months after the balance of {b.region} at {b.as_of} (row {b.row} of the"
+                " balances file) carry money the balance does not hold: end the history at"
+                " that year's end and pay later months through Suiren, or give a later balance",
+            )
+            for s in after
+        ]
+    if errors:
+        raise _Refused(errors)
+    plan = _plan(
+        policy,
+        rid,
+        hukou,
+        worker_id,
+        registered,
+        enrolment,
+        placed,
+        balance_list,
+        import_id,
+        now,
+        vault,
+        blind_index,
+    )
+    transactions = []
+    for region in sorted(set(plan.facts) | set(plan.postings)):
+        transactions.append(
+            Transaction.build(
+                prefix + region,
+                TxCode.OPENING,
+                region,
+                plan.opening_month.get(region, Month.from_date(today)),
+                now,
+                plan.postings.get(region, []),
+                worker_id=worker_id,
+                memo=f"history imported from file {import_id[:16]}",
+                facts=plan.facts.get(region, []),
+            )
+        )
+    post_transactions(connection, transactions)
+    for b in balance_list:  # years the region has already run: interest on arrival
+        if b.account_fen:
+            account = str(individual_account(worker_id, b.scheme, b.region))
+            catch_up(
+                connection,
+                policy,
+                account,
+                b.region,
+                range(b.as_of.year + 1, today.year),
+                now,
+                f"{prefix}{b.region}/interest",
+                leaving=False,
+            )
+    summary.imported += len(placed)
+    summary.enrolled += plan.created
+    for s in placed:
+        months = len(s.months())
+        summary.months_by_kind[s.kind] = summary.months_by_kind.get(s.kind, 0) + months
+        for flag in s.flags:
+            summary.flags[flag] = summary.flags.get(flag, 0) + 1
+    summary.account_fen += sum(b.account_fen for b in balance_list)
+    summary.entitlement_fen += sum(
+        p.amount_fen
+        for ps in plan.postings.values()
+        for p in ps
+        if p.account.kind.value == "pooled_entitlement"
+    )
+    return worker_id
+
+
+def _already(connection: Connection, prefix: str) -> bool:
+    """Whether this file's entries for the worker are recorded (a re-run). The prefix is
+    letters, digits and ``/`` only: no LIKE wildcard in it."""
+    query = select(journal.c.tx_id).where(journal.c.tx_id.like(prefix + "%")).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def _against_ledger(connection: Connection, worker_id: str, stints: list[Stint]) -> list[RowError]:
+    """Months already paid through Suiren or imported from another file."""
+    errors: list[RowError] = []
+    for scheme in sorted({s.scheme for s in stints}):
+        recorded = paid_months(connection, worker_id, scheme.value, deemed=True)
+        for s in (s for s in stints if s.scheme == scheme):
+            clash = next(
+                (m for m in recorded if s.first.ordinal <= m.month <= s.last.ordinal), None
+            )
+            if clash is None:
+                continue
+            where = "imported from another file" if clash.history else "paid through Suiren"
+            errors.append(
+                RowError(
+                    s.row,
+                    "from_month",
+                    "already-recorded",
+                    f"{Month(clash.month)} of this worker is already {where} ({clash.region});"
+                    " a month is recorded once — reverse or leave out one of them",
+                )
+            )
+    return errors
+
+
+def _plan(
+    policy: Policy,
+    rid: ResidentId,
+    hukou: str | None,
+    worker_id: str,
+    registered: Any,
+    enrolment: Any,
+    stints: list[Stint],
+    balances: list[Balance],
+    import_id: str,
+    now: datetime,
+    vault: IdentityVault,
+    blind_index: str,
+) -> _Plan:
+    today = now.date()
+    facts: dict[str, list[Fact]] = {}
+    postings: dict[str, list[Posting]] = {}
+    opening_month: dict[str, Month] = {}
+    created = False
+    last = max(stints, key=lambda s: (s.last, s.row)) if stints else None
+    enrol_region = enrolment.region if enrolment is not None else (last.region if last else "")
+    if registered is None:
+        if last is None:
+            raise _Refused(
+                [
+                    RowError(
+                        balances[0].row if balances else 1,
+                        "resident_id",
+                        "no-stints",
+                        "a new person's history has at least one stint",
+                    )
+                ]
+            )
+        settled = [s for s in stints if s.kind != "temporary"]
+        relation = max(settled, key=lambda s: (s.last, s.row)).region if settled else None
+        home = hukou or rid.number[:2] + "0000"
+        enrol_region = last.region
+        facts.setdefault(enrol_region, []).extend(
+            worker_registration(
+                vault,
+                rid,
+                worker_id,
+                blind_index,
+                home,
+                enrol_region,
+                now,
+                Scheme.EMPLOYEE_PENSION,
+                Month.from_date(today),
+                last.kind == "temporary",
+                relation if last.kind == "temporary" else enrol_region,
+            )
+        )
+        created = True
+    for s in stints:
+        facts.setdefault(s.held_region, []).append(
+            fact(
+                history_stints,
+                import_id=import_id,
+                row=s.row,
+                worker_id=worker_id,
+                scheme=s.scheme.value,
+                region=s.region,
+                held_region=s.held_region,
+                kind=s.kind,
+                from_month=s.first.ordinal,
+                to_month=s.last.ordinal,
+                base_fen=s.base_fen,
+                index_1e6=s.index_1e6,
+                flags=",".join(s.flags),
+            )
+        )
+    for b in balances:
+        month = Month.of(b.as_of.year + 1, 1)
+        opening_month[b.region] = month
+        if b.account_fen:
+            account = individual_account(worker_id, b.scheme, b.region)
+            postings.setdefault(b.region, []).append(Posting(account, b.account_fen))
+            facts.setdefault(b.region, []).append(
+                fact(interest_carry, account=str(account), prior_fen=b.account_fen)
+            )
+    pension = [s for s in stints if s.scheme is Scheme.EMPLOYEE_PENSION and s.kind != "deemed"]
+    for region in sorted({s.held_region for s in pension}):
+        by_year: dict[int, int] = {}
+        held = [s for s in pension if s.held_region == region]
+        for s in held:
+            for m in s.months():
+                month = Month(m)
+                base = s.base_fen
+                if base is None:
+                    continue  # an index alone: no money to price without that year's wage
+                by_year[month.year] = by_year.get(month.year, 0) + month_pooled_fen(
+                    policy, s.region, month, base
+                )
+        end = max(s.last for s in held)
+        month = opening_month.get(region) or min(Month.of(end.year + 1, 1), Month.from_date(today))
+        opening_month[region] = month
+        credited, interest, _ = _with_interest(policy, region, by_year, month.year - 1)
+        amount = credited + interest
+        if amount:
+            account = pooled_entitlement(worker_id, Scheme.EMPLOYEE_PENSION, region)
+            postings.setdefault(region, []).append(Posting(account, amount))
+            facts.setdefault(region, []).append(
+                fact(interest_carry, account=str(account), prior_fen=amount)
+            )
+    for region, items in postings.items():
+        by_scheme: dict[Scheme, int] = {}
+        for p in items:
+            by_scheme[p.account.scheme] = by_scheme.get(p.account.scheme, 0) + p.amount_fen
+        items += [Posting(opening(scheme, region), -total) for scheme, total in by_scheme.items()]
+    return _Plan(worker_id, created, enrol_region, facts, postings, opening_month, stints)

@@ -1,0 +1,83 @@
+"""``suiren worker import-history`` as an agency runs it (issue 12): the summary, the map
+of resident ids to workers, the refused rows' report, a re-run, ``--all-or-nothing`` and
+the estimate of a migrated worker."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.cli.runner import Run, refusal
+from tests.ledger_helpers import resident_id
+
+HEADER = "resident_id,region,from_month,to_month,kind,base_yuan,index,hukou_region\n"
+A = resident_id(1, "19700301")
+B = resident_id(2, "19700301")
+
+
+def files(tmp_path: Path, bad: bool = False) -> tuple[Path, Path]:
+    stints = tmp_path / "stints.csv"
+    rows = [
+        f"{A},440100,1992-01,1997-12,deemed,,1.0,410100",
+        f"{A},440100,1998-01,2022-12,paid,,0.9,",
+        f"{A},330100,2023-01,2025-12,paid,8000,,",
+        f"{B},440100,2015-01,2025-12,paid,6000,,",
+    ]
+    if bad:
+        rows.append(f"{resident_id(3, '19700301')},440100,2020-01,2019-12,paid,6000,,")
+    stints.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    balances = tmp_path / "balances.csv"
+    balances.write_text(
+        f"resident_id,region,account_yuan,as_of\n{B},440100,40000.00,2025-12-31\n",
+        encoding="utf-8",
+    )
+    return stints, balances
+
+
+def test_import_report_rerun_and_estimate(cli: Run, tmp_path: Path) -> None:
+    stints, balances = files(tmp_path, bad=True)
+    done = cli(
+        "worker", "import-history", str(stints), "--balances", str(balances),
+        "--out", "map.csv", "--errors", "errors.csv", "--json",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # a row refused, the others imported
+    summary = json.loads(done.stdout)
+    assert (summary["imported"], summary["refused"], summary["enrolled"]) == (4, 1, 2)
+    assert summary["months_by_kind"] == {"deemed": 72, "paid": 300 + 36 + 132}
+    assert summary["account_fen"] == 4_000_000
+    with (tmp_path / "errors.csv").open() as handle:
+        [error] = list(csv.DictReader(handle))
+    assert (error["row"], error["field"], error["code"]) == ("5", "to_month", "invalid-period")
+    assert (tmp_path / "map.csv").stat().st_mode & 0o777 == 0o600
+    with (tmp_path / "map.csv").open() as handle:
+        workers = {r["resident_id"]: r["worker_id"] for r in csv.DictReader(handle)}
+    again = json.loads(cli("worker", "import-history", str(stints), "--json").stdout)
+    assert (again["imported"], again["replayed"], again["enrolled"]) == (0, 4, 0)
+    estimate = json.loads(
+        cli("pension", "estimate", workers[A], "--retire", "2026-05", "--json").stdout
+    )
+    [current, reform] = estimate["scenarios"]
+    assert current["paying_province"] == "440000"  # relation in 浙江 (3 years): back to 广东
+    assert current["deemed_months"] == 72
+    assert current["transitional_pension_fen"] > 0
+    statement = json.loads(cli("worker", "statement", workers[B], "--json").stdout)
+    assert [h["kind"] for h in statement["history"]] == ["paid"]
+    assert statement["contribution_months_total"] == 132
+    assert cli("audit", "verify").returncode == 0
+    del reform
+
+
+def test_all_or_nothing_writes_nothing(cli: Run, tmp_path: Path) -> None:
+    stints, _ = files(tmp_path, bad=True)
+    done = cli("worker", "import-history", str(stints), "--all-or-nothing")
+    assert "row 5" in refusal(done)
+    stints, _ = files(tmp_path)
+    done = cli("worker", "import-history", str(stints), "--json")
+    assert json.loads(done.stdout)["enrolled"] == 2  # nothing of the first run was kept
+
+
+def test_a_malformed_file_is_refused(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("resident_id,region\n1,2\n", encoding="utf-8")
+    assert "missing column" in refusal(cli("worker", "import-history", str(path)))
