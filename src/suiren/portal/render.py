@@ -27,7 +27,9 @@ def environment() -> Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        env.filters.update(yuan=text.yuan, month=text.month, region=text.region)
+        env.filters.update(
+            yuan=text.yuan, yuan_text=text.yuan_text, month=text.month, region=text.region
+        )
         env.globals.update(
             SCHEMES=text.SCHEMES,
             ACCOUNT_KINDS=text.ACCOUNT_KINDS,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from suiren.domain.errors import SuirenError, UnknownRegion
-from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.region import default_registry
 
 
@@ -96,6 +96,11 @@ def yuan(fen: int) -> str:
     sign = "-" if text.startswith("-") else ""
     whole, cents = text.lstrip("-").split(".")
     return f"{sign}¥{int(whole):,}.{cents}"
+
+
+def yuan_text(amount: str) -> str:
+    """¥6,000.00 from a service's "6000.00" (an amount it already wrote in yuan)."""
+    return yuan(yuan_to_fen(amount))
 
 
 def month(text: str | None) -> str:
