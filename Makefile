@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: run test bench lint postgres clean
+.PHONY: run test bench lint postgres browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(VENV)/bin/suiren demo
 
 ## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests
-test: $(STAMP) postgres
+test: $(STAMP) postgres browser
 	$(PY) -m pytest -n auto --dist worksteal --durations=15
 
 ## bench: benchmarks with ratios against their anchors (never part of `make test`)
@@ -41,6 +41,20 @@ postgres:
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start || true; \
 	    for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) -p $(PG_PORT) && break; sleep 1; done; \
 	  fi; \
+	fi
+
+## browser: Debian's Chromium and a Chinese font for the portal's browser tests (Playwright drives
+## /usr/bin/chromium and never downloads one); installed once, quietly, with apt-get update only
+## if the first try fails; the tests fail, never skip, when it is still missing
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@if [ ! -x /usr/bin/chromium ] || { command -v dpkg >/dev/null && ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; }; then \
+	  echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null 2>&1 \
+	    || { $$sudo apt-get update -qq >/dev/null && $$sudo apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; } \
+	    || echo "could not install $(BROWSER_PACKAGES): the browser tests will fail" >&2; \
 	fi
 
 clean:

@@ -662,9 +662,10 @@ async def contribute_file(
 AUTH_REQUESTS_PER_MINUTE = 20  # per client address, for the three /auth routes
 
 
-def _throttle(request: Request) -> None:
+def throttle_logins(request: Request) -> None:
     """At most AUTH_REQUESTS_PER_MINUTE login requests a minute from one address (in this
-    process; a deployment with several processes puts the same limit at its proxy)."""
+    process; a deployment with several processes puts the same limit at its proxy). The
+    portal's login forms count here too."""
     import time as clock
 
     address = request.client.host if request.client else "?"
@@ -700,7 +701,7 @@ def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONR
     The answer is the same whether the person is insured or not."""
     from suiren.services.logins import request_code
 
-    _throttle(request)
+    throttle_logins(request)
     with service.transaction() as connection:
         code = request_code(connection, service.vault, body.resident_id, service.now())
     answer: dict[str, Any] = {"sent": True}
@@ -716,7 +717,7 @@ def auth_register(request: Request, body: Registration, service: ServiceDep) -> 
     same)."""
     from suiren.services.logins import REFUSED, LoginRefused, register
 
-    _throttle(request)
+    throttle_logins(request)
     with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
         worker = register(
             connection, service.vault, body.resident_id, body.code, body.password, service.now()
@@ -732,7 +733,7 @@ def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSON
     """A session token (Bearer) for a worker's resident id and password."""
     from suiren.services.logins import REFUSED, TOKEN_TTL, LoginRefused, log_in, sign_token
 
-    _throttle(request)
+    throttle_logins(request)
     with service.transaction() as connection:  # a failure is counted: then refused
         worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
     if worker is None:

@@ -51,10 +51,11 @@ def serve(
         "8000", "--port", help="the port", metavar="PORT", parser=options.port("--port")
     ),
 ) -> None:
-    """Serve the HTTP API (/api/v1; its description at /api/v1/openapi.json)."""
+    """Serve the HTTP API (/api/v1; its description at /api/v1/openapi.json) and the worker
+    portal (/)."""
     import uvicorn
 
-    from suiren.api.app import create_app
+    from suiren.portal.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 

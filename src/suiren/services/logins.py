@@ -104,11 +104,7 @@ def register(
             field="password",
         )
     index = _index(vault, resident_id, now)
-    if not _use_code(connection, index, code, now):
-        return None
-    worker = connection.execute(
-        select(workers.c.worker_id).where(workers.c.blind_index == index)
-    ).scalar()
+    worker = _worker_of_code(connection, index, code, now)
     if worker is None:
         return None
     connection.execute(delete(logins).where(logins.c.blind_index == index))
@@ -123,6 +119,24 @@ def register(
         )
     )
     return str(worker)
+
+
+def log_in_with_code(
+    connection: Connection, vault: IdentityVault, resident_id: str, code: str, now: datetime
+) -> str | None:
+    """The worker id of an enrolled person who holds a valid one-time code (验证码登录: the
+    portal's login without a password), or None, as ``register`` refuses: a wrong code is
+    counted (commit it, then refuse with ``REFUSED``), a right one is used up."""
+    return _worker_of_code(connection, _index(vault, resident_id, now), code, now)
+
+
+def _worker_of_code(connection: Connection, index: str, code: str, now: datetime) -> str | None:
+    if not _use_code(connection, index, code, now):
+        return None
+    worker = connection.execute(
+        select(workers.c.worker_id).where(workers.c.blind_index == index)
+    ).scalar()
+    return None if worker is None else str(worker)
 
 
 def log_in(

@@ -1,0 +1,99 @@
+"""The whole Suiren service in one app: the HTTP API under ``/api/v1`` and the worker portal
+at ``/`` (``suiren serve`` runs it).
+
+The portal sits on the API's app and its ``Service`` (settings, policy, engine, vault, token
+key and the login counter, built once); it adds its pages, its static files (``/static``:
+htmx and one stylesheet, no CDN) and, for every path outside ``/api/``, HTML error pages in
+place of problem+json and headers that forbid inline scripts, other origins and framing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+
+from suiren.api.app import create_app as create_api
+from suiren.api.app import service_of
+from suiren.domain.errors import SuirenError
+from suiren.portal import pages, text
+from suiren.portal.render import page
+from suiren.settings import Settings
+
+STATIC = Path(__file__).with_name("static")
+API_PREFIX = "/api/"
+log = logging.getLogger("suiren.portal")
+PORTAL_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+        " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = create_api(settings)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _html_errors(app)
+    app.middleware("http")(_portal_headers)
+    return app
+
+
+async def _portal_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    if not request.url.path.startswith(API_PREFIX):
+        for name, value in PORTAL_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def _html_errors(app: FastAPI) -> None:
+    """Outside ``/api/``, an error is a page in Chinese and English; inside, the API's own
+    problem+json handler answers as before."""
+    for kind in list(app.exception_handlers):
+        api_handler = app.exception_handlers[kind]
+        app.exception_handlers[kind] = _either(api_handler)
+
+
+def _either(api_handler: Callable[..., Any]) -> Callable[..., Any]:
+    async def handle(request: Request, error: Exception) -> Any:
+        if request.url.path.startswith(API_PREFIX):
+            return await api_handler(request, error)
+        return _error_page(request, error)
+
+    return handle
+
+
+def _error_page(request: Request, error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        status = error.status_code
+        message = text.MESSAGES["not-found"] if status == 404 else text.MESSAGES["bad-form"]
+    elif isinstance(error, SuirenError):
+        status, message = 422, text.message_for(error)
+    elif isinstance(error, DBAPIError):
+        log.warning("database refused %s: %s", request.url.path, type(error).__name__)
+        status, message = 503, text.MESSAGES["retry"]
+    else:
+        log.exception("internal error on %s", request.url.path, exc_info=error)
+        status, message = 500, text.MESSAGES["internal"]
+    service = service_of(request)
+    return page(
+        request,
+        service.token_key,
+        "error.html",
+        status,
+        title=text.Message("出错了", "Something went wrong"),
+        message=message,
+    )

@@ -1,0 +1,404 @@
+"""The worker portal's pages (门户): log in, my statement, my pension estimate, log out.
+
+Thin pages over the same services as the API (``services/logins``, ``statement``,
+``career``); each declares its access rule like an API route (``api/access.py``): the login
+pages are public, the others show the logged-in worker's own records only, found from the
+session and never from anything the request names. POST forms are checked for their CSRF
+token before anything else; login attempts count against the API's limit per address. A
+refusal is a page that says what was wrong, in Chinese and then English, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from suiren.api import access
+from suiren.api.app import Service, service_of, throttle_logins
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.month import Month
+from suiren.portal import session, text
+from suiren.portal.render import page
+
+router = APIRouter(include_in_schema=False)
+
+FORM_BYTES_MAX = 4096  # a login form is well under 300 bytes
+FORM_FIELDS_MAX = 8
+RESIDENT_ID_CHARS_MAX = 18
+PASSWORD_CHARS_MAX = 128
+MONTHS_SHOWN_MAX = 12  # the statement lists the latest months; the API gives them all
+_CODE_RE = re.compile(r"[0-9]{6}", re.ASCII)
+_MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
+_RATIO_RE = re.compile(r"[0-9](\.[0-9]{1,4})?", re.ASCII)
+RATIO_CHOICES = ("0.6", "1", "2", "3")  # 多缴多得: 60%, 100%, 200%, 300% of the average wage
+NOTICES = {"expired": "expired", "logged-out": "logged-out"}
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """An urlencoded form of at most ``FORM_BYTES_MAX`` bytes (the first value of each
+    field; no body is an empty form), or None for anything else."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > FORM_BYTES_MAX:
+            return None
+    if not body:
+        return {}
+    if kind != "application/x-www-form-urlencoded":
+        return None
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=99)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if len(pairs) > FORM_FIELDS_MAX:
+        return None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form
+
+
+def _resident_id(form: dict[str, str]) -> str:
+    """The typed resident id (spaces dropped, x as X), checked further by the services."""
+    typed = form.get("resident_id", "").replace(" ", "").strip().upper()
+    if not typed or len(typed) > RESIDENT_ID_CHARS_MAX:
+        raise _invalid_resident_id()
+    return typed
+
+
+def _invalid_resident_id() -> SuirenError:
+    from suiren.domain.errors import InvalidResidentId
+
+    return InvalidResidentId("a resident id has 18 characters")
+
+
+def _login_page(
+    request: Request,
+    service: Service,
+    error: SuirenError | text.Message | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    message = text.message_for(error) if isinstance(error, SuirenError) else error
+    if _is_htmx(request) and "code_status" in context:
+        template = "_code_status.html"
+    else:
+        template = "login.html"
+        context.setdefault("code_status", None)
+    return page(
+        request,
+        service.token_key,
+        template,
+        status,
+        title=text.Message("登录", "Log in"),
+        message=message,
+        demo=service.settings.demo_codes,
+        **context,
+    )
+
+
+def _status_of(error: SuirenError) -> int:
+    return {"unauthorized": 401, "locked": 429}.get(error.code, 422)
+
+
+async def _checked_form(request: Request, service: Service) -> dict[str, str] | HTMLResponse:
+    """The form, if it is one and carries this browser's CSRF token; else the refusal page."""
+    form = await _form(request)
+    if form is None:
+        return _login_page(request, service, text.MESSAGES["bad-form"], 400)
+    if not session.csrf_valid(request, service.token_key, form.get(session.CSRF_FIELD)):
+        return _login_page(request, service, text.MESSAGES["csrf"], 403)
+    return form
+
+
+def _logged_in(request: Request, service: Service, worker_id: str) -> Response:
+    response = RedirectResponse("/statement", status_code=303)
+    session.start(request, response, service.token_key, worker_id, service.now())
+    return response
+
+
+# --- logging in and out ---------------------------------------------------------------------
+
+
+@router.get("/")
+@access.rule(access.PUBLIC)
+def home(request: Request) -> Response:
+    """My statement when logged in; the login page otherwise."""
+    service = service_of(request)
+    if session.current(request, service.token_key, service.now()) is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/statement", status_code=303)
+
+
+@router.get("/login")
+@access.rule(access.PUBLIC)
+def login_page(request: Request, notice: str | None = None) -> Response:
+    """Log in with a one-time code (and set a password), or with a password."""
+    service = service_of(request)
+    if session.current(request, service.token_key, service.now()) is not None:
+        return RedirectResponse("/statement", status_code=303)
+    message = text.MESSAGES[NOTICES[notice]] if notice in NOTICES else None
+    kind = "notice" if notice == "logged-out" else "error"
+    return _login_page(request, service, message, message_kind=kind)
+
+
+@router.post("/login")
+@access.rule(access.PUBLIC)
+async def login_with_password(request: Request) -> Response:
+    """A resident id and password: the session, or the same refusal for any mistake."""
+    from suiren.services.logins import REFUSED, LoginRefused, log_in
+
+    service = service_of(request)
+    form = await _checked_form(request, service)
+    if isinstance(form, HTMLResponse):
+        return form
+    try:
+        throttle_logins(request)
+        resident_id = _resident_id(form)
+        password = form.get("password", "")
+        if not 1 <= len(password) <= PASSWORD_CHARS_MAX:
+            raise LoginRefused(REFUSED)
+
+        def work() -> str | None:
+            with service.transaction() as connection:  # a failure is counted: then refused
+                return log_in(connection, service.vault, resident_id, password, service.now())
+
+        worker = await run_in_threadpool(work)
+        if worker is None:
+            raise LoginRefused(REFUSED)
+    except SuirenError as error:
+        return _login_page(request, service, error, _status_of(error))
+    return _logged_in(request, service, worker)
+
+
+@router.post("/login/code")
+@access.rule(access.PUBLIC)
+async def send_code(request: Request) -> Response:
+    """Send a one-time code to the phone on record (demo mode: show it). The answer is the
+    same whether the person is insured or not."""
+    from suiren.services.logins import request_code
+
+    service = service_of(request)
+    form = await _checked_form(request, service)
+    if isinstance(form, HTMLResponse):
+        return form
+    try:
+        throttle_logins(request)
+        resident_id = _resident_id(form)
+
+        def work() -> str:
+            with service.transaction() as connection:
+                return request_code(connection, service.vault, resident_id, service.now())
+
+        code = await run_in_threadpool(work)
+    except SuirenError as error:
+        return _login_page(request, service, error, _status_of(error), code_status="error")
+    shown = code if service.settings.demo_codes else None
+    return _login_page(request, service, code_status="sent", demo_code=shown)
+
+
+@router.post("/login/verify")
+@access.rule(access.PUBLIC)
+async def login_with_code(request: Request) -> Response:
+    """A resident id and its one-time code: the session; with a new password too, the
+    password is set (registered) for the next login."""
+    from suiren.services.logins import (
+        PASSWORD_CHARS_MIN,
+        REFUSED,
+        LoginRefused,
+        log_in_with_code,
+        register,
+    )
+
+    service = service_of(request)
+    form = await _checked_form(request, service)
+    if isinstance(form, HTMLResponse):
+        return form
+    try:
+        throttle_logins(request)
+        resident_id = _resident_id(form)
+        code = form.get("code", "").strip()
+        if not _CODE_RE.fullmatch(code):
+            return _login_page(request, service, text.MESSAGES["code-format"], 422)
+        password = form.get("new_password", "")
+        if password and not PASSWORD_CHARS_MIN <= len(password) <= PASSWORD_CHARS_MAX:
+            return _login_page(request, service, text.MESSAGES["password"], 422)
+
+        def work() -> str | None:
+            with service.transaction() as connection:  # a wrong code is counted: then refused
+                if password:
+                    return register(
+                        connection, service.vault, resident_id, code, password, service.now()
+                    )
+                return log_in_with_code(connection, service.vault, resident_id, code, service.now())
+
+        worker = await run_in_threadpool(work)
+        if worker is None:
+            raise LoginRefused(REFUSED)
+    except SuirenError as error:
+        return _login_page(request, service, error, _status_of(error))
+    return _logged_in(request, service, worker)
+
+
+@router.post("/logout")
+@access.rule(access.PUBLIC)
+async def logout(request: Request) -> Response:
+    """End the session (a form with its CSRF token, so no other site can log a worker out)."""
+    service = service_of(request)
+    form = await _checked_form(request, service)
+    if isinstance(form, HTMLResponse):
+        return form
+    response = RedirectResponse("/login?notice=logged-out", status_code=303)
+    session.end(request, response)
+    return response
+
+
+# --- the worker's own records ---------------------------------------------------------------
+
+
+def _own_page(request: Request, build: Callable[[Service, str, datetime], Response]) -> Response:
+    """``build`` for the logged-in worker (from the session, never from the request); to the
+    login page otherwise (saying the session expired if there was one)."""
+    service = service_of(request)
+    now = service.now()
+    current = session.current(request, service.token_key, now)
+    if current is None:
+        target = "/login?notice=expired" if session.had_session(request) else "/login"
+        if _is_htmx(request):  # htmx follows this header with a full page load
+            response: Response = Response(status_code=204, headers={"HX-Redirect": target})
+        else:
+            response = RedirectResponse(target, status_code=303)
+        if session.had_session(request):
+            response.delete_cookie(session.SESSION_COOKIE, path="/")
+        return response
+    return build(service, current.worker_id, now)
+
+
+@router.get("/statement")
+@access.rule(access.WORKER_SELF)
+def statement_page(request: Request) -> Response:
+    """My insurance: months paid by region, the balances of my accounts, the latest months."""
+    from suiren.services.statement import statement
+
+    def build(service: Service, worker_id: str, _now: datetime) -> Response:
+        with service.transaction() as connection:
+            data = statement(connection, worker_id)
+        latest = [m for m in reversed(data["months"])][:MONTHS_SHOWN_MAX]
+        return page(
+            request,
+            service.token_key,
+            "statement.html",
+            title=text.Message("我的参保记录", "My insurance"),
+            worker=data["worker"],
+            data=data,
+            latest=latest,
+            shown_max=MONTHS_SHOWN_MAX,
+            active="statement",
+        )
+
+    return _own_page(request, build)
+
+
+@router.get("/pension")
+@access.rule(access.WORKER_SELF)
+def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Response:
+    """My pension estimate under both scenarios, paying on at a chosen share of the local
+    average wage to a chosen retirement month, with the 多缴多得 ladder; an htmx request
+    (the form changed) gets the result alone."""
+
+    def build(service: Service, worker_id: str, now: datetime) -> Response:
+        estimate, error = None, None
+        try:
+            estimate = _estimate(service, worker_id, now, base_ratio.strip(), retire.strip())
+        except SuirenError as refused:
+            error = text.message_for(refused)
+        context = {
+            "estimate": estimate,
+            "message": error,
+            "base_ratio": base_ratio.strip()[:6],
+            "retire": retire.strip()[:7],
+            "ratio_choices": RATIO_CHOICES,
+        }
+        status = 200 if error is None else 422
+        if _is_htmx(request):
+            return page(request, service.token_key, "_estimate.html", status, **context)
+        with service.transaction() as connection:
+            from suiren.services.workers import get_worker
+
+            worker = get_worker(connection, worker_id)
+        return page(
+            request,
+            service.token_key,
+            "pension.html",
+            status,
+            title=text.Message("养老金测算", "My pension estimate"),
+            worker={"resident_id": worker.masked_id},
+            active="pension",
+            **context,
+        )
+
+    return _own_page(request, build)
+
+
+def _estimate(
+    service: Service, worker_id: str, now: datetime, base_ratio: str, retire: str
+) -> dict[str, Any]:
+    from suiren.policy import SCENARIOS, load_policy
+    from suiren.policy.projection import Assumptions
+    from suiren.services.career import compare
+
+    if base_ratio and not _RATIO_RE.fullmatch(base_ratio):
+        raise InvalidInput(
+            "the base ratio is a share of the average wage from 0.6 to 3, such as 1.5"
+        )
+    if retire and not _MONTH_RE.fullmatch(retire):
+        from suiren.domain.errors import InvalidMonth
+
+        raise InvalidMonth(f"the retirement month is YYYY-MM, such as 2055-06, not {retire[:20]!r}")
+    assumptions = Assumptions(Fraction(base_ratio) if base_ratio else None, Fraction(0), None)
+    with service.transaction() as connection:
+        data = compare(
+            connection,
+            [load_policy(name) for name in SCENARIOS],
+            worker_id,
+            now.date(),
+            Month.parse(retire) if retire else None,
+            assumptions,
+        )
+    return _ladder_rows(data)
+
+
+def _ladder_rows(data: dict[str, Any]) -> dict[str, Any]:
+    """The 多缴多得 ladder of each scenario as one table: a row per base ratio, a column per
+    scenario (the chosen ratio marked)."""
+    scenarios = data["scenarios"]
+    rows: dict[str, dict[str, Any]] = {}
+    for s in scenarios:
+        projection = s["projection"]
+        if projection is None:
+            continue
+        for step in projection["ladder"]:
+            row = rows.setdefault(
+                step["base_ratio"],
+                {
+                    "base_ratio": step["base_ratio"],
+                    "percent": f"{round(Fraction(step['base_ratio']) * 100)}%",
+                    "chosen": step["base_ratio"] == projection["base_ratio"],
+                    "totals": {},
+                },
+            )
+            row["totals"][s["scenario"]] = step["total_fen"]
+    return {**data, "ladder": sorted(rows.values(), key=lambda r: Fraction(r["base_ratio"]))}

@@ -1,0 +1,73 @@
+"""Pages from Jinja2 templates (autoescaped), with what every page needs: the CSRF field of
+this browser's forms, the logged-in worker's navigation, and headers that keep a personal
+page out of caches and other sites' frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from suiren.portal import session, text
+
+_environment: Environment | None = None
+
+
+def environment() -> Environment:
+    """The template environment, built on first use (not at import)."""
+    global _environment
+    if _environment is None:
+        env = Environment(
+            loader=PackageLoader("suiren.portal", "templates"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters.update(
+            yuan=text.yuan, yuan_text=text.yuan_text, month=text.month, region=text.region
+        )
+        env.globals.update(
+            SCHEMES=text.SCHEMES,
+            ACCOUNT_KINDS=text.ACCOUNT_KINDS,
+            SCENARIOS=text.SCENARIOS,
+            label=text.label,
+            bi=bilingual,
+            CSRF_FIELD=session.CSRF_FIELD,
+        )
+        _environment = env
+    return _environment
+
+
+def bilingual(zh: str, en: str) -> Markup:
+    """A label in Chinese, then English marked as such (screen readers switch voice)."""
+    return Markup('{} <span lang="en" class="en">{}</span>').format(escape(zh), escape(en))
+
+
+def page(
+    request: Request,
+    key: bytes,
+    template: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` rendered for this browser: a CSRF nonce cookie is set if it has none."""
+    nonce = session.nonce_of(request)
+    fresh = nonce is None
+    if nonce is None:
+        nonce = session.new_nonce()
+    context.setdefault("message", None)
+    context.setdefault("message_kind", "error")
+    context.setdefault("worker", None)
+    body = (
+        environment().get_template(template).render(csrf=session.csrf_token(key, nonce), **context)
+    )
+    response = HTMLResponse(body, status_code=status)
+    if fresh:
+        session.set_nonce(request, response, nonce)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response

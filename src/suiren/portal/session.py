@@ -1,0 +1,104 @@
+"""The portal's session and its forms' CSRF check.
+
+The session is the worker's API token (``wt_…``, ``services/logins.sign_token``: HMAC-signed,
+30 minutes) in a cookie that scripts cannot read (HttpOnly), that no other site's page sends
+(SameSite=Strict), and that travels only over HTTPS when the portal is served over HTTPS
+(Secure). Its expiry is checked on every request by ``read_token``; the cookie's own
+Max-Age only tidies the browser.
+
+Every POST form carries a CSRF token in a hidden field: the HMAC of a random nonce kept in
+its own cookie (a signed double submit). A page from another site can neither read the
+nonce nor compute the HMAC without the server's key, so a forged form is refused even if
+the browser would send the cookies. The nonce is renewed at each login and logout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from fastapi import Request, Response
+
+from suiren.services.logins import TOKEN_TTL, LoginRefused, Session, read_token, sign_token
+
+SESSION_COOKIE = "suiren_session"
+CSRF_COOKIE = "suiren_csrf"
+CSRF_FIELD = "csrf"
+NONCE_BYTES = 24
+COOKIE_CHARS_MAX = 512  # a session token is about 120 characters; anything longer is refused
+
+
+def _secure(request: Request) -> bool:
+    """Secure cookies when the portal is reached over HTTPS (uvicorn's proxy headers set the
+    scheme behind a TLS proxy)."""
+    return request.url.scheme == "https"
+
+
+def current(request: Request, key: bytes, now: datetime) -> Session | None:
+    """The worker's session from the cookie, or None: absent, tampered, another key's, or
+    expired — all alike."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > COOKIE_CHARS_MAX:
+        return None
+    try:
+        return read_token(key, token, now)
+    except (LoginRefused, ValueError, KeyError, TypeError):
+        return None
+
+
+def had_session(request: Request) -> bool:
+    """Whether the browser sent a session cookie (to tell "expired" from "never logged in")."""
+    return bool(request.cookies.get(SESSION_COOKIE))
+
+
+def start(request: Request, response: Response, key: bytes, worker_id: str, now: datetime) -> None:
+    """Log the worker in: the signed token in the session cookie, and a fresh CSRF nonce."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        sign_token(key, worker_id, now),
+        max_age=int(TOKEN_TTL.total_seconds()),
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
+    set_nonce(request, response, new_nonce())
+
+
+def end(request: Request, response: Response) -> None:
+    """Log out: the session cookie goes, and so does the form nonce (a new one comes with the
+    next page)."""
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(
+            name, path="/", secure=_secure(request), httponly=True, samesite="strict"
+        )
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(NONCE_BYTES)
+
+
+def nonce_of(request: Request) -> str | None:
+    nonce = request.cookies.get(CSRF_COOKIE)
+    return nonce if nonce and len(nonce) <= COOKIE_CHARS_MAX else None
+
+
+def set_nonce(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, nonce, path="/", secure=_secure(request), httponly=True, samesite="strict"
+    )
+
+
+def csrf_token(key: bytes, nonce: str) -> str:
+    """The hidden field's value for a form served with ``nonce`` in its cookie."""
+    return hmac.new(key, b"portal-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(request: Request, key: bytes, given: str | None) -> bool:
+    """The form's token matches the nonce in this browser's cookie."""
+    nonce = nonce_of(request)
+    if nonce is None or not given:
+        return False
+    return hmac.compare_digest(csrf_token(key, nonce), given)

@@ -1,0 +1,142 @@
+"""What the portal says to people: Chinese first, then English, and how it writes money,
+months and places.
+
+Amounts are int fen to the last moment and written by ``fen_to_yuan_str`` (exact, two
+decimals) with thousands grouped: ¥1,234.56. Months read 2026年11月. Regions are named from
+the GB/T 2260 registry, with their code.
+
+The messages are a table (code -> Chinese, English): a refusal from the services carries a
+stable ``code``, and the page shows the Chinese sentence for it, then the English one (the
+service's own message where it says more about this input). A code not in the table reads
+as a generic refusal, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from suiren.domain.errors import SuirenError, UnknownRegion
+from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
+from suiren.domain.region import default_registry
+
+
+class Message(NamedTuple):
+    zh: str
+    en: str
+
+
+# codes whose English sentence is written here (the service's message names an input it got
+# or is kept alike on purpose, as a login refusal is)
+MESSAGES: dict[str, Message] = {
+    "invalid-resident-id": Message(
+        "身份证号码无效：请填写18位居民身份证号码（最后一位可以是X）。",
+        "The resident id is not valid: enter the 18-character resident id (the last may be X).",
+    ),
+    "unauthorized": Message(
+        "身份证号码、验证码或密码不正确。",
+        "The resident id, code or password is not valid.",
+    ),
+    "locked": Message(
+        "尝试次数过多，请稍后再试。",
+        "Too many attempts; try again later.",
+    ),
+    "password": Message(
+        "密码须为8至128个字符。",
+        "A password has 8 to 128 characters.",
+    ),
+    "code-format": Message(
+        "验证码是6位数字。",
+        "The one-time code is 6 digits.",
+    ),
+    "csrf": Message(
+        "表单已过期或并非来自本站，请刷新页面后重试。",
+        "The form has expired or did not come from this site; reload the page and try again.",
+    ),
+    "expired": Message(
+        "登录已过期，请重新登录。",
+        "Your session has expired; please log in again.",
+    ),
+    "logged-out": Message("您已退出登录。", "You have logged out."),
+    "not-found": Message("页面不存在。", "Page not found."),
+    "bad-form": Message(
+        "无法读取提交的表单，请刷新页面后重试。",
+        "The form could not be read; reload the page and try again.",
+    ),
+    "internal": Message(
+        "服务出现内部错误，未作任何更改，请稍后再试。",
+        "An internal error; nothing was changed. Please try again later.",
+    ),
+    "retry": Message(
+        "数据库暂时无法处理请求，未作任何更改，请稍后再试。",
+        "The database could not answer; nothing was changed. Please try again.",
+    ),
+}
+# codes whose English sentence is the service's message (it says what was wrong with the input)
+SERVICE_MESSAGES: dict[str, str] = {
+    "invalid-input": "输入无效。",
+    "invalid-month": "月份无效，请按“年-月”填写，如 2050-06。",
+    "invalid-amount": "数值无效。",
+    "unknown-worker": "未找到参保记录。",
+    "parameter-not-found": "缺少测算所需的政策参数。",
+}
+REFUSED = Message("请求未被接受。", "The request was refused.")
+
+
+def message_for(error: SuirenError) -> Message:
+    """The Chinese and English sentences for a service's refusal."""
+    if error.code in MESSAGES:
+        return MESSAGES[error.code]
+    zh = SERVICE_MESSAGES.get(error.code, REFUSED.zh)
+    return Message(zh, error.message or REFUSED.en)
+
+
+def yuan(fen: int) -> str:
+    """¥1,234.56 from 123456 fen (exact; a minus sign before the ¥)."""
+    text = fen_to_yuan_str(int(fen))
+    sign = "-" if text.startswith("-") else ""
+    whole, cents = text.lstrip("-").split(".")
+    return f"{sign}¥{int(whole):,}.{cents}"
+
+
+def yuan_text(amount: str) -> str:
+    """¥6,000.00 from a service's "6000.00" (an amount it already wrote in yuan)."""
+    return yuan(yuan_to_fen(amount))
+
+
+def month(text: str | None) -> str:
+    """2026年11月 from "2026-11" (anything else as it came)."""
+    if not text or len(text) != 7 or text[4] != "-":
+        return text or ""
+    return f"{text[:4]}年{int(text[5:])}月"
+
+
+def region(code: str | None) -> str:
+    """广州市 (440100); the code alone if the registry does not know it."""
+    if not code:
+        return ""
+    try:
+        return f"{default_registry().get(code).name} ({code})"
+    except UnknownRegion:
+        return code
+
+
+SCHEMES = {
+    "employee_pension": Message("职工基本养老保险", "Employee pension"),
+    "employee_medical": Message("职工基本医疗保险", "Employee medical"),
+    "resident_pension": Message("城乡居民基本养老保险", "Resident pension"),
+    "resident_medical": Message("城乡居民基本医疗保险", "Resident medical"),
+    "occupational_injury": Message("职业伤害保障", "Occupational injury"),
+    "commercial_pension": Message("专属商业养老保险", "Commercial pension"),
+}
+ACCOUNT_KINDS = {
+    "individual_account": Message("个人账户", "Individual account"),
+    "pooled_entitlement": Message("统筹权益", "Pooled-fund entitlement"),
+}
+SCENARIOS = {
+    "current_law": Message("现行政策", "Today's rules"),
+    "money_follows_person": Message("钱随人走（改革方案）", "Money follows the person (reform)"),
+}
+
+
+def label(table: dict[str, Message], key: str) -> Message:
+    return table.get(key, Message(key, key))

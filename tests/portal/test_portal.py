@@ -1,0 +1,307 @@
+"""The worker portal in-process on both databases: logging in (a code, a password), the
+statement in yuan, the estimate through htmx, the session cookie and its expiry, CSRF on every
+form, a clear bilingual message for bad input, and never another worker's records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from suiren.api import access
+from suiren.domain.month import Month
+from suiren.portal.app import create_app
+from suiren.portal.text import yuan
+from suiren.services.identity import token_key
+from suiren.services.logins import sign_token
+from suiren.store.db import make_engine
+from tests.api import settings_for
+from tests.conftest import KEYS, NOW, SECRET
+from tests.ledger_helpers import pension_split, resident_id
+from tests.portal import CODE_RE, TODAY, csrf_of, two_workers
+
+PASSWORD = "a long pass phrase"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def portal(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    url, extra = database_url
+    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    world = two_workers(engine)
+    engine.dispose()
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, world
+
+
+def code_for(client: TestClient, who: str, htmx: bool = False) -> str:
+    csrf = csrf_of(client.get("/login").text)
+    headers = {"HX-Request": "true"} if htmx else {}
+    sent = client.post("/login/code", data={"csrf": csrf, "resident_id": who}, headers=headers)
+    assert sent.status_code == 200, sent.text
+    found = CODE_RE.search(sent.text)
+    assert found, sent.text
+    return found.group(1)
+
+
+def log_in_with_code(client: TestClient, who: str, password: str = "") -> Any:
+    code = code_for(client, who)
+    csrf = csrf_of(client.get("/login").text)
+    form = {"csrf": csrf, "resident_id": who, "code": code, "new_password": password}
+    return client.post("/login/verify", data=form, follow_redirects=False)
+
+
+def assert_message(response: Any, status: int, zh: str, en: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    body = response.text
+    assert zh in body and en in body and body.index(zh) < body.index(en), body
+    assert "Traceback" not in body
+
+
+def test_a_code_logs_me_in_and_my_statement_is_in_yuan(portal) -> None:
+    client, world = portal
+    login = client.get("/login")
+    assert login.status_code == 200 and '<html lang="zh-CN">' in login.text
+    assert 'name="viewport"' in login.text and "/static/htmx.min.js" in login.text
+    assert "script-src 'self'" in login.headers["content-security-policy"]
+    done = log_in_with_code(client, world["my_id"])
+    assert done.status_code == 303 and done.headers["location"] == "/statement"
+    cookie = next(c for c in done.headers.get_list("set-cookie") if c.startswith("suiren_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert "Max-Age=1800" in cookie
+    page = client.get("/statement")
+    assert page.status_code == 200, page.text
+    split = pension_split("440100", Month.of(2026, 1), 600_000)
+    assert yuan(5 * split.individual_account_fen) in page.text  # ¥2,400.00 today
+    assert yuan(5 * split.pooled_fen) in page.text
+    assert "广州市 (440100)" in page.text and 'id="months-total">5<' in page.text
+    assert (
+        "2026年5月" in page.text and "个人账户" in page.text and "Individual account" in page.text
+    )
+    assert world["my_id"] not in page.text and world["my_id"][:2] + "****" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/statement"
+
+
+def test_a_password_set_with_a_code_logs_in_and_wrong_ones_lock_the_login(portal) -> None:
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"], PASSWORD).status_code == 303
+    client.cookies.clear()
+    csrf = csrf_of(client.get("/login").text)
+    form = {"csrf": csrf, "resident_id": world["my_id"], "password": PASSWORD}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    client.cookies.delete("suiren_session")
+    form["csrf"] = csrf_of(client.get("/login").text)  # a login renews the form nonce
+    wrong = {**form, "password": "not the right one"}
+    stranger = {**form, "resident_id": resident_id(9)}  # well formed, never enrolled
+    for attempt in (wrong, stranger):
+        assert_message(
+            client.post("/login", data=attempt), 401, "身份证号码、验证码或密码不正确", "not valid"
+        )
+    for _ in range(4):  # five wrong in a row lock the login, as the API's
+        client.post("/login", data=wrong)
+    assert_message(client.post("/login", data=form), 429, "尝试次数过多", "try again")
+    assert "suiren_session" not in client.cookies
+
+
+def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> None:
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    good = csrf_of(client.get("/statement").text)
+    other_browser = TestClient(client.app)
+    foreign = csrf_of(other_browser.get("/login").text)  # valid, for another browser's nonce
+    forms = {
+        "/login": {"resident_id": world["my_id"], "password": PASSWORD},
+        "/login/code": {"resident_id": world["my_id"]},
+        "/login/verify": {"resident_id": world["my_id"], "code": "000000"},
+        "/logout": {},
+    }
+    for path, form in forms.items():
+        tampered = good[:-1] + ("1" if good.endswith("0") else "0")
+        for token in (None, "", foreign, tampered):
+            sent = form if token is None else {**form, "csrf": token}
+            refused = client.post(path, data=sent, follow_redirects=False)
+            assert_message(refused, 403, "表单已过期或并非来自本站", "did not come from this site")
+            assert "set-cookie" not in refused.headers
+    assert client.get("/statement").status_code == 200  # still logged in: the logout was refused
+    out = client.post("/logout", data={"csrf": good}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=logged-out"
+    assert client.get("/statement", follow_redirects=False).headers["location"] == "/login"
+    assert "您已退出登录" in client.get("/login?notice=logged-out").text
+
+
+def test_only_my_own_records_whatever_the_request_names(portal) -> None:
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    theirs = pension_split("440100", Month.of(2026, 1), 800_000)
+    for path in (
+        "/statement",
+        f"/statement?worker_id={world['theirs']}",
+        f"/pension?worker_id={world['theirs']}&base_ratio=1",
+    ):
+        page = client.get(path, headers={"HX-Request": "true"} if "pension" in path else {})
+        assert page.status_code == 200, page.text
+        assert world["theirs"] not in page.text and world["their_id"] not in page.text
+        assert yuan(3 * theirs.individual_account_fen) not in page.text
+    # a session for them signed with another key is no session at all
+    forged = sign_token(b"x" * 32, world["theirs"], NOW)
+    client.cookies.clear()
+    client.cookies.set("suiren_session", forged)
+    assert client.get("/statement", follow_redirects=False).headers["location"].startswith("/login")
+    # an API key never opens the portal, and a portal cookie is no API credential
+    api = client.get("/api/v1/me/statement")
+    assert api.status_code == 401 and api.headers["content-type"].startswith("application/problem")
+
+
+def test_an_expired_session_cookie_is_refused(portal) -> None:
+    client, world = portal
+    stale = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=31))
+    client.cookies.set("suiren_session", stale)
+    refused = client.get("/statement", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == "/login?notice=expired"
+    assert 'suiren_session=""' in refused.headers["set-cookie"]
+    client.cookies.set("suiren_session", stale)
+    htmx = client.get("/pension", params={"base_ratio": "2"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx.headers["hx-redirect"] == "/login?notice=expired"
+    assert_message(client.get("/login?notice=expired"), 200, "登录已过期", "session has expired")
+    fresh = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=29))
+    client.cookies.set("suiren_session", fresh)
+    assert client.get("/statement").status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_bad_resident_id_or_code_says_so_in_chinese_then_english(portal) -> None:
+    client, _ = portal
+    csrf = csrf_of(client.get("/login").text)
+    bad_ids = ("123", "44010619900101003Y", "４４０１０６１９９００１０１００３X", "x" * 400, "")
+    for bad in bad_ids:
+        for path in ("/login/code", "/login"):
+            answer = client.post(path, data={"csrf": csrf, "resident_id": bad, "password": "p"})
+            assert_message(answer, 422, "身份证号码无效", "The resident id is not valid")
+    fragment = client.post(
+        "/login/code", data={"csrf": csrf, "resident_id": "123"}, headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert "身份证号码无效" in fragment.text
+    verify = {"csrf": csrf, "resident_id": resident_id(1), "code": "12ab"}
+    assert_message(client.post("/login/verify", data=verify), 422, "验证码是6位数字", "6 digits")
+    short = {**verify, "code": "123456", "new_password": "short"}
+    assert_message(
+        client.post("/login/verify", data=short), 422, "密码须为8至128个字符", "8 to 128"
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    page = client.get("/pension")
+    assert page.status_code == 200 and 'hx-get="/pension"' in page.text
+    assert all(f'<th scope="row">{p}%</th>' in page.text for p in (60, 100, 200, 300))
+    fragment = client.get("/pension", params={"base_ratio": "3"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and fragment.text.startswith('<section id="estimate"')
+    assert "<html" not in fragment.text and 'id="chosen-ratio">3<' in fragment.text
+    assert 'class="chosen" aria-current="true">\n      <th scope="row">300%' in fragment.text
+    assert "钱随人走" in fragment.text and "¥" in fragment.text
+    later = client.get("/pension", params={"retire": "2058-06"}, headers={"HX-Request": "true"})
+    assert later.status_code == 200 and "2058年6月" in later.text
+    for params, zh in (
+        ({"base_ratio": "9"}, "输入无效"),
+        ({"base_ratio": "1e3"}, "输入无效"),
+        ({"retire": "2058-13"}, "月份无效"),
+        ({"retire": "1990-01"}, ""),
+    ):
+        answer = client.get("/pension", params=params, headers={"HX-Request": "true"})
+        assert answer.status_code == 422 and zh in answer.text and 'role="alert"' in answer.text
+    whole = client.get("/pension", params={"retire": "x"})
+    assert whole.status_code == 422 and "<html" in whole.text and "月份无效" in whole.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_garbage_to_every_form_is_a_page_never_a_crash(portal) -> None:
+    client, world = portal
+    csrf = csrf_of(client.get("/login").text)
+    bodies: list[tuple[bytes, str]] = [
+        (b"", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe", "application/x-www-form-urlencoded"),
+        (b"csrf=" + csrf.encode() + b"&" + b"&".join(b"f%d=1" % i for i in range(50)), FORM),
+        (b"a=" + b"x" * 10_000, "application/x-www-form-urlencoded"),
+        (json.dumps({"csrf": csrf, "resident_id": world["my_id"]}).encode(), "application/json"),
+        (
+            b"csrf=" + csrf.encode() + b"&resident_id=%00%00&code=%FF",
+            "application/x-www-form-urlencoded",
+        ),
+    ]
+    for path in ("/login", "/login/code", "/login/verify", "/logout"):
+        for body, kind in bodies:
+            answer = client.post(
+                path, content=body, headers={"Content-Type": kind}, follow_redirects=False
+            )
+            if answer.status_code == 303:  # a logout with this browser's token: done
+                assert path == "/logout" and body.startswith(b"csrf=")
+                continue
+            assert 400 <= answer.status_code < 500, (path, body[:40], answer.text)
+            assert answer.headers["content-type"].startswith("text/html")
+            assert "Traceback" not in answer.text
+    for path in ("/nowhere", "/statement/x", "/static/none.js"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and "页面不存在" in missing.text
+    assert client.put("/login").status_code == 405
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_logins_from_one_address_are_limited_with_the_apis(portal) -> None:
+    client, world = portal
+    csrf = csrf_of(client.get("/login").text)
+    form = {"csrf": csrf, "resident_id": world["my_id"]}
+    answers = [client.post("/login/code", data=form).status_code for _ in range(15)]
+    answers += [client.post("/api/v1/auth/code", json={"resident_id": world["my_id"]}).status_code
+                for _ in range(5)]  # fmt: skip
+    assert answers == [200] * 15 + [202] * 5
+    assert_message(client.post("/login/code", data=form), 429, "尝试次数过多", "try again")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_sessions_over_https_are_secure_cookies(database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    url, _ = database_url
+    engine = make_engine(url, keys=KEYS)
+    world = two_workers(engine)
+    engine.dispose()
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    with TestClient(app, base_url="https://testserver") as client:
+        done = log_in_with_code(client, world["my_id"])
+        cookies = done.headers.get_list("set-cookie")
+    assert done.status_code == 303 and cookies
+    assert all("Secure" in c and "HttpOnly" in c and "SameSite=strict" in c for c in cookies)
+
+
+def test_every_portal_route_declares_its_access_rule_and_stays_out_of_the_api_spec() -> None:
+    app = create_app(settings_for())
+    routes = list(access.endpoints(app.routes))
+    paths = {path for path, _ in routes}
+    assert {"/login", "/statement", "/pension", "/logout", "/api/v1/health"} <= paths
+    missing = [path for path, endpoint in routes if access.rule_of(endpoint) not in access.RULES]
+    assert not missing, f"routes without an access rule: {missing}"
+    own = {path for path, e in routes if access.rule_of(e) == access.WORKER_SELF}
+    assert {"/statement", "/pension"} <= own
+    assert not [p for p in app.openapi()["paths"] if not p.startswith("/api/v1/")]
+
+
+def test_htmx_is_vendored_with_its_licence() -> None:
+    from suiren.portal.app import STATIC
+
+    script = (STATIC / "htmx.min.js").read_text(encoding="utf-8")
+    assert script.startswith("/*! htmx 2.") and "0BSD" in script.splitlines()[1]
+    assert "Zero-Clause BSD" in (STATIC / "htmx.LICENSE.txt").read_text(encoding="utf-8")
+    weight = sum(p.stat().st_size for p in STATIC.iterdir())
+    assert weight < 70_000, weight  # htmx, its licence and the stylesheet: no framework

@@ -1,0 +1,144 @@
+"""The portal in a real browser: Debian's Chromium (``/usr/bin/chromium``, headless, driven
+by Python Playwright; no browser is ever downloaded) against ``suiren serve``'s app run by
+uvicorn on 127.0.0.1, on a phone-sized screen (360 × 740): log in with a demo code, see my
+statement, change the base ratio of the estimate through htmx (no page load), log out.
+
+Chromium and the Chinese font come from Debian (``make test`` installs them when
+``/usr/bin/chromium`` is missing). Without them this test fails, saying so; it is skipped only
+when ``SUIREN_SKIP_BROWSER_TESTS=1`` is set by hand, which CI never does. Screenshots of each
+step are kept in ``SUIREN_TEST_ARTIFACTS`` (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suiren.domain.month import Month
+from suiren.portal.app import create_app
+from suiren.portal.text import yuan
+from suiren.store.db import make_engine
+from suiren.store.migrate import upgrade
+from tests.api import settings_for
+from tests.conftest import KEYS
+from tests.ledger_helpers import pension_split
+from tests.portal import TODAY, two_workers
+
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORT = {"width": 360, "height": 740}
+STARTUP_S = 20
+STEP_TIMEOUT_MS = 15_000
+
+if os.environ.get("SUIREN_SKIP_BROWSER_TESTS") == "1":  # by hand only; CI never sets it
+    pytest.skip("SUIREN_SKIP_BROWSER_TESTS=1", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The whole service (API and portal) on a free port of 127.0.0.1, in a thread."""
+    import uvicorn
+
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'suiren.db'}"
+    engine = make_engine(url, keys=KEYS)
+    upgrade(engine)
+    world = two_workers(engine)
+    engine.dispose()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_S
+    while not served.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", world
+    served.should_exit = True
+    thread.join(timeout=STARTUP_S)
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: `apt-get install -y chromium fonts-wqy-microhei` (as root;"
+        " `make test` does it), or SUIREN_SKIP_BROWSER_TESTS=1 by hand to skip"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        )
+        yield launched
+        launched.close()
+
+
+def test_a_worker_logs_in_with_a_code_sees_the_statement_changes_the_estimate_and_logs_out(
+    server: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
+) -> None:
+    base, world = server
+    shots = Path(os.environ.get("SUIREN_TEST_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    page.goto("/")
+    assert page.url.endswith("/login")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_label("身份证号码 Resident id").first.fill(world["my_id"])
+    page.click("#get-code")  # htmx: the code comes into the form, the page stays
+    code = page.locator("#demo-code").inner_text()
+    assert len(code) == 6 and code.isdigit()
+    page.get_by_label("验证码（6位数字） One-time code (6 digits)").fill(code)
+    page.screenshot(path=str(shots / "1-login.png"), full_page=True)
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+
+    split = pension_split("440100", Month.of(2026, 1), 600_000)
+    balances = page.locator("#balances").inner_text()
+    assert yuan(5 * split.individual_account_fen) in balances
+    assert yuan(5 * split.pooled_fen) in balances
+    assert "广州市" in page.locator("#months-by-region").inner_text()
+    assert world["my_id"] not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "2-statement.png"), full_page=True)
+
+    page.click("nav >> text=养老金测算")
+    page.wait_for_url("**/pension")
+    page.evaluate("window.notReloaded = true")
+    before = page.locator("#scenario-current_law .amount").inner_text()
+    page.get_by_label("今后缴费基数", exact=False).select_option("3")
+    page.locator("#chosen-ratio", has_text=re.compile(r"^3$")).wait_for()
+    after = page.locator("#scenario-current_law .amount").inner_text()
+    assert page.evaluate("window.notReloaded === true"), "the estimate reloaded the page"
+    assert after != before and after.startswith("¥")
+    assert "300%" in page.locator("#ladder tr.chosen").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "3-estimate.png"), full_page=True)
+
+    page.click("nav button[type=submit]")
+    page.wait_for_url("**/login?notice=logged-out")
+    assert "您已退出登录" in page.locator("#message").inner_text()
+    page.goto("/statement")
+    assert page.url.endswith("/login")
+    assert not problems, problems  # no script error, no refused inline script or style
+    context.close()
