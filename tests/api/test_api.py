@@ -20,6 +20,7 @@ from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log
+from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import contribution_months
 from tests.api import settings_for
@@ -69,7 +70,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     client, *_ = api
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "revision": "0002_api"}
+    assert response.json() == {"status": "ok", "database": "ok", "revision": "0003_history"}
     assert response.headers["x-request-id"]
 
 
@@ -459,3 +460,54 @@ def test_settlement_is_the_national_agencys_and_checkpoints_the_auditors(api) ->
     checkpoint = post(client, "/api/v1/audit/checkpoint", auditor)
     assert checkpoint.status_code == 200 and checkpoint.json()["heads"]
     assert_problem(post(client, "/api/v1/audit/checkpoint", keys["gz"]), 404, "not-found")
+
+
+def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
+    """Issue 12 through the API: a stints file, or JSON with balances; a person insured
+    elsewhere is refused; the answer names no resident id (it is stored for replays)."""
+    client, keys, _worker, engine = api
+    ours, theirs = resident_id(20, "19800301"), resident_id(21, "19800301")
+    csv = (
+        "resident_id,region,from_month,to_month,kind,base_yuan\n"
+        f"{ours},440100,2010-01,2019-12,paid,5000\n"
+        f"{theirs},110000,2010-01,2019-12,paid,5000\n"  # Beijing's to import, not Guangzhou's
+        f"{resident_id(1)},440100,2026-05,2026-06,paid,6000\n"  # to this month: not history
+    )
+    headers = auth(keys["gz"], **{"Idempotency-Key": "hist-1", "Content-Type": "text/csv"})
+    first = client.post("/api/v1/workers/history", content=csv.encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert (answer["imported"], answer["refused"], answer["enrolled"]) == (1, 2, 1)
+    assert [(e["row"], e["code"]) for e in answer["errors"]] == [
+        (2, "not-insured-here"),
+        (3, "invalid-period"),
+    ]
+    assert ours not in first.text and theirs not in first.text
+    assert client.post("/api/v1/workers/history", content=csv.encode(), headers=headers).json() == (
+        answer
+    )
+    as_json = {
+        "stints": [
+            {"resident_id": theirs, "region": "110000", "from_month": "2010-01",
+             "to_month": "2019-12", "kind": "paid", "base_yuan": "5000"}
+        ],
+        "balances": [
+            {"resident_id": theirs, "region": "110000", "account_yuan": "30000.00",
+             "as_of": "2019-12-31"}
+        ],
+    }  # fmt: skip
+    beijing = client.post(
+        "/api/v1/workers/history",
+        json=as_json,
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h"}),
+    )
+    assert beijing.status_code == 200, beijing.text
+    assert (beijing.json()["imported"], beijing.json()["account_fen"]) == (1, 3_000_000)
+    floats = client.post(
+        "/api/v1/workers/history",
+        json={"stints": [{**as_json["stints"][0], "base_yuan": 5000.5}]},
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h2"}),
+    )
+    assert_problem(floats, 422, "invalid-request")
+    with unit_of_work(engine) as c:
+        assert verify(c).ok

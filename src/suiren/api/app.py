@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
@@ -655,6 +655,136 @@ async def contribute_file(
             return 200, summary.to_json()
 
         return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())
+
+
+HISTORY_JSON_ROWS_MAX = 10_000
+
+
+class HistoryRows(BaseModel):
+    """A few people's earlier history as JSON (a bulk import sends a CSV or Parquet body):
+    the rows of a stints file and, optionally, of a balances file, every value as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stints: list[dict[str, str]] = Field(min_length=1, max_length=HISTORY_JSON_ROWS_MAX)
+    balances: list[dict[str, str]] = Field(default_factory=list, max_length=HISTORY_JSON_ROWS_MAX)
+
+
+@router.post("/workers/history")
+@access.rule(access.AGENCY_OF_REGION)
+async def import_history(
+    request: Request,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+    content_type: Annotated[str, Header()] = "",
+) -> JSONResponse:
+    """Workers' earlier history from the agency's old system (as ``suiren worker
+    import-history``): the body is a stints file (CSV or Parquet), or JSON with ``stints``
+    and ``balances`` rows. People the agency insures are imported (new ones enrolled where
+    their last stint was, in its regions); any other person's rows come back refused, with
+    every other refused row (row, field, reason). One transaction for the request."""
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from suiren.services.history import (
+        BALANCE_COLUMNS,
+        STINT_COLUMNS,
+        HistorySummary,
+        import_people,
+        people,
+        read_balances,
+        refused_rows,
+        unmatched_balances,
+    )
+
+    kind = content_type.split(";")[0].strip().lower()
+    with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
+        balances_path: Path | None = None
+        hashed = hashlib.sha256()
+        if kind == "application/json":
+            body = await request.body()
+            if len(body) > UPLOAD_BYTES_MAX:
+                return problem(request, "too-large", f"at most {UPLOAD_BYTES_MAX} bytes")
+            hashed.update(body)
+            try:
+                rows = HistoryRows.model_validate_json(body)
+            except ValidationError as error:  # the same 422 as a route's own body model
+                raise RequestValidationError(error.errors(include_url=False)) from None
+            path = Path(folder) / "stints.csv"
+            for target, items, columns in (
+                (path, rows.stints, STINT_COLUMNS),
+                (Path(folder) / "balances.csv", rows.balances, BALANCE_COLUMNS),
+            ):
+                if not items:
+                    continue
+                unknown = sorted({k for item in items for k in item} - set(columns))
+                if unknown:
+                    raise InvalidInput(
+                        f"unknown field(s) {', '.join(unknown[:5])}; the fields are"
+                        f" {', '.join(columns)}",
+                        field=unknown[0][:40],
+                    )
+                text = io.StringIO()
+                writer = csv.DictWriter(text, fieldnames=list(columns), lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(items)
+                target.write_text(text.getvalue(), encoding="utf-8")
+            if rows.balances:
+                balances_path = Path(folder) / "balances.csv"
+        else:
+            suffix = UPLOAD_TYPES.get(kind)
+            if suffix is None:
+                raise InvalidInput(
+                    f"Content-Type: one of {', '.join([*UPLOAD_TYPES, 'application/json'])}",
+                    field="Content-Type",
+                )
+            path = Path(folder) / f"stints{suffix}"
+            size = 0
+            with path.open("wb") as out:
+                async for piece in request.stream():
+                    size += len(piece)
+                    hashed.update(piece)
+                    if size > UPLOAD_BYTES_MAX:
+                        return problem(
+                            request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes"
+                        )
+                    out.write(piece)
+        import_id = hashed.hexdigest()
+        found = read_balances(balances_path)[0] if balances_path else {}
+
+        def work(connection: Connection) -> tuple[int, Any]:
+            summary = HistorySummary()
+            seen: set[str] = set()
+            first_row: dict[str, int] = {}
+            for unit in people(path, service.settings.intake_chunk_rows):
+                seen.update(p.resident_id for p in unit)
+                first_row.update((p.resident_id, p.rows[0][0]) for p in unit)
+                summary.add(
+                    import_people(
+                        connection,
+                        service.policy,
+                        service.vault,
+                        unit,
+                        found,
+                        import_id,
+                        service.now(),
+                        visible=actor.covers_region,
+                    )
+                )
+            summary.errors += unmatched_balances(found, seen)
+            summary.refused = refused_rows(summary.errors)
+            answer = summary.to_json() | {  # no resident id: the answer is stored (replays)
+                "import_id": import_id,
+                "workers": [
+                    {"first_row": first_row[r], "worker_id": w} for r, w in summary.mapping
+                ],
+            }
+            return 200, answer
+
+        return await _idempotent(request, actor, service, idempotency_key, work, import_id)
 
 
 # --- a worker's own login and records -----------------------------------------------------

@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -623,8 +623,11 @@ def import_people(
     import_id: str,
     now: datetime,
     refuse_all: bool = False,
+    visible: Callable[[str], bool] | None = None,
 ) -> HistorySummary:
-    """Import one unit of work (the caller's transaction): each person wholly or not at all."""
+    """Import one unit of work (the caller's transaction): each person wholly or not at all.
+    ``visible``: whether the caller (an agency) covers a region; a person it does not insure
+    — whose enrolment, or last stint for a new person, is elsewhere — is refused as unknown."""
     summary = HistorySummary(rows=sum(len(p.rows) for p in unit), people=len(unit))
     today = now.date()
     checked: list[tuple[Person, ResidentId, str | None, list[Stint]]] = []
@@ -654,6 +657,7 @@ def import_people(
                 import_id,
                 now,
                 summary,
+                visible,
             )
         except _Refused as refused:
             summary.errors += refused.errors
@@ -718,6 +722,7 @@ def _import_person(
     import_id: str,
     now: datetime,
     summary: HistorySummary,
+    visible: Callable[[str], bool] | None = None,
 ) -> str:
     today = now.date()
     balance_list, errors = _balances(balance_rows, today)
@@ -745,6 +750,22 @@ def _import_person(
         ).first()
         if enrolment is not None:  # payments through Suiren wait for this import
             lock_chain_head(connection, enrolment.region)
+    if visible is not None:
+        last = max(stints, key=lambda s: (s.last, s.row)) if stints else None
+        home = enrolment.region if enrolment is not None else (last.region if last else "")
+        if not home or not visible(home):
+            raise _Refused(
+                [
+                    RowError(
+                        row,
+                        "resident_id",
+                        "not-insured-here",
+                        "this person is not insured in the regions you administer: the agency"
+                        " where the relation is held now imports the history",
+                    )
+                    for row in sorted({s.row for s in stints})
+                ]
+            )
     prefix = f"history/{import_id[:16]}/{worker_id}/"
     if registered is not None and _already(connection, prefix):
         summary.replayed += len(stints)
