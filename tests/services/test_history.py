@@ -471,3 +471,40 @@ def test_parquet_floats_are_refused_and_decimals_taken(engine: Engine, tmp_path:
     assert not summary.errors, summary.errors
     with unit_of_work(engine) as c:
         assert c.execute(select(history_stints.c.base_fen)).scalar_one() == 500_050
+
+
+def test_an_imported_temporary_account_is_gathered_at_retirement(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A man insured in Guangzhou for 15 years who then paid 8 years into a temporary account
+    in Beijing (imported with its balance): at retirement it is gathered to Guangzhou with
+    all its money, and the relation is already there."""
+    from suiren.services.gathering import gather_for_retirement
+
+    rid = resident_id(80, "19640301")  # 62 in 2026: past his retirement age
+    stints = write(
+        tmp_path / "s.csv",
+        [
+            f"{rid},440100,2003-01,2017-12,paid,5000,,410100",
+            f"{rid},110000,2018-01,2025-12,temporary,6000,,410100",
+        ],
+    )
+    money = write(
+        tmp_path / "b.csv",
+        [f"{rid},440100,60000.00,2025-12-31", f"{rid},110000,30000.00,2025-12-31"],
+        header="resident_id,region,account_yuan,as_of\n",
+    )
+    summary = run_import(engine, stints, money)
+    assert not summary.errors, summary.errors
+    worker = worker_of(summary, rid)
+    with unit_of_work(engine) as c:
+        [gathering] = gather_for_retirement(c, POLICY, "g-80", worker, NOW)
+        entitlement = balances(
+            c, [str(pooled_entitlement(worker, Scheme.EMPLOYEE_PENSION, "110000"))]
+        )
+    assert (gathering.kind, gathering.from_region, gathering.to_region) == (
+        "gather", "110000", "440100"
+    )  # fmt: skip
+    assert gathering.account_fen == 3_000_000
+    assert gathering.pooled_fen >= sum(entitlement.values()) > 0  # all of it, with interest
+    audit_ok(engine)

@@ -45,7 +45,7 @@ from suiren.services.transfers import (
 from suiren.services.workers import Worker, enrolment_region, get_worker, relation_region
 from suiren.store.ledger_repo import lock_chain_head
 from suiren.store.lines import paid_months
-from suiren.store.tables import contribution_months, transfers
+from suiren.store.tables import contribution_months, history_stints, transfers
 
 ID_MAX = GATHER_ID_CHARS_MAX
 
@@ -147,7 +147,8 @@ def _replay(
 
 
 def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str) -> list[str]:
-    """Every region the worker has paid in, and where they are insured: what may be locked."""
+    """Every region the worker has paid in or whose records hold their imported history, and
+    where they are insured: what may be locked."""
     paid = {
         r.region
         for r in connection.execute(
@@ -159,7 +160,18 @@ def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str
             .distinct()
         )
     }
-    return sorted(paid | {region})
+    held = {
+        r.held_region
+        for r in connection.execute(
+            select(history_stints.c.held_region)
+            .where(
+                history_stints.c.worker_id == worker_id,
+                history_stints.c.scheme == scheme.value,
+            )
+            .distinct()
+        )
+    }
+    return sorted(paid | held | {region})
 
 
 def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:
@@ -204,17 +216,14 @@ def _paying_city(
     relation = relation_region(connection, worker_id, scheme)
     if relation is not None and relation[:2] == province[:2]:
         return relation
-    last = connection.execute(
-        select(contribution_months.c.region)
-        .where(
-            contribution_months.c.worker_id == worker_id,
-            contribution_months.c.scheme == scheme.value,
-            contribution_months.c.temporary == 0,
-            contribution_months.c.region.startswith(province[:2]),
-        )
-        .order_by(contribution_months.c.month.desc())
-        .limit(1)
-    ).first()
+    last = next(  # months paid through Suiren and imported ones alike
+        (
+            r
+            for r in reversed(paid_months(connection, worker_id, scheme.value))
+            if not r.temporary and r.region[:2] == province[:2]
+        ),
+        None,
+    )
     if last is not None:
         return str(last.region)
     hukou = get_worker(connection, worker_id).hukou_region
