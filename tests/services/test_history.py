@@ -508,3 +508,69 @@ def test_an_imported_temporary_account_is_gathered_at_retirement(
     assert gathering.account_fen == 3_000_000
     assert gathering.pooled_fen >= sum(entitlement.values()) > 0  # all of it, with interest
     audit_ok(engine)
+
+
+@pytest.mark.slow
+def test_an_import_killed_at_random_moments_then_run_again_records_everyone_once(
+    database_url: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The real process, killed with SIGKILL three times at random moments, then run to the
+    end: every stint once, every person one worker, the audit clean."""
+    import base64
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from suiren.store.db import make_engine
+    from suiren.store.tables import workers
+    from tests.conftest import KEYS, SECRET
+
+    url, extra = database_url
+    people_count = 2_000
+    rows = []
+    for n in range(people_count):
+        rid = resident_id(n % 500, f"19{60 + n // 500:02d}0301")
+        rows += [
+            f"{rid},440100,2000-01,2012-12,paid,,0.9,410100",
+            f"{rid},330100,2013-01,2024-12,paid,{5000 + n},,410100",
+        ]
+    path = write(tmp_path / "big.csv", rows)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
+    env |= extra | {
+        "SUIREN_DATABASE_URL": url,
+        "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
+        "SUIREN_TODAY": NOW.date().isoformat(),
+        "SUIREN_INTAKE_CHUNK_ROWS": "300",
+    }
+    command = [sys.executable, "-m", "suiren.cli.main", "worker", "import-history", str(path)]
+    rng = random.Random(20261202)
+    for _ in range(3):
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.5, 2.5))  # the command starts in about half a second
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    done = subprocess.run(
+        [*command, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    summary = json.loads(done.stdout)
+    assert summary["imported"] + summary["replayed"] == 2 * people_count
+    options = {"connect_args": {"options": extra["PGOPTIONS"]}} if "PGOPTIONS" in extra else {}
+    engine = make_engine(url, keys=KEYS, **options)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() == (
+            2 * people_count
+        )
+        assert c.execute(select(func.count()).select_from(workers)).scalar_one() == people_count
+        bases = c.execute(select(func.sum(history_stints.c.base_fen))).scalar_one()
+        assert bases == sum(500_000 + 100 * n for n in range(people_count))
+        result = verify(c)
+    assert result.ok, result.problems
+    engine.dispose()

@@ -260,12 +260,14 @@ def _texts(chunk: Chunk, columns: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 def people(path: Path, chunk_rows: int) -> Iterator[list[Person]]:
-    """The stints file's people, a unit of work at a time; a person's rows are consecutive
+    """The stints file's people, a unit of work at a time (about ``chunk_rows`` rows, at most
+    ``WORKERS_PER_UNIT`` people; a person is never split); a person's rows are consecutive
     (a person seen again after another is refused, not merged). Only the set of people
-    seen is kept (a blind hash each), not their rows."""
+    seen is kept (a short hash each), not their rows."""
     seen: set[bytes] = set()
     current: Person | None = None
     unit: list[Person] = []
+    rows = 0
     for chunk in read_chunks(path, STINT_COLUMNS, STINT_REQUIRED, chunk_rows):
         for offset, row in enumerate(_texts(chunk, STINT_COLUMNS)):
             number = chunk.first_row + offset
@@ -275,9 +277,10 @@ def people(path: Path, chunk_rows: int) -> Iterator[list[Person]]:
                 continue
             if current is not None:
                 unit.append(current)
-                if len(unit) >= WORKERS_PER_UNIT:
+                rows += len(current.rows)
+                if len(unit) >= WORKERS_PER_UNIT or rows >= chunk_rows:
                     yield unit
-                    unit = []
+                    unit, rows = [], 0
             digest = hashlib.blake2b(key.encode(), digest_size=12).digest()
             current = Person(key, [(number, row)], scattered=digest in seen)
             seen.add(digest)
@@ -568,14 +571,34 @@ def month_pooled_fen(policy: Policy, region: str, month: Month, base_fen: int) -
     66号 (the least the law carries); nothing before 1998."""
     if month < POOLED_SINCE:
         return 0
-    view = policy.at(month.first_day(), region)
+    share = _pooled_share(policy, region, month.ordinal)
+    return int(divide_round(base_fen * share.numerator, share.denominator))
+
+
+_SHARES: dict[tuple[int, str, int], Fraction] = {}
+_SHARES_OF: dict[int, Policy] = {}  # the policies whose shares are cached (kept: ids stay theirs)
+SHARES_CACHED_MAX = 1 << 16
+
+
+def _pooled_share(policy: Policy, region: str, ordinal: int) -> Fraction:
+    """The pooled share of a month's base in ``region``, cached: a parameter look-up per
+    month of a thirty-year career would cost more than everything else in the import."""
+    key = (id(policy), region, ordinal)
+    share = _SHARES.get(key)
+    if share is not None and _SHARES_OF.get(id(policy)) is policy:
+        return share
+    view = policy.at(Month(ordinal).first_day(), region)
     try:
         share = Fraction(view.value("contribution.flexible.rate")) - Fraction(
             view.value("contribution.flexible.individual_account_rate")
         )
     except ParameterNotFound:
         share = Fraction(policy.at(date(2010, 1, 1), region).value("transfer.pooled_share_of_base"))
-    return int(divide_round(base_fen * share.numerator, share.denominator))
+    if len(_SHARES) > SHARES_CACHED_MAX:
+        _SHARES.clear()
+    _SHARES[key] = share
+    _SHARES_OF[id(policy)] = policy
+    return share
 
 
 def _with_interest(
@@ -601,6 +624,14 @@ def _with_interest(
 
 
 # importing -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """A unit's entries, posted together (one chain-head lock and update per region)."""
+
+    transactions: list[Transaction] = field(default_factory=list)
+    catch_ups: list[tuple[str, str, range, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -631,6 +662,7 @@ def import_people(
     summary = HistorySummary(rows=sum(len(p.rows) for p in unit), people=len(unit))
     today = now.date()
     checked: list[tuple[Person, ResidentId, str | None, list[Stint]]] = []
+    pending = _Pending()
     for person in unit:
         errors: list[RowError] = []
         parsed = _person(person, today, errors)
@@ -657,12 +689,16 @@ def import_people(
                 import_id,
                 now,
                 summary,
+                pending,
                 visible,
             )
         except _Refused as refused:
             summary.errors += refused.errors
             continue
         summary.mapping.append((person.resident_id, done))
+    post_transactions(connection, pending.transactions)
+    for account, region, years, prefix in pending.catch_ups:
+        catch_up(connection, policy, account, region, years, now, prefix, leaving=False)
     summary.errors.sort(key=lambda e: e.row)
     summary.refused = refused_rows(summary.errors)
     if refuse_all and summary.errors:
@@ -722,8 +758,11 @@ def _import_person(
     import_id: str,
     now: datetime,
     summary: HistorySummary,
+    pending: _Pending,
     visible: Callable[[str], bool] | None = None,
 ) -> str:
+    """Check one person against the ledger and plan their entries (``pending``: posted for
+    the whole unit at once, then the interest each balance missed)."""
     today = now.date()
     balance_list, errors = _balances(balance_rows, today)
     # a new worker is registered in the same transaction as the entries: a re-run finds them
@@ -852,20 +891,12 @@ def _import_person(
                 facts=plan.facts.get(region, []),
             )
         )
-    post_transactions(connection, transactions)
+    pending.transactions += transactions
     for b in balance_list:  # years the region has already run: interest on arrival
         if b.account_fen:
             account = str(individual_account(worker_id, b.scheme, b.region))
-            catch_up(
-                connection,
-                policy,
-                account,
-                b.region,
-                range(b.as_of.year + 1, today.year),
-                now,
-                f"{prefix}{b.region}/interest",
-                leaving=False,
-            )
+            years = range(b.as_of.year + 1, today.year)
+            pending.catch_ups.append((account, b.region, years, f"{prefix}{b.region}/interest"))
     summary.imported += len(placed)
     summary.enrolled += plan.created
     for s in placed:
