@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-## run: the main job on the embedded SQLite default
+## run: the main job on the embedded SQLite default, in ./demo/: migrate, seed a demo world once
+## (logins in demo/demo-logins.json), serve the portal and the API on 127.0.0.1:8000
 run: $(STAMP)
-	$(VENV)/bin/suiren demo
+	@mkdir -p demo
+	cd demo && ../$(VENV)/bin/suiren serve --demo
 
 ## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests
 test: $(STAMP) postgres browser
@@ -58,4 +60,4 @@ browser:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache suiren.db
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache suiren.db demo

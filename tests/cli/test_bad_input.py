@@ -211,6 +211,7 @@ def valid(kind: str, p: Prepared) -> str:
         "rate": "0.1",
         "host": "127.0.0.1",
         "port": "8000",
+        "count": "5",
         "region": "330100",
         "resident-id": resident_id(72),
         "scheme": "employee_pension",
@@ -285,6 +286,7 @@ OUT_OF_RANGE = {
     "region": ["999999", "44010", "4401000", "44O100", "-440100"],
     "host": ["", "example.com", "127.0.0.256", "1.2.3", "::g", "localhost.", "0x7f000001"],
     "port": ["", "0", "65536", "08000", "-1", "80.0", "http", "8_000"],
+    "count": ["", "0", "1001", "05", "-1", "5.0", "five", "5_0"],
     "resident-id": [
         resident_id(72)[:-1] + ("0" if resident_id(72)[-1] != "0" else "1"),
         resident_id(72)[:17],
@@ -299,7 +301,7 @@ OUT_OF_RANGE = {
     "output-file": ["", "a\x00b", "/nonexistent/folder/out.csv", "."],
     "source": ["", "/nonexistent/cases.json", "."],
 }
-ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "rate", "host", "port", "region", "resident-id", "scheme",
+ASCII_ONLY = {"id", "worker", "month", "day", "year", "yuan", "rate", "host", "port", "count", "region", "resident-id", "scheme",
               "scenario", "choice"}  # fmt: skip
 
 

@@ -143,3 +143,36 @@ def _if_moved(console: Console, ctx: Context, worker: str) -> None:
         " the reform adds the interest credited on it in earlier years and ends temporary"
         " accounts: `suiren pension estimate` compares whole careers)"
     )
+
+
+def seed_world(ctx: Context, people_per_province: int = 100) -> None:
+    """``suiren serve --demo``: migrate, seed the demo world once, write ./demo-logins.json."""
+    import time
+    from pathlib import Path
+
+    from suiren.services.demo_world import seed, seeded, write_logins
+    from suiren.store.db import unit_of_work
+    from suiren.store.migrate import upgrade
+
+    upgrade(ctx.engine)
+    with unit_of_work(ctx.engine) as connection:
+        done = seeded(connection)
+    logins = Path("demo-logins.json")
+    if done:
+        where = (
+            logins.resolve()
+            if logins.exists()
+            else "(demo-logins.json is gone: keys are shown once)"
+        )
+        print(f"the demo world is already seeded; its logins: {where}")
+        return
+    started = time.monotonic()
+    print("seeding the demo world (31 provinces, once)…", flush=True)
+    world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), Path.cwd(), people_per_province)
+    write_logins(logins, world.logins)
+    states = ", ".join(f"{k} {v}" for k, v in sorted(world.transfers.items()))
+    print(
+        f"seeded in {time.monotonic() - started:.0f} s: {world.people} workers ({world.stints}"
+        f" stints of earlier history), {world.months_paid} months paid this year, transfers:"
+        f" {states}\nlogins (API keys, portal resident ids; mode 0600): {logins.resolve()}"
+    )

@@ -50,14 +50,44 @@ def serve(
     port: int = typer.Option(
         "8000", "--port", help="the port", metavar="PORT", parser=options.port("--port")
     ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="migrate, seed a demo world once (demo-logins.json), show one-time codes",
+    ),
+    seed_only: bool = typer.Option(
+        False, "--seed-only", help="with --demo: seed and write the logins, do not serve"
+    ),
+    demo_people: int = typer.Option(
+        "100",
+        "--demo-people",
+        help="with --demo: workers per province (1–1000)",
+        metavar="N",
+        parser=options.count("--demo-people", 1, 1000),
+    ),
 ) -> None:
     """Serve the HTTP API (/api/v1; its description at /api/v1/openapi.json) and the worker
-    portal (/)."""
+    portal (/). ``--demo`` (``make run``): the database migrated and, the first time, a demo
+    world seeded (services/demo_world.py) with its logins in ./demo-logins.json."""
+    from suiren.cli.context import Context
+
+    ctx = Context.build()
+    settings = ctx.settings
+    if demo:
+        from suiren.cli.demo import seed_world
+
+        seed_world(ctx, demo_people)
+        settings = settings.model_copy(update={"demo_codes": True})
+    elif seed_only:
+        raise SuirenError("--seed-only goes with --demo")
+    if seed_only:
+        return
     import uvicorn
 
     from suiren.portal.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    print(f"serving on http://{host}:{port}/ (the worker portal) and /api/v1 (the API)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command("demo")

@@ -57,6 +57,7 @@ _YEAR_RE = re.compile(r"[0-9]{4}", re.ASCII)
 _YUAN_RE = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?", re.ASCII)
 _REGION_RE = re.compile(r"[0-9]{6}", re.ASCII)
 _PORT_RE = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
+_COUNT_RE = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 _RATE_RE = re.compile(r"(-?)([0-9]{1,2})(?:\.([0-9]{1,4}))?", re.ASCII)
 _RESIDENT_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}", re.ASCII)
 
@@ -231,6 +232,19 @@ def _port(value: str, name: str) -> int:
 
 def port(name: str) -> Parser[int]:
     return Parser("port", name, _port)
+
+
+def count(name: str, minimum: int, maximum: int) -> Parser[int]:
+    """A whole number from ``minimum`` to ``maximum`` in ASCII digits (no sign, no leading 0)."""
+
+    def parse(value: str, option: str) -> int:
+        expected = f"a whole number from {minimum} to {maximum} in ASCII digits"
+        number = int(_matched(_COUNT_RE, value, option, expected).group(0))
+        if not minimum <= number <= maximum:
+            raise _refuse(option, value, expected)
+        return number
+
+    return Parser("count", name, parse)
 
 
 def _region(value: str, name: str) -> str:

@@ -1,0 +1,51 @@
+"""The demo world of ``make run`` (``suiren serve --demo``): made through the services only,
+so the audit verifies it; transfers in every state; its logins work; seeded once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from suiren.portal.app import create_app
+from suiren.services.demo_world import capitals, seed, write_logins
+from suiren.store.audit import verify
+from suiren.store.db import unit_of_work
+from suiren.store.tables import history_stints, transfers, workers
+from tests.api import settings_for
+from tests.conftest import NOW
+from tests.ledger_helpers import POLICY, VAULT
+
+
+def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
+    world = seed(engine, POLICY, VAULT, NOW, tmp_path, people_per_province=4)
+    assert len(capitals()) == 31
+    assert world.people == 31 * 4
+    assert set(world.transfers) == {"requested", "approved", "accepted", "completed", "rejected"}
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 124
+        assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() > 124
+        states = {r.state for r in c.execute(select(transfers.c.state))}
+        result = verify(c)
+    assert states == set(world.transfers)
+    assert result.ok, result.problems
+    assert world.months_paid > 0
+    path = tmp_path / "demo-logins.json"
+    write_logins(path, world.logins)
+    assert path.stat().st_mode & 0o777 == 0o600
+    logins = json.loads(path.read_text(encoding="utf-8"))
+    actors = {login["actor"] for login in logins}
+    assert actors == {"agency", "platform", "analyst", "auditor", "worker"}
+    assert sum(1 for login in logins if login["actor"] == "agency") == 32  # national + 31
+    national = next(login for login in logins if login.get("scope") == "000000")
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        return  # the served app's settings take a URL; the schema is the fixture's own
+    with TestClient(create_app(settings_for(url, today="2026-06-15"))) as client:
+        listed = client.get(
+            "/api/v1/transfers?limit=50", headers={"Authorization": f"Bearer {national['api_key']}"}
+        )
+    assert listed.status_code == 200, listed.text
+    assert {t["state"] for t in listed.json()["items"]} == states
