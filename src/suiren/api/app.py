@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException
 
 from suiren.api import access
 from suiren.api.auth import Actor, authenticate
-from suiren.api.problems import from_error, problem
+from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
@@ -94,10 +95,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _errors(app)
     app.middleware("http")(_request_id_and_limits)
     app.include_router(router)
     return app
+
+
+def problem_statuses(rule: str, method: str) -> set[int]:
+    """The refusals a route can answer, from its access rule (documented in the OpenAPI)."""
+    statuses = {413, 422, 500, 503}  # any request: too large, invalid, internal, database
+    if rule != access.PUBLIC:
+        statuses.add(401)
+    if rule not in (access.PUBLIC, access.ANY_ACTOR):
+        statuses.add(404)  # refused as unknown: a foreign id answers as an unknown one
+        if method == "POST" and rule != access.AUDITOR:
+            statuses.add(409)  # a write that clashes with a recorded transaction
+    return statuses
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's description, with every route's problem+json refusals in place of its
+    default 422 (a list of pydantic errors this API never sends)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)
+    paths = schema["paths"]
+    for method, path, endpoint in access.operations(app.routes):
+        operation = paths[path][method.lower()]
+        rule = access.rule_of(endpoint) or access.PUBLIC
+        operation["responses"].pop("422", None)
+        operation["responses"].update(documented(problem_statuses(rule, method)))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    app.openapi_schema = schema
+    return schema
 
 
 def _errors(app: FastAPI) -> None:
@@ -116,10 +150,12 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(
-            error.status_code, "invalid-request"
+        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        if code is None:  # a body that does not parse (400): invalid, as a malformed JSON is
+            return problem(request, "invalid-request", str(error.detail))
+        return problem(
+            request, code, str(error.detail), status=error.status_code, headers=error.headers
         )
-        return problem(request, code, str(error.detail), status=error.status_code)
 
     @app.exception_handler(DBAPIError)
     async def database(request: Request, error: DBAPIError) -> JSONResponse:
@@ -155,8 +191,21 @@ def service_of(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def actor_of(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="An API key (sk_…: platforms, agencies, analysts, auditors) or a worker's"
+    " session token (wt_…, from POST /api/v1/auth/token).",
+)
+
+
+def actor_of(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Actor:
+    """The caller. ``BEARER`` puts the scheme in the OpenAPI description; the header itself is
+    read whole here, so that every malformed one is refused by ``authenticate`` alike."""
     service = service_of(request)
+    authorization = request.headers.get("authorization")
     with service.transaction() as connection:
         return authenticate(connection, authorization, service.token_key, service.now())
 
@@ -165,7 +214,9 @@ ActorDep = Annotated[Actor, Depends(actor_of)]
 ServiceDep = Annotated[Service, Depends(service_of)]
 router = APIRouter(prefix="/api/v1")
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
-IdempotencyKey = Annotated[str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX)]
+IdempotencyKey = Annotated[
+    str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX, pattern=f"^{_IDEMPOTENCY_KEY_RE.pattern}$")
+]
 RetireQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
 RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
 GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
@@ -790,6 +841,8 @@ async def import_history(
 # --- a worker's own login and records -----------------------------------------------------
 
 AUTH_REQUESTS_PER_MINUTE = 20  # per client address, for the three /auth routes
+THROTTLED = documented({429})  # every /auth route, past AUTH_REQUESTS_PER_MINUTE
+LOGIN_REFUSED = documented({401, 429})  # a wrong code or password reads alike
 
 
 def throttle_logins(request: Request) -> None:
@@ -824,7 +877,7 @@ class Credentials(CodeRequest):
     password: str = Field(min_length=1, max_length=128)
 
 
-@router.post("/auth/code", status_code=202)
+@router.post("/auth/code", status_code=202, responses=THROTTLED)
 @access.rule(access.PUBLIC)
 def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONResponse:
     """Send a one-time code to the phone on record (demo mode: the code is in the answer).
@@ -840,7 +893,7 @@ def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONR
     return JSONResponse(answer, status_code=202)
 
 
-@router.post("/auth/register", status_code=201)
+@router.post("/auth/register", status_code=201, responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
 def auth_register(request: Request, body: Registration, service: ServiceDep) -> JSONResponse:
     """Set a password with a one-time code (an enrolled person only; any refusal reads the
@@ -857,7 +910,7 @@ def auth_register(request: Request, body: Registration, service: ServiceDep) -> 
     return JSONResponse({"registered": True}, status_code=201)
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
 def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSONResponse:
     """A session token (Bearer) for a worker's resident id and password."""

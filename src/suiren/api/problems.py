@@ -8,10 +8,12 @@ input at fault where there is one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from suiren.domain.errors import SuirenError
 
@@ -39,6 +41,17 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "internal": (500, "服务内部错误", "Internal error"),
 }
 DEFAULT = (422, "请求被拒绝", "Request refused")
+STATUS_DESCRIPTIONS = {  # the OpenAPI description of each status a route may refuse with
+    401: "No valid credentials: none, an unknown or revoked key, a bad or expired session",
+    404: "Not found: an unknown id and one this caller may not see answer alike",
+    405: "Method not allowed (the Allow header lists the path's methods)",
+    409: "Conflicts with a recorded transaction",
+    413: "Request too large",
+    422: "Invalid or refused: the problem's type names the reason",
+    429: "Too many attempts: try again later",
+    500: "Internal error: nothing was written",
+    503: "The database refused the request or is not set up: try again",
+}
 
 
 def language(request: Request) -> str:
@@ -48,8 +61,36 @@ def language(request: Request) -> str:
     return "en" if first.startswith("en") else "zh-CN"
 
 
+class Problem(BaseModel):
+    """The body of every refusal (RFC 9457), as the OpenAPI description documents it."""
+
+    type: str = Field(description="urn:suiren:problem:<code>, stable per error code")
+    title: str = Field(description="the kind of problem, in the caller's language")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="what was wrong with this request")
+    instance: str = Field(description="the path of the request")
+    field: str | None = Field(default=None, description="the input at fault, if any")
+    request_id: str | None = Field(default=None, description="the X-Request-ID of the request")
+
+
+def documented(statuses: Iterable[int]) -> dict[str, Any]:
+    """OpenAPI ``responses`` entries: each status a problem+json body (components' Problem)."""
+    return {
+        str(status): {
+            "description": STATUS_DESCRIPTIONS[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in sorted(statuses)
+    }
+
+
 def problem(
-    request: Request, code: str, detail: str, field: str | None = None, status: int | None = None
+    request: Request,
+    code: str,
+    detail: str,
+    field: str | None = None,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     known_status, zh, en = PROBLEMS.get(code, DEFAULT)
     body: dict[str, Any] = {
@@ -64,7 +105,9 @@ def problem(
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    return JSONResponse(body, status_code=body["status"], media_type=MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=body["status"], media_type=MEDIA_TYPE, headers=dict(headers or {})
+    )
 
 
 def from_error(request: Request, error: SuirenError) -> JSONResponse:

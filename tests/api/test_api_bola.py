@@ -1,0 +1,212 @@
+"""Broken object-level authorization (BOLA), as a matrix (issue 11 §2, §6): every route that
+names an object (a worker, a transfer, a settlement window) × every kind of caller that may
+not see a given object of it → refused, and that existing object answers exactly as an
+unknown id does (the same status, problem type, title, field and detail but for the id), so
+that a caller learns nothing of what exists. On SQLite and PostgreSQL.
+
+The matrix is built from the app's routes: a route with a path parameter that ``ROUTES``
+does not describe fails ``test_every_route_with_an_id_is_in_the_matrix``, so a new route is
+covered as soon as it says what kind of object its id names. Two routes name the object in
+their body (a payment's worker, a transfer's worker) and are listed by hand in
+``BODY_ROUTES``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from suiren.api import access
+from suiren.api.app import create_app
+from suiren.services.settlement import close_window
+from suiren.store.db import unit_of_work
+from suiren.store.migrate import upgrade
+from tests.api import settings_for
+from tests.api.world import TODAY, World, populate
+from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for
+
+ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
+SESSIONS = {"gz_session": "gz_worker", "bj_session": "bj_worker"}  # a worker's own session
+ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES)
+CLOSED_WINDOW = "2026-06-14"
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """The objects of one kind in the world: who may take each step on each of them (the
+    step is the route's: ``view`` reads), and an id that names none."""
+
+    allowed: dict[str, dict[str, frozenset[str]]]  # object -> step -> actors
+    unknown: str
+
+    def foreign(self, actor: str, step: str) -> str | None:
+        """An existing object ``actor`` may not take ``step`` on (never the actor's own
+        record); None when the actor may take it on every object (the national agency)."""
+        for name, steps in self.allowed.items():
+            if actor not in steps[step] and SESSIONS.get(actor) != name:
+                return name
+        return None
+
+
+def _same(actors: set[str], *steps: str) -> dict[str, frozenset[str]]:
+    return dict.fromkeys(steps, frozenset(actors))
+
+
+WORKER_STEPS = ("view", "pay", "move")
+KINDS = {
+    "worker": ObjectKind(
+        {"gz_worker": _same({"gz", "gd", "national"}, *WORKER_STEPS),
+         "bj_worker": _same({"bj", "national"}, *WORKER_STEPS)},
+        "W000000000000",
+    ),
+    "transfer": ObjectKind(
+        {"gz-to-hz": {**_same({"gz", "gd", "hz", "national"}, "view", "reject"),
+                      "approve": frozenset({"gz", "gd", "national"}),
+                      **_same({"hz", "national"}, "accept", "complete")},
+         "bj-to-hz": {**_same({"bj", "hz", "national"}, "view", "reject"),
+                      "approve": frozenset({"bj", "national"}),
+                      **_same({"hz", "national"}, "accept", "complete")}},
+        "no-such-transfer",
+    ),
+    "window": ObjectKind({CLOSED_WINDOW: _same({"national"}, "view", "close")}, "2026-06-13"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a route names its object: the kind, the step it takes, and its request body
+    (``{id}`` stands for the object's id; the world's names are mapped to ids)."""
+
+    kind: str
+    step: str
+    body: dict[str, Any] | None = None
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/api/v1/workers/{worker_id}/statement"): Route("worker", "view"),
+    ("GET", "/api/v1/workers/{worker_id}/pension/estimate"): Route("worker", "view"),
+    ("GET", "/api/v1/transfers/{transfer_id}"): Route("transfer", "view"),
+    ("POST", "/api/v1/transfers/{transfer_id}/approve"): Route("transfer", "approve"),
+    ("POST", "/api/v1/transfers/{transfer_id}/accept"): Route("transfer", "accept"),
+    ("POST", "/api/v1/transfers/{transfer_id}/complete"): Route("transfer", "complete"),
+    ("POST", "/api/v1/transfers/{transfer_id}/reject"): Route(
+        "transfer", "reject", {"reason": "missing documents"}
+    ),
+    ("GET", "/api/v1/settlement/windows/{window}"): Route("window", "view"),
+    ("POST", "/api/v1/settlement/windows/{window}/close"): Route("window", "close"),
+}
+BODY_ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/v1/contributions"): Route(
+        "worker",
+        "pay",
+        {"payment_id": "bola-pay", "worker_id": "{id}", "from_month": "2026-06",
+         "base_yuan": "8000"},
+    ),
+    ("POST", "/api/v1/transfers"): Route(
+        "worker", "move", {"transfer_id": "bola-move", "worker_id": "{id}", "to_region": "330100"}
+    ),
+}  # fmt: skip
+OPERATIONS = [(m, p) for m, p, _ in access.operations(create_app(settings_for()).routes)]
+CELLS = [
+    pytest.param(method, path, actor, id=f"{method} {path} as {actor}")
+    for (method, path), route in {**ROUTES, **BODY_ROUTES}.items()
+    for actor in ACTORS
+    if KINDS[route.kind].foreign(actor, route.step) is not None
+]
+
+
+def test_every_route_with_an_id_is_in_the_matrix() -> None:
+    with_ids = {(m, p) for m, p in OPERATIONS if "{" in p}
+    assert with_ids == set(ROUTES), (
+        f"routes with an id but no row in ROUTES (say what kind of object the id names): "
+        f"{sorted(with_ids - set(ROUTES))}; rows for no route: {sorted(set(ROUTES) - with_ids)}"
+    )
+    assert set(BODY_ROUTES) <= set(OPERATIONS)
+    assert len(CELLS) >= 80
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, World]]:
+    folder = tmp_path_factory.mktemp("bola")
+    engine, schema = engine_for(request.param, folder)
+    upgrade(engine)
+    made = populate(engine)
+    with unit_of_work(engine) as c:
+        close_window(c, date.fromisoformat(CLOSED_WINDOW), NOW)
+    engine.dispose()
+    url = f"sqlite:///{folder / 'suiren.db'}" if schema is None else POSTGRES_URL
+    with pytest.MonkeyPatch.context() as patch:
+        if schema is not None:  # the app's own engine: the module's PostgreSQL schema
+            patch.setenv("PGOPTIONS", f"-csearch_path={schema}")
+        with TestClient(
+            create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
+        ) as client:
+            yield client, made
+    if schema is not None:
+        drop_postgres_schema(schema)
+
+
+def object_id(made: World, kind: str, name: str) -> str:
+    return {"worker": made.workers, "transfer": made.transfers}.get(kind, {}).get(name, name)
+
+
+def send(client: TestClient, made: World, method: str, path: str, actor: str, oid: str) -> Any:
+    route = ROUTES.get((method, path)) or BODY_ROUTES[(method, path)]
+    url = re.sub(r"\{[a-z_]+\}", oid, path)
+    body = route.body and {k: v.replace("{id}", oid) for k, v in route.body.items()}
+    headers = made.auth(actor)
+    if method == "POST":
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+        if body and "payment_id" in body:
+            body["payment_id"] = f"bola-{uuid.uuid4().hex[:12]}"
+    return client.request(method, url, json=body, headers=headers)
+
+
+def refusal(response: Any, oid: str) -> dict[str, Any]:
+    """What a caller can tell from a refusal, with the id it named taken out."""
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    body = response.json()
+    return {
+        "status": response.status_code,
+        **{k: str(body.get(k)).replace(oid, "<id>") for k in ("type", "title", "detail", "field")},
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "actor"), CELLS)
+def test_a_foreign_id_is_refused_exactly_as_an_unknown_one(world, method, path, actor) -> None:  # type: ignore[no-untyped-def]
+    client, made = world
+    route = ROUTES.get((method, path)) or BODY_ROUTES[(method, path)]
+    kind = KINDS[route.kind]
+    name = kind.foreign(actor, route.step)
+    assert name is not None
+    foreign = object_id(made, route.kind, name)
+    foreign_answer = send(client, made, method, path, actor, foreign)
+    unknown_answer = send(client, made, method, path, actor, kind.unknown)
+    assert foreign_answer.status_code == 404, (name, foreign_answer.text)
+    assert refusal(foreign_answer, foreign) == refusal(unknown_answer, kind.unknown)
+
+
+def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  # type: ignore[no-untyped-def]
+    """The matrix's foreign ids are real: each object's own agency reads it."""
+    client, made = world
+    readers = [
+        (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz"),
+        (f"/api/v1/workers/{made.workers['bj_worker']}/statement", "bj"),
+        ("/api/v1/transfers/gz-to-hz", "hz"),
+        ("/api/v1/transfers/bj-to-hz", "bj"),
+        (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national"),
+    ]
+    for path, actor in readers:
+        response = client.get(path, headers=made.auth(actor))
+        assert response.status_code == 200, (path, actor, response.text)
+    mine = client.get("/api/v1/me/statement", headers=made.auth("gz_session"))
+    assert mine.json()["worker"]["worker_id"] == made.workers["gz_worker"]

@@ -1,0 +1,88 @@
+"""A small populated world for the API's property and authorization tests: a migrated
+database with keys for every kind of actor, a few enrolled workers with paid months in two
+provinces, a worker's session token, and transfers in a few states.
+
+Who is who (the BOLA matrix names the owners of objects by these keys):
+
+- ``national`` — the national agency (000000); ``gd`` — Guangdong (440000); ``gz`` —
+  Guangzhou (440100); ``bj`` — Beijing (110000); ``hz`` — Hangzhou (330100)
+- ``platform``, ``analyst``, ``auditor``: the other kinds of API key
+- workers: ``gz_worker`` (insured in Guangzhou), ``bj_worker`` (Beijing), and their session
+  tokens ``gz_session`` and ``bj_session``
+- transfers: ``gz-to-hz`` (requested, Guangzhou → Hangzhou), ``bj-to-hz`` (approved,
+  Beijing → Hangzhou)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from suiren.api.auth import ActorKind, issue_key
+from suiren.domain.month import Month
+from suiren.services.contributions import contribute
+from suiren.services.identity import token_key
+from suiren.services.logins import sign_token
+from suiren.services.transfers import approve_transfer, request_transfer
+from suiren.services.workers import enrol
+from suiren.store.db import unit_of_work
+from tests.conftest import NOW, SECRET
+from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
+
+TODAY = "2026-06-15"  # the service's today: NOW's day, so session tokens signed at NOW are fresh
+PAID_FROM, PAID_TO = Month.of(2026, 1), Month.of(2026, 5)  # this year: no back-payment
+AGENCIES = {"national": "000000", "gd": "440000", "gz": "440100", "bj": "110000", "hz": "330100"}
+OTHER_KEYS = {
+    "platform": (ActorKind.PLATFORM, "courier-co"),
+    "analyst": (ActorKind.ANALYST, ""),
+    "auditor": (ActorKind.AUDITOR, ""),
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """Bearer tokens by actor name, worker ids by name, transfer ids by name, and the resident
+    ids enrolled (which no response or log line may show unmasked)."""
+
+    tokens: dict[str, str]
+    workers: dict[str, str]
+    transfers: dict[str, str]
+    resident_ids: tuple[str, ...]
+
+    def auth(self, actor: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[actor]}"}
+
+
+def _paid(connection: Any, worker_id: str, region: str, payment_id: str) -> None:
+    floor_fen, _ = base_bounds_fen(region, PAID_FROM, PAID_TO)
+    contribute(connection, POLICY, payment_id, worker_id, PAID_FROM, PAID_TO, floor_fen, NOW)
+
+
+def populate(engine: Engine) -> World:
+    """Keys, workers, months and transfers in a migrated database (one unit of work)."""
+    tokens: dict[str, str] = {}
+    with unit_of_work(engine) as c:
+        for name, region in AGENCIES.items():
+            tokens[name] = issue_key(c, ActorKind.AGENCY, region, name, NOW)[0]
+        for name, (kind, scope) in OTHER_KEYS.items():
+            tokens[name] = issue_key(c, kind, scope, name, NOW)[0]
+        people = {"gz_worker": (resident_id(101), "440100"), "bj_worker": (resident_id(102), "110000"),
+                  "gz_mover": (resident_id(103), "440100"), "bj_mover": (resident_id(104), "110000")}  # fmt: skip
+        workers: dict[str, str] = {}
+        for name, (person, region) in people.items():
+            workers[name] = enrol(c, POLICY, VAULT, person, region, None, NOW).worker.worker_id
+            _paid(c, workers[name], region, f"paid-{name}")
+        request_transfer(c, POLICY, "gz-to-hz", workers["gz_mover"], "330100", NOW)
+        request_transfer(c, POLICY, "bj-to-hz", workers["bj_mover"], "330100", NOW)
+        approve_transfer(c, "bj-to-hz", NOW)
+    signing = token_key(SECRET)
+    for name in ("gz_worker", "bj_worker"):
+        tokens[name.replace("_worker", "_session")] = sign_token(signing, workers[name], NOW)
+    return World(
+        tokens,
+        workers,
+        {"gz-to-hz": "gz-to-hz", "bj-to-hz": "bj-to-hz"},
+        tuple(person for person, _ in people.values()),
+    )
