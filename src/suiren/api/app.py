@@ -122,7 +122,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = FastAPI.openapi(app)
     paths = schema["paths"]
     for method, path, endpoint in access.operations(app.routes):
-        operation = paths[path][method.lower()]
+        operation = paths.get(path, {}).get(method.lower())
+        if operation is None:
+            continue  # a page of the portal (not in the API's description)
         rule = access.rule_of(endpoint) or access.PUBLIC
         operation["responses"].pop("422", None)
         operation["responses"].update(documented(problem_statuses(rule, method)))
