@@ -511,3 +511,43 @@ def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
     assert_problem(floats, 422, "invalid-request")
     with unit_of_work(engine) as c:
         assert verify(c).ok
+
+
+def test_an_agency_enrols_a_file_of_its_region_and_the_nation_credits_interest(api) -> None:
+    client, keys, _worker, engine = api
+    csv = (
+        "resident_id,work_region\n"
+        f"{resident_id(30)},440100\n"
+        f"{resident_id(31)},110000\n"  # Beijing's to enrol
+        f"{resident_id(30)},440100\n"  # the same person again: the same worker
+    )
+    headers = auth(keys["gz"], **{"Idempotency-Key": "wf-1", "Content-Type": "text/csv"})
+    first = client.post("/api/v1/workers/files", content=csv.encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert (answer["created"], answer["existing"], answer["refused"]) == (1, 1, 1)
+    assert [(e["row"], e["code"]) for e in answer["errors"]] == [(2, "not-your-region")]
+    [one, again] = answer["workers"]
+    assert one["worker_id"] == again["worker_id"] and (one["row"], again["row"]) == (1, 3)
+    assert resident_id(30) not in first.text
+    refused = client.post(
+        "/api/v1/interest/credit",
+        json={"year": 2025},
+        headers=auth(keys["gd"], **{"Idempotency-Key": "i-1"}),
+    )
+    assert_problem(refused, 404, "not-found")
+    with unit_of_work(engine) as c:
+        national = issue_key(c, ActorKind.AGENCY, "000000", "全国", NOW)[0]
+    credited = client.post(
+        "/api/v1/interest/credit",
+        json={"year": 2025},
+        headers=auth(national, **{"Idempotency-Key": "i-1"}),
+    )
+    assert credited.status_code == 200, credited.text
+    assert credited.json()["year"] == 2025
+    future = client.post(
+        "/api/v1/interest/credit",
+        json={"year": 2026},
+        headers=auth(national, **{"Idempotency-Key": "i-2"}),
+    )
+    assert_problem(future, 422, "invalid-input")

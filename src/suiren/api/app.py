@@ -643,6 +643,121 @@ UPLOAD_BYTES_MAX = 100_000_000  # about a million rows of CSV
 UPLOAD_TYPES = {"text/csv": ".csv", "application/vnd.apache.parquet": ".parquet"}
 
 
+async def _receive(request: Request, path: Any, hashed: Any) -> bool:
+    """Stream the request's body to ``path`` (hashing it as it comes); False as soon as it
+    is longer than ``UPLOAD_BYTES_MAX`` (what was written is left for the caller's folder)."""
+    size = 0
+    with path.open("wb") as out:
+        async for piece in request.stream():
+            size += len(piece)
+            hashed.update(piece)
+            if size > UPLOAD_BYTES_MAX:
+                return False
+            out.write(piece)
+    return True
+
+
+def _upload_suffix(content_type: str) -> str:
+    suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
+    if suffix is None:
+        raise InvalidInput(f"Content-Type: one of {', '.join(UPLOAD_TYPES)}", field="Content-Type")
+    return suffix
+
+
+@router.post("/workers/files")
+@access.rule(access.AGENCY_OF_REGION)
+async def enrol_file(
+    request: Request,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+    content_type: Annotated[str, Header()] = "",
+) -> JSONResponse:
+    """A file of people to enrol (CSV or Parquet; columns as ``suiren worker enrol --file``:
+    resident_id, work_region, [hukou_region], [scheme]). People who work in the agency's
+    regions are enrolled (one person, one worker); every other row comes back refused with
+    its row, field and reason. One transaction for the file; the answer maps each enrolled
+    row to its worker (no resident id: the answer is stored for replays)."""
+    import tempfile
+    from pathlib import Path
+
+    from suiren.services.intake import (
+        WORKER_COLUMNS,
+        WORKER_REQUIRED,
+        EnrolSummary,
+        enrol_workers,
+        read_chunks,
+    )
+
+    suffix = _upload_suffix(content_type)
+    with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
+        path = Path(folder) / f"workers{suffix}"
+        hashed = hashlib.sha256()
+        if not await _receive(request, path, hashed):
+            return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
+
+        def work(connection: Connection) -> tuple[int, Any]:
+            summary = EnrolSummary()
+            rows: list[dict[str, Any]] = []
+            for chunk in read_chunks(
+                path, WORKER_COLUMNS, WORKER_REQUIRED, service.settings.intake_chunk_rows
+            ):
+                part = enrol_workers(
+                    connection,
+                    service.policy,
+                    service.vault,
+                    chunk,
+                    service.now(),
+                    visible=actor.covers_region,
+                )
+                rows += [{"row": r, "worker_id": w} for r, w in part.rows_enrolled]
+                summary.add(part)
+            return 200, summary.to_json() | {"workers": rows}
+
+        return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())
+
+
+class InterestYear(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=1998, le=2200)
+
+
+@router.post("/interest/credit")
+@access.rule(access.NATIONAL)
+async def credit_interest_route(
+    request: Request,
+    body: InterestYear,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """The yearly interest (记账利率) on every region's individual accounts for a year that
+    has ended (the national agency; a region already run for the year is skipped)."""
+    from suiren.services.interest import credit_interest
+
+    access.national(actor)
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        runs = credit_interest(connection, service.policy, body.year, service.now())
+        return 200, {
+            "year": body.year,
+            "regions": [
+                {
+                    "region": r.region,
+                    "accounts": r.accounts,
+                    "total_fen": r.total_fen,
+                    "skipped": r.skipped,
+                    "rate": r.rate,
+                    "provisional": r.provisional,
+                }
+                for r in runs
+            ],
+        }
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
 @router.post("/contributions/files")
 @access.rule(access.AGENCY_OF_REGION)
 async def contribute_file(
@@ -668,21 +783,12 @@ async def contribute_file(
         read_chunks,
     )
 
-    suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
-    if suffix is None:
-        raise InvalidInput(f"Content-Type: one of {', '.join(UPLOAD_TYPES)}", field="Content-Type")
+    suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"payments{suffix}"
-        size, hashed = 0, hashlib.sha256()
-        with path.open("wb") as out:
-            async for piece in request.stream():
-                size += len(piece)
-                hashed.update(piece)
-                if size > UPLOAD_BYTES_MAX:
-                    return problem(
-                        request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes"
-                    )
-                out.write(piece)
+        hashed = hashlib.sha256()
+        if not await _receive(request, path, hashed):
+            return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
         first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
         if first is not None and "resident_id" in first.table.column_names:
             raise InvalidInput(
@@ -795,16 +901,8 @@ async def import_history(
                     field="Content-Type",
                 )
             path = Path(folder) / f"stints{suffix}"
-            size = 0
-            with path.open("wb") as out:
-                async for piece in request.stream():
-                    size += len(piece)
-                    hashed.update(piece)
-                    if size > UPLOAD_BYTES_MAX:
-                        return problem(
-                            request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes"
-                        )
-                    out.write(piece)
+            if not await _receive(request, path, hashed):
+                return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
         import_id = hashed.hexdigest()
         found = read_balances(balances_path)[0] if balances_path else {}
 

@@ -580,6 +580,7 @@ class EnrolSummary:
     existing: int = 0  # already enrolled there: the same worker again
     refused: int = 0
     mapping: list[tuple[str, str]] = field(default_factory=list)  # (resident id, worker id)
+    rows_enrolled: list[tuple[int, str]] = field(default_factory=list)  # (row, worker id)
     errors: list[RowError] = field(default_factory=list)
 
     def add(self, other: EnrolSummary) -> None:
@@ -588,6 +589,7 @@ class EnrolSummary:
         self.existing += other.existing
         self.refused += other.refused
         self.mapping += other.mapping
+        self.rows_enrolled += other.rows_enrolled
         self.errors += other.errors
 
     def to_json(self) -> dict[str, object]:
@@ -601,9 +603,16 @@ class EnrolSummary:
 
 
 def enrol_workers(
-    connection: Connection, policy: Policy, vault: IdentityVault, chunk: Chunk, now: datetime
+    connection: Connection,
+    policy: Policy,
+    vault: IdentityVault,
+    chunk: Chunk,
+    now: datetime,
+    visible: Callable[[str], bool] | None = None,
 ) -> EnrolSummary:
-    """Enrol a chunk of a workers file (one unit of work, the caller's); see module doc."""
+    """Enrol a chunk of a workers file (one unit of work, the caller's); see module doc.
+    ``visible``: the regions the caller (an agency) may enrol in; a row for another region
+    is refused."""
     from suiren.services.workers import EnrolRequest, enrol_many
 
     table, first = chunk.table, chunk.first_row
@@ -621,6 +630,17 @@ def enrol_workers(
                     "scheme",
                     "invalid-scheme",
                     f"the scheme is {' or '.join(s.value for s in SCHEMES)}",
+                )
+            )
+            continue
+        region = values["work_region"][i]
+        if visible is not None and re.fullmatch("[0-9]{6}", region) and not visible(region):
+            summary.errors.append(
+                RowError(
+                    first + i,
+                    "work_region",
+                    "not-your-region",
+                    f"region {region} is not one you administer: its own agency enrols there",
                 )
             )
             continue
@@ -645,6 +665,7 @@ def enrol_workers(
             summary.created += result.created
             summary.existing += not result.created
             summary.mapping.append((values["resident_id"][i], result.worker.worker_id))
+            summary.rows_enrolled.append((first + i, result.worker.worker_id))
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
     return summary
