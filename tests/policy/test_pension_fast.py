@@ -286,3 +286,33 @@ def test_pairs_found_in_one_pass_equal_sorting_them(pairs_wanted):
 def test_pairs_refuse_a_code_that_is_not_six_digits():
     with pytest.raises(AssertionError, match="six digits"):
         sorted_pairs(np.zeros(2, dtype=np.int64), np.array(["410100", "41010x"]), rows_min=0)
+
+
+def test_the_kernel_compiles_once_when_many_threads_ask_first() -> None:
+    """The server answers on many threads: eight first calls at the same moment in a fresh
+    interpreter must all get the compiled kernel (an unguarded first use compiled twice and
+    failed with "a jit decorator was called on an already jitted function")."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+from suiren.policy import pension_kernel
+barrier = threading.Barrier(8)
+errors = []
+def first_use():
+    barrier.wait()
+    try:
+        pension_kernel._compiled()
+    except Exception as error:
+        errors.append(repr(error))
+threads = [threading.Thread(target=first_use) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

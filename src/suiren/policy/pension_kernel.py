@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -210,11 +211,22 @@ def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: A
         out[i] = years[i] if unit == 1 else _round(years[i], unit, years_mode[q]) * unit
 
 
-@functools.cache
+_COMPILING = threading.Lock()
+
+
 def _compiled() -> tuple[Any, Any]:
-    """(the kernel, the years rounding), compiled on first use: importing numba costs every
-    command about 0.2 s, and only the pension formula needs it. Compiled once per machine
-    into __pycache__ (``cache``); ``error_model`` numpy: no Python exceptions in the loop."""
+    """(the kernel, the years rounding), compiled once per process under a lock: the
+    server answers requests on many threads, and two first estimates at the same moment
+    must not both compile (the second would wrap the first's compiled helpers again)."""
+    with _COMPILING:
+        return _compile()
+
+
+@functools.cache
+def _compile() -> tuple[Any, Any]:
+    """Compiled on first use: importing numba costs every command about 0.2 s, and only
+    the pension formula needs it. Compiled once per machine into __pycache__ (``cache``);
+    ``error_model`` numpy: no Python exceptions in the loop."""
     import numba
 
     module = globals()
