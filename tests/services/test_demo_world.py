@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from suiren.cli.demo import api_key
 from suiren.portal.app import create_app
 from suiren.services.demo_world import capitals, seed, write_logins
 from suiren.store.audit import verify
@@ -20,7 +21,7 @@ from tests.ledger_helpers import POLICY, VAULT
 
 
 def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
-    world = seed(engine, POLICY, VAULT, NOW, tmp_path, people_per_province=4)
+    world = seed(engine, POLICY, VAULT, NOW, tmp_path, api_key, people_per_province=4)
     assert len(capitals()) == 31
     assert world.people == 31 * 4
     assert set(world.transfers) == {"requested", "approved", "accepted", "completed", "rejected"}

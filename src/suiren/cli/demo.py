@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -145,6 +146,13 @@ def _if_moved(console: Console, ctx: Context, worker: str) -> None:
     )
 
 
+def api_key(connection: Any, actor: str, scope: str, label: str, now: Any) -> str:
+    """A new API key for the demo's logins (the API's own issuing, shown once)."""
+    from suiren.api.auth import ActorKind, issue_key
+
+    return issue_key(connection, ActorKind(actor), scope, label, now)[0]
+
+
 def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     """``suiren serve --demo``: migrate, seed the demo world once, write ./demo-logins.json."""
     import time
@@ -168,7 +176,9 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
         return
     started = time.monotonic()
     print("seeding the demo world (31 provinces, once)…", flush=True)
-    world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), Path.cwd(), people_per_province)
+    world = seed(
+        ctx.engine, ctx.policy, ctx.vault(), ctx.now(), Path.cwd(), api_key, people_per_province
+    )
     write_logins(logins, world.logins)
     states = ", ".join(f"{k} {v}" for k, v in sorted(world.transfers.items()))
     print(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -35,6 +36,8 @@ from suiren.services.identity import IdentityVault
 from suiren.store.db import unit_of_work
 
 MUNICIPALITIES = ("110000", "120000", "310000", "500000")
+# (connection, actor kind, scope, label, now) -> a new API key, shown once
+IssueKey = Callable[[Connection, str, str, str, datetime], str]
 LABEL = "demo"
 MARKER = "demo: 全国 national agency"
 
@@ -155,11 +158,12 @@ def seed(
     vault: IdentityVault,
     now: datetime,
     folder: Path,
+    issue: IssueKey,
     people_per_province: int = 100,
     seed_value: int = 20261201,
 ) -> Seeded:
-    """Make the world (see module doc) and write ``folder/demo-logins.json``."""
-    from suiren.api.auth import ActorKind, issue_key
+    """Make the world (see module doc); ``issue`` makes an API key (the API's own function,
+    given by the edge: the services do not know the API)."""
     from suiren.services.history import (
         BALANCE_COLUMNS,
         STINT_COLUMNS,
@@ -249,8 +253,7 @@ def seed(
             for code in places
         ]
         for login in logins:
-            key, _ = issue_key(c, ActorKind(login["actor"]), login["scope"], login["label"], now)
-            login["api_key"] = key
+            login["api_key"] = issue(c, login["actor"], login["scope"], login["label"], now)
     portal = [rid for rid, _ in summary.mapping[:: max(1, len(summary.mapping) // 5)][:5]]
     result.logins = logins + [
         {
