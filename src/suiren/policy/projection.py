@@ -114,32 +114,53 @@ def months_ahead(
 ) -> MonthsAhead:
     """Months ``first``…``last`` paid in ``region`` at ``ratio`` of the (grown) average wage,
     within the (grown) floor and ceiling."""
+    return months_ahead_at(policy, region, first, last, [ratio], growth)[0]
+
+
+def months_ahead_at(
+    policy: Policy,
+    region: str,
+    first: Month,
+    last: Month,
+    ratios: list[Fraction],
+    growth: Fraction,
+) -> list[MonthsAhead]:
+    """``months_ahead`` for each of ``ratios`` (the 多缴多得 ladder): the months' parameters
+    are looked up once for all of them, and the split once over every ratio's bases."""
     ordinals = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
     if not len(ordinals):
         empty = np.zeros(0, dtype=np.int64)
-        return MonthsAhead(empty, empty, empty)
+        return [MonthsAhead(empty, empty, empty) for _ in ratios]
     months = [Month(int(o)) for o in ordinals.tolist()]
     days = np.array([day_number(m.first_day()) for m in months], dtype=np.int64)
     regions = np.full(len(months), region)
     bounds = contribution_bounds(policy, days, regions)
     published_year = {m.year: policy.at(m.first_day(), region).get(WAGE).start.year for m in months}
     years = np.array([m.year - published_year[m.year] for m in months], dtype=np.int64)
-    wage = np.array(
-        [grown_fen(int(w), growth, int(y)) for w, y in zip(bounds.wage_fen, years, strict=True)],
-        dtype=np.int64,
+
+    def grown(column: IntArray) -> IntArray:
+        return np.array(
+            [grown_fen(int(v), growth, int(y)) for v, y in zip(column, years, strict=True)],
+            dtype=np.int64,
+        )
+
+    wage, floor, ceiling = (
+        grown(bounds.wage_fen),
+        grown(bounds.floor_fen),
+        grown(bounds.ceiling_fen),
     )
-    floor = np.array(
-        [grown_fen(int(f), growth, int(y)) for f, y in zip(bounds.floor_fen, years, strict=True)],
-        dtype=np.int64,
-    )
-    ceiling = np.array(
-        [grown_fen(int(c), growth, int(y)) for c, y in zip(bounds.ceiling_fen, years, strict=True)],
-        dtype=np.int64,
-    )
-    wanted = divide_round(wage * ratio.numerator, np.int64(ratio.denominator))
-    base = np.clip(wanted, floor, ceiling)
-    account = split_contribution(policy, days, regions, base).individual_account_fen
-    return MonthsAhead(ordinals, base, account)
+    bases = [
+        np.clip(divide_round(wage * r.numerator, np.int64(r.denominator)), floor, ceiling)
+        for r in ratios
+    ]
+    n = len(ordinals)
+    every = np.concatenate(bases)
+    account = split_contribution(
+        policy, np.tile(days, len(ratios)), np.tile(regions, len(ratios)), every
+    ).individual_account_fen
+    return [
+        MonthsAhead(ordinals, base, account[i * n : (i + 1) * n]) for i, base in enumerate(bases)
+    ]
 
 
 @dataclass(frozen=True)

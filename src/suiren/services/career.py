@@ -47,7 +47,7 @@ from suiren.policy.projection import (
     MonthsAhead,
     account_at_retirement,
     grown_parameter_fen,
-    months_ahead,
+    months_ahead_at,
     wage_fen,
 )
 from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
@@ -130,7 +130,7 @@ def estimate(
     if assumptions is not None and first < retire:
         chosen = assumptions.base_ratio or _last_ratio(policy, records)
         ratios = [chosen, *(r for r in LADDER if r != chosen)]
-        aheads = [months_ahead(policy, region, first, retire.minus(1), r, growth) for r in ratios]
+        aheads = months_ahead_at(policy, region, first, retire.minus(1), ratios, growth)
     career = list(records)
     if aheads:  # where the months ahead are paid does not depend on the ratio
         career += [CareerMonth(int(m), region, 0, temporary) for m in aheads[0].months.tolist()]
@@ -149,6 +149,7 @@ def estimate(
     accounts_fen: list[int] = []
     index_steps: list[Step] = []
     missing: list[tuple[str, int]] = []
+    wages: dict[int, int | None] = {}  # one look-up per month for every ratio of the ladder
     rates: tuple[YearRate, ...] = ()
     for ahead in aheads or [None]:
         paid_and_ahead = list(records)
@@ -157,7 +158,7 @@ def estimate(
                 CareerMonth(int(m), region, int(b), temporary)
                 for m, b in zip(ahead.months.tolist(), ahead.base_fen.tolist(), strict=True)
             ]
-        index, step, missing = _average_index(policy, city, paid_and_ahead, growth, first)
+        index, step, missing = _average_index(policy, city, paid_and_ahead, growth, first, wages)
         indices.append(index)
         index_steps.append(step)
         if ahead is None:
@@ -344,6 +345,7 @@ def _average_index(
     records: list[CareerMonth],
     growth: Fraction = Fraction(0),
     ahead_from: Month | None = None,
+    wages: dict[int, int | None] | None = None,
 ) -> tuple[int, Step, list[tuple[str, int]]]:
     """Ī = mean over months of base / the paying region's average wage in force that month
     (a city's own where it has one, else its province's); from ``ahead_from`` on, the wage
@@ -351,14 +353,15 @@ def _average_index(
     index only counts with that index, and so does a deemed month with one (视同缴费指数); a
     deemed month without an index counts for years only. A month whose wage Suiren lacks is
     left out and its (region, year) named: the mean of the others stands for it."""
-    total = Fraction(0)
     counted = 0
-    wages: dict[int, int | None] = {}
+    wages = {} if wages is None else wages
     missing: set[tuple[str, int]] = set()
+    indices_1e6 = 0  # recorded indices, summed exactly
+    bases_by_wage: dict[int, int] = {}  # Σ base per wage: one fraction per distinct wage
     for r in records:
         if r.base_fen is None or r.kind == "deemed":
             if r.index_1e6 is not None:
-                total += Fraction(r.index_1e6, 10**6)
+                indices_1e6 += r.index_1e6
                 counted += 1
             continue
         if r.month not in wages:
@@ -372,7 +375,7 @@ def _average_index(
         if wage is None:
             missing.add((region, Month(r.month).year))
             continue
-        total += Fraction(int(r.base_fen), wage)
+        bases_by_wage[wage] = bases_by_wage.get(wage, 0) + int(r.base_fen)
         counted += 1
     if not counted:
         lacking = ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-"
@@ -380,6 +383,9 @@ def _average_index(
             f"no month of the career can be indexed: Suiren has no average wage of {lacking}"
             " (the index is against the paying region's wages) and no index was recorded"
         )
+    total = Fraction(indices_1e6, 10**6) + sum(
+        (Fraction(b, w) for w, b in bases_by_wage.items()), Fraction(0)
+    )
     mean = total / counted
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
