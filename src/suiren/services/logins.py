@@ -228,9 +228,7 @@ class Session:
         return self.subject
 
 
-def sign_token(
-    key: bytes, subject: str, now: datetime, kind: TokenKind = TokenKind.WORKER
-) -> str:
+def sign_token(key: bytes, subject: str, now: datetime, kind: TokenKind = TokenKind.WORKER) -> str:
     payload = json.dumps(
         {"sub": subject, "exp": int((now + TOKEN_TTL).timestamp())}, separators=(",", ":")
     ).encode()
