@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -35,7 +36,8 @@ def workers_page(request: Request, q: str = "") -> Response:
 
     def build(desk: Desk) -> Response:
         typed = q.strip()[:SEARCH_CHARS_MAX]
-        found, cut, message = [], False, None
+        found: list[dict[str, Any]] = []
+        cut, message = False, None
         if typed:
             with desk.service.transaction() as connection:
                 found, cut = find_workers(connection, desk.prefix, typed)
