@@ -80,7 +80,7 @@ def console(
     world = console_world(engine)
     app = create_app(settings_for(url, today=TODAY))
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, world, engine
+        yield client, world | {"url": url}, engine
     engine.dispose()
 
 
@@ -348,3 +348,30 @@ def test_a_clerk_logs_out_with_a_form(console) -> None:
     assert out.status_code == 303 and out.headers["location"] == "/console/login?notice=logged-out"
     assert client.get("/console/transfers", follow_redirects=False).status_code == 303
     assert "您已退出登录" in client.get("/console/login?notice=logged-out").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_overdue_come_first_and_say_so(console) -> None:
+    _, world, engine = console
+    later = NOW + timedelta(days=16)
+    with unit_of_work(engine) as c:  # Hangzhou's worker asks to move to Guangzhou, later
+        request_transfer(c, POLICY, "hz-move", world["hz"], "440100", later)
+    with engine.connect() as c:
+        due = dict(c.execute(select(transfers.c.transfer_id, transfers.c.due_on)).all())
+    today = due["move-1"] + timedelta(days=1)  # move-1 is a day late; hz-move is not yet
+    assert due["hz-move"] > today
+    app = create_app(settings_for(world["url"], today=today.isoformat()))
+    with TestClient(app) as desk:
+        as_clerk(desk, "national")
+        page = desk.get("/console/transfers").text
+    approve = page[page.index('id="waiting-approve"') : page.index('id="waiting-accept"')]
+    first, second = (
+        approve.index('data-transfer="move-1"'),
+        approve.index('data-transfer="hz-move"'),
+    )
+    assert first < second
+    late = approve[first - 60 : second]
+    assert 'class="card transfer overdue"' in late and "已逾期" in late
+    assert "已逾期" not in approve[second:]
+    late_cards = page.count('class="card transfer overdue"')  # done-1's completion is late too
+    assert late_cards >= 1 and f"{late_cards} 件已逾期" in page

@@ -24,6 +24,7 @@ from suiren.portal.console.desk import Desk, clerk_page, posted, record, refusal
 router = APIRouter(include_in_schema=False)
 SEARCH_CHARS_MAX = 32
 MONTHS_SHOWN_MAX = 24
+_ID_DIGITS_RE = re.compile(r"[0-9]{6}", re.ASCII)  # a region code's worth of an id's digits
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 SETTLED_SCHEMES = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
 
@@ -49,7 +50,8 @@ def workers_page(request: Request, q: str = "") -> Response:
             "workers.html",
             title=text.Message("本地区参保人", "Workers of the region"),
             active="workers",
-            q=typed if len(typed) < 18 else "",  # never a whole resident id back on a page
+            # what was typed, unless it may be (part of) a resident id: never one back on a page
+            q="" if _ID_DIGITS_RE.search(typed) else typed,
             found=found,
             cut=cut,
             searched=bool(typed),
