@@ -1,7 +1,9 @@
 """The portal in a real browser: Debian's Chromium (``/usr/bin/chromium``, headless, driven
 by Python Playwright; no browser is ever downloaded) against ``suiren serve``'s app run by
 uvicorn on 127.0.0.1, on a phone-sized screen (360 × 740): log in with a demo code, see my
-statement, change the base ratio of the estimate through htmx (no page load), log out.
+statement, change the base ratio of the estimate through htmx (no page load), log out; and
+an agency clerk, at a desk, logs in to the console and approves a pending transfer (htmx:
+the card changes in place), the page still fitting a phone.
 
 Chromium and the Chinese font come from Debian (``make test`` installs them when
 ``/usr/bin/chromium`` is missing). Without them this test fails, saying so; it is skipped only
@@ -25,15 +27,19 @@ import pytest
 from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
-from suiren.store.db import make_engine
+from suiren.services.clerks import add_clerk
+from suiren.services.transfers import request_transfer
+from suiren.store.db import make_engine, unit_of_work
 from suiren.store.migrate import upgrade
 from tests.api import settings_for
-from tests.conftest import KEYS
-from tests.ledger_helpers import pension_split
+from tests.conftest import KEYS, NOW
+from tests.ledger_helpers import POLICY, pension_split
 from tests.portal import TODAY, two_workers
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 360, "height": 740}
+DESK = {"width": 1280, "height": 800}
+CLERK_PASSWORD = "a clerk's pass phrase"
 STARTUP_S = 20
 STEP_TIMEOUT_MS = 15_000
 
@@ -51,6 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     engine = make_engine(url, keys=KEYS)
     upgrade(engine)
     world = two_workers(engine)
+    with unit_of_work(engine) as c:  # a clerk of Guangzhou, and a move for "theirs" to approve
+        add_clerk(c, "gz.clerk", "440100", CLERK_PASSWORD, NOW)
+        request_transfer(c, POLICY, "their-move", world["theirs"], "330100", NOW)
     engine.dispose()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -141,4 +150,47 @@ def test_a_worker_logs_in_with_a_code_sees_the_statement_changes_the_estimate_an
     page.goto("/statement")
     assert page.url.endswith("/login")
     assert not problems, problems  # no script error, no refused inline script or style
+    context.close()
+
+
+def test_a_clerk_logs_in_to_the_console_and_approves_a_pending_transfer(
+    server: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
+) -> None:
+    base, world = server
+    shots = Path(os.environ.get("SUIREN_TEST_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=DESK, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    page.goto("/console/")
+    assert page.url.endswith("/console/login")
+    page.get_by_label("登录名 Login name").fill("gz.clerk")
+    page.get_by_label("密码 Password").fill(CLERK_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/console/transfers")
+    assert "gz.clerk" in page.locator("#clerk").inner_text()
+    card = page.locator('article[data-transfer="their-move"]')
+    assert card.get_attribute("data-state") == "requested"
+    assert world["their_id"] not in page.content()
+    page.screenshot(path=str(shots / "4-console-transfers.png"), full_page=True)
+
+    page.evaluate("window.notReloaded = true")
+    card.get_by_role("button", name="批准转出 Approve").click()
+    approved = page.locator('article[data-transfer="their-move"][data-state="approved"]')
+    approved.wait_for()
+    assert page.evaluate("window.notReloaded === true"), "the approval reloaded the page"
+    assert "已批准转出" in approved.inner_text()
+    assert approved.get_by_role("button").count() == 0  # accepting is Hangzhou's step
+    page.screenshot(path=str(shots / "5-console-approved.png"), full_page=True)
+
+    page.set_viewport_size(VIEWPORT)  # designed for a desk, usable on a phone
+    page.goto("/console/transfers/their-move")
+    assert page.locator("article.transfer").get_attribute("data-state") == "approved"
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "6-console-phone.png"), full_page=True)
+    assert not problems, problems
     context.close()

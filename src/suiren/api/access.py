@@ -107,6 +107,24 @@ def transfer(connection: Connection, actor: Actor, transfer_id: str, step: str) 
     return view
 
 
+def offered_steps(actor: Actor, view: Any) -> tuple[str, ...]:
+    """The steps a desk offers ``actor`` on the transfer now: its next step if that is the
+    side ``actor`` covers (转出地 approves, 转入地 accepts and completes), and, beside it
+    while the transfer can still be refused, reject. ``transfer`` checks a step that is
+    taken, whatever was offered."""
+    from suiren.services.transfers import NEXT_STEP, State
+
+    state = State(view.state)
+    following = NEXT_STEP.get(state)
+    if following is None:
+        return ()
+    sides = {"from": view.from_region, "to": view.to_region}
+    if not any(actor.covers_region(sides[side]) for side in TRANSFER_SIDES[following]):
+        return ()
+    rejectable = state in (State.REQUESTED, State.APPROVED)
+    return (following, "reject") if rejectable else (following,)
+
+
 def worker_self(actor: Actor) -> str:
     """The worker id of a worker's own session; any other actor: 404."""
     if actor.kind is not ActorKind.WORKER:

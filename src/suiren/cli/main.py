@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from suiren.cli import ledger, medical, options, pension, transfers
+from suiren.cli import clerks, ledger, medical, options, pension, transfers
 from suiren.cli.context import dispose_all
 from suiren.domain.errors import SuirenError
 
@@ -33,6 +33,7 @@ app.add_typer(ledger.worker_app, name="worker")
 app.add_typer(ledger.interest_app, name="interest")
 app.add_typer(ledger.audit_app, name="audit")
 app.add_typer(ledger.api_key_app, name="api-key")
+app.add_typer(clerks.clerk_app, name="clerk")
 app.add_typer(medical.medical_app, name="medical")
 app.command("contribute")(ledger.contribute)
 app.command("reverse")(ledger.reverse)

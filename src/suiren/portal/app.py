@@ -1,5 +1,5 @@
-"""The whole Suiren service in one app: the HTTP API under ``/api/v1`` and the worker portal
-at ``/`` (``suiren serve`` runs it).
+"""The whole Suiren service in one app: the HTTP API under ``/api/v1``, the worker portal
+at ``/`` and the agency console at ``/console/`` (``suiren serve`` runs it).
 
 The portal sits on the API's app and its ``Service`` (settings, policy, engine, vault, token
 key and the login counter, built once); it adds its pages, its static files (``/static``:
@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from suiren.api.app import create_app as create_api
 from suiren.api.app import service_of
 from suiren.domain.errors import SuirenError
-from suiren.portal import pages, text
+from suiren.portal import console, pages, text
 from suiren.portal.render import page
 from suiren.settings import Settings
 
@@ -43,6 +43,7 @@ PORTAL_HEADERS = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_api(settings)
     app.include_router(pages.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _html_errors(app)
     app.middleware("http")(_portal_headers)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,12 +25,11 @@ from suiren.api.app import Service, service_of, throttle_logins
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.portal import session, text
+from suiren.portal.forms import read_form
 from suiren.portal.render import page
 
 router = APIRouter(include_in_schema=False)
 
-FORM_BYTES_MAX = 4096  # a login form is well under 300 bytes
-FORM_FIELDS_MAX = 8
 RESIDENT_ID_CHARS_MAX = 18
 PASSWORD_CHARS_MAX = 128
 MONTHS_SHOWN_MAX = 12  # the statement lists the latest months; the API gives them all
@@ -44,31 +42,6 @@ NOTICES = {"expired": "expired", "logged-out": "logged-out"}
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
-
-
-async def _form(request: Request) -> dict[str, str] | None:
-    """An urlencoded form of at most ``FORM_BYTES_MAX`` bytes (the first value of each
-    field; no body is an empty form), or None for anything else."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > FORM_BYTES_MAX:
-            return None
-    if not body:
-        return {}
-    if kind != "application/x-www-form-urlencoded":
-        return None
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=99)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if len(pairs) > FORM_FIELDS_MAX:
-        return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form
 
 
 def _resident_id(form: dict[str, str]) -> str:
@@ -116,7 +89,7 @@ def _status_of(error: SuirenError) -> int:
 
 async def _checked_form(request: Request, service: Service) -> dict[str, str] | HTMLResponse:
     """The form, if it is one and carries this browser's CSRF token; else the refusal page."""
-    form = await _form(request)
+    form = await read_form(request)
     if form is None:
         return _login_page(request, service, text.MESSAGES["bad-form"], 400)
     if not session.csrf_valid(request, service.token_key, form.get(session.CSRF_FIELD)):

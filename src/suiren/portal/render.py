@@ -1,5 +1,5 @@
 """Pages from Jinja2 templates (autoescaped), with what every page needs: the CSRF field of
-this browser's forms, the logged-in worker's navigation, and headers that keep a personal
+this browser's forms, the logged-in worker's (or console clerk's) navigation, and headers that keep a personal
 page out of caches and other sites' frames."""
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def environment() -> Environment:
             SCHEMES=text.SCHEMES,
             ACCOUNT_KINDS=text.ACCOUNT_KINDS,
             SCENARIOS=text.SCENARIOS,
+            TRANSFER_STATES=text.TRANSFER_STATES,
+            TRANSFER_STEPS=text.TRANSFER_STEPS,
+            TRANSFER_KINDS=text.TRANSFER_KINDS,
+            FUND_KINDS=text.FUND_KINDS,
             label=text.label,
             bi=bilingual,
             CSRF_FIELD=session.CSRF_FIELD,
@@ -62,6 +66,8 @@ def page(
     context.setdefault("message", None)
     context.setdefault("message_kind", "error")
     context.setdefault("worker", None)
+    context.setdefault("clerk", None)
+    context.setdefault("active", None)
     body = (
         environment().get_template(template).render(csrf=session.csrf_token(key, nonce), **context)
     )

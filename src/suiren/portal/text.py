@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from suiren.domain.errors import SuirenError, UnknownRegion
 from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
-from suiren.domain.region import default_registry
+from suiren.domain.region import NATIONAL, default_registry
 
 
 class Message(NamedTuple):
@@ -78,6 +78,7 @@ SERVICE_MESSAGES: dict[str, str] = {
     "invalid-amount": "数值无效。",
     "unknown-worker": "未找到参保记录。",
     "parameter-not-found": "缺少测算所需的政策参数。",
+    "transfer-refused": "转移接续请求未被接受。",
 }
 REFUSED = Message("请求未被接受。", "The request was refused.")
 
@@ -114,6 +115,8 @@ def region(code: str | None) -> str:
     """广州市 (440100); the code alone if the registry does not know it."""
     if not code:
         return ""
+    if code == NATIONAL:
+        return f"全国 ({code})"
     try:
         return f"{default_registry().get(code).name} ({code})"
     except UnknownRegion:
@@ -140,3 +143,45 @@ SCENARIOS = {
 
 def label(table: dict[str, Message], key: str) -> Message:
     return table.get(key, Message(key, key))
+
+
+# the agency console (经办控制台)
+CONSOLE_MESSAGES: dict[str, Message] = {
+    "refused": Message("登录名或密码不正确。", "The login name or password is not valid."),
+    "approve": Message("已批准转出，资金已转入清算账户。", "Approved: the money is in clearing."),
+    "accept": Message("已接收转入，资金已记入参保人账户。", "Accepted: the money is in the worker's accounts."),
+    "complete": Message("已办结，参保关系已转入本地。", "Completed: the worker is now insured here."),
+    "reject": Message("已退回，已转出的资金退回原地。", "Rejected: any money released has gone back."),
+    "reason": Message("请填写退回原因（1至200个字符）。", "Give the reason for rejecting (1 to 200 characters)."),
+    "search": Message("请输入参保人编号或脱敏身份证号（如 44****************）。", "Enter a worker id or a masked resident id (such as 44****************)."),
+    "not-found": Message("未找到，或不属于本地区。", "Not found, or not of this region."),
+}  # fmt: skip
+TRANSFER_STATES = {
+    "requested": Message("待转出地批准", "Requested: waiting for the old region"),
+    "approved": Message("已批准，待转入地接收", "Approved: waiting for the new region"),
+    "accepted": Message("已接收，待办结", "Accepted: waiting to be completed"),
+    "completed": Message("已办结", "Completed"),
+    "rejected": Message("已退回", "Rejected"),
+    "expired": Message("已逾期失效", "Expired"),
+}
+TRANSFER_STEPS = {
+    "approve": Message("批准转出", "Approve"),
+    "accept": Message("接收转入", "Accept"),
+    "complete": Message("办结", "Complete"),
+    "reject": Message("退回", "Reject"),
+}
+TRANSFER_KINDS = {
+    "move": Message("转移", "Move"),
+    "continue": Message("接续", "Continue"),
+    "gather": Message("归集", "Gather"),
+    "claim": Message("待遇领取地转入", "To the paying region"),
+}
+FUND_KINDS = {
+    "pooled_fund": Message("统筹基金", "Pooled fund"),
+    "pooled_entitlement": Message("统筹权益（参保人合计）", "Pooled entitlements (workers)"),
+    "individual_account": Message("个人账户（参保人合计）", "Individual accounts (workers)"),
+    "clearing": Message("清算", "Clearing"),
+    "collection": Message("征收", "Collection"),
+    "opening": Message("期初", "Opening"),
+    "payable": Message("应付待遇", "Benefits payable"),
+}

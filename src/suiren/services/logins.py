@@ -15,6 +15,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -112,7 +113,7 @@ def register(
         insert(logins).values(
             blind_index=index,
             worker_id=worker,
-            password_hash=_HASHER.hash(password),
+            password_hash=hash_password(password),
             failures=0,
             locked_until=None,
             created_at=now,
@@ -148,27 +149,55 @@ def log_in(
     index = _index(vault, resident_id, now)
     row = connection.execute(select(logins).where(logins.c.blind_index == index)).first()
     if row is None:
-        _HASHER.hash(password)  # the same work as a known login
+        no_such_login(password)
         return None
-    if row.locked_until is not None and _aware(row.locked_until) > now:
+    tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
+    connection.execute(
+        update(logins)
+        .where(logins.c.blind_index == index)
+        .values(failures=tried.failures, locked_until=tried.locked_until)
+    )
+    return str(row.worker_id) if tried.ok else None
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (with its own salt and parameters)."""
+    return _HASHER.hash(password)
+
+
+def no_such_login(password: str) -> None:
+    """The work of checking a password, for a login that does not exist: an unknown name
+    answers as slowly as a known one, so the time says nothing of who has a login."""
+    _HASHER.hash(password)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one password attempt did: right or wrong, and its login's failures in a row and
+    lock afterwards (the caller writes them back in the same unit of work)."""
+
+    ok: bool
+    failures: int
+    locked_until: datetime | None
+
+
+def attempt(
+    password_hash: str, failures: int, locked_until: datetime | None, password: str, now: datetime
+) -> Attempt:
+    """Check ``password`` against a login's hash: ``LoginLocked`` while the login is locked
+    (the password is not even looked at); a wrong one counts, and the ``FAILURES_MAX``-th in
+    a row locks the login for ``LOCK``; a right one clears the count. Shared by workers' and
+    clerks' logins (``services/clerks.py``)."""
+    if locked_until is not None and _aware(locked_until) > now:
         raise LoginLocked(f"too many failed attempts: try again after {LOCK.seconds // 60} minutes")
     try:
-        _HASHER.verify(row.password_hash, password)
+        _HASHER.verify(password_hash, password)
     except VerificationError:
-        failures = row.failures + 1
-        connection.execute(
-            update(logins)
-            .where(logins.c.blind_index == index)
-            .values(
-                failures=0 if failures >= FAILURES_MAX else failures,
-                locked_until=now + LOCK if failures >= FAILURES_MAX else None,
-            )
-        )
-        return None
-    connection.execute(
-        update(logins).where(logins.c.blind_index == index).values(failures=0, locked_until=None)
-    )
-    return str(row.worker_id)
+        failed = failures + 1
+        if failed >= FAILURES_MAX:
+            return Attempt(False, 0, now + LOCK)
+        return Attempt(False, failed, None)
+    return Attempt(True, 0, None)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -177,31 +206,52 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+class TokenKind(StrEnum):
+    """Whose session a token is: its prefix, and the domain its MAC is computed in. A clerk's
+    token (``ct_``) is no worker's token (``wt_``) and the reverse, even with its prefix
+    changed: the MACs are over different messages."""
+
+    WORKER = TOKEN_PREFIX
+    CLERK = "ct_"
+
+
+_MAC_DOMAIN = {TokenKind.WORKER: b"", TokenKind.CLERK: b"suiren clerk session\n"}
+
+
 @dataclass(frozen=True)
 class Session:
-    worker_id: str
+    subject: str  # the worker id; a clerk's login
     expires_at: datetime
 
+    @property
+    def worker_id(self) -> str:
+        return self.subject
 
-def sign_token(key: bytes, worker_id: str, now: datetime) -> str:
+
+def sign_token(key: bytes, subject: str, now: datetime, kind: TokenKind = TokenKind.WORKER) -> str:
     payload = json.dumps(
-        {"sub": worker_id, "exp": int((now + TOKEN_TTL).timestamp())}, separators=(",", ":")
+        {"sub": subject, "exp": int((now + TOKEN_TTL).timestamp())}, separators=(",", ":")
     ).encode()
-    mac = hmac.new(key, payload, hashlib.sha256).digest()
-    return TOKEN_PREFIX + _b64(payload) + "." + _b64(mac)
+    mac = hmac.new(key, _MAC_DOMAIN[kind] + payload, hashlib.sha256).digest()
+    return kind.value + _b64(payload) + "." + _b64(mac)
 
 
-def read_token(key: bytes, token: str, now: datetime) -> Session:
-    """The session a token carries, or the same refusal for any token not signed by ``key``,
-    malformed, or expired."""
+def read_token(
+    key: bytes, token: str, now: datetime, kind: TokenKind = TokenKind.WORKER
+) -> Session:
+    """The session a token of ``kind`` carries, or the same refusal for any token not signed
+    by ``key`` for that kind, malformed, or expired."""
     refused = LoginRefused("the session is not valid or has expired; log in again")
+    if not token.startswith(kind.value):
+        raise refused
     try:
-        body, mac = token.removeprefix(TOKEN_PREFIX).split(".")
+        body, mac = token.removeprefix(kind.value).split(".")
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         given = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
     except ValueError:
         raise refused from None
-    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), given):
+    expected = hmac.new(key, _MAC_DOMAIN[kind] + payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, given):
         raise refused
     data = json.loads(payload)
     expires = datetime.fromtimestamp(int(data["exp"]), tz=now.tzinfo)

@@ -9,6 +9,9 @@
 - ``logins`` and ``login_codes``: workers' portal logins (argon2id password hashes, failures
   and lock-outs) and the one-time codes that open them, keyed by the resident id's blind
   index (never the id itself).
+- ``clerks``: agency clerks' console logins (经办人员, migration ``0004_clerks``): a login
+  name, the region the clerk works for (a city, a province, or 000000 for the national
+  agency), an argon2id password hash, failures and lock-outs as workers' logins have.
 """
 
 from __future__ import annotations
@@ -81,5 +84,17 @@ login_codes = Table(  # the one-time code a login asks for (SMS in production)
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),
 )
+
+clerks = Table(  # an agency clerk's console login (services/clerks.py)
+    "clerks",
+    api_metadata,
+    Column("login", String(40), primary_key=True),  # lower-case letters, digits, . _ -
+    Column("region", String(6), nullable=False),  # a province, a city, or 000000
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+ADDED_IN_0004 = ("clerks",)  # created by that revision; 0002 creates the others
 
 APPEND_ONLY_API = ("access_log",)

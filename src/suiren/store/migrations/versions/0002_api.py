@@ -6,17 +6,20 @@ Revises: 0001_ledger
 
 from alembic import op
 
-from suiren.store.api_tables import APPEND_ONLY_API, api_metadata
+from suiren.store.api_tables import ADDED_IN_0004, APPEND_ONLY_API, api_metadata
 
 revision = "0002_api"
 down_revision = "0001_ledger"
 branch_labels = None
 depends_on = None
+LATER = frozenset(ADDED_IN_0004)  # tables a later revision creates
 
 
 def upgrade() -> None:
     bind = op.get_bind()
-    api_metadata.create_all(bind)
+    api_metadata.create_all(
+        bind, tables=[t for t in api_metadata.sorted_tables if t.name not in LATER]
+    )
     for table in APPEND_ONLY_API:
         if bind.dialect.name == "postgresql":
             op.execute(
@@ -33,4 +36,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    api_metadata.drop_all(op.get_bind())
+    api_metadata.drop_all(
+        op.get_bind(), tables=[t for t in api_metadata.sorted_tables if t.name not in LATER]
+    )

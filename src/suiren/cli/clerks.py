@@ -1,0 +1,62 @@
+"""``suiren clerk add``: an agency clerk's console login (经办人员, services/clerks.py).
+
+The password is generated and printed once (only its argon2id hash is kept), or read from
+the first line of standard input with ``--password-stdin`` (so that it never appears in a
+shell's history or a process list)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from suiren.cli import options
+from suiren.cli.context import Context, emit
+from suiren.domain.errors import InvalidInput
+
+clerk_app = typer.Typer(
+    help="经办人员 / Agency clerks' logins to the console (/console/).", no_args_is_help=True
+)
+PASSWORD_LINE_CHARS_MAX = 1024  # a pasted line; the service takes 8 to 128 characters
+
+
+@clerk_app.command("add")
+def clerk_add(
+    login: str = typer.Option(
+        ...,
+        "--login",
+        help="the login name: 3 to 40 of a-z 0-9 . _ -",
+        metavar="NAME",
+        parser=options.identifier("--login", "a login name", 40),
+    ),
+    region: str = typer.Option(
+        ...,
+        "--region",
+        help="the clerk's region: a province, a city, or 000000 (national)",
+        metavar="CODE",
+        parser=options.identifier("--region", "a region code", 6),
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from standard input (one line)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Add a clerk. Without --password-stdin a password is generated and shown once."""
+    from suiren.services.clerks import add_clerk, generate_password
+
+    if password_stdin:
+        line = sys.stdin.readline(PASSWORD_LINE_CHARS_MAX + 1)
+        if len(line) > PASSWORD_LINE_CHARS_MAX:
+            raise InvalidInput("the password line is too long", field="password")
+        password, shown = line.rstrip("\r\n"), False
+    else:
+        password, shown = generate_password(), True
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        clerk = add_clerk(connection, login, region, password, ctx.now())
+    payload = {"login": clerk.login, "region": clerk.region}
+    human = f"clerk {clerk.login} of {clerk.region} added; log in at /console/"
+    if shown:
+        payload["password"] = password
+        human += f"\npassword (shown once — 仅显示一次): {password}"
+    emit(payload, as_json, human)

@@ -1,0 +1,215 @@
+"""The clerk's region: its workers (search, statement), its funds, the settlement windows it
+took part in, and — for the national agency — the audit of the whole ledger.
+
+Reads over ``services/agency``, ``statement``, ``settlement`` and ``store/audit``; a worker
+or a window of another region is the same 404 as an unknown one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from suiren.api import access
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.ledger.accounts import Scheme
+from suiren.portal import text
+from suiren.portal.console.desk import Desk, clerk_page, posted, record, refusal, render
+
+router = APIRouter(include_in_schema=False)
+SEARCH_CHARS_MAX = 32
+MONTHS_SHOWN_MAX = 24
+_ID_DIGITS_RE = re.compile(r"[0-9]{6}", re.ASCII)  # a region code's worth of an id's digits
+_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+SETTLED_SCHEMES = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
+
+
+@router.get("/console/workers")
+@access.rule(access.AGENCY_OF_REGION)
+def workers_page(request: Request, q: str = "") -> Response:
+    """Search the region's workers by worker id or masked resident id."""
+    from suiren.services.agency import find_workers
+
+    def build(desk: Desk) -> Response:
+        typed = q.strip()[:SEARCH_CHARS_MAX]
+        found: list[dict[str, Any]] = []
+        cut, message = False, None
+        if typed:
+            with desk.service.transaction() as connection:
+                found, cut = find_workers(connection, desk.prefix, typed)
+            if not found:
+                message = text.CONSOLE_MESSAGES["search"]
+        return render(
+            request,
+            desk,
+            "workers.html",
+            title=text.Message("本地区参保人", "Workers of the region"),
+            active="workers",
+            # what was typed, unless it may be (part of) a resident id: never one back on a page
+            q="" if _ID_DIGITS_RE.search(typed) else typed,
+            found=found,
+            cut=cut,
+            searched=bool(typed),
+            message=message,
+            message_kind="notice",
+        )
+
+    return clerk_page(request, build)
+
+
+@router.get("/console/workers/{worker_id}")
+@access.rule(access.AGENCY_OF_WORKER)
+def worker_page(request: Request, worker_id: str) -> Response:
+    """A worker's statement (an agency whose region holds the worker's insurance)."""
+    from suiren.services.statement import statement
+
+    def build(desk: Desk) -> Response:
+        with desk.service.transaction() as connection:
+            access.worker_region(connection, desk.actor, worker_id[:40])
+            data = statement(connection, worker_id)
+        latest = list(reversed(data["months"]))[:MONTHS_SHOWN_MAX]
+        return render(
+            request,
+            desk,
+            "worker.html",
+            title=text.Message("参保人记录", "Worker's statement"),
+            active="workers",
+            worker=data["worker"],
+            data=data,
+            latest=latest,
+            shown_max=MONTHS_SHOWN_MAX,
+        )
+
+    return clerk_page(request, build)
+
+
+@router.get("/console/funds")
+@access.rule(access.AGENCY_OF_REGION)
+def funds_page(request: Request) -> Response:
+    """The balances of the region's funds and accounts, per region and scheme."""
+    from suiren.services.agency import FUND_KINDS, region_funds
+
+    def build(desk: Desk) -> Response:
+        with desk.service.transaction() as connection:
+            rows, cut = region_funds(connection, desk.prefix)
+        return render(
+            request,
+            desk,
+            "funds.html",
+            title=text.Message("本地区基金", "The region's funds"),
+            active="funds",
+            rows=rows,
+            kinds=FUND_KINDS,
+            cut=cut,
+        )
+
+    return clerk_page(request, build)
+
+
+@router.get("/console/settlement")
+@access.rule(access.AGENCY_OF_REGION)
+def windows_page(request: Request) -> Response:
+    """The closed settlement windows the region took part in (all of them for national)."""
+    from suiren.services.agency import settlement_windows
+
+    def build(desk: Desk) -> Response:
+        with desk.service.transaction() as connection:
+            windows = settlement_windows(connection, desk.prefix)
+        return render(
+            request,
+            desk,
+            "settlement.html",
+            title=text.Message("清算窗口", "Settlement windows"),
+            active="settlement",
+            windows=windows,
+        )
+
+    return clerk_page(request, build)
+
+
+@router.get("/console/settlement/{scheme}/{window}")
+@access.rule(access.AGENCY_OF_REGION)
+def window_page(request: Request, scheme: str, window: str) -> Response:
+    """A window's region × region flows as a table, and the net positions (the part that
+    touches the clerk's region; all of it for the national agency)."""
+    from suiren.services.agency import matrix, settlement_window
+
+    def build(desk: Desk) -> Response:
+        if scheme not in SETTLED_SCHEMES or not _DAY_RE.fullmatch(window):
+            raise access.NotFound("no such settlement window here")
+        try:
+            day = date.fromisoformat(window)
+        except ValueError:
+            raise InvalidInput(f"not a day: {window}", field="window") from None
+        with desk.service.transaction() as connection:
+            found = settlement_window(connection, day, Scheme(scheme), desk.prefix)
+        if not found.flows and not found.positions:
+            raise access.NotFound("no such settlement window here")
+        return render(
+            request,
+            desk,
+            "window.html",
+            title=text.Message(f"清算窗口 {day}", f"Settlement window {day}"),
+            active="settlement",
+            window=found,
+            scheme=scheme,
+            table=matrix(found),
+        )
+
+    return clerk_page(request, build)
+
+
+@router.get("/console/audit")
+@access.rule(access.AUDITOR)
+def audit_page(request: Request) -> Response:
+    """Verify the whole ledger (the national agency's clerks)."""
+
+    def build(desk: Desk) -> Response:
+        access.auditor(desk.actor)
+        return render(
+            request,
+            desk,
+            "audit.html",
+            title=text.Message("账本审计", "Ledger audit"),
+            active="audit",
+            result=None,
+        )
+
+    return clerk_page(request, build)
+
+
+@router.post("/console/audit")
+@access.rule(access.AUDITOR)
+async def audit_verify(request: Request) -> Response:
+    """Chains, facts, projections and balances verified; the result (reads only)."""
+    from suiren.store.audit import AuditResult, verify
+
+    checked = await posted(request)
+    if not isinstance(checked, tuple):
+        return checked
+    desk, _ = checked
+
+    def work() -> AuditResult:
+        with desk.service.transaction() as connection:
+            # the log row first: verify streams its reads, and leaves the connection so
+            record(connection, request, desk.clerk, desk.now, 200)
+            return verify(connection)
+
+    try:
+        access.auditor(desk.actor)
+    except SuirenError as error:
+        return refusal(request, desk, error)
+    result = await run_in_threadpool(work)
+    return render(
+        request,
+        desk,
+        "audit.html",
+        title=text.Message("账本审计", "Ledger audit"),
+        active="audit",
+        result=result,
+    )

@@ -1,0 +1,36 @@
+"""The forms the portal's and the console's pages are POSTed: small urlencoded bodies, read
+with a limit on their size and on their fields before anything looks at them."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+FORM_BYTES_MAX = 4096  # a login form is well under 300 bytes; a rejection with its reason, 1 KB
+FORM_FIELDS_MAX = 8
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """An urlencoded form of at most ``FORM_BYTES_MAX`` bytes (the first value of each
+    field; no body is an empty form), or None for anything else."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > FORM_BYTES_MAX:
+            return None
+    if not body:
+        return {}
+    if kind != "application/x-www-form-urlencoded":
+        return None
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=99)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if len(pairs) > FORM_FIELDS_MAX:
+        return None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form

@@ -1,0 +1,227 @@
+"""What an agency's desk reads (经办): the transfers waiting for its region, its workers, its
+funds and the settlement windows it took part in. Queries only: the steps themselves are
+``transfers``, the statement ``statement``, the windows ``settlement``.
+
+A region is named by the prefix its codes begin with (``Actor.region_prefix``: "" for the
+national agency, "44" for Guangdong, "4401" for Guangzhou), so that a province's desk sees
+its cities' work too. Every list has a named limit; a longer one says it was cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from suiren.domain.resident_id import MASK_SHOWN_CHARS, mask
+from suiren.ledger.accounts import OwnerType, Scheme
+from suiren.services.settlement import NATIONAL, WindowReport, report
+from suiren.services.transfers import STEPS, State, TransferView
+from suiren.store.tables import (
+    accounts,
+    enrolments,
+    settlement_flows,
+    settlement_positions,
+    transfers,
+    workers,
+)
+
+WAITING_MAX = 200  # transfers on a desk's page, the most urgent first
+WORKERS_FOUND_MAX = 50
+FUND_REGIONS_MAX = 500  # rows of the funds table (a region and scheme each)
+WINDOWS_SHOWN_MAX = 60
+SEARCH_CHARS_MAX = 32
+_WORKER_ID_RE = re.compile(r"[A-Za-z0-9]{1,32}", re.ASCII)
+_MASKED_RE = re.compile(r"([0-9]{2})\**", re.ASCII)  # "44", "44***…": a province's mask
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A transfer whose next step is the desk's: the step, and whether it is overdue."""
+
+    view: TransferView
+    masked_id: str  # the worker's resident id, masked (the province only)
+    step: str  # approve (the old region's), accept or complete (the new region's)
+    overdue: bool
+
+
+def _in(column: Any, prefix: str) -> Any:
+    return column.like(f"{prefix}%")
+
+
+def waiting_transfers(
+    connection: Connection, prefix: str, today: date, limit: int = WAITING_MAX
+) -> tuple[list[Waiting], bool]:
+    """Outgoing ``requested`` transfers (to approve) and incoming ``approved`` (to accept) and
+    ``accepted`` ones (to complete), the earliest deadline first (so the overdue lead); and
+    whether there were more than ``limit``."""
+    rows = connection.execute(
+        select(transfers, workers.c.masked_id)
+        .join(workers, workers.c.worker_id == transfers.c.worker_id)
+        .where(
+            or_(
+                and_(_in(transfers.c.from_region, prefix), transfers.c.state == State.REQUESTED),
+                and_(
+                    _in(transfers.c.to_region, prefix),
+                    transfers.c.state.in_((State.APPROVED, State.ACCEPTED)),
+                ),
+            )
+        )
+        .order_by(transfers.c.due_on, transfers.c.transfer_id)
+        .limit(limit + 1)
+    ).all()
+    steps = {needed.value: step for step, (needed, _, _) in STEPS.items()}
+    waiting = [
+        Waiting(TransferView.from_row(r), r.masked_id, steps[r.state], r.due_on < today)
+        for r in rows[:limit]
+    ]
+    return waiting, len(rows) > limit
+
+
+def masked_worker(connection: Connection, worker_id: str) -> str:
+    """The masked resident id of a worker ("" if unknown)."""
+    found = connection.execute(
+        select(workers.c.masked_id).where(workers.c.worker_id == worker_id)
+    ).scalar()
+    return str(found or "")
+
+
+def find_workers(
+    connection: Connection, prefix: str, query: str, limit: int = WORKERS_FOUND_MAX
+) -> tuple[list[dict[str, Any]], bool]:
+    """The region's workers (their pension insured or held there) by worker id, or by masked
+    resident id (``44****************``, or its province digits alone); and whether there
+    were more than ``limit``. A worker of another region is never found."""
+    typed = query.strip()[:SEARCH_CHARS_MAX]
+    masked = _MASKED_RE.fullmatch(typed)
+    if masked:
+        condition = workers.c.masked_id == mask(masked.group(1) + "0" * (18 - MASK_SHOWN_CHARS))
+    elif _WORKER_ID_RE.fullmatch(typed):
+        condition = workers.c.worker_id == typed.upper()
+    else:
+        return [], False
+    e = enrolments.c
+    rows = connection.execute(
+        select(
+            workers.c.worker_id,
+            workers.c.masked_id,
+            workers.c.sex,
+            workers.c.hukou_region,
+            e.region,
+            e.relation_region,
+            e.temporary,
+        )
+        .join(enrolments, e.worker_id == workers.c.worker_id)
+        .where(
+            condition,
+            e.scheme == Scheme.EMPLOYEE_PENSION.value,
+            or_(_in(e.region, prefix), _in(e.relation_region, prefix)),
+        )
+        .order_by(workers.c.worker_id)
+        .limit(limit + 1)
+    ).all()
+    found = [
+        {
+            "worker_id": r.worker_id,
+            "resident_id": r.masked_id,
+            "sex": r.sex,
+            "hukou_region": r.hukou_region,
+            "region": r.region,
+            "relation_region": r.relation_region,
+            "temporary": bool(r.temporary),
+        }
+        for r in rows[:limit]
+    ]
+    return found, len(rows) > limit
+
+
+FUND_KINDS = (
+    "pooled_fund",
+    "pooled_entitlement",
+    "individual_account",
+    "clearing",
+    "collection",
+    "opening",
+    "payable",
+)
+
+
+def region_funds(
+    connection: Connection, prefix: str, limit: int = FUND_REGIONS_MAX
+) -> tuple[list[dict[str, Any]], bool]:
+    """Per region and scheme, the balance of each kind of account: the region's own (pooled
+    fund, clearing, collection, opening, payable) and its workers' summed (individual
+    accounts, pooled entitlements); and whether there were more than ``limit`` rows."""
+    a = accounts.c
+    rows = connection.execute(
+        select(a.region, a.scheme, a.kind, func.sum(a.balance_fen), func.count())
+        .where(_in(a.region, prefix), a.owner_type != OwnerType.PLATFORM.value)
+        .group_by(a.region, a.scheme, a.kind)
+        .order_by(a.region, a.scheme, a.kind)
+    ).all()
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for region, scheme, kind, total, count in rows:
+        row = table.setdefault(
+            (region, scheme), {"region": region, "scheme": scheme, "fen": {}, "accounts": 0}
+        )
+        row["fen"][kind] = int(total)
+        row["accounts"] += int(count)
+    ordered = list(table.values())
+    return ordered[:limit], len(ordered) > limit
+
+
+def settlement_windows(
+    connection: Connection, prefix: str, limit: int = WINDOWS_SHOWN_MAX
+) -> list[tuple[str, date]]:
+    """(scheme, window) of the closed windows the region took part in (every closed window
+    for the national agency), the latest first."""
+    if prefix == "":
+        query = select(settlement_positions.c.scheme, settlement_positions.c.window)
+    else:
+        f = settlement_flows.c
+        query = select(f.scheme, f.window).where(
+            or_(_in(f.from_region, prefix), _in(f.to_region, prefix))
+        )
+    rows = connection.execute(
+        query.distinct().order_by(query.selected_columns[1].desc()).limit(limit)
+    ).all()
+    return [(str(r[0]), r[1]) for r in rows]
+
+
+def settlement_window(
+    connection: Connection, window: date, scheme: Scheme, prefix: str
+) -> WindowReport:
+    """The window's region × region flows and net positions, as much of it as touches the
+    region (all of it for the national agency)."""
+    whole = report(connection, window, scheme)
+    if prefix == "":
+        return whole
+    flows = {
+        pair: flow
+        for pair, flow in whole.flows.items()
+        if pair[0].startswith(prefix) or pair[1].startswith(prefix)
+    }
+    positions = {
+        region: net
+        for region, net in whole.positions.items()
+        if region.startswith(prefix) and region != NATIONAL
+    }
+    return WindowReport(whole.window, whole.closed, flows, positions)
+
+
+def matrix(window: WindowReport) -> dict[str, Any]:
+    """The flows as a table: the regions, and for each row region what it paid each column
+    region (fen; 0 for none), with the row and column totals."""
+    regions = sorted({r for pair in window.flows for r in pair})
+    cells = defaultdict(int, {pair: amount for pair, (amount, _) in window.flows.items()})
+    rows = [[cells[(a, b)] for b in regions] for a in regions]
+    return {
+        "regions": regions,
+        "rows": rows,
+        "paid": [sum(row) for row in rows],
+        "received": [sum(cells[(a, b)] for a in regions) for b in regions],
+    }

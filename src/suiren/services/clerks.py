@@ -1,0 +1,151 @@
+"""Agency clerks' logins (经办人员, issue 11 §4): the people who work a region's desk in the
+console (``/console/``).
+
+A clerk has a login name, a password (argon2id, checked and locked out exactly as workers'
+logins are: ``logins.attempt``) and one region: a city, a province, or ``000000`` for the
+national agency. The console acts for the clerk as an agency of that region (its region and
+the regions under it), so the one access policy (``api/access.py``) decides what a clerk
+may see and do. A clerk's session token (``ct_…``) is signed in its own domain: it is never
+a worker's token, nor a worker's a clerk's.
+
+Every refusal of a login reads the same, whether the name exists or not.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.region import NATIONAL, RegionLevel, default_registry
+from suiren.services.logins import (
+    PASSWORD_CHARS_MAX,
+    PASSWORD_CHARS_MIN,
+    Session,
+    TokenKind,
+    attempt,
+    hash_password,
+    no_such_login,
+    read_token,
+    sign_token,
+)
+from suiren.store.api_tables import clerks
+
+LOGIN_CHARS_MAX = 40
+_LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}", re.ASCII)
+GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters, 120 random bits
+CLERK_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE)
+REFUSED = "the login name or password is not valid"
+
+
+class ClerkExists(SuirenError):
+    code = "clerk-exists"
+
+
+@dataclass(frozen=True)
+class Clerk:
+    login: str
+    region: str  # a province's or city's code, or 000000 (national)
+
+    @property
+    def actor_id(self) -> str:
+        """Who the access log names for this clerk's writes."""
+        return f"clerk:{self.login}"
+
+
+def check_login(login: str) -> str:
+    """A login name: 3 to 40 of a-z 0-9 . _ - (letters folded to lower case), starting with
+    a letter or digit."""
+    name = login.strip().lower()
+    if not _LOGIN_RE.fullmatch(name):
+        raise InvalidInput(
+            f"a login name has 3 to {LOGIN_CHARS_MAX} of a-z 0-9 . _ -, starting with a letter"
+            " or digit",
+            field="login",
+        )
+    return name
+
+
+def check_region(region: str) -> str:
+    """A clerk's region: 000000 (national), a province or a city (地级市) of GB/T 2260."""
+    if region == NATIONAL:
+        return region
+    known = default_registry().get(region)  # UnknownRegion for a code it does not know
+    if known.level not in CLERK_LEVELS:
+        raise InvalidInput(
+            f"a clerk works for a province, a city or 000000 (national), not {known.name}"
+            f" ({known.code})",
+            field="region",
+        )
+    return known.code
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+def add_clerk(
+    connection: Connection, login: str, region: str, password: str, now: datetime
+) -> Clerk:
+    """A new clerk of ``region``; the password is kept only as its argon2id hash."""
+    name, code = check_login(login), check_region(region)
+    if not PASSWORD_CHARS_MIN <= len(password) <= PASSWORD_CHARS_MAX:
+        raise InvalidInput(
+            f"a password has {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters",
+            field="password",
+        )
+    if connection.execute(select(clerks.c.login).where(clerks.c.login == name)).first():
+        raise ClerkExists(f"there is already a clerk {name!r}; choose another login name")
+    connection.execute(
+        insert(clerks).values(
+            login=name,
+            region=code,
+            password_hash=hash_password(password),
+            failures=0,
+            locked_until=None,
+            created_at=now,
+        )
+    )
+    return Clerk(name, code)
+
+
+def log_in_clerk(connection: Connection, login: str, password: str, now: datetime) -> Clerk | None:
+    """The clerk of a right login name and password, or None: a wrong password is counted
+    (commit it, then refuse with ``REFUSED``) and locks the login as a worker's
+    (``LoginLocked``, raised before the password is looked at)."""
+    name = login.strip().lower()
+    row = None
+    if _LOGIN_RE.fullmatch(name):
+        row = connection.execute(select(clerks).where(clerks.c.login == name)).first()
+    if row is None:
+        no_such_login(password)
+        return None
+    tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
+    connection.execute(
+        update(clerks)
+        .where(clerks.c.login == name)
+        .values(failures=tried.failures, locked_until=tried.locked_until)
+    )
+    return Clerk(row.login, row.region) if tried.ok else None
+
+
+def get_clerk(connection: Connection, login: str) -> Clerk | None:
+    """The clerk as the database has them now (a session names the login only, so a clerk's
+    region is always today's)."""
+    row = connection.execute(
+        select(clerks.c.login, clerks.c.region).where(clerks.c.login == login)
+    ).first()
+    return None if row is None else Clerk(row.login, row.region)
+
+
+def sign_clerk_token(key: bytes, login: str, now: datetime) -> str:
+    return sign_token(key, login, now, TokenKind.CLERK)
+
+
+def read_clerk_token(key: bytes, token: str, now: datetime) -> Session:
+    """The clerk's session (``subject``: the login), or ``LoginRefused`` for anything else."""
+    return read_token(key, token, now, TokenKind.CLERK)

@@ -1,0 +1,44 @@
+"""``suiren clerk add``: a clerk's login with a generated password shown once (or one read
+from standard input), refused clearly for a bad name, region or a login taken."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from suiren.services.clerks import log_in_clerk
+from suiren.store.api_tables import clerks
+from tests.cli.runner import Run, refusal
+from tests.conftest import NOW
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_clerk_is_added_with_a_password_shown_once(cli: Run, database_url) -> None:  # type: ignore[no-untyped-def]
+    added = cli("clerk", "add", "--login", "GZ.Clerk", "--region", "440100", "--json")
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(added.stdout)
+    assert (shown["login"], shown["region"]) == ("gz.clerk", "440100")
+    assert len(shown["password"]) >= 20
+    typed = cli("clerk", "add", "--login", "national", "--region", "000000", "--password-stdin",
+                input="a typed pass phrase\n")  # fmt: skip
+    assert typed.returncode == 0 and "password" not in typed.stdout, typed.stdout
+    engine = create_engine(database_url[0])
+    with engine.begin() as c:
+        stored = c.execute(select(clerks.c.login, clerks.c.password_hash)).all()
+        assert all(h.startswith("$argon2id$") for _, h in stored)
+        assert shown["password"] not in str(stored)
+        assert log_in_clerk(c, "gz.clerk", shown["password"], NOW) is not None
+        assert log_in_clerk(c, "national", "a typed pass phrase", NOW) is not None
+    engine.dispose()
+    for args, says in (
+        (["--login", "gz.clerk", "--region", "330100"], "already a clerk"),
+        (["--login", "x", "--region", "440100"], "3 to 40"),
+        (["--login", "tianhe", "--region", "440106"], "province, a city or 000000"),
+        (["--login", "nowhere", "--region", "999999"], "999999"),
+    ):
+        assert says in refusal(cli("clerk", "add", *args)), args
+    short = cli("clerk", "add", "--login", "short", "--region", "440100", "--password-stdin",
+                input="short\n")  # fmt: skip
+    assert "8 to 128" in refusal(short)

@@ -1,0 +1,377 @@
+"""The agency console in-process on both databases: a clerk's login (lock-out, a session of
+its own kind), CSRF on every form, each region taking only its own steps of a transfer (a
+forged POST for another's is the same 404 as an unknown transfer, and does nothing), the
+workers, funds and settlement windows of the clerk's region only, the audit for national
+clerks, and an access-log row for every write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from suiren.domain.month import Month
+from suiren.portal.app import create_app
+from suiren.portal.text import yuan
+from suiren.services.clerks import add_clerk, sign_clerk_token
+from suiren.services.contributions import contribute
+from suiren.services.identity import token_key
+from suiren.services.logins import sign_token
+from suiren.services.settlement import close_window
+from suiren.services.transfers import accept_transfer, approve_transfer, request_transfer
+from suiren.services.workers import enrol
+from suiren.store.api_tables import access_log
+from suiren.store.db import make_engine, unit_of_work
+from suiren.store.tables import transfer_events, transfers
+from tests.api import settings_for
+from tests.conftest import KEYS, NOW, SECRET
+from tests.ledger_helpers import POLICY, VAULT, resident_id
+from tests.portal import TODAY, csrf_of, two_workers
+
+PASSWORD = "a clerk's pass phrase"
+CLERKS = {"gz.clerk": "440100", "hz.clerk": "330100", "bj.clerk": "110000", "national": "000000"}
+HTMX = {"HX-Request": "true"}
+
+
+def console_world(engine: Any) -> dict[str, Any]:
+    """Two workers of Guangzhou (``two_workers``): "mine" asks to move to Hangzhou
+    (``move-1``, requested); "theirs" moved there earlier (``done-1``, accepted, its window
+    of 2026-06-15 closed). A worker of Hangzhou whose resident id is of Guangdong too. A
+    clerk of Guangzhou, Hangzhou, Beijing and the national agency."""
+    world = two_workers(engine)
+    with unit_of_work(engine) as c:
+        hz = enrol(c, POLICY, VAULT, resident_id(3), "330100", None, NOW).worker.worker_id
+        contribute(c, POLICY, "hz-pay", hz, Month.of(2026, 1), Month.of(2026, 2), 700_000, NOW)
+        request_transfer(c, POLICY, "move-1", world["mine"], "330100", NOW)
+        request_transfer(c, POLICY, "done-1", world["theirs"], "330100", NOW)
+        approve_transfer(c, "done-1", NOW)
+        accept_transfer(c, "done-1", NOW)
+        close_window(c, NOW.date(), NOW + timedelta(days=1))
+        for login, region in CLERKS.items():
+            add_clerk(c, login, region, PASSWORD, NOW)
+    return world | {"hz": hz, "hz_id": resident_id(3)}
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest cost: the same algorithm and checks, a millisecond a hash
+    instead of a third of a second (a login test hashes a dozen times)."""
+    from argon2 import PasswordHasher
+
+    from suiren.services import logins
+
+    monkeypatch.setattr(
+        logins, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture
+def console(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    url, extra = database_url
+    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    world = console_world(engine)
+    app = create_app(settings_for(url, today=TODAY))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, world | {"url": url}, engine
+    engine.dispose()
+
+
+def log_in(client: TestClient, login: str, password: str = PASSWORD) -> Any:
+    client.cookies.clear()
+    csrf = csrf_of(client.get("/console/login").text)
+    form = {"csrf": csrf, "login": login, "password": password}
+    return client.post("/console/login", data=form, follow_redirects=False)
+
+
+def as_clerk(client: TestClient, login: str) -> str:
+    """Log ``login`` in; the CSRF token of this browser's forms."""
+    assert log_in(client, login).status_code == 303
+    return csrf_of(client.get("/console/transfers").text)
+
+
+def step(client: TestClient, csrf: str, transfer: str, name: str, **form: str) -> Any:
+    return client.post(
+        f"/console/transfers/{transfer}/{name}",
+        data={"csrf": csrf, **form},
+        headers=HTMX,
+        follow_redirects=False,
+    )
+
+
+def state_of(engine: Any, transfer: str) -> str:
+    with engine.connect() as c:
+        return str(
+            c.execute(select(transfers.c.state).where(transfers.c.transfer_id == transfer)).scalar()
+        )
+
+
+def assert_no_resident_id(world: dict[str, Any], body: str) -> None:
+    for full in (world["my_id"], world["their_id"], world["hz_id"]):
+        assert full not in body
+
+
+def test_a_clerk_logs_in_and_wrong_passwords_lock_the_login(console) -> None:
+    client, _, _ = console
+    page = client.get("/console/", follow_redirects=True)
+    assert page.url.path == "/console/login" and "经办人员登录" in page.text
+    done = log_in(client, "GZ.Clerk")  # login names are folded to lower case
+    assert done.status_code == 303 and done.headers["location"] == "/console/transfers"
+    cookie = next(c for c in done.headers.get_list("set-cookie") if c.startswith("suiren_console="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "Max-Age=1800" in cookie and "Secure" not in cookie
+    desk = client.get("/console/transfers")
+    assert desk.status_code == 200 and 'id="clerk">gz.clerk · 广州市 (440100)<' in desk.text
+    refused = "登录名或密码不正确"
+    for login, password in (("gz.clerk", "not the password"), ("nobody", PASSWORD)):
+        answer = log_in(client, login, password)
+        assert answer.status_code == 401 and refused in answer.text and "not valid" in answer.text
+        assert "suiren_console" not in answer.headers.get("set-cookie", "")
+    for _ in range(4):  # five wrong in a row lock the login, as a worker's
+        log_in(client, "gz.clerk", "not the password")
+    locked = log_in(client, "gz.clerk")
+    assert locked.status_code == 429 and "尝试次数过多" in locked.text
+    assert log_in(client, "hz.clerk").status_code == 303  # another clerk is not locked out
+
+
+def test_a_console_session_is_no_workers_session_and_the_reverse(console) -> None:
+    client, world, _ = console
+    key = token_key(SECRET)
+    clerk_token = sign_clerk_token(key, "national", NOW)
+    client.cookies.set("suiren_session", clerk_token)  # a clerk's token as a worker's
+    assert client.get("/statement", follow_redirects=False).headers["location"].startswith("/login")
+    api = client.get("/api/v1/me/statement", headers={"Authorization": f"Bearer {clerk_token}"})
+    assert api.status_code == 401
+    client.cookies.clear()
+    as_worker = sign_token(key, "national", NOW)  # a worker token whose subject is a clerk's login
+    client.cookies.set("suiren_console", as_worker, path="/console")
+    assert (
+        client.get("/console/transfers", follow_redirects=False)
+        .headers["location"]
+        .startswith("/console/login")
+    )
+    client.cookies.set("suiren_console", "ct_" + as_worker.removeprefix("wt_"), path="/console")
+    assert client.get("/console/funds", follow_redirects=False).status_code == 303
+    stale = sign_clerk_token(key, "national", NOW - timedelta(minutes=31))
+    client.cookies.set("suiren_console", stale, path="/console")
+    expired = client.get("/console/transfers", follow_redirects=False)
+    assert expired.headers["location"] == "/console/login?notice=expired"
+    client.cookies.set("suiren_console", sign_clerk_token(key, "national", NOW), path="/console")
+    assert client.get("/console/transfers").status_code == 200
+    assert_no_resident_id(world, client.get("/console/transfers").text)
+
+
+def test_every_console_form_refuses_a_post_without_this_browsers_csrf_token(console) -> None:
+    client, _, engine = console
+    good = as_clerk(client, "gz.clerk")
+    other_browser = TestClient(client.app)
+    foreign = csrf_of(other_browser.get("/console/login").text)
+    tampered = good[:-1] + ("1" if good.endswith("0") else "0")
+    forms = {
+        "/console/login": {"login": "gz.clerk", "password": PASSWORD},
+        "/console/logout": {},
+        "/console/transfers/move-1/approve": {},
+        "/console/transfers/move-1/reject": {"reason": "no"},
+        "/console/audit": {},
+    }
+    for path, form in forms.items():
+        for token in (None, "", foreign, tampered):
+            sent = form if token is None else {**form, "csrf": token}
+            refused = client.post(path, data=sent, follow_redirects=False)
+            assert refused.status_code == 403, (path, refused.text)
+            assert "并非来自本站" in refused.text and "did not come from this site" in refused.text
+    assert state_of(engine, "move-1") == "requested"
+    assert client.get("/console/transfers").status_code == 200  # still logged in
+    with engine.connect() as c:
+        assert c.execute(select(access_log.c.path).where(access_log.c.status == 200)).all() == []
+
+
+def test_each_region_takes_only_its_own_steps_and_a_forged_post_is_a_404(console) -> None:
+    client, world, engine = console
+    # Guangzhou: move-1 waits for its approval; the accept of done-1 is Hangzhou's
+    csrf = as_clerk(client, "gz.clerk")
+    desk = client.get("/console/transfers").text
+    approve_section = desk[desk.index('id="waiting-approve"') : desk.index('id="waiting-accept"')]
+    assert 'data-transfer="move-1"' in approve_section and "done-1" not in desk
+    assert "/console/transfers/move-1/approve" in desk and "/move-1/accept" not in desk
+    assert_no_resident_id(world, desk)
+    assert world["my_id"][:2] + "*" * 16 in desk
+    for forged in ("accept", "complete"):
+        assert step(client, csrf, "move-1", forged).status_code == 404
+        assert step(client, csrf, "done-1", forged).status_code == 404
+    assert state_of(engine, "move-1") == "requested"
+    approved = step(client, csrf, "move-1", "approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.text.startswith('<article class="card transfer"')
+    assert 'data-state="approved"' in approved.text and "已批准转出" in approved.text
+    assert "/move-1/accept" not in approved.text and "/move-1/reject" not in approved.text
+    assert step(client, csrf, "move-1", "accept").status_code == 404
+    assert state_of(engine, "move-1") == "approved"
+    # Beijing: no side of it — sees nothing, and every forged step is the 404 of an unknown one
+    bj = as_clerk(client, "bj.clerk")
+    assert "move-1" not in client.get("/console/transfers").text
+    assert client.get("/console/transfers/move-1").status_code == 404
+    for name in ("approve", "accept", "complete", "reject"):
+        forged = step(client, bj, "move-1", name, reason="forged")
+        unknown = step(client, bj, "move-9", name, reason="forged")
+        assert forged.status_code == unknown.status_code == 404
+        assert forged.text == unknown.text
+    assert state_of(engine, "move-1") == "approved"
+    # Hangzhou: accepts move-1 (htmx: the card in its new state) and completes it (no htmx)
+    hz = as_clerk(client, "hz.clerk")
+    desk = client.get("/console/transfers").text
+    accept_section = desk[desk.index('id="waiting-accept"') : desk.index('id="waiting-complete"')]
+    assert 'data-transfer="move-1"' in accept_section
+    assert 'data-transfer="done-1"' in desk[desk.index('id="waiting-complete"') :]
+    assert step(client, hz, "move-1", "approve").status_code == 404
+    accepted = step(client, hz, "move-1", "accept")
+    assert 'data-state="accepted"' in accepted.text and "/move-1/complete" in accepted.text
+    done = client.post(
+        "/console/transfers/move-1/complete", data={"csrf": hz}, follow_redirects=False
+    )
+    assert (
+        done.status_code == 303
+        and done.headers["location"] == "/console/transfers/move-1?done=complete"
+    )
+    page = client.get(done.headers["location"])
+    assert 'data-state="completed"' in page.text and "已办结" in page.text
+    assert state_of(engine, "move-1") == "completed"
+    with engine.connect() as c:
+        logged = c.execute(
+            select(access_log.c.key_id, access_log.c.path, access_log.c.request_id)
+            .where(access_log.c.path.like("/console/transfers/%"))
+            .order_by(access_log.c.id)
+        ).all()
+        steps = c.execute(
+            select(transfer_events.c.step).where(transfer_events.c.transfer_id == "move-1")
+        ).scalars()
+        assert sorted(steps) == ["accepted", "approved", "completed", "requested"]
+    assert [(k, p) for k, p, _ in logged] == [
+        ("clerk:gz.clerk", "/console/transfers/move-1/approve"),
+        ("clerk:hz.clerk", "/console/transfers/move-1/accept"),
+        ("clerk:hz.clerk", "/console/transfers/move-1/complete"),
+    ]
+    assert all(len(request_id) == 32 for _, _, request_id in logged)
+
+
+def test_a_rejection_needs_a_reason_and_is_the_deciding_regions(console) -> None:
+    client, _, engine = console
+    gz = as_clerk(client, "gz.clerk")
+    blank = step(client, gz, "move-1", "reject", reason="  ")
+    assert blank.status_code == 422 and "退回原因" in blank.text
+    assert 'data-state="requested"' in blank.text
+    rejected = step(client, gz, "move-1", "reject", reason="材料不全 papers missing")
+    assert rejected.status_code == 200 and 'data-state="rejected"' in rejected.text
+    again = step(client, gz, "move-1", "approve")
+    assert again.status_code == 422 and "转移接续请求未被接受" in again.text
+    assert state_of(engine, "move-1") == "rejected"
+    with engine.connect() as c:
+        note = c.execute(
+            select(transfer_events.c.note).where(
+                transfer_events.c.transfer_id == "move-1", transfer_events.c.step == "rejected"
+            )
+        ).scalar()
+    assert note == "材料不全 papers missing"
+
+
+def test_the_workers_search_never_shows_another_regions_worker(console) -> None:
+    client, world, _ = console
+    as_clerk(client, "gz.clerk")
+    found = client.get("/console/workers", params={"q": "44"})
+    assert found.status_code == 200
+    assert world["mine"] in found.text and world["theirs"] in found.text
+    assert world["hz"] not in found.text  # her resident id is of Guangdong; her insurance is not
+    assert "44****************" in found.text
+    for query in (world["hz"], world["hz"].lower(), world["hz_id"]):
+        none = client.get("/console/workers", params={"q": query})
+        assert 'id="workers"' not in none.text and "未找到" not in none.text
+        assert "参保人编号或脱敏身份证号" in none.text
+        assert world["hz_id"] not in none.text  # a typed resident id is never shown back
+    assert client.get(f"/console/workers/{world['hz']}").status_code == 404
+    assert client.get("/console/workers/W000000000000").status_code == 404
+    mine = client.get(f"/console/workers/{world['mine']}")
+    assert mine.status_code == 200 and 'id="months-total">5<' in mine.text
+    assert "¥" in mine.text
+    assert_no_resident_id(world, mine.text)
+    as_clerk(client, "hz.clerk")
+    theirs = client.get("/console/workers", params={"q": world["hz"]})
+    assert world["hz"] in theirs.text and world["mine"] not in theirs.text
+    assert world["mine"] not in client.get("/console/workers", params={"q": "44"}).text
+
+
+def test_funds_settlement_windows_and_the_audit_by_region(console) -> None:
+    client, world, engine = console
+    as_clerk(client, "gz.clerk")
+    funds = client.get("/console/funds").text
+    assert "广州市 (440100)" in funds and "杭州市" not in funds and "统筹基金" in funds
+    windows = client.get("/console/settlement").text
+    assert "/console/settlement/employee_pension/2026-06-15" in windows
+    window = client.get("/console/settlement/employee_pension/2026-06-15")
+    assert window.status_code == 200 and 'id="matrix"' in window.text
+    with engine.connect() as c:
+        moved = c.execute(
+            select(transfers.c.account_fen + transfers.c.pooled_fen).where(
+                transfers.c.transfer_id == "done-1"
+            )
+        ).scalar()
+    assert yuan(moved) in window.text and "杭州市 (330100)" in window.text
+    assert client.get("/console/audit").status_code == 404
+    gz_csrf = csrf_of(client.get("/console/funds").text)
+    assert client.post("/console/audit", data={"csrf": gz_csrf}).status_code == 404
+    as_clerk(client, "bj.clerk")
+    assert "2026-06-15" not in client.get("/console/settlement").text
+    assert client.get("/console/settlement/employee_pension/2026-06-15").status_code == 404
+    assert client.get("/console/settlement/employee_pension/2026-13-45").status_code in (404, 422)
+    nat = as_clerk(client, "national")
+    funds = client.get("/console/funds").text
+    assert "广州市 (440100)" in funds and "杭州市 (330100)" in funds
+    assert 'href="/console/audit"' in funds
+    verified = client.post("/console/audit", data={"csrf": nat})
+    assert verified.status_code == 200 and "账本完整" in verified.text
+    assert_no_resident_id(world, verified.text)
+    with engine.connect() as c:
+        audit = c.execute(select(access_log.c.key_id).where(access_log.c.path == "/console/audit"))
+        assert audit.scalars().all() == ["clerk:national"]
+
+
+def test_a_clerk_logs_out_with_a_form(console) -> None:
+    client, _, _ = console
+    csrf = as_clerk(client, "hz.clerk")
+    out = client.post("/console/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/console/login?notice=logged-out"
+    assert client.get("/console/transfers", follow_redirects=False).status_code == 303
+    assert "您已退出登录" in client.get("/console/login?notice=logged-out").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_overdue_come_first_and_say_so(console) -> None:
+    _, world, engine = console
+    later = NOW + timedelta(days=16)
+    with unit_of_work(engine) as c:  # Hangzhou's worker asks to move to Guangzhou, later
+        request_transfer(c, POLICY, "hz-move", world["hz"], "440100", later)
+    with engine.connect() as c:
+        due = dict(c.execute(select(transfers.c.transfer_id, transfers.c.due_on)).all())
+    today = due["move-1"] + timedelta(days=1)  # move-1 is a day late; hz-move is not yet
+    assert due["hz-move"] > today
+    app = create_app(settings_for(world["url"], today=today.isoformat()))
+    with TestClient(app) as desk:
+        as_clerk(desk, "national")
+        page = desk.get("/console/transfers").text
+    approve = page[page.index('id="waiting-approve"') : page.index('id="waiting-accept"')]
+    first, second = (
+        approve.index('data-transfer="move-1"'),
+        approve.index('data-transfer="hz-move"'),
+    )
+    assert first < second
+    late = approve[first - 60 : second]
+    assert 'class="card transfer overdue"' in late and "已逾期" in late
+    assert "已逾期" not in approve[second:]
+    late_cards = page.count('class="card transfer overdue"')  # done-1's completion is late too
+    assert late_cards >= 1 and f"{late_cards} 件已逾期" in page
