@@ -283,6 +283,12 @@ def history_file(
     ]
     if flags:
         lines.append(f"  accepted as recorded: {flags}")
+    if summary.years_without_rate:
+        years = sorted(summary.years_without_rate)
+        lines.append(
+            f"  no crediting rate (记账利率) in Suiren for {years[0]}–{years[-1]}: the pooled"
+            " entitlement earned no interest in those years"
+        )
     for error in summary.errors[:ERRORS_SHOWN]:
         lines.append(f"  row {error.row}, {error.field}: {error.reason}")
     if len(summary.errors) > ERRORS_SHOWN and errors_out is None:

@@ -184,6 +184,8 @@ class HistorySummary:
     account_fen: int = 0
     entitlement_fen: int = 0
     flags: dict[str, int] = field(default_factory=dict)
+    # years whose crediting rate Suiren lacks: the entitlement earned no interest in them
+    years_without_rate: set[int] = field(default_factory=set)
     mapping: list[tuple[str, str]] = field(default_factory=list)  # (resident id, worker id)
     errors: list[RowError] = field(default_factory=list)
 
@@ -198,11 +200,13 @@ class HistorySummary:
                 mine[key] = mine.get(key, 0) + value
         self.mapping += other.mapping
         self.errors += other.errors
+        self.years_without_rate |= other.years_without_rate
 
     def to_json(self) -> dict[str, object]:
         return {
             "rows": self.rows,
             "people": self.people,
+            "entitlement_interest_not_counted_for_years": sorted(self.years_without_rate),
             "enrolled": self.enrolled,
             "imported": self.imported,
             "replayed": self.replayed,
@@ -643,6 +647,7 @@ class _Plan:
     postings: dict[str, list[Posting]]  # region -> postings
     opening_month: dict[str, Month]  # region -> legal month
     stints: list[Stint]
+    years_without_rate: set[int] = field(default_factory=set)  # entitlement interest not counted
 
 
 def import_people(
@@ -899,6 +904,7 @@ def _import_person(
             pending.catch_ups.append((account, b.region, years, f"{prefix}{b.region}/interest"))
     summary.imported += len(placed)
     summary.enrolled += plan.created
+    summary.years_without_rate |= plan.years_without_rate
     for s in placed:
         months = len(s.months())
         summary.months_by_kind[s.kind] = summary.months_by_kind.get(s.kind, 0) + months
@@ -963,6 +969,7 @@ def _plan(
     facts: dict[str, list[Fact]] = {}
     postings: dict[str, list[Posting]] = {}
     opening_month: dict[str, Month] = {}
+    years_without_rate: set[int] = set()
     created = False
     last = max(stints, key=lambda s: (s.last, s.row)) if stints else None
     enrol_region = enrolment.region if enrolment is not None else (last.region if last else "")
@@ -1041,7 +1048,8 @@ def _plan(
         end = max(s.last for s in held)
         month = opening_month.get(region) or min(Month.of(end.year + 1, 1), Month.from_date(today))
         opening_month[region] = month
-        credited, interest, _ = _with_interest(policy, region, by_year, month.year - 1)
+        credited, interest, lacking = _with_interest(policy, region, by_year, month.year - 1)
+        years_without_rate.update(lacking)
         amount = credited + interest
         if amount:
             account = pooled_entitlement(worker_id, Scheme.EMPLOYEE_PENSION, region)
@@ -1054,4 +1062,6 @@ def _plan(
         for p in items:
             by_scheme[p.account.scheme] = by_scheme.get(p.account.scheme, 0) + p.amount_fen
         items += [Posting(opening(scheme, region), -total) for scheme, total in by_scheme.items()]
-    return _Plan(worker_id, created, enrol_region, facts, postings, opening_month, stints)
+    return _Plan(
+        worker_id, created, enrol_region, facts, postings, opening_month, stints, years_without_rate
+    )
