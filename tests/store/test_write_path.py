@@ -63,3 +63,42 @@ def test_the_audit_reads_a_copy_stream_in_full_blocks() -> None:
     assert reader.readinto(target) == 10 and bytes(target) == b"1,a\n2,b\n3,"
     assert reader.readinto(target) == 2 and bytes(target[:2]) == b"c\n"
     assert reader.readinto(target) == 0
+
+
+def test_a_reader_on_sqlite_runs_beside_the_writer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An API GET's unit of work (``read_only``) takes no write lock: while a writer holds
+    SQLite's lock, a reader answers at once instead of waiting for it (the API benchmark's
+    long p99); a writer still waits for the writer."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from suiren.store.db import make_engine, unit_of_work
+    from suiren.store.migrate import upgrade
+    from tests.conftest import KEYS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}", keys=KEYS)
+    upgrade(engine)
+    with unit_of_work(engine):
+        pass  # the key's fingerprint recorded
+    held = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with unit_of_work(engine) as c:
+            c.execute(text("SELECT 1"))
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+    started = time.perf_counter()
+    with unit_of_work(engine, read_only=True) as c:
+        assert c.execute(text("SELECT COUNT(*) FROM journal")).scalar_one() == 0
+    waited = time.perf_counter() - started
+    release.set()
+    thread.join()
+    engine.dispose()
+    assert waited < 2, f"the reader waited {waited:.1f} s for the writer"

@@ -64,8 +64,8 @@ class Service:
         return datetime.now(UTC)
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        with unit_of_work(self.engine) as connection:
+    def transaction(self, read_only: bool = False) -> Iterator[Connection]:
+        with unit_of_work(self.engine, read_only) as connection:
             yield connection
 
 
@@ -208,7 +208,7 @@ def actor_of(
     read whole here, so that every malformed one is refused by ``authenticate`` alike."""
     service = service_of(request)
     authorization = request.headers.get("authorization")
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         return authenticate(connection, authorization, service.token_key, service.now())
 
 
@@ -284,7 +284,7 @@ def worker_statement(worker_id: str, actor: ActorDep, service: ServiceDep) -> JS
     """A worker's months by region and balances (an agency of the worker's region)."""
     from suiren.services.statement import statement
 
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         access.worker_region(connection, actor, worker_id)
         return JSONResponse(_plain(statement(connection, worker_id)))
 
@@ -469,7 +469,7 @@ def pension_estimate(
 ) -> JSONResponse:
     """Both scenarios side by side, paying on to retirement under stated assumptions (as
     ``suiren pension estimate``)."""
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         access.worker_region(connection, actor, worker_id)
         data = _estimate(
             connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
@@ -553,7 +553,7 @@ async def request_transfer(
 @access.rule(access.TRANSFER_PARTY)
 def transfer_status(transfer_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
     """A transfer's state and amounts (either side's agency)."""
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         view = access.transfer(connection, actor, transfer_id, "view")
     return JSONResponse(view.to_json())
 
@@ -1038,7 +1038,7 @@ def my_statement(actor: ActorDep, service: ServiceDep) -> JSONResponse:
     from suiren.services.statement import statement
 
     worker_id = access.worker_self(actor)
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         return JSONResponse(_plain(statement(connection, worker_id)))
 
 
@@ -1055,7 +1055,7 @@ def my_pension_estimate(
 ) -> JSONResponse:
     """The logged-in worker's own pension estimate, both scenarios (多缴多得 ladder included)."""
     worker_id = access.worker_self(actor)
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         data = _estimate(
             connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
         )
@@ -1115,7 +1115,7 @@ def list_transfers(
     )
     if state is not None:
         query = query.where(transfers.c.state == state)
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
     views = [TransferView.from_row(r) for r in rows]
     return JSONResponse(
@@ -1159,7 +1159,7 @@ def list_workers(
         .order_by(workers.c.worker_id)
         .limit(limit)
     )
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         rows = connection.execute(query).all()
     items = [
         {
@@ -1218,7 +1218,7 @@ def settlement_report(window: DayPath, actor: ActorDep, service: ServiceDep) -> 
     from suiren.services.settlement import report
 
     access.national(actor)
-    with service.transaction() as connection:
+    with service.transaction(read_only=True) as connection:
         return JSONResponse(_plain(report(connection, _day(window)).to_json()))
 
 

@@ -108,7 +108,10 @@ def make_engine(url: str, keys: LedgerKeys | None = None, **kwargs: Any) -> Engi
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # a reader (``unit_of_work(read_only=True)``) takes no write lock: in WAL mode
+            # readers run beside the one writer instead of queueing behind it
+            deferred = connection.get_execution_options().get(READ_ONLY_OPTION)
+            connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(url, **kwargs)
@@ -168,12 +171,20 @@ def check_fingerprint(connection: Connection) -> None:
         )
 
 
+READ_ONLY_OPTION = "suiren_read_only"
+
+
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Connection]:
+def unit_of_work(engine: Engine, read_only: bool = False) -> Iterator[Connection]:
     """One database transaction: committed if the block succeeds, rolled back otherwise.
 
-    With the ledger's keys on the engine, the key's fingerprint is checked first."""
-    with engine.begin() as connection:
-        if isinstance(connection.info.get(KEYS_INFO), LedgerKeys):
-            check_fingerprint(connection)
-        yield connection
+    With the ledger's keys on the engine, the key's fingerprint is checked first.
+    ``read_only``: the block only reads (an API GET); on SQLite it then takes no write lock at
+    its start, so that reads do not queue behind each other and the writer."""
+    with engine.connect() as connection:
+        if read_only:
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+        with connection.begin():
+            if isinstance(connection.info.get(KEYS_INFO), LedgerKeys):
+                check_fingerprint(connection)
+            yield connection
