@@ -38,7 +38,13 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     logins = json.loads(path.read_text(encoding="utf-8"))
     actors = {login["actor"] for login in logins}
-    assert actors == {"agency", "platform", "analyst", "auditor", "worker"}
+    assert actors == {"agency", "platform", "analyst", "auditor", "worker", "clerk"}
+    assert sum(1 for login in logins if login["actor"] == "clerk") == 32  # national + 31
+    from suiren.services.clerks import log_in_clerk
+
+    clerk = next(login for login in logins if login.get("region") == "440100")
+    with unit_of_work(engine) as c:
+        assert log_in_clerk(c, clerk["login"], clerk["password"], NOW) is not None
     assert sum(1 for login in logins if login["actor"] == "agency") == 32  # national + 31
     national = next(login for login in logins if login.get("scope") == "000000")
     url = engine.url.render_as_string(hide_password=False)

@@ -254,16 +254,42 @@ def seed(
         ]
         for login in logins:
             login["api_key"] = issue(c, login["actor"], login["scope"], login["label"], now)
+        clerks = _clerks(c, places, now)
     portal = [rid for rid, _ in summary.mapping[:: max(1, len(summary.mapping) // 5)][:5]]
-    result.logins = logins + [
-        {
-            "actor": "worker",
-            "resident_id": rid,
-            "sees": "their own records: log in at / with this resident id; the one-time code is shown on the page (demo)",
-        }
-        for rid in portal
-    ]
+    result.logins = (
+        logins
+        + clerks
+        + [
+            {
+                "actor": "worker",
+                "resident_id": rid,
+                "sees": "their own records: log in at / with this resident id; the one-time code is shown on the page (demo)",
+            }
+            for rid in portal
+        ]
+    )
     return result
+
+
+def _clerks(connection: Connection, places: list[str], now: datetime) -> list[dict[str, str]]:
+    """A clerk (经办人员) for the national agency and for each capital, for the console."""
+    from suiren.services.clerks import add_clerk, generate_password
+
+    made = []
+    for region in ["000000", *places]:
+        password = generate_password()
+        clerk = add_clerk(connection, f"clerk-{region}", region, password, now)
+        made.append(
+            {
+                "actor": "clerk",
+                "login": clerk.login,
+                "password": password,
+                "region": clerk.region,
+                "sees": "the agency console at /console/: transfers to approve or accept, the"
+                " region's workers, funds and settlement",
+            }
+        )
+    return made
 
 
 def _pay_this_year(
