@@ -208,3 +208,6 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     assert "a year that has ended" in user_error(cli("interest", "credit", "--year", "2026"))
     assert "four ASCII digits" in user_error(cli("interest", "credit", "--year", "0"))
     assert ok_json(cli("audit", "verify", "--json"))["ok"] is True
+    later = cli("interest", "credit", "--year", "2026", today="2027-01-10")
+    assert later.returncode == 0, later.stderr
+    assert "at 0.015 (provisional" in later.stdout  # 2026's rate is not published: said so

@@ -19,6 +19,7 @@ from suiren.ledger.accounts import Scheme
 
 if TYPE_CHECKING:
     from suiren.services.contributions import MonthPaid
+    from suiren.services.interest import InterestRun
 
 CHECKPOINT_BYTES_MAX = 10_000_000
 
@@ -441,14 +442,29 @@ def interest_credit(
     with ctx.transaction() as connection:
         runs = credit_interest(connection, ctx.policy, year, ctx.now())
     payload = [r.__dict__ for r in runs]
-    human = (
-        "\n".join(
-            f"{r.region} {r.year}: {'already credited' if r.skipped else f'{r.accounts} accounts, {fen_to_yuan_str(r.total_fen)} yuan'}"
-            for r in runs
-        )
-        or "no individual accounts"
-    )
+    human = "\n".join(_interest_line(r) for r in runs) or "no individual accounts"
     emit(payload, as_json, human)
+
+
+def _interest_line(run: InterestRun) -> str:
+    """One region's run, with the rate it used and whether that rate is provisional (the
+    year's rate not yet published: the latest published one, said so)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    if run.skipped:
+        return f"{run.region} {run.year}: already credited"
+    rate = Fraction(run.rate) if run.rate else None
+    shown = "" if rate is None else f" at {Decimal(rate.numerator) / Decimal(rate.denominator)}"
+    note = (
+        " (provisional: the year's rate is not published yet; the latest published one was used)"
+        if run.provisional
+        else ""
+    )
+    return (
+        f"{run.region} {run.year}: {run.accounts} accounts, {fen_to_yuan_str(run.total_fen)}"
+        f" yuan{shown}{note}"
+    )
 
 
 @audit_app.command("verify")
