@@ -575,3 +575,35 @@ def test_an_import_killed_at_random_moments_then_run_again_records_everyone_once
         result = verify(c)
     assert result.ok, result.problems
     engine.dispose()
+
+
+def test_one_person_spelt_two_ways_is_one_person(engine: Engine, tmp_path: Path) -> None:
+    """A 15-digit first-generation number and its 18-digit form (or a lower-case x) name one
+    person: consecutive rows are one person's, and scattered ones are refused, never taken
+    for a second person or for a replay."""
+    from suiren.domain.resident_id import convert_15_to_18
+
+    old = "440106700301123"  # born 1970-03-01
+    new = convert_15_to_18(old)
+    together = write(
+        tmp_path / "t.csv",
+        [f"{old},440100,2000-01,2009-12,paid,5000,,", f"{new},330100,2010-01,2019-12,paid,6000,,"],
+    )
+    summary = run_import(engine, together)
+    assert not summary.errors, summary.errors
+    assert (summary.people, summary.enrolled, summary.imported) == (1, 1, 2)
+    other = resident_id(90, "19800301")
+    scattered = write(
+        tmp_path / "s.csv",
+        [
+            f"{new.lower()},440100,1995-01,1995-12,paid,3000,,",
+            f"{other},440100,2010-01,2010-12,paid,5000,,",
+            f"{old},440100,1996-01,1996-12,paid,3000,,",
+        ],
+    )
+    second = run_import(engine, scattered)
+    assert [(e.row, e.code) for e in second.errors] == [(3, "not-consecutive")]
+    assert second.imported == 2  # the first row (a new stint of the same worker) and other's
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() == 4
+    audit_ok(engine)

@@ -263,6 +263,17 @@ def _texts(chunk: Chunk, columns: tuple[str, ...]) -> list[dict[str, str]]:
     return [{k: (v[i] or "") for k, v in values.items()} for i in range(n)]
 
 
+def person_key(text: str) -> str:
+    """The person a resident id names, in one spelling: a 15-digit first-generation number
+    and its 18-digit form, lower-case x or spaces are one person (else two groups of rows of
+    one person would be taken for two, or the second for a replay of the first)."""
+    raw = text.upper().replace(" ", "")
+    try:
+        return ResidentId.parse(raw).number
+    except SuirenError:
+        return raw  # refused with its reason when the person is checked
+
+
 def people(path: Path, chunk_rows: int) -> Iterator[list[Person]]:
     """The stints file's people, a unit of work at a time (about ``chunk_rows`` rows, at most
     ``WORKERS_PER_UNIT`` people; a person is never split); a person's rows are consecutive
@@ -275,7 +286,7 @@ def people(path: Path, chunk_rows: int) -> Iterator[list[Person]]:
     for chunk in read_chunks(path, STINT_COLUMNS, STINT_REQUIRED, chunk_rows):
         for offset, row in enumerate(_texts(chunk, STINT_COLUMNS)):
             number = chunk.first_row + offset
-            key = row["resident_id"].upper().replace(" ", "")
+            key = person_key(row["resident_id"])
             if current is not None and key == current.resident_id:
                 current.rows.append((number, row))
                 continue
@@ -302,7 +313,7 @@ def read_balances(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]
     for chunk in read_chunks(path, BALANCE_COLUMNS, BALANCE_REQUIRED, 100_000):
         for offset, row in enumerate(_texts(chunk, BALANCE_COLUMNS)):
             total += 1
-            key = row["resident_id"].upper().replace(" ", "")
+            key = person_key(row["resident_id"])
             found.setdefault(key, []).append((chunk.first_row + offset, row))
     return found, total
 
