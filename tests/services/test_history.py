@@ -330,7 +330,8 @@ def test_conflicts_are_reported_never_merged(engine: Engine, tmp_path: Path) -> 
         f"{e},440100,2026-06,2026-06,paid,5000,,",  # 9 this month: paid through Suiren
         f"{f},440100,2010-01,2010-12,paid,,,",  # 10 no base, no index
         f"{f},440100,2011-01,2011-12,paid,5000,12.5,",  # 11 an index above 10
-        f"{g},440100,2025-10,2026-03,paid,5000,,",  # 12 fine alone
+        f"{f},440100,2012-01,2012-12,paid,9999999999,,",  # 12 not a monthly base
+        f"{g},440100,2025-10,2026-03,paid,5000,,",  # 13 fine alone
     ]
     header = "resident_id,region,from_month,to_month,kind,base_yuan,index,hukou_region\n"
     summary = run_import(engine, write(tmp_path / "c.csv", rows, header))
@@ -341,7 +342,7 @@ def test_conflicts_are_reported_never_merged(engine: Engine, tmp_path: Path) -> 
     assert (7, "not-consecutive") in reasons  # b's first rows stand; b again is refused
     assert (6, "deemed-with-base") in reasons
     assert {(8, "invalid-period"), (9, "invalid-period")} <= reasons
-    assert {(10, "no-base"), (11, "invalid-index")} <= reasons
+    assert {(10, "no-base"), (11, "invalid-index"), (12, "invalid-amount")} <= reasons
     assert summary.imported == 2  # b's first row and g: a person with a refused row, nothing
     # the same months from another file are already recorded; sex and birth are checked
     with_registry = (

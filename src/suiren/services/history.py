@@ -123,6 +123,7 @@ SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
 WORKERS_PER_UNIT = 2_000  # people per database transaction
 STINTS_PER_PERSON_MAX = 600  # fifty years of monthly rows
 INDEX_MAX = Decimal(10)
+BASE_FEN_MAX = 100_000_000  # 1,000,000 yuan a month: far above any ceiling, never a base
 FIRST_MONTH = Month.of(1950, 1)  # the earliest month an old system records
 ADULT_MONTHS = 16 * 12  # 劳动法 第十五条: no work before 16
 POOLED_SINCE = Month.of(1998, 1)  # 国发〔1997〕26号: the unified system and its accounts
@@ -402,6 +403,17 @@ def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | 
     base = index = None
     if values.get("base_yuan"):
         base = _fen(values["base_yuan"], row, "base_yuan", errors, positive=True)
+        if base is not None and base > BASE_FEN_MAX:
+            errors.append(
+                RowError(
+                    row,
+                    "base_yuan",
+                    "invalid-amount",
+                    f"{values['base_yuan']} yuan is not a monthly base (at most"
+                    f" {BASE_FEN_MAX // 100:,} yuan are kept as recorded)",
+                )
+            )
+            base = None
     if values.get("index"):
         text = values["index"]
         if not _INDEX_RE.match(text) or not Decimal(0) < Decimal(text) <= INDEX_MAX:
