@@ -185,3 +185,15 @@ FUND_KINDS = {
     "opening": Message("期初", "Opening"),
     "payable": Message("应付待遇", "Benefits payable"),
 }
+
+# the pay page (缴费): a refusal's reason -> its sentences ({placeholders} from the refusal)
+PAY_MESSAGES = {
+    "future": Message("{month}尚未到来，不能提前缴费。", "{month_en} has not come yet; pay it when it comes."),
+    "too-early": Message("不能补缴{month}：灵活就业人员可补缴{earliest}及以后的月份。", "{month_en} cannot be paid now: missed months may be paid from {earliest_en} on."),
+    "paid": Message("{month}已经缴过费，无需重复缴纳。", "{month_en} is already paid; it is not paid twice."),
+    "no-parameters": Message("参保地尚未公布{month}的缴费基数。", "Your region has not published the bounds for {month_en}."),
+    "out-of-bounds": Message("缴费基数须在{floor}至{ceiling}之间（{month}）。", "The base must be from {floor} to {ceiling} for {month_en}."),
+    "base-format": Message("请按元填写缴费基数，如 6000 或 6000.50。", "Enter the base in yuan, such as 6000 or 6000.50."),
+    "month-format": Message("请选择要缴费的月份。", "Choose the month to pay."),
+    "used": Message("这张表单已用于另一笔缴费，请重新打开缴费页面。", "This form was already used for another payment; open the pay page again."),
+}  # fmt: skip
