@@ -36,6 +36,7 @@ def environment() -> Environment:
             SCENARIOS=text.SCENARIOS,
             TRANSFER_STATES=text.TRANSFER_STATES,
             TRANSFER_STEPS=text.TRANSFER_STEPS,
+            TRANSFER_EVENTS=text.TRANSFER_EVENTS,
             TRANSFER_KINDS=text.TRANSFER_KINDS,
             FUND_KINDS=text.FUND_KINDS,
             label=text.label,

@@ -79,6 +79,7 @@ SERVICE_MESSAGES: dict[str, str] = {
     "unknown-worker": "未找到参保记录。",
     "parameter-not-found": "缺少测算所需的政策参数。",
     "transfer-refused": "转移接续请求未被接受。",
+    "unknown-region": "未知的地区代码，请填写6位行政区划代码。",
 }
 REFUSED = Message("请求未被接受。", "The request was refused.")
 
@@ -197,3 +198,16 @@ PAY_MESSAGES = {
     "month-format": Message("请选择要缴费的月份。", "Choose the month to pay."),
     "used": Message("这张表单已用于另一笔缴费，请重新打开缴费页面。", "This form was already used for another payment; open the pay page again."),
 }  # fmt: skip
+# the move page (转移接续)
+MOVE_MESSAGES = {
+    "requested": Message("转移申请已提交，请等待转出地经办机构批准。", "Your request is in: the agency of your region approves it next."),
+    "region-format": Message("请填写转入地的6位行政区划代码，如 330100（杭州市）。", "Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
+}  # fmt: skip
+TRANSFER_EVENTS = {
+    "requested": Message("已申请", "Requested"),
+    "approved": Message("转出地已批准", "Approved by the old region"),
+    "accepted": Message("转入地已接收", "Accepted by the new region"),
+    "completed": Message("已办结", "Completed"),
+    "rejected": Message("已退回", "Rejected"),
+    "expired": Message("已逾期失效", "Expired"),
+}
