@@ -211,3 +211,37 @@ TRANSFER_EVENTS = {
     "rejected": Message("已退回", "Rejected"),
     "expired": Message("已逾期失效", "Expired"),
 }
+
+# the page's language (界面语言): both languages are always on the page, the chosen one first
+LANGUAGES = ("zh", "en")
+LANGUAGE_COOKIE = "suiren_lang"
+ACCEPT_LANGUAGE_CHARS_MAX = 256
+CHROME = {
+    "zh": {"html": "zh-CN", "other": "en", "skip": "跳到正文", "menu": "主菜单",
+           "switch": "English", "switch_to": "en",
+           "footer": "随人：钱随人走的灵活就业社会保险。"},
+    "en": {"html": "en", "other": "zh-CN", "skip": "Skip to content", "menu": "Main menu",
+           "switch": "中文", "switch_to": "zh",
+           "footer": "Suiren: portable social insurance for flexible workers."},
+}  # fmt: skip
+
+
+def language(chosen: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The page's language: ``?lang=`` first, then the cookie a switch set, then the browser's
+    first choice in ``Accept-Language`` (English only if it prefers English); Chinese else."""
+    for given in (chosen, cookie):
+        if given in LANGUAGES:
+            return str(given)
+    best, best_q = "zh", -1.0
+    for part in (accept_language or "")[:ACCEPT_LANGUAGE_CHARS_MAX].split(","):
+        tag, _, rest = part.strip().partition(";")
+        q = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                q = float(rest.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best
