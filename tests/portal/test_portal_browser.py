@@ -194,3 +194,67 @@ def test_a_clerk_logs_in_to_the_console_and_approves_a_pending_transfer(
     page.screenshot(path=str(shots / "6-console-phone.png"), full_page=True)
     assert not problems, problems
     context.close()
+
+
+def test_a_worker_pays_a_month_on_a_phone_requests_a_move_and_switches_language(
+    server: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
+) -> None:
+    base, world = server
+    shots = Path(os.environ.get("SUIREN_TEST_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    page.goto("/login")
+    page.get_by_label("身份证号码 Resident id").first.fill(world["my_id"])
+    page.click("#get-code")
+    code = page.locator("#demo-code").inner_text()
+    page.get_by_label("验证码（6位数字） One-time code (6 digits)").fill(code)
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+
+    page.click("nav >> text=缴费")
+    page.wait_for_url("**/pay")
+    assert page.locator("#pay-month").input_value() == "2026-06"
+    assert page.locator("#floor").inner_text().startswith("¥")
+    page.get_by_label("缴费基数（元）", exact=False).fill("6000")
+    page.click("#see-split")
+    page.locator("#split").wait_for()
+    split = pension_split("440100", Month.of(2026, 6), 600_000)
+    assert page.locator("#to-account").inner_text() == yuan(split.individual_account_fen)
+    assert page.locator("#to-pool").inner_text() == yuan(split.pooled_fen)
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "7-pay-split.png"), full_page=True)
+    page.click("#confirm-pay")
+    page.locator("#receipt").wait_for()
+    assert page.locator("#paid-due").inner_text() == yuan(split.due_fen)
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "8-pay-receipt.png"), full_page=True)
+    page.goto("/statement")
+    assert page.locator("#months-total").inner_text() == "6"
+
+    page.click("nav >> text=转移接续")
+    page.wait_for_url("**/move")
+    page.get_by_label("转入地", exact=False).fill("330100")
+    page.click("#request-move")
+    page.wait_for_url("**/move?notice=requested")
+    card = page.locator("#transfer-1")
+    assert "待转出地批准" in card.inner_text() and card.locator(".due-on").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "9-move-pending.png"), full_page=True)
+
+    page.click("#lang-switch")
+    page.wait_for_url("**/move?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text().startswith("Move my insurance")
+    page.click("nav >> text=Pay")
+    page.wait_for_url("**/pay")
+    assert page.locator("html").get_attribute("lang") == "en"  # kept by the cookie
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "10-pay-english.png"), full_page=True)
+    assert not problems, problems
+    context.close()

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from suiren.api.app import create_app as create_api
 from suiren.api.app import service_of
 from suiren.domain.errors import SuirenError
-from suiren.portal import console, pages, text
+from suiren.portal import console, moves, pages, pay, text
 from suiren.portal.render import page
 from suiren.settings import Settings
 
@@ -43,6 +43,8 @@ PORTAL_HEADERS = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_api(settings)
     app.include_router(pages.router)
+    app.include_router(pay.router)
+    app.include_router(moves.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _html_errors(app)

@@ -40,7 +40,7 @@ RATIO_CHOICES = ("0.6", "1", "2", "3")  # 多缴多得: 60%, 100%, 200%, 300% of
 NOTICES = {"expired": "expired", "logged-out": "logged-out"}
 
 
-def _is_htmx(request: Request) -> bool:
+def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
@@ -66,7 +66,7 @@ def _login_page(
     **context: Any,
 ) -> HTMLResponse:
     message = text.message_for(error) if isinstance(error, SuirenError) else error
-    if _is_htmx(request) and "code_status" in context:
+    if is_htmx(request) and "code_status" in context:
         template = "_code_status.html"
     else:
         template = "login.html"
@@ -242,7 +242,7 @@ async def logout(request: Request) -> Response:
 # --- the worker's own records ---------------------------------------------------------------
 
 
-def _own_page(request: Request, build: Callable[[Service, str, datetime], Response]) -> Response:
+def own_page(request: Request, build: Callable[[Service, str, datetime], Response]) -> Response:
     """``build`` for the logged-in worker (from the session, never from the request); to the
     login page otherwise (saying the session expired if there was one)."""
     service = service_of(request)
@@ -250,7 +250,7 @@ def _own_page(request: Request, build: Callable[[Service, str, datetime], Respon
     current = session.current(request, service.token_key, now)
     if current is None:
         target = "/login?notice=expired" if session.had_session(request) else "/login"
-        if _is_htmx(request):  # htmx follows this header with a full page load
+        if is_htmx(request):  # htmx follows this header with a full page load
             response: Response = Response(status_code=204, headers={"HX-Redirect": target})
         else:
             response = RedirectResponse(target, status_code=303)
@@ -282,7 +282,7 @@ def statement_page(request: Request) -> Response:
             active="statement",
         )
 
-    return _own_page(request, build)
+    return own_page(request, build)
 
 
 @router.get("/pension")
@@ -306,7 +306,7 @@ def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Re
             "ratio_choices": RATIO_CHOICES,
         }
         status = 200 if error is None else 422
-        if _is_htmx(request):
+        if is_htmx(request):
             return page(request, service.token_key, "_estimate.html", status, **context)
         with service.transaction() as connection:
             from suiren.services.workers import get_worker
@@ -323,7 +323,7 @@ def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Re
             **context,
         )
 
-    return _own_page(request, build)
+    return own_page(request, build)
 
 
 def _estimate(

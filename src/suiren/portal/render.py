@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from suiren.portal import session, text
 
 _environment: Environment | None = None
+LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600  # a language switched stays for a year
 
 
 def environment() -> Environment:
@@ -36,19 +37,35 @@ def environment() -> Environment:
             SCENARIOS=text.SCENARIOS,
             TRANSFER_STATES=text.TRANSFER_STATES,
             TRANSFER_STEPS=text.TRANSFER_STEPS,
+            TRANSFER_EVENTS=text.TRANSFER_EVENTS,
             TRANSFER_KINDS=text.TRANSFER_KINDS,
             FUND_KINDS=text.FUND_KINDS,
             label=text.label,
             bi=bilingual,
             CSRF_FIELD=session.CSRF_FIELD,
+            CHROME=text.CHROME,
         )
         _environment = env
     return _environment
 
 
-def bilingual(zh: str, en: str) -> Markup:
-    """A label in Chinese, then English marked as such (screen readers switch voice)."""
+def bilingual(zh: str, en: str, lang: str = "zh") -> Markup:
+    """A label in the page's language, then the other one marked as such (screen readers
+    switch voice): Chinese first by default, English first on an English page."""
+    if lang == "en":
+        return Markup('{} <span lang="zh-CN" class="en">{}</span>').format(escape(en), escape(zh))
     return Markup('{} <span lang="en" class="en">{}</span>').format(escape(zh), escape(en))
+
+
+def _language(request: Request) -> tuple[str, bool]:
+    """The page's language, and whether ``?lang=`` chose it (then a cookie keeps it)."""
+    chosen = request.query_params.get("lang")
+    lang = text.language(
+        chosen,
+        request.cookies.get(text.LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    return lang, chosen in text.LANGUAGES
 
 
 def page(
@@ -68,12 +85,31 @@ def page(
     context.setdefault("worker", None)
     context.setdefault("clerk", None)
     context.setdefault("active", None)
+    lang, switched = _language(request)
     body = (
-        environment().get_template(template).render(csrf=session.csrf_token(key, nonce), **context)
+        environment()
+        .get_template(template)
+        .render(
+            csrf=session.csrf_token(key, nonce),
+            lang=lang,
+            chrome=text.CHROME[lang],
+            bi=lambda zh, en: bilingual(zh, en, lang),
+            **context,
+        )
     )
     response = HTMLResponse(body, status_code=status)
     if fresh:
         session.set_nonce(request, response, nonce)
+    if switched:
+        response.set_cookie(
+            text.LANGUAGE_COOKIE,
+            lang,
+            max_age=LANGUAGE_COOKIE_MAX_AGE_S,
+            path="/",
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="lax",
+        )
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
     return response

@@ -79,6 +79,7 @@ SERVICE_MESSAGES: dict[str, str] = {
     "unknown-worker": "未找到参保记录。",
     "parameter-not-found": "缺少测算所需的政策参数。",
     "transfer-refused": "转移接续请求未被接受。",
+    "unknown-region": "未知的地区代码，请填写6位行政区划代码。",
 }
 REFUSED = Message("请求未被接受。", "The request was refused.")
 
@@ -185,3 +186,62 @@ FUND_KINDS = {
     "opening": Message("期初", "Opening"),
     "payable": Message("应付待遇", "Benefits payable"),
 }
+
+# the pay page (缴费): a refusal's reason -> its sentences ({placeholders} from the refusal)
+PAY_MESSAGES = {
+    "future": Message("{month}尚未到来，不能提前缴费。", "{month_en} has not come yet; pay it when it comes."),
+    "too-early": Message("不能补缴{month}：灵活就业人员可补缴{earliest}及以后的月份。", "{month_en} cannot be paid now: missed months may be paid from {earliest_en} on."),
+    "paid": Message("{month}已经缴过费，无需重复缴纳。", "{month_en} is already paid; it is not paid twice."),
+    "no-parameters": Message("参保地尚未公布{month}的缴费基数。", "Your region has not published the bounds for {month_en}."),
+    "out-of-bounds": Message("缴费基数须在{floor}至{ceiling}之间（{month}）。", "The base must be from {floor} to {ceiling} for {month_en}."),
+    "base-format": Message("请按元填写缴费基数，如 6000 或 6000.50。", "Enter the base in yuan, such as 6000 or 6000.50."),
+    "month-format": Message("请选择要缴费的月份。", "Choose the month to pay."),
+    "used": Message("这张表单已用于另一笔缴费，请重新打开缴费页面。", "This form was already used for another payment; open the pay page again."),
+}  # fmt: skip
+# the move page (转移接续)
+MOVE_MESSAGES = {
+    "requested": Message("转移申请已提交，请等待转出地经办机构批准。", "Your request is in: the agency of your region approves it next."),
+    "region-format": Message("请填写转入地的6位行政区划代码，如 330100（杭州市）。", "Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
+}  # fmt: skip
+TRANSFER_EVENTS = {
+    "requested": Message("已申请", "Requested"),
+    "approved": Message("转出地已批准", "Approved by the old region"),
+    "accepted": Message("转入地已接收", "Accepted by the new region"),
+    "completed": Message("已办结", "Completed"),
+    "rejected": Message("已退回", "Rejected"),
+    "expired": Message("已逾期失效", "Expired"),
+}
+
+# the page's language (界面语言): both languages are always on the page, the chosen one first
+LANGUAGES = ("zh", "en")
+LANGUAGE_COOKIE = "suiren_lang"
+ACCEPT_LANGUAGE_CHARS_MAX = 256
+CHROME = {
+    "zh": {"html": "zh-CN", "other": "en", "skip": "跳到正文", "menu": "主菜单",
+           "switch": "English", "switch_to": "en",
+           "footer": "随人：钱随人走的灵活就业社会保险。"},
+    "en": {"html": "en", "other": "zh-CN", "skip": "Skip to content", "menu": "Main menu",
+           "switch": "中文", "switch_to": "zh",
+           "footer": "Suiren: portable social insurance for flexible workers."},
+}  # fmt: skip
+
+
+def language(chosen: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The page's language: ``?lang=`` first, then the cookie a switch set, then the browser's
+    first choice in ``Accept-Language`` (English only if it prefers English); Chinese else."""
+    for given in (chosen, cookie):
+        if given in LANGUAGES:
+            return str(given)
+    best, best_q = "zh", -1.0
+    for part in (accept_language or "")[:ACCEPT_LANGUAGE_CHARS_MAX].split(","):
+        tag, _, rest = part.strip().partition(";")
+        q = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                q = float(rest.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best

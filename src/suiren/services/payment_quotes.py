@@ -1,0 +1,173 @@
+"""What a worker may pay now, before paying (缴费试算): the months open to them and, for a
+month and a base, the split.
+
+The portal's pay page offers this month and the missed months the back-payment rule allows
+(``contribution.flexible.back_payment_years_max``), each with its floor and ceiling in the
+worker's region, and shows the split of a chosen base before the worker confirms. The same
+checks run again in ``services.contributions`` when the payment is posted: this module only
+answers early, naming the rule, so that a person sees why before they confirm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
+from suiren.policy import Policy
+from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.rules.vector import day_number
+from suiren.services.workers import enrolment_region
+from suiren.store.tables import contribution_months, history_stints, journal
+
+MONTHS_OFFERED_MAX = 60  # five years of back-payment at most are listed
+
+
+class PaymentRefused(SuirenError):
+    """A month or a base the pay page refuses before posting; ``reason`` names the rule."""
+
+    code = "payment-refused"
+
+    def __init__(self, reason: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
+@dataclass(frozen=True)
+class MonthOpen:
+    """A month the worker may pay, with its bounds in their region (fen)."""
+
+    month: Month
+    region: str
+    floor_fen: int
+    ceiling_fen: int
+
+
+@dataclass(frozen=True)
+class PaymentQuote:
+    month: MonthOpen
+    base_fen: int
+    due_fen: int
+    individual_account_fen: int
+    pooled_fen: int
+
+
+def earliest_month(policy: Policy, today: date) -> Month:
+    """The first month a flexible worker may still pay (补缴) today."""
+    years_back = int(policy.national(today).value("contribution.flexible.back_payment_years_max"))
+    return Month.of(today.year - years_back, 1)
+
+
+def paid_months(connection: Connection, worker_id: str, scheme: Scheme) -> set[Month]:
+    """The months already recorded for the worker: paid and not reversed, or imported."""
+    rows = connection.execute(
+        select(contribution_months.c.month, contribution_months.c.tx_id).where(
+            contribution_months.c.worker_id == worker_id,
+            contribution_months.c.scheme == scheme.value,
+        )
+    ).all()
+    reversed_ids = set(
+        connection.execute(
+            select(journal.c.reverses).where(
+                journal.c.worker_id == worker_id, journal.c.reverses.is_not(None)
+            )
+        ).scalars()
+    )
+    paid = {Month(int(r.month)) for r in rows if r.tx_id not in reversed_ids}
+    h = history_stints.c
+    for stint in connection.execute(
+        select(h.from_month, h.to_month).where(h.worker_id == worker_id, h.scheme == scheme.value)
+    ):
+        paid.update(Month(m) for m in range(int(stint.from_month), int(stint.to_month) + 1))
+    return paid
+
+
+def bounds_of(policy: Policy, month: Month, region: str) -> MonthOpen | None:
+    """The month's floor and ceiling in ``region``; None without parameters for it."""
+    days = np.array([day_number(month.first_day())], dtype=np.int64)
+    try:
+        bounds = contribution_bounds(policy, days, np.array([region], dtype="<U6"))
+    except ParameterNotFound:
+        return None
+    return MonthOpen(month, region, int(bounds.floor_fen[0]), int(bounds.ceiling_fen[0]))
+
+
+def open_months(
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    today: date,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> list[MonthOpen]:
+    """This month first, then each missed month back to the earliest allowed, newest first."""
+    region = enrolment_region(connection, worker_id, scheme)[0]
+    paid = paid_months(connection, worker_id, scheme)
+    current, earliest = Month.from_date(today), earliest_month(policy, today)
+    found: list[MonthOpen] = []
+    month = current
+    while month >= earliest and len(found) < MONTHS_OFFERED_MAX:
+        if month not in paid:
+            bounds = bounds_of(policy, month, region)
+            if bounds is not None:
+                found.append(bounds)
+        month = month + -1
+    return found
+
+
+def quote(
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    month: Month,
+    base_fen: int,
+    today: date,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> PaymentQuote:
+    """The split of ``base_fen`` for ``month``, or the rule that refuses it."""
+    if month > Month.from_date(today):
+        raise PaymentRefused(
+            "future", f"{month} is in the future; pay it when it comes", month=str(month)
+        )
+    earliest = earliest_month(policy, today)
+    if month < earliest:
+        raise PaymentRefused(
+            "too-early",
+            f"back-payment of {month} is not allowed; missed months may be paid from {earliest} on",
+            month=str(month),
+            earliest=str(earliest),
+        )
+    if month in paid_months(connection, worker_id, scheme):
+        raise PaymentRefused("paid", f"{month} is already paid", month=str(month))
+    region = enrolment_region(connection, worker_id, scheme)[0]
+    bounds = bounds_of(policy, month, region)
+    if bounds is None:
+        raise PaymentRefused(
+            "no-parameters",
+            f"region {region} has no contribution parameters for {month}",
+            month=str(month),
+        )
+    if not bounds.floor_fen <= base_fen <= bounds.ceiling_fen:
+        raise PaymentRefused(
+            "out-of-bounds",
+            f"the base is outside {month}'s bounds in {region}",
+            month=str(month),
+            floor_fen=bounds.floor_fen,
+            ceiling_fen=bounds.ceiling_fen,
+        )
+    days = np.array([day_number(month.first_day())], dtype=np.int64)
+    split = split_contribution(
+        policy, days, np.array([region], dtype="<U6"), np.array([base_fen], dtype=np.int64)
+    )
+    return PaymentQuote(
+        bounds,
+        base_fen,
+        int(split.due_fen[0]),
+        int(split.individual_account_fen[0]),
+        int(split.pooled_fen[0]),
+    )
