@@ -6,6 +6,7 @@ returns a ``Policy``: the parameters, the region registry and the scenario's nam
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -21,7 +22,7 @@ from suiren.domain.region import NATIONAL, RegionRegistry, default_registry
 from suiren.rules.loader import load_tree
 from suiren.rules.parameters import ParameterNode, View
 from suiren.rules.scenario import Scenario, apply_scenario
-from suiren.rules.vector import ParameterColumns, look_up
+from suiren.rules.vector import ParameterColumns, look_up, same_value_days
 
 SCENARIOS = ("current_law", "money_follows_person")
 
@@ -57,6 +58,14 @@ class Policy:
         optional: frozenset[str] = frozenset(),
     ) -> ParameterColumns:
         return look_up(self.parameters, self.registry.ancestry, days, regions, paths, optional)
+
+    def same_value_days(
+        self, days: npt.NDArray[np.int64], region: str, paths: Iterable[str]
+    ) -> npt.NDArray[np.int64]:
+        """``days`` of one region, each replaced by the first of them on which ``paths``
+        resolve as on it (``rules.vector.same_value_days``): a ``look_up`` on these resolves
+        each run of days that share the parameters' values once."""
+        return same_value_days(self.parameters, self.registry.ancestry(region), paths, days)
 
 
 @cache

@@ -22,7 +22,7 @@ begins, so the rate is read for the account's region where the caller knows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
@@ -33,6 +33,7 @@ from suiren.domain.money import divide_round
 from suiren.domain.region import NATIONAL
 from suiren.policy import Policy
 from suiren.rules.parameters import ResolvedValue
+from suiren.rules.vector import day_number
 
 IntArray = npt.NDArray[np.int64]
 _INT64_SAFE = 1 << 62
@@ -55,6 +56,22 @@ def year_rate(policy: Policy, year: int, region: str = NATIONAL) -> YearRate:
     factor = view.get("account.in_year_interest_factor")
     provisional = rate.start.year < year
     return YearRate(year, Fraction(rate.value), Fraction(factor.value), provisional, (rate, factor))
+
+
+def year_rates(policy: Policy, years: range) -> list[YearRate]:
+    """``year_rate`` of each of ``years`` (national): the two parameters are read once per run
+    of years that share their values (every year after the latest published rate shares it)."""
+    paths = ("account.interest_rate", "account.in_year_interest_factor")
+    days = np.array([day_number(date(year, 1, 1)) for year in years], dtype=np.int64)
+    same = policy.same_value_days(days, NATIONAL, paths)
+    read: dict[int, YearRate] = {}  # the day read -> its rate, for a year of that day
+    out: list[YearRate] = []
+    for year, day in zip(years, same.tolist(), strict=True):
+        if day not in read:
+            read[day] = year_rate(policy, year)
+        rate = read[day]
+        out.append(replace(rate, year=year, provisional=rate.cited[0].start.year < year))
+    return out
 
 
 def yearly_interest(

@@ -25,14 +25,19 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from suiren.domain.errors import InvalidInput
+from suiren.domain.errors import InvalidInput, ParameterNotFound
 from suiren.domain.money import divide_round
 from suiren.domain.month import Month
 from suiren.policy import Policy
-from suiren.policy.contribution import contribution_bounds, split_contribution
-from suiren.policy.interest import YearRate, year_rate, yearly_interest
+from suiren.policy.contribution import (
+    BOUND_PARAMETERS,
+    SPLIT_PARAMETERS,
+    contribution_bounds,
+    split_contribution,
+)
+from suiren.policy.interest import YearRate, year_rates, yearly_interest
 from suiren.rules.parameters import ResolvedValue
-from suiren.rules.vector import day_number
+from suiren.rules.vector import first_day_numbers
 
 IntArray = npt.NDArray[np.int64]
 WAGE = "contribution.base.average_monthly_wage"
@@ -126,28 +131,30 @@ def months_ahead_at(
     growth: Fraction,
 ) -> list[MonthsAhead]:
     """``months_ahead`` for each of ``ratios`` (the 多缴多得 ladder): the months' parameters
-    are looked up once for all of them, and the split once over every ratio's bases."""
+    are looked up once for all of them, and the split once over every ratio's bases.
+
+    A run of months that share the parameters' values (every month after the last published
+    date shares the latest) is looked up once (``Policy.same_value_days``), and each distinct
+    (published amount, years of growth) is grown once."""
     ordinals = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
     if not len(ordinals):
         empty = np.zeros(0, dtype=np.int64)
         return [MonthsAhead(empty, empty, empty) for _ in ratios]
-    months = [Month(int(o)) for o in ordinals.tolist()]
-    days = np.array([day_number(m.first_day()) for m in months], dtype=np.int64)
-    regions = np.full(len(months), region)
+    paths = [*BOUND_PARAMETERS.values(), *SPLIT_PARAMETERS.values()]
+    days = policy.same_value_days(first_day_numbers(ordinals), region, paths)
+    regions = np.full(len(ordinals), region)
     bounds = contribution_bounds(policy, days, regions)
-    published_year = {m.year: policy.at(m.first_day(), region).get(WAGE).start.year for m in months}
-    years = np.array([m.year - published_year[m.year] for m in months], dtype=np.int64)
-
-    def grown(column: IntArray) -> IntArray:
-        return np.array(
-            [grown_fen(int(v), growth, int(y)) for v, y in zip(column, years, strict=True)],
-            dtype=np.int64,
-        )
-
+    # a month's years of growth count from the publication year of the wage in force on the
+    # last month ahead of its year, as they always have: a wage published mid-year ahead
+    # (Beijing's in July) sets them for the year's earlier months too
+    published = np.array([v.start.year for v in bounds.cited.values["wage"]], dtype=np.int64)
+    years_of_month = ordinals // 12
+    last_of_year = np.searchsorted(years_of_month, years_of_month, side="right") - 1
+    years = years_of_month - published[bounds.cited.pair_of_case][last_of_year]
     wage, floor, ceiling = (
-        grown(bounds.wage_fen),
-        grown(bounds.floor_fen),
-        grown(bounds.ceiling_fen),
+        grown_fen_each(bounds.wage_fen, growth, years),
+        grown_fen_each(bounds.floor_fen, growth, years),
+        grown_fen_each(bounds.ceiling_fen, growth, years),
     )
     bases = [
         np.clip(divide_round(wage * r.numerator, np.int64(r.denominator)), floor, ceiling)
@@ -161,6 +168,42 @@ def months_ahead_at(
     return [
         MonthsAhead(ordinals, base, account[i * n : (i + 1) * n]) for i, base in enumerate(bases)
     ]
+
+
+def grown_fen_each(values_fen: IntArray, growth: Fraction, years: IntArray) -> IntArray:
+    """``grown_fen`` of each (value, years) pair, computed once per distinct pair."""
+    values = np.asarray(values_fen, dtype=np.int64)
+    if growth == 0 or not len(values):
+        return values.copy()
+    pairs, inverse = np.unique(np.stack([values, years]), axis=1, return_inverse=True)
+    grown = [grown_fen(v, growth, y) for v, y in zip(*pairs.tolist(), strict=True)]
+    out: IntArray = np.array(grown, dtype=np.int64)[inverse.reshape(-1)]
+    return out
+
+
+def wages_fen(
+    policy: Policy, region: str, months: list[int], growth: Fraction, ahead_from: Month | None
+) -> dict[int, int | None]:
+    """``wage_fen`` of each month ordinal (grown from ``ahead_from`` on), None where Suiren
+    has no wage: looked up once per run of months that share the wage, grown once per year."""
+    ordinals = np.array(sorted(set(months)), dtype=np.int64)
+    try:
+        days = policy.same_value_days(first_day_numbers(ordinals), region, [WAGE])
+    except ParameterNotFound:  # as wage_fen: a region without the parameter has no wage
+        return {o: None for o in ordinals.tolist()}
+    wages: dict[int, int | None] = {}
+    known: dict[tuple[int, int, bool], int | None] = {}  # (day looked up, year, grown) -> wage
+    grow_from = ahead_from.ordinal if ahead_from is not None else None
+    for ordinal, day in zip(ordinals.tolist(), days.tolist(), strict=True):
+        grow = grow_from is not None and ordinal >= grow_from
+        key = (day, ordinal // 12 if grow and growth else 0, grow)
+        if key not in known:
+            try:
+                known[key] = wage_fen(policy, region, Month(ordinal), growth, grow)
+            except ParameterNotFound:
+                known[key] = None
+        wages[ordinal] = known[key]
+    return wages
 
 
 @dataclass(frozen=True)
@@ -181,19 +224,33 @@ def account_at_retirement(
     each year from this one before the retirement year earns the yearly interest on what it
     opened with and on its months; the retirement year's own months are added without
     interest (credited on retirement, a few months at most)."""
+    return accounts_at_retirement(policy, balance_fen, [ahead], this_year, retire, assumed_rate)[0]
+
+
+def accounts_at_retirement(
+    policy: Policy,
+    balance_fen: int,
+    aheads: list[MonthsAhead],
+    this_year: int,
+    retire: Month,
+    assumed_rate: Fraction | None,
+) -> list[AccountAhead]:
+    """``account_at_retirement`` for each of ``aheads`` (the ladder's ratios): each year's
+    rate is read once and its interest computed once over every ratio's balance."""
+    low, high = min(this_year, retire.year), max(this_year, retire.year)
+    in_year = np.zeros((high - low + 1, len(aheads)), dtype=np.int64)  # year - low, ratio
+    for column, ahead in enumerate(aheads):
+        years = ahead.months // 12
+        kept = (years >= low) & (years <= high)
+        np.add.at(in_year[:, column], years[kept] - low, ahead.account_fen[kept])
     rates: list[YearRate] = []
-    by_year: dict[int, int] = {}
-    for month, fen in zip(ahead.months.tolist(), ahead.account_fen.tolist(), strict=True):
-        year = Month(int(month)).year
-        by_year[year] = by_year.get(year, 0) + int(fen)
-    balance = balance_fen
-    for year in range(this_year, retire.year):
-        in_year = by_year.get(year, 0)
-        rate = year_rate(policy, year)
+    balance = np.full(len(aheads), balance_fen, dtype=np.int64)
+    for rate in year_rates(policy, range(this_year, retire.year)):
         if assumed_rate is not None:
             rate = replace(rate, rate=assumed_rate, provisional=True)
         else:
             rates.append(rate)
-        balance += int(yearly_interest(rate, [balance], [in_year])[0]) + in_year
-    balance += by_year.get(retire.year, 0)
-    return AccountAhead(balance, tuple(rates))
+        credited = in_year[rate.year - low]
+        balance = balance + yearly_interest(rate, balance, credited) + credited
+    balance = balance + in_year[retire.year - low]
+    return [AccountAhead(int(b), tuple(rates)) for b in balance.tolist()]

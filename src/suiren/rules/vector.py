@@ -8,7 +8,7 @@ each case's pair. ``column`` turns those into a numpy array per case.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -112,3 +112,50 @@ def look_up(
 
 def day_number(day: date) -> int:
     return day.toordinal() - EPOCH
+
+
+def change_days(
+    tree: ParameterNode, ancestry: tuple[str, ...], paths: Iterable[str]
+) -> npt.NDArray[np.int64]:
+    """The day numbers on which any of ``paths`` starts a value in a region of ``ancestry``,
+    sorted: between two of them (and before the first, and after the last) every one of the
+    parameters resolves to the same value, since a lookup only picks, region by region, the
+    entry in force."""
+    parameters = [tree.parameter(path) for path in paths]
+    starts = {
+        entry.start
+        for parameter in parameters
+        for region in ancestry
+        if region in parameter.series
+        for entry in parameter.series[region].entries
+    }
+    return np.array(sorted(day_number(d) for d in starts), dtype=np.int64)
+
+
+def same_value_days(
+    tree: ParameterNode,
+    ancestry: tuple[str, ...],
+    paths: Iterable[str],
+    days: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Each of ``days`` replaced by the first of ``days`` on which every parameter of ``paths``
+    resolves as on it, for a region of ``ancestry``.
+
+    ``look_up`` resolves each distinct (day, region) of a batch; a worker's months ahead are
+    hundreds of days that share a handful of values (every month after the last published
+    date shares the latest), so looking them up on these days resolves each run once and
+    gives the same values.
+    """
+    if not len(days):
+        return days
+    run = np.searchsorted(change_days(tree, ancestry, paths), days, side="right")
+    _, first, inverse = np.unique(run, return_index=True, return_inverse=True)
+    same: npt.NDArray[np.int64] = days[first][inverse.reshape(-1)]
+    return same
+
+
+def first_day_numbers(month_ordinals: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``day_number(Month(o).first_day())`` of each month ordinal (``year × 12 + month − 1``)."""
+    months = (np.asarray(month_ordinals, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
+    days: npt.NDArray[np.int64] = months.astype("datetime64[D]").astype(np.int64)
+    return days

@@ -45,10 +45,11 @@ from suiren.policy.projection import (
     RATIO_MIN,
     Assumptions,
     MonthsAhead,
-    account_at_retirement,
+    accounts_at_retirement,
     grown_parameter_fen,
     months_ahead_at,
     wage_fen,
+    wages_fen,
 )
 from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
 from suiren.rules.explain import Step
@@ -146,34 +147,27 @@ def estimate(
     base_fen, base = grown_parameter_fen(policy, city, retire_day, "pension.base", growth, grow)
     province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
     indices: list[int] = []
-    accounts_fen: list[int] = []
     index_steps: list[Step] = []
     missing: list[tuple[str, int]] = []
-    wages: dict[int, int | None] = {}  # one look-up per month for every ratio of the ladder
-    rates: tuple[YearRate, ...] = ()
+    wages: dict[int, int | None] = {}  # read once for every ratio of the ladder
     for ahead in aheads or [None]:
-        paid_and_ahead = list(records)
-        if ahead is not None:
-            paid_and_ahead += [
-                CareerMonth(int(m), region, int(b), temporary)
-                for m, b in zip(ahead.months.tolist(), ahead.base_fen.tolist(), strict=True)
-            ]
-        index, step, missing = _average_index(policy, city, paid_and_ahead, growth, first, wages)
+        index, step, missing = _average_index(policy, city, records, growth, first, wages, ahead)
         indices.append(index)
         index_steps.append(step)
-        if ahead is None:
-            accounts_fen.append(account_today)
-            continue
-        carried = account_at_retirement(
+    carried = (
+        accounts_at_retirement(
             policy,
             account_today,
-            ahead,
+            aheads,
             today.year,
             retire,
             assumptions.interest_rate if assumptions else None,
         )
-        accounts_fen.append(carried.balance_fen)
-        rates = rates or carried.rates
+        if aheads
+        else []
+    )
+    rates: tuple[YearRate, ...] = carried[0].rates if carried else ()
+    accounts_fen = [c.balance_fen for c in carried] or [account_today]
     index_step = index_steps[0]
     n = len(indices)
     cases = PensionCases(
@@ -346,36 +340,46 @@ def _average_index(
     growth: Fraction = Fraction(0),
     ahead_from: Month | None = None,
     wages: dict[int, int | None] | None = None,
+    ahead: MonthsAhead | None = None,
 ) -> tuple[int, Step, list[tuple[str, int]]]:
     """Ī = mean over months of base / the paying region's average wage in force that month
     (a city's own where it has one, else its province's); from ``ahead_from`` on, the wage
     grown by ``growth`` a year from the year it was published. A month imported with its
     index only counts with that index, and so does a deemed month with one (视同缴费指数); a
     deemed month without an index counts for years only. A month whose wage Suiren lacks is
-    left out and its (region, year) named: the mean of the others stands for it."""
+    left out and its (region, year) named: the mean of the others stands for it. The months
+    ``ahead`` count like months paid at their bases."""
     counted = 0
     wages = {} if wages is None else wages
     missing: set[tuple[str, int]] = set()
     indices_1e6 = 0  # recorded indices, summed exactly
     bases_by_wage: dict[int, int] = {}  # Σ base per wage: one fraction per distinct wage
+    months_ahead = ahead.months.tolist() if ahead is not None else []
+    unknown = [
+        int(r.month)
+        for r in records
+        if r.base_fen is not None and r.kind != "deemed" and r.month not in wages
+    ] + [m for m in months_ahead if m not in wages]
+    if unknown:  # looked up together: once per run of months that share the wage
+        wages.update(wages_fen(policy, region, unknown, growth, ahead_from))
     for r in records:
         if r.base_fen is None or r.kind == "deemed":
             if r.index_1e6 is not None:
                 indices_1e6 += r.index_1e6
                 counted += 1
             continue
-        if r.month not in wages:
-            month = Month(int(r.month))
-            grow = ahead_from is not None and month >= ahead_from
-            try:
-                wages[r.month] = wage_fen(policy, region, month, growth, grow)
-            except ParameterNotFound:
-                wages[r.month] = None
         wage = wages[r.month]
         if wage is None:
             missing.add((region, Month(r.month).year))
             continue
         bases_by_wage[wage] = bases_by_wage.get(wage, 0) + int(r.base_fen)
+        counted += 1
+    for month, base in zip(months_ahead, ahead.base_fen.tolist() if ahead else [], strict=True):
+        wage = wages[month]
+        if wage is None:
+            missing.add((region, month // 12))
+            continue
+        bases_by_wage[wage] = bases_by_wage.get(wage, 0) + base
         counted += 1
     if not counted:
         lacking = ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-"
