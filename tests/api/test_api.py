@@ -551,3 +551,39 @@ def test_an_agency_enrols_a_file_of_its_region_and_the_nation_credits_interest(a
         headers=auth(national, **{"Idempotency-Key": "i-2"}),
     )
     assert_problem(future, 422, "invalid-input")
+
+
+def test_two_requests_with_one_key_at_once_answer_alike(api) -> None:
+    """Two concurrent POSTs under one Idempotency-Key (a client's retry racing the first):
+    both get the first response, and the work is done once."""
+    import threading
+
+    from suiren.store.api_tables import idempotency_keys
+    from suiren.store.tables import workers
+
+    client, keys, _worker, engine = api
+    body = {"resident_id": resident_id(40), "work_region": "440100"}
+    headers = auth(keys["gz"], **{"Idempotency-Key": "race-1"})
+    barrier = threading.Barrier(2)
+    answers: list[Any] = [None, None]
+
+    def send(i: int) -> None:
+        barrier.wait()
+        answers[i] = client.post("/api/v1/workers", json=body, headers=headers)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json()
+    with unit_of_work(engine) as c:
+        stored = c.execute(
+            select(func.count())
+            .select_from(idempotency_keys)
+            .where(idempotency_keys.c.idempotency_key == "race-1")
+        ).scalar_one()
+        enrolled = c.execute(select(func.count()).select_from(workers)).scalar_one()
+    assert stored == 1
+    assert enrolled == 2  # the fixture's worker and this one, once
