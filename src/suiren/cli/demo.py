@@ -184,5 +184,5 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     print(
         f"seeded in {time.monotonic() - started:.0f} s: {world.people} workers ({world.stints}"
         f" stints of earlier history), {world.months_paid} months paid this year, transfers:"
-        f" {states}\nlogins (API keys, portal resident ids; mode 0600): {logins.resolve()}"
+        f" {states}\nlogins (API keys, clerks' passwords for /console/, portal resident ids; mode 0600): {logins.resolve()}"
     )
