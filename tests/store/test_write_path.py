@@ -102,3 +102,39 @@ def test_a_reader_on_sqlite_runs_beside_the_writer(tmp_path) -> None:  # type: i
     thread.join()
     engine.dispose()
     assert waited < 2, f"the reader waited {waited:.1f} s for the writer"
+
+
+def test_every_append_only_table_has_its_triggers(engine) -> None:  # type: ignore[no-untyped-def]
+    """The migrations give every append-only table (ledger and service) the triggers that
+    refuse UPDATE and DELETE, on both databases (a table added later must not be missed)."""
+    from sqlalchemy import text
+
+    from suiren.store.api_tables import APPEND_ONLY_API
+    from suiren.store.db import unit_of_work
+    from suiren.store.tables import APPEND_ONLY
+
+    with unit_of_work(engine) as c:
+        if engine.dialect.name == "postgresql":
+            found = {
+                r.name
+                for r in c.execute(
+                    text(
+                        "SELECT t.tgname AS name FROM pg_trigger t"
+                        " JOIN pg_class k ON k.oid = t.tgrelid"
+                        " JOIN pg_namespace n ON n.oid = k.relnamespace"
+                        " WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+                    )
+                )
+            }
+            wanted = {f"{t}_append_only" for t in (*APPEND_ONLY, *APPEND_ONLY_API)}
+        else:
+            found = {
+                r.name
+                for r in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            }
+            wanted = {
+                f"{t}_no_{action}"
+                for t in (*APPEND_ONLY, *APPEND_ONLY_API)
+                for action in ("update", "delete")
+            }
+    assert wanted <= found, sorted(wanted - found)

@@ -158,6 +158,23 @@ def _write_errors(path: Path, errors: list[RowError]) -> None:
     _write_private(path, text)
 
 
+def _write_outputs(
+    out: Path | None,
+    mapping: list[tuple[str, str]],
+    errors_out: Path | None,
+    errors: list[RowError],
+) -> None:
+    """``--out``: resident id → worker id (CSV, 0600: it names people); ``--errors``."""
+    if out is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["resident_id", "worker_id"])
+        writer.writerows(mapping)
+        _write_private(out, buffer.getvalue())
+    if errors_out is not None:
+        _write_errors(errors_out, errors)
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, readable by its owner only (it may name people)."""
     try:
@@ -192,14 +209,7 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
                 )
             )
             advance(chunk.table.num_rows)
-    if out is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["resident_id", "worker_id"])
-        writer.writerows(summary.mapping)
-        _write_private(out, buffer.getvalue())
-    if errors_out is not None:
-        _write_errors(errors_out, summary.errors)
+    _write_outputs(out, summary.mapping, errors_out, summary.errors)
     lines = [
         f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
         f" {summary.existing}, 拒绝 refused {summary.refused}"
@@ -264,14 +274,7 @@ def history_file(
                 advance(sum(len(p.rows) for p in unit))
             summary.errors += unmatched_balances(balances, seen)
     summary.refused = refused_rows(summary.errors)
-    if out is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["resident_id", "worker_id"])
-        writer.writerows(summary.mapping)
-        _write_private(out, buffer.getvalue())
-    if errors_out is not None:
-        _write_errors(errors_out, summary.errors)
+    _write_outputs(out, summary.mapping, errors_out, summary.errors)
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.months_by_kind.items()))
     flags = ", ".join(f"{k} {v}" for k, v in sorted(summary.flags.items()))
     lines = [

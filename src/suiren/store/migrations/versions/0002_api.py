@@ -7,6 +7,7 @@ Revises: 0001_ledger
 from alembic import op
 
 from suiren.store.api_tables import ADDED_IN_0004, APPEND_ONLY_API, api_metadata
+from suiren.store.triggers import append_only_sql
 
 revision = "0002_api"
 down_revision = "0001_ledger"
@@ -20,19 +21,9 @@ def upgrade() -> None:
     api_metadata.create_all(
         bind, tables=[t for t in api_metadata.sorted_tables if t.name not in LATER]
     )
-    for table in APPEND_ONLY_API:
-        if bind.dialect.name == "postgresql":
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
-                " FOR EACH ROW EXECUTE FUNCTION suiren_append_only()"
-            )
-        else:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}"
-                    f" BEGIN SELECT RAISE(ABORT, 'table {table} is append-only: {action} refused');"
-                    " END"
-                )
+    for table in APPEND_ONLY_API:  # UPDATE and DELETE refused (TRUNCATE left as 0002 made it)
+        for statement in append_only_sql(bind.dialect.name, table, truncate=False):
+            op.execute(statement)
 
 
 def downgrade() -> None:
