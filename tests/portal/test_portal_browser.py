@@ -9,6 +9,9 @@ Chromium and the Chinese font come from Debian (``make test`` installs them when
 ``/usr/bin/chromium`` is missing). Without them this test fails, saying so; it is skipped only
 when ``SUIREN_SKIP_BROWSER_TESTS=1`` is set by hand, which CI never does. Screenshots of each
 step are kept in ``SUIREN_TEST_ARTIFACTS`` (default: the test's temporary folder).
+
+Each page of the portal and the console, on a phone, has no ``serious`` or ``critical``
+violation by axe-core (vendored for the tests only, MPL-2.0: ``tests/portal/vendor/``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from tests.ledger_helpers import POLICY, pension_split
 from tests.portal import TODAY, two_workers
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 VIEWPORT = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 800}
 CLERK_PASSWORD = "a clerk's pass phrase"
@@ -258,3 +262,72 @@ def test_a_worker_pays_a_month_on_a_phone_requests_a_move_and_switches_language(
     page.screenshot(path=str(shots / "10-pay-english.png"), full_page=True)
     assert not problems, problems
     context.close()
+
+
+def log_in_worker(page: Any, resident_id: str) -> None:
+    """Log a worker in through the login page with a demo code."""
+    page.goto("/login")
+    page.get_by_label("身份证号码 Resident id").first.fill(resident_id)
+    page.click("#get-code")
+    code = page.locator("#demo-code").inner_text()
+    page.get_by_label("验证码（6位数字） One-time code (6 digits)").fill(code)
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+
+
+def log_in_clerk(page: Any) -> None:
+    page.goto("/console/login")
+    page.get_by_label("登录名 Login name").fill("gz.clerk")
+    page.get_by_label("密码 Password").fill(CLERK_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/console/transfers")
+
+
+def serious_axe_violations(page: Any, source: str) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each.
+
+    The portal's CSP (``script-src 'self'``) refuses an injected <script> tag, so axe's text
+    is evaluated through the DevTools protocol, which the page's CSP does not govern."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
+    results = page.evaluate("async () => await axe.run(document)")
+    assert results["passes"], f"axe checked nothing on {page.url}"
+    return [
+        f"{page.url} [{v['impact']}] {v['id']}: {v['help']}"
+        f" -> {[node['target'] for node in v['nodes']]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_page_has_no_serious_or_critical_axe_violation_on_a_phone(
+    server: tuple[str, dict[str, Any]], browser: Any
+) -> None:
+    base, world = server
+    source = AXE.read_text(encoding="utf-8") + "\n;undefined"
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    found: list[str] = []
+
+    page.goto("/login")
+    found += serious_axe_violations(page, source)
+    log_in_worker(page, world["my_id"])
+    for path in ("/statement", "/pension", "/pay", "/move"):
+        page.goto(path)
+        found += serious_axe_violations(page, source)
+
+    page.goto("/console/login")
+    found += serious_axe_violations(page, source)
+    log_in_clerk(page)
+    for path in ("/console/transfers", "/console/workers", "/console/funds", "/console/settlement"):
+        page.goto(path)
+        found += serious_axe_violations(page, source)
+    window = page.locator('a[href^="/console/settlement/"]').evaluate_all(
+        "links => links.slice(0, 1).map(a => a.getAttribute('href'))"
+    )  # a window's matrix, when the world has one
+    for path in ["/console/transfers/their-move", *window]:
+        page.goto(path)
+        found += serious_axe_violations(page, source)
+    context.close()
+    assert not found, "\n".join(found)
