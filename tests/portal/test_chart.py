@@ -61,7 +61,7 @@ def test_my_statement_charts_my_individual_account_month_by_month(portal) -> Non
 
 def test_my_chart_and_estimate_never_show_another_workers_records(portal) -> None:  # noqa: F811
     client, world = portal
-    their_month = pension_split("440100", Month.of(2026, 1), 800_000).individual_account_fen
+    their_month = pension_split("440100", Month.of(2026, 1), 700_000).individual_account_fen
     theirs = [yuan(their_month), yuan(2 * their_month), yuan(3 * their_month)]
     mine = pension_split("440100", Month.of(2026, 1), 600_000).individual_account_fen
     only_theirs = [t for t in theirs if t not in {yuan(k * mine) for k in range(1, 6)}]
