@@ -143,7 +143,7 @@ def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> N
 def test_only_my_own_records_whatever_the_request_names(portal) -> None:
     client, world = portal
     assert log_in_with_code(client, world["my_id"]).status_code == 303
-    theirs = pension_split("440100", Month.of(2026, 1), 800_000)
+    theirs = pension_split("440100", Month.of(2026, 1), 700_000)
     for path in (
         "/statement",
         f"/statement?worker_id={world['theirs']}",

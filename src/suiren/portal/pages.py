@@ -263,12 +263,19 @@ def own_page(request: Request, build: Callable[[Service, str, datetime], Respons
 @router.get("/statement")
 @access.rule(access.WORKER_SELF)
 def statement_page(request: Request) -> Response:
-    """My insurance: months paid by region, the balances of my accounts, the latest months."""
-    from suiren.services.statement import statement
+    """My insurance: months paid by region, the balances of my accounts, the latest months,
+    and a chart of my individual account over time."""
+    from suiren.portal.chart import balance_chart
+    from suiren.services.statement import individual_account_months, statement
 
     def build(service: Service, worker_id: str, _now: datetime) -> Response:
         with service.transaction() as connection:
             data = statement(connection, worker_id)
+            history = individual_account_months(connection, worker_id)
+        charts = [
+            balance_chart(f"chart-{scheme}", series, text.label(text.SCHEMES, scheme))
+            for scheme, series in history.items()
+        ]
         latest = [m for m in reversed(data["months"])][:MONTHS_SHOWN_MAX]
         return page(
             request,
@@ -278,6 +285,7 @@ def statement_page(request: Request) -> Response:
             worker=data["worker"],
             data=data,
             latest=latest,
+            charts=charts,
             shown_max=MONTHS_SHOWN_MAX,
             active="statement",
         )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.services.workers import get_worker
+from suiren.store.lines import account_lines
 from suiren.store.tables import accounts, contribution_months, history_stints, journal
 
 
@@ -106,3 +107,31 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
         "history": history,
         "balances": balances,
     }
+
+
+def individual_account_months(connection: Connection, worker_id: str) -> dict[str, list[Any]]:
+    """The worker's individual account (个人账户) at the end of each month, per scheme: from the
+    month of its first line to the month of its last, every month listed (a month without a
+    line keeps the balance before it), summed over the account's regions — what a transfer
+    takes out of one it puts into another. Each month is ``{"month": "YYYY-MM",
+    "balance_fen": int}``; the last one is the balance the statement shows."""
+    deltas: dict[str, dict[int, int]] = {}
+    for r in connection.execute(
+        select(accounts.c.account, accounts.c.scheme)
+        .where(accounts.c.owner_id == worker_id, accounts.c.kind == "individual_account")
+        .order_by(accounts.c.account)
+    ):
+        per_month = deltas.setdefault(r.scheme, {})
+        for line in account_lines(connection, r.account):
+            month = line.legal_month.ordinal
+            per_month[month] = per_month.get(month, 0) + line.amount_fen
+    out: dict[str, list[Any]] = {}
+    for scheme, per_month in sorted(deltas.items()):
+        if not per_month:
+            continue
+        balance, series = 0, []
+        for month in range(min(per_month), max(per_month) + 1):
+            balance += per_month.get(month, 0)
+            series.append({"month": str(Month(month)), "balance_fen": balance})
+        out[scheme] = series
+    return out
