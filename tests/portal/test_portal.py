@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from suiren.portal.app import create_app
 from suiren.portal.text import yuan
 from suiren.services.identity import token_key
 from suiren.services.logins import sign_token
-from suiren.store.db import make_engine
+from suiren.store.db import make_engine, unit_of_work
 from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
 from tests.ledger_helpers import pension_split, resident_id
@@ -305,3 +305,44 @@ def test_htmx_is_vendored_with_its_licence() -> None:
     assert "Zero-Clause BSD" in (STATIC / "htmx.LICENSE.txt").read_text(encoding="utf-8")
     weight = sum(p.stat().st_size for p in STATIC.iterdir())
     assert weight < 70_000, weight  # htmx, its licence and the stylesheet: no framework
+
+
+def test_a_migrated_worker_sees_their_earlier_records(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12 in the portal: the history brought from the old system is on my statement
+    (period, region, kind, base or index), counted in my months; never on another's."""
+    from suiren.services.history import Person, import_people
+    from tests.ledger_helpers import POLICY, VAULT
+
+    url, extra = database_url
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    world = two_workers(engine)
+    stint = {"resident_id": world["my_id"], "kind": "paid", "base_yuan": "", "index": ""}
+    person = Person(
+        world["my_id"],
+        [
+            (1, stint | {"region": "330100", "from_month": "2010-01", "to_month": "2019-12",
+                         "base_yuan": "5000"}),
+            (2, stint | {"region": "330100", "from_month": "2008-01", "to_month": "2009-12",
+                         "kind": "deemed", "index": "1.0"}),
+        ],
+    )  # fmt: skip
+    with unit_of_work(engine) as c:
+        done = import_people(
+            c, POLICY, VAULT, [person], {}, "e" * 64, datetime(2026, 6, 15, tzinfo=UTC)
+        )
+    assert not done.errors, done.errors
+    engine.dispose()
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        log_in_with_code(client, world["my_id"])
+        page = client.get("/statement").text
+        assert 'id="history"' in page and "2010-01–2019-12" in page and "杭州市" in page
+        assert "视同缴费" in page and "指数 <span" in page
+        assert 'id="months-total">125<' in page  # 5 paid through Suiren + 120 imported
+        client.cookies.clear()
+        log_in_with_code(client, world["their_id"])
+        assert 'id="history"' not in client.get("/statement").text
