@@ -587,3 +587,18 @@ def test_two_requests_with_one_key_at_once_answer_alike(api) -> None:
         enrolled = c.execute(select(func.count()).select_from(workers)).scalar_one()
     assert stored == 1
     assert enrolled == 2  # the fixture's worker and this one, once
+
+
+def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import suiren.api.app as app_module
+
+    client, keys, _worker, engine = api
+    monkeypatch.setattr(app_module, "UPLOAD_BYTES_MAX", 64)
+    body = ("resident_id,work_region\n" + f"{resident_id(50)},440100\n" * 10).encode()
+    for n, route in enumerate(["contributions/files", "workers/files", "workers/history"]):
+        headers = auth(keys["gz"], **{"Idempotency-Key": f"big-{n}", "Content-Type": "text/csv"})
+        assert_problem(
+            client.post(f"/api/v1/{route}", content=body, headers=headers), 413, "too-large"
+        )
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 0

@@ -21,7 +21,7 @@ from tests.ledger_helpers import POLICY, VAULT
 
 
 def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
-    world = seed(engine, POLICY, VAULT, NOW, tmp_path, api_key, people_per_province=4)
+    world = seed(engine, POLICY, VAULT, NOW, api_key, people_per_province=4)
     assert len(capitals()) == 31
     assert world.people == 31 * 4
     assert set(world.transfers) == {"requested", "approved", "accepted", "completed", "rejected"}

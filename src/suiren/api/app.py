@@ -643,18 +643,22 @@ UPLOAD_BYTES_MAX = 100_000_000  # about a million rows of CSV
 UPLOAD_TYPES = {"text/csv": ".csv", "application/vnd.apache.parquet": ".parquet"}
 
 
-async def _receive(request: Request, path: Any, hashed: Any) -> bool:
-    """Stream the request's body to ``path`` (hashing it as it comes); False as soon as it
+class TooLarge(SuirenError):
+    code = "too-large"  # 413
+
+
+async def _receive(request: Request, path: Any) -> str:
+    """Stream the request's body to ``path``; the body's SHA-256. ``TooLarge`` as soon as it
     is longer than ``UPLOAD_BYTES_MAX`` (what was written is left for the caller's folder)."""
-    size = 0
+    size, hashed = 0, hashlib.sha256()
     with path.open("wb") as out:
         async for piece in request.stream():
             size += len(piece)
             hashed.update(piece)
             if size > UPLOAD_BYTES_MAX:
-                return False
+                raise TooLarge(f"a file has at most {UPLOAD_BYTES_MAX} bytes")
             out.write(piece)
-    return True
+    return hashed.hexdigest()
 
 
 def _upload_suffix(content_type: str) -> str:
@@ -692,9 +696,7 @@ async def enrol_file(
     suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"workers{suffix}"
-        hashed = hashlib.sha256()
-        if not await _receive(request, path, hashed):
-            return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
+        sha256 = await _receive(request, path)
 
         def work(connection: Connection) -> tuple[int, Any]:
             summary = EnrolSummary()
@@ -714,7 +716,7 @@ async def enrol_file(
                 summary.add(part)
             return 200, summary.to_json() | {"workers": rows}
 
-        return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())
+        return await _idempotent(request, actor, service, idempotency_key, work, sha256)
 
 
 class InterestYear(BaseModel):
@@ -786,9 +788,7 @@ async def contribute_file(
     suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"payments{suffix}"
-        hashed = hashlib.sha256()
-        if not await _receive(request, path, hashed):
-            return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
+        sha256 = await _receive(request, path)
         first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
         if first is not None and "resident_id" in first.table.column_names:
             raise InvalidInput(
@@ -813,7 +813,7 @@ async def contribute_file(
                 )
             return 200, summary.to_json()
 
-        return await _idempotent(request, actor, service, idempotency_key, work, hashed.hexdigest())
+        return await _idempotent(request, actor, service, idempotency_key, work, sha256)
 
 
 HISTORY_JSON_ROWS_MAX = 10_000
@@ -862,12 +862,11 @@ async def import_history(
     kind = content_type.split(";")[0].strip().lower()
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         balances_path: Path | None = None
-        hashed = hashlib.sha256()
         if kind == "application/json":
             body = await request.body()
             if len(body) > UPLOAD_BYTES_MAX:
-                return problem(request, "too-large", f"at most {UPLOAD_BYTES_MAX} bytes")
-            hashed.update(body)
+                raise TooLarge(f"at most {UPLOAD_BYTES_MAX} bytes")
+            import_id = hashlib.sha256(body).hexdigest()
             try:
                 rows = HistoryRows.model_validate_json(body)
             except ValidationError as error:  # the same 422 as a route's own body model
@@ -901,9 +900,7 @@ async def import_history(
                     field="Content-Type",
                 )
             path = Path(folder) / f"stints{suffix}"
-            if not await _receive(request, path, hashed):
-                return problem(request, "too-large", f"a file has at most {UPLOAD_BYTES_MAX} bytes")
-        import_id = hashed.hexdigest()
+            import_id = await _receive(request, path)
         found = read_balances(balances_path)[0] if balances_path else {}
 
         def work(connection: Connection) -> tuple[int, Any]:

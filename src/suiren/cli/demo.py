@@ -176,9 +176,7 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
         return
     started = time.monotonic()
     print("seeding the demo world (31 provinces, once)…", flush=True)
-    world = seed(
-        ctx.engine, ctx.policy, ctx.vault(), ctx.now(), Path.cwd(), api_key, people_per_province
-    )
+    world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), api_key, people_per_province)
     write_logins(logins, world.logins)
     states = ", ".join(f"{k} {v}" for k, v in sorted(world.transfers.items()))
     print(

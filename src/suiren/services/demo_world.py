@@ -157,7 +157,6 @@ def seed(
     policy: Policy,
     vault: IdentityVault,
     now: datetime,
-    folder: Path,
     issue: IssueKey,
     people_per_province: int = 100,
     seed_value: int = 20261201,

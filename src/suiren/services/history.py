@@ -663,13 +663,10 @@ class _Pending:
 
 @dataclass
 class _Plan:
-    worker_id: str
-    created: bool
-    enrol_region: str
+    created: bool  # a new worker registered with the entries
     facts: dict[str, list[Fact]]  # region -> facts
     postings: dict[str, list[Posting]]  # region -> postings
     opening_month: dict[str, Month]  # region -> legal month
-    stints: list[Stint]
     years_without_rate: set[int] = field(default_factory=set)  # entitlement interest not counted
 
 
@@ -896,7 +893,6 @@ def _import_person(
         hukou,
         worker_id,
         registered,
-        enrolment,
         placed,
         balance_list,
         import_id,
@@ -980,7 +976,6 @@ def _plan(
     hukou: str | None,
     worker_id: str,
     registered: Any,
-    enrolment: Any,
     stints: list[Stint],
     balances: list[Balance],
     import_id: str,
@@ -995,7 +990,6 @@ def _plan(
     years_without_rate: set[int] = set()
     created = False
     last = max(stints, key=lambda s: (s.last, s.row)) if stints else None
-    enrol_region = enrolment.region if enrolment is not None else (last.region if last else "")
     if registered is None:
         if last is None:
             raise _Refused(
@@ -1085,6 +1079,4 @@ def _plan(
         for p in items:
             by_scheme[p.account.scheme] = by_scheme.get(p.account.scheme, 0) + p.amount_fen
         items += [Posting(opening(scheme, region), -total) for scheme, total in by_scheme.items()]
-    return _Plan(
-        worker_id, created, enrol_region, facts, postings, opening_month, stints, years_without_rate
-    )
+    return _Plan(created, facts, postings, opening_month, years_without_rate)
