@@ -393,13 +393,13 @@ def assert_ledger_sound(
 def enrol_in_bulk(engine: Engine, ids: list[str], region: str, start: Month, now=NOW) -> None:  # type: ignore[no-untyped-def]
     """Synthetic workers (not real resident ids) registered and enrolled as facts, one entry."""
     facts = []
-    for n, w in enumerate(ids):
+    for w in ids:
         facts.append(
             fact(
                 workers,
                 worker_id=w,
-                resident_id_cipher=VAULT.encrypt(f"synthetic-{n}", w),
-                blind_index=f"bulk-{n:059d}",
+                resident_id_cipher=VAULT.encrypt(f"synthetic-{w}", w),
+                blind_index=f"bulk-{w:0>59}",
                 masked_id="44" + "*" * 16,
                 sex="M",
                 birth_month=Month.of(1990, 1).ordinal,

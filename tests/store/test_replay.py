@@ -77,11 +77,11 @@ def test_replaying_100000_contributions_changes_nothing(engine: Engine) -> None:
     assert len(first) == CONTRIBUTIONS and not any(p.replayed for p in first)
     before = snapshot(engine)
     assert before["counts"] == {
-        "journal": 2,  # the enrolments, and one batch of months
+        "journal": 3,  # the enrolments, one batch of months and its receipt
         "postings": 0,  # a month's postings are derived from its row
         "accounts": 2 * WORKERS + 1,  # individual account and pooled entitlement, collection
         "contribution_months": CONTRIBUTIONS,
-        "facts": 2 * WORKERS,  # each worker and their enrolment
+        "facts": 2 * WORKERS + 1,  # each worker and their enrolment, the batch's receipt
     }
     assert sum(before["balances"].values()) == 0
 

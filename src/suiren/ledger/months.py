@@ -160,6 +160,25 @@ def column_segment_hashes(texts: list[pa.Array], ints: list[IntArray]) -> list[b
     return hashes
 
 
+_BATCH_TAG = b"suiren contribution batch v1"
+
+
+def batch_fingerprint(scheme: str, texts: list[pa.Array], ints: list[IntArray]) -> str:
+    """SHA-256 (hex) of a batch as received: its scheme, then each text column (int32 byte
+    lengths, then UTF-8 bytes) and each integer column (int64 little-endian), column-wise as
+    the segments are hashed. The same rows in the same order give the same fingerprint."""
+    digest = hashlib.sha256(_BATCH_TAG)
+    digest.update(len(scheme).to_bytes(4, "little") + scheme.encode())
+    digest.update(len(ints[0] if ints else texts[0]).to_bytes(8, "little"))
+    for column in texts:
+        offsets, data = _text_parts(_plain_string(column))
+        digest.update(np.diff(offsets).astype("<i4").tobytes())
+        digest.update(data[offsets[0] : offsets[-1]])
+    for numbers in ints:
+        digest.update(np.ascontiguousarray(numbers, dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
 BALANCE_COLUMNS = ("account", "owner_type", "owner_id", "scheme", "kind", "region", "balance_fen")
 
 

@@ -47,6 +47,7 @@ class TxCode(StrEnum):
     REVERSAL = "reversal"
     ENROLMENT = "enrolment"  # a worker registered or enrolled in a scheme (facts only)
     OPENING = "opening"  # a worker's earlier history and balances from an old system (期初)
+    RECEIPT = "receipt"  # a batch of contribution months as first received (facts only)
 
 
 @dataclass(frozen=True, slots=True)

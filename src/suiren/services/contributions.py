@@ -53,7 +53,7 @@ from suiren.domain.errors import InvalidInput, ParameterNotFound, Retry, SuirenE
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, clearing, pooled_entitlement
-from suiren.ledger.months import MonthRows
+from suiren.ledger.months import MonthRows, batch_fingerprint
 from suiren.ledger.transaction import TX_ID_CHARS_MAX, Posting, Transaction, TxCode, check_tx_id
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
@@ -72,6 +72,8 @@ from suiren.store.tables import (
     contribution_months,
     enrolments,
     history_stints,
+    intake_receipts,
+    journal,
     region_obligations,
     transfers,
     workers,
@@ -85,7 +87,9 @@ REQUEST_ID_CHARS_MAX = TX_ID_CHARS_MAX - len("/YYYY-MM") - len("/hukou")
 HUKOU_SUFFIX = "/hukou"
 SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
 # ids the system gives its own transactions: a client's id may not start so
-RESERVED_PREFIXES = ("transfer/", "interest/", "settlement/", "months/", "enrol/", "gather/")
+RESERVED_PREFIXES = (
+    "transfer/", "interest/", "settlement/", "months/", "enrol/", "gather/", "receipt/",
+)  # fmt: skip
 
 POSTED, REPLAYED, REFUSED = 0, 1, 2
 
@@ -260,6 +264,9 @@ class _Batch:
         self.due, self.account, self.pooled, self.held, self.attempt = (
             np.zeros(n, dtype=np.int64) for _ in range(5)
         )
+        self.visible: Callable[[str], bool] | None = None  # the regions the caller may see
+        self.fingerprint: str | None = None  # a large batch's, for its receipt
+        self.entries: list[tuple[str, int]] = []  # the month entries written: (region, seq)
 
     def refuse(self, index: Iterable[int], field_: str, code: str, message: Any) -> None:
         """Refuse rows ``index`` (the first reason of a row stands); ``message(i)`` or text."""
@@ -281,17 +288,33 @@ def post_batch(
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
     refuse_all: bool = False,
     visible: Callable[[str], bool] | None = None,
+    amounts: bool = True,
 ) -> BatchOutcome:
     """Post what can be posted of a batch; see module doc. ``refuse_all``: a refusal raises
     (its own error type) and nothing is written. ``visible``: whether the caller may pay for a
     worker insured in a region (an agency's own); a row of any other worker is refused
-    exactly as one of an unknown worker, so that the answer does not say who exists."""
+    exactly as one of an unknown worker, so that the answer does not say who exists.
+
+    A batch of ``OPTIMISTIC_ROWS_MIN`` rows or more that posted anything leaves a receipt
+    (``intake_receipts``); the same batch received again is answered from it: the rows it
+    posted are replays, and only the rows it refused go through the checks again.
+    ``amounts=False``: the caller only counts (a file), so those replayed rows carry no region
+    or amounts in the outcome, and the ledger is not read for them."""
     if scheme not in SCHEMES:
         raise InvalidInput(f"contributions are taken for {', '.join(s.value for s in SCHEMES)}")
     batch = _Batch(rows, scheme)
+    batch.visible = visible
     if batch.n > BATCH_ROWS_MAX:
         raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {batch.n}")
     small = batch.n < OPTIMISTIC_ROWS_MIN
+    if not small:
+        batch.fingerprint = batch_fingerprint(
+            scheme.value, [batch.tx_id, batch.worker_id], [batch.month, batch.base]
+        )
+        receipt = _receipt(connection, batch.fingerprint, visible)
+        if receipt is not None:
+            _replay_receipt(connection, policy, batch, receipt, now, refuse_all, visible, amounts)
+            return _outcome(batch)
     _duplicates(batch)
     _enrolled(connection, batch, visible)
     _check_months(policy, batch, now)
@@ -323,6 +346,11 @@ def post_batch(
             _look_up(connection, batch, batch.open())
             _raise_first(batch, refuse_all)
             _write(connection, batch, now)
+    _record_receipt(connection, batch, now)
+    return _outcome(batch)
+
+
+def _outcome(batch: _Batch) -> BatchOutcome:
     hukou = [
         h if held else None
         for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)
@@ -687,9 +715,10 @@ def _staged_rows(
 def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]) -> None:
     """Compare rows ``index`` with the ledger: an id already recorded is a replay (it returns
     what was recorded) or a conflict; a month paid before gives the next attempt, or a
-    refusal while a payment of it stands. A payment id repeated in the batch stays refused."""
+    refusal while a payment of it stands. A payment id repeated in the batch stays refused, and
+    so does a row of a worker the caller may not see (it is not compared with anything)."""
     index = np.asarray(index, dtype=np.int64)
-    index = index[[batch.refusals.get(int(i), _NONE).code != "duplicate-id" for i in index]]
+    index = index[[batch.refusals.get(int(i), _NONE).code not in _NOT_LOOKED_UP for i in index]]
     if not len(index):
         return
     staged, params = _staged_rows(connection, batch, index)
@@ -710,13 +739,19 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         for k in np.flatnonzero(~same).tolist():
             i, r = int(at[k]), recorded[k]
             batch.status[i] = POSTED  # a conflict replaces any other reason
+            seen = batch.visible is None or batch.visible(r.region)
+            what = (
+                f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
+                f" {fen_to_yuan_str(int(r.base_fen))})"
+                if seen  # another agency's payment is not described to the caller
+                else ""
+            )
             batch.refuse(
                 [i],
                 "payment_id",
                 "conflict",
-                f"payment id {batch.tx_id[i].as_py()!r} was already used for another payment"
-                f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
-                f" {fen_to_yuan_str(int(r.base_fen))}); use a new id for a new payment",
+                f"payment id {batch.tx_id[i].as_py()!r} was already used for another"
+                f" payment{what}; use a new id for a new payment",
             )
         rows = at[same]
         for i in rows.tolist():
@@ -752,6 +787,7 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
 
 
 _NONE = Refusal(-1, "", "", "")
+_NOT_LOOKED_UP = frozenset({"duplicate-id", "unknown-worker"})
 
 
 def _refuse_moving(connection: Connection, batch: _Batch) -> None:
@@ -821,13 +857,14 @@ def _refuse_history(connection: Connection, batch: _Batch) -> None:
 
 def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
     rows = batch.open()
+    batch.entries = []
     if not len(rows):
         return
     regions = batch.region[rows]
     for region in sorted(set(regions.tolist())):
         at = rows[regions == region]
         picked = pa.array(at)
-        append_months(
+        seq, _ = append_months(
             connection,
             region,
             MonthRows(
@@ -848,6 +885,7 @@ def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
             ),
             now,
         )
+        batch.entries.append((region, seq))
     _book_hukou_parts(connection, batch, rows[batch.held[rows] > 0], now)
 
 
@@ -890,3 +928,181 @@ def _book_hukou_parts(
             )
         )
     post_transactions(connection, txs)
+
+
+# receipts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    fingerprint: str
+    rows: int
+    refused: npt.NDArray[np.int64]
+    entries: list[tuple[str, int]]
+
+
+def _receipt(
+    connection: Connection, fingerprint: str, visible: Callable[[str], bool] | None
+) -> _Receipt | None:
+    """The receipt of a batch with this fingerprint, if it can be trusted and the caller may
+    see all it posted: its entries exist and hold exactly the months it says it posted."""
+    r = intake_receipts.c
+    found = connection.execute(
+        select(r.rows, r.posted, r.refused, r.entries).where(r.fingerprint == fingerprint)
+    ).first()
+    if found is None:
+        return None
+    entries = [(e.split(":")[0], int(e.split(":")[1])) for e in found.entries.split()]
+    if visible is not None and not all(visible(region) for region, _ in entries):
+        return None  # another agency's batch: looked at row by row, as the caller may see it
+    months = 0
+    for region, seq in entries:
+        held = connection.execute(
+            select(journal.c.months).where(journal.c.region == region, journal.c.seq == seq)
+        ).scalar()
+        months += int(held or 0)
+    if months != found.posted:  # pragma: no cover - the audit names such a receipt
+        return None
+    return _Receipt(fingerprint, int(found.rows), _positions(found.refused), entries)
+
+
+def _replay_receipt(
+    connection: Connection,
+    policy: Policy,
+    batch: _Batch,
+    receipt: _Receipt,
+    now: datetime,
+    refuse_all: bool,
+    visible: Callable[[str], bool] | None,
+    amounts: bool,
+) -> None:
+    """The batch as its receipt says: the rows it did not refuse are replays; the rows it
+    refused (but a repeated one) go through the checks again, as a batch of their own."""
+    again = np.zeros(batch.n, dtype=bool)
+    again[receipt.refused] = True
+    batch.status[~again] = REPLAYED
+    if amounts:
+        _recorded_amounts(connection, batch, np.flatnonzero(~again), receipt.entries)
+    if len(receipt.refused):
+        _duplicates(batch)  # a repeated row stays refused as it was (the posted one came first)
+    rows = np.flatnonzero(again & (batch.status == POSTED))
+    if not len(rows):
+        _raise_first(batch, refuse_all)
+        return
+    picked = pa.array(rows)
+    outcome = post_batch(
+        connection,
+        policy,
+        ContributionRows(
+            batch.tx_id.take(picked), batch.worker_id.take(picked), batch.month[rows],
+            batch.base[rows],
+        ),
+        now,
+        batch.scheme,
+        refuse_all=refuse_all,
+        visible=visible,
+        amounts=amounts,
+    )  # fmt: skip
+    batch.status[rows] = outcome.status
+    batch.region[rows] = np.array(outcome.region, dtype=object)
+    batch.due[rows], batch.account[rows] = outcome.due_fen, outcome.account_fen
+    batch.pooled[rows], batch.held[rows] = outcome.pooled_fen, outcome.held_fen
+    batch.hukou[rows] = np.array([h or "" for h in outcome.hukou], dtype=object)
+    for refusal in outcome.refusals:
+        i = int(rows[refusal.row])
+        batch.refusals[i] = Refusal(i, refusal.field, refusal.code, refusal.message)
+
+
+def _recorded_amounts(
+    connection: Connection,
+    batch: _Batch,
+    rows: npt.NDArray[np.int64],
+    entries: list[tuple[str, int]],
+) -> None:
+    """Region and amounts of replayed rows ``rows``, as their entries recorded them."""
+    m = contribution_months.c
+    recorded: dict[str, Any] = {}
+    for region, seq in entries:
+        query = (
+            select(
+                m.tx_id,
+                m.region,
+                m.due_fen,
+                m.account_fen,
+                m.pooled_fen,
+                m.held_fen,
+                region_obligations.c.to_region,
+            )
+            .outerjoin(
+                region_obligations,
+                region_obligations.c.obligation_id == m.tx_id + HUKOU_SUFFIX,
+            )
+            .where(m.region == region, m.seq == seq)
+        )
+        recorded |= {r.tx_id: r for r in connection.execute(query)}
+    for i, tx_id in zip(rows.tolist(), _take(batch.tx_id, rows), strict=True):
+        r = recorded.get(tx_id)
+        if r is None:  # posted by an earlier batch the first time: look it up
+            continue
+        batch.region[i] = r.region
+        batch.due[i], batch.account[i] = r.due_fen, r.account_fen
+        batch.pooled[i], batch.held[i] = r.pooled_fen, r.held_fen
+        batch.hukou[i] = r.to_region or ""
+    missing = [i for i in rows.tolist() if not batch.region[i]]
+    if missing:  # replays of earlier batches inside this one: the row-by-row look-up
+        batch.status[missing] = POSTED
+        _look_up(connection, batch, np.array(missing, dtype=np.int64))
+
+
+def _record_receipt(connection: Connection, batch: _Batch, now: datetime) -> None:
+    """The receipt of a large batch that posted months (see ``post_batch``)."""
+    if batch.fingerprint is None or not batch.entries:
+        return
+    refused = np.flatnonzero(batch.status == REFUSED)
+    region = min(region for region, _ in batch.entries)
+    posted = int(np.count_nonzero(batch.status == POSTED))
+    post_transactions(
+        connection,
+        [
+            Transaction.build(
+                f"receipt/{batch.fingerprint}",
+                TxCode.RECEIPT,
+                region,
+                Month.from_date(now.date()),
+                now,
+                [],
+                memo=f"batch of {batch.n} months: {posted} posted, {len(refused)} refused",
+                facts=[
+                    fact(
+                        intake_receipts,
+                        fingerprint=batch.fingerprint,
+                        scheme=batch.scheme.value,
+                        rows=batch.n,
+                        posted=posted,
+                        refused=_ranges(refused),
+                        entries=" ".join(f"{r}:{seq}" for r, seq in batch.entries),
+                        recorded_at=now,
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def _ranges(positions: npt.NDArray[np.int64]) -> str:
+    """Sorted positions as runs: [3, 17, 18, 19, 20] → "3,17-20"."""
+    if not len(positions):
+        return ""
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    starts = np.concatenate([[positions[0]], positions[breaks + 1]]).tolist()
+    ends = np.concatenate([positions[breaks], [positions[-1]]]).tolist()
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in zip(starts, ends, strict=True))
+
+
+def _positions(runs: str) -> npt.NDArray[np.int64]:
+    """The inverse of ``_ranges``."""
+    parts = []
+    for run in filter(None, runs.split(",")):
+        first, _, last = run.partition("-")
+        parts.append(np.arange(int(first), int(last or first) + 1, dtype=np.int64))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

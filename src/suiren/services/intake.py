@@ -538,7 +538,14 @@ def post_payments(
             parsed.base_fen[at],
         )
         outcome = post_batch(
-            connection, policy, rows, now, Scheme(scheme), refuse_all=refuse_all, visible=visible
+            connection,
+            policy,
+            rows,
+            now,
+            Scheme(scheme),
+            refuse_all=refuse_all,
+            visible=visible,
+            amounts=False,  # a file's summary counts; it does not list the replayed months
         )
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)

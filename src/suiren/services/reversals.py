@@ -64,6 +64,7 @@ INSTEAD = {  # what to do instead of reversing a transaction of this kind
     TxCode.REVERSAL: "it is itself a reversal, which is final; pay the month again with a new"
     " payment id",
     TxCode.ENROLMENT: "an enrolment is changed by a transfer, never reversed",
+    TxCode.RECEIPT: "a receipt records what a batch did; reverse the months it posted",
     TxCode.CONTRIBUTION: "reverse a single month: its id is PAYMENT-ID/YYYY-MM",
 }
 

@@ -49,6 +49,7 @@ from suiren.ledger.transaction import Fact
 from suiren.store.tables import (
     enrolments,
     history_stints,
+    intake_receipts,
     interest_carry,
     interest_runs,
     region_obligations,
@@ -98,6 +99,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(settlement_positions, ("scheme", "window", "region"), "append"),
         Projection(settlement_flows, ("scheme", "window", "from_region", "to_region"), "append"),
         Projection(history_stints, ("import_id", "row"), "append"),
+        Projection(intake_receipts, ("fingerprint",), "append"),
     )
 }
 # Tables in foreign-key order (a referenced table before the tables that reference it)

@@ -346,3 +346,23 @@ history_stints = Table(
 )
 ADDED_IN_0003 = ("history_stints",)
 APPEND_ONLY = (*APPEND_ONLY, "history_stints")
+
+# A batch of contribution months as it was first received (services/contributions.py): the
+# SHA-256 of its canonical columns, which of its rows were not posted and the month entries
+# that hold the others. A batch received again with the same fingerprint (a file run again
+# after a crash, a retried upload) is answered from here — its posted rows are replays — and
+# only the rows refused the first time are looked at again. Recorded as a fact of a
+# ``receipt/{fingerprint}`` entry in the journal of the batch's first region.
+intake_receipts = Table(
+    "intake_receipts",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("posted", Integer, nullable=False),  # rows written by this batch
+    Column("refused", Text, nullable=False),  # 0-based positions not posted: "3,17-20"
+    Column("entries", Text, nullable=False),  # its month entries: "440100:7 440300:2"
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+ADDED_IN_0005 = ("intake_receipts",)
+APPEND_ONLY = (*APPEND_ONLY, "intake_receipts")
