@@ -54,7 +54,10 @@ def updated(lang: str, template: Catalog) -> Catalog:
             catalog = read_po(po, locale=i18n.CATALOG_LOCALES[lang], domain=i18n.DOMAIN)
     else:
         catalog = Catalog(locale=i18n.CATALOG_LOCALES[lang], domain=i18n.DOMAIN, **HEADER)
+    created, msgids = catalog.creation_date, {m.id for m in catalog}
     catalog.update(template)
+    if {m.id for m in catalog} == msgids:  # the same msgids: a run changes nothing
+        catalog.creation_date = created
     catalog.fuzzy = False  # the header: Babel marks a new catalog's fuzzy until reviewed
     catalog.obsolete.clear()  # git keeps what was; a renamed msgid is matched as fuzzy
     if lang == "en":
