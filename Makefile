@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: run test bench lint postgres browser clean
+.PHONY: run test bench lint i18n postgres browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+
+## i18n: extract the portal's msgids (babel.cfg) and update locale/zh_CN and locale/en; it fails
+## while a Chinese entry is empty or fuzzy (translate it in the .po; nothing is compiled)
+i18n: $(STAMP)
+	$(PY) -m suiren.portal.catalogs babel.cfg
 
 ## postgres: make sure the local PostgreSQL answers (start it if it is installed and down)
 postgres:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from suiren.domain.month import Month
 from suiren.portal.chart import balance_chart
-from suiren.portal.text import Message, yuan
+from suiren.portal.text import yuan
 from suiren.services.contributions import contribute
 from suiren.services.statement import individual_account_months
 from suiren.services.workers import enrol
@@ -42,14 +42,16 @@ def test_my_statement_charts_my_individual_account_month_by_month(portal) -> Non
     svg, points = chart_of(page.text)
     assert len(points) == 5 and 'data-points="5"' in svg  # 2026-01 to 2026-05
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
-    assert "个人账户余额" in svg and "individual account balance" in svg
+    assert "个人账户余额" in svg and "individual" not in svg
     assert "<script" not in page.text.split("</head>")[1]  # the CSP allows no inline script
     final = yuan(5 * pension_split("440100", Month.of(2026, 1), 600_000).individual_account_fen)
     figure = page.text[page.text.index('<figure class="chart"') :]
     summary = figure[figure.index('<p class="summary">') : figure.index("</p>")]
-    assert final in summary and "2026-05" in summary and "5个月" in summary
+    assert final in summary and "2026年5月" in summary and "共5个月" in summary
     assert figure.count('<tr><th scope="row" class="month">') == 5
-    assert figure.index("个人账户余额走势") < figure.index("individual account at each")
+    assert "个人账户余额走势" in figure and "individual account at each" not in figure
+    english = chart_of(client.get("/statement", headers={"Accept-Language": "en"}).text)[0]
+    assert "Employee pension individual account balance" in english and "May 2026" in english
     # the chart's last balance is the statement's individual account balance
     balances = page.text[page.text.index('<table id="balances">') :]
     individual = balances[balances.index("个人账户") :]
@@ -92,12 +94,12 @@ def test_my_pension_says_how_it_is_computed_and_cites_the_rules(portal) -> None:
         )
         assert len(found) == 2, page  # one per scenario
         for _scenario, body in found:
-            assert body.index("计算过程") < body.index("How it is computed")
+            assert "计算过程" in body and "How it is computed" not in body
             steps = re.findall(r'<li class="step">(.*?)\n      </li>', body, re.S)
             names = [html.unescape(re.search(r"<strong>(.*?)</strong>", s).group(1)) for s in steps]  # type: ignore[union-attr]
-            assert "待遇领取地 / paying province" in names and "计发基数 / pension base" in names
-            assert names[-1] == "月养老金合计 / monthly pension"
-            for name in ("待遇领取地 / paying province", "计发基数 / pension base"):
+            assert "待遇领取地" in names and "计发基数" in names  # the rules' names, in Chinese
+            assert names[-1] == "月养老金合计"
+            for name in ("待遇领取地", "计发基数"):
                 step = steps[names.index(name)]
                 cites = re.findall(r"<cite>(.*?)</cite>", step, re.S)
                 assert cites, step
@@ -124,15 +126,15 @@ def test_the_month_end_balances_fill_a_gap_and_end_at_the_accounts_balance(engin
     assert [m["month"] for m in months] == [str(Month.of(2026, 1) + i) for i in range(5)]
     assert months[0]["balance_fen"] == months[1]["balance_fen"] == months[2]["balance_fen"] > 0
     assert months[-1]["balance_fen"] == held
-    chart = balance_chart("c", months, Message("养老", "pension"))
+    chart = balance_chart("c", months, "养老", "zh")
     assert chart.points == 5 and chart.final_fen == held and len(chart.rows) == 5
 
 
 def test_a_long_career_draws_every_month_and_tabulates_the_year_ends() -> None:
     series = [{"month": str(Month.of(2000, 1) + i), "balance_fen": 1000 * i} for i in range(300)]
-    chart = balance_chart("long", series, Message("养老", "pension"))
+    chart = balance_chart("long", series, "养老", "zh")
     assert chart.points == 300 and str(chart.svg).count(",") >= 300
     assert [r["month"] for r in chart.rows][-2:] == ["2023-12", "2024-12"]
     assert len(chart.rows) == 25 and not chart.every_month
-    one = balance_chart("one", series[:1], Message("养老", "pension"))
+    one = balance_chart("one", series[:1], "养老", "zh")
     assert one.points == 1 and "<polyline" in str(one.svg)

@@ -132,7 +132,7 @@ def test_a_clerk_logs_in_and_wrong_passwords_lock_the_login(console) -> None:
     refused = "登录名或密码不正确"
     for login, password in (("gz.clerk", "not the password"), ("nobody", PASSWORD)):
         answer = log_in(client, login, password)
-        assert answer.status_code == 401 and refused in answer.text and "not valid" in answer.text
+        assert answer.status_code == 401 and refused in answer.text
         assert "suiren_console" not in answer.headers.get("set-cookie", "")
     for _ in range(4):  # five wrong in a row lock the login, as a worker's
         log_in(client, "gz.clerk", "not the password")
@@ -186,7 +186,7 @@ def test_every_console_form_refuses_a_post_without_this_browsers_csrf_token(cons
             sent = form if token is None else {**form, "csrf": token}
             refused = client.post(path, data=sent, follow_redirects=False)
             assert refused.status_code == 403, (path, refused.text)
-            assert "并非来自本站" in refused.text and "did not come from this site" in refused.text
+            assert "并非来自本站" in refused.text
     assert state_of(engine, "move-1") == "requested"
     assert client.get("/console/transfers").status_code == 200  # still logged in
     with engine.connect() as c:

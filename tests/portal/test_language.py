@@ -1,18 +1,20 @@
-"""The portal's language on both databases: Chinese first by default, English first when the
-browser prefers English or the worker switches (``?lang=en``, then kept by a cookie), with
-the page's ``lang`` attribute set to match."""
+"""The portal's language on both databases: Chinese by default, English when the browser
+prefers English or the worker switches (``?lang=en``, then kept by a cookie), with the page's
+``lang`` attribute set to match. A page is in one language: the other's sentences are not on
+it (tests/portal/test_catalogs.py checks that an English page has no Chinese words)."""
 
 from __future__ import annotations
 
 import pytest
 
-from suiren.portal.text import language
+from suiren.portal.i18n import language, month
+from tests.portal import csrf_of
 from tests.portal.test_portal import assert_message, log_in_with_code, portal  # noqa: F401
 
 
-def first(body: str, zh: str, en: str) -> str:
-    assert zh in body and en in body, (zh, en)
-    return "zh" if body.index(zh) < body.index(en) else "en"
+def only(body: str, said: str, other: str) -> bool:
+    """``said`` is on the page and ``other`` (the same words in the other language) is not."""
+    return said in body and other not in body
 
 
 @pytest.mark.parametrize(
@@ -34,25 +36,36 @@ def test_the_language_is_the_switch_then_the_cookie_then_the_browsers(
     assert language(chosen, cookie, accept) == expected
 
 
-def test_chinese_first_by_default_and_english_first_when_the_browser_asks(portal) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    ("given", "zh", "en"),
+    [("2026-11", "2026年11月", "Nov 2026"), ("2026-01", "2026年1月", "Jan 2026"),
+     ("2026-13", "2026-13", "2026-13"), ("", "", ""), ("soon", "soon", "soon")],
+)  # fmt: skip
+def test_a_month_is_written_in_the_pages_language(given: str, zh: str, en: str) -> None:
+    assert (month(given, "zh"), month(given, "en")) == (zh, en)
+
+
+def test_chinese_by_default_and_english_when_the_browser_asks(portal) -> None:  # noqa: F811
     client, world = portal
     default = client.get("/login").text
-    assert '<html lang="zh-CN">' in default and first(default, "登录", "Log in") == "zh"
+    assert '<html lang="zh-CN">' in default and only(default, "登录", "Log in")
     assert 'id="lang-switch" href="?lang=en"' in default
     english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
     assert '<html lang="en">' in english
-    assert "<title>Log in 登录" in english and first(english, "身份证号码", "Resident id") == "en"
+    assert "<title>Log in · Suiren</title>" in english and only(
+        english, "Resident id", "身份证号码"
+    )
     assert log_in_with_code(client, world["my_id"]).status_code == 303
     for path, zh, en in (
-        ("/statement", "我的参保记录", "My insurance"),
+        ("/statement", "我的参保记录", "My insurance record"),
         ("/pay", "缴费基数（元）", "Base (yuan)"),
         ("/move", "申请转移", "Request the move"),
         ("/pension", "养老金测算", "My pension estimate"),
     ):
         page = client.get(path, headers={"Accept-Language": "en"}).text
-        assert '<html lang="en">' in page and first(page, zh, en) == "en", path
-        assert first(page, "退出", "Log out") == "en"  # the navigation too
-        assert first(client.get(path).text, zh, en) == "zh", path
+        assert '<html lang="en">' in page and only(page, en, zh), path
+        assert only(page, "Log out", "退出")  # the navigation too
+        assert only(client.get(path).text, zh, en), path
 
 
 def test_the_switch_is_kept_by_a_cookie_and_refusals_follow_it(portal) -> None:  # noqa: F811
@@ -65,7 +78,26 @@ def test_the_switch_is_kept_by_a_cookie_and_refusals_follow_it(portal) -> None: 
     assert '<html lang="en">' in kept and 'href="?lang=zh"' in kept
     assert log_in_with_code(client, world["my_id"]).status_code == 303
     refused = client.get("/pay", params={"month": "2026-06", "base_yuan": "1"})
-    assert_message(refused, 422, "The base must be from", "缴费基数须在")
+    assert_message(refused, 422, "缴费基数须在", "The base must be from")
+    assert "for Jun 2026." in refused.text  # the month in the sentence is English too
     back = client.get("/pay?lang=zh").text
-    assert '<html lang="zh-CN">' in back and first(back, "缴费", "Pay") == "zh"
+    assert '<html lang="zh-CN">' in back and only(back, "缴费", "Pay")
+    assert "2026年6月" in back
     assert '<html lang="zh-CN">' in client.get("/pay").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_refusals_in_english_say_what_was_wrong(portal) -> None:  # noqa: F811
+    client, world = portal
+    client.headers["Accept-Language"] = "en"
+    csrf = csrf_of(client.get("/login").text)
+    bad_id = client.post("/login", data={"csrf": csrf, "resident_id": "123", "password": "p"})
+    assert_message(bad_id, 422, "身份证号码无效", "The resident id is not valid")
+    assert_message(
+        client.post("/login", data={}), 403, "并非来自本站", "did not come from this site"
+    )
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    unknown = client.get("/pension", params={"retire": "2058-13"})
+    assert_message(unknown, 422, "月份无效", "2058-13")  # the service's own words name the input
+    early = client.get("/pay", params={"month": "2026-07", "base_yuan": "6000"})
+    assert_message(early, 422, "尚未到来", "Jul 2026 has not come yet")

@@ -45,7 +45,7 @@ def test_i_request_a_move_once_and_see_its_next_step_and_deadline(portal) -> Non
     assert row.worker_id == world["mine"] and row.state == "requested"
     assert "广州市 (440100) → 杭州市 (330100)" in page.text
     assert f'class="due-on">{row.due_on.isoformat()}<' in page.text
-    assert "待转出地批准" in page.text and "Approve" in page.text
+    assert "待转出地批准" in page.text and "批准转出" in page.text
     with unit_of_work(engine) as c:
         approve_transfer(c, row.transfer_id, NOW)
         approved = get_transfer(c, row.transfer_id)
@@ -68,7 +68,10 @@ def test_a_move_the_services_refuse_is_a_clear_message(portal) -> None:  # noqa:
         "already insured in 440100",
     )
     assert_message(
-        client.post("/move", data=move_form(client, "999999")), 422, "未知的地区代码", "999999"
+        client.post("/move", data=move_form(client, "999999")),
+        422,
+        "未知的地区代码",
+        "unknown region code 999999",
     )
     assert client.post("/move", data=move_form(client, "330100")).status_code == 200
     assert_message(  # a second open move, with another form

@@ -117,7 +117,7 @@ def test_a_double_submit_pays_once_and_answers_the_same(portal) -> None:  # noqa
         (JUNE, "6千", "请按元填写", "Enter the base in yuan"),
     ],
 )
-def test_a_month_or_base_the_rules_refuse_is_a_clear_bilingual_message(
+def test_a_month_or_base_the_rules_refuse_is_a_clear_message(
     portal,  # noqa: F811
     month: Month,
     base: str,
@@ -126,6 +126,9 @@ def test_a_month_or_base_the_rules_refuse_is_a_clear_bilingual_message(
 ) -> None:
     client, _ = logged_in(portal)
     assert_message(preview(client, month, base), 422, zh, en)
+    client.headers["Accept-Language"] = "en"
+    assert_message(preview(client, month, base), 422, zh, en)
+    del client.headers["Accept-Language"]
     form = {**confirm_form(preview(client, JUNE, "6000").text), "month": str(month)}
     form["base_yuan"] = base
     assert_message(client.post("/pay", data=form), 422, zh, en)

@@ -2,5 +2,6 @@
 
 ``app.create_app`` is the whole service (``suiren serve``): the API under ``/api/v1`` and
 these pages at ``/``. ``pages`` holds the routes, ``session`` the cookie and CSRF check,
-``render`` the templates, ``text`` what the pages say (Chinese first, then English).
+``render`` the templates, ``text`` what the pages say, ``i18n`` in which language (Chinese by
+default, or English) from the catalogs under ``locale/``.
 """

@@ -63,7 +63,7 @@ async def _portal_headers(
 
 
 def _html_errors(app: FastAPI) -> None:
-    """Outside ``/api/``, an error is a page in Chinese and English; inside, the API's own
+    """Outside ``/api/``, an error is a page in the page's language; inside, the API's own
     problem+json handler answers as before."""
     for kind in list(app.exception_handlers):
         api_handler = app.exception_handlers[kind]
@@ -97,6 +97,6 @@ def _error_page(request: Request, error: Exception) -> Response:
         service.token_key,
         "error.html",
         status,
-        title=text.Message("出错了", "Something went wrong"),
+        title=text.N_("Something went wrong"),
         message=message,
     )

@@ -14,7 +14,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from suiren.portal.text import Message, yuan
+from suiren.portal import i18n
+from suiren.portal.text import yuan
 
 WIDTH, HEIGHT = 320, 168  # the viewBox; the SVG scales to the column (360 px phones)
 LEFT, RIGHT, TOP, BOTTOM = 50, 10, 10, 28  # room for the tick labels
@@ -26,9 +27,9 @@ TABLE_MONTHS_MAX = 24  # longer series: the table lists each year's end and the 
 @dataclass(frozen=True, slots=True)
 class Chart:
     ident: str  # the SVG's element id
-    name: Message  # the scheme's
+    name: str  # the scheme's, in the page's language
     svg: Markup
-    summary: Message
+    summary: str
     rows: list[dict[str, Any]]  # the table fallback: month, balance_fen
     every_month: bool  # the rows are every month (else each year's end and the last)
     points: int
@@ -55,9 +56,11 @@ def _num(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def balance_chart(ident: str, series: list[dict[str, Any]], name: Message) -> Chart:
+def balance_chart(ident: str, series: list[dict[str, Any]], name: str, lang: str) -> Chart:
     """The chart of ``series`` (``{"month": "YYYY-MM", "balance_fen": int}``, oldest first,
-    one per month); ``ident`` makes its element ids unique on the page."""
+    one per month), its words in ``lang`` (``name`` the scheme's, already in it); ``ident``
+    makes its element ids unique on the page."""
+    translations = i18n.translations(lang)
     balances = [int(p["balance_fen"]) for p in series]
     months = [str(p["month"]) for p in series]
     n = len(series)
@@ -75,12 +78,20 @@ def balance_chart(ident: str, series: list[dict[str, Any]], name: Message) -> Ch
     parts: list[Markup] = []
     title_id, desc_id = f"{ident}-title", f"{ident}-desc"
     first, last = months[0], months[-1]
-    summary = Message(
-        f"{name.zh}个人账户每月月末余额：{first}为{yuan(balances[0])}，"
-        f"{last}为{yuan(balances[-1])}，共{n}个月。",
-        f"{name.en} individual account at each month's end: {yuan(balances[0])} in {first},"
-        f" {yuan(balances[-1])} in {last}; {n} months.",
-    )
+    summary = translations.ngettext(
+        "%(scheme)s individual account at each month's end: %(first_amount)s in %(first)s,"
+        " %(last_amount)s in %(last)s; %(num)d month.",
+        "%(scheme)s individual account at each month's end: %(first_amount)s in %(first)s,"
+        " %(last_amount)s in %(last)s; %(num)d months.",
+        n,
+    ) % {
+        "scheme": name,
+        "first": i18n.month(first, lang),
+        "first_amount": yuan(balances[0]),
+        "last": i18n.month(last, lang),
+        "last_amount": yuan(balances[-1]),
+        "num": n,
+    }
     parts.append(
         Markup(
             '<svg class="chart" id="{}" role="img" aria-labelledby="{} {}" viewBox="0 0 {} {}"'
@@ -88,11 +99,12 @@ def balance_chart(ident: str, series: list[dict[str, Any]], name: Message) -> Ch
         ).format(ident, title_id, desc_id, WIDTH, HEIGHT, n)
     )
     parts.append(
-        Markup('<title id="{}">{}个人账户余额 / {} individual account balance</title>').format(
-            title_id, name.zh, name.en
+        Markup('<title id="{}">{}</title>').format(
+            title_id,
+            translations.gettext("%(scheme)s individual account balance") % {"scheme": name},
         )
     )
-    parts.append(Markup('<desc id="{}">{} {}</desc>').format(desc_id, summary.zh, summary.en))
+    parts.append(Markup('<desc id="{}">{}</desc>').format(desc_id, summary))
     # the balance axis: gridlines and labels in yuan
     tick = low
     while tick <= high:
@@ -107,11 +119,12 @@ def balance_chart(ident: str, series: list[dict[str, Any]], name: Message) -> Ch
         tick += step
     parts.append(
         Markup(
-            '<text class="tick" x="2" y="{}" font-size="10" fill="#445">元 yuan</text>'
+            '<text class="tick" x="2" y="{}" font-size="10" fill="#445">{}</text>'
             '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#445"/>'
             '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#445"/>'
         ).format(
             HEIGHT - 2,
+            translations.gettext("yuan"),
             LEFT,
             TOP,
             LEFT,

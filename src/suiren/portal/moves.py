@@ -32,7 +32,7 @@ REGION_RE = re.compile(r"[0-9]{6}", re.ASCII)
 NONCE_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)
 NONCE_BYTES = 16
 TRANSFER_ID_PREFIX = "portal-move/"
-TITLE = text.Message("转移接续", "Move my insurance")
+TITLE = text.N_("Move my insurance")
 
 
 def transfer_id(worker_id: str, nonce: str) -> str:

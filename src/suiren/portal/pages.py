@@ -5,7 +5,7 @@ Thin pages over the same services as the API (``services/logins``, ``statement``
 pages are public, the others show the logged-in worker's own records only, found from the
 session and never from anything the request names. POST forms are checked for their CSRF
 token before anything else; login attempts count against the API's limit per address. A
-refusal is a page that says what was wrong, in Chinese and then English, never a 500.
+refusal is a page that says what was wrong, in the page's language, never a 500.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.portal import session, text
 from suiren.portal.forms import read_form
-from suiren.portal.render import page
+from suiren.portal.render import language_of, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +61,7 @@ def _invalid_resident_id() -> SuirenError:
 def _login_page(
     request: Request,
     service: Service,
-    error: SuirenError | text.Message | None = None,
+    error: SuirenError | text.Said | None = None,
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
@@ -76,7 +76,7 @@ def _login_page(
         service.token_key,
         template,
         status,
-        title=text.Message("登录", "Log in"),
+        title=text.N_("Log in"),
         message=message,
         demo=service.settings.demo_codes,
         **context,
@@ -268,12 +268,14 @@ def statement_page(request: Request) -> Response:
     from suiren.portal.chart import balance_chart
     from suiren.services.statement import individual_account_months, statement
 
+    lang = language_of(request)
+
     def build(service: Service, worker_id: str, _now: datetime) -> Response:
         with service.transaction() as connection:
             data = statement(connection, worker_id)
             history = individual_account_months(connection, worker_id)
         charts = [
-            balance_chart(f"chart-{scheme}", series, text.label(text.SCHEMES, scheme))
+            balance_chart(f"chart-{scheme}", series, text.label(text.SCHEMES, scheme, lang), lang)
             for scheme, series in history.items()
         ]
         latest = [m for m in reversed(data["months"])][:MONTHS_SHOWN_MAX]
@@ -281,7 +283,7 @@ def statement_page(request: Request) -> Response:
             request,
             service.token_key,
             "statement.html",
-            title=text.Message("我的参保记录", "My insurance"),
+            title=text.N_("My insurance record"),
             worker=data["worker"],
             data=data,
             latest=latest,
@@ -325,7 +327,7 @@ def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Re
             service.token_key,
             "pension.html",
             status,
-            title=text.Message("养老金测算", "My pension estimate"),
+            title=text.N_("My pension estimate"),
             worker={"resident_id": worker.masked_id},
             active="pension",
             **context,

@@ -36,7 +36,7 @@ BASE_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?", re.ASCII)
 NONCE_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)
 NONCE_BYTES = 16
 PAYMENT_ID_PREFIX = "portal-pay/"
-TITLE = text.Message("缴费", "Pay")
+TITLE = text.N_("Pay")
 
 
 class FormRefused(SuirenError):
@@ -57,16 +57,19 @@ def payment_id(worker_id: str, nonce: str) -> str:
 
 
 def pay_message(reason: str, values: dict[str, object]) -> text.Message:
-    """The sentences of a refusal, with its month and amounts written for people."""
-    template = text.PAY_MESSAGES[reason]
-    words: dict[str, str] = {"month": "", "month_en": "", "earliest": "", "earliest_en": ""}
+    """The sentence of a refusal, with its month and amounts written for people (a month in
+    the page's language, when it is shown)."""
+    words: dict[str, object] = {"month": "", "earliest": ""}
     for name in ("month", "earliest"):
-        if isinstance(values.get(name), str):
-            words[name] = text.month(str(values[name]))
-            words[f"{name}_en"] = str(values[name])
+        given = values.get(name)
+        if isinstance(given, str):
+            try:
+                words[name] = Month.parse(given)
+            except SuirenError:  # as typed (it is not a month)
+                words[name] = given[:7]
     for name in ("floor", "ceiling"):
         words[name] = text.yuan(int(str(values.get(f"{name}_fen", 0))))
-    return text.Message(template.zh.format(**words), template.en.format(**words))
+    return text.Message(text.PAY_MESSAGES[reason], words)
 
 
 def _parse(month: str, base_yuan: str) -> tuple[Month, int | None]:
@@ -80,7 +83,7 @@ def _parse(month: str, base_yuan: str) -> tuple[Month, int | None]:
     return Month.parse(month), yuan_to_fen(base_yuan)
 
 
-def _refusal(error: SuirenError) -> text.Message:
+def _refusal(error: SuirenError) -> text.Said:
     from suiren.services.payment_quotes import PaymentRefused
     from suiren.store.ledger_repo import TransactionConflict
 
@@ -212,7 +215,7 @@ def _confirm(
         now,
         200,
         paid=done,
-        message=text.Message("缴费成功。", "Paid."),
+        message=text.N_("Paid."),
         message_kind="notice",
         **context,
     )

@@ -4,32 +4,42 @@ page out of caches and other sites' frames."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 
-from suiren.portal import session, text
+from suiren.portal import i18n, session, text
 
-_environment: Environment | None = None
+_environments: dict[str, Environment] = {}
 LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600  # a language switched stays for a year
 
 
-def environment() -> Environment:
-    """The template environment, built on first use (not at import)."""
-    global _environment
-    if _environment is None:
+def environment(lang: str) -> Environment:
+    """The template environment of a language, built on first use (not at import): its
+    catalog installed for ``_``, ``gettext`` and ``ngettext`` (new style: ``%(name)s``
+    placeholders filled and escaped), its filters writing months and places in it. One
+    environment per language, so that no request changes another's translations."""
+    env = _environments.get(lang)
+    if env is None:
         env = Environment(
             loader=PackageLoader("suiren.portal", "templates"),
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(
-            yuan=text.yuan, yuan_text=text.yuan_text, month=text.month, region=text.region
+            yuan=text.yuan,
+            yuan_text=text.yuan_text,
+            month=partial(i18n.month, lang=lang),
+            region=partial(text.region, lang=lang),
+            side=partial(text.side, lang=lang),
+            as_written=partial(text.as_written, lang=lang),
         )
         env.globals.update(
             SCHEMES=text.SCHEMES,
@@ -40,32 +50,32 @@ def environment() -> Environment:
             TRANSFER_EVENTS=text.TRANSFER_EVENTS,
             TRANSFER_KINDS=text.TRANSFER_KINDS,
             FUND_KINDS=text.FUND_KINDS,
-            label=text.label,
-            bi=bilingual,
+            label=partial(text.label, lang=lang),
+            say=partial(text.say, lang=lang),
             CSRF_FIELD=session.CSRF_FIELD,
-            CHROME=text.CHROME,
+            html_lang=i18n.HTML_LANG[lang],
+            switch_to=i18n.SWITCH[lang][0],
+            switch_html_lang=i18n.HTML_LANG[i18n.SWITCH[lang][0]],
+            switch_name=i18n.SWITCH[lang][1],
         )
-        _environment = env
-    return _environment
-
-
-def bilingual(zh: str, en: str, lang: str = "zh") -> Markup:
-    """A label in the page's language, then the other one marked as such (screen readers
-    switch voice): Chinese first by default, English first on an English page."""
-    if lang == "en":
-        return Markup('{} <span lang="zh-CN" class="en">{}</span>').format(escape(en), escape(zh))
-    return Markup('{} <span lang="en" class="en">{}</span>').format(escape(zh), escape(en))
+        _environments[lang] = env
+    return env
 
 
 def _language(request: Request) -> tuple[str, bool]:
     """The page's language, and whether ``?lang=`` chose it (then a cookie keeps it)."""
     chosen = request.query_params.get("lang")
-    lang = text.language(
+    lang = i18n.language(
         chosen,
-        request.cookies.get(text.LANGUAGE_COOKIE),
+        request.cookies.get(i18n.LANGUAGE_COOKIE),
         request.headers.get("accept-language"),
     )
-    return lang, chosen in text.LANGUAGES
+    return lang, chosen in i18n.LANGUAGES
+
+
+def language_of(request: Request) -> str:
+    """The language this request's page is written in."""
+    return _language(request)[0]
 
 
 def page(
@@ -87,13 +97,10 @@ def page(
     context.setdefault("active", None)
     lang, switched = _language(request)
     body = (
-        environment()
+        environment(lang)
         .get_template(template)
         .render(
             csrf=session.csrf_token(key, nonce),
-            lang=lang,
-            chrome=text.CHROME[lang],
-            bi=lambda zh, en: bilingual(zh, en, lang),
             **context,
         )
     )
@@ -102,7 +109,7 @@ def page(
         session.set_nonce(request, response, nonce)
     if switched:
         response.set_cookie(
-            text.LANGUAGE_COOKIE,
+            i18n.LANGUAGE_COOKIE,
             lang,
             max_age=LANGUAGE_COOKIE_MAX_AGE_S,
             path="/",

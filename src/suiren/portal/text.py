@@ -1,95 +1,105 @@
-"""What the portal says to people: Chinese first, then English, and how it writes money,
-months and places.
+"""What the portal says to people, and how it writes money, months and places.
+
+Every sentence is an English msgid, marked ``N_`` where it is written and translated when a
+page is rendered, in the page's language (``i18n``): the tables here (a code -> its msgid)
+are the labels of states, schemes and refusals. A refusal from the services carries a stable
+``code``; the page says the sentence for it, and, on an English page, the service's own
+message where it says more about this input. A code not in the tables reads as a generic
+refusal, never as a stack trace.
 
 Amounts are int fen to the last moment and written by ``fen_to_yuan_str`` (exact, two
-decimals) with thousands grouped: ¥1,234.56. Months read 2026年11月. Regions are named from
-the GB/T 2260 registry, with their code.
-
-The messages are a table (code -> Chinese, English): a refusal from the services carries a
-stable ``code``, and the page shows the Chinese sentence for it, then the English one (the
-service's own message where it says more about this input). A code not in the table reads
-as a generic refusal, never as a stack trace.
+decimals) with thousands grouped: ¥1,234.56, in both languages. Months read 2026年11月 or
+Nov 2026. Regions are named from the GB/T 2260 registry, with their code; the names are
+Chinese (the registry has no other), so an English page marks them ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
 
 from suiren.domain.errors import SuirenError, UnknownRegion
 from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
+from suiren.domain.month import Month
 from suiren.domain.region import NATIONAL, default_registry
+from suiren.portal import i18n
+
+CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
-class Message(NamedTuple):
-    zh: str
-    en: str
+def N_(msgid: str) -> str:
+    """Marks ``msgid`` for extraction (``make i18n``); it is translated when shown."""
+    return msgid
 
 
-# codes whose English sentence is written here (the service's message names an input it got
-# or is kept alike on purpose, as a login refusal is)
-MESSAGES: dict[str, Message] = {
-    "invalid-resident-id": Message(
-        "身份证号码无效：请填写18位居民身份证号码（最后一位可以是X）。",
-        "The resident id is not valid: enter the 18-character resident id (the last may be X).",
-    ),
-    "unauthorized": Message(
-        "身份证号码、验证码或密码不正确。",
-        "The resident id, code or password is not valid.",
-    ),
-    "locked": Message(
-        "尝试次数过多，请稍后再试。",
-        "Too many attempts; try again later.",
-    ),
-    "password": Message(
-        "密码须为8至128个字符。",
-        "A password has 8 to 128 characters.",
-    ),
-    "code-format": Message(
-        "验证码是6位数字。",
-        "The one-time code is 6 digits.",
-    ),
-    "csrf": Message(
-        "表单已过期或并非来自本站，请刷新页面后重试。",
-        "The form has expired or did not come from this site; reload the page and try again.",
-    ),
-    "expired": Message(
-        "登录已过期，请重新登录。",
-        "Your session has expired; please log in again.",
-    ),
-    "logged-out": Message("您已退出登录。", "You have logged out."),
-    "not-found": Message("页面不存在。", "Page not found."),
-    "bad-form": Message(
-        "无法读取提交的表单，请刷新页面后重试。",
-        "The form could not be read; reload the page and try again.",
-    ),
-    "internal": Message(
-        "服务出现内部错误，未作任何更改，请稍后再试。",
-        "An internal error; nothing was changed. Please try again later.",
-    ),
-    "retry": Message(
-        "数据库暂时无法处理请求，未作任何更改，请稍后再试。",
-        "The database could not answer; nothing was changed. Please try again.",
-    ),
-}
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A sentence to show: its msgid, the values of its ``%(name)s`` placeholders (a
+    ``Month`` is written in the page's language), and ``detail``, the service's own English
+    sentence, which an English page shows in its place."""
+
+    msgid: str
+    values: Mapping[str, object] = field(default_factory=dict)
+    detail: str = ""
+
+
+Said = str | Message  # what a page may be given to say: a msgid, or a Message
+
+
+def say(message: Said, lang: str) -> str:
+    """``message`` (a msgid or a ``Message``) in ``lang``."""
+    translations = i18n.translations(lang)
+    if isinstance(message, str):
+        return translations.gettext(message)
+    if lang == "en" and message.detail:
+        return message.detail
+    said = translations.gettext(message.msgid)
+    if not message.values:
+        return said
+    words = {
+        name: i18n.month(str(value), lang) if isinstance(value, Month) else str(value)
+        for name, value in message.values.items()
+    }
+    return said % words
+
+
+# codes whose sentence is written here (on an English page too: the service's message names
+# an input it got, or is kept alike on purpose, as a login refusal is)
+MESSAGES: dict[str, str] = {
+    "invalid-resident-id": N_("The resident id is not valid: enter the 18-character resident id (the last may be X)."),
+    "unauthorized": N_("The resident id, code or password is not valid."),
+    "locked": N_("Too many attempts; try again later."),
+    "password": N_("A password has 8 to 128 characters."),
+    "code-format": N_("The one-time code is 6 digits."),
+    "csrf": N_("The form has expired or did not come from this site; reload the page and try again."),
+    "expired": N_("Your session has expired; please log in again."),
+    "logged-out": N_("You have logged out."),
+    "not-found": N_("Page not found."),
+    "bad-form": N_("The form could not be read; reload the page and try again."),
+    "internal": N_("An internal error; nothing was changed. Please try again later."),
+    "retry": N_("The database could not answer; nothing was changed. Please try again."),
+}  # fmt: skip
 # codes whose English sentence is the service's message (it says what was wrong with the input)
 SERVICE_MESSAGES: dict[str, str] = {
-    "invalid-input": "输入无效。",
-    "invalid-month": "月份无效，请按“年-月”填写，如 2050-06。",
-    "invalid-amount": "数值无效。",
-    "unknown-worker": "未找到参保记录。",
-    "parameter-not-found": "缺少测算所需的政策参数。",
-    "transfer-refused": "转移接续请求未被接受。",
-    "unknown-region": "未知的地区代码，请填写6位行政区划代码。",
+    "invalid-input": N_("The input is not valid."),
+    "invalid-month": N_("The month is not valid: write it as year-month, such as 2050-06."),
+    "invalid-amount": N_("The amount is not valid."),
+    "unknown-worker": N_("No insurance record was found."),
+    "parameter-not-found": N_("A policy parameter the estimate needs is missing."),
+    "transfer-refused": N_("The transfer request was not accepted."),
+    "unknown-region": N_("Unknown region code: enter a 6-digit administrative division code."),
 }
-REFUSED = Message("请求未被接受。", "The request was refused.")
+REFUSED = N_("The request was refused.")
 
 
 def message_for(error: SuirenError) -> Message:
-    """The Chinese and English sentences for a service's refusal."""
+    """The sentence for a service's refusal."""
     if error.code in MESSAGES:
-        return MESSAGES[error.code]
-    zh = SERVICE_MESSAGES.get(error.code, REFUSED.zh)
-    return Message(zh, error.message or REFUSED.en)
+        return Message(MESSAGES[error.code])
+    return Message(SERVICE_MESSAGES.get(error.code, REFUSED), detail=error.message)
 
 
 def yuan(fen: int) -> str:
@@ -105,143 +115,125 @@ def yuan_text(amount: str) -> str:
     return yuan(yuan_to_fen(amount))
 
 
-def month(text: str | None) -> str:
-    """2026年11月 from "2026-11" (anything else as it came)."""
-    if not text or len(text) != 7 or text[4] != "-":
-        return text or ""
-    return f"{text[:4]}年{int(text[5:])}月"
-
-
-def region(code: str | None) -> str:
-    """广州市 (440100); the code alone if the registry does not know it."""
+def region(code: str | None, lang: str) -> str:
+    """广州市 (440100); the code alone if the registry does not know it. On an English page
+    the Chinese name is marked as such (a screen reader switches voice)."""
     if not code:
         return ""
     if code == NATIONAL:
-        return f"全国 ({code})"
+        national = say(N_("National"), lang)
+        return f"{national} ({code})"
     try:
-        return f"{default_registry().get(code).name} ({code})"
+        name = default_registry().get(code).name
     except UnknownRegion:
         return code
+    if lang == "zh":
+        return f"{name} ({code})"
+    return Markup('<span lang="zh-CN">{}</span> ({})').format(name, code)
+
+
+def side(name: str, lang: str) -> str:
+    """The half of a "计发基数 / pension base" name (as the rules engine names its steps) in
+    ``lang``; any other name as it is (``as_written``)."""
+    chinese, slash, english = name.partition(" / ")
+    if slash and CJK_RE.search(chinese) and not CJK_RE.search(english):
+        return chinese if lang == "zh" else english
+    return as_written(name, lang)
+
+
+def as_written(words: object, lang: str) -> str:
+    """Words a page shows as their source wrote them (the rules engine's formulas, the
+    regulations it cites): on an English page, any with Chinese in them are marked so."""
+    shown = str(words)
+    if lang == "zh" or not CJK_RE.search(shown):
+        return shown
+    return Markup('<span lang="zh-CN">{}</span>').format(shown)
+
+
+def label(table: Mapping[str, str], key: str, lang: str) -> str:
+    """The label of ``key`` in ``table`` in ``lang``; the key itself if the table lacks it."""
+    return say(table[key], lang) if key in table else key
 
 
 SCHEMES = {
-    "employee_pension": Message("职工基本养老保险", "Employee pension"),
-    "employee_medical": Message("职工基本医疗保险", "Employee medical"),
-    "resident_pension": Message("城乡居民基本养老保险", "Resident pension"),
-    "resident_medical": Message("城乡居民基本医疗保险", "Resident medical"),
-    "occupational_injury": Message("职业伤害保障", "Occupational injury"),
-    "commercial_pension": Message("专属商业养老保险", "Commercial pension"),
+    "employee_pension": N_("Employee pension"),
+    "employee_medical": N_("Employee medical"),
+    "resident_pension": N_("Resident pension"),
+    "resident_medical": N_("Resident medical"),
+    "occupational_injury": N_("Occupational injury"),
+    "commercial_pension": N_("Commercial pension"),
 }
 ACCOUNT_KINDS = {
-    "individual_account": Message("个人账户", "Individual account"),
-    "pooled_entitlement": Message("统筹权益", "Pooled-fund entitlement"),
+    "individual_account": N_("Individual account"),
+    "pooled_entitlement": N_("Pooled-fund entitlement"),
 }
 SCENARIOS = {
-    "current_law": Message("现行政策", "Today's rules"),
-    "money_follows_person": Message("钱随人走（改革方案）", "Money follows the person (reform)"),
+    "current_law": N_("Today's rules"),
+    "money_follows_person": N_("Money follows the person (reform)"),
 }
-
-
-def label(table: dict[str, Message], key: str) -> Message:
-    return table.get(key, Message(key, key))
-
 
 # the agency console (经办控制台)
-CONSOLE_MESSAGES: dict[str, Message] = {
-    "refused": Message("登录名或密码不正确。", "The login name or password is not valid."),
-    "approve": Message("已批准转出，资金已转入清算账户。", "Approved: the money is in clearing."),
-    "accept": Message("已接收转入，资金已记入参保人账户。", "Accepted: the money is in the worker's accounts."),
-    "complete": Message("已办结，参保关系已转入本地。", "Completed: the worker is now insured here."),
-    "reject": Message("已退回，已转出的资金退回原地。", "Rejected: any money released has gone back."),
-    "reason": Message("请填写退回原因（1至200个字符）。", "Give the reason for rejecting (1 to 200 characters)."),
-    "search": Message("请输入参保人编号或脱敏身份证号（如 44****************）。", "Enter a worker id or a masked resident id (such as 44****************)."),
-    "not-found": Message("未找到，或不属于本地区。", "Not found, or not of this region."),
-}  # fmt: skip
+CONSOLE_MESSAGES = {
+    "refused": N_("The login name or password is not valid."),
+    "approve": N_("Approved: the money is in clearing."),
+    "accept": N_("Accepted: the money is in the worker's accounts."),
+    "complete": N_("Completed: the worker is now insured here."),
+    "reject": N_("Rejected: any money released has gone back."),
+    "reason": N_("Give the reason for rejecting (1 to 200 characters)."),
+    "search": N_("Enter a worker id or a masked resident id (such as 44****************)."),
+    "not-found": N_("Not found, or not of this region."),
+}
 TRANSFER_STATES = {
-    "requested": Message("待转出地批准", "Requested: waiting for the old region"),
-    "approved": Message("已批准，待转入地接收", "Approved: waiting for the new region"),
-    "accepted": Message("已接收，待办结", "Accepted: waiting to be completed"),
-    "completed": Message("已办结", "Completed"),
-    "rejected": Message("已退回", "Rejected"),
-    "expired": Message("已逾期失效", "Expired"),
+    "requested": N_("Requested: waiting for the old region"),
+    "approved": N_("Approved: waiting for the new region"),
+    "accepted": N_("Accepted: waiting to be completed"),
+    "completed": N_("Completed"),
+    "rejected": N_("Rejected"),
+    "expired": N_("Expired"),
 }
 TRANSFER_STEPS = {
-    "approve": Message("批准转出", "Approve"),
-    "accept": Message("接收转入", "Accept"),
-    "complete": Message("办结", "Complete"),
-    "reject": Message("退回", "Reject"),
+    "approve": N_("Approve"),
+    "accept": N_("Accept"),
+    "complete": N_("Complete"),
+    "reject": N_("Reject"),
 }
 TRANSFER_KINDS = {
-    "move": Message("转移", "Move"),
-    "continue": Message("接续", "Continue"),
-    "gather": Message("归集", "Gather"),
-    "claim": Message("待遇领取地转入", "To the paying region"),
+    "move": N_("Move of the insurance"),
+    "continue": N_("Continue"),
+    "gather": N_("Gather"),
+    "claim": N_("To the paying region"),
 }
 FUND_KINDS = {
-    "pooled_fund": Message("统筹基金", "Pooled fund"),
-    "pooled_entitlement": Message("统筹权益（参保人合计）", "Pooled entitlements (workers)"),
-    "individual_account": Message("个人账户（参保人合计）", "Individual accounts (workers)"),
-    "clearing": Message("清算", "Clearing"),
-    "collection": Message("征收", "Collection"),
-    "opening": Message("期初", "Opening"),
-    "payable": Message("应付待遇", "Benefits payable"),
+    "pooled_fund": N_("Pooled fund"),
+    "pooled_entitlement": N_("Pooled entitlements (workers)"),
+    "individual_account": N_("Individual accounts (workers)"),
+    "clearing": N_("Clearing"),
+    "collection": N_("Collection"),
+    "opening": N_("Opening"),
+    "payable": N_("Benefits payable"),
 }
 
-# the pay page (缴费): a refusal's reason -> its sentences ({placeholders} from the refusal)
+# the pay page (缴费): a refusal's reason -> its sentence (placeholders from the refusal)
 PAY_MESSAGES = {
-    "future": Message("{month}尚未到来，不能提前缴费。", "{month_en} has not come yet; pay it when it comes."),
-    "too-early": Message("不能补缴{month}：灵活就业人员可补缴{earliest}及以后的月份。", "{month_en} cannot be paid now: missed months may be paid from {earliest_en} on."),
-    "paid": Message("{month}已经缴过费，无需重复缴纳。", "{month_en} is already paid; it is not paid twice."),
-    "no-parameters": Message("参保地尚未公布{month}的缴费基数。", "Your region has not published the bounds for {month_en}."),
-    "out-of-bounds": Message("缴费基数须在{floor}至{ceiling}之间（{month}）。", "The base must be from {floor} to {ceiling} for {month_en}."),
-    "base-format": Message("请按元填写缴费基数，如 6000 或 6000.50。", "Enter the base in yuan, such as 6000 or 6000.50."),
-    "month-format": Message("请选择要缴费的月份。", "Choose the month to pay."),
-    "used": Message("这张表单已用于另一笔缴费，请重新打开缴费页面。", "This form was already used for another payment; open the pay page again."),
+    "future": N_("%(month)s has not come yet; pay it when it comes."),
+    "too-early": N_("%(month)s cannot be paid now: missed months may be paid from %(earliest)s on."),
+    "paid": N_("%(month)s is already paid; it is not paid twice."),
+    "no-parameters": N_("Your region has not published the bounds for %(month)s."),
+    "out-of-bounds": N_("The base must be from %(floor)s to %(ceiling)s for %(month)s."),
+    "base-format": N_("Enter the base in yuan, such as 6000 or 6000.50."),
+    "month-format": N_("Choose the month to pay."),
+    "used": N_("This form was already used for another payment; open the pay page again."),
 }  # fmt: skip
 # the move page (转移接续)
 MOVE_MESSAGES = {
-    "requested": Message("转移申请已提交，请等待转出地经办机构批准。", "Your request is in: the agency of your region approves it next."),
-    "region-format": Message("请填写转入地的6位行政区划代码，如 330100（杭州市）。", "Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
+    "requested": N_("Your request is in: the agency of your region approves it next."),
+    "region-format": N_("Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
 }  # fmt: skip
 TRANSFER_EVENTS = {
-    "requested": Message("已申请", "Requested"),
-    "approved": Message("转出地已批准", "Approved by the old region"),
-    "accepted": Message("转入地已接收", "Accepted by the new region"),
-    "completed": Message("已办结", "Completed"),
-    "rejected": Message("已退回", "Rejected"),
-    "expired": Message("已逾期失效", "Expired"),
+    "requested": N_("Requested"),
+    "approved": N_("Approved by the old region"),
+    "accepted": N_("Accepted by the new region"),
+    "completed": N_("Completed"),
+    "rejected": N_("Rejected"),
+    "expired": N_("Expired"),
 }
-
-# the page's language (界面语言): both languages are always on the page, the chosen one first
-LANGUAGES = ("zh", "en")
-LANGUAGE_COOKIE = "suiren_lang"
-ACCEPT_LANGUAGE_CHARS_MAX = 256
-CHROME = {
-    "zh": {"html": "zh-CN", "other": "en", "skip": "跳到正文", "menu": "主菜单",
-           "switch": "English", "switch_to": "en",
-           "footer": "随人：钱随人走的灵活就业社会保险。"},
-    "en": {"html": "en", "other": "zh-CN", "skip": "Skip to content", "menu": "Main menu",
-           "switch": "中文", "switch_to": "zh",
-           "footer": "Suiren: portable social insurance for flexible workers."},
-}  # fmt: skip
-
-
-def language(chosen: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """The page's language: ``?lang=`` first, then the cookie a switch set, then the browser's
-    first choice in ``Accept-Language`` (English only if it prefers English); Chinese else."""
-    for given in (chosen, cookie):
-        if given in LANGUAGES:
-            return str(given)
-    best, best_q = "zh", -1.0
-    for part in (accept_language or "")[:ACCEPT_LANGUAGE_CHARS_MAX].split(","):
-        tag, _, rest = part.strip().partition(";")
-        q = 1.0
-        if rest.strip().startswith("q="):
-            try:
-                q = float(rest.strip()[2:])
-            except ValueError:
-                continue
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and q > best_q:
-            best, best_q = primary, q
-    return best

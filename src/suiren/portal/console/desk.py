@@ -128,7 +128,7 @@ def status_of(error: SuirenError) -> int:
     return PROBLEMS.get(error.code, DEFAULT)[0]
 
 
-def refusal(request: Request, desk: Desk | None, error: SuirenError | text.Message) -> Response:
+def refusal(request: Request, desk: Desk | None, error: SuirenError | text.Said) -> Response:
     """A refusal as a page, or as a message fragment for htmx, with the API's status."""
     if isinstance(error, SuirenError):
         status = status_of(error)
@@ -138,7 +138,7 @@ def refusal(request: Request, desk: Desk | None, error: SuirenError | text.Messa
     if is_htmx(request):
         return render(request, desk, "_message.html", status, message=message)
     return render(
-        request, desk, "refused.html", status, title=text.Message("未办理", "Not done"),
+        request, desk, "refused.html", status, title=text.N_("Not done"),
         message=message,
     )  # fmt: skip
 

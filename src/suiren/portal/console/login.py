@@ -35,14 +35,14 @@ NOTICES = {"expired": "expired", "logged-out": "logged-out"}
 
 
 def _login_page(
-    request: Request, message: text.Message | None = None, status: int = 200, kind: str = "error"
+    request: Request, message: text.Said | None = None, status: int = 200, kind: str = "error"
 ) -> HTMLResponse:
     return render(
         request,
         None,
         "login.html",
         status,
-        title=text.Message("经办人员登录", "Clerk log in"),
+        title=text.N_("Clerk log in"),
         message=message,
         message_kind=kind,
     )

@@ -73,7 +73,7 @@ def waiting_page(request: Request) -> Response:
             request,
             desk,
             "transfers.html",
-            title=text.Message("转移接续待办", "Transfers waiting for this region"),
+            title=text.N_("Transfers waiting for this region"),
             active="transfers",
             groups=groups,
             overdue_count=sum(1 for w in waiting if w.overdue),
@@ -103,7 +103,7 @@ def transfer_page(request: Request, transfer_id: str, done: str = "") -> Respons
             request,
             desk,
             "transfer.html",
-            title=text.Message("转移接续", "Transfer"),
+            title=text.N_("Transfer"),
             active="transfers",
             message=message,
             message_kind="notice",
@@ -165,7 +165,7 @@ def _take(
 
 
 def _answer(
-    request: Request, desk: Desk, transfer_id: str, message: text.Message, status: int
+    request: Request, desk: Desk, transfer_id: str, message: text.Said, status: int
 ) -> Response:
     """A step refused by the service (out of order, a missing reason): the card as it is now,
     with why."""
@@ -181,7 +181,7 @@ def _answer(
         desk,
         "transfer.html",
         status,
-        title=text.Message("转移接续", "Transfer"),
+        title=text.N_("Transfer"),
         active="transfers",
         **context,
     )
