@@ -88,7 +88,7 @@ def test_a_value_is_verified_only_if_every_source_is():
     assert Provenance((good,)).verified
     assert not Provenance((good, bad)).verified
     assert not Provenance(()).verified
-    assert Provenance((good, bad)).render() == "国发〔2005〕38号；未核实：两个来源冲突"
+    assert Provenance((good, bad)).render() == "国发〔2005〕38号 ｜ 未核实：两个来源冲突"
 
 
 @pytest.mark.parametrize(

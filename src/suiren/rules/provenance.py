@@ -22,6 +22,7 @@ DOCUMENT_NUMBER_RE = re.compile(r"^[\u4e00-\u9fa5]+〔\d{4}〕\d+号$")
 ACT_TITLE_RE = re.compile(r"^《[^《》]+》$")
 URL_RE = re.compile(r"^https?://\S+$")
 UNVERIFIED_LABEL = "未核实"
+SOURCE_SEPARATOR = " ｜ "
 
 
 def is_document(text: str) -> bool:
@@ -119,7 +120,8 @@ class Provenance:
         return bool(self.sources) and all(source.verified for source in self.sources)
 
     def render(self) -> str:
-        return "；".join(source.render() for source in self.sources)
+        """The sources on one line, separated by " ｜ " (a note may hold "；" itself)."""
+        return SOURCE_SEPARATOR.join(source.render() for source in self.sources)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [source.to_json() for source in self.sources]
