@@ -75,6 +75,29 @@ def test_single_object_gives_components_and_explanation(cli):
     assert all(p["reference"] for step in steps for p in step["parameters"])
 
 
+def test_the_explanation_cites_provenance_cleanly(cli):
+    """A verified rule prints its document and issuer; an unverified one 未核实 and why."""
+    status, out, err = cli(WORKED)
+    assert (status, err) == (0, "")
+    cited = {
+        p["parameter"]: p for step in json.loads(out)["explanation"] for p in step["parameters"]
+    }
+    accrual = cited["pension.basic.accrual_rate_per_year"]
+    assert accrual["verified"] is True
+    assert accrual["reference"].startswith("国发〔2005〕38号（国务院） — 注：第七条")
+    assert accrual["provenance"] == [
+        {
+            "document": "国发〔2005〕38号",
+            "issuer": "国务院",
+            "verified": True,
+            "note": accrual["provenance"][0]["note"],
+        }
+    ]
+    decimals = cited["pension.index_decimals"]
+    assert decimals["verified"] is False
+    assert decimals["reference"].startswith("未核实：")
+
+
 def test_array_has_no_explanation_unless_asked(cli):
     other = dict(WORKED, id="other", account_yuan="0")
     status, out, err = cli([WORKED, other])

@@ -64,7 +64,7 @@ def scenario_policy(folder: Path, name: str, overrides: str) -> Policy:
     """A policy with a test scenario's overrides on the baseline parameters."""
     path = folder / f"{name}.yaml"
     path.write_text(
-        f"name: {name}\ndescription: test scenario\nreference: test only\noverrides:\n{overrides}",
+        f"name: {name}\ndescription: test scenario\nreference: {{verified: false, why: test only}}\noverrides:\n{overrides}",
         encoding="utf-8",
     )
     registry = default_registry()

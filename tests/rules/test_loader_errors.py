@@ -30,6 +30,10 @@ CASES = {
     "missing_unit": (2, "metadata needs a 'unit'", "currency-CNY"),
     "bad_table_key": (10, "table keys must be whole numbers", "'sixty'"),
     "unknown_metadata": (5, "unknown key 'refrence'", "did you mean 'reference'"),
+    "free_text_reference": (10, "reference of rate on 2024-01-01", "write it as a mapping"),
+    "verified_without_document": (11, "a verified source needs a 'document'", "verified: false"),
+    "unverified_without_why": (9, "rate in region 310000", "needs a 'why'"),
+    "unknown_reference_key": (7, "unknown key 'issued'", "did you mean 'issuer'"),
 }
 IMPLAUSIBLE = ("several_errors", "floor_above_ceiling", "interest_rate_ten_times")
 

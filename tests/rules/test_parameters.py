@@ -71,7 +71,8 @@ def test_every_parameter_cites_a_reference_and_a_unit():
         assert parameter.unit
         for series in parameter.series.values():
             for entry in series.entries:
-                assert entry.reference.strip(), (parameter.path, entry.start)
+                assert entry.reference.sources, (parameter.path, entry.start)
+                assert entry.reference.render(), (parameter.path, entry.start)
 
 
 def test_a_scenario_is_checked_like_the_baseline():

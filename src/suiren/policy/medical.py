@@ -252,7 +252,7 @@ def waiting_months(
             raise ParameterError(
                 f"{resolved.path} for region {resolved.region} from {resolved.start} is"
                 f" {resolved.value} months, above the national cap of {cap.value}"
-                f" ({cap.reference}); fix the parameter file"
+                f" ({cap.reference.render()}); fix the parameter file"
             )
     no_wait_max = g.column("no_wait_months_max", int)
     waiting = np.where(gap <= no_wait_max, 0, g.column("waiting_months", int))

@@ -3,7 +3,8 @@
 A folder is a node (an optional ``index.yaml`` gives its description); every other
 ``*.yaml`` file is a parameter. The loader reads YAML node by node so that every error
 names the file, the line and the fix: unknown keys (with a suggestion), duplicate keys,
-bad dates, values of the wrong type, unknown regions and missing references. Numbers are
+bad dates, values of the wrong type, unknown regions, missing references and references
+that are free text, verified without a document or URL, or unverified without a why. Numbers are
 read from their text as exact decimals; a binary float never exists.
 
 Loading is two stages, like Beancount's: parse every file (a problem is recorded and the
@@ -17,12 +18,20 @@ A parameter file::
     description: Contribution rate of flexible workers (灵活就业人员缴费比例)
     metadata:
       unit: /1                    # a rate; "currency-CNY" for yuan, "month", "year", ...
-      reference: 国发〔2005〕38号  # or a list; or a reference on each value
+      reference:                  # or a list of sources; or a reference on each value
+        document: 国发〔2005〕38号  # a bare document number is short for this mapping
+        title: 国务院关于完善企业职工基本养老保险制度的决定
+        issuer: 国务院
       type: number                # number (default) | table | text | bool
       range: {min: 0, max: 0.5}   # plausible values; required for number and table
     values:
       2006-01-01: 0.20
-      2024-03-01: {value: 0.20, reference: 沪人社规〔2024〕x号}
+      2024-03-01:
+        value: 0.20
+        reference: {verified: false, why: 未找到文号, note: 上海市人社局问答（2024-03-07）}
+
+A reference is structured provenance (``suiren.rules.provenance``): a verified source
+names a ``document`` or a ``url``; an unverified one says ``why``.
     regions:
       "310000":
         values: {2024-03-01: 0.20}
@@ -52,6 +61,7 @@ from suiren.rules.parameters import (
     Series,
     Value,
 )
+from suiren.rules.provenance import SOURCE_KEYS, Provenance, Source, is_document
 
 LEAF_KEYS = ("description", "metadata", "values", "regions", "documentation")
 METADATA_KEYS = ("unit", "reference", "type", "note", "range", "at_most", "near")
@@ -165,14 +175,54 @@ def text_of(ctx: _Context, node: yaml.Node, what: str) -> str:
     return str(node.value)
 
 
-def references_of(ctx: _Context, node: yaml.Node) -> str:
-    """A reference is text or a list of texts; returned joined with '; '."""
+def references_of(ctx: _Context, node: yaml.Node, what: str = "the reference") -> Provenance:
+    """A reference: one source (a mapping of ``SOURCE_KEYS``) or a list of them. A bare
+    document number (国发〔2005〕38号) is short for ``{document: 国发〔2005〕38号}``; any other
+    free text is refused, so that every reference says whether it is verified."""
     if isinstance(node, yaml.SequenceNode):
-        parts = [text_of(ctx, item, "each reference") for item in node.value]
-        if not parts:
+        if not node.value:
             raise ctx.error(node, "reference list is empty; name the regulation")
-        return "; ".join(parts)
-    return text_of(ctx, node, "reference")
+        return Provenance(tuple(_source(ctx, item, what) for item in node.value))
+    return Provenance((_source(ctx, node, what),))
+
+
+def _source(ctx: _Context, node: yaml.Node, what: str) -> Source:
+    if isinstance(node, yaml.ScalarNode):
+        text = text_of(ctx, node, what)
+        if is_document(text.strip()):
+            return Source(document=text.strip())
+        raise ctx.error(
+            node,
+            f"{what} {text[:60]!r} is free text; write it as a mapping: document (文号),"
+            " title, issuer, date, url, note — or verified: false with why (see"
+            " docs/parameters.md)",
+        )
+    items = mapping_items(ctx, node, SOURCE_KEYS, what)
+    texts = {
+        key: text_of(ctx, value, f"{what}: {key}").strip()
+        for key, (_, value) in items.items()
+        if key not in ("date", "verified")
+    }
+    verified = True
+    if "verified" in items:
+        flag = items["verified"][1]
+        if not isinstance(flag, yaml.ScalarNode) or flag.tag != "tag:yaml.org,2002:bool":
+            raise ctx.error(flag, f"{what}: verified must be true or false, got {_kind(flag)}")
+        verified = flag.value.lower() in ("true", "yes", "on")
+    source = Source(
+        document=texts.get("document"),
+        title=texts.get("title"),
+        issuer=texts.get("issuer"),
+        date=parse_date(ctx, items["date"][1]) if "date" in items else None,
+        url=texts.get("url"),
+        verified=verified,
+        why=texts.get("why"),
+        note=texts.get("note"),
+    )
+    problems = source.problems()
+    if problems:
+        raise ctx.error(node, f"{what}: " + "; ".join(problems))
+    return source
 
 
 def parse_date(ctx: _Context, node: yaml.Node) -> date:
@@ -230,7 +280,7 @@ def parse_value(ctx: _Context, node: yaml.Node, kind: str) -> Value:
 
 
 def parse_series(
-    ctx: _Context, node: yaml.Node, kind: str, default_reference: str | None, path: str
+    ctx: _Context, node: yaml.Node, kind: str, default_reference: Provenance | None, path: str
 ) -> Series:
     """A dated series; a problem in one entry is recorded in ``ctx`` and the entry left out."""
     entries: list[DatedValue] = []
@@ -248,7 +298,7 @@ def _dated_value(
     key_node: yaml.Node,
     value_node: yaml.Node,
     kind: str,
-    default_reference: str | None,
+    default_reference: Provenance | None,
     path: str,
 ) -> DatedValue:
     start = parse_date(ctx, key_node)
@@ -261,7 +311,9 @@ def _dated_value(
             if "value" not in inner:
                 raise ctx.error(value_node, f"the entry for {start} needs a 'value'")
             if "reference" in inner:
-                reference = references_of(ctx, inner["reference"][1])
+                reference = references_of(
+                    ctx, inner["reference"][1], f"the reference of {path} on {start}"
+                )
             value_node = inner["value"][1]
         if reference is None:
             raise ctx.error(
@@ -330,7 +382,7 @@ def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
         checks = parse_checks(ctx, items["metadata"][0], meta, kind)
     except ParameterError as error:
         ctx.note(error)
-    reference = references_of(ctx, meta["reference"][1]) if "reference" in meta else None
+    reference = _metadata_reference(ctx, meta)
     if "values" not in items and "regions" not in items:
         raise ctx.error(root, f"parameter {dotted} needs 'values' (dated) or 'regions'")
     series: dict[str, Series] = {}
@@ -357,20 +409,36 @@ def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
     return parameter
 
 
+def _metadata_reference(
+    ctx: _Context, meta: dict[str, tuple[yaml.Node, yaml.Node]]
+) -> Provenance | None:
+    """The metadata's reference; a broken one is recorded and stands in as unverified, so
+    that its values are not each reported as having no reference."""
+    if "reference" not in meta:
+        return None
+    try:
+        return references_of(ctx, meta["reference"][1], f"metadata.reference of {ctx.parameter}")
+    except ParameterError as error:
+        ctx.note(error)
+        return Provenance((Source(verified=False, why="the metadata reference is invalid"),))
+
+
 def _region_series(
     ctx: _Context,
     key_node: yaml.Node,
     region_node: yaml.Node,
     code: str,
     kind: str,
-    reference: str | None,
+    reference: Provenance | None,
 ) -> Series:
     check_region(ctx, key_node, code)
     region_items = mapping_items(ctx, region_node, REGION_KEYS, f"region {code}")
     if "values" not in region_items:
         raise ctx.error(region_node, f"region {code} needs 'values'")
     if "reference" in region_items:
-        reference = references_of(ctx, region_items["reference"][1])
+        reference = references_of(
+            ctx, region_items["reference"][1], f"the reference of {ctx.parameter} in region {code}"
+        )
     return parse_series(ctx, region_items["values"][1], kind, reference, ctx.parameter or "")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from suiren.domain.errors import ParameterNotFound
 from suiren.domain.region import NATIONAL
+from suiren.rules.provenance import Provenance
 
 Value = Any  # Fraction | str | bool | dict[int, Fraction] | None
 
@@ -31,7 +32,7 @@ class DatedValue:
 
     start: date
     value: Value
-    reference: str
+    reference: Provenance
     source: str  # "file:line"
 
 
@@ -43,17 +44,21 @@ class ResolvedValue:
     value: Value
     start: date
     region: str
-    reference: str
+    reference: Provenance
     unit: str
 
-    def cite(self) -> dict[str, str]:
+    def cite(self) -> dict[str, Any]:
+        """The parameter as an explanation cites it: ``reference`` is the provenance as one
+        line of text, ``provenance`` its fields, ``verified`` whether every source is."""
         return {
             "parameter": self.path,
             "value": show_value(self.value),
             "unit": self.unit,
             "in_force_from": self.start.isoformat(),
             "region": self.region,
-            "reference": self.reference,
+            "reference": self.reference.render(),
+            "verified": self.reference.verified,
+            "provenance": self.reference.to_json(),
         }
 
 

@@ -6,7 +6,7 @@ replaces the baseline's. No formula ever asks which scenario is in force.
 
     name: money_follows_person
     description: 钱随人走 — the pooled entitlement moves with the worker
-    reference: 2022 CPPCC proposal (司马红, 娄宇)
+    reference: {verified: false, why: a proposal, not a regulation, title: 关于完善…的提案}
     overrides:
       transfer.pooled_share_of_base:
         values:
@@ -33,6 +33,7 @@ from suiren.rules.loader import (
     text_of,
 )
 from suiren.rules.parameters import Parameter, ParameterNode
+from suiren.rules.provenance import Provenance
 
 SCENARIO_KEYS = ("name", "description", "reference", "overrides")
 OVERRIDE_KEYS = ("values", "regions", "reference")
@@ -42,7 +43,7 @@ OVERRIDE_KEYS = ("values", "regions", "reference")
 class Scenario:
     name: str
     description: str
-    reference: str
+    reference: Provenance
     parameters: ParameterNode
 
 
@@ -65,7 +66,7 @@ def apply_scenario(
         raise ctx.error(
             items["name"][1], f"scenario name {name!r} must match its file name {path.stem!r}"
         )
-    reference = references_of(ctx, items["reference"][1])
+    reference = references_of(ctx, items["reference"][1], f"the reference of scenario {name}")
     tree = copy.deepcopy(baseline)
     if "overrides" in items:
         overrides = mapping_items(ctx, items["overrides"][1], None, "overrides")
@@ -88,10 +89,10 @@ def apply_scenario(
     return Scenario(name, text_of(ctx, items["description"][1], "description"), reference, tree)
 
 
-def _overlay(ctx, parameter: Parameter, body, scenario_reference: str) -> None:  # type: ignore[no-untyped-def]
+def _overlay(ctx, parameter: Parameter, body, scenario_reference: Provenance) -> None:  # type: ignore[no-untyped-def]
     entries = mapping_items(ctx, body, OVERRIDE_KEYS, f"the override of {parameter.path}")
     reference = (
-        references_of(ctx, entries["reference"][1])
+        references_of(ctx, entries["reference"][1], f"the reference of {parameter.path}")
         if "reference" in entries
         else scenario_reference
     )

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from suiren.domain.errors import ParameterNotFound
 from suiren.rules.parameters import ParameterNode, ResolvedValue
+from suiren.rules.provenance import NO_PROVENANCE
 from suiren.rules.vector_pairs import REGION_SPAN, sorted_pairs
 
 EPOCH = date(1970, 1, 1).toordinal()
@@ -106,7 +107,9 @@ def look_up(
             except ParameterNotFound:
                 if name not in optional:
                     raise
-                values[name].append(ResolvedValue(leaf.path, None, day, region, "", leaf.unit))
+                values[name].append(
+                    ResolvedValue(leaf.path, None, day, region, NO_PROVENANCE, leaf.unit)
+                )
     return ParameterColumns(values, pair_of_case.astype(np.intp), pairs)
 
 

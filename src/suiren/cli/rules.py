@@ -1,0 +1,43 @@
+"""Commands about the rule parameters themselves: ``suiren rules provenance``."""
+
+from __future__ import annotations
+
+import typer
+
+from suiren.cli.context import emit
+
+rules_app = typer.Typer(
+    help="规则参数 / The dated rule parameters and where their values come from.",
+    no_args_is_help=True,
+)
+
+
+@rules_app.command("provenance")
+def provenance(
+    unverified: bool = typer.Option(
+        False, "--unverified", help="only the values not yet checked against an official text"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Every parameter's value per region and date with its provenance (出处): document
+    number, issuer, date and URL, or 未核实 and why. Ends with the counts."""
+    from suiren.policy import baseline_parameters
+    from suiren.rules.provenance_report import cited_values
+
+    rows = cited_values(baseline_parameters())
+    verified_count = sum(1 for row in rows if row.verified)
+    shown = [row for row in rows if not row.verified] if unverified else rows
+    counts = {
+        "values": len(rows),
+        "verified": verified_count,
+        "unverified": len(rows) - verified_count,
+    }
+    summary = (
+        f"{counts['values']} values: {counts['verified']} verified,"
+        f" {counts['unverified']} unverified (未核实)"
+    )
+    emit(
+        {"counts": counts, "values": [row.to_json() for row in shown]},
+        as_json,
+        "\n".join([*(row.line() for row in shown), summary]),
+    )

@@ -1,0 +1,105 @@
+"""Provenance of the parameters: what is verified, what is not and why.
+
+``test_the_unverified_values_are_the_counted_ones`` pins how many values are still to be
+checked against an official text: verifying one lowers the count, adding an unverified
+one raises it — either way a conscious change to ``UNVERIFIED_VALUES``. The list is
+printed (``pytest -s`` or ``-rP``) and is in the failure message;
+``suiren rules provenance --unverified`` prints the same list.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from suiren.policy import baseline_parameters
+from suiren.rules.provenance import Provenance, Source
+from suiren.rules.provenance_report import cited_values, unverified_values
+
+UNVERIFIED_VALUES = 348  # of 662; `suiren rules provenance --unverified` lists them
+SHORTHAND = ("ENG", "PROV2024", "PY2025", "ANCHOR25", "LOW25", "PROVLIST", "[memory]", "per ")
+
+
+def test_every_unverified_value_says_why():
+    missing = [
+        row.line()
+        for row in cited_values(baseline_parameters())
+        for source in row.provenance.sources
+        if not source.verified and not (source.why or "").strip()
+    ]
+    assert not missing, "unverified without a why:\n" + "\n".join(missing)
+
+
+def test_every_verified_value_names_a_document_or_url():
+    bare = [
+        row.line()
+        for row in cited_values(baseline_parameters())
+        for source in row.provenance.sources
+        if source.verified and not (source.document or source.url)
+    ]
+    assert not bare, "verified without a document or URL:\n" + "\n".join(bare)
+
+
+def test_the_unverified_values_are_the_counted_ones():
+    rows = unverified_values(baseline_parameters())
+    listing = "\n".join(row.line() for row in rows)
+    print(f"{len(rows)} unverified values (未核实):\n{listing}")
+    assert len(rows) == UNVERIFIED_VALUES, (
+        f"{len(rows)} values are unverified, UNVERIFIED_VALUES says {UNVERIFIED_VALUES}:"
+        " verifying a value lowers the count, an unverified new one raises it; update the"
+        f" constant knowingly.\n{listing}"
+    )
+
+
+def test_no_internal_shorthand_reaches_a_reader():
+    """Shorthand for where a number was copied from means nothing to a reader."""
+    leaks = [
+        row.line()
+        for row in cited_values(baseline_parameters())
+        if any(mark in row.provenance.render() for mark in SHORTHAND)
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_a_verified_source_prints_document_issuer_date_and_url():
+    source = Source(
+        document="京人社发〔2025〕13号",
+        issuer="北京市人力资源和社会保障局",
+        date=date(2025, 11, 7),
+        url="https://www.beijing.gov.cn/zhengce/zhengcefagui/202511/t20251107_4265441.html",
+    )
+    assert source.render() == (
+        "京人社发〔2025〕13号（北京市人力资源和社会保障局，2025-11-07）"
+        " https://www.beijing.gov.cn/zhengce/zhengcefagui/202511/t20251107_4265441.html"
+    )
+
+
+def test_an_unverified_source_prints_why_and_the_note():
+    source = Source(verified=False, why="未找到文号", note="天津2021年度全口径月平均工资")
+    assert source.render() == "未核实：未找到文号 — 注：天津2021年度全口径月平均工资"
+    cited = Source(document="鲁政发〔2006〕92号", issuer="山东省人民政府", verified=False, why="x")
+    assert cited.render() == "鲁政发〔2006〕92号（山东省人民政府） — 未核实：x"
+
+
+def test_a_value_is_verified_only_if_every_source_is():
+    good = Source(document="国发〔2005〕38号")
+    bad = Source(verified=False, why="两个来源冲突")
+    assert Provenance((good,)).verified
+    assert not Provenance((good, bad)).verified
+    assert not Provenance(()).verified
+    assert Provenance((good, bad)).render() == "国发〔2005〕38号 ｜ 未核实：两个来源冲突"
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        (Source(title="某通知"), "needs a 'document'"),
+        (Source(verified=False), "needs a 'why'"),
+        (Source(document="国发〔2005〕38号", why="?"), "drop it or write verified: false"),
+        (Source(document="内养老发〔2006〕?号", verified=False, why="序号未录"), "neither"),
+        (Source(url="rsj.beijing.gov.cn"), "http:// or https://"),
+    ],
+)
+def test_a_source_says_what_is_wrong_with_it(source, problem):
+    assert any(problem in text for text in source.problems())
