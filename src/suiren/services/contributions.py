@@ -419,20 +419,25 @@ def _raise_first(batch: _Batch, refuse_all: bool) -> None:
 
 def _duplicates(batch: _Batch) -> None:
     """The same payment and month, or the same worker and month, twice: the later is refused."""
-    for keys, what, code in (
-        ([batch.tx_id], "payment id and month", "duplicate-id"),
-        ([batch.worker_id, pa.array(batch.month)], "worker and month", "duplicate"),
+    payment = _codes(batch.tx_id)
+    worker = _codes(batch.worker_id) << 32 | (batch.month & 0xFFFFFFFF)
+    for key, what, code in (
+        (payment, "payment id and month", "duplicate-id"),
+        (worker, "worker and month", "duplicate"),
     ):
-        table = pa.table(
-            {f"k{i}": k for i, k in enumerate(keys)} | {"i": pa.array(np.arange(batch.n))}
-        )
-        first = table.group_by([f"k{i}" for i in range(len(keys))]).aggregate([("i", "min")])
+        _, first = np.unique(key, return_index=True)
         if len(first) == batch.n:
             continue
         keep = np.zeros(batch.n, dtype=bool)
-        keep[first["i_min"].to_numpy()] = True
+        keep[first] = True  # np.unique gives each key's first position
         repeated = np.flatnonzero(~keep)
         batch.refuse(repeated.tolist(), "month", code, f"the same {what} appear twice in one batch")
+
+
+def _codes(column: pa.Array) -> npt.NDArray[np.int64]:
+    """Each value's number among the column's distinct values (equal values, equal numbers)."""
+    encoded = pc.dictionary_encode(column)
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _chunked(
