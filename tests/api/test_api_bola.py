@@ -29,12 +29,12 @@ from suiren.services.settlement import close_window
 from suiren.store.db import unit_of_work
 from suiren.store.migrate import upgrade
 from tests.api import settings_for
-from tests.api.world import TODAY, World, populate
+from tests.api.world import CLERK_OF, TODAY, World, populate
 from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for
 
 ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
 SESSIONS = {"gz_session": "gz_worker", "bj_session": "bj_worker"}  # a worker's own session
-ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES)
+ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES, *CLERK_OF)
 CLOSED_WINDOW = "2026-06-14"
 
 
@@ -48,9 +48,11 @@ class ObjectKind:
 
     def foreign(self, actor: str, step: str) -> str | None:
         """An existing object ``actor`` may not take ``step`` on (never the actor's own
-        record); None when the actor may take it on every object (the national agency)."""
+        record); None when the actor may take it on every object (the national agency). A
+        clerk's token may exactly what its region's agency key may: no more."""
+        agency = CLERK_OF.get(actor, actor)
         for name, steps in self.allowed.items():
-            if actor not in steps[step] and SESSIONS.get(actor) != name:
+            if agency not in steps[step] and SESSIONS.get(actor) != name:
                 return name
         return None
 
@@ -196,7 +198,8 @@ def test_a_foreign_id_is_refused_exactly_as_an_unknown_one(world, method, path, 
 
 
 def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  # type: ignore[no-untyped-def]
-    """The matrix's foreign ids are real: each object's own agency reads it."""
+    """The matrix's foreign ids are real: each object's own agency (its key, or its clerk's
+    token) reads it."""
     client, made = world
     readers = [
         (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz"),
@@ -204,6 +207,9 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
         ("/api/v1/transfers/gz-to-hz", "hz"),
         ("/api/v1/transfers/bj-to-hz", "bj"),
         (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national"),
+        (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz_clerk"),
+        ("/api/v1/transfers/bj-to-hz", "bj_clerk"),
+        (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national_clerk"),
     ]
     for path, actor in readers:
         response = client.get(path, headers=made.auth(actor))

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, R
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
@@ -35,6 +35,7 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
+from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.identity import IdentityVault, ledger_keys, token_key
 from suiren.settings import Settings
 from suiren.store.api_tables import access_log, idempotency_keys
@@ -144,7 +145,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+        loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
+        where = ".".join(str(part) for part in loc) or None
         message = str(first.get("msg", "the request does not match its schema"))
         return problem(
             request, "invalid-request", f"{where}: {message}" if where else message, where
@@ -195,8 +197,8 @@ def service_of(request: Request) -> Service:
 
 BEARER = HTTPBearer(
     auto_error=False,
-    description="An API key (sk_…: platforms, agencies, analysts, auditors) or a worker's"
-    " session token (wt_…, from POST /api/v1/auth/token).",
+    description="An API key (sk_…: platforms, agencies, analysts, auditors), or a worker's"
+    " (wt_…) or an agency clerk's (ct_…) session token from POST /api/v1/auth/token.",
 )
 
 
@@ -971,6 +973,17 @@ class Registration(CodeRequest):
 
 
 class Credentials(CodeRequest):
+    """A worker's resident id and password (set with ``/auth/register``)."""
+
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ClerkCredentials(BaseModel):
+    """An agency clerk's login name and password (``suiren clerk add``; the console's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = Field(min_length=1, max_length=CLERK_LOGIN_CHARS_MAX)
     password: str = Field(min_length=1, max_length=128)
 
 
@@ -1007,18 +1020,34 @@ def auth_register(request: Request, body: Registration, service: ServiceDep) -> 
     return JSONResponse({"registered": True}, status_code=201)
 
 
+def _credentials_kind(body: Any) -> str:
+    """A clerk's credentials name a login; any other body is read as a worker's (so that a
+    mistake in either is reported against the fields its sender meant)."""
+    return "ClerkCredentials" if isinstance(body, dict) and "login" in body else "Credentials"
+
+
+UNION_TAGS = frozenset({"Credentials", "ClerkCredentials"})  # not fields: left out of errors
+AnyCredentials = Annotated[
+    Annotated[Credentials, Tag("Credentials")]
+    | Annotated[ClerkCredentials, Tag("ClerkCredentials")],
+    Discriminator(_credentials_kind),
+]
+
+
 @router.post("/auth/token", responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
-def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSONResponse:
-    """A session token (Bearer) for a worker's resident id and password."""
-    from suiren.services.logins import REFUSED, TOKEN_TTL, LoginRefused, log_in, sign_token
+def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> JSONResponse:
+    """A session token (Bearer) for a worker's resident id and password (``wt_…``: their own
+    records, under ``/me``), or for an agency clerk's login name and password (``ct_…``:
+    what an agency key of the clerk's region may do, no more). The same limit per address
+    and lock-out for both; any refusal reads the same, whether the login exists or not."""
+    from suiren.services.logins import TOKEN_TTL
 
     throttle_logins(request)
-    with service.transaction() as connection:  # a failure is counted: then refused
-        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
-    if worker is None:
-        raise LoginRefused(REFUSED)
-    token = sign_token(service.token_key, worker, service.now())
+    if isinstance(body, ClerkCredentials):
+        token = _clerk_token(request, body, service)
+    else:
+        token = _worker_token(body, service)
     return JSONResponse(
         {
             "access_token": token,
@@ -1026,6 +1055,41 @@ def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSON
             "expires_in": int(TOKEN_TTL.total_seconds()),
         }
     )
+
+
+def _worker_token(body: Credentials, service: Service) -> str:
+    from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
+
+    with service.transaction() as connection:  # a failure is counted: then refused
+        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    return sign_token(service.token_key, worker, service.now())
+
+
+def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> str:
+    """The clerk's token, as the console's login gives (the same check, lock-out and
+    refusal); the login is in the access log, as a console login is."""
+    from suiren.services.clerks import REFUSED, log_in_clerk, sign_clerk_token
+    from suiren.services.logins import LoginRefused
+
+    now = service.now()
+    with service.transaction() as connection:  # a failure is counted: then refused
+        clerk = log_in_clerk(connection, body.login, body.password, now)
+        if clerk is not None:
+            connection.execute(
+                insert(access_log).values(
+                    request_id=request.state.request_id,
+                    key_id=clerk.actor_id,
+                    method=request.method,
+                    path=request.url.path,
+                    status=200,
+                    at=now,
+                )
+            )
+    if clerk is None:
+        raise LoginRefused(REFUSED)
+    return sign_clerk_token(service.token_key, clerk.login, now)
 
 
 @router.get("/me/statement")
