@@ -6,9 +6,9 @@ that a caller learns nothing of what exists. On SQLite and PostgreSQL.
 
 The matrix is built from the app's routes: a route with a path parameter that ``ROUTES``
 does not describe fails ``test_every_route_with_an_id_is_in_the_matrix``, so a new route is
-covered as soon as it says what kind of object its id names. Two routes name the object in
-their body (a payment's worker, a transfer's worker) and are listed by hand in
-``BODY_ROUTES``.
+covered as soon as it says what kind of object its id names. Three routes name the object in
+their body (a pension or medical payment's worker, a transfer's worker) and are listed by
+hand in ``BODY_ROUTES``.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class Route:
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/workers/{worker_id}/statement"): Route("worker", "view"),
     ("GET", "/api/v1/workers/{worker_id}/pension/estimate"): Route("worker", "view"),
+    ("GET", "/api/v1/workers/{worker_id}/medical/status"): Route("worker", "view"),
     ("GET", "/api/v1/transfers/{transfer_id}"): Route("transfer", "view"),
     ("POST", "/api/v1/transfers/{transfer_id}/approve"): Route("transfer", "approve"),
     ("POST", "/api/v1/transfers/{transfer_id}/accept"): Route("transfer", "accept"),
@@ -106,6 +107,12 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 BODY_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/contributions"): Route(
+        "worker",
+        "pay",
+        {"payment_id": "bola-pay", "worker_id": "{id}", "from_month": "2026-06",
+         "base_yuan": "8000"},
+    ),
+    ("POST", "/api/v1/medical/contributions"): Route(
         "worker",
         "pay",
         {"payment_id": "bola-pay", "worker_id": "{id}", "from_month": "2026-06",
@@ -207,6 +214,8 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
         ("/api/v1/transfers/gz-to-hz", "hz"),
         ("/api/v1/transfers/bj-to-hz", "bj"),
         (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national"),
+        (f"/api/v1/workers/{made.workers['gz_worker']}/medical/status", "gz"),
+        (f"/api/v1/workers/{made.workers['bj_worker']}/medical/status", "bj_clerk"),
         (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz_clerk"),
         ("/api/v1/transfers/bj-to-hz", "bj_clerk"),
         (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national_clerk"),
@@ -216,3 +225,5 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
         assert response.status_code == 200, (path, actor, response.text)
     mine = client.get("/api/v1/me/statement", headers=made.auth("gz_session"))
     assert mine.json()["worker"]["worker_id"] == made.workers["gz_worker"]
+    medical = client.get("/api/v1/me/medical/status", headers=made.auth("gz_session"))
+    assert medical.json()["worker_id"] == made.workers["gz_worker"]

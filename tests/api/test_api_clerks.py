@@ -19,7 +19,7 @@ from suiren.services.clerks import add_clerk
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log, clerks
 from suiren.store.db import make_engine, unit_of_work
-from tests.api import settings_for
+from tests.api import assert_problem, settings_for
 from tests.conftest import KEYS, NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
@@ -73,14 +73,6 @@ def bearer(client: TestClient, login: str) -> dict[str, str]:
     body = answer.json()
     assert body["access_token"].startswith("ct_") and body["token_type"] == "bearer"
     return {"Authorization": f"Bearer {body['access_token']}"}
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["type"] == f"urn:suiren:problem:{code}"
-    return body  # type: ignore[no-any-return]
 
 
 def test_a_clerk_sees_their_region_and_below_and_nothing_beyond(api) -> None:

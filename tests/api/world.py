@@ -10,8 +10,8 @@ Who is who (the BOLA matrix names the owners of objects by these keys):
 - clerks: ``gz_clerk`` (Guangzhou), ``bj_clerk`` (Beijing), ``national_clerk`` (000000) —
   their session tokens, as ``POST /auth/token`` gives them; a clerk is the agency of their
   region to the access policy (``CLERK_OF``)
-- workers: ``gz_worker`` (insured in Guangzhou), ``bj_worker`` (Beijing), and their session
-  tokens ``gz_session`` and ``bj_session``
+- workers: ``gz_worker`` (insured in Guangzhou, pension and medical), ``bj_worker`` (Beijing,
+  pension and medical), and their session tokens ``gz_session`` and ``bj_session``
 - transfers: ``gz-to-hz`` (requested, Guangzhou → Hangzhou), ``bj-to-hz`` (approved,
   Beijing → Hangzhou)
 """
@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from suiren.api.auth import ActorKind, issue_key
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.services.clerks import add_clerk, sign_clerk_token
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
@@ -61,9 +62,17 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[actor]}"}
 
 
-def _paid(connection: Any, worker_id: str, region: str, payment_id: str) -> None:
+def _paid(
+    connection: Any,
+    worker_id: str,
+    region: str,
+    payment_id: str,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> None:
     floor_fen, _ = base_bounds_fen(region, PAID_FROM, PAID_TO)
-    contribute(connection, POLICY, payment_id, worker_id, PAID_FROM, PAID_TO, floor_fen, NOW)
+    contribute(
+        connection, POLICY, payment_id, worker_id, PAID_FROM, PAID_TO, floor_fen, NOW, scheme
+    )
 
 
 def populate(engine: Engine) -> World:
@@ -82,6 +91,10 @@ def populate(engine: Engine) -> World:
         for name, (person, region) in people.items():
             workers[name] = enrol(c, POLICY, VAULT, person, region, None, NOW).worker.worker_id
             _paid(c, workers[name], region, f"paid-{name}")
+        for name in ("gz_worker", "bj_worker"):  # their employee medical too (职工医保)
+            person, region = people[name]
+            enrol(c, POLICY, VAULT, person, region, None, NOW, scheme=Scheme.EMPLOYEE_MEDICAL)
+            _paid(c, workers[name], region, f"medical-{name}", Scheme.EMPLOYEE_MEDICAL)
         request_transfer(c, POLICY, "gz-to-hz", workers["gz_mover"], "330100", NOW)
         request_transfer(c, POLICY, "bj-to-hz", workers["bj_mover"], "330100", NOW)
         approve_transfer(c, "bj-to-hz", NOW)

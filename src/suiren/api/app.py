@@ -34,6 +34,7 @@ from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy, load_policy
 from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.identity import IdentityVault, ledger_keys, token_key
@@ -317,10 +318,22 @@ async def contribute(
 ) -> JSONResponse:
     """Pay the months of a payment (all or nothing). Send it again with the same
     ``Idempotency-Key`` and body: the first response comes back, nothing is paid twice."""
+    return await _pay(request, payment, actor, service, idempotency_key, Scheme.EMPLOYEE_PENSION)
+
+
+async def _pay(
+    request: Request,
+    payment: Payment,
+    actor: Actor,
+    service: Service,
+    idempotency_key: str,
+    scheme: Scheme,
+) -> JSONResponse:
+    """The one contribution path, for a scheme the agency holds the worker's enrolment in."""
     from suiren.services.contributions import contribute as pay
 
     def work(connection: Connection) -> tuple[int, Any]:
-        access.worker_region(connection, actor, payment.worker_id)
+        access.worker_region(connection, actor, payment.worker_id, scheme)
         first = Month.parse(payment.from_month)
         last = Month.parse(payment.to_month) if payment.to_month else first
         paid = pay(
@@ -332,10 +345,47 @@ async def contribute(
             last,
             yuan_to_fen(payment.base_yuan, what="base_yuan"),
             service.now(),
+            scheme,
         )
         return 201, {"months": [p.to_json() for p in paid]}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+# --- employee medical insurance (职工医保) --------------------------------------------------
+
+
+@router.post("/medical/contributions", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def medical_contribute(
+    request: Request,
+    payment: Payment,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Pay a worker's employee medical months (as ``suiren medical contribute``; the agency
+    of the region of the worker's medical enrolment): all or nothing, the reform's pooled
+    part held at the hukou region. Send it again with the same ``Idempotency-Key`` and
+    body: the first response comes back, nothing is paid twice."""
+    return await _pay(request, payment, actor, service, idempotency_key, Scheme.EMPLOYEE_MEDICAL)
+
+
+@router.get("/workers/{worker_id}/medical/status")
+@access.rule(access.AGENCY_OF_WORKER)
+def medical_status(worker_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """A worker's employee medical record (as ``suiren medical status``): months paid per
+    region, the break and the waiting period on re-joining today, lifetime cover at
+    retirement, each with the parameters it used (the agency of the worker's region)."""
+    with service.transaction(read_only=True) as connection:
+        access.worker_region(connection, actor, worker_id, Scheme.EMPLOYEE_MEDICAL)
+        return JSONResponse(_medical_status(connection, service, worker_id))
+
+
+def _medical_status(connection: Connection, service: Service, worker_id: str) -> Any:
+    from suiren.services.medical import medical_status as status
+
+    return _plain(status(connection, service.policy, worker_id, service.now().date()).to_json())
 
 
 async def _idempotent(
@@ -1121,6 +1171,16 @@ def my_pension_estimate(
             connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
         )
     return JSONResponse(data)
+
+
+@router.get("/me/medical/status")
+@access.rule(access.WORKER_SELF)
+def my_medical_status(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The logged-in worker's own employee medical record (months, break, waiting period,
+    lifetime cover)."""
+    worker_id = access.worker_self(actor)
+    with service.transaction(read_only=True) as connection:
+        return JSONResponse(_medical_status(connection, service, worker_id))
 
 
 # --- lists, page by page ------------------------------------------------------------------
