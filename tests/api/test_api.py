@@ -23,7 +23,7 @@ from suiren.store.api_tables import access_log
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import contribution_months
-from tests.api import settings_for
+from tests.api import assert_problem, auth, settings_for
 from tests.cli.test_pension_cli import WORKED, WORKED_FEN
 from tests.conftest import KEYS, NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
@@ -51,19 +51,6 @@ def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatc
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client, keys, worker, engine
     engine.dispose()
-
-
-def auth(key: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", **headers}
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["type"] == f"urn:suiren:problem:{code}" and body["status"] == status
-    assert body["title"] and body["detail"] and "Traceback" not in response.text
-    return body  # type: ignore[no-any-return]
 
 
 def test_health_says_the_database_and_its_revision(api) -> None:

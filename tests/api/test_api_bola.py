@@ -6,9 +6,9 @@ that a caller learns nothing of what exists. On SQLite and PostgreSQL.
 
 The matrix is built from the app's routes: a route with a path parameter that ``ROUTES``
 does not describe fails ``test_every_route_with_an_id_is_in_the_matrix``, so a new route is
-covered as soon as it says what kind of object its id names. Two routes name the object in
-their body (a payment's worker, a transfer's worker) and are listed by hand in
-``BODY_ROUTES``.
+covered as soon as it says what kind of object its id names. Three routes name the object in
+their body (a pension or medical payment's worker, a transfer's worker) and are listed by
+hand in ``BODY_ROUTES``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from suiren.services.settlement import close_window
 from suiren.store.db import unit_of_work
 from suiren.store.migrate import upgrade
 from tests.api import settings_for
-from tests.api.world import TODAY, World, populate
+from tests.api.world import CLERK_OF, TODAY, World, populate
 from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for
 
 ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
 SESSIONS = {"gz_session": "gz_worker", "bj_session": "bj_worker"}  # a worker's own session
-ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES)
+ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES, *CLERK_OF)
 CLOSED_WINDOW = "2026-06-14"
 
 
@@ -48,9 +48,11 @@ class ObjectKind:
 
     def foreign(self, actor: str, step: str) -> str | None:
         """An existing object ``actor`` may not take ``step`` on (never the actor's own
-        record); None when the actor may take it on every object (the national agency)."""
+        record); None when the actor may take it on every object (the national agency). A
+        clerk's token may exactly what its region's agency key may: no more."""
+        agency = CLERK_OF.get(actor, actor)
         for name, steps in self.allowed.items():
-            if actor not in steps[step] and SESSIONS.get(actor) != name:
+            if agency not in steps[step] and SESSIONS.get(actor) != name:
                 return name
         return None
 
@@ -92,6 +94,7 @@ class Route:
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/workers/{worker_id}/statement"): Route("worker", "view"),
     ("GET", "/api/v1/workers/{worker_id}/pension/estimate"): Route("worker", "view"),
+    ("GET", "/api/v1/workers/{worker_id}/medical/status"): Route("worker", "view"),
     ("GET", "/api/v1/transfers/{transfer_id}"): Route("transfer", "view"),
     ("POST", "/api/v1/transfers/{transfer_id}/approve"): Route("transfer", "approve"),
     ("POST", "/api/v1/transfers/{transfer_id}/accept"): Route("transfer", "accept"),
@@ -104,6 +107,12 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 BODY_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/contributions"): Route(
+        "worker",
+        "pay",
+        {"payment_id": "bola-pay", "worker_id": "{id}", "from_month": "2026-06",
+         "base_yuan": "8000"},
+    ),
+    ("POST", "/api/v1/medical/contributions"): Route(
         "worker",
         "pay",
         {"payment_id": "bola-pay", "worker_id": "{id}", "from_month": "2026-06",
@@ -196,7 +205,8 @@ def test_a_foreign_id_is_refused_exactly_as_an_unknown_one(world, method, path, 
 
 
 def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  # type: ignore[no-untyped-def]
-    """The matrix's foreign ids are real: each object's own agency reads it."""
+    """The matrix's foreign ids are real: each object's own agency (its key, or its clerk's
+    token) reads it."""
     client, made = world
     readers = [
         (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz"),
@@ -204,9 +214,16 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
         ("/api/v1/transfers/gz-to-hz", "hz"),
         ("/api/v1/transfers/bj-to-hz", "bj"),
         (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national"),
+        (f"/api/v1/workers/{made.workers['gz_worker']}/medical/status", "gz"),
+        (f"/api/v1/workers/{made.workers['bj_worker']}/medical/status", "bj_clerk"),
+        (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz_clerk"),
+        ("/api/v1/transfers/bj-to-hz", "bj_clerk"),
+        (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national_clerk"),
     ]
     for path, actor in readers:
         response = client.get(path, headers=made.auth(actor))
         assert response.status_code == 200, (path, actor, response.text)
     mine = client.get("/api/v1/me/statement", headers=made.auth("gz_session"))
     assert mine.json()["worker"]["worker_id"] == made.workers["gz_worker"]
+    medical = client.get("/api/v1/me/medical/status", headers=made.auth("gz_session"))
+    assert medical.json()["worker_id"] == made.workers["gz_worker"]

@@ -75,6 +75,7 @@ RUNS = [
     Run("national", positive=30, negative=20, cases_min=900),
     Run("gz", positive=15, negative=8, cases_min=400),
     Run("gz_session", positive=10, negative=0, cases_min=200),
+    Run("gz_clerk", positive=6, negative=0, cases_min=100),  # a clerk's token: Guangzhou's
     Run("platform", positive=6, negative=0, cases_min=100),
     Run("analyst", positive=4, negative=0, cases_min=70),
     Run("auditor", positive=6, negative=0, cases_min=100),

@@ -7,8 +7,11 @@ Who is who (the BOLA matrix names the owners of objects by these keys):
 - ``national`` — the national agency (000000); ``gd`` — Guangdong (440000); ``gz`` —
   Guangzhou (440100); ``bj`` — Beijing (110000); ``hz`` — Hangzhou (330100)
 - ``platform``, ``analyst``, ``auditor``: the other kinds of API key
-- workers: ``gz_worker`` (insured in Guangzhou), ``bj_worker`` (Beijing), and their session
-  tokens ``gz_session`` and ``bj_session``
+- clerks: ``gz_clerk`` (Guangzhou), ``bj_clerk`` (Beijing), ``national_clerk`` (000000) —
+  their session tokens, as ``POST /auth/token`` gives them; a clerk is the agency of their
+  region to the access policy (``CLERK_OF``)
+- workers: ``gz_worker`` (insured in Guangzhou, pension and medical), ``bj_worker`` (Beijing,
+  pension and medical), and their session tokens ``gz_session`` and ``bj_session``
 - transfers: ``gz-to-hz`` (requested, Guangzhou → Hangzhou), ``bj-to-hz`` (approved,
   Beijing → Hangzhou)
 """
@@ -22,6 +25,8 @@ from sqlalchemy import Engine
 
 from suiren.api.auth import ActorKind, issue_key
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
+from suiren.services.clerks import add_clerk, sign_clerk_token
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
 from suiren.services.logins import sign_token
@@ -34,6 +39,8 @@ from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
 TODAY = "2026-06-15"  # the service's today: NOW's day, so session tokens signed at NOW are fresh
 PAID_FROM, PAID_TO = Month.of(2026, 1), Month.of(2026, 5)  # this year: no back-payment
 AGENCIES = {"national": "000000", "gd": "440000", "gz": "440100", "bj": "110000", "hz": "330100"}
+CLERK_OF = {"gz_clerk": "gz", "bj_clerk": "bj", "national_clerk": "national"}  # -> its agency
+CLERK_PASSWORD = "a clerk's pass phrase"
 OTHER_KEYS = {
     "platform": (ActorKind.PLATFORM, "courier-co"),
     "analyst": (ActorKind.ANALYST, ""),
@@ -55,9 +62,17 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[actor]}"}
 
 
-def _paid(connection: Any, worker_id: str, region: str, payment_id: str) -> None:
+def _paid(
+    connection: Any,
+    worker_id: str,
+    region: str,
+    payment_id: str,
+    scheme: Scheme = Scheme.EMPLOYEE_PENSION,
+) -> None:
     floor_fen, _ = base_bounds_fen(region, PAID_FROM, PAID_TO)
-    contribute(connection, POLICY, payment_id, worker_id, PAID_FROM, PAID_TO, floor_fen, NOW)
+    contribute(
+        connection, POLICY, payment_id, worker_id, PAID_FROM, PAID_TO, floor_fen, NOW, scheme
+    )
 
 
 def populate(engine: Engine) -> World:
@@ -68,18 +83,26 @@ def populate(engine: Engine) -> World:
             tokens[name] = issue_key(c, ActorKind.AGENCY, region, name, NOW)[0]
         for name, (kind, scope) in OTHER_KEYS.items():
             tokens[name] = issue_key(c, kind, scope, name, NOW)[0]
+        for name, agency in CLERK_OF.items():
+            add_clerk(c, name.replace("_", "."), AGENCIES[agency], CLERK_PASSWORD, NOW)
         people = {"gz_worker": (resident_id(101), "440100"), "bj_worker": (resident_id(102), "110000"),
                   "gz_mover": (resident_id(103), "440100"), "bj_mover": (resident_id(104), "110000")}  # fmt: skip
         workers: dict[str, str] = {}
         for name, (person, region) in people.items():
             workers[name] = enrol(c, POLICY, VAULT, person, region, None, NOW).worker.worker_id
             _paid(c, workers[name], region, f"paid-{name}")
+        for name in ("gz_worker", "bj_worker"):  # their employee medical too (职工医保)
+            person, region = people[name]
+            enrol(c, POLICY, VAULT, person, region, None, NOW, scheme=Scheme.EMPLOYEE_MEDICAL)
+            _paid(c, workers[name], region, f"medical-{name}", Scheme.EMPLOYEE_MEDICAL)
         request_transfer(c, POLICY, "gz-to-hz", workers["gz_mover"], "330100", NOW)
         request_transfer(c, POLICY, "bj-to-hz", workers["bj_mover"], "330100", NOW)
         approve_transfer(c, "bj-to-hz", NOW)
     signing = token_key(SECRET)
     for name in ("gz_worker", "bj_worker"):
         tokens[name.replace("_worker", "_session")] = sign_token(signing, workers[name], NOW)
+    for name in CLERK_OF:
+        tokens[name] = sign_clerk_token(signing, name.replace("_", "."), NOW)
     return World(
         tokens,
         workers,

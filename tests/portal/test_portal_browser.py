@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,15 @@ from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
 from suiren.services.clerks import add_clerk
-from suiren.services.transfers import request_transfer
+from suiren.services.contributions import contribute
+from suiren.services.settlement import close_window
+from suiren.services.transfers import accept_transfer, approve_transfer, request_transfer
+from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.migrate import upgrade
 from tests.api import settings_for
 from tests.conftest import KEYS, NOW
-from tests.ledger_helpers import POLICY, pension_split
+from tests.ledger_helpers import POLICY, VAULT, pension_split, resident_id
 from tests.portal import TODAY, two_workers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,6 +68,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     with unit_of_work(engine) as c:  # a clerk of Guangzhou, and a move for "theirs" to approve
         add_clerk(c, "gz.clerk", "440100", CLERK_PASSWORD, NOW)
         request_transfer(c, POLICY, "their-move", world["theirs"], "330100", NOW)
+        # a third worker moved to Hangzhou in a window now closed: its matrix and chart
+        moved = enrol(c, POLICY, VAULT, resident_id(5), "440100", None, NOW).worker.worker_id
+        contribute(c, POLICY, "moved", moved, Month.of(2026, 1), Month.of(2026, 2), 600_000, NOW)
+        request_transfer(c, POLICY, "moved-1", moved, "330100", NOW)
+        approve_transfer(c, "moved-1", NOW)
+        accept_transfer(c, "moved-1", NOW)
+        close_window(c, NOW.date(), NOW + timedelta(days=1))
     engine.dispose()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, R
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
@@ -34,7 +34,9 @@ from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy, load_policy
+from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.identity import IdentityVault, ledger_keys, token_key
 from suiren.settings import Settings
 from suiren.store.api_tables import access_log, idempotency_keys
@@ -144,7 +146,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+        loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
+        where = ".".join(str(part) for part in loc) or None
         message = str(first.get("msg", "the request does not match its schema"))
         return problem(
             request, "invalid-request", f"{where}: {message}" if where else message, where
@@ -195,8 +198,8 @@ def service_of(request: Request) -> Service:
 
 BEARER = HTTPBearer(
     auto_error=False,
-    description="An API key (sk_…: platforms, agencies, analysts, auditors) or a worker's"
-    " session token (wt_…, from POST /api/v1/auth/token).",
+    description="An API key (sk_…: platforms, agencies, analysts, auditors), or a worker's"
+    " (wt_…) or an agency clerk's (ct_…) session token from POST /api/v1/auth/token.",
 )
 
 
@@ -315,10 +318,22 @@ async def contribute(
 ) -> JSONResponse:
     """Pay the months of a payment (all or nothing). Send it again with the same
     ``Idempotency-Key`` and body: the first response comes back, nothing is paid twice."""
+    return await _pay(request, payment, actor, service, idempotency_key, Scheme.EMPLOYEE_PENSION)
+
+
+async def _pay(
+    request: Request,
+    payment: Payment,
+    actor: Actor,
+    service: Service,
+    idempotency_key: str,
+    scheme: Scheme,
+) -> JSONResponse:
+    """The one contribution path, for a scheme the agency holds the worker's enrolment in."""
     from suiren.services.contributions import contribute as pay
 
     def work(connection: Connection) -> tuple[int, Any]:
-        access.worker_region(connection, actor, payment.worker_id)
+        access.worker_region(connection, actor, payment.worker_id, scheme)
         first = Month.parse(payment.from_month)
         last = Month.parse(payment.to_month) if payment.to_month else first
         paid = pay(
@@ -330,10 +345,47 @@ async def contribute(
             last,
             yuan_to_fen(payment.base_yuan, what="base_yuan"),
             service.now(),
+            scheme,
         )
         return 201, {"months": [p.to_json() for p in paid]}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+# --- employee medical insurance (职工医保) --------------------------------------------------
+
+
+@router.post("/medical/contributions", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def medical_contribute(
+    request: Request,
+    payment: Payment,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Pay a worker's employee medical months (as ``suiren medical contribute``; the agency
+    of the region of the worker's medical enrolment): all or nothing, the reform's pooled
+    part held at the hukou region. Send it again with the same ``Idempotency-Key`` and
+    body: the first response comes back, nothing is paid twice."""
+    return await _pay(request, payment, actor, service, idempotency_key, Scheme.EMPLOYEE_MEDICAL)
+
+
+@router.get("/workers/{worker_id}/medical/status")
+@access.rule(access.AGENCY_OF_WORKER)
+def medical_status(worker_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """A worker's employee medical record (as ``suiren medical status``): months paid per
+    region, the break and the waiting period on re-joining today, lifetime cover at
+    retirement, each with the parameters it used (the agency of the worker's region)."""
+    with service.transaction(read_only=True) as connection:
+        access.worker_region(connection, actor, worker_id, Scheme.EMPLOYEE_MEDICAL)
+        return JSONResponse(_medical_status(connection, service, worker_id))
+
+
+def _medical_status(connection: Connection, service: Service, worker_id: str) -> Any:
+    from suiren.services.medical import medical_status as status
+
+    return _plain(status(connection, service.policy, worker_id, service.now().date()).to_json())
 
 
 async def _idempotent(
@@ -971,6 +1023,17 @@ class Registration(CodeRequest):
 
 
 class Credentials(CodeRequest):
+    """A worker's resident id and password (set with ``/auth/register``)."""
+
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ClerkCredentials(BaseModel):
+    """An agency clerk's login name and password (``suiren clerk add``; the console's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = Field(min_length=1, max_length=CLERK_LOGIN_CHARS_MAX)
     password: str = Field(min_length=1, max_length=128)
 
 
@@ -1007,18 +1070,34 @@ def auth_register(request: Request, body: Registration, service: ServiceDep) -> 
     return JSONResponse({"registered": True}, status_code=201)
 
 
+def _credentials_kind(body: Any) -> str:
+    """A clerk's credentials name a login; any other body is read as a worker's (so that a
+    mistake in either is reported against the fields its sender meant)."""
+    return "ClerkCredentials" if isinstance(body, dict) and "login" in body else "Credentials"
+
+
+UNION_TAGS = frozenset({"Credentials", "ClerkCredentials"})  # not fields: left out of errors
+AnyCredentials = Annotated[
+    Annotated[Credentials, Tag("Credentials")]
+    | Annotated[ClerkCredentials, Tag("ClerkCredentials")],
+    Discriminator(_credentials_kind),
+]
+
+
 @router.post("/auth/token", responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
-def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSONResponse:
-    """A session token (Bearer) for a worker's resident id and password."""
-    from suiren.services.logins import REFUSED, TOKEN_TTL, LoginRefused, log_in, sign_token
+def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> JSONResponse:
+    """A session token (Bearer) for a worker's resident id and password (``wt_…``: their own
+    records, under ``/me``), or for an agency clerk's login name and password (``ct_…``:
+    what an agency key of the clerk's region may do, no more). The same limit per address
+    and lock-out for both; any refusal reads the same, whether the login exists or not."""
+    from suiren.services.logins import TOKEN_TTL
 
     throttle_logins(request)
-    with service.transaction() as connection:  # a failure is counted: then refused
-        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
-    if worker is None:
-        raise LoginRefused(REFUSED)
-    token = sign_token(service.token_key, worker, service.now())
+    if isinstance(body, ClerkCredentials):
+        token = _clerk_token(request, body, service)
+    else:
+        token = _worker_token(body, service)
     return JSONResponse(
         {
             "access_token": token,
@@ -1026,6 +1105,41 @@ def auth_token(request: Request, body: Credentials, service: ServiceDep) -> JSON
             "expires_in": int(TOKEN_TTL.total_seconds()),
         }
     )
+
+
+def _worker_token(body: Credentials, service: Service) -> str:
+    from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
+
+    with service.transaction() as connection:  # a failure is counted: then refused
+        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    return sign_token(service.token_key, worker, service.now())
+
+
+def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> str:
+    """The clerk's token, as the console's login gives (the same check, lock-out and
+    refusal); the login is in the access log, as a console login is."""
+    from suiren.services.clerks import REFUSED, log_in_clerk, sign_clerk_token
+    from suiren.services.logins import LoginRefused
+
+    now = service.now()
+    with service.transaction() as connection:  # a failure is counted: then refused
+        clerk = log_in_clerk(connection, body.login, body.password, now)
+        if clerk is not None:
+            connection.execute(
+                insert(access_log).values(
+                    request_id=request.state.request_id,
+                    key_id=clerk.actor_id,
+                    method=request.method,
+                    path=request.url.path,
+                    status=200,
+                    at=now,
+                )
+            )
+    if clerk is None:
+        raise LoginRefused(REFUSED)
+    return sign_clerk_token(service.token_key, clerk.login, now)
 
 
 @router.get("/me/statement")
@@ -1057,6 +1171,16 @@ def my_pension_estimate(
             connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
         )
     return JSONResponse(data)
+
+
+@router.get("/me/medical/status")
+@access.rule(access.WORKER_SELF)
+def my_medical_status(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The logged-in worker's own employee medical record (months, break, waiting period,
+    lifetime cover)."""
+    worker_id = access.worker_self(actor)
+    with service.transaction(read_only=True) as connection:
+        return JSONResponse(_medical_status(connection, service, worker_id))
 
 
 # --- lists, page by page ------------------------------------------------------------------

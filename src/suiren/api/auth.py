@@ -1,7 +1,8 @@
 """Who is calling: ``Authorization: Bearer <key>`` with an API key (platforms, agencies,
 analysts, auditors). A key is ``sk_<key id>_<secret>``; the database keeps the id and the
-SHA-256 of the whole key, compared in constant time. Workers' and clerks' logins (argon2
-passwords, sessions) come with the portal."""
+SHA-256 of the whole key, compared in constant time. A worker's session token (``wt_…``) and
+an agency clerk's (``ct_…``) come from ``POST /api/v1/auth/token`` (or the portal's and
+console's logins): a clerk acts as the agency of their region, no more (``clerk_actor``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionCode
 from suiren.store.api_tables import api_keys
+
+if TYPE_CHECKING:
+    from suiren.services.clerks import Clerk
 
 KEY_PREFIX = "sk"
 KEY_ID_BYTES = 6
@@ -65,6 +70,14 @@ class Actor:
         return region.startswith(prefix) if own.code.endswith("00") else region == own.code
 
 
+def clerk_actor(clerk: Clerk) -> Actor:
+    """What a clerk (经办人员) may do, with a console session or an API token: exactly what an
+    agency key of their region may (their region and the regions under it; 000000, the
+    national agency's). Their writes are logged, and their Idempotency-Keys kept, under
+    ``clerk:<login>``."""
+    return Actor(clerk.actor_id, ActorKind.AGENCY, clerk.region)
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -105,20 +118,15 @@ def authenticate(
     token_key: bytes | None = None,
     now: datetime | None = None,
 ) -> Actor:
-    """The actor of a ``Bearer`` API key or worker session token; any other header, an
-    unknown or revoked key, a bad or expired token: refused, all alike."""
+    """The actor of a ``Bearer`` API key, worker session token or clerk session token; any
+    other header, an unknown or revoked key, a bad or expired token, a clerk who is no more:
+    refused, all alike."""
     refused = Unauthorized("send Authorization: Bearer <API key>; this one is not valid")
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
     key = authorization.removeprefix("Bearer ").strip()
-    if key.startswith("wt_") and token_key is not None and now is not None:
-        from suiren.services.logins import LoginRefused, read_token
-
-        try:
-            session = read_token(token_key, key, now)
-        except LoginRefused as error:
-            raise Unauthorized(error.message) from None
-        return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
+    if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
+        return _session_actor(connection, key, token_key, now)
     parts = key.split("_", 2)  # the secret may hold "_" itself (URL-safe base64)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(key) > 128:
         raise refused
@@ -129,3 +137,22 @@ def authenticate(
     if not hmac.compare_digest(_digest(key), row.secret_sha256):
         raise refused
     return Actor(row.key_id, ActorKind(row.actor), row.scope)
+
+
+def _session_actor(connection: Connection, token: str, token_key: bytes, now: datetime) -> Actor:
+    """The worker of a ``wt_`` token; the clerk of a ``ct_`` token, as the database has them
+    now (their region today; a login that is gone is refused as a bad token)."""
+    from suiren.services.clerks import get_clerk, read_clerk_token
+    from suiren.services.logins import LoginRefused, read_token
+
+    try:
+        if token.startswith("ct_"):
+            session = read_clerk_token(token_key, token, now)
+            clerk = get_clerk(connection, session.subject)
+            if clerk is None:
+                raise LoginRefused("the session is not valid or has expired; log in again")
+            return clerk_actor(clerk)
+        session = read_token(token_key, token, now)
+    except LoginRefused as error:
+        raise Unauthorized(error.message) from None
+    return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)

@@ -17,13 +17,16 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from suiren.domain.month import Month
 from suiren.domain.resident_id import MASK_SHOWN_CHARS, mask
 from suiren.ledger.accounts import OwnerType, Scheme
 from suiren.services.settlement import NATIONAL, WindowReport, report
 from suiren.services.transfers import STEPS, State, TransferView
 from suiren.store.tables import (
     accounts,
+    contribution_months,
     enrolments,
+    postings,
     settlement_flows,
     settlement_positions,
     transfers,
@@ -172,6 +175,80 @@ def region_funds(
         row["accounts"] += int(count)
     ordered = list(table.values())
     return ordered[:limit], len(ordered) > limit
+
+
+BALANCE_MONTHS_MAX = 600  # 50 years of month ends on the funds page's chart: the latest
+BALANCE_SERIES = {  # a line of the chart -> the kinds of account it sums
+    "pooled": ("pooled_fund", "pooled_entitlement"),  # 统筹基金, its workers' shares included
+    "clearing": ("clearing",),  # 清算: owed between regions, zero once settled
+    "individual": ("individual_account",),  # 个人账户, all the region's workers'
+}
+
+
+@dataclass(frozen=True)
+class BalanceMonths:
+    """A scheme's balances in a region (and the regions under it) at each month's end, from
+    the first month with a line to the last: ``months`` (consecutive ``YYYY-MM``) and, for
+    each of ``BALANCE_SERIES``, the balance (fen) at the end of each of them."""
+
+    scheme: str
+    months: list[str]
+    balances_fen: dict[str, list[int]]
+
+
+def region_balance_months(
+    connection: Connection, prefix: str, months_max: int = BALANCE_MONTHS_MAX
+) -> list[BalanceMonths]:
+    """Per scheme, the region's pooled fund, clearing and workers' individual accounts at
+    each month's end (by the lines' legal month): the sums of the ledger's postings and of
+    the postings its contribution months derive (``ledger/months.py``), in integer SQL, so
+    that the last month's balances are the accounts' (``region_funds``). At most the latest
+    ``months_max`` months, each still the balance of every line up to it."""
+    kind_of = {kind: name for name, kinds in BALANCE_SERIES.items() for kind in kinds}
+    a, p, m = accounts.c, postings.c, contribution_months.c
+    deltas: dict[str, dict[int, dict[str, int]]] = {}
+
+    def add(scheme: str, month: int, series: str, fen: Any) -> None:
+        per_month = deltas.setdefault(scheme, {}).setdefault(int(month), {})
+        per_month[series] = per_month.get(series, 0) + int(fen or 0)
+
+    posted = connection.execute(
+        select(p.legal_month, a.scheme, a.kind, func.sum(p.amount_fen))
+        .join(accounts, a.account == p.account)
+        .where(_in(a.region, prefix), a.kind.in_(kind_of))
+        .group_by(p.legal_month, a.scheme, a.kind)
+    )
+    for month, scheme, kind, fen in posted:
+        add(scheme, month, kind_of[kind], fen)
+    derived = connection.execute(
+        select(
+            m.month,
+            m.scheme,
+            func.sum(m.account_fen),
+            func.sum(m.pooled_fen - m.held_fen),
+            func.sum(m.held_fen),
+        )
+        .where(_in(m.region, prefix))
+        .group_by(m.month, m.scheme)
+    )
+    for month, scheme, account_fen, entitled_fen, held_fen in derived:
+        add(scheme, month, "individual", account_fen)
+        add(scheme, month, "pooled", entitled_fen)
+        add(scheme, month, "clearing", held_fen)
+    found = []
+    for scheme, per_month in sorted(deltas.items()):
+        running = dict.fromkeys(BALANCE_SERIES, 0)
+        months: list[str] = []
+        balances: dict[str, list[int]] = {name: [] for name in BALANCE_SERIES}
+        for month in range(min(per_month), max(per_month) + 1):
+            for name, fen in per_month.get(month, {}).items():
+                running[name] += fen
+            months.append(str(Month(month)))
+            for name in BALANCE_SERIES:
+                balances[name].append(running[name])
+        cut = {name: values[-months_max:] for name, values in balances.items()}
+        found.append(BalanceMonths(scheme, months[-months_max:], cut))
+    return found
 
 
 def settlement_windows(

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, insert
 
 from suiren.api.app import Service, service_of
-from suiren.api.auth import Actor, ActorKind
+from suiren.api.auth import Actor, clerk_actor
 from suiren.api.problems import DEFAULT, PROBLEMS
 from suiren.domain.errors import SuirenError
 from suiren.portal import session as portal_session
@@ -43,7 +43,7 @@ class Desk:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.clerk.actor_id, ActorKind.AGENCY, self.clerk.region)
+        return clerk_actor(self.clerk)
 
     @property
     def prefix(self) -> str:

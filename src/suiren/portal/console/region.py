@@ -18,8 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from suiren.api import access
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.ledger.accounts import Scheme
-from suiren.portal import text
+from suiren.portal import i18n, text
+from suiren.portal.chart import Bar, BarsChart, Line, LinesChart, lines_chart, net_bars
 from suiren.portal.console.desk import Desk, clerk_page, posted, record, refusal, render
+from suiren.portal.render import language_of
+from suiren.services.agency import BalanceMonths
 
 router = APIRouter(include_in_schema=False)
 SEARCH_CHARS_MAX = 32
@@ -92,11 +95,12 @@ def worker_page(request: Request, worker_id: str) -> Response:
 @access.rule(access.AGENCY_OF_REGION)
 def funds_page(request: Request) -> Response:
     """The balances of the region's funds and accounts, per region and scheme."""
-    from suiren.services.agency import FUND_KINDS, region_funds
+    from suiren.services.agency import FUND_KINDS, region_balance_months, region_funds
 
     def build(desk: Desk) -> Response:
         with desk.service.transaction() as connection:
             rows, cut = region_funds(connection, desk.prefix)
+            over_time = region_balance_months(connection, desk.prefix)
         return render(
             request,
             desk,
@@ -106,6 +110,7 @@ def funds_page(request: Request) -> Response:
             rows=rows,
             kinds=FUND_KINDS,
             cut=cut,
+            charts=[balances_chart(found, language_of(request)) for found in over_time],
         )
 
     return clerk_page(request, build)
@@ -159,9 +164,73 @@ def window_page(request: Request, scheme: str, window: str) -> Response:
             window=found,
             scheme=scheme,
             table=matrix(found),
+            bars=positions_chart(found.positions, language_of(request)),
         )
 
     return clerk_page(request, build)
+
+
+BALANCE_LINES = {  # the funds chart's lines, as services/agency.BALANCE_SERIES sums them
+    "pooled": text.N_("Pooled fund (entitlements included)"),
+    "clearing": text.N_("Clearing"),
+    "individual": text.N_("Individual accounts, all"),
+}
+
+
+def balances_chart(found: BalanceMonths, lang: str) -> LinesChart:
+    """A scheme's balances in the clerk's region at each month's end, as a chart in
+    ``lang``."""
+    assert set(found.balances_fen) == set(BALANCE_LINES), "a line of the chart per series"
+    translations = i18n.translations(lang)
+    scheme = text.label(text.SCHEMES, found.scheme, lang)
+    n = len(found.months)
+    summary = translations.ngettext(
+        "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
+        " individual accounts %(individual)s (%(num)d month from %(first)s).",
+        "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
+        " individual accounts %(individual)s (%(num)d months from %(first)s).",
+        n,
+    ) % {
+        "scheme": scheme,
+        "last": i18n.month(found.months[-1], lang),
+        "first": i18n.month(found.months[0], lang),
+        "num": n,
+        **{name: text.yuan(values[-1]) for name, values in found.balances_fen.items()},
+    }
+    title = translations.gettext("%(scheme)s: balances at each month's end") % {"scheme": scheme}
+    lines = [
+        Line(text.say(BALANCE_LINES[name], lang), values)
+        for name, values in found.balances_fen.items()
+    ]
+    return lines_chart(f"balances-{found.scheme}", found.months, lines, title, summary, lang)
+
+
+def position_bar(code: str, net_fen: int, lang: str) -> Bar:
+    """A region's bar: its name as the page writes it, or, on an English page, its Chinese
+    registry name marked as Chinese (as ``text.region`` marks it in HTML)."""
+    chinese = str(text.region(code, i18n.DEFAULT_LANGUAGE))
+    if lang != i18n.DEFAULT_LANGUAGE and text.CJK_RE.search(chinese):
+        return Bar(chinese, net_fen, i18n.HTML_LANG[i18n.DEFAULT_LANGUAGE])
+    return Bar(str(text.region(code, lang)), net_fen)
+
+
+def positions_chart(positions: dict[str, int], lang: str) -> BarsChart:
+    """A window's net positions as bars in ``lang``: to the right a region that pays, to the
+    left one that receives."""
+    translations = i18n.translations(lang)
+    ordered = sorted(positions.items())
+    paying = sum(1 for _, net in ordered if net > 0)
+    summary = translations.ngettext(
+        "Net position of %(num)d region: %(paying)d to pay, %(others)d to receive or even.",
+        "Net positions of %(num)d regions: %(paying)d to pay, %(others)d to receive or even.",
+        len(ordered),
+    ) % {"num": len(ordered), "paying": paying, "others": len(ordered) - paying}
+    return net_bars(
+        "positions-chart",
+        [position_bar(code, net, lang) for code, net in ordered],
+        translations.gettext("Net position of each region"),
+        summary,
+    )
 
 
 @router.get("/console/audit")
