@@ -184,3 +184,33 @@ def test_a_json_error_carries_its_code(cli: Run) -> None:
     )
     unknown = json.loads(cli("worker", "statement", "WNOBODY", "--json").stderr)["error"]
     assert unknown["code"] == "unknown-worker"
+
+
+def test_the_refused_rows_of_a_large_file_are_streamed_not_held(cli: Run, tmp_path: Path) -> None:
+    """Every refused row reaches --errors (CSV or JSON), chunk by chunk; the summary printed
+    keeps the first ERRORS_KEPT of them and says it was cut (issue 9: bounded memory)."""
+    from suiren.services.intake import ERRORS_KEPT
+
+    rows = ERRORS_KEPT + 250
+    payments = tmp_path / "nobody.csv"
+    payments.write_text(
+        "payment_id,month,base_yuan,worker_id\n"
+        + "".join(f"n{k},2026-01,6000,WNOBODY{k}\n" for k in range(rows))
+    )
+    for name in ("errors.json", "errors.csv"):
+        done = cli("contribute", "--file", str(payments), "--errors", name, "--json")
+        assert done.returncode == 1, done.stderr
+        summary = json.loads(done.stdout)
+        assert (summary["refused"], summary["errors_truncated"]) == (rows, True)
+        assert len(summary["errors"]) == ERRORS_KEPT
+        written = (tmp_path / name).read_text()
+        if name.endswith(".json"):
+            listed = [e["row"] for e in json.loads(written)]
+        else:
+            listed = [int(line.split(",")[0]) for line in written.splitlines()[1:]]
+        assert listed == list(range(1, rows + 1))
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    empty = tmp_path / "empty.csv"
+    empty.write_text("payment_id,month,base_yuan,worker_id\n")
+    assert cli("contribute", "--file", str(empty), "--errors", "none.json").returncode == 0
+    assert json.loads((tmp_path / "none.json").read_text()) == []

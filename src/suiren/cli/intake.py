@@ -62,13 +62,18 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
         return post_payments(connection, ctx.policy, vault, chunk, ctx.now())
 
     chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, ctx.settings.intake_chunk_rows)
-    with _progress(total) as advance:
+    with _progress(total) as advance, _ErrorSink(errors_out) as sink:
+
+        def take(part: IntakeSummary, rows: int) -> None:
+            sink.write(part.errors)  # every refused row, chunk by chunk, in row order
+            summary.add(part)
+            advance(rows)
+
         if all_or_nothing:
             try:
                 with ctx.transaction() as connection:
                     for chunk in chunks:
-                        summary.add(post(connection, chunk))
-                        advance(chunk.table.num_rows)
+                        take(post(connection, chunk), chunk.table.num_rows)
                     if summary.errors:
                         raise _Rolledback
             except _Rolledback:
@@ -76,9 +81,9 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
                 summary.due_fen_by_region = {}
         else:
             for chunk in chunks:
-                summary.add(ctx.run(lambda connection, chunk=chunk: post(connection, chunk)))
-                advance(chunk.table.num_rows)
-    _report(summary, errors_out, as_json, all_or_nothing)
+                part = ctx.run(lambda connection, chunk=chunk: post(connection, chunk))
+                take(part, chunk.table.num_rows)
+    _report(summary, None, as_json, all_or_nothing, errors_written=errors_out is not None)
 
 
 def _has_resident_ids(path: Path) -> bool:
@@ -120,10 +125,15 @@ class _progress:
 
 
 def _report(
-    summary: IntakeSummary, errors_out: Path | None, as_json: bool, all_or_nothing: bool
+    summary: IntakeSummary,
+    errors_out: Path | None,
+    as_json: bool,
+    all_or_nothing: bool,
+    errors_written: bool = False,
 ) -> None:
     if errors_out is not None:
         _write_errors(errors_out, summary.errors)
+    errors_written = errors_written or errors_out is not None
     money = ", ".join(
         f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items())
     )
@@ -135,13 +145,53 @@ def _report(
         lines.append("--all-or-nothing: nothing was posted, because rows were refused")
     for error in summary.errors[:ERRORS_SHOWN]:
         lines.append(f"  row {error.row}, {error.field}: {error.reason}")
-    if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
-        lines.append(
-            f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all"
-        )
+    if summary.refused > ERRORS_SHOWN and not errors_written:
+        lines.append(f"  … {summary.refused - ERRORS_SHOWN} more; --errors FILE writes them all")
     emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(2 if all_or_nothing else 1)
+
+
+class _ErrorSink:
+    """``--errors FILE`` written as the chunks come (CSV rows, or the items of one JSON
+    array), so that the refused rows of a file of any size are never all in memory."""
+
+    def __init__(self, path: Path | None) -> None:
+        if path is not None and path.suffix.lower() not in (".csv", ".json"):
+            raise InvalidInput("--errors names a .csv or .json file")
+        self.path = path
+        self.json = path is not None and path.suffix.lower() == ".json"
+        self.handle: Any = None
+        self.first = True
+
+    def __enter__(self) -> _ErrorSink:
+        if self.path is not None:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            except OSError as error:
+                raise InvalidInput(f"cannot write {self.path}: {error.strerror}") from None
+            self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self.handle.write("[" if self.json else "row,field,code,reason\n")
+        return self
+
+    def write(self, errors: list[RowError]) -> None:
+        if self.handle is None or not errors:
+            return
+        if self.json:
+            for e in errors:
+                separator = "\n  " if self.first else ",\n  "
+                self.handle.write(separator + json.dumps(e.to_json(), ensure_ascii=False))
+                self.first = False
+            return
+        csv.writer(self.handle, lineterminator="\n").writerows(
+            [e.row, e.field, e.code, e.reason] for e in errors
+        )
+
+    def __exit__(self, *_: object) -> None:
+        if self.handle is not None:
+            if self.json:
+                self.handle.write("]\n" if self.first else "\n]\n")
+            self.handle.close()
 
 
 def _write_errors(path: Path, errors: list[RowError]) -> None:

@@ -52,6 +52,7 @@ from suiren.services.workers import find_workers
 CHUNK_ROWS = 100_000
 LINE_BYTES_MAX = 1 << 20  # a longer CSV line is not a payment (and is refused with the file)
 FILE_ROWS_MAX = 100_000_000
+ERRORS_KEPT = 1_000  # a summary keeps the first refused rows; the CLI streams all to --errors
 BASE_YUAN_MAX_DIGITS = 10  # before the decimal point: 9,999,999,999 yuan
 PAYMENT_COLUMNS = ("payment_id", "month", "base_yuan", "worker_id", "resident_id", "scheme")
 PAYMENT_REQUIRED = ("payment_id", "month", "base_yuan")
@@ -89,13 +90,15 @@ class IntakeSummary:
     errors: list[RowError] = field(default_factory=list)
 
     def add(self, other: IntakeSummary) -> None:
+        """Add a later chunk's counts; of its refused rows, only as many as keep the summary's
+        list at ``ERRORS_KEPT`` (a file of ten million bad rows is not held in memory)."""
         self.rows += other.rows
         self.posted += other.posted
         self.replayed += other.replayed
         self.refused += other.refused
         for region, fen in other.due_fen_by_region.items():
             self.due_fen_by_region[region] = self.due_fen_by_region.get(region, 0) + fen
-        self.errors += other.errors
+        self.errors += other.errors[: max(ERRORS_KEPT - len(self.errors), 0)]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -105,6 +108,7 @@ class IntakeSummary:
             "refused": self.refused,
             "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
             "errors": [e.to_json() for e in self.errors],
+            "errors_truncated": len(self.errors) < self.refused,  # the first ERRORS_KEPT
         }
 
 
