@@ -44,6 +44,7 @@ from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.rules.vector import day_number
 from suiren.services.identity import IdentityVault, ledger_keys
+from suiren.services.intake import CHUNK_ROWS as INTAKE_CHUNK_ROWS
 from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, post_payments, read_chunks
 from suiren.services.interest import credit_interest
 from suiren.store.audit import verify
@@ -61,7 +62,7 @@ REGION = "440100"
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
 MONTHS = 12
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = INTAKE_CHUNK_ROWS  # the CLI's default, so that its re-run meets the receipts
 SECRET = b"b" * 32
 ENROL_BATCH = 50_000
 

@@ -140,7 +140,8 @@ def _batch_interest(
     start, end = Month.of(year, 1).ordinal, Month.of(year, 12).ordinal
     sums = SUMS_SQL.format(
         accounts="a.scheme = :scheme AND a.kind = 'individual_account' AND a.region = :region"
-        " AND a.account BETWEEN :low AND :high"
+        " AND a.owner_id BETWEEN :low AND :high",
+        months="m.worker_id BETWEEN :low AND :high",  # each batch reads its own workers' months
     )
     rows = connection.execute(
         text(
@@ -166,7 +167,9 @@ def _batch_interest(
 
 
 def _batch_bounds(connection: Connection, scheme: Scheme, region: str) -> list[tuple[str, str]]:
-    """(first, last) account key of each batch of at most BATCH_ACCOUNTS_MAX accounts."""
+    """(first, last) owner of each batch of at most BATCH_ACCOUNTS_MAX accounts, by worker id:
+    a batch then reads only its own workers' postings and months (by their indexes), so a
+    region of a million accounts is not scanned once per batch."""
     where = "scheme = :scheme AND kind = 'individual_account' AND region = :region"
     params = {"scheme": scheme.value, "region": region}
     bounds: list[tuple[str, str]] = []
@@ -174,9 +177,9 @@ def _batch_bounds(connection: Connection, scheme: Scheme, region: str) -> list[t
     while True:
         row = connection.execute(
             text(
-                f"SELECT MIN(account) AS first, MAX(account) AS last, COUNT(*) AS n FROM ("
-                f" SELECT account FROM accounts WHERE {where} AND account > :low"
-                f" ORDER BY account LIMIT {BATCH_ACCOUNTS_MAX}) AS batch"
+                f"SELECT MIN(owner_id) AS first, MAX(owner_id) AS last, COUNT(*) AS n FROM ("
+                f" SELECT owner_id FROM accounts WHERE {where} AND owner_id > :low"
+                f" ORDER BY owner_id LIMIT {BATCH_ACCOUNTS_MAX}) AS batch"
             ),
             {**params, "low": low},
         ).one()
@@ -190,7 +193,7 @@ def year_parts(connection: Connection, account: str, year: int) -> tuple[int, in
     """(prior, in_year) of one account for ``year``, as the yearly run counts them."""
     start, end = Month.of(year, 1).ordinal, Month.of(year, 12).ordinal
     row = connection.execute(
-        text(SUMS_SQL.format(accounts="a.account = :account")),
+        text(SUMS_SQL.format(accounts="a.account = :account", months="TRUE")),
         {"account": account, "start": start, "end": end},
     ).first()
     return (0, 0) if row is None else (int(row.prior), int(row.in_year))

@@ -31,7 +31,8 @@ _MONTH_JOIN = (
 )
 
 # (prior, in_year) of each worker account selected by ``{accounts}`` (a condition on ``a``)
-# for year Y, in SQL. ``prior`` is the balance before Y, ``in_year`` what was credited during
+# for year Y, in SQL; ``{months}`` may narrow the months read to the same workers (a condition
+# on ``m``, such as a range of ``m.worker_id``, which the planner cannot derive from ``a``). ``prior`` is the balance before Y, ``in_year`` what was credited during
 # Y (interest excluded), from postings and months alike. A transfer posted in Y carries the
 # part of its amount that had been in the account before Y (``interest_carry``): that part
 # counts as prior where it lands and is taken off the prior where it leaves, so a move
@@ -58,7 +59,7 @@ SUMS_SQL = (
         FROM contribution_months m """
     + _MONTH_JOIN
     + """
-        WHERE {accounts} AND m.month <= :end
+        WHERE {accounts} AND {months} AND m.month <= :end
       ) AS lines
       GROUP BY lines.account
     ) AS sums
