@@ -1,8 +1,8 @@
 """The monthly pension (基本养老金) of 国发〔2005〕38号 and its provincial variants.
 
 One vectorized function serves one worker and two hundred million. Every quantity is an
-exact integer at a stated scale, and each component is rounded once, half up, to the
-region's unit (分 or 角)::
+exact integer at a stated scale, and each component is rounded once to the region's unit
+(分 or 角) by the region's mode (half up, up, down, or 见分进角: cut to the fen, then up)::
 
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
@@ -55,6 +55,7 @@ from suiren.policy.pension_kernel import (
     NO_COEFFICIENT,
     TRANSITIONAL_TOO_LARGE,
     UP,
+    UP_FROM_FEN,
     YEARS_ROUNDED,
     pension_kernel,
     round_years,
@@ -67,6 +68,7 @@ INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
 INDEX_SCALE = kernel.INDEX_SCALE  # and are used at the region's decimals (at most four)
 YEARS_SCALE = kernel.YEARS_SCALE  # 1/30000 year: whole months and four decimals are exact
 MONTH_IN_YEARS_SCALE = kernel.MONTH_IN_YEARS_SCALE
+UP_FROM_FEN_NAME = "up_from_fen"  # 见分进角: a component cut to the fen, then any fen up
 NUMERATOR_MAX = kernel.NUMERATOR_MAX  # headroom below int64
 
 PARAMETERS = {
@@ -310,7 +312,7 @@ class PairParameters(NamedTuple):
     index_step: IntArray  # the index is rounded to a multiple of this, in 1/10^6
     index_multiplier: IntArray  # and is then this many 1/10^4
     unit_fen: IntArray
-    mode: IntArray  # HALF_UP, UP or DOWN
+    mode: IntArray  # HALF_UP, UP, DOWN or UP_FROM_FEN
     years_unit: IntArray  # in 1/YEARS_SCALE year
     years_mode: IntArray
     rate_year: IntArray  # accrual per full year, over accrual_den
@@ -371,7 +373,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         index_step=ints([10 ** (6 - d) for d in decimals]),
         index_multiplier=ints([10 ** (4 - d) for d in decimals]),
         unit_fen=ints([int(v) for v in g.distinct("rounding_unit_fen")]),
-        mode=ints([codes[Rounding(str(m))] for m in g.distinct("rounding_mode")]),
+        mode=ints([_component_mode(str(m)) for m in g.distinct("rounding_mode")]),
         years_unit=ints(years_unit),
         years_mode=ints([codes[Rounding(str(m))] for m in g.distinct("years_mode")]),
         rate_year=ints([int(r * d) for r, d in zip(r_year, accrual_den, strict=True)]),
@@ -394,6 +396,23 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         long_has=flags([a and t is not None for a, t in zip(long_has, long_years, strict=True)]),
         long_years=ints([0 if t is None else int(t) for t in long_years]),
     )
+
+
+COMPONENT_MODES = {
+    Rounding.HALF_UP.value: HALF_UP,
+    Rounding.UP.value: UP,
+    Rounding.DOWN.value: DOWN,
+    UP_FROM_FEN_NAME: UP_FROM_FEN,
+}
+
+
+def _component_mode(name: str) -> int:
+    """A component's rounding mode: a ``Rounding`` or 见分进角 (cut to the fen, then up)."""
+    if name not in COMPONENT_MODES:
+        raise ParameterError(
+            f"pension.rounding_mode must be one of {', '.join(COMPONENT_MODES)}, got {name!r}"
+        )
+    return COMPONENT_MODES[name]
 
 
 def _years_unit(value: Any) -> int:
