@@ -190,6 +190,14 @@ def _basic(
         p = np.maximum(t_num, 1)
         low = index * t_den < t_num * INDEX_SCALE
         a_num = np.where(low, index * t_den, INDEX_SCALE * p)
+        # where the region keeps a to d decimals (广东 4): a·10^4 rounded to a multiple of
+        # 10^(4−d), half up, then over p·10^4 again
+        steps = [0 if d is None else 10 ** (4 - int(d)) for d in g.distinct("low_index_decimals")]
+        if any(steps):
+            step = g.per_pair(steps)
+            safe = np.maximum(step, 1)
+            rounded = divide_round(index * t_den, p * safe) * safe * p
+            a_num = np.where(low & (step > 0), rounded, a_num)
     b_flat = _base(g, "flat_province", cases)
     b_index = _base(g, "index_province", cases)
     wage = b_index * index * p

@@ -86,7 +86,9 @@ def varied_cases(
     regions = all_regions(policy)
     with_coefficient = regions_with_coefficient(policy, regions)
     # a third of the cases in the regions with special rules, the rest spread over all
-    special = np.array(["440100", "440000", "410100", "410000", "220000", "310000", "340000"])
+    special = np.array(
+        ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000"]
+    )
     region = np.where(
         rng.random(count) < 1 / 3,
         special[rng.integers(0, len(special), count)],

@@ -10,7 +10,8 @@ exact integer at a stated scale, and each component is rounded once to the regio
     total        = basic + account + transitional
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
-    a  = Ī / threshold when Ī < threshold (广东 low-index coefficient), otherwise 1
+    a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
+         so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
     k  = the long-service coefficient when actual years exceed its threshold (吉林), else k
 
@@ -80,6 +81,7 @@ PARAMETERS = {
     "rate_year": "pension.basic.accrual_rate_per_year",
     "rate_month": "pension.basic.accrual_rate_per_leftover_month",
     "low_index_threshold": "pension.basic.low_index_threshold",
+    "low_index_decimals": "pension.basic.low_index_coefficient_decimals",
     "flat_province": "pension.basic.flat_term_uses_province_base",
     "index_province": "pension.basic.index_term_uses_province_base",
     "divisor_table": "pension.account.divisor_months",
@@ -92,7 +94,10 @@ PARAMETERS = {
     "long_service_coefficient": "pension.transitional.long_service_coefficient",
     "long_service_years": "pension.transitional.long_service_actual_years_min",
 }
-OPTIONAL = frozenset({"transitional_coefficient", "long_service_coefficient", "long_service_years"})
+OPTIONAL = frozenset(
+    {"transitional_coefficient", "long_service_coefficient", "long_service_years",
+     "low_index_decimals"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -334,6 +339,7 @@ class PairParameters(NamedTuple):
     long_den: IntArray
     long_has: npt.NDArray[np.bool_]  # and its threshold is set
     long_years: IntArray  # in 1/YEARS_SCALE year
+    a_step: IntArray  # the low-index a is rounded half up to a multiple of this / 10^4; 0: exact
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -395,7 +401,19 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         long_den=ints(long_den),
         long_has=flags([a and t is not None for a, t in zip(long_has, long_years, strict=True)]),
         long_years=ints([0 if t is None else int(t) for t in long_years]),
+        a_step=ints([_a_step(v) for v in g.distinct("low_index_decimals")]),
     )
+
+
+def _a_step(decimals: Any) -> int:
+    """The low-index coefficient a is kept to ``decimals`` (广东 prints it to 4), or exact."""
+    if decimals is None:
+        return 0
+    if int(decimals) != decimals or not 0 <= int(decimals) <= 4:
+        raise ParameterError(
+            "pension.basic.low_index_coefficient_decimals must be a whole number from 0 to 4"
+        )
+    return int(10 ** (4 - int(decimals)))
 
 
 COMPONENT_MODES = {

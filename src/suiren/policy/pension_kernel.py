@@ -98,7 +98,8 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
      wage, override_num, override_den, override_given) = cases  # fmt: skip
     (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
      accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
-     w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years) = pairs  # fmt: skip
+     w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years,
+     a_step) = pairs  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      check_fit) = flags  # fmt: skip
     w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
@@ -143,6 +144,8 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             p = max(t_num[q], 1)
             low = index * t_den[q] < t_num[q] * INDEX_SCALE
             a = index * t_den[q] if low else INDEX_SCALE * p
+            if low and a_step[q] > 0:  # a rounded half up to the region's decimals (广东 4)
+                a = _half_up_signed(index * t_den[q], p * a_step[q]) * a_step[q] * p
             low_out[i] = low
         b = base[i]
         b_flat = province_base[i] if flat_province[q] else b
