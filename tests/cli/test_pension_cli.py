@@ -409,6 +409,40 @@ def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
     assert "case 1: field 'contribution_years'" in err and "minimum of 15" in err
 
 
+# parts of a region's pension not modelled (issue 10 §2): named on every case, never silent
+
+NOT_MODELLED_CASES = [  # (region, retire, what the warning must name)
+    ("110105", "2026-07", "G实"),
+    ("330100", "2026-07", "过渡调节金"),
+    ("510100", "2026-07", "增发"),
+    ("220100", "2026-07", "长缴增发"),
+    ("440300", "2026-07", "深圳过渡性养老金"),
+]
+
+
+def test_a_part_of_the_pension_not_modelled_is_named_on_each_case(cli) -> None:
+    cases = [
+        {**MAN_1966, "region": region, "retire": retire, "contribution_years": "30"}
+        for region, retire, _ in NOT_MODELLED_CASES
+    ]
+    cases.append({**MAN_1966, "retire": "2026-07", "contribution_years": "30"})  # 天津: none
+    status, out, err = cli(cases)
+    assert (status, err) == (0, "")
+    records = json.loads(out)
+    for record, (region, _, part) in zip(records, NOT_MODELLED_CASES, strict=False):
+        [warning] = record["warnings"]
+        assert warning["code"] == "not-modelled" and warning["field"] == "region", region
+        assert part in warning["message"] and "is not modelled" in warning["message"], region
+    assert records[-1]["warnings"] == []
+
+
+def test_strict_refuses_a_case_whose_pension_has_a_part_not_modelled(cli) -> None:
+    zhejiang = {**MAN_1966, "region": "330000", "retire": "2026-07", "contribution_years": "30"}
+    status, out, err = cli([zhejiang], "--strict")
+    assert (status, out) == (2, "")
+    assert "case 0: field 'region'" in err and "过渡调节金" in err
+
+
 def test_calc_takes_no_scenario(cli) -> None:
     """The region is given, so a scenario has nothing to change here (it changes where a
     career is paid: ``pension estimate --scenario``)."""

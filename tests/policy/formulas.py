@@ -30,7 +30,7 @@ from suiren.policy.retirement import (
 )
 from suiren.policy.transfer import temporary_account
 from suiren.rules.vector import day_number
-from suiren.services.pension_calc import calculate, parse_cases
+from suiren.services.pension_calc import calculate, case_warnings, parse_cases
 
 
 def _period(case: dict[str, Any]) -> date:
@@ -54,6 +54,8 @@ def _pension(case: dict[str, Any]) -> dict[str, str]:
         flat[key.replace("_fen", "_yuan")] = _printed(
             fen, case["output"].get(key.replace("_fen", "_yuan"))
         )
+    [warnings] = case_warnings(parsed, policy, _period(case))
+    flat["warnings"] = " ".join(w.code for w in warnings)  # e.g. not-modelled
     flat["divisor_months"] = str(Decimal(int(result.divisor_tenths[0])) / 10)
     years = Decimal(int(result.years[0])) / YEARS_SCALE
     flat["years"] = str(years.quantize(Decimal("0.000001")).normalize())

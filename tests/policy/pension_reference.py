@@ -24,6 +24,7 @@ from suiren.policy.pension import (
     NUMERATOR_MAX,
     OPTIONAL,
     PARAMETERS,
+    UP_FROM_FEN_NAME,
     YEARS_SCALE,
     PensionCases,
 )
@@ -109,8 +110,19 @@ def _round_by_mode(
 def _round_component(
     numerator: IntArray, denominator: IntArray, unit: IntArray, g: ParameterColumns
 ) -> IntArray:
-    """numerator / denominator in fen, rounded to the region's unit by the region's mode."""
-    rounded: IntArray = _round_by_mode(numerator, denominator * unit, g, "rounding_mode") * unit
+    """numerator / denominator in fen, rounded to the region's unit by the region's mode.
+
+    Besides the three ``Rounding`` modes, ``up_from_fen`` (见分进角) cuts to the fen and then
+    rounds any fen up to the unit: c = 2·(unit − 1)·denominator in the same expression.
+    """
+    if bool(np.any(numerator < 0)):
+        raise AssertionError("pension components and years are never negative")
+    codes = {"half_up": 0, "up": 1, "down": 2, UP_FROM_FEN_NAME: 3}
+    mode = g.column("rounding_mode", lambda m: codes[str(m)])
+    d = denominator * unit
+    from_fen = 2 * (unit - 1) * denominator
+    c = np.where(mode == 0, d, np.where(mode == 1, 2 * d - 2, np.where(mode == 3, from_fen, 0)))
+    rounded: IntArray = (2 * numerator + c) // (2 * d) * unit
     return rounded
 
 
@@ -178,6 +190,14 @@ def _basic(
         p = np.maximum(t_num, 1)
         low = index * t_den < t_num * INDEX_SCALE
         a_num = np.where(low, index * t_den, INDEX_SCALE * p)
+        # where the region keeps a to d decimals (广东 4): a·10^4 rounded to a multiple of
+        # 10^(4−d), half up, then over p·10^4 again
+        steps = [0 if d is None else 10 ** (4 - int(d)) for d in g.distinct("low_index_decimals")]
+        if any(steps):
+            step = g.per_pair(steps)
+            safe = np.maximum(step, 1)
+            rounded = divide_round(index * t_den, p * safe) * safe * p
+            a_num = np.where(low & (step > 0), rounded, a_num)
     b_flat = _base(g, "flat_province", cases)
     b_index = _base(g, "index_province", cases)
     wage = b_index * index * p

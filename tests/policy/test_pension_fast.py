@@ -86,7 +86,9 @@ def varied_cases(
     regions = all_regions(policy)
     with_coefficient = regions_with_coefficient(policy, regions)
     # a third of the cases in the regions with special rules, the rest spread over all
-    special = np.array(["440100", "440000", "410100", "410000", "220000", "310000", "340000"])
+    special = np.array(
+        ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000"]
+    )
     region = np.where(
         rng.random(count) < 1 / 3,
         special[rng.integers(0, len(special), count)],
@@ -243,12 +245,14 @@ class RewrittenPolicy:
 
 @pytest.mark.parametrize("seed", (11, 12))
 def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed):
-    """Rounding down, indices with 0 to 4 decimals, units of 1 fen to 1 yuan, years in 0.1."""
+    """Rounding down and 见分进角, indices with 0 to 4 decimals, units of 1 fen to 1 yuan,
+    years in 0.1."""
     modes = ("half_up", "up", "down")
+    component_modes = (*modes, "up_from_fen")
 
     def changes(pair: int, region: str) -> dict[str, Any]:
         changed = {
-            "rounding_mode": modes[pair % 3],
+            "rounding_mode": component_modes[pair % 4],
             "years_mode": modes[(pair // 3) % 3],
             "index_decimals": pair % 5,
             "rounding_unit_fen": (1, 10, 100)[(pair // 5) % 3],

@@ -1,8 +1,8 @@
 """The monthly pension (基本养老金) of 国发〔2005〕38号 and its provincial variants.
 
 One vectorized function serves one worker and two hundred million. Every quantity is an
-exact integer at a stated scale, and each component is rounded once, half up, to the
-region's unit (分 or 角)::
+exact integer at a stated scale, and each component is rounded once to the region's unit
+(分 or 角) by the region's mode (half up, up, down, or 见分进角: cut to the fen, then up)::
 
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
@@ -10,7 +10,8 @@ region's unit (分 or 角)::
     total        = basic + account + transitional
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
-    a  = Ī / threshold when Ī < threshold (广东 low-index coefficient), otherwise 1
+    a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
+         so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
     k  = the long-service coefficient when actual years exceed its threshold (吉林), else k
 
@@ -55,6 +56,7 @@ from suiren.policy.pension_kernel import (
     NO_COEFFICIENT,
     TRANSITIONAL_TOO_LARGE,
     UP,
+    UP_FROM_FEN,
     YEARS_ROUNDED,
     pension_kernel,
     round_years,
@@ -67,6 +69,7 @@ INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
 INDEX_SCALE = kernel.INDEX_SCALE  # and are used at the region's decimals (at most four)
 YEARS_SCALE = kernel.YEARS_SCALE  # 1/30000 year: whole months and four decimals are exact
 MONTH_IN_YEARS_SCALE = kernel.MONTH_IN_YEARS_SCALE
+UP_FROM_FEN_NAME = "up_from_fen"  # 见分进角: a component cut to the fen, then any fen up
 NUMERATOR_MAX = kernel.NUMERATOR_MAX  # headroom below int64
 
 PARAMETERS = {
@@ -78,6 +81,7 @@ PARAMETERS = {
     "rate_year": "pension.basic.accrual_rate_per_year",
     "rate_month": "pension.basic.accrual_rate_per_leftover_month",
     "low_index_threshold": "pension.basic.low_index_threshold",
+    "low_index_decimals": "pension.basic.low_index_coefficient_decimals",
     "flat_province": "pension.basic.flat_term_uses_province_base",
     "index_province": "pension.basic.index_term_uses_province_base",
     "divisor_table": "pension.account.divisor_months",
@@ -90,7 +94,10 @@ PARAMETERS = {
     "long_service_coefficient": "pension.transitional.long_service_coefficient",
     "long_service_years": "pension.transitional.long_service_actual_years_min",
 }
-OPTIONAL = frozenset({"transitional_coefficient", "long_service_coefficient", "long_service_years"})
+OPTIONAL = frozenset(
+    {"transitional_coefficient", "long_service_coefficient", "long_service_years",
+     "low_index_decimals"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,7 +317,7 @@ class PairParameters(NamedTuple):
     index_step: IntArray  # the index is rounded to a multiple of this, in 1/10^6
     index_multiplier: IntArray  # and is then this many 1/10^4
     unit_fen: IntArray
-    mode: IntArray  # HALF_UP, UP or DOWN
+    mode: IntArray  # HALF_UP, UP, DOWN or UP_FROM_FEN
     years_unit: IntArray  # in 1/YEARS_SCALE year
     years_mode: IntArray
     rate_year: IntArray  # accrual per full year, over accrual_den
@@ -332,6 +339,7 @@ class PairParameters(NamedTuple):
     long_den: IntArray
     long_has: npt.NDArray[np.bool_]  # and its threshold is set
     long_years: IntArray  # in 1/YEARS_SCALE year
+    a_step: IntArray  # the low-index a is rounded half up to a multiple of this / 10^4; 0: exact
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -371,7 +379,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         index_step=ints([10 ** (6 - d) for d in decimals]),
         index_multiplier=ints([10 ** (4 - d) for d in decimals]),
         unit_fen=ints([int(v) for v in g.distinct("rounding_unit_fen")]),
-        mode=ints([codes[Rounding(str(m))] for m in g.distinct("rounding_mode")]),
+        mode=ints([_component_mode(str(m)) for m in g.distinct("rounding_mode")]),
         years_unit=ints(years_unit),
         years_mode=ints([codes[Rounding(str(m))] for m in g.distinct("years_mode")]),
         rate_year=ints([int(r * d) for r, d in zip(r_year, accrual_den, strict=True)]),
@@ -393,7 +401,36 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         long_den=ints(long_den),
         long_has=flags([a and t is not None for a, t in zip(long_has, long_years, strict=True)]),
         long_years=ints([0 if t is None else int(t) for t in long_years]),
+        a_step=ints([_a_step(v) for v in g.distinct("low_index_decimals")]),
     )
+
+
+def _a_step(decimals: Any) -> int:
+    """The low-index coefficient a is kept to ``decimals`` (广东 prints it to 4), or exact."""
+    if decimals is None:
+        return 0
+    if int(decimals) != decimals or not 0 <= int(decimals) <= 4:
+        raise ParameterError(
+            "pension.basic.low_index_coefficient_decimals must be a whole number from 0 to 4"
+        )
+    return int(10 ** (4 - int(decimals)))
+
+
+COMPONENT_MODES = {
+    Rounding.HALF_UP.value: HALF_UP,
+    Rounding.UP.value: UP,
+    Rounding.DOWN.value: DOWN,
+    UP_FROM_FEN_NAME: UP_FROM_FEN,
+}
+
+
+def _component_mode(name: str) -> int:
+    """A component's rounding mode: a ``Rounding`` or 见分进角 (cut to the fen, then up)."""
+    if name not in COMPONENT_MODES:
+        raise ParameterError(
+            f"pension.rounding_mode must be one of {', '.join(COMPONENT_MODES)}, got {name!r}"
+        )
+    return COMPONENT_MODES[name]
 
 
 def _years_unit(value: Any) -> int:

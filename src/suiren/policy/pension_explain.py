@@ -54,8 +54,11 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         ),
     ]
     low = bool(result.low_index[i])
+    a_decimals = p["low_index_decimals"]
     a_text = (
-        f"a = Ī / {p['low_index_threshold'].cite()['value']} (Ī below the threshold)"
+        f"a = Ī / {p['low_index_threshold'].cite()['value']} (Ī below the threshold"
+        + ("" if a_decimals.value is None else f", a to {a_decimals.cite()['value']} decimals")
+        + ")"
         if low
         else "a = 1"
     )
@@ -79,6 +82,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 p["rate_year"],
                 p["rate_month"],
                 p["low_index_threshold"],
+                *((a_decimals,) if low and a_decimals.value is not None else ()),
                 p["flat_province"],
                 p["index_province"],
                 p["rounding_unit_fen"],

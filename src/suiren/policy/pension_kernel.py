@@ -8,6 +8,8 @@ temporary arrays; fused, it does the arithmetic of the reference formula in the 
 operations, in the same order, so the results are identical integer for integer.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
+A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
+cut to the fen, then any fen up to the unit): ⌊(n + (u − 1)·d) / (u·d)⌋ units.
 Failures are not raised in the loop: the first failing case of each kind is written to
 ``errors`` and the caller raises the same error the numpy formula raised.
 """
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 HALF_UP, UP, DOWN = 0, 1, 2  # rounding modes as the kernel reads them
+UP_FROM_FEN = 3  # components only: cut to the fen, then up to the unit (见分进角)
 # errors[kind] = the first failing case of that kind, or the number of cases if none
 NEGATIVE_YEARS, BASIC_TOO_LARGE, NO_COEFFICIENT, TRANSITIONAL_TOO_LARGE = range(4)
 NEGATIVE_COMPONENT = 4
@@ -61,6 +64,14 @@ def _round(numerator: int, denominator: int, mode: int) -> int:
     return _floor_divide(2 * numerator + c, 2 * denominator)
 
 
+def _round_fen(numerator: int, fen_denominator: int, unit: int, mode: int) -> int:
+    """``numerator / fen_denominator`` fen (both ≥ 0) rounded to a multiple of ``unit`` fen."""
+    denominator = fen_denominator * unit
+    if mode == UP_FROM_FEN:  # ⌊fen⌋ rounded up to the unit: ⌊(fen + unit − 1) / unit⌋
+        return _floor_divide(numerator + (unit - 1) * fen_denominator, denominator) * unit
+    return _round(numerator, denominator, mode) * unit
+
+
 def _half_up_signed(numerator: int, step: int) -> int:
     """``divide_round(numerator, step)``: half up, halves away from zero."""
     magnitude = -numerator if numerator < 0 else numerator
@@ -87,7 +98,8 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
      wage, override_num, override_den, override_given) = cases  # fmt: skip
     (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
      accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
-     w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years) = pairs  # fmt: skip
+     w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years,
+     a_step) = pairs  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      check_fit) = flags  # fmt: skip
     w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
@@ -132,6 +144,8 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             p = max(t_num[q], 1)
             low = index * t_den[q] < t_num[q] * INDEX_SCALE
             a = index * t_den[q] if low else INDEX_SCALE * p
+            if low and a_step[q] > 0:  # a rounded half up to the region's decimals (广东 4)
+                a = _half_up_signed(index * t_den[q], p * a_step[q]) * a_step[q] * p
             low_out[i] = low
         b = base[i]
         b_flat = province_base[i] if flat_province[q] else b
@@ -153,13 +167,13 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
         numerator = weighted * f_num
         if numerator < 0:
             errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-        basic = _round(numerator, den * unit, m) * unit
+        basic = _round_fen(numerator, den, unit, m)
         basic_fen[i] = basic
         # account pension: balance / divisor
         numerator = account[i] * 10
         if numerator < 0:
             errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-        pension = _round(numerator, divisor[i] * unit, m) * unit
+        pension = _round_fen(numerator, divisor[i], unit, m)
         account_fen[i] = pension
         # transitional pension: B_t · (w_flat + w_index · Ī_t) · deemed · k
         transitional = 0
@@ -197,7 +211,7 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             numerator = weighted * right
             if numerator < 0:
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-            transitional = _round(numerator, den * unit, m) * unit
+            transitional = _round_fen(numerator, den, unit, m)
             transitional_fen[i] = transitional  # the rest stay zero
         total_fen[i] = basic + pension + transitional
     extremes[:] = (w_min, w_max, f_min, f_max, t_min, t_max, r_min, r_max)
@@ -230,7 +244,7 @@ def _compile() -> tuple[Any, Any]:
     import numba
 
     module = globals()
-    for name in ("_floor_divide", "_round", "_half_up_signed", "_fits"):
+    for name in ("_floor_divide", "_round", "_round_fen", "_half_up_signed", "_fits"):
         module[name] = numba.njit(cache=True, error_model="numpy", inline="always")(module[name])
     module["_gcd"] = numba.njit(cache=True, error_model="numpy")(module["_gcd"])
     return (

@@ -662,7 +662,8 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     """Per case: a retirement outside the statutory flexible window (弹性退休, by the rule in
     force in the retirement month; birth and sex or category given), and contribution years
     below the minimum for the year the statutory age is reached (or the retirement month,
-    or ``today``, where birth is not given)."""
+    or ``today``, where birth is not given); and the part of the region's pension that is not
+    modelled (``pension.not_modelled``), where there is one."""
     n = len(parsed.ids)
     found: dict[int, list[CaseWarning]] = {}
     birth, category, retire = parsed.birth, parsed.category, parsed.retire
@@ -719,7 +720,29 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
                 " (延长缴费 / 累计缴费年限不足最低缴费年限)",
             )
         )
+    _not_modelled(parsed, policy, found)
     return CaseWarnings(n, found)
+
+
+NOT_MODELLED = "pension.not_modelled"
+
+
+def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
+    """Per case: the part of its region's pension the formula does not compute (北京 G实,
+    浙江 过渡调节金, 四川 增发, 吉林 长缴增发, …), named, so that a total that leaves it out is
+    never taken for the pension the agency pays; ``--strict`` refuses the case."""
+    cases = parsed.cases
+    g = policy.look_up(cases.day, cases.region, {"part": NOT_MODELLED}, frozenset({"part"}))
+    for pair, resolved in enumerate(g.values["part"]):
+        if resolved is None or resolved.value is None:
+            continue
+        message = (
+            f"{resolved.value} is not modelled in region {resolved.region} (from"
+            f" {resolved.start}): the pension computed leaves it out —"
+            f" 未计算：{resolved.value}"
+        )
+        for i in np.flatnonzero(g.pair_of_case == pair).tolist():
+            found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", message))
 
 
 def refuse_warnings(warnings: CaseWarnings) -> None:
