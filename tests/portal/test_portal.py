@@ -217,6 +217,8 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     assert "<html" not in fragment.text and 'id="chosen-ratio">3<' in fragment.text
     assert 'class="chosen" aria-current="true">\n      <th scope="row">300%' in fragment.text
     assert "钱随人走" in fragment.text and "¥" in fragment.text
+    # Guangzhou: Guangdong's own transitional pension is not computed, and the page says so
+    assert "本估算未含领取地另行发放的" in fragment.text and "过渡性养老金" in fragment.text
     later = client.get("/pension", params={"retire": "2058-06"}, headers={"HX-Request": "true"})
     assert later.status_code == 200 and "2058年6月" in later.text
     for params, zh in (
@@ -229,6 +231,8 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
         assert answer.status_code == 422 and zh in answer.text and 'role="alert"' in answer.text
     whole = client.get("/pension", params={"retire": "x"})
     assert whole.status_code == 422 and "<html" in whole.text and "月份无效" in whole.text
+    english = client.get("/pension", params={"lang": "en"})
+    assert "Not included in this estimate:" in english.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -137,6 +137,22 @@ def test_henan_courier_guangdong_zhejiang_henan(engine):
     assert law["total_fen"] == reform["total_fen"] == 70_500 + expected_account_pension
     assert result["difference_fen"]["total_fen"] == 0
     assert law["pooled_left_behind_fen"] == 0
+    assert law["warnings"] == reform["warnings"] == []  # Henan pays what the formula computes
+
+
+def test_an_estimate_names_what_the_paying_region_adds_that_is_not_modelled(engine):
+    """Guangdong pays a transitional pension of its own (加发, 年限津贴) that the formula does
+    not compute (``pension.not_modelled``): the estimate says so, as a calculation does."""
+    with unit_of_work(engine) as c:
+        w = enrol(
+            c, LAW, VAULT, resident_id(3, "19800101", True), "440100", "440000", at(2015, 1, 5)
+        ).worker
+    pay_years(engine, LAW, w.worker_id, 2015, 2025, 600_000, "gz")
+    with unit_of_work(engine) as c:
+        result = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
+    [warning] = result["scenarios"][0]["warnings"]
+    assert (warning["code"], warning["region"]) == ("not-modelled", "440000")
+    assert "过渡性养老金" in warning["part"] and "未计算" in warning["message"]
 
 
 def test_woman_moving_at_42_to_a_non_hukou_province(engine):

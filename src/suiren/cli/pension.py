@@ -213,6 +213,7 @@ def estimate_lines(data: dict[str, Any]) -> list[str]:
             f" + 个人账户 account {fen_to_yuan_str(s['account_pension_fen'])}"
             f" = {fen_to_yuan_str(s['total_fen'])} 元/月 yuan/month"
         )
+        lines += [f"  注意 note: {w['message']}" for w in s.get("warnings", [])]
     ahead = data["scenarios"][0]["projection"]
     if ahead is not None:
         lines.append(

@@ -55,6 +55,7 @@ from suiren.policy.retirement import category_index, retirement_rule, statutory_
 from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
+from suiren.services.pension_calc import region_not_modelled
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.lines import CareerMonth, paid_months
 from suiren.store.tables import accounts, transfers
@@ -235,6 +236,9 @@ def estimate(
         # where Suiren has no average wage for a month's region and year, the index is the
         # mean of the other months; the estimate names what it lacked instead of failing
         "missing_wages": [{"region": r, "year": y} for r, y in missing],
+        # what the paying city pays that the formula does not compute (北京 G实, 四川 增发, …):
+        # named, so that the total is never taken for the whole pension
+        "warnings": [w for w in [region_not_modelled(policy, retire_day, city)] if w is not None],
         "projection": None,
         "explanation": [s.to_json() for s in steps],
     }

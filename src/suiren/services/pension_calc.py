@@ -734,15 +734,43 @@ def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[Cas
     cases = parsed.cases
     g = policy.look_up(cases.day, cases.region, {"part": NOT_MODELLED}, frozenset({"part"}))
     for pair, resolved in enumerate(g.values["part"]):
-        if resolved is None or resolved.value is None:
+        message = not_modelled_message(resolved)
+        if message is None:
             continue
-        message = (
-            f"{resolved.value} is not modelled in region {resolved.region} (from"
-            f" {resolved.start}): the pension computed leaves it out —"
-            f" 未计算：{resolved.value}"
-        )
         for i in np.flatnonzero(g.pair_of_case == pair).tolist():
             found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", message))
+
+
+def not_modelled_message(resolved: Any) -> str | None:
+    """The warning for a resolved ``pension.not_modelled`` value (None where nothing is left
+    out), the same for a calculation and for a worker's estimate."""
+    if resolved is None or resolved.value is None:
+        return None
+    return (
+        f"{resolved.value} is not modelled in region {resolved.region} (from"
+        f" {resolved.start}): the pension computed leaves it out — 未计算：{resolved.value}"
+    )
+
+
+def region_not_modelled(policy: Policy, day: date, region: str) -> dict[str, str] | None:
+    """What a region's pension on ``day`` holds that the formula does not compute, as a
+    warning (``code``, ``part``, ``region`` that says so, ``message``), or None."""
+    g = policy.look_up(
+        np.array([day_number(day)], dtype=np.int64),
+        np.array([region]),
+        {"part": NOT_MODELLED},
+        frozenset({"part"}),
+    )
+    resolved = g.values["part"][int(g.pair_of_case[0])]
+    message = not_modelled_message(resolved)
+    if message is None:
+        return None
+    return {
+        "code": "not-modelled",
+        "part": str(resolved.value),
+        "region": str(resolved.region),
+        "message": message,
+    }
 
 
 def refuse_warnings(warnings: CaseWarnings) -> None:
