@@ -83,7 +83,7 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
             for chunk in chunks:
                 part = ctx.run(lambda connection, chunk=chunk: post(connection, chunk))
                 take(part, chunk.table.num_rows)
-    _report(summary, None, as_json, all_or_nothing, errors_written=errors_out is not None)
+    _report(summary, as_json, all_or_nothing, errors_written=errors_out is not None)
 
 
 def _has_resident_ids(path: Path) -> bool:
@@ -125,15 +125,8 @@ class _progress:
 
 
 def _report(
-    summary: IntakeSummary,
-    errors_out: Path | None,
-    as_json: bool,
-    all_or_nothing: bool,
-    errors_written: bool = False,
+    summary: IntakeSummary, as_json: bool, all_or_nothing: bool, errors_written: bool
 ) -> None:
-    if errors_out is not None:
-        _write_errors(errors_out, summary.errors)
-    errors_written = errors_written or errors_out is not None
     money = ", ".join(
         f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items())
     )
@@ -195,17 +188,10 @@ class _ErrorSink:
 
 
 def _write_errors(path: Path, errors: list[RowError]) -> None:
-    if path.suffix.lower() not in (".csv", ".json"):
-        raise InvalidInput("--errors names a .csv or .json file")
-    if path.suffix.lower() == ".json":
-        text = json.dumps([e.to_json() for e in errors], ensure_ascii=False, indent=2) + "\n"
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["row", "field", "code", "reason"])
-        writer.writerows([e.row, e.field, e.code, e.reason] for e in errors)
-        text = buffer.getvalue()
-    _write_private(path, text)
+    """``--errors`` of a command that has all its refused rows at the end (one writer of
+    the format: ``_ErrorSink``)."""
+    with _ErrorSink(path) as sink:
+        sink.write(errors)
 
 
 def _write_outputs(

@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Column, Connection, MetaData, Table, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound, Retry, SuirenError
@@ -960,13 +960,12 @@ def _receipt(
     entries = [(e.split(":")[0], int(e.split(":")[1])) for e in found.entries.split()]
     if visible is not None and not all(visible(region) for region, _ in entries):
         return None  # another agency's batch: looked at row by row, as the caller may see it
-    months = 0
-    for region, seq in entries:
-        held = connection.execute(
-            select(journal.c.months).where(journal.c.region == region, journal.c.seq == seq)
-        ).scalar()
-        months += int(held or 0)
-    if months != found.posted:  # pragma: no cover - the audit names such a receipt
+    months = connection.execute(
+        select(func.coalesce(func.sum(journal.c.months), 0)).where(
+            tuple_(journal.c.region, journal.c.seq).in_(entries)
+        )
+    ).scalar_one()
+    if int(months) != found.posted:  # pragma: no cover - the audit names such a receipt
         return None
     return _Receipt(fingerprint, int(found.rows), _positions(found.refused), entries)
 
@@ -1026,25 +1025,20 @@ def _recorded_amounts(
 ) -> None:
     """Region and amounts of replayed rows ``rows``, as their entries recorded them."""
     m = contribution_months.c
-    recorded: dict[str, Any] = {}
-    for region, seq in entries:
-        query = (
-            select(
-                m.tx_id,
-                m.region,
-                m.due_fen,
-                m.account_fen,
-                m.pooled_fen,
-                m.held_fen,
-                region_obligations.c.to_region,
-            )
-            .outerjoin(
-                region_obligations,
-                region_obligations.c.obligation_id == m.tx_id + HUKOU_SUFFIX,
-            )
-            .where(m.region == region, m.seq == seq)
+    query = (
+        select(
+            m.tx_id,
+            m.region,
+            m.due_fen,
+            m.account_fen,
+            m.pooled_fen,
+            m.held_fen,
+            region_obligations.c.to_region,
         )
-        recorded |= {r.tx_id: r for r in connection.execute(query)}
+        .outerjoin(region_obligations, region_obligations.c.obligation_id == m.tx_id + HUKOU_SUFFIX)
+        .where(tuple_(m.region, m.seq).in_(entries))
+    )
+    recorded = {r.tx_id: r for r in connection.execute(query)}
     for i, tx_id in zip(rows.tolist(), _take(batch.tx_id, rows), strict=True):
         r = recorded.get(tx_id)
         if r is None:  # posted by an earlier batch the first time: look it up
