@@ -577,10 +577,10 @@ def test_two_requests_with_one_key_at_once_answer_alike(api) -> None:
 
 
 def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import suiren.api.app as app_module
+    from suiren.api.routes import common
 
     client, keys, _worker, engine = api
-    monkeypatch.setattr(app_module, "UPLOAD_BYTES_MAX", 64)
+    monkeypatch.setattr(common, "UPLOAD_BYTES_MAX", 64)
     body = ("resident_id,work_region\n" + f"{resident_id(50)},440100\n" * 10).encode()
     for n, route in enumerate(["contributions/files", "workers/files", "workers/history"]):
         headers = auth(keys["gz"], **{"Idempotency-Key": f"big-{n}", "Content-Type": "text/csv"})

@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
-from suiren.api.app import AUTH_REQUESTS_PER_MINUTE, create_app
+from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
+from suiren.api.routes.auth import AUTH_REQUESTS_PER_MINUTE
 from suiren.services.clerks import add_clerk
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log, clerks

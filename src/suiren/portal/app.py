@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from suiren.api.app import create_app as create_api
-from suiren.api.app import service_of
+from suiren.api.routes.common import service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import console, moves, pages, pay, text
 from suiren.portal.render import page

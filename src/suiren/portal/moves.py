@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.app import Service, service_of
+from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import session, text
 from suiren.portal.forms import read_form

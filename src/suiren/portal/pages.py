@@ -21,7 +21,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.app import Service, service_of, throttle_logins
+from suiren.api.routes.auth import throttle_logins
+from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.portal import session, text

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.app import Service, service_of
+from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month

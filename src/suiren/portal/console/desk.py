@@ -16,9 +16,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, insert
 
-from suiren.api.app import Service, service_of
 from suiren.api.auth import Actor, clerk_actor
 from suiren.api.problems import DEFAULT, PROBLEMS
+from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import session as portal_session
 from suiren.portal import text

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.app import service_of, throttle_logins
+from suiren.api.routes.auth import throttle_logins
+from suiren.api.routes.common import service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import session as portal_session
 from suiren.portal import text

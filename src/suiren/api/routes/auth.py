@@ -1,0 +1,176 @@
+"""Logins: a one-time code, a worker's registration, session tokens for workers and clerks,
+and the throttle every login route (and the portal's forms) counts against."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from sqlalchemy import insert
+
+from suiren.api import access
+from suiren.api.problems import documented
+from suiren.api.routes.common import (
+    Service,
+    ServiceDep,
+    service_of,
+)
+from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
+from suiren.store.api_tables import access_log
+
+router = APIRouter()
+
+
+AUTH_REQUESTS_PER_MINUTE = 20  # per client address, for the three /auth routes
+THROTTLED = documented({429})  # every /auth route, past AUTH_REQUESTS_PER_MINUTE
+LOGIN_REFUSED = documented({401, 429})  # a wrong code or password reads alike
+
+
+def throttle_logins(request: Request) -> None:
+    """At most AUTH_REQUESTS_PER_MINUTE login requests a minute from one address (in this
+    process; a deployment with several processes puts the same limit at its proxy). The
+    portal's login forms count here too."""
+    import time as clock
+
+    address = request.client.host if request.client else "?"
+    now = clock.monotonic()
+    seen = service_of(request).auth_requests
+    recent = [t for t in seen.get(address, []) if now - t < 60]
+    if len(recent) >= AUTH_REQUESTS_PER_MINUTE:
+        from suiren.services.logins import LoginLocked
+
+        raise LoginLocked("too many login requests from this address: wait a minute")
+    seen[address] = [*recent, now]
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: str = Field(min_length=15, max_length=18)
+
+
+class Registration(CodeRequest):
+    code: str = Field(pattern=r"^[0-9]{6}$")
+    password: str = Field(min_length=8, max_length=128)
+
+
+class Credentials(CodeRequest):
+    """A worker's resident id and password (set with ``/auth/register``)."""
+
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ClerkCredentials(BaseModel):
+    """An agency clerk's login name and password (``suiren clerk add``; the console's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = Field(min_length=1, max_length=CLERK_LOGIN_CHARS_MAX)
+    password: str = Field(min_length=1, max_length=128)
+
+
+@router.post("/auth/code", status_code=202, responses=THROTTLED)
+@access.rule(access.PUBLIC)
+def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONResponse:
+    """Send a one-time code to the phone on record (demo mode: the code is in the answer).
+    The answer is the same whether the person is insured or not."""
+    from suiren.services.logins import request_code
+
+    throttle_logins(request)
+    with service.transaction() as connection:
+        code = request_code(connection, service.vault, body.resident_id, service.now())
+    answer: dict[str, Any] = {"sent": True}
+    if service.settings.demo_codes:
+        answer["demo_code"] = code
+    return JSONResponse(answer, status_code=202)
+
+
+@router.post("/auth/register", status_code=201, responses=LOGIN_REFUSED)
+@access.rule(access.PUBLIC)
+def auth_register(request: Request, body: Registration, service: ServiceDep) -> JSONResponse:
+    """Set a password with a one-time code (an enrolled person only; any refusal reads the
+    same)."""
+    from suiren.services.logins import REFUSED, LoginRefused, register
+
+    throttle_logins(request)
+    with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
+        worker = register(
+            connection, service.vault, body.resident_id, body.code, body.password, service.now()
+        )
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    return JSONResponse({"registered": True}, status_code=201)
+
+
+def _credentials_kind(body: Any) -> str:
+    """A clerk's credentials name a login; any other body is read as a worker's (so that a
+    mistake in either is reported against the fields its sender meant)."""
+    return "ClerkCredentials" if isinstance(body, dict) and "login" in body else "Credentials"
+
+
+UNION_TAGS = frozenset({"Credentials", "ClerkCredentials"})  # not fields: left out of errors
+AnyCredentials = Annotated[
+    Annotated[Credentials, Tag("Credentials")]
+    | Annotated[ClerkCredentials, Tag("ClerkCredentials")],
+    Discriminator(_credentials_kind),
+]
+
+
+@router.post("/auth/token", responses=LOGIN_REFUSED)
+@access.rule(access.PUBLIC)
+def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> JSONResponse:
+    """A session token (Bearer) for a worker's resident id and password (``wt_…``: their own
+    records, under ``/me``), or for an agency clerk's login name and password (``ct_…``:
+    what an agency key of the clerk's region may do, no more). The same limit per address
+    and lock-out for both; any refusal reads the same, whether the login exists or not."""
+    from suiren.services.logins import TOKEN_TTL
+
+    throttle_logins(request)
+    if isinstance(body, ClerkCredentials):
+        token = _clerk_token(request, body, service)
+    else:
+        token = _worker_token(body, service)
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(TOKEN_TTL.total_seconds()),
+        }
+    )
+
+
+def _worker_token(body: Credentials, service: Service) -> str:
+    from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
+
+    with service.transaction() as connection:  # a failure is counted: then refused
+        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
+    if worker is None:
+        raise LoginRefused(REFUSED)
+    return sign_token(service.token_key, worker, service.now())
+
+
+def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> str:
+    """The clerk's token, as the console's login gives (the same check, lock-out and
+    refusal); the login is in the access log, as a console login is."""
+    from suiren.services.clerks import REFUSED, log_in_clerk, sign_clerk_token
+    from suiren.services.logins import LoginRefused
+
+    now = service.now()
+    with service.transaction() as connection:  # a failure is counted: then refused
+        clerk = log_in_clerk(connection, body.login, body.password, now)
+        if clerk is not None:
+            connection.execute(
+                insert(access_log).values(
+                    request_id=request.state.request_id,
+                    key_id=clerk.actor_id,
+                    method=request.method,
+                    path=request.url.path,
+                    status=200,
+                    at=now,
+                )
+            )
+    if clerk is None:
+        raise LoginRefused(REFUSED)
+    return sign_clerk_token(service.token_key, clerk.login, now)

@@ -1,0 +1,261 @@
+"""What the routes share: the ``Service`` every request needs, the caller (``ActorDep``),
+idempotent POSTs, streamed uploads, opaque cursors and the query parameters of more than one
+area."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from suiren.api.auth import Actor, authenticate
+from suiren.api.problems import problem
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.month import Month
+from suiren.policy import Policy, load_policy
+from suiren.services.identity import IdentityVault
+from suiren.settings import Settings
+from suiren.store.api_tables import access_log, idempotency_keys
+from suiren.store.db import unit_of_work
+
+IDEMPOTENCY_KEY_CHARS_MAX = 128
+_IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
+
+
+@dataclass
+class Service:
+    """What every request needs, built once when the app starts."""
+
+    settings: Settings
+    policy: Policy
+    engine: Engine
+    vault: IdentityVault
+    token_key: bytes
+    auth_requests: dict[str, list[float]] = field(default_factory=dict)  # address -> times
+
+    def now(self) -> datetime:
+        if self.settings.today is not None:
+            return datetime.combine(self.settings.today, time(12, 0), tzinfo=UTC)
+        return datetime.now(UTC)
+
+    @contextmanager
+    def transaction(self, read_only: bool = False) -> Iterator[Connection]:
+        with unit_of_work(self.engine, read_only) as connection:
+            yield connection
+
+
+def _plain(payload: Any) -> Any:
+    """A service's answer as plain JSON values (dates and decimals as text)."""
+    return json.loads(json.dumps(payload, default=str))
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="An API key (sk_…: platforms, agencies, analysts, auditors), or a worker's"
+    " (wt_…) or an agency clerk's (ct_…) session token from POST /api/v1/auth/token.",
+)
+
+
+def actor_of(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Actor:
+    """The caller. ``BEARER`` puts the scheme in the OpenAPI description; the header itself is
+    read whole here, so that every malformed one is refused by ``authenticate`` alike."""
+    service = service_of(request)
+    authorization = request.headers.get("authorization")
+    with service.transaction(read_only=True) as connection:
+        return authenticate(connection, authorization, service.token_key, service.now())
+
+
+ActorDep = Annotated[Actor, Depends(actor_of)]
+ServiceDep = Annotated[Service, Depends(service_of)]
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+IdempotencyKey = Annotated[
+    str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX, pattern=f"^{_IDEMPOTENCY_KEY_RE.pattern}$")
+]
+RetireQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
+RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
+GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
+RateQuery = Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")]
+
+
+def _medical_status(connection: Connection, service: Service, worker_id: str) -> Any:
+    from suiren.services.medical import medical_status as status
+
+    return _plain(status(connection, service.policy, worker_id, service.now().date()).to_json())
+
+
+async def _idempotent(
+    request: Request,
+    actor: Actor,
+    service: Service,
+    key: str,
+    work: Callable[[Connection], tuple[int, Any]],
+    body_sha256: str | None = None,
+) -> JSONResponse:
+    """The first response to ``key`` (of this actor) for this request; another request under
+    the same key is refused (422); the work, the stored response and the access log entry
+    commit together."""
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise InvalidInput(
+            f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
+            field="Idempotency-Key",
+        )
+    if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
+        body_sha256 = hashlib.sha256(await request.body()).hexdigest()
+    digest = hashlib.sha256(
+        f"{request.method} {request.url.path}\n{body_sha256}".encode()
+    ).hexdigest()
+    for _attempt in range(2):
+        try:
+            with service.transaction() as connection:
+                stored = connection.execute(
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.key_id == actor.key_id,
+                        idempotency_keys.c.idempotency_key == key,
+                    )
+                ).first()
+                if stored is not None:
+                    if stored.request_sha256 != digest:
+                        return problem(
+                            request,
+                            "idempotency-key-reused",
+                            "this Idempotency-Key was sent with another request; use a new key",
+                            "Idempotency-Key",
+                        )
+                    return JSONResponse(json.loads(stored.body), status_code=stored.status)
+                status, payload = work(connection)
+                now = service.now()
+                connection.execute(
+                    insert(idempotency_keys).values(
+                        key_id=actor.key_id,
+                        idempotency_key=key,
+                        request_sha256=digest,
+                        status=status,
+                        body=json.dumps(payload, ensure_ascii=False, default=str),
+                        created_at=now,
+                    )
+                )
+                connection.execute(
+                    insert(access_log).values(
+                        request_id=request.state.request_id,
+                        key_id=actor.key_id,
+                        method=request.method,
+                        path=request.url.path,
+                        status=status,
+                        at=now,
+                    )
+                )
+            return JSONResponse(_plain(payload), status_code=status)
+        except IntegrityError:
+            continue  # the same key committed meanwhile by a concurrent retry: read it
+    raise InvalidInput("the request raced another under the same key; send it again")
+
+
+def _estimate(
+    connection: Connection,
+    service: Service,
+    worker_id: str,
+    retire: str | None,
+    base_ratio: str | None,
+    wage_growth: str,
+    interest: str | None,
+    paid_only: bool,
+) -> Any:
+    from fractions import Fraction
+
+    from suiren.policy import SCENARIOS
+    from suiren.policy.projection import Assumptions
+    from suiren.services.career import compare
+
+    assumptions = None
+    if not paid_only:
+        assumptions = Assumptions(
+            None if base_ratio is None else Fraction(base_ratio),
+            Fraction(wage_growth),
+            None if interest is None else Fraction(interest),
+        )
+    data = compare(
+        connection,
+        [load_policy(name) for name in SCENARIOS],
+        worker_id,
+        service.now().date(),
+        Month.parse(retire) if retire else None,
+        assumptions,
+    )
+    return _plain(data)
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+UPLOAD_BYTES_MAX = 100_000_000  # about a million rows of CSV
+UPLOAD_TYPES = {"text/csv": ".csv", "application/vnd.apache.parquet": ".parquet"}
+
+
+class TooLarge(SuirenError):
+    code = "too-large"  # 413
+
+
+async def _receive(request: Request, path: Any) -> str:
+    """Stream the request's body to ``path``; the body's SHA-256. ``TooLarge`` as soon as it
+    is longer than ``UPLOAD_BYTES_MAX`` (what was written is left for the caller's folder)."""
+    size, hashed = 0, hashlib.sha256()
+    with path.open("wb") as out:
+        async for piece in request.stream():
+            size += len(piece)
+            hashed.update(piece)
+            if size > UPLOAD_BYTES_MAX:
+                raise TooLarge(f"a file has at most {UPLOAD_BYTES_MAX} bytes")
+            out.write(piece)
+    return hashed.hexdigest()
+
+
+def _upload_suffix(content_type: str) -> str:
+    suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
+    if suffix is None:
+        raise InvalidInput(f"Content-Type: one of {', '.join(UPLOAD_TYPES)}", field="Content-Type")
+    return suffix
+
+
+# --- lists, page by page ------------------------------------------------------------------
+
+PAGE_ROWS_MAX = 200
+PageQuery = Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)]
+CursorQuery = Annotated[str | None, Query(max_length=200)]
+
+
+def _cursor(value: str | None) -> str:
+    """The key a page starts after (an opaque cursor: the last key of the previous page)."""
+    import base64
+
+    if value is None:
+        return ""
+    try:
+        padded = value.encode() + b"=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("not a cursor this API gave", field="cursor") from None
+
+
+def _next(keys: list[str], limit: int) -> str | None:
+    import base64
+
+    if len(keys) < limit:
+        return None
+    return base64.urlsafe_b64encode(keys[-1].encode()).rstrip(b"=").decode()

@@ -1,0 +1,91 @@
+"""Oversight: the audit and signed checkpoints (auditors), settlement windows between regions
+(the national agency)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
+
+from suiren.api import access
+from suiren.api.routes.common import (
+    ActorDep,
+    IdempotencyKey,
+    ServiceDep,
+    _idempotent,
+    _plain,
+)
+from suiren.domain.errors import InvalidInput
+
+router = APIRouter()
+
+
+@router.post("/audit/verify")
+@access.rule(access.AUDITOR)
+def audit_verify(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """Verify the whole ledger: chains, facts, projections, balances (an auditor, or the
+    national agency). Reads only."""
+    from suiren.store.audit import verify
+
+    access.auditor(actor)
+    with service.transaction() as connection:
+        result = verify(connection)
+    return JSONResponse(result.to_json())
+
+
+DayPath = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"not a day: {text}", field="window") from None
+
+
+@router.post("/settlement/windows/{window}/close")
+@access.rule(access.NATIONAL)
+async def close_settlement(
+    request: Request,
+    window: DayPath,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Net the window's transfers per region and post the settlement (the national agency;
+    a window closes once its day is over, and closing it again returns the first result)."""
+    from suiren.services.settlement import close_window
+
+    access.national(actor)
+    day = _day(window)
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        return 200, close_window(connection, day, service.now()).to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+@router.get("/settlement/windows/{window}")
+@access.rule(access.NATIONAL)
+def settlement_report(window: DayPath, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The window's region × region flows and net positions (the national agency)."""
+    from suiren.services.settlement import report
+
+    access.national(actor)
+    with service.transaction(read_only=True) as connection:
+        return JSONResponse(_plain(report(connection, _day(window)).to_json()))
+
+
+@router.post("/audit/checkpoint")
+@access.rule(access.AUDITOR)
+def audit_checkpoint(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The chain heads, signed: keep it outside the database, and verify against it later
+    (``suiren audit verify --checkpoint``)."""
+    from suiren.store.checkpoint import make_checkpoint
+
+    access.auditor(actor)
+    with service.transaction() as connection:
+        return JSONResponse(make_checkpoint(connection, service.now()))

@@ -1,0 +1,168 @@
+"""Transfers between regions (转移接续): request, status, the steps of each side, reject, and the
+agency's list of its transfers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, select
+
+from suiren.api import access
+from suiren.api.routes.common import (
+    ActorDep,
+    CursorQuery,
+    IdempotencyKey,
+    PageQuery,
+    ServiceDep,
+    _cursor,
+    _idempotent,
+    _next,
+)
+
+router = APIRouter()
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transfer_id: str = Field(min_length=1, max_length=100)
+    worker_id: str = Field(min_length=1, max_length=32)
+    to_region: str = Field(pattern=r"^[0-9]{6}$")
+
+
+@router.post("/transfers", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def request_transfer(
+    request: Request,
+    body: TransferRequest,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Request a worker's move to ``to_region`` (the agency holding the worker's insurance)."""
+    from suiren.services.transfers import request_transfer as request_service
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, body.worker_id)
+        view = request_service(
+            connection,
+            service.policy,
+            body.transfer_id,
+            body.worker_id,
+            body.to_region,
+            service.now(),
+        )
+        return 201, view.to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+@router.get("/transfers/{transfer_id}")
+@access.rule(access.TRANSFER_PARTY)
+def transfer_status(transfer_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """A transfer's state and amounts (either side's agency)."""
+    with service.transaction(read_only=True) as connection:
+        view = access.transfer(connection, actor, transfer_id, "view")
+    return JSONResponse(view.to_json())
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+def _transfer_step(step: str) -> None:
+    async def take(
+        request: Request,
+        transfer_id: str,
+        actor: ActorDep,
+        service: ServiceDep,
+        idempotency_key: IdempotencyKey,
+    ) -> JSONResponse:
+        from suiren.services import transfers
+
+        action = {
+            "approve": transfers.approve_transfer,
+            "accept": transfers.accept_transfer,
+            "complete": transfers.complete_transfer,
+        }[step]
+
+        def work(connection: Connection) -> tuple[int, Any]:
+            access.transfer(connection, actor, transfer_id, step)
+            return 200, action(connection, transfer_id, service.now()).to_json()
+
+        return await _idempotent(request, actor, service, idempotency_key, work)
+
+    take.__name__ = f"{step}_transfer"
+    take.__doc__ = {
+        "approve": "The old region releases the money to clearing (转出; its agency).",
+        "accept": "The new region takes the money in from clearing (转入; its agency).",
+        "complete": "The new region finishes: the worker is insured there (办结; its agency).",
+    }[step]
+    router.post(f"/transfers/{{transfer_id}}/{step}")(access.rule(access.TRANSFER_PARTY)(take))
+
+
+for _step in ("approve", "accept", "complete"):
+    _transfer_step(_step)
+
+
+@router.post("/transfers/{transfer_id}/reject")
+@access.rule(access.TRANSFER_PARTY)
+async def reject_transfer(
+    request: Request,
+    transfer_id: str,
+    rejection: Rejection,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Refuse a transfer (either side's agency); money already released goes back."""
+    from suiren.services.transfers import reject_transfer as reject_service
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.transfer(connection, actor, transfer_id, "reject")
+        return 200, reject_service(
+            connection, transfer_id, service.now(), rejection.reason
+        ).to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+@router.get("/transfers")
+@access.rule(access.AGENCY_OF_REGION)
+def list_transfers(
+    actor: ActorDep,
+    service: ServiceDep,
+    state: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
+    limit: PageQuery = 50,
+    cursor: CursorQuery = None,
+) -> JSONResponse:
+    """The transfers leaving or entering the agency's region, by id, a page at a time
+    (``next_cursor`` gives the next page; null at the end)."""
+    from sqlalchemy import or_
+
+    from suiren.services.transfers import TransferView
+    from suiren.store.tables import transfers
+
+    prefix = actor.region_prefix()
+    if prefix is None:
+        raise access.NotFound("no such resource here")
+    query = select(transfers).where(
+        or_(transfers.c.from_region.like(f"{prefix}%"), transfers.c.to_region.like(f"{prefix}%")),
+        transfers.c.transfer_id > _cursor(cursor),
+    )
+    if state is not None:
+        query = query.where(transfers.c.state == state)
+    with service.transaction(read_only=True) as connection:
+        rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
+    views = [TransferView.from_row(r) for r in rows]
+    return JSONResponse(
+        {
+            "items": [v.to_json() for v in views],
+            "next_cursor": _next([v.transfer_id for v in views], limit),
+        }
+    )
