@@ -7,7 +7,9 @@ started by uvicorn (one process, as ``suiren serve``) on a free loopback port wi
 route, ``GET /bare`` (``{"ok": true}``, no database, no key), and a load generator in this
 process (``CLIENTS`` threads, each with its own keep-alive connection) sends requests for
 ``SECONDS`` × scale seconds per endpoint. Printed per endpoint: requests/s, p50 and p99
-latency, and the ratio of requests/s to the bare endpoint's. The generator shares the two
+latency, and the ratio of requests/s to the bare endpoint's (the first server's). Twice: as
+served (an answer is kept while the ledger has not moved, ``api.reads``: the repeated request
+of a worker who refreshes), then by a server that keeps nothing (every answer computed). The generator shares the two
 cores with the server, so absolute figures are low; the ratio is the measure.
 """
 
@@ -22,6 +24,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,14 +38,16 @@ SECRET = base64.b64encode(b"b" * 32).decode()
 TODAY = "2026-06-15"
 
 
-def serve(url: str, port: int) -> None:
-    """The server process: the service's app with ``/bare`` added, under uvicorn."""
+def serve(url: str, port: int, cache_bytes: int | None = None) -> None:
+    """The server process: the service's app with ``/bare`` added, under uvicorn;
+    ``cache_bytes=0``: no answer kept (``api.reads``)."""
     import uvicorn
 
     from suiren.portal.app import create_app
     from suiren.settings import Settings
 
-    app = create_app(Settings(database_url=url, secret_key=SECRET, today=TODAY))
+    kept = {} if cache_bytes is None else {"read_cache_bytes": cache_bytes}
+    app = create_app(Settings(database_url=url, secret_key=SECRET, today=TODAY, **kept))
 
     @app.get("/bare", include_in_schema=False)
     def bare() -> dict[str, bool]:
@@ -83,6 +89,13 @@ def _prepare(url: str) -> tuple[str, str]:
     return w, key
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``): what the server
+    spent, whatever else the shared machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -122,11 +135,44 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _bench(label: str, url: str, env: dict[str, str], seconds: float) -> None:
     worker, key = _prepare(url)
+    auth = {"Authorization": f"Bearer {key}"}
+    statement = f"/api/v1/workers/{worker}/statement"
+    estimate = f"/api/v1/workers/{worker}/pension/estimate"
+    anchor = anchor_ms = None
+    for cache, rows in (
+        (None, [("bare FastAPI endpoint (anchor)", "/bare", {}),
+                ("worker statement (kept)", statement, auth),
+                ("pension estimate (kept)", estimate, auth)]),
+        (0, [("bare FastAPI endpoint (no cache)", "/bare", {}),
+             ("worker statement (computed)", statement, auth),
+             ("pension estimate (computed)", estimate, auth)]),
+    ):  # fmt: skip
+        with _server(url, env, cache) as (base, pid):
+            for name, path, headers in rows:
+                _load(base, path, headers, min(1.0, seconds / 3))  # warm up
+                cpu = _cpu_seconds(pid)
+                rate, latencies = _load(base, path, headers, seconds)
+                server_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(latencies)
+                anchor = anchor or rate
+                anchor_ms = anchor_ms or server_ms
+                print(
+                    f"{label:10} {name:36} {rate:8.0f} req/s"
+                    f"  p50 {_percentile(latencies, 0.5):6.1f} ms"
+                    f"  p99 {_percentile(latencies, 0.99):6.1f} ms  ratio {rate / anchor:5.2f}×"
+                    f"  server CPU {server_ms:5.2f} ms/req (× bare {anchor_ms / server_ms:4.2f})",
+                    flush=True,
+                )
+
+
+@contextmanager
+def _server(url: str, env: dict[str, str], cache_bytes: int | None) -> Iterator[tuple[str, int]]:
+    """A server process on a free loopback port, until the block ends: (base URL, pid)."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", f"from benchmarks.api import serve; serve({url!r}, {port})"],
+        [sys.executable, "-c",
+         f"from benchmarks.api import serve; serve({url!r}, {port}, {cache_bytes!r})"],
         env=env,
-    )
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -135,26 +181,7 @@ def _bench(label: str, url: str, env: dict[str, str], seconds: float) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        auth = {"Authorization": f"Bearer {key}"}
-        cases = [
-            ("bare FastAPI endpoint (anchor)", "/bare", {}),
-            ("worker statement", f"/api/v1/workers/{worker}/statement", auth),
-            (
-                "pension estimate (both scenarios)",
-                f"/api/v1/workers/{worker}/pension/estimate",
-                auth,
-            ),
-        ]
-        anchor = None
-        for name, path, headers in cases:
-            _load(base, path, headers, min(1.0, seconds / 3))  # warm up
-            rate, latencies = _load(base, path, headers, seconds)
-            anchor = anchor or rate
-            print(
-                f"{label:10} {name:36} {rate:8.0f} req/s  p50 {_percentile(latencies, 0.5):6.1f} ms"
-                f"  p99 {_percentile(latencies, 0.99):6.1f} ms  ratio {rate / anchor:5.2f}×",
-                flush=True,
-            )
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     today: date | None = None  # fixes "today" for tests and replays; None = the real date
     scenario: str = "current_law"
     intake_chunk_rows: int = Field(default=100_000, ge=1, le=1_000_000)  # rows per unit of work
+    # bytes of kept statements and estimates per API process (api.reads); 0: none kept
+    read_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0, le=2**34)
     # the API answers a login's one-time code itself instead of sending it by SMS (demo only)
     demo_codes: bool = False
 

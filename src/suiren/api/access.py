@@ -147,16 +147,33 @@ def worker_region(
 ) -> str:
     """The region holding the worker's insurance, if ``actor`` is an agency over it; any other
     case — an unknown worker, one not enrolled, another region's — is the same 404."""
-    from suiren.services.workers import enrolment_region, relation_region
+    agency(actor, worker_id)
+    return covered_worker(actor, worker_id, worker_regions(connection, worker_id, scheme))
 
-    missing = NotFound(f"no worker {worker_id} here")
+
+def agency(actor: Actor, worker_id: str) -> None:
+    """An agency may ask for a worker (whose region is checked with the data); anyone else:
+    the 404 of an unknown worker, before anything is read."""
     if actor.kind is not ActorKind.AGENCY:
-        raise missing
-    try:
-        region, _, _ = enrolment_region(connection, worker_id, scheme)
-        held = relation_region(connection, worker_id, scheme) or region
-    except SuirenError:
-        raise missing from None
+        raise NotFound(f"no worker {worker_id} here")
+
+
+def worker_regions(
+    connection: Connection, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION
+) -> tuple[str, str] | None:
+    """(region of the enrolment, region holding the relation) of the worker in ``scheme``;
+    None: unknown, or not enrolled."""
+    from suiren.services.workers import enrolment_regions
+
+    return enrolment_regions(connection, worker_id, scheme)
+
+
+def covered_worker(actor: Actor, worker_id: str, regions: tuple[str, str] | None) -> str:
+    """The region holding the worker if ``actor`` is an agency over it or over the
+    enrolment's region (``regions`` from ``worker_regions``); else the same 404."""
+    if actor.kind is not ActorKind.AGENCY or regions is None:
+        raise NotFound(f"no worker {worker_id} here")
+    region, held = regions
     if not (actor.covers_region(region) or actor.covers_region(held)):
-        raise missing
+        raise NotFound(f"no worker {worker_id} here")
     return held

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionCode
@@ -112,6 +112,16 @@ def issue_key(
     return key, Actor(key_id, kind, scope)
 
 
+# built once: every authenticated request runs it (a select() is rebuilt and keyed per call)
+_KEY_BY_ID = select(
+    api_keys.c.key_id,
+    api_keys.c.secret_sha256,
+    api_keys.c.actor,
+    api_keys.c.scope,
+    api_keys.c.revoked_at,
+).where(api_keys.c.key_id == bindparam("key_id"))
+
+
 def authenticate(
     connection: Connection,
     authorization: str | None,
@@ -130,7 +140,7 @@ def authenticate(
     parts = key.split("_", 2)  # the secret may hold "_" itself (URL-safe base64)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(key) > 128:
         raise refused
-    row = connection.execute(select(api_keys).where(api_keys.c.key_id == parts[1])).first()
+    row = connection.execute(_KEY_BY_ID, {"key_id": parts[1]}).first()
     if row is None or row.revoked_at is not None:
         hmac.compare_digest(_digest(key), "0" * 64)  # the same work as a known key
         raise refused

@@ -460,6 +460,19 @@ def enrolment_region(
     return row.region, Month(row.start_month), bool(row.temporary)
 
 
+def enrolment_regions(
+    connection: Connection, worker_id: str, scheme: Scheme
+) -> tuple[str, str] | None:
+    """(region of the enrolment, region holding the relation — the enrolment's while only
+    temporary accounts exist) in one read; None: unknown worker or not enrolled."""
+    row = connection.execute(
+        select(enrolments.c.region, enrolments.c.relation_region).where(
+            enrolments.c.worker_id == worker_id, enrolments.c.scheme == scheme.value
+        )
+    ).first()
+    return None if row is None else (row.region, row.relation_region or row.region)
+
+
 def relation_region(connection: Connection, worker_id: str, scheme: Scheme) -> str | None:
     """Where the worker's insurance relation and its money are held (None: only temporary
     accounts so far)."""

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Column, Connection, MetaData, Table, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -126,6 +126,18 @@ def lock_chain_head(connection: Connection, region: str) -> tuple[int, str]:
         )
         row = connection.execute(query).one()
     return int(row.seq), str(row.chain_hash)
+
+
+def ledger_version(connection: Connection) -> tuple[int, int]:
+    """(chains, sum of their heads' seq): moves with every committed append to any chain —
+    every write of the ledger and its projections goes through here and moves a head — so a
+    read computed after seeing a version holds while the version reads the same
+    (``api.reads``)."""
+    row = connection.execute(_VERSION).one()
+    return int(row[0]), int(row[1])
+
+
+_VERSION = select(func.count(), func.coalesce(func.sum(chain_heads.c.seq), 0))  # built once
 
 
 class Recorded(NamedTuple):

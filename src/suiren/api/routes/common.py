@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
-from suiren.api.auth import Actor, authenticate
+from suiren.api import access
+from suiren.api.auth import Actor, Unauthorized, authenticate
 from suiren.api.problems import problem
+from suiren.api.reads import ReadCache
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
@@ -31,6 +34,7 @@ from suiren.store.db import unit_of_work
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
 _IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
+WorkerAnswer = tuple[tuple[str, str] | None, bytes]  # (the worker's regions, a JSON body)
 
 
 @dataclass
@@ -43,6 +47,10 @@ class Service:
     vault: IdentityVault
     token_key: bytes
     auth_requests: dict[str, list[float]] = field(default_factory=dict)  # address -> times
+    reads: ReadCache[WorkerAnswer] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadCache(self.settings.read_cache_bytes, _answer_bytes)
 
     def now(self) -> datetime:
         if self.settings.today is not None:
@@ -83,8 +91,27 @@ def actor_of(
         return authenticate(connection, authorization, service.token_key, service.now())
 
 
+async def _service(request: Request) -> Service:
+    """``service_of`` as a dependency resolved on the event loop (no thread for it)."""
+    return service_of(request)
+
+
 ActorDep = Annotated[Actor, Depends(actor_of)]
-ServiceDep = Annotated[Service, Depends(service_of)]
+ServiceDep = Annotated[Service, Depends(_service)]
+
+
+async def _bearer_sent(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> None:
+    """A route that authenticates its caller itself (``_worker_read``) still refuses a request
+    without a bearer header first, as ``actor_of`` does, before its parameters are read."""
+    authorization = request.headers.get("authorization")
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("send Authorization: Bearer <API key>")
+
+
+BearerDep = Annotated[None, Depends(_bearer_sent)]
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
 IdempotencyKey = Annotated[
     str, Header(max_length=IDEMPOTENCY_KEY_CHARS_MAX, pattern=f"^{_IDEMPOTENCY_KEY_RE.pattern}$")
@@ -93,6 +120,79 @@ RetireQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
 RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
 GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
 RateQuery = Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")]
+
+
+def _answer_bytes(answer: WorkerAnswer) -> int:
+    return len(answer[1]) + 200  # the body and about what the entry and its key take
+
+
+def _json(payload: Any) -> bytes:
+    """A service's answer as the JSON body ``JSONResponse`` would send (dates and decimals as
+    text)."""
+    return json.dumps(
+        payload, default=str, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode()
+
+
+async def _worker_read(
+    request: Request,
+    service: Service,
+    worker_id: str | None,
+    key: tuple[Any, ...],
+    build: Callable[[Connection, str], Any],
+) -> Response:
+    """A read of one worker's records, answered from ``service.reads`` while the ledger has
+    not moved; ``worker_id`` None: the caller's own (``/me``, a worker's session), which
+    needs no enrolment. One thread and one read transaction for all of it: the caller's key
+    (as ``actor_of``), the ledger's version, and the answer if it is not kept. An agency's
+    request is checked against the worker's regions on every call (kept beside the answer,
+    never the decision)."""
+    authorization = request.headers.get("authorization")
+
+    def read() -> tuple[Actor, str, WorkerAnswer]:
+        with service.transaction(read_only=True) as connection:
+            actor = authenticate(connection, authorization, service.token_key, service.now())
+            if worker_id is None:
+                worker = access.worker_self(actor)
+            else:
+                worker = worker_id
+                access.agency(actor, worker)
+
+            def answer() -> WorkerAnswer:
+                regions = access.worker_regions(connection, worker)
+                if regions is None and worker_id is not None:
+                    raise access.NotFound(f"no worker {worker} here")
+                return regions, _json(build(connection, worker))
+
+            version = service.reads.version(connection)
+            return actor, worker, service.reads.answer(version, (worker, *key), answer)
+
+    actor, worker, (regions, body) = await run_in_threadpool(read)
+    if worker_id is not None:
+        access.covered_worker(actor, worker, regions)
+    return Response(body, media_type="application/json")
+
+
+async def _estimate_read(
+    request: Request,
+    service: Service,
+    worker_id: str | None,
+    retire: str | None,
+    base_ratio: str | None,
+    wage_growth: str,
+    interest: str | None,
+    paid_only: bool,
+) -> Response:
+    """The estimate through the kept reads: the day and every assumption are in its key."""
+    assumptions = (retire, base_ratio, wage_growth, interest, paid_only)
+    key = ("estimate", service.now().date(), *assumptions)
+    return await _worker_read(
+        request,
+        service,
+        worker_id,
+        key,
+        lambda c, worker: _estimate(c, service, worker, *assumptions),
+    )
 
 
 def _medical_status(connection: Connection, service: Service, worker_id: str) -> Any:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from suiren.api import access
 from suiren.api.routes.common import (
     ActorDep,
+    BearerDep,
     GrowthQuery,
     RateQuery,
     RatioQuery,
     RetireQuery,
     ServiceDep,
-    _estimate,
+    _estimate_read,
     _medical_status,
-    _plain,
+    _worker_read,
 )
 
 router = APIRouter()
@@ -23,33 +24,29 @@ router = APIRouter()
 
 @router.get("/me/statement")
 @access.rule(access.WORKER_SELF)
-def my_statement(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+async def my_statement(request: Request, service: ServiceDep, _bearer: BearerDep) -> Response:
     """The logged-in worker's own months and balances."""
     from suiren.services.statement import statement
 
-    worker_id = access.worker_self(actor)
-    with service.transaction(read_only=True) as connection:
-        return JSONResponse(_plain(statement(connection, worker_id)))
+    return await _worker_read(request, service, None, ("statement",), statement)
 
 
 @router.get("/me/pension/estimate")
 @access.rule(access.WORKER_SELF)
-def my_pension_estimate(
-    actor: ActorDep,
+async def my_pension_estimate(
+    request: Request,
     service: ServiceDep,
+    _bearer: BearerDep,
     retire: RetireQuery = None,
     base_ratio: RatioQuery = None,
     wage_growth: GrowthQuery = "0",
     interest: RateQuery = None,
     paid_only: bool = False,
-) -> JSONResponse:
+) -> Response:
     """The logged-in worker's own pension estimate, both scenarios (多缴多得 ladder included)."""
-    worker_id = access.worker_self(actor)
-    with service.transaction(read_only=True) as connection:
-        data = _estimate(
-            connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
-        )
-    return JSONResponse(data)
+    return await _estimate_read(
+        request, service, None, retire, base_ratio, wage_growth, interest, paid_only
+    )
 
 
 @router.get("/me/medical/status")

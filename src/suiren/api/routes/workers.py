@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +17,7 @@ from suiren.api.routes import common
 from suiren.api.routes.common import (
     UPLOAD_TYPES,
     ActorDep,
+    BearerDep,
     CursorQuery,
     GrowthQuery,
     IdempotencyKey,
@@ -27,13 +28,13 @@ from suiren.api.routes.common import (
     ServiceDep,
     TooLarge,
     _cursor,
-    _estimate,
+    _estimate_read,
     _idempotent,
     _medical_status,
     _next,
-    _plain,
     _receive,
     _upload_suffix,
+    _worker_read,
 )
 from suiren.domain.errors import InvalidInput
 from suiren.ledger.accounts import Scheme
@@ -89,35 +90,33 @@ async def enrol_worker(
 
 @router.get("/workers/{worker_id}/statement")
 @access.rule(access.AGENCY_OF_WORKER)
-def worker_statement(worker_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
+async def worker_statement(
+    worker_id: str, request: Request, service: ServiceDep, _bearer: BearerDep
+) -> Response:
     """A worker's months by region and balances (an agency of the worker's region)."""
     from suiren.services.statement import statement
 
-    with service.transaction(read_only=True) as connection:
-        access.worker_region(connection, actor, worker_id)
-        return JSONResponse(_plain(statement(connection, worker_id)))
+    return await _worker_read(request, service, worker_id, ("statement",), statement)
 
 
 @router.get("/workers/{worker_id}/pension/estimate")
 @access.rule(access.AGENCY_OF_WORKER)
-def pension_estimate(
+async def pension_estimate(
     worker_id: str,
-    actor: ActorDep,
+    request: Request,
     service: ServiceDep,
+    _bearer: BearerDep,
     retire: RetireQuery = None,
     base_ratio: RatioQuery = None,
     wage_growth: GrowthQuery = "0",
     interest: RateQuery = None,
     paid_only: bool = False,
-) -> JSONResponse:
+) -> Response:
     """Both scenarios side by side, paying on to retirement under stated assumptions (as
     ``suiren pension estimate``)."""
-    with service.transaction(read_only=True) as connection:
-        access.worker_region(connection, actor, worker_id)
-        data = _estimate(
-            connection, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
-        )
-    return JSONResponse(data)
+    return await _estimate_read(
+        request, service, worker_id, retire, base_ratio, wage_growth, interest, paid_only
+    )
 
 
 @router.get("/workers/{worker_id}/medical/status")

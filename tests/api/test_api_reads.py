@@ -1,0 +1,172 @@
+"""Kept answers of the read routes (``api.reads``, issue 11 §7), on both databases: a
+worker's statement and estimate are answered again from the cache only while the ledger has
+not moved — a write by another process (another engine here) is seen at once — and who may
+see them is decided on every request, never kept with the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from suiren.api.app import create_app
+from suiren.api.auth import ActorKind, issue_key
+from suiren.api.reads import ReadCache
+from suiren.domain.month import Month
+from suiren.services.contributions import contribute
+from suiren.services.identity import token_key
+from suiren.services.logins import sign_token
+from suiren.services.reversals import reverse
+from suiren.services.statement import statement
+from suiren.services.workers import enrol
+from suiren.store.db import make_engine, unit_of_work
+from suiren.store.ledger_repo import ledger_version
+from tests.api import assert_problem, auth, settings_for
+from tests.conftest import KEYS, NOW, SECRET
+from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
+
+TODAY = "2026-06-15"
+
+
+@pytest.fixture
+def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Guangzhou worker with three paid months; keys of Guangzhou, Guangdong and Beijing;
+    the worker's session; and an engine of its own (another process's view)."""
+    url, extra = database_url
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    with unit_of_work(engine) as c:
+        keys = {
+            name: issue_key(c, ActorKind.AGENCY, region, name, NOW)[0]
+            for name, region in (("gz", "440100"), ("gd", "440000"), ("bj", "110000"))
+        }
+        keys["platform"] = issue_key(c, ActorKind.PLATFORM, "courier-co", "p", NOW)[0]
+        worker = enrol(c, POLICY, VAULT, resident_id(7), "440100", None, NOW).worker.worker_id
+        contribute(c, POLICY, "first", worker, Month.of(2026, 1), Month.of(2026, 3), _floor(), NOW)
+    keys["session"] = sign_token(token_key(SECRET), worker, NOW)
+    with TestClient(
+        create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
+    ) as client:
+        yield client, keys, worker, engine
+    engine.dispose()
+
+
+def _floor() -> int:
+    return base_bounds_fen("440100", Month.of(2026, 1), Month.of(2026, 5))[0]
+
+
+def _fresh(engine: Any, worker: str) -> Any:
+    """The statement as the service computes it now, as JSON would carry it."""
+    with unit_of_work(engine, read_only=True) as c:
+        return json.loads(json.dumps(statement(c, worker), default=str))
+
+
+def test_a_kept_statement_follows_every_write_of_another_process(api) -> None:
+    client, keys, worker, engine = api
+    reads = client.app.state.service.reads
+    path = f"/api/v1/workers/{worker}/statement"
+    first = client.get(path, headers=auth(keys["gz"]))
+    assert first.status_code == 200 and first.json() == _fresh(engine, worker)
+    hits = reads.hits
+    assert client.get(path, headers=auth(keys["gz"])).json() == first.json()
+    assert reads.hits == hits + 1  # answered from the cache: nothing moved
+
+    writes = [
+        lambda c: contribute(c, POLICY, "april", worker, Month.of(2026, 4), Month.of(2026, 4),
+                             _floor(), NOW),
+        lambda c: reverse(c, "april/2026-04", "undo-april", NOW, "paid twice"),
+        lambda c: contribute(c, POLICY, "may", worker, Month.of(2026, 5), Month.of(2026, 5),
+                             _floor(), NOW),
+    ]  # fmt: skip
+    seen = [first.json()]
+    for write in writes:
+        with unit_of_work(engine) as c:  # another engine: nothing tells this process
+            before = ledger_version(c)
+            write(c)
+            assert ledger_version(c) > before
+        answer = client.get(path, headers=auth(keys["gz"]))
+        assert answer.status_code == 200
+        assert answer.json() == _fresh(engine, worker) != seen[-1]
+        seen.append(answer.json())
+    statuses = {m["month"]: m["status"] for m in seen[-1]["months"]}
+    assert statuses["2026-04"] == "reversed" and statuses["2026-05"] == "paid"
+    # the worker's own route shares the answer, and sees the same
+    mine = client.get("/api/v1/me/statement", headers=auth(keys["session"]))
+    assert mine.status_code == 200 and mine.json() == seen[-1]
+
+
+def test_who_may_see_a_kept_answer_is_decided_on_every_request(api) -> None:
+    client, keys, worker, _ = api
+    reads = client.app.state.service.reads
+    for route in ("statement", "pension/estimate"):
+        path = f"/api/v1/workers/{worker}/{route}"
+        assert client.get(path, headers=auth(keys["gz"])).status_code == 200  # kept now
+        hits = reads.hits
+        assert client.get(path, headers=auth(keys["gd"])).status_code == 200  # its province
+        assert reads.hits == hits + 1
+        unknown = assert_problem(
+            client.get(f"/api/v1/workers/w-unknown/{route}", headers=auth(keys["bj"])),
+            404,
+            "not-found",
+        )
+        for other in ("bj", "session", "platform"):  # another region, the worker, a platform
+            refused = assert_problem(client.get(path, headers=auth(keys[other])), 404, "not-found")
+            assert refused["title"] == unknown["title"]
+        assert_problem(client.get(path), 401, "unauthorized")
+
+
+def test_an_estimate_is_kept_per_day_and_assumptions(api) -> None:
+    client, keys, worker, engine = api
+    path = f"/api/v1/workers/{worker}/pension/estimate"
+    low = client.get(path, params={"base_ratio": "0.6"}, headers=auth(keys["gz"]))
+    high = client.get(path, params={"base_ratio": "3"}, headers=auth(keys["gz"]))
+    assert low.status_code == high.status_code == 200
+    assert low.json() != high.json()
+    assert client.get(path, params={"base_ratio": "0.6"}, headers=auth(keys["gz"])).json() == (
+        low.json()
+    )
+    paid_only = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    with unit_of_work(engine) as c:  # one more month paid: the paid-only estimate moves
+        contribute(c, POLICY, "april", worker, Month.of(2026, 4), Month.of(2026, 5), _floor(), NOW)
+    again = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    assert again != paid_only
+    service = client.app.state.service
+    fresh = create_app(settings_for(service.settings.database_url, today="2027-02-15"))
+    with TestClient(fresh) as later:  # a new process on another day
+        expected = later.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    service.settings = settings_for(service.settings.database_url, today="2027-02-15")
+    answer = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    assert answer == expected != again  # the day is in the key
+
+
+def test_the_cache_is_bounded_by_bytes_and_keeps_only_the_current_version() -> None:
+    built: list[str] = []
+
+    def build(value: str) -> Any:
+        return lambda: built.append(value) or value
+
+    cache: ReadCache[str] = ReadCache(45, len)  # bytes; an answer over 11 is not kept
+    assert cache.answer((1, 1), "a", build("a" * 10)) == "a" * 10
+    assert cache.answer((1, 1), "a", build("changed")) == "a" * 10  # kept
+    assert cache.answer((1, 2), "a", build("b" * 10)) == "b" * 10  # the ledger moved
+    for key in "cd":
+        cache.answer((1, 2), key, build(key * 10))
+    assert cache.answer((1, 2), "a", build("x")) == "b" * 10  # used again: the most recent
+    cache.answer((1, 2), "e", build("e" * 10))  # 40 bytes: all kept
+    assert len(cache) == 4
+    cache.answer((1, 2), "f", build("f" * 10))  # 50 > 45: the least recent (c) goes
+    assert len(cache) == 4
+    assert cache.answer((1, 2), "a", build("x")) == "b" * 10
+    assert cache.answer((1, 2), "c", build("C" * 10)) == "C" * 10  # built again; d goes
+    assert cache.answer((1, 2), "d", build("D" * 10)) == "D" * 10
+    assert cache.answer((1, 2), "big", build("z" * 12)) == "z" * 12  # over a quarter
+    assert cache.answer((1, 2), "big", build("y" * 12)) == "y" * 12  # was not kept
+    assert built == ["a" * 10, "b" * 10, "c" * 10, "d" * 10, "e" * 10, "f" * 10, "C" * 10,
+                     "D" * 10, "z" * 12, "y" * 12]  # fmt: skip
+    off: ReadCache[str] = ReadCache(0, len)
+    assert off.version(None) is None  # type: ignore[arg-type]  # off: no read at all
+    assert off.answer(None, "a", build("1")) == "1" and off.answer(None, "a", build("2")) == "2"
