@@ -147,7 +147,12 @@ def test_a_woman_born_1975_is_of_the_55_category(engine):
     # 2031 needs 16 years: 2010–2025 paid are 16
     w = worker(engine, 14, "19750301", False, 2010, 2025)
     today = date(2026, 6, 15)
-    window = estimate(engine, w, today)["scenarios"][0]["retirement_window"]
+    first = estimate(engine, w, today)["scenarios"][0]
+    window = first["retirement_window"]
+    cited = [p["parameter"] for p in first["explanation"][0]["parameters"]]
+    assert cited[0] == "retirement.flexible_female_category"
+    assert "retirement.female_cadre.original_age_years" in cited
+    assert not [p for p in cited if p.startswith(("retirement.male.", "retirement.female_worker."))]
     assert (
         window["statutory_month"],
         window["earliest_month"],

@@ -256,7 +256,9 @@ def elective_window(
     view = policy.national(reach.first_day())
     early_notice = view.get("retirement.flexible.early_notice_months")
     late_notice = view.get("retirement.flexible.late_notice_months")
-    cited = [*rule.cited, early_notice, late_notice]
+    others = tuple(f"retirement.{c}." for i, c in enumerate(CATEGORIES) if i != category)
+    cited = [r for r in rule.cited if not r.path.startswith(others)]
+    cited += [early_notice, late_notice]
     reason = None if rule.late_max > 0 else "before-flexible-rule"
     if without_employer and reason is None:
         alone = view.get("retirement.flexible.late_without_employer")

@@ -53,6 +53,7 @@ from suiren.policy.projection import (
 )
 from suiren.policy.retirement import ElectiveWindow, category_index, elective_window
 from suiren.rules.explain import Step
+from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.pension_calc import region_not_modelled
@@ -211,7 +212,12 @@ def estimate(
         ),
         *explain_case(cases, result, 0),
     ]
-    steps.insert(0, _window_step(window, retire))
+    female = (  # the category of a woman insured as an individual is a rule of its own
+        (policy.national(today).get("retirement.flexible_female_category"),)
+        if worker.sex == "F"
+        else ()
+    )
+    steps.insert(0, _window_step(window, retire, female))
     by_region: dict[str, int] = defaultdict(int)
     for r in records:
         by_region[r.region] += 1
@@ -399,7 +405,9 @@ def refuse_warnings(results: list[dict[str, Any]]) -> None:
             )
 
 
-def _window_step(window: ElectiveWindow, retire: Month) -> Step:
+def _window_step(
+    window: ElectiveWindow, retire: Month, also: tuple[ResolvedValue, ...] = ()
+) -> Step:
     return Step(
         "弹性退休区间 / elective retirement window",
         "statutory age by the rules of the month it is reached; early: up to the most months"
@@ -408,7 +416,7 @@ def _window_step(window: ElectiveWindow, retire: Month) -> Step:
         {"birth": str(window.birth), "retirement month": str(retire)},
         f"{window.earliest_month} – {window.statutory_month} (法定 statutory) –"
         f" {window.latest_month}; {CHOICE_TEXT[window.choice(retire)]}",
-        window.cited,
+        also + window.cited,
     )
 
 
