@@ -23,6 +23,7 @@ from suiren.policy.medical import (
 from suiren.policy.pension import YEARS_SCALE
 from suiren.policy.retirement import (
     category_index,
+    elective_window,
     flexible_window,
     minimum_years,
     retirement_rule,
@@ -102,6 +103,26 @@ def _retirement(case: dict[str, Any]) -> dict[str, str]:
         "earliest_age": age_text(int(earliest[0])),
         "latest_age": age_text(int(latest[0])),
         "minimum_years": str(Decimal(minimum.numerator) / Decimal(minimum.denominator)),
+    }
+
+
+def _elective_window(case: dict[str, Any]) -> dict[str, str]:
+    """The elective window of a worker without an employer (the estimate's)."""
+    policy = load_policy(case.get("scenario", "current_law"))
+    day = _period(case)
+    data = case["input"]
+    category = category_index(str(data.get("sex", "")), data.get("category"), policy, day)
+    window = elective_window(policy, Month.parse(str(data["birth"])), category, True, day)
+    late_by = window.apply_by(window.statutory_month + 1) if window.later_offered else None
+    minimum = window.minimum_years
+    return {
+        "statutory_month": str(window.statutory_month),
+        "earliest_month": str(window.earliest_month),
+        "latest_month": str(window.latest_month),
+        "later_offered": str(window.later_offered).lower(),
+        "no_later_reason": str(window.no_later_reason),
+        "minimum_years": str(Decimal(minimum.numerator) / Decimal(minimum.denominator)),
+        "late_apply_by": "none" if late_by is None else str(late_by),
     }
 
 
@@ -258,6 +279,7 @@ FORMULAS = {
     "enrolment_age": _enrolment_age,
     "pension": _pension,
     "retirement": _retirement,
+    "elective_window": _elective_window,
     "contribution_bounds": _bounds,
     "contribution_split": _split,
     "parameter": _parameter,

@@ -221,6 +221,14 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     assert "本估算未含领取地另行发放的" in fragment.text and "过渡性养老金" in fragment.text
     later = client.get("/pension", params={"retire": "2058-06"}, headers={"HX-Request": "true"})
     assert later.status_code == 200 and "2058年6月" in later.text
+    # born 1990-01, a man: 63 in 2053-01, elective from 60 (2050-01) to 66 (2056-01) — by hand
+    # from annex 1 (300 months after 1965-01: the full 36 months) and 第三条; 2058-06 is out
+    assert 'id="statutory-current_law">2053年1月<' in later.text
+    assert 'id="earliest-current_law">2050年1月<' in later.text
+    assert 'id="latest-current_law">2056年1月<' in later.text
+    assert "2058年6月退休不在可选的弹性退休区间（2050年1月至2056年1月）内" in later.text
+    inside = client.get("/pension", params={"retire": "2056-01"}, headers={"HX-Request": "true"})
+    assert inside.status_code == 200 and 'id="outside-window-' not in inside.text
     for params, zh in (
         ({"base_ratio": "9"}, "输入无效"),
         ({"base_ratio": "1e3"}, "输入无效"),
@@ -233,6 +241,10 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     assert whole.status_code == 422 and "<html" in whole.text and "月份无效" in whole.text
     english = client.get("/pension", params={"lang": "en"})
     assert "Not included in this estimate:" in english.text
+    assert "Earliest by choice" in english.text and "Latest by choice" in english.text
+    outside = client.get("/pension", params={"retire": "2058-06"}, headers={"HX-Request": "true"})
+    assert "is outside the months you may choose:" in outside.text
+    assert "退休不在" not in outside.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

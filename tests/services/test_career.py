@@ -150,7 +150,10 @@ def test_an_estimate_names_what_the_paying_region_adds_that_is_not_modelled(engi
     pay_years(engine, LAW, w.worker_id, 2015, 2025, 600_000, "gz")
     with unit_of_work(engine) as c:
         result = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
-    [warning] = result["scenarios"][0]["warnings"]
+    # and 11 years paid (2015–2025, no months ahead) are short of the 20 years of one reaching
+    # 63 in 2043 (born 1980-01, 36 months' delay): a warning of its own
+    short, warning = result["scenarios"][0]["warnings"]
+    assert short["code"] == "below-minimum-years"
     assert (warning["code"], warning["region"]) == ("not-modelled", "440000")
     assert "过渡性养老金" in warning["part"] and "未计算" in warning["message"]
 

@@ -188,10 +188,18 @@ def estimate(
     paid_only: bool = typer.Option(
         False, "--paid-only", help="only the months paid so far (no months ahead)"
     ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="refuse an estimate with a warning (outside the elective retirement window, years"
+        " below the minimum, an application past its deadline, a part not modelled)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """The pension from the worker's whole record, under current law and the reform, paying
-    on until retirement (the assumptions are stated and can be changed)."""
+    on until retirement (the assumptions are stated and can be changed); the elective
+    retirement window (弹性退休) of a worker without an employer is shown and a month outside
+    it warned."""
     from suiren.services.career import compare
 
     ctx = Context.build()
@@ -199,13 +207,51 @@ def estimate(
     policies = [load_policy(n) for n in names]
     assumptions = None if paid_only else Assumptions(base_ratio, wage_growth, interest)
     with ctx.transaction() as connection:
-        data = compare(connection, policies, worker_id, ctx.now().date(), retire, assumptions)
+        data = compare(
+            connection, policies, worker_id, ctx.now().date(), retire, assumptions, strict
+        )
     emit(data, as_json, "\n".join(estimate_lines(data)))
+
+
+CHOSEN_TEXT = {"early": "弹性提前 early", "statutory": "法定 statutory", "late": "弹性延迟 late"}
+
+
+def window_lines(window: dict[str, Any]) -> list[str]:
+    """The elective retirement window (弹性退休区间), in zh-CN and English."""
+
+    def age(months: int) -> str:
+        return f"{months // 12}岁{months % 12}个月 {months // 12}y{months % 12}m"
+
+    later = (
+        f"最晚 latest {window['latest_month']} ({age(window['latest_age_months'])}),"
+        f" 弹性延迟须于 {window['late_apply_by']} 前向社保经办机构申请"
+        f" apply to the agency by {window['late_apply_by']}"
+        if window["later_offered"]
+        else "不能弹性延迟 no later age"
+        + (
+            " (法定退休年龄在2025-01-01前已达到 reached before the flexible rule)"
+            if window["no_later_reason"] == "before-flexible-rule"
+            else " (无用人单位 no employer)"
+        )
+    )
+    chosen = CHOSEN_TEXT[window["chosen"]]
+    if not window["chosen_in_window"]:
+        chosen += " — 不在区间内 outside"
+    if window["chosen_apply_by"]:
+        chosen += f", 申请截止 apply by {window['chosen_apply_by']}"
+    return [
+        f"弹性退休区间 retirement window: 最早 earliest {window['earliest_month']}"
+        f" ({age(window['earliest_age_months'])}, 须缴费满 needs {window['early_minimum_years']}"
+        f" 年 years, 提前 {window['early_notice_months']} 个月申请 apply"
+        f" {window['early_notice_months']} months ahead); 法定 statutory"
+        f" {window['statutory_month']} ({age(window['statutory_age_months'])}); {later};"
+        f" 所选 chosen: {chosen}"
+    ]
 
 
 def estimate_lines(data: dict[str, Any]) -> list[str]:
     """The estimate for a person: each scenario, the assumptions ahead, what paying more adds."""
-    lines = []
+    lines = window_lines(data["scenarios"][0]["retirement_window"])
     for s in data["scenarios"]:
         lines.append(
             f"{s['scenario']:<22} 领取地 paid by {s['paying_province']}, 指数 Ī {s['average_index']},"

@@ -171,3 +171,112 @@ def divisor_tenths(
         divide_round(this * 12 - (this - following) * extra, 12 * unit, Rounding.HALF_UP) * unit
     )
     return np.where(interpolate, interpolated, this)
+
+
+REACH_ROUNDS_MAX = 4  # the rule of the reach month moves the reach month at most once
+
+
+@dataclass(frozen=True, slots=True)
+class ElectiveWindow:
+    """The months one worker may retire in by choice (弹性退休), by the rules in force in the
+    month the statutory age is reached (the reform and the flexible rule start 2025-01-01).
+
+    Early (弹性提前退休): up to ``early_months_max`` before the statutory age, never below the
+    original age, only with the minimum contribution years, asked for ``early_notice_months``
+    before the chosen month. Late (弹性延迟退休): up to ``late_months_max`` after it, by
+    agreement with the employer — or, for a worker without one (灵活就业人员), by application
+    to the social insurance agency where ``late_without_employer`` allows it — settled
+    ``late_notice_months`` before the statutory month. One who reached the statutory age
+    before the flexible rule is offered no later age.
+    """
+
+    birth: Month
+    statutory_age: int  # months
+    earliest_age: int
+    latest_age: int
+    later_offered: bool
+    no_later_reason: str | None  # "before-flexible-rule" or "no-employer" where not offered
+    minimum_years: Fraction  # 最低缴费年限 for the year the statutory age is reached
+    early_notice_months: int
+    late_notice_months: int
+    cited: tuple[ResolvedValue, ...]
+
+    @property
+    def statutory_month(self) -> Month:
+        return self.birth + self.statutory_age
+
+    @property
+    def earliest_month(self) -> Month:
+        return self.birth + self.earliest_age
+
+    @property
+    def latest_month(self) -> Month:
+        return self.birth + self.latest_age
+
+    def choice(self, retire: Month) -> str:
+        """``early``, ``statutory`` or ``late``: where ``retire`` lies against the statutory month."""
+        if retire < self.statutory_month:
+            return "early"
+        return "late" if retire > self.statutory_month else "statutory"
+
+    def contains(self, retire: Month) -> bool:
+        return self.earliest_month <= retire <= self.latest_month
+
+    def apply_by(self, retire: Month) -> Month | None:
+        """The last month to ask for a retirement in ``retire`` (None: the statutory month,
+        nothing to ask): the chosen month less the early notice, or the statutory month less
+        the late notice."""
+        kind = self.choice(retire)
+        if kind == "early":
+            return retire.minus(self.early_notice_months)
+        if kind == "late":
+            return self.statutory_month.minus(self.late_notice_months)
+        return None
+
+
+def elective_window(
+    policy: Policy, birth: Month, category: int, without_employer: bool, day: date
+) -> ElectiveWindow:
+    """The elective window of one worker, by the rules of the month the statutory age is
+    reached: the month is found under the rules of ``day``, then again under those of the
+    month found, until it no longer moves."""
+    births = np.array([birth.ordinal], dtype=np.int64)
+    categories = np.array([category], dtype=np.int64)
+    _, _, first = statutory_retirement(retirement_rule(policy, day), births, categories)
+    reach = Month(int(first[0]))
+    for _ in range(REACH_ROUNDS_MAX):
+        rule = retirement_rule(policy, reach.first_day())
+        _, age, reached = statutory_retirement(rule, births, categories)
+        if Month(int(reached[0])) == reach:
+            break
+        reach = Month(int(reached[0]))
+    else:  # pragma: no cover - the rules' dates would have to chase each other
+        raise InvalidInput(f"no stable statutory retirement month for a birth in {birth}")
+    earliest, latest = flexible_window(rule, age, categories)
+    view = policy.national(reach.first_day())
+    early_notice = view.get("retirement.flexible.early_notice_months")
+    late_notice = view.get("retirement.flexible.late_notice_months")
+    others = tuple(f"retirement.{c}." for i, c in enumerate(CATEGORIES) if i != category)
+    cited = [r for r in rule.cited if not r.path.startswith(others)]
+    cited += [early_notice, late_notice]
+    reason = None if rule.late_max > 0 else "before-flexible-rule"
+    if without_employer and reason is None:
+        alone = view.get("retirement.flexible.late_without_employer")
+        cited.append(alone)
+        reason = None if alone.value else "no-employer"
+    later = reason is None
+    minimum, which = minimum_years(policy, np.array([reach.ordinal], dtype=np.int64))
+    cited.append(view.get("retirement.minimum_contribution_years"))
+    statutory_age = int(age[0])
+    return ElectiveWindow(
+        birth=birth,
+        statutory_age=statutory_age,
+        earliest_age=int(earliest[0]),
+        latest_age=int(latest[0]) if later else statutory_age,
+        later_offered=later,
+        no_later_reason=reason,
+        minimum_years=minimum[int(which[0])],
+        early_notice_months=int(early_notice.value),
+        late_notice_months=int(late_notice.value),
+        cited=tuple(cited),
+    )

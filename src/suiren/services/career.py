@@ -51,8 +51,9 @@ from suiren.policy.projection import (
     wage_fen,
     wages_fen,
 )
-from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
+from suiren.policy.retirement import ElectiveWindow, category_index, elective_window
 from suiren.rules.explain import Step
+from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.pension_calc import region_not_modelled
@@ -120,10 +121,10 @@ def estimate(
         )
     region, _, temporary = enrolment_region(connection, worker_id, scheme)
     relation = relation_region(connection, worker_id, scheme)
-    category = np.array([category_index(worker.sex, None, policy, today)], dtype=np.int64)
-    birth = np.array([worker.birth_month.ordinal], dtype=np.int64)
-    _, _, reach = statutory_retirement(retirement_rule(policy, today), birth, category)
-    retire = retire or Month(int(reach[0]))
+    category = category_index(worker.sex, None, policy, today)
+    # a Suiren worker is insured as an individual, with no employer (灵活就业人员)
+    window = elective_window(policy, worker.birth_month, category, True, today)
+    retire = retire or window.statutory_month
     retire_day = retire.first_day()
     first = max(Month.from_date(today), Month(int(records[-1].month)) + 1)
     growth = assumptions.wage_growth if assumptions else Fraction(0)
@@ -211,6 +212,12 @@ def estimate(
         ),
         *explain_case(cases, result, 0),
     ]
+    female = (  # the category of a woman insured as an individual is a rule of its own
+        (policy.national(today).get("retirement.flexible_female_category"),)
+        if worker.sex == "F"
+        else ()
+    )
+    steps.insert(0, _window_step(window, retire, female))
     by_region: dict[str, int] = defaultdict(int)
     for r in records:
         by_region[r.region] += 1
@@ -238,7 +245,11 @@ def estimate(
         "missing_wages": [{"region": r, "year": y} for r, y in missing],
         # what the paying city pays that the formula does not compute (北京 G实, 四川 增发, …):
         # named, so that the total is never taken for the whole pension
-        "warnings": [w for w in [region_not_modelled(policy, retire_day, city)] if w is not None],
+        "warnings": [
+            *retirement_warnings(window, retire, months, Month.from_date(today)),
+            *[w for w in [region_not_modelled(policy, retire_day, city)] if w is not None],
+        ],
+        "retirement_window": window_json(window, retire),
         "projection": None,
         "explanation": [s.to_json() for s in steps],
     }
@@ -269,6 +280,144 @@ def estimate(
             ),
         }
     return out
+
+
+CHOICE_TEXT = {
+    "early": "弹性提前退休 elective early retirement",
+    "statutory": "法定退休年龄 the statutory age",
+    "late": "弹性延迟退休 elective late retirement",
+}
+
+
+def _age(months: int) -> str:
+    return f"{months // 12}岁{months % 12}个月 ({months // 12}y{months % 12}m)"
+
+
+def _years(value: Fraction) -> str:
+    return _decimal(value)
+
+
+def _months_text(months: int) -> str:
+    return f"{months // 12}年{months % 12}个月 ({months // 12}y{months % 12}m)"
+
+
+def window_json(window: ElectiveWindow, retire: Month) -> dict[str, Any]:
+    """The elective retirement window (弹性退休区间) of the estimate, and where the chosen
+    month lies in it."""
+    apply_by = window.apply_by(retire) if window.contains(retire) else None
+    return {
+        "statutory_month": str(window.statutory_month),
+        "statutory_age_months": window.statutory_age,
+        "earliest_month": str(window.earliest_month),
+        "earliest_age_months": window.earliest_age,
+        "latest_month": str(window.latest_month),
+        "latest_age_months": window.latest_age,
+        "later_offered": window.later_offered,
+        "no_later_reason": window.no_later_reason,
+        "early_minimum_years": _years(window.minimum_years),
+        "early_notice_months": window.early_notice_months,
+        "late_apply_by": (
+            str(window.statutory_month.minus(window.late_notice_months))
+            if window.later_offered
+            else None
+        ),
+        "chosen": window.choice(retire),
+        "chosen_in_window": window.contains(retire),
+        "chosen_apply_by": None if apply_by is None else str(apply_by),  # in the window only
+    }
+
+
+NO_LATER_TEXT = {
+    "before-flexible-rule": (
+        "法定退休年龄在弹性退休制度施行（2025-01-01）前已达到，不能选择弹性延迟退休"
+        " — the statutory age was reached before the flexible rule (2025-01-01): no later age"
+    ),
+    "no-employer": (
+        "无用人单位的人员不能选择弹性延迟退休"
+        " — a worker without an employer is offered no later age"
+    ),
+}
+
+
+def retirement_warnings(
+    window: ElectiveWindow, retire: Month, months: int, today: Month
+) -> list[dict[str, str]]:
+    """What the rules would not grant of a retirement in ``retire`` with ``months`` of
+    contributions (deemed and projected ones included): a month outside the elective window; early without the minimum years, or
+    any month short of them (no monthly pension until they are reached); a choice asked for
+    after its deadline (``today`` past the month to apply by)."""
+    found: list[dict[str, str]] = []
+    choice = window.choice(retire)
+    if not window.contains(retire):
+        why = (
+            f"；{NO_LATER_TEXT[window.no_later_reason]}"
+            if window.no_later_reason and retire > window.statutory_month
+            else ""
+        )
+        found.append(
+            {
+                "code": "outside-retirement-window",
+                "field": "retire",
+                "message": (
+                    f"{retire} 退休（{_age(retire - window.birth)}）不在弹性退休区间"
+                    f" {window.earliest_month}–{window.latest_month} 内"
+                    f" — retirement in {retire} is outside the window"
+                    f" {window.earliest_month} ({_age(window.earliest_age)})"
+                    f" – {window.latest_month} ({_age(window.latest_age)}){why}"
+                ),
+            }
+        )
+    if months < window.minimum_years * 12:
+        needed, paid = _years(window.minimum_years), _months_text(months)
+        text = (
+            f"弹性提前退休须累计缴费满 {needed} 年，{retire} 时为 {paid}"
+            f" — elective early retirement needs {needed} contribution years; {paid} by {retire}"
+            if choice == "early"
+            else f"{retire} 时累计缴费 {paid}，不足最低缴费年限 {needed} 年：延长缴费至满"
+            f" — {paid} of contributions by {retire}, below the minimum of {needed} years:"
+            " no monthly pension until it is reached"
+        )
+        found.append({"code": "below-minimum-years", "field": "retire", "message": text})
+    apply_by = window.apply_by(retire)
+    if window.contains(retire) and apply_by is not None and today > apply_by:
+        whom = "社会保险经办机构 the social insurance agency"
+        found.append(
+            {
+                "code": "elective-application-due",
+                "field": "retire",
+                "message": (
+                    f"{CHOICE_TEXT[choice]}须于 {apply_by} 前向{whom}书面申请，已过期"
+                    f" — {CHOICE_TEXT[choice].split(' ', 1)[1]} is asked for in writing by"
+                    f" {apply_by}; that month has passed"
+                ),
+            }
+        )
+    return found
+
+
+def refuse_warnings(results: list[dict[str, Any]]) -> None:
+    """``--strict``: the first warning of the first scenario that has one is an error."""
+    for result in results:
+        for warning in result["warnings"][:1]:
+            raise InvalidInput(
+                f"{result['scenario']}: {warning['message']} ({warning['code']})",
+                warning.get("field") or warning.get("region"),
+            )
+
+
+def _window_step(
+    window: ElectiveWindow, retire: Month, also: tuple[ResolvedValue, ...] = ()
+) -> Step:
+    return Step(
+        "弹性退休区间 / elective retirement window",
+        "statutory age by the rules of the month it is reached; early: up to the most months"
+        " before it, never below the original age, with the minimum years; late: up to the most"
+        " months after it, for a worker without an employer by application to the agency",
+        {"birth": str(window.birth), "retirement month": str(retire)},
+        f"{window.earliest_month} – {window.statutory_month} (法定 statutory) –"
+        f" {window.latest_month}; {CHOICE_TEXT[window.choice(retire)]}",
+        also + window.cited,
+    )
 
 
 def _rates_text(rates: tuple[YearRate, ...]) -> str:
@@ -443,11 +592,15 @@ def compare(
     today: date,
     retire: Month | None = None,
     assumptions: Assumptions | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """The estimate under each scenario, side by side, with the differences and their causes."""
+    """The estimate under each scenario, side by side, with the differences and their causes;
+    ``strict``: the first warning of any scenario refuses the estimate, with its reason."""
     results = [
         estimate(connection, p, worker_id, today, retire, assumptions=assumptions) for p in policies
     ]
+    if strict:
+        refuse_warnings(results)
     out: dict[str, Any] = {"worker_id": worker_id, "scenarios": results}
     if len(results) == 2:
         a, b = results

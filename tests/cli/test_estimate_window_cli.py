@@ -1,0 +1,56 @@
+"""``suiren pension estimate``: the elective retirement window (弹性退休区间) in the text and
+the JSON, its warnings, and ``--strict`` refusing them (exit 2, nothing on stdout).
+
+The worker is born 1990-01 (a man, tests/ledger_helpers.resident_id), insured in Guangzhou.
+By hand from the 2025 reform's annex 1 and 第三条: 1990-01 is 300 months after 1965-01,
+300 // 4 + 1 = 76 months' delay, capped at 36 → 63y0m, 2053-01; earliest max(60y0m, 63y0m −
+36m) = 60y0m → 2050-01; latest 66y0m → 2056-01; late settled by 2052-12.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.runner import Run, refusal
+from tests.cli.test_transfer_cli import enrol_and_pay, ok_json
+
+
+def test_the_window_is_shown_and_a_month_outside_it_warned(cli: Run) -> None:
+    worker_id = enrol_and_pay(cli, 31)
+    estimate = ok_json(cli("pension", "estimate", worker_id, "--retire", "2050-01", "--json"))
+    for s in estimate["scenarios"]:
+        window = s["retirement_window"]
+        assert (window["statutory_month"], window["earliest_month"], window["latest_month"]) == (
+            "2053-01",
+            "2050-01",
+            "2056-01",
+        )
+        assert (window["chosen"], window["chosen_in_window"], window["late_apply_by"]) == (
+            "early",
+            True,
+            "2052-12",
+        )
+        assert "outside-retirement-window" not in [w["code"] for w in s["warnings"]]
+    text = cli("pension", "estimate", worker_id, "--retire", "2049-12", "--scenario",
+               "current_law").stdout  # fmt: skip
+    assert "弹性退休区间 retirement window: 最早 earliest 2050-01" in text
+    assert "法定 statutory 2053-01 (63岁0个月 63y0m)" in text
+    assert "最晚 latest 2056-01" in text and "apply to the agency by 2052-12" in text
+    assert "所选 chosen: 弹性提前 early — 不在区间内 outside" in text
+    assert "apply by 2049-09" not in text  # no deadline for a month outside
+    assert "不在弹性退休区间 2050-01–2056-01 内" in text  # the warning, printed as a note
+    outside = json.loads(
+        cli("pension", "estimate", worker_id, "--retire", "2056-02", "--json").stdout
+    )
+    assert outside["scenarios"][0]["warnings"][0]["code"] == "outside-retirement-window"
+
+
+def test_strict_refuses_a_month_outside_the_window(cli: Run) -> None:
+    worker_id = enrol_and_pay(cli, 32)
+    done = cli("pension", "estimate", worker_id, "--retire", "2056-02", "--strict")
+    message = refusal(done)
+    assert "outside-retirement-window" in message and "2050-01" in message
+    # in the window, --strict still refuses the next warning: 5 months paid are short of
+    # the 20 years of one reaching 63 in 2053 (paying on is assumed: the months ahead count)
+    done = cli("pension", "estimate", worker_id, "--retire", "2050-01", "--paid-only", "--strict")
+    assert "below-minimum-years" in refusal(done)
