@@ -170,3 +170,24 @@ def test_the_cache_is_bounded_by_bytes_and_keeps_only_the_current_version() -> N
     off: ReadCache[str] = ReadCache(0, len)
     assert off.version(None) is None  # type: ignore[arg-type]  # off: no read at all
     assert off.answer(None, "a", build("1")) == "1" and off.answer(None, "a", build("2")) == "2"
+
+
+def test_a_phone_whose_copy_is_current_gets_304_and_only_then(api) -> None:
+    client, keys, worker, engine = api
+    path = f"/api/v1/workers/{worker}/statement"
+    first = client.get(path, headers=auth(keys["gz"]))
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and first.headers["cache-control"] == "private, no-cache"
+    same = client.get(path, headers=auth(keys["gz"], **{"If-None-Match": f'"other", {etag}'}))
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
+    foreign = client.get(path, headers=auth(keys["bj"], **{"If-None-Match": etag}))
+    assert_problem(foreign, 404, "not-found")  # the tag says nothing to another region
+    mine = client.get(
+        "/api/v1/me/statement", headers=auth(keys["session"], **{"If-None-Match": etag})
+    )
+    assert mine.status_code == 304  # the same answer, the same tag
+    with unit_of_work(engine) as c:
+        contribute(c, POLICY, "april", worker, Month.of(2026, 4), Month.of(2026, 4), _floor(), NOW)
+    moved = client.get(path, headers=auth(keys["gz"], **{"If-None-Match": etag}))
+    assert moved.status_code == 200 and moved.headers["etag"] != etag
+    assert moved.json() == _fresh(engine, worker)

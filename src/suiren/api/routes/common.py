@@ -34,7 +34,8 @@ from suiren.store.db import unit_of_work
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
 _IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
-WorkerAnswer = tuple[tuple[str, str] | None, bytes]  # (the worker's regions, a JSON body)
+# (the worker's regions, a JSON body, its entity tag)
+WorkerAnswer = tuple[tuple[str, str] | None, bytes, str]
 
 
 @dataclass
@@ -142,7 +143,7 @@ async def _worker_read(
     build: Callable[[Connection, str], Any],
 ) -> Response:
     """A read of one worker's records, answered from ``service.reads`` while the ledger has
-    not moved; ``worker_id`` None: the caller's own (``/me``, a worker's session), which
+    not moved (with an ``ETag``: ``If-None-Match`` with it is answered 304, no body); ``worker_id`` None: the caller's own (``/me``, a worker's session), which
     needs no enrolment. One thread and one read transaction for all of it: the caller's key
     (as ``actor_of``), the ledger's version, and the answer if it is not kept. An agency's
     request is checked against the worker's regions on every call (kept beside the answer,
@@ -162,15 +163,19 @@ async def _worker_read(
                 regions = access.worker_regions(connection, worker)
                 if regions is None and worker_id is not None:
                     raise access.NotFound(f"no worker {worker} here")
-                return regions, _json(build(connection, worker))
+                body = _json(build(connection, worker))
+                return regions, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
             version = service.reads.version(connection)
             return actor, worker, service.reads.answer(version, (worker, *key), answer)
 
-    actor, worker, (regions, body) = await run_in_threadpool(read)
+    actor, worker, (regions, body, etag) = await run_in_threadpool(read)
     if worker_id is not None:
         access.covered_worker(actor, worker, regions)
-    return Response(body, media_type="application/json")
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in request.headers.get("if-none-match", "").replace(" ", "").split(","):
+        return Response(status_code=304, headers=headers)  # the phone's copy is current
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def _estimate_read(
