@@ -80,10 +80,16 @@ YEARLY = {  # published once a year: a value older than last year's is a missing
     "pension.base",
     "account.interest_rate",
 }
+HUBEI_OWN_BASES = (  # 湖北's cities with a 计发基数 of their own (第二档 and 第三档)
+    "420200", "420300", "420500", "420600", "420700", "420800",
+    "420900", "421000", "421100", "421200", "421300", "422800",
+)  # fmt: skip
 EXCLUDED = {  # (parameter, region whose figure is published without these cities)
     ("pension.base", "440000"): frozenset({"440300"}),  # 广东（不含深圳）
     ("pension.base", "210000"): frozenset({"210100", "210200"}),  # 辽宁（不含沈阳、大连）
     ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
+    # 湖北: the province's figure is 省直's (第一档, as 武汉); every other city has its own
+    ("pension.base", "420000"): frozenset(HUBEI_OWN_BASES),
 }
 
 PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
@@ -136,8 +142,8 @@ GUANGDONG_2024_TIERS = (
     " gives the 2025 tiers only, and no notice with the 2024 pair was found"
 )
 HUBEI_TIERS = (
-    f"{NO_SOURCE}: 湖北 sets the 计发基数 by city tier (武汉 420100 and 黄石 420200 are in the"
-    " file); which tier each other city is in, and the tiers' bases, have no published source"
+    f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
+    " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
 )
 BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
 PUBLISHED_LATE = (
@@ -152,7 +158,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "contribution.base.average_monthly_wage",
         "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
         " 410100 410200 410300 410400 410700 411500 420000 420100 420200 430000 460000 500000"
-        " 510000 520000 540000 610000 630000 640000",
+        " 510000 520000 540000 610000 630000 640000 " + " ".join(HUBEI_OWN_BASES[1:]),
         "2015-01", "2021-12", WAGES_NOT_COLLECTED,
     ),
     Known(
@@ -189,12 +195,9 @@ KNOWN_MISSING: tuple[Known, ...] = (
         " 640000 650000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
-    Known(
-        "pension.base", "110000 220000 420100 460000 540000", "2015-01", "2023-12",
-        BASE_NOT_COLLECTED,
-    ),
-    Known("pension.base", "420000", "2015-01", "2026-12", HUBEI_TIERS),
-    Known("pension.base", "420200", "2015-01", "2024-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "110000 220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
+    Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
     Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
