@@ -19,8 +19,10 @@ A hole is:
 - *older than its pair*: a published floor in force that started before the published
   ceiling in force, or the other way round (福建 2025: a new ceiling, the 2024 floor);
 - *excluded*: the value comes from a region whose figure is published as excluding this
-  city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）): a Shenzhen worker must
-  never be paid with Guangdong's base.
+  city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）, 湖北's 第一档 for its
+  第二档 and 第三档 cities): a Shenzhen worker must never be paid with Guangdong's base. The
+  rules' ``excludes`` make a lookup pass such a figure over (the 计发基数); this check stands
+  guard over them and names the contribution figures that still fall back.
 
 Holes that could not be filled from a published source are listed in ``KNOWN_MISSING`` with
 their reason; the test fails on any hole that is not listed (a new one) and on any entry of
@@ -90,6 +92,15 @@ EXCLUDED = {  # (parameter, region whose figure is published without these citie
     ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
     # 湖北: the province's figure is 省直's (第一档, as 武汉); every other city has its own
     ("pension.base", "420000"): frozenset(HUBEI_OWN_BASES),
+    # 湖北's contribution figures are 第一档's (武汉/省直): 第二档 and 第三档 cities have their own
+    **{
+        (path, "420000"): frozenset(HUBEI_OWN_BASES)
+        for path in (
+            "contribution.base.average_monthly_wage",
+            "contribution.base.published_floor",
+            "contribution.base.published_ceiling",
+        )
+    },
 }
 
 PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
@@ -145,6 +156,12 @@ HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
     " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
 )
+HUBEI_CONTRIBUTION_TIERS = (
+    f"{NO_SOURCE}: 湖北 publishes its contribution figures in three tiers (the province's here"
+    " are 第一档's, 武汉/省直); 第二档's and 第三档's are in the file from 2025 only — a"
+    " transcribed table gives their 2024 wages (6948, 6805) but no bounds — so until then"
+    " these cities are quoted 第一档's figures"
+)
 BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
 PUBLISHED_LATE = (
     "the province's new contribution year starts when its notice takes effect (天津 2026-09-01,"
@@ -175,7 +192,6 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
-    Known("contribution.base.published_floor", "350000", "2025-01", "2026-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
@@ -197,6 +213,18 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known("pension.base", "110000 220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
+    Known(
+        "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2022-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
+    ),
+    Known(
+        "contribution.base.published_floor", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
+    ),
+    Known(
+        "contribution.base.published_ceiling", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
+    ),
     Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
     Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
