@@ -162,7 +162,6 @@ HUBEI_CONTRIBUTION_TIERS = (
     " transcribed table gives their 2024 wages (6948, 6805) but no bounds — so until then"
     " these cities are quoted 第一档's figures"
 )
-BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
 PUBLISHED_LATE = (
     "the province's new contribution year starts when its notice takes effect (天津 2026-09-01,"
     " 重庆 2026-08-26); the previous year's figures apply until then, as the agency applies them"
@@ -191,7 +190,6 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
-    Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
@@ -226,7 +224,6 @@ KNOWN_MISSING: tuple[Known, ...] = (
         HUBEI_CONTRIBUTION_TIERS,
     ),
     Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
-    Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
 # fmt: on
