@@ -156,6 +156,11 @@ HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
     " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
 )
+JIANGSU_2023_CEILING = (
+    f"{NO_SOURCE}: 江苏's 2023 ceiling; 24042 is transcribed as 苏人社发〔2023〕62号's provisional"
+    " (临时) ceiling, but it is not 3 × the 2022 wage of that notice (7839.17), and the ceiling"
+    " finally applied in 2023 was not found"
+)
 HUBEI_CONTRIBUTION_TIERS = (
     f"{NO_SOURCE}: 湖北 publishes its contribution figures in three tiers (the province's here"
     " are 第一档's, 武汉/省直); 第二档's and 第三档's are in the file from 2025 only — a"
@@ -191,6 +196,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
+    Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
     Known(

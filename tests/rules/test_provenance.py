@@ -17,7 +17,7 @@ from suiren.policy import baseline_parameters
 from suiren.rules.provenance import Provenance, Source
 from suiren.rules.provenance_report import cited_values, unverified_values
 
-UNVERIFIED_VALUES = 425  # of 743 (湖北's city 计发基数 2024–2025 (26) and its 第二档/第三档 2025 contribution figures (36) from transcribed tables; 福建's 2025 floor, 江苏's 2023 ceiling, 深圳's 2023 base); `suiren rules provenance --unverified` lists them
+UNVERIFIED_VALUES = 424  # of 742 (湖北's city 计发基数 2024–2025 (26) and its 第二档/第三档 2025 contribution figures (36) from transcribed tables; 福建's 2025 floor, 深圳's 2023 base); `suiren rules provenance --unverified` lists them
 SHORTHAND = ("ENG", "PROV2024", "PY2025", "ANCHOR25", "LOW25", "PROVLIST", "[memory]", "per ")
 
 
