@@ -138,7 +138,8 @@ class Known:
 
 RATE_BEFORE_2016 = (
     f"{NO_SOURCE}: before 2016 each province set its own crediting rate (人社部发〔2017〕31号"
-    " unified it from 2016); only 上海's and 海南's 2015 rates were found"
+    " unified it from 2016); only 上海's and 海南's 2015 rates were found — the pre-2016 tables"
+    " of public calculators give one rate for every province, with no source"
 )
 WAGES_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"

@@ -10,7 +10,7 @@ import pytest
 
 from suiren.domain.errors import ParameterError, ParameterNotFound
 from suiren.domain.region import default_registry
-from suiren.policy import load_policy
+from suiren.policy import SCENARIOS, load_policy
 from suiren.rules.loader import load_tree
 
 BASE = """\
@@ -90,3 +90,12 @@ def test_the_real_bases_published_without_a_city_exclude_it(city: str, province:
         except ParameterNotFound:
             continue
         assert found.region != province, (city, year)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_scenario_keeps_the_exclusions(scenario: str) -> None:
+    """A scenario copies the baseline's series with what they exclude."""
+    policy = load_policy(scenario)
+    assert "440300" in policy.parameters.parameter("pension.base").series["440000"].excludes
+    found = policy.at(date(2025, 6, 1), "440300").get("pension.base")
+    assert (found.value, found.region) == (11293, "440300")
