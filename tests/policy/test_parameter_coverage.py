@@ -19,8 +19,10 @@ A hole is:
 - *older than its pair*: a published floor in force that started before the published
   ceiling in force, or the other way round (福建 2025: a new ceiling, the 2024 floor);
 - *excluded*: the value comes from a region whose figure is published as excluding this
-  city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）): a Shenzhen worker must
-  never be paid with Guangdong's base.
+  city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）, 湖北's 第一档 for its
+  第二档 and 第三档 cities): a Shenzhen worker must never be paid with Guangdong's base. The
+  rules' ``excludes`` make a lookup pass such a figure over (the 计发基数); this check stands
+  guard over them and names the contribution figures that still fall back.
 
 Holes that could not be filled from a published source are listed in ``KNOWN_MISSING`` with
 their reason; the test fails on any hole that is not listed (a new one) and on any entry of
@@ -80,10 +82,25 @@ YEARLY = {  # published once a year: a value older than last year's is a missing
     "pension.base",
     "account.interest_rate",
 }
+HUBEI_OWN_BASES = (  # 湖北's cities with a 计发基数 of their own (第二档 and 第三档)
+    "420200", "420300", "420500", "420600", "420700", "420800",
+    "420900", "421000", "421100", "421200", "421300", "422800",
+)  # fmt: skip
 EXCLUDED = {  # (parameter, region whose figure is published without these cities)
     ("pension.base", "440000"): frozenset({"440300"}),  # 广东（不含深圳）
     ("pension.base", "210000"): frozenset({"210100", "210200"}),  # 辽宁（不含沈阳、大连）
     ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
+    # 湖北: the province's figure is 省直's (第一档, as 武汉); every other city has its own
+    ("pension.base", "420000"): frozenset(HUBEI_OWN_BASES),
+    # 湖北's contribution figures are 第一档's (武汉/省直): 第二档 and 第三档 cities have their own
+    **{
+        (path, "420000"): frozenset(HUBEI_OWN_BASES)
+        for path in (
+            "contribution.base.average_monthly_wage",
+            "contribution.base.published_floor",
+            "contribution.base.published_ceiling",
+        )
+    },
 }
 
 PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
@@ -121,7 +138,8 @@ class Known:
 
 RATE_BEFORE_2016 = (
     f"{NO_SOURCE}: before 2016 each province set its own crediting rate (人社部发〔2017〕31号"
-    " unified it from 2016); only 上海's and 海南's 2015 rates were found"
+    " unified it from 2016); only 上海's and 海南's 2015 rates were found — the pre-2016 tables"
+    " of public calculators give one rate for every province, with no source"
 )
 WAGES_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"
@@ -136,10 +154,20 @@ GUANGDONG_2024_TIERS = (
     " gives the 2025 tiers only, and no notice with the 2024 pair was found"
 )
 HUBEI_TIERS = (
-    f"{NO_SOURCE}: 湖北 sets the 计发基数 by city tier (武汉 420100 and 黄石 420200 are in the"
-    " file); which tier each other city is in, and the tiers' bases, have no published source"
+    f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
+    " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
 )
-BOUNDS_NOT_COLLECTED = f"{NO_SOURCE} in the file: the year's published floor and ceiling"
+JIANGSU_2023_CEILING = (
+    f"{NO_SOURCE}: 江苏's 2023 ceiling; 24042 is transcribed as 苏人社发〔2023〕62号's provisional"
+    " (临时) ceiling, but it is not 3 × the 2022 wage of that notice (7839.17), and the ceiling"
+    " finally applied in 2023 was not found"
+)
+HUBEI_CONTRIBUTION_TIERS = (
+    f"{NO_SOURCE}: 湖北 publishes its contribution figures in three tiers (the province's here"
+    " are 第一档's, 武汉/省直); 第二档's and 第三档's are in the file from 2025 only — a"
+    " transcribed table gives their 2024 wages (6948, 6805) but no bounds — so until then"
+    " these cities are quoted 第一档's figures"
+)
 PUBLISHED_LATE = (
     "the province's new contribution year starts when its notice takes effect (天津 2026-09-01,"
     " 重庆 2026-08-26); the previous year's figures apply until then, as the agency applies them"
@@ -152,7 +180,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "contribution.base.average_monthly_wage",
         "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
         " 410100 410200 410300 410400 410700 411500 420000 420100 420200 430000 460000 500000"
-        " 510000 520000 540000 610000 630000 640000",
+        " 510000 520000 540000 610000 630000 640000 " + " ".join(HUBEI_OWN_BASES[1:]),
         "2015-01", "2021-12", WAGES_NOT_COLLECTED,
     ),
     Known(
@@ -168,9 +196,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
-    Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", BOUNDS_NOT_COLLECTED),
-    Known("contribution.base.published_floor", "350000", "2025-01", "2026-12", BOUNDS_NOT_COLLECTED),
     Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
+    Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
     Known(
@@ -189,13 +216,21 @@ KNOWN_MISSING: tuple[Known, ...] = (
         " 640000 650000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "110000 220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
-        "pension.base", "110000 220000 420100 460000 540000", "2015-01", "2023-12",
-        BASE_NOT_COLLECTED,
+        "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2022-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
     ),
-    Known("pension.base", "420000", "2015-01", "2026-12", HUBEI_TIERS),
-    Known("pension.base", "420200", "2015-01", "2024-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "440300", "2023-01", "2023-12", BASE_NOT_COLLECTED),
+    Known(
+        "contribution.base.published_floor", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
+    ),
+    Known(
+        "contribution.base.published_ceiling", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
+        HUBEI_CONTRIBUTION_TIERS,
+    ),
+    Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
 # fmt: on

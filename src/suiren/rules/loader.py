@@ -35,6 +35,9 @@ names a ``document`` or a ``url``; an unverified one says ``why``.
     regions:
       "310000":
         values: {2024-03-01: 0.20}
+      "440000":
+        excludes: ["440300"]      # published without 深圳: never read for it
+        values: {2024-03-01: 0.16}
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ RANGE_KEYS = ("min", "max")
 NEAR_KEYS = ("ratio", "of", "tolerance")
 RANGED_KINDS = ("number", "table")
 REGION_KEYS = ("values", "reference", "note")
+BASELINE_REGION_KEYS = (*REGION_KEYS, "excludes")  # a scenario cannot change what is excluded
 VALUE_KEYS = ("value", "reference", "note")
 KINDS = ("number", "table", "text", "bool")
 INDEX_KEYS = ("description", "metadata", "documentation")
@@ -432,14 +436,36 @@ def _region_series(
     reference: Provenance | None,
 ) -> Series:
     check_region(ctx, key_node, code)
-    region_items = mapping_items(ctx, region_node, REGION_KEYS, f"region {code}")
+    region_items = mapping_items(ctx, region_node, BASELINE_REGION_KEYS, f"region {code}")
     if "values" not in region_items:
         raise ctx.error(region_node, f"region {code} needs 'values'")
     if "reference" in region_items:
         reference = references_of(
             ctx, region_items["reference"][1], f"the reference of {ctx.parameter} in region {code}"
         )
-    return parse_series(ctx, region_items["values"][1], kind, reference, ctx.parameter or "")
+    series = parse_series(ctx, region_items["values"][1], kind, reference, ctx.parameter or "")
+    if "excludes" in region_items:
+        series.excludes = _excluded_regions(ctx, region_items["excludes"][1], code)
+    return series
+
+
+def _excluded_regions(ctx: _Context, node: yaml.Node, code: str) -> frozenset[str]:
+    """``excludes: ["440300"]``: regions within ``code`` whose figures it is published
+    without (广东（不含深圳）); each must be a known region below ``code``."""
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise ctx.error(node, f"region {code}: 'excludes' is a list of region codes")
+    excluded: set[str] = set()
+    for item in node.value:
+        if not isinstance(item, yaml.ScalarNode):
+            raise ctx.error(item, f"region {code}: 'excludes' holds region codes")
+        check_region(ctx, item, item.value)
+        below = ctx.registry is None or (
+            item.value != code and code in ctx.registry.ancestry(item.value)
+        )
+        if not below:
+            raise ctx.error(item, f"region {code} can only exclude a region within it")
+        excluded.add(item.value)
+    return frozenset(excluded)
 
 
 def parse_checks(

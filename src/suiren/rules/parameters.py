@@ -83,9 +83,12 @@ def show_value(value: Value) -> str:
 
 @dataclass(slots=True)
 class Series:
-    """Dated values, sorted by start date."""
+    """Dated values, sorted by start date. ``excludes`` names the regions below this one
+    that its figures are published without (广东（不含深圳）): a lookup for one of them, or
+    for a region within one, passes this series over."""
 
     entries: list[DatedValue] = field(default_factory=list)
+    excludes: frozenset[str] = frozenset()
 
     def at(self, day: date) -> DatedValue | None:
         starts = [e.start for e in self.entries]
@@ -95,10 +98,10 @@ class Series:
     def overlay(self, other: Series) -> Series:
         """``other`` replaces this series from ``other``'s first date on."""
         if not other.entries:
-            return Series(list(self.entries))
+            return Series(list(self.entries), self.excludes | other.excludes)
         cut = other.entries[0].start
         kept = [e for e in self.entries if e.start < cut]
-        return Series(kept + list(other.entries))
+        return Series(kept + list(other.entries), self.excludes | other.excludes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +144,13 @@ class Parameter:
 
     def resolve(self, day: date, ancestry: tuple[str, ...]) -> tuple[str, DatedValue] | None:
         """The region and entry in force on ``day`` for the most specific region of
-        ``ancestry``, or None where the parameter has no value."""
-        for region in ancestry:
+        ``ancestry``, or None where the parameter has no value. A series that excludes a
+        region of ``ancestry`` below its own is passed over (深圳 never reads 广东（不含深圳）)."""
+        for depth, region in enumerate(ancestry):
             series = self.series.get(region)
             if series is None:
+                continue
+            if series.excludes and not series.excludes.isdisjoint(ancestry[:depth]):
                 continue
             entry = series.at(day)
             if entry is None or (entry.value is None and region != NATIONAL):
