@@ -82,7 +82,7 @@ def platform_declare(
         f"worker {done.worker_id} ({done.masked_id}) {what}: {e.relation.value}"
         f" {e.relation.legal_term}, {e.work_region}, from {e.since} (period {e.period})"
     )
-    emit(done.to_json(), as_json, human)
+    emit(done.to_json() | {"new_worker": done.new_worker}, as_json, human)
 
 
 @platform_app.command("end")

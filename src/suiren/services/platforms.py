@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.errors import InvalidInput, ParameterNotFound, SuirenError
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
@@ -125,10 +125,11 @@ class Declared:
     engagement: Engagement
 
     def to_json(self) -> dict[str, Any]:
+        """What the platform is told: not whether the person was known before (a platform
+        may not probe who is registered; ``new_worker`` is for an operator's CLI)."""
         return {
             "worker_id": self.worker_id,
             "resident_id": self.masked_id,
-            "new_worker": self.new_worker,
             "recorded": self.recorded,
             "engagement": self.engagement.to_json(),
         }
@@ -175,7 +176,13 @@ def _day(day: date | None, today: date, what: str) -> date:
 
 
 def _check_age(policy: Policy, birth_month: Month, since: date) -> None:
-    youngest = int(policy.national(since).value("enrolment.age_min_years"))
+    try:
+        youngest = int(policy.national(since).value("enrolment.age_min_years"))
+    except ParameterNotFound:
+        raise EngagementRefused(
+            f"{since} is before the rules on working age that Suiren holds (劳动法 第十五条)",
+            field="from",
+        ) from None
     age_months = Month.from_date(since) - birth_month
     if age_months < youngest * 12:
         raise EngagementRefused(
