@@ -3,8 +3,8 @@ problem+json errors, idempotent POSTs. ``suiren serve`` runs it with uvicorn.
 
 This module builds the app: the ``Service``, the error handlers, the request id and body
 limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one module an area:
-health, pension, workers, contributions, transfers, oversight, auth, me; ``common`` holds what
-they share).
+health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
+holds what they share).
 
 Limits: a request body of at most ``BODY_BYTES_MAX``; an ``Idempotency-Key`` of at most
 ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters. Every write records the actor's key and the
@@ -38,6 +38,7 @@ from suiren.api.routes import (
     me,
     oversight,
     pension,
+    platforms,
     transfers,
     workers,
 )
@@ -54,7 +55,7 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
 log = logging.getLogger("suiren.api")
 
 router = APIRouter(prefix="/api/v1")
-for _area in (health, pension, workers, contributions, transfers, oversight, auth, me):
+for _area in (health, pension, workers, contributions, transfers, oversight, auth, me, platforms):
     router.include_router(_area.router)
 
 

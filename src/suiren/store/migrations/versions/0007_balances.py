@@ -7,14 +7,14 @@ no index. Measured on this machine (docs/BENCHMARKS.md): 500,000 balances update
 in 5.5–8.9 s instead of 26.6 s. A table that already holds rows gets the room as its pages
 are next rewritten (``VACUUM FULL accounts`` makes it at once). SQLite has no such setting.
 
-Revision ID: 0006_balances
-Revises: 0005_receipts
+Revision ID: 0007_balances
+Revises: 0006_platforms
 """
 
 from alembic import op
 
-revision = "0006_balances"
-down_revision = "0005_receipts"
+revision = "0007_balances"
+down_revision = "0006_platforms"
 branch_labels = None
 depends_on = None
 
