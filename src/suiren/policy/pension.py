@@ -19,9 +19,9 @@ Which base, which threshold, which accrual rates and weights, how years and indi
 rounded and to what unit and how each component is rounded are all parameters of the
 region (``pension.*``); no formula asks which region it is in.
 
-The parameters are turned into small per-(date, region) arrays here; the arithmetic runs
-case by case in one compiled loop (``pension_kernel``), which reads each input once and
-writes each output once (issue 10 §6). Intermediates no case changes are not copied: the
+The parameters are turned into small per-(date, region) arrays here (one table row per pair
+for the loop); the arithmetic runs case by case in one compiled loop (``pension_kernel``),
+which reads each input once and writes each output once (issue 10 §6). Intermediates no case changes are not copied: the
 years when the region's unit leaves them as given, the rounding unit and the 过渡系数
 when they are the pair's (built from the pair when read).
 

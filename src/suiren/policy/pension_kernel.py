@@ -1,15 +1,21 @@
 """The per-case arithmetic of the pension formula, fused into one compiled loop (numba).
 
 ``pension.compute_pensions`` turns the parameters of each distinct (date, region) pair into
-small per-pair integer arrays; this loop reads each case once, looks its pair's values up by
-index and writes every output once. As separate numpy passes the same formula took 14–27×
-the time of a bare numpy expression of the national formula (issue 10 §6), mostly in
-temporary arrays; fused, it does the arithmetic of the reference formula in the same int64
-operations, in the same order, so the results are identical integer for integer.
+small per-pair integer arrays, which ``pair_table`` lays out as one row per pair; this loop
+reads each case once, looks its pair's row up by index and writes every output once. As
+separate numpy passes the same formula took 14–27× the time of a bare numpy expression of the
+national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
+the reference formula on the same int64 values, so the results are identical integer for
+integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
+printed wages, coefficient overrides or separate transitional index) with those branches
+removed; each compiles on its first use.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
-cut to the fen, then any fen up to the unit): ⌊(n + (u − 1)·d) / (u·d)⌋ units.
+cut to the fen, then any fen up to the unit): ⌊(n + (u − 1)·d) / (u·d)⌋ units. Each floor
+division is exact: a float64 estimate of the quotient, corrected by the int64 remainder
+(``_corrected``); the basic pension's divisor is its pair's, so its estimate multiplies by
+the pair's reciprocal instead of dividing.
 Failures are not raised in the loop: the first failing case of each kind is written to
 ``errors`` and the caller raises the same error the numpy formula raised.
 """
