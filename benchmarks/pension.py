@@ -36,6 +36,7 @@ and years rounded to two decimals, so Zhengzhou no longer reduces to the nationa
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -214,8 +215,46 @@ def run(scale: float = 1.0) -> None:
         f" bare numpy float64 {float_s:.2f} s (ratio {vectorized_s / float_s:.2f}x);"
         f" python loop extrapolated {loop_total_s:.1f} s (ratio {vectorized_s / loop_total_s:.3f}x)"
     )
+    _print_interleaved(
+        label,
+        {
+            "anchor": lambda: bare_int(*columns),
+            "formula alone": lambda: pensions_with_parameters(parameters, cases),
+            "end to end": lambda: compute_pensions(policy, cases),
+        },
+    )
     _print_agreement(label, cases, exact, anchor, float_total)
     print(f"{label}: peak resident memory of the benchmark process {peak_rss_mib():,.0f} MiB")
+
+
+def _print_interleaved(label: str, functions: dict[str, Callable[[], object]]) -> None:
+    """The ratios again, with the anchor and the formula run in turn, round after round:
+    on a shared machine the load changes within seconds, and a ratio of two runs made
+    moments apart is less exposed to it than the ratio of two separate bests. Prints the
+    median and the range of each round's ratio to the first function, by each clock."""
+    clocks = (("wall", time.perf_counter), ("CPU", time.process_time))
+    times: dict[str, dict[str, list[float]]] = {c: {n: [] for n in functions} for c, _ in clocks}
+    for _ in range(RATIO_REPEAT):
+        for name, function in functions.items():
+            start = {c: clock() for c, clock in clocks}
+            value = function()
+            for c, clock in clocks:
+                times[c][name].append(clock() - start[c])
+            del value
+    anchor = next(iter(functions))
+    for c, _ in clocks:
+        parts = []
+        for name in list(functions)[1:]:
+            ratios = sorted(t / a for t, a in zip(times[c][name], times[c][anchor], strict=True))
+            parts.append(
+                f"{name} median {ratios[len(ratios) // 2]:.2f}x"
+                f" ({ratios[0]:.2f}x-{ratios[-1]:.2f}x)"
+            )
+        print(
+            f"{label}: INTERLEAVED, {RATIO_REPEAT} rounds of anchor then formula, each round's"
+            f" ratio by {c}: {'; '.join(parts)}",
+            flush=True,
+        )
 
 
 def _time_float(columns: tuple[IntArray, ...]) -> tuple[float, FloatArray]:
