@@ -378,3 +378,29 @@ print("ok")
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_the_loops_compile_where_numba_has_no_cache_folder() -> None:
+    """Where numba finds no writable cache folder (here: only the IPython cell locator is
+    allowed, which refuses files), the loops are compiled without a cache instead of failing
+    ("cannot cache function ...: no locator available")."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np
+from suiren.policy import pension_kernel
+from suiren.rules import vector_pairs
+pension_kernel._compiled()
+found = vector_pairs.sorted_pairs(
+    np.array([1, 1, 2], dtype=np.int64), np.array(["410100", "440100", "410100"]), rows_min=0
+)
+assert found is not None and found[1].tolist() == [0, 1, 2], found
+print("ok")
+"""
+    environment = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from suiren.rules.vector_pairs import njit_cached
+
 HALF_UP, UP, DOWN = 0, 1, 2  # rounding modes as the kernel reads them
 UP_FROM_FEN = 3  # components only: cut to the fen, then up to the unit (见分进角)
 # errors[kind] = the first failing case of that kind, or the number of cases if none
@@ -353,21 +355,20 @@ def _compiled() -> tuple[Any, Any, Any, Any]:
 @functools.cache
 def _compile() -> tuple[Any, Any, Any, Any]:
     """Compiled on first use: importing numba costs every command about 0.2 s, and only
-    the pension formula needs it. Compiled once per machine into __pycache__ (``cache``);
-    ``error_model`` numpy: no Python exceptions in the loop."""
-    import numba
-
+    the pension formula needs it. Compiled once per machine into __pycache__ (``cache``,
+    where numba finds a writable place: ``njit_cached``); ``error_model`` numpy: no Python
+    exceptions in the loop."""
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits",
                  "_cases"):  # fmt: skip
-        module[name] = numba.njit(cache=True, error_model="numpy", inline="always")(module[name])
-    module["_gcd"] = numba.njit(cache=True, error_model="numpy")(module["_gcd"])
+        module[name] = njit_cached(module[name], error_model="numpy", inline="always")
+    module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_kernel),
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_round_years),
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_derive),
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_kernel_plain),
+        njit_cached(_kernel, error_model="numpy", nogil=True),
+        njit_cached(_round_years, error_model="numpy", nogil=True),
+        njit_cached(_derive, error_model="numpy", nogil=True),
+        njit_cached(_kernel_plain, error_model="numpy", nogil=True),
     )
 
 

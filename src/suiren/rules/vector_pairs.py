@@ -73,15 +73,26 @@ def _renumber(pair_of_case: Any, rank: Any) -> None:
 COMPILED_ROWS_MIN = 50_000  # a smaller batch sorts its keys in less time than numba takes to load
 
 
+def njit_cached(function: Any, **options: Any) -> Any:
+    """``numba.njit(cache=True, **options)(function)``: compiled once per machine, into
+    ``__pycache__`` next to the source or numba's cache folder (numba writes each file
+    under a unique name, then renames it, so processes compiling at once do not clash).
+    Where numba finds no writable place for its cache (an install read-only to its user,
+    without a writable home), compiled in each process instead of failing."""
+    import numba
+
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError as error:
+        if "no locator available" not in str(error):
+            raise
+        return numba.njit(cache=False, **options)(function)
+
+
 @functools.cache
 def _compiled() -> tuple[Any, Any]:
     """The two loops, compiled on first use (importing numba costs every command ~0.2 s)."""
-    import numba
-
-    return (
-        numba.njit(cache=True, nogil=True)(_first_seen_pairs),
-        numba.njit(cache=True, nogil=True)(_renumber),
-    )
+    return njit_cached(_first_seen_pairs, nogil=True), njit_cached(_renumber, nogil=True)
 
 
 def sorted_pairs(
