@@ -21,9 +21,9 @@ region (``pension.*``); no formula asks which region it is in.
 
 The parameters are turned into small per-(date, region) arrays here (one table row per pair
 for the loop); the arithmetic runs case by case in one compiled loop (``pension_kernel``),
-which reads each input once and writes each output once (issue 10 §6). Intermediates no case changes are not copied: the
-years when the region's unit leaves them as given, the rounding unit and the 过渡系数
-when they are the pair's (built from the pair when read).
+which reads each input once and writes each output once (issue 10 §6). Intermediates no
+case changes are not copied: the years when the region's unit leaves them as given, the
+rounding unit and the 过渡系数 when they are the pair's (built from the pair when read).
 
 Scales: money in fen; indices in 1/10,000 (``_1e4``) after rounding; years in 1/30,000
 (exact for whole months and for up to four decimals); divisors in tenths of a month.

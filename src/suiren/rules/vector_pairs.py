@@ -39,7 +39,7 @@ def _first_seen_pairs(
     last_pair = -1
     for i in range(len(days)):
         day, w0, w1, w2 = days[i], words[i, 0], words[i, 1], words[i, 2]
-        # one test of all four (a branch each would mispredict when cases alternate)
+        # the previous case's pair when day and code are the same (one test of the four)
         if ((day ^ last_day) | (w0 ^ last_0) | (w1 ^ last_1) | (w2 ^ last_2)) != 0:
             last_pair = -1
             for p in range(count):
