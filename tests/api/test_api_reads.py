@@ -191,3 +191,29 @@ def test_a_phone_whose_copy_is_current_gets_304_and_only_then(api) -> None:
     moved = client.get(path, headers=auth(keys["gz"], **{"If-None-Match": etag}))
     assert moved.status_code == 200 and moved.headers["etag"] != etag
     assert moved.json() == _fresh(engine, worker)
+
+
+def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
+    from suiren.api.auth import revoke_key
+
+    client, keys, worker, engine = api
+    reads = client.app.state.service.reads
+    path = f"/api/v1/workers/{worker}/statement"
+    assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    hits = reads.hits
+    assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    assert reads.hits == hits + 1  # kept
+    with unit_of_work(engine) as c:  # another process revokes it
+        revoke_key(c, keys["gz"], NOW)
+    assert_problem(client.get(path, headers=auth(keys["gz"])), 401, "unauthorized")
+    for bad in ("sk_nope", keys["gd"][:-2] + "xx", "wt_forged.mac"):
+        assert_problem(client.get(path, headers=auth(bad)), 401, "unauthorized")
+    assert client.get(path, headers=auth(keys["gd"])).status_code == 200  # the province's key
+    # a worker's session is answered from the cache too; an expired one is refused
+    mine = "/api/v1/me/statement"
+    assert client.get(mine, headers=auth(keys["session"])).status_code == 200
+    hits = reads.hits
+    assert client.get(mine, headers=auth(keys["session"])).status_code == 200
+    assert reads.hits == hits + 1
+    stale = sign_token(token_key(SECRET), worker, NOW.replace(year=2025))
+    assert_problem(client.get(mine, headers=auth(stale)), 401, "unauthorized")

@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionCode
@@ -113,6 +113,7 @@ def issue_key(
     return key, Actor(key_id, kind, scope)
 
 
+REFUSED = "send Authorization: Bearer <API key>; this one is not valid"
 # built once: every authenticated request runs it (a select() is rebuilt and keyed per call)
 _KEY_BY_ID = select(
     api_keys.c.key_id,
@@ -121,6 +122,46 @@ _KEY_BY_ID = select(
     api_keys.c.scope,
     api_keys.c.revoked_at,
 ).where(api_keys.c.key_id == bindparam("key_id"))
+
+
+def revoke_key(connection: Connection, key: str, now: datetime) -> datetime:
+    """Revoke the API key whose id is ``key`` (or the key itself): it is refused from the
+    next request on, kept answers included. When it was revoked (an earlier revocation
+    stands)."""
+    wanted = key_id(key) if key.startswith(f"{KEY_PREFIX}_") else key
+    row = connection.execute(_KEY_BY_ID, {"key_id": wanted}).first()
+    if row is None:
+        raise InvalidInput(f"no API key with id {wanted[:40]!r}")
+    if row.revoked_at is not None:
+        return _utc(row.revoked_at)
+    connection.execute(update(api_keys).where(api_keys.c.key_id == wanted).values(revoked_at=now))
+    return now
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored time as UTC (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def list_keys(connection: Connection) -> list[dict[str, Any]]:
+    """Every API key issued: id, actor, scope, label, when issued and revoked (never the
+    key: only its hash is kept)."""
+    k = api_keys.c
+    return [
+        {
+            "key_id": r.key_id,
+            "actor": r.actor,
+            "scope": r.scope,
+            "label": r.label,
+            "created_at": _utc(r.created_at).isoformat(),
+            "revoked_at": None if r.revoked_at is None else _utc(r.revoked_at).isoformat(),
+        }
+        for r in connection.execute(
+            select(k.key_id, k.actor, k.scope, k.label, k.created_at, k.revoked_at).order_by(
+                k.created_at, k.key_id
+            )
+        )
+    ]
 
 
 def authenticate(
@@ -132,38 +173,58 @@ def authenticate(
     """The actor of a ``Bearer`` API key, worker session token or clerk session token; any
     other header, an unknown or revoked key, a bad or expired token, a clerk who is no more:
     refused, all alike."""
-    refused = Unauthorized("send Authorization: Bearer <API key>; this one is not valid")
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
     key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
         return _session_actor(connection, key, token_key, now)
+    row = connection.execute(_KEY_BY_ID, {"key_id": key_id(key)}).first()
+    return key_actor(key, row)
+
+
+def key_id(key: str) -> str:
+    """The id part of an API key ``sk_<id>_<secret>``; anything else is refused."""
     parts = key.split("_", 2)  # the secret may hold "_" itself (URL-safe base64)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(key) > 128:
-        raise refused
-    row = connection.execute(_KEY_BY_ID, {"key_id": parts[1]}).first()
-    if row is None or row.revoked_at is not None:
+        raise Unauthorized(REFUSED)
+    return parts[1]
+
+
+def key_actor(key: str, row: Any) -> Actor:
+    """The actor of ``key`` given its stored row (key_id, secret_sha256, actor, scope,
+    revoked_at — or None: unknown); an unknown, revoked or wrong key is refused alike."""
+    if row is None or row[4] is not None:
         hmac.compare_digest(_digest(key), "0" * 64)  # the same work as a known key
-        raise refused
-    if not hmac.compare_digest(_digest(key), row.secret_sha256):
-        raise refused
-    return Actor(row.key_id, ActorKind(row.actor), row.scope)
+        raise Unauthorized(REFUSED)
+    if not hmac.compare_digest(_digest(key), row[1]):
+        raise Unauthorized(REFUSED)
+    return Actor(row[0], ActorKind(row[2]), row[3])
+
+
+def worker_actor(token: str, token_key: bytes, now: datetime) -> Actor:
+    """The worker of a ``wt_`` session token (signed, not expired; no database read)."""
+    from suiren.services.logins import LoginRefused, read_token
+
+    try:
+        session = read_token(token_key, token, now)
+    except LoginRefused as error:
+        raise Unauthorized(error.message) from None
+    return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
 
 
 def _session_actor(connection: Connection, token: str, token_key: bytes, now: datetime) -> Actor:
     """The worker of a ``wt_`` token; the clerk of a ``ct_`` token, as the database has them
     now (their region today; a login that is gone is refused as a bad token)."""
     from suiren.services.clerks import get_clerk, read_clerk_token
-    from suiren.services.logins import LoginRefused, read_token
+    from suiren.services.logins import LoginRefused
 
+    if not token.startswith("ct_"):
+        return worker_actor(token, token_key, now)
     try:
-        if token.startswith("ct_"):
-            session = read_clerk_token(token_key, token, now)
-            clerk = get_clerk(connection, session.subject)
-            if clerk is None:
-                raise LoginRefused("the session is not valid or has expired; log in again")
-            return clerk_actor(clerk)
-        session = read_token(token_key, token, now)
+        session = read_clerk_token(token_key, token, now)
+        clerk = get_clerk(connection, session.subject)
+        if clerk is None:
+            raise LoginRefused("the session is not valid or has expired; log in again")
     except LoginRefused as error:
         raise Unauthorized(error.message) from None
-    return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
+    return clerk_actor(clerk)

@@ -56,6 +56,17 @@ class ReadCache(Generic[T]):
         reads; None while the cache is off."""
         return ledger_version(connection) if self.max_bytes > 0 else None
 
+    def peek(self, version: tuple[int, int], key: Hashable) -> T | None:
+        """The value kept for ``key`` if it was built at ``version``; else None (nothing
+        built)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.version != version:
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.value
+
     def answer(self, version: tuple[int, int] | None, key: Hashable, build: Callable[[], T]) -> T:
         """The value kept for ``key`` if it was built at ``version`` (read by ``version``
         before ``build`` reads anything); else ``build()``'s, kept."""

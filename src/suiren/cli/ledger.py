@@ -579,3 +579,42 @@ def api_key_issue(
         as_json,
         f"{key}\n(key {who.key_id}, {who.kind.value} {who.scope}; shown once — 仅显示一次)",
     )
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(
+    key: str = typer.Argument(
+        ...,
+        metavar="KEY_ID",
+        help="the key's id (or the key itself)",
+        parser=options.identifier("KEY_ID", "a key id", 128),
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Revoke an API key: refused from the next request on (撤销密钥)."""
+    from suiren.api.auth import revoke_key
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        when = revoke_key(connection, key, ctx.now())
+    emit(
+        {"revoked_at": when.isoformat()},
+        as_json,
+        f"revoked — 已撤销 ({when.isoformat()})",
+    )
+
+
+@api_key_app.command("list")
+def api_key_list(as_json: bool = JSON) -> None:
+    """The keys issued (ids, actors, scopes, labels, issued and revoked; never a key)."""
+    from suiren.api.auth import list_keys
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        keys = list_keys(connection)
+    lines = [
+        f"{k['key_id']}  {k['actor']:8} {k['scope'] or '-':12} {k['label']}"
+        + (f"  revoked 已撤销 {k['revoked_at']}" if k["revoked_at"] else "")
+        for k in keys
+    ]
+    emit(keys, as_json, "\n".join(lines) or "no keys — 尚无密钥")

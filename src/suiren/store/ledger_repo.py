@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Column, Connection, MetaData, Table, func, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -137,7 +137,8 @@ def ledger_version(connection: Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-_VERSION = select(func.count(), func.coalesce(func.sum(chain_heads.c.seq), 0))  # built once
+LEDGER_VERSION_SQL = "SELECT count(*), coalesce(sum(seq), 0) FROM chain_heads"
+_VERSION = text(LEDGER_VERSION_SQL)  # built once
 
 
 class Recorded(NamedTuple):
