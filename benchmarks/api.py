@@ -7,9 +7,12 @@ started by uvicorn (one process, as ``suiren serve``) on a free loopback port wi
 route, ``GET /bare`` (``{"ok": true}``, no database, no key), and a load generator in this
 process (``CLIENTS`` threads, each with its own keep-alive connection) sends requests for
 ``SECONDS`` × scale seconds per endpoint. Printed per endpoint: requests/s, p50 and p99
-latency, and the ratio of requests/s to the bare endpoint's (the first server's). Twice: as
-served (an answer is kept while the ledger has not moved, ``api.reads``: the repeated request
-of a worker who refreshes), then by a server that keeps nothing (every answer computed). The generator shares the two
+latency, the ratio of requests/s to the bare endpoint's on the same server, and the
+server's own CPU time per request (Linux ``/proc``) next to the bare endpoint's. Each
+endpoint is measured in ``ROUNDS`` turns interleaved with the others, so that a shared
+machine slows the anchor and the endpoint alike. Twice: as served (an answer is kept while
+the ledger has not moved, ``api.reads``: the repeated request of a worker who refreshes),
+then by a server that keeps nothing (every answer computed). The generator shares the two
 cores with the server, so absolute figures are low; the ratio is the measure.
 """
 
@@ -133,32 +136,50 @@ def _percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
+ROUNDS = 3  # each endpoint measured in turn this many times: the anchor shares the moments
+
+
 def _bench(label: str, url: str, env: dict[str, str], seconds: float) -> None:
     worker, key = _prepare(url)
     auth = {"Authorization": f"Bearer {key}"}
     statement = f"/api/v1/workers/{worker}/statement"
     estimate = f"/api/v1/workers/{worker}/pension/estimate"
-    anchor = anchor_ms = None
     for cache, rows in (
         (None, [("bare FastAPI endpoint (anchor)", "/bare", {}),
                 ("worker statement (kept)", statement, auth),
                 ("pension estimate (kept)", estimate, auth)]),
-        (0, [("bare FastAPI endpoint (no cache)", "/bare", {}),
+        (0, [("bare FastAPI endpoint (anchor)", "/bare", {}),
              ("worker statement (computed)", statement, auth),
              ("pension estimate (computed)", estimate, auth)]),
     ):  # fmt: skip
         with _server(url, env, cache) as (base, pid):
-            for name, path, headers in rows:
+            for _, path, headers in rows:
                 _load(base, path, headers, min(1.0, seconds / 3))  # warm up
-                cpu = _cpu_seconds(pid)
-                rate, latencies = _load(base, path, headers, seconds)
-                server_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(latencies)
-                anchor = anchor or rate
-                anchor_ms = anchor_ms or server_ms
+            done = {name: ([], 0.0, 0.0) for name, _, _ in rows}  # latencies, s, CPU s
+            for _ in range(ROUNDS):  # interleaved: a shared machine slows all alike
+                for name, path, headers in rows:
+                    cpu = _cpu_seconds(pid)
+                    started = time.perf_counter()
+                    _, latencies = _load(base, path, headers, seconds / ROUNDS)
+                    wall = time.perf_counter() - started
+                    before = done[name]
+                    done[name] = (
+                        before[0] + latencies,
+                        before[1] + wall,
+                        before[2] + _cpu_seconds(pid) - cpu,
+                    )
+            anchor_latencies, anchor_wall, anchor_cpu = done[rows[0][0]]
+            anchor = len(anchor_latencies) / anchor_wall
+            anchor_ms = anchor_cpu * 1000 / len(anchor_latencies)
+            for name, _, _ in rows:
+                latencies, wall, cpu_s = done[name]
+                latencies.sort()
+                rate, server_ms = len(latencies) / wall, cpu_s * 1000 / len(latencies)
+                kept = "kept" if cache is None else "none kept"
                 print(
-                    f"{label:10} {name:36} {rate:8.0f} req/s"
-                    f"  p50 {_percentile(latencies, 0.5):6.1f} ms"
-                    f"  p99 {_percentile(latencies, 0.99):6.1f} ms  ratio {rate / anchor:5.2f}×"
+                    f"{label:9} {kept:9} {name:32} {rate:6.0f} req/s"
+                    f"  p50 {_percentile(latencies, 0.5):5.1f} ms"
+                    f"  p99 {_percentile(latencies, 0.99):5.1f} ms  ratio {rate / anchor:4.2f}×"
                     f"  server CPU {server_ms:5.2f} ms/req (× bare {anchor_ms / server_ms:4.2f})",
                     flush=True,
                 )

@@ -137,7 +137,7 @@ def ledger_version(connection: Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-LEDGER_VERSION_SQL = "SELECT count(*), coalesce(sum(seq), 0) FROM chain_heads"
+LEDGER_VERSION_SQL = "SELECT count(*) AS n, coalesce(sum(seq), 0) AS s FROM chain_heads"
 _VERSION = text(LEDGER_VERSION_SQL)  # built once
 
 
