@@ -27,6 +27,7 @@ TRANSFER_PARTY = "transfer-party"  # the old region's agency (approve), the new 
 AUDITOR = "auditor"  # an auditor, or the national agency
 WORKER_SELF = "worker-self"  # a worker's own records, with their session token
 NATIONAL = "national"  # the national agency: settlement between regions
+ANALYST = "analyst"  # an analyst, or the national agency: aggregates, no one's records
 PLATFORM = "platform"  # a platform's own declarations: the workers it engages
 PLATFORM_OF_WORKER = "platform-of-worker"  # a platform that has declared the worker
 RULES = (
@@ -38,6 +39,7 @@ RULES = (
     AUDITOR,
     WORKER_SELF,
     NATIONAL,
+    ANALYST,
     PLATFORM,
     PLATFORM_OF_WORKER,
 )
@@ -138,6 +140,11 @@ def worker_self(actor: Actor) -> str:
 
 def national(actor: Actor) -> None:
     if not actor.covers_region("000000"):
+        raise NotFound("no such resource here")
+
+
+def analyst(actor: Actor) -> None:
+    if not (actor.kind is ActorKind.ANALYST or actor.covers_region("000000")):
         raise NotFound("no such resource here")
 
 

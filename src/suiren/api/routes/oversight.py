@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
@@ -89,3 +89,20 @@ def audit_checkpoint(actor: ActorDep, service: ServiceDep) -> JSONResponse:
     access.auditor(actor)
     with service.transaction() as connection:
         return JSONResponse(make_checkpoint(connection, service.now()))
+
+
+YearQuery = Annotated[int | None, Query(ge=1992, le=2100)]
+
+
+@router.get("/aggregates/regions")
+@access.rule(access.ANALYST)
+def region_aggregates(actor: ActorDep, service: ServiceDep, year: YearQuery = None) -> JSONResponse:
+    """Per region and scheme: workers insured, workers who paid in ``year`` (default this
+    year), the months and amounts paid, the balances now — a region resting on fewer than
+    five people is withheld (an analyst, or the national agency)."""
+    from suiren.services.aggregates import region_aggregates as aggregates
+
+    access.analyst(actor)
+    with service.transaction(read_only=True) as connection:
+        data = aggregates(connection, year or service.now().year)
+    return JSONResponse(data)
