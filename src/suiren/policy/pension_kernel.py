@@ -32,11 +32,13 @@ YEARS_ROUNDED = 5  # not an error: the first case whose years the region's unit 
 ERROR_KINDS = 6
 NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
-INDEX_SCALE = 10**4  # indices are used at the region's decimals (at most four)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
 MONTH_IN_YEARS_SCALE = YEARS_SCALE // 12
 FLOAT_EXACT_MAX = 2**52
 INDEX_STEP_COMMON = 100  # index with four decimals from six: the case worth a constant
+# An index is used at its (date, region) pair's decimals d (pension.index_decimals, 0–6):
+# rounded half up from 1/10^6 to a multiple of index_step = 10^(6 − d), then held in
+# 1/index_scale, index_scale = 10^max(4, d) (10^4 for every region keeping at most four).
 
 
 def _floor_divide(numerator: int, denominator: int) -> int:
@@ -99,11 +101,11 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
     (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
      accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
      w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years,
-     a_step) = pairs  # fmt: skip
+     a_step, index_scale) = pairs  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      check_fit) = flags  # fmt: skip
     w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
-    (basic_fen, account_fen, transitional_fen, total_fen, index_1e4, t_index_1e4, low_out,
+    (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
      k_num_out, k_den_out, k_present_out) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
@@ -111,8 +113,10 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
         unit = unit_fen[q]
         m = mode[q]
         istep = index_step[q]
+        # the index in 1/iscale: the pair's 10^max(4, index decimals) (issue 10 §2)
+        iscale = index_scale[q]
         index = _half_up_signed(index_1e6[i], istep) * index_multiplier[q]
-        index_1e4[i] = index
+        index_out[i] = index
         # years and deemed years rounded to the region's unit
         y = years_in[i]
         yu = years_unit[q]
@@ -139,11 +143,11 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             leftover = leftover // MONTH_IN_YEARS_SCALE
         f_num = full_years * rate_year[q] + leftover * per_step[q]
         p = 1
-        a = INDEX_SCALE
+        a = iscale
         if low_rule:
             p = max(t_num[q], 1)
-            low = index * t_den[q] < t_num[q] * INDEX_SCALE
-            a = index * t_den[q] if low else INDEX_SCALE * p
+            low = index * t_den[q] < t_num[q] * iscale
+            a = index * t_den[q] if low else iscale * p
             if low and a_step[q] > 0:  # a rounded half up to the region's decimals (广东 4)
                 a = _half_up_signed(index * t_den[q], p * a_step[q]) * a_step[q] * p
             low_out[i] = low
@@ -152,9 +156,9 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
         b_index = province_base[i] if index_province[q] else b
         w = b_index * index * p
         if has_wage and wage[i] >= 0:
-            w = wage[i] * INDEX_SCALE * p
+            w = wage[i] * iscale * p
         weighted = b_flat * a + w
-        den = 2 * p * INDEX_SCALE * accrual_den[q]
+        den = 2 * p * iscale * accrual_den[q]
         if not check_fit:  # the caller checks the whole batch at once from these
             w_min, w_max = min(w_min, weighted), max(w_max, weighted)
             f_min, f_max = min(f_min, f_num), max(f_max, f_num)
@@ -188,7 +192,7 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
         t_index = index
         if write_t_index:
             t_index = _half_up_signed(t_index_1e6[i], istep) * index_multiplier[q]
-            t_index_1e4[i] = t_index
+            t_index_out[i] = t_index
         if d != 0:
             if not per_case_coefficient:
                 k_num, k_den, present = coef_num[q], coef_den[q], coef_has[q]
@@ -196,9 +200,9 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
                 errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
                 continue
             b_t = province_base[i] if t_province[q] else b
-            weighted = b_t * (w_flat[q] * INDEX_SCALE + w_index[q] * t_index)
+            weighted = b_t * (w_flat[q] * iscale + w_index[q] * t_index)
             right = d * k_num
-            den = INDEX_SCALE * YEARS_SCALE * k_den * w_den[q]
+            den = iscale * YEARS_SCALE * k_den * w_den[q]
             if not check_fit:
                 t_min, t_max = min(t_min, weighted), max(t_max, weighted)
                 r_min, r_max = min(r_min, right), max(r_max, right)
