@@ -34,7 +34,8 @@ from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for
 
 ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
 SESSIONS = {"gz_session": "gz_worker", "bj_session": "bj_worker"}  # a worker's own session
-ACTORS = ("gz_session", "bj_session", "platform", "analyst", "auditor", *ALL_AGENCIES, *CLERK_OF)
+ACTORS = ("gz_session", "bj_session", "platform", "ride_platform", "analyst", "auditor",
+          *ALL_AGENCIES, *CLERK_OF)  # fmt: skip
 CLOSED_WINDOW = "2026-06-14"
 
 
@@ -78,6 +79,12 @@ KINDS = {
         "no-such-transfer",
     ),
     "window": ObjectKind({CLOSED_WINDOW: _same({"national"}, "view", "close")}, "2026-06-13"),
+    # a worker as a platform engages them: only the platform that declared them; no agency
+    "engaged": ObjectKind(
+        {"gz_worker": _same({"platform"}, "view", "end"),
+         "bj_worker": _same({"ride_platform"}, "view", "end")},
+        "W000000000000",
+    ),
 }  # fmt: skip
 
 
@@ -104,6 +111,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/settlement/windows/{window}"): Route("window", "view"),
     ("POST", "/api/v1/settlement/windows/{window}/close"): Route("window", "close"),
+    ("GET", "/api/v1/platform/workers/{worker_id}"): Route("engaged", "view"),
+    ("POST", "/api/v1/platform/workers/{worker_id}/end"): Route("engaged", "end", {}),
 }
 BODY_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/contributions"): Route(
@@ -165,7 +174,8 @@ def world(
 
 
 def object_id(made: World, kind: str, name: str) -> str:
-    return {"worker": made.workers, "transfer": made.transfers}.get(kind, {}).get(name, name)
+    ids = {"worker": made.workers, "engaged": made.workers, "transfer": made.transfers}
+    return ids.get(kind, {}).get(name, name)
 
 
 def send(client: TestClient, made: World, method: str, path: str, actor: str, oid: str) -> Any:
@@ -219,6 +229,8 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
         (f"/api/v1/workers/{made.workers['gz_worker']}/statement", "gz_clerk"),
         ("/api/v1/transfers/bj-to-hz", "bj_clerk"),
         (f"/api/v1/settlement/windows/{CLOSED_WINDOW}", "national_clerk"),
+        (f"/api/v1/platform/workers/{made.workers['gz_worker']}", "platform"),
+        (f"/api/v1/platform/workers/{made.workers['bj_worker']}", "ride_platform"),
     ]
     for path, actor in readers:
         response = client.get(path, headers=made.auth(actor))

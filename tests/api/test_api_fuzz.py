@@ -37,7 +37,8 @@ JSON_VALUES = st.recursive(
 )
 FIELDS = ["payment_id", "worker_id", "from_month", "to_month", "base_yuan", "resident_id",
           "work_region", "hukou_region", "transfer_id", "to_region", "reason", "code", "password",
-          "region", "average_index", "contribution_years", "account_yuan", "divisor_months"]  # fmt: skip
+          "region", "average_index", "contribution_years", "account_yuan", "divisor_months",
+          "relation", "from", "until"]  # fmt: skip
 FIELDISH = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES | st.text(max_size=20), max_size=6)
 SEGMENTS = st.sampled_from(
     ["W000000000000", "x", "%00", "..", "2026-13-01", "2026-02-30", "2026-06-14", "0" * 200, "中文"]

@@ -6,12 +6,15 @@ Who is who (the BOLA matrix names the owners of objects by these keys):
 
 - ``national`` — the national agency (000000); ``gd`` — Guangdong (440000); ``gz`` —
   Guangzhou (440100); ``bj`` — Beijing (110000); ``hz`` — Hangzhou (330100)
-- ``platform``, ``analyst``, ``auditor``: the other kinds of API key
+- ``platform``, ``analyst``, ``auditor``: the other kinds of API key; ``ride_platform``, a
+  second platform
 - clerks: ``gz_clerk`` (Guangzhou), ``bj_clerk`` (Beijing), ``national_clerk`` (000000) —
   their session tokens, as ``POST /auth/token`` gives them; a clerk is the agency of their
   region to the access policy (``CLERK_OF``)
 - workers: ``gz_worker`` (insured in Guangzhou, pension and medical), ``bj_worker`` (Beijing,
   pension and medical), and their session tokens ``gz_session`` and ``bj_session``
+- engagements (``POST /platform/workers``): ``platform`` (courier-co) engages ``gz_worker``
+  (劳动关系), ``ride_platform`` (ride-co) engages ``bj_worker`` (民事关系)
 - transfers: ``gz-to-hz`` (requested, Guangzhou → Hangzhou), ``bj-to-hz`` (approved,
   Beijing → Hangzhou)
 """
@@ -30,6 +33,7 @@ from suiren.services.clerks import add_clerk, sign_clerk_token
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
 from suiren.services.logins import sign_token
+from suiren.services.platforms import declare
 from suiren.services.transfers import approve_transfer, request_transfer
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
@@ -43,6 +47,7 @@ CLERK_OF = {"gz_clerk": "gz", "bj_clerk": "bj", "national_clerk": "national"}  #
 CLERK_PASSWORD = "a clerk's pass phrase"
 OTHER_KEYS = {
     "platform": (ActorKind.PLATFORM, "courier-co"),
+    "ride_platform": (ActorKind.PLATFORM, "ride-co"),
     "analyst": (ActorKind.ANALYST, ""),
     "auditor": (ActorKind.AUDITOR, ""),
 }
@@ -95,6 +100,13 @@ def populate(engine: Engine) -> World:
             person, region = people[name]
             enrol(c, POLICY, VAULT, person, region, None, NOW, scheme=Scheme.EMPLOYEE_MEDICAL)
             _paid(c, workers[name], region, f"medical-{name}", Scheme.EMPLOYEE_MEDICAL)
+        for (platform, relation), name in zip(
+            (("courier-co", "labour"), ("ride-co", "civil")),
+            ("gz_worker", "bj_worker"),
+            strict=True,
+        ):
+            person, region = people[name]
+            declare(c, POLICY, VAULT, platform, person, region, relation, None, NOW)
         request_transfer(c, POLICY, "gz-to-hz", workers["gz_mover"], "330100", NOW)
         request_transfer(c, POLICY, "bj-to-hz", workers["bj_mover"], "330100", NOW)
         approve_transfer(c, "bj-to-hz", NOW)

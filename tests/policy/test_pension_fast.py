@@ -305,6 +305,42 @@ def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed
     assert_identical(compute_pensions(rewritten, cases), reference_pensions(rewritten, cases))
 
 
+@pytest.mark.parametrize(("seed", "extreme_share"), ((13, 0.0), (14, 0.3)))
+def test_plain_batches_equal_the_reference_in_every_mode(seed, extreme_share):
+    """The loop compiled for plain batches (no deemed years, printed wages, coefficient
+    overrides or separate transitional index) in every rounding mode (见分进角 included),
+    unit, years unit and index decimals, on many regions and dates; with cases near the
+    calculator's limits, the batch also takes the second, per-case checked pass."""
+    modes = ("half_up", "up", "down")
+    component_modes = (*modes, "up_from_fen")
+
+    def changes(pair: int, region: str) -> dict[str, Any]:
+        changed = {
+            "rounding_mode": component_modes[(pair + seed) % 4],
+            "years_mode": modes[pair % 3],
+            "index_decimals": (pair // 2) % 5,
+            "rounding_unit_fen": (1, 10, 100)[(pair // 3) % 3],
+        }
+        if not region.startswith("31"):  # 上海 accrues per month: keep its unit of a month
+            changed["years_unit"] = ("1/30000", "0.1", "1/12", "0.01")[(pair // 4) % 4]
+        return changed
+
+    policy = load_policy()
+    rewritten: Any = RewrittenPolicy(policy, changes)
+    cases = varied_cases(policy, seed, 10_000, extreme_share=extreme_share)
+    n = len(cases)
+    plain = replace(
+        cases,
+        transitional_index_1e6=cases.index_1e6,
+        deemed_years=np.zeros(n, dtype=np.int64),
+        indexed_wage_fen=None,
+        coefficient=None,
+    )
+    assert not np.any(plain.deemed_years)
+    assert_identical(compute_pensions(rewritten, plain), reference_pensions(rewritten, plain))
+    assert_identical(compute_pensions(policy, plain), reference_pensions(policy, plain))
+
+
 @pytest.mark.parametrize(
     ("seed", "decimals", "years_units"),
     (
@@ -362,6 +398,28 @@ def test_pairs_found_in_one_pass_equal_sorting_them(pairs_wanted):
     assert np.array_equal(found[1], np.searchsorted(np.unique(keys), keys))
 
 
+def test_pairs_tell_codes_and_days_apart_case_by_case():
+    """Cases alternate between codes that differ in one character (each of the six) and
+    between days of one code: each case gets its own pair, as sorting the keys gives."""
+    codes = np.array(["410100", "510100", "400100", "411100", "410000", "410110", "410101"])
+    rng = np.random.default_rng(5)
+    regions = codes[rng.integers(0, len(codes), 5_000)]
+    day = rng.integers(-2, 2, 5_000).astype(np.int64)  # days before 1970 too
+    found = sorted_pairs(day, regions, rows_min=0)
+    assert found is not None
+    keys = day * REGION_SPAN + region_numbers(regions)
+    assert np.array_equal(found[0], np.unique(keys))
+    assert np.array_equal(found[1], np.searchsorted(np.unique(keys), keys))
+
+
+def test_pairs_refuse_an_empty_code_even_first():
+    """An empty code is 24 zero bytes: the first case must still be checked, on any day."""
+    for day in (-1, 0):
+        with pytest.raises(AssertionError, match="six digits"):
+            empty = np.array(["", "", ""], dtype="<U6")
+            sorted_pairs(np.full(3, day, dtype=np.int64), empty, rows_min=0)
+
+
 def test_pairs_refuse_a_code_that_is_not_six_digits():
     with pytest.raises(AssertionError, match="six digits"):
         sorted_pairs(np.zeros(2, dtype=np.int64), np.array(["410100", "41010x"]), rows_min=0)
@@ -393,5 +451,31 @@ print("ok")
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_the_loops_compile_where_numba_has_no_cache_folder() -> None:
+    """Where numba finds no writable cache folder (here: only the IPython cell locator is
+    allowed, which refuses files), the loops are compiled without a cache instead of failing
+    ("cannot cache function ...: no locator available")."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np
+from suiren.policy import pension_kernel
+from suiren.rules import vector_pairs
+pension_kernel._compiled()
+found = vector_pairs.sorted_pairs(
+    np.array([1, 1, 2], dtype=np.int64), np.array(["410100", "440100", "410100"]), rows_min=0
+)
+assert found is not None and found[1].tolist() == [0, 1, 2], found
+print("ok")
+"""
+    environment = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -33,6 +33,12 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
     assert states == set(world.transfers)
     assert result.ok, result.problems
     assert world.months_paid > 0
+    from suiren.services.platforms import engaged
+
+    with unit_of_work(engine, read_only=True) as c:
+        declared = engaged(c, "courier-demo", "", 200)
+    assert 0 < world.engaged == len(declared)
+    assert {e.relation for e, _ in declared} == {"labour", "incomplete", "civil"}
     path = tmp_path / "demo-logins.json"
     write_logins(path, world.logins)
     assert path.stat().st_mode & 0o777 == 0o600

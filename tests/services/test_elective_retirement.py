@@ -163,3 +163,20 @@ def test_a_woman_born_1975_is_of_the_55_category(engine):
     assert codes(estimate(engine, w, today, "2030-03")) == [[], []]
     assert codes(estimate(engine, w, today, "2030-02")) == [["outside-retirement-window"]] * 2
     assert codes(estimate(engine, w, today, "2034-08")) == [["outside-retirement-window"]] * 2
+
+
+def test_one_short_of_the_minimum_pays_on_past_the_window(engine):
+    # born 1964-12 (60 in 2024-12, no elective window) with 2013–2024 paid: 12 years, short of
+    # the 15 of 2024. 办法 第二条: 延长缴费 until the minimum is reached, then retire — a month
+    # past the window is then no choice outside it; the shortfall is what is warned. The man
+    # of the test above (17 years) is warned outside the window for the same month.
+    w = worker(engine, 16, "19641201", True, 2013, 2024)
+    for retire in ("2025-06", "2027-12"):
+        result = estimate(engine, w, date(2024, 11, 15), retire)
+        assert codes(result) == [["below-minimum-years"]] * 2
+        assert "延长缴费" in result["scenarios"][0]["warnings"][0]["message"]
+    paid_up = worker(engine, 17, "19641201", True, 2008, 2024)
+    assert (
+        codes(estimate(engine, paid_up, date(2024, 11, 15), "2025-06"))
+        == [["outside-retirement-window"]] * 2
+    )

@@ -33,6 +33,8 @@ from suiren.services.contributions import contribute
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
+from suiren.services.platforms import declare
+from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
 from suiren.services.settlement import close_window
 from suiren.services.transfers import (
@@ -160,6 +162,14 @@ def build(engine: Engine) -> Ledger:
     run(lambda c: close_window(c, date(2026, 6, 16), later))
     run(lambda c: close_window(c, date(2026, 6, 16), later, Scheme.EMPLOYEE_MEDICAL))
     run(lambda c: import_people(c, POLICY, VAULT, [HISTORY], HISTORY_BALANCES, "f" * 64, later))
+    # a platform's engagement of worker 0: declared, its relation changed, ended
+    for relation, first in (("labour", date(2026, 6, 1)), ("civil", date(2026, 6, 10))):
+        run(
+            lambda c, r=relation, f=first: declare(
+                c, POLICY, VAULT, "courier-co", resident_id(0), "310000", r, f, later
+            )
+        )
+    run(lambda c: end_engagement(c, "courier-co", workers[0], date(2026, 6, 17), later))
     checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
@@ -363,6 +373,20 @@ CASES: list[Case] = [
     ("opening balance amount", [f"UPDATE postings SET amount_fen = amount_fen + 100 {E} AND line = 0"],
      opening, "postings"),
     ("opening entry's facts deleted", [f"DELETE FROM facts {E}"], opening, "journal"),
+    # a platform's engagements (人社部发〔2021〕56号 relations)
+    ("engagement relation", ["UPDATE platform_engagements SET relation = 'labour' WHERE period = 2"],
+     lambda c, lg: {}, "platform_engagements"),
+    ("engagement end removed", ["UPDATE platform_engagements SET until = NULL WHERE period = 2"],
+     lambda c, lg: {}, "platform_engagements"),
+    ("engagement deleted", ["DELETE FROM platform_engagements WHERE period = 1"],
+     lambda c, lg: {}, "platform_engagements"),
+    ("engagement forged for another platform", [
+        "INSERT INTO platform_engagements (platform_id, worker_id, period, relation, work_region,"
+        " since, until, recorded_at, version) SELECT 'other-co', worker_id, period, relation,"
+        " work_region, since, until, recorded_at, version FROM platform_engagements"],
+     lambda c, lg: {}, "platform_engagements"),
+    ("engagement fact rewritten", ["UPDATE facts SET data = REPLACE(data, '\"civil\"', '\"labour\"')"
+                                   " WHERE kind = 'platform_engagements'"], lambda c, lg: {}, "journal"),
     # balances
     ("balance", ["UPDATE accounts SET balance_fen = balance_fen + 1 WHERE owner_id = :a"
                  " AND kind = 'individual_account'"], workers, "accounts"),

@@ -27,6 +27,8 @@ TRANSFER_PARTY = "transfer-party"  # the old region's agency (approve), the new 
 AUDITOR = "auditor"  # an auditor, or the national agency
 WORKER_SELF = "worker-self"  # a worker's own records, with their session token
 NATIONAL = "national"  # the national agency: settlement between regions
+PLATFORM = "platform"  # a platform's own declarations: the workers it engages
+PLATFORM_OF_WORKER = "platform-of-worker"  # a platform that has declared the worker
 RULES = (
     PUBLIC,
     ANY_ACTOR,
@@ -36,6 +38,8 @@ RULES = (
     AUDITOR,
     WORKER_SELF,
     NATIONAL,
+    PLATFORM,
+    PLATFORM_OF_WORKER,
 )
 
 
@@ -177,3 +181,24 @@ def covered_worker(actor: Actor, worker_id: str, regions: tuple[str, str] | None
     if not (actor.covers_region(region) or actor.covers_region(held)):
         raise NotFound(f"no worker {worker_id} here")
     return held
+
+
+def platform(actor: Actor) -> str:
+    """The platform id of a platform's key; any other actor: 404."""
+    if actor.kind is not ActorKind.PLATFORM:
+        raise NotFound("no such resource here")
+    return actor.scope
+
+
+def platform_worker(connection: Connection, actor: Actor, worker_id: str) -> str:
+    """The platform id, if ``actor`` is a platform that has declared the worker; any other
+    case — an unknown worker, one another platform declared, an agency or a worker asking —
+    is the same 404 (agencies read a worker by their own routes)."""
+    from suiren.services.platforms import engagements
+
+    missing = NotFound(f"no worker {worker_id[:40]} here")
+    if actor.kind is not ActorKind.PLATFORM:
+        raise missing
+    if not engagements(connection, actor.scope, worker_id):
+        raise missing
+    return actor.scope

@@ -3,8 +3,8 @@ problem+json errors, idempotent POSTs. ``suiren serve`` runs it with uvicorn.
 
 This module builds the app: the ``Service``, the error handlers, the request id and body
 limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one module an area:
-health, pension, workers, contributions, transfers, oversight, auth, me; ``common`` holds what
-they share).
+health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
+holds what they share).
 
 Limits: a request body of at most ``BODY_BYTES_MAX``; an ``Idempotency-Key`` of at most
 ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters. Every write records the actor's key and the
@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suiren.api import access
 from suiren.api.problems import Problem, documented, from_error, problem
@@ -36,6 +38,7 @@ from suiren.api.routes import (
     me,
     oversight,
     pension,
+    platforms,
     transfers,
     workers,
 )
@@ -52,7 +55,7 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
 log = logging.getLogger("suiren.api")
 
 router = APIRouter(prefix="/api/v1")
-for _area in (health, pension, workers, contributions, transfers, oversight, auth, me):
+for _area in (health, pension, workers, contributions, transfers, oversight, auth, me, platforms):
     router.include_router(_area.router)
 
 
@@ -84,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _errors(app)
-    app.middleware("http")(_request_id_and_limits)
+    app.add_middleware(RequestIdAndLimits)
     app.include_router(router)
     return app
 
@@ -158,15 +161,36 @@ def _errors(app: FastAPI) -> None:
         return problem(request, "internal", "an internal error; nothing was written")
 
 
-async def _request_id_and_limits(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    given = request.headers.get("x-request-id", "")
-    request.state.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
-    length = request.headers.get("content-length")
-    limit = common.UPLOAD_BYTES_MAX if request.url.path.endswith("/files") else BODY_BYTES_MAX
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        return problem(request, "too-large", f"a request body has at most {limit} bytes")
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request.state.request_id
-    return response
+class RequestIdAndLimits:
+    """Every request gets an id (its ``X-Request-ID`` if well-formed, else a new one: in
+    ``request.state.request_id`` and on the response) and a body too long by its
+    ``Content-Length`` is refused before it is read. Plain ASGI, not ``BaseHTTPMiddleware``:
+    that one re-streams every response through a task group, a cost each request paid."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        tag = (b"x-request-id", request_id.encode())
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), tag]
+            await send(message)
+
+        length = headers.get("content-length")
+        limit = common.UPLOAD_BYTES_MAX if scope["path"].endswith("/files") else BODY_BYTES_MAX
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            refused = problem(
+                Request(scope), "too-large", f"a request body has at most {limit} bytes"
+            )
+            await refused(scope, receive, tagged)
+            return
+        await self.app(scope, receive, tagged)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionCode
+from suiren.services.platforms import PLATFORM_ID_RE
 from suiren.store.api_tables import api_keys
 
 if TYPE_CHECKING:
@@ -91,8 +92,8 @@ def issue_key(
     if kind is ActorKind.AGENCY:
         scope = NATIONAL if scope == NATIONAL else RegionCode.parse(scope).code
     elif kind is ActorKind.PLATFORM:
-        if not scope or len(scope) > 64 or not scope.replace("-", "").isalnum():
-            raise InvalidInput("a platform key needs its platform id (letters, digits, -)")
+        if not PLATFORM_ID_RE.fullmatch(scope):  # it names the platform's ledger entries
+            raise InvalidInput("a platform key needs its platform id (ASCII letters, digits, -)")
     else:
         scope = ""
     if len(label) > LABEL_CHARS_MAX:

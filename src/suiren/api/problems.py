@@ -34,6 +34,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "The idempotency key was used for another request",
     ),
     "invalid-request": (422, "请求无效", "Invalid request"),
+    "engagement-refused": (422, "用工声明被拒绝", "Engagement declaration refused"),
     "too-large": (413, "请求过大", "Request too large"),
     "locked": (429, "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "retry": (503, "请稍后重试", "Try again"),

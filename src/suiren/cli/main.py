@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from suiren.cli import clerks, ledger, medical, options, pension, rules, transfers
+from suiren.cli import clerks, ledger, medical, options, pension, platforms, rules, transfers
 from suiren.cli.context import dispose_all
 from suiren.domain.errors import SuirenError
 
@@ -35,6 +35,7 @@ app.add_typer(ledger.audit_app, name="audit")
 app.add_typer(ledger.api_key_app, name="api-key")
 app.add_typer(clerks.clerk_app, name="clerk")
 app.add_typer(medical.medical_app, name="medical")
+app.add_typer(platforms.platform_app, name="platform")
 app.add_typer(rules.rules_app, name="rules")
 app.command("contribute")(ledger.contribute)
 app.command("reverse")(ledger.reverse)

@@ -19,11 +19,11 @@ Which base, which threshold, which accrual rates and weights, how years and indi
 rounded and to what unit and how each component is rounded are all parameters of the
 region (``pension.*``); no formula asks which region it is in.
 
-The parameters are turned into small per-(date, region) arrays here; the arithmetic runs
-case by case in one compiled loop (``pension_kernel``), which reads each input once and
-writes each output once (issue 10 §6). Intermediates no case changes are not copied: the
-years when the region's unit leaves them as given, the rounding unit and the 过渡系数
-when they are the pair's (built from the pair when read).
+The parameters are turned into small per-(date, region) arrays here (one table row per pair
+for the loop); the arithmetic runs case by case in one compiled loop (``pension_kernel``),
+which reads each input once and writes each output once (issue 10 §6). Intermediates no
+case changes are not copied: the years when the region's unit leaves them as given, the
+rounding unit and the 过渡系数 when they are the pair's (built from the pair when read).
 
 Scales: money in fen; indices arrive in 1/10^6 and, rounded to the region's decimals
 (``pension.index_decimals``, 0–6), are held in 1/``index_scale`` of their pair: 10^4 where
@@ -61,6 +61,7 @@ from suiren.policy.pension_kernel import (
     UP,
     UP_FROM_FEN,
     YEARS_ROUNDED,
+    pair_table,
     pension_kernel,
     round_years,
 )
@@ -279,15 +280,19 @@ def _run_kernel(
     As the numpy formula did, the whole batch is first checked at once: if the largest
     factors of the basic and transitional numerators multiply to less than NUMERATOR_MAX, no
     case needs its own check. Otherwise the batch runs again, checking each case (and
-    reducing its ratio by the common divisor where the product would not fit).
+    reducing its ratio by the common divisor where the product would not fit). The kernel
+    bounds each factor from above by the bitwise or of its values (less than twice the
+    largest): a batch within a factor of four of the limit runs twice, to the same result.
     """
     errors = np.full(ERROR_KINDS, n, dtype=np.int64)
-    extremes = np.zeros(8, dtype=np.int64)  # min and max of the four numerator factors
-    pension_kernel(inputs, tuple(pairs), (*flags, False), tuple(out), errors, extremes)
-    largest = [max(abs(int(a)), abs(int(b))) for a, b in extremes.reshape(4, 2)]
+    bounds = np.zeros(4, dtype=np.int64)  # bitwise or of each of the four numerator factors
+    table, reciprocal = pair_table(tuple(pairs), flags[0])
+    pension_kernel(inputs, table, reciprocal, (*flags, False), tuple(out), errors, bounds)
+    # a negative factor (its sign bit set) is out of bounds, as a largest one would be
+    largest = [int(b) if b >= 0 else NUMERATOR_MAX for b in bounds]
     if largest[0] * largest[1] >= NUMERATOR_MAX or largest[2] * largest[3] >= NUMERATOR_MAX:
         errors[:] = n
-        pension_kernel(inputs, tuple(pairs), (*flags, True), tuple(out), errors, extremes)
+        pension_kernel(inputs, table, reciprocal, (*flags, True), tuple(out), errors, bounds)
     return errors
 
 

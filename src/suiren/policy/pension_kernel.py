@@ -1,15 +1,21 @@
 """The per-case arithmetic of the pension formula, fused into one compiled loop (numba).
 
 ``pension.compute_pensions`` turns the parameters of each distinct (date, region) pair into
-small per-pair integer arrays; this loop reads each case once, looks its pair's values up by
-index and writes every output once. As separate numpy passes the same formula took 14–27×
-the time of a bare numpy expression of the national formula (issue 10 §6), mostly in
-temporary arrays; fused, it does the arithmetic of the reference formula in the same int64
-operations, in the same order, so the results are identical integer for integer.
+small per-pair integer arrays, which ``pair_table`` lays out as one row per pair; this loop
+reads each case once, looks its pair's row up by index and writes every output once. As
+separate numpy passes the same formula took 14–27× the time of a bare numpy expression of the
+national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
+the reference formula on the same int64 values, so the results are identical integer for
+integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
+printed wages, coefficient overrides or separate transitional index) with those branches
+removed; each compiles on its first use.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
-cut to the fen, then any fen up to the unit): ⌊(n + (u − 1)·d) / (u·d)⌋ units.
+cut to the fen, then any fen up to the unit): ⌊(n + (u − 1)·d) / (u·d)⌋ units. Each floor
+division is exact: a float64 estimate of the quotient, corrected by the int64 remainder
+(``_corrected``); the basic pension's divisor is its pair's, so its estimate multiplies by
+the pair's reciprocal instead of dividing.
 Failures are not raised in the loop: the first failing case of each kind is written to
 ``errors`` and the caller raises the same error the numpy formula raised.
 """
@@ -17,11 +23,12 @@ Failures are not raised in the loop: the first failing case of each kind is writ
 from __future__ import annotations
 
 import functools
-import math
 import threading
 from typing import Any
 
 import numpy as np
+
+from suiren.rules.vector_pairs import njit_cached
 
 HALF_UP, UP, DOWN = 0, 1, 2  # rounding modes as the kernel reads them
 UP_FROM_FEN = 3  # components only: cut to the fen, then up to the unit (见分进角)
@@ -34,22 +41,40 @@ NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
 MONTH_IN_YEARS_SCALE = YEARS_SCALE // 12
-FLOAT_EXACT_MAX = 2**52
+QUOTIENT_ESTIMATE_MAX = float(2**50)  # a float64 estimate below this is within one
 INDEX_STEP_COMMON = 100  # index with four decimals from six: the case worth a constant
 # An index is used at its (date, region) pair's decimals d (pension.index_decimals, 0–6):
 # rounded half up from 1/10^6 to a multiple of index_step = 10^(6 − d), then held in
-# 1/index_scale, index_scale = 10^max(4, d) (10^4 for every region keeping at most four).
+# 1/index_scale, index_scale = 10^max(4, d) (10^4 for every region keeping at most four):
+# the pair table's column P_INDEX_SCALE (issue 10 §2).
+# The two constant divisors of every case, unsigned: an unsigned division by a constant is a
+# multiplication and a shift, where a signed floor division adds corrections for the sign
+# (about a seventh of the loop's time, in one measurement).
+INDEX_DIVISOR_UNSIGNED = np.uint64(2 * INDEX_STEP_COMMON)
+YEARS_SCALE_UNSIGNED = np.uint64(YEARS_SCALE)
 
 
 def _floor_divide(numerator: int, denominator: int) -> int:
     """``numerator // denominator`` (denominator > 0), without a 64-bit integer division.
 
     A hardware integer division costs tens of cycles and the formula needs two per case
-    with per-region divisors. Below 2^52 both are exact in float64 and their float quotient
-    is within one of the integer one; the remainder then corrects it exactly.
+    with per-region divisors; a float64 division costs a few.
     """
-    if -FLOAT_EXACT_MAX < numerator < FLOAT_EXACT_MAX and denominator < FLOAT_EXACT_MAX:
-        quotient = math.floor(numerator / denominator)  # float64 division, then corrected
+    return _corrected(numerator, denominator, numerator / denominator)
+
+
+def _corrected(numerator: int, denominator: int, estimate: float) -> int:
+    """``numerator // denominator`` (denominator > 0) from a float64 ``estimate`` of it.
+
+    The estimate (numerator and denominator rounded to float64, then divided, or
+    multiplied by a rounded reciprocal) is within a few parts in 2^53 of the quotient: below
+    2^50, within one of it. Truncated to an integer and corrected by the exact int64
+    remainder, the quotient is exact; the remainder needs no more than int64, since it is
+    small even where ``quotient · denominator`` wraps. Larger quotients (or a NaN) take the
+    integer division.
+    """
+    if -QUOTIENT_ESTIMATE_MAX < estimate < QUOTIENT_ESTIMATE_MAX:
+        quotient = int(estimate)  # toward zero: then corrected either way
         remainder = numerator - quotient * denominator
         while remainder < 0:
             quotient -= 1
@@ -74,11 +99,22 @@ def _round_fen(numerator: int, fen_denominator: int, unit: int, mode: int) -> in
     return _round(numerator, denominator, mode) * unit
 
 
-def _half_up_signed(numerator: int, step: int) -> int:
+def _floor_divide_by_constant(numerator: Any, divisor: int, divisor_unsigned: Any) -> Any:
+    """``numerator // divisor`` for a constant ``divisor`` > 0 (``divisor_unsigned`` the
+    same as np.uint64): unsigned when the numerator is not negative (int64 wraps past 2^63
+    as the reference's arithmetic did, so a negative one stays possible)."""
+    if numerator >= 0:
+        return np.int64(np.uint64(numerator) // divisor_unsigned)
+    return numerator // divisor
+
+
+def _half_up_signed(numerator: Any, step: int) -> Any:
     """``divide_round(numerator, step)``: half up, halves away from zero."""
     magnitude = -numerator if numerator < 0 else numerator
     if step == INDEX_STEP_COMMON:  # a constant divisor: a multiplication, not a division
-        quotient = (2 * magnitude + INDEX_STEP_COMMON) // (2 * INDEX_STEP_COMMON)
+        quotient = _floor_divide_by_constant(
+            2 * magnitude + INDEX_STEP_COMMON, 2 * INDEX_STEP_COMMON, INDEX_DIVISOR_UNSIGNED
+        )
     else:
         quotient = _floor_divide(2 * magnitude + step, 2 * step)
     return -quotient if numerator < 0 else quotient
@@ -95,35 +131,103 @@ def _fits(left: int, right: int) -> bool:
     return float(abs(left)) * float(abs(right)) < NUMERATOR_MAX_FLOAT
 
 
-def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes: Any) -> None:
+# Columns of the pair table: one int64 row per (date, region) pair, so that the loop keeps one
+# pointer for every parameter (one array per parameter ran out of registers and reread each
+# array's address from the stack for every case).
+(P_INDEX_STEP, P_INDEX_MULTIPLIER, P_UNIT, P_MODE, P_YEARS_UNIT, P_YEARS_MODE, P_RATE_YEAR,
+ P_PER_STEP, P_STEP, P_ACCRUAL_DEN, P_T_NUM, P_T_DEN, P_FLAT_PROVINCE, P_INDEX_PROVINCE,
+ P_T_PROVINCE, P_W_FLAT, P_W_INDEX, P_W_DEN, P_COEF_NUM, P_COEF_DEN, P_COEF_HAS, P_LONG_NUM,
+ P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE) = range(27)  # fmt: skip
+PAIR_PARAMETERS = 27  # the pair parameters, in the order of pension.PairParameters
+# then, derived per pair: p of the low-index rule, and the terms of the basic and account
+# roundings (see _rounding_terms and _account_rounding_terms)
+(P_P, P_BASIC_K, P_BASIC_C, P_BASIC_DIVISOR, P_ACCOUNT_K, P_ACCOUNT_C_PER_DIVISOR,
+ P_ACCOUNT_C, P_ACCOUNT_K_UNIT) = range(PAIR_PARAMETERS, PAIR_PARAMETERS + 8)  # fmt: skip
+TABLE_WIDTH = PAIR_PARAMETERS + 8
+
+
+def _rounding_terms(fen_denominator: int, unit: int, mode: int) -> tuple[int, int, int]:
+    """(k, c, divisor): ``_round_fen(n, fen_denominator, unit, mode)`` is
+    ``⌊(k·n + c) / divisor⌋ · unit``, by the same int64 operations."""
+    denominator = fen_denominator * unit
+    if mode == UP_FROM_FEN:
+        return 1, (unit - 1) * fen_denominator, denominator
+    c = denominator if mode == HALF_UP else (2 * denominator - 2 if mode == UP else 0)
+    return 2, c, 2 * denominator
+
+
+def _account_rounding_terms(unit: int, mode: int) -> tuple[int, int, int]:
+    """(k, c_per_divisor, c): for a fen denominator v, ``_rounding_terms`` gives
+    ``(k, v·c_per_divisor + c, v·k·unit)`` (equal as int64, which wraps the same way)."""
+    if mode == UP_FROM_FEN:
+        return 1, unit - 1, 0
+    if mode == HALF_UP:
+        return 2, unit, 0
+    if mode == UP:
+        return 2, 2 * unit, -2
+    return 2, 0, 0
+
+
+def _derive(table: Any, low_rule: bool, reciprocal: Any) -> None:
+    """Fill the derived columns of ``table`` and ``reciprocal`` (1 / the basic's divisor)."""
+    for q in range(table.shape[0]):
+        p = max(table[q, P_T_NUM], 1) if low_rule else 1
+        unit, mode = table[q, P_UNIT], table[q, P_MODE]
+        scale = table[q, P_INDEX_SCALE]
+        k, c, divisor = _rounding_terms(2 * p * scale * table[q, P_ACCRUAL_DEN], unit, mode)
+        table[q, P_P], table[q, P_BASIC_K], table[q, P_BASIC_C] = p, k, c
+        table[q, P_BASIC_DIVISOR] = divisor
+        reciprocal[q] = 1.0 / divisor
+        k, c_per_divisor, c = _account_rounding_terms(unit, mode)
+        table[q, P_ACCOUNT_K], table[q, P_ACCOUNT_C_PER_DIVISOR] = k, c_per_divisor
+        table[q, P_ACCOUNT_C], table[q, P_ACCOUNT_K_UNIT] = c, k * unit
+
+
+def _kernel(
+    cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
+) -> None:
+    _cases(cases, table, reciprocal, flags, out, errors, bounds)
+
+
+def _kernel_plain(
+    cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
+) -> None:
+    """``_kernel`` for a batch without deemed years, printed wages, per-case coefficients or a
+    separate transitional index (``plain`` flags): the same loop, compiled with those
+    branches removed, so that what is left fits in registers (about a tenth faster, once
+    measured)."""
+    low_rule, check_fit = flags[0], flags[6]
+    plain = (low_rule, False, False, False, False, False, check_fit)
+    _cases(cases, table, reciprocal, plain, out, errors, bounds)
+
+
+def _cases(
+    cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
+) -> None:
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
      wage, override_num, override_den, override_given) = cases  # fmt: skip
-    (index_step, index_multiplier, unit_fen, mode, years_unit, years_mode, rate_year, per_step, step,
-     accrual_den, t_num, t_den, flat_province, index_province, t_province, w_flat, w_index,
-     w_den, coef_num, coef_den, coef_has, long_num, long_den, long_has, long_years,
-     a_step, index_scale) = pairs  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      check_fit) = flags  # fmt: skip
-    w_min = w_max = f_min = f_max = t_min = t_max = r_min = r_max = 0
+    # bitwise or of each factor of the two numerators: at least the largest (any negative
+    # one sets the sign), less than twice it; the caller checks the batch from these
+    w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
      k_num_out, k_den_out, k_present_out) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
         q = pair[i]
-        unit = unit_fen[q]
-        m = mode[q]
-        istep = index_step[q]
-        # the index in 1/iscale: the pair's 10^max(4, index decimals) (issue 10 §2)
-        iscale = index_scale[q]
-        index = _half_up_signed(index_1e6[i], istep) * index_multiplier[q]
+        unit = table[q, P_UNIT]
+        istep = table[q, P_INDEX_STEP]
+        index = _half_up_signed(index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
         index_out[i] = index
+        iscale = table[q, P_INDEX_SCALE]  # the index is in 1/iscale (issue 10 §2)
         # years and deemed years rounded to the region's unit
         y = years_in[i]
-        yu = years_unit[q]
+        yu = table[q, P_YEARS_UNIT]
         if y < 0:
             errors[NEGATIVE_YEARS] = min(errors[NEGATIVE_YEARS], i)
         if yu != 1:  # a unit of 1/30000 year leaves every mode's result unchanged
-            rounded = _round(y, yu, years_mode[q]) * yu
+            rounded = _round(y, yu, table[q, P_YEARS_MODE]) * yu
             if rounded != y:  # rare: the caller then writes the rounded years (round_years)
                 errors[YEARS_ROUNDED] = min(errors[YEARS_ROUNDED], i)
             y = rounded
@@ -132,80 +236,93 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             if d < 0:
                 errors[NEGATIVE_YEARS] = min(errors[NEGATIVE_YEARS], i)
             if yu != 1:
-                rounded = _round(d, yu, years_mode[q]) * yu
+                rounded = _round(d, yu, table[q, P_YEARS_MODE]) * yu
                 if rounded != d:
                     errors[YEARS_ROUNDED] = min(errors[YEARS_ROUNDED], i)
                 d = rounded
         # basic pension: (B_flat · a + W) / 2 × F
-        full_years = y // YEARS_SCALE
+        full_years = _floor_divide_by_constant(y, YEARS_SCALE, YEARS_SCALE_UNSIGNED)
         leftover = y - full_years * YEARS_SCALE
-        if step[q] == MONTH_IN_YEARS_SCALE:
+        if table[q, P_STEP] == MONTH_IN_YEARS_SCALE:
             leftover = leftover // MONTH_IN_YEARS_SCALE
-        f_num = full_years * rate_year[q] + leftover * per_step[q]
+        f_num = full_years * table[q, P_RATE_YEAR] + leftover * table[q, P_PER_STEP]
         p = 1
         a = iscale
         if low_rule:
-            p = max(t_num[q], 1)
-            low = index * t_den[q] < t_num[q] * iscale
-            a = index * t_den[q] if low else iscale * p
-            if low and a_step[q] > 0:  # a rounded half up to the region's decimals (广东 4)
-                a = _half_up_signed(index * t_den[q], p * a_step[q]) * a_step[q] * p
+            p = table[q, P_P]
+            t_den = table[q, P_T_DEN]
+            low = index * t_den < table[q, P_T_NUM] * iscale
+            a = index * t_den if low else iscale * p
+            a_step = table[q, P_A_STEP]
+            if low and a_step > 0:  # a rounded half up to the region's decimals (广东 4)
+                a = _half_up_signed(index * t_den, p * a_step) * a_step * p
             low_out[i] = low
         b = base[i]
-        b_flat = province_base[i] if flat_province[q] else b
-        b_index = province_base[i] if index_province[q] else b
+        b_flat = province_base[i] if table[q, P_FLAT_PROVINCE] else b
+        b_index = province_base[i] if table[q, P_INDEX_PROVINCE] else b
         w = b_index * index * p
         if has_wage and wage[i] >= 0:
             w = wage[i] * iscale * p
         weighted = b_flat * a + w
-        den = 2 * p * iscale * accrual_den[q]
-        if not check_fit:  # the caller checks the whole batch at once from these
-            w_min, w_max = min(w_min, weighted), max(w_max, weighted)
-            f_min, f_max = min(f_min, f_num), max(f_max, f_num)
+        reduced = False
+        if not check_fit:
+            w_bits |= weighted
+            f_bits |= f_num
         elif not _fits(weighted, f_num):
+            den = 2 * p * iscale * table[q, P_ACCRUAL_DEN]
             g = _gcd(f_num, den)
             f_num //= g
             den //= g
+            reduced = True
             if not _fits(weighted, f_num):
                 errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
         numerator = weighted * f_num
         if numerator < 0:
             errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-        basic = _round_fen(numerator, den, unit, m)
+        if reduced:
+            basic = _round_fen(numerator, den, unit, table[q, P_MODE])
+        else:  # _round_fen(numerator, 2·p·iscale·accrual_den, unit, mode) by the pair's terms
+            rounded = table[q, P_BASIC_K] * numerator + table[q, P_BASIC_C]
+            quotient = rounded * reciprocal[q]  # the pair's divisor: no division per case
+            basic = _corrected(rounded, table[q, P_BASIC_DIVISOR], quotient) * unit
         basic_fen[i] = basic
-        # account pension: balance / divisor
+        # account pension: balance / divisor v, _round_fen(numerator, v, unit, mode)
         numerator = account[i] * 10
         if numerator < 0:
             errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-        pension = _round_fen(numerator, divisor[i], unit, m)
+        v = divisor[i]
+        rounded = table[q, P_ACCOUNT_K] * numerator + v * table[q, P_ACCOUNT_C_PER_DIVISOR]
+        rounded += table[q, P_ACCOUNT_C]
+        pension = _floor_divide(rounded, v * table[q, P_ACCOUNT_K_UNIT]) * unit
         account_fen[i] = pension
         # transitional pension: B_t · (w_flat + w_index · Ī_t) · deemed · k
         transitional = 0
         if per_case_coefficient:
-            use_long = long_has[q] and (y - d) > long_years[q]
-            k_num = long_num[q] if use_long else coef_num[q]
-            k_den = long_den[q] if use_long else coef_den[q]
-            present = use_long or coef_has[q]
+            use_long = table[q, P_LONG_HAS] != 0 and (y - d) > table[q, P_LONG_YEARS]
+            k_num = table[q, P_LONG_NUM] if use_long else table[q, P_COEF_NUM]
+            k_den = table[q, P_LONG_DEN] if use_long else table[q, P_COEF_DEN]
+            present = use_long or table[q, P_COEF_HAS] != 0
             if has_override and override_given[i]:
                 k_num, k_den, present = override_num[i], override_den[i], True
             k_num_out[i], k_den_out[i], k_present_out[i] = k_num, k_den, present
         t_index = index
         if write_t_index:
-            t_index = _half_up_signed(t_index_1e6[i], istep) * index_multiplier[q]
+            t_index = _half_up_signed(t_index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
             t_index_out[i] = t_index
         if d != 0:
             if not per_case_coefficient:
-                k_num, k_den, present = coef_num[q], coef_den[q], coef_has[q]
+                k_num, k_den = table[q, P_COEF_NUM], table[q, P_COEF_DEN]
+                present = table[q, P_COEF_HAS] != 0
             if d > 0 and not present:
                 errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
                 continue
-            b_t = province_base[i] if t_province[q] else b
-            weighted = b_t * (w_flat[q] * iscale + w_index[q] * t_index)
+            b_t = province_base[i] if table[q, P_T_PROVINCE] else b
+            weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
             right = d * k_num
-            den = iscale * YEARS_SCALE * k_den * w_den[q]
+            den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
             if not check_fit:
-                t_min, t_max = min(t_min, weighted), max(t_max, weighted)
-                r_min, r_max = min(r_min, right), max(r_max, right)
+                t_bits |= weighted
+                r_bits |= right
             elif not _fits(weighted, right):
                 g = _gcd(right, den)
                 right //= g
@@ -215,10 +332,10 @@ def _kernel(cases: Any, pairs: Any, flags: Any, out: Any, errors: Any, extremes:
             numerator = weighted * right
             if numerator < 0:
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
-            transitional = _round_fen(numerator, den, unit, m)
+            transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
         total_fen[i] = basic + pension + transitional
-    extremes[:] = (w_min, w_max, f_min, f_max, t_min, t_max, r_min, r_max)
+    bounds[0], bounds[1], bounds[2], bounds[3] = w_bits, f_bits, t_bits, r_bits
 
 
 def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: Any) -> None:
@@ -232,33 +349,54 @@ def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: A
 _COMPILING = threading.Lock()
 
 
-def _compiled() -> tuple[Any, Any]:
-    """(the kernel, the years rounding), compiled once per process under a lock: the
-    server answers requests on many threads, and two first estimates at the same moment
-    must not both compile (the second would wrap the first's compiled helpers again)."""
+def _compiled() -> tuple[Any, Any, Any, Any]:
+    """(the kernel, the years rounding, the pair table, the plain kernel), wrapped once per
+    process under a lock: the server answers requests on many threads, and two first
+    estimates at the same moment must not both wrap them (the second would wrap the first's
+    compiled helpers again). Each compiles on its first call, under numba's own lock."""
     with _COMPILING:
         return _compile()
 
 
 @functools.cache
-def _compile() -> tuple[Any, Any]:
+def _compile() -> tuple[Any, Any, Any, Any]:
     """Compiled on first use: importing numba costs every command about 0.2 s, and only
-    the pension formula needs it. Compiled once per machine into __pycache__ (``cache``);
-    ``error_model`` numpy: no Python exceptions in the loop."""
-    import numba
-
+    the pension formula needs it. Compiled once per machine into __pycache__ (``cache``,
+    where numba finds a writable place: ``njit_cached``); ``error_model`` numpy: no Python
+    exceptions in the loop."""
     module = globals()
-    for name in ("_floor_divide", "_round", "_round_fen", "_half_up_signed", "_fits"):
-        module[name] = numba.njit(cache=True, error_model="numpy", inline="always")(module[name])
-    module["_gcd"] = numba.njit(cache=True, error_model="numpy")(module["_gcd"])
+    for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
+                 "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits",
+                 "_cases"):  # fmt: skip
+        module[name] = njit_cached(module[name], error_model="numpy", inline="always")
+    module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_kernel),
-        numba.njit(cache=True, error_model="numpy", nogil=True)(_round_years),
+        njit_cached(_kernel, error_model="numpy", nogil=True),
+        njit_cached(_round_years, error_model="numpy", nogil=True),
+        njit_cached(_derive, error_model="numpy", nogil=True),
+        njit_cached(_kernel_plain, error_model="numpy", nogil=True),
     )
 
 
+def pair_table(pairs: tuple[Any, ...], low_rule: bool) -> tuple[Any, Any]:
+    """The kernel's pair table (pairs × TABLE_WIDTH int64) and its float64 reciprocals, from
+    the PAIR_PARAMETERS per-pair arrays (``pension.PairParameters``, in order)."""
+    if len(pairs) != PAIR_PARAMETERS:
+        raise AssertionError(f"the pair table takes {PAIR_PARAMETERS} columns, got {len(pairs)}")
+    count = len(pairs[0])
+    table = np.empty((count, TABLE_WIDTH), dtype=np.int64)
+    for column, values in enumerate(pairs):
+        table[:, column] = values
+    reciprocal = np.empty(count, dtype=np.float64)
+    _compiled()[2](table, low_rule, reciprocal)
+    return table, reciprocal
+
+
 def pension_kernel(*args: Any) -> None:
-    _compiled()[0](*args)
+    """``_kernel(cases, table, reciprocal, flags, out, errors, bounds)``, or the same loop
+    compiled for plain batches when the flags allow (the first use of each compiles it)."""
+    flags = args[3]
+    _compiled()[3 if not any(flags[1:6]) else 0](*args)
 
 
 def round_years(*args: Any) -> None:

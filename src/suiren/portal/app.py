@@ -10,14 +10,16 @@ place of problem+json and headers that forbid inline scripts, other origins and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suiren.api.app import create_app as create_api
 from suiren.api.routes.common import service_of
@@ -48,18 +50,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _html_errors(app)
-    app.middleware("http")(_portal_headers)
+    app.add_middleware(PortalHeaders)
     return app
 
 
-async def _portal_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    if not request.url.path.startswith(API_PREFIX):
-        for name, value in PORTAL_HEADERS.items():
-            response.headers.setdefault(name, value)
-    return response
+class PortalHeaders:
+    """``PORTAL_HEADERS`` on every response outside ``/api/`` that does not set them itself
+    (plain ASGI: no re-streamed response)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in PORTAL_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _html_errors(app: FastAPI) -> None:

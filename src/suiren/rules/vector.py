@@ -110,7 +110,7 @@ def look_up(
                 values[name].append(
                     ResolvedValue(leaf.path, None, day, region, NO_PROVENANCE, leaf.unit)
                 )
-    return ParameterColumns(values, pair_of_case.astype(np.intp), pairs)
+    return ParameterColumns(values, pair_of_case.astype(np.intp, copy=False), pairs)
 
 
 def day_number(day: date) -> int:

@@ -23,36 +23,44 @@ BAD_CODE = -1  # status: a region code is not six digits
 TOO_MANY_PAIRS = -2  # status: more than PAIRS_TABLE_MAX pairs
 
 
-def _first_seen_pairs(days: Any, characters: Any, pair_of_case: Any, keys: Any) -> int:
+def _first_seen_pairs(
+    days: Any, characters: Any, words: Any, pair_of_case: Any, keys: Any, seen: Any
+) -> int:
     """Fill ``pair_of_case`` and ``keys`` (in order of first appearance); return the count.
 
-    ``characters`` holds each code's six UTF-32 characters. Returns ``BAD_CODE`` or
-    ``TOO_MANY_PAIRS`` instead when the batch is not for this path.
+    ``characters`` holds each code's six UTF-32 characters and ``words`` the same 24 bytes as
+    three 64-bit words: a case is matched to the pairs seen so far (``seen``: day and words
+    of each) by comparing words, and only a code not seen yet is parsed and checked. Returns
+    ``BAD_CODE`` or ``TOO_MANY_PAIRS`` instead when the batch is not for this path.
     """
     count = 0
-    last_key = -1
+    last_day = days[0] ^ 1 if len(days) else 0  # the first case matches no previous one
+    last_0 = last_1 = last_2 = 0
     last_pair = -1
     for i in range(len(days)):
-        code = 0
-        for j in range(REGION_DIGITS):
-            digit = int(characters[i, j]) - 48  # ord("0")
-            if digit < 0 or digit > 9:
-                return BAD_CODE
-            code = code * 10 + digit
-        key = days[i] * REGION_SPAN + code
-        if key != last_key:
+        day, w0, w1, w2 = days[i], words[i, 0], words[i, 1], words[i, 2]
+        # the previous case's pair when day and code are the same (one test of the four)
+        if ((day ^ last_day) | (w0 ^ last_0) | (w1 ^ last_1) | (w2 ^ last_2)) != 0:
             last_pair = -1
             for p in range(count):
-                if keys[p] == key:
+                if ((seen[p, 0] ^ day) | (seen[p, 1] ^ w0) | (seen[p, 2] ^ w1)
+                        | (seen[p, 3] ^ w2)) == 0:  # fmt: skip
                     last_pair = p
                     break
             if last_pair < 0:
+                code = 0
+                for j in range(REGION_DIGITS):
+                    digit = int(characters[i, j]) - 48  # ord("0")
+                    if digit < 0 or digit > 9:
+                        return BAD_CODE
+                    code = code * 10 + digit
                 if count == PAIRS_TABLE_MAX:
                     return TOO_MANY_PAIRS
-                keys[count] = key
+                keys[count] = day * REGION_SPAN + code
+                seen[count, 0], seen[count, 1], seen[count, 2], seen[count, 3] = day, w0, w1, w2
                 last_pair = count
                 count += 1
-            last_key = key
+            last_day, last_0, last_1, last_2 = day, w0, w1, w2
         pair_of_case[i] = last_pair
     return count
 
@@ -65,15 +73,26 @@ def _renumber(pair_of_case: Any, rank: Any) -> None:
 COMPILED_ROWS_MIN = 50_000  # a smaller batch sorts its keys in less time than numba takes to load
 
 
+def njit_cached(function: Any, **options: Any) -> Any:
+    """``numba.njit(cache=True, **options)(function)``: compiled once per machine, into
+    ``__pycache__`` next to the source or numba's cache folder (numba writes each file
+    under a unique name, then renames it, so processes compiling at once do not clash).
+    Where numba finds no writable place for its cache (an install read-only to its user,
+    without a writable home), compiled in each process instead of failing."""
+    import numba
+
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError as error:
+        if "no locator available" not in str(error):
+            raise
+        return numba.njit(cache=False, **options)(function)
+
+
 @functools.cache
 def _compiled() -> tuple[Any, Any]:
     """The two loops, compiled on first use (importing numba costs every command ~0.2 s)."""
-    import numba
-
-    return (
-        numba.njit(cache=True, nogil=True)(_first_seen_pairs),
-        numba.njit(cache=True, nogil=True)(_renumber),
-    )
+    return njit_cached(_first_seen_pairs, nogil=True), njit_cached(_renumber, nogil=True)
 
 
 def sorted_pairs(
@@ -89,11 +108,14 @@ def sorted_pairs(
     if codes.dtype != np.dtype("<U6") or codes.ndim != 1 or len(codes) < rows_min:
         return None
     first_seen_pairs, renumber = _compiled()
-    characters = np.ascontiguousarray(codes).view(np.uint32).reshape(-1, REGION_DIGITS)
+    contiguous = np.ascontiguousarray(codes)
+    characters = contiguous.view(np.uint32).reshape(-1, REGION_DIGITS)
+    words = contiguous.view(np.int64).reshape(-1, 3)  # the same 24 bytes per code
     day_column = np.ascontiguousarray(days, dtype=np.int64)
     pair_of_case = np.empty(len(codes), dtype=np.intp)
     keys = np.empty(PAIRS_TABLE_MAX, dtype=np.int64)
-    count = int(first_seen_pairs(day_column, characters, pair_of_case, keys))
+    seen = np.empty((PAIRS_TABLE_MAX, 4), dtype=np.int64)
+    count = int(first_seen_pairs(day_column, characters, words, pair_of_case, keys, seen))
     if count == BAD_CODE:
         raise AssertionError("region codes must be six digits")
     if count == TOO_MANY_PAIRS:

@@ -343,12 +343,17 @@ def retirement_warnings(
     window: ElectiveWindow, retire: Month, months: int, today: Month
 ) -> list[dict[str, str]]:
     """What the rules would not grant of a retirement in ``retire`` with ``months`` of
-    contributions (deemed and projected ones included): a month outside the elective window; early without the minimum years, or
+    contributions (deemed and projected ones included): a month outside the elective window
+    (unless the minimum years are not reached yet: 延长缴费); early without the
+    minimum years, or
     any month short of them (no monthly pension until they are reached); a choice asked for
     after its deadline (``today`` past the month to apply by)."""
     found: list[dict[str, str]] = []
     choice = window.choice(retire)
-    if not window.contains(retire):
+    # 延长缴费 (办法 第二条): one still short of the minimum years pays on until they are
+    # reached, past the window by right, not by choice: the shortfall is what is warned
+    extending = retire > window.latest_month and months < window.minimum_years * 12
+    if not window.contains(retire) and not extending:
         why = (
             f"；{NO_LATER_TEXT[window.no_later_reason]}"
             if window.no_later_reason and retire > window.statutory_month

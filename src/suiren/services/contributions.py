@@ -89,6 +89,7 @@ SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
 # ids the system gives its own transactions: a client's id may not start so
 RESERVED_PREFIXES = (
     "transfer/", "interest/", "settlement/", "months/", "enrol/", "gather/", "receipt/",
+    "engage/",
 )  # fmt: skip
 
 POSTED, REPLAYED, REFUSED = 0, 1, 2

@@ -49,6 +49,7 @@ class Seeded:
     months_paid: int = 0
     transfers: dict[str, int] = field(default_factory=dict)
     logins: list[dict[str, str]] = field(default_factory=list)
+    engaged: int = 0  # the demo platform's workers
 
 
 def capitals() -> list[str]:
@@ -215,6 +216,7 @@ def seed(
     workers = [w for _, w in summary.mapping]
     result.months_paid = _pay_this_year(engine, policy, workers, now, rng)
     result.transfers = _transfers(engine, policy, workers, places, now, rng)
+    result.engaged = _engagements(engine, policy, vault, summary.mapping, now)
     with unit_of_work(engine) as c:
         logins = [
             {
@@ -225,9 +227,9 @@ def seed(
             },
             {
                 "actor": "platform",
-                "scope": "courier-demo",
+                "scope": DEMO_PLATFORM,
                 "label": "demo: platform",
-                "sees": "its own workers and batches",
+                "sees": "the workers it declared (GET /api/v1/platform/workers), and only them",
             },
             {
                 "actor": "analyst",
@@ -394,6 +396,37 @@ def _transfers(
     with unit_of_work(engine) as c:
         close_window(c, (now - timedelta(days=1)).date(), now)
     return states
+
+
+DEMO_PLATFORM = "courier-demo"
+DEMO_ENGAGED = 40  # people the demo platform declares it engages
+
+
+def _engagements(
+    engine: Engine,
+    policy: Policy,
+    vault: IdentityVault,
+    mapping: list[tuple[str, str]],
+    now: datetime,
+) -> int:
+    """The demo platform declares a few of the people, in the region that insures them, under
+    each of the three relations in turn, engaged since some day of the last year."""
+    from suiren.services.platforms import Relation, declare
+    from suiren.services.workers import enrolment_regions
+
+    relations = list(Relation)
+    step = max(1, len(mapping) // DEMO_ENGAGED)
+    engaged = 0
+    with unit_of_work(engine) as c:
+        for n, (rid, worker) in enumerate(mapping[::step][:DEMO_ENGAGED]):
+            regions = enrolment_regions(c, worker, Scheme.EMPLOYEE_PENSION)
+            if regions is None:
+                continue
+            since = now.date() - timedelta(days=30 + 9 * n)
+            relation = relations[n % len(relations)]
+            declare(c, policy, vault, DEMO_PLATFORM, rid, regions[1], relation, since, now)
+            engaged += 1
+    return engaged
 
 
 def write_logins(path: Path, logins: list[dict[str, Any]]) -> None:

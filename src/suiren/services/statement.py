@@ -6,7 +6,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
@@ -14,22 +14,33 @@ from suiren.services.workers import get_worker
 from suiren.store.lines import account_lines
 from suiren.store.tables import accounts, contribution_months, history_stints, journal
 
+# built once (a statement is read on every portal visit; a select() is rebuilt and keyed per call)
+_WORKER = bindparam("worker_id")
+_MONTHS = (
+    select(contribution_months)
+    .where(contribution_months.c.worker_id == _WORKER)
+    .order_by(contribution_months.c.scheme, contribution_months.c.month)
+)
+_REVERSED = select(journal.c.reverses).where(
+    journal.c.worker_id == _WORKER, journal.c.reverses.is_not(None)
+)
+_STINTS = (
+    select(history_stints)
+    .where(history_stints.c.worker_id == _WORKER)
+    .order_by(
+        history_stints.c.scheme,
+        history_stints.c.from_month,
+        history_stints.c.import_id,
+        history_stints.c.row,
+    )
+)
+_ACCOUNTS = select(accounts).where(accounts.c.owner_id == _WORKER).order_by(accounts.c.account)
+
 
 def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
     worker = get_worker(connection, worker_id)
-    rows = connection.execute(
-        select(contribution_months)
-        .where(contribution_months.c.worker_id == worker_id)
-        .order_by(contribution_months.c.scheme, contribution_months.c.month)
-    ).all()
-    reversed_ids = {
-        r.reverses
-        for r in connection.execute(
-            select(journal.c.reverses).where(
-                journal.c.worker_id == worker_id, journal.c.reverses.is_not(None)
-            )
-        )
-    }
+    rows = connection.execute(_MONTHS, {"worker_id": worker_id}).all()
+    reversed_ids = {r.reverses for r in connection.execute(_REVERSED, {"worker_id": worker_id})}
     months = []
     per_region: Counter[str] = Counter()
     per_scheme: Counter[str] = Counter()
@@ -52,12 +63,7 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
             per_region[r.region] += 1
             per_scheme[r.scheme] += 1
     history = []
-    h = history_stints.c
-    for r in connection.execute(
-        select(history_stints)
-        .where(h.worker_id == worker_id)
-        .order_by(h.scheme, h.from_month, h.import_id, h.row)
-    ):
+    for r in connection.execute(_STINTS, {"worker_id": worker_id}):
         months_in = int(r.to_month) - int(r.from_month) + 1
         history.append(
             {
@@ -85,9 +91,7 @@ def statement(connection: Connection, worker_id: str) -> dict[str, Any]:
             "region": r.region,
             "balance_fen": int(r.balance_fen),
         }
-        for r in connection.execute(
-            select(accounts).where(accounts.c.owner_id == worker_id).order_by(accounts.c.account)
-        )
+        for r in connection.execute(_ACCOUNTS, {"worker_id": worker_id})
     ]
     return {
         "worker": {

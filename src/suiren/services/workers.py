@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
@@ -85,8 +85,11 @@ def _worker(row: Any) -> Worker:
     )
 
 
+_WORKER_BY_ID = select(workers).where(workers.c.worker_id == bindparam("worker_id"))  # built once
+
+
 def get_worker(connection: Connection, worker_id: str) -> Worker:
-    row = connection.execute(select(workers).where(workers.c.worker_id == worker_id)).first()
+    row = connection.execute(_WORKER_BY_ID, {"worker_id": worker_id}).first()
     if row is None:
         raise UnknownWorker(f"no worker with id {str(worker_id)[:40]!r}")
     return _worker(row)
@@ -460,16 +463,17 @@ def enrolment_region(
     return row.region, Month(row.start_month), bool(row.temporary)
 
 
+_REGIONS = select(enrolments.c.region, enrolments.c.relation_region).where(
+    enrolments.c.worker_id == bindparam("worker_id"), enrolments.c.scheme == bindparam("scheme")
+)  # built once: every read of a worker by an agency checks it
+
+
 def enrolment_regions(
     connection: Connection, worker_id: str, scheme: Scheme
 ) -> tuple[str, str] | None:
     """(region of the enrolment, region holding the relation — the enrolment's while only
     temporary accounts exist) in one read; None: unknown worker or not enrolled."""
-    row = connection.execute(
-        select(enrolments.c.region, enrolments.c.relation_region).where(
-            enrolments.c.worker_id == worker_id, enrolments.c.scheme == scheme.value
-        )
-    ).first()
+    row = connection.execute(_REGIONS, {"worker_id": worker_id, "scheme": scheme.value}).first()
     return None if row is None else (row.region, row.relation_region or row.region)
 
 

@@ -512,9 +512,17 @@ def add_to_balances(connection: Connection, deltas: pa.Table) -> None:
                 "CREATE TEMPORARY TABLE IF NOT EXISTS balance_deltas (LIKE accounts) ON COMMIT DROP"
             )
             cursor.execute("TRUNCATE balance_deltas")
+        if pc.count_distinct(deltas["account"]).as_py() != deltas.num_rows:
+            raise AssertionError("balance deltas name an account twice")  # a join adds once
         insert_arrow(connection, balance_deltas_table, deltas.select(list(BALANCE_COLUMNS)))
+        # the accounts that exist, set-based (a join: in place, HOT with 0006's free room);
+        # then the new ones — those the update did not reach, in the same statement, so an
+        # account another writer creates meanwhile is added to, never skipped
         connection.exec_driver_sql(
-            f"INSERT INTO accounts ({names}) SELECT {names} FROM balance_deltas"
+            "WITH updated AS (UPDATE accounts a SET balance_fen = a.balance_fen + d.balance_fen"
+            " FROM balance_deltas d WHERE a.account = d.account RETURNING a.account)"
+            f" INSERT INTO accounts ({names}) SELECT {names} FROM balance_deltas d"
+            " WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.account = d.account)"
             " ON CONFLICT (account) DO UPDATE"
             " SET balance_fen = accounts.balance_fen + EXCLUDED.balance_fen"
         )

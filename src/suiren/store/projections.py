@@ -52,6 +52,7 @@ from suiren.store.tables import (
     intake_receipts,
     interest_carry,
     interest_runs,
+    platform_engagements,
     region_obligations,
     settled_obligations,
     settled_transfers,
@@ -100,6 +101,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(settlement_flows, ("scheme", "window", "from_region", "to_region"), "append"),
         Projection(history_stints, ("import_id", "row"), "append"),
         Projection(intake_receipts, ("fingerprint",), "append"),
+        Projection(platform_engagements, ("platform_id", "worker_id", "period"), "latest"),
     )
 }
 # Tables in foreign-key order (a referenced table before the tables that reference it)

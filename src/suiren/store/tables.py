@@ -5,10 +5,10 @@ Hashed by the journal's chain (store/ledger_repo.py, the one write path): ``jour
 (triggers refuse UPDATE, DELETE and TRUNCATE; the list is ``APPEND_ONLY``).
 
 Projections, each written only by applying a hashed fact (store/projections.py) and rebuilt
-and compared by the audit: ``workers``, ``enrolments`` and ``transfers`` (the latest
-version of each row), and the append-only ``transfer_events``, ``interest_carry``,
+and compared by the audit: ``workers``, ``enrolments``, ``transfers`` and
+``platform_engagements`` (the latest version of each row), and the append-only ``transfer_events``, ``interest_carry``,
 ``interest_runs``, ``region_obligations``, ``settled_obligations``, ``settled_transfers``,
-``settlement_positions``, ``settlement_flows`` and ``history_stints``. ``accounts`` (balances) and
+``settlement_positions``, ``settlement_flows``, ``history_stints`` and ``intake_receipts``. ``accounts`` (balances) and
 ``chain_heads`` are maintained in the same database transaction as the rows they summarise
 and recomputed by the audit. ``ledger_meta`` holds the key's fingerprint.
 """
@@ -366,3 +366,29 @@ intake_receipts = Table(
 )
 ADDED_IN_0005 = ("intake_receipts",)
 APPEND_ONLY = (*APPEND_ONLY, "intake_receipts")
+
+# The workers a platform (平台企业) declares it engages, and the relation it declares
+# (人社部发〔2021〕56号 《关于维护新就业形态劳动者劳动保障权益的指导意见》: labour 劳动关系,
+# incomplete 不完全符合确立劳动关系情形, civil 民事关系; services/platforms.py). One row per
+# engagement period of a worker with a platform (``period`` 1, 2, …); its latest version is its
+# state: the relation and work region, the first day and, once ended, the last day. Recorded
+# as facts of ``engage/…`` entries (code ``engagement``) in the work region's journal.
+platform_engagements = Table(
+    "platform_engagements",
+    metadata,
+    Column("platform_id", String(64), nullable=False),  # the platform's API key scope
+    Column("worker_id", String(32), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("relation", String(12), nullable=False),
+    Column("work_region", REGION, nullable=False),
+    Column("since", Date, nullable=False),  # the first day engaged
+    Column("until", Date),  # the last day engaged; None: engaged still
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("platform_id", "worker_id", "period"),
+    ForeignKeyConstraint(["worker_id"], ["workers.worker_id"]),
+    CheckConstraint("relation IN ('labour', 'incomplete', 'civil')", name="ck_engagement_relation"),
+    CheckConstraint("until IS NULL OR until >= since", name="ck_engagement_days"),
+    CheckConstraint("period >= 1 AND version >= 1", name="ck_engagement_numbers"),
+)
+ADDED_IN_0006 = ("platform_engagements",)

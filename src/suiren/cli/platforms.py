@@ -1,0 +1,138 @@
+"""Platform commands (平台企业): declare a worker it engages and the relation
+(人社部发〔2021〕56号), end an engagement, list its workers — the twins of
+``POST/GET /api/v1/platform/workers`` (services/platforms.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from suiren.cli import options
+from suiren.cli.context import Context, emit
+
+platform_app = typer.Typer(
+    help="平台企业 / A platform's declarations of the workers it engages.", no_args_is_help=True
+)
+JSON = typer.Option(False, "--json", help="machine-readable output")
+RELATIONS = ("labour", "incomplete", "civil")
+PLATFORM = typer.Option(
+    ...,
+    "--platform",
+    help="the platform's id (its API key's scope)",
+    metavar="ID",
+    parser=options.identifier("--platform", "a platform id", 64),
+)
+
+
+@platform_app.command("declare")
+def platform_declare(
+    platform_id: str = PLATFORM,
+    resident_id: str = typer.Option(
+        ...,
+        "--resident-id",
+        help="18-character 公民身份号码",
+        metavar="RESIDENT_ID",
+        parser=options.resident_id("--resident-id"),
+    ),
+    work_region: str = typer.Option(
+        ...,
+        "--work-region",
+        help="GB/T 2260 code of the region of work",
+        metavar="CODE",
+        parser=options.region("--work-region"),
+    ),
+    relation: str = typer.Option(
+        ...,
+        "--relation",
+        help="labour 劳动关系, incomplete 不完全符合确立劳动关系情形, civil 民事关系"
+        " (人社部发〔2021〕56号)",
+        metavar="RELATION",
+        parser=options.choice("--relation", RELATIONS),
+    ),
+    since: date = typer.Option(
+        None,
+        "--from",
+        help="the first day engaged (default today; not after today)",
+        metavar="YYYY-MM-DD",
+        parser=options.day("--from"),
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Declare a worker the platform engages (found by resident id, or registered)."""
+    from suiren.services.platforms import declare
+
+    ctx = Context.build()
+    done = ctx.run(
+        lambda c: declare(
+            c,
+            ctx.policy,
+            ctx.vault(),
+            platform_id,
+            resident_id,
+            work_region,
+            relation,
+            since,
+            ctx.now(),
+        )
+    )
+    e = done.engagement
+    what = "declared" if done.recorded else "already declared (nothing written)"
+    human = (
+        f"worker {done.worker_id} ({done.masked_id}) {what}: {e.relation.value}"
+        f" {e.relation.legal_term}, {e.work_region}, from {e.since} (period {e.period})"
+    )
+    emit(done.to_json() | {"new_worker": done.new_worker}, as_json, human)
+
+
+@platform_app.command("end")
+def platform_end(
+    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    platform_id: str = PLATFORM,
+    until: date = typer.Option(
+        None,
+        "--until",
+        help="the last day engaged (default today; not after today)",
+        metavar="YYYY-MM-DD",
+        parser=options.day("--until"),
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """End the platform's engagement of the worker on its last day."""
+    from suiren.services.platforms import end
+
+    ctx = Context.build()
+    state, recorded = ctx.run(lambda c: end(c, platform_id, worker_id, until, ctx.now()))
+    what = "ended" if recorded else "already ended (nothing written)"
+    emit(
+        {"worker_id": worker_id, "recorded": recorded, "engagement": state.to_json()},
+        as_json,
+        f"worker {worker_id} {what}: last day {state.until} (period {state.period})",
+    )
+
+
+@platform_app.command("list")
+def platform_list(
+    platform_id: str = PLATFORM,
+    as_json: bool = JSON,
+) -> None:
+    """The platform's workers, each with its latest engagement (resident ids masked)."""
+    from suiren.services.platforms import check_platform, engaged
+
+    check_platform(platform_id)
+    ctx = Context.build()
+    items = []
+    after = ""
+    with ctx.transaction() as connection:
+        while True:
+            page = engaged(connection, platform_id, after, 1_000)
+            items += [{"worker_id": e.worker_id, "resident_id": m, **e.to_json()} for e, m in page]
+            if len(page) < 1_000:
+                break
+            after = page[-1][0].worker_id
+    lines = [
+        f"{i['worker_id']} {i['resident_id']} {i['relation']} {i['work_region']}"
+        f" {i['since']}…{i['until'] or ''}"
+        for i in items
+    ]
+    emit({"platform_id": platform_id, "workers": items}, as_json, "\n".join(lines) or "none")
