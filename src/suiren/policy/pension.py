@@ -71,7 +71,6 @@ from suiren.rules.vector import ParameterColumns
 IntArray = npt.NDArray[np.int64]
 INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
 INDEX_DECIMALS_MAX = 6  # and are used at the region's decimals, at most six
-INDEX_SCALE = 10**4  # held in 1/10^4 where a region keeps at most four decimals, else 1/10^d
 YEARS_SCALE = kernel.YEARS_SCALE  # 1/30000 year: whole months and four decimals are exact
 MONTH_IN_YEARS_SCALE = kernel.MONTH_IN_YEARS_SCALE
 UP_FROM_FEN_NAME = "up_from_fen"  # 见分进角: a component cut to the fen, then any fen up
