@@ -3,6 +3,9 @@
 A verbatim copy of ``compute_pensions`` and its helpers from ``suiren.policy.pension`` at
 commit 3f8dac3, with its own result type (``PensionCases`` is imported from there). Test-only: ``test_pension_fast.py`` asserts the production formula gives
 the same integers on varied cases. Never imported by production code.
+
+Changed since: an index may be kept to five or six decimals (issue 10 §2); it is then held
+in 1/10^d instead of 1/10^4, a per-case ``scale`` in place of the constant INDEX_SCALE.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from suiren.domain.errors import InvalidInput, ParameterError
 from suiren.domain.money import Rounding, divide_round
 from suiren.policy import Policy
 from suiren.policy.pension import (
-    INDEX_SCALE,
     MONTH_IN_YEARS_SCALE,
     NUMERATOR_MAX,
     OPTIONAL,
@@ -42,8 +44,9 @@ class PensionResult:
     account_pension_fen: IntArray
     transitional_fen: IntArray
     total_fen: IntArray
-    index_1e4: IntArray
-    transitional_index_1e4: IntArray
+    index_scaled: IntArray
+    transitional_index_scaled: IntArray
+    index_scale: IntArray
     years: IntArray
     deemed_years: IntArray
     low_index: npt.NDArray[np.bool_]
@@ -57,15 +60,15 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     """``compute_pensions`` as of commit 3f8dac3."""
     g = policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
     unit = g.column("rounding_unit_fen", int)
-    index = _round_index(cases.index_1e6, g)
-    t_index = _round_index(cases.transitional_index_1e6, g)
+    index, scale = _round_index(cases.index_1e6, g)
+    t_index, _ = _round_index(cases.transitional_index_1e6, g)
     years = _round_years(cases.years, g)
     deemed = _round_years(cases.deemed_years, g)
-    basic, low = _basic(cases, g, index, years)
+    basic, low = _basic(cases, g, index, years, scale)
     divisor = _divisor(cases, g)
     account = (cases.account_fen * 10, divisor)
     coefficient = _coefficients(cases, g, years, deemed)
-    transitional = _transitional(cases, g, t_index, deemed, coefficient)
+    transitional = _transitional(cases, g, t_index, deemed, coefficient, scale)
     basic_fen, account_fen, transitional_fen = (
         _round_component(numerator, denominator, unit, g)
         for numerator, denominator in (basic, account, transitional)
@@ -75,8 +78,9 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         account_pension_fen=account_fen,
         transitional_fen=transitional_fen,
         total_fen=basic_fen + account_fen + transitional_fen,
-        index_1e4=index,
-        transitional_index_1e4=t_index,
+        index_scaled=index,
+        transitional_index_scaled=t_index,
+        index_scale=scale,
         years=years,
         deemed_years=deemed,
         low_index=low,
@@ -126,13 +130,15 @@ def _round_component(
     return rounded
 
 
-def _round_index(index_1e6: IntArray, g: ParameterColumns) -> IntArray:
+def _round_index(index_1e6: IntArray, g: ParameterColumns) -> tuple[IntArray, IntArray]:
+    """The index rounded to the region's decimals, in 1/scale; and the scale per case."""
     decimals = g.column("index_decimals", int)
-    if bool(np.any((decimals < 0) | (decimals > 4))):
-        raise ParameterError("pension.index_decimals must be between 0 and 4")
+    if bool(np.any((decimals < 0) | (decimals > 6))):
+        raise ParameterError("pension.index_decimals must be a whole number from 0 to 6")
     step = 10 ** (6 - decimals)
-    rounded: IntArray = divide_round(index_1e6, step) * (step // 100)
-    return rounded
+    scale = 10 ** np.maximum(decimals, 4)
+    rounded: IntArray = divide_round(index_1e6, step) * (step * scale // 10**6)
+    return rounded, scale
 
 
 def _round_years(years: IntArray, g: ParameterColumns) -> IntArray:
@@ -175,7 +181,7 @@ def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
 
 
 def _basic(
-    cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray
+    cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray, scale: IntArray
 ) -> tuple[Ratio, npt.NDArray[np.bool_]]:
     f_num, f_den = _accrual(g, years)
     # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
@@ -183,18 +189,18 @@ def _basic(
     if all(t == 0 for t in thresholds):  # no low-index rule in the batch: a = 1 everywhere
         p: Any = 1
         low = np.zeros(len(index), dtype=bool)
-        a_num: Any = INDEX_SCALE
+        a_num: Any = scale
     else:
         t_num = g.per_pair([t.numerator for t in thresholds])
         t_den = g.per_pair([t.denominator for t in thresholds])
         p = np.maximum(t_num, 1)
-        low = index * t_den < t_num * INDEX_SCALE
-        a_num = np.where(low, index * t_den, INDEX_SCALE * p)
-        # where the region keeps a to d decimals (广东 4): a·10^4 rounded to a multiple of
-        # 10^(4−d), half up, then over p·10^4 again
-        steps = [0 if d is None else 10 ** (4 - int(d)) for d in g.distinct("low_index_decimals")]
+        low = index * t_den < t_num * scale
+        a_num = np.where(low, index * t_den, scale * p)
+        # where the region keeps a to d decimals (广东 4): a·scale rounded to a multiple of
+        # scale/10^d, half up, then over p·scale again
+        steps = [0 if d is None else 10 ** (6 - int(d)) for d in g.distinct("low_index_decimals")]
         if any(steps):
-            step = g.per_pair(steps)
+            step = g.per_pair(steps) * scale // 10**6
             safe = np.maximum(step, 1)
             rounded = divide_round(index * t_den, p * safe) * safe * p
             a_num = np.where(low & (step > 0), rounded, a_num)
@@ -202,9 +208,9 @@ def _basic(
     b_index = _base(g, "index_province", cases)
     wage = b_index * index * p
     if cases.indexed_wage_fen is not None:
-        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * INDEX_SCALE * p, wage)
+        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * scale * p, wage)
     weighted = b_flat * a_num + wage
-    return _fit(weighted, f_num, 2 * p * INDEX_SCALE * f_den, "basic pension"), low
+    return _fit(weighted, f_num, 2 * p * scale * f_den, "basic pension"), low
 
 
 def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:
@@ -316,6 +322,7 @@ def _transitional(
     t_index: IntArray,
     deemed: IntArray,
     coefficient: Coefficients,
+    scale: IntArray,
 ) -> Ratio:
     """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
     n = len(cases)
@@ -329,8 +336,8 @@ def _transitional(
     base = np.where(
         g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
-    weighted = base * (flat_num * INDEX_SCALE + index_num * t_index)
-    denominator = INDEX_SCALE * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
+    weighted = base * (flat_num * scale + index_num * t_index)
+    denominator = scale * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
     return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
 
 

@@ -171,8 +171,9 @@ def one_case(cases_: PensionCases, i: int) -> PensionCases:
 
 
 INTERMEDIATES = (
-    "index_1e4",
-    "transitional_index_1e4",
+    "index_scaled",
+    "transitional_index_scaled",
+    "index_scale",
     "years",
     "deemed_years",
     "low_index",

@@ -25,8 +25,11 @@ which reads each input once and writes each output once (issue 10 §6). Intermed
 case changes are not copied: the years when the region's unit leaves them as given, the
 rounding unit and the 过渡系数 when they are the pair's (built from the pair when read).
 
-Scales: money in fen; indices in 1/10,000 (``_1e4``) after rounding; years in 1/30,000
-(exact for whole months and for up to four decimals); divisors in tenths of a month.
+Scales: money in fen; indices arrive in 1/10^6 and, rounded to the region's decimals
+(``pension.index_decimals``, 0–6), are held in 1/``index_scale`` of their pair: 10^4 where
+the region keeps at most four decimals, 10^5 or 10^6 where its tables use five or six
+(山西, 信阳, 开封); years in 1/30,000 (exact for whole months and for up to four decimals);
+divisors in tenths of a month.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ from suiren.rules.vector import ParameterColumns
 
 IntArray = npt.NDArray[np.int64]
 INDEX_SCALE_INPUT = 10**6  # indices arrive with up to six decimals
-INDEX_SCALE = kernel.INDEX_SCALE  # and are used at the region's decimals (at most four)
+INDEX_DECIMALS_MAX = 6  # and are used at the region's decimals, at most six
 YEARS_SCALE = kernel.YEARS_SCALE  # 1/30000 year: whole months and four decimals are exact
 MONTH_IN_YEARS_SCALE = kernel.MONTH_IN_YEARS_SCALE
 UP_FROM_FEN_NAME = "up_from_fen"  # 见分进角: a component cut to the fen, then any fen up
@@ -131,8 +134,8 @@ class PensionResult:
     account_pension_fen: IntArray
     transitional_fen: IntArray
     total_fen: IntArray
-    index_1e4: IntArray
-    transitional_index_1e4: IntArray
+    index_scaled: IntArray  # Ī as used, in 1/index_scale
+    transitional_index_scaled: IntArray  # Ī_t as used, in 1/index_scale
     years: IntArray
     deemed_years: IntArray
     low_index: npt.NDArray[np.bool_]
@@ -140,12 +143,31 @@ class PensionResult:
     coefficient: Coefficients
     parameters: ParameterColumns
     unit_per_pair_fen: IntArray  # the rounding unit of each (date, region) pair
+    index_scale_per_pair: IntArray  # 10^max(4, index decimals) of each pair
 
     @cached_property
     def unit_fen(self) -> IntArray:
         """Each case's rounding unit (built when read: an explanation reads one case)."""
         units: IntArray = self.unit_per_pair_fen[self.parameters.pair_of_case]
         return units
+
+    @cached_property
+    def index_scale(self) -> IntArray:
+        """Each case's index scale: ``index_scaled / index_scale`` is the index used."""
+        scales: IntArray = self.index_scale_per_pair[self.parameters.pair_of_case]
+        return scales
+
+    def index(self, i: int) -> Fraction:
+        """Case ``i``'s average contribution index as used (rounded to its decimals)."""
+        return Fraction(int(self.index_scaled[i]), int(self.index_scale_per_pair[self._pair(i)]))
+
+    def transitional_index(self, i: int) -> Fraction:
+        """Case ``i``'s transitional index as used."""
+        scale = int(self.index_scale_per_pair[self._pair(i)])
+        return Fraction(int(self.transitional_index_scaled[i]), scale)
+
+    def _pair(self, i: int) -> int:
+        return int(self.parameters.pair_of_case[i])
 
 
 def compute_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -171,8 +193,8 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         # zero where there are no deemed years (the kernel writes only the others)
         transitional_fen=np.zeros(n if any_deemed else 0, dtype=np.int64),
         total_fen=np.empty(n, dtype=np.int64),
-        index_1e4=np.empty(n, dtype=np.int64),
-        transitional_index_1e4=_int64s(n if not same_t_index else 0),
+        index_scaled=np.empty(n, dtype=np.int64),
+        transitional_index_scaled=_int64s(n if not same_t_index else 0),
         low_index=np.empty(n if low_rule else 0, dtype=np.bool_),
         coefficient_numerator=_int64s(n if per_case_coefficient else 0),
         coefficient_denominator=_int64s(n if per_case_coefficient else 0),
@@ -211,8 +233,10 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         # none in the batch: read-only views of one zero, no array to allocate, clear and read
         transitional_fen=out.transitional_fen if any_deemed else _zeros_view(n, np.int64),
         total_fen=out.total_fen,
-        index_1e4=out.index_1e4,
-        transitional_index_1e4=out.index_1e4 if same_t_index else out.transitional_index_1e4,
+        index_scaled=out.index_scaled,
+        transitional_index_scaled=(
+            out.index_scaled if same_t_index else out.transitional_index_scaled
+        ),
         years=years,
         deemed_years=deemed,
         low_index=out.low_index if low_rule else _zeros_view(n, np.bool_),
@@ -228,6 +252,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         ),
         parameters=g,
         unit_per_pair_fen=pairs.unit_fen,
+        index_scale_per_pair=pairs.index_scale,
     )
 
 
@@ -238,8 +263,8 @@ class Outputs(NamedTuple):
     account_pension_fen: IntArray
     transitional_fen: IntArray
     total_fen: IntArray
-    index_1e4: IntArray
-    transitional_index_1e4: IntArray
+    index_scaled: IntArray
+    transitional_index_scaled: IntArray
     low_index: npt.NDArray[np.bool_]
     coefficient_numerator: IntArray
     coefficient_denominator: IntArray
@@ -320,7 +345,7 @@ class PairParameters(NamedTuple):
     """Every parameter the kernel reads, as one int64 or bool array indexed by pair."""
 
     index_step: IntArray  # the index is rounded to a multiple of this, in 1/10^6
-    index_multiplier: IntArray  # and is then this many 1/10^4
+    index_multiplier: IntArray  # and is then this many 1/index_scale
     unit_fen: IntArray
     mode: IntArray  # HALF_UP, UP, DOWN or UP_FROM_FEN
     years_unit: IntArray  # in 1/YEARS_SCALE year
@@ -344,15 +369,15 @@ class PairParameters(NamedTuple):
     long_den: IntArray
     long_has: npt.NDArray[np.bool_]  # and its threshold is set
     long_years: IntArray  # in 1/YEARS_SCALE year
-    a_step: IntArray  # the low-index a is rounded half up to a multiple of this / 10^4; 0: exact
+    a_step: IntArray  # the low-index a is rounded half up to a multiple of this / index_scale
+    index_scale: IntArray  # the index is held in 1/index_scale: 10^max(4, index decimals)
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
     """The parameters of each distinct (date, region) pair, checked and as exact integers."""
     codes = {Rounding.HALF_UP: HALF_UP, Rounding.UP: UP, Rounding.DOWN: DOWN}
-    decimals = [int(d) for d in g.distinct("index_decimals")]
-    if any(d < 0 or d > 4 for d in decimals):
-        raise ParameterError("pension.index_decimals must be between 0 and 4")
+    decimals = [_index_decimals(v) for v in g.distinct("index_decimals")]
+    scale_decimals = [max(4, d) for d in decimals]
     years_unit = [_years_unit(v) for v in g.distinct("years_unit")]
     r_year = [Fraction(v) for v in g.distinct("rate_year")]
     r_month = [Fraction(v) for v in g.distinct("rate_month")]
@@ -381,8 +406,10 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
 
     return PairParameters(
-        index_step=ints([10 ** (6 - d) for d in decimals]),
-        index_multiplier=ints([10 ** (4 - d) for d in decimals]),
+        index_step=ints([10 ** (INDEX_DECIMALS_MAX - d) for d in decimals]),
+        index_multiplier=ints(
+            [10 ** (s - d) for d, s in zip(decimals, scale_decimals, strict=True)]
+        ),
         unit_fen=ints([int(v) for v in g.distinct("rounding_unit_fen")]),
         mode=ints([_component_mode(str(m)) for m in g.distinct("rounding_mode")]),
         years_unit=ints(years_unit),
@@ -406,19 +433,36 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         long_den=ints(long_den),
         long_has=flags([a and t is not None for a, t in zip(long_has, long_years, strict=True)]),
         long_years=ints([0 if t is None else int(t) for t in long_years]),
-        a_step=ints([_a_step(v) for v in g.distinct("low_index_decimals")]),
+        a_step=ints(
+            [
+                _a_step(v, s)
+                for v, s in zip(g.distinct("low_index_decimals"), scale_decimals, strict=True)
+            ]
+        ),
+        index_scale=ints([10**s for s in scale_decimals]),
     )
 
 
-def _a_step(decimals: Any) -> int:
-    """The low-index coefficient a is kept to ``decimals`` (广东 prints it to 4), or exact."""
+def _index_decimals(value: Any) -> int:
+    """The decimals the region keeps of the index: a whole number from 0 to 6."""
+    if int(value) != value or not 0 <= int(value) <= INDEX_DECIMALS_MAX:
+        raise ParameterError(
+            f"pension.index_decimals must be a whole number from 0 to {INDEX_DECIMALS_MAX},"
+            f" got {value!r}"
+        )
+    return int(value)
+
+
+def _a_step(decimals: Any, scale_decimals: int = 4) -> int:
+    """The low-index coefficient a is kept to ``decimals`` (广东 prints it to 4), or exact;
+    the step is in 1/10^scale_decimals, the pair's index scale."""
     if decimals is None:
         return 0
     if int(decimals) != decimals or not 0 <= int(decimals) <= 4:
         raise ParameterError(
             "pension.basic.low_index_coefficient_decimals must be a whole number from 0 to 4"
         )
-    return int(10 ** (4 - int(decimals)))
+    return int(10 ** (scale_decimals - int(decimals)))
 
 
 COMPONENT_MODES = {

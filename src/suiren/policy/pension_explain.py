@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from suiren.domain.money import fen_to_yuan_str
-from suiren.policy.pension import INDEX_SCALE, YEARS_SCALE, PensionCases, PensionResult
+from suiren.policy.pension import YEARS_SCALE, PensionCases, PensionResult
 from suiren.rules.explain import Step
 
 
@@ -30,7 +30,9 @@ def _years(years_300: int) -> str:
 
 def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Step]:
     p = result.parameters.for_case(i)
-    index = int(result.index_1e4[i])
+    index = result.index(i)
+    decimals = int(p["index_decimals"].value)
+    shown = max(4, decimals)  # as held: four places, or the region's five or six
     years = int(result.years[i])
     unit = int(result.unit_fen[i])
     unit_name = "角 (0.1 yuan)" if unit == 10 else "分 (0.01 yuan)" if unit == 1 else f"{unit} fen"
@@ -40,9 +42,10 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
     steps = [
         Step(
             "平均缴费工资指数 / average contribution index (Ī)",
-            "Ī rounded half up to the region's decimals",
+            f"Ī rounded half up to {decimals} decimals, the region's index precision"
+            f" (指数保留{decimals}位小数，四舍五入)",
             {"given": _dec(int(cases.index_1e6[i]), 10**6, 6)},
-            _dec(index, INDEX_SCALE, 4),
+            _dec(index.numerator, index.denominator, shown),
             (p["index_decimals"],),
         ),
         Step(
@@ -73,7 +76,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 "B_province": province_base,
                 "flat term base": "province" if p["flat_province"].value else "local",
                 "index term base": "province" if p["index_province"].value else "local",
-                "Ī": _dec(index, INDEX_SCALE, 4),
+                "Ī": _dec(index.numerator, index.denominator, shown),
                 "full years": str(full),
                 "leftover months": _dec(leftover * 12, YEARS_SCALE, 2),
             },
@@ -118,7 +121,11 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}",
                 {
                     "B": province_base if p["transitional_province"].value else base,
-                    "Ī_t": _dec(int(result.transitional_index_1e4[i]), INDEX_SCALE, 4),
+                    "Ī_t": _dec(
+                        result.transitional_index(i).numerator,
+                        result.transitional_index(i).denominator,
+                        shown,
+                    ),
                     "deemed years": _years(deemed),
                     "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
                 },

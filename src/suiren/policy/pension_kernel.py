@@ -39,11 +39,14 @@ YEARS_ROUNDED = 5  # not an error: the first case whose years the region's unit 
 ERROR_KINDS = 6
 NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
-INDEX_SCALE = 10**4  # indices are used at the region's decimals (at most four)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
 MONTH_IN_YEARS_SCALE = YEARS_SCALE // 12
 QUOTIENT_ESTIMATE_MAX = float(2**50)  # a float64 estimate below this is within one
 INDEX_STEP_COMMON = 100  # index with four decimals from six: the case worth a constant
+# An index is used at its (date, region) pair's decimals d (pension.index_decimals, 0–6):
+# rounded half up from 1/10^6 to a multiple of index_step = 10^(6 − d), then held in
+# 1/index_scale, index_scale = 10^max(4, d) (10^4 for every region keeping at most four):
+# the pair table's column P_INDEX_SCALE (issue 10 §2).
 # The two constant divisors of every case, unsigned: an unsigned division by a constant is a
 # multiplication and a shift, where a signed floor division adds corrections for the sign
 # (about a seventh of the loop's time, in one measurement).
@@ -134,8 +137,8 @@ def _fits(left: int, right: int) -> bool:
 (P_INDEX_STEP, P_INDEX_MULTIPLIER, P_UNIT, P_MODE, P_YEARS_UNIT, P_YEARS_MODE, P_RATE_YEAR,
  P_PER_STEP, P_STEP, P_ACCRUAL_DEN, P_T_NUM, P_T_DEN, P_FLAT_PROVINCE, P_INDEX_PROVINCE,
  P_T_PROVINCE, P_W_FLAT, P_W_INDEX, P_W_DEN, P_COEF_NUM, P_COEF_DEN, P_COEF_HAS, P_LONG_NUM,
- P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP) = range(26)  # fmt: skip
-PAIR_PARAMETERS = 26  # the pair parameters, in the order of pension.PairParameters
+ P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE) = range(27)  # fmt: skip
+PAIR_PARAMETERS = 27  # the pair parameters, in the order of pension.PairParameters
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
 (P_P, P_BASIC_K, P_BASIC_C, P_BASIC_DIVISOR, P_ACCOUNT_K, P_ACCOUNT_C_PER_DIVISOR,
@@ -170,7 +173,8 @@ def _derive(table: Any, low_rule: bool, reciprocal: Any) -> None:
     for q in range(table.shape[0]):
         p = max(table[q, P_T_NUM], 1) if low_rule else 1
         unit, mode = table[q, P_UNIT], table[q, P_MODE]
-        k, c, divisor = _rounding_terms(2 * p * INDEX_SCALE * table[q, P_ACCRUAL_DEN], unit, mode)
+        scale = table[q, P_INDEX_SCALE]
+        k, c, divisor = _rounding_terms(2 * p * scale * table[q, P_ACCRUAL_DEN], unit, mode)
         table[q, P_P], table[q, P_BASIC_K], table[q, P_BASIC_C] = p, k, c
         table[q, P_BASIC_DIVISOR] = divisor
         reciprocal[q] = 1.0 / divisor
@@ -207,7 +211,7 @@ def _cases(
     # bitwise or of each factor of the two numerators: at least the largest (any negative
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
-    (basic_fen, account_fen, transitional_fen, total_fen, index_1e4, t_index_1e4, low_out,
+    (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
      k_num_out, k_den_out, k_present_out) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
@@ -215,7 +219,8 @@ def _cases(
         unit = table[q, P_UNIT]
         istep = table[q, P_INDEX_STEP]
         index = _half_up_signed(index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
-        index_1e4[i] = index
+        index_out[i] = index
+        iscale = table[q, P_INDEX_SCALE]  # the index is in 1/iscale (issue 10 §2)
         # years and deemed years rounded to the region's unit
         y = years_in[i]
         yu = table[q, P_YEARS_UNIT]
@@ -242,12 +247,12 @@ def _cases(
             leftover = leftover // MONTH_IN_YEARS_SCALE
         f_num = full_years * table[q, P_RATE_YEAR] + leftover * table[q, P_PER_STEP]
         p = 1
-        a = INDEX_SCALE
+        a = iscale
         if low_rule:
             p = table[q, P_P]
             t_den = table[q, P_T_DEN]
-            low = index * t_den < table[q, P_T_NUM] * INDEX_SCALE
-            a = index * t_den if low else INDEX_SCALE * p
+            low = index * t_den < table[q, P_T_NUM] * iscale
+            a = index * t_den if low else iscale * p
             a_step = table[q, P_A_STEP]
             if low and a_step > 0:  # a rounded half up to the region's decimals (广东 4)
                 a = _half_up_signed(index * t_den, p * a_step) * a_step * p
@@ -257,14 +262,14 @@ def _cases(
         b_index = province_base[i] if table[q, P_INDEX_PROVINCE] else b
         w = b_index * index * p
         if has_wage and wage[i] >= 0:
-            w = wage[i] * INDEX_SCALE * p
+            w = wage[i] * iscale * p
         weighted = b_flat * a + w
         reduced = False
         if not check_fit:
             w_bits |= weighted
             f_bits |= f_num
         elif not _fits(weighted, f_num):
-            den = 2 * p * INDEX_SCALE * table[q, P_ACCRUAL_DEN]
+            den = 2 * p * iscale * table[q, P_ACCRUAL_DEN]
             g = _gcd(f_num, den)
             f_num //= g
             den //= g
@@ -276,7 +281,7 @@ def _cases(
             errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
         if reduced:
             basic = _round_fen(numerator, den, unit, table[q, P_MODE])
-        else:  # _round_fen(numerator, 2·p·10^4·accrual_den, unit, mode) by the pair's terms
+        else:  # _round_fen(numerator, 2·p·iscale·accrual_den, unit, mode) by the pair's terms
             rounded = table[q, P_BASIC_K] * numerator + table[q, P_BASIC_C]
             quotient = rounded * reciprocal[q]  # the pair's divisor: no division per case
             basic = _corrected(rounded, table[q, P_BASIC_DIVISOR], quotient) * unit
@@ -303,7 +308,7 @@ def _cases(
         t_index = index
         if write_t_index:
             t_index = _half_up_signed(t_index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
-            t_index_1e4[i] = t_index
+            t_index_out[i] = t_index
         if d != 0:
             if not per_case_coefficient:
                 k_num, k_den = table[q, P_COEF_NUM], table[q, P_COEF_DEN]
@@ -312,9 +317,9 @@ def _cases(
                 errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
                 continue
             b_t = province_base[i] if table[q, P_T_PROVINCE] else b
-            weighted = b_t * (table[q, P_W_FLAT] * INDEX_SCALE + table[q, P_W_INDEX] * t_index)
+            weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
             right = d * k_num
-            den = INDEX_SCALE * YEARS_SCALE * k_den * table[q, P_W_DEN]
+            den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
             if not check_fit:
                 t_bits |= weighted
                 r_bits |= right
