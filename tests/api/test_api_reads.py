@@ -6,6 +6,7 @@ see them is decided on every request, never kept with the answer."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
+from suiren.api.listener import wait_healthy
 from suiren.api.reads import ReadCache
+from suiren.api.routes import common
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
@@ -65,6 +68,29 @@ def _fresh(engine: Any, worker: str) -> Any:
         return json.loads(json.dumps(statement(c, worker), default=str))
 
 
+def _mark(client: TestClient) -> tuple[int, int] | None:
+    """What the process's listener has heard for this ledger (PostgreSQL; None on SQLite,
+    where every request reads the version)."""
+    service = client.app.state.service
+    if service.listener is None:
+        return None
+    assert wait_healthy(service.listener) and service.known.schema is not None
+    return service.listener.epoch(service.known.schema)  # type: ignore[no-any-return]
+
+
+def _heard(client: TestClient, mark: tuple[int, int] | None, which: int = 0) -> None:
+    """Wait until the listener has heard a write (``which`` 0) or a revocation (1) since
+    ``mark``: on PostgreSQL another process's commit is seen once its notification
+    arrives."""
+    if mark is None:
+        return
+    service = client.app.state.service
+    deadline = time.monotonic() + 10
+    while service.listener.epoch(service.known.schema)[which] <= mark[which]:
+        assert time.monotonic() < deadline, "the commit's notification never arrived"
+        time.sleep(0.002)
+
+
 def test_a_kept_statement_follows_every_write_of_another_process(api) -> None:
     client, keys, worker, engine = api
     reads = client.app.state.service.reads
@@ -84,10 +110,12 @@ def test_a_kept_statement_follows_every_write_of_another_process(api) -> None:
     ]  # fmt: skip
     seen = [first.json()]
     for write in writes:
-        with unit_of_work(engine) as c:  # another engine: nothing tells this process
+        mark = _mark(client)
+        with unit_of_work(engine) as c:  # another engine: only PostgreSQL tells this process
             before = ledger_version(c)
             write(c)
             assert ledger_version(c) > before
+        _heard(client, mark)
         answer = client.get(path, headers=auth(keys["gz"]))
         assert answer.status_code == 200
         assert answer.json() == _fresh(engine, worker) != seen[-1]
@@ -130,8 +158,10 @@ def test_an_estimate_is_kept_per_day_and_assumptions(api) -> None:
         low.json()
     )
     paid_only = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
+    mark = _mark(client)
     with unit_of_work(engine) as c:  # one more month paid: the paid-only estimate moves
         contribute(c, POLICY, "april", worker, Month.of(2026, 4), Month.of(2026, 5), _floor(), NOW)
+    _heard(client, mark)
     again = client.get(path, params={"paid_only": "true"}, headers=auth(keys["gz"])).json()
     assert again != paid_only
     service = client.app.state.service
@@ -186,8 +216,10 @@ def test_a_phone_whose_copy_is_current_gets_304_and_only_then(api) -> None:
         "/api/v1/me/statement", headers=auth(keys["session"], **{"If-None-Match": etag})
     )
     assert mine.status_code == 304  # the same answer, the same tag
+    mark = _mark(client)
     with unit_of_work(engine) as c:
         contribute(c, POLICY, "april", worker, Month.of(2026, 4), Month.of(2026, 4), _floor(), NOW)
+    _heard(client, mark)
     moved = client.get(path, headers=auth(keys["gz"], **{"If-None-Match": etag}))
     assert moved.status_code == 200 and moved.headers["etag"] != etag
     assert moved.json() == _fresh(engine, worker)
@@ -199,12 +231,15 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
     client, keys, worker, engine = api
     reads = client.app.state.service.reads
     path = f"/api/v1/workers/{worker}/statement"
-    assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    for _ in range(2):  # the answer; then what PostgreSQL's listener lets the process keep
+        assert client.get(path, headers=auth(keys["gz"])).status_code == 200
     hits = reads.hits
     assert client.get(path, headers=auth(keys["gz"])).status_code == 200
-    assert reads.hits == hits + 1  # kept
+    assert reads.hits == hits + 1  # kept (on PostgreSQL with the key's row kept too)
+    mark = _mark(client)
     with unit_of_work(engine) as c:  # another process revokes it
         revoke_key(c, keys["gz"], NOW)
+    _heard(client, mark, which=1)
     assert_problem(client.get(path, headers=auth(keys["gz"])), 401, "unauthorized")
     for bad in ("sk_nope", keys["gd"][:-2] + "xx", "wt_forged.mac"):
         assert_problem(client.get(path, headers=auth(bad)), 401, "unauthorized")
@@ -217,3 +252,52 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
     assert reads.hits == hits + 1
     stale = sign_token(token_key(SECRET), worker, NOW.replace(year=2025))
     assert_problem(client.get(mine, headers=auth(stale)), 401, "unauthorized")
+
+
+def test_a_kept_answer_needs_no_round_trip_on_postgresql_until_a_write_is_heard(
+    api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, keys, worker, engine = api
+    service = client.app.state.service
+    reads: list[str] = []
+    real = common._read_kept
+
+    def counted(svc: Any, wanted: str) -> Any:
+        reads.append(wanted)
+        return real(svc, wanted)
+
+    monkeypatch.setattr(common, "_read_kept", counted)
+    path = f"/api/v1/workers/{worker}/statement"
+    for _ in range(3):  # the answer, the schema, then the version and the key's row known
+        assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    if service.listener is None:  # SQLite: no one to tell it, the version is read each time
+        reads.clear()
+        for _ in range(3):
+            assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+        assert len(reads) == 3
+        return
+    mark = _mark(client)
+    reads.clear()
+    for _ in range(5):
+        assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    assert reads == []  # nothing heard: nothing read
+    with unit_of_work(engine) as c:  # another process pays a month
+        contribute(c, POLICY, "june", worker, Month.of(2026, 6), Month.of(2026, 6), _floor(), NOW)
+    _heard(client, mark)
+    answer = client.get(path, headers=auth(keys["gz"]))
+    assert answer.json() == _fresh(engine, worker) and len(reads) == 1
+    # a write of this process is seen at once, before its notification is heard
+    paid = client.post(
+        "/api/v1/contributions",
+        headers=auth(keys["gz"], **{"Idempotency-Key": "july"}),
+        json={"payment_id": "july", "worker_id": worker, "from_month": "2026-05",
+              "base_yuan": str(_floor() // 100)},
+    )  # fmt: skip
+    assert paid.status_code == 201, paid.text
+    assert client.get(path, headers=auth(keys["gz"])).json() == _fresh(engine, worker)
+    # while the listener is away, every request reads the version again
+    monkeypatch.setattr(service.listener, "healthy", False)
+    reads.clear()
+    for _ in range(3):
+        assert client.get(path, headers=auth(keys["gz"])).status_code == 200
+    assert len(reads) == 3

@@ -113,6 +113,7 @@ def issue_key(
     return key, Actor(key_id, kind, scope)
 
 
+KEYS_CHANNEL = "suiren_keys"  # PostgreSQL: notified at the commit of a key's revocation
 REFUSED = "send Authorization: Bearer <API key>; this one is not valid"
 # built once: every authenticated request runs it (a select() is rebuilt and keyed per call)
 _KEY_BY_ID = select(
@@ -135,6 +136,8 @@ def revoke_key(connection: Connection, key: str, now: datetime) -> datetime:
     if row.revoked_at is not None:
         return _utc(row.revoked_at)
     connection.execute(update(api_keys).where(api_keys.c.key_id == wanted).values(revoked_at=now))
+    if connection.dialect.name == "postgresql":  # processes that keep key rows drop them
+        connection.exec_driver_sql(f"SELECT pg_notify('{KEYS_CHANNEL}', current_schema())")
     return now
 
 

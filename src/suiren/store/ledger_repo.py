@@ -280,10 +280,17 @@ def _post_region(
     return results
 
 
+LEDGER_CHANNEL = "suiren_ledger"  # PostgreSQL: notified at the commit of every write
+
+
 def _set_head(connection: Connection, region: str, seq: int, chain: str) -> None:
     connection.execute(
         chain_heads.update().where(chain_heads.c.region == region).values(seq=seq, chain_hash=chain)
     )
+    # delivered at commit (one per transaction), never on rollback; the payload names the
+    # schema, so that ledgers sharing a database are told apart
+    if is_postgres(connection):
+        connection.exec_driver_sql(f"SELECT pg_notify('{LEDGER_CHANNEL}', current_schema())")
 
 
 JOURNAL_COLUMNS = (

@@ -30,6 +30,7 @@ from suiren.api.auth import (
     key_id,
     worker_actor,
 )
+from suiren.api.listener import Listener, listener_for
 from suiren.api.problems import problem
 from suiren.api.reads import ReadCache
 from suiren.domain.errors import InvalidInput, SuirenError
@@ -58,9 +59,14 @@ class Service:
     token_key: bytes
     auth_requests: dict[str, list[float]] = field(default_factory=dict)  # address -> times
     reads: ReadCache[WorkerAnswer] = field(init=False)
+    listener: Listener | None = field(init=False)
+    known: Known = field(init=False)
 
     def __post_init__(self) -> None:
         self.reads = ReadCache(self.settings.read_cache_bytes, _answer_bytes)
+        kept = self.settings.read_cache_bytes > 0
+        self.listener = listener_for(self.engine) if kept else None
+        self.known = Known()
 
     def now(self) -> datetime:
         if self.settings.today is not None:
@@ -71,6 +77,8 @@ class Service:
     def transaction(self, read_only: bool = False) -> Iterator[Connection]:
         with unit_of_work(self.engine, read_only) as connection:
             yield connection
+        if not read_only and self.listener is not None:
+            self.listener.touch()  # committed: this process's own write is seen at once
 
 
 def _plain(payload: Any) -> Any:
@@ -191,22 +199,39 @@ async def _worker_read(
 
 
 # the ledger's version (as ``ledger_version``) and, beside it, an API key's stored row
-_KEPT_SQL = (
-    "SELECT v.n, v.s, k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at"
+_KEPT_SQL = {  # by the driver's parameter style: SQLite's qmark, psycopg's format
+    qmark: "SELECT v.n, v.s, " + ("'main'" if qmark else "current_schema()") + ","
+    " k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at"
     f" FROM ({LEDGER_VERSION_SQL}) AS v"
-    " LEFT JOIN api_keys AS k ON k.key_id = "
-)
+    " LEFT JOIN api_keys AS k ON k.key_id = " + ("?" if qmark else "%s")
+    for qmark in (True, False)
+}
+
+
+KEY_ROWS_MAX = 10_000  # API keys' rows kept while no revocation is heard (then all dropped)
+
+
+@dataclass
+class Known:
+    """What a process knows without asking while its listener hears nothing (PostgreSQL,
+    ``api.listener``): the ledger's version read at a ledger epoch, and keys' rows read at a
+    keys epoch."""
+
+    schema: str | None = None  # the ledger's (PostgreSQL), as its writes name it
+    version: tuple[int, tuple[int, int]] | None = None  # (ledger epoch, version)
+    key_rows: dict[str, tuple[int, Any]] = field(default_factory=dict)  # id -> (epoch, row)
 
 
 def _kept(
     service: Service, authorization: str, worker_id: str | None, key: tuple[Any, ...]
 ) -> tuple[Actor, str, WorkerAnswer] | None:
-    """A kept answer for an API key or a worker's session, read with one pooled DBAPI
-    connection and one plain statement — the ledger's version and the key's row — outside
-    SQLAlchemy's execution and, on PostgreSQL, outside a transaction (one round trip, where a
-    transaction, two queries and a rollback made four); None: anything else (no answer kept
-    at this version, a clerk's token, a connection that has not checked the ledger key yet)
-    takes the full path. Refusals are the full path's, raised by the same functions."""
+    """A kept answer for an API key or a worker's session without SQLAlchemy: on PostgreSQL,
+    while the listener has heard nothing since the ledger's version and the key's row were
+    read, from what was read (no round trip); else with one pooled DBAPI connection and one
+    plain statement — the version and the key's row — outside a transaction on PostgreSQL.
+    None: anything else (no answer kept at this version, a clerk's token, a connection that
+    has not checked the ledger key yet) takes the full path. Refusals are the full path's,
+    raised by the same functions."""
     token = authorization.removeprefix("Bearer ").strip()
     if service.reads.max_bytes <= 0 or not authorization.startswith("Bearer "):
         return None
@@ -214,6 +239,44 @@ def _kept(
         return None
     is_key = token.startswith(f"{KEY_PREFIX}_")
     wanted = key_id(token) if is_key else ""  # a malformed key is refused here, as in full
+    listener, known = service.listener, service.known
+    epoch = None
+    if listener is not None and listener.healthy and known.schema is not None:
+        epoch = listener.epoch(known.schema)
+    version = None
+    if epoch is not None and known.version is not None and known.version[0] == epoch[0]:
+        version = known.version[1]
+    key_row = known.key_rows.get(wanted) if is_key and epoch is not None else None
+    stored = None if key_row is None or key_row[0] != epoch[1] else key_row[1]  # type: ignore[index]
+    if version is None or (is_key and stored is None):
+        row = _read_kept(service, wanted)  # read after the epoch: at least as new as it
+        if row is None:
+            return None
+        version, stored = (int(row[0]), int(row[1])), (None if row[3] is None else row[3:])
+        known.schema = row[2]
+        if epoch is not None:
+            known.version = (epoch[0], version)
+            if is_key:
+                if len(known.key_rows) >= KEY_ROWS_MAX:
+                    known.key_rows.clear()
+                known.key_rows[wanted] = (epoch[1], stored)
+    if is_key:
+        actor = key_actor(token, stored)
+    else:
+        actor = worker_actor(token, service.token_key, service.now())
+    if worker_id is None:
+        worker = access.worker_self(actor)
+    else:
+        worker = worker_id
+        access.agency(actor, worker)
+    answer = service.reads.peek(version, (worker, *key))
+    return None if answer is None else (actor, worker, answer)
+
+
+def _read_kept(service: Service, wanted: str) -> Any:
+    """(chains, sum of heads, the key's row…) with one pooled DBAPI connection and one
+    statement; None if the connection has not checked the ledger key yet or is in a
+    transaction."""
     raw = service.engine.raw_connection()
     try:
         if not raw.info.get(FINGERPRINT_CHECKED):
@@ -228,7 +291,7 @@ def _kept(
                 return None
         try:
             cursor = raw.cursor()
-            cursor.execute(_KEPT_SQL + ("?" if qmark else "%s"), (wanted,))
+            cursor.execute(_KEPT_SQL[qmark], (wanted,))
             row = cursor.fetchone()
             cursor.close()
         finally:
@@ -238,17 +301,7 @@ def _kept(
                 raw.rollback()
     finally:
         raw.close()
-    if is_key:
-        actor = key_actor(token, None if row[2] is None else row[2:])
-    else:
-        actor = worker_actor(token, service.token_key, service.now())
-    if worker_id is None:
-        worker = access.worker_self(actor)
-    else:
-        worker = worker_id
-        access.agency(actor, worker)
-    answer = service.reads.peek((int(row[0]), int(row[1])), (worker, *key))
-    return None if answer is None else (actor, worker, answer)
+    return row
 
 
 async def _estimate_read(
