@@ -160,8 +160,9 @@ async def _worker_read(
     build: Callable[[Connection, str], Any],
 ) -> Response:
     """A read of one worker's records, answered from ``service.reads`` while the ledger has
-    not moved (with an ``ETag``: ``If-None-Match`` with it is answered 304, no body); ``worker_id`` None: the caller's own (``/me``, a worker's session), which
-    needs no enrolment. One thread and one read transaction for all of it: the caller's key
+    not moved (with an ``ETag``: ``If-None-Match`` with it is answered 304, no body);
+    ``worker_id`` None: the caller's own (``/me``, a worker's session), which needs no
+    enrolment. One thread and one read transaction for all of it: the caller's key
     (as ``actor_of``), the ledger's version, and the answer if it is not kept. An agency's
     request is checked against the worker's regions on every call (kept beside the answer,
     never the decision)."""
@@ -189,7 +190,10 @@ async def _worker_read(
             version = service.reads.version(connection)
             return actor, worker, service.reads.answer(version, (worker, *key), answer)
 
-    actor, worker, (regions, body, etag) = await run_in_threadpool(read)
+    # on PostgreSQL, while nothing has been heard, a kept answer needs no I/O: answered on
+    # the event loop, without a thread (a thread's hand-off was most of what remained)
+    known = _kept(service, authorization or "", worker_id, key, may_read=False)
+    actor, worker, (regions, body, etag) = known or await run_in_threadpool(read)
     if worker_id is not None:
         access.covered_worker(actor, worker, regions)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
@@ -223,7 +227,11 @@ class Known:
 
 
 def _kept(
-    service: Service, authorization: str, worker_id: str | None, key: tuple[Any, ...]
+    service: Service,
+    authorization: str,
+    worker_id: str | None,
+    key: tuple[Any, ...],
+    may_read: bool = True,
 ) -> tuple[Actor, str, WorkerAnswer] | None:
     """A kept answer for an API key or a worker's session without SQLAlchemy: on PostgreSQL,
     while the listener has heard nothing since the ledger's version and the key's row were
@@ -231,7 +239,8 @@ def _kept(
     plain statement — the version and the key's row — outside a transaction on PostgreSQL.
     None: anything else (no answer kept at this version, a clerk's token, a connection that
     has not checked the ledger key yet) takes the full path. Refusals are the full path's,
-    raised by the same functions."""
+    raised by the same functions. ``may_read=False``: None rather than read (the event
+    loop's call, which must not block)."""
     token = authorization.removeprefix("Bearer ").strip()
     if service.reads.max_bytes <= 0 or not authorization.startswith("Bearer "):
         return None
@@ -249,6 +258,8 @@ def _kept(
     key_row = known.key_rows.get(wanted) if is_key and epoch is not None else None
     stored = None if key_row is None or key_row[0] != epoch[1] else key_row[1]  # type: ignore[index]
     if version is None or (is_key and stored is None):
+        if not may_read:  # the caller will ask again where it may block
+            return None
         row = _read_kept(service, wanted)  # read after the epoch: at least as new as it
         if row is None:
             return None
