@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
-from suiren.api.listener import wait_healthy
+from suiren.api.listener import Listener
 from suiren.api.reads import ReadCache
 from suiren.api.routes import common
 from suiren.domain.month import Month
@@ -66,6 +66,14 @@ def _fresh(engine: Any, worker: str) -> Any:
     """The statement as the service computes it now, as JSON would carry it."""
     with unit_of_work(engine, read_only=True) as c:
         return json.loads(json.dumps(statement(c, worker), default=str))
+
+
+def wait_healthy(listener: Listener, seconds: float = 10.0) -> bool:
+    """Whether ``listener`` is listening, waiting for it at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not listener.healthy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return listener.healthy
 
 
 def _mark(client: TestClient) -> tuple[int, int] | None:

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionCode
 from suiren.services.platforms import PLATFORM_ID_RE
 from suiren.store.api_tables import api_keys
+from suiren.store.db import as_utc
 
 if TYPE_CHECKING:
     from suiren.services.clerks import Clerk
@@ -134,16 +135,11 @@ def revoke_key(connection: Connection, key: str, now: datetime) -> datetime:
     if row is None:
         raise InvalidInput(f"no API key with id {wanted[:40]!r}")
     if row.revoked_at is not None:
-        return _utc(row.revoked_at)
+        return as_utc(row.revoked_at)
     connection.execute(update(api_keys).where(api_keys.c.key_id == wanted).values(revoked_at=now))
     if connection.dialect.name == "postgresql":  # processes that keep key rows drop them
         connection.exec_driver_sql(f"SELECT pg_notify('{KEYS_CHANNEL}', current_schema())")
     return now
-
-
-def _utc(moment: datetime) -> datetime:
-    """A stored time as UTC (SQLite gives it back without its zone)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def list_keys(connection: Connection) -> list[dict[str, Any]]:
@@ -156,8 +152,8 @@ def list_keys(connection: Connection) -> list[dict[str, Any]]:
             "actor": r.actor,
             "scope": r.scope,
             "label": r.label,
-            "created_at": _utc(r.created_at).isoformat(),
-            "revoked_at": None if r.revoked_at is None else _utc(r.revoked_at).isoformat(),
+            "created_at": as_utc(r.created_at).isoformat(),
+            "revoked_at": None if r.revoked_at is None else as_utc(r.revoked_at).isoformat(),
         }
         for r in connection.execute(
             select(k.key_id, k.actor, k.scope, k.label, k.created_at, k.revoked_at).order_by(

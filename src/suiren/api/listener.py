@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import Engine
@@ -103,11 +102,3 @@ def listener_for(engine: Engine) -> Listener | None:
         if found is None:
             found = _LISTENERS[conninfo] = Listener(conninfo)
         return found
-
-
-def wait_healthy(listener: Listener, seconds: float = 10.0) -> bool:
-    """Whether ``listener`` is listening, waiting for it at most ``seconds`` (tests)."""
-    deadline = time.monotonic() + seconds
-    while not listener.healthy and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return listener.healthy

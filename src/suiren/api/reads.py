@@ -38,7 +38,8 @@ class _Entry(Generic[T]):
 
 
 class ReadCache(Generic[T]):
-    """Values of ``size(value)`` bytes each, valid at the ledger version they were built at.
+    """Values (never None) of ``size(value)`` bytes each, valid at the ledger version they
+    were built at.
 
     ``max_bytes=0`` turns it off (every call computes)."""
 
@@ -72,12 +73,10 @@ class ReadCache(Generic[T]):
         before ``build`` reads anything); else ``build()``'s, kept."""
         if version is None:
             return build()
+        kept = self.peek(version, key)
+        if kept is not None:
+            return kept
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.version == version:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry.value
             self.misses += 1
         value = build()
         size = self._size(value)

@@ -50,12 +50,7 @@ def region_aggregates(connection: Connection, year: int) -> dict[str, Any]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def row(region: str, scheme: str) -> dict[str, Any]:
-        return rows.setdefault(
-            (region, scheme),
-            {"region": region, "scheme": scheme, "workers_insured": 0, "workers_paid": 0,
-             "months_paid": 0, "due_fen": 0, "individual_account_fen": 0, "pooled_fen": 0,
-             "balances_fen": {}},
-        )  # fmt: skip
+        return rows.setdefault((region, scheme), _empty(region, scheme))
 
     for region, scheme, count in enrolled:
         row(region, scheme)["workers_insured"] = int(count)
@@ -75,18 +70,20 @@ def region_aggregates(connection: Connection, year: int) -> dict[str, Any]:
     }
 
 
+COUNTS = ("workers_insured", "workers_paid", "months_paid", "due_fen",
+          "individual_account_fen", "pooled_fen")  # fmt: skip
+
+
+def _empty(region: str, scheme: str) -> dict[str, Any]:
+    return {"region": region, "scheme": scheme, **dict.fromkeys(COUNTS, 0), "balances_fen": {}}
+
+
 def _totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows summed per scheme over every region."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        t = out.setdefault(
-            r["scheme"],
-            {"region": "000000", "scheme": r["scheme"], "workers_insured": 0, "workers_paid": 0,
-             "months_paid": 0, "due_fen": 0, "individual_account_fen": 0, "pooled_fen": 0,
-             "balances_fen": {}},
-        )  # fmt: skip
-        for name in ("workers_insured", "workers_paid", "months_paid", "due_fen",
-                     "individual_account_fen", "pooled_fen"):  # fmt: skip
+        t = out.setdefault(r["scheme"], _empty("000000", r["scheme"]))
+        for name in COUNTS:
             t[name] += r[name]
         for kind, fen in r["balances_fen"].items():
             t["balances_fen"][kind] = t["balances_fen"].get(kind, 0) + fen

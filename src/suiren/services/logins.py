@@ -25,6 +25,7 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, logins
+from suiren.store.db import as_utc
 from suiren.store.tables import workers
 
 CODE_DIGITS = 6
@@ -75,7 +76,7 @@ def request_code(
 
 def _use_code(connection: Connection, index: str, code: str, now: datetime) -> bool:
     row = connection.execute(select(login_codes).where(login_codes.c.blind_index == index)).first()
-    if row is None or _aware(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
+    if row is None or as_utc(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
         return False
     if not hmac.compare_digest(row.code_sha256, _digest(code)):
         connection.execute(
@@ -188,7 +189,7 @@ def attempt(
     (the password is not even looked at); a wrong one counts, and the ``FAILURES_MAX``-th in
     a row locks the login for ``LOCK``; a right one clears the count. Shared by workers' and
     clerks' logins (``services/clerks.py``)."""
-    if locked_until is not None and _aware(locked_until) > now:
+    if locked_until is not None and as_utc(locked_until) > now:
         raise LoginLocked(f"too many failed attempts: try again after {LOCK.seconds // 60} minutes")
     try:
         _HASHER.verify(password_hash, password)
@@ -198,12 +199,6 @@ def attempt(
             return Attempt(False, 0, now + LOCK)
         return Attempt(False, failed, None)
     return Attempt(True, 0, None)
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class TokenKind(StrEnum):

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,11 @@ def ledger_keys(connection: Connection) -> LedgerKeys:
     if not isinstance(keys, LedgerKeys) or not keys.chain_key:
         raise AssertionError("this engine was made without the ledger's keys (make_engine(keys=…))")
     return keys
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as UTC: SQLite gives ``DateTime(timezone=True)`` back without its zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def is_postgres(connection: Connection) -> bool:

@@ -192,7 +192,9 @@ async def _worker_read(
 
     # on PostgreSQL, while nothing has been heard, a kept answer needs no I/O: answered on
     # the event loop, without a thread (a thread's hand-off was most of what remained)
-    known = _kept(service, authorization or "", worker_id, key, may_read=False)
+    known = None
+    if service.listener is not None:
+        known = _kept(service, authorization or "", worker_id, key, may_read=False)
     actor, worker, (regions, body, etag) = known or await run_in_threadpool(read)
     if worker_id is not None:
         access.covered_worker(actor, worker, regions)
