@@ -193,3 +193,44 @@ def test_a_payments_balance_deltas_in_python_equal_the_arrow_ones(rows, sign) ->
     assert sorted(map(tuple, map(dict.values, small.to_pylist()))) == sorted(
         map(tuple, map(dict.values, arrow.to_pylist()))
     )
+
+
+def test_a_large_balance_update_adds_exactly_to_old_and_new_accounts(engine) -> None:  # type: ignore[no-untyped-def]
+    """Past ``LOOKUP_CHUNK`` deltas PostgreSQL updates the accounts that exist by a join and
+    inserts the new ones in the same statement (migration 0007 leaves room on the pages for
+    it); SQLite upserts row by row. Either way every balance is its deltas' sum, and on
+    PostgreSQL deltas naming an account twice are refused rather than added once."""
+    import pyarrow as pa
+    import pytest
+    from sqlalchemy import select, text
+
+    from suiren.ledger.months import BALANCE_COLUMNS
+    from suiren.store.db import unit_of_work
+    from suiren.store.ledger_repo import LOOKUP_CHUNK, add_to_balances
+    from suiren.store.tables import accounts
+
+    def deltas(owners: range, fen: int) -> pa.Table:
+        keys = [f"worker:W{n:012d}:employee_pension:individual_account:440100" for n in owners]
+        columns = [keys, ["worker"] * len(keys), [k.split(":")[1] for k in keys],
+                   ["employee_pension"] * len(keys), ["individual_account"] * len(keys),
+                   ["440100"] * len(keys), [fen] * len(keys)]  # fmt: skip
+        return pa.table(dict(zip(BALANCE_COLUMNS, columns, strict=True)))
+
+    n = LOOKUP_CHUNK + 100
+    with unit_of_work(engine) as c:
+        add_to_balances(c, deltas(range(n), 700))  # all new
+        add_to_balances(c, deltas(range(n // 2, n + n // 2), 25))  # half old, half new
+        found = dict(c.execute(select(accounts.c.account, accounts.c.balance_fen)).all())
+    assert len(found) == n + n // 2
+    for n_, fen in ((0, 700), (n // 2, 725), (n - 1, 725), (n, 25), (n + n // 2 - 1, 25)):
+        assert found[f"worker:W{n_:012d}:employee_pension:individual_account:440100"] == fen
+    if engine.dialect.name != "postgresql":
+        return
+    twice = pa.concat_tables([deltas(range(n), 1), deltas(range(1), 1)])
+    with pytest.raises(AssertionError, match="twice"), unit_of_work(engine) as c:
+        add_to_balances(c, twice)
+    with unit_of_work(engine) as c:
+        options = c.execute(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'accounts'::regclass")
+        ).scalar()
+    assert "fillfactor=50" in (options or [])
