@@ -91,7 +91,9 @@ def test_refusals_in_english_say_what_was_wrong(portal) -> None:  # noqa: F811
     client, world = portal
     client.headers["Accept-Language"] = "en"
     csrf = csrf_of(client.get("/login").text)
-    bad_id = client.post("/login", data={"csrf": csrf, "resident_id": "123", "password": "p"})
+    bad_id = client.post(
+        "/login", data={"csrf": csrf, "resident_id": "44010619900101003Y", "password": "p"}
+    )
     assert_message(bad_id, 422, "身份证号码无效", "The resident id is not valid")
     assert_message(
         client.post("/login", data={}), 403, "并非来自本站", "did not come from this site"

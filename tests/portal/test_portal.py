@@ -128,6 +128,9 @@ def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> N
         "/login": {"resident_id": world["my_id"], "password": PASSWORD},
         "/login/code": {"resident_id": world["my_id"]},
         "/login/verify": {"resident_id": world["my_id"], "code": "000000"},
+        "/account/phone/code": {"phone": "13800138000"},
+        "/account/phone": {"phone": "13800138000", "code": "000000"},
+        "/account/phone/remove": {},
         "/logout": {},
     }
     for path, form in forms.items():
@@ -187,16 +190,20 @@ def test_an_expired_session_cookie_is_refused(portal) -> None:
 def test_a_bad_resident_id_or_code_says_so(portal) -> None:
     client, _ = portal
     csrf = csrf_of(client.get("/login").text)
-    bad_ids = ("123", "44010619900101003Y", "４４０１０６１９９００１０１００３X", "x" * 400, "")
-    for bad in bad_ids:
+    bad_ids = ("44010619900101003Y", "４４０１０６１９９００１０１００３X", "x" * 400, "")
+    bad_numbers = ("123", "+86 2345", "12345678901")  # digits alone read as a mobile number
+    for bad in bad_ids + bad_numbers:
         for path in ("/login/code", "/login"):
-            answer = client.post(path, data={"csrf": csrf, "resident_id": bad, "password": "p"})
-            assert_message(answer, 422, "身份证号码无效", "The resident id is not valid")
+            answer = client.post(path, data={"csrf": csrf, "login": bad, "password": "p"})
+            if bad in bad_ids:
+                assert_message(answer, 422, "身份证号码无效", "The resident id is not valid")
+            else:
+                assert_message(answer, 422, "手机号码无效", "mobile number is not valid")
     fragment = client.post(
-        "/login/code", data={"csrf": csrf, "resident_id": "123"}, headers={"HX-Request": "true"}
+        "/login/code", data={"csrf": csrf, "login": "4401"}, headers={"HX-Request": "true"}
     )
     assert fragment.status_code == 422 and "<html" not in fragment.text
-    assert "身份证号码无效" in fragment.text
+    assert "手机号码无效" in fragment.text
     verify = {"csrf": csrf, "resident_id": resident_id(1), "code": "12ab"}
     assert_message(client.post("/login/verify", data=verify), 422, "验证码是6位数字", "6 digits")
     short = {**verify, "code": "123456", "new_password": "short"}
@@ -262,13 +269,17 @@ def test_garbage_to_every_form_is_a_page_never_a_crash(portal) -> None:
             "application/x-www-form-urlencoded",
         ),
     ]
-    for path in ("/login", "/login/code", "/login/verify", "/logout"):
+    assert log_in_with_code(client, world["my_id"]).status_code == 303  # the account's forms
+    csrf = csrf_of(client.get("/account").text)
+    bodies.append((b"csrf=" + csrf.encode() + b"&phone=%00" + b"9" * 30 + b"&code=%FF", FORM))
+    forms = ("/login", "/login/code", "/login/verify", "/account/phone/code", "/account/phone")
+    for path in (*forms, "/account/phone/remove", "/logout"):
         for body, kind in bodies:
             answer = client.post(
                 path, content=body, headers={"Content-Type": kind}, follow_redirects=False
             )
-            if answer.status_code == 303:  # a logout with this browser's token: done
-                assert path == "/logout" and body.startswith(b"csrf=")
+            if answer.status_code == 303:  # a logout or a removal with this browser's token
+                assert path in ("/logout", "/account/phone/remove") and body.startswith(b"csrf=")
                 continue
             assert 400 <= answer.status_code < 500, (path, body[:40], answer.text)
             assert answer.headers["content-type"].startswith("text/html")

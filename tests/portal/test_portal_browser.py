@@ -159,11 +159,29 @@ def test_a_worker_logs_in_with_a_code_sees_the_statement_changes_the_estimate_an
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
     page.screenshot(path=str(shots / "3-estimate.png"), full_page=True)
 
+    page.click("nav >> text=我的账户")  # bind a mobile number, then log in with it
+    page.wait_for_url("**/account")
+    page.get_by_label("手机号码（11位数字）").fill("138 0013 8000")
+    page.click("#get-phone-code")  # htmx: the code comes into the form
+    page.get_by_label("验证码（6位数字）").fill(page.locator("#demo-code").inner_text())
+    page.click("#bind-phone")
+    page.wait_for_url("**/account?notice=bound")
+    assert page.locator("#bound-phone").inner_text() == "138****8000"
+    assert "13800138000" not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "3b-account-phone.png"), full_page=True)
+
     page.click("nav button[type=submit]")
     page.wait_for_url("**/login?notice=logged-out")
     assert "您已退出登录" in page.locator("#message").inner_text()
     page.goto("/statement")
     assert page.url.endswith("/login")
+    page.get_by_label("身份证号码或手机号码").first.fill("13800138000")
+    page.click("#get-code")
+    page.get_by_label("验证码（6位数字）").fill(page.locator("#demo-code").inner_text())
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+    assert yuan(5 * split.individual_account_fen) in page.locator("#balances").inner_text()
     assert not problems, problems  # no script error, no refused inline script or style
     context.close()
 
@@ -324,7 +342,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation_on_a_phone(
     page.goto("/login")
     found += serious_axe_violations(page, source)
     log_in_worker(page, world["my_id"])
-    for path in ("/statement", "/pension", "/pay", "/move"):
+    for path in ("/statement", "/pension", "/pay", "/move", "/account"):
         page.goto(path)
         found += serious_axe_violations(page, source)
 
@@ -341,7 +359,14 @@ def test_every_page_has_no_serious_or_critical_axe_violation_on_a_phone(
         page.goto(path)
         found += serious_axe_violations(page, source)
     # in English too (the switch's cookie keeps it): Chinese names marked lang="zh-CN"
-    for path in ("/console/transfers?lang=en", "/statement", "/pension", "/pay", "/move"):
+    for path in (
+        "/console/transfers?lang=en",
+        "/statement",
+        "/pension",
+        "/pay",
+        "/move",
+        "/account",
+    ):
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == "en", path
         found += serious_axe_violations(page, source)

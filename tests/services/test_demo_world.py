@@ -52,6 +52,18 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
     with unit_of_work(engine) as c:
         assert log_in_clerk(c, clerk["login"], clerk["password"], NOW) is not None
     assert sum(1 for login in logins if login["actor"] == "agency") == 32  # national + 31
+    from suiren.services.logins import log_in_with_code, request_code
+
+    people = [login for login in logins if login["actor"] == "worker"]
+    assert len(people) == 5 and len({p["phone"] for p in people}) == 5
+    with unit_of_work(engine) as c:  # each number logs its own worker in
+        for person in people:
+            by_phone = log_in_with_code(
+                c, VAULT, person["phone"], request_code(c, VAULT, person["phone"], NOW), NOW
+            )
+            code = request_code(c, VAULT, person["resident_id"], NOW)
+            assert by_phone == log_in_with_code(c, VAULT, person["resident_id"], code, NOW)
+            assert by_phone is not None
     national = next(login for login in logins if login.get("scope") == "000000")
     url = engine.url.render_as_string(hide_password=False)
     if engine.dialect.name == "postgresql":

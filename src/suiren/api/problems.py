@@ -35,6 +35,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "invalid-request": (422, "请求无效", "Invalid request"),
     "engagement-refused": (422, "用工声明被拒绝", "Engagement declaration refused"),
+    "invalid-code": (422, "验证码不正确或已过期", "The one-time code is not valid or has expired"),
+    "invalid-phone": (422, "手机号码无效", "Invalid mobile number"),
     "too-large": (413, "请求过大", "Request too large"),
     "locked": (429, "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "retry": (503, "请稍后重试", "Try again"),

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from suiren.api.app import create_app as create_api
 from suiren.api.routes.common import service_of
 from suiren.domain.errors import SuirenError
-from suiren.portal import console, moves, pages, pay, text
+from suiren.portal import account, console, moves, pages, pay, text
 from suiren.portal.render import page
 from suiren.settings import Settings
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pay.router)
     app.include_router(moves.router)
+    app.include_router(account.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _html_errors(app)

@@ -25,6 +25,7 @@ from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
+from suiren.domain.phone import is_phone_like
 from suiren.portal import session, text
 from suiren.portal.forms import read_form
 from suiren.portal.render import language_of, page
@@ -45,9 +46,14 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def _resident_id(form: dict[str, str]) -> str:
-    """The typed resident id (spaces dropped, x as X), checked further by the services."""
-    typed = form.get("resident_id", "").replace(" ", "").strip().upper()
+def _login_text(form: dict[str, str]) -> str:
+    """The typed login name: a mobile number as typed (the services read it), or a resident
+    id with spaces dropped and x as X, checked further by the services. The field is
+    ``login``; ``resident_id`` is read too, as forms before the number had it."""
+    typed = form.get("login", form.get("resident_id", "")).strip()
+    if is_phone_like(typed):
+        return typed
+    typed = typed.replace(" ", "").upper()
     if not typed or len(typed) > RESIDENT_ID_CHARS_MAX:
         raise _invalid_resident_id()
     return typed
@@ -132,7 +138,8 @@ def login_page(request: Request, notice: str | None = None) -> Response:
 @router.post("/login")
 @access.rule(access.PUBLIC)
 async def login_with_password(request: Request) -> Response:
-    """A resident id and password: the session, or the same refusal for any mistake."""
+    """A resident id or bound mobile number, and password: the session, or the same refusal
+    for any mistake."""
     from suiren.services.logins import REFUSED, LoginRefused, log_in
 
     service = service_of(request)
@@ -141,14 +148,14 @@ async def login_with_password(request: Request) -> Response:
         return form
     try:
         throttle_logins(request)
-        resident_id = _resident_id(form)
+        login = _login_text(form)
         password = form.get("password", "")
         if not 1 <= len(password) <= PASSWORD_CHARS_MAX:
             raise LoginRefused(REFUSED)
 
         def work() -> str | None:
             with service.transaction() as connection:  # a failure is counted: then refused
-                return log_in(connection, service.vault, resident_id, password, service.now())
+                return log_in(connection, service.vault, login, password, service.now())
 
         worker = await run_in_threadpool(work)
         if worker is None:
@@ -161,8 +168,9 @@ async def login_with_password(request: Request) -> Response:
 @router.post("/login/code")
 @access.rule(access.PUBLIC)
 async def send_code(request: Request) -> Response:
-    """Send a one-time code to the phone on record (demo mode: show it). The answer is the
-    same whether the person is insured or not."""
+    """Send a one-time code to the phone on record, or to the mobile number typed (demo
+    mode: show it). The answer is the same whether the person is insured, or the number
+    bound, or not."""
     from suiren.services.logins import request_code
 
     service = service_of(request)
@@ -171,11 +179,11 @@ async def send_code(request: Request) -> Response:
         return form
     try:
         throttle_logins(request)
-        resident_id = _resident_id(form)
+        login = _login_text(form)
 
         def work() -> str:
             with service.transaction() as connection:
-                return request_code(connection, service.vault, resident_id, service.now())
+                return request_code(connection, service.vault, login, service.now())
 
         code = await run_in_threadpool(work)
     except SuirenError as error:
@@ -187,8 +195,8 @@ async def send_code(request: Request) -> Response:
 @router.post("/login/verify")
 @access.rule(access.PUBLIC)
 async def login_with_code(request: Request) -> Response:
-    """A resident id and its one-time code: the session; with a new password too, the
-    password is set (registered) for the next login."""
+    """A resident id or bound mobile number and its one-time code: the session; with a new
+    password too, the password is set (registered) for the next login."""
     from suiren.services.logins import (
         PASSWORD_CHARS_MIN,
         REFUSED,
@@ -203,7 +211,7 @@ async def login_with_code(request: Request) -> Response:
         return form
     try:
         throttle_logins(request)
-        resident_id = _resident_id(form)
+        login = _login_text(form)
         code = form.get("code", "").strip()
         if not _CODE_RE.fullmatch(code):
             return _login_page(request, service, text.MESSAGES["code-format"], 422)
@@ -214,10 +222,8 @@ async def login_with_code(request: Request) -> Response:
         def work() -> str | None:
             with service.transaction() as connection:  # a wrong code is counted: then refused
                 if password:
-                    return register(
-                        connection, service.vault, resident_id, code, password, service.now()
-                    )
-                return log_in_with_code(connection, service.vault, resident_id, code, service.now())
+                    return register(connection, service.vault, login, code, password, service.now())
+                return log_in_with_code(connection, service.vault, login, code, service.now())
 
         worker = await run_in_threadpool(work)
         if worker is None:

@@ -74,6 +74,8 @@ MESSAGES: dict[str, str] = {
     "locked": N_("Too many attempts; try again later."),
     "password": N_("A password has 8 to 128 characters."),
     "code-format": N_("The one-time code is 6 digits."),
+    "invalid-phone": N_("The mobile number is not valid: it has 11 digits and begins with 13 to 19."),
+    "invalid-code": N_("The one-time code is not valid or has expired; ask for a new one."),
     "csrf": N_("The form has expired or did not come from this site; reload the page and try again."),
     "expired": N_("Your session has expired; please log in again."),
     "logged-out": N_("You have logged out."),
@@ -225,6 +227,10 @@ PAY_MESSAGES = {
     "used": N_("This form was already used for another payment; open the pay page again."),
 }  # fmt: skip
 # the move page (转移接续)
+ACCOUNT_MESSAGES = {
+    "bound": N_("The number is bound: you can log in with it from now on."),
+    "removed": N_("The number is removed: you log in with your resident id."),
+}
 MOVE_MESSAGES = {
     "requested": N_("Your request is in: the agency of your region approves it next."),
     "region-format": N_("Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),

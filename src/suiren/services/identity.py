@@ -53,6 +53,12 @@ class IdentityVault:
     def blind_index(self, resident_id: str) -> str:
         return hmac.new(self.index_key, resident_id.encode("ascii"), hashlib.sha256).hexdigest()
 
+    def phone_index(self, number: str) -> str:
+        """The blind index of a mobile number (``domain/phone``): the same key as resident
+        ids', in its own domain (a resident id never begins with ``phone:``), so that one
+        index never stands for both."""
+        return self.blind_index("phone:" + number)
+
     def encrypt(self, resident_id: str, worker_id: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
         cipher = AESGCM(self.encryption_key).encrypt(

@@ -2,8 +2,15 @@
 caller in demo mode), a password hashed with argon2id, lock-out after repeated failures, and
 short-lived signed tokens.
 
-Nothing here says whether a person is insured: a code is "sent" for any well-formed resident
-id, and every refusal reads the same ("the resident id, code or password is not valid").
+A worker logs in with their resident id or with the mobile number they bound to their login
+(``bind_phone``: a code sent to that number proves they hold it). Both names lead to the one
+login, with one count of failures. Binding a number another login holds moves it (numbers
+are reassigned by the carriers; the code proves who holds it now); the other login keeps its
+resident id.
+
+Nothing here says whether a person is insured or has bound a number: a code is "sent" for
+any well-formed resident id or mobile number, and every refusal reads the same ("the
+resident id, code or password is not valid").
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
-from suiren.store.api_tables import login_codes, logins
+from suiren.store.api_tables import login_codes, login_phones, logins
 from suiren.store.db import as_utc
 from suiren.store.tables import workers
 
@@ -50,8 +58,52 @@ class LoginLocked(SuirenError):
 REFUSED = "the resident id, code or password is not valid"
 
 
-def _index(vault: IdentityVault, resident_id: str, today: datetime) -> str:
-    return vault.blind_index(ResidentId.parse(resident_id, today=today.date()).number)
+class CodeRefused(SuirenError):
+    """A one-time code that is wrong, expired or used up, given by a worker already logged
+    in (binding a mobile number): not a refusal of their session."""
+
+    code = "invalid-code"
+
+
+CODE_REFUSED = "the one-time code is not valid or has expired: ask for a new one"
+
+
+@dataclass(frozen=True)
+class LoginName:
+    """What a worker logs in with: their resident id or their bound mobile number, as the
+    blind index the tables hold (never the text)."""
+
+    index: str
+    phone: bool
+
+
+def login_name(vault: IdentityVault, text: str, today: datetime) -> LoginName:
+    """The login name in ``text`` (a login form's one field): a mobile number if it is
+    written as one (11 digits from a 1, perhaps after +86), else a resident id;
+    ``InvalidPhone`` or ``InvalidResidentId`` when it is neither."""
+    if is_phone_like(text):
+        return phone_login(vault, text)
+    return resident_login(vault, text, today)
+
+
+def resident_login(vault: IdentityVault, text: str, today: datetime) -> LoginName:
+    """A resident id as a login name (``InvalidResidentId`` if it is not one)."""
+    return LoginName(
+        vault.blind_index(ResidentId.parse(text, today=today.date()).number), phone=False
+    )
+
+
+def phone_login(vault: IdentityVault, text: str) -> LoginName:
+    """A mobile number as a login name (``InvalidPhone`` if it is not one)."""
+    return LoginName(vault.phone_index(Phone.parse(text).number), phone=True)
+
+
+def _index(vault: IdentityVault, name: str | LoginName, today: datetime) -> str:
+    return (name if isinstance(name, LoginName) else login_name(vault, name, today)).index
+
+
+def _name(vault: IdentityVault, name: str | LoginName, today: datetime) -> LoginName:
+    return name if isinstance(name, LoginName) else login_name(vault, name, today)
 
 
 def _digest(code: str) -> str:
@@ -59,11 +111,11 @@ def _digest(code: str) -> str:
 
 
 def request_code(
-    connection: Connection, vault: IdentityVault, resident_id: str, now: datetime
+    connection: Connection, vault: IdentityVault, name: str | LoginName, now: datetime
 ) -> str:
-    """A new one-time code for this resident id (replacing any earlier one); returned so that
-    the edge sends it (demo mode: shows it)."""
-    index = _index(vault, resident_id, now)
+    """A new one-time code for this resident id or mobile number (replacing any earlier
+    one); returned so that the edge sends it (demo mode: shows it)."""
+    index = _index(vault, name, now)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
     connection.execute(
@@ -92,27 +144,31 @@ def _use_code(connection: Connection, index: str, code: str, now: datetime) -> b
 def register(
     connection: Connection,
     vault: IdentityVault,
-    resident_id: str,
+    name: str | LoginName,
     code: str,
     password: str,
     now: datetime,
 ) -> str | None:
-    """Set (or reset) the password of an enrolled person who holds a valid code; their worker
-    id, or None — a wrong code (the attempt is counted: commit it, then refuse with
-    ``REFUSED``), an expired one, or a person not enrolled, all alike."""
+    """Set (or reset) the password of an enrolled person who holds a valid code for their
+    resident id or bound mobile number; their worker id, or None — a wrong code (the attempt
+    is counted: commit it, then refuse with ``REFUSED``), an expired one, a person not
+    enrolled or a number bound to no one, all alike."""
     if not PASSWORD_CHARS_MIN <= len(password) <= PASSWORD_CHARS_MAX:
         raise InvalidInput(
             f"a password has {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters",
             field="password",
         )
-    index = _index(vault, resident_id, now)
-    worker = _worker_of_code(connection, index, code, now)
+    login = _name(vault, name, now)
+    worker = _worker_of_code(connection, login, code, now)
     if worker is None:
         return None
-    connection.execute(delete(logins).where(logins.c.blind_index == index))
+    person = connection.execute(
+        select(workers.c.blind_index).where(workers.c.worker_id == worker)
+    ).scalar_one()
+    connection.execute(delete(logins).where(logins.c.worker_id == worker))
     connection.execute(
         insert(logins).values(
-            blind_index=index,
+            blind_index=person,
             worker_id=worker,
             password_hash=hash_password(password),
             failures=0,
@@ -124,41 +180,110 @@ def register(
 
 
 def log_in_with_code(
-    connection: Connection, vault: IdentityVault, resident_id: str, code: str, now: datetime
+    connection: Connection, vault: IdentityVault, name: str | LoginName, code: str, now: datetime
 ) -> str | None:
-    """The worker id of an enrolled person who holds a valid one-time code (验证码登录: the
-    portal's login without a password), or None, as ``register`` refuses: a wrong code is
-    counted (commit it, then refuse with ``REFUSED``), a right one is used up."""
-    return _worker_of_code(connection, _index(vault, resident_id, now), code, now)
+    """The worker id of an enrolled person who holds a valid one-time code for their
+    resident id or bound mobile number (验证码登录: the portal's login without a password),
+    or None, as ``register`` refuses: a wrong code is counted (commit it, then refuse with
+    ``REFUSED``), a right one is used up."""
+    return _worker_of_code(connection, _name(vault, name, now), code, now)
 
 
-def _worker_of_code(connection: Connection, index: str, code: str, now: datetime) -> str | None:
-    if not _use_code(connection, index, code, now):
-        return None
-    worker = connection.execute(
-        select(workers.c.worker_id).where(workers.c.blind_index == index)
-    ).scalar()
+def _worker_of(connection: Connection, login: LoginName) -> str | None:
+    """The worker a login name stands for: by resident id, an enrolled person; by mobile
+    number, the worker who bound it."""
+    if login.phone:
+        found = select(login_phones.c.worker_id).where(login_phones.c.phone_index == login.index)
+    else:
+        found = select(workers.c.worker_id).where(workers.c.blind_index == login.index)
+    worker = connection.execute(found).scalar()
     return None if worker is None else str(worker)
 
 
-def log_in(
-    connection: Connection, vault: IdentityVault, resident_id: str, password: str, now: datetime
+def _worker_of_code(
+    connection: Connection, login: LoginName, code: str, now: datetime
 ) -> str | None:
-    """The worker id of a correct password, or None: a wrong password is counted (commit it,
-    then refuse with ``REFUSED``), and the login locked after ``FAILURES_MAX`` of them for
-    ``LOCK`` (``LoginLocked``, before anything is read or written)."""
-    index = _index(vault, resident_id, now)
-    row = connection.execute(select(logins).where(logins.c.blind_index == index)).first()
+    if not _use_code(connection, login.index, code, now):
+        return None
+    return _worker_of(connection, login)
+
+
+def log_in(
+    connection: Connection,
+    vault: IdentityVault,
+    name: str | LoginName,
+    password: str,
+    now: datetime,
+) -> str | None:
+    """The worker id of a correct password given with a resident id or a bound mobile
+    number, or None: a wrong password is counted (commit it, then refuse with ``REFUSED``),
+    and the login locked after ``FAILURES_MAX`` of them for ``LOCK`` (``LoginLocked``,
+    before anything is read or written) — one count for both names."""
+    login = _name(vault, name, now)
+    if login.phone:
+        worker = _worker_of(connection, login)
+        found = select(logins).where(logins.c.worker_id == worker) if worker else None
+    else:
+        found = select(logins).where(logins.c.blind_index == login.index)
+    row = None if found is None else connection.execute(found).first()
     if row is None:
         no_such_login(password)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
     connection.execute(
         update(logins)
-        .where(logins.c.blind_index == index)
+        .where(logins.c.blind_index == row.blind_index)
         .values(failures=tried.failures, locked_until=tried.locked_until)
     )
     return str(row.worker_id) if tried.ok else None
+
+
+def bind_phone(
+    connection: Connection,
+    vault: IdentityVault,
+    worker_id: str,
+    phone: str,
+    code: str,
+    now: datetime,
+) -> str | None:
+    """Bind a mobile number to a worker's login, with the code sent to that number (so the
+    worker holds it): its masked form, or None for a wrong, expired or used-up code (the
+    attempt is counted: commit it, then refuse with ``REFUSED``). The worker's earlier
+    number is replaced, and a number bound to another worker moves here."""
+    number = Phone.parse(phone)
+    index = vault.phone_index(number.number)
+    bound = connection.execute(
+        select(login_phones.c.worker_id).where(login_phones.c.phone_index == index)
+    ).scalar()
+    if bound == worker_id:  # bound already (a retried request): the code is not needed
+        return number.masked
+    if not _use_code(connection, index, code, now):
+        return None
+    connection.execute(
+        delete(login_phones).where(
+            (login_phones.c.phone_index == index) | (login_phones.c.worker_id == worker_id)
+        )
+    )
+    connection.execute(
+        insert(login_phones).values(
+            phone_index=index, worker_id=worker_id, masked=number.masked, bound_at=now
+        )
+    )
+    return number.masked
+
+
+def unbind_phone(connection: Connection, worker_id: str) -> bool:
+    """Remove a worker's mobile number from their login; whether there was one."""
+    gone = connection.execute(delete(login_phones).where(login_phones.c.worker_id == worker_id))
+    return bool(gone.rowcount)
+
+
+def phone_of(connection: Connection, worker_id: str) -> str | None:
+    """The masked mobile number bound to a worker's login, if any."""
+    masked = connection.execute(
+        select(login_phones.c.masked).where(login_phones.c.worker_id == worker_id)
+    ).scalar()
+    return None if masked is None else str(masked)
 
 
 def hash_password(password: str) -> str:

@@ -12,6 +12,9 @@
 - ``clerks``: agency clerks' console logins (经办人员, migration ``0004_clerks``): a login
   name, the region the clerk works for (a city, a province, or 000000 for the national
   agency), an argon2id password hash, failures and lock-outs as workers' logins have.
+- ``login_phones``: the mobile number a worker bound to their login (migration
+  ``0008_login_phones``), so that they log in with it as with their resident id: the
+  number's blind index (never the number) and its masked form, 138****5678, for display.
 """
 
 from __future__ import annotations
@@ -96,5 +99,15 @@ clerks = Table(  # an agency clerk's console login (services/clerks.py)
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 ADDED_IN_0004 = ("clerks",)  # created by that revision; 0002 creates the others
+
+login_phones = Table(  # a worker's mobile number, bound with a code sent to it
+    "login_phones",
+    api_metadata,
+    Column("phone_index", String(64), primary_key=True),  # IdentityVault.phone_index
+    Column("worker_id", String(32), nullable=False, unique=True),  # one number per worker
+    Column("masked", String(11), nullable=False),  # 138****5678
+    Column("bound_at", DateTime(timezone=True), nullable=False),
+)
+ADDED_IN_0008 = ("login_phones",)
 
 APPEND_ONLY_API = ("access_log",)

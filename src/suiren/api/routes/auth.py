@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from sqlalchemy import insert
 
 from suiren.api import access
@@ -17,7 +17,9 @@ from suiren.api.routes.common import (
     ServiceDep,
     service_of,
 )
+from suiren.domain.phone import CHARS_MAX as PHONE_CHARS_MAX
 from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
+from suiren.services.logins import LoginName
 from suiren.store.api_tables import access_log
 
 router = APIRouter()
@@ -45,10 +47,38 @@ def throttle_logins(request: Request) -> None:
     seen[address] = [*recent, now]
 
 
+PhoneField = Annotated[
+    str,
+    Field(
+        min_length=11,
+        max_length=PHONE_CHARS_MAX,
+        description="a mainland mobile number (11 digits; +86, spaces and hyphens allowed)",
+    ),
+]
+
+
 class CodeRequest(BaseModel):
+    """A worker's login name: their resident id, or the mobile number they bound to their
+    login (``PUT /me/phone``) — one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
-    resident_id: str = Field(min_length=15, max_length=18)
+    resident_id: str | None = Field(default=None, min_length=15, max_length=18)
+    phone: PhoneField | None = None
+
+    @model_validator(mode="after")
+    def _one_name(self) -> CodeRequest:
+        if (self.resident_id is None) == (self.phone is None):
+            raise ValueError("give either resident_id or phone, not both")
+        return self
+
+    def login_name(self, service: Service) -> LoginName:
+        from suiren.services.logins import phone_login, resident_login
+
+        if self.phone is not None:
+            return phone_login(service.vault, self.phone)
+        assert self.resident_id is not None  # _one_name
+        return resident_login(service.vault, self.resident_id, service.now())
 
 
 class Registration(CodeRequest):
@@ -57,7 +87,8 @@ class Registration(CodeRequest):
 
 
 class Credentials(CodeRequest):
-    """A worker's resident id and password (set with ``/auth/register``)."""
+    """A worker's resident id or bound mobile number, and password (set with
+    ``/auth/register``)."""
 
     password: str = Field(min_length=1, max_length=128)
 
@@ -74,13 +105,14 @@ class ClerkCredentials(BaseModel):
 @router.post("/auth/code", status_code=202, responses=THROTTLED)
 @access.rule(access.PUBLIC)
 def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONResponse:
-    """Send a one-time code to the phone on record (demo mode: the code is in the answer).
-    The answer is the same whether the person is insured or not."""
+    """Send a one-time code to the phone on record for a resident id, or to the mobile number
+    given (demo mode: the code is in the answer). The answer is the same whether the person
+    is insured, or the number bound, or not."""
     from suiren.services.logins import request_code
 
     throttle_logins(request)
     with service.transaction() as connection:
-        code = request_code(connection, service.vault, body.resident_id, service.now())
+        code = request_code(connection, service.vault, body.login_name(service), service.now())
     answer: dict[str, Any] = {"sent": True}
     if service.settings.demo_codes:
         answer["demo_code"] = code
@@ -90,14 +122,19 @@ def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONR
 @router.post("/auth/register", status_code=201, responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
 def auth_register(request: Request, body: Registration, service: ServiceDep) -> JSONResponse:
-    """Set a password with a one-time code (an enrolled person only; any refusal reads the
-    same)."""
+    """Set a password with a one-time code for a resident id or a bound mobile number (an
+    enrolled person only; any refusal reads the same)."""
     from suiren.services.logins import REFUSED, LoginRefused, register
 
     throttle_logins(request)
     with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
         worker = register(
-            connection, service.vault, body.resident_id, body.code, body.password, service.now()
+            connection,
+            service.vault,
+            body.login_name(service),
+            body.code,
+            body.password,
+            service.now(),
         )
     if worker is None:
         raise LoginRefused(REFUSED)
@@ -121,7 +158,8 @@ AnyCredentials = Annotated[
 @router.post("/auth/token", responses=LOGIN_REFUSED)
 @access.rule(access.PUBLIC)
 def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> JSONResponse:
-    """A session token (Bearer) for a worker's resident id and password (``wt_…``: their own
+    """A session token (Bearer) for a worker's resident id or bound mobile number and
+    password (``wt_…``: their own
     records, under ``/me``), or for an agency clerk's login name and password (``ct_…``:
     what an agency key of the clerk's region may do, no more). The same limit per address
     and lock-out for both; any refusal reads the same, whether the login exists or not."""
@@ -145,7 +183,9 @@ def _worker_token(body: Credentials, service: Service) -> str:
     from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
 
     with service.transaction() as connection:  # a failure is counted: then refused
-        worker = log_in(connection, service.vault, body.resident_id, body.password, service.now())
+        worker = log_in(
+            connection, service.vault, body.login_name(service), body.password, service.now()
+        )
     if worker is None:
         raise LoginRefused(REFUSED)
     return sign_token(service.token_key, worker, service.now())

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, insert
 
 from suiren.api import access
+from suiren.api.auth import Actor
+from suiren.api.problems import documented
+from suiren.api.routes.auth import PhoneField, throttle_logins
 from suiren.api.routes.common import (
     ActorDep,
     BearerDep,
@@ -18,6 +25,7 @@ from suiren.api.routes.common import (
     _medical_status,
     _worker_read,
 )
+from suiren.store.api_tables import access_log
 
 router = APIRouter()
 
@@ -57,3 +65,82 @@ def my_medical_status(actor: ActorDep, service: ServiceDep) -> JSONResponse:
     worker_id = access.worker_self(actor)
     with service.transaction(read_only=True) as connection:
         return JSONResponse(_medical_status(connection, service, worker_id))
+
+
+class PhoneBinding(BaseModel):
+    """A mobile number and the one-time code sent to it (``POST /auth/code`` with
+    ``phone``), which proves the worker holds the number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: PhoneField
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+def _phone_answer(masked: str | None) -> dict[str, str | None]:
+    return {"phone": masked}
+
+
+def _logged(
+    connection: Connection, request: Request, actor: Actor, status: int, now: datetime
+) -> None:
+    """A worker's write to their login, in the access log with the request id."""
+    connection.execute(
+        insert(access_log).values(
+            request_id=request.state.request_id,
+            key_id=actor.key_id,
+            method=request.method,
+            path=request.url.path,
+            status=status,
+            at=now,
+        )
+    )
+
+
+@router.get("/me/phone")
+@access.rule(access.WORKER_SELF)
+def my_phone(actor: ActorDep, service: ServiceDep) -> JSONResponse:
+    """The mobile number bound to the logged-in worker's login, masked (138****5678), or
+    null."""
+    from suiren.services.logins import phone_of
+
+    worker_id = access.worker_self(actor)
+    with service.transaction(read_only=True) as connection:
+        return JSONResponse(_phone_answer(phone_of(connection, worker_id)))
+
+
+@router.put("/me/phone", responses=documented({422, 429}))
+@access.rule(access.WORKER_SELF)
+def bind_my_phone(
+    request: Request, body: PhoneBinding, actor: ActorDep, service: ServiceDep
+) -> JSONResponse:
+    """Bind a mobile number to the logged-in worker's login, so that they can log in with
+    it; it replaces their earlier one, and a number another login held moves here (numbers
+    are reassigned: the code proves who holds it now). Sending it again answers alike."""
+    from suiren.services.logins import CODE_REFUSED, CodeRefused, bind_phone
+
+    worker_id = access.worker_self(actor)
+    throttle_logins(request)
+    with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
+        masked = bind_phone(
+            connection, service.vault, worker_id, body.phone, body.code, service.now()
+        )
+        if masked is not None:
+            _logged(connection, request, actor, 200, service.now())
+    if masked is None:
+        raise CodeRefused(CODE_REFUSED, field="code")
+    return JSONResponse(_phone_answer(masked))
+
+
+@router.delete("/me/phone", status_code=204)
+@access.rule(access.WORKER_SELF)
+def unbind_my_phone(request: Request, actor: ActorDep, service: ServiceDep) -> Response:
+    """Remove the mobile number from the logged-in worker's login (then only the resident id
+    logs in); done already is done."""
+    from suiren.services.logins import unbind_phone
+
+    worker_id = access.worker_self(actor)
+    with service.transaction() as connection:
+        if unbind_phone(connection, worker_id):
+            _logged(connection, request, actor, 204, service.now())
+    return Response(status_code=204)

@@ -1,0 +1,161 @@
+"""My login (我的账户): the mobile number bound to it, so that the worker logs in with the
+number as with their resident id (issue 11 §2), bound with a one-time code sent to it and
+removed at will.
+
+Thin over ``services.logins`` (``request_code``, ``bind_phone``, ``unbind_phone``,
+``phone_of``). The worker is the session's; every form carries its CSRF token and is
+checked before anything else; asking for a code and trying one count against the login
+routes' limit per address, as on the login page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from suiren.api import access
+from suiren.api.routes.auth import throttle_logins
+from suiren.api.routes.common import Service, service_of
+from suiren.domain.errors import SuirenError
+from suiren.portal import session, text
+from suiren.portal.forms import read_form
+from suiren.portal.pages import is_htmx, own_page
+from suiren.portal.render import page
+
+router = APIRouter(include_in_schema=False)
+
+TITLE = text.N_("My login")
+_CODE_DIGITS = 6
+NOTICES = {"bound": "bound", "removed": "removed"}
+
+
+def _render(
+    request: Request, service: Service, worker_id: str, status: int = 200, **context: Any
+) -> Response:
+    from suiren.services.logins import phone_of
+    from suiren.services.workers import get_worker
+
+    if is_htmx(request) and "code_status" in context:
+        return page(request, service.token_key, "_code_status.html", status, **context)
+    with service.transaction(read_only=True) as connection:
+        phone = phone_of(connection, worker_id)
+        worker = get_worker(connection, worker_id)
+    context.setdefault("code_status", None)
+    context.setdefault("typed_phone", "")
+    return page(
+        request,
+        service.token_key,
+        "account.html",
+        status,
+        title=TITLE,
+        worker={"resident_id": worker.masked_id},
+        active="account",
+        phone=phone,
+        demo=service.settings.demo_codes,
+        **context,
+    )
+
+
+@router.get("/account")
+@access.rule(access.WORKER_SELF)
+def account_page(request: Request, notice: str = "") -> Response:
+    """The number bound to my login (masked), and the forms to bind or remove one."""
+
+    def build(service: Service, worker_id: str, _now: datetime) -> Response:
+        if notice in NOTICES:
+            message = text.ACCOUNT_MESSAGES[NOTICES[notice]]
+            return _render(request, service, worker_id, message=message, message_kind="notice")
+        return _render(request, service, worker_id)
+
+    return own_page(request, build)
+
+
+async def _own_form(request: Request, act: Any) -> Response:
+    """``act(service, worker_id, now, form)`` for the logged-in worker, once the form and
+    its CSRF token are good; the refusal page otherwise."""
+    form = await read_form(request)
+    service = service_of(request)
+    if form is None or not session.csrf_valid(
+        request, service.token_key, form.get(session.CSRF_FIELD)
+    ):
+        reason = "bad-form" if form is None else "csrf"
+        return page(request, service.token_key, "error.html", 400 if form is None else 403,
+                    title=TITLE, message=text.MESSAGES[reason])  # fmt: skip
+
+    def build(service: Service, worker_id: str, now: datetime) -> Response:
+        return act(service, worker_id, now, form)
+
+    return await run_in_threadpool(own_page, request, build)
+
+
+@router.post("/account/phone/code")
+@access.rule(access.WORKER_SELF)
+async def send_phone_code(request: Request) -> Response:
+    """Send a one-time code to the number typed (demo mode: show it)."""
+    from suiren.domain.phone import Phone
+    from suiren.services.logins import request_code
+
+    def act(service: Service, worker_id: str, now: datetime, form: dict[str, str]) -> Response:
+        typed = form.get("phone", "").strip()
+        try:
+            throttle_logins(request)
+            number = Phone.parse(typed).number
+            with service.transaction() as connection:
+                code = request_code(connection, service.vault, number, now)
+        except SuirenError as error:
+            return _render(request, service, worker_id, _status_of(error),
+                           message=text.message_for(error), code_status="error",
+                           typed_phone=typed[:20])  # fmt: skip
+        shown = code if service.settings.demo_codes else None
+        return _render(request, service, worker_id, code_status="sent", demo_code=shown,
+                       typed_phone=typed[:20])  # fmt: skip
+
+    return await _own_form(request, act)
+
+
+@router.post("/account/phone")
+@access.rule(access.WORKER_SELF)
+async def bind_my_phone(request: Request) -> Response:
+    """Bind the number with the code sent to it; back to the page (303), or the page with
+    what was wrong."""
+    from suiren.services.logins import CODE_REFUSED, CodeRefused, bind_phone
+
+    def act(service: Service, worker_id: str, now: datetime, form: dict[str, str]) -> Response:
+        typed, code = form.get("phone", "").strip(), form.get("code", "").strip()
+        try:
+            throttle_logins(request)
+            if not (len(code) == _CODE_DIGITS and code.isascii() and code.isdigit()):
+                return _render(request, service, worker_id, 422, typed_phone=typed[:20],
+                               message=text.MESSAGES["code-format"])  # fmt: skip
+            with service.transaction() as connection:  # a wrong code is counted: then refused
+                masked = bind_phone(connection, service.vault, worker_id, typed, code, now)
+            if masked is None:
+                raise CodeRefused(CODE_REFUSED, field="code")
+        except SuirenError as error:
+            return _render(request, service, worker_id, _status_of(error), typed_phone=typed[:20],
+                           message=text.message_for(error))  # fmt: skip
+        return RedirectResponse("/account?notice=bound", status_code=303)
+
+    return await _own_form(request, act)
+
+
+@router.post("/account/phone/remove")
+@access.rule(access.WORKER_SELF)
+async def remove_my_phone(request: Request) -> Response:
+    """Remove the number from my login; back to the page (303)."""
+    from suiren.services.logins import unbind_phone
+
+    def act(service: Service, worker_id: str, _now: datetime, _form: dict[str, str]) -> Response:
+        with service.transaction() as connection:
+            unbind_phone(connection, worker_id)
+        return RedirectResponse("/account?notice=removed", status_code=303)
+
+    return await _own_form(request, act)
+
+
+def _status_of(error: SuirenError) -> int:
+    return {"locked": 429}.get(error.code, 422)
