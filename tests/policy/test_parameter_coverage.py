@@ -1,9 +1,10 @@
 """Every province and every city with its own parameters has every parameter, every month.
 
 For each of the 31 provinces (GB/T 2260) and each city that has a value of its own of any
-parameter swept here, and for each month from 2015-01 to December of the latest published
-year (the latest year with a 计发基数 of any region), the parameters that a contribution, an
-interest run, a transfer quote and a pension estimate read are looked up — one vectorized
+parameter swept here, and for each month from 2015-01 (1998-01 for an interest run: accounts
+earn interest from 1998, services/interest.py ``YEAR_MIN``) to December of the latest
+published year (the latest year with a 计发基数 of any region), the parameters that a
+contribution, an interest run, a transfer quote and a pension estimate read are looked up — one vectorized
 ``look_up`` per parameter set over all (month, region) pairs — and every hole is reported at
 once, grouped by parameter and region with the months missing.
 
@@ -47,6 +48,7 @@ from suiren.rules.parameters import ParameterNode
 from suiren.rules.vector import ParameterColumns, day_number
 
 FIRST_YEAR = 2015
+INTEREST_FIRST_YEAR = 1998  # an interest run's first year (services/interest.py YEAR_MIN)
 
 CONTRIBUTION = {**BOUND_PARAMETERS, **SPLIT_PARAMETERS}
 CONTRIBUTION_OPTIONAL = frozenset({"floor", "ceiling"})  # absent: ratio × wage applies
@@ -75,6 +77,7 @@ PARAMETER_SETS: dict[str, tuple[dict[str, str], frozenset[str]]] = {
     "transfer": (TRANSFER, frozenset()),
     "estimate": (ESTIMATE, PENSION_OPTIONAL),
 }
+SET_FIRST_YEAR = {"interest": INTEREST_FIRST_YEAR}  # the others from FIRST_YEAR
 YEARLY = {  # published once a year: a value older than last year's is a missing year
     "contribution.base.average_monthly_wage",
     "contribution.base.published_floor",
@@ -136,11 +139,6 @@ class Known:
         return path == self.path and self.names(region) and self.first <= month <= self.last
 
 
-RATE_BEFORE_2016 = (
-    f"{NO_SOURCE}: before 2016 each province set its own crediting rate (人社部发〔2017〕31号"
-    " unified it from 2016); only 上海's and 海南's 2015 rates were found — the pre-2016 tables"
-    " of public calculators give one rate for every province, with no source"
-)
 WAGES_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"
     " collected from the provincial notices"
@@ -175,7 +173,6 @@ PUBLISHED_LATE = (
 
 # fmt: off
 KNOWN_MISSING: tuple[Known, ...] = (
-    Known("account.interest_rate", "* -310000 -460000", "2015-01", "2015-12", RATE_BEFORE_2016),
     Known(
         "contribution.base.average_monthly_wage",
         "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
@@ -259,17 +256,18 @@ def latest_published_year(policy: Policy) -> int:
     return max(e.start.year for s in series for e in s.entries)
 
 
-def months(last_year: int) -> list[date]:
-    return [date(y, m, 1) for y in range(FIRST_YEAR, last_year + 1) for m in range(1, 13)]
+def months(last_year: int, first_year: int = FIRST_YEAR) -> list[date]:
+    return [date(y, m, 1) for y in range(first_year, last_year + 1) for m in range(1, 13)]
 
 
 def find_holes(policy: Policy) -> list[Hole]:
     regions = swept_regions(policy)
-    days = months(latest_published_year(policy))
-    grid_days = np.repeat(np.array([day_number(d) for d in days], dtype=np.int64), len(regions))
-    grid_regions = np.tile(np.array(regions), len(days))
+    last = latest_published_year(policy)
     holes: set[Hole] = set()
-    for paths, optional in PARAMETER_SETS.values():
+    for name, (paths, optional) in PARAMETER_SETS.items():
+        days = months(last, SET_FIRST_YEAR.get(name, FIRST_YEAR))
+        grid_days = np.repeat(np.array([day_number(d) for d in days], dtype=np.int64), len(regions))
+        grid_regions = np.tile(np.array(regions), len(days))
         # every name optional: a hole resolves to None instead of stopping the sweep
         found = policy.look_up(grid_days, grid_regions, paths, frozenset(paths))
         holes.update(_holes_of(policy.parameters, found, paths, optional))
@@ -369,7 +367,8 @@ def test_every_known_hole_is_still_a_hole(holes: list[Hole]) -> None:
     in part, shrinks the entry, so that it cannot hide a new hole later."""
     policy = load_policy()
     regions = swept_regions(policy)
-    all_months = [d.isoformat()[:7] for d in months(latest_published_year(policy))]
+    first = min(FIRST_YEAR, *SET_FIRST_YEAR.values())
+    all_months = [d.isoformat()[:7] for d in months(latest_published_year(policy), first)]
     open_holes = {(h.path, h.region, h.month) for h in holes}
     filled: list[Hole] = []
     for k in KNOWN_MISSING:
@@ -389,3 +388,4 @@ def test_the_sweep_covers_all_provinces_and_cities_with_own_values() -> None:
     assert len([r for r in regions if r.endswith("0000")]) == 31
     assert "440300" in regions  # 深圳 has its own 计发基数
     assert latest_published_year(policy) >= 2025
+    assert SET_FIRST_YEAR["interest"] == 1998  # the crediting rate from the first year of interest
