@@ -10,6 +10,7 @@ parameters or the code — so that a changed rate, a mid-year rate taken instead
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from suiren.domain.errors import InvalidInput
 from suiren.ledger.accounts import Scheme, individual_account
 from suiren.policy.interest import year_rate
 from suiren.services.interest import credit_interest
+from suiren.services.transfer_quotes import quote_for
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.ledger_repo import balances
@@ -93,6 +95,13 @@ def test_an_interest_run_over_2010_to_2016_credits_each_years_rate_to_the_fen(
             assert not run.provisional and Fraction(run.rate) == RATES[year]
             held = balances(c, keys.values())
         assert {n: held[k] for n, k in keys.items()} == {n: e[i] for n, e in expected.items()}, year
+        if year == 2015:  # a transfer quoted in 2016, before that year's run: the whole balance
+            with unit_of_work(engine) as c:
+                worker = worker_of(summary, ids[1])
+                quote = quote_for(
+                    c, POLICY, worker, "440100", "330100", date(2016, 6, 1), Scheme.EMPLOYEE_PENSION
+                )
+            assert quote.account_fen == expected[1][i]
     with unit_of_work(engine) as c:
         assert verify(c).ok
 
