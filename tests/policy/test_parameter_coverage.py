@@ -1,9 +1,10 @@
 """Every province and every city with its own parameters has every parameter, every month.
 
 For each of the 31 provinces (GB/T 2260) and each city that has a value of its own of any
-parameter swept here, and for each month from 2015-01 to December of the latest published
-year (the latest year with a 计发基数 of any region), the parameters that a contribution, an
-interest run, a transfer quote and a pension estimate read are looked up — one vectorized
+parameter swept here, and for each month from 2015-01 (1998-01 for an interest run: accounts
+earn interest from 1998, services/interest.py ``YEAR_MIN``) to December of the latest
+published year (the latest year with a 计发基数 of any region), the parameters that a
+contribution, an interest run, a transfer quote and a pension estimate read are looked up — one vectorized
 ``look_up`` per parameter set over all (month, region) pairs — and every hole is reported at
 once, grouped by parameter and region with the months missing.
 
@@ -47,6 +48,7 @@ from suiren.rules.parameters import ParameterNode
 from suiren.rules.vector import ParameterColumns, day_number
 
 FIRST_YEAR = 2015
+INTEREST_FIRST_YEAR = 1998  # an interest run's first year (services/interest.py YEAR_MIN)
 
 CONTRIBUTION = {**BOUND_PARAMETERS, **SPLIT_PARAMETERS}
 CONTRIBUTION_OPTIONAL = frozenset({"floor", "ceiling"})  # absent: ratio × wage applies
@@ -75,6 +77,7 @@ PARAMETER_SETS: dict[str, tuple[dict[str, str], frozenset[str]]] = {
     "transfer": (TRANSFER, frozenset()),
     "estimate": (ESTIMATE, PENSION_OPTIONAL),
 }
+SET_FIRST_YEAR = {"interest": INTEREST_FIRST_YEAR}  # the others from FIRST_YEAR
 YEARLY = {  # published once a year: a value older than last year's is a missing year
     "contribution.base.average_monthly_wage",
     "contribution.base.published_floor",
@@ -92,6 +95,17 @@ EXCLUDED = {  # (parameter, region whose figure is published without these citie
     ("pension.base", "220000"): frozenset({"220100"}),  # 吉林（不含长春、农垦）
     # 湖北: the province's figure is 省直's (第一档, as 武汉); every other city has its own
     ("pension.base", "420000"): frozenset(HUBEI_OWN_BASES),
+    # 深圳 sets its own contribution bounds and index wage (its 计发基数 is its own): 广东's
+    # figures, the rest of the province's, are no Shenzhen worker's (none of 深圳's is in the
+    # file yet: KNOWN_MISSING names the fallback)
+    **{
+        (path, "440000"): frozenset({"440300"})
+        for path in (
+            "contribution.base.average_monthly_wage",
+            "contribution.base.published_floor",
+            "contribution.base.published_ceiling",
+        )
+    },
     # 湖北's contribution figures are 第一档's (武汉/省直): 第二档 and 第三档 cities have their own
     **{
         (path, "420000"): frozenset(HUBEI_OWN_BASES)
@@ -136,11 +150,6 @@ class Known:
         return path == self.path and self.names(region) and self.first <= month <= self.last
 
 
-RATE_BEFORE_2016 = (
-    f"{NO_SOURCE}: before 2016 each province set its own crediting rate (人社部发〔2017〕31号"
-    " unified it from 2016); only 上海's and 海南's 2015 rates were found — the pre-2016 tables"
-    " of public calculators give one rate for every province, with no source"
-)
 WAGES_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"
     " collected from the provincial notices"
@@ -149,9 +158,15 @@ BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
 )
-GUANGDONG_2024_TIERS = (
-    f"{NO_SOURCE}: 广东's 2024-07 floors by tier (广州/省直 and the rest); 粤人社发〔2025〕32号"
-    " gives the 2025 tiers only, and no notice with the 2024 pair was found"
+GUANGDONG_2024_FLOOR = (
+    f"{NO_SOURCE}: 广东's 2024-07 floor for its other areas (广州/省直's, 5500, is in the file);"
+    " 粤人社发〔2025〕32号 gives the 2025 tiers only; a third-party table's 4492 (2023's figure)"
+    " is 18% below 60% of the 2023 wage and fails the floor's plausibility check"
+)
+SHENZHEN_CONTRIBUTION = (
+    f"{NO_SOURCE}: 深圳's own contribution floor, ceiling and average wage (深圳市人社局/社保局"
+    " notices) were not found; until they are in the file a Shenzhen worker is bounded by"
+    " 广东's figures, and this entry says so"
 )
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
@@ -175,7 +190,6 @@ PUBLISHED_LATE = (
 
 # fmt: off
 KNOWN_MISSING: tuple[Known, ...] = (
-    Known("account.interest_rate", "* -310000 -460000", "2015-01", "2015-12", RATE_BEFORE_2016),
     Known(
         "contribution.base.average_monthly_wage",
         "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
@@ -196,7 +210,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
-    Known("contribution.base.published_floor", "440000 440100", "2024-07", "2025-06", GUANGDONG_2024_TIERS),
+    Known("contribution.base.published_floor", "440000", "2024-07", "2025-06", GUANGDONG_2024_FLOOR),
+    Known("contribution.base.average_monthly_wage", "440300", "2022-07", "2026-12", SHENZHEN_CONTRIBUTION),
+    Known("contribution.base.published_floor", "440300", "2025-07", "2026-12", SHENZHEN_CONTRIBUTION),
+    Known("contribution.base.published_ceiling", "440300", "2023-07", "2026-12", SHENZHEN_CONTRIBUTION),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
@@ -259,17 +276,18 @@ def latest_published_year(policy: Policy) -> int:
     return max(e.start.year for s in series for e in s.entries)
 
 
-def months(last_year: int) -> list[date]:
-    return [date(y, m, 1) for y in range(FIRST_YEAR, last_year + 1) for m in range(1, 13)]
+def months(last_year: int, first_year: int = FIRST_YEAR) -> list[date]:
+    return [date(y, m, 1) for y in range(first_year, last_year + 1) for m in range(1, 13)]
 
 
 def find_holes(policy: Policy) -> list[Hole]:
     regions = swept_regions(policy)
-    days = months(latest_published_year(policy))
-    grid_days = np.repeat(np.array([day_number(d) for d in days], dtype=np.int64), len(regions))
-    grid_regions = np.tile(np.array(regions), len(days))
+    last = latest_published_year(policy)
     holes: set[Hole] = set()
-    for paths, optional in PARAMETER_SETS.values():
+    for name, (paths, optional) in PARAMETER_SETS.items():
+        days = months(last, SET_FIRST_YEAR.get(name, FIRST_YEAR))
+        grid_days = np.repeat(np.array([day_number(d) for d in days], dtype=np.int64), len(regions))
+        grid_regions = np.tile(np.array(regions), len(days))
         # every name optional: a hole resolves to None instead of stopping the sweep
         found = policy.look_up(grid_days, grid_regions, paths, frozenset(paths))
         holes.update(_holes_of(policy.parameters, found, paths, optional))
@@ -369,7 +387,8 @@ def test_every_known_hole_is_still_a_hole(holes: list[Hole]) -> None:
     in part, shrinks the entry, so that it cannot hide a new hole later."""
     policy = load_policy()
     regions = swept_regions(policy)
-    all_months = [d.isoformat()[:7] for d in months(latest_published_year(policy))]
+    first = min(FIRST_YEAR, *SET_FIRST_YEAR.values())
+    all_months = [d.isoformat()[:7] for d in months(latest_published_year(policy), first)]
     open_holes = {(h.path, h.region, h.month) for h in holes}
     filled: list[Hole] = []
     for k in KNOWN_MISSING:
@@ -389,3 +408,4 @@ def test_the_sweep_covers_all_provinces_and_cities_with_own_values() -> None:
     assert len([r for r in regions if r.endswith("0000")]) == 31
     assert "440300" in regions  # 深圳 has its own 计发基数
     assert latest_published_year(policy) >= 2025
+    assert SET_FIRST_YEAR["interest"] == 1998  # the crediting rate from the first year of interest

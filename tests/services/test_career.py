@@ -8,7 +8,7 @@ every expected figure below can be checked with pencil and paper.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -81,14 +81,10 @@ def yearly_interest_balance(credits: list[tuple[int, int]], through: int) -> int
 
 
 def test_synthetic_overlay_is_only_a_test_fixture():
-    assert (
-        baseline_parameters()
-        .parameter("account.interest_rate")
-        .series["000000"]
-        .entries[0]
-        .start.year
-        == 2016
-    )
+    """The overlay's 3% from 2005 is the tests' own: the baseline credits 2016 at 8.31%."""
+    baseline = baseline_parameters().parameter("account.interest_rate").series["000000"]
+    assert {e.start.year: e.value for e in baseline.entries}[2016] == Fraction(831, 10_000)
+    assert LAW.national(date(2016, 1, 1)).value("account.interest_rate") == Fraction(3, 100)
 
 
 def test_henan_courier_guangdong_zhejiang_henan(engine):

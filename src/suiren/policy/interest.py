@@ -15,9 +15,11 @@ A year whose rate is not yet published uses the latest published one (the agenci
 provisional practice); ``YearRate.provisional`` says so, and every output that uses it
 must say so too.
 
-Before 2016 each province set its own rate (mostly the one-year deposit rate); those are
-regional values of ``account.interest_rate`` that end (``null``) when the national rate
-begins, so the rate is read for the account's region where the caller knows it.
+Before 2016 each province set its own rate with reference to the one-year deposit rate; the
+national values for 1998–2015 follow one convention (the People's Bank one-year benchmark in
+force on 1 January of the year; docs/parameters.md), and a province's own published rate is a
+regional value that ends (``null``) when the national rate begins, so the rate is read for
+the account's region where the caller knows it.
 """
 
 from __future__ import annotations
