@@ -540,15 +540,29 @@ def test_an_agency_enrols_a_file_of_its_region_and_the_nation_credits_interest(a
     assert_problem(future, 422, "invalid-input")
 
 
-def test_two_requests_with_one_key_at_once_answer_alike(api) -> None:
+def test_two_requests_with_one_key_at_once_answer_alike(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Two concurrent POSTs under one Idempotency-Key (a client's retry racing the first):
-    both get the first response, and the work is done once."""
+    both get the first response, and the work is done once. On PostgreSQL the race is
+    forced: each request has looked for the key and found none before either enrols (a
+    barrier in the service), so the second's insert of the key clashes and it answers with
+    the first's stored response. SQLite's writers queue whole transactions (BEGIN
+    IMMEDIATE), so there the second finds the key stored."""
     import threading
 
+    from suiren.services import workers as workers_service
     from suiren.store.api_tables import idempotency_keys
     from suiren.store.tables import workers
 
     client, keys, _worker, engine = api
+    if engine.dialect.name == "postgresql":
+        both_looked = threading.Barrier(2, timeout=30)
+        enrol_once = workers_service.enrol
+
+        def enrol_after_both_looked(*args: Any, **kwargs: Any) -> Any:
+            both_looked.wait()  # broken (a 500) if the requests cannot run side by side
+            return enrol_once(*args, **kwargs)
+
+        monkeypatch.setattr(workers_service, "enrol", enrol_after_both_looked)
     body = {"resident_id": resident_id(40), "work_region": "440100"}
     headers = auth(keys["gz"], **{"Idempotency-Key": "race-1"})
     barrier = threading.Barrier(2)
