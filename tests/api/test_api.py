@@ -601,5 +601,10 @@ def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) ->
         assert_problem(
             client.post(f"/api/v1/{route}", content=body, headers=headers), 413, "too-large"
         )
+        # streamed without a Content-Length (chunked): refused as it streams past the limit
+        pieces = iter([body[i : i + 16] for i in range(0, len(body), 16)])
+        streamed = client.post(f"/api/v1/{route}", content=pieces, headers=headers)
+        assert "content-length" not in streamed.request.headers
+        assert_problem(streamed, 413, "too-large")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 0
