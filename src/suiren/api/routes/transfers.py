@@ -3,7 +3,7 @@ agency's list of its transfers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -21,8 +21,11 @@ from suiren.api.routes.common import (
     _idempotent,
     _next,
 )
+from suiren.ledger.accounts import Scheme
 
 router = APIRouter()
+# the insurances a transfer moves (转移接续), as ``suiren transfer request --scheme``
+TransferableScheme = Literal["employee_pension", "employee_medical"]
 
 
 class TransferRequest(BaseModel):
@@ -31,6 +34,10 @@ class TransferRequest(BaseModel):
     transfer_id: str = Field(min_length=1, max_length=100)
     worker_id: str = Field(min_length=1, max_length=32)
     to_region: str = Field(pattern=r"^[0-9]{6}$")
+    scheme: TransferableScheme = Field(
+        default="employee_pension",
+        description="the insurance to move: employee_pension (职工养老) or employee_medical (职工医保)",
+    )
 
 
 @router.post("/transfers", status_code=201)
@@ -42,11 +49,14 @@ async def request_transfer(
     service: ServiceDep,
     idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
-    """Request a worker's move to ``to_region`` (the agency holding the worker's insurance)."""
+    """Request a worker's move of their employee pension (or, with ``scheme``, their employee
+    medical insurance) to ``to_region`` (the agency holding the worker's insurance in it)."""
     from suiren.services.transfers import request_transfer as request_service
 
+    scheme = Scheme(body.scheme)
+
     def work(connection: Connection) -> tuple[int, Any]:
-        access.worker_region(connection, actor, body.worker_id)
+        access.worker_region(connection, actor, body.worker_id, scheme)
         view = request_service(
             connection,
             service.policy,
@@ -54,6 +64,7 @@ async def request_transfer(
             body.worker_id,
             body.to_region,
             service.now(),
+            scheme,
         )
         return 201, view.to_json()
 
