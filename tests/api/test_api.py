@@ -608,3 +608,49 @@ def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) ->
         assert_problem(streamed, 413, "too-large")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 0
+
+
+def test_an_agency_reverses_a_month_of_its_region_and_it_may_be_paid_again(api) -> None:
+    """``POST /contributions/reversals`` as ``suiren reverse``: the month's region's agency
+    (or the province above) reverses it once, the key replays it, the month is paid again;
+    another region's month, an unknown one and an entry that is no month are the same 404."""
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        january = Month.of(2026, 1)
+        contribute(c, POLICY, "rev-pay", worker, january, Month.of(2026, 2), 600_000, NOW)
+        beijing = enrol(c, POLICY, VAULT, resident_id(6), "110000", None, NOW).worker.worker_id
+        contribute(c, POLICY, "bj-pay", beijing, january, january, 800_000, NOW)
+    path = "/api/v1/contributions/reversals"
+    body = {"month_id": "rev-pay/2026-01", "reversal_id": "rev-1", "memo": "wrong base"}
+    foreign = post(client, path, keys["gz"], {**body, "month_id": "bj-pay/2026-01"}, "r-0")
+    unknown = post(client, path, keys["gz"], {**body, "month_id": "no-pay/2026-01"}, "r-00")
+    assert assert_problem(foreign, 404, "not-found")["detail"].replace("bj-pay", "X") == (
+        assert_problem(unknown, 404, "not-found")["detail"].replace("no-pay", "X")
+    )
+    assert_problem(post(client, path, keys["bj"], body, "r-01"), 404, "not-found")
+    assert_problem(post(client, path, keys["platform"], body, "r-02"), 404, "not-found")
+    first = post(client, path, keys["gd"], body, "r-1")
+    assert first.status_code == 201, first.text
+    assert first.json() == {"reversal_id": "rev-1", "reverses": "rev-pay/2026-01",
+                            "region": "440100", "replayed": False}  # fmt: skip
+    again = post(client, path, keys["gd"], body, "r-1")
+    assert (again.status_code, again.json()) == (201, first.json())
+    twice = post(client, path, keys["gz"], {**body, "reversal_id": "rev-2"}, "r-2")
+    assert_problem(twice, 422, "reversal-refused")
+    months = {"payment_id": "rev-again", "worker_id": worker, "from_month": "2026-01",
+              "base_yuan": "6000"}  # fmt: skip
+    assert post(client, "/api/v1/contributions", keys["gz"], months, "r-3").status_code == 201
+    with unit_of_work(engine) as c:
+        assert verify(c).ok
+
+
+def test_a_gathering_before_retirement_is_refused_and_writes_nothing(api) -> None:
+    """``POST /gatherings`` as ``suiren transfer gather``: a worker of 36 has nothing to
+    gather yet (refused, nothing written); another region's agency gets the unknown 404."""
+    client, keys, worker, engine = api
+    body = {"gather_id": "too-soon", "worker_id": worker}
+    refused = post(client, "/api/v1/gatherings", keys["gz"], body, "g-1")
+    assert_problem(refused, 422, "transfer-refused")
+    assert_problem(post(client, "/api/v1/gatherings", keys["bj"], body, "g-2"), 404, "not-found")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(access_log)).scalar_one() == 0

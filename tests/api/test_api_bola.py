@@ -6,9 +6,9 @@ that a caller learns nothing of what exists. On SQLite and PostgreSQL.
 
 The matrix is built from the app's routes: a route with a path parameter that ``ROUTES``
 does not describe fails ``test_every_route_with_an_id_is_in_the_matrix``, so a new route is
-covered as soon as it says what kind of object its id names. Three routes name the object in
-their body (a pension or medical payment's worker, a transfer's worker) and are listed by
-hand in ``BODY_ROUTES``.
+covered as soon as it says what kind of object its id names. Five routes name the object in
+their body (a pension or medical payment's worker, a transfer's or a gathering's worker, a
+reversed month) and are listed by hand in ``BODY_ROUTES``.
 """
 
 from __future__ import annotations
@@ -79,6 +79,12 @@ KINDS = {
         "no-such-transfer",
     ),
     "window": ObjectKind({CLOSED_WINDOW: _same({"national"}, "view", "close")}, "2026-06-13"),
+    # a contribution month (PAYMENT-ID/YYYY-MM): the agencies over the region that recorded it
+    "month": ObjectKind(
+        {"paid-gz_worker/2026-01": _same({"gz", "gd", "national"}, "reverse"),
+         "paid-bj_worker/2026-01": _same({"bj", "national"}, "reverse")},
+        "no-such-payment/2026-01",
+    ),
     # a worker as a platform engages them: only the platform that declared them; no agency
     "engaged": ObjectKind(
         {"gz_worker": _same({"platform"}, "view", "end"),
@@ -129,6 +135,12 @@ BODY_ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/transfers"): Route(
         "worker", "move", {"transfer_id": "bola-move", "worker_id": "{id}", "to_region": "330100"}
+    ),
+    ("POST", "/api/v1/gatherings"): Route(
+        "worker", "move", {"gather_id": "bola-gather", "worker_id": "{id}"}
+    ),
+    ("POST", "/api/v1/contributions/reversals"): Route(
+        "month", "reverse", {"month_id": "{id}", "reversal_id": "bola-reversal"}
     ),
 }  # fmt: skip
 OPERATIONS = [(m, p) for m, p, _ in access.operations(create_app(settings_for()).routes)]

@@ -124,6 +124,9 @@ def test_every_route_answers_its_actor(tour) -> None:  # type: ignore[no-untyped
     posted = call("POST", "/api/v1/contributions/files", "gz", headers=csv,
                   content=payments.encode())  # fmt: skip
     assert (posted["posted"], posted["refused"]) == (1, 0)
+    reversal = {"month_id": "tour-f/2026-06", "reversal_id": "tour-rev", "memo": "wrong base"}
+    reversed_ = call("POST", "/api/v1/contributions/reversals", "gz", 201, json=reversal)
+    assert (reversed_["reverses"], reversed_["replayed"]) == ("tour-f/2026-06", False)
     assert call("POST", "/api/v1/interest/credit", "national", json={"year": 2025})["year"] == 2025
 
     # a transfer through every step, another rejected; the region's transfers page by page
@@ -140,6 +143,20 @@ def test_every_route_answers_its_actor(tour) -> None:  # type: ignore[no-untyped
     rejected = call("POST", "/api/v1/transfers/{transfer_id}/reject", "hz",
                     ids={"transfer_id": "bj-to-hz"}, json={"reason": "documents missing"})  # fmt: skip
     assert rejected["state"] == "rejected"
+    # 归集 at retirement: a man of 60 insured in Guangzhou (born 1966-03: past the earliest
+    # retirement, short of the statutory age), hukou in Henan, so a temporary account
+    older = call("POST", "/api/v1/workers", "gz", 201,
+                 json={"resident_id": resident_id(205, "19660301"), "work_region": "440100",
+                       "hukou_region": "410000"})  # fmt: skip
+    spring = {"worker_id": older["worker_id"], "from_month": "2026-01", "to_month": "2026-03",
+              "base_yuan": fen_to_yuan_str(base_bounds_fen("440100", Month.of(2026, 1),
+                                                           Month.of(2026, 3))[0])}  # fmt: skip
+    call("POST", "/api/v1/contributions", "gz", 201, json={"payment_id": "tour-old", **spring})
+    gathered = call("POST", "/api/v1/gatherings", "gz", 201,
+                    json={"gather_id": "tour-gather", "worker_id": older["worker_id"]})  # fmt: skip
+    assert [(t["transfer_id"], t["kind"], t["to_region"]) for t in gathered["transfers"]] == [
+        ("tour-gather/440100", "gather", "410000")
+    ]
     page = call("GET", "/api/v1/transfers", "hz", params={"limit": 2})
     assert len(page["items"]) == 2 and page["next_cursor"]
     last = call(

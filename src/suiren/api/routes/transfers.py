@@ -1,5 +1,5 @@
-"""Transfers between regions (转移接续): request, status, the steps of each side, reject, and the
-agency's list of its transfers."""
+"""Transfers between regions (转移接续): request, status, the steps of each side, reject, the
+gathering at retirement (归集), and the agency's list of its transfers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from suiren.api.routes.common import (
     _next,
 )
 from suiren.ledger.accounts import Scheme
+from suiren.ledger.transaction import GATHER_ID_CHARS_MAX
 
 router = APIRouter()
 # the insurances a transfer moves (转移接续), as ``suiren transfer request --scheme``
@@ -67,6 +68,49 @@ async def request_transfer(
             scheme,
         )
         return 201, view.to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+class Gathering(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gather_id: str = Field(
+        min_length=1, max_length=GATHER_ID_CHARS_MAX, description="the gathering's own id"
+    )
+    worker_id: str = Field(min_length=1, max_length=32)
+    to_region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the paying city, in the paying province (default: chosen from the record)",
+    )
+
+
+@router.post("/gatherings", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def gather(
+    request: Request,
+    body: Gathering,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """归集 at retirement (as ``suiren transfer gather``; the agency holding the worker's
+    insurance): the transfers ``GATHER-ID/FROM-REGION`` that bring the temporary accounts and
+    the relation to the paying region, each then approved, accepted and completed."""
+    from suiren.services.gathering import gather_for_retirement
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, body.worker_id)
+        views = gather_for_retirement(
+            connection,
+            service.policy,
+            body.gather_id,
+            body.worker_id,
+            service.now(),
+            body.to_region,
+        )
+        return 201, {"transfers": [v.to_json() for v in views]}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
 
