@@ -200,6 +200,17 @@ def test_every_route_answers_its_actor(tour) -> None:  # type: ignore[no-untyped
     assert call("GET", "/api/v1/platform/workers/{worker_id}", "platform", ids=ours)
     call("POST", "/api/v1/platform/workers/{worker_id}/end", "platform", ids=ours, json={})
 
+    # seven weeks on: what waits past its deadline, and the requests never approved expire
+    url = call.client.app.state.service.settings.database_url
+    with TestClient(create_app(settings_for(url, today="2026-08-03"))) as client:
+        later = Tour(client, made)
+        late = later("GET", "/api/v1/transfers", "hz", params={"overdue": "true"})
+        assert [t["transfer_id"] for t in late["items"]] == ["gz-to-hz"]
+        expired = later("POST", "/api/v1/transfers/expired", "national",
+                        headers={"Idempotency-Key": "later-1"})  # fmt: skip
+        assert {t["transfer_id"] for t in expired["expired"]} == {"gz-to-hz", "tour-gather/440100"}
+        assert later("GET", "/api/v1/transfers", "hz", params={"overdue": "true"})["items"] == []
+    call.toured |= later.toured
     with unit_of_work(engine) as c:
         assert verify(c).ok
     operations = {(m, p) for m, p, _ in access.operations(call.client.app.routes)}

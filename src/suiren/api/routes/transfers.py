@@ -193,14 +193,16 @@ def list_transfers(
     actor: ActorDep,
     service: ServiceDep,
     state: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
+    overdue: bool = False,
     limit: PageQuery = 50,
     cursor: CursorQuery = None,
 ) -> JSONResponse:
     """The transfers leaving or entering the agency's region, by id, a page at a time
-    (``next_cursor`` gives the next page; null at the end)."""
+    (``next_cursor`` gives the next page; null at the end); ``overdue``: only the open ones
+    whose current step is past its deadline (as ``suiren transfer status --overdue``)."""
     from sqlalchemy import or_
 
-    from suiren.services.transfers import TransferView
+    from suiren.services.transfers import OPEN_STATES, TransferView
     from suiren.store.tables import transfers
 
     prefix = actor.region_prefix()
@@ -212,6 +214,9 @@ def list_transfers(
     )
     if state is not None:
         query = query.where(transfers.c.state == state)
+    if overdue:
+        today = service.now().date()
+        query = query.where(transfers.c.state.in_(OPEN_STATES), transfers.c.due_on < today)
     with service.transaction(read_only=True) as connection:
         rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
     views = [TransferView.from_row(r) for r in rows]
@@ -221,3 +226,20 @@ def list_transfers(
             "next_cursor": _next([v.transfer_id for v in views], limit),
         }
     )
+
+
+@router.post("/transfers/expired")
+@access.rule(access.NATIONAL)
+async def expire_transfers(
+    request: Request, actor: ActorDep, service: ServiceDep, idempotency_key: IdempotencyKey
+) -> JSONResponse:
+    """Requests never approved by their deadline expire, in every region (the national
+    agency; as ``suiren transfer status --expire``): the transfers expired now."""
+    from suiren.services.transfers import expire_overdue
+
+    access.national(actor)
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        return 200, {"expired": [v.to_json() for v in expire_overdue(connection, service.now())]}
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
