@@ -654,3 +654,16 @@ def test_a_gathering_before_retirement_is_refused_and_writes_nothing(api) -> Non
     assert_problem(post(client, "/api/v1/gatherings", keys["bj"], body, "g-2"), 404, "not-found")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(access_log)).scalar_one() == 0
+
+
+def test_idempotency_keys_are_each_actors_own(api) -> None:
+    """The same Idempotency-Key from two callers is two keys: neither gets the other's
+    response, nor a refusal for the other's body."""
+    client, keys, worker, _ = api
+    months = {"worker_id": worker, "base_yuan": "6000"}
+    first = post(client, "/api/v1/contributions", keys["gz"],
+                 {**months, "payment_id": "own-1", "from_month": "2026-01"}, "shared")  # fmt: skip
+    other = post(client, "/api/v1/contributions", keys["gd"],
+                 {**months, "payment_id": "own-2", "from_month": "2026-02"}, "shared")  # fmt: skip
+    assert (first.status_code, other.status_code) == (201, 201), other.text
+    assert [m["month"] for m in other.json()["months"]] == ["2026-02"]
