@@ -10,7 +10,8 @@ clerk approves that move in the console, the worker sees it approved, switch lan
 Chromium and the Chinese font come from Debian (``make test`` installs them when
 ``/usr/bin/chromium`` is missing). Without them this test fails, saying so; it is skipped only
 when ``SUIREN_SKIP_BROWSER_TESTS=1`` is set by hand, which CI never does. Screenshots of each
-step are kept in ``SUIREN_TEST_ARTIFACTS`` (default: the test's temporary folder).
+step are kept in ``SUIREN_TEST_ARTIFACTS`` (``make test``: test-artifacts/screenshots; bare pytest:
+the test's temporary folder).
 
 Each page of the portal and the console, on a phone, has no ``serious`` or ``critical``
 violation by axe-core (vendored for the tests only, MPL-2.0: ``tests/portal/vendor/``).
