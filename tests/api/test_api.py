@@ -667,3 +667,32 @@ def test_idempotency_keys_are_each_actors_own(api) -> None:
                  {**months, "payment_id": "own-2", "from_month": "2026-02"}, "shared")  # fmt: skip
     assert (first.status_code, other.status_code) == (201, 201), other.text
     assert [m["month"] for m in other.json()["months"]] == ["2026-02"]
+
+
+def test_no_write_or_calculation_holds_the_event_loop(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A write (an idempotent POST's unit of work) and the calculator's batch run in a worker
+    thread: while one takes its time, the server answers other requests."""
+    import asyncio
+
+    from suiren.services import pension_calc, workers
+
+    on_loop: list[str] = []
+
+    def watched(name: str, function: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(name)
+            except RuntimeError:
+                pass  # a worker thread: no event loop running here
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(workers, "enrol", watched("enrol", workers.enrol))
+    monkeypatch.setattr(pension_calc, "calculate", watched("calc", pension_calc.calculate))
+    client, keys, *_ = api
+    person = {"resident_id": resident_id(60), "work_region": "440100"}
+    assert post(client, "/api/v1/workers", keys["gz"], person, "loop-1").status_code == 201
+    assert post(client, "/api/v1/pension/calc", keys["gz"], WORKED).status_code == 200
+    assert on_loop == []
