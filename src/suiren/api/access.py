@@ -169,6 +169,13 @@ def agency(actor: Actor, worker_id: str) -> None:
         raise NotFound(f"no worker {worker_id} here")
 
 
+def agencies_only(actor: Actor) -> None:
+    """A route for agencies (a file of their region's rows): anyone else gets the 404 of
+    an unknown resource, before the upload is read."""
+    if actor.kind is not ActorKind.AGENCY:
+        raise NotFound("no such resource here")
+
+
 def worker_regions(
     connection: Connection, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION
 ) -> tuple[str, str] | None:

@@ -128,6 +128,7 @@ async def contribute_file(
         read_chunks,
     )
 
+    access.agencies_only(actor)
     suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"payments{suffix}"
