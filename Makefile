@@ -21,9 +21,12 @@ run: $(STAMP)
 	@mkdir -p demo
 	cd demo && ../$(VENV)/bin/suiren serve --demo
 
-## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests
+## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests; the
+## browser tests' screenshots are kept in test-artifacts/screenshots (or $SUIREN_TEST_ARTIFACTS)
+ARTIFACTS ?= test-artifacts/screenshots
 test: $(STAMP) postgres browser
-	$(PY) -m pytest -n auto --dist worksteal --durations=15
+	SUIREN_TEST_ARTIFACTS="$${SUIREN_TEST_ARTIFACTS:-$(ARTIFACTS)}" \
+	  $(PY) -m pytest -n auto --dist worksteal --durations=15
 
 ## bench: benchmarks with ratios against their anchors (never part of `make test`)
 bench: $(STAMP) postgres
@@ -65,4 +68,4 @@ browser:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache suiren.db demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache suiren.db demo test-artifacts

@@ -60,6 +60,16 @@ def engine_for(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
     return engine, schema
 
 
+@pytest.fixture(scope="session")
+def pii_capture() -> Iterator[Any]:
+    """What every FastAPI app answered and logged in the session (tests/api/pii.py): the API's
+    and the portal's tests scan it after each test (their conftest's ``no_resident_id_shown``)."""
+    from tests.api.pii import Capture, installed
+
+    with installed(Capture()) as capture:
+        yield capture
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -4,7 +4,8 @@ any response body, log record or access-log / stored-response row the tests prod
 ``Capture`` records, while installed: every HTTP response body an API app sends (its ASGI
 ``send``, so TestClient and schemathesis's own ASGI transport alike), every log record, and
 the parameters of every row written to the API's ``access_log`` and ``idempotency_keys``
-tables. tests/api/conftest.py installs one for the session and scans what each test added.
+tables. tests/conftest.py installs one for the session (``pii_capture``); tests/api and
+tests/portal scan what each of their tests added (``scan``, from their conftest).
 
 A resident id is 17 digits and a check character (GB 11643-1999), with a birth date in its
 middle, standing alone (not inside a longer run of letters and digits, such as a hash).
@@ -114,3 +115,18 @@ def installed(capture: Capture) -> Iterator[Capture]:
         event.remove(Engine, "before_cursor_execute", rows)
         logging.getLogger().removeHandler(handler)
         suiren_log.setLevel(level)
+
+
+def scan(capture: Capture) -> None:
+    """Fail the test if what it (or a module fixture's set-up before it) captured holds a
+    resident id; then forget it, to keep the session's memory flat."""
+    import pytest
+
+    findings = capture.findings()
+    capture.seen.clear()
+    if findings:
+        pytest.fail(
+            f"{len(findings)} unmasked resident id(s) in what the app said or logged:\n"
+            + "\n".join(findings[:10]),
+            pytrace=False,
+        )

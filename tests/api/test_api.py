@@ -540,15 +540,29 @@ def test_an_agency_enrols_a_file_of_its_region_and_the_nation_credits_interest(a
     assert_problem(future, 422, "invalid-input")
 
 
-def test_two_requests_with_one_key_at_once_answer_alike(api) -> None:
+def test_two_requests_with_one_key_at_once_answer_alike(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Two concurrent POSTs under one Idempotency-Key (a client's retry racing the first):
-    both get the first response, and the work is done once."""
+    both get the first response, and the work is done once. On PostgreSQL the race is
+    forced: each request has looked for the key and found none before either enrols (a
+    barrier in the service), so the second's insert of the key clashes and it answers with
+    the first's stored response. SQLite's writers queue whole transactions (BEGIN
+    IMMEDIATE), so there the second finds the key stored."""
     import threading
 
+    from suiren.services import workers as workers_service
     from suiren.store.api_tables import idempotency_keys
     from suiren.store.tables import workers
 
     client, keys, _worker, engine = api
+    if engine.dialect.name == "postgresql":
+        both_looked = threading.Barrier(2, timeout=30)
+        enrol_once = workers_service.enrol
+
+        def enrol_after_both_looked(*args: Any, **kwargs: Any) -> Any:
+            both_looked.wait()  # broken (a 500) if the requests cannot run side by side
+            return enrol_once(*args, **kwargs)
+
+        monkeypatch.setattr(workers_service, "enrol", enrol_after_both_looked)
     body = {"resident_id": resident_id(40), "work_region": "440100"}
     headers = auth(keys["gz"], **{"Idempotency-Key": "race-1"})
     barrier = threading.Barrier(2)
@@ -587,5 +601,98 @@ def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) ->
         assert_problem(
             client.post(f"/api/v1/{route}", content=body, headers=headers), 413, "too-large"
         )
+        # streamed without a Content-Length (chunked): refused as it streams past the limit
+        pieces = iter([body[i : i + 16] for i in range(0, len(body), 16)])
+        streamed = client.post(f"/api/v1/{route}", content=pieces, headers=headers)
+        assert "content-length" not in streamed.request.headers
+        assert_problem(streamed, 413, "too-large")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 0
+
+
+def test_an_agency_reverses_a_month_of_its_region_and_it_may_be_paid_again(api) -> None:
+    """``POST /contributions/reversals`` as ``suiren reverse``: the month's region's agency
+    (or the province above) reverses it once, the key replays it, the month is paid again;
+    another region's month, an unknown one and an entry that is no month are the same 404."""
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        january = Month.of(2026, 1)
+        contribute(c, POLICY, "rev-pay", worker, january, Month.of(2026, 2), 600_000, NOW)
+        beijing = enrol(c, POLICY, VAULT, resident_id(6), "110000", None, NOW).worker.worker_id
+        contribute(c, POLICY, "bj-pay", beijing, january, january, 800_000, NOW)
+    path = "/api/v1/contributions/reversals"
+    body = {"month_id": "rev-pay/2026-01", "reversal_id": "rev-1", "memo": "wrong base"}
+    foreign = post(client, path, keys["gz"], {**body, "month_id": "bj-pay/2026-01"}, "r-0")
+    unknown = post(client, path, keys["gz"], {**body, "month_id": "no-pay/2026-01"}, "r-00")
+    assert assert_problem(foreign, 404, "not-found")["detail"].replace("bj-pay", "X") == (
+        assert_problem(unknown, 404, "not-found")["detail"].replace("no-pay", "X")
+    )
+    assert_problem(post(client, path, keys["bj"], body, "r-01"), 404, "not-found")
+    assert_problem(post(client, path, keys["platform"], body, "r-02"), 404, "not-found")
+    first = post(client, path, keys["gd"], body, "r-1")
+    assert first.status_code == 201, first.text
+    assert first.json() == {"reversal_id": "rev-1", "reverses": "rev-pay/2026-01",
+                            "region": "440100", "replayed": False}  # fmt: skip
+    again = post(client, path, keys["gd"], body, "r-1")
+    assert (again.status_code, again.json()) == (201, first.json())
+    twice = post(client, path, keys["gz"], {**body, "reversal_id": "rev-2"}, "r-2")
+    assert_problem(twice, 422, "reversal-refused")
+    months = {"payment_id": "rev-again", "worker_id": worker, "from_month": "2026-01",
+              "base_yuan": "6000"}  # fmt: skip
+    assert post(client, "/api/v1/contributions", keys["gz"], months, "r-3").status_code == 201
+    with unit_of_work(engine) as c:
+        assert verify(c).ok
+
+
+def test_a_gathering_before_retirement_is_refused_and_writes_nothing(api) -> None:
+    """``POST /gatherings`` as ``suiren transfer gather``: a worker of 36 has nothing to
+    gather yet (refused, nothing written); another region's agency gets the unknown 404."""
+    client, keys, worker, engine = api
+    body = {"gather_id": "too-soon", "worker_id": worker}
+    refused = post(client, "/api/v1/gatherings", keys["gz"], body, "g-1")
+    assert_problem(refused, 422, "transfer-refused")
+    assert_problem(post(client, "/api/v1/gatherings", keys["bj"], body, "g-2"), 404, "not-found")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(access_log)).scalar_one() == 0
+
+
+def test_idempotency_keys_are_each_actors_own(api) -> None:
+    """The same Idempotency-Key from two callers is two keys: neither gets the other's
+    response, nor a refusal for the other's body."""
+    client, keys, worker, _ = api
+    months = {"worker_id": worker, "base_yuan": "6000"}
+    first = post(client, "/api/v1/contributions", keys["gz"],
+                 {**months, "payment_id": "own-1", "from_month": "2026-01"}, "shared")  # fmt: skip
+    other = post(client, "/api/v1/contributions", keys["gd"],
+                 {**months, "payment_id": "own-2", "from_month": "2026-02"}, "shared")  # fmt: skip
+    assert (first.status_code, other.status_code) == (201, 201), other.text
+    assert [m["month"] for m in other.json()["months"]] == ["2026-02"]
+
+
+def test_no_write_or_calculation_holds_the_event_loop(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A write (an idempotent POST's unit of work) and the calculator's batch run in a worker
+    thread: while one takes its time, the server answers other requests."""
+    import asyncio
+
+    from suiren.services import pension_calc, workers
+
+    on_loop: list[str] = []
+
+    def watched(name: str, function: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(name)
+            except RuntimeError:
+                pass  # a worker thread: no event loop running here
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(workers, "enrol", watched("enrol", workers.enrol))
+    monkeypatch.setattr(pension_calc, "calculate", watched("calc", pension_calc.calculate))
+    client, keys, *_ = api
+    person = {"resident_id": resident_id(60), "work_region": "440100"}
+    assert post(client, "/api/v1/workers", keys["gz"], person, "loop-1").status_code == 201
+    assert post(client, "/api/v1/pension/calc", keys["gz"], WORKED).status_code == 200
+    assert on_loop == []

@@ -6,9 +6,9 @@ that a caller learns nothing of what exists. On SQLite and PostgreSQL.
 
 The matrix is built from the app's routes: a route with a path parameter that ``ROUTES``
 does not describe fails ``test_every_route_with_an_id_is_in_the_matrix``, so a new route is
-covered as soon as it says what kind of object its id names. Three routes name the object in
-their body (a pension or medical payment's worker, a transfer's worker) and are listed by
-hand in ``BODY_ROUTES``.
+covered as soon as it says what kind of object its id names. Five routes name the object in
+their body (a pension or medical payment's worker, a transfer's or a gathering's worker, a
+reversed month) and are listed by hand in ``BODY_ROUTES``.
 """
 
 from __future__ import annotations
@@ -79,6 +79,12 @@ KINDS = {
         "no-such-transfer",
     ),
     "window": ObjectKind({CLOSED_WINDOW: _same({"national"}, "view", "close")}, "2026-06-13"),
+    # a contribution month (PAYMENT-ID/YYYY-MM): the agencies over the region that recorded it
+    "month": ObjectKind(
+        {"paid-gz_worker/2026-01": _same({"gz", "gd", "national"}, "reverse"),
+         "paid-bj_worker/2026-01": _same({"bj", "national"}, "reverse")},
+        "no-such-payment/2026-01",
+    ),
     # a worker as a platform engages them: only the platform that declared them; no agency
     "engaged": ObjectKind(
         {"gz_worker": _same({"platform"}, "view", "end"),
@@ -129,6 +135,12 @@ BODY_ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/transfers"): Route(
         "worker", "move", {"transfer_id": "bola-move", "worker_id": "{id}", "to_region": "330100"}
+    ),
+    ("POST", "/api/v1/gatherings"): Route(
+        "worker", "move", {"gather_id": "bola-gather", "worker_id": "{id}"}
+    ),
+    ("POST", "/api/v1/contributions/reversals"): Route(
+        "month", "reverse", {"month_id": "{id}", "reversal_id": "bola-reversal"}
     ),
 }  # fmt: skip
 OPERATIONS = [(m, p) for m, p, _ in access.operations(create_app(settings_for()).routes)]
@@ -239,3 +251,96 @@ def test_the_foreign_objects_exist_for_those_who_may_see_them(world) -> None:  #
     assert mine.json()["worker"]["worker_id"] == made.workers["gz_worker"]
     medical = client.get("/api/v1/me/medical/status", headers=made.auth("gz_session"))
     assert medical.json()["worker_id"] == made.workers["gz_worker"]
+
+
+# --- the declared rule is the enforced one, for the routes without an id in their path -----
+
+AGENCY_ACTORS = frozenset({*ALL_AGENCIES, *CLERK_OF})
+NATIONAL_ACTORS = frozenset({"national", "national_clerk"})
+ADMITTED: dict[str, frozenset[str]] = {  # the kinds of caller each rule lets in at all
+    access.AGENCY_OF_REGION: AGENCY_ACTORS,
+    access.AGENCY_OF_WORKER: AGENCY_ACTORS,
+    access.TRANSFER_PARTY: AGENCY_ACTORS,
+    access.NATIONAL: NATIONAL_ACTORS,
+    access.AUDITOR: NATIONAL_ACTORS | {"auditor"},
+    access.ANALYST: NATIONAL_ACTORS | {"analyst"},
+    access.PLATFORM: frozenset({"platform", "ride_platform"}),
+    access.PLATFORM_OF_WORKER: frozenset({"platform", "ride_platform"}),
+    access.WORKER_SELF: frozenset(SESSIONS),
+}
+CSV = {"Content-Type": "text/csv"}
+# a request each route would take from a caller it admits ({gz_worker}: the world's id)
+REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/workers"): {"json": {"resident_id": "{person}", "work_region": "440100"}},
+    ("POST", "/api/v1/workers/files"): {
+        "content": "resident_id,work_region\n{person},440100\n", "headers": CSV},
+    ("POST", "/api/v1/workers/history"): {
+        "content": "resident_id,region,from_month,to_month,kind,base_yuan\n"
+                   "{person},440100,2010-01,2019-12,paid,5000\n", "headers": CSV},
+    ("GET", "/api/v1/workers"): {},
+    ("POST", "/api/v1/contributions"): {"json": {"payment_id": "kind", "worker_id": "{gz_worker}",
+                                                 "from_month": "2026-06", "base_yuan": "8000"}},
+    ("POST", "/api/v1/medical/contributions"): {
+        "json": {"payment_id": "kind", "worker_id": "{gz_worker}", "from_month": "2026-06",
+                 "base_yuan": "8000"}},
+    ("POST", "/api/v1/contributions/files"): {
+        "content": "payment_id,month,base_yuan,worker_id\nkind,2026-06,8000,{gz_worker}\n",
+        "headers": CSV},
+    ("POST", "/api/v1/contributions/reversals"): {
+        "json": {"month_id": "paid-gz_worker/2026-01", "reversal_id": "kind-reversal"}},
+    ("POST", "/api/v1/interest/credit"): {"json": {"year": 2025}},
+    ("POST", "/api/v1/transfers"): {
+        "json": {"transfer_id": "kind-move", "worker_id": "{gz_worker}", "to_region": "330100"}},
+    ("POST", "/api/v1/gatherings"): {"json": {"gather_id": "kind", "worker_id": "{gz_worker}"}},
+    ("GET", "/api/v1/transfers"): {},
+    ("POST", "/api/v1/transfers/expired"): {},
+    ("POST", "/api/v1/audit/verify"): {},
+    ("POST", "/api/v1/audit/checkpoint"): {},
+    ("GET", "/api/v1/aggregates/regions"): {},
+    ("GET", "/api/v1/me/statement"): {},
+    ("GET", "/api/v1/me/pension/estimate"): {},
+    ("GET", "/api/v1/me/medical/status"): {},
+    ("POST", "/api/v1/platform/workers"): {
+        "json": {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}},
+    ("GET", "/api/v1/platform/workers"): {},
+}  # fmt: skip
+RULE_OF = {
+    (m, p): access.rule_of(e) for m, p, e in access.operations(create_app(settings_for()).routes)
+}
+KIND_CELLS = [
+    pytest.param(method, path, actor, id=f"{method} {path} as {actor}")
+    for (method, path) in REQUESTS
+    for actor in ACTORS
+    if actor not in ADMITTED[str(RULE_OF[(method, path)])]
+]
+
+
+def test_every_route_without_an_id_has_a_request_for_the_kind_matrix() -> None:
+    open_to_all = (access.PUBLIC, access.ANY_ACTOR)
+    wanted = {op for op, rule in RULE_OF.items() if "{" not in op[1] and rule not in open_to_all}
+    assert wanted == set(REQUESTS), (
+        f"routes with no request here: {sorted(wanted - set(REQUESTS))};"
+        f" requests for no route: {sorted(set(REQUESTS) - wanted)}"
+    )
+
+
+@pytest.mark.parametrize(("method", "path", "actor"), KIND_CELLS)
+def test_a_caller_the_rule_does_not_admit_gets_the_404(world, method, path, actor) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the route's body, a caller of a kind its declared rule does not admit is
+    refused as if nothing were there, and nothing is written."""
+    client, made = world
+    from tests.ledger_helpers import resident_id
+
+    fill = {"gz_worker": made.workers["gz_worker"], "person": resident_id(301)}
+    request = {k: v for k, v in REQUESTS[(method, path)].items() if k != "headers"}
+    if "json" in request:
+        request["json"] = {k: v.format(**fill) if isinstance(v, str) else v
+                           for k, v in request["json"].items()}  # fmt: skip
+    if "content" in request:
+        request["content"] = request["content"].format(**fill).encode()
+    headers = {**made.auth(actor), **REQUESTS[(method, path)].get("headers", {})}
+    if method == "POST":
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    answer = client.request(method, path, headers=headers, **request)
+    assert answer.status_code == 404, (actor, answer.text)
+    assert answer.json()["type"] == "urn:suiren:problem:not-found"

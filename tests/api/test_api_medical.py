@@ -166,3 +166,62 @@ def test_the_medical_record_is_the_clis_for_the_agency_and_the_worker(api) -> No
     )
     assert_problem(client.get(path, headers=auth(keys["session"])), 404, "not-found")
     assert_problem(client.get("/api/v1/me/medical/status"), 401, "unauthorized")
+
+
+def test_a_medical_transfer_and_its_settlement_window_through_the_api(api) -> None:
+    """``scheme`` on ``POST /transfers`` and on the settlement windows, as the CLI's
+    ``--scheme``: the medical insurance moves, each side takes its step, and the next day the
+    national agency settles the medical window (the pension one of that day has no flows)."""
+    client, keys, workers, engine = api
+    worker = workers["insured"]
+    with unit_of_work(engine) as c:
+        hz = issue_key(c, ActorKind.AGENCY, "330100", "杭州", NOW)[0]
+        national = issue_key(c, ActorKind.AGENCY, "000000", "全国", NOW)[0]
+    paid = client.post(
+        PAY, json=payment(worker), headers=auth(keys["gz"], **{"Idempotency-Key": "mt-0"})
+    )
+    assert paid.status_code == 201, paid.text
+    move = {"transfer_id": "med-move", "worker_id": worker, "to_region": "330100",
+            "scheme": "employee_medical"}  # fmt: skip
+    not_enrolled = {**move, "transfer_id": "med-x", "worker_id": workers["pension_only"]}
+    refused = client.post(
+        "/api/v1/transfers",
+        json=not_enrolled,
+        headers=auth(keys["gz"], **{"Idempotency-Key": "mt-x"}),
+    )
+    assert_problem(refused, 404, "not-found")
+    requested = client.post(
+        "/api/v1/transfers", json=move, headers=auth(keys["gz"], **{"Idempotency-Key": "mt-1"})
+    )
+    assert requested.status_code == 201, requested.text
+    assert (requested.json()["scheme"], requested.json()["state"]) == (
+        "employee_medical",
+        "requested",
+    )
+    for n, (step, key) in enumerate((("approve", keys["gz"]), ("accept", hz), ("complete", hz))):
+        taken = client.post(
+            f"/api/v1/transfers/med-move/{step}", headers=auth(key, **{"Idempotency-Key": f"s-{n}"})
+        )
+        assert taken.status_code == 200, taken.text
+    assert taken.json()["state"] == "completed"
+    url = str(client.app.state.service.settings.database_url)
+    tomorrow = create_app(settings_for(url, today="2026-06-16"))
+    with TestClient(tomorrow, raise_server_exceptions=False) as next_day:
+        window = "/api/v1/settlement/windows/2026-06-15"
+        closed = next_day.post(
+            f"{window}/close",
+            params={"scheme": "employee_medical"},
+            headers=auth(national, **{"Idempotency-Key": "w-med"}),
+        )
+        assert closed.status_code == 200, closed.text
+        medical = closed.json()
+        assert medical["scheme"] == "employee_medical" and medical["closed"] is True
+        assert [(f["from"], f["to"]) for f in medical["flows"]] == [("440100", "330100")]
+        report = next_day.get(window, params={"scheme": "employee_medical"}, headers=auth(national))
+        assert report.json() == medical
+        pension = next_day.get(window, headers=auth(national)).json()
+        assert pension["scheme"] == "employee_pension" and pension["flows"] == []
+        wrong = next_day.get(
+            window, params={"scheme": "occupational_injury"}, headers=auth(national)
+        )
+        assert_problem(wrong, 422, "invalid-request")

@@ -1,4 +1,4 @@
-"""The PII scan itself (tests/api/pii.py, run after every API test by tests/api/conftest.py):
+"""The PII scan itself (tests/api/pii.py, run after every API, portal and console test):
 it finds a resident id wherever the API could show one — a response body, a log record, a
 row about a request — and lets a masked one, a hash or a wrong check character pass; and a
 worker's own records show their own id masked."""

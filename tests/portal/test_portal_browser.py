@@ -3,12 +3,15 @@ by Python Playwright; no browser is ever downloaded) against ``suiren serve``'s 
 uvicorn on 127.0.0.1, on a phone-sized screen (360 × 740): log in with a demo code, see my
 statement, change the base ratio of the estimate through htmx (no page load), log out; and
 an agency clerk, at a desk, logs in to the console and approves a pending transfer (htmx:
-the card changes in place), the page still fitting a phone.
+the card changes in place), the page still fitting a phone; and issue 11 §6's whole flow on a
+phone: log in, my insurance, pay, the estimate, request a move and see it pending, Guangzhou's
+clerk approves that move in the console, the worker sees it approved, switch language.
 
 Chromium and the Chinese font come from Debian (``make test`` installs them when
 ``/usr/bin/chromium`` is missing). Without them this test fails, saying so; it is skipped only
 when ``SUIREN_SKIP_BROWSER_TESTS=1`` is set by hand, which CI never does. Screenshots of each
-step are kept in ``SUIREN_TEST_ARTIFACTS`` (default: the test's temporary folder).
+step are kept in ``SUIREN_TEST_ARTIFACTS`` (``make test``: test-artifacts/screenshots; bare pytest:
+the test's temporary folder).
 
 Each page of the portal and the console, on a phone, has no ``serious`` or ``critical``
 violation by axe-core (vendored for the tests only, MPL-2.0: ``tests/portal/vendor/``).
@@ -229,9 +232,12 @@ def test_a_clerk_logs_in_to_the_console_and_approves_a_pending_transfer(
     context.close()
 
 
-def test_a_worker_pays_a_month_on_a_phone_requests_a_move_and_switches_language(
+def test_a_worker_pays_estimates_requests_a_move_the_agency_approves_it_and_language_switches(
     server: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
 ) -> None:
+    """Issue 11 §6's flow in one go, on a phone: log in → my insurance → pay → estimate →
+    request a move → see it pending; Guangzhou's clerk approves that very move in the
+    console; the worker sees it approved; switch language."""
     base, world = server
     shots = Path(os.environ.get("SUIREN_TEST_ARTIFACTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
@@ -270,6 +276,13 @@ def test_a_worker_pays_a_month_on_a_phone_requests_a_move_and_switches_language(
     page.goto("/statement")
     assert page.locator("#months-total").inner_text() == "6"
 
+    page.click("nav >> text=养老金测算")
+    page.wait_for_url("**/pension")
+    for scenario in ("current_law", "money_follows_person"):  # side by side
+        assert page.locator(f"#scenario-{scenario} .amount").inner_text().startswith("¥")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    page.screenshot(path=str(shots / "8b-estimate-after-paying.png"), full_page=True)
+
     page.click("nav >> text=转移接续")
     page.wait_for_url("**/move")
     page.get_by_label("转入地", exact=False).fill("330100")
@@ -279,6 +292,21 @@ def test_a_worker_pays_a_month_on_a_phone_requests_a_move_and_switches_language(
     assert "待转出地批准" in card.inner_text() and card.locator(".due-on").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
     page.screenshot(path=str(shots / "9-move-pending.png"), full_page=True)
+
+    desk = browser.new_context(viewport=DESK, locale="zh-CN", base_url=base)
+    desk.set_default_timeout(STEP_TIMEOUT_MS)
+    clerk = desk.new_page()
+    clerk.on("pageerror", lambda error: problems.append(str(error)))
+    log_in_clerk(clerk)
+    mine = clerk.locator('article.transfer[data-state="requested"]', has_text=world["mine"])
+    assert mine.count() == 1  # the move the worker just asked for, waiting for Guangzhou
+    mine.get_by_role("button", name="批准转出").click()
+    clerk.locator('article.transfer[data-state="approved"]', has_text=world["mine"]).wait_for()
+    clerk.screenshot(path=str(shots / "9b-console-approves-the-move.png"), full_page=True)
+    desk.close()
+    page.goto("/move")  # the worker looks again
+    assert "已批准，待转入地接收" in page.locator("#transfer-1").inner_text()
+    page.screenshot(path=str(shots / "9c-move-approved.png"), full_page=True)
 
     page.click("#lang-switch")
     page.wait_for_url("**/move?lang=en")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from suiren.cli.demo import api_key
 from suiren.portal.app import create_app
 from suiren.services.demo_world import capitals, seed, write_logins
+from suiren.services.transfers import State, overdue
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import history_stints, transfers, workers
@@ -24,13 +25,16 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
     world = seed(engine, POLICY, VAULT, NOW, api_key, people_per_province=4)
     assert len(capitals()) == 31
     assert world.people == 31 * 4
-    assert set(world.transfers) == {"requested", "approved", "accepted", "completed", "rejected"}
+    assert set(world.transfers) == {state.value for state in State}  # every state there is
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 124
         assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() > 124
         states = {r.state for r in c.execute(select(transfers.c.state))}
         result = verify(c)
     assert states == set(world.transfers)
+    with unit_of_work(engine, read_only=True) as c:  # the console has overdue moves to show
+        waiting = overdue(c, NOW.date())
+    assert {t.state for t in waiting} == {"approved"}
     assert result.ok, result.problems
     assert world.months_paid > 0
     from suiren.services.platforms import engaged

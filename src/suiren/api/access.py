@@ -169,6 +169,13 @@ def agency(actor: Actor, worker_id: str) -> None:
         raise NotFound(f"no worker {worker_id} here")
 
 
+def agencies_only(actor: Actor) -> None:
+    """A route for agencies (a file of their region's rows): anyone else gets the 404 of
+    an unknown resource, before the upload is read."""
+    if actor.kind is not ActorKind.AGENCY:
+        raise NotFound("no such resource here")
+
+
 def worker_regions(
     connection: Connection, worker_id: str, scheme: Scheme = Scheme.EMPLOYEE_PENSION
 ) -> tuple[str, str] | None:
@@ -209,3 +216,22 @@ def platform_worker(connection: Connection, actor: Actor, worker_id: str) -> str
     if not engagements(connection, actor.scope, worker_id):
         raise missing
     return actor.scope
+
+
+def contribution_month(connection: Connection, actor: Actor, month_id: str) -> str:
+    """The region that recorded the contribution month ``month_id`` (``PAYMENT-ID/YYYY-MM``),
+    if ``actor`` is an agency over it; any other case — no such month, another region's, an
+    entry that is no contribution month — is the same 404."""
+    from sqlalchemy import select
+
+    from suiren.store.tables import contribution_months
+
+    missing = NotFound(f"no contribution month {month_id[:120]} here")
+    if actor.kind is not ActorKind.AGENCY:
+        raise missing
+    region = connection.execute(
+        select(contribution_months.c.region).where(contribution_months.c.tx_id == month_id)
+    ).scalar()
+    if region is None or not actor.covers_region(region):
+        raise missing
+    return str(region)

@@ -87,10 +87,13 @@ def serve(
         return
     import uvicorn
 
+    from suiren.api.logs import log_config
     from suiren.portal.app import create_app
 
     print(f"serving on http://{host}:{port}/ (the worker portal) and /api/v1 (the API)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", log_config=log_config()
+    )
 
 
 @app.command("demo")

@@ -22,7 +22,7 @@ from suiren.api import access
 from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import session, text
-from suiren.portal.forms import read_form
+from suiren.portal.forms import read_form, record_worker_write
 from suiren.portal.pages import own_page
 from suiren.portal.render import page
 
@@ -122,6 +122,7 @@ def _request(
                 to_region,
                 now,
             )
+            record_worker_write(connection, request, worker_id, now, 303)
     except SuirenError as error:
         return _render(request, service, worker_id, now, 422, to_region=to_region,
                        message=text.message_for(error))  # fmt: skip

@@ -366,6 +366,9 @@ def _pay_this_year(
     return posted
 
 
+OVERDUE_DAYS = 45  # a few demo moves were requested this long ago: past a 15-working-day step
+
+
 def _transfers(
     engine: Engine,
     policy: Policy,
@@ -374,19 +377,25 @@ def _transfers(
     now: datetime,
     rng: random.Random,
 ) -> dict[str, int]:
-    """Moves in every state, requested two days ago; a settlement window closed yesterday."""
+    """Moves in every state of a transfer: most requested two days ago; a few requested
+    ``OVERDUE_DAYS`` ago, so that some approved ones wait past their deadline (the
+    console's overdue, first) and some never approved have expired (``expire_overdue``); a
+    settlement window closed yesterday."""
     from suiren.services.settlement import close_window
     from suiren.services.transfers import (
         accept_transfer,
         approve_transfer,
         complete_transfer,
+        expire_overdue,
         reject_transfer,
         request_transfer,
     )
     from suiren.services.workers import enrolment_region
 
-    earlier = now - timedelta(days=2)
-    plans = ["requested", "approved", "accepted", "completed", "rejected"] * 8
+    earlier, long_ago = now - timedelta(days=2), now - timedelta(days=OVERDUE_DAYS)
+    plans = [(s, earlier) for s in ("requested", "approved", "accepted", "completed",
+                                    "rejected")] * 8  # fmt: skip
+    plans += [("approved", long_ago), ("expired", long_ago)] * 4
     states: dict[str, int] = {}
     candidates = rng.sample(workers, min(len(workers), len(plans) * 3))
     for worker in candidates:
@@ -397,25 +406,29 @@ def _transfers(
         if temporary:
             continue
         target = rng.choice([p for p in places if p[:2] != region[:2]])
-        state = plans[-1]
+        state, when = plans[-1]
         transfer_id = f"demo-move-{worker}"
         try:
             with unit_of_work(engine) as c:
-                request_transfer(c, policy, transfer_id, worker, target, earlier)
+                request_transfer(c, policy, transfer_id, worker, target, when)
                 if state in ("approved", "accepted", "completed", "rejected"):
-                    approve_transfer(c, transfer_id, earlier, policy)
+                    approve_transfer(c, transfer_id, when, policy)
                 if state == "rejected":
-                    reject_transfer(c, transfer_id, earlier, "材料不全 documents missing (demo)")
+                    reject_transfer(c, transfer_id, when, "材料不全 documents missing (demo)")
                 if state in ("accepted", "completed"):
-                    accept_transfer(c, transfer_id, earlier, policy)
+                    accept_transfer(c, transfer_id, when, policy)
                 if state == "completed":
-                    complete_transfer(c, transfer_id, earlier, policy)
+                    complete_transfer(c, transfer_id, when, policy)
         except SuirenError:
             continue  # e.g. nothing to move: another worker takes the place
         plans.pop()
-        states[state] = states.get(state, 0) + 1
+        if state != "expired":  # counted when it has expired, below
+            states[state] = states.get(state, 0) + 1
     with unit_of_work(engine) as c:
+        expired = expire_overdue(c, now)  # the requests never approved in time
         close_window(c, (now - timedelta(days=1)).date(), now)
+    if expired:
+        states["expired"] = len(expired)
     return states
 
 

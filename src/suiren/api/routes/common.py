@@ -366,49 +366,61 @@ async def _idempotent(
     digest = hashlib.sha256(
         f"{request.method} {request.url.path}\n{body_sha256}".encode()
     ).hexdigest()
+    request_id = request.state.request_id
+    method, path = request.method, request.url.path
+
+    def attempt() -> tuple[str, int, Any]:
+        """("stored" | "reused" | "done", status, body) in one unit of work."""
+        with service.transaction() as connection:
+            stored = connection.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.key_id == actor.key_id,
+                    idempotency_keys.c.idempotency_key == key,
+                )
+            ).first()
+            if stored is not None:
+                if stored.request_sha256 != digest:
+                    return "reused", 422, None
+                return "stored", stored.status, json.loads(stored.body)
+            status, payload = work(connection)
+            now = service.now()
+            connection.execute(
+                insert(idempotency_keys).values(
+                    key_id=actor.key_id,
+                    idempotency_key=key,
+                    request_sha256=digest,
+                    status=status,
+                    body=json.dumps(payload, ensure_ascii=False, default=str),
+                    created_at=now,
+                )
+            )
+            connection.execute(
+                insert(access_log).values(
+                    request_id=request_id,
+                    key_id=actor.key_id,
+                    method=method,
+                    path=path,
+                    status=status,
+                    at=now,
+                )
+            )
+        return "done", status, _plain(payload)
+
     for _attempt in range(2):
         try:
-            with service.transaction() as connection:
-                stored = connection.execute(
-                    select(idempotency_keys).where(
-                        idempotency_keys.c.key_id == actor.key_id,
-                        idempotency_keys.c.idempotency_key == key,
-                    )
-                ).first()
-                if stored is not None:
-                    if stored.request_sha256 != digest:
-                        return problem(
-                            request,
-                            "idempotency-key-reused",
-                            "this Idempotency-Key was sent with another request; use a new key",
-                            "Idempotency-Key",
-                        )
-                    return JSONResponse(json.loads(stored.body), status_code=stored.status)
-                status, payload = work(connection)
-                now = service.now()
-                connection.execute(
-                    insert(idempotency_keys).values(
-                        key_id=actor.key_id,
-                        idempotency_key=key,
-                        request_sha256=digest,
-                        status=status,
-                        body=json.dumps(payload, ensure_ascii=False, default=str),
-                        created_at=now,
-                    )
-                )
-                connection.execute(
-                    insert(access_log).values(
-                        request_id=request.state.request_id,
-                        key_id=actor.key_id,
-                        method=request.method,
-                        path=request.url.path,
-                        status=status,
-                        at=now,
-                    )
-                )
-            return JSONResponse(_plain(payload), status_code=status)
+            # in a worker thread: a write (a file of a million rows too) never holds the event
+            # loop, so other requests are answered meanwhile and two with one key truly race
+            outcome, status, body = await run_in_threadpool(attempt)
         except IntegrityError:
             continue  # the same key committed meanwhile by a concurrent retry: read it
+        if outcome == "reused":
+            return problem(
+                request,
+                "idempotency-key-reused",
+                "this Idempotency-Key was sent with another request; use a new key",
+                "Idempotency-Key",
+            )
+        return JSONResponse(body, status_code=status)
     raise InvalidInput("the request raced another under the same key; send it again")
 
 

@@ -128,6 +128,7 @@ async def contribute_file(
         read_chunks,
     )
 
+    access.agencies_only(actor)
     suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"payments{suffix}"
@@ -157,6 +158,47 @@ async def contribute_file(
             return 200, summary.to_json()
 
         return await _idempotent(request, actor, service, idempotency_key, work, sha256)
+
+
+class Reversal(BaseModel):
+    """A contribution month to reverse (红冲), as ``suiren reverse``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month_id: str = Field(
+        max_length=120,
+        pattern=r"^[^/].{0,110}/[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="the month's id: PAYMENT-ID/YYYY-MM",
+    )
+    reversal_id: str = Field(min_length=1, max_length=100, description="the reversal's own id")
+    memo: str = Field(default="", max_length=200)
+
+
+@router.post("/contributions/reversals", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def reverse_month(
+    request: Request,
+    body: Reversal,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Reverse a contribution month (the agency of the region that recorded it): a new,
+    negating transaction; the month may then be paid again. A month whose money has since
+    moved to another region, or anything that is not a contribution month, is refused."""
+    from suiren.services.reversals import reverse
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        region = access.contribution_month(connection, actor, body.month_id)
+        posted = reverse(connection, body.month_id, body.reversal_id, service.now(), body.memo)
+        return 201, {
+            "reversal_id": posted.tx_id,
+            "reverses": body.month_id,
+            "region": region,
+            "replayed": posted.replayed,
+        }
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
 
 
 class InterestYear(BaseModel):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +19,7 @@ from suiren.api.routes.common import (
     _plain,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.ledger.accounts import Scheme
 
 router = APIRouter()
 
@@ -37,6 +38,10 @@ def audit_verify(actor: ActorDep, service: ServiceDep) -> JSONResponse:
 
 
 DayPath = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+SchemeQuery = Annotated[  # the windows of one insurance's transfers, as the CLI's --scheme
+    Literal["employee_pension", "employee_medical"],
+    Query(description="employee_pension (职工养老, default) or employee_medical (职工医保)"),
+]
 
 
 def _day(text: str) -> date:
@@ -54,29 +59,39 @@ async def close_settlement(
     actor: ActorDep,
     service: ServiceDep,
     idempotency_key: IdempotencyKey,
+    scheme: SchemeQuery = "employee_pension",
 ) -> JSONResponse:
-    """Net the window's transfers per region and post the settlement (the national agency;
-    a window closes once its day is over, and closing it again returns the first result)."""
+    """Net the window's transfers of one insurance per region and post the settlement (the
+    national agency; a window closes once its day is over, and closing it again returns the
+    first result)."""
     from suiren.services.settlement import close_window
 
     access.national(actor)
     day = _day(window)
 
     def work(connection: Connection) -> tuple[int, Any]:
-        return 200, close_window(connection, day, service.now()).to_json()
+        result = close_window(connection, day, service.now(), Scheme(scheme))
+        return 200, result.to_json() | {"scheme": scheme}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
 
 
 @router.get("/settlement/windows/{window}")
 @access.rule(access.NATIONAL)
-def settlement_report(window: DayPath, actor: ActorDep, service: ServiceDep) -> JSONResponse:
-    """The window's region × region flows and net positions (the national agency)."""
+def settlement_report(
+    window: DayPath,
+    actor: ActorDep,
+    service: ServiceDep,
+    scheme: SchemeQuery = "employee_pension",
+) -> JSONResponse:
+    """The window's region × region flows and net positions of one insurance's transfers
+    (the national agency)."""
     from suiren.services.settlement import report
 
     access.national(actor)
     with service.transaction(read_only=True) as connection:
-        return JSONResponse(_plain(report(connection, _day(window)).to_json()))
+        result = report(connection, _day(window), Scheme(scheme)).to_json()
+    return JSONResponse(_plain(result | {"scheme": scheme}))
 
 
 @router.post("/audit/checkpoint")

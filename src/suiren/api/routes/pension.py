@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
 from suiren.api.routes.common import (
@@ -30,16 +33,21 @@ async def pension_calc(request: Request, actor: ActorDep, service: ServiceDep) -
     )
 
     body = await request.body()
-    try:
-        data = parse_json(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput("the body is not UTF-8 text") from None
-    single = isinstance(data, dict)
-    if not single and not isinstance(data, list):
-        raise InvalidInput("the body must be a JSON object or an array of objects")
-    today = service.now().date()
-    parsed = parse_cases([data] if single else data, service.policy, today)
-    warnings = case_warnings(parsed, service.policy, today)
-    result = calculate(parsed, service.policy)
-    records = output_records(parsed, result, service.policy, single, warnings)
-    return JSONResponse(_plain(records[0] if single else records))
+
+    def compute() -> Any:
+        try:
+            data = parse_json(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput("the body is not UTF-8 text") from None
+        single = isinstance(data, dict)
+        if not single and not isinstance(data, list):
+            raise InvalidInput("the body must be a JSON object or an array of objects")
+        today = service.now().date()
+        parsed = parse_cases([data] if single else data, service.policy, today)
+        warnings = case_warnings(parsed, service.policy, today)
+        result = calculate(parsed, service.policy)
+        records = output_records(parsed, result, service.policy, single, warnings)
+        return _plain(records[0] if single else records)
+
+    # a batch of up to BODY_BYTES_MAX computes in a worker thread: never on the event loop
+    return JSONResponse(await run_in_threadpool(compute))

@@ -1,9 +1,9 @@
-"""Transfers between regions (转移接续): request, status, the steps of each side, reject, and the
-agency's list of its transfers."""
+"""Transfers between regions (转移接续): request, status, the steps of each side, reject, the
+gathering at retirement (归集), and the agency's list of its transfers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -21,8 +21,12 @@ from suiren.api.routes.common import (
     _idempotent,
     _next,
 )
+from suiren.ledger.accounts import Scheme
+from suiren.ledger.transaction import GATHER_ID_CHARS_MAX
 
 router = APIRouter()
+# the insurances a transfer moves (转移接续), as ``suiren transfer request --scheme``
+TransferableScheme = Literal["employee_pension", "employee_medical"]
 
 
 class TransferRequest(BaseModel):
@@ -31,6 +35,10 @@ class TransferRequest(BaseModel):
     transfer_id: str = Field(min_length=1, max_length=100)
     worker_id: str = Field(min_length=1, max_length=32)
     to_region: str = Field(pattern=r"^[0-9]{6}$")
+    scheme: TransferableScheme = Field(
+        default="employee_pension",
+        description="the insurance to move: employee_pension (职工养老) or employee_medical (职工医保)",
+    )
 
 
 @router.post("/transfers", status_code=201)
@@ -42,11 +50,14 @@ async def request_transfer(
     service: ServiceDep,
     idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
-    """Request a worker's move to ``to_region`` (the agency holding the worker's insurance)."""
+    """Request a worker's move of their employee pension (or, with ``scheme``, their employee
+    medical insurance) to ``to_region`` (the agency holding the worker's insurance in it)."""
     from suiren.services.transfers import request_transfer as request_service
 
+    scheme = Scheme(body.scheme)
+
     def work(connection: Connection) -> tuple[int, Any]:
-        access.worker_region(connection, actor, body.worker_id)
+        access.worker_region(connection, actor, body.worker_id, scheme)
         view = request_service(
             connection,
             service.policy,
@@ -54,8 +65,52 @@ async def request_transfer(
             body.worker_id,
             body.to_region,
             service.now(),
+            scheme,
         )
         return 201, view.to_json()
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
+class Gathering(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gather_id: str = Field(
+        min_length=1, max_length=GATHER_ID_CHARS_MAX, description="the gathering's own id"
+    )
+    worker_id: str = Field(min_length=1, max_length=32)
+    to_region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the paying city, in the paying province (default: chosen from the record)",
+    )
+
+
+@router.post("/gatherings", status_code=201)
+@access.rule(access.AGENCY_OF_WORKER)
+async def gather(
+    request: Request,
+    body: Gathering,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """归集 at retirement (as ``suiren transfer gather``; the agency holding the worker's
+    insurance): the transfers ``GATHER-ID/FROM-REGION`` that bring the temporary accounts and
+    the relation to the paying region, each then approved, accepted and completed."""
+    from suiren.services.gathering import gather_for_retirement
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, body.worker_id)
+        views = gather_for_retirement(
+            connection,
+            service.policy,
+            body.gather_id,
+            body.worker_id,
+            service.now(),
+            body.to_region,
+        )
+        return 201, {"transfers": [v.to_json() for v in views]}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
 
@@ -138,14 +193,16 @@ def list_transfers(
     actor: ActorDep,
     service: ServiceDep,
     state: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
+    overdue: bool = False,
     limit: PageQuery = 50,
     cursor: CursorQuery = None,
 ) -> JSONResponse:
     """The transfers leaving or entering the agency's region, by id, a page at a time
-    (``next_cursor`` gives the next page; null at the end)."""
+    (``next_cursor`` gives the next page; null at the end); ``overdue``: only the open ones
+    whose current step is past its deadline (as ``suiren transfer status --overdue``)."""
     from sqlalchemy import or_
 
-    from suiren.services.transfers import TransferView
+    from suiren.services.transfers import OPEN_STATES, TransferView
     from suiren.store.tables import transfers
 
     prefix = actor.region_prefix()
@@ -157,6 +214,9 @@ def list_transfers(
     )
     if state is not None:
         query = query.where(transfers.c.state == state)
+    if overdue:
+        today = service.now().date()
+        query = query.where(transfers.c.state.in_(OPEN_STATES), transfers.c.due_on < today)
     with service.transaction(read_only=True) as connection:
         rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
     views = [TransferView.from_row(r) for r in rows]
@@ -166,3 +226,20 @@ def list_transfers(
             "next_cursor": _next([v.transfer_id for v in views], limit),
         }
     )
+
+
+@router.post("/transfers/expired")
+@access.rule(access.NATIONAL)
+async def expire_transfers(
+    request: Request, actor: ActorDep, service: ServiceDep, idempotency_key: IdempotencyKey
+) -> JSONResponse:
+    """Requests never approved by their deadline expire, in every region (the national
+    agency; as ``suiren transfer status --expire``): the transfers expired now."""
+    from suiren.services.transfers import expire_overdue
+
+    access.national(actor)
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        return 200, {"expired": [v.to_json() for v in expire_overdue(connection, service.now())]}
+
+    return await _idempotent(request, actor, service, idempotency_key, work)

@@ -155,6 +155,7 @@ async def enrol_file(
         read_chunks,
     )
 
+    access.agencies_only(actor)
     suffix = _upload_suffix(content_type)
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"workers{suffix}"
@@ -224,6 +225,7 @@ async def import_history(
         unmatched_balances,
     )
 
+    access.agencies_only(actor)
     kind = content_type.split(";")[0].strip().lower()
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         balances_path: Path | None = None
