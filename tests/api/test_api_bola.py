@@ -300,6 +300,9 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/me/statement"): {},
     ("GET", "/api/v1/me/pension/estimate"): {},
     ("GET", "/api/v1/me/medical/status"): {},
+    ("GET", "/api/v1/me/phone"): {},
+    ("PUT", "/api/v1/me/phone"): {"json": {"phone": "13800138000", "code": "123456"}},
+    ("DELETE", "/api/v1/me/phone"): {},
     ("POST", "/api/v1/platform/workers"): {
         "json": {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}},
     ("GET", "/api/v1/platform/workers"): {},
