@@ -183,3 +183,37 @@ def test_json_cases_to_a_table(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     same(pq.read_table(out).to_pylist(), calc_json(tmp_path, records))
+
+
+def test_beijing_early_actual_years_as_decimal_columns_give_what_json_gives(tmp_path: Path) -> None:
+    """北京's G实 inputs (issue 10 §2) as decimal columns: years with two places (read at
+    once), years printed with five places (4.58333 = 4年7月, read one by one), an index with
+    six; a row without them (null) is warned as in JSON."""
+    case = {"region": "110111", "base_yuan": "11761", "average_index": "0.7533",
+            "contribution_years": "38.02", "deemed_years": "8.17", "account_yuan": "98019.99",
+            "divisor_months": 139, "retire": "2023-04"}  # fmt: skip
+    for places, years in ((2, "4.85"), (5, "4.58333")):
+        early = [(years, "0.5098"), ("4.5", "0.509812"), (None, None)]
+        table = pa.table(
+            {
+                "id": pa.array([0, 1, 2]),
+                **{k: pa.array([v] * 3) for k, v in case.items()},
+                "early_actual_years": pa.array(
+                    [None if y is None else Decimal(y) for y, _ in early], pa.decimal128(10, places)
+                ),
+                "early_actual_index": pa.array(
+                    [None if x is None else Decimal(x) for _, x in early], pa.decimal128(10, 6)
+                ),
+            }
+        )
+        status, err, rows = calc_table(tmp_path, table)
+        assert status == 0, err
+        records = [
+            {"id": i, **case}
+            | ({} if y is None else {"early_actual_years": y, "early_actual_index": x})
+            for i, (y, x) in enumerate(early)
+        ]
+        same(rows, calc_json(tmp_path, records))
+        # 4年7月 is 4.58 at 北京's two places: 960.8737 + 117.61 × 4.58 × 0.5098 = 1235.4794
+        assert rows[0]["transitional_pension_fen"] == (125_167 if places == 2 else 123_548)
+        assert [w["code"] for w in rows[2]["warnings"]] == ["early-actual-years-missing"]

@@ -6,6 +6,9 @@ the same integers on varied cases. Never imported by production code.
 
 Changed since: an index may be kept to five or six decimals (issue 10 §2); it is then held
 in 1/10^d instead of 1/10^4, a per-case ``scale`` in place of the constant INDEX_SCALE.
+And a region may pay a transitional part for actual years of an early period (北京 G实,
+issue 10 §2): B_t · Ī_e · early years · r_e, added to the deemed-years ratio over their least
+common denominator before the one rounding (``_with_early``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class PensionResult:
     unit_fen: IntArray
     coefficient: Coefficients
     parameters: ParameterColumns
+    early_years: IntArray | None = None
+    early_index_scaled: IntArray | None = None
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -69,6 +74,7 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     account = (cases.account_fen * 10, divisor)
     coefficient = _coefficients(cases, g, years, deemed)
     transitional = _transitional(cases, g, t_index, deemed, coefficient, scale)
+    transitional, early, early_index = _with_early(cases, g, transitional, deemed, scale)
     basic_fen, account_fen, transitional_fen = (
         _round_component(numerator, denominator, unit, g)
         for numerator, denominator in (basic, account, transitional)
@@ -88,6 +94,8 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         unit_fen=unit,
         coefficient=coefficient,
         parameters=g,
+        early_years=early,
+        early_index_scaled=early_index,
     )
 
 
@@ -369,3 +377,71 @@ def _fit(
             bad = int(np.flatnonzero(bound >= NUMERATOR_MAX)[0])
             raise InvalidInput(f"case {bad}: {what} inputs too large for exact integer arithmetic")
     return numerator_left * numerator_right, denominator
+
+
+def _with_early(
+    cases: PensionCases,
+    g: ParameterColumns,
+    transitional: Ratio,
+    deemed: IntArray,
+    scale: IntArray,
+) -> tuple[Ratio, IntArray | None, IntArray | None]:
+    """The transitional ratio plus B_t · Ī_e · early years · r_e where early years are above
+    zero; and the early years and index as used (rounded; -1 where not given)."""
+    given = cases.early_years
+    if given is None or not bool(np.any(given > 0)):
+        return transitional, given, None
+    assert cases.early_index_1e6 is not None
+    rounded = _round_years(np.maximum(given, 0), g)
+    early = np.where(given > 0, rounded, np.where(given < 0, -1, 0))
+    index_1e6 = cases.early_index_1e6
+    index_rounded, _ = _round_index(np.maximum(index_1e6, 0), g)
+    index = np.where(index_1e6 >= 0, index_rounded, -1)
+    rates = [None if v is None else Fraction(v) for v in g.distinct("early_rate")]
+    has = g.per_pair([r is not None for r in rates], bool)
+    with_early = early > 0
+    missing = with_early & ~has
+    if bool(np.any(missing)):
+        i = int(np.flatnonzero(missing)[0])
+        raise InvalidInput(
+            f"case {i}: early actual years are given but region {cases.region[i]} pays no"
+            " transitional part for them (pension.transitional.early_actual_rate); count them"
+            " as the region does (in deemed_years, as 建账前年限)"
+        )
+    r_num = g.per_pair([0 if r is None else r.numerator for r in rates])
+    r_den = g.per_pair([1 if r is None else r.denominator for r in rates])
+    base = np.where(
+        g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
+    )
+    at = np.flatnonzero(with_early)
+    left = base[at] * index[at]
+    right = early[at] * r_num[at]
+    den2 = scale[at] * YEARS_SCALE * r_den[at]
+    big = np.abs(left).astype(np.float64) * np.abs(right).astype(np.float64) >= NUMERATOR_MAX
+    divisor = np.where(big, np.gcd(right, den2), 1)
+    right, den2 = right // divisor, den2 // divisor
+    numerator, denominator = (np.asarray(a).copy() for a in transitional)
+    # no deemed years: the deemed part is 0 / 1, as the kernel holds it
+    num1, den1 = numerator[at], np.where(deemed[at] == 0, 1, denominator[at])
+    common = np.gcd(den1, den2)
+    scale1, scale2 = den2 // common, den1 // common
+    product2 = left * right
+
+    def bound(a: IntArray, b: IntArray) -> npt.NDArray[np.float64]:
+        return np.abs(a).astype(np.float64) * np.abs(b).astype(np.float64)
+
+    too_large = (
+        (bound(left, right) >= NUMERATOR_MAX)
+        | (bound(num1, scale1) >= NUMERATOR_MAX)
+        | (bound(product2, scale2) >= NUMERATOR_MAX)
+        | (bound(den1, scale1) >= NUMERATOR_MAX)
+        | (bound(num1, scale1) + bound(product2, scale2) >= NUMERATOR_MAX)
+    )
+    if bool(np.any(too_large)):
+        i = int(at[np.flatnonzero(too_large)[0]])
+        raise InvalidInput(
+            f"case {i}: transitional pension inputs too large for exact integer arithmetic"
+        )
+    numerator[at] = num1 * scale1 + product2 * scale2
+    denominator[at] = den1 * scale1
+    return (numerator, denominator), early, index

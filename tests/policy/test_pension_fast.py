@@ -4,6 +4,7 @@
 Seeded random batches cover every region of the registry (so every rounding mode and unit,
 years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's long-service
 coefficient), dates on both sides of the rule changes, transitional parts and deemed years,
+北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages, divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
 need reducing to fit in int64). Modes no region uses yet (rounding down, indices with fewer
@@ -63,6 +64,8 @@ COMPARED = (
     "low_index",
     "divisor_tenths",
     "unit_fen",
+    "early_years",
+    "early_index_scaled",
 )
 
 
@@ -88,8 +91,9 @@ def varied_cases(
     with_coefficient = regions_with_coefficient(policy, regions)
     # a third of the cases in the regions with special rules, the rest spread over all
     special = np.array(
-        ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000"]
-    )
+        ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
+         "110000", "110105"]
+    )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,
         special[rng.integers(0, len(special), count)],
@@ -119,6 +123,19 @@ def varied_cases(
     deemed = (years * rng.random(count)).astype(np.int64)
     deemed = np.where(rng.random(count) < 0.6, deemed // MONTH * MONTH, deemed // 3 * 3)
     deemed = np.where(allowed & (rng.random(count) < 0.5), deemed, 0)
+    # 北京's G实: actual years of 1992-10 … 1998-06 (up to 69 months, within the years left
+    # after the deemed ones) at an index of their own; given as 0, or not given (-1), too
+    beijing = np.char.startswith(region.astype(str), "11") & ~override
+    early = np.minimum(
+        np.where(
+            rng.random(count) < 0.6,
+            rng.integers(0, 70, count) * MONTH,
+            rng.integers(0, 57_501, count) * 3,  # four decimals, up to 5.75 years
+        ),
+        years - deemed,
+    )
+    early = np.where(beijing & (rng.random(count) < 0.7), early, -1)
+    early_index = np.where(early > 0, rng.integers(0, 3_000_001, count), -1)
     account = np.where(
         extreme, rng.integers(0, 10**10 + 1, count), rng.integers(0, 50_000_000, count)
     )
@@ -144,6 +161,8 @@ def varied_cases(
         age_months=_int64(age),
         indexed_wage_fen=_int64(wage),
         coefficient=coefficient,
+        early_years=_int64(early),
+        early_index_1e6=_int64(early_index),
     )
 
 
@@ -153,6 +172,9 @@ def _int64(values: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
 
 def assert_identical(new: PensionResult, old: PensionResult) -> None:
     for name in COMPARED:
+        if getattr(old, name) is None:  # the reference has none (no early years above 0)
+            assert getattr(new, name) is None, name
+            continue
         a, b = np.asarray(getattr(new, name)), np.asarray(getattr(old, name))
         assert a.dtype == b.dtype, (name, a.dtype, b.dtype)
         different = np.flatnonzero(a != b)
@@ -196,6 +218,8 @@ def test_both_formulas_refuse_the_same_five_decimal_case_at_the_limits():
             years=np.where(bad, 45 * YEARS_SCALE, cases.years),
             deemed_years=np.where(bad, 400_003 * 3, 0),  # 40.0003 years
             coefficient=None,
+            early_years=None,
+            early_index_1e6=None,
         )
 
     with pytest.raises(InvalidInput) as expected:
@@ -228,6 +252,8 @@ def test_fast_formula_equals_the_reference_on_plain_batches(seed):
         divisor_tenths=np.abs(cases.divisor_tenths) + 10,
         indexed_wage_fen=None,
         coefficient=None,
+        early_years=None,
+        early_index_1e6=None,
     )
     assert_identical(compute_pensions(policy, plain), reference_pensions(policy, plain))
 
@@ -237,6 +263,7 @@ def test_fast_formula_equals_the_reference_on_one_region():
     cases = varied_cases(policy, 7, 2_000)
     for region in ("410100", "440100", "310000"):
         one = replace(cases, region=np.full(len(cases), region), coefficient=None)
+        one = replace(one, early_years=None, early_index_1e6=None)  # 北京's only
         one = replace(one, deemed_years=np.zeros(len(cases), dtype=np.int64))
         assert_identical(compute_pensions(policy, one), reference_pensions(policy, one))
 
@@ -257,6 +284,8 @@ def test_fast_formula_raises_where_the_reference_does():
         deemed_years=np.where(bad, 858_558, 0),
         years=np.where(bad, 1_130_000, cases.years),
         coefficient=[Fraction(10_857, 10**6) if b else None for b in bad],
+        early_years=None,
+        early_index_1e6=None,
     )
     with pytest.raises(InvalidInput) as expected:
         reference_pensions(policy, too_large)
@@ -335,6 +364,8 @@ def test_plain_batches_equal_the_reference_in_every_mode(seed, extreme_share):
         deemed_years=np.zeros(n, dtype=np.int64),
         indexed_wage_fen=None,
         coefficient=None,
+        early_years=None,
+        early_index_1e6=None,
     )
     assert not np.any(plain.deemed_years)
     assert_identical(compute_pensions(rewritten, plain), reference_pensions(rewritten, plain))

@@ -17,7 +17,7 @@ from suiren.policy import baseline_parameters
 from suiren.rules.provenance import Provenance, Source
 from suiren.rules.provenance_report import cited_values, unverified_values
 
-UNVERIFIED_VALUES = 450  # of 771 (广州's 2024 floor, from a third-party table; the crediting rate 1998–2015 (18): each province set its own, taken by convention as the People's Bank one-year deposit rate in force on 1 January, read from reprints; the index kept to 5 decimals in 山西, 信阳, 开封 and 洛阳's 4-decimal years (4), from their tables; 湖北's city 计发基数 2024–2025 (26) and its 第二档/第三档 2025 contribution figures (36) from transcribed tables; 福建's 2025 floor, 深圳's 2023 base; elective retirement without an employer, 人社部发〔2024〕94号 not read in the original (3)); `suiren rules provenance --unverified` lists them
+UNVERIFIED_VALUES = 453  # of 773 (北京's G实 rate and period, 京劳社养发〔2007〕21号 and 31号 not read in the original, and its 2-decimal years from its tables (3); 广州's 2024 floor, from a third-party table; the crediting rate 1998–2015 (18): each province set its own, taken by convention as the People's Bank one-year deposit rate in force on 1 January, read from reprints; the index kept to 5 decimals in 山西, 信阳, 开封 and 洛阳's 4-decimal years (4), from their tables; 湖北's city 计发基数 2024–2025 (26) and its 第二档/第三档 2025 contribution figures (36) from transcribed tables; 福建's 2025 floor, 深圳's 2023 base; elective retirement without an employer, 人社部发〔2024〕94号 not read in the original (3)); `suiren rules provenance --unverified` lists them
 SHORTHAND = ("ENG", "PROV2024", "PY2025", "ANCHOR25", "LOW25", "PROVLIST", "[memory]", "per ")
 
 

@@ -17,8 +17,10 @@ explanations and from the rule's edges (国办发〔2009〕66号 第六条):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from pathlib import Path
 
 import pyarrow as pa
@@ -608,3 +610,35 @@ def test_one_person_spelt_two_ways_is_one_person(engine: Engine, tmp_path: Path)
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() == 4
     audit_ok(engine)
+
+
+def test_a_beijing_estimate_counts_the_months_paid_in_1992_10_to_1998_06(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """北京's transitional pension is G同 + G实 (issue 10 §2): the estimate counts the months
+    paid from 1992-10 to 1998-06 (N实98: 69 here) at the worker's own index (Z实) and adds
+    them to the deemed years' part before the one rounding."""
+    rid = resident_id(11, "19700301")
+    path = write(
+        tmp_path / "bj.csv",
+        [
+            f"{rid},110105,1988-09,1992-09,deemed,,1.0,",
+            f"{rid},110105,1992-10,2025-12,paid,,1.2,",
+        ],
+    )
+    worker = worker_of(run_import(engine, path), rid)
+    with unit_of_work(engine) as c:
+        result = estimate(c, POLICY, worker, DAY, Month.parse("2026-05"))
+    assert result["paying_province"] == "110000" and result["deemed_months"] == 49
+    [step] = [s for s in result["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "G同 + G实" in step["step"]
+    assert step["inputs"]["early actual years (N实98)"] == "5.7500 (5年9个月)"
+    base, index = Fraction(step["inputs"]["B"]), Fraction(step["inputs"]["Ī_e (Z实)"])
+    # the estimate's own index (deemed months at 1.0 too), at 北京's four decimals
+    assert index == Fraction(
+        math.floor(Fraction(result["average_index"]) * 10**4 + Fraction(1, 2)), 10**4
+    )
+    # G同 = B × 4.08 (49 months at 北京's two places) × 1%, G实 = B × Z实 × 5.75 × 1%
+    exact = base * 100 * (Fraction("4.08") + index * Fraction("5.75")) / 100
+    assert result["transitional_pension_fen"] == math.floor(exact + Fraction(1, 2))
+    assert not [w for w in result["warnings"] if "G实" in w.get("message", "")]

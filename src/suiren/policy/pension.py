@@ -6,7 +6,7 @@ exact integer at a stated scale, and each component is rounded once to the regio
 
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
-    transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k
+    transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k + B_t · Ī_e · early_years · r_e
     total        = basic + account + transitional
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
@@ -14,6 +14,10 @@ exact integer at a stated scale, and each component is rounded once to the regio
          so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
     k  = the long-service coefficient when actual years exceed its threshold (吉林), else k
+    r_e, early_years, Ī_e = where the region pays a part for actual years of an early period
+         (北京 G实 = C平 × Z实 × N实98 × 1%: ``pension.transitional.early_actual_rate``), its
+         rate, the case's actual years in that period and their index; the two parts are
+         added exactly and the sum rounded once (北京's tables reproduce only so)
 
 Which base, which threshold, which accrual rates and weights, how years and indices are
 rounded and to what unit and how each component is rounded are all parameters of the
@@ -57,6 +61,7 @@ from suiren.policy.pension_kernel import (
     NEGATIVE_COMPONENT,
     NEGATIVE_YEARS,
     NO_COEFFICIENT,
+    NO_EARLY_RATE,
     TRANSITIONAL_TOO_LARGE,
     UP,
     UP_FROM_FEN,
@@ -97,10 +102,11 @@ PARAMETERS = {
     "transitional_index_weight": "pension.transitional.index_weight",
     "long_service_coefficient": "pension.transitional.long_service_coefficient",
     "long_service_years": "pension.transitional.long_service_actual_years_min",
+    "early_rate": "pension.transitional.early_actual_rate",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
-     "low_index_decimals"}
+     "low_index_decimals", "early_rate"}
 )  # fmt: skip
 
 
@@ -121,6 +127,10 @@ class PensionCases:
     age_months: IntArray  # age at retirement in months, or -1 if unknown
     indexed_wage_fen: IntArray | None = None  # printed 指数化月平均缴费工资, -1 where absent
     coefficient: list[Fraction | None] | None = None  # per case 过渡系数 override
+    # actual years of the region's early period (北京 N实98: 1992-10 … 1998-06) in
+    # 1/YEARS_SCALE and their index (Z实) in 1/10^6, -1 where not given; None: no case has them
+    early_years: IntArray | None = None
+    early_index_1e6: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.base_fen)
@@ -144,6 +154,10 @@ class PensionResult:
     parameters: ParameterColumns
     unit_per_pair_fen: IntArray  # the rounding unit of each (date, region) pair
     index_scale_per_pair: IntArray  # 10^max(4, index decimals) of each pair
+    # early actual years as used (rounded like the others; -1 where not given) and their
+    # index in 1/index_scale (-1 where not given); None where the batch has none above zero
+    early_years: IntArray | None = None
+    early_index_scaled: IntArray | None = None
 
     @cached_property
     def unit_fen(self) -> IntArray:
@@ -166,6 +180,13 @@ class PensionResult:
         scale = int(self.index_scale_per_pair[self._pair(i)])
         return Fraction(int(self.transitional_index_scaled[i]), scale)
 
+    def early_index(self, i: int) -> Fraction | None:
+        """Case ``i``'s early-period index as used, or None where not given."""
+        if self.early_index_scaled is None or int(self.early_index_scaled[i]) < 0:
+            return None
+        scale = int(self.index_scale_per_pair[self._pair(i)])
+        return Fraction(int(self.early_index_scaled[i]), scale)
+
     def _pair(self, i: int) -> int:
         return int(self.parameters.pair_of_case[i])
 
@@ -185,13 +206,14 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     same_t_index = cases.transitional_index_1e6 is cases.index_1e6
     low_rule = bool(np.any(pairs.t_num != 0))
     any_deemed = bool(cases.deemed_years.any())
+    has_early = cases.early_years is not None and bool(np.any(cases.early_years > 0))
     overrides = _overrides(cases.coefficient, n)
     per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
     out = Outputs(
         basic_fen=np.empty(n, dtype=np.int64),
         account_pension_fen=np.empty(n, dtype=np.int64),
-        # zero where there are no deemed years (the kernel writes only the others)
-        transitional_fen=np.zeros(n if any_deemed else 0, dtype=np.int64),
+        # zero where there are no deemed or early years (the kernel writes only the others)
+        transitional_fen=np.zeros(n if any_deemed or has_early else 0, dtype=np.int64),
         total_fen=np.empty(n, dtype=np.int64),
         index_scaled=np.empty(n, dtype=np.int64),
         transitional_index_scaled=_int64s(n if not same_t_index else 0),
@@ -199,6 +221,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         coefficient_numerator=_int64s(n if per_case_coefficient else 0),
         coefficient_denominator=_int64s(n if per_case_coefficient else 0),
         coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
+        early_index_scaled=_int64s(n if has_early else 0),
     )
     # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
     # checking for negative indices (about a tenth of its time)
@@ -211,6 +234,11 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         _ints(divisor),
         EMPTY if cases.indexed_wage_fen is None else _ints(cases.indexed_wage_fen),
         *(overrides or (EMPTY, EMPTY, EMPTY_BOOL)),
+        *(
+            (_ints(cases.early_years), _ints(_early_index(cases)))
+            if has_early and cases.early_years is not None
+            else (EMPTY, EMPTY)
+        ),
     )
     flags = (
         low_rule,
@@ -219,19 +247,28 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         overrides is not None,
         per_case_coefficient,
         not same_t_index,
+        has_early,
     )
     errors = _run_kernel(inputs, pairs, flags, out, n)
     _raise_first(errors, cases, n)
     years, deemed = cases.years, cases.deemed_years  # unchanged by the regions' units
+    early = cases.early_years
     if int(errors[YEARS_ROUNDED]) < n:
         years, deemed = _int64s(n), _int64s(n)
         for given, rounded in ((cases.years, years), (cases.deemed_years, deemed)):
             round_years(pair, _ints(given), pairs.years_unit, pairs.years_mode, rounded)
+        if has_early and early is not None:
+            rounded = _int64s(n)
+            round_years(pair, _ints(np.maximum(early, 0)), pairs.years_unit, pairs.years_mode,
+                        rounded)  # fmt: skip
+            early = np.where(early >= 0, rounded, -1)
     return PensionResult(
         basic_fen=out.basic_fen,
         account_pension_fen=out.account_pension_fen,
         # none in the batch: read-only views of one zero, no array to allocate, clear and read
-        transitional_fen=out.transitional_fen if any_deemed else _zeros_view(n, np.int64),
+        transitional_fen=(
+            out.transitional_fen if any_deemed or has_early else _zeros_view(n, np.int64)
+        ),
         total_fen=out.total_fen,
         index_scaled=out.index_scaled,
         transitional_index_scaled=(
@@ -253,7 +290,16 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         parameters=g,
         unit_per_pair_fen=pairs.unit_fen,
         index_scale_per_pair=pairs.index_scale,
+        early_years=early,
+        early_index_scaled=out.early_index_scaled if has_early else None,
     )
+
+
+def _early_index(cases: PensionCases) -> IntArray:
+    """The early-period index column (-1 where not given), or none given at all."""
+    if cases.early_index_1e6 is None:
+        return np.full(len(cases), -1, dtype=np.int64)
+    return cases.early_index_1e6
 
 
 class Outputs(NamedTuple):
@@ -269,6 +315,7 @@ class Outputs(NamedTuple):
     coefficient_numerator: IntArray
     coefficient_denominator: IntArray
     coefficient_present: npt.NDArray[np.bool_]
+    early_index_scaled: IntArray
 
 
 def _run_kernel(
@@ -339,6 +386,13 @@ def _raise_first(errors: IntArray, cases: PensionCases, n: int) -> None:
         raise InvalidInput(f"case {i}: {what} inputs too large for exact integer arithmetic")
     if int(errors[NEGATIVE_COMPONENT]) < n:
         raise AssertionError("pension components and years are never negative")
+    i = int(errors[NO_EARLY_RATE])
+    if i < n:
+        raise InvalidInput(
+            f"case {i}: early actual years are given but region {cases.region[i]} pays no"
+            " transitional part for them (pension.transitional.early_actual_rate); count them"
+            " as the region does (in deemed_years, as 建账前年限)"
+        )
 
 
 class PairParameters(NamedTuple):
@@ -371,6 +425,9 @@ class PairParameters(NamedTuple):
     long_years: IntArray  # in 1/YEARS_SCALE year
     a_step: IntArray  # the low-index a is rounded half up to a multiple of this / index_scale
     index_scale: IntArray  # the index is held in 1/index_scale: 10^max(4, index decimals)
+    early_num: IntArray  # rate per early actual year (北京 G实 1%; 0 / 1 where absent)
+    early_den: IntArray
+    early_has: npt.NDArray[np.bool_]
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -391,6 +448,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
     w_den = [lcm(a.denominator, b.denominator) for a, b in zip(w_flat, w_index, strict=True)]
     num, den, has = _parts(g.distinct("transitional_coefficient"))
     long_num, long_den, long_has = _parts(g.distinct("long_service_coefficient"))
+    early_num, early_den, early_has = _parts(g.distinct("early_rate"))
     long_years = [
         None if v is None else Fraction(v) * YEARS_SCALE for v in g.distinct("long_service_years")
     ]
@@ -440,6 +498,9 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
             ]
         ),
         index_scale=ints([10**s for s in scale_decimals]),
+        early_num=ints(early_num),
+        early_den=ints(early_den),
+        early_has=flags(early_has),
     )
 
 

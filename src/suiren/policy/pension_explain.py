@@ -12,6 +12,7 @@ from fractions import Fraction
 from suiren.domain.money import fen_to_yuan_str
 from suiren.policy.pension import YEARS_SCALE, PensionCases, PensionResult
 from suiren.rules.explain import Step
+from suiren.rules.parameters import ResolvedValue
 
 
 def _dec(numerator: int, denominator: int, places: int) -> str:
@@ -113,35 +114,18 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         )
     )
     deemed = int(result.deemed_years[i])
-    if deemed > 0:
-        k = result.coefficient[i]
+    early = -1 if result.early_years is None else int(result.early_years[i])
+    if deemed > 0 or early > 0:
+        steps.append(_transitional_step(cases, result, i, p, deemed, early, unit_name, shown))
+    elif early == 0 and p["early_rate"].value is not None:
         steps.append(
             Step(
-                "过渡性养老金 / transitional pension",
-                f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}",
-                {
-                    "B": province_base if p["transitional_province"].value else base,
-                    "Ī_t": _dec(
-                        result.transitional_index(i).numerator,
-                        result.transitional_index(i).denominator,
-                        shown,
-                    ),
-                    "deemed years": _years(deemed),
-                    "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
-                },
-                fen_to_yuan_str(int(result.transitional_fen[i])),
-                tuple(
-                    p[name]
-                    for name in (
-                        "transitional_province",
-                        "transitional_flat_weight",
-                        "transitional_index_weight",
-                        "transitional_coefficient",
-                        "long_service_coefficient",
-                        "long_service_years",
-                    )
-                    if p[name].value is not None
-                ),
+                "过渡性养老金 G实 / transitional pension for early actual years",
+                "no actual contribution years in the early period (early_actual_years 0):"
+                " G实 = 0 — 1992年10月至1998年6月无实际缴费年限",
+                {"early actual years (N实98)": _years(0)},
+                "0.00",
+                (p["early_rate"],),
             )
         )
     steps.append(
@@ -153,3 +137,69 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         )
     )
     return steps
+
+
+def _transitional_step(
+    cases: PensionCases,
+    result: PensionResult,
+    i: int,
+    p: dict[str, ResolvedValue],
+    deemed: int,
+    early: int,
+    unit_name: str,
+    shown: int,
+) -> Step:
+    """The transitional pension: the deemed-years part and, where the region pays one (北京
+    G实), the part for actual years of the early period, added exactly and rounded once."""
+    base_fen = int(
+        cases.province_base_fen[i] if p["transitional_province"].value else cases.base_fen[i]
+    )
+    k = result.coefficient[i]
+    t_index = result.transitional_index(i)
+    inputs = {
+        "B": fen_to_yuan_str(base_fen),
+        "Ī_t": _dec(t_index.numerator, t_index.denominator, shown),
+        "deemed years": _years(deemed),
+        "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
+    }
+    formula = f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}"
+    names = [
+        "transitional_province",
+        "transitional_flat_weight",
+        "transitional_index_weight",
+        "transitional_coefficient",
+        "long_service_coefficient",
+        "long_service_years",
+    ]
+    title = "过渡性养老金 / transitional pension"
+    if early > 0:
+        rate = Fraction(p["early_rate"].value)
+        index = result.early_index(i) or Fraction(0)
+        w_flat = Fraction(p["transitional_flat_weight"].value)
+        w_index = Fraction(p["transitional_index_weight"].value)
+        years = Fraction(deemed, YEARS_SCALE)
+        deemed_part = base_fen * (w_flat + w_index * t_index) * years * (k or 0)
+        early_part = base_fen * index * Fraction(early, YEARS_SCALE) * rate
+        inputs.update(
+            {
+                "early actual years (N实98)": _years(early),
+                "Ī_e (Z实)": _dec(index.numerator, index.denominator, shown),
+                "r_e": str(Decimal(rate.numerator) / Decimal(rate.denominator)),
+                "G同 (deemed part, exact)": _dec(deemed_part.numerator, deemed_part.denominator * 100, 4),
+                "G实 (early part, exact)": _dec(early_part.numerator, early_part.denominator * 100, 4),
+            }
+        )  # fmt: skip
+        formula = (
+            "G同 + G实 = B_t × (w_flat + w_index × Ī_t) × deemed years × k"
+            " + B_t × Ī_e × early actual years × r_e, added exactly, then rounded to the"
+            f" {unit_name} (视同缴费年限部分与1992年10月至1998年6月实际缴费年限部分相加后舍入)"
+        )
+        title = "过渡性养老金 G同 + G实 / transitional pension (deemed + early actual years)"
+        names.append("early_rate")
+    return Step(
+        title,
+        formula,
+        inputs,
+        fen_to_yuan_str(int(result.transitional_fen[i])),
+        tuple(p[name] for name in names if p[name].value is not None),
+    )

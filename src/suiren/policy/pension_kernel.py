@@ -7,8 +7,10 @@ separate numpy passes the same formula took 14–27× the time of a bare numpy e
 national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
-printed wages, coefficient overrides or separate transitional index) with those branches
-removed; each compiles on its first use.
+printed wages, coefficient overrides, separate transitional index or early actual years)
+with those branches removed; each compiles on its first use. Early actual years (北京 G实)
+add a second transitional part, summed exactly with the first before its one rounding
+(``_plus_early``).
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -36,7 +38,8 @@ UP_FROM_FEN = 3  # components only: cut to the fen, then up to the unit (见分�
 NEGATIVE_YEARS, BASIC_TOO_LARGE, NO_COEFFICIENT, TRANSITIONAL_TOO_LARGE = range(4)
 NEGATIVE_COMPONENT = 4
 YEARS_ROUNDED = 5  # not an error: the first case whose years the region's unit changed
-ERROR_KINDS = 6
+NO_EARLY_RATE = 6  # early actual years where the region has no rate for them
+ERROR_KINDS = 7
 NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
@@ -137,8 +140,9 @@ def _fits(left: int, right: int) -> bool:
 (P_INDEX_STEP, P_INDEX_MULTIPLIER, P_UNIT, P_MODE, P_YEARS_UNIT, P_YEARS_MODE, P_RATE_YEAR,
  P_PER_STEP, P_STEP, P_ACCRUAL_DEN, P_T_NUM, P_T_DEN, P_FLAT_PROVINCE, P_INDEX_PROVINCE,
  P_T_PROVINCE, P_W_FLAT, P_W_INDEX, P_W_DEN, P_COEF_NUM, P_COEF_DEN, P_COEF_HAS, P_LONG_NUM,
- P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE) = range(27)  # fmt: skip
-PAIR_PARAMETERS = 27  # the pair parameters, in the order of pension.PairParameters
+ P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE, P_EARLY_NUM, P_EARLY_DEN,
+ P_EARLY_HAS) = range(30)  # fmt: skip
+PAIR_PARAMETERS = 30  # the pair parameters, in the order of pension.PairParameters
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
 (P_P, P_BASIC_K, P_BASIC_C, P_BASIC_DIVISOR, P_ACCOUNT_K, P_ACCOUNT_C_PER_DIVISOR,
@@ -192,12 +196,12 @@ def _kernel(
 def _kernel_plain(
     cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
 ) -> None:
-    """``_kernel`` for a batch without deemed years, printed wages, per-case coefficients or a
-    separate transitional index (``plain`` flags): the same loop, compiled with those
-    branches removed, so that what is left fits in registers (about a tenth faster, once
-    measured)."""
-    low_rule, check_fit = flags[0], flags[6]
-    plain = (low_rule, False, False, False, False, False, check_fit)
+    """``_kernel`` for a batch without deemed years, printed wages, per-case coefficients, a
+    separate transitional index or early actual years (``plain`` flags): the same loop,
+    compiled with those branches removed, so that what is left fits in registers (about a
+    tenth faster, once measured)."""
+    low_rule, check_fit = flags[0], flags[7]
+    plain = (low_rule, False, False, False, False, False, False, check_fit)
     _cases(cases, table, reciprocal, plain, out, errors, bounds)
 
 
@@ -205,14 +209,14 @@ def _cases(
     cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
 ) -> None:
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
-     wage, override_num, override_den, override_given) = cases  # fmt: skip
+     wage, override_num, override_den, override_given, early_in, early_index_1e6) = cases  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
-     check_fit) = flags  # fmt: skip
+     has_early, check_fit) = flags  # fmt: skip
     # bitwise or of each factor of the two numerators: at least the largest (any negative
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
-     k_num_out, k_den_out, k_present_out) = out  # fmt: skip
+     k_num_out, k_den_out, k_present_out, early_index_out) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
         q = pair[i]
@@ -240,6 +244,19 @@ def _cases(
                 if rounded != d:
                     errors[YEARS_ROUNDED] = min(errors[YEARS_ROUNDED], i)
                 d = rounded
+        # early actual years (北京 N实98; -1 where not given: none) and their index (Z实)
+        e = 0
+        if has_early:
+            e = early_in[i]
+            if e > 0 and yu != 1:
+                rounded = _round(e, yu, table[q, P_YEARS_MODE]) * yu
+                if rounded != e:
+                    errors[YEARS_ROUNDED] = min(errors[YEARS_ROUNDED], i)
+                e = rounded
+            e_index = -1
+            if early_index_1e6[i] >= 0:
+                e_index = _half_up_signed(early_index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
+            early_index_out[i] = e_index
         # basic pension: (B_flat · a + W) / 2 × F
         full_years = _floor_divide_by_constant(y, YEARS_SCALE, YEARS_SCALE_UNSIGNED)
         leftover = y - full_years * YEARS_SCALE
@@ -309,33 +326,74 @@ def _cases(
         if write_t_index:
             t_index = _half_up_signed(t_index_1e6[i], istep) * table[q, P_INDEX_MULTIPLIER]
             t_index_out[i] = t_index
-        if d != 0:
-            if not per_case_coefficient:
-                k_num, k_den = table[q, P_COEF_NUM], table[q, P_COEF_DEN]
-                present = table[q, P_COEF_HAS] != 0
-            if d > 0 and not present:
-                errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
-                continue
-            b_t = province_base[i] if table[q, P_T_PROVINCE] else b
-            weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
-            right = d * k_num
-            den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
-            if not check_fit:
-                t_bits |= weighted
-                r_bits |= right
-            elif not _fits(weighted, right):
-                g = _gcd(right, den)
-                right //= g
-                den //= g
-                if not _fits(weighted, right):
+        if d != 0 or e > 0:
+            numerator, den = 0, 1
+            if d != 0:
+                if not per_case_coefficient:
+                    k_num, k_den = table[q, P_COEF_NUM], table[q, P_COEF_DEN]
+                    present = table[q, P_COEF_HAS] != 0
+                if d > 0 and not present:
+                    errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
+                    continue
+                b_t = province_base[i] if table[q, P_T_PROVINCE] else b
+                weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
+                right = d * k_num
+                den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
+                if not check_fit:
+                    t_bits |= weighted
+                    r_bits |= right
+                elif not _fits(weighted, right):
+                    g = _gcd(right, den)
+                    right //= g
+                    den //= g
+                    if not _fits(weighted, right):
+                        errors[TRANSITIONAL_TOO_LARGE] = min(errors[TRANSITIONAL_TOO_LARGE], i)
+                numerator = weighted * right
+            if e > 0:  # + B_t · Ī_e · early years · rate, over a common denominator (北京 G实)
+                if table[q, P_EARLY_HAS] == 0:
+                    errors[NO_EARLY_RATE] = min(errors[NO_EARLY_RATE], i)
+                    continue
+                numerator, den = _plus_early(
+                    numerator, den, province_base[i] if table[q, P_T_PROVINCE] else b,
+                    e_index, e, table[q, P_EARLY_NUM], iscale * YEARS_SCALE * table[q, P_EARLY_DEN],
+                )  # fmt: skip
+                if den == 0:
                     errors[TRANSITIONAL_TOO_LARGE] = min(errors[TRANSITIONAL_TOO_LARGE], i)
-            numerator = weighted * right
+                    numerator, den = 0, 1
             if numerator < 0:
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
             transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
         total_fen[i] = basic + pension + transitional
     bounds[0], bounds[1], bounds[2], bounds[3] = w_bits, f_bits, t_bits, r_bits
+
+
+def _plus_early(
+    numerator: int, den: int, base: int, index: int, years: int, rate_num: int, early_den: int
+) -> tuple[int, int]:
+    """``numerator / den + base · index · years · rate_num / early_den`` as one exact ratio
+    over the least common denominator, or (0, 0) where it would not fit in int64 (the
+    early product reduced first where it alone would not). The reference formula checks
+    the same bounds in the same order, so both refuse the same cases."""
+    left, right = base * index, years * rate_num
+    if not _fits(left, right):
+        g = _gcd(right, early_den)
+        right //= g
+        early_den //= g
+        if not _fits(left, right):
+            return 0, 0
+    early = left * right
+    g = _gcd(den, early_den)
+    scale_deemed, scale_early = early_den // g, den // g
+    if not (
+        _fits(numerator, scale_deemed)
+        and _fits(early, scale_early)
+        and _fits(den, scale_deemed)
+        and float(abs(numerator)) * float(scale_deemed) + float(abs(early)) * float(scale_early)
+        < NUMERATOR_MAX_FLOAT
+    ):
+        return 0, 0
+    return numerator * scale_deemed + early * scale_early, den * scale_deemed
 
 
 def _round_years(pair: Any, years: Any, years_unit: Any, years_mode: Any, out: Any) -> None:
@@ -367,7 +425,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits",
-                 "_cases"):  # fmt: skip
+                 "_plus_early", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
@@ -396,7 +454,7 @@ def pension_kernel(*args: Any) -> None:
     """``_kernel(cases, table, reciprocal, flags, out, errors, bounds)``, or the same loop
     compiled for plain batches when the flags allow (the first use of each compiles it)."""
     flags = args[3]
-    _compiled()[3 if not any(flags[1:6]) else 0](*args)
+    _compiled()[3 if not any(flags[1:7]) else 0](*args)
 
 
 def round_years(*args: Any) -> None:

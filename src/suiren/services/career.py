@@ -56,7 +56,12 @@ from suiren.rules.explain import Step
 from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
-from suiren.services.pension_calc import region_not_modelled
+from suiren.services.pension_calc import (
+    EARLY_MONTHS,
+    EARLY_RATE,
+    early_months,
+    region_not_modelled,
+)
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.lines import CareerMonth, paid_months
 from suiren.store.tables import accounts, transfers
@@ -100,6 +105,27 @@ def _stints(records: list[Any]) -> list[Stint]:
         else:
             stints.append(Stint(province, 1, bool(r.temporary)))
     return stints
+
+
+def _early_months_paid(
+    policy: Policy, day: date, city: str, records: list[CareerMonth]
+) -> int | None:
+    """The months paid in the paying city's early period (北京 N实98: 1992-10 … 1998-06),
+    where it pays a transitional part for them (``pension.transitional.early_actual_rate``);
+    None where it does not."""
+    g = policy.look_up(
+        np.array([day_number(day)], dtype=np.int64),
+        np.array([city]),
+        {"rate": EARLY_RATE, "months": EARLY_MONTHS},
+        frozenset({"rate", "months"}),
+    )
+    rate, months = g.values["rate"][0], g.values["months"][0]
+    if rate.value is None or months.value is None:
+        return None
+    first, last = early_months(months.value)
+    return sum(
+        1 for r in records if r.kind != "deemed" and first.ordinal <= r.month <= last.ordinal
+    )
 
 
 def estimate(
@@ -172,6 +198,7 @@ def estimate(
     accounts_fen = [c.balance_fen for c in carried] or [account_today]
     index_step = index_steps[0]
     n = len(indices)
+    early_months_paid = _early_months_paid(policy, retire_day, city, records)
     cases = PensionCases(
         region=np.array([city] * n),
         day=np.full(n, day_number(retire_day), dtype=np.int64),
@@ -184,6 +211,14 @@ def estimate(
         account_fen=np.array(accounts_fen, dtype=np.int64),
         divisor_tenths=np.full(n, -1, dtype=np.int64),
         age_months=np.full(n, retire - worker.birth_month, dtype=np.int64),
+        # 北京 G实: the months paid in the early period, at the worker's own index (Z实, the
+        # index of the basic pension: 京劳社养发〔2007〕21号), where the paying city pays it
+        early_years=(
+            None
+            if early_months_paid is None
+            else np.full(n, early_months_paid * YEARS_SCALE // 12, dtype=np.int64)
+        ),
+        early_index_1e6=None if early_months_paid is None else np.array(indices, dtype=np.int64),
     )
     result = compute_pensions(policy, cases)
     steps = [
@@ -243,7 +278,7 @@ def estimate(
         # where Suiren has no average wage for a month's region and year, the index is the
         # mean of the other months; the estimate names what it lacked instead of failing
         "missing_wages": [{"region": r, "year": y} for r, y in missing],
-        # what the paying city pays that the formula does not compute (北京 G实, 四川 增发, …):
+        # what the paying city pays that the formula does not compute (四川 增发, 吉林 长缴增发, …):
         # named, so that the total is never taken for the whole pension
         "warnings": [
             *retirement_warnings(window, retire, months, Month.from_date(today)),

@@ -325,6 +325,8 @@ NUMBER_FIELDS: dict[str, Field] = {
                                 scale=100, maximum=BASE_YUAN_MAX, positive=True),
     "contribution_years": Field(_years, f"must be years up to {YEARS_MAX}, to four decimals or a whole month as printed (39.83333)"),
     "deemed_years": Field(_years, "must be years, to four decimals or a whole month as printed (39.83333)", 0),
+    # actual contribution years of the region's early period (北京 N实98: 1992-10 … 1998-06)
+    "early_actual_years": Field(_years, "must be years, to four decimals or a whole month as printed (5.58333)", -1),
     "account_yuan": Field(_bounded(100, ACCOUNT_YUAN_MAX),
                           "must be a non-negative amount in yuan with at most 2 decimals",
                           scale=100, maximum=ACCOUNT_YUAN_MAX),
@@ -335,7 +337,9 @@ NUMBER_FIELDS: dict[str, Field] = {
                                "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1,
                                scale=100, maximum=BASE_YUAN_MAX * INDEX_MAX, positive=True),
 }  # fmt: skip
-INDEX_FIELDS = {"average_index": True, "transitional_index": False}  # name -> required
+# name -> required; early_actual_index: the index of the early actual years (北京 Z实)
+INDEX_FIELDS = {"average_index": True, "transitional_index": False, "early_actual_index": False}
+YEARS_FIELDS = ("contribution_years", "deemed_years", "early_actual_years")
 FIELDS = ("id", *TEXT_FIELDS, *NUMBER_FIELDS, *INDEX_FIELDS, "transitional_coefficient")
 
 
@@ -372,7 +376,7 @@ def parse_cases(
     _check_fields(records)
     numbers = {name: number_values([r.get(name) for r in records], name) for name in NUMBER_FIELDS}
     notes: dict[int, dict[str, str]] = {}
-    for name in ("contribution_years", "deemed_years"):
+    for name in YEARS_FIELDS:
         note_years([r.get(name) for r in records], numbers[name], name, notes)
     case_input = CaseInput(
         n=len(records),
@@ -417,6 +421,13 @@ def parse_input(
         raise CaseError(
             int(np.flatnonzero(deemed > years)[0]), "deemed_years", "exceeds contribution_years"
         )
+    early = numbers["early_actual_years"]
+    if bool(np.any(deemed + np.maximum(early, 0) > years)):
+        raise CaseError(
+            int(np.flatnonzero(deemed + np.maximum(early, 0) > years)[0]),
+            "early_actual_years",
+            "with deemed_years exceeds contribution_years",
+        )
     account, divisor = numbers["account_yuan"], numbers["divisor_months"]
     missing = (divisor < 0) & (age < 0)
     if bool(np.any(missing)):
@@ -443,6 +454,11 @@ def parse_input(
         policy, days, region, case_input.index["transitional_index"], "transitional_index", notes
     )
     t_index = np.where(t_index < 0, index, t_index)
+    early_index = _index_column(
+        policy, days, region, case_input.index["early_actual_index"], "early_actual_index", notes
+    )
+    _check_early(early, early_index)
+    any_early = bool(np.any(early >= 0))
     cases = PensionCases(
         region=region,
         day=days,
@@ -457,8 +473,31 @@ def parse_input(
         age_months=age,
         indexed_wage_fen=numbers["indexed_wage_yuan"],
         coefficient=case_input.coefficient,
+        early_years=early if any_early else None,
+        early_index_1e6=early_index if any_early else None,
     )
     return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
+
+
+def _check_early(early: np.ndarray, early_index: np.ndarray) -> None:
+    """The early years and their index come together: years above zero need the index (the
+    region's G实 is never computed with another), and an index needs the years."""
+    bad = (early > 0) & (early_index < 0)
+    if bool(np.any(bad)):
+        raise CaseError(
+            int(np.flatnonzero(bad)[0]),
+            "early_actual_index",
+            "is required where early_actual_years is above 0 (the average contribution index"
+            " of those years, 北京 Z实)",
+        )
+    bad = (early < 0) & (early_index >= 0)
+    if bool(np.any(bad)):
+        raise CaseError(
+            int(np.flatnonzero(bad)[0]),
+            "early_actual_years",
+            "is required where early_actual_index is given (the actual contribution years of"
+            " the early period, 北京 N实98)",
+        )
 
 
 INDEX_REASON = f"must be a decimal between 0 and {INDEX_MAX}"
@@ -721,15 +760,77 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
             )
         )
     _not_modelled(parsed, policy, found)
+    _early_missing(parsed, policy, found)
     return CaseWarnings(n, found)
+
+
+EARLY_RATE = "pension.transitional.early_actual_rate"
+EARLY_MONTHS = "pension.transitional.early_actual_months"
+AGE_MIN = "enrolment.age_min_years"
+
+
+def early_months(value: Any) -> tuple[Month, Month]:
+    """The first and last month of an ``early_actual_months`` value ("1992-10/1998-06")."""
+    first, _, last = str(value).partition("/")
+    return Month.parse(first), Month.parse(last)
+
+
+def _early_missing(
+    parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]
+) -> None:
+    """Per case of a region that pays a transitional part for actual years of an early period
+    (北京 G实): where ``early_actual_years`` is not given, that part is left out, so the case
+    is warned (and refused under ``--strict``) unless it cannot have contributions then (born
+    too late to work before the period's end: younger than ``enrolment.age_min_years``).
+    Never silently approximated: ``early_actual_years`` 0 says there were none."""
+    cases = parsed.cases
+    given = (
+        cases.early_years >= 0
+        if cases.early_years is not None
+        else np.zeros(len(cases), dtype=np.bool_)
+    )
+    at = np.flatnonzero(~given)
+    if len(at) == 0:
+        return
+    g = policy.look_up(
+        cases.day[at],
+        cases.region[at],
+        {"rate": EARLY_RATE, "months": EARLY_MONTHS, "age_min": AGE_MIN},
+        frozenset({"rate", "months", "age_min"}),
+    )
+    for pair, rate in enumerate(g.values["rate"]):
+        months = g.values["months"][pair]
+        if rate.value is None or months.value is None:
+            continue
+        first, last = early_months(months.value)
+        age_min = g.values["age_min"][pair].value
+        cases_of_pair = at[g.pair_of_case == pair]
+        birth = parsed.birth[cases_of_pair]
+        too_young = (
+            (birth >= 0) & (birth + int(age_min) * 12 > last.ordinal)
+            if age_min is not None
+            else np.zeros(len(cases_of_pair), dtype=np.bool_)
+        )
+        message = (
+            f"region {rate.region} pays a transitional part for actual contribution years"
+            f" {first} … {last} (G实 = 计发基数 × Z实 × N实98 × {rate.value * 100}%, from"
+            f" {rate.start}; {EARLY_RATE}), but early_actual_years is not given: the"
+            " transitional pension computed leaves that part out. Give early_actual_years and"
+            " early_actual_index (N实98 and Z实 as on the determination table), or"
+            " early_actual_years 0 if none were paid then — 未计算 G实：缺 early_actual_years"
+        )
+        for i in cases_of_pair[~too_young].tolist():
+            found.setdefault(int(i), []).append(
+                CaseWarning("early-actual-years-missing", "early_actual_years", message)
+            )
 
 
 NOT_MODELLED = "pension.not_modelled"
 
 
 def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
-    """Per case: the part of its region's pension the formula does not compute (北京 G实,
-    浙江 过渡调节金, 四川 增发, 吉林 长缴增发, …), named, so that a total that leaves it out is
+    """Per case: the part of its region's pension the formula does not compute (浙江
+    过渡调节金, 四川 增发, 吉林 长缴增发, …), named, so that a total that leaves it out is
     never taken for the pension the agency pays; ``--strict`` refuses the case."""
     cases = parsed.cases
     g = policy.look_up(cases.day, cases.region, {"part": NOT_MODELLED}, frozenset({"part"}))

@@ -37,6 +37,7 @@ from suiren.services.pension_calc import (
     REQUIRED,
     TEXT_CHARS_MAX,
     TEXT_FIELDS,
+    YEARS_FIELDS,
     YEARS_MAX,
     CaseError,
     CaseInput,
@@ -187,7 +188,7 @@ def _number(
         if spec.absent is REQUIRED:
             raise CaseError(0, name, "is required")
         return np.full(n, spec.absent, dtype=np.int64)
-    years = name in ("contribution_years", "deemed_years")
+    years = name in YEARS_FIELDS
     fast = None
     if name in ("birth", "retire"):
         months = _months(column, name, spec.reason)
