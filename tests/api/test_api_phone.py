@@ -216,3 +216,27 @@ def test_only_a_worker_has_a_number_to_bind(client) -> None:  # type: ignore[no-
     ):
         assert_problem(answer, 404, "not-found")
     assert_problem(served.get("/api/v1/me/phone"), 401, "unauthorized")
+
+
+def test_logins_and_codes_leave_their_trail_without_a_name_in_it(client) -> None:  # type: ignore[no-untyped-def]
+    served, engine, (me, _), _ = client
+    bearer = _session(served, resident_id(1))  # a code, a registration, a token
+    assert _bind(served, bearer, PHONE).status_code == 200  # a code for the number, the bind
+    wrong = {"phone": PHONE, "password": "not the one"}
+    assert served.post("/api/v1/auth/token", json=wrong).status_code == 401
+    with unit_of_work(engine) as c:
+        rows = c.execute(
+            select(
+                access_log.c.key_id, access_log.c.path, access_log.c.status, access_log.c.request_id
+            ).order_by(access_log.c.id)
+        ).all()
+    worker = f"worker:{me}"
+    assert [(r.key_id, r.path, r.status) for r in rows] == [
+        ("anonymous", "/api/v1/auth/code", 202),
+        (worker, "/api/v1/auth/register", 201),
+        (worker, "/api/v1/auth/token", 200),
+        ("anonymous", "/api/v1/auth/code", 202),
+        (worker, "/api/v1/me/phone", 200),
+    ]  # the refused token left none (its failure is counted on the login)
+    assert all(r.request_id for r in rows)
+    assert not any(resident_id(1) in r.path or PHONE in r.path for r in rows)

@@ -129,3 +129,34 @@ def test_my_login_page_is_mine_only(portal) -> None:  # type: ignore[no-untyped-
         sent = client.post(path, data={"csrf": csrf, "phone": PHONE, "code": "123456"},
                            follow_redirects=False)  # fmt: skip
         assert sent.status_code == 303 and sent.headers["location"] == "/login"
+
+
+def test_portal_logins_and_the_number_leave_their_trail(portal, database_url) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from suiren.store.api_tables import access_log
+
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"], PASSWORD).status_code == 303
+    assert _bind(client, PHONE, _phone_code(client, PHONE)).status_code == 303
+    csrf = csrf_of(client.get("/account").text)
+    client.post("/account/phone/remove", data={"csrf": csrf}, follow_redirects=False)
+    _log_out(client)
+    csrf = csrf_of(client.get("/login").text)
+    form = {"csrf": csrf, "login": world["my_id"], "password": PASSWORD}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    engine = make_engine(database_url[0], keys=KEYS)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(access_log.c.key_id, access_log.c.path).order_by(access_log.c.id)
+        ).all()
+    engine.dispose()
+    me = f"worker:{world['mine']}"
+    assert [tuple(r) for r in rows] == [
+        ("anonymous", "/login/code"),
+        (me, "/login/verify"),
+        (me, "/account/phone/code"),
+        (me, "/account/phone"),
+        (me, "/account/phone/remove"),
+        (me, "/login"),
+    ]

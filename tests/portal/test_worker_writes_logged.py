@@ -35,4 +35,5 @@ def test_a_payment_and_a_move_are_logged_with_the_worker_and_the_request(portal)
     moved = client.post("/move", data=move_form(client, "330100"),
                         headers={"X-Request-ID": "move-req-1"}, follow_redirects=False)  # fmt: skip
     assert moved.status_code == 303
-    assert logged(client) == [("pay-req-1", me, "/pay", 200), ("move-req-1", me, "/move", 303)]
+    writes = [row for row in logged(client) if not row[2].startswith("/login")]  # the login's
+    assert writes == [("pay-req-1", me, "/pay", 200), ("move-req-1", me, "/move", 303)]

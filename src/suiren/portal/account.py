@@ -22,7 +22,7 @@ from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
 from suiren.portal import session, text
-from suiren.portal.forms import read_form
+from suiren.portal.forms import read_form, record_worker_write
 from suiren.portal.pages import is_htmx, own_page
 from suiren.portal.render import page
 
@@ -106,6 +106,7 @@ async def send_phone_code(request: Request) -> Response:
             number = Phone.parse(typed).number
             with service.transaction() as connection:
                 code = request_code(connection, service.vault, number, now)
+                record_worker_write(connection, request, worker_id, now, 200)
         except SuirenError as error:
             return _render(request, service, worker_id, _status_of(error),
                            message=text.message_for(error), code_status="error",
@@ -133,6 +134,8 @@ async def bind_my_phone(request: Request) -> Response:
                                message=text.MESSAGES["code-format"])  # fmt: skip
             with service.transaction() as connection:  # a wrong code is counted: then refused
                 masked = bind_phone(connection, service.vault, worker_id, typed, code, now)
+                if masked is not None:
+                    record_worker_write(connection, request, worker_id, now, 303)
             if masked is None:
                 raise CodeRefused(CODE_REFUSED, field="code")
         except SuirenError as error:
@@ -149,9 +152,10 @@ async def remove_my_phone(request: Request) -> Response:
     """Remove the number from my login; back to the page (303)."""
     from suiren.services.logins import unbind_phone
 
-    def act(service: Service, worker_id: str, _now: datetime, _form: dict[str, str]) -> Response:
+    def act(service: Service, worker_id: str, now: datetime, _form: dict[str, str]) -> Response:
         with service.transaction() as connection:
-            unbind_phone(connection, worker_id)
+            if unbind_phone(connection, worker_id):
+                record_worker_write(connection, request, worker_id, now, 303)
         return RedirectResponse("/account?notice=removed", status_code=303)
 
     return await _own_form(request, act)

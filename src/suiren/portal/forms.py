@@ -8,9 +8,9 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
-from suiren.store.api_tables import access_log
+from suiren.api import trail
 
 FORM_BYTES_MAX = 4096  # a login form is well under 300 bytes; a rejection with its reason, 1 KB
 FORM_FIELDS_MAX = 8
@@ -44,16 +44,7 @@ async def read_form(request: Request) -> dict[str, str] | None:
 def record_worker_write(
     connection: Connection, request: Request, worker_id: str, now: datetime, status: int
 ) -> None:
-    """The access-log row of a worker's write from the portal (a payment, a move), in the unit
-    of work of what it did: ``worker:<id>``, the request id, the path (never a resident id),
-    the status — as the API's writes and the console's record theirs."""
-    connection.execute(
-        insert(access_log).values(
-            request_id=request.state.request_id,
-            key_id=f"worker:{worker_id}"[:48],
-            method=request.method,
-            path=request.url.path[:1000],
-            status=status,
-            at=now,
-        )
-    )
+    """The access-log row of a worker's write from the portal (a payment, a move, a login),
+    in the unit of work of what it did: ``worker:<id>``, the request id, the path (never a
+    resident id), the status — as the API's writes and the console's record theirs."""
+    trail.record(connection, request, trail.worker_actor_id(worker_id), status, now)

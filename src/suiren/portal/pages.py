@@ -20,14 +20,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from suiren.api import access
+from suiren.api import access, trail
 from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.domain.phone import is_phone_like
 from suiren.portal import session, text
-from suiren.portal.forms import read_form
+from suiren.portal.forms import read_form, record_worker_write
 from suiren.portal.render import language_of, page
 
 router = APIRouter(include_in_schema=False)
@@ -155,7 +155,10 @@ async def login_with_password(request: Request) -> Response:
 
         def work() -> str | None:
             with service.transaction() as connection:  # a failure is counted: then refused
-                return log_in(connection, service.vault, login, password, service.now())
+                worker = log_in(connection, service.vault, login, password, service.now())
+                if worker is not None:
+                    record_worker_write(connection, request, worker, service.now(), 303)
+                return worker
 
         worker = await run_in_threadpool(work)
         if worker is None:
@@ -183,7 +186,9 @@ async def send_code(request: Request) -> Response:
 
         def work() -> str:
             with service.transaction() as connection:
-                return request_code(connection, service.vault, login, service.now())
+                code = request_code(connection, service.vault, login, service.now())
+                trail.record(connection, request, trail.ANONYMOUS, 200, service.now())
+                return code
 
         code = await run_in_threadpool(work)
     except SuirenError as error:
@@ -222,8 +227,14 @@ async def login_with_code(request: Request) -> Response:
         def work() -> str | None:
             with service.transaction() as connection:  # a wrong code is counted: then refused
                 if password:
-                    return register(connection, service.vault, login, code, password, service.now())
-                return log_in_with_code(connection, service.vault, login, code, service.now())
+                    worker = register(
+                        connection, service.vault, login, code, password, service.now()
+                    )
+                else:
+                    worker = log_in_with_code(connection, service.vault, login, code, service.now())
+                if worker is not None:
+                    record_worker_write(connection, request, worker, service.now(), 303)
+                return worker
 
         worker = await run_in_threadpool(work)
         if worker is None:

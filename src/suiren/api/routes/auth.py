@@ -8,43 +8,36 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-from sqlalchemy import insert
 
-from suiren.api import access
+from suiren.api import access, trail
 from suiren.api.problems import documented
 from suiren.api.routes.common import (
     Service,
     ServiceDep,
     service_of,
 )
+from suiren.api.throttle import LIMIT
 from suiren.domain.phone import CHARS_MAX as PHONE_CHARS_MAX
 from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.logins import LoginName
-from suiren.store.api_tables import access_log
 
 router = APIRouter()
 
 
-AUTH_REQUESTS_PER_MINUTE = 20  # per client address, for the three /auth routes
+AUTH_REQUESTS_PER_MINUTE = LIMIT  # per client address, for the /auth routes and login forms
 THROTTLED = documented({429})  # every /auth route, past AUTH_REQUESTS_PER_MINUTE
 LOGIN_REFUSED = documented({401, 429})  # a wrong code or password reads alike
 
 
 def throttle_logins(request: Request) -> None:
     """At most AUTH_REQUESTS_PER_MINUTE login requests a minute from one address (in this
-    process; a deployment with several processes puts the same limit at its proxy). The
-    portal's login forms count here too."""
-    import time as clock
-
+    process, in bounded memory: ``api/throttle.py``). The portal's login forms count here
+    too."""
     address = request.client.host if request.client else "?"
-    now = clock.monotonic()
-    seen = service_of(request).auth_requests
-    recent = [t for t in seen.get(address, []) if now - t < 60]
-    if len(recent) >= AUTH_REQUESTS_PER_MINUTE:
+    if not service_of(request).login_throttle.allow(address):
         from suiren.services.logins import LoginLocked
 
         raise LoginLocked("too many login requests from this address: wait a minute")
-    seen[address] = [*recent, now]
 
 
 PhoneField = Annotated[
@@ -113,6 +106,7 @@ def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONR
     throttle_logins(request)
     with service.transaction() as connection:
         code = request_code(connection, service.vault, body.login_name(service), service.now())
+        trail.record(connection, request, trail.ANONYMOUS, 202, service.now())
     answer: dict[str, Any] = {"sent": True}
     if service.settings.demo_codes:
         answer["demo_code"] = code
@@ -136,6 +130,8 @@ def auth_register(request: Request, body: Registration, service: ServiceDep) -> 
             body.password,
             service.now(),
         )
+        if worker is not None:
+            trail.record(connection, request, trail.worker_actor_id(worker), 201, service.now())
     if worker is None:
         raise LoginRefused(REFUSED)
     return JSONResponse({"registered": True}, status_code=201)
@@ -169,7 +165,7 @@ def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> J
     if isinstance(body, ClerkCredentials):
         token = _clerk_token(request, body, service)
     else:
-        token = _worker_token(body, service)
+        token = _worker_token(request, body, service)
     return JSONResponse(
         {
             "access_token": token,
@@ -179,13 +175,16 @@ def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> J
     )
 
 
-def _worker_token(body: Credentials, service: Service) -> str:
+def _worker_token(request: Request, body: Credentials, service: Service) -> str:
+    """The worker's token; the login is in the access log, as a clerk's is."""
     from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
 
     with service.transaction() as connection:  # a failure is counted: then refused
         worker = log_in(
             connection, service.vault, body.login_name(service), body.password, service.now()
         )
+        if worker is not None:
+            trail.record(connection, request, trail.worker_actor_id(worker), 200, service.now())
     if worker is None:
         raise LoginRefused(REFUSED)
     return sign_token(service.token_key, worker, service.now())
@@ -201,16 +200,7 @@ def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> 
     with service.transaction() as connection:  # a failure is counted: then refused
         clerk = log_in_clerk(connection, body.login, body.password, now)
         if clerk is not None:
-            connection.execute(
-                insert(access_log).values(
-                    request_id=request.state.request_id,
-                    key_id=clerk.actor_id,
-                    method=request.method,
-                    path=request.url.path,
-                    status=200,
-                    at=now,
-                )
-            )
+            trail.record(connection, request, clerk.actor_id, 200, now)
     if clerk is None:
         raise LoginRefused(REFUSED)
     return sign_clerk_token(service.token_key, clerk.login, now)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from suiren.api import access
+from suiren.api import access, trail
 from suiren.api.auth import (
     KEY_PREFIX,
     Actor,
@@ -33,12 +33,13 @@ from suiren.api.auth import (
 from suiren.api.listener import Listener, listener_for
 from suiren.api.problems import problem
 from suiren.api.reads import ReadCache
+from suiren.api.throttle import LoginThrottle
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
 from suiren.settings import Settings
-from suiren.store.api_tables import access_log, idempotency_keys
+from suiren.store.api_tables import idempotency_keys
 from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
 
@@ -57,7 +58,7 @@ class Service:
     engine: Engine
     vault: IdentityVault
     token_key: bytes
-    auth_requests: dict[str, list[float]] = field(default_factory=dict)  # address -> times
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)  # per address
     reads: ReadCache[WorkerAnswer] = field(init=False)
     listener: Listener | None = field(init=False)
     known: Known = field(init=False)
@@ -394,16 +395,7 @@ async def _idempotent(
                     created_at=now,
                 )
             )
-            connection.execute(
-                insert(access_log).values(
-                    request_id=request_id,
-                    key_id=actor.key_id,
-                    method=method,
-                    path=path,
-                    status=status,
-                    at=now,
-                )
-            )
+            trail.record_row(connection, request_id, actor.key_id, method, path, status, now)
         return "done", status, _plain(payload)
 
     for _attempt in range(2):

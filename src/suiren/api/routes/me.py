@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, insert
 
-from suiren.api import access
-from suiren.api.auth import Actor
+from suiren.api import access, trail
 from suiren.api.problems import documented
 from suiren.api.routes.auth import PhoneField, throttle_logins
 from suiren.api.routes.common import (
@@ -25,7 +21,6 @@ from suiren.api.routes.common import (
     _medical_status,
     _worker_read,
 )
-from suiren.store.api_tables import access_log
 
 router = APIRouter()
 
@@ -81,22 +76,6 @@ def _phone_answer(masked: str | None) -> dict[str, str | None]:
     return {"phone": masked}
 
 
-def _logged(
-    connection: Connection, request: Request, actor: Actor, status: int, now: datetime
-) -> None:
-    """A worker's write to their login, in the access log with the request id."""
-    connection.execute(
-        insert(access_log).values(
-            request_id=request.state.request_id,
-            key_id=actor.key_id,
-            method=request.method,
-            path=request.url.path,
-            status=status,
-            at=now,
-        )
-    )
-
-
 @router.get("/me/phone")
 @access.rule(access.WORKER_SELF)
 def my_phone(actor: ActorDep, service: ServiceDep) -> JSONResponse:
@@ -126,7 +105,7 @@ def bind_my_phone(
             connection, service.vault, worker_id, body.phone, body.code, service.now()
         )
         if masked is not None:
-            _logged(connection, request, actor, 200, service.now())
+            trail.record(connection, request, actor.key_id, 200, service.now())
     if masked is None:
         raise CodeRefused(CODE_REFUSED, field="code")
     return JSONResponse(_phone_answer(masked))
@@ -142,5 +121,5 @@ def unbind_my_phone(request: Request, actor: ActorDep, service: ServiceDep) -> R
     worker_id = access.worker_self(actor)
     with service.transaction() as connection:
         if unbind_phone(connection, worker_id):
-            _logged(connection, request, actor, 204, service.now())
+            trail.record(connection, request, actor.key_id, 204, service.now())
     return Response(status_code=204)

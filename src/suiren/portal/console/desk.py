@@ -14,8 +14,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
+from suiren.api import trail
 from suiren.api.auth import Actor, clerk_actor
 from suiren.api.problems import DEFAULT, PROBLEMS
 from suiren.api.routes.common import Service, service_of
@@ -26,7 +27,6 @@ from suiren.portal.console import session
 from suiren.portal.forms import read_form
 from suiren.portal.render import page
 from suiren.services.clerks import Clerk
-from suiren.store.api_tables import access_log
 
 LOGIN_PATH = "/console/login"
 HOME_PATH = "/console/transfers"
@@ -167,13 +167,4 @@ def record(
 ) -> None:
     """The access-log row of a console POST, in the unit of work of what it did: the clerk,
     the request id, the path (transfer and worker ids only; never a resident id)."""
-    connection.execute(
-        insert(access_log).values(
-            request_id=request.state.request_id,
-            key_id=clerk.actor_id,
-            method=request.method,
-            path=request.url.path[:1000],
-            status=status,
-            at=now,
-        )
-    )
+    trail.record(connection, request, clerk.actor_id, status, now)
