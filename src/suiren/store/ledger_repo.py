@@ -492,13 +492,7 @@ def post_columns(connection: Connection, entries: Sequence[ColumnEntry]) -> list
     if fact_rows:
         insert_rows(connection, facts, FACT_COLUMNS, fact_rows, unsafe=(4, 5))
         apply_facts(connection, located)
-    add_to_balances(
-        connection,
-        _account_sums(
-            [a for entry in entries for a in entry.accounts],
-            [int(v) for entry in entries for v in entry.amounts],
-        ),
-    )
+    add_to_balances(connection, _account_sums(entries))
     _set_head(connection, region, seq, previous)
     return results
 
@@ -531,12 +525,17 @@ def _key_regions(keys: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array
     return pc.list_element(pc.split_pattern(keys, ":", max_splits=1, reverse=True), 1)
 
 
-def _account_sums(accounts: list[str], amounts: list[int]) -> pa.Table:
-    """``amounts`` summed per account, as balance deltas (``account``, ``balance_fen``),
-    accounts whose sum is zero left out."""
+def _account_sums(entries: Sequence[ColumnEntry]) -> pa.Table:
+    """The entries' amounts summed per account, as balance deltas (``account``,
+    ``balance_fen``), accounts whose sum is zero left out. Each entry names an account once;
+    only the accounts of several entries (a pooled fund) are added up one by one."""
     sums: dict[str, int] = {}
-    for account, amount in zip(accounts, amounts, strict=True):
-        sums[account] = sums.get(account, 0) + amount
+    for entry in entries:
+        common = [a for a in entry.accounts if a in sums]
+        before = {a: sums[a] for a in common}
+        sums.update(zip(entry.accounts, map(int, entry.amounts), strict=True))
+        for a in common:
+            sums[a] += before[a]
     kept = {a: v for a, v in sums.items() if v}
     return pa.table(
         {
