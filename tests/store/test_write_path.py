@@ -249,7 +249,7 @@ def test_a_large_balance_update_adds_exactly_to_old_and_new_accounts(engine) -> 
 
 def test_a_posting_without_its_journal_entry_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
     """Every posting belongs to a journal entry: SQLite's foreign key and, on PostgreSQL,
-    migration 0008's statement-level check refuse an insert that names no entry, whether
+    migration 0009's statement-level check refuse an insert that names no entry, whether
     one row (INSERT) or many (COPY)."""
     import pytest
     from sqlalchemy.exc import IntegrityError
