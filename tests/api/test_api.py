@@ -57,7 +57,11 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     client, *_ = api
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "revision": "0008_login_phones"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "revision": "0009_postings_entries",
+    }
     assert response.headers["x-request-id"]
 
 

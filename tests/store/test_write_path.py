@@ -216,14 +216,25 @@ def test_a_large_balance_update_adds_exactly_to_old_and_new_accounts(engine) -> 
                    ["440100"] * len(keys), [fen] * len(keys)]  # fmt: skip
         return pa.table(dict(zip(BALANCE_COLUMNS, columns, strict=True)))
 
+    def narrow(owners: range, fen: int) -> pa.Table:  # the key and the delta only
+        return deltas(owners, fen).select(["account", "balance_fen"])
+
     n = LOOKUP_CHUNK + 100
     with unit_of_work(engine) as c:
         add_to_balances(c, deltas(range(n), 700))  # all new
         add_to_balances(c, deltas(range(n // 2, n + n // 2), 25))  # half old, half new
+        add_to_balances(c, narrow(range(n + n // 2), 3))  # all old: nothing to insert
+        add_to_balances(c, narrow(range(n, 2 * n), 4))  # half old, half new, from keys alone
         found = dict(c.execute(select(accounts.c.account, accounts.c.balance_fen)).all())
-    assert len(found) == n + n // 2
-    for n_, fen in ((0, 700), (n // 2, 725), (n - 1, 725), (n, 25), (n + n // 2 - 1, 25)):
+        stored = c.execute(select(accounts)).all()
+    assert len(found) == 2 * n
+    for n_, fen in ((0, 703), (n // 2, 728), (n - 1, 728), (n, 32), (n + n // 2 - 1, 32),
+                    (n + n // 2, 4), (2 * n - 1, 4)):  # fmt: skip
         assert found[f"worker:W{n_:012d}:employee_pension:individual_account:440100"] == fen
+    # an account created from its key alone has the key's parts in its columns
+    assert all(tuple(row[:6]) == (row.account, *row.account.split(":")) for row in stored), (
+        "an account's columns differ from its key"
+    )
     if engine.dialect.name != "postgresql":
         return
     twice = pa.concat_tables([deltas(range(n), 1), deltas(range(1), 1)])
@@ -234,3 +245,24 @@ def test_a_large_balance_update_adds_exactly_to_old_and_new_accounts(engine) -> 
             text("SELECT reloptions FROM pg_class WHERE oid = 'accounts'::regclass")
         ).scalar()
     assert "fillfactor=50" in (options or [])
+
+
+def test_a_posting_without_its_journal_entry_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    """Every posting belongs to a journal entry: SQLite's foreign key and, on PostgreSQL,
+    migration 0009's statement-level check refuse an insert that names no entry, whether
+    one row (INSERT) or many (COPY)."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from suiren.store.bulk import insert_rows
+    from suiren.store.db import unit_of_work
+    from suiren.store.ledger_repo import POSTING_COLUMNS
+    from suiren.store.tables import postings
+
+    account = "worker:W1:employee_pension:individual_account:440100"
+    for count in (1, 100):
+        rows = [
+            ("440100", 7, line, account, "440100", 1, 24300, "interest") for line in range(count)
+        ]
+        with pytest.raises(IntegrityError), unit_of_work(engine) as c:
+            insert_rows(c, postings, POSTING_COLUMNS, rows, plain=True)

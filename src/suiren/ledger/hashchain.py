@@ -21,11 +21,13 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 GENESIS = "0" * 64
 FORMAT = "suiren-tx-v2"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_CHUNK = 10_000  # postings hashed per update (one joined text: the same bytes, fewer calls)
 
 
 def micros(moment: datetime) -> int:
@@ -66,8 +68,9 @@ def content_hash(
     facts: Iterable[tuple[str, str, str]] = (),
 ) -> str:
     digest = hashlib.sha256(header.encode("utf-8"))
-    for account, amount in postings:
-        digest.update(f"\n{account}\x1f{amount}".encode())
+    lines = iter(postings)
+    while chunk := [f"\n{account}\x1f{amount}" for account, amount in islice(lines, _CHUNK)]:
+        digest.update("".join(chunk).encode())  # the same bytes, fed in chunks
     for kind, key, data in facts:
         digest.update(f"\n#{kind}\x1f{key}\x1f{data}".encode())
     return digest.hexdigest()

@@ -1,12 +1,14 @@
 """Yearly interest on individual accounts (记账利率), idempotent per region and year.
 
-For each region, in batches of at most ``BATCH_ACCOUNTS_MAX`` accounts, SQL sums every
-account's balance before year Y and what was credited during Y (``store.lines.SUMS_SQL``:
-postings and contribution months alike); ``policy.interest.yearly_interest`` computes the
-interest of the whole column (年度计息法, the one place the rule is written); each batch is
-posted through the one write path as one hash-chained transaction against the region's
-pooled fund, recording its ``interest_runs`` row as a fact. A region already run for Y is
-skipped, and so is an account already credited for Y (at a transfer).
+For each region, in batches of at most ``BATCH_ACCOUNTS_MAX`` accounts by worker id, SQL sums
+every account's balance before year Y and what was credited during Y (``store.lines.SUMS_SQL``:
+postings and contribution months alike), read as columns (``store.lines.year_sums``);
+``policy.interest.yearly_interest`` computes the interest of the whole column (年度计息法, the
+one place the rule is written). Each batch is one hash-chained transaction against the
+region's pooled fund, recording its ``interest_runs`` row as a fact; the region's batches go
+through the one write path together (``post_columns``: one COPY of the postings, one
+set-based balance update). A region already run for Y is skipped, and so is an account
+already credited for Y (at a transfer).
 
 Interest follows the money across a transfer (``services.transfers``): the old region first
 credits any year it has not yet run on the leaving account (``interest_for``, the same rule
@@ -30,9 +32,9 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, Scheme, pooled_fund
 from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.policy import Policy
-from suiren.policy.interest import interest_for, year_rate, yearly_interest
+from suiren.policy.interest import YearRate, interest_for, year_rate, yearly_interest
 from suiren.store.ledger_repo import ColumnEntry, lock_chain_head, post_columns, post_transactions
-from suiren.store.lines import SUMS_SQL, first_month
+from suiren.store.lines import SUMS_SQL, first_month, year_sums
 from suiren.store.projections import fact
 from suiren.store.tables import accounts, interest_runs, postings
 
@@ -86,9 +88,9 @@ def _credit_region(
     rate = year_rate(policy, year, region)
     if region_credited(connection, scheme, region, year):
         return InterestRun(region, year, 0, 0, 0, True, str(rate.rate), rate.provisional)
-    bounds = _batch_bounds(connection, scheme, region)
-    total_accounts = total_fen = batches = 0
-    for batch, (low, high) in enumerate(bounds):
+    entries: list[ColumnEntry] = []
+    total_accounts = total_fen = 0
+    for batch, (low, high) in enumerate(_batch_bounds(connection, scheme, region)):
         keys, amounts = _batch_interest(connection, rate, scheme, region, year, low, high)
         if not keys:
             continue
@@ -104,8 +106,7 @@ def _credit_region(
             accounts=len(keys),
             total_fen=total,
         )
-        post_columns(
-            connection,
+        entries.append(
             ColumnEntry(
                 tx_id,
                 TxCode.INTEREST,
@@ -117,76 +118,68 @@ def _credit_region(
                 memo=f"interest {year} at {rate.rate}"
                 + (" (provisional)" if rate.provisional else ""),
                 facts=(run,),
-            ),
+            )
         )
-        batches += 1
         total_accounts += len(keys)
         total_fen += total
+    post_columns(connection, entries)  # each batch its own entry, written together
     return InterestRun(
-        region, year, batches, total_accounts, total_fen, False, str(rate.rate), rate.provisional
+        region,
+        year,
+        len(entries),
+        total_accounts,
+        total_fen,
+        False,
+        str(rate.rate),
+        rate.provisional,
     )
 
 
 def _batch_interest(
     connection: Connection,
-    rate,
+    rate: YearRate,
     scheme: Scheme,
     region: str,
     year: int,
     low: str,
-    high: str,  # type: ignore[no-untyped-def]
+    high: str,
 ) -> tuple[list[str], np.ndarray]:
     """(account keys, interest) of the batch's accounts not yet credited for ``year``."""
-    start, end = Month.of(year, 1).ordinal, Month.of(year, 12).ordinal
-    sums = SUMS_SQL.format(
+    sums = year_sums(
+        connection,
         accounts="a.scheme = :scheme AND a.kind = 'individual_account' AND a.region = :region"
         " AND a.owner_id BETWEEN :low AND :high",
         months="m.worker_id BETWEEN :low AND :high",  # each batch reads its own workers' months
+        year=year,
+        params={"scheme": scheme.value, "region": region, "low": low, "high": high},
     )
-    rows = connection.execute(
-        text(
-            f"SELECT s.account, s.prior, s.in_year FROM ({sums}) AS s"
-            " WHERE (s.prior > 0 OR s.in_year > 0) AND NOT EXISTS (SELECT 1 FROM postings d"
-            " WHERE d.account = s.account AND d.legal_month = :end AND d.code = 'interest')"
-            " ORDER BY s.account"
-        ),
-        {
-            "start": start,
-            "end": end,
-            "scheme": scheme.value,
-            "region": region,
-            "low": low,
-            "high": high,
-        },
-    ).all()
-    if not rows:
-        return [], np.zeros(0, dtype=np.int64)
-    interest = yearly_interest(rate, [int(r.prior) for r in rows], [int(r.in_year) for r in rows])
-    keep = np.flatnonzero(interest > 0)
-    return [rows[i].account for i in keep], interest[keep]
+    prior = sums["prior"].to_numpy()
+    in_year = sums["in_year"].to_numpy()
+    due = np.flatnonzero(((prior > 0) | (in_year > 0)) & (sums["credited"].to_numpy() == 0))
+    interest = yearly_interest(rate, prior[due], in_year[due])
+    keep = due[interest > 0]
+    return sums["account"].take(keep).to_pylist(), interest[interest > 0]
 
 
 def _batch_bounds(connection: Connection, scheme: Scheme, region: str) -> list[tuple[str, str]]:
     """(first, last) owner of each batch of at most BATCH_ACCOUNTS_MAX accounts, by worker id:
     a batch then reads only its own workers' postings and months (by their indexes), so a
-    region of a million accounts is not scanned once per batch."""
-    where = "scheme = :scheme AND kind = 'individual_account' AND region = :region"
-    params = {"scheme": scheme.value, "region": region}
-    bounds: list[tuple[str, str]] = []
-    low = ""
-    while True:
-        row = connection.execute(
-            text(
-                f"SELECT MIN(owner_id) AS first, MAX(owner_id) AS last, COUNT(*) AS n FROM ("
-                f" SELECT owner_id FROM accounts WHERE {where} AND owner_id > :low"
-                f" ORDER BY owner_id LIMIT {BATCH_ACCOUNTS_MAX}) AS batch"
-            ),
-            {**params, "low": low},
-        ).one()
-        if not row.n:
-            return bounds
-        bounds.append((row.first, row.last))
-        low = row.last
+    region of a million accounts is not scanned once per batch. One query: the owners at each
+    batch's first and last place in the order."""
+    size = BATCH_ACCOUNTS_MAX
+    rows = connection.execute(
+        text(
+            "SELECT s.n, s.owner_id FROM (SELECT owner_id,"
+            " ROW_NUMBER() OVER (ORDER BY owner_id) AS n, COUNT(*) OVER () AS total"
+            " FROM accounts WHERE scheme = :scheme AND kind = 'individual_account'"
+            " AND region = :region) AS s"
+            " WHERE (s.n - 1) % :size = 0 OR s.n % :size = 0 OR s.n = s.total ORDER BY s.n"
+        ),
+        {"scheme": scheme.value, "region": region, "size": size},
+    ).all()
+    at = {int(r.n): r.owner_id for r in rows}
+    last = max(at, default=0)
+    return [(at[first], at[min(first + size - 1, last)]) for first in range(1, last + 1, size)]
 
 
 def year_parts(connection: Connection, account: str, year: int) -> tuple[int, int]:

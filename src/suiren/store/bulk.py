@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from suiren.store.db import is_postgres
@@ -139,3 +139,44 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     )
     connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+
+
+def select_columns(
+    connection: Connection, sql: str, params: dict[str, Any], schema: pa.Schema
+) -> pa.Table:
+    """The rows of the query ``sql`` (``:name`` parameters) as an Arrow table of ``schema``
+    (its fields in the query's column order).
+
+    PostgreSQL: ``COPY (query) TO STDOUT`` in CSV, parsed by Arrow (no Python object per row
+    built by SQLAlchemy: about a quarter of the time of fetching rows); no value may be NULL
+    (CSV would read a NULL text as empty). SQLite: the rows fetched and turned into columns.
+    """
+    statement = text(sql).bindparams(**params)
+    if not is_postgres(connection):
+        rows = connection.execute(statement).all()
+        return pa.table(
+            [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)],
+            schema=schema,
+        )
+    compiled = statement.compile(dialect=connection.dialect)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    buffer = io.BytesIO()
+    copy_sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+    with (
+        driver_errors(copy_sql),
+        raw.cursor() as cursor,
+        cursor.copy(copy_sql, compiled.params) as copy,
+    ):
+        for data in copy:
+            buffer.write(data)
+    if not buffer.tell():
+        return schema.empty_table()
+    buffer.seek(0)
+    return pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=schema.names),
+        convert_options=pacsv.ConvertOptions(
+            column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import pyarrow as pa
 from sqlalchemy import Connection, select, text
 
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType
+from suiren.store.bulk import select_columns
 from suiren.store.tables import contribution_months, history_stints, journal
 
 # What a month adds to an account of kind ``a.kind`` (joined on the worker's accounts)
@@ -36,17 +38,21 @@ _MONTH_JOIN = (
 # Y (interest excluded), from postings and months alike. A transfer posted in Y carries the
 # part of its amount that had been in the account before Y (``interest_carry``): that part
 # counts as prior where it lands and is taken off the prior where it leaves, so a move
-# neither loses nor doubles a year's interest — it follows the money.
+# neither loses nor doubles a year's interest — it follows the money. ``credited`` is 1 when
+# interest for Y is already posted to the account (a transfer's catch-up), else 0.
 SUMS_SQL = (
     """
     SELECT sums.account AS account,
            sums.prior + COALESCE(carry.prior, 0) AS prior,
-           sums.in_year - COALESCE(carry.prior, 0) AS in_year
+           sums.in_year - COALESCE(carry.prior, 0) AS in_year,
+           sums.credited AS credited
     FROM (
       SELECT lines.account AS account,
              CAST(SUM(CASE WHEN lines.legal_month < :start THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS prior,
              CAST(SUM(CASE WHEN lines.legal_month >= :start AND lines.code <> 'interest'
-                      THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS in_year
+                      THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS in_year,
+             MAX(CASE WHEN lines.legal_month = :end AND lines.code = 'interest'
+                      THEN 1 ELSE 0 END) AS credited
       FROM (
         SELECT p.account AS account, p.legal_month AS legal_month, p.amount_fen AS amount_fen,
                p.code AS code
@@ -72,6 +78,26 @@ SUMS_SQL = (
     ) AS carry ON carry.account = sums.account
 """
 )
+
+
+SUMS_SCHEMA = pa.schema(
+    [
+        ("account", pa.string()),
+        ("prior", pa.int64()),
+        ("in_year", pa.int64()),
+        ("credited", pa.int64()),
+    ]
+)
+
+
+def year_sums(
+    connection: Connection, accounts: str, months: str, year: int, params: dict[str, object]
+) -> pa.Table:
+    """``SUMS_SQL`` for ``year`` as columns (``SUMS_SCHEMA``), read without a Python object per
+    account: ``accounts`` and ``months`` are its two conditions, ``params`` their parameters."""
+    sql = SUMS_SQL.format(accounts=accounts, months=months)
+    bounds = {"start": Month.of(year, 1).ordinal, "end": Month.of(year, 12).ordinal}
+    return select_columns(connection, sql, {**params, **bounds}, SUMS_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
