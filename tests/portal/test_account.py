@@ -5,35 +5,22 @@ ends logging in by it; a bad number or code says so in the page's language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from suiren.portal.app import create_app
 from suiren.store.db import make_engine
-from tests.api import settings_for
 from tests.conftest import KEYS
-from tests.portal import CODE_RE, TODAY, csrf_of, two_workers
-from tests.portal.test_portal import PASSWORD, assert_message, log_in_with_code
+from tests.portal import CODE_RE, csrf_of
+from tests.portal.test_portal import (
+    PASSWORD,
+    assert_message,
+    log_in_with_code,
+    portal,  # noqa: F401
+)
 
 PHONE = "13800138000"
-
-
-@pytest.fixture
-def portal(
-    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
-    url, extra = database_url
-    for name, value in extra.items():
-        monkeypatch.setenv(name, value)
-    engine = make_engine(url, keys=KEYS)
-    world = two_workers(engine)
-    engine.dispose()
-    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, world
 
 
 def _phone_code(client: TestClient, phone: str, htmx: bool = True) -> str:
@@ -57,7 +44,7 @@ def _log_out(client: TestClient) -> None:
     assert client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
 
 
-def test_a_bound_number_logs_me_in_as_my_resident_id_does(portal) -> None:  # type: ignore[no-untyped-def]
+def test_a_bound_number_logs_me_in_as_my_resident_id_does(portal) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client, world = portal
     assert log_in_with_code(client, world["my_id"], PASSWORD).status_code == 303
     page = client.get("/account")
@@ -85,7 +72,7 @@ def test_a_bound_number_logs_me_in_as_my_resident_id_does(portal) -> None:  # ty
     assert 'id="months-total">5<' in client.get("/statement").text
 
 
-def test_a_code_for_another_number_binds_nothing_and_removal_ends_it(portal) -> None:  # type: ignore[no-untyped-def]
+def test_a_code_for_another_number_binds_nothing_and_removal_ends_it(portal) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client, world = portal
     assert log_in_with_code(client, world["my_id"], PASSWORD).status_code == 303
     other = _phone_code(client, "13912345678")
@@ -105,7 +92,7 @@ def test_a_code_for_another_number_binds_nothing_and_removal_ends_it(portal) -> 
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_a_bad_number_or_code_says_so(portal, lang) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_number_or_code_says_so(portal, lang) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client, world = portal
     client.headers["Accept-Language"] = lang
     assert log_in_with_code(client, world["my_id"]).status_code == 303
@@ -121,7 +108,7 @@ def test_a_bad_number_or_code_says_so(portal, lang) -> None:  # type: ignore[no-
     assert_message(answer, 422, "手机号码无效", "mobile number is not valid")
 
 
-def test_my_login_page_is_mine_only(portal) -> None:  # type: ignore[no-untyped-def]
+def test_my_login_page_is_mine_only(portal) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     client, _ = portal
     assert client.get("/account", follow_redirects=False).headers["location"] == "/login"
     csrf = csrf_of(client.get("/login").text)
@@ -131,7 +118,7 @@ def test_my_login_page_is_mine_only(portal) -> None:  # type: ignore[no-untyped-
         assert sent.status_code == 303 and sent.headers["location"] == "/login"
 
 
-def test_portal_logins_and_the_number_leave_their_trail(portal, database_url) -> None:  # type: ignore[no-untyped-def]
+def test_portal_logins_and_the_number_leave_their_trail(portal, database_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from sqlalchemy import select
 
     from suiren.store.api_tables import access_log

@@ -15,15 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
 from suiren.api.routes.auth import throttle_logins
-from suiren.api.routes.common import Service, service_of
+from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
-from suiren.portal import session, text
-from suiren.portal.forms import read_form, record_worker_write
-from suiren.portal.pages import is_htmx, own_page
+from suiren.portal import text
+from suiren.portal.forms import record_worker_write
+from suiren.portal.pages import is_htmx, own_form, own_page
 from suiren.portal.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -74,24 +73,6 @@ def account_page(request: Request, notice: str = "") -> Response:
     return own_page(request, build)
 
 
-async def _own_form(request: Request, act: Any) -> Response:
-    """``act(service, worker_id, now, form)`` for the logged-in worker, once the form and
-    its CSRF token are good; the refusal page otherwise."""
-    form = await read_form(request)
-    service = service_of(request)
-    if form is None or not session.csrf_valid(
-        request, service.token_key, form.get(session.CSRF_FIELD)
-    ):
-        reason = "bad-form" if form is None else "csrf"
-        return page(request, service.token_key, "error.html", 400 if form is None else 403,
-                    title=TITLE, message=text.MESSAGES[reason])  # fmt: skip
-
-    def build(service: Service, worker_id: str, now: datetime) -> Response:
-        return act(service, worker_id, now, form)
-
-    return await run_in_threadpool(own_page, request, build)
-
-
 @router.post("/account/phone/code")
 @access.rule(access.WORKER_SELF)
 async def send_phone_code(request: Request) -> Response:
@@ -115,7 +96,7 @@ async def send_phone_code(request: Request) -> Response:
         return _render(request, service, worker_id, code_status="sent", demo_code=shown,
                        typed_phone=typed[:20])  # fmt: skip
 
-    return await _own_form(request, act)
+    return await own_form(request, TITLE, act)
 
 
 @router.post("/account/phone")
@@ -143,7 +124,7 @@ async def bind_my_phone(request: Request) -> Response:
                            message=text.message_for(error))  # fmt: skip
         return RedirectResponse("/account?notice=bound", status_code=303)
 
-    return await _own_form(request, act)
+    return await own_form(request, TITLE, act)
 
 
 @router.post("/account/phone/remove")
@@ -158,7 +139,7 @@ async def remove_my_phone(request: Request) -> Response:
                 record_worker_write(connection, request, worker_id, now, 303)
         return RedirectResponse("/account?notice=removed", status_code=303)
 
-    return await _own_form(request, act)
+    return await own_form(request, TITLE, act)
 
 
 def _status_of(error: SuirenError) -> int:

@@ -16,14 +16,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.routes.common import Service, service_of
+from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
-from suiren.portal import session, text
-from suiren.portal.forms import read_form, record_worker_write
-from suiren.portal.pages import own_page
+from suiren.portal import text
+from suiren.portal.forms import record_worker_write
+from suiren.portal.pages import own_form, own_page
 from suiren.portal.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -86,19 +85,11 @@ def move_page(request: Request, notice: str = "") -> Response:
 @access.rule(access.WORKER_SELF)
 async def request_move(request: Request) -> Response:
     """Request the move (the CSRF token checked first); then back to the list (303)."""
-    form = await read_form(request)
-    service = service_of(request)
-    if form is None or not session.csrf_valid(
-        request, service.token_key, form.get(session.CSRF_FIELD)
-    ):
-        reason = "bad-form" if form is None else "csrf"
-        return page(request, service.token_key, "error.html", 400 if form is None else 403,
-                    title=TITLE, message=text.MESSAGES[reason])  # fmt: skip
 
-    def build(service: Service, worker_id: str, now: datetime) -> Response:
+    def act(service: Service, worker_id: str, now: datetime, form: dict[str, str]) -> Response:
         return _request(request, service, worker_id, now, form)
 
-    return await run_in_threadpool(own_page, request, build)
+    return await own_form(request, TITLE, act)
 
 
 def _request(

@@ -278,6 +278,28 @@ def own_page(request: Request, build: Callable[[Service, str, datetime], Respons
     return build(service, current.worker_id, now)
 
 
+async def own_form(
+    request: Request,
+    title: str,
+    act: Callable[[Service, str, datetime, dict[str, str]], Response],
+) -> Response:
+    """``act(service, worker_id, now, form)`` for the logged-in worker (in a worker thread),
+    once the form is read and its CSRF token checked; the refusal page (``title``) otherwise."""
+    form = await read_form(request)
+    service = service_of(request)
+    if form is None or not session.csrf_valid(
+        request, service.token_key, form.get(session.CSRF_FIELD)
+    ):
+        reason = "bad-form" if form is None else "csrf"
+        return page(request, service.token_key, "error.html", 400 if form is None else 403,
+                    title=title, message=text.MESSAGES[reason])  # fmt: skip
+
+    def build(service: Service, worker_id: str, now: datetime) -> Response:
+        return act(service, worker_id, now, form)
+
+    return await run_in_threadpool(own_page, request, build)
+
+
 @router.get("/statement")
 @access.rule(access.WORKER_SELF)
 def statement_page(request: Request) -> Response:
