@@ -7,10 +7,11 @@ separate numpy passes the same formula took 14–27× the time of a bare numpy e
 national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
-printed wages, coefficient overrides, separate transitional index or early actual years)
-with those branches removed; each compiles on its first use. Early actual years (北京 G实)
+printed wages, coefficient overrides, separate transitional index, early actual years or
+长缴增发) with those branches removed; each compiles on its first use. Early actual years (北京 G实)
 add a second transitional part, summed exactly with the first before its one rounding
-(``_plus_early``).
+(``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+rounded on its own, to the total (``_bracket_years``).
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
