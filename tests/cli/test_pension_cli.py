@@ -35,6 +35,7 @@ WORKED_FEN = {
     "basic_pension_fen": 264_000,
     "account_pension_fen": 71_942,
     "transitional_pension_fen": 0,
+    "extra_pension_fen": 0,
     "total_fen": 335_942,
 }
 
@@ -300,6 +301,7 @@ def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
             "basic_pension_fen": int(result.basic_fen[0]),
             "account_pension_fen": int(result.account_pension_fen[0]),
             "transitional_pension_fen": int(result.transitional_fen[0]),
+            "extra_pension_fen": int(result.extra[0]),
             "total_fen": int(result.total_fen[0]),
         }
         assert numbers(batch_record) == {"id": record["id"], **alone}, record
@@ -424,7 +426,6 @@ def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
 NOT_MODELLED_CASES = [  # (region, retire, what the warning must name)
     ("330100", "2026-07", "过渡调节金"),
     ("510100", "2026-07", "增发"),
-    ("220100", "2026-07", "长缴增发"),
     ("440300", "2026-07", "深圳过渡性养老金"),
 ]
 
@@ -447,11 +448,11 @@ def test_a_part_of_the_pension_not_modelled_is_named_on_each_case(cli) -> None:
 
 @pytest.mark.parametrize(
     ("region", "part"),
-    [("330000", "过渡调节金"), ("510100", "增发养老金"), ("220100", "长缴增发")],
+    [("330000", "过渡调节金"), ("510100", "增发养老金")],
 )
 def test_strict_refuses_a_case_whose_pension_has_a_part_not_modelled(cli, region, part) -> None:
-    """浙江 过渡调节金, 四川 增发, 吉林 长缴增发: named on the case (no official formula was
-    found to compute them: pension.not_modelled cites what was), refused under --strict."""
+    """浙江 过渡调节金, 四川 增发: named on the case (no official formula was found to compute
+    them: pension.not_modelled cites what was), refused under --strict."""
     case = {**MAN_1966, "region": region, "retire": "2026-07", "contribution_years": "30"}
     status, out, err = cli([case], "--strict")
     assert (status, out) == (2, "")
@@ -553,3 +554,61 @@ def test_calc_takes_no_scenario(cli) -> None:
     career is paid: ``pension estimate --scenario``)."""
     status, out, err = cli(WORKED, "--scenario", "money_follows_person")
     assert (status, out) == (2, "") and "--scenario" in err
+
+
+# 吉林's 长缴增发 (issue 10 §2): computed from 2023-01 (its earliest table), each bracket of
+# years above 20 / 25 / 30 rounded on its own; refused before; warned where only deemed years
+# take the case above 20
+
+TONGHUA = {"id": "th", "region": "220500", "base_yuan": "7322.08", "province_base_yuan": "7322.08",
+           "average_index": "0.46", "account_yuan": "69844.83", "divisor_months": 139,
+           "contribution_years": "44.42", "deemed_years": "15.25", "retire": "2025-08"}  # fmt: skip
+
+
+def test_jilin_long_service_extra_is_computed_and_explained(cli) -> None:
+    """The 通化 2025-08 table: 5345.1184 × 5 × 0.15% = 40.09, × 5 × 0.2% = 53.45,
+    × 14.42 × 0.25% = 192.69: 286.23, in the total 3882.11."""
+    status, out, err = cli([TONGHUA], "--explain")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["extra_pension_fen"] == 28_623 and record["total_fen"] == 388_211
+    assert record["basic_pension_fen"] == 237_430 and record["warnings"] == []
+    [step] = [s for s in record["explanation"] if s["step"].startswith("长缴增发")]
+    assert step["result"] == "286.23"
+    assert step["inputs"]["years 30+ at 0.25%"] == "14.4200"
+    assert step["inputs"]["years 20–25 at 0.15%"] == "5.0000"
+    cited = {p["parameter"]: p for p in step["parameters"]}
+    rates = cited["pension.basic.long_service_extra_rate"]
+    assert rates["verified"] is False and "吉政发〔1998〕28号" in rates["reference"]
+    [total] = [s for s in record["explanation"] if s["step"].startswith("月养老金合计")]
+    assert "长缴增发" in total["formula"] and total["result"] == "3882.11"
+
+
+def test_jilin_long_service_extra_before_its_first_table_is_refused(cli) -> None:
+    """Before 2023-01 no table shows the rule: the part is named and --strict refuses."""
+    case = {**TONGHUA, "retire": "2022-12"}
+    status, out, err = cli([case])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["extra_pension_fen"] == 0
+    [warning] = record["warnings"]
+    assert warning["code"] == "not-modelled" and "长缴增发" in warning["message"]
+    status, out, err = cli([case], "--strict")
+    assert (status, out) == (2, "") and "长缴增发" in err
+
+
+def test_jilin_extra_on_deemed_years_alone_is_warned_and_refused_under_strict(cli) -> None:
+    """28 years of which 10 deemed: 18 actual years, which no table shows; the extra is
+    computed (5 × 0.15% + 3 × 0.2% of the base) and said to be unverified."""
+    case = {**TONGHUA, "contribution_years": "28", "deemed_years": "10"}
+    status, out, err = cli([case])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["extra_pension_fen"] == 4_009 + 3_207  # 40.09 + 32.07
+    [warning] = record["warnings"]
+    assert (warning["code"], warning["field"]) == ("extra-unverified", "deemed_years")
+    status, out, err = cli([case], "--strict")
+    assert (status, out) == (2, "") and "case 0: field 'deemed_years'" in err
+    actual = {**TONGHUA, "contribution_years": "28", "deemed_years": "7.99"}
+    status, out, err = cli([actual])
+    assert json.loads(out)[0]["warnings"] == []  # 20.01 actual years: as the tables show

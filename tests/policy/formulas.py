@@ -48,6 +48,7 @@ def _pension(case: dict[str, Any]) -> dict[str, str]:
         "basic_fen": int(result.basic_fen[0]),
         "account_fen": int(result.account_pension_fen[0]),
         "transitional_fen": int(result.transitional_fen[0]),
+        "extra_fen": int(result.extra[0]),
         "total_fen": int(result.total_fen[0]),
     }
     flat = {k: str(v) for k, v in out.items()}

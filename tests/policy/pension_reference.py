@@ -8,7 +8,9 @@ Changed since: an index may be kept to five or six decimals (issue 10 §2); it i
 in 1/10^d instead of 1/10^4, a per-case ``scale`` in place of the constant INDEX_SCALE.
 And a region may pay a transitional part for actual years of an early period (北京 G实,
 issue 10 §2): B_t · Ī_e · early years · r_e, added to the deemed-years ratio over their least
-common denominator before the one rounding (``_with_early``).
+common denominator before the one rounding (``_with_early``). And a region may pay a
+长缴增发 (吉林, issue 10 §2): the basic pension's own base (B_flat · a + W) / 2 times the rate
+of each bracket of years above 20 / 25 / 30 (``_extra``), rounded once, in the total.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class PensionResult:
     parameters: ParameterColumns
     early_years: IntArray | None = None
     early_index_scaled: IntArray | None = None
+    extra_fen: IntArray | None = None
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -69,7 +72,8 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     t_index, _ = _round_index(cases.transitional_index_1e6, g)
     years = _round_years(cases.years, g)
     deemed = _round_years(cases.deemed_years, g)
-    basic, low = _basic(cases, g, index, years, scale)
+    basic, low, (weighted, p) = _basic(cases, g, index, years, scale)
+    extra = _extra(g, years, weighted, p, scale)
     divisor = _divisor(cases, g)
     account = (cases.account_fen * 10, divisor)
     coefficient = _coefficients(cases, g, years, deemed)
@@ -79,11 +83,13 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         _round_component(numerator, denominator, unit, g)
         for numerator, denominator in (basic, account, transitional)
     )
+    extra_fen = None if extra is None else sum(_round_component(*part, unit, g) for part in extra)
     return PensionResult(
         basic_fen=basic_fen,
         account_pension_fen=account_fen,
         transitional_fen=transitional_fen,
-        total_fen=basic_fen + account_fen + transitional_fen,
+        total_fen=basic_fen + account_fen + transitional_fen + (0 if extra is None else extra_fen),
+        extra_fen=extra_fen,
         index_scaled=index,
         transitional_index_scaled=t_index,
         index_scale=scale,
@@ -190,7 +196,7 @@ def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
 
 def _basic(
     cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray, scale: IntArray
-) -> tuple[Ratio, npt.NDArray[np.bool_]]:
+) -> tuple[Ratio, npt.NDArray[np.bool_], tuple[IntArray, Any]]:
     f_num, f_den = _accrual(g, years)
     # a = Ī / t below the threshold t = p/q (a = Ī·q/p), else 1; both over p·10^4
     thresholds = [Fraction(v) for v in g.distinct("low_index_threshold")]
@@ -218,7 +224,36 @@ def _basic(
     if cases.indexed_wage_fen is not None:
         wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * scale * p, wage)
     weighted = b_flat * a_num + wage
-    return _fit(weighted, f_num, 2 * p * scale * f_den, "basic pension"), low
+    return _fit(weighted, f_num, 2 * p * scale * f_den, "basic pension"), low, (weighted, p)
+
+
+def _extra(
+    g: ParameterColumns, years: IntArray, weighted: IntArray, p: Any, scale: IntArray
+) -> list[Ratio] | None:
+    """长缴增发: per bracket k, weighted / (2·p·scale) × rate_k · (years in bracket k), each
+    rounded on its own and then added (the tables print each bracket); None where no pair of
+    the batch pays one. Brackets run from each threshold to the next; the last has no end."""
+    tables = [dict(v or {}) for v in g.distinct("extra_rates")]
+    if not any(tables):
+        return None
+    per_pair = [sorted((Fraction(k), Fraction(v)) for k, v in t.items()) for t in tables]
+    dens = [lcm(1, *(r.denominator for _, r in b)) for b in per_pair]
+    den = g.per_pair(dens)
+    parts = []
+    for k in range(max(len(b) for b in per_pair)):
+        g_num = np.zeros(len(years), dtype=np.int64)
+        for q, brackets in enumerate(per_pair):
+            if k >= len(brackets):
+                continue
+            at = np.flatnonzero(g.pair_of_case == q)
+            low, rate = brackets[k]
+            start = int(low * YEARS_SCALE)
+            above = np.maximum(years[at] - start, 0)
+            if k + 1 < len(brackets):
+                above = np.minimum(above, int(brackets[k + 1][0] * YEARS_SCALE) - start)
+            g_num[at] = above * int(rate * dens[q])
+        parts.append(_fit(weighted, g_num, 2 * p * scale * YEARS_SCALE * den, "basic pension"))
+    return parts
 
 
 def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:

@@ -5,6 +5,7 @@ rule parameter (and each region override) there must be lookups that resolved to
 first day and the day after, and — where an earlier value applies — the day before.
 Transcribed data series (average wages, published bounds, pension bases, years units by
 province) are checked by their own cases and consistency tests instead, not day by day.
+A null entry ends a region's value: its cases on and after find no value there.
 Parameters read once a year (the crediting rate: interest for year Y reads it on Y-01-01)
 need a case of the year of each change and of the year before.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from suiren.domain.errors import ParameterNotFound
 from suiren.policy import baseline_parameters
 from suiren.rules.parameters import Parameter
 from tests.policy.conftest import load_cases
@@ -32,13 +34,17 @@ READ_BY_YEAR = {"account.interest_rate", "account.in_year_interest_factor"}
 
 
 @pytest.fixture(scope="module")
-def seen() -> set[tuple[str, date, str, date]]:
+def seen() -> set[tuple[str, date, str, date | None]]:
     """(parameter, day looked up, region resolved, start of the entry resolved)."""
-    records: set[tuple[str, date, str, date]] = set()
+    records: set[tuple[str, date, str, date | None]] = set()
     original = Parameter.lookup
 
     def recording(self, day, ancestry):  # type: ignore[no-untyped-def]
-        resolved = original(self, day, ancestry)
+        try:
+            resolved = original(self, day, ancestry)
+        except ParameterNotFound:  # a region's value ended (null): no value for any of them
+            records.update((self.path, day, region, None) for region in ancestry)
+            raise
         records.add((self.path, day, resolved.region, resolved.start))
         return resolved
 
@@ -74,8 +80,10 @@ def test_every_rule_change_has_cases_before_on_and_after(seen):
                 if parameter.path in READ_BY_YEAR:
                     missing += _yearly_missing(parameter, region, start, seen)
                     continue
-                on = (parameter.path, start, region, start)
-                after = (parameter.path, start + timedelta(days=1), region, start)
+                # a null entry ends the region's value: its cases find none on and after
+                resolved_start = start if entry.value is not None else None
+                on = (parameter.path, start, region, resolved_start)
+                after = (parameter.path, start + timedelta(days=1), region, resolved_start)
                 for label, key in (("on", on), ("after", after)):
                     if key not in seen:
                         missing.append(f"{parameter.path} [{region}] {start}: no case {label}")
@@ -89,7 +97,7 @@ def test_every_rule_change_has_cases_before_on_and_after(seen):
 
 
 def _yearly_missing(
-    parameter: Parameter, region: str, start: date, seen: set[tuple[str, date, str, date]]
+    parameter: Parameter, region: str, start: date, seen: set[tuple[str, date, str, date | None]]
 ) -> list[str]:
     """A yearly parameter: a case that uses the value (the year it starts, or the first year
     the formula can run: the in-year factor of 1998 is first used with the 2016 rate) and,

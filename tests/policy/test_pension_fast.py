@@ -3,7 +3,8 @@
 ``pension_reference.reference_pensions`` is the formula as it was before it was made fast.
 Seeded random batches cover every region of the registry (so every rounding mode and unit,
 years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's long-service
-coefficient), dates on both sides of the rule changes, transitional parts and deemed years,
+coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts)), dates on both sides
+of the rule changes, transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages, divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
@@ -66,6 +67,7 @@ COMPARED = (
     "unit_fen",
     "early_years",
     "early_index_scaled",
+    "extra_fen",
 )
 
 
@@ -92,7 +94,7 @@ def varied_cases(
     # a third of the cases in the regions with special rules, the rest spread over all
     special = np.array(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
-         "110000", "110105"]
+         "110000", "110105", "220100", "220500"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,

@@ -7,7 +7,8 @@ exact integer at a stated scale, and each component is rounded once to the regio
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
     transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k + B_t · Ī_e · early_years · r_e
-    total        = basic + account + transitional
+    extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
+    total        = basic + account + transitional + extra
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
@@ -18,6 +19,11 @@ exact integer at a stated scale, and each component is rounded once to the regio
          (北京 G实 = C平 × Z实 × N实98 × 1%: ``pension.transitional.early_actual_rate``), its
          rate, the case's actual years in that period and their index; the two parts are
          added exactly and the sum rounded once (北京's tables reproduce only so)
+    x_k  = where the region pays a 长缴增发 (吉林: ``pension.basic.long_service_extra_rate``),
+         the rate per contribution year above threshold k up to the next (20, 25, 30 years:
+         0.15%, 0.2%, 0.25%), on the basic pension's own base; each bracket is rounded to the
+         fen on its own and the brackets added (吉林's tables print each; one rounding of the
+         sum is a fen off on one of them)
 
 Which base, which threshold, which accrual rates and weights, how years and indices are
 rounded and to what unit and how each component is rounded are all parameters of the
@@ -57,6 +63,7 @@ from suiren.policy.pension_kernel import (
     EMPTY,
     EMPTY_BOOL,
     ERROR_KINDS,
+    EXTRA_BRACKETS,
     HALF_UP,
     NEGATIVE_COMPONENT,
     NEGATIVE_YEARS,
@@ -103,10 +110,11 @@ PARAMETERS = {
     "long_service_coefficient": "pension.transitional.long_service_coefficient",
     "long_service_years": "pension.transitional.long_service_actual_years_min",
     "early_rate": "pension.transitional.early_actual_rate",
+    "extra_rates": "pension.basic.long_service_extra_rate",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
-     "low_index_decimals", "early_rate"}
+     "low_index_decimals", "early_rate", "extra_rates"}
 )  # fmt: skip
 
 
@@ -158,6 +166,16 @@ class PensionResult:
     # index in 1/index_scale (-1 where not given); None where the batch has none above zero
     early_years: IntArray | None = None
     early_index_scaled: IntArray | None = None
+    # 长缴增发 (吉林), a part beside the three components, in the total; zero elsewhere
+    extra_fen: IntArray | None = None
+
+    @cached_property
+    def extra(self) -> IntArray:
+        """The 长缴增发 of each case in fen (zero where the region pays none)."""
+        if self.extra_fen is None:
+            zeros: IntArray = _zeros_view(len(self.basic_fen), np.int64)
+            return zeros
+        return self.extra_fen
 
     @cached_property
     def unit_fen(self) -> IntArray:
@@ -207,6 +225,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     low_rule = bool(np.any(pairs.t_num != 0))
     any_deemed = bool(cases.deemed_years.any())
     has_early = cases.early_years is not None and bool(np.any(cases.early_years > 0))
+    has_extra = bool(np.any(pairs.x_has))
     overrides = _overrides(cases.coefficient, n)
     per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
     out = Outputs(
@@ -222,6 +241,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         coefficient_denominator=_int64s(n if per_case_coefficient else 0),
         coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
         early_index_scaled=_int64s(n if has_early else 0),
+        extra_fen=np.zeros(n if has_extra else 0, dtype=np.int64),
     )
     # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
     # checking for negative indices (about a tenth of its time)
@@ -248,6 +268,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         per_case_coefficient,
         not same_t_index,
         has_early,
+        has_extra,
     )
     errors = _run_kernel(inputs, pairs, flags, out, n)
     _raise_first(errors, cases, n)
@@ -292,6 +313,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         index_scale_per_pair=pairs.index_scale,
         early_years=early,
         early_index_scaled=out.early_index_scaled if has_early else None,
+        extra_fen=out.extra_fen if has_extra else None,
     )
 
 
@@ -316,6 +338,7 @@ class Outputs(NamedTuple):
     coefficient_denominator: IntArray
     coefficient_present: npt.NDArray[np.bool_]
     early_index_scaled: IntArray
+    extra_fen: IntArray
 
 
 def _run_kernel(
@@ -428,6 +451,16 @@ class PairParameters(NamedTuple):
     early_num: IntArray  # rate per early actual year (北京 G实 1%; 0 / 1 where absent)
     early_den: IntArray
     early_has: npt.NDArray[np.bool_]
+    # 长缴增发 (吉林): thresholds in 1/YEARS_SCALE year and rates over x_den, EXTRA_BRACKETS
+    # of each (rate 0: no bracket); x_has: the pair pays it
+    x_y1: IntArray
+    x_y2: IntArray
+    x_y3: IntArray
+    x_r1: IntArray
+    x_r2: IntArray
+    x_r3: IntArray
+    x_den: IntArray
+    x_has: npt.NDArray[np.bool_]
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -459,6 +492,8 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
 
     def ints(values: list[Any]) -> IntArray:
         return np.array(values, dtype=np.int64).reshape(len(values))
+
+    x_years, x_rates, x_den = _extra_brackets(g.distinct("extra_rates"))
 
     def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
@@ -501,7 +536,34 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         early_num=ints(early_num),
         early_den=ints(early_den),
         early_has=flags(early_has),
+        **{f"x_y{k + 1}": ints([b[k] for b in x_years]) for k in range(EXTRA_BRACKETS)},
+        **{f"x_r{k + 1}": ints([r[k] for r in x_rates]) for k in range(EXTRA_BRACKETS)},
+        x_den=ints(x_den),
+        x_has=flags([any(r) for r in x_rates]),
     )
+
+
+def _extra_brackets(
+    values: list[Any],
+) -> tuple[list[list[int]], list[list[int]], list[int]]:
+    """Per pair, the 长缴增发 thresholds (1/YEARS_SCALE year), rates (over a common
+    denominator) and that denominator, padded to EXTRA_BRACKETS with rate 0."""
+    years: list[list[int]] = []
+    rates: list[list[int]] = []
+    dens: list[int] = []
+    name = "pension.basic.long_service_extra_rate"
+    for value in values:
+        brackets = sorted((Fraction(k), Fraction(v)) for k, v in dict(value or {}).items())
+        if len(brackets) > EXTRA_BRACKETS:
+            raise ParameterError(f"{name} has at most {EXTRA_BRACKETS} brackets")
+        if any((t * YEARS_SCALE).denominator != 1 or t < 0 or r < 0 for t, r in brackets):
+            raise ParameterError(f"{name}: thresholds are years ≥ 0 (a multiple of 1/30000)")
+        den = lcm(1, *(r.denominator for _, r in brackets))
+        pad = EXTRA_BRACKETS - len(brackets)
+        years.append([int(t * YEARS_SCALE) for t, _ in brackets] + [0] * pad)
+        rates.append([int(r * den) for _, r in brackets] + [0] * pad)
+        dens.append(den)
+    return years, rates, dens
 
 
 def _index_decimals(value: Any) -> int:

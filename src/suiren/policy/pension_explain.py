@@ -128,15 +128,64 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 (p["early_rate"],),
             )
         )
+    rates = p["extra_rates"].value
+    if rates:
+        steps.append(_extra_step(cases, result, i, p, index, shown, unit_name))
     steps.append(
         Step(
             "月养老金合计 / monthly pension",
-            "basic + account + transitional",
+            "basic + account + transitional" + (" + 长缴增发 (extra)" if rates else ""),
             {},
             fen_to_yuan_str(int(result.total_fen[i])),
         )
     )
     return steps
+
+
+def _extra_step(
+    cases: PensionCases,
+    result: PensionResult,
+    i: int,
+    p: dict[str, ResolvedValue],
+    index: Fraction,
+    shown: int,
+    unit_name: str,
+) -> Step:
+    """长缴增发 (吉林): the basic pension's base × the rate of each bracket of years above
+    its threshold, with the years counted in each bracket."""
+    years = int(result.years[i])
+    brackets = sorted((Fraction(k), Fraction(v)) for k, v in dict(p["extra_rates"].value).items())
+    inputs: dict[str, str] = {
+        "B_local": fen_to_yuan_str(int(cases.base_fen[i])),
+        "B_province": fen_to_yuan_str(int(cases.province_base_fen[i])),
+        "Ī": _dec(index.numerator, index.denominator, shown),
+        "contribution years (N)": _years(years),
+    }
+    for k, (low, rate) in enumerate(brackets):
+        high = brackets[k + 1][0] if k + 1 < len(brackets) else None
+        start = int(low * YEARS_SCALE)
+        counted = max(years - start, 0)
+        if high is not None:
+            counted = min(counted, int(high * YEARS_SCALE) - start)
+        span = f"{low}–{high}" if high is not None else f"{low}+"
+        inputs[f"years {span} at {Decimal(rate.numerator) / Decimal(rate.denominator):%}"] = _dec(
+            counted, YEARS_SCALE, 4
+        )
+    return Step(
+        "长缴增发 / long-service extra (吉林分段增发)",
+        "the basic pension's base (B_flat × a + B_index × Ī) ÷ 2 × Σ rate × years in each"
+        " bracket of the contribution years (deemed included) above 20, 25 and 30; each"
+        f" bracket rounded to the {unit_name}, then added — 缴费年限超过20年的部分分段增发，逐段计算",
+        inputs,
+        fen_to_yuan_str(int(result.extra[i])),
+        (
+            p["extra_rates"],
+            p["flat_province"],
+            p["index_province"],
+            p["rounding_unit_fen"],
+            p["rounding_mode"],
+        ),
+    )
 
 
 def _transitional_step(

@@ -7,10 +7,11 @@ separate numpy passes the same formula took 14–27× the time of a bare numpy e
 national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
-printed wages, coefficient overrides, separate transitional index or early actual years)
-with those branches removed; each compiles on its first use. Early actual years (北京 G实)
+printed wages, coefficient overrides, separate transitional index, early actual years or
+长缴增发) with those branches removed; each compiles on its first use. Early actual years (北京 G实)
 add a second transitional part, summed exactly with the first before its one rounding
-(``_plus_early``).
+(``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+rounded on its own, to the total (``_bracket_years``).
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -141,8 +142,10 @@ def _fits(left: int, right: int) -> bool:
  P_PER_STEP, P_STEP, P_ACCRUAL_DEN, P_T_NUM, P_T_DEN, P_FLAT_PROVINCE, P_INDEX_PROVINCE,
  P_T_PROVINCE, P_W_FLAT, P_W_INDEX, P_W_DEN, P_COEF_NUM, P_COEF_DEN, P_COEF_HAS, P_LONG_NUM,
  P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE, P_EARLY_NUM, P_EARLY_DEN,
- P_EARLY_HAS) = range(30)  # fmt: skip
-PAIR_PARAMETERS = 30  # the pair parameters, in the order of pension.PairParameters
+ P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
+ P_X_HAS) = range(38)  # fmt: skip
+PAIR_PARAMETERS = 38  # the pair parameters, in the order of pension.PairParameters
+EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
 (P_P, P_BASIC_K, P_BASIC_C, P_BASIC_DIVISOR, P_ACCOUNT_K, P_ACCOUNT_C_PER_DIVISOR,
@@ -200,8 +203,8 @@ def _kernel_plain(
     separate transitional index or early actual years (``plain`` flags): the same loop,
     compiled with those branches removed, so that what is left fits in registers (about a
     tenth faster, once measured)."""
-    low_rule, check_fit = flags[0], flags[7]
-    plain = (low_rule, False, False, False, False, False, False, check_fit)
+    low_rule, check_fit = flags[0], flags[8]
+    plain = (low_rule, False, False, False, False, False, False, False, check_fit)
     _cases(cases, table, reciprocal, plain, out, errors, bounds)
 
 
@@ -211,12 +214,12 @@ def _cases(
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
      wage, override_num, override_den, override_given, early_in, early_index_1e6) = cases  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
-     has_early, check_fit) = flags  # fmt: skip
+     has_early, has_extra, check_fit) = flags  # fmt: skip
     # bitwise or of each factor of the two numerators: at least the largest (any negative
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
-     k_num_out, k_den_out, k_present_out, early_index_out) = out  # fmt: skip
+     k_num_out, k_den_out, k_present_out, early_index_out, extra_fen) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
         q = pair[i]
@@ -303,6 +306,23 @@ def _cases(
             quotient = rounded * reciprocal[q]  # the pair's divisor: no division per case
             basic = _corrected(rounded, table[q, P_BASIC_DIVISOR], quotient) * unit
         basic_fen[i] = basic
+        # 长缴增发 (吉林): Σ_k (B_flat · a + W) / 2 × rate_k · years in bracket k, each
+        # bracket rounded on its own (the tables print each one), then added
+        extra = 0
+        if has_extra and table[q, P_X_HAS] != 0:
+            for k in range(EXTRA_BRACKETS):
+                g_num = _bracket_years(y, table, q, k)
+                if g_num <= 0:
+                    continue
+                den = 2 * p * iscale * YEARS_SCALE * table[q, P_X_DEN]
+                if not _fits(weighted, g_num):
+                    g = _gcd(g_num, den)
+                    g_num //= g
+                    den //= g
+                    if not _fits(weighted, g_num):
+                        errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
+                extra += _round_fen(weighted * g_num, den, unit, table[q, P_MODE])
+            extra_fen[i] = extra  # the rest stay zero
         # account pension: balance / divisor v, _round_fen(numerator, v, unit, mode)
         numerator = account[i] * 10
         if numerator < 0:
@@ -364,8 +384,22 @@ def _cases(
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
             transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
-        total_fen[i] = basic + pension + transitional
+        total_fen[i] = basic + pension + transitional + extra
     bounds[0], bounds[1], bounds[2], bounds[3] = w_bits, f_bits, t_bits, r_bits
+
+
+def _bracket_years(y: int, table: Any, q: int, k: int) -> int:
+    """rate_k · (years in bracket k), in 1/YEARS_SCALE year over the pair's P_X_DEN: the
+    years above threshold Y_k and below the next (the last has no end), at its rate."""
+    low: int = table[q, P_X_Y1 + k]
+    rate: int = table[q, P_X_R1 + k]
+    if rate == 0 or y <= low:
+        return 0
+    if k + 1 < EXTRA_BRACKETS and table[q, P_X_R1 + k + 1] != 0:
+        high: int = table[q, P_X_Y1 + k + 1]
+        if y > high:
+            return rate * (high - low)
+    return rate * (y - low)
 
 
 def _plus_early(
@@ -425,7 +459,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits",
-                 "_plus_early", "_cases"):  # fmt: skip
+                 "_plus_early", "_bracket_years", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
@@ -454,7 +488,7 @@ def pension_kernel(*args: Any) -> None:
     """``_kernel(cases, table, reciprocal, flags, out, errors, bounds)``, or the same loop
     compiled for plain batches when the flags allow (the first use of each compiles it)."""
     flags = args[3]
-    _compiled()[3 if not any(flags[1:7]) else 0](*args)
+    _compiled()[3 if not any(flags[1:8]) else 0](*args)
 
 
 def round_years(*args: Any) -> None:

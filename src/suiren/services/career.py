@@ -273,6 +273,7 @@ def estimate(
         "basic_pension_fen": int(result.basic_fen[0]),
         "account_pension_fen": int(result.account_pension_fen[0]),
         "transitional_pension_fen": int(result.transitional_fen[0]),
+        "extra_pension_fen": int(result.extra[0]),
         "total_fen": int(result.total_fen[0]),
         "pooled_left_behind_fen": _left_behind(connection, worker_id),
         # where Suiren has no average wage for a month's region and year, the index is the

@@ -761,7 +761,38 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
         )
     _not_modelled(parsed, policy, found)
     _early_missing(parsed, policy, found)
+    _extra_unsure(parsed, policy, found)
     return CaseWarnings(n, found)
+
+
+EXTRA_RATE = "pension.basic.long_service_extra_rate"
+
+
+def _extra_unsure(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
+    """Per case of a region that pays a 长缴增发 (吉林) with contribution years above its
+    first threshold but actual years (deemed ones left out) at or below it: every table seen
+    has actual years above 20, and no text was read that says whether deemed years alone
+    qualify, so the part computed may not be paid (``--strict`` refuses the case)."""
+    cases = parsed.cases
+    g = policy.look_up(cases.day, cases.region, {"rates": EXTRA_RATE}, frozenset({"rates"}))
+    for pair, resolved in enumerate(g.values["rates"]):
+        if resolved is None or not resolved.value:
+            continue
+        first = min(Fraction(k) for k in dict(resolved.value))
+        threshold = int(first * YEARS_SCALE)
+        at = np.flatnonzero(g.pair_of_case == pair)
+        years, deemed = cases.years[at], np.maximum(cases.deemed_years[at], 0)
+        for i in at[(years > threshold) & (years - deemed <= threshold)].tolist():
+            found.setdefault(int(i), []).append(
+                CaseWarning(
+                    "extra-unverified",
+                    "deemed_years",
+                    f"region {resolved.region} pays a 长缴增发 on contribution years above"
+                    f" {first} (deemed included); this case has {first} actual years or fewer,"
+                    " which no table or text read shows: the 长缴增发 computed may not be paid"
+                    " — 实际缴费年限未超过20年时是否增发未核实",
+                )
+            )
 
 
 EARLY_RATE = "pension.transitional.early_actual_rate"
@@ -892,16 +923,18 @@ def output_records(
         result.basic_fen.tolist(),
         result.account_pension_fen.tolist(),
         result.transitional_fen.tolist(),
+        result.extra.tolist(),
         result.total_fen.tolist(),
         strict=True,
     )
     out: list[dict[str, Any]] = []
-    for i, (basic, account, transitional, total) in enumerate(columns):
+    for i, (basic, account, transitional, extra, total) in enumerate(columns):
         record: dict[str, Any] = {} if parsed.ids[i] is None else {"id": parsed.ids[i]}
         record.update(
             basic_pension_fen=basic,
             account_pension_fen=account,
             transitional_pension_fen=transitional,
+            extra_pension_fen=extra,  # 长缴增发 (吉林); 0 where the region pays none
             total_fen=total,
         )
         if warnings is not None:

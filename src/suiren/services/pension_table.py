@@ -267,6 +267,7 @@ def results_table(parsed: ParsedCases, result: PensionResult, warnings: CaseWarn
         "basic_pension_fen": pa.array(result.basic_fen, pa.int64()),
         "account_pension_fen": pa.array(result.account_pension_fen, pa.int64()),
         "transitional_pension_fen": pa.array(result.transitional_fen, pa.int64()),
+        "extra_pension_fen": pa.array(result.extra, pa.int64()),
         "total_fen": pa.array(result.total_fen, pa.int64()),
         "warnings": _warnings_column(warnings),
     }
