@@ -642,3 +642,26 @@ def test_a_beijing_estimate_counts_the_months_paid_in_1992_10_to_1998_06(
     exact = base * 100 * (Fraction("4.08") + index * Fraction("5.75")) / 100
     assert result["transitional_pension_fen"] == math.floor(exact + Fraction(1, 2))
     assert not [w for w in result["warnings"] if "G实" in w.get("message", "")]
+
+
+@pytest.mark.parametrize(("paid_from", "warned"), [("2008-01", True), ("2004-01", False)])
+def test_a_long_service_extra_reached_only_through_deemed_years_is_warned(
+    engine: Engine, tmp_path: Path, paid_from: str, warned: bool
+) -> None:
+    """吉林's 长缴增发 on years above 20: ten deemed years and 18 paid reach it only through
+    the deemed ones (unverified: warned, as the batch warns); 22 paid reach it alone."""
+    rid = resident_id(11, "19660301")
+    path = write(
+        tmp_path / "jl.csv",
+        [
+            f"{rid},220100,1990-01,1999-12,deemed,,1.0,",
+            f"{rid},220100,{paid_from},2025-12,paid,,0.8,",
+        ],
+    )
+    worker = worker_of(run_import(engine, path), rid)
+    with unit_of_work(engine) as c:
+        result = estimate(c, POLICY, worker, DAY, Month.parse("2026-05"))
+    assert result["deemed_months"] == 120
+    assert result["extra_pension_fen"] > 0
+    codes = [w["code"] for w in result["warnings"]]
+    assert ("extra-unverified" in codes) is warned, result["warnings"]

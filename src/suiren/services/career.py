@@ -59,7 +59,9 @@ from suiren.services.interest import pending_interest
 from suiren.services.pension_calc import (
     EARLY_MONTHS,
     EARLY_RATE,
+    CaseWarning,
     early_months,
+    extra_unsure,
     region_not_modelled,
 )
 from suiren.services.workers import enrolment_region, get_worker, relation_region
@@ -284,6 +286,7 @@ def estimate(
         "warnings": [
             *retirement_warnings(window, retire, months, Month.from_date(today)),
             *[w for w in [region_not_modelled(policy, retire_day, city)] if w is not None],
+            *_case_warnings(policy, cases),
         ],
         "retirement_window": window_json(window, retire),
         "projection": None,
@@ -373,6 +376,14 @@ NO_LATER_TEXT = {
         " — a worker without an employer is offered no later age"
     ),
 }
+
+
+def _case_warnings(policy: Policy, cases: PensionCases) -> list[dict[str, str]]:
+    """The batch's warnings that hold for an estimate's case too (a 长缴增发 reached only
+    through deemed years: ``pension_calc.extra_unsure``)."""
+    found: dict[int, list[CaseWarning]] = {}
+    extra_unsure(cases, policy, found)
+    return [w.to_json() for w in found.get(0, [])]
 
 
 def retirement_warnings(

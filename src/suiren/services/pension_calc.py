@@ -761,19 +761,19 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
         )
     _not_modelled(parsed, policy, found)
     _early_missing(parsed, policy, found)
-    _extra_unsure(parsed, policy, found)
+    extra_unsure(parsed.cases, policy, found)
     return CaseWarnings(n, found)
 
 
 EXTRA_RATE = "pension.basic.long_service_extra_rate"
 
 
-def _extra_unsure(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
+def extra_unsure(cases: PensionCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
     """Per case of a region that pays a 长缴增发 (吉林) with contribution years above its
     first threshold but actual years (deemed ones left out) at or below it: every table seen
     has actual years above 20, and no text was read that says whether deemed years alone
-    qualify, so the part computed may not be paid (``--strict`` refuses the case)."""
-    cases = parsed.cases
+    qualify, so the part computed may not be paid (``--strict`` refuses the case). The
+    batch's and the estimate's (``services/career``) warning alike."""
     g = policy.look_up(cases.day, cases.region, {"rates": EXTRA_RATE}, frozenset({"rates"}))
     for pair, resolved in enumerate(g.values["rates"]):
         if resolved is None or not resolved.value:
