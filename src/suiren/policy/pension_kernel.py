@@ -135,6 +135,17 @@ def _fits(left: int, right: int) -> bool:
     return float(abs(left)) * float(abs(right)) < NUMERATOR_MAX_FLOAT
 
 
+def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
+    """``right / den``, reduced by their gcd where ``left · right`` would not fit in int64
+    as it is, and whether the product fits now."""
+    if _fits(left, right):
+        return right, den, True
+    g = _gcd(right, den)
+    right //= g
+    den //= g
+    return right, den, _fits(left, right)
+
+
 # Columns of the pair table: one int64 row per (date, region) pair, so that the loop keeps one
 # pointer for every parameter (one array per parameter ran out of registers and reread each
 # array's address from the stack for every case).
@@ -289,12 +300,9 @@ def _cases(
             w_bits |= weighted
             f_bits |= f_num
         elif not _fits(weighted, f_num):
-            den = 2 * p * iscale * table[q, P_ACCRUAL_DEN]
-            g = _gcd(f_num, den)
-            f_num //= g
-            den //= g
+            f_num, den, fits = _fit(weighted, f_num, 2 * p * iscale * table[q, P_ACCRUAL_DEN])
             reduced = True
-            if not _fits(weighted, f_num):
+            if not fits:
                 errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
         numerator = weighted * f_num
         if numerator < 0:
@@ -315,12 +323,9 @@ def _cases(
                 if g_num <= 0:
                     continue
                 den = 2 * p * iscale * YEARS_SCALE * table[q, P_X_DEN]
-                if not _fits(weighted, g_num):
-                    g = _gcd(g_num, den)
-                    g_num //= g
-                    den //= g
-                    if not _fits(weighted, g_num):
-                        errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
+                g_num, den, fits = _fit(weighted, g_num, den)
+                if not fits:
+                    errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
                 extra += _round_fen(weighted * g_num, den, unit, table[q, P_MODE])
             extra_fen[i] = extra  # the rest stay zero
         # account pension: balance / divisor v, _round_fen(numerator, v, unit, mode)
@@ -362,11 +367,9 @@ def _cases(
                 if not check_fit:
                     t_bits |= weighted
                     r_bits |= right
-                elif not _fits(weighted, right):
-                    g = _gcd(right, den)
-                    right //= g
-                    den //= g
-                    if not _fits(weighted, right):
+                else:
+                    right, den, fits = _fit(weighted, right, den)
+                    if not fits:
                         errors[TRANSITIONAL_TOO_LARGE] = min(errors[TRANSITIONAL_TOO_LARGE], i)
                 numerator = weighted * right
             if e > 0:  # + B_t · Ī_e · early years · rate, over a common denominator (北京 G实)
@@ -409,13 +412,10 @@ def _plus_early(
     over the least common denominator, or (0, 0) where it would not fit in int64 (the
     early product reduced first where it alone would not). The reference formula checks
     the same bounds in the same order, so both refuse the same cases."""
-    left, right = base * index, years * rate_num
-    if not _fits(left, right):
-        g = _gcd(right, early_den)
-        right //= g
-        early_den //= g
-        if not _fits(left, right):
-            return 0, 0
+    left = base * index
+    right, early_den, fits = _fit(left, years * rate_num, early_den)
+    if not fits:
+        return 0, 0
     early = left * right
     g = _gcd(den, early_den)
     scale_deemed, scale_early = early_den // g, den // g
@@ -458,7 +458,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     exceptions in the loop."""
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
-                 "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits",
+                 "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
                  "_plus_early", "_bracket_years", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
