@@ -22,7 +22,7 @@ from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
 from suiren.portal import text
 from suiren.portal.forms import record_worker_write
-from suiren.portal.pages import is_htmx, own_form, own_page
+from suiren.portal.pages import is_htmx, own_form, own_page, status_of
 from suiren.portal.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +89,7 @@ async def send_phone_code(request: Request) -> Response:
                 code = request_code(connection, service.vault, number, now)
                 record_worker_write(connection, request, worker_id, now, 200)
         except SuirenError as error:
-            return _render(request, service, worker_id, _status_of(error),
+            return _render(request, service, worker_id, status_of(error),
                            message=text.message_for(error), code_status="error",
                            typed_phone=typed[:20])  # fmt: skip
         shown = code if service.settings.demo_codes else None
@@ -120,7 +120,7 @@ async def bind_my_phone(request: Request) -> Response:
             if masked is None:
                 raise CodeRefused(CODE_REFUSED, field="code")
         except SuirenError as error:
-            return _render(request, service, worker_id, _status_of(error), typed_phone=typed[:20],
+            return _render(request, service, worker_id, status_of(error), typed_phone=typed[:20],
                            message=text.message_for(error))  # fmt: skip
         return RedirectResponse("/account?notice=bound", status_code=303)
 
@@ -140,7 +140,3 @@ async def remove_my_phone(request: Request) -> Response:
         return RedirectResponse("/account?notice=removed", status_code=303)
 
     return await own_form(request, TITLE, act)
-
-
-def _status_of(error: SuirenError) -> int:
-    return {"locked": 429}.get(error.code, 422)

@@ -90,7 +90,8 @@ def _login_page(
     )
 
 
-def _status_of(error: SuirenError) -> int:
+def status_of(error: SuirenError) -> int:
+    """The HTTP status of a login or code refusal's page."""
     return {"unauthorized": 401, "locked": 429}.get(error.code, 422)
 
 
@@ -164,7 +165,7 @@ async def login_with_password(request: Request) -> Response:
         if worker is None:
             raise LoginRefused(REFUSED)
     except SuirenError as error:
-        return _login_page(request, service, error, _status_of(error))
+        return _login_page(request, service, error, status_of(error))
     return _logged_in(request, service, worker)
 
 
@@ -192,7 +193,7 @@ async def send_code(request: Request) -> Response:
 
         code = await run_in_threadpool(work)
     except SuirenError as error:
-        return _login_page(request, service, error, _status_of(error), code_status="error")
+        return _login_page(request, service, error, status_of(error), code_status="error")
     shown = code if service.settings.demo_codes else None
     return _login_page(request, service, code_status="sent", demo_code=shown)
 
@@ -240,7 +241,7 @@ async def login_with_code(request: Request) -> Response:
         if worker is None:
             raise LoginRefused(REFUSED)
     except SuirenError as error:
-        return _login_page(request, service, error, _status_of(error))
+        return _login_page(request, service, error, status_of(error))
     return _logged_in(request, service, worker)
 
 

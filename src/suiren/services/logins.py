@@ -98,10 +98,6 @@ def phone_login(vault: IdentityVault, text: str) -> LoginName:
     return LoginName(vault.phone_index(Phone.parse(text).number), phone=True)
 
 
-def _index(vault: IdentityVault, name: str | LoginName, today: datetime) -> str:
-    return (name if isinstance(name, LoginName) else login_name(vault, name, today)).index
-
-
 def _name(vault: IdentityVault, name: str | LoginName, today: datetime) -> LoginName:
     return name if isinstance(name, LoginName) else login_name(vault, name, today)
 
@@ -115,7 +111,7 @@ def request_code(
 ) -> str:
     """A new one-time code for this resident id or mobile number (replacing any earlier
     one); returned so that the edge sends it (demo mode: shows it)."""
-    index = _index(vault, name, now)
+    index = _name(vault, name, now).index
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
     connection.execute(
