@@ -126,7 +126,9 @@ accounts = Table(
     Column("kind", String(32), nullable=False),
     Column("region", REGION, nullable=False),
     Column("balance_fen", BigInteger, nullable=False),
-    Index("ix_accounts_kind_region", "scheme", "kind", "region"),
+    # a region's accounts of a kind in owner order: the yearly interest run reads a batch of
+    # owners (a range) and its batch bounds from one ordered scan (migration 0010)
+    Index("ix_accounts_kind_region_owner", "scheme", "kind", "region", "owner_id"),
     Index("ix_accounts_owner", "owner_id"),
 )
 
