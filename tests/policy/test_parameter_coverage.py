@@ -96,8 +96,9 @@ EXCLUDED = {  # (parameter, region whose figure is published without these citie
     # 湖北: the province's figure is 省直's (第一档, as 武汉); every other city has its own
     ("pension.base", "420000"): frozenset(HUBEI_OWN_BASES),
     # 深圳 sets its own contribution bounds and index wage (its 计发基数 is its own): 广东's
-    # figures, the rest of the province's, are no Shenzhen worker's (none of 深圳's is in the
-    # file yet: KNOWN_MISSING names the fallback)
+    # figures, the rest of the province's, are no Shenzhen worker's. 深圳's floor (from
+    # 2024-01) and ceiling (from 2024-07) are in the file; KNOWN_MISSING names what still
+    # falls back (the wage, the 2023-07 ceiling)
     **{
         (path, "440000"): frozenset({"440300"})
         for path in (
@@ -158,15 +159,15 @@ BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
 )
-GUANGDONG_2024_FLOOR = (
-    f"{NO_SOURCE}: 广东's 2024-07 floor for its other areas (广州/省直's, 5500, is in the file);"
-    " 粤人社发〔2025〕32号 gives the 2025 tiers only; a third-party table's 4492 (2023's figure)"
-    " is 18% below 60% of the 2023 wage and fails the floor's plausibility check"
+SHENZHEN_WAGE = (
+    f"{NO_SOURCE}: 深圳's own average wage (its 社平, the index wage) from 2022-07 was not"
+    " found; a Shenzhen worker's wage is 广东's, and this entry says so (深圳's bounds from"
+    " 2024 are its own, published_floor/published_ceiling 440300)"
 )
-SHENZHEN_CONTRIBUTION = (
-    f"{NO_SOURCE}: 深圳's own contribution floor, ceiling and average wage (深圳市人社局/社保局"
-    " notices) were not found; until they are in the file a Shenzhen worker is bounded by"
-    " 广东's figures, and this entry says so"
+SHENZHEN_2023_CEILING = (
+    f"{NO_SOURCE}: 深圳's ceiling for 2023-07..2024-06 (its own figures in the file start with"
+    " the 2024-01 floor, 3523, and the 2024-07 ceiling, 27501); until found a Shenzhen worker"
+    " is capped by 广东's 26421, which 2024-01..06 also shows as older than 深圳's floor"
 )
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
@@ -210,10 +211,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
-    Known("contribution.base.published_floor", "440000", "2024-07", "2025-06", GUANGDONG_2024_FLOOR),
-    Known("contribution.base.average_monthly_wage", "440300", "2022-07", "2026-12", SHENZHEN_CONTRIBUTION),
-    Known("contribution.base.published_floor", "440300", "2025-07", "2026-12", SHENZHEN_CONTRIBUTION),
-    Known("contribution.base.published_ceiling", "440300", "2023-07", "2026-12", SHENZHEN_CONTRIBUTION),
+    Known("contribution.base.average_monthly_wage", "440300", "2022-07", "2026-12", SHENZHEN_WAGE),
+    Known("contribution.base.published_ceiling", "440300", "2023-07", "2024-06", SHENZHEN_2023_CEILING),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),

@@ -122,7 +122,11 @@ def test_the_real_guangdong_floor_typed_as_49000_fails_to_load(tmp_path):
     """The issue's example, on the real parameters: every payment outside Guangzhou would
     otherwise have been refused at run time."""
     relative = "contribution/base/published_floor.yaml"
-    folder = _edited_policy(tmp_path, relative, "value: 4775\n", "value: 49000\n")
+    guangdong = (  # 广东's own entry (深圳's 4775 of the same day cites it unverified)
+        "        value: 4775\n        reference:\n          document: 粤人社发〔2025〕32号\n"
+        "          issuer: 广东省人力资源和社会保障厅\n          note:"
+    )
+    folder = _edited_policy(tmp_path, relative, guangdong, guangdong.replace("4775", "49000"))
     problems = problems_of(folder)
     line = _line_of(folder / relative, "value: 49000")
     assert {(p.file, p.line, p.start) for p in problems} == {
@@ -132,6 +136,39 @@ def test_the_real_guangdong_floor_typed_as_49000_fails_to_load(tmp_path):
     assert "[440000] 2025-07-01: 49000 is outside the plausible range 2000 to 12000" in messages
     assert re.search(r"49000 is above contribution.base.published_ceiling \d+", messages)
     assert re.search(r"49000 is [\d.]+% above contribution.base.floor_ratio", messages)
+
+
+SHENZHEN_TOLERANCE = 'regions: {"440000": 0.19, "440300": 0.34}'
+
+
+def test_a_regions_own_near_tolerance_covers_only_that_region(tmp_path):
+    """深圳's 2024 floors, 3523 (40% of the wage) and 4492 (49%), load under its own
+    tolerance; without it the 15% every other region keeps refuses them, and only them
+    (广东's own 4492 keeps its 19%)."""
+    relative = "contribution/base/published_floor.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, SHENZHEN_TOLERANCE, SHENZHEN_TOLERANCE.replace(', "440300": 0.34', "")
+    )
+    problems = sorted(problems_of(folder), key=lambda p: p.line or 0)
+    assert [(p.file, p.start) for p in problems] == [
+        (str(folder / relative), date(2024, 1, 1)),
+        (str(folder / relative), date(2024, 7, 1)),
+    ]
+    assert problems[0].line == _line_of(folder / relative, "value: 3523") - 1
+    assert "[440300] 2024-01-01: 3523 is 33.3% below contribution.base.floor_ratio" in (
+        problems[0].message
+    )
+    assert "[440300] 2024-07-01: 4492 is 18.3% below" in problems[1].message
+    assert all("metadata.near allows 15%" in p.message for p in problems)
+
+
+def test_a_near_tolerance_for_an_unknown_region_fails_to_load(tmp_path):
+    relative = "contribution/base/published_floor.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, SHENZHEN_TOLERANCE, SHENZHEN_TOLERANCE.replace("440300", "990000")
+    )
+    problems = problems_of(folder)
+    assert any("unknown region code 990000" in p.message for p in problems), problems
 
 
 def test_the_real_interest_rate_ten_times_too_high_fails_to_load(tmp_path):

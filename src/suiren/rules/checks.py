@@ -9,7 +9,8 @@ or a wrong pension months later:
 - ``at_most: contribution.base.published_ceiling`` — in every region, on every day, the
   value is not above the named parameter's (a floor above its ceiling fails);
 - ``near: {ratio: …floor_ratio, of: …average_monthly_wage, tolerance: 0.15}`` — the value
-  lies within ``tolerance`` (relative) of ratio × of, where the parameters give both.
+  lies within ``tolerance`` (relative) of ratio × of, where the parameters give both;
+  ``regions: {"440300": 0.34}`` gives a region's own entries their own tolerance.
 
 Every problem is returned as a record naming the file and line of the value at fault, the
 parameter, the region and the date, never only the first.
@@ -23,7 +24,7 @@ from fractions import Fraction
 
 from suiren.domain.errors import ParameterNotFound, ParameterProblem
 from suiren.domain.region import NATIONAL
-from suiren.rules.parameters import DatedValue, Parameter, ParameterNode, show_value
+from suiren.rules.parameters import DatedValue, Near, Parameter, ParameterNode, show_value
 
 AncestryOf = Callable[[str], tuple[str, ...]]
 
@@ -108,8 +109,7 @@ def relation_problems(
             if key == "at_most":
                 problems += _at_most_problems(parameter, found[0], ancestry_of)
             elif checks.near is not None:
-                tolerance = checks.near.tolerance
-                problems += _near_problems(parameter, tolerance, found[0], found[1], ancestry_of)
+                problems += _near_problems(parameter, checks.near, found[0], found[1], ancestry_of)
     return problems
 
 
@@ -165,7 +165,7 @@ def _at_most_problems(
 
 def _near_problems(
     parameter: Parameter,
-    tolerance: Fraction,
+    near: Near,
     ratio: Parameter,
     of: Parameter,
     ancestry_of: AncestryOf,
@@ -174,6 +174,7 @@ def _near_problems(
     for region, day, ((own_region, own), (_, share), (_, base)) in _points(
         [parameter, ratio, of], ancestry_of
     ):
+        tolerance = near.tolerance_of(own_region)
         expected = share.value * base.value
         if expected <= 0 or abs(own.value - expected) <= tolerance * expected:
             continue

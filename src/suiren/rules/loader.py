@@ -69,7 +69,8 @@ from suiren.rules.provenance import SOURCE_KEYS, Provenance, Source, is_document
 LEAF_KEYS = ("description", "metadata", "values", "regions", "documentation")
 METADATA_KEYS = ("unit", "reference", "type", "note", "range", "at_most", "near")
 RANGE_KEYS = ("min", "max")
-NEAR_KEYS = ("ratio", "of", "tolerance")
+NEAR_KEYS = ("ratio", "of", "tolerance", "regions")
+NEAR_REQUIRED = ("ratio", "of", "tolerance")
 RANGED_KINDS = ("number", "table")
 REGION_KEYS = ("values", "reference", "note")
 BASELINE_REGION_KEYS = (*REGION_KEYS, "excludes")  # a scenario cannot change what is excluded
@@ -497,14 +498,22 @@ def parse_checks(
     near = None
     if "near" in meta:
         fields = mapping_items(ctx, meta["near"][1], NEAR_KEYS, "metadata.near")
-        if set(fields) != set(NEAR_KEYS):
+        if not set(NEAR_REQUIRED) <= set(fields):
             raise ctx.error(
                 meta["near"][1], "metadata.near needs 'ratio', 'of' and 'tolerance' (e.g. 0.15)"
             )
+        regions: list[tuple[str, Fraction]] = []
+        if "regions" in fields:
+            for code, (key_node, value_node) in mapping_items(
+                ctx, fields["regions"][1], None, "near.regions"
+            ).items():
+                check_region(ctx, key_node, code)
+                regions.append((code, parse_number(ctx, value_node, f"near.regions {code}")))
         near = Near(
             ratio=text_of(ctx, fields["ratio"][1], "near.ratio"),
             of=text_of(ctx, fields["of"][1], "near.of"),
             tolerance=parse_number(ctx, fields["tolerance"][1], "near.tolerance"),
+            regions=tuple(regions),
         )
     return Checks(minimum, maximum, at_most, near, source)
 

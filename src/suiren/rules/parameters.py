@@ -107,11 +107,18 @@ class Series:
 @dataclass(frozen=True, slots=True)
 class Near:
     """The value must lie within ``tolerance`` (relative) of ``ratio`` × ``of``: a published
-    floor near 60% of the average wage (both named by their dotted paths)."""
+    floor near 60% of the average wage (both named by their dotted paths). ``regions``
+    gives a region's own tolerance where its published figures are known to lie further
+    off (深圳's floor phased in from 40% of the wage), so the others keep the tight one."""
 
     ratio: str
     of: str
     tolerance: Fraction
+    regions: tuple[tuple[str, Fraction], ...] = ()
+
+    def tolerance_of(self, region: str) -> Fraction:
+        """The tolerance for a value of ``region``'s own entry."""
+        return dict(self.regions).get(region, self.tolerance)
 
 
 @dataclass(frozen=True, slots=True)
