@@ -424,7 +424,7 @@ def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
 # parts of a region's pension not modelled (issue 10 §2): named on every case, never silent
 
 NOT_MODELLED_CASES = [  # (region, retire, what the warning must name)
-    ("330100", "2026-07", "过渡调节金"),
+    ("310000", "2026-07", "虚账实记"),
     ("510100", "2026-07", "增发"),
     ("440300", "2026-07", "深圳过渡性养老金"),
 ]
@@ -448,11 +448,12 @@ def test_a_part_of_the_pension_not_modelled_is_named_on_each_case(cli) -> None:
 
 @pytest.mark.parametrize(
     ("region", "part"),
-    [("330000", "过渡调节金"), ("510100", "增发养老金")],
+    [("510100", "增发养老金"), ("310000", "虚账实记")],
 )
 def test_strict_refuses_a_case_whose_pension_has_a_part_not_modelled(cli, region, part) -> None:
-    """浙江 过渡调节金, 四川 增发: named on the case (no official formula was found to compute
-    them: pension.not_modelled cites what was), refused under --strict."""
+    """四川 增发 (its rate depends on the worker's own status, not on the contributions),
+    上海 虚账实记: named on the case (pension.not_modelled cites what was checked), refused
+    under --strict."""
     case = {**MAN_1966, "region": region, "retire": "2026-07", "contribution_years": "30"}
     status, out, err = cli([case], "--strict")
     assert (status, out) == (2, "")
@@ -612,3 +613,49 @@ def test_jilin_extra_on_deemed_years_alone_is_warned_and_refused_under_strict(cl
     actual = {**TONGHUA, "contribution_years": "28", "deemed_years": "7.99"}
     status, out, err = cli([actual])
     assert json.loads(out)[0]["warnings"] == []  # 20.01 actual years: as the tables show
+
+
+# 浙江's 过渡调节金, 养老金补贴 and 见分进角补足 (issue 10 §2): computed from 2025-02 (the earliest
+# real table that prints them); named and refused before
+
+HANGZHOU = {"id": "hz", "region": "330100", "base_yuan": "8433", "average_index": "0.8794",
+            "transitional_index": "1.279", "account_yuan": "78149.09", "divisor_months": "192.9",
+            "contribution_years": "31.33", "deemed_years": "12", "retire": "2026-02"}  # fmt: skip
+
+
+def test_zhejiang_adjustment_subsidy_and_top_up_are_computed_and_explained(cli) -> None:
+    """The 杭州上城 2026-02 table: 过渡调节金 480 + 0.8794 × 31.33 × 3 = 562.65 (the average
+    index, not the transitional 1.279), 补贴 150, the sum 5412.54 raised to the 角: 0.06."""
+    status, out, err = cli([HANGZHOU], "--explain")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["basic_pension_fen"] == 248_274 and record["transitional_pension_fen"] == 181_202
+    assert record["extra_pension_fen"] == 56_265 + 15_000 + 6 and record["total_fen"] == 541_260
+    assert record["warnings"] == []
+    steps = {s["step"].partition(" /")[0]: s for s in record["explanation"]}
+    adjustment = steps["过渡调节金"]
+    assert adjustment["result"] == "562.65" and adjustment["inputs"]["exact"] == "562.654806"
+    assert adjustment["inputs"]["Ī"] == "0.8794"
+    assert adjustment["inputs"]["contribution years (N)"] == "31.3300"
+    cited = {p["parameter"]: p for p in adjustment["parameters"]}
+    fixed = cited["pension.extra.adjustment_fixed"]
+    assert fixed["verified"] is False and "浙人社发〔2018〕102号" in fixed["reference"]
+    assert steps["养老金补贴"]["result"] == "150.00"
+    assert steps["见分进角补足"]["result"] == "0.06"
+    assert steps["见分进角补足"]["inputs"] == {"sum before": "5412.54", "raised to": "5412.60"}
+    total = steps["月养老金合计"]
+    assert "过渡调节金" in total["formula"] and total["result"] == "5412.60"
+
+
+def test_zhejiang_parts_before_their_first_table_are_refused(cli) -> None:
+    """Before 2025-02 no real table shows them: named, 0 computed, and --strict refuses."""
+    case = {**HANGZHOU, "retire": "2025-01"}
+    status, out, err = cli([case])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["extra_pension_fen"] == 0
+    assert record["total_fen"] == 248_274 + 40_513 + 181_202
+    [warning] = record["warnings"]
+    assert warning["code"] == "not-modelled" and "过渡调节金" in warning["message"]
+    status, out, err = cli([case], "--strict")
+    assert (status, out) == (2, "") and "过渡调节金" in err and "未计算" in err

@@ -11,6 +11,9 @@ issue 10 §2): B_t · Ī_e · early years · r_e, added to the deemed-years rati
 common denominator before the one rounding (``_with_early``). And a region may pay a
 长缴增发 (吉林, issue 10 §2): the basic pension's own base (B_flat · a + W) / 2 times the rate
 of each bracket of years above 20 / 25 / 30 (``_extra``), rounded once, in the total.
+And a region may pay a 过渡调节金 F + Ī · N · m rounded once, a fixed 养老金补贴 and a top-up of
+the total to a multiple of a unit (浙江 见分进角补足, issue 10 §2: ``_additions``), in the same
+part beside the three components.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class PensionResult:
     early_years: IntArray | None = None
     early_index_scaled: IntArray | None = None
     extra_fen: IntArray | None = None
+    top_up_fen: IntArray | None = None
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -84,12 +88,26 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         for numerator, denominator in (basic, account, transitional)
     )
     extra_fen = None if extra is None else sum(_round_component(*part, unit, g) for part in extra)
+    additions = _additions(g, index, years, scale, unit)
+    top_up_fen = None
+    total_fen = basic_fen + account_fen + transitional_fen + (0 if extra is None else extra_fen)
+    if additions is not None:
+        added, top = additions
+        total_fen = total_fen + added
+        safe = np.maximum(top, 1)
+        raised = np.where(top > 1, -(-total_fen // safe) * safe, total_fen)
+        if bool(np.any(top > 1)):
+            top_up_fen = raised - total_fen
+        added = added + raised - total_fen
+        total_fen = raised
+        extra_fen = added if extra_fen is None else extra_fen + added
     return PensionResult(
         basic_fen=basic_fen,
         account_pension_fen=account_fen,
         transitional_fen=transitional_fen,
-        total_fen=basic_fen + account_fen + transitional_fen + (0 if extra is None else extra_fen),
+        total_fen=total_fen,
         extra_fen=extra_fen,
+        top_up_fen=top_up_fen,
         index_scaled=index,
         transitional_index_scaled=t_index,
         index_scale=scale,
@@ -254,6 +272,42 @@ def _extra(
             g_num[at] = above * int(rate * dens[q])
         parts.append(_fit(weighted, g_num, 2 * p * scale * YEARS_SCALE * den, "basic pension"))
     return parts
+
+
+def _additions(
+    g: ParameterColumns, index: IntArray, years: IntArray, scale: IntArray, unit: IntArray
+) -> tuple[IntArray, IntArray] | None:
+    """浙江's parts beside the three components: the 过渡调节金 F + Ī · N · m (the index in
+    1/scale, the years in 1/YEARS_SCALE) rounded once like a component, plus the fixed
+    养老金补贴; and the unit the total is raised to (0: none). None where no pair of the
+    batch has any of them."""
+    fixed, per_year = g.distinct("adjustment_fixed"), g.distinct("adjustment_per_index_year")
+    subsidy, top = g.distinct("subsidy"), g.distinct("top_up_unit")
+    has = [m is not None for m in per_year]
+    if not any(
+        h or bool(s) or (u is not None and u > 1) for h, s, u in zip(has, subsidy, top, strict=True)
+    ):
+        return None
+    m = [Fraction(0) if v is None else Fraction(v) * 100 for v in per_year]
+    left = index * years
+    numerator, denominator = _fit(
+        left,
+        g.per_pair([x.numerator for x in m]),
+        scale * YEARS_SCALE * g.per_pair([x.denominator for x in m]),
+        "basic pension",
+    )
+    fixed_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in fixed])
+    bound = np.abs(numerator).astype(np.float64) + fixed_fen.astype(np.float64) * denominator
+    if bool(np.any(bound >= NUMERATOR_MAX)):
+        bad = int(np.flatnonzero(bound >= NUMERATOR_MAX)[0])
+        raise InvalidInput(
+            f"case {bad}: basic pension inputs too large for exact integer arithmetic"
+        )
+    adjustment = _round_component(numerator + fixed_fen * denominator, denominator, unit, g)
+    adjustment = np.where(g.per_pair(has, bool), adjustment, 0)
+    subsidy_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in subsidy])
+    top_fen = g.per_pair([0 if v is None else int(v) for v in top])
+    return adjustment + subsidy_fen, top_fen
 
 
 def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:

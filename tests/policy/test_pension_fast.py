@@ -3,8 +3,9 @@
 ``pension_reference.reference_pensions`` is the formula as it was before it was made fast.
 Seeded random batches cover every region of the registry (so every rounding mode and unit,
 years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's long-service
-coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts)), dates on both sides
-of the rule changes, transitional parts and deemed years,
+coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts), 浙江's 过渡调节金,
+养老金补贴 and 见分进角补足 (with 杭州, from 2025-02)), dates on both sides of the rule changes,
+transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages, divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
@@ -42,7 +43,8 @@ from tests.policy.pension_reference import reference_pensions
 SEEDS = (1, 2, 3, 4, 5)
 CASES_PER_BATCH = 20_000
 MONTH = YEARS_SCALE // 12
-# around 广东's low-index rule (2006-07-01), 上海's 2021 method and the 2025 divisor table
+# around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table and
+# 浙江's 过渡调节金 (2025-02-01)
 DAYS = (
     date(2006, 6, 30),
     date(2006, 7, 1),
@@ -50,6 +52,7 @@ DAYS = (
     date(2021, 1, 1),
     date(2024, 12, 31),
     date(2025, 1, 1),
+    date(2025, 2, 1),
     date(2025, 8, 1),
 )
 COMPARED = (
@@ -68,6 +71,7 @@ COMPARED = (
     "early_years",
     "early_index_scaled",
     "extra_fen",
+    "top_up_fen",
 )
 
 
@@ -94,7 +98,7 @@ def varied_cases(
     # a third of the cases in the regions with special rules, the rest spread over all
     special = np.array(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
-         "110000", "110105", "220100", "220500"]
+         "110000", "110105", "220100", "220500", "330000", "330100"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,

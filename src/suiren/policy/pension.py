@@ -8,6 +8,7 @@ exact integer at a stated scale, and each component is rounded once to the regio
     account      = account balance / divisor(age)
     transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k + B_t · Ī_e · early_years · r_e
     extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
+                 + round(F + Ī · N · m) + S + top-up
     total        = basic + account + transitional + extra
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
@@ -24,6 +25,12 @@ exact integer at a stated scale, and each component is rounded once to the regio
          0.15%, 0.2%, 0.25%), on the basic pension's own base; each bracket is rounded to the
          fen on its own and the brackets added (吉林's tables print each; one rounding of the
          sum is a fen off on one of them)
+    F, m = where the region pays a 过渡调节金 (浙江: ``pension.extra.adjustment_fixed`` 480 and
+         ``adjustment_per_index_year`` 3 yuan), its fixed part and its amount per contribution
+         year at index 1: F + Ī · N · m (N deemed included), rounded once like a component
+    S  = a fixed 养老金补贴 (浙江 150: ``pension.extra.subsidy``)
+    top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, u = 10:
+         ``pension.extra.top_up_unit_fen``), the fen that take it there
 
 Which base, which threshold, which accrual rates and weights, how years and indices are
 rounded and to what unit and how each component is rounded are all parameters of the
@@ -111,10 +118,15 @@ PARAMETERS = {
     "long_service_years": "pension.transitional.long_service_actual_years_min",
     "early_rate": "pension.transitional.early_actual_rate",
     "extra_rates": "pension.basic.long_service_extra_rate",
+    "adjustment_fixed": "pension.extra.adjustment_fixed",
+    "adjustment_per_index_year": "pension.extra.adjustment_per_index_year",
+    "subsidy": "pension.extra.subsidy",
+    "top_up_unit": "pension.extra.top_up_unit_fen",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
-     "low_index_decimals", "early_rate", "extra_rates"}
+     "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
+     "adjustment_per_index_year", "subsidy", "top_up_unit"}
 )  # fmt: skip
 
 
@@ -166,16 +178,29 @@ class PensionResult:
     # index in 1/index_scale (-1 where not given); None where the batch has none above zero
     early_years: IntArray | None = None
     early_index_scaled: IntArray | None = None
-    # 长缴增发 (吉林), a part beside the three components, in the total; zero elsewhere
+    # the parts beside the three components (吉林 长缴增发; 浙江 过渡调节金, 养老金补贴 and
+    # 见分进角补足), in the total; zero elsewhere
     extra_fen: IntArray | None = None
+    # of which the top-up of the total to the region's unit (浙江 见分进角补足); None where no
+    # pair of the batch has one
+    top_up_fen: IntArray | None = None
 
     @cached_property
     def extra(self) -> IntArray:
-        """The 长缴增发 of each case in fen (zero where the region pays none)."""
+        """The parts beside the three components of each case in fen (吉林 长缴增发, 浙江
+        过渡调节金 + 养老金补贴 + 见分进角补足; zero where the region pays none)."""
         if self.extra_fen is None:
             zeros: IntArray = _zeros_view(len(self.basic_fen), np.int64)
             return zeros
         return self.extra_fen
+
+    @cached_property
+    def top_up(self) -> IntArray:
+        """The part of ``extra`` that raises the total to the region's unit (见分进角补足)."""
+        if self.top_up_fen is None:
+            zeros: IntArray = _zeros_view(len(self.basic_fen), np.int64)
+            return zeros
+        return self.top_up_fen
 
     @cached_property
     def unit_fen(self) -> IntArray:
@@ -225,7 +250,8 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     low_rule = bool(np.any(pairs.t_num != 0))
     any_deemed = bool(cases.deemed_years.any())
     has_early = cases.early_years is not None and bool(np.any(cases.early_years > 0))
-    has_extra = bool(np.any(pairs.x_has))
+    has_extra = bool(np.any(pairs.x_has)) or bool(np.any(pairs.add_has))
+    has_top_up = bool(np.any(pairs.top_up > 1))
     overrides = _overrides(cases.coefficient, n)
     per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
     out = Outputs(
@@ -242,6 +268,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         coefficient_present=np.empty(n if per_case_coefficient else 0, dtype=np.bool_),
         early_index_scaled=_int64s(n if has_early else 0),
         extra_fen=np.zeros(n if has_extra else 0, dtype=np.int64),
+        top_up_fen=np.zeros(n if has_top_up else 0, dtype=np.int64),
     )
     # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
     # checking for negative indices (about a tenth of its time)
@@ -314,6 +341,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         early_years=early,
         early_index_scaled=out.early_index_scaled if has_early else None,
         extra_fen=out.extra_fen if has_extra else None,
+        top_up_fen=out.top_up_fen if has_top_up else None,
     )
 
 
@@ -339,6 +367,7 @@ class Outputs(NamedTuple):
     coefficient_present: npt.NDArray[np.bool_]
     early_index_scaled: IntArray
     extra_fen: IntArray
+    top_up_fen: IntArray
 
 
 def _run_kernel(
@@ -461,6 +490,15 @@ class PairParameters(NamedTuple):
     x_r3: IntArray
     x_den: IntArray
     x_has: npt.NDArray[np.bool_]
+    # 过渡调节金 (浙江): fixed part in fen, amount per index-year as adj_num / adj_den fen;
+    # 养老金补贴 in fen; the top-up unit in fen (0: none); add_has: the pair pays any of them
+    adj_fixed: IntArray
+    adj_num: IntArray
+    adj_den: IntArray
+    adj_has: npt.NDArray[np.bool_]
+    subsidy: IntArray
+    top_up: IntArray
+    add_has: npt.NDArray[np.bool_]
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -494,6 +532,11 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         return np.array(values, dtype=np.int64).reshape(len(values))
 
     x_years, x_rates, x_den = _extra_brackets(g.distinct("extra_rates"))
+    adj_fixed, adj_per_year = _adjustments(
+        g.distinct("adjustment_fixed"), g.distinct("adjustment_per_index_year")
+    )
+    subsidy = [_whole_fen(v, "pension.extra.subsidy") for v in g.distinct("subsidy")]
+    top_up = [_top_up_unit(v) for v in g.distinct("top_up_unit")]
 
     def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
@@ -540,7 +583,60 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         **{f"x_r{k + 1}": ints([r[k] for r in x_rates]) for k in range(EXTRA_BRACKETS)},
         x_den=ints(x_den),
         x_has=flags([any(r) for r in x_rates]),
+        adj_fixed=ints([0 if f is None else f for f in adj_fixed]),
+        adj_num=ints([0 if m is None else m.numerator for m in adj_per_year]),
+        adj_den=ints([1 if m is None else m.denominator for m in adj_per_year]),
+        adj_has=flags([m is not None for m in adj_per_year]),
+        subsidy=ints([0 if s is None else s for s in subsidy]),
+        top_up=ints(top_up),
+        add_has=flags(
+            [
+                m is not None or bool(s) or u > 1
+                for m, s, u in zip(adj_per_year, subsidy, top_up, strict=True)
+            ]
+        ),
     )
+
+
+def _adjustments(
+    fixed: list[Any], per_year: list[Any]
+) -> tuple[list[int | None], list[Fraction | None]]:
+    """Per pair, the 过渡调节金's fixed part in whole fen and its amount per index-year in fen
+    (an exact fraction), or None where the pair pays none; both are given or neither."""
+    fixed_fen: list[int | None] = []
+    per_year_fen: list[Fraction | None] = []
+    for f, m in zip(fixed, per_year, strict=True):
+        if (f is None) != (m is None):
+            raise ParameterError(
+                "pension.extra.adjustment_fixed and adjustment_per_index_year are given"
+                " together (a region with one has the other)"
+            )
+        fixed_fen.append(None if f is None else _whole_fen(f, "pension.extra.adjustment_fixed"))
+        if m is not None and Fraction(m) < 0:
+            raise ParameterError("pension.extra.adjustment_per_index_year must be ≥ 0")
+        per_year_fen.append(None if m is None else Fraction(m) * 100)
+    return fixed_fen, per_year_fen
+
+
+def _whole_fen(value: Any, name: str) -> int | None:
+    """A yuan amount as whole fen (None where absent)."""
+    if value is None:
+        return None
+    fen = Fraction(value) * 100
+    if fen.denominator != 1 or fen < 0:
+        raise ParameterError(f"{name} must be a whole number of fen ≥ 0, got {value!r}")
+    return int(fen)
+
+
+def _top_up_unit(value: Any) -> int:
+    """The unit the total is raised to, in fen (0 where the region has none)."""
+    if value is None:
+        return 0
+    if int(value) != value or int(value) < 1:
+        raise ParameterError(
+            f"pension.extra.top_up_unit_fen must be a whole number of fen ≥ 1, got {value!r}"
+        )
+    return int(value)
 
 
 def _extra_brackets(

@@ -129,16 +129,111 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
             )
         )
     rates = p["extra_rates"].value
+    additions = _addition_steps(result, i, p, index, shown, unit_name)
+    added = sum(_fen_of(step.result) for step in additions)
     if rates:
-        steps.append(_extra_step(cases, result, i, p, index, shown, unit_name))
+        steps.append(_extra_step(cases, result, i, p, index, shown, unit_name, added))
+    steps.extend(additions)
+    parts = (" + 长缴增发" if rates else "") + "".join(
+        f" + {step.name.partition(' /')[0]}" for step in additions
+    )
     steps.append(
         Step(
             "月养老金合计 / monthly pension",
-            "basic + account + transitional" + (" + 长缴增发 (extra)" if rates else ""),
+            "basic + account + transitional" + (f"{parts} (extra)" if parts else ""),
             {},
             fen_to_yuan_str(int(result.total_fen[i])),
         )
     )
+    return steps
+
+
+def _fen_of(yuan: str) -> int:
+    return int((Decimal(yuan) * 100).to_integral_value())
+
+
+def _rounded_fen(value: Fraction, unit: int, mode: str) -> int:
+    """``value`` fen (≥ 0) rounded to a multiple of ``unit`` fen by the component mode."""
+    units = value / unit
+    if mode == "up_from_fen":  # 见分进角: cut to the fen, then any fen up to the unit
+        units = Fraction(int(value), unit)
+        whole = -(-units.numerator // units.denominator)
+    elif mode == "up":
+        whole = -(-units.numerator // units.denominator)
+    elif mode == "down":
+        whole = units.numerator // units.denominator
+    else:  # half up
+        whole = int(units + Fraction(1, 2))
+    return int(whole) * unit
+
+
+def _addition_steps(
+    result: PensionResult,
+    i: int,
+    p: dict[str, ResolvedValue],
+    index: Fraction,
+    shown: int,
+    unit_name: str,
+) -> list[Step]:
+    """浙江's parts beside the three components: the 过渡调节金 F + Ī × N × m (rounded once),
+    the fixed 养老金补贴 and the 见分进角补足 of the total (the case's own, from the result)."""
+    steps: list[Step] = []
+    per_year = p["adjustment_per_index_year"].value
+    if per_year is not None:
+        fixed = Fraction(p["adjustment_fixed"].value)
+        years = Fraction(int(result.years[i]), YEARS_SCALE)
+        exact = (fixed + index * years * Fraction(per_year)) * 100
+        unit = int(result.unit_fen[i])
+        steps.append(
+            Step(
+                "过渡调节金 / transition adjustment (浙江)",
+                "F + Ī × N × m (Ī the average contribution index and N the contribution years,"
+                f" deemed included, as for the basic pension); rounded to the {unit_name} —"
+                " 过渡调节金 = 定额 + 平均缴费工资指数 × 累计缴费年限 × 每年金额",
+                {
+                    "F": fen_to_yuan_str(int(fixed * 100)),
+                    "Ī": _dec(index.numerator, index.denominator, shown),
+                    "contribution years (N)": _years(int(result.years[i])),
+                    "m (per index-year)": fen_to_yuan_str(int(Fraction(per_year) * 100)),
+                    "exact": _dec(exact.numerator, exact.denominator * 100, 6),
+                },
+                fen_to_yuan_str(_rounded_fen(exact, unit, str(p["rounding_mode"].value))),
+                (
+                    p["adjustment_fixed"],
+                    p["adjustment_per_index_year"],
+                    p["rounding_unit_fen"],
+                    p["rounding_mode"],
+                ),
+            )
+        )
+    subsidy = p["subsidy"].value
+    if subsidy:
+        steps.append(
+            Step(
+                "养老金补贴 / pension subsidy (浙江)",
+                "a fixed amount per month — 基本养老金补贴（定额）",
+                {},
+                fen_to_yuan_str(int(Fraction(subsidy) * 100)),
+                (p["subsidy"],),
+            )
+        )
+    top = p["top_up_unit"].value
+    if top is not None and int(top) > 1:
+        top_up = int(result.top_up[i])
+        total = int(result.total_fen[i])
+        steps.append(
+            Step(
+                "见分进角补足 / top-up to the 角",
+                f"the sum of every part above raised to the next multiple of {int(top)} fen;"
+                " the difference is paid — 合计见分进角，补足差额",
+                {
+                    "sum before": fen_to_yuan_str(total - top_up),
+                    "raised to": fen_to_yuan_str(total),
+                },
+                fen_to_yuan_str(top_up),
+                (p["top_up_unit"],),
+            )
+        )
     return steps
 
 
@@ -150,9 +245,11 @@ def _extra_step(
     index: Fraction,
     shown: int,
     unit_name: str,
+    added: int = 0,
 ) -> Step:
     """长缴增发 (吉林): the basic pension's base × the rate of each bracket of years above
-    its threshold, with the years counted in each bracket."""
+    its threshold, with the years counted in each bracket (``added``: the region's other
+    parts beside the three components, in the result's extra too)."""
     years = int(result.years[i])
     brackets = sorted((Fraction(k), Fraction(v)) for k, v in dict(p["extra_rates"].value).items())
     inputs: dict[str, str] = {
@@ -177,7 +274,7 @@ def _extra_step(
         " bracket of the contribution years (deemed included) above 20, 25 and 30; each"
         f" bracket rounded to the {unit_name}, then added — 缴费年限超过20年的部分分段增发，逐段计算",
         inputs,
-        fen_to_yuan_str(int(result.extra[i])),
+        fen_to_yuan_str(int(result.extra[i]) - added),
         (
             p["extra_rates"],
             p["flat_province"],

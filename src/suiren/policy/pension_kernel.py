@@ -8,10 +8,12 @@ national formula (issue 10 §6), mostly in temporary arrays; fused, it does the 
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
 printed wages, coefficient overrides, separate transitional index, early actual years or
-长缴增发) with those branches removed; each compiles on its first use. Early actual years (北京 G实)
-add a second transitional part, summed exactly with the first before its one rounding
-(``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
-rounded on its own, to the total (``_bracket_years``).
+parts beside the three components) with those branches removed; each compiles on its first
+use. Early actual years (北京 G实) add a second transitional part, summed exactly with the
+first before its one rounding (``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
+(``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
+unit (浙江 见分进角补足) add to the same part beside the three components.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -154,8 +156,9 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_T_PROVINCE, P_W_FLAT, P_W_INDEX, P_W_DEN, P_COEF_NUM, P_COEF_DEN, P_COEF_HAS, P_LONG_NUM,
  P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE, P_EARLY_NUM, P_EARLY_DEN,
  P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
- P_X_HAS) = range(38)  # fmt: skip
-PAIR_PARAMETERS = 38  # the pair parameters, in the order of pension.PairParameters
+ P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
+ P_ADD_HAS) = range(45)  # fmt: skip
+PAIR_PARAMETERS = 45  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -230,7 +233,7 @@ def _cases(
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
-     k_num_out, k_den_out, k_present_out, early_index_out, extra_fen) = out  # fmt: skip
+     k_num_out, k_den_out, k_present_out, early_index_out, extra_fen, top_up_fen) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
         q = pair[i]
@@ -327,7 +330,6 @@ def _cases(
                 if not fits:
                     errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
                 extra += _round_fen(weighted * g_num, den, unit, table[q, P_MODE])
-            extra_fen[i] = extra  # the rest stay zero
         # account pension: balance / divisor v, _round_fen(numerator, v, unit, mode)
         numerator = account[i] * 10
         if numerator < 0:
@@ -387,6 +389,27 @@ def _cases(
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
             transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
+        if has_extra:
+            if table[q, P_ADD_HAS] != 0:
+                # 过渡调节金 (浙江): F + Ī · N · m, rounded once; 养老金补贴: a fixed amount
+                if table[q, P_ADJ_HAS] != 0:
+                    adjustment = _adjustment(
+                        index, y, table[q, P_ADJ_FIXED], table[q, P_ADJ_NUM],
+                        iscale * YEARS_SCALE * table[q, P_ADJ_DEN], unit, table[q, P_MODE],
+                    )  # fmt: skip
+                    if adjustment < 0:
+                        errors[BASIC_TOO_LARGE] = min(errors[BASIC_TOO_LARGE], i)
+                        adjustment = 0
+                    extra += adjustment
+                extra += table[q, P_SUBSIDY]
+                # 见分进角补足: the total raised to a multiple of the unit, the rest paid here
+                top = table[q, P_TOP_UP]
+                if top > 1:
+                    total = basic + pension + transitional + extra
+                    top_up = _floor_divide(total + top - 1, top) * top - total
+                    top_up_fen[i] = top_up  # the rest stay zero
+                    extra += top_up
+            extra_fen[i] = extra  # zero where the pair pays none
         total_fen[i] = basic + pension + transitional + extra
     bounds[0], bounds[1], bounds[2], bounds[3] = w_bits, f_bits, t_bits, r_bits
 
@@ -403,6 +426,25 @@ def _bracket_years(y: int, table: Any, q: int, k: int) -> int:
         if y > high:
             return rate * (high - low)
     return rate * (y - low)
+
+
+def _adjustment(
+    index: int, years: int, fixed: int, num: int, den: int, unit: int, mode: int
+) -> int:
+    """``fixed + index · years · num / den`` fen (过渡调节金: F + Ī · N · m, the index and
+    years at their scales in ``den``), rounded once to the unit by the mode; -1 where it would
+    not fit in int64 (the reference formula refuses the same cases)."""
+    if index < 0 or not _fits(index, years):
+        return -1
+    left = index * years
+    right, den, fits = _fit(left, num, den)
+    if not fits or not _fits(fixed, den):
+        return -1
+    product = left * right
+    offset = fixed * den
+    if float(product) + float(offset) >= NUMERATOR_MAX_FLOAT:
+        return -1
+    return _round_fen(product + offset, den, unit, mode)
 
 
 def _plus_early(
@@ -459,7 +501,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
-                 "_plus_early", "_bracket_years", "_cases"):  # fmt: skip
+                 "_plus_early", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (

@@ -860,9 +860,10 @@ NOT_MODELLED = "pension.not_modelled"
 
 
 def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
-    """Per case: the part of its region's pension the formula does not compute (浙江
-    过渡调节金, 四川 增发, 吉林 长缴增发, …), named, so that a total that leaves it out is
-    never taken for the pension the agency pays; ``--strict`` refuses the case."""
+    """Per case: the part of its region's pension the formula does not compute (四川 增发,
+    浙江 过渡调节金 before 2025-02, 吉林 长缴增发 before 2023-01, …), named, so that a total
+    that leaves it out is never taken for the pension the agency pays; ``--strict`` refuses
+    the case."""
     cases = parsed.cases
     g = policy.look_up(cases.day, cases.region, {"part": NOT_MODELLED}, frozenset({"part"}))
     for pair, resolved in enumerate(g.values["part"]):
@@ -934,7 +935,7 @@ def output_records(
             basic_pension_fen=basic,
             account_pension_fen=account,
             transitional_pension_fen=transitional,
-            extra_pension_fen=extra,  # 长缴增发 (吉林); 0 where the region pays none
+            extra_pension_fen=extra,  # 长缴增发 (吉林), 过渡调节金 + 补贴 + 补足 (浙江); else 0
             total_fen=total,
         )
         if warnings is not None:
