@@ -281,8 +281,24 @@ def synthetic_records(count: int, seed: int = 20250801) -> list[dict[str, Any]]:
     return records
 
 
+ALONE_SAMPLE = 2_000  # of the 20,000, computed one at a time (each takes a few ms)
+
+
+def _numbers_of(result: Any, at: int) -> dict[str, int]:
+    return {
+        "basic_pension_fen": int(result.basic_fen[at]),
+        "account_pension_fen": int(result.account_pension_fen[at]),
+        "transitional_pension_fen": int(result.transitional_fen[at]),
+        "extra_pension_fen": int(result.extra[at]),
+        "total_fen": int(result.total_fen[at]),
+    }
+
+
 @pytest.mark.slow  # a soak at scale: the property itself is test_pension_properties.py's
-def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
+def test_twenty_thousand_cases_equal_the_same_cases_in_other_batches_and_alone(tmp_path):
+    """The CLI's batch of 20,000 gives each case what it gets in any other batch: every case
+    again in batches of random sizes (1–200) and order, and a random 2,000 of them alone
+    (with their warnings), so that no case's result depends on its neighbours."""
     records = synthetic_records(20_000)
     path = tmp_path / "cases.json"
     path.write_text(json.dumps(records), encoding="utf-8")
@@ -293,22 +309,26 @@ def test_twenty_thousand_cases_equal_each_case_alone(tmp_path):
 
     policy = load_policy()
     rules_date = date.fromisoformat(RULES_DATE)
-    warned = 0
-    for record, batch_record in zip(records, together, strict=True):
-        parsed = parse_cases([record], policy, rules_date)
+    rng = random.Random(7)
+    order = list(range(len(records)))
+    rng.shuffle(order)
+    start = 0
+    while start < len(order):
+        picked = order[start : start + rng.randint(1, 200)]
+        start += len(picked)
+        parsed = parse_cases([records[i] for i in picked], policy, rules_date)
         result = calculate(parsed, policy)
-        alone = {
-            "basic_pension_fen": int(result.basic_fen[0]),
-            "account_pension_fen": int(result.account_pension_fen[0]),
-            "transitional_pension_fen": int(result.transitional_fen[0]),
-            "extra_pension_fen": int(result.extra[0]),
-            "total_fen": int(result.total_fen[0]),
-        }
-        assert numbers(batch_record) == {"id": record["id"], **alone}, record
+        for at, i in enumerate(picked):
+            assert numbers(together[i]) == {"id": i, **_numbers_of(result, at)}, records[i]
+    warned = 0
+    for i in rng.sample(range(len(records)), ALONE_SAMPLE):
+        parsed = parse_cases([records[i]], policy, rules_date)
+        alone = _numbers_of(calculate(parsed, policy), 0)
+        assert numbers(together[i]) == {"id": i, **alone}, records[i]
         [warnings] = case_warnings(parsed, policy, rules_date)
-        assert batch_record["warnings"] == [w.to_json() for w in warnings], record
+        assert together[i]["warnings"] == [w.to_json() for w in warnings], records[i]
         warned += bool(warnings)
-    assert 0 < warned < len(records)  # the synthetic cases hold both kinds
+    assert 0 < warned < ALONE_SAMPLE  # the synthetic cases hold both kinds
 
 
 # inputs as printed on real determination tables (issue 10 §1) -------------------------------
