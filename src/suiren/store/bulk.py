@@ -141,15 +141,23 @@ def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
     connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
+def _csv_field(field: pa.Field) -> str:
+    """SQL for one CSV field of the column ``q.<field>`` (``select_columns``)."""
+    value = f'q."{field.name}"::text'
+    if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+        value = f"""'"' || replace({value}, '"', '""') || '"'"""
+    return f"COALESCE({value}, '')"
+
+
 def select_columns(
     connection: Connection, sql: str, params: dict[str, Any], schema: pa.Schema
 ) -> pa.Table:
     """The rows of the query ``sql`` (``:name`` parameters) as an Arrow table of ``schema``
     (its fields in the query's column order).
 
-    PostgreSQL: ``COPY (query) TO STDOUT`` in CSV, parsed by Arrow (no Python object per row
-    built by SQLAlchemy: about a quarter of the time of fetching rows); no value may be NULL
-    (CSV would read a NULL text as empty). SQLite: the rows fetched and turned into columns.
+    PostgreSQL: the rows as one CSV text aggregated by the server, parsed by Arrow (no Python
+    object per row); no value may be NULL (CSV would read a NULL text as empty). SQLite: the
+    rows fetched and turned into columns.
     """
     statement = text(sql).bindparams(**params)
     if not is_postgres(connection):
@@ -158,24 +166,22 @@ def select_columns(
             [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)],
             schema=schema,
         )
-    compiled = statement.compile(dialect=connection.dialect)
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    buffer = io.BytesIO()
-    copy_sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
-    with (
-        driver_errors(copy_sql),
-        raw.cursor() as cursor,
-        cursor.copy(copy_sql, compiled.params) as copy,
-    ):
-        for data in copy:
-            buffer.write(data)
+    # the rows as one CSV text built by the server: one value to fetch, where COPY TO STDOUT
+    # hands the client one message per row (about 2 µs of Python each: 2 s of a yearly
+    # interest run on a million accounts). Text is quoted, its quotes doubled; a NULL is an
+    # empty field, as COPY's CSV writes it.
+    line = " || ',' || ".join(_csv_field(f) for f in schema)
+    bundled = text(f"SELECT string_agg({line}, E'\\n') FROM ({sql}) AS q").bindparams(**params)
+    csv_text = connection.execute(bundled).scalar()
+    buffer = io.BytesIO(csv_text.encode() if csv_text else b"")
+    buffer.seek(0, io.SEEK_END)
     if not buffer.tell():
         return schema.empty_table()
     buffer.seek(0)
     return pacsv.read_csv(
         buffer,
         read_options=pacsv.ReadOptions(column_names=schema.names),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),

@@ -1,0 +1,61 @@
+"""``store.bulk.select_columns``: a query's rows as Arrow columns, exactly, on both databases —
+text with the characters CSV gives meaning to (commas, quotes, newlines), large and negative
+integers, many rows and none."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from suiren.store.bulk import select_columns
+
+SCHEMA = pa.schema([("name", pa.string()), ("amount", pa.int64())])
+TEXTS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+ROWS = st.lists(st.tuples(TEXTS, st.integers(-(2**63), 2**63 - 1)), max_size=30)
+
+
+def _values(rows: list[tuple[str, int]]) -> str:
+    if not rows:
+        return "SELECT CAST('' AS TEXT) AS name, CAST(0 AS BIGINT) AS amount WHERE 1 = 0"
+    return " UNION ALL ".join(
+        f"SELECT CAST(:n{i} AS TEXT) AS name, CAST(:a{i} AS BIGINT) AS amount"
+        for i in range(len(rows))
+    )
+
+
+def test_awkward_text_and_extreme_integers_come_back_exactly(engine: Engine) -> None:
+    @settings(max_examples=40, deadline=None)
+    @given(ROWS)
+    @example([("a\nb", 1), ('\r\n"x,y""', -1), ("", 2**63 - 1), ('"', -(2**63))])
+    def check(rows: list[tuple[str, int]]) -> None:
+        params = {f"n{i}": r[0] for i, r in enumerate(rows)} | {
+            f"a{i}": r[1] for i, r in enumerate(rows)
+        }
+        with engine.connect() as connection:
+            table = select_columns(connection, _values(rows), params, SCHEMA)
+        assert table.schema == SCHEMA
+        got = sorted(zip(table["name"].to_pylist(), table["amount"].to_pylist(), strict=True))
+        assert got == sorted(rows)
+
+    check()
+
+
+def test_a_hundred_thousand_rows(engine: Engine) -> None:
+    sql = (
+        "SELECT 'a,\"' || CAST(n AS TEXT) AS name, CAST(n AS BIGINT) * 3 AS amount"
+        " FROM ({}) AS s".format(
+            "SELECT generate_series(1, 100000) AS n"
+            if engine.dialect.name == "postgresql"
+            else "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c"
+            " WHERE n < 100000) SELECT n FROM c"
+        )
+    )
+    with engine.connect() as connection:
+        table = select_columns(connection, sql, {}, SCHEMA)
+    assert table.num_rows == 100_000
+    assert sum(table["amount"].to_pylist()) == 3 * 100_000 * 100_001 // 2
+    assert set(table["name"].to_pylist()) == {f'a,"{n}' for n in range(1, 100_001)}
