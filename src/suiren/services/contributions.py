@@ -59,7 +59,7 @@ from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.policy.medical import hukou_pool
 from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
-from suiren.store.bulk import fill_keys, insert_arrow
+from suiren.store.bulk import fill_keys, insert_arrow, select_columns
 from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import (
     TransactionConflict,
@@ -492,6 +492,16 @@ def _enrolled(
                 )
 
 
+ENROLMENT_COLUMNS = pa.schema(
+    [
+        ("worker_id", pa.string()),
+        ("region", pa.string()),
+        ("temporary", pa.bool_()),
+        ("hukou_region", pa.string()),
+    ]
+)
+
+
 def _enrolments(
     connection: Connection, worker_ids: list[str], scheme: Scheme
 ) -> dict[str, tuple[str, bool, str]]:
@@ -507,6 +517,28 @@ def _enrolments(
         .where(enrolments.c.scheme == scheme.value)
     )
     found: dict[str, tuple[str, bool, str]] = {}
+    if is_postgres(connection) and len(worker_ids) > LOOKUP_CHUNK:  # as columns, not rows
+        temp = fill_keys(connection, "wanted_workers", sorted(worker_ids))
+        table = select_columns(
+            connection,
+            "SELECT e.worker_id, e.region, e.temporary, w.hukou_region FROM enrolments e"
+            f" JOIN {temp} k ON k.key = e.worker_id JOIN workers w ON w.worker_id = e.worker_id"
+            " WHERE e.scheme = :scheme",
+            {"scheme": scheme.value},
+            ENROLMENT_COLUMNS,
+        )
+        return dict(
+            zip(
+                table["worker_id"].to_pylist(),
+                zip(
+                    table["region"].to_pylist(),
+                    table["temporary"].to_pylist(),
+                    table["hukou_region"].to_pylist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
     for rows in _chunked(
         connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"
     ):

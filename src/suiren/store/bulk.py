@@ -156,8 +156,9 @@ def select_columns(
     (its fields in the query's column order).
 
     PostgreSQL: the rows as one CSV text aggregated by the server, parsed by Arrow (no Python
-    object per row); no value may be NULL (CSV would read a NULL text as empty). SQLite: the
-    rows fetched and turned into columns.
+    object per row); no value may be NULL (CSV would read a NULL text as empty), and the text
+    is held whole (at most 1 GB: for a batch's rows, not a table's — the audit streams). SQLite:
+    the rows fetched and turned into columns.
     """
     statement = text(sql).bindparams(**params)
     if not is_postgres(connection):
