@@ -679,3 +679,71 @@ def test_zhejiang_parts_before_their_first_table_are_refused(cli) -> None:
     assert warning["code"] == "not-modelled" and "过渡调节金" in warning["message"]
     status, out, err = cli([case], "--strict")
     assert (status, out) == (2, "") and "过渡调节金" in err and "未计算" in err
+
+
+# 江苏's transitional pension from 2024 (issue 10 §2): the original method's amount (原办法,
+# given as printed) plus 40% / 70% / 100% of the new method's excess, raised to the 角; the
+# total raised to the 角; without the 原办法 the new method is given, warned and refused under
+# --strict; before 2024 the region is named not modelled
+
+JIANGSU = {"id": "js", "region": "320000", "base_yuan": "8785", "average_index": "1.3353",
+           "transitional_index": "1.5995", "account_yuan": "208040.22", "divisor_months": 139,
+           "contribution_years": "44年2月", "deemed_years": "15年2月",
+           "old_transitional_yuan": "1081.53", "retire": "2024-12"}  # fmt: skip
+
+
+def test_jiangsu_transitional_phase_in_and_total_are_computed_and_explained(cli) -> None:
+    """The 2024-12 table: new 2557.39, 原办法 1081.53, 1081.53 + 0.4 × 1475.86 = 590.344 ->
+    590.4: 1671.93 (the article's half up gives 1671.88); 7699.15 raised to 7699.2."""
+    status, out, err = cli([JIANGSU], "--explain")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 167_193 and record["warnings"] == []
+    assert record["extra_pension_fen"] == 5 and record["total_fen"] == 769_920
+    steps = {s["step"].partition(" /")[0]: s for s in record["explanation"]}
+    assert steps["过渡性养老金（新办法）"]["result"] == "2557.39"
+    compared = steps["过渡性养老金新老办法对比"]
+    assert compared["result"] == "1671.93"
+    assert compared["inputs"]["(T − O) × s, exact"] == "590.3440"
+    assert compared["inputs"]["paid share"] == "590.40"
+    cited = {p["parameter"]: p for p in compared["parameters"]}
+    rate = cited["pension.transitional.phase_in_rate"]
+    assert rate["verified"] is False and "苏人社发〔2024〕4号" in rate["reference"]
+    assert steps["见分进角补足"]["inputs"] == {"sum before": "7699.15", "raised to": "7699.20"}
+    # 2025: 70% of the excess, 1033.102 cut to 1033.10, already at the 角 (the table's 8142
+    # from 2025-01, printed to the yuan, is 8141.85 raised to 8141.9)
+    status, out, err = cli([{**JIANGSU, "retire": "2025-01"}])
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 108_153 + 103_310
+    assert record["total_fen"] == 814_190
+
+
+def test_jiangsu_without_the_original_method_is_warned_and_refused_under_strict(cli) -> None:
+    case = {k: v for k, v in JIANGSU.items() if k != "old_transitional_yuan"}
+    status, out, err = cli([case])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 255_739  # the new method's
+    [warning] = record["warnings"]
+    assert (warning["code"], warning["field"]) == (
+        "transitional-old-method-missing",
+        "old_transitional_yuan",
+    )
+    assert "40%" in warning["message"] and "原办法" in warning["message"]
+    status, out, err = cli([case], "--strict")
+    assert (status, out) == (2, "") and "case 0: field 'old_transitional_yuan'" in err
+    # no deemed years: nothing to compare, no warning
+    plain = {**case, "deemed_years": "0"}
+    status, out, err = cli([plain])
+    assert json.loads(out)[0]["warnings"] == []
+
+
+def test_an_original_method_where_none_is_compared_is_refused(cli) -> None:
+    """Before 2024 (江苏's original method alone is not computed: the region is named) and
+    outside 江苏 an old_transitional_yuan is an error, not silently ignored."""
+    for case in ({**JIANGSU, "retire": "2023-12"}, {**JIANGSU, "region": "330100"}):
+        status, out, err = cli([case])
+        assert (status, out) == (2, "")
+        assert "old_transitional_yuan is given but region" in err, err
+    status, out, err = cli([{**JIANGSU, "old_transitional_yuan": "-1"}])
+    assert status == 2 and "old_transitional_yuan" in err

@@ -217,3 +217,31 @@ def test_beijing_early_actual_years_as_decimal_columns_give_what_json_gives(tmp_
         # 4年7月 is 4.58 at 北京's two places: 960.8737 + 117.61 × 4.58 × 0.5098 = 1235.4794
         assert rows[0]["transitional_pension_fen"] == (125_167 if places == 2 else 123_548)
         assert [w["code"] for w in rows[2]["warnings"]] == ["early-actual-years-missing"]
+
+
+def test_jiangsu_original_method_as_a_decimal_column_gives_what_json_gives(tmp_path: Path) -> None:
+    """江苏's 原办法 (old_transitional_yuan, issue 10 §2) as a decimal column: given, 0 and null
+    (warned as in JSON)."""
+    case = {"region": "320000", "base_yuan": "8785", "average_index": "1.3353",
+            "transitional_index": "1.5995", "account_yuan": "208040.22", "divisor_months": 139,
+            "contribution_years": "44.1667", "deemed_years": "15.1667", "retire": "2024-12"}  # fmt: skip
+    old = ["1081.53", "0", None]
+    table = pa.table(
+        {
+            "id": pa.array([0, 1, 2]),
+            **{k: pa.array([v] * 3) for k, v in case.items()},
+            "old_transitional_yuan": pa.array(
+                [None if o is None else Decimal(o) for o in old], pa.decimal128(12, 2)
+            ),
+        }
+    )
+    status, err, rows = calc_table(tmp_path, table)
+    assert status == 0, err
+    records = [
+        {"id": i, **case} | ({} if o is None else {"old_transitional_yuan": o})
+        for i, o in enumerate(old)
+    ]
+    same(rows, calc_json(tmp_path, records))
+    assert rows[0]["transitional_pension_fen"] == 167_193
+    assert rows[1]["transitional_pension_fen"] == 102_300  # 0.4 × 2557.39 = 1022.956 -> 1023.0
+    assert [w["code"] for w in rows[2]["warnings"]] == ["transitional-old-method-missing"]

@@ -13,7 +13,12 @@ common denominator before the one rounding (``_with_early``). And a region may p
 of each bracket of years above 20 / 25 / 30 (``_extra``), rounded once, in the total.
 And a region may pay a 过渡调节金 F + Ī · N · m rounded once, a fixed 养老金补贴 and a top-up of
 the total to a multiple of a unit (浙江 见分进角补足, issue 10 §2: ``_additions``), in the same
-part beside the three components.
+part beside the three components. And where a case gives its transitional pension by the
+region's original method (江苏 原办法, issue 10 §2), the rounded transitional pension is
+compared with it: the original amount plus the year's share of the excess, cut to the fen and
+raised to the unit, or the original amount where the new one is not above it (``_phase_in``).
+Fixed since: 见分进角 (``up_from_fen``) is rounded without doubling the numerator, which wrapped
+below zero near the int64 headroom (``_round_component``), as the kernel always did.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from suiren.policy.pension import (
     NUMERATOR_MAX,
     OPTIONAL,
     PARAMETERS,
+    PHASE_IN_MISSING,
     UP_FROM_FEN_NAME,
     YEARS_SCALE,
     PensionCases,
@@ -66,6 +72,7 @@ class PensionResult:
     early_index_scaled: IntArray | None = None
     extra_fen: IntArray | None = None
     top_up_fen: IntArray | None = None
+    transitional_new_fen: IntArray | None = None
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -87,6 +94,7 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         _round_component(numerator, denominator, unit, g)
         for numerator, denominator in (basic, account, transitional)
     )
+    transitional_fen, transitional_new_fen = _phase_in(cases, g, transitional_fen)
     extra_fen = None if extra is None else sum(_round_component(*part, unit, g) for part in extra)
     additions = _additions(g, index, years, scale, unit)
     top_up_fen = None
@@ -108,6 +116,7 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         total_fen=total_fen,
         extra_fen=extra_fen,
         top_up_fen=top_up_fen,
+        transitional_new_fen=transitional_new_fen,
         index_scaled=index,
         transitional_index_scaled=t_index,
         index_scale=scale,
@@ -156,10 +165,12 @@ def _round_component(
     codes = {"half_up": 0, "up": 1, "down": 2, UP_FROM_FEN_NAME: 3}
     mode = g.column("rounding_mode", lambda m: codes[str(m)])
     d = denominator * unit
-    from_fen = 2 * (unit - 1) * denominator
-    c = np.where(mode == 0, d, np.where(mode == 1, 2 * d - 2, np.where(mode == 3, from_fen, 0)))
+    c = np.where(mode == 0, d, np.where(mode == 1, 2 * d - 2, 0))
     rounded: IntArray = (2 * numerator + c) // (2 * d) * unit
-    return rounded
+    # 见分进角 without the doubling (⌊(n + (u − 1)·den) / (u·den)⌋, as the kernel does): doubled,
+    # a numerator near the int64 headroom wrapped negative (a 6-decimal index at 21.75 years)
+    from_fen: IntArray = (numerator + (unit - 1) * denominator) // d * unit
+    return np.where(mode == 3, from_fen, rounded)
 
 
 def _round_index(index_1e6: IntArray, g: ParameterColumns) -> tuple[IntArray, IntArray]:
@@ -308,6 +319,38 @@ def _additions(
     subsidy_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in subsidy])
     top_fen = g.per_pair([0 if v is None else int(v) for v in top])
     return adjustment + subsidy_fen, top_fen
+
+
+def _phase_in(
+    cases: PensionCases, g: ParameterColumns, transitional: IntArray
+) -> tuple[IntArray, IntArray | None]:
+    """Where a case gives its original-method amount O (江苏 原办法): O + the excess of the
+    rounded transitional pension T over it × the year's share s, cut to the fen and raised
+    to the unit u, or O where T is not above it; and T as computed (-1 elsewhere). None where
+    no case gives one."""
+    old = cases.old_transitional_fen
+    if old is None or not bool(np.any(old >= 0)):
+        return transitional, None
+    rates = [None if v is None else Fraction(v) for v in g.distinct("phase_in_rate")]
+    units = [1 if v is None else int(v) for v in g.distinct("phase_in_unit")]
+    given = old >= 0
+    missing = given & ~g.per_pair([r is not None for r in rates], bool)
+    if bool(np.any(missing)):
+        i = int(np.flatnonzero(missing)[0])
+        raise InvalidInput(PHASE_IN_MISSING.format(case=i, region=cases.region[i]))
+    num = g.per_pair([0 if r is None else r.numerator for r in rates])
+    den = g.per_pair([1 if r is None else r.denominator for r in rates])
+    unit = g.per_pair(units)
+    excess = np.maximum(transitional - old, 0)
+    too_large = given & (excess.astype(np.float64) * num.astype(np.float64) >= NUMERATOR_MAX)
+    if bool(np.any(too_large)):
+        i = int(np.flatnonzero(too_large)[0])
+        raise InvalidInput(
+            f"case {i}: transitional pension inputs too large for exact integer arithmetic"
+        )
+    fen = excess * num // den  # cut to the fen, then up to the unit
+    paid = old + -(-fen // unit) * unit
+    return np.where(given, paid, transitional), np.where(given, transitional, -1)
 
 
 def _base(g: ParameterColumns, flag: str, cases: PensionCases) -> IntArray:

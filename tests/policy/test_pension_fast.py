@@ -4,7 +4,9 @@
 Seeded random batches cover every region of the registry (so every rounding mode and unit,
 years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's long-service
 coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts), 浙江's 过渡调节金,
-养老金补贴 and 见分进角补足 (with 杭州, from 2025-02)), dates on both sides of the rule changes,
+养老金补贴 and 见分进角补足 (with 杭州, from 2025-02), 江苏's transitional pension against the
+original method given per case (40% / 70% / 100% of the excess, with 南京 and 苏州, from 2024)
+and its total raised to the 角), dates on both sides of the rule changes,
 transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages, divisors given or derived from the
@@ -43,18 +45,22 @@ from tests.policy.pension_reference import reference_pensions
 SEEDS = (1, 2, 3, 4, 5)
 CASES_PER_BATCH = 20_000
 MONTH = YEARS_SCALE // 12
-# around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table and
-# 浙江's 过渡调节金 (2025-02-01)
+# around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table,
+# 浙江's 过渡调节金 (2025-02-01) and 江苏's phase-in (2024, 2025, 2026)
 DAYS = (
     date(2006, 6, 30),
     date(2006, 7, 1),
     date(2020, 12, 31),
     date(2021, 1, 1),
+    date(2023, 12, 31),
+    date(2024, 1, 1),
     date(2024, 12, 31),
     date(2025, 1, 1),
     date(2025, 2, 1),
     date(2025, 8, 1),
+    date(2026, 1, 1),
 )
+JIANGSU_PHASE_IN = date(2024, 1, 1)
 COMPARED = (
     "basic_fen",
     "account_pension_fen",
@@ -72,6 +78,7 @@ COMPARED = (
     "early_index_scaled",
     "extra_fen",
     "top_up_fen",
+    "transitional_new_fen",
 )
 
 
@@ -98,7 +105,8 @@ def varied_cases(
     # a third of the cases in the regions with special rules, the rest spread over all
     special = np.array(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
-         "110000", "110105", "220100", "220500", "330000", "330100"]
+         "110000", "110105", "220100", "220500", "330000", "330100", "320000", "320100",
+         "320500"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,
@@ -142,6 +150,13 @@ def varied_cases(
     )
     early = np.where(beijing & (rng.random(count) < 0.7), early, -1)
     early_index = np.where(early > 0, rng.integers(0, 3_000_001, count), -1)
+    # 江苏's original-method transitional pension (原办法), from 2024 where its phase-in runs:
+    # given for most cases (below and above the new method, 0 too), or not (-1)
+    jiangsu = np.char.startswith(region.astype(str), "32") & (day >= day_number(JIANGSU_PHASE_IN))
+    old = np.where(
+        rng.random(count) < 0.5, rng.integers(0, 300_000, count), rng.integers(0, 10, count) * 10
+    )
+    old = np.where(jiangsu & (rng.random(count) < 0.8), old, -1)
     account = np.where(
         extreme, rng.integers(0, 10**10 + 1, count), rng.integers(0, 50_000_000, count)
     )
@@ -169,6 +184,7 @@ def varied_cases(
         coefficient=coefficient,
         early_years=_int64(early),
         early_index_1e6=_int64(early_index),
+        old_transitional_fen=_int64(old),
     )
 
 
@@ -226,6 +242,7 @@ def test_both_formulas_refuse_the_same_five_decimal_case_at_the_limits():
             coefficient=None,
             early_years=None,
             early_index_1e6=None,
+            old_transitional_fen=None,
         )
 
     with pytest.raises(InvalidInput) as expected:
@@ -260,6 +277,7 @@ def test_fast_formula_equals_the_reference_on_plain_batches(seed):
         coefficient=None,
         early_years=None,
         early_index_1e6=None,
+        old_transitional_fen=None,
     )
     assert_identical(compute_pensions(policy, plain), reference_pensions(policy, plain))
 
@@ -270,6 +288,7 @@ def test_fast_formula_equals_the_reference_on_one_region():
     for region in ("410100", "440100", "310000"):
         one = replace(cases, region=np.full(len(cases), region), coefficient=None)
         one = replace(one, early_years=None, early_index_1e6=None)  # 北京's only
+        one = replace(one, old_transitional_fen=None)  # 江苏's only
         one = replace(one, deemed_years=np.zeros(len(cases), dtype=np.int64))
         assert_identical(compute_pensions(policy, one), reference_pensions(policy, one))
 
@@ -292,12 +311,54 @@ def test_fast_formula_raises_where_the_reference_does():
         coefficient=[Fraction(10_857, 10**6) if b else None for b in bad],
         early_years=None,
         early_index_1e6=None,
+        old_transitional_fen=None,
     )
     with pytest.raises(InvalidInput) as expected:
         reference_pensions(policy, too_large)
     with pytest.raises(InvalidInput) as actual:
         compute_pensions(policy, too_large)
     assert str(actual.value) == str(expected.value)
+
+
+def test_jiangsu_cases_are_drawn_and_compared_with_the_original_method():
+    """The batches hold 江苏 cases with an original-method amount on every phase-in year, new
+    above and not above it; both formulas then pay the same (and differ from the new method)."""
+    policy = load_policy()
+    cases = varied_cases(policy, 1, extreme_share=0.0)
+    result = compute_pensions(policy, cases)
+    assert cases.old_transitional_fen is not None and result.transitional_new_fen is not None
+    given = np.flatnonzero(cases.old_transitional_fen >= 0)
+    years = {date.fromordinal(date(1970, 1, 1).toordinal() + int(d)).year for d in cases.day[given]}
+    assert years >= {2024, 2025, 2026}
+    new = result.transitional_new_fen[given]
+    old = cases.old_transitional_fen[given]
+    assert np.any(new > old) and np.any(new <= old)
+    paid = result.transitional_fen[given]
+    assert np.array_equal(paid[new <= old], old[new <= old])
+    above = new > old
+    assert np.all(paid[above] >= old[above]) and np.all(paid[above] % 10 == old[above] % 10)
+    assert_identical(result, reference_pensions(policy, cases))
+
+
+def test_both_formulas_refuse_an_original_method_where_none_is_compared():
+    """An original-method amount given before 2024 or outside 江苏: the same refusal."""
+    policy = load_policy()
+    cases = varied_cases(policy, 9, 100, extreme_share=0.0)
+    n = len(cases)
+    bad = np.arange(n) == 4
+    for region, day in (("320100", date(2023, 12, 31)), ("330100", date(2025, 6, 1))):
+        wrong = replace(
+            cases,
+            region=np.where(bad, region, cases.region),
+            day=np.where(bad, day_number(day), cases.day),
+            old_transitional_fen=np.where(bad, 50_000, -1),
+        )
+        with pytest.raises(InvalidInput) as expected:
+            reference_pensions(policy, wrong)
+        with pytest.raises(InvalidInput) as actual:
+            compute_pensions(policy, wrong)
+        assert str(actual.value) == str(expected.value)
+        assert "case 4: old_transitional_yuan is given" in str(actual.value)
 
 
 class RewrittenPolicy:
@@ -372,6 +433,7 @@ def test_plain_batches_equal_the_reference_in_every_mode(seed, extreme_share):
         coefficient=None,
         early_years=None,
         early_index_1e6=None,
+        old_transitional_fen=None,
     )
     assert not np.any(plain.deemed_years)
     assert_identical(compute_pensions(rewritten, plain), reference_pensions(rewritten, plain))

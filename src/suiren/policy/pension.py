@@ -7,6 +7,8 @@ exact integer at a stated scale, and each component is rounded once to the regio
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
     transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k + B_t · Ī_e · early_years · r_e
+                   (where the case gives its original-method amount O and the region compares:
+                   O + ⌈(transitional − O) · s⌉ if above O, else O)
     extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
                  + round(F + Ī · N · m) + S + top-up
     total        = basic + account + transitional + extra
@@ -29,8 +31,13 @@ exact integer at a stated scale, and each component is rounded once to the regio
          ``adjustment_per_index_year`` 3 yuan), its fixed part and its amount per contribution
          year at index 1: F + Ī · N · m (N deemed included), rounded once like a component
     S  = a fixed 养老金补贴 (浙江 150: ``pension.extra.subsidy``)
-    top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, u = 10:
-         ``pension.extra.top_up_unit_fen``), the fen that take it there
+    top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, 江苏's
+         total 见分进角, u = 10: ``pension.extra.top_up_unit_fen``), the fen that take it there
+    O, s = where the region pays the transitional pension as the one by its original method
+         plus a share of the new method's excess (江苏 from 2024, 苏人社发〔2024〕4号: 原办法 O
+         given per case as printed, s = 40% / 70% / 100% in 2024 / 2025 / 2026 on:
+         ``pension.transitional.phase_in_rate``), the paid share cut to the fen and raised to
+         the 角 (``phase_in_unit_fen``; ⌈·⌉ above); the new method rounded first like a component
 
 Which base, which threshold, which accrual rates and weights, how years and indices are
 rounded and to what unit and how each component is rounded are all parameters of the
@@ -76,6 +83,7 @@ from suiren.policy.pension_kernel import (
     NEGATIVE_YEARS,
     NO_COEFFICIENT,
     NO_EARLY_RATE,
+    NO_PHASE_IN,
     TRANSITIONAL_TOO_LARGE,
     UP,
     UP_FROM_FEN,
@@ -122,11 +130,13 @@ PARAMETERS = {
     "adjustment_per_index_year": "pension.extra.adjustment_per_index_year",
     "subsidy": "pension.extra.subsidy",
     "top_up_unit": "pension.extra.top_up_unit_fen",
+    "phase_in_rate": "pension.transitional.phase_in_rate",
+    "phase_in_unit": "pension.transitional.phase_in_unit_fen",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
      "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
-     "adjustment_per_index_year", "subsidy", "top_up_unit"}
+     "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit"}
 )  # fmt: skip
 
 
@@ -151,6 +161,9 @@ class PensionCases:
     # 1/YEARS_SCALE and their index (Z实) in 1/10^6, -1 where not given; None: no case has them
     early_years: IntArray | None = None
     early_index_1e6: IntArray | None = None
+    # the transitional pension by the region's original method (江苏 原办法) as printed, in
+    # fen, -1 where not given; None: no case gives one
+    old_transitional_fen: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.base_fen)
@@ -184,6 +197,9 @@ class PensionResult:
     # of which the top-up of the total to the region's unit (浙江 见分进角补足); None where no
     # pair of the batch has one
     top_up_fen: IntArray | None = None
+    # the transitional pension by the new method where the case gives its original-method
+    # amount (江苏), before the comparison; None where no case of the batch gives one
+    transitional_new_fen: IntArray | None = None
 
     @cached_property
     def extra(self) -> IntArray:
@@ -252,13 +268,16 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     has_early = cases.early_years is not None and bool(np.any(cases.early_years > 0))
     has_extra = bool(np.any(pairs.x_has)) or bool(np.any(pairs.add_has))
     has_top_up = bool(np.any(pairs.top_up > 1))
+    old = cases.old_transitional_fen
+    has_old = old is not None and bool(np.any(old >= 0))
     overrides = _overrides(cases.coefficient, n)
     per_case_coefficient = overrides is not None or bool(np.any(pairs.long_has))
     out = Outputs(
         basic_fen=np.empty(n, dtype=np.int64),
         account_pension_fen=np.empty(n, dtype=np.int64),
-        # zero where there are no deemed or early years (the kernel writes only the others)
-        transitional_fen=np.zeros(n if any_deemed or has_early else 0, dtype=np.int64),
+        # zero where there are no deemed or early years or original-method amounts (the
+        # kernel writes only the others)
+        transitional_fen=np.zeros(n if any_deemed or has_early or has_old else 0, dtype=np.int64),
         total_fen=np.empty(n, dtype=np.int64),
         index_scaled=np.empty(n, dtype=np.int64),
         transitional_index_scaled=_int64s(n if not same_t_index else 0),
@@ -269,6 +288,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         early_index_scaled=_int64s(n if has_early else 0),
         extra_fen=np.zeros(n if has_extra else 0, dtype=np.int64),
         top_up_fen=np.zeros(n if has_top_up else 0, dtype=np.int64),
+        transitional_new_fen=np.full(n if has_old else 0, -1, dtype=np.int64),
     )
     # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
     # checking for negative indices (about a tenth of its time)
@@ -286,6 +306,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
             if has_early and cases.early_years is not None
             else (EMPTY, EMPTY)
         ),
+        _ints(old) if has_old and old is not None else EMPTY,
     )
     flags = (
         low_rule,
@@ -296,6 +317,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         not same_t_index,
         has_early,
         has_extra,
+        has_old,
     )
     errors = _run_kernel(inputs, pairs, flags, out, n)
     _raise_first(errors, cases, n)
@@ -315,7 +337,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         account_pension_fen=out.account_pension_fen,
         # none in the batch: read-only views of one zero, no array to allocate, clear and read
         transitional_fen=(
-            out.transitional_fen if any_deemed or has_early else _zeros_view(n, np.int64)
+            out.transitional_fen if any_deemed or has_early or has_old else _zeros_view(n, np.int64)
         ),
         total_fen=out.total_fen,
         index_scaled=out.index_scaled,
@@ -342,6 +364,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         early_index_scaled=out.early_index_scaled if has_early else None,
         extra_fen=out.extra_fen if has_extra else None,
         top_up_fen=out.top_up_fen if has_top_up else None,
+        transitional_new_fen=out.transitional_new_fen if has_old else None,
     )
 
 
@@ -368,6 +391,7 @@ class Outputs(NamedTuple):
     early_index_scaled: IntArray
     extra_fen: IntArray
     top_up_fen: IntArray
+    transitional_new_fen: IntArray
 
 
 def _run_kernel(
@@ -445,6 +469,16 @@ def _raise_first(errors: IntArray, cases: PensionCases, n: int) -> None:
             " transitional part for them (pension.transitional.early_actual_rate); count them"
             " as the region does (in deemed_years, as 建账前年限)"
         )
+    i = int(errors[NO_PHASE_IN])
+    if i < n:
+        raise InvalidInput(PHASE_IN_MISSING.format(case=i, region=cases.region[i]))
+
+
+PHASE_IN_MISSING = (
+    "case {case}: old_transitional_yuan is given but region {region} does not compare the"
+    " transitional pension with an original method on this date"
+    " (pension.transitional.phase_in_rate: 江苏 from 2024); leave it out"
+)
 
 
 class PairParameters(NamedTuple):
@@ -499,6 +533,12 @@ class PairParameters(NamedTuple):
     subsidy: IntArray
     top_up: IntArray
     add_has: npt.NDArray[np.bool_]
+    # the share of the new method's excess over the original one paid (江苏), phase_num /
+    # phase_den (0 / 1 where absent), and the unit in fen the paid share is raised to
+    phase_num: IntArray
+    phase_den: IntArray
+    phase_has: npt.NDArray[np.bool_]
+    phase_unit: IntArray
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -537,6 +577,9 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
     )
     subsidy = [_whole_fen(v, "pension.extra.subsidy") for v in g.distinct("subsidy")]
     top_up = [_top_up_unit(v) for v in g.distinct("top_up_unit")]
+    phase_rate, phase_unit = _phase_in_parameters(
+        g.distinct("phase_in_rate"), g.distinct("phase_in_unit")
+    )
 
     def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
@@ -595,7 +638,38 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
                 for m, s, u in zip(adj_per_year, subsidy, top_up, strict=True)
             ]
         ),
+        phase_num=ints([0 if r is None else r.numerator for r in phase_rate]),
+        phase_den=ints([1 if r is None else r.denominator for r in phase_rate]),
+        phase_has=flags([r is not None for r in phase_rate]),
+        phase_unit=ints(phase_unit),
     )
+
+
+def _phase_in_parameters(
+    rates: list[Any], units: list[Any]
+) -> tuple[list[Fraction | None], list[int]]:
+    """Per pair, the share of the new method's excess paid (an exact fraction from 0 to 1, or
+    None where the region compares no original method) and the unit in fen the paid share is
+    raised to (1 where absent); the two are given together."""
+    shares: list[Fraction | None] = []
+    unit_fen: list[int] = []
+    for rate, unit in zip(rates, units, strict=True):
+        if (rate is None) != (unit is None):
+            raise ParameterError(
+                "pension.transitional.phase_in_rate and phase_in_unit_fen are given together"
+                " (a region that compares an original method raises the paid share to a unit)"
+            )
+        share = None if rate is None else Fraction(rate)
+        if share is not None and not 0 <= share <= 1:
+            raise ParameterError("pension.transitional.phase_in_rate must be from 0 to 1")
+        if unit is not None and (int(unit) != unit or int(unit) < 1):
+            raise ParameterError(
+                "pension.transitional.phase_in_unit_fen must be a whole number of fen ≥ 1,"
+                f" got {unit!r}"
+            )
+        shares.append(share)
+        unit_fen.append(1 if unit is None else int(unit))
+    return shares, unit_fen
 
 
 def _adjustments(

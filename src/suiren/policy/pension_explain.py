@@ -115,8 +115,11 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
     )
     deemed = int(result.deemed_years[i])
     early = -1 if result.early_years is None else int(result.early_years[i])
+    new = -1 if result.transitional_new_fen is None else int(result.transitional_new_fen[i])
     if deemed > 0 or early > 0:
         steps.append(_transitional_step(cases, result, i, p, deemed, early, unit_name, shown))
+    if new >= 0:
+        steps.append(_phase_in_step(cases, result, i, p, new))
     elif early == 0 and p["early_rate"].value is not None:
         steps.append(
             Step(
@@ -285,6 +288,37 @@ def _extra_step(
     )
 
 
+def _phase_in_step(
+    cases: PensionCases, result: PensionResult, i: int, p: dict[str, ResolvedValue], new: int
+) -> Step:
+    """The comparison with the original method (江苏 原办法, given by the case): the original
+    amount plus the year's share of the new method's excess, raised to the unit."""
+    assert cases.old_transitional_fen is not None
+    old = int(cases.old_transitional_fen[i])
+    share = Fraction(p["phase_in_rate"].value)
+    unit = int(p["phase_in_unit"].value)
+    paid = int(result.transitional_fen[i])
+    exact = (new - old) * share
+    return Step(
+        "过渡性养老金新老办法对比 / transitional pension, new method against the original",
+        "O + (T − O) × s where T (the new method, above) exceeds O (the original method, as"
+        f" given), the share cut to the fen and raised to the next multiple of {unit} fen; O"
+        " where T is not above it — 原办法 + (新办法 − 原办法) × 发放比例（见分进角），新办法不高于"
+        "原办法的按原办法",
+        {
+            "T (new method)": fen_to_yuan_str(new),
+            "O (original method, given)": fen_to_yuan_str(old),
+            "s (share of the excess paid)": str(Decimal(share.numerator) / share.denominator),
+            "(T − O) × s, exact": _dec(exact.numerator, exact.denominator * 100, 4)
+            if new > old
+            else "0.0000 (T not above O)",
+            "paid share": fen_to_yuan_str(paid - old),
+        },
+        fen_to_yuan_str(paid),
+        (p["phase_in_rate"], p["phase_in_unit"]),
+    )
+
+
 def _transitional_step(
     cases: PensionCases,
     result: PensionResult,
@@ -342,10 +376,14 @@ def _transitional_step(
         )
         title = "过渡性养老金 G同 + G实 / transitional pension (deemed + early actual years)"
         names.append("early_rate")
+    computed = int(result.transitional_fen[i])
+    if result.transitional_new_fen is not None and int(result.transitional_new_fen[i]) >= 0:
+        computed = int(result.transitional_new_fen[i])  # compared with the original next
+        title = title.replace("过渡性养老金", "过渡性养老金（新办法）", 1)
     return Step(
         title,
         formula,
         inputs,
-        fen_to_yuan_str(int(result.transitional_fen[i])),
+        fen_to_yuan_str(computed),
         tuple(p[name] for name in names if p[name].value is not None),
     )

@@ -7,13 +7,15 @@ separate numpy passes the same formula took 14–27× the time of a bare numpy e
 national formula (issue 10 §6), mostly in temporary arrays; fused, it does the arithmetic of
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
-printed wages, coefficient overrides, separate transitional index, early actual years or
-parts beside the three components) with those branches removed; each compiles on its first
+printed wages, coefficient overrides, separate transitional index, early actual years,
+original-method amounts or parts beside the three components) with those branches removed; each compiles on its first
 use. Early actual years (北京 G实) add a second transitional part, summed exactly with the
 first before its one rounding (``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
 (``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
-unit (浙江 见分进角补足) add to the same part beside the three components.
+unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
+gives its transitional pension by the region's original method (江苏 原办法), the one computed
+is compared with it (``_phase_in``): the excess is paid at the year's share, raised to the 角.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -42,7 +44,8 @@ NEGATIVE_YEARS, BASIC_TOO_LARGE, NO_COEFFICIENT, TRANSITIONAL_TOO_LARGE = range(
 NEGATIVE_COMPONENT = 4
 YEARS_ROUNDED = 5  # not an error: the first case whose years the region's unit changed
 NO_EARLY_RATE = 6  # early actual years where the region has no rate for them
-ERROR_KINDS = 7
+NO_PHASE_IN = 7  # an original-method amount where the region compares none (江苏 原办法)
+ERROR_KINDS = 8
 NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
@@ -157,8 +160,8 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE, P_EARLY_NUM, P_EARLY_DEN,
  P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
  P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
- P_ADD_HAS) = range(45)  # fmt: skip
-PAIR_PARAMETERS = 45  # the pair parameters, in the order of pension.PairParameters
+ P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT) = range(49)  # fmt: skip
+PAIR_PARAMETERS = 49  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -214,11 +217,11 @@ def _kernel_plain(
     cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
 ) -> None:
     """``_kernel`` for a batch without deemed years, printed wages, per-case coefficients, a
-    separate transitional index or early actual years (``plain`` flags): the same loop,
-    compiled with those branches removed, so that what is left fits in registers (about a
-    tenth faster, once measured)."""
-    low_rule, check_fit = flags[0], flags[8]
-    plain = (low_rule, False, False, False, False, False, False, False, check_fit)
+    separate transitional index, early actual years or original-method amounts (``plain``
+    flags): the same loop, compiled with those branches removed, so that what is left fits in
+    registers (about a tenth faster, once measured)."""
+    low_rule, check_fit = flags[0], flags[9]
+    plain = (low_rule, False, False, False, False, False, False, False, False, check_fit)
     _cases(cases, table, reciprocal, plain, out, errors, bounds)
 
 
@@ -226,14 +229,15 @@ def _cases(
     cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
 ) -> None:
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
-     wage, override_num, override_den, override_given, early_in, early_index_1e6) = cases  # fmt: skip
+     wage, override_num, override_den, override_given, early_in, early_index_1e6, old_in) = cases  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
-     has_early, has_extra, check_fit) = flags  # fmt: skip
+     has_early, has_extra, has_old, check_fit) = flags  # fmt: skip
     # bitwise or of each factor of the two numerators: at least the largest (any negative
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
-     k_num_out, k_den_out, k_present_out, early_index_out, extra_fen, top_up_fen) = out  # fmt: skip
+     k_num_out, k_den_out, k_present_out, early_index_out, extra_fen, top_up_fen,
+     transitional_new_out) = out  # fmt: skip
     n = len(pair)
     for i in range(n):
         q = pair[i]
@@ -389,6 +393,22 @@ def _cases(
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
             transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
+        # the original method (江苏 原办法, given per case; -1: not given): the new-method
+        # amount's excess over it paid at the year's share, cut to the fen and raised to the
+        # unit, on top of it; the original amount where the new one is not above it (就高)
+        if has_old and old_in[i] >= 0:
+            if table[q, P_PHASE_HAS] == 0:
+                errors[NO_PHASE_IN] = min(errors[NO_PHASE_IN], i)
+                continue
+            transitional_new_out[i] = transitional
+            transitional = _phase_in(
+                transitional, old_in[i], table[q, P_PHASE_NUM], table[q, P_PHASE_DEN],
+                table[q, P_PHASE_UNIT],
+            )  # fmt: skip
+            if transitional < 0:
+                errors[TRANSITIONAL_TOO_LARGE] = min(errors[TRANSITIONAL_TOO_LARGE], i)
+                transitional = 0
+            transitional_fen[i] = transitional
         if has_extra:
             if table[q, P_ADD_HAS] != 0:
                 # 过渡调节金 (浙江): F + Ī · N · m, rounded once; 养老金补贴: a fixed amount
@@ -447,6 +467,17 @@ def _adjustment(
     return _round_fen(product + offset, den, unit, mode)
 
 
+def _phase_in(new: int, old: int, rate_num: int, rate_den: int, unit: int) -> int:
+    """``old + ⌈⌊(new − old) · rate⌋ fen to the unit⌉`` where ``new`` is above ``old``, else
+    ``old`` (就高); -1 where the product would not fit in int64 (the reference refuses it)."""
+    if new <= old:
+        return old
+    excess = new - old
+    if not _fits(excess, rate_num):
+        return -1
+    return old + _round_fen(excess * rate_num, rate_den, unit, UP_FROM_FEN)
+
+
 def _plus_early(
     numerator: int, den: int, base: int, index: int, years: int, rate_num: int, early_den: int
 ) -> tuple[int, int]:
@@ -501,7 +532,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
-                 "_plus_early", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
+                 "_plus_early", "_phase_in", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
@@ -530,7 +561,7 @@ def pension_kernel(*args: Any) -> None:
     """``_kernel(cases, table, reciprocal, flags, out, errors, bounds)``, or the same loop
     compiled for plain batches when the flags allow (the first use of each compiles it)."""
     flags = args[3]
-    _compiled()[3 if not any(flags[1:8]) else 0](*args)
+    _compiled()[3 if not any(flags[1:9]) else 0](*args)
 
 
 def round_years(*args: Any) -> None:

@@ -62,6 +62,7 @@ from suiren.services.pension_calc import (
     CaseWarning,
     early_months,
     extra_unsure,
+    old_method_missing,
     region_not_modelled,
 )
 from suiren.services.workers import enrolment_region, get_worker, relation_region
@@ -380,9 +381,11 @@ NO_LATER_TEXT = {
 
 def _case_warnings(policy: Policy, cases: PensionCases) -> list[dict[str, str]]:
     """The batch's warnings that hold for an estimate's case too (a 长缴增发 reached only
-    through deemed years: ``pension_calc.extra_unsure``)."""
+    through deemed years: ``pension_calc.extra_unsure``; a 江苏 transitional pension whose
+    original-method amount the records cannot give: ``old_method_missing``)."""
     found: dict[int, list[CaseWarning]] = {}
     extra_unsure(cases, policy, found)
+    old_method_missing(cases, policy, found)
     return [w.to_json() for w in found.get(0, [])]
 
 

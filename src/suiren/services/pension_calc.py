@@ -336,6 +336,10 @@ NUMBER_FIELDS: dict[str, Field] = {
     "indexed_wage_yuan": Field(_bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
                                "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1,
                                scale=100, maximum=BASE_YUAN_MAX * INDEX_MAX, positive=True),
+    # the transitional pension by the region's original method as printed (江苏 原办法)
+    "old_transitional_yuan": Field(_bounded(100, BASE_YUAN_MAX),
+                                   "must be a non-negative amount in yuan with at most 2 decimals (原办法过渡性养老金)", -1,
+                                   scale=100, maximum=BASE_YUAN_MAX),
 }  # fmt: skip
 # name -> required; early_actual_index: the index of the early actual years (北京 Z实)
 INDEX_FIELDS = {"average_index": True, "transitional_index": False, "early_actual_index": False}
@@ -459,6 +463,7 @@ def parse_input(
     )
     _check_early(early, early_index)
     any_early = bool(np.any(early >= 0))
+    old = numbers["old_transitional_yuan"]
     cases = PensionCases(
         region=region,
         day=days,
@@ -475,6 +480,7 @@ def parse_input(
         coefficient=case_input.coefficient,
         early_years=early if any_early else None,
         early_index_1e6=early_index if any_early else None,
+        old_transitional_fen=old if bool(np.any(old >= 0)) else None,
     )
     return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
 
@@ -762,6 +768,7 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     _not_modelled(parsed, policy, found)
     _early_missing(parsed, policy, found)
     extra_unsure(parsed.cases, policy, found)
+    old_method_missing(parsed.cases, policy, found)
     return CaseWarnings(n, found)
 
 
@@ -792,6 +799,43 @@ def extra_unsure(cases: PensionCases, policy: Policy, found: dict[int, list[Case
                     " which no table or text read shows: the 长缴增发 computed may not be paid"
                     " — 实际缴费年限未超过20年时是否增发未核实",
                 )
+            )
+
+
+PHASE_IN_RATE = "pension.transitional.phase_in_rate"
+
+
+def old_method_missing(
+    cases: PensionCases, policy: Policy, found: dict[int, list[CaseWarning]]
+) -> None:
+    """Per case of a region that pays the transitional pension as its original method's
+    amount plus a share of the new method's excess (江苏 from 2024) with deemed years
+    (1995年底前缴费年限) but no ``old_transitional_yuan``: the original amount cannot be
+    computed from the inputs, so the transitional pension given is the new method's, not
+    the one paid (``--strict`` refuses the case). The batch's and the estimate's warning."""
+    old = cases.old_transitional_fen
+    lacking = np.ones(len(cases), dtype=np.bool_) if old is None else old < 0
+    without = np.flatnonzero((cases.deemed_years > 0) & lacking)
+    if len(without) == 0:
+        return
+    g = policy.look_up(
+        cases.day[without], cases.region[without], {"rate": PHASE_IN_RATE}, frozenset({"rate"})
+    )
+    for pair, resolved in enumerate(g.values["rate"]):
+        if resolved is None or resolved.value is None:
+            continue
+        share = Fraction(resolved.value)
+        message = (
+            f"region {resolved.region} pays the transitional pension as the amount by its"
+            f" original method (原办法) plus {Decimal(share.numerator) / share.denominator:%}"
+            f" of the new method's excess over it (from {resolved.start}; {PHASE_IN_RATE}), but"
+            " old_transitional_yuan is not given: the transitional pension computed is the new"
+            " method's, not the one paid. Give old_transitional_yuan as printed on the"
+            " determination table (按原办法计算的过渡性养老金) — 未计算新老办法对比：缺原办法过渡性养老金"
+        )
+        for i in without[g.pair_of_case == pair].tolist():
+            found.setdefault(int(i), []).append(
+                CaseWarning("transitional-old-method-missing", "old_transitional_yuan", message)
             )
 
 
@@ -935,7 +979,8 @@ def output_records(
             basic_pension_fen=basic,
             account_pension_fen=account,
             transitional_pension_fen=transitional,
-            extra_pension_fen=extra,  # 长缴增发 (吉林), 过渡调节金 + 补贴 + 补足 (浙江); else 0
+            extra_pension_fen=extra,  # 长缴增发 (吉林), 过渡调节金 + 补贴 + 补足 (浙江),
+            # 见分进角 (江苏); else 0
             total_fen=total,
         )
         if warnings is not None:
