@@ -226,13 +226,15 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "130000 320000 340000 440000 440100 450000 500000 510000 520000 630000",
         "2015-01", "2021-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "110000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
         "140000 350000 370000 410000 410100 410200 410300 410400 410700 411500 430000 610000"
-        " 640000 650000",
+        " 640000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
-    Known("pension.base", "110000 220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
         "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2022-01", "2024-12",
