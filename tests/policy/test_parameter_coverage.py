@@ -152,17 +152,46 @@ class Known:
 
 
 WAGES_NOT_COLLECTED = (
-    f"{NO_SOURCE} in the file: the average wages (全口径) before the first entry have not been"
-    " collected from the provincial notices"
+    f"{NO_SOURCE}: the wage a province used for contribution bases before its first entry was"
+    " found neither in a notice nor in a transcription that names the year it applies to;"
+    " before the 全口径 switch (2019–2020) provinces used an 在岗 or non-private average,"
+    " often city by city, and transcriptions that give the old caliber's figure for the"
+    " switch year were not taken"
+)
+GANSU_2020 = (
+    f"{NO_SOURCE}: 甘肃's 2020 wage; two transcriptions of the same repository disagree (5542,"
+    " the 缴费基数 of 甘人社通〔2020〕 with its number not recorded, and 5155.75 in its wage"
+    " series), and the notice was not found"
+)
+JIANGSU_2019 = (
+    f"{NO_SOURCE}: 江苏's 2019 wage; the transcribed 2019 index base (指数基数 86590 a year,"
+    " non-private) and the transcribed 2019 ceiling (16842 = 3 × 5614) name different wages,"
+    " and the notice saying which applied to the 2019 bounds was not found"
+)
+ZHEJIANG_2020 = (
+    f"{NO_SOURCE}: 浙江's 2020 wage; one transcription gives 5690 as the wage and 5960 as the"
+    " 计发基数 of the same year, and the notice was not found"
+)
+SHANGHAI_APRIL_2019 = (
+    f"{NO_SOURCE}: whether 上海's April 2019 used the 2018 figure (7132, from 2018-04-01) or the"
+    " 2019 one; the source dates the 2018 year to 2019-03-31 and the 2019 figures (8211, under"
+    " 国办发〔2019〕13号) from 2019-05-01, so the 2018 figure stands for the month"
+)
+SHANGHAI_LONG_YEAR = (
+    "上海's 2019 contribution year ran fourteen months, 2019-05-01..2020-06-30 (as transcribed"
+    " with the notice of 2019-06-21); its figure applies in 2020-05 and 2020-06 as the agency"
+    " applied it"
 )
 BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
 )
 SHENZHEN_WAGE = (
-    f"{NO_SOURCE}: 深圳's own average wage (its 社平, the index wage) from 2022-07 was not"
-    " found; a Shenzhen worker's wage is 广东's, and this entry says so (深圳's bounds from"
-    " 2024 are its own, published_floor/published_ceiling 440300)"
+    f"{NO_SOURCE}: 深圳's own average wage (its 社平, the index wage) was not found for any year;"
+    " a Shenzhen worker's wage is 广东's (in the file from 2015-07), and this entry says so"
+    " (深圳's bounds from 2024 are its own, published_floor/published_ceiling 440300). A"
+    " transcribed 深圳 series by 社保年度 (1990–2020, 2021–2024 marked placeholders by its"
+    " author) does not say from which month each figure applied and was not taken"
 )
 SHENZHEN_2023_CEILING = (
     f"{NO_SOURCE}: 深圳's ceiling for 2023-07..2024-06 (its own figures in the file start with"
@@ -175,8 +204,9 @@ HUBEI_TIERS = (
 )
 JIANGSU_2023_CEILING = (
     f"{NO_SOURCE}: 江苏's 2023 ceiling; 24042 is transcribed as 苏人社发〔2023〕62号's provisional"
-    " (临时) ceiling, but it is not 3 × the 2022 wage of that notice (7839.17), and the ceiling"
-    " finally applied in 2023 was not found"
+    " (临时) ceiling — a public calculator shows the range 4494–24042, the 2022 floor with it"
+    " (public code ref 53675505851) — but it is not 3 × the 2022 wage of that notice (7839.17),"
+    " and the ceiling finally applied in 2023 was not found"
 )
 HUBEI_CONTRIBUTION_TIERS = (
     f"{NO_SOURCE}: 湖北 publishes its contribution figures in three tiers (the province's here"
@@ -192,26 +222,51 @@ PUBLISHED_LATE = (
 # fmt: off
 KNOWN_MISSING: tuple[Known, ...] = (
     Known(
-        "contribution.base.average_monthly_wage",
-        "120000 130000 150000 210000 210100 210200 230000 320000 330000 340000 350000 410000"
-        " 410100 410200 410300 410400 410700 411500 420000 420100 420200 430000 460000 500000"
-        " 510000 520000 540000 610000 630000 640000 " + " ".join(HUBEI_OWN_BASES[1:]),
-        "2015-01", "2021-12", WAGES_NOT_COLLECTED,
-    ),
-    Known(
-        "contribution.base.average_monthly_wage", "140000 360000 370000 450000 620000 650000",
-        "2015-01", "2020-12", WAGES_NOT_COLLECTED,
-    ),
-    Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
-    Known(
-        "contribution.base.average_monthly_wage",
-        "110000 220000 220100 310000 440000 440100 440300", "2015-01", "2022-06",
+        "contribution.base.average_monthly_wage", "440000 440100", "2015-01", "2015-06",
         WAGES_NOT_COLLECTED,
     ),
+    Known(
+        "contribution.base.average_monthly_wage", "140000 370000", "2015-01", "2018-12",
+        WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "130000 230000 320000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "2015-01", "2018-12", WAGES_NOT_COLLECTED,
+    ),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "130000 230000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "2019-01", "2019-12", WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "320000", "2019-01", "2019-12", JIANGSU_2019),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "150000 330000 350000 360000 410000 410100 410200 410300 410400 410700 411500 420000"
+        " 420100 450000 460000 610000 620000 " + " ".join(HUBEI_OWN_BASES),
+        "2015-01", "2019-12", WAGES_NOT_COLLECTED,
+    ),
+    Known(
+        "contribution.base.average_monthly_wage",
+        "150000 350000 360000 410000 410100 410200 410300 410400 410700 411500 420000 420100"
+        " 450000 460000 610000 " + " ".join(HUBEI_OWN_BASES),
+        "2020-01", "2020-12", WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "330000", "2020-01", "2020-12", ZHEJIANG_2020),
+    Known("contribution.base.average_monthly_wage", "620000", "2020-01", "2020-12", GANSU_2020),
+    Known("contribution.base.average_monthly_wage", "220000 220100", "2015-01", "2021-06", WAGES_NOT_COLLECTED),
+    Known(
+        "contribution.base.average_monthly_wage", "210000 210100 210200", "2015-01", "2021-12",
+        WAGES_NOT_COLLECTED,
+    ),
+    Known("contribution.base.average_monthly_wage", "310000", "2019-04", "2019-04", SHANGHAI_APRIL_2019),
+    Known("contribution.base.average_monthly_wage", "310000", "2020-05", "2020-06", SHANGHAI_LONG_YEAR),
     Known("contribution.base.average_monthly_wage", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_floor", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
     Known("contribution.base.published_ceiling", "120000 500000", "2026-01", "2026-08", PUBLISHED_LATE),
-    Known("contribution.base.average_monthly_wage", "440300", "2022-07", "2026-12", SHENZHEN_WAGE),
+    Known("contribution.base.average_monthly_wage", "440300", "2015-01", "2026-12", SHENZHEN_WAGE),
     Known("contribution.base.published_ceiling", "440300", "2023-07", "2024-06", SHENZHEN_2023_CEILING),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
@@ -237,7 +292,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
-        "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2022-01", "2024-12",
+        "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2021-01", "2024-12",
         HUBEI_CONTRIBUTION_TIERS,
     ),
     Known(
