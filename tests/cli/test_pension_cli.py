@@ -446,7 +446,7 @@ def test_strict_refuses_the_first_case_with_a_warning(cli) -> None:
 NOT_MODELLED_CASES = [  # (region, retire, what the warning must name)
     ("310000", "2026-07", "虚账实记"),
     ("510100", "2026-07", "增发"),
-    ("440300", "2026-07", "深圳过渡性养老金"),
+    ("440300", "2026-07", "地方补助"),
 ]
 
 

@@ -46,12 +46,14 @@ SEEDS = (1, 2, 3, 4, 5)
 CASES_PER_BATCH = 20_000
 MONTH = YEARS_SCALE // 12
 # around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table,
-# 浙江's 过渡调节金 (2025-02-01) and 江苏's phase-in (2024, 2025, 2026)
+# 浙江's 过渡调节金 (2025-02-01), 江苏's phase-in (2024, 2025, 2026) and 深圳's (2023-05, 2024, 2025)
 DAYS = (
     date(2006, 6, 30),
     date(2006, 7, 1),
     date(2020, 12, 31),
     date(2021, 1, 1),
+    date(2023, 4, 30),
+    date(2023, 5, 1),
     date(2023, 12, 31),
     date(2024, 1, 1),
     date(2024, 12, 31),
@@ -61,6 +63,7 @@ DAYS = (
     date(2026, 1, 1),
 )
 JIANGSU_PHASE_IN = date(2024, 1, 1)
+SHENZHEN_PHASE_IN = date(2023, 5, 1)
 COMPARED = (
     "basic_fen",
     "account_pension_fen",
@@ -150,9 +153,13 @@ def varied_cases(
     )
     early = np.where(beijing & (rng.random(count) < 0.7), early, -1)
     early_index = np.where(early > 0, rng.integers(0, 3_000_001, count), -1)
-    # 江苏's original-method transitional pension (原办法), from 2024 where its phase-in runs:
-    # given for most cases (below and above the new method, 0 too), or not (-1)
-    jiangsu = np.char.startswith(region.astype(str), "32") & (day >= day_number(JIANGSU_PHASE_IN))
+    # 江苏's (from 2024) and 深圳's (from 2023-05) original-method transitional pension (原办法),
+    # where their phase-in runs: given for most cases (below and above the new method, 0
+    # too), or not (-1)
+    codes = region.astype(str)
+    jiangsu = (np.char.startswith(codes, "32") & (day >= day_number(JIANGSU_PHASE_IN))) | (
+        np.char.startswith(codes, "4403") & (day >= day_number(SHENZHEN_PHASE_IN))
+    )
     old = np.where(
         rng.random(count) < 0.5, rng.integers(0, 300_000, count), rng.integers(0, 10, count) * 10
     )
@@ -320,23 +327,34 @@ def test_fast_formula_raises_where_the_reference_does():
     assert str(actual.value) == str(expected.value)
 
 
-def test_jiangsu_cases_are_drawn_and_compared_with_the_original_method():
-    """The batches hold 江苏 cases with an original-method amount on every phase-in year, new
-    above and not above it; both formulas then pay the same (and differ from the new method)."""
+@pytest.mark.parametrize(
+    ("prefix", "phase_years", "unit"),
+    (("32", {2024, 2025, 2026}, 10), ("4403", {2023, 2024, 2025}, 1)),
+)
+def test_jiangsu_and_shenzhen_cases_are_drawn_and_compared_with_the_original_method(
+    prefix: str, phase_years: set[int], unit: int
+) -> None:
+    """The batches hold 江苏 and 深圳 cases with an original-method amount on every phase-in
+    year, new above and not above it; both formulas then pay the same (and differ from the
+    new method); 江苏 raises the paid share to the 角, 深圳 keeps the fen."""
     policy = load_policy()
     cases = varied_cases(policy, 1, extreme_share=0.0)
     result = compute_pensions(policy, cases)
     assert cases.old_transitional_fen is not None and result.transitional_new_fen is not None
-    given = np.flatnonzero(cases.old_transitional_fen >= 0)
+    ours = np.char.startswith(cases.region.astype(str), prefix)
+    given = np.flatnonzero((cases.old_transitional_fen >= 0) & ours)
     years = {date.fromordinal(date(1970, 1, 1).toordinal() + int(d)).year for d in cases.day[given]}
-    assert years >= {2024, 2025, 2026}
+    assert years >= phase_years
     new = result.transitional_new_fen[given]
     old = cases.old_transitional_fen[given]
     assert np.any(new > old) and np.any(new <= old)
     paid = result.transitional_fen[given]
     assert np.array_equal(paid[new <= old], old[new <= old])
     above = new > old
-    assert np.all(paid[above] >= old[above]) and np.all(paid[above] % 10 == old[above] % 10)
+    assert np.all(paid[above] >= old[above]) and np.all(paid[above] % unit == old[above] % unit)
+    if unit == 1:  # 深圳: the paid share is cut to the fen, never raised to the 角
+        assert np.all(paid[above] <= new[above])
+        assert np.any(paid[above] % 10 != old[above] % 10)
     assert_identical(result, reference_pensions(policy, cases))
 
 

@@ -30,14 +30,17 @@ exact integer at a stated scale, and each component is rounded once to the regio
     F, m = where the region pays a 过渡调节金 (浙江: ``pension.extra.adjustment_fixed`` 480 and
          ``adjustment_per_index_year`` 3 yuan), its fixed part and its amount per contribution
          year at index 1: F + Ī · N · m (N deemed included), rounded once like a component
-    S  = a fixed 养老金补贴 (浙江 150: ``pension.extra.subsidy``)
+    S  = a fixed 养老金补贴 (浙江 150, 深圳's 100 printed inside its 过渡性养老金 from 2023-05:
+         ``pension.extra.subsidy``)
     top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, 江苏's
          total 见分进角, u = 10: ``pension.extra.top_up_unit_fen``), the fen that take it there
     O, s = where the region pays the transitional pension as the one by its original method
          plus a share of the new method's excess (江苏 from 2024, 苏人社发〔2024〕4号: 原办法 O
          given per case as printed, s = 40% / 70% / 100% in 2024 / 2025 / 2026 on:
          ``pension.transitional.phase_in_rate``), the paid share cut to the fen and raised to
-         the 角 (``phase_in_unit_fen``; ⌈·⌉ above); the new method rounded first like a component
+         the 角 (``phase_in_unit_fen``; ⌈·⌉ above); the new method rounded first like a component.
+         深圳 from 2023-05 the same way: O = 老 indexed wage × 享受比例 + 4 × whole years as
+         printed, s = 70% / 90% / 100% in 2023 / 2024 / 2025 on (its 调整额), cut to the fen
 
 Which base, which threshold, which accrual rates and weights, how years and indices are
 rounded and to what unit and how each component is rounded are all parameters of the
@@ -477,7 +480,7 @@ def _raise_first(errors: IntArray, cases: PensionCases, n: int) -> None:
 PHASE_IN_MISSING = (
     "case {case}: old_transitional_yuan is given but region {region} does not compare the"
     " transitional pension with an original method on this date"
-    " (pension.transitional.phase_in_rate: 江苏 from 2024); leave it out"
+    " (pension.transitional.phase_in_rate: 江苏 from 2024, 深圳 from 2023-05); leave it out"
 )
 
 

@@ -213,8 +213,9 @@ def _addition_steps(
     if subsidy:
         steps.append(
             Step(
-                "养老金补贴 / pension subsidy (浙江)",
-                "a fixed amount per month — 基本养老金补贴（定额）",
+                "养老金补贴 / fixed pension subsidy",
+                "a fixed amount per month beside the three components — 定额补贴"
+                "（浙江 基本养老金补贴；深圳 过渡性养老金所含100元加发）",
                 {},
                 fen_to_yuan_str(int(Fraction(subsidy) * 100)),
                 (p["subsidy"],),
@@ -291,7 +292,7 @@ def _extra_step(
 def _phase_in_step(
     cases: PensionCases, result: PensionResult, i: int, p: dict[str, ResolvedValue], new: int
 ) -> Step:
-    """The comparison with the original method (江苏 原办法, given by the case): the original
+    """The comparison with the original method (江苏, 深圳 原办法, given by the case): the original
     amount plus the year's share of the new method's excess, raised to the unit."""
     assert cases.old_transitional_fen is not None
     old = int(cases.old_transitional_fen[i])

@@ -14,8 +14,9 @@ first before its one rounding (``_plus_early``). A 长缴增发 (吉林) adds up
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
 (``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
 unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
-gives its transitional pension by the region's original method (江苏 原办法), the one computed
-is compared with it (``_phase_in``): the excess is paid at the year's share, raised to the 角.
+gives its transitional pension by the region's original method (江苏 原办法, 深圳 原办法), the one
+computed is compared with it (``_phase_in``): the excess is paid at the year's share, raised to
+the region's unit (江苏 the 角, 深圳 the fen).
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -393,7 +394,7 @@ def _cases(
                 errors[NEGATIVE_COMPONENT] = min(errors[NEGATIVE_COMPONENT], i)
             transitional = _round_fen(numerator, den, unit, table[q, P_MODE])
             transitional_fen[i] = transitional  # the rest stay zero
-        # the original method (江苏 原办法, given per case; -1: not given): the new-method
+        # the original method (江苏, 深圳 原办法, given per case; -1: not given): the new-method
         # amount's excess over it paid at the year's share, cut to the fen and raised to the
         # unit, on top of it; the original amount where the new one is not above it (就高)
         if has_old and old_in[i] >= 0:

@@ -809,8 +809,9 @@ def old_method_missing(
     cases: PensionCases, policy: Policy, found: dict[int, list[CaseWarning]]
 ) -> None:
     """Per case of a region that pays the transitional pension as its original method's
-    amount plus a share of the new method's excess (江苏 from 2024) with deemed years
-    (1995年底前缴费年限) but no ``old_transitional_yuan``: the original amount cannot be
+    amount plus a share of the new method's excess (江苏 from 2024, 深圳 from 2023-05) with
+    deemed years (江苏 1995年底前, 深圳 1998年6月前 years) but no ``old_transitional_yuan``:
+    the original amount cannot be
     computed from the inputs, so the transitional pension given is the new method's, not
     the one paid (``--strict`` refuses the case). The batch's and the estimate's warning."""
     old = cases.old_transitional_fen
