@@ -530,6 +530,25 @@ def test_beijing_without_the_early_actual_years_is_warned_and_refused_under_stri
     assert (status, err) == (0, "") and json.loads(out)[0]["transitional_pension_fen"] == 96_087
 
 
+def test_beijing_explains_each_part_of_the_transitional_pension_once(cli) -> None:
+    """With deemed years the one transitional step holds G同 (+ G实); a G实 of 0 is not a
+    second step beside it. Without deemed years and with no early years, G实 = 0 is the step."""
+    for case, expected in (
+        ({**BEIJING, "early_actual_years": "0"}, ["过渡性养老金"]),
+        ({**BEIJING, **BEIJING_EARLY}, ["过渡性养老金"]),
+        (
+            {**BEIJING, "deemed_years": "0", "early_actual_years": "0"},
+            ["过渡性养老金 G实 / transitional pension for early actual years"],
+        ),
+    ):
+        status, out, err = cli([case], "--explain")
+        assert (status, err) == (0, ""), case
+        steps = [s["step"] for s in json.loads(out)[0]["explanation"]]
+        transitional = [s for s in steps if s.startswith("过渡性养老金")]
+        assert len(transitional) == 1, (case, transitional)
+        assert transitional[0].startswith(expected[0]), (case, transitional)
+
+
 def test_beijing_born_too_late_to_pay_before_1998_07_is_not_warned(cli) -> None:
     """Born 1983-01: 15 on 1998-06, younger than the youngest working age (16)."""
     young = {**BEIJING, "birth": "1983-01", "sex": "M", "deemed_years": "0", "retire": None}

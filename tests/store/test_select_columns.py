@@ -5,6 +5,7 @@ integers, many rows and none."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -59,3 +60,22 @@ def test_a_hundred_thousand_rows(engine: Engine) -> None:
     assert table.num_rows == 100_000
     assert sum(table["amount"].to_pylist()) == 3 * 100_000 * 100_001 // 2
     assert set(table["name"].to_pylist()) == {f'a,"{n}' for n in range(1, 100_001)}
+
+
+def test_a_null_is_refused_not_read_as_empty_or_dropped(engine: Engine) -> None:
+    for sql in (
+        "SELECT CAST(NULL AS TEXT) AS name, CAST(1 AS BIGINT) AS amount",
+        "SELECT 'a' AS name, CAST(NULL AS BIGINT) AS amount"
+        " UNION ALL SELECT 'b' AS name, CAST(2 AS BIGINT) AS amount",
+    ):
+        with engine.connect() as connection, pytest.raises(AssertionError, match="NULL"):
+            select_columns(connection, sql, {}, SCHEMA)
+    one = pa.schema([("amount", pa.int64())])
+    # a row of one NULL field would be an empty CSV line, which Arrow skips
+    with engine.connect() as connection, pytest.raises(AssertionError, match="NULL"):
+        select_columns(
+            connection,
+            "SELECT CAST(NULL AS BIGINT) AS amount UNION ALL SELECT CAST(5 AS BIGINT)",
+            {},
+            one,
+        )

@@ -118,8 +118,6 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
     new = -1 if result.transitional_new_fen is None else int(result.transitional_new_fen[i])
     if deemed > 0 or early > 0:
         steps.append(_transitional_step(cases, result, i, p, deemed, early, unit_name, shown))
-    if new >= 0:
-        steps.append(_phase_in_step(cases, result, i, p, new))
     elif early == 0 and p["early_rate"].value is not None:
         steps.append(
             Step(
@@ -131,6 +129,8 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 (p["early_rate"],),
             )
         )
+    if new >= 0:
+        steps.append(_phase_in_step(cases, result, i, p, new))
     rates = p["extra_rates"].value
     additions = _addition_steps(result, i, p, index, shown, unit_name)
     added = sum(_fen_of(step.result) for step in additions)

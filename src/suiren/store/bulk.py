@@ -153,37 +153,46 @@ def select_columns(
     connection: Connection, sql: str, params: dict[str, Any], schema: pa.Schema
 ) -> pa.Table:
     """The rows of the query ``sql`` (``:name`` parameters) as an Arrow table of ``schema``
-    (its fields in the query's column order).
+    (its fields in the query's column order, named as the query names its columns).
 
     PostgreSQL: the rows as one CSV text aggregated by the server, parsed by Arrow (no Python
-    object per row); no value may be NULL (CSV would read a NULL text as empty), and the text
-    is held whole (at most 1 GB: for a batch's rows, not a table's — the audit streams). SQLite:
-    the rows fetched and turned into columns.
+    object per row), held whole (at most 1 GB: for a batch's rows, not a table's — the audit
+    streams). SQLite: the rows fetched and turned into columns. A NULL is refused on both
+    (CSV has no NULL: it would read as an empty text, or drop a row of one empty field).
     """
     statement = text(sql).bindparams(**params)
     if not is_postgres(connection):
         rows = connection.execute(statement).all()
-        return pa.table(
+        table = pa.table(
             [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)],
             schema=schema,
         )
+        if any(column.null_count for column in table.columns):
+            raise AssertionError(f"select_columns: a NULL in a column of {schema.names}")
+        return table
     # the rows as one CSV text built by the server: one value to fetch, where COPY TO STDOUT
     # hands the client one message per row (about 2 µs of Python each: 2 s of a yearly
-    # interest run on a million accounts). Text is quoted, its quotes doubled; a NULL is an
-    # empty field, as COPY's CSV writes it.
+    # interest run on a million accounts). Text is quoted, its quotes doubled; the count of
+    # rows and of NULLs come with it, so that no row is lost unseen.
     line = " || ',' || ".join(_csv_field(f) for f in schema)
-    bundled = text(f"SELECT string_agg({line}, E'\\n') FROM ({sql}) AS q").bindparams(**params)
-    csv_text = connection.execute(bundled).scalar()
-    buffer = io.BytesIO(csv_text.encode() if csv_text else b"")
-    buffer.seek(0, io.SEEK_END)
-    if not buffer.tell():
+    nulls = " OR ".join(f'q."{f.name}" IS NULL' for f in schema)
+    bundled = text(
+        f"SELECT count(*), COALESCE(bool_or({nulls}), false), string_agg({line}, E'\\n')"
+        f" FROM ({sql}) AS q"
+    ).bindparams(**params)
+    count, has_null, csv_text = connection.execute(bundled).one()
+    if has_null:  # CSV would read it as an empty text, or drop a row of one empty field
+        raise AssertionError(f"select_columns: a NULL in a column of {schema.names}")
+    if not count:
         return schema.empty_table()
-    buffer.seek(0)
-    return pacsv.read_csv(
-        buffer,
+    table = pacsv.read_csv(
+        io.BytesIO(csv_text.encode()),
         read_options=pacsv.ReadOptions(column_names=schema.names),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
+    if table.num_rows != count:
+        raise AssertionError(f"select_columns: {count} rows sent, {table.num_rows} read")
+    return table
