@@ -160,9 +160,8 @@ def select_columns(
     streams). SQLite: the rows fetched and turned into columns. A NULL is refused on both
     (CSV has no NULL: it would read as an empty text, or drop a row of one empty field).
     """
-    statement = text(sql).bindparams(**params)
     if not is_postgres(connection):
-        rows = connection.execute(statement).all()
+        rows = connection.execute(text(sql).bindparams(**params)).all()
         table = pa.table(
             [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)],
             schema=schema,
