@@ -13,11 +13,12 @@ need a case of the year of each change and of the year before.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from suiren.domain.errors import ParameterNotFound
 from suiren.domain.region import default_registry
 from suiren.policy import baseline_parameters
 from suiren.rules.parameters import Parameter
@@ -38,25 +39,24 @@ READ_BY_YEAR = {"account.interest_rate", "account.in_year_interest_factor"}
 def seen() -> set[tuple[str, date, str, date | None]]:
     """(parameter, day looked up, region resolved, start of the entry resolved)."""
     records: set[tuple[str, date, str, date | None]] = set()
-    original = Parameter.lookup
+    original = Parameter.find  # ``lookup`` and the batch look-up both go through it
 
     def recording(self, day, ancestry):  # type: ignore[no-untyped-def]
-        try:
-            resolved = original(self, day, ancestry)
-        except ParameterNotFound:  # a region's value ended (null): no value for any of them
+        resolved = original(self, day, ancestry)
+        if resolved is None:  # a region's value ended (null): no value for any of them
             records.update((self.path, day, region, None) for region in ancestry)
-            raise
-        records.add((self.path, day, resolved.region, resolved.start))
+        else:
+            records.add((self.path, day, resolved.region, resolved.start))
         return resolved
 
-    Parameter.lookup = recording  # type: ignore[method-assign]
+    Parameter.find = recording  # type: ignore[method-assign]
     try:
         for path in sorted(CASES.glob("*.yaml")):
             for case in load_cases(path):
                 if case.get("scenario", "current_law") == "current_law":
                     run_case(case)
     finally:
-        Parameter.lookup = original  # type: ignore[method-assign]
+        Parameter.find = original  # type: ignore[method-assign]
     return records
 
 
@@ -140,3 +140,34 @@ def test_published_ceilings_agree_with_three_times_the_average_wage():
             if abs(entry.value - 3 * wage) >= 3:
                 problems.append(f"{region} {entry.start}: ceiling {entry.value} vs 3 × {wage}")
     assert not problems, "\n".join(problems)
+
+
+def test_divisors_follow_each_pairs_table_rule_and_decimals_when_pairs_share_a_table():
+    """Pairs sharing one table object share its converted row; each pair keeps its own rule
+    and decimals (a batch over every region and day has thousands of pairs, few tables)."""
+    from suiren.policy.retirement import divisor_tenths
+
+    shared = {"59": "145", "60": "139", "61": "132"}
+    other = {"59": "150", "60": "140", "61": "130"}
+    tables = [shared, other, shared, shared]
+    rules = ["floor", "interpolate", "interpolate", "interpolate"]
+    decimals = [1, 1, 1, 0]
+    pair_of_case = np.array([0, 1, 2, 3, 2, 0], dtype=np.intp)
+    age = np.array([60 * 12 + 3] * 4 + [61 * 12, 59 * 12 + 7], dtype=np.int64)
+    got = divisor_tenths(tables, rules, decimals, pair_of_case, age).tolist()
+
+    def expected(table: dict[str, str], rule: str, places: int, months: int) -> int:
+        age = str(months // 12)
+        this = Fraction(table[age])
+        following = Fraction(table.get(str(months // 12 + 1), table[age]))
+        if rule == "floor":
+            return int(this * 10)
+        exact = this - (this - following) * Fraction(months % 12, 12)
+        unit = Fraction(1, 10**places)
+        return int((exact / unit + Fraction(1, 2)) // 1 * unit * 10)
+
+    want = [
+        expected(tables[p], rules[p], decimals[p], int(a))
+        for p, a in zip(pair_of_case.tolist(), age.tolist(), strict=True)
+    ]
+    assert got == want == [1390, 1375, 1373, 1370, 1320, 1450]

@@ -89,8 +89,19 @@ def all_regions(policy: Policy) -> list[str]:
     return sorted(region.code for region in policy.registry.all())
 
 
+_WITH_COEFFICIENT: dict[tuple[int, tuple[str, ...]], set[str]] = {}
+
+
 def regions_with_coefficient(policy: Policy, regions: list[str]) -> set[str]:
-    """Regions whose parameters have a 过渡系数 on every date of ``DAYS``."""
+    """Regions whose parameters have a 过渡系数 on every date of ``DAYS`` (looked up once per
+    policy: every seed of every test asks the same question of the same parameters)."""
+    key = (id(policy), tuple(regions))
+    if key not in _WITH_COEFFICIENT:
+        _WITH_COEFFICIENT[key] = _regions_with_coefficient(policy, regions)
+    return set(_WITH_COEFFICIENT[key])
+
+
+def _regions_with_coefficient(policy: Policy, regions: list[str]) -> set[str]:
     days = np.array([day_number(d) for d in DAYS for _ in regions], dtype=np.int64)
     codes = np.array([r for _ in DAYS for r in regions])
     g = policy.look_up(days, codes, PARAMETERS, OPTIONAL)

@@ -802,7 +802,7 @@ def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
         raise ParameterError("pension.account.divisor_decimals must be 0 or 1")
     age = np.where(given, 40 * 12, cases.age_months)
     derived = divisor_tenths(
-        [{int(k): Fraction(v) for k, v in t.items()} for t in g.distinct("divisor_table")],
+        g.distinct("divisor_table"),
         [str(r) for r in g.distinct("divisor_rule")],
         decimals,
         g.pair_of_case,

@@ -16,6 +16,7 @@ affected month on retire one month later per ``step`` birth months, capped at
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -132,7 +133,7 @@ def minimum_years(policy: Policy, reach_month: IntArray) -> tuple[list[Fraction]
 
 
 def divisor_tenths(
-    tables: list[dict[int, Fraction]],
+    tables: list[Mapping[Any, Any]],
     rules: list[str],
     decimals: list[int],
     pair_of_case: npt.NDArray[np.intp],
@@ -140,10 +141,23 @@ def divisor_tenths(
 ) -> IntArray:
     """个人账户养老金计发月数 for an age in months, in tenths of a month.
 
-    ``floor`` takes the whole age's divisor; ``interpolate`` moves linearly towards the next
-    age's divisor by the months past the whole age, rounded half up to ``decimals``.
+    ``tables`` are per pair, as the parameter holds them (age → months, keys and values
+    anything ``int`` and ``Fraction`` read); pairs sharing one table object share its row,
+    converted once (a batch over every region and day has thousands of pairs and a handful
+    of tables). ``floor`` takes the whole age's divisor; ``interpolate`` moves linearly
+    towards the next age's divisor by the months past the whole age, rounded half up to
+    ``decimals``.
     """
-    ages = sorted(tables[0])
+    row_of_table: dict[int, int] = {}
+    distinct: list[dict[int, Fraction]] = []
+    row_of_pair = np.empty(len(tables), dtype=np.intp)
+    for pair, raw in enumerate(tables):
+        known = row_of_table.get(id(raw))
+        if known is None:
+            known = row_of_table[id(raw)] = len(distinct)
+            distinct.append({int(k): Fraction(v) for k, v in raw.items()})
+        row_of_pair[pair] = known
+    ages = sorted(distinct[0])
     low, high = ages[0], ages[-1]
     years = age_months // MONTHS_PER_YEAR
     extra = age_months % MONTHS_PER_YEAR
@@ -156,16 +170,16 @@ def divisor_tenths(
             f" {int(age_months[bad]) % 12} months (the table covers {low} to {high});"
             " give divisor_months"
         )
-    grid = np.zeros((len(tables), high - low + 2), dtype=np.int64)
-    for pair, table in enumerate(tables):
+    grid = np.zeros((len(distinct), high - low + 2), dtype=np.int64)
+    for at, table in enumerate(distinct):
         for age, months in table.items():
-            grid[pair, age - low] = int(months * 10)
-        grid[pair, high - low + 1] = grid[pair, high - low]
-    row = pair_of_case
+            grid[at, age - low] = int(months * 10)
+        grid[at, high - low + 1] = grid[at, high - low]
+    row = row_of_pair[pair_of_case]
     this = grid[row, years - low]
     following = grid[row, years - low + 1]
-    interpolate = np.array([r == "interpolate" for r in rules])[row]
-    unit = np.array([10 ** (1 - d) for d in decimals], dtype=np.int64)[row]
+    interpolate = np.array([r == "interpolate" for r in rules])[pair_of_case]
+    unit = np.array([10 ** (1 - d) for d in decimals], dtype=np.int64)[pair_of_case]
     # this - (this - following) * extra / 12, in tenths, rounded half up to the unit
     interpolated = (
         divide_round(this * 12 - (this - following) * extra, 12 * unit, Rounding.HALF_UP) * unit

@@ -81,6 +81,10 @@ def show_value(value: Value) -> str:
     return str(value)
 
 
+def _start(entry: DatedValue) -> date:
+    return entry.start
+
+
 @dataclass(slots=True)
 class Series:
     """Dated values, sorted by start date. ``excludes`` names the regions below this one
@@ -91,8 +95,7 @@ class Series:
     excludes: frozenset[str] = frozenset()
 
     def at(self, day: date) -> DatedValue | None:
-        starts = [e.start for e in self.entries]
-        index = bisect_right(starts, day) - 1
+        index = bisect_right(self.entries, day, key=_start) - 1
         return self.entries[index] if index >= 0 else None
 
     def overlay(self, other: Series) -> Series:
@@ -167,18 +170,26 @@ class Parameter:
             return region, entry
         return None
 
+    def find(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue | None:
+        """``lookup``, or None where the parameter has no value (no exception: a batch's
+        optional parameters are missing for thousands of pairs)."""
+        found = self.resolve(day, ancestry)
+        if found is None:
+            return None
+        region, entry = found
+        return ResolvedValue(
+            self.path, entry.value, entry.start, region, entry.reference, self.unit
+        )
+
     def lookup(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue:
         """The value in force on ``day`` for the most specific region of ``ancestry``."""
-        found = self.resolve(day, ancestry)
+        found = self.find(day, ancestry)
         if found is None:
             raise ParameterNotFound(
                 f"parameter {self.path} has no value on {day.isoformat()} for region"
                 f" {ancestry[0]} (defined in {self.source})"
             )
-        region, entry = found
-        return ResolvedValue(
-            self.path, entry.value, entry.start, region, entry.reference, self.unit
-        )
+        return found
 
     def change_dates(self) -> list[tuple[str, date]]:
         """Every (region, date) on which this parameter's value changes."""

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from suiren.domain.errors import ParameterNotFound
 from suiren.rules.parameters import ParameterNode, ResolvedValue
 from suiren.rules.provenance import NO_PROVENANCE
 from suiren.rules.vector_pairs import REGION_SPAN, sorted_pairs
@@ -102,14 +101,12 @@ def look_up(
         ancestry = ancestry_of(region)
         pairs.append((day, region))
         for name, leaf in leaves.items():
-            try:
-                values[name].append(leaf.lookup(day, ancestry))
-            except ParameterNotFound:
+            resolved = leaf.find(day, ancestry)
+            if resolved is None:
                 if name not in optional:
-                    raise
-                values[name].append(
-                    ResolvedValue(leaf.path, None, day, region, NO_PROVENANCE, leaf.unit)
-                )
+                    leaf.lookup(day, ancestry)  # raises ParameterNotFound, saying why
+                resolved = ResolvedValue(leaf.path, None, day, region, NO_PROVENANCE, leaf.unit)
+            values[name].append(resolved)
     return ParameterColumns(values, pair_of_case.astype(np.intp, copy=False), pairs)
 
 
