@@ -344,11 +344,29 @@ def _transitional_step(
         "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
     }
     formula = f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}"
+    floor_value = p["transitional_index_floor"].value
+    if floor_value is not None:
+        floor = Fraction(floor_value)
+        shown_floor = str(Decimal(floor.numerator) / Decimal(floor.denominator))
+        if t_index < floor:
+            inputs["Ī_t used"] = f"{shown_floor} (the floor)"
+            formula = (
+                f"B_t × (w_flat + w_index × {shown_floor}) × deemed years × k: Ī_t below the"
+                f" region's floor {shown_floor} is raised to it (过渡性养老金指数低于"
+                f"{shown_floor}的按{shown_floor}计); rounded to the {unit_name}"
+            )
+            t_index = floor  # the G实 part below keeps its own index
+        else:
+            formula = (
+                f"B_t × (w_flat + w_index × Ī_t) × deemed years × k (Ī_t not below the"
+                f" region's floor {shown_floor}: used as it is); rounded to the {unit_name}"
+            )
     names = [
         "transitional_province",
         "transitional_flat_weight",
         "transitional_index_weight",
         "transitional_coefficient",
+        "transitional_index_floor",
         "long_service_coefficient",
         "long_service_years",
     ]
