@@ -803,3 +803,24 @@ def test_neimenggu_transitional_index_floor_is_applied_and_explained(cli) -> Non
     assert [w["code"] for w in record["warnings"]] == ["not-modelled"]
     status, out, err = cli([before], "--strict")
     assert (status, out) == (2, "")
+
+
+def test_xinjiang_transitional_pension_uses_the_printed_indexed_wage(cli) -> None:
+    """The 新疆 2023-05 审核表: 190.87 = 4636.42 (printed) × 38/12 × 1.3%, not 7089 × 0.654 =
+    4636.21 (190.86); the explanation says so. A transitional index of its own is B_t × Ī_t."""
+    case = {"id": "xj", "region": "650000", "base_yuan": "7089", "average_index": "0.654",
+            "indexed_wage_yuan": "4636.42", "contribution_years": "30年7月",
+            "deemed_years": "3年2月", "account_yuan": "75934.54", "divisor_months": 170,
+            "retire": "2023-05"}  # fmt: skip
+    status, out, err = cli([case], "--explain", "--strict")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 19_087 and record["total_fen"] == 243_055
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert step["inputs"]["W (printed 指数化月平均缴费工资)"] == "4636.42"
+    assert "printed indexed wage" in step["formula"] and step["result"] == "190.87"
+    status, out, err = cli([{**case, "transitional_index": "0.6541"}], "--explain")
+    [record] = json.loads(out)
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
+    assert record["transitional_pension_fen"] == 19_089  # 7089 × 0.6541 × 38/12 × 1.3% = 190.89

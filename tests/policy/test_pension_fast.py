@@ -11,7 +11,8 @@ and its total raised to the 角), 内蒙古's transitional index floor of 1 (wit
 sides of the rule changes,
 transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
-per-case coefficient overrides, printed indexed wages, divisors given or derived from the
+per-case coefficient overrides, printed indexed wages (in the transitional pension too, where
+Ī_t is Ī on the same base), divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
 need reducing to fit in int64). Modes no region uses yet (rounding down, indices with fewer
 than four decimals, units of 1 yuan, years in tenths) come from parameters rewritten per

@@ -18,6 +18,9 @@ exact integer at a stated scale, and each component is rounded once to the regio
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
          so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
+    B_t · Ī_t = W, the printed indexed wage, where the case gives one and Ī_t is Ī (as given) on
+         the index term's base B_index (新疆's table: 4636.42, not 7089 × 0.654 = 4636.21), unless
+         the floor below applies
     f  = where the region floors the transitional index (内蒙古 from 2025-09: 1,
          ``pension.transitional.index_floor``), the floor; else none (Ī_t as it is). The basic
          pension keeps Ī; Ī_t is reported as rounded, before the floor

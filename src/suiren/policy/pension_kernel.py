@@ -11,7 +11,9 @@ printed wages, coefficient overrides, separate transitional index, early actual 
 original-method amounts or parts beside the three components) with those branches removed; each compiles on its first
 use. Early actual years (北京 G实) add a second transitional part, summed exactly with the
 first before its one rounding (``_plus_early``). Where the region floors the transitional index
-(内蒙古 from 2025-09: 1), a lower Ī_t is raised to the floor in the deemed-years part only. A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+(内蒙古 from 2025-09: 1), a lower Ī_t is raised to the floor in the deemed-years part only.
+Where a case gives its printed indexed wage W and its transitional index is its average index on
+the same base, B_t · Ī_t there is W (新疆), as in the basic pension. A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
 (``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
 unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
@@ -371,9 +373,20 @@ def _cases(
                     continue
                 b_t = province_base[i] if table[q, P_T_PROVINCE] else b
                 t_used = t_index  # raised to the region's floor (内蒙古 1) where below it
-                if table[q, P_T_FLOOR_HAS] != 0 and t_used < table[q, P_T_FLOOR]:
+                floored = table[q, P_T_FLOOR_HAS] != 0 and t_used < table[q, P_T_FLOOR]
+                if floored:
                     t_used = table[q, P_T_FLOOR]
                 weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_used)
+                # B_t · Ī_t is the printed indexed wage where the case gives one for the same
+                # index on the same base (新疆: 4636.42, not 7089 × 0.654 = 4636.21)
+                if (
+                    has_wage
+                    and wage[i] >= 0
+                    and not floored
+                    and t_index_1e6[i] == index_1e6[i]
+                    and b_t == b_index
+                ):
+                    weighted = (b_t * table[q, P_W_FLAT] + wage[i] * table[q, P_W_INDEX]) * iscale
                 right = d * k_num
                 den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
                 if not check_fit:
