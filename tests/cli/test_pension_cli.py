@@ -766,3 +766,61 @@ def test_an_original_method_where_none_is_compared_is_refused(cli) -> None:
         assert "old_transitional_yuan is given but region" in err, err
     status, out, err = cli([{**JIANGSU, "old_transitional_yuan": "-1"}])
     assert status == 2 and "old_transitional_yuan" in err
+
+
+NEIMENGGU = {"id": "nm", "region": "150000", "base_yuan": "8179", "average_index": "0.6111",
+             "contribution_years": "41年1月", "deemed_years": "11年4月", "account_yuan": "93577.2",
+             "divisor_months": 139, "retire": "2025-09"}  # fmt: skip
+
+
+def test_neimenggu_transitional_index_floor_is_applied_and_explained(cli) -> None:
+    """The 内蒙古 2025-09 table: 1112.34 = 8179 × 1 × 136/12 × 1.2% for an index of 0.6111 (the
+    floor of 1, ``pension.transitional.index_floor``); nothing is left out, so --strict
+    computes it. Before the floor's date the part is named not modelled and refused."""
+    status, out, err = cli([NEIMENGGU], "--explain", "--strict")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 111_234 and record["total_fen"] == 449_237
+    assert record["warnings"] == []
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert step["result"] == "1112.34"
+    assert step["inputs"]["Ī_t"] == "0.6111" and step["inputs"]["Ī_t used"] == "1 (the floor)"
+    assert "raised to it" in step["formula"] and "按1计" in step["formula"]
+    cited = {p["parameter"]: p for p in step["parameters"]}
+    floor = cited["pension.transitional.index_floor"]
+    assert floor["value"] == "1" and floor["in_force_from"] == "2025-09-01"
+    # an index above the floor is used as it is, and the explanation says so
+    status, out, err = cli([{**NEIMENGGU, "average_index": "1.7318"}], "--explain")
+    [record] = json.loads(out)
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "Ī_t used" not in step["inputs"] and "used as it is" in step["formula"]
+    # before 2025-09: the worker's index, named not modelled; refused under --strict
+    before = {**NEIMENGGU, "retire": "2025-08"}
+    status, out, err = cli([before])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 67_975
+    assert [w["code"] for w in record["warnings"]] == ["not-modelled"]
+    status, out, err = cli([before], "--strict")
+    assert (status, out) == (2, "")
+
+
+def test_xinjiang_transitional_pension_uses_the_printed_indexed_wage(cli) -> None:
+    """The 新疆 2023-05 审核表: 190.87 = 4636.42 (printed) × 38/12 × 1.3%, not 7089 × 0.654 =
+    4636.21 (190.86); the explanation says so. A transitional index of its own is B_t × Ī_t."""
+    case = {"id": "xj", "region": "650000", "base_yuan": "7089", "average_index": "0.654",
+            "indexed_wage_yuan": "4636.42", "contribution_years": "30年7月",
+            "deemed_years": "3年2月", "account_yuan": "75934.54", "divisor_months": 170,
+            "retire": "2023-05"}  # fmt: skip
+    status, out, err = cli([case], "--explain", "--strict")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 19_087 and record["total_fen"] == 243_055
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert step["inputs"]["W (printed 指数化月平均缴费工资)"] == "4636.42"
+    assert "printed indexed wage" in step["formula"] and step["result"] == "190.87"
+    status, out, err = cli([{**case, "transitional_index": "0.6541"}], "--explain")
+    [record] = json.loads(out)
+    [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
+    assert record["transitional_pension_fen"] == 19_089  # 7089 × 0.6541 × 38/12 × 1.3% = 190.89

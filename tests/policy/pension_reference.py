@@ -17,6 +17,10 @@ part beside the three components. And where a case gives its transitional pensio
 region's original method (江苏 原办法, issue 10 §2), the rounded transitional pension is
 compared with it: the original amount plus the year's share of the excess, cut to the fen and
 raised to the unit, or the original amount where the new one is not above it (``_phase_in``).
+And a region may floor the transitional index (内蒙古 from 2025-09: 1, issue 10 §2): in the
+deemed-years part a lower Ī_t is raised to the floor (``_transitional``); the Ī_t reported
+stays the rounded one. And where a case gives its printed indexed wage W and its Ī_t is its Ī
+(as given) on the index term's base, B_t · Ī_t is W there too, unless the floor applies (新疆).
 Fixed since: 见分进角 (``up_from_fen``) is rounded without doubling the numerator, which wrapped
 below zero near the int64 headroom (``_round_component``), as the kernel always did.
 """
@@ -476,7 +480,30 @@ def _transitional(
     base = np.where(
         g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
+    floored = np.zeros(n, dtype=bool)
+    floors = [None if v is None else Fraction(v) for v in g.distinct("transitional_index_floor")]
+    if any(f is not None for f in floors):
+        floor_num = g.per_pair([0 if f is None else f.numerator for f in floors])
+        floor_den = g.per_pair([1 if f is None else f.denominator for f in floors])
+        has_floor = g.per_pair([f is not None for f in floors], bool)
+        inexact = (floor_num < 0) | ((floor_num * scale) % floor_den != 0)
+        if bool(np.any(has_floor & inexact)):
+            raise ParameterError(
+                "pension.transitional.index_floor must be exact at the index scale"
+            )
+        floor = floor_num * scale // floor_den
+        floored = has_floor & (t_index < floor)
+        t_index = np.where(floored, floor, t_index)
     weighted = base * (flat_num * scale + index_num * t_index)
+    wage = cases.indexed_wage_fen
+    if wage is not None:
+        same = (
+            (wage >= 0)
+            & ~floored
+            & (cases.transitional_index_1e6 == cases.index_1e6)
+            & (base == _base(g, "index_province", cases))
+        )
+        weighted = np.where(same, (base * flat_num + wage * index_num) * scale, weighted)
     denominator = scale * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
     return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
 

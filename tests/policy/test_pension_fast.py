@@ -6,10 +6,13 @@ years unit, 广东's low-index rule, 河南 and 吉林's dual bases and 吉林's
 coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts), 浙江's 过渡调节金,
 养老金补贴 and 见分进角补足 (with 杭州, from 2025-02), 江苏's transitional pension against the
 original method given per case (40% / 70% / 100% of the excess, with 南京 and 苏州, from 2024)
-and its total raised to the 角), dates on both sides of the rule changes,
+and its total raised to the 角), 内蒙古's transitional index floor of 1 (with 呼和浩特, from
+2025-09; the transitional indices drawn from 0 to 5 fall on both sides of it), dates on both
+sides of the rule changes,
 transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
-per-case coefficient overrides, printed indexed wages, divisors given or derived from the
+per-case coefficient overrides, printed indexed wages (in the transitional pension too, where
+Ī_t is Ī on the same base), divisors given or derived from the
 age, and magnitudes from realistic to the calculator's limits (where the exact numerators
 need reducing to fit in int64). Modes no region uses yet (rounding down, indices with fewer
 than four decimals, units of 1 yuan, years in tenths) come from parameters rewritten per
@@ -46,7 +49,8 @@ SEEDS = (1, 2, 3, 4, 5)
 CASES_PER_BATCH = 20_000
 MONTH = YEARS_SCALE // 12
 # around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table,
-# 浙江's 过渡调节金 (2025-02-01), 江苏's phase-in (2024, 2025, 2026) and 深圳's (2023-05, 2024, 2025)
+# 浙江's 过渡调节金 (2025-02-01), 江苏's phase-in (2024, 2025, 2026), 深圳's (2023-05, 2024, 2025) and
+# 内蒙古's transitional index floor (2025-09-01)
 DAYS = (
     date(2006, 6, 30),
     date(2006, 7, 1),
@@ -60,6 +64,7 @@ DAYS = (
     date(2025, 1, 1),
     date(2025, 2, 1),
     date(2025, 8, 1),
+    date(2025, 9, 1),
     date(2026, 1, 1),
 )
 JIANGSU_PHASE_IN = date(2024, 1, 1)
@@ -120,7 +125,7 @@ def varied_cases(
     special = np.array(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
          "110000", "110105", "220100", "220500", "330000", "330100", "320000", "320100",
-         "320500"]
+         "320500", "150000", "150100"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,

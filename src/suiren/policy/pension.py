@@ -6,7 +6,8 @@ exact integer at a stated scale, and each component is rounded once to the regio
 
     basic        = (B_flat · a + W) / 2 × (full_years · r_year + leftover_months · r_month)
     account      = account balance / divisor(age)
-    transitional = B_t · (w_flat + w_index · Ī_t) · deemed_years · k + B_t · Ī_e · early_years · r_e
+    transitional = B_t · (w_flat + w_index · max(Ī_t, f)) · deemed_years · k
+                   + B_t · Ī_e · early_years · r_e
                    (where the case gives its original-method amount O and the region compares:
                    O + ⌈(transitional − O) · s⌉ if above O, else O)
     extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
@@ -17,6 +18,12 @@ exact integer at a stated scale, and each component is rounded once to the regio
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
          so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
+    B_t · Ī_t = W, the printed indexed wage, where the case gives one and Ī_t is Ī (as given) on
+         the index term's base B_index (新疆's table: 4636.42, not 7089 × 0.654 = 4636.21), unless
+         the floor below applies
+    f  = where the region floors the transitional index (内蒙古 from 2025-09: 1,
+         ``pension.transitional.index_floor``), the floor; else none (Ī_t as it is). The basic
+         pension keeps Ī; Ī_t is reported as rounded, before the floor
     k  = the long-service coefficient when actual years exceed its threshold (吉林), else k
     r_e, early_years, Ī_e = where the region pays a part for actual years of an early period
          (北京 G实 = C平 × Z实 × N实98 × 1%: ``pension.transitional.early_actual_rate``), its
@@ -125,6 +132,7 @@ PARAMETERS = {
     "transitional_province": "pension.transitional.uses_province_base",
     "transitional_flat_weight": "pension.transitional.flat_weight",
     "transitional_index_weight": "pension.transitional.index_weight",
+    "transitional_index_floor": "pension.transitional.index_floor",
     "long_service_coefficient": "pension.transitional.long_service_coefficient",
     "long_service_years": "pension.transitional.long_service_actual_years_min",
     "early_rate": "pension.transitional.early_actual_rate",
@@ -139,7 +147,8 @@ PARAMETERS = {
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
      "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
-     "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit"}
+     "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit",
+     "transitional_index_floor"}
 )  # fmt: skip
 
 
@@ -181,7 +190,7 @@ class PensionResult:
     transitional_fen: IntArray
     total_fen: IntArray
     index_scaled: IntArray  # Ī as used, in 1/index_scale
-    transitional_index_scaled: IntArray  # Ī_t as used, in 1/index_scale
+    transitional_index_scaled: IntArray  # Ī_t as rounded (before any floor), in 1/index_scale
     years: IntArray
     deemed_years: IntArray
     low_index: npt.NDArray[np.bool_]
@@ -238,7 +247,7 @@ class PensionResult:
         return Fraction(int(self.index_scaled[i]), int(self.index_scale_per_pair[self._pair(i)]))
 
     def transitional_index(self, i: int) -> Fraction:
-        """Case ``i``'s transitional index as used."""
+        """Case ``i``'s transitional index as rounded (before the region's floor, if any)."""
         scale = int(self.index_scale_per_pair[self._pair(i)])
         return Fraction(int(self.transitional_index_scaled[i]), scale)
 
@@ -542,6 +551,10 @@ class PairParameters(NamedTuple):
     phase_den: IntArray
     phase_has: npt.NDArray[np.bool_]
     phase_unit: IntArray
+    # the lowest transitional index used (内蒙古 1), in 1/index_scale of the pair; t_floor_has:
+    # the pair has one
+    t_floor: IntArray
+    t_floor_has: npt.NDArray[np.bool_]
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -583,6 +596,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
     phase_rate, phase_unit = _phase_in_parameters(
         g.distinct("phase_in_rate"), g.distinct("phase_in_unit")
     )
+    t_floor = _index_floors(g.distinct("transitional_index_floor"), scale_decimals)
 
     def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
@@ -645,7 +659,27 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         phase_den=ints([1 if r is None else r.denominator for r in phase_rate]),
         phase_has=flags([r is not None for r in phase_rate]),
         phase_unit=ints(phase_unit),
+        t_floor=ints([0 if f is None else f for f in t_floor]),
+        t_floor_has=flags([f is not None for f in t_floor]),
     )
+
+
+def _index_floors(values: list[Any], scale_decimals: list[int]) -> list[int | None]:
+    """Per pair, the transitional index floor in 1/10^scale_decimals (the pair's index
+    scale), or None where the region has none; it must be exact at that scale and ≥ 0."""
+    floors: list[int | None] = []
+    for value, decimals in zip(values, scale_decimals, strict=True):
+        if value is None:
+            floors.append(None)
+            continue
+        scaled = Fraction(value) * 10**decimals
+        if scaled.denominator != 1 or scaled < 0:
+            raise ParameterError(
+                "pension.transitional.index_floor must be ≥ 0 with at most"
+                f" {decimals} decimals, got {value!r}"
+            )
+        floors.append(int(scaled))
+    return floors
 
 
 def _phase_in_parameters(

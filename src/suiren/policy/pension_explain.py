@@ -320,6 +320,21 @@ def _phase_in_step(
     )
 
 
+def _printed_wage(
+    cases: PensionCases, i: int, p: dict[str, ResolvedValue], base_fen: int, floored: bool
+) -> int | None:
+    """The printed indexed wage W where the transitional pension uses it in place of B_t × Ī_t
+    (given, Ī_t is Ī as given, B_t is the index term's base and no floor applies), else None;
+    the same condition as the kernel's."""
+    if cases.indexed_wage_fen is None or int(cases.indexed_wage_fen[i]) < 0 or floored:
+        return None
+    index_base = cases.province_base_fen[i] if p["index_province"].value else cases.base_fen[i]
+    same_index = int(cases.transitional_index_1e6[i]) == int(cases.index_1e6[i])
+    if not same_index or int(index_base) != base_fen:
+        return None
+    return int(cases.indexed_wage_fen[i])
+
+
 def _transitional_step(
     cases: PensionCases,
     result: PensionResult,
@@ -344,11 +359,38 @@ def _transitional_step(
         "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
     }
     formula = f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}"
+    floor_value = p["transitional_index_floor"].value
+    if floor_value is not None:
+        floor = Fraction(floor_value)
+        shown_floor = str(Decimal(floor.numerator) / Decimal(floor.denominator))
+        if t_index < floor:
+            inputs["Ī_t used"] = f"{shown_floor} (the floor)"
+            formula = (
+                f"B_t × (w_flat + w_index × {shown_floor}) × deemed years × k: Ī_t below the"
+                f" region's floor {shown_floor} is raised to it (过渡性养老金指数低于"
+                f"{shown_floor}的按{shown_floor}计); rounded to the {unit_name}"
+            )
+            t_index = floor  # the G实 part below keeps its own index
+        else:
+            formula = (
+                f"B_t × (w_flat + w_index × Ī_t) × deemed years × k (Ī_t not below the"
+                f" region's floor {shown_floor}: used as it is); rounded to the {unit_name}"
+            )
+    floored = floor_value is not None and result.transitional_index(i) < Fraction(floor_value)
+    wage = _printed_wage(cases, i, p, base_fen, floored)
+    if wage is not None:
+        inputs["W (printed 指数化月平均缴费工资)"] = fen_to_yuan_str(wage)
+        formula = (
+            "(B_t × w_flat + W × w_index) × deemed years × k: B_t × Ī_t is the printed indexed"
+            " wage W, as in the basic pension (Ī_t is Ī on the same base; 过渡性养老金按核定表所列"
+            f"指数化月平均缴费工资计算); rounded to the {unit_name}"
+        )
     names = [
         "transitional_province",
         "transitional_flat_weight",
         "transitional_index_weight",
         "transitional_coefficient",
+        "transitional_index_floor",
         "long_service_coefficient",
         "long_service_years",
     ]

@@ -10,7 +10,10 @@ integer. The loop is compiled twice: for every batch, and for a plain one (no de
 printed wages, coefficient overrides, separate transitional index, early actual years,
 original-method amounts or parts beside the three components) with those branches removed; each compiles on its first
 use. Early actual years (北京 G实) add a second transitional part, summed exactly with the
-first before its one rounding (``_plus_early``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+first before its one rounding (``_plus_early``). Where the region floors the transitional index
+(内蒙古 from 2025-09: 1), a lower Ī_t is raised to the floor in the deemed-years part only.
+Where a case gives its printed indexed wage W and its transitional index is its average index on
+the same base, B_t · Ī_t there is W (新疆), as in the basic pension. A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
 (``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
 unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
@@ -161,8 +164,9 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_LONG_DEN, P_LONG_HAS, P_LONG_YEARS, P_A_STEP, P_INDEX_SCALE, P_EARLY_NUM, P_EARLY_DEN,
  P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
  P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
- P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT) = range(49)  # fmt: skip
-PAIR_PARAMETERS = 49  # the pair parameters, in the order of pension.PairParameters
+ P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT, P_T_FLOOR,
+ P_T_FLOOR_HAS) = range(51)  # fmt: skip
+PAIR_PARAMETERS = 51  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -344,7 +348,7 @@ def _cases(
         rounded += table[q, P_ACCOUNT_C]
         pension = _floor_divide(rounded, v * table[q, P_ACCOUNT_K_UNIT]) * unit
         account_fen[i] = pension
-        # transitional pension: B_t · (w_flat + w_index · Ī_t) · deemed · k
+        # transitional pension: B_t · (w_flat + w_index · max(Ī_t, floor)) · deemed · k
         transitional = 0
         if per_case_coefficient:
             use_long = table[q, P_LONG_HAS] != 0 and (y - d) > table[q, P_LONG_YEARS]
@@ -368,7 +372,21 @@ def _cases(
                     errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
                     continue
                 b_t = province_base[i] if table[q, P_T_PROVINCE] else b
-                weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
+                t_used = t_index  # raised to the region's floor (内蒙古 1) where below it
+                floored = table[q, P_T_FLOOR_HAS] != 0 and t_used < table[q, P_T_FLOOR]
+                if floored:
+                    t_used = table[q, P_T_FLOOR]
+                weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_used)
+                # B_t · Ī_t is the printed indexed wage where the case gives one for the same
+                # index on the same base (新疆: 4636.42, not 7089 × 0.654 = 4636.21)
+                if (
+                    has_wage
+                    and wage[i] >= 0
+                    and not floored
+                    and t_index_1e6[i] == index_1e6[i]
+                    and b_t == b_index
+                ):
+                    weighted = (b_t * table[q, P_W_FLAT] + wage[i] * table[q, P_W_INDEX]) * iscale
                 right = d * k_num
                 den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
                 if not check_fit:
