@@ -766,3 +766,30 @@ def test_an_original_method_where_none_is_compared_is_refused(cli) -> None:
         assert "old_transitional_yuan is given but region" in err, err
     status, out, err = cli([{**JIANGSU, "old_transitional_yuan": "-1"}])
     assert status == 2 and "old_transitional_yuan" in err
+
+
+# the printed indexed wage in the transitional pension (issue 10 §2): 山东 德州 2024-12 prints
+# 4684.35 × 13.58 × 1.3% = 826.98; base × index (4684.3478) would give 826.97
+
+DEZHOU = {"id": "dz", "region": "371400", "base_yuan": "7678", "average_index": "0.6101",
+          "account_yuan": "80614.7", "divisor_months": 139, "contribution_years": "41.25",
+          "deemed_years": "13年7月", "retire": "2024-12"}  # fmt: skip
+
+
+def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
+    status, out, err = cli([{**DEZHOU, "indexed_wage_yuan": "4684.35"}, DEZHOU], "--explain")
+    assert (status, err) == (0, "")
+    printed, computed = json.loads(out)
+    assert printed["transitional_pension_fen"] == 82_698
+    assert computed["transitional_pension_fen"] == 82_697
+    [step] = [s for s in printed["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert step["inputs"]["B_t × Ī_t"] == "4684.35 (the printed indexed wage)"
+    [step] = [s for s in computed["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "B_t × Ī_t" not in step["inputs"]
+    # a transitional index of its own: the printed wage is the basic pension's only
+    separate = {**DEZHOU, "indexed_wage_yuan": "4684.35", "transitional_index": "0.6"}
+    status, out, err = cli([separate])
+    assert (status, err) == (0, "")
+    assert (
+        json.loads(out)[0]["transitional_pension_fen"] == 81_328
+    )  # 7678 × 0.6 × 13.58 × 1.3% = 813.28

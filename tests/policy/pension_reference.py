@@ -88,7 +88,7 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     divisor = _divisor(cases, g)
     account = (cases.account_fen * 10, divisor)
     coefficient = _coefficients(cases, g, years, deemed)
-    transitional = _transitional(cases, g, t_index, deemed, coefficient, scale)
+    transitional = _transitional(cases, g, (index, t_index), deemed, coefficient, scale)
     transitional, early, early_index = _with_early(cases, g, transitional, deemed, scale)
     basic_fen, account_fen, transitional_fen = (
         _round_component(numerator, denominator, unit, g)
@@ -459,12 +459,14 @@ def _coefficients(
 def _transitional(
     cases: PensionCases,
     g: ParameterColumns,
-    t_index: IntArray,
+    indices: tuple[IntArray, IntArray],
     deemed: IntArray,
     coefficient: Coefficients,
     scale: IntArray,
 ) -> Ratio:
-    """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case."""
+    """B_t · (w_flat + w_index · Ī_t) · deemed_years · k as an exact ratio per case; B_t · Ī_t
+    is the printed indexed wage where a case gives one and B_t, Ī_t are its base and index."""
+    index, t_index = indices
     n = len(cases)
     if not bool(np.any(deemed > 0)):
         return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
@@ -476,7 +478,14 @@ def _transitional(
     base = np.where(
         g.column("transitional_province", bool, bool), cases.province_base_fen, cases.base_fen
     )
-    weighted = base * (flat_num * scale + index_num * t_index)
+    t_term = base * t_index
+    if cases.indexed_wage_fen is not None:
+        same_base = g.column("transitional_province", bool, bool) == g.column(
+            "index_province", bool, bool
+        )
+        printed = (cases.indexed_wage_fen >= 0) & (t_index == index) & same_base
+        t_term = np.where(printed, cases.indexed_wage_fen * scale, t_term)
+    weighted = base * flat_num * scale + index_num * t_term
     denominator = scale * YEARS_SCALE * coefficient.denominator * g.per_pair(w_den)
     return _fit(weighted, deemed * coefficient.numerator, denominator, "transitional pension")
 

@@ -344,6 +344,14 @@ def _transitional_step(
         "k": str(Decimal(k.numerator) / Decimal(k.denominator)) if k else "0",
     }
     formula = f"B_t × (w_flat + w_index × Ī_t) × deemed years × k; rounded to the {unit_name}"
+    wage = -1 if cases.indexed_wage_fen is None else int(cases.indexed_wage_fen[i])
+    if (
+        wage >= 0
+        and t_index == result.index(i)
+        and p["transitional_province"].value == p["index_province"].value
+    ):
+        inputs["B_t × Ī_t"] = f"{fen_to_yuan_str(wage)} (the printed indexed wage)"
+        formula = formula.replace("Ī_t)", "Ī_t, the printed indexed wage)", 1)
     names = [
         "transitional_province",
         "transitional_flat_weight",

@@ -368,7 +368,17 @@ def _cases(
                     errors[NO_COEFFICIENT] = min(errors[NO_COEFFICIENT], i)
                     continue
                 b_t = province_base[i] if table[q, P_T_PROVINCE] else b
-                weighted = b_t * (table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_index)
+                # B_t · Ī_t is the printed indexed wage where the case gives one and B_t, Ī_t
+                # are its base and index (山东, 云南 tables: W rounded to the fen, then × years)
+                t_term = b_t * t_index
+                if (
+                    has_wage
+                    and wage[i] >= 0
+                    and t_index == index
+                    and table[q, P_T_PROVINCE] == table[q, P_INDEX_PROVINCE]
+                ):
+                    t_term = wage[i] * iscale
+                weighted = b_t * table[q, P_W_FLAT] * iscale + table[q, P_W_INDEX] * t_term
                 right = d * k_num
                 den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
                 if not check_fit:
