@@ -824,3 +824,30 @@ def test_xinjiang_transitional_pension_uses_the_printed_indexed_wage(cli) -> Non
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
     assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
     assert record["transitional_pension_fen"] == 19_089  # 7089 × 0.6541 × 38/12 × 1.3% = 190.89
+
+
+# the printed indexed wage in the transitional pension (issue 10 §2): 山东 德州 2024-12 prints
+# 4684.35 × 13.58 × 1.3% = 826.98; base × index (4684.3478) would give 826.97
+
+DEZHOU = {"id": "dz", "region": "371400", "base_yuan": "7678", "average_index": "0.6101",
+          "account_yuan": "80614.7", "divisor_months": 139, "contribution_years": "41.25",
+          "deemed_years": "13年7月", "retire": "2024-12"}  # fmt: skip
+
+
+def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
+    status, out, err = cli([{**DEZHOU, "indexed_wage_yuan": "4684.35"}, DEZHOU], "--explain")
+    assert (status, err) == (0, "")
+    printed, computed = json.loads(out)
+    assert printed["transitional_pension_fen"] == 82_698
+    assert computed["transitional_pension_fen"] == 82_697
+    [step] = [s for s in printed["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert step["inputs"]["W (printed 指数化月平均缴费工资)"] == "4684.35"
+    [step] = [s for s in computed["explanation"] if s["step"].startswith("过渡性养老金")]
+    assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
+    # a transitional index of its own: the printed wage is the basic pension's only
+    separate = {**DEZHOU, "indexed_wage_yuan": "4684.35", "transitional_index": "0.6"}
+    status, out, err = cli([separate])
+    assert (status, err) == (0, "")
+    assert (
+        json.loads(out)[0]["transitional_pension_fen"] == 81_328
+    )  # 7678 × 0.6 × 13.58 × 1.3% = 813.28

@@ -14,7 +14,9 @@ exact integer at a stated scale, and each component is rounded once to the regio
                  + round(F + Ī · N · m) + S + top-up
     total        = basic + account + transitional + extra
 
-    W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one
+    W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one; the
+         printed one also stands for B_t · Ī_t in the transitional pension where B_t is the
+         same base and Ī_t the same index (山东, 云南 tables: W rounded to the fen, × years)
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
          so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
