@@ -233,9 +233,12 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "130000 230000 320000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "130000 230000 320000 340000 430000 520000 630000 640000 650000",
         "2015-01", "2018-12", WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "500000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "510000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "510000", "2017-01", "2017-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
         "130000 230000 340000 430000 500000 510000 520000 630000 640000 650000",
@@ -244,9 +247,13 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "320000", "2019-01", "2019-12", JIANGSU_2019),
     Known(
         "contribution.base.average_monthly_wage",
-        "150000 330000 350000 360000 410000 410100 410200 410300 410400 410700 411500 420000"
-        " 420100 450000 460000 610000 620000 " + " ".join(HUBEI_OWN_BASES),
+        "150000 330000 350000 360000 420000 420100 450000 460000 610000 620000 "
+        + " ".join(HUBEI_OWN_BASES),
         "2015-01", "2019-12", WAGES_NOT_COLLECTED,
+    ),
+    Known(
+        "contribution.base.average_monthly_wage", "410000 410100 410200 410300 410400 410700 411500",
+        "2016-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
     Known(
         "contribution.base.average_monthly_wage",
@@ -285,10 +292,14 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "140000 350000 370000 410000 410100 410200 410300 410400 410700 411500 430000 610000"
-        " 640000",
+        "350000 410000 410100 410200 410300 410400 410700 411500 610000 640000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "140000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "140000", "2020-01", "2022-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known("pension.base", "220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
