@@ -231,9 +231,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "130000 230000 320000 520000 630000 640000 650000",
+        "230000 320000 520000 630000 640000 650000",
         "2015-01", "2018-12", WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "130000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2016-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2018-01", "2018-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "430000", "2017-01", "2018-12", WAGES_NOT_COLLECTED),
