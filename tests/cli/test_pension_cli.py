@@ -851,3 +851,67 @@ def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
     assert (
         json.loads(out)[0]["transitional_pension_fen"] == 81_328
     )  # 7678 × 0.6 × 13.58 × 1.3% = 813.28
+
+
+# add-ons of a personal status (issue 10 §2): computed where the case gives the status as the
+# table prints it (四川's 增发 rate and fixed amount, a one-child parent), else named not modelled
+
+SICHUAN = {"id": "sc", "region": "510100", "base_yuan": "8321", "average_index": "0.964",
+           "account_yuan": "149649.55", "divisor_months": 170, "contribution_years": "37.17",
+           "deemed_years": "8.08", "retire": "2025-01"}  # fmt: skip
+
+
+def test_sichuan_increase_is_computed_from_the_printed_rate_and_explained(cli) -> None:
+    """成都 2025-01 (sichuan/2.json): 8021.44 × 0.1% × 37.17 = 298.157 -> 298.16, total 5074.00;
+    without the rate the case is warned and refused under --strict, as before."""
+    status, out, err = cli([{**SICHUAN, "increase_rate": "0.001"}], "--explain", "--strict")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["extra_pension_fen"] == 29_816 and record["total_fen"] == 507_400
+    assert record["warnings"] == []
+    steps = {s["step"].partition(" /")[0]: s for s in record["explanation"]}
+    increase = steps["月增发养老金"]
+    assert increase["result"] == "298.16"
+    assert increase["inputs"]["r (increase_rate)"] == "0.001000"
+    assert increase["inputs"]["contribution years (N)"] == "37.1700"
+    cited = {p["parameter"]: p for p in increase["parameters"]}
+    assert cited["pension.extra.increase_on_indexed_wage"]["verified"] is False
+    status, out, err = cli([{**SICHUAN, "increase_fixed_yuan": "60"}])
+    assert json.loads(out)[0]["extra_pension_fen"] == 6_000
+    status, out, err = cli([SICHUAN], "--strict")
+    assert (status, out) == (2, "") and "增发养老金" in err
+    status, out, err = cli([{**SICHUAN, "region": "330100", "increase_rate": "0.001"}])
+    assert (status, out) == (2, "") and "increase_rate or increase_fixed_yuan is given" in err
+    status, out, err = cli([{**SICHUAN, "increase_rate": "1.5"}])
+    assert status == 2 and "case 0: field 'increase_rate'" in err
+
+
+GUIZHOU = {"id": "gz", "region": "520000", "base_yuan": "6797.5", "average_index": "1.2357",
+           "account_yuan": "139534.42", "divisor_months": 139, "contribution_years": "42年4月",
+           "deemed_years": "17年0月", "retire": "2023-04"}  # fmt: skip
+
+
+def test_a_one_child_parent_add_on_is_computed_where_the_case_gives_the_status(cli) -> None:
+    """贵州 2023-04: 6219.44 × 5% = 310.97, total 6530.41, no warning; false: none, no warning;
+    not given: named (refused under --strict). 重庆 keeps its other parts named."""
+    cases = [{**GUIZHOU, "only_child_parent": True}, {**GUIZHOU, "only_child_parent": False},
+             GUIZHOU]  # fmt: skip
+    status, out, err = cli(cases, "--explain")
+    assert (status, err) == (0, "")
+    yes, no, unknown = json.loads(out)
+    assert (yes["extra_pension_fen"], yes["total_fen"], yes["warnings"]) == (31_097, 653_041, [])
+    assert (no["extra_pension_fen"], no["total_fen"], no["warnings"]) == (0, 621_944, [])
+    [warning] = unknown["warnings"]
+    assert warning["code"] == "not-modelled" and "独生子女" in warning["message"]
+    steps = {s["step"].partition(" /")[0]: s for s in yes["explanation"]}
+    added = steps["独生子女父母加发"]
+    assert added["result"] == "310.97" and added["inputs"]["amount it applies to"] == "6219.44"
+    assert "pension.extra.only_child_rate" in {p["parameter"] for p in added["parameters"]}
+    status, out, err = cli([GUIZHOU], "--strict")
+    assert (status, out) == (2, "") and "独生子女" in err
+    chongqing = {**GUIZHOU, "region": "500000", "only_child_parent": True}
+    status, out, err = cli([chongqing])
+    [warning] = json.loads(out)[0]["warnings"]
+    assert "特贡" in warning["message"] and "独子" not in warning["message"]
+    status, out, err = cli([{**GUIZHOU, "only_child_parent": "yes"}])
+    assert status == 2 and "case 0: field 'only_child_parent'" in err

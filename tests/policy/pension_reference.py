@@ -21,6 +21,11 @@ And a region may floor the transitional index (内蒙古 from 2025-09: 1, issue 
 deemed-years part a lower Ī_t is raised to the floor (``_transitional``); the Ī_t reported
 stays the rounded one. And where a case gives its printed indexed wage W and its Ī_t is its Ī
 (as given) on the index term's base, B_t · Ī_t is W there too, unless the floor applies (新疆).
+And where a case gives a personal status (issue 10 §2), its add-ons are in the part beside the
+three components, before any top-up: 四川's 增发 W × r × N (W the basic pension's indexed wage,
+r per case) rounded like a component plus its fixed amount, and the 独生子女 add-on, the
+region's rate of the three pensions (or of its set amount) rounded like a component
+(``_status``).
 Fixed since: 见分进角 (``up_from_fen``) is rounded without doubling the numerator, which wrapped
 below zero near the int64 headroom (``_round_component``), as the kernel always did.
 """
@@ -39,11 +44,13 @@ from suiren.domain.errors import InvalidInput, ParameterError
 from suiren.domain.money import Rounding, divide_round
 from suiren.policy import Policy
 from suiren.policy.pension import (
+    INCREASE_MISSING,
     MONTH_IN_YEARS_SCALE,
     NUMERATOR_MAX,
     OPTIONAL,
     PARAMETERS,
     PHASE_IN_MISSING,
+    STATUS_TOO_LARGE_TEXT,
     UP_FROM_FEN_NAME,
     YEARS_SCALE,
     PensionCases,
@@ -77,6 +84,8 @@ class PensionResult:
     extra_fen: IntArray | None = None
     top_up_fen: IntArray | None = None
     transitional_new_fen: IntArray | None = None
+    increase_fen: IntArray | None = None
+    only_child_fen: IntArray | None = None
 
 
 def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
@@ -103,6 +112,11 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
     additions = _additions(g, index, years, scale, unit)
     top_up_fen = None
     total_fen = basic_fen + account_fen + transitional_fen + (0 if extra is None else extra_fen)
+    pensions = basic_fen + account_fen + transitional_fen
+    status = _status(cases, g, index, years, scale, unit, pensions)
+    if status is not None:
+        total_fen = total_fen + status[0] + status[1]
+        extra_fen = status[0] + status[1] + (0 if extra_fen is None else extra_fen)
     if additions is not None:
         added, top = additions
         total_fen = total_fen + added
@@ -121,6 +135,8 @@ def reference_pensions(policy: Policy, cases: PensionCases) -> PensionResult:
         extra_fen=extra_fen,
         top_up_fen=top_up_fen,
         transitional_new_fen=transitional_new_fen,
+        increase_fen=None if status is None else status[0],
+        only_child_fen=None if status is None else status[1],
         index_scaled=index,
         transitional_index_scaled=t_index,
         index_scale=scale,
@@ -323,6 +339,55 @@ def _additions(
     subsidy_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in subsidy])
     top_fen = g.per_pair([0 if v is None else int(v) for v in top])
     return adjustment + subsidy_fen, top_fen
+
+
+def _status(
+    cases: PensionCases,
+    g: ParameterColumns,
+    index: IntArray,
+    years: IntArray,
+    scale: IntArray,
+    unit: IntArray,
+    pensions: IntArray,
+) -> tuple[IntArray, IntArray] | None:
+    """The add-ons of a personal status the case gives: 四川's 增发 W × r × N + fixed (W = the
+    indexed wage as the basic pension uses it, B_index · Ī or the printed one; r in 1/10^6;
+    N the rounded years), refused where the region pays none; the 独生子女 add-on, the
+    region's rate of the three pensions or of its set amount. None where no case gives a
+    status."""
+    columns = (cases.increase_rate_1e6, cases.increase_fixed_fen, cases.only_child)
+    if not any(c is not None and bool(np.any(c >= 0)) for c in columns):
+        return None
+    n = len(index)
+    rate, fixed, child = (np.full(n, -1, dtype=np.int64) if c is None else c for c in columns)
+    given = (rate >= 0) | (fixed >= 0)
+    pays = g.per_pair([v is not None and bool(v) for v in g.distinct("increase")], bool)
+    if bool(np.any(given & ~pays)):
+        i = int(np.flatnonzero(given & ~pays)[0])
+        raise InvalidInput(INCREASE_MISSING.format(case=i, region=cases.region[i]))
+    wage = _base(g, "index_province", cases) * index  # W in 1/scale fen
+    if cases.indexed_wage_fen is not None:
+        wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * scale, wage)
+    r = np.maximum(rate, 0)
+    common = np.gcd(r, 10**6)
+    numerator, denominator = _fit(  # refused as STATUS_TOO_LARGE_TEXT says
+        wage, r // common * years, scale * (10**6 // common) * YEARS_SCALE, "personal add-on"
+    )
+    increase = _round_component(numerator, denominator, unit, g) + np.maximum(fixed, 0)
+    increase = np.where(given, increase, 0)
+    rates = [None if v is None else Fraction(v) for v in g.distinct("only_child_rate")]
+    bases = [None if v is None else int(Fraction(v) * 100) for v in g.distinct("only_child_base")]
+    has = g.per_pair([r is not None for r in rates], bool)
+    num = g.per_pair([0 if r is None else r.numerator for r in rates])
+    den = g.per_pair([1 if r is None else r.denominator for r in rates])
+    of = g.per_pair([-1 if b is None else b for b in bases])
+    of = np.where(of >= 0, of, pensions)
+    paid = (child == 1) & has
+    large = paid & (of.astype(np.float64) * num.astype(np.float64) >= NUMERATOR_MAX)
+    if bool(np.any(large)):
+        raise InvalidInput(STATUS_TOO_LARGE_TEXT.format(case=int(np.flatnonzero(large)[0])))
+    amount = np.where(paid, _round_component(of * num, den, unit, g), 0)
+    return increase, amount
 
 
 def _phase_in(

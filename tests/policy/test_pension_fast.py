@@ -7,8 +7,10 @@ coefficient and 长缴增发 (with 长春 and 通化, on dates after it starts),
 养老金补贴 and 见分进角补足 (with 杭州, from 2025-02), 江苏's transitional pension against the
 original method given per case (40% / 70% / 100% of the excess, with 南京 and 苏州, from 2024)
 and its total raised to the 角), 内蒙古's transitional index floor of 1 (with 呼和浩特, from
-2025-09; the transitional indices drawn from 0 to 5 fall on both sides of it), dates on both
-sides of the rule changes,
+2025-09; the transitional indices drawn from 0 to 5 fall on both sides of it), the add-ons of
+a personal status given per case (四川 增发 rates and fixed amounts, with 成都; the 独生子女
+add-ons of 重庆, 贵州, 云南 with 昆明 and 辽宁, given true, false or not at all, in every
+region), dates on both sides of the rule changes,
 transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages (in the transitional pension too, where
@@ -63,6 +65,7 @@ DAYS = (
     date(2024, 12, 31),
     date(2025, 1, 1),
     date(2025, 2, 1),
+    date(2025, 5, 1),
     date(2025, 8, 1),
     date(2025, 9, 1),
     date(2026, 1, 1),
@@ -87,6 +90,8 @@ COMPARED = (
     "extra_fen",
     "top_up_fen",
     "transitional_new_fen",
+    "increase_fen",
+    "only_child_fen",
 )
 
 
@@ -125,7 +130,8 @@ def varied_cases(
     special = np.array(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
          "110000", "110105", "220100", "220500", "330000", "330100", "320000", "320100",
-         "320500", "150000", "150100"]
+         "320500", "150000", "150100", "510000", "510100", "500000", "520000", "530100",
+         "210000"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,
@@ -187,6 +193,15 @@ def varied_cases(
     divisor = np.where(derive, -1, rng.integers(10, 4001, count))
     age = np.where(derive, rng.integers(50 * 12, 70 * 12, count), -1)
     wage = np.where(rng.random(count) < 0.2, rng.integers(0, 5_000_000, count), -1)
+    # 四川's 增发 rate (0.1% and 0.4% as printed, and a few more) and fixed amount, given where
+    # 四川 pays it (a region that pays none refuses them); a one-child parent anywhere. A rate
+    # of many digits at the limits may not fit in int64, and is refused by both formulas alike
+    # (…_refuse_the_same_personal_add_on)
+    sichuan = np.char.startswith(codes, "51")
+    rate = np.array([0, 1_000, 4_000, 1_500, 2_000, 2_500])[rng.integers(0, 6, count)]
+    rate = np.where(sichuan & (rng.random(count) < 0.7), rate, -1)
+    fixed = np.where(sichuan & (rng.random(count) < 0.3), rng.integers(0, 20_001, count), -1)
+    child = np.where(rng.random(count) < 0.6, rng.integers(0, 2, count), -1)
     numerators = rng.integers(5, 21, count)  # 0.005 to 0.02 with three decimals
     coefficient = [
         Fraction(int(n), 1000) if o else None for n, o in zip(numerators, override, strict=True)
@@ -208,6 +223,9 @@ def varied_cases(
         early_years=_int64(early),
         early_index_1e6=_int64(early_index),
         old_transitional_fen=_int64(old),
+        increase_rate_1e6=_int64(rate),
+        increase_fixed_fen=_int64(fixed),
+        only_child=_int64(child),
     )
 
 
@@ -312,6 +330,7 @@ def test_fast_formula_equals_the_reference_on_one_region():
         one = replace(cases, region=np.full(len(cases), region), coefficient=None)
         one = replace(one, early_years=None, early_index_1e6=None)  # 北京's only
         one = replace(one, old_transitional_fen=None)  # 江苏's only
+        one = replace(one, increase_rate_1e6=None, increase_fixed_fen=None)  # 四川's only
         one = replace(one, deemed_years=np.zeros(len(cases), dtype=np.int64))
         assert_identical(compute_pensions(policy, one), reference_pensions(policy, one))
 
@@ -612,3 +631,48 @@ print("ok")
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_both_formulas_refuse_the_same_personal_add_on():
+    """A 增发 outside 四川 is refused by both formulas alike; so is a 增发 rate of six digits on
+    a printed wage at the limits (50,000 yuan, 74.99 years), which does not fit
+    in exact int64 arithmetic; the printed 0.1% on the same wage computes."""
+    policy = load_policy()
+    cases = varied_cases(policy, 9, 100, extreme_share=0.0)
+    n = len(cases)
+    bad = np.arange(n) == 6
+    plain = replace(
+        cases,
+        increase_rate_1e6=np.full(n, -1, dtype=np.int64),
+        increase_fixed_fen=None,
+        coefficient=None,
+        early_years=None,
+        early_index_1e6=None,
+        old_transitional_fen=None,
+    )
+    outside = replace(
+        plain,
+        region=np.where(bad, "330100", plain.region),
+        increase_fixed_fen=np.where(bad, 6_000, -1),
+    )
+    large = replace(
+        plain,
+        region=np.where(bad, "510100", plain.region),
+        day=np.where(bad, day_number(date(2025, 10, 1)), plain.day),
+        indexed_wage_fen=np.where(bad, 5_000_000, -1),
+        years=np.where(bad, 7_499 * 300, plain.years),  # 74.99: 四川 keeps 2 decimals
+        deemed_years=np.zeros(n, dtype=np.int64),
+        increase_rate_1e6=np.where(bad, 987_653, -1),
+    )
+    for wrong, text in ((outside, "case 6: increase_rate or increase_fixed_yuan is given"),
+                        (large, "case 6: personal add-on inputs too large")):  # fmt: skip
+        with pytest.raises(InvalidInput) as expected:
+            reference_pensions(policy, wrong)
+        with pytest.raises(InvalidInput) as actual:
+            compute_pensions(policy, wrong)
+        assert str(actual.value) == str(expected.value)
+        assert text in str(actual.value)
+    fits = replace(large, increase_rate_1e6=np.where(bad, 1_000, -1))  # 0.1%: fits
+    result = compute_pensions(policy, fits)
+    assert result.increase_fen is not None and int(result.increase_fen[6]) > 0
+    assert_identical(result, reference_pensions(policy, fits))

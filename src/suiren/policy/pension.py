@@ -12,6 +12,7 @@ exact integer at a stated scale, and each component is rounded once to the regio
                    O + ⌈(transitional − O) · s⌉ if above O, else O)
     extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
                  + round(F + Ī · N · m) + S + top-up
+                 + round(W · r_c · N) + D_c + round(P · c)   (where the case gives its status)
     total        = basic + account + transitional + extra
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one; the
@@ -43,6 +44,11 @@ exact integer at a stated scale, and each component is rounded once to the regio
          ``pension.extra.subsidy``)
     top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, 江苏's
          total 见分进角, u = 10: ``pension.extra.top_up_unit_fen``), the fen that take it there
+    r_c, D_c = the case's 增发 rate and fixed amount as its table prints them (四川, where
+         ``pension.extra.increase_on_indexed_wage``: 增发养老金合计比例 and 定额)
+    c, P = where the case is a one-child parent (独生子女父母), the region's rate
+         (``pension.extra.only_child_rate``: 重庆 3%, 贵州, 辽宁 5%) of P = basic + account +
+         transitional, or of the region's set amount (云南: ``only_child_base_yuan``)
     O, s = where the region pays the transitional pension as the one by its original method
          plus a share of the new method's excess (江苏 from 2024, 苏人社发〔2024〕4号: 原办法 O
          given per case as printed, s = 40% / 70% / 100% in 2024 / 2025 / 2026 on:
@@ -95,7 +101,9 @@ from suiren.policy.pension_kernel import (
     NEGATIVE_YEARS,
     NO_COEFFICIENT,
     NO_EARLY_RATE,
+    NO_INCREASE,
     NO_PHASE_IN,
+    STATUS_TOO_LARGE,
     TRANSITIONAL_TOO_LARGE,
     UP,
     UP_FROM_FEN,
@@ -145,12 +153,15 @@ PARAMETERS = {
     "top_up_unit": "pension.extra.top_up_unit_fen",
     "phase_in_rate": "pension.transitional.phase_in_rate",
     "phase_in_unit": "pension.transitional.phase_in_unit_fen",
+    "increase": "pension.extra.increase_on_indexed_wage",
+    "only_child_rate": "pension.extra.only_child_rate",
+    "only_child_base": "pension.extra.only_child_base_yuan",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
      "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
      "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit",
-     "transitional_index_floor"}
+     "transitional_index_floor", "increase", "only_child_rate", "only_child_base"}
 )  # fmt: skip
 
 
@@ -178,6 +189,13 @@ class PensionCases:
     # the transitional pension by the region's original method (江苏 原办法) as printed, in
     # fen, -1 where not given; None: no case gives one
     old_transitional_fen: IntArray | None = None
+    # personal status the region's add-ons depend on, as the table prints it (issue 10 §2):
+    # the 增发 rate (四川 增发养老金合计比例) in 1/10^6 and fixed amount (定额) in fen, and whether
+    # the worker is a one-child parent (独生子女父母: 1 or 0); -1 where not given; None: no case
+    # gives it
+    increase_rate_1e6: IntArray | None = None
+    increase_fixed_fen: IntArray | None = None
+    only_child: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.base_fen)
@@ -214,6 +232,10 @@ class PensionResult:
     # the transitional pension by the new method where the case gives its original-method
     # amount (江苏), before the comparison; None where no case of the batch gives one
     transitional_new_fen: IntArray | None = None
+    # of extra, the add-ons of a personal status the case gives (四川 增发 W × r × N + 定额;
+    # 独生子女 重庆 3%, 贵州 5%, …); None where no case of the batch gives a status
+    increase_fen: IntArray | None = None
+    only_child_fen: IntArray | None = None
 
     @cached_property
     def extra(self) -> IntArray:
@@ -280,7 +302,8 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
     low_rule = bool(np.any(pairs.t_num != 0))
     any_deemed = bool(cases.deemed_years.any())
     has_early = cases.early_years is not None and bool(np.any(cases.early_years > 0))
-    has_extra = bool(np.any(pairs.x_has)) or bool(np.any(pairs.add_has))
+    status = _status_inputs(cases, n)
+    has_extra = bool(np.any(pairs.x_has)) or bool(np.any(pairs.add_has)) or status is not None
     has_top_up = bool(np.any(pairs.top_up > 1))
     old = cases.old_transitional_fen
     has_old = old is not None and bool(np.any(old >= 0))
@@ -303,6 +326,8 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         extra_fen=np.zeros(n if has_extra else 0, dtype=np.int64),
         top_up_fen=np.zeros(n if has_top_up else 0, dtype=np.int64),
         transitional_new_fen=np.full(n if has_old else 0, -1, dtype=np.int64),
+        increase_fen=np.zeros(n if status is not None else 0, dtype=np.int64),
+        only_child_fen=np.zeros(n if status is not None else 0, dtype=np.int64),
     )
     # the pair as unsigned: the compiled loop then indexes the per-pair arrays without
     # checking for negative indices (about a tenth of its time)
@@ -321,6 +346,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
             else (EMPTY, EMPTY)
         ),
         _ints(old) if has_old and old is not None else EMPTY,
+        *(status or (EMPTY, EMPTY, EMPTY)),
     )
     flags = (
         low_rule,
@@ -379,7 +405,20 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         extra_fen=out.extra_fen if has_extra else None,
         top_up_fen=out.top_up_fen if has_top_up else None,
         transitional_new_fen=out.transitional_new_fen if has_old else None,
+        increase_fen=out.increase_fen if status is not None else None,
+        only_child_fen=out.only_child_fen if status is not None else None,
     )
+
+
+def _status_inputs(cases: PensionCases, n: int) -> tuple[IntArray, IntArray, IntArray] | None:
+    """The personal-status columns for the kernel (the 增发 rate, its fixed amount, one-child
+    parent; -1 where not given), or None where no case gives any."""
+    columns = (cases.increase_rate_1e6, cases.increase_fixed_fen, cases.only_child)
+    if not any(c is not None and bool(np.any(c >= 0)) for c in columns):
+        return None
+    absent = np.full(n, -1, dtype=np.int64)
+    rate, fixed, child = (absent if c is None else _ints(c) for c in columns)
+    return rate, fixed, child
 
 
 def _early_index(cases: PensionCases) -> IntArray:
@@ -406,6 +445,8 @@ class Outputs(NamedTuple):
     extra_fen: IntArray
     top_up_fen: IntArray
     transitional_new_fen: IntArray
+    increase_fen: IntArray
+    only_child_fen: IntArray
 
 
 def _run_kernel(
@@ -486,6 +527,12 @@ def _raise_first(errors: IntArray, cases: PensionCases, n: int) -> None:
     i = int(errors[NO_PHASE_IN])
     if i < n:
         raise InvalidInput(PHASE_IN_MISSING.format(case=i, region=cases.region[i]))
+    i = int(errors[NO_INCREASE])
+    if i < n:
+        raise InvalidInput(INCREASE_MISSING.format(case=i, region=cases.region[i]))
+    i = int(errors[STATUS_TOO_LARGE])
+    if i < n:
+        raise InvalidInput(STATUS_TOO_LARGE_TEXT.format(case=i))
 
 
 PHASE_IN_MISSING = (
@@ -493,6 +540,14 @@ PHASE_IN_MISSING = (
     " transitional pension with an original method on this date"
     " (pension.transitional.phase_in_rate: 江苏 from 2024, 深圳 from 2023-05); leave it out"
 )
+
+
+INCREASE_MISSING = (
+    "case {case}: increase_rate or increase_fixed_yuan is given but region {region} pays no"
+    " 增发 on the indexed wage on this date (pension.extra.increase_on_indexed_wage: 四川);"
+    " leave them out"
+)
+STATUS_TOO_LARGE_TEXT = "case {case}: personal add-on inputs too large for exact integer arithmetic"
 
 
 class PairParameters(NamedTuple):
@@ -557,6 +612,14 @@ class PairParameters(NamedTuple):
     # the pair has one
     t_floor: IntArray
     t_floor_has: npt.NDArray[np.bool_]
+    # 四川 增发 on the indexed wage (its rate and fixed amount per case); the 独生子女 add-on's
+    # rate oc_num / oc_den (0 / 1 where absent) on the three pensions, or on oc_base fen
+    # where the region sets an amount (云南; -1: none)
+    increase_has: npt.NDArray[np.bool_]
+    oc_num: IntArray
+    oc_den: IntArray
+    oc_has: npt.NDArray[np.bool_]
+    oc_base: IntArray
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -599,6 +662,10 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         g.distinct("phase_in_rate"), g.distinct("phase_in_unit")
     )
     t_floor = _index_floors(g.distinct("transitional_index_floor"), scale_decimals)
+    oc_num, oc_den, oc_has = _parts(g.distinct("only_child_rate"))
+    oc_base = [
+        _whole_fen(v, "pension.extra.only_child_base_yuan") for v in g.distinct("only_child_base")
+    ]
 
     def flags(values: list[Any]) -> npt.NDArray[np.bool_]:
         return np.array([bool(v) for v in values], dtype=np.bool_).reshape(len(values))
@@ -663,6 +730,11 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         phase_unit=ints(phase_unit),
         t_floor=ints([0 if f is None else f for f in t_floor]),
         t_floor_has=flags([f is not None for f in t_floor]),
+        increase_has=flags(g.distinct("increase")),
+        oc_num=ints(oc_num),
+        oc_den=ints(oc_den),
+        oc_has=flags(oc_has),
+        oc_base=ints([-1 if b is None else b for b in oc_base]),
     )
 
 

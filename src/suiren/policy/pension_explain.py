@@ -133,6 +133,8 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         steps.append(_phase_in_step(cases, result, i, p, new))
     rates = p["extra_rates"].value
     additions = _addition_steps(result, i, p, index, shown, unit_name)
+    at = len(additions) - (1 if _top_up_step(p) else 0)
+    additions[at:at] = _status_steps(cases, result, i, p, shown, unit_name)
     added = sum(_fen_of(step.result) for step in additions)
     if rates:
         steps.append(_extra_step(cases, result, i, p, index, shown, unit_name, added))
@@ -148,6 +150,115 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
             fen_to_yuan_str(int(result.total_fen[i])),
         )
     )
+    return steps
+
+
+def _top_up_step(p: dict[str, ResolvedValue]) -> bool:
+    top = p["top_up_unit"].value
+    return top is not None and int(top) > 1
+
+
+def _status_steps(
+    cases: PensionCases,
+    result: PensionResult,
+    i: int,
+    p: dict[str, ResolvedValue],
+    shown: int,
+    unit_name: str,
+) -> list[Step]:
+    """The add-ons of a personal status the case gives (issue 10 §2): 四川's 增发 W × r × N +
+    定额 and the 独生子女 add-on, each with its inputs and parameters; a one-child parent in
+    a region that pays none is said so."""
+    steps: list[Step] = []
+    rate = -1 if cases.increase_rate_1e6 is None else int(cases.increase_rate_1e6[i])
+    fixed = -1 if cases.increase_fixed_fen is None else int(cases.increase_fixed_fen[i])
+    if (rate >= 0 or fixed >= 0) and result.increase_fen is not None:
+        index = result.index(i)
+        years = int(result.years[i])
+        printed = cases.indexed_wage_fen is not None and int(cases.indexed_wage_fen[i]) >= 0
+        wage = (
+            Fraction(int(cases.indexed_wage_fen[i]))  # type: ignore[index]
+            if printed
+            else Fraction(int(cases.base_fen[i])) * index
+        )
+        r = Fraction(max(rate, 0), 10**6)
+        exact = wage * r * Fraction(years, YEARS_SCALE)
+        steps.append(
+            Step(
+                "月增发养老金 / status increase (四川 增发)",
+                "W × r × N + 定额: W the indexed wage (as printed, or B × Ī), r the case's"
+                " 增发养老金合计比例 and 定额 as the table prints them (by personal status:"
+                " increase_rate, increase_fixed_yuan), N the contribution years as rounded;"
+                f" W × r × N rounded to the {unit_name} — 月增发养老金 = 指数化月平均缴费工资 ×"
+                " 增发比例 × 累计缴费年限 + 定额",
+                {
+                    "W" + (" (printed)" if printed else " (B × Ī)"): _dec(
+                        wage.numerator, wage.denominator * 100, max(2, shown)
+                    ),
+                    "r (increase_rate)": "not given" if rate < 0 else _dec(rate, 10**6, 6),
+                    "contribution years (N)": _years(years),
+                    "W × r × N": _dec(exact.numerator, exact.denominator * 100, 6),
+                    "定额 (increase_fixed_yuan)": fen_to_yuan_str(max(fixed, 0)),
+                },
+                fen_to_yuan_str(int(result.increase_fen[i])),
+                (p["increase"], p["rounding_unit_fen"], p["rounding_mode"]),
+            )
+        )
+    child = -1 if cases.only_child is None else int(cases.only_child[i])
+    if child >= 0 and result.only_child_fen is not None:
+        oc_rate = p["only_child_rate"].value
+        if oc_rate is None or child == 0:
+            steps.append(
+                Step(
+                    "独生子女父母加发 / one-child parent add-on",
+                    "the region pays none on this date (no pension.extra.only_child_rate) —"
+                    " 本地无独生子女父母加发"
+                    if oc_rate is None
+                    else "not a one-child parent (only_child_parent false): none — 非独生子女父母",
+                    {"only_child_parent": "true" if child == 1 else "false"},
+                    "0.00",
+                    () if oc_rate is None else (p["only_child_rate"],),
+                )
+            )
+            return steps
+        base = p["only_child_base"].value
+        pensions = (
+            int(result.basic_fen[i])
+            + int(result.account_pension_fen[i])
+            + int(result.transitional_fen[i])
+        )
+        of = Fraction(base) * 100 if base is not None else Fraction(pensions)
+        exact = of * Fraction(oc_rate)
+        amount = int(result.only_child_fen[i])
+        steps.append(
+            Step(
+                "独生子女父母加发 / one-child parent add-on",
+                (
+                    f"{Fraction(oc_rate) * 100}% of the region's set amount"
+                    if base is not None
+                    else f"{Fraction(oc_rate) * 100}% of basic + account + transitional"
+                )
+                + f", rounded to the {unit_name}, where the case is a one-child parent"
+                " (only_child_parent, as the table prints the add-on) — 独生子女父母加发"
+                "（重庆独子待遇、贵州加发、辽宁与云南独生子女补贴）",
+                {
+                    "only_child_parent": "true" if child == 1 else "false",
+                    "amount it applies to": fen_to_yuan_str(int(of)),
+                    "exact": _dec(exact.numerator, exact.denominator * 100, 6),
+                },
+                fen_to_yuan_str(amount),
+                tuple(
+                    v
+                    for v in (
+                        p["only_child_rate"],
+                        p["only_child_base"] if base is not None else None,
+                        p["rounding_unit_fen"],
+                        p["rounding_mode"],
+                    )
+                    if v is not None
+                ),
+            )
+        )
     return steps
 
 

@@ -19,7 +19,9 @@ rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī 
 unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
 gives its transitional pension by the region's original method (江苏 原办法, 深圳 原办法), the one
 computed is compared with it (``_phase_in``): the excess is paid at the year's share, raised to
-the region's unit (江苏 the 角, 深圳 the fen).
+the region's unit (江苏 the 角, 深圳 the fen). Where a case gives a personal status
+(``_status_addons``: 四川's 增发 rate and fixed amount, a one-child parent), its add-ons join
+that part before any top-up.
 
 Rounding is ⌊(2·n + c) / (2·d)⌋ with c = d (half up), 2d − 2 (up) or 0 (down), as before.
 A component (n / d fen, to a unit of u fen) may also be rounded up from the fen (见分进角:
@@ -49,7 +51,10 @@ NEGATIVE_COMPONENT = 4
 YEARS_ROUNDED = 5  # not an error: the first case whose years the region's unit changed
 NO_EARLY_RATE = 6  # early actual years where the region has no rate for them
 NO_PHASE_IN = 7  # an original-method amount where the region compares none (江苏 原办法)
-ERROR_KINDS = 8
+NO_INCREASE = 8  # a 增发 rate or amount where the region pays none (四川's only)
+STATUS_TOO_LARGE = 9  # a personal add-on (增发, 独生子女) that does not fit in int64
+ERROR_KINDS = 10
+RATE_SCALE = 10**6  # a 增发 rate arrives in 1/10^6
 NUMERATOR_MAX = 2**62  # headroom below int64
 NUMERATOR_MAX_FLOAT = float(NUMERATOR_MAX)
 YEARS_SCALE = 30_000  # 1/30000 year: whole months (2500) and 4 decimals (3) are exact
@@ -165,8 +170,8 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
  P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
  P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT, P_T_FLOOR,
- P_T_FLOOR_HAS) = range(51)  # fmt: skip
-PAIR_PARAMETERS = 51  # the pair parameters, in the order of pension.PairParameters
+ P_T_FLOOR_HAS, P_INCREASE_HAS, P_OC_NUM, P_OC_DEN, P_OC_HAS, P_OC_BASE) = range(56)  # fmt: skip
+PAIR_PARAMETERS = 56  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -234,7 +239,8 @@ def _cases(
     cases: Any, table: Any, reciprocal: Any, flags: Any, out: Any, errors: Any, bounds: Any
 ) -> None:
     (pair, base, province_base, index_1e6, t_index_1e6, years_in, deemed_in, account, divisor,
-     wage, override_num, override_den, override_given, early_in, early_index_1e6, old_in) = cases  # fmt: skip
+     wage, override_num, override_den, override_given, early_in, early_index_1e6, old_in,
+     rate_in, fixed_in, child_in) = cases  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
      has_early, has_extra, has_old, check_fit) = flags  # fmt: skip
     # bitwise or of each factor of the two numerators: at least the largest (any negative
@@ -242,8 +248,9 @@ def _cases(
     w_bits = f_bits = t_bits = r_bits = 0
     (basic_fen, account_fen, transitional_fen, total_fen, index_out, t_index_out, low_out,
      k_num_out, k_den_out, k_present_out, early_index_out, extra_fen, top_up_fen,
-     transitional_new_out) = out  # fmt: skip
+     transitional_new_out, increase_out, child_out) = out  # fmt: skip
     n = len(pair)
+    has_status = len(child_in) != 0  # a personal status given (issue 10 §2)
     for i in range(n):
         q = pair[i]
         unit = table[q, P_UNIT]
@@ -429,6 +436,14 @@ def _cases(
                 transitional = 0
             transitional_fen[i] = transitional
         if has_extra:
+            if has_status:  # 四川 增发 and the 独生子女 add-ons, where the case gives the status
+                added = _status_addons(
+                    i, q, table, w // p, iscale, y, basic + pension + transitional, unit,
+                    (rate_in, fixed_in, child_in, increase_out, child_out), errors,
+                )  # fmt: skip
+                if added < 0:
+                    continue
+                extra += added
             if table[q, P_ADD_HAS] != 0:
                 # 过渡调节金 (浙江): F + Ī · N · m, rounded once; 养老金补贴: a fixed amount
                 if table[q, P_ADJ_HAS] != 0:
@@ -451,6 +466,44 @@ def _cases(
             extra_fen[i] = extra  # zero where the pair pays none
         total_fen[i] = basic + pension + transitional + extra
     bounds[0], bounds[1], bounds[2], bounds[3] = w_bits, f_bits, t_bits, r_bits
+
+
+def _status_addons(
+    i: int, q: int, table: Any, w: int, w_den: int, y: int, pensions: int, unit: int,
+    columns: Any, errors: Any,
+) -> int:  # fmt: skip
+    """Case ``i``'s add-ons of a personal status it gives: 四川's 增发 W × r × N (W = w / w_den
+    fen, r in 1/RATE_SCALE, N = y / YEARS_SCALE), rounded like a component, plus its fixed
+    amount; the 独生子女 add-on: the region's rate of the three pensions (or of its set
+    amount), rounded like a component. Each is written to its column; -1 on an error."""
+    rate_in, fixed_in, child_in, increase_out, child_out = columns
+    mode = table[q, P_MODE]
+    added = 0
+    rate, fixed = rate_in[i], fixed_in[i]
+    if rate >= 0 or fixed >= 0:
+        if table[q, P_INCREASE_HAS] == 0:
+            errors[NO_INCREASE] = min(errors[NO_INCREASE], i)
+            return -1
+        increase = fixed if fixed > 0 else 0
+        if rate > 0:
+            g = _gcd(rate, RATE_SCALE)
+            den = w_den * (RATE_SCALE // g) * YEARS_SCALE
+            right, den, fits = _fit(w, (rate // g) * y, den)
+            if not fits:
+                errors[STATUS_TOO_LARGE] = min(errors[STATUS_TOO_LARGE], i)
+                return -1
+            increase += _round_fen(w * right, den, unit, mode)
+        increase_out[i] = increase
+        added += increase
+    if child_in[i] == 1 and table[q, P_OC_HAS] != 0:
+        of = table[q, P_OC_BASE] if table[q, P_OC_BASE] >= 0 else pensions
+        if not _fits(of, table[q, P_OC_NUM]):
+            errors[STATUS_TOO_LARGE] = min(errors[STATUS_TOO_LARGE], i)
+            return -1
+        amount = _round_fen(of * table[q, P_OC_NUM], table[q, P_OC_DEN], unit, mode)
+        child_out[i] = amount
+        added += amount
+    return added
 
 
 def _bracket_years(y: int, table: Any, q: int, k: int) -> int:
@@ -551,7 +604,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
-                 "_plus_early", "_phase_in", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
+                 "_plus_early", "_phase_in", "_status_addons", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy", inline="always")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (

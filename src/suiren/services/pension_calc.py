@@ -45,6 +45,7 @@ from suiren.rules.explain import Step
 from suiren.rules.vector import day_number
 
 CASES_MAX = 5_000_000
+INCREASE_RATE_SCALE = 10**6  # a 增发 rate to six decimals
 DECIMAL_EXPONENT_MAX = 30
 BASE_YUAN_MAX = 50_000
 INDEX_MAX = 5
@@ -123,6 +124,11 @@ def _bounded(scale: int, maximum: int, positive: bool = False) -> Callable[[Any]
         return scaled
 
     return convert
+
+
+def _flag(value: Any) -> int | None:
+    """A JSON boolean as 1 or 0 (nothing else: "yes" or 1 is not one)."""
+    return int(value) if isinstance(value, bool) else None
 
 
 _YEARS_MONTHS_RE = re.compile(r"([0-9]{1,3}) ?年 ?(?:([0-9]{1,2}) ?个?月)?", re.ASCII)
@@ -340,6 +346,15 @@ NUMBER_FIELDS: dict[str, Field] = {
     "old_transitional_yuan": Field(_bounded(100, BASE_YUAN_MAX),
                                    "must be a non-negative amount in yuan with at most 2 decimals (原办法过渡性养老金)", -1,
                                    scale=100, maximum=BASE_YUAN_MAX),
+    # personal status as the table prints it (issue 10 §2): 四川's 增发 rate (增发养老金合计比例)
+    # and fixed amount (定额); whether the worker is a one-child parent (独生子女父母)
+    "increase_rate": Field(_bounded(INCREASE_RATE_SCALE, 1),
+                           "must be a decimal from 0 to 1 with at most 6 decimals (增发比例, e.g. 0.001)", -1,
+                           scale=INCREASE_RATE_SCALE, maximum=1),
+    "increase_fixed_yuan": Field(_bounded(100, BASE_YUAN_MAX),
+                                 "must be a non-negative amount in yuan with at most 2 decimals (增发定额)", -1,
+                                 scale=100, maximum=BASE_YUAN_MAX),
+    "only_child_parent": Field(_flag, "must be true or false (独生子女父母)", -1),
 }  # fmt: skip
 # name -> required; early_actual_index: the index of the early actual years (北京 Z实)
 INDEX_FIELDS = {"average_index": True, "transitional_index": False, "early_actual_index": False}
@@ -481,6 +496,14 @@ def parse_input(
         early_years=early if any_early else None,
         early_index_1e6=early_index if any_early else None,
         old_transitional_fen=old if bool(np.any(old >= 0)) else None,
+        **{
+            key: column if bool(np.any(column >= 0)) else None
+            for key, column in (
+                ("increase_rate_1e6", numbers["increase_rate"]),
+                ("increase_fixed_fen", numbers["increase_fixed_yuan"]),
+                ("only_child", numbers["only_child_parent"]),
+            )
+        },
     )
     return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
 
@@ -904,19 +927,56 @@ def _early_missing(
 NOT_MODELLED = "pension.not_modelled"
 
 
+NOT_MODELLED_WITH_STATUS = "pension.not_modelled_with_status"
+STATUS_PARAMETERS = {
+    "part": NOT_MODELLED,
+    "with_status": NOT_MODELLED_WITH_STATUS,
+    "increase": "pension.extra.increase_on_indexed_wage",
+    "only_child": "pension.extra.only_child_rate",
+}
+
+
 def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
-    """Per case: the part of its region's pension the formula does not compute (四川 增发,
-    浙江 过渡调节金 before 2025-02, 吉林 长缴增发 before 2023-01, …), named, so that a total
-    that leaves it out is never taken for the pension the agency pays; ``--strict`` refuses
-    the case."""
+    """Per case: the part of its region's pension the formula does not compute (浙江
+    过渡调节金 before 2025-02, 吉林 长缴增发 before 2023-01, 四川 增发 without its rate, …),
+    named, so that a total that leaves it out is never taken for the pension the agency pays;
+    ``--strict`` refuses the case. A case that gives the personal status its region's add-ons
+    depend on (``status_known``) is named only what stays out then
+    (``pension.not_modelled_with_status``: 重庆's other parts; nothing for 四川, 贵州, 云南)."""
     cases = parsed.cases
-    g = policy.look_up(cases.day, cases.region, {"part": NOT_MODELLED}, frozenset({"part"}))
+    g = policy.look_up(cases.day, cases.region, STATUS_PARAMETERS, frozenset(STATUS_PARAMETERS))
+    known = status_known(cases, g)
     for pair, resolved in enumerate(g.values["part"]):
         message = not_modelled_message(resolved)
-        if message is None:
-            continue
+        with_status = not_modelled_message(g.values["with_status"][pair])
         for i in np.flatnonzero(g.pair_of_case == pair).tolist():
-            found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", message))
+            text = with_status if known[i] else message
+            if text is not None:
+                found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", text))
+
+
+def status_known(cases: PensionCases, g: Any) -> np.ndarray:
+    """Per case: whether its region pays an add-on of a personal status on its date and the
+    case gives that status for every one (``increase_rate`` or ``increase_fixed_yuan`` for
+    四川 增发, ``only_child_parent`` for the 独生子女 add-ons)."""
+    n = len(cases)
+
+    def given(*columns: np.ndarray | None) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        for column in columns:
+            if column is not None:
+                out |= column >= 0
+        return out
+
+    def per_case(name: str) -> np.ndarray:
+        flags = [v is not None and bool(v.value) for v in g.values[name]]
+        return np.array(flags, dtype=bool).reshape(len(flags))[g.pair_of_case]
+
+    increase, child = per_case("increase"), per_case("only_child")
+    has_increase = given(cases.increase_rate_1e6, cases.increase_fixed_fen)
+    has_child = given(cases.only_child)
+    known: np.ndarray = (increase | child) & (~increase | has_increase) & (~child | has_child)
+    return known
 
 
 def not_modelled_message(resolved: Any) -> str | None:
