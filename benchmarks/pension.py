@@ -26,9 +26,10 @@ MALLOC_TRIM_THRESHOLD_=4000000000`` (docs/BENCHMARKS.md).
 
 The cases: 90% Chongqing (500000), 5% Guangzhou (440100), 5% Shanghai (310000), all on
 2025-08-01. Chongqing follows the national formula; Guangzhou's low-index coefficient does not
-apply to indices of 0.6 and above, as here. Both therefore reduce to the national formula, and
-the run checks that the anchor agrees with ``compute_pensions`` on them (Shanghai accrues
-0.083% per leftover month and rounds up to the 角, so it differs). Until 2026-12-01 the 90% were
+apply to indices of 0.6 and above, as here, so its basic and account pensions are the
+national ones; but from 2024-05 广东 pays 100 + 4 × whole years beside them (加发, 缴费年限津贴),
+so its total is not. The run checks that the anchor agrees with ``compute_pensions`` on
+Chongqing (Shanghai accrues 0.083% per leftover month and rounds up to the 角, so it differs). Until 2026-12-01 the 90% were
 Zhengzhou (410100); Henan's tables since showed two bases that differ (provincial and local)
 and years rounded to two decimals, so Zhengzhou no longer reduces to the national formula.
 """
@@ -61,7 +62,7 @@ SEED = 20250801
 DAY = date(2025, 8, 1)
 REGIONS = ("500000", "440100", "310000")
 REGION_SHARES = (0.90, 0.05, 0.05)
-NATIONAL_FORMULA_REGIONS = ("500000", "440100")  # see the module docstring
+NATIONAL_FORMULA_REGIONS = ("500000",)  # see the module docstring
 DIVISOR_TENTHS = 1390  # 计发月数 139 (age 60)
 RATIO_REPEAT = 7  # the timings of the two ratios: best of 7 (a shared machine is noisy)
 

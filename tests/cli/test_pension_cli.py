@@ -700,6 +700,36 @@ def test_zhejiang_parts_before_their_first_table_are_refused(cli) -> None:
     assert (status, out) == (2, "") and "过渡调节金" in err and "未计算" in err
 
 
+# 广东's 加发 100 and 缴费年限津贴 4 × whole years (issue 10 §2): computed from 2024-05 (the 江门
+# table, its earliest), beside the three components; the rest of its transitional pension (原办法,
+# 调整额) and its 地方养老金 stay named
+
+JIANGMEN = {"id": "jm", "region": "440700", "base_yuan": "9028", "average_index": "0.452",
+            "account_yuan": "55389.69", "divisor_months": 195, "contribution_years": "17年9月",
+            "retire": "2024-05"}  # fmt: skip
+
+
+def test_guangdong_extra_and_years_allowance_are_computed_and_explained(cli) -> None:
+    """The 江门 2024-05 table: 965.73 + 284.05 + 过渡性养老金 168 (100 + 4 × 17) = 1417.78."""
+    status, out, err = cli([JIANGMEN], "--explain")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["basic_pension_fen"] == 96_573 and record["extra_pension_fen"] == 16_800
+    assert record["total_fen"] == 141_778
+    [warning] = record["warnings"]
+    assert warning["code"] == "not-modelled" and "地方养老金" in warning["message"]
+    steps = {s["step"].partition(" /")[0]: s for s in record["explanation"]}
+    assert steps["养老金补贴"]["result"] == "100.00"
+    allowance = steps["缴费年限津贴"]
+    assert allowance["result"] == "68.00"
+    assert allowance["inputs"] == {"per whole year": "4.00", "whole years": "17"}
+    cited = {p["parameter"]: p for p in allowance["parameters"]}
+    assert cited["pension.extra.per_whole_year"]["verified"] is False
+    assert "缴费年限津贴" in steps["月养老金合计"]["formula"]
+    status, out, err = cli([{**JIANGMEN, "retire": "2024-04"}])
+    assert json.loads(out)[0]["extra_pension_fen"] == 0  # before the earliest table
+
+
 # 江苏's transitional pension from 2024 (issue 10 §2): the original method's amount (原办法,
 # given as printed) plus 40% / 70% / 100% of the new method's excess, raised to the 角; the
 # total raised to the 角; without the 原办法 the new method is given, warned and refused under

@@ -13,7 +13,8 @@ common denominator before the one rounding (``_with_early``). And a region may p
 of each bracket of years above 20 / 25 / 30 (``_extra``), rounded once, in the total.
 And a region may pay a 过渡调节金 F + Ī · N · m rounded once, a fixed 养老金补贴 and a top-up of
 the total to a multiple of a unit (浙江 见分进角补足, issue 10 §2: ``_additions``), in the same
-part beside the three components. And where a case gives its transitional pension by the
+part beside the three components, with 广东's 缴费年限津贴 (an amount × whole contribution years).
+And where a case gives its transitional pension by the
 region's original method (江苏 原办法, issue 10 §2), the rounded transitional pension is
 compared with it: the original amount plus the year's share of the excess, cut to the fen and
 raised to the unit, or the original amount where the new one is not above it (``_phase_in``).
@@ -314,9 +315,11 @@ def _additions(
     batch has any of them."""
     fixed, per_year = g.distinct("adjustment_fixed"), g.distinct("adjustment_per_index_year")
     subsidy, top = g.distinct("subsidy"), g.distinct("top_up_unit")
+    per_whole = g.distinct("per_whole_year")
     has = [m is not None for m in per_year]
     if not any(
-        h or bool(s) or (u is not None and u > 1) for h, s, u in zip(has, subsidy, top, strict=True)
+        h or bool(s) or bool(w) or (u is not None and u > 1)
+        for h, s, w, u in zip(has, subsidy, per_whole, top, strict=True)
     ):
         return None
     m = [Fraction(0) if v is None else Fraction(v) * 100 for v in per_year]
@@ -338,7 +341,9 @@ def _additions(
     adjustment = np.where(g.per_pair(has, bool), adjustment, 0)
     subsidy_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in subsidy])
     top_fen = g.per_pair([0 if v is None else int(v) for v in top])
-    return adjustment + subsidy_fen, top_fen
+    # 缴费年限津贴 (广东): the amount per whole year times the whole years (deemed included)
+    per_whole_fen = g.per_pair([0 if v is None else int(Fraction(v) * 100) for v in per_whole])
+    return adjustment + subsidy_fen + per_whole_fen * (years // YEARS_SCALE), top_fen
 
 
 def _status(

@@ -11,7 +11,7 @@ exact integer at a stated scale, and each component is rounded once to the regio
                    (where the case gives its original-method amount O and the region compares:
                    O + ⌈(transitional − O) · s⌉ if above O, else O)
     extra        = Σ_k (B_flat · a + W) / 2 × x_k · (years in bracket k), each term rounded
-                 + round(F + Ī · N · m) + S + top-up
+                 + round(F + Ī · N · m) + S + Y · ⌊N⌋ + top-up
                  + round(W · r_c · N) + D_c + round(P · c)   (where the case gives its status)
     total        = basic + account + transitional + extra
 
@@ -40,8 +40,10 @@ exact integer at a stated scale, and each component is rounded once to the regio
     F, m = where the region pays a 过渡调节金 (浙江: ``pension.extra.adjustment_fixed`` 480 and
          ``adjustment_per_index_year`` 3 yuan), its fixed part and its amount per contribution
          year at index 1: F + Ī · N · m (N deemed included), rounded once like a component
-    S  = a fixed 养老金补贴 (浙江 150, 深圳's 100 printed inside its 过渡性养老金 from 2023-05:
-         ``pension.extra.subsidy``)
+    S  = a fixed 养老金补贴 (浙江 150, 深圳's 100 printed inside its 过渡性养老金 from 2023-05,
+         广东's 100 加发 from 2024-05: ``pension.extra.subsidy``)
+    Y  = 广东's 缴费年限津贴 from 2024-05: 4 yuan × ⌊累计缴费年限⌋ (``pension.extra.per_whole_year``),
+         printed inside its 过渡性养老金 with the 100; paid beside the three components
     top-up = where the region raises the total to a multiple of u fen (浙江 见分进角补足, 江苏's
          total 见分进角, u = 10: ``pension.extra.top_up_unit_fen``), the fen that take it there
     r_c, D_c = the case's 增发 rate and fixed amount as its table prints them (四川, where
@@ -150,6 +152,7 @@ PARAMETERS = {
     "adjustment_fixed": "pension.extra.adjustment_fixed",
     "adjustment_per_index_year": "pension.extra.adjustment_per_index_year",
     "subsidy": "pension.extra.subsidy",
+    "per_whole_year": "pension.extra.per_whole_year",
     "top_up_unit": "pension.extra.top_up_unit_fen",
     "phase_in_rate": "pension.transitional.phase_in_rate",
     "phase_in_unit": "pension.transitional.phase_in_unit_fen",
@@ -161,7 +164,8 @@ OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
      "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
      "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit",
-     "transitional_index_floor", "increase", "only_child_rate", "only_child_base"}
+     "transitional_index_floor", "increase", "only_child_rate", "only_child_base",
+     "per_whole_year"}
 )  # fmt: skip
 
 
@@ -620,6 +624,9 @@ class PairParameters(NamedTuple):
     oc_den: IntArray
     oc_has: npt.NDArray[np.bool_]
     oc_base: IntArray
+    # 缴费年限津贴 (广东): fen per whole contribution year, in the part beside the three
+    # components (0: none); a pair with it has add_has
+    per_year: IntArray
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -657,6 +664,9 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         g.distinct("adjustment_fixed"), g.distinct("adjustment_per_index_year")
     )
     subsidy = [_whole_fen(v, "pension.extra.subsidy") for v in g.distinct("subsidy")]
+    per_year = [
+        _whole_fen(v, "pension.extra.per_whole_year") or 0 for v in g.distinct("per_whole_year")
+    ]
     top_up = [_top_up_unit(v) for v in g.distinct("top_up_unit")]
     phase_rate, phase_unit = _phase_in_parameters(
         g.distinct("phase_in_rate"), g.distinct("phase_in_unit")
@@ -720,8 +730,8 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         top_up=ints(top_up),
         add_has=flags(
             [
-                m is not None or bool(s) or u > 1
-                for m, s, u in zip(adj_per_year, subsidy, top_up, strict=True)
+                m is not None or bool(s) or u > 1 or y > 0
+                for m, s, u, y in zip(adj_per_year, subsidy, top_up, per_year, strict=True)
             ]
         ),
         phase_num=ints([0 if r is None else r.numerator for r in phase_rate]),
@@ -735,6 +745,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         oc_den=ints(oc_den),
         oc_has=flags(oc_has),
         oc_base=ints([-1 if b is None else b for b in oc_base]),
+        per_year=ints(per_year),
     )
 
 

@@ -290,7 +290,7 @@ def _addition_steps(
     unit_name: str,
 ) -> list[Step]:
     """浙江's parts beside the three components: the 过渡调节金 F + Ī × N × m (rounded once),
-    the fixed 养老金补贴 and the 见分进角补足 of the total (the case's own, from the result)."""
+    the fixed 养老金补贴, 广东's 缴费年限津贴 and the 见分进角补足 of the total (the case's own, from the result)."""
     steps: list[Step] = []
     per_year = p["adjustment_per_index_year"].value
     if per_year is not None:
@@ -326,10 +326,26 @@ def _addition_steps(
             Step(
                 "养老金补贴 / fixed pension subsidy",
                 "a fixed amount per month beside the three components — 定额补贴"
-                "（浙江 基本养老金补贴；深圳 过渡性养老金所含100元加发）",
+                "（浙江 基本养老金补贴；深圳、广东 过渡性养老金所含100元加发）",
                 {},
                 fen_to_yuan_str(int(Fraction(subsidy) * 100)),
                 (p["subsidy"],),
+            )
+        )
+    per_whole = p["per_whole_year"].value
+    if per_whole:
+        whole = int(result.years[i]) // YEARS_SCALE
+        steps.append(
+            Step(
+                "缴费年限津贴 / allowance per contribution year (广东)",
+                "amount × whole contribution years (deemed included, cut to the whole year)"
+                " — 缴费年限津贴 = 每满一年金额 × 累计缴费年限整年数",
+                {
+                    "per whole year": fen_to_yuan_str(int(Fraction(per_whole) * 100)),
+                    "whole years": str(whole),
+                },
+                fen_to_yuan_str(int(Fraction(per_whole) * 100) * whole),
+                (p["per_whole_year"],),
             )
         )
     top = p["top_up_unit"].value

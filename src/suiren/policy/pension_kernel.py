@@ -8,15 +8,16 @@ national formula (issue 10 §6), mostly in temporary arrays; fused, it does the 
 the reference formula on the same int64 values, so the results are identical integer for
 integer. The loop is compiled twice: for every batch, and for a plain one (no deemed years,
 printed wages, coefficient overrides, separate transitional index, early actual years,
-original-method amounts or parts beside the three components) with those branches removed; each compiles on its first
+original-method amounts; parts beside the three components, such as 广东's 加发, stay a
+flag there) with those branches removed; each compiles on its first
 use. Early actual years (北京 G实) add a second transitional part, summed exactly with the
 first before its one rounding (``_plus_early``). Where the region floors the transitional index
 (内蒙古 from 2025-09: 1), a lower Ī_t is raised to the floor in the deemed-years part only.
 Where a case gives its printed indexed wage W and its transitional index is its average index on
 the same base, B_t · Ī_t there is W (新疆), as in the basic pension. A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
-(``_adjustment``), a fixed 养老金补贴 and a top-up of the total to a multiple of the region's
-unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
+(``_adjustment``), a fixed 养老金补贴, an amount per whole contribution year (广东 缴费年限津贴)
+and a top-up of the total to a multiple of the region's unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
 gives its transitional pension by the region's original method (江苏 原办法, 深圳 原办法), the one
 computed is compared with it (``_phase_in``): the excess is paid at the year's share, raised to
 the region's unit (江苏 the 角, 深圳 the fen). Where a case gives a personal status
@@ -170,8 +171,9 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_EARLY_HAS, P_X_Y1, P_X_Y2, P_X_Y3, P_X_R1, P_X_R2, P_X_R3, P_X_DEN,
  P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
  P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT, P_T_FLOOR,
- P_T_FLOOR_HAS, P_INCREASE_HAS, P_OC_NUM, P_OC_DEN, P_OC_HAS, P_OC_BASE) = range(56)  # fmt: skip
-PAIR_PARAMETERS = 56  # the pair parameters, in the order of pension.PairParameters
+ P_T_FLOOR_HAS, P_INCREASE_HAS, P_OC_NUM, P_OC_DEN, P_OC_HAS, P_OC_BASE,
+ P_PER_YEAR) = range(57)  # fmt: skip
+PAIR_PARAMETERS = 57  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -229,9 +231,10 @@ def _kernel_plain(
     """``_kernel`` for a batch without deemed years, printed wages, per-case coefficients, a
     separate transitional index, early actual years or original-method amounts (``plain``
     flags): the same loop, compiled with those branches removed, so that what is left fits in
-    registers (about a tenth faster, once measured)."""
-    low_rule, check_fit = flags[0], flags[9]
-    plain = (low_rule, False, False, False, False, False, False, False, False, check_fit)
+    registers (about a tenth faster, once measured). Parts beside the three components stay a
+    flag: a batch with 广东 cases (加发, 缴费年限津贴) keeps the plain loop."""
+    low_rule, has_extra, check_fit = flags[0], flags[7], flags[9]
+    plain = (low_rule, False, False, False, False, False, False, has_extra, False, check_fit)
     _cases(cases, table, reciprocal, plain, out, errors, bounds)
 
 
@@ -456,6 +459,8 @@ def _cases(
                         adjustment = 0
                     extra += adjustment
                 extra += table[q, P_SUBSIDY]
+                # 缴费年限津贴 (广东): so many fen per whole contribution year
+                extra += table[q, P_PER_YEAR] * full_years
                 # 见分进角补足: the total raised to a multiple of the unit, the rest paid here
                 top = table[q, P_TOP_UP]
                 if top > 1:
@@ -633,7 +638,7 @@ def pension_kernel(*args: Any) -> None:
     """``_kernel(cases, table, reciprocal, flags, out, errors, bounds)``, or the same loop
     compiled for plain batches when the flags allow (the first use of each compiles it)."""
     flags = args[3]
-    _compiled()[3 if not any(flags[1:9]) else 0](*args)
+    _compiled()[3 if not any(flags[1:7]) and not flags[8] else 0](*args)
 
 
 def round_years(*args: Any) -> None:
