@@ -80,8 +80,13 @@ def test_estimate_transfer_and_settle(cli: Run) -> None:
         ahead = s["projection"]  # paying on in Guangzhou until the statutory age
         assert s["contribution_months"] == 5 + ahead["months"] and ahead["region"] == "440100"
         assert s["basic_pension_fen"] > 0 and s["account_pension_fen"] > 0
+        # 广东 pays its 加发 100 and 缴费年限津贴 4 × whole years beside the three (from 2024-05)
+        assert s["extra_pension_fen"] == 10_000 + 400 * (s["contribution_months"] // 12)
         assert s["total_fen"] == (
-            s["basic_pension_fen"] + s["account_pension_fen"] + s["transitional_pension_fen"]
+            s["basic_pension_fen"]
+            + s["account_pension_fen"]
+            + s["transitional_pension_fen"]
+            + s["extra_pension_fen"]
         )
         assert s["explanation"]
     assert set(estimate["difference_fen"]) == {
