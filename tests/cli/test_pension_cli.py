@@ -730,6 +730,42 @@ def test_guangdong_extra_and_years_allowance_are_computed_and_explained(cli) -> 
     assert json.loads(out)[0]["extra_pension_fen"] == 0  # before the earliest table
 
 
+# 广东's parts not modelled (原办法, 调整额, 地方养老金) depend only on deemed years and years to
+# 2006-06 (pension.not_modelled_through): a worker under 16 on 2006-06-30 (劳动法 第十五条) with
+# no deemed years is not warned; a case that does not say (no birth) or may have them is
+
+GD_YOUNG = {"id": "gd", "region": "440100", "base_yuan": "9493", "average_index": "0.8",
+            "account_yuan": "90000", "contribution_years": "25", "birth": "1990-07", "sex": "M",
+            "retire": "2053-07"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "warned"),
+    [
+        ({}, False),  # 16 in 2006-07: no years before it
+        ({"deemed_years": "0"}, False),
+        ({"deemed_years": "1"}, True),  # 原办法 and 调整额 concern deemed years
+        ({"birth": "1990-06", "retire": "2053-06"}, True),  # 16 in 2006-06: may have worked
+        ({"birth": None, "divisor_months": 117}, True),  # the case does not say: warned
+        ({"region": "440300"}, True),  # 深圳's 地方补助 is not limited to years before 2006
+    ],
+)
+def test_guangdong_not_modelled_only_where_it_can_concern_the_case(cli, change, warned) -> None:
+    case = {k: v for k, v in {**GD_YOUNG, **change}.items() if v is not None}
+    status, out, err = cli([case])
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    codes = [w["code"] for w in record["warnings"]]
+    assert codes == (["not-modelled"] if warned else []), codes
+    # the 加发 100 (and, but in 深圳, 4 × 25 whole years) computed either way
+    assert record["extra_pension_fen"] == 10_000 + (0 if case["region"] == "440300" else 10_000)
+    status, out, err = cli([case], "--strict")
+    if warned:
+        assert (status, out) == (2, "") and "未计算" in err
+    else:
+        assert (status, err) == (0, "") and json.loads(out)[0]["total_fen"] == record["total_fen"]
+
+
 # 江苏's transitional pension from 2024 (issue 10 §2): the original method's amount (原办法,
 # given as printed) plus 40% / 70% / 100% of the new method's excess, raised to the 角; the
 # total raised to the 角; without the 原办法 the new method is given, warned and refused under

@@ -154,6 +154,22 @@ def test_an_estimate_names_what_the_paying_region_adds_that_is_not_modelled(engi
     assert "过渡性养老金" in warning["part"] and "未计算" in warning["message"]
 
 
+def test_an_estimate_names_no_guangdong_part_a_worker_too_young_for_it_cannot_have(engine):
+    """What 广东 leaves out from 2024-05 (原办法, 调整额, 地方养老金) depends only on deemed
+    years and years to 2006-06 (``pension.not_modelled_through``): a worker born 1991-01 was
+    under 16 then (劳动法 第十五条) and has no deemed months, so the estimate names nothing."""
+    with unit_of_work(engine) as c:
+        w = enrol(
+            c, LAW, VAULT, resident_id(4, "19910101", True), "440100", "440000", at(2015, 1, 5)
+        ).worker
+    pay_years(engine, LAW, w.worker_id, 2015, 2025, 600_000, "gz")
+    with unit_of_work(engine) as c:
+        result = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
+    [short] = result["scenarios"][0]["warnings"]  # 11 years are short of the minimum
+    assert short["code"] == "below-minimum-years"
+    assert result["scenarios"][0]["extra_pension_fen"] > 0  # the 加发 and 年限津贴 computed
+
+
 def test_woman_moving_at_42_to_a_non_hukou_province(engine):
     """Born 1984-01, hukou Henan: 6 years in Guangdong at 5000, then Zhejiang at 42 (2026)."""
     with unit_of_work(engine) as c:

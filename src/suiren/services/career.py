@@ -256,6 +256,11 @@ def estimate(
         else ()
     )
     steps.insert(0, _window_step(window, retire, female))
+    # 广东's parts not modelled concern only a worker old enough to have paid by 2006-06 or
+    # with deemed months (pension.not_modelled_through)
+    not_modelled = region_not_modelled(
+        policy, retire_day, city, worker.birth_month, int(cases.deemed_years[0])
+    )
     by_region: dict[str, int] = defaultdict(int)
     for r in records:
         by_region[r.region] += 1
@@ -286,7 +291,7 @@ def estimate(
         # named, so that the total is never taken for the whole pension
         "warnings": [
             *retirement_warnings(window, retire, months, Month.from_date(today)),
-            *[w for w in [region_not_modelled(policy, retire_day, city)] if w is not None],
+            *([] if not_modelled is None else [not_modelled]),
             *_case_warnings(policy, cases),
         ],
         "retirement_window": window_json(window, retire),

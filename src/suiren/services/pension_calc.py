@@ -928,12 +928,31 @@ NOT_MODELLED = "pension.not_modelled"
 
 
 NOT_MODELLED_WITH_STATUS = "pension.not_modelled_with_status"
+NOT_MODELLED_THROUGH = "pension.not_modelled_through"
 STATUS_PARAMETERS = {
     "part": NOT_MODELLED,
     "with_status": NOT_MODELLED_WITH_STATUS,
     "increase": "pension.extra.increase_on_indexed_wage",
     "only_child": "pension.extra.only_child_rate",
+    "through": NOT_MODELLED_THROUGH,
+    "age_min": AGE_MIN,
 }
+
+
+def not_modelled_concerns(
+    through: Any, age_min: Any, birth: np.ndarray, deemed_years: np.ndarray
+) -> np.ndarray:
+    """Per case: whether the region's not-modelled part can concern it. Where
+    ``pension.not_modelled_through`` names the last month that part depends on (广东's
+    原办法, 调整额 and 地方养老金: deemed years and years to 2006-06), a case with no deemed
+    years whose worker (birth month given) reached ``enrolment.age_min_years`` only after
+    that month cannot have any; every other case can (a case that does not say is warned)."""
+    concerns = np.ones(len(birth), dtype=np.bool_)
+    if through is None or through.value is None or age_min is None or age_min.value is None:
+        return concerns
+    last = Month.parse(str(through.value))
+    too_young = (birth >= 0) & (birth + int(age_min.value) * 12 > last.ordinal)
+    return concerns & ~(too_young & (deemed_years <= 0))
 
 
 def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
@@ -942,14 +961,23 @@ def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[Cas
     named, so that a total that leaves it out is never taken for the pension the agency pays;
     ``--strict`` refuses the case. A case that gives the personal status its region's add-ons
     depend on (``status_known``) is named only what stays out then
-    (``pension.not_modelled_with_status``: 重庆's other parts; nothing for 四川, 贵州, 云南)."""
+    (``pension.not_modelled_with_status``: 重庆's other parts; nothing for 四川, 贵州, 云南).
+    A case the part cannot concern (``not_modelled_concerns``: a 广东 worker too young to
+    have contributed before 2006-07, with no deemed years) is not warned."""
     cases = parsed.cases
     g = policy.look_up(cases.day, cases.region, STATUS_PARAMETERS, frozenset(STATUS_PARAMETERS))
     known = status_known(cases, g)
     for pair, resolved in enumerate(g.values["part"]):
         message = not_modelled_message(resolved)
         with_status = not_modelled_message(g.values["with_status"][pair])
-        for i in np.flatnonzero(g.pair_of_case == pair).tolist():
+        at = np.flatnonzero(g.pair_of_case == pair)
+        concerns = not_modelled_concerns(
+            g.values["through"][pair],
+            g.values["age_min"][pair],
+            parsed.birth[at],
+            cases.deemed_years[at],
+        )
+        for i in at[concerns].tolist():
             text = with_status if known[i] else message
             if text is not None:
                 found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", text))
@@ -990,18 +1018,30 @@ def not_modelled_message(resolved: Any) -> str | None:
     )
 
 
-def region_not_modelled(policy: Policy, day: date, region: str) -> dict[str, str] | None:
+def region_not_modelled(
+    policy: Policy, day: date, region: str, birth: Month | None = None, deemed_years: int = 0
+) -> dict[str, str] | None:
     """What a region's pension on ``day`` holds that the formula does not compute, as a
-    warning (``code``, ``part``, ``region`` that says so, ``message``), or None."""
+    warning (``code``, ``part``, ``region`` that says so, ``message``), or None — None too
+    where that part cannot concern a worker born in ``birth`` with ``deemed_years`` (× the
+    years scale; ``not_modelled_concerns``)."""
+    paths = {"part": NOT_MODELLED, "through": NOT_MODELLED_THROUGH, "age_min": AGE_MIN}
     g = policy.look_up(
         np.array([day_number(day)], dtype=np.int64),
         np.array([region]),
-        {"part": NOT_MODELLED},
-        frozenset({"part"}),
+        paths,
+        frozenset(paths),
     )
-    resolved = g.values["part"][int(g.pair_of_case[0])]
+    pair = int(g.pair_of_case[0])
+    resolved = g.values["part"][pair]
     message = not_modelled_message(resolved)
-    if message is None:
+    concerns = not_modelled_concerns(
+        g.values["through"][pair],
+        g.values["age_min"][pair],
+        np.array([-1 if birth is None else birth.ordinal], dtype=np.int64),
+        np.array([deemed_years], dtype=np.int64),
+    )
+    if message is None or not concerns[0]:
         return None
     return {
         "code": "not-modelled",
