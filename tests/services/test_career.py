@@ -136,16 +136,22 @@ def test_henan_courier_guangdong_zhejiang_henan(engine):
     assert law["warnings"] == reform["warnings"] == []  # Henan pays what the formula computes
 
 
-def test_an_estimate_names_what_the_paying_region_adds_that_is_not_modelled(engine):
-    """Guangdong pays a transitional pension of its own (加发, 年限津贴) that the formula does
-    not compute (``pension.not_modelled``): the estimate says so, as a calculation does."""
+def guangzhou_estimate(engine, n: int, born: str) -> dict:
+    """The estimate of a worker born on ``born`` who paid in 广州 2015–2025, in mid-2026."""
     with unit_of_work(engine) as c:
         w = enrol(
-            c, LAW, VAULT, resident_id(3, "19800101", True), "440100", "440000", at(2015, 1, 5)
+            c, LAW, VAULT, resident_id(n, born, True), "440100", "440000", at(2015, 1, 5)
         ).worker
     pay_years(engine, LAW, w.worker_id, 2015, 2025, 600_000, "gz")
     with unit_of_work(engine) as c:
-        result = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
+        return compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
+
+
+def test_an_estimate_names_what_the_paying_region_adds_that_is_not_modelled(engine):
+    """Guangdong's 原办法, 调整额 and 地方养老金 (years to 2006-06) are not computed
+    (``pension.not_modelled``): for a worker old enough to have worked then, the estimate says
+    so, as a calculation does."""
+    result = guangzhou_estimate(engine, 3, "19800101")
     # and 11 years paid (2015–2025, no months ahead) are short of the 20 years of one reaching
     # 63 in 2043 (born 1980-01, 36 months' delay): a warning of its own
     short, warning = result["scenarios"][0]["warnings"]
@@ -158,13 +164,7 @@ def test_an_estimate_names_no_guangdong_part_a_worker_too_young_for_it_cannot_ha
     """What 广东 leaves out from 2024-05 (原办法, 调整额, 地方养老金) depends only on deemed
     years and years to 2006-06 (``pension.not_modelled_through``): a worker born 1991-01 was
     under 16 then (劳动法 第十五条) and has no deemed months, so the estimate names nothing."""
-    with unit_of_work(engine) as c:
-        w = enrol(
-            c, LAW, VAULT, resident_id(4, "19910101", True), "440100", "440000", at(2015, 1, 5)
-        ).worker
-    pay_years(engine, LAW, w.worker_id, 2015, 2025, 600_000, "gz")
-    with unit_of_work(engine) as c:
-        result = compare(c, [LAW], w.worker_id, at(2026, 6, 15).date())
+    result = guangzhou_estimate(engine, 4, "19910101")
     [short] = result["scenarios"][0]["warnings"]  # 11 years are short of the minimum
     assert short["code"] == "below-minimum-years"
     assert result["scenarios"][0]["extra_pension_fen"] > 0  # the 加发 and 年限津贴 computed
