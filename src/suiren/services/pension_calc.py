@@ -947,12 +947,12 @@ def not_modelled_concerns(
     原办法, 调整额 and 地方养老金: deemed years and years to 2006-06), a case with no deemed
     years whose worker (birth month given) reached ``enrolment.age_min_years`` only after
     that month cannot have any; every other case can (a case that does not say is warned)."""
-    concerns = np.ones(len(birth), dtype=np.bool_)
     if through is None or through.value is None or age_min is None or age_min.value is None:
-        return concerns
+        return np.ones(len(birth), dtype=np.bool_)
     last = Month.parse(str(through.value))
     too_young = (birth >= 0) & (birth + int(age_min.value) * 12 > last.ordinal)
-    return concerns & ~(too_young & (deemed_years <= 0))
+    concerns: np.ndarray = ~(too_young & (deemed_years <= 0))
+    return concerns
 
 
 def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
@@ -998,7 +998,7 @@ def status_known(cases: PensionCases, g: Any) -> np.ndarray:
 
     def per_case(name: str) -> np.ndarray:
         flags = [v is not None and bool(v.value) for v in g.values[name]]
-        return np.array(flags, dtype=bool).reshape(len(flags))[g.pair_of_case]
+        return np.array(flags, dtype=bool)[g.pair_of_case]
 
     increase, child = per_case("increase"), per_case("only_child")
     has_increase = given(cases.increase_rate_1e6, cases.increase_fixed_fen)
