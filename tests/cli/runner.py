@@ -25,6 +25,7 @@ import base64
 import io
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -116,14 +117,28 @@ def runner(url: str, extra: dict[str, str], cwd: Path) -> Run:
     return run
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TITLE = re.compile(r"错误：(?P<zh>[^（\n]+)（(?P<en>[^）\n]+)）\nerror: ")
+
+
+def title_of(stderr: str) -> tuple[str, str]:
+    """(Chinese, English) kind of a refusal printed on stderr: its first line is
+    ``错误：<kind>（<English kind>）`` and its second starts ``error: ``."""
+    found = TITLE.match(stderr)
+    assert found is not None, stderr
+    return found["zh"], found["en"]
+
+
 def refusal(done: Done) -> str:
-    """The message of a refused command (exit 2, nothing on stdout): ``error: …`` on stderr,
-    or with ``--json`` a JSON object with the error's code, field and message."""
+    """The message of a refused command (exit 2, nothing on stdout): on stderr the kind of
+    refusal in Chinese (and English), then ``error: …``; or with ``--json`` a JSON object with
+    the error's code, field and message. Returns the ``error: …`` part."""
     assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     if "--json" in done.args:
         error = json.loads(done.stderr)["error"]
         assert error["code"] and error["message"], error
         return f"error: {error['message']}"
-    assert done.stderr.startswith("error: "), done.stderr
-    return done.stderr
+    chinese, english = title_of(done.stderr)
+    assert CJK.search(chinese) and english.isascii(), done.stderr  # the kind, Chinese first
+    return done.stderr.split("\n", 1)[1]

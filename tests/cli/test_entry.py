@@ -32,5 +32,6 @@ def test_a_database_that_refuses_exits_1_with_a_message_and_no_traceback(tmp_pat
     env = {"SUIREN_DATABASE_URL": url, "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode()}
     done = invoke(["worker", "statement", "W000000000001"], env, tmp_path)
     assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("错误：数据库拒绝了请求")  # Chinese first, then English
     assert "the database refused the request (OperationalError)" in done.stderr
     assert "Traceback" not in done.stderr and "suiren_no_such_database" not in done.stderr

@@ -19,7 +19,7 @@ import pytest
 
 from suiren.policy import load_policy
 from suiren.services.pension_calc import calculate, case_warnings, parse_cases
-from tests.cli.runner import invoke
+from tests.cli.runner import invoke, title_of
 
 RULES_DATE = "2025-08-01"  # --date: the rules in force when no retire month is given
 WORKED = {  # (8000 + 8000 × 1.2) / 2 × 30 × 1% = 2640.00; 100000 / 139 = 719.42
@@ -176,7 +176,7 @@ def test_bad_input_exits_2_with_message_and_empty_stdout(cli, payload, expected)
     status, out, err = cli(payload)
     assert status == 2
     assert out == ""
-    assert err.startswith("error: ")
+    assert title_of(err)  # the kind of refusal, Chinese first, then "error: …"
     for text in expected:
         assert text in err, (text, err)
     assert "Traceback" not in err
@@ -210,7 +210,7 @@ def test_integer_too_long_to_parse_is_a_user_error(cli):
     text += f' "contribution_years": 30, "account_yuan": {"9" * 5000}, "divisor_months": 139}}]'
     status, out, err = cli(text)
     assert (status, out) == (2, "")
-    assert err.startswith("error: ")
+    assert title_of(err)  # the kind of refusal, Chinese first, then "error: …"
 
 
 # the real entry point ----------------------------------------------------------------------

@@ -15,58 +15,35 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from suiren.domain.error_titles import DEFAULT as DEFAULT_TITLE
+from suiren.domain.error_titles import TITLES
 from suiren.domain.errors import SuirenError
 
 MEDIA_TYPE = "application/problem+json"
 
-# code -> (HTTP status, zh-CN title, English title); a code not listed is 422
-PROBLEMS: dict[str, tuple[int, str, str]] = {
-    "unauthorized": (401, "未提供有效凭证", "No valid credentials"),
-    "not-found": (404, "未找到", "Not found"),
-    "unknown-worker": (404, "未找到", "Not found"),
-    "method-not-allowed": (405, "不支持该方法", "Method not allowed"),
-    "conflict": (409, "与已记录的交易冲突", "Conflicts with a recorded transaction"),
-    "transaction-conflict": (409, "与已记录的交易冲突", "Conflicts with a recorded transaction"),
-    "insurance-moved": (409, "参保关系已转移", "The insurance relation has moved"),
-    "idempotency-key-reused": (
-        422,
-        "幂等键已用于另一请求",
-        "The idempotency key was used for another request",
-    ),
-    "invalid-request": (422, "请求无效", "Invalid request"),
-    "engagement-refused": (422, "用工声明被拒绝", "Engagement declaration refused"),
-    "invalid-code": (422, "验证码不正确或已过期", "The one-time code is not valid or has expired"),
-    "invalid-phone": (422, "手机号码无效", "Invalid mobile number"),
-    "too-large": (413, "请求过大", "Request too large"),
-    "locked": (429, "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
-    "retry": (503, "请稍后重试", "Try again"),
-    "concurrent-change": (503, "数据已被同时修改，请重试", "Changed concurrently; try again"),
-    "database-not-ready": (503, "数据库尚未初始化", "The database is not set up"),
-    "internal": (500, "服务内部错误", "Internal error"),
-    # the services' refusals (422): each its own title, so that the caller reads in their
-    # language what kind of refusal it is; ``detail`` says what was wrong with the request
-    "invalid-input": (422, "输入无效", "Invalid input"),
-    "invalid-amount": (422, "金额无效", "Invalid amount"),
-    "invalid-month": (422, "月份无效", "Invalid month"),
-    "invalid-resident-id": (422, "身份证号码无效", "Invalid resident id"),
-    "invalid-credit-code": (422, "统一社会信用代码无效", "Invalid unified social credit code"),
-    "unknown-region": (422, "未知的行政区划代码", "Unknown region code"),
-    "invalid-case": (422, "测算案例无效", "Invalid pension case"),
-    "parameter-error": (422, "政策参数有误", "Policy parameter error"),
-    "parameter-not-found": (422, "缺少所需的政策参数", "A policy parameter is missing"),
-    "enrolment-refused": (422, "参保登记被拒绝", "Enrolment refused"),
-    "contribution-refused": (422, "缴费被拒绝", "Contribution refused"),
-    "payment-refused": (422, "缴费被拒绝", "Payment refused"),
-    "medical-refused": (422, "医保业务被拒绝", "Medical insurance request refused"),
-    "transfer-refused": (422, "转移接续被拒绝", "Transfer refused"),
-    "settlement-refused": (422, "清算被拒绝", "Settlement refused"),
-    "reversal-refused": (422, "冲正被拒绝", "Reversal refused"),
-    "file-refused": (422, "文件被拒绝", "File refused"),
-    "clerk-exists": (422, "经办人员登录名已存在", "The clerk login exists already"),
-    "key-not-usable": (503, "密钥不可用", "The secret key is not usable"),
-    "wrong-key": (503, "密钥与数据库不符", "The secret key is not this database's"),
+# code -> HTTP status; a code not listed is 422 (the titles: ``domain.error_titles``)
+STATUS: dict[str, int] = {
+    "unauthorized": 401,
+    "not-found": 404,
+    "unknown-worker": 404,
+    "method-not-allowed": 405,
+    "conflict": 409,
+    "transaction-conflict": 409,
+    "insurance-moved": 409,
+    "too-large": 413,
+    "locked": 429,
+    "retry": 503,
+    "concurrent-change": 503,
+    "database-not-ready": 503,
+    "internal": 500,
+    "key-not-usable": 503,
+    "wrong-key": 503,
 }
-DEFAULT = (422, "请求被拒绝", "Request refused")
+# code -> (HTTP status, zh-CN title, English title)
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    code: (STATUS.get(code, 422), *titles) for code, titles in TITLES.items()
+}
+DEFAULT = (422, *DEFAULT_TITLE)
 STATUS_DESCRIPTIONS = {  # the OpenAPI description of each status a route may refuse with
     401: "No valid credentials: none, an unknown or revoked key, a bad or expired session",
     404: "Not found: an unknown id and one this caller may not see answer alike",

@@ -16,6 +16,7 @@ import typer
 
 from suiren.cli import clerks, ledger, medical, options, pension, platforms, rules, transfers
 from suiren.cli.context import dispose_all
+from suiren.domain.error_titles import title
 from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
@@ -113,6 +114,13 @@ def main() -> None:
         raise SystemExit(status)
 
 
+def refusal_text(error: SuirenError) -> str:
+    """A refused command's message: the kind of refusal in Chinese first (the API's problem
+    title, ``domain.error_titles``), then ``error: <what was wrong>``."""
+    chinese, english = title(error.code)
+    return f"错误：{chinese}（{english}）\nerror: {error.message}"
+
+
 def _run() -> object:
     try:
         return app(standalone_mode=False)
@@ -120,7 +128,7 @@ def _run() -> object:
         if "--json" in sys.argv[1:]:
             print(json.dumps({"error": exc.to_json()}, ensure_ascii=False), file=sys.stderr)
         else:
-            print(f"error: {exc.message}", file=sys.stderr)
+            print(refusal_text(exc), file=sys.stderr)
         raise SystemExit(2) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
@@ -131,6 +139,7 @@ def _run() -> object:
         database = sys.modules.get("sqlalchemy.exc")  # loaded only by commands with a database
         if database is not None and isinstance(exc, database.DBAPIError):
             print(
+                f"错误：数据库拒绝了请求，未写入任何内容，请重新提交\n"
                 f"error: the database refused the request ({type(exc.orig).__name__}); nothing"
                 " was written — send it again",
                 file=sys.stderr,
