@@ -87,10 +87,9 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
 
 
 def _has_resident_ids(path: Path) -> bool:
-    from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, read_chunks
+    from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, file_columns
 
-    first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
-    return first is not None and "resident_id" in first.table.column_names
+    return "resident_id" in file_columns(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED)
 
 
 class _progress:
