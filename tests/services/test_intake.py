@@ -304,6 +304,58 @@ def test_a_file_malformed_past_its_first_block_is_refused_before_a_row_is_posted
     assert counts(engine) == before
 
 
+def test_integers_nulls_and_dictionaries_in_parquet_are_read_as_csv_text(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A Parquet column is read as the text a CSV file would hold: an integer base beyond
+    the ten digits of a base was multiplied by 100 in int64 and wrapped around (2^62 + 6000
+    yuan was posted as 6000.00), an unsigned one beyond int64 was a traceback, a null integer
+    a base of 0.00 "out of bounds"; a dictionary-encoded text column (pandas' category) was
+    refused as not text."""
+    [a] = enrol_workers(engine, 1)
+    rows = 5
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": pa.array([f"i{k}" for k in range(rows)]).dictionary_encode(),
+                "month": [f"2026-0{k + 1}" for k in range(rows)],
+                "base_yuan": pa.array([2**62 + 6000, 6000, None, -6000, 6001], pa.int64()),
+                "worker_id": pa.array([a, a, a, a, None]),
+            }
+        ),
+        tmp_path / "ints.parquet",
+    )
+    summary = post_file(engine, tmp_path / "ints.parquet")
+    assert summary.posted == 1
+    assert [(e.row, e.field, e.code) for e in summary.errors] == [
+        (1, "base_yuan", "invalid-amount"),
+        (3, "base_yuan", "invalid-amount"),
+        (4, "base_yuan", "invalid-amount"),
+        (5, "worker_id", "invalid-worker"),
+    ]
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": ["u1"],
+                "month": ["2026-06"],
+                "base_yuan": pa.array([2**63 + 5], pa.uint64()),
+                "worker_id": [a],
+            }
+        ),
+        tmp_path / "unsigned.parquet",
+    )
+    [error] = post_file(engine, tmp_path / "unsigned.parquet").errors
+    assert (error.field, error.code) == ("base_yuan", "invalid-amount")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(contribution_months.c.base_fen)).scalars().all() == [600_000]
+    csv_path = tmp_path / "same.csv"  # the same rows as text: the same refusals
+    csv_path.write_text(
+        HEADER
+        + "".join(f"c{k},2026-0{k + 1},{b},{a}\n" for k, b in enumerate([2**62 + 6000, "", -6000]))
+    )
+    assert [e.code for e in post_file(engine, csv_path).errors] == ["invalid-amount"] * 3
+
+
 # --- killed at random moments, then run again --------------------------------------------------
 
 KILL_ROWS = 300_000

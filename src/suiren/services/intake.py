@@ -314,14 +314,20 @@ class _Parsed:
 
 
 def _text(table: pa.Table, name: str) -> pa.Array | None:
+    """A column as the text a CSV file would hold: Parquet strings (dictionary-encoded or not)
+    and integers as their decimal text, a null as empty, the whitespace around each removed;
+    any other type is refused."""
     if name not in table.column_names:
         return None
     column = table.column(name).combine_chunks()
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return pc.utf8_trim_whitespace(column.cast(pa.string()))
-    if pa.types.is_integer(column.type):
-        return column.cast(pa.string())
-    raise FileRefused(f"column {name} holds {column.type}; it must be text")
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if not (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+    ):
+        raise FileRefused(f"column {name} holds {kind}; it must be text")
+    return pc.utf8_trim_whitespace(column.cast(pa.string()).fill_null(""))
 
 
 def _bad(
@@ -347,7 +353,9 @@ def _matches(column: pa.Array, pattern: str) -> np.ndarray:
 def _base_fen(
     table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int
 ) -> np.ndarray:
-    """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal."""
+    """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal. An
+    integer is read as its decimal text, by the same rule (the limit of digits keeps the fen
+    within int64, where a product in int64 would wrap around)."""
     column = table.column("base_yuan").combine_chunks()
     n = len(column)
     if pa.types.is_floating(column.type):
@@ -355,18 +363,6 @@ def _base_fen(
             "column base_yuan holds binary floats, which cannot say which decimal amount they"
             ' mean; write it as text ("6000.00") or as a decimal'
         )
-    if pa.types.is_integer(column.type):
-        values = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        _bad(
-            errors,
-            ok,
-            values <= 0,
-            first_row,
-            "base_yuan",
-            "invalid-amount",
-            "the base must be positive",
-        )
-        return np.where(ok, values, 0).astype(np.int64) * 100
     if pa.types.is_decimal(column.type):  # exact: read as its decimal text
         text = pc.replace_substring_regex(
             column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1"
