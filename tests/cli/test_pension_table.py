@@ -149,6 +149,7 @@ def one_case(**columns: Any) -> pa.Table:
         # integers whose product by the field's scale wraps in int64 (both were read as 0.00)
         ({"account_yuan": pa.array([100, 2**63], pa.uint64())}, "case 1: field 'account_yuan'"),
         ({"account_yuan": pa.array([100, -(2**63)], pa.int64())}, "case 1: field 'account_yuan'"),
+        ({"account_yuan": decimal_column([100, -(2**63)], 0)}, "case 1: field 'account_yuan'"),
     ],
 )
 def test_a_bad_column_is_refused_naming_the_row_and_nothing_is_written(

@@ -163,8 +163,8 @@ def _scaled(column: pa.Array, scale: int, places_max: int) -> np.ndarray | None:
         factor = scale // 10**kind.scale
     else:
         return None
-    if values.size and int(np.abs(values).max()) > (1 << 62) // factor:
-        return None
+    if values.size and max(int(values.max()), -int(values.min())) > (1 << 62) // factor:
+        return None  # (np.abs of -2^63 is -2^63: the bound is taken on Python integers)
     out = values * factor
     if column.null_count:
         out = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, out)
