@@ -81,3 +81,44 @@ def test_a_malformed_file_is_refused(cli: Run, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("resident_id,region\n1,2\n", encoding="utf-8")
     assert "missing column" in refusal(cli("worker", "import-history", str(path)))
+
+
+def test_a_spaced_header_and_months_no_calendar_holds_are_rows_refused(
+    cli: Run, tmp_path: Path
+) -> None:
+    """Spaces around the header's names (the columns were then looked up under the raw names:
+    a KeyError traceback, for stints and for balances alike), and months or dates of the form
+    YYYY-MM that no calendar of Suiren's holds (0000-01, 9999-12, 0000-12-31: the whole file
+    was refused at that row, exit 2, after the people before it were imported) — each now a
+    row refused with its field, the other people imported."""
+    c = resident_id(3, "19700301")
+    stints = tmp_path / "stints.csv"
+    stints.write_text(
+        "resident_id , region,from_month,to_month,kind , base_yuan,birth_month\n"
+        f"{A},440100,2015-01,2015-12,paid,6000,\n"
+        f"{B},440100,0000-01,2015-12,paid,6000,\n"
+        f"{c},440100,2015-01,9999-12,paid,6000,\n"
+        f"{resident_id(4, '19700301')},440100,2015-01,2015-12,paid,6000,0000-01\n",
+        encoding="utf-8",
+    )
+    done = cli("worker", "import-history", str(stints), "--json")
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert [(e["row"], e["field"]) for e in summary["errors"]] == [
+        (2, "from_month"),
+        (3, "to_month"),
+        (4, "birth_month"),
+    ]
+    assert (summary["imported"], summary["enrolled"]) == (1, 1)
+    e = resident_id(5, "19700301")
+    more = tmp_path / "more.csv"
+    more.write_text(f"{HEADER}{e},440100,2015-01,2015-12,paid,6000,,\n", encoding="utf-8")
+    balances = tmp_path / "balances.csv"
+    balances.write_text(
+        f"resident_id, region ,account_yuan,as_of\n{e},440100,100.00,0000-12-31\n",
+        encoding="utf-8",
+    )
+    done = cli("worker", "import-history", str(more), "--balances", str(balances), "--json")
+    assert done.returncode == 1, done.stderr
+    [error] = json.loads(done.stdout)["errors"]
+    assert (error["row"], error["field"], error["code"]) == (1, "balances.as_of", "invalid-date")

@@ -146,6 +146,10 @@ def one_case(**columns: Any) -> pa.Table:
         ({"regoin": pa.array(["120000", "120000"])}, "did you mean 'region'"),
         ({"sex": pa.array([1, 2])}, "must hold text"),
         ({"sex": pa.array(["M", "X" * 65])}, "case 1: field 'sex'"),
+        # integers whose product by the field's scale wraps in int64 (both were read as 0.00)
+        ({"account_yuan": pa.array([100, 2**63], pa.uint64())}, "case 1: field 'account_yuan'"),
+        ({"account_yuan": pa.array([100, -(2**63)], pa.int64())}, "case 1: field 'account_yuan'"),
+        ({"account_yuan": decimal_column([100, -(2**63)], 0)}, "case 1: field 'account_yuan'"),
     ],
 )
 def test_a_bad_column_is_refused_naming_the_row_and_nothing_is_written(
@@ -171,6 +175,12 @@ def test_a_table_needs_a_table_out(tmp_path: Path) -> None:
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     done = invoke(["pension", "calc", str(tmp_path / "broken.parquet"), *out], {}, tmp_path)
     assert done.returncode == 2 and "not a readable Parquet file" in done.stderr
+    upper = tmp_path / "CASES.PARQUET"  # the suffix in capitals was read as JSON: "not UTF-8"
+    pq.write_table(one_case(), upper)
+    argv = ["pension", "calc", str(upper), "--out", str(tmp_path / "R.PARQUET"), "--date"]
+    done = invoke([*argv, RULES_DATE], {}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert pq.read_table(tmp_path / "R.PARQUET").num_rows == 2
 
 
 def test_json_cases_to_a_table(tmp_path: Path) -> None:

@@ -145,6 +145,8 @@ def test_files_at_the_command_line(cli: Run, tmp_path: Path) -> None:
     workers.write_text(
         f"resident_id,work_region\n{RID},440100\n{resident_id(22)},440100\n123,440100\n"
     )
+    (tmp_path / "map.csv").write_text("an older file\n")
+    (tmp_path / "map.csv").chmod(0o644)  # os.open's mode is for a new file: it stayed 0644
     done = cli("worker", "enrol", "--file", str(workers), "--out", "map.csv", "--json")
     assert done.returncode == 1  # one row refused, the others enrolled
     summary = json.loads(done.stdout)
@@ -198,6 +200,8 @@ def test_the_refused_rows_of_a_large_file_are_streamed_not_held(cli: Run, tmp_pa
         + "".join(f"n{k},2026-01,6000,WNOBODY{k}\n" for k in range(rows))
     )
     for name in ("errors.json", "errors.csv"):
+        (tmp_path / name).write_text("an older file\n")
+        (tmp_path / name).chmod(0o644)
         done = cli("contribute", "--file", str(payments), "--errors", name, "--json")
         assert done.returncode == 1, done.stderr
         summary = json.loads(done.stdout)

@@ -44,6 +44,8 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
     assert 0 < world.engaged == len(declared)
     assert {e.relation for e, _ in declared} == {"labour", "incomplete", "civil"}
     path = tmp_path / "demo-logins.json"
+    path.write_text("an older file\n")
+    path.chmod(0o644)  # os.open's mode is for a file it creates: this one stayed 0644
     write_logins(path, world.logins)
     assert path.stat().st_mode & 0o777 == 0o600
     logins = json.loads(path.read_text(encoding="utf-8"))

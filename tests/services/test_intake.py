@@ -24,11 +24,14 @@ from suiren.services.contributions import contribute
 from suiren.services.intake import (
     PAYMENT_COLUMNS,
     PAYMENT_REQUIRED,
+    WORKER_COLUMNS,
+    WORKER_REQUIRED,
     FileRefused,
     IntakeSummary,
     post_payments,
     read_chunks,
 )
+from suiren.services.intake import enrol_workers as enrol_workers_file
 from suiren.services.reversals import reverse
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
@@ -239,6 +242,118 @@ def test_float_amounts_and_wrong_types_in_parquet_are_refused(
         engine, tmp_path / "m.parquet"
     )  # an integer month is text "24313": malformed
     assert summary.errors[0].field == "month"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "payment_id , month,base_yuan ,worker_id",  # spaces around the names
+        '"payment_id","month","base_yuan","worker_id"',  # quoted, as many programs write it
+        "\ufeffpayment_id,month,base_yuan,worker_id",  # a byte-order mark
+    ],
+    ids=["spaces", "quoted", "bom"],
+)
+def test_a_header_is_read_as_csv(engine: Engine, tmp_path: Path, header: str) -> None:
+    """The names of the header are the columns read (the header was split on commas, its
+    names stripped and checked, and the columns then looked up under the raw names: a
+    traceback for payments, an empty resident id for every worker)."""
+    [a] = enrol_workers(engine, 1)
+    path = tmp_path / "pay.csv"
+    path.write_bytes(f"{header}\r\nh1,2026-01,6000,{a}\r\n".encode())
+    summary = post_file(engine, path)
+    assert (summary.posted, summary.refused) == (1, 0), summary.errors
+    workers = tmp_path / "workers.csv"
+    workers.write_text(f"resident_id , work_region\n{resident_id(40)},440100\n")
+    for chunk in read_chunks(workers, WORKER_COLUMNS, WORKER_REQUIRED):
+        with unit_of_work(engine) as c:
+            enrolled = enrol_workers_file(c, POLICY, VAULT, chunk, NOW)
+    assert (enrolled.created, enrolled.errors) == (1, [])
+    header_only = tmp_path / "none.csv"
+    header_only.write_text(header.replace("\ufeff", ""))  # no line end after the header
+    assert post_file(engine, header_only).rows == 0
+
+
+@pytest.mark.parametrize(
+    ("late", "match"),
+    [
+        ("h9,2026-04,6000,张三\n".encode("gbk"), "not UTF-8"),
+        (b"h9,2026-04\n", "fields where the header has"),
+    ],
+    ids=["gbk", "short-row"],
+)
+def test_a_file_malformed_past_its_first_block_is_refused_before_a_row_is_posted(
+    engine: Engine, tmp_path: Path, late: bytes, match: str
+) -> None:
+    """The reader parses the file a block (LINE_BYTES_MAX) at a time: a bad line beyond the
+    first block was found only after the chunks before it were posted and committed, and the
+    command then said the file was refused (exit 2, "nothing written")."""
+    from suiren.services.intake import LINE_BYTES_MAX
+
+    [a] = enrol_workers(engine, 1)
+    before = counts(engine)
+    filler = f"{'x' * 100},2026-13,6000,{a}\n".encode()  # a refused month: nothing posted
+    path = tmp_path / "pay.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + f"h1,2026-01,6000,{a}\nh1,2026-02,6000,{a}\n".encode()
+        + filler * (LINE_BYTES_MAX // len(filler) + 10)
+        + late
+    )
+    with pytest.raises(FileRefused, match=match):
+        post_file(engine, path, chunk_rows=2)
+    assert counts(engine) == before
+
+
+def test_integers_nulls_and_dictionaries_in_parquet_are_read_as_csv_text(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A Parquet column is read as the text a CSV file would hold: an integer base beyond
+    the ten digits of a base was multiplied by 100 in int64 and wrapped around (2^62 + 6000
+    yuan was posted as 6000.00), an unsigned one beyond int64 was a traceback, a null integer
+    a base of 0.00 "out of bounds"; a dictionary-encoded text column (pandas' category) was
+    refused as not text."""
+    [a] = enrol_workers(engine, 1)
+    rows = 5
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": pa.array([f"i{k}" for k in range(rows)]).dictionary_encode(),
+                "month": [f"2026-0{k + 1}" for k in range(rows)],
+                "base_yuan": pa.array([2**62 + 6000, 6000, None, -6000, 6001], pa.int64()),
+                "worker_id": pa.array([a, a, a, a, None]),
+            }
+        ),
+        tmp_path / "ints.parquet",
+    )
+    summary = post_file(engine, tmp_path / "ints.parquet")
+    assert summary.posted == 1
+    assert [(e.row, e.field, e.code) for e in summary.errors] == [
+        (1, "base_yuan", "invalid-amount"),
+        (3, "base_yuan", "invalid-amount"),
+        (4, "base_yuan", "invalid-amount"),
+        (5, "worker_id", "invalid-worker"),
+    ]
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": ["u1"],
+                "month": ["2026-06"],
+                "base_yuan": pa.array([2**63 + 5], pa.uint64()),
+                "worker_id": [a],
+            }
+        ),
+        tmp_path / "unsigned.parquet",
+    )
+    [error] = post_file(engine, tmp_path / "unsigned.parquet").errors
+    assert (error.field, error.code) == ("base_yuan", "invalid-amount")
+    with unit_of_work(engine) as c:
+        assert c.execute(select(contribution_months.c.base_fen)).scalars().all() == [600_000]
+    csv_path = tmp_path / "same.csv"  # the same rows as text: the same refusals
+    csv_path.write_text(
+        HEADER
+        + "".join(f"c{k},2026-0{k + 1},{b},{a}\n" for k, b in enumerate([2**62 + 6000, "", -6000]))
+    )
+    assert [e.code for e in post_file(engine, csv_path).errors] == ["invalid-amount"] * 3
 
 
 # --- killed at random moments, then run again --------------------------------------------------

@@ -87,10 +87,9 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
 
 
 def _has_resident_ids(path: Path) -> bool:
-    from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, read_chunks
+    from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, file_columns
 
-    first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
-    return first is not None and "resident_id" in first.table.column_names
+    return "resident_id" in file_columns(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED)
 
 
 class _progress:
@@ -159,11 +158,7 @@ class _ErrorSink:
 
     def __enter__(self) -> _ErrorSink:
         if self.path is not None:
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            except OSError as error:
-                raise InvalidInput(f"cannot write {self.path}: {error.strerror}") from None
-            self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self.handle = os.fdopen(_open_private(self.path), "w", encoding="utf-8", newline="")
             self.handle.write("[" if self.json else "row,field,code,reason\n")
         return self
 
@@ -213,12 +208,26 @@ def _write_outputs(
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, readable by its owner only (it may name people)."""
+    with os.fdopen(_open_private(path), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _open_private(path: Path) -> int:
+    """``path`` opened for writing from empty, readable by its owner only — a file that was
+    there already too (the mode given to ``os.open`` is for a file it creates; an existing
+    map of resident ids left readable by all would name people to everyone)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as error:
         raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError as error:
+        os.close(fd)
+        raise InvalidInput(
+            f"无法设为仅本人可读 / cannot make {path} private (0600): {error.strerror}"
+        ) from None
+    return fd
 
 
 def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:

@@ -106,12 +106,13 @@ def calc(
         write_results,
     )
 
-    if out is not None and out.suffix not in (".parquet", ".json"):
+    out_kind = None if out is None else out.suffix.lower()  # as the intake reads FILE.CSV
+    if out_kind not in (None, ".parquet", ".json"):
         raise InvalidInput("--out must name a .parquet or a .json file")
-    table_in = source != "-" and Path(source).suffix == ".parquet"
-    if table_in and (out is None or out.suffix != ".parquet"):
+    table_in = source != "-" and Path(source).suffix.lower() == ".parquet"
+    if table_in and out_kind != ".parquet":
         raise InvalidInput("a Parquet table of cases gives a table: add --out RESULTS.parquet")
-    if explain and out is not None and out.suffix == ".parquet":
+    if explain and out_kind == ".parquet":
         raise InvalidInput("--explain is for JSON results; a table carries amounts and warnings")
     today = on or date.today()
     policy = load_policy("current_law")
@@ -128,7 +129,7 @@ def calc(
     if strict:
         refuse_warnings(warnings)
     result = calculate(parsed, policy)
-    if out is not None and out.suffix == ".parquet":
+    if out is not None and out_kind == ".parquet":
         write_results(out, results_table(parsed, result, warnings))
         warned = len(warnings.cases())
         print(f"{len(warnings)} cases → {out} ({warned} with warnings / 有提示)", file=sys.stderr)

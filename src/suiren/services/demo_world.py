@@ -469,6 +469,7 @@ def write_logins(path: Path, logins: list[dict[str, Any]]) -> None:
     import os
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that was there keeps its mode through os.open: set it
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(logins, handle, ensure_ascii=False, indent=2)
         handle.write("\n")

@@ -79,7 +79,7 @@ from sqlalchemy import Connection, select
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.money import divide_round
-from suiren.domain.month import Month
+from suiren.domain.month import YEAR_MAX, YEAR_MIN, Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme, individual_account, opening, pooled_entitlement
@@ -345,10 +345,16 @@ def unmatched_balances(
 
 
 def _month(text: str, row: int, name: str, errors: list[RowError]) -> Month | None:
+    """The month, or None and the row's reason: a month of the form that no calendar of
+    Suiren's holds (0000-01, 9999-12) is this row's refusal, not the file's."""
     if not _MONTH_RE.match(text):
         errors.append(RowError(row, name, "invalid-month", 'a month is "YYYY-MM" (ASCII digits)'))
         return None
-    return Month.parse(text)
+    try:
+        return Month.parse(text)
+    except SuirenError as error:
+        errors.append(RowError(row, name, "invalid-month", error.message))
+        return None
 
 
 def _fen(text: str, row: int, name: str, errors: list[RowError], positive: bool) -> int | None:
@@ -503,7 +509,7 @@ def _person(
                 )
             )
         birth = values.get("birth_month", "")
-        if birth and (not _MONTH_RE.match(birth) or Month.parse(birth) != rid.birth_month):
+        if birth and _month(birth, number, "birth_month", []) != rid.birth_month:
             errors.append(
                 RowError(
                     number,
@@ -744,7 +750,7 @@ def _balances(
         scheme = _scheme(values.get("scheme", ""), number, errors)
         fen = _fen(values["account_yuan"], number, "account_yuan", errors, positive=False)
         as_of = values["as_of"]
-        if not _DATE_RE.match(as_of):
+        if not _DATE_RE.match(as_of) or not YEAR_MIN <= int(as_of[:4]) <= YEAR_MAX:
             errors.append(
                 RowError(
                     number,

@@ -20,6 +20,7 @@ refused before anything is written.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -122,17 +123,31 @@ def read_chunks(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[Chunk]:
     """The file's rows in chunks, every column as read (CSV: text), the header checked."""
+    if _file_kind(path) == ".parquet":
+        yield from _parquet_chunks(path, columns, required, chunk_rows)
+    else:
+        yield from _csv_chunks(path, columns, required, chunk_rows)
+
+
+def file_columns(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
+    """The file's column names, checked as ``read_chunks`` checks them, without its rows."""
+    if _file_kind(path) == ".parquet":
+        names = list(_parquet_file(path).schema_arrow.names)
+    else:
+        names = csv_header(path)
+    _check_header(names, columns, required)
+    return names
+
+
+def _file_kind(path: Path) -> str:
     if not path.is_file():
         raise FileRefused(f"{path} is not a file")
     if path.stat().st_size == 0:
         raise FileRefused(f"{path} is empty: a file has a header row naming its columns")
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        yield from _parquet_chunks(path, columns, required, chunk_rows)
-    elif suffix == ".csv":
-        yield from _csv_chunks(path, columns, required, chunk_rows)
-    else:
+    if suffix not in (".csv", ".parquet"):
         raise FileRefused(f"{path.name}: a file is .csv or .parquet")
+    return suffix
 
 
 def _check_header(names: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> None:
@@ -171,6 +186,25 @@ def scan_csv(path: Path) -> tuple[int, int]:
     return max(0, lines - 1 + (run > 0)), longest
 
 
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's header row, read as CSV (a name may be quoted), each
+    without the whitespace around it: the names the file's columns are read under."""
+    with path.open("rb") as handle:
+        header = handle.readline(LINE_BYTES_MAX + 1)
+    if len(header) > LINE_BYTES_MAX:
+        raise FileRefused(f"the header line is longer than {LINE_BYTES_MAX} bytes")
+    try:
+        line = header.decode("utf-8-sig").rstrip("\r\n")
+        rows = list(csv.reader([line]))
+    except UnicodeDecodeError:
+        raise FileRefused("the file is not UTF-8 text") from None
+    except csv.Error as error:
+        raise FileRefused(
+            f"标题行不是 CSV / the header row cannot be read as CSV ({error})"
+        ) from None
+    return [name.strip() for name in (rows[0] if rows else [])]
+
+
 def _csv_chunks(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int
 ) -> Iterator[Chunk]:
@@ -178,19 +212,19 @@ def _csv_chunks(
         raise FileRefused(
             f"a line is longer than {LINE_BYTES_MAX} bytes: the file is not a payments file"
         )
-    with path.open("rb") as handle:
-        header = handle.readline(LINE_BYTES_MAX + 1)
-    if len(header) > LINE_BYTES_MAX:
-        raise FileRefused(f"the header line is longer than {LINE_BYTES_MAX} bytes")
-    try:
-        names = [n.strip() for n in header.decode("utf-8-sig").rstrip("\r\n").split(",")]
-    except UnicodeDecodeError:
-        raise FileRefused("the file is not UTF-8 text") from None
+    names = csv_header(path)
     _check_header(names, columns, required)
-    try:
-        reader = pacsv.open_csv(
+    with path.open("rb") as handle:
+        handle.readline(LINE_BYTES_MAX + 1)
+        if not handle.read(1):  # a header and no rows (its line ended or not): nothing to read
+            return
+
+    def batches() -> Any:
+        return pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=LINE_BYTES_MAX),
+            read_options=pacsv.ReadOptions(
+                block_size=LINE_BYTES_MAX, column_names=names, skip_rows=1
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,
@@ -198,7 +232,15 @@ def _csv_chunks(
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
         )
-        yield from _rechunk(reader, chunk_rows)
+
+    try:
+        # The whole file is parsed once before its first row is posted: text that is not
+        # UTF-8 or a row of the wrong width deep in a large file refuses the file while
+        # nothing of it is written, as the first block's would.
+        rows = sum(batch.num_rows for batch in batches())
+        if rows > FILE_ROWS_MAX:
+            raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+        yield from _rechunk(batches(), chunk_rows)
     except pa.ArrowInvalid as error:
         raise FileRefused(_arrow_message(error)) from None
 
@@ -235,14 +277,20 @@ def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
         yield Chunk(first, pa.Table.from_batches(pending))
 
 
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileRefused(f"{path.name} is not a Parquet file ({str(error)[:80]})") from None
+
+
 def _parquet_chunks(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int
 ) -> Iterator[Chunk]:
-    try:
-        source = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise FileRefused(f"{path.name} is not a Parquet file ({str(error)[:80]})") from None
+    source = _parquet_file(path)
     _check_header(list(source.schema_arrow.names), columns, required)
+    if source.metadata.num_rows > FILE_ROWS_MAX:  # from the footer: refused before a row is read
+        raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
     try:
         yield from _rechunk(source.iter_batches(batch_size=chunk_rows), chunk_rows)
     except (pa.ArrowInvalid, OSError) as error:
@@ -266,14 +314,20 @@ class _Parsed:
 
 
 def _text(table: pa.Table, name: str) -> pa.Array | None:
+    """A column as the text a CSV file would hold: Parquet strings (dictionary-encoded or not)
+    and integers as their decimal text, a null as empty, the whitespace around each removed;
+    any other type is refused."""
     if name not in table.column_names:
         return None
     column = table.column(name).combine_chunks()
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return pc.utf8_trim_whitespace(column.cast(pa.string()))
-    if pa.types.is_integer(column.type):
-        return column.cast(pa.string())
-    raise FileRefused(f"column {name} holds {column.type}; it must be text")
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if not (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+    ):
+        raise FileRefused(f"column {name} holds {kind}; it must be text")
+    return pc.utf8_trim_whitespace(column.cast(pa.string()).fill_null(""))
 
 
 def _bad(
@@ -299,7 +353,9 @@ def _matches(column: pa.Array, pattern: str) -> np.ndarray:
 def _base_fen(
     table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int
 ) -> np.ndarray:
-    """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal."""
+    """base_yuan as exact fen: decimal text (at most 2 places), an integer, or a decimal. An
+    integer is read as its decimal text, by the same rule (the limit of digits keeps the fen
+    within int64, where a product in int64 would wrap around)."""
     column = table.column("base_yuan").combine_chunks()
     n = len(column)
     if pa.types.is_floating(column.type):
@@ -307,18 +363,6 @@ def _base_fen(
             "column base_yuan holds binary floats, which cannot say which decimal amount they"
             ' mean; write it as text ("6000.00") or as a decimal'
         )
-    if pa.types.is_integer(column.type):
-        values = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        _bad(
-            errors,
-            ok,
-            values <= 0,
-            first_row,
-            "base_yuan",
-            "invalid-amount",
-            "the base must be positive",
-        )
-        return np.where(ok, values, 0).astype(np.int64) * 100
     if pa.types.is_decimal(column.type):  # exact: read as its decimal text
         text = pc.replace_substring_regex(
             column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1"
@@ -562,11 +606,6 @@ def post_payments(
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
     return summary
-
-
-def check_payment_file(path: Path) -> None:
-    """Refuse a file whose header is not a payments file's before any chunk is posted."""
-    next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
 
 
 def file_rows(path: Path) -> int | None:

@@ -151,7 +151,10 @@ def _scaled(column: pa.Array, scale: int, places_max: int) -> np.ndarray | None:
     10^places, so the product is exact."""
     kind = column.type
     if pa.types.is_integer(kind):
-        values = column.fill_null(0).to_numpy().astype(np.int64)
+        raw = column.fill_null(0).to_numpy()
+        if raw.size and max(int(raw.max()), -int(raw.min())) > (1 << 62) // scale:
+            return None  # uint64 beyond int64, or a product that would wrap: value by value
+        values = raw.astype(np.int64)
         factor = scale
     elif pa.types.is_decimal(kind) and kind.bit_width == 128 and kind.scale <= places_max:
         values = _unscaled(column)
@@ -160,8 +163,8 @@ def _scaled(column: pa.Array, scale: int, places_max: int) -> np.ndarray | None:
         factor = scale // 10**kind.scale
     else:
         return None
-    if values.size and int(np.abs(values).max()) > (1 << 62) // factor:
-        return None
+    if values.size and max(int(values.max()), -int(values.min())) > (1 << 62) // factor:
+        return None  # (np.abs of -2^63 is -2^63: the bound is taken on Python integers)
     out = values * factor
     if column.null_count:
         out = np.where(column.is_null().to_numpy(zero_copy_only=False), -1, out)

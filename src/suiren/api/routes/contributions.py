@@ -124,6 +124,7 @@ async def contribute_file(
         PAYMENT_COLUMNS,
         PAYMENT_REQUIRED,
         IntakeSummary,
+        file_columns,
         post_payments,
         read_chunks,
     )
@@ -133,8 +134,7 @@ async def contribute_file(
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         path = Path(folder) / f"payments{suffix}"
         sha256 = await _receive(request, path)
-        first = next(iter(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows=1)), None)
-        if first is not None and "resident_id" in first.table.column_names:
+        if "resident_id" in file_columns(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED):
             raise InvalidInput(
                 "name workers by worker_id in a file sent to the API", field="resident_id"
             )
