@@ -35,6 +35,7 @@ from suiren.services.contributions import ContributionRows, contribute, post_bat
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
+from suiren.services.logins import bind_phone, register, request_code
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
@@ -63,6 +64,7 @@ CONTRIBUTION = "p26-1/2026-02"  # worker 1, 440100
 REVERSED = "p26-1/2026-03"
 REVERSAL = "rev-1"
 INTEREST = "interest/employee_pension/110000/2025/0"
+PHONE = "13812345678"
 BULK_REGION = "440300"
 BULK_ROWS = SEGMENT_ROWS + 100  # past OPTIMISTIC_ROWS_MIN: a receipt; two segments
 HASHED = {"journal", "postings", "facts", "contribution_months", "month_segments"}
@@ -174,6 +176,11 @@ def build(engine: Engine) -> Ledger:
             )
         )
     run(lambda c: end_engagement(c, "courier-co", workers[0], date(2026, 6, 17), later))
+    # worker 1's portal login, and a mobile number bound to it
+    code = run(lambda c: request_code(c, VAULT, resident_id(1), later))
+    run(lambda c: register(c, VAULT, resident_id(1), code, "a long password", later))
+    code = run(lambda c: request_code(c, VAULT, PHONE, later))
+    run(lambda c: bind_phone(c, VAULT, workers[1], PHONE, code, later))
     # a file's batch of months in a region of its own: two segments, and its receipt
     bulk = [f"WB{k:08d}" for k in range(BULK_ROWS)]
     enrol_in_bulk(engine, bulk, BULK_REGION, Month.of(2026, 1))
@@ -441,6 +448,23 @@ CASES: list[Case] = [
     ("bulk month in the second segment", ["UPDATE contribution_months SET base_fen = base_fen + 1"
                                           " WHERE tx_id = :t"], lambda c, lg: {"t": f"b{BULK_ROWS - 1}/2026-03"},
      "contribution_months"),
+    # made consistently: the balance follows the posting; the entry moved to another chain
+    ("posting amount with its balance", [
+        "UPDATE accounts SET balance_fen = balance_fen + 100 WHERE account ="
+        f" (SELECT account FROM postings {E} AND line = 0)",
+        f"UPDATE postings SET amount_fen = amount_fen + 100 {E} AND line = 0"], move_out, "journal"),
+    ("entry moved to the end of another region's chain", [
+        f"UPDATE {t} SET region = '110000', seq = :next {E}" for t in ("postings", "facts", "journal")
+    ] + ["UPDATE chain_heads SET seq = :next, chain_hash = (SELECT chain_hash FROM journal"
+         " WHERE region = '110000' AND seq = :next) WHERE region = '110000'"],
+     lambda c, lg: move_out(c, lg) | {"next": newest(c, "110000")["seq"] + 1}, "journal"),
+    # a portal login: it opens the worker its resident id registered
+    ("login opens another worker's records", ["UPDATE logins SET worker_id = :b WHERE worker_id = :a"],
+     workers, "logins"),
+    ("login of a person who is no worker", ["UPDATE logins SET blind_index = REPLACE(blind_index, '0', '1')"
+                                            " WHERE worker_id = :a"], workers, "logins"),
+    ("mobile number bound to no worker", ["UPDATE login_phones SET worker_id = 'WFORGED'"], lambda c, lg: {},
+     "login_phones"),
     # NULL and '' hash alike: only NULL is written
     ("journal worker blanked", [f"UPDATE journal SET worker_id = '' {E}"], no_worker, "journal"),
     ("journal reverses blanked", [f"UPDATE journal SET reverses = '' {E}"], no_worker, "journal"),

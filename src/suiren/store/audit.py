@@ -14,7 +14,8 @@ What is checked, and how a change is named (table, row, what differs):
    whose journal entry is missing are named.
 2. **The projections.** Every table written by facts (workers, enrolments, transfers and
    their events, interest runs and carries, obligations, settlements) is rebuilt from the
-   facts and compared row by row (store/projections.py).
+   facts and compared row by row (store/projections.py). Every portal login opens the
+   worker its resident id's blind index registered; every bound mobile number a worker.
 3. **The balances.** Every account's balance is recomputed from its postings and the
    postings its contribution months derive; its owner, scheme, kind and region spell its key
    (reads select by them); all balances sum to zero; no worker's account is negative.
@@ -112,6 +113,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> 
     result = AuditResult()
     heads = _verify_chains(connection, result)
     _verify_projections(connection, result)
+    _verify_logins(connection, result)
     _verify_balances(connection, result)
     if checkpoint is not None:
         from suiren.store.checkpoint import verify_checkpoint
@@ -504,6 +506,31 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
     ).first()
     if unknown is not None:
         result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")
+
+
+# A worker's portal login is found by the blind index of the resident id typed and opens the
+# worker it names (services/logins.py): a login naming another worker than the one its index
+# registered, or a mobile number bound to no worker, would let one person into another's
+# records. Passwords and lock-outs change by design and are not compared.
+_LOGINS_SQL = """
+    SELECT 'logins' AS tbl, l.worker_id AS worker, w.worker_id AS registered FROM logins l
+      LEFT JOIN workers w ON w.blind_index = l.blind_index
+      WHERE w.worker_id IS NULL OR w.worker_id <> l.worker_id
+    UNION ALL SELECT 'login_phones', p.worker_id, w.worker_id FROM login_phones p
+      LEFT JOIN workers w ON w.worker_id = p.worker_id WHERE w.worker_id IS NULL
+"""
+
+
+def _verify_logins(connection: Connection, result: AuditResult) -> None:
+    for row in connection.execute(text(f"{_LOGINS_SQL} LIMIT {PROBLEMS_MAX}")):
+        what = (
+            "a login of a person who is no registered worker"
+            if row.registered is None
+            else f"the person's login opens another worker's records (registered: {row.registered})"
+        )
+        if row.tbl == "login_phones":
+            what = "a mobile number bound to no registered worker"
+        result.add(row.tbl, row.worker, what)
 
 
 def _add(result: AuditResult, difference: Difference) -> None:
