@@ -69,3 +69,29 @@ def test_credit_codes_of_newer_authorities_A_N_Y():
 def test_bad_credit_codes(code):
     with pytest.raises(InvalidCreditCode):
         CreditCode.parse(code)
+
+
+_FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("11010519491231002X".translate(_FULL_WIDTH), "第 1 位是全角字符"),  # a Chinese IME
+        ("11010519491231002Ｘ", "character 18 is a full-width character"),
+        ("110105\u300019491231002X", "第 7 位是空白"),  # an ideographic space
+        ("110105\t19491231002X", "character 7 is whitespace"),
+        ("11010519491231002X\n", "character 19 is whitespace"),
+        ("1101051949X231002X", "character 11 is not a digit"),
+        ("1101051949123100", "收到 16 位"),
+        ("", "got 0 characters"),
+    ],
+)
+def test_a_malformed_id_says_which_character_and_never_echoes_the_number(typed, said):
+    """Not "has 18 characters (got 18 characters)": the first character that is not a digit,
+    in Chinese then English; the number is not repeated (it is personal data)."""
+    with pytest.raises(InvalidResidentId) as refused:
+        ResidentId.parse(typed)
+    assert said in refused.value.message
+    assert "/" in refused.value.message and refused.value.message.index("身份号码") == 0
+    assert typed.strip() == "" or typed.strip() not in refused.value.message

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from suiren.domain.errors import InvalidInput, InvalidResidentId
 from suiren.domain.month import Month
-from suiren.domain.resident_id import ResidentId
+from suiren.domain.resident_id import ResidentId, check_character
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
 from suiren.services.contributions import InsuranceMoved, contribute
@@ -39,7 +40,7 @@ from suiren.settings import KeyNotUsable, Settings
 from suiren.store.db import WrongKey, make_engine, unit_of_work
 from suiren.store.lines import paid_months
 from suiren.store.migrate import upgrade
-from suiren.store.tables import journal, workers
+from suiren.store.tables import interest_runs, journal, settled_transfers, workers
 from tests.conftest import KEYS, POSTGRES_URL
 from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
 from tests.store import test_concurrency
@@ -206,6 +207,41 @@ def test_a_payment_racing_a_completion_is_paid_where_the_worker_now_is(pg) -> No
         assert_ledger_sound(c)
 
 
+def test_two_interest_runs_of_one_year_at_once_credit_it_once(pg) -> None:  # type: ignore[no-untyped-def]
+    """The second run waits for the region's chain head, then finds the year run: skipped."""
+    engine, schema = pg
+    paying(engine, 6)
+
+    def run(c):  # type: ignore[no-untyped-def]
+        return credit_interest(c, POLICY, 2025, JUNE)
+
+    second = race(engine, schema, run, run)
+    assert isinstance(second, list) and len(second) == 1, second
+    assert second[0].skipped and second[0].total_fen == 0, second
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(interest_runs)).scalar_one() == 1
+        assert_ledger_sound(c)
+
+
+def test_a_window_closed_twice_at_once_settles_once(pg) -> None:  # type: ignore[no-untyped-def]
+    engine, schema = pg
+    w = paying(engine, 7)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "m7", w, "330100", DAY)
+    for action in (approve_transfer, accept_transfer):
+        step(engine, action, "m7")
+    window, later = DAY.date(), datetime(2026, 6, 18, 12, tzinfo=UTC)
+
+    def close(c):  # type: ignore[no-untyped-def]
+        return close_window(c, window, later)
+
+    second = race(engine, schema, close, close)
+    assert second.closed and second.positions, second  # type: ignore[attr-defined]
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(settled_transfers)).scalar_one() == 1
+        assert_ledger_sound(c)
+
+
 # --- 3. one person is one worker --------------------------------------------------------------
 
 
@@ -255,6 +291,40 @@ def test_a_second_enrolment_of_one_person_waits_and_finds_the_first(pg) -> None:
     assert not second.created  # type: ignore[attr-defined]
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 2
+
+
+def test_every_way_of_writing_one_id_finds_one_worker(engine: Engine) -> None:
+    """The old 15-digit id and its 18-digit form, a lower-case x, digits grouped by spaces,
+    another scheme: one worker; another work region is refused (a move is a transfer); a
+    full-width id, a wrong check character and an impossible birth date are refused with
+    nothing written."""
+    old = "44010685031512" + "3"  # born 1985-03-15, a man
+    new = ResidentId.parse(old).number
+    x_first17 = next(
+        f for f in (f"44010619900101{n:03d}" for n in range(1000)) if check_character(f) == "X"
+    )
+    typed = [new, old, f"{new[:6]} {new[6:14]} {new[14:]}", new.lower()]
+    with unit_of_work(engine) as c:
+        found = {enrol(c, POLICY, VAULT, t, "440100", None, JUNE).worker.worker_id for t in typed}
+        found.add(
+            enrol(
+                c, POLICY, VAULT, old, "440100", None, JUNE, Scheme.EMPLOYEE_MEDICAL
+            ).worker.worker_id
+        )
+        x = enrol(c, POLICY, VAULT, x_first17 + "X", "440100", None, JUNE).worker.worker_id
+        assert enrol(c, POLICY, VAULT, x_first17 + "x", "440100", None, JUNE).worker.worker_id == x
+    assert len(found) == 1
+    with pytest.raises(InvalidInput, match="transfer"), unit_of_work(engine) as c:
+        enrol(c, POLICY, VAULT, old, "110000", None, JUNE)
+    full_width = new.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    wrong_check = new[:17] + ("0" if new[17] != "0" else "1")
+    impossible = "44010619900230123" + check_character("44010619900230123")
+    for bad, said in ((full_width, "全角"), (wrong_check, "校验码"), (impossible, "出生日期")):
+        with pytest.raises(InvalidResidentId, match=said), unit_of_work(engine) as c:
+            enrol(c, POLICY, VAULT, bad, "440100", None, JUNE)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(workers)).scalar_one() == 2
+        assert_ledger_sound(c)
 
 
 def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path: Path) -> None:

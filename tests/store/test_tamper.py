@@ -23,16 +23,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
+from suiren.ledger.months import SEGMENT_ROWS
 from suiren.policy import load_policy
-from suiren.services.contributions import contribute
+from suiren.services.contributions import ContributionRows, contribute, post_batch
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
+from suiren.services.logins import bind_phone, register, request_code
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
@@ -52,7 +55,7 @@ from suiren.store.migrate import upgrade
 from suiren.store.projections import PROJECTIONS
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
-from tests.ledger_helpers import POLICY, VAULT, resident_id
+from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
 
 MFP = load_policy("money_follows_person")
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
@@ -61,6 +64,9 @@ CONTRIBUTION = "p26-1/2026-02"  # worker 1, 440100
 REVERSED = "p26-1/2026-03"
 REVERSAL = "rev-1"
 INTEREST = "interest/employee_pension/110000/2025/0"
+PHONE = "13812345678"
+BULK_REGION = "440300"
+BULK_ROWS = SEGMENT_ROWS + 100  # past OPTIMISTIC_ROWS_MIN: a receipt; two segments
 HASHED = {"journal", "postings", "facts", "contribution_months", "month_segments"}
 MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
@@ -170,6 +176,27 @@ def build(engine: Engine) -> Ledger:
             )
         )
     run(lambda c: end_engagement(c, "courier-co", workers[0], date(2026, 6, 17), later))
+    # worker 1's portal login, and a mobile number bound to it
+    code = run(lambda c: request_code(c, VAULT, resident_id(1), later))
+    run(lambda c: register(c, VAULT, resident_id(1), code, "a long password", later))
+    code = run(lambda c: request_code(c, VAULT, PHONE, later))
+    run(lambda c: bind_phone(c, VAULT, workers[1], PHONE, code, later))
+    # a file's batch of months in a region of its own: two segments, and its receipt
+    bulk = [f"WB{k:08d}" for k in range(BULK_ROWS)]
+    enrol_in_bulk(engine, bulk, BULK_REGION, Month.of(2026, 1))
+    run(
+        lambda c: post_batch(
+            c,
+            POLICY,
+            ContributionRows(
+                [f"b{k}/2026-03" for k in range(BULK_ROWS)],
+                bulk,
+                np.full(BULK_ROWS, Month.of(2026, 3).ordinal, dtype=np.int64),
+                np.full(BULK_ROWS, base_bounds_fen(BULK_REGION, Month.of(2026, 3))[0]),
+            ),
+            later,
+        )
+    )
     checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
@@ -247,6 +274,11 @@ month = lambda c, lg: month_entry(c, CONTRIBUTION)  # noqa: E731
 workers = lambda c, lg: {"a": lg.workers[1], "b": lg.workers[2]}  # noqa: E731
 opening = lambda c, lg: dict(  # noqa: E731
     c.execute(text("SELECT region, seq FROM journal WHERE code = 'opening'")).one()._mapping
+)
+no_worker = lambda c, lg: dict(  # noqa: E731
+    c.execute(text("SELECT region, seq FROM journal WHERE worker_id IS NULL ORDER BY region, seq"))
+    .first()
+    ._mapping
 )
 CASES: list[Case] = [
     # the journal
@@ -395,6 +427,47 @@ CASES: list[Case] = [
     ("forged account", ["INSERT INTO accounts (account, owner_type, owner_id, scheme, kind, region, balance_fen)"
                         " VALUES ('worker:WX:employee_pension:individual_account:440100', 'worker', 'WX',"
                         " 'employee_pension', 'individual_account', '440100', 100)"], lambda c, lg: {}, "accounts"),
+    # the columns beside an account's key: what the interest run and statements select by
+    ("account hidden from the interest run", ["UPDATE accounts SET kind = 'pooled_fund' WHERE owner_id = :a"
+                                              " AND kind = 'individual_account'"], workers, "accounts"),
+    ("account shown on another worker's statement", ["UPDATE accounts SET owner_id = :b WHERE owner_id = :a"
+                                                     " AND kind = 'individual_account'"], workers, "accounts"),
+    ("worker's account passed off as the system's", ["UPDATE accounts SET owner_type = 'system'"
+                                                     " WHERE owner_id = :a"], workers, "accounts"),
+    ("account moved to another region's run", ["UPDATE accounts SET region = '110000' WHERE owner_id = :a"
+                                               " AND kind = 'individual_account'"], workers, "accounts"),
+    # a batch of a file: its segments' row counts, its receipt
+    ("segment row count", ["UPDATE month_segments SET rows = rows - 1 WHERE region = :r AND segment = 0"],
+     lambda c, lg: {"r": BULK_REGION}, "month_segments"),
+    ("receipt says fewer posted", ["UPDATE intake_receipts SET posted = posted - 1"], lambda c, lg: {},
+     "intake_receipts"),
+    ("receipt says a row was refused", ["UPDATE intake_receipts SET refused = '7'"], lambda c, lg: {},
+     "intake_receipts"),
+    ("receipt deleted (the file posts again)", ["DELETE FROM intake_receipts"], lambda c, lg: {},
+     "intake_receipts"),
+    ("bulk month in the second segment", ["UPDATE contribution_months SET base_fen = base_fen + 1"
+                                          " WHERE tx_id = :t"], lambda c, lg: {"t": f"b{BULK_ROWS - 1}/2026-03"},
+     "contribution_months"),
+    # made consistently: the balance follows the posting; the entry moved to another chain
+    ("posting amount with its balance", [
+        "UPDATE accounts SET balance_fen = balance_fen + 100 WHERE account ="
+        f" (SELECT account FROM postings {E} AND line = 0)",
+        f"UPDATE postings SET amount_fen = amount_fen + 100 {E} AND line = 0"], move_out, "journal"),
+    ("entry moved to the end of another region's chain", [
+        f"UPDATE {t} SET region = '110000', seq = :next {E}" for t in ("postings", "facts", "journal")
+    ] + ["UPDATE chain_heads SET seq = :next, chain_hash = (SELECT chain_hash FROM journal"
+         " WHERE region = '110000' AND seq = :next) WHERE region = '110000'"],
+     lambda c, lg: move_out(c, lg) | {"next": newest(c, "110000")["seq"] + 1}, "journal"),
+    # a portal login: it opens the worker its resident id registered
+    ("login opens another worker's records", ["UPDATE logins SET worker_id = :b WHERE worker_id = :a"],
+     workers, "logins"),
+    ("login of a person who is no worker", ["UPDATE logins SET blind_index = REPLACE(blind_index, '0', '1')"
+                                            " WHERE worker_id = :a"], workers, "logins"),
+    ("mobile number bound to no worker", ["UPDATE login_phones SET worker_id = 'WFORGED'"], lambda c, lg: {},
+     "login_phones"),
+    # NULL and '' hash alike: only NULL is written
+    ("journal worker blanked", [f"UPDATE journal SET worker_id = '' {E}"], no_worker, "journal"),
+    ("journal reverses blanked", [f"UPDATE journal SET reverses = '' {E}"], no_worker, "journal"),
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ so we use only its checksum and check the rest ourselves.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,19 +41,19 @@ class ResidentId:
     @classmethod
     def parse(cls, text: str, *, today: date | None = None) -> ResidentId:
         if not isinstance(text, str):
-            raise InvalidResidentId("a resident id must be a string of 18 characters")
+            raise InvalidResidentId(
+                "身份号码应为 18 位字符串 / a resident id must be a string of 18 characters"
+            )
         raw = text.upper().replace(" ", "")  # spaces may group the digits; nothing else is taken
         if _RID15_RE.fullmatch(raw):
             raw = convert_15_to_18(raw)
         if not _RID18_RE.fullmatch(raw):
-            raise InvalidResidentId(
-                "a resident id has 18 characters: 17 digits and a check digit or X"
-                f" (got {len(raw)} characters)"
-            )
+            raise InvalidResidentId(_shape_problem(raw))
         expected = check_character(raw[:17])
         if raw[17] != expected:
             raise InvalidResidentId(
-                "the resident id's check character does not match (GB 11643-1999);"
+                "身份号码的校验码不符（GB 11643-1999），请检查是否输错"
+                " / the resident id's check character does not match (GB 11643-1999);"
                 " please check the number for a typing error"
             )
         _birth_date(raw, today or date.today())
@@ -86,6 +87,29 @@ class ResidentId:
     __str__ = __repr__
 
 
+def _shape_problem(raw: str) -> str:
+    """Why ``raw`` (spaces dropped, upper case) is not 17 ASCII digits and a check character:
+    the first character that is not one (a full-width digit typed with a Chinese input
+    method, say), or the length. The number itself is never repeated."""
+    for at, c in enumerate(raw, 1):
+        if not ("0" <= c <= "9" or (c == "X" and at in (18, len(raw)))):
+            if c.isspace():
+                zh, en = "空白", "whitespace"
+            elif unicodedata.normalize("NFKC", c) != c:
+                zh, en = "全角字符，请用半角输入", "a full-width character: type it half-width"
+            else:
+                zh, en = "不是数字", "not a digit"
+            return (
+                f"身份号码只能含半角数字和末位 X：第 {at} 位是{zh}"
+                f" / a resident id holds ASCII digits and a final X only: character {at} is {en}"
+            )
+    return (
+        f"身份号码为 18 位（旧号码 15 位），收到 {len(raw)} 位"
+        f" / a resident id has 18 characters (an old one 15 digits): 17 digits and a check"
+        f" digit or X; got {len(raw)} characters"
+    )
+
+
 MASK_SHOWN_CHARS = 2
 
 
@@ -114,8 +138,12 @@ def _birth_date(number: str, today: date | None) -> date:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidResidentId(
-            f"the birth date in the resident id is not a real date ({number[6:14]})"
+            f"身份号码中的出生日期不存在（{number[6:14]}）"
+            f" / the birth date in the resident id is not a real date ({number[6:14]})"
         ) from None
     if born.year < _BIRTH_YEAR_MIN or (today is not None and born > today):
-        raise InvalidResidentId(f"the birth date in the resident id is out of range ({born})")
+        raise InvalidResidentId(
+            f"身份号码中的出生日期超出范围（{born}）"
+            f" / the birth date in the resident id is out of range ({born})"
+        )
     return born

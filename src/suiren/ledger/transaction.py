@@ -126,6 +126,8 @@ class Transaction:
                 f"id {tx_id[:40]!r} ends like a contribution month's (/YYYY-MM); choose another"
             )
         check_memo(memo)
+        # the content hash reads None and "" alike: only None stands for "none"
+        require(worker_id != "" and reverses != "", "no worker or reverses is None, not ''")
         require(len(facts) <= FACTS_MAX, "a transaction records at most FACTS_MAX facts")
         if postings or not facts:
             require(

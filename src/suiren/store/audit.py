@@ -7,16 +7,18 @@ What is checked, and how a change is named (table, row, what differs):
    line). For each entry: the sequence has no gap; postings balance (two or more summing to
    zero, or none with facts); each posting's copies of its entry's month, code and account
    region agree; a batch's rows are numbered 0..n−1, are of its region, and their
-   recomputed segment hashes equal the stored ones, whose Merkle root is in the content
-   hash; the content hash matches; the keyed chain hash follows from the previous one. Every
-   chain head equals the last entry of its region — a head whose region has no journal is a
-   deleted region. Rows whose journal entry is missing are named.
+   recomputed segment hashes (and row counts) equal the stored ones, whose Merkle root is in
+   the content hash; an absent worker or reversed id is NULL, never ``''``; the content hash
+   matches; the keyed chain hash follows from the previous one. Every chain head equals the
+   last entry of its region — a head whose region has no journal is a deleted region. Rows
+   whose journal entry is missing are named.
 2. **The projections.** Every table written by facts (workers, enrolments, transfers and
    their events, interest runs and carries, obligations, settlements) is rebuilt from the
-   facts and compared row by row (store/projections.py).
+   facts and compared row by row (store/projections.py). Every portal login opens the
+   worker its resident id's blind index registered; every bound mobile number a worker.
 3. **The balances.** Every account's balance is recomputed from its postings and the
-   postings its contribution months derive; all balances sum to zero; no worker's account is
-   negative.
+   postings its contribution months derive; its owner, scheme, kind and region spell its key
+   (reads select by them); all balances sum to zero; no worker's account is negative.
 4. **A checkpoint** (optional, store/checkpoint.py): its signature is the key's, and every
    region's entry at the checkpoint's sequence still has the chain hash it had then — nothing
    up to the checkpoint was removed or rewritten.
@@ -111,6 +113,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> 
     result = AuditResult()
     heads = _verify_chains(connection, result)
     _verify_projections(connection, result)
+    _verify_logins(connection, result)
     _verify_balances(connection, result)
     if checkpoint is not None:
         from suiren.store.checkpoint import verify_checkpoint
@@ -203,6 +206,9 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
         if seq != expected:
             result.add("journal", name, f"sequence gap: expected {expected} (entries were deleted)")
             expected = seq
+        if row.worker_id == "" or row.reverses == "":
+            # the header hashes NULL and "" alike; the write path never stores ""
+            result.add("journal", name, "an empty worker or reverses where the entry has none")
         lines = {k: s.take(row.region, seq, result) for k, s in streams.items()}
         batch = batches.pop((row.region, seq), None)
         content = _entry_content(row, lines, batch, name, result)
@@ -309,6 +315,14 @@ def _batch_content(
     stored = [bytes.fromhex(s.hash) for s in segments]
     if [int(s.segment) for s in segments] != list(range(len(segments))):
         result.add("month_segments", name, "segments are not numbered 0..n-1")
+    for s in segments:  # the hash does not cover a segment's row count: recomputed here
+        held = min(SEGMENT_ROWS, batch.rows - int(s.segment) * SEGMENT_ROWS)
+        if int(s.rows) != held:
+            result.add(
+                "month_segments",
+                f"{name} segment {s.segment}",
+                f"says {s.rows} rows, the segment holds {held}",
+            )
     recomputed = batch.hashes
     for i in range(max(len(stored), len(recomputed))):
         if i >= len(stored) or i >= len(recomputed) or stored[i] != recomputed[i]:
@@ -494,6 +508,31 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
         result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")
 
 
+# A worker's portal login is found by the blind index of the resident id typed and opens the
+# worker it names (services/logins.py): a login naming another worker than the one its index
+# registered, or a mobile number bound to no worker, would let one person into another's
+# records. Passwords and lock-outs change by design and are not compared.
+_LOGINS_SQL = """
+    SELECT 'logins' AS tbl, l.worker_id AS worker, w.worker_id AS registered FROM logins l
+      LEFT JOIN workers w ON w.blind_index = l.blind_index
+      WHERE w.worker_id IS NULL OR w.worker_id <> l.worker_id
+    UNION ALL SELECT 'login_phones', p.worker_id, w.worker_id FROM login_phones p
+      LEFT JOIN workers w ON w.worker_id = p.worker_id WHERE w.worker_id IS NULL
+"""
+
+
+def _verify_logins(connection: Connection, result: AuditResult) -> None:
+    for row in connection.execute(text(f"{_LOGINS_SQL} LIMIT {PROBLEMS_MAX}")):
+        what = (
+            "a login of a person who is no registered worker"
+            if row.registered is None
+            else f"the person's login opens another worker's records (registered: {row.registered})"
+        )
+        if row.tbl == "login_phones":
+            what = "a mobile number bound to no registered worker"
+        result.add(row.tbl, row.worker, what)
+
+
 def _add(result: AuditResult, difference: Difference) -> None:
     result.add(difference.table, difference.key, difference.what)
 
@@ -542,6 +581,22 @@ def _verify_balances(connection: Connection, result: AuditResult) -> None:
             "accounts",
             m.account,
             f"balance {stored} is not the sum of its postings and months, {m.computed}",
+        )
+    # the columns beside the key are what reads select by (interest by kind and region, a
+    # statement by owner): each must be the key's own part, or a read finds another account
+    disagreeing = connection.execute(
+        text(
+            "SELECT account, owner_type || ':' || owner_id || ':' || scheme || ':' || kind || ':'"
+            " || region AS parts FROM accounts WHERE account <> owner_type || ':' || owner_id"
+            " || ':' || scheme || ':' || kind || ':' || region"
+            f" ORDER BY account LIMIT {PROBLEMS_MAX}"
+        )
+    ).all()
+    for d in disagreeing:
+        result.add(
+            "accounts",
+            d.account or repr(d.account),
+            f"its owner, scheme, kind and region ({d.parts}) disagree with its key",
         )
     result.accounts = int(connection.execute(text("SELECT COUNT(*) FROM accounts")).scalar_one())
     total = int(

@@ -1,0 +1,147 @@
+"""Every column of every ledger table, changed on one row: the audit finds it, or the database
+refuses the change (a key or a CHECK constraint).
+
+``test_tamper`` tries the changes an adversary would choose; this sweep tries a change of each
+column in turn, so that a column neither hashed nor rebuilt nor recomputed by the audit (the
+owner, kind and region beside an account's key, once; a segment's row count) cannot hide. A
+value is changed to the next one the database takes (a number ±1 or +1000, a string's last
+character, a region to a code no one uses, a day or a second later, a bit of a ciphertext),
+blanked to ``''``, or set to NULL where the column allows it. Each change runs on the shared
+ledger of ``test_tamper`` (both backends) in a transaction rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    exc,
+    select,
+    text,
+)
+
+from suiren.store.audit import verify
+from suiren.store.tables import metadata
+from tests.conftest import drop_postgres_schema, engine_for
+from tests.store.test_tamper import KEY_TABLE, Ledger, build, tampering
+
+UNUSED_REGION = "990000"  # a six-digit code no row of the ledger holds
+COLUMNS = [
+    (table, column)
+    for table in metadata.sorted_tables
+    if table.name not in KEY_TABLE
+    for column in table.columns
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def ledger(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Ledger]:
+    from suiren.store.migrate import upgrade
+
+    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("columns"))
+    upgrade(engine)
+    try:
+        yield build(engine)
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
+
+
+def changed(value: Any, column: Column[Any]) -> list[Any]:
+    """Values to put in place of ``value``, the most plausible first."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return [not value]
+    if isinstance(kind, DateTime):
+        return [value + timedelta(seconds=1)]
+    if isinstance(kind, Date):
+        return [value + timedelta(days=1)]
+    if isinstance(kind, LargeBinary):
+        blob = bytes(value)
+        return [blob[:-1] + bytes([blob[-1] ^ 1])]
+    if isinstance(kind, String | Text):
+        if len(value) == 6 and value.isdigit():
+            return [UNUSED_REGION]
+        return [value[:-1] + ("1" if value.endswith("0") else "0")] if value else ["0"]
+    return [value + 1, value - 1, value + 1000]
+
+
+def blanks(column: Column[Any]) -> list[Any]:
+    """``''`` for text, NULL where allowed: the values a careless edit leaves."""
+    return ([""] if isinstance(column.type, String | Text) else []) + (
+        [None] if column.nullable else []
+    )
+
+
+def one_row(c: Connection, table: Table, column: Column[Any]) -> dict[str, Any]:
+    """A row whose ``column`` is not NULL (any row if every value is NULL)."""
+    row = c.execute(select(table).where(column.is_not(None)).limit(1)).mappings().first()
+    row = row or c.execute(select(table).limit(1)).mappings().first()
+    assert row is not None, f"the ledger holds no row of {table.name}: extend build()"
+    return dict(row)
+
+
+def tamper(ledger: Ledger, table: Table, column: Column[Any], blank: bool) -> list[str]:
+    """Each value tried, with what came of it: refused by the database, found by the audit
+    (with the tables named), or missed. A change stops at the first value the database
+    takes; blanking tries each blank."""
+    outcomes: list[str] = []
+    with tampering(ledger.engine) as c:
+        row = one_row(c, table, column)
+    keys = [k.name for k in table.primary_key.columns] or list(row)
+    where = " AND ".join(f'"{k}" = :k_{k}' for k in keys)
+    for value in blanks(column) if blank else changed(row[column.name], column):
+        if value == row[column.name] or (value is None and row[column.name] is None):
+            continue
+        with tampering(ledger.engine) as c:  # its own transaction: the audit streams
+            try:
+                touched = c.execute(
+                    text(f'UPDATE {table.name} SET "{column.name}" = :new WHERE {where}'),
+                    {f"k_{k}": row[k] for k in keys} | {"new": value},
+                ).rowcount
+            except exc.IntegrityError:
+                outcomes.append(f"{value!r}: refused")
+                continue
+            assert touched == 1
+            named = sorted({p.table for p in verify(c).problems if p.row})
+        outcomes.append(f"{value!r}: found in {named}" if named else f"{value!r}: MISSED")
+        if not blank:
+            break
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), COLUMNS, ids=[f"{t.name}.{c.name}" for t, c in COLUMNS]
+)
+def test_a_changed_value_of_any_column_is_found(ledger: Ledger, table, column) -> None:  # type: ignore[no-untyped-def]
+    outcomes = tamper(ledger, table, column, blank=False)
+    assert outcomes and not any("MISSED" in o for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(t, c) for t, c in COLUMNS if blanks(c)],
+    ids=[f"{t.name}.{c.name}" for t, c in COLUMNS if blanks(c)],
+)
+def test_a_blanked_value_of_any_column_is_found(ledger: Ledger, table, column) -> None:  # type: ignore[no-untyped-def]
+    outcomes = tamper(ledger, table, column, blank=True)
+    assert not any("MISSED" in o for o in outcomes), outcomes
+
+
+def test_the_sweep_covers_every_table() -> None:
+    assert {t.name for t, _ in COLUMNS} == set(metadata.tables) - KEY_TABLE
