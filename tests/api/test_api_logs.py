@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -86,3 +87,46 @@ def test_suiren_serves_with_an_access_log_that_masks_resident_ids(
     logged = [line for line in records.lines if "/console/workers" in line]
     assert logged, records.lines
     assert all(PERSON not in line and mask(PERSON) in line for line in logged), logged
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in text)  # ０-９, Ｘ
+
+
+OLD_FORM = PERSON[:6] + PERSON[8:17]  # the first-generation 15-digit form of the same person
+
+
+@pytest.mark.parametrize(
+    ("written", "length"),
+    [
+        (PERSON, 18),
+        (PERSON.lower(), 18),
+        (_full_width(PERSON), 18),
+        (quote(_full_width(PERSON)), 18),  # a GET form's query string, as the access log has it
+        (quote(_full_width(PERSON)).lower(), 18),
+        (f"{PERSON[:6]} {PERSON[6:14]} {PERSON[14:]}", 18),  # typed in groups
+        (quote(f"{PERSON[:6]} {PERSON[6:14]} {PERSON[14:]}"), 18),
+        (f"{PERSON[:6]}+{PERSON[6:14]}+{PERSON[14:]}", 18),
+        (quote(_full_width(f"{PERSON[:6]} {PERSON[6:]}")), 18),
+        (OLD_FORM, 15),
+        (_full_width(OLD_FORM), 15),
+    ],
+)
+def test_a_resident_id_however_written_is_masked_in_a_request_line(
+    written: str, length: int
+) -> None:
+    line = masked(f'127.0.0.1:5 - "GET /console/workers?q={written}&page=2 HTTP/1.1" 200')
+    hidden = PERSON[:2] + "*" * (length - 2)  # the province only (domain.resident_id.mask)
+    assert line == f'127.0.0.1:5 - "GET /console/workers?q={hidden}&page=2 HTTP/1.1" 200'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"sha {PERSON}ab",  # part of a longer token
+        "1" + PERSON,  # 19 digits
+        "2026-12-02 13:10:57,123 order 12345678901234 and 1234567890123456",
+    ],
+)
+def test_what_is_not_a_resident_id_stays_as_it_was(text: str) -> None:
+    assert masked(text) == text

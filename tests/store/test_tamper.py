@@ -575,3 +575,16 @@ def test_a_checkpoint_of_another_key_is_refused(ledger: Ledger, tmp_path: Path) 
     with unit_of_work(ledger.engine) as c:
         result = verify(c, foreign)
     assert not result.ok and result.problems[0].table == "checkpoint"
+
+
+def test_the_audit_leaves_the_callers_connection_as_it_found_it(ledger: Ledger) -> None:
+    """``verify`` streams its reads per statement: the caller's connection keeps its options,
+    so a savepoint taken after an audit works (a streaming connection cannot take one on
+    PostgreSQL)."""
+    with ledger.engine.connect() as c:
+        before = dict(c.get_execution_options())
+        assert verify(c).ok
+        assert dict(c.get_execution_options()) == before
+        with c.begin_nested():
+            c.execute(text("SELECT 1"))
+        c.rollback()

@@ -131,8 +131,8 @@ class _Stream:
     def __init__(self, connection: Connection, statement: Any, table: str) -> None:
         self.table = table
         self.rows: Iterator[Any] = iter(
-            connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
-                statement
+            connection.execute(
+                statement, execution_options={"stream_results": True, "yield_per": STREAM_ROWS}
             )
         )
         self.pending = next(self.rows, None)
@@ -192,8 +192,9 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
     batches = month_batches(connection)
     walked: dict[str, tuple[int, str]] = {}
     region, expected, previous = None, 0, GENESIS
-    entries = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
-        select(journal).order_by(journal.c.region, journal.c.seq)
+    entries = connection.execute(
+        select(journal).order_by(journal.c.region, journal.c.seq),
+        execution_options={"stream_results": True, "yield_per": STREAM_ROWS},
     )
     for row in entries:
         if row.region != region:
@@ -404,8 +405,8 @@ def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
             for batch in reader:
                 yield pa.Table.from_batches([batch])
         return
-    rows = connection.execution_options(stream_results=True, yield_per=FETCH_ROWS).exec_driver_sql(
-        _MONTH_SELECT
+    rows = connection.exec_driver_sql(
+        _MONTH_SELECT, execution_options={"stream_results": True, "yield_per": FETCH_ROWS}
     )
     while block := rows.fetchmany(FETCH_ROWS):
         columns = list(zip(*block, strict=True))
