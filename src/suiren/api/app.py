@@ -6,9 +6,11 @@ limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one m
 health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
 holds what they share).
 
-Limits: a request body of at most ``BODY_BYTES_MAX``; an ``Idempotency-Key`` of at most
-``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters. Every write records the actor's key and the
-request id in the access log, in the same database transaction as the write.
+Limits: a request body of at most ``BODY_BYTES_MAX``; an
+``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters; a
+JSON body read strictly and no NUL in a path or a query (``api.body``). Every write records the
+actor's key and the request id in the access log, in the same database transaction as the
+write.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suiren.api import access
+from suiren.api.body import no_nul_in_url
 from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.api.routes import (
     auth,
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_url)],  # every route's, the portal's pages too
     )
     app.state.service = service
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -134,6 +138,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
+        if tuple(first.get("loc", ())) == ("body",):  # the body itself: none, or no object
+            return _body_refused(request, first.get("type") == "missing")
         loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
         where = ".".join(str(part) for part in loc) or None
         message = str(first.get("msg", "the request does not match its schema"))
@@ -150,6 +156,19 @@ def _errors(app: FastAPI) -> None:
             request, code, str(error.detail), status=error.status_code, headers=error.headers
         )
 
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> JSONResponse:
+        """A value the database cannot take (SQLSTATE class 22): the same request would be
+        refused again, so it is no "try again" (503) but a refusal of the request."""
+        log.warning(
+            "database refused a value on %s: %s", request.url.path, type(error.orig).__name__
+        )
+        return problem(
+            request,
+            "invalid-request",
+            "the request holds a value the database cannot store; nothing was written",
+        )
+
     @app.exception_handler(DBAPIError)
     async def database(request: Request, error: DBAPIError) -> JSONResponse:
         log.warning("database refused %s: %s", request.url.path, type(error.orig).__name__)
@@ -159,6 +178,22 @@ def _errors(app: FastAPI) -> None:
     async def internal(request: Request, error: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)
         return problem(request, "internal", "an internal error; nothing was written")
+
+
+def _body_refused(request: Request, missing: bool) -> JSONResponse:
+    """A route's body that is not a JSON object, said in words a caller can act on (pydantic
+    says "Input should be a valid dictionary or object to extract fields from")."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        return problem(
+            request,
+            "invalid-request",
+            f"send the body as JSON with Content-Type: application/json (not {kind[:60] or 'none'})",
+            "Content-Type",
+        )
+    if missing:
+        return problem(request, "invalid-request", "the request needs a JSON object as its body")
+    return problem(request, "invalid-request", "the body must be a JSON object ({…})")
 
 
 class RequestIdAndLimits:

@@ -496,9 +496,14 @@ def _cursor(value: str | None) -> str:
         return ""
     try:
         padded = value.encode() + b"=" * (-len(value) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
+        key = None
+    # only the text ``_next`` gives: a key with a NUL ("AA") no id has, and PostgreSQL
+    # cannot even compare
+    if key is None or "\x00" in key or _next([key], 1) != value:
         raise InvalidInput("not a cursor this API gave", field="cursor") from None
+    return key
 
 
 def _next(keys: list[str], limit: int) -> str | None:
