@@ -1,6 +1,6 @@
 """What a hostile or careless caller sends, on SQLite and on PostgreSQL: a NUL or a lone
-surrogate in a path, a query or a body, JSON with a key twice, a body that is no JSON object.
-Each is a clear 422 problem and writes nothing — never a 503 "try again" for a request that
+surrogate in a path, a query or a body, JSON with a key twice, a body that is no JSON object,
+a chunked body past the limit. Each is a clear 422 (or 413) problem and writes nothing — never a 503 "try again" for a request that
 can never succeed, never a 500 (the fuzz test of every route runs on SQLite only, which
 stores a NUL that PostgreSQL refuses)."""
 
@@ -165,6 +165,43 @@ def test_a_body_that_is_no_json_object_says_what_to_send(hostile) -> None:  # ty
         refused = client.post(path, content=content, headers=headers)
         body = assert_problem(refused, 422, "invalid-request")
         assert said in body["detail"] and body.get("field") == field, body
+
+
+def test_a_chunked_body_past_the_limit_is_413_and_an_upload_has_its_own(
+    hostile, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A body without a Content-Length (chunked) is counted as it streams: past the limit,
+        413, on every route that reads a body (it was read whole, however long; a route that
+    reads none never holds it). The history
+        route is an upload: its limit is an upload's, by its length as by its stream."""
+    from suiren.api import app as api_app
+
+    client, made, engine = hostile
+    monkeypatch.setattr(api_app, "BODY_BYTES_MAX", 256)
+    before = written(engine)
+    long_body = json.dumps({"reason": "x" * 1000}).encode()
+    described = client.get("/api/v1/openapi.json").json()["paths"]
+    json_posts = [  # every route with a JSON body, and the calculator, which reads its own
+        path
+        for path, operations in described.items()
+        if "requestBody" in operations.get("post", {}) and not path.endswith("/history")
+    ] + ["/api/v1/pension/calc"]
+    assert len(json_posts) >= 12, json_posts
+    for n, template in enumerate(json_posts):
+        path = re.sub(r"\{[a-z_]+\}", "gz-to-hz", template)
+        pieces = iter([long_body[i : i + 100] for i in range(0, len(long_body), 100)])
+        headers = made.auth("gz") | {
+            "Idempotency-Key": f"c-{n}",
+            "Content-Type": "application/json",
+        }
+        streamed = client.post(path, content=pieces, headers=headers)
+        assert "content-length" not in streamed.request.headers
+        assert_problem(streamed, 413, "too-large")
+    history = ("resident_id,region\n" + "x" * 300 + "\n").encode()  # past 256, an upload
+    headers = made.auth("gz") | {"Idempotency-Key": "hist", "Content-Type": "text/csv"}
+    answer = client.post("/api/v1/workers/history", content=history, headers=headers)
+    assert answer.status_code != 413, answer.text
+    assert written(engine)[0] == before[0]
 
 
 def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one m
 health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
 holds what they share).
 
-Limits: a request body of at most ``BODY_BYTES_MAX``; an
+Limits: a request body of at most ``BODY_BYTES_MAX`` (an upload's: ``routes.common.
+UPLOAD_BYTES_MAX``), by its ``Content-Length`` and as it streams (a chunked body has none); an
 ``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters; a
 JSON body read strictly and no NUL in a path or a query (``api.body``). Every write records the
 actor's key and the request id in the access log, in the same database transaction as the
@@ -149,7 +150,9 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+            error.status_code
+        )
         if code is None:  # a body that does not parse (400): invalid, as a malformed JSON is
             return problem(request, "invalid-request", str(error.detail))
         return problem(
@@ -198,8 +201,9 @@ def _body_refused(request: Request, missing: bool) -> JSONResponse:
 
 class RequestIdAndLimits:
     """Every request gets an id (its ``X-Request-ID`` if well-formed, else a new one: in
-    ``request.state.request_id`` and on the response) and a body too long by its
-    ``Content-Length`` is refused before it is read. Plain ASGI, not ``BaseHTTPMiddleware``:
+    ``request.state.request_id`` and on the response); a body too long by its
+    ``Content-Length`` is refused before it is read, and one without (chunked) as soon as it
+    streams past the limit. Plain ASGI, not ``BaseHTTPMiddleware``:
     that one re-streams every response through a task group, a cost each request paid."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -221,11 +225,31 @@ class RequestIdAndLimits:
             await send(message)
 
         length = headers.get("content-length")
-        limit = common.UPLOAD_BYTES_MAX if scope["path"].endswith("/files") else BODY_BYTES_MAX
+        limit = body_bytes_max(scope["path"])
+        too_large = f"a request body has at most {limit} bytes"
         if length is not None and (not length.isdigit() or int(length) > limit):
-            refused = problem(
-                Request(scope), "too-large", f"a request body has at most {limit} bytes"
-            )
+            refused = problem(Request(scope), "too-large", too_large)
             await refused(scope, receive, tagged)
             return
-        await self.app(scope, receive, tagged)
+        received = 0
+
+        async def counted() -> Message:
+            """The body as it streams, refused (413) once past the limit: a chunked body
+            has no Content-Length to refuse it by."""
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counted, tagged)
+
+
+def body_bytes_max(path: str) -> int:
+    """The longest body a request to ``path`` may send: an upload's (a file of payments or of
+    workers, a history), or any other's."""
+    if path.endswith("/files") or path == "/api/v1/workers/history":
+        return common.UPLOAD_BYTES_MAX
+    return BODY_BYTES_MAX
