@@ -1,6 +1,7 @@
 """What a hostile or careless caller sends, on SQLite and on PostgreSQL: a NUL or a lone
 surrogate in a path, a query or a body, JSON with a key twice, a body that is no JSON object,
-a chunked body past the limit. Each is a clear 422 (or 413) problem and writes nothing — never a 503 "try again" for a request that
+a chunked body past the limit, a session token retyped. Each is a clear 422 (or 413, or 401)
+problem and writes nothing — never a 503 "try again" for a request that
 can never succeed, never a 500 (the fuzz test of every route runs on SQLite only, which
 stores a NUL that PostgreSQL refuses)."""
 
@@ -202,6 +203,19 @@ def test_a_chunked_body_past_the_limit_is_413_and_an_upload_has_its_own(
     answer = client.post("/api/v1/workers/history", content=history, headers=headers)
     assert answer.status_code != 413, answer.text
     assert written(engine)[0] == before[0]
+
+
+def test_a_session_token_is_read_only_as_it_was_issued(hostile) -> None:  # type: ignore[no-untyped-def]
+    """A worker's or a clerk's token with padding added or a character outside its alphabet
+    is not that token (base64 decoders skip such characters)."""
+    client, made, _engine = hostile
+    for actor, path in (("gz_session", "/api/v1/me/phone"), ("gz_clerk", "/api/v1/workers")):
+        token = made.tokens[actor]
+        assert client.get(path, headers=made.auth(actor)).status_code == 200
+        body, mac = token.split(".")
+        for retyped in (token + "==", token + "=", f"{body}.!{mac}", f"{body}=.{mac}"):
+            answer = client.get(path, headers={"Authorization": f"Bearer {retyped}"})
+            assert_problem(answer, 401, "unauthorized")
 
 
 def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monkeypatch) -> None:  # type: ignore[no-untyped-def]
