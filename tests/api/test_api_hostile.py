@@ -1,9 +1,9 @@
 """What a hostile or careless caller sends, on SQLite and on PostgreSQL: a NUL or a lone
 surrogate in a path, a query or a body, JSON with a key twice, a body that is no JSON object,
-a chunked body past the limit, a session token retyped. Each is a clear 422 (or 413, or 401)
-problem and writes nothing — never a 503 "try again" for a request that
-can never succeed, never a 500 (the fuzz test of every route runs on SQLite only, which
-stores a NUL that PostgreSQL refuses)."""
+a chunked body past the limit, a session token retyped, two Idempotency-Keys. Each is a clear
+422 (or 413, or 401) problem and writes nothing — never a 503 "try again" for a request that
+can never succeed, never a 500 (the fuzz test of every route runs on SQLite only, which stores
+a NUL that PostgreSQL refuses)."""
 
 from __future__ import annotations
 
@@ -216,6 +216,21 @@ def test_a_session_token_is_read_only_as_it_was_issued(hostile) -> None:  # type
         for retyped in (token + "==", token + "=", f"{body}.!{mac}", f"{body}=.{mac}"):
             answer = client.get(path, headers={"Authorization": f"Bearer {retyped}"})
             assert_problem(answer, 401, "unauthorized")
+
+
+def test_two_idempotency_keys_in_one_request_are_refused(hostile) -> None:  # type: ignore[no-untyped-def]
+    client, made, engine = hostile
+    before = written(engine)
+    headers = [
+        ("Authorization", made.auth("gz")["Authorization"]),
+        ("Idempotency-Key", "one"),
+        ("Idempotency-Key", "two"),
+    ]
+    refused = client.post(
+        "/api/v1/transfers/gz-to-hz/reject", json={"reason": "why"}, headers=headers
+    )
+    assert assert_problem(refused, 422, "invalid-input")["field"] == "Idempotency-Key"
+    assert written(engine) == before
 
 
 def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monkeypatch) -> None:  # type: ignore[no-untyped-def]

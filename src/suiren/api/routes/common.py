@@ -357,6 +357,8 @@ async def _idempotent(
     """The first response to ``key`` (of this actor) for this request; another request under
     the same key is refused (422); the work, the stored response and the access log entry
     commit together."""
+    if len(request.headers.getlist("idempotency-key")) > 1:  # which would be the retry's?
+        raise InvalidInput("send one Idempotency-Key header, not several", field="Idempotency-Key")
     if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise InvalidInput(
             f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
