@@ -375,3 +375,28 @@ def test_the_overdue_come_first_and_say_so(console) -> None:
     assert "已逾期" not in approve[second:]
     late_cards = page.count('class="card transfer overdue"')  # done-1's completion is late too
     assert late_cards >= 1 and f"{late_cards} 件已逾期" in page
+
+
+def test_a_nul_in_a_form_or_a_path_is_refused_as_such_never_a_retry(console, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A clerk's form whose reason holds a NUL, a page or a step whose path does, and a
+    value the database refuses as data: a refusal page (PostgreSQL cannot store a NUL: it was
+    "try again", 503, for a request that can never succeed), and the transfer unchanged."""
+    from sqlalchemy.exc import DataError
+
+    from suiren.services import transfers as transfer_service
+
+    client, _world, engine = console
+    csrf = as_clerk(client, "gz.clerk")
+    refused = step(client, csrf, "move-1", "reject", reason="no\x00")
+    assert refused.status_code == 400, refused.text[:300]
+    for path in ("/console/workers/a%00b", "/console/transfers/a%00b", "/console/workers?q=%00"):
+        page = client.get(path)
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert step(client, csrf, "a%00b", "approve").status_code == 422
+
+    def unstorable(*_args: Any, **_kwargs: Any) -> Any:
+        raise DataError("UPDATE transfers ...", {}, ValueError("a value out of range"))
+
+    monkeypatch.setattr(transfer_service, "reject_transfer", unstorable)
+    assert step(client, csrf, "move-1", "reject", reason="no").status_code == 422
+    assert state_of(engine, "move-1") == "requested"

@@ -6,9 +6,12 @@ limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one m
 health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
 holds what they share).
 
-Limits: a request body of at most ``BODY_BYTES_MAX``; an ``Idempotency-Key`` of at most
-``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters. Every write records the actor's key and the
-request id in the access log, in the same database transaction as the write.
+Limits: a request body of at most ``BODY_BYTES_MAX`` (an upload's: ``routes.common.
+UPLOAD_BYTES_MAX``), by its ``Content-Length`` and as it streams (a chunked body has none); an
+``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters; a
+JSON body read strictly and no NUL in a path or a query (``api.body``). Every write records the
+actor's key and the request id in the access log, in the same database transaction as the
+write.
 """
 
 from __future__ import annotations
@@ -20,15 +23,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suiren.api import access
+from suiren.api.body import no_nul_in_url
 from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.api.routes import (
     auth,
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_url)],  # every route's, the portal's pages too
     )
     app.state.service = service
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -134,6 +139,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
+        if tuple(first.get("loc", ())) == ("body",):  # the body itself: none, or no object
+            return _body_refused(request, first.get("type") == "missing")
         loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
         where = ".".join(str(part) for part in loc) or None
         message = str(first.get("msg", "the request does not match its schema"))
@@ -143,11 +150,26 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+            error.status_code
+        )
         if code is None:  # a body that does not parse (400): invalid, as a malformed JSON is
             return problem(request, "invalid-request", str(error.detail))
         return problem(
             request, code, str(error.detail), status=error.status_code, headers=error.headers
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, error: DataError) -> JSONResponse:
+        """A value the database cannot take (SQLSTATE class 22): the same request would be
+        refused again, so it is no "try again" (503) but a refusal of the request."""
+        log.warning(
+            "database refused a value on %s: %s", request.url.path, type(error.orig).__name__
+        )
+        return problem(
+            request,
+            "invalid-request",
+            "the request holds a value the database cannot store; nothing was written",
         )
 
     @app.exception_handler(DBAPIError)
@@ -161,10 +183,27 @@ def _errors(app: FastAPI) -> None:
         return problem(request, "internal", "an internal error; nothing was written")
 
 
+def _body_refused(request: Request, missing: bool) -> JSONResponse:
+    """A route's body that is not a JSON object, said in words a caller can act on (pydantic
+    says "Input should be a valid dictionary or object to extract fields from")."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        return problem(
+            request,
+            "invalid-request",
+            f"send the body as JSON with Content-Type: application/json (not {kind[:60] or 'none'})",
+            "Content-Type",
+        )
+    if missing:
+        return problem(request, "invalid-request", "the request needs a JSON object as its body")
+    return problem(request, "invalid-request", "the body must be a JSON object ({…})")
+
+
 class RequestIdAndLimits:
     """Every request gets an id (its ``X-Request-ID`` if well-formed, else a new one: in
-    ``request.state.request_id`` and on the response) and a body too long by its
-    ``Content-Length`` is refused before it is read. Plain ASGI, not ``BaseHTTPMiddleware``:
+    ``request.state.request_id`` and on the response); a body too long by its
+    ``Content-Length`` is refused before it is read, and one without (chunked) as soon as it
+    streams past the limit. Plain ASGI, not ``BaseHTTPMiddleware``:
     that one re-streams every response through a task group, a cost each request paid."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -186,11 +225,31 @@ class RequestIdAndLimits:
             await send(message)
 
         length = headers.get("content-length")
-        limit = common.UPLOAD_BYTES_MAX if scope["path"].endswith("/files") else BODY_BYTES_MAX
+        limit = body_bytes_max(scope["path"])
+        too_large = f"a request body has at most {limit} bytes"
         if length is not None and (not length.isdigit() or int(length) > limit):
-            refused = problem(
-                Request(scope), "too-large", f"a request body has at most {limit} bytes"
-            )
+            refused = problem(Request(scope), "too-large", too_large)
             await refused(scope, receive, tagged)
             return
-        await self.app(scope, receive, tagged)
+        received = 0
+
+        async def counted() -> Message:
+            """The body as it streams, refused (413) once past the limit: a chunked body
+            has no Content-Length to refuse it by."""
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counted, tagged)
+
+
+def body_bytes_max(path: str) -> int:
+    """The longest body a request to ``path`` may send: an upload's (a file of payments or of
+    workers, a history), or any other's."""
+    if path.endswith("/files") or path == "/api/v1/workers/history":
+        return common.UPLOAD_BYTES_MAX
+    return BODY_BYTES_MAX

@@ -100,17 +100,23 @@ def problem(
         "type": f"urn:suiren:problem:{code}",
         "title": en if language(request) == "en" else zh,
         "status": status or known_status,
-        "detail": detail,
-        "instance": request.url.path,
+        "detail": _encodable(detail),
+        "instance": _encodable(request.url.path),
     }
     if field:
-        body["field"] = field
+        body["field"] = _encodable(field)
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
     return JSONResponse(
         body, status_code=body["status"], media_type=MEDIA_TYPE, headers=dict(headers or {})
     )
+
+
+def _encodable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a refusal may echo what was sent, and a lone surrogate
+    (``\\ud800``, which JSON can spell) would otherwise fail the answer itself (a 500)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def from_error(request: Request, error: SuirenError) -> JSONResponse:

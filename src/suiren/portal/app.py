@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,6 +101,9 @@ def _error_page(request: Request, error: Exception) -> Response:
         message = text.MESSAGES["not-found"] if status == 404 else text.MESSAGES["bad-form"]
     elif isinstance(error, SuirenError):
         status, message = 422, text.message_for(error)
+    elif isinstance(error, DataError):  # a value it cannot store: sent again, refused again
+        log.warning("database refused a value on %s: %s", request.url.path, type(error).__name__)
+        status, message = 422, text.MESSAGES["bad-form"]
     elif isinstance(error, DBAPIError):
         log.warning("database refused %s: %s", request.url.path, type(error).__name__)
         status, message = 503, text.MESSAGES["retry"]

@@ -18,7 +18,8 @@ FORM_FIELDS_MAX = 8
 
 async def read_form(request: Request) -> dict[str, str] | None:
     """An urlencoded form of at most ``FORM_BYTES_MAX`` bytes (the first value of each
-    field; no body is an empty form), or None for anything else."""
+    field; no body is an empty form), or None for anything else — a NUL (``%00``) in a
+    name or a value too: no form field holds one, and PostgreSQL cannot store it."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = bytearray()
     async for piece in request.stream():
@@ -33,7 +34,7 @@ async def read_form(request: Request) -> dict[str, str] | None:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=99)
     except (UnicodeDecodeError, ValueError):
         return None
-    if len(pairs) > FORM_FIELDS_MAX:
+    if len(pairs) > FORM_FIELDS_MAX or any("\x00" in n or "\x00" in v for n, v in pairs):
         return None
     form: dict[str, str] = {}
     for name, value in pairs:

@@ -362,8 +362,7 @@ def read_token(
         raise refused
     try:
         body, mac = token.removeprefix(kind.value).split(".")
-        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        given = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
+        payload, given = _unb64(body), _unb64(mac)
     except ValueError:
         raise refused from None
     expected = hmac.new(key, _MAC_DOMAIN[kind] + payload, hashlib.sha256).digest()
@@ -378,3 +377,13 @@ def read_token(
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    """The bytes of ``_b64``'s text, and only of exactly that text: ``urlsafe_b64decode``
+    skips any character outside the alphabet and reads padding, so that ``token==`` or a
+    token with ``!`` inside would be read as the token itself. ``ValueError`` otherwise."""
+    data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    if _b64(data) != text:  # padding given, or the unused low bits of the last character set
+        raise ValueError("not a token's base64")
+    return data

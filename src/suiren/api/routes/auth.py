@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from suiren.api import access, trail
+from suiren.api.body import JsonBodyRoute
 from suiren.api.problems import documented
 from suiren.api.routes.common import (
     Service,
@@ -21,7 +22,7 @@ from suiren.domain.phone import CHARS_MAX as PHONE_CHARS_MAX
 from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.logins import LoginName
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 AUTH_REQUESTS_PER_MINUTE = LIMIT  # per client address, for the /auth routes and login forms

@@ -357,6 +357,8 @@ async def _idempotent(
     """The first response to ``key`` (of this actor) for this request; another request under
     the same key is refused (422); the work, the stored response and the access log entry
     commit together."""
+    if len(request.headers.getlist("idempotency-key")) > 1:  # which would be the retry's?
+        raise InvalidInput("send one Idempotency-Key header, not several", field="Idempotency-Key")
     if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise InvalidInput(
             f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
@@ -496,9 +498,14 @@ def _cursor(value: str | None) -> str:
         return ""
     try:
         padded = value.encode() + b"=" * (-len(value) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
+        key = None
+    # only the text ``_next`` gives: a key with a NUL ("AA") no id has, and PostgreSQL
+    # cannot even compare
+    if key is None or "\x00" in key or _next([key], 1) != value:
         raise InvalidInput("not a cursor this API gave", field="cursor") from None
+    return key
 
 
 def _next(keys: list[str], limit: int) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from suiren.api import access
 from suiren.api.auth import Actor
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     MONTH_PATTERN,
     ActorDep,
@@ -27,7 +28,7 @@ from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 class Payment(BaseModel):

@@ -7,11 +7,12 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     ServiceDep,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 class Health(BaseModel):

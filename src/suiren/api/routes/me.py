@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from suiren.api import access, trail
+from suiren.api.body import JsonBodyRoute
 from suiren.api.problems import documented
 from suiren.api.routes.auth import PhoneField, throttle_logins
 from suiren.api.routes.common import (
@@ -22,7 +23,7 @@ from suiren.api.routes.common import (
     _worker_read,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 @router.get("/me/statement")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     ActorDep,
     IdempotencyKey,
@@ -21,7 +22,7 @@ from suiren.api.routes.common import (
 from suiren.domain.errors import InvalidInput
 from suiren.ledger.accounts import Scheme
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 @router.post("/audit/verify")

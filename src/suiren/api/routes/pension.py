@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     ActorDep,
     ServiceDep,
@@ -16,7 +17,7 @@ from suiren.api.routes.common import (
 )
 from suiren.domain.errors import InvalidInput
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 @router.post("/pension/calc")

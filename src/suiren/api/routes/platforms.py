@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     ActorDep,
     CursorQuery,
@@ -27,7 +28,7 @@ from suiren.api.routes.common import (
 from suiren.domain.errors import InvalidInput
 from suiren.services.platforms import Relation
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute
 from suiren.api.routes.common import (
     ActorDep,
     CursorQuery,
@@ -24,7 +25,7 @@ from suiren.api.routes.common import (
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import GATHER_ID_CHARS_MAX
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 # the insurances a transfer moves (转移接续), as ``suiren transfer request --scheme``
 TransferableScheme = Literal["employee_pension", "employee_medical"]
 

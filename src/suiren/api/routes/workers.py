@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
 from suiren.api import access
+from suiren.api.body import JsonBodyRoute, strict_json
 from suiren.api.routes import common
 from suiren.api.routes.common import (
     UPLOAD_TYPES,
@@ -39,7 +40,7 @@ from suiren.api.routes.common import (
 from suiren.domain.errors import InvalidInput
 from suiren.ledger.accounts import Scheme
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 class Enrolment(BaseModel):
@@ -234,10 +235,12 @@ async def import_history(
             if len(body) > common.UPLOAD_BYTES_MAX:
                 raise TooLarge(f"at most {common.UPLOAD_BYTES_MAX} bytes")
             import_id = hashlib.sha256(body).hexdigest()
-            try:
-                rows = HistoryRows.model_validate_json(body)
+            try:  # read as every JSON body of the API is (each key once, no NUL)
+                rows = HistoryRows.model_validate(strict_json(body))
             except ValidationError as error:  # the same 422 as a route's own body model
-                raise RequestValidationError(error.errors(include_url=False)) from None
+                raise RequestValidationError(
+                    [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+                ) from None
             path = Path(folder) / "stints.csv"
             for target, items, columns in (
                 (path, rows.stints, STINT_COLUMNS),

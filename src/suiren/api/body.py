@@ -1,0 +1,149 @@
+"""What a request may carry into the API, checked before any route reads it: a JSON body
+read strictly, and no NUL character in a path or a query.
+
+FastAPI reads a JSON body with ``json.loads``, which lets the last of two equal keys win
+(``{"payment_id": "a", "payment_id": "b"}`` pays ``b``), reads ``NaN`` and ``Infinity``, and
+lets ``\\u0000`` and lone surrogates (``\\ud800``) through into strings. A NUL cannot be stored
+by PostgreSQL (psycopg refuses it: the database would answer 503 "try again" to a request
+that never succeeds, while SQLite stores it), and a lone surrogate cannot be encoded as
+UTF-8, not even in the problem that echoes it back. ``JsonBodyRoute`` gives every route of an
+area a request whose ``json()`` refuses all of these with a 422 that says which and where
+(``StrictJsonRequest``); ``strict_json`` is the same reader for a route that reads its body
+itself. ``no_nul_in_url`` is the path's and the query's check, an app-wide dependency (the
+portal's pages too, which answer it with their error page).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from suiren.domain.errors import InvalidInput
+
+WHERE_CHARS_MAX = 60  # of a key path named in a refusal
+
+
+class BodyRefused(HTTPException):
+    """A JSON body this API does not read: a 422 invalid-request whose detail says why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=422, detail=detail)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise BodyRefused(
+                f"the body names {_shown(key)} twice in one object; send each field once"
+            )
+        found[key] = value
+    return found
+
+
+def _constant(name: str) -> Any:
+    raise BodyRefused(f"the body holds {name}, which is not a JSON number; send a number")
+
+
+def _shown(text: str) -> str:
+    shown = ascii(text[:WHERE_CHARS_MAX])  # never a lone surrogate in what is echoed
+    return shown + ("…" if len(text) > WHERE_CHARS_MAX else "")
+
+
+def unfit_character(text: str) -> str | None:
+    """What no request's text may hold, named, or None: a NUL (no PostgreSQL text can hold
+    it) or a lone surrogate (no UTF-8 can)."""
+    if "\x00" in text:
+        return "a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (\\ud800-\\udfff), which is not a character"
+    return None
+
+
+def _check_strings(data: Any) -> None:
+    """Every key and string of ``data`` fit to store and to echo (iterative: the parser
+    bounds the depth already)."""
+    todo: list[tuple[str, Any]] = [("", data)]
+    while todo:
+        where, value = todo.pop()
+        if isinstance(value, str):
+            items: list[tuple[str, Any]] = []
+            strings = [value]
+        elif isinstance(value, dict):
+            items = [(f"{where}.{key}" if where else key, item) for key, item in value.items()]
+            strings = list(value)
+        elif isinstance(value, list):
+            items = [(f"{where}[{n}]", item) for n, item in enumerate(value)]
+            strings = []
+        else:
+            continue
+        for text in strings:
+            unfit = unfit_character(text)
+            if unfit is not None:
+                raise BodyRefused(f"the body's {_shown(where or 'value')} holds {unfit}")
+        todo += items
+
+
+def strict_json(body: bytes) -> Any:
+    """A JSON body as this API reads one: UTF-8, each key once an object, numbers only as
+    numbers, no NUL or lone surrogate in a key or a string; else ``BodyRefused``."""
+    try:
+        data = json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant)
+    except UnicodeDecodeError:
+        raise BodyRefused("the body is not UTF-8 text; send JSON in UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise BodyRefused(
+            f"the body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise BodyRefused("the body's JSON is nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more digits than Python reads
+        raise BodyRefused(f"the body is not JSON this API reads: {str(error)[:200]}") from None
+    _check_strings(data)
+    return data
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is read by ``strict_json`` (FastAPI reads a route's body
+    model through ``json()``)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_json(await self.body())
+        return self._json
+
+
+class JsonBodyRoute(APIRoute):
+    """A route of the API: its handler is given a ``StrictJsonRequest``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return strict
+
+
+async def no_nul_in_url(request: Request) -> None:
+    """A path or a query holding a NUL (``%00``) is refused before any route reads it (an id
+    with one is no id, and PostgreSQL cannot even compare it). On the event loop, and the
+    query parsed only when its raw text may hold one: every request pays this."""
+    if "\x00" in request.scope["path"]:
+        raise InvalidInput("the path holds a NUL character (%00)", field="path")
+    raw = request.scope.get("query_string", b"")
+    if b"%00" not in raw and b"\x00" not in raw:
+        return
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise InvalidInput(
+                f"the query parameter {_shown(name)} holds a NUL character (%00)",
+                field=name.replace("\x00", "")[:WHERE_CHARS_MAX] or "query",
+            )

@@ -1,0 +1,269 @@
+"""What a hostile or careless caller sends, on SQLite and on PostgreSQL: a NUL or a lone
+surrogate in a path, a query or a body, JSON with a key twice, a body that is no JSON object,
+a chunked body past the limit, a session token retyped, two Idempotency-Keys. Each is a clear
+422 (or 413, or 401) problem and writes nothing — never a 503 "try again" for a request that
+can never succeed, never a 500 (the fuzz test of every route runs on SQLite only, which stores
+a NUL that PostgreSQL refuses)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from suiren.api import access
+from suiren.api.body import JsonBodyRoute
+from suiren.portal.app import create_app
+from suiren.store.api_tables import access_log, idempotency_keys
+from suiren.store.db import make_engine, unit_of_work
+from suiren.store.tables import journal
+from tests.api import assert_problem, settings_for
+from tests.api.world import TODAY, World, populate
+from tests.conftest import KEYS
+
+NUL_SEGMENT = "a%00b"
+
+
+@pytest.fixture
+def hostile(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, World, Any]]:
+    url, extra = database_url
+    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    made = populate(engine)
+    with TestClient(
+        create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
+    ) as client:
+        yield client, made, engine
+    engine.dispose()
+
+
+def written(engine: Any) -> tuple[int, ...]:
+    with unit_of_work(engine) as c:
+        return tuple(
+            c.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (journal, access_log, idempotency_keys)
+        )
+
+
+def _post(client: TestClient, made: World, actor: str, path: str, content: Any, n: int) -> Any:
+    headers = made.auth(actor) | {"Idempotency-Key": f"h-{n}", "Content-Type": "application/json"}
+    if not isinstance(content, (str, bytes)):
+        content = json.dumps(content)
+    return client.post(path, content=content, headers=headers)
+
+
+def test_a_nul_in_a_path_query_or_body_is_a_422_never_a_retry(hostile) -> None:  # type: ignore[no-untyped-def]
+    """Every route with an id, each list's cursor and state, and the body fields that reach
+    the database before anything else checks them: a NUL is refused as such (PostgreSQL
+    cannot store or even compare it: it was a 503 "try again" there)."""
+    client, made, engine = hostile
+    before = written(engine)
+    api = [(m, p) for m, p, _ in access.operations(client.app.routes) if p.startswith("/api/")]  # type: ignore[attr-defined]
+    with_ids = [(m, p) for m, p in api if "{" in p]
+    assert len(with_ids) >= 10, with_ids
+    for n, (method, template) in enumerate(with_ids):
+        path = re.sub(r"\{[a-z_]+\}", NUL_SEGMENT, template)
+        for actor in ("national", "gz", "platform", "gz_session"):
+            headers = made.auth(actor) | {"Idempotency-Key": f"p-{n}"}
+            body = assert_problem(
+                client.request(method, path, headers=headers), 422, "invalid-input"
+            )
+            assert body["field"] == "path" and "NUL" in body["detail"], body
+    for path in ("/api/v1/workers", "/api/v1/transfers", "/api/v1/platform/workers"):
+        actor = "platform" if path.startswith("/api/v1/platform") else "gz"
+        for query, field in (
+            ("cursor=AA", "cursor"),
+            ("cursor=a%00", "cursor"),
+            ("state=%00", "state"),
+        ):
+            refused = client.get(f"{path}?{query}", headers=made.auth(actor))
+            assert assert_problem(refused, 422, "invalid-input")["field"] == field, query
+    worker = made.workers["gz_worker"]
+    bodies = [
+        ("/api/v1/contributions", {"payment_id": "n", "worker_id": f"{worker}\x00",
+                                   "from_month": "2026-06", "base_yuan": "6000"}),
+        ("/api/v1/medical/contributions", {"payment_id": "n", "worker_id": f"{worker}\x00",
+                                           "from_month": "2026-06", "base_yuan": "6000"}),
+        ("/api/v1/transfers", {"transfer_id": "n", "worker_id": f"{worker}\x00",
+                               "to_region": "330100"}),
+        ("/api/v1/gatherings", {"gather_id": "n", "worker_id": f"{worker}\x00"}),
+        ("/api/v1/transfers/gz-to-hz/reject", {"reason": "no\x00"}),
+        ("/api/v1/workers/history", {"stints": [{"resident_id": "1\x00"}]}),
+    ]  # fmt: skip
+    for n, (path, content) in enumerate(bodies):
+        detail = assert_problem(_post(client, made, "gz", path, content, n), 422, "invalid-request")
+        assert "NUL" in detail["detail"], detail
+    assert written(engine) == before
+
+
+def test_a_lone_surrogate_is_refused_never_echoed_into_a_500(hostile) -> None:  # type: ignore[no-untyped-def]
+    """``\\ud800`` is valid JSON text but no character: refused where a body is read, and a
+    refusal that echoes one (the calculator names an unknown field) is still an answer."""
+    client, made, engine = hostile
+    before = written(engine)
+    worker = made.workers["gz_worker"]
+    payment = {"payment_id": "s\ud800", "worker_id": worker, "from_month": "2026-06",
+               "base_yuan": "6000"}  # fmt: skip
+    refused = _post(client, made, "gz", "/api/v1/contributions", payment, 0)
+    assert "surrogate" in assert_problem(refused, 422, "invalid-request")["detail"]
+    echoed = _post(client, made, "gz", "/api/v1/pension/calc", '{"region\\ud800": "440100"}', 1)
+    assert_problem(echoed, 422, "invalid-case")
+    assert "\\ud800" in echoed.content.decode("utf-8")  # shown escaped, as it was sent
+    assert written(engine) == before
+
+
+def test_json_is_read_strictly_on_every_route_with_a_body(hostile) -> None:  # type: ignore[no-untyped-def]
+    """A key twice (which value would a proxy have checked?), NaN, another encoding: refused
+    with what was wrong, before anything is written — as the calculator always refused them."""
+    client, made, engine = hostile
+    before = written(engine)
+    worker = made.workers["gz_worker"]
+    twice = (
+        '{"payment_id": "first", "payment_id": "second", "worker_id": "' + worker + '",'
+        ' "from_month": "2026-06", "base_yuan": "6000"}'
+    )
+    cases = [
+        ("/api/v1/contributions", twice, "'payment_id' twice"),
+        ("/api/v1/workers/history", '{"stints": [{"resident_id": "1", "resident_id": "2"}]}',
+         "'resident_id' twice"),
+        ("/api/v1/interest/credit", '{"year": NaN}', "NaN"),
+        ("/api/v1/transfers", json.dumps({"transfer_id": "x"}).encode("utf-16"), "UTF-8"),
+        ("/api/v1/transfers", "{" * 3 + "}", "not valid JSON"),
+        ("/api/v1/transfers", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ]  # fmt: skip
+    for n, (path, content, said) in enumerate(cases):
+        actor = "national" if "interest" in path else "gz"
+        refused = assert_problem(
+            _post(client, made, actor, path, content, n), 422, "invalid-request"
+        )
+        assert said in refused["detail"], (path, refused)
+    assert written(engine) == before
+
+
+def test_a_body_that_is_no_json_object_says_what_to_send(hostile) -> None:  # type: ignore[no-untyped-def]
+    client, made, _engine = hostile
+    path = "/api/v1/transfers/gz-to-hz/reject"
+    cases = [
+        ("text/plain", '{"reason": "x"}', "Content-Type: application/json (not text/plain)",
+         "Content-Type"),
+        (None, '{"reason": "x"}', "Content-Type: application/json (not none)", "Content-Type"),
+        ("application/json", "", "needs a JSON object", None),
+        ("application/json", "[1]", "must be a JSON object", None),
+    ]  # fmt: skip
+    for n, (kind, content, said, field) in enumerate(cases):
+        headers = made.auth("gz") | {"Idempotency-Key": f"o-{n}"}
+        if kind is not None:
+            headers["Content-Type"] = kind
+        refused = client.post(path, content=content, headers=headers)
+        body = assert_problem(refused, 422, "invalid-request")
+        assert said in body["detail"] and body.get("field") == field, body
+
+
+def test_a_chunked_body_past_the_limit_is_413_and_an_upload_has_its_own(
+    hostile, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A body without a Content-Length (chunked) is counted as it streams: past the limit,
+        413, on every route that reads a body (it was read whole, however long; a route that
+    reads none never holds it). The history
+        route is an upload: its limit is an upload's, by its length as by its stream."""
+    from suiren.api import app as api_app
+
+    client, made, engine = hostile
+    monkeypatch.setattr(api_app, "BODY_BYTES_MAX", 256)
+    before = written(engine)
+    long_body = json.dumps({"reason": "x" * 1000}).encode()
+    described = client.get("/api/v1/openapi.json").json()["paths"]
+    json_posts = [  # every route with a JSON body, and the calculator, which reads its own
+        path
+        for path, operations in described.items()
+        if "requestBody" in operations.get("post", {}) and not path.endswith("/history")
+    ] + ["/api/v1/pension/calc"]
+    assert len(json_posts) >= 12, json_posts
+    for n, template in enumerate(json_posts):
+        path = re.sub(r"\{[a-z_]+\}", "gz-to-hz", template)
+        pieces = iter([long_body[i : i + 100] for i in range(0, len(long_body), 100)])
+        headers = made.auth("gz") | {
+            "Idempotency-Key": f"c-{n}",
+            "Content-Type": "application/json",
+        }
+        streamed = client.post(path, content=pieces, headers=headers)
+        assert "content-length" not in streamed.request.headers
+        assert_problem(streamed, 413, "too-large")
+    history = ("resident_id,region\n" + "x" * 300 + "\n").encode()  # past 256, an upload
+    headers = made.auth("gz") | {"Idempotency-Key": "hist", "Content-Type": "text/csv"}
+    answer = client.post("/api/v1/workers/history", content=history, headers=headers)
+    assert answer.status_code != 413, answer.text
+    assert written(engine)[0] == before[0]
+
+
+def test_a_session_token_is_read_only_as_it_was_issued(hostile) -> None:  # type: ignore[no-untyped-def]
+    """A worker's or a clerk's token with padding added or a character outside its alphabet
+    is not that token (base64 decoders skip such characters)."""
+    client, made, _engine = hostile
+    for actor, path in (("gz_session", "/api/v1/me/phone"), ("gz_clerk", "/api/v1/workers")):
+        token = made.tokens[actor]
+        assert client.get(path, headers=made.auth(actor)).status_code == 200
+        body, mac = token.split(".")
+        for retyped in (token + "==", token + "=", f"{body}.!{mac}", f"{body}=.{mac}"):
+            answer = client.get(path, headers={"Authorization": f"Bearer {retyped}"})
+            assert_problem(answer, 401, "unauthorized")
+
+
+def test_two_idempotency_keys_in_one_request_are_refused(hostile) -> None:  # type: ignore[no-untyped-def]
+    client, made, engine = hostile
+    before = written(engine)
+    headers = [
+        ("Authorization", made.auth("gz")["Authorization"]),
+        ("Idempotency-Key", "one"),
+        ("Idempotency-Key", "two"),
+    ]
+    refused = client.post(
+        "/api/v1/transfers/gz-to-hz/reject", json={"reason": "why"}, headers=headers
+    )
+    assert assert_problem(refused, 422, "invalid-input")["field"] == "Idempotency-Key"
+    assert written(engine) == before
+
+
+def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Whatever input still reaches the database and is refused as data (SQLSTATE class 22)
+    is a 422 in the API and in the portal: sending it again would fail again."""
+    from sqlalchemy.exc import DataError
+
+    from suiren.services import transfers
+
+    def unstorable(*_args: Any, **_kwargs: Any) -> Any:
+        raise DataError("UPDATE transfers ...", {}, ValueError("a value out of range"))
+
+    monkeypatch.setattr(transfers, "reject_transfer", unstorable)
+    client, made, _engine = hostile
+    refused = _post(client, made, "gz", "/api/v1/transfers/gz-to-hz/reject", {"reason": "r"}, 0)
+    assert "cannot store" in assert_problem(refused, 422, "invalid-request")["detail"]
+
+
+def _api_routes(routes: Any) -> Iterator[Any]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def test_every_route_of_the_api_reads_its_body_strictly() -> None:
+    """Each area's router gives its routes the strict reader (``api.body``): a new area
+    whose router forgets it fails here."""
+    from suiren.api.app import create_app as create_api
+
+    routes = list(_api_routes(create_api(settings_for()).routes))
+    assert len(routes) >= 40
+    loose = sorted(r.path for r in routes if not isinstance(r, JsonBodyRoute))
+    assert not loose, f"routes that read JSON as FastAPI does: {loose}"
