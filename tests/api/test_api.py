@@ -494,6 +494,23 @@ def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
     )
     assert beijing.status_code == 200, beijing.text
     assert (beijing.json()["imported"], beijing.json()["account_fen"]) == (1, 3_000_000)
+    # the stints name the import: sent again under a new key they replay; with another
+    # balance they were a new import (the person's rows refused as already recorded, 200)
+    again = client.post(
+        "/api/v1/workers/history",
+        json=as_json,
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h-again"}),
+    )
+    assert (again.json()["imported"], again.json()["replayed"]) == (0, 1), again.text
+    other = {**as_json, "balances": [{**as_json["balances"][0], "account_yuan": "31000.00"}]}
+    conflict = client.post(
+        "/api/v1/workers/history",
+        json=other,
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h-other"}),
+    )
+    body = assert_problem(conflict, 409, "history-conflict")
+    assert "balances row 1 differs from the balance recorded" in body["detail"]
+    assert theirs not in conflict.text
     floats = client.post(
         "/api/v1/workers/history",
         json={"stints": [{**as_json["stints"][0], "base_yuan": 5000.5}]},

@@ -274,14 +274,17 @@ def history_file(
     as_json: bool,
 ) -> None:
     """``suiren worker import-history``: each batch of people one unit of work (a re-run
-    replays what was imported), or the whole file in one with ``--all-or-nothing``."""
+    replays what was imported), or the whole file in one with ``--all-or-nothing``. People
+    the file recorded before with other balances: refused first, nothing written."""
     from suiren.services.history import (
+        HistoryConflict,
         HistorySummary,
         file_hash,
         import_people,
         people,
         read_balances,
         refused_rows,
+        replay_conflicts,
         unmatched_balances,
     )
     from suiren.services.intake import file_rows
@@ -290,6 +293,11 @@ def history_file(
     vault = ctx.vault()
     import_id = file_hash(path)
     balances, _ = read_balances(balances_path) if balances_path else ({}, 0)
+    # every person recorded before is checked before the first batch writes
+    today = ctx.now().date()
+    differences = ctx.run(lambda c: replay_conflicts(c, vault, import_id, balances, today))
+    if differences:
+        raise HistoryConflict.of(import_id, differences)
     summary = HistorySummary()
     seen: set[str] = set()
     chunk_rows = ctx.settings.intake_chunk_rows
