@@ -237,8 +237,8 @@ async def import_history(
             if len(body) > common.UPLOAD_BYTES_MAX:
                 raise TooLarge(f"at most {common.UPLOAD_BYTES_MAX} bytes")
             body_sha256 = hashlib.sha256(body).hexdigest()
-            try:
-                rows = HistoryRows.model_validate_json(body)
+            try:  # a byte-order mark before the JSON is read past, as the CLI reads files
+                rows = HistoryRows.model_validate_json(body.removeprefix(b"\xef\xbb\xbf"))
             except ValidationError as error:  # the same 422 as a route's own body model
                 raise RequestValidationError(error.errors(include_url=False)) from None
             path = Path(folder) / "stints.csv"
