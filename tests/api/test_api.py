@@ -521,7 +521,7 @@ def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
         headers=auth(keys["bj"], **{"Idempotency-Key": "h-other"}),
     )
     body = assert_problem(conflict, 409, "history-conflict")
-    assert "balances row 1 differs from the balance recorded" in body["detail"]
+    assert "balances row 1 differs from the balances recorded" in body["detail"]
     assert theirs not in conflict.text
     floats = client.post(
         "/api/v1/workers/history",

@@ -169,8 +169,8 @@ def test_the_same_stints_with_other_balances_are_a_conflict_and_nothing_is_writt
         "added.csv", f"{A},440100,100.00,2024-12-31\n", f"{B},440100,800.00,2024-12-31\n"
     )
     for given, names in [
-        (["--balances", changed], ["balances row 2 differs from the balance recorded"]),
-        (["--balances", garbage], ["balances row 1 differs from the balance recorded"]),
+        (["--balances", changed], ["balances row 2 differs from the balances recorded"]),
+        (["--balances", garbage], ["balances row 1 differs from the balances recorded"]),
         ([], ["a balance was recorded; the balances file now gives none"]),
         (["--balances", added], ["no balance was recorded; the balances file now gives row 1"]),
     ]:

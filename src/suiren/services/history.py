@@ -271,12 +271,13 @@ def history_memo(import_id: str, balances: list[Balance]) -> str:
 
 def _difference(who: str, recorded: str, rows: list[int]) -> str:
     """One person whose balances differ from what was recorded, in words."""
-    numbers = ", ".join(str(n) for n in rows)
+    numbers = ("row " if len(rows) == 1 else "rows ") + ", ".join(str(n) for n in rows)
     if recorded.endswith(NO_BALANCES):
-        return f"{who}: no balance was recorded; the balances file now gives row {numbers}"
+        return f"{who}: no balance was recorded; the balances file now gives {numbers}"
     if not rows:
         return f"{who}: a balance was recorded; the balances file now gives none"
-    return f"{who}: balances row {numbers} differs from the balance recorded"
+    verb = "differs" if len(rows) == 1 else "differ"
+    return f"{who}: balances {numbers} {verb} from the balances recorded"
 
 
 def _recorded_memos(connection: Connection, prefix: str) -> dict[str, str]:
