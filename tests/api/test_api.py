@@ -81,6 +81,10 @@ def test_the_calculator_answers_as_the_cli_does(api) -> None:
     assert {k: record[k] for k in WORKED_FEN} == WORKED_FEN and record["warnings"] == []
     both = client.post("/api/v1/pension/calc", json=[WORKED, WORKED], headers=auth(keys["bj"]))
     assert [r["total_fen"] for r in both.json()] == [WORKED_FEN["total_fen"]] * 2
+    marked = b"\xef\xbb\xbf" + json.dumps(WORKED).encode()  # a byte-order mark, as the CLI
+    response = client.post("/api/v1/pension/calc", content=marked, headers=auth(keys["gz"]))
+    assert response.status_code == 200, response.text
+    assert response.json()["total_fen"] == WORKED_FEN["total_fen"]
 
 
 def test_errors_are_problems_in_the_callers_language(api) -> None:
@@ -494,6 +498,31 @@ def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
     )
     assert beijing.status_code == 200, beijing.text
     assert (beijing.json()["imported"], beijing.json()["account_fen"]) == (1, 3_000_000)
+    marked = client.post(  # the same JSON after a byte-order mark: the same import, replayed
+        "/api/v1/workers/history",
+        content=b"\xef\xbb\xbf" + json.dumps(as_json).encode(),
+        headers=auth(
+            keys["bj"], **{"Idempotency-Key": "h-bom", "Content-Type": "application/json"}
+        ),
+    )
+    assert (marked.json()["imported"], marked.json()["replayed"]) == (0, 1), marked.text
+    # the stints name the import: sent again under a new key they replay; with another
+    # balance they were a new import (the person's rows refused as already recorded, 200)
+    again = client.post(
+        "/api/v1/workers/history",
+        json=as_json,
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h-again"}),
+    )
+    assert (again.json()["imported"], again.json()["replayed"]) == (0, 1), again.text
+    other = {**as_json, "balances": [{**as_json["balances"][0], "account_yuan": "31000.00"}]}
+    conflict = client.post(
+        "/api/v1/workers/history",
+        json=other,
+        headers=auth(keys["bj"], **{"Idempotency-Key": "h-other"}),
+    )
+    body = assert_problem(conflict, 409, "history-conflict")
+    assert "balances row 1 differs from the balances recorded" in body["detail"]
+    assert theirs not in conflict.text
     floats = client.post(
         "/api/v1/workers/history",
         json={"stints": [{**as_json["stints"][0], "base_yuan": 5000.5}]},

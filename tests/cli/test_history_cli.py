@@ -8,7 +8,7 @@ import csv
 import json
 from pathlib import Path
 
-from tests.cli.runner import Run, refusal
+from tests.cli.runner import Run, refusal, runner, title_of
 from tests.ledger_helpers import resident_id
 
 HEADER = "resident_id,region,from_month,to_month,kind,base_yuan,index,hukou_region\n"
@@ -52,7 +52,9 @@ def test_import_report_rerun_and_estimate(cli: Run, tmp_path: Path) -> None:
     assert (tmp_path / "map.csv").stat().st_mode & 0o777 == 0o600
     with (tmp_path / "map.csv").open() as handle:
         workers = {r["resident_id"]: r["worker_id"] for r in csv.DictReader(handle)}
-    again = json.loads(cli("worker", "import-history", str(stints), "--json").stdout)
+    again = cli("worker", "import-history", str(stints), "--balances", str(balances), "--json")
+    assert again.returncode == 1, again.stderr  # the same refused row, the others replayed
+    again = json.loads(again.stdout)
     assert (again["imported"], again["replayed"], again["enrolled"]) == (0, 4, 0)
     estimate = json.loads(
         cli("pension", "estimate", workers[A], "--retire", "2026-05", "--json").stdout
@@ -122,3 +124,71 @@ def test_a_spaced_header_and_months_no_calendar_holds_are_rows_refused(
     assert done.returncode == 1, done.stderr
     [error] = json.loads(done.stdout)["errors"]
     assert (error["row"], error["field"], error["code"]) == (1, "balances.as_of", "invalid-date")
+
+
+def test_the_same_stints_with_other_balances_are_a_conflict_and_nothing_is_written(
+    database_url: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The import's id is its stints file; each person's balances are part of what it
+    recorded. Run again with the same stints and another balances file (a changed amount,
+    none, a file of garbage amounts) it replayed every person, ignored the balances and
+    exited 0; it is now refused as a conflict naming each person that differs, before any
+    batch writes (here one person per batch: the person the first run refused, whose balance
+    row is corrected, comes before the one whose balance changed and is not imported). With
+    the first run's balances, corrected only for the refused person, it replays the others
+    and imports that one."""
+    url, extra = database_url
+    cli = runner(url, extra | {"SUIREN_INTAKE_CHUNK_ROWS": "1"}, tmp_path)
+    c = resident_id(3, "19700301")
+    stints = tmp_path / "stints.csv"
+    stints.write_text(
+        HEADER
+        + f"{A},440100,2015-01,2024-12,paid,6000,,\n"
+        + f"{c},440100,2015-01,2024-12,paid,6000,,\n"
+        + f"{B},440100,2015-01,2024-12,paid,6000,,\n",
+        encoding="utf-8",
+    )
+
+    def balances(name: str, *rows: str) -> str:
+        path = tmp_path / name
+        path.write_text("resident_id,region,account_yuan,as_of\n" + "".join(rows), "utf-8")
+        return str(path)
+
+    first = balances(
+        "first.csv", f"{c},440100,900.00,2024-06-30\n", f"{B},440100,800.00,2024-12-31\n"
+    )
+    done = cli("worker", "import-history", str(stints), "--balances", first, "--json")
+    assert done.returncode == 1, done.stderr  # C's balance is not at a year's end: C refused
+    summary = json.loads(done.stdout)
+    assert (summary["imported"], summary["enrolled"], summary["account_fen"]) == (2, 2, 80_000)
+    changed = balances(
+        "changed.csv", f"{c},440100,900.00,2024-12-31\n", f"{B},440100,850.00,2024-12-31\n"
+    )
+    garbage = balances("garbage.csv", f"{B},440100,lots,yesterday\n")
+    added = balances(
+        "added.csv", f"{A},440100,100.00,2024-12-31\n", f"{B},440100,800.00,2024-12-31\n"
+    )
+    for given, names in [
+        (["--balances", changed], ["balances row 2 differs from the balances recorded"]),
+        (["--balances", garbage], ["balances row 1 differs from the balances recorded"]),
+        ([], ["a balance was recorded; the balances file now gives none"]),
+        (["--balances", added], ["no balance was recorded; the balances file now gives row 1"]),
+    ]:
+        done = cli("worker", "import-history", str(stints), *given)
+        message = refusal(done)
+        assert title_of(done.stderr) == (
+            "与已导入的历史记录不同",
+            "Differs from the history imported before",
+        )
+        assert "imported before with other balances for 1 person" in message, message
+        assert all(name in message for name in names), message
+        assert "Nothing was written" in message
+    fixed = balances(
+        "fixed.csv", f"{c},440100,900.00,2024-12-31\n", f"{B},440100,800.00,2024-12-31\n"
+    )
+    done = cli("worker", "import-history", str(stints), "--balances", fixed, "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["imported"], summary["replayed"], summary["enrolled"]) == (1, 2, 1)
+    assert summary["account_fen"] == 90_000  # C's alone: B's was recorded by the first run
+    assert cli("audit", "verify").returncode == 0

@@ -213,6 +213,22 @@ def test_integer_too_long_to_parse_is_a_user_error(cli):
     assert title_of(err)  # the kind of refusal, Chinese first, then "error: …"
 
 
+def test_a_byte_order_mark_before_the_json_is_read_past(tmp_path: Path) -> None:
+    """A file saved as "UTF-8 with BOM" (Notepad, Excel) was refused ("Unexpected UTF-8
+    BOM") while the file intake reads the same mark before a CSV header; now read alike,
+    from a file and from standard input."""
+    text = json.dumps([WORKED])
+    (tmp_path / "cases.json").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    done = invoke(["pension", "calc", "cases.json", "--date", RULES_DATE], {}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [numbers(r) for r in json.loads(done.stdout)] == [{"id": "worked", **WORKED_FEN}]
+    status, out, err = run(tmp_path, "\ufeff" + text)
+    assert status == 0, err
+    assert [numbers(r) for r in json.loads(out)] == [{"id": "worked", **WORKED_FEN}]
+    status, out, err = run(tmp_path, "\ufeff\ufeff" + text)  # one mark, not any number
+    assert (status, out) == (2, "") and "not valid JSON" in err
+
+
 # the real entry point ----------------------------------------------------------------------
 
 

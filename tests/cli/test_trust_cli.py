@@ -119,6 +119,10 @@ def test_checkpoint_then_verify_against_it(cli: Run, tmp_path: Path) -> None:
     assert data["format"] == "suiren-checkpoint-v1" and data["heads"]
     report = ok(cli("audit", "verify", "--checkpoint", "anchor.json", "--json"))
     assert report["ok"] and report["checkpoint"]["signature_ok"]
+    kept = (tmp_path / "anchor.json").read_bytes()
+    (tmp_path / "resaved.json").write_bytes(b"\xef\xbb\xbf" + kept)  # re-saved with a BOM
+    report = ok(cli("audit", "verify", "--checkpoint", "resaved.json", "--json"))
+    assert report["ok"] and report["checkpoint"]["signature_ok"]
     data["heads"][0]["seq"] += 5  # claims more than the database holds
     (tmp_path / "forged.json").write_text(json.dumps(data))
     done = cli("audit", "verify", "--checkpoint", "forged.json", "--json")

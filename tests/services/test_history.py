@@ -35,6 +35,7 @@ from suiren.policy.interest import interest_for
 from suiren.services.career import estimate, paying_province
 from suiren.services.contributions import ContributionRefused, contribute
 from suiren.services.history import (
+    HistoryConflict,
     HistorySummary,
     file_hash,
     import_people,
@@ -431,6 +432,35 @@ def test_a_rerun_replays_and_a_crash_loses_nothing(
         assert c.execute(select(func.count()).select_from(history_stints)).scalar_one() == 10
         bases = c.execute(select(func.sum(history_stints.c.base_fen))).scalar_one()
     assert bases == sum(400_000 + 100 * n for n in range(10))  # each stint once
+    audit_ok(engine)
+
+
+def test_a_person_recorded_with_other_balances_is_a_conflict(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Under the person's lock too (the API's one transaction, a run racing another): the
+    same stints with another balance, or none, are refused and the unit writes nothing."""
+    a, b = resident_id(55, "19800301"), resident_id(56, "19800301")
+    stints = write(
+        tmp_path / "s.csv",
+        [f"{a},440100,2010-01,2019-12,paid,5000,,", f"{b},440100,2010-01,2019-12,paid,5000,,"],
+    )
+
+    def money(name: str, yuan: str) -> Path:
+        header = "resident_id,region,account_yuan,as_of\n"
+        return write(tmp_path / name, [f"{b},440100,{yuan},2019-12-31"], header=header)
+
+    first = run_import(engine, stints, money("b1.csv", "1000.00"))
+    assert (first.imported, first.account_fen) == (2, 100_000)
+    with unit_of_work(engine) as c:
+        entries = c.execute(select(func.count()).select_from(journal)).scalar_one()
+    for balances_path in (money("b2.csv", "1000.01"), None):
+        with pytest.raises(HistoryConflict, match=r"for 1 person: stints row 2 \(worker W"):
+            run_import(engine, stints, balances_path)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(journal)).scalar_one() == entries
+    again = run_import(engine, stints, money("b3.csv", "1000.0"))  # the same amount
+    assert (again.imported, again.replayed, again.errors) == (0, 2, [])
     audit_ok(engine)
 
 

@@ -93,9 +93,14 @@ def _check_strings(data: Any) -> None:
 
 def strict_json(body: bytes) -> Any:
     """A JSON body as this API reads one: UTF-8, each key once an object, numbers only as
-    numbers, no NUL or lone surrogate in a key or a string; else ``BodyRefused``."""
+    numbers, no NUL or lone surrogate in a key or a string; else ``BodyRefused``. One UTF-8
+    byte-order mark before it is read past, as the CLI reads a file."""
     try:
-        data = json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant)
+        data = json.loads(
+            body.removeprefix(b"\xef\xbb\xbf").decode("utf-8"),
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+        )
     except UnicodeDecodeError:
         raise BodyRefused("the body is not UTF-8 text; send JSON in UTF-8") from None
     except json.JSONDecodeError as error:

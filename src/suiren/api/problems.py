@@ -30,6 +30,7 @@ STATUS: dict[str, int] = {
     "conflict": 409,
     "transaction-conflict": 409,
     "insurance-moved": 409,
+    "history-conflict": 409,
     "too-large": 413,
     "locked": 429,
     "retry": 503,

@@ -158,7 +158,8 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     import time
     from pathlib import Path
 
-    from suiren.services.demo_world import seed, seeded, write_logins
+    from suiren.services.demo_world import logins_text, seed, seeded
+    from suiren.services.output_files import OutputFile
     from suiren.store.db import unit_of_work
     from suiren.store.migrate import upgrade
 
@@ -175,9 +176,12 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
         print(f"the demo world is already seeded; its logins: {where}")
         return
     started = time.monotonic()
-    print("seeding the demo world (31 provinces, once)…", flush=True)
-    world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), api_key, people_per_province)
-    write_logins(logins, world.logins)
+    # made before the world is seeded: the keys are shown once, so a folder where the file
+    # cannot be written is refused before there are keys to lose
+    with OutputFile(logins, "demo-logins.json") as file:
+        print("seeding the demo world (31 provinces, once)…", flush=True)
+        world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), api_key, people_per_province)
+        file.write(logins_text(world.logins))
     states = ", ".join(f"{k} {v}" for k, v in sorted(world.transfers.items()))
     print(
         f"seeded in {time.monotonic() - started:.0f} s: {world.people} workers ({world.stints}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 from suiren.domain.money import fen_to_yuan_str
 from suiren.services.intake import IntakeSummary, RowError
+from suiren.services.output_files import OutputFile
 
 ERRORS_SHOWN = 10
 
@@ -146,88 +146,89 @@ def _report(
 
 class _ErrorSink:
     """``--errors FILE`` written as the chunks come (CSV rows, or the items of one JSON
-    array), so that the refused rows of a file of any size are never all in memory."""
+    array), so that the refused rows of a file of any size are never all in memory; put in
+    place of FILE when the command ends, and thrown away if it fails (an earlier report
+    stays whole: ``services.output_files``)."""
 
     def __init__(self, path: Path | None) -> None:
         if path is not None and path.suffix.lower() not in (".csv", ".json"):
             raise InvalidInput("--errors names a .csv or .json file")
         self.path = path
         self.json = path is not None and path.suffix.lower() == ".json"
-        self.handle: Any = None
+        self.out: OutputFile | None = None
         self.first = True
 
     def __enter__(self) -> _ErrorSink:
         if self.path is not None:
-            self.handle = os.fdopen(_open_private(self.path), "w", encoding="utf-8", newline="")
-            self.handle.write("[" if self.json else "row,field,code,reason\n")
+            self.out = OutputFile(self.path, "--errors")
+            self.out.open()
+            self.out.write("[" if self.json else "row,field,code,reason\n")
         return self
 
     def write(self, errors: list[RowError]) -> None:
-        if self.handle is None or not errors:
+        if self.out is None or not errors:
             return
         if self.json:
             for e in errors:
                 separator = "\n  " if self.first else ",\n  "
-                self.handle.write(separator + json.dumps(e.to_json(), ensure_ascii=False))
+                self.out.write(separator + json.dumps(e.to_json(), ensure_ascii=False))
                 self.first = False
             return
-        csv.writer(self.handle, lineterminator="\n").writerows(
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(
             [e.row, e.field, e.code, e.reason] for e in errors
         )
+        self.out.write(text.getvalue())
 
-    def __exit__(self, *_: object) -> None:
-        if self.handle is not None:
-            if self.json:
-                self.handle.write("]\n" if self.first else "\n]\n")
-            self.handle.close()
-
-
-def _write_errors(path: Path, errors: list[RowError]) -> None:
-    """``--errors`` of a command that has all its refused rows at the end (one writer of
-    the format: ``_ErrorSink``)."""
-    with _ErrorSink(path) as sink:
-        sink.write(errors)
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.out is None:
+            return
+        if kind is not None:  # the command failed: no report of half a run
+            self.out.discard()
+            return
+        if self.json:
+            self.out.write("]\n" if self.first else "\n]\n")
+        self.out.commit()
 
 
-def _write_outputs(
-    out: Path | None,
-    mapping: list[tuple[str, str]],
-    errors_out: Path | None,
-    errors: list[RowError],
-) -> None:
-    """``--out``: resident id → worker id (CSV, 0600: it names people); ``--errors``."""
-    if out is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["resident_id", "worker_id"])
-        writer.writerows(mapping)
-        _write_private(out, buffer.getvalue())
-    if errors_out is not None:
-        _write_errors(errors_out, errors)
+class _Outputs:
+    """``--out`` (resident id → worker id, CSV: it names people) and ``--errors`` of a
+    command that has them at the end: both made before the work starts, so that a path no
+    file can be made at is refused before anything is posted, and put in place only when
+    the work is done (``finish``); thrown away if it fails."""
 
+    def __init__(self, out: Path | None, errors_out: Path | None) -> None:
+        self.map = None if out is None else OutputFile(out, "--out")
+        self.errors = _ErrorSink(errors_out)
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, readable by its owner only (it may name people)."""
-    with os.fdopen(_open_private(path), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    def __enter__(self) -> _Outputs:
+        self.errors.__enter__()
+        if self.map is not None:
+            try:
+                self.map.open()
+            except BaseException:
+                self.errors.__exit__(InvalidInput)
+                raise
+        return self
 
+    def finish(self, mapping: list[tuple[str, str]], errors: list[RowError]) -> None:
+        if self.map is not None:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(["resident_id", "worker_id"])
+            writer.writerows(mapping)
+            self.map.write(buffer.getvalue())
+        self.errors.write(errors)
 
-def _open_private(path: Path) -> int:
-    """``path`` opened for writing from empty, readable by its owner only — a file that was
-    there already too (the mode given to ``os.open`` is for a file it creates; an existing
-    map of resident ids left readable by all would name people to everyone)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as error:
-        raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)
-    except OSError as error:
-        os.close(fd)
-        raise InvalidInput(
-            f"无法设为仅本人可读 / cannot make {path} private (0600): {error.strerror}"
-        ) from None
-    return fd
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            self.errors.__exit__(kind)
+        finally:
+            if self.map is not None:
+                if kind is None:
+                    self.map.commit()
+                else:
+                    self.map.discard()
 
 
 def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:
@@ -246,7 +247,7 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
     vault = ctx.vault()
     summary = EnrolSummary()
     chunks = read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, ctx.settings.intake_chunk_rows)
-    with _progress(file_rows(path)) as advance:
+    with _Outputs(out, errors_out) as outputs, _progress(file_rows(path)) as advance:
         for chunk in chunks:
             summary.add(
                 ctx.run(
@@ -254,7 +255,7 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
                 )
             )
             advance(chunk.table.num_rows)
-    _write_outputs(out, summary.mapping, errors_out, summary.errors)
+        outputs.finish(summary.mapping, summary.errors)
     lines = [
         f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
         f" {summary.existing}, 拒绝 refused {summary.refused}"
@@ -274,14 +275,17 @@ def history_file(
     as_json: bool,
 ) -> None:
     """``suiren worker import-history``: each batch of people one unit of work (a re-run
-    replays what was imported), or the whole file in one with ``--all-or-nothing``."""
+    replays what was imported), or the whole file in one with ``--all-or-nothing``. People
+    the file recorded before with other balances: refused first, nothing written."""
     from suiren.services.history import (
+        HistoryConflict,
         HistorySummary,
         file_hash,
         import_people,
         people,
         read_balances,
         refused_rows,
+        replay_conflicts,
         unmatched_balances,
     )
     from suiren.services.intake import file_rows
@@ -290,6 +294,11 @@ def history_file(
     vault = ctx.vault()
     import_id = file_hash(path)
     balances, _ = read_balances(balances_path) if balances_path else ({}, 0)
+    # every person recorded before is checked before the first batch writes
+    today = ctx.now().date()
+    differences = ctx.run(lambda c: replay_conflicts(c, vault, import_id, balances, today))
+    if differences:
+        raise HistoryConflict.of(import_id, differences)
     summary = HistorySummary()
     seen: set[str] = set()
     chunk_rows = ctx.settings.intake_chunk_rows
@@ -299,7 +308,10 @@ def history_file(
             connection, ctx.policy, vault, unit, balances, import_id, ctx.now(), all_or_nothing
         )
 
-    with _progress(file_rows(path), "历史记录 history") as advance:
+    with (
+        _Outputs(out, errors_out) as outputs,
+        _progress(file_rows(path), "历史记录 history") as advance,
+    ):
         if all_or_nothing:
             with ctx.transaction() as connection:
                 for unit in people(path, chunk_rows):
@@ -318,8 +330,8 @@ def history_file(
                 summary.add(ctx.run(lambda connection, unit=unit: work(connection, unit)))
                 advance(sum(len(p.rows) for p in unit))
             summary.errors += unmatched_balances(balances, seen)
-    summary.refused = refused_rows(summary.errors)
-    _write_outputs(out, summary.mapping, errors_out, summary.errors)
+        summary.refused = refused_rows(summary.errors)
+        outputs.finish(summary.mapping, summary.errors)
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.months_by_kind.items()))
     flags = ", ".join(f"{k} {v}" for k, v in sorted(summary.flags.items()))
     lines = [

@@ -4,7 +4,6 @@ interest credit, audit verify/checkpoint."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,14 +80,9 @@ def key_generate(
     if out is None:
         print(key)
         return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InvalidInput(f"{out} exists already; a key file is never overwritten") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot create {out}: {exc.strerror}") from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    from suiren.services.output_files import write_private
+
+    write_private(out, key + "\n", "--out", overwrite=False)  # a key file is never overwritten
     print(f"wrote a new key to {out} (mode 0600); keep a copy somewhere safe")
 
 
@@ -534,13 +528,9 @@ def audit_checkpoint(
     if out is None:
         print(text, end="")
         return
-    try:
-        with out.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise InvalidInput(f"{out} exists already; a checkpoint is never overwritten") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+    from suiren.services.output_files import write_private
+
+    write_private(out, text, "--out", overwrite=False)  # a checkpoint is never overwritten
     print(f"checkpoint of {len(data['heads'])} regions written to {out}")
 
 

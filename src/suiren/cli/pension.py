@@ -91,6 +91,7 @@ def calc(
 
     A Parquet table of cases (FILE.parquet, one column per field; decimals as decimal128 or
     text, never floats) gives a Parquet table of results with --out RESULTS.parquet."""
+    from suiren.services.output_files import write_private
     from suiren.services.pension_calc import (
         calculate,
         case_warnings,
@@ -130,7 +131,7 @@ def calc(
         refuse_warnings(warnings)
     result = calculate(parsed, policy)
     if out is not None and out_kind == ".parquet":
-        write_results(out, results_table(parsed, result, warnings))
+        write_results(out, results_table(parsed, result, warnings), "--out")
         warned = len(warnings.cases())
         print(f"{len(warnings)} cases → {out} ({warned} with warnings / 有提示)", file=sys.stderr)
         return
@@ -144,7 +145,7 @@ def calc(
     if out is None:
         sys.stdout.write(text + "\n")
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_private(out, text + "\n", "--out")
 
 
 @app.command("estimate")

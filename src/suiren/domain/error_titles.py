@@ -16,6 +16,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "conflict": ("与已记录的交易冲突", "Conflicts with a recorded transaction"),
     "transaction-conflict": ("与已记录的交易冲突", "Conflicts with a recorded transaction"),
     "insurance-moved": ("参保关系已转移", "The insurance relation has moved"),
+    "history-conflict": (
+        "与已导入的历史记录不同",
+        "Differs from the history imported before",
+    ),
     "idempotency-key-reused": (
         "幂等键已用于另一请求",
         "The idempotency key was used for another request",

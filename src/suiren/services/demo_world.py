@@ -463,13 +463,16 @@ def _engagements(
     return engaged
 
 
-def write_logins(path: Path, logins: list[dict[str, Any]]) -> None:
-    """The demo's logins (API keys are shown once: this file is their only copy), mode 0600."""
+def logins_text(logins: list[dict[str, Any]]) -> str:
+    """The demo's logins as the JSON of ``demo-logins.json``."""
     import json
-    import os
 
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a file that was there keeps its mode through os.open: set it
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(logins, handle, ensure_ascii=False, indent=2)
-        handle.write("\n")
+    return json.dumps(logins, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_logins(path: Path, logins: list[dict[str, Any]]) -> None:
+    """The demo's logins (API keys are shown once: this file is their only copy), mode 0600,
+    whole or not at all (``output_files``)."""
+    from suiren.services.output_files import write_private
+
+    write_private(path, logins_text(logins))

@@ -57,9 +57,20 @@ already paid through Suiren or imported from another file, a worker whose hukou,
 birth month disagrees with the registry or with the resident id — each refuses its rows,
 with the row, field and reason. A person's rows are imported together or not at all.
 
-Re-running a file replays what was imported (the entries are named by the file's SHA-256)
-and imports the rest; each batch of workers is one database transaction (``run``), so a kill
-at any moment loses and duplicates nothing.
+**Running it again.** The stints file names the import: its entries are
+``history/{the file's SHA-256}/…``, and running the same file again replays the people it
+recorded and imports the rest; each batch of workers is one database transaction (``run``),
+so a kill at any moment loses and duplicates nothing. A person's content is their stints
+(the same file: the same rows) and their balance rows: each opening entry's memo names the
+file and a digest of the person's balances as recorded (``no balances`` if none). A replay
+is a person whose recorded balances are the ones given now. A person recorded with other
+balances — another balances file, a changed row, ``--balances`` left out or added — is a
+conflict (``HistoryConflict``), as the same id with other content is everywhere in the
+ledger: the command checks every person the import recorded before it writes anything
+(``replay_conflicts``), names each one that differs and writes nothing; ``import_people``
+checks again under the person's lock. People the first run refused recorded nothing: their
+corrected balance rows are taken. A recorded balance is never changed by importing again,
+and a corrected stints file is another import (whose months already recorded are refused).
 """
 
 from __future__ import annotations
@@ -218,6 +229,108 @@ class HistorySummary:
             "flags": dict(sorted(self.flags.items())),
             "errors": [e.to_json() for e in self.errors],
         }
+
+
+NO_BALANCES = "no balances"
+CONFLICTS_SHOWN = 5  # people named in a conflict's message; the count says how many in all
+
+
+class HistoryConflict(SuirenError):
+    """The stints file was imported before and recorded other balances for people in it."""
+
+    code = "history-conflict"
+
+    @classmethod
+    def of(cls, import_id: str, differences: list[str]) -> HistoryConflict:
+        shown = "; ".join(differences[:CONFLICTS_SHOWN])
+        more = len(differences) - CONFLICTS_SHOWN
+        return cls(
+            f"此缴费记录文件已导入，个人账户余额与当时记录的不同 / stints file {import_id[:16]} was"
+            f" imported before with other balances for {len(differences)}"
+            f" {'person' if len(differences) == 1 else 'people'}: {shown}"
+            + (f"; and {more} more" if more > 0 else "")
+            + ". Nothing was written. Give the balances of the first run to finish it (the"
+            " balance rows of people it refused may be corrected); a recorded balance is not"
+            " changed by importing again",
+            field="balances",
+        )
+
+
+def history_memo(import_id: str, balances: list[Balance]) -> str:
+    """The memo of a person's opening entries: the stints file and the person's balances as
+    recorded (a digest of region, scheme, amount and date; ``no balances``). Balance rows
+    that are refused have none: they match nothing recorded."""
+    if not balances:
+        return f"history imported from file {import_id[:16]}, {NO_BALANCES}"
+    canonical = "\n".join(
+        sorted(f"{b.region},{b.scheme.value},{b.account_fen},{b.as_of}" for b in balances)
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return f"history imported from file {import_id[:16]}, balances {digest}"
+
+
+def _difference(who: str, recorded: str, rows: list[int]) -> str:
+    """One person whose balances differ from what was recorded, in words."""
+    numbers = ("row " if len(rows) == 1 else "rows ") + ", ".join(str(n) for n in rows)
+    if recorded.endswith(NO_BALANCES):
+        return f"{who}: no balance was recorded; the balances file now gives {numbers}"
+    if not rows:
+        return f"{who}: a balance was recorded; the balances file now gives none"
+    verb = "differs" if len(rows) == 1 else "differ"
+    return f"{who}: balances {numbers} {verb} from the balances recorded"
+
+
+def _recorded_memos(connection: Connection, prefix: str) -> dict[str, str]:
+    """worker id -> the memo of their opening entries named under ``prefix`` (letters,
+    digits and ``/`` only: no LIKE wildcard in it)."""
+    query = select(journal.c.worker_id, journal.c.memo).where(
+        journal.c.tx_id.like(prefix + "%"), journal.c.code == TxCode.OPENING.value
+    )
+    return {row.worker_id: row.memo for row in connection.execute(query)}
+
+
+def replay_conflicts(
+    connection: Connection,
+    vault: IdentityVault,
+    import_id: str,
+    balances: dict[str, list[tuple[int, dict[str, str]]]],
+    today: date,
+) -> list[str]:
+    """Every person this stints file recorded before whose balances differ from those given
+    now (``balances``: ``read_balances``), in words; empty for a first run or a replay. Run
+    before anything is written, so that a conflict found in a late batch leaves the earlier
+    ones unwritten too."""
+    recorded = _recorded_memos(connection, f"history/{import_id[:16]}/")
+    if not recorded:
+        return []
+    indexes: dict[str, str] = {}
+    for key in balances:
+        try:
+            indexes[key] = vault.blind_index(ResidentId.parse(key).number)
+        except SuirenError:
+            continue  # not a resident id: nobody recorded
+    known = by_blind_index(connection, list(indexes.values()))
+    differences: list[tuple[str, str]] = []
+    given: set[str] = set()
+    for key, rows in balances.items():
+        row = known.get(indexes.get(key, ""))
+        if row is None or row.worker_id not in recorded:
+            continue
+        given.add(row.worker_id)
+        found, errors = _balances(rows, today)
+        memo = recorded[row.worker_id]
+        if errors or memo != history_memo(import_id, found):
+            numbers = [n for n, _ in rows]
+            differences.append(
+                (row.worker_id, _difference(f"worker {row.worker_id}", memo, numbers))
+            )
+    none = history_memo(import_id, [])
+    differences += [
+        (worker_id, _difference(f"worker {worker_id}", memo, []))
+        for worker_id, memo in recorded.items()
+        if worker_id not in given and memo != none
+    ]
+    return [text for _, text in sorted(differences)]
 
 
 class _Refused(Exception):
@@ -665,6 +778,7 @@ class _Pending:
 
     transactions: list[Transaction] = field(default_factory=list)
     catch_ups: list[tuple[str, str, range, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # people recorded with other balances
 
 
 @dataclass
@@ -727,6 +841,8 @@ def import_people(
             summary.errors += refused.errors
             continue
         summary.mapping.append((person.resident_id, done))
+    if pending.conflicts:  # the caller's transaction rolls back: nothing of the unit stands
+        raise HistoryConflict.of(import_id, pending.conflicts)
     post_transactions(connection, pending.transactions)
     for account, region, years, prefix in pending.catch_ups:
         catch_up(connection, policy, account, region, years, now, prefix, leaving=False)
@@ -837,7 +953,11 @@ def _import_person(
                 ]
             )
     prefix = f"history/{import_id[:16]}/{worker_id}/"
-    if registered is not None and _already(connection, prefix):
+    recorded = _recorded_memos(connection, prefix).get(worker_id) if registered else None
+    if recorded is not None:  # a replay if the balances are the ones recorded
+        if errors or recorded != history_memo(import_id, balance_list):
+            who = f"stints row {min(s.row for s in stints)} (worker {worker_id})"
+            pending.conflicts.append(_difference(who, recorded, [n for n, _ in balance_rows]))
         summary.replayed += len(stints)
         return worker_id
     ordered = sorted(stints, key=lambda s: (s.last, s.row))
@@ -906,6 +1026,7 @@ def _import_person(
         vault,
         blind_index,
     )
+    memo = history_memo(import_id, balance_list)
     transactions = []
     for region in sorted(set(plan.facts) | set(plan.postings)):
         transactions.append(
@@ -917,7 +1038,7 @@ def _import_person(
                 now,
                 plan.postings.get(region, []),
                 worker_id=worker_id,
-                memo=f"history imported from file {import_id[:16]}",
+                memo=memo,
                 facts=plan.facts.get(region, []),
             )
         )
@@ -943,13 +1064,6 @@ def _import_person(
         if p.account.kind.value == "pooled_entitlement"
     )
     return worker_id
-
-
-def _already(connection: Connection, prefix: str) -> bool:
-    """Whether this file's entries for the worker are recorded (a re-run). The prefix is
-    letters, digits and ``/`` only: no LIKE wildcard in it."""
-    query = select(journal.c.tx_id).where(journal.c.tx_id.like(prefix + "%")).limit(1)
-    return connection.execute(query).first() is not None
 
 
 def _against_ledger(connection: Connection, worker_id: str, stints: list[Stint]) -> list[RowError]:

@@ -1170,12 +1170,20 @@ def _no_constant(name: str) -> Any:
     raise InvalidInput(f'{name} is not a JSON number; give amounts as decimals such as "123.45"')
 
 
+BYTE_ORDER_MARK = "\ufeff"  # what Windows tools write before UTF-8 text ("UTF-8 with BOM")
+
+
 def parse_json(text: str) -> Any:
     """Cases as JSON text: numbers as exact decimals; no key twice in an object, no NaN or
-    Infinity, nesting only as an array of flat objects (the CLI and the API read alike)."""
+    Infinity, nesting only as an array of flat objects (the CLI and the API read alike). A
+    byte-order mark before the text is read past, as the file intake reads it before a CSV
+    header (RFC 8259 §8.1 lets a parser ignore it; ``json.loads`` of a str refuses it)."""
     try:
         return json.loads(
-            text, parse_float=Decimal, object_pairs_hook=_case_object, parse_constant=_no_constant
+            text.removeprefix(BYTE_ORDER_MARK),
+            parse_float=Decimal,
+            object_pairs_hook=_case_object,
+            parse_constant=_no_constant,
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(

@@ -295,11 +295,10 @@ def _warnings_column(warnings: CaseWarnings) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
-def write_results(path: Path, table: pa.Table) -> None:
-    """Written beside the target and renamed into place: a reader never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        pq.write_table(table, partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+def write_results(path: Path, table: pa.Table, name: str = "") -> None:
+    """Written beside the target and renamed into place (``output_files``): a reader never
+    sees half a file, and a place no file can be written is refused, not a traceback."""
+    from suiren.services.output_files import OutputFile
+
+    with OutputFile(path, name, binary=True) as out:
+        pq.write_table(table, out.stream)

@@ -56,9 +56,10 @@ def make_checkpoint(connection: Connection, now: datetime) -> dict[str, Any]:
 
 
 def parse_checkpoint(text: str) -> dict[str, Any]:
-    """A checkpoint file's content, its shape checked (not its signature)."""
+    """A checkpoint file's content, its shape checked (not its signature); a byte-order mark
+    before it (a file kept or re-saved by a Windows tool) is read past."""
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"))
     except (ValueError, RecursionError):
         raise InvalidInput("the checkpoint file is not JSON") from None
     heads = data.get("heads") if isinstance(data, dict) else None

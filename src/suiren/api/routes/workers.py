@@ -209,7 +209,9 @@ async def import_history(
     import-history``): the body is a stints file (CSV or Parquet), or JSON with ``stints``
     and ``balances`` rows. People the agency insures are imported (new ones enrolled where
     their last stint was, in its regions); any other person's rows come back refused, with
-    every other refused row (row, field, reason). One transaction for the request."""
+    every other refused row (row, field, reason). One transaction for the request. The same
+    stints sent again replay the people they recorded; a person recorded with other balances
+    is a conflict (409 history-conflict), and nothing is written."""
     import csv
     import io
     import tempfile
@@ -219,6 +221,7 @@ async def import_history(
         BALANCE_COLUMNS,
         STINT_COLUMNS,
         HistorySummary,
+        file_hash,
         import_people,
         people,
         read_balances,
@@ -234,8 +237,8 @@ async def import_history(
             body = await request.body()
             if len(body) > common.UPLOAD_BYTES_MAX:
                 raise TooLarge(f"at most {common.UPLOAD_BYTES_MAX} bytes")
-            import_id = hashlib.sha256(body).hexdigest()
-            try:  # read as every JSON body of the API is (each key once, no NUL)
+            body_sha256 = hashlib.sha256(body).hexdigest()
+            try:  # read as every JSON body of the API is (each key once, no NUL, a BOM read past)
                 rows = HistoryRows.model_validate(strict_json(body))
             except ValidationError as error:  # the same 422 as a route's own body model
                 raise RequestValidationError(
@@ -262,6 +265,9 @@ async def import_history(
                 target.write_text(text.getvalue(), encoding="utf-8")
             if rows.balances:
                 balances_path = Path(folder) / "balances.csv"
+            # the stints name the import, as a file does at the command line: the same
+            # stints sent again with other balances are a conflict, not a new import
+            import_id = file_hash(path)
         else:
             suffix = UPLOAD_TYPES.get(kind)
             if suffix is None:
@@ -270,7 +276,7 @@ async def import_history(
                     field="Content-Type",
                 )
             path = Path(folder) / f"stints{suffix}"
-            import_id = await _receive(request, path)
+            import_id = body_sha256 = await _receive(request, path)
         found = read_balances(balances_path)[0] if balances_path else {}
 
         def work(connection: Connection) -> tuple[int, Any]:
@@ -302,7 +308,7 @@ async def import_history(
             }
             return 200, answer
 
-        return await _idempotent(request, actor, service, idempotency_key, work, import_id)
+        return await _idempotent(request, actor, service, idempotency_key, work, body_sha256)
 
 
 @router.get("/workers")
