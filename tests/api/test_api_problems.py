@@ -5,6 +5,7 @@ says "send it again" is a 409 or a 503, never "invalid" (422), whatever its code
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 
@@ -54,3 +55,16 @@ def test_a_refusal_reads_in_the_callers_language_and_a_retry_is_no_422() -> None
         assert zh.body != en.body, cls.code
         if isinstance(error, Retry):  # send it again: a conflict or "try again", never a 422
             assert zh.status_code == en.status_code in (409, 503), cls.code
+
+
+def test_the_title_follows_the_callers_quality_values_not_only_the_first_language() -> None:
+    error = SuirenError("what was wrong")
+    for header, title in [
+        ("zh-CN;q=0.1, en;q=0.9", "Request refused"),
+        ("en;q=0.1, zh-CN;q=0.9", "请求被拒绝"),
+        ("en;q=0", "请求被拒绝"),
+        ("fr, en-GB;q=0.8", "Request refused"),
+        ("", "请求被拒绝"),
+    ]:
+        body = from_error(_request(header), error).body
+        assert json.loads(body)["title"] == title, header

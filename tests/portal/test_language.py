@@ -25,6 +25,11 @@ def only(body: str, said: str, other: str) -> bool:
         (None, None, "zh-CN,zh;q=0.9,en;q=0.8", "zh"),
         (None, None, "fr, en;q=0.5, zh;q=0.9", "zh"),
         (None, None, "en;q=x, *", "zh"),
+        (None, None, "en;q=0, fr", "zh"),  # q=0: "not English"
+        (None, None, "zh;q=0.1, en;q=0.2", "en"),  # the quality, not the order
+        (None, None, "en;q=nan, en;q=2, en;q=-1, en;level=1", "zh"),  # malformed: ignored
+        (None, None, "en-GB;q=0.5, zh-TW;q=0.5", "en"),  # equals: the first named
+        (None, None, "EN ; q = 0.7", "en"),
         (None, "en", "zh-CN", "en"),
         ("zh", "en", "en", "zh"),
         ("xx", None, "en", "en"),

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from suiren.domain.error_titles import DEFAULT as DEFAULT_TITLE
 from suiren.domain.error_titles import TITLES
 from suiren.domain.errors import SuirenError
+from suiren.domain.language import preferred_language
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -59,10 +60,9 @@ STATUS_DESCRIPTIONS = {  # the OpenAPI description of each status a route may re
 
 
 def language(request: Request) -> str:
-    """zh-CN unless the caller prefers English (the first language named)."""
-    wanted = request.headers.get("accept-language", "")
-    first = wanted.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "zh-CN"
+    """zh-CN unless the caller prefers English (``Accept-Language``, with its q-values)."""
+    wanted = preferred_language(request.headers.get("accept-language"), ("zh", "en"), "zh")
+    return "en" if wanted == "en" else "zh-CN"
 
 
 class Problem(BaseModel):

@@ -25,6 +25,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from suiren.domain.language import preferred_language
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -34,7 +36,6 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 # the switch names the other language in that language (so it reads right to who needs it)
 SWITCH = {"zh": ("en", "English"), "en": ("zh", "中文")}
 LANGUAGE_COOKIE = "suiren_lang"
-ACCEPT_LANGUAGE_CHARS_MAX = 256
 
 
 def catalog_path(lang: str) -> Path:
@@ -71,16 +72,4 @@ def language(chosen: str | None, cookie: str | None, accept_language: str | None
     for given in (chosen, cookie):
         if given in LANGUAGES:
             return str(given)
-    best, best_q = DEFAULT_LANGUAGE, -1.0
-    for part in (accept_language or "")[:ACCEPT_LANGUAGE_CHARS_MAX].split(","):
-        tag, _, rest = part.strip().partition(";")
-        q = 1.0
-        if rest.strip().startswith("q="):
-            try:
-                q = float(rest.strip()[2:])
-            except ValueError:
-                continue
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and q > best_q:
-            best, best_q = primary, q
-    return best
+    return preferred_language(accept_language, LANGUAGES, DEFAULT_LANGUAGE)
