@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _errors(app)
     app.add_middleware(RequestIdAndLimits)
+    app.add_middleware(HeadAsGet)
     app.include_router(router)
     return app
 
@@ -197,6 +198,42 @@ def _body_refused(request: Request, missing: bool) -> JSONResponse:
     if missing:
         return problem(request, "invalid-request", "the request needs a JSON object as its body")
     return problem(request, "invalid-request", "the body must be a JSON object ({…})")
+
+
+class HeadAsGet:
+    """``HEAD`` answered as ``GET`` without its body (RFC 9110 §9.3.2: a server that answers
+    GET answers HEAD — a load balancer's or an uptime monitor's probe of ``/api/v1/health``):
+    the same status and headers, ``Content-Length`` included, and no body; where GET is
+    refused, so is HEAD. A 405 whose ``Allow`` names GET names HEAD too. Plain ASGI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                message["headers"] = [_allowing_head(k, v) for k, v in message["headers"]]
+            elif message["type"] == "http.response.body" and head:
+                if message.get("more_body", False):
+                    return  # a streamed body: none of it, only its end
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"} if head else scope, receive, answer)
+
+
+def _allowing_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if name.lower() != b"allow":
+        return name, value
+    methods = [m.strip() for m in value.decode("latin-1").split(",")]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return name, ", ".join(methods).encode("latin-1")
 
 
 class RequestIdAndLimits:
