@@ -233,6 +233,25 @@ def test_two_idempotency_keys_in_one_request_are_refused(hostile) -> None:  # ty
     assert written(engine) == before
 
 
+def test_two_authorization_headers_are_refused_never_one_of_them_taken(hostile) -> None:  # type: ignore[no-untyped-def]
+    """A proxy and this service might each take another of two ``Authorization`` headers:
+    refused (401) on every way a route reads its caller — a route's actor, a kept worker read
+    (an agency's or a worker's own), a route that checks the bearer itself."""
+    client, made, _ = hostile
+    national, worker = made.auth("national")["Authorization"], made.workers["gz_worker"]
+    session = made.auth("gz_session")["Authorization"]
+    for path, first in [
+        ("/api/v1/transfers", national),
+        (f"/api/v1/workers/{worker}/statement", national),
+        ("/api/v1/me/statement", session),
+        ("/api/v1/aggregates/regions", national),
+    ]:
+        assert client.get(path, headers={"Authorization": first}).status_code == 200, path
+        for second in (first, "Bearer sk_nobody_nothing", "Basic eDp5"):
+            twice = client.get(path, headers=[("Authorization", first), ("Authorization", second)])
+            assert_problem(twice, 401, "unauthorized")
+
+
 def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Whatever input still reaches the database and is refused as data (SQLSTATE class 22)
     is a 422 in the API and in the portal: sending it again would fail again."""

@@ -98,6 +98,15 @@ BEARER = HTTPBearer(
 )
 
 
+def authorization_of(request: Request) -> str | None:
+    """The ``Authorization`` header, sent once: two are refused (401) rather than one of them
+    taken, which a proxy and this service might each choose differently."""
+    given = request.headers.getlist("authorization")
+    if len(given) > 1:
+        raise Unauthorized("send one Authorization header, not several")
+    return given[0] if given else None
+
+
 def actor_of(
     request: Request,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
@@ -105,7 +114,7 @@ def actor_of(
     """The caller. ``BEARER`` puts the scheme in the OpenAPI description; the header itself is
     read whole here, so that every malformed one is refused by ``authenticate`` alike."""
     service = service_of(request)
-    authorization = request.headers.get("authorization")
+    authorization = authorization_of(request)
     with service.transaction(read_only=True) as connection:
         return authenticate(connection, authorization, service.token_key, service.now())
 
@@ -125,7 +134,7 @@ async def _bearer_sent(
 ) -> None:
     """A route that authenticates its caller itself (``_worker_read``) still refuses a request
     without a bearer header first, as ``actor_of`` does, before its parameters are read."""
-    authorization = request.headers.get("authorization")
+    authorization = authorization_of(request)
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
 
@@ -167,7 +176,7 @@ async def _worker_read(
     (as ``actor_of``), the ledger's version, and the answer if it is not kept. An agency's
     request is checked against the worker's regions on every call (kept beside the answer,
     never the decision)."""
-    authorization = request.headers.get("authorization")
+    authorization = authorization_of(request)
 
     def read() -> tuple[Actor, str, WorkerAnswer]:
         kept = _kept(service, authorization or "", worker_id, key)
