@@ -60,7 +60,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0010_accounts_owner_order",
+        "revision": "0011_grants",
     }
     assert response.headers["x-request-id"]
 

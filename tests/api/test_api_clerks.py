@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
 from suiren.api.routes.auth import AUTH_REQUESTS_PER_MINUTE
-from suiren.services.clerks import add_clerk
+from suiren.services.clerks import add_clerk, move_clerk
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log, clerks
 from suiren.store.db import make_engine, unit_of_work
@@ -159,8 +159,11 @@ def test_a_clerks_token_ends_with_their_login_and_follows_their_region(api) -> N
     path = f"/api/v1/workers/{workers['440100']}/statement"
     assert_problem(client.get(path, headers=as_bj), 404, "not-found")
     with unit_of_work(engine) as c:  # moved to Guangdong's desk: the token reads as today's
-        c.execute(update(clerks).where(clerks.c.login == "bj.clerk").values(region="440000"))
+        move_clerk(c, "bj.clerk", "440000", NOW)
     assert client.get(path, headers=as_bj).status_code == 200
+    with unit_of_work(engine) as c:  # moved behind the ledger's back: no one is let in
+        c.execute(update(clerks).where(clerks.c.login == "bj.clerk").values(region="000000"))
+    assert_problem(client.get(path, headers=as_bj), 401, "unauthorized")
     with unit_of_work(engine) as c:
         c.execute(delete(clerks).where(clerks.c.login == "bj.clerk"))
     assert_problem(client.get(path, headers=as_bj), 401, "unauthorized")

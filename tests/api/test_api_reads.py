@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
@@ -249,6 +250,18 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
         revoke_key(c, keys["gz"], NOW)
     _heard(client, mark, which=1)
     assert_problem(client.get(path, headers=auth(keys["gz"])), 401, "unauthorized")
+    # un-revoked behind the ledger's back (and the keys' rows read again): its revocation in
+    # the journal still stands, on the kept path as on the full one
+    mark = _mark(client)
+    with unit_of_work(engine) as c:
+        c.execute(text("UPDATE api_keys SET revoked_at = NULL, version = 1"))
+        if c.dialect.name == "postgresql":
+            c.execute(text("SELECT pg_notify('suiren_keys', current_schema())"))
+    _heard(client, mark, which=1)
+    for _ in range(2):
+        assert_problem(client.get(path, headers=auth(keys["gz"])), 401, "unauthorized")
+    assert_problem(client.post("/api/v1/pension/calc", headers=auth(keys["gz"]), json={}),
+                   401, "unauthorized")  # fmt: skip
     for bad in ("sk_nope", keys["gd"][:-2] + "xx", "wt_forged.mac"):
         assert_problem(client.get(path, headers=auth(bad)), 401, "unauthorized")
     assert client.get(path, headers=auth(keys["gd"])).status_code == 200  # the province's key

@@ -42,3 +42,22 @@ def test_a_clerk_is_added_with_a_password_shown_once(cli: Run, database_url) -> 
     short = cli("clerk", "add", "--login", "short", "--region", "440100", "--password-stdin",
                 input="short\n")  # fmt: skip
     assert "8 to 128" in refusal(short)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_clerk_is_moved_to_another_desk_and_the_audit_agrees(cli: Run, database_url) -> None:  # type: ignore[no-untyped-def]
+    typed = {"input": "a typed pass phrase\n"}
+    assert cli("clerk", "add", "--login", "mover", "--region", "440100", "--password-stdin",
+               **typed).returncode == 0  # fmt: skip
+    moved = cli("clerk", "move", "--login", "Mover", "--region", "440000", "--json")
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout) == {"login": "mover", "region": "440000"}
+    assert cli("audit", "verify").returncode == 0  # the move is recorded, not a tamper
+    engine = create_engine(database_url[0])
+    with engine.begin() as c:
+        assert c.execute(select(clerks.c.region, clerks.c.version)).one() == ("440000", 2)
+    engine.dispose()
+    assert "no clerk" in refusal(cli("clerk", "move", "--login", "nobody", "--region", "440100"))
+    assert "province, a city or 000000" in refusal(
+        cli("clerk", "move", "--login", "mover", "--region", "440106")
+    )

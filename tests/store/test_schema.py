@@ -7,10 +7,16 @@ release in the same state as a fresh one: here both are compared with the declar
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+import pytest
+from sqlalchemy import Engine, inspect, text
 
+from suiren.api.auth import Unauthorized, authenticate
+from suiren.store.audit import verify
+from suiren.store.db import unit_of_work
 from suiren.store.migrate import upgrade
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
@@ -56,6 +62,60 @@ def test_an_older_database_is_brought_to_the_declared_indexes(backend: str, tmp_
         upgrade(engine)
         found = _found(engine, {"accounts"})
         assert found["accounts"] == _declared()["accounts"]
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
+
+
+def test_an_older_databases_keys_and_clerks_are_recorded_at_the_upgrade(
+    backend: str, tmp_path: Path
+) -> None:
+    """A database of the release before 0011: its API keys (one revoked) and clerks had no
+    facts; the upgrade records each as it stands, so the audit agrees and they still work."""
+    engine, schema = engine_for(backend, tmp_path)
+    keys = {key_id: f"sk_{key_id}_old" for key_id in ("0a0a0a0a0a0a", "0b0b0b0b0b0b")}
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        upgrade(engine, "0010_accounts_owner_order")
+        with engine.begin() as connection:
+            for key_id, revoked in (("0a0a0a0a0a0a", None), ("0b0b0b0b0b0b", when)):
+                connection.execute(
+                    text(
+                        "INSERT INTO api_keys (key_id, secret_sha256, actor, scope, label,"
+                        " created_at, revoked_at) VALUES (:id, :sha, 'agency', '440100', '',"
+                        " :when, :revoked)"
+                    ),
+                    {
+                        "id": key_id,
+                        "sha": hashlib.sha256(keys[key_id].encode()).hexdigest(),
+                        "when": when,
+                        "revoked": revoked,
+                    },
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO clerks (login, region, password_hash, failures, created_at)"
+                    " VALUES ('old.clerk', '440100', '$argon2id$old', 0, :when)"
+                ),
+                {"when": when},
+            )
+        upgrade(engine)
+        with unit_of_work(engine) as connection:
+            assert verify(connection).ok
+            facts = connection.execute(
+                text("SELECT kind, key FROM facts WHERE region = '000000' ORDER BY kind, key")
+            ).all()
+            assert [tuple(f) for f in facts] == [
+                ("api_keys", "0a0a0a0a0a0a"),
+                ("api_keys", "0b0b0b0b0b0b"),
+                ("clerks", "old.clerk"),
+            ]
+            versions = connection.execute(text("SELECT version FROM api_keys")).scalars().all()
+            assert versions == [1, 1]
+            assert authenticate(connection, f"Bearer {keys['0a0a0a0a0a0a']}").scope == "440100"
+            with pytest.raises(Unauthorized):  # revoked before: recorded revoked
+                authenticate(connection, f"Bearer {keys['0b0b0b0b0b0b']}")
     finally:
         engine.dispose()
         if schema:

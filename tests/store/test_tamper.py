@@ -15,6 +15,8 @@ rebuilt by the audit.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,10 +29,12 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from suiren.api.auth import ActorKind, Unauthorized, authenticate, issue_key, revoke_key
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.months import SEGMENT_ROWS
 from suiren.policy import load_policy
+from suiren.services.clerks import add_clerk, get_clerk, log_in_clerk
 from suiren.services.contributions import ContributionRows, contribute, post_batch
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
@@ -48,11 +52,12 @@ from suiren.services.transfers import (
     request_transfer,
 )
 from suiren.services.workers import enrol
+from suiren.store.api_tables import api_metadata
 from suiren.store.audit import AuditResult, verify
 from suiren.store.checkpoint import make_checkpoint
 from suiren.store.db import is_postgres, make_engine, unit_of_work
 from suiren.store.migrate import upgrade
-from suiren.store.projections import PROJECTIONS
+from suiren.store.projections import GRANTS, PROJECTIONS
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
@@ -70,6 +75,12 @@ BULK_ROWS = SEGMENT_ROWS + 100  # past OPTIMISTIC_ROWS_MIN: a receipt; two segme
 HASHED = {"journal", "postings", "facts", "contribution_months", "month_segments"}
 MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
+# the service's tables that grant no access by themselves (kept answers, the access log, a
+# login's one-time code) or whose logins the audit checks against the workers
+GRANTING_NOTHING = {"idempotency_keys", "access_log", "login_codes"}
+LOGINS_CHECKED = {"logins", "login_phones"}
+CLERK = "gz.clerk"
+CLERK_PASSWORD = "a clerk's password"
 
 
 # a worker's earlier history (services/history.py): stints and a balance held in 320100
@@ -94,6 +105,7 @@ class Ledger:
     engine: Engine
     workers: list[str]
     checkpoint: dict[str, Any]
+    keys: dict[str, str]  # "live": Guangzhou's agency key; "revoked": Beijing's, revoked
 
 
 def build(engine: Engine) -> Ledger:
@@ -197,11 +209,18 @@ def build(engine: Engine) -> Ledger:
             later,
         )
     )
+    # what grants access: an agency key, another one revoked, a clerk of Guangzhou
+    keys = {
+        name: run(lambda c, r=region: issue_key(c, ActorKind.AGENCY, r, "desk", later)[0])
+        for name, region in (("live", "440100"), ("revoked", "110000"))
+    }
+    run(lambda c: revoke_key(c, keys["revoked"], later))
+    run(lambda c: add_clerk(c, CLERK, "440100", CLERK_PASSWORD, later))
     checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
     assert result.ok, result.problems
-    return Ledger(engine, workers, checkpoint)  # type: ignore[arg-type]
+    return Ledger(engine, workers, checkpoint, keys)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -280,6 +299,44 @@ no_worker = lambda c, lg: dict(  # noqa: E731
     .first()
     ._mapping
 )
+key_ids = lambda c, lg: {name: key.split("_")[1] for name, key in lg.keys.items()}  # noqa: E731
+FORGED = "sk_f0f0f0f0f0f0_forged"
+FORGED_KEY = (
+    "INSERT INTO api_keys (key_id, secret_sha256, actor, scope, label, created_at, version)"
+    " VALUES ('f0f0f0f0f0f0', :sha, 'agency', '000000', 'forged', :when, 1)"
+)
+
+
+def forged_key(c: Connection, lg: Ledger) -> dict[str, Any]:
+    return key_ids(c, lg) | {"sha": hashlib.sha256(FORGED.encode()).hexdigest(), "when": JUNE}
+
+
+def forged_live(lg: Ledger) -> str:
+    """A key of the live key's id with the forger's secret."""
+    return f"sk_{lg.keys['live'].split('_')[1]}_forged"
+
+
+FORGED_CLERK = (
+    "INSERT INTO clerks (login, region, password_hash, failures, created_at, version)"
+    " VALUES ('forged.clerk', '000000', :hash, 0, :when, 1)"
+)
+
+
+def forged_clerk(c: Connection, lg: Ledger) -> dict[str, Any]:
+    return {"login": CLERK, "hash": forged_hash(), "when": JUNE}
+
+
+@functools.cache
+def forged_hash() -> str:
+    """The argon2id hash of the forger's password (hashed once: argon2 is slow on purpose)."""
+    from suiren.services.logins import hash_password
+
+    return hash_password(FORGED_PASSWORD)
+
+
+FORGED_PASSWORD = "the forger's password"
+
+
 CASES: list[Case] = [
     # the journal
     ("journal memo", [f"UPDATE journal SET memo = 'quiet fix' {E}"], move_out, "journal"),
@@ -465,6 +522,31 @@ CASES: list[Case] = [
                                             " WHERE worker_id = :a"], workers, "logins"),
     ("mobile number bound to no worker", ["UPDATE login_phones SET worker_id = 'WFORGED'"], lambda c, lg: {},
      "login_phones"),
+    # what grants access: API keys and clerks' logins, recorded in the national journal
+    ("API key inserted with the national agency's rights", [FORGED_KEY], forged_key, "api_keys"),
+    ("API key's actor changed", ["UPDATE api_keys SET actor = 'auditor' WHERE key_id = :live"],
+     key_ids, "api_keys"),
+    ("API key's scope widened to its province", ["UPDATE api_keys SET scope = '440000'"
+                                                 " WHERE key_id = :live"], key_ids, "api_keys"),
+    ("API key moved to another region", ["UPDATE api_keys SET scope = '110000' WHERE key_id = :live"],
+     key_ids, "api_keys"),
+    ("API key's hash replaced", ["UPDATE api_keys SET secret_sha256 = :sha WHERE key_id = :live"],
+     lambda c, lg: key_ids(c, lg) | {"sha": hashlib.sha256(forged_live(lg).encode()).hexdigest()},
+     "api_keys"),
+    ("revoked API key un-revoked", ["UPDATE api_keys SET revoked_at = NULL WHERE key_id = :revoked"],
+     key_ids, "api_keys"),
+    ("API key deleted", ["DELETE FROM api_keys WHERE key_id = :live"], key_ids, "api_keys"),
+    ("API key's revocation cut from the journal", [
+        "DELETE FROM facts WHERE kind = 'api_keys' AND key = :revoked AND data LIKE :second",
+        "UPDATE api_keys SET revoked_at = NULL, version = 1 WHERE key_id = :revoked"],
+     lambda c, lg: key_ids(c, lg) | {"second": '%"version":2%'}, "journal"),
+    ("clerk inserted at the national desk", [FORGED_CLERK], forged_clerk, "clerks"),
+    ("clerk moved to the national desk", ["UPDATE clerks SET region = '000000' WHERE login = :login"],
+     lambda c, lg: {"login": CLERK}, "clerks"),
+    ("clerk's password replaced", ["UPDATE clerks SET password_hash = :hash WHERE login = :login"],
+     forged_clerk, "clerks"),
+    ("clerk deleted", ["DELETE FROM clerks WHERE login = :login"], lambda c, lg: {"login": CLERK},
+     "clerks"),
     # NULL and '' hash alike: only NULL is written
     ("journal worker blanked", [f"UPDATE journal SET worker_id = '' {E}"], no_worker, "journal"),
     ("journal reverses blanked", [f"UPDATE journal SET reverses = '' {E}"], no_worker, "journal"),
@@ -499,9 +581,45 @@ def test_the_cases_are_many_and_the_ledger_untouched(ledger: Ledger) -> None:
 
 
 def test_every_table_is_covered() -> None:
-    """A new table must be hashed, a projection of facts, recomputed, or the key's record."""
+    """A new table must be hashed, a projection of facts, recomputed, or the key's record;
+    a new table of the service's must be a grant recorded in the journal, have its logins
+    checked, or grant nothing."""
     covered = HASHED | set(PROJECTIONS) | MAINTAINED | KEY_TABLE
     assert set(metadata.tables) == covered, set(metadata.tables) ^ covered
+    service = set(GRANTS) | LOGINS_CHECKED | GRANTING_NOTHING
+    assert set(api_metadata.tables) == service, set(api_metadata.tables) ^ service
+
+
+# what each tamper of a grant would let in, had authentication trusted the row: refused
+LETS_IN: dict[str, Callable[[Connection, Ledger], object]] = {
+    "API key inserted with the national agency's rights": lambda c, lg: FORGED,
+    "API key's actor changed": lambda c, lg: lg.keys["live"],
+    "API key's scope widened to its province": lambda c, lg: lg.keys["live"],
+    "API key moved to another region": lambda c, lg: lg.keys["live"],
+    "API key's hash replaced": lambda c, lg: forged_live(lg),
+    "revoked API key un-revoked": lambda c, lg: lg.keys["revoked"],
+    "clerk inserted at the national desk": lambda c, lg: ("forged.clerk", FORGED_PASSWORD),
+    "clerk moved to the national desk": lambda c, lg: (CLERK, CLERK_PASSWORD),
+    "clerk's password replaced": lambda c, lg: (CLERK, FORGED_PASSWORD),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LETS_IN))
+def test_a_grant_changed_behind_the_ledger_lets_no_one_in(ledger: Ledger, case: str) -> None:
+    """Authentication asks the row's fact too: the tamper is refused at once, not only found
+    by the next audit (no audit runs here)."""
+    statements, params = next((c[1], c[2]) for c in CASES if c[0] == case)
+    with tampering(ledger.engine) as c:
+        values = params(c, ledger)
+        for sql in statements:
+            assert c.execute(text(sql), values).rowcount == 1
+        who = LETS_IN[case](c, ledger)
+        if isinstance(who, tuple):
+            assert log_in_clerk(c, who[0], who[1], JUNE) is None
+            assert get_clerk(c, who[0]) is None
+        else:
+            with pytest.raises(Unauthorized):
+                authenticate(c, f"Bearer {who}")
 
 
 # --- what only a checkpoint finds ------------------------------------------------------------
@@ -588,3 +706,23 @@ def test_the_audit_leaves_the_callers_connection_as_it_found_it(ledger: Ledger) 
         with c.begin_nested():
             c.execute(text("SELECT 1"))
         c.rollback()
+
+
+def test_revoking_a_tampered_key_records_the_journals_key_not_the_rows(ledger: Ledger) -> None:
+    """A key re-scoped behind the ledger's back and then revoked: the revocation's fact is the
+    recorded key, revoked — the audit still names the scope. A key un-revoked behind its
+    back and revoked again: its first revocation stands and the row is put back."""
+    ids = key_ids(None, ledger)  # type: ignore[arg-type]
+    with tampering(ledger.engine) as c:
+        c.execute(
+            text("UPDATE api_keys SET scope = '000000' WHERE key_id = :k"), {"k": ids["live"]}
+        )
+        revoke_key(c, ledger.keys["live"], JUNE)
+        problems = verify(c).problems
+        assert [(p.table, p.row) for p in problems] == [("api_keys", ids["live"])], problems
+        assert "scope" in problems[0].what
+    with tampering(ledger.engine) as c:
+        c.execute(text("UPDATE api_keys SET revoked_at = NULL WHERE key_id = :revoked"), ids)
+        july = datetime(2026, 7, 1, tzinfo=UTC)
+        assert revoke_key(c, ledger.keys["revoked"], july) < july  # the journal's, not a new one
+        assert verify(c).ok

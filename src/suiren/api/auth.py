@@ -21,6 +21,8 @@ from suiren.domain.region import NATIONAL, RegionCode
 from suiren.services.platforms import PLATFORM_ID_RE
 from suiren.store.api_tables import api_keys
 from suiren.store.db import as_utc
+from suiren.store.grants import latest, lock_grants, post_fact, record_grant, recorded
+from suiren.store.projections import GRANTS, agrees, restate
 
 if TYPE_CHECKING:
     from suiren.services.clerks import Clerk
@@ -101,45 +103,74 @@ def issue_key(
         raise InvalidInput(f"a label has at most {LABEL_CHARS_MAX} characters")
     key_id = secrets.token_hex(KEY_ID_BYTES)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    connection.execute(
-        insert(api_keys).values(
-            key_id=key_id,
-            secret_sha256=_digest(key),
-            actor=kind.value,
-            scope=scope,
-            label=label,
-            created_at=now,
-        )
-    )
+    row = {
+        "key_id": key_id,
+        "secret_sha256": _digest(key),
+        "actor": kind.value,
+        "scope": scope,
+        "label": label,
+        "created_at": now,
+        "revoked_at": None,
+        "version": 1,
+    }
+    connection.execute(insert(api_keys).values(**row))
+    # recorded in the national journal (its SHA-256's SHA-256 only): a key the journal does
+    # not hold, or holds otherwise, lets no one in (``key_actor``) and the audit names it
+    record_grant(connection, api_keys, row, now, f"API key issued: {kind.value} {scope}".strip())
     return key, Actor(key_id, kind, scope)
 
 
 KEYS_CHANNEL = "suiren_keys"  # PostgreSQL: notified at the commit of a key's revocation
 REFUSED = "send Authorization: Bearer <API key>; this one is not valid"
-# built once: every authenticated request runs it (a select() is rebuilt and keyed per call)
+# built once: every authenticated request runs it (a select() is rebuilt and keyed per call):
+# the key's row and, beside it, its latest fact in the national journal
 _KEY_BY_ID = select(
     api_keys.c.key_id,
     api_keys.c.secret_sha256,
     api_keys.c.actor,
     api_keys.c.scope,
     api_keys.c.revoked_at,
+    recorded(api_keys, api_keys.c.key_id),
 ).where(api_keys.c.key_id == bindparam("key_id"))
+KEY_ROW = ("key_id", "secret_sha256", "actor", "scope", "revoked_at")  # and the fact's data
+GRANTING = ("secret_sha256", "actor", "scope", "revoked_at")  # what must agree with the fact
 
 
 def revoke_key(connection: Connection, key: str, now: datetime) -> datetime:
     """Revoke the API key whose id is ``key`` (or the key itself): it is refused from the
     next request on, kept answers included. When it was revoked (an earlier revocation
-    stands)."""
+    stands: the journal's, whatever the row says)."""
     wanted = key_id(key) if key.startswith(f"{KEY_PREFIX}_") else key
-    row = connection.execute(_KEY_BY_ID, {"key_id": wanted}).first()
+    lock_grants(connection)  # a second revocation at the same time waits, then sees this one
+    row = connection.execute(select(api_keys).where(api_keys.c.key_id == wanted)).first()
     if row is None:
         raise InvalidInput(f"no API key with id {wanted[:40]!r}")
+    was = latest(connection, api_keys, wanted)
+    if was is not None and was.get("revoked_at") is not None:
+        when = datetime.fromisoformat(str(was["revoked_at"]))
+        if row.revoked_at is None:  # un-revoked behind the ledger's back: revoked again
+            _revoke_row(connection, wanted, when, int(was["version"]))
+        return when
     if row.revoked_at is not None:
         return as_utc(row.revoked_at)
-    connection.execute(update(api_keys).where(api_keys.c.key_id == wanted).values(revoked_at=now))
+    if was is None:  # never recorded (the audit names it): refused already, marked so too
+        _revoke_row(connection, wanted, now, int(row.version))
+        return now
+    # the next fact is the recorded one, revoked: a row changed behind the ledger's back is
+    # not recorded as it was found (the audit keeps naming what differs)
+    version = int(was["version"]) + 1
+    _revoke_row(connection, wanted, now, version)
+    revoked = restate(api_keys, was, revoked_at=now, version=version)
+    post_fact(connection, revoked, version, now, f"API key revoked: {wanted}")
+    return now
+
+
+def _revoke_row(connection: Connection, wanted: str, when: datetime, version: int) -> None:
+    connection.execute(
+        update(api_keys).where(api_keys.c.key_id == wanted).values(revoked_at=when, version=version)
+    )
     if connection.dialect.name == "postgresql":  # processes that keep key rows drop them
         connection.exec_driver_sql(f"SELECT pg_notify('{KEYS_CHANNEL}', current_schema())")
-    return now
 
 
 def list_keys(connection: Connection) -> list[dict[str, Any]]:
@@ -191,8 +222,14 @@ def key_id(key: str) -> str:
 
 def key_actor(key: str, row: Any) -> Actor:
     """The actor of ``key`` given its stored row (key_id, secret_sha256, actor, scope,
-    revoked_at — or None: unknown); an unknown, revoked or wrong key is refused alike."""
-    if row is None or row[4] is not None:
+    revoked_at, and its latest fact's data — or None: unknown); an unknown, revoked or wrong
+    key is refused alike, and so is a row that does not agree with its fact (inserted,
+    re-scoped or un-revoked behind the ledger's back)."""
+    if (
+        row is None
+        or row[4] is not None
+        or not agrees(GRANTS["api_keys"], dict(zip(KEY_ROW, row, strict=False)), row[5], GRANTING)
+    ):
         hmac.compare_digest(_digest(key), "0" * 64)  # the same work as a known key
         raise Unauthorized(REFUSED)
     if not hmac.compare_digest(_digest(key), row[1]):

@@ -1,4 +1,6 @@
-"""``suiren clerk add``: an agency clerk's console login (经办人员, services/clerks.py).
+"""``suiren clerk add`` / ``move``: an agency clerk's console login (经办人员,
+services/clerks.py), and a move to another region's desk (both recorded in the national
+journal).
 
 The password is generated and printed once (only its argon2id hash is kept), or read from
 the first line of standard input with ``--password-stdin`` (so that it never appears in a
@@ -60,3 +62,34 @@ def clerk_add(
         payload["password"] = password
         human += f"\npassword (shown once — 仅显示一次): {password}"
     emit(payload, as_json, human)
+
+
+@clerk_app.command("move")
+def clerk_move(
+    login: str = typer.Option(
+        ...,
+        "--login",
+        help="the clerk's login name",
+        metavar="NAME",
+        parser=options.identifier("--login", "a login name", 40),
+    ),
+    region: str = typer.Option(
+        ...,
+        "--region",
+        help="the clerk's new region: a province, a city, or 000000 (national)",
+        metavar="CODE",
+        parser=options.identifier("--region", "a region code", 6),
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Move a clerk to another region's desk (调岗): their next request acts for it."""
+    from suiren.services.clerks import move_clerk
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        clerk = move_clerk(connection, login, region, ctx.now())
+    emit(
+        {"login": clerk.login, "region": clerk.region},
+        as_json,
+        f"clerk {clerk.login} now works for {clerk.region} — 已调至 {clerk.region}",
+    )

@@ -49,6 +49,7 @@ class TxCode(StrEnum):
     OPENING = "opening"  # a worker's earlier history and balances from an old system (期初)
     RECEIPT = "receipt"  # a batch of contribution months as first received (facts only)
     ENGAGEMENT = "engagement"  # a platform's declaration of a worker it engages (facts only)
+    ACCESS = "access"  # an API key or a clerk's login issued, changed or revoked (facts only)
 
 
 @dataclass(frozen=True, slots=True)

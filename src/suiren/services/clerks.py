@@ -9,6 +9,11 @@ may see and do. A clerk's session token (``ct_…``) is signed in its own domain
 a worker's token, nor a worker's a clerk's.
 
 Every refusal of a login reads the same, whether the name exists or not.
+
+A clerk's login grants an agency's rights: its making and every change of its region are
+recorded in the national journal (store/grants.py), and a login whose row does not agree
+with its record — inserted, moved to another region or given another password behind the
+ledger's back — is refused like an unknown one (and named by ``suiren audit verify``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import Row
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.region import NATIONAL, RegionLevel, default_registry
@@ -34,6 +41,8 @@ from suiren.services.logins import (
     sign_token,
 )
 from suiren.store.api_tables import clerks
+from suiren.store.grants import latest, lock_grants, post_fact, record_grant, recorded
+from suiren.store.projections import GRANTS, agrees, restate
 
 LOGIN_CHARS_MAX = 40
 _LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}", re.ASCII)
@@ -98,19 +107,73 @@ def add_clerk(
             f"a password has {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters",
             field="password",
         )
+    lock_grants(connection)
     if connection.execute(select(clerks.c.login).where(clerks.c.login == name)).first():
         raise ClerkExists(f"there is already a clerk {name!r}; choose another login name")
-    connection.execute(
-        insert(clerks).values(
-            login=name,
-            region=code,
-            password_hash=hash_password(password),
-            failures=0,
-            locked_until=None,
-            created_at=now,
+    version = _next_version(connection, name)
+    row = {
+        "login": name,
+        "region": code,
+        "password_hash": hash_password(password),
+        "created_at": now,
+        "version": version,
+    }
+    connection.execute(insert(clerks).values(failures=0, locked_until=None, **row))
+    record_grant(connection, clerks, row, now, f"clerk added: {name} of {code}")
+    return Clerk(name, code)
+
+
+def _next_version(connection: Connection, login: str) -> int:
+    """1 for a login never recorded; after a row deleted behind the ledger's back, the
+    version after its last fact (the new clerk's is a fact of its own, never a replay)."""
+    was = latest(connection, clerks, login)
+    return 1 if was is None else int(was["version"]) + 1
+
+
+def move_clerk(connection: Connection, login: str, region: str, now: datetime) -> Clerk:
+    """Give the clerk ``login`` another region's desk (a change recorded in the journal)."""
+    name, code = check_login(login), check_region(region)
+    lock_grants(connection)
+    row = _clerk_row(connection, name)
+    was = latest(connection, clerks, name)
+    if row is None:
+        raise InvalidInput(f"no clerk {name!r}", field="login")
+    if was is None or not _agrees(row):
+        raise InvalidInput(
+            f"clerk {name!r} is not as the journal recorded it (changed behind the ledger's"
+            " back): `suiren audit verify` names what differs",
+            field="login",
         )
+    if was["region"] == code:
+        return Clerk(name, code)
+    version = int(was["version"]) + 1
+    connection.execute(
+        update(clerks).where(clerks.c.login == name).values(region=code, version=version)
+    )
+    post_fact(
+        connection,
+        restate(clerks, was, region=code, version=version),
+        version,
+        now,
+        f"clerk moved: {name} from {was['region']} to {code}",
     )
     return Clerk(name, code)
+
+
+_GRANTING = ("region", "password_hash")  # what must agree with the clerk's latest fact
+
+
+def _clerk_row(connection: Connection, login: str) -> Row[Any] | None:
+    """The clerk's row and, as ``recorded``, its latest fact's data."""
+    return connection.execute(
+        select(clerks, recorded(clerks, clerks.c.login).label("recorded")).where(
+            clerks.c.login == login
+        )
+    ).first()
+
+
+def _agrees(row: Row[Any]) -> bool:
+    return agrees(GRANTS["clerks"], row._mapping, row.recorded, _GRANTING)
 
 
 def log_in_clerk(connection: Connection, login: str, password: str, now: datetime) -> Clerk | None:
@@ -118,10 +181,8 @@ def log_in_clerk(connection: Connection, login: str, password: str, now: datetim
     (commit it, then refuse with ``REFUSED``) and locks the login as a worker's
     (``LoginLocked``, raised before the password is looked at)."""
     name = login.strip().lower()
-    row = None
-    if _LOGIN_RE.fullmatch(name):
-        row = connection.execute(select(clerks).where(clerks.c.login == name)).first()
-    if row is None:
+    row = _clerk_row(connection, name) if _LOGIN_RE.fullmatch(name) else None
+    if row is None or not _agrees(row):  # unknown, or not the login the journal recorded
         no_such_login(password)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
@@ -135,11 +196,10 @@ def log_in_clerk(connection: Connection, login: str, password: str, now: datetim
 
 def get_clerk(connection: Connection, login: str) -> Clerk | None:
     """The clerk as the database has them now (a session names the login only, so a clerk's
-    region is always today's)."""
-    row = connection.execute(
-        select(clerks.c.login, clerks.c.region).where(clerks.c.login == login)
-    ).first()
-    return None if row is None else Clerk(row.login, row.region)
+    region is always today's); None for no such clerk, or a row that does not agree with
+    its record in the journal."""
+    row = _clerk_row(connection, login)
+    return None if row is None or not _agrees(row) else Clerk(row.login, row.region)
 
 
 def sign_clerk_token(key: bytes, login: str, now: datetime) -> str:

@@ -1,4 +1,4 @@
-"""The service's own tables (not the ledger's: no money, nothing the audit's chain hashes).
+"""The service's own tables (not the ledger's: no money; the chain hashes the grants' facts).
 
 - ``api_keys``: who may call the API. A key is shown once, when issued; only its SHA-256 is
   kept (a key carries 256 random bits, so a fast hash is as safe as a slow one here; people's
@@ -12,6 +12,10 @@
 - ``clerks``: agency clerks' console logins (经办人员, migration ``0004_clerks``): a login
   name, the region the clerk works for (a city, a province, or 000000 for the national
   agency), an argon2id password hash, failures and lock-outs as workers' logins have.
+- ``api_keys`` and ``clerks`` grant access: every issue, revocation or change of one is
+  recorded in the national journal (store/grants.py; ``version`` is the fact's, migration
+  ``0011_grants``), the audit compares each row with its fact, and authentication refuses a
+  row that does not agree with it.
 - ``login_phones``: the mobile number a worker bound to their login (migration
   ``0008_login_phones``), so that they log in with it as with their resident id: the
   number's blind index (never the number) and its masked form, 138****5678, for display.
@@ -42,6 +46,7 @@ api_keys = Table(
     Column("label", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default="1"),  # its fact's (1, 2 revoked)
 )
 
 idempotency_keys = Table(
@@ -97,6 +102,7 @@ clerks = Table(  # an agency clerk's console login (services/clerks.py)
     Column("failures", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),  # its fact's (1, 2, …)
 )
 ADDED_IN_0004 = ("clerks",)  # created by that revision; 0002 creates the others
 

@@ -14,8 +14,11 @@ What is checked, and how a change is named (table, row, what differs):
    whose journal entry is missing are named.
 2. **The projections.** Every table written by facts (workers, enrolments, transfers and
    their events, interest runs and carries, obligations, settlements) is rebuilt from the
-   facts and compared row by row (store/projections.py). Every portal login opens the
-   worker its resident id's blind index registered; every bound mobile number a worker.
+   facts and compared row by row (store/projections.py), and so is every row that grants
+   access — an API key, a clerk's login — against its facts in the national journal
+   (store/grants.py: a key or login inserted, re-scoped, moved, un-revoked or deleted is
+   named). Every portal login opens the worker its resident id's blind index registered;
+   every bound mobile number a worker.
 3. **The balances.** Every account's balance is recomputed from its postings and the
    postings its contribution months derive; its owner, scheme, kind and region spell its key
    (reads select by them); all balances sum to zero; no worker's account is negative.
@@ -50,7 +53,7 @@ from suiren.ledger.hashchain import (
 from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column_segment_hashes
 from suiren.store.db import is_postgres, ledger_keys
-from suiren.store.projections import PROJECTIONS, Difference, rebuild
+from suiren.store.projections import RECORDED, Difference, rebuild
 from suiren.store.tables import (
     chain_heads,
     facts,
@@ -492,7 +495,7 @@ def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
 
 
 def _verify_projections(connection: Connection, result: AuditResult) -> None:
-    for kind, projection in PROJECTIONS.items():
+    for kind, projection in RECORDED.items():
         rows = connection.execute(  # in any order: versions, not positions, order the facts
             select(facts.c.region, facts.c.seq, facts.c.key, facts.c.data).where(
                 facts.c.kind == kind
@@ -501,9 +504,7 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
         for difference in rebuild(connection, projection, rows):
             _add(result, difference)
     unknown = connection.execute(
-        select(facts.c.region, facts.c.seq, facts.c.kind).where(
-            facts.c.kind.not_in(list(PROJECTIONS))
-        )
+        select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(RECORDED)))
     ).first()
     if unknown is not None:
         result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")

@@ -17,10 +17,20 @@ Two modes:
 A fact's data is the row as canonical JSON (sorted keys, no spaces; dates ISO, datetimes as
 UTC ISO with microseconds, bytes as hex). Tables whose rows belong to their transaction's
 journal entry (``located``) take ``region`` and ``seq`` from it instead.
+
+*Grants* (``GRANTS``) are the rows that let someone in: an API key, a clerk's login
+(store/api_tables.py). Their service writes the row itself (it holds what no fact may: a
+key's SHA-256, a password's argon2id hash) and records the fact beside it in the same
+transaction (store/grants.py); the audit compares them as it compares the projections. A
+``digested`` column is recorded as the SHA-256 of its value — a changed value still
+differs, and the journal holds nothing a login could be tried against; an ``unrecorded``
+column (a clerk's failed logins and lock-out) changes by design with no fact and is not
+compared.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -46,6 +56,7 @@ from sqlalchemy import (
 
 from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
+from suiren.store.api_tables import api_keys, clerks
 from suiren.store.tables import (
     enrolments,
     history_stints,
@@ -78,10 +89,13 @@ class Projection:
     key: tuple[str, ...]
     mode: str  # "append" or "latest"
     located: bool = False  # region and seq come from the fact's journal entry
+    applied: bool = True  # written by ``apply_facts`` (False: by its service, beside the fact)
+    digested: tuple[str, ...] = ()  # recorded as the SHA-256 of the value, never the value
+    unrecorded: tuple[str, ...] = ()  # changed by design without a fact; not compared
 
     @property
     def columns(self) -> list[str]:
-        skip = set(LOCATED) if self.located else set()
+        skip = (set(LOCATED) if self.located else set()) | set(self.unrecorded)
         return [c.name for c in self.table.columns if c.name not in skip]
 
 
@@ -104,6 +118,21 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(platform_engagements, ("platform_id", "worker_id", "period"), "latest"),
     )
 }
+GRANTS: dict[str, Projection] = {
+    p.table.name: p
+    for p in (
+        Projection(api_keys, ("key_id",), "latest", applied=False, digested=("secret_sha256",)),
+        Projection(
+            clerks,
+            ("login",),
+            "latest",
+            applied=False,
+            digested=("password_hash",),
+            unrecorded=("failures", "locked_until"),
+        ),
+    )
+}
+RECORDED = PROJECTIONS | GRANTS  # every kind of fact the journal may hold
 # Tables in foreign-key order (a referenced table before the tables that reference it)
 _DEPENDENCY_RANK = {table.name: rank for rank, table in enumerate(workers.metadata.sorted_tables)}
 
@@ -132,6 +161,11 @@ def encode(projection: Projection, row: Any) -> str:
     )
 
 
+def digest(value: str | None) -> str | None:
+    """What a fact records of a ``digested`` column: the SHA-256 of the value (hex)."""
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
 def _converters(projection: Projection) -> list[tuple[str, Callable[[Any], Any]]]:
     """Per column, the stored value → its JSON form (booleans from SQLite's integers too)."""
     cached = _CONVERTERS.get(projection.table.name)
@@ -139,7 +173,9 @@ def _converters(projection: Projection) -> list[tuple[str, Callable[[Any], Any]]
         cached = []
         for name in projection.columns:
             kind = projection.table.c[name].type
-            if isinstance(kind, Boolean):
+            if name in projection.digested:
+                cached.append((name, digest))
+            elif isinstance(kind, Boolean):
                 cached.append((name, lambda v: None if v is None else bool(v)))
             elif isinstance(kind, Integer | BigInteger):
                 cached.append((name, lambda v: None if v is None else int(v)))
@@ -178,14 +214,46 @@ def _decode(table: Table, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def fact(table: Table, **row: Any) -> Fact:
-    """The fact that sets ``table``'s row to ``row`` (every column but located ones)."""
-    projection = PROJECTIONS[table.name]
+    """The fact that sets ``table``'s row to ``row`` (every column but located and unrecorded
+    ones; a digested column given as stored, recorded as its digest)."""
+    projection = RECORDED[table.name]
     missing = set(projection.columns) - set(row)
     extra = set(row) - set(projection.columns) - (set(LOCATED) if projection.located else set())
     require(not missing and not extra, f"fact of {table.name}: missing {missing}, extra {extra}")
     if projection.mode == "latest":
         require(int(row["version"]) >= 1, "a latest-mode fact carries a version from 1")
     return Fact(table.name, _own_key(projection, row), encode(projection, row))
+
+
+def restate(table: Table, recorded: dict[str, Any], **changes: Any) -> Fact:
+    """The next fact of a row from its latest fact's data (``recorded``) with ``changes``:
+    what a grant's change records, so that a row edited behind the ledger's back is not
+    recorded as it was found (the audit keeps naming the edit)."""
+    projection = RECORDED[table.name]
+    data = recorded | {name: _jsonable(value) for name, value in changes.items()}
+    require(set(data) == set(projection.columns), f"a fact of {table.name} has every column")
+    return Fact(
+        table.name,
+        "/".join(str(data[name]) for name in projection.key),
+        json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+    )
+
+
+def agrees(projection: Projection, row: Any, data: str | None, columns: Iterable[str]) -> bool:
+    """Whether ``row`` (a mapping) holds in ``columns`` what its latest fact (``data``, None:
+    no fact) records, digested columns by their digest: asked of a grant's row before it
+    lets anyone in, so that a row inserted, changed or un-revoked behind the ledger's back
+    is refused at once, not only at the next audit."""
+    if data is None:
+        return False
+    try:
+        recorded = json.loads(data)
+    except ValueError:
+        return False
+    if not isinstance(recorded, dict):
+        return False
+    convert = dict(_converters(projection))
+    return all(name in recorded and convert[name](row[name]) == recorded[name] for name in columns)
 
 
 def _own_key(projection: Projection, row: dict[str, Any]) -> str:
@@ -202,7 +270,9 @@ def apply_facts(connection: Connection, located: Sequence[tuple[str, int, Fact]]
     key. A file of 100,000 workers is two statements, not 200,000."""
     pending: dict[str, list[dict[str, Any]]] = {}
     for region, seq, item in located:
-        projection = PROJECTIONS[item.kind]
+        projection = RECORDED[item.kind]
+        if not projection.applied:
+            continue
         row = _decode(projection.table, json.loads(item.data))
         if projection.located:
             row |= {"region": region, "seq": seq}

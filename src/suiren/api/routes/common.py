@@ -39,8 +39,9 @@ from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
 from suiren.settings import Settings
-from suiren.store.api_tables import idempotency_keys
+from suiren.store.api_tables import api_keys, idempotency_keys
 from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
+from suiren.store.grants import recorded_sql
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
@@ -214,10 +215,12 @@ async def _worker_read(
     return Response(body, media_type="application/json", headers=headers)
 
 
-# the ledger's version (as ``ledger_version``) and, beside it, an API key's stored row
+# the ledger's version (as ``ledger_version``) and, beside it, an API key's stored row and
+# its latest fact (as ``auth._KEY_BY_ID``)
 _KEPT_SQL = {  # by the driver's parameter style: SQLite's qmark, psycopg's format
     qmark: "SELECT v.n, v.s, " + ("'main'" if qmark else "current_schema()") + ","
-    " k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at"
+    " k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at,"
+    f" {recorded_sql(api_keys, 'k.key_id')}"
     f" FROM ({LEDGER_VERSION_SQL}) AS v"
     " LEFT JOIN api_keys AS k ON k.key_id = " + ("?" if qmark else "%s")
     for qmark in (True, False)
