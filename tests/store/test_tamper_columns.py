@@ -12,7 +12,6 @@ ledger of ``test_tamper`` (both backends) in a transaction rolled back afterward
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -34,8 +33,10 @@ from sqlalchemy import (
 
 from suiren.store.audit import verify
 from suiren.store.tables import metadata
-from tests.conftest import drop_postgres_schema, engine_for
-from tests.store.test_tamper import KEY_TABLE, Ledger, build, tampering
+from tests.store import test_tamper
+from tests.store.test_tamper import KEY_TABLE, Ledger, tampering
+
+ledger = test_tamper.ledger  # its shared ledger (a module-scoped fixture, both backends)
 
 UNUSED_REGION = "990000"  # a six-digit code no row of the ledger holds
 COLUMNS = [
@@ -44,22 +45,6 @@ COLUMNS = [
     if table.name not in KEY_TABLE
     for column in table.columns
 ]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def ledger(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    from suiren.store.migrate import upgrade
-
-    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("columns"))
-    upgrade(engine)
-    try:
-        yield build(engine)
-    finally:
-        engine.dispose()
-        if schema:
-            drop_postgres_schema(schema)
 
 
 def changed(value: Any, column: Column[Any]) -> list[Any]:
