@@ -20,17 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.cli.runner import Run, invoke, refusal, runner, title_of
+from tests.cli.test_pension_cli import RULES_DATE, WORKED
 from tests.ledger_helpers import resident_id
 
-RULES_DATE = "2025-08-01"
-CASE = {
-    "region": "410100",
-    "base_yuan": "8000",
-    "average_index": "1.2",
-    "contribution_years": "30",
-    "account_yuan": "100000",
-    "divisor_months": 139,
-}
+CASE = {k: v for k, v in WORKED.items() if k != "id"}  # the pension CLI's worked case
 FILE_BYTES_MAX = 4096  # RLIMIT_FSIZE of the process: a larger file cannot be written whole
 LINUX_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 

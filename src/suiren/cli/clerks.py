@@ -9,6 +9,7 @@ shell's history or a process list)."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -22,22 +23,30 @@ clerk_app = typer.Typer(
 PASSWORD_LINE_CHARS_MAX = 1024  # a pasted line; the service takes 8 to 128 characters
 
 
-@clerk_app.command("add")
-def clerk_add(
-    login: str = typer.Option(
+def _login_option(help_text: str) -> Any:
+    return typer.Option(
         ...,
         "--login",
-        help="the login name: 3 to 40 of a-z 0-9 . _ -",
+        help=help_text,
         metavar="NAME",
         parser=options.identifier("--login", "a login name", 40),
-    ),
-    region: str = typer.Option(
+    )
+
+
+def _region_option(help_text: str) -> Any:
+    return typer.Option(
         ...,
         "--region",
-        help="the clerk's region: a province, a city, or 000000 (national)",
+        help=help_text,
         metavar="CODE",
         parser=options.identifier("--region", "a region code", 6),
-    ),
+    )
+
+
+@clerk_app.command("add")
+def clerk_add(
+    login: str = _login_option("the login name: 3 to 40 of a-z 0-9 . _ -"),
+    region: str = _region_option("the clerk's region: a province, a city, or 000000 (national)"),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="read the password from standard input (one line)"
     ),
@@ -66,19 +75,9 @@ def clerk_add(
 
 @clerk_app.command("move")
 def clerk_move(
-    login: str = typer.Option(
-        ...,
-        "--login",
-        help="the clerk's login name",
-        metavar="NAME",
-        parser=options.identifier("--login", "a login name", 40),
-    ),
-    region: str = typer.Option(
-        ...,
-        "--region",
-        help="the clerk's new region: a province, a city, or 000000 (national)",
-        metavar="CODE",
-        parser=options.identifier("--region", "a region code", 6),
+    login: str = _login_option("the clerk's login name"),
+    region: str = _region_option(
+        "the clerk's new region: a province, a city, or 000000 (national)"
     ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
