@@ -605,12 +605,16 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     """Compiled on first use: importing numba costs every command about 0.2 s, and only
     the pension formula needs it. Compiled once per machine into __pycache__ (``cache``,
     where numba finds a writable place: ``njit_cached``); ``error_model`` numpy: no Python
-    exceptions in the loop."""
+    exceptions in the loop. The helpers are compiled as functions of their own, not inlined
+    by numba (``inline="always"``): LLVM inlines them when it links the kernel, and numba's
+    own inlining made a cold compile take 29 s of CPU instead of 7.5 s with no difference
+    in the kernel's speed (docs/BENCHMARKS.md, 2026-12-02, "Compiled without numba's
+    inlining")."""
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
                  "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
                  "_plus_early", "_phase_in", "_status_addons", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
-        module[name] = njit_cached(module[name], error_model="numpy", inline="always")
+        module[name] = njit_cached(module[name], error_model="numpy")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
     return (
         njit_cached(_kernel, error_model="numpy", nogil=True),
