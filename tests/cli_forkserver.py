@@ -8,7 +8,9 @@ descriptors), its arguments, environment and working directory; the server forks
 child runs ``suiren.cli.main.main()`` with exactly those, then reports its exit status. The
 command itself runs as it would from the installed entry point (that is proven by the
 subprocess smoke tests in tests/cli): same code, same files, same exit statuses — only the
-imports are done already. Nothing else is done before the fork (no policy, no database).
+imports are done already, and the packaged parameter tree is read (``load_policy`` for each
+scenario: package data, the same for every command, cached by the CLI's own ``functools.cache``).
+Nothing else is done before the fork (no settings, no database).
 
 Test infrastructure only, never shipped; POSIX only.
 """
@@ -26,6 +28,10 @@ MESSAGE_BYTES_MAX = 1 << 20
 
 def serve(path: str) -> None:
     import suiren.cli.main  # noqa: F401  (the point: imported once, before any fork)
+    from suiren.policy import SCENARIOS, load_policy
+
+    for scenario in SCENARIOS:
+        load_policy(scenario)
 
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)

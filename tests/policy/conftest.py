@@ -31,9 +31,15 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     return None
 
 
+def read_cases(path: Path) -> Any:
+    """A cases file, through libyaml where PyYAML has it (every xdist worker collects them)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
 class PolicyFile(pytest.File):
     def collect(self):  # type: ignore[no-untyped-def]
-        cases = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        cases = read_cases(self.path)
         if not isinstance(cases, list):
             raise ValueError(f"{self.path}: a policy test file is a list of cases")
         for number, case in enumerate(cases):
@@ -61,7 +67,7 @@ def expand(case: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cases = read_cases(path)
     return [c for case in cases for _, c in expand(case)]
 
 
