@@ -60,7 +60,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0011_grants",
+        "revision": "0012_login_seals",
     }
     assert response.headers["x-request-id"]
 

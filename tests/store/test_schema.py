@@ -120,3 +120,67 @@ def test_an_older_databases_keys_and_clerks_are_recorded_at_the_upgrade(
         engine.dispose()
         if schema:
             drop_postgres_schema(schema)
+
+
+def test_an_older_databases_logins_are_sealed_at_the_upgrade(backend: str, tmp_path: Path) -> None:
+    """A database of the release before 0012 (its login tables without ``seal``): a worker's
+    login and bound number are sealed as they stand and go on working; a pending one-time
+    code is dropped; the audit agrees."""
+    from suiren.services.logins import hash_password, log_in, log_in_with_code, request_code
+    from suiren.services.workers import enrol
+    from tests.ledger_helpers import POLICY, VAULT, resident_id
+
+    engine, schema = engine_for(backend, tmp_path)
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    phone = "13912345678"
+    try:
+        upgrade(engine, "0011_grants")
+        with engine.begin() as connection:
+            for table in (
+                "logins",
+                "login_codes",
+                "login_phones",
+            ):  # as the older 0002/0008 made them
+                connection.execute(text(f"ALTER TABLE {table} DROP COLUMN seal"))
+        with unit_of_work(engine) as connection:
+            worker = enrol(
+                connection, POLICY, VAULT, resident_id(7), "440100", None, when
+            ).worker.worker_id
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO logins (blind_index, worker_id, password_hash, failures,"
+                    " created_at) VALUES (:index, :worker, :hash, 0, :when)"
+                ),
+                {
+                    "index": VAULT.blind_index(resident_id(7)),
+                    "worker": worker,
+                    "hash": hash_password("an old password"),
+                    "when": when,
+                },
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO login_phones (phone_index, worker_id, masked, bound_at)"
+                    " VALUES (:index, :worker, '139****5678', :when)"
+                ),
+                {"index": VAULT.phone_index(phone), "worker": worker, "when": when},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO login_codes (blind_index, code_sha256, expires_at, attempts)"
+                    " VALUES (:index, :sha, :until, 0)"
+                ),
+                {"index": VAULT.blind_index(resident_id(7)), "sha": "0" * 64, "until": when},
+            )
+        upgrade(engine)
+        with unit_of_work(engine) as connection:
+            assert verify(connection).ok, verify(connection).problems
+            assert connection.execute(text("SELECT COUNT(*) FROM login_codes")).scalar_one() == 0
+            assert log_in(connection, VAULT, resident_id(7), "an old password", when) == worker
+            code = request_code(connection, VAULT, phone, when)
+            assert log_in_with_code(connection, VAULT, phone, code, when) == worker
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)

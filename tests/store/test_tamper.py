@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from suiren.services.contributions import ContributionRows, contribute, post_bat
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
-from suiren.services.logins import bind_phone, register, request_code
+from suiren.services.logins import bind_phone, log_in, log_in_with_code, register, request_code
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
@@ -58,6 +58,7 @@ from suiren.store.checkpoint import make_checkpoint
 from suiren.store.db import is_postgres, make_engine, unit_of_work
 from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
+from suiren.store.seals import SEALED
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
@@ -77,8 +78,8 @@ MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 # the service's tables that grant no access by themselves (kept answers, the access log, a
 # login's one-time code) or whose logins the audit checks against the workers
-GRANTING_NOTHING = {"idempotency_keys", "access_log", "login_codes"}
-LOGINS_CHECKED = {"logins", "login_phones"}
+GRANTING_NOTHING = {"idempotency_keys", "access_log"}
+LOGINS_CHECKED = {"logins", "login_phones", "login_codes"}  # sealed (store/seals.py)
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
 
@@ -106,6 +107,7 @@ class Ledger:
     workers: list[str]
     checkpoint: dict[str, Any]
     keys: dict[str, str]  # "live": Guangzhou's agency key; "revoked": Beijing's, revoked
+    pending_code: str  # worker 2's one-time code, asked for and not used
 
 
 def build(engine: Engine) -> Ledger:
@@ -193,6 +195,7 @@ def build(engine: Engine) -> Ledger:
     run(lambda c: register(c, VAULT, resident_id(1), code, "a long password", later))
     code = run(lambda c: request_code(c, VAULT, PHONE, later))
     run(lambda c: bind_phone(c, VAULT, workers[1], PHONE, code, later))
+    pending_code = run(lambda c: request_code(c, VAULT, resident_id(2), later))  # not used
     # a file's batch of months in a region of its own: two segments, and its receipt
     bulk = [f"WB{k:08d}" for k in range(BULK_ROWS)]
     enrol_in_bulk(engine, bulk, BULK_REGION, Month.of(2026, 1))
@@ -220,7 +223,7 @@ def build(engine: Engine) -> Ledger:
     with unit_of_work(engine) as c:
         result = verify(c)
     assert result.ok, result.problems
-    return Ledger(engine, workers, checkpoint, keys)  # type: ignore[arg-type]
+    return Ledger(engine, workers, checkpoint, keys, pending_code)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -335,6 +338,34 @@ def forged_hash() -> str:
 
 
 FORGED_PASSWORD = "the forger's password"
+FORGED_CODE_TEXT = "424242"
+FORGED_LOGIN = (
+    "INSERT INTO logins (blind_index, worker_id, password_hash, failures, created_at)"
+    " VALUES (:index, :b, :hash, 0, :when)"
+)
+FORGED_CODE = (
+    "INSERT INTO login_codes (blind_index, code_sha256, expires_at, attempts)"
+    " VALUES (:index, :sha, :until, 0)"
+)
+
+
+def forged_login(c: Connection, lg: Ledger) -> dict[str, Any]:
+    """A login for worker 2 (who has none) with the forger's password."""
+    return workers(c, lg) | {
+        "index": VAULT.blind_index(resident_id(2)),
+        "hash": forged_hash(),
+        "when": JUNE,
+    }
+
+
+def forged_code(c: Connection, lg: Ledger) -> dict[str, Any]:
+    """A code the forger knows, for worker 1 (no code pending: the insert) or in place of
+    worker 2's pending one (the updates), valid for a year."""
+    return {
+        "index": VAULT.blind_index(resident_id(1)),
+        "sha": hashlib.sha256(FORGED_CODE_TEXT.encode()).hexdigest(),
+        "until": JUNE + timedelta(days=365),
+    }
 
 
 CASES: list[Case] = [
@@ -522,6 +553,16 @@ CASES: list[Case] = [
                                             " WHERE worker_id = :a"], workers, "logins"),
     ("mobile number bound to no worker", ["UPDATE login_phones SET worker_id = 'WFORGED'"], lambda c, lg: {},
      "login_phones"),
+    # what lets someone into a worker's portal: sealed rows (store/seals.py)
+    ("worker's password replaced", ["UPDATE logins SET password_hash = :hash WHERE worker_id = :a"],
+     lambda c, lg: workers(c, lg) | {"hash": forged_hash()}, "logins"),
+    ("worker's login inserted", [FORGED_LOGIN], forged_login, "logins"),
+    ("one-time code planted", [FORGED_CODE], forged_code, "login_codes"),
+    ("pending code replaced", ["UPDATE login_codes SET code_sha256 = :sha"], forged_code, "login_codes"),
+    ("pending code's expiry pushed back", ["UPDATE login_codes SET expires_at = :until"], forged_code,
+     "login_codes"),
+    ("mobile number moved to another worker", ["UPDATE login_phones SET worker_id = :b"], workers,
+     "login_phones"),
     # what grants access: API keys and clerks' logins, recorded in the national journal
     ("API key inserted with the national agency's rights", [FORGED_KEY], forged_key, "api_keys"),
     ("API key's actor changed", ["UPDATE api_keys SET actor = 'auditor' WHERE key_id = :live"],
@@ -620,6 +661,76 @@ def test_a_grant_changed_behind_the_ledger_lets_no_one_in(ledger: Ledger, case: 
         else:
             with pytest.raises(Unauthorized):
                 authenticate(c, f"Bearer {who}")
+
+
+# what each tamper of a worker's login would let in, had logging in trusted the row: the
+# forger's password, or code, opens the worker's portal (the code's: worker 1's or 2's)
+# (the expiry: worker 2's own code, which the forger got hold of, used long after it expired)
+OPENS: dict[str, Callable[[Connection, Ledger], str | None]] = {
+    "worker's password replaced": lambda c, lg: log_in(c, VAULT, resident_id(1), FORGED_PASSWORD, JUNE),
+    "worker's login inserted": lambda c, lg: log_in(c, VAULT, resident_id(2), FORGED_PASSWORD, JUNE),
+    "one-time code planted": lambda c, lg: log_in_with_code(c, VAULT, resident_id(1), FORGED_CODE_TEXT, JUNE),
+    "pending code replaced": lambda c, lg: log_in_with_code(c, VAULT, resident_id(2), FORGED_CODE_TEXT, JUNE),
+    "pending code's expiry pushed back": lambda c, lg: log_in_with_code(
+        c, VAULT, resident_id(2), lg.pending_code, JUNE + timedelta(days=300)
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OPENS))
+def test_a_worker_login_changed_behind_the_service_opens_nothing(ledger: Ledger, case: str) -> None:
+    """Logging in checks the row's seal: the forged row is refused at once, not only found by
+    the next audit. (For the code cases the forger also wrote the code they hold.)"""
+    statements, params = next((c[1], c[2]) for c in CASES if c[0] == case)
+    with tampering(ledger.engine) as c:
+        values = params(c, ledger)
+        if case != "one-time code planted":  # the updates: worker 2's code is the forger's
+            values |= {"index": VAULT.blind_index(resident_id(2))}
+        for sql in statements:
+            assert c.execute(text(sql), values).rowcount == 1
+        assert OPENS[case](c, ledger) is None
+
+
+def test_a_mobile_number_moved_to_another_worker_opens_nothing(ledger: Ledger) -> None:
+    """Worker 1's number, re-pointed at worker 2 behind the service: a code sent to that
+    number (its holder's, legitimately asked for) opens no one's portal."""
+    with tampering(ledger.engine) as c:
+        assert c.execute(
+            text("UPDATE login_phones SET worker_id = :b"), workers(c, ledger)
+        ).rowcount
+        code = request_code(c, VAULT, PHONE, JUNE)
+        assert log_in_with_code(c, VAULT, PHONE, code, JUNE) is None
+    with tampering(ledger.engine) as c:  # the same, untouched: the number opens worker 1's
+        code = request_code(c, VAULT, PHONE, JUNE)
+        assert log_in_with_code(c, VAULT, PHONE, code, JUNE) == ledger.workers[1]
+        assert log_in(c, VAULT, resident_id(1), "a long password", JUNE) == ledger.workers[1]
+
+
+SEALED_COLUMNS = [(table, column) for table, columns in SEALED.items() for column in columns]
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), SEALED_COLUMNS, ids=[".".join(t) for t in SEALED_COLUMNS]
+)
+def test_a_sealed_column_changed_or_its_seal_removed_is_found(
+    ledger: Ledger, table: str, column: str
+) -> None:
+    """Each column a seal covers, changed on its one row: the audit names the row's table;
+    so does the seal set to NULL (a row written without the service)."""
+    with tampering(ledger.engine) as c:
+        row = c.execute(text(f"SELECT * FROM {table} LIMIT 1")).mappings().one()
+        value = row[column]
+        new = (
+            value + timedelta(seconds=1)
+            if isinstance(value, datetime)
+            else value[:-1] + ("1" if value.endswith("0") else "0")
+        )
+        c.execute(text(f"UPDATE {table} SET {column} = :new"), {"new": new})
+        assert table in {p.table for p in verify(c).problems}, (table, column)
+    with tampering(ledger.engine) as c:
+        c.execute(text(f"UPDATE {table} SET seal = NULL"))
+        problems = [p for p in verify(c).problems if p.table == table]
+        assert problems and "seal is missing" in problems[0].what, problems
 
 
 # --- what only a checkpoint finds ------------------------------------------------------------

@@ -4,8 +4,8 @@ Every key is derived (HKDF-SHA256, one label per purpose) from the one master se
 settings: one encrypts the resident id (AES-256-GCM, a fresh 96-bit nonce per record, the
 worker id as associated data, so a ciphertext cannot be moved to another worker); one
 computes HMAC-SHA256 of the id, which finds a worker by id without storing it in clear (the
-blind index); one keys the journal's hash chain and one signs checkpoints
-(``ledger_keys``); the fingerprint identifies the secret in the database without revealing
+blind index); one keys the journal's hash chain, one signs checkpoints and one seals
+workers' portal logins (``ledger_keys``, store/seals.py); the fingerprint identifies the secret in the database without revealing
 it. Only the masked form of an id is ever displayed.
 """
 
@@ -35,6 +35,7 @@ def ledger_keys(secret: bytes) -> LedgerKeys:
         chain_key=_derive(secret, b"suiren ledger chain v1"),
         checkpoint_key=_derive(secret, b"suiren checkpoint v1"),
         fingerprint=_derive(secret, b"suiren key fingerprint v1").hex()[:32],
+        seal_key=_derive(secret, b"suiren login seal v1"),
     )
 
 

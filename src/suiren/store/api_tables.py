@@ -19,6 +19,9 @@
 - ``login_phones``: the mobile number a worker bound to their login (migration
   ``0008_login_phones``), so that they log in with it as with their resident id: the
   number's blind index (never the number) and its masked form, 138****5678, for display.
+- ``logins``, ``login_codes`` and ``login_phones`` are sealed (``seal``, migration
+  ``0012_login_seals``; store/seals.py): a row whose seal does not match opens nothing, and
+  the audit names it.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ logins = Table(  # a worker's portal login: by the blind index of their resident
     Column("failures", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
 )
 
 login_codes = Table(  # the one-time code a login asks for (SMS in production)
@@ -91,6 +95,7 @@ login_codes = Table(  # the one-time code a login asks for (SMS in production)
     Column("code_sha256", String(64), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),
+    Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
 )
 
 clerks = Table(  # an agency clerk's console login (services/clerks.py)
@@ -113,6 +118,7 @@ login_phones = Table(  # a worker's mobile number, bound with a code sent to it
     Column("worker_id", String(32), nullable=False, unique=True),  # one number per worker
     Column("masked", String(11), nullable=False),  # 138****5678
     Column("bound_at", DateTime(timezone=True), nullable=False),
+    Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
 )
 ADDED_IN_0008 = ("login_phones",)
 

@@ -52,8 +52,10 @@ from suiren.ledger.hashchain import (
 )
 from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column_segment_hashes
+from suiren.store.api_tables import api_metadata
 from suiren.store.db import is_postgres, ledger_keys
 from suiren.store.projections import RECORDED, Difference, rebuild
+from suiren.store.seals import SEALED, is_sealed
 from suiren.store.tables import (
     chain_heads,
     facts,
@@ -524,6 +526,7 @@ _LOGINS_SQL = """
 
 
 def _verify_logins(connection: Connection, result: AuditResult) -> None:
+    _verify_seals(connection, result)
     for row in connection.execute(text(f"{_LOGINS_SQL} LIMIT {PROBLEMS_MAX}")):
         what = (
             "a login of a person who is no registered worker"
@@ -533,6 +536,28 @@ def _verify_logins(connection: Connection, result: AuditResult) -> None:
         if row.tbl == "login_phones":
             what = "a mobile number bound to no registered worker"
         result.add(row.tbl, row.worker, what)
+
+
+# Each login, one-time code and bound number carries the seal the service computed when it
+# wrote the row (store/seals.py): a password hash, a code or a worker put there by anyone
+# else does not match it.
+_SEALED_NAMED_BY = {
+    "logins": "worker_id",
+    "login_codes": "blind_index",
+    "login_phones": "worker_id",
+}
+
+
+def _verify_seals(connection: Connection, result: AuditResult) -> None:
+    keys = ledger_keys(connection)
+    for name, named_by in _SEALED_NAMED_BY.items():
+        table = api_metadata.tables[name]
+        for row in connection.execute(select(table)).mappings():
+            if not is_sealed(keys, name, row):
+                what = (
+                    "its seal is missing" if row["seal"] is None else "its seal does not match"
+                ) + f" ({', '.join(SEALED[name])} changed outside the service)"
+                result.add(name, str(row[named_by]), what)
 
 
 def _add(result: AuditResult, difference: Difference) -> None:

@@ -1,0 +1,63 @@
+"""Seals on workers' portal logins: an HMAC, under a key only the service holds, of what in
+a login row decides who gets in.
+
+A worker's login (``logins``: the argon2id hash of their password), the one-time code that
+opens it (``login_codes``) and the mobile number bound to it (``login_phones``) change by
+design — a worker sets a password, asks for a code, binds a number — so they are not facts
+in the journal as the agency's grants are (store/grants.py). Whoever can write the database
+could otherwise put a password hash they know on another worker's login, plant a code, or
+bind their own number's row to another worker, and log in as that worker. So each such row
+carries ``seal`` = HMAC-SHA256(seal key, the table and the row's sealed columns), computed
+by the service when it writes the row (services/logins.py). Then:
+
+- logging in refuses a row whose seal does not match (as if there were no login, no code,
+  no number), so a forged row lets no one in, even before the next audit;
+- the audit (store/audit.py) names every row whose seal does not match, and every row
+  without one.
+
+What is not sealed changes on every attempt and grants nothing by itself: a login's failures
+and lock, a code's attempts; a row copied whole from another person keeps that person's
+blind index (a keyed HMAC of their resident id or number) and opens only their own login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from suiren.store.db import LedgerKeys, as_utc
+
+SEALED: dict[str, tuple[str, ...]] = {  # per table, the columns a seal covers, in order
+    "logins": ("blind_index", "worker_id", "password_hash"),
+    "login_codes": ("blind_index", "code_sha256", "expires_at"),
+    "login_phones": ("phone_index", "worker_id", "masked"),
+}
+SEAL_CHARS = 64  # hex of HMAC-SHA256
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):  # SQLite gives it back without its zone
+        return as_utc(value).astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def seal(keys: LedgerKeys, table: str, row: Mapping[str, Any]) -> str:
+    """The seal of ``row`` (a mapping holding at least the table's sealed columns)."""
+    if not keys.seal_key:
+        raise AssertionError("the ledger's keys hold no seal key (services/identity.ledger_keys)")
+    message = json.dumps(
+        [table, *(_canonical(row[column]) for column in SEALED[table])],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hmac.new(keys.seal_key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def is_sealed(keys: LedgerKeys, table: str, row: Mapping[str, Any]) -> bool:
+    """Whether ``row``'s ``seal`` is the seal of its sealed columns (a missing seal is not)."""
+    given = row.get("seal")
+    return isinstance(given, str) and hmac.compare_digest(given, seal(keys, table, row))
