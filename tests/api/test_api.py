@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from suiren.api import access
 from suiren.api.app import create_app
@@ -19,7 +19,7 @@ from suiren.api.auth import ActorKind, issue_key
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.workers import enrol
-from suiren.store.api_tables import access_log
+from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import contribution_months
@@ -60,7 +60,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0012_login_seals",
+        "revision": "0012_seals",
     }
     assert response.headers["x-request-id"]
 
@@ -151,6 +151,55 @@ def test_a_post_is_idempotent_by_its_key(api) -> None:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 3
         logged = c.execute(select(access_log.c.request_id, access_log.c.status)).all()
     assert [tuple(r) for r in logged] == [("req-1", 201)]
+
+
+def test_a_kept_answer_changed_in_the_database_is_not_served(api) -> None:
+    """A platform's retry is told what its first request did: an answer someone rewrote in
+    the database (a payment that "posted" other months, a refusal turned into a success) is
+    not served; the audit names it; a new key replays the ledger's own ids."""
+    client, keys, worker, engine = api
+    payment = {"payment_id": "api-kept", "worker_id": worker, "from_month": "2026-04",
+               "base_yuan": "6000"}  # fmt: skip
+    headers = auth(keys["gz"], **{"Idempotency-Key": "k-kept"})
+    first = client.post("/api/v1/contributions", json=payment, headers=headers)
+    assert first.status_code == 201, first.text
+    for column, value in (("body", '{"months": []}'), ("status", 200)):
+        with engine.begin() as c:
+            kept = c.execute(
+                select(idempotency_keys).where(idempotency_keys.c.idempotency_key == "k-kept")
+            ).one()
+            c.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.idempotency_key == "k-kept")
+                .values({column: value})
+            )
+        again = client.post("/api/v1/contributions", json=payment, headers=headers)
+        body = assert_problem(again, 409, "kept-answer-unsealed")
+        assert body["field"] == "Idempotency-Key"
+        with unit_of_work(engine) as c:
+            problems = verify(c).problems
+        assert [p.table for p in problems] == ["idempotency_keys"], problems
+        assert problems[0].row.endswith("/k-kept") and "seal does not match" in problems[0].what
+        with engine.begin() as c:  # put back as it was
+            c.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.idempotency_key == "k-kept")
+                .values(body=kept.body, status=kept.status)
+            )
+    fresh = auth(keys["gz"], **{"Idempotency-Key": "k-kept-2"})
+    replay = client.post("/api/v1/contributions", json=payment, headers=fresh)
+    assert replay.status_code == 201, replay.text
+    assert [m | {"replayed": True} for m in first.json()["months"]] == replay.json()["months"]
+    with unit_of_work(engine) as c:
+        assert verify(c).ok
+        assert (
+            c.execute(
+                select(func.count())
+                .select_from(contribution_months)
+                .where(contribution_months.c.tx_id.like("api-kept/%"))
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_a_refused_payment_is_a_problem_and_writes_nothing(api) -> None:

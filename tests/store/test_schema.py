@@ -123,9 +123,9 @@ def test_an_older_databases_keys_and_clerks_are_recorded_at_the_upgrade(
 
 
 def test_an_older_databases_logins_are_sealed_at_the_upgrade(backend: str, tmp_path: Path) -> None:
-    """A database of the release before 0012 (its login tables without ``seal``): a worker's
-    login and bound number are sealed as they stand and go on working; a pending one-time
-    code is dropped; the audit agrees."""
+    """A database of the release before 0012 (its login tables and kept answers without
+    ``seal``): a worker's login, bound number and a kept answer are sealed as they stand and
+    go on working; a pending one-time code is dropped; the audit agrees."""
     from suiren.services.logins import hash_password, log_in, log_in_with_code, request_code
     from suiren.services.workers import enrol
     from tests.ledger_helpers import POLICY, VAULT, resident_id
@@ -140,6 +140,7 @@ def test_an_older_databases_logins_are_sealed_at_the_upgrade(backend: str, tmp_p
                 "logins",
                 "login_codes",
                 "login_phones",
+                "idempotency_keys",
             ):  # as the older 0002/0008 made them
                 connection.execute(text(f"ALTER TABLE {table} DROP COLUMN seal"))
         with unit_of_work(engine) as connection:
@@ -173,9 +174,17 @@ def test_an_older_databases_logins_are_sealed_at_the_upgrade(backend: str, tmp_p
                 ),
                 {"index": VAULT.blind_index(resident_id(7)), "sha": "0" * 64, "until": when},
             )
+            connection.execute(  # an answer kept for a platform's Idempotency-Key
+                text(
+                    "INSERT INTO idempotency_keys (key_id, idempotency_key, request_sha256,"
+                    " status, body, created_at) VALUES ('0a0a0a0a0a0a', 'k-1', :sha, 201,"
+                    " '{}', :when)"
+                ),
+                {"sha": "f" * 64, "when": when},
+            )
         upgrade(engine)
         with unit_of_work(engine) as connection:
-            assert verify(connection).ok, verify(connection).problems
+            assert verify(connection).ok, verify(connection).problems  # all sealed as found
             assert connection.execute(text("SELECT COUNT(*) FROM login_codes")).scalar_one() == 0
             assert log_in(connection, VAULT, resident_id(7), "an old password", when) == worker
             code = request_code(connection, VAULT, phone, when)

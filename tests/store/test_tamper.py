@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from suiren.api.auth import ActorKind, Unauthorized, authenticate, issue_key, revoke_key
 from suiren.domain.month import Month
@@ -52,13 +52,14 @@ from suiren.services.transfers import (
     request_transfer,
 )
 from suiren.services.workers import enrol
-from suiren.store.api_tables import api_metadata
+from suiren.store.api_tables import api_metadata, idempotency_keys
 from suiren.store.audit import AuditResult, verify
 from suiren.store.checkpoint import make_checkpoint
 from suiren.store.db import is_postgres, make_engine, unit_of_work
+from suiren.store.db import ledger_keys as keys_of
 from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
-from suiren.store.seals import SEALED
+from suiren.store.seals import SEALED, seal
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
@@ -78,8 +79,8 @@ MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 # the service's tables that grant no access by themselves (kept answers, the access log, a
 # login's one-time code) or whose logins the audit checks against the workers
-GRANTING_NOTHING = {"idempotency_keys", "access_log"}
-LOGINS_CHECKED = {"logins", "login_phones", "login_codes"}  # sealed (store/seals.py)
+GRANTING_NOTHING = {"access_log"}
+SEALED_TABLES = set(SEALED)  # logins, their codes and numbers, kept answers (store/seals.py)
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
 
@@ -196,6 +197,7 @@ def build(engine: Engine) -> Ledger:
     code = run(lambda c: request_code(c, VAULT, PHONE, later))
     run(lambda c: bind_phone(c, VAULT, workers[1], PHONE, code, later))
     pending_code = run(lambda c: request_code(c, VAULT, resident_id(2), later))  # not used
+    run(lambda c: keep_answer(c, later))
     # a file's batch of months in a region of its own: two segments, and its receipt
     bulk = [f"WB{k:08d}" for k in range(BULK_ROWS)]
     enrol_in_bulk(engine, bulk, BULK_REGION, Month.of(2026, 1))
@@ -224,6 +226,21 @@ def build(engine: Engine) -> Ledger:
         result = verify(c)
     assert result.ok, result.problems
     return Ledger(engine, workers, checkpoint, keys, pending_code)  # type: ignore[arg-type]
+
+
+def keep_answer(c: Connection, now: datetime) -> None:
+    """An answer kept for an Idempotency-Key, sealed as api/routes/common.py keeps one."""
+    kept = {
+        "key_id": "0a0a0a0a0a0a",
+        "idempotency_key": "k-1",
+        "request_sha256": "f" * 64,
+        "status": 201,
+        "body": '{"months": []}',
+        "created_at": now,
+    }
+    c.execute(
+        insert(idempotency_keys).values(kept | {"seal": seal(keys_of(c), "idempotency_keys", kept)})
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -627,7 +644,7 @@ def test_every_table_is_covered() -> None:
     checked, or grant nothing."""
     covered = HASHED | set(PROJECTIONS) | MAINTAINED | KEY_TABLE
     assert set(metadata.tables) == covered, set(metadata.tables) ^ covered
-    service = set(GRANTS) | LOGINS_CHECKED | GRANTING_NOTHING
+    service = set(GRANTS) | SEALED_TABLES | GRANTING_NOTHING
     assert set(api_metadata.tables) == service, set(api_metadata.tables) ^ service
 
 
@@ -720,11 +737,12 @@ def test_a_sealed_column_changed_or_its_seal_removed_is_found(
     with tampering(ledger.engine) as c:
         row = c.execute(text(f"SELECT * FROM {table} LIMIT 1")).mappings().one()
         value = row[column]
-        new = (
-            value + timedelta(seconds=1)
-            if isinstance(value, datetime)
-            else value[:-1] + ("1" if value.endswith("0") else "0")
-        )
+        if isinstance(value, datetime):
+            new: Any = value + timedelta(seconds=1)
+        elif isinstance(value, int):
+            new = value + 1
+        else:
+            new = value[:-1] + ("1" if value.endswith("0") else "0")
         c.execute(text(f"UPDATE {table} SET {column} = :new"), {"new": new})
         assert table in {p.table for p in verify(c).problems}, (table, column)
     with tampering(ledger.engine) as c:

@@ -24,6 +24,10 @@ TITLES: dict[str, tuple[str, str]] = {
         "幂等键已用于另一请求",
         "The idempotency key was used for another request",
     ),
+    "kept-answer-unsealed": (
+        "该幂等键保存的答复已被改动，不予返回",
+        "The answer kept for this idempotency key was changed; it is not served",
+    ),
     "invalid-request": ("请求无效", "Invalid request"),
     "engagement-refused": ("用工声明被拒绝", "Engagement declaration refused"),
     "invalid-code": ("验证码不正确或已过期", "The one-time code is not valid or has expired"),

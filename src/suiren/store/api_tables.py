@@ -19,9 +19,9 @@
 - ``login_phones``: the mobile number a worker bound to their login (migration
   ``0008_login_phones``), so that they log in with it as with their resident id: the
   number's blind index (never the number) and its masked form, 138****5678, for display.
-- ``logins``, ``login_codes`` and ``login_phones`` are sealed (``seal``, migration
-  ``0012_login_seals``; store/seals.py): a row whose seal does not match opens nothing, and
-  the audit names it.
+- ``logins``, ``login_codes``, ``login_phones`` and ``idempotency_keys`` are sealed
+  (``seal``, migration ``0012_seals``; store/seals.py): a login whose seal does not match
+  opens nothing, a kept answer is not served, and the audit names either.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ idempotency_keys = Table(
     Column("status", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
     PrimaryKeyConstraint("key_id", "idempotency_key"),
 )
 

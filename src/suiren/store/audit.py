@@ -538,13 +538,14 @@ def _verify_logins(connection: Connection, result: AuditResult) -> None:
         result.add(row.tbl, row.worker, what)
 
 
-# Each login, one-time code and bound number carries the seal the service computed when it
-# wrote the row (store/seals.py): a password hash, a code or a worker put there by anyone
-# else does not match it.
+# Each login, one-time code, bound number and kept answer carries the seal the service
+# computed when it wrote the row (store/seals.py): a password hash, a code, a worker or an
+# answer put there by anyone else does not match it.
 _SEALED_NAMED_BY = {
-    "logins": "worker_id",
-    "login_codes": "blind_index",
-    "login_phones": "worker_id",
+    "logins": ("worker_id",),
+    "login_codes": ("blind_index",),
+    "login_phones": ("worker_id",),
+    "idempotency_keys": ("key_id", "idempotency_key"),
 }
 
 
@@ -557,7 +558,7 @@ def _verify_seals(connection: Connection, result: AuditResult) -> None:
                 what = (
                     "its seal is missing" if row["seal"] is None else "its seal does not match"
                 ) + f" ({', '.join(SEALED[name])} changed outside the service)"
-                result.add(name, str(row[named_by]), what)
+                result.add(name, "/".join(str(row[c]) for c in named_by), what)
 
 
 def _add(result: AuditResult, difference: Difference) -> None:

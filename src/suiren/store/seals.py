@@ -1,5 +1,6 @@
-"""Seals on workers' portal logins: an HMAC, under a key only the service holds, of what in
-a login row decides who gets in.
+"""Seals: an HMAC, under a key only the service holds, on the rows that are not facts in the
+journal yet must not change behind the service — workers' portal logins, and the answers kept
+for idempotent requests.
 
 A worker's login (``logins``: the argon2id hash of their password), the one-time code that
 opens it (``login_codes``) and the mobile number bound to it (``login_phones``) change by
@@ -18,6 +19,12 @@ by the service when it writes the row (services/logins.py). Then:
 What is not sealed changes on every attempt and grants nothing by itself: a login's failures
 and lock, a code's attempts; a row copied whole from another person keeps that person's
 blind index (a keyed HMAC of their resident id or number) and opens only their own login.
+
+An answer kept for an ``Idempotency-Key`` (``idempotency_keys``, api/routes/common.py) is
+what a platform's retry is told happened — posted, with which amounts. Its key, request
+digest, status and body are sealed the same way: a kept answer whose seal does not match is
+not served (the retry is refused with a problem, and a new key replays the ledger's own
+idempotent ids), and the audit names it.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ SEALED: dict[str, tuple[str, ...]] = {  # per table, the columns a seal covers, 
     "logins": ("blind_index", "worker_id", "password_hash"),
     "login_codes": ("blind_index", "code_sha256", "expires_at"),
     "login_phones": ("phone_index", "worker_id", "masked"),
+    "idempotency_keys": ("key_id", "idempotency_key", "request_sha256", "status", "body"),
 }
 SEAL_CHARS = 64  # hex of HMAC-SHA256
 

@@ -40,9 +40,10 @@ from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
 from suiren.settings import Settings
 from suiren.store.api_tables import api_keys, idempotency_keys
-from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
+from suiren.store.db import FINGERPRINT_CHECKED, ledger_keys, unit_of_work
 from suiren.store.grants import recorded_sql
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
+from suiren.store.seals import is_sealed, seal
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
 _IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
@@ -394,21 +395,23 @@ async def _idempotent(
                 )
             ).first()
             if stored is not None:
+                if not is_sealed(ledger_keys(connection), "idempotency_keys", stored._mapping):
+                    return "unsealed", 409, None  # changed behind the service: not served
                 if stored.request_sha256 != digest:
                     return "reused", 422, None
                 return "stored", stored.status, json.loads(stored.body)
             status, payload = work(connection)
             now = service.now()
-            connection.execute(
-                insert(idempotency_keys).values(
-                    key_id=actor.key_id,
-                    idempotency_key=key,
-                    request_sha256=digest,
-                    status=status,
-                    body=json.dumps(payload, ensure_ascii=False, default=str),
-                    created_at=now,
-                )
-            )
+            kept = {
+                "key_id": actor.key_id,
+                "idempotency_key": key,
+                "request_sha256": digest,
+                "status": status,
+                "body": json.dumps(payload, ensure_ascii=False, default=str),
+                "created_at": now,
+            }
+            kept["seal"] = seal(ledger_keys(connection), "idempotency_keys", kept)
+            connection.execute(insert(idempotency_keys).values(kept))
             trail.record_row(connection, request_id, actor.key_id, method, path, status, now)
         return "done", status, _plain(payload)
 
@@ -419,6 +422,16 @@ async def _idempotent(
             outcome, status, body = await run_in_threadpool(attempt)
         except IntegrityError:
             continue  # the same key committed meanwhile by a concurrent retry: read it
+        if outcome == "unsealed":
+            return problem(
+                request,
+                "kept-answer-unsealed",
+                "the answer kept for this Idempotency-Key does not match its seal (it was"
+                " changed in the database) and is not served; send the request again with a"
+                " new Idempotency-Key (the ledger's own ids keep a payment from being posted"
+                " twice) and tell the agency",
+                "Idempotency-Key",
+            )
         if outcome == "reused":
             return problem(
                 request,
