@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 
 from suiren.store.audit import verify
+from suiren.store.db import is_postgres
+from suiren.store.projections import RECORDED, _agreement_sql, agrees_in_sql
 from suiren.store.tables import metadata
 from tests.store import test_tamper
 from tests.store.test_tamper import KEY_TABLE, Ledger, tampering
@@ -130,3 +132,14 @@ def test_a_blanked_value_of_any_column_is_found(ledger: Ledger, table, column) -
 
 def test_the_sweep_covers_every_table() -> None:
     assert {t.name for t, _ in COLUMNS} == set(metadata.tables) - KEY_TABLE
+
+
+def test_postgresql_compares_the_projections_in_one_statement(ledger: Ledger) -> None:
+    """The audit's PostgreSQL path (``agrees_in_sql``) answers for the untouched ledger, so the
+    sweep above runs through it there: each change must still be found, which proves that it
+    never calls equal what ``rebuild`` would not. SQLite always compares in Python."""
+    with tampering(ledger.engine) as c:
+        translated = [p for p in RECORDED.values() if _agreement_sql(p) is not None]
+        answers = {p.table.name: agrees_in_sql(c, p) for p in translated}
+        assert answers == {name: is_postgres(c) for name in answers}, answers
+        assert {"workers", "enrolments", "transfers", "api_keys", "clerks"} <= set(answers)
