@@ -9,8 +9,8 @@ place, never in the repository and never in the working folder:
 1. ``SUIREN_SECRET_KEY`` (base64 of 32 bytes), or
 2. ``SUIREN_KEY_FILE`` (a file holding that text, readable by its owner only), or
 3. for the embedded SQLite database only, the file beside it: ``<database>.key``, created
-   (mode 0600) together with a new database. An existing database whose key file is
-   missing is refused, never given a new key.
+   (mode 0600) together with a new database, whole or not at all. An existing database
+   whose key file is missing (or empty) is refused, never given a new key.
 
 A PostgreSQL database needs 1 or 2. The database records the key's fingerprint on first use
 and refuses any other key (store/db.py), so the same person is the same worker whoever runs
@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import stat
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from suiren.domain.errors import InvalidInput
 DEFAULT_DATABASE_URL = "sqlite:///./suiren.db"
 SECRET_BYTES = 32
 KEY_FILE_BYTES_MAX = 1024
+KEY_TEXT_CHARS = 44  # base64 of SECRET_BYTES
 KEY_SUFFIX = ".key"
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -140,17 +142,49 @@ def _read_key_file(path: Path) -> bytes:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         raise KeyNotUsable(f"the key file {path} is not readable base64 text") from None
+    if len(text.strip()) < KEY_TEXT_CHARS:
+        # what a process stopped while an earlier version created the key left behind
+        state = "empty" if not text.strip() else f"cut short ({len(text.strip())} characters)"
+        raise KeyNotUsable(
+            f"the key file {path} is {state}, not a key ({KEY_TEXT_CHARS} characters of"
+            " base64): restore it from your copy of the key. Suiren never makes a new key in"
+            " its place, because the data written with a key is read only with that key; if"
+            f" nothing was ever written with it (a new database), delete {path} and run the"
+            " command again to make one"
+        )
     return _decode(text, f"the key file {path}")
 
 
 def _create_key_file(path: Path) -> bytes:
+    """A new key beside a new database, put in place whole: written to a temporary file of
+    its own in the same folder (``tempfile.mkstemp``: mode 0600) and flushed to disk, then
+    linked under the key file's name, which fails if the name is taken — another process
+    made the key first, and its key is the one used. Created under its name and then
+    written, a key file was empty for a moment: a process stopped then left an empty file
+    that refused every later command, and a process that lost the race read it empty."""
+    from suiren.services.output_files import PARTIAL_SUFFIX, sync_folder
+
     raw = secrets.token_bytes(SECRET_BYTES)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
+    except OSError as error:
+        raise KeyNotUsable(f"cannot create the key file {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(base64.b64encode(raw).decode() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp, path)
+    except FileExistsError:  # another process put its key there first: use theirs
         return _read_key_file(path)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(base64.b64encode(raw).decode() + "\n")
+    except OSError as error:  # a full disk; a file system without hard links
+        raise KeyNotUsable(
+            f"cannot create the key file {path}: {error.strerror}; set SUIREN_KEY_FILE to a key"
+            " made with `suiren key generate --out FILE`, or SUIREN_SECRET_KEY"
+        ) from None
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    sync_folder(path.parent)  # the key's name survives a power cut once a command used it
     return raw
 
 

@@ -22,15 +22,17 @@ from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
-from suiren.store.tables import contribution_months
+from suiren.store.tables import contribution_months, journal, workers
 from tests.api import assert_problem, auth, settings_for
 from tests.cli.test_pension_cli import WORKED, WORKED_FEN
 from tests.conftest import KEYS, NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
+from tests.parquet_damage import DAMAGES, damage, write_in_row_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.json"
 TODAY = "2026-06-15"
+TABLES = (journal, contribution_months, workers)  # a file's rows would be in these
 
 
 @pytest.fixture
@@ -690,6 +692,50 @@ def test_a_file_over_the_limit_is_413_on_every_upload_route(api, monkeypatch) ->
         assert_problem(streamed, 413, "too-large")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_parquet_file_is_refused_on_every_upload_route(api, tmp_path, how) -> None:  # type: ignore[no-untyped-def]
+    """A Parquet body whose third row group cannot be read (or reads as other values, which
+    its pages' checksums show) is a 422 file-refused naming the row group on each route that
+    takes a file, and nothing of it is written."""
+    import pyarrow as pa
+
+    client, keys, worker, engine = api
+    n = 40
+    people = [resident_id(300 + k) for k in range(n)]
+    bodies = {
+        "contributions/files": {
+            "payment_id": [f"d{k}" for k in range(n)],
+            "month": [f"{2016 + k // 12}-{k % 12 + 1:02d}" for k in range(n)],
+            "base_yuan": ["6000"] * n,
+            "worker_id": [worker] * n,
+        },
+        "workers/files": {"resident_id": people, "work_region": ["440100"] * n},
+        "workers/history": {
+            "resident_id": people,
+            "region": ["440100"] * n,
+            "from_month": ["2010-01"] * n,
+            "to_month": ["2019-12"] * n,
+            "kind": ["paid"] * n,
+            "base_yuan": ["5000"] * n,
+        },
+    }
+    with unit_of_work(engine) as c:
+        before = [c.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES]
+    for k, (route, columns) in enumerate(bodies.items()):
+        path = tmp_path / f"{k}.parquet"
+        write_in_row_groups(path, pa.table(columns), 10)
+        damage(path, 2, how)
+        headers = auth(
+            keys["gz"],
+            **{"Idempotency-Key": f"damaged-{k}", "Content-Type": "application/vnd.apache.parquet"},
+        )
+        answer = client.post(f"/api/v1/{route}", content=path.read_bytes(), headers=headers)
+        assert "row group 3 of 4" in assert_problem(answer, 422, "file-refused")["detail"]
+    with unit_of_work(engine) as c:
+        after = [c.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES]
+    assert after == before
 
 
 def test_an_agency_reverses_a_month_of_its_region_and_it_may_be_paid_again(api) -> None:

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from tests.cli.runner import TODAY, Done, Run, invoke, refusal
+from tests.cli.runner import SECRET, TODAY, Done, Run, invoke, refusal
 from tests.ledger_helpers import resident_id
 
 RID = resident_id(21)
@@ -178,6 +178,57 @@ def test_files_at_the_command_line(cli: Run, tmp_path: Path) -> None:
     statement = ok(cli("worker", "statement", mapping[RID], "--json"))
     assert statement["contribution_months_total"] == 3
     assert ok(cli("audit", "verify", "--json"))["ok"]
+
+
+def test_a_damaged_parquet_file_is_refused_with_exit_2_and_nothing_written(
+    database_url: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """A workers file and a payments file in row groups of ten rows, posted ten rows at a
+    time, whose third row group cannot be read (a page header overwritten; a value changed
+    that only the page's checksum shows): each command is refused (exit 2) naming the row
+    group, and nothing of the file is written — the intact file then enrols every person
+    anew and posts every month anew."""
+    import pyarrow as pa
+
+    from tests.parquet_damage import damage, write_in_row_groups
+
+    url, extra = database_url
+    env = extra | {
+        "SUIREN_DATABASE_URL": url,
+        "SUIREN_SECRET_KEY": SECRET,
+        "SUIREN_TODAY": TODAY,
+        "SUIREN_INTAKE_CHUNK_ROWS": "10",
+    }
+    n = 40
+    people = pa.table(
+        {"resident_id": [resident_id(200 + k) for k in range(n)], "work_region": ["440100"] * n}
+    )
+
+    def refused_then_taken(args: list[str], table: pa.Table, how: str) -> Any:
+        path = tmp_path / f"file-{how.replace(' ', '-')}.parquet"
+        write_in_row_groups(path, table, 10)
+        intact = path.read_bytes()
+        damage(path, 2, how)
+        message = refusal(invoke([*args, str(path), "--json"], env, tmp_path))
+        assert "row group 3 of 4 (rows 21–30)" in message
+        assert "checksum" in message or how != "value"
+        path.write_bytes(intact)
+        return ok(invoke([*args, str(path), "--json"], env, tmp_path))
+
+    enrol_file = ["worker", "enrol", "--out", "map.csv", "--file"]
+    assert refused_then_taken(enrol_file, people, "page header")["created"] == n
+    workers = [line.split(",")[1] for line in (tmp_path / "map.csv").read_text().splitlines()[1:]]
+    payments = pa.table(
+        {
+            "payment_id": [f"d{k}" for k in range(n)],
+            "month": ["2026-01"] * n,
+            "base_yuan": ["6000"] * n,
+            "worker_id": workers,
+        }
+    )
+    for how in ("page header", "value"):
+        taken = refused_then_taken(["contribute", "--file"], payments, how)
+        assert (taken["posted"], taken["replayed"]) == ((n, 0) if how == "page header" else (0, n))
 
 
 def test_a_json_error_carries_its_code(cli: Run) -> None:

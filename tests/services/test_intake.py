@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
+from suiren.services.history import BALANCE_COLUMNS, BALANCE_REQUIRED, STINT_COLUMNS, STINT_REQUIRED
 from suiren.services.intake import (
     PAYMENT_COLUMNS,
     PAYMENT_REQUIRED,
@@ -36,6 +37,7 @@ from suiren.services.reversals import reverse
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import accounts, contribution_months, journal
+from suiren.store.tables import workers as workers_table
 from tests.conftest import NOW, SECRET
 from tests.ledger_helpers import (
     POLICY,
@@ -46,6 +48,7 @@ from tests.ledger_helpers import (
     enrol_workers,
     resident_id,
 )
+from tests.parquet_damage import DAMAGES, damage, write_in_row_groups
 
 HEADER = "payment_id,month,base_yuan,worker_id\n"
 
@@ -302,6 +305,105 @@ def test_a_file_malformed_past_its_first_block_is_refused_before_a_row_is_posted
     with pytest.raises(FileRefused, match=match):
         post_file(engine, path, chunk_rows=2)
     assert counts(engine) == before
+
+
+GROUP_ROWS = 10  # rows per row group of a damaged Parquet file; it has four
+
+
+def payments_table(workers: list[str]) -> pa.Table:
+    """A payment of January 2026 for each worker."""
+    rows = len(workers)
+    return pa.table(
+        {
+            "payment_id": [f"d{k:03d}" for k in range(rows)],
+            "month": ["2026-01"] * rows,
+            "base_yuan": ["6000"] * rows,
+            "worker_id": workers,
+        }
+    )
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_parquet_file_damaged_past_its_first_row_group_is_refused_before_a_row_is_posted(
+    engine: Engine, tmp_path: Path, how: str
+) -> None:
+    """Parquet was decoded a chunk at a time as it was posted: a page of a later row group
+    that could not be read refused the file after the groups before it were committed (and
+    the command said nothing was written); a page whose bytes had changed but still decoded
+    posted the changed values. Every page of the file is now decoded, and its checksum
+    checked, before the first row is posted, as a CSV file's every block is parsed."""
+    people = enrol_workers(engine, 4 * GROUP_ROWS)
+    before = counts(engine)
+    path, intact = tmp_path / "pay.parquet", tmp_path / "intact.parquet"
+    write_in_row_groups(intact, payments_table(people), GROUP_ROWS)
+    path.write_bytes(intact.read_bytes())
+    damage(path, 2, how)
+    with pytest.raises(FileRefused, match=r"row group 3 of 4 \(rows 21–30\).*nothing was written"):
+        post_file(engine, path, chunk_rows=GROUP_ROWS)
+    assert counts(engine) == before
+    assert post_file(engine, intact, chunk_rows=GROUP_ROWS).posted == len(people)
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_workers_file_damaged_past_its_first_row_group_enrols_no_one(
+    engine: Engine, tmp_path: Path, how: str
+) -> None:
+    """As a payments file: a workers file's damaged later row group refuses the file before
+    its first person is enrolled."""
+    rows = 4 * GROUP_ROWS
+    path = tmp_path / "workers.parquet"
+    people = pa.table(
+        {
+            "resident_id": [resident_id(100 + k) for k in range(rows)],
+            "work_region": ["440100"] * rows,
+        }
+    )
+    write_in_row_groups(path, people, GROUP_ROWS)
+    intact = path.read_bytes()
+    damage(path, 2, how)
+
+    def enrol_file() -> int:
+        created = 0
+        for chunk in read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, GROUP_ROWS):
+            with unit_of_work(engine) as c:
+                created += enrol_workers_file(c, POLICY, VAULT, chunk, NOW).created
+        return created
+
+    with pytest.raises(FileRefused, match=r"row group 3 of 4 \(rows 21–30\)"):
+        enrol_file()
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(workers_table)).scalar_one() == 0
+    path.write_bytes(intact)
+    assert enrol_file() == rows
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+@pytest.mark.parametrize(
+    "columns",
+    [PAYMENT_REQUIRED, WORKER_REQUIRED, STINT_REQUIRED, BALANCE_REQUIRED],
+    ids=["payments", "workers", "stints", "balances"],
+)
+def test_every_file_reader_refuses_a_damaged_parquet_file_before_its_first_chunk(
+    tmp_path: Path, columns: tuple[str, ...], how: str
+) -> None:
+    """Every command and route that reads a file reads it through ``read_chunks`` (payments,
+    workers, and the history import's stints and balances): none is handed a chunk of a
+    file whose later row group cannot be read."""
+    everything = {
+        PAYMENT_REQUIRED: PAYMENT_COLUMNS,
+        WORKER_REQUIRED: WORKER_COLUMNS,
+        STINT_REQUIRED: STINT_COLUMNS,
+        BALANCE_REQUIRED: BALANCE_COLUMNS,
+    }[columns]
+    rows = 4 * GROUP_ROWS
+    path = tmp_path / "file.parquet"
+    table = pa.table({name: [f"{name}-{k:03d}" for k in range(rows)] for name in columns})
+    write_in_row_groups(path, table, GROUP_ROWS)
+    assert sum(c.table.num_rows for c in read_chunks(path, everything, columns, 7)) == rows
+    damage(path, 2, how)
+    chunks = read_chunks(path, everything, columns, GROUP_ROWS)
+    with pytest.raises(FileRefused, match="row group 3 of 4"):
+        next(chunks)
 
 
 def test_integers_nulls_and_dictionaries_in_parquet_are_read_as_csv_text(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -435,6 +437,179 @@ def test_a_key_file_must_be_a_private_file(tmp_path: Path) -> None:
     assert Settings(database_url=url, secret_key=None, key_file=loose).secret() == b"k" * 32
     with pytest.raises(KeyNotUsable, match="does not exist"):
         Settings(database_url=url, secret_key=None, key_file=tmp_path / "none.key").secret()
+
+
+def new_database_settings(tmp_path: Path) -> tuple[Settings, Path]:
+    """Settings of a new embedded database, and where its key file will be."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    return Settings(database_url=url, secret_key=None, key_file=None), tmp_path / "ledger.db.key"
+
+
+def secrets_at_once(settings: Settings, callers: int) -> list[bytes | str]:
+    """``settings.secret()`` in ``callers`` threads let go at once: each one's key, or the
+    message of its refusal."""
+    start = threading.Barrier(callers)
+    found: list[bytes | str] = []
+
+    def call() -> None:
+        start.wait()
+        try:
+            found.append(settings.secret())
+        except KeyNotUsable as error:
+            found.append(error.message)
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found
+
+
+@pytest.fixture
+def slow_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk slow to start a write (0.2 s before a file opened by its descriptor is
+    written): what was a rare moment between a file's creation and its content lasts."""
+    real_fdopen = os.fdopen
+
+    def slow_fdopen(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.2)
+        return real_fdopen(*args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", slow_fdopen)
+
+
+@pytest.mark.usefixtures("slow_disk")
+def test_commands_that_make_the_key_at_once_all_use_one_key(tmp_path: Path) -> None:
+    """The key file was created under its name, then written: a command that lost the race
+    to create it read it in between, empty ("not base64"). Now the key is written first and
+    put in place whole: every command reads the one key."""
+    settings, key = new_database_settings(tmp_path)
+    found = secrets_at_once(settings, 4)
+    assert found == [base64.b64decode(key.read_text())] * 4
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [key.name]  # no temporary file left
+
+
+@pytest.mark.usefixtures("slow_disk")
+def test_processes_that_make_the_key_at_once_all_use_one_key(tmp_path: Path) -> None:
+    """As the threads above, in processes (forked, with the slow disk)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    processes = 6
+    start = context.Barrier(processes)
+    answers = context.Queue()
+    settings, key = new_database_settings(tmp_path)
+
+    def call() -> None:
+        start.wait()
+        try:
+            answers.put(settings.secret())
+        except KeyNotUsable as error:
+            answers.put(error.message)
+
+    started = [context.Process(target=call) for _ in range(processes)]
+    for process in started:
+        process.start()
+    found = [answers.get(timeout=60) for _ in started]
+    for process in started:
+        process.join(timeout=60)
+    assert found == [base64.b64decode(key.read_text())] * processes
+
+
+class Crash(BaseException):
+    """The process stopped here (a kill, a power cut): nothing after it runs but ``finally``."""
+
+
+@pytest.mark.parametrize("stopped_in", ["fdopen", "fsync", "link"])
+def test_a_command_stopped_while_making_the_key_leaves_no_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stopped_in: str
+) -> None:
+    """Stopped before the key was written, before it reached the disk, or before it was put
+    in place: there is no key file (an empty one refused every later command), and the next
+    command makes a good key."""
+    real = getattr(os, stopped_in)
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise Crash
+
+    settings, key = new_database_settings(tmp_path)
+    monkeypatch.setattr(os, stopped_in, crash)
+    with pytest.raises(Crash):
+        settings.secret()
+    monkeypatch.setattr(os, stopped_in, real)
+    assert not key.exists() and not key.is_symlink()
+    made = settings.secret()
+    assert base64.b64decode(key.read_text()) == made and settings.secret() == made
+
+
+def test_a_key_file_that_cannot_be_made_is_a_clear_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without hard links (or a full disk) refuses with the way out, leaving
+    neither a key file nor a temporary one."""
+
+    def no_links(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    settings, key = new_database_settings(tmp_path)
+    with pytest.raises(KeyNotUsable, match=re.escape(f"cannot create the key file {key}")) as no:
+        settings.secret()
+    assert "SUIREN_KEY_FILE" in no.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("", "is empty"),
+        ("\n", "is empty"),
+        (base64.b64encode(b"k" * 32)[:20].decode(), "is cut short"),
+    ],
+    ids=["empty", "a line", "cut"],
+)
+def test_an_empty_or_cut_key_file_is_refused_and_kept(
+    tmp_path: Path, text: str, state: str
+) -> None:
+    """What a command stopped while an earlier version made the key left behind: refused with
+    what to do, never replaced by a new key (the data written with a key needs that key)."""
+    settings, key = new_database_settings(tmp_path)
+    key.write_text(text)
+    key.chmod(0o600)
+    for _ in range(2):
+        with pytest.raises(KeyNotUsable, match=re.escape(f"{key} {state}")) as refused:
+            settings.secret()
+        assert "restore it from your copy" in refused.value.message
+        assert f"delete {key}" in refused.value.message
+        assert key.read_text() == text
+
+
+def test_a_new_key_and_every_output_file_reach_the_disk_with_their_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file renamed or linked into a folder is there after a power cut only once the folder
+    itself is flushed: the new key file, and every file ``services.output_files`` writes."""
+    from suiren.services.output_files import write_private
+
+    flushed: list[Path] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            flushed.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    settings, key = new_database_settings(tmp_path)
+    settings.secret()
+    assert key.exists() and flushed == [tmp_path]
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    write_private(reports / "a.csv", "a\n")
+    write_private(reports / "b.key", "b\n", overwrite=False)
+    assert flushed == [tmp_path, reports, reports]
 
 
 # --- what is stored in clear ------------------------------------------------------------------

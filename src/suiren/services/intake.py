@@ -14,8 +14,9 @@ contribution path (services/contributions.py ``post_batch``), which reports its 
 the same way. Each chunk is one database transaction that the edge commits: killing the
 process at any moment loses and duplicates nothing, and running the file again replays what
 was posted and posts the rest. A malformed file (missing or unknown columns, a float where
-an exact amount belongs, text that is not UTF-8, a line longer than ``LINE_BYTES_MAX``) is
-refused before anything is written.
+an exact amount belongs, text that is not UTF-8, a line longer than ``LINE_BYTES_MAX``, a
+Parquet page that cannot be decoded or fails its checksum) is refused before anything is
+written: the whole file is read once, streamed, before its first row is posted.
 """
 
 from __future__ import annotations
@@ -279,9 +280,11 @@ def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
 
 def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise FileRefused(f"{path.name} is not a Parquet file ({str(error)[:80]})") from None
+        # A page's checksum (CRC-32), where its writer stored one, is checked as the page is
+        # read: bytes changed on a disk or on the way may still decode, to other values.
+        return pq.ParquetFile(path, page_checksum_verification=True)
+    except (pa.ArrowException, OSError) as error:
+        raise FileRefused(f"{path.name} is not a Parquet file ({_reason(error)})") from None
 
 
 def _parquet_chunks(
@@ -291,10 +294,41 @@ def _parquet_chunks(
     _check_header(list(source.schema_arrow.names), columns, required)
     if source.metadata.num_rows > FILE_ROWS_MAX:  # from the footer: refused before a row is read
         raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+    _decode_every_row_group(path, source, chunk_rows)
     try:
         yield from _rechunk(source.iter_batches(batch_size=chunk_rows), chunk_rows)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise FileRefused(f"{path.name} cannot be read ({str(error)[:80]})") from None
+    except (pa.ArrowException, OSError) as error:
+        raise FileRefused(f"{path.name} cannot be read ({_reason(error)})") from None
+
+
+def _decode_every_row_group(path: Path, source: pq.ParquetFile, batch_rows: int) -> None:
+    """Every page of the file decoded once (its checksum checked) before the first row is
+    posted, a row group and ``batch_rows`` rows at a time, each batch thrown away: a page of
+    a later row group that cannot be read — damaged, cut, changed — refuses the file while
+    nothing of it is written, as a CSV file's every block is parsed first."""
+    metadata = source.metadata
+    groups = metadata.num_row_groups
+    first = 1  # the group's first data row
+    for group in range(groups):
+        rows = metadata.row_group(group).num_rows
+        decoded = 0
+        try:
+            for batch in source.iter_batches(batch_size=batch_rows, row_groups=[group]):
+                decoded += batch.num_rows
+        except (pa.ArrowException, OSError) as error:
+            raise FileRefused(
+                f"Parquet 文件已损坏，未写入任何内容 / {path.name}: row group {group + 1} of"
+                f" {groups} (rows {first}–{first + rows - 1}) cannot be read at row"
+                f" {first + decoded} or after ({_reason(error)}); nothing was written — write"
+                " the file again from its source"
+            ) from None
+        first += rows
+
+
+def _reason(error: Exception) -> str:
+    """A reader's error as one short printable line (Parquet's may hold control bytes)."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(error)).split())
+    return text[:120]
 
 
 # payments --------------------------------------------------------------------------------

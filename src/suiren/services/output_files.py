@@ -5,7 +5,7 @@ logins: a map of resident ids or a report of refused rows names people, and a ke
 secret. Each is written to a new file beside its target (``tempfile.mkstemp``: a name
 nobody can have placed there, created 0600) and, once complete and flushed to disk, renamed
 over the target (``os.replace``); a target that must not exist yet is linked instead, which
-fails if it does. So a reader never sees half a file, a write that fails leaves the target
+fails if it does. The folder is then flushed too, so that the new name survives a power cut. So a reader never sees half a file, a write that fails leaves the target
 as it was (an earlier report stays whole), and the file is its owner's alone whatever was
 there before.
 
@@ -103,6 +103,7 @@ class OutputFile:
                 self._temp = None
             else:
                 self._link(self._temp)
+            sync_folder(self.path.parent)
         except FileExistsError:
             raise InvalidInput(
                 f"{self._label()}{self.shown} exists already; it is never overwritten",
@@ -178,6 +179,21 @@ class OutputFile:
         except OSError:
             self.path.unlink(missing_ok=True)
             raise
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk: a file renamed or linked into it is there after a
+    power cut, not only its bytes. A file system that cannot flush a folder is let be."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_private(path: Path, data: str | bytes, name: str = "", overwrite: bool = True) -> None:
