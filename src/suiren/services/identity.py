@@ -35,7 +35,7 @@ def ledger_keys(secret: bytes) -> LedgerKeys:
         chain_key=_derive(secret, b"suiren ledger chain v1"),
         checkpoint_key=_derive(secret, b"suiren checkpoint v1"),
         fingerprint=_derive(secret, b"suiren key fingerprint v1").hex()[:32],
-        seal_key=_derive(secret, b"suiren login seal v1"),
+        seal_key=_derive(secret, b"suiren row seal v1"),
     )
 
 

@@ -49,7 +49,7 @@ class LedgerKeys:
     chain_key: bytes = b""  # HMAC key of the journal's hash chain
     checkpoint_key: bytes = b""  # HMAC key of signed checkpoints
     fingerprint: str = ""  # identifies the secret without revealing it
-    seal_key: bytes = b""  # HMAC key of the seals on workers' logins (store/seals.py)
+    seal_key: bytes = b""  # HMAC key of the seals on logins and kept answers (store/seals.py)
 
     def __repr__(self) -> str:  # never print key material
         return f"LedgerKeys(fingerprint={self.fingerprint!r})"
