@@ -445,6 +445,14 @@ def new_database_settings(tmp_path: Path) -> tuple[Settings, Path]:
     return Settings(database_url=url, secret_key=None, key_file=None), tmp_path / "ledger.db.key"
 
 
+def secret_or_refusal(settings: Settings) -> bytes | str:
+    """``settings.secret()``, or the message of its refusal."""
+    try:
+        return settings.secret()
+    except KeyNotUsable as error:
+        return error.message
+
+
 def secrets_at_once(settings: Settings, callers: int) -> list[bytes | str]:
     """``settings.secret()`` in ``callers`` threads let go at once: each one's key, or the
     message of its refusal."""
@@ -453,10 +461,7 @@ def secrets_at_once(settings: Settings, callers: int) -> list[bytes | str]:
 
     def call() -> None:
         start.wait()
-        try:
-            found.append(settings.secret())
-        except KeyNotUsable as error:
-            found.append(error.message)
+        found.append(secret_or_refusal(settings))
 
     threads = [threading.Thread(target=call) for _ in range(callers)]
     for thread in threads:
@@ -504,10 +509,7 @@ def test_processes_that_make_the_key_at_once_all_use_one_key(tmp_path: Path) -> 
 
     def call() -> None:
         start.wait()
-        try:
-            answers.put(settings.secret())
-        except KeyNotUsable as error:
-            answers.put(error.message)
+        answers.put(secret_or_refusal(settings))
 
     started = [context.Process(target=call) for _ in range(processes)]
     for process in started:
