@@ -12,6 +12,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -576,3 +577,79 @@ def test_a_workers_file_enrols_each_person_once(engine: Engine, tmp_path: Path) 
     assert (again.created, again.existing) == (0, 3) and dict(again.mapping) == mapping
     with unit_of_work(engine) as c:
         assert_ledger_sound(c)
+
+
+# --- a file that changes on disk while it is read -------------------------------------------
+
+
+def changing_file(tmp_path: Path, kind: str, rows: int = 30) -> Path:
+    """A payments file of ``rows`` rows (which need not post: only the reading is tried)."""
+    lines = [f"c{k},2026-01,6000,W{k:011d}" for k in range(rows)]
+    if kind == ".csv":
+        path = tmp_path / "changing.csv"
+        path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+        return path
+    path = tmp_path / "changing.parquet"
+    fields = [line.split(",") for line in lines]
+    names = HEADER.strip().split(",")
+    pq.write_table(pa.table({n: [f[i] for f in fields] for i, n in enumerate(names)}), path)
+    return path
+
+
+def change(path: Path) -> None:
+    """What a transfer still writing the file, or a copy over it, does."""
+    if path.suffix == ".csv":
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("late,2026-02,6000,W00000000099\n")
+    else:
+        table = pq.read_table(path)
+        pq.write_table(table.slice(0, table.num_rows - 1), path)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))  # a coarse clock's tick
+
+
+@pytest.mark.parametrize("kind", [".csv", ".parquet"])
+def test_a_file_changed_while_it_is_read_is_refused_at_the_next_chunk(
+    tmp_path: Path, kind: str
+) -> None:
+    path = changing_file(tmp_path, kind)
+    chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, 10)
+    assert next(chunks).table.num_rows == 10  # the file read whole, its first chunk out
+    change(path)
+    with pytest.raises(FileRefused, match="changed on disk while it was being read") as refused:
+        next(chunks)
+    assert "first 10 rows were handed to posting" in refused.value.message
+
+
+@pytest.mark.parametrize("kind", [".csv", ".parquet"])
+def test_a_file_changed_while_it_is_checked_is_refused_with_nothing_written(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed during the first reading (the check of every row): no chunk is handed out."""
+    import suiren.services.intake as intake
+
+    path = changing_file(tmp_path, kind)
+    name = "scan_csv" if kind == ".csv" else "_decode_every_row_group"
+    checked = getattr(intake, name)
+
+    def check_then_change(*args: Any) -> Any:
+        result = checked(*args)
+        change(path)
+        return result
+
+    monkeypatch.setattr(intake, name, check_then_change)
+    with pytest.raises(FileRefused, match="nothing was written"):
+        next(read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, 10))
+
+
+@pytest.mark.parametrize("kind", [".csv", ".parquet"])
+def test_a_file_changed_after_its_last_chunk_is_refused_and_a_run_again_reads_it_all(
+    tmp_path: Path, kind: str
+) -> None:
+    path = changing_file(tmp_path, kind)
+    chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, 10)
+    assert sum(next(chunks).table.num_rows for _ in range(3)) == 30
+    change(path)
+    with pytest.raises(FileRefused, match="first 30 rows"):
+        next(chunks)
+    again = sum(c.table.num_rows for c in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, 10))
+    assert again == (31 if kind == ".csv" else 29)

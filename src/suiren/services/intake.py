@@ -123,11 +123,55 @@ class Chunk:
 def read_chunks(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[Chunk]:
-    """The file's rows in chunks, every column as read (CSV: text), the header checked."""
+    """The file's rows in chunks, every column as read (CSV: text), the header checked.
+
+    The whole file is read once before the first chunk (``_csv_chunks``' parse,
+    ``_decode_every_row_group``), so that a damaged file is refused with nothing written. A
+    file that changes on disk meanwhile — a bank's transfer still writing it, a copy over
+    it — is refused as soon as the change is seen, at the first chunk (nothing written) or
+    at a later one (the chunks before it may have been posted: a run on the complete file
+    replays them and posts the rest)."""
+    before = _identity(path)
+    read = 0
     if _file_kind(path) == ".parquet":
-        yield from _parquet_chunks(path, columns, required, chunk_rows)
+        chunks = _parquet_chunks(path, columns, required, chunk_rows)
     else:
-        yield from _csv_chunks(path, columns, required, chunk_rows)
+        chunks = _csv_chunks(path, columns, required, chunk_rows)
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except FileRefused:
+            _unchanged(path, before, read)  # a file that changed says so, not "cannot be read"
+            raise
+        _unchanged(path, before, read)
+        if chunk is None:
+            return
+        yield chunk
+        read += chunk.table.num_rows
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _unchanged(path: Path, before: tuple[int, int, int, int], read: int) -> None:
+    try:
+        now = _identity(path)
+    except OSError:
+        now = (-1, -1, -1, -1)  # removed or renamed meanwhile
+    if now == before:
+        return
+    done = (
+        "nothing was written"
+        if not read
+        else f"its first {read} rows were handed to posting and may be posted"
+    )
+    raise FileRefused(
+        f"文件在读取期间被改动 / {path.name} changed on disk while it was being read (size,"
+        f" time or file replaced); {done} — run the same command again once the file is"
+        " complete: what was posted is replayed, nothing is posted twice"
+    )
 
 
 def file_columns(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
