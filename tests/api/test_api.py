@@ -155,6 +155,31 @@ def test_a_post_is_idempotent_by_its_key(api) -> None:
     assert [tuple(r) for r in logged] == [("req-1", 201)]
 
 
+def test_a_retry_that_serialises_the_same_json_again_is_answered_as_the_first(api) -> None:
+    """Key order, spacing and escapes are the client's serialiser's, not the request: the
+    same object under the same key replays; another value is still another request."""
+    client, keys, worker, _ = api
+    headers = auth(
+        keys["gz"], **{"Idempotency-Key": "k-canonical", "Content-Type": "application/json"}
+    )
+    payment = {"payment_id": "api-canon", "worker_id": worker, "from_month": "2026-05",
+               "base_yuan": "6000"}  # fmt: skip
+    first = client.post("/api/v1/contributions", content=json.dumps(payment), headers=headers)
+    assert first.status_code == 201, first.text
+    again_body = json.dumps(dict(reversed(payment.items())), indent=2).replace(
+        '"6000"', '"6\\u0030\\u0030\\u0030"'
+    )
+    assert again_body != json.dumps(payment) and "\\u0030" in again_body
+    again = client.post("/api/v1/contributions", content=again_body, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = json.dumps({**payment, "from_month": "2026-06"})
+    assert_problem(
+        client.post("/api/v1/contributions", content=other, headers=headers),
+        422,
+        "idempotency-key-reused",
+    )
+
+
 def test_a_kept_answer_changed_in_the_database_is_not_served(api) -> None:
     """A platform's retry is told what its first request did: an answer someone rewrote in
     the database (a payment that "posted" other months, a refusal turned into a success) is

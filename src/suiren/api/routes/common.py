@@ -359,6 +359,18 @@ def _medical_status(connection: Connection, service: Service, worker_id: str) ->
     return _plain(status(connection, service.policy, worker_id, service.now().date()).to_json())
 
 
+async def _request_content(request: Request) -> bytes:
+    """What a retry must repeat: a JSON body as its canonical text (keys sorted, no spaces,
+    escapes resolved), so that a client that serialises the same object again — in another
+    key order, with other spacing — is answered with its first response, not refused as
+    another request (as Stripe compares the parameters); any other body as its bytes."""
+    raw = await request.body()
+    if not raw or "json" not in request.headers.get("content-type", "").lower():
+        return raw
+    content = await request.json()  # read strictly (api/body.py) and kept by the route
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 async def _idempotent(
     request: Request,
     actor: Actor,
@@ -378,7 +390,7 @@ async def _idempotent(
             field="Idempotency-Key",
         )
     if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
-        body_sha256 = hashlib.sha256(await request.body()).hexdigest()
+        body_sha256 = hashlib.sha256(await _request_content(request)).hexdigest()
     digest = hashlib.sha256(
         f"{request.method} {request.url.path}\n{body_sha256}".encode()
     ).hexdigest()
