@@ -193,3 +193,37 @@ def test_an_older_databases_logins_are_sealed_at_the_upgrade(backend: str, tmp_p
         engine.dispose()
         if schema:
             drop_postgres_schema(schema)
+
+
+def test_an_upgrade_with_another_databases_key_migrates_nothing(
+    backend: str, tmp_path: Path
+) -> None:
+    """0012 seals what it finds with the configured key: with a key of another database it
+    would leave every login refused. The key is checked first: WrongKey, still at 0011."""
+    from alembic.migration import MigrationContext
+
+    from suiren.services.identity import ledger_keys
+    from suiren.store.db import WrongKey, make_engine
+
+    engine, schema = engine_for(backend, tmp_path)
+    try:
+        upgrade(engine, "0011_grants")
+        with unit_of_work(engine):
+            pass  # the database's key recorded, as on its first use
+        wrong = make_engine(
+            engine.url.render_as_string(hide_password=False),
+            keys=ledger_keys(b"another agency's secret key 32b!"),
+            **({"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}),
+        )
+        with pytest.raises(WrongKey):
+            upgrade(wrong, "head")
+        wrong.dispose()
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0011_grants"
+        upgrade(engine)  # the database's own key: migrated
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0012_seals"
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
