@@ -143,3 +143,49 @@ def test_postgresql_compares_the_projections_in_one_statement(ledger: Ledger) ->
         answers = {p.table.name: agrees_in_sql(c, p) for p in translated}
         assert answers == {name: is_postgres(c) for name in answers}, answers
         assert {"workers", "enrolments", "transfers", "api_keys", "clerks"} <= set(answers)
+
+
+TIME_COLUMNS = [(t, c) for t, c in COLUMNS if isinstance(c.type, Date | DateTime)]
+# dates no Python date holds: before year 1 (PostgreSQL's BC dates print like AD ones by
+# to_char) and ±infinity (to_char gives NULL); SQLite stores any text in such a column
+OUT_OF_RANGE = {
+    "postgres": {
+        "BC": "(to_char({c}, 'YYYY-MM-DD HH24:MI:SS') || ' BC')::{cast}",
+        "infinity": "'infinity'::{cast}",
+        "-infinity": "'-infinity'::{cast}",
+    },
+    "sqlite": {"text": "'infinity'", "year 0": "'0000-01-01 00:00:00.000000'"},
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), TIME_COLUMNS, ids=[f"{t.name}.{c.name}" for t, c in TIME_COLUMNS]
+)
+def test_a_date_outside_the_calendar_is_found_not_passed_or_crashed(  # type: ignore[no-untyped-def]
+    ledger: Ledger, table, column
+) -> None:
+    """A date or time no Python value holds, put in any date column: the audit names the
+    table (it neither calls the ledger clean nor fails on the value it cannot read), or the
+    database refuses the value."""
+    with tampering(ledger.engine) as c:
+        row = one_row(c, table, column)
+        backend = "postgres" if is_postgres(c) else "sqlite"
+    keys = [k.name for k in table.primary_key.columns] or list(row)
+    where = " AND ".join(f'"{k}" = :k_{k}' for k in keys)
+    cast = "date" if isinstance(column.type, Date) else "timestamptz"
+    for name, value in OUT_OF_RANGE[backend].items():
+        with tampering(ledger.engine) as c:
+            sql = value.format(c=f'"{column.name}"', cast=cast)
+            try:
+                touched = c.execute(
+                    text(f'UPDATE {table.name} SET "{column.name}" = {sql} WHERE {where}'),
+                    {f"k_{k}": row[k] for k in keys},
+                ).rowcount
+            except exc.IntegrityError:
+                continue  # refused by the database (a CHECK on the dates): as good
+            assert touched == 1
+            problems = verify(c).problems
+        assert any(p.table == table.name or p.table == "journal" for p in problems), (
+            name,
+            problems,
+        )

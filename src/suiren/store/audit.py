@@ -32,15 +32,16 @@ All problems are collected (up to ``PROBLEMS_MAX``), not only the first.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import DBAPIError
 
 from suiren.ledger.hashchain import (
     GENESIS,
@@ -54,7 +55,7 @@ from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column_segment_hashes
 from suiren.store.api_tables import api_metadata
 from suiren.store.db import is_postgres, ledger_keys
-from suiren.store.projections import RECORDED, Difference, agrees_in_sql, rebuild
+from suiren.store.projections import RECORDED, Difference, Projection, agrees_in_sql, rebuild
 from suiren.store.seals import SEALED, is_sealed
 from suiren.store.tables import (
     chain_heads,
@@ -116,7 +117,7 @@ class AuditResult:
 
 def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> AuditResult:
     result = AuditResult()
-    heads = _verify_chains(connection, result)
+    heads = _readable(connection, result, "journal", lambda: _verify_chains(connection, result))
     _verify_projections(connection, result)
     _verify_logins(connection, result)
     _verify_balances(connection, result)
@@ -500,12 +501,16 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
     for kind, projection in RECORDED.items():
         if agrees_in_sql(connection, projection):  # PostgreSQL, the common case: all agree
             continue
-        rows = connection.execute(  # in any order: versions, not positions, order the facts
-            select(facts.c.region, facts.c.seq, facts.c.key, facts.c.data).where(
-                facts.c.kind == kind
+
+        def compare(kind: str = kind, projection: Projection = projection) -> list[Difference]:
+            rows = connection.execute(  # in any order: versions, not positions, order the facts
+                select(facts.c.region, facts.c.seq, facts.c.key, facts.c.data).where(
+                    facts.c.kind == kind
+                )
             )
-        )
-        for difference in rebuild(connection, projection, rows):
+            return rebuild(connection, projection, rows)
+
+        for difference in _readable(connection, result, kind, compare) or ():
             _add(result, difference)
     unknown = connection.execute(
         select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(RECORDED)))
@@ -554,13 +559,43 @@ _SEALED_NAMED_BY = {
 def _verify_seals(connection: Connection, result: AuditResult) -> None:
     keys = ledger_keys(connection)
     for name, named_by in _SEALED_NAMED_BY.items():
-        table = api_metadata.tables[name]
-        for row in connection.execute(select(table)).mappings():
-            if not is_sealed(keys, name, row):
-                what = (
-                    "its seal is missing" if row["seal"] is None else "its seal does not match"
-                ) + f" ({', '.join(SEALED[name])} changed outside the service)"
-                result.add(name, "/".join(str(row[c]) for c in named_by), what)
+
+        def check(name: str = name, named_by: tuple[str, ...] = named_by) -> None:
+            for row in connection.execute(select(api_metadata.tables[name])).mappings():
+                if not is_sealed(keys, name, row):
+                    what = (
+                        "its seal is missing" if row["seal"] is None else "its seal does not match"
+                    ) + f" ({', '.join(SEALED[name])} changed outside the service)"
+                    result.add(name, "/".join(str(row[c]) for c in named_by), what)
+
+        _readable(connection, result, name, check)
+
+
+_T = TypeVar("_T")
+
+
+def _readable(
+    connection: Connection, result: AuditResult, table: str, step: Callable[[], _T]
+) -> _T | None:
+    """``step``, in a savepoint: a value the database holds but no Python value can (a date
+    before year 1 or after 9999, ``infinity``, text in a SQLite date column) — which the
+    service never writes — names ``table`` instead of failing the whole audit, and the audit
+    goes on with the other tables."""
+    savepoint = connection.begin_nested()
+    try:
+        value = step()
+    except (DBAPIError, ValueError, OverflowError) as error:
+        savepoint.rollback()
+        reason = " ".join(str(error).split())[:160]
+        result.add(
+            table,
+            "*",
+            "holds a value that is no date, time or number the ledger writes (before year 1,"
+            f" after 9999, infinity, or text), changed outside the service: {reason}",
+        )
+        return None
+    savepoint.commit()
+    return value
 
 
 def _add(result: AuditResult, difference: Difference) -> None:

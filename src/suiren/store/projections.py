@@ -423,10 +423,22 @@ def _json_sql(projection: Projection, name: str) -> str | None:
         return f"encode(sha256(convert_to({column}, 'UTF8')), 'hex')"
     if isinstance(kind, Boolean | Integer | BigInteger | String | Text):
         return column
+    # a date Python holds (years 1 to 9999, finite) as _jsonable writes it; any other — a BC
+    # date, which to_char prints as the AD one, or ±infinity, which it prints as NULL — as
+    # text no fact holds, so the table disagrees and ``rebuild`` names it
     if isinstance(kind, DateTime):  # _jsonable: UTC, microseconds, +00:00
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
+        return (
+            f"CASE WHEN isfinite({column}) AND {column} >= '0001-01-01 00:00:00+00'"
+            f" AND {column} < '10000-01-01 00:00:00+00'"
+            f" THEN to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
+            f" ELSE '!' || {column}::text END"
+        )
     if isinstance(kind, Date):
-        return f"to_char({column}, 'YYYY-MM-DD')"
+        return (
+            f"CASE WHEN isfinite({column}) AND {column} >= '0001-01-01'"
+            f" AND {column} < '10000-01-01' THEN to_char({column}, 'YYYY-MM-DD')"
+            f" ELSE '!' || {column}::text END"
+        )
     if isinstance(kind, LargeBinary):
         return f"encode({column}, 'hex')"
     return None
