@@ -531,6 +531,21 @@ def test_settlement_is_the_national_agencys_and_checkpoints_the_auditors(api) ->
     checkpoint = post(client, "/api/v1/audit/checkpoint", auditor)
     assert checkpoint.status_code == 200 and checkpoint.json()["heads"]
     assert_problem(post(client, "/api/v1/audit/checkpoint", keys["gz"]), 404, "not-found")
+    # the query is part of the request: under the same key, another scheme is another request
+    medical = post(client, close + "?scheme=employee_medical", national, None, "w-5")
+    assert medical.status_code == 200, medical.text
+    assert_problem(
+        post(client, close + "?scheme=employee_pension", national, None, "w-5"),
+        422,
+        "idempotency-key-reused",
+    )
+    # a route that reads no body, sent text labelled JSON: answered as before (its bytes kept)
+    text_body = client.post(
+        close,
+        content=b"not json",
+        headers=auth(national, **{"Idempotency-Key": "w-6", "Content-Type": "application/json"}),
+    )
+    assert text_body.status_code == 200, text_body.text
 
 
 def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:

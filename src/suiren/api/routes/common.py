@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from suiren.api import access, trail
 from suiren.api.auth import (
@@ -367,7 +368,10 @@ async def _request_content(request: Request) -> bytes:
     raw = await request.body()
     if not raw or "json" not in request.headers.get("content-type", "").lower():
         return raw
-    content = await request.json()  # read strictly (api/body.py) and kept by the route
+    try:
+        content = await request.json()  # read strictly (api/body.py) and kept by the route
+    except HTTPException:  # not JSON after all, on a route that reads no body: its bytes
+        return raw
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -391,8 +395,8 @@ async def _idempotent(
         )
     if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
         body_sha256 = hashlib.sha256(await _request_content(request)).hexdigest()
-    digest = hashlib.sha256(
-        f"{request.method} {request.url.path}\n{body_sha256}".encode()
+    digest = hashlib.sha256(  # the query too: ?scheme=employee_medical is another request
+        f"{request.method} {request.url.path}?{request.url.query}\n{body_sha256}".encode()
     ).hexdigest()
     request_id = request.state.request_id
     method, path = request.method, request.url.path
