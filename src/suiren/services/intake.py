@@ -131,9 +131,10 @@ def read_chunks(
     it — is refused as soon as the change is seen, at the first chunk (nothing written) or
     at a later one (the chunks before it may have been posted: a run on the complete file
     replays them and posts the rest)."""
+    kind = _file_kind(path)  # a path that is no file is refused as such
     before = _identity(path)
     read = 0
-    if _file_kind(path) == ".parquet":
+    if kind == ".parquet":
         chunks = _parquet_chunks(path, columns, required, chunk_rows)
     else:
         chunks = _csv_chunks(path, columns, required, chunk_rows)
