@@ -200,11 +200,10 @@ def _body_refused(request: Request, missing: bool) -> JSONResponse:
     return problem(request, "invalid-request", "the body must be a JSON object ({…})")
 
 
-class HeadAsGet:
-    """``HEAD`` answered as ``GET`` without its body (RFC 9110 §9.3.2: a server that answers
-    GET answers HEAD — a load balancer's or an uptime monitor's probe of ``/api/v1/health``):
-    the same status and headers, ``Content-Length`` included, and no body; where GET is
-    refused, so is HEAD. A 405 whose ``Allow`` names GET names HEAD too. Plain ASGI."""
+class _HttpMiddleware:
+    """Plain ASGI middleware of HTTP requests (not ``BaseHTTPMiddleware``, which re-streams
+    every response through a task group): lifespan and websocket scopes pass through, an HTTP
+    request goes to ``handle``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -213,6 +212,19 @@ class HeadAsGet:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class HeadAsGet(_HttpMiddleware):
+    """``HEAD`` answered as ``GET`` without its body (RFC 9110 §9.3.2: a server that answers
+    GET answers HEAD — a load balancer's or an uptime monitor's probe of ``/api/v1/health``):
+    the same status and headers, ``Content-Length`` included, and no body; where GET is
+    refused, so is HEAD. A 405 whose ``Allow`` names GET names HEAD too."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         head = scope["method"] == "HEAD"
 
         async def answer(message: Message) -> None:
@@ -236,20 +248,13 @@ def _allowing_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
     return name, ", ".join(methods).encode("latin-1")
 
 
-class RequestIdAndLimits:
+class RequestIdAndLimits(_HttpMiddleware):
     """Every request gets an id (its ``X-Request-ID`` if well-formed, else a new one: in
     ``request.state.request_id`` and on the response); a body too long by its
     ``Content-Length`` is refused before it is read, and one without (chunked) as soon as it
-    streams past the limit. Plain ASGI, not ``BaseHTTPMiddleware``:
-    that one re-streams every response through a task group, a cost each request paid."""
+    streams past the limit."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex

@@ -23,19 +23,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, login_phones, logins
-from suiren.store.db import as_utc, ledger_keys
-from suiren.store.seals import is_sealed, seal
+from suiren.store.db import as_utc
+from suiren.store.seals import genuine, sealed
 from suiren.store.tables import workers
 
 CODE_DIGITS = 6
@@ -104,17 +103,6 @@ def _name(vault: IdentityVault, name: str | LoginName, today: datetime) -> Login
     return name if isinstance(name, LoginName) else login_name(vault, name, today)
 
 
-def _sealed(connection: Connection, table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with their seal (store/seals.py): every login, code and number is written so."""
-    return values | {"seal": seal(ledger_keys(connection), table.name, values)}
-
-
-def _genuine(connection: Connection, table: Table, row: Row[Any] | None) -> bool:
-    """Whether ``row`` was written by the service: its seal matches (a forged or changed row
-    opens nothing, as if it were not there; the audit names it)."""
-    return row is not None and is_sealed(ledger_keys(connection), table.name, row._mapping)
-
-
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
@@ -129,7 +117,7 @@ def request_code(
     connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
     connection.execute(
         insert(login_codes).values(
-            _sealed(
+            sealed(
                 connection,
                 login_codes,
                 {
@@ -146,7 +134,7 @@ def request_code(
 
 def _use_code(connection: Connection, index: str, code: str, now: datetime) -> bool:
     row = connection.execute(select(login_codes).where(login_codes.c.blind_index == index)).first()
-    if row is None or not _genuine(connection, login_codes, row):
+    if row is None or not genuine(connection, login_codes, row):
         return False
     if as_utc(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
         return False
@@ -188,7 +176,7 @@ def register(
     connection.execute(delete(logins).where(logins.c.worker_id == worker))
     connection.execute(
         insert(logins).values(
-            _sealed(
+            sealed(
                 connection,
                 logins,
                 {
@@ -222,7 +210,7 @@ def _worker_of(connection: Connection, login: LoginName) -> str | None:
         bound = connection.execute(
             select(login_phones).where(login_phones.c.phone_index == login.index)
         ).first()
-        return str(bound.worker_id) if _genuine(connection, login_phones, bound) else None
+        return str(bound.worker_id) if genuine(connection, login_phones, bound) else None
     found = select(workers.c.worker_id).where(workers.c.blind_index == login.index)
     worker = connection.execute(found).scalar()
     return None if worker is None else str(worker)
@@ -254,7 +242,7 @@ def log_in(
     else:
         found = select(logins).where(logins.c.blind_index == login.index)
     row = None if found is None else connection.execute(found).first()
-    if row is None or not _genuine(connection, logins, row):
+    if row is None or not genuine(connection, logins, row):
         no_such_login(password)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
@@ -286,7 +274,7 @@ def bind_phone(
     if (
         bound is not None
         and bound.worker_id == worker_id
-        and _genuine(connection, login_phones, bound)
+        and genuine(connection, login_phones, bound)
     ):
         return number.masked  # bound already (a retried request): the code is not needed
     if not _use_code(connection, index, code, now):
@@ -298,7 +286,7 @@ def bind_phone(
     )
     connection.execute(
         insert(login_phones).values(
-            _sealed(
+            sealed(
                 connection,
                 login_phones,
                 {
@@ -324,7 +312,7 @@ def phone_of(connection: Connection, worker_id: str) -> str | None:
     bound = connection.execute(
         select(login_phones).where(login_phones.c.worker_id == worker_id)
     ).first()
-    return str(bound.masked) if _genuine(connection, login_phones, bound) else None
+    return str(bound.masked) if genuine(connection, login_phones, bound) else None
 
 
 def hash_password(password: str) -> str:

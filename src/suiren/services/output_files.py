@@ -5,9 +5,9 @@ logins: a map of resident ids or a report of refused rows names people, and a ke
 secret. Each is written to a new file beside its target (``tempfile.mkstemp``: a name
 nobody can have placed there, created 0600) and, once complete and flushed to disk, renamed
 over the target (``os.replace``); a target that must not exist yet is linked instead, which
-fails if it does. The folder is then flushed too, so that the new name survives a power cut. So a reader never sees half a file, a write that fails leaves the target
-as it was (an earlier report stays whole), and the file is its owner's alone whatever was
-there before.
+fails if it does. The folder is then flushed too, so that the new name survives a power
+cut. So a reader never sees half a file, a write that fails leaves the target as it was (an
+earlier report stays whole), and the file is its owner's alone whatever was there before.
 
 A target that cannot be written — a folder that does not exist, a path that is a folder or
 a device, a place where no file can be made, a full disk — is refused (``InvalidInput``: the

@@ -56,7 +56,7 @@ from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column
 from suiren.store.api_tables import api_metadata
 from suiren.store.db import is_postgres, ledger_keys
 from suiren.store.projections import RECORDED, Difference, Projection, agrees_in_sql, rebuild
-from suiren.store.seals import SEALED, is_sealed
+from suiren.store.seals import NAMED_BY, SEALED, is_sealed
 from suiren.store.tables import (
     chain_heads,
     facts,
@@ -548,17 +548,9 @@ def _verify_logins(connection: Connection, result: AuditResult) -> None:
 # Each login, one-time code, bound number and kept answer carries the seal the service
 # computed when it wrote the row (store/seals.py): a password hash, a code, a worker or an
 # answer put there by anyone else does not match it.
-_SEALED_NAMED_BY = {
-    "logins": ("worker_id",),
-    "login_codes": ("blind_index",),
-    "login_phones": ("worker_id",),
-    "idempotency_keys": ("key_id", "idempotency_key"),
-}
-
-
 def _verify_seals(connection: Connection, result: AuditResult) -> None:
     keys = ledger_keys(connection)
-    for name, named_by in _SEALED_NAMED_BY.items():
+    for name, named_by in NAMED_BY.items():
 
         def check(name: str = name, named_by: tuple[str, ...] = named_by) -> None:
             for row in connection.execute(select(api_metadata.tables[name])).mappings():

@@ -427,21 +427,23 @@ def _json_sql(projection: Projection, name: str) -> str | None:
     # date, which to_char prints as the AD one, or ±infinity, which it prints as NULL — as
     # text no fact holds, so the table disagrees and ``rebuild`` names it
     if isinstance(kind, DateTime):  # _jsonable: UTC, microseconds, +00:00
-        return (
-            f"CASE WHEN isfinite({column}) AND {column} >= '0001-01-01 00:00:00+00'"
-            f" AND {column} < '10000-01-01 00:00:00+00'"
-            f" THEN to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
-            f" ELSE '!' || {column}::text END"
-        )
+        iso = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
+        return _in_calendar(column, " 00:00:00+00", iso)
     if isinstance(kind, Date):
-        return (
-            f"CASE WHEN isfinite({column}) AND {column} >= '0001-01-01'"
-            f" AND {column} < '10000-01-01' THEN to_char({column}, 'YYYY-MM-DD')"
-            f" ELSE '!' || {column}::text END"
-        )
+        return _in_calendar(column, "", f"to_char({column}, 'YYYY-MM-DD')")
     if isinstance(kind, LargeBinary):
         return f"encode({column}, 'hex')"
     return None
+
+
+def _in_calendar(column: str, midnight: str, iso: str) -> str:
+    """``iso`` where ``column`` is a finite date of years 1 to 9999, else text no fact holds
+    (``midnight``: what follows a day in a bound, `` 00:00:00+00`` for a time)."""
+    return (
+        f"CASE WHEN isfinite({column}) AND {column} >= '0001-01-01{midnight}'"
+        f" AND {column} < '10000-01-01{midnight}' THEN {iso}"
+        f" ELSE '!' || {column}::text END"
+    )
 
 
 def _agreement_sql(projection: Projection) -> str | None:

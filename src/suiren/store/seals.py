@@ -36,7 +36,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from suiren.store.db import LedgerKeys, as_utc
+from sqlalchemy import Connection, Row, Table
+
+from suiren.store.db import LedgerKeys, as_utc, ledger_keys
 
 SEALED: dict[str, tuple[str, ...]] = {  # per table, the columns a seal covers, in order
     "logins": ("blind_index", "worker_id", "password_hash"),
@@ -44,7 +46,12 @@ SEALED: dict[str, tuple[str, ...]] = {  # per table, the columns a seal covers, 
     "login_phones": ("phone_index", "worker_id", "masked"),
     "idempotency_keys": ("key_id", "idempotency_key", "request_sha256", "status", "body"),
 }
-SEAL_CHARS = 64  # hex of HMAC-SHA256
+NAMED_BY: dict[str, tuple[str, ...]] = {  # per table, what names a row in the audit's report
+    "logins": ("worker_id",),
+    "login_codes": ("blind_index",),
+    "login_phones": ("worker_id",),
+    "idempotency_keys": ("key_id", "idempotency_key"),
+}
 
 
 def _canonical(value: Any) -> Any:
@@ -69,3 +76,15 @@ def is_sealed(keys: LedgerKeys, table: str, row: Mapping[str, Any]) -> bool:
     """Whether ``row``'s ``seal`` is the seal of its sealed columns (a missing seal is not)."""
     given = row.get("seal")
     return isinstance(given, str) and hmac.compare_digest(given, seal(keys, table, row))
+
+
+def sealed(connection: Connection, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with their seal, under the keys of ``connection``'s engine: how the service
+    writes every row of a sealed table."""
+    return values | {"seal": seal(ledger_keys(connection), table.name, values)}
+
+
+def genuine(connection: Connection, table: Table, row: Row[Any] | None) -> bool:
+    """Whether ``row`` (as read) was written by the service: its seal matches. A forged or
+    changed row opens and answers nothing, as if it were not there; the audit names it."""
+    return row is not None and is_sealed(ledger_keys(connection), table.name, row._mapping)

@@ -41,10 +41,10 @@ from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
 from suiren.settings import Settings
 from suiren.store.api_tables import api_keys, idempotency_keys
-from suiren.store.db import FINGERPRINT_CHECKED, ledger_keys, unit_of_work
+from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
 from suiren.store.grants import recorded_sql
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
-from suiren.store.seals import is_sealed, seal
+from suiren.store.seals import genuine, sealed
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
 _IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
@@ -411,7 +411,7 @@ async def _idempotent(
                 )
             ).first()
             if stored is not None:
-                if not is_sealed(ledger_keys(connection), "idempotency_keys", stored._mapping):
+                if not genuine(connection, idempotency_keys, stored):
                     return "unsealed", 409, None  # changed behind the service: not served
                 if stored.request_sha256 != digest:
                     return "reused", 422, None
@@ -426,8 +426,9 @@ async def _idempotent(
                 "body": json.dumps(payload, ensure_ascii=False, default=str),
                 "created_at": now,
             }
-            kept["seal"] = seal(ledger_keys(connection), "idempotency_keys", kept)
-            connection.execute(insert(idempotency_keys).values(kept))
+            connection.execute(
+                insert(idempotency_keys).values(sealed(connection, idempotency_keys, kept))
+            )
             trail.record_row(connection, request_id, actor.key_id, method, path, status, now)
         return "done", status, _plain(payload)
 
