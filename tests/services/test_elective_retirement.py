@@ -11,12 +11,13 @@ age) — not read from the code. The wages are the synthetic overlay of test_car
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 import pytest
 
 from suiren.domain.errors import InvalidInput
 from suiren.domain.month import Month
-from suiren.services.career import compare
+from suiren.services.career import Assumptions, compare
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from tests.ledger_helpers import VAULT, resident_id
@@ -180,3 +181,50 @@ def test_one_short_of_the_minimum_pays_on_past_the_window(engine):
         codes(estimate(engine, paid_up, date(2024, 11, 15), "2025-06"))
         == [["outside-retirement-window"]] * 2
     )
+
+
+def test_a_worker_past_the_statutory_age_who_paid_on_retires_after_the_last_month_paid(engine):
+    # a woman born 1969-03 (category 55: 2024-03, before the flexible rule) who paid
+    # 2008–2024: the statutory month is years behind her last month paid. The estimate
+    # retires her in the first month not paid (never before a month paid, whose pension and
+    # years would then count months paid after retirement), and says why.
+    w = worker(engine, 18, "19690301", False, 2008, 2024)
+    result = estimate(engine, w, date(2026, 6, 15))
+    for scenario in result["scenarios"]:
+        assert scenario["retirement_month"] == "2026-06"
+        assert scenario["contribution_months"] == 17 * 12
+        found = {x["code"]: x["message"] for x in scenario["warnings"]}
+        assert "2024-03" in found["past-statutory-age"]
+        assert "2024-12" in found["past-statutory-age"]
+        # 16 years by 2024-03 were more than the minimum: retiring later is no 延长缴费
+        assert "outside-retirement-window" in found
+    # a month at or before the last month paid is refused, with the month that ends it
+    for retire in ("2024-12", "2024-03"):
+        with pytest.raises(InvalidInput, match="after the last month paid \\(2024-12\\)"):
+            estimate(engine, w, date(2026, 6, 15), retire)
+    assert (
+        estimate(engine, w, date(2026, 6, 15), "2025-01")["scenarios"][0]["retirement_month"]
+        == "2025-01"
+    )
+
+
+def test_one_short_of_the_minimum_past_the_statutory_age_pays_on_until_it_is_reached(engine):
+    # a man born 1964-12 (60 in 2024-12, no window) who paid 2016–2024: 9 years, short of the
+    # 15 of 2024. Asked on 2026-06-15 with the months ahead: he pays on from 2026-06 (the
+    # first month not paid) for the 72 months he lacks (延长缴费), so retires in 2032-06 with
+    # 15 years — by right, not an elective month outside the window, and not short.
+    w = worker(engine, 19, "19641201", True, 2016, 2024)
+    with unit_of_work(engine) as c:
+        result = compare(
+            c, [LAW, REFORM], w, date(2026, 6, 15), None, Assumptions(None, Fraction(0), None)
+        )
+    for scenario in result["scenarios"]:
+        assert scenario["retirement_month"] == "2032-06"
+        assert scenario["contribution_months"] == 15 * 12
+        assert scenario["projection"]["months"] == 72
+        assert [x["code"] for x in scenario["warnings"] if x["code"] in RETIREMENT] == []
+        assert "past-statutory-age" in {x["code"] for x in scenario["warnings"]}
+    # months paid only: he is estimated as retiring now, and the shortfall is warned
+    paid_only = estimate(engine, w, date(2026, 6, 15))
+    assert codes(paid_only) == [["below-minimum-years"]] * 2
+    assert paid_only["scenarios"][0]["retirement_month"] == "2026-06"

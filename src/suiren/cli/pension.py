@@ -161,7 +161,8 @@ def estimate(
     retire: Month = typer.Option(
         None,
         "--retire",
-        help="retirement month YYYY-MM (default: statutory)",
+        help="retirement month YYYY-MM, after the last month paid (default: the statutory one;"
+        " past it, the first month not paid)",
         metavar="YYYY-MM",
         parser=options.month("--retire"),
     ),

@@ -7,7 +7,10 @@ total years, the individual accounts with credited interest, and then the pensio
 one pension formula, explained step by step.
 
 Assumptions are said in the explanation: the retirement month is the statutory one unless
-given; the 计发基数 is the latest published one on that date of the paying city — the city in
+given — for a worker past it who has paid on, the first month not paid, or, paying on short of
+the minimum years, the month they are reached (延长缴费), with a warning; a month asked for at
+or before the last month paid is refused (its months would be counted as paid after
+retirement); the 计发基数 is the latest published one on that date of the paying city — the city in
 the paying province where the relation is held or the last months there were paid — which is
 the city's own where it has one (深圳) and its province's otherwise.
 
@@ -21,6 +24,7 @@ stated with the result, and a ladder shows what paying 60%, 100%, 200% or 300% w
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -140,7 +144,7 @@ def estimate(
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
     assumptions: Assumptions | None = None,
 ) -> dict[str, Any]:
-    """The pension at ``retire`` (default: the statutory month) from the months paid and,
+    """The pension at ``retire`` (default: ``_default_retirement``) from the months paid and,
     with ``assumptions``, the months ahead paid where the worker is insured now."""
     worker = get_worker(connection, worker_id)
     records = _records(connection, worker_id, scheme)
@@ -153,9 +157,18 @@ def estimate(
     category = category_index(worker.sex, None, policy, today)
     # a Suiren worker is insured as an individual, with no employer (灵活就业人员)
     window = elective_window(policy, worker.birth_month, category, True, today)
-    retire = retire or window.statutory_month
+    last_paid = Month(max(int(r.month) for r in records))
+    first = max(Month.from_date(today), last_paid + 1)
+    if retire is not None and retire <= last_paid:
+        raise InvalidInput(
+            f"退休月份 {retire} 不晚于最后一个缴费月份 {last_paid}，退休后的月份不是缴费"
+            f" — the retirement month {retire} must come after the last month paid"
+            f" ({last_paid}): a month paid after retirement is no contribution"
+        )
+    past_statutory = retire is None and window.statutory_month < first
+    if retire is None:
+        retire = _default_retirement(window, len(records), first, assumptions is not None)
     retire_day = retire.first_day()
-    first = max(Month.from_date(today), Month(int(records[-1].month)) + 1)
     growth = assumptions.wage_growth if assumptions else Fraction(0)
     ratios: list[Fraction] = []
     aheads: list[MonthsAhead] = []
@@ -290,7 +303,14 @@ def estimate(
         # what the paying city pays that the formula does not compute (四川 增发, 吉林 长缴增发, …):
         # named, so that the total is never taken for the whole pension
         "warnings": [
-            *retirement_warnings(window, retire, months, Month.from_date(today)),
+            *([_past_statutory_warning(window, last_paid, retire)] if past_statutory else []),
+            *retirement_warnings(
+                window,
+                retire,
+                months,
+                Month.from_date(today),
+                sum(1 for m in career if m.month <= window.latest_month.ordinal),
+            ),
             *([] if not_modelled is None else [not_modelled]),
             *_case_warnings(policy, cases),
         ],
@@ -394,20 +414,49 @@ def _case_warnings(policy: Policy, cases: PensionCases) -> list[dict[str, str]]:
     return [w.to_json() for w in found.get(0, [])]
 
 
+def _default_retirement(
+    window: ElectiveWindow, months: int, first: Month, paying_on: bool
+) -> Month:
+    """The month an estimate retires the worker in when none is asked for: the statutory
+    month; for one past it who has paid on (``first``: the first month not paid), the first
+    month not paid — or, paying on (``paying_on``) while short of the minimum years, the month
+    they are reached (延长缴费, 办法 第二条)."""
+    if window.statutory_month >= first:
+        return window.statutory_month
+    short = math.ceil(window.minimum_years * 12) - months
+    return first + short if paying_on and short > 0 else first
+
+
+def _past_statutory_warning(
+    window: ElectiveWindow, last_paid: Month, retire: Month
+) -> dict[str, str]:
+    statutory = window.statutory_month
+    return {
+        "code": "past-statutory-age",
+        "field": "retire",
+        "message": (
+            f"法定退休年龄已于 {statutory} 达到，缴费至 {last_paid}：按 {retire} 退休估算"
+            f" — the statutory age was reached in {statutory} and months were paid until"
+            f" {last_paid}: estimated for retirement in {retire}"
+        ),
+    }
+
+
 def retirement_warnings(
-    window: ElectiveWindow, retire: Month, months: int, today: Month
+    window: ElectiveWindow, retire: Month, months: int, today: Month, months_by_latest: int
 ) -> list[dict[str, str]]:
     """What the rules would not grant of a retirement in ``retire`` with ``months`` of
-    contributions (deemed and projected ones included): a month outside the elective window
-    (unless the minimum years are not reached yet: 延长缴费); early without the
-    minimum years, or
-    any month short of them (no monthly pension until they are reached); a choice asked for
-    after its deadline (``today`` past the month to apply by)."""
+    contributions (deemed and projected ones included; ``months_by_latest`` of them by the
+    window's last month): a month outside the elective window (unless the minimum years were
+    not reached by then: 延长缴费); early without the minimum years, or any month short of
+    them (no monthly pension until they are reached); a choice asked for after its deadline
+    (``today`` past the month to apply by)."""
     found: list[dict[str, str]] = []
     choice = window.choice(retire)
-    # 延长缴费 (办法 第二条): one still short of the minimum years pays on until they are
-    # reached, past the window by right, not by choice: the shortfall is what is warned
-    extending = retire > window.latest_month and months < window.minimum_years * 12
+    # 延长缴费 (办法 第二条): one still short of the minimum years at the window's end pays on
+    # until they are reached, past the window by right, not by choice: only a shortfall left
+    # at ``retire`` is warned
+    extending = retire > window.latest_month and months_by_latest < window.minimum_years * 12
     if not window.contains(retire) and not extending:
         why = (
             f"；{NO_LATER_TEXT[window.no_later_reason]}"
