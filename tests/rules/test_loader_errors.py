@@ -34,6 +34,7 @@ CASES = {
     "verified_without_document": (11, "a verified source needs a 'document'", "verified: false"),
     "unverified_without_why": (9, "rate in region 310000", "needs a 'why'"),
     "unknown_reference_key": (7, "unknown key 'issued'", "did you mean 'issuer'"),
+    "bad_published": (5, "metadata.published is one of", "yearly"),
 }
 IMPLAUSIBLE = ("several_errors", "floor_above_ceiling", "interest_rate_ten_times")
 

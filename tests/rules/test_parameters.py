@@ -88,3 +88,56 @@ def test_a_scenario_is_checked_like_the_baseline():
     messages = caught.value.message
     assert "0.15 is outside the plausible range 0 to 0.1" in messages
     assert "49000 is above contribution.base.published_ceiling" in messages
+
+
+@pytest.mark.parametrize(
+    ("path", "region", "day", "start", "provisional"),
+    [
+        # 北京's 计发基数 of 2023 (from 2023-01-01): its own year, then the next year's stand-in
+        ("pension.base", "110000", date(2023, 12, 31), date(2023, 1, 1), False),
+        # 北京's wage of a July contribution year: 11 months after 2024-07-01 it is current
+        (
+            "contribution.base.average_monthly_wage",
+            "110000",
+            date(2025, 6, 30),
+            date(2024, 7, 1),
+            False,
+        ),
+        # a rate every year is yearly too: 2026's not published, 2025's stands in
+        ("account.interest_rate", "000000", date(2026, 1, 1), date(2025, 1, 1), True),
+        # not a yearly figure: never provisional however old
+        ("pension.rounding_unit_fen", "000000", date(2026, 6, 1), None, False),
+    ],
+)
+def test_a_yearly_figure_a_year_or_more_after_its_start_is_provisional(
+    path, region, day, start, provisional
+):
+    value = load_policy().at(day, region).get(path)
+    if start is not None:
+        assert value.start == start
+    assert value.provisional is provisional
+    assert value.cite()["provisional"] is provisional
+
+
+def test_the_latest_yearly_figure_read_past_its_year_is_provisional():
+    policy = load_policy()
+    latest = policy.at(date(2026, 6, 1), "410100").get("pension.base")
+    # the same entry read in its own year is current, read a year on is provisional
+    same = policy.at(latest.start, "410100").get("pension.base")
+    assert (same.start, same.provisional) == (latest.start, False)
+    later = policy.at(date(latest.start.year + 1, latest.start.month, 1), "410100").get(
+        "pension.base"
+    )
+    assert later.start == latest.start and later.provisional
+    yearly = {
+        p
+        for p in (
+            "pension.base",
+            "contribution.base.average_monthly_wage",
+            "contribution.base.published_floor",
+            "contribution.base.published_ceiling",
+            "account.interest_rate",
+        )
+        if policy.parameters.parameter(p).yearly
+    }
+    assert len(yearly) == 5

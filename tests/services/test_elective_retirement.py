@@ -138,7 +138,11 @@ def test_a_man_who_reached_60_in_2024_12_has_no_later_age(engine):
         None,
     )
     assert codes(result) == [["outside-retirement-window"]] * 2
-    message = result["scenarios"][0]["warnings"][0]["message"]
+    [message] = [
+        w["message"]
+        for w in result["scenarios"][0]["warnings"]
+        if w["code"] == "outside-retirement-window"
+    ]
     assert "不能选择弹性延迟退休" in message and "no later age" in message
 
 
@@ -198,6 +202,16 @@ def test_a_worker_past_the_statutory_age_who_paid_on_retires_after_the_last_mont
         assert "2024-12" in found["past-statutory-age"]
         # 16 years by 2024-03 were more than the minimum: retiring later is no 延长缴费
         assert "outside-retirement-window" in found
+        # the fixture's 计发基数 is of 2005: a retirement this year is paid on it provisionally
+        # (预发) until 2026's is published, and the explanation cites it as provisional
+        assert "pension.base 5000 (440000, 2005)" in found["provisional-parameter"]
+        [base] = [
+            p
+            for step in scenario["explanation"]
+            for p in step["parameters"]
+            if p["parameter"] == "pension.base"
+        ]
+        assert base["provisional"] is True
     # a month at or before the last month paid is refused, with the month that ends it
     for retire in ("2024-12", "2024-03"):
         with pytest.raises(InvalidInput, match="after the last month paid \\(2024-12\\)"):
@@ -223,7 +237,9 @@ def test_one_short_of_the_minimum_past_the_statutory_age_pays_on_until_it_is_rea
         assert scenario["contribution_months"] == 15 * 12
         assert scenario["projection"]["months"] == 72
         assert [x["code"] for x in scenario["warnings"] if x["code"] in RETIREMENT] == []
-        assert "past-statutory-age" in {x["code"] for x in scenario["warnings"]}
+        found = {x["code"] for x in scenario["warnings"]}
+        # a retirement in a later year is a projection, not a provisional payment
+        assert "past-statutory-age" in found and "provisional-parameter" not in found
     # months paid only: he is estimated as retiring now, and the shortfall is warned
     paid_only = estimate(engine, w, date(2026, 6, 15))
     assert codes(paid_only) == [["below-minimum-years"]] * 2

@@ -72,7 +72,9 @@ def year_rates(policy: Policy, years: range) -> list[YearRate]:
         if day not in read:
             read[day] = year_rate(policy, year)
         rate = read[day]
-        out.append(replace(rate, year=year, provisional=rate.cited[0].start.year < year))
+        provisional = rate.cited[0].start.year < year
+        cited = (replace(rate.cited[0], provisional=provisional), *rate.cited[1:])
+        out.append(replace(rate, year=year, provisional=provisional, cited=cited))
     return out
 
 

@@ -24,6 +24,8 @@ A parameter file::
         issuer: 国务院
       type: number                # number (default) | table | text | bool
       range: {min: 0, max: 0.5}   # plausible values; required for number and table
+      published: yearly           # optional: a figure of each year (a wage, a 计发基数): one
+                                  # read 12 months or more after it started is provisional
     values:
       2006-01-01: 0.20
       2024-03-01:
@@ -67,7 +69,8 @@ from suiren.rules.parameters import (
 from suiren.rules.provenance import SOURCE_KEYS, Provenance, Source, is_document
 
 LEAF_KEYS = ("description", "metadata", "values", "regions", "documentation")
-METADATA_KEYS = ("unit", "reference", "type", "note", "range", "at_most", "near")
+METADATA_KEYS = ("unit", "reference", "type", "note", "range", "at_most", "near", "published")
+PUBLISHED = ("yearly",)  # metadata.published: how often the figure is published
 RANGE_KEYS = ("min", "max")
 NEAR_KEYS = ("ratio", "of", "tolerance", "regions")
 NEAR_REQUIRED = ("ratio", "of", "tolerance")
@@ -406,6 +409,11 @@ def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
                 series[code] = _region_series(ctx, key_node, region_node, code, kind, reference)
             except ParameterError as error:
                 ctx.note(error)
+    published = text_of(ctx, meta["published"][1], "published") if "published" in meta else ""
+    if published and published not in PUBLISHED:
+        raise ctx.error(
+            meta["published"][1], f"metadata.published is one of {', '.join(PUBLISHED)}"
+        )
     parameter = Parameter(
         path=dotted,
         description=text_of(ctx, items["description"][1], "description"),
@@ -414,6 +422,7 @@ def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
         series=series,
         source=f"{ctx.path}",
         checks=checks,
+        yearly=published == "yearly",
     )
     ctx.problems.extend(range_problems(parameter))
     return parameter

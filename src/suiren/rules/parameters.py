@@ -24,6 +24,7 @@ from suiren.domain.region import NATIONAL
 from suiren.rules.provenance import Provenance
 
 Value = Any  # Fraction | str | bool | dict[int, Fraction] | None
+YEAR_MONTHS = 12  # a yearly figure older than this on the day it is read is provisional
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,15 @@ class ResolvedValue:
     region: str
     reference: Provenance
     unit: str
+    # a yearly figure (``published: yearly``) applied twelve months or more after it started:
+    # the next year's is not in the file (not published yet), so this one stands in for it, as
+    # an agency pays provisionally (预发) on last year's figure until the new one is out
+    provisional: bool = False
 
     def cite(self) -> dict[str, Any]:
         """The parameter as an explanation cites it: ``reference`` is the provenance as one
-        line of text, ``provenance`` its fields, ``verified`` whether every source is."""
+        line of text, ``provenance`` its fields, ``verified`` whether every source is,
+        ``provisional`` whether it is an earlier year's figure standing in (``provisional``)."""
         return {
             "parameter": self.path,
             "value": show_value(self.value),
@@ -58,6 +64,7 @@ class ResolvedValue:
             "region": self.region,
             "reference": self.reference.render(),
             "verified": self.reference.verified,
+            "provisional": self.provisional,
             "provenance": self.reference.to_json(),
         }
 
@@ -151,6 +158,7 @@ class Parameter:
     series: dict[str, Series]  # region code -> series; NATIONAL for the national one
     source: str
     checks: Checks = field(default_factory=Checks)
+    yearly: bool = False  # published once a year (``metadata.published: yearly``)
 
     def resolve(self, day: date, ancestry: tuple[str, ...]) -> tuple[str, DatedValue] | None:
         """The region and entry in force on ``day`` for the most specific region of
@@ -177,8 +185,12 @@ class Parameter:
         if found is None:
             return None
         region, entry = found
+        provisional = (
+            self.yearly
+            and (day.year - entry.start.year) * 12 + day.month - entry.start.month >= YEAR_MONTHS
+        )
         return ResolvedValue(
-            self.path, entry.value, entry.start, region, entry.reference, self.unit
+            self.path, entry.value, entry.start, region, entry.reference, self.unit, provisional
         )
 
     def lookup(self, day: date, ancestry: tuple[str, ...]) -> ResolvedValue:

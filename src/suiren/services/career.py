@@ -57,7 +57,7 @@ from suiren.policy.projection import (
 )
 from suiren.policy.retirement import ElectiveWindow, category_index, elective_window
 from suiren.rules.explain import Step
-from suiren.rules.parameters import ResolvedValue
+from suiren.rules.parameters import ResolvedValue, show_value
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.pension_calc import (
@@ -304,6 +304,7 @@ def estimate(
         # named, so that the total is never taken for the whole pension
         "warnings": [
             *([_past_statutory_warning(window, last_paid, retire)] if past_statutory else []),
+            *_provisional_warnings(steps, retire, today),
             *retirement_warnings(
                 window,
                 retire,
@@ -440,6 +441,36 @@ def _past_statutory_warning(
             f" {last_paid}: estimated for retirement in {retire}"
         ),
     }
+
+
+def _provisional_warnings(steps: list[Step], retire: Month, today: date) -> list[dict[str, str]]:
+    """A retirement this year or before computed on a yearly figure whose year is not
+    published yet (``ResolvedValue.provisional``): the agency pays it provisionally (预发) and
+    recomputes when the figure is out. (A retirement in a later year is a projection on
+    stated assumptions, not a provisional payment.)"""
+    if retire.year > today.year:
+        return []
+    seen: dict[tuple[str, str, date], ResolvedValue] = {}
+    for step in steps:
+        for p in step.parameters:
+            if p.provisional:
+                seen.setdefault((p.path, p.region, p.start), p)
+    if not seen:
+        return []
+    named = "; ".join(
+        f"{p.path} {show_value(p.value)} ({p.region}, {p.start.year})" for p in seen.values()
+    )
+    return [
+        {
+            "code": "provisional-parameter",
+            "field": "retire",
+            "message": (
+                f"{retire} 所用年度数值尚未公布，按上年数值预发，公布后重算：{named}"
+                f" — a figure of {retire.year} is not published yet: the earlier year's stands"
+                f" in (paid provisionally, 预发, and recomputed when it is out): {named}"
+            ),
+        }
+    ]
 
 
 def retirement_warnings(
