@@ -18,6 +18,7 @@ import pytest
 from suiren.domain.errors import InvalidInput
 from suiren.domain.month import Month
 from suiren.services.career import Assumptions, compare
+from suiren.services.history import Person, import_people
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from tests.ledger_helpers import VAULT, resident_id
@@ -124,7 +125,8 @@ def test_early_retirement_needs_the_minimum_years(engine):
 
 def test_a_man_who_reached_60_in_2024_12_has_no_later_age(engine):
     # born 1964-12: 60 in 2024-12, before the flexible rule (2025-01-01): no delay, no window
-    w = worker(engine, 13, "19641201", True, 2008, 2024)
+    # (2008–2023 paid: 2024-12 is no month of his to pay, test_past_retirement.py)
+    w = worker(engine, 13, "19641201", True, 2008, 2023)
     result = estimate(engine, w, date(2026, 6, 15), "2025-06")
     window = result["scenarios"][0]["retirement_window"]
     assert (window["statutory_month"], window["earliest_month"], window["latest_month"]) == (
@@ -180,7 +182,7 @@ def test_one_short_of_the_minimum_pays_on_past_the_window(engine):
         result = estimate(engine, w, date(2024, 11, 15), retire)
         assert codes(result) == [["below-minimum-years"]] * 2
         assert "延长缴费" in result["scenarios"][0]["warnings"][0]["message"]
-    paid_up = worker(engine, 17, "19641201", True, 2008, 2024)
+    paid_up = worker(engine, 17, "19641201", True, 2008, 2023)
     assert (
         codes(estimate(engine, paid_up, date(2024, 11, 15), "2025-06"))
         == [["outside-retirement-window"]] * 2
@@ -189,10 +191,20 @@ def test_one_short_of_the_minimum_pays_on_past_the_window(engine):
 
 def test_a_worker_past_the_statutory_age_who_paid_on_retires_after_the_last_month_paid(engine):
     # a woman born 1969-03 (category 55: 2024-03, before the flexible rule) who paid
-    # 2008–2024: the statutory month is years behind her last month paid. The estimate
-    # retires her in the first month not paid (never before a month paid, whose pension and
-    # years would then count months paid after retirement), and says why.
-    w = worker(engine, 18, "19690301", False, 2008, 2024)
+    # 2008–2023 through Suiren and all of 2024 as the agency's earlier system recorded (Suiren
+    # itself takes no month from 2024-03 on from one with the minimum years:
+    # test_past_retirement.py): the statutory month is years behind her last month paid. The
+    # estimate retires her in the first month not paid (never before a month paid, whose
+    # pension and years would then count months paid after retirement), and says why.
+    w = worker(engine, 18, "19690301", False, 2008, 2023)
+    row = {"resident_id": resident_id(18, "19690301", False), "kind": "paid", "index": ""}
+    row |= {"region": "440100", "from_month": "2024-01", "to_month": "2024-12"}
+    with unit_of_work(engine) as c:
+        done = import_people(
+            c, LAW, VAULT, [Person(row["resident_id"], [(1, row | {"base_yuan": "5000"})])], {},
+            "h" * 64, at(2026, 6, 15),
+        )  # fmt: skip
+    assert not done.errors, done.errors
     result = estimate(engine, w, date(2026, 6, 15))
     for scenario in result["scenarios"]:
         assert scenario["retirement_month"] == "2026-06"

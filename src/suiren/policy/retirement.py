@@ -16,7 +16,8 @@ affected month on retire one month later per ``step`` birth months, capped at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -294,3 +295,26 @@ def elective_window(
         late_notice_months=int(late_notice.value),
         cited=tuple(cited),
     )
+
+
+def months_past_retirement(
+    window: ElectiveWindow, recorded: Iterable[int], months: Iterable[int]
+) -> dict[int, int]:
+    """Of ``months`` (ordinals), those a worker with ``window`` (without an employer) may no
+    longer pay into the employee pension, each with the months counted when it was judged:
+    from the window's last month on — the latest retirement month, the pension's first month,
+    as the estimate counts the months before it — once the minimum years are reached. The
+    months counted are all those ``recorded`` (paid, imported, deemed: whatever their month,
+    so that months sent newest first are judged as if oldest first) and the earlier of
+    ``months`` taken. The worker is a pensioner (社会保险法 第十六条); one still short pays
+    on until the minimum is reached (延长缴费, 办法 第二条), and not a month more."""
+    latest = window.latest_month.ordinal
+    minimum = math.ceil(window.minimum_years * MONTHS_PER_YEAR)
+    counted = set(recorded)
+    refused: dict[int, int] = {}
+    for month in sorted(set(months)):
+        if month >= latest and len(counted) >= minimum:
+            refused[month] = len(counted)
+        else:
+            counted.add(month)
+    return refused

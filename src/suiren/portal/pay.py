@@ -59,8 +59,8 @@ def payment_id(worker_id: str, nonce: str) -> str:
 def pay_message(reason: str, values: dict[str, object]) -> text.Message:
     """The sentence of a refusal, with its month and amounts written for people (a month in
     the page's language, when it is shown)."""
-    words: dict[str, object] = {"month": "", "earliest": ""}
-    for name in ("month", "earliest"):
+    words: dict[str, object] = {"month": "", "earliest": "", "latest": ""}
+    for name in ("month", "earliest", "latest"):
         given = values.get(name)
         if isinstance(given, str):
             try:

@@ -220,6 +220,7 @@ PAY_MESSAGES = {
     "future": N_("%(month)s has not come yet; pay it when it comes."),
     "too-early": N_("%(month)s cannot be paid now: missed months may be paid from %(earliest)s on."),
     "paid": N_("%(month)s is already paid; it is not paid twice."),
+    "past-retirement": N_("%(month)s cannot be paid: you have the minimum contribution years and retire by %(latest)s at the latest. Apply for your pension."),
     "no-parameters": N_("Your region has not published the bounds for %(month)s."),
     "out-of-bounds": N_("The base must be from %(floor)s to %(ceiling)s for %(month)s."),
     "base-format": N_("Enter the base in yuan, such as 6000 or 6000.50."),

@@ -310,7 +310,7 @@ def estimate(
                 retire,
                 months,
                 Month.from_date(today),
-                sum(1 for m in career if m.month <= window.latest_month.ordinal),
+                sum(1 for m in career if m.month < window.latest_month.ordinal),
             ),
             *([] if not_modelled is None else [not_modelled]),
             *_case_warnings(policy, cases),
@@ -477,11 +477,11 @@ def retirement_warnings(
     window: ElectiveWindow, retire: Month, months: int, today: Month, months_by_latest: int
 ) -> list[dict[str, str]]:
     """What the rules would not grant of a retirement in ``retire`` with ``months`` of
-    contributions (deemed and projected ones included; ``months_by_latest`` of them by the
-    window's last month): a month outside the elective window (unless the minimum years were
-    not reached by then: 延长缴费); early without the minimum years, or any month short of
-    them (no monthly pension until they are reached); a choice asked for after its deadline
-    (``today`` past the month to apply by)."""
+    contributions (deemed and projected ones included; ``months_by_latest`` of them before
+    the window's last month, the latest month to retire in): a month outside the elective
+    window (unless the minimum years were not reached by then: 延长缴费); early without the
+    minimum years, or any month short of them (no monthly pension until they are reached); a
+    choice asked for after its deadline (``today`` past the month to apply by)."""
     found: list[dict[str, str]] = []
     choice = window.choice(retire)
     # 延长缴费 (办法 第二条): one still short of the minimum years at the window's end pays on

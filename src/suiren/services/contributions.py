@@ -17,7 +17,9 @@ debt, which the settlement windows net (services/settlement.py).
 A month is refused — and the rest of the batch still posts, each refusal reported with its
 row, field and reason — for an unknown or unenrolled worker, a base outside the region's
 floor and ceiling for that month, a month in the future, a back-payment (补缴) beyond what
-the parameters allow, a month already paid and not reversed, a payment into a region a
+the parameters allow, a pension month of a pensioner (from the last month of the elective
+retirement window on, with the minimum years reached: ``_refuse_past_retirement``), a
+month already paid and not reversed, a payment into a region a
 transfer is taking the worker's money out of, the same month twice in one batch, or a region
 without parameters for the month. ``post_contributions`` (the single request) refuses the
 whole request on the first refusal instead. Replaying a payment returns what was recorded,
@@ -39,7 +41,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -58,7 +61,15 @@ from suiren.ledger.transaction import TX_ID_CHARS_MAX, Posting, Transaction, TxC
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.policy.medical import hukou_pool
+from suiren.policy.retirement import (
+    ElectiveWindow,
+    category_index,
+    elective_window,
+    months_past_retirement,
+    retirement_rule,
+)
 from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
+from suiren.services.workers import get_worker
 from suiren.store.bulk import fill_keys, insert_arrow, select_columns
 from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import (
@@ -262,6 +273,8 @@ class _Batch:
         self.region = np.full(n, "", dtype=object)
         self.temporary = np.zeros(n, dtype=np.int64)
         self.hukou = np.full(n, "", dtype=object)
+        self.birth = np.zeros(n, dtype=np.int64)  # the worker's birth month (ordinal)
+        self.male = np.zeros(n, dtype=bool)
         self.due, self.account, self.pooled, self.held, self.attempt = (
             np.zeros(n, dtype=np.int64) for _ in range(5)
         )
@@ -329,6 +342,7 @@ def post_batch(
     _still_there(connection, batch)
     _refuse_moving(connection, batch)
     _refuse_history(connection, batch)
+    _refuse_past_retirement(connection, policy, batch, now)
     if small or _recorded_sample(
         connection, batch
     ):  # a few rows, or a batch sent again: look all up
@@ -474,6 +488,8 @@ def _enrolled(
         batch.region = np.where(missing, "", regions[index])
         batch.temporary = np.where(missing, 0, np.array([int(v[1]) for v in values])[index])
         batch.hukou = np.where(missing, "", np.array([v[2] for v in values], dtype=object)[index])
+        batch.birth = np.where(missing, 0, np.array([v[3] for v in values], dtype=np.int64)[index])
+        batch.male = np.where(missing, False, np.array([v[4] == "M" for v in values])[index])
     if missing.any():
         absent = np.flatnonzero(missing)
         names = _take(batch.worker_id, absent)
@@ -498,30 +514,36 @@ ENROLMENT_COLUMNS = pa.schema(
         ("region", pa.string()),
         ("temporary", pa.bool_()),
         ("hukou_region", pa.string()),
+        ("birth_month", pa.int64()),
+        ("sex", pa.string()),
     ]
 )
 
 
 def _enrolments(
     connection: Connection, worker_ids: list[str], scheme: Scheme
-) -> dict[str, tuple[str, bool, str]]:
-    """worker -> (region, paying into a temporary account, hukou region), enrolled ones only."""
+) -> dict[str, tuple[str, bool, str, int, str]]:
+    """worker -> (region, paying into a temporary account, hukou region, birth month ordinal,
+    sex), enrolled ones only."""
     query = (
         select(
             enrolments.c.worker_id,
             enrolments.c.region,
             enrolments.c.temporary,
             workers.c.hukou_region,
+            workers.c.birth_month,
+            workers.c.sex,
         )
         .join(workers, workers.c.worker_id == enrolments.c.worker_id)
         .where(enrolments.c.scheme == scheme.value)
     )
-    found: dict[str, tuple[str, bool, str]] = {}
+    found: dict[str, tuple[str, bool, str, int, str]] = {}
     if is_postgres(connection) and len(worker_ids) > LOOKUP_CHUNK:  # as columns, not rows
         temp = fill_keys(connection, "wanted_workers", sorted(worker_ids))
         table = select_columns(
             connection,
-            "SELECT e.worker_id, e.region, e.temporary, w.hukou_region FROM enrolments e"
+            "SELECT e.worker_id, e.region, e.temporary, w.hukou_region, w.birth_month, w.sex"
+            " FROM enrolments e"
             f" JOIN {temp} k ON k.key = e.worker_id JOIN workers w ON w.worker_id = e.worker_id"
             " WHERE e.scheme = :scheme",
             {"scheme": scheme.value},
@@ -534,6 +556,8 @@ def _enrolments(
                     table["region"].to_pylist(),
                     table["temporary"].to_pylist(),
                     table["hukou_region"].to_pylist(),
+                    table["birth_month"].to_pylist(),
+                    table["sex"].to_pylist(),
                     strict=True,
                 ),
                 strict=True,
@@ -543,7 +567,13 @@ def _enrolments(
         connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"
     ):
         for r in rows:
-            found[r.worker_id] = (r.region, bool(r.temporary), r.hukou_region)
+            found[r.worker_id] = (
+                r.region,
+                bool(r.temporary),
+                r.hukou_region,
+                int(r.birth_month),
+                r.sex,
+            )
     return found
 
 
@@ -891,6 +921,141 @@ def _refuse_history(connection: Connection, batch: _Batch) -> None:
                 f" imported from the earlier system ({clash.kind}, {clash.region}); a month is"
                 " recorded once",
             )
+
+
+def _refuse_past_retirement(
+    connection: Connection, policy: Policy, batch: _Batch, now: datetime
+) -> None:
+    """A pension month from the last month the worker could retire in on (the elective
+    window's end: the statutory month, or up to ``late_months_max`` after it where a worker
+    without an employer may ask for it) is refused once the minimum contribution years are
+    reached: the worker is a pensioner (社会保险法 第十六条; ``months_past_retirement``). One
+    still short pays on until it is reached (延长缴费, 办法 第二条); every month of the career
+    recorded (paid, imported, deemed) and this batch's earlier months count. A worker whose
+    retirement rules are not in the parameters has those rows refused as ``no-parameters``.
+    Only the employee pension: medical insurance has its own rules at retirement. Workers
+    below their category's original age — nearly every row — are passed over in arrays;
+    the others' careers are read in one query."""
+    if batch.scheme is not Scheme.EMPLOYEE_PENSION:
+        return
+    rows = batch.open()
+    if not len(rows):
+        return
+    today = now.date()
+    rule = retirement_rule(policy, today)
+    female = category_index("F", None, policy, today)
+    category = np.where(batch.male[rows], 0, female).astype(np.int64)
+    # no window ends before the original age of the category: the rest are of working age
+    old = batch.month[rows] - batch.birth[rows] >= rule.original_age_months[category]
+    if not old.any():
+        return
+    rows, category = rows[old], category[old]
+    keys, inverse = np.unique(np.stack([batch.birth[rows], category]), axis=1, return_inverse=True)
+    windows = [_window(policy, birth, c, today) for birth, c in zip(*keys.tolist(), strict=True)]
+    no_rules = [i for i, w in enumerate(windows) if isinstance(w, ParameterNotFound)]
+    latest = np.array(
+        [w.latest_month.ordinal if isinstance(w, ElectiveWindow) else 0 for w in windows],
+        dtype=np.int64,
+    )
+    inverse = inverse.reshape(-1)
+    late = batch.month[rows] >= latest[inverse]
+    for k in no_rules:
+        error = windows[k]
+        batch.refuse(
+            rows[inverse == k].tolist(),
+            "worker_id",
+            "no-parameters",
+            f"无此出生月份的退休规则，不能判断是否已退休 — no retirement rule for a worker born"
+            f" in {Month(int(keys[0, k]))}: whether they are a pensioner cannot be judged"
+            f" ({error})",
+        )
+    late &= ~np.isin(inverse, no_rules)
+    if not late.any():
+        return
+    window_of = dict(zip(_take(batch.worker_id, rows[late]), inverse[late].tolist(), strict=True))
+    names = sorted(window_of)
+    mine = batch.open()
+    mine = mine[
+        pc.is_in(
+            batch.worker_id.take(pa.array(mine)), value_set=pa.array(names, type=pa.string())
+        ).to_numpy(zero_copy_only=False)
+    ]  # every open row of these workers: their earlier months count too
+    by_worker: dict[str, list[int]] = defaultdict(list)
+    for i, worker in zip(mine.tolist(), _take(batch.worker_id, mine), strict=True):
+        by_worker[worker].append(i)
+    recorded = _recorded_months(connection, batch.scheme, names)
+    for worker, indices in by_worker.items():
+        window = windows[window_of[worker]]
+        assert isinstance(window, ElectiveWindow)
+        months = [int(batch.month[i]) for i in indices]
+        past = months_past_retirement(window, recorded.get(worker, ()), months)
+        for i, month in zip(indices, months, strict=True):
+            if month in past:
+                batch.refuse(
+                    [i],
+                    "month",
+                    "past-retirement",
+                    past_retirement_text(worker, Month(month), window, past[month]),
+                )
+
+
+def _window(
+    policy: Policy, birth: int, category: int, today: date
+) -> ElectiveWindow | ParameterNotFound:
+    """The worker's elective window, or why the parameters do not give it (a birth so early
+    that the rules of the month the age was reached are not in the file)."""
+    try:
+        return elective_window(policy, Month(birth), category, True, today)
+    except ParameterNotFound as error:
+        return error
+
+
+def _recorded_months(
+    connection: Connection, scheme: Scheme, worker_ids: list[str]
+) -> dict[str, set[int]]:
+    """Each worker's recorded months in ``scheme`` (as ``store.lines.paid_months`` with the
+    deemed ones: paid and not reversed, and every imported stint), for many workers at once."""
+    m = contribution_months.c
+    reversal = select(journal.c.tx_id).where(journal.c.reverses == m.tx_id)
+    query = select(m.worker_id, m.month).where(m.scheme == scheme.value, ~reversal.exists())
+    found: dict[str, set[int]] = defaultdict(set)
+    for rows in _chunked(connection, query, m.worker_id, worker_ids, "late_workers"):
+        for r in rows:
+            found[r.worker_id].add(int(r.month))
+    h = history_stints.c
+    stints = select(h.worker_id, h.from_month, h.to_month).where(h.scheme == scheme.value)
+    for rows in _chunked(connection, stints, h.worker_id, worker_ids, "late_histories"):
+        for r in rows:
+            found[r.worker_id].update(range(int(r.from_month), int(r.to_month) + 1))
+    return found
+
+
+def pensioner_months(
+    connection: Connection, policy: Policy, worker_id: str, months: Iterable[int], today: date
+) -> tuple[ElectiveWindow, dict[int, int]]:
+    """One worker's elective window and which of ``months`` they may no longer pay into the
+    employee pension (``months_past_retirement``): what a quote offers and refuses, as
+    ``_refuse_past_retirement`` decides for a batch. ``ParameterNotFound`` where the rules
+    of the worker's birth are not in the parameters."""
+    worker = get_worker(connection, worker_id)
+    category = category_index(worker.sex, None, policy, today)
+    window = elective_window(policy, worker.birth_month, category, True, today)
+    recorded = _recorded_months(connection, Scheme.EMPLOYEE_PENSION, [worker_id])
+    return window, months_past_retirement(window, recorded.get(worker_id, ()), months)
+
+
+def past_retirement_text(worker: str, month: Month, window: ElectiveWindow, months: int) -> str:
+    latest = window.latest_month
+    years = window.minimum_years
+    shown = format(Decimal(years.numerator) / Decimal(years.denominator), "f")
+    return (
+        f"{month} 不能缴费：职工 {worker} 最晚于 {latest} 退休，已累计缴费 {months} 个月，"
+        f"达到最低缴费年限 {shown} 年，应按月领取基本养老金（社会保险法 第十六条）"
+        f" — {month} cannot be paid: worker {worker} retires in {latest} at the latest and"
+        f" has {months} contribution months, the minimum of {shown} years: the pension is"
+        " paid from then (Social Insurance Law art. 16); only a worker short of the minimum"
+        " pays on until it is reached (延长缴费)"
+    )
 
 
 def _write(connection: Connection, batch: _Batch, now: datetime) -> None:

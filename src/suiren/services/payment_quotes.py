@@ -22,6 +22,7 @@ from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.rules.vector import day_number
+from suiren.services.contributions import past_retirement_text, pensioner_months
 from suiren.services.workers import enrolment_region
 from suiren.store.tables import contribution_months, history_stints, journal
 
@@ -117,6 +118,14 @@ def open_months(
             if bounds is not None:
                 found.append(bounds)
         month = month + -1
+    if scheme is Scheme.EMPLOYEE_PENSION and found:  # not the months of a pensioner
+        try:
+            _, past = pensioner_months(
+                connection, policy, worker_id, (m.month.ordinal for m in found), today
+            )
+        except ParameterNotFound:  # no retirement rule for the birth: the quote says so
+            return found
+        found = [m for m in found if m.month.ordinal not in past]
     return found
 
 
@@ -144,6 +153,18 @@ def quote(
         )
     if month in paid_months(connection, worker_id, scheme):
         raise PaymentRefused("paid", f"{month} is already paid", month=str(month))
+    if scheme is Scheme.EMPLOYEE_PENSION:
+        try:
+            window, past = pensioner_months(connection, policy, worker_id, [month.ordinal], today)
+        except ParameterNotFound as error:
+            raise PaymentRefused("no-parameters", str(error), month=str(month)) from error
+        if month.ordinal in past:
+            raise PaymentRefused(
+                "past-retirement",
+                past_retirement_text(worker_id, month, window, past[month.ordinal]),
+                month=str(month),
+                latest=str(window.latest_month),
+            )
     region = enrolment_region(connection, worker_id, scheme)[0]
     bounds = bounds_of(policy, month, region)
     if bounds is None:
