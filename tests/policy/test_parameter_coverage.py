@@ -168,6 +168,17 @@ JIANGSU_2019 = (
     " non-private) and the transcribed 2019 ceiling (16842 = 3 × 5614) name different wages,"
     " and the notice saying which applied to the 2019 bounds was not found"
 )
+JIANGSU_2015 = (
+    f"{NO_SOURCE}: 江苏's 2015 wage; the transcribed index-base compilation gives 61783 a year"
+    " (5148.58) and the transcribed ceiling table 16200 (3 × 5400, its 2014 figure repeated, where"
+    " 苏人社发〔2014〕255号 as transcribed set 2014's ceiling at 14496 = 3 × 4832), and the 2015"
+    " notice was not found; 2016–2018, where the two agree, are in the file"
+)
+HEILONGJIANG_2019 = (
+    f"{NO_SOURCE}: 黑龙江's 2019 wage; the transcribed wage series gives 4608 and the transcribed"
+    " 计发基数 notice (黑人社规〔2018〕22号, 56820 a year) 4735, where the two agree 2015–2018 and"
+    " 2020–2021, and neither notice was read"
+)
 ZHEJIANG_2020 = (
     f"{NO_SOURCE}: 浙江's 2020 wage; one transcription gives 5690 as the wage and 5960 as the"
     " 计发基数 of the same year, and the notice was not found"
@@ -230,10 +241,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
     Known(
-        "contribution.base.average_monthly_wage",
-        "230000 320000 520000 630000 640000 650000",
-        "2015-01", "2018-12", WAGES_NOT_COLLECTED,
+        "contribution.base.average_monthly_wage", "520000 630000 640000 650000", "2015-01", "2018-12",
+        WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "320000", "2015-01", "2015-12", JIANGSU_2015),
     Known("contribution.base.average_monthly_wage", "130000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2016-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2018-01", "2018-12", WAGES_NOT_COLLECTED),
@@ -241,9 +252,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "500000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "130000 230000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "130000 340000 430000 500000 510000 520000 630000 640000 650000",
         "2019-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "230000", "2019-01", "2019-12", HEILONGJIANG_2019),
     Known("contribution.base.average_monthly_wage", "320000", "2019-01", "2019-12", JIANGSU_2019),
     Known(
         "contribution.base.average_monthly_wage",
