@@ -211,7 +211,11 @@ SHENZHEN_2023_CEILING = (
 )
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
-    " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
+    " in the file starts with 2024 (武汉 and 荆州 2023, read off tables paid before 2024's was"
+    " published), and no earlier year's city bases were found. 武汉's 2020–2022 disagree: a"
+    " transcribed 2022-11 武汉 case (no table named; its basic pension 1 fen off) says 7753 is"
+    " 2022's, the same transcriber's series gives 2020 = 7753, 2021 = 8125, 2022 = 8531 with no"
+    " source; neither is taken"
 )
 JIANGSU_2023_CEILING = (
     f"{NO_SOURCE}: 江苏's 2023 ceiling; 24042 is transcribed as 苏人社发〔2023〕62号's provisional"
@@ -327,7 +331,11 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "contribution.base.published_ceiling", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
         HUBEI_CONTRIBUTION_TIERS,
     ),
-    Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
+    Known(
+        "pension.base", " ".join(("420000", *(c for c in HUBEI_OWN_BASES if c != "421000"))), "2015-01",
+        "2023-12", HUBEI_TIERS,
+    ),
+    Known("pension.base", "421000", "2015-01", "2022-12", HUBEI_TIERS),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
 # fmt: on
