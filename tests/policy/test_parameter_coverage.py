@@ -209,6 +209,14 @@ SHENZHEN_2023_CEILING = (
     " the 2024-01 floor, 3523, and the 2024-07 ceiling, 27501); until found a Shenzhen worker"
     " is capped by 广东's 26421, which 2024-01..06 also shows as older than 深圳's floor"
 )
+JILIN_BASES = (
+    f"{NO_SOURCE}: 吉林's provincial 计发基数 before 2024; the transcriptions disagree — one"
+    " series gives 2022 = 6709.83 and 2023 = 7058.67 (the figure a 四平 2023-10 table, a policy"
+    " case, computes with), another 6384.83 and 6655.33 (the 四平 table's first transcription"
+    " read 6655.33 and 6709.83 as its two bases), and the 2015–2019 figures with document numbers"
+    " come from a file whose 长春 column is the province's × 1.1 to the fen in each year to 2019 and"
+    " whose 2020 (5088.42) falls 17% below 2019; no notice was read"
+)
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
     " in the file starts with 2024 (武汉 and 荆州 2023, read off tables paid before 2024's was"
@@ -317,7 +325,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "370000", "2019-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "220000", "2015-01", "2023-12", JILIN_BASES),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
         "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2021-01", "2024-12",
