@@ -168,6 +168,17 @@ JIANGSU_2019 = (
     " non-private) and the transcribed 2019 ceiling (16842 = 3 × 5614) name different wages,"
     " and the notice saying which applied to the 2019 bounds was not found"
 )
+JIANGSU_2015 = (
+    f"{NO_SOURCE}: 江苏's 2015 wage; the transcribed index-base compilation gives 61783 a year"
+    " (5148.58) and the transcribed ceiling table 16200 (3 × 5400, its 2014 figure repeated, where"
+    " 苏人社发〔2014〕255号 as transcribed set 2014's ceiling at 14496 = 3 × 4832), and the 2015"
+    " notice was not found; 2016–2018, where the two agree, are in the file"
+)
+HEILONGJIANG_2019 = (
+    f"{NO_SOURCE}: 黑龙江's 2019 wage; the transcribed wage series gives 4608 and the transcribed"
+    " 计发基数 notice (黑人社规〔2018〕22号, 56820 a year) 4735, where the two agree 2015–2018 and"
+    " 2020–2021, and neither notice was read"
+)
 ZHEJIANG_2020 = (
     f"{NO_SOURCE}: 浙江's 2020 wage; one transcription gives 5690 as the wage and 5960 as the"
     " 计发基数 of the same year, and the notice was not found"
@@ -198,9 +209,21 @@ SHENZHEN_2023_CEILING = (
     " the 2024-01 floor, 3523, and the 2024-07 ceiling, 27501); until found a Shenzhen worker"
     " is capped by 广东's 26421, which 2024-01..06 also shows as older than 深圳's floor"
 )
+JILIN_BASES = (
+    f"{NO_SOURCE}: 吉林's provincial 计发基数 before 2024; the transcriptions disagree — one"
+    " series gives 2022 = 6709.83 and 2023 = 7058.67 (the figure a 四平 2023-10 table, a policy"
+    " case, computes with), another 6384.83 and 6655.33 (the 四平 table's first transcription"
+    " read 6655.33 and 6709.83 as its two bases), and the 2015–2019 figures with document numbers"
+    " come from a file whose 长春 column is the province's × 1.1 to the fen in each year to 2019 and"
+    " whose 2020 (5088.42) falls 17% below 2019; no notice was read"
+)
 HUBEI_TIERS = (
     f"{NO_SOURCE}: 湖北 sets the 计发基数 city by city (省直 and 武汉 in 第一档); the city table"
-    " in the file starts with 2024 (武汉 2023), and no earlier year's city bases were found"
+    " in the file starts with 2024 (武汉 and 荆州 2023, read off tables paid before 2024's was"
+    " published), and no earlier year's city bases were found. 武汉's 2020–2022 disagree: a"
+    " transcribed 2022-11 武汉 case (no table named; its basic pension 1 fen off) says 7753 is"
+    " 2022's, the same transcriber's series gives 2020 = 7753, 2021 = 8125, 2022 = 8531 with no"
+    " source; neither is taken"
 )
 JIANGSU_2023_CEILING = (
     f"{NO_SOURCE}: 江苏's 2023 ceiling; 24042 is transcribed as 苏人社发〔2023〕62号's provisional"
@@ -230,10 +253,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
     Known(
-        "contribution.base.average_monthly_wage",
-        "230000 320000 520000 630000 640000 650000",
-        "2015-01", "2018-12", WAGES_NOT_COLLECTED,
+        "contribution.base.average_monthly_wage", "520000 630000 640000 650000", "2015-01", "2018-12",
+        WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "320000", "2015-01", "2015-12", JIANGSU_2015),
     Known("contribution.base.average_monthly_wage", "130000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2016-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2018-01", "2018-12", WAGES_NOT_COLLECTED),
@@ -241,9 +264,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "500000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "130000 230000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "130000 340000 430000 500000 510000 520000 630000 640000 650000",
         "2019-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
+    Known("contribution.base.average_monthly_wage", "230000", "2019-01", "2019-12", HEILONGJIANG_2019),
     Known("contribution.base.average_monthly_wage", "320000", "2019-01", "2019-12", JIANGSU_2019),
     Known(
         "contribution.base.average_monthly_wage",
@@ -301,7 +325,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "370000", "2019-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "220000 460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "220000", "2015-01", "2023-12", JILIN_BASES),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
         "contribution.base.average_monthly_wage", " ".join(HUBEI_OWN_BASES), "2021-01", "2024-12",
@@ -315,7 +340,11 @@ KNOWN_MISSING: tuple[Known, ...] = (
         "contribution.base.published_ceiling", " ".join(HUBEI_OWN_BASES), "2024-01", "2024-12",
         HUBEI_CONTRIBUTION_TIERS,
     ),
-    Known("pension.base", " ".join(("420000", *HUBEI_OWN_BASES)), "2015-01", "2023-12", HUBEI_TIERS),
+    Known(
+        "pension.base", " ".join(("420000", *(c for c in HUBEI_OWN_BASES if c != "421000"))), "2015-01",
+        "2023-12", HUBEI_TIERS,
+    ),
+    Known("pension.base", "421000", "2015-01", "2022-12", HUBEI_TIERS),
     Known("pension.base", "410400", "2026-01", "2026-12", BASE_NOT_COLLECTED),
 )
 # fmt: on
