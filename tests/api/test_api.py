@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from suiren.api import access
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
+from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.workers import enrol
@@ -26,7 +27,7 @@ from suiren.store.tables import contribution_months, journal, workers
 from tests.api import assert_problem, auth, settings_for
 from tests.cli.test_pension_cli import WORKED, WORKED_FEN
 from tests.conftest import KEYS, NOW
-from tests.ledger_helpers import POLICY, VAULT, resident_id
+from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
 from tests.parquet_damage import DAMAGES, damage, write_in_row_groups
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -374,6 +375,47 @@ def test_a_file_of_payments_posts_the_agencys_rows_and_refuses_the_rest_alike(ap
     assert_problem(refused, 422, "invalid-input")
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 2
+
+
+def test_a_payment_on_provisional_bounds_says_so_one_file_row_or_many(api) -> None:
+    """河南's floor and ceiling in the file are of 2025-01: a 郑州 month of 2026 is bounded by
+    them provisionally, and the answer says so (``provisional-parameter``) where a 广州 one
+    (its figures of 2025-07 in their own year) does not."""
+    client, keys, worker, engine = api
+    with unit_of_work(engine) as c:
+        henan = issue_key(c, ActorKind.AGENCY, "410100", "郑州", NOW)[0]
+        zhengzhou = enrol(c, POLICY, VAULT, resident_id(6), "410100", None, NOW).worker.worker_id
+    floor, _ = base_bounds_fen("410100", Month.of(2026, 3))
+    payment = {"payment_id": "zz-1", "worker_id": zhengzhou, "from_month": "2026-03",
+               "base_yuan": fen_to_yuan_str(floor)}  # fmt: skip
+    paid = post(client, "/api/v1/contributions", henan, payment, "zz-1")
+    assert paid.status_code == 201, paid.text
+    [month] = paid.json()["months"]
+    [warning] = month["warnings"]
+    assert (warning["code"], warning["field"]) == ("provisional-parameter", "base_yuan")
+    assert {(p["parameter"], p["in_force_from"]) for p in warning["parameters"]} == {
+        ("contribution.base.published_floor", "2025-01-01"),
+        ("contribution.base.published_ceiling", "2025-01-01"),
+    }
+    here = {"payment_id": "gz-1", "worker_id": worker, "from_month": "2026-03", "base_yuan": "6000"}
+    assert (
+        post(client, "/api/v1/contributions", keys["gz"], here, "gz-1").json()["months"][0][
+            "warnings"
+        ]
+        == []
+    )
+    csv = (
+        f"payment_id,month,base_yuan,worker_id\nzz-2,2026-04,{fen_to_yuan_str(floor)},{zhengzhou}\n"
+    )
+    headers = auth(henan, **{"Idempotency-Key": "zz-file", "Content-Type": "text/csv"})
+    summary = client.post("/api/v1/contributions/files", content=csv.encode(), headers=headers)
+    assert summary.status_code == 200, summary.text
+    [warning] = summary.json()["warnings"]
+    assert (warning["code"], warning["region"], warning["month"]) == (
+        "provisional-parameter",
+        "410100",
+        "2026-04",
+    )
 
 
 @pytest.fixture

@@ -198,6 +198,7 @@ def test_interest_credit_for_2025(cli: Run) -> None:
             "skipped": False,
             "rate": "3/200",
             "provisional": False,
+            "warnings": [],
         }
     ]
     again = ok_json(cli("interest", "credit", "--year", "2025", "--json"))
@@ -211,3 +212,26 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     later = cli("interest", "credit", "--year", "2026", today="2027-01-10")
     assert later.returncode == 0, later.stderr
     assert "at 0.015 (provisional" in later.stdout  # 2026's rate is not published: said so
+    # and in JSON with the warning every output uses for a figure not published yet
+    [run] = ok_json(cli("interest", "credit", "--year", "2026", "--json", today="2027-01-10"))
+    assert run["skipped"] and run["provisional"]
+    assert [w["code"] for w in run["warnings"]] == ["provisional-parameter"]
+    assert "account.interest_rate 0.015 (000000, 2025)" in run["warnings"][0]["message"]
+
+
+def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:
+    """广东's floor and ceiling in the file are of 2025-07: on 2026-08-15, 2026-06 is bounded
+    by its own year's figures and 2026-07 by them provisionally (2026's are not out)."""
+    worker = enrol(cli)
+    pay = ("contribute", worker, "--from", "2026-06", "--to", "2026-07", "--base", "6000")
+    paid = ok_json(cli(*pay, "--id", "pay-7", "--json", today="2026-08-15"))
+    assert [(p["month"], [w["code"] for w in p["warnings"]]) for p in paid] == [
+        ("2026-06", []),
+        ("2026-07", ["provisional-parameter"]),
+    ]
+    assert paid[1]["warnings"][0]["field"] == "base_yuan"
+    human = cli(*pay, "--id", "pay-7", today="2026-08-15")
+    assert human.returncode == 0, human.stderr
+    notes = [line for line in human.stdout.splitlines() if "注意 note:" in line]
+    assert len(notes) == 1 and "2026-07" in notes[0] and "stands in" in notes[0]
+    assert "contribution.base.published_floor 5510 (440100, 2025)" in notes[0]

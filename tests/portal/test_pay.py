@@ -5,6 +5,7 @@ worker's figures."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -14,11 +15,15 @@ from fastapi.testclient import TestClient
 
 from suiren.domain.month import Month
 from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.portal.app import create_app
 from suiren.portal.text import yuan
 from suiren.rules.vector import day_number
 from suiren.services.payment_quotes import earliest_month
+from suiren.store.db import make_engine
+from tests.api import settings_for
+from tests.conftest import KEYS
 from tests.ledger_helpers import POLICY
-from tests.portal import csrf_of
+from tests.portal import csrf_of, two_workers
 from tests.portal.test_portal import assert_message, log_in_with_code, portal  # noqa: F401
 
 JUNE = Month.of(2026, 6)
@@ -172,3 +177,42 @@ def test_another_workers_months_are_never_shown_or_paid(portal) -> None:  # noqa
     client.cookies.clear()
     mine, _ = logged_in(portal)
     assert months_paid(mine) == 5
+
+
+@pytest.fixture
+def august(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """The portal on 2026-08-15: 广东's floor and ceiling in the file are of 2025-07, so July
+    and August 2026 are bounded by them provisionally, June by its own year's."""
+    url, extra = database_url
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    world = two_workers(engine)
+    engine.dispose()
+    app = create_app(settings_for(url, today="2026-08-15", demo_codes=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, world
+
+
+def test_provisional_bounds_are_said_on_the_month_its_quote_and_its_receipt(august) -> None:
+    client, _ = logged_in(august)
+    page = client.get("/pay")
+    assert page.status_code == 200, page.text
+    options = dict(re.findall(r'<option value="(2026-0[0-9])"[^>]*>([^<]*)</option>', page.text))
+    assert sorted(options) == ["2026-06", "2026-07", "2026-08"]
+    assert "暂定" in options["2026-07"] and "暂定" in options["2026-08"]
+    assert "暂定" not in options["2026-06"]
+    assert 'id="bounds-provisional"' in page.text  # this month (August) is chosen first
+    july = preview(client, Month.of(2026, 7), "6000")
+    assert july.status_code == 200 and 'id="bounds-provisional"' in july.text
+    assert "暂定上下限：2026年7月的缴费基数上下限按2025年公布的缴费基数下限" in july.text
+    june = preview(client, JUNE, "6000")
+    assert june.status_code == 200 and 'id="bounds-provisional"' not in june.text
+    paid = client.post("/pay", data=confirm_form(july.text))
+    assert paid.status_code == 200 and 'id="paid-provisional"' in paid.text, paid.text
+    client.headers["Accept-Language"] = "en"
+    english = preview(client, Month.of(2026, 8), "6000")
+    assert "Provisional bounds: the bounds of Aug 2026 rest on the published floor" in english.text
+    assert "暂定" not in english.text

@@ -16,12 +16,14 @@ from suiren.api import access
 from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
+from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
 from suiren.services.logins import sign_token
+from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
 from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
-from tests.ledger_helpers import pension_split, resident_id
+from tests.ledger_helpers import POLICY, VAULT, pension_split, resident_id
 from tests.portal import CODE_RE, TODAY, csrf_of, two_workers
 
 PASSWORD = "a long pass phrase"
@@ -252,6 +254,46 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     outside = client.get("/pension", params={"retire": "2058-06"}, headers={"HX-Request": "true"})
     assert "is outside the months you may choose:" in outside.text
     assert "退休不在" not in outside.text
+
+
+@pytest.fixture
+def older(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """The portal with a worker of Guangzhou born 1967-01 (statutory retirement 2027-08) who
+    paid 2026-01..05: old enough to be estimated retiring this year."""
+    url, extra = database_url
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    person = resident_id(7, "19670101")
+    with unit_of_work(engine) as c:
+        worker = enrol(c, POLICY, VAULT, person, "440100", None, NOW).worker.worker_id
+        contribute(c, POLICY, "older", worker, Month.of(2026, 1), Month.of(2026, 5), 600_000, NOW)
+    engine.dispose()
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, person
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_estimate_on_a_figure_not_published_yet_says_it_is_provisional(older) -> None:
+    """Retiring this year (2026-12): 广东's 计发基数 in the file is of 2025, so the pension is
+    paid on it provisionally (预发) until 2026's is out; retiring in a later year is a
+    projection on stated assumptions, not a provisional payment."""
+    client, person = older
+    assert log_in_with_code(client, person).status_code == 303
+    now = client.get("/pension", params={"retire": "2026-12"}, headers={"HX-Request": "true"})
+    assert now.status_code == 200, now.text
+    assert 'id="provisional-current_law"' in now.text
+    assert "暂按此前年度数值：2026年12月退休的养老金按2025年基本养老金计发基数计算" in now.text
+    assert '<strong class="provisional">暂定</strong>' in now.text  # in the cited rules
+    later = client.get("/pension", params={"retire": "2027-08"}, headers={"HX-Request": "true"})
+    assert later.status_code == 200 and 'id="provisional-' not in later.text
+    english = client.get("/pension", params={"retire": "2026-12", "lang": "en"})
+    assert "Provisional: the pension of Dec 2026 is computed on" in english.text
+    assert "the pension calculation base of 2025" in english.text
+    assert "暂按" not in english.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

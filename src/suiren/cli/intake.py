@@ -79,6 +79,7 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
             except _Rolledback:
                 summary.posted = summary.replayed = 0
                 summary.due_fen_by_region = {}
+                summary.provisional = {}
         else:
             for chunk in chunks:
                 part = ctx.run(lambda connection, chunk=chunk: post(connection, chunk))
@@ -139,6 +140,11 @@ def _report(
         lines.append(f"  row {error.row}, {error.field}: {error.reason}")
     if summary.refused > ERRORS_SHOWN and not errors_written:
         lines.append(f"  … {summary.refused - ERRORS_SHOWN} more; --errors FILE writes them all")
+    warnings = summary.to_json()["warnings"]
+    assert isinstance(warnings, list)
+    lines += [f"  注意 note: {w['message']}" for w in warnings[:ERRORS_SHOWN]]
+    if len(summary.provisional) > ERRORS_SHOWN:
+        lines.append(f"  … {len(summary.provisional) - ERRORS_SHOWN} more; --json lists them")
     emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(2 if all_or_nothing else 1)

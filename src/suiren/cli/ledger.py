@@ -384,10 +384,11 @@ def _paid_line(p: MonthPaid) -> str:
         if p.hukou_fen
         else ""
     )
+    notes = "".join(f"\n  注意 note: {w['message']}" for w in p.warnings())
     return (
         f"{p.tx_id}: {p.month} {p.scheme} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
         f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
-        f"{held}){' [重放 replayed]' if p.replayed else ''}"
+        f"{held}){' [重放 replayed]' if p.replayed else ''}{notes}"
     )
 
 
@@ -435,7 +436,7 @@ def interest_credit(
     ctx = Context.build()
     with ctx.transaction() as connection:
         runs = credit_interest(connection, ctx.policy, year, ctx.now())
-    payload = [r.__dict__ for r in runs]
+    payload = [r.to_json() for r in runs]
     human = "\n".join(_interest_line(r) for r in runs) or "no individual accounts"
     emit(payload, as_json, human)
 

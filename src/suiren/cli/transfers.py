@@ -70,6 +70,7 @@ def _line(view: TransferView) -> str:
         f" 统筹 pooled {fen_to_yuan_str(view.pooled_fen)},"
         f" 留在原地 left behind {fen_to_yuan_str(view.kept_fen)}"
         f"{', 临时账户 temporary account' if view.temporary else ''}; 期限 due {view.due_on}"
+        + "".join(f"\n  注意 note: {w['message']}" for w in view.warnings)
     )
 
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from suiren.domain.money import divide_round
 from suiren.policy import Policy
+from suiren.rules.parameters import ResolvedValue
 
 IntArray = npt.NDArray[np.int64]
 FEN_PER_YUAN = 100
@@ -42,6 +43,19 @@ class Bounds:
     floor_fen: IntArray
     ceiling_fen: IntArray
     cited: Any  # ParameterColumns
+
+    def figures(self, case: int) -> tuple[ResolvedValue, ...]:
+        """The parameters case ``case``'s floor and ceiling rest on: a bound the province
+        published, else the average wage with the bound's ratio and rounding unit (the wage
+        of a region that publishes both bounds bounds nothing)."""
+        values = self.cited.for_case(case)
+        used: list[ResolvedValue] = []
+        for bound in ("floor", "ceiling"):
+            if values[bound].value is not None:
+                used.append(values[bound])
+            else:
+                used += [values["wage"], values[f"{bound}_ratio"], values["unit"]]
+        return tuple(used)
 
 
 def _times(amount_fen: IntArray, ratios: list[Any], pair_of_case: Any, unit: IntArray) -> IntArray:

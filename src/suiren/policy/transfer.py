@@ -15,7 +15,7 @@ Pure: the caller reads the worker's records from the ledger and passes them in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 
@@ -26,7 +26,7 @@ from suiren.domain.errors import ParameterNotFound
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import Policy
-from suiren.policy.interest import compound
+from suiren.policy.interest import compound, year_rate
 from suiren.rules.explain import Step
 from suiren.rules.parameters import ResolvedValue
 
@@ -50,6 +50,8 @@ class TransferInputs:
     # of each, the part that predates its legal year (a transfer in: what was paid before
     # that year, with its interest); it earns the whole year's rate (None: no such part)
     credits_prior_fen: IntArray | None = None
+    # the average wages that priced months recorded as an index only (缴费基数 = 指数 × 社平)
+    priced_on: tuple[ResolvedValue, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +66,12 @@ class TransferQuote:
     @property
     def total_fen(self) -> int:
         return self.account_fen + self.pooled_fen
+
+    @property
+    def provisional(self) -> tuple[ResolvedValue, ...]:
+        """The yearly figures the amounts rest on that stand in for ones not published yet
+        (``ResolvedValue.provisional``), as the steps cite them."""
+        return tuple(p for step in self.steps for p in step.parameters if p.provisional)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -178,7 +186,7 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
             "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
         },
         fen_to_yuan_str(pooled),
-        (share, since, whole),
+        (share, since, whole, *(p for p in inputs.priced_on if p.provisional)),
     )
     kept = inputs.entitlement_fen - pooled
     return TransferQuote(
@@ -222,7 +230,7 @@ def _whole_entitlement(
             "interest": fen_to_yuan_str(interest),
         },
         fen_to_yuan_str(pooled),
-        cited,
+        cited + provisional_rates(policy, inputs),
     )
     return TransferQuote(
         temporary=False,
@@ -241,6 +249,16 @@ def _account_step(inputs: TransferInputs) -> Step:
         {"balance": fen_to_yuan_str(inputs.account_fen)},
         fen_to_yuan_str(inputs.account_fen),
     )
+
+
+def provisional_rates(policy: Policy, inputs: TransferInputs) -> tuple[ResolvedValue, ...]:
+    """The crediting rates ``entitlement_interest`` compounds with that stand in for a year
+    whose own is not published yet (the latest earlier one, ``YearRate.provisional``)."""
+    if len(inputs.credit_months) == 0:
+        return ()
+    first = int((inputs.credit_months // 12).min())
+    rates = (year_rate(policy, year, inputs.from_region) for year in range(first, inputs.day.year))
+    return tuple(replace(r.cited[0], provisional=True) for r in rates if r.provisional)
 
 
 def entitlement_interest(policy: Policy, inputs: TransferInputs) -> int:

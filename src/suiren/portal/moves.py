@@ -72,8 +72,8 @@ def move_page(request: Request, notice: str = "") -> Response:
     """My transfers and the form to request one."""
 
     def build(service: Service, worker_id: str, now: datetime) -> Response:
-        if notice == "requested":
-            message = text.MOVE_MESSAGES["requested"]
+        if notice in ("requested", "requested-provisional"):
+            message = text.MOVE_MESSAGES[notice]
             return _render(request, service, worker_id, now, 200, message=message,
                            message_kind="notice")  # fmt: skip
         return _render(request, service, worker_id, now, 200)
@@ -95,6 +95,7 @@ async def request_move(request: Request) -> Response:
 def _request(
     request: Request, service: Service, worker_id: str, now: datetime, form: dict[str, str]
 ) -> Response:
+    from suiren.services.provisional import PROVISIONAL_PARAMETER
     from suiren.services.transfers import request_transfer
 
     to_region, nonce = form.get("to_region", "").strip(), form.get("nonce", "")
@@ -105,7 +106,7 @@ def _request(
         if not NONCE_RE.fullmatch(nonce):
             return _render(request, service, worker_id, now, 422, message=text.MESSAGES["bad-form"])
         with service.transaction() as connection:
-            request_transfer(
+            view = request_transfer(
                 connection,
                 service.policy,
                 transfer_id(worker_id, nonce),
@@ -117,4 +118,7 @@ def _request(
     except SuirenError as error:
         return _render(request, service, worker_id, now, 422, to_region=to_region,
                        message=text.message_for(error))  # fmt: skip
-    return RedirectResponse("/move?notice=requested", status_code=303)
+    # amounts that rest on a figure not published yet say so (``provisional-parameter``)
+    provisional = any(w["code"] == PROVISIONAL_PARAMETER for w in view.warnings)
+    notice = "requested-provisional" if provisional else "requested"
+    return RedirectResponse(f"/move?notice={notice}", status_code=303)

@@ -51,6 +51,7 @@ def environment(lang: str) -> Environment:
             TRANSFER_KINDS=text.TRANSFER_KINDS,
             FUND_KINDS=text.FUND_KINDS,
             label=partial(text.label, lang=lang),
+            figures=partial(text.figures, lang=lang),
             say=partial(text.say, lang=lang),
             CSRF_FIELD=session.CSRF_FIELD,
             html_lang=i18n.HTML_LANG[lang],

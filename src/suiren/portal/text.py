@@ -173,6 +173,33 @@ SCENARIOS = {
     "current_law": N_("Today's rules"),
     "money_follows_person": N_("Money follows the person (reform)"),
 }
+# the yearly figures (``metadata.published: yearly``) a ``provisional-parameter`` warning names
+YEARLY_FIGURES = {
+    "contribution.base.average_monthly_wage": N_("the average wage"),
+    "contribution.base.published_floor": N_("the published floor of the base"),
+    "contribution.base.published_ceiling": N_("the published ceiling of the base"),
+    "pension.base": N_("the pension calculation base"),
+    "account.interest_rate": N_("the crediting rate"),
+}
+
+
+def figures(parameters: list[Mapping[str, str]], lang: str) -> str:
+    """The figures of a ``provisional-parameter`` warning in ``lang``, each (figure, year)
+    once: "the average wage of 2025, the crediting rate of 2025"."""
+    named: dict[tuple[str, str], None] = {}
+    for p in parameters:
+        named.setdefault((p["parameter"], p["in_force_from"][:4]), None)
+    return say(N_(", "), lang).join(
+        say(
+            Message(
+                N_("%(figure)s of %(year)s"),
+                {"figure": label(YEARLY_FIGURES, path, lang), "year": year},
+            ),
+            lang,
+        )
+        for path, year in named
+    )
+
 
 # the agency console (经办控制台)
 CONSOLE_MESSAGES = {
@@ -234,6 +261,7 @@ ACCOUNT_MESSAGES = {
 }
 MOVE_MESSAGES = {
     "requested": N_("Your request is in: the agency of your region approves it next."),
+    "requested-provisional": N_("Your request is in: the agency of your region approves it next. The amounts shown rest on a yearly figure not published yet (an earlier year's stands in); they are computed again when the request is approved."),
     "region-format": N_("Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
 }  # fmt: skip
 TRANSFER_EVENTS = {

@@ -57,7 +57,7 @@ from suiren.policy.projection import (
 )
 from suiren.policy.retirement import ElectiveWindow, category_index, elective_window
 from suiren.rules.explain import Step
-from suiren.rules.parameters import ResolvedValue, show_value
+from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
 from suiren.services.interest import pending_interest
 from suiren.services.pension_calc import (
@@ -69,6 +69,7 @@ from suiren.services.pension_calc import (
     old_method_missing,
     region_not_modelled,
 )
+from suiren.services.provisional import provisional_warning, rate_figures
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.lines import CareerMonth, paid_months
 from suiren.store.tables import accounts, transfers
@@ -187,7 +188,8 @@ def estimate(
     grow = retire >= first  # a retirement ahead: published amounts grow to its year
     months = len(career)
     deemed = sum(1 for r in records if r.kind == "deemed")
-    account_today = _account_balance(connection, policy, worker_id, scheme, today)
+    pending_rates: list[YearRate] = []  # a year's rate not published yet is cited as such
+    account_today = _account_balance(connection, policy, worker_id, scheme, today, pending_rates)
     base_fen, base = grown_parameter_fen(policy, city, retire_day, "pension.base", growth, grow)
     province_base_fen = _province_base_fen(policy, retire_day, city, paying.province, base_fen)
     indices: list[int] = []
@@ -304,7 +306,7 @@ def estimate(
         # named, so that the total is never taken for the whole pension
         "warnings": [
             *([_past_statutory_warning(window, last_paid, retire)] if past_statutory else []),
-            *_provisional_warnings(steps, retire, today),
+            *_provisional_warnings(steps, rate_figures(pending_rates), retire, today),
             *retirement_warnings(
                 window,
                 retire,
@@ -443,34 +445,23 @@ def _past_statutory_warning(
     }
 
 
-def _provisional_warnings(steps: list[Step], retire: Month, today: date) -> list[dict[str, str]]:
+def _provisional_warnings(
+    steps: list[Step], pending_rates: list[ResolvedValue], retire: Month, today: date
+) -> list[dict[str, Any]]:
     """A retirement this year or before computed on a yearly figure whose year is not
-    published yet (``ResolvedValue.provisional``): the agency pays it provisionally (预发) and
+    published yet (``ResolvedValue.provisional``: a cited parameter, or the crediting rate of
+    the account's interest not yet credited): the agency pays it provisionally (预发) and
     recomputes when the figure is out. (A retirement in a later year is a projection on
     stated assumptions, not a provisional payment.)"""
     if retire.year > today.year:
         return []
-    seen: dict[tuple[str, str, date], ResolvedValue] = {}
-    for step in steps:
-        for p in step.parameters:
-            if p.provisional:
-                seen.setdefault((p.path, p.region, p.start), p)
-    if not seen:
-        return []
-    named = "; ".join(
-        f"{p.path} {show_value(p.value)} ({p.region}, {p.start.year})" for p in seen.values()
+    warning = provisional_warning(
+        [*(p for step in steps for p in step.parameters), *pending_rates],
+        "retire",
+        str(retire),
+        ("按此预发，公布后重算", "paid provisionally, 预发, and recomputed when it is out"),
     )
-    return [
-        {
-            "code": "provisional-parameter",
-            "field": "retire",
-            "message": (
-                f"{retire} 所用年度数值尚未公布，按上年数值预发，公布后重算：{named}"
-                f" — a figure of {retire.year} is not published yet: the earlier year's stands"
-                f" in (paid provisionally, 预发, and recomputed when it is out): {named}"
-            ),
-        }
-    ]
+    return [] if warning is None else [warning]
 
 
 def retirement_warnings(
@@ -699,10 +690,16 @@ def _average_index(
 
 
 def _account_balance(
-    connection: Connection, policy: Policy, worker_id: str, scheme: Scheme, today: date
+    connection: Connection,
+    policy: Policy,
+    worker_id: str,
+    scheme: Scheme,
+    today: date,
+    rates: list[YearRate] | None = None,
 ) -> int:
     """The individual accounts' balances with the interest of every completed year, credited
-    or not yet (年度计息法, each region's account on its own; transfers carry their history)."""
+    or not yet (年度计息法, each region's account on its own; transfers carry their history).
+    ``rates``: the rate of each year whose pending interest adds to it is appended."""
     rows = connection.execute(
         select(accounts.c.account, accounts.c.balance_fen).where(
             accounts.c.owner_id == worker_id,
@@ -711,7 +708,7 @@ def _account_balance(
         )
     )
     return sum(
-        int(r.balance_fen) + pending_interest(connection, policy, r.account, today.year - 1)
+        int(r.balance_fen) + pending_interest(connection, policy, r.account, today.year - 1, rates)
         for r in rows
     )
 

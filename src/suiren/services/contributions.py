@@ -60,7 +60,7 @@ from suiren.ledger.months import MonthRows, batch_fingerprint
 from suiren.ledger.transaction import TX_ID_CHARS_MAX, Posting, Transaction, TxCode, check_tx_id
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
-from suiren.policy.medical import hukou_pool
+from suiren.policy.medical import HUKOU_PARAMETERS, hukou_pool
 from suiren.policy.retirement import (
     ElectiveWindow,
     category_index,
@@ -68,7 +68,9 @@ from suiren.policy.retirement import (
     months_past_retirement,
     retirement_rule,
 )
+from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
+from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
 from suiren.services.workers import get_worker
 from suiren.store.bulk import fill_keys, insert_arrow, select_columns
 from suiren.store.db import is_postgres
@@ -137,6 +139,14 @@ class MonthPaid:
     scheme: str = Scheme.EMPLOYEE_PENSION.value
     hukou_region: str | None = None  # where the part held at the hukou region went
     hukou_fen: int = 0
+    # the yearly figures the month's bounds (or its hukou split) rest on that stand in for
+    # ones not published yet (``month_figures``)
+    provisional: tuple[ResolvedValue, ...] = ()
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """``provisional-parameter`` where the month's bounds are provisional, else none."""
+        warning = provisional_warning(self.provisional, "base_yuan", str(self.month), BOUNDS_THEN)
+        return [] if warning is None else [warning]
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -149,6 +159,7 @@ class MonthPaid:
             "individual_account_fen": self.individual_account_fen,
             "pooled_fen": self.pooled_fen,
             "replayed": self.replayed,
+            "warnings": self.warnings(),
         }
         if self.scheme == Scheme.EMPLOYEE_MEDICAL.value:
             data |= {
@@ -240,6 +251,9 @@ def post_contributions(
     """Post a request's months all or nothing: the first refusal refuses it, nothing written."""
     outcome = post_batch(connection, policy, rows, now, scheme, refuse_all=True)
     tx_ids = _strings(rows.tx_ids)
+    figures = month_figures(
+        policy, [Month(int(m)) for m in rows.months.tolist()], outcome.region, scheme
+    )
     return [
         MonthPaid(
             tx_ids[i],
@@ -253,9 +267,42 @@ def post_contributions(
             scheme.value,
             outcome.hukou[i],
             int(outcome.held_fen[i]),
+            figures[i],
         )
         for i in range(len(tx_ids))
     ]
+
+
+def month_figures(
+    policy: Policy, months: list[Month], regions: list[str], scheme: Scheme
+) -> list[tuple[ResolvedValue, ...]]:
+    """Per month paid in its region: the provisional yearly figures (``services.provisional``)
+    its floor and ceiling rest on (``Bounds.figures``) and, for employee medical where the
+    reform's hukou pool is enabled, the average wage its high-income test reads. Each
+    distinct (month, region) is looked up once; a region without parameters has none."""
+    found: dict[tuple[Month, str], tuple[ResolvedValue, ...]] = {}
+    for month, region in zip(months, regions, strict=True):
+        if region and (month, region) not in found:
+            found[(month, region)] = _figures_of(policy, month, region, scheme)
+    return [found.get((month, region), ()) for month, region in zip(months, regions, strict=True)]
+
+
+def _figures_of(
+    policy: Policy, month: Month, region: str, scheme: Scheme
+) -> tuple[ResolvedValue, ...]:
+    days = np.array([day_number(month.first_day())], dtype=np.int64)
+    codes = np.array([region], dtype="<U6")
+    try:
+        bounds = contribution_bounds(policy, days, codes)
+    except ParameterNotFound:
+        return ()
+    used = list(bounds.figures(0))
+    if scheme is Scheme.EMPLOYEE_MEDICAL:
+        names = {"enabled": HUKOU_PARAMETERS["enabled"]}
+        enabled = policy.look_up(days, codes, names, frozenset(names)).values["enabled"][0]
+        if enabled.value:
+            used.append(bounds.cited.for_case(0)["wage"])
+    return provisional(used)
 
 
 class _Batch:

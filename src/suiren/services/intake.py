@@ -37,24 +37,31 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
+from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
+from suiren.rules.vector import REGION_SPAN, region_numbers
 from suiren.services.contributions import (
+    POSTED,
     REFUSED,
     REPLAYED,
     REQUEST_ID_CHARS_MAX,
     RESERVED_PREFIXES,
     SCHEMES,
+    BatchOutcome,
     ContributionRows,
+    month_figures,
     post_batch,
 )
 from suiren.services.identity import IdentityVault
+from suiren.services.provisional import BOUNDS_THEN, provisional_warning
 from suiren.services.workers import find_workers
 
 CHUNK_ROWS = 100_000
 LINE_BYTES_MAX = 1 << 20  # a longer CSV line is not a payment (and is refused with the file)
 FILE_ROWS_MAX = 100_000_000
 ERRORS_KEPT = 1_000  # a summary keeps the first refused rows; the CLI streams all to --errors
+WARNINGS_KEPT = 1_000  # and the first (scheme, region, month)s posted on provisional bounds
 BASE_YUAN_MAX_DIGITS = 10  # before the decimal point: 9,999,999,999 yuan
 PAYMENT_COLUMNS = ("payment_id", "month", "base_yuan", "worker_id", "resident_id", "scheme")
 PAYMENT_REQUIRED = ("payment_id", "month", "base_yuan")
@@ -90,6 +97,8 @@ class IntakeSummary:
     refused: int = 0
     due_fen_by_region: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # (scheme, region, month) posted on provisional bounds -> the warning (``month_figures``)
+    provisional: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     def add(self, other: IntakeSummary) -> None:
         """Add a later chunk's counts; of its refused rows, only as many as keep the summary's
@@ -101,6 +110,8 @@ class IntakeSummary:
         for region, fen in other.due_fen_by_region.items():
             self.due_fen_by_region[region] = self.due_fen_by_region.get(region, 0) + fen
         self.errors += other.errors[: max(ERRORS_KEPT - len(self.errors), 0)]
+        for key, warning in other.provisional.items():
+            self.provisional.setdefault(key, warning)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -111,6 +122,10 @@ class IntakeSummary:
             "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
             "errors": [e.to_json() for e in self.errors],
             "errors_truncated": len(self.errors) < self.refused,  # the first ERRORS_KEPT
+            # one per scheme, region and month posted on provisional bounds (the first
+            # WARNINGS_KEPT in that order)
+            "warnings": [self.provisional[k] for k in sorted(self.provisional)[:WARNINGS_KEPT]],
+            "warnings_truncated": len(self.provisional) > WARNINGS_KEPT,
         }
 
 
@@ -676,6 +691,9 @@ def post_payments(
         )
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)
+        summary.provisional.update(
+            _provisional_months(policy, Scheme(scheme), parsed.month[at], outcome)
+        )
         for region, fen in outcome.due_by_region().items():
             summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
         for refusal in outcome.refusals:
@@ -685,6 +703,34 @@ def post_payments(
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
     return summary
+
+
+def _provisional_months(
+    policy: Policy, scheme: Scheme, months: np.ndarray, outcome: BatchOutcome
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The (scheme, region, month)s of the rows posted on provisional bounds, each with its
+    ``provisional-parameter`` warning (the region and month named in it)."""
+    posted = np.flatnonzero(outcome.status == POSTED)
+    if not len(posted):
+        return {}
+    regions = np.asarray(outcome.region, dtype=object)[posted].astype("<U6")
+    keys = np.unique(months[posted].astype(np.int64) * REGION_SPAN + region_numbers(regions))
+    pairs = [(f"{k % REGION_SPAN:06d}", k // REGION_SPAN) for k in keys.tolist()]
+    figures = month_figures(
+        policy, [Month(m) for _, m in pairs], [region for region, _ in pairs], scheme
+    )
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for (region, ordinal), used in zip(pairs, figures, strict=True):
+        month = str(Month(ordinal))
+        warning = provisional_warning(used, "base_yuan", f"{month} ({region})", BOUNDS_THEN)
+        if warning is not None:
+            found[(scheme.value, region, month)] = {
+                **warning,
+                "scheme": scheme.value,
+                "region": region,
+                "month": month,
+            }
+    return found
 
 
 def file_rows(path: Path) -> int | None:

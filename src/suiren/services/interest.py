@@ -21,8 +21,9 @@ latest published one (provisional, and said so in the run's result).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, func, select, text
@@ -33,6 +34,8 @@ from suiren.ledger.accounts import AccountKey, AccountKind, Scheme, pooled_fund
 from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.policy import Policy
 from suiren.policy.interest import YearRate, interest_for, year_rate, yearly_interest
+from suiren.rules.parameters import ResolvedValue
+from suiren.services.provisional import provisional_warning
 from suiren.store.ledger_repo import ColumnEntry, lock_chain_head, post_columns, post_transactions
 from suiren.store.lines import SUMS_SQL, first_month, year_sums
 from suiren.store.projections import fact
@@ -52,6 +55,32 @@ class InterestRun:
     skipped: bool
     rate: str = ""
     provisional: bool = False  # the year's rate is not published: the latest one was used
+    figure: ResolvedValue | None = None  # the rate as read (cited in the warning)
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """``provisional-parameter`` where the year's rate is not published (the latest one
+        was used), as every other output that uses a provisional figure says it."""
+        if not self.provisional or self.figure is None:
+            return []
+        figure = replace(self.figure, provisional=True)
+        warning = provisional_warning([figure], "year", str(self.year), RATE_THEN)
+        return [] if warning is None else [warning]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "year": self.year,
+            "batches": self.batches,
+            "accounts": self.accounts,
+            "total_fen": self.total_fen,
+            "skipped": self.skipped,
+            "rate": self.rate,
+            "provisional": self.provisional,
+            "warnings": self.warnings(),
+        }
+
+
+RATE_THEN = ("按最近公布的记账利率计息", "interest is credited at the latest published rate")
 
 
 def credit_interest(
@@ -87,7 +116,9 @@ def _credit_region(
     lock_chain_head(connection, region)
     rate = year_rate(policy, year, region)
     if region_credited(connection, scheme, region, year):
-        return InterestRun(region, year, 0, 0, 0, True, str(rate.rate), rate.provisional)
+        return InterestRun(
+            region, year, 0, 0, 0, True, str(rate.rate), rate.provisional, rate.cited[0]
+        )
     entries: list[ColumnEntry] = []
     total_accounts = total_fen = 0
     for batch, (low, high) in enumerate(_batch_bounds(connection, scheme, region)):
@@ -132,6 +163,7 @@ def _credit_region(
         False,
         str(rate.rate),
         rate.provisional,
+        rate.cited[0],
     )
 
 
@@ -220,21 +252,27 @@ def region_credited(connection: Connection, scheme: Scheme, region: str, year: i
 
 
 def pending_interest(
-    connection: Connection, policy: Policy, account: str, through_year: int
+    connection: Connection,
+    policy: Policy,
+    account: str,
+    through_year: int,
+    rates: list[YearRate] | None = None,
 ) -> int:
     """Interest ``account`` has earned through ``through_year`` but not yet been credited.
 
     Year by year (each year's pending interest earns the next year's rate): what the
     yearly rule gives, less what was posted for that year. For estimates; nothing is posted.
+    ``rates``: the rate of each year that earns interest is appended, credited or pending
+    (what an estimate cites).
     """
     pending = 0
     region = AccountKey.parse(account).region
     for year in range(first_year(connection, account) or through_year + 1, through_year + 1):
         prior, in_year = year_parts(connection, account, year)
-        owed = interest_for(policy, year, prior + pending, in_year, region) - credited(
-            connection, account, year
-        )
-        pending += max(0, owed)
+        earned = interest_for(policy, year, prior + pending, in_year, region)
+        pending += max(0, earned - credited(connection, account, year))
+        if earned > 0 and rates is not None:  # the year's interest is in the balance
+            rates.append(year_rate(policy, year, region))
     return pending
 
 
@@ -253,15 +291,17 @@ def catch_up(
     now: datetime,
     prefix: str,
     leaving: bool,
-) -> None:
+) -> list[YearRate]:
     """Credit ``account`` the interest of ``years`` that ``region``'s yearly run will not give it.
 
     Leaving a region (``leaving``): every year the region has not yet run, before the
     balance leaves. Arriving: every year the region has already run, the difference between
-    what the account earns with the money that arrived and what it got.
+    what the account earns with the money that arrived and what it got. Returns the rate of
+    each year credited (a provisional one is said by the step that credits it).
     """
     key = AccountKey.parse(account)
     first = first_year(connection, account)
+    used: list[YearRate] = []
     for year in range(max(years.start, first or years.stop), years.stop):
         if region_credited(connection, key.scheme, region, year) == leaving:
             continue
@@ -286,3 +326,5 @@ def catch_up(
                 )
             ],
         )
+        used.append(year_rate(policy, year, region))
+    return used

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -21,8 +22,10 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
+from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
 from suiren.services.contributions import past_retirement_text, pensioner_months
+from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
 from suiren.services.workers import enrolment_region
 from suiren.store.tables import contribution_months, history_stints, journal
 
@@ -42,12 +45,20 @@ class PaymentRefused(SuirenError):
 
 @dataclass(frozen=True)
 class MonthOpen:
-    """A month the worker may pay, with its bounds in their region (fen)."""
+    """A month the worker may pay, with its bounds in their region (fen) and the yearly
+    figures they rest on that stand in for ones not published yet (``services.provisional``:
+    the page says those bounds are provisional)."""
 
     month: Month
     region: str
     floor_fen: int
     ceiling_fen: int
+    provisional: tuple[ResolvedValue, ...] = ()
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """``provisional-parameter`` where the bounds are provisional, as a receipt says it."""
+        warning = provisional_warning(self.provisional, "base_yuan", str(self.month), BOUNDS_THEN)
+        return [] if warning is None else [warning]
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,13 @@ def bounds_of(policy: Policy, month: Month, region: str) -> MonthOpen | None:
         bounds = contribution_bounds(policy, days, np.array([region], dtype="<U6"))
     except ParameterNotFound:
         return None
-    return MonthOpen(month, region, int(bounds.floor_fen[0]), int(bounds.ceiling_fen[0]))
+    return MonthOpen(
+        month,
+        region,
+        int(bounds.floor_fen[0]),
+        int(bounds.ceiling_fen[0]),
+        provisional(bounds.figures(0)),
+    )
 
 
 def open_months(

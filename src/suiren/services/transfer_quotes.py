@@ -19,7 +19,7 @@ from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.policy import Policy
-from suiren.policy.projection import index_base_fen
+from suiren.policy.projection import WAGE, index_base_fen
 from suiren.policy.transfer import (
     TransferInputs,
     TransferQuote,
@@ -27,6 +27,7 @@ from suiren.policy.transfer import (
     quote_transfer,
     temporary_account,
 )
+from suiren.rules.parameters import ResolvedValue
 from suiren.services.medical import quote_medical_transfer
 from suiren.services.workers import enrolment_region, get_worker, relation_region
 from suiren.store.ledger_repo import balances
@@ -75,6 +76,7 @@ def quote_for(
             f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer"
         )
     since = _counted_from(policy, day, from_region)
+    priced_on: list[ResolvedValue] = []  # the wages that price months recorded as an index
     account = str(individual_account(worker_id, scheme, from_region))
     entitlement = str(pooled_entitlement(worker_id, scheme, from_region))
     held = balances(connection, (account, entitlement))
@@ -89,10 +91,11 @@ def quote_for(
         account_fen=held.get(account, 0),
         entitlement_fen=held.get(entitlement, 0),
         months=np.array([r.month for r in rows], dtype=np.int64),
-        bases_fen=np.array([_base_fen(policy, r, since) for r in rows], dtype=np.int64),
+        bases_fen=np.array([_base_fen(policy, r, since, priced_on) for r in rows], dtype=np.int64),
         credit_months=np.array([c.legal_month.ordinal for c in credits], dtype=np.int64),
         credits_fen=np.array([c.amount_fen for c in credits], dtype=np.int64),
         credits_prior_fen=np.array([c.prior_fen for c in credits], dtype=np.int64),
+        priced_on=tuple(priced_on),
     )
     if kind is Kind.GATHER:
         return quote_gathering(policy, inputs)
@@ -108,15 +111,20 @@ def _counted_from(policy: Policy, day: date, region: str) -> int:
         return 0
 
 
-def _base_fen(policy: Policy, month: CareerMonth, counted_from: int) -> int:
+def _base_fen(
+    policy: Policy, month: CareerMonth, counted_from: int, priced_on: list[ResolvedValue]
+) -> int:
     """The month's recorded base; for an imported month recorded as an index only, the base
-    that index stands for in the month's region (needed only for months the share counts)."""
+    that index stands for in the month's region (needed only for months the share counts),
+    the wage that priced it appended to ``priced_on``."""
     if month.base_fen is not None:
         return month.base_fen
     if month.month < counted_from or month.index_1e6 is None:
         return 0
     try:
-        return index_base_fen(policy, month.region, Month(month.month), month.index_1e6)
+        base = index_base_fen(policy, month.region, Month(month.month), month.index_1e6)
+        priced_on.append(policy.at(Month(month.month).first_day(), month.region).get(WAGE))
+        return base
     except ParameterNotFound:
         raise TransferRefused(
             f"{Month(month.month)} in {month.region} was recorded as an index only and Suiren"

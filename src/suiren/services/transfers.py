@@ -28,7 +28,7 @@ prior part of each transfer posting, ``interest_carry``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -49,8 +49,11 @@ from suiren.ledger.accounts import (
 )
 from suiren.ledger.transaction import Fact, Posting, Transaction, TxCode, check_tx_id
 from suiren.policy import Policy, load_policy
+from suiren.policy.interest import YearRate
 from suiren.policy.transfer import TransferQuote
+from suiren.rules.parameters import ResolvedValue
 from suiren.services.interest import catch_up, year_parts
+from suiren.services.provisional import provisional_warning, rate_figures
 from suiren.services.transfer_quotes import (
     Kind,
     TransferRefused,
@@ -111,22 +114,35 @@ class TransferView:
     due_on: date
     completed_on: date | None
     version: int
+    # said by the step that decided the amounts (the request, the approval, the acceptance),
+    # not kept in the row: ``provisional-parameter`` where they rest on a provisional figure
+    warnings: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
     def from_row(cls, row: Any) -> TransferView:
         """The view of a ``transfers`` row."""
-        return cls(**{k: row._mapping[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: row._mapping[k] for k in cls.__dataclass_fields__ if k != "warnings"})
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "version"}
         for key in ("requested_on", "due_on", "completed_on"):
             data[key] = None if data[key] is None else data[key].isoformat()
         data["next_step"] = NEXT_STEP.get(State(self.state))
+        data["warnings"] = list(self.warnings)
         return data
 
     def row(self, **changes: Any) -> dict[str, Any]:
         """The ``transfers`` row of the next version, with ``changes``."""
-        return {**self.__dict__, **changes, "version": self.version + 1}
+        kept = {k: v for k, v in self.__dict__.items() if k != "warnings"}
+        return {**kept, **changes, "version": self.version + 1}
+
+    def said(self, figures: list[ResolvedValue], day: date) -> TransferView:
+        """This view with the ``provisional-parameter`` warning of ``figures`` (none: as is)."""
+        warning = provisional_warning(figures, "transfer_id", str(day), TRANSFER_THEN)
+        return self if warning is None else replace(self, warnings=(warning,))
+
+
+TRANSFER_THEN = ("转移金额按此计算", "the amounts moved are computed on it")
 
 
 def get_transfer(connection: Connection, transfer_id: str) -> TransferView:
@@ -304,7 +320,7 @@ def insert_transfer(
         "version": 1,
     }
     _step_entry(connection, row, State.REQUESTED, source, now, note=f"{kind.value} to {target}")
-    return get_transfer(connection, transfer_id)
+    return get_transfer(connection, transfer_id).said(list(quote.provisional), day)
 
 
 def _advance(connection: Connection, transfer_id: str, step: str) -> TransferView:
@@ -364,10 +380,11 @@ def approve_transfer(
         )
     )
     moves = not quote.temporary and bool(quote.total_fen + quote.kept_fen)
+    credited: list[YearRate] = []
     if moves and scheme is Scheme.EMPLOYEE_PENSION:
         # the years the old region has not credited yet go with the money (see ``interest``;
         # the 记账利率 is the employee pension's)
-        catch_up(
+        credited = catch_up(
             connection,
             policy,
             str(leaving),
@@ -426,7 +443,8 @@ def approve_transfer(
         money=money,
         note="temporary account" if quote.temporary else "",
     )
-    return get_transfer(connection, transfer_id)
+    figures = [*quote.provisional, *rate_figures(credited)]
+    return get_transfer(connection, transfer_id).said(figures, day)
 
 
 def _carries(parts: list[tuple[AccountKey, int]]) -> tuple[Fact, ...]:
@@ -491,8 +509,9 @@ def accept_transfer(
         due_on=_deadline(policy, view.to_region, day, scheme, "complete"),
     )
     _step_entry(connection, row, State.ACCEPTED, view.to_region, now, money=money)
+    credited: list[YearRate] = []
     if money is not None and scheme is Scheme.EMPLOYEE_PENSION:
-        catch_up(
+        credited = catch_up(
             connection,
             policy,
             str(arriving),
@@ -502,7 +521,7 @@ def accept_transfer(
             f"transfer/{transfer_id}/in-interest",
             leaving=False,
         )
-    return get_transfer(connection, transfer_id)
+    return get_transfer(connection, transfer_id).said(rate_figures(credited), day)
 
 
 def complete_transfer(

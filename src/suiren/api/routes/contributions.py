@@ -235,6 +235,7 @@ async def credit_interest_route(
                     "skipped": r.skipped,
                     "rate": r.rate,
                     "provisional": r.provisional,
+                    "warnings": r.warnings(),
                 }
                 for r in runs
             ],

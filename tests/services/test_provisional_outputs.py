@@ -1,0 +1,237 @@
+"""Every output that uses a yearly figure standing in for one not published yet says so, with
+the one warning ``provisional-parameter`` (services/provisional.py), on SQLite and PostgreSQL.
+
+河南's contribution figures in the file are 2025's (floor and ceiling from 2025-01-01): a
+2026 month of a 郑州 worker is bounded by them provisionally. 广州's are of 2025-07-01: its
+2026-06 is bounded by figures of its own year, its 2026-07 provisionally (2026's are not in
+the file).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine
+
+from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
+from suiren.policy import Policy, load_policy
+from suiren.policy.contribution import contribution_bounds
+from suiren.policy.pension import PARAMETERS as PENSION_PARAMETERS
+from suiren.rules.vector import day_number
+from suiren.services.career import estimate
+from suiren.services.contributions import contribute, month_figures
+from suiren.services.interest import credit_interest
+from suiren.services.payment_quotes import open_months, quote
+from suiren.services.pension_calc import (
+    AGE_MIN,
+    EARLY_MONTHS,
+    EARLY_RATE,
+    EXTRA_RATE,
+    PHASE_IN_RATE,
+    STATUS_PARAMETERS,
+)
+from suiren.services.provisional import PROVISIONAL_PARAMETER
+from suiren.services.transfers import approve_transfer, get_transfer, request_transfer
+from suiren.services.workers import enrol
+from suiren.store.db import unit_of_work
+from tests.conftest import NOW
+from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_workers, resident_id
+from tests.services.test_intake import HEADER, post_file
+
+ZHENGZHOU, GUANGZHOU = "410100", "440100"
+MARCH, JUNE, JULY = Month.of(2026, 3), Month.of(2026, 6), Month.of(2026, 7)
+AUGUST = datetime(2026, 8, 15, 12, 0, tzinfo=UTC)  # 广东's 2025-07 figures a year old in July
+HENAN_BASE = base_bounds_fen(ZHENGZHOU, MARCH)[0]
+REFORM = load_policy("money_follows_person")
+FLOOR = "contribution.base.published_floor"
+CEILING = "contribution.base.published_ceiling"
+
+
+def provisional_of(warnings: list[dict]) -> list[dict]:
+    return [w for w in warnings if w["code"] == PROVISIONAL_PARAMETER]
+
+
+def named(warning: dict) -> set[tuple[str, str, str]]:
+    return {(p["parameter"], p["region"], p["in_force_from"]) for p in warning["parameters"]}
+
+
+def test_a_payment_on_provisional_bounds_says_so_and_one_on_published_ones_does_not(
+    engine: Engine,
+) -> None:
+    [canton] = enrol_workers(engine, 1, GUANGZHOU)
+    [henan] = enrol_workers(engine, 1, ZHENGZHOU, start=1)
+    with unit_of_work(engine) as c:
+        paid = contribute(c, POLICY, "p1", canton, JUNE, JULY, 600_000, AUGUST)
+        there = contribute(c, POLICY, "p2", henan, MARCH, MARCH, HENAN_BASE, NOW)
+    june, july = (p.to_json() for p in paid)
+    assert june["warnings"] == []  # 广东's figures of 2025-07 in their own year
+    [warning] = provisional_of(july["warnings"])  # type: ignore[arg-type]
+    assert warning["field"] == "base_yuan"
+    assert "2026-07" in warning["message"] and "stands in" in warning["message"]
+    assert named(warning) == {(FLOOR, GUANGZHOU, "2025-07-01"), (CEILING, "440000", "2025-07-01")}
+    [warning] = provisional_of(there[0].to_json()["warnings"])  # type: ignore[arg-type]
+    assert named(warning) == {(FLOOR, "410000", "2025-01-01"), (CEILING, "410000", "2025-01-01")}
+    # a replay says what the month's bounds are, as the first answer did
+    with unit_of_work(engine) as c:
+        again = contribute(c, POLICY, "p1", canton, JUNE, JULY, 600_000, AUGUST)
+    assert [p.replayed for p in again] == [True, True]
+    assert [p.to_json()["warnings"] for p in again] == [june["warnings"], july["warnings"]]
+
+
+def test_the_months_open_to_pay_and_a_quote_say_which_bounds_are_provisional(
+    engine: Engine,
+) -> None:
+    [canton] = enrol_workers(engine, 1, GUANGZHOU)
+    today = AUGUST.date()
+    with unit_of_work(engine) as c:
+        months = open_months(c, POLICY, canton, today)
+        quoted = quote(c, POLICY, canton, JULY, 600_000, today)
+        published = quote(c, POLICY, canton, JUNE, 600_000, today)
+    shown = {str(m.month): bool(m.warnings()) for m in months}
+    assert shown == {f"2026-{m:02d}": m >= 7 for m in range(1, 9)}
+    [warning] = quoted.month.warnings()
+    assert warning["code"] == PROVISIONAL_PARAMETER and "2026-07" in warning["message"]
+    assert published.month.warnings() == []
+
+
+def test_a_file_of_payments_names_each_region_and_month_posted_on_provisional_bounds(
+    engine: Engine, tmp_path: Path
+) -> None:
+    henan = enrol_workers(engine, 3, ZHENGZHOU)
+    canton = enrol_workers(engine, 2, GUANGZHOU, start=3)
+    lines = [f"h{k},2026-03,{HENAN_BASE // 100},{w}\n" for k, w in enumerate(henan)]
+    lines += [f"c{k},2026-03,6000,{w}\n" for k, w in enumerate(canton)]
+    path = tmp_path / "payments.csv"
+    path.write_text(HEADER + "".join(lines))
+    summary = post_file(engine, path).to_json()
+    assert summary["posted"] == 5
+    warnings = summary["warnings"]
+    assert [(w["scheme"], w["region"], w["month"]) for w in warnings] == [  # type: ignore[union-attr]
+        ("employee_pension", ZHENGZHOU, "2026-03")
+    ]
+    assert warnings[0]["code"] == PROVISIONAL_PARAMETER  # type: ignore[index]
+    assert summary["warnings_truncated"] is False
+
+
+def test_an_interest_run_on_the_latest_published_rate_warns_as_the_others_do(
+    engine: Engine,
+) -> None:
+    [canton] = enrol_workers(engine, 1, GUANGZHOU)
+    with unit_of_work(engine) as c:
+        contribute(c, POLICY, "p1", canton, MARCH, MARCH, 600_000, NOW)
+    later = datetime(2027, 3, 1, tzinfo=UTC)
+    with unit_of_work(engine) as c:
+        [published] = credit_interest(c, POLICY, 2025, later)
+        [latest] = credit_interest(c, POLICY, 2026, later)
+    assert published.to_json()["warnings"] == [] and not published.provisional
+    [warning] = latest.to_json()["warnings"]  # type: ignore[misc]
+    assert warning["code"] == PROVISIONAL_PARAMETER and warning["field"] == "year"
+    assert warning["parameters"] == [
+        {
+            "parameter": "account.interest_rate",
+            "value": "0.015",
+            "unit": "/1",
+            "region": "000000",
+            "in_force_from": "2025-01-01",
+        }
+    ]
+
+
+def test_a_pension_calculation_reads_no_yearly_figure() -> None:
+    """``pension calc`` takes the 计发基数 as an input (``base_yuan``): none of the parameters
+    it reads, for the amounts or for its warnings, is published yearly, so no case of it can
+    rest on a provisional figure (were one added, its cases would have to warn)."""
+    read = {
+        *PENSION_PARAMETERS.values(),
+        *STATUS_PARAMETERS.values(),
+        EXTRA_RATE,
+        PHASE_IN_RATE,
+        EARLY_RATE,
+        EARLY_MONTHS,
+        AGE_MIN,
+    }
+    yearly = {p.path for p in POLICY.parameters.walk() if p.yearly}
+    assert yearly and not read & yearly
+
+
+def test_bounds_rest_on_the_published_bound_or_on_the_wage() -> None:
+    """``Bounds.figures``: a region that publishes both bounds rests on them, not the wage;
+    one that published none (北京 in 2020) on the wage, the ratios and the rounding unit."""
+    days = np.array([day_number(date(2026, 3, 1)), day_number(date(2020, 3, 1))], dtype=np.int64)
+    bounds = contribution_bounds(POLICY, days, np.array([ZHENGZHOU, "110000"], dtype="<U6"))
+    assert {v.path for v in bounds.figures(0)} == {FLOOR, CEILING}
+    assert {v.path for v in bounds.figures(1)} == {
+        "contribution.base.average_monthly_wage",
+        "contribution.base.floor_ratio",
+        "contribution.base.ceiling_ratio",
+        "contribution.base.bound_rounding_unit_fen",
+    }
+
+
+def test_a_transfer_whose_amounts_rest_on_a_rate_not_published_says_so(engine: Engine) -> None:
+    """On 2027-02-10 the 2026 crediting rate is not in the file: the reform's interest on the
+    pooled entitlement and the interest the old region credits before the money leaves are
+    at 2025's, provisionally, and the request and the approval say so; the 66号 12% share
+    reads no yearly figure. On 2026-06-15 (2025's rate published) nothing is said."""
+    early_2027 = datetime(2027, 2, 10, 12, 0, tzinfo=UTC)
+    with unit_of_work(engine) as c:  # born 1990: no temporary account (66号) moving at 37
+        law, reform, now_ = (
+            enrol(
+                c, POLICY, VAULT, resident_id(40 + n, "19900101"), GUANGZHOU, None, NOW
+            ).worker.worker_id
+            for n in range(3)
+        )
+        for n, w in enumerate((law, reform, now_)):
+            contribute(c, POLICY, f"t{n}", w, MARCH, Month.of(2026, 5), 600_000, NOW)
+    with unit_of_work(engine) as c:
+        asked = request_transfer(c, POLICY, "law", law, "330100", early_2027)
+        asked_reform = request_transfer(c, REFORM, "reform", reform, "330100", early_2027)
+        asked_now = request_transfer(c, POLICY, "now", now_, "330100", NOW)
+    assert asked.to_json()["warnings"] == [] and asked_now.to_json()["warnings"] == []
+    [warning] = asked_reform.to_json()["warnings"]
+    assert warning["code"] == PROVISIONAL_PARAMETER and "2027-02-10" in warning["message"]
+    assert named(warning) == {("account.interest_rate", "000000", "2025-01-01")}
+    with unit_of_work(engine) as c:
+        approved = approve_transfer(c, "law", early_2027)
+        approved_now = approve_transfer(c, "now", NOW)
+        again = approve_transfer(c, "law", early_2027)  # a replay: the transfer as it is
+    [warning] = approved.to_json()["warnings"]  # 2026's interest credited before leaving
+    assert named(warning) == {("account.interest_rate", "000000", "2025-01-01")}
+    assert approved_now.to_json()["warnings"] == [] and again.to_json()["warnings"] == []
+    with unit_of_work(engine) as c:
+        assert get_transfer(c, "law").to_json()["warnings"] == []  # not kept in the row
+
+
+def test_an_estimate_says_the_crediting_rate_of_interest_not_yet_credited_is_provisional(
+    engine: Engine,
+) -> None:
+    """On 2027-02-10 the account's 2026 interest is pending (not yet run) at 2025's rate, the
+    latest published: a retirement this year counts it, so the estimate names that rate
+    with the other provisional figures (广东's 计发基数 of 2025)."""
+    with unit_of_work(engine) as c:  # born 1967-01: statutory retirement in 2027-08
+        worker = enrol(c, POLICY, VAULT, resident_id(50, "19670101"), GUANGZHOU, None, NOW)
+        contribute(c, POLICY, "e1", worker.worker.worker_id, MARCH, JUNE, 600_000, NOW)
+    with unit_of_work(engine) as c:
+        result = estimate(c, POLICY, worker.worker.worker_id, date(2027, 2, 10), Month.of(2027, 8))
+    [warning] = provisional_of(result["warnings"])
+    assert "account.interest_rate 0.015 (000000, 2025)" in warning["message"]
+    assert ("account.interest_rate", "000000", "2025-01-01") in named(warning)
+    assert ("pension.base", "440000", "2025-01-01") in named(warning)
+
+
+def test_a_medical_month_under_the_hukou_pool_rests_on_the_wage_too() -> None:
+    """Employee medical under the reform's hukou pool: the high-income test reads the average
+    wage, so a month of 广州 in 2026-07 names 广东's 2025-07 wage beside its bounds; under
+    current law (no hukou pool) the wage bounds nothing there."""
+    wage = ("contribution.base.average_monthly_wage", "440000", "2025-07-01")
+
+    def figures(policy: Policy, scheme: Scheme) -> set[tuple[str, str, str]]:
+        [used] = month_figures(policy, [JULY], [GUANGZHOU], scheme)
+        return {(v.path, v.region, v.start.isoformat()) for v in used}
+
+    assert wage in figures(REFORM, Scheme.EMPLOYEE_MEDICAL)
+    assert wage not in figures(POLICY, Scheme.EMPLOYEE_MEDICAL)
+    assert wage not in figures(REFORM, Scheme.EMPLOYEE_PENSION)
