@@ -855,3 +855,31 @@ def test_revoking_a_tampered_key_records_the_journals_key_not_the_rows(ledger: L
         july = datetime(2026, 7, 1, tzinfo=UTC)
         assert revoke_key(c, ledger.keys["revoked"], july) < july  # the journal's, not a new one
         assert verify(c).ok
+
+
+# --- one tamper never hides another ----------------------------------------------------------
+
+BROKEN_ROW = {  # a journal entry the walk cannot read: the walk of the chains stops there
+    "sqlite": "UPDATE journal SET recorded_at = 'x' WHERE region = '110000' AND seq = 1",
+    "postgres": "UPDATE journal SET recorded_at = 'infinity' WHERE region = '110000' AND seq = 1",
+}
+
+
+def test_a_walk_stopped_at_a_broken_row_still_compares_the_heads_and_the_checkpoint(
+    ledger: Ledger,
+) -> None:
+    """An entry that cannot be read stops the walk; a chain rewound (its newest entry and
+    head removed: only the checkpoint can tell) and another region's head rewritten are
+    still found. Before, the walk's failure skipped the heads, and the checkpoint failed."""
+    with tampering(ledger.engine) as c:
+        values = rewind(c, ledger)
+        for sql in REWIND:
+            c.execute(text(sql), values)
+        c.execute(text(BROKEN_ROW["postgres" if is_postgres(c) else "sqlite"]))
+        c.execute(text(f"UPDATE chain_heads SET chain_hash = '{'e' * 64}' WHERE region = '330100'"))
+        result = verify(c, ledger.checkpoint)
+    found = {(p.table, p.row) for p in result.problems}
+    assert ("journal", "*") in found, result.problems  # the broken entry: named, not crashed
+    assert ("chain_heads", "330100") in found, result.problems
+    rewound = f"440100/{values['seq']}"
+    assert any(p.row == rewound and "removed" in p.what for p in result.problems), result.problems

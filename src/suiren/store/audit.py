@@ -116,15 +116,22 @@ class AuditResult:
 
 
 def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> AuditResult:
+    """Every check, each step in a savepoint of its own (``guarded``): a step that meets a
+    value it cannot read names its table and the audit goes on, so one tamper never hides
+    another — the chain heads and a checkpoint are compared with the journal however far
+    the walk of the chains got."""
     result = AuditResult()
-    heads = _readable(connection, result, "journal", lambda: _verify_chains(connection, result))
+    guarded(connection, result, "journal", lambda: _verify_chains(connection, result))
+    ends = guarded(connection, result, "journal", lambda: journal_ends(connection))
+    if ends is not None:
+        guarded(connection, result, "chain_heads", lambda: _verify_heads(connection, result, ends))
     _verify_projections(connection, result)
     _verify_logins(connection, result)
     _verify_balances(connection, result)
     if checkpoint is not None:
         from suiren.store.checkpoint import verify_checkpoint
 
-        result.checkpoint = verify_checkpoint(connection, checkpoint, heads, result)
+        result.checkpoint = verify_checkpoint(connection, checkpoint, ends, result)
     return result
 
 
@@ -175,8 +182,9 @@ class _Stream:
             self.pending = next(self.rows, None)
 
 
-def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tuple[int, str]]:
-    """Walk every region's chain; returns each region's (last seq, chain hash) as walked."""
+def _verify_chains(connection: Connection, result: AuditResult) -> None:
+    """Walk every region's chain in sequence order (the heads are compared after, by
+    ``_verify_heads``)."""
     key = ledger_keys(connection).chain_key
     streams = {
         "postings": _Stream(
@@ -196,7 +204,6 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
         ),
     }
     batches = month_batches(connection)
-    walked: dict[str, tuple[int, str]] = {}
     region, expected, previous = None, 0, GENESIS
     entries = connection.execute(
         select(journal).order_by(journal.c.region, journal.c.seq),
@@ -204,8 +211,6 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
     )
     for row in entries:
         if row.region != region:
-            if region is not None:
-                walked[region] = (expected, previous)
             region, expected, previous = row.region, 0, GENESIS
         expected += 1
         seq = int(row.seq)
@@ -233,8 +238,6 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
         result.transactions += 1
         result.facts += len(lines["facts"])
         result.months += 0 if batch is None else batch.rows
-    if region is not None:
-        walked[region] = (expected, previous)
     for stream in streams.values():
         stream.rest(result)
     for region_, seq_ in sorted(batches):
@@ -243,22 +246,41 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
             f"{region_}/{seq_}",
             "rows without a journal entry (its entry was deleted)",
         )
+
+
+def journal_ends(connection: Connection) -> dict[str, tuple[int, str]]:
+    """Each region's last journal entry, (seq, chain hash), read from the journal itself —
+    not from the walk, which a broken row may have stopped."""
+    rows = connection.execute(
+        text(
+            "SELECT j.region, j.seq, j.chain_hash FROM journal j JOIN (SELECT region,"
+            " MAX(seq) AS seq FROM journal GROUP BY region) m"
+            " ON m.region = j.region AND m.seq = j.seq"
+        )
+    )
+    return {r.region: (int(r.seq), r.chain_hash) for r in rows}
+
+
+def _verify_heads(
+    connection: Connection, result: AuditResult, ends: dict[str, tuple[int, str]]
+) -> None:
+    """Every chain head equals its region's last entry; a head whose region has no journal
+    is a deleted region."""
     heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
-    for code in sorted(set(heads) | set(walked)):
-        if code not in walked:
+    for code in sorted(set(heads) | set(ends)):
+        if code not in ends:
             if heads[code][0]:
                 result.add(
                     "chain_heads",
                     code,
                     f"head at seq {heads[code][0]} but the region has no journal (deleted)",
                 )
-        elif heads.get(code) != walked[code]:
+        elif heads.get(code) != ends[code]:
             result.add(
                 "chain_heads",
                 code,
-                f"head {heads.get(code)} does not match the journal's last entry {walked[code]}",
+                f"head {heads.get(code)} does not match the journal's last entry {ends[code]}",
             )
-    return walked
 
 
 def _entry_content(
@@ -510,7 +532,7 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
             )
             return rebuild(connection, projection, rows)
 
-        for difference in _readable(connection, result, kind, compare) or ():
+        for difference in guarded(connection, result, kind, compare) or ():
             _add(result, difference)
     unknown = connection.execute(
         select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(RECORDED)))
@@ -560,19 +582,23 @@ def _verify_seals(connection: Connection, result: AuditResult) -> None:
                     ) + f" ({', '.join(SEALED[name])} changed outside the service)"
                     result.add(name, "/".join(str(row[c]) for c in named_by), what)
 
-        _readable(connection, result, name, check)
+        guarded(connection, result, name, check)
 
 
 _T = TypeVar("_T")
 
 
-def _readable(
-    connection: Connection, result: AuditResult, table: str, step: Callable[[], _T]
+def guarded(
+    connection: Connection,
+    result: AuditResult,
+    table: str,
+    step: Callable[[], _T],
+    row: str = "*",
 ) -> _T | None:
     """``step``, in a savepoint: a value the database holds but no Python value can (a date
     before year 1 or after 9999, ``infinity``, text in a SQLite date column) — which the
-    service never writes — names ``table`` instead of failing the whole audit, and the audit
-    goes on with the other tables."""
+    service never writes — names ``table`` (and ``row``) instead of failing the whole audit,
+    and the audit goes on with its other steps."""
     savepoint = connection.begin_nested()
     try:
         value = step()
@@ -581,7 +607,7 @@ def _readable(
         reason = " ".join(str(error).split())[:160]
         result.add(
             table,
-            "*",
+            row,
             "holds a value that is no date, time or number the ledger writes (before year 1,"
             f" after 9999, infinity, or text), changed outside the service: {reason}",
         )
