@@ -39,7 +39,14 @@ from suiren.services.contributions import ContributionRows, contribute, post_bat
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
-from suiren.services.logins import bind_phone, log_in, log_in_with_code, register, request_code
+from suiren.services.logins import (
+    bind_phone,
+    log_in,
+    log_in_with_code,
+    phone_of,
+    register,
+    request_code,
+)
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
@@ -59,7 +66,7 @@ from suiren.store.db import is_postgres, make_engine, unit_of_work
 from suiren.store.db import ledger_keys as keys_of
 from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
-from suiren.store.seals import SEALED, seal
+from suiren.store.seals import SEALED, read_sealed, seal
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
@@ -862,6 +869,59 @@ def test_revoking_a_tampered_key_records_the_journals_key_not_the_rows(ledger: L
         july = datetime(2026, 7, 1, tzinfo=UTC)
         assert revoke_key(c, ledger.keys["revoked"], july) < july  # the journal's, not a new one
         assert verify(c).ok
+
+
+# --- values of a type the service never writes, where a row decides who gets in -----------
+
+# per sealed table, values the database takes that the service never writes (SQLite keeps
+# any value; PostgreSQL, a seal that is not ASCII or a time that is infinity)
+WRONG_TYPED_SEALED = {
+    "sqlite": {
+        "logins": {"password_hash": "x'00ff'", "seal": "'封印'", "created_at": "5",
+                   "failures": "'x'", "worker_id": "CAST(x'ff' AS TEXT)"},
+        "login_codes": {"expires_at": "x'00'", "code_sha256": "CAST(x'ff' AS TEXT)",
+                        "seal": "x'00'"},
+        "login_phones": {"masked": "x'00ff'", "seal": "'封印'", "worker_id": "0.5"},
+        "idempotency_keys": {"body": "x'00'", "status": "'x'", "seal": "'封印'"},
+    },
+    "postgres": {
+        "logins": {"seal": "'封印'", "created_at": "'infinity'", "locked_until": "'-infinity'"},
+        "login_codes": {"expires_at": "'infinity'", "seal": "'封印'"},
+        "login_phones": {"seal": "'封印'", "bound_at": "'infinity'"},
+        "idempotency_keys": {"seal": "'封印'", "created_at": "'infinity'"},
+    },
+}  # fmt: skip
+# what each sealed row opens or answers: worker 1's password and number, worker 2's pending
+# code, the kept answer
+READS: dict[str, Callable[[Connection, Ledger], object]] = {
+    "logins": lambda c, lg: log_in(c, VAULT, resident_id(1), "a long password", JUNE),
+    "login_codes": lambda c, lg: log_in_with_code(c, VAULT, resident_id(2), lg.pending_code, JUNE),
+    "login_phones": lambda c, lg: phone_of(c, lg.workers[1]),
+    "idempotency_keys": lambda c, lg: (
+        read_sealed(c, idempotency_keys, idempotency_keys.c.idempotency_key == "k-1").row
+    ),
+}
+
+
+@pytest.mark.parametrize("table", sorted(READS))
+def test_a_sealed_row_of_the_wrong_type_is_not_genuine_and_named(
+    ledger: Ledger, table: str
+) -> None:
+    """A value of a type the service never writes, in any column of a sealed row (bytes where
+    text belongs, a seal that is not ASCII, a time no Python value holds): the row opens
+    nothing and answers nothing, as if absent — not an error of the login or the retry (an
+    HTTP 500) — and the audit names its table. A kept answer is there but not genuine."""
+    with tampering(ledger.engine) as c:
+        assert READS[table](c, ledger) is not None  # untouched: it opens, it answers
+        backend = "postgres" if is_postgres(c) else "sqlite"
+    for column, value in WRONG_TYPED_SEALED[backend][table].items():
+        with tampering(ledger.engine) as c:
+            assert c.execute(text(f"UPDATE {table} SET {column} = {value}")).rowcount == 1
+            assert READS[table](c, ledger) is None, column
+            if table == "idempotency_keys":
+                kept = read_sealed(c, idempotency_keys, idempotency_keys.c.idempotency_key == "k-1")
+                assert kept.present, column  # refused (409), not taken for absent
+            assert table in {p.table for p in verify(c).problems}, column
 
 
 # --- one tamper never hides another ----------------------------------------------------------

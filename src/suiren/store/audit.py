@@ -56,7 +56,8 @@ from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column
 from suiren.store.api_tables import APPEND_ONLY_API, api_metadata
 from suiren.store.db import is_postgres, ledger_keys
 from suiren.store.projections import RECORDED, Difference, Projection, agrees_in_sql, rebuild
-from suiren.store.seals import NAMED_BY, SEALED, is_sealed
+from suiren.store.readable import well_typed
+from suiren.store.seals import NAMED_BY, SEALED, is_genuine
 from suiren.store.tables import (
     chain_heads,
     facts,
@@ -663,18 +664,25 @@ def _verify_login_workers(connection: Connection, result: AuditResult) -> None:
 
 # Each login, one-time code, bound number and kept answer carries the seal the service
 # computed when it wrote the row (store/seals.py): a password hash, a code, a worker or an
-# answer put there by anyone else does not match it.
+# answer put there by anyone else does not match it, nor does a value of a type the service
+# never writes there.
 def _verify_seals(connection: Connection, result: AuditResult) -> None:
     keys = ledger_keys(connection)
     for name, named_by in NAMED_BY.items():
+        table = api_metadata.tables[name]
 
-        def check(name: str = name, named_by: tuple[str, ...] = named_by) -> None:
-            for row in connection.execute(select(api_metadata.tables[name])).mappings():
-                if not is_sealed(keys, name, row):
-                    what = (
-                        "its seal is missing" if row["seal"] is None else "its seal does not match"
-                    ) + f" ({', '.join(SEALED[name])} changed outside the service)"
-                    result.add(name, "/".join(str(row[c]) for c in named_by), what)
+        def check(table: Table = table, named_by: tuple[str, ...] = named_by) -> None:
+            for row in connection.execute(select(table)).mappings():
+                if is_genuine(keys, table, row):
+                    continue
+                changed = f" ({', '.join(SEALED[table.name])} changed outside the service)"
+                if row["seal"] is None:
+                    what = "its seal is missing" + changed
+                elif not well_typed(table, row):
+                    what = "a value of a type the service never writes there (changed outside it)"
+                else:
+                    what = "its seal does not match" + changed
+                result.add(table.name, "/".join(str(row[c]) for c in named_by), what)
 
         guarded(connection, result, name, check)
 
