@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy import Connection, Engine, event, insert, text
 
 from suiren.api.auth import ActorKind, Unauthorized, authenticate, issue_key, revoke_key
 from suiren.domain.month import Month
@@ -968,3 +969,22 @@ def test_a_sum_that_overflows_names_the_accounts_and_the_audit_goes_on(ledger: L
         c.execute(text("UPDATE accounts SET balance_fen = -5 WHERE account = :a"), {"a": worker})
         problems = verify(c, ledger.checkpoint).problems
     assert any(p.row == worker and "negative" in p.what for p in problems), problems
+
+
+def test_the_seal_step_streams_each_sealed_table(ledger: Ledger) -> None:
+    """The audit reads each sealed table (kept answers may be millions) in batches — a
+    server-side cursor on PostgreSQL — never whole into memory."""
+    streamed: dict[str, list[bool]] = {name: [] for name in SEALED}
+
+    def watch(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        for name in SEALED:
+            if re.search(rf"\bFROM {name}\b", statement):
+                streamed[name].append(bool(context.execution_options.get("stream_results")))
+
+    event.listen(ledger.engine, "before_cursor_execute", watch)
+    try:
+        with unit_of_work(ledger.engine) as c:
+            assert verify(c).ok
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", watch)
+    assert all(any(seen) for seen in streamed.values()), streamed

@@ -665,14 +665,19 @@ def _verify_login_workers(connection: Connection, result: AuditResult) -> None:
 # Each login, one-time code, bound number and kept answer carries the seal the service
 # computed when it wrote the row (store/seals.py): a password hash, a code, a worker or an
 # answer put there by anyone else does not match it, nor does a value of a type the service
-# never writes there.
+# never writes there. The rows are streamed (``STREAM_ROWS`` at a time, a server-side cursor
+# on PostgreSQL): a table of millions of kept answers is never held whole.
 def _verify_seals(connection: Connection, result: AuditResult) -> None:
     keys = ledger_keys(connection)
     for name, named_by in NAMED_BY.items():
         table = api_metadata.tables[name]
 
         def check(table: Table = table, named_by: tuple[str, ...] = named_by) -> None:
-            for row in connection.execute(select(table)).mappings():
+            rows = connection.execute(
+                select(table),
+                execution_options={"stream_results": True, "yield_per": STREAM_ROWS},
+            ).mappings()
+            for row in rows:
                 if is_genuine(keys, table, row):
                     continue
                 changed = f" ({', '.join(SEALED[table.name])} changed outside the service)"
