@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from suiren.api import access
 from suiren.api.app import create_app
@@ -179,6 +179,37 @@ def test_a_retry_that_serialises_the_same_json_again_is_answered_as_the_first(ap
         422,
         "idempotency-key-reused",
     )
+
+
+def test_a_kept_answer_of_the_wrong_type_is_refused_not_an_error(api) -> None:
+    """A kept answer holding a value of a type the service never writes (SQLite: bytes for
+    the body, text for the status; either database: a seal that is not ASCII, a time that is
+    infinity on PostgreSQL) is refused like a rewritten one (409), not a 500."""
+    client, keys, worker, engine = api
+    payment = {"payment_id": "api-typed", "worker_id": worker, "from_month": "2026-04",
+               "base_yuan": "6000"}  # fmt: skip
+    headers = auth(keys["gz"], **{"Idempotency-Key": "k-typed"})
+    first = client.post("/api/v1/contributions", json=payment, headers=headers)
+    assert first.status_code == 201, first.text
+    wrong = {"seal": "'封印'"} | (
+        {"created_at": "'infinity'"}
+        if engine.dialect.name == "postgresql"
+        else {"body": "x'00'", "status": "'x'"}
+    )
+    where = idempotency_keys.c.idempotency_key == "k-typed"
+    with engine.begin() as c:
+        kept = dict(c.execute(select(idempotency_keys).where(where)).one()._mapping)
+    for column, value in wrong.items():
+        with engine.begin() as c:
+            c.execute(
+                text(f"UPDATE idempotency_keys SET {column} = {value} WHERE idempotency_key = :k"),
+                {"k": "k-typed"},
+            )
+        again = client.post("/api/v1/contributions", json=payment, headers=headers)
+        assert_problem(again, 409, "kept-answer-unsealed")
+        with unit_of_work(engine) as c:
+            assert "idempotency_keys" in {p.table for p in verify(c).problems}, column
+            c.execute(update(idempotency_keys).where(where).values(kept))  # put back
 
 
 def test_a_kept_answer_changed_in_the_database_is_not_served(api) -> None:

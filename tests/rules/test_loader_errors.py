@@ -10,10 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from suiren.domain.errors import ParameterError
 from suiren.domain.region import default_registry
 from suiren.policy import policy_folder
+from suiren.rules import loader
 from suiren.rules.loader import load_tree
 
 BAD = Path(__file__).parent / "bad_parameters"
@@ -35,6 +37,8 @@ CASES = {
     "unverified_without_why": (9, "rate in region 310000", "needs a 'why'"),
     "unknown_reference_key": (7, "unknown key 'issued'", "did you mean 'issuer'"),
     "bad_published": (5, "metadata.published is one of", "yearly"),
+    "tab_separator": (4, "a tab character", "separate with spaces"),
+    "control_character": (8, "the character U+0007 is not allowed", "remove it"),
 }
 IMPLAUSIBLE = ("several_errors", "floor_above_ceiling", "interest_rate_ten_times")
 
@@ -58,6 +62,42 @@ def test_each_failure_mode_names_file_line_and_fix(mode):
         (p.file, p.line) == (str(BAD / mode / "rate.yaml"), line) and what in p.message
         for p in caught.value.problems
     )
+
+
+def outcome(folder: Path) -> list[tuple[str, int | None, str]] | str:
+    try:
+        load_tree(folder, default_registry())
+    except ParameterError as error:
+        return [(p.file, p.line, p.message) for p in error.problems]
+    return "loaded"
+
+
+@pytest.mark.parametrize("mode", sorted([*CASES, *IMPLAUSIBLE]))
+def test_a_file_loads_alike_with_libyaml_or_without(mode, monkeypatch):
+    """libyaml (CSafeLoader) and PyYAML (SafeLoader) judge some texts differently — a tab
+    after a colon or in a flow libyaml takes, PyYAML refuses — and word their errors
+    differently: the loader's answer is the same with either."""
+    with_libyaml = outcome(BAD / mode)
+    monkeypatch.setattr(loader, "_FAST_LOADER", None)
+    assert outcome(BAD / mode) == with_libyaml
+
+
+def test_every_parameter_file_reads_alike_with_libyaml_or_without():
+    """Each of the real parameter files gives the same nodes (tag, value, line) to both."""
+
+    def tree(node):  # type: ignore[no-untyped-def]
+        if isinstance(node, yaml.ScalarNode):
+            return (node.tag, node.value, node.start_mark.line)
+        if isinstance(node, yaml.SequenceNode):
+            return (node.tag, [tree(item) for item in node.value])
+        return (node.tag, [(tree(k), tree(v)) for k, v in node.value])
+
+    files = sorted((policy_folder() / "parameters").rglob("*.yaml"))
+    assert len(files) > 50
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast = tree(yaml.compose(text, Loader=yaml.CSafeLoader))
+        assert fast == tree(yaml.compose(text, Loader=yaml.SafeLoader)), path
 
 
 def test_every_fixture_has_a_case():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy import Connection, Engine, event, insert, text
 
 from suiren.api.auth import ActorKind, Unauthorized, authenticate, issue_key, revoke_key
 from suiren.domain.month import Month
@@ -39,7 +40,14 @@ from suiren.services.contributions import ContributionRows, contribute, post_bat
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
-from suiren.services.logins import bind_phone, log_in, log_in_with_code, register, request_code
+from suiren.services.logins import (
+    bind_phone,
+    log_in,
+    log_in_with_code,
+    phone_of,
+    register,
+    request_code,
+)
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
 from suiren.services.reversals import reverse
@@ -59,7 +67,7 @@ from suiren.store.db import is_postgres, make_engine, unit_of_work
 from suiren.store.db import ledger_keys as keys_of
 from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
-from suiren.store.seals import SEALED, seal
+from suiren.store.seals import SEALED, read_sealed, seal
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
@@ -111,7 +119,11 @@ class Ledger:
     pending_code: str  # worker 2's one-time code, asked for and not used
 
 
-def build(engine: Engine) -> Ledger:
+def build(engine: Engine, bulk_workers: int = BULK_ROWS) -> Ledger:
+    """The shared ledger. ``bulk_workers``: how many workers the file's batch pays for; with
+    fewer than ``BULK_ROWS``, each pays the months up to 2026-03 that make the batch at least
+    ``BULK_ROWS`` rows (still a receipt; one segment): a quicker audit, the same tables."""
+
     def run(work: Callable[[Connection], object]) -> object:
         with unit_of_work(engine) as c:
             return work(c)
@@ -199,17 +211,20 @@ def build(engine: Engine) -> Ledger:
     pending_code = run(lambda c: request_code(c, VAULT, resident_id(2), later))  # not used
     run(lambda c: keep_answer(c, later))
     # a file's batch of months in a region of its own: two segments, and its receipt
-    bulk = [f"WB{k:08d}" for k in range(BULK_ROWS)]
-    enrol_in_bulk(engine, bulk, BULK_REGION, Month.of(2026, 1))
+    bulk = [f"WB{k:08d}" for k in range(bulk_workers)]
+    paid = [Month.of(2026, 3) + -n for n in range(-(-BULK_ROWS // bulk_workers))][::-1]
+    enrol_in_bulk(engine, bulk, BULK_REGION, paid[0])
+    floor = {m: base_bounds_fen(BULK_REGION, m)[0] for m in paid}
+    rows = [(f"b{k}/{m}", w, m) for m in paid for k, w in enumerate(bulk)]
     run(
         lambda c: post_batch(
             c,
             POLICY,
             ContributionRows(
-                [f"b{k}/2026-03" for k in range(BULK_ROWS)],
-                bulk,
-                np.full(BULK_ROWS, Month.of(2026, 3).ordinal, dtype=np.int64),
-                np.full(BULK_ROWS, base_bounds_fen(BULK_REGION, Month.of(2026, 3))[0]),
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                np.array([r[2].ordinal for r in rows], dtype=np.int64),
+                np.array([floor[r[2]] for r in rows], dtype=np.int64),
             ),
             later,
         )
@@ -855,3 +870,121 @@ def test_revoking_a_tampered_key_records_the_journals_key_not_the_rows(ledger: L
         july = datetime(2026, 7, 1, tzinfo=UTC)
         assert revoke_key(c, ledger.keys["revoked"], july) < july  # the journal's, not a new one
         assert verify(c).ok
+
+
+# --- values of a type the service never writes, where a row decides who gets in -----------
+
+# per sealed table, values the database takes that the service never writes (SQLite keeps
+# any value; PostgreSQL, a seal that is not ASCII or a time that is infinity)
+WRONG_TYPED_SEALED = {
+    "sqlite": {
+        "logins": {"password_hash": "x'00ff'", "seal": "'封印'", "created_at": "5",
+                   "failures": "'x'", "worker_id": "CAST(x'ff' AS TEXT)"},
+        "login_codes": {"expires_at": "x'00'", "code_sha256": "CAST(x'ff' AS TEXT)",
+                        "seal": "x'00'"},
+        "login_phones": {"masked": "x'00ff'", "seal": "'封印'", "worker_id": "0.5"},
+        "idempotency_keys": {"body": "x'00'", "status": "'x'", "seal": "'封印'"},
+    },
+    "postgres": {
+        "logins": {"seal": "'封印'", "created_at": "'infinity'", "locked_until": "'-infinity'"},
+        "login_codes": {"expires_at": "'infinity'", "seal": "'封印'"},
+        "login_phones": {"seal": "'封印'", "bound_at": "'infinity'"},
+        "idempotency_keys": {"seal": "'封印'", "created_at": "'infinity'"},
+    },
+}  # fmt: skip
+# what each sealed row opens or answers: worker 1's password and number, worker 2's pending
+# code, the kept answer
+READS: dict[str, Callable[[Connection, Ledger], object]] = {
+    "logins": lambda c, lg: log_in(c, VAULT, resident_id(1), "a long password", JUNE),
+    "login_codes": lambda c, lg: log_in_with_code(c, VAULT, resident_id(2), lg.pending_code, JUNE),
+    "login_phones": lambda c, lg: phone_of(c, lg.workers[1]),
+    "idempotency_keys": lambda c, lg: (
+        read_sealed(c, idempotency_keys, idempotency_keys.c.idempotency_key == "k-1").row
+    ),
+}
+
+
+@pytest.mark.parametrize("table", sorted(READS))
+def test_a_sealed_row_of_the_wrong_type_is_not_genuine_and_named(
+    ledger: Ledger, table: str
+) -> None:
+    """A value of a type the service never writes, in any column of a sealed row (bytes where
+    text belongs, a seal that is not ASCII, a time no Python value holds): the row opens
+    nothing and answers nothing, as if absent — not an error of the login or the retry (an
+    HTTP 500) — and the audit names its table. A kept answer is there but not genuine."""
+    with tampering(ledger.engine) as c:
+        assert READS[table](c, ledger) is not None  # untouched: it opens, it answers
+        backend = "postgres" if is_postgres(c) else "sqlite"
+    for column, value in WRONG_TYPED_SEALED[backend][table].items():
+        with tampering(ledger.engine) as c:
+            assert c.execute(text(f"UPDATE {table} SET {column} = {value}")).rowcount == 1
+            assert READS[table](c, ledger) is None, column
+            if table == "idempotency_keys":
+                kept = read_sealed(c, idempotency_keys, idempotency_keys.c.idempotency_key == "k-1")
+                assert kept.present, column  # refused (409), not taken for absent
+            assert table in {p.table for p in verify(c).problems}, column
+
+
+# --- one tamper never hides another ----------------------------------------------------------
+
+BROKEN_ROW = {  # a journal entry the walk cannot read: the walk of the chains stops there
+    "sqlite": "UPDATE journal SET recorded_at = 'x' WHERE region = '110000' AND seq = 1",
+    "postgres": "UPDATE journal SET recorded_at = 'infinity' WHERE region = '110000' AND seq = 1",
+}
+
+
+def test_a_walk_stopped_at_a_broken_row_still_compares_the_heads_and_the_checkpoint(
+    ledger: Ledger,
+) -> None:
+    """An entry that cannot be read stops the walk; a chain rewound (its newest entry and
+    head removed: only the checkpoint can tell) and another region's head rewritten are
+    still found. Before, the walk's failure skipped the heads, and the checkpoint failed."""
+    with tampering(ledger.engine) as c:
+        values = rewind(c, ledger)
+        for sql in REWIND:
+            c.execute(text(sql), values)
+        c.execute(text(BROKEN_ROW["postgres" if is_postgres(c) else "sqlite"]))
+        c.execute(text(f"UPDATE chain_heads SET chain_hash = '{'e' * 64}' WHERE region = '330100'"))
+        result = verify(c, ledger.checkpoint)
+    found = {(p.table, p.row) for p in result.problems}
+    assert ("journal", "*") in found, result.problems  # the broken entry: named, not crashed
+    assert ("chain_heads", "330100") in found, result.problems
+    rewound = f"440100/{values['seq']}"
+    assert any(p.row == rewound and "removed" in p.what for p in result.problems), result.problems
+
+
+def test_a_sum_that_overflows_names_the_accounts_and_the_audit_goes_on(ledger: Ledger) -> None:
+    """Balances the service never writes, whose sum no 64-bit integer holds (SQLite refuses
+    the sum: an error of the balance step, which was not guarded): the accounts are named,
+    and the checks after that one still run (a worker's account made negative is found)."""
+    with tampering(ledger.engine) as c:
+        c.execute(
+            text(
+                "UPDATE accounts SET balance_fen = 9223372036854775807 WHERE owner_type <> 'worker'"
+            )
+        )
+        worker = c.execute(
+            text("SELECT account FROM accounts WHERE owner_type = 'worker' LIMIT 1")
+        ).scalar_one()
+        c.execute(text("UPDATE accounts SET balance_fen = -5 WHERE account = :a"), {"a": worker})
+        problems = verify(c, ledger.checkpoint).problems
+    assert any(p.row == worker and "negative" in p.what for p in problems), problems
+
+
+def test_the_seal_step_streams_each_sealed_table(ledger: Ledger) -> None:
+    """The audit reads each sealed table (kept answers may be millions) in batches — a
+    server-side cursor on PostgreSQL — never whole into memory."""
+    streamed: dict[str, list[bool]] = {name: [] for name in SEALED}
+
+    def watch(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        for name in SEALED:
+            if re.search(rf"\bFROM {name}\b", statement):
+                streamed[name].append(bool(context.execution_options.get("stream_results")))
+
+    event.listen(ledger.engine, "before_cursor_execute", watch)
+    try:
+        with unit_of_work(ledger.engine) as c:
+            assert verify(c).ok
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", watch)
+    assert all(any(seen) for seen in streamed.values()), streamed

@@ -12,6 +12,8 @@ ledger of ``test_tamper`` (both backends) in a transaction rolled back afterward
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Integer,
     LargeBinary,
     String,
     Table,
@@ -31,12 +34,15 @@ from sqlalchemy import (
     text,
 )
 
+from suiren.store.api_tables import api_metadata
 from suiren.store.audit import verify
 from suiren.store.db import is_postgres
+from suiren.store.migrate import upgrade
 from suiren.store.projections import RECORDED, _agreement_sql, agrees_in_sql
 from suiren.store.tables import metadata
+from tests.conftest import drop_postgres_schema, engine_for
 from tests.store import test_tamper
-from tests.store.test_tamper import KEY_TABLE, Ledger, tampering
+from tests.store.test_tamper import GRANTING_NOTHING, KEY_TABLE, Ledger, build, tampering
 
 ledger = test_tamper.ledger  # its shared ledger (a module-scoped fixture, both backends)
 
@@ -189,3 +195,104 @@ def test_a_date_outside_the_calendar_is_found_not_passed_or_crashed(  # type: ig
             name,
             problems,
         )
+
+
+# --- values of a type the service never writes ---------------------------------------------
+
+AUDITED = [  # every table the audit reads: the ledger's, and the service's that grant or seal
+    (table, column)
+    for table in [*metadata.sorted_tables, *api_metadata.sorted_tables]
+    if table.name not in KEY_TABLE | GRANTING_NOTHING
+    for column in table.columns
+]
+# SQLite keeps any value in any column: text that is not UTF-8 (the driver cannot decode it),
+# bytes, text in a number's or a date's column, a fraction, a number in a date's. One value
+# a column (one audit each, to keep the sweep quick), the kinds taken in turn along a
+# table's columns of a type. PostgreSQL keeps only its column's type, so there the value is
+# what it takes that the service never writes: the largest number a column holds (sums and
+# differences overflow). Text that is not ASCII where a seal is compared: test_tamper.
+WRONG_TYPED = {
+    "sqlite": {
+        "text": ["CAST(x'ff' AS TEXT)", "x'00ff'", "5"],
+        "number": ["'x'", "0.5", "x'01'"],
+        "time": ["5", "x'00'", "'x'"],
+        "bytes": ["'x'", "5"],
+    },
+    "postgres": {"text": [], "number": ["{max}"], "time": [], "bytes": []},
+}
+# a whole number the service writes and the audit does not compare, by design: the counts of
+# failed logins and of a code's attempts change on every try (store/seals.py)
+UNCHECKED = {("logins", "failures"), ("clerks", "failures"), ("login_codes", "attempts")}
+
+
+def kind_of(column: Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, String | Text):
+        return "text"
+    if isinstance(kind, Date | DateTime):  # out of the calendar: the test above
+        return "time"
+    if isinstance(kind, LargeBinary):
+        return "bytes"
+    return "number"
+
+
+def wrong_value(backend: str, table: Table, column: Column[Any]) -> str | None:
+    """The value to put in ``column``: the next of its kind's values along the table."""
+    kind = kind_of(column)
+    values = WRONG_TYPED[backend][kind]
+    if not values or (backend == "postgres" and isinstance(column.type, Boolean)):
+        return None  # PostgreSQL takes no other value there
+    turn = [c.name for c in table.columns if kind_of(c) == kind].index(column.name)
+    largest = "2147483647" if type(column.type) is Integer else "9223372036854775807"
+    return values[turn % len(values)].format(max=largest)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def small_ledger(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Ledger]:
+    """``test_tamper``'s ledger with a file's batch for 100 workers (not 1,124): every table
+    still has rows, and each audit of the sweep below takes a third of the time."""
+    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("types"))
+    upgrade(engine)
+    try:
+        yield build(engine, bulk_workers=100)
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), AUDITED, ids=[f"{t.name}.{c.name}" for t, c in AUDITED]
+)
+def test_a_value_of_the_wrong_type_in_any_column_is_named_not_crashed(  # type: ignore[no-untyped-def]
+    small_ledger: Ledger, table, column
+) -> None:
+    """A value of a type the service never writes, put in any column the audit reads: the
+    audit finishes and names the table (or the journal that hashes it), or the database
+    refuses the value. Before, a TypeError, AttributeError, AssertionError or a driver's
+    error raised out of the audit, and a fraction in a whole number's column passed."""
+    with tampering(small_ledger.engine) as c:
+        row = one_row(c, table, column)
+        backend = "postgres" if is_postgres(c) else "sqlite"
+    value = wrong_value(backend, table, column)
+    if value is None:
+        return
+    keys = [k.name for k in table.primary_key.columns] or list(row)
+    where = " AND ".join(f'"{k}" = :k_{k}' for k in keys)
+    with tampering(small_ledger.engine) as c:
+        try:
+            touched = c.execute(
+                text(f'UPDATE {table.name} SET "{column.name}" = {value} WHERE {where}'),
+                {f"k_{k}": row[k] for k in keys},
+            ).rowcount
+        except (exc.IntegrityError, exc.DataError):
+            return  # refused by the database (a CHECK, a key, a CHECK's sum out of range)
+        assert touched == 1
+        report = verify(c)
+    json.dumps(report.to_json(), ensure_ascii=False).encode()  # as `audit verify --json` prints
+    named = {p.table for p in report.problems}
+    if backend == "postgres" and (table.name, column.name) in UNCHECKED:
+        return  # a count the service writes, unchecked by design: the audit finished
+    assert table.name in named or "journal" in named, (value, named)

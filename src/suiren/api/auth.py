@@ -23,6 +23,7 @@ from suiren.store.api_tables import api_keys
 from suiren.store.db import as_utc
 from suiren.store.grants import latest, lock_grants, post_fact, record_grant, recorded
 from suiren.store.projections import GRANTS, agrees, restate
+from suiren.store.readable import first_row
 
 if TYPE_CHECKING:
     from suiren.services.clerks import Clerk
@@ -208,8 +209,8 @@ def authenticate(
     key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
         return _session_actor(connection, key, token_key, now)
-    row = connection.execute(_KEY_BY_ID, {"key_id": key_id(key)}).first()
-    return key_actor(key, row)
+    # a row that cannot be loaded (a value the service never writes) is refused as unknown
+    return key_actor(key, first_row(connection, _KEY_BY_ID, {"key_id": key_id(key)}).row)
 
 
 def key_id(key: str) -> str:

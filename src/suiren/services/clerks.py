@@ -43,6 +43,7 @@ from suiren.services.logins import (
 from suiren.store.api_tables import clerks
 from suiren.store.grants import latest, lock_grants, post_fact, record_grant, recorded
 from suiren.store.projections import GRANTS, agrees, restate
+from suiren.store.readable import first_row
 
 LOGIN_CHARS_MAX = 40
 _LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}", re.ASCII)
@@ -164,12 +165,14 @@ _GRANTING = ("region", "password_hash")  # what must agree with the clerk's late
 
 
 def _clerk_row(connection: Connection, login: str) -> Row[Any] | None:
-    """The clerk's row and, as ``recorded``, its latest fact's data."""
-    return connection.execute(
+    """The clerk's row and, as ``recorded``, its latest fact's data (None also for a row that
+    cannot be loaded: it holds a value the service never writes, store/readable.py)."""
+    return first_row(
+        connection,
         select(clerks, recorded(clerks, clerks.c.login).label("recorded")).where(
             clerks.c.login == login
-        )
-    ).first()
+        ),
+    ).row
 
 
 def _agrees(row: Row[Any]) -> bool:

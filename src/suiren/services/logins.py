@@ -34,7 +34,7 @@ from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, login_phones, logins
 from suiren.store.db import as_utc
-from suiren.store.seals import genuine, sealed
+from suiren.store.seals import read_sealed, sealed
 from suiren.store.tables import workers
 
 CODE_DIGITS = 6
@@ -133,8 +133,8 @@ def request_code(
 
 
 def _use_code(connection: Connection, index: str, code: str, now: datetime) -> bool:
-    row = connection.execute(select(login_codes).where(login_codes.c.blind_index == index)).first()
-    if row is None or not genuine(connection, login_codes, row):
+    row = read_sealed(connection, login_codes, login_codes.c.blind_index == index).row
+    if row is None:  # none, or not as the service wrote it
         return False
     if as_utc(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
         return False
@@ -207,10 +207,8 @@ def _worker_of(connection: Connection, login: LoginName) -> str | None:
     """The worker a login name stands for: by resident id, an enrolled person; by mobile
     number, the worker who bound it."""
     if login.phone:
-        bound = connection.execute(
-            select(login_phones).where(login_phones.c.phone_index == login.index)
-        ).first()
-        return str(bound.worker_id) if genuine(connection, login_phones, bound) else None
+        bound = read_sealed(connection, login_phones, login_phones.c.phone_index == login.index)
+        return None if bound.row is None else str(bound.row.worker_id)
     found = select(workers.c.worker_id).where(workers.c.blind_index == login.index)
     worker = connection.execute(found).scalar()
     return None if worker is None else str(worker)
@@ -238,11 +236,11 @@ def log_in(
     login = _name(vault, name, now)
     if login.phone:
         worker = _worker_of(connection, login)
-        found = select(logins).where(logins.c.worker_id == worker) if worker else None
+        which = logins.c.worker_id == worker if worker else None
     else:
-        found = select(logins).where(logins.c.blind_index == login.index)
-    row = None if found is None else connection.execute(found).first()
-    if row is None or not genuine(connection, logins, row):
+        which = logins.c.blind_index == login.index
+    row = None if which is None else read_sealed(connection, logins, which).row
+    if row is None:  # none, or not as the service wrote it
         no_such_login(password)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
@@ -268,14 +266,8 @@ def bind_phone(
     number is replaced, and a number bound to another worker moves here."""
     number = Phone.parse(phone)
     index = vault.phone_index(number.number)
-    bound = connection.execute(
-        select(login_phones).where(login_phones.c.phone_index == index)
-    ).first()
-    if (
-        bound is not None
-        and bound.worker_id == worker_id
-        and genuine(connection, login_phones, bound)
-    ):
+    bound = read_sealed(connection, login_phones, login_phones.c.phone_index == index).row
+    if bound is not None and bound.worker_id == worker_id:
         return number.masked  # bound already (a retried request): the code is not needed
     if not _use_code(connection, index, code, now):
         return None
@@ -309,10 +301,8 @@ def unbind_phone(connection: Connection, worker_id: str) -> bool:
 
 def phone_of(connection: Connection, worker_id: str) -> str | None:
     """The masked mobile number bound to a worker's login, if any."""
-    bound = connection.execute(
-        select(login_phones).where(login_phones.c.worker_id == worker_id)
-    ).first()
-    return str(bound.masked) if genuine(connection, login_phones, bound) else None
+    bound = read_sealed(connection, login_phones, login_phones.c.worker_id == worker_id).row
+    return None if bound is None else str(bound.masked)
 
 
 def hash_password(password: str) -> str:

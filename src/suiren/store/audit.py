@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Boolean, Connection, Integer, LargeBinary, Table, select, text
 from sqlalchemy.exc import DBAPIError
 
 from suiren.ledger.hashchain import (
@@ -53,14 +53,16 @@ from suiren.ledger.hashchain import (
 )
 from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.months import INT_COLUMNS, SEGMENT_ROWS, TEXT_COLUMNS, column_segment_hashes
-from suiren.store.api_tables import api_metadata
+from suiren.store.api_tables import APPEND_ONLY_API, api_metadata
 from suiren.store.db import is_postgres, ledger_keys
 from suiren.store.projections import RECORDED, Difference, Projection, agrees_in_sql, rebuild
-from suiren.store.seals import NAMED_BY, SEALED, is_sealed
+from suiren.store.readable import well_typed
+from suiren.store.seals import NAMED_BY, SEALED, is_genuine
 from suiren.store.tables import (
     chain_heads,
     facts,
     journal,
+    metadata,
     month_segments,
     postings,
 )
@@ -82,6 +84,11 @@ class Problem:
         return f"{self.table} {self.row}: {self.what}"
 
 
+def _printable(value: object) -> str:
+    text_ = value if isinstance(value, str) else repr(value)
+    return text_.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class AuditResult:
     transactions: int = 0
@@ -99,9 +106,11 @@ class AuditResult:
     def problem(self) -> str | None:
         return str(self.problems[0]) if self.problems else None
 
-    def add(self, table: str, row: str, what: str) -> None:
+    def add(self, table: str, row: object, what: str) -> None:
+        """Record a problem; ``row`` may be a tampered value (bytes, a number, text that is
+        not UTF-8): it is written as text the report can print."""
         if len(self.problems) < PROBLEMS_MAX:
-            self.problems.append(Problem(table, row, what))
+            self.problems.append(Problem(table, _printable(row), _printable(what)))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -116,76 +125,115 @@ class AuditResult:
 
 
 def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> AuditResult:
+    """Every check, each step in a savepoint of its own (``guarded``): a step that meets a
+    value it cannot read names its table and the audit goes on, so one tamper never hides
+    another — the chain heads and a checkpoint are compared with the journal however far
+    the walk of the chains got."""
     result = AuditResult()
-    heads = _readable(connection, result, "journal", lambda: _verify_chains(connection, result))
+    guarded(connection, result, "journal", lambda: _verify_chains(connection, result))
+    ends = guarded(connection, result, "journal", lambda: journal_ends(connection))
+    if ends is not None:
+        guarded(connection, result, "chain_heads", lambda: _verify_heads(connection, result, ends))
     _verify_projections(connection, result)
     _verify_logins(connection, result)
     _verify_balances(connection, result)
+    _verify_types(connection, result)
     if checkpoint is not None:
         from suiren.store.checkpoint import verify_checkpoint
 
-        result.checkpoint = verify_checkpoint(connection, checkpoint, heads, result)
+        result.checkpoint = verify_checkpoint(connection, checkpoint, ends, result)
     return result
 
 
 # 1. chains ---------------------------------------------------------------------------------
 
 
+def _key_of(row: Any) -> tuple[str, int] | None:
+    """A row's (region, seq) as the service writes them, or None (a region that is no text,
+    a seq that is no whole number: written around the service)."""
+    region, seq = row.region, row.seq
+    if not isinstance(region, str) or not isinstance(seq, int) or isinstance(seq, bool):
+        return None
+    return region, seq
+
+
 class _Stream:
     """Rows of one table ordered by (region, seq, …), taken group by group."""
 
-    def __init__(self, connection: Connection, statement: Any, table: str) -> None:
+    def __init__(
+        self, connection: Connection, statement: Any, table: str, result: AuditResult
+    ) -> None:
         self.table = table
         self.rows: Iterator[Any] = iter(
             connection.execute(
                 statement, execution_options={"stream_results": True, "yield_per": STREAM_ROWS}
             )
         )
-        self.pending = next(self.rows, None)
+        self.pending: Any = None
+        self.key: tuple[str, int] | None = None
+        self._next(result)
+
+    def _next(self, result: AuditResult) -> None:
+        """The next row whose key the service could have written; the others are named."""
+        while (row := next(self.rows, None)) is not None:
+            key = _key_of(row)
+            if key is not None:
+                self.pending, self.key = row, key
+                return
+            result.add(
+                self.table,
+                f"{row.region!r}/{row.seq!r}",
+                "a region or seq the service never writes (changed outside the service)",
+            )
+        self.pending, self.key = None, None
 
     def take(self, region: str, seq: int, result: AuditResult) -> list[Any]:
         """The rows of (region, seq); rows of earlier keys have no journal entry."""
         out = []
-        while self.pending is not None and (self.pending.region, int(self.pending.seq)) < (
-            region,
-            seq,
-        ):
+        while self.key is not None and self.key < (region, seq):
             result.add(
                 self.table,
-                f"{self.pending.region}/{self.pending.seq}",
+                f"{self.key[0]}/{self.key[1]}",
                 "row without a journal entry (its entry was deleted)",
             )
-            self.pending = next(self.rows, None)
-        while (
-            self.pending is not None
-            and self.pending.region == region
-            and int(self.pending.seq) == seq
-        ):
+            self._next(result)
+        while self.key == (region, seq):
             out.append(self.pending)
-            self.pending = next(self.rows, None)
+            self._next(result)
         return out
 
     def rest(self, result: AuditResult) -> None:
-        while self.pending is not None:
+        while self.key is not None:
             result.add(
                 self.table,
-                f"{self.pending.region}/{self.pending.seq}",
+                f"{self.key[0]}/{self.key[1]}",
                 "row without a journal entry (its entry was deleted)",
             )
-            self.pending = next(self.rows, None)
+            self._next(result)
 
 
-def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tuple[int, str]]:
-    """Walk every region's chain; returns each region's (last seq, chain hash) as walked."""
+# what a value the service never writes makes Python raise while one entry is checked (an
+# int() of text, bytes.fromhex of a number, a hash over bytes): the entry is named and the
+# walk goes on with the next
+_ENTRY_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError, LookupError)
+
+
+def _verify_chains(connection: Connection, result: AuditResult) -> None:
+    """Walk every region's chain in sequence order (the heads are compared after, by
+    ``_verify_heads``)."""
     key = ledger_keys(connection).chain_key
     streams = {
         "postings": _Stream(
             connection,
             select(postings).order_by(postings.c.region, postings.c.seq, postings.c.line),
             "postings",
+            result,
         ),
         "facts": _Stream(
-            connection, select(facts).order_by(facts.c.region, facts.c.seq, facts.c.line), "facts"
+            connection,
+            select(facts).order_by(facts.c.region, facts.c.seq, facts.c.line),
+            "facts",
+            result,
         ),
         "segments": _Stream(
             connection,
@@ -193,76 +241,130 @@ def _verify_chains(connection: Connection, result: AuditResult) -> dict[str, tup
                 month_segments.c.region, month_segments.c.seq, month_segments.c.segment
             ),
             "month_segments",
+            result,
         ),
     }
-    batches = month_batches(connection)
-    walked: dict[str, tuple[int, str]] = {}
+    # the months in a savepoint of their own: months that cannot be read name their table,
+    # and the walk still checks every entry (a batch's against its stored segment hashes)
+    batches = guarded(connection, result, "contribution_months", lambda: month_batches(connection))
     region, expected, previous = None, 0, GENESIS
     entries = connection.execute(
         select(journal).order_by(journal.c.region, journal.c.seq),
         execution_options={"stream_results": True, "yield_per": STREAM_ROWS},
     )
     for row in entries:
-        if row.region != region:
-            if region is not None:
-                walked[region] = (expected, previous)
-            region, expected, previous = row.region, 0, GENESIS
+        at = _key_of(row)
+        if at is None:
+            result.add(
+                "journal",
+                f"{row.region!r}/{row.seq!r}",
+                "a region or seq the service never writes (changed outside the service)",
+            )
+            continue
+        if at[0] != region:
+            region, expected, previous = at[0], 0, GENESIS
         expected += 1
-        seq = int(row.seq)
-        name = f"{row.region}/{seq} ({row.tx_id})"
+        seq = at[1]
+        name = f"{region}/{seq} ({row.tx_id})"
         if seq != expected:
             result.add("journal", name, f"sequence gap: expected {expected} (entries were deleted)")
             expected = seq
-        if row.worker_id == "" or row.reverses == "":
-            # the header hashes NULL and "" alike; the write path never stores ""
-            result.add("journal", name, "an empty worker or reverses where the entry has none")
-        lines = {k: s.take(row.region, seq, result) for k, s in streams.items()}
-        batch = batches.pop((row.region, seq), None)
-        content = _entry_content(row, lines, batch, name, result)
-        if content != row.content_hash:
-            result.add(
-                "journal",
-                name,
-                "content hash does not match the entry, its postings, facts or months",
-            )
-        if row.prev_hash != previous:
-            result.add("journal", name, "previous hash is not the chain's last (the chain was cut)")
-        if chain_hash(key, row.prev_hash, row.content_hash) != row.chain_hash:
-            result.add("journal", name, "chain hash is not the key's (rewritten without the key)")
+        try:
+            _verify_entry(row, seq, name, previous, key, streams, batches, result)
+        except _ENTRY_ERRORS as error:
+            result.add("journal", name, _unreadable_what(error))
         previous = row.chain_hash
-        result.transactions += 1
-        result.facts += len(lines["facts"])
-        result.months += 0 if batch is None else batch.rows
-    if region is not None:
-        walked[region] = (expected, previous)
     for stream in streams.values():
         stream.rest(result)
-    for region_, seq_ in sorted(batches):
+    for region_, seq_ in sorted(batches or ()):
         result.add(
             "contribution_months",
             f"{region_}/{seq_}",
             "rows without a journal entry (its entry was deleted)",
         )
-    heads = {r.region: (int(r.seq), r.chain_hash) for r in connection.execute(select(chain_heads))}
-    for code in sorted(set(heads) | set(walked)):
-        if code not in walked:
+
+
+def _verify_entry(
+    row: Any,
+    seq: int,
+    name: str,
+    previous: str,
+    key: bytes,
+    streams: dict[str, _Stream],
+    batches: dict[tuple[str, int], Batch] | None,
+    result: AuditResult,
+) -> None:
+    """One journal entry: its lines, content hash and link in the chain."""
+    if row.worker_id == "" or row.reverses == "":
+        # the header hashes NULL and "" alike; the write path never stores ""
+        result.add("journal", name, "an empty worker or reverses where the entry has none")
+    lines = {k: s.take(row.region, seq, result) for k, s in streams.items()}
+    batch = None if batches is None else batches.pop((row.region, seq), None)
+    content = _entry_content(row, lines, batch, batches is not None, name, result)
+    if content != row.content_hash:
+        result.add(
+            "journal",
+            name,
+            "content hash does not match the entry, its postings, facts or months",
+        )
+    if row.prev_hash != previous:
+        result.add("journal", name, "previous hash is not the chain's last (the chain was cut)")
+    if chain_hash(key, row.prev_hash, row.content_hash) != row.chain_hash:
+        result.add("journal", name, "chain hash is not the key's (rewritten without the key)")
+    result.transactions += 1
+    result.facts += len(lines["facts"])
+    result.months += 0 if batch is None else batch.rows
+
+
+def journal_ends(connection: Connection) -> dict[str, tuple[int, str]]:
+    """Each region's last journal entry, (seq, chain hash), read from the journal itself —
+    not from the walk, which a broken row may have stopped (rows whose region or seq the
+    service never writes are left out: the walk names them)."""
+    rows = connection.execute(
+        text(
+            "SELECT j.region, j.seq, j.chain_hash FROM journal j JOIN (SELECT region,"
+            " MAX(seq) AS seq FROM journal GROUP BY region) m"
+            " ON m.region = j.region AND m.seq = j.seq"
+        )
+    )
+    return {key[0]: (key[1], r.chain_hash) for r in rows if (key := _key_of(r)) is not None}
+
+
+def _verify_heads(
+    connection: Connection, result: AuditResult, ends: dict[str, tuple[int, str]]
+) -> None:
+    """Every chain head equals its region's last entry; a head whose region has no journal
+    is a deleted region."""
+    heads: dict[str, tuple[Any, Any]] = {}
+    for r in connection.execute(select(chain_heads)):
+        key = _key_of(r)
+        if key is None:
+            result.add("chain_heads", r.region, "a region or seq the service never writes")
+        else:
+            heads[key[0]] = (key[1], r.chain_hash)
+    for code in sorted(set(heads) | set(ends)):
+        if code not in ends:
             if heads[code][0]:
                 result.add(
                     "chain_heads",
                     code,
                     f"head at seq {heads[code][0]} but the region has no journal (deleted)",
                 )
-        elif heads.get(code) != walked[code]:
+        elif heads.get(code) != ends[code]:
             result.add(
                 "chain_heads",
                 code,
-                f"head {heads.get(code)} does not match the journal's last entry {walked[code]}",
+                f"head {heads.get(code)} does not match the journal's last entry {ends[code]}",
             )
-    return walked
 
 
 def _entry_content(
-    row: Any, lines: dict[str, list[Any]], batch: Batch | None, name: str, result: AuditResult
+    row: Any,
+    lines: dict[str, list[Any]],
+    batch: Batch | None,
+    months_read: bool,
+    name: str,
+    result: AuditResult,
 ) -> str:
     header = header_text(
         row.tx_id,
@@ -278,6 +380,12 @@ def _entry_content(
     if int(row.months) or batch is not None:
         if items or facts_of:
             result.add("journal", name, "a batch of months has postings or facts")
+        if not months_read:  # named already: the stored segment hashes alone make the content
+            return batch_content_hash(
+                header,
+                int(row.months),
+                merkle_root([bytes.fromhex(s.hash) for s in lines["segments"]]),
+            )
         return _batch_content(
             row, header, batch or Batch(row.region, int(row.seq)), lines["segments"], name, result
         )
@@ -510,8 +618,13 @@ def _verify_projections(connection: Connection, result: AuditResult) -> None:
             )
             return rebuild(connection, projection, rows)
 
-        for difference in _readable(connection, result, kind, compare) or ():
+        for difference in guarded(connection, result, kind, compare) or ():
             _add(result, difference)
+    guarded(connection, result, "facts", lambda: _verify_kinds(connection, result))
+
+
+def _verify_kinds(connection: Connection, result: AuditResult) -> None:
+    """A fact of a kind no projection or grant has (its rows could be nowhere)."""
     unknown = connection.execute(
         select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(RECORDED)))
     ).first()
@@ -534,6 +647,10 @@ _LOGINS_SQL = """
 
 def _verify_logins(connection: Connection, result: AuditResult) -> None:
     _verify_seals(connection, result)
+    guarded(connection, result, "logins", lambda: _verify_login_workers(connection, result))
+
+
+def _verify_login_workers(connection: Connection, result: AuditResult) -> None:
     for row in connection.execute(text(f"{_LOGINS_SQL} LIMIT {PROBLEMS_MAX}")):
         what = (
             "a login of a person who is no registered worker"
@@ -547,44 +664,78 @@ def _verify_logins(connection: Connection, result: AuditResult) -> None:
 
 # Each login, one-time code, bound number and kept answer carries the seal the service
 # computed when it wrote the row (store/seals.py): a password hash, a code, a worker or an
-# answer put there by anyone else does not match it.
+# answer put there by anyone else does not match it, nor does a value of a type the service
+# never writes there. The rows are streamed (``STREAM_ROWS`` at a time, a server-side cursor
+# on PostgreSQL): a table of millions of kept answers is never held whole.
 def _verify_seals(connection: Connection, result: AuditResult) -> None:
     keys = ledger_keys(connection)
     for name, named_by in NAMED_BY.items():
+        table = api_metadata.tables[name]
 
-        def check(name: str = name, named_by: tuple[str, ...] = named_by) -> None:
-            for row in connection.execute(select(api_metadata.tables[name])).mappings():
-                if not is_sealed(keys, name, row):
-                    what = (
-                        "its seal is missing" if row["seal"] is None else "its seal does not match"
-                    ) + f" ({', '.join(SEALED[name])} changed outside the service)"
-                    result.add(name, "/".join(str(row[c]) for c in named_by), what)
+        def check(table: Table = table, named_by: tuple[str, ...] = named_by) -> None:
+            rows = connection.execute(
+                select(table),
+                execution_options={"stream_results": True, "yield_per": STREAM_ROWS},
+            ).mappings()
+            for row in rows:
+                if is_genuine(keys, table, row):
+                    continue
+                changed = f" ({', '.join(SEALED[table.name])} changed outside the service)"
+                if row["seal"] is None:
+                    what = "its seal is missing" + changed
+                elif not well_typed(table, row):
+                    what = "a value of a type the service never writes there (changed outside it)"
+                else:
+                    what = "its seal does not match" + changed
+                result.add(table.name, "/".join(str(row[c]) for c in named_by), what)
 
-        _readable(connection, result, name, check)
+        guarded(connection, result, name, check)
 
 
 _T = TypeVar("_T")
+# what a value the service never writes may make a step raise, in the driver (a DataError, a
+# date out of range, SQLite's text that is not UTF-8 or an integer overflow: a DBAPIError) or
+# in Python (an int() of text, a hash over bytes, a fact's JSON nested too deep, Arrow's
+# conversion of a column); none of them is taken for a failure of the audit itself
+STEP_ERRORS = (
+    DBAPIError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+    ArithmeticError,
+    LookupError,
+    RecursionError,
+    pa.ArrowException,
+)
 
 
-def _readable(
-    connection: Connection, result: AuditResult, table: str, step: Callable[[], _T]
+def _unreadable_what(error: BaseException) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) else error  # not the statement
+    reason = " ".join(str(cause).split())[:160]
+    return (
+        "holds a value the service never writes (bytes or text where a number or date"
+        " belongs, a date before year 1 or after 9999, infinity, text that is not UTF-8),"
+        f" changed outside the service: {type(cause).__name__}: {reason}"
+    )
+
+
+def guarded(
+    connection: Connection,
+    result: AuditResult,
+    table: str,
+    step: Callable[[], _T],
+    row: str = "*",
 ) -> _T | None:
-    """``step``, in a savepoint: a value the database holds but no Python value can (a date
-    before year 1 or after 9999, ``infinity``, text in a SQLite date column) — which the
-    service never writes — names ``table`` instead of failing the whole audit, and the audit
-    goes on with the other tables."""
+    """``step``, in a savepoint: a value the database holds but the step cannot read or use
+    (``STEP_ERRORS``) — which the service never writes — names ``table`` (and ``row``)
+    instead of failing the whole audit, and the audit goes on with its other steps."""
     savepoint = connection.begin_nested()
     try:
         value = step()
-    except (DBAPIError, ValueError, OverflowError) as error:
+    except STEP_ERRORS as error:
         savepoint.rollback()
-        reason = " ".join(str(error).split())[:160]
-        result.add(
-            table,
-            "*",
-            "holds a value that is no date, time or number the ledger writes (before year 1,"
-            f" after 9999, infinity, or text), changed outside the service: {reason}",
-        )
+        result.add(table, row, _unreadable_what(error))
         return None
     savepoint.commit()
     return value
@@ -592,6 +743,57 @@ def _readable(
 
 def _add(result: AuditResult, difference: Difference) -> None:
     result.add(difference.table, difference.key, difference.what)
+
+
+# SQLite keeps any value in any column. A value of another type than its column's — a
+# fraction where a whole number belongs (int() and Arrow would quietly truncate 0.5 to 0),
+# text in a number's column, bytes in a text's — is named with its row, whatever the other
+# steps made of it. (PostgreSQL keeps only its column's type.)
+_SQLITE_TYPES = ((Boolean, "integer"), (Integer, "integer"), (LargeBinary, "blob"))
+TYPED_TABLES = tuple(
+    table
+    for table in (*metadata.sorted_tables, *api_metadata.sorted_tables)
+    if table.name
+    not in ("ledger_meta", *APPEND_ONLY_API)  # checked per unit of work; grants nothing
+)
+
+
+def _verify_types(connection: Connection, result: AuditResult) -> None:
+    """One statement over every table; if it cannot be read (a row's key that is not
+    UTF-8), table by table, so that each names itself."""
+    if is_postgres(connection):
+        return
+    every = " UNION ALL ".join(f"SELECT * FROM ({_wrong_types_sql(t)})" for t in TYPED_TABLES)
+    rows = guarded(connection, AuditResult(), "*", lambda: connection.execute(text(every)).all())
+    if rows is None:
+        for table in TYPED_TABLES:
+            sql = _wrong_types_sql(table)
+            rows_of = guarded(
+                connection, result, table.name, lambda sql=sql: connection.execute(text(sql)).all()
+            )
+            for row in rows_of or ():
+                result.add(row.tbl, row.name, _WRONG_TYPE)
+        return
+    for row in rows:
+        result.add(row.tbl, row.name, _WRONG_TYPE)
+
+
+_WRONG_TYPE = "a value of a type the service never writes there (changed outside the service)"
+
+
+def _wrong_types_sql(table: Table) -> str:
+    """The rows of ``table`` (its name, and each row's key) holding a value of a type
+    other than its column's."""
+    wrong = []
+    for column in table.columns:
+        stored = next((t for sql, t in _SQLITE_TYPES if isinstance(column.type, sql)), "text")
+        allowed = f"'{stored}', 'null'" if column.nullable else f"'{stored}'"
+        wrong.append(f'typeof("{column.name}") NOT IN ({allowed})')
+    names = " || '/' || ".join(f'quote("{c.name}")' for c in table.primary_key.columns) or "rowid"
+    return (
+        f"SELECT '{table.name}' AS tbl, {names} AS name FROM {table.name}"
+        f" WHERE {' OR '.join(wrong)} LIMIT {PROBLEMS_MAX}"
+    )
 
 
 # 3. balances -------------------------------------------------------------------------------
@@ -621,6 +823,13 @@ _SUMS_SQL = """
 
 
 def _verify_balances(connection: Connection, result: AuditResult) -> None:
+    """Each check of the accounts in a savepoint of its own: a sum that overflows (SQLite), a
+    balance or key the service never writes, names ``accounts`` and the others still run."""
+    for step in (_verify_sums, _verify_account_keys, _verify_total, _verify_not_negative):
+        guarded(connection, result, "accounts", lambda step=step: step(connection, result))
+
+
+def _verify_sums(connection: Connection, result: AuditResult) -> None:
     mismatches = connection.execute(
         text(
             f"{_SUMS_SQL} SELECT a.account AS account, a.balance_fen AS stored,"
@@ -639,6 +848,9 @@ def _verify_balances(connection: Connection, result: AuditResult) -> None:
             m.account,
             f"balance {stored} is not the sum of its postings and months, {m.computed}",
         )
+
+
+def _verify_account_keys(connection: Connection, result: AuditResult) -> None:
     # the columns beside the key are what reads select by (interest by kind and region, a
     # statement by owner): each must be the key's own part, or a read finds another account
     disagreeing = connection.execute(
@@ -655,12 +867,18 @@ def _verify_balances(connection: Connection, result: AuditResult) -> None:
             d.account or repr(d.account),
             f"its owner, scheme, kind and region ({d.parts}) disagree with its key",
         )
+
+
+def _verify_total(connection: Connection, result: AuditResult) -> None:
     result.accounts = int(connection.execute(text("SELECT COUNT(*) FROM accounts")).scalar_one())
     total = int(
         connection.execute(text("SELECT COALESCE(SUM(balance_fen), 0) FROM accounts")).scalar_one()
     )
     if total != 0:
         result.add("accounts", "*", f"the accounts sum to {total}, not zero")
+
+
+def _verify_not_negative(connection: Connection, result: AuditResult) -> None:
     negative = connection.execute(
         text(
             "SELECT account, balance_fen FROM accounts WHERE owner_type = 'worker'"

@@ -84,10 +84,15 @@ def parse_checkpoint(text: str) -> dict[str, Any]:
 def verify_checkpoint(
     connection: Connection,
     checkpoint: dict[str, Any],
-    walked: dict[str, tuple[int, str]],
+    ends: dict[str, tuple[int, str]] | None,
     result: AuditResult,
 ) -> dict[str, Any]:
-    """Check ``checkpoint`` against the journal; problems go to ``result``."""
+    """Check ``checkpoint`` against the journal; problems go to ``result``. ``ends``: each
+    region's last entry (None: the journal's ends could not be read, which the audit has
+    named). Each head is read on its own: an entry that cannot be read is named, and the
+    other heads are still compared."""
+    from suiren.store.audit import guarded  # the audit imports this module when it runs
+
     keys = ledger_keys(connection)
     payload = {k: v for k, v in checkpoint.items() if k != "signature"}
     signed = hmac.compare_digest(_sign(keys.checkpoint_key, payload), str(checkpoint["signature"]))
@@ -99,20 +104,30 @@ def verify_checkpoint(
         )
     for head in checkpoint["heads"]:
         region, seq = head["region"], head["seq"]
-        row = connection.execute(
-            select(journal.c.chain_hash).where(journal.c.region == region, journal.c.seq == seq)
-        ).first()
-        if row is None:
+        at = f"{region}/{seq}"
+        read = guarded(
+            connection,
+            result,
+            "journal",
+            lambda region=region, seq=seq: connection.execute(
+                select(journal.c.chain_hash).where(journal.c.region == region, journal.c.seq == seq)
+            ).all(),
+            at,
+        )
+        if read is None:  # named: the entry is there but cannot be read
+            continue
+        if not read:
+            end = "?" if ends is None else ends.get(region, (0, ""))[0]
             result.add(
                 "journal",
-                f"{region}/{seq}",
-                f"the checkpoint's head is gone (the journal of {region} ends at"
-                f" {walked.get(region, (0, ''))[0]}): entries were removed",
+                at,
+                f"the checkpoint's head is gone (the journal of {region} ends at {end}):"
+                " entries were removed",
             )
-        elif row.chain_hash != head["chain_hash"]:
+        elif read[0].chain_hash != head["chain_hash"]:
             result.add(
                 "journal",
-                f"{region}/{seq}",
+                at,
                 "the entry at the checkpoint's head has another chain hash: the chain was rewritten",
             )
     return {

@@ -59,6 +59,7 @@ from sqlalchemy.exc import DBAPIError
 from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
 from suiren.store.api_tables import api_keys, clerks
+from suiren.store.readable import well_typed
 from suiren.store.tables import (
     enrolments,
     history_stints,
@@ -245,12 +246,13 @@ def agrees(projection: Projection, row: Any, data: str | None, columns: Iterable
     """Whether ``row`` (a mapping) holds in ``columns`` what its latest fact (``data``, None:
     no fact) records, digested columns by their digest: asked of a grant's row before it
     lets anyone in, so that a row inserted, changed or un-revoked behind the ledger's back
-    is refused at once, not only at the next audit."""
-    if data is None:
+    is refused at once, not only at the next audit. A row holding a value of a type the
+    service never writes (store/readable.py) agrees with nothing."""
+    if data is None or not well_typed(projection.table, row):
         return False
     try:
         recorded = json.loads(data)
-    except ValueError:
+    except (TypeError, ValueError, RecursionError):
         return False
     if not isinstance(recorded, dict):
         return False

@@ -16,6 +16,11 @@ by the service when it writes the row (services/logins.py). Then:
 - the audit (store/audit.py) names every row whose seal does not match, and every row
   without one.
 
+A row that cannot be loaded, or holds a value of a type the service never writes there
+(bytes or a number where text belongs, on SQLite's dynamic typing; store/readable.py), is
+not genuine either: refused as absent (a kept answer: not served), named by the audit,
+never an error of the request.
+
 What is not sealed changes on every attempt and grants nothing by itself: a login's failures
 and lock, a code's attempts; a row copied whole from another person keeps that person's
 blind index (a keyed HMAC of their resident id or number) and opens only their own login.
@@ -32,13 +37,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table
+from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
 from suiren.store.db import LedgerKeys, as_utc, ledger_keys
+from suiren.store.readable import Found, first_row, well_typed
 
 SEALED: dict[str, tuple[str, ...]] = {  # per table, the columns a seal covers, in order
     "logins": ("blind_index", "worker_id", "password_hash"),
@@ -72,10 +79,26 @@ def seal(keys: LedgerKeys, table: str, row: Mapping[str, Any]) -> str:
     return hmac.new(keys.seal_key, message.encode(), hashlib.sha256).hexdigest()
 
 
+_SEAL_RE = re.compile(r"[0-9a-f]{64}")  # what ``seal`` gives: a SHA-256 HMAC in hex
+
+
 def is_sealed(keys: LedgerKeys, table: str, row: Mapping[str, Any]) -> bool:
-    """Whether ``row``'s ``seal`` is the seal of its sealed columns (a missing seal is not)."""
+    """Whether ``row``'s ``seal`` is the seal of its sealed columns (a missing seal is not,
+    nor one over values no seal can be computed of: bytes, a time out of range)."""
     given = row.get("seal")
-    return isinstance(given, str) and hmac.compare_digest(given, seal(keys, table, row))
+    if not isinstance(given, str) or not _SEAL_RE.fullmatch(given):
+        return False  # compare_digest refuses text that is not ASCII
+    try:
+        expected = seal(keys, table, row)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return hmac.compare_digest(given, expected)
+
+
+def is_genuine(keys: LedgerKeys, table: Table, row: Mapping[str, Any]) -> bool:
+    """Whether ``row`` (as read, every column) is as the service wrote it: each value of the
+    type the service writes (store/readable.py), and its seal matching."""
+    return well_typed(table, row) and is_sealed(keys, table.name, row)
 
 
 def sealed(connection: Connection, table: Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +108,15 @@ def sealed(connection: Connection, table: Table, values: dict[str, Any]) -> dict
 
 
 def genuine(connection: Connection, table: Table, row: Row[Any] | None) -> bool:
-    """Whether ``row`` (as read) was written by the service: its seal matches. A forged or
-    changed row opens and answers nothing, as if it were not there; the audit names it."""
-    return row is not None and is_sealed(ledger_keys(connection), table.name, row._mapping)
+    """Whether ``row`` (as read) was written by the service: its values of their types and
+    its seal matching. A forged or changed row opens and answers nothing, as if it were not
+    there; the audit names it."""
+    return row is not None and is_genuine(ledger_keys(connection), table, row._mapping)
+
+
+def read_sealed(connection: Connection, table: Table, *where: ColumnElement[bool]) -> Found:
+    """The row of ``table`` that ``where`` selects, as the service wrote it: ``row`` is None
+    when there is none (``present`` False) and when the one there cannot be loaded or is not
+    genuine (``present`` True: a kept answer is then refused, not replaced)."""
+    found = first_row(connection, select(table).where(*where))
+    return found if genuine(connection, table, found.row) else Found(found.present, None)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -44,7 +44,7 @@ from suiren.store.api_tables import api_keys, idempotency_keys
 from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
 from suiren.store.grants import recorded_sql
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
-from suiren.store.seals import genuine, sealed
+from suiren.store.seals import read_sealed, sealed
 
 IDEMPOTENCY_KEY_CHARS_MAX = 128
 _IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}", re.ASCII)
@@ -322,6 +322,8 @@ def _read_kept(service: Service, wanted: str) -> Any:
             cursor.execute(_KEPT_SQL[qmark], (wanted,))
             row = cursor.fetchone()
             cursor.close()
+        except Exception:  # a value that cannot be loaded, say: the full path answers
+            return None
         finally:
             if alone:
                 driver.autocommit = False  # type: ignore[union-attr]
@@ -404,15 +406,16 @@ async def _idempotent(
     def attempt() -> tuple[str, int, Any]:
         """("stored" | "reused" | "done", status, body) in one unit of work."""
         with service.transaction() as connection:
-            stored = connection.execute(
-                select(idempotency_keys).where(
-                    idempotency_keys.c.key_id == actor.key_id,
-                    idempotency_keys.c.idempotency_key == key,
-                )
-            ).first()
-            if stored is not None:
-                if not genuine(connection, idempotency_keys, stored):
-                    return "unsealed", 409, None  # changed behind the service: not served
+            kept_read = read_sealed(
+                connection,
+                idempotency_keys,
+                idempotency_keys.c.key_id == actor.key_id,
+                idempotency_keys.c.idempotency_key == key,
+            )
+            if kept_read.present:
+                stored = kept_read.row
+                if stored is None:  # changed behind the service (or unloadable): not served
+                    return "unsealed", 409, None
                 if stored.request_sha256 != digest:
                     return "reused", 422, None
                 return "stored", stored.status, json.loads(stored.body)
