@@ -419,3 +419,62 @@ def test_a_migrated_worker_sees_their_earlier_records(
         client.cookies.clear()
         log_in_with_code(client, world["their_id"])
         assert 'id="history"' not in client.get("/statement").text
+
+
+def test_an_estimate_past_the_statutory_age_says_why_its_month_and_every_warning_is_shown(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A man born 1960-03 (60 in 2020-03) whose earlier system recorded months to 2026-03:
+    asked on 2026-06-15, the estimate retires him in the first month not paid since, this
+    month, and the page says why, in Chinese
+    and in English; a warning the page has no sentence for is shown as the service wrote it
+    (each warning of the service appears on the page, none dropped)."""
+    from suiren.policy import SCENARIOS, load_policy
+    from suiren.services.career import compare
+    from suiren.services.history import Person, import_people
+
+    url, extra = database_url
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    two_workers(engine)
+    old = resident_id(7, "19600301")
+    row = {"resident_id": old, "kind": "paid", "index": "", "region": "440100"}
+    row |= {"from_month": "2006-01", "to_month": "2026-03", "base_yuan": "6000"}
+    with unit_of_work(engine) as c:
+        done = import_people(
+            c,
+            POLICY,
+            VAULT,
+            [Person(old, [(1, row)])],
+            {},
+            "p" * 64,
+            datetime(2026, 6, 1, tzinfo=UTC),
+        )
+        assert not done.errors, done.errors
+        worker_id = done.mapping[0][1]
+        said = compare(
+            c, [load_policy(n) for n in SCENARIOS], worker_id, datetime(2026, 6, 15).date()
+        )
+    codes = {(s["scenario"], w["code"]) for s in said["scenarios"] for w in s["warnings"]}
+    assert ("current_law", "past-statutory-age") in codes
+    engine.dispose()
+    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert log_in_with_code(client, old).status_code == 303
+        page = client.get("/pension", params={"lang": "zh"}).text
+        assert 'id="past-statutory-current_law"' in page
+        assert "您已于2020年3月达到法定退休年龄" in page and "按2026年6月退休计算" in page
+        own = {  # the warnings _estimate.html writes a sentence of its own for
+            "not-modelled": "not-modelled",
+            "outside-retirement-window": "outside-window",
+            "below-minimum-years": "below-minimum",
+            "provisional-parameter": "provisional",
+            "elective-application-due": "application-due",
+            "past-statutory-age": "past-statutory",
+        }
+        for scenario, code in codes:
+            shown = f"{own[code]}" if code in own else f"warning-{code}"
+            assert f'id="{shown}-{scenario}"' in page, (scenario, code)
+        english = client.get("/pension", params={"lang": "en"}).text
+        assert "You reached the statutory retirement age in" in english
