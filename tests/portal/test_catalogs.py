@@ -203,3 +203,18 @@ def _csrf(client: TestClient) -> str:
     from tests.portal import csrf_of
 
     return csrf_of(client.get("/console/audit").text)
+
+
+def test_make_i18n_counts_a_msgid_new_since_the_last_run_as_untranslated() -> None:
+    """``make i18n`` fails while a Chinese entry is missing: a msgid new since the last run
+    comes out of Babel's update with no string at all (``None``), and counts, as an empty
+    or fuzzy one does; a translated one does not."""
+    from suiren.portal.catalogs import untranslated
+
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("translated", "已译")
+    assert untranslated(catalog) == 0
+    catalog.add("new since the last run", None)
+    catalog.add("empty", "")
+    catalog.add("fuzzy", "模糊", flags=["fuzzy"])
+    assert untranslated(catalog) == 3

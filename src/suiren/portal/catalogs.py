@@ -72,6 +72,16 @@ def _strings(string: str | tuple[str, ...] | None) -> tuple[str, ...]:
     return (string,) if isinstance(string, str) else tuple(string or ())
 
 
+def untranslated(catalog: Catalog) -> int:
+    """The entries a translator still has to write or check: fuzzy, or with a string empty —
+    a msgid new since the last run has none at all (``None``), and counts too."""
+    return sum(
+        1
+        for m in catalog
+        if m.id and (m.fuzzy or not (strings := _strings(m.string)) or not all(strings))
+    )
+
+
 def write(lang: str, catalog: Catalog) -> None:
     out = BytesIO()
     write_po(out, catalog, width=PO_WIDTH_CHARS, sort_output=True, include_lineno=False)
@@ -89,7 +99,7 @@ def main(argv: list[str]) -> int:
     for lang in i18n.LANGUAGES:
         catalog = updated(lang, template)
         write(lang, catalog)
-        waiting += sum(1 for m in catalog if m.id and (m.fuzzy or not all(_strings(m.string))))
+        waiting += untranslated(catalog)
     print(f"{len(template)} msgids; {waiting} entries to translate or check (fuzzy or empty)")
     return 1 if waiting else 0
 
