@@ -235,3 +235,18 @@ def test_a_medical_month_under_the_hukou_pool_rests_on_the_wage_too() -> None:
     assert wage in figures(REFORM, Scheme.EMPLOYEE_MEDICAL)
     assert wage not in figures(POLICY, Scheme.EMPLOYEE_MEDICAL)
     assert wage not in figures(REFORM, Scheme.EMPLOYEE_PENSION)
+
+
+def test_a_files_pairs_are_resolved_together_and_one_without_parameters_has_none() -> None:
+    """``month_figures`` resolves every distinct (month, region) of a file in one look-up:
+    each pair's figures are what it alone would give, in the rows' order, repeated rows
+    alike; a pair without parameters (1980) has none and does not take the others' away."""
+    months = [JULY, Month.of(1980, 1), JULY, Month.of(2026, 1), JULY]
+    regions = [GUANGZHOU, GUANGZHOU, "330100", GUANGZHOU, GUANGZHOU]
+    together = month_figures(REFORM, months, regions, Scheme.EMPLOYEE_MEDICAL)
+    alone = [
+        month_figures(REFORM, [m], [r], Scheme.EMPLOYEE_MEDICAL)[0]
+        for m, r in zip(months, regions, strict=True)
+    ]
+    assert together == alone
+    assert together[1] == () and together[0] and together[0] == together[4]

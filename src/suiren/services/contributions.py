@@ -278,31 +278,42 @@ def month_figures(
 ) -> list[tuple[ResolvedValue, ...]]:
     """Per month paid in its region: the provisional yearly figures (``services.provisional``)
     its floor and ceiling rest on (``Bounds.figures``) and, for employee medical where the
-    reform's hukou pool is enabled, the average wage its high-income test reads. Each
-    distinct (month, region) is looked up once; a region without parameters has none."""
-    found: dict[tuple[Month, str], tuple[ResolvedValue, ...]] = {}
-    for month, region in zip(months, regions, strict=True):
-        if region and (month, region) not in found:
-            found[(month, region)] = _figures_of(policy, month, region, scheme)
+    reform's hukou pool is enabled, the average wage its high-income test reads. The distinct
+    (month, region) pairs are resolved in one vector look-up (a file of many regions has
+    thousands); should one lack parameters, pair by pair, and that one has none."""
+    pairs = sorted({(m, r) for m, r in zip(months, regions, strict=True) if r})
+    if not pairs:
+        return [() for _ in months]
+    try:
+        figures = _figures_of(policy, pairs, scheme)
+    except ParameterNotFound:
+        figures = []
+        for pair in pairs:
+            try:
+                figures += _figures_of(policy, [pair], scheme)
+            except ParameterNotFound:
+                figures.append(())
+    found = dict(zip(pairs, figures, strict=True))
     return [found.get((month, region), ()) for month, region in zip(months, regions, strict=True)]
 
 
 def _figures_of(
-    policy: Policy, month: Month, region: str, scheme: Scheme
-) -> tuple[ResolvedValue, ...]:
-    days = np.array([day_number(month.first_day())], dtype=np.int64)
-    codes = np.array([region], dtype="<U6")
-    try:
-        bounds = contribution_bounds(policy, days, codes)
-    except ParameterNotFound:
-        return ()
-    used = list(bounds.figures(0))
+    policy: Policy, pairs: list[tuple[Month, str]], scheme: Scheme
+) -> list[tuple[ResolvedValue, ...]]:
+    days = np.array([day_number(m.first_day()) for m, _ in pairs], dtype=np.int64)
+    codes = np.array([r for _, r in pairs], dtype="<U6")
+    bounds = contribution_bounds(policy, days, codes)
+    enabled = None
     if scheme is Scheme.EMPLOYEE_MEDICAL:
         names = {"enabled": HUKOU_PARAMETERS["enabled"]}
-        enabled = policy.look_up(days, codes, names, frozenset(names)).values["enabled"][0]
-        if enabled.value:
-            used.append(bounds.cited.for_case(0)["wage"])
-    return provisional(used)
+        enabled = policy.look_up(days, codes, names, frozenset(names))
+    out = []
+    for i in range(len(pairs)):
+        used = list(bounds.figures(i))
+        if enabled is not None and enabled.for_case(i)["enabled"].value:
+            used.append(bounds.cited.for_case(i)["wage"])
+        out.append(provisional(used))
+    return out
 
 
 class _Batch:
