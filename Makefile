@@ -24,9 +24,12 @@ run: $(STAMP)
 ## test: the whole suite (SQLite and PostgreSQL) on every core, then its 15 slowest tests; the
 ## browser tests' screenshots are kept in test-artifacts/screenshots (or $SUIREN_TEST_ARTIFACTS)
 ARTIFACTS ?= test-artifacts/screenshots
+## one more test worker than cores: a worker waiting on PostgreSQL, a subprocess or a browser
+## leaves its core to another (2 cores, 2 workers: 65% of the CPU used over a run)
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(STAMP) postgres browser
 	SUIREN_TEST_ARTIFACTS="$${SUIREN_TEST_ARTIFACTS:-$(ARTIFACTS)}" \
-	  $(PY) -m pytest -n auto --dist worksteal --durations=15
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 ## bench: benchmarks with ratios against their anchors (never part of `make test`)
 bench: $(STAMP) postgres
