@@ -269,7 +269,16 @@ class RequestIdAndLimits(_HttpMiddleware):
         length = headers.get("content-length")
         limit = body_bytes_max(scope["path"])
         too_large = f"a request body has at most {limit} bytes"
-        if length is not None and (not length.isdigit() or int(length) > limit):
+        if length is not None and not (length.isascii() and length.isdigit()):
+            # not a length at all (RFC 9110 §8.6: 1*DIGIT): refused as such, not as too large
+            refused = problem(
+                Request(scope),
+                "invalid-content-length",
+                f"Content-Length must be a number of bytes, not {length[:20]!r}",
+            )
+            await refused(scope, receive, tagged)
+            return
+        if length is not None and int(length) > limit:
             refused = problem(Request(scope), "too-large", too_large)
             await refused(scope, receive, tagged)
             return

@@ -33,6 +33,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "invalid-code": ("验证码不正确或已过期", "The one-time code is not valid or has expired"),
     "invalid-phone": ("手机号码无效", "Invalid mobile number"),
     "too-large": ("请求过大", "Request too large"),
+    "invalid-content-length": ("请求长度无效", "Invalid Content-Length"),
     "locked": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "retry": ("请稍后重试", "Try again"),
     "concurrent-change": ("数据已被同时修改，请重试", "Changed concurrently; try again"),
