@@ -80,6 +80,7 @@ from suiren.store.ledger_repo import (
     lock_chain_head,
     post_transactions,
 )
+from suiren.store.lines import months_that_stand
 from suiren.store.projections import fact
 from suiren.store.tables import (
     contribution_months,
@@ -1074,8 +1075,7 @@ def _recorded_months(
     """Each worker's recorded months in ``scheme`` (as ``store.lines.paid_months`` with the
     deemed ones: paid and not reversed, and every imported stint), for many workers at once."""
     m = contribution_months.c
-    reversal = select(journal.c.tx_id).where(journal.c.reverses == m.tx_id)
-    query = select(m.worker_id, m.month).where(m.scheme == scheme.value, ~reversal.exists())
+    query = select(m.worker_id, m.month).where(months_that_stand(scheme.value))
     found: dict[str, set[int]] = defaultdict(set)
     for rows in _chunked(connection, query, m.worker_id, worker_ids, "late_workers"):
         for r in rows:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import pyarrow as pa
-from sqlalchemy import Connection, select, text
+from sqlalchemy import ColumnElement, Connection, and_, select, text
 
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType
@@ -177,6 +177,14 @@ class CareerMonth(NamedTuple):
     tx_id: str = ""  # a month paid through Suiren: its transaction id
 
 
+def months_that_stand(scheme: str) -> ColumnElement[bool]:
+    """Of ``contribution_months``, those of ``scheme`` that stand: paid and not reversed (the
+    condition every reader of a career shares: ``paid_months`` and, for many workers at once,
+    the contribution path's pensioner check)."""
+    reversal = select(journal.c.tx_id).where(journal.c.reverses == contribution_months.c.tx_id)
+    return and_(contribution_months.c.scheme == scheme, ~reversal.exists())
+
+
 def paid_months(
     connection: Connection,
     worker_id: str,
@@ -188,10 +196,9 @@ def paid_months(
     the months of their imported history, oldest first: the one query every rule reads a
     career from. ``regions``: only months whose record is held there. ``deemed``: with the
     deemed months (视同缴费), which count for years and the paying province, not for money."""
-    reversal = select(journal.c.tx_id).where(journal.c.reverses == contribution_months.c.tx_id)
     m = contribution_months.c
     query = select(m.month, m.region, m.base_fen, m.temporary, m.tx_id).where(
-        m.worker_id == worker_id, m.scheme == scheme, ~reversal.exists()
+        m.worker_id == worker_id, months_that_stand(scheme)
     )
     h = history_stints.c
     stints = select(history_stints).where(h.worker_id == worker_id, h.scheme == scheme)
