@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.month import Month
@@ -27,7 +27,7 @@ from suiren.rules.vector import day_number
 from suiren.services.contributions import past_retirement_text, pensioner_months
 from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
 from suiren.services.workers import enrolment_region
-from suiren.store.tables import contribution_months, history_stints, journal
+from suiren.store import lines
 
 MONTHS_OFFERED_MAX = 60  # five years of back-payment at most are listed
 
@@ -77,27 +77,11 @@ def earliest_month(policy: Policy, today: date) -> Month:
 
 
 def paid_months(connection: Connection, worker_id: str, scheme: Scheme) -> set[Month]:
-    """The months already recorded for the worker: paid and not reversed, or imported."""
-    rows = connection.execute(
-        select(contribution_months.c.month, contribution_months.c.tx_id).where(
-            contribution_months.c.worker_id == worker_id,
-            contribution_months.c.scheme == scheme.value,
-        )
-    ).all()
-    reversed_ids = set(
-        connection.execute(
-            select(journal.c.reverses).where(
-                journal.c.worker_id == worker_id, journal.c.reverses.is_not(None)
-            )
-        ).scalars()
-    )
-    paid = {Month(int(r.month)) for r in rows if r.tx_id not in reversed_ids}
-    h = history_stints.c
-    for stint in connection.execute(
-        select(h.from_month, h.to_month).where(h.worker_id == worker_id, h.scheme == scheme.value)
-    ):
-        paid.update(Month(m) for m in range(int(stint.from_month), int(stint.to_month) + 1))
-    return paid
+    """The months already recorded for the worker: paid and not reversed, or imported (deemed
+    months included: none of them can be paid again)."""
+    return {
+        Month(m.month) for m in lines.paid_months(connection, worker_id, scheme.value, deemed=True)
+    }
 
 
 def bounds_of(policy: Policy, month: Month, region: str) -> MonthOpen | None:
