@@ -211,7 +211,7 @@ SHENZHEN_2023_CEILING = (
 )
 TIANJIN_BASES = (
     f"{NO_SOURCE}: 天津's 计发基数 2015–2018; the one transcribed series (a public calculator's"
-    " PROV_BASE, 'equal to the 社平 table before 2020') gives 6350, 6731, 7073, 7540 for 2015–2018"
+    " PROV_BASE, said there to equal its 社平 table before 2020) gives 6350, 6731, 7073, 7540 for 2015–2018"
     " and 6323 for 2019, while the file's 2019 entry (津人社局发〔2020〕16号 as transcribed: 2018's"
     " 在岗 wage) is 7540 — the series is keyed a year apart from it — and no notice was read"
 )
