@@ -209,6 +209,12 @@ SHENZHEN_2023_CEILING = (
     " the 2024-01 floor, 3523, and the 2024-07 ceiling, 27501); until found a Shenzhen worker"
     " is capped by 广东's 26421, which 2024-01..06 also shows as older than 深圳's floor"
 )
+TIANJIN_BASES = (
+    f"{NO_SOURCE}: 天津's 计发基数 2015–2018; the one transcribed series (a public calculator's"
+    " PROV_BASE, said there to equal its 社平 table before 2020) gives 6350, 6731, 7073, 7540 for 2015–2018"
+    " and 6323 for 2019, while the file's 2019 entry (津人社局发〔2020〕16号 as transcribed: 2018's"
+    " 在岗 wage) is 7540 — the series is keyed a year apart from it — and no notice was read"
+)
 JILIN_BASES = (
     f"{NO_SOURCE}: 吉林's provincial 计发基数 before 2024; the transcriptions disagree — one"
     " series gives 2022 = 6709.83 and 2023 = 7058.67 (the figure a 四平 2023-10 table, a policy"
@@ -300,7 +306,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "440300", "2015-01", "2026-12", SHENZHEN_WAGE),
     Known("contribution.base.published_ceiling", "440300", "2023-07", "2024-06", SHENZHEN_2023_CEILING),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
-    Known("pension.base", "120000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "120000", "2015-01", "2018-12", TIANJIN_BASES),
     Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base", "210000 210100 210200 220100 310000 360000 440300 620000", "2015-01",
@@ -325,7 +331,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "370000", "2019-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "460000 540000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "460000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "220000", "2015-01", "2023-12", JILIN_BASES),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
