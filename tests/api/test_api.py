@@ -63,7 +63,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0012_seals",
+        "revision": "0013_login_grants",
     }
     assert response.headers["x-request-id"]
 

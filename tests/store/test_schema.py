@@ -222,7 +222,9 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
             assert MigrationContext.configure(connection).get_current_revision() == "0011_grants"
         upgrade(engine)  # the database's own key: migrated
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0012_seals"
+            assert (
+                MigrationContext.configure(connection).get_current_revision() == "0013_login_grants"
+            )
     finally:
         engine.dispose()
         if schema:

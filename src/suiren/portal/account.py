@@ -135,7 +135,7 @@ async def remove_my_phone(request: Request) -> Response:
 
     def act(service: Service, worker_id: str, now: datetime, _form: dict[str, str]) -> Response:
         with service.transaction() as connection:
-            if unbind_phone(connection, worker_id):
+            if unbind_phone(connection, worker_id, now):
                 record_worker_write(connection, request, worker_id, now, 303)
         return RedirectResponse("/account?notice=removed", status_code=303)
 

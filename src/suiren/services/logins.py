@@ -23,10 +23,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, delete, insert, select, update
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
@@ -34,7 +35,10 @@ from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, login_phones, logins
 from suiren.store.db import as_utc
-from suiren.store.seals import read_sealed, sealed
+from suiren.store.grants import latest, lock_grants, record_grant, recorded
+from suiren.store.projections import GRANTS, agrees
+from suiren.store.readable import first_row
+from suiren.store.seals import genuine, read_sealed, sealed
 from suiren.store.tables import workers
 
 CODE_DIGITS = 6
@@ -173,24 +177,65 @@ def register(
     person = connection.execute(
         select(workers.c.blind_index).where(workers.c.worker_id == worker)
     ).scalar_one()
-    connection.execute(delete(logins).where(logins.c.worker_id == worker))
+    hashed = hash_password(password)  # before the lock: argon2 takes its time
+    lock_grants(connection)
+    row = {
+        "blind_index": person,
+        "worker_id": worker,
+        "password_hash": hashed,
+        "failures": 0,
+        "locked_until": None,
+        "created_at": now,
+        "version": _next_version(connection, logins, person),
+    }
     connection.execute(
-        insert(logins).values(
-            sealed(
-                connection,
-                logins,
-                {
-                    "blind_index": person,
-                    "worker_id": worker,
-                    "password_hash": hash_password(password),
-                    "failures": 0,
-                    "locked_until": None,
-                    "created_at": now,
-                },
-            )
-        )
+        delete(logins).where((logins.c.worker_id == worker) | (logins.c.blind_index == person))
     )
+    connection.execute(insert(logins).values(sealed(connection, logins, row)))
+    record_grant(connection, logins, row, now, f"worker login: password set ({worker})")
     return str(worker)
+
+
+# What a worker's login and bound number must hold as their latest fact records it (the
+# national journal, store/grants.py) to open anything: a row put back from an older copy —
+# a password since changed, a number since unbound or moved — is genuine (its seal matches)
+# but no longer the latest, and opens nothing, as a forged one.
+_GRANTING = {"logins": ("worker_id", "password_hash"), "login_phones": ("worker_id", "masked")}
+
+
+def _granted(connection: Connection, table: Table, *where: ColumnElement[bool]) -> Row[Any] | None:
+    """The login or bound number ``where`` selects, as the service wrote it (sealed) and as
+    the journal last recorded it; None when there is none and when it is forged, changed or
+    put back from an older copy."""
+    key = table.c[GRANTS[table.name].key[0]]
+    row = first_row(
+        connection, select(table, recorded(table, key).label("recorded")).where(*where)
+    ).row
+    if row is None or not genuine(connection, table, row):
+        return None
+    granted = agrees(GRANTS[table.name], row._mapping, row.recorded, _GRANTING[table.name])
+    return row if granted else None
+
+
+def _next_version(connection: Connection, table: Table, key: str) -> int:
+    """The version of the next fact of ``key`` (1 for a login or number never recorded)."""
+    was = latest(connection, table, key)
+    return 1 if was is None else int(was["version"]) + 1
+
+
+def _write_phone(connection: Connection, row: dict[str, Any], now: datetime, memo: str) -> None:
+    """Write a number's row (``worker_id`` None: unbound) as its next fact; under
+    ``lock_grants``."""
+    row = {
+        "phone_index": row["phone_index"],
+        "worker_id": row["worker_id"],
+        "masked": row["masked"],
+        "bound_at": row["bound_at"],
+        "version": _next_version(connection, login_phones, row["phone_index"]),
+    }
+    connection.execute(delete(login_phones).where(login_phones.c.phone_index == row["phone_index"]))
+    connection.execute(insert(login_phones).values(sealed(connection, login_phones, row)))
+    record_grant(connection, login_phones, row, now, memo)
 
 
 def log_in_with_code(
@@ -207,8 +252,8 @@ def _worker_of(connection: Connection, login: LoginName) -> str | None:
     """The worker a login name stands for: by resident id, an enrolled person; by mobile
     number, the worker who bound it."""
     if login.phone:
-        bound = read_sealed(connection, login_phones, login_phones.c.phone_index == login.index)
-        return None if bound.row is None else str(bound.row.worker_id)
+        bound = _granted(connection, login_phones, login_phones.c.phone_index == login.index)
+        return None if bound is None or bound.worker_id is None else str(bound.worker_id)
     found = select(workers.c.worker_id).where(workers.c.blind_index == login.index)
     worker = connection.execute(found).scalar()
     return None if worker is None else str(worker)
@@ -239,8 +284,8 @@ def log_in(
         which = logins.c.worker_id == worker if worker else None
     else:
         which = logins.c.blind_index == login.index
-    row = None if which is None else read_sealed(connection, logins, which).row
-    if row is None:  # none, or not as the service wrote it
+    row = None if which is None else _granted(connection, logins, which)
+    if row is None:  # none, or not as the service wrote it and the journal last recorded it
         no_such_login(password)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
@@ -266,42 +311,53 @@ def bind_phone(
     number is replaced, and a number bound to another worker moves here."""
     number = Phone.parse(phone)
     index = vault.phone_index(number.number)
-    bound = read_sealed(connection, login_phones, login_phones.c.phone_index == index).row
+    bound = _granted(connection, login_phones, login_phones.c.phone_index == index)
     if bound is not None and bound.worker_id == worker_id:
         return number.masked  # bound already (a retried request): the code is not needed
     if not _use_code(connection, index, code, now):
         return None
-    connection.execute(
-        delete(login_phones).where(
-            (login_phones.c.phone_index == index) | (login_phones.c.worker_id == worker_id)
-        )
-    )
-    connection.execute(
-        insert(login_phones).values(
-            sealed(
-                connection,
-                login_phones,
-                {
-                    "phone_index": index,
-                    "worker_id": worker_id,
-                    "masked": number.masked,
-                    "bound_at": now,
-                },
-            )
-        )
+    lock_grants(connection)
+    _unbind(connection, worker_id, now, index)  # the worker's earlier number
+    _write_phone(
+        connection,
+        {"phone_index": index, "worker_id": worker_id, "masked": number.masked, "bound_at": now},
+        now,
+        f"worker login: mobile number bound ({worker_id})",
     )
     return number.masked
 
 
-def unbind_phone(connection: Connection, worker_id: str) -> bool:
-    """Remove a worker's mobile number from their login; whether there was one."""
-    gone = connection.execute(delete(login_phones).where(login_phones.c.worker_id == worker_id))
-    return bool(gone.rowcount)
+def _unbind(connection: Connection, worker_id: str, now: datetime, keep: str = "") -> bool:
+    """Unbind the worker's number (other than ``keep``), recorded; whether there was one."""
+    rows = connection.execute(
+        select(login_phones).where(
+            login_phones.c.worker_id == worker_id, login_phones.c.phone_index != keep
+        )
+    ).mappings()
+    bound = [dict(row) for row in rows]
+    for row in bound:
+        memo = f"worker login: mobile number unbound ({worker_id})"
+        _write_phone(connection, row | {"worker_id": None}, now, memo)
+    return bool(bound)
+
+
+def unbind_phone(connection: Connection, worker_id: str, now: datetime) -> bool:
+    """Remove a worker's mobile number from their login (its row stays, unbound, as its
+    fact records it); whether there was one."""
+    if (
+        connection.execute(
+            select(login_phones.c.phone_index).where(login_phones.c.worker_id == worker_id)
+        ).first()
+        is None
+    ):
+        return False
+    lock_grants(connection)
+    return _unbind(connection, worker_id, now)
 
 
 def phone_of(connection: Connection, worker_id: str) -> str | None:
     """The masked mobile number bound to a worker's login, if any."""
-    bound = read_sealed(connection, login_phones, login_phones.c.worker_id == worker_id).row
+    bound = _granted(connection, login_phones, login_phones.c.worker_id == worker_id)
     return None if bound is None else str(bound.masked)
 
 

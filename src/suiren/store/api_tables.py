@@ -22,6 +22,11 @@
 - ``logins``, ``login_codes``, ``login_phones`` and ``idempotency_keys`` are sealed
   (``seal``, migration ``0012_seals``; store/seals.py): a login whose seal does not match
   opens nothing, a kept answer is not served, and the audit names either.
+- ``logins`` and ``login_phones`` are also recorded in the national journal as grants are
+  (``version``, migration ``0013_login_grants``): each password set and each number bound,
+  moved or unbound is a fact, so that an older genuine row put back (an old password, a
+  number since unbound) disagrees with its latest fact and opens nothing. An unbound number
+  keeps its row, ``worker_id`` NULL, as its last fact records it.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ logins = Table(  # a worker's portal login: by the blind index of their resident
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
+    Column("version", Integer, nullable=False, server_default="1"),  # its fact's (0013)
 )
 
 login_codes = Table(  # the one-time code a login asks for (SMS in production)
@@ -116,10 +122,12 @@ login_phones = Table(  # a worker's mobile number, bound with a code sent to it
     "login_phones",
     api_metadata,
     Column("phone_index", String(64), primary_key=True),  # IdentityVault.phone_index
-    Column("worker_id", String(32), nullable=False, unique=True),  # one number per worker
+    # one number per worker; NULL: unbound (0013: the row stays, as its fact says)
+    Column("worker_id", String(32), unique=True),
     Column("masked", String(11), nullable=False),  # 138****5678
     Column("bound_at", DateTime(timezone=True), nullable=False),
     Column("seal", String(64)),  # store/seals.py; NULL only in a row never sealed (refused)
+    Column("version", Integer, nullable=False, server_default="1"),  # its fact's (0013)
 )
 ADDED_IN_0008 = ("login_phones",)
 

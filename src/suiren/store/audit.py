@@ -641,7 +641,8 @@ _LOGINS_SQL = """
       LEFT JOIN workers w ON w.blind_index = l.blind_index
       WHERE w.worker_id IS NULL OR w.worker_id <> l.worker_id
     UNION ALL SELECT 'login_phones', p.worker_id, w.worker_id FROM login_phones p
-      LEFT JOIN workers w ON w.worker_id = p.worker_id WHERE w.worker_id IS NULL
+      LEFT JOIN workers w ON w.worker_id = p.worker_id
+      WHERE p.worker_id IS NOT NULL AND w.worker_id IS NULL
 """
 
 

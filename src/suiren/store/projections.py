@@ -18,8 +18,8 @@ A fact's data is the row as canonical JSON (sorted keys, no spaces; dates ISO, d
 UTC ISO with microseconds, bytes as hex). Tables whose rows belong to their transaction's
 journal entry (``located``) take ``region`` and ``seq`` from it instead.
 
-*Grants* (``GRANTS``) are the rows that let someone in: an API key, a clerk's login
-(store/api_tables.py). Their service writes the row itself (it holds what no fact may: a
+*Grants* (``GRANTS``) are the rows that let someone in: an API key, a clerk's login, a
+worker's portal login and the mobile number bound to it (store/api_tables.py). Their service writes the row itself (it holds what no fact may: a
 key's SHA-256, a password's argon2id hash) and records the fact beside it in the same
 transaction (store/grants.py); the audit compares them as it compares the projections. A
 ``digested`` column is recorded as the SHA-256 of its value — a changed value still
@@ -58,7 +58,7 @@ from sqlalchemy.exc import DBAPIError
 
 from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
-from suiren.store.api_tables import api_keys, clerks
+from suiren.store.api_tables import api_keys, clerks, login_phones, logins
 from suiren.store.readable import well_typed
 from suiren.store.tables import (
     enrolments,
@@ -133,6 +133,17 @@ GRANTS: dict[str, Projection] = {
             digested=("password_hash",),
             unrecorded=("failures", "locked_until"),
         ),
+        # workers' portal logins and bound numbers (services/logins.py): sealed as well
+        # (store/seals.py), recorded so that an older genuine row put back is found
+        Projection(
+            logins,
+            ("blind_index",),
+            "latest",
+            applied=False,
+            digested=("password_hash",),
+            unrecorded=("failures", "locked_until", "seal"),
+        ),
+        Projection(login_phones, ("phone_index",), "latest", applied=False, unrecorded=("seal",)),
     )
 }
 RECORDED = PROJECTIONS | GRANTS  # every kind of fact the journal may hold

@@ -4,8 +4,7 @@ for idempotent requests.
 
 A worker's login (``logins``: the argon2id hash of their password), the one-time code that
 opens it (``login_codes``) and the mobile number bound to it (``login_phones``) change by
-design — a worker sets a password, asks for a code, binds a number — so they are not facts
-in the journal as the agency's grants are (store/grants.py). Whoever can write the database
+design — a worker sets a password, asks for a code, binds a number. Whoever can write the database
 could otherwise put a password hash they know on another worker's login, plant a code, or
 bind their own number's row to another worker, and log in as that worker. So each such row
 carries ``seal`` = HMAC-SHA256(seal key, the table and the row's sealed columns), computed
@@ -20,6 +19,12 @@ A row that cannot be loaded, or holds a value of a type the service never writes
 (bytes or a number where text belongs, on SQLite's dynamic typing; store/readable.py), is
 not genuine either: refused as absent (a kept answer: not served), named by the audit,
 never an error of the request.
+
+A seal does not prove that a row is still the latest the service wrote: a login or a bound
+number put back from an older copy would pass it. Those two are therefore also recorded in the
+journal as the agency's grants are (store/grants.py, migration 0013): logging in and the audit
+compare them with their latest fact too (services/logins.py ``_granted``). One-time codes are
+sealed only (a used one put back works until its sealed expiry).
 
 What is not sealed changes on every attempt and grants nothing by itself: a login's failures
 and lock, a code's attempts; a row copied whole from another person keeps that person's

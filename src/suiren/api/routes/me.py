@@ -120,7 +120,8 @@ def unbind_my_phone(request: Request, actor: ActorDep, service: ServiceDep) -> R
     from suiren.services.logins import unbind_phone
 
     worker_id = access.worker_self(actor)
+    now = service.now()
     with service.transaction() as connection:
-        if unbind_phone(connection, worker_id):
-            trail.record(connection, request, actor.key_id, 204, service.now())
+        if unbind_phone(connection, worker_id, now):
+            trail.record(connection, request, actor.key_id, 204, now)
     return Response(status_code=204)

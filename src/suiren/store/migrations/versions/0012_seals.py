@@ -36,7 +36,10 @@ def upgrade() -> None:
     keys = bind.info.get(KEYS_INFO)
     for table in (logins, login_phones, idempotency_keys):
         key = list(table.primary_key.columns)
-        rows = bind.execute(sa.select(table)).mappings().all()
+        present = {c["name"] for c in sa.inspect(bind).get_columns(table.name)}
+        # the columns this revision's database has (a later one adds ``version``)
+        columns = [column for column in table.columns if column.name in present]
+        rows = bind.execute(sa.select(*columns)).mappings().all()
         if not rows:
             continue
         if not isinstance(keys, LedgerKeys) or not keys.seal_key:

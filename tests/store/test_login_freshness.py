@@ -1,0 +1,162 @@
+"""A worker's login and bound number put back from an older copy (issue: every tamper found).
+
+A seal proves that the service wrote a row, not that it is still the latest: someone who can
+write the database and kept an older copy of a row — a password hash since changed, a number
+since unbound or moved to another worker — could put it back whole, its seal still matching.
+Each such change is a fact in the national journal (migration 0013, services/logins.py), so
+the row put back disagrees with its latest fact: it opens nothing, and the audit names it.
+Both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+
+from suiren.services.logins import (
+    bind_phone,
+    log_in,
+    log_in_with_code,
+    phone_of,
+    register,
+    request_code,
+    unbind_phone,
+)
+from suiren.store.api_tables import login_phones, logins
+from suiren.store.audit import AuditResult, verify
+from suiren.store.db import unit_of_work
+from suiren.store.tables import facts
+from tests.ledger_helpers import VAULT, enrol_workers, resident_id
+
+
+T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
+PHONE = "13912345678"
+OLD, NEW = "the first password", "a second password"
+
+
+def rid(n: int) -> str:
+    """Worker n's resident id, as ``enrol_workers`` enrolled it."""
+    return resident_id(n, "19700101")
+
+
+@pytest.fixture
+def two(engine: Engine) -> list[str]:
+    """Workers 0 and 1 of Guangzhou; worker 0 has set a password."""
+    enrolled = enrol_workers(engine, 2)
+    _register(engine, 0, OLD, T0)
+    return enrolled
+
+
+def _register(engine: Engine, n: int, password: str, now: datetime) -> None:
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, rid(n), now)
+    with unit_of_work(engine) as c:
+        assert register(c, VAULT, rid(n), code, password, now) is not None
+
+
+def _bind(engine: Engine, worker: str, now: datetime) -> None:
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, PHONE, now)
+    with unit_of_work(engine) as c:
+        assert bind_phone(c, VAULT, worker, PHONE, code, now) == "139****5678"
+
+
+def _copy(engine: Engine, table: Table) -> list[dict[str, Any]]:
+    with unit_of_work(engine) as c:
+        return [dict(r) for r in c.execute(select(table)).mappings()]
+
+
+@contextmanager
+def _put_back(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> Iterator[Connection]:
+    """The table as it was in ``rows`` (seals and all), in a transaction rolled back after."""
+    with engine.connect() as c, c.begin() as transaction:
+        c.execute(delete(table))
+        c.execute(insert(table), rows)
+        try:
+            yield c
+        finally:
+            transaction.rollback()
+
+
+def _named(result: AuditResult) -> set[str]:
+    return {p.table for p in result.problems}
+
+
+def _by_phone(c: Connection, now: datetime) -> str | None:
+    code = request_code(c, VAULT, PHONE, now)
+    return log_in_with_code(c, VAULT, PHONE, code, now)
+
+
+def test_an_old_password_put_back_opens_nothing_and_is_named(engine: Engine, two) -> None:
+    before = _copy(engine, logins)  # a backup holding the first password's row
+    _register(engine, 0, NEW, T0 + timedelta(days=1))
+    with unit_of_work(engine) as c:
+        assert log_in(c, VAULT, rid(0), NEW, T0 + timedelta(days=1)) == two[0]
+        assert verify(c).ok
+    with _put_back(engine, logins, before) as c:
+        assert log_in(c, VAULT, rid(0), OLD, T0 + timedelta(days=2)) is None
+        assert log_in(c, VAULT, rid(0), NEW, T0 + timedelta(days=2)) is None
+        result = verify(c)
+        assert not result.ok and "logins" in _named(result), result.problems
+
+
+def test_an_unbound_number_put_back_opens_nothing_and_is_named(engine: Engine, two) -> None:
+    _bind(engine, two[0], T0)
+    bound = _copy(engine, login_phones)
+    with unit_of_work(engine) as c:
+        assert unbind_phone(c, two[0], T0 + timedelta(hours=1))
+        assert not unbind_phone(c, two[0], T0 + timedelta(hours=1))  # done already is done
+    with unit_of_work(engine) as c:
+        assert phone_of(c, two[0]) is None
+        assert _by_phone(c, T0 + timedelta(hours=2)) is None  # the number opens no one now
+        assert verify(c).ok
+    with _put_back(engine, login_phones, bound) as c:
+        assert phone_of(c, two[0]) is None
+        assert _by_phone(c, T0 + timedelta(hours=3)) is None
+        result = verify(c)
+        assert not result.ok and "login_phones" in _named(result), result.problems
+
+
+def test_a_number_moved_away_and_put_back_opens_nothing(engine: Engine, two) -> None:
+    """Worker 0's number is reassigned (the carrier's) to worker 1, who binds it: the row
+    that bound it to worker 0, put back, lets the new holder's codes into no one's portal."""
+    _bind(engine, two[0], T0)
+    was = _copy(engine, login_phones)
+    _bind(engine, two[1], T0 + timedelta(days=30))
+    with unit_of_work(engine) as c:
+        assert phone_of(c, two[0]) is None and phone_of(c, two[1]) == "139****5678"
+        assert _by_phone(c, T0 + timedelta(days=30)) == two[1]
+        assert verify(c).ok
+    with _put_back(engine, login_phones, was) as c:
+        assert _by_phone(c, T0 + timedelta(days=31)) is None
+        assert not verify(c).ok
+
+
+def test_every_change_is_a_fact_and_the_latest_one_opens(engine: Engine, two) -> None:
+    """Bound, unbound, bound again, moved, a password set twice: one fact each, the audit
+    agrees throughout, and what the worker last did is what opens their portal."""
+
+    def recorded(kind: str) -> int:
+        with unit_of_work(engine) as c:
+            query = select(func.count()).select_from(facts).where(facts.c.kind == kind)
+            return int(c.execute(query).scalar_one())
+
+    assert recorded("logins") == 1
+    _bind(engine, two[0], T0)
+    with unit_of_work(engine) as c:
+        assert unbind_phone(c, two[0], T0 + timedelta(hours=1))
+    _bind(engine, two[0], T0 + timedelta(hours=2))
+    _bind(engine, two[1], T0 + timedelta(hours=3))  # moved: one row, one fact
+    _register(engine, 0, NEW, T0 + timedelta(hours=4))
+    assert (recorded("login_phones"), recorded("logins")) == (4, 2)
+    with unit_of_work(engine) as c:
+        assert verify(c).ok, verify(c).problems
+        assert log_in(c, VAULT, rid(0), NEW, T0 + timedelta(hours=5)) == two[0]
+        assert _by_phone(c, T0 + timedelta(hours=5)) == two[1]
+        phone_version = c.execute(select(login_phones.c.version)).scalar_one()
+        assert (phone_version, c.execute(select(logins.c.version)).scalar_one()) == (4, 2)
