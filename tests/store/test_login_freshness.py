@@ -33,7 +33,6 @@ from suiren.store.db import unit_of_work
 from suiren.store.tables import facts
 from tests.ledger_helpers import VAULT, enrol_workers, resident_id
 
-
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 PHONE = "13912345678"
 OLD, NEW = "the first password", "a second password"
@@ -160,3 +159,20 @@ def test_every_change_is_a_fact_and_the_latest_one_opens(engine: Engine, two) ->
         assert _by_phone(c, T0 + timedelta(hours=5)) == two[1]
         phone_version = c.execute(select(login_phones.c.version)).scalar_one()
         assert (phone_version, c.execute(select(logins.c.version)).scalar_one()) == (4, 2)
+
+
+def test_a_pending_code_cannot_be_read_off_the_table(engine: Engine, two) -> None:
+    """Whoever reads ``login_codes`` (a backup, a replica) gets no code: a plain SHA-256 of
+    six digits is undone by trying all million of them; the kept digest is keyed."""
+    import hashlib
+
+    from suiren.store.api_tables import login_codes
+
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, rid(1), T0)
+        kept = c.execute(select(login_codes.c.code_sha256)).scalar_one()
+    tried = {hashlib.sha256(f"{n:06d}".encode()).hexdigest() for n in range(1_000_000)}
+    assert kept not in tried
+    with unit_of_work(engine) as c:  # and the code itself still opens the login, once
+        assert log_in_with_code(c, VAULT, rid(1), code, T0) == two[1]
+        assert log_in_with_code(c, VAULT, rid(1), code, T0) is None

@@ -34,7 +34,7 @@ from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, login_phones, logins
-from suiren.store.db import as_utc
+from suiren.store.db import as_utc, ledger_keys
 from suiren.store.grants import latest, lock_grants, record_grant, recorded
 from suiren.store.projections import GRANTS, agrees
 from suiren.store.readable import first_row
@@ -107,8 +107,16 @@ def _name(vault: IdentityVault, name: str | LoginName, today: datetime) -> Login
     return name if isinstance(name, LoginName) else login_name(vault, name, today)
 
 
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+_CODE_LABEL = b"suiren login code v1\x00"  # apart from every seal's message (a JSON array)
+
+
+def _digest(connection: Connection, index: str, code: str) -> str:
+    """What ``login_codes`` keeps of a code: an HMAC under the service's seal key of the
+    login's blind index and the code. A plain SHA-256 of six digits is undone by trying the
+    million codes: anyone who could read the table (a backup, a replica) would have the
+    pending codes and, for five minutes, the logins they open."""
+    message = _CODE_LABEL + index.encode() + b"\x00" + code.encode()
+    return hmac.new(ledger_keys(connection).seal_key, message, hashlib.sha256).hexdigest()
 
 
 def request_code(
@@ -126,7 +134,7 @@ def request_code(
                 login_codes,
                 {
                     "blind_index": index,
-                    "code_sha256": _digest(code),
+                    "code_sha256": _digest(connection, index, code),
                     "expires_at": now + CODE_TTL,
                     "attempts": 0,
                 },
@@ -142,7 +150,7 @@ def _use_code(connection: Connection, index: str, code: str, now: datetime) -> b
         return False
     if as_utc(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
         return False
-    if not hmac.compare_digest(row.code_sha256, _digest(code)):
+    if not hmac.compare_digest(row.code_sha256, _digest(connection, index, code)):
         connection.execute(
             update(login_codes)
             .where(login_codes.c.blind_index == index)

@@ -99,6 +99,7 @@ login_codes = Table(  # the one-time code a login asks for (SMS in production)
     "login_codes",
     api_metadata,
     Column("blind_index", String(64), primary_key=True),
+    # HMAC-SHA256 of the blind index and the code under the seal key (services/logins.py)
     Column("code_sha256", String(64), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),

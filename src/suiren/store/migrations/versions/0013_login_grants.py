@@ -11,6 +11,10 @@ the column becomes nullable. Rows that exist at the upgrade are recorded as they
 fact of version 1), as 0011 recorded the grants; a row that is not genuine (its seal does
 not match) is recorded as found too, and the audit keeps naming its seal.
 
+One-time codes are kept from this revision as an HMAC under the seal key, no longer as the
+SHA-256 of six digits (which the million possible codes undo): the codes pending at the
+upgrade are dropped, and a worker asks for a new one.
+
 Revision ID: 0013_login_grants
 Revises: 0012_seals
 """
@@ -20,7 +24,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from suiren.store.api_tables import login_phones, logins
+from suiren.store.api_tables import login_codes, login_phones, logins
 from suiren.store.db import KEYS_INFO
 
 revision = "0013_login_grants"
@@ -32,6 +36,7 @@ TABLES = (logins, login_phones)
 
 def upgrade() -> None:
     bind = op.get_bind()
+    bind.execute(sa.delete(login_codes))
     for table in TABLES:  # a database made by this release's 0002 and 0008 has the column
         if "version" not in {c["name"] for c in sa.inspect(bind).get_columns(table.name)}:
             op.add_column(
