@@ -17,6 +17,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select, text
 
@@ -25,7 +26,16 @@ from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId, check_character
 from suiren.ledger.accounts import Scheme
 from suiren.policy import load_policy
-from suiren.services.contributions import InsuranceMoved, contribute
+from suiren.services.contributions import (
+    POSTED,
+    ContributionRows,
+    InsuranceMoved,
+    _Batch,
+    _enrolled,
+    _still_there,
+    contribute,
+    post_batch,
+)
 from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import ReversalRefused, reverse
@@ -44,7 +54,7 @@ from suiren.store.lines import paid_months
 from suiren.store.migrate import upgrade
 from suiren.store.tables import interest_runs, journal, settled_transfers, workers
 from tests.conftest import KEYS, POSTGRES_URL
-from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
+from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, enrol_in_bulk, resident_id
 from tests.store import test_concurrency
 from tests.store.test_concurrency import race
 
@@ -205,6 +215,50 @@ def test_a_payment_racing_a_completion_is_paid_where_the_worker_now_is(pg) -> No
         ] == []
         [paid] = pay(c)
     assert paid.region == "330100"
+    with unit_of_work(engine) as c:
+        assert_ledger_sound(c)
+
+
+LARGE = 600  # more workers than a look-up's IN list: PostgreSQL compares them in SQL
+
+
+def april_batch(worker_ids: list[str]) -> ContributionRows:
+    n = len(worker_ids)
+    return ContributionRows(
+        [f"big{k}/2026-04" for k in range(n)],
+        worker_ids,
+        np.full(n, Month.parse("2026-04").ordinal, dtype=np.int64),
+        np.full(n, 600_000, dtype=np.int64),
+    )
+
+
+def test_a_large_batch_finds_a_move_made_since_its_workers_were_read(engine: Engine) -> None:
+    """Under the locks, every worker's enrolment is compared with the region read before
+    them: one that names another region now refuses the whole batch (nothing written)."""
+    others = [f"WB{k:08d}" for k in range(LARGE)]
+    enrol_in_bulk(engine, others, "440100", Month.parse("2026-01"))
+    with unit_of_work(engine) as c:
+        batch = _Batch(april_batch(others), Scheme.EMPLOYEE_PENSION)
+        _enrolled(c, batch)
+        _still_there(c, batch)  # nothing moved
+        batch.region[317] = "330100"  # as read just before a move to 440100 completed
+        with pytest.raises(InsuranceMoved, match=f"{others[317]}'s insurance moved to 440100"):
+            _still_there(c, batch)
+
+
+def test_a_large_batch_refuses_the_month_of_a_worker_being_moved(engine: Engine) -> None:
+    """A transfer out of the region approved: that worker's month is refused as ``moving``,
+    the other workers' months of the batch are posted."""
+    w = paying(engine, 7)
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "m7", w, "330100", DAY)
+    step(engine, approve_transfer, "m7")
+    others = [f"WB{k:08d}" for k in range(LARGE)]
+    enrol_in_bulk(engine, others, "440100", Month.parse("2026-01"))
+    with unit_of_work(engine) as c:
+        outcome = post_batch(c, POLICY, april_batch([*others[:250], w, *others[250:]]), DAY)
+    assert [(r.row, r.code) for r in outcome.refusals] == [(250, "moving")]
+    assert outcome.count(POSTED) == LARGE
     with unit_of_work(engine) as c:
         assert_ledger_sound(c)
 
