@@ -22,7 +22,15 @@ from suiren.policy.contribution import contribution_bounds
 from suiren.policy.pension import PARAMETERS as PENSION_PARAMETERS
 from suiren.rules.vector import day_number
 from suiren.services.career import estimate
-from suiren.services.contributions import contribute, month_figures
+from suiren.services.contributions import (
+    POSTED,
+    REFUSED,
+    REPLAYED,
+    BatchOutcome,
+    _missing_parameters,
+    contribute,
+    month_figures,
+)
 from suiren.services.interest import credit_interest
 from suiren.services.payment_quotes import open_months, quote
 from suiren.services.pension_calc import (
@@ -250,3 +258,35 @@ def test_a_files_pairs_are_resolved_together_and_one_without_parameters_has_none
     ]
     assert together == alone
     assert together[1] == () and together[0] and together[0] == together[4]
+
+
+def test_rows_without_contribution_parameters_are_found_among_many_pairs() -> None:
+    """A batch's distinct (month, region) pairs are tried together; where one has no
+    parameters (1980), its rows — and only its rows — are found, as each pair alone finds."""
+    months = [JULY, Month.of(1980, 1), JULY, Month.of(2026, 1), Month.of(1980, 1)]
+    regions = np.array([GUANGZHOU, GUANGZHOU, "330100", GUANGZHOU, GUANGZHOU], dtype="<U6")
+    days = np.array([day_number(m.first_day()) for m in months], dtype=np.int64)
+    missing = _missing_parameters(REFORM, days, regions)
+    assert missing.tolist() == [False, True, False, False, True]
+    alone = [_missing_parameters(REFORM, days[i : i + 1], regions[i : i + 1])[0] for i in range(5)]
+    assert missing.tolist() == alone
+    assert not _missing_parameters(REFORM, days[[0, 2, 3]], regions[[0, 2, 3]]).any()
+
+
+def test_a_batchs_due_is_summed_per_region_for_the_rows_of_a_status() -> None:
+    """``due_by_region``: exact sums of the rows of one status per region, regions sorted,
+    the other rows left out (a file's summary adds these up chunk by chunk)."""
+    big = 9_007_199_254_740_993  # above 2**53: a float sum would lose the last fen
+    outcome = BatchOutcome(
+        status=np.array([POSTED, REFUSED, POSTED, REPLAYED, POSTED], dtype=np.int8),
+        region=["440100", "", "110000", "440100", "440100"],
+        due_fen=np.array([big, 7, 250, 30, 1], dtype=np.int64),
+        account_fen=np.zeros(5, dtype=np.int64),
+        pooled_fen=np.zeros(5, dtype=np.int64),
+        held_fen=np.zeros(5, dtype=np.int64),
+        hukou=[None] * 5,
+    )
+    assert outcome.due_by_region() == {"110000": 250, "440100": big + 1}
+    assert list(outcome.due_by_region()) == ["110000", "440100"]
+    assert outcome.due_by_region(REPLAYED) == {"440100": 30}
+    assert outcome.due_by_region(REFUSED) == {"": 7}

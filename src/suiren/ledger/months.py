@@ -322,7 +322,7 @@ def _small_balance_deltas(rows: MonthRows, sign: int) -> pa.Table:
 
 
 def _repeat(text: str, n: int) -> pa.Array:
-    return pa.array(np.full(n, text, dtype=object), type=pa.string())
+    return pa.repeat(pa.scalar(text, pa.string()), n)
 
 
 def _deltas(

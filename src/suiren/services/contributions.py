@@ -198,10 +198,14 @@ class BatchOutcome:
         return int(np.count_nonzero(self.status == status))
 
     def due_by_region(self, status: int = POSTED) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for i in np.flatnonzero(self.status == status).tolist():
-            out[self.region[i]] += int(self.due_fen[i])
-        return dict(sorted(out.items()))
+        """The due of the rows of ``status`` summed per region (exact int64, no loop per row)."""
+        at = np.flatnonzero(self.status == status)
+        if not len(at):
+            return {}
+        encoded = pc.dictionary_encode(pa.array(self.region, type=pa.string()).take(pa.array(at)))
+        sums = np.zeros(len(encoded.dictionary), dtype=np.int64)
+        np.add.at(sums, encoded.indices.to_numpy(zero_copy_only=False), self.due_fen[at])
+        return dict(sorted(zip(encoded.dictionary.to_pylist(), sums.tolist(), strict=True)))
 
 
 def check_request_id(request_id: str) -> str:
@@ -425,10 +429,7 @@ def post_batch(
 
 
 def _outcome(batch: _Batch) -> BatchOutcome:
-    hukou = [
-        h if held else None
-        for h, held in zip(batch.hukou.tolist(), batch.held.tolist(), strict=True)
-    ]
+    hukou = np.where(batch.held != 0, batch.hukou, None).tolist()
     return BatchOutcome(
         status=batch.status,
         region=batch.region.tolist(),
@@ -761,19 +762,27 @@ def _split(policy: Policy, batch: _Batch) -> None:
 def _missing_parameters(
     policy: Policy, days: npt.NDArray[np.int64], regions: npt.NDArray[Any]
 ) -> npt.NDArray[np.bool_]:
-    """Rows whose (day, region) cannot be split or bounded (no parameters for it)."""
+    """Rows whose (day, region) cannot be split or bounded (no parameters for it). The
+    distinct pairs are tried in one vector look-up; should one lack parameters, pair by
+    pair, to find which."""
     key = days * REGION_SPAN + region_numbers(regions)
     distinct, first = np.unique(key, return_index=True)
     missing = np.zeros(len(days), dtype=bool)
+    if _has_parameters(policy, days[first], regions[first]):
+        return missing
     for k, at in zip(distinct.tolist(), first.tolist(), strict=True):
-        try:
-            contribution_bounds(policy, days[at : at + 1], regions[at : at + 1])
-            split_contribution(
-                policy, days[at : at + 1], regions[at : at + 1], np.ones(1, dtype=np.int64)
-            )
-        except ParameterNotFound:
+        if not _has_parameters(policy, days[at : at + 1], regions[at : at + 1]):
             missing[key == k] = True
     return missing
+
+
+def _has_parameters(policy: Policy, days: npt.NDArray[np.int64], regions: npt.NDArray[Any]) -> bool:
+    try:
+        contribution_bounds(policy, days, regions)
+        split_contribution(policy, days, regions, np.ones(len(days), dtype=np.int64))
+    except ParameterNotFound:
+        return False
+    return True
 
 
 _STAGED = "staged_months"
@@ -1131,10 +1140,8 @@ def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
             MonthRows(
                 tx_id=batch.tx_id.take(picked),
                 worker_id=batch.worker_id.take(picked),
-                scheme=pa.array(
-                    np.full(len(at), batch.scheme.value, dtype=object), type=pa.string()
-                ),
-                region=pa.array(np.full(len(at), region, dtype=object), type=pa.string()),
+                scheme=pa.repeat(pa.scalar(batch.scheme.value, pa.string()), len(at)),
+                region=pa.repeat(pa.scalar(region, pa.string()), len(at)),
                 month=batch.month[at],
                 attempt=batch.attempt[at],
                 base_fen=batch.base[at],

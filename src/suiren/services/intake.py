@@ -476,13 +476,17 @@ def _base_fen(
         'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
         " (ASCII digits, no commas)",
     )
-    padded = pc.replace_substring_regex(text, r"^([0-9]+)$", r"\1.00")  # RE2: \1 is group 1
-    padded = pc.replace_substring_regex(padded, r"^([0-9]+)\.([0-9])$", r"\1.\20")
-    digits = pc.replace_substring(padded, ".", "")
     fen = np.zeros(n, dtype=np.int64)
-    valid = pa.array(good & ok)
-    if bool(np.any(good & ok)):
-        fen[good & ok] = pc.cast(pc.filter(digits, valid), pa.int64()).to_numpy()
+    keep = good & ok
+    if bool(np.any(keep)):
+        # each matches _YUAN_RE: ASCII digits, then a point and one or two digits or not; its
+        # digits without the point, times 10 for each of the two places not written
+        valid = pc.filter(text, pa.array(keep))
+        point = pc.find_substring(valid, ".").to_numpy(zero_copy_only=False)  # -1: none
+        length = pc.utf8_length(valid).to_numpy(zero_copy_only=False)
+        places = np.where(point < 0, 0, length - point - 1).astype(np.int64)
+        digits = pc.cast(pc.replace_substring(valid, ".", ""), pa.int64()).to_numpy()
+        fen[keep] = digits * 10 ** (2 - places)
     _bad(
         errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive"
     )
