@@ -242,3 +242,63 @@ def test_a_check_naming_a_missing_parameter_is_a_problem(tmp_path):
         " contribution.base.published_ceiling, which is not a parameter" in p.message
         for p in problems
     )
+
+
+SHANGHAI_2019 = "        until: 2020-06-30  # 2019年度 ran"
+
+
+def test_a_yearly_figure_read_after_its_until_is_provisional(tmp_path):
+    """With its ``until`` a day earlier, 上海's 2019 wage read on 2020-06-30 is provisional;
+    without it, the twelve-month rule applies again (2020-05 on, provisional)."""
+    relative = "contribution/base/average_monthly_wage.yaml"
+    earlier = _edited_policy(
+        tmp_path / "a", relative, SHANGHAI_2019, SHANGHAI_2019.replace("06-30", "06-29")
+    )
+    without = _edited_policy(tmp_path / "b", relative, SHANGHAI_2019, "        # no until")
+    wage = "contribution.base.average_monthly_wage"
+    ancestry = ("310000", "000000")
+    for folder, day, provisional in [
+        (earlier, date(2020, 6, 29), False),
+        (earlier, date(2020, 6, 30), True),
+        (without, date(2020, 4, 30), False),
+        (without, date(2020, 5, 1), True),
+    ]:
+        found = load_tree(folder, default_registry()).parameter(wage).find(day, ancestry)
+        assert found is not None and found.start == date(2019, 5, 1)
+        assert found.provisional is provisional, (folder, day)
+
+
+@pytest.mark.parametrize(
+    ("until", "why"),
+    [
+        ("2019-04-30", "must be on or after the value's start 2019-05-01"),
+        ("2022-05-01", "less than 36 months after it"),
+        ("2020-07-01", "until 2020-07-01 is not before the next value's start 2020-07-01"),
+        ("2020-6-30", "is not a date"),
+    ],
+)
+def test_a_bad_until_fails_to_load(tmp_path, until, why):
+    relative = "contribution/base/average_monthly_wage.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, SHANGHAI_2019, SHANGHAI_2019.replace("2020-06-30", until)
+    )
+    problems = problems_of(folder)
+    assert len(problems) == 1 and why in problems[0].message, problems
+    assert problems[0].file == str(folder / relative)
+    assert problems[0].line in (
+        _line_of(folder / relative, f"until: {until}"),
+        _line_of(folder / relative, f"until: {until}") - 2,  # the entry's date line
+    )
+
+
+def test_until_on_a_figure_not_published_yearly_fails_to_load(tmp_path):
+    relative = "pension/rounding_unit_fen.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, "  2006-01-01: 1\n", "  2006-01-01: {value: 1, until: 2007-12-31}\n"
+    )
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.line) == (
+        str(folder / relative),
+        _line_of(folder / relative, "until"),
+    )
+    assert "until is for a figure published yearly" in problem.message

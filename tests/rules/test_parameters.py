@@ -141,3 +141,19 @@ def test_the_latest_yearly_figure_read_past_its_year_is_provisional():
         if policy.parameters.parameter(p).yearly
     }
     assert len(yearly) == 5
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "provisional"),
+    [
+        # 上海's 2019 年度 ran 2019-05-01 to 2020-06-30 (its entry's ``until``): its last two
+        # months, twelve and thirteen months after the start, use the year's own figure
+        (date(2020, 4, 30), date(2019, 5, 1), False),
+        (date(2020, 5, 1), date(2019, 5, 1), False),
+        (date(2020, 6, 30), date(2019, 5, 1), False),
+        (date(2020, 7, 1), date(2020, 7, 1), False),  # the 2020 年度's own figure
+    ],
+)
+def test_a_yearly_figure_within_its_until_is_not_provisional(day, start, provisional):
+    value = load_policy().at(day, "310000").get("contribution.base.average_monthly_wage")
+    assert (value.start, value.provisional) == (start, provisional)

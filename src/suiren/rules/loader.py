@@ -25,7 +25,8 @@ A parameter file::
       type: number                # number (default) | table | text | bool
       range: {min: 0, max: 0.5}   # plausible values; required for number and table
       published: yearly           # optional: a figure of each year (a wage, a 计发基数): one
-                                  # read 12 months or more after it started is provisional
+                                  # read 12 months or more after it started is provisional,
+                                  # or after its value's ``until`` where it gives one
     values:
       2006-01-01: 0.20
       2024-03-01:
@@ -57,7 +58,7 @@ from yaml.reader import ReaderError
 
 from suiren.domain.errors import ParameterError, ParameterProblem
 from suiren.domain.region import NATIONAL, RegionRegistry
-from suiren.rules.checks import range_problems, relation_problems
+from suiren.rules.checks import problem_at, range_problems, relation_problems
 from suiren.rules.parameters import (
     Checks,
     DatedValue,
@@ -78,7 +79,7 @@ NEAR_REQUIRED = ("ratio", "of", "tolerance")
 RANGED_KINDS = ("number", "table")
 REGION_KEYS = ("values", "reference", "note")
 BASELINE_REGION_KEYS = (*REGION_KEYS, "excludes")  # a scenario cannot change what is excluded
-VALUE_KEYS = ("value", "reference", "note")
+VALUE_KEYS = ("value", "reference", "note", "until")
 KINDS = ("number", "table", "text", "bool")
 INDEX_KEYS = ("description", "metadata", "documentation")
 FILE_BYTES_MAX = 1_000_000
@@ -347,6 +348,7 @@ def _dated_value(
     path: str,
 ) -> DatedValue:
     start = parse_date(ctx, key_node)
+    until = None
     try:
         reference = default_reference
         if (isinstance(value_node, yaml.MappingNode) and kind != "table") or (
@@ -359,6 +361,8 @@ def _dated_value(
                 reference = references_of(
                     ctx, inner["reference"][1], f"the reference of {path} on {start}"
                 )
+            if "until" in inner:
+                until = _until(ctx, inner["until"][1], start)
             value_node = inner["value"][1]
         if reference is None:
             raise ctx.error(
@@ -374,7 +378,25 @@ def _dated_value(
                 for p in error.problems
             ]
         ) from None
-    return DatedValue(start, value, reference, ctx.where(key_node))
+    return DatedValue(start, value, reference, ctx.where(key_node), until)
+
+
+UNTIL_MONTHS_MAX = 36  # a period a yearly figure was published for is at most three years
+
+
+def _until(ctx: _Context, node: yaml.Node, start: date) -> date:
+    """The ``until`` of a value: the last day of the period its source published it for."""
+    until = parse_date(ctx, node)
+    if until < start or (until.year - start.year) * 12 + until.month - start.month >= (
+        UNTIL_MONTHS_MAX
+    ):
+        raise ctx.error(
+            node,
+            f"until {until} must be on or after the value's start {start} and less than"
+            f" {UNTIL_MONTHS_MAX} months after it: the last day of the period the source"
+            " published the figure for",
+        )
+    return until
 
 
 def _has_value_key(node: yaml.Node) -> bool:
@@ -457,7 +479,30 @@ def _parameter(ctx: _Context, root: yaml.Node, dotted: str) -> Parameter:
         yearly=published == "yearly",
     )
     ctx.problems.extend(range_problems(parameter))
+    ctx.problems.extend(_until_problems(parameter))
     return parameter
+
+
+def _until_problems(parameter: Parameter) -> list[ParameterProblem]:
+    """An ``until`` on a parameter not ``published: yearly`` (it only says when a yearly
+    figure turns provisional), or one not before the next value's start."""
+    problems = []
+    for region, series in parameter.series.items():
+        entries = series.entries
+        for at, entry in enumerate(entries):
+            after = entries[at + 1] if at + 1 < len(entries) else None
+            if entry.until is None:
+                continue
+            if not parameter.yearly:
+                why = "until is for a figure published yearly (metadata.published: yearly)"
+            elif after is not None and after.start <= entry.until:
+                why = f"until {entry.until} is not before the next value's start {after.start}"
+            else:
+                continue
+            problems.append(
+                problem_at(entry.source, parameter.path, entry.start, f"[{region}] {why}")
+            )
+    return problems
 
 
 def _metadata_reference(

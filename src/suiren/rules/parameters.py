@@ -35,6 +35,10 @@ class DatedValue:
     value: Value
     reference: Provenance
     source: str  # "file:line"
+    # the last day of the period the figure was published for, where the source gives one
+    # longer than a year (上海's 2019 年度 ran 2019-05-01 to 2020-06-30): a yearly figure
+    # read on or before it is not provisional; after it, it is (``Parameter.find``)
+    until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +51,10 @@ class ResolvedValue:
     region: str
     reference: Provenance
     unit: str
-    # a yearly figure (``published: yearly``) applied twelve months or more after it started:
-    # the next year's is not in the file (not published yet), so this one stands in for it, as
-    # an agency pays provisionally (预发) on last year's figure until the new one is out
+    # a yearly figure (``published: yearly``) applied twelve months or more after it started
+    # (or after its ``until``, where its entry gives one): the next year's is not in the file
+    # (not published yet), so this one stands in for it, as an agency pays provisionally (预发)
+    # on last year's figure until the new one is out
     provisional: bool = False
 
     def cite(self) -> dict[str, Any]:
@@ -185,9 +190,10 @@ class Parameter:
         if found is None:
             return None
         region, entry = found
-        provisional = (
-            self.yearly
-            and (day.year - entry.start.year) * 12 + day.month - entry.start.month >= YEAR_MONTHS
+        provisional = self.yearly and (
+            day > entry.until
+            if entry.until is not None
+            else (day.year - entry.start.year) * 12 + day.month - entry.start.month >= YEAR_MONTHS
         )
         return ResolvedValue(
             self.path, entry.value, entry.start, region, entry.reference, self.unit, provisional
