@@ -177,30 +177,33 @@ def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str
 def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:
     """Regions holding a temporary account of the worker not yet gathered: a month paid into
     one stands there, or the account still holds money (the interest credited on months
-    that were reversed afterwards is the worker's, and is gathered with the rest)."""
+    that were reversed afterwards is the worker's, and is gathered with the rest; so is what
+    a reversal's ``gather`` brought to a temporary account, see ``reversals``)."""
     paid = {r.region for r in paid_months(connection, worker_id, scheme.value) if r.temporary}
-    ever = connection.execute(
-        select(contribution_months.c.region)
-        .where(
-            contribution_months.c.worker_id == worker_id,
-            contribution_months.c.scheme == scheme.value,
-            contribution_months.c.temporary == 1,
-        )
-        .distinct()
-    ).scalars()
-    paid |= {region for region in ever if holds_money(connection, worker_id, scheme, region)}
-    gathered = {
-        r.from_region
-        for r in connection.execute(
-            select(transfers.c.from_region).where(
-                transfers.c.worker_id == worker_id,
-                transfers.c.scheme == scheme.value,
-                transfers.c.kind == Kind.GATHER.value,
-                transfers.c.state == "completed",
+    ever = set(
+        connection.execute(
+            select(contribution_months.c.region)
+            .where(
+                contribution_months.c.worker_id == worker_id,
+                contribution_months.c.scheme == scheme.value,
+                contribution_months.c.temporary == 1,
             )
+            .distinct()
+        ).scalars()
+    )
+    gathers = connection.execute(
+        select(transfers.c.from_region, transfers.c.to_region).where(
+            transfers.c.worker_id == worker_id,
+            transfers.c.scheme == scheme.value,
+            transfers.c.kind == Kind.GATHER.value,
+            transfers.c.state == "completed",
         )
-    }
-    return sorted(paid - gathered)
+    ).all()
+    ever |= {g.to_region for g in gathers}
+    # a region gathered already that holds money again (the worker came back to it after a
+    # reversal's gathering emptied it) is gathered once more
+    holding = {region for region in ever if holds_money(connection, worker_id, scheme, region)}
+    return sorted((paid - {g.from_region for g in gathers}) | holding)
 
 
 def _paying_city(

@@ -16,20 +16,29 @@ hukou region (``{tx_id}/hukou``): it is reversed with its month, as a whole — 
 hukou part in the hukou region's journal, and an opposite obligation
 ``{reversal_id}/hukou`` that the settlement windows net with the first — never on its own.
 
+Reversing the last employee-pension month that stands in a region the worker has left (a
+temporary account sealed there, 临时账户) leaves the worker's accounts there holding what was
+credited on the months (their interest): that money is the worker's, and it follows them
+(钱随人走). In the same transaction it goes where they are insured now, as a gathering would
+take it (``gather`` transfer ``{reversal_id}/follow``, approved, accepted and completed at
+once: everything, with the years the old region has not credited yet); while the worker has
+another transfer open, the reversal is refused until it is done.
+
 Everything happens in the caller's database transaction; replaying a reversal returns its
 result and writes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from suiren.domain.errors import SuirenError
 from suiren.domain.month import Month
-from suiren.ledger.accounts import AccountKey
+from suiren.ledger.accounts import AccountKey, Scheme, individual_account, pooled_entitlement
 from suiren.ledger.months import derived_postings
 from suiren.ledger.transaction import (
     MONTH_TX_RE,
@@ -39,9 +48,21 @@ from suiren.ledger.transaction import (
     check_memo,
     check_tx_id,
 )
+from suiren.policy import load_policy
 from suiren.services.contributions import HUKOU_SUFFIX, RESERVED_PREFIXES
+from suiren.services.transfer_quotes import Kind, quote_for
+from suiren.services.transfers import (
+    OPEN_STATES,
+    TRANSFER_ID_CHARS_MAX,
+    accept_transfer,
+    approve_transfer,
+    complete_transfer,
+    insert_transfer,
+)
+from suiren.services.workers import enrolment_regions
 from suiren.store.ledger_repo import (
     Posted,
+    balances,
     existing,
     load_transaction_postings,
     lock_chain_head,
@@ -86,7 +107,8 @@ def reverse(
         )
     month = _month(connection, tx_id)
     held = _obligation(connection, tx_id + HUKOU_SUFFIX)  # append-only: safe to read unlocked
-    for region in sorted({month["region"]} | ({held["to_region"]} if held else set())):
+    now_in = _insured_in(connection, month["worker_id"], month["scheme"])
+    for region in sorted({month["region"], now_in} | ({held["to_region"]} if held else set())):
         lock_chain_head(connection, region)  # the order every writer uses
     done = existing(connection, [reversal_id]).get(reversal_id)
     if done is not None:
@@ -102,6 +124,11 @@ def reverse(
     _refuse_if_moved(
         connection, tx_id, month["worker_id"], month["scheme"], month["region"], int(month["seq"])
     )
+    if _insured_in(connection, month["worker_id"], month["scheme"]) != now_in:
+        raise ReversalRefused(
+            f"worker {month['worker_id']}'s insurance moved while {tx_id} was being reversed;"
+            " send the reversal again"
+        )
     text = memo or f"reversal of {tx_id}"
     reversals = [
         Transaction.build(
@@ -153,7 +180,106 @@ def reverse(
                 ],
             )
         )
-    return post_transactions(connection, reversals)[0]
+    follows = _left_behind(connection, month, now_in)
+    posted = post_transactions(connection, reversals)[0]
+    if follows:
+        _follow_the_worker(connection, month, reversal_id, now_in, now)
+    return posted
+
+
+def _insured_in(connection: Connection, worker_id: str, scheme: str) -> str:
+    """The region the worker is insured in (pays into) now."""
+    regions = enrolment_regions(connection, worker_id, Scheme(scheme))
+    assert regions is not None, f"a month of {worker_id} without an enrolment"
+    return regions[0]
+
+
+def _left_behind(connection: Connection, month: dict[str, Any], now_in: str) -> bool:
+    """Whether reversing ``month`` leaves money of the worker's employee pension in a region
+    they have left and where nothing of theirs stands any more: not where they are insured,
+    not where the relation is held, no other month of theirs standing there, no transfer
+    bringing money there. Refused while another transfer of the worker is open (its money
+    is on its way; what follows waits until it is done)."""
+    region, worker_id = month["region"], month["worker_id"]
+    if month["scheme"] != Scheme.EMPLOYEE_PENSION.value or region == now_in:
+        return False
+    relation = enrolment_regions(connection, worker_id, Scheme.EMPLOYEE_PENSION)
+    if relation is not None and relation[1] == region:
+        return False
+    standing = connection.execute(
+        select(func.count())
+        .select_from(contribution_months)
+        .where(
+            contribution_months.c.worker_id == worker_id,
+            contribution_months.c.scheme == month["scheme"],
+            contribution_months.c.region == region,
+            contribution_months.c.tx_id != month["tx_id"],
+            ~select(journal.c.tx_id)
+            .where(journal.c.reverses == contribution_months.c.tx_id)
+            .exists(),
+        )
+    ).scalar_one()
+    if standing:
+        return False
+    open_one = connection.execute(
+        select(transfers.c.transfer_id).where(
+            transfers.c.worker_id == worker_id,
+            transfers.c.scheme == month["scheme"],
+            transfers.c.state.in_(OPEN_STATES),
+        )
+    ).scalar()
+    if open_one is not None:
+        raise ReversalRefused(
+            f"{month['tx_id']} is the last month of worker {worker_id} in {region}, which they"
+            f" have left: what remains there follows them to {now_in}, after their open"
+            f" transfer {open_one} is done; reverse the month then"
+        )
+    # what is left: the interest credited on the months (their principal is reversed here)
+    scheme = Scheme.EMPLOYEE_PENSION
+    keys = (
+        str(individual_account(worker_id, scheme, region)),
+        str(pooled_entitlement(worker_id, scheme, region)),
+    )
+    reversed_fen = int(month["account_fen"]) + int(month["pooled_fen"]) - int(month["held_fen"])
+    return sum(balances(connection, keys).values()) != reversed_fen
+
+
+def _follow_the_worker(
+    connection: Connection, month: dict[str, Any], reversal_id: str, to_region: str, now: datetime
+) -> None:
+    """Everything the worker still holds in the month's region goes to ``to_region``: a
+    ``gather`` transfer through every step at once (money, interest catch-up, clearing and
+    settlement as any other transfer)."""
+    transfer_id = f"{reversal_id}/follow"
+    if len(transfer_id) > TRANSFER_ID_CHARS_MAX:
+        transfer_id = "follow/" + hashlib.sha256(reversal_id.encode()).hexdigest()[:40]
+    taken = connection.execute(
+        select(transfers.c.transfer_id).where(transfers.c.transfer_id == transfer_id)
+    ).scalar()
+    if taken is not None:
+        raise ReversalRefused(
+            f"transfer id {transfer_id!r}, which this reversal needs to move what remains in"
+            f" {month['region']} to {to_region}, is already used; use another reversal id"
+        )
+    policy = load_policy()
+    scheme, region = Scheme.EMPLOYEE_PENSION, month["region"]
+    quote = quote_for(
+        connection, policy, month["worker_id"], region, to_region, now.date(), scheme, Kind.GATHER
+    )
+    insert_transfer(
+        connection,
+        policy,
+        transfer_id,
+        month["worker_id"],
+        scheme,
+        Kind.GATHER,
+        region,
+        to_region,
+        quote,
+        now,
+    )
+    for step in (approve_transfer, accept_transfer, complete_transfer):
+        step(connection, transfer_id, now, policy)
 
 
 def _month(connection: Connection, tx_id: str) -> dict[str, Any]:
