@@ -190,16 +190,17 @@ def reverse(
 def _insured_in(connection: Connection, worker_id: str, scheme: str) -> str:
     """The region the worker is insured in (pays into) now."""
     regions = enrolment_regions(connection, worker_id, Scheme(scheme))
-    assert regions is not None, f"a month of {worker_id} without an enrolment"
+    if regions is None:  # a month is paid only by an enrolled worker, who stays enrolled
+        raise RuntimeError(f"worker {worker_id} has months but no {scheme} enrolment")
     return regions[0]
 
 
 def _left_behind(connection: Connection, month: dict[str, Any], now_in: str) -> bool:
     """Whether reversing ``month`` leaves money of the worker's employee pension in a region
     they have left and where nothing of theirs stands any more: not where they are insured,
-    not where the relation is held, no other month of theirs standing there, no transfer
-    bringing money there. Refused while another transfer of the worker is open (its money
-    is on its way; what follows waits until it is done)."""
+    not where the relation is held, no other month of theirs standing there. Refused then
+    while another transfer of the worker is open (where they will be insured is not settled
+    yet; what remains follows them once it is done)."""
     region, worker_id = month["region"], month["worker_id"]
     if month["scheme"] != Scheme.EMPLOYEE_PENSION.value or region == now_in:
         return False
