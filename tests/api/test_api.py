@@ -63,7 +63,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0013_login_grants",
+        "revision": "0014_provisional_uses",
     }
     assert response.headers["x-request-id"]
 

@@ -235,3 +235,34 @@ def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:
     notes = [line for line in human.stdout.splitlines() if "注意 note:" in line]
     assert len(notes) == 1 and "2026-07" in notes[0] and "stands in" in notes[0]
     assert "contribution.base.published_floor 5510 (440100, 2025)" in notes[0]
+
+
+def test_a_file_sent_again_says_nothing_new_was_written_and_its_first_notes(
+    cli: Run, tmp_path: Path
+) -> None:
+    """The whole file already posted: the summary says plainly that its rows were replayed
+    and nothing new was written, and repeats the provisional note of its first run (广东's
+    2025-07 bounds standing in for 2026-07 on 2026-08-15)."""
+    worker = enrol(cli)
+    payments = tmp_path / "payments.csv"
+    payments.write_text(
+        "payment_id,month,base_yuan,worker_id\n"
+        f"f1,2026-06,6000,{worker}\nf2,2026-07,6000,{worker}\n"
+    )
+    send = ("contribute", "--file", str(payments))
+    first = ok_json(cli(*send, "--json", today="2026-08-15"))
+    again = ok_json(cli(*send, "--json", today="2026-08-15"))
+    assert (first["posted"], first["replayed"], first["replay_note"]) == (2, 0, None)
+    assert [(w["region"], w["month"]) for w in first["warnings"]] == [("440100", "2026-07")]
+    assert (again["posted"], again["replayed"]) == (0, 2)
+    assert again["replay_note"] == (
+        "2 行此前均已入账（重放），本次未写入任何新记录"
+        " — 2 rows were already posted (replayed): nothing new was written"
+    )
+    assert again["warnings"] == first["warnings"]
+    human = cli(*send, today="2026-08-15")
+    assert human.returncode == 0, human.stderr
+    lines = human.stdout.splitlines()
+    assert lines[1] == again["replay_note"], lines
+    notes = [line for line in lines if "注意 note:" in line]
+    assert len(notes) == 1 and "2026-07 (440100)" in notes[0], lines

@@ -13,14 +13,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from suiren.domain.month import Month
+from suiren.domain.region import default_registry
 from suiren.ledger.accounts import Scheme
-from suiren.policy import Policy, load_policy
+from suiren.policy import Policy, baseline_parameters, load_policy
 from suiren.policy.contribution import contribution_bounds
 from suiren.policy.pension import PARAMETERS as PENSION_PARAMETERS
+from suiren.rules.scenario import apply_scenario
 from suiren.rules.vector import day_number
+from suiren.services.agency import waiting_transfers
 from suiren.services.career import estimate
 from suiren.services.contributions import (
     POSTED,
@@ -42,12 +45,19 @@ from suiren.services.pension_calc import (
     STATUS_PARAMETERS,
 )
 from suiren.services.provisional import PROVISIONAL_PARAMETER
-from suiren.services.transfers import approve_transfer, get_transfer, request_transfer
+from suiren.services.transfers import (
+    accept_transfer,
+    approve_transfer,
+    get_transfer,
+    request_transfer,
+)
+from suiren.services.worker_transfers import worker_transfers
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
+from suiren.store.tables import intake_receipts
 from tests.conftest import NOW
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_workers, resident_id
-from tests.services.test_intake import HEADER, post_file
+from tests.services.test_intake import HEADER, counts, post_file
 
 ZHENGZHOU, GUANGZHOU = "410100", "440100"
 MARCH, JUNE, JULY = Month.of(2026, 3), Month.of(2026, 6), Month.of(2026, 7)
@@ -205,12 +215,26 @@ def test_a_transfer_whose_amounts_rest_on_a_rate_not_published_says_so(engine: E
     with unit_of_work(engine) as c:
         approved = approve_transfer(c, "law", early_2027)
         approved_now = approve_transfer(c, "now", NOW)
-        again = approve_transfer(c, "law", early_2027)  # a replay: the transfer as it is
+        again = approve_transfer(c, "law", early_2027)  # a replay: the first answer
     [warning] = approved.to_json()["warnings"]  # 2026's interest credited before leaving
     assert named(warning) == {("account.interest_rate", "000000", "2025-01-01")}
-    assert approved_now.to_json()["warnings"] == [] and again.to_json()["warnings"] == []
+    assert approved_now.to_json()["warnings"] == []
+    assert again.to_json()["warnings"] == [warning]
+    # every read of a transfer says what its amounts rest on, as the step that decided them
+    # said it: the approval's in place of the request's, here and once accepted
     with unit_of_work(engine) as c:
-        assert get_transfer(c, "law").to_json()["warnings"] == []  # not kept in the row
+        assert get_transfer(c, "law").to_json()["warnings"] == [warning]
+        assert get_transfer(c, "reform").to_json()["warnings"] == asked_reform.to_json()["warnings"]
+        assert get_transfer(c, "now").to_json()["warnings"] == []
+        # the lists a worker's page and an agency's console read say it alike
+        [mine] = worker_transfers(c, reform, early_2027.date())
+        assert list(mine.view.warnings) == asked_reform.to_json()["warnings"]
+        waiting, _ = waiting_transfers(c, "33", early_2027.date())
+        assert {w.view.transfer_id: len(w.view.warnings) for w in waiting} == {"law": 1, "now": 0}
+        accepted = accept_transfer(c, "law", early_2027)
+    assert accepted.to_json()["warnings"][0] == warning
+    with unit_of_work(engine) as c:
+        assert get_transfer(c, "law").to_json()["warnings"] == accepted.to_json()["warnings"]
 
 
 def test_an_estimate_says_the_crediting_rate_of_interest_not_yet_credited_is_provisional(
@@ -290,3 +314,65 @@ def test_a_batchs_due_is_summed_per_region_for_the_rows_of_a_status() -> None:
     assert list(outcome.due_by_region()) == ["110000", "440100"]
     assert outcome.due_by_region(REPLAYED) == {"440100": 30}
     assert outcome.due_by_region(REFUSED) == {"": 7}
+
+
+def _published_2026(tmp_path: Path) -> Policy:
+    """The parameters once 广东's 2026-07 floor and ceiling are out (figures of this test)."""
+    path = tmp_path / "guangdong_2026.yaml"
+    path.write_text(
+        "name: guangdong_2026\n"
+        "description: 广东's 2026 bounds published (a test's figures)\n"
+        "reference: {verified: false, why: a test's figures}\n"
+        "overrides:\n"
+        "  contribution.base.published_floor:\n"
+        '    regions: {"440100": {values: {2026-07-01: 5600}}}\n'
+        "  contribution.base.published_ceiling:\n"
+        '    regions: {"440000": {values: {2026-07-01: 28000}}}\n',
+        encoding="utf-8",
+    )
+    registry = default_registry()
+    return Policy(apply_scenario(baseline_parameters(), path, registry), registry)
+
+
+def test_a_replay_says_what_the_first_posting_used_once_the_figure_is_published(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A replay returns the first result: July was posted on bounds that rested on 2025's
+    figures, and its amounts rest on them still, so the replay says so after 2026's are
+    published; a month asked about now (``month_figures``) reads the published ones."""
+    published = _published_2026(tmp_path)
+    assert month_figures(published, [JULY], [GUANGZHOU], Scheme.EMPLOYEE_PENSION) == [()]
+    [canton] = enrol_workers(engine, 1, GUANGZHOU)
+    with unit_of_work(engine) as c:
+        first = contribute(c, POLICY, "p1", canton, JUNE, JULY, 600_000, AUGUST)
+    with unit_of_work(engine) as c:
+        again = contribute(c, published, "p1", canton, JUNE, JULY, 600_000, AUGUST)
+    assert [p.to_json() for p in again] == [{**p.to_json(), "replayed": True} for p in first]
+    [warning] = provisional_of(again[1].to_json()["warnings"])  # type: ignore[arg-type]
+    assert named(warning) == {(FLOOR, GUANGZHOU, "2025-07-01"), (CEILING, "440000", "2025-07-01")}
+
+
+def test_a_large_file_sent_again_says_the_warnings_of_its_first_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A file of 1,200 rows is answered again from its receipt (no row is read): its rows
+    are replays, nothing is written, and its summary names the same months on provisional
+    bounds as the first (郑州's 2025-01 figures standing in for 2026's)."""
+    workers = enrol_workers(engine, 200, ZHENGZHOU)
+    months = [Month.of(2026, 1) + k for k in range(6)]
+    path = tmp_path / "payments.csv"
+    path.write_text(
+        HEADER
+        + "".join(
+            f"w{n},{m},{HENAN_BASE // 100},{w}\n" for n, w in enumerate(workers) for m in months
+        )
+    )
+    first = post_file(engine, path, chunk_rows=2_000).to_json()
+    before = counts(engine)
+    again = post_file(engine, path, chunk_rows=2_000).to_json()
+    assert (first["posted"], again["posted"], again["replayed"]) == (1_200, 0, 1_200)
+    assert counts(engine) == before
+    with unit_of_work(engine) as c:  # the one receipt the second run was answered from
+        assert c.execute(select(func.count()).select_from(intake_receipts)).scalar_one() == 1
+    assert [w["month"] for w in first["warnings"]] == [f"2026-{m:02d}" for m in range(1, 7)]  # type: ignore[union-attr]
+    assert again["warnings"] == first["warnings"]

@@ -223,7 +223,8 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         upgrade(engine)  # the database's own key: migrated
         with engine.connect() as connection:
             assert (
-                MigrationContext.configure(connection).get_current_revision() == "0013_login_grants"
+                MigrationContext.configure(connection).get_current_revision()
+                == "0014_provisional_uses"
             )
     finally:
         engine.dispose()

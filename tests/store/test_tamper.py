@@ -171,6 +171,16 @@ def build(engine: Engine, bulk_workers: int = BULK_ROWS) -> Ledger:
             )
         )
     run(lambda c: reverse(c, REVERSED, REVERSAL, JUNE))
+    # a month of 郑州 on provisional bounds (河南's 2025-01 figures in 2026): its
+    # ``provisional_uses`` row and the entry recording it
+    zhengzhou = run(
+        lambda c: (
+            enrol(c, POLICY, VAULT, resident_id(12), "410100", None, LATE_2025).worker.worker_id
+        )
+    )
+    march = Month.parse("2026-03")
+    floor_410100 = base_bounds_fen("410100", march)[0]
+    run(lambda c: contribute(c, POLICY, "p26-z", zhengzhou, march, march, floor_410100, JUNE))
     run(
         lambda c: contribute(
             c,

@@ -134,6 +134,9 @@ def _report(
         f"读取 read {summary.rows} rows: 入账 posted {summary.posted}, 重放 replayed {summary.replayed},"
         f" 拒绝 refused {summary.refused}" + (f"; 应缴 due by region: {money}" if money else ""),
     ]
+    note = summary.replay_note()
+    if note is not None:
+        lines.append(note)
     if summary.errors and all_or_nothing:
         lines.append("--all-or-nothing: nothing was posted, because rows were refused")
     for error in summary.errors[:ERRORS_SHOWN]:

@@ -48,6 +48,7 @@ class TxCode(StrEnum):
     ENROLMENT = "enrolment"  # a worker registered or enrolled in a scheme (facts only)
     OPENING = "opening"  # a worker's earlier history and balances from an old system (期初)
     RECEIPT = "receipt"  # a batch of contribution months as first received (facts only)
+    PROVISIONAL = "provisional"  # the provisional figures a batch's months rest on (facts only)
     ENGAGEMENT = "engagement"  # a platform's declaration of a worker it engages (facts only)
     ACCESS = "access"  # an API key or a clerk's login issued, changed or revoked (facts only)
 

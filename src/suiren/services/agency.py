@@ -21,7 +21,7 @@ from suiren.domain.month import Month
 from suiren.domain.resident_id import MASK_SHOWN_CHARS, mask
 from suiren.ledger.accounts import OwnerType, Scheme
 from suiren.services.settlement import NATIONAL, WindowReport, report
-from suiren.services.transfers import STEPS, State, TransferView
+from suiren.services.transfers import STEPS, State, TransferView, with_warnings
 from suiren.store.tables import (
     accounts,
     contribution_months,
@@ -78,9 +78,10 @@ def waiting_transfers(
         .limit(limit + 1)
     ).all()
     steps = {needed.value: step for step, (needed, _, _) in STEPS.items()}
+    views = with_warnings(connection, [TransferView.from_row(r) for r in rows[:limit]])
     waiting = [
-        Waiting(TransferView.from_row(r), r.masked_id, steps[r.state], r.due_on < today)
-        for r in rows[:limit]
+        Waiting(view, r.masked_id, steps[r.state], r.due_on < today)
+        for view, r in zip(views, rows[:limit], strict=True)
     ]
     return waiting, len(rows) > limit
 

@@ -57,7 +57,14 @@ from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, clearing, pooled_entitlement
 from suiren.ledger.months import MonthRows, batch_fingerprint
-from suiren.ledger.transaction import TX_ID_CHARS_MAX, Posting, Transaction, TxCode, check_tx_id
+from suiren.ledger.transaction import (
+    TX_ID_CHARS_MAX,
+    Fact,
+    Posting,
+    Transaction,
+    TxCode,
+    check_tx_id,
+)
 from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.policy.medical import HUKOU_PARAMETERS, hukou_pool
@@ -71,6 +78,7 @@ from suiren.policy.retirement import (
 from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
 from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
+from suiren.services.provisional_uses import use_fact, uses_of
 from suiren.services.workers import get_worker
 from suiren.store.bulk import fill_keys, insert_arrow, select_columns
 from suiren.store.db import is_postgres
@@ -103,7 +111,7 @@ SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
 # ids the system gives its own transactions: a client's id may not start so
 RESERVED_PREFIXES = (
     "transfer/", "interest/", "settlement/", "months/", "enrol/", "gather/", "receipt/",
-    "engage/",
+    "engage/", "provisional/",
 )  # fmt: skip
 
 POSTED, REPLAYED, REFUSED = 0, 1, 2
@@ -141,7 +149,7 @@ class MonthPaid:
     hukou_region: str | None = None  # where the part held at the hukou region went
     hukou_fen: int = 0
     # the yearly figures the month's bounds (or its hukou split) rest on that stand in for
-    # ones not published yet (``month_figures``)
+    # ones not published yet (``month_figures``), as the first posting recorded them
     provisional: tuple[ResolvedValue, ...] = ()
 
     def warnings(self) -> list[dict[str, Any]]:
@@ -193,6 +201,12 @@ class BatchOutcome:
     held_fen: npt.NDArray[np.int64]
     hukou: list[str | None]
     refusals: list[Refusal] = field(default_factory=list)
+    # the journal sequence of each posted or replayed row's month entry (0: not read, a
+    # replay answered from a receipt without amounts), and (region, seq, month) → the
+    # provisional figures its bounds rest on, as the first posting recorded them
+    # (``services.provisional_uses``): for the months written and replayed
+    seq: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    provisional: dict[tuple[str, int, int], tuple[ResolvedValue, ...]] = field(default_factory=dict)
 
     def count(self, status: int) -> int:
         return int(np.count_nonzero(self.status == status))
@@ -256,9 +270,10 @@ def post_contributions(
     """Post a request's months all or nothing: the first refusal refuses it, nothing written."""
     outcome = post_batch(connection, policy, rows, now, scheme, refuse_all=True)
     tx_ids = _strings(rows.tx_ids)
-    figures = month_figures(
-        policy, [Month(int(m)) for m in rows.months.tolist()], outcome.region, scheme
-    )
+    figures = [  # as the first posting recorded them, for a replay too
+        outcome.provisional.get((region, int(seq), int(month)), ())
+        for region, seq, month in zip(outcome.region, outcome.seq, rows.months, strict=True)
+    ]
     return [
         MonthPaid(
             tx_ids[i],
@@ -344,6 +359,9 @@ class _Batch:
         self.visible: Callable[[str], bool] | None = None  # the regions the caller may see
         self.fingerprint: str | None = None  # a large batch's, for its receipt
         self.entries: list[tuple[str, int]] = []  # the month entries written: (region, seq)
+        self.seq = np.zeros(n, dtype=np.int64)  # each posted or replayed row's entry
+        self.receipt_entries: list[tuple[str, int]] = []  # a receipt's, for a replay from it
+        self.provisional: dict[tuple[str, int, int], tuple[ResolvedValue, ...]] = {}
 
     def refuse(self, index: Iterable[int], field_: str, code: str, message: Any) -> None:
         """Refuse rows ``index`` (the first reason of a row stands); ``message(i)`` or text."""
@@ -391,7 +409,7 @@ def post_batch(
         receipt = _receipt(connection, batch.fingerprint, visible)
         if receipt is not None:
             _replay_receipt(connection, policy, batch, receipt, now, refuse_all, visible, amounts)
-            return _outcome(batch)
+            return _outcome(connection, batch)
     _duplicates(batch)
     _enrolled(connection, batch, visible)
     _check_months(policy, batch, now)
@@ -424,11 +442,82 @@ def post_batch(
             _look_up(connection, batch, batch.open())
             _raise_first(batch, refuse_all)
             _write(connection, batch, now)
+    _record_uses(connection, policy, batch, now)
     _record_receipt(connection, batch, now)
-    return _outcome(batch)
+    return _outcome(connection, batch)
 
 
-def _outcome(batch: _Batch) -> BatchOutcome:
+def _record_uses(connection: Connection, policy: Policy, batch: _Batch, now: datetime) -> None:
+    """Record the provisional figures the bounds of the months just written rest on, per
+    month of each month entry (``services.provisional_uses``), so that a replay says what
+    this posting used; one facts-only ``provisional/{region}/{seq}`` entry beside each month
+    entry that has any."""
+    written = batch.open()
+    months: list[Month] = []
+    regions: list[str] = []
+    keys: list[tuple[str, int, int]] = []
+    for region, seq in batch.entries:
+        in_entry = written[(batch.region[written] == region) & (batch.seq[written] == seq)]
+        for ordinal in np.unique(batch.month[in_entry]).tolist():
+            months.append(Month(ordinal))
+            regions.append(region)
+            keys.append((region, seq, ordinal))
+    if not keys:
+        return
+    facts: dict[tuple[str, int], list[Fact]] = defaultdict(list)
+    for key, figures in zip(
+        keys, month_figures(policy, months, regions, batch.scheme), strict=True
+    ):
+        region, seq, ordinal = key
+        used = use_fact(f"months/{region}/{seq}", ordinal, figures)
+        if used is not None:
+            facts[(region, seq)].append(used)
+            batch.provisional[key] = figures
+    post_transactions(
+        connection,
+        [
+            Transaction.build(
+                f"provisional/{region}/{seq}",
+                TxCode.PROVISIONAL,
+                region,
+                Month.from_date(now.date()),
+                now,
+                [],
+                memo=f"provisional figures of months/{region}/{seq}",
+                facts=entry_facts,
+            )
+            for (region, seq), entry_facts in sorted(facts.items())
+        ],
+    )
+
+
+def _replayed_uses(connection: Connection, batch: _Batch) -> None:
+    """The provisional figures the replayed rows' first postings recorded (the whole of a
+    receipt's entries, whose rows are all this batch's; of another entry, the rows' months)."""
+    replayed = np.flatnonzero((batch.status == REPLAYED) & (batch.seq > 0))
+    wanted = {
+        (r, int(q), int(m))
+        for r, q, m in zip(
+            batch.region[replayed].tolist(),
+            batch.seq[replayed].tolist(),
+            batch.month[replayed].tolist(),
+            strict=True,
+        )
+    }
+    entries = set(batch.receipt_entries) | {(r, q) for r, q, _ in wanted}
+    if not entries:
+        return
+    recorded = uses_of(connection, [f"months/{r}/{q}" for r, q in entries])
+    whole = set(batch.receipt_entries)
+    for (subject, ordinal), figures in recorded.items():
+        _, region, seq = subject.split("/")
+        key = (region, int(seq), ordinal)
+        if key in wanted or (region, int(seq)) in whole:
+            batch.provisional.setdefault(key, figures)
+
+
+def _outcome(connection: Connection, batch: _Batch) -> BatchOutcome:
+    _replayed_uses(connection, batch)
     hukou = np.where(batch.held != 0, batch.hukou, None).tolist()
     return BatchOutcome(
         status=batch.status,
@@ -439,6 +528,8 @@ def _outcome(batch: _Batch) -> BatchOutcome:
         held_fen=batch.held,
         hukou=hukou,
         refusals=[batch.refusals[i] for i in sorted(batch.refusals)],
+        seq=batch.seq,
+        provisional=batch.provisional,
     )
 
 
@@ -862,7 +953,7 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         text(
             f"{staged} SELECT s.i, (m.worker_id = s.worker_id AND m.month = s.month AND m.base_fen = s.base_fen"
             " AND m.scheme = :scheme) AS same, m.worker_id, m.month, m.base_fen, m.scheme, m.region,"
-            " m.due_fen, m.account_fen, m.pooled_fen, m.held_fen, o.to_region AS hukou"
+            " m.due_fen, m.account_fen, m.pooled_fen, m.held_fen, o.to_region AS hukou, m.seq"
             " FROM s JOIN contribution_months m ON m.tx_id = s.tx_id"
             f" LEFT JOIN region_obligations o ON o.obligation_id = m.tx_id || '{HUKOU_SUFFIX}'"
         ),
@@ -897,6 +988,7 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
         for name, column in (("due", 7), ("account", 8), ("pooled", 9), ("held", 10)):
             getattr(batch, name)[rows] = np.array(columns[column], dtype=np.int64)[same]
         batch.hukou[rows] = np.array([h or "" for h in columns[11]], dtype=object)[same]
+        batch.seq[rows] = np.array(columns[12], dtype=np.int64)[same]
     paid = connection.execute(
         text(
             f"{staged} SELECT s.i, m.tx_id, m.month, m.worker_id,"
@@ -1154,6 +1246,7 @@ def _write(connection: Connection, batch: _Batch, now: datetime) -> None:
             now,
         )
         batch.entries.append((region, seq))
+        batch.seq[at] = seq
     _book_hukou_parts(connection, batch, rows[batch.held[rows] > 0], now)
 
 
@@ -1248,6 +1341,7 @@ def _replay_receipt(
     again = np.zeros(batch.n, dtype=bool)
     again[receipt.refused] = True
     batch.status[~again] = REPLAYED
+    batch.receipt_entries = receipt.entries
     if amounts:
         _recorded_amounts(connection, batch, np.flatnonzero(~again), receipt.entries)
     if len(receipt.refused):
@@ -1275,6 +1369,8 @@ def _replay_receipt(
     batch.due[rows], batch.account[rows] = outcome.due_fen, outcome.account_fen
     batch.pooled[rows], batch.held[rows] = outcome.pooled_fen, outcome.held_fen
     batch.hukou[rows] = np.array([h or "" for h in outcome.hukou], dtype=object)
+    batch.seq[rows] = outcome.seq
+    batch.provisional.update(outcome.provisional)
     for refusal in outcome.refusals:
         i = int(rows[refusal.row])
         batch.refusals[i] = Refusal(i, refusal.field, refusal.code, refusal.message)
@@ -1292,6 +1388,7 @@ def _recorded_amounts(
         select(
             m.tx_id,
             m.region,
+            m.seq,
             m.due_fen,
             m.account_fen,
             m.pooled_fen,
@@ -1306,7 +1403,7 @@ def _recorded_amounts(
         r = recorded.get(tx_id)
         if r is None:  # posted by an earlier batch the first time: look it up
             continue
-        batch.region[i] = r.region
+        batch.region[i], batch.seq[i] = r.region, r.seq
         batch.due[i], batch.account[i] = r.due_fen, r.account_fen
         batch.pooled[i], batch.held[i] = r.pooled_fen, r.held_fen
         batch.hukou[i] = r.to_region or ""

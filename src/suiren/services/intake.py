@@ -40,9 +40,7 @@ from suiren.domain.errors import SuirenError
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
-from suiren.rules.vector import REGION_SPAN, region_numbers
 from suiren.services.contributions import (
-    POSTED,
     REFUSED,
     REPLAYED,
     REQUEST_ID_CHARS_MAX,
@@ -50,7 +48,6 @@ from suiren.services.contributions import (
     SCHEMES,
     BatchOutcome,
     ContributionRows,
-    month_figures,
     post_batch,
 )
 from suiren.services.identity import IdentityVault
@@ -97,7 +94,8 @@ class IntakeSummary:
     refused: int = 0
     due_fen_by_region: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
-    # (scheme, region, month) posted on provisional bounds -> the warning (``month_figures``)
+    # (scheme, region, month) posted or replayed on provisional bounds -> the warning, as the
+    # first posting recorded it (``BatchOutcome.provisional``)
     provisional: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     def add(self, other: IntakeSummary) -> None:
@@ -113,17 +111,35 @@ class IntakeSummary:
         for key, warning in other.provisional.items():
             self.provisional.setdefault(key, warning)
 
+    def replay_note(self) -> str | None:
+        """What a file sent again did, said plainly (zh-CN, then English): its rows already
+        posted were replayed, not written again; None where no row was a replay."""
+        if not self.replayed:
+            return None
+        if self.posted:
+            return (
+                f"{self.replayed} 行此前已入账（重放），未重复写入；新入账 {self.posted} 行"
+                f" — {self.replayed} rows were already posted (replayed) and were not written"
+                f" again; {self.posted} new rows were posted"
+            )
+        return (
+            f"{self.replayed} 行此前均已入账（重放），本次未写入任何新记录"
+            f" — {self.replayed} rows were already posted (replayed): nothing new was written"
+        )
+
     def to_json(self) -> dict[str, object]:
         return {
             "rows": self.rows,
             "posted": self.posted,
             "replayed": self.replayed,
             "refused": self.refused,
+            # a replayed row's provisional warnings are those its first posting recorded
+            "replay_note": self.replay_note(),
             "due_fen_by_region": dict(sorted(self.due_fen_by_region.items())),
             "errors": [e.to_json() for e in self.errors],
             "errors_truncated": len(self.errors) < self.refused,  # the first ERRORS_KEPT
-            # one per scheme, region and month posted on provisional bounds (the first
-            # WARNINGS_KEPT in that order)
+            # one per scheme, region and month posted (or replayed: as first posted) on
+            # provisional bounds (the first WARNINGS_KEPT in that order)
             "warnings": [self.provisional[k] for k in sorted(self.provisional)[:WARNINGS_KEPT]],
             "warnings_truncated": len(self.provisional) > WARNINGS_KEPT,
         }
@@ -695,9 +711,8 @@ def post_payments(
         )
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)
-        summary.provisional.update(
-            _provisional_months(policy, Scheme(scheme), parsed.month[at], outcome)
-        )
+        for key, warning in _provisional_months(Scheme(scheme), outcome).items():
+            summary.provisional.setdefault(key, warning)
         for region, fen in outcome.due_by_region().items():
             summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
         for refusal in outcome.refusals:
@@ -710,30 +725,20 @@ def post_payments(
 
 
 def _provisional_months(
-    policy: Policy, scheme: Scheme, months: np.ndarray, outcome: BatchOutcome
+    scheme: Scheme, outcome: BatchOutcome
 ) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The (scheme, region, month)s of the rows posted on provisional bounds, each with its
-    ``provisional-parameter`` warning (the region and month named in it)."""
-    posted = np.flatnonzero(outcome.status == POSTED)
-    if not len(posted):
-        return {}
-    regions = np.asarray(outcome.region, dtype=object)[posted].astype("<U6")
-    keys = np.unique(months[posted].astype(np.int64) * REGION_SPAN + region_numbers(regions))
-    pairs = [(f"{k % REGION_SPAN:06d}", k // REGION_SPAN) for k in keys.tolist()]
-    figures = month_figures(
-        policy, [Month(m) for _, m in pairs], [region for region, _ in pairs], scheme
-    )
+    """The (scheme, region, month)s of the rows posted or replayed on provisional bounds, each
+    with its ``provisional-parameter`` warning (the region and month named in it), as the
+    first posting recorded them (a file sent again says what its first run said)."""
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for (region, ordinal), used in zip(pairs, figures, strict=True):
+    for (region, _, ordinal), used in sorted(outcome.provisional.items()):
         month = str(Month(ordinal))
         warning = provisional_warning(used, "base_yuan", f"{month} ({region})", BOUNDS_THEN)
         if warning is not None:
-            found[(scheme.value, region, month)] = {
-                **warning,
-                "scheme": scheme.value,
-                "region": region,
-                "month": month,
-            }
+            found.setdefault(
+                (scheme.value, region, month),
+                {**warning, "scheme": scheme.value, "region": region, "month": month},
+            )
     return found
 
 

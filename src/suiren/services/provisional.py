@@ -70,14 +70,16 @@ def provisional_warning(
             f" — {when} uses a yearly figure not published yet (or not collected): an earlier"
             f" year's stands in ({then_en}): {figures}"
         ),
-        "parameters": [
-            {
-                "parameter": v.path,
-                "value": show_value(v.value),
-                "unit": v.unit,
-                "region": v.region,
-                "in_force_from": v.start.isoformat(),
-            }
-            for v in found
-        ],
+        "parameters": [figure_fields(v) for v in found],
+    }
+
+
+def figure_fields(value: ResolvedValue) -> dict[str, str]:
+    """A provisional figure as a warning's ``parameters`` give it (and as it is kept)."""
+    return {
+        "parameter": value.path,
+        "value": show_value(value.value),
+        "unit": value.unit,
+        "region": value.region,
+        "in_force_from": value.start.isoformat(),
     }

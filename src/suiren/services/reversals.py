@@ -86,6 +86,8 @@ INSTEAD = {  # what to do instead of reversing a transaction of this kind
     " payment id",
     TxCode.ENROLMENT: "an enrolment is changed by a transfer, never reversed",
     TxCode.RECEIPT: "a receipt records what a batch did; reverse the months it posted",
+    TxCode.PROVISIONAL: "it records the provisional figures a batch's months rest on; reverse"
+    " the months",
     TxCode.CONTRIBUTION: "reverse a single month: its id is PAYMENT-ID/YYYY-MM",
 }
 

@@ -54,6 +54,7 @@ from suiren.policy.transfer import TransferQuote
 from suiren.rules.parameters import ResolvedValue
 from suiren.services.interest import catch_up, year_parts
 from suiren.services.provisional import provisional_warning, rate_figures
+from suiren.services.provisional_uses import SUBJECTS_PER_QUERY_MAX, use_fact, uses_of
 from suiren.services.transfer_quotes import (
     Kind,
     TransferRefused,
@@ -114,8 +115,8 @@ class TransferView:
     due_on: date
     completed_on: date | None
     version: int
-    # said by the step that decided the amounts (the request, the approval, the acceptance),
-    # not kept in the row: ``provisional-parameter`` where they rest on a provisional figure
+    # ``provisional-parameter`` where the amounts (or the interest credited on the way) rest
+    # on a provisional figure, as the steps that decided them first said it (``_warnings``)
     warnings: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
@@ -136,22 +137,71 @@ class TransferView:
         kept = {k: v for k, v in self.__dict__.items() if k != "warnings"}
         return {**kept, **changes, "version": self.version + 1}
 
-    def said(self, figures: list[ResolvedValue], day: date) -> TransferView:
-        """This view with the ``provisional-parameter`` warning of ``figures`` (none: as is)."""
-        warning = provisional_warning(figures, "transfer_id", str(day), TRANSFER_THEN)
-        return self if warning is None else replace(self, warnings=(warning,))
-
 
 TRANSFER_THEN = ("转移金额按此计算", "the amounts moved are computed on it")
+# the steps that decide a transfer's amounts (the request, the approval again) or credit it
+# interest on the way in (the acceptance); each keeps the provisional figures it rested on
+DECIDING = (State.REQUESTED, State.APPROVED, State.ACCEPTED)
 
 
 def get_transfer(connection: Connection, transfer_id: str) -> TransferView:
+    """The transfer as it stands, with the ``provisional-parameter`` warnings its steps said."""
     row = connection.execute(
         select(transfers).where(transfers.c.transfer_id == transfer_id)
     ).first()
     if row is None:
         raise TransferRefused(f"no transfer {transfer_id[:60]!r}")
-    return TransferView.from_row(row)
+    [view] = with_warnings(connection, [TransferView.from_row(row)])
+    return view
+
+
+def with_warnings(connection: Connection, views: list[TransferView]) -> list[TransferView]:
+    """``views`` (read from their rows) with the warning of each step whose results a
+    transfer shows, as the step first said it (``services.provisional_uses``: still so once
+    the figure is published): the approval's in place of the request's (it decides the
+    amounts again), and the acceptance's (the interest credited on the way in). Every
+    output that shows a transfer reads it through here (or ``get_transfer``)."""
+    ids = [v.transfer_id for v in views]
+    days: dict[str, dict[str, date]] = {i: {} for i in ids}
+    e = transfer_events.c
+    for at in range(0, len(ids), SUBJECTS_PER_QUERY_MAX):
+        for r in connection.execute(
+            select(e.transfer_id, e.step, e.on_day).where(
+                e.transfer_id.in_(ids[at : at + SUBJECTS_PER_QUERY_MAX])
+            )
+        ):
+            days[r.transfer_id][r.step] = r.on_day
+    steps = {
+        i: [s for s in DECIDING if s.value in days[i]][
+            1 if State.APPROVED.value in days[i] and State.REQUESTED.value in days[i] else 0 :
+        ]
+        for i in ids
+    }
+    uses = uses_of(connection, [_subject(i, s) for i in ids for s in steps[i]])
+    out = []
+    for view in views:
+        i = view.transfer_id
+        said = (
+            provisional_warning(
+                uses.get((_subject(i, s), 0), ()),
+                "transfer_id",
+                str(days[i][s.value]),
+                TRANSFER_THEN,
+            )
+            for s in steps[i]
+        )
+        out.append(replace(view, warnings=tuple(w for w in said if w is not None)))
+    return out
+
+
+def _subject(transfer_id: str, step: State) -> str:
+    return f"transfer/{transfer_id}/{step.value}"
+
+
+def _used(transfer_id: str, step: State, figures: list[ResolvedValue]) -> tuple[Fact, ...]:
+    """The fact that ``step`` rested on the provisional ones of ``figures`` (or none)."""
+    found = use_fact(_subject(transfer_id, step), 0, figures)
+    return () if found is None else (found,)
 
 
 def _deadline(policy: Policy, region: str, day: date, scheme: Scheme, step: str) -> date:
@@ -319,8 +369,16 @@ def insert_transfer(
         "completed_on": None,
         "version": 1,
     }
-    _step_entry(connection, row, State.REQUESTED, source, now, note=f"{kind.value} to {target}")
-    return get_transfer(connection, transfer_id).said(list(quote.provisional), day)
+    _step_entry(
+        connection,
+        row,
+        State.REQUESTED,
+        source,
+        now,
+        note=f"{kind.value} to {target}",
+        extra=_used(transfer_id, State.REQUESTED, list(quote.provisional)),
+    )
+    return get_transfer(connection, transfer_id)
 
 
 def _advance(connection: Connection, transfer_id: str, step: str) -> TransferView:
@@ -442,9 +500,9 @@ def approve_transfer(
         now,
         money=money,
         note="temporary account" if quote.temporary else "",
+        extra=_used(transfer_id, State.APPROVED, [*quote.provisional, *rate_figures(credited)]),
     )
-    figures = [*quote.provisional, *rate_figures(credited)]
-    return get_transfer(connection, transfer_id).said(figures, day)
+    return get_transfer(connection, transfer_id)
 
 
 def _carries(parts: list[tuple[AccountKey, int]]) -> tuple[Fact, ...]:
@@ -521,7 +579,25 @@ def accept_transfer(
             f"transfer/{transfer_id}/in-interest",
             leaving=False,
         )
-    return get_transfer(connection, transfer_id).said(rate_figures(credited), day)
+    used = _used(transfer_id, State.ACCEPTED, rate_figures(credited))
+    if used:  # known once the interest is credited, after the step's own entry
+        post_transactions(
+            connection,
+            [
+                Transaction.build(
+                    f"transfer/{transfer_id}/in-rates",
+                    TxCode.TRANSFER,
+                    view.to_region,
+                    Month.from_date(day),
+                    now,
+                    [],
+                    worker_id=view.worker_id,
+                    memo=f"transfer {transfer_id}: the provisional rates of its interest",
+                    facts=used,
+                )
+            ],
+        )
+    return get_transfer(connection, transfer_id)
 
 
 def complete_transfer(

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from suiren.services.transfers import NEXT_STEP, STEPS, State, TransferView
+from suiren.services.transfers import NEXT_STEP, STEPS, State, TransferView, with_warnings
 from suiren.store.tables import transfer_events, transfers
 
 TRANSFERS_SHOWN_MAX = 20  # a worker moves a few times in a career; the newest are shown
@@ -38,7 +38,7 @@ def worker_transfers(connection: Connection, worker_id: str, today: date) -> lis
         .order_by(transfers.c.requested_on.desc(), transfers.c.transfer_id.desc())
         .limit(TRANSFERS_SHOWN_MAX)
     ).all()
-    views = [TransferView.from_row(r) for r in rows]
+    views = with_warnings(connection, [TransferView.from_row(r) for r in rows])
     events: dict[str, list[StepDone]] = {v.transfer_id: [] for v in views}
     if views:
         e = transfer_events.c

@@ -67,6 +67,7 @@ from suiren.store.tables import (
     interest_carry,
     interest_runs,
     platform_engagements,
+    provisional_uses,
     region_obligations,
     settled_obligations,
     settled_transfers,
@@ -119,6 +120,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(history_stints, ("import_id", "row"), "append"),
         Projection(intake_receipts, ("fingerprint",), "append"),
         Projection(platform_engagements, ("platform_id", "worker_id", "period"), "latest"),
+        Projection(provisional_uses, ("subject", "month"), "append"),
     )
 }
 GRANTS: dict[str, Projection] = {

@@ -8,7 +8,8 @@ Projections, each written only by applying a hashed fact (store/projections.py) 
 and compared by the audit: ``workers``, ``enrolments``, ``transfers`` and
 ``platform_engagements`` (the latest version of each row), and the append-only ``transfer_events``, ``interest_carry``,
 ``interest_runs``, ``region_obligations``, ``settled_obligations``, ``settled_transfers``,
-``settlement_positions``, ``settlement_flows``, ``history_stints`` and ``intake_receipts``. ``accounts`` (balances) and
+``settlement_positions``, ``settlement_flows``, ``history_stints``, ``intake_receipts`` and
+``provisional_uses``. ``accounts`` (balances) and
 ``chain_heads`` are maintained in the same database transaction as the rows they summarise
 and recomputed by the audit. ``ledger_meta`` holds the key's fingerprint.
 """
@@ -394,3 +395,21 @@ platform_engagements = Table(
     CheckConstraint("period >= 1 AND version >= 1", name="ck_engagement_numbers"),
 )
 ADDED_IN_0006 = ("platform_engagements",)
+
+# The yearly figures standing in for unpublished ones (services/provisional.py) that an answer
+# rested on, as it first gave them (services/provisional_uses.py): per month of a contribution
+# month entry on provisional bounds (``subject`` the entry's tx id, ``months/{region}/{seq}``),
+# and per transfer step whose amounts rest on one (``transfer/{id}/{step}``, ``month`` 0). A
+# replay of a payment, and every read of a transfer, tells what the first answer used from
+# here, even once the figure is published. Recorded as facts of the transfer step's entry, or
+# of a ``provisional/{region}/{seq}`` entry beside a batch's month entries.
+provisional_uses = Table(
+    "provisional_uses",
+    metadata,
+    Column("subject", String(160), nullable=False),
+    Column("month", Integer, nullable=False),  # the month's ordinal; 0 for a transfer step
+    Column("figures", Text, nullable=False),  # JSON: the warning's ``parameters``
+    PrimaryKeyConstraint("subject", "month"),
+)
+ADDED_IN_0013 = ("provisional_uses",)
+APPEND_ONLY = (*APPEND_ONLY, "provisional_uses")

@@ -203,7 +203,7 @@ def list_transfers(
     whose current step is past its deadline (as ``suiren transfer status --overdue``)."""
     from sqlalchemy import or_
 
-    from suiren.services.transfers import OPEN_STATES, TransferView
+    from suiren.services.transfers import OPEN_STATES, TransferView, with_warnings
     from suiren.store.tables import transfers
 
     prefix = actor.region_prefix()
@@ -220,7 +220,7 @@ def list_transfers(
         query = query.where(transfers.c.state.in_(OPEN_STATES), transfers.c.due_on < today)
     with service.transaction(read_only=True) as connection:
         rows = connection.execute(query.order_by(transfers.c.transfer_id).limit(limit)).all()
-    views = [TransferView.from_row(r) for r in rows]
+        views = with_warnings(connection, [TransferView.from_row(r) for r in rows])
     return JSONResponse(
         {
             "items": [v.to_json() for v in views],

@@ -6,14 +6,23 @@ Revises:
 
 from alembic import op
 
-from suiren.store.tables import ADDED_IN_0003, ADDED_IN_0005, ADDED_IN_0006, APPEND_ONLY, metadata
+from suiren.store.tables import (
+    ADDED_IN_0003,
+    ADDED_IN_0005,
+    ADDED_IN_0006,
+    ADDED_IN_0013,
+    APPEND_ONLY,
+    metadata,
+)
 from suiren.store.triggers import APPEND_ONLY_FUNCTION, append_only_sql
 
 revision = "0001_ledger"
 down_revision = None
 branch_labels = None
 depends_on = None
-LATER = frozenset(ADDED_IN_0003 + ADDED_IN_0005 + ADDED_IN_0006)  # tables a later revision creates
+LATER = frozenset(
+    ADDED_IN_0003 + ADDED_IN_0005 + ADDED_IN_0006 + ADDED_IN_0013
+)  # tables a later revision creates
 
 
 def upgrade() -> None:
