@@ -8,7 +8,7 @@ as facts of ``provisional_uses``: per month of a contribution month entry paid o
 provisional bounds, and per transfer step whose amounts or interest rest on one. Replays and
 reads answer from them — what the first posting used, even once the figure is published (the
 amounts recorded rest on it still; a quote or an estimate asked now says what holds today).
-A month or a step recorded before these were kept (migration ``0013_provisional_uses``)
+A month or a step recorded before these were kept (migration ``0014_provisional_uses``)
 has none.
 """
 

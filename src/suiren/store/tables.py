@@ -411,5 +411,5 @@ provisional_uses = Table(
     Column("figures", Text, nullable=False),  # JSON: the warning's ``parameters``
     PrimaryKeyConstraint("subject", "month"),
 )
-ADDED_IN_0013 = ("provisional_uses",)
+ADDED_IN_0014 = ("provisional_uses",)
 APPEND_ONLY = (*APPEND_ONLY, "provisional_uses")

@@ -10,7 +10,7 @@ from suiren.store.tables import (
     ADDED_IN_0003,
     ADDED_IN_0005,
     ADDED_IN_0006,
-    ADDED_IN_0013,
+    ADDED_IN_0014,
     APPEND_ONLY,
     metadata,
 )
@@ -21,7 +21,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 LATER = frozenset(
-    ADDED_IN_0003 + ADDED_IN_0005 + ADDED_IN_0006 + ADDED_IN_0013
+    ADDED_IN_0003 + ADDED_IN_0005 + ADDED_IN_0006 + ADDED_IN_0014
 )  # tables a later revision creates
 
 

@@ -4,8 +4,8 @@ Months paid and transfer steps recorded before this revision have none: a replay
 payment, or a read of such a transfer, says no ``provisional-parameter`` warning (their
 first answers were not kept; a quote or an estimate asked now says what holds today).
 
-Revision ID: 0013_provisional_uses
-Revises: 0012_seals
+Revision ID: 0014_provisional_uses
+Revises: 0013_login_grants
 """
 
 from alembic import op
@@ -13,8 +13,8 @@ from alembic import op
 from suiren.store.tables import provisional_uses
 from suiren.store.triggers import append_only_sql
 
-revision = "0013_provisional_uses"
-down_revision = "0012_seals"
+revision = "0014_provisional_uses"
+down_revision = "0013_login_grants"
 branch_labels = None
 depends_on = None
 
