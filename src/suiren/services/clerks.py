@@ -41,7 +41,14 @@ from suiren.services.logins import (
     sign_token,
 )
 from suiren.store.api_tables import clerks
-from suiren.store.grants import latest, lock_grants, post_fact, record_grant, recorded
+from suiren.store.grants import (
+    latest,
+    lock_grants,
+    next_version,
+    post_fact,
+    record_grant,
+    recorded,
+)
 from suiren.store.projections import GRANTS, agrees, restate
 from suiren.store.readable import first_row
 
@@ -111,7 +118,7 @@ def add_clerk(
     lock_grants(connection)
     if connection.execute(select(clerks.c.login).where(clerks.c.login == name)).first():
         raise ClerkExists(f"there is already a clerk {name!r}; choose another login name")
-    version = _next_version(connection, name)
+    version = next_version(connection, clerks, name)
     row = {
         "login": name,
         "region": code,
@@ -122,13 +129,6 @@ def add_clerk(
     connection.execute(insert(clerks).values(failures=0, locked_until=None, **row))
     record_grant(connection, clerks, row, now, f"clerk added: {name} of {code}")
     return Clerk(name, code)
-
-
-def _next_version(connection: Connection, login: str) -> int:
-    """1 for a login never recorded; after a row deleted behind the ledger's back, the
-    version after its last fact (the new clerk's is a fact of its own, never a replay)."""
-    was = latest(connection, clerks, login)
-    return 1 if was is None else int(was["version"]) + 1
 
 
 def move_clerk(connection: Connection, login: str, region: str, now: datetime) -> Clerk:

@@ -35,7 +35,7 @@ from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_codes, login_phones, logins
 from suiren.store.db import as_utc, ledger_keys
-from suiren.store.grants import latest, lock_grants, record_grant, recorded
+from suiren.store.grants import lock_grants, next_version, record_grant, recorded
 from suiren.store.projections import GRANTS, agrees
 from suiren.store.readable import first_row
 from suiren.store.seals import genuine, read_sealed, sealed
@@ -194,7 +194,7 @@ def register(
         "failures": 0,
         "locked_until": None,
         "created_at": now,
-        "version": _next_version(connection, logins, person),
+        "version": next_version(connection, logins, person),
     }
     connection.execute(
         delete(logins).where((logins.c.worker_id == worker) | (logins.c.blind_index == person))
@@ -225,12 +225,6 @@ def _granted(connection: Connection, table: Table, *where: ColumnElement[bool]) 
     return row if granted else None
 
 
-def _next_version(connection: Connection, table: Table, key: str) -> int:
-    """The version of the next fact of ``key`` (1 for a login or number never recorded)."""
-    was = latest(connection, table, key)
-    return 1 if was is None else int(was["version"]) + 1
-
-
 def _write_phone(connection: Connection, row: dict[str, Any], now: datetime, memo: str) -> None:
     """Write a number's row (``worker_id`` None: unbound) as its next fact; under
     ``lock_grants``."""
@@ -239,7 +233,7 @@ def _write_phone(connection: Connection, row: dict[str, Any], now: datetime, mem
         "worker_id": row["worker_id"],
         "masked": row["masked"],
         "bound_at": row["bound_at"],
-        "version": _next_version(connection, login_phones, row["phone_index"]),
+        "version": next_version(connection, login_phones, row["phone_index"]),
     }
     connection.execute(delete(login_phones).where(login_phones.c.phone_index == row["phone_index"]))
     connection.execute(insert(login_phones).values(sealed(connection, login_phones, row)))

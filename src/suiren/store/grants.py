@@ -112,3 +112,11 @@ def latest(connection: Connection, table: Table, key: str) -> dict[str, Any] | N
     except ValueError:
         return None
     return found if isinstance(found, dict) else None
+
+
+def next_version(connection: Connection, table: Table, key: str) -> int:
+    """The version of the next fact of grant ``key`` of ``table``: 1 for one never recorded;
+    after a row deleted behind the ledger's back, the version after its last fact (the new
+    row's is a fact of its own, never a replay)."""
+    was = latest(connection, table, key)
+    return 1 if was is None else int(was["version"]) + 1
