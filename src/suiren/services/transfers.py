@@ -171,9 +171,11 @@ def with_warnings(connection: Connection, views: list[TransferView]) -> list[Tra
             )
         ):
             days[r.transfer_id][r.step] = r.on_day
-    steps = {
-        i: [s for s in DECIDING if s.value in days[i]][
-            1 if State.APPROVED.value in days[i] and State.REQUESTED.value in days[i] else 0 :
+    steps = {  # the steps done that decide; the request's amounts only until an approval
+        i: [
+            s
+            for s in DECIDING
+            if s.value in days[i] and not (s is State.REQUESTED and State.APPROVED.value in days[i])
         ]
         for i in ids
     }
