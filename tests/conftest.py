@@ -9,6 +9,7 @@ PostgreSQL tests fail — they are never skipped.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from suiren.services.identity import ledger_keys
-from suiren.store.db import make_engine
+from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
 from suiren.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -60,6 +61,71 @@ def engine_for(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
     return engine, schema
 
 
+# --- a migrated database, quickly ---------------------------------------------------------
+# Each backend's first database in a test process is migrated by Alembic; the next ones are
+# made the same without it: on PostgreSQL the statements that upgrade executed are replayed
+# in one transaction (0.12 s a schema instead of 0.29 s: no Alembic, no reflection), on SQLite
+# the first database is copied with sqlite3's backup (a few ms instead of 50). About 400 tests
+# a backend start from a fresh database. tests/store/test_schema.py migrates for real, and
+# compares a replayed schema with one Alembic made.
+_TEMPLATES: dict[tuple[str, str], Any] = {}
+_READS = ("SELECT", "PRAGMA TABLE_INFO", "PRAGMA INDEX", "PRAGMA FOREIGN_KEY_LIST", "SHOW")
+
+
+def _template_key(engine: Engine) -> tuple[str, str]:
+    with engine.connect() as connection:
+        return engine.dialect.name, repr(connection.info.get(KEYS_INFO))
+
+
+def migrate(engine: Engine) -> None:
+    """``upgrade(engine)`` to the head, as the first upgrade of its backend (and keys) in this
+    test process did it. ``engine`` is a fresh, empty database of ``engine_for``."""
+    key = _template_key(engine)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        _TEMPLATES[key] = _migrated_for_real(engine)
+    elif engine.dialect.name == "sqlite":
+        path = sqlite_path(str(engine.url))
+        assert path is not None
+        engine.dispose()  # nothing may hold the file while it is replaced
+        target = sqlite3.connect(path)
+        try:
+            template.backup(target)
+        finally:
+            target.close()
+    else:
+        with engine.begin() as connection:
+            for statement, parameters in template:
+                connection.exec_driver_sql(statement, parameters)
+
+
+def _migrated_for_real(engine: Engine) -> Any:
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        engine.dispose()
+        path = sqlite_path(str(engine.url))
+        assert path is not None
+        source = sqlite3.connect(path)
+        template = sqlite3.connect(":memory:", check_same_thread=False)
+        try:
+            source.backup(template)  # kept apart: the test goes on to write in ``path``
+        finally:
+            source.close()
+        return template
+    recorded: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(_READS):
+            recorded.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        upgrade(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return recorded
+
+
 @pytest.fixture(scope="session")
 def pii_capture() -> Iterator[Any]:
     """What every FastAPI app answered and logged in the session (tests/api/pii.py): the API's
@@ -78,7 +144,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
     engine, schema = engine_for(backend, tmp_path)
-    upgrade(engine)
+    migrate(engine)
     yield engine
     engine.dispose()
     if schema:
@@ -89,7 +155,7 @@ def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
 def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A migrated database for the CLI tests (tests/cli/runner.py): (url, extra environment)."""
     engine, schema = engine_for(backend, tmp_path)
-    upgrade(engine)
+    migrate(engine)
     engine.dispose()
     if schema is None:
         yield f"sqlite:///{tmp_path / 'suiren.db'}", {}
@@ -105,7 +171,7 @@ def engine_factory(backend: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
     def make() -> Engine:
         engine, schema = engine_for(backend, tmp_path_factory.mktemp("db"))
-        upgrade(engine)
+        migrate(engine)
         made.append((engine, schema))
         return engine
 

@@ -49,7 +49,7 @@ from suiren.rules.vector_pairs import PAIRS_TABLE_MAX, REGION_SPAN, sorted_pairs
 from tests.policy.pension_reference import reference_pensions
 
 SEEDS = (1, 2, 3, 4, 5)
-CASES_PER_BATCH = 20_000
+CASES_PER_BATCH = 10_000
 MONTH = YEARS_SCALE // 12
 # around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table,
 # 浙江's 过渡调节金 (2025-02-01), 江苏's phase-in (2024, 2025, 2026), 深圳's (2023-05, 2024, 2025) and

@@ -513,7 +513,7 @@ def test_a_file_killed_ten_times_then_run_again_posts_every_row_once(
         process = subprocess.Popen(
             command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.3, 4.5))  # the command starts in a third of a second
+        time.sleep(rng.uniform(0.3, 2.8))  # the command starts in a third of a second
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
     done = subprocess.run(

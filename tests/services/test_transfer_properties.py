@@ -67,7 +67,6 @@ from suiren.services.transfers import (
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from suiren.store.ledger_repo import balances
-from suiren.store.migrate import upgrade
 from suiren.store.tables import (
     accounts,
     contribution_months,
@@ -79,7 +78,7 @@ from suiren.store.tables import (
     transfer_events,
     transfers,
 )
-from tests.conftest import drop_postgres_schema, engine_for
+from tests.conftest import drop_postgres_schema, engine_for, migrate
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     VAULT,
@@ -195,7 +194,7 @@ class TransferMachine(RuleBasedStateMachine):
         self.directory = tempfile.mkdtemp(prefix="suiren-transfer-")
         self.engine: Engine
         self.engine, self.schema = engine_for(self.backend, Path(self.directory))
-        upgrade(self.engine)
+        migrate(self.engine)
         self.workers: list[Worker] = []
         self.moves: dict[str, Move] = {}
         self.closed: dict[str, object] | None = None  # the first close's result, as JSON

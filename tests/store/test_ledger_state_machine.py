@@ -43,7 +43,6 @@ from suiren.services.reversals import ReversalRefused, reverse
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from suiren.store.lines import paid_months
-from suiren.store.migrate import upgrade
 from suiren.store.tables import (
     accounts,
     contribution_months,
@@ -51,7 +50,7 @@ from suiren.store.tables import (
     journal,
     postings,
 )
-from tests.conftest import NOW, drop_postgres_schema, engine_for
+from tests.conftest import NOW, drop_postgres_schema, engine_for, migrate
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     POLICY,
@@ -126,7 +125,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.directory = tempfile.mkdtemp(prefix="suiren-state-")
         self.engine: Engine
         self.engine, self.schema = engine_for(self.backend, Path(self.directory))
-        upgrade(self.engine)
+        migrate(self.engine)
         self.persons: dict[int, tuple[str, str]] = {}  # n -> (worker id, region)
         self.requests: dict[str, Request] = {}
         self.contributions: dict[str, Contribution] = {}  # tx id -> what it paid
@@ -421,9 +420,10 @@ class LedgerMachine(RuleBasedStateMachine):
 @pytest.mark.slow  # a soak: 25 random ledger histories of 20 steps per backend
 def test_ledger_state_machine(backend: str) -> None:
     machine = type(f"LedgerMachine_{backend}", (LedgerMachine,), {"backend": backend})
-    # PostgreSQL runs the same rules at half the examples (a fresh schema and its migrations
-    # per example: 57 s against SQLite's 14–17 s, the suite's longest test); its own locking
-    # and COPY paths are raced by tests/store/test_concurrency.py
+    # PostgreSQL runs the same rules at half the examples (a fresh schema per example: 57 s
+    # against SQLite's 14–17 s when each was migrated by Alembic, 17 s since the suite replays
+    # the migration, tests/conftest.py); its locking and COPY paths are raced by
+    # tests/store/test_concurrency.py
     examples = SETTINGS.max_examples // 2 if backend == "postgres" else SETTINGS.max_examples
     run_state_machine_as_test(machine, settings=settings(SETTINGS, max_examples=examples))
 

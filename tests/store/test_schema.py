@@ -230,3 +230,67 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         engine.dispose()
         if schema:
             drop_postgres_schema(schema)
+
+
+# --- the suite's quick migration (tests/conftest.py ``migrate``) -----------------------------
+
+_POSTGRES_SCHEMA = """
+SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '
+       || is_nullable || ' ' || coalesce(column_default, '')
+  FROM information_schema.columns WHERE table_schema = current_schema()
+UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()
+UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' '
+       || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+UNION ALL SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+UNION ALL SELECT 'function ' || pg_get_functiondef(p.oid) FROM pg_proc p
+ WHERE p.pronamespace = current_schema()::regnamespace
+"""
+
+
+def _schema_and_rows(engine: Engine) -> list[str]:
+    """Every table, column, index, constraint, trigger and function, and every row, as text
+    (the schema's own name taken out)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            found = [
+                f"{r.type} {r.name} {r.sql}"
+                for r in connection.exec_driver_sql("SELECT type, name, sql FROM sqlite_master")
+            ]
+            schema = ""
+        else:
+            found = [r[0] for r in connection.exec_driver_sql(_POSTGRES_SCHEMA)]
+            schema = str(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
+        for table in sorted(inspect(connection).get_table_names()):
+            found += [
+                f"{table} {tuple(r)}" for r in connection.exec_driver_sql(f"SELECT * FROM {table}")
+            ]
+    return sorted(line.replace(schema, "SCHEMA") if schema else line for line in found)
+
+
+def test_the_suites_quick_migration_makes_the_database_alembic_makes(
+    backend: str, tmp_path: Path
+) -> None:
+    """The suite migrates most test databases by replaying the statements of the first upgrade
+    (PostgreSQL) or copying its database (SQLite): the result has every table, column, index,
+    constraint, trigger, function and row that Alembic's upgrade gives."""
+    from tests.conftest import migrate
+
+    made = []
+    try:
+        for name in ("first", "replayed", "alembic"):
+            (tmp_path / name).mkdir()
+            engine, schema = engine_for(backend, tmp_path / name)
+            made.append((engine, schema))
+            if name == "alembic":
+                upgrade(engine)
+            else:
+                migrate(engine)  # the first may be this process's real one: the second is not
+        assert _schema_and_rows(made[1][0]) == _schema_and_rows(made[2][0])
+    finally:
+        for engine, schema in made:
+            engine.dispose()
+            if schema:
+                drop_postgres_schema(schema)

@@ -13,7 +13,6 @@ ledger of ``test_tamper`` (both backends) in a transaction rolled back afterward
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -37,12 +36,10 @@ from sqlalchemy import (
 from suiren.store.api_tables import api_metadata
 from suiren.store.audit import verify
 from suiren.store.db import is_postgres
-from suiren.store.migrate import upgrade
 from suiren.store.projections import RECORDED, _agreement_sql, agrees_in_sql
 from suiren.store.tables import metadata
-from tests.conftest import drop_postgres_schema, engine_for
 from tests.store import test_tamper
-from tests.store.test_tamper import GRANTING_NOTHING, KEY_TABLE, Ledger, build, tampering
+from tests.store.test_tamper import GRANTING_NOTHING, KEY_TABLE, Ledger, tampering
 
 ledger = test_tamper.ledger  # its shared ledger (a module-scoped fixture, both backends)
 
@@ -247,33 +244,17 @@ def wrong_value(backend: str, table: Table, column: Column[Any]) -> str | None:
     return values[turn % len(values)].format(max=largest)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def small_ledger(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    """``test_tamper``'s ledger with a file's batch for 100 workers (not 1,124): every table
-    still has rows, and each audit of the sweep below takes a third of the time."""
-    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("types"))
-    upgrade(engine)
-    try:
-        yield build(engine, bulk_workers=100)
-    finally:
-        engine.dispose()
-        if schema:
-            drop_postgres_schema(schema)
-
-
 @pytest.mark.parametrize(
     ("table", "column"), AUDITED, ids=[f"{t.name}.{c.name}" for t, c in AUDITED]
 )
 def test_a_value_of_the_wrong_type_in_any_column_is_named_not_crashed(  # type: ignore[no-untyped-def]
-    small_ledger: Ledger, table, column
+    ledger: Ledger, table, column
 ) -> None:
     """A value of a type the service never writes, put in any column the audit reads: the
     audit finishes and names the table (or the journal that hashes it), or the database
     refuses the value. Before, a TypeError, AttributeError, AssertionError or a driver's
     error raised out of the audit, and a fraction in a whole number's column passed."""
-    with tampering(small_ledger.engine) as c:
+    with tampering(ledger.engine) as c:
         row = one_row(c, table, column)
         backend = "postgres" if is_postgres(c) else "sqlite"
     value = wrong_value(backend, table, column)
@@ -281,7 +262,7 @@ def test_a_value_of_the_wrong_type_in_any_column_is_named_not_crashed(  # type: 
         return
     keys = [k.name for k in table.primary_key.columns] or list(row)
     where = " AND ".join(f'"{k}" = :k_{k}' for k in keys)
-    with tampering(small_ledger.engine) as c:
+    with tampering(ledger.engine) as c:
         try:
             touched = c.execute(
                 text(f'UPDATE {table.name} SET "{column.name}" = {value} WHERE {where}'),
