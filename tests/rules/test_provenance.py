@@ -15,9 +15,14 @@ import pytest
 
 from suiren.policy import baseline_parameters
 from suiren.rules.provenance import Provenance, Source
-from suiren.rules.provenance_report import cited_values, unverified_values
+from suiren.rules.provenance_report import (
+    cited_values,
+    unverified_values,
+    verified_without_url,
+)
 
 UNVERIFIED_VALUES = 610  # of 956 (西藏's 计发基数 2015–2023 (9), its transcribed 当年口径 社平 series — the wage in the file for those years — as the base, from a transcriber who records the two as one series and the file's 2024–2026 entries that set both from one notice, no notice of those years read; 荆州's 2023 计发基数 6395, read off its 2024-01 table paid before 2024's was published; 黑龙江's average wage 2015–2018 and 江苏's 2016–2018 (7), from a transcribed wage series where a second transcription agrees (黑龙江's 计发基数 notices, 江苏's ceilings), the notices not read; 广东 from 2024-05: the last month its parts not modelled depend on, 2006-06 (its table's own note; a worker under 16 then, 劳动法 第十五条, with no deemed years is not warned), the 100 加发 (粤劳社〔2009〕32号 not read), the 缴费年限津贴 4 × whole years (粤人社发〔2014〕8号 not read) with 深圳's 0 (its 4 × years is in the 原办法 given), and the narrowed not-modelled entry (4), from four real tables; add-ons of a personal status given per case, from real tables, their documents not read (9): 四川 增发 on the indexed wage (its rate per case), the 独生子女 rates of 重庆 3%, 贵州, 云南 and 辽宁 5%, 云南's two provincial average pensions (3431, 3553), 辽宁's not-modelled entry and 重庆's narrowed one for a case giving the status; years rounding from real tables, no document found: 福建 half-year steps up (2), 江西 4 decimals, 湖南 and 贵州 2 decimals (3); parts not modelled, their documents not read: 重庆 独子待遇 and the 原办法 comparison, 贵州's and 云南's one-child add-ons (3); 内蒙古's transitional index floor of 1 from 2025-09 and the end of its not-modelled entry (2), from its 2025-09 table, no 内蒙古 document found; 辽宁, 甘肃, 宁夏, 青海, 西藏 from their real tables, no provincial document read (16): the years unit of each (6: 辽宁 2 decimals from 2024-03 and 4 from 2025-03), 辽宁 and 青海's transitional basis (B + B·Ī_t)/2 (4), 青海's pensions to the 角, 沈阳's 5-decimal transitional index, and four not-modelled entries (内蒙古's transitional index floor of 1, 西藏's 高原补贴养老金, 甘肃's 调节金, 青海's 西宁 addition); 15 verified in 2026-12 from full reprints of the notices on government or news sites, see docs/parameters.md “What counts as read”: 广东 2021-07..2023-07, 湖北 2022–2023, 贵州 2023, 北京's floor and ceiling 2022-07..2025-07, 安徽's 2023 计发基数; 深圳 from 2023-05: the transitional phase-in 70% / 90% / 100% as quoted in a 深圳 table's own note, its 1-fen unit, the 100 加发 and the narrowed not-modelled entry (6), no 深圳 document read, from three real tables; the average wage before the first notice read, 2014–2021, 26 provinces (64): transcribed from two public calculators (liubigfatty/pension-calculator, carlos-yk/miniprogram-pensionAbacus) with the notices they cite not read; 北京's 计发基数 2021–2023 and 新疆's 2022 (4), from real tables and their transcribed readings; 江苏 from 2024: the transitional phase-in 40% / 70% / 100% and its 角, 苏人社发〔2024〕4号 not read (quoted), the total 见分进角, all from eight real tables, and the not-modelled entry before 2024 with its end (7); 浙江 过渡调节金 480 and 3, 养老金补贴 150, 见分进角补足 10 fen, 浙人社发〔2018〕102号 and 〔2011〕146号 not read, and their start 2025-02-01 ending the refusal, from three real tables (5); 吉林 长缴增发: its rates, 吉政发〔1998〕28号 not read, and their start 2023-01-01 ending the refusal, both from its tables (2); 北京's G实 rate and period, 京劳社养发〔2007〕21号 and 31号 not read in the original, and its 2-decimal years from its tables (3); 广州's 2024 floor, from a third-party table; the crediting rate 1998–2015 (18): each province set its own, taken by convention as the People's Bank one-year deposit rate in force on 1 January, read from reprints; the index kept to 5 decimals in 山西, 信阳, 开封 and 洛阳's 4-decimal years (4), from their tables; 湖北's city 计发基数 2024–2025 (26) and its 第二档/第三档 2025 contribution figures (36) from transcribed tables; 福建's 2025 floor, 深圳's 2023 base; 广东's 2024 floor outside 广州 and 深圳's own floors 2024-01, 2024-07, 2025-07 and ceilings 2024-07, 2025-07 (6), from a transcribed table with the official pages it cites not read; elective retirement without an employer, 人社部发〔2024〕94号 not read in the original (3); holes filled in 2026-12 (20): the 计发基数 of 山东 2021 and 湖南 2022 read off real tables that pay provisionally at the previous year's base, 山东 2018 from 潍坊's reprinted notice, 山西 2019 from a public code ref's record of a reprint, and pre-2019 average wages read on news or third-party reprints, not on the 人社 site (重庆 2017–2018, 四川 2015–2018, 河南 2015, 山东 2016–2018 (鲁人社字〔2017〕160号 in full on a policy aggregator), 安徽 2015 and 2017, 河北 2017–2018, 湖南 2015–2016)); `suiren rules provenance --unverified` lists them
+VERIFIED_WITHOUT_URL = 309  # of the 346 verified: 196 are yearly figures (average wage, floor, ceiling, 计发基数, crediting rate), most of them a 文号 that came with the figure and no record of where the notice was read (the national crediting rate 2016–2025 cites only 人社部发〔2017〕31号, the method, not each year's notice); the rest national rules cited by document number or act title (国发〔2005〕38号, 《社会保险法》); searched again in 2026-12 in the stored corpora, no official page found for any of them
 SHORTHAND = ("ENG", "PROV2024", "PY2025", "ANCHOR25", "LOW25", "PROVLIST", "[memory]", "per ")
 
 
@@ -50,6 +55,31 @@ def test_the_unverified_values_are_the_counted_ones():
         " verifying a value lowers the count, an unverified new one raises it; update the"
         f" constant knowingly.\n{listing}"
     )
+
+
+def test_the_values_verified_without_a_page_are_counted():
+    """A document number alone passes the loader; the page it was read on is what shows it
+    was read. Adding that page lowers the count; so does marking the value unverified."""
+    rows = verified_without_url(baseline_parameters())
+    listing = "\n".join(row.line() for row in rows)
+    print(f"{len(rows)} values verified by a document alone (no page read recorded):\n{listing}")
+    assert all(row.verified for row in rows)
+    assert len(rows) == VERIFIED_WITHOUT_URL, (
+        f"{len(rows)} verified values cite no page, VERIFIED_WITHOUT_URL says"
+        f" {VERIFIED_WITHOUT_URL}; update the constant knowingly.\n{listing}"
+    )
+
+
+def test_a_verified_source_with_a_url_is_not_counted_as_unread():
+    tree = baseline_parameters()
+    unread = {(row.parameter, row.region, row.start) for row in verified_without_url(tree)}
+    read = [
+        row
+        for row in cited_values(tree)
+        if row.verified and any(source.url for source in row.provenance.sources)
+    ]
+    assert read, "some verified value cites the page it was read on"
+    assert not [row for row in read if (row.parameter, row.region, row.start) in unread]
 
 
 def test_no_internal_shorthand_reaches_a_reader():

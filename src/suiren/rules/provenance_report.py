@@ -65,3 +65,17 @@ def cited_values(tree: ParameterNode) -> list[CitedValue]:
 def unverified_values(tree: ParameterNode) -> list[CitedValue]:
     """The values still to be checked against an official text."""
     return [row for row in cited_values(tree) if not row.verified]
+
+
+def verified_without_url(tree: ParameterNode) -> list[CitedValue]:
+    """Values counted verified whose sources name no page they were read on (no ``url``).
+
+    The loader accepts a document number alone as verified; docs/parameters.md ("What counts
+    as read") asks for the official text itself. These are the values whose reading is not
+    recorded: add the page read, or mark the value unverified and say why.
+    """
+    return [
+        row
+        for row in cited_values(tree)
+        if row.verified and all(source.url is None for source in row.provenance.sources)
+    ]
