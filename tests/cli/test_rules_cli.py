@@ -17,6 +17,10 @@ def test_provenance_lists_every_value_and_counts_them(tmp_path: Path):
     rows = cited_values(baseline_parameters())
     assert report["counts"]["values"] == len(rows) == len(report["values"])
     assert report["counts"]["verified"] + report["counts"]["unverified"] == len(rows)
+    unread = [
+        row for row in rows if row.verified and not any(s.url for s in row.provenance.sources)
+    ]
+    assert report["counts"]["verified_without_url"] == len(unread) > 0
     beijing = next(
         v
         for v in report["values"]
@@ -36,3 +40,4 @@ def test_unverified_lists_only_those_with_why(tmp_path: Path):
     unverified = sum(1 for row in cited_values(baseline_parameters()) if not row.verified)
     assert len(lines) == unverified
     assert summary.endswith(f"{unverified} unverified (未核实)")
+    assert "by a document number alone, no page recorded" in summary

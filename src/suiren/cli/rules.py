@@ -22,19 +22,22 @@ def provenance(
     """Every parameter's value per region and date with its provenance (出处): document
     number, issuer, date and URL, or 未核实 and why. Ends with the counts."""
     from suiren.policy import baseline_parameters
-    from suiren.rules.provenance_report import cited_values
+    from suiren.rules.provenance_report import cited_values, verified_without_url
 
-    rows = cited_values(baseline_parameters())
+    tree = baseline_parameters()
+    rows = cited_values(tree)
     verified_count = sum(1 for row in rows if row.verified)
     shown = [row for row in rows if not row.verified] if unverified else rows
     counts = {
         "values": len(rows),
         "verified": verified_count,
         "unverified": len(rows) - verified_count,
+        "verified_without_url": len(verified_without_url(tree)),
     }
     summary = (
-        f"{counts['values']} values: {counts['verified']} verified,"
-        f" {counts['unverified']} unverified (未核实)"
+        f"{counts['values']} values: {counts['verified']} verified"
+        f" ({counts['verified_without_url']} by a document number alone, no page recorded"
+        f" 未记录原文网页), {counts['unverified']} unverified (未核实)"
     )
     emit(
         {"counts": counts, "values": [row.to_json() for row in shown]},
