@@ -83,6 +83,37 @@ def test_one_short_of_the_minimum_pays_on_until_it_is_reached_and_not_a_month_mo
     assert (again.status[:6] != REFUSED).all()
 
 
+@pytest.mark.parametrize("rows", [12, 1_200], ids=["small", "optimistic"])
+def test_a_row_that_writes_nothing_does_not_count_toward_the_minimum(engine, rows: int):
+    """A row whose payment id was used before writes nothing (a conflict, or a replay of a
+    month since reversed): its month must not count toward the minimum years, or the months
+    after it are refused as a pensioner's though the worker is still short. On the small
+    path and on the optimistic one (a large batch written first, looked up on a collision)."""
+    w = worker(engine, 41, "19640101", 2014, 2023)  # 120 months
+    batch(engine, w, "2013-07", "2013-12", "c2013", at(2013, 12, 20))  # 126
+    for year in range(2024, 2028):  # 174: six months short
+        batch(engine, w, f"{year}-01", f"{year}-12", f"c{year}", at(year, 12, 20))
+    months = [Month.of(2028, m).ordinal for m in range(1, 13)]
+    ids = ["c2027/2027-01", "c2027/2027-02"] + [f"c2028/{Month(m)}" for m in months[2:]]
+    workers = [w] * 12
+    if rows > 12:  # other workers' months fill the batch past OPTIMISTIC_ROWS_MIN
+        others = [worker(engine, 42 + k, "19800101", 2025, 2025) for k in range(2)]
+        for k in range(rows - 12):
+            ids.append(f"o{k}")
+            workers.append(others[k % 2])
+            months.append(Month.of(2026, 1).ordinal - k // 2)
+    batch_rows = ContributionRows(
+        ids, workers, np.array(months, dtype=np.int64), np.full(rows, BASE, dtype=np.int64)
+    )
+    with unit_of_work(engine) as c:
+        outcome = post_batch(c, LAW, batch_rows, at(2028, 12, 20))
+    refused = {str(Month(months[r.row])): r.code for r in outcome.refusals if r.row < 12}
+    # the two conflicts write nothing; 2028-03 … 2028-08 reach 180; the rest are refused
+    assert refused == {"2028-01": "conflict", "2028-02": "conflict"} | {
+        f"2028-{m:02d}": "past-retirement" for m in range(9, 13)
+    }
+
+
 def test_a_month_in_the_elective_window_is_taken_and_its_end_is_not(engine):
     w = worker(engine, 33, "19650301", 2008, 2024)  # 17 years by 2025-04
     _, refused = batch(engine, w, "2025-04", "2025-12", "w2025", at(2025, 12, 20))

@@ -1146,6 +1146,11 @@ def _refuse_past_retirement(
             batch.worker_id.take(pa.array(mine)), value_set=pa.array(names, type=pa.string())
         ).to_numpy(zero_copy_only=False)
     ]  # every open row of these workers: their earlier months count too
+    # but not a row whose payment id is recorded already: a replay or a conflict writes
+    # nothing (a replay's month counts as recorded if it still stands)
+    tx_ids = _take(batch.tx_id, mine)
+    used = _used_tx_ids(connection, tx_ids)
+    mine = mine[np.array([tx not in used for tx in tx_ids], dtype=bool)]
     by_worker: dict[str, list[int]] = defaultdict(list)
     for i, worker in zip(mine.tolist(), _take(batch.worker_id, mine), strict=True):
         by_worker[worker].append(i)
@@ -1174,6 +1179,15 @@ def _window(
         return elective_window(policy, Month(birth), category, True, today)
     except ParameterNotFound as error:
         return error
+
+
+def _used_tx_ids(connection: Connection, tx_ids: list[str]) -> set[str]:
+    """Those of ``tx_ids`` the ledger holds a contribution month of (any worker, any scheme)."""
+    m = contribution_months.c
+    used: set[str] = set()
+    for rows in _chunked(connection, select(m.tx_id), m.tx_id, tx_ids, "late_tx_ids"):
+        used.update(r.tx_id for r in rows)
+    return used
 
 
 def _recorded_months(
