@@ -188,3 +188,31 @@ def test_a_region_emptied_so_and_paid_into_again_is_gathered_at_retirement(engin
     assert held(engine, w, "440100") == (0, 0)
     with unit_of_work(engine) as c:
         assert_ledger_sound(c)
+
+
+def test_what_follows_the_worker_is_quoted_and_stepped_under_the_callers_policy(
+    engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transfer that moves what is left is quoted and stepped under the policy the
+    caller (CLI, API: its scenario) gives, not the baseline."""
+    from suiren.policy import Policy, load_policy
+    from suiren.services import reversals
+
+    scenario = load_policy("money_follows_person")
+    used: list[object] = []
+    for name in ("quote_for", "insert_transfer", "approve_transfer", "complete_transfer"):
+        original = getattr(reversals, name)
+
+        def spy(*args: object, _original=original, **kwargs: object) -> object:  # type: ignore[no-untyped-def]
+            used.extend(a for a in [*args, *kwargs.values()] if isinstance(a, Policy))
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(reversals, name, spy)
+    w = sealed_in_guangzhou(engine, 12)
+    with unit_of_work(engine) as c:
+        credit_interest(c, POLICY, 2025, at(2026, 7, 27))
+        reverse(c, f"{w}-a/2025-01", "rev-a", at(2026, 8, 3), policy=scenario)
+        reverse(c, f"{w}-b/2025-04", "rev-b", at(2026, 8, 3), policy=scenario)
+        assert_ledger_sound(c)
+    assert held(engine, w, "440100") == (0, 0)
+    assert used and all(p is scenario for p in used), used

@@ -411,7 +411,9 @@ def reverse(
 
     ctx = Context.build()
     posted = ctx.run(
-        lambda connection: reverse_service(connection, tx_id, reversal_id, ctx.now(), memo)
+        lambda connection: reverse_service(
+            connection, tx_id, reversal_id, ctx.now(), memo, ctx.policy
+        )
     )
     emit(
         {

@@ -48,7 +48,7 @@ from suiren.ledger.transaction import (
     check_memo,
     check_tx_id,
 )
-from suiren.policy import load_policy
+from suiren.policy import Policy, load_policy
 from suiren.services.contributions import HUKOU_SUFFIX, RESERVED_PREFIXES
 from suiren.services.transfer_quotes import Kind, quote_for
 from suiren.services.transfers import (
@@ -97,9 +97,16 @@ class ReversalRefused(SuirenError):
 
 
 def reverse(
-    connection: Connection, tx_id: str, reversal_id: str, now: datetime, memo: str = ""
+    connection: Connection,
+    tx_id: str,
+    reversal_id: str,
+    now: datetime,
+    memo: str = "",
+    policy: Policy | None = None,
 ) -> Posted:
-    """Reverse the contribution month ``tx_id`` by ``reversal_id``; see module doc."""
+    """Reverse the contribution month ``tx_id`` by ``reversal_id``; see module doc. ``policy``
+    (the caller's scenario; default the baseline) quotes and steps the transfer that moves
+    what the worker still holds in a region they left."""
     check_tx_id(tx_id, "the month to reverse")
     check_tx_id(reversal_id, "a reversal id")
     check_memo(memo)
@@ -185,7 +192,7 @@ def reverse(
     follows = _left_behind(connection, month, now_in)
     posted = post_transactions(connection, reversals)[0]
     if follows:
-        _follow_the_worker(connection, month, reversal_id, now_in, now)
+        _follow_the_worker(connection, policy or load_policy(), month, reversal_id, now_in, now)
     return posted
 
 
@@ -248,7 +255,12 @@ def _left_behind(connection: Connection, month: dict[str, Any], now_in: str) -> 
 
 
 def _follow_the_worker(
-    connection: Connection, month: dict[str, Any], reversal_id: str, to_region: str, now: datetime
+    connection: Connection,
+    policy: Policy,
+    month: dict[str, Any],
+    reversal_id: str,
+    to_region: str,
+    now: datetime,
 ) -> None:
     """Everything the worker still holds in the month's region goes to ``to_region``: a
     ``gather`` transfer through every step at once (money, interest catch-up, clearing and
@@ -264,7 +276,6 @@ def _follow_the_worker(
             f"transfer id {transfer_id!r}, which this reversal needs to move what remains in"
             f" {month['region']} to {to_region}, is already used; use another reversal id"
         )
-    policy = load_policy()
     scheme, region = Scheme.EMPLOYEE_PENSION, month["region"]
     quote = quote_for(
         connection, policy, month["worker_id"], region, to_region, now.date(), scheme, Kind.GATHER

@@ -191,7 +191,14 @@ async def reverse_month(
 
     def work(connection: Connection) -> tuple[int, Any]:
         region = access.contribution_month(connection, actor, body.month_id)
-        posted = reverse(connection, body.month_id, body.reversal_id, service.now(), body.memo)
+        posted = reverse(
+            connection,
+            body.month_id,
+            body.reversal_id,
+            service.now(),
+            body.memo,
+            service.policy,
+        )
         return 201, {
             "reversal_id": posted.tx_id,
             "reverses": body.month_id,
