@@ -219,6 +219,29 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     assert "account.interest_rate 0.015 (000000, 2025)" in run["warnings"][0]["message"]
 
 
+def test_interest_credit_replayed_says_what_its_first_run_said(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2026 credited on 2025's rate (provisional), then run again once a 2026 rate is in the
+    parameters (a test's 2%): the replay names the rate the first run used and its warning,
+    in JSON and in words."""
+    from tests.services.test_interest_replay import rate_2026_published
+
+    worker = enrol(cli, today="2026-03-10")
+    ok_json(cli("contribute", worker, "--from", "2026-03", "--to", "2026-03", "--base", "6000",
+                "--id", "pay-2026", "--json", today="2026-03-10"))  # fmt: skip
+    [first] = ok_json(cli("interest", "credit", "--year", "2026", "--json", today="2027-01-10"))
+    assert first["provisional"] and first["rate"] == "3/200" and not first["skipped"]
+    published = rate_2026_published(tmp_path)
+    monkeypatch.setattr("suiren.policy.load_policy", lambda scenario="current_law": published)
+    [again] = ok_json(cli("interest", "credit", "--year", "2026", "--json", today="2027-01-10"))
+    said = ("rate", "provisional", "warnings")
+    assert again["skipped"] and {k: again[k] for k in said} == {k: first[k] for k in said}
+    words = cli("interest", "credit", "--year", "2026", today="2027-01-10")
+    assert words.returncode == 0, words.stderr
+    assert "440100 2026: already credited at 0.015 (provisional" in words.stdout
+
+
 def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:
     """广东's floor and ceiling in the file are of 2025-07: on 2026-08-15, 2026-06 is bounded
     by its own year's figures and 2026-07 by them provisionally (2026's are not out)."""

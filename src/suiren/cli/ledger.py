@@ -449,8 +449,6 @@ def _interest_line(run: InterestRun) -> str:
     from decimal import Decimal
     from fractions import Fraction
 
-    if run.skipped:
-        return f"{run.region} {run.year}: already credited"
     rate = Fraction(run.rate) if run.rate else None
     shown = "" if rate is None else f" at {Decimal(rate.numerator) / Decimal(rate.denominator)}"
     note = (
@@ -458,6 +456,8 @@ def _interest_line(run: InterestRun) -> str:
         if run.provisional
         else ""
     )
+    if run.skipped:  # a replay: the rate its first run used, and whether that was provisional
+        return f"{run.region} {run.year}: already credited{shown}{note}"
     return (
         f"{run.region} {run.year}: {run.accounts} accounts, {fen_to_yuan_str(run.total_fen)}"
         f" yuan{shown}{note}"

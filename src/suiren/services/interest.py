@@ -16,7 +16,10 @@ for one account); a transfer posted during year Y carries, in ``interest_carry``
 of the balance that predates Y, which earns the whole year's rate in the new region and
 nothing in the old one; if the new region has already run a year the money missed, it
 credits the difference when the money arrives. A rate not yet published is taken as the
-latest published one (provisional, and said so in the run's result).
+latest published one (provisional, and said so in the run's result); the rate a provisional
+run used is recorded with its first batch (``provisional_uses``, subject
+``interest/{scheme}/{region}/{year}``), and a replay of the run answers from it — what the
+first run used, whatever the parameters say now.
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ from suiren.ledger.transaction import Posting, Transaction, TxCode
 from suiren.policy import Policy
 from suiren.policy.interest import YearRate, interest_for, year_rate, yearly_interest
 from suiren.rules.parameters import ResolvedValue
-from suiren.services.provisional import provisional_warning
+from suiren.services.provisional import provisional_warning, rate_figures
+from suiren.services.provisional_uses import use_fact, uses_of
 from suiren.store.ledger_repo import ColumnEntry, lock_chain_head, post_columns, post_transactions
 from suiren.store.lines import SUMS_SQL, first_month, year_sums
 from suiren.store.projections import fact
-from suiren.store.tables import accounts, interest_runs, postings
+from suiren.store.tables import accounts, interest_runs, journal, postings
 
 BATCH_ACCOUNTS_MAX = 50_000
+PROVISIONAL_MEMO = " (provisional)"  # ends the memo of a run's entry on a provisional rate
 YEAR_MIN = 1998  # individual accounts earn interest from 1998 on (国发〔1997〕26号)
 
 
@@ -115,10 +120,10 @@ def _credit_region(
 ) -> InterestRun:
     lock_chain_head(connection, region)
     rate = year_rate(policy, year, region)
+    subject = run_subject(scheme, region, year)
     if region_credited(connection, scheme, region, year):
-        return InterestRun(
-            region, year, 0, 0, 0, True, str(rate.rate), rate.provisional, rate.cited[0]
-        )
+        return _replayed(connection, subject, region, year, rate)
+    used = use_fact(subject, 0, rate_figures([rate]))  # the first batch records it
     entries: list[ColumnEntry] = []
     total_accounts = total_fen = 0
     for batch, (low, high) in enumerate(_batch_bounds(connection, scheme, region)):
@@ -147,8 +152,8 @@ def _credit_region(
                 [str(pooled_fund(scheme, region)), *keys],
                 [-total, *amounts.tolist()],
                 memo=f"interest {year} at {rate.rate}"
-                + (" (provisional)" if rate.provisional else ""),
-                facts=(run,),
+                + (PROVISIONAL_MEMO if rate.provisional else ""),
+                facts=(run,) if entries or used is None else (run, used),
             )
         )
         total_accounts += len(keys)
@@ -165,6 +170,44 @@ def _credit_region(
         rate.provisional,
         rate.cited[0],
     )
+
+
+def run_subject(scheme: Scheme, region: str, year: int) -> str:
+    """What ``provisional_uses`` records a region's yearly run under (month 0)."""
+    return f"interest/{scheme.value}/{region}/{year}"
+
+
+def _replayed(
+    connection: Connection, subject: str, region: str, year: int, rate: YearRate
+) -> InterestRun:
+    """A run done already, answered as it was first given, whatever the parameters say now:
+    the rate its entries' memo names (``interest 2026 at 3/200 (provisional)``, hashed with
+    them), provisional exactly when the first run recorded the figure it used as one — the
+    warning names that figure. A run posted before the figure was kept has none: its memo
+    says whether it was provisional, and its warning cites the figure the parameters give
+    now (the only one there is). A run that credited nothing wrote no entry: today's rate."""
+    memo = _first_memo(connection, subject)
+    said = None if memo is None else memo.removesuffix(PROVISIONAL_MEMO).rpartition(" at ")[2]
+    shown = said or str(rate.rate)
+    recorded = uses_of(connection, [subject]).get((subject, 0))
+    if recorded:
+        return InterestRun(region, year, 0, 0, 0, True, shown, True, recorded[0])
+    legacy = memo is not None and memo.endswith(PROVISIONAL_MEMO)
+    return InterestRun(region, year, 0, 0, 0, True, shown, legacy, rate.cited[0])
+
+
+def _first_memo(connection: Connection, subject: str) -> str | None:
+    """The memo of the first entry of the run ``subject`` names (None: it wrote none)."""
+    _, scheme, region, year = subject.split("/")
+    runs = interest_runs.c
+    memo = connection.execute(
+        select(journal.c.memo)
+        .join(interest_runs, runs.tx_id == journal.c.tx_id)
+        .where(runs.scheme == scheme, runs.region == region, runs.year == int(year))
+        .order_by(runs.batch)
+        .limit(1)
+    ).scalar()
+    return None if memo is None else str(memo)
 
 
 def _batch_interest(

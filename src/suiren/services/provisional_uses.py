@@ -5,7 +5,8 @@ stand. A replayed payment must return the first result, and a read of a transfer
 what its amounts rest on; but once the year's figure is published the parameters no longer
 say the earlier one stood in. So the provisional figures of an answer are recorded with it,
 as facts of ``provisional_uses``: per month of a contribution month entry paid on
-provisional bounds, and per transfer step whose amounts or interest rest on one. Replays and
+provisional bounds, per transfer step whose amounts or interest rest on one, and per yearly
+interest run on a rate not published (services/interest.py). Replays and
 reads answer from them — what the first posting used, even once the figure is published (the
 amounts recorded rest on it still; a quote or an estimate asked now says what holds today).
 A month or a step recorded before these were kept (migration ``0014_provisional_uses``)

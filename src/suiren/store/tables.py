@@ -399,10 +399,12 @@ ADDED_IN_0006 = ("platform_engagements",)
 # The yearly figures standing in for unpublished ones (services/provisional.py) that an answer
 # rested on, as it first gave them (services/provisional_uses.py): per month of a contribution
 # month entry on provisional bounds (``subject`` the entry's tx id, ``months/{region}/{seq}``),
-# and per transfer step whose amounts rest on one (``transfer/{id}/{step}``, ``month`` 0). A
+# per transfer step whose amounts rest on one (``transfer/{id}/{step}``, ``month`` 0), and per
+# yearly interest run on a rate not published (``interest/{scheme}/{region}/{year}``, 0). A
 # replay of a payment, and every read of a transfer, tells what the first answer used from
 # here, even once the figure is published. Recorded as facts of the transfer step's entry, or
-# of a ``provisional/{region}/{seq}`` entry beside a batch's month entries.
+# of a ``provisional/{region}/{seq}`` entry beside a batch's month entries, or of the run's
+# first batch.
 provisional_uses = Table(
     "provisional_uses",
     metadata,
