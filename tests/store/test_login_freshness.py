@@ -27,11 +27,12 @@ from suiren.services.logins import (
     request_code,
     unbind_phone,
 )
-from suiren.store.api_tables import login_phones, logins
+from suiren.store.api_tables import login_code_uses, login_codes, login_phones, logins
 from suiren.store.audit import AuditResult, verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import facts
 from tests.ledger_helpers import VAULT, enrol_workers, resident_id
+from tests.store.test_tamper import tampering
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 PHONE = "13912345678"
@@ -166,8 +167,6 @@ def test_a_pending_code_cannot_be_read_off_the_table(engine: Engine, two) -> Non
     six digits is undone by trying all million of them; the kept digest is keyed."""
     import hashlib
 
-    from suiren.store.api_tables import login_codes
-
     with unit_of_work(engine) as c:
         code = request_code(c, VAULT, rid(1), T0)
         kept = c.execute(select(login_codes.c.code_sha256)).scalar_one()
@@ -176,3 +175,65 @@ def test_a_pending_code_cannot_be_read_off_the_table(engine: Engine, two) -> Non
     with unit_of_work(engine) as c:  # and the code itself still opens the login, once
         assert log_in_with_code(c, VAULT, rid(1), code, T0) == two[1]
         assert log_in_with_code(c, VAULT, rid(1), code, T0) is None
+
+
+def _use(engine: Engine, how: str, workers: list[str], code: str, now: datetime) -> object:
+    """Use ``code`` as ``how`` does: log in with it, set a password with it, bind with it."""
+    with unit_of_work(engine) as c:
+        if how == "log in":
+            return log_in_with_code(c, VAULT, rid(1), code, now)
+        if how == "register":
+            return register(c, VAULT, rid(1), code, NEW, now)
+        return bind_phone(c, VAULT, workers[1], PHONE, code, now)
+
+
+@pytest.mark.parametrize("how", ["log in", "register", "bind"])
+def test_a_used_code_put_back_opens_nothing_and_is_named(engine: Engine, two, how: str) -> None:
+    """A ``login_codes`` row saved before its code was used (a backup) and put back after,
+    seal and all: the code, which would open the login for the rest of its five minutes,
+    opens nothing — its use is a fact in the national journal — and the audit names the
+    row. Nor does deleting the use's row as well (append-only; the fact stays)."""
+    name = PHONE if how == "bind" else rid(1)
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, name, T0)
+    saved = _copy(engine, login_codes)
+    assert _use(engine, how, two, code, T0) is not None  # a code not used yet opens
+    with unit_of_work(engine) as c:
+        assert verify(c).ok, verify(c).problems
+    if how == "bind":  # bound already: a retried bind needs no code, so unbind it first
+        with unit_of_work(engine) as c:
+            assert unbind_phone(c, two[1], T0)
+    later = T0 + timedelta(minutes=1)
+    with tampering(engine) as c:
+        c.execute(delete(login_codes))
+        c.execute(insert(login_codes), saved)
+        c.execute(delete(login_code_uses))  # the record of its use too, as far as it can
+        if how == "log in":
+            assert log_in_with_code(c, VAULT, rid(1), code, later) is None
+        elif how == "register":
+            assert register(c, VAULT, rid(1), code, "a third password", later) is None
+        else:
+            assert bind_phone(c, VAULT, two[1], PHONE, code, later) is None
+            assert phone_of(c, two[1]) is None
+        result = verify(c)
+        assert {"login_codes", "login_code_uses"} <= _named(result), result.problems
+    with unit_of_work(engine) as c:  # a new code opens, once
+        fresh = request_code(c, VAULT, rid(1), later)
+        assert log_in_with_code(c, VAULT, rid(1), fresh, later) == two[1]
+        assert log_in_with_code(c, VAULT, rid(1), fresh, later) is None
+        assert verify(c).ok, verify(c).problems
+
+
+def test_a_code_used_once_is_never_given_again(engine: Engine, two, monkeypatch) -> None:
+    """A new code for a name is never one its use recorded: drawn again (one draw in a
+    million per code the name has used), so the record of a use refuses only that use."""
+    from suiren.services import logins as service
+
+    draws = iter([123456, 123456, 654321])
+    monkeypatch.setattr(service.secrets, "randbelow", lambda _: next(draws))
+    with unit_of_work(engine) as c:
+        assert request_code(c, VAULT, rid(1), T0) == "123456"
+        assert log_in_with_code(c, VAULT, rid(1), "123456", T0) == two[1]
+        assert request_code(c, VAULT, rid(1), T0) == "654321"
+        assert log_in_with_code(c, VAULT, rid(1), "654321", T0) == two[1]
+        assert verify(c).ok, verify(c).problems

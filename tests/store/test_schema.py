@@ -224,7 +224,7 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         with engine.connect() as connection:
             assert (
                 MigrationContext.configure(connection).get_current_revision()
-                == "0014_provisional_uses"
+                == "0015_login_code_uses"
             )
     finally:
         engine.dispose()
@@ -294,3 +294,36 @@ def test_the_suites_quick_migration_makes_the_database_alembic_makes(
             engine.dispose()
             if schema:
                 drop_postgres_schema(schema)
+
+
+def test_a_database_before_0015_drops_its_pending_codes_and_records_uses(
+    backend: str, tmp_path: Path
+) -> None:
+    """0015 (``login_code_uses``): a code pending at the upgrade was asked for before uses
+    were recorded, and is dropped (a worker asks again); a code asked for after is used once
+    and its use recorded; the audit agrees."""
+    from suiren.services.logins import log_in_with_code, request_code
+    from suiren.services.workers import enrol
+    from tests.ledger_helpers import POLICY, VAULT, resident_id
+
+    engine, schema = engine_for(backend, tmp_path)
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        upgrade(engine, "0014_provisional_uses")
+        with unit_of_work(engine) as connection:
+            worker = enrol(
+                connection, POLICY, VAULT, resident_id(7), "440100", None, when
+            ).worker.worker_id
+            old = request_code(connection, VAULT, resident_id(7), when)
+        upgrade(engine)
+        with unit_of_work(engine) as connection:
+            assert log_in_with_code(connection, VAULT, resident_id(7), old, when) is None
+            code = request_code(connection, VAULT, resident_id(7), when)
+            assert log_in_with_code(connection, VAULT, resident_id(7), code, when) == worker
+            used = text("SELECT COUNT(*) FROM login_code_uses")
+            assert connection.execute(used).scalar_one() == 1
+            assert verify(connection).ok, verify(connection).problems
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)

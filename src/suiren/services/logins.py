@@ -11,6 +11,11 @@ resident id.
 Nothing here says whether a person is insured or has bound a number: a code is "sent" for
 any well-formed resident id or mobile number, and every refusal reads the same ("the
 resident id, code or password is not valid").
+
+A code is used once: its use is a fact in the national journal (``login_code_uses``, as the
+grants', store/grants.py), written in the transaction that uses it, and a code whose use is
+recorded opens nothing — also when its ``login_codes`` row, deleted on use, is put back from
+an older copy (its seal still matches). A new code is never one used before for that name.
 """
 
 from __future__ import annotations
@@ -33,12 +38,19 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
-from suiren.store.api_tables import login_codes, login_phones, logins
+from suiren.store.api_tables import login_code_uses, login_codes, login_phones, logins
 from suiren.store.db import as_utc, ledger_keys
-from suiren.store.grants import lock_grants, next_version, record_grant, recorded
-from suiren.store.projections import GRANTS, agrees
+from suiren.store.grants import (
+    latest,
+    lock_grants,
+    next_version,
+    post_fact,
+    record_grant,
+    recorded,
+)
+from suiren.store.projections import GRANTS, agrees, fact
 from suiren.store.readable import first_row
-from suiren.store.seals import genuine, read_sealed, sealed
+from suiren.store.seals import genuine, sealed
 from suiren.store.tables import workers
 
 CODE_DIGITS = 6
@@ -123,9 +135,14 @@ def request_code(
     connection: Connection, vault: IdentityVault, name: str | LoginName, now: datetime
 ) -> str:
     """A new one-time code for this resident id or mobile number (replacing any earlier
-    one); returned so that the edge sends it (demo mode: shows it)."""
+    one), never one used before for it; returned so that the edge sends it (demo mode:
+    shows it)."""
     index = _name(vault, name, now).index
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    while True:  # a used one again: one draw in a million per code this name has used
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        digest = _digest(connection, index, code)
+        if latest(connection, login_code_uses, digest) is None:
+            break
     connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
     connection.execute(
         insert(login_codes).values(
@@ -134,7 +151,7 @@ def request_code(
                 login_codes,
                 {
                     "blind_index": index,
-                    "code_sha256": _digest(connection, index, code),
+                    "code_sha256": digest,
                     "expires_at": now + CODE_TTL,
                     "attempts": 0,
                 },
@@ -144,21 +161,36 @@ def request_code(
     return code
 
 
-def _use_code(connection: Connection, index: str, code: str, now: datetime) -> bool:
-    row = read_sealed(connection, login_codes, login_codes.c.blind_index == index).row
-    if row is None:  # none, or not as the service wrote it
-        return False
+def _use_code(connection: Connection, index: str, code: str, now: datetime) -> str | None:
+    """Use the pending code of ``index`` if ``code`` is it: the code's digest (its row
+    deleted; the caller records its use with ``_spent`` in the same transaction), or None —
+    none pending, not as the service wrote it, expired, tried too often, wrong (counted),
+    used already (its use recorded: a row put back), or used by another request first."""
+    where = login_codes.c.blind_index == index
+    used = recorded(login_code_uses, login_codes.c.code_sha256).label("used")
+    row = first_row(connection, select(login_codes, used).where(where)).row
+    if row is None or not genuine(connection, login_codes, row) or row.used is not None:
+        return None  # none, not as the service wrote it, or used and put back
     if as_utc(row.expires_at) < now or row.attempts >= CODE_ATTEMPTS_MAX:
-        return False
+        return None
     if not hmac.compare_digest(row.code_sha256, _digest(connection, index, code)):
         connection.execute(
-            update(login_codes)
-            .where(login_codes.c.blind_index == index)
-            .values(attempts=login_codes.c.attempts + 1)
+            update(login_codes).where(where).values(attempts=login_codes.c.attempts + 1)
         )
-        return False
-    connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
-    return True
+        return None
+    taken = connection.execute(
+        delete(login_codes).where(where, login_codes.c.code_sha256 == row.code_sha256)
+    ).rowcount
+    return str(row.code_sha256) if taken == 1 else None  # 0: another request used it first
+
+
+def _spent(connection: Connection, digest: str, now: datetime) -> None:
+    """Record the use of the code ``digest`` names (``_use_code``'s): its row and its fact,
+    under the grants' lock (held to the end of the transaction, as every grant's change)."""
+    row = {"code_sha256": digest, "used_at": now}
+    lock_grants(connection)
+    connection.execute(insert(login_code_uses).values(row))
+    post_fact(connection, fact(login_code_uses, **row), 1, now, "worker login: one-time code used")
 
 
 def register(
@@ -179,14 +211,19 @@ def register(
             field="password",
         )
     login = _name(vault, name, now)
-    worker = _worker_of_code(connection, login, code, now)
+    used = _use_code(connection, login.index, code, now)
+    if used is None:
+        return None
+    worker = _worker_of(connection, login)
     if worker is None:
+        _spent(connection, used, now)  # used all the same
         return None
     person = connection.execute(
         select(workers.c.blind_index).where(workers.c.worker_id == worker)
     ).scalar_one()
     hashed = hash_password(password)  # before the lock: argon2 takes its time
     lock_grants(connection)
+    _spent(connection, used, now)
     row = {
         "blind_index": person,
         "worker_id": worker,
@@ -247,7 +284,13 @@ def log_in_with_code(
     resident id or bound mobile number (验证码登录: the portal's login without a password),
     or None, as ``register`` refuses: a wrong code is counted (commit it, then refuse with
     ``REFUSED``), a right one is used up."""
-    return _worker_of_code(connection, _name(vault, name, now), code, now)
+    login = _name(vault, name, now)
+    used = _use_code(connection, login.index, code, now)
+    if used is None:
+        return None
+    worker = _worker_of(connection, login)
+    _spent(connection, used, now)  # last: the grants' lock is held only to the commit
+    return worker
 
 
 def _worker_of(connection: Connection, login: LoginName) -> str | None:
@@ -259,14 +302,6 @@ def _worker_of(connection: Connection, login: LoginName) -> str | None:
     found = select(workers.c.worker_id).where(workers.c.blind_index == login.index)
     worker = connection.execute(found).scalar()
     return None if worker is None else str(worker)
-
-
-def _worker_of_code(
-    connection: Connection, login: LoginName, code: str, now: datetime
-) -> str | None:
-    if not _use_code(connection, login.index, code, now):
-        return None
-    return _worker_of(connection, login)
 
 
 def log_in(
@@ -316,9 +351,11 @@ def bind_phone(
     bound = _granted(connection, login_phones, login_phones.c.phone_index == index)
     if bound is not None and bound.worker_id == worker_id:
         return number.masked  # bound already (a retried request): the code is not needed
-    if not _use_code(connection, index, code, now):
+    used = _use_code(connection, index, code, now)
+    if used is None:
         return None
     lock_grants(connection)
+    _spent(connection, used, now)
     _unbind(connection, worker_id, now, index)  # the worker's earlier number
     _write_phone(
         connection,

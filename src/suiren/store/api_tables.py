@@ -27,6 +27,10 @@
   moved or unbound is a fact, so that an older genuine row put back (an old password, a
   number since unbound) disagrees with its latest fact and opens nothing. An unbound number
   keeps its row, ``worker_id`` NULL, as its last fact records it.
+- ``login_code_uses``: each one-time code used (migration ``0015_login_code_uses``), a fact
+  in the national journal as the grants' are, written in the transaction that uses it: a
+  ``login_codes`` row put back after its code was used (a backup) opens nothing, whatever it
+  says, and the audit names it. Append-only.
 """
 
 from __future__ import annotations
@@ -131,5 +135,15 @@ login_phones = Table(  # a worker's mobile number, bound with a code sent to it
     Column("version", Integer, nullable=False, server_default="1"),  # its fact's (0013)
 )
 ADDED_IN_0008 = ("login_phones",)
+
+login_code_uses = Table(  # each one-time code used, as its fact records it (services/logins.py)
+    "login_code_uses",
+    api_metadata,
+    # the code's ``login_codes.code_sha256`` (an HMAC of the login name and the code under
+    # the seal key): each is used once, and a new code is never one used before
+    Column("code_sha256", String(64), primary_key=True),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+)
+ADDED_IN_0015 = ("login_code_uses",)
 
 APPEND_ONLY_API = ("access_log",)

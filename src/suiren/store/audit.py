@@ -43,6 +43,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Integer, LargeBinary, Table, select, text
 from sqlalchemy.exc import DBAPIError
 
+from suiren.domain.region import NATIONAL
 from suiren.ledger.hashchain import (
     GENESIS,
     batch_content_hash,
@@ -649,6 +650,25 @@ _LOGINS_SQL = """
 def _verify_logins(connection: Connection, result: AuditResult) -> None:
     _verify_seals(connection, result)
     guarded(connection, result, "logins", lambda: _verify_login_workers(connection, result))
+    guarded(connection, result, "login_codes", lambda: _verify_codes_unused(connection, result))
+
+
+# A pending one-time code whose use the national journal records (services/logins.py): its
+# row was deleted when it was used, so this one was put back (a copy taken before).
+_USED_CODES_SQL = f"""
+    SELECT c.blind_index FROM login_codes c WHERE EXISTS (
+      SELECT 1 FROM facts f WHERE f.region = '{NATIONAL}' AND f.kind = 'login_code_uses'
+        AND f.key = c.code_sha256)
+"""
+
+
+def _verify_codes_unused(connection: Connection, result: AuditResult) -> None:
+    for row in connection.execute(text(f"{_USED_CODES_SQL} LIMIT {PROBLEMS_MAX}")):
+        result.add(
+            "login_codes",
+            row.blind_index,
+            "a one-time code already used (its use is recorded), put back: it opens nothing",
+        )
 
 
 def _verify_login_workers(connection: Connection, result: AuditResult) -> None:

@@ -58,7 +58,7 @@ from sqlalchemy.exc import DBAPIError
 
 from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
-from suiren.store.api_tables import api_keys, clerks, login_phones, logins
+from suiren.store.api_tables import api_keys, clerks, login_code_uses, login_phones, logins
 from suiren.store.readable import well_typed
 from suiren.store.tables import (
     enrolments,
@@ -146,6 +146,9 @@ GRANTS: dict[str, Projection] = {
             unrecorded=("failures", "locked_until", "seal"),
         ),
         Projection(login_phones, ("phone_index",), "latest", applied=False, unrecorded=("seal",)),
+        # each one-time code used: a code whose use is recorded opens nothing, whatever its
+        # ``login_codes`` row says (put back from a copy taken before it was used)
+        Projection(login_code_uses, ("code_sha256",), "append", applied=False),
     )
 }
 RECORDED = PROJECTIONS | GRANTS  # every kind of fact the journal may hold

@@ -6,14 +6,20 @@ Revises: 0001_ledger
 
 from alembic import op
 
-from suiren.store.api_tables import ADDED_IN_0004, ADDED_IN_0008, APPEND_ONLY_API, api_metadata
+from suiren.store.api_tables import (
+    ADDED_IN_0004,
+    ADDED_IN_0008,
+    ADDED_IN_0015,
+    APPEND_ONLY_API,
+    api_metadata,
+)
 from suiren.store.triggers import append_only_sql
 
 revision = "0002_api"
 down_revision = "0001_ledger"
 branch_labels = None
 depends_on = None
-LATER = frozenset(ADDED_IN_0004 + ADDED_IN_0008)  # tables a later revision creates
+LATER = frozenset(ADDED_IN_0004 + ADDED_IN_0008 + ADDED_IN_0015)  # tables a later revision creates
 
 
 def upgrade() -> None:
