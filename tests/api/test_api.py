@@ -63,7 +63,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0014_provisional_uses",
+        "revision": "0015_login_code_uses",
     }
     assert response.headers["x-request-id"]
 
