@@ -32,7 +32,18 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import ColumnElement, Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    Table,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
@@ -41,7 +52,6 @@ from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import login_code_uses, login_codes, login_phones, logins
 from suiren.store.db import as_utc, ledger_keys
 from suiren.store.grants import (
-    latest,
     lock_grants,
     next_version,
     post_fact,
@@ -138,26 +148,27 @@ def request_code(
     one), never one used before for it; returned so that the edge sends it (demo mode:
     shows it)."""
     index = _name(vault, name, now).index
-    while True:  # a used one again: one draw in a million per code this name has used
+    connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
+    while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         digest = _digest(connection, index, code)
-        if latest(connection, login_code_uses, digest) is None:
-            break
-    connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
-    connection.execute(
-        insert(login_codes).values(
-            sealed(
-                connection,
-                login_codes,
-                {
-                    "blind_index": index,
-                    "code_sha256": digest,
-                    "expires_at": now + CODE_TTL,
-                    "attempts": 0,
-                },
-            )
+        row = sealed(
+            connection,
+            login_codes,
+            {
+                "blind_index": index,
+                "code_sha256": digest,
+                "expires_at": now + CODE_TTL,
+                "attempts": 0,
+            },
         )
-    )
+        columns = list(login_codes.columns)
+        unused = select(*(literal(row[c.name], c.type) for c in columns)).where(
+            recorded(login_code_uses, literal(digest, String())).is_(None)
+        )
+        written = insert(login_codes).from_select(columns, unused).returning(login_codes.c.seal)
+        if connection.execute(written).first() is not None:
+            break
     return code
 
 
@@ -185,10 +196,10 @@ def _use_code(connection: Connection, index: str, code: str, now: datetime) -> s
 
 
 def _spent(connection: Connection, digest: str, now: datetime) -> None:
-    """Record the use of the code ``digest`` names (``_use_code``'s): its row and its fact,
-    under the grants' lock (held to the end of the transaction, as every grant's change)."""
+    """Record the use of the code ``digest`` names (``_use_code``'s): its row and its fact
+    (posting it takes the grants' lock, held to the end of the transaction, as every
+    grant's change does)."""
     row = {"code_sha256": digest, "used_at": now}
-    lock_grants(connection)
     connection.execute(insert(login_code_uses).values(row))
     post_fact(connection, fact(login_code_uses, **row), 1, now, "worker login: one-time code used")
 
