@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,12 +19,14 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
+from suiren.domain.region import default_registry
 from suiren.domain.resident_id import check_character
 from suiren.ledger.accounts import Scheme, pooled_fund
 from suiren.ledger.transaction import Transaction, TxCode
-from suiren.policy import load_policy
+from suiren.policy import Policy, baseline_parameters, load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.policy.medical import split_medical
+from suiren.rules.scenario import apply_scenario
 from suiren.rules.vector import day_number
 from suiren.services.identity import IdentityVault
 from suiren.services.workers import EnrolRequest, enrol_many
@@ -36,6 +39,16 @@ from tests.conftest import NOW, SECRET
 
 POLICY = load_policy()
 POLICIES = {name: load_policy(name) for name in ("current_law", "money_follows_person")}
+
+
+def policy_with(path: Path, scenario_yaml: str) -> Policy:
+    """The baseline parameters with the scenario ``scenario_yaml`` (written to ``path``)
+    applied: a test's figures published, say."""
+    path.write_text(scenario_yaml, encoding="utf-8")
+    registry = default_registry()
+    return Policy(apply_scenario(baseline_parameters(), path, registry), registry)
+
+
 VAULT = IdentityVault.from_secret(SECRET)
 
 

@@ -17,17 +17,15 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from suiren.domain.month import Month
-from suiren.domain.region import default_registry
-from suiren.policy import Policy, baseline_parameters
+from suiren.policy import Policy
 from suiren.policy.interest import year_rate
-from suiren.rules.scenario import apply_scenario
 from suiren.services.contributions import contribute
 from suiren.services.interest import InterestRun, credit_interest
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import provisional_uses
 from tests.conftest import NOW
-from tests.ledger_helpers import POLICY, enrol_workers
+from tests.ledger_helpers import POLICY, enrol_workers, policy_with
 from tests.store.test_tamper import tampering
 
 GUANGZHOU = "440100"
@@ -36,18 +34,15 @@ LATER = datetime(2027, 3, 1, tzinfo=UTC)
 
 def rate_2026_published(tmp_path: Path) -> Policy:
     """The parameters once a 2026 crediting rate is out (2%: a test's figure)."""
-    path = tmp_path / "rate_2026.yaml"
-    path.write_text(
+    return policy_with(
+        tmp_path / "rate_2026.yaml",
         "name: rate_2026\n"
         "description: a 2026 crediting rate published (a test's figure)\n"
         "reference: {verified: false, why: a test's figure}\n"
         "overrides:\n"
         "  account.interest_rate:\n"
         "    values: {2026-01-01: 0.02}\n",
-        encoding="utf-8",
     )
-    registry = default_registry()
-    return Policy(apply_scenario(baseline_parameters(), path, registry), registry)
 
 
 @pytest.fixture

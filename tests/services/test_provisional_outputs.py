@@ -16,12 +16,10 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 
 from suiren.domain.month import Month
-from suiren.domain.region import default_registry
 from suiren.ledger.accounts import Scheme
-from suiren.policy import Policy, baseline_parameters, load_policy
+from suiren.policy import Policy, load_policy
 from suiren.policy.contribution import contribution_bounds
 from suiren.policy.pension import PARAMETERS as PENSION_PARAMETERS
-from suiren.rules.scenario import apply_scenario
 from suiren.rules.vector import day_number
 from suiren.services.agency import waiting_transfers
 from suiren.services.career import estimate
@@ -56,7 +54,14 @@ from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from suiren.store.tables import intake_receipts
 from tests.conftest import NOW
-from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_workers, resident_id
+from tests.ledger_helpers import (
+    POLICY,
+    VAULT,
+    base_bounds_fen,
+    enrol_workers,
+    policy_with,
+    resident_id,
+)
 from tests.services.test_intake import HEADER, counts, post_file
 
 ZHENGZHOU, GUANGZHOU = "410100", "440100"
@@ -318,8 +323,8 @@ def test_a_batchs_due_is_summed_per_region_for_the_rows_of_a_status() -> None:
 
 def _published_2026(tmp_path: Path) -> Policy:
     """The parameters once 广东's 2026-07 floor and ceiling are out (figures of this test)."""
-    path = tmp_path / "guangdong_2026.yaml"
-    path.write_text(
+    return policy_with(
+        tmp_path / "guangdong_2026.yaml",
         "name: guangdong_2026\n"
         "description: 广东's 2026 bounds published (a test's figures)\n"
         "reference: {verified: false, why: a test's figures}\n"
@@ -328,10 +333,7 @@ def _published_2026(tmp_path: Path) -> Policy:
         '    regions: {"440100": {values: {2026-07-01: 5600}}}\n'
         "  contribution.base.published_ceiling:\n"
         '    regions: {"440000": {values: {2026-07-01: 28000}}}\n',
-        encoding="utf-8",
     )
-    registry = default_registry()
-    return Policy(apply_scenario(baseline_parameters(), path, registry), registry)
 
 
 def test_a_replay_says_what_the_first_posting_used_once_the_figure_is_published(
