@@ -917,7 +917,9 @@ DEZHOU = {"id": "dz", "region": "371400", "base_yuan": "7678", "average_index": 
 
 
 def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
-    status, out, err = cli([{**DEZHOU, "indexed_wage_yuan": "4684.35"}, DEZHOU], "--explain")
+    # a month before 山东 rounds the indexed wage itself (2024-12): B × Ī is used exact
+    before = {**DEZHOU, "retire": "2024-11"}
+    status, out, err = cli([{**before, "indexed_wage_yuan": "4684.35"}, before], "--explain")
     assert (status, err) == (0, "")
     printed, computed = json.loads(out)
     assert printed["transitional_pension_fen"] == 82_698
@@ -933,6 +935,20 @@ def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
     assert (
         json.loads(out)[0]["transitional_pension_fen"] == 81_328
     )  # 7678 × 0.6 × 13.58 × 1.3% = 813.28
+
+
+def test_shandong_rounds_the_indexed_wage_to_the_fen_from_2024_12(cli) -> None:
+    """德州 2024-12 from its index alone: 山东 rounds W = 7678 × 0.6101 = 4684.3478 to the fen
+    first (pension.indexed_wage_unit_fen), 4684.35 × 13.58 × 1.3% = 826.98 as the table prints;
+    the explanation shows the rounded wage in both pensions."""
+    status, out, err = cli([DEZHOU], "--explain")
+    assert (status, err) == (0, "")
+    [record] = json.loads(out)
+    assert record["transitional_pension_fen"] == 82_698
+    steps = {s["step"][:5]: s for s in record["explanation"]}
+    assert steps["过渡性养老"]["inputs"]["B_t × Ī_t, rounded half up to 1 fen"] == "4684.35"
+    assert steps["基础养老金"]["inputs"]["W = B_index × Ī, rounded half up to 1 fen"] == "4684.35"
+    assert "rounded first" in steps["过渡性养老"]["formula"]
 
 
 # add-ons of a personal status (issue 10 §2): computed where the case gives the status as the

@@ -27,6 +27,9 @@ three components, before any top-up: 四川's 增发 W × r × N (W the basic pe
 r per case) rounded like a component plus its fixed amount, and the 独生子女 add-on, the
 region's rate of the three pensions (or of its set amount) rounded like a component
 (``_status``).
+And a region may round the indexed wage B · Ī (and B_t · Ī_t) half up to a unit before using
+it (山东, 吉林, 湖北: the fen, ``pension.indexed_wage_unit_fen``; ``_rounded_wage``), where the case
+gives no printed one.
 Fixed since: 见分进角 (``up_from_fen``) is rounded without doubling the numerator, which wrapped
 below zero near the int64 headroom (``_round_component``), as the kernel always did.
 """
@@ -244,6 +247,18 @@ def _accrual(g: ParameterColumns, years: IntArray) -> Ratio:
     return numerator, column(den)
 
 
+def _rounded_wage(wage: IntArray, g: ParameterColumns, scale: IntArray) -> IntArray:
+    """The indexed wage B · Ī (in 1/scale fen) rounded half up to the region's unit where it
+    has one (``pension.indexed_wage_unit_fen``), else as it is; still in 1/scale fen."""
+    units = [0 if v is None else int(v) for v in g.distinct("wage_unit")]
+    if not any(units):
+        return wage
+    step = g.per_pair(units) * scale
+    safe = np.maximum(step, 1)
+    rounded: IntArray = np.where(step > 0, (2 * wage + safe) // (2 * safe) * safe, wage)
+    return rounded
+
+
 def _basic(
     cases: PensionCases, g: ParameterColumns, index: IntArray, years: IntArray, scale: IntArray
 ) -> tuple[Ratio, npt.NDArray[np.bool_], tuple[IntArray, Any]]:
@@ -270,7 +285,7 @@ def _basic(
             a_num = np.where(low & (step > 0), rounded, a_num)
     b_flat = _base(g, "flat_province", cases)
     b_index = _base(g, "index_province", cases)
-    wage = b_index * index * p
+    wage = _rounded_wage(b_index * index, g, scale) * p
     if cases.indexed_wage_fen is not None:
         wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * scale * p, wage)
     weighted = b_flat * a_num + wage
@@ -370,7 +385,7 @@ def _status(
     if bool(np.any(given & ~pays)):
         i = int(np.flatnonzero(given & ~pays)[0])
         raise InvalidInput(INCREASE_MISSING.format(case=i, region=cases.region[i]))
-    wage = _base(g, "index_province", cases) * index  # W in 1/scale fen
+    wage = _rounded_wage(_base(g, "index_province", cases) * index, g, scale)  # in 1/scale fen
     if cases.indexed_wage_fen is not None:
         wage = np.where(cases.indexed_wage_fen >= 0, cases.indexed_wage_fen * scale, wage)
     r = np.maximum(rate, 0)
@@ -564,7 +579,7 @@ def _transitional(
         floor = floor_num * scale // floor_den
         floored = has_floor & (t_index < floor)
         t_index = np.where(floored, floor, t_index)
-    weighted = base * (flat_num * scale + index_num * t_index)
+    weighted = base * flat_num * scale + index_num * _rounded_wage(base * t_index, g, scale)
     wage = cases.indexed_wage_fen
     if wage is not None:
         same = (

@@ -10,7 +10,9 @@ and its total raised to the 角), 内蒙古's transitional index floor of 1 (wit
 2025-09; the transitional indices drawn from 0 to 5 fall on both sides of it), the add-ons of
 a personal status given per case (四川 增发 rates and fixed amounts, with 成都; the 独生子女
 add-ons of 重庆, 贵州, 云南 with 昆明 and 辽宁, given true, false or not at all, in every
-region), dates on both sides of the rule changes,
+region), the indexed wage rounded to the fen before use (山东 with 德州, 吉林, 湖北 with 荆州;
+units of 1 fen to 1 yuan in every region where parameters are rewritten), dates on both sides
+of the rule changes,
 transitional parts and deemed years,
 北京's early actual years (G实, with and without deemed years; given as 0 or not at all),
 per-case coefficient overrides, printed indexed wages (in the transitional pension too, where
@@ -53,7 +55,8 @@ CASES_PER_BATCH = 10_000
 MONTH = YEARS_SCALE // 12
 # around 广东's low-index rule (2006-07-01), 上海's 2021 method, the 2025 divisor table,
 # 浙江's 过渡调节金 (2025-02-01), 江苏's phase-in (2024, 2025, 2026), 深圳's (2023-05, 2024, 2025) and
-# 内蒙古's transitional index floor (2025-09-01), 广东's 加发 and 缴费年限津贴 (2024-05-01)
+# 内蒙古's transitional index floor (2025-09-01), 广东's 加发 and 缴费年限津贴 (2024-05-01), the
+# indexed wage rounded to the fen (山东 2024-12-01, 吉林 2025-08-01, 湖北 2026-05-01)
 DAYS = (
     date(2006, 6, 30),
     date(2006, 7, 1),
@@ -72,6 +75,8 @@ DAYS = (
     date(2025, 8, 1),
     date(2025, 9, 1),
     date(2026, 1, 1),
+    date(2026, 4, 30),
+    date(2026, 5, 1),
 )
 JIANGSU_PHASE_IN = date(2024, 1, 1)
 SHENZHEN_PHASE_IN = date(2023, 5, 1)
@@ -134,7 +139,7 @@ def varied_cases(
         ["440100", "440000", "440300", "450100", "410100", "410000", "220000", "310000", "340000",
          "110000", "110105", "220100", "220500", "330000", "330100", "320000", "320100",
          "320500", "150000", "150100", "510000", "510100", "500000", "520000", "530100",
-         "210000", "440700", "441300"]
+         "210000", "440700", "441300", "370000", "371400", "420000", "421000"]
     )  # fmt: skip
     region = np.where(
         rng.random(count) < 1 / 3,
@@ -435,8 +440,8 @@ class RewrittenPolicy:
 
 @pytest.mark.parametrize("seed", (11, 12))
 def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed):
-    """Rounding down and 见分进角, indices with 0 to 4 decimals, units of 1 fen to 1 yuan,
-    years in 0.1."""
+    """Rounding down and 见分进角, indices with 0 to 4 decimals, units of 1 fen to 1 yuan (the
+    components and the indexed wage), years in 0.1."""
     modes = ("half_up", "up", "down")
     component_modes = (*modes, "up_from_fen")
 
@@ -446,6 +451,7 @@ def test_fast_formula_equals_the_reference_in_every_mode_and_index_decimals(seed
             "years_mode": modes[(pair // 3) % 3],
             "index_decimals": pair % 5,
             "rounding_unit_fen": (1, 10, 100)[(pair // 5) % 3],
+            "wage_unit": (None, 1, 10, 100)[(pair // 7) % 4],
         }
         if not region.startswith("31"):  # 上海 accrues per month: keep its unit of a month
             changed["years_unit"] = ("1/30000", "0.1", "1/12", "0.01")[(pair // 2) % 4]
@@ -472,6 +478,7 @@ def test_plain_batches_equal_the_reference_in_every_mode(seed, extreme_share):
             "years_mode": modes[pair % 3],
             "index_decimals": (pair // 2) % 5,
             "rounding_unit_fen": (1, 10, 100)[(pair // 3) % 3],
+            "wage_unit": (None, 1, 10, 100)[(pair // 7) % 4],
         }
         if not region.startswith("31"):  # 上海 accrues per month: keep its unit of a month
             changed["years_unit"] = ("1/30000", "0.1", "1/12", "0.01")[(pair // 4) % 4]
@@ -520,6 +527,7 @@ def test_fast_formula_equals_the_reference_with_five_and_six_index_decimals(
             "years_mode": modes[(pair // 3) % 3],
             "index_decimals": decimals,
             "rounding_unit_fen": (1, 10)[(pair // 5) % 2],
+            "wage_unit": (None, 1, 10)[(pair // 7) % 3],
         }
         if not region.startswith("31"):
             changed["years_unit"] = years_units[(pair // 2) % len(years_units)]

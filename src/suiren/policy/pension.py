@@ -17,7 +17,9 @@ exact integer at a stated scale, and each component is rounded once to the regio
 
     W  = B_index · Ī, the indexed monthly wage (指数化月平均缴费工资), or the printed one; the
          printed one also stands for B_t · Ī_t in the transitional pension where B_t is the
-         same base and Ī_t the same index (山东, 云南 tables: W rounded to the fen, × years)
+         same base and Ī_t the same index (山东, 云南 tables: W rounded to the fen, × years).
+         Where the region rounds it (``pension.indexed_wage_unit_fen``: 山东, 吉林, 湖北 1 fen),
+         B_index · Ī and B_t · Ī_t are each rounded half up to that unit before use
     a  = Ī / threshold when Ī < threshold (广东 low-index coefficient; where the region says
          so, rounded half up to its decimals), otherwise 1
     B_flat, B_index, B_t = the local or the provincial 计发基数 (河南, 吉林 dual bases)
@@ -159,13 +161,14 @@ PARAMETERS = {
     "increase": "pension.extra.increase_on_indexed_wage",
     "only_child_rate": "pension.extra.only_child_rate",
     "only_child_base": "pension.extra.only_child_base_yuan",
+    "wage_unit": "pension.indexed_wage_unit_fen",
 }
 OPTIONAL = frozenset(
     {"transitional_coefficient", "long_service_coefficient", "long_service_years",
      "low_index_decimals", "early_rate", "extra_rates", "adjustment_fixed",
      "adjustment_per_index_year", "subsidy", "top_up_unit", "phase_in_rate", "phase_in_unit",
      "transitional_index_floor", "increase", "only_child_rate", "only_child_base",
-     "per_whole_year"}
+     "per_whole_year", "wage_unit"}
 )  # fmt: skip
 
 
@@ -627,6 +630,9 @@ class PairParameters(NamedTuple):
     # 缴费年限津贴 (广东): fen per whole contribution year, in the part beside the three
     # components (0: none); a pair with it has add_has
     per_year: IntArray
+    # the unit in fen the indexed wage B · Ī (and B_t · Ī_t) is rounded to, half up, before
+    # use (山东, 吉林, 湖北: 1); 0: exact
+    wage_unit: IntArray
 
 
 def _pair_parameters(g: ParameterColumns) -> PairParameters:
@@ -746,7 +752,19 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         oc_has=flags(oc_has),
         oc_base=ints([-1 if b is None else b for b in oc_base]),
         per_year=ints(per_year),
+        wage_unit=ints([_wage_unit(v) for v in g.distinct("wage_unit")]),
     )
+
+
+def _wage_unit(value: Any) -> int:
+    """The unit the indexed wage is rounded to, in fen (0 where the region keeps it exact)."""
+    if value is None:
+        return 0
+    if int(value) != value or int(value) < 1:
+        raise ParameterError(
+            f"pension.indexed_wage_unit_fen must be a whole number of fen ≥ 1, got {value!r}"
+        )
+    return int(value)
 
 
 def _index_floors(values: list[Any], scale_decimals: list[int]) -> list[int | None]:

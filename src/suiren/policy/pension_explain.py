@@ -67,20 +67,30 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
         else "a = 1"
     )
     full, leftover = divmod(years, YEARS_SCALE)
+    basic_inputs = {
+        "B_local": base,
+        "B_province": province_base,
+        "flat term base": "province" if p["flat_province"].value else "local",
+        "index term base": "province" if p["index_province"].value else "local",
+        "Ī": _dec(index.numerator, index.denominator, shown),
+        "full years": str(full),
+        "leftover months": _dec(leftover * 12, YEARS_SCALE, 2),
+    }
+    index_base = int(cases.province_base_fen[i] if p["index_province"].value else cases.base_fen[i])
+    printed = cases.indexed_wage_fen is not None and int(cases.indexed_wage_fen[i]) >= 0
+    wage_unit = p["wage_unit"].value
+    rounds_wage = wage_unit is not None and not printed
+    if rounds_wage:
+        wage = rounded_wage(index_base * index, int(wage_unit))
+        basic_inputs[f"W = B_index × Ī, rounded half up to {wage_unit} fen"] = fen_to_yuan_str(wage)
     steps.append(
         Step(
             "基础养老金 / basic pension",
             "(B_flat × a + B_index × Ī) ÷ 2 × (full years × r_year + leftover months × r_month);"
-            f" {a_text}; rounded to the {unit_name}",
-            {
-                "B_local": base,
-                "B_province": province_base,
-                "flat term base": "province" if p["flat_province"].value else "local",
-                "index term base": "province" if p["index_province"].value else "local",
-                "Ī": _dec(index.numerator, index.denominator, shown),
-                "full years": str(full),
-                "leftover months": _dec(leftover * 12, YEARS_SCALE, 2),
-            },
+            f" {a_text}"
+            + ("; B_index × Ī (W) rounded first, as the region's tables do" if rounds_wage else "")
+            + f"; rounded to the {unit_name}",
+            basic_inputs,
             fen_to_yuan_str(int(result.basic_fen[i])),
             (
                 p["rate_year"],
@@ -89,6 +99,7 @@ def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Ste
                 *((a_decimals,) if low and a_decimals.value is not None else ()),
                 p["flat_province"],
                 p["index_province"],
+                *((p["wage_unit"],) if rounds_wage else ()),
                 p["rounding_unit_fen"],
                 p["rounding_mode"],
             ),
@@ -176,11 +187,16 @@ def _status_steps(
         index = result.index(i)
         years = int(result.years[i])
         printed = cases.indexed_wage_fen is not None and int(cases.indexed_wage_fen[i]) >= 0
+        index_base = int(
+            cases.province_base_fen[i] if p["index_province"].value else cases.base_fen[i]
+        )
         wage = (
             Fraction(int(cases.indexed_wage_fen[i]))  # type: ignore[index]
             if printed
-            else Fraction(int(cases.base_fen[i])) * index
+            else Fraction(index_base) * index
         )
+        if not printed and p["wage_unit"].value is not None:
+            wage = Fraction(rounded_wage(wage, int(p["wage_unit"].value)))
         r = Fraction(max(rate, 0), 10**6)
         exact = wage * r * Fraction(years, YEARS_SCALE)
         steps.append(
@@ -447,6 +463,12 @@ def _phase_in_step(
     )
 
 
+def rounded_wage(wage_fen: Fraction, unit: int) -> int:
+    """The indexed wage (exact, in fen) rounded half up to the region's unit in fen
+    (``pension.indexed_wage_unit_fen``), as the formula uses it."""
+    return int((wage_fen / unit + Fraction(1, 2)) // 1) * unit
+
+
 def _printed_wage(
     cases: PensionCases, i: int, p: dict[str, ResolvedValue], base_fen: int, floored: bool
 ) -> int | None:
@@ -505,6 +527,15 @@ def _transitional_step(
             )
     floored = floor_value is not None and result.transitional_index(i) < Fraction(floor_value)
     wage = _printed_wage(cases, i, p, base_fen, floored)
+    wage_unit = p["wage_unit"].value
+    if wage is None and wage_unit is not None:
+        inputs[f"B_t × Ī_t, rounded half up to {wage_unit} fen"] = fen_to_yuan_str(
+            rounded_wage(base_fen * t_index, int(wage_unit))  # Ī_t as used (the floor where below)
+        )
+        formula = formula.replace(
+            "; rounded to the",
+            "; B_t × Ī_t rounded first, as the region's tables do; rounded to the",
+        )
     if wage is not None:
         inputs["W (printed 指数化月平均缴费工资)"] = fen_to_yuan_str(wage)
         formula = (
@@ -518,6 +549,7 @@ def _transitional_step(
         "transitional_index_weight",
         "transitional_coefficient",
         "transitional_index_floor",
+        *(("wage_unit",) if wage is None and wage_unit is not None else ()),
         "long_service_coefficient",
         "long_service_years",
     ]

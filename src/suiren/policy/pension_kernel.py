@@ -14,7 +14,9 @@ use. Early actual years (北京 G实) add a second transitional part, summed exa
 first before its one rounding (``_plus_early``). Where the region floors the transitional index
 (内蒙古 from 2025-09: 1), a lower Ī_t is raised to the floor in the deemed-years part only.
 Where a case gives its printed indexed wage W and its transitional index is its average index on
-the same base, B_t · Ī_t there is W (新疆), as in the basic pension. A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
+the same base, B_t · Ī_t there is W (新疆), as in the basic pension. Where it gives none and the
+region rounds the indexed wage (山东, 吉林, 湖北: the fen), B_index · Ī and B_t · Ī_t are rounded
+half up to that unit first (``_half_up_unit``). A 长缴增发 (吉林) adds up to three brackets of the basic pension's base, each
 rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī · N · m, rounded once
 (``_adjustment``), a fixed 养老金补贴, an amount per whole contribution year (广东 缴费年限津贴)
 and a top-up of the total to a multiple of the region's unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
@@ -118,6 +120,12 @@ def _round_fen(numerator: int, fen_denominator: int, unit: int, mode: int) -> in
     return _round(numerator, denominator, mode) * unit
 
 
+def _half_up_unit(numerator: int, step: int) -> int:
+    """``numerator`` (≥ 0) rounded half up to a multiple of ``step`` (the indexed wage to the
+    region's unit: B · Ī in 1/iscale fen to u fen, step u · iscale)."""
+    return _floor_divide(2 * numerator + step, 2 * step) * step
+
+
 def _floor_divide_by_constant(numerator: Any, divisor: int, divisor_unsigned: Any) -> Any:
     """``numerator // divisor`` for a constant ``divisor`` > 0 (``divisor_unsigned`` the
     same as np.uint64): unsigned when the numerator is not negative (int64 wraps past 2^63
@@ -172,8 +180,8 @@ def _fit(left: int, right: int, den: int) -> tuple[int, int, bool]:
  P_X_HAS, P_ADJ_FIXED, P_ADJ_NUM, P_ADJ_DEN, P_ADJ_HAS, P_SUBSIDY, P_TOP_UP,
  P_ADD_HAS, P_PHASE_NUM, P_PHASE_DEN, P_PHASE_HAS, P_PHASE_UNIT, P_T_FLOOR,
  P_T_FLOOR_HAS, P_INCREASE_HAS, P_OC_NUM, P_OC_DEN, P_OC_HAS, P_OC_BASE,
- P_PER_YEAR) = range(57)  # fmt: skip
-PAIR_PARAMETERS = 57  # the pair parameters, in the order of pension.PairParameters
+ P_PER_YEAR, P_WAGE_UNIT) = range(58)  # fmt: skip
+PAIR_PARAMETERS = 58  # the pair parameters, in the order of pension.PairParameters
 EXTRA_BRACKETS = 3  # 长缴增发 brackets the pair table holds (P_X_Y1 … P_X_R3)
 # then, derived per pair: p of the low-index rule, and the terms of the basic and account
 # roundings (see _rounding_terms and _account_rounding_terms)
@@ -316,6 +324,8 @@ def _cases(
         w = b_index * index * p
         if has_wage and wage[i] >= 0:
             w = wage[i] * iscale * p
+        elif table[q, P_WAGE_UNIT] > 0:  # W rounded half up to the region's unit (山东, 吉林, 湖北)
+            w = _half_up_unit(b_index * index, table[q, P_WAGE_UNIT] * iscale) * p
         weighted = b_flat * a + w
         reduced = False
         if not check_fit:
@@ -397,6 +407,9 @@ def _cases(
                     and b_t == b_index
                 ):
                     weighted = (b_t * table[q, P_W_FLAT] + wage[i] * table[q, P_W_INDEX]) * iscale
+                elif table[q, P_WAGE_UNIT] > 0:  # B_t · Ī_t rounded like W (山东, 吉林, 湖北)
+                    w_t = _half_up_unit(b_t * t_used, table[q, P_WAGE_UNIT] * iscale)
+                    weighted = b_t * table[q, P_W_FLAT] * iscale + w_t * table[q, P_W_INDEX]
                 right = d * k_num
                 den = iscale * YEARS_SCALE * k_den * table[q, P_W_DEN]
                 if not check_fit:
@@ -612,7 +625,7 @@ def _compile() -> tuple[Any, Any, Any, Any]:
     inlining")."""
     module = globals()
     for name in ("_floor_divide", "_corrected", "_round", "_round_fen", "_rounding_terms",
-                 "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_fits", "_fit",
+                 "_account_rounding_terms", "_floor_divide_by_constant", "_half_up_signed", "_half_up_unit", "_fits", "_fit",
                  "_plus_early", "_phase_in", "_status_addons", "_bracket_years", "_adjustment", "_cases"):  # fmt: skip
         module[name] = njit_cached(module[name], error_model="numpy")
     module["_gcd"] = njit_cached(module["_gcd"], error_model="numpy")
