@@ -365,6 +365,7 @@ def pensions_with_parameters(g: ParameterColumns, cases: PensionCases) -> Pensio
         has_early,
         has_extra,
         has_old,
+        bool(pairs.wage_unit.any()),  # a region rounds the indexed wage (山东, 吉林, 湖北)
     )
     errors = _run_kernel(inputs, pairs, flags, out, n)
     _raise_first(errors, cases, n)

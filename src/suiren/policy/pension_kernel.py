@@ -241,8 +241,9 @@ def _kernel_plain(
     flags): the same loop, compiled with those branches removed, so that what is left fits in
     registers (about a tenth faster, once measured). Parts beside the three components stay a
     flag: a batch with 广东 cases (加发, 缴费年限津贴) keeps the plain loop."""
-    low_rule, has_extra, check_fit = flags[0], flags[7], flags[9]
-    plain = (low_rule, False, False, False, False, False, False, has_extra, False, check_fit)
+    low_rule, has_extra, rounds_wage, check_fit = flags[0], flags[7], flags[9], flags[10]
+    plain = (low_rule, False, False, False, False, False, False, has_extra, False, rounds_wage,
+             check_fit)  # fmt: skip
     _cases(cases, table, reciprocal, plain, out, errors, bounds)
 
 
@@ -253,7 +254,7 @@ def _cases(
      wage, override_num, override_den, override_given, early_in, early_index_1e6, old_in,
      rate_in, fixed_in, child_in) = cases  # fmt: skip
     (low_rule, any_deemed, has_wage, has_override, per_case_coefficient, write_t_index,
-     has_early, has_extra, has_old, check_fit) = flags  # fmt: skip
+     has_early, has_extra, has_old, rounds_wage, check_fit) = flags  # fmt: skip
     # bitwise or of each factor of the two numerators: at least the largest (any negative
     # one sets the sign), less than twice it; the caller checks the batch from these
     w_bits = f_bits = t_bits = r_bits = 0
@@ -324,7 +325,7 @@ def _cases(
         w = b_index * index * p
         if has_wage and wage[i] >= 0:
             w = wage[i] * iscale * p
-        elif table[q, P_WAGE_UNIT] > 0:  # W rounded half up to the region's unit (山东, 吉林, 湖北)
+        elif rounds_wage and table[q, P_WAGE_UNIT] > 0:  # to the region's unit (山东, 吉林, 湖北)
             w = _half_up_unit(b_index * index, table[q, P_WAGE_UNIT] * iscale) * p
         weighted = b_flat * a + w
         reduced = False
@@ -407,7 +408,7 @@ def _cases(
                     and b_t == b_index
                 ):
                     weighted = (b_t * table[q, P_W_FLAT] + wage[i] * table[q, P_W_INDEX]) * iscale
-                elif table[q, P_WAGE_UNIT] > 0:  # B_t · Ī_t rounded like W (山东, 吉林, 湖北)
+                elif rounds_wage and table[q, P_WAGE_UNIT] > 0:  # B_t · Ī_t rounded like W
                     w_t = _half_up_unit(b_t * t_used, table[q, P_WAGE_UNIT] * iscale)
                     weighted = b_t * table[q, P_W_FLAT] * iscale + w_t * table[q, P_W_INDEX]
                 right = d * k_num
