@@ -88,3 +88,23 @@ def test_index_decimals_outside_zero_to_six_are_refused(decimals):
     changed = ParameterColumns(values, g.pair_of_case, g.pairs)
     with pytest.raises(ParameterError, match="index_decimals"):
         pensions_with_parameters(changed, cases)
+
+
+@pytest.mark.parametrize("unit", (0, Fraction(1, 2), -10))
+@pytest.mark.parametrize(
+    ("key", "region", "day"),
+    [
+        ("wage_unit", "370000", date(2025, 1, 1)),  # 山东: the indexed wage to the fen
+        ("top_up_unit", "330000", date(2025, 3, 1)),  # 浙江: the total raised to the 角
+    ],
+)
+def test_a_unit_in_fen_that_is_not_a_whole_number_of_fen_is_refused(key, region, day, unit):
+    policy = load_policy()
+    cases = _cases(region, day)
+    g = policy.look_up(cases.day, cases.region, PARAMETERS, OPTIONAL)
+    values = dict(g.values)
+    assert any(v is not None and v.value for v in values[key]), (key, values[key])
+    values[key] = [v if v is None else replace(v, value=unit) for v in values[key]]
+    changed = ParameterColumns(values, g.pair_of_case, g.pairs)
+    with pytest.raises(ParameterError, match=f"{PARAMETERS[key]} must be a whole number of fen"):
+        pensions_with_parameters(changed, cases)

@@ -674,7 +674,7 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
     per_year = [
         _whole_fen(v, "pension.extra.per_whole_year") or 0 for v in g.distinct("per_whole_year")
     ]
-    top_up = [_top_up_unit(v) for v in g.distinct("top_up_unit")]
+    top_up = [_unit_fen("top_up_unit", v) for v in g.distinct("top_up_unit")]
     phase_rate, phase_unit = _phase_in_parameters(
         g.distinct("phase_in_rate"), g.distinct("phase_in_unit")
     )
@@ -753,19 +753,8 @@ def _pair_parameters(g: ParameterColumns) -> PairParameters:
         oc_has=flags(oc_has),
         oc_base=ints([-1 if b is None else b for b in oc_base]),
         per_year=ints(per_year),
-        wage_unit=ints([_wage_unit(v) for v in g.distinct("wage_unit")]),
+        wage_unit=ints([_unit_fen("wage_unit", v) for v in g.distinct("wage_unit")]),
     )
-
-
-def _wage_unit(value: Any) -> int:
-    """The unit the indexed wage is rounded to, in fen (0 where the region keeps it exact)."""
-    if value is None:
-        return 0
-    if int(value) != value or int(value) < 1:
-        raise ParameterError(
-            f"pension.indexed_wage_unit_fen must be a whole number of fen ≥ 1, got {value!r}"
-        )
-    return int(value)
 
 
 def _index_floors(values: list[Any], scale_decimals: list[int]) -> list[int | None]:
@@ -843,14 +832,13 @@ def _whole_fen(value: Any, name: str) -> int | None:
     return int(fen)
 
 
-def _top_up_unit(value: Any) -> int:
-    """The unit the total is raised to, in fen (0 where the region has none)."""
+def _unit_fen(key: str, value: Any) -> int:
+    """A unit in fen that an amount is rounded or raised to (0 where the region has none):
+    the total's (``top_up_unit``), the indexed wage's (``wage_unit``)."""
     if value is None:
         return 0
     if int(value) != value or int(value) < 1:
-        raise ParameterError(
-            f"pension.extra.top_up_unit_fen must be a whole number of fen ≥ 1, got {value!r}"
-        )
+        raise ParameterError(f"{PARAMETERS[key]} must be a whole number of fen ≥ 1, got {value!r}")
     return int(value)
 
 
