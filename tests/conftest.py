@@ -37,6 +37,55 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+# PostgreSQL's catalogs: the suite creates and drops about a thousand schemas a run, each
+# leaving its tables', columns', indexes' and triggers' rows dead in pg_attribute, pg_class,
+# pg_depend…; where autovacuum is off (as on these machines and CI's: conf.d/90-ci.conf) they
+# pile up across runs (2.2 million dead pg_attribute rows, a 977 MB database, after a day's
+# runs: an Alembic upgrade took 0.66–0.81 s instead of 0.23 s). The catalogs are compacted when a session starts and ends, and
+# vacuumed every VACUUM_EVERY schemas a test process drops.
+CATALOGS = (
+    "pg_attribute", "pg_class", "pg_depend", "pg_type", "pg_index", "pg_constraint",
+    "pg_trigger", "pg_attrdef", "pg_sequence", "pg_namespace", "pg_shdepend", "pg_statistic",
+    "pg_rewrite", "pg_description", "pg_init_privs", "pg_proc",
+)  # fmt: skip
+VACUUM_EVERY = 100
+_dropped = [0]
+
+
+def vacuum_catalogs(full: bool) -> None:
+    """VACUUM (FULL: compacted, under an exclusive lock: only while no test runs) the catalogs
+    the schemas' rows live in. A role that may not vacuum them is warned by the server and
+    nothing happens."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            tables = ", ".join(f"pg_catalog.{t}" for t in CATALOGS)
+            connection.execute(text(f"VACUUM {'FULL ' if full else ''}{tables}"))
+    finally:
+        admin.dispose()
+
+
+def _controller(session: pytest.Session) -> bool:
+    """Not a pytest-xdist worker (the process that starts and ends the run)."""
+    return not hasattr(session.config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _controller(session):
+        try:
+            vacuum_catalogs(full=True)
+        except Exception as error:  # the PostgreSQL tests fail on their own, with their reason
+            print(f"PostgreSQL catalogs not vacuumed: {error}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _controller(session):
+        try:
+            vacuum_catalogs(full=True)
+        except Exception as error:
+            print(f"PostgreSQL catalogs not vacuumed: {error}")
+
+
 def postgres_schema_url() -> tuple[str, str]:
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -51,6 +100,9 @@ def drop_postgres_schema(schema: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     admin.dispose()
+    _dropped[0] += 1
+    if _dropped[0] % VACUUM_EVERY == 0:
+        vacuum_catalogs(full=False)  # beside the running tests: no exclusive lock
 
 
 def engine_for(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
