@@ -32,25 +32,15 @@ from suiren.services.transfers import (
 )
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
-from suiren.store.ledger_repo import balances
 from suiren.store.tables import enrolments, postings
 from tests.ledger_helpers import POLICY, VAULT, assert_ledger_sound, resident_id
+from tests.services.test_gathering import held
 
 BASE_FEN = 600_000
 
 
 def at(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 12, 0, tzinfo=UTC)
-
-
-def held(engine, worker_id: str, region: str) -> tuple[int, int]:
-    keys = [
-        f"worker:{worker_id}:employee_pension:{kind}:{region}"
-        for kind in ("individual_account", "pooled_entitlement")
-    ]
-    with unit_of_work(engine) as c:
-        found = balances(c, keys)
-    return found.get(keys[0], 0), found.get(keys[1], 0)
 
 
 def sealed_in_guangzhou(engine, n: int) -> str:
