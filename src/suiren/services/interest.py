@@ -1,8 +1,10 @@
 """Yearly interest on individual accounts (记账利率), idempotent per region and year.
 
-For each region, in batches of at most ``BATCH_ACCOUNTS_MAX`` accounts by worker id, SQL sums
+For each region, in batches of at most ``BATCH_ACCOUNTS_MAX`` accounts by worker id, SQL finds
 every account's balance before year Y and what was credited during Y (``store.lines.SUMS_SQL``:
-postings and contribution months alike), read as columns (``store.lines.year_sums``);
+postings and contribution months alike, and only the lines dated in Y or later: the balance
+before Y is the account's balance less them, so the run reads a year, not the account's whole
+history), read as columns (``store.lines.year_sums``);
 ``policy.interest.yearly_interest`` computes the interest of the whole column (年度计息法, the
 one place the rule is written). Each batch is one hash-chained transaction against the
 region's pooled fund, recording its ``interest_runs`` row as a fact; the region's batches go

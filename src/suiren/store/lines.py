@@ -34,12 +34,20 @@ _MONTH_JOIN = (
 
 # (prior, in_year) of each worker account selected by ``{accounts}`` (a condition on ``a``)
 # for year Y, in SQL; ``{months}`` may narrow the months read to the same workers (a condition
-# on ``m``, such as a range of ``m.worker_id``, which the planner cannot derive from ``a``). ``prior`` is the balance before Y, ``in_year`` what was credited during
-# Y (interest excluded), from postings and months alike. A transfer posted in Y carries the
-# part of its amount that had been in the account before Y (``interest_carry``): that part
-# counts as prior where it lands and is taken off the prior where it leaves, so a move
-# neither loses nor doubles a year's interest — it follows the money. ``credited`` is 1 when
-# interest for Y is already posted to the account (a transfer's catch-up), else 0.
+# on ``m``, such as a range of ``m.worker_id``, which the planner cannot derive from ``a``).
+# ``prior`` is the balance before Y, ``in_year`` what was credited during Y (interest
+# excluded), from postings and months alike. Only the lines dated in Y or later are read: the
+# balance before Y is the account's balance (``accounts.balance_fen``, the sum of all its
+# lines, which the audit checks) less those lines, so a yearly run reads a year of each
+# account, not its whole history (issue 9). The balance enters as one more line (code
+# ``BALANCE_LINE``, before Y), so that the query keeps the shape of one aggregate over lines,
+# which the planner cannot turn into a per-account rescan whatever its statistics say. A
+# transfer posted in Y carries the part of its amount that had been in the account before Y
+# (``interest_carry``): that part counts as prior where it lands and is taken off the prior
+# where it leaves, so a move neither loses nor doubles a year's interest — it follows the
+# money. ``credited`` is 1 when interest for Y is already posted to the account (a
+# transfer's catch-up), else 0.
+BALANCE_LINE = "(balance)"  # no transaction code has parentheses (ledger.transaction.TxCode)
 SUMS_SQL = (
     """
     SELECT sums.account AS account,
@@ -48,16 +56,24 @@ SUMS_SQL = (
            sums.credited AS credited
     FROM (
       SELECT lines.account AS account,
-             CAST(SUM(CASE WHEN lines.legal_month < :start THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS prior,
-             CAST(SUM(CASE WHEN lines.legal_month >= :start AND lines.code <> 'interest'
-                      THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS in_year,
+             CAST(SUM(CASE WHEN lines.code = '"""
+    + BALANCE_LINE
+    + """' THEN lines.amount_fen ELSE -lines.amount_fen END) AS BIGINT) AS prior,
+             CAST(SUM(CASE WHEN lines.legal_month >= :start AND lines.legal_month <= :end
+                      AND lines.code <> 'interest' THEN lines.amount_fen ELSE 0 END) AS BIGINT) AS in_year,
              MAX(CASE WHEN lines.legal_month = :end AND lines.code = 'interest'
                       THEN 1 ELSE 0 END) AS credited
       FROM (
-        SELECT p.account AS account, p.legal_month AS legal_month, p.amount_fen AS amount_fen,
-               p.code AS code
+        SELECT a.account AS account, :start - 1 AS legal_month, a.balance_fen AS amount_fen,
+               '"""
+    + BALANCE_LINE
+    + """' AS code
+        FROM accounts a
+        WHERE {accounts}
+        UNION ALL
+        SELECT p.account, p.legal_month, p.amount_fen, p.code
         FROM postings p JOIN accounts a ON a.account = p.account
-        WHERE {accounts} AND p.legal_month <= :end
+        WHERE {accounts} AND p.legal_month >= :start
         UNION ALL
         SELECT a.account, m.month, """
     + MONTH_AMOUNT_SQL
@@ -65,7 +81,7 @@ SUMS_SQL = (
         FROM contribution_months m """
     + _MONTH_JOIN
     + """
-        WHERE {accounts} AND {months} AND m.month <= :end
+        WHERE {accounts} AND {months} AND m.month >= :start
       ) AS lines
       GROUP BY lines.account
     ) AS sums
