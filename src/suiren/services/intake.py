@@ -2,10 +2,10 @@
 
 A payments file (``suiren contribute --file``) has one row per contribution month:
 ``payment_id``, ``month`` (YYYY-MM), ``base_yuan`` (decimal text or an exact number) and
-``worker_id`` or ``resident_id``; optionally ``scheme`` (default employee_pension). The
-month's id is ``{payment_id}/{month}``, as for one payment. A workers file (``suiren worker
-enrol --file``) has ``resident_id`` and ``work_region``, optionally ``hukou_region`` and
-``scheme``.
+``worker_id`` or ``resident_id`` (a row that gives both names one worker by both);
+optionally ``scheme`` (default employee_pension). The month's id is ``{payment_id}/{month}``,
+as for one payment. A workers file (``suiren worker enrol --file``) has ``resident_id`` and
+``work_region``, optionally ``hukou_region`` and ``scheme``.
 
 Files are CSV (UTF-8, a header row) or Parquet, read in chunks of ``CHUNK_ROWS`` (a file of
 ten million rows is streamed in bounded memory) and checked column by column: a row whose
@@ -287,7 +287,8 @@ def _csv_chunks(
 ) -> Iterator[Chunk]:
     if scan_csv(path)[1] > LINE_BYTES_MAX + 2:
         raise FileRefused(
-            f"a line is longer than {LINE_BYTES_MAX} bytes: the file is not a payments file"
+            f"a line is longer than {LINE_BYTES_MAX} bytes: no row of a file Suiren reads is"
+            " that long"
         )
     names = csv_header(path)
     _check_header(names, columns, required)
@@ -555,10 +556,13 @@ def parse_payments(
     )
     months = np.zeros(n, dtype=np.int64)
     if good_month.any():
-        year = pc.cast(pc.utf8_slice_codeunits(month, 0, 4), pa.int64(), safe=False)
-        number = pc.cast(pc.utf8_slice_codeunits(month, 5, 7), pa.int64(), safe=False)
+        # only text the pattern accepted is cast (a refused row's month reads as 0000-01): a
+        # month such as "" or "Jan-2026" beside a good one failed the cast, a traceback
+        checked = pc.if_else(pa.array(good_month), month, "0000-01")
+        year = pc.cast(pc.utf8_slice_codeunits(checked, 0, 4), pa.int64())
+        number = pc.cast(pc.utf8_slice_codeunits(checked, 5, 7), pa.int64())
         values = pc.add(pc.multiply(year, 12), pc.subtract(number, 1))
-        months = np.where(good_month, pc.fill_null(values, 0).to_numpy(zero_copy_only=False), 0)
+        months = np.where(good_month, values.to_numpy(zero_copy_only=False), 0)
     base = _base_fen(table, ok, errors, first)
     scheme_column = _text(table, "scheme")
     schemes = np.full(n, Scheme.EMPLOYEE_PENSION.value, dtype=object)
@@ -643,7 +647,9 @@ def _by_resident(
     first: int,
     errors: list[RowError],
 ) -> pa.Array:
-    """Worker ids where the row names one, else the worker of its resident id."""
+    """Each row's worker: the worker of its resident id, or the worker id it names. A row
+    that gives both is checked: its resident id must be that worker's (it was ignored, and
+    the payment posted to the worker id whatever person the resident id named)."""
     ids = (
         np.full(n, "", dtype=object)
         if given is None
@@ -651,14 +657,25 @@ def _by_resident(
     )
     assert vault is not None and connection is not None
     numbers = residents.to_pylist()
-    need = [i for i in range(n) if ok[i] and not ids[i]]
+    need = [i for i in range(n) if ok[i] and (numbers[i] or not ids[i])]
     found = find_workers(connection, vault, [numbers[i] for i in need])
     for i, (worker, problem) in zip(need, found, strict=True):
         if problem:
             errors.append(RowError(first + i, "resident_id", "invalid-resident-id", problem))
             ok[i] = False
-        else:
+        elif not ids[i]:
             ids[i] = worker
+        elif ids[i] != worker:
+            errors.append(
+                RowError(
+                    first + i,
+                    "resident_id",
+                    "invalid-worker",
+                    f"the row names worker {ids[i]} and a resident id that is not that worker's:"
+                    " give one of them, or both of the same worker",
+                )
+            )
+            ok[i] = False
     return pa.array(ids.tolist(), type=pa.string())
 
 
