@@ -6,13 +6,19 @@ read or written (exit 2, the reason) — never a traceback."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.cli.runner import Done, Run, refusal
+from tests.cli.runner import Done, Run, refusal, runner
+from tests.cli.test_bad_input import COMMANDS
 from tests.ledger_helpers import resident_id
 
 HEADER = "payment_id,month,base_yuan,worker_id\n"
@@ -124,3 +130,89 @@ def test_a_line_too_long_is_refused_in_the_files_own_terms(
     args = ["worker", "enrol", "--file"] if kind == "workers" else ["worker", "import-history"]
     message = refusal(cli(*args, str(path)))
     assert "longer than" in message and "payments" not in message
+
+
+# --- a file that cannot be read ------------------------------------------------------------
+
+STINTS = (
+    "resident_id,region,from_month,to_month,kind,base_yuan\n{},440100,2015-01,2015-12,paid,6000"
+)
+CHECKPOINT = '{"version": 1}\n'
+CASE = '{"region": "440100", "sex": "M", "birth": "1970-01", "base_yuan": "8000"}\n'
+# every parameter that names a file to read, and a command line that reads it (FILE)
+READERS = {
+    ("contribute", "--file"): (["contribute", "--file", "FILE"], "payments.csv"),
+    ("worker enrol", "--file"): (["worker", "enrol", "--file", "FILE"], "workers.csv"),
+    ("worker import-history", "file"): (["worker", "import-history", "FILE"], "stints.csv"),
+    ("worker import-history", "--balances"): (
+        ["worker", "import-history", "readable.csv", "--balances", "FILE"],
+        "balances.csv",
+    ),
+    ("audit verify", "--checkpoint"): (["audit", "verify", "--checkpoint", "FILE"], "cp.json"),
+    ("pension calc", "source"): (["pension", "calc", "FILE"], "case.json"),
+}
+CONTENT = {
+    "payments.csv": f"{HEADER}p1,2026-01,6000,W000000000001\n",
+    "workers.csv": f"resident_id,work_region\n{resident_id(45)},440100\n",
+    "stints.csv": STINTS.format(resident_id(46)) + "\n",
+    "balances.csv": "resident_id,region,account_yuan,as_of\n"
+    f"{resident_id(46)},440100,100,2015-12-31\n",
+    "cp.json": CHECKPOINT,
+    "case.json": CASE,
+}
+
+
+def test_every_file_a_command_reads_is_in_the_list_below() -> None:
+    readers = {
+        (" ".join(c.path), p.name)
+        for c in COMMANDS
+        for p in c.params
+        if p.kind in ("input-file", "source")
+    }
+    assert readers == set(READERS)
+
+
+@contextmanager
+def unreadable_to_the_command() -> Iterator[Path]:
+    """A folder everyone may enter, for files of mode 000: unreadable to their user — and
+    to root only without its rights, so that for root the command runs with the effective
+    user nobody (its real user stays root, which takes the rights back after)."""
+    folder = Path(tempfile.mkdtemp(prefix="suiren-unreadable-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@contextmanager
+def without_root() -> Iterator[None]:
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS), ids=lambda r: f"{r[0]} {r[1]}")
+def test_a_file_that_cannot_be_read_is_refused_before_anything_is_done(
+    database_url: tuple[str, dict[str, str]], reader: tuple[str, str]
+) -> None:
+    """A file its user may not read passed the check that it is a file and was a traceback
+    where it was first read (exit 1: "PermissionError"), once the command had started."""
+    url, extra = database_url
+    args, name = READERS[reader]
+    with unreadable_to_the_command() as folder:
+        run = runner(url, extra, folder)
+        (folder / "readable.csv").write_text(STINTS.format(resident_id(47)) + "\n")
+        path = folder / name
+        path.write_text(CONTENT[name])
+        path.chmod(0)
+        with without_root():
+            done = run(*[str(path) if a == "FILE" else a for a in args])
+    message = refusal(done)
+    assert "cannot read" in message and name in message, message
+    assert "nothing was written" in message

@@ -314,6 +314,15 @@ def _input_file(value: str, name: str) -> Path:
         is_file = False
     if not is_file:
         raise InvalidInput(f"{name}: {value[:PATH_CHARS_MAX]} is not a file", field=name)
+    try:  # opened here: a file this user may not read was a traceback where it was first read
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise InvalidInput(
+            f"{name}: 无法读取 / cannot read {value[:PATH_CHARS_MAX]}:"
+            f" {error.strerror or error}; nothing was written",
+            field=name,
+        ) from None
     return path
 
 
