@@ -89,14 +89,19 @@ class Settings(BaseSettings):
                 "no secret key is configured for this database: set SUIREN_SECRET_KEY (base64 of"
                 " 32 bytes) or SUIREN_KEY_FILE; `suiren key generate` makes one"
             )
-        if path.exists() or path.is_symlink():
-            return _read_key_file(path)
         from suiren.store.db import sqlite_path
 
         database = sqlite_path(self.database_url)
+        # The database is looked at before its key: a key file is in place before its database
+        # is written, so a database written now had its key when the key is looked for. Looked
+        # at after, a command that made both meanwhile (two started at once) had its new
+        # database refused here as one whose key file is missing.
+        written = self.key_file is None and database is not None and _written(database)
+        if path.exists() or path.is_symlink():
+            return _read_key_file(path)
         if self.key_file is not None or database is None:
             raise KeyNotUsable(f"the key file {path} does not exist (SUIREN_KEY_FILE)")
-        if database.exists() and database.stat().st_size > 0:
+        if written:
             raise KeyNotUsable(
                 f"the database {database} exists but its key file {path} is missing; restore the"
                 " key file (or set SUIREN_SECRET_KEY to the database's key) — a new key would not"
@@ -108,6 +113,13 @@ class Settings(BaseSettings):
 
     def current_date(self) -> date:
         return self.today or date.today()
+
+
+def _written(database: Path) -> bool:
+    try:
+        return database.stat().st_size > 0
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def _decode(text: str, where: str) -> bytes:

@@ -574,6 +574,29 @@ def test_processes_that_make_the_key_at_once_all_use_one_key(tmp_path: Path) -> 
     assert found == [base64.b64decode(key.read_text())] * processes
 
 
+def test_a_key_and_database_made_meanwhile_by_another_command_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another command made the key and wrote its new database between this command's look
+    for the key file (none yet) and its look at the database (written): this command refused
+    the new database as one whose key file is missing. The database is now looked at first."""
+    settings, key = new_database_settings(tmp_path)
+    other, _ = new_database_settings(tmp_path)
+    real_exists = Path.exists
+    made: list[bytes] = []
+
+    def exists(self: Path) -> bool:
+        found = real_exists(self)
+        if self == key and not made:  # the other command, just after this one looked
+            made.append(b"")
+            made[0] = other.secret()
+            (tmp_path / "ledger.db").write_bytes(b"SQLite format 3\x00")
+        return found
+
+    monkeypatch.setattr(Path, "exists", exists)
+    assert settings.secret() == made[0] == base64.b64decode(key.read_text())
+
+
 class Crash(BaseException):
     """The process stopped here (a kill, a power cut): nothing after it runs but ``finally``."""
 
