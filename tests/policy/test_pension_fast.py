@@ -681,6 +681,41 @@ print("ok")
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
+def test_the_loops_run_where_their_cache_cannot_be_written(tmp_path) -> None:
+    """Where numba's cache folder takes no file (here: a fresh folder and a file size limit of
+    one byte, as a full disk would), a loop compiled for this process is used: the cache's
+    write was an OSError ("File too large") out of the first command that ran the loop (it
+    failed ``pension calc`` on a fresh clone, whose cache was cold)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np
+from suiren.rules import vector_pairs
+found = vector_pairs.sorted_pairs(
+    np.array([1, 1, 2], dtype=np.int64), np.array(["410100", "440100", "410100"]), rows_min=0
+)
+assert found is not None and found[1].tolist() == [0, 1, 2], found
+print("ok")
+"""
+
+    def one_byte_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment,
+        preexec_fn=one_byte_files,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 def test_both_formulas_refuse_the_same_personal_add_on():
     """A 增发 outside 四川 is refused by both formulas alike; so is a 增发 rate of six digits on
     a printed wage at the limits (50,000 yuan, 74.99 years), which does not fit

@@ -10,6 +10,7 @@ the batch has more than ``PAIRS_TABLE_MAX`` pairs, for the caller's sorting path
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -78,15 +79,34 @@ def njit_cached(function: Any, **options: Any) -> Any:
     ``__pycache__`` next to the source or numba's cache folder (numba writes each file
     under a unique name, then renames it, so processes compiling at once do not clash).
     Where numba finds no writable place for its cache (an install read-only to its user,
-    without a writable home), compiled in each process instead of failing."""
+    without a writable home), compiled in each process instead of failing; and where the
+    cache cannot be written when a loop is compiled (a full disk, a file size limit), the
+    loop compiled is used and the cache left as it was: a cache is a speed-up, and its
+    failure was a traceback from whatever command first ran the loop."""
     import numba
 
     try:
-        return numba.njit(cache=True, **options)(function)
+        dispatcher = numba.njit(cache=True, **options)(function)
     except RuntimeError as error:
         if "no locator available" not in str(error):
             raise
         return numba.njit(cache=False, **options)(function)
+    dispatcher._cache = _tolerant_cache(function)  # numba's own: Dispatcher.enable_caching
+    return dispatcher
+
+
+def _tolerant_cache(function: Any) -> Any:
+    """numba's cache of ``function``, except that a compiled loop it cannot save is kept in
+    this process only (numba raises the OSError from inside the call being compiled)."""
+    from numba.core.caching import FunctionCache
+
+    class TolerantCache(FunctionCache):
+        def save_overload(self, sig: Any, data: Any) -> None:
+            # compiled for this process; the next one compiles (and saves) again
+            with contextlib.suppress(OSError):
+                super().save_overload(sig, data)  # type: ignore[no-untyped-call]
+
+    return TolerantCache(function)  # type: ignore[no-untyped-call]
 
 
 @functools.cache
