@@ -13,6 +13,10 @@ per run, ``SUIREN_BENCH_POSTGRES_URL``) and on SQLite (a temporary file):
 4. **replay** of the same file (every row found and returned, nothing written);
 5. **audit** of the result (``store.audit.verify``: chains, segments, projections, balances);
 6. **interest** for 2025 on N individual accounts (N more workers, one 2025 month each).
+7. **interest with history**: for 2025 again, on N/24 accounts of another region that were
+   paid every month of 2016-2025 and credited every year, next to as many accounts paid in
+   2025 only (``interest_with_history``): a run reads a year of lines and the balance, so
+   the ratio of the two should stay near 1.
 
 Wall time and CPU time are both printed (CPU: this process plus the PostgreSQL backend serving
 it, read from /proc), with each ratio to the anchor, because the machine is shared.
@@ -39,6 +43,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, text
 
 from benchmarks.pension_cli import timed_run
 from suiren.domain.month import Month
+from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import Transaction, TxCode
 from suiren.policy import load_policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
@@ -47,7 +52,7 @@ from suiren.rules.vector_pairs import COMPILED_ROWS_MIN
 from suiren.services.identity import IdentityVault, ledger_keys
 from suiren.services.intake import CHUNK_ROWS as INTAKE_CHUNK_ROWS
 from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, post_payments, read_chunks
-from suiren.services.interest import credit_interest
+from suiren.services.interest import _credit_region, credit_interest
 from suiren.store.audit import verify
 from suiren.store.bulk import insert_arrow, select_columns
 from suiren.store.db import make_engine, unit_of_work
@@ -60,6 +65,8 @@ URL = os.environ.get(
     "SUIREN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REGION = "440100"
+HISTORY_REGION = "440600"  # accounts with ten years of history (interest_with_history)
+ONE_YEAR_REGION = "441900"  # as many with one year, beside them
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
 MONTHS = 12
@@ -156,7 +163,14 @@ def write_file(path: Path, worker_ids: list[str]) -> int:
     return n
 
 
-def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
+def enrol(
+    engine: Engine,
+    vault: IdentityVault,
+    ids: list[str],
+    region: str = REGION,
+    first: Month = Month.of(2025, 1),
+    at: datetime = LATE_2025,
+) -> None:
     for start in range(0, len(ids), ENROL_BATCH):
         facts = []
         for w in ids[start : start + ENROL_BATCH]:
@@ -170,8 +184,8 @@ def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
                     sex="M",
                     birth_month=Month.of(1990, 1).ordinal,
                     hukou_region="410000",
-                    work_region=REGION,
-                    created_at=LATE_2025,
+                    work_region=region,
+                    created_at=at,
                 )
             )
             facts.append(
@@ -179,11 +193,11 @@ def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
                     enrolments,
                     worker_id=w,
                     scheme="employee_pension",
-                    region=REGION,
-                    start_month=Month.of(2025, 1).ordinal,
+                    region=region,
+                    start_month=first.ordinal,
                     temporary=False,
-                    relation_region=REGION,
-                    created_at=LATE_2025,
+                    relation_region=region,
+                    created_at=at,
                     version=1,
                 )
             )
@@ -194,9 +208,9 @@ def enrol(engine: Engine, vault: IdentityVault, ids: list[str]) -> None:
                     Transaction.build(
                         f"enrol/bench-{ids[start]}",
                         TxCode.ENROLMENT,
-                        REGION,
-                        Month.of(2025, 1),
-                        LATE_2025,
+                        region,
+                        first,
+                        at,
                         [],
                         facts=facts,
                     )
@@ -374,6 +388,70 @@ def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
     print(
         f"[{name}] interest for 2025 on {accounts:,} individual accounts: {credited.wall:.2f} s wall,"
         f" {credited.cpu:.2f} s CPU ({accounts / credited.wall:,.0f} accounts/s)"
+    )
+    interest_with_history(name, engine, max(count // 2, 1), folder)
+
+
+def interest_with_history(name: str, engine: Engine, count: int, folder: Path) -> None:
+    """The yearly run for 2025 on ``count`` accounts paid every month of 2016-2025 and
+    credited every year, next to the same run on ``count`` accounts paid in 2025 only, each
+    region on its own (``_credit_region``), in alternating rounds rolled back: a run reads
+    the year's lines and the balance, so ten years of history should cost about what one
+    does (it read every line of every account before)."""
+    policy = load_policy()
+    for region, first in ((HISTORY_REGION, 2016), (ONE_YEAR_REGION, 2025)):
+        ids = [f"H{region}{n:08d}" for n in range(count)]
+        vault = IdentityVault.from_secret(SECRET)
+        enrol(
+            engine, vault, ids, region, Month.of(first, 1), datetime(first - 1, 12, 1, tzinfo=UTC)
+        )
+        rows = count * MONTHS
+        for year in range(first, 2026):
+            path = folder / f"history-{region}-{year}.parquet"
+            pq.write_table(
+                pa.table(
+                    {
+                        "payment_id": pa.array(
+                            [f"h{region}-{year}-{i // MONTHS}" for i in range(rows)]
+                        ),
+                        "month": pa.array([f"{year}-{i % MONTHS + 1:02d}" for i in range(rows)]),
+                        "base_yuan": pa.array(["6000"] * rows),
+                        "worker_id": pa.array([ids[i // MONTHS] for i in range(rows)]),
+                    }
+                ),
+                path,
+            )
+            refused = intake(engine, path, datetime(year, 12, 20, 12, tzinfo=UTC))[2]
+            assert refused == 0, f"{refused} months of {year} refused in {region}"
+            if year < 2025:
+                with unit_of_work(engine) as c:
+                    credit_interest(c, policy, year, datetime(year + 1, 1, 10, tzinfo=UTC))
+    if engine.dialect.name == "postgresql":  # the statistics a server would have by now
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("ANALYZE")
+
+    def run_of(region: str) -> Callable[[], Any]:
+        def run() -> Any:
+            with engine.connect() as c, c.begin() as transaction:
+                done = _credit_region(c, policy, Scheme.EMPLOYEE_PENSION, region, 2025, NOW)
+                transaction.rollback()
+                return done
+
+        return run
+
+    clocks: dict[str, list[Clock]] = {HISTORY_REGION: [], ONE_YEAR_REGION: []}
+    for _ in range(3):
+        for region in clocks:
+            clock, done = timed(engine, run_of(region))
+            assert done.accounts == count, (region, done)
+            clocks[region].append(clock)
+    ten, one = (sorted(clocks[r], key=lambda c: c.wall)[1] for r in clocks)
+    print(
+        f"[{name}] interest for 2025 on {count:,} accounts with ten years of history (120 months"
+        f" and 9 yearly credits each; median of 3, rolled back): {ten.wall:.2f} s wall,"
+        f" {ten.cpu:.2f} s CPU; on {count:,} accounts with one year: {one.wall:.2f} s wall,"
+        f" {one.cpu:.2f} s CPU — ten years take {ten.wall / one.wall:.2f}x one (CPU"
+        f" {ten.cpu / one.cpu:.2f}x)"
     )
 
 
