@@ -22,10 +22,11 @@ from suiren.api.body import JsonBodyRoute
 from suiren.portal.app import create_app
 from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.db import make_engine, unit_of_work
-from suiren.store.tables import journal
+from suiren.store.tables import contribution_months, journal
 from tests.api import assert_problem, settings_for
 from tests.api.world import TODAY, World, populate
 from tests.conftest import KEYS
+from tests.ledger_helpers import resident_id
 
 NUL_SEGMENT = "a%00b"
 
@@ -286,3 +287,120 @@ def test_every_route_of_the_api_reads_its_body_strictly() -> None:
     assert len(routes) >= 40
     loose = sorted(r.path for r in routes if not isinstance(r, JsonBodyRoute))
     assert not loose, f"routes that read JSON as FastAPI does: {loose}"
+
+
+RACES = {  # a route, two bodies under one Idempotency-Key, the service call both reach
+    "a payment id taken by the other": (
+        "/api/v1/contributions",
+        lambda made: [
+            {"payment_id": "race-pay", "worker_id": made.workers["gz_worker"],
+             "from_month": "2026-06", "base_yuan": base}
+            for base in ("6000", "6001")
+        ],
+        ("suiren.services.contributions", "contribute"),
+    ),
+    "two people": (
+        "/api/v1/workers",
+        lambda _made: [
+            {"resident_id": resident_id(n), "work_region": "440100"} for n in (401, 402)
+        ],
+        ("suiren.services.workers", "enrol"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("race", sorted(RACES))
+def test_two_bodies_racing_under_one_key_are_told_the_key_is_reused(
+    hostile, monkeypatch, race
+) -> None:  # type: ignore[no-untyped-def]
+    """Two requests under one Idempotency-Key with other bodies, at once: one is answered,
+    the other refused as a reused key (422) on both databases, and one is written. On
+    PostgreSQL both looked for the key before either wrote (a barrier in the service): the
+    loser's payment id was taken by the winner's payment, which it answered 409
+    transaction-conflict, and a request the database let through first answered otherwise
+    than one that came second. SQLite's writers queue whole transactions: there the second
+    finds the key stored."""
+    import importlib
+    import threading
+
+    client, made, engine = hostile
+    path, bodies, (module_name, name) = RACES[race]
+    if engine.dialect.name == "postgresql":
+        module = importlib.import_module(module_name)
+        both_looked = threading.Barrier(2, timeout=30)
+        once = getattr(module, name)
+
+        def after_both_looked(*args: Any, **kwargs: Any) -> Any:
+            both_looked.wait()  # broken (a 500) if the requests cannot run side by side
+            return once(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, after_both_looked)
+    before = written(engine)
+    start = threading.Barrier(2)
+    answers: list[Any] = [None, None]
+
+    def send(i: int, body: dict[str, str]) -> None:
+        start.wait()
+        answers[i] = _post(client, made, "gz", path, body, 0)  # both: Idempotency-Key h-0
+
+    threads = [threading.Thread(target=send, args=pair) for pair in enumerate(bodies(made))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [a for a in answers if a.status_code == 201]
+    lost = [a for a in answers if a.status_code != 201]
+    assert len(won) == 1, [a.text for a in answers]
+    assert_problem(lost[0], 422, "idempotency-key-reused")
+    assert written(engine)[1:] == (before[1] + 1, before[2] + 1)  # one logged, one key kept
+
+
+@pytest.mark.parametrize("actor", ["gz", "gz_clerk"])
+def test_a_write_whose_caller_is_revoked_meanwhile_writes_nothing(
+    hostile, monkeypatch, actor
+) -> None:  # type: ignore[no-untyped-def]
+    """A key revoked (or a clerk moved to another region's desk) after the request was let
+    in and before its write: the write checks its caller again in its own transaction and
+    writes nothing (401); it was written under a key revoked before it committed."""
+    import threading
+
+    from starlette.concurrency import run_in_threadpool
+
+    from suiren.api.auth import revoke_key
+    from suiren.api.routes import common
+    from suiren.services.clerks import move_clerk
+    from tests.conftest import NOW
+
+    client, made, engine = hostile
+    let_in, go_on = threading.Event(), threading.Event()
+    read_body = common._request_content
+
+    async def held(request: Any) -> bytes:  # after ``actor_of``, before the write
+        let_in.set()
+        await run_in_threadpool(go_on.wait, 30)
+        return await read_body(request)
+
+    monkeypatch.setattr(common, "_request_content", held)
+    payment = {"payment_id": "revoked-meanwhile", "worker_id": made.workers["gz_worker"],
+               "from_month": "2026-06", "base_yuan": "6000"}  # fmt: skip
+    before = written(engine)
+    answer: list[Any] = []
+    request = threading.Thread(
+        target=lambda: answer.append(
+            _post(client, made, actor, "/api/v1/contributions", payment, 0)
+        )
+    )
+    request.start()
+    assert let_in.wait(30)
+    with unit_of_work(engine) as c:
+        if actor == "gz":
+            revoke_key(c, made.tokens["gz"], NOW)
+        else:
+            move_clerk(c, "gz.clerk", "110000", NOW)
+    go_on.set()
+    request.join()
+    assert_problem(answer[0], 401, "unauthorized")
+    assert written(engine)[1:] == before[1:]  # (the journal holds the revocation)
+    with unit_of_work(engine) as c:
+        months = select(func.count()).where(contribution_months.c.tx_id.like("revoked-%"))
+        assert c.execute(months).scalar_one() == 0

@@ -133,6 +133,10 @@ _KEY_BY_ID = select(
     api_keys.c.revoked_at,
     recorded(api_keys, api_keys.c.key_id),
 ).where(api_keys.c.key_id == bindparam("key_id"))
+# a write's own check of its caller (``authenticate(…, hold=True)``): the key's row held until
+# the write commits (PostgreSQL: FOR SHARE; SQLite's writer holds the whole database), so that
+# a revocation (an UPDATE of the row) is wholly before the write or after it
+_KEY_BY_ID_HELD = _KEY_BY_ID.with_for_update(read=True, of=api_keys)
 KEY_ROW = ("key_id", "secret_sha256", "actor", "scope", "revoked_at")  # and the fact's data
 GRANTING = ("secret_sha256", "actor", "scope", "revoked_at")  # what must agree with the fact
 
@@ -200,17 +204,20 @@ def authenticate(
     authorization: str | None,
     token_key: bytes | None = None,
     now: datetime | None = None,
+    hold: bool = False,
 ) -> Actor:
     """The actor of a ``Bearer`` API key, worker session token or clerk session token; any
     other header, an unknown or revoked key, a bad or expired token, a clerk who is no more:
-    refused, all alike."""
+    refused, all alike. ``hold``: an API key's row is held until the transaction ends (a
+    write's check of its caller)."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
     key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
         return _session_actor(connection, key, token_key, now)
     # a row that cannot be loaded (a value the service never writes) is refused as unknown
-    return key_actor(key, first_row(connection, _KEY_BY_ID, {"key_id": key_id(key)}).row)
+    statement = _KEY_BY_ID_HELD if hold else _KEY_BY_ID
+    return key_actor(key, first_row(connection, statement, {"key_id": key_id(key)}).row)
 
 
 def key_id(key: str) -> str:

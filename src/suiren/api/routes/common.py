@@ -17,7 +17,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -387,7 +387,16 @@ async def _idempotent(
 ) -> JSONResponse:
     """The first response to ``key`` (of this actor) for this request; another request under
     the same key is refused (422); the work, the stored response and the access log entry
-    commit together."""
+    commit together.
+
+    The answer does not depend on which of two racing requests under one key a database lets
+    through first: one whose work is refused (its payment id taken by the other, say) while
+    the other committed under the key is answered as if it had come second — the first's
+    response, or 422 for another request — never with its own refusal (on PostgreSQL two such
+    requests both looked for the key before either stored it; SQLite runs them one after the
+    other). And the caller is checked again in the write's own transaction: a key revoked
+    (or a clerk moved or removed) since ``actor_of`` read it writes nothing (401), and a
+    revocation waits for a write that checked first."""
     if len(request.headers.getlist("idempotency-key")) > 1:  # which would be the retry's?
         raise InvalidInput("send one Idempotency-Key header, not several", field="Idempotency-Key")
     if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
@@ -402,26 +411,44 @@ async def _idempotent(
     ).hexdigest()
     request_id = request.state.request_id
     method, path = request.method, request.url.path
+    authorization = authorization_of(request)
+
+    def caller(connection: Connection) -> None:
+        """The caller as this transaction finds them: the same actor, or refused (401)."""
+        now = service.now()
+        if authenticate(connection, authorization, service.token_key, now, hold=True) != actor:
+            raise Unauthorized(
+                "the credentials changed while the request ran (a clerk's region); nothing"
+                " was written"
+            )
+
+    def kept(connection: Connection) -> tuple[str, int, Any] | None:
+        """("unsealed" | "reused" | "stored", status, body) if the key is stored, else None."""
+        kept_read = read_sealed(
+            connection,
+            idempotency_keys,
+            idempotency_keys.c.key_id == actor.key_id,
+            idempotency_keys.c.idempotency_key == key,
+        )
+        if not kept_read.present:
+            return None
+        stored = kept_read.row
+        if stored is None:  # changed behind the service (or unloadable): not served
+            return "unsealed", 409, None
+        if stored.request_sha256 != digest:
+            return "reused", 422, None
+        return "stored", stored.status, json.loads(stored.body)
 
     def attempt() -> tuple[str, int, Any]:
-        """("stored" | "reused" | "done", status, body) in one unit of work."""
+        """("stored" | "reused" | "unsealed" | "done", status, body) in one unit of work."""
         with service.transaction() as connection:
-            kept_read = read_sealed(
-                connection,
-                idempotency_keys,
-                idempotency_keys.c.key_id == actor.key_id,
-                idempotency_keys.c.idempotency_key == key,
-            )
-            if kept_read.present:
-                stored = kept_read.row
-                if stored is None:  # changed behind the service (or unloadable): not served
-                    return "unsealed", 409, None
-                if stored.request_sha256 != digest:
-                    return "reused", 422, None
-                return "stored", stored.status, json.loads(stored.body)
+            caller(connection)
+            found = kept(connection)
+            if found is not None:
+                return found
             status, payload = work(connection)
             now = service.now()
-            kept = {
+            row = {
                 "key_id": actor.key_id,
                 "idempotency_key": key,
                 "request_sha256": digest,
@@ -430,10 +457,16 @@ async def _idempotent(
                 "created_at": now,
             }
             connection.execute(
-                insert(idempotency_keys).values(sealed(connection, idempotency_keys, kept))
+                insert(idempotency_keys).values(sealed(connection, idempotency_keys, row))
             )
             trail.record_row(connection, request_id, actor.key_id, method, path, status, now)
         return "done", status, _plain(payload)
+
+    def kept_meanwhile() -> tuple[str, int, Any] | None:
+        """After the work was refused: what a request under the same key stored meanwhile."""
+        with service.transaction(read_only=True) as connection:
+            caller(connection)
+            return kept(connection)
 
     for _attempt in range(2):
         try:
@@ -442,6 +475,14 @@ async def _idempotent(
             outcome, status, body = await run_in_threadpool(attempt)
         except IntegrityError:
             continue  # the same key committed meanwhile by a concurrent retry: read it
+        except (SuirenError, DBAPIError) as refused:
+            try:
+                found = await run_in_threadpool(kept_meanwhile)
+            except (SuirenError, DBAPIError):
+                found = None
+            if found is None:
+                raise refused from None
+            outcome, status, body = found
         if outcome == "unsealed":
             return problem(
                 request,
