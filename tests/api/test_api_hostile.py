@@ -404,3 +404,25 @@ def test_a_write_whose_caller_is_revoked_meanwhile_writes_nothing(
     with unit_of_work(engine) as c:
         months = select(func.count()).where(contribution_months.c.tx_id.like("revoked-%"))
         assert c.execute(months).scalar_one() == 0
+
+
+def test_a_json_history_sent_again_in_another_order_is_the_same_request(hostile) -> None:  # type: ignore[no-untyped-def]
+    """``POST /workers/history`` reads its JSON body itself: under one Idempotency-Key its
+    content is compared, as every JSON body's is (it compared the bytes: a client that
+    serialised the same rows again, in another key order or after a byte-order mark, was
+    refused as reusing the key)."""
+    client, made, _engine = hostile
+    stint = {"resident_id": resident_id(410, "19800301"), "region": "440100",
+             "from_month": "2010-01", "to_month": "2019-12", "kind": "paid",
+             "base_yuan": "5000"}  # fmt: skip
+    path = "/api/v1/workers/history"
+    first = _post(client, made, "gz", path, {"stints": [stint]}, 0)
+    assert first.status_code == 200, first.text
+    for again in (
+        json.dumps({"stints": [dict(reversed(stint.items()))]}, indent=2),
+        b"\xef\xbb\xbf" + json.dumps({"stints": [stint]}).encode(),
+    ):
+        retried = _post(client, made, "gz", path, again, 0)
+        assert (retried.status_code, retried.json()) == (200, first.json())
+    other = _post(client, made, "gz", path, {"stints": [{**stint, "base_yuan": "5001"}]}, 0)
+    assert_problem(other, 422, "idempotency-key-reused")

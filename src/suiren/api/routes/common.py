@@ -374,6 +374,13 @@ async def _request_content(request: Request) -> bytes:
         content = await request.json()  # read strictly (api/body.py) and kept by the route
     except HTTPException:  # not JSON after all, on a route that reads no body: its bytes
         return raw
+    return canonical_json(content)
+
+
+def canonical_json(content: Any) -> bytes:
+    """A JSON body's content as an Idempotency-Key compares it (``_request_content``): keys
+    sorted, no spaces, escapes resolved. A route that reads its JSON body itself hashes this,
+    not the bytes sent."""
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -237,9 +237,12 @@ async def import_history(
             body = await request.body()
             if len(body) > common.UPLOAD_BYTES_MAX:
                 raise TooLarge(f"at most {common.UPLOAD_BYTES_MAX} bytes")
-            body_sha256 = hashlib.sha256(body).hexdigest()
-            try:  # read as every JSON body of the API is (each key once, no NUL, a BOM read past)
-                rows = HistoryRows.model_validate(strict_json(body))
+            content = strict_json(body)  # as every JSON body (each key once, no NUL, BOM)
+            # compared by its content, as every JSON body under an Idempotency-Key: a retry
+            # serialised again (another key order, spacing, a BOM) is the same request
+            body_sha256 = hashlib.sha256(common.canonical_json(content)).hexdigest()
+            try:
+                rows = HistoryRows.model_validate(content)
             except ValidationError as error:  # the same 422 as a route's own body model
                 raise RequestValidationError(
                     [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
