@@ -426,3 +426,29 @@ def test_a_json_history_sent_again_in_another_order_is_the_same_request(hostile)
         assert (retried.status_code, retried.json()) == (200, first.json())
     other = _post(client, made, "gz", path, {"stints": [{**stint, "base_yuan": "5001"}]}, 0)
     assert_problem(other, 422, "idempotency-key-reused")
+
+
+def test_a_refused_upload_does_not_name_where_the_server_kept_it(hostile) -> None:  # type: ignore[no-untyped-def]
+    """An upload is written to a temporary folder before it is read: a refusal of it names
+    the file as the route calls it, never the server's folder (an empty file was "/tmp/
+    suiren-upload-…/payments.csv is empty")."""
+    import tempfile
+
+    client, made, engine = hostile
+    before = written(engine)
+    bodies = [
+        ("text/csv", b""),
+        ("application/vnd.apache.parquet", b""),
+        ("application/vnd.apache.parquet", b"PAR1\x00\x00"),
+        ("application/vnd.apache.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1"),
+        ("text/csv", b"resident_id\x00,region\n"),
+        ("text/csv", b"\xff\xfe,\n"),
+    ]
+    routes = ("contributions/files", "workers/files", "workers/history")
+    for n, (route, (kind, body)) in enumerate((r, b) for r in routes for b in bodies):
+        headers = made.auth("gz") | {"Idempotency-Key": f"u-{n}", "Content-Type": kind}
+        refused = client.post(f"/api/v1/{route}", content=body, headers=headers)
+        assert_problem(refused, 422, "file-refused")
+        for where in (tempfile.gettempdir(), "suiren-upload-"):
+            assert where not in refused.text, (route, kind, body, refused.text)
+    assert written(engine) == before

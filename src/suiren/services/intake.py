@@ -220,7 +220,7 @@ def _file_kind(path: Path) -> str:
     if not path.is_file():
         raise FileRefused(f"{path} is not a file")
     if path.stat().st_size == 0:
-        raise FileRefused(f"{path} is empty: a file has a header row naming its columns")
+        raise FileRefused(f"{path.name} is empty: a file has a header row naming its columns")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise FileRefused(f"{path.name}: a file is .csv or .parquet")
