@@ -452,3 +452,36 @@ def test_a_refused_upload_does_not_name_where_the_server_kept_it(hostile) -> Non
         for where in (tempfile.gettempdir(), "suiren-upload-"):
             assert where not in refused.text, (route, kind, body, refused.text)
     assert written(engine) == before
+
+
+LONG_ID = "w" * 5_000
+
+
+@pytest.mark.parametrize("actor", ["gz", "platform", "auditor"])
+def test_a_404_repeats_at_most_the_start_of_a_long_id(hostile, actor: str) -> None:  # type: ignore[no-untyped-def]
+    """Every GET of the API whose path names an id, sent a 5,000-character one, answers a
+    problem that repeats at most ``access.ID_SHOWN_MAX`` characters of it (three routes
+    echoed the whole id; the others cut it at 40, 60 or 120)."""
+    from suiren.api.app import create_app as create_api
+
+    client, made, _engine = hostile
+    headers = made.auth(actor)
+    paths = sorted(
+        {
+            route.path
+            for route in _api_routes(create_api(settings_for()).routes)
+            if "GET" in route.methods and "{" in route.path
+        }
+    )
+    assert len(paths) >= 5, paths
+    for path in paths:
+        url = re.sub(r"\{[^}]+\}", LONG_ID, path)
+        answer = client.get(url if url.startswith("/api/") else "/api/v1" + url, headers=headers)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text[:300])
+        assert answer.headers["content-type"].startswith("application/problem+json"), (
+            path,
+            answer.status_code,
+            answer.text[:200],
+        )
+        detail = answer.json().get("detail", "")
+        assert "w" * (access.ID_SHOWN_MAX + 1) not in detail, (path, detail[:200])

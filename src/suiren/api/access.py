@@ -92,6 +92,16 @@ def region(actor: Actor, code: str) -> str:
     return code
 
 
+ID_SHOWN_MAX = 60  # characters of a path's id a 404 repeats (a 10,000-character id was echoed)
+
+
+def not_here(what: str, identifier: str) -> NotFound:
+    """The one 404 of an unknown (or foreign: the same answer) ``what``, naming the id as
+    sent, cut to ``ID_SHOWN_MAX`` characters."""
+    shown = identifier if len(identifier) <= ID_SHOWN_MAX else identifier[:ID_SHOWN_MAX] + "…"
+    return NotFound(f"no {what} {shown} here")
+
+
 # which side of a transfer may take each step: 转出地 approves, 转入地 accepts and completes
 TRANSFER_SIDES = {"approve": ("from",), "accept": ("to",), "complete": ("to",),
                   "reject": ("from", "to"), "view": ("from", "to")}  # fmt: skip
@@ -102,7 +112,7 @@ def transfer(connection: Connection, actor: Actor, transfer_id: str, step: str) 
     case — unknown, another region's, the other side's step — is the same 404."""
     from suiren.services.transfers import get_transfer
 
-    missing = NotFound(f"no transfer {transfer_id[:60]} here")
+    missing = not_here("transfer", transfer_id)
     try:
         view = get_transfer(connection, transfer_id)
     except SuirenError:
@@ -166,7 +176,7 @@ def agency(actor: Actor, worker_id: str) -> None:
     """An agency may ask for a worker (whose region is checked with the data); anyone else:
     the 404 of an unknown worker, before anything is read."""
     if actor.kind is not ActorKind.AGENCY:
-        raise NotFound(f"no worker {worker_id} here")
+        raise not_here("worker", worker_id)
 
 
 def agencies_only(actor: Actor) -> None:
@@ -190,10 +200,10 @@ def covered_worker(actor: Actor, worker_id: str, regions: tuple[str, str] | None
     """The region holding the worker if ``actor`` is an agency over it or over the
     enrolment's region (``regions`` from ``worker_regions``); else the same 404."""
     if actor.kind is not ActorKind.AGENCY or regions is None:
-        raise NotFound(f"no worker {worker_id} here")
+        raise not_here("worker", worker_id)
     region, held = regions
     if not (actor.covers_region(region) or actor.covers_region(held)):
-        raise NotFound(f"no worker {worker_id} here")
+        raise not_here("worker", worker_id)
     return held
 
 
@@ -210,7 +220,7 @@ def platform_worker(connection: Connection, actor: Actor, worker_id: str) -> str
     is the same 404 (agencies read a worker by their own routes)."""
     from suiren.services.platforms import engagements
 
-    missing = NotFound(f"no worker {worker_id[:40]} here")
+    missing = not_here("worker", worker_id)
     if actor.kind is not ActorKind.PLATFORM:
         raise missing
     if not engagements(connection, actor.scope, worker_id):
@@ -226,7 +236,7 @@ def contribution_month(connection: Connection, actor: Actor, month_id: str) -> s
 
     from suiren.store.tables import contribution_months
 
-    missing = NotFound(f"no contribution month {month_id[:120]} here")
+    missing = not_here("contribution month", month_id)
     if actor.kind is not ActorKind.AGENCY:
         raise missing
     region = connection.execute(

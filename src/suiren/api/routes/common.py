@@ -196,7 +196,7 @@ async def _worker_read(
             def answer() -> WorkerAnswer:
                 regions = access.worker_regions(connection, worker)
                 if regions is None and worker_id is not None:
-                    raise access.NotFound(f"no worker {worker} here")
+                    raise access.not_here("worker", worker)
                 body = _json(build(connection, worker))
                 return regions, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
