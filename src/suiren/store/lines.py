@@ -34,12 +34,14 @@ _MONTH_JOIN = (
 
 # (prior, in_year) of each worker account selected by ``{accounts}`` (a condition on ``a``)
 # for year Y, in SQL; ``{months}`` may narrow the months read to the same workers (a condition
-# on ``m``, such as a range of ``m.worker_id``, which the planner cannot derive from ``a``).
-# ``prior`` is the balance before Y, ``in_year`` what was credited during Y (interest
-# excluded), from postings and months alike. Only the lines dated in Y or later are read: the
-# balance before Y is the account's balance (``accounts.balance_fen``, the sum of all its
-# lines, which the audit checks) less those lines, so a yearly run reads a year of each
-# account, not its whole history (issue 9). The balance enters as one more line (code
+# on ``m``, such as a range of ``m.worker_id``, which the planner cannot derive from ``a``),
+# never drop a month of an account ``{accounts}`` selects: its balance holds them all, so a
+# month of Y or later left out would count as before Y (the whole-history query, before issue
+# 9, left it out of both). ``prior`` is the balance before Y, ``in_year`` what was credited
+# during Y (interest excluded), from postings and months alike. Only the lines dated in Y or
+# later are read: the balance before Y is the account's balance (``accounts.balance_fen``, the
+# sum of all its lines, which the audit checks) less those lines, so a yearly run reads a year
+# of each account, not its whole history (issue 9). The balance enters as one more line (code
 # ``BALANCE_LINE``, before Y), so that the query keeps the shape of one aggregate over lines,
 # which the planner cannot turn into a per-account rescan whatever its statistics say. A
 # transfer posted in Y carries the part of its amount that had been in the account before Y
