@@ -744,6 +744,32 @@ def test_an_agency_enrols_a_file_of_its_region_and_the_nation_credits_interest(a
     assert_problem(future, 422, "invalid-input")
 
 
+def test_an_enrolment_in_another_region_is_refused_as_such(api) -> None:
+    """A person enrolled in 440100 enrolled again in 440106 (a region the same agency
+    covers): refused ``enrolled-elsewhere`` naming ``work_region``, as the command line
+    refuses it — in a file (it was field ``row``, code ``invalid-input``) and alone (it was
+    ``invalid-input`` with no field)."""
+    client, keys, _worker, _engine = api
+    person = {"resident_id": resident_id(32), "work_region": "440100"}
+    first = client.post(
+        "/api/v1/workers", json=person, headers=auth(keys["gz"], **{"Idempotency-Key": "e-1"})
+    )
+    assert first.status_code == 201, first.text
+    moved = client.post(
+        "/api/v1/workers",
+        json=person | {"work_region": "440106"},
+        headers=auth(keys["gz"], **{"Idempotency-Key": "e-2"}),
+    )
+    body = assert_problem(moved, 422, "enrolled-elsewhere")
+    assert body["field"] == "work_region" and "transfer" in body["detail"]
+    csv = f"resident_id,work_region\n{resident_id(32)},440106\n"
+    headers = auth(keys["gz"], **{"Idempotency-Key": "e-3", "Content-Type": "text/csv"})
+    filed = client.post("/api/v1/workers/files", content=csv.encode(), headers=headers)
+    assert filed.status_code == 200, filed.text
+    [error] = filed.json()["errors"]
+    assert (error["row"], error["field"], error["code"]) == (1, "work_region", "enrolled-elsewhere")
+
+
 def test_two_requests_with_one_key_at_once_answer_alike(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Two concurrent POSTs under one Idempotency-Key (a client's retry racing the first):
     both get the first response, and the work is done once. On PostgreSQL the race is

@@ -192,3 +192,22 @@ def test_the_same_stints_with_other_balances_are_a_conflict_and_nothing_is_writt
     assert (summary["imported"], summary["replayed"], summary["enrolled"]) == (1, 2, 1)
     assert summary["account_fen"] == 90_000  # C's alone: B's was recorded by the first run
     assert cli("audit", "verify").returncode == 0
+
+
+def test_the_map_gives_the_id_as_the_service_stores_it(cli: Run, tmp_path: Path) -> None:
+    """``--out`` of an import: the person's resident id as the service stores it (upper-case
+    X, no spaces), however the stints file spelt it, once for the person."""
+    with_x = resident_id(9, "19700301")
+    assert with_x.endswith("X")
+    stints = tmp_path / "stints.csv"
+    stints.write_text(
+        HEADER
+        + f"{with_x.lower()},440100,2015-01,2019-12,paid,6000,,\n"
+        + f"{with_x[:6]} {with_x[6:]},440100,2020-01,2025-12,paid,6000,,\n",
+        encoding="utf-8",
+    )
+    done = cli("worker", "import-history", str(stints), "--out", "map.csv", "--json")
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "map.csv").open() as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["resident_id"] == with_x

@@ -273,3 +273,63 @@ def test_the_refused_rows_of_a_large_file_are_streamed_not_held(cli: Run, tmp_pa
     empty.write_text("payment_id,month,base_yuan,worker_id\n")
     assert cli("contribute", "--file", str(empty), "--errors", "none.json").returncode == 0
     assert json.loads((tmp_path / "none.json").read_text()) == []
+
+
+def test_a_workers_file_maps_each_person_once_by_the_id_the_service_stores(
+    cli: Run, tmp_path: Path
+) -> None:
+    """``worker enrol --file --out``: one person spelt several ways (lower-case x, digits
+    grouped by spaces, the 15-digit first-generation number) is one line of the map, its
+    resident id as the service checks and stores it (it repeated each spelling as written:
+    "…x" and "…X" were two lines for one worker). Each refused row names the column at
+    fault and a code of its own, at the command line as in the API: a second enrolment in
+    another region is ``work_region``, ``enrolled-elsewhere`` (was ``row``,
+    ``invalid-input``), an unknown hukou region is ``hukou_region`` (was ``work_region``),
+    a person too young is ``resident_id`` (was ``row``)."""
+    from suiren.domain.resident_id import check_character, convert_15_to_18
+
+    with_x = resident_id(1)
+    assert with_x.endswith("X")
+    grouped = f"{with_x[:6]} {with_x[6:14]} {with_x[14:].lower()}"
+    old = "440106800301001"  # 15 digits: 440106198003010012
+    young = "44010620150101009"
+    workers = tmp_path / "workers.csv"
+    workers.write_text(
+        "resident_id,work_region,hukou_region\n"
+        f"{with_x},440100,\n"  # 1
+        f"{with_x.lower()},440100,\n"  # 2 the same person
+        f"{grouped},440100,\n"  # 3 the same person
+        f"{old},440100,\n"  # 4 another, 15 digits
+        f"{convert_15_to_18(old)},440100,\n"  # 5 the same as row 4
+        f"{with_x},110000,\n"  # 6 enrolled in 440100 already
+        f"{resident_id(3)},440100,999999\n"  # 7 no such hukou region
+        f"{young + check_character(young)},440100,\n"  # 8 eleven years old
+        f"{with_x[:10]}１{with_x[11:]},440100,\n",  # 9 a full-width digit: refused
+        encoding="utf-8",
+    )
+    done = cli(
+        "worker", "enrol", "--file", str(workers), "--out", "map.csv",
+        "--errors", "errors.json", "--json",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["created"], summary["existing"], summary["refused"]) == (2, 3, 4)
+    lines = (tmp_path / "map.csv").read_text().splitlines()
+    assert lines[0] == "resident_id,worker_id"
+    mapping = [line.split(",") for line in lines[1:]]
+    assert [number for number, _ in mapping] == [with_x, convert_15_to_18(old)]
+    assert len({worker for _, worker in mapping}) == 2
+    errors = json.loads((tmp_path / "errors.json").read_text())
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [
+        (6, "work_region", "enrolled-elsewhere"),
+        (7, "hukou_region", "unknown-region"),
+        (8, "resident_id", "enrolment-refused"),
+        (9, "resident_id", "invalid-resident-id"),
+    ]
+    assert errors == summary["errors"]
+    assert "moving needs a transfer" in errors[0]["reason"]
+    # one person at the command line: the same code and field
+    again = cli("worker", "enrol", "--resident-id", with_x, "--work-region", "110000", "--json")
+    assert again.returncode == 2
+    error = json.loads(again.stderr)["error"]
+    assert (error["code"], error["field"]) == ("enrolled-elsewhere", "work_region")

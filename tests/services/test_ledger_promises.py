@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from suiren.domain.errors import InvalidInput, InvalidResidentId
+from suiren.domain.errors import InvalidResidentId
 from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId, check_character
 from suiren.ledger.accounts import Scheme
@@ -47,7 +47,7 @@ from suiren.services.transfers import (
     reject_transfer,
     request_transfer,
 )
-from suiren.services.workers import EnrolmentRefused, enrol
+from suiren.services.workers import EnrolledElsewhere, EnrolmentRefused, enrol
 from suiren.settings import KeyNotUsable, Settings
 from suiren.store.db import WrongKey, make_engine, unit_of_work
 from suiren.store.lines import paid_months
@@ -370,7 +370,7 @@ def test_every_way_of_writing_one_id_finds_one_worker(engine: Engine) -> None:
         x = enrol(c, POLICY, VAULT, x_first17 + "X", "440100", None, JUNE).worker.worker_id
         assert enrol(c, POLICY, VAULT, x_first17 + "x", "440100", None, JUNE).worker.worker_id == x
     assert len(found) == 1
-    with pytest.raises(InvalidInput, match="transfer"), unit_of_work(engine) as c:
+    with pytest.raises(EnrolledElsewhere, match="transfer"), unit_of_work(engine) as c:
         enrol(c, POLICY, VAULT, old, "110000", None, JUNE)
     full_width = new.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     wrong_check = new[:17] + ("0" if new[17] != "0" else "1")

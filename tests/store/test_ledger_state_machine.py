@@ -34,13 +34,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Connection, Engine, func, select
 
-from suiren.domain.errors import InvalidInput
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.services.contributions import ContributionRefused, MonthPaid, contribute
 from suiren.services.interest import credit_interest
 from suiren.services.reversals import ReversalRefused, reverse
-from suiren.services.workers import enrol
+from suiren.services.workers import EnrolledElsewhere, enrol
 from suiren.store.db import unit_of_work
 from suiren.store.lines import paid_months
 from suiren.store.tables import (
@@ -179,7 +178,7 @@ class LedgerMachine(RuleBasedStateMachine):
         known = self.persons.get(n)
         if known is not None and known[1] != region:
             self.refused(
-                InvalidInput,
+                EnrolledElsewhere,
                 "moving needs a transfer",
                 lambda c: enrol(c, POLICY, VAULT, person_id(n), region, None, NOW),
             )

@@ -201,7 +201,8 @@ class _ErrorSink:
 
 
 class _Outputs:
-    """``--out`` (resident id → worker id, CSV: it names people) and ``--errors`` of a
+    """``--out`` (resident id → worker id, CSV: it names people; each person once, by the
+    id as the service stores it: ``cli.ledger.MAP_HELP``) and ``--errors`` of a
     command that has them at the end: both made before the work starts, so that a path no
     file can be made at is refused before anything is posted, and put in place only when
     the work is done (``finish``); thrown away if it fails."""
@@ -225,7 +226,7 @@ class _Outputs:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["resident_id", "worker_id"])
-            writer.writerows(mapping)
+            writer.writerows(dict.fromkeys(mapping))  # a person once, at their first row
             self.map.write(buffer.getvalue())
         self.errors.write(errors)
 
@@ -242,7 +243,8 @@ class _Outputs:
 
 def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: bool) -> None:
     """``suiren worker enrol --file``: each chunk one unit of work; ``--out`` maps resident
-    ids to worker ids for the caller's own records (a file of resident ids: mode 0600)."""
+    ids to worker ids for the caller's own records (a file of resident ids: mode 0600), one
+    line a person whatever the rows' spellings of their id."""
     from suiren.services.intake import (
         WORKER_COLUMNS,
         WORKER_REQUIRED,

@@ -86,6 +86,14 @@ def key_generate(
     print(f"wrote a new key to {out} (mode 0600); keep a copy somewhere safe")
 
 
+# the map of ``--out``: one line a person, keyed as every other command finds them (a file that
+# spells one person two ways still gets one line; the caller normalises their own ids alike)
+MAP_HELP = (
+    "one line a person, the id as Suiren stores it, not as the file spelt it: 18 characters,"
+    " ASCII digits, upper-case X, no spaces (a 15-digit number in its 18-digit form)"
+)
+
+
 @worker_app.command("enrol")
 def worker_enrol(
     resident_id: str = typer.Option(
@@ -127,7 +135,7 @@ def worker_enrol(
     out: Path = typer.Option(
         None,
         "--out",
-        help="with --file: write resident id → worker id (CSV, 0600)",
+        help="with --file: write resident id → worker id (CSV, 0600); " + MAP_HELP,
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
@@ -212,7 +220,7 @@ def worker_import_history(
     out: Path = typer.Option(
         None,
         "--out",
-        help="write resident id → worker id (CSV, 0600)",
+        help="write resident id → worker id (CSV, 0600); " + MAP_HELP,
         metavar="FILE",
         parser=options.output_file("--out"),
     ),

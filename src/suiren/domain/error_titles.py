@@ -49,6 +49,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "parameter-error": ("政策参数有误", "Policy parameter error"),
     "parameter-not-found": ("缺少所需的政策参数", "A policy parameter is missing"),
     "enrolment-refused": ("参保登记被拒绝", "Enrolment refused"),
+    "enrolled-elsewhere": (
+        "已在其他地区参保，需办理转移接续",
+        "Enrolled in another region: moving needs a transfer",
+    ),
     "contribution-refused": ("缴费被拒绝", "Contribution refused"),
     "payment-refused": ("缴费被拒绝", "Payment refused"),
     "medical-refused": ("医保业务被拒绝", "Medical insurance request refused"),

@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
 from suiren.domain.month import Month
+from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
 from suiren.services.contributions import (
@@ -780,7 +781,8 @@ class EnrolSummary:
     created: int = 0  # new enrolments (and new workers where the person was new)
     existing: int = 0  # already enrolled there: the same worker again
     refused: int = 0
-    mapping: list[tuple[str, str]] = field(default_factory=list)  # (resident id, worker id)
+    # (resident id as the service stores it, worker id): a row's, whatever its spelling
+    mapping: list[tuple[str, str]] = field(default_factory=list)
     rows_enrolled: list[tuple[int, str]] = field(default_factory=list)  # (row, worker id)
     errors: list[RowError] = field(default_factory=list)
 
@@ -865,7 +867,10 @@ def enrol_workers(
                 continue
             summary.created += result.created
             summary.existing += not result.created
-            summary.mapping.append((values["resident_id"][i], result.worker.worker_id))
+            # the id as the service checked and stored it (upper-case X, no spaces, 18
+            # characters), not as the row spelt it: one person is one resident id
+            number = ResidentId.parse(values["resident_id"][i], today=now.date()).number
+            summary.mapping.append((number, result.worker.worker_id))
             summary.rows_enrolled.append((first + i, result.worker.worker_id))
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
@@ -873,6 +878,10 @@ def enrol_workers(
 
 
 def _field_of(error: SuirenError) -> str:
+    """The column a refused row names: the one the refusal names (``enrol_many`` names one
+    for each), else the resident id's or the work region's by the code."""
+    if error.field in WORKER_COLUMNS:
+        return error.field
     return {"invalid-resident-id": "resident_id", "unknown-region": "work_region"}.get(
         error.code, "row"
     )

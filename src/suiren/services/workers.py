@@ -54,6 +54,12 @@ class EnrolmentRefused(SuirenError):
     code = "enrolment-refused"
 
 
+class EnrolledElsewhere(EnrolmentRefused):
+    """The person is enrolled in the scheme in another region: moving is a transfer."""
+
+    code = "enrolled-elsewhere"
+
+
 @dataclass(frozen=True)
 class Worker:
     worker_id: str
@@ -102,7 +108,8 @@ def check_working_age(policy: Policy, sex: str, birth_month: Month, day: date) -
     if age_months < youngest * 12:
         raise EnrolmentRefused(
             f"a flexible worker enrols from the age of {youngest}; this person is"
-            f" {age_months // 12} (劳动法 第十五条)"
+            f" {age_months // 12} (劳动法 第十五条)",
+            field="resident_id",  # the age is the id's birth date
         )
     category = np.array([category_index(sex, None, policy, day)], dtype=np.int64)
     birth = np.array([birth_month.ordinal], dtype=np.int64)
@@ -111,7 +118,8 @@ def check_working_age(policy: Policy, sex: str, birth_month: Month, day: date) -
         raise EnrolmentRefused(
             f"this person reached the statutory retirement age in {Month(int(reach[0]))}; a first"
             " enrolment is for working age (a worker short of the minimum years continues the"
-            " enrolment they have)"
+            " enrolment they have)",
+            field="resident_id",
         )
 
 
@@ -169,14 +177,19 @@ def enrol_many(
     for i, request in enumerate(requests):
         try:
             rid = ResidentId.parse(request.resident_id, today=day)
-            work = RegionCode.parse(request.work_region)
-            hukou = RegionCode.parse(request.hukou_region or rid.address_code[:2] + "0000")
+            work = _region(request.work_region, "work_region")
+            hukou = (
+                _region(request.hukou_region, "hukou_region")
+                if request.hukou_region
+                else _region(rid.address_code[:2] + "0000", "resident_id")
+            )
             if policy.at(day, work.code).value("enrolment.hukou_required") and (
                 hukou.province.code != work.province.code
             ):
                 raise EnrolmentRefused(
                     f"in {work.name} a flexible worker may enrol only with a local hukou on this"
-                    " date (enrolment.hukou_required)"
+                    " date (enrolment.hukou_required)",
+                    field="hukou_region" if request.hukou_region else "resident_id",
                 )
             people.append((i, rid, work, hukou, vault.blind_index(rid.number)))
         except SuirenError as error:
@@ -216,6 +229,15 @@ def enrol_many(
     return [r for r in results if r is not None]
 
 
+def _region(text: str, field: str) -> RegionCode:
+    """``text`` as a region code; refused naming ``field``, the input it came from."""
+    try:
+        return RegionCode.parse(text)
+    except SuirenError as error:
+        error.field = field
+        raise
+
+
 def worker_of(item: Fact) -> str:
     """The worker id a worker or enrolment fact is about."""
     return item.key.split("/")[0]
@@ -250,9 +272,10 @@ def _enrol_one(
     existing = enrolled.get(worker.worker_id)
     if existing is not None:
         if existing.region != work.code:
-            raise InvalidInput(
+            raise EnrolledElsewhere(
                 f"worker {worker.worker_id} is already enrolled in {scheme.value} in region"
-                f" {existing.region}; moving needs a transfer (转移接续)"
+                f" {existing.region}; moving needs a transfer (转移接续)",
+                field="work_region",
             )
         return Enrolment(
             worker,
