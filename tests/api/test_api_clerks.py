@@ -169,3 +169,33 @@ def test_a_clerks_token_ends_with_their_login_and_follows_their_region(api) -> N
     assert_problem(client.get(path, headers=as_bj), 401, "unauthorized")
     tampered = {"Authorization": as_bj["Authorization"][:-3] + "AAA"}
     assert_problem(client.get(path, headers=tampered), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite's writer holds the whole database
+def test_a_write_holds_its_clerk_until_it_commits(engine) -> None:  # type: ignore[no-untyped-def]
+    """A write's check of its clerk (``confirm_caller``) holds the clerk's row, as it holds an
+    API key's: a move of the clerk waits for the write to commit, so it is wholly before the
+    write (which then writes nothing) or after it — never between the check and the commit
+    (the check read the row without holding it: a clerk moved meanwhile wrote as they were).
+    The move is tried with a lock timeout: it fails while the write's transaction is open."""
+    from sqlalchemy.exc import OperationalError
+
+    from suiren.api.auth import Unauthorized, clerk_actor, confirm_caller
+    from suiren.services.clerks import Clerk, sign_clerk_token
+    from suiren.services.identity import token_key
+    from tests.conftest import SECRET
+
+    with unit_of_work(engine) as c:
+        add_clerk(c, "gz.clerk", "440100", "a clerk's pass phrase", NOW)
+    key = token_key(SECRET)
+    bearer = f"Bearer {sign_clerk_token(key, 'gz.clerk', NOW)}"
+    actor = clerk_actor(Clerk("gz.clerk", "440100"))
+    with unit_of_work(engine) as writing:
+        confirm_caller(writing, actor, bearer, key, NOW)
+        with pytest.raises(OperationalError, match="lock timeout"), unit_of_work(engine) as c:
+            c.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            move_clerk(c, "gz.clerk", "110000", NOW)
+    with unit_of_work(engine) as c:  # the write committed: the move goes through
+        move_clerk(c, "gz.clerk", "110000", NOW)
+        with pytest.raises(Unauthorized, match="credentials changed"):
+            confirm_caller(c, actor, bearer, key, NOW)

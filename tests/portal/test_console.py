@@ -341,6 +341,43 @@ def test_funds_settlement_windows_and_the_audit_by_region(console) -> None:
         assert audit.scalars().all() == ["clerk:national"]
 
 
+@pytest.mark.parametrize(
+    ("login", "path", "region"),
+    [
+        ("gz.clerk", "/console/transfers/move-1/approve", "110000"),
+        ("national", "/console/audit", "440000"),
+    ],
+)
+def test_a_clerk_moved_meanwhile_writes_nothing_as_they_were(
+    console, monkeypatch, login, path, region
+) -> None:  # type: ignore[no-untyped-def]
+    """A console POST reads its clerk (``desk_of``) in a transaction of its own; a clerk
+    moved to another region's desk after that and before the write approved a transfer of
+    their old region (or ran the audit and logged it as the national agency's clerk). The
+    write checks its clerk again in its own transaction, as an API write does: 401, nothing
+    written, no access-log row."""
+    from suiren.portal.console import desk as desk_module
+    from suiren.services.clerks import move_clerk
+
+    client, _world, engine = console
+    csrf = as_clerk(client, login)
+    read_desk = desk_module.desk_of
+
+    def then_moved(request: Any) -> Any:  # after the desk is read, before the write
+        desk = read_desk(request)
+        if request.method == "POST":
+            with unit_of_work(engine) as c:
+                move_clerk(c, login, region, NOW)
+        return desk
+
+    monkeypatch.setattr(desk_module, "desk_of", then_moved)
+    refused = client.post(path, data={"csrf": csrf}, headers=HTMX, follow_redirects=False)
+    assert refused.status_code == 401, refused.text
+    assert state_of(engine, "move-1") == "requested"
+    with engine.connect() as c:
+        assert c.execute(select(access_log.c.id).where(access_log.c.path == path)).all() == []
+
+
 def test_a_clerk_logs_out_with_a_form(console) -> None:
     client, _, _ = console
     csrf = as_clerk(client, "hz.clerk")

@@ -208,16 +208,37 @@ def authenticate(
 ) -> Actor:
     """The actor of a ``Bearer`` API key, worker session token or clerk session token; any
     other header, an unknown or revoked key, a bad or expired token, a clerk who is no more:
-    refused, all alike. ``hold``: an API key's row is held until the transaction ends (a
-    write's check of its caller)."""
+    refused, all alike. ``hold``: an API key's row, or a clerk's, is held until the
+    transaction ends (a write's check of its caller, ``confirm_caller``)."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer <API key>")
     key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
-        return _session_actor(connection, key, token_key, now)
+        return _session_actor(connection, key, token_key, now, hold)
     # a row that cannot be loaded (a value the service never writes) is refused as unknown
     statement = _KEY_BY_ID_HELD if hold else _KEY_BY_ID
     return key_actor(key, first_row(connection, statement, {"key_id": key_id(key)}).row)
+
+
+def confirm_caller(
+    connection: Connection,
+    actor: Actor,
+    authorization: str | None,
+    token_key: bytes,
+    now: datetime,
+) -> None:
+    """A write's own check of its caller, in the write's own transaction: ``authorization``
+    must still be ``actor`` there, else 401 and nothing is written. The caller was let in by
+    a transaction of its own (``actor_of``, the console's ``desk_of``); a key revoked, or a
+    clerk moved to another region's desk or removed, since then would otherwise write as it
+    was. The key's or clerk's row is held until the write commits (``hold``), so that a
+    revocation or a move is wholly before the write or after it. A worker's session token
+    is checked again too, but nothing revokes it before it expires (it is signed, not
+    stored): a worker's write is theirs until then."""
+    if authenticate(connection, authorization, token_key, now, hold=True) != actor:
+        raise Unauthorized(
+            "the credentials changed while the request ran (a clerk's region); nothing was written"
+        )
 
 
 def key_id(key: str) -> str:
@@ -256,9 +277,12 @@ def worker_actor(token: str, token_key: bytes, now: datetime) -> Actor:
     return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
 
 
-def _session_actor(connection: Connection, token: str, token_key: bytes, now: datetime) -> Actor:
+def _session_actor(
+    connection: Connection, token: str, token_key: bytes, now: datetime, hold: bool = False
+) -> Actor:
     """The worker of a ``wt_`` token; the clerk of a ``ct_`` token, as the database has them
-    now (their region today; a login that is gone is refused as a bad token)."""
+    now (their region today; a login that is gone is refused as a bad token), their row
+    held until the transaction ends with ``hold``."""
     from suiren.services.clerks import get_clerk, read_clerk_token
     from suiren.services.logins import LoginRefused
 
@@ -266,7 +290,7 @@ def _session_actor(connection: Connection, token: str, token_key: bytes, now: da
         return worker_actor(token, token_key, now)
     try:
         session = read_clerk_token(token_key, token, now)
-        clerk = get_clerk(connection, session.subject)
+        clerk = get_clerk(connection, session.subject, hold=hold)
         if clerk is None:
             raise LoginRefused("the session is not valid or has expired; log in again")
     except LoginRefused as error:

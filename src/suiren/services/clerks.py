@@ -164,15 +164,17 @@ def move_clerk(connection: Connection, login: str, region: str, now: datetime) -
 _GRANTING = ("region", "password_hash")  # what must agree with the clerk's latest fact
 
 
-def _clerk_row(connection: Connection, login: str) -> Row[Any] | None:
+def _clerk_row(connection: Connection, login: str, hold: bool = False) -> Row[Any] | None:
     """The clerk's row and, as ``recorded``, its latest fact's data (None also for a row that
-    cannot be loaded: it holds a value the service never writes, store/readable.py)."""
-    return first_row(
-        connection,
-        select(clerks, recorded(clerks, clerks.c.login).label("recorded")).where(
-            clerks.c.login == login
-        ),
-    ).row
+    cannot be loaded: it holds a value the service never writes, store/readable.py).
+    ``hold``: the row held until the transaction ends (PostgreSQL: FOR SHARE; SQLite's
+    writer holds the whole database), so that a move or removal waits for it."""
+    statement = select(clerks, recorded(clerks, clerks.c.login).label("recorded")).where(
+        clerks.c.login == login
+    )
+    if hold:
+        statement = statement.with_for_update(read=True, of=clerks)
+    return first_row(connection, statement).row
 
 
 def _agrees(row: Row[Any]) -> bool:
@@ -197,11 +199,12 @@ def log_in_clerk(connection: Connection, login: str, password: str, now: datetim
     return Clerk(row.login, row.region) if tried.ok else None
 
 
-def get_clerk(connection: Connection, login: str) -> Clerk | None:
+def get_clerk(connection: Connection, login: str, hold: bool = False) -> Clerk | None:
     """The clerk as the database has them now (a session names the login only, so a clerk's
     region is always today's); None for no such clerk, or a row that does not agree with
-    its record in the journal."""
-    row = _clerk_row(connection, login)
+    its record in the journal. ``hold``: as ``_clerk_row``'s (a write's check of its
+    caller)."""
+    row = _clerk_row(connection, login, hold)
     return None if row is None or not _agrees(row) else Clerk(row.login, row.region)
 
 

@@ -27,6 +27,7 @@ from suiren.api.auth import (
     Actor,
     Unauthorized,
     authenticate,
+    confirm_caller,
     key_actor,
     key_id,
     worker_actor,
@@ -422,12 +423,7 @@ async def _idempotent(
 
     def caller(connection: Connection) -> None:
         """The caller as this transaction finds them: the same actor, or refused (401)."""
-        now = service.now()
-        if authenticate(connection, authorization, service.token_key, now, hold=True) != actor:
-            raise Unauthorized(
-                "the credentials changed while the request ran (a clerk's region); nothing"
-                " was written"
-            )
+        confirm_caller(connection, actor, authorization, service.token_key, service.now())
 
     def kept(connection: Connection) -> tuple[str, int, Any] | None:
         """("unsealed" | "reused" | "stored", status, body) if the key is stored, else None."""

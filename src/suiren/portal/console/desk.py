@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from suiren.api import trail
-from suiren.api.auth import Actor, clerk_actor
+from suiren.api.auth import Actor, clerk_actor, confirm_caller
 from suiren.api.problems import DEFAULT, PROBLEMS
 from suiren.api.routes.common import Service, service_of
 from suiren.domain.errors import SuirenError
@@ -40,10 +40,20 @@ class Desk:
     service: Service
     clerk: Clerk
     now: datetime
+    token: str  # the session's (``ct_…``), as the cookie held it
 
     @property
     def actor(self) -> Actor:
         return clerk_actor(self.clerk)
+
+    def confirm(self, connection: Connection) -> None:
+        """A write's check of its clerk in its own transaction (``auth.confirm_caller``, as
+        an API write's): the clerk still at this desk, or 401 and nothing written — a clerk
+        moved to another region's desk or removed since ``desk_of`` read them writes
+        nothing as they were."""
+        confirm_caller(
+            connection, self.actor, f"Bearer {self.token}", self.service.token_key, self.now
+        )
 
     @property
     def prefix(self) -> str:
@@ -89,7 +99,7 @@ def desk_of(request: Request) -> Desk | Response:
     if clerk is None:  # the login is gone: the session with it
         return _to_login(request)
     request.state.console_session = held
-    return Desk(service, clerk, now)
+    return Desk(service, clerk, now, request.cookies[session.CONSOLE_COOKIE])
 
 
 def clerk_page(request: Request, build: Callable[[Desk], Response]) -> Response:

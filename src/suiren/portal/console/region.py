@@ -265,15 +265,16 @@ async def audit_verify(request: Request) -> Response:
 
     def work() -> AuditResult:
         with desk.service.transaction() as connection:
+            desk.confirm(connection)  # a clerk moved off the national desk meanwhile: 401
             # the log row first: verify streams its reads, and leaves the connection so
             record(connection, request, desk.clerk, desk.now, 200)
             return verify(connection)
 
     try:
         access.auditor(desk.actor)
+        result = await run_in_threadpool(work)
     except SuirenError as error:
         return refusal(request, desk, error)
-    result = await run_in_threadpool(work)
     return render(
         request,
         desk,

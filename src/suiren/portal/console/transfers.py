@@ -125,7 +125,7 @@ def _step_route(step: str) -> None:
         try:
             view, masked = await run_in_threadpool(_take, request, desk, transfer_id, step, reason)
         except SuirenError as error:
-            if status_of(error) == 404:
+            if status_of(error) in (401, 404):  # no card: not this clerk's (any more)
                 return refusal(request, desk, error)
             return _answer(request, desk, transfer_id, text.message_for(error), status_of(error))
         if not is_htmx(request):
@@ -145,11 +145,13 @@ def _step_route(step: str) -> None:
 def _take(
     request: Request, desk: Desk, transfer_id: str, step: str, reason: str
 ) -> tuple[TransferView, str]:
-    """The step, its access checked first, and its access-log row: one unit of work."""
+    """The step, its clerk and access checked first, and its access-log row: one unit of
+    work."""
     from suiren.services import transfers
     from suiren.services.agency import masked_worker
 
     with desk.service.transaction() as connection:
+        desk.confirm(connection)
         view = access.transfer(connection, desk.actor, transfer_id, step)
         if step == "reject":
             view = transfers.reject_transfer(connection, transfer_id, desk.now, reason)
