@@ -163,6 +163,13 @@ def write_file(path: Path, worker_ids: list[str]) -> int:
     return n
 
 
+def at_6000(path: Path, payment_ids: list[str], months: list[str], worker_ids: list[str]) -> None:
+    """A payments file of these rows (payment id, month YYYY-MM, worker), each at a base of
+    6,000 yuan — the interest steps' files (not timed)."""
+    table = {"payment_id": payment_ids, "month": months, "base_yuan": ["6000"] * len(months)}
+    pq.write_table(pa.table({**table, "worker_id": worker_ids}), path)
+
+
 def enrol(
     engine: Engine,
     vault: IdentityVault,
@@ -366,17 +373,7 @@ def run_backend(name: str, engine: Engine, scale: float, folder: Path) -> None:
     savers = [f"S{n:011d}" for n in range(n)]
     enrol(engine, IdentityVault.from_secret(SECRET), savers)
     path_2025 = folder / "payments-2025.parquet"
-    pq.write_table(
-        pa.table(
-            {
-                "payment_id": pa.array([f"y-{i}" for i in range(n)]),
-                "month": pa.array(["2025-12"] * n),
-                "base_yuan": pa.array(["6000"] * n),
-                "worker_id": pa.array(savers),
-            }
-        ),
-        path_2025,
-    )
+    at_6000(path_2025, [f"y-{i}" for i in range(n)], ["2025-12"] * n, savers)
     intake(engine, path_2025, LATE_2025)
 
     def interest() -> Any:
@@ -408,18 +405,11 @@ def interest_with_history(name: str, engine: Engine, count: int, folder: Path) -
         rows = count * MONTHS
         for year in range(first, 2026):
             path = folder / f"history-{region}-{year}.parquet"
-            pq.write_table(
-                pa.table(
-                    {
-                        "payment_id": pa.array(
-                            [f"h{region}-{year}-{i // MONTHS}" for i in range(rows)]
-                        ),
-                        "month": pa.array([f"{year}-{i % MONTHS + 1:02d}" for i in range(rows)]),
-                        "base_yuan": pa.array(["6000"] * rows),
-                        "worker_id": pa.array([ids[i // MONTHS] for i in range(rows)]),
-                    }
-                ),
+            at_6000(
                 path,
+                [f"h{region}-{year}-{i // MONTHS}" for i in range(rows)],
+                [f"{year}-{i % MONTHS + 1:02d}" for i in range(rows)],
+                [ids[i // MONTHS] for i in range(rows)],
             )
             refused = intake(engine, path, datetime(year, 12, 20, 12, tzinfo=UTC))[2]
             assert refused == 0, f"{refused} months of {year} refused in {region}"

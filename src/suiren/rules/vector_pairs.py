@@ -98,6 +98,13 @@ def njit_cached(function: Any, **options: Any) -> Any:
 def _tolerant_cache(function: Any) -> Any:
     """numba's cache of ``function``, except that a compiled loop it cannot save is kept in
     this process only (numba raises the OSError from inside the call being compiled)."""
+    return _tolerant_cache_class()(function)
+
+
+@functools.cache
+def _tolerant_cache_class() -> Any:
+    """numba's ``FunctionCache`` with ``save_overload`` tolerant of a cache it cannot write
+    (the class made once, on first use: numba is imported where a loop is compiled)."""
     from numba.core.caching import FunctionCache
 
     class TolerantCache(FunctionCache):
@@ -106,7 +113,7 @@ def _tolerant_cache(function: Any) -> Any:
             with contextlib.suppress(OSError):
                 super().save_overload(sig, data)  # type: ignore[no-untyped-call]
 
-    return TolerantCache(function)  # type: ignore[no-untyped-call]
+    return TolerantCache
 
 
 @functools.cache
