@@ -89,8 +89,11 @@ def serve(
     import uvicorn
 
     from suiren.api.logs import log_config
+    from suiren.policy import load_policy
+    from suiren.policy.warm import warm_in_background
     from suiren.portal.app import create_app
 
+    warm_in_background(load_policy(settings.scenario))  # the first estimate need not compile
     print(f"serving on http://{host}:{port}/ (the worker portal) and /api/v1 (the API)")
     uvicorn.run(
         create_app(settings), host=host, port=port, log_level="info", log_config=log_config()
