@@ -315,9 +315,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "150000 330000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "130000 320000 340000 440000 440100 450000 500000 510000 520000 630000",
+        "130000 340000 440000 440100 450000 500000 510000 520000 630000",
         "2015-01", "2021-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "320000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "110000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
@@ -327,8 +328,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known("pension.base", "140000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "140000", "2020-01", "2022-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "370000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "370000", "2019-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000", "2015-01", "2015-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000", "2020-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known("pension.base", "460000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
