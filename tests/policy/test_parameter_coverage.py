@@ -215,6 +215,14 @@ TIANJIN_BASES = (
     " and 6323 for 2019, while the file's 2019 entry (津人社局发〔2020〕16号 as transcribed: 2018's"
     " 在岗 wage) is 7540 — the series is keyed a year apart from it — and no notice was read"
 )
+YUNNAN_BASES = (
+    f"{NO_SOURCE}: 云南's 计发基数 2015–2017; one transcriber's two series disagree by a year — its"
+    " PROV_BASE (liubigfatty/pension-calculator cloudfunctions/calculate/provinces/yunnan.js) gives"
+    " 4585, 5297, 6126 for 2015–2017 (and 6126 again for 2018), its base_rates (yunnan.json beside"
+    " it) 3984, 4585, 5297 — where the notices it records (云人社发〔2011〕99号: 2010's 在岗 wage 2515 for"
+    " 2011; 云人社发〔2018〕?号: 2017's 6126 '适用于2018年退休人员') fit the second; no notice of"
+    " 2015–2017 was read"
+)
 JILIN_BASES = (
     f"{NO_SOURCE}: 吉林's provincial 计发基数 before 2024; the transcriptions disagree — one"
     " series gives 2022 = 6709.83 and 2023 = 7058.67 (the figure a 四平 2023-10 table, a policy"
@@ -307,7 +315,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.published_ceiling", "440300", "2023-07", "2024-06", SHENZHEN_2023_CEILING),
     Known("contribution.base.published_ceiling", "320000", "2023-01", "2023-12", JIANGSU_2023_CEILING),
     Known("pension.base", "120000", "2015-01", "2018-12", TIANJIN_BASES),
-    Known("pension.base", "530000", "2015-01", "2017-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "530000", "2015-01", "2017-12", YUNNAN_BASES),
     Known(
         "pension.base", "210000 210100 210200 220100 310000 360000 440300 620000", "2015-01",
         "2019-12", BASE_NOT_COLLECTED,
