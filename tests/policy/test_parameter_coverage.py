@@ -158,6 +158,11 @@ WAGES_NOT_COLLECTED = (
     " often city by city, and transcriptions that give the old caliber's figure for the"
     " switch year were not taken"
 )
+BEIJING_2015 = (
+    f"{NO_SOURCE}: 北京's wage for 2015-01..09; the transcribed table of its bounds (历年养老、失业、工伤"
+    " 保险缴费基数上下限一览表, whose 2015-10..2019-06 ceilings ÷ 3 are in the file) starts with"
+    " 2015-10, and the 2014 contribution year's figure and its end were not found"
+)
 GANSU_2020 = (
     f"{NO_SOURCE}: 甘肃's 2020 wage; two transcriptions of the same repository disagree (5542,"
     " the 缴费基数 of 甘人社通〔2020〕 with its number not recorded, and 5155.75 in its wage"
@@ -265,7 +270,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "140000", "2015-01", "2018-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "370000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
-    Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2019-06", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2015-09", BEIJING_2015),
     Known(
         "contribution.base.average_monthly_wage", "520000 630000 640000 650000", "2015-01", "2018-12",
         WAGES_NOT_COLLECTED,

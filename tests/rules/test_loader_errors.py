@@ -179,7 +179,7 @@ def test_the_real_guangdong_floor_typed_as_49000_fails_to_load(tmp_path):
     assert re.search(r"49000 is [\d.]+% above contribution.base.floor_ratio", messages)
 
 
-SHENZHEN_TOLERANCE = 'regions: {"440000": 0.19, "440300": 0.34}'
+SHENZHEN_TOLERANCE = 'regions: {"110000": 0.34, "440000": 0.19, "440300": 0.34}'
 
 
 def test_a_regions_own_near_tolerance_covers_only_that_region(tmp_path):
@@ -200,6 +200,32 @@ def test_a_regions_own_near_tolerance_covers_only_that_region(tmp_path):
         problems[0].message
     )
     assert "[440300] 2024-07-01: 4492 is 18.3% below" in problems[1].message
+    assert all("metadata.near allows 15%" in p.message for p in problems)
+
+
+def test_beijings_forty_percent_floors_load_only_under_its_own_tolerance(tmp_path):
+    """北京's floors before 2019-07 were 40% of its wage (2585 of 6463), then 3613 for two
+    years: under the 15% every other region keeps they fail to load, each of them, and its
+    2021-07 floor (5360, 57%) and the 60% ones from 2022-07 do not."""
+    relative = "contribution/base/published_floor.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, SHENZHEN_TOLERANCE, SHENZHEN_TOLERANCE.replace('"110000": 0.34, ', "")
+    )
+    problems = sorted(problems_of(folder), key=lambda p: p.line or 0)
+    # 3387 is checked twice: against the wage on its first day and again on 2019-05-01,
+    # where another parameter the check reads changes
+    assert [p.start for p in problems] == [
+        date(2015, 10, 1),
+        date(2016, 7, 1),
+        date(2017, 7, 1),
+        date(2018, 7, 1),
+        date(2018, 7, 1),
+        date(2019, 7, 1),
+        date(2020, 7, 1),
+    ]
+    assert "[110000] 2015-10-01: 2585 is 33.3% below contribution.base.floor_ratio" in (
+        problems[0].message
+    )
     assert all("metadata.near allows 15%" in p.message for p in problems)
 
 

@@ -182,9 +182,10 @@ def test_a_pension_calculation_reads_no_yearly_figure() -> None:
 
 def test_bounds_rest_on_the_published_bound_or_on_the_wage() -> None:
     """``Bounds.figures``: a region that publishes both bounds rests on them, not the wage;
-    one that published none (北京 in 2020) on the wage, the ratios and the rounding unit."""
+    one that published none (天津 in 2020; 北京's 2020 floor, 3613, is in the file) on the
+    wage, the ratios and the rounding unit."""
     days = np.array([day_number(date(2026, 3, 1)), day_number(date(2020, 3, 1))], dtype=np.int64)
-    bounds = contribution_bounds(POLICY, days, np.array([ZHENGZHOU, "110000"], dtype="<U6"))
+    bounds = contribution_bounds(POLICY, days, np.array([ZHENGZHOU, "120000"], dtype="<U6"))
     assert {v.path for v in bounds.figures(0)} == {FLOOR, CEILING}
     assert {v.path for v in bounds.figures(1)} == {
         "contribution.base.average_monthly_wage",
