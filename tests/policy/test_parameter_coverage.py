@@ -163,6 +163,11 @@ BEIJING_2015 = (
     " 保险缴费基数上下限一览表, whose 2015-10..2019-06 ceilings ÷ 3 are in the file) starts with"
     " 2015-10, and the 2014 contribution year's figure and its end were not found"
 )
+YUNNAN_EARLY_2019 = (
+    f"{NO_SOURCE}: 云南's wage for 2019-01..04; its 2018 在岗 figure (6126, 2015–2018 in the file from"
+    " a transcribed table by 缴费年度) is carried forward until the 全口径 figure of 云人社发〔2019〕19号"
+    " (5179, from 2019-05-01), and what applied before May 2019 was not found"
+)
 GANSU_2020 = (
     f"{NO_SOURCE}: 甘肃's 2020 wage; two transcriptions of the same repository disagree (5542,"
     " the 缴费基数 of 甘人社通〔2020〕 with its number not recorded, and 5155.75 in its wage"
@@ -269,7 +274,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known("contribution.base.average_monthly_wage", "140000", "2015-01", "2018-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "370000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
-    Known("contribution.base.average_monthly_wage", "530000", "2015-01", "2019-04", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "530000", "2019-01", "2019-04", YUNNAN_EARLY_2019),
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2015-09", BEIJING_2015),
     Known(
         "contribution.base.average_monthly_wage", "520000 630000 640000 650000", "2015-01", "2018-12",
