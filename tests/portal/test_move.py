@@ -61,12 +61,15 @@ def test_a_move_the_services_refuse_is_a_clear_message(portal) -> None:  # noqa:
     assert_message(
         client.post("/move", data=move_form(client, "33010")), 422, "6位行政区划代码", "6-digit"
     )
-    assert_message(
-        client.post("/move", data=move_form(client, "440100")),
-        422,
-        "转移接续请求未被接受",
-        "already insured in 440100",
-    )
+    for lang in ("zh", "en"):  # the reason, in the page's language (not the service's words)
+        assert_message(
+            client.post(
+                "/move", data=move_form(client, "440100"), headers={"Accept-Language": lang}
+            ),
+            422,
+            "您已在该地参保",
+            "already insured in that region",
+        )
     assert_message(
         client.post("/move", data=move_form(client, "999999")),
         422,
@@ -74,12 +77,12 @@ def test_a_move_the_services_refuse_is_a_clear_message(portal) -> None:  # noqa:
         "unknown region code 999999",
     )
     assert client.post("/move", data=move_form(client, "330100")).status_code == 200
-    assert_message(  # a second open move, with another form
-        client.post("/move", data=move_form(client, "330100")),
-        422,
-        "转移接续请求未被接受",
-        "already has an open transfer",
-    )
+    for lang in ("zh", "en"):  # a second open move, with another form
+        second = client.post(
+            "/move", data=move_form(client, "330100"), headers={"Accept-Language": lang}
+        )
+        assert_message(second, 422, "您已有一笔正在办理的转移", "You already have a move under way")
+        assert "demo-move" not in second.text and "portal-move/" not in second.text
 
 
 def test_a_move_needs_this_browsers_csrf_token_and_shows_only_my_transfers(portal) -> None:  # noqa: F811

@@ -120,6 +120,9 @@ def test_a_double_submit_pays_once_and_answers_the_same(portal) -> None:  # noqa
         (Month.of(2026, 7), "6000", "尚未到来", "has not come yet"),
         (EARLIEST + -1, "6000", "不能补缴", "cannot be paid now"),
         (JUNE, "6千", "请按元填写", "Enter the base in yuan"),
+        # a comma only between groups of three: 60,00 is neither 6,000 nor 60 yuan
+        (JUNE, "60,00", "请按元填写", "Enter the base in yuan"),
+        (JUNE, "6,0000", "请按元填写", "Enter the base in yuan"),
     ],
 )
 def test_a_month_or_base_the_rules_refuse_is_a_clear_message(
@@ -216,3 +219,33 @@ def test_provisional_bounds_are_said_on_the_month_its_quote_and_its_receipt(augu
     english = preview(client, Month.of(2026, 8), "6000")
     assert "Provisional bounds: the bounds of Aug 2026 rest on the published floor" in english.text
     assert "暂定" not in english.text
+
+
+def test_a_base_with_thousands_separators_is_read_as_written(portal) -> None:  # noqa: F811
+    client, _ = logged_in(portal)
+    grouped = preview(client, JUNE, "6,000.00")
+    assert grouped.status_code == 200, grouped.text
+    assert f'id="due">{yuan(split(JUNE, 600_000)[0])}<' in grouped.text
+
+
+def test_while_my_insurance_is_moving_out_the_page_says_why_i_cannot_pay(portal) -> None:  # noqa: F811
+    """A move approved by the old region has taken the money out of it: no month is paid
+    there until the move is completed or rejected. The split and the confirm both say so, in
+    the page's language (not "the request was refused"), and nothing is paid."""
+    from suiren.services.transfers import approve_transfer, request_transfer
+    from suiren.store.db import unit_of_work
+    from tests.conftest import NOW
+
+    client, world = logged_in(portal)
+    form = confirm_form(preview(client, JUNE, "6000").text)
+    engine = client.app.state.service.engine  # type: ignore[attr-defined]
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, "mine-moves", world["mine"], "330100", NOW)
+        approve_transfer(c, "mine-moves", NOW)
+    for lang in ("zh", "en"):
+        client.headers["Accept-Language"] = lang
+        said = ("正在转移中", "is being moved to another region")
+        assert_message(preview(client, JUNE, "6000"), 422, *said)
+        assert_message(client.post("/pay", data=form), 422, *said)
+    assert "mine-moves" not in client.post("/pay", data=form).text
+    assert months_paid(client) == 5

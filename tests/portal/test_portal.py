@@ -214,6 +214,32 @@ def test_a_bad_resident_id_or_code_says_so(portal) -> None:
     )
 
 
+# each refusal of the estimate says what was wrong in the page's language (never a bare "the
+# input is not valid", nor the rules engine's "case 0: … give divisor_months"); the worker
+# paid 2026-01..05 and was born in 1990-01
+ESTIMATE_REFUSALS = (
+    ({"base_ratio": "9"}, "须在 0.6 至 3 之间", "from 0.6 to 3."),
+    ({"base_ratio": "0.5"}, "须在 0.6 至 3 之间", "from 0.6 to 3."),
+    ({"base_ratio": "1e3"}, "须在 0.6 至 3 之间", "from 0.6 to 3."),
+    ({"retire": "2058-13"}, "月份无效", "2058-13"),
+    (
+        {"retire": "1990-01"},
+        "晚于最后缴费月份（2026年5月）",
+        "after May 2026, your last month paid",
+    ),
+    (
+        {"retire": "2026-05"},
+        "晚于最后缴费月份（2026年5月）",
+        "after May 2026, your last month paid",
+    ),
+    (
+        {"retire": "2099-12"},
+        "无法测算2099年12月退休的养老金",
+        "retiring in Dec 2099 cannot be made",
+    ),
+)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     client, world = portal
@@ -238,14 +264,13 @@ def test_the_estimate_and_its_ladder_change_through_htmx(portal) -> None:
     assert "2058年6月退休不在可选的弹性退休区间（2050年1月至2056年1月）内" in later.text
     inside = client.get("/pension", params={"retire": "2056-01"}, headers={"HX-Request": "true"})
     assert inside.status_code == 200 and 'id="outside-window-' not in inside.text
-    for params, zh in (
-        ({"base_ratio": "9"}, "输入无效"),
-        ({"base_ratio": "1e3"}, "输入无效"),
-        ({"retire": "2058-13"}, "月份无效"),
-        ({"retire": "1990-01"}, ""),
-    ):
-        answer = client.get("/pension", params=params, headers={"HX-Request": "true"})
-        assert answer.status_code == 422 and zh in answer.text and 'role="alert"' in answer.text
+    for params, zh, en in ESTIMATE_REFUSALS:
+        for lang in ("zh", "en"):
+            answer = client.get(
+                "/pension", params=params, headers={"HX-Request": "true", "Accept-Language": lang}
+            )
+            assert_message(answer, 422, zh, en)
+            assert 'role="alert"' in answer.text and "case 0" not in answer.text
     whole = client.get("/pension", params={"retire": "x"})
     assert whole.status_code == 422 and "<html" in whole.text and "月份无效" in whole.text
     english = client.get("/pension", params={"lang": "en"})
@@ -413,7 +438,8 @@ def test_a_migrated_worker_sees_their_earlier_records(
     with TestClient(app, raise_server_exceptions=False) as client:
         log_in_with_code(client, world["my_id"])
         page = client.get("/statement").text
-        assert 'id="history"' in page and "2010-01–2019-12" in page and "杭州市" in page
+        period = '<span class="nowrap">2010-01–</span><span class="nowrap">2019-12</span>'
+        assert 'id="history"' in page and period in page and "杭州市" in page  # breaks at –
         assert "视同缴费" in page and "指数 1" in page
         assert 'id="months-total">125<' in page  # 5 paid through Suiren + 120 imported
         client.cookies.clear()
@@ -478,3 +504,44 @@ def test_an_estimate_past_the_statutory_age_says_why_its_month_and_every_warning
             assert f'id="{shown}-{scenario}"' in page, (scenario, code)
         english = client.get("/pension", params={"lang": "en"}).text
         assert "You reached the statutory retirement age in" in english
+
+
+def test_a_worker_with_no_contributions_is_told_so_on_every_page(portal) -> None:
+    """Enrolled, nothing paid yet: the statement says so, the pension page says there is
+    nothing to estimate yet (a notice, not a refusal of anything typed), a move says there
+    is nothing to move; in both languages."""
+    from tests.portal.test_move import move_form
+
+    client, _ = portal
+    engine = client.app.state.service.engine  # type: ignore[attr-defined]
+    with unit_of_work(engine) as c:
+        enrol(c, POLICY, VAULT, resident_id(3), "440100", None, NOW)
+    assert log_in_with_code(client, resident_id(3)).status_code == 303
+    statement = client.get("/statement")
+    assert statement.status_code == 200 and "尚无缴费记录" in statement.text
+    for lang, said, other in (
+        ("zh", "还没有缴费记录，暂时无法测算养老金", "输入无效"),
+        ("en", "No contributions are recorded yet, so there is no pension", "not valid"),
+    ):
+        pension = client.get("/pension", headers={"Accept-Language": lang})
+        assert pension.status_code == 200 and said in pension.text and other not in pension.text
+        assert 'class="message notice"' in pension.text
+    moved = client.post("/move", data=move_form(client, "330100"))
+    assert_message(moved, 422, "没有可转移的权益", "there is nothing to move")
+    client.headers["Accept-Language"] = "en"
+    moved = client.post("/move", data=move_form(client, "330100"))
+    assert_message(moved, 422, "没有可转移的权益", "there is nothing to move")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_crediting_rates_ahead_are_said_in_the_pages_language(portal) -> None:
+    """The estimate's assumptions name the 记账利率 of the years ahead; a year not published
+    yet stands on the latest published one, said in Chinese on a Chinese page."""
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    chinese = client.get("/pension").text
+    assumptions = chinese.split('class="assumptions">')[1].split("</p>")[0]
+    assert "沿用最近公布的" in assumptions and "latest published" not in assumptions
+    english = client.get("/pension", headers={"Accept-Language": "en"}).text
+    assumptions = english.split('class="assumptions">')[1].split("</p>")[0]
+    assert "(the latest published, 20" in assumptions and "沿用" not in assumptions

@@ -78,6 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         approve_transfer(c, "moved-1", NOW)
         accept_transfer(c, "moved-1", NOW)
         close_window(c, NOW.date(), NOW + timedelta(days=1))
+        world["history_id"] = _with_history(c)
     engine.dispose()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
@@ -95,6 +96,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     served.should_exit = True
     thread.join(timeout=STARTUP_S)
     listener.close()
+
+
+def _with_history(connection: Any) -> str:
+    """A worker of Guangzhou whose 30 years come from the agency's old system, as the
+    demo's do (a deemed stint, then paid ones, one in a temporary account): their resident id."""
+    from suiren.services.history import Person, import_people
+
+    person = resident_id(8, "19700101")
+    stints = [("1992-01", "1995-12", "deemed", "", "1"), ("1996-01", "2009-12", "paid", "1019", ""),
+              ("2010-01", "2012-12", "temporary", "4704", ""),
+              ("2013-01", "2025-12", "paid", "19208", "")]  # fmt: skip
+    fields = ("from_month", "to_month", "kind", "base_yuan", "index")
+    rows = [
+        (n, {"resident_id": person, "region": "440100", **dict(zip(fields, stint, strict=True))})
+        for n, stint in enumerate(stints, 1)
+    ]
+    done = import_people(connection, POLICY, VAULT, [Person(person, rows)], {}, "h" * 64, NOW)
+    assert not done.errors, done.errors
+    return person
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +420,33 @@ def test_every_page_has_no_serious_or_critical_axe_violation_on_a_phone(
         found += serious_axe_violations(page, source)
     context.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_long_history_fits_a_small_phone(
+    server: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path, lang: str
+) -> None:
+    """On a 320 px phone, a worker with 30 years from the old system sees the statement and
+    the estimate without the page running off the screen: the history table scrolls in its
+    own box, and the ladder's headings wrap (their amounts do not)."""
+    base, world = server
+    shots = Path(os.environ.get("SUIREN_TEST_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    small = {"width": 320, "height": 640}
+    context = browser.new_context(viewport=small, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"/login?lang={lang}")
+    page.locator("#code-resident-id").fill(world["history_id"])
+    page.click("#get-code")
+    page.locator("#code").fill(page.locator("#demo-code").inner_text())
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+    assert page.locator("#history tbody tr").count() == 4
+    for path in ("/statement", "/pension"):
+        page.goto(path)
+        page.screenshot(
+            path=str(shots / f"history-{lang}{path.replace('/', '-')}.png"), full_page=True
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= small["width"], path
+    context.close()

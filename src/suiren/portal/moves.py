@@ -116,8 +116,10 @@ def _request(
             )
             record_worker_write(connection, request, worker_id, now, 303)
     except SuirenError as error:
+        reason = getattr(error, "reason", "")  # a TransferRefused's rule, said in the language
+        said = text.MOVE_REFUSALS.get(reason)
         return _render(request, service, worker_id, now, 422, to_region=to_region,
-                       message=text.message_for(error))  # fmt: skip
+                       message=said or text.message_for(error))  # fmt: skip
     # amounts that rest on a figure not published yet say so (``provisional-parameter``)
     provisional = any(w["code"] == PROVISIONAL_PARAMETER for w in view.warnings)
     notice = "requested-provisional" if provisional else "requested"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -344,19 +345,23 @@ def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Re
     (the form changed) gets the result alone."""
 
     def build(service: Service, worker_id: str, now: datetime) -> Response:
-        estimate, error = None, None
+        estimate, error, kind = None, None, "error"
         try:
             estimate = _estimate(service, worker_id, now, base_ratio.strip(), retire.strip())
+        except PensionRefused as refused:
+            error = text.Message(text.PENSION_MESSAGES[refused.reason], refused.values)
+            kind = "notice" if refused.reason == "no-months" else "error"
         except SuirenError as refused:
             error = text.message_for(refused)
         context = {
             "estimate": estimate,
             "message": error,
+            "message_kind": kind,
             "base_ratio": base_ratio.strip()[:6],
             "retire": retire.strip()[:7],
             "ratio_choices": RATIO_CHOICES,
         }
-        status = 200 if error is None else 422
+        status = 200 if error is None or kind == "notice" else 422
         if is_htmx(request):
             return page(request, service.token_key, "_estimate.html", status, **context)
         with service.transaction() as connection:
@@ -377,31 +382,52 @@ def pension_page(request: Request, base_ratio: str = "", retire: str = "") -> Re
     return own_page(request, build)
 
 
+class PensionRefused(SuirenError):
+    """An estimate the pension page cannot show; ``reason`` names its sentence in
+    ``text.PENSION_MESSAGES`` (said in the page's language), ``values`` fill it in."""
+
+    code = "pension-refused"
+
+    def __init__(self, reason: str, **values: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.values = values
+
+
 def _estimate(
     service: Service, worker_id: str, now: datetime, base_ratio: str, retire: str
 ) -> dict[str, Any]:
     from suiren.policy import SCENARIOS, load_policy
-    from suiren.policy.projection import Assumptions
-    from suiren.services.career import compare
+    from suiren.policy.projection import RATIO_MAX, RATIO_MIN, Assumptions
+    from suiren.services.career import EstimateRefused, compare
 
-    if base_ratio and not _RATIO_RE.fullmatch(base_ratio):
-        raise InvalidInput(
-            "the base ratio is a share of the average wage from 0.6 to 3, such as 1.5"
-        )
+    ratio = Fraction(base_ratio) if _RATIO_RE.fullmatch(base_ratio) else None
+    if base_ratio and (ratio is None or not RATIO_MIN <= ratio <= RATIO_MAX):
+        low, high = (Decimal(r.numerator) / r.denominator for r in (RATIO_MIN, RATIO_MAX))
+        raise PensionRefused("ratio", low=low, high=high)
     if retire and not _MONTH_RE.fullmatch(retire):
         from suiren.domain.errors import InvalidMonth
 
         raise InvalidMonth(f"the retirement month is YYYY-MM, such as 2055-06, not {retire[:20]!r}")
-    assumptions = Assumptions(Fraction(base_ratio) if base_ratio else None, Fraction(0), None)
-    with service.transaction() as connection:
-        data = compare(
-            connection,
-            [load_policy(name) for name in SCENARIOS],
-            worker_id,
-            now.date(),
-            Month.parse(retire) if retire else None,
-            assumptions,
-        )
+    retire_month = Month.parse(retire) if retire else None
+    assumptions = Assumptions(ratio, Fraction(0), None)
+    try:
+        with service.transaction() as connection:
+            data = compare(
+                connection,
+                [load_policy(name) for name in SCENARIOS],
+                worker_id,
+                now.date(),
+                retire_month,
+                assumptions,
+            )
+    except EstimateRefused as refused:
+        values = {k: Month.parse(str(v)) for k, v in refused.values.items()}
+        raise PensionRefused(refused.reason, **values) from refused
+    except InvalidInput as refused:  # the rules have no pension for retiring then (the age)
+        if retire_month is None:
+            raise
+        raise PensionRefused("retire-out-of-range", month=retire_month) from refused
     return _ladder_rows(data)
 
 

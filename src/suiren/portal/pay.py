@@ -32,7 +32,9 @@ from suiren.portal.render import page
 router = APIRouter(include_in_schema=False)
 
 MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
-BASE_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?", re.ASCII)
+# yuan, up to 9 digits and 2 decimals; a comma only between groups of three (6,000.50), so
+# that 60,00 is refused, never read as 6,000 (nor as 60)
+BASE_RE = re.compile(r"(?:[0-9]{1,9}|[0-9]{1,3}(?:,[0-9]{3}){1,2})(?:\.[0-9]{1,2})?", re.ASCII)
 NONCE_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)
 NONCE_BYTES = 16
 PAYMENT_ID_PREFIX = "portal-pay/"
@@ -73,7 +75,7 @@ def pay_message(reason: str, values: dict[str, object]) -> text.Message:
 
 
 def _parse(month: str, base_yuan: str) -> tuple[Month, int | None]:
-    month, base_yuan = month.strip(), base_yuan.strip().replace(",", "")
+    month, base_yuan = month.strip(), base_yuan.strip()
     if not MONTH_RE.fullmatch(month):
         raise FormRefused("month-format")
     if not base_yuan:

@@ -52,6 +52,7 @@ def environment(lang: str) -> Environment:
             FUND_KINDS=text.FUND_KINDS,
             label=partial(text.label, lang=lang),
             figures=partial(text.figures, lang=lang),
+            interest_rates=partial(text.interest_rates, lang=lang),
             say=partial(text.say, lang=lang),
             CSRF_FIELD=session.CSRF_FIELD,
             html_lang=i18n.HTML_LANG[lang],

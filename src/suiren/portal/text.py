@@ -201,6 +201,24 @@ def figures(parameters: list[Mapping[str, str]], lang: str) -> str:
     )
 
 
+def interest_rates(runs: list[Mapping[str, object]], lang: str) -> str:
+    """The estimate's crediting rates ahead (``projection.interest_rates``) in ``lang``:
+    "2026–2035: 0.015 (the latest published, 2025's)", each run of years once."""
+    said = []
+    for run in runs:
+        first, last = run["from_year"], run["to_year"]
+        years = f"{first}" if first == last else f"{first}–{last}"
+        rate = f"{years}: {run['rate']}"
+        if run["stand_in_year"] is not None:
+            rate = say(
+                Message(N_("%(rate)s (the latest published, %(year)s's)"),
+                        {"rate": rate, "year": run["stand_in_year"]}),
+                lang,
+            )  # fmt: skip
+        said.append(rate)
+    return say(N_(", "), lang).join(said) or say(N_("none (retiring this year)"), lang)
+
+
 # the agency console (经办控制台)
 CONSOLE_MESSAGES = {
     "refused": N_("The login name or password is not valid."),
@@ -253,6 +271,7 @@ PAY_MESSAGES = {
     "base-format": N_("Enter the base in yuan, such as 6000 or 6000.50."),
     "month-format": N_("Choose the month to pay."),
     "used": N_("This form was already used for another payment; open the pay page again."),
+    "moving": N_("Your insurance is being moved to another region: %(month)s can be paid once the move is completed or rejected."),
 }  # fmt: skip
 # the move page (转移接续)
 ACCOUNT_MESSAGES = {
@@ -263,6 +282,20 @@ MOVE_MESSAGES = {
     "requested": N_("Your request is in: the agency of your region approves it next."),
     "requested-provisional": N_("Your request is in: the agency of your region approves it next. The amounts shown rest on a yearly figure not published yet (an earlier year's stands in); they are computed again when the request is approved."),
     "region-format": N_("Enter the 6-digit code of the region to move to, such as 330100 (Hangzhou)."),
+}  # fmt: skip
+# a refused move's reason (``TransferRefused.reason``) -> its sentence
+MOVE_REFUSALS = {
+    "same-region": N_("You are already insured in that region: choose another one."),
+    "open": N_("You already have a move under way: follow it below; request another when it is completed or rejected."),
+    "nothing-paid": N_("No contributions are recorded in your region yet: there is nothing to move."),
+    "moved": N_("Your insurance moved while this request was made; send it again."),
+}  # fmt: skip
+# the pension page (养老金测算): a refusal's reason -> its sentence
+PENSION_MESSAGES = {
+    "ratio": N_("Choose the base as a share of the local average wage, from %(low)s to %(high)s."),
+    "no-months": N_("No contributions are recorded yet, so there is no pension to estimate; it can be estimated once a month is paid."),
+    "retire-not-after-paid": N_("Choose a retirement month after %(last_paid)s, your last month paid."),
+    "retire-out-of-range": N_("An estimate for retiring in %(month)s cannot be made: choose a month nearer your statutory retirement age."),
 }  # fmt: skip
 TRANSFER_EVENTS = {
     "requested": N_("Requested"),

@@ -75,6 +75,18 @@ from suiren.store.lines import CareerMonth, paid_months
 from suiren.store.tables import accounts, transfers
 
 
+class EstimateRefused(InvalidInput):
+    """An estimate that cannot be made for this worker or this retirement month; ``reason``
+    names the rule (``no-months``, ``retire-not-after-paid``) so that the portal says it in
+    the worker's language, with ``values`` (months as ``YYYY-MM``). The API's problem stays
+    ``invalid-input``, with ``message``."""
+
+    def __init__(self, reason: str, message: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
 def _records(connection: Connection, worker_id: str, scheme: Scheme) -> list[CareerMonth]:
     """The career: months paid through Suiren and imported ones, deemed months included
     (they count for years and, 人社部规〔2016〕5号 第一条, for the province where the work was
@@ -150,8 +162,8 @@ def estimate(
     worker = get_worker(connection, worker_id)
     records = _records(connection, worker_id, scheme)
     if not records:
-        raise InvalidInput(
-            f"worker {worker_id} has no contribution months to estimate a pension from"
+        raise EstimateRefused(
+            "no-months", f"worker {worker_id} has no contribution months to estimate a pension from"
         )
     region, _, temporary = enrolment_region(connection, worker_id, scheme)
     relation = relation_region(connection, worker_id, scheme)
@@ -161,10 +173,13 @@ def estimate(
     last_paid = Month(max(int(r.month) for r in records))
     first = max(Month.from_date(today), last_paid + 1)
     if retire is not None and retire <= last_paid:
-        raise InvalidInput(
+        raise EstimateRefused(
+            "retire-not-after-paid",
             f"退休月份 {retire} 不晚于最后一个缴费月份 {last_paid}，退休后的月份不是缴费"
             f" — the retirement month {retire} must come after the last month paid"
-            f" ({last_paid}): a month paid after retirement is no contribution"
+            f" ({last_paid}): a month paid after retirement is no contribution",
+            month=str(retire),
+            last_paid=str(last_paid),
         )
     past_statutory = retire is None and window.statutory_month < first
     if retire is None:
@@ -338,6 +353,8 @@ def estimate(
             "first_base_fen": int(aheads[0].base_fen[0]),
             "wage_growth": _decimal(growth),
             "interest_rate": rate_text,
+            # the same as data (none when a rate is assumed): pages write it in their language
+            "interest_rates": [] if assumptions.interest_rate is not None else _rate_runs(rates),
             "account_today_fen": account_today,
             "ladder": sorted(
                 (
@@ -551,21 +568,44 @@ def _window_step(
     )
 
 
-def _rates_text(rates: tuple[YearRate, ...]) -> str:
-    """The years' rates, a run of years with one rate said once: "2026–2052: 0.015 (the
-    latest published, 2025's)"."""
+def _rate_runs(rates: tuple[YearRate, ...]) -> list[dict[str, Any]]:
+    """The years' rates, a run of years with one rate once: its first and last year, the
+    rate, and for a rate not published yet the year of the published one standing in
+    (``stand_in_year``, else None), so that a page can say it in its own language."""
     runs: list[list[YearRate]] = []
     for rate in rates:
         if runs and (runs[-1][-1].rate, runs[-1][-1].provisional) == (rate.rate, rate.provisional):
             runs[-1].append(rate)
         else:
             runs.append([rate])
+    return [
+        {
+            "from_year": run[0].year,
+            "to_year": run[-1].year,
+            "rate": _decimal(run[0].rate),
+            "stand_in_year": (
+                (run[0].cited[0].start.year if run[0].cited else None)
+                if run[0].provisional
+                else None
+            ),
+        }
+        for run in runs
+    ]
+
+
+def _rates_text(rates: tuple[YearRate, ...]) -> str:
+    """The years' rates, a run of years with one rate said once: "2026–2052: 0.015 (the
+    latest published, 2025's)"."""
     parts = []
-    for run in runs:
-        years = f"{run[0].year}" if len(run) == 1 else f"{run[0].year}–{run[-1].year}"
-        source = run[0].cited[0].start.year if run[0].cited else None
-        note = f" (the latest published, {source}'s)" if run[0].provisional else ""
-        parts.append(f"{years}: {_decimal(run[0].rate)}{note}")
+    for run in _rate_runs(rates):
+        first, last = run["from_year"], run["to_year"]
+        years = f"{first}" if first == last else f"{first}–{last}"
+        note = (
+            ""
+            if run["stand_in_year"] is None
+            else f" (the latest published, {run['stand_in_year']}'s)"
+        )
+        parts.append(f"{years}: {run['rate']}{note}")
     return ", ".join(parts) or "none (retiring this year)"
 
 

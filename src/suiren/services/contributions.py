@@ -1024,11 +1024,27 @@ _NONE = Refusal(-1, "", "", "")
 _NOT_LOOKED_UP = frozenset({"duplicate-id", "unknown-worker"})
 
 
+MOVING_STATES = ("approved", "accepted")  # the money has left the old region
+
+
+def moving_out(connection: Connection, worker_id: str, region: str, scheme: Scheme) -> str | None:
+    """The transfer under way that takes the worker's insurance out of ``region``, if any:
+    no payment there until it is completed or rejected (``_refuse_moving``)."""
+    return connection.execute(
+        select(transfers.c.transfer_id).where(
+            transfers.c.worker_id == worker_id,
+            transfers.c.from_region == region,
+            transfers.c.scheme == scheme.value,
+            transfers.c.state.in_(MOVING_STATES),
+        )
+    ).scalar()
+
+
 def _refuse_moving(connection: Connection, batch: _Batch) -> None:
     """While a transfer out of a region is under way, the money has left it: no new payments
     there until the transfer is completed (then to the new region) or rejected."""
     query = select(transfers.c.worker_id, transfers.c.transfer_id, transfers.c.from_region).where(
-        transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(("approved", "accepted"))
+        transfers.c.scheme == batch.scheme.value, transfers.c.state.in_(MOVING_STATES)
     )
     wanted = pc.unique(batch.worker_id.take(pa.array(batch.open()))).to_pylist()
     moving = [

@@ -24,7 +24,7 @@ from suiren.policy import Policy
 from suiren.policy.contribution import contribution_bounds, split_contribution
 from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
-from suiren.services.contributions import past_retirement_text, pensioner_months
+from suiren.services.contributions import moving_out, past_retirement_text, pensioner_months
 from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
 from suiren.services.workers import enrolment_region
 from suiren.store import lines
@@ -167,6 +167,14 @@ def quote(
                 latest=str(window.latest_month),
             )
     region = enrolment_region(connection, worker_id, scheme)[0]
+    transfer = moving_out(connection, worker_id, region, scheme)
+    if transfer is not None:
+        raise PaymentRefused(
+            "moving",
+            f"the insurance is being transferred out of {region} ({transfer}); pay after the"
+            " transfer is completed",
+            month=str(month),
+        )
     bounds = bounds_of(policy, month, region)
     if bounds is None:
         raise PaymentRefused(

@@ -50,7 +50,15 @@ NOTHING_MOVES = TransferQuote(
 
 
 class TransferRefused(SuirenError):
+    """A transfer step refused; ``reason`` names the rule where a worker can meet it from the
+    portal (``same-region``, ``open``, ``nothing-paid``, ``moved``), which says it in the
+    worker's language; empty for the others."""
+
     code = "transfer-refused"
+
+    def __init__(self, message: str, field: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message, field)
+        self.reason = reason
 
 
 def quote_for(
@@ -73,7 +81,8 @@ def quote_for(
     rows = paid_months(connection, worker_id, scheme.value, held_in)
     if not rows and not holds_money(connection, worker_id, scheme, from_region):
         raise TransferRefused(
-            f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer"
+            f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer",
+            reason="nothing-paid",
         )
     since = _counted_from(policy, day, from_region)
     priced_on: list[ResolvedValue] = []  # the wages that price months recorded as an index

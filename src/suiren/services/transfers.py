@@ -286,14 +286,16 @@ def request_transfer(
     lock_chain_head(connection, from_region)  # serialise with other requests for this region
     if enrolment_region(connection, worker_id, scheme)[0] != from_region:
         raise TransferRefused(
-            f"worker {worker_id}'s insurance moved while this request was made; send it again"
+            f"worker {worker_id}'s insurance moved while this request was made; send it again",
+            reason="moved",
         )
     replay = _replayed_request(connection, transfer_id, worker_id, target, scheme)
     if replay is not None:
         return replay
     if target == from_region:
         raise TransferRefused(
-            f"the worker is already insured in {target}; a transfer needs another region"
+            f"the worker is already insured in {target}; a transfer needs another region",
+            reason="same-region",
         )
     refuse_if_open(connection, worker_id, scheme)
     kind, source, quote = plan(
@@ -334,7 +336,8 @@ def refuse_if_open(connection: Connection, worker_id: str, scheme: Scheme) -> No
     ).first()
     if open_one is not None:
         raise TransferRefused(
-            f"worker {worker_id} already has an open transfer ({open_one.transfer_id})"
+            f"worker {worker_id} already has an open transfer ({open_one.transfer_id})",
+            reason="open",
         )
 
 
