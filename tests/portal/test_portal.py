@@ -192,8 +192,14 @@ def test_an_expired_session_cookie_is_refused(portal) -> None:
 def test_a_bad_resident_id_or_code_says_so(portal) -> None:
     client, _ = portal
     csrf = csrf_of(client.get("/login").text)
-    bad_ids = ("44010619900101003Y", "４４０１０６１９９００１０１００３X", "x" * 400, "")
+    bad_ids = ("44010619900101003Y", "x" * 400, "")
     bad_numbers = ("123", "+86 2345", "12345678901")  # digits alone read as a mobile number
+    # typed with a Chinese keyboard in full-width mode (全角): an id, its X alone, a number
+    full_width = (
+        "４４０１０６１９９００１０１００３X",
+        resident_id(1)[:17] + "Ｘ",
+        "１３８０００００００１",
+    )
     for bad in bad_ids + bad_numbers:
         for path in ("/login/code", "/login"):
             answer = client.post(path, data={"csrf": csrf, "login": bad, "password": "p"})
@@ -201,6 +207,9 @@ def test_a_bad_resident_id_or_code_says_so(portal) -> None:
                 assert_message(answer, 422, "身份证号码无效", "The resident id is not valid")
             else:
                 assert_message(answer, 422, "手机号码无效", "mobile number is not valid")
+    for bad, path in zip(full_width, ("/login/code", "/login", "/login/code"), strict=True):
+        answer = client.post(path, data={"csrf": csrf, "login": bad, "password": "p"})
+        assert_message(answer, 422, "切换到半角", "switch the keyboard to half-width")
     fragment = client.post(
         "/login/code", data={"csrf": csrf, "login": "4401"}, headers={"HX-Request": "true"}
     )

@@ -11,6 +11,7 @@ refusal is a page that says what was wrong, in the page's language, never a 500.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from suiren.api import access, trail
 from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service, service_of
-from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.errors import InvalidInput, InvalidResidentId, SuirenError
 from suiren.domain.month import Month
 from suiren.domain.phone import is_phone_like
 from suiren.portal import session, text
@@ -52,6 +53,8 @@ def _login_text(form: dict[str, str]) -> str:
     id with spaces dropped and x as X, checked further by the services. The field is
     ``login``; ``resident_id`` is read too, as forms before the number had it."""
     typed = form.get("login", form.get("resident_id", "")).strip()
+    if unicodedata.normalize("NFKC", typed) != typed:  # ０-９, Ｘ: a Chinese keyboard's 全角
+        raise FullWidthLogin("full-width characters: type the number half-width")
     if is_phone_like(typed):
         return typed
     typed = typed.replace(" ", "").upper()
@@ -60,9 +63,14 @@ def _login_text(form: dict[str, str]) -> str:
     return typed
 
 
-def _invalid_resident_id() -> SuirenError:
-    from suiren.domain.errors import InvalidResidentId
+class FullWidthLogin(InvalidResidentId):
+    """A login typed in full-width characters (全角, a Chinese keyboard's mode): refused with
+    that reason, never read as the half-width number (as every other input of Suiren)."""
 
+    code = "full-width-login"
+
+
+def _invalid_resident_id() -> SuirenError:
     return InvalidResidentId("a resident id has 18 characters")
 
 

@@ -70,6 +70,7 @@ def say(message: Said, lang: str) -> str:
 # an input it got, or is kept alike on purpose, as a login refusal is)
 MESSAGES: dict[str, str] = {
     "invalid-resident-id": N_("The resident id is not valid: enter the 18-character resident id (the last may be X)."),
+    "full-width-login": N_("The number has full-width characters: switch the keyboard to half-width and type it again."),
     "unauthorized": N_("The resident id, code or password is not valid."),
     "locked": N_("Too many attempts; try again later."),
     "password": N_("A password has 8 to 128 characters."),
