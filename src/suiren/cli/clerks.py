@@ -18,7 +18,9 @@ from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
 
 clerk_app = typer.Typer(
-    help="经办人员 / Agency clerks' logins to the console (/console/).", no_args_is_help=True
+    help="经办人员：经办控制台（/console/）的登录 / Agency clerks' logins to the console"
+    " (/console/).",
+    no_args_is_help=True,
 )
 PASSWORD_LINE_CHARS_MAX = 1024  # a pasted line; the service takes 8 to 128 characters
 
@@ -45,14 +47,22 @@ def _region_option(help_text: str) -> Any:
 
 @clerk_app.command("add")
 def clerk_add(
-    login: str = _login_option("the login name: 3 to 40 of a-z 0-9 . _ -"),
-    region: str = _region_option("the clerk's region: a province, a city, or 000000 (national)"),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="read the password from standard input (one line)"
+    login: str = _login_option(
+        "登录名：3 至 40 个 a-z 0-9 . _ - 字符 / the login name: 3 to 40 of a-z 0-9 . _ -"
     ),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    region: str = _region_option(
+        "经办人员所属地区：省、市或 000000（全国） / the clerk's region: a province, a city, or"
+        " 000000 (national)"
+    ),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="从标准输入读取密码（一行） / read the password from standard input (one line)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
-    """Add a clerk. Without --password-stdin a password is generated and shown once."""
+    """添加经办人员：不带 --password-stdin 时生成密码，只显示一次 / Add a clerk: without
+    --password-stdin a password is generated and shown once."""
     from suiren.services.clerks import add_clerk, generate_password
 
     if password_stdin:
@@ -75,13 +85,15 @@ def clerk_add(
 
 @clerk_app.command("move")
 def clerk_move(
-    login: str = _login_option("the clerk's login name"),
+    login: str = _login_option("经办人员的登录名 / the clerk's login name"),
     region: str = _region_option(
-        "the clerk's new region: a province, a city, or 000000 (national)"
+        "调往的地区：省、市或 000000（全国） / the clerk's new region: a province, a city, or"
+        " 000000 (national)"
     ),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
-    """Move a clerk to another region's desk (调岗): their next request acts for it."""
+    """调岗：将经办人员调至另一地区，其下一个请求即代表该地区 / Move a clerk to another
+    region's desk: their next request acts for it."""
     from suiren.services.clerks import move_clerk
 
     ctx = Context.build()

@@ -22,35 +22,50 @@ if TYPE_CHECKING:
 
 CHECKPOINT_BYTES_MAX = 10_000_000
 
-key_app = typer.Typer(help="密钥 / The agency's secret key.", no_args_is_help=True)
+key_app = typer.Typer(help="经办机构密钥 / The agency's secret key.", no_args_is_help=True)
 db_app = typer.Typer(
-    help="Database (SQLite by default; SUIREN_DATABASE_URL for PostgreSQL).", no_args_is_help=True
+    help="数据库（默认 SQLite；PostgreSQL 用 SUIREN_DATABASE_URL）"
+    " / Database (SQLite by default; SUIREN_DATABASE_URL for PostgreSQL).",
+    no_args_is_help=True,
 )
-worker_app = typer.Typer(help="Workers (参保人员).", no_args_is_help=True)
-interest_app = typer.Typer(help="Individual-account interest (记账利率).", no_args_is_help=True)
-audit_app = typer.Typer(help="Audit the ledger.", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="machine-readable output")
+worker_app = typer.Typer(help="参保人员 / Workers.", no_args_is_help=True)
+interest_app = typer.Typer(
+    help="个人账户记账利息 / Individual-account interest.", no_args_is_help=True
+)
+audit_app = typer.Typer(help="审计账本 / Audit the ledger.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help=options.JSON_HELP)
 ENROLLABLE = (Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL)
-SCHEME_HELP = "employee_pension (职工养老, default) or employee_medical (职工医保)"
-# the months of a payment, the same for every scheme's `contribute`
+# the months, base and id of a payment, the same for every scheme's `contribute`
 MONTH = typer.Option(
-    None, "--month", help="one month YYYY-MM", metavar="YYYY-MM", parser=options.month("--month")
+    None,
+    "--month",
+    help="缴费月份 YYYY-MM / one month YYYY-MM",
+    metavar="YYYY-MM",
+    parser=options.month("--month"),
 )
 MONTH_FROM = typer.Option(
-    None, "--from", help="first month YYYY-MM", metavar="YYYY-MM", parser=options.month("--from")
+    None,
+    "--from",
+    help="起始月份 YYYY-MM / first month YYYY-MM",
+    metavar="YYYY-MM",
+    parser=options.month("--from"),
 )
 MONTH_TO = typer.Option(
     None,
     "--to",
-    help="last month YYYY-MM (default: --from)",
+    help="截止月份 YYYY-MM（默认同 --from） / last month YYYY-MM (default: --from)",
     metavar="YYYY-MM",
     parser=options.month("--to"),
 )
+BASE_HELP = "月缴费基数（元） / chosen monthly base in yuan"
+PAYMENT_ID_HELP = "本次缴费的幂等键 / idempotency key of this payment"
+ERRORS_HELP = "被拒绝的行写入此文件（.csv/.json） / write refused rows here (.csv/.json)"
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the tables (Alembic); the database takes the configured key."""
+    """创建或迁移数据表（Alembic），数据库绑定所配置的密钥 / Create or migrate the tables
+    (Alembic); the database takes the configured key."""
     from suiren.store.db import unit_of_work
     from suiren.store.migrate import upgrade
 
@@ -68,12 +83,13 @@ def key_generate(
     out: Path = typer.Option(
         None,
         "--out",
-        help="write to this new file (mode 0600)",
+        help="写入此新文件（权限 0600） / write to this new file (mode 0600)",
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
 ) -> None:
-    """Make a new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
+    """生成新密钥（32 个随机字节的 base64），用于 SUIREN_SECRET_KEY 或 SUIREN_KEY_FILE / Make a
+    new secret key (base64 of 32 random bytes) for SUIREN_SECRET_KEY or SUIREN_KEY_FILE."""
     from suiren.settings import new_key_text
 
     key = new_key_text()
@@ -88,9 +104,14 @@ def key_generate(
 
 # the map of ``--out``: one line a person, keyed as every other command finds them (a file that
 # spells one person two ways still gets one line; the caller normalises their own ids alike)
-MAP_HELP = (
-    "one line a person, the id as Suiren stores it, not as the file spelt it: 18 characters,"
-    " ASCII digits, upper-case X, no spaces (a 15-digit number in its 18-digit form)"
+MAP_HELP_ZH = (
+    "写出身份证号码 → 人员编号对照表（CSV，0600），每人一行，号码按随人保存的形式而非文件中的"
+    "写法：18 位，ASCII 数字，大写 X，无空格（15 位号码转为 18 位）"
+)
+MAP_HELP_EN = (
+    "write resident id → worker id (CSV, 0600), one line a person, the id as Suiren stores it,"
+    " not as the file spelt it: 18 characters, ASCII digits, upper-case X, no spaces (a"
+    " 15-digit number in its 18-digit form)"
 )
 
 
@@ -99,56 +120,58 @@ def worker_enrol(
     resident_id: str = typer.Option(
         None,
         "--resident-id",
-        help="18-character 公民身份号码",
+        help="公民身份号码（18 位） / 18-character resident id",
         metavar="RESIDENT_ID",
         parser=options.resident_id("--resident-id"),
     ),
     work_region: str = typer.Option(
         None,
         "--work-region",
-        help="GB/T 2260 code of the region of work",
+        help="工作地行政区划代码（GB/T 2260） / GB/T 2260 code of the region of work",
         metavar="CODE",
         parser=options.region("--work-region"),
     ),
     hukou_region: str = typer.Option(
         None,
         "--hukou-region",
-        help="GB/T 2260 code of the hukou",
+        help="户籍地行政区划代码（GB/T 2260） / GB/T 2260 code of the hukou",
         metavar="CODE",
         parser=options.region("--hukou-region"),
     ),
     scheme: Scheme = typer.Option(
         "employee_pension",
         "--scheme",
-        help=SCHEME_HELP,
+        help=options.SCHEME_HELP,
         metavar="SCHEME",
         parser=options.scheme("--scheme", ENROLLABLE),
     ),
     file: Path = typer.Option(
         None,
         "--file",
-        help="a workers file (.csv or .parquet): resident_id, work_region,"
-        " [hukou_region], [scheme]",
+        help="参保人员文件（.csv 或 .parquet）：resident_id、work_region，可选 hukou_region、scheme"
+        " / a workers file (.csv or .parquet): resident_id, work_region, optional hukou_region,"
+        " scheme",
         metavar="FILE",
         parser=options.input_file("--file"),
     ),
     out: Path = typer.Option(
         None,
         "--out",
-        help="with --file: write resident id → worker id (CSV, 0600); " + MAP_HELP,
+        help=f"配合 --file：{MAP_HELP_ZH} / with --file: {MAP_HELP_EN}",
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
     errors: Path = typer.Option(
         None,
         "--errors",
-        help="with --file: write refused rows here (.csv/.json)",
+        help=f"配合 --file：{ERRORS_HELP}",
         metavar="FILE",
         parser=options.output_file("--errors"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Enrol a flexible worker in a scheme where they work (参保登记), or a file of them."""
+    """参保登记：在工作地为灵活就业人员登记参保，或按文件批量登记 / Enrol a flexible worker in a
+    scheme where they work, or a file of them."""
     from suiren.cli.intake import enrol_file
     from suiren.services.workers import enrol as enrol_service
 
@@ -201,40 +224,51 @@ def worker_import_history(
     file: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="a stints file (.csv or .parquet): resident_id, region, from_month, to_month,"
-        " kind (paid|deemed|temporary), [scheme], [base_yuan], [index], [hukou_region],"
-        " [sex], [birth_month]; one person's rows together",
+        help="分段缴费记录文件（.csv 或 .parquet）：resident_id、region、from_month、to_month、"
+        "kind（paid 实际缴费、deemed 视同缴费、temporary 临时账户），可选 scheme、base_yuan、"
+        "index、hukou_region、sex、birth_month；同一人的行须相邻 / a stints file (.csv or"
+        " .parquet): resident_id, region, from_month, to_month, kind (paid, deemed or"
+        " temporary), optional scheme, base_yuan, index, hukou_region, sex, birth_month; one"
+        " person's rows together",
         parser=options.input_file("FILE"),
     ),
     balances: Path = typer.Option(
         None,
         "--balances",
-        help="individual-account balances (.csv or .parquet): resident_id, region,"
-        " account_yuan, as_of (YYYY-12-31), [scheme]",
+        help="个人账户余额文件（.csv 或 .parquet）：resident_id、region、account_yuan、"
+        "as_of（YYYY-12-31），可选 scheme / individual-account balances (.csv or .parquet):"
+        " resident_id, region, account_yuan, as_of (YYYY-12-31), optional scheme",
         metavar="FILE",
         parser=options.input_file("--balances"),
     ),
     all_or_nothing: bool = typer.Option(
-        False, "--all-or-nothing", help="import nothing if any row is refused"
+        False,
+        "--all-or-nothing",
+        help="任一行被拒绝则全部不导入 / import nothing if any row is refused",
     ),
     out: Path = typer.Option(
         None,
         "--out",
-        help="write resident id → worker id (CSV, 0600); " + MAP_HELP,
+        help=f"{MAP_HELP_ZH} / {MAP_HELP_EN}",
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
     errors: Path = typer.Option(
         None,
         "--errors",
-        help="write refused rows here (.csv/.json)",
+        help=ERRORS_HELP,
         metavar="FILE",
         parser=options.output_file("--errors"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Import workers' earlier history from an agency's old system (历史缴费记录迁移):
-    months paid, deemed years, temporary accounts and account balances, as opening entries
+    """历史缴费记录迁移：从经办机构的旧系统导入劳动者此前的记录 / Import workers' earlier
+    history from an agency's old system.
+
+    已缴月份、视同缴费年限、临时账户和个人账户余额记为期初记录，每条规则读取它们与读取在随人
+    缴费的月份一样。
+
+    Months paid, deemed years, temporary accounts and account balances, as opening entries
     that every rule reads like months paid through Suiren."""
     from suiren.cli.intake import history_file
 
@@ -243,10 +277,13 @@ def worker_import_history(
 
 @worker_app.command("statement")
 def worker_statement(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    worker_id: str = typer.Argument(
+        ..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker()
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Contributions by month, region and scheme, contribution months and balances."""
+    """个人权益记录：按月份、地区和险种列出缴费，以及缴费月数和余额 / Contributions by month,
+    region and scheme, contribution months and balances."""
     from suiren.services.statement import statement as statement_service
 
     ctx = Context.build()
@@ -268,7 +305,10 @@ def worker_statement(
 
 def contribute(
     worker_id: str = typer.Argument(
-        None, help="the worker (not with --file)", metavar="WORKER", parser=options.worker()
+        None,
+        help="人员编号（不与 --file 同用） / the worker (not with --file)",
+        metavar="WORKER",
+        parser=options.worker(),
     ),
     month: Month = MONTH,
     month_from: Month = MONTH_FROM,
@@ -276,45 +316,50 @@ def contribute(
     base_fen: int = typer.Option(
         None,
         "--base",
-        help="chosen monthly base in yuan",
+        help=BASE_HELP,
         metavar="YUAN",
         parser=options.yuan("--base"),
     ),
     request_id: str = typer.Option(
         None,
         "--id",
-        help="idempotency key of this payment",
+        help=PAYMENT_ID_HELP,
         metavar="ID",
         parser=options.identifier("--id", "a payment id"),
     ),
     scheme: Scheme = typer.Option(
         None,
         "--scheme",
-        help=SCHEME_HELP,
+        help=options.SCHEME_HELP,
         metavar="SCHEME",
         parser=options.scheme("--scheme", ENROLLABLE),
     ),
     file: Path = typer.Option(
         None,
         "--file",
-        help="a payments file (.csv or .parquet): payment_id, month, base_yuan,"
-        " worker_id or resident_id, [scheme]",
+        help="缴费文件（.csv 或 .parquet）：payment_id、month、base_yuan、worker_id 或"
+        " resident_id，可选 scheme / a payments file (.csv or .parquet): payment_id, month,"
+        " base_yuan, worker_id or resident_id, optional scheme",
         metavar="FILE",
         parser=options.input_file("--file"),
     ),
     all_or_nothing: bool = typer.Option(
-        False, "--all-or-nothing", help="with --file: post nothing if any row is refused"
+        False,
+        "--all-or-nothing",
+        help="配合 --file：任一行被拒绝则全部不入账 / with --file: post nothing if any row is"
+        " refused",
     ),
     errors: Path = typer.Option(
         None,
         "--errors",
-        help="with --file: write refused rows here (.csv/.json)",
+        help=f"配合 --file：{ERRORS_HELP}",
         metavar="FILE",
         parser=options.output_file("--errors"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """缴费 / Pay contributions for a month (--month) or a range (--from, --to), or a file."""
+    """缴费：单月（--month）、连续月份（--from、--to）或一个文件 / Pay contributions for a month
+    (--month) or a range (--from, --to), or a file."""
     from suiren.cli.intake import pay_file
 
     if file is not None:
@@ -402,19 +447,30 @@ def _paid_line(p: MonthPaid) -> str:
 
 def reverse(
     tx_id: str = typer.Argument(
-        ..., metavar="ID", parser=options.identifier("TX_ID", "the month to reverse")
+        ...,
+        help="要冲销的缴费月份，如 pay-2026q1/2026-03 / the month to reverse, such as"
+        " pay-2026q1/2026-03",
+        metavar="ID",
+        parser=options.identifier("TX_ID", "the month to reverse"),
     ),
     reversal_id: str = typer.Option(
         ...,
         "--id",
-        help="idempotency key of the reversal",
+        help="本次红冲的幂等键 / idempotency key of the reversal",
         metavar="ID",
         parser=options.identifier("--id", "a reversal id"),
     ),
-    memo: str = typer.Option("", "--memo", metavar="TEXT", parser=options.text("--memo")),
+    memo: str = typer.Option(
+        "",
+        "--memo",
+        help="备注（一行） / a memo (one line)",
+        metavar="TEXT",
+        parser=options.text("--memo"),
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Reverse a transaction (红冲) with a new, negating transaction."""
+    """红冲：以一笔新的负向交易冲销一笔交易 / Reverse a transaction with a new, negating
+    transaction."""
     from suiren.services.reversals import reverse as reverse_service
 
     ctx = Context.build()
@@ -437,10 +493,17 @@ def reverse(
 
 @interest_app.command("credit")
 def interest_credit(
-    year: int = typer.Option(..., "--year", metavar="YYYY", parser=options.year("--year")),
+    year: int = typer.Option(
+        ...,
+        "--year",
+        help="记息年度 YYYY / the year YYYY",
+        metavar="YYYY",
+        parser=options.year("--year"),
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Credit a year's interest to every individual account (idempotent per year)."""
+    """记息：为每个个人账户记入一年的利息（每年只记一次） / Credit a year's interest to every
+    individual account (idempotent per year)."""
     from suiren.services.interest import credit_interest
 
     ctx = Context.build()
@@ -477,13 +540,15 @@ def audit_verify(
     checkpoint: Path = typer.Option(
         None,
         "--checkpoint",
-        help="also prove nothing up to this signed checkpoint changed",
+        help="并证明此签名检查点之前的内容均未改动 / also prove nothing up to this signed"
+        " checkpoint changed",
         metavar="FILE",
         parser=options.input_file("--checkpoint"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Recompute chains, projections and balances; exit 1 naming every difference."""
+    """核验：重算哈希链、投影和余额，有差异则逐一列出并以状态 1 退出 / Recompute chains,
+    projections and balances; exit 1 naming every difference."""
     from suiren.store.audit import verify
     from suiren.store.checkpoint import parse_checkpoint
 
@@ -524,12 +589,13 @@ def audit_checkpoint(
     out: Path = typer.Option(
         None,
         "--out",
-        help="write to this file (default: standard output)",
+        help="写入此文件（默认：标准输出） / write to this file (default: standard output)",
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
 ) -> None:
-    """Write every region's chain head, signed with the key, for the agency to keep."""
+    """检查点：写出各地区经密钥签名的链头，交经办机构保存 / Write every region's chain head,
+    signed with the key, for the agency to keep."""
     from suiren.store.checkpoint import make_checkpoint
 
     ctx = Context.build()
@@ -546,7 +612,9 @@ def audit_checkpoint(
 
 
 api_key_app = typer.Typer(
-    help="API 密钥 / Keys for platforms, agencies, analysts and auditors.", no_args_is_help=True
+    help="平台、经办机构、分析人员和审计人员的 API 密钥 / API keys for platforms, agencies,"
+    " analysts and auditors.",
+    no_args_is_help=True,
 )
 
 
@@ -555,21 +623,30 @@ def api_key_issue(
     actor: str = typer.Option(
         ...,
         "--actor",
-        help="platform, agency, analyst or auditor",
+        help="使用者：platform 平台、agency 经办机构、analyst 分析人员或 auditor 审计人员"
+        " / platform, agency, analyst or auditor",
         metavar="KIND",
         parser=options.choice("--actor", ["platform", "agency", "analyst", "auditor"], "choice"),
     ),
     scope: str = typer.Option(
         "",
         "--scope",
-        help="an agency's region code (it sees that region and those under it); a platform's id",
+        help="经办机构的行政区划代码（可见该地区及其下级地区）；平台的编号 / an agency's"
+        " region code (it sees that region and those under it); a platform's id",
         metavar="SCOPE",
         parser=options.identifier("--scope", "a region code or platform id", 64),
     ),
-    label: str = typer.Option("", "--label", metavar="TEXT", parser=options.text("--label")),
+    label: str = typer.Option(
+        "",
+        "--label",
+        help="标签（一行） / a label (one line)",
+        metavar="TEXT",
+        parser=options.text("--label"),
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Issue an API key. It is shown once: only its hash is kept."""
+    """签发 API 密钥：只显示一次，只保存其哈希 / Issue an API key: shown once, only its hash is
+    kept."""
     from suiren.api.auth import ActorKind, issue_key
 
     ctx = Context.build()
@@ -587,12 +664,13 @@ def api_key_revoke(
     key: str = typer.Argument(
         ...,
         metavar="KEY_ID",
-        help="the key's id (or the key itself)",
+        help="密钥编号（或密钥本身） / the key's id (or the key itself)",
         parser=options.identifier("KEY_ID", "a key id", 128),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Revoke an API key: refused from the next request on (撤销密钥)."""
+    """撤销密钥：从下一个请求起拒绝该密钥 / Revoke an API key: refused from the next request
+    on."""
     from suiren.api.auth import revoke_key
 
     ctx = Context.build()
@@ -607,7 +685,8 @@ def api_key_revoke(
 
 @api_key_app.command("list")
 def api_key_list(as_json: bool = JSON) -> None:
-    """The keys issued (ids, actors, scopes, labels, issued and revoked; never a key)."""
+    """已签发的密钥：编号、使用者、范围、标签、签发和撤销时间，从不显示密钥本身 / The keys
+    issued (ids, actors, scopes, labels, issued and revoked; never a key)."""
     from suiren.api.auth import list_keys
 
     ctx = Context.build()

@@ -21,7 +21,8 @@ from suiren.domain.errors import SuirenError
 
 app = typer.Typer(
     name="suiren",
-    help="Suiren (随人): portable social insurance for flexible workers — 钱随人走.",
+    help="随人：灵活就业人员的社会保险，钱随人走 / Suiren: portable social insurance for"
+    " flexible workers — money follows the person.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -47,32 +48,46 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1",
         "--host",
-        help="the address to listen on",
+        help="监听地址 / the address to listen on",
         metavar="ADDRESS",
         parser=options.host("--host"),
     ),
     port: int = typer.Option(
-        "8000", "--port", help="the port", metavar="PORT", parser=options.port("--port")
+        "8000",
+        "--port",
+        help="端口 / the port",
+        metavar="PORT",
+        parser=options.port("--port"),
     ),
     demo: bool = typer.Option(
         False,
         "--demo",
-        help="migrate, seed a demo world once (demo-logins.json), show one-time codes",
+        help="迁移数据库，首次运行时生成演示数据（demo-logins.json），显示一次性验证码"
+        " / migrate, seed a demo world once (demo-logins.json), show one-time codes",
     ),
     seed_only: bool = typer.Option(
-        False, "--seed-only", help="with --demo: seed and write the logins, do not serve"
+        False,
+        "--seed-only",
+        help="配合 --demo：只生成数据并写出登录信息，不启动服务 / with --demo: seed and write"
+        " the logins, do not serve",
     ),
     demo_people: int = typer.Option(
         "100",
         "--demo-people",
-        help="with --demo: workers per province (1–1000)",
+        help="配合 --demo：每省的劳动者人数（1–1000） / with --demo: workers per province (1–1000)",
         metavar="N",
         parser=options.count("--demo-people", 1, 1000),
     ),
 ) -> None:
-    """Serve the HTTP API (/api/v1; its description at /api/v1/openapi.json) and the worker
-    portal (/). ``--demo`` (``make run``): the database migrated and, the first time, a demo
-    world seeded (services/demo_world.py) with its logins in ./demo-logins.json."""
+    """启动 HTTP API（/api/v1）、劳动者门户（/）和经办控制台（/console/） / Serve the HTTP API
+    (/api/v1), the worker portal (/) and the agency console (/console/).
+
+    API 的说明在 /api/v1/openapi.json。--demo（make run）：迁移数据库，首次运行时生成演示数据
+    （services/demo_world.py），登录信息写入 ./demo-logins.json。
+
+    The API's description is at /api/v1/openapi.json. --demo (make run): the database
+    migrated and, the first time, a demo world seeded (services/demo_world.py) with its
+    logins in ./demo-logins.json."""
     from suiren.cli.context import Context
 
     ctx = Context.build()
@@ -102,7 +117,8 @@ def serve(
 
 @app.command("demo")
 def demo() -> None:
-    """Show a worked pension estimate and a worker's first contributions in the ledger."""
+    """演示：一次养老金测算，以及一名劳动者在账本中的首次缴费 / Show a worked pension estimate
+    and a worker's first contributions in the ledger."""
     from suiren.cli.demo import demo as run_demo  # its imports are for this command only
 
     run_demo()

@@ -8,39 +8,43 @@ import typer
 
 from suiren.cli import options
 from suiren.cli.context import Context, emit
-from suiren.cli.ledger import MONTH, MONTH_FROM, MONTH_TO, pay
+from suiren.cli.ledger import BASE_HELP, MONTH, MONTH_FROM, MONTH_TO, PAYMENT_ID_HELP, pay
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 
 medical_app = typer.Typer(
-    help="职工医保 / Employee medical insurance of flexible workers.", no_args_is_help=True
+    help="职工医保：灵活就业人员的职工基本医疗保险 / Employee medical insurance of flexible"
+    " workers.",
+    no_args_is_help=True,
 )
-JSON = typer.Option(False, "--json", help="machine-readable output")
+JSON = typer.Option(False, "--json", help=options.JSON_HELP)
+WORKER = typer.Argument(..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker())
 
 
 @medical_app.command("contribute")
 def medical_contribute(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    worker_id: str = WORKER,
     month: Month = MONTH,
     month_from: Month = MONTH_FROM,
     month_to: Month = MONTH_TO,
     base_fen: int = typer.Option(
         ...,
         "--base",
-        help="chosen monthly base in yuan",
+        help=BASE_HELP,
         metavar="YUAN",
         parser=options.yuan("--base"),
     ),
     request_id: str = typer.Option(
         ...,
         "--id",
-        help="idempotency key of this payment",
+        help=PAYMENT_ID_HELP,
         metavar="ID",
         parser=options.identifier("--id", "a payment id"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Pay employee medical (= ``suiren contribute --scheme employee_medical``)."""
+    """职工医保缴费（同 suiren contribute --scheme employee_medical） / Pay employee medical
+    (= suiren contribute --scheme employee_medical)."""
     pay(
         worker_id,
         month,
@@ -55,10 +59,11 @@ def medical_contribute(
 
 @medical_app.command("status")
 def medical_status_command(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    worker_id: str = WORKER,
     as_json: bool = JSON,
 ) -> None:
-    """Months paid per region, the break and waiting period, lifetime cover at retirement."""
+    """职工医保状态：各地区缴费月数、中断和等待期、退休时的终身医保缴费年限 / Months paid per
+    region, the break and waiting period, lifetime cover at retirement."""
     from suiren.services.medical import medical_status
 
     ctx = Context.build()

@@ -49,6 +49,15 @@ TEXT_CHARS_MAX = MEMO_CHARS_MAX  # a memo or a reason: one line
 PATH_CHARS_MAX = 4096  # PATH_MAX on Linux
 SHOWN_CHARS_MAX = 40  # of a refused value, in the message
 
+# help texts several commands share, in the form of every help text: 中文 / English
+# (tests/cli/test_help_text.py walks the app and fails on one that is not)
+JSON_HELP = "机器可读的输出（JSON） / machine-readable output"
+WORKER_HELP = "人员编号 / the worker's id"
+SCHEME_HELP = (
+    "险种：employee_pension 职工养老（默认）或 employee_medical 职工医保"
+    " / the scheme: employee_pension (default) or employee_medical"
+)
+
 _ID_RE = re.compile(r"[A-Za-z0-9_.:/-]+", re.ASCII)
 _WORKER_RE = re.compile(r"[A-Za-z0-9]+", re.ASCII)
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)

@@ -27,7 +27,7 @@ from suiren.policy.projection import (
     Assumptions,
 )
 
-app = typer.Typer(help="Pension estimates (养老金测算).", no_args_is_help=True)
+app = typer.Typer(help="养老金测算 / Pension calculation and estimates.", no_args_is_help=True)
 INPUT_BYTES_MAX = 2_000_000_000
 
 
@@ -59,35 +59,49 @@ def calc(
     source: str = typer.Argument(
         "-",
         metavar="[FILE|-]",
-        help="JSON object or array; - for stdin",
+        help="测算案例：JSON 对象或数组，或 Parquet 表；- 表示标准输入 / the cases: a JSON object"
+        " or array, or a Parquet table; - for stdin",
         parser=options.source("FILE"),
     ),
-    explain: bool = typer.Option(False, "--explain", help="include explanations for an array"),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="数组的结果也附上计算说明 / include explanations for an array",
+    ),
     strict: bool = typer.Option(
         False,
         "--strict",
-        help="refuse a case with a warning (outside the retirement window, years below the minimum)",
+        help="拒绝有提示的案例（不在退休区间内、缴费年限不足） / refuse a case with a warning"
+        " (outside the retirement window, years below the minimum)",
     ),
     out: Path = typer.Option(
         None,
         "--out",
-        help="write the results to FILE (.parquet: a table; .json) instead of standard output",
+        help="结果写入 FILE（.parquet 为表格；.json），不写到标准输出 / write the results to"
+        " FILE (.parquet: a table; .json) instead of standard output",
         metavar="FILE",
         parser=options.output_file("--out"),
     ),
     on: date = typer.Option(
         None,
         "--date",
-        help="date for the rules when no retire month is given (YYYY-MM-DD)",
+        help="未给出退休月份时所用规则的日期（YYYY-MM-DD） / date for the rules when no retire"
+        " month is given (YYYY-MM-DD)",
         metavar="YYYY-MM-DD",
         parser=options.day("--date"),
     ),
 ) -> None:
-    """Compute monthly pensions: basic, individual-account and transitional parts, in fen.
+    """养老金计算：基础养老金、个人账户养老金和过渡性养老金，单位为分 / Compute monthly
+    pensions: basic, individual-account and transitional parts, in fen.
+
+    每个案例给出待遇领取地，因此按现行政策（current_law）计算；方案改变的是在哪里领取、什么随人
+    转移，见 suiren pension estimate --scenario。每个结果都带有其提示（warnings）。Parquet
+    测算表（FILE.parquet，每个字段一列；小数为 decimal128 或文本，不用浮点数）配合
+    --out RESULTS.parquet 得到 Parquet 结果表。
 
     The paying region is given with each case, so the calculation is the law's (current_law);
     a scenario changes where a career is paid and what moves with the worker, which
-    ``suiren pension estimate --scenario`` shows. Every result carries its ``warnings``.
+    suiren pension estimate --scenario shows. Every result carries its warnings.
 
     A Parquet table of cases (FILE.parquet, one column per field; decimals as decimal128 or
     text, never floats) gives a Parquet table of results with --out RESULTS.parquet."""
@@ -150,59 +164,73 @@ def calc(
 
 @app.command("estimate")
 def estimate(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    worker_id: str = typer.Argument(
+        ..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker()
+    ),
     scenario: str = typer.Option(
         None,
         "--scenario",
-        help="one scenario; default both side by side",
+        help="只测算一个方案；默认两个方案并列 / one scenario; default both side by side",
         metavar="NAME",
         parser=options.choice("--scenario", SCENARIOS, "scenario"),
     ),
     retire: Month = typer.Option(
         None,
         "--retire",
-        help="retirement month YYYY-MM, after the last month paid (default: the statutory one;"
-        " past it, the first month not paid)",
+        help="退休月份 YYYY-MM，在最后缴费月之后（默认：法定退休月份；已过则为第一个未缴费的"
+        "月份） / retirement month YYYY-MM, after the last month paid (default: the statutory"
+        " one; past it, the first month not paid)",
         metavar="YYYY-MM",
         parser=options.month("--retire"),
     ),
     base_ratio: Fraction = typer.Option(
         None,
         "--base-ratio",
-        help="the months ahead at this share of the local average wage, 0.6–3 (default: the"
-        " last month's)",
+        help="今后各月的缴费基数占当地社平工资的比例，0.6–3（默认：最后一个月的比例） / the"
+        " months ahead at this share of the local average wage, 0.6–3 (default: the last"
+        " month's)",
         metavar="RATIO",
         parser=options.rate("--base-ratio", RATIO_MIN, RATIO_MAX),
     ),
     wage_growth: Fraction = typer.Option(
         "0",
         "--wage-growth",
-        help="yearly growth of the average wage ahead, -0.1–0.2 (0: today's money)",
+        help="今后社平工资的年增长率，-0.1–0.2（0：按今天的币值） / yearly growth of the"
+        " average wage ahead, -0.1–0.2 (0: today's money)",
         metavar="RATE",
         parser=options.rate("--wage-growth", GROWTH_MIN, GROWTH_MAX),
     ),
     interest: Fraction = typer.Option(
         None,
         "--interest",
-        help="yearly 记账利率 ahead, 0–0.2 (default: the latest published)",
+        help="今后的年记账利率，0–0.2（默认：最近公布的） / yearly crediting rate ahead, 0–0.2"
+        " (default: the latest published)",
         metavar="RATE",
         parser=options.rate("--interest", Fraction(0), INTEREST_MAX),
     ),
     paid_only: bool = typer.Option(
-        False, "--paid-only", help="only the months paid so far (no months ahead)"
+        False,
+        "--paid-only",
+        help="只计已缴月份（不计今后各月） / only the months paid so far (no months ahead)",
     ),
     strict: bool = typer.Option(
         False,
         "--strict",
-        help="refuse an estimate with a warning (outside the elective retirement window, years"
+        help="拒绝有提示的测算（不在弹性退休区间内、缴费年限不足、申请已过期限、有未建模的部分）"
+        " / refuse an estimate with a warning (outside the elective retirement window, years"
         " below the minimum, an application past its deadline, a part not modelled)",
     ),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
-    """The pension from the worker's whole record, under current law and the reform, paying
-    on until retirement (the assumptions are stated and can be changed); the elective
-    retirement window (弹性退休) of a worker without an employer is shown and a month outside
-    it warned."""
+    """养老金测算：按劳动者的全部记录，在现行政策和改革方案下测算 / The pension from the
+    worker's whole record, under current law and the reform.
+
+    假设继续缴费至退休（假设会列出，可以修改）；列出无用人单位劳动者的弹性退休区间，所选月份
+    不在区间内则给出提示。
+
+    Paying on until retirement (the assumptions are stated and can be changed); the elective
+    retirement window of a worker without an employer is shown and a month outside it
+    warned."""
     from suiren.services.career import compare
 
     ctx = Context.build()

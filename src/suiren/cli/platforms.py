@@ -12,14 +12,16 @@ from suiren.cli import options
 from suiren.cli.context import Context, emit
 
 platform_app = typer.Typer(
-    help="平台企业 / A platform's declarations of the workers it engages.", no_args_is_help=True
+    help="平台企业：平台对其所用劳动者的声明 / A platform's declarations of the workers it"
+    " engages.",
+    no_args_is_help=True,
 )
-JSON = typer.Option(False, "--json", help="machine-readable output")
+JSON = typer.Option(False, "--json", help=options.JSON_HELP)
 RELATIONS = ("labour", "incomplete", "civil")
 PLATFORM = typer.Option(
     ...,
     "--platform",
-    help="the platform's id (its API key's scope)",
+    help="平台编号（其 API 密钥的范围） / the platform's id (its API key's scope)",
     metavar="ID",
     parser=options.identifier("--platform", "a platform id", 64),
 )
@@ -31,35 +33,37 @@ def platform_declare(
     resident_id: str = typer.Option(
         ...,
         "--resident-id",
-        help="18-character 公民身份号码",
+        help="公民身份号码（18 位） / 18-character resident id",
         metavar="RESIDENT_ID",
         parser=options.resident_id("--resident-id"),
     ),
     work_region: str = typer.Option(
         ...,
         "--work-region",
-        help="GB/T 2260 code of the region of work",
+        help="工作地行政区划代码（GB/T 2260） / GB/T 2260 code of the region of work",
         metavar="CODE",
         parser=options.region("--work-region"),
     ),
     relation: str = typer.Option(
         ...,
         "--relation",
-        help="labour 劳动关系, incomplete 不完全符合确立劳动关系情形, civil 民事关系"
-        " (人社部发〔2021〕56号)",
+        help="用工关系：labour 劳动关系、incomplete 不完全符合确立劳动关系情形、civil 民事关系"
+        "（人社部发〔2021〕56号） / the relation: labour, incomplete or civil",
         metavar="RELATION",
         parser=options.choice("--relation", RELATIONS),
     ),
     since: date = typer.Option(
         None,
         "--from",
-        help="the first day engaged (default today; not after today)",
+        help="用工起始日（默认今天；不得晚于今天） / the first day engaged (default today; not"
+        " after today)",
         metavar="YYYY-MM-DD",
         parser=options.day("--from"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Declare a worker the platform engages (found by resident id, or registered)."""
+    """用工声明：声明平台所用的劳动者（按身份证号码查找，或登记） / Declare a worker the
+    platform engages (found by resident id, or registered)."""
     from suiren.services.platforms import declare
 
     ctx = Context.build()
@@ -87,18 +91,22 @@ def platform_declare(
 
 @platform_app.command("end")
 def platform_end(
-    worker_id: str = typer.Argument(..., metavar="WORKER", parser=options.worker()),
+    worker_id: str = typer.Argument(
+        ..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker()
+    ),
     platform_id: str = PLATFORM,
     until: date = typer.Option(
         None,
         "--until",
-        help="the last day engaged (default today; not after today)",
+        help="用工的最后一天（默认今天；不得晚于今天） / the last day engaged (default today;"
+        " not after today)",
         metavar="YYYY-MM-DD",
         parser=options.day("--until"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """End the platform's engagement of the worker on its last day."""
+    """结束用工：以最后一天结束平台对劳动者的用工 / End the platform's engagement of the worker
+    on its last day."""
     from suiren.services.platforms import end
 
     ctx = Context.build()
@@ -116,7 +124,8 @@ def platform_list(
     platform_id: str = PLATFORM,
     as_json: bool = JSON,
 ) -> None:
-    """The platform's workers, each with its latest engagement (resident ids masked)."""
+    """平台的劳动者，各附最近一次用工（身份证号码已遮蔽） / The platform's workers, each with
+    its latest engagement (resident ids masked)."""
     from suiren.services.platforms import check_platform, engaged
 
     check_platform(platform_id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from suiren.cli import options
 from suiren.cli.context import emit
 
 rules_app = typer.Typer(
-    help="规则参数 / The dated rule parameters and where their values come from.",
+    help="规则参数：带日期的规则参数及其取值的出处 / The dated rule parameters and where their"
+    " values come from.",
     no_args_is_help=True,
 )
 
@@ -15,12 +17,20 @@ rules_app = typer.Typer(
 @rules_app.command("provenance")
 def provenance(
     unverified: bool = typer.Option(
-        False, "--unverified", help="only the values not yet checked against an official text"
+        False,
+        "--unverified",
+        help="只列尚未与官方文本核对的取值 / only the values not yet checked against an official"
+        " text",
     ),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
-    """Every parameter's value per region and date with its provenance (出处): document
-    number, issuer, date and URL, or 未核实 and why. Ends with the counts."""
+    """参数出处：每个参数按地区和日期的取值及其出处 / Every parameter's value per region and
+    date with its provenance.
+
+    出处为文号、发文机关、日期和网址，或“未核实”及其原因；最后列出计数。
+
+    The provenance is the document number, issuer, date and URL, or 未核实 (unverified) and
+    why. Ends with the counts."""
     from suiren.policy import baseline_parameters
     from suiren.rules.provenance_report import cited_values, verified_without_url
 

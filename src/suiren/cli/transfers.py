@@ -24,11 +24,14 @@ if TYPE_CHECKING:
     from suiren.services.transfers import TransferView
 
 transfer_app = typer.Typer(
-    help="转移接续 / Pension and medical insurance transfers between regions.",
+    help="转移接续：养老和医疗保险在地区之间的转移 / Pension and medical insurance transfers"
+    " between regions.",
     no_args_is_help=True,
 )
-settlement_app = typer.Typer(help="清算 / Settlement between regional funds.", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="machine-readable output")
+settlement_app = typer.Typer(
+    help="清算：地区基金之间的清算 / Settlement between regional funds.", no_args_is_help=True
+)
+JSON = typer.Option(False, "--json", help=options.JSON_HELP)
 TRANSFERABLE = {
     Scheme.EMPLOYEE_PENSION.value: "职工养老",
     Scheme.EMPLOYEE_MEDICAL.value: "职工医保",
@@ -36,26 +39,30 @@ TRANSFERABLE = {
 SCHEME = typer.Option(
     Scheme.EMPLOYEE_PENSION.value,
     "--scheme",
-    help="employee_pension (职工养老, default) or employee_medical (职工医保)",
+    help=options.SCHEME_HELP,
     metavar="SCHEME",
     parser=options.scheme("--scheme", [Scheme(s) for s in TRANSFERABLE]),
 )
 SCENARIO = typer.Option(
     None,
     "--scenario",
-    help=f"one of {', '.join(SCENARIOS)}",
+    help=f"政策方案，{'、'.join(SCENARIOS)} 之一 / one of {', '.join(SCENARIOS)}",
     metavar="NAME",
     parser=options.choice("--scenario", SCENARIOS, "scenario"),
 )
 TRANSFER_ID = typer.Argument(
     ...,
-    help="the transfer's id",
+    help="转移编号 / the transfer's id",
     metavar="ID",
     parser=options.identifier("TRANSFER_ID", "a transfer id"),
 )
-WORKER = typer.Argument(..., metavar="WORKER", parser=options.worker())
+WORKER = typer.Argument(..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker())
 WINDOW = typer.Option(
-    ..., "--window", help="the day YYYY-MM-DD", metavar="YYYY-MM-DD", parser=options.day("--window")
+    ...,
+    "--window",
+    help="清算窗口的日期 YYYY-MM-DD / the window's day YYYY-MM-DD",
+    metavar="YYYY-MM-DD",
+    parser=options.day("--window"),
 )
 KIND_NAMES = {"move": "转移", "continue": "接续", "gather": "归集", "claim": "待遇领取地转入"}
 
@@ -82,17 +89,21 @@ def _show(view: TransferView, as_json: bool) -> None:
 def request(
     transfer_id: str = typer.Argument(
         ...,
-        help="idempotency key of the transfer",
+        help="本次转移的幂等键 / idempotency key of the transfer",
         metavar="ID",
         parser=options.identifier("TRANSFER_ID", "a transfer id"),
     ),
     worker_id: str = typer.Option(
-        ..., "--worker", metavar="WORKER", parser=options.worker("--worker")
+        ...,
+        "--worker",
+        help=options.WORKER_HELP,
+        metavar="WORKER",
+        parser=options.worker("--worker"),
     ),
     to_region: str = typer.Option(
         ...,
         "--to",
-        help="GB/T 2260 code of the new region",
+        help="新地区的行政区划代码（GB/T 2260） / GB/T 2260 code of the new region",
         metavar="CODE",
         parser=options.region("--to"),
     ),
@@ -100,7 +111,8 @@ def request(
     scheme: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
-    """Ask to move the worker's employee pension (or --scheme employee_medical) to another region."""
+    """申请转移：将劳动者的职工养老（或 --scheme employee_medical 职工医保）转到另一地区 / Ask to
+    move the worker's employee pension (or --scheme employee_medical) to another region."""
     from suiren.services.transfers import request_transfer
 
     chosen = scheme
@@ -119,23 +131,27 @@ def gather(
     gather_id: str = typer.Option(
         ...,
         "--id",
-        help="idempotency key of the gathering",
+        help="本次归集的幂等键 / idempotency key of the gathering",
         metavar="ID",
         parser=options.identifier("--id", "a gathering id", GATHER_ID_MAX),
     ),
     to_region: str = typer.Option(
         None,
         "--to",
-        help="the paying city, in the paying province (default: chosen from the record)",
+        help="待遇领取地的城市，在待遇领取省内（默认：按记录确定） / the paying city, in the"
+        " paying province (default: chosen from the record)",
         metavar="CODE",
         parser=options.region("--to"),
     ),
     as_json: bool = JSON,
 ) -> None:
-    """归集 / Gather temporary accounts and the relation to the paying region at retirement.
+    """归集：退休时将临时账户和参保关系归集到待遇领取地 / Gather temporary accounts and the
+    relation to the paying region at retirement.
 
-    Creates the transfers ``ID/FROM_REGION`` (gather, claim); each then goes through
-    approve, accept and complete."""
+    生成转移 ID/FROM_REGION（归集 gather、待遇领取地转入 claim），每笔再经转出、转入和办结。
+
+    Creates the transfers ID/FROM_REGION (gather, claim); each then goes through approve,
+    accept and complete."""
     from suiren.services.gathering import gather_for_retirement
 
     ctx = Context.build()
@@ -164,18 +180,32 @@ def _step(name: str, help_text: str):  # type: ignore[no-untyped-def]
     transfer_app.command(name)(command)
 
 
-_step("approve", "The old region releases the money to clearing (转出).")
-_step("accept", "The new region takes the money in from clearing (转入).")
-_step("complete", "The new region finishes: the worker is insured there (办结).")
+_step(
+    "approve", "转出：原参保地将资金划入清算账户 / The old region releases the money to clearing."
+)
+_step(
+    "accept", "转入：新参保地从清算账户接收资金 / The new region takes the money in from clearing."
+)
+_step(
+    "complete",
+    "办结：新参保地办结，劳动者在该地参保 / The new region finishes: the worker is insured there.",
+)
 
 
 @transfer_app.command("reject")
 def reject(
     transfer_id: str = TRANSFER_ID,
-    reason: str = typer.Option(..., "--reason", metavar="TEXT", parser=options.text("--reason")),
+    reason: str = typer.Option(
+        ...,
+        "--reason",
+        help="拒绝理由（一行） / the reason (one line)",
+        metavar="TEXT",
+        parser=options.text("--reason"),
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Refuse a requested or approved transfer; money in clearing goes back."""
+    """拒绝：拒绝已申请或已转出的转移，清算中的资金退回 / Refuse a requested or approved
+    transfer; money in clearing goes back."""
     from suiren.services.transfers import reject_transfer
 
     ctx = Context.build()
@@ -187,15 +217,24 @@ def reject(
 @transfer_app.command("status")
 def status(
     transfer_id: str = typer.Argument(
-        None, metavar="ID", parser=options.identifier("TRANSFER_ID", "a transfer id")
+        None,
+        help="转移编号 / the transfer's id",
+        metavar="ID",
+        parser=options.identifier("TRANSFER_ID", "a transfer id"),
     ),
     show_overdue: bool = typer.Option(
-        False, "--overdue", help="list open transfers past their deadline"
+        False,
+        "--overdue",
+        help="列出已超过办理期限的未办结转移 / list open transfers past their deadline",
     ),
-    expire: bool = typer.Option(False, "--expire", help="expire requests never approved in time"),
+    expire: bool = typer.Option(
+        False,
+        "--expire",
+        help="使未按期转出的申请失效 / expire requests never approved in time",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """One transfer, or the overdue ones."""
+    """查询转移：一笔转移，或已逾期的转移 / One transfer, or the overdue ones."""
     from suiren.services.transfers import expire_overdue, get_transfer, overdue
 
     ctx = Context.build()
@@ -223,7 +262,8 @@ def close(
     chosen: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
-    """Net the window's transfers per region and post the settlement transactions."""
+    """关闭清算窗口：按地区轧差并记入清算交易 / Net the window's transfers per region and post
+    the settlement transactions."""
     from suiren.services.settlement import close_window
 
     ctx = Context.build()
@@ -238,7 +278,8 @@ def show(
     chosen: Scheme = SCHEME,
     as_json: bool = JSON,
 ) -> None:
-    """The region × region matrix and net positions of a window."""
+    """清算报告：一个窗口的地区间资金矩阵和净额 / The region × region matrix and net
+    positions of a window."""
     from suiren.services.settlement import report
 
     ctx = Context.build()
