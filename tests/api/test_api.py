@@ -100,6 +100,22 @@ def test_errors_are_problems_in_the_callers_language(api) -> None:
         "/api/v1/pension/calc", json=bad, headers=auth(keys["gz"], **{"Accept-Language": "en"})
     ).json()
     assert zh["title"] != en["title"] and "base_yuan" in zh["detail"]
+    # the detail too, where its message is in the catalogue (domain/messages.py): Chinese by
+    # default, English when asked; the same code and field either way
+    wrong = resident_id(4)[:17] + ("0" if resident_id(4)[17] != "0" else "1")
+    person = {"resident_id": wrong, "work_region": "440100"}
+    answers = [
+        client.post(
+            "/api/v1/workers",
+            json=person,
+            headers=auth(keys["gd"], **{"Idempotency-Key": f"zh-en-{n}"}, **language),
+        )
+        for n, language in enumerate(({}, {"Accept-Language": "en"}))
+    ]
+    zh_id, en_id = (assert_problem(a, 422, "invalid-resident-id") for a in answers)
+    assert zh_id["detail"] == "身份号码的校验码不符（GB 11643-1999），请检查是否输错"
+    assert en_id["detail"].startswith("the resident id's check character does not match")
+    assert zh_id.get("field") == en_id.get("field")
     twice = '{"region": "410100", "region": "410100"}'
     assert_problem(
         client.post("/api/v1/pension/calc", content=twice, headers=auth(keys["gz"])),

@@ -118,7 +118,9 @@ def runner(url: str, extra: dict[str, str], cwd: Path) -> Run:
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-TITLE = re.compile(r"错误：(?P<zh>[^（\n]+)（(?P<en>[^）\n]+)）\nerror: ")
+TITLE = re.compile(
+    r"错误：(?P<zh>[^（\n]+)（(?P<en>[^）\n]+)）\n(?:详情：(?P<detail>[^\n]+)\n)?error: "
+)
 
 
 def title_of(stderr: str) -> tuple[str, str]:
@@ -129,16 +131,32 @@ def title_of(stderr: str) -> tuple[str, str]:
     return found["zh"], found["en"]
 
 
+def detail_zh(done: Done) -> str | None:
+    """The Chinese line of a refusal's message (``详情：…``, before ``error: …``), or with
+    ``--json`` its ``message_zh``; None where the message has no Chinese yet."""
+    if "--json" in done.args:
+        return json.loads(done.stderr)["error"]["message_zh"]  # type: ignore[no-any-return]
+    found = TITLE.match(done.stderr)
+    assert found is not None, done.stderr
+    return found["detail"]
+
+
 def refusal(done: Done) -> str:
     """The message of a refused command (exit 2, nothing on stdout): on stderr the kind of
-    refusal in Chinese (and English), then ``error: …``; or with ``--json`` a JSON object with
-    the error's code, field and message. Returns the ``error: …`` part."""
+    refusal in Chinese (and English), then what was wrong — ``详情：<中文>`` where the message
+    has it, and ``error: <English>``; or with ``--json`` a JSON object with the error's code,
+    field, message and message_zh. Returns the message: its Chinese line, if any, and the
+    ``error: …`` part."""
     assert (done.returncode, done.stdout) == (2, ""), (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     if "--json" in done.args:
         error = json.loads(done.stderr)["error"]
         assert error["code"] and error["message"], error
-        return f"error: {error['message']}"
+        chinese = error["message_zh"]
+        assert chinese is None or CJK.search(chinese), error
+        return ("" if chinese is None else f"详情：{chinese}\n") + f"error: {error['message']}"
     chinese, english = title_of(done.stderr)
     assert CJK.search(chinese) and english.isascii(), done.stderr  # the kind, Chinese first
+    detail = detail_zh(done)
+    assert detail is None or CJK.search(detail), done.stderr  # the message, Chinese first
     return done.stderr.split("\n", 1)[1]

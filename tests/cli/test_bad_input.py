@@ -22,8 +22,9 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -36,8 +37,9 @@ from typer.models import ArgumentInfo, OptionInfo
 
 from suiren.cli import options
 from suiren.cli.main import app
+from suiren.domain.errors import InvalidInput
 from suiren.store.migrate import upgrade
-from tests.cli.runner import Done, Run, refusal, runner
+from tests.cli.runner import CJK, Done, Run, refusal, runner
 from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for
 from tests.ledger_helpers import resident_id
 
@@ -58,6 +60,7 @@ class Param:
     option: bool
     required: bool
     kind: str  # the parser's kind; "flag" for on/off options
+    parser: options.Parser[Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def _params(callback: Callable[..., Any], path: tuple[str, ...]) -> Iterator[Par
             f"`suiren {' '.join(path)}` {name} has no parser from suiren.cli.options: every input"
             " is parsed once at the edge"
         )
-        yield Param(name, option, info.default is ..., parser.kind)
+        yield Param(name, option, info.default is ..., parser.kind, parser)
 
 
 COMMANDS = sorted(_commands(app), key=lambda c: c.path)
@@ -530,6 +533,32 @@ def test_garbage_to_every_command_exits_2_with_a_message_and_changes_nothing(
             checker(command, target, prepared, before, tried)()
     print(f"\nbad command lines tried: {sum(tried.values())} over {len(tried)} commands")
     assert set(tried) == {" ".join(c.path) for c in COMMANDS}
+
+
+def test_every_parser_refuses_in_chinese_then_english(tmp_path: Path) -> None:
+    """Each argument's and option's parser, given each kind's garbage, refuses with the
+    catalogue's message (domain/messages.py): a Chinese half the CLI prints first (详情：…)
+    and the API sends to a Chinese caller, and the English half — the whole class of the
+    command line's input checks, so a new refusal written in one language fails here."""
+    (tmp_path / "payments.csv").write_text("payment_id,month,base_yuan,worker_id\n")
+    where = SimpleNamespace(worker_id="W3F2A9C01B7D4", directory=tmp_path)
+    checked = 0
+    for command in COMMANDS:
+        for param in command.params:
+            if param.parser is None:
+                continue
+            good = valid(param.kind, where)  # type: ignore[arg-type]
+            bad = [*OUT_OF_RANGE[param.kind], "9" * 5_000]
+            if param.kind in ASCII_ONLY:
+                bad += [good.translate(FULL_WIDTH) + "\x00", " " + good, good + "\n"]
+            for value in bad:
+                with pytest.raises(InvalidInput) as refused:
+                    param.parser(value)
+                said = refused.value
+                assert said.message_zh and CJK.search(said.message_zh), (command, param, said)
+                assert said.message and not CJK.search(said.message.replace(value, "")), said
+                checked += 1
+    assert checked > 500
 
 
 # --- 2. the reviewer's list ------------------------------------------------------------------------

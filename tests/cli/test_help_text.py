@@ -81,9 +81,7 @@ def test_every_argument_and_option_help_is_chinese_then_english(
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[_where(p) for p, _ in COMMANDS])
-def test_no_help_holds_markup_that_is_printed_or_eaten(
-    path: tuple[str, ...], command: Any
-) -> None:
+def test_no_help_holds_markup_that_is_printed_or_eaten(path: tuple[str, ...], command: Any) -> None:
     texts = [("(command)", command.help or ""), *_params(command)]
     for name, text in texts:
         assert "``" not in text, f"{_where(path)} {name}: {text!r}"

@@ -75,7 +75,8 @@ def test_db_upgrade_migrates_a_new_database(fresh_cli: Run) -> None:
     for _ in range(2):  # a second upgrade finds nothing to do
         done = fresh_cli("db", "upgrade")
         assert done.returncode == 0, done.stderr
-        assert "latest revision" in done.stdout
+        assert done.stdout.startswith("数据库已是最新版本（")  # Chinese first, then English
+        assert " / database is at the latest revision (" in done.stdout
     assert ok_json(fresh_cli("audit", "verify", "--json"))["ok"] is True
 
 
@@ -211,7 +212,9 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     assert ok_json(cli("audit", "verify", "--json"))["ok"] is True
     later = cli("interest", "credit", "--year", "2026", today="2027-01-10")
     assert later.returncode == 0, later.stderr
-    assert "at 0.015 (provisional" in later.stdout  # 2026's rate is not published: said so
+    # 2026's rate is not published: said so, in Chinese first
+    assert "利率 at 0.015 (暂定：当年利率尚未公布" in later.stdout
+    assert "provisional: the year's rate is not published yet" in later.stdout
     # and in JSON with the warning every output uses for a figure not published yet
     [run] = ok_json(cli("interest", "credit", "--year", "2026", "--json", today="2027-01-10"))
     assert run["skipped"] and run["provisional"]
@@ -239,7 +242,7 @@ def test_interest_credit_replayed_says_what_its_first_run_said(
     assert again["skipped"] and {k: again[k] for k in said} == {k: first[k] for k in said}
     words = cli("interest", "credit", "--year", "2026", today="2027-01-10")
     assert words.returncode == 0, words.stderr
-    assert "440100 2026: already credited at 0.015 (provisional" in words.stdout
+    assert "440100 2026: 此前已记息 already credited 利率 at 0.015 (暂定" in words.stdout
 
 
 def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:

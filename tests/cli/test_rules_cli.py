@@ -39,5 +39,6 @@ def test_unverified_lists_only_those_with_why(tmp_path: Path):
     assert lines and all("未核实：" in line for line in lines)
     unverified = sum(1 for row in cited_values(baseline_parameters()) if not row.verified)
     assert len(lines) == unverified
-    assert summary.endswith(f"{unverified} unverified (未核实)")
+    assert summary.startswith("共 ") and f"未核实 {unverified} 个 / " in summary  # Chinese first
+    assert summary.endswith(f"{unverified} unverified")
     assert "by a document number alone, no page recorded" in summary

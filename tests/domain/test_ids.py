@@ -92,6 +92,8 @@ def test_a_malformed_id_says_which_character_and_never_echoes_the_number(typed, 
     in Chinese then English; the number is not repeated (it is personal data)."""
     with pytest.raises(InvalidResidentId) as refused:
         ResidentId.parse(typed)
-    assert said in refused.value.message
-    assert "/" in refused.value.message and refused.value.message.index("身份号码") == 0
-    assert typed.strip() == "" or typed.strip() not in refused.value.message
+    error = refused.value
+    assert said in error.reason  # "Chinese / English", as a file's refused row says it
+    assert error.message_zh is not None and error.message_zh.startswith("身份号码")
+    assert error.message.startswith("a resident id")  # the English alone, for error:
+    assert typed.strip() == "" or typed.strip() not in error.reason

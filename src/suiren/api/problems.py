@@ -2,8 +2,9 @@
 
 ``type`` is a stable URI per error code (``urn:suiren:problem:<code>``, the code the CLI's
 ``--json`` errors carry too); ``title`` is in the caller's language (``Accept-Language``:
-zh-CN by default, en); ``detail`` says what was wrong with this request; ``field`` names the
-input at fault where there is one.
+zh-CN by default, en); ``detail`` says what was wrong with this request, in the caller's
+language too where the message is in the catalogue (``domain.messages``), else in English;
+``field`` names the input at fault where there is one.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ class Problem(BaseModel):
     type: str = Field(description="urn:suiren:problem:<code>, stable per error code")
     title: str = Field(description="the kind of problem, in the caller's language")
     status: int = Field(ge=400, le=599)
-    detail: str = Field(description="what was wrong with this request")
+    detail: str = Field(
+        description="what was wrong with this request: in the caller's language where the"
+        " message has both, else in English"
+    )
     instance: str = Field(description="the path of the request")
     field: str | None = Field(default=None, description="the input at fault, if any")
     request_id: str | None = Field(default=None, description="the X-Request-ID of the request")
@@ -122,4 +126,8 @@ def _encodable(text: str) -> str:
 
 
 def from_error(request: Request, error: SuirenError) -> JSONResponse:
-    return problem(request, error.code, error.message, error.field)
+    """The problem of a user error; its ``detail`` in the caller's language where the message
+    has both (``domain.messages``), else as it was written (English)."""
+    chinese = error.message_zh is not None and language(request) == "zh-CN"
+    detail = error.message_zh if chinese and error.message_zh else error.message
+    return problem(request, error.code, detail, error.field)

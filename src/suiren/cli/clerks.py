@@ -31,7 +31,7 @@ def _login_option(help_text: str) -> Any:
         "--login",
         help=help_text,
         metavar="NAME",
-        parser=options.identifier("--login", "a login name", 40),
+        parser=options.identifier("--login", "login-name", 40),
     )
 
 
@@ -41,7 +41,7 @@ def _region_option(help_text: str) -> Any:
         "--region",
         help=help_text,
         metavar="CODE",
-        parser=options.identifier("--region", "a region code", 6),
+        parser=options.identifier("--region", "region-code", 6),
     )
 
 
@@ -76,10 +76,13 @@ def clerk_add(
     with ctx.transaction() as connection:
         clerk = add_clerk(connection, login, region, password, ctx.now())
     payload = {"login": clerk.login, "region": clerk.region}
-    human = f"clerk {clerk.login} of {clerk.region} added; log in at /console/"
+    human = (
+        f"已添加 {clerk.region} 的经办人员 {clerk.login}，在 /console/ 登录"
+        f" / clerk {clerk.login} of {clerk.region} added; log in at /console/"
+    )
     if shown:
         payload["password"] = password
-        human += f"\npassword (shown once — 仅显示一次): {password}"
+        human += f"\n密码（仅显示一次） / password (shown once): {password}"
     emit(payload, as_json, human)
 
 
@@ -102,5 +105,6 @@ def clerk_move(
     emit(
         {"login": clerk.login, "region": clerk.region},
         as_json,
-        f"clerk {clerk.login} now works for {clerk.region} — 已调至 {clerk.region}",
+        f"经办人员 {clerk.login} 已调至 {clerk.region} / clerk {clerk.login} now works for"
+        f" {clerk.region}",
     )

@@ -138,19 +138,33 @@ def _report(
     if note is not None:
         lines.append(note)
     if summary.errors and all_or_nothing:
-        lines.append("--all-or-nothing: nothing was posted, because rows were refused")
-    for error in summary.errors[:ERRORS_SHOWN]:
-        lines.append(f"  row {error.row}, {error.field}: {error.reason}")
+        lines.append(
+            "--all-or-nothing：有行被拒绝，全部未入账 / --all-or-nothing: nothing was posted,"
+            " because rows were refused"
+        )
+    lines += _row_lines(summary.errors)
     if summary.refused > ERRORS_SHOWN and not errors_written:
-        lines.append(f"  … {summary.refused - ERRORS_SHOWN} more; --errors FILE writes them all")
+        lines.append(_more_line(summary.refused - ERRORS_SHOWN))
     warnings = summary.to_json()["warnings"]
     assert isinstance(warnings, list)
     lines += [f"  注意 note: {w['message']}" for w in warnings[:ERRORS_SHOWN]]
     if len(summary.provisional) > ERRORS_SHOWN:
-        lines.append(f"  … {len(summary.provisional) - ERRORS_SHOWN} more; --json lists them")
+        more = len(summary.provisional) - ERRORS_SHOWN
+        lines.append(f"  … 另有 {more} 条，--json 全部列出 / {more} more; --json lists them")
     emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(2 if all_or_nothing else 1)
+
+
+def _row_lines(errors: list[RowError]) -> list[str]:
+    """The first refused rows, each ``第 N 行 row N, FIELD: REASON``."""
+    return [f"  第 {e.row} 行 row {e.row}, {e.field}: {e.reason}" for e in errors[:ERRORS_SHOWN]]
+
+
+def _more_line(more: int) -> str:
+    return (
+        f"  … 另有 {more} 行，--errors FILE 全部写出 / {more} more; --errors FILE writes them all"
+    )
 
 
 class _ErrorSink:
@@ -271,7 +285,7 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
         f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
         f" {summary.existing}, 拒绝 refused {summary.refused}"
     ]
-    lines += [f"  row {e.row}, {e.field}: {e.reason}" for e in summary.errors[:ERRORS_SHOWN]]
+    lines += _row_lines(summary.errors)
     emit(summary.to_json(), as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(1)
@@ -349,23 +363,21 @@ def history_file(
         f"读取 read {summary.rows} rows of {summary.people} people: 导入 imported"
         f" {summary.imported} stints, 重放 replayed {summary.replayed}, 拒绝 refused"
         f" {summary.refused} rows; 新参保 enrolled {summary.enrolled}",
-        f"  months: {kinds or '-'}; 个人账户 accounts {fen_to_yuan_str(summary.account_fen)},"
-        f" 统筹权益 pooled entitlement {fen_to_yuan_str(summary.entitlement_fen)} yuan",
+        f"  月数 months: {kinds or '-'}; 个人账户 accounts {fen_to_yuan_str(summary.account_fen)},"
+        f" 统筹权益 pooled entitlement {fen_to_yuan_str(summary.entitlement_fen)} 元 yuan",
     ]
     if flags:
-        lines.append(f"  accepted as recorded: {flags}")
+        lines.append(f"  按原记录接受 accepted as recorded: {flags}")
     if summary.years_without_rate:
         years = sorted(summary.years_without_rate)
         lines.append(
-            f"  no crediting rate (记账利率) in Suiren for {years[0]}–{years[-1]}: the pooled"
+            f"  随人没有 {years[0]}–{years[-1]} 年的记账利率，统筹权益在这些年度未计利息"
+            f" / no crediting rate in Suiren for {years[0]}–{years[-1]}: the pooled"
             " entitlement earned no interest in those years"
         )
-    for error in summary.errors[:ERRORS_SHOWN]:
-        lines.append(f"  row {error.row}, {error.field}: {error.reason}")
+    lines += _row_lines(summary.errors)
     if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
-        lines.append(
-            f"  … {len(summary.errors) - ERRORS_SHOWN} more; --errors FILE writes them all"
-        )
+        lines.append(_more_line(len(summary.errors) - ERRORS_SHOWN))
     emit(summary.to_json() | {"import_id": import_id}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(1)

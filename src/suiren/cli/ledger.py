@@ -73,9 +73,8 @@ def db_upgrade() -> None:
     upgrade(ctx.engine)
     with unit_of_work(ctx.engine):
         pass  # checks the key's fingerprint (and records it on a new database)
-    print(
-        f"database is at the latest revision ({ctx.engine.url.render_as_string(hide_password=True)})"
-    )
+    url = ctx.engine.url.render_as_string(hide_password=True)
+    print(f"数据库已是最新版本（{url}） / database is at the latest revision ({url})")
 
 
 @key_app.command("generate")
@@ -99,7 +98,10 @@ def key_generate(
     from suiren.services.output_files import write_private
 
     write_private(out, key + "\n", "--out", overwrite=False)  # a key file is never overwritten
-    print(f"wrote a new key to {out} (mode 0600); keep a copy somewhere safe")
+    print(
+        f"新密钥已写入 {out}（权限 0600），请在安全的地方另存一份"
+        f" / wrote a new key to {out} (mode 0600); keep a copy somewhere safe"
+    )
 
 
 # the map of ``--out``: one line a person, keyed as every other command finds them (a file that
@@ -215,7 +217,8 @@ def worker_enrol(
     emit(
         payload,
         as_json,
-        f"{done}: {w.worker_id} ({w.masked_id}) {scheme.value} in {result.region}{temporary}",
+        f"{done}: {w.worker_id} ({w.masked_id}) {scheme.value}, 参保地 in {result.region}"
+        f"{temporary}",
     )
 
 
@@ -290,10 +293,12 @@ def worker_statement(
     with ctx.transaction() as connection:
         data = statement_service(connection, worker_id)
     lines = [
-        f"worker {worker_id} ({data['worker']['resident_id']}), months paid: {data['contribution_months_total']}"
+        f"人员 worker {worker_id} ({data['worker']['resident_id']}), 缴费月数 months paid:"
+        f" {data['contribution_months_total']}"
     ]
     lines += [
-        f"  {m['month']} {m['region']} base {m['base_yuan']} due {fen_to_yuan_str(m['due_fen'])} {m['status']}"
+        f"  {m['month']} {m['region']} 基数 base {m['base_yuan']} 应缴 due"
+        f" {fen_to_yuan_str(m['due_fen'])} {m['status']}"
         for m in data["months"]
     ]
     lines += [
@@ -325,7 +330,7 @@ def contribute(
         "--id",
         help=PAYMENT_ID_HELP,
         metavar="ID",
-        parser=options.identifier("--id", "a payment id"),
+        parser=options.identifier("--id", "payment-id"),
     ),
     scheme: Scheme = typer.Option(
         None,
@@ -451,14 +456,14 @@ def reverse(
         help="要冲销的缴费月份，如 pay-2026q1/2026-03 / the month to reverse, such as"
         " pay-2026q1/2026-03",
         metavar="ID",
-        parser=options.identifier("TX_ID", "the month to reverse"),
+        parser=options.identifier("TX_ID", "month-to-reverse"),
     ),
     reversal_id: str = typer.Option(
         ...,
         "--id",
         help="本次红冲的幂等键 / idempotency key of the reversal",
         metavar="ID",
-        parser=options.identifier("--id", "a reversal id"),
+        parser=options.identifier("--id", "reversal-id"),
     ),
     memo: str = typer.Option(
         "",
@@ -487,7 +492,7 @@ def reverse(
             "replayed": posted.replayed,
         },
         as_json,
-        f"reversed {tx_id} by {posted.tx_id}",
+        f"已红冲 {tx_id}，冲销交易 {posted.tx_id} / reversed {tx_id} by {posted.tx_id}",
     )
 
 
@@ -510,7 +515,7 @@ def interest_credit(
     with ctx.transaction() as connection:
         runs = credit_interest(connection, ctx.policy, year, ctx.now())
     payload = [r.to_json() for r in runs]
-    human = "\n".join(_interest_line(r) for r in runs) or "no individual accounts"
+    human = "\n".join(_interest_line(r) for r in runs) or "没有个人账户 / no individual accounts"
     emit(payload, as_json, human)
 
 
@@ -521,17 +526,20 @@ def _interest_line(run: InterestRun) -> str:
     from fractions import Fraction
 
     rate = Fraction(run.rate) if run.rate else None
-    shown = "" if rate is None else f" at {Decimal(rate.numerator) / Decimal(rate.denominator)}"
+    shown = (
+        "" if rate is None else f" 利率 at {Decimal(rate.numerator) / Decimal(rate.denominator)}"
+    )
     note = (
-        " (provisional: the year's rate is not published yet; the latest published one was used)"
+        " (暂定：当年利率尚未公布，按最近公布的利率记息 / provisional: the year's rate is not"
+        " published yet; the latest published one was used)"
         if run.provisional
         else ""
     )
     if run.skipped:  # a replay: the rate its first run used, and whether that was provisional
-        return f"{run.region} {run.year}: already credited{shown}{note}"
+        return f"{run.region} {run.year}: 此前已记息 already credited{shown}{note}"
     return (
-        f"{run.region} {run.year}: {run.accounts} accounts, {fen_to_yuan_str(run.total_fen)}"
-        f" yuan{shown}{note}"
+        f"{run.region} {run.year}: {run.accounts} 个账户 accounts,"
+        f" {fen_to_yuan_str(run.total_fen)} 元 yuan{shown}{note}"
     )
 
 
@@ -558,10 +566,12 @@ def audit_verify(
         result = verify(connection, anchor)
     if result.ok:
         human = (
-            f"核验通过 ok: {result.transactions} journal entries, {result.months} contribution months,"
-            f" {result.facts} facts, {result.accounts} accounts verified"
+            f"核验通过 ok: 日记账 {result.transactions} journal entries, 缴费月"
+            f" {result.months} contribution months, 事实 {result.facts} facts, 账户"
+            f" {result.accounts} accounts verified"
             + (
-                f"; checkpoint of {result.checkpoint['created_at']} holds"
+                f"; {result.checkpoint['created_at']} 的检查点之前未有改动"
+                f" checkpoint of {result.checkpoint['created_at']} holds"
                 if result.checkpoint
                 else ""
             )
@@ -608,7 +618,10 @@ def audit_checkpoint(
     from suiren.services.output_files import write_private
 
     write_private(out, text, "--out", overwrite=False)  # a checkpoint is never overwritten
-    print(f"checkpoint of {len(data['heads'])} regions written to {out}")
+    regions = len(data["heads"])
+    print(
+        f"{regions} 个地区的检查点已写入 {out} / checkpoint of {regions} regions written to {out}"
+    )
 
 
 api_key_app = typer.Typer(
@@ -634,7 +647,7 @@ def api_key_issue(
         help="经办机构的行政区划代码（可见该地区及其下级地区）；平台的编号 / an agency's"
         " region code (it sees that region and those under it); a platform's id",
         metavar="SCOPE",
-        parser=options.identifier("--scope", "a region code or platform id", 64),
+        parser=options.identifier("--scope", "scope", 64),
     ),
     label: str = typer.Option(
         "",
@@ -655,7 +668,7 @@ def api_key_issue(
     emit(
         {"key": key, "key_id": who.key_id, "actor": who.kind.value, "scope": who.scope},
         as_json,
-        f"{key}\n(key {who.key_id}, {who.kind.value} {who.scope}; shown once — 仅显示一次)",
+        f"{key}\n(密钥编号 key {who.key_id}, {who.kind.value} {who.scope}; 仅显示一次 / shown once)",
     )
 
 
@@ -665,7 +678,7 @@ def api_key_revoke(
         ...,
         metavar="KEY_ID",
         help="密钥编号（或密钥本身） / the key's id (or the key itself)",
-        parser=options.identifier("KEY_ID", "a key id", 128),
+        parser=options.identifier("KEY_ID", "key-id", 128),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -679,7 +692,7 @@ def api_key_revoke(
     emit(
         {"revoked_at": when.isoformat()},
         as_json,
-        f"revoked — 已撤销 ({when.isoformat()})",
+        f"已撤销 / revoked ({when.isoformat()})",
     )
 
 
@@ -694,7 +707,7 @@ def api_key_list(as_json: bool = JSON) -> None:
         keys = list_keys(connection)
     lines = [
         f"{k['key_id']}  {k['actor']:8} {k['scope'] or '-':12} {k['label']}"
-        + (f"  revoked 已撤销 {k['revoked_at']}" if k["revoked_at"] else "")
+        + (f"  已撤销 revoked {k['revoked_at']}" if k["revoked_at"] else "")
         for k in keys
     ]
-    emit(keys, as_json, "\n".join(lines) or "no keys — 尚无密钥")
+    emit(keys, as_json, "\n".join(lines) or "尚无密钥 / no keys")

@@ -2,7 +2,8 @@
 
 User errors (``SuirenError``) print a message on stderr and exit with status 2; nothing is
 written to stdout. With ``--json`` the message is a JSON object on stderr with the error's
-stable ``code``, the ``field`` at fault (where there is one) and the ``message``. A database that refuses a write (a constraint, a lost connection) exits
+stable ``code``, the ``field`` at fault (where there is one), the ``message`` and its
+Chinese ``message_zh`` (null where the message has none yet). A database that refuses a write (a constraint, a lost connection) exits
 with status 1 and a short message, never a traceback and never the statement's values (they
 may hold identity data). This is the only catch-all.
 """
@@ -109,7 +110,11 @@ def serve(
     from suiren.portal.app import create_app
 
     warm_in_background(load_policy(settings.scenario))  # the first estimate need not compile
-    print(f"serving on http://{host}:{port}/ (the worker portal) and /api/v1 (the API)")
+    print(
+        f"服务已启动：http://{host}:{port}/（劳动者门户）、/console/（经办控制台）和 /api/v1（API）"
+        f" / serving on http://{host}:{port}/ (the worker portal), /console/ (the agency"
+        " console) and /api/v1 (the API)"
+    )
     uvicorn.run(
         create_app(settings), host=host, port=port, log_level="info", log_config=log_config()
     )
@@ -135,9 +140,11 @@ def main() -> None:
 
 def refusal_text(error: SuirenError) -> str:
     """A refused command's message: the kind of refusal in Chinese first (the API's problem
-    title, ``domain.error_titles``), then ``error: <what was wrong>``."""
+    title, ``domain.error_titles``), then what was wrong — ``详情：<中文>`` where the message
+    is in the catalogue (``domain.messages``), and ``error: <English>``."""
     chinese, english = title(error.code)
-    return f"错误：{chinese}（{english}）\nerror: {error.message}"
+    detail = "" if error.message_zh is None else f"详情：{error.message_zh}\n"
+    return f"错误：{chinese}（{english}）\n{detail}error: {error.message}"
 
 
 def _run() -> object:
@@ -152,7 +159,7 @@ def _run() -> object:
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
-        print("aborted", file=sys.stderr)
+        print("已中止 / aborted", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as exc:  # usage errors come through here in standalone_mode=False
         database = sys.modules.get("sqlalchemy.exc")  # loaded only by commands with a database

@@ -39,7 +39,7 @@ def medical_contribute(
         "--id",
         help=PAYMENT_ID_HELP,
         metavar="ID",
-        parser=options.identifier("--id", "a payment id"),
+        parser=options.identifier("--id", "payment-id"),
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -69,20 +69,26 @@ def medical_status_command(
     ctx = Context.build()
     with ctx.transaction() as connection:
         status = medical_status(connection, ctx.policy, worker_id, ctx.now().date())
-    per_region = ", ".join(f"{r}: {m}" for r, m in status.months_by_region.items()) or "none"
+    per_region = ", ".join(f"{r}: {m}" for r, m in status.months_by_region.items()) or "无 none"
+    gap = "从未缴费 never paid" if status.gap_months is None else f"{status.gap_months} 个月 months"
     lines = [
-        f"worker {worker_id} 职工医保 in {status.region}",
+        f"人员 worker {worker_id} 职工医保 employee medical, 参保地 in {status.region}",
         f"  缴费月数 months paid: {status.total_months} (本地 local {status.local_months};"
-        f" by region {per_region})",
-        f"  中断 gap: {'never paid' if status.gap_months is None else f'{status.gap_months} months'},"
-        f" 等待期 waiting period if re-joining now: {status.waiting_months} months",
+        f" 按地区 by region {per_region})",
+        f"  中断 gap: {gap}, 现在重新参保的等待期 waiting period if re-joining now:"
+        f" {status.waiting_months} 个月 months",
     ]
     cover = status.lifetime
     if cover is not None:
-        lines.append(
-            f"  退休医保 lifetime cover at {cover.on_day.isoformat()}:"
-            f" {'met' if cover.met else f'{cover.shortfall_months} more local months needed'}"
-            f" (needs {cover.required_total_months} cumulative, {cover.required_local_months} local)"
+        shortfall = (
+            "已满足 met"
+            if cover.met
+            else f"还需本地缴费 {cover.shortfall_months} 个月 more local months needed"
         )
-    lines += [f"  note: {note}" for note in status.notes]
+        lines.append(
+            f"  退休医保 lifetime cover at {cover.on_day.isoformat()}: {shortfall}"
+            f" (需累计 needs {cover.required_total_months} cumulative, 其中本地"
+            f" {cover.required_local_months} local)"
+        )
+    lines += [f"  注意 note: {note}" for note in status.notes]
     emit(status.to_json(), as_json, "\n".join(lines))

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message  # options.text is the memo parser
 from suiren.domain.money import AMOUNT_FEN_MAX, FEN_PER_YUAN, yuan_to_fen
 from suiren.domain.month import YEAR_MAX, YEAR_MIN, Month
 from suiren.domain.region import RegionCode
@@ -81,21 +83,23 @@ class Parser(Generic[T]):
 
     def __call__(self, value: object) -> T:
         if not isinstance(value, str):  # Typer hands over the text as typed
-            raise InvalidInput(f"{self.name} must be text", field=self.name)
+            raise InvalidInput(message("value.not-text", name=self.name), field=self.name)
         return self.convert(value, self.name)
 
 
-def _refuse(name: str, value: str, expected: str) -> InvalidInput:
+def _refuse(name: str, value: str, expected: Text) -> InvalidInput:
+    """``NAME must be EXPECTED, got VALUE`` (and how to type it), in Chinese and English."""
     shown = repr(value[:SHOWN_CHARS_MAX]) + ("…" if len(value) > SHOWN_CHARS_MAX else "")
-    hint = ""
+    hint = Text("", "")
     if any(c.isdigit() and not c.isascii() for c in value):
-        hint = "; type the digits as ASCII 0-9 (a full-width or other non-ASCII digit is not read)"
+        hint = message("value.hint-digits")
     elif value != value.strip():
-        hint = "; remove the whitespace around it"
-    return InvalidInput(f"{name} must be {expected}, got {shown}{hint}", field=name)
+        hint = message("value.hint-space")
+    refused = message("value.refused", name=name, expected=expected, shown=shown, hint=hint)
+    return InvalidInput(refused, field=name)
 
 
-def _matched(pattern: re.Pattern[str], value: str, name: str, expected: str) -> re.Match[str]:
+def _matched(pattern: re.Pattern[str], value: str, name: str, expected: Text) -> re.Match[str]:
     match = pattern.fullmatch(value)
     if match is None:
         raise _refuse(name, value, expected)
@@ -104,7 +108,7 @@ def _matched(pattern: re.Pattern[str], value: str, name: str, expected: str) -> 
 
 def _identifier(chars_max: int, what: str) -> Callable[[str, str], str]:
     def convert(value: str, name: str) -> str:
-        expected = f"{what}: 1–{chars_max} ASCII letters, digits and ._:/-"
+        expected = message("expect.id", what=message(f"noun.{what}"), chars_max=chars_max)
         if len(value) > chars_max:
             raise _refuse(name, value, expected)
         return _matched(_ID_RE, value, name, expected).group(0)
@@ -112,15 +116,14 @@ def _identifier(chars_max: int, what: str) -> Callable[[str, str], str]:
     return convert
 
 
-def identifier(name: str, what: str = "an id", chars_max: int = ID_CHARS_MAX) -> Parser[str]:
-    """An idempotency key or the id of a transfer or a transaction."""
+def identifier(name: str, what: str = "id", chars_max: int = ID_CHARS_MAX) -> Parser[str]:
+    """An idempotency key or the id of a transfer or a transaction; ``what`` names it, a
+    ``noun.`` code of the message catalogue (``payment-id``)."""
     return Parser("id", name, _identifier(chars_max, what))
 
 
 def _worker(value: str, name: str) -> str:
-    expected = (
-        f"a worker id such as W3F2A9C01B7D4 (1–{WORKER_ID_CHARS_MAX} ASCII letters and digits)"
-    )
+    expected = message("expect.worker", chars_max=WORKER_ID_CHARS_MAX)
     if len(value) > WORKER_ID_CHARS_MAX:
         raise _refuse(name, value, expected)
     return _matched(_WORKER_RE, value, name, expected).group(0)
@@ -131,7 +134,7 @@ def worker(name: str = "WORKER") -> Parser[str]:
 
 
 def _month(value: str, name: str) -> Month:
-    expected = f"YYYY-MM, a month from {YEAR_MIN} to {YEAR_MAX}"
+    expected = message("expect.month", year_min=YEAR_MIN, year_max=YEAR_MAX)
     match = _matched(_MONTH_RE, value, name, expected)
     year, month = int(match.group(1)), int(match.group(2))
     if not (YEAR_MIN <= year <= YEAR_MAX and 1 <= month <= 12):
@@ -144,12 +147,13 @@ def month(name: str) -> Parser[Month]:
 
 
 def _day(value: str, name: str) -> date:
-    expected = f"YYYY-MM-DD, a day from {YEAR_MIN} to {YEAR_MAX}"
+    expected = message("expect.day", year_min=YEAR_MIN, year_max=YEAR_MAX)
     match = _matched(_DAY_RE, value, name, expected)
     try:
         day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise _refuse(name, value, expected + " that exists") from None
+        real = message("expect.real-day", year_min=YEAR_MIN, year_max=YEAR_MAX)
+        raise _refuse(name, value, real) from None
     if not YEAR_MIN <= day.year <= YEAR_MAX:
         raise _refuse(name, value, expected)
     return day
@@ -160,7 +164,7 @@ def day(name: str) -> Parser[date]:
 
 
 def _year(value: str, name: str) -> int:
-    expected = f"a year of four ASCII digits from {YEAR_MIN} to {YEAR_MAX}"
+    expected = message("expect.year", year_min=YEAR_MIN, year_max=YEAR_MAX)
     year = int(_matched(_YEAR_RE, value, name, expected).group(0))
     if not YEAR_MIN <= year <= YEAR_MAX:
         raise _refuse(name, value, expected)
@@ -173,10 +177,7 @@ def year(name: str) -> Parser[int]:
 
 def _yuan(value: str, name: str) -> int:
     most = f"{AMOUNT_FEN_MAX // FEN_PER_YUAN:,}"
-    expected = (
-        f"a positive amount in yuan up to {most} with at most two decimals, such as 6000 or"
-        " 6,000.50 (a comma only between groups of three digits)"
-    )
+    expected = message("expect.yuan", most=most)
     _matched(_YUAN_RE, value, name, expected)
     if len(value) > len(most) + 3:
         raise _refuse(name, value, expected)
@@ -196,10 +197,7 @@ def rate(name: str, minimum: Fraction, maximum: Fraction) -> Parser[Fraction]:
     returned exact."""
 
     def convert(value: str, name: str) -> Fraction:
-        expected = (
-            f"a decimal from {_plain(minimum)} to {_plain(maximum)} with at most four places,"
-            " such as 0.6"
-        )
+        expected = message("expect.rate", minimum=_plain(minimum), maximum=_plain(maximum))
         match = _matched(_RATE_RE, value, name, expected)
         sign, whole, places = match.group(1), match.group(2), match.group(3) or ""
         number = Fraction(int(whole + places), 10 ** len(places)) * (-1 if sign else 1)
@@ -215,7 +213,7 @@ def _plain(value: Fraction) -> str:
 
 
 def _host(value: str, name: str) -> str:
-    expected = "an IP address (127.0.0.1, ::1) or localhost"
+    expected = message("expect.host")
     if value == "localhost":
         return value
     import ipaddress
@@ -232,7 +230,7 @@ def host(name: str) -> Parser[str]:
 
 
 def _port(value: str, name: str) -> int:
-    expected = "a port number from 1 to 65535 in ASCII digits"
+    expected = message("expect.port")
     port = int(_matched(_PORT_RE, value, name, expected).group(0))
     if not 1 <= port <= 65535:
         raise _refuse(name, value, expected)
@@ -247,7 +245,7 @@ def count(name: str, minimum: int, maximum: int) -> Parser[int]:
     """A whole number from ``minimum`` to ``maximum`` in ASCII digits (no sign, no leading 0)."""
 
     def parse(value: str, option: str) -> int:
-        expected = f"a whole number from {minimum} to {maximum} in ASCII digits"
+        expected = message("expect.count", minimum=minimum, maximum=maximum)
         number = int(_matched(_COUNT_RE, value, option, expected).group(0))
         if not minimum <= number <= maximum:
             raise _refuse(option, value, expected)
@@ -257,7 +255,7 @@ def count(name: str, minimum: int, maximum: int) -> Parser[int]:
 
 
 def _region(value: str, name: str) -> str:
-    _matched(_REGION_RE, value, name, "a region code of six ASCII digits (GB/T 2260)")
+    _matched(_REGION_RE, value, name, message("expect.region"))
     return RegionCode.parse(value).code
 
 
@@ -267,7 +265,7 @@ def region(name: str) -> Parser[str]:
 
 
 def _resident_id(value: str, name: str) -> str:
-    expected = "a resident id of 18 characters: 17 ASCII digits and a check digit or X"
+    expected = message("expect.resident-id")
     _matched(_RESIDENT_ID_RE, value, name, expected)
     return ResidentId.parse(value).number  # the birth date against today: in the service
 
@@ -279,7 +277,7 @@ def resident_id(name: str) -> Parser[str]:
 def choice(name: str, allowed: Sequence[str], kind: str = "choice") -> Parser[str]:
     def convert(value: str, name: str) -> str:
         if value not in allowed:
-            raise _refuse(name, value, f"one of {', '.join(allowed)}")
+            raise _refuse(name, value, message("expect.choice", choices=", ".join(allowed)))
         return value
 
     return Parser(kind, name, convert)
@@ -294,12 +292,13 @@ def scheme(name: str, allowed: Sequence[Scheme]) -> Parser[Scheme]:
 def _text(value: str, name: str) -> str:
     if len(value) > TEXT_CHARS_MAX:
         raise InvalidInput(
-            f"{name} has at most {TEXT_CHARS_MAX} characters, got {len(value)}", field=name
+            message("value.text-too-long", name=name, chars_max=TEXT_CHARS_MAX, chars=len(value)),
+            field=name,
         )
     for c in value:  # control, format, surrogate, unassigned, private use: not one line of text
         if unicodedata.category(c).startswith("C"):
             raise InvalidInput(
-                f"{name} is one line of printable text; it contains {c!r}", field=name
+                message("value.text-not-printable", name=name, char=repr(c)), field=name
             )
     return value
 
@@ -311,7 +310,7 @@ def text(name: str) -> Parser[str]:
 
 def _path(value: str, name: str) -> Path:
     if not value or len(value) > PATH_CHARS_MAX or "\x00" in value:
-        raise _refuse(name, value, f"a file path of 1–{PATH_CHARS_MAX} characters")
+        raise _refuse(name, value, message("expect.path", chars_max=PATH_CHARS_MAX))
     return Path(value)
 
 
@@ -322,14 +321,16 @@ def _input_file(value: str, name: str) -> Path:
     except OSError:
         is_file = False
     if not is_file:
-        raise InvalidInput(f"{name}: {value[:PATH_CHARS_MAX]} is not a file", field=name)
+        raise InvalidInput(
+            message("value.not-a-file", name=name, path=value[:PATH_CHARS_MAX]), field=name
+        )
     try:  # opened here: a file this user may not read was a traceback where it was first read
         with path.open("rb"):
             pass
     except OSError as error:
+        reason = error.strerror or str(error)
         raise InvalidInput(
-            f"{name}: 无法读取 / cannot read {value[:PATH_CHARS_MAX]}:"
-            f" {error.strerror or error}; nothing was written",
+            message("value.cannot-read", name=name, path=value[:PATH_CHARS_MAX], reason=reason),
             field=name,
         ) from None
     return path
@@ -350,10 +351,8 @@ def _output_file(value: str, name: str) -> Path:
     except OSError:
         usable = False
     if not usable:
-        raise InvalidInput(
-            f"{name}: cannot write {value[:SHOWN_CHARS_MAX]!r} (its folder must exist and be writable)",
-            field=name,
-        )
+        shown = repr(value[:SHOWN_CHARS_MAX])
+        raise InvalidInput(message("value.cannot-write", name=name, shown=shown), field=name)
     return path
 
 

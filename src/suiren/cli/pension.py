@@ -147,7 +147,12 @@ def calc(
     if out is not None and out_kind == ".parquet":
         write_results(out, results_table(parsed, result, warnings), "--out")
         warned = len(warnings.cases())
-        print(f"{len(warnings)} cases → {out} ({warned} with warnings / 有提示)", file=sys.stderr)
+        cases = len(warnings)
+        print(
+            f"{cases} 个案例 → {out}（{warned} 个有提示） / {cases} cases → {out} ({warned} with"
+            " warnings)",
+            file=sys.stderr,
+        )
         return
     records = output_records(parsed, result, policy, explain or single, warnings)
     text = json.dumps(

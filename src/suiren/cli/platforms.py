@@ -23,7 +23,7 @@ PLATFORM = typer.Option(
     "--platform",
     help="平台编号（其 API 密钥的范围） / the platform's id (its API key's scope)",
     metavar="ID",
-    parser=options.identifier("--platform", "a platform id", 64),
+    parser=options.identifier("--platform", "platform-id", 64),
 )
 
 
@@ -81,10 +81,14 @@ def platform_declare(
         )
     )
     e = done.engagement
-    what = "declared" if done.recorded else "already declared (nothing written)"
+    what = (
+        "已声明 declared"
+        if done.recorded
+        else "此前已声明，未写入 already declared (nothing written)"
+    )
     human = (
-        f"worker {done.worker_id} ({done.masked_id}) {what}: {e.relation.value}"
-        f" {e.relation.legal_term}, {e.work_region}, from {e.since} (period {e.period})"
+        f"人员 worker {done.worker_id} ({done.masked_id}) {what}: {e.relation.value}"
+        f" {e.relation.legal_term}, {e.work_region}, 起始 from {e.since} (期间 period {e.period})"
     )
     emit(done.to_json() | {"new_worker": done.new_worker}, as_json, human)
 
@@ -111,11 +115,12 @@ def platform_end(
 
     ctx = Context.build()
     state, recorded = ctx.run(lambda c: end(c, platform_id, worker_id, until, ctx.now()))
-    what = "ended" if recorded else "already ended (nothing written)"
+    what = "已结束 ended" if recorded else "此前已结束，未写入 already ended (nothing written)"
     emit(
         {"worker_id": worker_id, "recorded": recorded, "engagement": state.to_json()},
         as_json,
-        f"worker {worker_id} {what}: last day {state.until} (period {state.period})",
+        f"人员 worker {worker_id} {what}: 最后一天 last day {state.until}"
+        f" (期间 period {state.period})",
     )
 
 
@@ -144,4 +149,5 @@ def platform_list(
         f" {i['since']}…{i['until'] or ''}"
         for i in items
     ]
-    emit({"platform_id": platform_id, "workers": items}, as_json, "\n".join(lines) or "none")
+    human = "\n".join(lines) or "无 / none"
+    emit({"platform_id": platform_id, "workers": items}, as_json, human)

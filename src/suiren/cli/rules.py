@@ -45,9 +45,11 @@ def provenance(
         "verified_without_url": len(verified_without_url(tree)),
     }
     summary = (
-        f"{counts['values']} values: {counts['verified']} verified"
-        f" ({counts['verified_without_url']} by a document number alone, no page recorded"
-        f" 未记录原文网页), {counts['unverified']} unverified (未核实)"
+        f"共 {counts['values']} 个取值：已核实 {counts['verified']} 个（其中"
+        f" {counts['verified_without_url']} 个仅有文号，未记录原文网页），未核实"
+        f" {counts['unverified']} 个 / {counts['values']} values: {counts['verified']} verified"
+        f" ({counts['verified_without_url']} by a document number alone, no page recorded),"
+        f" {counts['unverified']} unverified"
     )
     emit(
         {"counts": counts, "values": [row.to_json() for row in shown]},

@@ -54,7 +54,7 @@ TRANSFER_ID = typer.Argument(
     ...,
     help="转移编号 / the transfer's id",
     metavar="ID",
-    parser=options.identifier("TRANSFER_ID", "a transfer id"),
+    parser=options.identifier("TRANSFER_ID", "transfer-id"),
 )
 WORKER = typer.Argument(..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker())
 WINDOW = typer.Option(
@@ -91,7 +91,7 @@ def request(
         ...,
         help="本次转移的幂等键 / idempotency key of the transfer",
         metavar="ID",
-        parser=options.identifier("TRANSFER_ID", "a transfer id"),
+        parser=options.identifier("TRANSFER_ID", "transfer-id"),
     ),
     worker_id: str = typer.Option(
         ...,
@@ -133,7 +133,7 @@ def gather(
         "--id",
         help="本次归集的幂等键 / idempotency key of the gathering",
         metavar="ID",
-        parser=options.identifier("--id", "a gathering id", GATHER_ID_MAX),
+        parser=options.identifier("--id", "gathering-id", GATHER_ID_MAX),
     ),
     to_region: str = typer.Option(
         None,
@@ -220,7 +220,7 @@ def status(
         None,
         help="转移编号 / the transfer's id",
         metavar="ID",
-        parser=options.identifier("TRANSFER_ID", "a transfer id"),
+        parser=options.identifier("TRANSFER_ID", "transfer-id"),
     ),
     show_overdue: bool = typer.Option(
         False,
@@ -252,7 +252,7 @@ def status(
     emit(
         [v.to_json() for v in views],
         as_json,
-        "\n".join(f"{v.transfer_id} [{v.state}] due {v.due_on}" for v in views) or "none",
+        "\n".join(f"{v.transfer_id} [{v.state}] 期限 due {v.due_on}" for v in views) or "无 / none",
     )
 
 

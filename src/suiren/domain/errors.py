@@ -11,19 +11,44 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from suiren.domain.messages import Text
+
 
 class SuirenError(Exception):
-    """Base class of all user errors. ``code`` is stable; ``message`` is for people."""
+    """Base class of all user errors. ``code`` is stable; ``message`` is for people.
+
+    Raised with a ``messages.Text`` (the catalogue's zh-CN and English), ``message`` is the
+    English and ``message_zh`` the Chinese; raised with a plain string (a message not in the
+    catalogue yet), ``message_zh`` is None."""
 
     code = "suiren-error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text, field: str | None = None) -> None:
+        if isinstance(message, Text):
+            self.message, self.message_zh = message.en, message.zh
+        else:
+            self.message, self.message_zh = message, None
+        super().__init__(self.reason)  # str(error), as a log shows it: both languages
         self.field = field  # the input at fault, where one is (an option, a column, a key)
 
+    @property
+    def text(self) -> Text | None:
+        """Both languages, where the message has a Chinese one."""
+        return None if self.message_zh is None else Text(self.message_zh, self.message)
+
+    @property
+    def reason(self) -> str:
+        """The message in one line for a single text field (a file's refused-row reason):
+        Chinese / English where it has both."""
+        return self.message if self.message_zh is None else f"{self.message_zh} / {self.message}"
+
     def to_json(self) -> dict[str, str | None]:
-        return {"code": self.code, "field": self.field, "message": self.message}
+        return {
+            "code": self.code,
+            "field": self.field,
+            "message": self.message,
+            "message_zh": self.message_zh,
+        }
 
 
 class Retry(SuirenError):

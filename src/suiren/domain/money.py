@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.errors import InvalidAmount, require
+from suiren.domain.messages import Text, text
 
 FEN_PER_YUAN = 100
 AMOUNT_FEN_MAX = 10**15  # a quadrillion fen: far above any real fund, far below int64's 9.2e18
@@ -31,6 +32,9 @@ DECIMAL_CHARS_MAX = 40  # far more than any amount; int() of thousands of digits
 IntArray = npt.NDArray[np.int64]
 
 
+AMOUNT = text("noun.amount")  # what an amount is called in a refusal, by default
+
+
 class Rounding(StrEnum):
     """How a quotient is turned into an integer. HALF_UP is the statutory default (四舍五入)."""
 
@@ -39,37 +43,33 @@ class Rounding(StrEnum):
     DOWN = "down"  # towards zero (舍去)
 
 
-def parse_decimal(value: Any, *, what: str = "amount") -> Fraction:
-    """Parse a decimal string, int or Decimal exactly. Floats are refused."""
+def parse_decimal(value: Any, *, what: str | Text = AMOUNT) -> Fraction:
+    """Parse a decimal string, int or Decimal exactly. Floats are refused. ``what`` names
+    the amount in a refusal (a field or an option; by default 金额 / amount)."""
     if isinstance(value, bool | float):
-        raise InvalidAmount(
-            f"{what} must be a decimal string or an exact number, not a binary float ({value!r});"
-            ' parse JSON with parse_float=Decimal or pass a string such as "123.45"'
-        )
+        raise InvalidAmount(text("amount.float", what=what, shown=repr(value)))
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidAmount(f"{what} must be a finite number, got {value}")
+            raise InvalidAmount(text("amount.not-finite", what=what, value=value))
         return Fraction(value)
     if isinstance(value, str):
         if len(value) > DECIMAL_CHARS_MAX or not _DECIMAL_RE.fullmatch(value):
-            raise InvalidAmount(
-                f'{what} must be a decimal number such as "123.45" or "1,234.50" (ASCII digits, a'
-                f" comma only between groups of three), got {value[:DECIMAL_CHARS_MAX]!r}"
-            )
+            shown = repr(value[:DECIMAL_CHARS_MAX])
+            raise InvalidAmount(text("amount.form", what=what, shown=shown))
         return Fraction(Decimal(value.replace(",", "")))
-    raise InvalidAmount(f"{what} must be a number or a decimal string, got {type(value).__name__}")
+    raise InvalidAmount(text("amount.type", what=what, kind=type(value).__name__))
 
 
-def yuan_to_fen(value: Any, *, what: str = "amount") -> int:
+def yuan_to_fen(value: Any, *, what: str | Text = AMOUNT) -> int:
     """Convert an amount in yuan to exact fen; more than two decimals is an error."""
     amount = parse_decimal(value, what=what) * FEN_PER_YUAN
     if amount.denominator != 1:
-        raise InvalidAmount(f"{what} has more than two decimal places (分): {value!r}")
+        raise InvalidAmount(text("amount.places", what=what, shown=repr(value)))
     fen = int(amount)
     if abs(fen) > AMOUNT_FEN_MAX:
-        raise InvalidAmount(f"{what} is out of range: {value!r}")
+        raise InvalidAmount(text("amount.range", what=what, shown=repr(value)))
     return fen
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from suiren.domain.errors import InvalidMonth
+from suiren.domain.messages import text as message  # `text` is what a month is parsed from
 
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)  # ASCII digits, a full match
 YEAR_MIN = 1900
@@ -26,16 +27,16 @@ class Month:
     @classmethod
     def of(cls, year: int, month: int) -> Month:
         if not (YEAR_MIN <= year <= YEAR_MAX) or not (1 <= month <= 12):
-            raise InvalidMonth(f"not a valid month: {year:04d}-{month:02d}")
+            raise InvalidMonth(message("month.invalid", month=f"{year:04d}-{month:02d}"))
         return cls(year * 12 + month - 1)
 
     @classmethod
     def parse(cls, text: str) -> Month:
         if not isinstance(text, str):
-            raise InvalidMonth(f'a month must be a string "YYYY-MM", got {text!r}')
+            raise InvalidMonth(message("month.not-text", shown=repr(text)))
         match = _MONTH_RE.fullmatch(text)
         if not match:
-            raise InvalidMonth(f'a month must look like "2025-07" (YYYY-MM), got {text[:40]!r}')
+            raise InvalidMonth(message("month.form", shown=repr(text[:40])))
         return cls.of(int(match.group(1)), int(match.group(2)))
 
     @classmethod

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from suiren.domain.errors import UnknownRegion
+from suiren.domain.messages import text
 
 NATIONAL = "000000"
 """The pseudo-region of national parameters (全国); never a paying region."""
@@ -65,11 +66,10 @@ class RegionRegistry:
         """The region for ``code``; an ``UnknownRegion`` error names the code if it is not known."""
         if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
             shown = repr(code[:40]) if isinstance(code, str) else type(code).__name__
-            raise UnknownRegion(f"a region code is six ASCII digits (GB/T 2260), got {shown}")
-        text = code
-        region = self._by_code.get(text)
+            raise UnknownRegion(text("region.form", shown=shown))
+        region = self._by_code.get(code)
         if region is None:
-            raise UnknownRegion(f"unknown region code {text} (GB/T 2260)")
+            raise UnknownRegion(text("region.unknown", code=code))
         return region
 
     def ancestry(self, code: str) -> tuple[str, ...]:

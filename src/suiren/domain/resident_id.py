@@ -19,6 +19,8 @@ from datetime import date
 from stdnum.cn import ric as _stdnum_ric
 
 from suiren.domain.errors import InvalidResidentId
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message  # `text` is what an id is parsed from
 from suiren.domain.month import Month
 
 _RID18_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)  # full matches: ASCII digits only
@@ -41,9 +43,7 @@ class ResidentId:
     @classmethod
     def parse(cls, text: str, *, today: date | None = None) -> ResidentId:
         if not isinstance(text, str):
-            raise InvalidResidentId(
-                "身份号码应为 18 位字符串 / a resident id must be a string of 18 characters"
-            )
+            raise InvalidResidentId(message("resident-id.not-text"))
         raw = text.upper().replace(" ", "")  # spaces may group the digits; nothing else is taken
         if _RID15_RE.fullmatch(raw):
             raw = convert_15_to_18(raw)
@@ -51,11 +51,7 @@ class ResidentId:
             raise InvalidResidentId(_shape_problem(raw))
         expected = check_character(raw[:17])
         if raw[17] != expected:
-            raise InvalidResidentId(
-                "身份号码的校验码不符（GB 11643-1999），请检查是否输错"
-                " / the resident id's check character does not match (GB 11643-1999);"
-                " please check the number for a typing error"
-            )
+            raise InvalidResidentId(message("resident-id.check"))
         _birth_date(raw, today or date.today())
         return cls(raw)
 
@@ -87,27 +83,20 @@ class ResidentId:
     __str__ = __repr__
 
 
-def _shape_problem(raw: str) -> str:
+def _shape_problem(raw: str) -> Text:
     """Why ``raw`` (spaces dropped, upper case) is not 17 ASCII digits and a check character:
     the first character that is not one (a full-width digit typed with a Chinese input
     method, say), or the length. The number itself is never repeated."""
     for at, c in enumerate(raw, 1):
         if not ("0" <= c <= "9" or (c == "X" and at in (18, len(raw)))):
             if c.isspace():
-                zh, en = "空白", "whitespace"
+                what = message("resident-id.whitespace")
             elif unicodedata.normalize("NFKC", c) != c:
-                zh, en = "全角字符，请用半角输入", "a full-width character: type it half-width"
+                what = message("resident-id.full-width")
             else:
-                zh, en = "不是数字", "not a digit"
-            return (
-                f"身份号码只能含半角数字和末位 X：第 {at} 位是{zh}"
-                f" / a resident id holds ASCII digits and a final X only: character {at} is {en}"
-            )
-    return (
-        f"身份号码为 18 位（旧号码 15 位），收到 {len(raw)} 位"
-        f" / a resident id has 18 characters (an old one 15 digits): 17 digits and a check"
-        f" digit or X; got {len(raw)} characters"
-    )
+                what = message("resident-id.not-digit")
+            return message("resident-id.character", at=at, what=what)
+    return message("resident-id.length", chars=len(raw))
 
 
 MASK_SHOWN_CHARS = 2
@@ -128,7 +117,7 @@ def mask(number: str) -> str:
 def convert_15_to_18(old: str) -> str:
     """Convert a first-generation 15-digit number: insert the century 19, add the check."""
     if not _RID15_RE.fullmatch(old):
-        raise InvalidResidentId("a 15-digit resident id has 15 digits")
+        raise InvalidResidentId(message("resident-id.old-length"))
     first17 = old[:6] + "19" + old[6:]
     return first17 + check_character(first17)
 
@@ -138,12 +127,8 @@ def _birth_date(number: str, today: date | None) -> date:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidResidentId(
-            f"身份号码中的出生日期不存在（{number[6:14]}）"
-            f" / the birth date in the resident id is not a real date ({number[6:14]})"
+            message("resident-id.no-such-birth-date", digits=number[6:14])
         ) from None
     if born.year < _BIRTH_YEAR_MIN or (today is not None and born > today):
-        raise InvalidResidentId(
-            f"身份号码中的出生日期超出范围（{born}）"
-            f" / the birth date in the resident id is out of range ({born})"
-        )
+        raise InvalidResidentId(message("resident-id.birth-date-out-of-range", born=born))
     return born

@@ -862,7 +862,7 @@ def enrol_workers(
         ):
             if isinstance(result, SuirenError):
                 summary.errors.append(
-                    RowError(first + i, _field_of(result), result.code, result.message)
+                    RowError(first + i, _field_of(result), result.code, result.reason)
                 )
                 continue
             summary.created += result.created

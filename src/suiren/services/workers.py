@@ -445,7 +445,7 @@ def find_workers(
             problems.append("")
         except SuirenError as error:
             indexes.append(None)
-            problems.append(error.message)
+            problems.append(error.reason)
     wanted = sorted({i for i in indexes if i is not None})
     found: dict[str, str] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
