@@ -93,7 +93,7 @@ def test_a_malformed_id_says_which_character_and_never_echoes_the_number(typed, 
     with pytest.raises(InvalidResidentId) as refused:
         ResidentId.parse(typed)
     error = refused.value
-    assert said in error.reason  # "Chinese / English", as a file's refused row says it
+    assert said in error.message_both  # "Chinese / English", as a file's refused row says it
     assert error.message_zh is not None and error.message_zh.startswith("身份号码")
     assert error.message.startswith("a resident id")  # the English alone, for error:
-    assert typed.strip() == "" or typed.strip() not in error.reason
+    assert typed.strip() == "" or typed.strip() not in error.message_both

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from stdnum.cn import uscc as _stdnum_uscc
 
 from suiren.domain.errors import InvalidCreditCode
+from suiren.domain.messages import text as message  # `text` is what a code is parsed from
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_RE = re.compile(rf"[{_ALPHABET}]{{18}}", re.ASCII)  # a full match
@@ -32,22 +33,14 @@ class CreditCode:
     @classmethod
     def parse(cls, text: str) -> CreditCode:
         if not isinstance(text, str):
-            raise InvalidCreditCode("a unified social credit code is a string of 18 characters")
+            raise InvalidCreditCode(message("credit-code.not-text"))
         raw = text.upper().replace(" ", "")  # spaces may group the characters
         if not _CODE_RE.fullmatch(raw):
-            raise InvalidCreditCode(
-                "a unified social credit code has 18 characters from 0-9 and A-Y without"
-                f" I, O, S, V, Z (got {text[:40]!r})"
-            )
+            raise InvalidCreditCode(message("credit-code.form", shown=repr(text[:40])))
         if raw[0] not in _AUTHORITIES:
-            raise InvalidCreditCode(
-                f"the first character names the registering authority; {raw[0]!r} is not one"
-            )
+            raise InvalidCreditCode(message("credit-code.authority", char=repr(raw[0])))
         if raw[17] != check_character(raw[:17]):
-            raise InvalidCreditCode(
-                "the credit code's check character does not match (GB 32100-2015);"
-                " please check the code for a typing error"
-            )
+            raise InvalidCreditCode(message("credit-code.check"))
         return cls(raw)
 
     @property

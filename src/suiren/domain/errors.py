@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, one_line
 
 
 class SuirenError(Exception):
@@ -28,7 +28,7 @@ class SuirenError(Exception):
             self.message, self.message_zh = message.en, message.zh
         else:
             self.message, self.message_zh = message, None
-        super().__init__(self.reason)  # str(error), as a log shows it: both languages
+        super().__init__(self.message_both)  # str(error), as a log shows it: both languages
         self.field = field  # the input at fault, where one is (an option, a column, a key)
 
     @property
@@ -37,10 +37,10 @@ class SuirenError(Exception):
         return None if self.message_zh is None else Text(self.message_zh, self.message)
 
     @property
-    def reason(self) -> str:
+    def message_both(self) -> str:
         """The message in one line for a single text field (a file's refused-row reason):
         Chinese / English where it has both."""
-        return self.message if self.message_zh is None else f"{self.message_zh} / {self.message}"
+        return one_line(self.message if self.text is None else self.text)
 
     def to_json(self) -> dict[str, str | None]:
         return {

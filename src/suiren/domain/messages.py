@@ -156,6 +156,74 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{what} has more than two decimal places (分): {shown}",
     ),
     "amount.range": ("{what} 超出范围：{shown}", "{what} is out of range: {shown}"),
+    # --- a worker looked up by id (services/workers.py, contributions.py) -----------------------
+    "worker.unknown": ("没有编号为 {shown} 的人员", "no worker with id {shown}"),
+    # --- a contribution month refused (services/contributions.py: one payment or a file's row) --
+    "noun.payment-and-month": ("缴费编号和月份", "payment id and month"),
+    "noun.worker-and-month": ("人员和月份", "worker and month"),
+    "payment.twice": (
+        "同一批次中同样的{what}出现了两次",
+        "the same {what} appear twice in one batch",
+    ),
+    "payment.not-enrolled": (
+        "人员 {worker} 未参加 {scheme}，请先参保登记",
+        "worker {worker} is not enrolled in {scheme}; enrol first",
+    ),
+    "payment.future": (
+        "{month} 尚未到来，请到时再缴",
+        "month {month} is in the future; pay it when it comes",
+    ),
+    "payment.back-payment": (
+        "不允许补缴 {month}：灵活就业人员可补缴 {earliest} 及以后的月份",
+        "back-payment (补缴) of {month} is not allowed; flexible workers may pay missed months"
+        " from {earliest} on",
+    ),
+    "payment.no-parameters": (
+        "{region} 没有 {month} 的缴费参数",
+        "region {region} has no contribution parameters for {month}",
+    ),
+    "payment.base-out-of-bounds": (
+        "缴费基数 {base} 元超出 {region} {month} 的允许范围：{floor} 至 {ceiling} 元",
+        "base {base} yuan is outside the allowed range for {month} in {region}: {floor} to"
+        " {ceiling} yuan",
+    ),
+    "payment.conflict": (
+        "缴费编号 {shown} 已用于另一笔缴费{what}；新的缴费请用新的编号",
+        "payment id {shown} was already used for another payment{what}; use a new id for a new"
+        " payment",
+    ),
+    "payment.conflict-what": (
+        "（{scheme}，人员 {worker}，{month}，基数 {base}）",
+        " ({scheme}, worker {worker}, {month}, base {base})",
+    ),
+    "payment.already-paid": (
+        "人员 {worker} 的 {month} 已在 {scheme} 缴费（缴费 {payment}）；如需重缴，请先红冲",
+        "{month} of worker {worker} is already paid in {scheme} (payment {payment}); reverse it"
+        " first to pay it again",
+    ),
+    "payment.moving": (
+        "人员 {worker} 正在从 {region} 转出（{transfer}），请在转移办结后缴费",
+        "worker {worker} is being transferred out of {region} ({transfer}); pay after the"
+        " transfer is completed",
+    ),
+    "payment.in-history": (
+        "人员 {worker} 的 {month} 已由从旧系统导入的历史记录记载（{kind}，{region}），一个月份只记一次",
+        "{month} of worker {worker} is already recorded by the history imported from the earlier"
+        " system ({kind}, {region}); a month is recorded once",
+    ),
+    "payment.no-retirement-rule": (
+        "没有 {born} 出生人员的退休规则，不能判断是否已退休（{error}）",
+        "no retirement rule for a worker born in {born}: whether they are a pensioner cannot be"
+        " judged ({error})",
+    ),
+    "payment.past-retirement": (
+        "{month} 不能缴费：职工 {worker} 最晚于 {latest} 退休，已累计缴费 {months} 个月，达到最低"
+        "缴费年限 {years} 年，应按月领取基本养老金（社会保险法 第十六条）",
+        "{month} cannot be paid: worker {worker} retires in {latest} at the latest and has"
+        " {months} contribution months, the minimum of {years} years: the pension is paid from"
+        " then (Social Insurance Law art. 16); only a worker short of the minimum pays on until"
+        " it is reached (延长缴费)",
+    ),
     # --- months (domain/month.py) ----------------------------------------------------------------
     "month.invalid": ("不是有效的月份：{month}", "not a valid month: {month}"),
     "month.not-text": (
@@ -212,7 +280,38 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "身份号码中的出生日期超出范围（{born}）",
         "the birth date in the resident id is out of range ({born})",
     ),
+    # --- unified social credit codes (domain/credit_code.py) -------------------------------------
+    "credit-code.not-text": (
+        "统一社会信用代码应为 18 位字符串",
+        "a unified social credit code is a string of 18 characters",
+    ),
+    "credit-code.form": (
+        "统一社会信用代码为 18 位，由 0-9 和 A-Y（不含 I、O、S、V、Z）组成（收到 {shown}）",
+        "a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, V, Z"
+        " (got {shown})",
+    ),
+    "credit-code.authority": (
+        "第一位表示登记管理部门，{char} 不是其中之一",
+        "the first character names the registering authority; {char} is not one",
+    ),
+    "credit-code.check": (
+        "统一社会信用代码的校验码不符（GB 32100-2015），请检查是否输错",
+        "the credit code's check character does not match (GB 32100-2015); please check the"
+        " code for a typing error",
+    ),
+    # --- mobile numbers (domain/phone.py) --------------------------------------------------------
+    "phone.length": ("手机号码为 11 位数字", "a mobile number has 11 digits"),
+    "phone.form": (
+        "手机号码为 11 位数字，以 13 至 19 开头",
+        "a mobile number has 11 digits and begins with 13 to 19",
+    ),
 }
+
+
+def one_line(message: str | Text) -> str:
+    """A message for a single text field (a file's refused-row reason): ``中文 / English``
+    where it has both, else as written."""
+    return message.joined() if isinstance(message, Text) else message
 
 
 def text(code: str, /, **parameters: object) -> Text:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message  # `text` is what a number is parsed from
 
 _SEPARATORS = re.compile(r"[\s\-()]")
 _COUNTRY = re.compile(r"^(?:\+86|0086|86)(?=1[0-9]{10}$)")
@@ -48,12 +49,10 @@ class Phone:
     def parse(cls, text: str) -> Phone:
         """The mobile number in ``text``, or ``InvalidPhone`` saying what a valid one is."""
         if len(text) > CHARS_MAX:
-            raise InvalidPhone("a mobile number has 11 digits", field="phone")
+            raise InvalidPhone(message("phone.length"), field="phone")
         number = _COUNTRY.sub("", _compact(text))
         if not _MOBILE.fullmatch(number):
-            raise InvalidPhone(
-                "a mobile number has 11 digits and begins with 13 to 19", field="phone"
-            )
+            raise InvalidPhone(message("phone.form"), field="phone")
         return cls(number)
 
     @property

@@ -53,6 +53,8 @@ from sqlalchemy import Column, Connection, MetaData, Table, func, select, text, 
 from sqlalchemy.exc import IntegrityError
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound, Retry, SuirenError
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message  # sqlalchemy's text is the SQL one
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, clearing, pooled_entitlement
@@ -132,7 +134,7 @@ class Refusal:
     row: int
     field: str
     code: str
-    message: str
+    message: str | Text  # from the catalogue (domain/messages.py) where it is there
 
 
 @dataclass(frozen=True)
@@ -594,8 +596,8 @@ def _duplicates(batch: _Batch) -> None:
     payment = _codes(batch.tx_id)
     worker = _codes(batch.worker_id) << 32 | (batch.month & 0xFFFFFFFF)
     for key, what, code in (
-        (payment, "payment id and month", "duplicate-id"),
-        (worker, "worker and month", "duplicate"),
+        (payment, "noun.payment-and-month", "duplicate-id"),
+        (worker, "noun.worker-and-month", "duplicate"),
     ):
         _, first = np.unique(key, return_index=True)
         if len(first) == batch.n:
@@ -603,7 +605,7 @@ def _duplicates(batch: _Batch) -> None:
         keep = np.zeros(batch.n, dtype=bool)
         keep[first] = True  # np.unique gives each key's first position
         repeated = np.flatnonzero(~keep)
-        batch.refuse(repeated.tolist(), "month", code, f"the same {what} appear twice in one batch")
+        batch.refuse(repeated.tolist(), "month", code, message("payment.twice", what=message(what)))
 
 
 def _codes(column: pa.Array) -> npt.NDArray[np.int64]:
@@ -657,11 +659,14 @@ def _enrolled(
                     [i],
                     "worker_id",
                     "not-enrolled",
-                    f"worker {worker} is not enrolled in {batch.scheme.value}; enrol first",
+                    message("payment.not-enrolled", worker=worker, scheme=batch.scheme.value),
                 )
             else:
                 batch.refuse(
-                    [i], "worker_id", "unknown-worker", f"no worker with id {worker[:40]!r}"
+                    [i],
+                    "worker_id",
+                    "unknown-worker",
+                    message("worker.unknown", shown=repr(worker[:40])),
                 )
 
 
@@ -776,7 +781,7 @@ def _check_months(policy: Policy, batch: _Batch, now: datetime) -> None:
         np.flatnonzero(batch.month > current).tolist(),
         "month",
         "future",
-        lambda i: f"month {Month(int(batch.month[i]))} is in the future; pay it when it comes",
+        lambda i: message("payment.future", month=Month(int(batch.month[i]))),
     )
     years_back = int(policy.national(today).value("contribution.flexible.back_payment_years_max"))
     earliest = Month.of(today.year - years_back, 1).ordinal
@@ -784,9 +789,8 @@ def _check_months(policy: Policy, batch: _Batch, now: datetime) -> None:
         np.flatnonzero(batch.month < earliest).tolist(),
         "month",
         "back-payment",
-        lambda i: (
-            f"back-payment (补缴) of {Month(int(batch.month[i]))} is not allowed;"
-            f" flexible workers may pay missed months from {Month(earliest)} on"
+        lambda i: message(
+            "payment.back-payment", month=Month(int(batch.month[i])), earliest=Month(earliest)
         ),
     )
 
@@ -810,9 +814,8 @@ def _split(policy: Policy, batch: _Batch) -> None:
             rows[missing].tolist(),
             "month",
             "no-parameters",
-            lambda i: (
-                f"region {batch.region[i]} has no contribution parameters for"
-                f" {Month(int(batch.month[i]))}"
+            lambda i: message(
+                "payment.no-parameters", region=batch.region[i], month=Month(int(batch.month[i]))
             ),
         )
         keep = ~missing
@@ -828,10 +831,14 @@ def _split(policy: Policy, batch: _Batch) -> None:
             [i],
             "base_yuan",
             "base-out-of-bounds",
-            f"base {fen_to_yuan_str(int(base[k]))} yuan is outside the allowed range for"
-            f" {Month(int(batch.month[i]))} in {batch.region[i]}:"
-            f" {fen_to_yuan_str(int(bounds.floor_fen[k]))} to"
-            f" {fen_to_yuan_str(int(bounds.ceiling_fen[k]))} yuan",
+            message(
+                "payment.base-out-of-bounds",
+                base=fen_to_yuan_str(int(base[k])),
+                month=Month(int(batch.month[i])),
+                region=batch.region[i],
+                floor=fen_to_yuan_str(int(bounds.floor_fen[k])),
+                ceiling=fen_to_yuan_str(int(bounds.ceiling_fen[k])),
+            ),
         )
     if batch.scheme is Scheme.EMPLOYEE_PENSION:
         split = split_contribution(policy, days, regions, base)
@@ -974,17 +981,21 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
             batch.status[i] = POSTED  # a conflict replaces any other reason
             seen = batch.visible is None or batch.visible(r.region)
             what = (
-                f" ({r.scheme}, worker {r.worker_id}, {Month(int(r.month))}, base"
-                f" {fen_to_yuan_str(int(r.base_fen))})"
+                message(
+                    "payment.conflict-what",
+                    scheme=r.scheme,
+                    worker=r.worker_id,
+                    month=Month(int(r.month)),
+                    base=fen_to_yuan_str(int(r.base_fen)),
+                )
                 if seen  # another agency's payment is not described to the caller
-                else ""
+                else Text("", "")
             )
             batch.refuse(
                 [i],
                 "payment_id",
                 "conflict",
-                f"payment id {batch.tx_id[i].as_py()!r} was already used for another"
-                f" payment{what}; use a new id for a new payment",
+                message("payment.conflict", shown=repr(batch.tx_id[i].as_py()), what=what),
             )
         rows = at[same]
         for i in rows.tolist():
@@ -1015,8 +1026,13 @@ def _look_up(connection: Connection, batch: _Batch, index: npt.NDArray[np.int64]
                 [i],
                 "month",
                 "already-paid",
-                f"{Month(int(r.month))} of worker {r.worker_id} is already paid in"
-                f" {batch.scheme.value} (payment {r.tx_id}); reverse it first to pay it again",
+                message(
+                    "payment.already-paid",
+                    month=Month(int(r.month)),
+                    worker=r.worker_id,
+                    scheme=batch.scheme.value,
+                    payment=r.tx_id,
+                ),
             )
 
 
@@ -1065,8 +1081,12 @@ def _refuse_moving(connection: Connection, batch: _Batch) -> None:
                 [i],
                 "worker_id",
                 "moving",
-                f"worker {worker_ids[i]} is being transferred out of {batch.region[i]}"
-                f" ({transfer}); pay after the transfer is completed",
+                message(
+                    "payment.moving",
+                    worker=worker_ids[i],
+                    region=batch.region[i],
+                    transfer=transfer,
+                ),
             )
 
 
@@ -1099,9 +1119,13 @@ def _refuse_history(connection: Connection, batch: _Batch) -> None:
                 [i],
                 "month",
                 "already-paid",
-                f"{Month(month)} of worker {worker_ids[i]} is already recorded by the history"
-                f" imported from the earlier system ({clash.kind}, {clash.region}); a month is"
-                " recorded once",
+                message(
+                    "payment.in-history",
+                    month=Month(month),
+                    worker=worker_ids[i],
+                    kind=clash.kind,
+                    region=clash.region,
+                ),
             )
 
 
@@ -1147,9 +1171,7 @@ def _refuse_past_retirement(
             rows[inverse == k].tolist(),
             "worker_id",
             "no-parameters",
-            f"无此出生月份的退休规则，不能判断是否已退休 — no retirement rule for a worker born"
-            f" in {Month(int(keys[0, k]))}: whether they are a pensioner cannot be judged"
-            f" ({error})",
+            message("payment.no-retirement-rule", born=Month(int(keys[0, k])), error=error),
         )
     late &= ~np.isin(inverse, no_rules)
     if not late.any():
@@ -1239,17 +1261,16 @@ def pensioner_months(
     return window, months_past_retirement(window, recorded.get(worker_id, ()), months)
 
 
-def past_retirement_text(worker: str, month: Month, window: ElectiveWindow, months: int) -> str:
-    latest = window.latest_month
+def past_retirement_text(worker: str, month: Month, window: ElectiveWindow, months: int) -> Text:
     years = window.minimum_years
     shown = format(Decimal(years.numerator) / Decimal(years.denominator), "f")
-    return (
-        f"{month} 不能缴费：职工 {worker} 最晚于 {latest} 退休，已累计缴费 {months} 个月，"
-        f"达到最低缴费年限 {shown} 年，应按月领取基本养老金（社会保险法 第十六条）"
-        f" — {month} cannot be paid: worker {worker} retires in {latest} at the latest and"
-        f" has {months} contribution months, the minimum of {shown} years: the pension is"
-        " paid from then (Social Insurance Law art. 16); only a worker short of the minimum"
-        " pays on until it is reached (延长缴费)"
+    return message(
+        "payment.past-retirement",
+        month=month,
+        worker=worker,
+        latest=window.latest_month,
+        months=months,
+        years=shown,
     )
 
 

@@ -466,7 +466,7 @@ def _month(text: str, row: int, name: str, errors: list[RowError]) -> Month | No
     try:
         return Month.parse(text)
     except SuirenError as error:
-        errors.append(RowError(row, name, "invalid-month", error.reason))
+        errors.append(RowError(row, name, "invalid-month", error.message_both))
         return None
 
 
@@ -493,7 +493,7 @@ def _region(text: str, row: int, name: str, errors: list[RowError]) -> str | Non
     try:
         return RegionCode.parse(text).code
     except SuirenError as error:
-        errors.append(RowError(row, name, "unknown-region", error.reason))
+        errors.append(RowError(row, name, "unknown-region", error.message_both))
         return None
 
 
@@ -596,7 +596,9 @@ def _person(
     try:
         rid = ResidentId.parse(person.resident_id, today=today)
     except SuirenError as error:
-        errors += [RowError(n, "resident_id", "invalid-resident-id", error.reason) for n, _ in rows]
+        errors += [
+            RowError(n, "resident_id", "invalid-resident-id", error.message_both) for n, _ in rows
+        ]
         return None
     before = len(errors)
     stints = [s for number, values in rows if (s := _stint(number, values, errors))]

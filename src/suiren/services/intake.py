@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import one_line
 from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme
@@ -735,7 +736,8 @@ def post_payments(
             summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
         for refusal in outcome.refusals:
             row = chunk.first_row + int(parsed.rows[at[refusal.row]])
-            summary.errors.append(RowError(row, refusal.field, refusal.code, refusal.message))
+            reason = one_line(refusal.message)
+            summary.errors.append(RowError(row, refusal.field, refusal.code, reason))
         assert outcome.count(REFUSED) == len(outcome.refusals)
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
@@ -862,7 +864,7 @@ def enrol_workers(
         ):
             if isinstance(result, SuirenError):
                 summary.errors.append(
-                    RowError(first + i, _field_of(result), result.code, result.reason)
+                    RowError(first + i, _field_of(result), result.code, result.message_both)
                 )
                 continue
             summary.created += result.created

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.messages import Text
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
@@ -37,7 +38,7 @@ class PaymentRefused(SuirenError):
 
     code = "payment-refused"
 
-    def __init__(self, reason: str, message: str, **values: object) -> None:
+    def __init__(self, reason: str, message: str | Text, **values: object) -> None:
         super().__init__(message)
         self.reason = reason
         self.values = values

@@ -28,6 +28,7 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import text as message  # sqlalchemy's text is the SQL one
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
@@ -97,7 +98,7 @@ _WORKER_BY_ID = select(workers).where(workers.c.worker_id == bindparam("worker_i
 def get_worker(connection: Connection, worker_id: str) -> Worker:
     row = connection.execute(_WORKER_BY_ID, {"worker_id": worker_id}).first()
     if row is None:
-        raise UnknownWorker(f"no worker with id {str(worker_id)[:40]!r}")
+        raise UnknownWorker(message("worker.unknown", shown=repr(str(worker_id)[:40])))
     return _worker(row)
 
 
@@ -445,7 +446,7 @@ def find_workers(
             problems.append("")
         except SuirenError as error:
             indexes.append(None)
-            problems.append(error.reason)
+            problems.append(error.message_both)
     wanted = sorted({i for i in indexes if i is not None})
     found: dict[str, str] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
