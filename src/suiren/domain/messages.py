@@ -224,6 +224,44 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         " then (Social Insurance Law art. 16); only a worker short of the minimum pays on until"
         " it is reached (延长缴费)",
     ),
+    # --- the shape of a file of rows (services/intake.py: payments, workers, stints) -----------
+    "file.not-a-file": ("{path} 不是文件", "{path} is not a file"),
+    "file.empty": (
+        "{name} 是空文件：文件须有一行标题，列出各列名称",
+        "{name} is empty: a file has a header row naming its columns",
+    ),
+    "file.kind": ("{name}：文件须为 .csv 或 .parquet", "{name}: a file is .csv or .parquet"),
+    "file.unknown-columns": (
+        "未知的列 {shown}；可用的列为 {columns}",
+        "unknown column(s) {shown}; the columns are {columns}",
+    ),
+    "file.missing-columns": ("缺少列 {missing}", "missing column(s) {missing}"),
+    "file.column-twice": ("标题行中有一列出现了两次", "a column appears twice in the header"),
+    "file.header-too-long": (
+        "标题行超过 {bytes_max} 字节",
+        "the header line is longer than {bytes_max} bytes",
+    ),
+    "file.not-utf8": ("文件不是 UTF-8 文本", "the file is not UTF-8 text"),
+    "file.header-not-csv": (
+        "标题行不是 CSV（{error}）",
+        "the header row cannot be read as CSV ({error})",
+    ),
+    "file.line-too-long": (
+        "有一行超过 {bytes_max} 字节：随人读取的文件没有这么长的行",
+        "a line is longer than {bytes_max} bytes: no row of a file Suiren reads is that long",
+    ),
+    "file.changed": (
+        "文件 {name} 在读取期间被改动（大小、时间或文件被替换）；{done}。请在文件完整后重新运行同一"
+        "命令：已入账的会重放，不会重复入账",
+        "{name} changed on disk while it was being read (size, time or file replaced); {done} —"
+        " run the same command again once the file is complete: what was posted is replayed,"
+        " nothing is posted twice",
+    ),
+    "file.nothing-written": ("未写入任何内容", "nothing was written"),
+    "file.rows-handed": (
+        "前 {rows} 行已交付入账，可能已入账",
+        "its first {rows} rows were handed to posting and may be posted",
+    ),
     # --- months (domain/month.py) ----------------------------------------------------------------
     "month.invalid": ("不是有效的月份：{month}", "not a valid month: {month}"),
     "month.not-text": (

@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
 from suiren.domain.messages import one_line
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme
@@ -196,16 +197,8 @@ def _unchanged(path: Path, before: tuple[int, int, int, int], read: int) -> None
         now = (-1, -1, -1, -1)  # removed or renamed meanwhile
     if now == before:
         return
-    done = (
-        "nothing was written"
-        if not read
-        else f"its first {read} rows were handed to posting and may be posted"
-    )
-    raise FileRefused(
-        f"文件在读取期间被改动 / {path.name} changed on disk while it was being read (size,"
-        f" time or file replaced); {done} — run the same command again once the file is"
-        " complete: what was posted is replayed, nothing is posted twice"
-    )
+    done = message("file.nothing-written") if not read else message("file.rows-handed", rows=read)
+    raise FileRefused(message("file.changed", name=path.name, done=done))
 
 
 def file_columns(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
@@ -220,27 +213,25 @@ def file_columns(path: Path, columns: tuple[str, ...], required: tuple[str, ...]
 
 def _file_kind(path: Path) -> str:
     if not path.is_file():
-        raise FileRefused(f"{path} is not a file")
+        raise FileRefused(message("file.not-a-file", path=path))
     if path.stat().st_size == 0:
-        raise FileRefused(f"{path.name} is empty: a file has a header row naming its columns")
+        raise FileRefused(message("file.empty", name=path.name))
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise FileRefused(f"{path.name}: a file is .csv or .parquet")
+        raise FileRefused(message("file.kind", name=path.name))
     return suffix
 
 
 def _check_header(names: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in columns]
     if unknown:
-        raise FileRefused(
-            f"unknown column(s) {', '.join(repr(n[:40]) for n in unknown[:5])}; the columns are"
-            f" {', '.join(columns)}"
-        )
+        shown = ", ".join(repr(n[:40]) for n in unknown[:5])
+        raise FileRefused(message("file.unknown-columns", shown=shown, columns=", ".join(columns)))
     missing = [n for n in required if n not in names]
     if missing:
-        raise FileRefused(f"missing column(s) {', '.join(missing)}")
+        raise FileRefused(message("file.missing-columns", missing=", ".join(missing)))
     if len(set(names)) != len(names):
-        raise FileRefused("a column appears twice in the header")
+        raise FileRefused(message("file.column-twice"))
 
 
 SCAN_BYTES = 8 << 20
@@ -271,16 +262,14 @@ def csv_header(path: Path) -> list[str]:
     with path.open("rb") as handle:
         header = handle.readline(LINE_BYTES_MAX + 1)
     if len(header) > LINE_BYTES_MAX:
-        raise FileRefused(f"the header line is longer than {LINE_BYTES_MAX} bytes")
+        raise FileRefused(message("file.header-too-long", bytes_max=LINE_BYTES_MAX))
     try:
         line = header.decode("utf-8-sig").rstrip("\r\n")
         rows = list(csv.reader([line]))
     except UnicodeDecodeError:
-        raise FileRefused("the file is not UTF-8 text") from None
+        raise FileRefused(message("file.not-utf8")) from None
     except csv.Error as error:
-        raise FileRefused(
-            f"标题行不是 CSV / the header row cannot be read as CSV ({error})"
-        ) from None
+        raise FileRefused(message("file.header-not-csv", error=error)) from None
     return [name.strip() for name in (rows[0] if rows else [])]
 
 
@@ -288,10 +277,7 @@ def _csv_chunks(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...], chunk_rows: int
 ) -> Iterator[Chunk]:
     if scan_csv(path)[1] > LINE_BYTES_MAX + 2:
-        raise FileRefused(
-            f"a line is longer than {LINE_BYTES_MAX} bytes: no row of a file Suiren reads is"
-            " that long"
-        )
+        raise FileRefused(message("file.line-too-long", bytes_max=LINE_BYTES_MAX))
     names = csv_header(path)
     _check_header(names, columns, required)
     with path.open("rb") as handle:
