@@ -24,10 +24,8 @@ class SuirenError(Exception):
     code = "suiren-error"
 
     def __init__(self, message: str | Text, field: str | None = None) -> None:
-        if isinstance(message, Text):
-            self.message, self.message_zh = message.en, message.zh
-        else:
-            self.message, self.message_zh = message, None
+        self.message: str = message.en if isinstance(message, Text) else message
+        self.message_zh: str | None = message.zh if isinstance(message, Text) else None
         super().__init__(self.message_both)  # str(error), as a log shows it: both languages
         self.field = field  # the input at fault, where one is (an option, a column, a key)
 
