@@ -36,8 +36,8 @@ def test_every_code_is_used() -> None:
     ``what`` of ``options.identifier``, as ``noun.<what>``)."""
     modules = [p for p in SOURCE.rglob("*.py") if p.name != "messages.py"]
     code = "\n".join(p.read_text(encoding="utf-8") for p in modules)
-    named = set(re.findall(r'"([a-z-]+\.[a-z-]+)"', code)) & set(CATALOGUE)
-    named |= {f"noun.{w}" for w in re.findall(r'identifier\(\s*"[^"]+",\s*"([a-z-]+)"', code)}
+    named = set(re.findall(r'"([a-z0-9-]+\.[a-z0-9-]+)"', code)) & set(CATALOGUE)
+    named |= {f"noun.{w}" for w in re.findall(r'identifier\(\s*"[^"]+",\s*"([a-z0-9-]+)"', code)}
     named.add("noun.id")  # identifier()'s default
     assert set(CATALOGUE) - named == set()
 

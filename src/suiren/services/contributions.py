@@ -134,7 +134,13 @@ class Refusal:
     row: int
     field: str
     code: str
-    message: str | Text  # from the catalogue (domain/messages.py) where it is there
+    message: str  # English
+    message_zh: str | None = None  # where the message is in the catalogue (domain/messages.py)
+
+    @property
+    def said(self) -> str | Text:
+        """The message as raised: both languages where it has them."""
+        return self.message if self.message_zh is None else Text(self.message_zh, self.message)
 
 
 @dataclass(frozen=True)
@@ -370,8 +376,11 @@ class _Batch:
         for i in index:
             if self.status[i] != REFUSED:
                 self.status[i] = REFUSED
-                text_ = message(i) if callable(message) else message
-                self.refusals[i] = Refusal(i, field_, code, text_)
+                said = message(i) if callable(message) else message
+                if isinstance(said, Text):
+                    self.refusals[i] = Refusal(i, field_, code, said.en, said.zh)
+                else:
+                    self.refusals[i] = Refusal(i, field_, code, said)
 
     def open(self) -> npt.NDArray[np.intp]:
         return np.flatnonzero(self.status == POSTED)
@@ -586,9 +595,9 @@ def _raise_first(batch: _Batch, refuse_all: bool) -> None:
     if first.code == "unknown-worker":
         from suiren.services.workers import UnknownWorker
 
-        raise UnknownWorker(first.message)
+        raise UnknownWorker(first.said)
     error = _ERRORS.get(first.code) or ContributionRefused
-    raise error(first.message)
+    raise error(first.said)
 
 
 def _duplicates(batch: _Batch) -> None:
@@ -1430,7 +1439,9 @@ def _replay_receipt(
     batch.provisional.update(outcome.provisional)
     for refusal in outcome.refusals:
         i = int(rows[refusal.row])
-        batch.refusals[i] = Refusal(i, refusal.field, refusal.code, refusal.message)
+        batch.refusals[i] = Refusal(
+            i, refusal.field, refusal.code, refusal.message, refusal.message_zh
+        )
 
 
 def _recorded_amounts(

@@ -722,7 +722,7 @@ def post_payments(
             summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
         for refusal in outcome.refusals:
             row = chunk.first_row + int(parsed.rows[at[refusal.row]])
-            reason = one_line(refusal.message)
+            reason = one_line(refusal.said)
             summary.errors.append(RowError(row, refusal.field, refusal.code, reason))
         assert outcome.count(REFUSED) == len(outcome.refusals)
     summary.refused = len(summary.errors)
