@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from suiren.domain.money import fen_to_yuan_str
+from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
 from tests.cli.runner import TODAY, Done, Run, refusal, runner
 from tests.conftest import drop_postgres_schema, postgres_schema_url
@@ -155,8 +155,14 @@ def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
         )
         assert "outside the allowed range" in refused
         assert base_bounds_shown("440100", Month.of(2026, 1)) in refused
-    assert "no worker" in user_error(
+        shown = fen_to_yuan_str(yuan_to_fen(base))  # Chinese first, then the English
+        assert refused.startswith(f"详情：缴费基数 {shown} 元超出 440100 2026-01 的允许范围")
+    unknown = user_error(
         cli("contribute", "WNOSUCHWORKER", "--from", "2026-01", "--base", "6000", "--id", "x-1")
+    )
+    assert (
+        unknown
+        == "详情：没有编号为 'WNOSUCHWORKER' 的人员\nerror: no worker with id 'WNOSUCHWORKER'\n"
     )
     bad_id = RESIDENT_ID[:-1] + ("0" if RESIDENT_ID[-1] != "0" else "1")  # wrong check digit
     refused = user_error(cli("worker", "enrol", "--resident-id", bad_id, "--work-region", "440100"))
