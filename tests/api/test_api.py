@@ -764,7 +764,8 @@ def test_an_enrolment_in_another_region_is_refused_as_such(api) -> None:
     """A person enrolled in 440100 enrolled again in 440106 (a region the same agency
     covers): refused ``enrolled-elsewhere`` naming ``work_region``, as the command line
     refuses it — in a file (it was field ``row``, code ``invalid-input``) and alone (it was
-    ``invalid-input`` with no field)."""
+    ``invalid-input`` with no field), as a 409 conflict with what the ledger records, as
+    ``insurance-moved`` and ``history-conflict`` are (it was 422)."""
     client, keys, _worker, _engine = api
     person = {"resident_id": resident_id(32), "work_region": "440100"}
     first = client.post(
@@ -776,7 +777,7 @@ def test_an_enrolment_in_another_region_is_refused_as_such(api) -> None:
         json=person | {"work_region": "440106"},
         headers=auth(keys["gz"], **{"Idempotency-Key": "e-2"}),
     )
-    body = assert_problem(moved, 422, "enrolled-elsewhere")
+    body = assert_problem(moved, 409, "enrolled-elsewhere")
     assert body["field"] == "work_region" and "transfer" in body["detail"]
     csv = f"resident_id,work_region\n{resident_id(32)},440106\n"
     headers = auth(keys["gz"], **{"Idempotency-Key": "e-3", "Content-Type": "text/csv"})

@@ -485,3 +485,35 @@ def test_a_404_repeats_at_most_the_start_of_a_long_id(hostile, actor: str) -> No
         )
         detail = answer.json().get("detail", "")
         assert "w" * (access.ID_SHOWN_MAX + 1) not in detail, (path, detail[:200])
+
+
+def test_an_upload_sent_again_as_another_kind_of_file_is_another_request(hostile) -> None:  # type: ignore[no-untyped-def]
+    """An Idempotency-Key's request is the bytes *and* the media type they were sent as: the
+    same bytes sent again as Parquet, or a history's JSON sent again as a CSV stints file,
+    under the key are refused as reusing it (422), never answered with the first's kept
+    answer (the key hashed only the bytes); the same media type spelled otherwise
+    (``; charset=utf-8``, upper case) is the same request and replays."""
+    client, made, engine = hostile
+    stint = {"from_month": "2010-01", "kind": "paid", "region": "440100",
+             "resident_id": resident_id(421, "19800301"), "to_month": "2019-12"}  # fmt: skip
+    cases = [  # a route, the bytes, the media type they are first sent as, another one
+        ("workers/files", f"resident_id,work_region\n{resident_id(420)},440100\n".encode(),
+         "text/csv", "application/vnd.apache.parquet"),
+        # canonical JSON (keys sorted, no spaces): its bytes are what the key hashed
+        ("workers/history", json.dumps({"stints": [stint]}, separators=(",", ":")).encode(),
+         "application/json", "text/csv"),
+    ]  # fmt: skip
+    for n, (route, body, kind, other) in enumerate(cases):
+
+        def send(media: str, route: str = route, body: bytes = body, n: int = n) -> Any:
+            headers = made.auth("gz") | {"Idempotency-Key": f"kind-{n}", "Content-Type": media}
+            return client.post(f"/api/v1/{route}", content=body, headers=headers)
+
+        first = send(kind)
+        assert first.status_code == 200, first.text
+        for same in (f"{kind}; charset=utf-8", kind.upper()):
+            again = send(same)
+            assert (again.status_code, again.json()) == (200, first.json()), (route, same)
+        before = written(engine)
+        assert_problem(send(other), 422, "idempotency-key-reused")
+        assert written(engine) == before

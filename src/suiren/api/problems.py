@@ -23,7 +23,12 @@ from suiren.domain.language import preferred_language
 
 MEDIA_TYPE = "application/problem+json"
 
-# code -> HTTP status; a code not listed is 422 (the titles: ``domain.error_titles``)
+# code -> HTTP status; a code not listed is 422 (the titles: ``domain.error_titles``). The
+# rule (docs/ARCHITECTURE.md, "What a refusal's status says"): 409 when the request is
+# well-formed and allowed but the ledger already records the same thing otherwise — an id
+# with other content, a kept answer, a person's insurance held in another region, a history
+# imported with other figures — so that sending it again can never succeed; 422 when a rule
+# refuses the request as sent
 STATUS: dict[str, int] = {
     "unauthorized": 401,
     "not-found": 404,
@@ -34,6 +39,7 @@ STATUS: dict[str, int] = {
     "transaction-conflict": 409,
     "insurance-moved": 409,
     "history-conflict": 409,
+    "enrolled-elsewhere": 409,
     "too-large": 413,
     "locked": 429,
     "retry": 503,
@@ -52,7 +58,9 @@ STATUS_DESCRIPTIONS = {  # the OpenAPI description of each status a route may re
     401: "No valid credentials: none, an unknown or revoked key, a bad or expired session",
     404: "Not found: an unknown id and one this caller may not see answer alike",
     405: "Method not allowed (the Allow header lists the path's methods)",
-    409: "Conflicts with a recorded transaction, or the answer kept for its Idempotency-Key was changed",
+    409: "Conflicts with what the ledger records: an id with other content, a person enrolled"
+    " in another region (a move is a transfer), a history imported otherwise, or the answer"
+    " kept for its Idempotency-Key was changed",
     413: "Request too large",
     422: "Invalid or refused: the problem's type names the reason",
     429: "Too many attempts: try again later",

@@ -385,6 +385,17 @@ def canonical_json(content: Any) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def request_digest(request: Request, body_sha256: str) -> str:
+    """What an Idempotency-Key's request is: its method, path and query
+    (``?scheme=employee_medical`` is another request), the media type its body was sent as
+    (the same bytes as CSV or as Parquet, or as JSON, are read as another file: the body's
+    hash alone took them for one request), and its body's SHA-256. The media type's
+    parameters (``; charset=utf-8``) and case do not count."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    what = f"{request.method} {request.url.path}?{request.url.query}\n{media}\n{body_sha256}"
+    return hashlib.sha256(what.encode()).hexdigest()
+
+
 async def _idempotent(
     request: Request,
     actor: Actor,
@@ -414,9 +425,7 @@ async def _idempotent(
         )
     if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
         body_sha256 = hashlib.sha256(await _request_content(request)).hexdigest()
-    digest = hashlib.sha256(  # the query too: ?scheme=employee_medical is another request
-        f"{request.method} {request.url.path}?{request.url.query}\n{body_sha256}".encode()
-    ).hexdigest()
+    digest = request_digest(request, body_sha256)
     request_id = request.state.request_id
     method, path = request.method, request.url.path
     authorization = authorization_of(request)
