@@ -63,7 +63,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0015_login_code_uses",
+        "revision": "0016_worker_sessions",
     }
     assert response.headers["x-request-id"]
 
@@ -549,7 +549,7 @@ def test_a_session_token_expires_and_is_bound_to_its_key() -> None:
 
     from suiren.services.logins import LoginRefused, read_token, sign_token
 
-    token = sign_token(b"k" * 32, "W1", NOW)
+    token = sign_token(b"k" * 32, "W1", NOW, generation=0)
     assert read_token(b"k" * 32, token, NOW + timedelta(minutes=29)).worker_id == "W1"
     for key, when in ((b"k" * 32, NOW + timedelta(minutes=31)), (b"x" * 32, NOW)):
         with pytest.raises(LoginRefused):

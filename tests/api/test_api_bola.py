@@ -62,7 +62,7 @@ def _same(actors: set[str], *steps: str) -> dict[str, frozenset[str]]:
     return dict.fromkeys(steps, frozenset(actors))
 
 
-WORKER_STEPS = ("view", "pay", "move")
+WORKER_STEPS = ("view", "pay", "move", "end-sessions")
 KINDS = {
     "worker": ObjectKind(
         {"gz_worker": _same({"gz", "gd", "national"}, *WORKER_STEPS),
@@ -108,6 +108,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/workers/{worker_id}/statement"): Route("worker", "view"),
     ("GET", "/api/v1/workers/{worker_id}/pension/estimate"): Route("worker", "view"),
     ("GET", "/api/v1/workers/{worker_id}/medical/status"): Route("worker", "view"),
+    ("POST", "/api/v1/workers/{worker_id}/sessions/end"): Route("worker", "end-sessions"),
     ("GET", "/api/v1/transfers/{transfer_id}"): Route("transfer", "view"),
     ("POST", "/api/v1/transfers/{transfer_id}/approve"): Route("transfer", "approve"),
     ("POST", "/api/v1/transfers/{transfer_id}/accept"): Route("transfer", "accept"),
@@ -303,6 +304,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/me/phone"): {},
     ("PUT", "/api/v1/me/phone"): {"json": {"phone": "13800138000", "code": "123456"}},
     ("DELETE", "/api/v1/me/phone"): {},
+    ("POST", "/api/v1/me/sessions/end"): {},
     ("POST", "/api/v1/platform/workers"): {
         "json": {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}},
     ("GET", "/api/v1/platform/workers"): {},

@@ -20,7 +20,7 @@ from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.services.identity import token_key
-from suiren.services.logins import sign_token
+from suiren.services.logins import worker_token
 from suiren.services.medical import medical_status
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log
@@ -52,7 +52,8 @@ def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatc
         enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW, scheme=Scheme.EMPLOYEE_MEDICAL)
         pension_only = enrol(c, POLICY, VAULT, resident_id(2), "440100", None, NOW).worker
     workers = {"insured": insured, "pension_only": pension_only.worker_id}
-    keys["session"] = sign_token(token_key(SECRET), insured, NOW)
+    with unit_of_work(engine) as c:  # logged in: a token of their sessions' generation
+        keys["session"] = worker_token(c, token_key(SECRET), insured, NOW)
     with TestClient(
         create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
     ) as client:

@@ -18,7 +18,7 @@ from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
 from suiren.domain.errors import InvalidInput
 from suiren.services.identity import token_key
-from suiren.services.logins import sign_token
+from suiren.services.logins import worker_token
 from suiren.services.workers import enrol
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
@@ -46,7 +46,8 @@ def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatc
             "gz": issue_key(c, ActorKind.AGENCY, "440100", "gz", NOW)[0],
         }
         insured = enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW).worker.worker_id
-    keys["session"] = sign_token(token_key(SECRET), insured, NOW)
+    with unit_of_work(engine) as c:  # logged in: a token of their sessions' generation
+        keys["session"] = worker_token(c, token_key(SECRET), insured, NOW)
     with TestClient(
         create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
     ) as client:

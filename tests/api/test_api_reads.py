@@ -22,7 +22,7 @@ from suiren.api.routes import common
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
-from suiren.services.logins import sign_token
+from suiren.services.logins import sign_token, worker_token
 from suiren.services.reversals import reverse
 from suiren.services.statement import statement
 from suiren.services.workers import enrol
@@ -51,7 +51,8 @@ def api(database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatc
         keys["platform"] = issue_key(c, ActorKind.PLATFORM, "courier-co", "p", NOW)[0]
         worker = enrol(c, POLICY, VAULT, resident_id(7), "440100", None, NOW).worker.worker_id
         contribute(c, POLICY, "first", worker, Month.of(2026, 1), Month.of(2026, 3), _floor(), NOW)
-    keys["session"] = sign_token(token_key(SECRET), worker, NOW)
+    with unit_of_work(engine) as c:  # logged in: a token of their sessions' generation
+        keys["session"] = worker_token(c, token_key(SECRET), worker, NOW)
     with TestClient(
         create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
     ) as client:
@@ -271,7 +272,7 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
     hits = reads.hits
     assert client.get(mine, headers=auth(keys["session"])).status_code == 200
     assert reads.hits == hits + 1
-    stale = sign_token(token_key(SECRET), worker, NOW.replace(year=2025))
+    stale = sign_token(token_key(SECRET), worker, NOW.replace(year=2025), generation=0)
     assert_problem(client.get(mine, headers=auth(stale)), 401, "unauthorized")
 
 
@@ -283,9 +284,9 @@ def test_a_kept_answer_needs_no_round_trip_on_postgresql_until_a_write_is_heard(
     reads: list[str] = []
     real = common._read_kept
 
-    def counted(svc: Any, wanted: str) -> Any:
+    def counted(svc: Any, wanted: str, worker: str = "") -> Any:
         reads.append(wanted)
-        return real(svc, wanted)
+        return real(svc, wanted, worker)
 
     monkeypatch.setattr(common, "_read_kept", counted)
     path = f"/api/v1/workers/{worker}/statement"

@@ -32,7 +32,7 @@ from suiren.ledger.accounts import Scheme
 from suiren.services.clerks import add_clerk, sign_clerk_token
 from suiren.services.contributions import contribute
 from suiren.services.identity import token_key
-from suiren.services.logins import sign_token
+from suiren.services.logins import worker_token
 from suiren.services.platforms import declare
 from suiren.services.transfers import approve_transfer, request_transfer
 from suiren.services.workers import enrol
@@ -111,8 +111,10 @@ def populate(engine: Engine) -> World:
         request_transfer(c, POLICY, "bj-to-hz", workers["bj_mover"], "330100", NOW)
         approve_transfer(c, "bj-to-hz", NOW)
     signing = token_key(SECRET)
-    for name in ("gz_worker", "bj_worker"):
-        tokens[name.replace("_worker", "_session")] = sign_token(signing, workers[name], NOW)
+    with unit_of_work(engine) as c:  # each logged in: a token of their sessions' generation
+        for name in ("gz_worker", "bj_worker"):
+            session = worker_token(c, signing, workers[name], NOW)
+            tokens[name.replace("_worker", "_session")] = session
     for name in CLERK_OF:
         tokens[name] = sign_clerk_token(signing, name.replace("_", "."), NOW)
     return World(

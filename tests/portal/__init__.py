@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
+from suiren.services.logins import session_generation
 from suiren.services.workers import enrol
 from suiren.store.db import unit_of_work
 from tests.conftest import NOW
@@ -29,6 +30,8 @@ def two_workers(engine: Engine) -> dict[str, Any]:
                    600_000, NOW)  # fmt: skip
         contribute(c, POLICY, "theirs", theirs.worker_id, Month.of(2026, 1), Month.of(2026, 3),
                    700_000, NOW)  # fmt: skip
+        for worker in (mine, theirs):  # each has logged in once: their sessions' row, at 0
+            session_generation(c, worker.worker_id)
     return {
         "mine": mine.worker_id,
         "theirs": theirs.worker_id,

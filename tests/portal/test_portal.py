@@ -163,7 +163,7 @@ def test_only_my_own_records_whatever_the_request_names(portal) -> None:
         assert world["theirs"] not in page.text and world["their_id"] not in page.text
         assert yuan(3 * theirs.individual_account_fen) not in page.text
     # a session for them signed with another key is no session at all
-    forged = sign_token(b"x" * 32, world["theirs"], NOW)
+    forged = sign_token(b"x" * 32, world["theirs"], NOW, generation=0)
     client.cookies.clear()
     client.cookies.set("suiren_session", forged)
     assert client.get("/statement", follow_redirects=False).headers["location"].startswith("/login")
@@ -174,7 +174,7 @@ def test_only_my_own_records_whatever_the_request_names(portal) -> None:
 
 def test_an_expired_session_cookie_is_refused(portal) -> None:
     client, world = portal
-    stale = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=31))
+    stale = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=31), generation=0)
     client.cookies.set("suiren_session", stale)
     refused = client.get("/statement", follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"] == "/login?notice=expired"
@@ -183,7 +183,7 @@ def test_an_expired_session_cookie_is_refused(portal) -> None:
     htmx = client.get("/pension", params={"base_ratio": "2"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 204 and htmx.headers["hx-redirect"] == "/login?notice=expired"
     assert_message(client.get("/login?notice=expired"), 200, "登录已过期", "session has expired")
-    fresh = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=29))
+    fresh = sign_token(token_key(SECRET), world["mine"], NOW - timedelta(minutes=29), generation=0)
     client.cookies.set("suiren_session", fresh)
     assert client.get("/statement").status_code == 200
 

@@ -224,7 +224,7 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         with engine.connect() as connection:
             assert (
                 MigrationContext.configure(connection).get_current_revision()
-                == "0015_login_code_uses"
+                == "0016_worker_sessions"
             )
     finally:
         engine.dispose()

@@ -2,7 +2,9 @@
 analysts, auditors). A key is ``sk_<key id>_<secret>``; the database keeps the id and the
 SHA-256 of the whole key, compared in constant time. A worker's session token (``wt_…``) and
 an agency clerk's (``ct_…``) come from ``POST /api/v1/auth/token`` (or the portal's and
-console's logins): a clerk acts as the agency of their region, no more (``clerk_actor``)."""
+console's logins): a clerk acts as the agency of their region, no more (``clerk_actor``); a
+worker's token is refused once their sessions are ended (``services/logins.end_sessions``),
+checked against one row read by its primary key on every request."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from suiren.store.readable import first_row
 
 if TYPE_CHECKING:
     from suiren.services.clerks import Clerk
+    from suiren.services.logins import Session
 
 KEY_PREFIX = "sk"
 KEY_ID_BYTES = 6
@@ -231,10 +234,9 @@ def confirm_caller(
     must still be ``actor`` there, else 401 and nothing is written. The caller was let in by
     a transaction of its own (``actor_of``, the console's ``desk_of``); a key revoked, or a
     clerk moved to another region's desk or removed, since then would otherwise write as it
-    was. The key's or clerk's row is held until the write commits (``hold``), so that a
-    revocation or a move is wholly before the write or after it. A worker's session token
-    is checked again too, but nothing revokes it before it expires (it is signed, not
-    stored): a worker's write is theirs until then."""
+    was. The key's, clerk's or worker's sessions' row is held until the write commits
+    (``hold``), so that a revocation, a move or the end of a worker's sessions is wholly
+    before the write or after it."""
     if authenticate(connection, authorization, token_key, now, hold=True) != actor:
         raise Unauthorized(
             "the credentials changed while the request ran (a clerk's region); nothing was written"
@@ -266,28 +268,45 @@ def key_actor(key: str, row: Any) -> Actor:
     return Actor(row[0], ActorKind(row[2]), row[3])
 
 
-def worker_actor(token: str, token_key: bytes, now: datetime) -> Actor:
-    """The worker of a ``wt_`` session token (signed, not expired; no database read)."""
+def worker_session(token: str, token_key: bytes, now: datetime) -> Session:
+    """The session of a ``wt_`` token as signed (its signature and expiry; no database
+    read): ``worker_actor`` then checks its generation."""
     from suiren.services.logins import LoginRefused, read_token
 
     try:
-        session = read_token(token_key, token, now)
+        return read_token(token_key, token, now)
     except LoginRefused as error:
         raise Unauthorized(error.message) from None
+
+
+def worker_actor(session: Session, generation: Any) -> Actor:
+    """The worker of a session whose generation is ``generation``, their sessions' row's now
+    (None: no row); a session ended since it was signed — the worker logged out everywhere,
+    an agency ended their sessions, a new password — is refused as a bad token."""
+    from suiren.services.logins import session_current
+
+    if not session_current(session, generation):
+        raise Unauthorized("the session is not valid or has expired; log in again")
     return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
 
 
 def _session_actor(
     connection: Connection, token: str, token_key: bytes, now: datetime, hold: bool = False
 ) -> Actor:
-    """The worker of a ``wt_`` token; the clerk of a ``ct_`` token, as the database has them
-    now (their region today; a login that is gone is refused as a bad token), their row
-    held until the transaction ends with ``hold``."""
+    """The worker of a ``wt_`` token, the clerk of a ``ct_`` token, as the database has them
+    now (a worker's sessions not ended since the token was signed; a clerk's region today, a
+    login that is gone refused as a bad token), their row held until the transaction ends
+    with ``hold``."""
     from suiren.services.clerks import get_clerk, read_clerk_token
-    from suiren.services.logins import LoginRefused
+    from suiren.services.logins import LoginRefused, check_session
 
     if not token.startswith("ct_"):
-        return worker_actor(token, token_key, now)
+        session = worker_session(token, token_key, now)
+        try:
+            check_session(connection, session, hold=hold)
+        except LoginRefused as error:
+            raise Unauthorized(error.message) from None
+        return worker_actor(session, session.generation)
     try:
         session = read_clerk_token(token_key, token, now)
         clerk = get_clerk(connection, session.subject, hold=hold)

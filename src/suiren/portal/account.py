@@ -21,7 +21,7 @@ from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
 from suiren.portal import text
-from suiren.portal.forms import record_worker_write
+from suiren.portal.forms import record_own_write
 from suiren.portal.pages import is_htmx, own_form, own_page, status_of
 from suiren.portal.render import page
 
@@ -87,7 +87,7 @@ async def send_phone_code(request: Request) -> Response:
             number = Phone.parse(typed).number
             with service.transaction() as connection:
                 code = request_code(connection, service.vault, number, now)
-                record_worker_write(connection, request, worker_id, now, 200)
+                record_own_write(connection, request, worker_id, now, 200)
         except SuirenError as error:
             return _render(request, service, worker_id, status_of(error),
                            message=text.message_for(error), code_status="error",
@@ -116,7 +116,7 @@ async def bind_my_phone(request: Request) -> Response:
             with service.transaction() as connection:  # a wrong code is counted: then refused
                 masked = bind_phone(connection, service.vault, worker_id, typed, code, now)
                 if masked is not None:
-                    record_worker_write(connection, request, worker_id, now, 303)
+                    record_own_write(connection, request, worker_id, now, 303)
             if masked is None:
                 raise CodeRefused(CODE_REFUSED, field="code")
         except SuirenError as error:
@@ -136,7 +136,7 @@ async def remove_my_phone(request: Request) -> Response:
     def act(service: Service, worker_id: str, now: datetime, _form: dict[str, str]) -> Response:
         with service.transaction() as connection:
             if unbind_phone(connection, worker_id, now):
-                record_worker_write(connection, request, worker_id, now, 303)
+                record_own_write(connection, request, worker_id, now, 303)
         return RedirectResponse("/account?notice=removed", status_code=303)
 
     return await own_form(request, TITLE, act)

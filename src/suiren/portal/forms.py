@@ -49,3 +49,16 @@ def record_worker_write(
     in the unit of work of what it did: ``worker:<id>``, the request id, the path (never a
     resident id), the status — as the API's writes and the console's record theirs."""
     trail.record(connection, request, trail.worker_actor_id(worker_id), status, now)
+
+
+def record_own_write(
+    connection: Connection, request: Request, worker_id: str, now: datetime, status: int
+) -> None:
+    """``record_worker_write`` for a write of a logged-in worker, whose session is checked
+    again first in the write's own transaction (``session.confirm``: ended meanwhile, the
+    write and all it did are rolled back)."""
+    from suiren.api.routes.common import service_of
+    from suiren.portal.session import confirm
+
+    confirm(connection, request, service_of(request).token_key, worker_id)
+    record_worker_write(connection, request, worker_id, now, status)

@@ -21,7 +21,7 @@ from suiren.api import access
 from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
 from suiren.portal import text
-from suiren.portal.forms import record_worker_write
+from suiren.portal.forms import record_own_write
 from suiren.portal.pages import own_form, own_page
 from suiren.portal.render import page
 
@@ -114,7 +114,7 @@ def _request(
                 to_region,
                 now,
             )
-            record_worker_write(connection, request, worker_id, now, 303)
+            record_own_write(connection, request, worker_id, now, 303)
     except SuirenError as error:
         reason = getattr(error, "reason", "")  # a TransferRefused's rule, said in the language
         said = text.MOVE_REFUSALS.get(reason)

@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access, trail
@@ -114,10 +115,23 @@ async def _checked_form(request: Request, service: Service) -> dict[str, str] | 
     return form
 
 
-def _logged_in(request: Request, service: Service, worker_id: str) -> Response:
+def _logged_in(request: Request, token: str) -> Response:
     response = RedirectResponse("/statement", status_code=303)
-    session.start(request, response, service.token_key, worker_id, service.now())
+    session.start(request, response, token)
     return response
+
+
+def _session_of(
+    connection: Connection, request: Request, service: Service, worker: str | None
+) -> str | None:
+    """The logged-in worker's new token (signed in the login's transaction, at their
+    sessions' generation), with the login in the access log; None for no worker."""
+    from suiren.services.logins import worker_token
+
+    if worker is None:
+        return None
+    record_worker_write(connection, request, worker, service.now(), 303)
+    return worker_token(connection, service.token_key, worker, service.now())
 
 
 # --- logging in and out ---------------------------------------------------------------------
@@ -128,7 +142,7 @@ def _logged_in(request: Request, service: Service, worker_id: str) -> Response:
 def home(request: Request) -> Response:
     """My statement when logged in; the login page otherwise."""
     service = service_of(request)
-    if session.current(request, service.token_key, service.now()) is None:
+    if session.current(request, service) is None:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/statement", status_code=303)
 
@@ -138,7 +152,7 @@ def home(request: Request) -> Response:
 def login_page(request: Request, notice: str | None = None) -> Response:
     """Log in with a one-time code (and set a password), or with a password."""
     service = service_of(request)
-    if session.current(request, service.token_key, service.now()) is not None:
+    if session.current(request, service) is not None:
         return RedirectResponse("/statement", status_code=303)
     message = text.MESSAGES[NOTICES[notice]] if notice in NOTICES else None
     kind = "notice" if notice == "logged-out" else "error"
@@ -166,16 +180,14 @@ async def login_with_password(request: Request) -> Response:
         def work() -> str | None:
             with service.transaction() as connection:  # a failure is counted: then refused
                 worker = log_in(connection, service.vault, login, password, service.now())
-                if worker is not None:
-                    record_worker_write(connection, request, worker, service.now(), 303)
-                return worker
+                return _session_of(connection, request, service, worker)
 
-        worker = await run_in_threadpool(work)
-        if worker is None:
+        token = await run_in_threadpool(work)
+        if token is None:
             raise LoginRefused(REFUSED)
     except SuirenError as error:
         return _login_page(request, service, error, status_of(error))
-    return _logged_in(request, service, worker)
+    return _logged_in(request, token)
 
 
 @router.post("/login/code")
@@ -242,16 +254,14 @@ async def login_with_code(request: Request) -> Response:
                     )
                 else:
                     worker = log_in_with_code(connection, service.vault, login, code, service.now())
-                if worker is not None:
-                    record_worker_write(connection, request, worker, service.now(), 303)
-                return worker
+                return _session_of(connection, request, service, worker)
 
-        worker = await run_in_threadpool(work)
-        if worker is None:
+        token = await run_in_threadpool(work)
+        if token is None:
             raise LoginRefused(REFUSED)
     except SuirenError as error:
         return _login_page(request, service, error, status_of(error))
-    return _logged_in(request, service, worker)
+    return _logged_in(request, token)
 
 
 @router.post("/logout")
@@ -272,20 +282,25 @@ async def logout(request: Request) -> Response:
 
 def own_page(request: Request, build: Callable[[Service, str, datetime], Response]) -> Response:
     """``build`` for the logged-in worker (from the session, never from the request); to the
-    login page otherwise (saying the session expired if there was one)."""
+    login page otherwise (saying the session expired if there was one) — also when the
+    worker's sessions were ended while ``build`` wrote (``session.SessionEnded``: nothing
+    was written)."""
     service = service_of(request)
     now = service.now()
-    current = session.current(request, service.token_key, now)
-    if current is None:
-        target = "/login?notice=expired" if session.had_session(request) else "/login"
-        if is_htmx(request):  # htmx follows this header with a full page load
-            response: Response = Response(status_code=204, headers={"HX-Redirect": target})
-        else:
-            response = RedirectResponse(target, status_code=303)
-        if session.had_session(request):
-            response.delete_cookie(session.SESSION_COOKIE, path="/")
-        return response
-    return build(service, current.worker_id, now)
+    current = session.current(request, service)
+    if current is not None:
+        try:
+            return build(service, current.worker_id, now)
+        except session.SessionEnded:
+            pass
+    target = "/login?notice=expired" if session.had_session(request) else "/login"
+    if is_htmx(request):  # htmx follows this header with a full page load
+        response: Response = Response(status_code=204, headers={"HX-Redirect": target})
+    else:
+        response = RedirectResponse(target, status_code=303)
+    if session.had_session(request):
+        response.delete_cookie(session.SESSION_COOKIE, path="/")
+    return response
 
 
 async def own_form(

@@ -25,7 +25,7 @@ from suiren.domain.errors import SuirenError
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.portal import session, text
-from suiren.portal.forms import read_form, record_worker_write
+from suiren.portal.forms import read_form, record_own_write
 from suiren.portal.pages import own_page
 from suiren.portal.render import page
 
@@ -200,7 +200,7 @@ def _confirm(
             paid = contribute(
                 connection, service.policy, pay_id, worker_id, chosen, chosen, base_fen, now
             )
-            record_worker_write(connection, request, worker_id, now, 200)
+            record_own_write(connection, request, worker_id, now, 200)
     except SuirenError as first:
         error = first
         if not isinstance(error, FormRefused):  # say which rule, where the quote knows it

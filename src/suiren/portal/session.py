@@ -3,8 +3,11 @@
 The session is the worker's API token (``wt_…``, ``services/logins.sign_token``: HMAC-signed,
 30 minutes) in a cookie that scripts cannot read (HttpOnly), that no other site's page sends
 (SameSite=Strict), and that travels only over HTTPS when the portal is served over HTTPS
-(Secure). Its expiry is checked on every request by ``read_token``; the cookie's own
-Max-Age only tidies the browser.
+(Secure). Its expiry is checked on every request by ``read_token``, and its generation
+against the worker's sessions' row (``logins.check_session``: a session ended since — log out
+everywhere, an agency's end of them, a new password — is refused); every write checks it
+again in its own transaction (``confirm``). The cookie's own Max-Age only tidies the
+browser.
 
 Every POST form carries a CSRF token in a hidden field: the HMAC of a random nonce kept in
 its own cookie (a signed double submit). A page from another site can neither read the
@@ -18,10 +21,15 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi import Request, Response
+from sqlalchemy import Connection
 
-from suiren.services.logins import TOKEN_TTL, LoginRefused, Session, read_token, sign_token
+from suiren.services.logins import TOKEN_TTL, LoginRefused, Session, check_session, read_token
+
+if TYPE_CHECKING:
+    from suiren.api.routes.common import Service
 
 SESSION_COOKIE = "suiren_session"
 CSRF_COOKIE = "suiren_csrf"
@@ -36,9 +44,12 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def current(request: Request, key: bytes, now: datetime) -> Session | None:
-    """The worker's session from the cookie, or None: absent, tampered, another key's, or
-    expired — all alike."""
+class SessionEnded(Exception):
+    """The worker's sessions were ended while a write of theirs ran (``confirm``): nothing is
+    written, and ``pages.own_page`` sends them to log in again."""
+
+
+def _signed(request: Request, key: bytes, now: datetime) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > COOKIE_CHARS_MAX:
         return None
@@ -48,16 +59,50 @@ def current(request: Request, key: bytes, now: datetime) -> Session | None:
         return None
 
 
+def current(request: Request, service: Service) -> Session | None:
+    """The worker's session from the cookie, or None: absent, tampered, another key's,
+    expired, or of sessions ended since (the worker logged out everywhere, an agency ended
+    them, a new password) — all alike. One read of the worker's sessions' row by its primary
+    key, in a read transaction of its own."""
+    now = service.now()
+    signed = _signed(request, service.token_key, now)
+    if signed is None:
+        return None
+    try:
+        with service.transaction(read_only=True) as connection:
+            check_session(connection, signed)
+    except LoginRefused:
+        return None
+    return signed
+
+
+def confirm(connection: Connection, request: Request, key: bytes, worker_id: str) -> None:
+    """A worker's write checks their session again in its own transaction, as the API's
+    writes check their caller (``auth.confirm_caller``): the cookie's session must still be
+    ``worker_id``'s and of their sessions' generation, its row held until the write commits;
+    else ``SessionEnded`` and nothing is written."""
+    from suiren.api.routes.common import service_of
+
+    signed = _signed(request, key, service_of(request).now())
+    if signed is None or signed.worker_id != worker_id:
+        raise SessionEnded
+    try:
+        check_session(connection, signed, hold=True)
+    except LoginRefused:
+        raise SessionEnded from None
+
+
 def had_session(request: Request) -> bool:
     """Whether the browser sent a session cookie (to tell "expired" from "never logged in")."""
     return bool(request.cookies.get(SESSION_COOKIE))
 
 
-def start(request: Request, response: Response, key: bytes, worker_id: str, now: datetime) -> None:
-    """Log the worker in: the signed token in the session cookie, and a fresh CSRF nonce."""
+def start(request: Request, response: Response, token: str) -> None:
+    """Log the worker in: their token (``logins.worker_token``, signed in the login's
+    transaction) in the session cookie, and a fresh CSRF nonce."""
     response.set_cookie(
         SESSION_COOKIE,
-        sign_token(key, worker_id, now),
+        token,
         max_age=int(TOKEN_TTL.total_seconds()),
         path="/",
         secure=_secure(request),

@@ -38,6 +38,7 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     literal,
@@ -49,8 +50,14 @@ from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.services.identity import IdentityVault
-from suiren.store.api_tables import login_code_uses, login_codes, login_phones, logins
-from suiren.store.db import as_utc, ledger_keys
+from suiren.store.api_tables import (
+    login_code_uses,
+    login_codes,
+    login_phones,
+    logins,
+    worker_sessions,
+)
+from suiren.store.db import as_utc, is_postgres, ledger_keys
 from suiren.store.grants import (
     lock_grants,
     next_version,
@@ -249,6 +256,7 @@ def register(
     )
     connection.execute(insert(logins).values(sealed(connection, logins, row)))
     record_grant(connection, logins, row, now, f"worker login: password set ({worker})")
+    end_sessions(connection, worker, now)  # a password set again ends every earlier session
     return str(worker)
 
 
@@ -467,16 +475,28 @@ _MAC_DOMAIN = {TokenKind.WORKER: b"", TokenKind.CLERK: b"suiren clerk session\n"
 class Session:
     subject: str  # the worker id; a clerk's login
     expires_at: datetime
+    generation: int = 0  # a worker's: the generation of their sessions it was signed at
 
     @property
     def worker_id(self) -> str:
         return self.subject
 
 
-def sign_token(key: bytes, subject: str, now: datetime, kind: TokenKind = TokenKind.WORKER) -> str:
-    payload = json.dumps(
-        {"sub": subject, "exp": int((now + TOKEN_TTL).timestamp())}, separators=(",", ":")
-    ).encode()
+def sign_token(
+    key: bytes,
+    subject: str,
+    now: datetime,
+    kind: TokenKind = TokenKind.WORKER,
+    generation: int | None = None,
+) -> str:
+    """A token for ``subject``, valid for ``TOKEN_TTL``; a worker's carries the generation of
+    their sessions (``session_generation``, read in the login's transaction)."""
+    claims: dict[str, Any] = {"sub": subject, "exp": int((now + TOKEN_TTL).timestamp())}
+    if kind is TokenKind.WORKER:
+        if generation is None:
+            raise ValueError("a worker's token carries the generation of their sessions")
+        claims["gen"] = generation
+    payload = json.dumps(claims, separators=(",", ":")).encode()
     mac = hmac.new(key, _MAC_DOMAIN[kind] + payload, hashlib.sha256).digest()
     return kind.value + _b64(payload) + "." + _b64(mac)
 
@@ -501,7 +521,79 @@ def read_token(
     expires = datetime.fromtimestamp(int(data["exp"]), tz=now.tzinfo)
     if expires <= now:
         raise refused
-    return Session(str(data["sub"]), expires)
+    generation = data.get("gen", 0)
+    if kind is TokenKind.WORKER and (type(generation) is not int or "gen" not in data):
+        raise refused  # signed before 0016_worker_sessions: no generation to compare
+    return Session(str(data["sub"]), expires, generation)
+
+
+# --- ending a worker's sessions ---------------------------------------------------------------
+
+SESSIONS_CHANNEL = "suiren_keys"  # PostgreSQL: as a key's revocation, so kept rows are dropped
+_GENERATION = select(worker_sessions.c.generation).where(
+    worker_sessions.c.worker_id == bindparam("worker_id")
+)
+# a write's own check (``hold``): the row held to its commit (PostgreSQL: FOR SHARE; SQLite's
+# writer holds the whole database), so that ending the sessions is wholly before the write or
+# after it
+_GENERATION_HELD = _GENERATION.with_for_update(read=True)
+
+
+def session_generation(connection: Connection, worker_id: str) -> int:
+    """The generation a new session of the worker is signed at (in the login's transaction):
+    their row's, made at 0 on their first login, so that a write's check always has a row to
+    hold."""
+    found = connection.execute(_GENERATION, {"worker_id": worker_id}).scalar()
+    if found is not None:
+        return int(found)
+    row = {"worker_id": worker_id, "generation": 0, "ended_at": None}
+    if is_postgres(connection):
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    connection.execute(upsert(worker_sessions).values(row).on_conflict_do_nothing())
+    return int(connection.execute(_GENERATION, {"worker_id": worker_id}).scalar_one())
+
+
+def worker_token(connection: Connection, key: bytes, worker_id: str, now: datetime) -> str:
+    """A new session token (``wt_…``) of the worker, signed at their sessions' generation (in
+    the transaction that logged them in)."""
+    return sign_token(key, worker_id, now, generation=session_generation(connection, worker_id))
+
+
+def end_sessions(connection: Connection, worker_id: str, now: datetime) -> int:
+    """End every session of the worker signed so far (their tokens are refused from the next
+    request on, and a write of one that is under way writes nothing): the new generation."""
+    ended = connection.execute(
+        update(worker_sessions)
+        .where(worker_sessions.c.worker_id == worker_id)
+        .values(generation=worker_sessions.c.generation + 1, ended_at=now)
+        .returning(worker_sessions.c.generation)
+    ).scalar()
+    if ended is None:  # never logged in: no token carries a generation of theirs yet
+        connection.execute(
+            insert(worker_sessions).values(worker_id=worker_id, generation=1, ended_at=now)
+        )
+        ended = 1
+    if is_postgres(connection):  # processes that keep sessions' rows drop them
+        connection.exec_driver_sql(f"SELECT pg_notify('{SESSIONS_CHANNEL}', current_schema())")
+    return int(ended)
+
+
+def check_session(connection: Connection, session: Session, hold: bool = False) -> None:
+    """Refuse (``LoginRefused``, as a bad token) a worker's session whose generation is not
+    their row's now — ended since it was signed — or who has no row; one read by primary key,
+    the row held to the end of the transaction with ``hold``."""
+    statement = _GENERATION_HELD if hold else _GENERATION
+    found = first_row(connection, statement, {"worker_id": session.worker_id}).row
+    if not session_current(session, None if found is None else found[0]):
+        raise LoginRefused("the session is not valid or has expired; log in again")
+
+
+def session_current(session: Session, generation: Any) -> bool:
+    """Whether ``session`` is of the worker's sessions' ``generation`` (their row's; None: no
+    row, or a value the service never writes)."""
+    return type(generation) is int and generation == session.generation
 
 
 def _b64(data: bytes) -> str:

@@ -31,6 +31,11 @@
   in the national journal as the grants' are, written in the transaction that uses it: a
   ``login_codes`` row put back after its code was used (a backup) opens nothing, whatever it
   says, and the audit names it. Append-only.
+- ``worker_sessions``: the generation of each worker's sessions (migration
+  ``0016_worker_sessions``): a worker's token (``wt_``) carries the generation it was signed
+  at and is refused once it has moved on — the worker logged out everywhere, an agency ended
+  their sessions, or their password was set again. A row is made at the worker's first
+  login; a token with no row is refused.
 """
 
 from __future__ import annotations
@@ -145,5 +150,16 @@ login_code_uses = Table(  # each one-time code used, as its fact records it (ser
     Column("used_at", DateTime(timezone=True), nullable=False),
 )
 ADDED_IN_0015 = ("login_code_uses",)
+
+worker_sessions = Table(  # the generation of a worker's sessions (services/logins.py)
+    "worker_sessions",
+    api_metadata,
+    Column("worker_id", String(32), primary_key=True),
+    # every worker token carries the generation it was signed at, and is refused once this
+    # has moved on: ending a worker's sessions adds one
+    Column("generation", Integer, nullable=False),
+    Column("ended_at", DateTime(timezone=True)),  # when their sessions were last ended
+)
+ADDED_IN_0016 = ("worker_sessions",)
 
 APPEND_ONLY_API = ("access_log",)

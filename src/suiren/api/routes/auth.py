@@ -178,17 +178,19 @@ def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> J
 
 def _worker_token(request: Request, body: Credentials, service: Service) -> str:
     """The worker's token; the login is in the access log, as a clerk's is."""
-    from suiren.services.logins import REFUSED, LoginRefused, log_in, sign_token
+    from suiren.services.logins import REFUSED, LoginRefused, log_in, worker_token
 
+    token = None
     with service.transaction() as connection:  # a failure is counted: then refused
         worker = log_in(
             connection, service.vault, body.login_name(service), body.password, service.now()
         )
         if worker is not None:
             trail.record(connection, request, trail.worker_actor_id(worker), 200, service.now())
-    if worker is None:
+            token = worker_token(connection, service.token_key, worker, service.now())
+    if token is None:
         raise LoginRefused(REFUSED)
-    return sign_token(service.token_key, worker, service.now())
+    return token
 
 
 def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> str:

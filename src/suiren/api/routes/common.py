@@ -31,6 +31,7 @@ from suiren.api.auth import (
     key_actor,
     key_id,
     worker_actor,
+    worker_session,
 )
 from suiren.api.listener import Listener, listener_for
 from suiren.api.problems import problem
@@ -121,6 +122,14 @@ def actor_of(
     authorization = authorization_of(request)
     with service.transaction(read_only=True) as connection:
         return authenticate(connection, authorization, service.token_key, service.now())
+
+
+def confirm(connection: Connection, request: Request, actor: Actor, service: Service) -> None:
+    """A write's own check of its caller, first in its own transaction
+    (``auth.confirm_caller``), for a route that writes without ``_idempotent`` (which checks
+    it itself): a key revoked, a clerk moved, a worker's sessions ended since ``actor_of``
+    let the request in — 401, nothing written."""
+    confirm_caller(connection, actor, authorization_of(request), service.token_key, service.now())
 
 
 async def _service(request: Request) -> Service:
@@ -219,15 +228,17 @@ async def _worker_read(
 
 
 # the ledger's version (as ``ledger_version``) and, beside it, an API key's stored row and
-# its latest fact (as ``auth._KEY_BY_ID``)
+# its latest fact (as ``auth._KEY_BY_ID``), or a worker's sessions' generation (by its
+# primary key, as ``logins.check_session``)
 _KEPT_SQL = {  # by the driver's parameter style: SQLite's qmark, psycopg's format
     qmark: "SELECT v.n, v.s, " + ("'main'" if qmark else "current_schema()") + ","
     " k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at,"
-    f" {recorded_sql(api_keys, 'k.key_id')}"
+    f" {recorded_sql(api_keys, 'k.key_id')}, ws.generation"
     f" FROM ({LEDGER_VERSION_SQL}) AS v"
-    " LEFT JOIN api_keys AS k ON k.key_id = " + ("?" if qmark else "%s")
+    " LEFT JOIN api_keys AS k ON k.key_id = " + ("?" if qmark else "%s") +
+    " LEFT JOIN worker_sessions AS ws ON ws.worker_id = " + ("?" if qmark else "%s")
     for qmark in (True, False)
-}
+}  # fmt: skip
 
 
 KEY_ROWS_MAX = 10_000  # API keys' rows kept while no revocation is heard (then all dropped)
@@ -241,7 +252,9 @@ class Known:
 
     schema: str | None = None  # the ledger's (PostgreSQL), as its writes name it
     version: tuple[int, tuple[int, int]] | None = None  # (ledger epoch, version)
-    key_rows: dict[str, tuple[int, Any]] = field(default_factory=dict)  # id -> (epoch, row)
+    # a key's id -> (keys epoch, its row); "wt:<worker id>" -> (keys epoch, the generation of
+    # the worker's sessions): ending them notifies the keys' channel as a revocation does
+    key_rows: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
 
 def _kept(
@@ -265,7 +278,11 @@ def _kept(
     if not token.startswith((f"{KEY_PREFIX}_", "wt_")):
         return None
     is_key = token.startswith(f"{KEY_PREFIX}_")
-    wanted = key_id(token) if is_key else ""  # a malformed key is refused here, as in full
+    # a malformed key is refused here, as in full; a worker's token is checked as signed
+    # first (its signature and expiry), then against its sessions' generation
+    session = None if is_key else worker_session(token, service.token_key, service.now())
+    wanted = key_id(token) if session is None else ""
+    cached = wanted if session is None else f"wt:{session.worker_id}"
     listener, known = service.listener, service.known
     epoch = None
     if listener is not None and listener.healthy and known.schema is not None:
@@ -273,26 +290,24 @@ def _kept(
     version = None
     if epoch is not None and known.version is not None and known.version[0] == epoch[0]:
         version = known.version[1]
-    key_row = known.key_rows.get(wanted) if is_key and epoch is not None else None
+    key_row = known.key_rows.get(cached) if epoch is not None else None
     stored = None if key_row is None or key_row[0] != epoch[1] else key_row[1]  # type: ignore[index]
-    if version is None or (is_key and stored is None):
+    if version is None or stored is None:
         if not may_read:  # the caller will ask again where it may block
             return None
-        row = _read_kept(service, wanted)  # read after the epoch: at least as new as it
+        worker = "" if session is None else session.worker_id
+        row = _read_kept(service, wanted, worker)  # read after the epoch: at least as new
         if row is None:
             return None
-        version, stored = (int(row[0]), int(row[1])), (None if row[3] is None else row[3:])
+        version = (int(row[0]), int(row[1]))
+        stored = (None if row[3] is None else row[3:9]) if session is None else row[9]
         known.schema = row[2]
         if epoch is not None:
             known.version = (epoch[0], version)
-            if is_key:
-                if len(known.key_rows) >= KEY_ROWS_MAX:
-                    known.key_rows.clear()
-                known.key_rows[wanted] = (epoch[1], stored)
-    if is_key:
-        actor = key_actor(token, stored)
-    else:
-        actor = worker_actor(token, service.token_key, service.now())
+            if len(known.key_rows) >= KEY_ROWS_MAX:
+                known.key_rows.clear()
+            known.key_rows[cached] = (epoch[1], stored)
+    actor = key_actor(token, stored) if session is None else worker_actor(session, stored)
     if worker_id is None:
         worker = access.worker_self(actor)
     else:
@@ -302,10 +317,10 @@ def _kept(
     return None if answer is None else (actor, worker, answer)
 
 
-def _read_kept(service: Service, wanted: str) -> Any:
-    """(chains, sum of heads, the key's row…) with one pooled DBAPI connection and one
-    statement; None if the connection has not checked the ledger key yet or is in a
-    transaction."""
+def _read_kept(service: Service, wanted: str, worker: str = "") -> Any:
+    """(chains, sum of heads, schema, the key's row…, the worker's sessions' generation)
+    with one pooled DBAPI connection and one statement; None if the connection has not
+    checked the ledger key yet or is in a transaction."""
     raw = service.engine.raw_connection()
     try:
         if not raw.info.get(FINGERPRINT_CHECKED):
@@ -320,7 +335,7 @@ def _read_kept(service: Service, wanted: str) -> Any:
                 return None
         try:
             cursor = raw.cursor()
-            cursor.execute(_KEPT_SQL[qmark], (wanted,))
+            cursor.execute(_KEPT_SQL[qmark], (wanted, worker))
             row = cursor.fetchone()
             cursor.close()
         except Exception:  # a value that cannot be loaded, say: the full path answers

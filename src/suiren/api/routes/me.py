@@ -21,6 +21,7 @@ from suiren.api.routes.common import (
     _estimate_read,
     _medical_status,
     _worker_read,
+    confirm,
 )
 
 router = APIRouter(route_class=JsonBodyRoute)
@@ -102,6 +103,7 @@ def bind_my_phone(
     worker_id = access.worker_self(actor)
     throttle_logins(request)
     with service.transaction() as connection:  # a wrong code's attempt is kept: then refused
+        confirm(connection, request, actor, service)
         masked = bind_phone(
             connection, service.vault, worker_id, body.phone, body.code, service.now()
         )
@@ -122,6 +124,24 @@ def unbind_my_phone(request: Request, actor: ActorDep, service: ServiceDep) -> R
     worker_id = access.worker_self(actor)
     now = service.now()
     with service.transaction() as connection:
+        confirm(connection, request, actor, service)
         if unbind_phone(connection, worker_id, now):
             trail.record(connection, request, actor.key_id, 204, now)
+    return Response(status_code=204)
+
+
+@router.post("/me/sessions/end", status_code=204)
+@access.rule(access.WORKER_SELF)
+def end_my_sessions(request: Request, actor: ActorDep, service: ServiceDep) -> Response:
+    """Log out everywhere: every session token of the logged-in worker signed so far — this
+    one, the portal's, another phone's — is refused from the next request on (401), and a
+    write of one under way writes nothing. Log in again for a new one."""
+    from suiren.services.logins import end_sessions
+
+    worker_id = access.worker_self(actor)
+    now = service.now()
+    with service.transaction() as connection:
+        confirm(connection, request, actor, service)
+        end_sessions(connection, worker_id, now)
+        trail.record(connection, request, actor.key_id, 204, now)
     return Response(status_code=204)

@@ -89,6 +89,30 @@ async def enrol_worker(
     return await _idempotent(request, actor, service, idempotency_key, work)
 
 
+@router.post("/workers/{worker_id}/sessions/end")
+@access.rule(access.AGENCY_OF_WORKER)
+async def end_worker_sessions(
+    worker_id: str,
+    request: Request,
+    actor: ActorDep,
+    service: ServiceDep,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """End every session of the worker (an agency of the worker's region, at the desk: a
+    phone lost, a login taken over): every session token they hold — the API's, the
+    portal's — is refused from the next request on (401), and a write of one under way
+    writes nothing. The worker logs in again (a new password through a one-time code ends
+    them too)."""
+    from suiren.services.logins import end_sessions
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        access.worker_region(connection, actor, worker_id)
+        end_sessions(connection, worker_id, service.now())
+        return 200, {"worker_id": worker_id, "sessions_ended": True}
+
+    return await _idempotent(request, actor, service, idempotency_key, work)
+
+
 @router.get("/workers/{worker_id}/statement")
 @access.rule(access.AGENCY_OF_WORKER)
 async def worker_statement(

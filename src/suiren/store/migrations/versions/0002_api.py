@@ -10,6 +10,7 @@ from suiren.store.api_tables import (
     ADDED_IN_0004,
     ADDED_IN_0008,
     ADDED_IN_0015,
+    ADDED_IN_0016,
     APPEND_ONLY_API,
     api_metadata,
 )
@@ -19,7 +20,8 @@ revision = "0002_api"
 down_revision = "0001_ledger"
 branch_labels = None
 depends_on = None
-LATER = frozenset(ADDED_IN_0004 + ADDED_IN_0008 + ADDED_IN_0015)  # tables a later revision creates
+# tables a later revision creates
+LATER = frozenset(ADDED_IN_0004 + ADDED_IN_0008 + ADDED_IN_0015 + ADDED_IN_0016)
 
 
 def upgrade() -> None:
