@@ -276,6 +276,30 @@ def test_a_revoked_key_is_refused_at_once_even_for_a_kept_answer(api) -> None:
     assert_problem(client.get(mine, headers=auth(stale)), 401, "unauthorized")
 
 
+def test_a_workers_ended_sessions_are_refused_at_once_even_for_a_kept_answer(api) -> None:
+    """A worker's token answered from the kept reads (on PostgreSQL without a round trip,
+    the generation of their sessions kept beside the version) is refused as soon as another
+    process ends their sessions: the end is notified as a revocation is."""
+    from suiren.services.logins import end_sessions
+
+    client, keys, worker, engine = api
+    reads = client.app.state.service.reads
+    mine = "/api/v1/me/statement"
+    for _ in range(2):  # the answer; then what PostgreSQL's listener lets the process keep
+        assert client.get(mine, headers=auth(keys["session"])).status_code == 200
+    hits = reads.hits
+    assert client.get(mine, headers=auth(keys["session"])).status_code == 200
+    assert reads.hits == hits + 1
+    mark = _mark(client)
+    with unit_of_work(engine) as c:  # another process: the worker logged out everywhere
+        end_sessions(c, worker, NOW)
+    _heard(client, mark, which=1)
+    assert_problem(client.get(mine, headers=auth(keys["session"])), 401, "unauthorized")
+    with unit_of_work(engine) as c:  # logged in again
+        again = worker_token(c, token_key(SECRET), worker, NOW)
+    assert client.get(mine, headers=auth(again)).status_code == 200
+
+
 def test_a_kept_answer_needs_no_round_trip_on_postgresql_until_a_write_is_heard(
     api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
