@@ -55,7 +55,9 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
 }
 DEFAULT = (422, *DEFAULT_TITLE)
 STATUS_DESCRIPTIONS = {  # the OpenAPI description of each status a route may refuse with
-    401: "No valid credentials: none, an unknown or revoked key, a bad or expired session",
+    401: "No valid credentials: none, an unknown or revoked key, a bad or expired session, or"
+    " a worker's session ended since it was signed (log out everywhere, an agency's end of"
+    " it, a new password); a write whose caller changed so while it ran writes nothing",
     404: "Not found: an unknown id and one this caller may not see answer alike",
     405: "Method not allowed (the Allow header lists the path's methods)",
     409: "Conflicts with what the ledger records: an id with other content, a person enrolled"

@@ -99,7 +99,9 @@ def service_of(request: Request) -> Service:
 BEARER = HTTPBearer(
     auto_error=False,
     description="An API key (sk_…: platforms, agencies, analysts, auditors), or a worker's"
-    " (wt_…) or an agency clerk's (ct_…) session token from POST /api/v1/auth/token.",
+    " (wt_…) or an agency clerk's (ct_…) session token from POST /api/v1/auth/token. A"
+    " worker's token is refused once their sessions are ended (POST /api/v1/me/sessions/end,"
+    " POST /api/v1/workers/{worker_id}/sessions/end, a new password).",
 )
 
 
