@@ -1,7 +1,8 @@
-"""Every write of the API checks its caller again in its own transaction, on SQLite and on
-PostgreSQL: the routes are the app's route table (every POST, PUT, PATCH and DELETE), not a
-list written here, so a new write route fails ``test_every_write_route_is_proved_or_exempt``
-until it has a request below or a reason in ``EXEMPT``.
+"""Every write of the app checks its caller again in its own transaction, on SQLite and on
+PostgreSQL: the routes are the app's route table (every POST, PUT, PATCH and DELETE of the
+API, the worker portal and the agency console), not a list written here, so a new write route
+fails ``test_every_write_route_is_proved_or_exempt`` until it has a request below or a reason
+in ``EXEMPT``.
 
 Each write is sent by a caller whose credential is taken away *between* its authentication
 (``actor_of``) and its write — an API key revoked, a clerk moved to another region's desk, a
@@ -10,7 +11,10 @@ which ``actor_of`` calls, is wrapped so that the credential is taken away (in a 
 of its own, committed) as soon as the caller was let in. The write must answer 401 and write
 nothing: 401 can come from nothing after that point but the write's own check
 (``auth.confirm_caller``). Then the credential is given back (a new key, the clerk moved back,
-a new login) and the same request must be done, so the request is one the route takes."""
+a new login) and the same request must be done, so the request is one the route takes. The
+portal's and the console's forms are taken the same way, their caller taken away after
+``session.current`` (the worker's cookie) or ``desk_of`` (the clerk's) let them in: the
+worker is sent to log in again, the clerk refused (401), and nothing is written."""
 
 from __future__ import annotations
 
@@ -54,6 +58,19 @@ EXEMPT = {
     ("POST", "/api/v1/pension/calc"): "writes nothing (the calculator; proved below)",
     ("POST", "/api/v1/audit/verify"): "writes nothing (reads the ledger; proved below)",
     ("POST", "/api/v1/audit/checkpoint"): "writes nothing (signs the heads it reads; below)",
+}
+PAGE_WRITES = sorted(
+    (method, path)
+    for method, path, _ in access.operations(create_app(settings_for()).routes)
+    if method in WRITE_METHODS and not path.startswith("/api/")
+)
+EXEMPT |= {
+    ("POST", "/login"): "public: logs in with a password; there is no session yet",
+    ("POST", "/login/code"): "public: asks for a one-time code; there is no session",
+    ("POST", "/login/verify"): "public: logs in with a code; there is no session yet",
+    ("POST", "/logout"): "public: removes this browser's cookie; writes nothing",
+    ("POST", "/console/login"): "public: a clerk logs in; there is no session yet",
+    ("POST", "/console/logout"): "public: removes this browser's cookie; writes nothing",
 }
 PHONE = "13800138000"
 CSV = {"Content-Type": "text/csv"}
@@ -127,14 +144,36 @@ SAMPLES: dict[tuple[str, str], Write] = {
         "platform", {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}),
     ("POST", "/api/v1/platform/workers/{gz_worker}/end"): Write("platform", {}),
 }  # fmt: skip
+# the portal's and the console's forms (the CSRF token is added), as their callers send them
+PAGE_SAMPLES: dict[tuple[str, str], Write] = {
+    ("POST", "/pay"): Write(
+        "gz_session", {"month": "2026-06", "base_yuan": "8000", "nonce": "c" * 32},
+        done=frozenset({200})),
+    ("POST", "/move"): Write(
+        "gz_session", {"to_region": "330100", "nonce": "d" * 32}, done=frozenset({303})),
+    ("POST", "/account/phone/code"): Write(
+        "gz_session", {"phone": PHONE}, done=frozenset({200})),
+    ("POST", "/account/phone"): Write(
+        "gz_session", {"phone": PHONE, "code": "{code}"}, setup=_code, done=frozenset({303})),
+    ("POST", "/account/phone/remove"): Write(
+        "gz_session", {}, setup=_bound, done=frozenset({303})),
+    ("POST", "/console/transfers/gz-to-hz/approve"): Write("gz_clerk", {}, done=frozenset({303})),
+    ("POST", "/console/transfers/bj-to-hz/accept"): Write(
+        "national_clerk", {}, done=frozenset({303})),
+    ("POST", "/console/transfers/bj-to-hz/complete"): Write(
+        "national_clerk", {}, setup=_accepted, done=frozenset({303})),
+    ("POST", "/console/transfers/gz-to-hz/reject"): Write(
+        "gz_clerk", {"reason": "missing documents"}, done=frozenset({303})),
+    ("POST", "/console/audit"): Write("national_clerk", {}, done=frozenset({200})),
+}  # fmt: skip
 
 
 def _route_of(method: str, url: str) -> tuple[str, str]:
     """The route (method, path template) that ``url`` is sent to."""
     import re
 
-    for route_method, path in WRITES:
-        pattern = "^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(path)) + "$"
+    for route_method, path in (*WRITES, *PAGE_WRITES):
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"
         if route_method == method and re.match(pattern, url.replace("{gz_worker}", "W0")):
             return route_method, path
     raise AssertionError(f"no write route takes {method} {url}")
@@ -143,14 +182,16 @@ def _route_of(method: str, url: str) -> tuple[str, str]:
 def test_every_write_route_is_proved_or_exempt() -> None:
     """Every write route of the app has a request below or a reason it needs none — a new
     write route fails here until it has one; no row names a route that is gone."""
-    sampled = {_route_of(method, url) for method, url in SAMPLES}
-    assert len(sampled) == len(SAMPLES), "two samples for one route"
+    samples = [*SAMPLES, *PAGE_SAMPLES]
+    sampled = {_route_of(method, url) for method, url in samples}
+    assert len(sampled) == len(samples), "two samples for one route"
     assert not sampled & set(EXEMPT)
-    missing = sorted(set(WRITES) - sampled - set(EXEMPT))
-    assert not missing, f"write routes with no request in SAMPLES nor reason in EXEMPT: {missing}"
-    assert set(EXEMPT) <= set(WRITES), sorted(set(EXEMPT) - set(WRITES))
-    assert len(WRITES) >= 25, WRITES
-    rules = {(m, p): access.rule_of(e) for m, p, e in access.operations(create_api().routes)}
+    every = {*WRITES, *PAGE_WRITES}
+    missing = sorted(every - sampled - set(EXEMPT))
+    assert not missing, f"write routes with no request here nor reason in EXEMPT: {missing}"
+    assert set(EXEMPT) <= every, sorted(set(EXEMPT) - every)
+    assert len(WRITES) >= 25 and len(PAGE_WRITES) >= 15, (WRITES, PAGE_WRITES)
+    rules = {(m, p): access.rule_of(e) for m, p, e in access.operations(create_app().routes)}
     for route, reason in EXEMPT.items():  # no caller, or nothing written (proved below)
         assert (rules[route] == access.PUBLIC) == reason.startswith("public"), route
 
@@ -302,3 +343,70 @@ def test_the_exempt_writes_write_nothing(writer, path: str, actor: str, json: An
     answer = client.post(path, json=json, headers=made.auth(actor))
     assert answer.status_code == 200, answer.text
     assert rows(engine) == before
+
+
+PAGE_CELLS = [
+    pytest.param(method, url, id=f"{method} {url} as {sample.actor}")
+    for (method, url), sample in PAGE_SAMPLES.items()
+]
+
+
+@pytest.mark.parametrize(("method", "url"), PAGE_CELLS)
+def test_a_form_whose_caller_is_taken_away_meanwhile_writes_nothing(
+    writer, monkeypatch, method, url
+) -> None:  # type: ignore[no-untyped-def]
+    """A worker's form whose sessions end, or a clerk's whose desk moves, after the page let
+    them in and before the write: the worker is sent to log in again, the clerk refused
+    (401), and not a row is written; let in again, the same form is done."""
+    from suiren.portal import session
+    from suiren.portal.console import desk
+    from tests.portal import csrf_of
+
+    client, made, engine = writer
+    sample = PAGE_SAMPLES[(method, url)]
+    actor, clerk = sample.actor, sample.actor in CLERK_OF
+    code = ""
+    if sample.setup is not None:
+        with unit_of_work(engine) as c:
+            if sample.setup is _code:
+                code = request_code(c, VAULT, PHONE, NOW)
+            else:
+                sample.setup(c, made)
+
+    def let_in(token: str) -> str:  # the caller's cookie; the CSRF token of their forms
+        client.cookies.clear()
+        if clerk:
+            client.cookies.set("suiren_console", token, path="/console")
+            return csrf_of(client.get("/console/transfers").text)
+        client.cookies.set("suiren_session", token)
+        return csrf_of(client.get("/account").text)
+
+    form = {k: v.format(code=code) for k, v in (sample.json or {}).items()}
+    form["csrf"] = let_in(made.tokens[actor])
+    module, name = (desk, "desk_of") if clerk else (session, "current")
+    real = getattr(module, name)
+    before: list[dict[str, int]] = []
+
+    def then_taken_away(*args: Any, **kwargs: Any) -> Any:
+        let_in_now = real(*args, **kwargs)
+        if not before:
+            with unit_of_work(engine) as c:
+                take_away(c, made, actor)
+            before.append(rows(engine))
+        return let_in_now
+
+    monkeypatch.setattr(module, name, then_taken_away)
+    refused = client.post(url, data=form, follow_redirects=False)
+    assert before, "the caller was never let in"
+    if clerk:
+        assert refused.status_code == 401, refused.text
+    else:
+        assert refused.status_code == 303, refused.text
+        assert refused.headers["location"] == "/login?notice=expired"
+    assert rows(engine) == before[0], "written under a session taken away"
+    monkeypatch.setattr(module, name, real)
+    with unit_of_work(engine) as c:
+        again = give_back(c, made, actor)
+    form["csrf"] = let_in(again)
+    done = client.post(url, data=form, follow_redirects=False)
+    assert done.status_code in sample.done, done.text
