@@ -19,32 +19,14 @@ from sqlalchemy import func, select
 
 from suiren.api import access
 from suiren.api.body import JsonBodyRoute
-from suiren.portal.app import create_app
 from suiren.store.api_tables import access_log, idempotency_keys
-from suiren.store.db import make_engine, unit_of_work
+from suiren.store.db import unit_of_work
 from suiren.store.tables import contribution_months, journal
 from tests.api import assert_problem, settings_for
-from tests.api.world import TODAY, World, populate
-from tests.conftest import KEYS
+from tests.api.world import World
 from tests.ledger_helpers import resident_id
 
 NUL_SEGMENT = "a%00b"
-
-
-@pytest.fixture
-def hostile(
-    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[TestClient, World, Any]]:
-    url, extra = database_url
-    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
-        monkeypatch.setenv(name, value)
-    engine = make_engine(url, keys=KEYS)
-    made = populate(engine)
-    with TestClient(
-        create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
-    ) as client:
-        yield client, made, engine
-    engine.dispose()
 
 
 def written(engine: Any) -> tuple[int, ...]:

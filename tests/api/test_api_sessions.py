@@ -2,7 +2,8 @@
 PostgreSQL: a worker's "log out everywhere", an agency's end of a worker's sessions and a
 password set again each refuse every token of the worker signed before (401 problem+json),
 the API's and the portal's alike, on every request; a write under way writes nothing
-(``test_api_writes``); another worker's sessions go on. A token signed, not stored, could not
+(``test_api_writes``, every write route of the API, the portal and the console); another
+worker's sessions go on. A token signed, not stored, could not
 be ended before its 30 minutes were over."""
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from suiren.portal.app import create_app
 from suiren.services.identity import token_key
 from suiren.services.logins import end_sessions, worker_token
-from suiren.store.db import make_engine, unit_of_work
+from suiren.store.db import unit_of_work
 from suiren.store.tables import contribution_months
-from tests.api import assert_problem, auth, settings_for
-from tests.api.world import TODAY, World, populate
-from tests.conftest import KEYS, NOW, SECRET
+from tests.api import assert_problem, auth
+from tests.api.world import World, served
+from tests.conftest import NOW, SECRET
 from tests.ledger_helpers import resident_id
 
 MINE = "/api/v1/me/statement"
@@ -31,15 +31,8 @@ MINE = "/api/v1/me/statement"
 def sessions(
     database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, World, Any]]:
-    url, extra = database_url
-    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
-        monkeypatch.setenv(name, value)
-    engine = make_engine(url, keys=KEYS)
-    made = populate(engine)
-    app = create_app(settings_for(url, today=TODAY, demo_codes=True))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, made, engine
-    engine.dispose()
+    with served(database_url, monkeypatch, demo_codes=True) as app:
+        yield app
 
 
 def another_login(engine: Any, made: World, worker: str = "gz_worker") -> str:
@@ -126,43 +119,3 @@ def test_the_portal_cookie_is_refused_once_the_sessions_are_ended(sessions) -> N
     assert paid.status_code == 303 and paid.headers["location"] == "/login?notice=expired"
     with unit_of_work(engine) as c:
         assert c.execute(months).scalar_one() == before
-
-
-def test_a_portal_write_whose_sessions_end_meanwhile_writes_nothing(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The portal's write checks the session again in its own transaction: sessions ended
-    after the page let the worker in and before the payment commits — the payment is rolled
-    back and the worker sent to log in again."""
-    from suiren.portal import pages, session
-    from tests.portal import csrf_of
-
-    client, made, engine = sessions
-    client.cookies.set("suiren_session", made.tokens["gz_session"])
-    csrf = csrf_of(client.get("/pay").text)
-    real = session.current
-
-    def then_ended(*args: Any, **kwargs: Any) -> Any:
-        let_in = real(*args, **kwargs)
-        with unit_of_work(engine) as c:
-            end_sessions(c, made.workers["gz_worker"], NOW)
-        return let_in
-
-    monkeypatch.setattr(pages.session, "current", then_ended)
-    with unit_of_work(engine) as c:
-        before = c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
-    paid = client.post(
-        "/pay",
-        data={"csrf": csrf, "month": "2026-06", "base_yuan": "8000", "nonce": "b" * 32},
-        follow_redirects=False,
-    )
-    assert paid.status_code == 303 and paid.headers["location"] == "/login?notice=expired"
-    with unit_of_work(engine) as c:
-        after = c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
-    assert after == before
-    monkeypatch.setattr(pages.session, "current", real)  # logged in again: the payment is made
-    client.cookies.set("suiren_session", another_login(engine, made))
-    csrf = csrf_of(client.get("/pay").text)
-    form = {"csrf": csrf, "month": "2026-06", "base_yuan": "8000", "nonce": "b" * 32}
-    assert client.post("/pay", data=form).status_code == 200
-    with unit_of_work(engine) as c:
-        paid = c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
-    assert paid == before + 1

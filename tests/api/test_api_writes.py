@@ -19,12 +19,11 @@ worker is sent to log in again, the clerk refused (401), and nothing is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from suiren.api import access
@@ -37,11 +36,11 @@ from suiren.services.identity import token_key
 from suiren.services.logins import bind_phone, end_sessions, request_code, worker_token
 from suiren.services.transfers import accept_transfer
 from suiren.store.api_tables import api_metadata
-from suiren.store.db import make_engine, unit_of_work
+from suiren.store.db import unit_of_work
 from suiren.store.tables import metadata
 from tests.api import assert_problem, settings_for
-from tests.api.world import AGENCIES, CLERK_OF, OTHER_KEYS, TODAY, World, populate
-from tests.conftest import KEYS, NOW, SECRET
+from tests.api.world import AGENCIES, CLERK_OF, OTHER_KEYS, World
+from tests.conftest import NOW, SECRET
 from tests.ledger_helpers import VAULT, resident_id
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -196,22 +195,6 @@ def test_every_write_route_is_proved_or_exempt() -> None:
         assert (rules[route] == access.PUBLIC) == reason.startswith("public"), route
 
 
-@pytest.fixture
-def writer(
-    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[TestClient, World, Any]]:
-    url, extra = database_url
-    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
-        monkeypatch.setenv(name, value)
-    engine = make_engine(url, keys=KEYS)
-    made = populate(engine)
-    with TestClient(
-        create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
-    ) as client:
-        yield client, made, engine
-    engine.dispose()
-
-
 def rows(engine: Any) -> dict[str, int]:
     """The rows of every table of the ledger and of the service."""
     with unit_of_work(engine, read_only=True) as c:
@@ -282,11 +265,11 @@ def _request(made: World, method: str, url: str, code: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("method", "url", "actor"), CELLS)
 def test_a_write_whose_caller_is_taken_away_meanwhile_writes_nothing(
-    writer, monkeypatch, method, url, actor
+    hostile, monkeypatch, method, url, actor
 ) -> None:  # type: ignore[no-untyped-def]
     """The caller let in, then their credential taken away before the write: 401 and not a
     row written; let in again, the same request is done."""
-    client, made, engine = writer
+    client, made, engine = hostile
     sample = SAMPLES[(method, url)]
     code = ""
     if sample.setup is not None:
@@ -331,12 +314,12 @@ def test_a_write_whose_caller_is_taken_away_meanwhile_writes_nothing(
         ("/api/v1/audit/checkpoint", "auditor", None),
     ],
 )
-def test_the_exempt_writes_write_nothing(writer, path: str, actor: str, json: Any) -> None:  # type: ignore[no-untyped-def]
+def test_the_exempt_writes_write_nothing(hostile, path: str, actor: str, json: Any) -> None:  # type: ignore[no-untyped-def]
     """The POSTs exempt because they write nothing write nothing, not a log line."""
     import json as json_module
     from pathlib import Path
 
-    client, made, engine = writer
+    client, made, engine = hostile
     if path.endswith("/calc"):
         json = json_module.loads(Path("examples/case.json").read_text(encoding="utf-8"))
     before = rows(engine)
@@ -353,7 +336,7 @@ PAGE_CELLS = [
 
 @pytest.mark.parametrize(("method", "url"), PAGE_CELLS)
 def test_a_form_whose_caller_is_taken_away_meanwhile_writes_nothing(
-    writer, monkeypatch, method, url
+    hostile, monkeypatch, method, url
 ) -> None:  # type: ignore[no-untyped-def]
     """A worker's form whose sessions end, or a clerk's whose desk moves, after the page let
     them in and before the write: the worker is sent to log in again, the clerk refused
@@ -362,7 +345,7 @@ def test_a_form_whose_caller_is_taken_away_meanwhile_writes_nothing(
     from suiren.portal.console import desk
     from tests.portal import csrf_of
 
-    client, made, engine = writer
+    client, made, engine = hostile
     sample = PAGE_SAMPLES[(method, url)]
     actor, clerk = sample.actor, sample.actor in CLERK_OF
     code = ""

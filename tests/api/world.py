@@ -21,9 +21,13 @@ Who is who (the BOLA matrix names the owners of objects by these keys):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from suiren.api.auth import ActorKind, issue_key
@@ -36,8 +40,9 @@ from suiren.services.logins import worker_token
 from suiren.services.platforms import declare
 from suiren.services.transfers import approve_transfer, request_transfer
 from suiren.services.workers import enrol
-from suiren.store.db import unit_of_work
-from tests.conftest import NOW, SECRET
+from suiren.store.db import make_engine, unit_of_work
+from tests.api import settings_for
+from tests.conftest import KEYS, NOW, SECRET
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
 
 TODAY = "2026-06-15"  # the service's today: NOW's day, so session tokens signed at NOW are fresh
@@ -123,3 +128,22 @@ def populate(engine: Engine) -> World:
         {"gz-to-hz": "gz-to-hz", "bj-to-hz": "bj-to-hz"},
         tuple(person for person, _ in people.values()),
     )
+
+
+@contextmanager
+def served(
+    database_url: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, **settings: Any
+) -> Iterator[tuple[TestClient, World, Engine]]:
+    """The whole app (API, portal, console) on a populated test database of either kind: its
+    client, the world, and an engine of the test's own."""
+    from suiren.portal.app import create_app
+
+    url, extra = database_url
+    for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url, keys=KEYS)
+    made = populate(engine)
+    app = create_app(settings_for(url, today=TODAY, **settings))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, made, engine
+    engine.dispose()
