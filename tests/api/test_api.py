@@ -4,6 +4,8 @@ description."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -554,6 +556,30 @@ def test_a_session_token_expires_and_is_bound_to_its_key() -> None:
     for key, when in ((b"k" * 32, NOW + timedelta(minutes=31)), (b"x" * 32, NOW)):
         with pytest.raises(LoginRefused):
             read_token(key, token, when)
+
+
+def test_a_worker_token_without_the_generation_of_its_sessions_is_refused() -> None:
+    """A worker's token signed before ``0016_worker_sessions`` (no ``gen``), or with one that
+    is not a whole number, is refused however well it is signed: there is nothing to compare
+    with the worker's sessions; a clerk's token carries none."""
+    from suiren.services.logins import (
+        _MAC_DOMAIN,
+        LoginRefused,
+        TokenKind,
+        _b64,
+        read_token,
+        sign_token,
+    )
+
+    key = b"k" * 32
+    for claims in ({}, {"gen": "0"}, {"gen": True}, {"gen": None}):
+        body = json.dumps({"sub": "W1", "exp": int(NOW.timestamp()) + 60, **claims}).encode()
+        mac = hmac.new(key, _MAC_DOMAIN[TokenKind.WORKER] + body, hashlib.sha256).digest()
+        with pytest.raises(LoginRefused):
+            read_token(key, f"wt_{_b64(body)}.{_b64(mac)}", NOW)
+    assert read_token(key, sign_token(key, "W1", NOW, generation=3), NOW).generation == 3
+    clerk = sign_token(key, "gz.clerk", NOW, TokenKind.CLERK)
+    assert read_token(key, clerk, NOW, TokenKind.CLERK).subject == "gz.clerk"
 
 
 def test_login_requests_are_limited_per_address(demo) -> None:

@@ -563,18 +563,17 @@ def worker_token(connection: Connection, key: bytes, worker_id: str, now: dateti
 
 def end_sessions(connection: Connection, worker_id: str, now: datetime) -> int:
     """End every session of the worker signed so far (their tokens are refused from the next
-    request on, and a write of one that is under way writes nothing): the new generation."""
+    request on, and a write of one that is under way writes nothing): the new generation (0:
+    the worker never logged in, so no token of theirs is let in and there is nothing to
+    end)."""
     ended = connection.execute(
         update(worker_sessions)
         .where(worker_sessions.c.worker_id == worker_id)
         .values(generation=worker_sessions.c.generation + 1, ended_at=now)
         .returning(worker_sessions.c.generation)
     ).scalar()
-    if ended is None:  # never logged in: no token carries a generation of theirs yet
-        connection.execute(
-            insert(worker_sessions).values(worker_id=worker_id, generation=1, ended_at=now)
-        )
-        ended = 1
+    if ended is None:  # never logged in: no token of theirs is let in (none has a row)
+        return 0
     if is_postgres(connection):  # processes that keep sessions' rows drop them
         connection.exec_driver_sql(f"SELECT pg_notify('{SESSIONS_CHANNEL}', current_schema())")
     return int(ended)
