@@ -197,6 +197,14 @@ def test_every_route_answers_its_actor(tour) -> None:  # type: ignore[no-untyped
     by_phone = call("POST", "/api/v1/auth/token", None, json={**number, "password": password})
     assert call("GET", "/api/v1/me/statement", None, token=by_phone["access_token"]) == mine
     call("DELETE", "/api/v1/me/phone", None, 204, token=session)
+    # … logs out everywhere: both sessions refused; their agency ends a new one's
+    call("POST", "/api/v1/me/sessions/end", None, 204, token=session)
+    call("GET", "/api/v1/me/statement", None, 401, token=by_phone["access_token"])
+    again = call("POST", "/api/v1/auth/token", None, json={**person, "password": password})
+    ended = call("POST", "/api/v1/workers/{worker_id}/sessions/end", "bj",
+                 ids={"worker_id": bj_worker})  # fmt: skip
+    assert ended == {"worker_id": bj_worker, "sessions_ended": True}
+    call("GET", "/api/v1/me/statement", None, 401, token=again["access_token"])
 
     # a platform declares a worker, lists and reads its workers, ends an engagement
     declared = call("POST", "/api/v1/platform/workers", "platform", 201,

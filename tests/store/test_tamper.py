@@ -91,6 +91,10 @@ KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 # the service's tables that grant no access by themselves (kept answers, the access log, a
 # login's one-time code) or whose logins the audit checks against the workers
 GRANTING_NOTHING = {"access_log"}
+# gates access but neither sealed nor journalled, and not read by the audit: a generation set
+# back revives a worker's tokens signed before their sessions were ended, for what remains of
+# their 30 minutes (docs/ARCHITECTURE.md, "Ending a worker's sessions": not covered)
+UNGUARDED = {"worker_sessions"}
 SEALED_TABLES = set(SEALED)  # logins, their codes and numbers, kept answers (store/seals.py)
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
@@ -669,10 +673,10 @@ def test_the_cases_are_many_and_the_ledger_untouched(ledger: Ledger) -> None:
 def test_every_table_is_covered() -> None:
     """A new table must be hashed, a projection of facts, recomputed, or the key's record;
     a new table of the service's must be a grant recorded in the journal, have its logins
-    checked, or grant nothing."""
+    checked, grant nothing, or be named as unguarded with why."""
     covered = HASHED | set(PROJECTIONS) | MAINTAINED | KEY_TABLE
     assert set(metadata.tables) == covered, set(metadata.tables) ^ covered
-    service = set(GRANTS) | SEALED_TABLES | GRANTING_NOTHING
+    service = set(GRANTS) | SEALED_TABLES | GRANTING_NOTHING | UNGUARDED
     assert set(api_metadata.tables) == service, set(api_metadata.tables) ^ service
 
 
