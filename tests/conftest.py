@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +24,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from suiren.services.identity import ledger_keys
 from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
 from suiren.store.migrate import upgrade
+
+# Compiled bytecode, kept between runs even where PYTHONDONTWRITEBYTECODE is set (as on these
+# machines): there it goes to a directory outside the tree instead of into __pycache__. Each of
+# the suite's processes otherwise rewrites the assertions of every test module it collects
+# anew, about 8 s of CPU a worker (measured: `pytest --collect-only`, 14.3 s of CPU without
+# a cache, 6.4 s with one). Python and pytest check each cached file against its source.
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = os.path.join(tempfile.gettempdir(), f"suiren-pycache-{os.getuid()}")
+    sys.dont_write_bytecode = False
 
 POSTGRES_URL = os.environ.get(
     "SUIREN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
