@@ -28,8 +28,8 @@ from suiren.store.migrate import upgrade
 # Compiled bytecode, kept between runs even where PYTHONDONTWRITEBYTECODE is set (as on these
 # machines): there it goes to a directory outside the tree instead of into __pycache__. Each of
 # the suite's processes otherwise rewrites the assertions of every test module it collects
-# anew, about 8 s of CPU a worker (measured: `pytest --collect-only`, 14.3 s of CPU without
-# a cache, 6.4 s with one). Python and pytest check each cached file against its source.
+# anew, 6-7 s of CPU a worker (measured: `pytest --collect-only`, 12.6-14.7 s of CPU without
+# a cache, 6.1-7.6 s with one). Python and pytest check each cached file against its source.
 if sys.dont_write_bytecode and sys.pycache_prefix is None:
     sys.pycache_prefix = os.path.join(tempfile.gettempdir(), f"suiren-pycache-{os.getuid()}")
     sys.dont_write_bytecode = False
