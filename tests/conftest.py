@@ -102,7 +102,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # anew, for results identical to the interpreted plan's. Measured, the 100,000-contribution
 # replay and the 50,000-account interest run on PostgreSQL, interleaved on a loaded machine:
 # 216.6 s and 64.2 s with the JIT, 60.7 s and 35.9 s without. Engines the tests make are
-# covered here (the CLI's in-process runner's too); commands run as subprocesses get it from
+# covered here (the CLI's in-process runner's too, and the apps the API tests start, which
+# read their schema from PGOPTIONS); commands run as subprocesses get it from
 # ``database_url``'s PGOPTIONS.
 PG_TEST_OPTIONS = "-cjit=off"
 
@@ -110,7 +111,10 @@ PG_TEST_OPTIONS = "-cjit=off"
 @event.listens_for(Engine, "do_connect")
 def _without_jit(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
     if dialect.name == "postgresql":
-        params["options"] = f"{params.get('options', '')} {PG_TEST_OPTIONS}".strip()
+        # libpq reads PGOPTIONS only when no options are given: the CLI and API tests name
+        # their schema there, so it is kept where the engine gives none of its own
+        given = params.get("options", os.environ.get("PGOPTIONS", ""))
+        params["options"] = f"{given} {PG_TEST_OPTIONS}".strip()
 
 
 def postgres_schema_url() -> tuple[str, str]:
