@@ -21,7 +21,7 @@ import pytest
 from rich.markup import render
 from typer.main import get_command
 
-from suiren.cli.main import app
+from suiren.cli.main import _ITEM, app, reflowed
 
 CHINESE_FIRST = re.compile(r"[\u3400-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]+)*")
@@ -97,3 +97,29 @@ def test_checks_refuse_english_only_and_eaten_text() -> None:
     assert render("worker_id or resident_id, [scheme]").plain != (
         "worker_id or resident_id, [scheme]"
     )
+
+
+def _ragged(text: str) -> list[str]:
+    """The paragraphs of ``text`` broken across lines (a list's items may be)."""
+    return [
+        p
+        for p in text.strip().split("\n\n")
+        if not p.startswith("\b") and any(not _ITEM.match(line) for line in p.splitlines()[1:])
+    ]
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[_where(p) for p, _ in COMMANDS])
+def test_every_help_paragraph_is_one_line_for_the_terminal_to_wrap(
+    path: tuple[str, ...], command: Any
+) -> None:
+    """A docstring's line breaks are not printed: Typer kept them, so the list of commands
+    showed ``Pay`` / ``contributions for a month`` / ``(--month) or a range``."""
+    assert not _ragged(command.help or ""), f"{_where(path)}: {command.help!r}"
+
+
+def test_reflowing_joins_lines_with_a_space_or_nothing_between_chinese() -> None:
+    assert _ragged("Pay contributions for a month\n(--month) or a range")
+    assert reflowed(
+        "缴费：单月（--month）、连续\n月份 / Pay for a month\n(--month)\n\nMore\ntext."
+    ) == ("缴费：单月（--month）、连续月份 / Pay for a month (--month)\n\nMore text.")
+    assert reflowed("Steps:\n- one\n- two") == "Steps:\n- one\n- two"

@@ -10,7 +10,9 @@ may hold identity data). This is the only catch-all.
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import sys
 
 import typer
@@ -127,6 +129,53 @@ def demo() -> None:
     from suiren.cli.demo import demo as run_demo  # its imports are for this command only
 
     run_demo()
+
+
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")  # CJK and full-width forms
+_ITEM = re.compile(r"(?:[-*•]|\d+[.)]) ")
+
+
+def reflowed(text: str) -> str:
+    """A help text with each paragraph on one line. A docstring's line breaks are the source
+    file's width: Typer keeps them (in the list of a group's commands, and in a command's
+    later paragraphs), so ``suiren --help`` printed ragged lines such as ``Pay`` /
+    ``contributions for a month`` / ``(--month) or a range``. Rich wraps the joined line to
+    the terminal. Lines are joined with a space, or with nothing between two Chinese
+    characters; a paragraph Click must not rewrap (``\\b``) and a list's items keep their
+    breaks."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else _one_line(p) for p in paragraphs)
+
+
+def _one_line(paragraph: str) -> str:
+    joined = ""
+    for line in (line.strip() for line in paragraph.splitlines()):
+        if not joined:
+            joined = line
+        elif _ITEM.match(line):
+            joined += "\n" + line
+        else:
+            wide = _WIDE.match(joined[-1]) and _WIDE.match(line[:1])
+            joined += ("" if wide else " ") + line
+    return joined
+
+
+def _reflow(typer_app: typer.Typer) -> None:
+    """Every command's and group's help in ``typer_app``, at any depth, ``reflowed``."""
+    for command in typer_app.registered_commands:
+        text = command.help or (inspect.getdoc(command.callback) if command.callback else None)
+        if text:
+            command.help = reflowed(text)
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is None:
+            continue
+        if isinstance(sub.info.help, str):
+            sub.info.help = reflowed(sub.info.help)
+        _reflow(sub)
+
+
+_reflow(app)
 
 
 def main() -> None:
