@@ -794,8 +794,9 @@ JIANGSU = {"id": "js", "region": "320000", "base_yuan": "8785", "average_index":
 
 
 def test_jiangsu_transitional_phase_in_and_total_are_computed_and_explained(cli) -> None:
-    """The 2024-12 table: new 2557.39, 原办法 1081.53, 1081.53 + 0.4 × 1475.86 = 590.344 ->
-    590.4: 1671.93 (the article's half up gives 1671.88); 7699.15 raised to 7699.2."""
+    """The 2024-12 table: new 2557.39, 原办法 1081.53, the excess 1475.86 raised to 1475.9,
+    0.4 × 1475.9 = 590.36 -> 590.4: 1671.93 (the article's half up gives 1671.88); 7699.15
+    raised to 7699.2."""
     status, out, err = cli([JIANGSU], "--explain")
     assert (status, err) == (0, "")
     [record] = json.loads(out)
@@ -805,18 +806,19 @@ def test_jiangsu_transitional_phase_in_and_total_are_computed_and_explained(cli)
     assert steps["过渡性养老金（新办法）"]["result"] == "2557.39"
     compared = steps["过渡性养老金新老办法对比"]
     assert compared["result"] == "1671.93"
-    assert compared["inputs"]["(T − O) × s, exact"] == "590.3440"
+    assert compared["inputs"]["T − O, raised to the unit"] == "1475.90"
+    assert compared["inputs"]["(T − O) × s, exact"] == "590.3600"
     assert compared["inputs"]["paid share"] == "590.40"
     cited = {p["parameter"]: p for p in compared["parameters"]}
     rate = cited["pension.transitional.phase_in_rate"]
     assert rate["verified"] is False and "苏人社发〔2024〕4号" in rate["reference"]
     assert steps["见分进角补足"]["inputs"] == {"sum before": "7699.15", "raised to": "7699.20"}
-    # 2025: 70% of the excess, 1033.102 cut to 1033.10, already at the 角 (the table's 8142
-    # from 2025-01, printed to the yuan, is 8141.85 raised to 8141.9)
+    # 2025: 70% of the excess raised to the 角, 0.7 × 1475.9 = 1033.13 -> 1033.2 (the table's
+    # 8142 from 2025-01, printed to the yuan, is 8141.95 raised to 8142.0)
     status, out, err = cli([{**JIANGSU, "retire": "2025-01"}])
     [record] = json.loads(out)
-    assert record["transitional_pension_fen"] == 108_153 + 103_310
-    assert record["total_fen"] == 814_190
+    assert record["transitional_pension_fen"] == 108_153 + 103_320
+    assert record["total_fen"] == 814_200
 
 
 def test_jiangsu_without_the_original_method_is_warned_and_refused_under_strict(cli) -> None:

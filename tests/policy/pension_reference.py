@@ -16,8 +16,9 @@ the total to a multiple of a unit (浙江 见分进角补足, issue 10 §2: ``_a
 part beside the three components, with 广东's 缴费年限津贴 (an amount × whole contribution years).
 And where a case gives its transitional pension by the
 region's original method (江苏 原办法, issue 10 §2), the rounded transitional pension is
-compared with it: the original amount plus the year's share of the excess, cut to the fen and
-raised to the unit, or the original amount where the new one is not above it (``_phase_in``).
+compared with it: the original amount plus the year's share of the excess raised to the unit,
+cut to the fen and raised to the unit again, or the original amount where the new one is not
+above it (``_phase_in``).
 And a region may floor the transitional index (内蒙古 from 2025-09: 1, issue 10 §2): in the
 deemed-years part a lower Ī_t is raised to the floor (``_transitional``); the Ī_t reported
 stays the rounded one. And where a case gives its printed indexed wage W and its Ī_t is its Ī
@@ -414,9 +415,9 @@ def _phase_in(
     cases: PensionCases, g: ParameterColumns, transitional: IntArray
 ) -> tuple[IntArray, IntArray | None]:
     """Where a case gives its original-method amount O (江苏 原办法): O + the excess of the
-    rounded transitional pension T over it × the year's share s, cut to the fen and raised
-    to the unit u, or O where T is not above it; and T as computed (-1 elsewhere). None where
-    no case gives one."""
+    rounded transitional pension T over it, raised to the unit u, × the year's share s, cut
+    to the fen and raised to u again, or O where T is not above it; and T as computed (-1
+    elsewhere). None where no case gives one."""
     old = cases.old_transitional_fen
     if old is None or not bool(np.any(old >= 0)):
         return transitional, None
@@ -430,7 +431,7 @@ def _phase_in(
     num = g.per_pair([0 if r is None else r.numerator for r in rates])
     den = g.per_pair([1 if r is None else r.denominator for r in rates])
     unit = g.per_pair(units)
-    excess = np.maximum(transitional - old, 0)
+    excess = -(-np.maximum(transitional - old, 0) // unit) * unit  # up to the unit first
     too_large = given & (excess.astype(np.float64) * num.astype(np.float64) >= NUMERATOR_MAX)
     if bool(np.any(too_large)):
         i = int(np.flatnonzero(too_large)[0])

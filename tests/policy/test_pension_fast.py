@@ -379,7 +379,7 @@ def test_jiangsu_and_shenzhen_cases_are_drawn_and_compared_with_the_original_met
 ) -> None:
     """The batches hold 江苏 and 深圳 cases with an original-method amount on every phase-in
     year, new above and not above it; both formulas then pay the same (and differ from the
-    new method); 江苏 raises the paid share to the 角, 深圳 keeps the fen."""
+    new method); 江苏 raises the excess and the paid share to the 角, 深圳 keeps the fen."""
     policy = load_policy()
     cases = varied_cases(policy, 1, extreme_share=0.0)
     result = compute_pensions(policy, cases)

@@ -56,8 +56,9 @@ exact integer at a stated scale, and each component is rounded once to the regio
     O, s = where the region pays the transitional pension as the one by its original method
          plus a share of the new method's excess (江苏 from 2024, 苏人社发〔2024〕4号: 原办法 O
          given per case as printed, s = 40% / 70% / 100% in 2024 / 2025 / 2026 on:
-         ``pension.transitional.phase_in_rate``), the paid share cut to the fen and raised to
-         the 角 (``phase_in_unit_fen``; ⌈·⌉ above); the new method rounded first like a component.
+         ``pension.transitional.phase_in_rate``), the excess raised to the 角, the paid share of
+         it cut to the fen and raised to the 角 again (``phase_in_unit_fen``; ⌈·⌉ above); the
+         new method rounded first like a component.
          深圳 from 2023-05 the same way: O = 老 indexed wage × 享受比例 + 4 × whole years as
          printed, s = 70% / 90% / 100% in 2023 / 2024 / 2025 on (its 调整额), cut to the fen
 
@@ -611,7 +612,8 @@ class PairParameters(NamedTuple):
     top_up: IntArray
     add_has: npt.NDArray[np.bool_]
     # the share of the new method's excess over the original one paid (江苏), phase_num /
-    # phase_den (0 / 1 where absent), and the unit in fen the paid share is raised to
+    # phase_den (0 / 1 where absent), and the unit in fen the excess and the paid share are
+    # raised to
     phase_num: IntArray
     phase_den: IntArray
     phase_has: npt.NDArray[np.bool_]
@@ -779,8 +781,8 @@ def _phase_in_parameters(
     rates: list[Any], units: list[Any]
 ) -> tuple[list[Fraction | None], list[int]]:
     """Per pair, the share of the new method's excess paid (an exact fraction from 0 to 1, or
-    None where the region compares no original method) and the unit in fen the paid share is
-    raised to (1 where absent); the two are given together."""
+    None where the region compares no original method) and the unit in fen the excess and the
+    paid share are raised to (1 where absent); the two are given together."""
     shares: list[Fraction | None] = []
     unit_fen: list[int] = []
     for rate, unit in zip(rates, units, strict=True):

@@ -442,16 +442,18 @@ def _phase_in_step(
     share = Fraction(p["phase_in_rate"].value)
     unit = int(p["phase_in_unit"].value)
     paid = int(result.transitional_fen[i])
-    exact = (new - old) * share
+    excess = -(-(new - old) // unit) * unit if new > old else 0
+    exact = excess * share
     return Step(
         "过渡性养老金新老办法对比 / transitional pension, new method against the original",
         "O + (T − O) × s where T (the new method, above) exceeds O (the original method, as"
-        f" given), the share cut to the fen and raised to the next multiple of {unit} fen; O"
-        " where T is not above it — 原办法 + (新办法 − 原办法) × 发放比例（见分进角），新办法不高于"
-        "原办法的按原办法",
+        f" given), T − O raised to the next multiple of {unit} fen, the share cut to the fen and"
+        " raised to that multiple again; O where T is not above it — 原办法 + (新办法 − 原办法)"
+        " × 发放比例（差额与发放额各见分进角），新办法不高于原办法的按原办法",
         {
             "T (new method)": fen_to_yuan_str(new),
             "O (original method, given)": fen_to_yuan_str(old),
+            "T − O, raised to the unit": fen_to_yuan_str(excess),
             "s (share of the excess paid)": str(Decimal(share.numerator) / share.denominator),
             "(T − O) × s, exact": _dec(exact.numerator, exact.denominator * 100, 4)
             if new > old

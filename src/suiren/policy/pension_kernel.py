@@ -21,8 +21,8 @@ rounded on its own, to the total (``_bracket_years``); a 过渡调节金 F + Ī 
 (``_adjustment``), a fixed 养老金补贴, an amount per whole contribution year (广东 缴费年限津贴)
 and a top-up of the total to a multiple of the region's unit (浙江, 江苏 见分进角补足) add to the same part beside the three components. Where a case
 gives its transitional pension by the region's original method (江苏 原办法, 深圳 原办法), the one
-computed is compared with it (``_phase_in``): the excess is paid at the year's share, raised to
-the region's unit (江苏 the 角, 深圳 the fen). Where a case gives a personal status
+computed is compared with it (``_phase_in``): the excess, raised to the region's unit, is paid
+at the year's share, raised to the unit again (江苏 the 角, 深圳 the fen). Where a case gives a personal status
 (``_status_addons``: 四川's 增发 rate and fixed amount, a one-child parent), its add-ons join
 that part before any top-up.
 
@@ -559,11 +559,12 @@ def _adjustment(
 
 
 def _phase_in(new: int, old: int, rate_num: int, rate_den: int, unit: int) -> int:
-    """``old + ⌈⌊(new − old) · rate⌋ fen to the unit⌉`` where ``new`` is above ``old``, else
-    ``old`` (就高); -1 where the product would not fit in int64 (the reference refuses it)."""
+    """``old + ⌈⌊⌈new − old⌉ · rate⌋ fen to the unit⌉`` where ``new`` is above ``old``, the
+    excess raised to the unit before the share is taken, else ``old`` (就高); -1 where the
+    product would not fit in int64 (the reference refuses it)."""
     if new <= old:
         return old
-    excess = new - old
+    excess = (new - old + unit - 1) // unit * unit
     if not _fits(excess, rate_num):
         return -1
     return old + _round_fen(excess * rate_num, rate_den, unit, UP_FROM_FEN)
