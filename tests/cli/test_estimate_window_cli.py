@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from tests.bilingual import CJK, english_words
 from tests.cli.runner import Run, refusal
 from tests.cli.test_transfer_cli import enrol_and_pay, ok_json
 
@@ -54,3 +55,26 @@ def test_strict_refuses_a_month_outside_the_window(cli: Run) -> None:
     # the 20 years of one reaching 63 in 2053 (paying on is assumed: the months ahead count)
     done = cli("pension", "estimate", worker_id, "--retire", "2050-01", "--paid-only", "--strict")
     assert "below-minimum-years" in refusal(done)
+
+
+def test_explain_says_each_step_chinese_first_and_the_difference_too(cli: Run) -> None:
+    """``--explain``: each scenario's steps, the name 中文 / English, then the formula in
+    Chinese (no English word) and in English (no Chinese); the difference's causes the same."""
+    worker_id = enrol_and_pay(cli, 33)
+    text = cli("pension", "estimate", worker_id, "--explain").stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert "计算过程 how it is computed (current_law):" in lines
+    assert "计算过程 how it is computed (money_follows_person):" in lines
+    assert any(line.startswith("1. 弹性退休区间 / elective retirement window：") for line in lines)
+    formulas = [line for line in lines if line.startswith(("公式：", "formula: "))]
+    chinese, english = formulas[0::2], formulas[1::2]
+    assert len(chinese) == len(english) >= 2 * 8
+    for zh, en in zip(chinese, english, strict=True):
+        assert zh.startswith("公式：") and CJK.search(zh[3:]) and english_words(zh[3:]) == [], zh
+        assert en.startswith("formula: ") and not CJK.search(en), en
+    [difference] = [line for line in lines if line.startswith("差额 difference:")]
+    assert difference.endswith(
+        " 元/月 yuan/month；待遇领取地、临时账户和留在原参保地的统筹基金均无差别"
+        " / no difference in paying province, temporary accounts or money left behind"
+    )
+    assert "计算过程" not in cli("pension", "estimate", worker_id).stdout  # asked for only

@@ -350,15 +350,20 @@ def test_twenty_thousand_cases_equal_the_same_cases_in_other_batches_and_alone(t
 # inputs as printed on real determination tables (issue 10 §1) -------------------------------
 
 
-def total_and_reading(cli, **changes: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """(the pension, how the printed inputs were read) of WORKED with ``changes``, in Xinyang
-    style with an index printed to more places and years in decimals of a month."""
+def total_and_reading(cli, **changes: Any) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """(the pension, how the printed inputs were read: each field's note in Chinese and
+    English) of WORKED with ``changes``, in Xinyang style with an index printed to more places
+    and years in decimals of a month."""
     case = {**WORKED, **changes}
     status, out, err = cli(case, "--explain")
     assert status == 0, err
     record = json.loads(out)
     first = record["explanation"][0]
-    reading = first["inputs"] if first["step"].startswith("输入读取") else {}
+    reading = (
+        {k: (first["inputs_zh"][k], v) for k, v in first["inputs_en"].items()}
+        if first["step_zh"] == "输入读取"
+        else {}
+    )
     return numbers(record), reading
 
 
@@ -370,7 +375,10 @@ def test_years_printed_as_decimals_of_a_month_are_that_month(cli, printed):
     as_printed, reading = total_and_reading(cli, contribution_years=printed)
     assert plain == {}
     assert as_printed == as_months
-    assert reading["contribution_years"] == f"{printed} → 30年7月 (367 months)"
+    assert reading["contribution_years"] == (
+        f"{printed} → 30年7月（367个月）",
+        f"{printed} → 30 years 7 months (367 months)",
+    )
 
 
 def test_years_to_two_places_or_off_a_month_are_taken_as_given(cli):
@@ -395,9 +403,9 @@ def test_an_index_printed_to_more_places_is_rounded_by_the_regions_rule(cli, pri
     as_printed, reading = total_and_reading(cli, average_index=printed)
     assert plain == {}
     assert as_printed == rounded
-    assert (
-        reading["average_index"]
-        == f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)"
+    assert reading["average_index"] == (
+        f"{printed} → {as_rounded}（按本地精度四舍五入保留4位小数）",
+        f"{printed} → {as_rounded} (rounded half up to the region's 4 decimals)",
     )
 
 
@@ -519,9 +527,10 @@ def test_beijing_g_shi_is_computed_from_the_early_actual_years(cli) -> None:
     assert record["warnings"] == []
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
     assert "G同 + G实" in step["step"] and step["result"] == "1251.67"
-    assert step["inputs"]["early actual years (N实98)"] == "4.8500"
-    assert step["inputs"]["Ī_e (Z实)"] == "0.5098"
-    assert step["inputs"]["G实 (early part, exact)"] == "290.7943"
+    assert step["inputs_zh"]["1992年10月至1998年6月实际缴费年限（N实98）"] == "4.8500"
+    assert step["inputs_zh"]["Ī_e（Z实）"] == step["inputs_en"]["Ī_e (Z_early)"] == "0.5098"
+    assert step["inputs_zh"]["G实（早期部分，精确值）"] == "290.7943"
+    assert step["inputs_en"]["G_early (early part, exact)"] == "290.7943"
     cited = {p["parameter"]: p for p in step["parameters"]}
     early = cited["pension.transitional.early_actual_rate"]
     assert early["value"] == "0.01" and "京劳社养发〔2007〕21号" in early["reference"]
@@ -601,7 +610,8 @@ def test_early_actual_years_as_printed_are_read_as_whole_months(cli) -> None:
     a, b = json.loads(out)
     assert numbers(a) == numbers(b)
     [read] = [s for s in a["explanation"] if s["step"].startswith("输入读取")]
-    assert read["inputs"]["early_actual_years"] == "4.58333 → 4年7月 (55 months)"
+    assert read["inputs_zh"]["early_actual_years"] == "4.58333 → 4年7月（55个月）"
+    assert read["inputs_en"]["early_actual_years"] == "4.58333 → 4 years 7 months (55 months)"
     assert "0.509812345678 → 0.5098" in read["inputs"]["early_actual_index"]
 
 
@@ -868,8 +878,9 @@ def test_neimenggu_transitional_index_floor_is_applied_and_explained(cli) -> Non
     assert record["warnings"] == []
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
     assert step["result"] == "1112.34"
-    assert step["inputs"]["Ī_t"] == "0.6111" and step["inputs"]["Ī_t used"] == "1 (the floor)"
-    assert "raised to it" in step["formula"] and "按1计" in step["formula"]
+    assert step["inputs"]["Ī_t"] == "0.6111" and step["inputs_en"]["Ī_t used"] == "1 (the floor)"
+    assert step["inputs_zh"]["所用 Ī_t"] == "1（下限）"
+    assert "raised to it" in step["formula_en"] and "按1计" in step["formula_zh"]
     cited = {p["parameter"]: p for p in step["parameters"]}
     floor = cited["pension.transitional.index_floor"]
     assert floor["value"] == "1" and floor["in_force_from"] == "2025-09-01"
@@ -877,7 +888,8 @@ def test_neimenggu_transitional_index_floor_is_applied_and_explained(cli) -> Non
     status, out, err = cli([{**NEIMENGGU, "average_index": "1.7318"}], "--explain")
     [record] = json.loads(out)
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
-    assert "Ī_t used" not in step["inputs"] and "used as it is" in step["formula"]
+    assert "Ī_t used" not in step["inputs"] and "used as it is" in step["formula_en"]
+    assert "不低于本地下限1" in step["formula_zh"]
     # before 2025-09: the worker's index, named not modelled; refused under --strict
     before = {**NEIMENGGU, "retire": "2025-08"}
     status, out, err = cli([before])
@@ -901,12 +913,13 @@ def test_xinjiang_transitional_pension_uses_the_printed_indexed_wage(cli) -> Non
     [record] = json.loads(out)
     assert record["transitional_pension_fen"] == 19_087 and record["total_fen"] == 243_055
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
-    assert step["inputs"]["W (printed 指数化月平均缴费工资)"] == "4636.42"
-    assert "printed indexed wage" in step["formula"] and step["result"] == "190.87"
+    assert step["inputs"]["W (printed indexed wage)"] == "4636.42"
+    assert step["inputs_zh"]["W（核定表所列指数化月平均缴费工资）"] == "4636.42"
+    assert "printed indexed wage" in step["formula_en"] and step["result"] == "190.87"
     status, out, err = cli([{**case, "transitional_index": "0.6541"}], "--explain")
     [record] = json.loads(out)
     [step] = [s for s in record["explanation"] if s["step"].startswith("过渡性养老金")]
-    assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
+    assert "W (printed indexed wage)" not in step["inputs"]
     assert record["transitional_pension_fen"] == 19_089  # 7089 × 0.6541 × 38/12 × 1.3% = 190.89
 
 
@@ -927,9 +940,9 @@ def test_a_printed_indexed_wage_is_the_transitional_pensions_too(cli) -> None:
     assert printed["transitional_pension_fen"] == 82_698
     assert computed["transitional_pension_fen"] == 82_697
     [step] = [s for s in printed["explanation"] if s["step"].startswith("过渡性养老金")]
-    assert step["inputs"]["W (printed 指数化月平均缴费工资)"] == "4684.35"
+    assert step["inputs"]["W (printed indexed wage)"] == "4684.35"
     [step] = [s for s in computed["explanation"] if s["step"].startswith("过渡性养老金")]
-    assert "W (printed 指数化月平均缴费工资)" not in step["inputs"]
+    assert "W (printed indexed wage)" not in step["inputs"]
     # a transitional index of its own: the printed wage is the basic pension's only
     separate = {**DEZHOU, "indexed_wage_yuan": "4684.35", "transitional_index": "0.6"}
     status, out, err = cli([separate])

@@ -69,12 +69,12 @@ def test_the_explanation_says_to_how_many_decimals_the_index_was_rounded():
     cases = _cases("411500", date(2025, 10, 1))
     steps = explain_case(cases, compute_pensions(policy, cases), 0)
     index_step = steps[0]
-    assert "5 decimals" in index_step.formula
+    assert "5 decimals" in index_step.formula.en and "保留5位小数" in index_step.formula.zh
     assert index_step.result == "0.68834"
     assert steps[2].inputs["Ī"] == "0.68834"
     province = _cases("410000", date(2025, 10, 1))
     steps = explain_case(province, compute_pensions(policy, province), 0)
-    assert "4 decimals" in steps[0].formula
+    assert "4 decimals" in steps[0].formula.en and "保留4位小数" in steps[0].formula.zh
     assert steps[0].result == "0.6883"
 
 

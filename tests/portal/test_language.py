@@ -5,9 +5,13 @@ it (tests/portal/test_catalogs.py checks that an English page has no Chinese wor
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from suiren.portal.i18n import language, month
+from tests.bilingual import CJK, english_words
 from tests.portal import csrf_of
 from tests.portal.test_portal import assert_message, log_in_with_code, portal  # noqa: F401
 
@@ -108,3 +112,45 @@ def test_refusals_in_english_say_what_was_wrong(portal) -> None:  # noqa: F811
     assert_message(unknown, 422, "月份无效", "2058-13")  # the service's own words name the input
     early = client.get("/pay", params={"month": "2026-07", "base_yuan": "6000"})
     assert_message(early, 422, "尚未到来", "Jul 2026 has not come yet")
+
+
+def _words(fragment: str) -> str:
+    """The text of a fragment of a page, the rules it cites left out (their regulations are
+    named as written, in Chinese, on either page)."""
+    said = re.sub(r'<ul class="cited".*?</ul>', "", fragment, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]*>", " ", said))
+
+
+def test_the_pensions_steps_and_comparison_are_in_the_pages_language(portal) -> None:  # noqa: F811
+    """养老金测算's 计算过程 and the line comparing the scenarios: a Chinese page shows each
+    step, its formula, inputs and result in Chinese with no English word; an English page
+    shows them in English with no Chinese (a region's name, marked lang="zh-CN", aside)."""
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    for lang in ("zh", "en"):
+        page = client.get("/pension", params={"lang": lang}).text
+        found = re.findall(
+            r'<details class="explain" id="explain-[a-z_]+">(.*?)</details>', page, re.S
+        )
+        assert len(found) == 2, page  # one per scenario
+        for body in found:
+            steps = re.findall(r'<li class="step">(.*?)\n      </li>', body, re.S)
+            names = [
+                _words(re.search(r"<strong>(.*?)</strong>", s).group(1)).strip() for s in steps
+            ]  # type: ignore[union-attr]
+            assert len(steps) >= 8 and names[-1] == (
+                "月养老金合计" if lang == "zh" else "monthly pension"
+            )
+            for step in steps:
+                formula = _words(re.search(r'<div class="formula">(.*?)</div>', step).group(1))  # type: ignore[union-attr]
+                if lang == "zh":
+                    assert CJK.search(formula) and english_words(_words(step)) == [], step
+                else:
+                    assert 'lang="zh-CN"' not in step.split('<ul class="cited"')[0], step
+                    assert not CJK.search(_words(step)) and english_words(formula), step
+        causes = re.search(r'<small id="causes">(.*?)</small>', page, re.S).group(1)  # type: ignore[union-attr]
+        if lang == "zh":
+            assert CJK.search(causes) and english_words(_words(causes)) == [], causes
+        else:
+            outside = re.sub(r'<span lang="zh-CN">.*?</span>', "", causes)
+            assert english_words(outside) and not CJK.search(_words(outside)), causes

@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from suiren.domain.messages import Text
 from suiren.domain.month import Month
 from suiren.domain.region import default_registry
 from suiren.policy import Policy, baseline_parameters, load_policy
 from suiren.rules.scenario import apply_scenario
-from suiren.services.career import compare
+from suiren.services.career import cause_text, compare
 from suiren.services.contributions import contribute
 from suiren.services.transfers import (
     accept_transfer,
@@ -27,6 +28,7 @@ from suiren.services.transfers import (
 from suiren.services.workers import enrol
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
+from tests.bilingual import all_problems
 from tests.ledger_helpers import VAULT, resident_id
 
 FIXTURE = Path(__file__).parent / "fixtures" / "synthetic_wages.yaml"
@@ -134,6 +136,8 @@ def test_henan_courier_guangdong_zhejiang_henan(engine):
     assert result["difference_fen"]["total_fen"] == 0
     assert law["pooled_left_behind_fen"] == 0
     assert law["warnings"] == reform["warnings"] == []  # Henan pays what the formula computes
+    assert result["difference_causes"] == [{"code": "none"}]
+    assert result["causes_zh"] == ["待遇领取地、临时账户和留在原参保地的统筹基金均无差别"]
 
 
 def guangzhou_estimate(engine, n: int, born: str) -> dict:
@@ -227,3 +231,28 @@ def test_woman_moving_at_42_to_a_non_hukou_province(engine):
     # gathered to the hukou province, Henan; the reform pays where she is insured: Zhejiang
     assert law["temporary_account_months"] == 5 and law["paying_province"] == "410000"
     assert reform["temporary_account_months"] == 0 and reform["paying_province"] == "330000"
+    # her record under both scenarios side by side: what differs, said in both languages,
+    # and every step of each estimate in both (tests/bilingual.py)
+    with unit_of_work(engine) as c:
+        both = compare(c, [LAW, REFORM], w.worker_id, at(2026, 6, 15).date())
+    assert both["difference_causes"] == [
+        {"code": "paying-province", "before": "410000", "after": "440000"},
+        {"code": "temporary-account-months", "scenario": LAW.name, "months": 5},
+    ]
+    assert both["causes_zh"] == [
+        "待遇领取地由 410000 变为 440000",
+        f"{LAW.name}下有 5 个月缴入临时账户",  # the test's overlay names its scenario so
+    ]
+    assert both["causes"] == [
+        "paying province 410000 → 440000",
+        f"5 months in temporary accounts under {LAW.name}",
+    ]
+    months = {"code": "temporary-account-months", "scenario": "current_law", "months": 5}
+    assert cause_text(months) == Text(
+        "现行政策下有 5 个月缴入临时账户", "5 months in temporary accounts under current law"
+    )
+    steps = [s for scenario in both["scenarios"] for s in scenario["explanation"]]
+    assert {"待遇领取地", "平均缴费指数", "计发基数", "弹性退休区间"} <= {
+        s["step_zh"] for s in steps
+    }
+    assert all_problems(steps) == []

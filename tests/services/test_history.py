@@ -664,8 +664,9 @@ def test_a_beijing_estimate_counts_the_months_paid_in_1992_10_to_1998_06(
     assert result["paying_province"] == "110000" and result["deemed_months"] == 49
     [step] = [s for s in result["explanation"] if s["step"].startswith("过渡性养老金")]
     assert "G同 + G实" in step["step"]
-    assert step["inputs"]["early actual years (N实98)"] == "5.7500 (5年9个月)"
-    base, index = Fraction(step["inputs"]["B"]), Fraction(step["inputs"]["Ī_e (Z实)"])
+    assert step["inputs_zh"]["1992年10月至1998年6月实际缴费年限（N实98）"] == "5.7500 (5年9个月)"
+    assert step["inputs_en"]["early actual years (N_early)"] == "5.7500 (5 years 9 months)"
+    base, index = Fraction(step["inputs"]["B"]), Fraction(step["inputs"]["Ī_e (Z_early)"])
     # the estimate's own index (deemed months at 1.0 too), at 北京's four decimals
     assert index == Fraction(
         math.floor(Fraction(result["average_index"]) * 10**4 + Fraction(1, 2)), 10**4

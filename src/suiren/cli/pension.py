@@ -225,6 +225,12 @@ def estimate(
         " / refuse an estimate with a warning (outside the elective retirement window, years"
         " below the minimum, an application past its deadline, a part not modelled)",
     ),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="列出每个方案的计算过程，先中文后英文（--json 总是带有） / each scenario's steps,"
+        " Chinese first, then English (--json always has them)",
+    ),
     as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
     """养老金测算：按劳动者的全部记录，在现行政策和改革方案下测算 / The pension from the
@@ -246,7 +252,7 @@ def estimate(
         data = compare(
             connection, policies, worker_id, ctx.now().date(), retire, assumptions, strict
         )
-    emit(data, as_json, "\n".join(estimate_lines(data)))
+    emit(data, as_json, "\n".join(estimate_lines(data, explain)))
 
 
 CHOSEN_TEXT = {"early": "弹性提前 early", "statutory": "法定 statutory", "late": "弹性延迟 late"}
@@ -285,8 +291,29 @@ def window_lines(window: dict[str, Any]) -> list[str]:
     ]
 
 
-def estimate_lines(data: dict[str, Any]) -> list[str]:
-    """The estimate for a person: each scenario, the assumptions ahead, what paying more adds."""
+def explanation_lines(steps: list[dict[str, Any]]) -> list[str]:
+    """An estimate's steps (``rules.explain.Step``), each in Chinese, then in English."""
+    lines = []
+    for n, step in enumerate(steps, 1):
+        result = step["result_zh"]
+        if step["result_en"] != result:
+            result += f" / {step['result_en']}"
+        lines += [
+            f"  {n}. {step['step_zh']} / {step['step_en']}：{result}",
+            f"     公式：{step['formula_zh']}",
+            f"     formula: {step['formula_en']}",
+        ]
+        if step["inputs_zh"]:
+            lines += [
+                "     输入：" + "，".join(f"{k} = {v}" for k, v in step["inputs_zh"].items()),
+                "     inputs: " + ", ".join(f"{k} = {v}" for k, v in step["inputs_en"].items()),
+            ]
+    return lines
+
+
+def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
+    """The estimate for a person: each scenario (with its steps where ``explain``), the
+    assumptions ahead, what paying more adds, and what differs between the scenarios."""
     lines = window_lines(data["scenarios"][0]["retirement_window"])
     for s in data["scenarios"]:
         lines.append(
@@ -296,6 +323,9 @@ def estimate_lines(data: dict[str, Any]) -> list[str]:
             f" = {fen_to_yuan_str(s['total_fen'])} 元/月 yuan/month"
         )
         lines += [f"  注意 note: {w['message']}" for w in s.get("warnings", [])]
+        if explain:
+            lines.append(f"计算过程 how it is computed ({s['scenario']}):")
+            lines += explanation_lines(s["explanation"])
     ahead = data["scenarios"][0]["projection"]
     if ahead is not None:
         lines.append(
@@ -315,7 +345,7 @@ def estimate_lines(data: dict[str, Any]) -> list[str]:
         lines.append("只计已缴 months paid so far only (no months ahead)")
     if "difference_fen" in data:
         lines.append(
-            f"差额 difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} 元/月 yuan/month; "
-            + "; ".join(data["causes"])
+            f"差额 difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} 元/月"
+            f" yuan/month；{'；'.join(data['causes_zh'])} / {'; '.join(data['causes'])}"
         )
     return lines

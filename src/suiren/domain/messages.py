@@ -337,6 +337,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the credit code's check character does not match (GB 32100-2015); please check the"
         " code for a typing error",
     ),
+    # --- what differs between two scenarios' estimates (services/career.py compare) ----------
+    "scenario.current-law": ("现行政策", "current law"),
+    "scenario.money-follows-person": ("钱随人走", "money follows the person"),
+    "cause.paying-province": (
+        "待遇领取地由 {before} 变为 {after}",
+        "paying province {before} → {after}",
+    ),
+    "cause.temporary-account-months": (
+        "{scenario}下有 {months} 个月缴入临时账户",
+        "{months} months in temporary accounts under {scenario}",
+    ),
+    "cause.pooled-left-behind": (
+        "{yuan} 元统筹基金留在了原参保地",
+        "{yuan} yuan of pooled money left behind",
+    ),
+    "cause.none": (
+        "待遇领取地、临时账户和留在原参保地的统筹基金均无差别",
+        "no difference in paying province, temporary accounts or money left behind",
+    ),
     # --- mobile numbers (domain/phone.py) --------------------------------------------------------
     "phone.length": ("手机号码为 11 位数字", "a mobile number has 11 digits"),
     "phone.form": (

@@ -18,6 +18,7 @@ from datetime import date
 from fractions import Fraction
 
 from suiren.domain.errors import ParameterError
+from suiren.domain.messages import Text
 from suiren.policy import Policy
 from suiren.rules.parameters import ResolvedValue
 
@@ -34,7 +35,7 @@ class Stint:
 @dataclass(frozen=True, slots=True)
 class PayingRegion:
     province: str
-    reason: str
+    reason: Text  # why, in zh-CN and English
     cited: tuple[ResolvedValue, ...]
 
 
@@ -48,14 +49,18 @@ def paying_region(
     cited = (rule, years_min)
     if rule.value == "residence":
         return PayingRegion(
-            current_province, "the province where the worker is insured at retirement", cited
+            current_province,
+            Text("退休时参保所在省", "the province where the worker is insured at retirement"),
+            cited,
         )
     if rule.value != "hukou_ten_years":
         raise ParameterError(f"unknown pension.paying_region.rule {rule.value!r}")
     months_min = int(Fraction(years_min.value) * 12)
     if current_province == hukou_province:
         return PayingRegion(
-            hukou_province, "the insurance relation is in the hukou province", cited
+            hukou_province,
+            Text("参保关系在户籍所在省", "the insurance relation is in the hukou province"),
+            cited,
         )
     totals: dict[str, int] = {}  # months that count for a place: never a temporary account's
     for stint in stints:  # (国办发〔2009〕66号 第六条、第十二条; 天津: 不包括临时账户缴费年限)
@@ -67,17 +72,28 @@ def paying_region(
 
     if qualifies(current_province):
         return PayingRegion(
-            current_province, f"{years_min.value}+ years in the current province", cited
+            current_province,
+            Text(
+                f"在现参保省缴费满{years_min.value}年",
+                f"{years_min.value}+ years in the current province",
+            ),
+            cited,
         )
     for stint in reversed(stints):
         if stint.province != current_province and qualifies(stint.province):
             return PayingRegion(
                 stint.province,
-                f"the last province with {years_min.value}+ years (not temporary)",
+                Text(
+                    f"最后一个缴费满{years_min.value}年的省（不计临时账户）",
+                    f"the last province with {years_min.value}+ years (not temporary)",
+                ),
                 cited,
             )
     return PayingRegion(
         hukou_province,
-        f"no province has {years_min.value}+ years: gathered to the hukou province",
+        Text(
+            f"没有缴费满{years_min.value}年的省：归集到户籍所在省",
+            f"no province has {years_min.value}+ years: gathered to the hukou province",
+        ),
         cited,
     )

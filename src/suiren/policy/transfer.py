@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.errors import ParameterNotFound
+from suiren.domain.messages import Text
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import Policy
@@ -31,6 +32,9 @@ from suiren.rules.explain import Step
 from suiren.rules.parameters import ResolvedValue
 
 IntArray = npt.NDArray[np.int64]
+TEMPORARY = Text("临时账户", "temporary account")
+NO_TEMPORARY = Text("无临时账户", "no temporary account")
+ENTITLEMENT = Text("统筹基金权益", "entitlement")
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,14 @@ def temporary_account(
         temporary_on = view.get("transfer.temporary_accounts")
     except ParameterNotFound:  # before the rule existed (2010-01-01) there were none
         return False, Step(
-            "临时账户 / temporary account",
-            "none before 国办发〔2009〕66号 took effect",
-            {"day": day.isoformat()},
-            "no temporary account",
+            TEMPORARY,
+            Text(
+                "国办发〔2009〕66号施行前没有临时账户",
+                "none before the State Council General Office's document No. 66 of 2009 took"
+                " effect",
+            ),
+            {Text("日期", "day"): day.isoformat()},
+            NO_TEMPORARY,
         )
     age_min = view.get(f"transfer.temporary_account_age_{'male' if sex == 'M' else 'female'}")
     home = province(to_region) in {
@@ -123,16 +131,24 @@ def temporary_account(
     }
     temporary = bool(temporary_on.value) and not home and age_months >= int(age_min.value) * 12
     step = Step(
-        "临时账户 / temporary account",
-        "age ≥ the threshold and the new province is neither the hukou province nor where the"
-        " insurance relation is held",
+        TEMPORARY,
+        Text(
+            "年龄达到规定，且新参保省既不是户籍所在省，也不是参保关系所在省",
+            "age ≥ the threshold and the new province is neither the hukou province nor where"
+            " the insurance relation is held",
+        ),
         {
-            "age": f"{age_months // 12}岁{age_months % 12}个月",
-            "hukou": hukou_province,
-            "relation": relation_region or "-",
-            "to": to_region,
+            Text("年龄", "age"): Text(
+                f"{age_months // 12}岁{age_months % 12}个月",
+                f"{age_months // 12} years {age_months % 12} months",
+            ),
+            Text("户籍地", "hukou"): hukou_province,
+            Text("参保关系所在地", "relation"): relation_region or "-",
+            Text("转入地", "to"): to_region,
         },
-        "a temporary account: nothing moves" if temporary else "no temporary account",
+        Text("开设临时账户：不转移", "a temporary account: nothing moves")
+        if temporary
+        else NO_TEMPORARY,
         (temporary_on, age_min),
     )
     return temporary, step
@@ -167,8 +183,12 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
         return _whole_entitlement(
             policy,
             inputs,
-            "统筹基金 / pooled entitlement (钱随人走)",
-            "the whole pooled entitlement paid in the old region, with interest at the crediting rate",
+            Text("统筹基金（钱随人走）", "pooled entitlement (money follows the person)"),
+            Text(
+                "原参保地的全部统筹基金权益，按记账利率计息后转移",
+                "the whole pooled entitlement paid in the old region, with interest at the"
+                " crediting rate",
+            ),
             (whole,),
         )
     share = view.get("transfer.pooled_share_of_base")
@@ -178,12 +198,18 @@ def quote_transfer(policy: Policy, inputs: TransferInputs, claim: bool = False) 
     rate = Fraction(share.value)
     pooled = int(divide_round(base_total * rate.numerator, rate.denominator))
     step = Step(
-        "统筹基金 / pooled fund (国办发〔2009〕66号)",
-        "share × Σ actual monthly bases since the first counted month; the rest stays",
+        Text(
+            "统筹基金（国办发〔2009〕66号）",
+            "pooled fund (State Council General Office, 2009 No. 66)",
+        ),
+        Text(
+            "转移比例 × 自起算月以来各月实际缴费基数之和；其余留在原参保地",
+            "share × Σ actual monthly bases since the first counted month; the rest stays",
+        ),
         {
-            "Σ bases": fen_to_yuan_str(base_total),
-            "months": str(int(counted.sum())),
-            "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
+            Text("缴费基数之和", "Σ bases"): fen_to_yuan_str(base_total),
+            Text("月数", "months"): str(int(counted.sum())),
+            ENTITLEMENT: fen_to_yuan_str(inputs.entitlement_fen),
         },
         fen_to_yuan_str(pooled),
         (share, since, whole, *(p for p in inputs.priced_on if p.provisional)),
@@ -206,8 +232,12 @@ def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
     return _whole_entitlement(
         policy,
         inputs,
-        "临时账户归集 / temporary account gathered",
-        "all contributions paid into the temporary account, with interest at the crediting rate",
+        Text("临时账户归集", "temporary account gathered"),
+        Text(
+            "缴入临时账户的全部缴费本息（按记账利率计息）",
+            "all contributions paid into the temporary account, with interest at the crediting"
+            " rate",
+        ),
         (),
     )
 
@@ -215,8 +245,8 @@ def quote_gathering(policy: Policy, inputs: TransferInputs) -> TransferQuote:
 def _whole_entitlement(
     policy: Policy,
     inputs: TransferInputs,
-    name: str,
-    formula: str,
+    name: Text,
+    formula: Text,
     cited: tuple[ResolvedValue, ...],
 ) -> TransferQuote:
     """The individual account and the whole pooled entitlement with its interest move."""
@@ -226,8 +256,8 @@ def _whole_entitlement(
         name,
         formula,
         {
-            "entitlement": fen_to_yuan_str(inputs.entitlement_fen),
-            "interest": fen_to_yuan_str(interest),
+            ENTITLEMENT: fen_to_yuan_str(inputs.entitlement_fen),
+            Text("利息", "interest"): fen_to_yuan_str(interest),
         },
         fen_to_yuan_str(pooled),
         cited + provisional_rates(policy, inputs),
@@ -244,9 +274,9 @@ def _whole_entitlement(
 
 def _account_step(inputs: TransferInputs) -> Step:
     return Step(
-        "个人账户 / individual account",
-        "the whole balance moves",
-        {"balance": fen_to_yuan_str(inputs.account_fen)},
+        Text("个人账户", "individual account"),
+        Text("个人账户储存额全部转移", "the whole balance moves"),
+        {Text("余额", "balance"): fen_to_yuan_str(inputs.account_fen)},
         fen_to_yuan_str(inputs.account_fen),
     )
 

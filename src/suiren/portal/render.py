@@ -38,7 +38,7 @@ def environment(lang: str) -> Environment:
             yuan_text=text.yuan_text,
             month=partial(i18n.month, lang=lang),
             region=partial(text.region, lang=lang),
-            side=partial(text.side, lang=lang),
+            half=partial(text.half, lang=lang),
             as_written=partial(text.as_written, lang=lang),
         )
         env.globals.update(
@@ -53,6 +53,7 @@ def environment(lang: str) -> Environment:
             label=partial(text.label, lang=lang),
             figures=partial(text.figures, lang=lang),
             interest_rates=partial(text.interest_rates, lang=lang),
+            causes=partial(text.causes, lang=lang),
             say=partial(text.say, lang=lang),
             CSRF_FIELD=session.CSRF_FIELD,
             html_lang=i18n.HTML_LANG[lang],

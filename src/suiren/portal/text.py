@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from suiren.domain.errors import SuirenError, UnknownRegion
 from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
@@ -135,13 +135,11 @@ def region(code: str | None, lang: str) -> str:
     return Markup('<span lang="zh-CN">{}</span> ({})').format(name, code)
 
 
-def side(name: str, lang: str) -> str:
-    """The half of a "计发基数 / pension base" name (as the rules engine names its steps) in
-    ``lang``; any other name as it is (``as_written``)."""
-    chinese, slash, english = name.partition(" / ")
-    if slash and CJK_RE.search(chinese) and not CJK_RE.search(english):
-        return chinese if lang == "zh" else english
-    return as_written(name, lang)
+def half(item: Mapping[str, object], key: str, lang: str) -> object:
+    """The page's language's half of what a service says in both: a step of an estimate's
+    explanation (``rules.explain.Step``) gives ``step_zh`` and ``step_en``, ``formula_zh``
+    and ``formula_en``, and so its inputs and result; ``key`` names which."""
+    return item[f"{key}_{lang}"]
 
 
 def as_written(words: object, lang: str) -> str:
@@ -218,6 +216,37 @@ def interest_rates(runs: list[Mapping[str, object]], lang: str) -> str:
             )  # fmt: skip
         said.append(rate)
     return say(N_(", "), lang).join(said) or say(N_("none (retiring this year)"), lang)
+
+
+# what makes the two scenarios' estimates differ (``career.difference_causes``): a code -> its
+# sentence (placeholders from the cause)
+CAUSES = {
+    "paying-province": N_("the paying province changes from %(before)s to %(after)s"),
+    "temporary-account-months": N_("%(months)s months in temporary accounts under %(scenario)s"),
+    "pooled-left-behind": N_("%(amount)s of pooled money left behind where you moved from"),
+    "none": N_("no difference in the paying province, temporary accounts or pooled money left behind"),
+}  # fmt: skip
+
+
+def causes(items: list[Mapping[str, object]], lang: str) -> Markup:
+    """The causes of the difference between the scenarios in ``lang``, one after another
+    (a region named as ``region`` names it, a scenario by its label, an amount in yuan)."""
+    translations = i18n.translations(lang)
+    said = []
+    for cause in items:
+        values: dict[str, object] = {}
+        if cause["code"] == "paying-province":
+            values = {k: region(str(cause[k]), lang) for k in ("before", "after")}
+        elif cause["code"] == "temporary-account-months":
+            values = {
+                "months": cause["months"],
+                "scenario": label(SCENARIOS, str(cause["scenario"]), lang),
+            }
+        elif cause["code"] == "pooled-left-behind":
+            values = {"amount": yuan(int(str(cause["amount_fen"])))}
+        template = Markup(escape(translations.gettext(CAUSES[str(cause["code"])])))
+        said.append(template % values)
+    return Markup(escape(say(N_("; "), lang))).join(said)
 
 
 # the agency console (经办控制台)

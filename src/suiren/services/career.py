@@ -35,6 +35,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound
+from suiren.domain.messages import Text, text
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKind, Scheme
@@ -256,25 +257,42 @@ def estimate(
     result = compute_pensions(policy, cases)
     steps = [
         Step(
-            "待遇领取地 / paying province",
-            "the scenario's rule over the career's provinces (the months ahead included)",
+            Text("待遇领取地", "paying province"),
+            Text(
+                "按本方案的规则，依职业生涯在各省的缴费月数确定（含今后各月）",
+                "the scenario's rule over the career's provinces (the months ahead included)",
+            ),
             {
-                "stints": ", ".join(
-                    f"{s.province}:{s.months}m{'(临时)' if s.temporary else ''}" for s in stints
+                Text("各省缴费月数", "stints"): Text(
+                    "，".join(
+                        f"{s.province}：{s.months}个月{'（临时账户）' if s.temporary else ''}"
+                        for s in stints
+                    ),
+                    ", ".join(
+                        f"{s.province}:{s.months}m{' (temporary)' if s.temporary else ''}"
+                        for s in stints
+                    ),
                 ),
-                "hukou": worker.hukou_region,
-                "insured now": region,
+                Text("户籍地", "hukou"): worker.hukou_region,
+                Text("现参保地", "insured now"): region,
             },
-            f"{paying.province} — {paying.reason}; paying city {city}",
+            Text(
+                f"{paying.province}——{paying.reason.zh}；领取城市 {city}",
+                f"{paying.province} — {paying.reason.en}; paying city {city}",
+            ),
             paying.cited,
         ),
         index_step,
         Step(
-            "计发基数 / pension base",
-            "the paying city's latest published base on the retirement date (its own, or its"
-            " province's where it has none)"
-            + (f", grown {growth} a year from {base.start.year}" if grow and growth else ""),
-            {"retirement month": str(retire)},
+            Text("计发基数", "pension base"),
+            Text(
+                "领取城市在退休日最近公布的计发基数（本市有的用本市的，否则用全省的）"
+                + (f"，自{base.start.year}年起每年增长{growth}" if grow and growth else ""),
+                "the paying city's latest published base on the retirement date (its own, or its"
+                " province's where it has none)"
+                + (f", grown {growth} a year from {base.start.year}" if grow and growth else ""),
+            ),
+            {Text("退休月份", "retirement month"): str(retire)},
             fen_to_yuan_str(base_fen),
             (base,),
         ),
@@ -556,14 +574,26 @@ def refuse_warnings(results: list[dict[str, Any]]) -> None:
 def _window_step(
     window: ElectiveWindow, retire: Month, also: tuple[ResolvedValue, ...] = ()
 ) -> Step:
+    chosen = Text(*CHOICE_TEXT[window.choice(retire)].split(" ", 1))
     return Step(
-        "弹性退休区间 / elective retirement window",
-        "statutory age by the rules of the month it is reached; early: up to the most months"
-        " before it, never below the original age, with the minimum years; late: up to the most"
-        " months after it, for a worker without an employer by application to the agency",
-        {"birth": str(window.birth), "retirement month": str(retire)},
-        f"{window.earliest_month} – {window.statutory_month} (法定 statutory) –"
-        f" {window.latest_month}; {CHOICE_TEXT[window.choice(retire)]}",
+        Text("弹性退休区间", "elective retirement window"),
+        Text(
+            "法定退休年龄按达到当月的规则确定；弹性提前：最多提前规定的月数，不低于原法定退休年龄，且须"
+            "满最低缴费年限；弹性延迟：最多延迟规定的月数，无用人单位的劳动者向经办机构申请",
+            "statutory age by the rules of the month it is reached; early: up to the most months"
+            " before it, never below the original age, with the minimum years; late: up to the"
+            " most months after it, for a worker without an employer by application to the agency",
+        ),
+        {
+            Text("出生年月", "birth"): str(window.birth),
+            Text("退休月份", "retirement month"): str(retire),
+        },
+        Text(
+            f"{window.earliest_month} – {window.statutory_month}（法定）– {window.latest_month}；"
+            f"{chosen.zh}",
+            f"{window.earliest_month} – {window.statutory_month} (statutory) –"
+            f" {window.latest_month}; {chosen.en}",
+        ),
         also + window.cited,
     )
 
@@ -717,12 +747,17 @@ def _average_index(
     mean = total / counted
     index_1e6 = int(divide_round(mean.numerator * 10**6, mean.denominator))
     step = Step(
-        "平均缴费指数 / average contribution index",
-        "mean of (monthly base ÷ paying region's average wage)",
+        Text("平均缴费指数", "average contribution index"),
+        Text(
+            "各月（缴费基数 ÷ 领取地当月社平工资）的平均值",
+            "mean of (monthly base ÷ paying region's average wage)",
+        ),
         {
-            "months": str(counted),
-            "region": region,
-            "without a wage": ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-",
+            Text("月数", "months"): str(counted),
+            Text("地区", "region"): region,
+            Text("缺社平工资的地区和年份", "without a wage"): (
+                ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-"
+            ),
         },
         str(Decimal(index_1e6) / 10**6),
     )
@@ -784,18 +819,54 @@ def compare(
         out["difference_fen"] = {
             k: b[k] - a[k] for k in ("basic_pension_fen", "account_pension_fen", "total_fen")
         }
-        causes = []
-        if a["paying_province"] != b["paying_province"]:
-            causes.append(f"paying province {a['paying_province']} → {b['paying_province']}")
-        if a["temporary_account_months"]:
-            causes.append(
-                f"{a['temporary_account_months']} months in temporary accounts under {a['scenario']}"
-            )
-        if a["pooled_left_behind_fen"]:
-            causes.append(
-                f"{fen_to_yuan_str(a['pooled_left_behind_fen'])} yuan of pooled money left behind"
-            )
-        out["causes"] = causes or [
-            "no difference in paying province, temporary accounts or money left behind"
-        ]
+        out["difference_causes"] = difference_causes(a, b)
+        said = [cause_text(c) for c in out["difference_causes"]]
+        out["causes"] = [t.en for t in said]
+        out["causes_zh"] = [t.zh for t in said]
     return out
+
+
+SCENARIO_NAMES = {
+    "current_law": text("scenario.current-law"),
+    "money_follows_person": text("scenario.money-follows-person"),
+}
+
+
+def difference_causes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """What makes scenario ``b``'s estimate differ from ``a``'s, as data (a page says it in
+    its language): a paying province that changes, ``a``'s months in temporary accounts, the
+    pooled money ``a`` left behind; ``none`` where it is none of these."""
+    causes: list[dict[str, Any]] = []
+    if a["paying_province"] != b["paying_province"]:
+        causes.append(
+            {
+                "code": "paying-province",
+                "before": a["paying_province"],
+                "after": b["paying_province"],
+            }
+        )
+    if a["temporary_account_months"]:
+        causes.append(
+            {
+                "code": "temporary-account-months",
+                "scenario": a["scenario"],
+                "months": a["temporary_account_months"],
+            }
+        )
+    if a["pooled_left_behind_fen"]:
+        causes.append({"code": "pooled-left-behind", "amount_fen": a["pooled_left_behind_fen"]})
+    return causes or [{"code": "none"}]
+
+
+def cause_text(cause: dict[str, Any]) -> Text:
+    """A cause of ``difference_causes`` in both languages (``domain.messages``)."""
+    code = cause["code"]
+    if code == "paying-province":
+        return text("cause.paying-province", before=cause["before"], after=cause["after"])
+    if code == "temporary-account-months":
+        name = cause["scenario"]
+        scenario = SCENARIO_NAMES.get(name, Text(name, name))
+        return text("cause.temporary-account-months", scenario=scenario, months=cause["months"])
+    if code == "pooled-left-behind":
+        return text("cause.pooled-left-behind", yuan=fen_to_yuan_str(cause["amount_fen"]))
+    return text("cause.none")

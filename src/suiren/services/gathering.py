@@ -91,7 +91,7 @@ def gather_for_retirement(
     if not plans:
         raise TransferRefused(
             f"nothing to gather for worker {worker_id}: no temporary account and the insurance"
-            f" relation is already in the paying region {target} ({paying.reason})"
+            f" relation is already in the paying region {target} ({paying.reason.en})"
         )
     for kind, source in sorted(plans, key=lambda p: p[1]):
         quote = quote_for(connection, policy, worker_id, source, target, day, scheme, kind)

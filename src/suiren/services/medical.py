@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.messages import Text
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.policy import Policy
@@ -200,12 +201,17 @@ def quote_medical_transfer(
             " there is nothing to transfer"
         )
     moved = transfer_amounts(policy, day, from_region, to_region, [account], [entitlement])
+    moves, stays = int(moved.moved_fen[0]), int(moved.kept_fen[0])
     step = Step(
-        "医保关系转移接续 / medical transfer",
-        "the individual account moves; the pooled entitlement moves only if"
-        " medical.transfer.pooled_moves, else it stays in the old region's pooled fund",
+        Text("医保关系转移接续", "medical transfer"),
+        Text(
+            "个人账户转移；统筹基金权益仅在 medical.transfer.pooled_moves 时转移，否则留在原参保地的"
+            "统筹基金",
+            "the individual account moves; the pooled entitlement moves only if"
+            " medical.transfer.pooled_moves, else it stays in the old region's pooled fund",
+        ),
         {"account_fen": str(account), "pooled_entitlement_fen": str(entitlement)},
-        f"moves {int(moved.moved_fen[0])} fen, stays {int(moved.kept_fen[0])} fen",
+        Text(f"转移 {moves} 分，留存 {stays} 分", f"moves {moves} fen, stays {stays} fen"),
         tuple(moved.parameters.for_case(0).values()),
     )
     return TransferQuote(

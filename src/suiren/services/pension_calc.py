@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import Text
 from suiren.domain.month import Month
 from suiren.domain.region import default_registry
 from suiren.policy import Policy
@@ -33,7 +34,7 @@ from suiren.policy.pension import (
     PensionResult,
     compute_pensions,
 )
-from suiren.policy.pension_explain import explain_case
+from suiren.policy.pension_explain import age_text, explain_case
 from suiren.policy.retirement import (
     category_index,
     flexible_window,
@@ -41,8 +42,10 @@ from suiren.policy.retirement import (
     retirement_rule,
     statutory_retirement,
 )
-from suiren.rules.explain import Step
+from suiren.rules.explain import Step, Words
 from suiren.rules.vector import day_number
+
+Notes = dict[int, dict[str, Words]]  # case -> field -> how a printed input was read
 
 CASES_MAX = 5_000_000
 INCREASE_RATE_SCALE = 10**6  # a 增发 rate to six decimals
@@ -287,7 +290,7 @@ class ParsedCases:
         category: np.ndarray,
         retire: np.ndarray,
         ids: list[Any],
-        notes: dict[int, dict[str, str]] | None = None,
+        notes: Notes | None = None,
     ) -> None:
         self.notes = notes or {}  # case -> field -> how a printed input was read
         self.cases = cases
@@ -381,7 +384,7 @@ class CaseInput:
     # printed with more places, exact (rounded by the paying region's rule in parse_input)
     index: dict[str, tuple[np.ndarray, dict[int, Fraction]]]
     coefficient: list[Fraction | None] | None
-    notes: dict[int, dict[str, str]]  # case -> field -> how a printed input was read
+    notes: Notes  # case -> field -> how a printed input was read
 
 
 def parse_cases(
@@ -394,7 +397,7 @@ def parse_cases(
         raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {len(records)}")
     _check_fields(records)
     numbers = {name: number_values([r.get(name) for r in records], name) for name in NUMBER_FIELDS}
-    notes: dict[int, dict[str, str]] = {}
+    notes: Notes = {}
     for name in YEARS_FIELDS:
         note_years([r.get(name) for r in records], numbers[name], name, notes)
     case_input = CaseInput(
@@ -572,7 +575,7 @@ def _index_column(
     region: np.ndarray,
     index: tuple[np.ndarray, dict[int, Fraction]],
     field: str,
-    notes: dict[int, dict[str, str]],
+    notes: Notes,
 ) -> np.ndarray:
     """Indices in 1/INDEX_SCALE_INPUT; one printed with more places (0.733100252737995) is
     rounded half up to the paying region's own index decimals first, as the agency does."""
@@ -590,8 +593,9 @@ def _index_column(
             rounded = (value / unit + Fraction(1, 2)).__floor__() * unit
             out[i] = int(rounded * INDEX_SCALE_INPUT)
             shown = Decimal(rounded.numerator) / Decimal(rounded.denominator)
-            notes.setdefault(i, {})[field] = (
-                f"{_printed(value)} → {shown:.{d}f} (rounded half up to the region's {d} decimals)"
+            notes.setdefault(i, {})[field] = Text(
+                f"{_printed(value)} → {shown:.{d}f}（按本地精度四舍五入保留{d}位小数）",
+                f"{_printed(value)} → {shown:.{d}f} (rounded half up to the region's {d} decimals)",
             )
     return out
 
@@ -606,7 +610,7 @@ def note_years(
     raw: Sequence[Any],
     scaled: np.ndarray,
     field: str,
-    notes: dict[int, dict[str, str]],
+    notes: Notes,
 ) -> None:
     """Say where a printed decimal of years was read as whole months."""
     for i, value in enumerate(raw):
@@ -619,8 +623,9 @@ def note_years(
         if _scaled(value, YEARS_SCALE) == int(scaled[i]):
             continue  # exactly the months it stands for
         months = int(scaled[i]) // MONTH_IN_YEARS_SCALE
-        notes.setdefault(i, {})[field] = (
-            f"{value} → {months // 12}年{months % 12}月 ({months} months)"
+        notes.setdefault(i, {})[field] = Text(
+            f"{value} → {months // 12}年{months % 12}月（{months}个月）",
+            f"{value} → {months // 12} years {months % 12} months ({months} months)",
         )
 
 
@@ -1090,8 +1095,11 @@ def output_records(
             read = (
                 [
                     Step(
-                        "输入读取 / inputs as printed",
-                        "a printed value read as the agency reads it",
+                        Text("输入读取", "inputs as printed"),
+                        Text(
+                            "核定表所列的数值，按经办机构的读法读取",
+                            "a printed value read as the agency reads it",
+                        ),
                         parsed.notes[i],
                         "",
                     )
@@ -1122,24 +1130,43 @@ def retirement_steps(parsed: ParsedCases, policy: Policy, i: int) -> list[Step]:
     min_years = minimum[int(which[0])]
     years = Fraction(int(parsed.cases.years[i]), YEARS_SCALE)
 
-    def age_text(months: int) -> str:
-        return f"{months // 12}岁{months % 12}个月"
-
+    reached = Month(int(reach[0]))
+    window = (age_text(int(earliest[0])), age_text(int(latest[0])))
+    met = years >= min_years
+    minimum_shown = Decimal(min_years.numerator) / Decimal(min_years.denominator)
     steps = [
         Step(
-            "法定退休年龄 / statutory retirement age (2025 reform)",
-            "original age + min(max delay, (birth − first affected month) // step + 1)",
-            {"birth": str(Month(birth)), "delay months": str(int(delay[0]))},
-            f"{age_text(int(age[0]))}, reached {Month(int(reach[0]))};"
-            f" flexible window {age_text(int(earliest[0]))} – {age_text(int(latest[0]))}",
+            Text("法定退休年龄", "statutory retirement age (2025 reform)"),
+            Text(
+                "原法定退休年龄 + min(最多延迟月数, (出生年月 − 首个延迟的出生月) // 每步月数 + 1)",
+                "original age + min(max delay, (birth − first affected month) // step + 1)",
+            ),
+            {
+                Text("出生年月", "birth"): str(Month(birth)),
+                Text("延迟月数", "delay months"): str(int(delay[0])),
+            },
+            Text(
+                f"{age_text(int(age[0])).zh}，{reached} 达到；弹性区间 {window[0].zh} – {window[1].zh}",
+                f"{age_text(int(age[0])).en}, reached {reached}; flexible window"
+                f" {window[0].en} – {window[1].en}",
+            ),
             rule.cited,
         ),
         Step(
-            "最低缴费年限 / minimum contribution years",
-            "by the year the statutory age is reached; contribution years must reach it",
-            {"contribution years": str(Decimal(years.numerator) / Decimal(years.denominator))},
-            f"{Decimal(min_years.numerator) / Decimal(min_years.denominator)}"
-            f" — {'met' if years >= min_years else 'NOT met: keep paying (延长缴费)'}",
+            Text("最低缴费年限", "minimum contribution years"),
+            Text(
+                "按达到法定退休年龄的年份确定；累计缴费年限须达到此数",
+                "by the year the statutory age is reached; contribution years must reach it",
+            ),
+            {
+                Text("累计缴费年限", "contribution years"): str(
+                    Decimal(years.numerator) / Decimal(years.denominator)
+                )
+            },
+            Text(
+                f"{minimum_shown}年 — {'已满足' if met else '未满足：须延长缴费'}",
+                f"{minimum_shown} — {'met' if met else 'NOT met: keep paying'}",
+            ),
             (
                 policy.national(Month(int(reach[0])).first_day()).get(
                     "retirement.minimum_contribution_years"

@@ -42,6 +42,7 @@ from suiren.services.pension_calc import (
     CaseError,
     CaseInput,
     CaseWarnings,
+    Notes,
     ParsedCases,
     coefficients,
     index_values,
@@ -94,7 +95,7 @@ def case_input(table: pa.Table) -> CaseInput:
                 f"column {name!r} holds binary floats, which are not exact: write it as decimal"
                 " (decimal128) or as text"
             )
-    notes: dict[int, dict[str, str]] = {}
+    notes: Notes = {}
     numbers = {name: _number(columns.get(name), name, n, notes) for name in NUMBER_FIELDS}
     return CaseInput(
         n=n,
@@ -183,9 +184,7 @@ def _unscaled(column: pa.Array) -> np.ndarray | None:
     return np.where(valid, low, 0)
 
 
-def _number(
-    column: pa.Array | None, name: str, n: int, notes: dict[int, dict[str, str]]
-) -> np.ndarray:
+def _number(column: pa.Array | None, name: str, n: int, notes: Notes) -> np.ndarray:
     spec = NUMBER_FIELDS[name]
     if column is None:
         if spec.absent is REQUIRED:
