@@ -65,7 +65,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0016_worker_sessions",
+        "revision": "0017_sessions_journalled",
     }
     assert response.headers["x-request-id"]
 

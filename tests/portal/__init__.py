@@ -31,7 +31,7 @@ def two_workers(engine: Engine) -> dict[str, Any]:
         contribute(c, POLICY, "theirs", theirs.worker_id, Month.of(2026, 1), Month.of(2026, 3),
                    700_000, NOW)  # fmt: skip
         for worker in (mine, theirs):  # each has logged in once: their sessions' row, at 0
-            session_generation(c, worker.worker_id)
+            session_generation(c, worker.worker_id, NOW)
     return {
         "mine": mine.worker_id,
         "theirs": theirs.worker_id,

@@ -224,7 +224,7 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         with engine.connect() as connection:
             assert (
                 MigrationContext.configure(connection).get_current_revision()
-                == "0016_worker_sessions"
+                == "0017_sessions_journalled"
             )
     finally:
         engine.dispose()
@@ -323,6 +323,77 @@ def test_a_database_before_0015_drops_its_pending_codes_and_records_uses(
             used = text("SELECT COUNT(*) FROM login_code_uses")
             assert connection.execute(used).scalar_one() == 1
             assert verify(connection).ok, verify(connection).problems
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
+
+
+def test_a_database_at_0016_has_its_sessions_recorded_at_the_upgrade(
+    backend: str, tmp_path: Path
+) -> None:
+    """0017 (``worker_sessions`` journalled): the rows of a database at 0016 — a worker who
+    logged in once, one whose sessions were ended twice — get ``version`` 1, ``ended_by``
+    NULL and a fact each, as they stand; their tokens of the current generation go on, an
+    earlier one stays refused, the audit agrees, and the next end is the next fact. The
+    facts' index is the declared one (kind, key, region, seq) in place of (kind, key)."""
+    from suiren.services.logins import (
+        LoginRefused,
+        Session,
+        check_session,
+        end_sessions,
+    )
+    from suiren.services.workers import enrol
+    from tests.ledger_helpers import POLICY, VAULT, resident_id
+
+    engine, schema = engine_for(backend, tmp_path)
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        upgrade(engine, "0016_worker_sessions")
+        with engine.begin() as connection:  # as 0016 made the table and the facts' index
+            for column in ("ended_by", "version"):
+                connection.execute(text(f"ALTER TABLE worker_sessions DROP COLUMN {column}"))
+            connection.execute(text("DROP INDEX ix_facts_kind_key_region_seq"))
+            connection.execute(text("CREATE INDEX ix_facts_kind_key ON facts (kind, key)"))
+        with unit_of_work(engine) as connection:
+            workers = [
+                enrol(
+                    connection, POLICY, VAULT, resident_id(n), "440100", None, when
+                ).worker.worker_id
+                for n in (7, 8)
+            ]
+        with engine.begin() as connection:
+            for worker, generation, ended in ((workers[0], 0, None), (workers[1], 2, when)):
+                connection.execute(
+                    text(
+                        "INSERT INTO worker_sessions (worker_id, generation, ended_at)"
+                        " VALUES (:w, :g, :e)"
+                    ),
+                    {"w": worker, "g": generation, "e": ended},
+                )
+        upgrade(engine)
+        assert _found(engine, {"facts"})["facts"] == _declared()["facts"]
+        with unit_of_work(engine) as connection:
+            assert verify(connection).ok, verify(connection).problems
+            stored = connection.execute(
+                text(
+                    "SELECT generation, ended_by, version FROM worker_sessions ORDER BY generation"
+                )
+            ).all()
+            assert [tuple(r) for r in stored] == [(0, None, 1), (2, None, 1)]
+            recorded = connection.execute(
+                text("SELECT key FROM facts WHERE kind = 'worker_sessions' ORDER BY key")
+            ).scalars()
+            assert list(recorded) == sorted(workers)
+            later = when.replace(hour=1)
+            for worker, generation in ((workers[0], 0), (workers[1], 2)):
+                check_session(connection, Session(worker, later, generation))
+            with pytest.raises(LoginRefused):
+                check_session(connection, Session(workers[1], later, 1))
+            assert end_sessions(connection, workers[1], when, "command-line") == 3
+            assert verify(connection).ok, verify(connection).problems
+            with pytest.raises(LoginRefused):
+                check_session(connection, Session(workers[1], later, 2))
     finally:
         engine.dispose()
         if schema:

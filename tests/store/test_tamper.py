@@ -42,11 +42,13 @@ from suiren.services.identity import ledger_keys
 from suiren.services.interest import credit_interest
 from suiren.services.logins import (
     bind_phone,
+    end_sessions,
     log_in,
     log_in_with_code,
     phone_of,
     register,
     request_code,
+    worker_token,
 )
 from suiren.services.platforms import declare
 from suiren.services.platforms import end as end_engagement
@@ -91,11 +93,8 @@ KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 # the service's tables that grant no access by themselves (kept answers, the access log, a
 # login's one-time code) or whose logins the audit checks against the workers
 GRANTING_NOTHING = {"access_log"}
-# gates access but neither sealed nor journalled, and not read by the audit: a generation set
-# back revives a worker's tokens signed before their sessions were ended, for what remains of
-# their 30 minutes (docs/ARCHITECTURE.md, "Ending a worker's sessions": not covered)
-UNGUARDED = {"worker_sessions"}
 SEALED_TABLES = set(SEALED)  # logins, their codes and numbers, kept answers (store/seals.py)
+TOKEN_KEY = b"the tamper ledger's token key 32b"
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
 
@@ -124,6 +123,7 @@ class Ledger:
     checkpoint: dict[str, Any]
     keys: dict[str, str]  # "live": Guangzhou's agency key; "revoked": Beijing's, revoked
     pending_code: str  # worker 2's one-time code, asked for and not used
+    ended_token: str  # worker 1's token of generation 0, signed before they logged out everywhere
 
 
 def build(engine: Engine, bulk_workers: int = BULK_WORKERS) -> Ledger:
@@ -226,6 +226,9 @@ def build(engine: Engine, bulk_workers: int = BULK_WORKERS) -> Ledger:
     code = run(lambda c: request_code(c, VAULT, PHONE, later))
     run(lambda c: bind_phone(c, VAULT, workers[1], PHONE, code, later))
     pending_code = run(lambda c: request_code(c, VAULT, resident_id(2), later))  # not used
+    # worker 1 logged in (their sessions' row, at 0), then out everywhere (1, by themself)
+    ended_token = run(lambda c: worker_token(c, TOKEN_KEY, workers[1], later))
+    run(lambda c: end_sessions(c, workers[1], later))
     run(lambda c: keep_answer(c, later))
     # a file's batch of months in a region of its own: two segments, and its receipt
     bulk = [f"WB{k:08d}" for k in range(bulk_workers)]
@@ -257,7 +260,7 @@ def build(engine: Engine, bulk_workers: int = BULK_WORKERS) -> Ledger:
     with unit_of_work(engine) as c:
         result = verify(c)
     assert result.ok, result.problems
-    return Ledger(engine, workers, checkpoint, keys, pending_code)  # type: ignore[arg-type]
+    return Ledger(engine, workers, checkpoint, keys, pending_code, ended_token)  # type: ignore[arg-type]
 
 
 def keep_answer(c: Connection, now: datetime) -> None:
@@ -637,6 +640,19 @@ CASES: list[Case] = [
      forged_clerk, "clerks"),
     ("clerk deleted", ["DELETE FROM clerks WHERE login = :login"], lambda c, lg: {"login": CLERK},
      "clerks"),
+    # the generation of a worker's sessions, recorded in the national journal: set back, it
+    # would revive the tokens signed before they were ended
+    ("worker's sessions' generation set back", ["UPDATE worker_sessions SET generation = 0"
+                                                " WHERE worker_id = :a"], workers, "worker_sessions"),
+    ("worker's sessions' row deleted", ["DELETE FROM worker_sessions WHERE worker_id = :a"], workers,
+     "worker_sessions"),
+    ("worker's sessions' row inserted", ["INSERT INTO worker_sessions (worker_id, generation, version)"
+                                         " VALUES (:b, 0, 1)"], workers, "worker_sessions"),
+    ("worker's sessions' end cut from the journal", [
+        "DELETE FROM facts WHERE kind = 'worker_sessions' AND key = :a AND data LIKE :second",
+        "UPDATE worker_sessions SET generation = 0, ended_at = NULL, ended_by = NULL, version = 1"
+        " WHERE worker_id = :a"],
+     lambda c, lg: workers(c, lg) | {"second": '%"version":2%'}, "journal"),
     # NULL and '' hash alike: only NULL is written
     ("journal worker blanked", [f"UPDATE journal SET worker_id = '' {E}"], no_worker, "journal"),
     ("journal reverses blanked", [f"UPDATE journal SET reverses = '' {E}"], no_worker, "journal"),
@@ -673,10 +689,10 @@ def test_the_cases_are_many_and_the_ledger_untouched(ledger: Ledger) -> None:
 def test_every_table_is_covered() -> None:
     """A new table must be hashed, a projection of facts, recomputed, or the key's record;
     a new table of the service's must be a grant recorded in the journal, have its logins
-    checked, grant nothing, or be named as unguarded with why."""
+    checked, or grant nothing."""
     covered = HASHED | set(PROJECTIONS) | MAINTAINED | KEY_TABLE
     assert set(metadata.tables) == covered, set(metadata.tables) ^ covered
-    service = set(GRANTS) | SEALED_TABLES | GRANTING_NOTHING | UNGUARDED
+    service = set(GRANTS) | SEALED_TABLES | GRANTING_NOTHING
     assert set(api_metadata.tables) == service, set(api_metadata.tables) ^ service
 
 
@@ -710,6 +726,42 @@ def test_a_grant_changed_behind_the_ledger_lets_no_one_in(ledger: Ledger, case: 
         else:
             with pytest.raises(Unauthorized):
                 authenticate(c, f"Bearer {who}")
+
+
+@pytest.mark.parametrize(
+    "case", ["worker's sessions' generation set back", "worker's sessions' row deleted"]
+)
+def test_a_generation_set_back_revives_no_token(ledger: Ledger, case: str) -> None:
+    """Worker 1's token signed before they logged out everywhere, their row set back to its
+    generation (or deleted) behind the service: refused at once — the row is not as its
+    latest fact records it —, not only found by the next audit. A login then ends every
+    earlier session again, above every generation a token was signed at, and the fact's memo
+    keeps what it found. (A writer who also cuts the end from the journal revives the token
+    until the next audit, which names the cut chain: the case below, as a key's revocation.)"""
+    from suiren.api.auth import authenticate as authenticate_token
+    from suiren.services.logins import BY_LOGIN, session_generation
+
+    statements, params = next((c[1], c[2]) for c in CASES if c[0] == case)
+    bearer = f"Bearer {ledger.ended_token}"
+    now = datetime(2026, 6, 18, 12, 1, tzinfo=UTC)  # a minute after build() signed it
+    found = "generation 0" if case.endswith("set back") else "missing"
+    newest = text("SELECT memo FROM journal WHERE region = '000000' ORDER BY seq DESC LIMIT 1")
+    with tampering(ledger.engine) as c:
+        for sql in statements:
+            assert c.execute(text(sql), params(c, ledger)).rowcount == 1
+        with pytest.raises(Unauthorized):
+            authenticate_token(c, bearer, TOKEN_KEY, now)
+        assert session_generation(c, ledger.workers[1], now) == 2
+        memo = c.execute(newest).scalar_one()
+        assert f"by {BY_LOGIN}; the row was not as recorded ({found}, recorded 1)" in memo, memo
+        with pytest.raises(Unauthorized):
+            authenticate_token(c, bearer, TOKEN_KEY, now)
+        assert verify(c).ok, verify(c).problems  # the row as its new fact records it
+    with tampering(ledger.engine) as c:  # untouched: the token was ended, a new one is not
+        with pytest.raises(Unauthorized):
+            authenticate_token(c, bearer, TOKEN_KEY, now)
+        fresh = worker_token(c, TOKEN_KEY, ledger.workers[1], now)
+        assert authenticate_token(c, f"Bearer {fresh}", TOKEN_KEY, now).scope == ledger.workers[1]
 
 
 # what each tamper of a worker's login would let in, had logging in trusted the row: the

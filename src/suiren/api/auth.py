@@ -86,6 +86,13 @@ def clerk_actor(clerk: Clerk) -> Actor:
     return Actor(clerk.actor_id, ActorKind.AGENCY, clerk.region)
 
 
+def named(actor: Actor) -> str:
+    """How the journal names ``actor`` where it records who did something (who ended a
+    worker's sessions): a worker or a clerk as the access log does (``worker:<id>``,
+    ``clerk:<login>``), an API key as ``key:<id>``."""
+    return actor.key_id if ":" in actor.key_id else f"key:{actor.key_id}"
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

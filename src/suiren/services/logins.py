@@ -49,6 +49,7 @@ from sqlalchemy import (
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
+from suiren.ledger.transaction import MEMO_CHARS_MAX
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import (
     login_code_uses,
@@ -256,7 +257,7 @@ def register(
     )
     connection.execute(insert(logins).values(sealed(connection, logins, row)))
     record_grant(connection, logins, row, now, f"worker login: password set ({worker})")
-    end_sessions(connection, worker, now)  # a password set again ends every earlier session
+    end_sessions(connection, worker, now, BY_PASSWORD)  # it ends every earlier session
     return str(worker)
 
 
@@ -530,68 +531,164 @@ def read_token(
 # --- ending a worker's sessions ---------------------------------------------------------------
 
 SESSIONS_CHANNEL = "suiren_keys"  # PostgreSQL: as a key's revocation, so kept rows are dropped
-_GENERATION = select(worker_sessions.c.generation).where(
+# who ended a worker's sessions, as the row and its fact name them (``ended_by``): besides the
+# worker themself (``worker:<id>``, the default) and an agency's clerk or key (``clerk:<login>``,
+# ``key:<id>``: ``api.auth.named``)
+BY_PASSWORD = "password"  # a password set again with a one-time code (``register``)
+BY_COMMAND_LINE = "command-line"  # ``suiren worker sessions-end``, at the service's own host
+BY_LOGIN = "login"  # a login that found the row not as the journal recorded it
+_SESSIONS = GRANTS["worker_sessions"]
+_RECORDED = recorded(worker_sessions, worker_sessions.c.worker_id).label("recorded")
+_GENERATION = select(worker_sessions.c.generation, _RECORDED).where(
     worker_sessions.c.worker_id == bindparam("worker_id")
 )
 # a write's own check (``hold``): the row held to its commit (PostgreSQL: FOR SHARE; SQLite's
 # writer holds the whole database), so that ending the sessions is wholly before the write or
 # after it
-_GENERATION_HELD = _GENERATION.with_for_update(read=True)
+_GENERATION_HELD = _GENERATION.with_for_update(read=True, of=worker_sessions)
 
 
-def session_generation(connection: Connection, worker_id: str) -> int:
+def recorded_generation(generation: Any, data: str | None) -> int | None:
+    """The generation of a worker's sessions their row holds (``generation``), if the row is
+    as its latest fact in the national journal (``data``) records it; None — no row, no fact,
+    a value the service never writes, or a generation changed behind the service (set back,
+    it would revive tokens signed before an end) — and then no token of theirs is let in."""
+    if type(generation) is not int:
+        return None
+    return (
+        generation if agrees(_SESSIONS, {"generation": generation}, data, ("generation",)) else None
+    )
+
+
+def session_generation(connection: Connection, worker_id: str, now: datetime) -> int:
     """The generation a new session of the worker is signed at (in the login's transaction):
-    their row's, made at 0 on their first login, so that a write's check always has a row to
-    hold."""
-    found = connection.execute(_GENERATION, {"worker_id": worker_id}).scalar()
+    their row's, as the journal records it. Their first login makes the row, at 0, and
+    records it; a login that finds the row not as recorded — changed, deleted or inserted
+    behind the service — ends every earlier session (``BY_LOGIN``, the row as found in the
+    fact's memo), so that no token signed before is revived. Both under the grants' lock."""
+    found = first_row(connection, _GENERATION, {"worker_id": worker_id}).row
     if found is not None:
-        return int(found)
-    row = {"worker_id": worker_id, "generation": 0, "ended_at": None}
-    if is_postgres(connection):
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    connection.execute(upsert(worker_sessions).values(row).on_conflict_do_nothing())
-    return int(connection.execute(_GENERATION, {"worker_id": worker_id}).scalar_one())
+        generation = recorded_generation(found.generation, found.recorded)
+        if generation is not None:
+            return generation
+    lock_grants(connection)
+    written = _write_generation(connection, worker_id, now, None)
+    assert written is not None, "a login always has a generation"
+    return written
 
 
 def worker_token(connection: Connection, key: bytes, worker_id: str, now: datetime) -> str:
     """A new session token (``wt_…``) of the worker, signed at their sessions' generation (in
     the transaction that logged them in)."""
-    return sign_token(key, worker_id, now, generation=session_generation(connection, worker_id))
+    generation = session_generation(connection, worker_id, now)
+    return sign_token(key, worker_id, now, generation=generation)
 
 
-def end_sessions(connection: Connection, worker_id: str, now: datetime) -> int:
+def end_sessions(
+    connection: Connection, worker_id: str, now: datetime, by: str | None = None
+) -> int:
     """End every session of the worker signed so far (their tokens are refused from the next
-    request on, and a write of one that is under way writes nothing): the new generation (0:
-    the worker never logged in, so no token of theirs is let in and there is nothing to
-    end)."""
-    ended = connection.execute(
-        update(worker_sessions)
-        .where(worker_sessions.c.worker_id == worker_id)
-        .values(generation=worker_sessions.c.generation + 1, ended_at=now)
-        .returning(worker_sessions.c.generation)
-    ).scalar()
-    if ended is None:  # never logged in: no token of theirs is let in (none has a row)
+    request on, and a write of one that is under way writes nothing): the new generation,
+    written with who ended them (``by``: ``worker:<id>`` when None, the worker themself) and
+    recorded in the national journal as its next fact, under the grants' lock. 0: the worker
+    never logged in (no row and no fact: no token of theirs is let in), and nothing is
+    written."""
+    found = first_row(connection, _GENERATION, {"worker_id": worker_id})
+    if not found.present and _latest(connection, worker_id) is None:
         return 0
-    if is_postgres(connection):  # processes that keep sessions' rows drop them
+    lock_grants(connection)
+    ended = _write_generation(connection, worker_id, now, by or f"worker:{worker_id}")
+    return 0 if ended is None else ended
+
+
+def _write_generation(
+    connection: Connection, worker_id: str, now: datetime, by: str | None
+) -> int | None:
+    """Under ``lock_grants``: the worker's sessions' row written and recorded as its next fact,
+    and its generation. A login (``by`` None) keeps a row that is as recorded (another login
+    made it meanwhile) and makes one at 0 for a worker with neither row nor fact; anything
+    else ends every earlier session: a generation above the row's and its latest fact's, so
+    above every generation a token was ever signed at. None: ``by`` ends the sessions of a
+    worker with neither row nor fact (nothing to end; nothing written)."""
+    found = first_row(
+        connection,
+        select(worker_sessions, _RECORDED).where(worker_sessions.c.worker_id == worker_id),
+    )
+    row = found.row
+    data = row.recorded if row is not None else _latest(connection, worker_id)
+    generation = None if row is None else recorded_generation(row.generation, data)
+    if by is None and generation is not None:
+        return generation
+    if not found.present and data is None:
+        if by is not None:
+            return None
+        values = {"generation": 0, "ended_at": None, "ended_by": None, "version": 1}
+        memo = f"worker sessions: first login ({worker_id})"
+    else:
+        was = _whole(_fact_field(data, "generation"))
+        stored = None if row is None else _whole(row.generation)
+        values = {
+            "generation": max(-1 if g is None else g for g in (was, stored)) + 1,
+            "ended_at": now,
+            "ended_by": by or BY_LOGIN,
+            "version": next_version(connection, worker_sessions, worker_id),
+        }
+        memo = f"worker sessions ended ({worker_id}) by {values['ended_by']}"
+        if generation is None:  # the evidence kept in the journal: the audit no longer sees it
+            found_as = "missing" if not found.present else f"generation {_said(stored)}"
+            memo += f"; the row was not as recorded ({found_as}, recorded {_said(was)})"
+    row_values = {"worker_id": worker_id, **values}
+    if found.present:
+        connection.execute(
+            update(worker_sessions).where(worker_sessions.c.worker_id == worker_id).values(values)
+        )
+    else:
+        connection.execute(insert(worker_sessions).values(row_values))
+    record_grant(connection, worker_sessions, row_values, now, memo[:MEMO_CHARS_MAX])
+    if values["ended_at"] is not None and is_postgres(connection):  # kept rows are dropped
         connection.exec_driver_sql(f"SELECT pg_notify('{SESSIONS_CHANNEL}', current_schema())")
-    return int(ended)
+    return int(values["generation"])
+
+
+def _latest(connection: Connection, worker_id: str) -> str | None:
+    """The data of the latest fact of the worker's sessions (None: none recorded)."""
+    latest = recorded(worker_sessions, literal(worker_id, String()))
+    return connection.execute(select(latest)).scalar()  # type: ignore[no-any-return]
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _said(generation: int | None) -> str:
+    return "none" if generation is None else str(generation)
+
+
+def _fact_field(data: str | None, name: str) -> Any:
+    """A field of a fact's data (None: no fact, or not a JSON object)."""
+    try:
+        found = json.loads(data) if data is not None else None
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return found.get(name) if isinstance(found, dict) else None
 
 
 def check_session(connection: Connection, session: Session, hold: bool = False) -> None:
     """Refuse (``LoginRefused``, as a bad token) a worker's session whose generation is not
-    their row's now — ended since it was signed — or who has no row; one read by primary key,
-    the row held to the end of the transaction with ``hold``."""
+    their row's now — ended since it was signed — or who has no row, or whose row is not as
+    the journal records it (``recorded_generation``); one read by primary key (the latest
+    fact beside it, one probe of the facts' (kind, key, region, seq) index), the row held to the end of the
+    transaction with ``hold``."""
     statement = _GENERATION_HELD if hold else _GENERATION
     found = first_row(connection, statement, {"worker_id": session.worker_id}).row
-    if not session_current(session, None if found is None else found[0]):
+    generation = None if found is None else recorded_generation(found.generation, found.recorded)
+    if not session_current(session, generation):
         raise LoginRefused("the session is not valid or has expired; log in again")
 
 
 def session_current(session: Session, generation: Any) -> bool:
-    """Whether ``session`` is of the worker's sessions' ``generation`` (their row's; None: no
-    row, or a value the service never writes)."""
+    """Whether ``session`` is of the worker's sessions' ``generation`` (their row's as
+    recorded, ``recorded_generation``; None: no row, or one not as recorded)."""
     return type(generation) is int and generation == session.generation
 
 

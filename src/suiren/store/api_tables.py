@@ -35,7 +35,11 @@
   ``0016_worker_sessions``): a worker's token (``wt_``) carries the generation it was signed
   at and is refused once it has moved on — the worker logged out everywhere, an agency ended
   their sessions, or their password was set again. A row is made at the worker's first
-  login; a token with no row is refused.
+  login; a token with no row is refused. From migration ``0017_sessions_journalled`` each
+  row is recorded in the national journal as the grants are (``version``): its making and
+  every end of the sessions (``ended_by``: who ended them) is a fact, and a row that does
+  not agree with its latest fact — a generation set back, a row deleted or inserted —
+  lets no token in, and the audit names it.
 """
 
 from __future__ import annotations
@@ -159,6 +163,11 @@ worker_sessions = Table(  # the generation of a worker's sessions (services/logi
     # has moved on: ending a worker's sessions adds one
     Column("generation", Integer, nullable=False),
     Column("ended_at", DateTime(timezone=True)),  # when their sessions were last ended
+    # who ended them last (services/logins.py ``end_sessions``): ``worker:<id>`` themself, an
+    # agency's ``clerk:<login>`` or ``key:<id>``, ``password`` (set again with a one-time
+    # code), ``command-line``, or ``login`` (a login found the row not as recorded)
+    Column("ended_by", String(64)),
+    Column("version", Integer, nullable=False, server_default="1"),  # its fact's (0017)
 )
 ADDED_IN_0016 = ("worker_sessions",)
 

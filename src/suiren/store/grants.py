@@ -12,10 +12,11 @@ against), written in the same transaction as the row. Then:
 - the audit compares every grant's row with its latest fact (``audit verify`` names the key
   or login inserted, changed or deleted);
 - authentication asks the same of the one row it reads (``recorded``: the latest fact's
-  data, read in the same statement through the facts' (kind, key) index), so a row that
-  does not agree with its record lets no one in, even before the next audit — a revoked
-  key stays refused whatever its row says, until its revocation is cut from the hashed
-  journal, which the audit (and, for the newest entries, a checkpoint) finds.
+  data, read in the same statement by one probe of the facts' (kind, key, region, seq)
+  index), so a row that does not agree with its record lets no one in, even before the
+  next audit — a revoked key stays refused whatever its row says, until its revocation is
+  cut from the hashed journal, which the audit (and, for the newest entries, a checkpoint)
+  finds.
 
 Every grant's change locks the national chain's head first (``lock_grants``): two
 revocations of one key, or two changes of one clerk, are one after the other.
@@ -24,7 +25,7 @@ revocations of one key, or two changes of one clerk, are one after the other.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, ScalarSelect, Table, select
@@ -32,6 +33,7 @@ from sqlalchemy import Column, Connection, ScalarSelect, Table, select
 from suiren.domain.month import Month
 from suiren.domain.region import NATIONAL
 from suiren.ledger.transaction import Fact, Transaction, TxCode, utc
+from suiren.store.db import KEYS_INFO
 from suiren.store.ledger_repo import lock_chain_head, post_transactions
 from suiren.store.projections import GRANTS, fact
 from suiren.store.tables import facts
@@ -56,6 +58,25 @@ def record_grant(
         now,
         memo,
     )
+
+
+def record_found(
+    connection: Connection, tables: tuple[Table, ...], revision: str, keyless: str
+) -> None:
+    """Record every row of ``tables`` as it stands (its ``version``, 1 at an upgrade): what a
+    migration that makes a table a grant does with the rows already there. ``keyless``: the
+    refusal (中文 / English) when there are rows and the migration runs without the ledger's
+    key, which the journal's chain needs."""
+    rows = [(t, r) for t in tables for r in connection.execute(select(t)).mappings().all()]
+    if not rows:
+        return
+    if connection.info.get(KEYS_INFO) is None:
+        raise RuntimeError(keyless)
+    now = datetime.now(UTC)
+    for table, row in rows:
+        record_grant(
+            connection, table, dict(row), now, f"recorded at upgrade {revision}: {table.name}"
+        )
 
 
 def post_fact(connection: Connection, item: Fact, version: int, now: datetime, memo: str) -> None:

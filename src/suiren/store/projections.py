@@ -19,8 +19,9 @@ UTC ISO with microseconds, bytes as hex). Tables whose rows belong to their tran
 journal entry (``located``) take ``region`` and ``seq`` from it instead.
 
 *Grants* (``GRANTS``) are the rows that let someone in: an API key, a clerk's login, a
-worker's portal login and the mobile number bound to it (store/api_tables.py). Their service writes the row itself (it holds what no fact may: a
-key's SHA-256, a password's argon2id hash) and records the fact beside it in the same
+worker's portal login and the mobile number bound to it, the generation of a worker's
+sessions (store/api_tables.py). Their service writes the row itself (it holds what no fact
+may: a key's SHA-256, a password's argon2id hash) and records the fact beside it in the same
 transaction (store/grants.py); the audit compares them as it compares the projections. A
 ``digested`` column is recorded as the SHA-256 of its value — a changed value still
 differs, and the journal holds nothing a login could be tried against; an ``unrecorded``
@@ -58,7 +59,14 @@ from sqlalchemy.exc import DBAPIError
 
 from suiren.domain.errors import Retry, require
 from suiren.ledger.transaction import Fact
-from suiren.store.api_tables import api_keys, clerks, login_code_uses, login_phones, logins
+from suiren.store.api_tables import (
+    api_keys,
+    clerks,
+    login_code_uses,
+    login_phones,
+    logins,
+    worker_sessions,
+)
 from suiren.store.readable import well_typed
 from suiren.store.tables import (
     enrolments,
@@ -149,6 +157,10 @@ GRANTS: dict[str, Projection] = {
         # each one-time code used: a code whose use is recorded opens nothing, whatever its
         # ``login_codes`` row says (put back from a copy taken before it was used)
         Projection(login_code_uses, ("code_sha256",), "append", applied=False),
+        # the generation of a worker's sessions (services/logins.py): its making and every
+        # end of them, so that a generation set back (reviving tokens signed before an end)
+        # lets no token in and is named
+        Projection(worker_sessions, ("worker_id",), "latest", applied=False),
     )
 }
 RECORDED = PROJECTIONS | GRANTS  # every kind of fact the journal may hold

@@ -181,7 +181,9 @@ facts = Table(  # the rows of the projections, as recorded (and hashed) by their
     Column("key", String(200), nullable=False),
     Column("data", Text, nullable=False),
     PrimaryKeyConstraint("region", "seq", "line"),
-    Index("ix_facts_kind_key", "kind", "key"),
+    # a grant's latest fact (store/grants.py ``recorded``, read on every request authenticated
+    # by a key or a worker's token) is one probe of this index, in SQLite too (0017)
+    Index("ix_facts_kind_key_region_seq", "kind", "key", "region", "seq"),
 )
 
 ledger_meta = Table(  # the key's fingerprint: a database is used with one key only

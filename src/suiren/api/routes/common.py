@@ -42,7 +42,7 @@ from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
 from suiren.settings import Settings
-from suiren.store.api_tables import api_keys, idempotency_keys
+from suiren.store.api_tables import api_keys, idempotency_keys, worker_sessions
 from suiren.store.db import FINGERPRINT_CHECKED, unit_of_work
 from suiren.store.grants import recorded_sql
 from suiren.store.ledger_repo import LEDGER_VERSION_SQL
@@ -230,12 +230,13 @@ async def _worker_read(
 
 
 # the ledger's version (as ``ledger_version``) and, beside it, an API key's stored row and
-# its latest fact (as ``auth._KEY_BY_ID``), or a worker's sessions' generation (by its
-# primary key, as ``logins.check_session``)
+# its latest fact (as ``auth._KEY_BY_ID``), or a worker's sessions' generation and its
+# latest fact (by its primary key, as ``logins.check_session``)
 _KEPT_SQL = {  # by the driver's parameter style: SQLite's qmark, psycopg's format
     qmark: "SELECT v.n, v.s, " + ("'main'" if qmark else "current_schema()") + ","
     " k.key_id, k.secret_sha256, k.actor, k.scope, k.revoked_at,"
-    f" {recorded_sql(api_keys, 'k.key_id')}, ws.generation"
+    f" {recorded_sql(api_keys, 'k.key_id')}, ws.generation,"
+    f" {recorded_sql(worker_sessions, 'ws.worker_id')}"
     f" FROM ({LEDGER_VERSION_SQL}) AS v"
     " LEFT JOIN api_keys AS k ON k.key_id = " + ("?" if qmark else "%s") +
     " LEFT JOIN worker_sessions AS ws ON ws.worker_id = " + ("?" if qmark else "%s")
@@ -302,7 +303,12 @@ def _kept(
         if row is None:
             return None
         version = (int(row[0]), int(row[1]))
-        stored = (None if row[3] is None else row[3:9]) if session is None else row[9]
+        if session is None:
+            stored = None if row[3] is None else row[3:9]
+        else:  # the generation, if the row is as its latest fact records it
+            from suiren.services.logins import recorded_generation
+
+            stored = recorded_generation(row[9], row[10])
         known.schema = row[2]
         if epoch is not None:
             known.version = (epoch[0], version)
@@ -320,9 +326,9 @@ def _kept(
 
 
 def _read_kept(service: Service, wanted: str, worker: str = "") -> Any:
-    """(chains, sum of heads, schema, the key's row…, the worker's sessions' generation)
-    with one pooled DBAPI connection and one statement; None if the connection has not
-    checked the ledger key yet or is in a transaction."""
+    """(chains, sum of heads, schema, the key's row…, the worker's sessions' generation and
+    its latest fact) with one pooled DBAPI connection and one statement; None if the
+    connection has not checked the ledger key yet or is in a transaction."""
     raw = service.engine.raw_connection()
     try:
         if not raw.info.get(FINGERPRINT_CHECKED):

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from suiren.api import access, trail
+from suiren.api.auth import named
 from suiren.api.body import JsonBodyRoute
 from suiren.api.problems import documented
 from suiren.api.routes.auth import PhoneField, throttle_logins
@@ -142,6 +143,6 @@ def end_my_sessions(request: Request, actor: ActorDep, service: ServiceDep) -> R
     now = service.now()
     with service.transaction() as connection:
         confirm(connection, request, actor, service)
-        end_sessions(connection, worker_id, now)
+        end_sessions(connection, worker_id, now, named(actor))
         trail.record(connection, request, actor.key_id, 204, now)
     return Response(status_code=204)

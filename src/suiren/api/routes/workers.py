@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
 from suiren.api import access
+from suiren.api.auth import named
 from suiren.api.body import JsonBodyRoute, strict_json
 from suiren.api.routes import common
 from suiren.api.routes.common import (
@@ -107,7 +108,7 @@ async def end_worker_sessions(
 
     def work(connection: Connection) -> tuple[int, Any]:
         access.worker_region(connection, actor, worker_id)
-        end_sessions(connection, worker_id, service.now())
+        end_sessions(connection, worker_id, service.now(), named(actor))
         return 200, {"worker_id": worker_id, "sessions_ended": True}
 
     return await _idempotent(request, actor, service, idempotency_key, work)
