@@ -1,25 +1,31 @@
 """A worker's sessions can be ended (migration ``0016_worker_sessions``), on SQLite and on
-PostgreSQL: a worker's "log out everywhere", an agency's end of a worker's sessions and a
+PostgreSQL: a worker's "log out everywhere" (the API's, the portal's button), an agency's end
+of a worker's sessions (the API's, a clerk's at the console), the command line's and a
 password set again each refuse every token of the worker signed before (401 problem+json),
 the API's and the portal's alike, on every request; a write under way writes nothing
 (``test_api_writes``, every write route of the API, the portal and the console); another
-worker's sessions go on. A token signed, not stored, could not
-be ended before its 30 minutes were over."""
+worker's sessions go on. A token signed, not stored, could not be ended before its 30
+minutes were over. Each end is a fact of the national journal naming who ended them
+(migration ``0017_sessions_journalled``), and the API's audit names a row changed behind
+it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from suiren.services.identity import token_key
 from suiren.services.logins import end_sessions, worker_token
+from suiren.store.api_tables import worker_sessions
 from suiren.store.db import unit_of_work
-from suiren.store.tables import contribution_months
+from suiren.store.tables import contribution_months, facts
 from tests.api import assert_problem, auth
+from tests.api.test_api_writes import rows  # every table's count of rows
 from tests.api.world import World, served
 from tests.conftest import NOW, SECRET
 from tests.ledger_helpers import resident_id
@@ -119,3 +125,151 @@ def test_the_portal_cookie_is_refused_once_the_sessions_are_ended(sessions) -> N
     assert paid.status_code == 303 and paid.headers["location"] == "/login?notice=expired"
     with unit_of_work(engine) as c:
         assert c.execute(months).scalar_one() == before
+
+
+def ended(engine: Any, worker: str) -> tuple[int, str | None]:
+    """The worker's sessions' generation and who ended them last."""
+    with unit_of_work(engine, read_only=True) as c:
+        row = c.execute(
+            select(worker_sessions.c.generation, worker_sessions.c.ended_by).where(
+                worker_sessions.c.worker_id == worker
+            )
+        ).one()
+    return row.generation, row.ended_by
+
+
+def test_each_end_is_recorded_with_who_ended_them_and_a_set_back_is_named(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The worker, an agency's key, its clerk, a new password: each end a fact of the national
+    journal naming who (``ended_by``); the audit agrees. A generation then set back behind the
+    service revives no token, and the API's audit names the row."""
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    first = made.tokens["gz_session"]  # of generation 0: ended by the first end below
+    assert client.post("/api/v1/me/sessions/end", headers=auth(first)).status_code == 204
+    assert ended(engine, worker) == (1, f"worker:{worker}")
+    path = f"/api/v1/workers/{worker}/sessions/end"
+    key_id = made.tokens["gz"].split("_")[1]
+    for n, (agency, by) in enumerate((("gz", f"key:{key_id}"), ("gz_clerk", "clerk:gz.clerk"))):
+        done = client.post(path, headers=auth(made.tokens[agency], **{"Idempotency-Key": f"r-{n}"}))
+        assert done.status_code == 200, done.text
+        assert ended(engine, worker) == (2 + n, by)
+    person = resident_id(101)  # gz_worker's
+    code = client.post("/api/v1/auth/code", json={"resident_id": person}).json()["demo_code"]
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={"resident_id": person, "code": code, "password": "a new pass phrase"},
+    )
+    assert registered.status_code == 201, registered.text
+    assert ended(engine, worker) == (4, "password")
+    with unit_of_work(engine, read_only=True) as c:
+        recorded = c.execute(
+            select(facts.c.data)
+            .where(facts.c.kind == "worker_sessions", facts.c.key == worker)
+            .order_by(facts.c.seq)
+        ).scalars()
+        by = [(f["generation"], f["ended_by"], f["version"]) for f in map(json.loads, recorded)]
+    assert by == [
+        (0, None, 1),  # the first login (tests/api/world.py)
+        (1, f"worker:{worker}", 2),
+        (2, f"key:{key_id}", 3),
+        (3, "clerk:gz.clerk", 4),
+        (4, "password", 5),
+    ]
+    audit = client.post("/api/v1/audit/verify", headers=made.auth("auditor"))
+    assert audit.status_code == 200 and audit.json()["ok"], audit.text
+    with engine.begin() as c:  # behind the service: back to the first token's generation
+        c.execute(
+            text("UPDATE worker_sessions SET generation = 0 WHERE worker_id = :w"), {"w": worker}
+        )
+    assert_problem(client.get(MINE, headers=auth(first)), 401, "unauthorized")
+    audit = client.post("/api/v1/audit/verify", headers=made.auth("auditor")).json()
+    assert not audit["ok"]
+    named = [(p["table"], p["row"]) for p in audit["problems"]]
+    assert ("worker_sessions", worker) in named, audit["problems"]
+
+
+def test_the_portal_logs_out_everywhere(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The account page's "log out everywhere" (a form with its CSRF token): every session of
+    the worker ends — this cookie, their other phone's token —, the cookie goes, and the
+    login page says why; without the form's token nothing ends."""
+    from tests.portal import csrf_of
+
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    phone = another_login(engine, made)
+    client.cookies.set("suiren_session", made.tokens["gz_session"])
+    assert "Log out on every device" in client.get("/account?lang=en").text
+    page = client.get("/account?lang=zh")
+    assert "退出所有设备" in page.text and 'action="/account/sessions/end"' in page.text
+    csrf = csrf_of(page.text)
+    forged = client.post("/account/sessions/end", data={"csrf": "0" * 64}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert client.get(MINE, headers=auth(phone)).status_code == 200  # nothing ended
+    out = client.post("/account/sessions/end", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=ended"
+    removed = out.headers.get_list("set-cookie")
+    assert any(c.startswith("suiren_session=") and "Max-Age=0" in c for c in removed), removed
+    assert "您已在所有设备上退出登录" in client.get(out.headers["location"]).text
+    assert_problem(client.get(MINE, headers=auth(phone)), 401, "unauthorized")
+    client.cookies.set("suiren_session", made.tokens["gz_session"])
+    gone = client.get("/statement", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/login?notice=expired"
+    assert ended(engine, worker) == (1, f"worker:{worker}")
+    assert client.get(MINE, headers=auth(made.tokens["bj_session"])).status_code == 200
+
+
+def test_a_clerk_ends_a_workers_sessions_at_the_console_of_their_region_only(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The worker's page at the console has the form; a clerk of the worker's region ends
+    their sessions (recorded by the clerk), one of another region is told there is no such
+    worker, and nothing is written."""
+    from tests.portal import csrf_of
+
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    path = f"/console/workers/{worker}/sessions/end"
+
+    def as_clerk(name: str) -> str:
+        client.cookies.clear()
+        client.cookies.set("suiren_console", made.tokens[name], path="/console")
+        return csrf_of(client.get("/console/transfers").text)
+
+    csrf = as_clerk("bj_clerk")
+    assert client.get(f"/console/workers/{worker}").status_code == 404
+    before = rows(engine)
+    foreign = client.post(path, data={"csrf": csrf}, follow_redirects=False)
+    assert foreign.status_code == 404, foreign.text
+    assert rows(engine) == before
+    assert client.get(MINE, headers=auth(made.tokens["gz_session"])).status_code == 200
+    csrf = as_clerk("gz_clerk")
+    assert "结束该参保人的所有会话" in client.get(f"/console/workers/{worker}?lang=zh").text
+    done = client.post(path, data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"/console/workers/{worker}?done=sessions-ended"
+    assert "该参保人的所有登录会话已结束" in client.get(done.headers["location"] + "&lang=zh").text
+    assert_problem(client.get(MINE, headers=auth(made.tokens["gz_session"])), 401, "unauthorized")
+    assert ended(engine, worker) == (1, "clerk:gz.clerk")
+    assert client.get(MINE, headers=auth(made.tokens["bj_session"])).status_code == 200
+
+
+def test_the_command_line_ends_a_workers_sessions(sessions, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``suiren worker sessions-end WORKER`` (--json too): recorded as the command line's; an
+    unknown worker is refused in Chinese and English, and nothing is written."""
+    from tests.cli.runner import refusal, runner
+
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    cli = runner(*database_url, tmp_path)
+    done = cli("worker", "sessions-end", worker, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"worker_id": worker, "sessions_ended": True}
+    assert_problem(client.get(MINE, headers=auth(made.tokens["gz_session"])), 401, "unauthorized")
+    assert ended(engine, worker) == (1, "command-line")
+    said = cli("worker", "sessions-end", worker)
+    assert said.returncode == 0 and "已结束人员" in said.stdout and "ended" in said.stdout
+    assert ended(engine, worker) == (2, "command-line")
+    before = rows(engine)
+    unknown = refusal(cli("worker", "sessions-end", "WNOBODY00000"))
+    assert "没有编号为 'WNOBODY00000' 的人员" in unknown and "no worker with id" in unknown
+    as_json = json.loads(cli("worker", "sessions-end", "WNOBODY00000", "--json").stderr)
+    assert as_json["error"]["code"] == "unknown-worker"
+    assert rows(engine) == before

@@ -156,6 +156,9 @@ PAGE_SAMPLES: dict[tuple[str, str], Write] = {
         "gz_session", {"phone": PHONE, "code": "{code}"}, setup=_code, done=frozenset({303})),
     ("POST", "/account/phone/remove"): Write(
         "gz_session", {}, setup=_bound, done=frozenset({303})),
+    ("POST", "/account/sessions/end"): Write("gz_session", {}, done=frozenset({303})),
+    ("POST", "/console/workers/{gz_worker}/sessions/end"): Write(
+        "gz_clerk", {}, done=frozenset({303})),
     ("POST", "/console/transfers/gz-to-hz/approve"): Write("gz_clerk", {}, done=frozenset({303})),
     ("POST", "/console/transfers/bj-to-hz/accept"): Write(
         "national_clerk", {}, done=frozenset({303})),
@@ -365,6 +368,7 @@ def test_a_form_whose_caller_is_taken_away_meanwhile_writes_nothing(
         return csrf_of(client.get("/account").text)
 
     form = {k: v.format(code=code) for k, v in (sample.json or {}).items()}
+    url = url.format(gz_worker=made.workers["gz_worker"])
     form["csrf"] = let_in(made.tokens[actor])
     module, name = (desk, "desk_of") if clerk else (session, "current")
     real = getattr(module, name)

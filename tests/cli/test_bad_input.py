@@ -425,6 +425,7 @@ BASELINES: dict[tuple[str, ...], dict[str, str]] = {
     ("reverse",): {"tx_id": "paid/2026-03", "--id": "b-3", "--memo": "a note"},
     ("worker", "enrol"): {"--resident-id": resident_id(72), "--work-region": "440100"},
     ("worker", "statement"): {"worker_id": "{w}"},
+    ("worker", "sessions-end"): {"worker_id": "{w}"},
     ("medical", "status"): {"worker_id": "{w}"},
     ("interest", "credit"): {"--year": "2025"},
     ("transfer", "approve"): {"transfer_id": "open"},

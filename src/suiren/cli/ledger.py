@@ -278,6 +278,32 @@ def worker_import_history(
     history_file(file, balances, all_or_nothing, out, errors, as_json)
 
 
+@worker_app.command("sessions-end")
+def worker_sessions_end(
+    worker_id: str = typer.Argument(
+        ..., help=options.WORKER_HELP, metavar="WORKER", parser=options.worker()
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """结束该人员的所有登录会话（手机丢失、账户被盗用）：此前签发的令牌从下一个请求起被拒绝，
+    记入全国日记账 / End every session of the worker (a phone lost, a login taken over): their
+    tokens signed before are refused from the next request on; recorded in the national
+    journal."""
+    from suiren.services.logins import BY_COMMAND_LINE, end_sessions
+    from suiren.services.workers import get_worker
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        get_worker(connection, worker_id)  # an unknown worker: 错误 / error, nothing written
+        end_sessions(connection, worker_id, ctx.now(), BY_COMMAND_LINE)
+    emit(
+        {"worker_id": worker_id, "sessions_ended": True},
+        as_json,
+        f"已结束人员 {worker_id} 的所有登录会话，其须重新登录"
+        f" / every session of worker {worker_id} ended: they log in again",
+    )
+
+
 @worker_app.command("statement")
 def worker_statement(
     worker_id: str = typer.Argument(

@@ -1,11 +1,12 @@
 """My login (我的账户): the mobile number bound to it, so that the worker logs in with the
 number as with their resident id (issue 11 §2), bound with a one-time code sent to it and
-removed at will.
+removed at will; and "log out everywhere" (退出所有设备), which ends every session of the
+worker — this browser's, another phone's, the API's.
 
 Thin over ``services.logins`` (``request_code``, ``bind_phone``, ``unbind_phone``,
-``phone_of``). The worker is the session's; every form carries its CSRF token and is
-checked before anything else; asking for a code and trying one count against the login
-routes' limit per address, as on the login page.
+``phone_of``, ``end_sessions``). The worker is the session's; every form carries its CSRF
+token and is checked before anything else; asking for a code and trying one count against
+the login routes' limit per address, as on the login page.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from suiren.api import access
+from suiren.api import access, trail
 from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
-from suiren.portal import text
+from suiren.portal import session, text
 from suiren.portal.forms import record_own_write
 from suiren.portal.pages import is_htmx, own_form, own_page, status_of
 from suiren.portal.render import page
@@ -138,5 +139,23 @@ async def remove_my_phone(request: Request) -> Response:
             if unbind_phone(connection, worker_id, now):
                 record_own_write(connection, request, worker_id, now, 303)
         return RedirectResponse("/account?notice=removed", status_code=303)
+
+    return await own_form(request, TITLE, act)
+
+
+@router.post("/account/sessions/end")
+@access.rule(access.WORKER_SELF)
+async def end_my_sessions(request: Request) -> Response:
+    """Log out everywhere: every session of mine ended (recorded in the national journal, by
+    me), this browser's cookie removed, and on to the login page (303)."""
+    from suiren.services.logins import end_sessions
+
+    def act(service: Service, worker_id: str, now: datetime, _form: dict[str, str]) -> Response:
+        with service.transaction() as connection:
+            record_own_write(connection, request, worker_id, now, 303)
+            end_sessions(connection, worker_id, now, trail.worker_actor_id(worker_id))
+        response = RedirectResponse("/login?notice=ended", status_code=303)
+        session.end(request, response)
+        return response
 
     return await own_form(request, TITLE, act)

@@ -42,7 +42,7 @@ _CODE_RE = re.compile(r"[0-9]{6}", re.ASCII)
 _MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 _RATIO_RE = re.compile(r"[0-9](\.[0-9]{1,4})?", re.ASCII)
 RATIO_CHOICES = ("0.6", "1", "2", "3")  # 多缴多得: 60%, 100%, 200%, 300% of the average wage
-NOTICES = {"expired": "expired", "logged-out": "logged-out"}
+NOTICES = {"expired": "expired", "logged-out": "logged-out", "ended": "ended"}
 
 
 def is_htmx(request: Request) -> bool:
@@ -155,7 +155,7 @@ def login_page(request: Request, notice: str | None = None) -> Response:
     if session.current(request, service) is not None:
         return RedirectResponse("/statement", status_code=303)
     message = text.MESSAGES[NOTICES[notice]] if notice in NOTICES else None
-    kind = "notice" if notice == "logged-out" else "error"
+    kind = "notice" if notice in ("logged-out", "ended") else "error"
     return _login_page(request, service, message, message_kind=kind)
 
 

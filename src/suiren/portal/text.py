@@ -80,6 +80,7 @@ MESSAGES: dict[str, str] = {
     "csrf": N_("The form has expired or did not come from this site; reload the page and try again."),
     "expired": N_("Your session has expired; please log in again."),
     "logged-out": N_("You have logged out."),
+    "ended": N_("You have logged out on every device: every session of yours has ended. Log in again."),
     "not-found": N_("Page not found."),
     "bad-form": N_("The form could not be read; reload the page and try again."),
     "internal": N_("An internal error; nothing was changed. Please try again later."),
@@ -259,6 +260,7 @@ CONSOLE_MESSAGES = {
     "reason": N_("Give the reason for rejecting (1 to 200 characters)."),
     "search": N_("Enter a worker id or a masked resident id (such as 44****************)."),
     "not-found": N_("Not found, or not of this region."),
+    "sessions-ended": N_("Every session of this worker has ended: they must log in again."),
 }
 TRANSFER_STATES = {
     "requested": N_("Requested: waiting for the old region"),

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
@@ -67,8 +67,9 @@ def workers_page(request: Request, q: str = "") -> Response:
 
 @router.get("/console/workers/{worker_id}")
 @access.rule(access.AGENCY_OF_WORKER)
-def worker_page(request: Request, worker_id: str) -> Response:
-    """A worker's statement (an agency whose region holds the worker's insurance)."""
+def worker_page(request: Request, worker_id: str, done: str = "") -> Response:
+    """A worker's statement (an agency whose region holds the worker's insurance), and the
+    form that ends their sessions."""
     from suiren.services.statement import statement
 
     def build(desk: Desk) -> Response:
@@ -86,9 +87,41 @@ def worker_page(request: Request, worker_id: str) -> Response:
             data=data,
             latest=latest,
             shown_max=MONTHS_SHOWN_MAX,
+            message=text.CONSOLE_MESSAGES["sessions-ended"] if done == "sessions-ended" else None,
+            message_kind="notice",
         )
 
     return clerk_page(request, build)
+
+
+@router.post("/console/workers/{worker_id}/sessions/end")
+@access.rule(access.AGENCY_OF_WORKER)
+async def end_worker_sessions(request: Request, worker_id: str) -> Response:
+    """End every session of the worker (a phone lost, a login taken over: the worker asked at
+    the desk), as the API's ``POST /workers/{id}/sessions/end``: the clerk checked again and
+    the worker's region with them, the end recorded in the national journal by the clerk,
+    and the access-log row, in one unit of work; back to the worker's page (303). A worker of
+    another region is the same 404 as an unknown one, and nothing is written."""
+    from suiren.api.auth import named
+    from suiren.services.logins import end_sessions
+
+    checked = await posted(request)
+    if not isinstance(checked, tuple):
+        return checked
+    desk, _ = checked
+
+    def work() -> None:
+        with desk.service.transaction() as connection:
+            desk.confirm(connection)
+            access.worker_region(connection, desk.actor, worker_id[:40])
+            end_sessions(connection, worker_id, desk.now, named(desk.actor))
+            record(connection, request, desk.clerk, desk.now, 303)
+
+    try:
+        await run_in_threadpool(work)
+    except SuirenError as error:
+        return refusal(request, desk, error)
+    return RedirectResponse(f"/console/workers/{worker_id}?done=sessions-ended", status_code=303)
 
 
 @router.get("/console/funds")
