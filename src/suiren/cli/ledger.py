@@ -285,10 +285,9 @@ def worker_sessions_end(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """结束该人员的所有登录会话（手机丢失、账户被盗用）：此前签发的令牌从下一个请求起被拒绝，
-    记入全国日记账 / End every session of the worker (a phone lost, a login taken over): their
-    tokens signed before are refused from the next request on; recorded in the national
-    journal."""
+    """结束该人员的所有登录会话：此前的令牌从下一个请求起被拒绝，记入全国日记账 / End
+    every session of the worker (a phone lost, a login taken over): their tokens signed
+    before are refused from the next request on; recorded in the national journal."""
     from suiren.services.logins import BY_COMMAND_LINE, end_sessions
     from suiren.services.workers import get_worker
 
