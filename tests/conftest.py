@@ -90,6 +90,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.worlds import drop_worlds
+
+    drop_worlds()  # every process's: the templates of its populated worlds (tests/worlds.py)
     if _controller(session):
         try:
             vacuum_catalogs(full=True)

@@ -1,0 +1,184 @@
+"""Populated test databases, built once per test process and copied for each test.
+
+A fixture that fills a fresh database through the real services (keys, clerks, enrolled
+workers with paid months, transfers: ``tests/api/world.py``'s ``populate``) spent about a
+second a test doing the same writes again. ``populated(engine, build)`` runs ``build`` once
+per test process, backend and ledger keys, into a database of its own, and copies what it
+wrote into each test's fresh database:
+
+- SQLite: the built file is kept in memory (sqlite3's ``backup``, as ``migrate`` keeps the
+  schema) and backed up into the test's file: the same pages.
+- PostgreSQL: the build goes into a template schema (``t_…``, dropped when the session ends:
+  ``drop_worlds``); each test's migrated schema gets every table's rows by ``INSERT … SELECT``
+  under ``session_replication_role = replica`` — the append-only, hash-chain and derived-row
+  triggers (and the foreign keys' checks) do not fire again on rows they passed at the build —
+  and each sequence the state the build left it in (``setval``).
+
+Every test gets a copy, the first one too; what ``build`` returned (tokens, ids) is kept with
+the template. ``build`` must therefore depend on nothing but the database it is given: a
+module-level function (it is known by its name) of fixed times (``NOW``), no wall clock, no
+settings. ``tests/test_worlds.py`` proves a copy equal to its build, row for row, and sound
+to the ledger's audit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, text
+
+from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
+from tests.conftest import POSTGRES_URL, drop_postgres_schema, migrate, postgres_schema_url
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A built world: ``build``'s result, and its rows — a SQLite database in memory, or a
+    PostgreSQL schema with the statements that copy it into the ``{target}`` schema."""
+
+    result: Any
+    sqlite: sqlite3.Connection | None = None
+    schema: str | None = None
+    copy_sql: str = ""
+
+
+_WORLDS: dict[tuple[str, str, str], Template] = {}
+
+
+def populated(engine: Engine, build: Callable[[Engine], T]) -> T:
+    """Fill ``engine``'s database — fresh and migrated (``tests.conftest.migrate``) — with what
+    ``build`` writes into such a database, and return what it returned: built for real the
+    first time in this process (for this backend and these keys), copied afterwards."""
+    key, keys = _key(engine, build)
+    template = _WORLDS.get(key)
+    if template is None:
+        template = _WORLDS[key] = _built(engine.dialect.name, keys, build)
+    _copy(template, engine)
+    return template.result  # type: ignore[no-any-return]
+
+
+def template_of(engine: Engine, build: Callable[[Engine], Any]) -> Template:
+    """The template ``populated(engine, build)`` copied (for the tests that compare them)."""
+    return _WORLDS[_key(engine, build)[0]]
+
+
+def _key(engine: Engine, build: Callable[[Engine], Any]) -> tuple[tuple[str, str, str], Any]:
+    """The world's key (backend, keys, build's name), and the engine's ledger keys."""
+    assert "<locals>" not in build.__qualname__, "a world's build is known by its name"
+    with engine.connect() as connection:
+        keys = connection.info.get(KEYS_INFO)
+    return (engine.dialect.name, repr(keys), f"{build.__module__}.{build.__qualname__}"), keys
+
+
+def _built(dialect: str, keys: Any, build: Callable[[Engine], Any]) -> Template:
+    """``build`` run on a migrated database of its own, kept as a template."""
+    if dialect == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="suiren-world-"))
+        try:
+            engine = make_engine(f"sqlite:///{folder / 'world.db'}", keys=keys)
+            migrate(engine)
+            result = build(engine)
+            engine.dispose()
+            source = sqlite3.connect(folder / "world.db")
+            kept = sqlite3.connect(":memory:", check_same_thread=False)
+            try:
+                source.backup(kept)
+            finally:
+                source.close()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return Template(result, sqlite=kept)
+    _, schema = postgres_schema_url()
+    engine = make_engine(
+        POSTGRES_URL, keys=keys, connect_args={"options": f"-csearch_path={schema}"}
+    )
+    try:
+        migrate(engine)
+        result = build(engine)
+        with engine.connect() as connection:
+            copy_sql = _copy_statements(connection, schema)
+    except BaseException:
+        engine.dispose()
+        drop_postgres_schema(schema)
+        raise
+    engine.dispose()
+    return Template(result, schema=schema, copy_sql=copy_sql)
+
+
+def _copy_statements(connection: Any, schema: str) -> str:
+    """The statements that copy ``schema``'s rows and sequences into the ``{target}`` schema:
+    every table the migration made (``alembic_version`` too: emptied, then copied), every
+    column named, identity columns taken as they are."""
+    columns = connection.execute(
+        text(
+            "SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+            " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+            " WHERE c.relnamespace = CAST(:schema AS regnamespace) AND c.relkind IN ('r', 'p')"
+            " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+            " GROUP BY c.relname ORDER BY c.relname"
+        ),
+        {"schema": schema},
+    ).all()
+    sequences = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_class c"
+            " WHERE c.relnamespace = CAST(:schema AS regnamespace) AND c.relkind = 'S'"
+            " ORDER BY c.relname"
+        ),
+        {"schema": schema},
+    ).scalars()
+    assert columns, f"no tables in the template schema {schema}"
+    statements = ["SET LOCAL session_replication_role = replica"]
+    for table, names in columns:
+        into, source = f'"{{target}}"."{table}"', f'"{schema}"."{table}"'
+        statements += [
+            f"DELETE FROM {into}",
+            f"INSERT INTO {into} ({names}) OVERRIDING SYSTEM VALUE SELECT {names} FROM {source}",
+        ]
+    for sequence in sequences:
+        statements.append(
+            f'SELECT setval(\'"{{target}}"."{sequence}"\', last_value, is_called)'
+            f' FROM "{schema}"."{sequence}"'
+        )
+    return ";\n".join(statements)
+
+
+def _copy(template: Template, engine: Engine) -> None:
+    if template.sqlite is not None:
+        path = sqlite_path(str(engine.url))
+        assert path is not None, "a world is copied into a SQLite file"
+        engine.dispose()  # nothing may hold the file while it is replaced
+        target = sqlite3.connect(path)
+        try:
+            template.sqlite.backup(target)
+        finally:
+            target.close()
+        return
+    with engine.begin() as connection:
+        target = connection.execute(text("SELECT current_schema()")).scalar_one()
+        assert target and target != template.schema, "a world is copied into a test's schema"
+        connection.exec_driver_sql(template.copy_sql.format(target=target))
+
+
+def drop_worlds(build: Callable[[Engine], Any] | None = None) -> None:
+    """Forget the worlds of this process (those ``build`` built, or all), and drop their
+    PostgreSQL template schemas."""
+    name = None if build is None else f"{build.__module__}.{build.__qualname__}"
+    for key in [k for k in _WORLDS if name in (None, k[2])]:
+        template = _WORLDS.pop(key)
+        if template.sqlite is not None:
+            template.sqlite.close()
+        if template.schema is not None:
+            drop_postgres_schema(template.schema)
+
+
+atexit.register(drop_worlds)  # a process that ends without a pytest session's end
