@@ -27,10 +27,10 @@ from suiren.api import access
 from suiren.api.app import create_app
 from suiren.services.settlement import close_window
 from suiren.store.db import unit_of_work
-from suiren.store.migrate import upgrade
 from tests.api import settings_for
 from tests.api.world import CLERK_OF, TODAY, World, populate
-from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for
+from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for, migrate
+from tests.worlds import populated
 
 ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
 SESSIONS = {"gz_session": "gz_worker", "bj_session": "bj_worker"}  # a worker's own session
@@ -169,8 +169,8 @@ def world(
 ) -> Iterator[tuple[TestClient, World]]:
     folder = tmp_path_factory.mktemp("bola")
     engine, schema = engine_for(request.param, folder)
-    upgrade(engine)
-    made = populate(engine)
+    migrate(engine)
+    made = populated(engine, populate)
     with unit_of_work(engine) as c:
         close_window(c, date.fromisoformat(CLOSED_WINDOW), NOW)
     engine.dispose()

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from suiren.api.app import create_app
 from suiren.domain.resident_id import mask
 from suiren.store.db import make_engine
-from suiren.store.migrate import upgrade
 from tests.api import settings_for
 from tests.api.pii import Capture, resident_ids_in
 from tests.api.world import TODAY, World, populate
-from tests.conftest import KEYS
+from tests.conftest import KEYS, migrate
 from tests.ledger_helpers import resident_id
+from tests.worlds import populated
 
 PERSON = resident_id(7)
 
@@ -43,8 +43,8 @@ def test_a_resident_id_is_found_and_only_a_real_one() -> None:
 def client(tmp_path: Any) -> Iterator[tuple[TestClient, World]]:
     url = f"sqlite:///{tmp_path / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
-    upgrade(engine)
-    made = populate(engine)
+    migrate(engine)
+    made = populated(engine, populate)
     engine.dispose()
     settings = settings_for(url, today=TODAY, demo_codes=True)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:

@@ -27,6 +27,7 @@ from tests.api.world import TODAY, World, populate
 from tests.cli.test_pension_cli import WORKED, WORKED_FEN
 from tests.conftest import KEYS
 from tests.ledger_helpers import base_bounds_fen, resident_id
+from tests.worlds import populated
 
 JUNE = Month.of(2026, 6)
 
@@ -39,7 +40,7 @@ def tour(
     for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    made = populate(engine)
+    made = populated(engine, populate)
     settings = settings_for(url, today=TODAY, demo_codes=True)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Tour(client, made), made, engine

@@ -44,6 +44,7 @@ from suiren.store.db import make_engine, unit_of_work
 from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
 from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, resident_id
+from tests.worlds import populated
 
 TODAY = "2026-06-15"  # the service's today: NOW's day, so session tokens signed at NOW are fresh
 PAID_FROM, PAID_TO = Month.of(2026, 1), Month.of(2026, 5)  # this year: no back-payment
@@ -142,7 +143,7 @@ def served(
     for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    made = populate(engine)
+    made = populated(engine, populate)  # built once per test process, copied (tests/worlds.py)
     app = create_app(settings_for(url, today=TODAY, **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, made, engine
