@@ -171,33 +171,46 @@ def migrate(engine: Engine) -> None:
     if template is None:
         _TEMPLATES[key] = _migrated_for_real(engine)
     elif engine.dialect.name == "sqlite":
-        path = sqlite_path(str(engine.url))
-        assert path is not None
-        engine.dispose()  # nothing may hold the file while it is replaced
-        target = sqlite3.connect(path)
-        try:
-            template.backup(target)
-        finally:
-            target.close()
+        sqlite_restore(template, engine)
     else:
         with engine.begin() as connection:
             for statement, parameters in template:
                 connection.exec_driver_sql(statement, parameters)
 
 
+def sqlite_kept(engine: Engine) -> sqlite3.Connection:
+    """A copy in memory of ``engine``'s SQLite file (kept apart: the file is written on)."""
+    path = sqlite_path(str(engine.url))
+    assert path is not None
+    engine.dispose()
+    source = sqlite3.connect(path)
+    kept = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        source.backup(kept)
+    finally:
+        source.close()
+    return kept
+
+
+def sqlite_restore(kept: sqlite3.Connection, engine: Engine) -> None:
+    """``engine``'s SQLite file made a copy of ``kept``, the same pages. Not synced to the
+    disk: a test's database outlives no crash, and the sync was most of the copy's time
+    (measured: 21 ms a copy of the API tests' world, 3.3 ms without)."""
+    path = sqlite_path(str(engine.url))
+    assert path is not None
+    engine.dispose()  # nothing may hold the file while it is replaced
+    target = sqlite3.connect(path)
+    try:
+        target.execute("PRAGMA synchronous=OFF")  # this connection's, not the file's
+        kept.backup(target)
+    finally:
+        target.close()
+
+
 def _migrated_for_real(engine: Engine) -> Any:
     if engine.dialect.name == "sqlite":
         upgrade(engine)
-        engine.dispose()
-        path = sqlite_path(str(engine.url))
-        assert path is not None
-        source = sqlite3.connect(path)
-        template = sqlite3.connect(":memory:", check_same_thread=False)
-        try:
-            source.backup(template)  # kept apart: the test goes on to write in ``path``
-        finally:
-            source.close()
-        return template
+        return sqlite_kept(engine)
     recorded: list[tuple[str, Any]] = []
 
     def record(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:

@@ -34,8 +34,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, text
 
-from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, migrate, postgres_schema_url
+from suiren.store.db import KEYS_INFO, make_engine
+from tests.conftest import (
+    POSTGRES_URL,
+    drop_postgres_schema,
+    migrate,
+    postgres_schema_url,
+    sqlite_kept,
+    sqlite_restore,
+)
 
 T = TypeVar("T")
 
@@ -87,13 +94,7 @@ def _built(dialect: str, keys: Any, build: Callable[[Engine], Any]) -> Template:
             engine = make_engine(f"sqlite:///{folder / 'world.db'}", keys=keys)
             migrate(engine)
             result = build(engine)
-            engine.dispose()
-            source = sqlite3.connect(folder / "world.db")
-            kept = sqlite3.connect(":memory:", check_same_thread=False)
-            try:
-                source.backup(kept)
-            finally:
-                source.close()
+            kept = sqlite_kept(engine)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return Template(result, sqlite=kept)
@@ -154,14 +155,7 @@ def _copy_statements(connection: Any, schema: str) -> str:
 
 def _copy(template: Template, engine: Engine) -> None:
     if template.sqlite is not None:
-        path = sqlite_path(str(engine.url))
-        assert path is not None, "a world is copied into a SQLite file"
-        engine.dispose()  # nothing may hold the file while it is replaced
-        target = sqlite3.connect(path)
-        try:
-            template.sqlite.backup(target)
-        finally:
-            target.close()
+        sqlite_restore(template.sqlite, engine)
         return
     with engine.begin() as connection:
         target = connection.execute(text("SELECT current_schema()")).scalar_one()
