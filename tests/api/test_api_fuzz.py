@@ -21,7 +21,7 @@ from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import journal
 from tests.api import settings_for
-from tests.conftest import KEYS, NOW
+from tests.conftest import KEYS, NOW, migrate
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 JSON_VALUES = st.recursive(
@@ -57,9 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{folder / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
-    from suiren.store.migrate import upgrade
-
-    upgrade(engine)
+    migrate(engine)
     with unit_of_work(engine) as c:
         keys = [
             issue_key(c, ActorKind.AGENCY, "440100", "广州", NOW)[0],

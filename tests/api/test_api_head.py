@@ -15,9 +15,8 @@ from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
 from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
-from suiren.store.migrate import upgrade
 from tests.api import settings_for
-from tests.conftest import KEYS, NOW
+from tests.conftest import KEYS, NOW, migrate
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 GETS = sorted(
@@ -32,7 +31,7 @@ VARYING = {"date", "x-request-id"}
 def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     url = f"sqlite:///{tmp_path_factory.mktemp('head') / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
-    upgrade(engine)
+    migrate(engine)
     with unit_of_work(engine) as c:
         key = issue_key(c, ActorKind.AGENCY, "000000", "国家", NOW)[0]
         worker = enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW).worker.worker_id

@@ -38,9 +38,8 @@ from typer.models import ArgumentInfo, OptionInfo
 from suiren.cli import options
 from suiren.cli.main import app
 from suiren.domain.errors import InvalidInput
-from suiren.store.migrate import upgrade
 from tests.cli.runner import CJK, Done, Run, refusal, runner
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for
+from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for, migrate
 from tests.ledger_helpers import resident_id
 
 EXAMPLES_PER_TARGET = 4  # per parameter of each command, and per command for a broken line
@@ -164,7 +163,7 @@ def prepared(
 ) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"bad-input-{request.param}")
     engine, schema = engine_for(request.param, directory)
-    upgrade(engine)
+    migrate(engine)
     if schema is None:
         run = runner(f"sqlite:///{directory / 'suiren.db'}", {}, directory)
     else:

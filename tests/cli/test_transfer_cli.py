@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from suiren.store.db import unit_of_work
-from suiren.store.migrate import upgrade
 from suiren.store.tables import (
     journal,
     postings,
@@ -27,7 +26,7 @@ from suiren.store.tables import (
     transfers,
 )
 from tests.cli.runner import TODAY, Done, Run, refusal, runner
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for
+from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for, migrate
 from tests.ledger_helpers import resident_id
 
 NEXT_DAY = "2026-06-16"
@@ -204,7 +203,7 @@ def prepared(
 ) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"transfer-cli-{request.param}")
     engine, schema = engine_for(request.param, directory)
-    upgrade(engine)
+    migrate(engine)
     if schema is None:
         run = runner(f"sqlite:///{directory / 'suiren.db'}", {}, directory)
     else:

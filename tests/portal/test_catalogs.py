@@ -32,7 +32,7 @@ from suiren.portal.catalogs import extract
 from suiren.portal.text import CJK_RE
 from suiren.store.db import make_engine
 from tests.api import settings_for
-from tests.conftest import KEYS
+from tests.conftest import KEYS, migrate
 from tests.portal import TODAY
 from tests.portal.test_console import as_clerk, console_world, quick_hashes  # noqa: F401
 from tests.portal.test_portal import log_in_with_code
@@ -136,10 +136,8 @@ def headings(body: str) -> list[str]:
 def both_sides(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, dict[str, Any]]]:
     """The console's world on SQLite: a worker's browser (logged in) and a clerk's."""
     url = f"sqlite:///{tmp_path / 'suiren.db'}"
-    from suiren.store.migrate import upgrade
-
     engine = make_engine(url, keys=KEYS)
-    upgrade(engine)
+    migrate(engine)
     world = console_world(engine)
     engine.dispose()
     app = create_app(settings_for(url, today=TODAY, demo_codes=True))

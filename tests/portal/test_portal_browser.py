@@ -40,9 +40,8 @@ from suiren.services.settlement import close_window
 from suiren.services.transfers import accept_transfer, approve_transfer, request_transfer
 from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
-from suiren.store.migrate import upgrade
 from tests.api import settings_for
-from tests.conftest import KEYS, NOW
+from tests.conftest import KEYS, NOW, migrate
 from tests.ledger_helpers import POLICY, VAULT, pension_split, resident_id
 from tests.portal import TODAY, two_workers
 
@@ -66,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
-    upgrade(engine)
+    migrate(engine)
     world = two_workers(engine)
     with unit_of_work(engine) as c:  # a clerk of Guangzhou, and a move for "theirs" to approve
         add_clerk(c, "gz.clerk", "440100", CLERK_PASSWORD, NOW)

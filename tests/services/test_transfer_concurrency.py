@@ -50,9 +50,8 @@ from suiren.services.transfers import (
 from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.ledger_repo import balances
-from suiren.store.migrate import upgrade
 from suiren.store.tables import journal, postings, transfer_events, transfers
-from tests.conftest import KEYS, POSTGRES_URL, drop_postgres_schema, postgres_schema_url
+from tests.conftest import KEYS, POSTGRES_URL, drop_postgres_schema, migrate, postgres_schema_url
 from tests.ledger_helpers import VAULT, resident_id
 from tests.processes import process_context
 
@@ -92,7 +91,7 @@ def schema_engine(schema: str) -> Engine:
 def schema() -> Iterator[str]:
     _, name = postgres_schema_url()
     engine = schema_engine(name)
-    upgrade(engine)
+    migrate(engine)
     engine.dispose()
     yield name
     drop_postgres_schema(name)

@@ -38,9 +38,8 @@ from suiren.services.reversals import ReversalRefused, reverse
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.lines import paid_months
-from suiren.store.migrate import upgrade
 from suiren.store.tables import contribution_months, journal
-from tests.conftest import KEYS, NOW, POSTGRES_URL, drop_postgres_schema, engine_for
+from tests.conftest import KEYS, NOW, POSTGRES_URL, drop_postgres_schema, engine_for, migrate
 from tests.ledger_helpers import POLICY, base_bounds_fen, enrol_workers
 from tests.processes import process_context
 
@@ -147,7 +146,7 @@ def test_concurrent_contributions_are_posted_exactly_once(tmp_path: Path) -> Non
     engine, schema = engine_for("postgres", tmp_path)
     assert schema is not None
     try:
-        upgrade(engine)
+        migrate(engine)
         rng = random.Random(20260615)
         workers = {
             "440100": enrol_workers(engine, WORKERS_PER_REGION, "440100", start=0),
@@ -326,7 +325,7 @@ def pg(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     """A migrated PostgreSQL schema (the shared ``engine`` fixture would also run SQLite)."""
     engine, schema = engine_for("postgres", tmp_path)
     assert schema is not None
-    upgrade(engine)
+    migrate(engine)
     yield engine, schema
     engine.dispose()
     drop_postgres_schema(schema)

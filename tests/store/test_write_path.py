@@ -78,11 +78,10 @@ def test_a_reader_on_sqlite_runs_beside_the_writer(tmp_path) -> None:  # type: i
     from sqlalchemy import text
 
     from suiren.store.db import make_engine, unit_of_work
-    from suiren.store.migrate import upgrade
-    from tests.conftest import KEYS
+    from tests.conftest import KEYS, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}", keys=KEYS)
-    upgrade(engine)
+    migrate(engine)
     with unit_of_work(engine):
         pass  # the key's fingerprint recorded
     held = threading.Event()
