@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from suiren.api.trail import record_row
-from suiren.store.api_tables import access_log, api_metadata
+from suiren.store.api_tables import access_log, api_metadata, clerks
 from suiren.store.audit import verify
 from suiren.store.db import sqlite_path, unit_of_work
 from suiren.store.tables import journal, metadata
@@ -124,6 +124,29 @@ def test_a_copied_world_is_written_to_as_any_other(engine: Engine) -> None:
         ids = c.execute(select(access_log.c.id).order_by(access_log.c.id)).scalars().all()
     assert copied == 3
     assert ids[:3] == [1, 2, 3] and ids[3] > 3, ids
+
+
+def test_a_world_is_built_again_for_another_password_hashing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that patches the hasher to its smallest cost gets clerks of that cost, not
+    those of a world another module built (nor gives them theirs)."""
+    from argon2 import PasswordHasher
+
+    from suiren.services import logins
+
+    populated(engine, logged)
+    built = template_of(engine, logged)
+    monkeypatch.setattr(
+        logins, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    populated(engine, logged)
+    assert template_of(engine, logged) is not built
+    with unit_of_work(engine, read_only=True) as c:
+        hashes = c.execute(select(clerks.c.password_hash)).scalars().all()
+    assert len(hashes) == 3 and all(",t=1,p=1$" in h and "m=1024," in h for h in hashes), hashes
+    monkeypatch.undo()
+    assert template_of(engine, logged) is built
 
 
 def test_a_world_s_template_is_dropped(engine: Engine) -> None:

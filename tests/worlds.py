@@ -17,8 +17,9 @@ wrote into each test's fresh database:
 Every test gets a copy, the first one too; what ``build`` returned (tokens, ids) is kept with
 the template. ``build`` must therefore depend on nothing but the database it is given: a
 module-level function (it is known by its name) of fixed times (``NOW``), no wall clock, no
-settings. ``tests/test_worlds.py`` proves a copy equal to its build, row for row, and sound
-to the ledger's audit.
+settings — but for the password hasher's cost, which some modules patch and which is part of
+a world's key. ``tests/test_worlds.py`` proves a copy equal to its build, row for row, and
+sound to the ledger's audit.
 """
 
 from __future__ import annotations
@@ -58,13 +59,14 @@ class Template:
     copy_sql: str = ""
 
 
-_WORLDS: dict[tuple[str, str, str], Template] = {}
+_WORLDS: dict[tuple[str, str, str, tuple[int, int, int]], Template] = {}
 
 
 def populated(engine: Engine, build: Callable[[Engine], T]) -> T:
     """Fill ``engine``'s database — fresh and migrated (``tests.conftest.migrate``) — with what
     ``build`` writes into such a database, and return what it returned: built for real the
-    first time in this process (for this backend and these keys), copied afterwards."""
+    first time in this process (for this backend, these keys and this password hashing),
+    copied afterwards."""
     key, keys = _key(engine, build)
     template = _WORLDS.get(key)
     if template is None:
@@ -78,12 +80,22 @@ def template_of(engine: Engine, build: Callable[[Engine], Any]) -> Template:
     return _WORLDS[_key(engine, build)[0]]
 
 
-def _key(engine: Engine, build: Callable[[Engine], Any]) -> tuple[tuple[str, str, str], Any]:
-    """The world's key (backend, keys, build's name), and the engine's ledger keys."""
+def _key(
+    engine: Engine, build: Callable[[Engine], Any]
+) -> tuple[tuple[str, str, str, tuple[int, int, int]], Any]:
+    """The world's key, and the engine's ledger keys. The key holds, beside the backend, the
+    keys and the build's name, the cost of the password hashes a build makes (a clerk's):
+    modules that log clerks in a dozen times patch ``services.logins._HASHER`` to its
+    smallest cost, and a world built there must not be theirs only by chance."""
+    from suiren.services import logins
+
     assert "<locals>" not in build.__qualname__, "a world's build is known by its name"
     with engine.connect() as connection:
         keys = connection.info.get(KEYS_INFO)
-    return (engine.dialect.name, repr(keys), f"{build.__module__}.{build.__qualname__}"), keys
+    hasher = logins._HASHER
+    hashing = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    name = f"{build.__module__}.{build.__qualname__}"
+    return (engine.dialect.name, repr(keys), name, hashing), keys
 
 
 def _built(dialect: str, keys: Any, build: Callable[[Engine], Any]) -> Template:
