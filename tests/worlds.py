@@ -14,17 +14,18 @@ wrote into each test's fresh database:
   triggers (and the foreign keys' checks) do not fire again on rows they passed at the build —
   and each sequence the state the build left it in (``setval``).
 
-Every test gets a copy, the first one too; what ``build`` returned (tokens, ids) is kept with
-the template. ``build`` must therefore depend on nothing but the database it is given: a
-module-level function (it is known by its name) of fixed times (``NOW``), no wall clock, no
-settings — but for the password hasher's cost, which some modules patch and which is part of
-a world's key. ``tests/test_worlds.py`` proves a copy equal to its build, row for row, and
-sound to the ledger's audit.
+Every test gets a copy, the first one too, and a deep copy of what ``build`` returned
+(tokens, ids: kept with the template; a test may change its dicts). ``build`` must therefore
+depend on nothing but the database it is given: a module-level function (it is known by its
+name) of fixed times (``NOW``), no wall clock, no settings — but for the password hasher's
+cost, which some modules patch and which is part of a world's key. ``tests/test_worlds.py``
+proves a copy equal to its build, row for row, and sound to the ledger's audit.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
 import shutil
 import sqlite3
 import tempfile
@@ -72,7 +73,7 @@ def populated(engine: Engine, build: Callable[[Engine], T]) -> T:
     if template is None:
         template = _WORLDS[key] = _built(engine.dialect.name, keys, build)
     _copy(template, engine)
-    return template.result  # type: ignore[no-any-return]
+    return copy.deepcopy(template.result)  # type: ignore[no-any-return]
 
 
 def template_of(engine: Engine, build: Callable[[Engine], Any]) -> Template:

@@ -36,6 +36,7 @@ from tests.conftest import KEYS, migrate
 from tests.portal import TODAY
 from tests.portal.test_console import as_clerk, console_world, quick_hashes  # noqa: F401
 from tests.portal.test_portal import log_in_with_code
+from tests.worlds import populated
 
 ROOT = Path(__file__).parents[2]
 PLACEHOLDER_RE = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
@@ -138,7 +139,7 @@ def both_sides(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, dict[st
     url = f"sqlite:///{tmp_path / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
     migrate(engine)
-    world = console_world(engine)
+    world = populated(engine, console_world)
     engine.dispose()
     app = create_app(settings_for(url, today=TODAY, demo_codes=True))
     with TestClient(app, raise_server_exceptions=False) as worker, TestClient(app) as clerk:

@@ -31,6 +31,7 @@ from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 from tests.portal import TODAY, csrf_of, two_workers
+from tests.worlds import populated
 
 PASSWORD = "a clerk's pass phrase"
 CLERKS = {"gz.clerk": "440100", "hz.clerk": "330100", "bj.clerk": "110000", "national": "000000"}
@@ -77,7 +78,7 @@ def console(
     for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    world = console_world(engine)
+    world = populated(engine, console_world)
     app = create_app(settings_for(url, today=TODAY))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, world | {"url": url}, engine

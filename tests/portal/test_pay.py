@@ -25,6 +25,7 @@ from tests.conftest import KEYS
 from tests.ledger_helpers import POLICY
 from tests.portal import csrf_of, two_workers
 from tests.portal.test_portal import assert_message, log_in_with_code, portal  # noqa: F401
+from tests.worlds import populated
 
 JUNE = Month.of(2026, 6)
 EARLIEST = earliest_month(POLICY, date(2026, 6, 15))  # the first month paid back today
@@ -192,7 +193,7 @@ def august(
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    world = two_workers(engine)
+    world = populated(engine, two_workers)
     engine.dispose()
     app = create_app(settings_for(url, today="2026-08-15", demo_codes=True))
     with TestClient(app, raise_server_exceptions=False) as client:

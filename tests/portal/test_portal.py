@@ -25,6 +25,7 @@ from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
 from tests.ledger_helpers import POLICY, VAULT, pension_split, resident_id
 from tests.portal import CODE_RE, TODAY, csrf_of, two_workers
+from tests.worlds import populated
 
 PASSWORD = "a long pass phrase"
 FORM = "application/x-www-form-urlencoded"
@@ -38,7 +39,7 @@ def portal(
     for name, value in extra.items():  # PGOPTIONS: the test's own PostgreSQL schema
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    world = two_workers(engine)
+    world = populated(engine, two_workers)
     engine.dispose()
     app = create_app(settings_for(url, today=TODAY, demo_codes=True))
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -382,7 +383,7 @@ def test_logins_from_one_address_are_limited_with_the_apis(portal) -> None:
 def test_sessions_over_https_are_secure_cookies(database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url, _ = database_url
     engine = make_engine(url, keys=KEYS)
-    world = two_workers(engine)
+    world = populated(engine, two_workers)
     engine.dispose()
     app = create_app(settings_for(url, today=TODAY, demo_codes=True))
     with TestClient(app, base_url="https://testserver") as client:
@@ -426,7 +427,7 @@ def test_a_migrated_worker_sees_their_earlier_records(
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    world = two_workers(engine)
+    world = populated(engine, two_workers)
     stint = {"resident_id": world["my_id"], "kind": "paid", "base_yuan": "", "index": ""}
     person = Person(
         world["my_id"],
@@ -472,7 +473,7 @@ def test_an_estimate_past_the_statutory_age_says_why_its_month_and_every_warning
     for name, value in extra.items():
         monkeypatch.setenv(name, value)
     engine = make_engine(url, keys=KEYS)
-    two_workers(engine)
+    populated(engine, two_workers)
     old = resident_id(7, "19600301")
     row = {"resident_id": old, "kind": "paid", "index": "", "region": "440100"}
     row |= {"from_month": "2006-01", "to_month": "2026-03", "base_yuan": "6000"}

@@ -44,6 +44,7 @@ from tests.api import settings_for
 from tests.conftest import KEYS, NOW, migrate
 from tests.ledger_helpers import POLICY, VAULT, pension_split, resident_id
 from tests.portal import TODAY, two_workers
+from tests.worlds import populated
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -66,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     url = f"sqlite:///{folder / 'suiren.db'}"
     engine = make_engine(url, keys=KEYS)
     migrate(engine)
-    world = two_workers(engine)
+    world = populated(engine, two_workers)
     with unit_of_work(engine) as c:  # a clerk of Guangzhou, and a move for "theirs" to approve
         add_clerk(c, "gz.clerk", "440100", CLERK_PASSWORD, NOW)
         request_transfer(c, POLICY, "their-move", world["theirs"], "330100", NOW)
