@@ -33,6 +33,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 
 DEFAULT_DATABASE_URL = "sqlite:///./suiren.db"
 SECRET_BYTES = 32
@@ -81,14 +83,11 @@ class Settings(BaseSettings):
         """The 32-byte master secret (see module doc); a clear error if it is not usable."""
         if self.secret_key is not None:
             if not self.secret_key.strip():
-                raise KeyNotUsable("SUIREN_SECRET_KEY is set but empty; unset it or give the key")
+                raise KeyNotUsable(message("key.empty-env"))
             return _decode(self.secret_key, "SUIREN_SECRET_KEY")
         path = self.key_path()
         if path is None:
-            raise KeyNotUsable(
-                "no secret key is configured for this database: set SUIREN_SECRET_KEY (base64 of"
-                " 32 bytes) or SUIREN_KEY_FILE; `suiren key generate` makes one"
-            )
+            raise KeyNotUsable(message("key.none"))
         from suiren.store.db import sqlite_path
 
         database = sqlite_path(self.database_url)
@@ -100,15 +99,11 @@ class Settings(BaseSettings):
         if path.exists() or path.is_symlink():
             return _read_key_file(path)
         if self.key_file is not None or database is None:
-            raise KeyNotUsable(f"the key file {path} does not exist (SUIREN_KEY_FILE)")
+            raise KeyNotUsable(message("key.file-missing", path=path))
         if written:
-            raise KeyNotUsable(
-                f"the database {database} exists but its key file {path} is missing; restore the"
-                " key file (or set SUIREN_SECRET_KEY to the database's key) — a new key would not"
-                " open it"
-            )
+            raise KeyNotUsable(message("key.file-lost", database=database, path=path))
         if not path.parent.is_dir():
-            raise KeyNotUsable(f"the folder {path.parent} of the database does not exist")
+            raise KeyNotUsable(message("key.no-folder", folder=path.parent))
         return _create_key_file(path)
 
     def current_date(self) -> date:
@@ -122,49 +117,44 @@ def _written(database: Path) -> bool:
         return False
 
 
-def _decode(text: str, where: str) -> bytes:
+def _decode(text: str, where: str | Text) -> bytes:
     try:
         raw = base64.b64decode(text.strip().encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise KeyNotUsable(f"{where} is not base64 text (expected 44 characters)") from None
+        raise KeyNotUsable(message("key.not-base64", where=where)) from None
     if len(raw) != SECRET_BYTES:
-        raise KeyNotUsable(
-            f"{where} must be base64 of exactly {SECRET_BYTES} bytes, not {len(raw)}"
-        )
+        raise KeyNotUsable(message("key.length", where=where, bytes=SECRET_BYTES, got=len(raw)))
     return raw
 
 
 def _read_key_file(path: Path) -> bytes:
     if path.is_dir():
-        raise KeyNotUsable(f"the key file {path} is a folder, not a file")
+        raise KeyNotUsable(message("key.file-folder", path=path))
     try:
         info = path.stat()
     except OSError as exc:
-        raise KeyNotUsable(f"the key file {path} cannot be read: {exc.strerror}") from None
+        raise KeyNotUsable(message("key.file-unreadable", path=path, error=exc.strerror)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise KeyNotUsable(f"the key file {path} is not a regular file")
+        raise KeyNotUsable(message("key.file-not-regular", path=path))
     if info.st_mode & 0o077:
         raise KeyNotUsable(
-            f"the key file {path} can be read by others (mode {stat.S_IMODE(info.st_mode):o});"
-            f" run `chmod 600 {path}`"
+            message("key.file-open", path=path, mode=f"{stat.S_IMODE(info.st_mode):o}")
         )
     if info.st_size > KEY_FILE_BYTES_MAX:
-        raise KeyNotUsable(f"the key file {path} is too large to be a key")
+        raise KeyNotUsable(message("key.file-too-large", path=path))
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
-        raise KeyNotUsable(f"the key file {path} is not readable base64 text") from None
+        raise KeyNotUsable(message("key.file-not-text", path=path)) from None
     if len(text.strip()) < KEY_TEXT_CHARS:
         # what a process stopped while an earlier version created the key left behind
-        state = "empty" if not text.strip() else f"cut short ({len(text.strip())} characters)"
-        raise KeyNotUsable(
-            f"the key file {path} is {state}, not a key ({KEY_TEXT_CHARS} characters of"
-            " base64): restore it from your copy of the key. Suiren never makes a new key in"
-            " its place, because the data written with a key is read only with that key; if"
-            f" nothing was ever written with it (a new database), delete {path} and run the"
-            " command again to make one"
+        state = (
+            message("key.state-empty")
+            if not text.strip()
+            else message("key.state-cut", chars=len(text.strip()))
         )
-    return _decode(text, f"the key file {path}")
+        raise KeyNotUsable(message("key.file-cut", path=path, state=state, chars=KEY_TEXT_CHARS))
+    return _decode(text, message("key.where-file", path=path))
 
 
 def _create_key_file(path: Path) -> bytes:
@@ -180,7 +170,7 @@ def _create_key_file(path: Path) -> bytes:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
     except OSError as error:
-        raise KeyNotUsable(f"cannot create the key file {path}: {error.strerror}") from None
+        raise KeyNotUsable(message("key.cannot-create", path=path, error=error.strerror)) from None
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(base64.b64encode(raw).decode() + "\n")
@@ -190,10 +180,7 @@ def _create_key_file(path: Path) -> bytes:
     except FileExistsError:  # another process put its key there first: use theirs
         return _read_key_file(path)
     except OSError as error:  # a full disk; a file system without hard links
-        raise KeyNotUsable(
-            f"cannot create the key file {path}: {error.strerror}; set SUIREN_KEY_FILE to a key"
-            " made with `suiren key generate --out FILE`, or SUIREN_SECRET_KEY"
-        ) from None
+        raise KeyNotUsable(message("key.cannot-link", path=path, error=error.strerror)) from None
     finally:
         Path(temp).unlink(missing_ok=True)
     sync_folder(path.parent)  # the key's name survives a power cut once a command used it

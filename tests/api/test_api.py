@@ -734,7 +734,7 @@ def test_an_agency_imports_the_history_of_the_people_it_insures(api) -> None:
         headers=auth(keys["bj"], **{"Idempotency-Key": "h-other"}),
     )
     body = assert_problem(conflict, 409, "history-conflict")
-    assert "balances row 1 differs from the balances recorded" in body["detail"]
+    assert "：余额文件第 1 行与当时记录的余额不同。未写入任何内容。" in body["detail"]
     assert theirs not in conflict.text
     floats = client.post(
         "/api/v1/workers/history",
@@ -804,13 +804,15 @@ def test_an_enrolment_in_another_region_is_refused_as_such(api) -> None:
         headers=auth(keys["gz"], **{"Idempotency-Key": "e-2"}),
     )
     body = assert_problem(moved, 409, "enrolled-elsewhere")
-    assert body["field"] == "work_region" and "transfer" in body["detail"]
+    assert body["field"] == "work_region" and "变更参保地须办理转移接续" in body["detail"]
     csv = f"resident_id,work_region\n{resident_id(32)},440106\n"
     headers = auth(keys["gz"], **{"Idempotency-Key": "e-3", "Content-Type": "text/csv"})
     filed = client.post("/api/v1/workers/files", content=csv.encode(), headers=headers)
     assert filed.status_code == 200, filed.text
     [error] = filed.json()["errors"]
     assert (error["row"], error["field"], error["code"]) == (1, "work_region", "enrolled-elsewhere")
+    assert error["reason"].endswith("; moving needs a transfer (转移接续)")
+    assert error["reason_zh"].endswith("；变更参保地须办理转移接续")
 
 
 def test_two_requests_with_one_key_at_once_answer_alike(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -921,7 +923,8 @@ def test_a_damaged_parquet_file_is_refused_on_every_upload_route(api, tmp_path, 
             **{"Idempotency-Key": f"damaged-{k}", "Content-Type": "application/vnd.apache.parquet"},
         )
         answer = client.post(f"/api/v1/{route}", content=path.read_bytes(), headers=headers)
-        assert "row group 3 of 4" in assert_problem(answer, 422, "file-refused")["detail"]
+        detail = assert_problem(answer, 422, "file-refused")["detail"]
+        assert "parquet 已损坏：第 3 个行组（共 4 个，第 21–30 行）自第 21 行起无法读取" in detail
     with unit_of_work(engine) as c:
         after = [c.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES]
     assert after == before

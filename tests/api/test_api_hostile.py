@@ -97,7 +97,8 @@ def test_a_lone_surrogate_is_refused_never_echoed_into_a_500(hostile) -> None:  
     payment = {"payment_id": "s\ud800", "worker_id": worker, "from_month": "2026-06",
                "base_yuan": "6000"}  # fmt: skip
     refused = _post(client, made, "gz", "/api/v1/contributions", payment, 0)
-    assert "surrogate" in assert_problem(refused, 422, "invalid-request")["detail"]
+    detail = assert_problem(refused, 422, "invalid-request")["detail"]
+    assert detail == "请求体的 'payment_id' 含有 孤立的代理项（\\ud800-\\udfff），它不是字符"
     echoed = _post(client, made, "gz", "/api/v1/pension/calc", '{"region\\ud800": "440100"}', 1)
     assert_problem(echoed, 422, "invalid-case")
     assert "\\ud800" in echoed.content.decode("utf-8")  # shown escaped, as it was sent
@@ -115,13 +116,14 @@ def test_json_is_read_strictly_on_every_route_with_a_body(hostile) -> None:  # t
         ' "from_month": "2026-06", "base_yuan": "6000"}'
     )
     cases = [
-        ("/api/v1/contributions", twice, "'payment_id' twice"),
+        ("/api/v1/contributions", twice, "请求体的同一对象中 'payment_id' 出现了两次"),
         ("/api/v1/workers/history", '{"stints": [{"resident_id": "1", "resident_id": "2"}]}',
-         "'resident_id' twice"),
-        ("/api/v1/interest/credit", '{"year": NaN}', "NaN"),
-        ("/api/v1/transfers", json.dumps({"transfer_id": "x"}).encode("utf-16"), "UTF-8"),
-        ("/api/v1/transfers", "{" * 3 + "}", "not valid JSON"),
-        ("/api/v1/transfers", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+         "请求体的同一对象中 'resident_id' 出现了两次"),
+        ("/api/v1/interest/credit", '{"year": NaN}', "请求体含有 NaN，它不是 JSON 数字"),
+        ("/api/v1/transfers", json.dumps({"transfer_id": "x"}).encode("utf-16"),
+         "请求体不是 UTF-8 文本"),
+        ("/api/v1/transfers", "{" * 3 + "}", "请求体不是有效的 JSON："),
+        ("/api/v1/transfers", "[" * 100_000 + "]" * 100_000, "请求体的 JSON 嵌套过深"),
     ]  # fmt: skip
     for n, (path, content, said) in enumerate(cases):
         actor = "national" if "interest" in path else "gz"
@@ -136,11 +138,11 @@ def test_a_body_that_is_no_json_object_says_what_to_send(hostile) -> None:  # ty
     client, made, _engine = hostile
     path = "/api/v1/transfers/gz-to-hz/reject"
     cases = [
-        ("text/plain", '{"reason": "x"}', "Content-Type: application/json (not text/plain)",
+        ("text/plain", '{"reason": "x"}', "Content-Type: application/json（当前为：text/plain）",
          "Content-Type"),
-        (None, '{"reason": "x"}', "Content-Type: application/json (not none)", "Content-Type"),
-        ("application/json", "", "needs a JSON object", None),
-        ("application/json", "[1]", "must be a JSON object", None),
+        (None, '{"reason": "x"}', "Content-Type: application/json（当前为：空）", "Content-Type"),
+        ("application/json", "", "请求须以一个 JSON 对象作为请求体", None),
+        ("application/json", "[1]", "请求体须为 JSON 对象（{…}）", None),
     ]  # fmt: skip
     for n, (kind, content, said, field) in enumerate(cases):
         headers = made.auth("gz") | {"Idempotency-Key": f"o-{n}"}
@@ -248,7 +250,8 @@ def test_a_value_the_database_cannot_store_is_refused_not_retried(hostile, monke
     monkeypatch.setattr(transfers, "reject_transfer", unstorable)
     client, made, _engine = hostile
     refused = _post(client, made, "gz", "/api/v1/transfers/gz-to-hz/reject", {"reason": "r"}, 0)
-    assert "cannot store" in assert_problem(refused, 422, "invalid-request")["detail"]
+    detail = assert_problem(refused, 422, "invalid-request")["detail"]
+    assert detail == "请求中有数据库无法存储的值；未写入任何内容"
 
 
 def _api_routes(routes: Any) -> Iterator[Any]:

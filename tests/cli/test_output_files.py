@@ -50,7 +50,8 @@ def test_results_that_cannot_be_written_whole_leave_the_earlier_file(
     )
     assert (done.returncode, done.stdout) == (2, ""), done.stderr
     assert title_of(done.stderr) == ("输入无效", "Invalid input")
-    assert "--out: 无法写入 / cannot write" in done.stderr, done.stderr
+    assert "详情：--out：无法写入 " in done.stderr, done.stderr
+    assert "error: --out: cannot write " in done.stderr, done.stderr
     assert target.read_text() == "an earlier result\n"  # not half of the new one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.json", target.name]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)

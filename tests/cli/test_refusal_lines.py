@@ -61,10 +61,25 @@ def test_json_carries_both_halves(
     assert error["code"] in ("invalid-input", "unknown-region", "invalid-resident-id")
 
 
-def test_a_message_not_in_the_catalogue_yet_has_no_chinese_line(tmp_path: Path) -> None:
-    """``--out`` and ``--errors`` without ``--file``: an English-only message (a plain string),
-    so the kind line is followed by ``error:`` alone, as before."""
+def test_a_command_lines_own_check_says_it_in_both_languages(tmp_path: Path) -> None:
+    """``--out`` and ``--errors`` without ``--file``: the command line's own check, three
+    lines as every catalogue message."""
     done = invoke(["worker", "enrol", "--out", str(tmp_path / "map.csv")], {}, tmp_path)
     assert done.returncode == 2
+    assert done.stderr.rstrip("\n").split("\n") == [
+        "错误：输入无效（Invalid input）",
+        "详情：--out 和 --errors 须与 --file 同用",
+        "error: --out and --errors go with --file",
+    ]
+
+
+def test_a_message_not_in_the_catalogue_has_no_chinese_line(tmp_path: Path) -> None:
+    """``SUIREN_SCENARIO`` naming no scenario (an operator's setting, one of the English-only
+    kinds ``tests/domain/test_messages.py`` lists): the kind line is followed by ``error:``
+    alone."""
+    args = ["worker", "enrol", "--resident-id", resident_id(5), "--work-region", "440100"]
+    done = invoke(args, {"SUIREN_SCENARIO": "no_such"}, tmp_path)
+    assert done.returncode == 2
     kind, error = done.stderr.rstrip("\n").split("\n")
-    assert kind.startswith("错误：") and error == "error: --out and --errors go with --file"
+    assert kind == "错误：输入无效（Invalid input）"
+    assert error.startswith("error: unknown scenario 'no_such'; choose one of current_law")

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from suiren.api.auth import Actor, ActorKind
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import text as message
 from suiren.ledger.accounts import Scheme
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,18 +89,20 @@ def operations(
 def region(actor: Actor, code: str) -> str:
     """``code`` if ``actor`` is an agency over it; else the request is refused as unknown."""
     if not actor.covers_region(code):
-        raise NotFound(f"region {code[:8]} is not one this key serves")
+        raise NotFound(message("api.region-not-served", code=code[:8]))
     return code
 
 
+NO_SUCH = message("api.no-such")
 ID_SHOWN_MAX = 60  # characters of a path's id a 404 repeats (a 10,000-character id was echoed)
 
 
 def not_here(what: str, identifier: str) -> NotFound:
-    """The one 404 of an unknown (or foreign: the same answer) ``what``, naming the id as
+    """The one 404 of an unknown (or foreign: the same answer) ``what`` (its noun's message
+    code), naming the id as
     sent, cut to ``ID_SHOWN_MAX`` characters."""
     shown = identifier if len(identifier) <= ID_SHOWN_MAX else identifier[:ID_SHOWN_MAX] + "…"
-    return NotFound(f"no {what} {shown} here")
+    return NotFound(message("api.not-here", what=message(what), shown=shown))
 
 
 # which side of a transfer may take each step: 转出地 approves, 转入地 accepts and completes
@@ -112,7 +115,7 @@ def transfer(connection: Connection, actor: Actor, transfer_id: str, step: str) 
     case — unknown, another region's, the other side's step — is the same 404."""
     from suiren.services.transfers import get_transfer
 
-    missing = not_here("transfer", transfer_id)
+    missing = not_here("noun.transfer", transfer_id)
     try:
         view = get_transfer(connection, transfer_id)
     except SuirenError:
@@ -144,23 +147,23 @@ def offered_steps(actor: Actor, view: Any) -> tuple[str, ...]:
 def worker_self(actor: Actor) -> str:
     """The worker id of a worker's own session; any other actor: 404."""
     if actor.kind is not ActorKind.WORKER:
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
     return actor.scope
 
 
 def national(actor: Actor) -> None:
     if not actor.covers_region("000000"):
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
 
 
 def analyst(actor: Actor) -> None:
     if not (actor.kind is ActorKind.ANALYST or actor.covers_region("000000")):
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
 
 
 def auditor(actor: Actor) -> None:
     if not (actor.kind is ActorKind.AUDITOR or actor.covers_region("000000")):
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
 
 
 def worker_region(
@@ -176,14 +179,14 @@ def agency(actor: Actor, worker_id: str) -> None:
     """An agency may ask for a worker (whose region is checked with the data); anyone else:
     the 404 of an unknown worker, before anything is read."""
     if actor.kind is not ActorKind.AGENCY:
-        raise not_here("worker", worker_id)
+        raise not_here("noun.worker", worker_id)
 
 
 def agencies_only(actor: Actor) -> None:
     """A route for agencies (a file of their region's rows): anyone else gets the 404 of
     an unknown resource, before the upload is read."""
     if actor.kind is not ActorKind.AGENCY:
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
 
 
 def worker_regions(
@@ -200,17 +203,17 @@ def covered_worker(actor: Actor, worker_id: str, regions: tuple[str, str] | None
     """The region holding the worker if ``actor`` is an agency over it or over the
     enrolment's region (``regions`` from ``worker_regions``); else the same 404."""
     if actor.kind is not ActorKind.AGENCY or regions is None:
-        raise not_here("worker", worker_id)
+        raise not_here("noun.worker", worker_id)
     region, held = regions
     if not (actor.covers_region(region) or actor.covers_region(held)):
-        raise not_here("worker", worker_id)
+        raise not_here("noun.worker", worker_id)
     return held
 
 
 def platform(actor: Actor) -> str:
     """The platform id of a platform's key; any other actor: 404."""
     if actor.kind is not ActorKind.PLATFORM:
-        raise NotFound("no such resource here")
+        raise NotFound(NO_SUCH)
     return actor.scope
 
 
@@ -220,7 +223,7 @@ def platform_worker(connection: Connection, actor: Actor, worker_id: str) -> str
     is the same 404 (agencies read a worker by their own routes)."""
     from suiren.services.platforms import engagements
 
-    missing = not_here("worker", worker_id)
+    missing = not_here("noun.worker", worker_id)
     if actor.kind is not ActorKind.PLATFORM:
         raise missing
     if not engagements(connection, actor.scope, worker_id):
@@ -236,7 +239,7 @@ def contribution_month(connection: Connection, actor: Actor, month_id: str) -> s
 
     from suiren.store.tables import contribution_months
 
-    missing = not_here("contribution month", month_id)
+    missing = not_here("noun.contribution-month", month_id)
     if actor.kind is not ActorKind.AGENCY:
         raise missing
     region = connection.execute(

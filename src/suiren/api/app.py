@@ -49,6 +49,8 @@ from suiren.api.routes import (
 from suiren.api.routes.auth import UNION_TAGS
 from suiren.api.routes.common import Service
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.policy import load_policy
 from suiren.services.identity import IdentityVault, ledger_keys, token_key
 from suiren.settings import Settings
@@ -144,9 +146,12 @@ def _errors(app: FastAPI) -> None:
             return _body_refused(request, first.get("type") == "missing")
         loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
         where = ".".join(str(part) for part in loc) or None
-        message = str(first.get("msg", "the request does not match its schema"))
+        said = str(first.get("msg", "the request does not match its schema"))  # pydantic's
         return problem(
-            request, "invalid-request", f"{where}: {message}" if where else message, where
+            request,
+            "invalid-request",
+            message("body.field" if where else "body.schema", where=where, error=said),
+            where,
         )
 
     @app.exception_handler(HTTPException)
@@ -154,11 +159,16 @@ def _errors(app: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
             error.status_code
         )
+        # a BodyRefused, a limit of its own: said in both languages; Starlette's own 404 (no
+        # such path) and 405 in both too; any other as its words
+        said = error.detail if isinstance(error.detail, Text) else str(error.detail)
+        if said == "Not Found" and code == "not-found":
+            said = message("api.no-path")
+        elif said == "Method Not Allowed" and code == "method-not-allowed":
+            said = message("api.method")
         if code is None:  # a body that does not parse (400): invalid, as a malformed JSON is
-            return problem(request, "invalid-request", str(error.detail))
-        return problem(
-            request, code, str(error.detail), status=error.status_code, headers=error.headers
-        )
+            return problem(request, "invalid-request", said)
+        return problem(request, code, said, status=error.status_code, headers=error.headers)
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, error: DataError) -> JSONResponse:
@@ -167,21 +177,17 @@ def _errors(app: FastAPI) -> None:
         log.warning(
             "database refused a value on %s: %s", request.url.path, type(error.orig).__name__
         )
-        return problem(
-            request,
-            "invalid-request",
-            "the request holds a value the database cannot store; nothing was written",
-        )
+        return problem(request, "invalid-request", message("api.unstorable"))
 
     @app.exception_handler(DBAPIError)
     async def database(request: Request, error: DBAPIError) -> JSONResponse:
         log.warning("database refused %s: %s", request.url.path, type(error.orig).__name__)
-        return problem(request, "retry", "the database refused the request; nothing was written")
+        return problem(request, "retry", message("api.database-refused"))
 
     @app.exception_handler(Exception)
     async def internal(request: Request, error: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)
-        return problem(request, "internal", "an internal error; nothing was written")
+        return problem(request, "internal", message("api.internal"))
 
 
 def _body_refused(request: Request, missing: bool) -> JSONResponse:
@@ -189,15 +195,13 @@ def _body_refused(request: Request, missing: bool) -> JSONResponse:
     says "Input should be a valid dictionary or object to extract fields from")."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json" and not kind.endswith("+json"):
+        shown = Text(kind[:60] or "空", kind[:60] or "none")
         return problem(
-            request,
-            "invalid-request",
-            f"send the body as JSON with Content-Type: application/json (not {kind[:60] or 'none'})",
-            "Content-Type",
+            request, "invalid-request", message("body.not-json-type", kind=shown), "Content-Type"
         )
     if missing:
-        return problem(request, "invalid-request", "the request needs a JSON object as its body")
-    return problem(request, "invalid-request", "the body must be a JSON object ({…})")
+        return problem(request, "invalid-request", message("body.missing"))
+    return problem(request, "invalid-request", message("body.not-object"))
 
 
 class _HttpMiddleware:
@@ -268,13 +272,13 @@ class RequestIdAndLimits(_HttpMiddleware):
 
         length = headers.get("content-length")
         limit = body_bytes_max(scope["path"])
-        too_large = f"a request body has at most {limit} bytes"
+        too_large = message("api.request-too-large", bytes_max=limit)
         if length is not None and not (length.isascii() and length.isdigit()):
             # not a length at all (RFC 9110 §8.6: 1*DIGIT): refused as such, not as too large
             refused = problem(
                 Request(scope),
                 "invalid-content-length",
-                f"Content-Length must be a number of bytes, not {length[:20]!r}",
+                message("api.content-length", shown=repr(length[:20])),
             )
             await refused(scope, receive, tagged)
             return

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.region import NATIONAL, RegionCode
 from suiren.services.platforms import PLATFORM_ID_RE
 from suiren.store.api_tables import api_keys
@@ -102,16 +103,16 @@ def issue_key(
 ) -> tuple[str, Actor]:
     """A new key (returned once: only its hash is kept) for an actor."""
     if kind is ActorKind.WORKER:
-        raise InvalidInput("workers log in (a code, then a password); they get no API key")
+        raise InvalidInput(message("key.worker"))
     if kind is ActorKind.AGENCY:
         scope = NATIONAL if scope == NATIONAL else RegionCode.parse(scope).code
     elif kind is ActorKind.PLATFORM:
         if not PLATFORM_ID_RE.fullmatch(scope):  # it names the platform's ledger entries
-            raise InvalidInput("a platform key needs its platform id (ASCII letters, digits, -)")
+            raise InvalidInput(message("key.platform-scope"))
     else:
         scope = ""
     if len(label) > LABEL_CHARS_MAX:
-        raise InvalidInput(f"a label has at most {LABEL_CHARS_MAX} characters")
+        raise InvalidInput(message("key.label-too-long", chars_max=LABEL_CHARS_MAX))
     key_id = secrets.token_hex(KEY_ID_BYTES)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
     row = {
@@ -132,7 +133,7 @@ def issue_key(
 
 
 KEYS_CHANNEL = "suiren_keys"  # PostgreSQL: notified at the commit of a key's revocation
-REFUSED = "send Authorization: Bearer <API key>; this one is not valid"
+REFUSED = message("auth.refused")
 # built once: every authenticated request runs it (a select() is rebuilt and keyed per call):
 # the key's row and, beside it, its latest fact in the national journal
 _KEY_BY_ID = select(
@@ -159,7 +160,7 @@ def revoke_key(connection: Connection, key: str, now: datetime) -> datetime:
     lock_grants(connection)  # a second revocation at the same time waits, then sees this one
     row = connection.execute(select(api_keys).where(api_keys.c.key_id == wanted)).first()
     if row is None:
-        raise InvalidInput(f"no API key with id {wanted[:40]!r}")
+        raise InvalidInput(message("key.unknown", shown=repr(wanted[:40])))
     was = latest(connection, api_keys, wanted)
     if was is not None and was.get("revoked_at") is not None:
         when = datetime.fromisoformat(str(was["revoked_at"]))
@@ -221,7 +222,7 @@ def authenticate(
     refused, all alike. ``hold``: an API key's row, or a clerk's, is held until the
     transaction ends (a write's check of its caller, ``confirm_caller``)."""
     if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthorized("send Authorization: Bearer <API key>")
+        raise Unauthorized(message("auth.bearer"))
     key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
         return _session_actor(connection, key, token_key, now, hold)
@@ -245,9 +246,7 @@ def confirm_caller(
     (``hold``), so that a revocation, a move or the end of a worker's sessions is wholly
     before the write or after it."""
     if authenticate(connection, authorization, token_key, now, hold=True) != actor:
-        raise Unauthorized(
-            "the credentials changed while the request ran (a clerk's region); nothing was written"
-        )
+        raise Unauthorized(message("auth.changed"))
 
 
 def key_id(key: str) -> str:
@@ -283,17 +282,17 @@ def worker_session(token: str, token_key: bytes, now: datetime) -> Session:
     try:
         return read_token(token_key, token, now)
     except LoginRefused as error:
-        raise Unauthorized(error.message) from None
+        raise Unauthorized(error.said) from None
 
 
 def worker_actor(session: Session, generation: Any) -> Actor:
     """The worker of a session whose generation is ``generation``, their sessions' row's now
     (None: no row); a session ended since it was signed — the worker logged out everywhere,
     an agency ended their sessions, a new password — is refused as a bad token."""
-    from suiren.services.logins import session_current
+    from suiren.services.logins import SESSION_REFUSED, session_current
 
     if not session_current(session, generation):
-        raise Unauthorized("the session is not valid or has expired; log in again")
+        raise Unauthorized(SESSION_REFUSED)
     return Actor(f"worker:{session.worker_id}", ActorKind.WORKER, session.worker_id)
 
 
@@ -305,20 +304,20 @@ def _session_actor(
     login that is gone refused as a bad token), their row held until the transaction ends
     with ``hold``."""
     from suiren.services.clerks import get_clerk, read_clerk_token
-    from suiren.services.logins import LoginRefused, check_session
+    from suiren.services.logins import SESSION_REFUSED, LoginRefused, check_session
 
     if not token.startswith("ct_"):
         session = worker_session(token, token_key, now)
         try:
             check_session(connection, session, hold=hold)
         except LoginRefused as error:
-            raise Unauthorized(error.message) from None
+            raise Unauthorized(error.said) from None
         return worker_actor(session, session.generation)
     try:
         session = read_clerk_token(token_key, token, now)
         clerk = get_clerk(connection, session.subject, hold=hold)
         if clerk is None:
-            raise LoginRefused("the session is not valid or has expired; log in again")
+            raise LoginRefused(SESSION_REFUSED)
     except LoginRefused as error:
-        raise Unauthorized(error.message) from None
+        raise Unauthorized(error.said) from None
     return clerk_actor(clerk)

@@ -24,6 +24,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 
 WHERE_CHARS_MAX = 60  # of a key path named in a refusal
 
@@ -31,23 +33,21 @@ WHERE_CHARS_MAX = 60  # of a key path named in a refusal
 class BodyRefused(HTTPException):
     """A JSON body this API does not read: a 422 invalid-request whose detail says why."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(status_code=422, detail=detail)
+    def __init__(self, detail: Text) -> None:
+        super().__init__(status_code=422, detail=detail)  # said in the caller's language
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in pairs:
         if key in found:
-            raise BodyRefused(
-                f"the body names {_shown(key)} twice in one object; send each field once"
-            )
+            raise BodyRefused(message("body.key-twice", shown=_shown(key)))
         found[key] = value
     return found
 
 
 def _constant(name: str) -> Any:
-    raise BodyRefused(f"the body holds {name}, which is not a JSON number; send a number")
+    raise BodyRefused(message("body.constant", name=name))
 
 
 def _shown(text: str) -> str:
@@ -55,15 +55,15 @@ def _shown(text: str) -> str:
     return shown + ("…" if len(text) > WHERE_CHARS_MAX else "")
 
 
-def unfit_character(text: str) -> str | None:
+def unfit_character(text: str) -> Text | None:
     """What no request's text may hold, named, or None: a NUL (no PostgreSQL text can hold
     it) or a lone surrogate (no UTF-8 can)."""
     if "\x00" in text:
-        return "a NUL character (\\u0000)"
+        return message("body.nul")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "a lone surrogate (\\ud800-\\udfff), which is not a character"
+        return message("body.surrogate")
     return None
 
 
@@ -87,7 +87,7 @@ def _check_strings(data: Any) -> None:
         for text in strings:
             unfit = unfit_character(text)
             if unfit is not None:
-                raise BodyRefused(f"the body's {_shown(where or 'value')} holds {unfit}")
+                raise BodyRefused(message("body.unfit", where=_shown(where or "value"), what=unfit))
         todo += items
 
 
@@ -102,15 +102,15 @@ def strict_json(body: bytes) -> Any:
             parse_constant=_constant,
         )
     except UnicodeDecodeError:
-        raise BodyRefused("the body is not UTF-8 text; send JSON in UTF-8") from None
+        raise BodyRefused(message("body.not-utf8")) from None
     except json.JSONDecodeError as error:
         raise BodyRefused(
-            f"the body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            message("body.not-json", error=error.msg, line=error.lineno, column=error.colno)
         ) from None
     except RecursionError:
-        raise BodyRefused("the body's JSON is nested too deeply") from None
+        raise BodyRefused(message("body.too-deep")) from None
     except ValueError as error:  # e.g. an integer of more digits than Python reads
-        raise BodyRefused(f"the body is not JSON this API reads: {str(error)[:200]}") from None
+        raise BodyRefused(message("body.unreadable", error=str(error)[:200])) from None
     _check_strings(data)
     return data
 
@@ -142,13 +142,13 @@ async def no_nul_in_url(request: Request) -> None:
     with one is no id, and PostgreSQL cannot even compare it). On the event loop, and the
     query parsed only when its raw text may hold one: every request pays this."""
     if "\x00" in request.scope["path"]:
-        raise InvalidInput("the path holds a NUL character (%00)", field="path")
+        raise InvalidInput(message("api.nul-path"), field="path")
     raw = request.scope.get("query_string", b"")
     if b"%00" not in raw and b"\x00" not in raw:
         return
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise InvalidInput(
-                f"the query parameter {_shown(name)} holds a NUL character (%00)",
+                message("api.nul-query", name=_shown(name)),
                 field=name.replace("\x00", "")[:WHERE_CHARS_MAX] or "query",
             )

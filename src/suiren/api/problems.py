@@ -3,7 +3,8 @@
 ``type`` is a stable URI per error code (``urn:suiren:problem:<code>``, the code the CLI's
 ``--json`` errors carry too); ``title`` is in the caller's language (``Accept-Language``:
 zh-CN by default, en); ``detail`` says what was wrong with this request, in the caller's
-language too where the message is in the catalogue (``domain.messages``), else in English;
+language too (a catalogue ``Text``, ``domain.messages``; pydantic's validation message after
+the field it names is its own English);
 ``field`` names the input at fault where there is one.
 """
 
@@ -20,6 +21,7 @@ from suiren.domain.error_titles import DEFAULT as DEFAULT_TITLE
 from suiren.domain.error_titles import TITLES
 from suiren.domain.errors import SuirenError
 from suiren.domain.language import preferred_language
+from suiren.domain.messages import Text
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -106,15 +108,18 @@ def documented(statuses: Iterable[int]) -> dict[str, Any]:
 def problem(
     request: Request,
     code: str,
-    detail: str,
+    detail: str | Text,
     field: str | None = None,
     status: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     known_status, zh, en = PROBLEMS.get(code, DEFAULT)
+    english = language(request) == "en"
+    if isinstance(detail, Text):  # a message in both languages: the caller's (``domain.messages``)
+        detail = detail.en if english or not detail.zh else detail.zh
     body: dict[str, Any] = {
         "type": f"urn:suiren:problem:{code}",
-        "title": en if language(request) == "en" else zh,
+        "title": en if english else zh,
         "status": status or known_status,
         "detail": _encodable(detail),
         "instance": _encodable(request.url.path),
@@ -138,6 +143,4 @@ def _encodable(text: str) -> str:
 def from_error(request: Request, error: SuirenError) -> JSONResponse:
     """The problem of a user error; its ``detail`` in the caller's language where the message
     has both (``domain.messages``), else as it was written (English)."""
-    chinese = error.message_zh is not None and language(request) == "zh-CN"
-    detail = error.message_zh if chinese and error.message_zh else error.message
-    return problem(request, error.code, detail, error.field)
+    return problem(request, error.code, error.said, error.field)

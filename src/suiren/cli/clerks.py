@@ -16,6 +16,7 @@ import typer
 from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 
 clerk_app = typer.Typer(
     help="经办人员：经办控制台（/console/）的登录 / Agency clerks' logins to the console"
@@ -68,7 +69,7 @@ def clerk_add(
     if password_stdin:
         line = sys.stdin.readline(PASSWORD_LINE_CHARS_MAX + 1)
         if len(line) > PASSWORD_LINE_CHARS_MAX:
-            raise InvalidInput("the password line is too long", field="password")
+            raise InvalidInput(message("password.line-too-long"), field="password")
         password, shown = line.rstrip("\r\n"), False
     else:
         password, shown = generate_password(), True

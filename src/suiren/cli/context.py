@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from suiren.domain.errors import InvalidInput, Retry, SuirenError
+from suiren.domain.messages import text as message
 
 if TYPE_CHECKING:  # imported where used: a command that needs no database loads none of it
     from sqlalchemy import Connection, Engine
@@ -55,9 +56,13 @@ class Context:
         except ValidationError as error:
             first = error.errors()[0]
             name = (
-                "SUIREN_" + str(first["loc"][0]).upper() if first["loc"] else "a SUIREN_ variable"
+                "SUIREN_" + str(first["loc"][0]).upper()
+                if first["loc"]
+                else message("settings.some-variable")
             )
-            raise InvalidInput(f"{name} is not usable: {first['msg']}") from None
+            raise InvalidInput(
+                message("settings.unusable", name=name, error=first["msg"])
+            ) from None
         context = cls(settings, load_policy(settings.scenario))
         _BUILT.append(context)
         return context
@@ -95,9 +100,7 @@ class Context:
         from sqlalchemy import inspect
 
         if not inspect(self.engine).has_table("ledger_meta"):
-            raise DatabaseNotReady(
-                "the database has no ledger tables yet; run `suiren db upgrade` first"
-            )
+            raise DatabaseNotReady(message("db.not-ready"))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -31,8 +31,9 @@ from rich.progress import (
 
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
-from suiren.services.intake import IntakeSummary, RowError
+from suiren.services.intake import REPORT_COLUMNS, IntakeSummary, RowError, refused_row
 from suiren.services.output_files import OutputFile
 
 ERRORS_SHOWN = 10
@@ -158,7 +159,7 @@ def _report(
 
 def _row_lines(errors: list[RowError]) -> list[str]:
     """The first refused rows, each ``第 N 行 row N, FIELD: REASON``."""
-    return [f"  第 {e.row} 行 row {e.row}, {e.field}: {e.reason}" for e in errors[:ERRORS_SHOWN]]
+    return [f"  第 {e.row} 行 row {e.row}, {e.field}: {e.line()}" for e in errors[:ERRORS_SHOWN]]
 
 
 def _more_line(more: int) -> str:
@@ -175,7 +176,7 @@ class _ErrorSink:
 
     def __init__(self, path: Path | None) -> None:
         if path is not None and path.suffix.lower() not in (".csv", ".json"):
-            raise InvalidInput("--errors names a .csv or .json file")
+            raise InvalidInput(message("intake.errors-kind"), field="--errors")
         self.path = path
         self.json = path is not None and path.suffix.lower() == ".json"
         self.out: OutputFile | None = None
@@ -185,7 +186,7 @@ class _ErrorSink:
         if self.path is not None:
             self.out = OutputFile(self.path, "--errors")
             self.out.open()
-            self.out.write("[" if self.json else "row,field,code,reason\n")
+            self.out.write("[" if self.json else ",".join(REPORT_COLUMNS) + "\n")
         return self
 
     def write(self, errors: list[RowError]) -> None:
@@ -198,9 +199,7 @@ class _ErrorSink:
                 self.first = False
             return
         text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(
-            [e.row, e.field, e.code, e.reason] for e in errors
-        )
+        csv.writer(text, lineterminator="\n").writerows(e.as_csv() for e in errors)
         self.out.write(text.getvalue())
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -345,10 +344,7 @@ def history_file(
                     advance(sum(len(p.rows) for p in unit))
                 summary.errors += unmatched_balances(balances, seen)
                 if summary.errors:
-                    raise InvalidInput(
-                        f"row {summary.errors[0].row}, {summary.errors[0].field}:"
-                        f" {summary.errors[0].reason}"
-                    )
+                    raise InvalidInput(refused_row(summary.errors[0]))
         else:
             for unit in people(path, chunk_rows):
                 seen.update(p.resident_id for p in unit)

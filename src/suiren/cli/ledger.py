@@ -12,6 +12,8 @@ import typer
 from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
@@ -59,7 +61,10 @@ MONTH_TO = typer.Option(
 )
 BASE_HELP = "月缴费基数（元） / chosen monthly base in yuan"
 PAYMENT_ID_HELP = "本次缴费的幂等键 / idempotency key of this payment"
-ERRORS_HELP = "被拒绝的行写入此文件（.csv/.json） / write refused rows here (.csv/.json)"
+ERRORS_HELP = (
+    "被拒绝的行写入此文件（.csv/.json：row、field、code、reason 英文、reason_zh 中文） / write"
+    " refused rows here (.csv/.json: row, field, code, reason in English, reason_zh in Chinese)"
+)
 
 
 @db_app.command("upgrade")
@@ -179,13 +184,20 @@ def worker_enrol(
 
     if file is not None:
         if resident_id or work_region or hukou_region:
-            raise InvalidInput("--file takes no --resident-id, --work-region or --hukou-region")
+            raise InvalidInput(message("cli.enrol-file-excludes"))
         enrol_file(file, out, errors, as_json)
         return
     if out is not None or errors is not None:
-        raise InvalidInput("--out and --errors go with --file")
+        raise InvalidInput(
+            message("cli.with-file", options=Text("--out 和 --errors", "--out and --errors"))
+        )
     if not resident_id or not work_region:
-        raise InvalidInput("give --resident-id and --work-region (or --file)")
+        raise InvalidInput(
+            message(
+                "cli.give",
+                options=Text("--resident-id 和 --work-region", "--resident-id and --work-region"),
+            )
+        )
     ctx = Context.build()
     with ctx.transaction() as connection:
         result = enrol_service(
@@ -407,18 +419,27 @@ def contribute(
             if v is not None
         ]
         if given:
-            raise InvalidInput(f"--file takes no {', '.join(given)}: the file has its own columns")
+            raise InvalidInput(
+                message("cli.file-excludes", options=Text("、".join(given), ", ".join(given)))
+            )
         pay_file(file, all_or_nothing, errors, as_json)
         return
     if all_or_nothing or errors is not None:
-        raise InvalidInput("--all-or-nothing and --errors go with --file")
+        raise InvalidInput(
+            message(
+                "cli.with-file",
+                options=Text("--all-or-nothing 和 --errors", "--all-or-nothing and --errors"),
+            )
+        )
     missing = [
         n
         for n, v in (("WORKER", worker_id), ("--base", base_fen), ("--id", request_id))
         if v is None
     ]
     if missing:
-        raise InvalidInput(f"give {', '.join(missing)} (or --file)")
+        raise InvalidInput(
+            message("cli.give", options=Text("、".join(missing), ", ".join(missing)))
+        )
     pay(
         worker_id,
         month,
@@ -449,9 +470,7 @@ def pay(
     elif month is None and month_from is not None:
         first, last = month_from, month_to or month_from
     else:
-        raise InvalidInput(
-            "给出 --month，或 --from（及 --to） / give --month, or --from (and --to)"
-        )
+        raise InvalidInput(message("cli.month-or-range"))
     ctx = Context.build()
     paid = ctx.run(
         lambda connection: contribute_service(
@@ -611,12 +630,12 @@ def audit_verify(
 def _read_checkpoint(path: Path) -> str:
     try:
         if not path.is_file():
-            raise InvalidInput(f"the checkpoint {path} is not a file")
+            raise InvalidInput(message("checkpoint.not-a-file", path=path))
         if path.stat().st_size > CHECKPOINT_BYTES_MAX:
-            raise InvalidInput(f"the checkpoint {path} is too large to be a checkpoint")
+            raise InvalidInput(message("checkpoint.too-large", path=path))
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        raise InvalidInput(f"the checkpoint {path} cannot be read as UTF-8 text") from None
+        raise InvalidInput(message("checkpoint.not-utf8", path=path)) from None
 
 
 @audit_app.command("checkpoint")

@@ -21,6 +21,7 @@ from suiren.cli import clerks, ledger, medical, options, pension, platforms, rul
 from suiren.cli.context import dispose_all
 from suiren.domain.error_titles import title
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import text as message
 
 app = typer.Typer(
     name="suiren",
@@ -101,7 +102,7 @@ def serve(
         seed_world(ctx, demo_people)
         settings = settings.model_copy(update={"demo_codes": True})
     elif seed_only:
-        raise SuirenError("--seed-only goes with --demo")
+        raise SuirenError(message("cli.seed-only"))
     if seed_only:
         return
     import uvicorn

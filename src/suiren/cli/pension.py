@@ -15,6 +15,7 @@ import typer
 from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.policy import SCENARIOS, load_policy
@@ -41,16 +42,16 @@ def read_json(source: str) -> Any:
         else:
             path = Path(source)
             if not path.is_file():
-                raise InvalidInput(f"no such file: {source}")
+                raise InvalidInput(message("cases.no-file", path=source))
             if path.stat().st_size > INPUT_BYTES_MAX:
-                raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
+                raise InvalidInput(message("cases.too-large", bytes_max=INPUT_BYTES_MAX))
             text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{source}: not UTF-8 text") from None
+        raise InvalidInput(message("cases.not-utf8", path=source)) from None
     except OSError as exc:
-        raise InvalidInput(f"{source}: cannot be read ({exc.strerror})") from None
+        raise InvalidInput(message("cases.cannot-read", path=source, error=exc.strerror)) from None
     if len(text) > INPUT_BYTES_MAX:
-        raise InvalidInput(f"input larger than {INPUT_BYTES_MAX} bytes")
+        raise InvalidInput(message("cases.too-large", bytes_max=INPUT_BYTES_MAX))
     return parse_json(text)
 
 
@@ -123,12 +124,12 @@ def calc(
 
     out_kind = None if out is None else out.suffix.lower()  # as the intake reads FILE.CSV
     if out_kind not in (None, ".parquet", ".json"):
-        raise InvalidInput("--out must name a .parquet or a .json file")
+        raise InvalidInput(message("cases.out-kind"))
     table_in = source != "-" and Path(source).suffix.lower() == ".parquet"
     if table_in and out_kind != ".parquet":
-        raise InvalidInput("a Parquet table of cases gives a table: add --out RESULTS.parquet")
+        raise InvalidInput(message("cases.table-out"))
     if explain and out_kind == ".parquet":
-        raise InvalidInput("--explain is for JSON results; a table carries amounts and warnings")
+        raise InvalidInput(message("cases.explain-table"))
     today = on or date.today()
     policy = load_policy("current_law")
     single = False
@@ -138,7 +139,7 @@ def calc(
         data = read_json(source)
         single = isinstance(data, dict)
         if not single and not isinstance(data, list):
-            raise InvalidInput("input must be a JSON object or an array of objects")
+            raise InvalidInput(message("cases.input-kind"))
         parsed = parse_cases([data] if single else data, policy, today)
     warnings = case_warnings(parsed, policy, today)
     if strict:

@@ -15,6 +15,7 @@ import typer
 from suiren.cli import options
 from suiren.cli.context import Context, emit
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import GATHER_ID_CHARS_MAX as GATHER_ID_MAX
@@ -243,7 +244,7 @@ def status(
             _show(get_transfer(connection, transfer_id), as_json)
             return
         if not (show_overdue or expire):
-            raise InvalidInput("give a transfer id, or --overdue / --expire")
+            raise InvalidInput(message("cli.transfer-show"))
         views = (
             expire_overdue(connection, ctx.now())
             if expire

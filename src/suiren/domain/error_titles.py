@@ -60,7 +60,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "medical-refused": ("医保业务被拒绝", "Medical insurance request refused"),
     "transfer-refused": ("转移接续被拒绝", "Transfer refused"),
     "settlement-refused": ("清算被拒绝", "Settlement refused"),
-    "reversal-refused": ("冲正被拒绝", "Reversal refused"),
+    "reversal-refused": ("红冲被拒绝", "Reversal refused"),
     "file-refused": ("文件被拒绝", "File refused"),
     "clerk-exists": ("经办人员登录名已存在", "The clerk login exists already"),
     "key-not-usable": ("密钥不可用", "The secret key is not usable"),

@@ -25,7 +25,9 @@ class SuirenError(Exception):
 
     def __init__(self, message: str | Text, field: str | None = None) -> None:
         self.message: str = message.en if isinstance(message, Text) else message
+        # a Text without Chinese (``said`` of an error in English alone) is English alone
         self.message_zh: str | None = message.zh if isinstance(message, Text) else None
+        self.message_zh = self.message_zh or None
         super().__init__(self.message_both)  # str(error), as a log shows it: both languages
         self.field = field  # the input at fault, where one is (an option, a column, a key)
 
@@ -33,6 +35,12 @@ class SuirenError(Exception):
     def text(self) -> Text | None:
         """Both languages, where the message has a Chinese one."""
         return None if self.message_zh is None else Text(self.message_zh, self.message)
+
+    @property
+    def said(self) -> Text:
+        """The message as a ``Text``: for one not in the catalogue yet, the Chinese is empty
+        (``RowError`` reports it as no ``reason_zh``)."""
+        return Text(self.message_zh or "", self.message)
 
     @property
     def message_both(self) -> str:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from suiren.domain.errors import InvalidInput, require
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey
 
@@ -75,21 +77,26 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def check_tx_id(tx_id: str, what: str = "transaction id") -> str:
+def check_tx_id(tx_id: str, what: Text | None = None) -> str:
+    """``tx_id`` if it is an id (``what``: the id a command takes, a catalogue noun)."""
     if not isinstance(tx_id, str) or not TX_ID_RE.match(tx_id):
         shown = repr(tx_id[:40]) if isinstance(tx_id, str) else type(tx_id).__name__
         raise InvalidInput(
-            f"{what} {shown} must be 1–{TX_ID_CHARS_MAX} characters of ASCII letters, digits"
-            " and ._:/-"
+            message(
+                "id.form",
+                what=what or message("noun.transaction-id"),
+                shown=shown,
+                chars_max=TX_ID_CHARS_MAX,
+            )
         )
     return tx_id
 
 
 def check_memo(memo: str) -> str:
     if not isinstance(memo, str) or len(memo) > MEMO_CHARS_MAX:
-        raise InvalidInput(f"a memo has at most {MEMO_CHARS_MAX} characters")
+        raise InvalidInput(message("memo.too-long", chars_max=MEMO_CHARS_MAX))
     if any(ord(c) < 32 and c not in "\t" for c in memo):
-        raise InvalidInput("a memo may not contain control characters")
+        raise InvalidInput(message("memo.control"))
     return memo
 
 
@@ -124,9 +131,7 @@ class Transaction:
     ) -> Transaction:
         check_tx_id(tx_id)
         if MONTH_TX_RE.match(tx_id):
-            raise InvalidInput(
-                f"id {tx_id[:40]!r} ends like a contribution month's (/YYYY-MM); choose another"
-            )
+            raise InvalidInput(message("id.month-like", shown=repr(tx_id[:40])))
         check_memo(memo)
         # the content hash reads None and "" alike: only None stands for "none"
         require(worker_id != "" and reverses != "", "no worker or reverses is None, not ''")

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound
+from suiren.domain.messages import text as message
 from suiren.domain.money import divide_round
 from suiren.domain.month import Month
 from suiren.policy import Policy
@@ -55,13 +56,11 @@ class Assumptions:
 
     def __post_init__(self) -> None:
         if self.base_ratio is not None and not RATIO_MIN <= self.base_ratio <= RATIO_MAX:
-            raise InvalidInput(
-                "the base ratio must be from 0.6 to 3 (60%–300% of the average wage)"
-            )
+            raise InvalidInput(message("assume.base-ratio"))
         if not GROWTH_MIN <= self.wage_growth <= GROWTH_MAX:
-            raise InvalidInput("the wage growth must be from -0.1 to 0.2 a year")
+            raise InvalidInput(message("assume.wage-growth"))
         if self.interest_rate is not None and not 0 <= self.interest_rate <= INTEREST_MAX:
-            raise InvalidInput("the interest rate must be from 0 to 0.2 a year")
+            raise InvalidInput(message("assume.interest"))
 
     def with_ratio(self, ratio: Fraction) -> Assumptions:
         return replace(self, base_ratio=ratio)

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.money import Rounding, divide_round
 from suiren.domain.month import Month
 from suiren.policy import Policy
@@ -87,7 +88,9 @@ def category_index(sex: str, category: str | None, policy: Policy, day: date) ->
     """The category of a worker: given explicitly, or male / the flexible-female default."""
     if category:
         if category not in CATEGORIES:
-            raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+            raise InvalidInput(
+                message("retire.category", choices=", ".join(CATEGORIES), shown=repr(category))
+            )
         return CATEGORIES.index(category)
     if sex == "M":
         return 0
@@ -95,7 +98,7 @@ def category_index(sex: str, category: str | None, policy: Policy, day: date) ->
         return CATEGORIES.index(
             str(policy.national(day).value("retirement.flexible_female_category"))
         )
-    raise InvalidInput(f"sex must be 'M' or 'F', got {sex!r}")
+    raise InvalidInput(message("retire.sex", shown=repr(sex)))
 
 
 def statutory_retirement(
@@ -167,9 +170,14 @@ def divisor_tenths(
     if bool(np.any(too_young | too_old)):
         bad = int(np.flatnonzero(too_young | too_old)[0])
         raise InvalidInput(
-            f"case {bad}: no 计发月数 for a retirement age of {int(age_months[bad]) // 12} years"
-            f" {int(age_months[bad]) % 12} months (the table covers {low} to {high});"
-            " give divisor_months"
+            message(
+                "retire.no-divisor",
+                case=bad,
+                years=int(age_months[bad]) // 12,
+                months=int(age_months[bad]) % 12,
+                low=low,
+                high=high,
+            )
         )
     grid = np.zeros((len(distinct), high - low + 2), dtype=np.int64)
     for at, table in enumerate(distinct):

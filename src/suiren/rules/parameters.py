@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from suiren.domain.errors import ParameterNotFound
+from suiren.domain.messages import text as message
 from suiren.domain.region import NATIONAL
 from suiren.rules.provenance import Provenance
 
@@ -204,8 +205,13 @@ class Parameter:
         found = self.find(day, ancestry)
         if found is None:
             raise ParameterNotFound(
-                f"parameter {self.path} has no value on {day.isoformat()} for region"
-                f" {ancestry[0]} (defined in {self.source})"
+                message(
+                    "parameter.no-value",
+                    path=self.path,
+                    day=day.isoformat(),
+                    region=ancestry[0],
+                    source=self.source,
+                )
             )
         return found
 

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound
 from suiren.domain.messages import Text, text
+from suiren.domain.messages import text as message
 from suiren.domain.money import divide_round, fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKind, Scheme
@@ -82,8 +83,8 @@ class EstimateRefused(InvalidInput):
     the worker's language, with ``values`` (months as ``YYYY-MM``). The API's problem stays
     ``invalid-input``, with ``message``."""
 
-    def __init__(self, reason: str, message: str, **values: object) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, said: str | Text, **values: object) -> None:
+        super().__init__(said)
         self.reason = reason
         self.values = values
 
@@ -163,9 +164,7 @@ def estimate(
     worker = get_worker(connection, worker_id)
     records = _records(connection, worker_id, scheme)
     if not records:
-        raise EstimateRefused(
-            "no-months", f"worker {worker_id} has no contribution months to estimate a pension from"
-        )
+        raise EstimateRefused("no-months", message("estimate.no-months", worker=worker_id))
     region, _, temporary = enrolment_region(connection, worker_id, scheme)
     relation = relation_region(connection, worker_id, scheme)
     category = category_index(worker.sex, None, policy, today)
@@ -176,9 +175,7 @@ def estimate(
     if retire is not None and retire <= last_paid:
         raise EstimateRefused(
             "retire-not-after-paid",
-            f"退休月份 {retire} 不晚于最后一个缴费月份 {last_paid}，退休后的月份不是缴费"
-            f" — the retirement month {retire} must come after the last month paid"
-            f" ({last_paid}): a month paid after retirement is no contribution",
+            message("estimate.retire-not-after-paid", retire=retire, last_paid=last_paid),
             month=str(retire),
             last_paid=str(last_paid),
         )
@@ -737,10 +734,7 @@ def _average_index(
         counted += 1
     if not counted:
         lacking = ", ".join(f"{r} {y}" for r, y in sorted(missing)) or "-"
-        raise InvalidInput(
-            f"no month of the career can be indexed: Suiren has no average wage of {lacking}"
-            " (the index is against the paying region's wages) and no index was recorded"
-        )
+        raise InvalidInput(message("estimate.no-index", lacking=lacking))
     total = Fraction(indices_1e6, 10**6) + sum(
         (Fraction(b, w) for w, b in bases_by_wage.items()), Fraction(0)
     )

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Row
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.region import NATIONAL, RegionLevel, default_registry
 from suiren.services.logins import (
     PASSWORD_CHARS_MAX,
@@ -56,7 +57,7 @@ LOGIN_CHARS_MAX = 40
 _LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}", re.ASCII)
 GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters, 120 random bits
 CLERK_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE)
-REFUSED = "the login name or password is not valid"
+REFUSED = message("clerk.refused")
 
 
 class ClerkExists(SuirenError):
@@ -79,11 +80,7 @@ def check_login(login: str) -> str:
     a letter or digit."""
     name = login.strip().lower()
     if not _LOGIN_RE.fullmatch(name):
-        raise InvalidInput(
-            f"a login name has 3 to {LOGIN_CHARS_MAX} of a-z 0-9 . _ -, starting with a letter"
-            " or digit",
-            field="login",
-        )
+        raise InvalidInput(message("clerk.login-form", chars_max=LOGIN_CHARS_MAX), field="login")
     return name
 
 
@@ -94,9 +91,7 @@ def check_region(region: str) -> str:
     known = default_registry().get(region)  # UnknownRegion for a code it does not know
     if known.level not in CLERK_LEVELS:
         raise InvalidInput(
-            f"a clerk works for a province, a city or 000000 (national), not {known.name}"
-            f" ({known.code})",
-            field="region",
+            message("clerk.region-level", name=known.name, code=known.code), field="region"
         )
     return known.code
 
@@ -112,12 +107,12 @@ def add_clerk(
     name, code = check_login(login), check_region(region)
     if not PASSWORD_CHARS_MIN <= len(password) <= PASSWORD_CHARS_MAX:
         raise InvalidInput(
-            f"a password has {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters",
+            message("password.length", chars_min=PASSWORD_CHARS_MIN, chars_max=PASSWORD_CHARS_MAX),
             field="password",
         )
     lock_grants(connection)
     if connection.execute(select(clerks.c.login).where(clerks.c.login == name)).first():
-        raise ClerkExists(f"there is already a clerk {name!r}; choose another login name")
+        raise ClerkExists(message("clerk.exists", shown=repr(name)))
     version = next_version(connection, clerks, name)
     row = {
         "login": name,
@@ -138,13 +133,9 @@ def move_clerk(connection: Connection, login: str, region: str, now: datetime) -
     row = _clerk_row(connection, name)
     was = latest(connection, clerks, name)
     if row is None:
-        raise InvalidInput(f"no clerk {name!r}", field="login")
+        raise InvalidInput(message("clerk.unknown", shown=repr(name)), field="login")
     if was is None or not _agrees(row):
-        raise InvalidInput(
-            f"clerk {name!r} is not as the journal recorded it (changed behind the ledger's"
-            " back): `suiren audit verify` names what differs",
-            field="login",
-        )
+        raise InvalidInput(message("clerk.tampered", shown=repr(name)), field="login")
     if was["region"] == code:
         return Clerk(name, code)
     version = int(was["version"]) + 1

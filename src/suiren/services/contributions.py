@@ -138,9 +138,9 @@ class Refusal:
     message_zh: str | None = None  # where the message is in the catalogue (domain/messages.py)
 
     @property
-    def said(self) -> str | Text:
-        """The message as raised: both languages where it has them."""
-        return self.message if self.message_zh is None else Text(self.message_zh, self.message)
+    def said(self) -> Text:
+        """The message in both languages (every refusal of a row is in the catalogue)."""
+        return Text(self.message_zh or "", self.message)
 
 
 @dataclass(frozen=True)
@@ -231,13 +231,12 @@ class BatchOutcome:
 
 
 def check_request_id(request_id: str) -> str:
-    check_tx_id(request_id, "a payment id")
+    what = message("noun.payment-id")
+    check_tx_id(request_id, what)
     if len(request_id) > REQUEST_ID_CHARS_MAX:
-        raise InvalidInput(f"a payment id has at most {REQUEST_ID_CHARS_MAX} characters")
+        raise InvalidInput(message("id.too-long", what=what, chars_max=REQUEST_ID_CHARS_MAX))
     if request_id.startswith(RESERVED_PREFIXES):
-        raise InvalidInput(
-            f"a payment id may not start with {', '.join(RESERVED_PREFIXES)} (the system's own ids)"
-        )
+        raise InvalidInput(message("id.reserved", what=what, prefixes=", ".join(RESERVED_PREFIXES)))
     return request_id
 
 
@@ -255,9 +254,11 @@ def contribute(
     """Pay ``scheme`` for the months ``first``..``last`` at ``base_fen``; all or nothing."""
     check_request_id(request_id)
     if last < first:
-        raise InvalidInput(f"the range ends ({last}) before it starts ({first})")
+        raise InvalidInput(message("payment.range-reversed", first=first, last=last))
     if last - first + 1 > RANGE_MONTHS_MAX:
-        raise InvalidInput(f"at most {RANGE_MONTHS_MAX} months per payment, got {last - first + 1}")
+        raise InvalidInput(
+            message("payment.range-too-long", most=RANGE_MONTHS_MAX, months=last - first + 1)
+        )
     months = np.arange(first.ordinal, last.ordinal + 1, dtype=np.int64)
     rows = ContributionRows(
         tx_ids=[f"{request_id}/{Month(int(m))}" for m in months],
@@ -371,16 +372,15 @@ class _Batch:
         self.receipt_entries: list[tuple[str, int]] = []  # a receipt's, for a replay from it
         self.provisional: dict[tuple[str, int, int], tuple[ResolvedValue, ...]] = {}
 
-    def refuse(self, index: Iterable[int], field_: str, code: str, message: Any) -> None:
+    def refuse(
+        self, index: Iterable[int], field_: str, code: str, message: Text | Callable[[int], Text]
+    ) -> None:
         """Refuse rows ``index`` (the first reason of a row stands); ``message(i)`` or text."""
         for i in index:
             if self.status[i] != REFUSED:
                 self.status[i] = REFUSED
                 said = message(i) if callable(message) else message
-                if isinstance(said, Text):
-                    self.refusals[i] = Refusal(i, field_, code, said.en, said.zh)
-                else:
-                    self.refusals[i] = Refusal(i, field_, code, said)
+                self.refusals[i] = Refusal(i, field_, code, said.en, said.zh)
 
     def open(self) -> npt.NDArray[np.intp]:
         return np.flatnonzero(self.status == POSTED)
@@ -407,11 +407,11 @@ def post_batch(
     ``amounts=False``: the caller only counts (a file), so those replayed rows carry no region
     or amounts in the outcome, and the ledger is not read for them."""
     if scheme not in SCHEMES:
-        raise InvalidInput(f"contributions are taken for {', '.join(s.value for s in SCHEMES)}")
+        raise InvalidInput(message("payment.schemes", schemes=", ".join(s.value for s in SCHEMES)))
     batch = _Batch(rows, scheme)
     batch.visible = visible
     if batch.n > BATCH_ROWS_MAX:
-        raise InvalidInput(f"at most {BATCH_ROWS_MAX} contribution months per batch, got {batch.n}")
+        raise InvalidInput(message("payment.batch-too-large", most=BATCH_ROWS_MAX, rows=batch.n))
     small = batch.n < OPTIMISTIC_ROWS_MIN
     if not small:
         batch.fingerprint = batch_fingerprint(
@@ -668,7 +668,7 @@ def _enrolled(
                     [i],
                     "worker_id",
                     "not-enrolled",
-                    message("payment.not-enrolled", worker=worker, scheme=batch.scheme.value),
+                    message("worker.not-enrolled", worker=worker, scheme=batch.scheme.value),
                 )
             else:
                 batch.refuse(
@@ -778,8 +778,11 @@ def _still_there(connection: Connection, batch: _Batch) -> None:
         now_in = again.get(worker, ("",))[0]
         if now_in != region:
             raise InsuranceMoved(
-                f"worker {worker}'s insurance moved to {now_in or 'nowhere'} while this payment"
-                " was being made; nothing was paid, send it again"
+                message(
+                    "payment.moved-meanwhile",
+                    worker=worker,
+                    region=Text(now_in or "他处", now_in or "nowhere"),
+                )
             )
 
 
@@ -1176,11 +1179,12 @@ def _refuse_past_retirement(
     late = batch.month[rows] >= latest[inverse]
     for k in no_rules:
         error = windows[k]
+        assert isinstance(error, ParameterNotFound)
         batch.refuse(
             rows[inverse == k].tolist(),
             "worker_id",
             "no-parameters",
-            message("payment.no-retirement-rule", born=Month(int(keys[0, k])), error=error),
+            message("payment.no-retirement-rule", born=Month(int(keys[0, k])), error=error.said),
         )
     late &= ~np.isin(inverse, no_rules)
     if not late.any():

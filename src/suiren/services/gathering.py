@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.ledger.accounts import Scheme
@@ -65,7 +66,7 @@ def gather_for_retirement(
     paying province); by default where the relation or the last months there were paid.
     """
     if not TX_ID_RE.match(gather_id) or len(gather_id) > ID_MAX:
-        raise InvalidInput(f"a gathering id is 1–{ID_MAX} characters of letters, digits and ._:/-")
+        raise InvalidInput(message("gather.id-form", chars_max=ID_MAX))
     worker = get_worker(connection, worker_id)
     region, _, _ = enrolment_region(connection, worker_id, scheme)
     refuse_before_retirement_age(policy, worker, now.date())
@@ -90,8 +91,7 @@ def gather_for_retirement(
         plans.append((Kind.CLAIM, relation))
     if not plans:
         raise TransferRefused(
-            f"nothing to gather for worker {worker_id}: no temporary account and the insurance"
-            f" relation is already in the paying region {target} ({paying.reason.en})"
+            message("gather.nothing", worker=worker_id, region=target, why=paying.reason)
         )
     for kind, source in sorted(plans, key=lambda p: p[1]):
         quote = quote_for(connection, policy, worker_id, source, target, day, scheme, kind)
@@ -113,8 +113,13 @@ def refuse_before_retirement_age(policy: Policy, worker: Worker, day: date) -> N
     allowed = Month(worker.birth_month.ordinal + int(earliest[0]))
     if Month.from_date(day) < allowed:
         raise TransferRefused(
-            f"gathering (归集) is at retirement: worker {worker.worker_id} may retire from"
-            f" {allowed} on (aged {int(earliest[0]) // 12}), not on {day.isoformat()}"
+            message(
+                "gather.before-retirement",
+                worker=worker.worker_id,
+                allowed=allowed,
+                age=int(earliest[0]) // 12,
+                day=day.isoformat(),
+            )
         )
 
 
@@ -137,11 +142,13 @@ def _replay(
 ) -> list[TransferView]:
     views = [get_transfer(connection, t) for t in ids]
     if any(v.worker_id != worker_id for v in views):
-        raise TransferRefused(f"gathering id {gather_id!r} was already used for another worker")
+        raise TransferRefused(message("gather.id-used", shown=repr(gather_id)))
     asked = None if to_region is None else RegionCode.parse(to_region).code
     if asked is not None and any(v.to_region != asked for v in views):
         raise TransferRefused(
-            f"gathering {gather_id!r} goes to {views[0].to_region}, not {asked}; use a new id"
+            message(
+                "gather.other-target", shown=repr(gather_id), region=views[0].to_region, asked=asked
+            )
         )
     return views
 
@@ -212,9 +219,7 @@ def _paying_city(
     if asked is not None:
         code = RegionCode.parse(asked).code
         if code[:2] != province[:2]:
-            raise TransferRefused(
-                f"{code} is not in the paying province {province}; the pension is paid there"
-            )
+            raise TransferRefused(message("gather.not-in-province", region=code, province=province))
         return code
     relation = relation_region(connection, worker_id, scheme)
     if relation is not None and relation[:2] == province[:2]:

@@ -89,6 +89,8 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.messages import Text, join_texts
+from suiren.domain.messages import text as message
 from suiren.domain.money import divide_round
 from suiren.domain.month import YEAR_MAX, YEAR_MIN, Month
 from suiren.domain.region import RegionCode
@@ -100,7 +102,14 @@ from suiren.policy.contribution import contribution_bounds
 from suiren.policy.interest import interest_for
 from suiren.rules.vector import day_number
 from suiren.services.identity import IdentityVault
-from suiren.services.intake import Chunk, FileRefused, RowError, read_chunks
+from suiren.services.intake import (
+    Chunk,
+    FileRefused,
+    RowError,
+    read_chunks,
+    refused_row,
+    scheme_refused,
+)
 from suiren.services.interest import catch_up
 from suiren.services.workers import (
     by_blind_index,
@@ -164,8 +173,15 @@ class Stint:
     def overlaps(self, first: int, last: int) -> bool:
         return self.first.ordinal <= last and first <= self.last.ordinal
 
-    def label(self) -> str:
-        return f"row {self.row} ({self.region} {self.first}–{self.last}, {self.kind})"
+    def label(self) -> Text:
+        return message(
+            "history.stint",
+            row=self.row,
+            region=self.region,
+            first=self.first,
+            last=self.last,
+            kind=self.kind,
+        )
 
 
 @dataclass(frozen=True)
@@ -241,17 +257,17 @@ class HistoryConflict(SuirenError):
     code = "history-conflict"
 
     @classmethod
-    def of(cls, import_id: str, differences: list[str]) -> HistoryConflict:
-        shown = "; ".join(differences[:CONFLICTS_SHOWN])
+    def of(cls, import_id: str, differences: list[Text]) -> HistoryConflict:
         more = len(differences) - CONFLICTS_SHOWN
+        n = len(differences)
         return cls(
-            f"此缴费记录文件已导入，个人账户余额与当时记录的不同 / stints file {import_id[:16]} was"
-            f" imported before with other balances for {len(differences)}"
-            f" {'person' if len(differences) == 1 else 'people'}: {shown}"
-            + (f"; and {more} more" if more > 0 else "")
-            + ". Nothing was written. Give the balances of the first run to finish it (the"
-            " balance rows of people it refused may be corrected); a recorded balance is not"
-            " changed by importing again",
+            message(
+                "history.conflict",
+                file=import_id[:16],
+                people=Text(f"{n} 人", f"{n} {'person' if n == 1 else 'people'}"),
+                shown=join_texts(differences[:CONFLICTS_SHOWN]),
+                more=message("history.conflict-more", more=more) if more > 0 else Text("", ""),
+            ),
             field="balances",
         )
 
@@ -269,15 +285,19 @@ def history_memo(import_id: str, balances: list[Balance]) -> str:
     return f"history imported from file {import_id[:16]}, balances {digest}"
 
 
-def _difference(who: str, recorded: str, rows: list[int]) -> str:
+def _difference(who: Text, recorded: str, rows: list[int]) -> Text:
     """One person whose balances differ from what was recorded, in words."""
-    numbers = ("row " if len(rows) == 1 else "rows ") + ", ".join(str(n) for n in rows)
+    numbers = Text("、".join(str(n) for n in rows), ", ".join(str(n) for n in rows))
     if recorded.endswith(NO_BALANCES):
-        return f"{who}: no balance was recorded; the balances file now gives {numbers}"
+        return message(
+            "history.no-balance-recorded",
+            who=who,
+            rows=message("history.row" if len(rows) == 1 else "history.rows", rows=numbers),
+        )
     if not rows:
-        return f"{who}: a balance was recorded; the balances file now gives none"
-    verb = "differs" if len(rows) == 1 else "differ"
-    return f"{who}: balances {numbers} {verb} from the balances recorded"
+        return message("history.no-balance-given", who=who)
+    code = "history.balance-differs" if len(rows) == 1 else "history.balances-differ"
+    return message(code, who=who, rows=numbers)
 
 
 def _recorded_memos(connection: Connection, prefix: str) -> dict[str, str]:
@@ -295,7 +315,7 @@ def replay_conflicts(
     import_id: str,
     balances: dict[str, list[tuple[int, dict[str, str]]]],
     today: date,
-) -> list[str]:
+) -> list[Text]:
     """Every person this stints file recorded before whose balances differ from those given
     now (``balances``: ``read_balances``), in words; empty for a first run or a replay. Run
     before anything is written, so that a conflict found in a late batch leaves the earlier
@@ -310,7 +330,7 @@ def replay_conflicts(
         except SuirenError:
             continue  # not a resident id: nobody recorded
     known = by_blind_index(connection, list(indexes.values()))
-    differences: list[tuple[str, str]] = []
+    differences: list[tuple[str, Text]] = []
     given: set[str] = set()
     for key, rows in balances.items():
         row = known.get(indexes.get(key, ""))
@@ -321,21 +341,23 @@ def replay_conflicts(
         memo = recorded[row.worker_id]
         if errors or memo != history_memo(import_id, found):
             numbers = [n for n, _ in rows]
-            differences.append(
-                (row.worker_id, _difference(f"worker {row.worker_id}", memo, numbers))
-            )
+            differences.append((row.worker_id, _difference(_who(row.worker_id), memo, numbers)))
     none = history_memo(import_id, [])
     differences += [
-        (worker_id, _difference(f"worker {worker_id}", memo, []))
+        (worker_id, _difference(_who(worker_id), memo, []))
         for worker_id, memo in recorded.items()
         if worker_id not in given and memo != none
     ]
-    return [text for _, text in sorted(differences)]
+    return [said for _, said in sorted(differences, key=lambda d: d[0])]
+
+
+def _who(worker_id: str) -> Text:
+    return message("history.worker", worker=worker_id)
 
 
 class _Refused(Exception):
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(errors[0].reason if errors else "refused")
+        super().__init__(errors[0].reason if errors else "refused")  # never shown: caught
         self.errors = errors
 
 
@@ -363,15 +385,14 @@ def _texts(chunk: Chunk, columns: tuple[str, ...]) -> list[dict[str, str]]:
             continue
         column = table.column(name).combine_chunks()
         if pa.types.is_floating(column.type):
-            raise FileRefused(
-                f"column {name} holds binary floats, which cannot say which decimal they mean;"
-                ' write it as text ("6000.00") or as a decimal'
-            )
+            raise FileRefused(message("file.column-floats", name=name))
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             try:
                 column = column.cast(pa.string())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise FileRefused(f"column {name} holds {column.type}; it must be text") from None
+                raise FileRefused(
+                    message("file.column-not-text", name=name, kind=column.type)
+                ) from None
         values[name] = pc.utf8_trim_whitespace(column).to_pylist()
     n = table.num_rows
     return [{k: (v[i] or "") for k, v in values.items()} for i in range(n)]
@@ -446,7 +467,7 @@ def unmatched_balances(
             number,
             "balances.resident_id",
             "no-stints",
-            "a balance (balances file) for a person with no stints in the stints file",
+            message("history.balance-without-stints"),
         )
         for key, rows in balances.items()
         if key not in seen
@@ -461,30 +482,22 @@ def _month(text: str, row: int, name: str, errors: list[RowError]) -> Month | No
     """The month, or None and the row's reason: a month of the form that no calendar of
     Suiren's holds (0000-01, 9999-12) is this row's refusal, not the file's."""
     if not _MONTH_RE.match(text):
-        errors.append(RowError(row, name, "invalid-month", 'a month is "YYYY-MM" (ASCII digits)'))
+        errors.append(RowError(row, name, "invalid-month", message("row.month-form")))
         return None
     try:
         return Month.parse(text)
     except SuirenError as error:
-        errors.append(RowError(row, name, "invalid-month", error.message_both))
+        errors.append(RowError(row, name, "invalid-month", error.said))
         return None
 
 
 def _fen(text: str, row: int, name: str, errors: list[RowError], positive: bool) -> int | None:
     if not _YUAN_RE.match(text):
-        errors.append(
-            RowError(
-                row,
-                name,
-                "invalid-amount",
-                "an amount is a decimal number of yuan with at most two decimals, such as"
-                ' "6000.50" (ASCII digits, no commas)',
-            )
-        )
+        errors.append(RowError(row, name, "invalid-amount", message("row.amount-form")))
         return None
     fen = int(Decimal(text) * 100)
     if positive and fen <= 0:
-        errors.append(RowError(row, name, "invalid-amount", "the amount must be positive"))
+        errors.append(RowError(row, name, "invalid-amount", message("row.amount-positive")))
         return None
     return fen
 
@@ -493,7 +506,7 @@ def _region(text: str, row: int, name: str, errors: list[RowError]) -> str | Non
     try:
         return RegionCode.parse(text).code
     except SuirenError as error:
-        errors.append(RowError(row, name, "unknown-region", error.message_both))
+        errors.append(RowError(row, name, "unknown-region", error.said))
         return None
 
 
@@ -501,11 +514,7 @@ def _scheme(text: str, row: int, errors: list[RowError]) -> Scheme | None:
     if not text:
         return Scheme.EMPLOYEE_PENSION
     if text not in {s.value for s in SCHEMES}:
-        errors.append(
-            RowError(
-                row, "scheme", "invalid-scheme", f"the scheme is {' or '.join(s for s in SCHEMES)}"
-            )
-        )
+        errors.append(RowError(row, "scheme", "invalid-scheme", scheme_refused(SCHEMES)))
         return None
     return Scheme(text)
 
@@ -517,7 +526,8 @@ def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | 
     last = _month(values["to_month"], row, "to_month", errors)
     kind = values["kind"].lower()
     if kind not in KINDS:
-        errors.append(RowError(row, "kind", "invalid-kind", f"the kind is {', '.join(KINDS)}"))
+        kinds = Text("、".join(KINDS), ", ".join(KINDS))
+        errors.append(RowError(row, "kind", "invalid-kind", message("history.kind", kinds=kinds)))
     scheme = _scheme(values.get("scheme", ""), row, errors)
     base = index = None
     if values.get("base_yuan"):
@@ -528,8 +538,11 @@ def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | 
                     row,
                     "base_yuan",
                     "invalid-amount",
-                    f"{values['base_yuan']} yuan is not a monthly base (at most"
-                    f" {BASE_FEN_MAX // 100:,} yuan are kept as recorded)",
+                    message(
+                        "history.base-too-large",
+                        base=values["base_yuan"],
+                        most=f"{BASE_FEN_MAX // 100:,}",
+                    ),
                 )
             )
             base = None
@@ -541,8 +554,7 @@ def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | 
                     row,
                     "index",
                     "invalid-index",
-                    f"an index is a decimal above 0 and at most {INDEX_MAX}, with at most six"
-                    ' decimals, such as "0.8523"',
+                    message("history.index-form", most=INDEX_MAX),
                 )
             )
         else:
@@ -553,15 +565,15 @@ def _stint(row: int, values: dict[str, str], errors: list[RowError]) -> Stint | 
                 row,
                 "base_yuan",
                 "deemed-with-base",
-                "a deemed stint (视同缴费) has no contribution base; give its index, if any",
+                message("history.deemed-with-base"),
             )
         )
     if kind in ("paid", "temporary") and not values.get("base_yuan") and not values.get("index"):
-        errors.append(
-            RowError(row, "base_yuan", "no-base", "a paid stint has its base_yuan or its index")
-        )
+        errors.append(RowError(row, "base_yuan", "no-base", message("history.no-base")))
     if first is not None and last is not None and first > last:
-        errors.append(RowError(row, "to_month", "invalid-period", "to_month is before from_month"))
+        errors.append(
+            RowError(row, "to_month", "invalid-period", message("history.period-reversed"))
+        )
     if len(errors) > before:
         return None
     assert region and first and last and scheme
@@ -581,7 +593,7 @@ def _person(
                 number,
                 "resident_id",
                 "not-consecutive",
-                "this person's rows are not together: sort the file by resident_id",
+                message("history.not-consecutive"),
             )
             for number, _ in rows
         ]
@@ -589,16 +601,17 @@ def _person(
     if len(rows) > STINTS_PER_PERSON_MAX:
         errors.append(
             RowError(
-                first_row, "resident_id", "too-many", f"at most {STINTS_PER_PERSON_MAX} stints"
+                first_row,
+                "resident_id",
+                "too-many",
+                message("history.too-many-stints", most=STINTS_PER_PERSON_MAX),
             )
         )
         return None
     try:
         rid = ResidentId.parse(person.resident_id, today=today)
     except SuirenError as error:
-        errors += [
-            RowError(n, "resident_id", "invalid-resident-id", error.message_both) for n, _ in rows
-        ]
+        errors += [RowError(n, "resident_id", "invalid-resident-id", error.said) for n, _ in rows]
         return None
     before = len(errors)
     stints = [s for number, values in rows if (s := _stint(number, values, errors))]
@@ -606,7 +619,7 @@ def _person(
     hukou = None
     if len(hukous) > 1:
         errors.append(
-            RowError(first_row, "hukou_region", "conflict", "the rows give different hukou regions")
+            RowError(first_row, "hukou_region", "conflict", message("history.hukou-differs"))
         )
     elif hukous:
         hukou = _region(hukous.pop(), first_row, "hukou_region", errors)
@@ -618,7 +631,7 @@ def _person(
                     number,
                     "sex",
                     "registry-conflict",
-                    "the sex given disagrees with the resident id (GB 11643: 17th digit)",
+                    message("history.sex-differs"),
                 )
             )
         birth = values.get("birth_month", "")
@@ -628,7 +641,7 @@ def _person(
                     number,
                     "birth_month",
                     "registry-conflict",
-                    "the birth month given disagrees with the resident id",
+                    message("history.birth-differs"),
                 )
             )
     now = Month.from_date(today)
@@ -639,8 +652,7 @@ def _person(
                     s.row,
                     "to_month" if s.last >= now else "from_month",
                     "invalid-period",
-                    f"history runs from {FIRST_MONTH} to last month ({now.minus(1)}); this"
-                    " month on is paid through Suiren",
+                    message("history.period-range", first=FIRST_MONTH, last=now.minus(1)),
                 )
             )
         elif s.first.ordinal < rid.birth_month.ordinal + ADULT_MONTHS:
@@ -649,7 +661,7 @@ def _person(
                     s.row,
                     "from_month",
                     "invalid-period",
-                    "the stint begins before the worker's 16th birthday (劳动法 第十五条)",
+                    message("history.before-16"),
                 )
             )
     if len(errors) > before:
@@ -682,11 +694,7 @@ def _duplicates(stints: list[Stint], relation: str | None) -> tuple[list[Stint],
                 s.row,
                 "from_month",
                 "duplicate-period",
-                f"重复缴费: these months are also in {clash.label()}, which is kept by default"
-                " (the relation's region): one relation is kept for the same months, the"
-                " other's account is refunded and its years not counted twice (人社部发"
-                "〔2009〕187号 附件 第三条; 先转后清, 2010 若干具体问题意见 第十条); split or"
-                " refund this stint",
+                message("history.duplicate-period", kept=clash.label()),
             )
         )
     return sorted(kept, key=lambda s: (s.scheme, s.first)), errors
@@ -778,7 +786,7 @@ class _Pending:
 
     transactions: list[Transaction] = field(default_factory=list)
     catch_ups: list[tuple[str, str, range, str]] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)  # people recorded with other balances
+    conflicts: list[Text] = field(default_factory=list)  # people recorded with other balances
 
 
 @dataclass
@@ -850,7 +858,7 @@ def import_people(
     summary.refused = refused_rows(summary.errors)
     if refuse_all and summary.errors:
         first = summary.errors[0]
-        raise FileRefused(f"row {first.row}, {first.field}: {first.reason}")
+        raise FileRefused(refused_row(first))
     return summary
 
 
@@ -872,23 +880,23 @@ def _balances(
                     number,
                     "as_of",
                     "invalid-date",
-                    "a balance is given at a year's end (记账年度末), as YYYY-12-31",
+                    message("history.balance-as-of"),
                 )
             )
         elif date.fromisoformat(as_of) >= today:
-            errors.append(RowError(number, "as_of", "invalid-date", "as_of is in the future"))
+            errors.append(
+                RowError(number, "as_of", "invalid-date", message("history.balance-future"))
+            )
         if len(errors) > before:
             continue
         assert region and scheme and fen is not None
         if (region, scheme) in seen:
-            errors.append(
-                RowError(number, "region", "duplicate", "a second balance for this region")
-            )
+            errors.append(RowError(number, "region", "duplicate", message("history.balance-twice")))
             continue
         seen.add((region, scheme))
         found.append(Balance(number, region, scheme, fen, date.fromisoformat(as_of)))
     return found, [
-        RowError(e.row, f"balances.{e.field}", e.code, e.reason) for e in errors
+        RowError(e.row, f"balances.{e.field}", e.code, e.said) for e in errors
     ]  # a row of the balances file: its fields are named so
 
 
@@ -923,7 +931,7 @@ def _import_person(
                         s.row,
                         "hukou_region",
                         "registry-conflict",
-                        f"the registry records hukou {registered.hukou_region} for this person",
+                        message("history.hukou-registry", hukou=registered.hukou_region),
                     )
                     for s in stints[:1]
                 ]
@@ -946,8 +954,7 @@ def _import_person(
                         row,
                         "resident_id",
                         "not-insured-here",
-                        "this person is not insured in the regions you administer: the agency"
-                        " where the relation is held now imports the history",
+                        message("history.not-insured-here"),
                     )
                     for row in sorted({s.row for s in stints})
                 ]
@@ -956,7 +963,7 @@ def _import_person(
     recorded = _recorded_memos(connection, prefix).get(worker_id) if registered else None
     if recorded is not None:  # a replay if the balances are the ones recorded
         if errors or recorded != history_memo(import_id, balance_list):
-            who = f"stints row {min(s.row for s in stints)} (worker {worker_id})"
+            who = message("history.stints-row", row=min(s.row for s in stints), worker=worker_id)
             pending.conflicts.append(_difference(who, recorded, [n for n, _ in balance_rows]))
         summary.replayed += len(stints)
         return worker_id
@@ -1005,9 +1012,7 @@ def _import_person(
                 s.row,
                 "to_month",
                 "after-balance",
-                f"months after the balance of {b.region} at {b.as_of} (row {b.row} of the"
-                " balances file) carry money the balance does not hold: end the history at"
-                " that year's end and pay later months through Suiren, or give a later balance",
+                message("history.after-balance", region=b.region, as_of=b.as_of, row=b.row),
             )
             for s in after
         ]
@@ -1077,14 +1082,18 @@ def _against_ledger(connection: Connection, worker_id: str, stints: list[Stint])
             )
             if clash is None:
                 continue
-            where = "imported from another file" if clash.history else "paid through Suiren"
+            where = "history.from-another-file" if clash.history else "history.paid-here"
             errors.append(
                 RowError(
                     s.row,
                     "from_month",
                     "already-recorded",
-                    f"{Month(clash.month)} of this worker is already {where} ({clash.region});"
-                    " a month is recorded once — reverse or leave out one of them",
+                    message(
+                        "history.already-recorded",
+                        month=Month(clash.month),
+                        where=message(where),
+                        region=clash.region,
+                    ),
                 )
             )
     return errors
@@ -1118,7 +1127,7 @@ def _plan(
                         balances[0].row if balances else 1,
                         "resident_id",
                         "no-stints",
-                        "a new person's history has at least one stint",
+                        message("history.no-stints"),
                     )
                 ]
             )

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
-from suiren.domain.messages import one_line
+from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId
@@ -80,13 +80,62 @@ class FileRefused(SuirenError):
 
 @dataclass(frozen=True)
 class RowError:
+    """A refused row: its number, the field at fault, a stable code and why, in both
+    languages (``domain.messages``). A report carries ``reason`` (English) and ``reason_zh``
+    (Chinese) as an error carries ``message`` and ``message_zh``; a terminal line both."""
+
     row: int  # 1-based data row of the file (the header is not a row)
     field: str
     code: str
-    reason: str
+    said: Text
+
+    @classmethod
+    def of(cls, row: int, field_: str, error: SuirenError) -> RowError:
+        """The row refused by ``error`` (its code and message)."""
+        return cls(row, field_, error.code, error.said)
+
+    @property
+    def reason(self) -> str:
+        return self.said.en
+
+    @property
+    def reason_zh(self) -> str | None:
+        return self.said.zh or None
+
+    def line(self) -> str:
+        """``中文 / English``, as a terminal or a one-line message shows it."""
+        return self.said.joined() if self.said.zh else self.said.en
 
     def to_json(self) -> dict[str, object]:
-        return {"row": self.row, "field": self.field, "code": self.code, "reason": self.reason}
+        return {
+            "row": self.row,
+            "field": self.field,
+            "code": self.code,
+            "reason": self.reason,
+            "reason_zh": self.reason_zh,
+        }
+
+    def as_csv(self) -> list[object]:
+        """The row of an ``--errors`` CSV file (``REPORT_COLUMNS``)."""
+        return [self.row, self.field, self.code, self.reason, self.reason_zh or ""]
+
+
+# the columns of a CSV report of refused rows (``--errors FILE.csv``): reason_zh last, so that
+# a reader of the four columns it had before reads them as it did
+REPORT_COLUMNS = ("row", "field", "code", "reason", "reason_zh")
+
+
+def refused_row(error: RowError) -> Text:
+    """A file refused at its first refused row (``--all-or-nothing``): row, field, reason."""
+    return message("file.row-refused", row=error.row, field=error.field, reason=error.said)
+
+
+def scheme_refused(schemes: tuple[Scheme, ...] = SCHEMES) -> Text:
+    """A row's scheme that is none of ``schemes``."""
+    return message(
+        "row.scheme",
+        choices=Text(" 或 ".join(s.value for s in schemes), " or ".join(s.value for s in schemes)),
+    )
 
 
 @dataclass
@@ -305,22 +354,22 @@ def _csv_chunks(
         # nothing of it is written, as the first block's would.
         rows = sum(batch.num_rows for batch in batches())
         if rows > FILE_ROWS_MAX:
-            raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+            raise FileRefused(message("file.rows-max", rows_max=FILE_ROWS_MAX))
         yield from _rechunk(batches(), chunk_rows)
     except pa.ArrowInvalid as error:
         raise FileRefused(_arrow_message(error)) from None
 
 
-def _arrow_message(error: Exception) -> str:
+def _arrow_message(error: Exception) -> Text:
     text = str(error)
     if "UTF8" in text or "utf8" in text.lower():
-        return "the file is not UTF-8 text"
+        return message("file.not-utf8")
     if "straddling" in text or "block" in text:
-        return f"a line is longer than {LINE_BYTES_MAX} bytes or the file is not CSV"
+        return message("file.long-line-or-not-csv", bytes_max=LINE_BYTES_MAX)
     columns = re.search(r"Expected (\d+) columns, got (\d+)", text)
     if columns:
-        return f"a row has {columns.group(2)} fields where the header has {columns.group(1)}"
-    return f"the file cannot be read as CSV ({text[:120]})"
+        return message("file.row-width", fields=columns.group(2), columns=columns.group(1))
+    return message("file.not-csv", error=text[:120])
 
 
 def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
@@ -332,7 +381,7 @@ def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
         pending.append(batch)
         size += batch.num_rows
         if first + size - 1 > FILE_ROWS_MAX:
-            raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+            raise FileRefused(message("file.rows-max", rows_max=FILE_ROWS_MAX))
         while size >= chunk_rows:
             table = pa.Table.from_batches(pending)
             yield Chunk(first, table.slice(0, chunk_rows))
@@ -349,7 +398,9 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
         # read: bytes changed on a disk or on the way may still decode, to other values.
         return pq.ParquetFile(path, page_checksum_verification=True)
     except (pa.ArrowException, OSError) as error:
-        raise FileRefused(f"{path.name} is not a Parquet file ({_reason(error)})") from None
+        raise FileRefused(
+            message("file.not-parquet", name=path.name, error=_reason(error))
+        ) from None
 
 
 def _parquet_chunks(
@@ -358,12 +409,14 @@ def _parquet_chunks(
     source = _parquet_file(path)
     _check_header(list(source.schema_arrow.names), columns, required)
     if source.metadata.num_rows > FILE_ROWS_MAX:  # from the footer: refused before a row is read
-        raise FileRefused(f"a file has at most {FILE_ROWS_MAX} rows")
+        raise FileRefused(message("file.rows-max", rows_max=FILE_ROWS_MAX))
     _decode_every_row_group(path, source, chunk_rows)
     try:
         yield from _rechunk(source.iter_batches(batch_size=chunk_rows), chunk_rows)
     except (pa.ArrowException, OSError) as error:
-        raise FileRefused(f"{path.name} cannot be read ({_reason(error)})") from None
+        raise FileRefused(
+            message("file.cannot-read", name=path.name, error=_reason(error))
+        ) from None
 
 
 def _decode_every_row_group(path: Path, source: pq.ParquetFile, batch_rows: int) -> None:
@@ -382,10 +435,16 @@ def _decode_every_row_group(path: Path, source: pq.ParquetFile, batch_rows: int)
                 decoded += batch.num_rows
         except (pa.ArrowException, OSError) as error:
             raise FileRefused(
-                f"Parquet 文件已损坏，未写入任何内容 / {path.name}: row group {group + 1} of"
-                f" {groups} (rows {first}–{first + rows - 1}) cannot be read at row"
-                f" {first + decoded} or after ({_reason(error)}); nothing was written — write"
-                " the file again from its source"
+                message(
+                    "file.parquet-damaged",
+                    name=path.name,
+                    group=group + 1,
+                    groups=groups,
+                    first=first,
+                    last=first + rows - 1,
+                    at=first + decoded,
+                    error=_reason(error),
+                )
             ) from None
         first += rows
 
@@ -425,7 +484,7 @@ def _text(table: pa.Table, name: str) -> pa.Array | None:
     if not (
         pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
     ):
-        raise FileRefused(f"column {name} holds {kind}; it must be text")
+        raise FileRefused(message("file.column-not-text", name=name, kind=kind))
     return pc.utf8_trim_whitespace(column.cast(pa.string()).fill_null(""))
 
 
@@ -436,7 +495,7 @@ def _bad(
     first_row: int,
     field_: str,
     code: str,
-    reason: str,
+    reason: Text,
 ) -> None:
     for i in np.flatnonzero(mask & ok).tolist():
         errors.append(RowError(first_row + i, field_, code, reason))
@@ -458,10 +517,7 @@ def _base_fen(
     column = table.column("base_yuan").combine_chunks()
     n = len(column)
     if pa.types.is_floating(column.type):
-        raise FileRefused(
-            "column base_yuan holds binary floats, which cannot say which decimal amount they"
-            ' mean; write it as text ("6000.00") or as a decimal'
-        )
+        raise FileRefused(message("file.column-floats", name="base_yuan"))
     if pa.types.is_decimal(column.type):  # exact: read as its decimal text
         text = pc.replace_substring_regex(
             column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1"
@@ -478,8 +534,7 @@ def _base_fen(
         first_row,
         "base_yuan",
         "invalid-amount",
-        'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
-        " (ASCII digits, no commas)",
+        message("row.base-form"),
     )
     fen = np.zeros(n, dtype=np.int64)
     keep = good & ok
@@ -493,7 +548,7 @@ def _base_fen(
         digits = pc.cast(pc.replace_substring(valid, ".", ""), pa.int64()).to_numpy()
         fen[keep] = digits * 10 ** (2 - places)
     _bad(
-        errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", "the base must be positive"
+        errors, ok, fen <= 0, first_row, "base_yuan", "invalid-amount", message("row.base-positive")
     )
     return fen
 
@@ -516,7 +571,7 @@ def parse_payments(
         first,
         "payment_id",
         "invalid-id",
-        f"a payment id is 1–{REQUEST_ID_CHARS_MAX} ASCII letters, digits and ._:/-",
+        message("row.payment-id-form", chars_max=REQUEST_ID_CHARS_MAX),
     )
     reserved = np.zeros(n, dtype=bool)
     for prefix in RESERVED_PREFIXES:
@@ -530,7 +585,7 @@ def parse_payments(
         first,
         "payment_id",
         "invalid-id",
-        "a payment id may not start with a system prefix",
+        message("row.payment-id-reserved"),
     )
     good_month = _matches(month, _MONTH_RE)
     _bad(
@@ -540,7 +595,7 @@ def parse_payments(
         first,
         "month",
         "invalid-month",
-        'a month is "YYYY-MM" (ASCII digits)',
+        message("row.month-form"),
     )
     months = np.zeros(n, dtype=np.int64)
     if good_month.any():
@@ -566,7 +621,7 @@ def parse_payments(
             first,
             "scheme",
             "invalid-scheme",
-            f"the scheme is {' or '.join(s.value for s in SCHEMES)}",
+            scheme_refused(),
         )
     workers = _worker_ids(table, ok, errors, first, vault, connection)
     rows = np.flatnonzero(ok)
@@ -595,7 +650,7 @@ def _worker_ids(
     given = _text(table, "worker_id")
     residents = _text(table, "resident_id")
     if given is None and residents is None:
-        raise FileRefused("a payments file has a worker_id or a resident_id column")
+        raise FileRefused(message("file.no-worker-column"))
     if residents is None:
         column = pc.fill_null(given, "")
     else:
@@ -608,7 +663,7 @@ def _worker_ids(
         first,
         "worker_id",
         "invalid-worker",
-        "a row names its worker_id or resident_id",
+        message("row.worker-missing"),
     )
     plain = pc.match_substring_regex(column, _WORKER_RE).to_numpy(
         zero_copy_only=False
@@ -620,7 +675,7 @@ def _worker_ids(
         first,
         "worker_id",
         "invalid-worker",
-        "a worker id is ASCII letters, digits and _.-",
+        message("row.worker-form"),
     )
     return pc.if_else(pa.array(ok), column, "")
 
@@ -648,7 +703,7 @@ def _by_resident(
     need = [i for i in range(n) if ok[i] and (numbers[i] or not ids[i])]
     found = find_workers(connection, vault, [numbers[i] for i in need])
     for i, (worker, problem) in zip(need, found, strict=True):
-        if problem:
+        if problem is not None:
             errors.append(RowError(first + i, "resident_id", "invalid-resident-id", problem))
             ok[i] = False
         elif not ids[i]:
@@ -659,8 +714,7 @@ def _by_resident(
                     first + i,
                     "resident_id",
                     "invalid-worker",
-                    f"the row names worker {ids[i]} and a resident id that is not that worker's:"
-                    " give one of them, or both of the same worker",
+                    message("row.worker-and-resident-differ", worker=ids[i]),
                 )
             )
             ok[i] = False
@@ -683,9 +737,7 @@ def post_payments(
     summary = IntakeSummary(rows=chunk.table.num_rows, errors=list(parsed.errors))
     schemes = np.asarray(parsed.scheme, dtype=object)
     if refuse_all and summary.errors:
-        raise FileRefused(
-            f"row {summary.errors[0].row}, {summary.errors[0].field}: {summary.errors[0].reason}"
-        )
+        raise FileRefused(refused_row(summary.errors[0]))
     distinct, at_month = np.unique(
         parsed.month, return_inverse=True
     )  # few months: format each once
@@ -722,8 +774,7 @@ def post_payments(
             summary.due_fen_by_region[region] = summary.due_fen_by_region.get(region, 0) + fen
         for refusal in outcome.refusals:
             row = chunk.first_row + int(parsed.rows[at[refusal.row]])
-            reason = one_line(refusal.said)
-            summary.errors.append(RowError(row, refusal.field, refusal.code, reason))
+            summary.errors.append(RowError(row, refusal.field, refusal.code, refusal.said))
         assert outcome.count(REFUSED) == len(outcome.refusals)
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
@@ -815,14 +866,7 @@ def enrol_workers(
     for i in range(n):
         scheme = values["scheme"][i] or Scheme.EMPLOYEE_PENSION.value
         if scheme not in {s.value for s in SCHEMES}:
-            summary.errors.append(
-                RowError(
-                    first + i,
-                    "scheme",
-                    "invalid-scheme",
-                    f"the scheme is {' or '.join(s.value for s in SCHEMES)}",
-                )
-            )
+            summary.errors.append(RowError(first + i, "scheme", "invalid-scheme", scheme_refused()))
             continue
         region = values["work_region"][i]
         if visible is not None and re.fullmatch("[0-9]{6}", region) and not visible(region):
@@ -831,7 +875,7 @@ def enrol_workers(
                     first + i,
                     "work_region",
                     "not-your-region",
-                    f"region {region} is not one you administer: its own agency enrols there",
+                    message("row.not-your-region", region=region),
                 )
             )
             continue
@@ -849,9 +893,7 @@ def enrol_workers(
             rows, enrol_many(connection, policy, vault, requests, now, Scheme(scheme)), strict=True
         ):
             if isinstance(result, SuirenError):
-                summary.errors.append(
-                    RowError(first + i, _field_of(result), result.code, result.message_both)
-                )
+                summary.errors.append(RowError.of(first + i, _field_of(result), result))
                 continue
             summary.created += result.created
             summary.existing += not result.created

@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select, text
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, Scheme, pooled_fund
 from suiren.ledger.transaction import Posting, Transaction, TxCode
@@ -98,10 +99,7 @@ def credit_interest(
     scheme: Scheme = Scheme.EMPLOYEE_PENSION,
 ) -> list[InterestRun]:
     if not YEAR_MIN <= year < now.year:
-        raise InvalidInput(
-            f"interest can be credited for a year from {YEAR_MIN} to {now.year - 1} (a year that"
-            f" has ended), got {year}"
-        )
+        raise InvalidInput(message("interest.year", first=YEAR_MIN, last=now.year - 1, year=year))
     regions = [
         r[0]
         for r in connection.execute(

@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.phone import Phone, is_phone_like
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.transaction import MEMO_CHARS_MAX
@@ -90,7 +91,7 @@ class LoginLocked(SuirenError):
     code = "locked"
 
 
-REFUSED = "the resident id, code or password is not valid"
+REFUSED = message("login.refused")
 
 
 class CodeRefused(SuirenError):
@@ -100,7 +101,8 @@ class CodeRefused(SuirenError):
     code = "invalid-code"
 
 
-CODE_REFUSED = "the one-time code is not valid or has expired: ask for a new one"
+CODE_REFUSED = message("login.code-refused")
+SESSION_REFUSED = message("login.session")
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def register(
     enrolled or a number bound to no one, all alike."""
     if not PASSWORD_CHARS_MIN <= len(password) <= PASSWORD_CHARS_MAX:
         raise InvalidInput(
-            f"a password has {PASSWORD_CHARS_MIN} to {PASSWORD_CHARS_MAX} characters",
+            message("password.length", chars_min=PASSWORD_CHARS_MIN, chars_max=PASSWORD_CHARS_MAX),
             field="password",
         )
     login = _name(vault, name, now)
@@ -449,7 +451,7 @@ def attempt(
     a row locks the login for ``LOCK``; a right one clears the count. Shared by workers' and
     clerks' logins (``services/clerks.py``)."""
     if locked_until is not None and as_utc(locked_until) > now:
-        raise LoginLocked(f"too many failed attempts: try again after {LOCK.seconds // 60} minutes")
+        raise LoginLocked(message("login.locked", minutes=LOCK.seconds // 60))
     try:
         _HASHER.verify(password_hash, password)
     except VerificationError:
@@ -507,7 +509,7 @@ def read_token(
 ) -> Session:
     """The session a token of ``kind`` carries, or the same refusal for any token not signed
     by ``key`` for that kind, malformed, or expired."""
-    refused = LoginRefused("the session is not valid or has expired; log in again")
+    refused = LoginRefused(SESSION_REFUSED)
     if not token.startswith(kind.value):
         raise refused
     try:
@@ -683,7 +685,7 @@ def check_session(connection: Connection, session: Session, hold: bool = False) 
     found = first_row(connection, statement, {"worker_id": session.worker_id}).row
     generation = None if found is None else recorded_generation(found.generation, found.recorded)
     if not session_current(session, generation):
-        raise LoginRefused("the session is not valid or has expired; log in again")
+        raise LoginRefused(SESSION_REFUSED)
 
 
 def session_current(session: Session, generation: Any) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.policy import Policy
@@ -196,10 +197,7 @@ def quote_medical_transfer(
     account, entitlement = held.get(keys[0], 0), held.get(keys[1], 0)
     months = len(paid_months(connection, worker_id, SCHEME.value, [from_region]))
     if not months and not account and not entitlement:
-        raise MedicalRefused(
-            f"worker {worker_id} has no employee medical record or money in {from_region};"
-            " there is nothing to transfer"
-        )
+        raise MedicalRefused(message("medical.nothing", worker=worker_id, region=from_region))
     moved = transfer_amounts(policy, day, from_region, to_region, [account], [entitlement])
     moves, stays = int(moved.moved_fen[0]), int(moved.kept_fen[0])
     step = Step(

@@ -26,6 +26,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 
 PARTIAL_SUFFIX = ".partial"  # a file left by a process killed while writing ends so
 
@@ -105,10 +107,7 @@ class OutputFile:
                 self._link(self._temp)
             sync_folder(self.path.parent)
         except FileExistsError:
-            raise InvalidInput(
-                f"{self._label()}{self.shown} exists already; it is never overwritten",
-                field=self.name or None,
-            ) from None
+            raise InvalidInput(self._said("output.exists"), field=self.name or None) from None
         except OSError as error:
             raise self.refusal(error) from None
         finally:
@@ -127,13 +126,13 @@ class OutputFile:
     def refusal(self, error: OSError) -> InvalidInput:
         reason = error.strerror or str(error)
         return InvalidInput(
-            f"{self._label()}无法写入 / cannot write {self.shown}: {reason}; nothing was"
-            " written there",
-            field=self.name or None,
+            self._said("output.cannot-write", reason=reason), field=self.name or None
         )
 
-    def _label(self) -> str:
-        return f"{self.name}: " if self.name else ""
+    def _said(self, code: str, **values: object) -> Text:
+        """The message ``code`` about this file, naming its option first where it has one."""
+        label = Text(f"{self.name}：", f"{self.name}: ") if self.name else Text("", "")
+        return message(code, label=label, shown=self.shown, **values)
 
     def _check_target(self) -> None:
         try:
@@ -143,20 +142,11 @@ class OutputFile:
         except OSError as error:
             raise self.refusal(error) from None
         if stat.S_ISDIR(mode):
-            raise InvalidInput(
-                f"{self._label()}{self.shown} is a folder; name a file", field=self.name or None
-            )
+            raise InvalidInput(self._said("output.folder"), field=self.name or None)
         if not stat.S_ISREG(mode):  # a device or a pipe is never replaced by a file
-            raise InvalidInput(
-                f"{self._label()}{self.shown} is not a regular file; name a file (without the"
-                " option the command writes to standard output, where it can)",
-                field=self.name or None,
-            )
+            raise InvalidInput(self._said("output.not-regular"), field=self.name or None)
         if not self.overwrite:
-            raise InvalidInput(
-                f"{self._label()}{self.shown} exists already; it is never overwritten",
-                field=self.name or None,
-            )
+            raise InvalidInput(self._said("output.exists"), field=self.name or None)
 
     def _link(self, temp: str) -> None:
         """The finished file under the target's name only if that name is free (a key, a

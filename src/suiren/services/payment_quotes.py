@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.policy import Policy
@@ -38,8 +39,8 @@ class PaymentRefused(SuirenError):
 
     code = "payment-refused"
 
-    def __init__(self, reason: str, message: str | Text, **values: object) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, said: str | Text, **values: object) -> None:
+        super().__init__(said)
         self.reason = reason
         self.values = values
 
@@ -142,24 +143,23 @@ def quote(
 ) -> PaymentQuote:
     """The split of ``base_fen`` for ``month``, or the rule that refuses it."""
     if month > Month.from_date(today):
-        raise PaymentRefused(
-            "future", f"{month} is in the future; pay it when it comes", month=str(month)
-        )
+        raise PaymentRefused("future", message("payment.future", month=month), month=str(month))
     earliest = earliest_month(policy, today)
     if month < earliest:
         raise PaymentRefused(
             "too-early",
-            f"back-payment of {month} is not allowed; missed months may be paid from {earliest} on",
+            message("payment.back-payment", month=month, earliest=earliest),
             month=str(month),
             earliest=str(earliest),
         )
     if month in paid_months(connection, worker_id, scheme):
-        raise PaymentRefused("paid", f"{month} is already paid", month=str(month))
+        raise PaymentRefused("paid", message("payment.month-paid", month=month), month=str(month))
     if scheme is Scheme.EMPLOYEE_PENSION:
         try:
             window, past = pensioner_months(connection, policy, worker_id, [month.ordinal], today)
         except ParameterNotFound as error:
-            raise PaymentRefused("no-parameters", str(error), month=str(month)) from error
+            said = error.text or error.message
+            raise PaymentRefused("no-parameters", said, month=str(month)) from error
         if month.ordinal in past:
             raise PaymentRefused(
                 "past-retirement",
@@ -172,21 +172,20 @@ def quote(
     if transfer is not None:
         raise PaymentRefused(
             "moving",
-            f"the insurance is being transferred out of {region} ({transfer}); pay after the"
-            " transfer is completed",
+            message("payment.moving-out", region=region, transfer=transfer),
             month=str(month),
         )
     bounds = bounds_of(policy, month, region)
     if bounds is None:
         raise PaymentRefused(
             "no-parameters",
-            f"region {region} has no contribution parameters for {month}",
+            message("payment.no-parameters", region=region, month=month),
             month=str(month),
         )
     if not bounds.floor_fen <= base_fen <= bounds.ceiling_fen:
         raise PaymentRefused(
             "out-of-bounds",
-            f"the base is outside {month}'s bounds in {region}",
+            message("payment.base-outside", month=month, region=region),
             month=str(month),
             floor_fen=bounds.floor_fen,
             ceiling_fen=bounds.ceiling_fen,

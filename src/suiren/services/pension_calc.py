@@ -23,6 +23,7 @@ import numpy as np
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.region import default_registry
 from suiren.policy import Policy
@@ -67,8 +68,8 @@ _MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])", re.ASCII)
 class CaseError(SuirenError):
     code = "invalid-case"
 
-    def __init__(self, index: int, field: str, reason: str) -> None:
-        super().__init__(f"case {index}: field {field!r}: {reason}")
+    def __init__(self, index: int, field: str, reason: str | Text) -> None:
+        super().__init__(message("case.refused", index=index, field=repr(field), reason=reason))
         self.index = index
         self.field = field
 
@@ -102,20 +103,26 @@ def _scaled_exact(value: Any, scale: int) -> int | None:
     return None
 
 
+def refused_value(reason: Text, value: Any) -> Text:
+    """A field's rule, and the value it refused (cut short)."""
+    return message("case.got", reason=reason, shown=repr(value)[:40])
+
+
+REQUIRED_TEXT = message("case.required")
+
+
 def _column(
     raw: Sequence[Any],
     field: str,
     convert: Callable[[Any], int | None],
-    reason: str,
+    reason: Text,
     default: int | None = None,
     required: bool = True,
 ) -> np.ndarray:
     out = [default if v is None else convert(v) for v in raw]
     for i, (v, o) in enumerate(zip(raw, out, strict=True)):
         if o is None and (v is not None or required):
-            raise CaseError(
-                i, field, "is required" if v is None else f"{reason} (got {repr(v)[:40]})"
-            )
+            raise CaseError(i, field, REQUIRED_TEXT if v is None else refused_value(reason, v))
     return np.array(out, dtype=np.int64)
 
 
@@ -206,7 +213,7 @@ def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
         raise CaseError(
             int(np.flatnonzero(bad)[0]),
             "birth",
-            f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(now)}",
+            message("case.month-range", first=BIRTH_YEAR_MIN, last=Month(now)),
         )
     both = given & (retire >= 0)
     age = retire - birth
@@ -215,7 +222,11 @@ def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
         raise CaseError(
             int(np.flatnonzero(bad)[0]),
             "retire",
-            f"must be at an age from {RETIREMENT_AGE_YEARS_MIN} to {RETIREMENT_AGE_YEARS_MAX}",
+            message(
+                "case.retire-age",
+                youngest=RETIREMENT_AGE_YEARS_MIN,
+                oldest=RETIREMENT_AGE_YEARS_MAX,
+            ),
         )
     latest = now + RETIREMENT_YEARS_AHEAD_MAX * 12
     bad = (retire >= 0) & ((retire < BIRTH_YEAR_MIN * 12) | (retire > latest))
@@ -223,7 +234,7 @@ def _check_months(birth: np.ndarray, retire: np.ndarray, today: date) -> None:
         raise CaseError(
             int(np.flatnonzero(bad)[0]),
             "retire",
-            f"must be a month from {BIRTH_YEAR_MIN}-01 to {Month(latest)}",
+            message("case.month-range", first=BIRTH_YEAR_MIN, last=Month(latest)),
         )
 
 
@@ -231,23 +242,28 @@ def _check_fields(records: Sequence[Any]) -> None:
     allowed = set(FIELDS)
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            raise CaseError(i, "*", "each case must be a JSON object")
+            raise CaseError(i, "*", message("case.not-object"))
         for name in TEXT_FIELDS:
             value = record.get(name)
             if value is not None and (not isinstance(value, str) or len(value) > TEXT_CHARS_MAX):
-                raise CaseError(i, name, f"must be a string of at most {TEXT_CHARS_MAX} characters")
+                raise CaseError(i, name, message("case.text-field", chars_max=TEXT_CHARS_MAX))
         case_id = record.get("id")
         if case_id is not None and not _is_case_id(case_id):
-            raise CaseError(
-                i, "id", f"must be a string of at most {TEXT_CHARS_MAX} characters or an integer"
-            )
+            raise CaseError(i, "id", message("case.id-field", chars_max=TEXT_CHARS_MAX))
         unknown = set(record) - allowed
         if unknown:
             name = sorted(unknown)[0]
             hint = difflib.get_close_matches(name, FIELDS, n=1)
-            raise CaseError(
-                i, name, "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
-            )
+            raise CaseError(i, name, unknown_field(hint))
+
+
+def unknown_field(hint: list[str], fields: Text | None = None) -> Text:
+    """An unknown field: the known one it is likely a misspelling of, or ``fields``."""
+    if hint:
+        more = message("case.did-you-mean", name=repr(hint[0]))
+    else:
+        more = Text("", "") if fields is None else message("case.fields", fields=fields)
+    return message("case.unknown-field", more=more)
 
 
 def _is_case_id(value: Any) -> bool:
@@ -276,7 +292,7 @@ def _regions(region: np.ndarray) -> np.ndarray:
         if code not in registry:
             i = int(np.flatnonzero(codes == code)[0])
             shown = None if region[i] in (None, ABSENT) else region[i]
-            raise CaseError(i, "region", f"unknown GB/T 2260 region code {shown!r}")
+            raise CaseError(i, "region", message("case.unknown-region", shown=repr(shown)))
     return codes
 
 
@@ -309,7 +325,7 @@ class Field:
     is absent (``REQUIRED``: it must be given)."""
 
     read: Callable[[Any], int | None]
-    reason: str
+    reason: Text
     absent: int | None = None
     # how a column of decimals or integers is read at once (tables): the value × ``scale``,
     # exact, from 0 (or above 0 where ``positive``) to ``maximum`` × ``scale``; None: value
@@ -320,44 +336,52 @@ class Field:
 
 
 REQUIRED = None
+
+
 # The input, declared once: the field list (unknown fields and their suggestions), the
 # converters and the errors all come from here. Indices are read exactly (any precision)
 # and rounded by the paying region's rule (``_index_column``).
+def _named(zh: str) -> Text:
+    """A field's Chinese name, after its rule: `` (指数化月平均缴费工资)``."""
+    return Text(f"（{zh}）", f" ({zh})")
+
+
+_NONE = Text("", "")
 NUMBER_FIELDS: dict[str, Field] = {
-    "birth": Field(_month, 'must be a month "YYYY-MM"', -1),
-    "retire": Field(_month, 'must be a month "YYYY-MM"', -1),
+    "birth": Field(_month, message("case.month"), -1),
+    "retire": Field(_month, message("case.month"), -1),
     "base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
-                       f"must be a positive amount in yuan up to {BASE_YUAN_MAX} with at most 2 decimals",
+                       message("case.base", most=BASE_YUAN_MAX),
                        scale=100, maximum=BASE_YUAN_MAX, positive=True),
     "province_base_yuan": Field(_bounded(100, BASE_YUAN_MAX, True),
-                                "must be a positive amount in yuan with at most 2 decimals", -1,
+                                message("case.positive-yuan", what=_NONE), -1,
                                 scale=100, maximum=BASE_YUAN_MAX, positive=True),
-    "contribution_years": Field(_years, f"must be years up to {YEARS_MAX}, to four decimals or a whole month as printed (39.83333)"),
-    "deemed_years": Field(_years, "must be years, to four decimals or a whole month as printed (39.83333)", 0),
+    "contribution_years": Field(_years, message("case.years-max", most=YEARS_MAX)),
+    "deemed_years": Field(_years, message("case.years", example="39.83333"), 0),
     # actual contribution years of the region's early period (北京 N实98: 1992-10 … 1998-06)
-    "early_actual_years": Field(_years, "must be years, to four decimals or a whole month as printed (5.58333)", -1),
+    "early_actual_years": Field(_years, message("case.years", example="5.58333"), -1),
     "account_yuan": Field(_bounded(100, ACCOUNT_YUAN_MAX),
-                          "must be a non-negative amount in yuan with at most 2 decimals",
+                          message("case.non-negative-yuan", what=_NONE),
                           scale=100, maximum=ACCOUNT_YUAN_MAX),
     "divisor_months": Field(_bounded(10, 400, True),
-                            "must be a positive number of months with at most one decimal", -1,
+                            message("case.divisor"), -1,
                             scale=10, maximum=400, positive=True),
     "indexed_wage_yuan": Field(_bounded(100, BASE_YUAN_MAX * INDEX_MAX, True),
-                               "must be a positive amount in yuan with at most 2 decimals (指数化月平均缴费工资)", -1,
+                               message("case.positive-yuan", what=_named("指数化月平均缴费工资")), -1,
                                scale=100, maximum=BASE_YUAN_MAX * INDEX_MAX, positive=True),
     # the transitional pension by the region's original method as printed (江苏 原办法)
     "old_transitional_yuan": Field(_bounded(100, BASE_YUAN_MAX),
-                                   "must be a non-negative amount in yuan with at most 2 decimals (原办法过渡性养老金)", -1,
+                                   message("case.non-negative-yuan", what=_named("原办法过渡性养老金")), -1,
                                    scale=100, maximum=BASE_YUAN_MAX),
     # personal status as the table prints it (issue 10 §2): 四川's 增发 rate (增发养老金合计比例)
     # and fixed amount (定额); whether the worker is a one-child parent (独生子女父母)
     "increase_rate": Field(_bounded(INCREASE_RATE_SCALE, 1),
-                           "must be a decimal from 0 to 1 with at most 6 decimals (增发比例, e.g. 0.001)", -1,
+                           message("case.increase-rate"), -1,
                            scale=INCREASE_RATE_SCALE, maximum=1),
     "increase_fixed_yuan": Field(_bounded(100, BASE_YUAN_MAX),
-                                 "must be a non-negative amount in yuan with at most 2 decimals (增发定额)", -1,
+                                 message("case.non-negative-yuan", what=_named("增发定额")), -1,
                                  scale=100, maximum=BASE_YUAN_MAX),
-    "only_child_parent": Field(_flag, "must be true or false (独生子女父母)", -1),
+    "only_child_parent": Field(_flag, message("case.flag", what=_named("独生子女父母")), -1),
 }  # fmt: skip
 # name -> required; early_actual_index: the index of the early actual years (北京 Z实)
 INDEX_FIELDS = {"average_index": True, "transitional_index": False, "early_actual_index": False}
@@ -394,7 +418,7 @@ def parse_cases(
     retirement month, or on ``today`` where none is given, or on ``rules_day`` for every
     case if set."""
     if not 1 <= len(records) <= CASES_MAX:
-        raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {len(records)}")
+        raise InvalidInput(message("case.count", most=CASES_MAX, count=len(records)))
     _check_fields(records)
     numbers = {name: number_values([r.get(name) for r in records], name) for name in NUMBER_FIELDS}
     notes: Notes = {}
@@ -435,20 +459,20 @@ def parse_input(
     age = np.where((birth >= 0) & (retire >= 0), retire - birth, -1)
     if bool(np.any((birth >= 0) & (retire >= 0) & (age < 0))):
         i = int(np.flatnonzero((birth >= 0) & (retire >= 0) & (age < 0))[0])
-        raise CaseError(i, "retire", "is before the birth month")
+        raise CaseError(i, "retire", message("case.retire-before-birth"))
     base, province_base = numbers["base_yuan"], numbers["province_base_yuan"]
     province_base = np.where(province_base < 0, base, province_base)
     years, deemed = numbers["contribution_years"], numbers["deemed_years"]
     if bool(np.any(deemed > years)):
         raise CaseError(
-            int(np.flatnonzero(deemed > years)[0]), "deemed_years", "exceeds contribution_years"
+            int(np.flatnonzero(deemed > years)[0]), "deemed_years", message("case.deemed-over")
         )
     early = numbers["early_actual_years"]
     if bool(np.any(deemed + np.maximum(early, 0) > years)):
         raise CaseError(
             int(np.flatnonzero(deemed + np.maximum(early, 0) > years)[0]),
             "early_actual_years",
-            "with deemed_years exceeds contribution_years",
+            message("case.early-over"),
         )
     account, divisor = numbers["account_yuan"], numbers["divisor_months"]
     missing = (divisor < 0) & (age < 0)
@@ -456,7 +480,7 @@ def parse_input(
         raise CaseError(
             int(np.flatnonzero(missing)[0]),
             "divisor_months",
-            "is required unless birth and retire (or birth and sex) are given",
+            message("case.divisor-required"),
         )
     days = np.full(n, day_number(today), dtype=np.int64)
     has_retire = retire >= 0
@@ -519,20 +543,18 @@ def _check_early(early: np.ndarray, early_index: np.ndarray) -> None:
         raise CaseError(
             int(np.flatnonzero(bad)[0]),
             "early_actual_index",
-            "is required where early_actual_years is above 0 (the average contribution index"
-            " of those years, 北京 Z实)",
+            message("case.early-index-required"),
         )
     bad = (early < 0) & (early_index >= 0)
     if bool(np.any(bad)):
         raise CaseError(
             int(np.flatnonzero(bad)[0]),
             "early_actual_years",
-            "is required where early_actual_index is given (the actual contribution years of"
-            " the early period, 北京 N实98)",
+            message("case.early-years-required"),
         )
 
 
-INDEX_REASON = f"must be a decimal between 0 and {INDEX_MAX}"
+INDEX_REASON = message("case.index", most=INDEX_MAX)
 
 
 def index_values(raw: Sequence[Any], field: str, required: bool) -> list[Fraction | None]:
@@ -545,9 +567,7 @@ def index_values(raw: Sequence[Any], field: str, required: bool) -> list[Fractio
                 out.append(None)
                 continue
             raise CaseError(
-                i,
-                field,
-                "is required" if value is None else f"{INDEX_REASON} (got {repr(value)[:40]})",
+                i, field, REQUIRED_TEXT if value is None else refused_value(INDEX_REASON, value)
             )
         out.append(fine)
     return out
@@ -655,14 +675,14 @@ def _categories(
             values[k] = category_index(given_sex or "", given_category, policy, today)
         except InvalidInput as exc:
             field = "category" if given_category else "sex"
-            raise CaseError(i, field, exc.message) from None
+            raise CaseError(i, field, exc.said) from None
     out = values[inverse.reshape(-1)]
     needed = (out < 0) & (birth >= 0) & (retire < 0)
     if bool(np.any(needed)):
         raise CaseError(
             int(np.flatnonzero(needed)[0]),
             "sex",
-            "is required to derive the retirement month from birth",
+            message("case.sex-required"),
         )
     return out
 
@@ -678,7 +698,7 @@ def coefficients(raw: Sequence[Any]) -> list[Fraction | None] | None:
         scaled = _scaled(v, 10**8)
         if scaled is None or scaled == 0 or scaled > 10**7:
             raise CaseError(
-                i, "transitional_coefficient", f"must be a rate such as 0.012 (got {v!r})"
+                i, "transitional_coefficient", message("case.coefficient", shown=repr(v)[:40])
             )
         out.append(Fraction(scaled, 10**8))
     return out
@@ -1183,18 +1203,16 @@ def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     record = dict(pairs)
     if len(record) != len(pairs):
         twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
-        raise InvalidInput(f"the key {twice[:40]!r} appears twice in one object; give it once")
+        raise InvalidInput(message("json.key-twice", shown=repr(twice[:40])))
     for key, value in pairs:
         if isinstance(value, dict | list):
-            raise InvalidInput(
-                f"the value of {key[:40]!r} is a JSON {'object' if isinstance(value, dict) else 'array'};"
-                " a case's fields are strings, numbers or null"
-            )
+            kind = "json.object" if isinstance(value, dict) else "json.array"
+            raise InvalidInput(message("json.nested", shown=repr(key[:40]), kind=message(kind)))
     return record
 
 
 def _no_constant(name: str) -> Any:
-    raise InvalidInput(f'{name} is not a JSON number; give amounts as decimals such as "123.45"')
+    raise InvalidInput(message("json.not-number", name=name))
 
 
 BYTE_ORDER_MARK = "\ufeff"  # what Windows tools write before UTF-8 text ("UTF-8 with BOM")
@@ -1214,11 +1232,11 @@ def parse_json(text: str) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            message("json.invalid", error=exc.msg, line=exc.lineno, column=exc.colno)
         ) from None
     except RecursionError:
-        raise InvalidInput(
-            "the JSON is nested too deeply: give an object or an array of objects"
-        ) from None
+        raise InvalidInput(message("json.too-deep")) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
-        raise InvalidInput(f"not valid input: {str(exc).splitlines()[0][:200]}") from None
+        raise InvalidInput(
+            message("json.not-valid", error=str(exc).splitlines()[0][:200])
+        ) from None

@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.policy.pension import INDEX_SCALE_INPUT, YEARS_SCALE, PensionResult
 from suiren.services.pension_calc import (
     ABSENT,
@@ -35,6 +37,7 @@ from suiren.services.pension_calc import (
     INDEX_REASON,
     NUMBER_FIELDS,
     REQUIRED,
+    REQUIRED_TEXT,
     TEXT_CHARS_MAX,
     TEXT_FIELDS,
     YEARS_FIELDS,
@@ -48,7 +51,9 @@ from suiren.services.pension_calc import (
     index_values,
     note_years,
     number_values,
+    refused_value,
     split_index,
+    unknown_field,
 )
 
 YEARS_FAST_PLACES_MAX = 3  # four places or more may be whole months as printed: read one by one
@@ -69,9 +74,9 @@ def read_cases_table(path: Path) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable Parquet file ({exc})") from None
+        raise InvalidInput(message("cases.not-parquet", name=path.name, error=exc)) from None
     if not 1 <= table.num_rows <= CASES_MAX:
-        raise InvalidInput(f"give 1 to {CASES_MAX} cases per run, got {table.num_rows}")
+        raise InvalidInput(message("case.count", most=CASES_MAX, count=table.num_rows))
     return table
 
 
@@ -81,20 +86,21 @@ def case_input(table: pa.Table) -> CaseInput:
     for name in names:
         if name not in FIELDS:
             hint = difflib.get_close_matches(name, FIELDS, n=1)
+            fields = ", ".join(FIELDS)
             raise InvalidInput(
-                f"column {name!r}: unknown field"
-                + (f"; did you mean {hint[0]!r}?" if hint else f"; fields: {', '.join(FIELDS)}")
+                message(
+                    "cases.column",
+                    name=repr(name),
+                    reason=unknown_field(hint, Text(fields, fields)),
+                )
             )
     if len(set(names)) != len(names):
-        raise InvalidInput("a column name appears twice; give each field once")
+        raise InvalidInput(message("cases.column-twice"))
     n = table.num_rows
     columns = {name: table.column(name).combine_chunks() for name in names}
     for name, column in columns.items():
         if pa.types.is_floating(column.type):
-            raise InvalidInput(
-                f"column {name!r} holds binary floats, which are not exact: write it as decimal"
-                " (decimal128) or as text"
-            )
+            raise InvalidInput(message("cases.column-floats", name=repr(name)))
     notes: Notes = {}
     numbers = {name: _number(columns.get(name), name, n, notes) for name in NUMBER_FIELDS}
     return CaseInput(
@@ -128,11 +134,11 @@ def _check_text(column: pa.Array, name: str) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        raise InvalidInput(f"column {name!r} must hold text, not {column.type}")
+        raise InvalidInput(message("cases.column-not-text", name=repr(name), kind=column.type))
     long = pc.greater(pc.utf8_length(column), TEXT_CHARS_MAX)
     if pc.any(long).as_py():
         i = int(pc.index(long, True).as_py())
-        raise CaseError(i, name, f"must be a string of at most {TEXT_CHARS_MAX} characters")
+        raise CaseError(i, name, message("case.text-field", chars_max=TEXT_CHARS_MAX))
     return column
 
 
@@ -188,7 +194,7 @@ def _number(column: pa.Array | None, name: str, n: int, notes: Notes) -> np.ndar
     spec = NUMBER_FIELDS[name]
     if column is None:
         if spec.absent is REQUIRED:
-            raise CaseError(0, name, "is required")
+            raise CaseError(0, name, REQUIRED_TEXT)
         return np.full(n, spec.absent, dtype=np.int64)
     years = name in YEARS_FIELDS
     fast = None
@@ -212,15 +218,15 @@ def _number(column: pa.Array | None, name: str, n: int, notes: Notes) -> np.ndar
     bad |= absent & (column.is_null().to_numpy(zero_copy_only=False) == False)  # noqa: E712
     if bool(np.any(bad)):
         i = int(np.flatnonzero(bad)[0])
-        raise CaseError(i, name, f"{spec.reason} (got {column[i].as_py()!r})"[:200])
+        raise CaseError(i, name, refused_value(spec.reason, column[i].as_py()))
     if bool(np.any(absent)):
         if spec.absent is REQUIRED:
-            raise CaseError(int(np.flatnonzero(absent)[0]), name, "is required")
+            raise CaseError(int(np.flatnonzero(absent)[0]), name, REQUIRED_TEXT)
         fast = np.where(absent, spec.absent, fast)
     return fast
 
 
-def _months(column: pa.Array, name: str, reason: str) -> np.ndarray | None:
+def _months(column: pa.Array, name: str, reason: Text) -> np.ndarray | None:
     """Month ordinals of a text column of "YYYY-MM" (-1 where null), read at once."""
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
@@ -230,7 +236,7 @@ def _months(column: pa.Array, name: str, reason: str) -> np.ndarray | None:
     bad = pc.and_(pc.invert(good.fill_null(True)), column.is_valid())
     if pc.any(bad).as_py():
         i = int(pc.index(bad, True).as_py())
-        raise CaseError(i, name, f"{reason} (got {column[i].as_py()!r})"[:200])
+        raise CaseError(i, name, refused_value(reason, column[i].as_py()))
     filled = column.fill_null("0000-01")
     year = pc.cast(pc.utf8_slice_codeunits(filled, 0, 4), pa.int64()).to_numpy()
     month = pc.cast(pc.utf8_slice_codeunits(filled, 5, 7), pa.int64()).to_numpy()
@@ -245,7 +251,7 @@ def _index(
 ) -> tuple[np.ndarray, dict[int, Fraction]]:
     if column is None:
         if required:
-            raise CaseError(0, name, "is required")
+            raise CaseError(0, name, REQUIRED_TEXT)
         return np.full(n, -1, dtype=np.int64), {}
     fast = _scaled(column, INDEX_SCALE_INPUT, 6)
     if fast is None:  # text, or more than six places: exact values one by one
@@ -254,9 +260,9 @@ def _index(
     bad = (fast > INDEX_MAX * INDEX_SCALE_INPUT) | ((fast < 0) & ~absent)
     if bool(np.any(bad)):
         i = int(np.flatnonzero(bad)[0])
-        raise CaseError(i, name, f"{INDEX_REASON} (got {column[i].as_py()!r})")
+        raise CaseError(i, name, refused_value(INDEX_REASON, column[i].as_py()))
     if required and bool(np.any(absent)):
-        raise CaseError(int(np.flatnonzero(absent)[0]), name, "is required")
+        raise CaseError(int(np.flatnonzero(absent)[0]), name, REQUIRED_TEXT)
     return fast, {}
 
 

@@ -36,6 +36,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from suiren.domain.errors import InvalidInput, ParameterNotFound, SuirenError
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
@@ -137,8 +139,12 @@ class Declared:
 
 def check_platform(platform_id: str) -> str:
     if not PLATFORM_ID_RE.fullmatch(platform_id):
-        raise InvalidInput("a platform id is 1 to 64 ASCII letters, digits and -")
+        raise InvalidInput(message("platform.id-form"))
     return platform_id
+
+
+def not_declared(platform_id: str, worker_id: str) -> Text:
+    return message("engage.not-declared", platform=platform_id, worker=worker_id)
 
 
 def _engagement(row: Any) -> Engagement:
@@ -170,7 +176,7 @@ def _day(day: date | None, today: date, what: str) -> date:
         return today
     if day > today:
         raise EngagementRefused(
-            f"{what} {day} is after today ({today}): a declaration records what is", field=what
+            message("engage.after-today", what=what, day=day, today=today), field=what
         )
     return day
 
@@ -179,15 +185,11 @@ def _check_age(policy: Policy, birth_month: Month, since: date) -> None:
     try:
         youngest = int(policy.national(since).value("enrolment.age_min_years"))
     except ParameterNotFound:
-        raise EngagementRefused(
-            f"{since} is before the rules on working age that Suiren holds (劳动法 第十五条)",
-            field="from",
-        ) from None
+        raise EngagementRefused(message("engage.before-rules", since=since), field="from") from None
     age_months = Month.from_date(since) - birth_month
     if age_months < youngest * 12:
         raise EngagementRefused(
-            f"on {since} this person was {age_months // 12}: no one under {youngest} may be"
-            " engaged (劳动法 第十五条)",
+            message("engage.too-young", since=since, age=age_months // 12, youngest=youngest),
             field="from",
         )
 
@@ -211,7 +213,8 @@ def declare(
         relation = Relation(relation)
     except ValueError:
         raise InvalidInput(
-            f"relation: one of {', '.join(r.value for r in Relation)}", field="relation"
+            message("engage.relation", choices=", ".join(r.value for r in Relation)),
+            field="relation",
         ) from None
     region = RegionCode.parse(work_region).code
     first = _day(since, today, "from")
@@ -241,11 +244,7 @@ def declare(
     _check_age(policy, rid.birth_month, first)
     if last is not None and last.until is None:
         if first < last.since:
-            raise EngagementRefused(
-                f"the engagement runs from {last.since}: a change takes effect on that day or"
-                " later",
-                field="from",
-            )
+            raise EngagementRefused(message("engage.change-before", since=last.since), field="from")
         if first == last.since:  # a correction of the open period
             state = Engagement(
                 platform_id, worker_id, last.period, relation, region, first, None, last.version + 1
@@ -265,9 +264,7 @@ def declare(
         )
         recorded.append(fact(platform_engagements, **ended.row(now)))
     elif last is not None and last.until is not None and first <= last.until:
-        raise EngagementRefused(
-            f"the last engagement ran to {last.until}: a new one starts after it", field="from"
-        )
+        raise EngagementRefused(message("engage.after-last", until=last.until), field="from")
     state = Engagement(
         platform_id,
         worker_id,
@@ -293,19 +290,14 @@ def end(
     last_day = _day(until, now.date(), "until")
     periods = engagements(connection, platform_id, worker_id)
     if not periods:
-        raise EngagementRefused(f"platform {platform_id} has not declared worker {worker_id}")
+        raise EngagementRefused(not_declared(platform_id, worker_id))
     last = periods[-1]
     if last.until is not None:
         if last.until == last_day:
             return last, False
-        raise EngagementRefused(
-            f"the engagement ended on {last.until} already; declare the worker again for a new one",
-            field="until",
-        )
+        raise EngagementRefused(message("engage.ended", until=last.until), field="until")
     if last_day < last.since:
-        raise EngagementRefused(
-            f"the engagement began on {last.since}: its last day is not before it", field="until"
-        )
+        raise EngagementRefused(message("engage.end-before-start", since=last.since), field="until")
     state = Engagement(
         platform_id,
         worker_id,
@@ -374,7 +366,7 @@ def worker_view(connection: Connection, platform_id: str, worker_id: str) -> dic
     medical insurance and where — nothing of their months or balances."""
     periods = engagements(connection, platform_id, worker_id)
     if not periods:
-        raise EngagementRefused(f"platform {platform_id} has not declared worker {worker_id}")
+        raise EngagementRefused(not_declared(platform_id, worker_id))
     masked = connection.execute(
         select(workers.c.masked_id).where(workers.c.worker_id == worker_id)
     ).scalar_one()

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, Scheme, individual_account, pooled_entitlement
 from suiren.ledger.months import derived_postings
@@ -77,18 +78,15 @@ from suiren.store.tables import (
     transfers,
 )
 
-INSTEAD = {  # what to do instead of reversing a transaction of this kind
-    TxCode.TRANSFER: "a transfer step is undone by rejecting the transfer before it is accepted"
-    " (`suiren transfer reject ID --reason …`); a completed transfer is final",
-    TxCode.SETTLEMENT: "a settlement is corrected by the next settlement window, never reversed",
-    TxCode.INTEREST: "interest is corrected by an adjustment run, never reversed",
-    TxCode.REVERSAL: "it is itself a reversal, which is final; pay the month again with a new"
-    " payment id",
-    TxCode.ENROLMENT: "an enrolment is changed by a transfer, never reversed",
-    TxCode.RECEIPT: "a receipt records what a batch did; reverse the months it posted",
-    TxCode.PROVISIONAL: "it records the provisional figures a batch's months rest on; reverse"
-    " the months",
-    TxCode.CONTRIBUTION: "reverse a single month: its id is PAYMENT-ID/YYYY-MM",
+INSTEAD = {  # what to do instead of reversing a transaction of this kind (domain/messages.py)
+    TxCode.TRANSFER: "reverse-instead.transfer",
+    TxCode.SETTLEMENT: "reverse-instead.settlement",
+    TxCode.INTEREST: "reverse-instead.interest",
+    TxCode.REVERSAL: "reverse-instead.reversal",
+    TxCode.ENROLMENT: "reverse-instead.enrolment",
+    TxCode.RECEIPT: "reverse-instead.receipt",
+    TxCode.PROVISIONAL: "reverse-instead.provisional",
+    TxCode.CONTRIBUTION: "reverse-instead.contribution",
 }
 
 
@@ -107,13 +105,11 @@ def reverse(
     """Reverse the contribution month ``tx_id`` by ``reversal_id``; see module doc. ``policy``
     (the caller's scenario; default the baseline) quotes and steps the transfer that moves
     what the worker still holds in a region they left."""
-    check_tx_id(tx_id, "the month to reverse")
-    check_tx_id(reversal_id, "a reversal id")
+    check_tx_id(tx_id, message("noun.month-to-reverse"))
+    check_tx_id(reversal_id, message("noun.reversal-id"))
     check_memo(memo)
     if reversal_id.startswith(RESERVED_PREFIXES) or MONTH_TX_RE.match(reversal_id):
-        raise ReversalRefused(
-            "a reversal id may not start with a system prefix or end like a month (/YYYY-MM)"
-        )
+        raise ReversalRefused(message("reverse.id-form"))
     month = _month(connection, tx_id)
     held = _obligation(connection, tx_id + HUKOU_SUFFIX)  # append-only: safe to read unlocked
     now_in = _insured_in(connection, month["worker_id"], month["scheme"])
@@ -124,19 +120,18 @@ def reverse(
         row, _ = load_transaction_postings(connection, reversal_id)
         if row["reverses"] != tx_id:
             raise ReversalRefused(
-                f"reversal id {reversal_id!r} was already used for {row['reverses']}"
+                message("reverse.id-used", shown=repr(reversal_id), other=row["reverses"])
             )
         return Posted(reversal_id, done.region, done.seq, done.chain_hash, True)
     by = connection.execute(select(journal.c.tx_id).where(journal.c.reverses == tx_id)).scalar()
     if by is not None:
-        raise ReversalRefused(f"{tx_id} has already been reversed (by {by})")
+        raise ReversalRefused(message("reverse.already", tx=tx_id, by=by))
     _refuse_if_moved(
         connection, tx_id, month["worker_id"], month["scheme"], month["region"], int(month["seq"])
     )
     if _insured_in(connection, month["worker_id"], month["scheme"]) != now_in:
         raise ReversalRefused(
-            f"worker {month['worker_id']}'s insurance moved while {tx_id} was being reversed;"
-            " send the reversal again"
+            message("reverse.moved-meanwhile", worker=month["worker_id"], tx=tx_id)
         )
     text = memo or f"reversal of {tx_id}"
     reversals = [
@@ -159,8 +154,7 @@ def reverse(
         ).scalar()
         if alone is not None:
             raise ReversalRefused(
-                f"{held['obligation_id']} of {tx_id} was reversed on its own (by {alone});"
-                f" {tx_id} cannot be reversed as a whole any more"
+                message("reverse.part-reversed", part=held["obligation_id"], tx=tx_id, by=alone)
             )
         _refuse_if_moved(
             connection, tx_id, month["worker_id"], month["scheme"], part["region"], int(part["seq"])
@@ -240,9 +234,14 @@ def _left_behind(connection: Connection, month: dict[str, Any], now_in: str) -> 
     ).scalar()
     if open_one is not None:
         raise ReversalRefused(
-            f"{month['tx_id']} is the last month of worker {worker_id} in {region}, which they"
-            f" have left: what remains there follows them to {now_in}, after their open"
-            f" transfer {open_one} is done; reverse the month then"
+            message(
+                "reverse.open-transfer",
+                tx=month["tx_id"],
+                worker=worker_id,
+                region=region,
+                to=now_in,
+                transfer=open_one,
+            )
         )
     # what is left: the interest credited on the months (their principal is reversed here)
     scheme = Scheme.EMPLOYEE_PENSION
@@ -273,8 +272,12 @@ def _follow_the_worker(
     ).scalar()
     if taken is not None:
         raise ReversalRefused(
-            f"transfer id {transfer_id!r}, which this reversal needs to move what remains in"
-            f" {month['region']} to {to_region}, is already used; use another reversal id"
+            message(
+                "reverse.follow-id-used",
+                shown=repr(transfer_id),
+                region=month["region"],
+                to=to_region,
+            )
         )
     scheme, region = Scheme.EMPLOYEE_PENSION, month["region"]
     quote = quote_for(
@@ -306,16 +309,13 @@ def _month(connection: Connection, tx_id: str) -> dict[str, Any]:
         return dict(row)
     entry, _ = load_transaction_postings(connection, tx_id)
     if not entry:
-        raise ReversalRefused(f"no contribution month {tx_id[:60]!r} to reverse")
+        raise ReversalRefused(message("reverse.unknown", shown=repr(tx_id[:60])))
     if entry["code"] == TxCode.CONTRIBUTION.value and tx_id.endswith(HUKOU_SUFFIX):
         month_tx = tx_id[: -len(HUKOU_SUFFIX)]
-        raise ReversalRefused(
-            f"{tx_id} is the part of the contribution {month_tx} held at the hukou region;"
-            f" reverse the month's contribution {month_tx} instead (that reverses both)"
-        )
-    instead = INSTEAD.get(TxCode(entry["code"]), "only a contribution month can be reversed")
+        raise ReversalRefused(message("reverse.hukou-part", tx=tx_id, month=month_tx))
+    instead = INSTEAD.get(TxCode(entry["code"]), "reverse-instead.other")
     raise ReversalRefused(
-        f"{tx_id} is a {entry['code']} entry, not a contribution month: {instead}"
+        message("reverse.not-a-month", tx=tx_id, kind=entry["code"], instead=message(instead))
     )
 
 
@@ -345,9 +345,14 @@ def _refuse_if_moved(
     ).first()
     if out is not None:
         raise ReversalRefused(
-            f"the money of {tx_id} has left {region} ({out.kind} {out.transfer_id} to"
-            f" {out.to_region}); it cannot be reversed here — the agency that holds it now"
-            " corrects it by an adjustment"
+            message(
+                "reverse.money-left",
+                tx=tx_id,
+                region=region,
+                kind=out.kind,
+                transfer=out.transfer_id,
+                to=out.to_region,
+            )
         )
 
 

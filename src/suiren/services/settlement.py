@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from suiren.domain.errors import SuirenError, require
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, clearing
 from suiren.ledger.transaction import Posting, Transaction, TxCode
@@ -157,7 +158,7 @@ def close_window(
     connection: Connection, window: date, now: datetime, scheme: Scheme = Scheme.EMPLOYEE_PENSION
 ) -> WindowReport:
     if window >= now.date():
-        raise SettlementRefused(f"window {window} is not over yet; close it from the next day on")
+        raise SettlementRefused(message("settlement.window-open", window=window))
     regions = {r for p in _pairs(connection, scheme) for r in p} | {NATIONAL}
     for region in sorted(regions):
         lock_chain_head(connection, region)  # settle against a stable set of transfers

@@ -16,6 +16,8 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme, individual_account, pooled_entitlement
 from suiren.policy import Policy
@@ -56,8 +58,8 @@ class TransferRefused(SuirenError):
 
     code = "transfer-refused"
 
-    def __init__(self, message: str, field: str | None = None, *, reason: str = "") -> None:
-        super().__init__(message, field)
+    def __init__(self, said: str | Text, field: str | None = None, *, reason: str = "") -> None:
+        super().__init__(said, field)
         self.reason = reason
 
 
@@ -81,7 +83,7 @@ def quote_for(
     rows = paid_months(connection, worker_id, scheme.value, held_in)
     if not rows and not holds_money(connection, worker_id, scheme, from_region):
         raise TransferRefused(
-            f"worker {worker_id} has paid no contributions in {from_region}; there is nothing to transfer",
+            message("transfer.nothing-paid", worker=worker_id, region=from_region),
             reason="nothing-paid",
         )
     since = _counted_from(policy, day, from_region)
@@ -136,9 +138,12 @@ def _base_fen(
         return base
     except ParameterNotFound:
         raise TransferRefused(
-            f"{Month(month.month)} in {month.region} was recorded as an index only and Suiren"
-            f" has no average wage of {month.region} for {Month(month.month).year}: the base"
-            " that the 12% share counts cannot be priced; add the wage parameter first"
+            message(
+                "transfer.index-unpriced",
+                month=Month(month.month),
+                region=month.region,
+                year=Month(month.month).year,
+            )
         ) from None
 
 

@@ -36,6 +36,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.workdays import add_working_days
@@ -94,6 +96,20 @@ STEPS = {
     "complete": (State.ACCEPTED, State.COMPLETED, "to"),
 }
 NEXT_STEP = {State.REQUESTED: "approve", State.APPROVED: "accept", State.ACCEPTED: "complete"}
+# a state's and a step's words in a message (domain/messages.py)
+STATE_WORDS = {
+    State.REQUESTED: "transfer-state.requested",
+    State.APPROVED: "transfer-state.approved",
+    State.ACCEPTED: "transfer-state.accepted",
+    State.COMPLETED: "transfer-state.completed",
+    State.REJECTED: "transfer-state.rejected",
+    State.EXPIRED: "transfer-state.expired",
+}
+STEP_WORDS = {
+    "approve": "transfer-step.approve",
+    "accept": "transfer-step.accept",
+    "complete": "transfer-step.complete",
+}
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,7 @@ def get_transfer(connection: Connection, transfer_id: str) -> TransferView:
         select(transfers).where(transfers.c.transfer_id == transfer_id)
     ).first()
     if row is None:
-        raise TransferRefused(f"no transfer {transfer_id[:60]!r}")
+        raise TransferRefused(message("transfer.unknown", shown=repr(transfer_id[:60])))
     [view] = with_warnings(connection, [TransferView.from_row(row)])
     return view
 
@@ -285,18 +301,12 @@ def request_transfer(
     from_region, _, _ = enrolment_region(connection, worker_id, scheme)
     lock_chain_head(connection, from_region)  # serialise with other requests for this region
     if enrolment_region(connection, worker_id, scheme)[0] != from_region:
-        raise TransferRefused(
-            f"worker {worker_id}'s insurance moved while this request was made; send it again",
-            reason="moved",
-        )
+        raise TransferRefused(message("transfer.moved-meanwhile", worker=worker_id), reason="moved")
     replay = _replayed_request(connection, transfer_id, worker_id, target, scheme)
     if replay is not None:
         return replay
     if target == from_region:
-        raise TransferRefused(
-            f"the worker is already insured in {target}; a transfer needs another region",
-            reason="same-region",
-        )
+        raise TransferRefused(message("transfer.same-region", region=target), reason="same-region")
     refuse_if_open(connection, worker_id, scheme)
     kind, source, quote = plan(
         connection, policy, worker_id, from_region, target, now.date(), scheme
@@ -307,9 +317,10 @@ def request_transfer(
 
 
 def check_transfer_id(transfer_id: str) -> str:
-    check_tx_id(transfer_id, "a transfer id")
+    what = message("noun.transfer-id")
+    check_tx_id(transfer_id, what)
     if len(transfer_id) > TRANSFER_ID_CHARS_MAX:
-        raise InvalidInput(f"a transfer id has at most {TRANSFER_ID_CHARS_MAX} characters")
+        raise InvalidInput(message("id.too-long", what=what, chars_max=TRANSFER_ID_CHARS_MAX))
     return transfer_id
 
 
@@ -322,7 +333,7 @@ def _replayed_request(
     if prior is None:
         return None
     if (prior.worker_id, prior.to_region, prior.scheme) != (worker_id, target, scheme.value):
-        raise TransferRefused(f"transfer id {transfer_id!r} was already used for another transfer")
+        raise TransferRefused(message("transfer.id-used", shown=repr(transfer_id)))
     return get_transfer(connection, transfer_id)
 
 
@@ -336,7 +347,7 @@ def refuse_if_open(connection: Connection, worker_id: str, scheme: Scheme) -> No
     ).first()
     if open_one is not None:
         raise TransferRefused(
-            f"worker {worker_id} already has an open transfer ({open_one.transfer_id})",
+            message("transfer.open", worker=worker_id, transfer=open_one.transfer_id),
             reason="open",
         )
 
@@ -409,10 +420,25 @@ def _advance(connection: Connection, transfer_id: str, step: str) -> TransferVie
     if view.state != needed.value:
         following = NEXT_STEP.get(State(view.state))
         raise TransferRefused(
-            f"transfer {transfer_id} is {view.state}; {step} needs it to be {needed.value}"
-            + (f" (next step: {following})" if following else "")
+            message(
+                "transfer.wrong-state",
+                transfer=transfer_id,
+                state=_state(view.state),
+                step=message(STEP_WORDS[step]),
+                needed=_state(needed),
+                next=(
+                    message("transfer.next-step", step=message(STEP_WORDS[following]))
+                    if following
+                    else Text("", "")
+                ),
+            )
         )
     return view
+
+
+def _state(state: str) -> Text:
+    """A transfer's state in words."""
+    return message(STATE_WORDS[State(state)])
 
 
 class _Done(Exception):
@@ -656,7 +682,7 @@ def reject_transfer(
         return view
     if view.state not in (State.REQUESTED.value, State.APPROVED.value):
         raise TransferRefused(
-            f"transfer {transfer_id} is {view.state}; only a requested or approved one can be rejected"
+            message("transfer.reject-state", transfer=transfer_id, state=_state(view.state))
         )
     note = (reason or "rejected")[:NOTE_CHARS_MAX]
     money = None

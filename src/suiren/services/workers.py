@@ -28,6 +28,7 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import Text
 from suiren.domain.messages import text as message  # sqlalchemy's text is the SQL one
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
@@ -108,8 +109,7 @@ def check_working_age(policy: Policy, sex: str, birth_month: Month, day: date) -
     youngest = int(policy.national(day).value("enrolment.age_min_years"))
     if age_months < youngest * 12:
         raise EnrolmentRefused(
-            f"a flexible worker enrols from the age of {youngest}; this person is"
-            f" {age_months // 12} (劳动法 第十五条)",
+            message("enrol.too-young", youngest=youngest, age=age_months // 12),
             field="resident_id",  # the age is the id's birth date
         )
     category = np.array([category_index(sex, None, policy, day)], dtype=np.int64)
@@ -117,9 +117,7 @@ def check_working_age(policy: Policy, sex: str, birth_month: Month, day: date) -
     _, _, reach = statutory_retirement(retirement_rule(policy, day), birth, category)
     if Month.from_date(day).ordinal >= int(reach[0]):
         raise EnrolmentRefused(
-            f"this person reached the statutory retirement age in {Month(int(reach[0]))}; a first"
-            " enrolment is for working age (a worker short of the minimum years continues the"
-            " enrolment they have)",
+            message("enrol.past-retirement-age", month=Month(int(reach[0]))),
             field="resident_id",
         )
 
@@ -170,7 +168,7 @@ def enrol_many(
     journal entry per work region.
     """
     if scheme not in ENROLLABLE:
-        raise InvalidInput(f"enrolment is in {', '.join(s.value for s in ENROLLABLE)}")
+        raise InvalidInput(message("enrol.schemes", schemes=", ".join(s.value for s in ENROLLABLE)))
     day = today.date()
     month = Month.from_date(day)
     results: list[Enrolment | SuirenError | None] = [None] * len(requests)
@@ -188,8 +186,7 @@ def enrol_many(
                 hukou.province.code != work.province.code
             ):
                 raise EnrolmentRefused(
-                    f"in {work.name} a flexible worker may enrol only with a local hukou on this"
-                    " date (enrolment.hukou_required)",
+                    message("enrol.hukou-required", region=work.name),
                     field="hukou_region" if request.hukou_region else "resident_id",
                 )
             people.append((i, rid, work, hukou, vault.blind_index(rid.number)))
@@ -274,8 +271,12 @@ def _enrol_one(
     if existing is not None:
         if existing.region != work.code:
             raise EnrolledElsewhere(
-                f"worker {worker.worker_id} is already enrolled in {scheme.value} in region"
-                f" {existing.region}; moving needs a transfer (转移接续)",
+                message(
+                    "enrol.elsewhere",
+                    worker=worker.worker_id,
+                    scheme=scheme.value,
+                    region=existing.region,
+                ),
                 field="work_region",
             )
         return Enrolment(
@@ -436,17 +437,17 @@ def _enrolled_in(connection: Connection, worker_ids: list[str], scheme: Scheme) 
 
 def find_workers(
     connection: Connection, vault: IdentityVault, resident_ids: list[str]
-) -> list[tuple[str, str]]:
-    """(worker id, "") for each resident id of a registered worker, or ("", why not)."""
+) -> list[tuple[str, Text | None]]:
+    """(worker id, None) for each resident id of a registered worker, or ("", why not)."""
     indexes: list[str | None] = []
-    problems: list[str] = []
+    problems: list[Text | None] = []
     for number in resident_ids:
         try:
             indexes.append(vault.blind_index(ResidentId.parse(number).number))
-            problems.append("")
+            problems.append(None)
         except SuirenError as error:
             indexes.append(None)
-            problems.append(error.message_both)
+            problems.append(error.said)
     wanted = sorted({i for i in indexes if i is not None})
     found: dict[str, str] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
@@ -459,9 +460,9 @@ def find_workers(
     return [
         ("", problem)
         if index is None
-        else (found[index], "")
+        else (found[index], None)
         if index in found
-        else ("", "no worker is registered with this resident id")
+        else ("", message("worker.no-such-resident"))
         for index, problem in zip(indexes, problems, strict=True)
     ]
 
@@ -483,7 +484,7 @@ def enrolment_region(
     ).first()
     if row is None:
         get_worker(connection, worker_id)  # unknown worker -> its own error
-        raise InvalidInput(f"worker {worker_id} is not enrolled in {scheme.value}; enrol first")
+        raise InvalidInput(message("worker.not-enrolled", worker=worker_id, scheme=scheme.value))
     return row.region, Month(row.start_month), bool(row.temporary)
 
 

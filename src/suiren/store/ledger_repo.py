@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from suiren.domain.errors import SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey
 from suiren.ledger.hashchain import (
@@ -213,7 +214,7 @@ def _post_region(
     seq, previous = lock_chain_head(connection, region)
     hashes = {tx.tx_id: tx_content_hash(tx) for tx in txs}
     if len(hashes) != len(txs):
-        raise TransactionConflict("the same transaction id appears twice in one batch")
+        raise TransactionConflict(message("ledger.id-twice"))
     done = {} if checked else existing(connection, list(hashes))
     results: dict[str, Posted] = {}
     journal_rows: list[tuple[object, ...]] = []
@@ -226,10 +227,7 @@ def _post_region(
             old = done[tx.tx_id]
             # a replay means the same thing: the same content, recorded at its first time
             if old.content_hash != tx_content_hash(replace(tx, recorded_at=utc(old.recorded_at))):
-                raise TransactionConflict(
-                    f"transaction id {tx.tx_id!r} was already used for a different transaction;"
-                    " use a new id for a new transaction"
-                )
+                raise TransactionConflict(message("ledger.id-used", shown=repr(tx.tx_id)))
             results[tx.tx_id] = Posted(tx.tx_id, old.region, old.seq, old.chain_hash, True)
             continue
         seq += 1

@@ -18,6 +18,7 @@ from suiren.api.routes.common import (
     service_of,
 )
 from suiren.api.throttle import LIMIT
+from suiren.domain.messages import text as message
 from suiren.domain.phone import CHARS_MAX as PHONE_CHARS_MAX
 from suiren.services.clerks import LOGIN_CHARS_MAX as CLERK_LOGIN_CHARS_MAX
 from suiren.services.logins import LoginName
@@ -38,7 +39,7 @@ def throttle_logins(request: Request) -> None:
     if not service_of(request).login_throttle.allow(address):
         from suiren.services.logins import LoginLocked
 
-        raise LoginLocked("too many login requests from this address: wait a minute")
+        raise LoginLocked(message("login.too-many-requests"))
 
 
 PhoneField = Annotated[

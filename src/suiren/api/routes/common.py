@@ -38,6 +38,7 @@ from suiren.api.problems import problem
 from suiren.api.reads import ReadCache
 from suiren.api.throttle import LoginThrottle
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.policy import Policy, load_policy
 from suiren.services.identity import IdentityVault
@@ -110,7 +111,7 @@ def authorization_of(request: Request) -> str | None:
     taken, which a proxy and this service might each choose differently."""
     given = request.headers.getlist("authorization")
     if len(given) > 1:
-        raise Unauthorized("send one Authorization header, not several")
+        raise Unauthorized(message("auth.one-header"))
     return given[0] if given else None
 
 
@@ -151,7 +152,7 @@ async def _bearer_sent(
     without a bearer header first, as ``actor_of`` does, before its parameters are read."""
     authorization = authorization_of(request)
     if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthorized("send Authorization: Bearer <API key>")
+        raise Unauthorized(message("auth.bearer"))
 
 
 BearerDep = Annotated[None, Depends(_bearer_sent)]
@@ -208,7 +209,7 @@ async def _worker_read(
             def answer() -> WorkerAnswer:
                 regions = access.worker_regions(connection, worker)
                 if regions is None and worker_id is not None:
-                    raise access.not_here("worker", worker)
+                    raise access.not_here("noun.worker", worker)
                 body = _json(build(connection, worker))
                 return regions, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
@@ -440,10 +441,10 @@ async def _idempotent(
     (or a clerk moved or removed) since ``actor_of`` read it writes nothing (401), and a
     revocation waits for a write that checked first."""
     if len(request.headers.getlist("idempotency-key")) > 1:  # which would be the retry's?
-        raise InvalidInput("send one Idempotency-Key header, not several", field="Idempotency-Key")
+        raise InvalidInput(message("api.one-idempotency-key"), field="Idempotency-Key")
     if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise InvalidInput(
-            f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_CHARS_MAX} of A-Z a-z 0-9 _ . : -",
+            message("api.idempotency-key-form", chars_max=IDEMPOTENCY_KEY_CHARS_MAX),
             field="Idempotency-Key",
         )
     if body_sha256 is None:  # a body read whole (an upload was hashed as it streamed)
@@ -522,21 +523,18 @@ async def _idempotent(
             return problem(
                 request,
                 "kept-answer-unsealed",
-                "the answer kept for this Idempotency-Key does not match its seal (it was"
-                " changed in the database) and is not served; send the request again with a"
-                " new Idempotency-Key (the ledger's own ids keep a payment from being posted"
-                " twice) and tell the agency",
+                message("api.kept-answer-unsealed"),
                 "Idempotency-Key",
             )
         if outcome == "reused":
             return problem(
                 request,
                 "idempotency-key-reused",
-                "this Idempotency-Key was sent with another request; use a new key",
+                message("api.idempotency-key-reused"),
                 "Idempotency-Key",
             )
         return JSONResponse(body, status_code=status)
-    raise InvalidInput("the request raced another under the same key; send it again")
+    raise InvalidInput(message("api.raced"))
 
 
 def _estimate(
@@ -592,7 +590,7 @@ async def _receive(request: Request, path: Any) -> str:
             size += len(piece)
             hashed.update(piece)
             if size > UPLOAD_BYTES_MAX:
-                raise TooLarge(f"a file has at most {UPLOAD_BYTES_MAX} bytes")
+                raise TooLarge(message("api.file-too-large", bytes_max=UPLOAD_BYTES_MAX))
             out.write(piece)
     return hashed.hexdigest()
 
@@ -600,7 +598,9 @@ async def _receive(request: Request, path: Any) -> str:
 def _upload_suffix(content_type: str) -> str:
     suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
     if suffix is None:
-        raise InvalidInput(f"Content-Type: one of {', '.join(UPLOAD_TYPES)}", field="Content-Type")
+        raise InvalidInput(
+            message("api.content-type", choices=", ".join(UPLOAD_TYPES)), field="Content-Type"
+        )
     return suffix
 
 
@@ -625,7 +625,7 @@ def _cursor(value: str | None) -> str:
     # only the text ``_next`` gives: a key with a NUL ("AA") no id has, and PostgreSQL
     # cannot even compare
     if key is None or "\x00" in key or _next([key], 1) != value:
-        raise InvalidInput("not a cursor this API gave", field="cursor") from None
+        raise InvalidInput(message("api.cursor"), field="cursor") from None
     return key
 
 

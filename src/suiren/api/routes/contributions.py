@@ -24,6 +24,7 @@ from suiren.api.routes.common import (
     _upload_suffix,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.domain.money import yuan_to_fen
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
@@ -136,9 +137,7 @@ async def contribute_file(
         path = Path(folder) / f"payments{suffix}"
         sha256 = await _receive(request, path)
         if "resident_id" in file_columns(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED):
-            raise InvalidInput(
-                "name workers by worker_id in a file sent to the API", field="resident_id"
-            )
+            raise InvalidInput(message("api.file-worker-id"), field="resident_id")
 
         def work(connection: Connection) -> tuple[int, Any]:
             summary = IntakeSummary()

@@ -20,6 +20,7 @@ from suiren.api.routes.common import (
     _plain,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.ledger.accounts import Scheme
 
 router = APIRouter(route_class=JsonBodyRoute)
@@ -49,7 +50,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"not a day: {text}", field="window") from None
+        raise InvalidInput(message("api.not-a-day", shown=text), field="window") from None
 
 
 @router.post("/settlement/windows/{window}/close")

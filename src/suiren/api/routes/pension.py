@@ -16,6 +16,7 @@ from suiren.api.routes.common import (
     _plain,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 
 router = APIRouter(route_class=JsonBodyRoute)
 
@@ -39,10 +40,10 @@ async def pension_calc(request: Request, actor: ActorDep, service: ServiceDep) -
         try:
             data = parse_json(body.decode("utf-8"))
         except UnicodeDecodeError:
-            raise InvalidInput("the body is not UTF-8 text") from None
+            raise InvalidInput(message("api.body-not-utf8")) from None
         single = isinstance(data, dict)
         if not single and not isinstance(data, list):
-            raise InvalidInput("the body must be a JSON object or an array of objects")
+            raise InvalidInput(message("api.body-cases"))
         today = service.now().date()
         parsed = parse_cases([data] if single else data, service.policy, today)
         warnings = case_warnings(parsed, service.policy, today)

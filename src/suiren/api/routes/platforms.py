@@ -26,6 +26,7 @@ from suiren.api.routes.common import (
     _next,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.services.platforms import Relation
 
 router = APIRouter(route_class=JsonBodyRoute)
@@ -38,7 +39,9 @@ def _day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{name}: {value} is not a day (YYYY-MM-DD)", field=name) from None
+        raise InvalidInput(
+            message("api.param-not-a-day", name=name, value=value), field=name
+        ) from None
 
 
 class Declaration(BaseModel):

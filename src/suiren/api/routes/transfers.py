@@ -208,7 +208,7 @@ def list_transfers(
 
     prefix = actor.region_prefix()
     if prefix is None:
-        raise access.NotFound("no such resource here")
+        raise access.NotFound(access.NO_SUCH)
     query = select(transfers).where(
         or_(transfers.c.from_region.like(f"{prefix}%"), transfers.c.to_region.like(f"{prefix}%")),
         transfers.c.transfer_id > _cursor(cursor),

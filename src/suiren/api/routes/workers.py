@@ -39,6 +39,7 @@ from suiren.api.routes.common import (
     _worker_read,
 )
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.ledger.accounts import Scheme
 
 router = APIRouter(route_class=JsonBodyRoute)
@@ -261,7 +262,7 @@ async def import_history(
         if kind == "application/json":
             body = await request.body()
             if len(body) > common.UPLOAD_BYTES_MAX:
-                raise TooLarge(f"at most {common.UPLOAD_BYTES_MAX} bytes")
+                raise TooLarge(message("api.body-too-large", bytes_max=common.UPLOAD_BYTES_MAX))
             content = strict_json(body)  # as every JSON body (each key once, no NUL, BOM)
             # compared by its content, as every JSON body under an Idempotency-Key: a retry
             # serialised again (another key order, spacing, a BOM) is the same request
@@ -282,8 +283,11 @@ async def import_history(
                 unknown = sorted({k for item in items for k in item} - set(columns))
                 if unknown:
                     raise InvalidInput(
-                        f"unknown field(s) {', '.join(unknown[:5])}; the fields are"
-                        f" {', '.join(columns)}",
+                        message(
+                            "api.unknown-fields",
+                            shown=", ".join(unknown[:5]),
+                            fields=", ".join(columns),
+                        ),
                         field=unknown[0][:40],
                     )
                 text = io.StringIO()
@@ -300,7 +304,9 @@ async def import_history(
             suffix = UPLOAD_TYPES.get(kind)
             if suffix is None:
                 raise InvalidInput(
-                    f"Content-Type: one of {', '.join([*UPLOAD_TYPES, 'application/json'])}",
+                    message(
+                        "api.content-type", choices=", ".join([*UPLOAD_TYPES, "application/json"])
+                    ),
                     field="Content-Type",
                 )
             path = Path(folder) / f"stints{suffix}"
@@ -353,7 +359,7 @@ def list_workers(
 
     prefix = actor.region_prefix()
     if prefix is None:
-        raise access.NotFound("no such resource here")
+        raise access.NotFound(access.NO_SUCH)
     query = (
         select(
             workers.c.worker_id,
