@@ -26,7 +26,7 @@ pair. Every component and every intermediate an explanation reads must be identi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from datetime import date
 from fractions import Fraction
@@ -37,7 +37,8 @@ import numpy.typing as npt
 import pytest
 
 from suiren.domain.errors import InvalidInput
-from suiren.policy import Policy, load_policy
+from suiren.policy import Policy
+from suiren.policy import load_policy as load_real_policy
 from suiren.policy.pension import (
     OPTIONAL,
     PARAMETERS,
@@ -101,6 +102,64 @@ COMPARED = (
     "increase_fen",
     "only_child_fen",
 )
+
+
+class SharedLookUps:
+    """A policy whose ``look_up`` answers each batch of (day, region) pairs once per module.
+
+    Both formulas look the parameters up through ``policy.look_up`` (the same function, on
+    the same arrays), and the seeds share their days and regions across tests (both are
+    drawn first): about 70 look-ups of thousands of distinct pairs each, repeated, were half
+    of this module's time. The answer kept is never handed out itself: each call gets fresh
+    lists and a read-only ``pair_of_case`` (the ``ResolvedValue`` in them are frozen), so no
+    formula or test can change what the next one reads."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+        self.answers: dict[tuple[Any, ...], ParameterColumns] = {}
+
+    @property
+    def registry(self) -> Any:
+        return self.policy.registry
+
+    def look_up(
+        self,
+        days: npt.NDArray[np.int64],
+        regions: npt.NDArray[Any],
+        paths: dict[str, str],
+        optional: frozenset[str] = frozenset(),
+    ) -> ParameterColumns:
+        days, regions = np.asarray(days), np.asarray(regions)
+        key = (days.dtype.str, days.tobytes(), regions.dtype.str, regions.tobytes(),
+               tuple(paths.items()), optional)  # fmt: skip
+        kept = self.answers.get(key)
+        if kept is None:
+            kept = self.answer(days, regions, paths, optional)
+            kept.pair_of_case.flags.writeable = False
+            self.answers[key] = kept
+        values = {name: list(column) for name, column in kept.values.items()}
+        return ParameterColumns(values, kept.pair_of_case, list(kept.pairs))
+
+    def answer(self, *args: Any) -> ParameterColumns:
+        return self.policy.look_up(*args)  # type: ignore[no-any-return]
+
+
+_SHARED: dict[str, SharedLookUps] = {}
+
+
+def load_policy(scenario: str = "current_law") -> Any:
+    """The scenario's policy with its look-ups shared by this module's tests."""
+    if scenario not in _SHARED:
+        _SHARED[scenario] = SharedLookUps(load_real_policy(scenario))
+    return _SHARED[scenario]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _shared_look_ups_dropped() -> Iterator[None]:
+    """The kept answers (about 20 MB a batch) go with the module."""
+    yield
+    for shared in _SHARED.values():
+        shared.answers.clear()
 
 
 def all_regions(policy: Policy) -> list[str]:
@@ -422,15 +481,16 @@ def test_both_formulas_refuse_an_original_method_where_none_is_compared():
         assert "case 4: old_transitional_yuan is given" in str(actual.value)
 
 
-class RewrittenPolicy:
-    """A policy whose pension parameters are rewritten per pair, for modes no region uses yet."""
+class RewrittenPolicy(SharedLookUps):
+    """A policy whose pension parameters are rewritten per pair, for modes no region uses yet
+    (rewritten once per batch: both formulas read the same answer, in copies)."""
 
-    def __init__(self, policy: Policy, changes: Callable[[int, str], dict[str, Any]]) -> None:
-        self.policy = policy
+    def __init__(self, policy: Any, changes: Callable[[int, str], dict[str, Any]]) -> None:
+        super().__init__(policy)
         self.changes = changes
 
-    def look_up(self, *args: Any, **kwargs: Any) -> ParameterColumns:
-        g = self.policy.look_up(*args, **kwargs)
+    def answer(self, *args: Any) -> ParameterColumns:
+        g = self.policy.look_up(*args)
         values = {name: list(column) for name, column in g.values.items()}
         for pair in range(len(g.pairs)):
             for name, value in self.changes(pair, g.pairs[pair][1]).items():
