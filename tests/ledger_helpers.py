@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import pytest
 from sqlalchemy import Connection, Engine, func, select, text
 
 from suiren.domain.money import fen_to_yuan_str
@@ -449,3 +452,28 @@ def enrol_in_bulk(engine: Engine, ids: list[str], region: str, start: Month, now
                 )
             ],
         )
+
+
+@contextmanager
+def quick_password_hashes() -> Iterator[None]:
+    """argon2id at its smallest cost (one pass over 1 MiB, one lane) in place of the product's
+    while the block runs: the same algorithm, salts and checks, a millisecond a hash instead
+    of a third of a second. For tests that hash many passwords (a demo world's 32 clerks, a
+    login refused for an unknown name, which hashes all the same) but do not test the hash's
+    cost; the other login tests hash at the product's."""
+    from argon2 import PasswordHasher
+
+    from suiren.services import logins
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logins, "_HASHER", quick)
+        yield
+
+
+@pytest.fixture(scope="module")
+def quick_hashes() -> Iterator[None]:
+    """``quick_password_hashes`` for a whole module, its module-scoped fixtures too: imported
+    by the module and named in its ``pytestmark = pytest.mark.usefixtures("quick_hashes")``."""
+    with quick_password_hashes():
+        yield

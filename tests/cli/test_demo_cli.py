@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.runner import Run, refusal
+from tests.ledger_helpers import quick_hashes  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")  # 32 clerks' passwords hashed
 
 
 def test_demo_runs_twice_and_compares_the_scenarios(cli: Run) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -18,7 +19,9 @@ from suiren.store.db import unit_of_work
 from suiren.store.tables import history_stints, transfers, workers
 from tests.api import settings_for
 from tests.conftest import NOW
-from tests.ledger_helpers import POLICY, VAULT
+from tests.ledger_helpers import POLICY, VAULT, quick_hashes  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")  # 32 clerks' passwords hashed
 
 
 def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
