@@ -48,6 +48,7 @@ from suiren.store.migrate import upgrade
 from tests.api import settings_for
 from tests.api.world import TODAY, World, populate
 from tests.conftest import KEYS
+from tests.ledger_helpers import quick_hashes  # noqa: F401  (a fixture)
 
 CASES_MIN = 2_000  # generated cases in one run of this module, over all actors
 CHECKS = [
@@ -82,6 +83,10 @@ RUNS = [
     Run(None, positive=8, negative=8, cases_min=250),
 ]
 assert sum(run.cases_min for run in RUNS) >= CASES_MIN
+# argon2id at its smallest cost (tests/ledger_helpers.py): a generated login with a name no
+# clerk has hashes a password all the same (services/logins.py, ``no_such_login``), a fifth
+# of the app's time here at the product's cost; the answers are the same
+pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 
 @pytest.fixture(scope="module")
