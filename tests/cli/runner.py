@@ -16,7 +16,12 @@ in test_pension_cli.py). For the duration of each call only:
   traceback on stderr and is 1;
 - every engine the command makes (``Context.build()`` makes one per command) is recorded
   and disposed afterwards: a process would close its connections on exit, and hundreds of
-  commands in one process would otherwise exhaust PostgreSQL's ``max_connections``.
+  commands in one process would otherwise exhaust PostgreSQL's ``max_connections``;
+- Typer's click command tree of the app is built on the first call and used again by the
+  next ones (``typer.main.get_command``, which a process calls once: about 10 ms of CPU a
+  command, two fifths of tests/cli/test_bad_input.py's time). click runs one command tree
+  many times, as its own test runner does: each call parses its arguments into a context
+  of its own.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
 from sqlalchemy import Engine
 
 import suiren.store.db
@@ -67,6 +73,17 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
+_BUILT: dict[int, Any] = {}  # id(Typer app) -> its click command, built once
+_build_command = typer.main.get_command
+
+
+def _command_built_once(app: typer.Typer) -> Any:
+    command = _BUILT.get(id(app))
+    if command is None:
+        command = _BUILT[id(app)] = _build_command(app)
+    return command
+
+
 def invoke(args: Sequence[str], env: dict[str, str], cwd: Path, input: str | None = None) -> Done:
     """``suiren *args`` in-process with ``env`` as the SUIREN_* environment, in ``cwd``."""
     real_make_engine = suiren.store.db.make_engine
@@ -87,6 +104,7 @@ def invoke(args: Sequence[str], env: dict[str, str], cwd: Path, input: str | Non
         patch.chdir(cwd)
         patch.setattr(sys, "argv", ["suiren", *args])
         patch.setattr(sys, "stdin", io.StringIO(input or ""))
+        patch.setattr(typer.main, "get_command", _command_built_once)
         # every module that imported make_engine by name (suiren.cli.context does)
         for module in [m for name, m in sys.modules.items() if name.startswith("suiren")]:
             if getattr(module, "make_engine", None) is real_make_engine:
