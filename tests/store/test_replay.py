@@ -9,7 +9,7 @@ with the same amounts, and no table gains a row and no balance moves.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from suiren.domain.month import Month
-from suiren.services.contributions import ContributionRows, post_contributions
+from suiren.services.contributions import ContributionRows, MonthPaid, post_contributions
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import (
@@ -37,6 +37,7 @@ WORKERS = -(-CONTRIBUTIONS // len(MONTHS))  # 16,667: the last worker pays 4 mon
 REGION = "440100"
 BASE_LOW_FEN, BASE_HIGH_FEN = base_bounds_fen(REGION, MONTHS[0], MONTHS[-1])
 TABLES = (journal, postings, accounts, contribution_months, facts)
+SAME = [f.name for f in fields(MonthPaid) if f.name != "replayed"]  # as the first posting said
 
 
 def enrol(engine: Engine, count: int) -> list[str]:
@@ -91,7 +92,8 @@ def test_replaying_100000_contributions_changes_nothing(engine: Engine) -> None:
     replayed_s = time.perf_counter() - started
 
     assert all(p.replayed for p in again)
-    assert [replace(p, replayed=False) for p in again] == first  # the first results, again
+    for name in SAME:  # the first results, again (field by field: 100,000 copies cost 0.4 s)
+        assert [getattr(p, name) for p in again] == [getattr(p, name) for p in first], name
     assert snapshot(engine) == before
     with unit_of_work(engine) as c:
         result = verify(c)
