@@ -72,7 +72,14 @@ from suiren.store.projections import GRANTS, PROJECTIONS
 from suiren.store.seals import SEALED, read_sealed, seal
 from suiren.store.tables import metadata
 from tests.conftest import drop_postgres_schema, engine_for
-from tests.ledger_helpers import POLICY, VAULT, base_bounds_fen, enrol_in_bulk, resident_id
+from tests.ledger_helpers import (
+    POLICY,
+    VAULT,
+    base_bounds_fen,
+    enrol_in_bulk,
+    quick_hashes,  # noqa: F401  (a fixture)
+    resident_id,
+)
 
 MFP = load_policy("money_follows_person")
 LATE_2025 = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
@@ -97,6 +104,9 @@ SEALED_TABLES = set(SEALED)  # logins, their codes and numbers, kept answers (st
 TOKEN_KEY = b"the tamper ledger's token key 32b"
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
+# argon2id at its smallest cost (tests/ledger_helpers.py): the ledger's logins and clerk, and
+# every login a case tries (a login refused hashes all the same), a millisecond a hash
+pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 
 # a worker's earlier history (services/history.py): stints and a balance held in 320100
