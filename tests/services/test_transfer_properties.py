@@ -86,6 +86,7 @@ from tests.ledger_helpers import (
     base_bounds_fen,
     last_audit_due,
     resident_id,
+    without_fsync,
 )
 
 SETTINGS = settings(
@@ -195,6 +196,7 @@ class TransferMachine(RuleBasedStateMachine):
         self.engine: Engine
         self.engine, self.schema = engine_for(self.backend, Path(self.directory))
         migrate(self.engine)
+        without_fsync(self.engine)  # no process dies here: what a commit writes is tested
         self.workers: list[Worker] = []
         self.moves: dict[str, Move] = {}
         self.closed: dict[str, object] | None = None  # the first close's result, as JSON

@@ -47,7 +47,7 @@ from suiren.store.tables import (
     postings,
     transfers,
 )
-from tests.ledger_helpers import assert_ledger_sound
+from tests.ledger_helpers import assert_ledger_sound, without_fsync
 from tests.simulation.requests import START, Op, Person, Requests
 
 DAYS = (0, 0, 1, 1, 2, 3, 5, 7, 10, 14)  # how far the clock moves before a step
@@ -62,10 +62,6 @@ class Killed(Exception):
     """The process died here (an injected fault)."""
 
 
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA synchronous=OFF")
-
-
 def row_counts(connection: Connection) -> tuple[int, ...]:
     counts = [select(func.count()).select_from(t).scalar_subquery() for t in TABLES]
     return tuple(connection.execute(select(*counts)).one())
@@ -78,9 +74,7 @@ class Simulation(Requests):
         self.engine, self.seed, self.audit_every = engine, seed, audit_every
         self.rng = random.Random(seed)
         self.postgres = engine.dialect.name == "postgresql"
-        if not self.postgres:  # no fsync per commit: a "kill" here is a rollback, not a power cut
-            engine.dispose()
-            event.listen(engine, "connect", _no_sync)
+        without_fsync(engine)  # SQLite: a "kill" here is a rollback, not a power cut
         self.now = START
         self.persons: list[Person] = []
         self.transfer_ids: list[str] = []

@@ -58,6 +58,7 @@ from tests.ledger_helpers import (
     base_bounds_fen,
     last_audit_due,
     resident_id,
+    without_fsync,
 )
 
 SETTINGS = settings(
@@ -125,6 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.engine: Engine
         self.engine, self.schema = engine_for(self.backend, Path(self.directory))
         migrate(self.engine)
+        without_fsync(self.engine)  # no process dies here: what a commit writes is tested
         self.persons: dict[int, tuple[str, str]] = {}  # n -> (worker id, region)
         self.requests: dict[str, Request] = {}
         self.contributions: dict[str, Contribution] = {}  # tx id -> what it paid
