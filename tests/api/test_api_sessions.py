@@ -273,3 +273,39 @@ def test_the_command_line_ends_a_workers_sessions(sessions, database_url, tmp_pa
     as_json = json.loads(cli("worker", "sessions-end", "WNOBODY00000", "--json").stderr)
     assert as_json["error"]["code"] == "unknown-worker"
     assert rows(engine) == before
+
+
+def test_a_row_repaired_at_a_login_stays_in_the_audit(sessions, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker's sessions' row set back behind the service, then a login: the login ends
+    every earlier session and the row is as its new fact records it — the audit passes, and
+    `suiren audit verify` (text and --json) still lists the repair with the worker's id."""
+    from suiren.services.logins import session_generation
+    from tests.cli.runner import runner
+    from tests.portal import csrf_of
+
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    cli = runner(*database_url, tmp_path)
+    clean = json.loads(cli("audit", "verify", "--json").stdout)
+    assert clean["ok"] and clean["repaired"] == []
+    with unit_of_work(engine) as c:
+        end_sessions(c, worker, NOW)  # generation 1, recorded
+    with unit_of_work(engine) as c:
+        c.execute(
+            worker_sessions.update()
+            .where(worker_sessions.c.worker_id == worker)
+            .values(generation=0)
+        )
+    with unit_of_work(engine) as c:
+        assert session_generation(c, worker, NOW) == 2
+    said = cli("audit", "verify")
+    assert said.returncode == 0, said.stdout + said.stderr
+    assert "已由服务修复" in said.stdout and "repaired" in said.stdout and worker in said.stdout
+    [repair] = json.loads(cli("audit", "verify", "--json").stdout)["repaired"]
+    assert repair["table"] == "worker_sessions" and repair["row"] == worker
+    assert "generation 0, recorded 1" in repair["what"], repair
+    client.cookies.clear()  # the console's audit page shows it too, in Chinese
+    client.cookies.set("suiren_console", made.tokens["national_clerk"], path="/console")
+    csrf = csrf_of(client.get("/console/audit").text)
+    page = client.post("/console/audit?lang=zh", data={"csrf": csrf}).text
+    assert "曾被改动、已由服务修复 (1)" in page and 'id="repaired"' in page and worker in page

@@ -767,7 +767,12 @@ def test_a_generation_set_back_revives_no_token(ledger: Ledger, case: str) -> No
         assert f"by {BY_LOGIN}; the row was not as recorded ({found}, recorded 1)" in memo, memo
         with pytest.raises(Unauthorized):
             authenticate_token(c, bearer, TOKEN_KEY, now)
-        assert verify(c).ok, verify(c).problems  # the row as its new fact records it
+        audit = verify(c)  # the row as its new fact records it: no problem, but not forgotten
+        assert audit.ok, audit.problems
+        [repair] = audit.repaired
+        assert (repair.table, repair.row) == ("worker_sessions", ledger.workers[1])
+        assert f"the row was not as recorded ({found}, recorded 1)" in repair.what, repair.what
+        assert audit.to_json()["repaired"] == [repair.to_json()]
     with tampering(ledger.engine) as c:  # untouched: the token was ended, a new one is not
         with pytest.raises(Unauthorized):
             authenticate_token(c, bearer, TOKEN_KEY, now)
@@ -925,7 +930,8 @@ def test_the_audit_leaves_the_callers_connection_as_it_found_it(ledger: Ledger) 
     PostgreSQL)."""
     with ledger.engine.connect() as c:
         before = dict(c.get_execution_options())
-        assert verify(c).ok
+        result = verify(c)  # worker 1's sessions ended by themself: no repair to list
+        assert result.ok and result.repaired == [], result.repaired
         assert dict(c.get_execution_options()) == before
         with c.begin_nested():
             c.execute(text("SELECT 1"))

@@ -622,6 +622,10 @@ def audit_verify(
         )
     else:
         human = "核验失败 FAILED:\n" + "\n".join(f"  {p}" for p in result.problems)
+    if result.repaired:
+        human += "\n曾被改动、已由服务修复 found altered earlier and repaired:\n" + "\n".join(
+            f"  {p}" for p in result.repaired
+        )
     emit(result.to_json(), as_json, human)
     if not result.ok:
         raise typer.Exit(1)

@@ -26,12 +26,16 @@ What is checked, and how a change is named (table, row, what differs):
    region's entry at the checkpoint's sequence still has the chain hash it had then — nothing
    up to the checkpoint was removed or rewritten.
 
-All problems are collected (up to ``PROBLEMS_MAX``), not only the first.
+All problems are collected (up to ``PROBLEMS_MAX``), not only the first. Besides them, the
+audit lists what the service itself once found altered and repaired (``repaired``: a worker's
+sessions' row not as recorded, ended at their next login): no longer a difference, never
+forgotten — the repair is a fact in the national journal.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -98,6 +102,9 @@ class AuditResult:
     facts: int = 0
     problems: list[Problem] = field(default_factory=list)
     checkpoint: dict[str, Any] | None = None
+    # rows the service found not as recorded and repaired (``_note_repairs``): not problems
+    # now — the row is as its new fact records it —, but never forgotten by the audit
+    repaired: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -121,6 +128,7 @@ class AuditResult:
             "accounts": self.accounts,
             "facts": self.facts,
             "problems": [p.to_json() for p in self.problems],
+            "repaired": [p.to_json() for p in self.repaired],
             "checkpoint": self.checkpoint,
         }
 
@@ -137,6 +145,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None) -> 
         guarded(connection, result, "chain_heads", lambda: _verify_heads(connection, result, ends))
     _verify_projections(connection, result)
     _verify_logins(connection, result)
+    guarded(connection, result, "facts", lambda: _note_repairs(connection, result))
     _verify_balances(connection, result)
     _verify_types(connection, result)
     if checkpoint is not None:
@@ -645,6 +654,40 @@ _LOGINS_SQL = """
       LEFT JOIN workers w ON w.worker_id = p.worker_id
       WHERE p.worker_id IS NOT NULL AND w.worker_id IS NULL
 """
+
+
+# A worker's sessions ended by a login that found their row not as the national journal
+# recorded it (services/logins.py ``BY_LOGIN``): the login repaired the row, so the row no
+# longer differs from its fact, but the fact keeps the repair — the audit lists every one.
+_REPAIRS_SQL = f"""
+    SELECT f.key, f.data, j.recorded_at, j.memo FROM facts f
+      JOIN journal j ON j.region = f.region AND j.seq = f.seq
+     WHERE f.region = '{NATIONAL}' AND f.kind = 'worker_sessions'
+       AND f.data LIKE '%"ended_by":"login"%'
+     ORDER BY f.seq
+"""
+
+
+def _note_repairs(connection: Connection, result: AuditResult) -> None:
+    for row in connection.execute(text(_REPAIRS_SQL)):
+        try:
+            data = json.loads(row.data)
+        except (TypeError, ValueError, RecursionError):
+            continue  # not the service's: the projections' step names it
+        if not isinstance(data, dict) or data.get("ended_by") != "login":
+            continue
+        if len(result.repaired) == PROBLEMS_MAX:
+            break
+        result.repaired.append(
+            Problem(
+                "worker_sessions",
+                _printable(row.key),
+                _printable(
+                    f"登录时发现会话记录与日记账不符，已结束其全部会话 found not as recorded at"
+                    f" a login, every session ended ({row.recorded_at}): {row.memo}"
+                ),
+            )
+        )
 
 
 def _verify_logins(connection: Connection, result: AuditResult) -> None:
