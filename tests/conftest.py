@@ -63,6 +63,17 @@ VACUUM_EVERY = 100
 _dropped = [0]
 
 
+# Other sessions connected to the test database: another pytest run on the same server (a
+# second checkout, a developer's run beside CI's). VACUUM FULL would hold the catalogs under
+# an exclusive lock while it rewrites them, and every statement of theirs would wait (seen:
+# tests erroring while a run's start compacted the catalogs); then a plain VACUUM is done.
+_OTHERS = """
+    SELECT count(*) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND backend_type = 'client backend'
+"""
+
+
 def vacuum_catalogs(full: bool) -> None:
     """VACUUM (FULL: compacted, under an exclusive lock: only while no test runs) the catalogs
     the schemas' rows live in. A role that may not vacuum them is warned by the server and
@@ -70,6 +81,8 @@ def vacuum_catalogs(full: bool) -> None:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
+            if full and connection.execute(text(_OTHERS)).scalar_one():
+                full = False  # another run's tests would wait on the catalogs' lock meanwhile
             tables = ", ".join(f"pg_catalog.{t}" for t in CATALOGS)
             connection.execute(text(f"VACUUM {'FULL ' if full else ''}{tables}"))
     finally:
