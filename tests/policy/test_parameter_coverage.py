@@ -21,9 +21,11 @@ A hole is:
   ceiling in force, or the other way round (福建 2025: a new ceiling, the 2024 floor);
 - *excluded*: the value comes from a region whose figure is published as excluding this
   city (广东（不含深圳）, 辽宁（不含沈阳、大连）, 吉林（不含长春）, 湖北's 第一档 for its
-  第二档 and 第三档 cities): a Shenzhen worker must never be paid with Guangdong's base. The
-  rules' ``excludes`` make a lookup pass such a figure over (the 计发基数); this check stands
-  guard over them and names the contribution figures that still fall back.
+  第二档 and 第三档 cities; 山东's 计发基数 of 2021 and 2023 on for 菏泽, ``EXCLUDED_IN``):
+  a Shenzhen worker must never be paid with Guangdong's base. The rules' ``excludes`` make a
+  lookup pass such a figure over (the 计发基数); this check stands guard over them and names
+  the contribution figures that still fall back. Every city named here or excluded in a
+  parameter file is swept, with or without a value of its own.
 
 Holes that could not be filled from a published source are listed in ``KNOWN_MISSING`` with
 their reason; the test fails on any hole that is not listed (a new one) and on any entry of
@@ -118,6 +120,14 @@ EXCLUDED = {  # (parameter, region whose figure is published without these citie
     },
 }
 
+# (parameter, region, city): the months (YYYY-MM, inclusive) in which the region's figure is
+# published without the city; outside them the city reads it. 山东's 计发基数 of 2021 and of
+# 2023 on excludes 菏泽's enterprises (鲁人社字〔2025〕100号: 除菏泽市以外); 2016's source says
+# every locality used the provincial figure (各地), and 2016–2019 are read for 菏泽
+EXCLUDED_IN = {
+    ("pension.base", "370000", "371700"): (("2021-01", "2021-12"), ("2023-01", "9999-12")),
+}
+
 PUBLISHED_FROM = {  # an optional parameter a region is known to publish from the month on
     # 广东 tiers its floor (广州 and province-level units above the rest) since 2024-07, as
     # 粤人社发〔2025〕32号 does for 2025-07: 60% of the wage computed for everyone is wrong
@@ -203,6 +213,12 @@ SHANGHAI_LONG_YEAR = (
     " with the notice of 2019-06-21); its figure applies in 2020-05 and 2020-06 as the agency"
     " applied it"
 )
+HEZE_BASE = (
+    f"{NO_SOURCE}: 菏泽's own 计发基数 for 2021 and 2023 on; 山东's of those years is published"
+    " without 菏泽's enterprises (鲁人社字〔2025〕100号: '除菏泽市以外…7831元'), so it is not read"
+    " for 菏泽; a public calculator's 7506 for 2025 is, by its own commits, 山东's 2024 wage or an"
+    " old-caliber figure, and was not taken. 2022 (and 2015, 2020) are holes for all 山东"
+)
 BASE_NOT_COLLECTED = (
     f"{NO_SOURCE} in the file: the 计发基数 before the first entry (or the year named) has not"
     " been collected from a provincial notice or a 核定表"
@@ -273,7 +289,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
         WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "140000", "2015-01", "2018-12", WAGES_NOT_COLLECTED),
-    Known("contribution.base.average_monthly_wage", "370000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
+    Known(
+        "contribution.base.average_monthly_wage", "370000 371700", "2015-01", "2015-12",
+        WAGES_NOT_COLLECTED,
+    ),
     Known("contribution.base.average_monthly_wage", "530000", "2019-01", "2019-04", YUNNAN_EARLY_2019),
     Known("contribution.base.average_monthly_wage", "110000", "2015-01", "2015-09", BEIJING_2015),
     Known(
@@ -346,9 +365,11 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known("pension.base", "140000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "140000", "2020-01", "2022-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "370000", "2015-01", "2015-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "370000", "2020-01", "2020-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "370000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000 371700", "2015-01", "2015-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000 371700", "2020-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "370000 371700", "2022-01", "2022-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "371700", "2021-01", "2021-12", HEZE_BASE),
+    Known("pension.base", "371700", "2023-01", "2026-12", HEZE_BASE),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known("pension.base", "460000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "220000", "2015-01", "2023-12", JILIN_BASES),
@@ -389,8 +410,29 @@ def swept_regions(policy: Policy) -> list[str]:
     for paths, _ in PARAMETER_SETS.values():
         for path in paths.values():
             own.update(policy.parameters.parameter(path).series)
+            own.update(excluded_cities(policy, path))
+    own.update(city for (_, _, city) in EXCLUDED_IN)
+    own.update(city for cities in EXCLUDED.values() for city in cities)
     cities = sorted(c for c in own if c != NATIONAL and c not in provinces)
     return provinces + cities
+
+
+def excluded_cities(policy: Policy, path: str) -> set[str]:
+    """Every region a figure of ``path`` is published without, on any date."""
+    return {
+        city
+        for series in policy.parameters.parameter(path).series.values()
+        for excludes in (series.excludes, *(e.excludes for e in series.entries))
+        for city in excludes
+    }
+
+
+def is_excluded(path: str, source: str, region: str, month: str) -> bool:
+    """Whether ``source``'s figure of ``path`` is published without ``region`` in ``month``."""
+    if region in EXCLUDED.get((path, source), frozenset()):
+        return True
+    spans = EXCLUDED_IN.get((path, source, region), ())
+    return any(first <= month <= last for first, last in spans)
 
 
 def latest_published_year(policy: Policy) -> int:
@@ -434,7 +476,7 @@ def _holes_of(
                 continue
             if path in YEARLY and _carried_forward(tree, path, value.region, value.start, day):
                 holes.append(Hole(path, region, month, "carried forward"))
-            if region in EXCLUDED.get((path, value.region), frozenset()):
+            if is_excluded(path, value.region, region, month):
                 holes.append(Hole(path, region, month, "excluded"))
     return holes
 
@@ -529,5 +571,6 @@ def test_the_sweep_covers_all_provinces_and_cities_with_own_values() -> None:
     regions = swept_regions(policy)
     assert len([r for r in regions if r.endswith("0000")]) == 31
     assert "440300" in regions  # 深圳 has its own 计发基数
+    assert "371700" in regions  # 菏泽 has none, but 山东's is published without it in some years
     assert latest_published_year(policy) >= 2025
     assert SET_FIRST_YEAR["interest"] == 1998  # the crediting rate from the first year of interest

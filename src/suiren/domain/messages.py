@@ -749,6 +749,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "参数 {path} 在 {day} 没有适用于地区 {region} 的取值（定义于 {source}）",
         "parameter {path} has no value on {day} for region {region} (defined in {source})",
     ),
+    "parameter.excluded": (
+        "参数 {path} 在 {day} 没有适用于地区 {region} 的取值：地区 {excluder} 当时的取值公布时不含"
+        "该地区，该地区自己的取值未收录（定义于 {source}），不以 {excluder} 的取值代替",
+        "parameter {path} has no value on {day} for region {region}: the value of region"
+        " {excluder} then was published without it, and the region's own value is not in the"
+        " parameters (defined in {source}); {excluder}'s value is not used in its place",
+    ),
     # --- the ledger (store/ledger_repo.py) ------------------------------------------------------
     "ledger.id-twice": (
         "同一批次中同一交易编号出现了两次",

@@ -41,6 +41,11 @@ names a ``document`` or a ``url``; an unverified one says ``why``.
       "440000":
         excludes: ["440300"]      # published without 深圳: never read for it
         values: {2024-03-01: 0.16}
+      "370000":
+        values:
+          2024-03-01:
+            value: 0.16
+            excludes: ["371700"]  # this value only is published without 菏泽
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ RANGED_KINDS = ("number", "table")
 REGION_KEYS = ("values", "reference", "note")
 BASELINE_REGION_KEYS = (*REGION_KEYS, "excludes")  # a scenario cannot change what is excluded
 VALUE_KEYS = ("value", "reference", "note", "until")
+BASELINE_VALUE_KEYS = (*VALUE_KEYS, "excludes")  # a region's value in the baseline files
 KINDS = ("number", "table", "text", "bool")
 INDEX_KEYS = ("description", "metadata", "documentation")
 FILE_BYTES_MAX = 1_000_000
@@ -304,8 +310,12 @@ def parse_number(ctx: _Context, node: yaml.Node, what: str) -> Fraction:
         raise ctx.error(node, f"{what} is not a decimal number: {node.value!r}") from None
 
 
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
 def parse_value(ctx: _Context, node: yaml.Node, kind: str) -> Value:
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+    if _is_null(node):
         return None
     if kind == "number":
         return parse_number(ctx, node, "the value")
@@ -326,13 +336,21 @@ def parse_value(ctx: _Context, node: yaml.Node, kind: str) -> Value:
 
 
 def parse_series(
-    ctx: _Context, node: yaml.Node, kind: str, default_reference: Provenance | None, path: str
+    ctx: _Context,
+    node: yaml.Node,
+    kind: str,
+    default_reference: Provenance | None,
+    path: str,
+    region: str | None = None,
 ) -> Series:
-    """A dated series; a problem in one entry is recorded in ``ctx`` and the entry left out."""
+    """A dated series; a problem in one entry is recorded in ``ctx`` and the entry left out.
+    ``region`` is the baseline region whose series this is: only its values may exclude."""
     entries: list[DatedValue] = []
     for _, (key_node, value_node) in mapping_items(ctx, node, None, "values").items():
         try:
-            entries.append(_dated_value(ctx, key_node, value_node, kind, default_reference, path))
+            entries.append(
+                _dated_value(ctx, key_node, value_node, kind, default_reference, path, region)
+            )
         except ParameterError as error:
             ctx.note(error)
     entries.sort(key=lambda e: e.start)
@@ -346,15 +364,18 @@ def _dated_value(
     kind: str,
     default_reference: Provenance | None,
     path: str,
+    region: str | None = None,
 ) -> DatedValue:
     start = parse_date(ctx, key_node)
     until = None
+    excludes: frozenset[str] = frozenset()
     try:
         reference = default_reference
         if (isinstance(value_node, yaml.MappingNode) and kind != "table") or (
             kind == "table" and _has_value_key(value_node)
         ):
-            inner = mapping_items(ctx, value_node, VALUE_KEYS, f"the value of {start}")
+            keys = VALUE_KEYS if region is None else BASELINE_VALUE_KEYS
+            inner = mapping_items(ctx, value_node, keys, f"the value of {start}")
             if "value" not in inner:
                 raise ctx.error(value_node, f"the entry for {start} needs a 'value'")
             if "reference" in inner:
@@ -363,6 +384,14 @@ def _dated_value(
                 )
             if "until" in inner:
                 until = _until(ctx, inner["until"][1], start)
+            if region is not None and "excludes" in inner:
+                excludes = _excluded_regions(ctx, inner["excludes"][1], region)
+                if _is_null(inner["value"][1]):
+                    raise ctx.error(
+                        inner["excludes"][1],
+                        f"region {region}: a null value ends the series and has nothing to"
+                        " exclude; put 'excludes' on the values published without the region",
+                    )
             value_node = inner["value"][1]
         if reference is None:
             raise ctx.error(
@@ -378,7 +407,7 @@ def _dated_value(
                 for p in error.problems
             ]
         ) from None
-    return DatedValue(start, value, reference, ctx.where(key_node), until)
+    return DatedValue(start, value, reference, ctx.where(key_node), until, excludes)
 
 
 UNTIL_MONTHS_MAX = 36  # a period a yearly figure was published for is at most three years
@@ -535,7 +564,9 @@ def _region_series(
         reference = references_of(
             ctx, region_items["reference"][1], f"the reference of {ctx.parameter} in region {code}"
         )
-    series = parse_series(ctx, region_items["values"][1], kind, reference, ctx.parameter or "")
+    series = parse_series(
+        ctx, region_items["values"][1], kind, reference, ctx.parameter or "", code
+    )
     if "excludes" in region_items:
         series.excludes = _excluded_regions(ctx, region_items["excludes"][1], code)
     return series
@@ -543,7 +574,9 @@ def _region_series(
 
 def _excluded_regions(ctx: _Context, node: yaml.Node, code: str) -> frozenset[str]:
     """``excludes: ["440300"]``: regions within ``code`` whose figures it is published
-    without (广东（不含深圳）); each must be a known region below ``code``."""
+    without (广东（不含深圳）) — on a region, every value of its series; on a value, that
+    value while it is in force (山东's 2025 计发基数, 除菏泽市以外). Each must be a known
+    region below ``code``."""
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         raise ctx.error(node, f"region {code}: 'excludes' is a list of region codes")
     excluded: set[str] = set()

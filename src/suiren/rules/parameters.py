@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -40,6 +40,9 @@ class DatedValue:
     # longer than a year (上海's 2019 年度 ran 2019-05-01 to 2020-06-30): a yearly figure
     # read on or before it is not provisional; after it, it is (``Parameter.find``)
     until: date | None = None
+    # the regions below this entry's region its figure was published without, while it is in
+    # force (山东's 2025 计发基数: 除菏泽市以外): a lookup for one of them passes it over
+    excludes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +101,18 @@ def _start(entry: DatedValue) -> date:
     return entry.start
 
 
+def _excludes(excluded: frozenset[str], ancestry: tuple[str, ...], depth: int) -> bool:
+    """Whether ``excluded`` names a region of ``ancestry`` below ``ancestry[depth]``."""
+    return bool(excluded) and not excluded.isdisjoint(ancestry[:depth])
+
+
 @dataclass(slots=True)
 class Series:
     """Dated values, sorted by start date. ``excludes`` names the regions below this one
-    that its figures are published without (广东（不含深圳）): a lookup for one of them, or
-    for a region within one, passes this series over."""
+    that all its figures are published without (广东（不含深圳）); an entry's own
+    ``excludes`` those its figure is published without while it is in force (山东's 计发基数
+    of 2025, 除菏泽市以外). A lookup for an excluded region, or a region within one, passes
+    the series over on the days the exclusion holds."""
 
     entries: list[DatedValue] = field(default_factory=list)
     excludes: frozenset[str] = frozenset()
@@ -111,13 +121,35 @@ class Series:
         index = bisect_right(self.entries, day, key=_start) - 1
         return self.entries[index] if index >= 0 else None
 
+    def excluded(self, day: date) -> frozenset[str]:
+        """The regions this series' figure in force on ``day`` is published without."""
+        entry = self.at(day)
+        return self.excludes | entry.excludes if entry is not None else self.excludes
+
     def overlay(self, other: Series) -> Series:
-        """``other`` replaces this series from ``other``'s first date on."""
+        """``other`` replaces this series from ``other``'s first date on. What this series
+        excludes stays excluded: each entry of ``other`` takes the exclusions of every entry
+        of this series in force during its own span, so that a scenario never gives a region
+        a figure the baseline's was published without."""
+        excludes = self.excludes | other.excludes
         if not other.entries:
-            return Series(list(self.entries), self.excludes | other.excludes)
+            return Series(list(self.entries), excludes)
         cut = other.entries[0].start
         kept = [e for e in self.entries if e.start < cut]
-        return Series(kept + list(other.entries), self.excludes | other.excludes)
+        ends = [e.start for e in other.entries[1:]] + [date.max]
+        carried = [
+            replace(e, excludes=e.excludes | self._excluded_between(e.start, end))
+            for e, end in zip(other.entries, ends, strict=True)
+        ]
+        return Series(kept + carried, excludes)
+
+    def _excluded_between(self, first: date, end: date) -> frozenset[str]:
+        """The exclusions of the entries in force on any day from ``first`` until ``end``."""
+        excluded = self.excluded(first)
+        for entry in self.entries:
+            if first < entry.start < end:
+                excluded |= entry.excludes
+        return excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +200,18 @@ class Parameter:
 
     def resolve(self, day: date, ancestry: tuple[str, ...]) -> tuple[str, DatedValue] | None:
         """The region and entry in force on ``day`` for the most specific region of
-        ``ancestry``, or None where the parameter has no value. A series that excludes a
-        region of ``ancestry`` below its own is passed over (深圳 never reads 广东（不含深圳）)."""
+        ``ancestry``, or None where the parameter has no value. A series whose figure in
+        force on ``day`` excludes a region of ``ancestry`` below its own is passed over (深圳
+        never reads 广东（不含深圳）; 菏泽 does not read 山东's 计发基数 of 2025)."""
         for depth, region in enumerate(ancestry):
             series = self.series.get(region)
             if series is None:
                 continue
-            if series.excludes and not series.excludes.isdisjoint(ancestry[:depth]):
-                continue
             entry = series.at(day)
+            if _excludes(series.excludes, ancestry, depth) or (
+                entry is not None and _excludes(entry.excludes, ancestry, depth)
+            ):
+                continue
             if entry is None or (entry.value is None and region != NATIONAL):
                 continue
             if entry.value is None:
@@ -204,16 +239,23 @@ class Parameter:
         """The value in force on ``day`` for the most specific region of ``ancestry``."""
         found = self.find(day, ancestry)
         if found is None:
-            raise ParameterNotFound(
-                message(
-                    "parameter.no-value",
-                    path=self.path,
-                    day=day.isoformat(),
-                    region=ancestry[0],
-                    source=self.source,
+            where = {"path": self.path, "day": day.isoformat(), "region": ancestry[0]}
+            excluder = self.excluder(day, ancestry)
+            if excluder is not None:
+                raise ParameterNotFound(
+                    message("parameter.excluded", excluder=excluder, source=self.source, **where)
                 )
-            )
+            raise ParameterNotFound(message("parameter.no-value", source=self.source, **where))
         return found
+
+    def excluder(self, day: date, ancestry: tuple[str, ...]) -> str | None:
+        """The region of ``ancestry`` whose figure in force on ``day`` is published without
+        the region looked up (or the region within it it lies in), if any."""
+        for depth, region in enumerate(ancestry):
+            series = self.series.get(region)
+            if series is not None and _excludes(series.excluded(day), ancestry, depth):
+                return region
+        return None
 
     def change_dates(self) -> list[tuple[str, date]]:
         """Every (region, date) on which this parameter's value changes."""
