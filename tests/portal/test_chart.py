@@ -7,11 +7,15 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from sqlalchemy import Engine, select
 
 from suiren.domain.month import Month
+from suiren.portal import i18n
 from suiren.portal.chart import balance_chart
+from suiren.portal.console.region import BALANCE_LINES, balances_chart
 from suiren.portal.text import yuan
+from suiren.services.agency import BalanceMonths
 from suiren.services.contributions import contribute
 from suiren.services.statement import individual_account_months
 from suiren.services.workers import enrol
@@ -138,3 +142,33 @@ def test_a_long_career_draws_every_month_and_tabulates_the_year_ends() -> None:
     assert len(chart.rows) == 25 and not chart.every_month
     one = balance_chart("one", series[:1], "养老", "zh")
     assert one.points == 1 and "<polyline" in str(one.svg)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 12])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_charts_summary_names_each_month_once_and_counts_them(n: int, lang: str) -> None:
+    """The summary of a series of ``n`` months, in either language, on the worker's chart
+    and on the console's funds chart: no month named twice (a one-month series is not "March
+    to March"), the first and last named, the count given, the last balance said."""
+    months = [str(Month.of(2026, 3) + i) for i in range(n)]
+    balances = [123_400 * (i + 1) for i in range(n)]
+    series = [{"month": m, "balance_fen": b} for m, b in zip(months, balances, strict=True)]
+    chart = balance_chart("c", series, "养老", lang)
+    summaries = [chart.summary]
+    if n:  # the funds chart is drawn for a month or more
+        lines = dict.fromkeys(BALANCE_LINES, balances)
+        summaries.append(
+            balances_chart(BalanceMonths("employee_pension", months, lines), lang).summary
+        )
+    for summary in summaries:
+        named = [m for m in months if i18n.month(m, lang) in summary]
+        assert named == sorted({months[0], months[-1]}) if n else named == [], summary
+        for month in named:
+            assert summary.count(i18n.month(month, lang)) == 1, summary
+        if n:
+            assert yuan(balances[-1]) in summary, summary
+        count = {"zh": f"共{n}个月", "en": f"{n} month" + ("s" if n != 1 else "")}[lang]
+        assert (count in summary) == bool(n), summary
+    assert chart.points == n and len(chart.rows) == n
+    assert ("<svg" in str(chart.svg)) == bool(n)
+    assert ("尚无" in chart.summary or "no month" in chart.summary) == (n == 0)

@@ -129,13 +129,37 @@ def _num(value: float) -> str:
 def balance_chart(ident: str, series: list[dict[str, Any]], name: str, lang: str) -> Chart:
     """The chart of ``series`` (``{"month": "YYYY-MM", "balance_fen": int}``, oldest first,
     one per month), its words in ``lang`` (``name`` the scheme's, already in it); ``ident``
-    makes its element ids unique on the page."""
+    makes its element ids unique on the page. An empty series is a chart without an image
+    or rows, its summary saying there is no month yet."""
     translations = i18n.translations(lang)
     balances = [int(p["balance_fen"]) for p in series]
     months = [str(p["month"]) for p in series]
     n = len(series)
-    first, last = months[0], months[-1]
-    summary = translations.ngettext(
+    summary = balance_summary(name, months, balances, lang)
+    if not n:
+        return Chart(ident, name, Markup(""), summary, [], True, 0, 0)
+    title = translations.gettext("%(scheme)s individual account balance") % {"scheme": name}
+    line = Line(name, balances, *LINE_STYLES[0])
+    svg = _lines_svg(ident, months, [line], title, summary, lang)
+    rows = [{"month": months[i], "balance_fen": balances[i]} for i in _table_indexes(months)]
+    every = n <= TABLE_MONTHS_MAX
+    return Chart(ident, name, svg, summary, rows, every, n, balances[-1])
+
+
+def balance_summary(name: str, months: list[str], balances: list[int], lang: str) -> str:
+    """The chart's figures in a sentence in ``lang``: none yet; the one month's balance (a
+    month named once); or the first and the last month's, and how many months."""
+    translations = i18n.translations(lang)
+    n = len(months)
+    if n == 0:
+        return translations.gettext(
+            "%(scheme)s individual account: no month's end balance yet."
+        ) % {"scheme": name}
+    if n == 1:
+        return translations.gettext(
+            "%(scheme)s individual account at the end of %(month)s: %(amount)s; 1 month."
+        ) % {"scheme": name, "month": i18n.month(months[0], lang), "amount": yuan(balances[0])}
+    return translations.ngettext(
         "%(scheme)s individual account at each month's end: %(first_amount)s in %(first)s,"
         " %(last_amount)s in %(last)s; %(num)d month.",
         "%(scheme)s individual account at each month's end: %(first_amount)s in %(first)s,"
@@ -143,18 +167,12 @@ def balance_chart(ident: str, series: list[dict[str, Any]], name: str, lang: str
         n,
     ) % {
         "scheme": name,
-        "first": i18n.month(first, lang),
+        "first": i18n.month(months[0], lang),
         "first_amount": yuan(balances[0]),
-        "last": i18n.month(last, lang),
+        "last": i18n.month(months[-1], lang),
         "last_amount": yuan(balances[-1]),
         "num": n,
     }
-    title = translations.gettext("%(scheme)s individual account balance") % {"scheme": name}
-    line = Line(name, balances, *LINE_STYLES[0])
-    svg = _lines_svg(ident, months, [line], title, summary, lang)
-    rows = [{"month": months[i], "balance_fen": balances[i]} for i in _table_indexes(months)]
-    every = n <= TABLE_MONTHS_MAX
-    return Chart(ident, name, svg, summary, rows, every, n, balances[-1])
 
 
 def lines_chart(

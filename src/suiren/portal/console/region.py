@@ -212,24 +212,37 @@ BALANCE_LINES = {  # the funds chart's lines, as services/agency.BALANCE_SERIES 
 
 def balances_chart(found: BalanceMonths, lang: str) -> LinesChart:
     """A scheme's balances in the clerk's region at each month's end, as a chart in
-    ``lang``."""
+    ``lang`` (a single month is named once in its summary)."""
     assert set(found.balances_fen) == set(BALANCE_LINES), "a line of the chart per series"
     translations = i18n.translations(lang)
     scheme = text.label(text.SCHEMES, found.scheme, lang)
     n = len(found.months)
-    summary = translations.ngettext(
-        "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
-        " individual accounts %(individual)s (%(num)d month from %(first)s).",
-        "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
-        " individual accounts %(individual)s (%(num)d months from %(first)s).",
-        n,
-    ) % {
+    figures = {
         "scheme": scheme,
         "last": i18n.month(found.months[-1], lang),
         "first": i18n.month(found.months[0], lang),
         "num": n,
         **{name: text.yuan(values[-1]) for name, values in found.balances_fen.items()},
     }
+    if n == 1:
+        summary = (
+            translations.gettext(
+                "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
+                " individual accounts %(individual)s (1 month)."
+            )
+            % figures
+        )
+    else:
+        summary = (
+            translations.ngettext(
+                "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
+                " individual accounts %(individual)s (%(num)d month from %(first)s).",
+                "%(scheme)s at the end of %(last)s: pooled fund %(pooled)s, clearing %(clearing)s,"
+                " individual accounts %(individual)s (%(num)d months from %(first)s).",
+                n,
+            )
+            % figures
+        )
     title = translations.gettext("%(scheme)s: balances at each month's end") % {"scheme": scheme}
     lines = [
         Line(text.say(BALANCE_LINES[name], lang), values)
