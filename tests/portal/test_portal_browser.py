@@ -450,3 +450,64 @@ def test_a_long_history_fits_a_small_phone(
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= small["width"], path
     context.close()
+
+
+NARROW = {"width": 320, "height": 640}
+# each masked id on the page ([class=masked]: text.masked) laid out on one line, and how wide
+# the page is: what a 320 px phone scrolls sideways for
+LAYOUT_JS = """() => ({
+  width: document.scrollingElement.scrollWidth,
+  masked: [...document.querySelectorAll('.masked')].map(el => ({
+    text: el.textContent, lines: el.getClientRects().length,
+    height: el.getBoundingClientRect().height,
+    line: parseFloat(getComputedStyle(el.parentElement).lineHeight)}))})"""
+
+
+def narrow_problems(page: Any, path: str, masked_min: int = 0) -> list[str]:
+    """Open ``path`` and say what does not fit a 320 px phone: the page wider than the
+    screen, a masked id broken over lines (or fewer masked ids than ``masked_min``)."""
+    page.goto(path)
+    seen = page.evaluate(LAYOUT_JS)
+    problems = []
+    if seen["width"] > NARROW["width"]:
+        problems.append(f"{path}: the page is {seen['width']} px wide")
+    if len(seen["masked"]) < masked_min:
+        problems.append(f"{path}: {len(seen['masked'])} masked ids shown, {masked_min} expected")
+    problems += [
+        f"{path}: masked id {m['text']!r} on {m['lines']} lines ({m['height']} px high)"
+        for m in seen["masked"]
+        if m["lines"] != 1 or m["height"] > m["line"]
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_main_pages_fit_a_320_px_phone_and_never_break_a_masked_id(
+    server: tuple[str, dict[str, Any]], browser: Any, lang: str
+) -> None:
+    """On a 320 px phone, no page of the portal (nor the console's worker pages) is wider than
+    the screen, and a masked resident id (4401**********1234) is shown on one line."""
+    base, world = server
+    context = browser.new_context(viewport=NARROW, locale="zh-CN", base_url=base)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    problems = narrow_problems(page, f"/login?lang={lang}")
+    page.goto("/login")
+    page.locator("#code-resident-id").fill(world["my_id"])
+    page.click("#get-code")
+    page.locator("#code").fill(page.locator("#demo-code").inner_text())
+    page.click("#code-submit")
+    page.wait_for_url("**/statement")
+    problems += narrow_problems(page, "/statement", masked_min=1)
+    for path in ("/pension", "/pay", "/move", "/account"):
+        problems += narrow_problems(page, path)
+    page.goto("/console/login")
+    page.locator("#login").fill("gz.clerk")
+    page.locator("#password").fill(CLERK_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/console/transfers")
+    problems += narrow_problems(page, "/console/transfers", masked_min=1)
+    problems += narrow_problems(page, f"/console/workers?q={world['mine']}", masked_min=1)
+    problems += narrow_problems(page, f"/console/workers/{world['mine']}", masked_min=1)
+    context.close()
+    assert not problems, "\n".join(problems)

@@ -36,6 +36,7 @@ def environment(lang: str) -> Environment:
         env.filters.update(
             yuan=text.yuan,
             yuan_text=text.yuan_text,
+            masked=text.masked,
             month=partial(i18n.month, lang=lang),
             region=partial(text.region, lang=lang),
             half=partial(text.half, lang=lang),

@@ -119,6 +119,13 @@ def yuan_text(amount: str) -> str:
     return yuan(yuan_to_fen(amount))
 
 
+def masked(value: str | None) -> Markup:
+    """A masked resident id (4401**********1234) or phone number (138****5678) as one unbreakable
+    piece (``.masked`` in ``portal.css``): a narrow phone wraps the line before it, never
+    inside it."""
+    return Markup('<span class="masked">{}</span>').format(value or "")
+
+
 def region(code: str | None, lang: str) -> str:
     """广州市 (440100); the code alone if the registry does not know it. On an English page
     the Chinese name is marked as such (a screen reader switches voice)."""
