@@ -6,6 +6,8 @@ clerks, and an access-log row for every write."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from suiren.api.routes.common import _next
 from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
@@ -29,7 +32,7 @@ from suiren.store.db import make_engine, unit_of_work
 from suiren.store.tables import transfer_events, transfers
 from tests.api import settings_for
 from tests.conftest import KEYS, NOW, SECRET
-from tests.ledger_helpers import POLICY, VAULT, resident_id
+from tests.ledger_helpers import POLICY, VAULT, enrol_workers, resident_id
 from tests.portal import TODAY, csrf_of, two_workers
 from tests.worlds import populated
 
@@ -440,3 +443,90 @@ def test_a_nul_in_a_form_or_a_path_is_refused_as_such_never_a_retry(console, mon
     monkeypatch.setattr(transfer_service, "reject_transfer", unstorable)
     assert step(client, csrf, "move-1", "reject", reason="no").status_code == 422
     assert state_of(engine, "move-1") == "requested"
+
+
+WORKER_LINK_RE = re.compile(r'<th scope="row"><a href="/console/workers/([A-Z0-9]+)">')
+PAGE_LINK_RE = re.compile(r'<a href="([^"]+)" rel="(prev|next)"')
+
+
+def walk(client: TestClient, first: str) -> tuple[list[list[str]], list[list[str]]]:
+    """The pages of a search from ``first``: the workers of each page following the next
+    links to the end, then following the previous links back from there."""
+    forward, url = [], first
+    while True:
+        page = client.get(url)
+        assert page.status_code == 200, page.text
+        forward.append(WORKER_LINK_RE.findall(page.text))
+        links = {rel: html.unescape(href) for href, rel in PAGE_LINK_RE.findall(page.text)}
+        if "next" not in links:
+            break
+        url = links["next"]
+    backward = [forward[-1]]
+    while "prev" in links:
+        page = client.get(links["prev"])
+        assert page.status_code == 200, page.text
+        backward.append(WORKER_LINK_RE.findall(page.text))
+        links = {rel: html.unescape(href) for href, rel in PAGE_LINK_RE.findall(page.text)}
+    return forward, backward
+
+
+def test_the_workers_search_pages_cover_each_worker_once_in_the_clerks_regions_only(
+    console,
+) -> None:
+    """Page by page (next, then previous back), a search lists each of the desk's workers
+    exactly once, in worker id order; a province's clerk may narrow it to one of its
+    cities; another region, a page size beyond the bound or a cursor changed by hand is a
+    4xx page, never a 500 and never another region's worker."""
+    client, world, engine = console
+    guangzhou = [world["mine"], world["theirs"], *enrol_workers(engine, 12, "440100", 100)]
+    shenzhen = enrol_workers(engine, 3, "440300", 200)
+    hangzhou = [world["hz"], *enrol_workers(engine, 2, "330100", 300)]
+    with unit_of_work(engine) as c:
+        add_clerk(c, "gd.clerk", "440000", PASSWORD, NOW)
+    as_clerk(client, "gz.clerk")
+    for first in ("/console/workers?q=&size=5", "/console/workers?q=44&size=5"):
+        forward, backward = walk(client, first)
+        assert [len(p) for p in forward] == [5, 5, 4]
+        listed = [w for p in forward for w in p]
+        assert listed == sorted(guangzhou) and backward == forward[::-1]
+    landing = client.get("/console/workers").text
+    assert 'id="workers"' not in landing and 'id="region"' not in landing  # one region: no list
+    for tampered in (
+        "/console/workers?after=not-a-cursor",
+        "/console/workers?before=AAAA",
+        f"/console/workers?after={_next([world['mine']], 1)}&before={_next([world['mine']], 1)}",
+        "/console/workers?size=101",
+        "/console/workers?size=0",
+        "/console/workers?size=-5",
+        "/console/workers?size=ten",
+        "/console/workers?region=4401",
+        "/console/workers?region=44O100",
+    ):
+        refused = client.get(tampered)
+        assert refused.status_code == 400, (tampered, refused.status_code)
+        assert 'id="workers"' not in refused.text
+        assert "请重新查询" in refused.text or "请从列表中选择地区" in refused.text, tampered
+    nul = client.get("/console/workers?region=440100%00&after=%00")  # refused before the page
+    assert nul.status_code == 422 and nul.headers["content-type"].startswith("text/html")
+    for foreign in ("330100", "440300", "000000"):
+        refused = client.get("/console/workers", params={"region": foreign, "q": ""})
+        assert refused.status_code == 404 and "不属于本地区" in refused.text, foreign
+        assert not any(w in refused.text for w in hangzhou + shenzhen)
+    # a well-formed cursor at another region's worker starts the page there, in this region
+    after_theirs = client.get("/console/workers", params={"after": _next([world["hz"]], 1)})
+    shown = WORKER_LINK_RE.findall(after_theirs.text)
+    assert shown and set(shown) <= set(guangzhou)
+
+    as_clerk(client, "gd.clerk")  # Guangdong's desk: Guangzhou and Shenzhen
+    landing = client.get("/console/workers").text
+    assert re.findall(r'<option value="(\d+)"', landing) == ["440100", "440300"]
+    forward, _ = walk(client, "/console/workers?q=&size=4")
+    assert [w for p in forward for w in p] == sorted(guangzhou + shenzhen)
+    forward, _ = walk(client, "/console/workers?q=&region=440300")
+    assert forward == [sorted(shenzhen)]
+    assert client.get("/console/workers", params={"region": "330100"}).status_code == 404
+    as_clerk(client, "national")
+    landing = client.get("/console/workers").text
+    assert re.findall(r'<option value="(\d+)"', landing) == ["330100", "440100", "440300"]
+    forward, _ = walk(client, "/console/workers?region=330100&size=100")
+    assert forward == [sorted(hangzhou)]

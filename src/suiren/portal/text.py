@@ -267,6 +267,9 @@ CONSOLE_MESSAGES = {
     "reason": N_("Give the reason for rejecting (1 to 200 characters)."),
     "search": N_("Enter a worker id or a masked resident id (such as 44****************)."),
     "not-found": N_("Not found, or not of this region."),
+    "none": N_("No worker of the region here."),
+    "page": N_("That page of the list is not one this console gave: search again."),
+    "region": N_("Choose the region from the list."),
     "sessions-ended": N_("Every session of this worker has ended: they must log in again."),
 }
 TRANSFER_STATES = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, true, union
 
 from suiren.domain.month import Month
 from suiren.domain.resident_id import MASK_SHOWN_CHARS, mask
@@ -34,7 +34,8 @@ from suiren.store.tables import (
 )
 
 WAITING_MAX = 200  # transfers on a desk's page, the most urgent first
-WORKERS_FOUND_MAX = 50
+WORKERS_PAGE_ROWS = 50  # workers on a page of the desk's search
+WORKERS_PAGE_ROWS_MAX = 100  # the most a page may ask for
 FUND_REGIONS_MAX = 500  # rows of the funds table (a region and scheme each)
 WINDOWS_SHOWN_MAX = 60
 SEARCH_CHARS_MAX = 32
@@ -94,40 +95,78 @@ def masked_worker(connection: Connection, worker_id: str) -> str:
     return str(found or "")
 
 
+@dataclass(frozen=True, slots=True)
+class WorkersPage:
+    """A page of the desk's workers, by worker id: and the first and last worker id of the
+    page when there are workers before or after it (``None`` at either end) — where the
+    previous and next pages start."""
+
+    found: list[dict[str, Any]]
+    before: str | None
+    after: str | None
+
+
 def find_workers(
-    connection: Connection, prefix: str, query: str, limit: int = WORKERS_FOUND_MAX
-) -> tuple[list[dict[str, Any]], bool]:
+    connection: Connection,
+    prefix: str,
+    query: str,
+    *,
+    region: str | None = None,
+    after: str = "",
+    before: str = "",
+    limit: int = WORKERS_PAGE_ROWS,
+) -> WorkersPage:
     """The region's workers (their pension insured or held there) by worker id, or by masked
-    resident id (``44****************``, or its province digits alone); and whether there
-    were more than ``limit``. A worker of another region is never found."""
+    resident id (``44****************``, or its province digits alone), or all of them if
+    ``query`` is empty; only those insured or held in ``region`` if it is given (one of the
+    prefix's regions: another's finds nobody). A page of ``limit`` in worker id order, after
+    the worker id ``after`` or before ``before`` (keyset: each worker on one page, however
+    the pages are walked). A worker of another region is never found."""
+    assert 0 < limit <= WORKERS_PAGE_ROWS_MAX and not (after and before), (limit, after, before)
     typed = query.strip()[:SEARCH_CHARS_MAX]
     masked = _MASKED_RE.fullmatch(typed)
-    if masked:
-        condition = workers.c.masked_id == mask(masked.group(1) + "0" * (18 - MASK_SHOWN_CHARS))
+    w, e = workers.c, enrolments.c
+    if not typed:
+        condition = true()
+    elif masked:
+        condition = w.masked_id == mask(masked.group(1) + "0" * (18 - MASK_SHOWN_CHARS))
     elif _WORKER_ID_RE.fullmatch(typed):
-        condition = workers.c.worker_id == typed.upper()
+        condition = w.worker_id == typed.upper()
     else:
-        return [], False
-    e = enrolments.c
-    rows = connection.execute(
+        return WorkersPage([], None, None)
+    held = [or_(e.region == region, e.relation_region == region)] if region is not None else []
+    chosen = (
         select(
-            workers.c.worker_id,
-            workers.c.masked_id,
-            workers.c.sex,
-            workers.c.hukou_region,
+            w.worker_id,
+            w.masked_id,
+            w.sex,
+            w.hukou_region,
             e.region,
             e.relation_region,
             e.temporary,
         )
-        .join(enrolments, e.worker_id == workers.c.worker_id)
+        .join(enrolments, e.worker_id == w.worker_id)
         .where(
             condition,
             e.scheme == Scheme.EMPLOYEE_PENSION.value,
             or_(_in(e.region, prefix), _in(e.relation_region, prefix)),
+            *held,
         )
-        .order_by(workers.c.worker_id)
-        .limit(limit + 1)
-    ).all()
+    )
+    if before:  # the page before: the ``limit`` just below, read downwards
+        rows = connection.execute(
+            chosen.where(w.worker_id < before).order_by(w.worker_id.desc()).limit(limit + 1)
+        ).all()
+        more_before = len(rows) > limit
+        rows = rows[:limit][::-1]
+        more_after = _any(connection, chosen.where(w.worker_id >= before))
+    else:
+        rows = connection.execute(
+            chosen.where(w.worker_id > after).order_by(w.worker_id).limit(limit + 1)
+        ).all()
+        more_after = len(rows) > limit
+        rows = rows[:limit]
+        more_before = bool(after) and _any(connection, chosen.where(w.worker_id <= after))
     found = [
         {
             "worker_id": r.worker_id,
@@ -138,9 +177,27 @@ def find_workers(
             "relation_region": r.relation_region,
             "temporary": bool(r.temporary),
         }
-        for r in rows[:limit]
+        for r in rows
     ]
-    return found, len(rows) > limit
+    return WorkersPage(
+        found,
+        found[0]["worker_id"] if found and more_before else None,
+        found[-1]["worker_id"] if found and more_after else None,
+    )
+
+
+def _any(connection: Connection, query: Any) -> bool:
+    return connection.execute(query.limit(1)).first() is not None
+
+
+def worker_regions(connection: Connection, prefix: str) -> list[str]:
+    """The regions under ``prefix`` where a worker's pension is insured or held (what the
+    desk's search may be narrowed to), in code order."""
+    e = enrolments.c
+    pension = e.scheme == Scheme.EMPLOYEE_PENSION.value
+    insured = select(e.region.label("region")).where(pension, _in(e.region, prefix))
+    kept = select(e.relation_region).where(pension, _in(e.relation_region, prefix))
+    return sorted(str(r) for r in connection.execute(union(insured, kept)).scalars())
 
 
 FUND_KINDS = (

@@ -9,60 +9,115 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
+from suiren.api.routes.common import _cursor, _next
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.ledger.accounts import Scheme
 from suiren.portal import i18n, text
 from suiren.portal.chart import Bar, BarsChart, Line, LinesChart, lines_chart, net_bars
 from suiren.portal.console.desk import Desk, clerk_page, posted, record, refusal, render
 from suiren.portal.render import language_of
-from suiren.services.agency import BalanceMonths
+from suiren.services.agency import BalanceMonths, WorkersPage
 
 router = APIRouter(include_in_schema=False)
 SEARCH_CHARS_MAX = 32
 MONTHS_SHOWN_MAX = 24
 _ID_DIGITS_RE = re.compile(r"[0-9]{6}", re.ASCII)  # a region code's worth of an id's digits
+_REGION_RE = re.compile(r"[0-9]{6}", re.ASCII)
+_ROWS_RE = re.compile(r"[0-9]{1,3}", re.ASCII)
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 SETTLED_SCHEMES = (Scheme.EMPLOYEE_PENSION.value, Scheme.EMPLOYEE_MEDICAL.value)
 
 
 @router.get("/console/workers")
 @access.rule(access.AGENCY_OF_REGION)
-def workers_page(request: Request, q: str = "") -> Response:
-    """Search the region's workers by worker id or masked resident id."""
-    from suiren.services.agency import find_workers
+def workers_page(
+    request: Request, q: str = "", region: str = "", after: str = "", before: str = "",
+    size: str = "",
+) -> Response:  # fmt: skip
+    """Search the region's workers by worker id or masked resident id (or list them all),
+    in one of the desk's regions if the clerk's spans several; a page at a time, by worker
+    id, with links to the previous and next pages."""
+    from suiren.services.agency import WORKERS_PAGE_ROWS, find_workers, worker_regions
 
     def build(desk: Desk) -> Response:
         typed = q.strip()[:SEARCH_CHARS_MAX]
-        found: list[dict[str, Any]] = []
-        cut, message = False, None
-        if typed:
-            with desk.service.transaction() as connection:
-                found, cut = find_workers(connection, desk.prefix, typed)
-            if not found:
-                message = text.CONSOLE_MESSAGES["search"]
+        # the form sent (an empty id too: every worker) or a page of its answer
+        searched = any(k in request.query_params for k in ("q", "region", "after", "before"))
+        asked = _page_asked(desk, region, after, before, size)
+        if not isinstance(asked, _Asked):
+            return refusal(request, desk, asked)
+        chosen, start, end, rows = asked
+        with desk.service.transaction() as connection:
+            regions = worker_regions(connection, desk.prefix)
+            found = find_workers(
+                connection, desk.prefix, typed, region=chosen or None, after=start,
+                before=end, limit=rows,
+            ) if searched else WorkersPage([], None, None)  # fmt: skip
+        # what was typed, unless it may be (part of) a resident id: never one back on a page
+        shown = "" if _ID_DIGITS_RE.search(typed) else typed
+        kept = {"q": shown, "region": chosen, "size": "" if rows == WORKERS_PAGE_ROWS else rows}
+
+        def link(**where: str | None) -> str | None:
+            if not any(where.values()):
+                return None
+            asked = {k: v for k, v in (kept | where).items() if v}
+            return "/console/workers?" + urlencode(asked)
+
         return render(
             request,
             desk,
             "workers.html",
             title=text.N_("Workers of the region"),
             active="workers",
-            # what was typed, unless it may be (part of) a resident id: never one back on a page
-            q="" if _ID_DIGITS_RE.search(typed) else typed,
-            found=found,
-            cut=cut,
-            searched=bool(typed),
-            message=message,
+            q=shown,
+            regions=regions if len(regions) > 1 else [],
+            region=chosen,
+            found=found.found,
+            previous=link(before=found.before and _next([found.before], 1)),
+            following=link(after=found.after and _next([found.after], 1)),
+            searched=searched,
+            message=None
+            if found.found or not searched
+            else text.CONSOLE_MESSAGES["search" if typed else "none"],
             message_kind="notice",
         )
 
     return clerk_page(request, build)
+
+
+class _Asked(NamedTuple):
+    region: str  # "" for every region of the desk
+    after: str  # the worker id the page starts after ("" from the first)
+    before: str  # or the one it ends before
+    rows: int
+
+
+def _page_asked(desk: Desk, region: str, after: str, before: str, size: str) -> _Asked | text.Said:
+    """The region, the page's cursors and its size as the query asks them, or what is wrong
+    with it (a 400): a region that is no code, a cursor no link of this console gave (changed
+    by hand), both cursors, a size beyond ``WORKERS_PAGE_ROWS_MAX``. A region the clerk does
+    not cover is the 404 of an unknown one."""
+    from suiren.services.agency import WORKERS_PAGE_ROWS, WORKERS_PAGE_ROWS_MAX
+
+    if region and not _REGION_RE.fullmatch(region):
+        return text.CONSOLE_MESSAGES["region"]
+    if region and not desk.actor.covers_region(region):
+        raise access.not_here("noun.region-code", region)
+    rows = int(size) if _ROWS_RE.fullmatch(size) else 0 if size else WORKERS_PAGE_ROWS
+    if not 0 < rows <= WORKERS_PAGE_ROWS_MAX or (after and before):
+        return text.CONSOLE_MESSAGES["page"]
+    try:
+        return _Asked(region, _cursor(after or None), _cursor(before or None), rows)
+    except InvalidInput:
+        return text.CONSOLE_MESSAGES["page"]
 
 
 @router.get("/console/workers/{worker_id}")
