@@ -1,7 +1,7 @@
 """A warm ``suiren``: a server that has imported the CLI and forks one child per command.
 
-A shell script that calls ``suiren`` thirty times (the README's tour) spends most of its time
-importing the same modules thirty times. This server imports ``suiren.cli.main`` once and
+A shell script that calls ``suiren`` some thirty times (the README's tour) spends most of its time
+importing the same modules each time. This server imports ``suiren.cli.main`` once and
 waits on a Unix socket; the client (``python -S tests/cli_forkserver.py --client ARGS``, put
 on the script's PATH as ``suiren``) passes its standard input, output and error (as file
 descriptors), its arguments, environment and working directory; the server forks, and the

@@ -1,9 +1,9 @@
 """The README's tour runs as written: its shell block, in a fresh folder — every command must
 succeed and say what the README says it does.
 
-Its thirty ``suiren`` commands run through a warm launcher (tests/cli_forkserver.py: the CLI
+Its ``suiren`` commands (about thirty) run through a warm launcher (tests/cli_forkserver.py: the CLI
 imported once, one forked process per command, with the command's own arguments,
-environment, files and exit status), so that the tour costs its work, not thirty imports;
+environment, files and exit status), so that the tour costs its work, not as many imports;
 the installed entry point itself is proven by the subprocess smoke tests in tests/cli."""
 
 from __future__ import annotations
