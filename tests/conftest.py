@@ -248,6 +248,18 @@ def pii_capture() -> Iterator[Any]:
         yield capture
 
 
+def this_source() -> dict[str, str]:
+    """PYTHONPATH naming the source tree the tests import, as an absolute path, for a command
+    a test runs as a subprocess in another directory (``cwd=tmp_path``): there a relative
+    ``src`` names nothing, and the command ran the editable install's tree — another
+    worktree's code, not the code under test."""
+    import suiren
+
+    root = str(Path(suiren.__file__).resolve().parents[1])
+    given = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {"PYTHONPATH": os.pathsep.join([root, *given])}
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

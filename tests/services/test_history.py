@@ -52,7 +52,7 @@ from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.ledger_repo import balances
 from suiren.store.tables import history_stints, journal
-from tests.conftest import NOW
+from tests.conftest import NOW, this_source
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 MFP = load_policy("money_follows_person")
@@ -581,6 +581,7 @@ def test_an_import_killed_at_random_moments_then_run_again_records_everyone_once
         "SUIREN_TODAY": NOW.date().isoformat(),
         "SUIREN_INTAKE_CHUNK_ROWS": "300",
     }
+    env |= this_source()  # the code under test, from tmp_path
     command = [sys.executable, "-m", "suiren.cli.main", "worker", "import-history", str(path)]
     rng = random.Random(20261202)
     for _ in range(3):

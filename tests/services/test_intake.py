@@ -4,9 +4,11 @@ files, and a process killed at random moments — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
@@ -35,11 +37,10 @@ from suiren.services.intake import (
 )
 from suiren.services.intake import enrol_workers as enrol_workers_file
 from suiren.services.reversals import reverse
-from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.tables import accounts, contribution_months, journal
 from suiren.store.tables import workers as workers_table
-from tests.conftest import NOW, SECRET
+from tests.conftest import NOW, SECRET, this_source
 from tests.ledger_helpers import (
     POLICY,
     VAULT,
@@ -459,10 +460,13 @@ def test_integers_nulls_and_dictionaries_in_parquet_are_read_as_csv_text(
     assert [e.code for e in post_file(engine, csv_path).errors] == ["invalid-amount"] * 3
 
 
-# --- killed at random moments, then run again --------------------------------------------------
+# --- killed at random moments while it posts, then run again ---------------------------------
 
 KILL_ROWS = 300_000
 KILLS = 10
+KILL_CHUNK_ROWS = 5_000  # the command's unit of work: 60 chunks, of which the kills take ~15
+KILL_WAIT_S = 120  # the longest a run may take to commit its next chunk before the test fails
+POLL_S = 0.02
 
 
 def write_payments(path: Path, workers: list[str]) -> None:
@@ -486,10 +490,100 @@ def write_payments(path: Path, workers: list[str]) -> None:
     )
 
 
+def months_in_file(path: Path) -> list[tuple[str, str, int, int]]:
+    """(tx id, worker, month ordinal, base in fen) of every row in file order, read from the
+    file itself."""
+    table = pq.read_table(path).to_pydict()
+    ordinal = {m: Month.parse(m).ordinal for m in set(table["month"])}
+    return [
+        (f"{p}/{m}", w, ordinal[m], int(b) * 100)
+        for p, m, b, w in zip(
+            table["payment_id"], table["month"], table["base_yuan"], table["worker_id"], strict=True
+        )
+    ]
+
+
+def committed_months(engine: Engine, counted: bool = True) -> int:
+    """The contribution months committed: counted, or as the journal's batch entries say
+    (a few rows to sum, where counting reads every month: what the polling reads)."""
+    with unit_of_work(engine, read_only=True) as c:
+        if counted:
+            query = select(func.count()).select_from(contribution_months)
+        else:
+            query = select(func.coalesce(func.sum(journal.c.months), 0))
+        return int(c.execute(query).scalar_one())
+
+
+class Writer:
+    """Whether the command's connection is inside a transaction at this moment: on PostgreSQL
+    its session (named by PGAPPNAME) has a transaction open; on SQLite the write lock its
+    BEGIN IMMEDIATE takes at a chunk's start cannot be taken (where it can, it is let go)."""
+
+    def __init__(self, engine: Engine, url: str, name: str) -> None:
+        self.engine, self.name = engine, name
+        self.sqlite = (
+            sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+            if url.startswith("sqlite")
+            else None
+        )
+
+    def in_transaction(self) -> bool:
+        if self.sqlite is None:
+            with self.engine.connect() as c:
+                return bool(
+                    c.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE application_name = :name AND xact_start IS NOT NULL"
+                        ),
+                        {"name": self.name},
+                    ).scalar_one()
+                )
+        try:
+            self.sqlite.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error), error
+            return True
+        self.sqlite.execute("ROLLBACK")
+        return False
+
+    def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+
+
+def more_committed(engine: Engine, process: subprocess.Popen[bytes], than: int, log: Path) -> int:
+    """Wait (at most KILL_WAIT_S) until the running command has committed more months than
+    ``than``; the count then. A command that ends or stalls meanwhile fails the test."""
+    deadline = time.monotonic() + KILL_WAIT_S
+    while (now := committed_months(engine, counted=False)) <= than:
+        assert process.poll() is None, (
+            f"the command ended ({process.returncode}): {log.read_text()}"
+        )
+        assert time.monotonic() < deadline, f"no chunk committed in {KILL_WAIT_S} s ({now} months)"
+        time.sleep(POLL_S)
+    return now
+
+
+def test_a_command_run_from_another_directory_runs_the_code_under_test(tmp_path: Path) -> None:
+    """The kill tests' commands run in ``tmp_path``: there they import this tree's suiren
+    (a relative PYTHONPATH named nothing, and the editable install's tree answered)."""
+    import suiren
+
+    probe = [sys.executable, "-c", "import suiren; print(suiren.__file__)"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | this_source()
+    done = subprocess.run(probe, env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert Path(done.stdout.strip()).resolve() == Path(suiren.__file__).resolve()
+
+
 @pytest.mark.slow
-def test_a_file_killed_ten_times_then_run_again_posts_every_row_once(
+def test_a_file_killed_ten_times_while_it_posts_then_run_again_posts_every_row_once(
     backend: str, database_url: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
+    """Issue 9's kill test: each of the ten kills lands while the command posts — after it
+    has committed a chunk more than the last kill left, a random fraction of a chunk's time
+    later, so inside a chunk's transaction or between two — and leaves only whole chunks;
+    the run after them replays exactly those and posts the rest, every month once."""
     url, extra = database_url
     from suiren.store.db import make_engine
     from tests.conftest import KEYS
@@ -500,37 +594,78 @@ def test_a_file_killed_ten_times_then_run_again_posts_every_row_once(
     enrol_in_bulk(engine, workers, "440100", Month.of(2026, 1))
     path = tmp_path / "big.parquet"
     write_payments(path, workers)
+    name = f"suiren-kill-{os.getpid()}-{tmp_path.name}"[:63]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUIREN_") and k != "PGOPTIONS"}
     env |= extra | {
         "SUIREN_DATABASE_URL": url,
         "SUIREN_SECRET_KEY": base64.b64encode(SECRET).decode(),
         "SUIREN_TODAY": NOW.date().isoformat(),
-        "SUIREN_INTAKE_CHUNK_ROWS": "20000",
+        "SUIREN_INTAKE_CHUNK_ROWS": str(KILL_CHUNK_ROWS),
+        "PGAPPNAME": name,
     }
+    env |= this_source()  # the code under test, from tmp_path
     command = [sys.executable, "-m", "suiren.cli.main", "contribute", "--file", str(path)]
+    log = tmp_path / "stderr.txt"
+    writer = Writer(engine, url, name)
     rng = random.Random(20261201)
-    for _ in range(KILLS):
-        process = subprocess.Popen(
-            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(rng.uniform(0.3, 2.8))  # the command starts in a third of a second
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+    left: list[int] = []  # the months committed after each kill
+    inside: list[bool] = []  # whether the command was inside a transaction as it was killed
+    chunk_s = 0.0
+    try:
+        for _ in range(KILLS):
+            with log.open("wb") as err:
+                process = subprocess.Popen(
+                    command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err
+                )
+            try:
+                seen = more_committed(engine, process, left[-1] if left else 0, log)
+                if not chunk_s:  # a chunk's time, from the first run's next chunk
+                    started = time.monotonic()
+                    more_committed(engine, process, seen, log)
+                    chunk_s = time.monotonic() - started
+                time.sleep(rng.uniform(0, chunk_s))
+                inside.append(writer.in_transaction())
+                process.send_signal(signal.SIGKILL)
+            finally:
+                process.kill()
+                process.wait(timeout=60)
+            assert process.returncode == -signal.SIGKILL, log.read_text()
+            left.append(committed_months(engine))
+            assert committed_months(engine, counted=False) == left[-1]  # as the journal says
+    finally:
+        writer.close()
+    print(
+        f"{backend}: months after each kill {left}; inside a transaction {inside}; chunk {chunk_s:.2f} s"
+    )
+    assert all(a < b for a, b in zip([0, *left], left, strict=False)), left  # each run posted
+    assert all(n % KILL_CHUNK_ROWS == 0 for n in left), left  # whole chunks, never part of one
+    assert left[-1] <= KILL_ROWS // 2, left  # the run after the kills has half the file or more
+    assert any(inside), inside  # some kills landed inside a chunk's transaction
     done = subprocess.run(
         [*command, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["rows"], summary["replayed"], summary["posted"], summary["refused"]) == (
+        KILL_ROWS,
+        left[-1],
+        KILL_ROWS - left[-1],
+        0,
+    )
+    in_file = months_in_file(path)
     with unit_of_work(engine) as c:
-        assert (
-            c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
-            == KILL_ROWS
-        )
-        assert (
-            c.execute(select(func.count(contribution_months.c.tx_id.distinct()))).scalar_one()
-            == KILL_ROWS
-        )
-        result = verify(c)
-        assert result.ok and result.months == KILL_ROWS, result.problems
+        m = contribution_months.c
+        posted = c.execute(select(m.tx_id, m.worker_id, m.month, m.base_fen, m.due_fen)).all()
+        assert len(posted) == KILL_ROWS
+        assert {(t, w, mo, int(b)) for t, w, mo, b, _ in posted} == set(in_file)  # each once
+        assert len({(w, mo) for _, w, mo, _, _ in posted}) == KILL_ROWS  # a worker-month once
+        assert c.execute(select(func.sum(m.base_fen))).scalar_one() == sum(r[3] for r in in_file)
+        due = {t: int(d) for t, _, _, _, d in posted}  # the run after the kills posted the rest
+        rest = sum(due[r[0]] for r in in_file[left[-1] :])
+        assert sum(summary["due_fen_by_region"].values()) == rest
+        _, balances, audit = assert_ledger_sound(c)  # balances are their months' sums; verify
+        assert audit is not None and audit.months == KILL_ROWS
+        assert sum(v for a, v in balances.items() if a.startswith("worker:")) > 0
     engine.dispose()
 
 
