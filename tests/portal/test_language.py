@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import html
 import re
+import string
 
 import pytest
 
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import CATALOGUE
+from suiren.domain.messages import text as message
+from suiren.portal import i18n, text
 from suiren.portal.i18n import language, month
 from tests.bilingual import CJK, english_words
 from tests.portal import csrf_of
@@ -154,3 +159,38 @@ def test_the_pensions_steps_and_comparison_are_in_the_pages_language(portal) -> 
         else:
             outside = re.sub(r'<span lang="zh-CN">.*?</span>', "", causes)
             assert english_words(outside) and not CJK.search(_words(outside)), causes
+
+
+def _every_error_kind() -> list[type[SuirenError]]:
+    kinds, seen = [SuirenError], []
+    while kinds:
+        kind = kinds.pop()
+        seen.append(kind)
+        kinds += kind.__subclasses__()
+    return sorted({k for k in seen if k.__init__ is SuirenError.__init__}, key=lambda k: k.code)
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_a_refusal_is_said_in_the_pages_language_for_every_catalogue_code(code: str) -> None:
+    """Every message of the catalogue, raised as any error the portal turns into a sentence
+    (``text.message_for``): a Chinese page says its Chinese, an English page its English —
+    never the other's (a code with its own sentence says that one, in the page's language)."""
+    zh_template = CATALOGUE[code][0]
+    fields = {name for _, name, _, _ in string.Formatter().parse(zh_template) if name}
+    said = message(code, **{name: "7" for name in fields})
+    for kind in _every_error_kind():
+        shown = text.message_for(kind(said))
+        zh, en = text.say(shown, "zh"), text.say(shown, "en")
+        if kind.code in text.MESSAGES:
+            assert not english_words(zh) and not CJK.search(en), (kind.code, zh, en)
+            continue
+        assert (zh, en) == (said.zh, said.en), kind.code
+
+
+def test_a_refusal_in_english_alone_reads_as_its_codes_sentence_on_a_chinese_page() -> None:
+    shown = text.message_for(InvalidInput("not in the catalogue yet"))
+    assert text.say(shown, "en") == "not in the catalogue yet"
+    assert text.say(shown, "zh") == i18n.translations("zh").gettext(
+        text.SERVICE_MESSAGES["invalid-input"]
+    )
+    assert CJK.search(text.say(shown, "zh"))

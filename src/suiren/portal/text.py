@@ -3,8 +3,8 @@
 Every sentence is an English msgid, marked ``N_`` where it is written and translated when a
 page is rendered, in the page's language (``i18n``): the tables here (a code -> its msgid)
 are the labels of states, schemes and refusals. A refusal from the services carries a stable
-``code``; the page says the sentence for it, and, on an English page, the service's own
-message where it says more about this input. A code not in the tables reads as a generic
+``code``; the page says the service's own message in the page's language where it has one
+(``domain.messages``: it says more about this input), else the sentence for the code. A code not in the tables reads as a generic
 refusal, never as a stack trace.
 
 Amounts are int fen to the last moment and written by ``fen_to_yuan_str`` (exact, two
@@ -38,12 +38,14 @@ def N_(msgid: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Message:
     """A sentence to show: its msgid, the values of its ``%(name)s`` placeholders (a
-    ``Month`` is written in the page's language), and ``detail``, the service's own English
-    sentence, which an English page shows in its place."""
+    ``Month`` is written in the page's language), and ``detail`` and ``detail_zh``, the
+    service's own sentence in English and in Chinese (``domain.messages``), which a page in
+    that language shows in its place (a Chinese page never shows the English one)."""
 
     msgid: str
     values: Mapping[str, object] = field(default_factory=dict)
     detail: str = ""
+    detail_zh: str = ""
 
 
 Said = str | Message  # what a page may be given to say: a msgid, or a Message
@@ -54,8 +56,9 @@ def say(message: Said, lang: str) -> str:
     translations = i18n.translations(lang)
     if isinstance(message, str):
         return translations.gettext(message)
-    if lang == "en" and message.detail:
-        return message.detail
+    detail = message.detail if lang == "en" else message.detail_zh
+    if detail:
+        return detail
     said = translations.gettext(message.msgid)
     if not message.values:
         return said
@@ -100,10 +103,16 @@ REFUSED = N_("The request was refused.")
 
 
 def message_for(error: SuirenError) -> Message:
-    """The sentence for a service's refusal."""
+    """The sentence for a service's refusal: the service's own message in the page's language
+    where it has one (a Chinese page: its ``message_zh``; an error raised in English alone
+    reads as the code's sentence there)."""
     if error.code in MESSAGES:
         return Message(MESSAGES[error.code])
-    return Message(SERVICE_MESSAGES.get(error.code, REFUSED), detail=error.message)
+    return Message(
+        SERVICE_MESSAGES.get(error.code, REFUSED),
+        detail=error.message,
+        detail_zh=error.message_zh or "",
+    )
 
 
 def yuan(fen: int) -> str:
