@@ -62,3 +62,27 @@ def step_problems(step: dict[str, Any]) -> list[str]:
 
 def all_problems(steps: Iterable[dict[str, Any]]) -> list[str]:
     return [problem for step in steps for problem in step_problems(step)]
+
+
+def said_problems(record: dict[str, Any], key: str = "message") -> list[str]:
+    """What is wrong with a record's text in either language (a warning's ``message``):
+    ``key_zh`` has Chinese and no English word; ``key_en`` has English words, and Chinese only
+    where it names what the Chinese half names too (a part of the pension as its table prints
+    it), never words of its own; ``key`` is both, Chinese first."""
+    zh, en = record[f"{key}_zh"], record[f"{key}_en"]
+    name = record.get("code", key)
+    problems = []
+    if not CJK.search(zh) or english_words(zh):
+        problems.append(f"{name}: {key}_zh is not Chinese alone: {zh!r}")
+    if not english_words(en):
+        problems.append(f"{name}: {key}_en is not English: {en!r}")
+    strange = [run for run in re.findall(f"(?:{CJK.pattern})+", en) if run not in zh]
+    if strange:
+        problems.append(f"{name}: Chinese in {key}_en that {key}_zh does not say: {strange}")
+    if record[key] != f"{zh} / {en}":
+        problems.append(f"{name}: {key} is not 中文 / English: {record[key]!r}")
+    return problems
+
+
+def all_said_problems(records: Iterable[dict[str, Any]], key: str = "message") -> list[str]:
+    return [problem for record in records for problem in said_problems(record, key)]

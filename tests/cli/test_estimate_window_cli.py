@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from tests.bilingual import CJK, english_words
+from tests.bilingual import CJK, all_said_problems, english_words, said_problems
 from tests.cli.runner import Run, refusal
 from tests.cli.test_transfer_cli import enrol_and_pay, ok_json
 
@@ -78,3 +78,37 @@ def test_explain_says_each_step_chinese_first_and_the_difference_too(cli: Run) -
         " / no difference in paying province, temporary accounts or money left behind"
     )
     assert "计算过程" not in cli("pension", "estimate", worker_id).stdout  # asked for only
+
+
+def test_warnings_and_assumptions_are_said_in_chinese_then_in_english(cli: Run) -> None:
+    """Each warning of an estimate carries its message in each language (``message_zh``,
+    ``message_en``; ``message`` both), and the text prints them, and the assumptions ahead,
+    a Chinese line then an English one; the wage growth is a percentage (0%: today's money)."""
+    worker_id = enrol_and_pay(cli, 34)
+    warned = [
+        ok_json(cli("pension", "estimate", worker_id, *options, "--json"))
+        for options in (("--retire", "2049-12"), ("--retire", "2050-01", "--paid-only"))
+    ]
+    warnings = [w for e in warned for s in e["scenarios"] for w in s["warnings"]]
+    assert {"outside-retirement-window", "below-minimum-years"} <= {w["code"] for w in warnings}
+    assert all_said_problems(warnings) == []
+    for options, growth in ((), "0%（按今天的币值）"), (("--wage-growth", "0.025"), "2.5%"):
+        lines = cli("pension", "estimate", worker_id, "--retire", "2049-12", *options).stdout
+        lines = [line.strip() for line in lines.splitlines()]
+        notes = [line for line in lines if line.startswith(("注意", "note"))]
+        assert notes and notes[0::2] == [n for n in notes if n.startswith("注意：")]
+        [zh] = [line for line in lines if line.startswith("假设")]
+        [en] = [line for line in lines if line.startswith("assumptions")]
+        assert lines.index(en) == lines.index(zh) + 1
+        for line in [*notes[0::2], zh]:
+            assert CJK.search(line) and english_words(line) == [], line
+        assert english_words(en) and not CJK.search(en), en
+        for note_zh, note_en in zip(notes[0::2], notes[1::2], strict=True):
+            # Chinese in the English only as the Chinese names it (a part not modelled)
+            record = {"message": f"{note_zh[3:]} / {note_en[6:]}"}
+            assert (
+                said_problems({**record, "message_zh": note_zh[3:], "message_en": note_en[6:]})
+                == []
+            )
+        assert f"社平工资年增长 {growth}；" in zh
+        assert f"wage growth {growth.partition('（')[0]} a year" in en

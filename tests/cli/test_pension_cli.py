@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from datetime import date
@@ -17,8 +18,10 @@ from typing import Any
 
 import pytest
 
+import suiren
 from suiren.policy import load_policy
 from suiren.services.pension_calc import calculate, case_warnings, parse_cases
+from tests.bilingual import all_said_problems
 from tests.cli.runner import invoke, title_of
 
 RULES_DATE = "2025-08-01"  # --date: the rules in force when no retire month is given
@@ -549,7 +552,8 @@ def test_beijing_without_the_early_actual_years_is_warned_and_refused_under_stri
     assert "early_actual_years is not given" in warning["message"] and "G实" in warning["message"]
     status, out, err = cli([BEIJING], "--strict")
     assert (status, out) == (2, "")
-    assert "case 0: field 'early_actual_years'" in err and "未计算 G实" in err
+    assert "case 0: field 'early_actual_years'" in err and "early_actual_years is not given" in err
+    assert "案例 0 的字段 'early_actual_years'" in err and "未给出 early_actual_years" in err
     # none paid then: 0 says so, and nothing is missing
     status, out, err = cli([{**BEIJING, "early_actual_years": "0"}], "--strict")
     assert (status, err) == (0, "") and json.loads(out)[0]["transitional_pension_fen"] == 96_087
@@ -1028,3 +1032,23 @@ def test_a_one_child_parent_add_on_is_computed_where_the_case_gives_the_status(c
     assert "特贡" in warning["message"] and "独子" not in warning["message"]
     status, out, err = cli([{**GUIZHOU, "only_child_parent": "yes"}])
     assert status == 2 and "case 0: field 'only_child_parent'" in err
+
+
+def test_every_kind_of_case_warning_is_said_in_chinese_and_in_english(cli) -> None:
+    """One case for each warning the calculator gives (a kind added without one here fails):
+    each says its message in Chinese alone, in English alone, and both in ``message``."""
+    cases = [
+        {**MAN_1966, "retire": "2026-01", "contribution_years": "10"},  # outside, below
+        {**MAN_1966, "birth": "1963-03", "retire": "2025-03", "contribution_years": "30"},
+        {**MAN_1966, "region": "310000", "retire": "2026-07", "contribution_years": "30"},
+        {**TONGHUA, "contribution_years": "28", "deemed_years": "10"},
+        {k: v for k, v in JIANGSU.items() if k != "old_transitional_yuan"},
+        BEIJING,
+    ]
+    status, out, err = cli(cases)
+    assert (status, err) == (0, "")
+    warnings = [w for record in json.loads(out) for w in record["warnings"]]
+    assert all_said_problems(warnings) == []
+    source = (Path(suiren.__file__).parent / "services" / "pension_calc.py").read_text("utf-8")
+    kinds = set(re.findall(r'CaseWarning\(\s*"([a-z-]+)"', source))
+    assert kinds and kinds == {w["code"] for w in warnings}

@@ -112,7 +112,6 @@ ENGLISH_ONLY = {
     "rules/parameters.py": 2,  # a parameter named in the code that the tree does not have
     "policy/retirement.py": 1,  # rules whose dates chase each other (never: no cover)
     "policy/__init__.py": 1,  # SUIREN_SCENARIO naming no scenario: the operator's setting
-    "services/career.py": 1,  # --strict: a scenario's first warning as the error
     # the worker portal: keys of its own sentences (portal/text.py, said in the page's
     # language), and its login and pension forms' checks
     "portal/pages.py": 5,

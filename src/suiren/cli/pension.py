@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -312,6 +313,11 @@ def explanation_lines(steps: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def percent(rate: str) -> str:
+    """A rate written as a decimal ("0.03") as a percentage ("3%"), exactly."""
+    return f"{(Decimal(rate) * 100).normalize():f}%"
+
+
 def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
     """The estimate for a person: each scenario (with its steps where ``explain``), the
     assumptions ahead, what paying more adds, and what differs between the scenarios."""
@@ -323,19 +329,26 @@ def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
             f" + 个人账户 account {fen_to_yuan_str(s['account_pension_fen'])}"
             f" = {fen_to_yuan_str(s['total_fen'])} 元/月 yuan/month"
         )
-        lines += [f"  注意 note: {w['message']}" for w in s.get("warnings", [])]
+        for w in s.get("warnings", []):
+            lines += [f"  注意：{w['message_zh']}", f"  note: {w['message_en']}"]
         if explain:
             lines.append(f"计算过程 how it is computed ({s['scenario']}):")
             lines += explanation_lines(s["explanation"])
     ahead = data["scenarios"][0]["projection"]
     if ahead is not None:
-        lines.append(
-            f"假设 assumptions: 继续缴费 paying on {ahead['from']}–{ahead['to']}"
-            f" ({ahead['months']} 个月 months) in {ahead['region']} at"
-            f" {ahead['base_ratio']} × 社平工资 average wage"
-            f"{' (上月比例 the last month’s)' if ahead['base_ratio_is_the_last_months'] else ''};"
-            f" 工资增长 wage growth {ahead['wage_growth']}/年; 记账利率 interest {ahead['interest_rate']}"
-        )
+        last = ahead["base_ratio_is_the_last_months"]
+        growth = percent(ahead["wage_growth"])
+        today = Decimal(ahead["wage_growth"]) == 0
+        lines += [
+            f"假设：{ahead['from']}–{ahead['to']} 在 {ahead['region']} 继续缴费（{ahead['months']}"
+            f" 个月），缴费基数为社平工资的 {ahead['base_ratio']} 倍{'（上月比例）' if last else ''}；"
+            f"社平工资年增长 {growth}{'（按今天的币值）' if today else ''}；"
+            f"记账利率 {ahead['interest_rate_zh']}",
+            f"assumptions: paying on {ahead['from']}–{ahead['to']} ({ahead['months']} months)"
+            f" in {ahead['region']} at {ahead['base_ratio']} × the average wage"
+            f"{' (the last month’s)' if last else ''}; wage growth {growth} a year"
+            f"{' (in today’s money)' if today else ''}; interest {ahead['interest_rate_en']}",
+        ]
         for s in data["scenarios"]:
             ladder = ", ".join(
                 f"{row['base_ratio']}: {fen_to_yuan_str(row['total_fen'])}"

@@ -34,6 +34,11 @@ class Text:
         """Both in one line, Chinese first: for a single text field (a file's reason column)."""
         return f"{self.zh} / {self.en}"
 
+    def fields(self, key: str = "message") -> dict[str, str]:
+        """A record's fields for it, as an explanation's step carries its name: ``key`` both
+        in one line (Chinese first), ``key_zh`` and ``key_en`` each alone."""
+        return {key: self.joined(), f"{key}_zh": self.zh, f"{key}_en": self.en}
+
 
 # code -> (zh-CN template, English template)
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -706,6 +711,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the body is not JSON this API reads: {error}",
     ),
     # --- a worker's pension estimate (services/career.py) ---------------------------------------
+    "estimate.strict": (
+        "方案 {scenario}：{said}（{code}）",
+        "scenario {scenario}: {said} ({code})",
+    ),
     "estimate.no-months": (
         "人员 {worker} 没有可据以测算养老金的缴费月份",
         "worker {worker} has no contribution months to estimate a pension from",

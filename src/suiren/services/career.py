@@ -44,7 +44,7 @@ from suiren.policy import Policy
 from suiren.policy.claiming import PayingRegion, Stint, paying_region
 from suiren.policy.interest import YearRate
 from suiren.policy.pension import YEARS_SCALE, PensionCases, compute_pensions
-from suiren.policy.pension_explain import explain_case
+from suiren.policy.pension_explain import age_text, explain_case
 from suiren.policy.projection import (
     LADDER,
     RATIO_MAX,
@@ -354,7 +354,10 @@ def estimate(
     if aheads:
         assert assumptions is not None
         rate_text = (
-            f"{_decimal(assumptions.interest_rate)} (assumed)"
+            Text(
+                f"{_decimal(assumptions.interest_rate)}（假定）",
+                f"{_decimal(assumptions.interest_rate)} (assumed)",
+            )
             if assumptions.interest_rate is not None
             else _rates_text(rates)
         )
@@ -367,7 +370,10 @@ def estimate(
             "base_ratio_is_the_last_months": assumptions.base_ratio is None,
             "first_base_fen": int(aheads[0].base_fen[0]),
             "wage_growth": _decimal(growth),
-            "interest_rate": rate_text,
+            # the English for programs, as it always was; each language alone beside it
+            "interest_rate": rate_text.en,
+            "interest_rate_zh": rate_text.zh,
+            "interest_rate_en": rate_text.en,
             # the same as data (none when a rate is assumed): pages write it in their language
             "interest_rates": [] if assumptions.interest_rate is not None else _rate_runs(rates),
             "account_today_fen": account_today,
@@ -383,22 +389,18 @@ def estimate(
 
 
 CHOICE_TEXT = {
-    "early": "弹性提前退休 elective early retirement",
-    "statutory": "法定退休年龄 the statutory age",
-    "late": "弹性延迟退休 elective late retirement",
+    "early": Text("弹性提前退休", "elective early retirement"),
+    "statutory": Text("法定退休年龄", "the statutory age"),
+    "late": Text("弹性延迟退休", "elective late retirement"),
 }
-
-
-def _age(months: int) -> str:
-    return f"{months // 12}岁{months % 12}个月 ({months // 12}y{months % 12}m)"
 
 
 def _years(value: Fraction) -> str:
     return _decimal(value)
 
 
-def _months_text(months: int) -> str:
-    return f"{months // 12}年{months % 12}个月 ({months // 12}y{months % 12}m)"
+def _months_text(months: int) -> Text:
+    return Text(f"{months // 12}年{months % 12}个月", f"{months // 12} years {months % 12} months")
 
 
 def window_json(window: ElectiveWindow, retire: Month) -> dict[str, Any]:
@@ -428,13 +430,13 @@ def window_json(window: ElectiveWindow, retire: Month) -> dict[str, Any]:
 
 
 NO_LATER_TEXT = {
-    "before-flexible-rule": (
-        "法定退休年龄在弹性退休制度施行（2025-01-01）前已达到，不能选择弹性延迟退休"
-        " — the statutory age was reached before the flexible rule (2025-01-01): no later age"
+    "before-flexible-rule": Text(
+        "法定退休年龄在弹性退休制度施行（2025-01-01）前已达到，不能选择弹性延迟退休",
+        "the statutory age was reached before the flexible rule (2025-01-01): no later age",
     ),
-    "no-employer": (
-        "无用人单位的人员不能选择弹性延迟退休"
-        " — a worker without an employer is offered no later age"
+    "no-employer": Text(
+        "无用人单位的人员不能选择弹性延迟退休",
+        "a worker without an employer is offered no later age",
     ),
 }
 
@@ -447,6 +449,11 @@ def _case_warnings(policy: Policy, cases: PensionCases) -> list[dict[str, str]]:
     extra_unsure(cases, policy, found)
     old_method_missing(cases, policy, found)
     return [w.to_json() for w in found.get(0, [])]
+
+
+def _warning(code: str, field: str, said: Text) -> dict[str, str]:
+    """An estimate's warning, as the batch's (``pension_calc.CaseWarning``) is written."""
+    return CaseWarning(code, field, said).to_json()
 
 
 def _default_retirement(
@@ -466,15 +473,15 @@ def _past_statutory_warning(
     window: ElectiveWindow, last_paid: Month, retire: Month
 ) -> dict[str, str]:
     statutory = window.statutory_month
-    return {
-        "code": "past-statutory-age",
-        "field": "retire",
-        "message": (
-            f"法定退休年龄已于 {statutory} 达到，缴费至 {last_paid}：按 {retire} 退休估算"
-            f" — the statutory age was reached in {statutory} and months were paid until"
-            f" {last_paid}: estimated for retirement in {retire}"
+    return _warning(
+        "past-statutory-age",
+        "retire",
+        Text(
+            f"法定退休年龄已于 {statutory} 达到，缴费至 {last_paid}：按 {retire} 退休估算",
+            f"the statutory age was reached in {statutory} and months were paid until"
+            f" {last_paid}: estimated for retirement in {retire}",
         ),
-    }
+    )
 
 
 def _provisional_warnings(
@@ -513,47 +520,55 @@ def retirement_warnings(
     extending = retire > window.latest_month and months_by_latest < window.minimum_years * 12
     if not window.contains(retire) and not extending:
         why = (
-            f"；{NO_LATER_TEXT[window.no_later_reason]}"
+            NO_LATER_TEXT[window.no_later_reason]
             if window.no_later_reason and retire > window.statutory_month
-            else ""
+            else None
+        )
+        age, earliest, latest = (
+            age_text(a) for a in (retire - window.birth, window.earliest_age, window.latest_age)
         )
         found.append(
-            {
-                "code": "outside-retirement-window",
-                "field": "retire",
-                "message": (
-                    f"{retire} 退休（{_age(retire - window.birth)}）不在弹性退休区间"
-                    f" {window.earliest_month}–{window.latest_month} 内"
-                    f" — retirement in {retire} is outside the window"
-                    f" {window.earliest_month} ({_age(window.earliest_age)})"
-                    f" – {window.latest_month} ({_age(window.latest_age)}){why}"
+            _warning(
+                "outside-retirement-window",
+                "retire",
+                Text(
+                    f"{retire} 退休（{age.zh}）不在弹性退休区间 {window.earliest_month}–"
+                    f"{window.latest_month} 内（{earliest.zh} 至 {latest.zh}）"
+                    f"{f'；{why.zh}' if why else ''}",
+                    f"retirement in {retire} ({age.en}) is outside the window"
+                    f" {window.earliest_month} ({earliest.en}) – {window.latest_month}"
+                    f" ({latest.en}){f'; {why.en}' if why else ''}",
                 ),
-            }
+            )
         )
     if months < window.minimum_years * 12:
         needed, paid = _years(window.minimum_years), _months_text(months)
-        text = (
-            f"弹性提前退休须累计缴费满 {needed} 年，{retire} 时为 {paid}"
-            f" — elective early retirement needs {needed} contribution years; {paid} by {retire}"
+        said = (
+            Text(
+                f"弹性提前退休须累计缴费满 {needed} 年，{retire} 时为 {paid.zh}",
+                f"elective early retirement needs {needed} contribution years; {paid.en} by"
+                f" {retire}",
+            )
             if choice == "early"
-            else f"{retire} 时累计缴费 {paid}，不足最低缴费年限 {needed} 年：延长缴费至满"
-            f" — {paid} of contributions by {retire}, below the minimum of {needed} years:"
-            " no monthly pension until it is reached"
+            else Text(
+                f"{retire} 时累计缴费 {paid.zh}，不足最低缴费年限 {needed} 年：延长缴费至满",
+                f"{paid.en} of contributions by {retire}, below the minimum of {needed} years:"
+                " no monthly pension until it is reached",
+            )
         )
-        found.append({"code": "below-minimum-years", "field": "retire", "message": text})
+        found.append(_warning("below-minimum-years", "retire", said))
     apply_by = window.apply_by(retire)
     if window.contains(retire) and apply_by is not None and today > apply_by:
-        whom = "社会保险经办机构 the social insurance agency"
         found.append(
-            {
-                "code": "elective-application-due",
-                "field": "retire",
-                "message": (
-                    f"{CHOICE_TEXT[choice]}须于 {apply_by} 前向{whom}书面申请，已过期"
-                    f" — {CHOICE_TEXT[choice].split(' ', 1)[1]} is asked for in writing by"
-                    f" {apply_by}; that month has passed"
+            _warning(
+                "elective-application-due",
+                "retire",
+                Text(
+                    f"{CHOICE_TEXT[choice].zh}须于 {apply_by} 前向社会保险经办机构书面申请，已过期",
+                    f"{CHOICE_TEXT[choice].en} is asked for in writing to the social insurance"
+                    f" agency by {apply_by}; that month has passed",
                 ),
-            }
+            )
         )
     return found
 
@@ -563,7 +578,12 @@ def refuse_warnings(results: list[dict[str, Any]]) -> None:
     for result in results:
         for warning in result["warnings"][:1]:
             raise InvalidInput(
-                f"{result['scenario']}: {warning['message']} ({warning['code']})",
+                message(
+                    "estimate.strict",
+                    scenario=result["scenario"],
+                    said=Text(warning["message_zh"], warning["message_en"]),
+                    code=warning["code"],
+                ),
                 warning.get("field") or warning.get("region"),
             )
 
@@ -571,7 +591,7 @@ def refuse_warnings(results: list[dict[str, Any]]) -> None:
 def _window_step(
     window: ElectiveWindow, retire: Month, also: tuple[ResolvedValue, ...] = ()
 ) -> Step:
-    chosen = Text(*CHOICE_TEXT[window.choice(retire)].split(" ", 1))
+    chosen = CHOICE_TEXT[window.choice(retire)]
     return Step(
         Text("弹性退休区间", "elective retirement window"),
         Text(
@@ -620,20 +640,23 @@ def _rate_runs(rates: tuple[YearRate, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _rates_text(rates: tuple[YearRate, ...]) -> str:
+def _rates_text(rates: tuple[YearRate, ...]) -> Text:
     """The years' rates, a run of years with one rate said once: "2026–2052: 0.015 (the
-    latest published, 2025's)"."""
-    parts = []
+    latest published, 2025's)", and in Chinese "2026–2052：0.015（沿用最近公布的 2025 年利率）"."""
+    zh, en = [], []
     for run in _rate_runs(rates):
         first, last = run["from_year"], run["to_year"]
         years = f"{first}" if first == last else f"{first}–{last}"
-        note = (
-            ""
-            if run["stand_in_year"] is None
-            else f" (the latest published, {run['stand_in_year']}'s)"
+        stand_in = run["stand_in_year"]
+        zh.append(
+            f"{years}：{run['rate']}"
+            + ("" if stand_in is None else f"（沿用最近公布的 {stand_in} 年利率）")
         )
-        parts.append(f"{years}: {run['rate']}{note}")
-    return ", ".join(parts) or "none (retiring this year)"
+        en.append(
+            f"{years}: {run['rate']}"
+            + ("" if stand_in is None else f" (the latest published, {stand_in}'s)")
+        )
+    return Text("；".join(zh) or "无（当年退休）", ", ".join(en) or "none (retiring this year)")
 
 
 def _decimal(value: Fraction) -> str:

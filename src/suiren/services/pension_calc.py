@@ -711,14 +711,20 @@ def calculate(parsed: ParsedCases, policy: Policy) -> PensionResult:
 @dataclass(frozen=True)
 class CaseWarning:
     """A case the formula can compute but the rules would not grant as given (never silent:
-    every result carries its warnings; ``--strict`` refuses them)."""
+    every result carries its warnings; ``--strict`` refuses them): its ``code``, the input
+    it concerns, and what it says in Chinese and in English."""
 
     code: str
     field: str
-    message: str
+    said: Text
+
+    @property
+    def message(self) -> str:
+        """Both languages in one line, Chinese first (``message_zh``/``message_en``: each)."""
+        return self.said.joined()
 
     def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "field": self.field, "message": self.message}
+        return {"code": self.code, "field": self.field, **self.said.fields()}
 
 
 class CaseWarnings:
@@ -745,10 +751,6 @@ class CaseWarnings:
         for i, found in self.found.items():
             out[i] = len(found)
         return out
-
-
-def _age_text(months: int) -> str:
-    return f"{months // 12}岁{months % 12}个月 ({months // 12} years {months % 12} months)"
 
 
 def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarnings:
@@ -779,21 +781,28 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
         reach_month[at] = reach
         actual = retire[at] - birth[at]
         for k in np.flatnonzero((actual < earliest) | (actual > latest)).tolist():
-            before = (
-                " — the statutory age was reached before the flexible rule, so no later age is"
-                " offered"
-                if late[k] < rule.late_max
-                else ""
-            )
+            before = late[k] < rule.late_max
+            ages = [age_text(int(a[k])) for a in (actual, earliest, latest)]
             found.setdefault(int(at[k]), []).append(
                 CaseWarning(
                     "outside-retirement-window",
                     "retire",
-                    f"retirement at {_age_text(int(actual[k]))} is outside the statutory window"
-                    f" {_age_text(int(earliest[k]))} – {_age_text(int(latest[k]))} on"
-                    f" {year}-01-01 (弹性退休: up to {rule.early_max} months early, never below"
-                    f" the original age; up to {rule.late_max} months late{before}) —"
-                    " 退休年龄不在法定弹性区间内",
+                    Text(
+                        f"退休年龄 {ages[0].zh} 不在 {year}-01-01 的法定弹性退休区间"
+                        f" {ages[1].zh} – {ages[2].zh} 内（弹性退休：最多提前 {rule.early_max}"
+                        f" 个月，不低于原法定退休年龄；最多延迟 {rule.late_max} 个月"
+                        f"{'；法定退休年龄在弹性退休规则施行前已达到，不能弹性延迟' if before else ''}）",
+                        f"retirement at {ages[0].en} is outside the statutory window"
+                        f" {ages[1].en} – {ages[2].en} on {year}-01-01 (elective retirement: up"
+                        f" to {rule.early_max} months early, never below the original age; up to"
+                        f" {rule.late_max} months late"
+                        + (
+                            " — the statutory age was reached before the flexible rule, so no"
+                            " later age is offered)"
+                            if before
+                            else ")"
+                        ),
+                    ),
                 )
             )
     minimum, which = minimum_years(policy, reach_month)
@@ -802,15 +811,20 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     )[which]
     for i in np.flatnonzero(parsed.cases.years < scaled).tolist():
         needed = minimum[int(which[i])]
+        years_paid = f"{Decimal(int(parsed.cases.years[i])) / YEARS_SCALE:f}"
+        least = f"{Decimal(needed.numerator) / needed.denominator:f}"
+        year = Month(int(reach_month[i])).year
         found.setdefault(i, []).append(
             CaseWarning(
                 "below-minimum-years",
                 "contribution_years",
-                f"{Decimal(int(parsed.cases.years[i])) / YEARS_SCALE:f} contribution years are"
-                f" below the minimum of {Decimal(needed.numerator) / needed.denominator:f} for"
-                f" {'a statutory age reached' if birth[i] >= 0 else 'retirement'} in"
-                f" {Month(int(reach_month[i])).year}: no monthly pension until it is reached"
-                " (延长缴费 / 累计缴费年限不足最低缴费年限)",
+                Text(
+                    f"累计缴费年限 {years_paid} 年，不足{'达到法定退休年龄' if birth[i] >= 0 else '退休'}"
+                    f"的 {year} 年的最低缴费年限 {least} 年：达到之前不能按月领取基本养老金（延长缴费）",
+                    f"{years_paid} contribution years are below the minimum of {least} for"
+                    f" {'a statutory age reached' if birth[i] >= 0 else 'retirement'} in"
+                    f" {year}: no monthly pension until it is reached (paying on until then)",
+                ),
             )
         )
     _not_modelled(parsed, policy, found)
@@ -842,10 +856,15 @@ def extra_unsure(cases: PensionCases, policy: Policy, found: dict[int, list[Case
                 CaseWarning(
                     "extra-unverified",
                     "deemed_years",
-                    f"region {resolved.region} pays a 长缴增发 on contribution years above"
-                    f" {first} (deemed included); this case has {first} actual years or fewer,"
-                    " which no table or text read shows: the 长缴增发 computed may not be paid"
-                    " — 实际缴费年限未超过20年时是否增发未核实",
+                    Text(
+                        f"{resolved.region} 对累计缴费年限（含视同缴费年限）超过 {first} 年的部分"
+                        f"发放长缴增发；此案例的实际缴费年限不超过 {first} 年，所见的核定表和文件"
+                        "均未说明此时是否增发：计算出的长缴增发可能不予发放",
+                        f"region {resolved.region} pays a long-service increase on contribution"
+                        f" years above {first} (deemed included); this case has {first} actual"
+                        " years or fewer, which no table or text read shows: the increase"
+                        " computed may not be paid",
+                    ),
                 )
             )
 
@@ -874,17 +893,22 @@ def old_method_missing(
         if resolved is None or resolved.value is None:
             continue
         share = Fraction(resolved.value)
-        message = (
+        part = f"{Decimal(share.numerator) / share.denominator:%}"
+        said = Text(
+            f"{resolved.region} 的过渡性养老金为按原办法计算的金额，加上新办法超出部分的 {part}"
+            f"（自 {resolved.start} 起；{PHASE_IN_RATE}），但未给出 old_transitional_yuan："
+            "计算出的是新办法的过渡性养老金，不是实际发放的金额。请按待遇核定表上的"
+            "“按原办法计算的过渡性养老金”填写 old_transitional_yuan",
             f"region {resolved.region} pays the transitional pension as the amount by its"
-            f" original method (原办法) plus {Decimal(share.numerator) / share.denominator:%}"
-            f" of the new method's excess over it (from {resolved.start}; {PHASE_IN_RATE}), but"
-            " old_transitional_yuan is not given: the transitional pension computed is the new"
-            " method's, not the one paid. Give old_transitional_yuan as printed on the"
-            " determination table (按原办法计算的过渡性养老金) — 未计算新老办法对比：缺原办法过渡性养老金"
+            f" original method plus {part} of the new method's excess over it (from"
+            f" {resolved.start}; {PHASE_IN_RATE}), but old_transitional_yuan is not given: the"
+            " transitional pension computed is the new method's, not the one paid. Give"
+            " old_transitional_yuan as printed on the determination table (the transitional"
+            " pension by the original method)",
         )
         for i in without[g.pair_of_case == pair].tolist():
             found.setdefault(int(i), []).append(
-                CaseWarning("transitional-old-method-missing", "old_transitional_yuan", message)
+                CaseWarning("transitional-old-method-missing", "old_transitional_yuan", said)
             )
 
 
@@ -935,17 +959,22 @@ def _early_missing(
             if age_min is not None
             else np.zeros(len(cases_of_pair), dtype=np.bool_)
         )
-        message = (
+        said = Text(
+            f"{rate.region} 对 {first} … {last} 的实际缴费年限另计一部分过渡性养老金（G实 = 计发基数"
+            f" × Z实 × N实98 × {rate.value * 100}%，自 {rate.start} 起；{EARLY_RATE}），但未给出"
+            " early_actual_years：计算出的过渡性养老金不含这一部分。请按待遇核定表填写"
+            " early_actual_years 和 early_actual_index（N实98 和 Z实），那时未缴费则填"
+            " early_actual_years 0",
             f"region {rate.region} pays a transitional part for actual contribution years"
-            f" {first} … {last} (G实 = 计发基数 × Z实 × N实98 × {rate.value * 100}%, from"
-            f" {rate.start}; {EARLY_RATE}), but early_actual_years is not given: the"
-            " transitional pension computed leaves that part out. Give early_actual_years and"
-            " early_actual_index (N实98 and Z实 as on the determination table), or"
-            " early_actual_years 0 if none were paid then — 未计算 G实：缺 early_actual_years"
+            f" {first} … {last} (G = the base × Z × N98 of the actual years ×"
+            f" {rate.value * 100}%, from {rate.start}; {EARLY_RATE}), but early_actual_years is"
+            " not given: the transitional pension computed leaves that part out. Give"
+            " early_actual_years and early_actual_index (N98 and Z of the actual years as on"
+            " the determination table), or early_actual_years 0 if none were paid then",
         )
         for i in cases_of_pair[~too_young].tolist():
             found.setdefault(int(i), []).append(
-                CaseWarning("early-actual-years-missing", "early_actual_years", message)
+                CaseWarning("early-actual-years-missing", "early_actual_years", said)
             )
 
 
@@ -1032,14 +1061,17 @@ def status_known(cases: PensionCases, g: Any) -> np.ndarray:
     return known
 
 
-def not_modelled_message(resolved: Any) -> str | None:
+def not_modelled_message(resolved: Any) -> Text | None:
     """The warning for a resolved ``pension.not_modelled`` value (None where nothing is left
-    out), the same for a calculation and for a worker's estimate."""
+    out), the same for a calculation and for a worker's estimate: the part is named in
+    Chinese in both languages (the parameter's value, as the determination table names it)."""
     if resolved is None or resolved.value is None:
         return None
-    return (
+    return Text(
+        f"未计算：{resolved.value}（{resolved.region}，自 {resolved.start} 起），计算出的养老金"
+        "不含这一部分",
         f"{resolved.value} is not modelled in region {resolved.region} (from"
-        f" {resolved.start}): the pension computed leaves it out — 未计算：{resolved.value}"
+        f" {resolved.start}): the pension computed leaves it out",
     )
 
 
@@ -1072,7 +1104,7 @@ def region_not_modelled(
         "code": "not-modelled",
         "part": str(resolved.value),
         "region": str(resolved.region),
-        "message": message,
+        **message.fields(),
     }
 
 
@@ -1080,7 +1112,7 @@ def refuse_warnings(warnings: CaseWarnings) -> None:
     """``--strict``: the first case with a warning is refused, with the warning's reason."""
     for i in warnings.cases()[:1]:
         first = warnings[i][0]
-        raise CaseError(i, first.field, first.message)
+        raise CaseError(i, first.field, first.said)
 
 
 def output_records(

@@ -9,7 +9,8 @@ JSON. Binary floats are refused: they cannot say 0.1. Errors name the row (``cas
 0), the column and the reason, as the JSON calculator's do.
 
 The results are a table of the same length and order: ``id`` where the input had one, the
-four amounts in fen (int64) and ``warnings`` (a list of code, field, message per row).
+four amounts in fen (int64) and ``warnings`` (a list of code, field, message per row: ``message`` in Chinese then English,
+``message_zh`` and ``message_en`` each alone).
 """
 
 from __future__ import annotations
@@ -282,7 +283,9 @@ def results_table(parsed: ParsedCases, result: PensionResult, warnings: CaseWarn
     return pa.table(columns)
 
 
-WARNING_TYPE = pa.struct([("code", pa.string()), ("field", pa.string()), ("message", pa.string())])
+WARNING_TYPE = pa.struct(
+    [(name, pa.string()) for name in ("code", "field", "message", "message_zh", "message_en")]
+)
 
 
 def _warnings_column(warnings: CaseWarnings) -> pa.Array:
@@ -294,6 +297,8 @@ def _warnings_column(warnings: CaseWarnings) -> pa.Array:
             pa.array([w.code for w in flat], pa.string()),
             pa.array([w.field for w in flat], pa.string()),
             pa.array([w.message for w in flat], pa.string()),
+            pa.array([w.said.zh for w in flat], pa.string()),
+            pa.array([w.said.en for w in flat], pa.string()),
         ],
         fields=list(WARNING_TYPE),
     )

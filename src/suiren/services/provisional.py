@@ -7,8 +7,9 @@ the parameters (not published yet, or a year not collected), so the latest earli
 carried forward in its place. Whatever uses such a figure — a contribution's bounds, a
 payment quote, a pension estimate, a transfer's interest, a yearly interest run — says so
 with one warning, ``provisional-parameter``: the same code, the same fields (``code``,
-``field``, ``message``, and ``parameters``, the figures as structured data for a page to
-write in its own language), a message in zh-CN then English.
+``field``, ``message`` — zh-CN then English — with ``message_zh`` and ``message_en`` each
+alone, and ``parameters``, the figures as structured data for a page to write in its own
+language).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from suiren.domain.messages import Text
 from suiren.policy.interest import YearRate
 from suiren.rules.parameters import ResolvedValue, show_value
 
@@ -62,14 +64,15 @@ def provisional_warning(
         return None
     figures = named(found)
     then_zh, then_en = then
+    said = Text(
+        f"{when} 所用年度数值尚未公布（或未收录），暂以此前年度数值代替，{then_zh}：{figures}",
+        f"{when} uses a yearly figure not published yet (or not collected): an earlier"
+        f" year's stands in ({then_en}): {figures}",
+    )
     return {
         "code": PROVISIONAL_PARAMETER,
         "field": field,
-        "message": (
-            f"{when} 所用年度数值尚未公布（或未收录），暂以此前年度数值代替，{then_zh}：{figures}"
-            f" — {when} uses a yearly figure not published yet (or not collected): an earlier"
-            f" year's stands in ({then_en}): {figures}"
-        ),
+        **said.fields(),
         "parameters": [figure_fields(v) for v in found],
     }
 
