@@ -4,16 +4,29 @@ says "send it again" is a 409 or a 503, never "invalid" (422), whatever its code
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import pkgutil
 import re
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
 
+import pytest
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
 import suiren
+from suiren.api import validation
+from suiren.api.app import create_app
 from suiren.api.problems import DEFAULT, PROBLEMS, from_error
 from suiren.domain.errors import Retry, SuirenError
+from suiren.domain.messages import Text
+from suiren.ledger.accounts import Scheme
+from tests.api import settings_for
+from tests.bilingual import english_words
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -68,3 +81,80 @@ def test_the_title_follows_the_callers_quality_values_not_only_the_first_languag
     ]:
         body = from_error(_request(header), error).body
         assert json.loads(body)["title"] == title, header
+
+
+# --- a request that does not match its schema (422): pydantic's English, and Chinese ---------
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=4, pattern="^[a-z]+$")
+    count: int = Field(ge=1, lt=10)
+    amount: Decimal = Field(max_digits=5, decimal_places=2)
+    kind: Literal["a", "b"]
+    scheme: Scheme
+    day: date
+    flag: bool
+    items: list[int] = Field(min_length=1, max_length=2)
+
+
+_WRONG: list[dict[str, Any]] = [
+    {},  # every field missing
+    {"name": 1, "count": "x", "amount": "y", "kind": "c", "scheme": "z", "day": "d", "flag": "f",
+     "items": "i", "extra": 1},
+    {"name": "a", "count": 0, "amount": "1234.5", "items": []},
+    {"name": "abcdef", "count": 10, "amount": "1.234", "items": [1, 2, 3]},
+    {"name": "AB", "count": 1.5, "day": 3, "items": ["x"]},
+]  # fmt: skip
+
+
+def _pydantic_errors() -> list[dict[str, Any]]:
+    found = []
+    for data in _WRONG:
+        with pytest.raises(ValidationError) as refused:
+            _Schema.model_validate(data)
+        found += refused.value.errors()
+    return found
+
+
+def test_each_common_validation_error_has_its_chinese() -> None:
+    """Missing, extra, types, parsing, lengths, a pattern, a choice and bounds: each type
+    pydantic gives has a Chinese sentence of its own, with its constraint filled in."""
+    errors = _pydantic_errors()
+    kinds = {e["type"] for e in errors}
+    assert {"missing", "extra_forbidden", "string_too_long", "string_pattern_mismatch",
+            "int_parsing", "decimal_parsing", "enum", "literal_error"} <= kinds  # fmt: skip
+    assert kinds <= set(validation.ZH), kinds - set(validation.ZH)
+    for error in errors:
+        said = validation.said(error)
+        assert CJK.search(said.zh) and "{" not in said.zh, (error["type"], said.zh)
+        assert not english_words(said.zh.split("：")[0]), (error["type"], said.zh)
+        assert said.en == error["msg"]
+    for kind, template in validation.ZH.items():  # every sentence, even one not met above
+        assert CJK.search(template), kind
+
+
+def test_a_validation_error_of_another_type_reads_as_the_general_chinese() -> None:
+    said = validation.said({"type": "url_parsing", "msg": "Input should be a valid URL"})
+    assert said == Text("值不符合要求（url_parsing）", "Input should be a valid URL")
+    lacking = validation.said({"type": "string_too_long", "msg": "too long", "ctx": {}})
+    assert lacking.zh == "值不符合要求（string_too_long）"
+
+
+@pytest.mark.parametrize(("language", "chinese"), [("zh-CN", True), ("en", False)])
+def test_a_422_says_the_field_and_why_in_the_callers_language(language: str, chinese: bool) -> None:
+    """The app's handler: the problem's title and detail in the caller's language, the field
+    named; the English is pydantic's own."""
+    handler = create_app(settings_for()).exception_handlers[RequestValidationError]
+    errors = [e for e in _pydantic_errors() if e["type"] == "string_too_long"][:1]
+    error = RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors])
+    answer = asyncio.run(handler(_request(language), error))  # type: ignore[arg-type]
+    problem = json.loads(answer.body)
+    assert (answer.status_code, problem["type"]) == (422, "urn:suiren:problem:invalid-request")
+    assert problem["field"] == "name" and "name" in problem["detail"]
+    if chinese:
+        assert problem["detail"] == "字段 name：最多 4 个字符" and CJK.search(problem["title"])
+    else:
+        assert problem["detail"] == f"name: {errors[0]['msg']}"
+        assert not CJK.search(problem["detail"] + problem["title"]), problem

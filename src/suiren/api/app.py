@@ -31,7 +31,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from suiren.api import access
+from suiren.api import access, validation
 from suiren.api.body import no_nul_in_url
 from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.api.routes import (
@@ -146,11 +146,13 @@ def _errors(app: FastAPI) -> None:
             return _body_refused(request, first.get("type") == "missing")
         loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
         where = ".".join(str(part) for part in loc) or None
-        said = str(first.get("msg", "the request does not match its schema"))  # pydantic's
         return problem(
             request,
             "invalid-request",
-            message("body.field" if where else "body.schema", where=where, error=said),
+            # pydantic's English, and the Chinese for its error type (``api.validation``)
+            message(
+                "body.field" if where else "body.schema", where=where, error=validation.said(first)
+            ),
             where,
         )
 
