@@ -33,3 +33,23 @@ def test_serve_demo_seeds_once_and_writes_its_logins(cli: Run, tmp_path: Path) -
     again = cli("serve", "--demo", "--seed-only", "--demo-people", "2")
     assert again.returncode == 0 and "already seeded" in again.stdout
     assert "--demo" in refusal(cli("serve", "--seed-only"))
+
+
+def test_the_demo_says_each_line_in_chinese_then_in_english(cli: Run) -> None:
+    done = cli("demo")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(line.strip() for line in done.stdout.splitlines())  # as a console wraps it
+    for zh, en in (
+        ("养老金测算，现行政策", "pension estimate, current law"),
+        ("测算案例", "case:"),
+        ("元/月", "yuan/month"),
+        ("已在广州 440100 参保", "enrolled"),
+        ("缴费：", "pay:"),
+        ("重放：", "replay:"),
+        ("缴费月数", "contribution months"),
+        ("审计：通过", "audit: ok"),
+        ("假如这位快递员今天转到杭州", "if the courier moved"),
+        ("转出个人账户", "moves account"),
+        ("现行政策全部转出", "current law moves it all"),
+    ):
+        assert zh in said and en in said and said.index(zh) < said.index(en), (zh, en)
