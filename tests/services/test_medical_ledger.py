@@ -35,6 +35,7 @@ from suiren.store.tables import (
     region_obligations,
     settled_obligations,
 )
+from tests.bilingual import all_said_problems
 from tests.ledger_helpers import (
     POLICY,
     VAULT,
@@ -366,6 +367,7 @@ def test_status_counts_years_per_region_and_the_lifetime_shortfall(engine):
     assert s.lifetime.on_day > date(2050, 1, 1)  # a man born in 1990 retires after 2050
     cited = [p["parameter"] for step in s.explanation for p in step["parameters"]]
     assert "medical.lifetime_years.male" in cited and "medical.gap.waiting_months" in cited
+    assert all_said_problems(s.explanation, "step") == [] and len(s.explanation) == 2
     data = s.to_json()
     assert data["last_paid"] == "2026-02" and data["lifetime"]["shortfall_months"] == 166
 
@@ -397,6 +399,15 @@ def test_status_of_a_worker_who_never_paid_and_of_a_region_without_lifetime_rule
     assert (s.total_months, s.last_paid, s.gap_months, s.waiting_months) == (0, None, None, 6)
     assert s.lifetime is None
     assert any("lifetime cover unknown in 410100" in note for note in s.notes)
+    # each note and each step's name in each language (tests/bilingual.py), as a pension's
+    data = s.to_json()
+    notes = [
+        {"message": b, "message_zh": zh, "message_en": en}
+        for b, zh, en in zip(s.notes, s.notes_zh, s.notes_en, strict=True)
+    ]
+    assert len(notes) == 2 and all_said_problems(notes) == []
+    assert all_said_problems(s.explanation, "step") == [] and len(s.explanation) == 1
+    assert data["notes_zh"] == s.notes_zh
 
 
 # transfer quote ----------------------------------------------------------------------------

@@ -90,5 +90,6 @@ def medical_status_command(
             f" (需累计 needs {cover.required_total_months} cumulative, 其中本地"
             f" {cover.required_local_months} local)"
         )
-    lines += [f"  注意 note: {note}" for note in status.notes]
+    for zh, en in zip(status.notes_zh, status.notes_en, strict=True):
+        lines += [f"  注意：{zh}", f"  note: {en}"]
     emit(status.to_json(), as_json, "\n".join(lines))

@@ -9,7 +9,7 @@ cover at retirement, and what a transfer (转移接续) moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -74,8 +74,10 @@ class MedicalStatus:
     gap_months: int | None  # unpaid months since the last paid one; None: never paid
     waiting_months: int  # before benefits start if the worker re-joins today
     lifetime: LifetimeStatus | None  # None: the region has no minimum years on record
-    notes: list[str]
-    explanation: list[dict[str, object]]
+    notes: list[str]  # each 中文 / English (``notes_zh``, ``notes_en``: each language alone)
+    explanation: list[dict[str, object]]  # each step named as a pension step is (step_zh, …)
+    notes_zh: list[str] = field(default_factory=list)
+    notes_en: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = dict(self.__dict__)
@@ -111,11 +113,20 @@ def medical_status(
     current = Month.from_date(day)
     last = Month(max(m for _, m in paid)) if paid else None
     gap = None if last is None else max(0, current - last - 1)
-    notes = [] if paid else ["no month paid yet: a first enrolment waits the region's full period"]
+    said: list[Text] = (
+        []
+        if paid
+        else [
+            Text(
+                "尚未缴费：首次参保须经过当地的全部待遇等待期",
+                "no month paid yet: a first enrolment waits the region's full period",
+            )
+        ]
+    )
     wait = waiting_period(policy, day, region, [MONTHS_MAX if gap is None else gap])
     explanation: list[dict[str, object]] = [
         {
-            "step": "待遇等待期 / waiting period",
+            **Text("待遇等待期", "waiting period").fields("step"),
             "gap_months": gap,
             "waiting_months": int(wait.waiting_months[0]),
             "parameters": wait.cited(0),
@@ -128,7 +139,12 @@ def medical_status(
     try:
         cover = lifetime_cover(policy, retire_day, region, worker.sex, [total], [local])
     except ParameterNotFound as exc:
-        notes.append(f"lifetime cover unknown in {region}: {exc.message}")
+        said.append(
+            Text(
+                f"{region} 的退休医保最低缴费年限未收录，无法判断退休时能否享受退休医保待遇",
+                f"lifetime cover unknown in {region}: {exc.message}",
+            )
+        )
     else:
         lifetime = LifetimeStatus(
             region,
@@ -140,7 +156,7 @@ def medical_status(
         )
         explanation.append(
             {
-                "step": "退休医保最低缴费年限 / lifetime cover",
+                **Text("退休医保最低缴费年限", "lifetime cover").fields("step"),
                 "total_months": total,
                 "local_months": local,
                 "shortfall_months": lifetime.shortfall_months,
@@ -158,8 +174,10 @@ def medical_status(
         gap,
         int(wait.waiting_months[0]),
         lifetime,
-        notes,
+        [t.joined() for t in said],
         explanation,
+        [t.zh for t in said],
+        [t.en for t in said],
     )
 
 
