@@ -276,7 +276,8 @@ def test_a_rejection_needs_a_reason_and_is_the_deciding_regions(console) -> None
     rejected = step(client, gz, "move-1", "reject", reason="材料不全 papers missing")
     assert rejected.status_code == 200 and 'data-state="rejected"' in rejected.text
     again = step(client, gz, "move-1", "approve")
-    assert again.status_code == 422 and "转移接续请求未被接受" in again.text
+    # the service's own message, in the page's language
+    assert again.status_code == 422 and "须在“已申请”状态下办理" in again.text
     assert state_of(engine, "move-1") == "rejected"
     with engine.connect() as c:
         note = c.execute(

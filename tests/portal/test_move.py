@@ -73,7 +73,7 @@ def test_a_move_the_services_refuse_is_a_clear_message(portal) -> None:  # noqa:
     assert_message(
         client.post("/move", data=move_form(client, "999999")),
         422,
-        "未知的地区代码",
+        "未知的行政区划代码 999999",  # the service's message, in the page's language
         "unknown region code 999999",
     )
     assert client.post("/move", data=move_form(client, "330100")).status_code == 200
