@@ -17,7 +17,7 @@ from suiren.store.audit import verify
 from suiren.store.db import sqlite_path, unit_of_work
 from suiren.store.tables import journal, metadata
 from tests.api.world import World, populate
-from tests.conftest import NOW, POSTGRES_URL
+from tests.conftest import NOW, schema_exists
 from tests.worlds import drop_worlds, populated, template_of
 
 
@@ -157,12 +157,4 @@ def test_a_world_s_template_is_dropped(engine: Engine) -> None:
     with pytest.raises(KeyError):
         template_of(engine, logged)
     if schema is not None:
-        from sqlalchemy import create_engine
-
-        admin = create_engine(POSTGRES_URL)
-        with admin.connect() as c:
-            found = c.execute(
-                text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": schema}
-            ).scalar_one()
-        admin.dispose()
-        assert found == 0
+        assert not schema_exists(schema)

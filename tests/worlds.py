@@ -38,12 +38,11 @@ from sqlalchemy import Engine, text
 
 from suiren.store.db import KEYS_INFO, make_engine
 from tests.conftest import (
-    POSTGRES_URL,
     drop_postgres_schema,
     migrate,
-    postgres_schema_url,
     sqlite_kept,
     sqlite_restore,
+    template_schema,
 )
 
 T = TypeVar("T")
@@ -111,59 +110,8 @@ def _built(dialect: str, keys: Any, build: Callable[[Engine], Any]) -> Template:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return Template(result, sqlite=kept)
-    _, schema = postgres_schema_url()
-    engine = make_engine(
-        POSTGRES_URL, keys=keys, connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        migrate(engine)
-        result = build(engine)
-        with engine.connect() as connection:
-            copy_sql = _copy_statements(connection, schema)
-    except BaseException:
-        engine.dispose()
-        drop_postgres_schema(schema)
-        raise
-    engine.dispose()
+    schema, result, copy_sql = template_schema(keys, build)
     return Template(result, schema=schema, copy_sql=copy_sql)
-
-
-def _copy_statements(connection: Any, schema: str) -> str:
-    """The statements that copy ``schema``'s rows and sequences into the ``{target}`` schema:
-    every table the migration made (``alembic_version`` too: emptied, then copied), every
-    column named, identity columns taken as they are."""
-    columns = connection.execute(
-        text(
-            "SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)"
-            " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
-            " WHERE c.relnamespace = CAST(:schema AS regnamespace) AND c.relkind IN ('r', 'p')"
-            " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
-            " GROUP BY c.relname ORDER BY c.relname"
-        ),
-        {"schema": schema},
-    ).all()
-    sequences = connection.execute(
-        text(
-            "SELECT c.relname FROM pg_class c"
-            " WHERE c.relnamespace = CAST(:schema AS regnamespace) AND c.relkind = 'S'"
-            " ORDER BY c.relname"
-        ),
-        {"schema": schema},
-    ).scalars()
-    assert columns, f"no tables in the template schema {schema}"
-    statements = ["SET LOCAL session_replication_role = replica"]
-    for table, names in columns:
-        into, source = f'"{{target}}"."{table}"', f'"{schema}"."{table}"'
-        statements += [
-            f"DELETE FROM {into}",
-            f"INSERT INTO {into} ({names}) OVERRIDING SYSTEM VALUE SELECT {names} FROM {source}",
-        ]
-    for sequence in sequences:
-        statements.append(
-            f'SELECT setval(\'"{{target}}"."{sequence}"\', last_value, is_called)'
-            f' FROM "{schema}"."{sequence}"'
-        )
-    return ";\n".join(statements)
 
 
 def _copy(template: Template, engine: Engine) -> None:

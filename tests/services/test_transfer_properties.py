@@ -78,7 +78,7 @@ from suiren.store.tables import (
     transfer_events,
     transfers,
 )
-from tests.conftest import drop_postgres_schema, engine_for, migrate
+from tests.conftest import migrated_engine, release
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     VAULT,
@@ -194,8 +194,7 @@ class TransferMachine(RuleBasedStateMachine):
         super().__init__()
         self.directory = tempfile.mkdtemp(prefix="suiren-transfer-")
         self.engine: Engine
-        self.engine, self.schema = engine_for(self.backend, Path(self.directory))
-        migrate(self.engine)
+        self.engine, self.schema = migrated_engine(self.backend, Path(self.directory))
         without_fsync(self.engine)  # no process dies here: what a commit writes is tested
         self.workers: list[Worker] = []
         self.moves: dict[str, Move] = {}
@@ -211,9 +210,7 @@ class TransferMachine(RuleBasedStateMachine):
                 with unit_of_work(self.engine) as connection:
                     assert_ledger_sound(connection, audit=True)
         finally:
-            self.engine.dispose()
-            if self.schema:
-                drop_postgres_schema(self.schema)
+            release(self.engine, self.schema)
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def counts(self) -> tuple[int, ...]:

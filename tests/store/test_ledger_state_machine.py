@@ -49,7 +49,7 @@ from suiren.store.tables import (
     journal,
     postings,
 )
-from tests.conftest import NOW, drop_postgres_schema, engine_for, migrate
+from tests.conftest import NOW, migrated_engine, release
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     POLICY,
@@ -124,8 +124,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.directory = tempfile.mkdtemp(prefix="suiren-state-")
         self.engine: Engine
-        self.engine, self.schema = engine_for(self.backend, Path(self.directory))
-        migrate(self.engine)
+        self.engine, self.schema = migrated_engine(self.backend, Path(self.directory))
         without_fsync(self.engine)  # no process dies here: what a commit writes is tested
         self.persons: dict[int, tuple[str, str]] = {}  # n -> (worker id, region)
         self.requests: dict[str, Request] = {}
@@ -147,9 +146,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if last_audit_due():
                 self.check(audit=True)
         finally:
-            self.engine.dispose()
-            if self.schema:
-                drop_postgres_schema(self.schema)
+            release(self.engine, self.schema)
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def next_id(self, prefix: str) -> str:

@@ -398,3 +398,84 @@ def test_a_database_at_0016_has_its_sessions_recorded_at_the_upgrade(
         engine.dispose()
         if schema:
             drop_postgres_schema(schema)
+
+
+# --- the suite's reused PostgreSQL schemas (tests/conftest.py ``release``) -------------------
+
+
+def _sequences(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT sequencename, last_value FROM pg_sequences"
+            " WHERE schemaname = current_schema() ORDER BY sequencename"
+        )
+        return [f"{name} {last}" for name, last in found]
+
+
+def test_a_reused_schema_is_the_database_alembic_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema a test wrote into (rows in the append-only journal, a sequence advanced) and
+    released is given to the next test with every table, column, index, constraint, trigger,
+    function, row and sequence state of a database Alembic's upgrade makes."""
+    from suiren.api.trail import record_row
+    from suiren.services.workers import enrol
+    from tests import conftest
+    from tests.conftest import NOW, migrated_engine, release
+    from tests.ledger_helpers import POLICY, VAULT, resident_id
+
+    monkeypatch.setattr(conftest, "_POOL", [])
+    engine, schema = migrated_engine("postgres", tmp_path)
+    alembic, other = engine_for("postgres", tmp_path)
+    try:
+        with unit_of_work(engine) as connection:
+            enrol(connection, POLICY, VAULT, resident_id(3), "440100", None, NOW)
+            record_row(connection, "request-1", "gz", "GET", "/api/v1/workers", 200, NOW)
+        assert "access_log_id_seq 1" in _sequences(engine)  # written, a number taken
+        release(engine, schema)
+        assert [schema] == conftest._POOL
+        engine, again = migrated_engine("postgres", tmp_path)
+        assert again == schema and conftest._POOL == []
+        upgrade(alembic)
+        assert _schema_and_rows(engine) == _schema_and_rows(alembic)
+        assert _sequences(engine) == _sequences(alembic)
+    finally:
+        engine.dispose()
+        alembic.dispose()
+        for name in (schema, other):
+            drop_postgres_schema(str(name))
+
+
+@pytest.mark.parametrize(
+    "alteration",
+    [
+        "DROP INDEX ix_accounts_kind_region_owner",
+        "ALTER TABLE journal DISABLE TRIGGER USER",
+        "ALTER TABLE accounts SET (fillfactor = 100)",
+        "ALTER TABLE workers ADD COLUMN extra INTEGER",
+        "ALTER TABLE workers ALTER COLUMN resident_id_cipher DROP NOT NULL",
+        "ALTER TABLE access_log ALTER COLUMN request_id SET DEFAULT 'x'",
+        "ALTER TABLE journal ADD CONSTRAINT extra CHECK (seq >= 0)",
+        "ALTER SEQUENCE access_log_id_seq INCREMENT BY 2",
+        "CREATE FUNCTION extra() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+        "CREATE TABLE extra (n integer)",
+        "CREATE VIEW extra AS SELECT 1 AS n",
+        "GRANT SELECT ON journal TO PUBLIC",
+    ],
+)
+def test_an_altered_schema_is_not_used_again(
+    alteration: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test that altered its schema's catalog has it dropped, not given to the next test."""
+    from tests import conftest
+    from tests.conftest import migrated_engine, release, schema_exists
+
+    monkeypatch.setattr(conftest, "_POOL", [])
+    engine, schema = migrated_engine("postgres", tmp_path)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(alteration)
+    finally:
+        release(engine, schema)
+    assert conftest._POOL == []
+    assert not schema_exists(str(schema))
