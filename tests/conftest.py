@@ -2,8 +2,9 @@
 
 Every database test runs twice, once per backend. The PostgreSQL server is the local one
 (``SUIREN_TEST_POSTGRES_URL``, default postgresql+psycopg://postgres@127.0.0.1:5432/test);
-each test gets a fresh schema, dropped afterwards. If the server does not answer, the
-PostgreSQL tests fail — they are never skipped.
+each test gets a fresh schema: a new one, or one another test released, made as new again
+(``release``). If the server does not answer, the PostgreSQL tests fail — they are never
+skipped.
 """
 
 from __future__ import annotations
