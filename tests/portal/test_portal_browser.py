@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from suiren.api.throttle import LoginThrottle
 from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
@@ -84,6 +85,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     app = create_app(settings_for(url, today=TODAY, demo_codes=True))
+    # the module's tests log in from one address more often in a minute than the per-address
+    # limit lets through (tests/api test the limit), and in an order xdist picks: not here
+    app.state.service.login_throttle = LoginThrottle(limit=10_000)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
@@ -481,33 +485,37 @@ def narrow_problems(page: Any, path: str, masked_min: int = 0) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_main_pages_fit_a_320_px_phone_and_never_break_a_masked_id(
-    server: tuple[str, dict[str, Any]], browser: Any, lang: str
+    server: tuple[str, dict[str, Any]], browser: Any
 ) -> None:
     """On a 320 px phone, no page of the portal (nor the console's worker pages) is wider than
-    the screen, and a masked resident id (4401**********1234) is shown on one line."""
+    the screen, in Chinese or in English, and a masked resident id (4401**********1234) is
+    shown on one line. (The console's transfers list is checked for its width only: another
+    test of the module may have decided its one pending transfer first.)"""
     base, world = server
     context = browser.new_context(viewport=NARROW, locale="zh-CN", base_url=base)
     context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
-    problems = narrow_problems(page, f"/login?lang={lang}")
+    problems = [p for lang in ("zh", "en") for p in narrow_problems(page, f"/login?lang={lang}")]
     page.goto("/login")
     page.locator("#code-resident-id").fill(world["my_id"])
     page.click("#get-code")
     page.locator("#code").fill(page.locator("#demo-code").inner_text())
     page.click("#code-submit")
     page.wait_for_url("**/statement")
-    problems += narrow_problems(page, "/statement", masked_min=1)
-    for path in ("/pension", "/pay", "/move", "/account"):
-        problems += narrow_problems(page, path)
+    for lang in ("zh", "en"):
+        problems += narrow_problems(page, f"/statement?lang={lang}", masked_min=1)
+        for path in ("/pension", "/pay", "/move", "/account"):
+            problems += narrow_problems(page, f"{path}?lang={lang}")
     page.goto("/console/login")
     page.locator("#login").fill("gz.clerk")
     page.locator("#password").fill(CLERK_PASSWORD)
     page.click("#login-submit")
     page.wait_for_url("**/console/transfers")
-    problems += narrow_problems(page, "/console/transfers", masked_min=1)
-    problems += narrow_problems(page, f"/console/workers?q={world['mine']}", masked_min=1)
-    problems += narrow_problems(page, f"/console/workers/{world['mine']}", masked_min=1)
+    for lang in ("zh", "en"):
+        problems += narrow_problems(page, f"/console/transfers?lang={lang}")
+        search = f"/console/workers?q={world['mine']}&lang={lang}"
+        problems += narrow_problems(page, search, masked_min=1)
+        problems += narrow_problems(page, f"/console/workers/{world['mine']}?lang={lang}", 1)
     context.close()
     assert not problems, "\n".join(problems)
