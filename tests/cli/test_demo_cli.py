@@ -3,6 +3,7 @@ and runs again; ``suiren serve --demo`` (``make run``) seeds its world once."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,10 @@ def test_serve_demo_seeds_once_and_writes_its_logins(cli: Run, tmp_path: Path) -
     """What ``make run`` does before it serves (``--seed-only`` stops there)."""
     first = cli("serve", "--demo", "--seed-only", "--demo-people", "2")
     assert first.returncode == 0, first.stderr
-    assert "seeded in" in first.stdout
+    [line] = [s for s in first.stdout.splitlines() if "seeded in" in s]
+    zh, en = line.split(" / seeded in ")
+    assert "转移：" in zh and not re.search("[A-Za-z]", zh), zh  # the transfers' states too
+    assert "transfers: " in en, en
     logins = tmp_path / "demo-logins.json"
     assert logins.stat().st_mode & 0o777 == 0o600
     again = cli("serve", "--demo", "--seed-only", "--demo-people", "2")

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from suiren.cli.context import Context
+from suiren.domain.messages import CATALOGUE
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.domain.resident_id import check_character
@@ -204,11 +205,13 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
         )
         world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), api_key, people_per_province)
         file.write(logins_text(world.logins))
-    states = ", ".join(f"{k} {v}" for k, v in sorted(world.transfers.items()))
+    counted = sorted(world.transfers.items())
+    states_zh = "，".join(f"{CATALOGUE[f'transfer-state.{k}'][0]} {v}" for k, v in counted)
+    states = ", ".join(f"{k} {v}" for k, v in counted)
     took = f"{time.monotonic() - started:.0f}"
     print(
         f"用时 {took} 秒生成：{world.people} 名参保人（{world.stints} 段此前的参保经历），本年已缴"
-        f" {world.months_paid} 个月，转移：{states} / seeded in {took} s: {world.people} workers"
+        f" {world.months_paid} 个月，转移：{states_zh} / seeded in {took} s: {world.people} workers"
         f" ({world.stints} stints of earlier history), {world.months_paid} months paid this"
         f" year, transfers: {states}\n登录信息（API 密钥、经办人员 /console/ 的密码、门户的身份证号码；"
         f"权限 0600）/ logins (API keys, clerks' passwords for /console/, portal resident ids;"
