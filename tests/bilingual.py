@@ -86,3 +86,46 @@ def said_problems(record: dict[str, Any], key: str = "message") -> list[str]:
 
 def all_said_problems(records: Iterable[dict[str, Any]], key: str = "message") -> list[str]:
     return [problem for record in records for problem in said_problems(record, key)]
+
+
+NUMBER = re.compile(r"\d+(?:[./-]\d+)*")  # 2026-07, 1234.56, 60 (of 60岁0个月 and 60y0m)
+LIST_NUMBER = re.compile(r"^\s*\d+\. ")  # a step's number, on its Chinese line only
+
+
+def numbers(line: str) -> list[str]:
+    return sorted(NUMBER.findall(LIST_NUMBER.sub("", line)))
+
+
+def line_language(line: str, before: str) -> str:
+    """``zh`` (Chinese, no English word), ``en`` (English words; Chinese only where it names
+    what ``before``, its Chinese line, names too), ``""`` (neither: a code, a number, a
+    blank) or ``mixed``. Identifiers and codes (current_law, account.interest_rate, 440100,
+    Ī) are no language's words."""
+    chinese, words = CJK.search(line), english_words(line)
+    if chinese and not words:
+        return "zh"
+    runs = re.findall(f"(?:{CJK.pattern})+", line)
+    if words and all(run in before for run in runs):
+        return "en"
+    return "mixed" if words else ""
+
+
+def line_problems(lines: Iterable[str]) -> list[str]:
+    """What is wrong with a terminal's lines said in two languages: a line that mixes them, a
+    Chinese line not followed by its English line (or an English one with no Chinese line
+    before it), and a pair whose numbers (months, amounts, ages) are not the same."""
+    problems, before, kind_before = [], "", ""
+    for line in lines:
+        kind = line_language(line, before if kind_before == "zh" else "")
+        if kind == "mixed":
+            problems.append(f"mixes Chinese and English: {line!r}")
+        elif kind == "en" and kind_before != "zh":
+            problems.append(f"English with no Chinese line before it: {line!r}")
+        elif kind == "en" and numbers(line) != numbers(before):
+            problems.append(f"not the same numbers: {before!r} and {line!r}")
+        if kind_before == "zh" and kind != "en":
+            problems.append(f"Chinese with no English line after it: {before!r}")
+        before, kind_before = line, kind
+    if kind_before == "zh":
+        problems.append(f"Chinese with no English line after it: {before!r}")
+    return problems

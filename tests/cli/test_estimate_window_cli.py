@@ -34,10 +34,16 @@ def test_the_window_is_shown_and_a_month_outside_it_warned(cli: Run) -> None:
         assert "outside-retirement-window" not in [w["code"] for w in s["warnings"]]
     text = cli("pension", "estimate", worker_id, "--retire", "2049-12", "--scenario",
                "current_law").stdout  # fmt: skip
-    assert "弹性退休区间 retirement window: 最早 earliest 2050-01" in text
-    assert "法定 statutory 2053-01 (63岁0个月 63y0m)" in text
-    assert "最晚 latest 2056-01" in text and "apply to the agency by 2052-12" in text
-    assert "所选 chosen: 弹性提前 early — 不在区间内 outside" in text
+    zh, en = text.splitlines()[:2]
+    assert (
+        zh.startswith("弹性退休区间：最早 2050-01（60岁0个月，")
+        and "法定 2053-01（63岁0个月）" in zh
+    )
+    assert en.startswith("retirement window: earliest 2050-01 (60y0m,")
+    assert "statutory 2053-01 (63y0m)" in en
+    assert "最晚 2056-01" in zh and "须于 2052-12 前向社保经办机构申请" in zh
+    assert "latest 2056-01" in en and "apply to the agency by 2052-12" in en
+    assert zh.endswith("所选：弹性提前 — 不在区间内") and en.endswith("chosen: early — outside")
     assert "apply by 2049-09" not in text  # no deadline for a month outside
     assert "不在弹性退休区间 2050-01–2056-01 内" in text  # the warning, printed as a note
     outside = json.loads(
@@ -63,20 +69,23 @@ def test_explain_says_each_step_chinese_first_and_the_difference_too(cli: Run) -
     worker_id = enrol_and_pay(cli, 33)
     text = cli("pension", "estimate", worker_id, "--explain").stdout
     lines = [line.strip() for line in text.splitlines()]
-    assert "计算过程 how it is computed (current_law):" in lines
-    assert "计算过程 how it is computed (money_follows_person):" in lines
-    assert any(line.startswith("1. 弹性退休区间 / elective retirement window：") for line in lines)
+    for name in ("current_law", "money_follows_person"):
+        at = lines.index(f"计算过程（{name}）：")
+        assert lines[at + 1] == f"how it is computed ({name}):"
+        assert lines[at + 2].startswith("1. 弹性退休区间：")
+        assert lines[at + 3].startswith("elective retirement window: ")
     formulas = [line for line in lines if line.startswith(("公式：", "formula: "))]
     chinese, english = formulas[0::2], formulas[1::2]
     assert len(chinese) == len(english) >= 2 * 8
     for zh, en in zip(chinese, english, strict=True):
         assert zh.startswith("公式：") and CJK.search(zh[3:]) and english_words(zh[3:]) == [], zh
         assert en.startswith("formula: ") and not CJK.search(en), en
-    [difference] = [line for line in lines if line.startswith("差额 difference:")]
-    assert difference.endswith(
-        " 元/月 yuan/month；待遇领取地、临时账户和留在原参保地的统筹基金均无差别"
-        " / no difference in paying province, temporary accounts or money left behind"
+    [zh] = [line for line in lines if line.startswith("差额：")]
+    assert lines[lines.index(zh) + 1] == (
+        f"difference: {zh.removeprefix('差额：').partition(' ')[0]} yuan/month;"
+        " no difference in paying province, temporary accounts or money left behind"
     )
+    assert zh.endswith(" 元/月；待遇领取地、临时账户和留在原参保地的统筹基金均无差别"), zh
     assert "计算过程" not in cli("pension", "estimate", worker_id).stdout  # asked for only
 
 

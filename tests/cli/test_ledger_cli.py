@@ -18,6 +18,7 @@ import pytest
 
 from suiren.domain.money import fen_to_yuan_str, yuan_to_fen
 from suiren.domain.month import Month
+from tests.bilingual import CJK
 from tests.cli.runner import TODAY, Done, Run, refusal, runner
 from tests.conftest import drop_postgres_schema, postgres_schema_url
 from tests.ledger_helpers import base_bounds_fen, base_bounds_shown, resident_id
@@ -264,9 +265,12 @@ def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:
     assert paid[1]["warnings"][0]["field"] == "base_yuan"
     human = cli(*pay, "--id", "pay-7", today="2026-08-15")
     assert human.returncode == 0, human.stderr
-    notes = [line for line in human.stdout.splitlines() if "注意 note:" in line]
-    assert len(notes) == 1 and "2026-07" in notes[0] and "stands in" in notes[0]
-    assert "contribution.base.published_floor 5510 (440100, 2025)" in notes[0]
+    lines = human.stdout.splitlines()
+    zh, en = [line for line in lines if line.startswith(("  注意：", "  note: "))]
+    assert lines.index(en) == lines.index(zh) + 1 and zh.startswith("  注意：2026-07 "), lines
+    assert en.startswith("  note: 2026-07 ") and "stands in" in en and not CJK.search(en)
+    for note in (zh, en):
+        assert "contribution.base.published_floor 5510 (440100, 2025)" in note
 
 
 def test_a_file_sent_again_says_nothing_new_was_written_and_its_first_notes(
@@ -296,5 +300,6 @@ def test_a_file_sent_again_says_nothing_new_was_written_and_its_first_notes(
     assert human.returncode == 0, human.stderr
     lines = human.stdout.splitlines()
     assert lines[1] == again["replay_note"], lines
-    notes = [line for line in lines if "注意 note:" in line]
-    assert len(notes) == 1 and "2026-07 (440100)" in notes[0], lines
+    notes = [line for line in lines if line.startswith(("  注意：", "  note: "))]
+    assert len(notes) == 2 and all("2026-07 (440100)" in n for n in notes), lines
+    assert notes[0].startswith("  注意：") and notes[1].startswith("  note: "), lines

@@ -135,11 +135,12 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
     human = cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU, today=RETIRED)
     assert human.returncode == 0, human.stderr
     said = human.stdout.splitlines()
-    lines = [line for line in said if not line.startswith("  注意 note:")]
+    lines = [line for line in said if not line.startswith(("  注意：", "  note: "))]
     assert len(lines) == 2
     # the gathered pooled part's interest of 2038 is at a rate not published on 2039-01-15:
-    # the gather says so under it, as its JSON does (a replay alike)
-    assert said[1].startswith("  注意 note:") and "account.interest_rate" in said[1], said
+    # the gather says so under it, as its JSON does (a replay alike): Chinese, then English
+    assert said[1].startswith("  注意：") and "account.interest_rate" in said[1], said
+    assert said[2].startswith("  note: ") and "account.interest_rate" in said[2], said
     assert [w["code"] for w in gather["warnings"]] == ["provisional-parameter"]
     assert lines[0].startswith(
         f"g1/330100: {worker} 330100 → 410100 [requested] 职工养老 employee_pension, 归集 gather"

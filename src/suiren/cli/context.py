@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -132,3 +132,14 @@ def emit(payload: Any, as_json: bool, human: str) -> None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(human.rstrip("\n") + "\n")
+
+
+def note_lines(said: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:
+    """Each note (its Chinese, its English) as a Chinese line, then its English line."""
+    return [line for zh, en in said for line in (f"{indent}注意：{zh}", f"{indent}note: {en}")]
+
+
+def warning_lines(warnings: Iterable[dict[str, Any]], indent: str = "  ") -> list[str]:
+    """Each warning of a result (``message_zh``, ``message_en``: ``services.provisional``) as
+    its note lines: Chinese, then English."""
+    return note_lines(((w["message_zh"], w["message_en"]) for w in warnings), indent)

@@ -29,7 +29,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
@@ -148,7 +148,7 @@ def _report(
         lines.append(_more_line(summary.refused - ERRORS_SHOWN))
     warnings = summary.to_json()["warnings"]
     assert isinstance(warnings, list)
-    lines += [f"  注意 note: {w['message']}" for w in warnings[:ERRORS_SHOWN]]
+    lines += warning_lines(warnings[:ERRORS_SHOWN])
     if len(summary.provisional) > ERRORS_SHOWN:
         more = len(summary.provisional) - ERRORS_SHOWN
         lines.append(f"  … 另有 {more} 条，--json 全部列出 / {more} more; --json lists them")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
@@ -486,7 +486,7 @@ def _paid_line(p: MonthPaid) -> str:
         if p.hukou_fen
         else ""
     )
-    notes = "".join(f"\n  注意 note: {w['message']}" for w in p.warnings())
+    notes = "".join(f"\n{line}" for line in warning_lines(p.warnings()))
     return (
         f"{p.tx_id}: {p.month} {p.scheme} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
         f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, note_lines
 from suiren.cli.ledger import BASE_HELP, MONTH, MONTH_FROM, MONTH_TO, PAYMENT_ID_HELP, pay
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
@@ -90,6 +90,5 @@ def medical_status_command(
             f" (需累计 needs {cover.required_total_months} cumulative, 其中本地"
             f" {cover.required_local_months} local)"
         )
-    for zh, en in zip(status.notes_zh, status.notes_en, strict=True):
-        lines += [f"  注意：{zh}", f"  note: {en}"]
+    lines += note_lines(zip(status.notes_zh, status.notes_en, strict=True))
     emit(status.to_json(), as_json, "\n".join(lines))

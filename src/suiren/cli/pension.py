@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
@@ -257,39 +257,55 @@ def estimate(
     emit(data, as_json, "\n".join(estimate_lines(data, explain)))
 
 
-CHOSEN_TEXT = {"early": "弹性提前 early", "statutory": "法定 statutory", "late": "弹性延迟 late"}
+CHOSEN_TEXT = {
+    "early": ("弹性提前", "early"),
+    "statutory": ("法定", "statutory"),
+    "late": ("弹性延迟", "late"),
+}
 
 
 def window_lines(window: dict[str, Any]) -> list[str]:
-    """The elective retirement window (弹性退休区间), in zh-CN and English."""
+    """The elective retirement window (弹性退休区间): a Chinese line, then its English line,
+    with the same months and ages."""
+    w = window
 
-    def age(months: int) -> str:
-        return f"{months // 12}岁{months % 12}个月 {months // 12}y{months % 12}m"
+    def years(key: str) -> tuple[int, int]:
+        return divmod(w[key], 12)
 
-    later = (
-        f"最晚 latest {window['latest_month']} ({age(window['latest_age_months'])}),"
-        f" 弹性延迟须于 {window['late_apply_by']} 前向社保经办机构申请"
-        f" apply to the agency by {window['late_apply_by']}"
-        if window["later_offered"]
-        else "不能弹性延迟 no later age"
-        + (
-            " (法定退休年龄在2025-01-01前已达到 reached before the flexible rule)"
-            if window["no_later_reason"] == "before-flexible-rule"
-            else " (无用人单位 no employer)"
+    def age_zh(key: str) -> str:
+        return "{}岁{}个月".format(*years(key))
+
+    def age_en(key: str) -> str:
+        return "{}y{}m".format(*years(key))
+
+    if w["later_offered"]:
+        later_zh = (
+            f"最晚 {w['latest_month']}（{age_zh('latest_age_months')}），"
+            f"弹性延迟须于 {w['late_apply_by']} 前向社保经办机构申请"
         )
-    )
-    chosen = CHOSEN_TEXT[window["chosen"]]
-    if not window["chosen_in_window"]:
-        chosen += " — 不在区间内 outside"
-    if window["chosen_apply_by"]:
-        chosen += f", 申请截止 apply by {window['chosen_apply_by']}"
+        later_en = (
+            f"latest {w['latest_month']} ({age_en('latest_age_months')}),"
+            f" apply to the agency by {w['late_apply_by']}"
+        )
+    elif w["no_later_reason"] == "before-flexible-rule":
+        later_zh = "不能弹性延迟（法定退休年龄在2025-01-01前已达到）"
+        later_en = "no later age (reached before the flexible rule of 2025-01-01)"
+    else:
+        later_zh, later_en = "不能弹性延迟（无用人单位）", "no later age (no employer)"
+    chosen_zh, chosen_en = CHOSEN_TEXT[w["chosen"]]
+    if not w["chosen_in_window"]:
+        chosen_zh, chosen_en = f"{chosen_zh} — 不在区间内", f"{chosen_en} — outside"
+    if w["chosen_apply_by"]:
+        chosen_zh += f"，申请截止 {w['chosen_apply_by']}"
+        chosen_en += f", apply by {w['chosen_apply_by']}"
+    early, notice = w["early_minimum_years"], w["early_notice_months"]
     return [
-        f"弹性退休区间 retirement window: 最早 earliest {window['earliest_month']}"
-        f" ({age(window['earliest_age_months'])}, 须缴费满 needs {window['early_minimum_years']}"
-        f" 年 years, 提前 {window['early_notice_months']} 个月申请 apply"
-        f" {window['early_notice_months']} months ahead); 法定 statutory"
-        f" {window['statutory_month']} ({age(window['statutory_age_months'])}); {later};"
-        f" 所选 chosen: {chosen}"
+        f"弹性退休区间：最早 {w['earliest_month']}（{age_zh('earliest_age_months')}，"
+        f"须缴费满 {early} 年，提前 {notice} 个月申请）；法定 {w['statutory_month']}"
+        f"（{age_zh('statutory_age_months')}）；{later_zh}；所选：{chosen_zh}",
+        f"retirement window: earliest {w['earliest_month']} ({age_en('earliest_age_months')},"
+        f" needs {early} years, apply {notice} months ahead); statutory {w['statutory_month']}"
+        f" ({age_en('statutory_age_months')}); {later_en}; chosen: {chosen_en}",
     ]
 
 
@@ -297,11 +313,9 @@ def explanation_lines(steps: list[dict[str, Any]]) -> list[str]:
     """An estimate's steps (``rules.explain.Step``), each in Chinese, then in English."""
     lines = []
     for n, step in enumerate(steps, 1):
-        result = step["result_zh"]
-        if step["result_en"] != result:
-            result += f" / {step['result_en']}"
         lines += [
-            f"  {n}. {step['step_zh']} / {step['step_en']}：{result}",
+            f"  {n}. {step['step_zh']}：{step['result_zh']}",
+            f"  {' ' * len(str(n))}  {step['step_en']}: {step['result_en']}",
             f"     公式：{step['formula_zh']}",
             f"     formula: {step['formula_en']}",
         ]
@@ -323,16 +337,22 @@ def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
     assumptions ahead, what paying more adds, and what differs between the scenarios."""
     lines = window_lines(data["scenarios"][0]["retirement_window"])
     for s in data["scenarios"]:
-        lines.append(
-            f"{s['scenario']:<22} 领取地 paid by {s['paying_province']}, 指数 Ī {s['average_index']},"
-            f" 退休 retire {s['retirement_month']}: 基础 basic {fen_to_yuan_str(s['basic_pension_fen'])}"
-            f" + 个人账户 account {fen_to_yuan_str(s['account_pension_fen'])}"
-            f" = {fen_to_yuan_str(s['total_fen'])} 元/月 yuan/month"
+        basic, account = (
+            fen_to_yuan_str(s["basic_pension_fen"]),
+            fen_to_yuan_str(s["account_pension_fen"]),
         )
-        for w in s.get("warnings", []):
-            lines += [f"  注意：{w['message_zh']}", f"  note: {w['message_en']}"]
+        total, name = fen_to_yuan_str(s["total_fen"]), f"{s['scenario']:<22}"
+        lines += [
+            f"{name} 领取地 {s['paying_province']}，指数 Ī {s['average_index']}，"
+            f"退休 {s['retirement_month']}：基础养老金 {basic} + 个人账户养老金 {account}"
+            f" = {total} 元/月",
+            f"{name} paid by {s['paying_province']}, index Ī {s['average_index']},"
+            f" retire {s['retirement_month']}: basic {basic} + account {account}"
+            f" = {total} yuan/month",
+        ]
+        lines += warning_lines(s.get("warnings", []))
         if explain:
-            lines.append(f"计算过程 how it is computed ({s['scenario']}):")
+            lines += [f"计算过程（{s['scenario']}）：", f"how it is computed ({s['scenario']}):"]
             lines += explanation_lines(s["explanation"])
     ahead = data["scenarios"][0]["projection"]
     if ahead is not None:
@@ -354,12 +374,16 @@ def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
                 f"{row['base_ratio']}: {fen_to_yuan_str(row['total_fen'])}"
                 for row in s["projection"]["ladder"]
             )
-            lines.append(f"多缴多得 paying more ({s['scenario']}), 元/月: {ladder}")
+            lines += [
+                f"多缴多得（{s['scenario']}），元/月：{ladder}",
+                f"paying more ({s['scenario']}), yuan/month: {ladder}",
+            ]
     else:
-        lines.append("只计已缴 months paid so far only (no months ahead)")
+        lines += ["只计已缴月份（不计今后的月份）", "months paid so far only (no months ahead)"]
     if "difference_fen" in data:
-        lines.append(
-            f"差额 difference: {fen_to_yuan_str(data['difference_fen']['total_fen'])} 元/月"
-            f" yuan/month；{'；'.join(data['causes_zh'])} / {'; '.join(data['causes'])}"
-        )
+        difference = fen_to_yuan_str(data["difference_fen"]["total_fen"])
+        lines += [
+            f"差额：{difference} 元/月；{'；'.join(data['causes_zh'])}",
+            f"difference: {difference} yuan/month; {'; '.join(data['causes'])}",
+        ]
     return lines

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
@@ -78,7 +78,7 @@ def _line(view: TransferView) -> str:
         f" 统筹 pooled {fen_to_yuan_str(view.pooled_fen)},"
         f" 留在原地 left behind {fen_to_yuan_str(view.kept_fen)}"
         f"{', 临时账户 temporary account' if view.temporary else ''}; 期限 due {view.due_on}"
-        + "".join(f"\n  注意 note: {w['message']}" for w in view.warnings)
+        + "".join(f"\n{line}" for line in warning_lines(view.warnings))
     )
 
 

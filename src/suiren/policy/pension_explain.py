@@ -46,10 +46,11 @@ def age_text(months: int) -> Text:
 
 
 def _unit_name(unit: int, mode: str) -> Text:
-    """The unit a component is rounded to, and how: 角（四舍五入）, 0.1 yuan (jiao), half_up."""
-    zh = "角" if unit == 10 else "分" if unit == 1 else f"{unit}分"
+    """The unit a component is rounded to, and how, the same amount in each language:
+    角（0.1 元，四舍五入）, 0.1 yuan (jiao), half_up."""
+    zh = "角（0.1 元，" if unit == 10 else "分（0.01 元，" if unit == 1 else f"{unit}分（"
     en = "0.1 yuan (jiao)" if unit == 10 else "fen (0.01 yuan)" if unit == 1 else f"{unit} fen"
-    return Text(f"{zh}（{MODE_ZH.get(mode, mode)}）", f"{en}, {mode}")
+    return Text(f"{zh}{MODE_ZH.get(mode, mode)}）", f"{en}, {mode}")
 
 
 def explain_case(cases: PensionCases, result: PensionResult, i: int) -> list[Step]:
