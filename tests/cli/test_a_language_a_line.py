@@ -16,12 +16,14 @@ file) and of ``transfer``, over a few workers:
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from suiren.cli.pension import window_lines
+from suiren.cli.pension import pension_parts, window_lines
 from tests.bilingual import line_problems
 from tests.cli.runner import Run
 from tests.cli.test_transfer_cli import enrol_and_pay, ok_json
@@ -40,6 +42,31 @@ def said(done: Any) -> list[str]:
 def notes(lines: list[str]) -> list[str]:
     """A command's notes (its other lines are not this test's)."""
     return [line for line in lines if line.startswith(NOTES)]
+
+
+def adds_up(line: str) -> bool:
+    """Whether a scenario's line (``…：基础养老金 a + … = t 元/月``) sums its parts to its total."""
+    parts, total = line.rsplit(" = ", 1)
+    amounts = [Decimal(a) for a in re.findall(r"-?[0-9]+\.[0-9]{2}", re.split("：|: ", parts)[-1])]
+    return sum(amounts) == Decimal(total.split()[0]) and len(amounts) >= 2
+
+
+def test_a_scenarios_parts_add_up_to_its_total() -> None:
+    """The basic and account pensions always, the transitional and the local extras where not
+    zero, and what rounding the total added (见分进角): the printed sum is the total's."""
+    scenario = {
+        "basic_pension_fen": 150_012,
+        "account_pension_fen": 40_005,
+        "transitional_pension_fen": 0,
+        "extra_pension_fen": 12_000,
+        "total_fen": 202_020,
+    }
+    zh, en = pension_parts(scenario)
+    assert zh == "基础养老金 1500.12 + 个人账户养老金 400.05 + 地方加发 120.00 + 总额取整 0.03"
+    assert en == "basic 1500.12 + account 400.05 + local extras 120.00 + the total's rounding 0.03"
+    assert adds_up(f"x：{zh} = 2020.20 元/月") and adds_up(f"x: {en} = 2020.20 yuan/month")
+    plain = scenario | {"extra_pension_fen": 0, "total_fen": 190_017}
+    assert pension_parts(plain)[1] == "basic 1500.12 + account 400.05"
 
 
 def test_the_check_finds_a_line_in_both_languages() -> None:
@@ -61,6 +88,8 @@ def test_pension_estimate_says_each_line_in_one_language(cli: Run) -> None:
     ):
         lines = said(cli("pension", "estimate", worker, *options))
         assert len(lines) > 8 and line_problems(lines) == [], "\n".join(line_problems(lines))
+        sums = [line for line in lines if " 领取地 " in line or " paid by " in line]
+        assert len(sums) >= 2 and all(adds_up(line) for line in sums), sums
         walked += lines
     starts = (
         "弹性退休区间",

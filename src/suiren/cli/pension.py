@@ -332,23 +332,46 @@ def percent(rate: str) -> str:
     return f"{(Decimal(rate) * 100).normalize():f}%"
 
 
+# a scenario's parts of its total, in the order they are added (zh, en); the basic and the
+# account pension always shown, the others where not zero
+_PARTS = (
+    ("basic_pension_fen", "基础养老金", "basic"),
+    ("account_pension_fen", "个人账户养老金", "account"),
+    ("transitional_pension_fen", "过渡性养老金", "transitional"),
+    ("extra_pension_fen", "地方加发", "local extras"),
+)
+
+
+def pension_parts(scenario: dict[str, Any]) -> tuple[str, str]:
+    """The sum a scenario's total is, in Chinese and in English: every part it adds, and what
+    rounding the total added (见分进角 and the like) where the parts do not make it alone — so
+    that the line's sum is the total's, to the fen."""
+    shown = [
+        (scenario[key], zh, en)
+        for n, (key, zh, en) in enumerate(_PARTS)
+        if n < 2 or scenario.get(key, 0)
+    ]
+    rest = scenario["total_fen"] - sum(fen for fen, _, _ in shown)
+    if rest:
+        shown.append((rest, "总额取整", "the total's rounding"))
+    return (
+        " + ".join(f"{zh} {fen_to_yuan_str(fen)}" for fen, zh, _ in shown),
+        " + ".join(f"{en} {fen_to_yuan_str(fen)}" for fen, _, en in shown),
+    )
+
+
 def estimate_lines(data: dict[str, Any], explain: bool = False) -> list[str]:
     """The estimate for a person: each scenario (with its steps where ``explain``), the
     assumptions ahead, what paying more adds, and what differs between the scenarios."""
     lines = window_lines(data["scenarios"][0]["retirement_window"])
     for s in data["scenarios"]:
-        basic, account = (
-            fen_to_yuan_str(s["basic_pension_fen"]),
-            fen_to_yuan_str(s["account_pension_fen"]),
-        )
+        parts_zh, parts_en = pension_parts(s)
         total, name = fen_to_yuan_str(s["total_fen"]), f"{s['scenario']:<22}"
         lines += [
             f"{name} 领取地 {s['paying_province']}，指数 Ī {s['average_index']}，"
-            f"退休 {s['retirement_month']}：基础养老金 {basic} + 个人账户养老金 {account}"
-            f" = {total} 元/月",
+            f"退休 {s['retirement_month']}：{parts_zh} = {total} 元/月",
             f"{name} paid by {s['paying_province']}, index Ī {s['average_index']},"
-            f" retire {s['retirement_month']}: basic {basic} + account {account}"
-            f" = {total} yuan/month",
+            f" retire {s['retirement_month']}: {parts_en} = {total} yuan/month",
         ]
         lines += warning_lines(s.get("warnings", []))
         if explain:
