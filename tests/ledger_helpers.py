@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
@@ -477,18 +477,3 @@ def quick_hashes() -> Iterator[None]:
     by the module and named in its ``pytestmark = pytest.mark.usefixtures("quick_hashes")``."""
     with quick_password_hashes():
         yield
-
-
-def without_fsync(engine: Engine) -> None:
-    """SQLite (``PRAGMA synchronous=OFF``) commits without waiting for the disk from the next
-    connection on: for tests whose process never dies mid-commit (a state machine, the
-    simulation, whose "kill" is a rollback), which test what a commit writes, not that it
-    survives a power cut. A state machine's example spent a third of its time waiting for
-    fsync, and a fifth of its CPU around it. PostgreSQL is left as it is."""
-    if engine.dialect.name == "sqlite":
-        engine.dispose()
-        event.listen(engine, "connect", _no_sync)
-
-
-def _no_sync(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA synchronous=OFF")

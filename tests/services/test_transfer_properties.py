@@ -78,7 +78,7 @@ from suiren.store.tables import (
     transfer_events,
     transfers,
 )
-from tests.conftest import migrated_engine, release
+from tests.conftest import migrated_engine, release, without_fsync
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     VAULT,
@@ -86,7 +86,6 @@ from tests.ledger_helpers import (
     base_bounds_fen,
     last_audit_due,
     resident_id,
-    without_fsync,
 )
 
 SETTINGS = settings(

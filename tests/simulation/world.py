@@ -47,7 +47,8 @@ from suiren.store.tables import (
     postings,
     transfers,
 )
-from tests.ledger_helpers import assert_ledger_sound, without_fsync
+from tests.conftest import without_fsync
+from tests.ledger_helpers import assert_ledger_sound
 from tests.simulation.requests import START, Op, Person, Requests
 
 DAYS = (0, 0, 1, 1, 2, 3, 5, 7, 10, 14)  # how far the clock moves before a step

@@ -49,7 +49,7 @@ from suiren.store.tables import (
     journal,
     postings,
 )
-from tests.conftest import NOW, migrated_engine, release
+from tests.conftest import NOW, migrated_engine, release, without_fsync
 from tests.ledger_helpers import (
     AUDIT_EVERY,
     POLICY,
@@ -58,7 +58,6 @@ from tests.ledger_helpers import (
     base_bounds_fen,
     last_audit_due,
     resident_id,
-    without_fsync,
 )
 
 SETTINGS = settings(
