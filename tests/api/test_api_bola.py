@@ -29,7 +29,7 @@ from suiren.services.settlement import close_window
 from suiren.store.db import unit_of_work
 from tests.api import settings_for
 from tests.api.world import CLERK_OF, TODAY, World, populate
-from tests.conftest import NOW, POSTGRES_URL, drop_postgres_schema, engine_for, migrate
+from tests.conftest import NOW, POSTGRES_URL, migrated_engine, release
 from tests.worlds import populated
 
 ALL_AGENCIES = ("national", "gd", "gz", "bj", "hz")
@@ -168,8 +168,7 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, World]]:
     folder = tmp_path_factory.mktemp("bola")
-    engine, schema = engine_for(request.param, folder)
-    migrate(engine)
+    engine, schema = migrated_engine(request.param, folder)
     made = populated(engine, populate)
     with unit_of_work(engine) as c:
         close_window(c, date.fromisoformat(CLOSED_WINDOW), NOW)
@@ -182,8 +181,7 @@ def world(
             create_app(settings_for(url, today=TODAY)), raise_server_exceptions=False
         ) as client:
             yield client, made
-    if schema is not None:
-        drop_postgres_schema(schema)
+    release(engine, schema)
 
 
 def object_id(made: World, kind: str, name: str) -> str:

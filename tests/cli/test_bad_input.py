@@ -39,7 +39,7 @@ from suiren.cli import options
 from suiren.cli.main import app
 from suiren.domain.errors import InvalidInput
 from tests.cli.runner import CJK, Done, Run, refusal, runner
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for, migrate
+from tests.conftest import POSTGRES_URL, migrated_engine, release
 from tests.ledger_helpers import resident_id
 
 EXAMPLES_PER_TARGET = 4  # per parameter of each command, and per command for a broken line
@@ -162,8 +162,7 @@ def prepared(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"bad-input-{request.param}")
-    engine, schema = engine_for(request.param, directory)
-    migrate(engine)
+    engine, schema = migrated_engine(request.param, directory)
     if schema is None:
         run = runner(f"sqlite:///{directory / 'suiren.db'}", {}, directory)
     else:
@@ -194,9 +193,7 @@ def prepared(
         (directory / "payments.csv").write_text("payment_id,month,base_yuan,worker_id\n")
         yield Prepared(run, engine, directory, worker)
     finally:
-        engine.dispose()
-        if schema:
-            drop_postgres_schema(schema)
+        release(engine, schema)
 
 
 # --- valid and garbage values per kind ------------------------------------------------------------

@@ -26,7 +26,7 @@ from suiren.store.tables import (
     transfers,
 )
 from tests.cli.runner import TODAY, Done, Run, refusal, runner
-from tests.conftest import POSTGRES_URL, drop_postgres_schema, engine_for, migrate
+from tests.conftest import POSTGRES_URL, migrated_engine, release
 from tests.ledger_helpers import resident_id
 
 NEXT_DAY = "2026-06-16"
@@ -202,8 +202,7 @@ def prepared(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prepared]:
     directory = tmp_path_factory.mktemp(f"transfer-cli-{request.param}")
-    engine, schema = engine_for(request.param, directory)
-    migrate(engine)
+    engine, schema = migrated_engine(request.param, directory)
     if schema is None:
         run = runner(f"sqlite:///{directory / 'suiren.db'}", {}, directory)
     else:
@@ -211,9 +210,7 @@ def prepared(
     try:
         yield Prepared(run, engine)
     finally:
-        engine.dispose()
-        if schema:
-            drop_postgres_schema(schema)
+        release(engine, schema)
 
 
 BAD_INPUTS = {

@@ -29,6 +29,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ from suiren.services.workers import enrol
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.ledger_repo import balances
 from suiren.store.tables import journal, postings, transfer_events, transfers
-from tests.conftest import KEYS, POSTGRES_URL, drop_postgres_schema, migrate, postgres_schema_url
+from tests.conftest import KEYS, POSTGRES_URL, migrated_engine, release
 from tests.ledger_helpers import VAULT, resident_id
 from tests.processes import process_context
 
@@ -88,13 +89,12 @@ def schema_engine(schema: str) -> Engine:
 
 
 @pytest.fixture
-def schema() -> Iterator[str]:
-    _, name = postgres_schema_url()
-    engine = schema_engine(name)
-    migrate(engine)
+def schema(tmp_path: Path) -> Iterator[str]:
+    engine, name = migrated_engine("postgres", tmp_path)
+    assert name is not None
     engine.dispose()
     yield name
-    drop_postgres_schema(name)
+    release(engine, name)
 
 
 @pytest.fixture

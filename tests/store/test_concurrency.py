@@ -39,7 +39,7 @@ from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.lines import paid_months
 from suiren.store.tables import contribution_months, journal
-from tests.conftest import KEYS, NOW, POSTGRES_URL, drop_postgres_schema, engine_for, migrate
+from tests.conftest import KEYS, NOW, POSTGRES_URL, migrated_engine, release
 from tests.ledger_helpers import POLICY, base_bounds_fen, enrol_workers
 from tests.processes import process_context
 
@@ -143,10 +143,9 @@ def expected_balances(items: list[Item]) -> dict[str, int]:
 
 @pytest.mark.slow  # a soak: 8 processes, 1,152 calls
 def test_concurrent_contributions_are_posted_exactly_once(tmp_path: Path) -> None:
-    engine, schema = engine_for("postgres", tmp_path)
+    engine, schema = migrated_engine("postgres", tmp_path)
     assert schema is not None
     try:
-        migrate(engine)
         rng = random.Random(20260615)
         workers = {
             "440100": enrol_workers(engine, WORKERS_PER_REGION, "440100", start=0),
@@ -185,8 +184,7 @@ def test_concurrent_contributions_are_posted_exactly_once(tmp_path: Path) -> Non
         check_exactly_once(calls, items)
         check_database(engine, items)
     finally:
-        engine.dispose()
-        drop_postgres_schema(schema)
+        release(engine, schema)
 
 
 def collect(results: Any, processes: list[Any]) -> list[tuple[int, list[Any], int, str | None]]:
@@ -323,12 +321,10 @@ def wait_until_blocked(
 @pytest.fixture
 def pg(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     """A migrated PostgreSQL schema (the shared ``engine`` fixture would also run SQLite)."""
-    engine, schema = engine_for("postgres", tmp_path)
+    engine, schema = migrated_engine("postgres", tmp_path)
     assert schema is not None
-    migrate(engine)
     yield engine, schema
-    engine.dispose()
-    drop_postgres_schema(schema)
+    release(engine, schema)
 
 
 def test_racing_payments_of_one_month_pay_it_once(pg: tuple[Engine, str]) -> None:

@@ -71,7 +71,7 @@ from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
 from suiren.store.seals import SEALED, read_sealed, seal
 from suiren.store.tables import metadata
-from tests.conftest import drop_postgres_schema, engine_for
+from tests.conftest import migrated_engine, release
 from tests.ledger_helpers import (
     POLICY,
     VAULT,
@@ -292,14 +292,11 @@ def keep_answer(c: Connection, now: datetime) -> None:
 def ledger(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Ledger]:
-    engine, schema = engine_for(request.param, tmp_path_factory.mktemp("tamper"))
-    upgrade(engine)
+    engine, schema = migrated_engine(request.param, tmp_path_factory.mktemp("tamper"))
     try:
         yield build(engine)
     finally:
-        engine.dispose()
-        if schema:
-            drop_postgres_schema(schema)
+        release(engine, schema)
 
 
 @contextmanager
