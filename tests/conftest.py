@@ -16,12 +16,14 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from suiren.services.identity import ledger_keys
 from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
@@ -136,20 +138,54 @@ def _without_jit(dialect: Any, _record: Any, _args: Any, params: dict[str, Any])
         params["options"] = f"{given} {PG_TEST_OPTIONS}".strip()
 
 
+_ADMIN: dict[int, Connection] = {}  # each process's admin connection, by its pid
+
+
+@contextmanager
+def admin_transaction() -> Iterator[Connection]:
+    """A transaction on this process's one connection to the PostgreSQL test database for
+    making, checking, resetting and dropping schemas (a connection made and closed for each
+    cost the server about 10 ms of CPU). It is kept idle between transactions, so it holds no
+    lock. A process forked from this one makes its own: the parent's is left alone there —
+    never used, and never closed (closing it would end the parent's session). A transaction
+    that fails closes the connection; the next is made afresh."""
+    pid = os.getpid()
+    connection = _ADMIN.get(pid)
+    if connection is None:
+        # its own options: not PGOPTIONS, which names a CLI test's schema while it runs
+        admin = create_engine(POSTGRES_URL, poolclass=NullPool, connect_args={"options": ""})
+        connection = _ADMIN[pid] = admin.connect()
+    try:
+        with connection.begin():
+            yield connection
+    except BaseException:
+        del _ADMIN[pid]
+        try:
+            connection.close()
+        finally:
+            raise
+
+
+def close_admin() -> None:
+    """This process's admin connection closed (at its exit, after ``drop_pool``)."""
+    connection = _ADMIN.pop(os.getpid(), None)
+    if connection is not None:
+        connection.close()
+
+
+atexit.register(close_admin)  # registered before drop_pool: runs after it
+
+
 def postgres_schema_url() -> tuple[str, str]:
     schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+    with admin_transaction() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
     return POSTGRES_URL, schema
 
 
 def drop_postgres_schema(schema: str) -> None:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+    with admin_transaction() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
     _dropped[0] += 1
     if _dropped[0] % VACUUM_EVERY == 0:
         vacuum_catalogs(full=False)  # beside the running tests: no exclusive lock
@@ -344,15 +380,13 @@ def recycle_postgres_schema(schema: str) -> None:
     pristine = _pristine()
     kept = False
     if _USES[schema] < REUSES and len(_POOL) < POOL_SIZE:
-        engine = schema_engine(schema)
-        try:
-            with engine.begin() as connection:
-                found = connection.exec_driver_sql(SCHEMA_FINGERPRINT).scalar_one()
-                if found == pristine["fingerprint"]:
-                    connection.exec_driver_sql(pristine["reset"].format(target=schema))
-                    kept = True
-        finally:
-            engine.dispose()
+        with admin_transaction() as connection:
+            # current_schema() is ``schema`` for the fingerprint; back as it was at the commit
+            connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
+            found = connection.exec_driver_sql(SCHEMA_FINGERPRINT).scalar_one()
+            if found == pristine["fingerprint"]:
+                connection.exec_driver_sql(pristine["reset"].format(target=schema))
+                kept = True
     if kept:
         _POOL.append(schema)
     else:
