@@ -65,8 +65,8 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "343116" in out  # the Tianjin table, to the fen
-    assert "[重放 replayed]" in out  # the second 2025 payment changed nothing
-    assert "入账 posted 2, 重放 replayed 0, 拒绝 refused 1" in out
+    assert "[重放]" in out and "[replayed]" in out  # the second 2025 payment changed nothing
+    assert "入账 2，重放 0，拒绝 1" in out and "posted 2, replayed 0, refused 1" in out
     assert "below" not in done.stderr and "Traceback" not in done.stderr
     assert (tmp_path / "refused.csv").read_text().splitlines()[1].startswith("3,base_yuan,")
     assert out.count("核验通过 ok") == 2 and "checkpoint of" in out

@@ -1,8 +1,9 @@
 """Each line the terminal prints is in one language: a Chinese line, then its English line
 with the same months, ages and amounts (tests/bilingual.py ``line_problems``), for what
 ``pension estimate`` prints (the retirement window, each scenario, its notes and steps, the
-assumptions, 多缴多得, the difference) and for the notes of ``contribute`` (a month and a
-file) and of ``transfer``, over a few workers:
+assumptions, 多缴多得, the difference) and for the whole of what ``contribute`` (a month, a
+replay, a file) and ``transfer`` (request, each step, gather, status) print, over a few
+workers:
 
 - a man born 1990 insured in Guangzhou who paid 2026-01..05 (tests/cli/test_transfer_cli.py
   ``enrol_and_pay``): a month outside his window, months paid only, a base ratio and wage
@@ -23,7 +24,10 @@ from typing import Any
 
 import pytest
 
+from suiren.cli.ledger import paid_lines
 from suiren.cli.pension import pension_parts, window_lines
+from suiren.domain.month import Month
+from suiren.services.contributions import MonthPaid
 from tests.bilingual import line_problems
 from tests.cli.runner import Run
 from tests.cli.test_transfer_cli import enrol_and_pay, ok_json
@@ -37,6 +41,12 @@ def said(done: Any) -> list[str]:
     assert done.returncode == 0, done.stderr
     lines: list[str] = done.stdout.splitlines()
     return lines
+
+
+def whole(done: Any, worker: str) -> list[str]:
+    """All a command printed, its worker's id (W and 12 hex digits, which may hold a run of
+    letters such as ABC: a code, no language's word) written as W."""
+    return [line.replace(worker, "W") for line in said(done)]
 
 
 def notes(lines: list[str]) -> list[str]:
@@ -104,6 +114,20 @@ def test_pension_estimate_says_each_line_in_one_language(cli: Run) -> None:
     assert all(any(line.startswith(s) for line in walked) for s in starts)  # each was walked
 
 
+@pytest.mark.parametrize("replayed", [True, False])
+@pytest.mark.parametrize("hukou_fen", [0, 12_345])
+def test_every_month_paid_is_said_in_one_language_a_line(replayed: bool, hukou_fen: int) -> None:
+    """A medical month whose pooled part is held in part at the hukou region, replayed or not."""
+    paid = MonthPaid(
+        "m1/2026-03", Month.of(2026, 3), "330100", 800_000, 80_000, 16_000, 64_000, replayed,
+        "employee_medical", "410100" if hukou_fen else None, hukou_fen,
+    )  # fmt: skip
+    lines = paid_lines(paid).splitlines()
+    assert len(lines) == 2 and line_problems(lines) == [], "\n".join(line_problems(lines))
+    assert ("123.45" in lines[0]) == ("123.45" in lines[1]) == bool(hukou_fen)
+    assert lines[1].endswith(" [replayed]") == replayed
+
+
 @pytest.mark.parametrize("chosen", ["early", "statutory", "late"])
 @pytest.mark.parametrize("in_window", [True, False])
 @pytest.mark.parametrize("later", ["offered", "before-flexible-rule", "no-employer"])
@@ -138,15 +162,28 @@ def window() -> dict[str, Any]:
     }
 
 
-def test_notes_of_a_month_and_a_file_on_provisional_bounds(cli: Run, tmp_path: Path) -> None:
+def test_a_month_a_replay_and_a_file_on_provisional_bounds(cli: Run, tmp_path: Path) -> None:
+    """Each month's line (应缴, 个人账户, 统筹, 重放) and a file's summary (读取, 入账, 重放,
+    拒绝, 各地区应缴), with the notes under them."""
     worker = enrol_and_pay(cli, 52)
     pay_month = ("contribute", worker, "--month", "2026-07", "--base", "6000", "--id", "p7")
-    paid = notes(said(cli(*pay_month, today="2026-08-15")))
+    paid = whole(cli(*pay_month, today="2026-08-15"), worker)
+    replayed = whole(cli(*pay_month, today="2026-08-15"), worker)
+    assert (
+        paid[0].endswith("）")
+        and replayed[0].endswith(" [重放]")
+        and replayed[1:]
+        == [line + " [replayed]" if n == 1 else line for n, line in enumerate(paid) if n]
+    )
     payments = tmp_path / "payments.csv"
-    payments.write_text(f"payment_id,month,base_yuan,worker_id\nf1,2026-08,6000,{worker}\n")
-    filed = notes(said(cli("contribute", "--file", str(payments), today="2026-09-15")))
-    for lines in paid, filed:
-        assert len(lines) == 2 and line_problems(lines) == [], "\n".join(line_problems(lines))
+    payments.write_text(
+        f"payment_id,month,base_yuan,worker_id\nf1,2026-08,6000,{worker}\nf2,2026-09,6000,{worker}\n"
+    )
+    filed = whole(cli("contribute", "--file", str(payments), today="2026-10-15"), worker)
+    assert filed[0] == "读取 2 行：入账 2，重放 0，拒绝 0；各地区应缴：440100 2400.00", filed
+    for lines in paid, replayed, filed:
+        assert notes(lines), lines
+        assert line_problems(lines) == [], "\n".join(line_problems(lines))
 
 
 def test_a_worker_on_a_temporary_account_and_her_gathering(cli: Run) -> None:
@@ -160,14 +197,20 @@ def test_a_worker_on_a_temporary_account_and_her_gathering(cli: Run) -> None:
     for year in (2023, 2024, 2025):
         pay(cli, worker, f"{year}-01", f"{year}-12", f"gz{year}", f"{year}-12-15")
     move = ("transfer", "request", "to-hz", "--worker", worker, "--to", HANGZHOU)
-    assert line_problems(notes(said(cli(*move, today="2026-01-05")))) == []
+    walked = whole(cli(*move, today="2026-01-05"), worker)
     for step in ("approve", "accept", "complete"):
-        assert line_problems(notes(said(cli("transfer", step, "to-hz", today="2026-01-05")))) == []
+        walked += whole(cli("transfer", step, "to-hz", today="2026-01-05"), worker)
+    walked += whole(cli("transfer", "status", "to-hz", today="2026-01-05"), worker)
+    assert len(walked) >= 10 and line_problems(walked) == [], "\n".join(line_problems(walked))
+    assert any("临时账户" in line for line in walked)  # each of her transfer's parts was said
     pay(cli, worker, "2026-01", "2026-05", "hz26", "2026-06-15")
+    paid = whole(cli("contribute", worker, "--month", "2026-06", "--base", "8000", "--id",
+                     "hz6", today="2026-07-15"), worker)  # fmt: skip
+    assert line_problems(paid) == [], "\n".join(line_problems(paid))
     estimate = ok_json(cli("pension", "estimate", worker, "--json", today="2026-06-15"))
     assert estimate["difference_causes"] != [{"code": "none"}]  # the paying province differs
     lines = said(cli("pension", "estimate", worker, "--explain", today="2026-06-15"))
     assert line_problems(lines) == [], "\n".join(line_problems(lines))
-    gathered = notes(said(cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU,
-                              today=RETIRED)))  # fmt: skip
-    assert gathered and line_problems(gathered) == [], "\n".join(line_problems(gathered))
+    gathered = whole(cli("transfer", "gather", worker, "--id", "g1", "--to", ZHENGZHOU,
+                         today=RETIRED), worker)  # fmt: skip
+    assert notes(gathered) and line_problems(gathered) == [], "\n".join(line_problems(gathered))

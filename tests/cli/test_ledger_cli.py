@@ -299,7 +299,7 @@ def test_a_file_sent_again_says_nothing_new_was_written_and_its_first_notes(
     human = cli(*send, today="2026-08-15")
     assert human.returncode == 0, human.stderr
     lines = human.stdout.splitlines()
-    assert lines[1] == again["replay_note"], lines
+    assert lines[2] == again["replay_note"], lines  # after the summary's two lines
     notes = [line for line in lines if line.startswith(("  注意：", "  note: "))]
     assert len(notes) == 2 and all("2026-07 (440100)" in n for n in notes), lines
     assert notes[0].startswith("  注意：") and notes[1].startswith("  note: "), lines

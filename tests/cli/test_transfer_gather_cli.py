@@ -136,18 +136,20 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
     assert human.returncode == 0, human.stderr
     said = human.stdout.splitlines()
     lines = [line for line in said if not line.startswith(("  注意：", "  note: "))]
-    assert len(lines) == 2
+    assert len(lines) == 4  # each transfer: its Chinese line, then its English line
     # the gathered pooled part's interest of 2038 is at a rate not published on 2039-01-15:
     # the gather says so under it, as its JSON does (a replay alike): Chinese, then English
-    assert said[1].startswith("  注意：") and "account.interest_rate" in said[1], said
-    assert said[2].startswith("  note: ") and "account.interest_rate" in said[2], said
+    assert said[2].startswith("  注意：") and "account.interest_rate" in said[2], said
+    assert said[3].startswith("  note: ") and "account.interest_rate" in said[3], said
     assert [w["code"] for w in gather["warnings"]] == ["provisional-parameter"]
-    assert lines[0].startswith(
-        f"g1/330100: {worker} 330100 → 410100 [requested] 职工养老 employee_pension, 归集 gather"
+    assert lines[0].startswith(f"g1/330100: {worker} 330100 → 410100 [已申请] 职工养老，归集")
+    assert lines[1].startswith(
+        f"g1/330100: {worker} 330100 → 410100 [requested] employee_pension, gather"
     )
-    assert "个人账户 account" in lines[0] and "统筹 pooled" in lines[0]
-    assert lines[1].startswith(f"g1/440100: {worker} 440100 → 410100 [requested]")
-    assert "claim" in lines[1]
+    assert "个人账户 " in lines[0] and "统筹 " in lines[0]
+    assert "account " in lines[1] and "pooled " in lines[1]
+    assert lines[2].startswith(f"g1/440100: {worker} 440100 → 410100 [已申请]")
+    assert "待遇领取地转入" in lines[2] and "claim" in lines[3]
 
     done = [steps(cli, t, RETIRED) for t in ("g1/330100", "g1/440100")]
     assert [(v["kind"], v["state"]) for v in done] == [
@@ -161,8 +163,12 @@ def test_gather_at_retirement_creates_a_gather_and_a_claim_transfer(cli: Run) ->
     assert done[0]["account_fen"] > gather["account_fen"]
     assert done[0]["pooled_fen"] == gather["pooled_fen"]
     status = cli("transfer", "status", "g1/440100", today=RETIRED)
-    assert status.returncode == 0 and "职工养老 employee_pension" in status.stdout
-    assert "待遇领取地转入 claim" in status.stdout
+    assert (
+        status.returncode == 0
+        and "职工养老，" in status.stdout
+        and "] employee_pension," in status.stdout
+    )
+    assert "，待遇领取地转入（" in status.stdout and ", claim (" in status.stdout
 
     closed = ok_json(
         cli("settlement", "close", "--window", RETIRED, "--json", today=RETIRED_NEXT_DAY)
@@ -288,10 +294,9 @@ def test_medical_transfer_and_settlement_with_scheme(cli: Run) -> None:
     assert view["due_on"] == "2026-06-23"  # complete: 5 working days after the acceptance
     text = cli("transfer", "status", "m1")
     assert text.returncode == 0, text.stderr
-    assert "职工医保 employee_medical, 转移 move" in text.stdout
-    assert (
-        "个人账户 account 600.00" in text.stdout and "留在原地 left behind 2400.00" in text.stdout
-    )
+    assert "职工医保，转移" in text.stdout and "employee_medical, move" in text.stdout
+    assert "个人账户 600.00" in text.stdout and "留在原地 2400.00" in text.stdout
+    assert "account 600.00" in text.stdout and "left behind 2400.00" in text.stdout
 
     window = ("--window", TODAY, "--scheme", "employee_medical", "--json")
     closed = ok_json(cli("settlement", "close", *window, today=NEXT_DAY))

@@ -131,9 +131,12 @@ def _report(
     money = ", ".join(
         f"{r} {fen_to_yuan_str(f)}" for r, f in sorted(summary.due_fen_by_region.items())
     )
+    counts = (summary.rows, summary.posted, summary.replayed, summary.refused)
     lines = [
-        f"读取 read {summary.rows} rows: 入账 posted {summary.posted}, 重放 replayed {summary.replayed},"
-        f" 拒绝 refused {summary.refused}" + (f"; 应缴 due by region: {money}" if money else ""),
+        "读取 {} 行：入账 {}，重放 {}，拒绝 {}".format(*counts)
+        + (f"；各地区应缴：{money}" if money else ""),
+        "read {} rows: posted {}, replayed {}, refused {}".format(*counts)
+        + (f"; due by region: {money}" if money else ""),
     ]
     note = summary.replay_note()
     if note is not None:

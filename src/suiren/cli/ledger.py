@@ -477,20 +477,27 @@ def pay(
             connection, ctx.policy, request_id, worker_id, first, last, base_fen, ctx.now(), scheme
         )
     )
-    emit([p.to_json() for p in paid], as_json, "\n".join(_paid_line(p) for p in paid))
+    emit([p.to_json() for p in paid], as_json, "\n".join(paid_lines(p) for p in paid))
 
 
-def _paid_line(p: MonthPaid) -> str:
+def paid_lines(p: MonthPaid) -> str:
+    """A month paid: its Chinese line, then its English line with the same amounts."""
+    due, account = fen_to_yuan_str(p.due_fen), fen_to_yuan_str(p.individual_account_fen)
+    pooled, hukou = fen_to_yuan_str(p.pooled_fen), fen_to_yuan_str(p.hukou_fen)
     held = (
-        f", 其中户籍地 of which at hukou region {p.hukou_region} {fen_to_yuan_str(p.hukou_fen)}"
+        (
+            f"，其中户籍地 {p.hukou_region} {hukou}",
+            f", of which at hukou region {p.hukou_region} {hukou}",
+        )
         if p.hukou_fen
-        else ""
+        else ("", "")
     )
+    replayed = (" [重放]", " [replayed]") if p.replayed else ("", "")
     notes = "".join(f"\n{line}" for line in warning_lines(p.warnings()))
+    head = f"{p.tx_id}: {p.month} {p.scheme}"
     return (
-        f"{p.tx_id}: {p.month} {p.scheme} 应缴 due {fen_to_yuan_str(p.due_fen)} (个人账户 account"
-        f" {fen_to_yuan_str(p.individual_account_fen)}, 统筹 pooled {fen_to_yuan_str(p.pooled_fen)}"
-        f"{held}){' [重放 replayed]' if p.replayed else ''}{notes}"
+        f"{head} 应缴 {due}（个人账户 {account}，统筹 {pooled}{held[0]}）{replayed[0]}\n"
+        f"{head} due {due} (account {account}, pooled {pooled}{held[1]}){replayed[1]}{notes}"
     )
 
 

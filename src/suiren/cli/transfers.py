@@ -69,17 +69,23 @@ KIND_NAMES = {"move": "转移", "continue": "接续", "gather": "归集", "claim
 
 
 def _line(view: TransferView) -> str:
-    """One transfer: id, 险种 scheme, 类型 kind, from → to, state and amounts."""
-    scheme = TRANSFERABLE.get(view.scheme, view.scheme)
-    return (
-        f"{view.transfer_id}: {view.worker_id} {view.from_region} → {view.to_region} [{view.state}]"
-        f" {scheme} {view.scheme}, {KIND_NAMES.get(view.kind, view.kind)} {view.kind}"
-        f" ({view.scenario}): 个人账户 account {fen_to_yuan_str(view.account_fen)},"
-        f" 统筹 pooled {fen_to_yuan_str(view.pooled_fen)},"
-        f" 留在原地 left behind {fen_to_yuan_str(view.kept_fen)}"
-        f"{', 临时账户 temporary account' if view.temporary else ''}; 期限 due {view.due_on}"
-        + "".join(f"\n{line}" for line in warning_lines(view.warnings))
+    """One transfer: id, 险种 scheme, 类型 kind, from → to, state and amounts, its Chinese
+    line then its English line with the same amounts."""
+    head = f"{view.transfer_id}: {view.worker_id} {view.from_region} → {view.to_region}"
+    state = message(f"transfer-state.{view.state}").zh
+    amounts = [fen_to_yuan_str(f) for f in (view.account_fen, view.pooled_fen, view.kept_fen)]
+    zh = (
+        f"{head} [{state}] {TRANSFERABLE.get(view.scheme, view.scheme)}，"
+        f"{KIND_NAMES.get(view.kind, view.kind)}（{view.scenario}）：个人账户 {amounts[0]}，"
+        f"统筹 {amounts[1]}，留在原地 {amounts[2]}{'，临时账户' if view.temporary else ''}；"
+        f"期限 {view.due_on}"
     )
+    en = (
+        f"{head} [{view.state}] {view.scheme}, {view.kind} ({view.scenario}): account"
+        f" {amounts[0]}, pooled {amounts[1]}, left behind {amounts[2]}"
+        f"{', temporary account' if view.temporary else ''}; due {view.due_on}"
+    )
+    return f"{zh}\n{en}" + "".join(f"\n{line}" for line in warning_lines(view.warnings))
 
 
 def _show(view: TransferView, as_json: bool) -> None:
