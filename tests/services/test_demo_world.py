@@ -83,3 +83,36 @@ def test_a_demo_world_of_every_province(engine: Engine, tmp_path: Path) -> None:
         )
     assert listed.status_code == 200, listed.text
     assert {t["state"] for t in listed.json()["items"]} == states
+
+
+def test_a_seeding_stopped_half_way_is_completed_and_counted_whole(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make run`` interrupted while it seeds (here: as the transfers start) leaves the
+    people and this year's months; the next run completes the world, and its summary counts
+    the world as it stands — not only what that run added (it said "0 stints")."""
+    from suiren.services import demo_world
+    from suiren.store.tables import contribution_months
+
+    made = demo_world._transfers
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_world, "_transfers", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        seed(engine, POLICY, VAULT, NOW, api_key, people_per_province=2)
+    monkeypatch.setattr(demo_world, "_transfers", made)
+    world = seed(engine, POLICY, VAULT, NOW, api_key, people_per_province=2)
+    with unit_of_work(engine) as c:
+        stints = c.execute(select(func.count()).select_from(history_stints)).scalar_one()
+        months = c.execute(select(func.count()).select_from(contribution_months)).scalar_one()
+        states = dict(
+            c.execute(select(transfers.c.state, func.count()).group_by(transfers.c.state)).all()
+        )
+        result = verify(c)
+    assert world.people == 31 * 2
+    assert world.stints == stints > world.people  # each person has a career of stints
+    assert world.months_paid == months > 0  # the first run's, replayed by the second
+    assert world.transfers == states and set(states) == {state.value for state in State}
+    assert result.ok, result.problems

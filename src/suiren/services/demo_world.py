@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from suiren.domain.errors import ParameterNotFound, SuirenError
 from suiren.domain.month import Month
@@ -212,11 +212,14 @@ def seed(
         for unit in people(stints_path, 5_000):
             with unit_of_work(engine) as c:
                 summary.add(import_people(c, policy, vault, unit, found, import_id, now))
-    result.people, result.stints = len(summary.mapping), summary.imported
     workers = [w for _, w in summary.mapping]
-    result.months_paid = _pay_this_year(engine, policy, workers, now, rng)
-    result.transfers = _transfers(engine, policy, workers, places, now, rng)
+    _pay_this_year(engine, policy, workers, now, rng)
+    _transfers(engine, policy, workers, places, now, rng)
     result.engaged = _engagements(engine, policy, vault, summary.mapping, now)
+    # what the world holds, not what this run added: a seeding stopped half-way (make run
+    # interrupted) is completed by the next one, whose imports and payments then replay
+    with unit_of_work(engine, read_only=True) as c:
+        _count_world(c, now, result)
     with unit_of_work(engine) as c:
         logins = [
             {
@@ -276,6 +279,29 @@ def seed(
     return result
 
 
+def _count_world(connection: Connection, now: datetime, result: Seeded) -> None:
+    """``result``'s people, stints, months paid this year and transfers by state, as the
+    database holds them."""
+    from suiren.store.tables import contribution_months, history_stints, transfers, workers
+
+    def count(table: Any, *where: Any) -> int:
+        return int(
+            connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        )
+
+    result.people = count(workers)
+    result.stints = count(history_stints)
+    result.months_paid = count(
+        contribution_months, contribution_months.c.month >= Month.of(now.year, 1).ordinal
+    )
+    result.transfers = {
+        state: int(n)
+        for state, n in connection.execute(
+            select(transfers.c.state, func.count()).group_by(transfers.c.state)
+        )
+    }
+
+
 def _phones(
     connection: Connection, vault: IdentityVault, portal: list[tuple[str, str]], now: datetime
 ) -> list[str]:
@@ -316,15 +342,14 @@ def _clerks(connection: Connection, places: list[str], now: datetime) -> list[di
 
 def _pay_this_year(
     engine: Engine, policy: Policy, workers: list[str], now: datetime, rng: random.Random
-) -> int:
+) -> None:
     """January to last month of this year paid by most workers, within each month's bounds."""
     from suiren.services.contributions import ContributionRows, post_batch
     from suiren.services.workers import enrolment_region
 
     first, last = Month.of(now.year, 1), Month.from_date(now.date()).minus(1)
     if last < first:
-        return 0
-    posted = 0
+        return
     with unit_of_work(engine) as c:
         ids: list[str] = []
         who: list[str] = []
@@ -354,7 +379,7 @@ def _pay_this_year(
                 who.append(worker)
                 months.append(m)
                 bases.append(max(base, low))
-        outcome = post_batch(
+        post_batch(
             c,
             policy,
             ContributionRows(
@@ -362,8 +387,6 @@ def _pay_this_year(
             ),
             now,
         )
-        posted = outcome.count(0)
-    return posted
 
 
 OVERDUE_DAYS = 45  # a few demo moves were requested this long ago: past a 15-working-day step
@@ -376,7 +399,7 @@ def _transfers(
     places: list[str],
     now: datetime,
     rng: random.Random,
-) -> dict[str, int]:
+) -> None:
     """Moves in every state of a transfer: most requested two days ago; a few requested
     ``OVERDUE_DAYS`` ago, so that some approved ones wait past their deadline (the
     console's overdue, first) and some never approved have expired (``expire_overdue``); a
@@ -396,7 +419,6 @@ def _transfers(
     plans = [(s, earlier) for s in ("requested", "approved", "accepted", "completed",
                                     "rejected")] * 8  # fmt: skip
     plans += [("approved", long_ago), ("expired", long_ago)] * 4
-    states: dict[str, int] = {}
     candidates = rng.sample(workers, min(len(workers), len(plans) * 3))
     for worker in candidates:
         if not plans:
@@ -422,14 +444,9 @@ def _transfers(
         except SuirenError:
             continue  # e.g. nothing to move: another worker takes the place
         plans.pop()
-        if state != "expired":  # counted when it has expired, below
-            states[state] = states.get(state, 0) + 1
     with unit_of_work(engine) as c:
-        expired = expire_overdue(c, now)  # the requests never approved in time
+        expire_overdue(c, now)  # the requests never approved in time
         close_window(c, (now - timedelta(days=1)).date(), now)
-    if expired:
-        states["expired"] = len(expired)
-    return states
 
 
 DEMO_PLATFORM = "courier-demo"
