@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from suiren.api.routes.common import _next
+from suiren.api.paging import encode_cursor
 from suiren.domain.month import Month
 from suiren.portal.app import create_app
 from suiren.portal.text import yuan
@@ -495,7 +495,7 @@ def test_the_workers_search_pages_cover_each_worker_once_in_the_clerks_regions_o
     for tampered in (
         "/console/workers?after=not-a-cursor",
         "/console/workers?before=AAAA",
-        f"/console/workers?after={_next([world['mine']], 1)}&before={_next([world['mine']], 1)}",
+        f"/console/workers?after={encode_cursor(world['mine'])}&before={encode_cursor(world['mine'])}",
         "/console/workers?size=101",
         "/console/workers?size=0",
         "/console/workers?size=-5",
@@ -516,7 +516,7 @@ def test_the_workers_search_pages_cover_each_worker_once_in_the_clerks_regions_o
     # a well-formed cursor at another region's worker starts the page there, in this region:
     # the desk's workers after that id (ids are random: the page may be empty, never foreign)
     for foreign in (world["hz"], *shenzhen):
-        after_theirs = client.get("/console/workers", params={"after": _next([foreign], 1)})
+        after_theirs = client.get("/console/workers", params={"after": encode_cursor(foreign)})
         assert after_theirs.status_code == 200, after_theirs.text
         shown = WORKER_LINK_RE.findall(after_theirs.text)
         assert shown == sorted(w for w in guangzhou if w > foreign), foreign

@@ -1,6 +1,6 @@
 """What the routes share: the ``Service`` every request needs, the caller (``ActorDep``),
-idempotent POSTs, streamed uploads, opaque cursors and the query parameters of more than one
-area."""
+idempotent POSTs, streamed uploads, the page size and cursor queries (the cursors themselves:
+``api.paging``) and the query parameters of more than one area."""
 
 from __future__ import annotations
 
@@ -604,34 +604,8 @@ def _upload_suffix(content_type: str) -> str:
     return suffix
 
 
-# --- lists, page by page ------------------------------------------------------------------
+# --- lists, page by page (their cursors: ``api.paging``) -----------------------------------
 
 PAGE_ROWS_MAX = 200
 PageQuery = Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)]
 CursorQuery = Annotated[str | None, Query(max_length=200)]
-
-
-def _cursor(value: str | None) -> str:
-    """The key a page starts after (an opaque cursor: the last key of the previous page)."""
-    import base64
-
-    if value is None:
-        return ""
-    try:
-        padded = value.encode() + b"=" * (-len(value) % 4)
-        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        key = None
-    # only the text ``_next`` gives: a key with a NUL ("AA") no id has, and PostgreSQL
-    # cannot even compare
-    if key is None or "\x00" in key or _next([key], 1) != value:
-        raise InvalidInput(message("api.cursor"), field="cursor") from None
-    return key
-
-
-def _next(keys: list[str], limit: int) -> str | None:
-    import base64
-
-    if len(keys) < limit:
-        return None
-    return base64.urlsafe_b64encode(keys[-1].encode()).rstrip(b"=").decode()

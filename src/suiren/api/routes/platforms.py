@@ -15,15 +15,14 @@ from sqlalchemy import Connection
 
 from suiren.api import access
 from suiren.api.body import JsonBodyRoute
+from suiren.api.paging import decode_cursor, next_cursor
 from suiren.api.routes.common import (
     ActorDep,
     CursorQuery,
     IdempotencyKey,
     PageQuery,
     ServiceDep,
-    _cursor,
     _idempotent,
-    _next,
 )
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
@@ -139,10 +138,10 @@ def list_engaged(
 
     platform = access.platform(actor)
     with service.transaction(read_only=True) as connection:
-        rows = engaged(connection, platform, _cursor(cursor), limit)
+        rows = engaged(connection, platform, decode_cursor(cursor), limit)
     items = [{"worker_id": e.worker_id, "resident_id": masked, **e.to_json()} for e, masked in rows]
     return JSONResponse(
-        {"items": items, "next_cursor": _next([i["worker_id"] for i in items], limit)}
+        {"items": items, "next_cursor": next_cursor([i["worker_id"] for i in items], limit)}
     )
 
 

@@ -12,15 +12,14 @@ from sqlalchemy import Connection, select
 
 from suiren.api import access
 from suiren.api.body import JsonBodyRoute
+from suiren.api.paging import decode_cursor, next_cursor
 from suiren.api.routes.common import (
     ActorDep,
     CursorQuery,
     IdempotencyKey,
     PageQuery,
     ServiceDep,
-    _cursor,
     _idempotent,
-    _next,
 )
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import GATHER_ID_CHARS_MAX
@@ -211,7 +210,7 @@ def list_transfers(
         raise access.NotFound(access.NO_SUCH)
     query = select(transfers).where(
         or_(transfers.c.from_region.like(f"{prefix}%"), transfers.c.to_region.like(f"{prefix}%")),
-        transfers.c.transfer_id > _cursor(cursor),
+        transfers.c.transfer_id > decode_cursor(cursor),
     )
     if state is not None:
         query = query.where(transfers.c.state == state)
@@ -224,7 +223,7 @@ def list_transfers(
     return JSONResponse(
         {
             "items": [v.to_json() for v in views],
-            "next_cursor": _next([v.transfer_id for v in views], limit),
+            "next_cursor": next_cursor([v.transfer_id for v in views], limit),
         }
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from suiren.api import access
 from suiren.api.auth import named
 from suiren.api.body import JsonBodyRoute, strict_json
+from suiren.api.paging import decode_cursor, next_cursor
 from suiren.api.routes import common
 from suiren.api.routes.common import (
     UPLOAD_TYPES,
@@ -29,11 +30,9 @@ from suiren.api.routes.common import (
     RetireQuery,
     ServiceDep,
     TooLarge,
-    _cursor,
     _estimate_read,
     _idempotent,
     _medical_status,
-    _next,
     _receive,
     _upload_suffix,
     _worker_read,
@@ -373,7 +372,7 @@ def list_workers(
         .where(
             enrolments.c.scheme == "employee_pension",
             enrolments.c.region.like(f"{prefix}%"),
-            workers.c.worker_id > _cursor(cursor),
+            workers.c.worker_id > decode_cursor(cursor),
         )
         .order_by(workers.c.worker_id)
         .limit(limit)
@@ -392,5 +391,5 @@ def list_workers(
         for r in rows
     ]
     return JSONResponse(
-        {"items": items, "next_cursor": _next([i["worker_id"] for i in items], limit)}
+        {"items": items, "next_cursor": next_cursor([i["worker_id"] for i in items], limit)}
     )

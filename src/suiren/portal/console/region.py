@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from suiren.api import access
-from suiren.api.routes.common import _cursor, _next
+from suiren.api.paging import decode_cursor, encode_cursor
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.ledger.accounts import Scheme
 from suiren.portal import i18n, text
@@ -81,8 +81,8 @@ def workers_page(
             regions=regions if len(regions) > 1 else [],
             region=chosen,
             found=found.found,
-            previous=link(before=found.before and _next([found.before], 1)),
-            following=link(after=found.after and _next([found.after], 1)),
+            previous=link(before=found.before and encode_cursor(found.before)),
+            following=link(after=found.after and encode_cursor(found.after)),
             searched=searched,
             message=None
             if found.found or not searched
@@ -115,7 +115,7 @@ def _page_asked(desk: Desk, region: str, after: str, before: str, size: str) -> 
     if not 0 < rows <= WORKERS_PAGE_ROWS_MAX or (after and before):
         return text.CONSOLE_MESSAGES["page"]
     try:
-        return _Asked(region, _cursor(after or None), _cursor(before or None), rows)
+        return _Asked(region, decode_cursor(after or None), decode_cursor(before or None), rows)
     except InvalidInput:
         return text.CONSOLE_MESSAGES["page"]
 
