@@ -129,3 +129,27 @@ def line_problems(lines: Iterable[str]) -> list[str]:
     if kind_before == "zh":
         problems.append(f"Chinese with no English line after it: {before!r}")
     return problems
+
+
+# codes are no language's words and are written alike in a Chinese line and its English line:
+# what ``codes_as_letters`` puts as a letter before ``line_problems`` reads a terminal's lines
+CODES = (
+    (re.compile(r"W[0-9A-F]{12}"), "W"),  # a worker's id
+    (re.compile(r"\b[0-9a-f]{12}\b"), "K"),  # an API key's id
+    (re.compile(r"[a-z][a-z0-9+]*://[^\s）)]+"), "U"),  # a URL (a database's, the service's)
+    (re.compile(r"[\w.-]*\.(?:json|csv|key)\b"), "F"),  # a file's name
+    (re.compile(r"/console/|/api/v1\b"), "/C/"),  # the console's and the API's address
+    (re.compile(r"\bsuiren(?: [a-z]+)+"), "S"),  # a command, as typed
+    (re.compile(r"--[a-z][a-z-]*(?: FILE)?"), "--X"),  # an option, as typed
+    (re.compile(r"(第 \d+ 行，|row \d+, )[a-z_]+(?=[：:])"), r"\1F"),  # a refused row's column
+    (re.compile(r"\bAPI\b"), "X"),  # written so in Chinese too (API 密钥)
+)
+
+
+def codes_as_letters(line: str, folder: str | None = None) -> str:
+    """``line`` with its codes (``CODES``) and ``folder`` (a test's) as letters."""
+    if folder is not None:
+        line = line.replace(folder, "P")
+    for pattern, letter in CODES:
+        line = pattern.sub(letter, line)
+    return line

@@ -69,8 +69,8 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert "入账 2，重放 0，拒绝 1" in out and "posted 2, replayed 0, refused 1" in out
     assert "below" not in done.stderr and "Traceback" not in done.stderr
     assert (tmp_path / "refused.csv").read_text().splitlines()[1].startswith("3,base_yuan,")
-    assert out.count("核验通过 ok") == 2 and "checkpoint of" in out
-    assert "的所有登录会话，其须重新登录 / every session of worker W" in out  # sessions-end
-    assert "[completed]" in out and "净额 net 330100" in out
+    assert out.count("核验通过：") == out.count("\nok: ") == 2 and "the checkpoint of" in out
+    assert "的所有登录会话，其须重新登录\nevery session of worker W" in out  # sessions-end
+    assert "[completed]" in out and "净额 330100：" in out and "net 330100: " in out
     assert "current_law" in out and "money_follows_person" in out
     assert (tmp_path / "suiren.db.key").stat().st_mode & 0o077 == 0

@@ -76,8 +76,10 @@ def test_db_upgrade_migrates_a_new_database(fresh_cli: Run) -> None:
     for _ in range(2):  # a second upgrade finds nothing to do
         done = fresh_cli("db", "upgrade")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("数据库已是最新版本（")  # Chinese first, then English
-        assert " / database is at the latest revision (" in done.stdout
+        zh, en = done.stdout.splitlines()  # a Chinese line, then its English line
+        assert zh.startswith("数据库已是最新版本（") and en.startswith(
+            "the database is at the latest"
+        )
     assert ok_json(fresh_cli("audit", "verify", "--json"))["ok"] is True
 
 
@@ -220,8 +222,9 @@ def test_interest_credit_for_2025(cli: Run) -> None:
     later = cli("interest", "credit", "--year", "2026", today="2027-01-10")
     assert later.returncode == 0, later.stderr
     # 2026's rate is not published: said so, in Chinese first
-    assert "利率 at 0.015 (暂定：当年利率尚未公布" in later.stdout
-    assert "provisional: the year's rate is not published yet" in later.stdout
+    zh, en = later.stdout.splitlines()
+    assert "利率 0.015（暂定：当年利率尚未公布" in zh
+    assert "at 0.015 (provisional: the year's rate is not published yet" in en
     # and in JSON with the warning every output uses for a figure not published yet
     [run] = ok_json(cli("interest", "credit", "--year", "2026", "--json", today="2027-01-10"))
     assert run["skipped"] and run["provisional"]
@@ -249,7 +252,11 @@ def test_interest_credit_replayed_says_what_its_first_run_said(
     assert again["skipped"] and {k: again[k] for k in said} == {k: first[k] for k in said}
     words = cli("interest", "credit", "--year", "2026", today="2027-01-10")
     assert words.returncode == 0, words.stderr
-    assert "440100 2026: 此前已记息 already credited 利率 at 0.015 (暂定" in words.stdout
+    assert words.stdout.splitlines() == [
+        "440100 2026：此前已记息，利率 0.015（暂定：当年利率尚未公布，按最近公布的利率记息）",
+        "440100 2026: already credited at 0.015 (provisional: the year's rate is not published"
+        " yet; the latest published one was used)",
+    ]
 
 
 def test_a_month_paid_on_provisional_bounds_says_so(cli: Run) -> None:
@@ -299,7 +306,8 @@ def test_a_file_sent_again_says_nothing_new_was_written_and_its_first_notes(
     human = cli(*send, today="2026-08-15")
     assert human.returncode == 0, human.stderr
     lines = human.stdout.splitlines()
-    assert lines[2] == again["replay_note"], lines  # after the summary's two lines
+    # after the summary's two lines: the JSON's note, a Chinese line then its English line
+    assert " — ".join(lines[2:4]) == again["replay_note"], lines
     notes = [line for line in lines if line.startswith(("  注意：", "  note: "))]
     assert len(notes) == 2 and all("2026-07 (440100)" in n for n in notes), lines
     assert notes[0].startswith("  注意：") and notes[1].startswith("  note: "), lines

@@ -95,7 +95,7 @@ def test_enrol_pay_replay_and_status(cli: Run) -> None:
     assert status["lifetime"]["required_total_months"] == 180
     assert status["lifetime"]["shortfall_months"] == 177
     text = cli("medical", "status", worker)
-    assert text.returncode == 0 and "缴费月数 months paid: 3" in text.stdout, text.stderr
+    assert text.returncode == 0 and "缴费月数：3" in text.stdout, text.stderr
     assert ok_json(cli("audit", "verify", "--json"))["ok"] is True
 
 

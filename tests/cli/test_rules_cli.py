@@ -35,10 +35,11 @@ def test_provenance_lists_every_value_and_counts_them(tmp_path: Path):
 def test_unverified_lists_only_those_with_why(tmp_path: Path):
     done = invoke(["rules", "provenance", "--unverified"], {}, tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
-    *lines, summary = done.stdout.strip().split("\n")
+    *lines, summary_zh, summary = done.stdout.strip().split("\n")
     assert lines and all("未核实：" in line for line in lines)
     unverified = sum(1 for row in cited_values(baseline_parameters()) if not row.verified)
     assert len(lines) == unverified
-    assert summary.startswith("共 ") and f"未核实 {unverified} 个 / " in summary  # Chinese first
+    # a Chinese line, then its English line
+    assert summary_zh.startswith("共 ") and summary_zh.endswith(f"未核实 {unverified} 个")
     assert summary.endswith(f"{unverified} unverified")
     assert "by a document number alone, no page recorded" in summary

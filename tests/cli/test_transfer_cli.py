@@ -300,4 +300,5 @@ def test_overdue_lists_the_open_request_once_its_deadline_has_passed(prepared: P
     ]
     assert late[0]["due_on"] < "2027-01-04"
     human = prepared.run("transfer", "status", "--overdue", today="2027-01-04")
-    assert human.returncode == 0 and human.stdout.startswith("open [requested] 期限 due ")
+    assert human.returncode == 0 and human.stdout.startswith("open [已申请] 期限 ")
+    assert human.stdout.splitlines()[1].startswith("open [requested] due ")

@@ -310,7 +310,8 @@ def test_medical_transfer_and_settlement_with_scheme(cli: Run) -> None:
     assert (pension_window["scheme"], pension_window["closed"]) == ("employee_pension", False)
     assert pension_window["flows"] == [] and pension_window["net_positions_fen"] == {}
     human = cli("settlement", "report", "--window", TODAY, "--scheme", "employee_medical")
-    assert human.returncode == 0 and "职工医保 employee_medical (已清算 closed)" in human.stdout
+    assert human.returncode == 0 and "职工医保（已清算）\nwindow " in human.stdout
+    assert " employee_medical (closed)" in human.stdout
     assert "310000 → 440100: 600.00 (1)" in human.stdout
     wrong = user_error(cli("settlement", "report", "--window", TODAY, "--scheme", "pension"))
     assert "--scheme must be one of" in wrong and "'pension'" in wrong

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, said
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 
@@ -77,13 +77,15 @@ def clerk_add(
     with ctx.transaction() as connection:
         clerk = add_clerk(connection, login, region, password, ctx.now())
     payload = {"login": clerk.login, "region": clerk.region}
-    human = (
-        f"已添加 {clerk.region} 的经办人员 {clerk.login}，在 /console/ 登录"
-        f" / clerk {clerk.login} of {clerk.region} added; log in at /console/"
+    human = said(
+        f"已添加 {clerk.region} 的经办人员 {clerk.login}，在 /console/ 登录",
+        f"clerk {clerk.login} of {clerk.region} added; log in at /console/",
     )
     if shown:
         payload["password"] = password
-        human += f"\n密码（仅显示一次） / password (shown once): {password}"
+        human += "\n" + said(
+            f"密码（仅显示一次）：{password}", f"password (shown once): {password}"
+        )
     emit(payload, as_json, human)
 
 
@@ -106,6 +108,8 @@ def clerk_move(
     emit(
         {"login": clerk.login, "region": clerk.region},
         as_json,
-        f"经办人员 {clerk.login} 已调至 {clerk.region} / clerk {clerk.login} now works for"
-        f" {clerk.region}",
+        said(
+            f"经办人员 {clerk.login} 已调至 {clerk.region}",
+            f"clerk {clerk.login} now works for {clerk.region}",
+        ),
     )

@@ -134,6 +134,13 @@ def emit(payload: Any, as_json: bool, human: str) -> None:
         sys.stdout.write(human.rstrip("\n") + "\n")
 
 
+def said(zh: str, en: str) -> str:
+    """What a command says on the terminal: a Chinese line, then its English line with the
+    same ids, months and amounts (``--json`` has the fields; tests/bilingual.py
+    ``line_problems`` is the check)."""
+    return f"{zh}\n{en}"
+
+
 def note_lines(said: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:
     """Each note (its Chinese, its English) as a Chinese line, then its English line."""
     return [line for zh, en in said for line in (f"{indent}注意：{zh}", f"{indent}note: {en}")]

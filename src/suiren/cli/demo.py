@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from suiren.cli.context import Context
+from suiren.cli.context import Context, said
 from suiren.domain.messages import CATALOGUE
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
@@ -44,6 +44,12 @@ def demo() -> None:
     _ledger(console)
 
 
+def _say(console: Console, zh: str, en: str) -> None:
+    """A Chinese line, then its English line, each one line however wide (not wrapped)."""
+    console.print(zh, soft_wrap=True)
+    console.print(en, soft_wrap=True)
+
+
 def _pension(console: Console) -> None:
     from suiren.services.pension_calc import calculate, output_records, parse_cases
 
@@ -51,9 +57,17 @@ def _pension(console: Console) -> None:
     parsed = parse_cases([DEMO_CASE], policy, date.today())
     result = calculate(parsed, policy)
     record = output_records(parsed, result, policy, explain=True)[0]
-    console.print("[bold]随人 Suiren[/bold] — 养老金测算，现行政策 / pension estimate, current law")
-    console.print(f"测算案例 / case: {DEMO_CASE}")
-    table = Table("步骤 step", "公式 formula", "输入 inputs", "结果 result")
+    _say(
+        console,
+        "[bold]随人[/bold]：养老金测算，现行政策",
+        "[bold]Suiren[/bold]: pension estimate, current law",
+    )
+    _say(console, "测算案例：", "case:")
+    console.print(
+        str(DEMO_CASE), soft_wrap=True, markup=False
+    )  # its fields, as pension calc reads them
+    # each step's cells are 中文 / English, as the explanation's joined fields are
+    table = Table("步骤 / step", "公式 / formula", "输入 / inputs", "结果 / result")
     for step in record["explanation"]:
         inputs = ", ".join(f"{k}={v}" for k, v in step["inputs"].items())
         table.add_row(step["step"], step["formula"], inputs, step["result"])
@@ -62,12 +76,13 @@ def _pension(console: Console) -> None:
         fen_to_yuan_str(record[f"{k}_fen"])
         for k in ("basic_pension", "account_pension", "transitional_pension", "total")
     ]
-    console.print(
+    _say(
+        console,
         f"基础养老金 {parts[0]} + 个人账户养老金 {parts[1]} + 过渡性养老金 {parts[2]} ="
-        f" [bold]{parts[3]} 元/月[/bold]（各参数的出处：suiren pension calc --explain）"
-        f" / basic {parts[0]} + account {parts[1]} + transitional {parts[2]} ="
+        f" [bold]{parts[3]} 元/月[/bold]（各参数的出处：suiren pension calc --explain）",
+        f"basic {parts[0]} + account {parts[1]} + transitional {parts[2]} ="
         f" [bold]{parts[3]} yuan/month[/bold] (every parameter's reference: suiren pension"
-        " calc --explain)"
+        " calc --explain)",
     )
 
 
@@ -86,17 +101,18 @@ def _ledger(console: Console) -> None:
     this_month = Month.from_date(now.date())
     first = Month.of(this_month.year, 1) if this_month.month >= 3 else this_month
     last = first + 2 if this_month.month >= 3 else this_month
-    console.print(
-        f"\n[bold]账本 / Ledger[/bold] ({ctx.engine.url.render_as_string(hide_password=True)})"
-    )
+    url = ctx.engine.url.render_as_string(hide_password=True)
+    console.print()
+    _say(console, f"[bold]账本[/bold]（{url}）", f"[bold]Ledger[/bold] ({url})")
     with ctx.transaction() as connection:
         enrolled = enrol(connection, ctx.policy, ctx.vault(), rid, "440100", "410000", now)
     worker = enrolled.worker.worker_id
-    console.print(
+    _say(
+        console,
         f"已在广州 440100 参保：{worker}（{enrolled.worker.masked_id}，河南户籍）"
-        f"{'' if enrolled.created else '，此前已参保'}"
-        f" / enrolled {worker} ({enrolled.worker.masked_id}, hukou Henan) in Guangzhou 440100"
-        f"{'' if enrolled.created else ' — already enrolled'}"
+        f"{'' if enrolled.created else '，此前已参保'}",
+        f"enrolled {worker} ({enrolled.worker.masked_id}, hukou Henan) in Guangzhou 440100"
+        f"{'' if enrolled.created else ' — already enrolled'}",
     )
     for attempt, attempt_zh in (("pay", "缴费"), ("replay", "重放")):
         with ctx.transaction() as connection:
@@ -105,23 +121,27 @@ def _ledger(console: Console) -> None:
             )
         replayed = sum(p.replayed for p in paid)
         due = fen_to_yuan_str(sum(p.due_fen for p in paid))
-        console.print(
+        _say(
+            console,
             f"{attempt_zh}：{first}..{last} 共 {len(paid)} 个月，缴费基数 6000.00，应缴 {due}，"
-            f"{replayed} 个月为重放 / {attempt}: {len(paid)} months {first}..{last} at base"
-            f" 6000.00: due {due}, {replayed} replayed"
+            f"{replayed} 个月为重放",
+            f"{attempt}: {len(paid)} months {first}..{last} at base 6000.00: due {due},"
+            f" {replayed} replayed",
         )
     with ctx.transaction() as connection:
         data = statement(connection, worker)
         audit = verify(connection)
     for balance in data["balances"]:
         amount = fen_to_yuan_str(balance["balance_fen"])
-        console.print(f"  {balance['kind']:<20} {balance['region']} {amount} 元 / yuan")
-    console.print(f"缴费月数 / contribution months: {data['contribution_months_by_region']}")
-    console.print(
+        console.print(f"  {balance['kind']:<20} {balance['region']} {amount}")
+    months = data["contribution_months_by_region"]
+    _say(console, f"缴费月数：{months}", f"contribution months: {months}")
+    _say(
+        console,
         f"审计：{'通过' if audit.ok else '失败'}，由哈希链重算 {audit.transactions} 笔交易和"
-        f" {audit.accounts} 个账户 / audit: {'ok' if audit.ok else 'FAILED'} —"
-        f" {audit.transactions} transactions and {audit.accounts} accounts recomputed from the"
-        " hash chain"
+        f" {audit.accounts} 个账户",
+        f"audit: {'ok' if audit.ok else 'FAILED'} — {audit.transactions} transactions and"
+        f" {audit.accounts} accounts recomputed from the hash chain",
     )
     _if_moved(console, ctx, worker)
 
@@ -131,9 +151,11 @@ def _if_moved(console: Console, ctx: Context, worker: str) -> None:
     from suiren.services.transfers import quote_for
     from suiren.services.workers import enrolment_region
 
-    console.print(
-        "\n[bold]钱随人走 / money follows the person[/bold]：假如这位快递员今天转到杭州 330100"
-        " / if the courier moved to Hangzhou 330100 today"
+    console.print()
+    _say(
+        console,
+        "[bold]钱随人走[/bold]：假如这位快递员今天转到杭州 330100",
+        "[bold]money follows the person[/bold]: if the courier moved to Hangzhou 330100 today",
     )
     with ctx.transaction() as connection:
         region = enrolment_region(connection, worker, Scheme.EMPLOYEE_PENSION)[0]
@@ -150,17 +172,19 @@ def _if_moved(console: Console, ctx: Context, worker: str) -> None:
             account, pooled, kept = (
                 fen_to_yuan_str(v) for v in (quote.account_fen, quote.pooled_fen, quote.kept_fen)
             )
-            console.print(
-                f"  {name:<21} 转出个人账户 {account} + 统筹基金 {pooled}；留在 {region}：{kept} 元"
-                f" / moves account {account} + pooled {pooled}; stays behind in {region}:"
-                f" {kept} yuan"
+            _say(
+                console,
+                f"  {name:<21} 转出个人账户 {account} + 统筹基金 {pooled}；留在 {region}：{kept} 元",
+                f"  {name:<21} moves account {account} + pooled {pooled}; stays behind in"
+                f" {region}: {kept} yuan",
             )
-    console.print(
+    _say(
+        console,
         "  （灵活就业人员的统筹部分全部为缴费基数的 12%，现行政策全部转出；改革方案另加历年记入的利息，"
-        "并取消临时账户：suiren pension estimate 比较整个缴费经历）"
-        " / (a flexible worker's whole pooled part is 12% of the base, so current law moves it"
+        "并取消临时账户：suiren pension estimate 比较整个缴费经历）",
+        "  (a flexible worker's whole pooled part is 12% of the base, so current law moves it"
         " all; the reform adds the interest credited on it in earlier years and ends temporary"
-        " accounts: `suiren pension estimate` compares whole careers)"
+        " accounts: suiren pension estimate compares whole careers)",
     )
 
 
@@ -187,12 +211,18 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     logins = Path("demo-logins.json")
     if done:
         where = (
-            logins.resolve()
+            (str(logins.resolve()), str(logins.resolve()))
             if logins.exists()
-            else "（demo-logins.json 已不在：密钥只显示一次） (demo-logins.json is gone: keys are shown once)"
+            else (
+                "（demo-logins.json 已不在：密钥只显示一次）",
+                "(demo-logins.json is gone: keys are shown once)",
+            )
         )
         print(
-            f"演示数据已生成，登录信息：{where} / the demo world is already seeded; its logins: {where}"
+            said(
+                f"演示数据已生成，登录信息：{where[0]}",
+                f"the demo world is already seeded; its logins: {where[1]}",
+            )
         )
         return
     started = time.monotonic()
@@ -200,7 +230,10 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     # cannot be written is refused before there are keys to lose
     with OutputFile(logins, "demo-logins.json") as file:
         print(
-            "正在生成演示数据（31 个省份，仅一次）… / seeding the demo world (31 provinces, once)…",
+            said(
+                "正在生成演示数据（31 个省份，仅一次）…",
+                "seeding the demo world (31 provinces, once)…",
+            ),
             flush=True,
         )
         world = seed(ctx.engine, ctx.policy, ctx.vault(), ctx.now(), api_key, people_per_province)
@@ -210,10 +243,18 @@ def seed_world(ctx: Context, people_per_province: int = 100) -> None:
     states = ", ".join(f"{k} {v}" for k, v in counted)
     took = f"{time.monotonic() - started:.0f}"
     print(
-        f"用时 {took} 秒生成：{world.people} 名参保人（{world.stints} 段此前的参保经历），本年已缴"
-        f" {world.months_paid} 个月，转移：{states_zh} / seeded in {took} s: {world.people} workers"
-        f" ({world.stints} stints of earlier history), {world.months_paid} months paid this"
-        f" year, transfers: {states}\n登录信息（API 密钥、经办人员 /console/ 的密码、门户的身份证号码；"
-        f"权限 0600）/ logins (API keys, clerks' passwords for /console/, portal resident ids;"
-        f" mode 0600): {logins.resolve()}"
+        said(
+            f"用时 {took} 秒生成：{world.people} 名参保人（{world.stints} 段此前的参保经历），本年已缴"
+            f" {world.months_paid} 个月，转移：{states_zh}",
+            f"seeded in {took} s: {world.people} workers ({world.stints} stints of earlier"
+            f" history), {world.months_paid} months paid this year, transfers: {states}",
+        )
+    )
+    print(
+        said(
+            "登录信息（API 密钥、经办人员 /console/ 的密码、门户的身份证号码；权限 0600）："
+            f"{logins.resolve()}",
+            "logins (API keys, clerks' passwords for /console/, portal resident ids; mode 0600):"
+            f" {logins.resolve()}",
+        )
     )

@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import (
@@ -29,12 +29,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from suiren.cli.context import Context, emit, warning_lines
+from suiren.cli.context import Context, emit, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.services.intake import REPORT_COLUMNS, IntakeSummary, RowError, refused_row
 from suiren.services.output_files import OutputFile
+
+if TYPE_CHECKING:  # imported where used: the history import's modules for that command only
+    from suiren.services.history import HistorySummary
 
 ERRORS_SHOWN = 10
 
@@ -138,13 +141,15 @@ def _report(
         "read {} rows: posted {}, replayed {}, refused {}".format(*counts)
         + (f"; due by region: {money}" if money else ""),
     ]
-    note = summary.replay_note()
+    note = summary.replay_said()
     if note is not None:
-        lines.append(note)
+        lines += [note.zh, note.en]
     if summary.errors and all_or_nothing:
         lines.append(
-            "--all-or-nothing：有行被拒绝，全部未入账 / --all-or-nothing: nothing was posted,"
-            " because rows were refused"
+            said(
+                "--all-or-nothing：有行被拒绝，全部未入账",
+                "--all-or-nothing: nothing was posted, because rows were refused",
+            )
         )
     lines += _row_lines(summary.errors)
     if summary.refused > ERRORS_SHOWN and not errors_written:
@@ -154,20 +159,29 @@ def _report(
     lines += warning_lines(warnings[:ERRORS_SHOWN])
     if len(summary.provisional) > ERRORS_SHOWN:
         more = len(summary.provisional) - ERRORS_SHOWN
-        lines.append(f"  … 另有 {more} 条，--json 全部列出 / {more} more; --json lists them")
+        lines.append(
+            said(f"  … 另有 {more} 条，--json 全部列出", f"  … {more} more; --json lists them")
+        )
     emit(summary.to_json() | {"all_or_nothing": all_or_nothing}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(2 if all_or_nothing else 1)
 
 
 def _row_lines(errors: list[RowError]) -> list[str]:
-    """The first refused rows, each ``第 N 行 row N, FIELD: REASON``."""
-    return [f"  第 {e.row} 行 row {e.row}, {e.field}: {e.line()}" for e in errors[:ERRORS_SHOWN]]
+    """The first refused rows, each ``第 N 行，FIELD：原因`` then ``row N, FIELD: reason``."""
+    return [
+        said(
+            f"  第 {e.row} 行，{e.field}：{e.said.zh or e.said.en}",
+            f"  row {e.row}, {e.field}: {e.said.en}",
+        )
+        for e in errors[:ERRORS_SHOWN]
+    ]
 
 
 def _more_line(more: int) -> str:
-    return (
-        f"  … 另有 {more} 行，--errors FILE 全部写出 / {more} more; --errors FILE writes them all"
+    return said(
+        f"  … 另有 {more} 行，--errors FILE 全部写出",
+        f"  … {more} more; --errors FILE writes them all",
     )
 
 
@@ -283,9 +297,10 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
             )
             advance(chunk.table.num_rows)
         outputs.finish(summary.mapping, summary.errors)
+    counts = (summary.rows, summary.created, summary.existing, summary.refused)
     lines = [
-        f"读取 read {summary.rows} rows: 新参保 enrolled {summary.created}, 已参保 already"
-        f" {summary.existing}, 拒绝 refused {summary.refused}"
+        "读取 {} 行：新参保 {}，此前已参保 {}，拒绝 {}".format(*counts),
+        "read {} rows: enrolled {}, already enrolled {}, refused {}".format(*counts),
     ]
     lines += _row_lines(summary.errors)
     emit(summary.to_json(), as_json, "\n".join(lines))
@@ -356,27 +371,47 @@ def history_file(
             summary.errors += unmatched_balances(balances, seen)
         summary.refused = refused_rows(summary.errors)
         outputs.finish(summary.mapping, summary.errors)
-    kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.months_by_kind.items()))
-    flags = ", ".join(f"{k} {v}" for k, v in sorted(summary.flags.items()))
-    lines = [
-        f"读取 read {summary.rows} rows of {summary.people} people: 导入 imported"
-        f" {summary.imported} stints, 重放 replayed {summary.replayed}, 拒绝 refused"
-        f" {summary.refused} rows; 新参保 enrolled {summary.enrolled}",
-        f"  月数 months: {kinds or '-'}; 个人账户 accounts {fen_to_yuan_str(summary.account_fen)},"
-        f" 统筹权益 pooled entitlement {fen_to_yuan_str(summary.entitlement_fen)} 元 yuan",
-    ]
-    if flags:
-        lines.append(f"  按原记录接受 accepted as recorded: {flags}")
-    if summary.years_without_rate:
-        years = sorted(summary.years_without_rate)
-        lines.append(
-            f"  随人没有 {years[0]}–{years[-1]} 年的记账利率，统筹权益在这些年度未计利息"
-            f" / no crediting rate in Suiren for {years[0]}–{years[-1]}: the pooled"
-            " entitlement earned no interest in those years"
-        )
+    lines = _history_lines(summary)
     lines += _row_lines(summary.errors)
     if len(summary.errors) > ERRORS_SHOWN and errors_out is None:
         lines.append(_more_line(len(summary.errors) - ERRORS_SHOWN))
     emit(summary.to_json() | {"import_id": import_id}, as_json, "\n".join(lines))
     if summary.errors:
         raise typer.Exit(1)
+
+
+# a stint's kind (the history file's ``kind`` column) in Chinese
+STINT_KINDS_ZH = {"paid": "实际缴费", "deemed": "视同缴费", "temporary": "临时账户"}
+
+
+def _history_lines(summary: HistorySummary) -> list[str]:
+    """A history file's summary (``services.history.HistorySummary``): rows, people, stints
+    and months by kind, the money brought in, the flags taken as recorded."""
+    by_kind = sorted(summary.months_by_kind.items())
+    kinds_zh = "，".join(f"{STINT_KINDS_ZH.get(k, k)} {v}" for k, v in by_kind) or "-"
+    kinds = ", ".join(f"{k} {v}" for k, v in by_kind) or "-"
+    counts = (summary.people, summary.rows, summary.imported, summary.replayed, summary.refused)
+    money = (fen_to_yuan_str(summary.account_fen), fen_to_yuan_str(summary.entitlement_fen))
+    lines = [
+        "读取 {} 人的 {} 行：导入 {} 段，重放 {}，拒绝 {} 行".format(*counts)
+        + f"；新参保 {summary.enrolled}",
+        "read {1} rows of {0} people: imported {2} stints, replayed {3}, refused {4} rows".format(
+            *counts
+        )
+        + f"; enrolled {summary.enrolled}",
+        "  月数：{}；个人账户 {}，统筹权益 {} 元".format(kinds_zh, *money),
+        "  months: {}; accounts {}, pooled entitlement {} yuan".format(kinds, *money),
+    ]
+    flags = ", ".join(f"{k} {v}" for k, v in sorted(summary.flags.items()))
+    if flags:
+        lines.append(said(f"  按原记录接受：{flags}", f"  accepted as recorded: {flags}"))
+    if summary.years_without_rate:
+        years = sorted(summary.years_without_rate)
+        lines.append(
+            said(
+                f"  随人没有 {years[0]}–{years[-1]} 年的记账利率，统筹权益在这些年度未计利息",
+                f"  no crediting rate in Suiren for {years[0]}–{years[-1]}: the pooled"
+                " entitlement earned no interest in those years",
+            )
+        )
+    return lines

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit, warning_lines
+from suiren.cli.context import Context, emit, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
@@ -79,7 +79,7 @@ def db_upgrade() -> None:
     with unit_of_work(ctx.engine):
         pass  # checks the key's fingerprint (and records it on a new database)
     url = ctx.engine.url.render_as_string(hide_password=True)
-    print(f"数据库已是最新版本（{url}） / database is at the latest revision ({url})")
+    print(said(f"数据库已是最新版本（{url}）", f"the database is at the latest revision ({url})"))
 
 
 @key_app.command("generate")
@@ -104,8 +104,10 @@ def key_generate(
 
     write_private(out, key + "\n", "--out", overwrite=False)  # a key file is never overwritten
     print(
-        f"新密钥已写入 {out}（权限 0600），请在安全的地方另存一份"
-        f" / wrote a new key to {out} (mode 0600); keep a copy somewhere safe"
+        said(
+            f"新密钥已写入 {out}（权限 0600），请在安全的地方另存一份",
+            f"wrote a new key to {out} (mode 0600); keep a copy somewhere safe",
+        )
     )
 
 
@@ -224,13 +226,17 @@ def worker_enrol(
         "created": result.created,
         "temporary_account": result.temporary,
     }
-    done = "已参保 / enrolled" if result.created else "此前已参保 / already enrolled"
-    temporary = " (临时账户 / temporary account)" if result.temporary else ""
+    done = ("已参保", "enrolled") if result.created else ("此前已参保", "already enrolled")
+    temporary = ("（临时账户）", " (temporary account)") if result.temporary else ("", "")
+    who = f"{w.worker_id}（{w.masked_id}）{scheme.value}"
     emit(
         payload,
         as_json,
-        f"{done}: {w.worker_id} ({w.masked_id}) {scheme.value}, 参保地 in {result.region}"
-        f"{temporary}",
+        said(
+            f"{done[0]}：{who}，参保地 {result.region}{temporary[0]}",
+            f"{done[1]}: {w.worker_id} ({w.masked_id}) {scheme.value}, in {result.region}"
+            f"{temporary[1]}",
+        ),
     )
 
 
@@ -310,8 +316,10 @@ def worker_sessions_end(
     emit(
         {"worker_id": worker_id, "sessions_ended": True},
         as_json,
-        f"已结束人员 {worker_id} 的所有登录会话，其须重新登录"
-        f" / every session of worker {worker_id} ended: they log in again",
+        said(
+            f"已结束人员 {worker_id} 的所有登录会话，其须重新登录",
+            f"every session of worker {worker_id} ended: they log in again",
+        ),
     )
 
 
@@ -329,20 +337,33 @@ def worker_statement(
     ctx = Context.build()
     with ctx.transaction() as connection:
         data = statement_service(connection, worker_id)
+    masked, total = data["worker"]["resident_id"], data["contribution_months_total"]
     lines = [
-        f"人员 worker {worker_id} ({data['worker']['resident_id']}), 缴费月数 months paid:"
-        f" {data['contribution_months_total']}"
+        said(
+            f"人员 {worker_id}（{masked}），缴费月数：{total}",
+            f"worker {worker_id} ({masked}), months paid: {total}",
+        )
     ]
-    lines += [
-        f"  {m['month']} {m['region']} 基数 base {m['base_yuan']} 应缴 due"
-        f" {fen_to_yuan_str(m['due_fen'])} {m['status']}"
-        for m in data["months"]
-    ]
+    lines += [_statement_month(m) for m in data["months"]]
     lines += [
         f"  {b['kind']:<20} {b['region']} {fen_to_yuan_str(b['balance_fen'])}"
         for b in data["balances"]
     ]
     emit(data, as_json, "\n".join(lines))
+
+
+# a month's status in a statement (``services.statement``) in Chinese
+MONTH_STATUS_ZH = {"paid": "已缴", "reversed": "已红冲"}
+
+
+def _statement_month(m: dict[str, Any]) -> str:
+    """A month of a statement: its Chinese line, then its English line."""
+    head, due = f"  {m['month']} {m['region']}", fen_to_yuan_str(m["due_fen"])
+    status = m["status"]
+    return said(
+        f"{head} 基数 {m['base_yuan']}，应缴 {due}，{MONTH_STATUS_ZH.get(status, status)}",
+        f"{head} base {m['base_yuan']}, due {due}, {status}",
+    )
 
 
 def contribute(
@@ -543,7 +564,7 @@ def reverse(
             "replayed": posted.replayed,
         },
         as_json,
-        f"已红冲 {tx_id}，冲销交易 {posted.tx_id} / reversed {tx_id} by {posted.tx_id}",
+        said(f"已红冲 {tx_id}，冲销交易 {posted.tx_id}", f"reversed {tx_id} by {posted.tx_id}"),
     )
 
 
@@ -566,7 +587,9 @@ def interest_credit(
     with ctx.transaction() as connection:
         runs = credit_interest(connection, ctx.policy, year, ctx.now())
     payload = [r.to_json() for r in runs]
-    human = "\n".join(_interest_line(r) for r in runs) or "没有个人账户 / no individual accounts"
+    human = "\n".join(_interest_line(r) for r in runs) or said(
+        "没有个人账户", "no individual accounts"
+    )
     emit(payload, as_json, human)
 
 
@@ -577,20 +600,26 @@ def _interest_line(run: InterestRun) -> str:
     from fractions import Fraction
 
     rate = Fraction(run.rate) if run.rate else None
-    shown = (
-        "" if rate is None else f" 利率 at {Decimal(rate.numerator) / Decimal(rate.denominator)}"
-    )
+    shown = "" if rate is None else f"{Decimal(rate.numerator) / Decimal(rate.denominator)}"
+    rated = (f"，利率 {shown}", f" at {shown}") if shown else ("", "")
     note = (
-        " (暂定：当年利率尚未公布，按最近公布的利率记息 / provisional: the year's rate is not"
-        " published yet; the latest published one was used)"
+        (
+            "（暂定：当年利率尚未公布，按最近公布的利率记息）",
+            " (provisional: the year's rate is not published yet; the latest published one was"
+            " used)",
+        )
         if run.provisional
-        else ""
+        else ("", "")
     )
+    head = f"{run.region} {run.year}"
     if run.skipped:  # a replay: the rate its first run used, and whether that was provisional
-        return f"{run.region} {run.year}: 此前已记息 already credited{shown}{note}"
-    return (
-        f"{run.region} {run.year}: {run.accounts} 个账户 accounts,"
-        f" {fen_to_yuan_str(run.total_fen)} 元 yuan{shown}{note}"
+        return said(
+            f"{head}：此前已记息{rated[0]}{note[0]}", f"{head}: already credited{rated[1]}{note[1]}"
+        )
+    total = fen_to_yuan_str(run.total_fen)
+    return said(
+        f"{head}：{run.accounts} 个账户，{total} 元{rated[0]}{note[0]}",
+        f"{head}: {run.accounts} accounts, {total} yuan{rated[1]}{note[1]}",
     )
 
 
@@ -616,23 +645,21 @@ def audit_verify(
     with ctx.transaction() as connection:
         result = verify(connection, anchor)
     if result.ok:
-        human = (
-            f"核验通过 ok: 日记账 {result.transactions} journal entries, 缴费月"
-            f" {result.months} contribution months, 事实 {result.facts} facts, 账户"
-            f" {result.accounts} accounts verified"
-            + (
-                f"; {result.checkpoint['created_at']} 的检查点之前未有改动"
-                f" checkpoint of {result.checkpoint['created_at']} holds"
-                if result.checkpoint
-                else ""
+        at = result.checkpoint["created_at"] if result.checkpoint else None
+        counts = (result.transactions, result.months, result.facts, result.accounts)
+        human = said(
+            "核验通过：日记账 {} 条，缴费月 {} 个，事实 {} 条，账户 {} 个".format(*counts)
+            + (f"；{at} 的检查点之前未有改动" if at else ""),
+            "ok: {} journal entries, {} contribution months, {} facts, {} accounts verified".format(
+                *counts
             )
+            + (f"; the checkpoint of {at} holds" if at else ""),
         )
-    else:
-        human = "核验失败 FAILED:\n" + "\n".join(f"  {p}" for p in result.problems)
+    else:  # each problem as the audit names it (store/audit.py)
+        human = said("核验失败：", "FAILED:") + "".join(f"\n  {p}" for p in result.problems)
     if result.repaired:
-        human += "\n曾被改动、已由服务修复 found altered earlier and repaired:\n" + "\n".join(
-            f"  {p}" for p in result.repaired
-        )
+        human += "\n" + said("曾被改动、已由服务修复：", "found altered earlier and repaired:")
+        human += "".join(f"\n  {p}" for p in result.repaired)
     emit(result.to_json(), as_json, human)
     if not result.ok:
         raise typer.Exit(1)
@@ -675,9 +702,15 @@ def audit_checkpoint(
     write_private(out, text, "--out", overwrite=False)  # a checkpoint is never overwritten
     regions = len(data["heads"])
     print(
-        f"{regions} 个地区的检查点已写入 {out} / checkpoint of {regions} regions written to {out}"
+        said(
+            f"{regions} 个地区的检查点已写入 {out}",
+            f"checkpoint of {regions} regions written to {out}",
+        )
     )
 
+
+# an API key's actor (``api.auth.ActorKind``) in Chinese
+ACTORS_ZH = {"platform": "平台", "agency": "经办机构", "analyst": "分析人员", "auditor": "审计人员"}
 
 api_key_app = typer.Typer(
     help="平台、经办机构、分析人员和审计人员的 API 密钥 / API keys for platforms, agencies,"
@@ -723,7 +756,13 @@ def api_key_issue(
     emit(
         {"key": key, "key_id": who.key_id, "actor": who.kind.value, "scope": who.scope},
         as_json,
-        f"{key}\n(密钥编号 key {who.key_id}, {who.kind.value} {who.scope}; 仅显示一次 / shown once)",
+        key
+        + "\n"
+        + said(
+            f"（密钥编号 {who.key_id}，{ACTORS_ZH.get(who.kind.value, who.kind.value)}"
+            f" {who.scope}；仅显示一次）",
+            f"(key {who.key_id}, {who.kind.value} {who.scope}; shown once)",
+        ),
     )
 
 
@@ -747,7 +786,7 @@ def api_key_revoke(
     emit(
         {"revoked_at": when.isoformat()},
         as_json,
-        f"已撤销 / revoked ({when.isoformat()})",
+        said(f"已撤销（{when.isoformat()}）", f"revoked ({when.isoformat()})"),
     )
 
 
@@ -761,8 +800,12 @@ def api_key_list(as_json: bool = JSON) -> None:
     with ctx.transaction() as connection:
         keys = list_keys(connection)
     lines = [
-        f"{k['key_id']}  {k['actor']:8} {k['scope'] or '-':12} {k['label']}"
-        + (f"  已撤销 revoked {k['revoked_at']}" if k["revoked_at"] else "")
+        said(
+            f"{k['key_id']}  {ACTORS_ZH.get(k['actor'], k['actor']):6} {k['scope'] or '-':12}"
+            f" {k['label']}" + (f"  已撤销 {k['revoked_at']}" if k["revoked_at"] else ""),
+            f"{k['key_id']}  {k['actor']:8} {k['scope'] or '-':12} {k['label']}"
+            + (f"  revoked {k['revoked_at']}" if k["revoked_at"] else ""),
+        )
         for k in keys
     ]
-    emit(keys, as_json, "\n".join(lines) or "尚无密钥 / no keys")
+    emit(keys, as_json, "\n".join(lines) or said("尚无密钥", "no keys"))

@@ -114,9 +114,9 @@ def serve(
 
     warm_in_background(load_policy(settings.scenario))  # the first estimate need not compile
     print(
-        f"服务已启动：http://{host}:{port}/（劳动者门户）、/console/（经办控制台）和 /api/v1（API）"
-        f" / serving on http://{host}:{port}/ (the worker portal), /console/ (the agency"
-        " console) and /api/v1 (the API)"
+        f"服务已启动：http://{host}:{port}/（劳动者门户）、/console/（经办控制台）和 /api/v1（API）\n"
+        f"serving on http://{host}:{port}/ (the worker portal), /console/ (the agency console)"
+        " and /api/v1 (the API)"
     )
     uvicorn.run(
         create_app(settings), host=host, port=port, log_level="info", log_config=log_config()
@@ -209,7 +209,7 @@ def _run() -> object:
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
-        print("已中止 / aborted", file=sys.stderr)
+        print("已中止\naborted", file=sys.stderr)  # a Chinese line, then its English line
         raise SystemExit(1) from None
     except Exception as exc:  # usage errors come through here in standalone_mode=False
         database = sys.modules.get("sqlalchemy.exc")  # loaded only by commands with a database

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit, note_lines
+from suiren.cli.context import Context, emit, note_lines, said
 from suiren.cli.ledger import BASE_HELP, MONTH, MONTH_FROM, MONTH_TO, PAYMENT_ID_HELP, pay
 from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
@@ -69,26 +69,52 @@ def medical_status_command(
     ctx = Context.build()
     with ctx.transaction() as connection:
         status = medical_status(connection, ctx.policy, worker_id, ctx.now().date())
-    per_region = ", ".join(f"{r}: {m}" for r, m in status.months_by_region.items()) or "无 none"
-    gap = "从未缴费 never paid" if status.gap_months is None else f"{status.gap_months} 个月 months"
+    regions = status.months_by_region.items()
+    per_region = (
+        "，".join(f"{r}：{m}" for r, m in regions) or "无",
+        ", ".join(f"{r}: {m}" for r, m in regions) or "none",
+    )
+    never = status.gap_months is None
+    gap = (
+        ("从未缴费", "never paid")
+        if never
+        else (f"{status.gap_months} 个月", f"{status.gap_months} months")
+    )
+    waiting, local, total = status.waiting_months, status.local_months, status.total_months
     lines = [
-        f"人员 worker {worker_id} 职工医保 employee medical, 参保地 in {status.region}",
-        f"  缴费月数 months paid: {status.total_months} (本地 local {status.local_months};"
-        f" 按地区 by region {per_region})",
-        f"  中断 gap: {gap}, 现在重新参保的等待期 waiting period if re-joining now:"
-        f" {status.waiting_months} 个月 months",
+        said(
+            f"人员 {worker_id} 职工医保，参保地 {status.region}",
+            f"worker {worker_id} employee medical, in {status.region}",
+        ),
+        said(
+            f"  缴费月数：{total}（本地 {local}；按地区 {per_region[0]}）",
+            f"  months paid: {total} (local {local}; by region {per_region[1]})",
+        ),
+        said(
+            f"  中断：{gap[0]}，现在重新参保的等待期：{waiting} 个月",
+            f"  gap: {gap[1]}, waiting period if re-joining now: {waiting} months",
+        ),
     ]
     cover = status.lifetime
     if cover is not None:
+        short = cover.shortfall_months
         shortfall = (
-            "已满足 met"
+            ("已满足", "met")
             if cover.met
-            else f"还需本地缴费 {cover.shortfall_months} 个月 more local months needed"
+            else (f"还需本地缴费 {short} 个月", f"{short} more local months needed")
+        )
+        day, needs, needs_local = (
+            cover.on_day.isoformat(),
+            cover.required_total_months,
+            cover.required_local_months,
         )
         lines.append(
-            f"  退休医保 lifetime cover at {cover.on_day.isoformat()}: {shortfall}"
-            f" (需累计 needs {cover.required_total_months} cumulative, 其中本地"
-            f" {cover.required_local_months} local)"
+            said(
+                f"  退休医保（{day}）：{shortfall[0]}（需累计 {needs} 个月，其中本地"
+                f" {needs_local} 个月）",
+                f"  lifetime cover at {day}: {shortfall[1]} (needs {needs} cumulative,"
+                f" {needs_local} local)",
+            )
         )
     lines += note_lines(zip(status.notes_zh, status.notes_en, strict=True))
     emit(status.to_json(), as_json, "\n".join(lines))

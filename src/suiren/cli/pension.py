@@ -151,8 +151,8 @@ def calc(
         warned = len(warnings.cases())
         cases = len(warnings)
         print(
-            f"{cases} 个案例 → {out}（{warned} 个有提示） / {cases} cases → {out} ({warned} with"
-            " warnings)",
+            f"{cases} 个案例 → {out}（{warned} 个有提示）\n"
+            f"{cases} cases → {out} ({warned} with warnings)",
             file=sys.stderr,
         )
         return

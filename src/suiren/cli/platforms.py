@@ -9,7 +9,7 @@ from datetime import date
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit
+from suiren.cli.context import Context, emit, said
 
 platform_app = typer.Typer(
     help="平台企业：平台对其所用劳动者的声明 / A platform's declarations of the workers it"
@@ -82,13 +82,15 @@ def platform_declare(
     )
     e = done.engagement
     what = (
-        "已声明 declared"
+        ("已声明", "declared")
         if done.recorded
-        else "此前已声明，未写入 already declared (nothing written)"
+        else ("此前已声明，未写入", "already declared (nothing written)")
     )
-    human = (
-        f"人员 worker {done.worker_id} ({done.masked_id}) {what}: {e.relation.value}"
-        f" {e.relation.legal_term}, {e.work_region}, 起始 from {e.since} (期间 period {e.period})"
+    human = said(
+        f"人员 {done.worker_id}（{done.masked_id}）{what[0]}：{e.relation.legal_term}，"
+        f"{e.work_region}，起始 {e.since}（期间 {e.period}）",
+        f"worker {done.worker_id} ({done.masked_id}) {what[1]}: {e.relation.value},"
+        f" {e.work_region}, from {e.since} (period {e.period})",
     )
     emit(done.to_json() | {"new_worker": done.new_worker}, as_json, human)
 
@@ -115,12 +117,18 @@ def platform_end(
 
     ctx = Context.build()
     state, recorded = ctx.run(lambda c: end(c, platform_id, worker_id, until, ctx.now()))
-    what = "已结束 ended" if recorded else "此前已结束，未写入 already ended (nothing written)"
+    what = (
+        ("已结束", "ended")
+        if recorded
+        else ("此前已结束，未写入", "already ended (nothing written)")
+    )
     emit(
         {"worker_id": worker_id, "recorded": recorded, "engagement": state.to_json()},
         as_json,
-        f"人员 worker {worker_id} {what}: 最后一天 last day {state.until}"
-        f" (期间 period {state.period})",
+        said(
+            f"人员 {worker_id} {what[0]}：最后一天 {state.until}（期间 {state.period}）",
+            f"worker {worker_id} {what[1]}: last day {state.until} (period {state.period})",
+        ),
     )
 
 
@@ -149,5 +157,5 @@ def platform_list(
         f" {i['since']}…{i['until'] or ''}"
         for i in items
     ]
-    human = "\n".join(lines) or "无 / none"
+    human = "\n".join(lines) or said("无", "none")
     emit({"platform_id": platform_id, "workers": items}, as_json, human)

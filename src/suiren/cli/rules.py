@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import emit
+from suiren.cli.context import emit, said
 
 rules_app = typer.Typer(
     help="规则参数：带日期的规则参数及其取值的出处 / The dated rule parameters and where their"
@@ -44,12 +44,13 @@ def provenance(
         "unverified": len(rows) - verified_count,
         "verified_without_url": len(verified_without_url(tree)),
     }
-    summary = (
+    summary = said(
         f"共 {counts['values']} 个取值：已核实 {counts['verified']} 个（其中"
         f" {counts['verified_without_url']} 个仅有文号，未记录原文网页），未核实"
-        f" {counts['unverified']} 个 / {counts['values']} values: {counts['verified']} verified"
+        f" {counts['unverified']} 个",
+        f"{counts['values']} values: {counts['verified']} verified"
         f" ({counts['verified_without_url']} by a document number alone, no page recorded),"
-        f" {counts['unverified']} unverified"
+        f" {counts['unverified']} unverified",
     )
     emit(
         {"counts": counts, "values": [row.to_json() for row in shown]},

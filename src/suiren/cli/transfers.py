@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit, warning_lines
+from suiren.cli.context import Context, emit, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
@@ -259,7 +259,16 @@ def status(
     emit(
         [v.to_json() for v in views],
         as_json,
-        "\n".join(f"{v.transfer_id} [{v.state}] 期限 due {v.due_on}" for v in views) or "无 / none",
+        "\n".join(_overdue_line(v) for v in views) or said("无", "none"),
+    )
+
+
+def _overdue_line(view: TransferView) -> str:
+    """An overdue transfer: its id, state and deadline, a Chinese line then an English one."""
+    state = message(f"transfer-state.{view.state}").zh
+    return said(
+        f"{view.transfer_id} [{state}] 期限 {view.due_on}",
+        f"{view.transfer_id} [{view.state}] due {view.due_on}",
     )
 
 
@@ -297,13 +306,19 @@ def show(
 
 def _report(result, scheme: Scheme, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     data = result.to_json() | {"scheme": scheme.value}
-    state = "已清算 closed" if data["closed"] else "未清算 open"
+    state = ("已清算", "closed") if data["closed"] else ("未清算", "open")
     lines = [
-        f"清算窗口 window {data['window']} {TRANSFERABLE[scheme.value]} {scheme.value} ({state})"
+        said(
+            f"清算窗口 {data['window']} {TRANSFERABLE[scheme.value]}（{state[0]}）",
+            f"window {data['window']} {scheme.value} ({state[1]})",
+        )
     ]
     lines += [
         f"  {f['from']} → {f['to']}: {fen_to_yuan_str(f['amount_fen'])} ({f['transfers']})"
         for f in data["flows"]
     ]
-    lines += [f"  净额 net {r}: {fen_to_yuan_str(n)}" for r, n in data["net_positions_fen"].items()]
+    lines += [
+        said(f"  净额 {r}：{fen_to_yuan_str(n)}", f"  net {r}: {fen_to_yuan_str(n)}")
+        for r, n in data["net_positions_fen"].items()
+    ]
     emit(data, as_json, "\n".join(lines))

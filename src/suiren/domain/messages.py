@@ -1344,7 +1344,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "resident-id.not-digit": ("不是数字", "not a digit"),
     "resident-id.length": (
-        "身份号码为 18 位（旧号码 15 位），收到 {chars} 位",
+        "身份号码为 18 位（旧号码 15 位）：17 位数字加一位校验码（数字或 X），收到 {chars} 位",
         "a resident id has 18 characters (an old one 15 digits): 17 digits and a check digit or"
         " X; got {chars} characters",
     ),

@@ -82,7 +82,7 @@ class FileRefused(SuirenError):
 class RowError:
     """A refused row: its number, the field at fault, a stable code and why, in both
     languages (``domain.messages``). A report carries ``reason`` (English) and ``reason_zh``
-    (Chinese) as an error carries ``message`` and ``message_zh``; a terminal line both."""
+    (Chinese) as an error carries ``message`` and ``message_zh``; a terminal a line each."""
 
     row: int  # 1-based data row of the file (the header is not a row)
     field: str
@@ -103,7 +103,8 @@ class RowError:
         return self.said.zh or None
 
     def line(self) -> str:
-        """``中文 / English``, as a terminal or a one-line message shows it."""
+        """``中文 / English`` in one line, for a one-line message (a terminal shows each half
+        on a line of its own: ``cli.intake``)."""
         return self.said.joined() if self.said.zh else self.said.en
 
     def to_json(self) -> dict[str, object]:
@@ -163,21 +164,26 @@ class IntakeSummary:
         for key, warning in other.provisional.items():
             self.provisional.setdefault(key, warning)
 
-    def replay_note(self) -> str | None:
-        """What a file sent again did, said plainly (zh-CN, then English): its rows already
-        posted were replayed, not written again; None where no row was a replay."""
+    def replay_said(self) -> Text | None:
+        """What a file sent again did, said plainly: its rows already posted were replayed,
+        not written again; None where no row was a replay."""
         if not self.replayed:
             return None
         if self.posted:
-            return (
-                f"{self.replayed} 行此前已入账（重放），未重复写入；新入账 {self.posted} 行"
-                f" — {self.replayed} rows were already posted (replayed) and were not written"
-                f" again; {self.posted} new rows were posted"
+            return Text(
+                f"{self.replayed} 行此前已入账（重放），未重复写入；新入账 {self.posted} 行",
+                f"{self.replayed} rows were already posted (replayed) and were not written"
+                f" again; {self.posted} new rows were posted",
             )
-        return (
-            f"{self.replayed} 行此前均已入账（重放），本次未写入任何新记录"
-            f" — {self.replayed} rows were already posted (replayed): nothing new was written"
+        return Text(
+            f"{self.replayed} 行此前均已入账（重放），本次未写入任何新记录",
+            f"{self.replayed} rows were already posted (replayed): nothing new was written",
         )
+
+    def replay_note(self) -> str | None:
+        """``replay_said`` in one line, zh-CN then English (the JSON's ``replay_note``)."""
+        said = self.replay_said()
+        return None if said is None else f"{said.zh} — {said.en}"
 
     def to_json(self) -> dict[str, object]:
         return {
