@@ -153,3 +153,22 @@ def codes_as_letters(line: str, folder: str | None = None) -> str:
     for pattern, letter in CODES:
         line = pattern.sub(letter, line)
     return line
+
+
+def what_problems(what: str, what_zh: str) -> list[str]:
+    """What is wrong with an audit problem's two texts (store/audit.py ``Problem``): the
+    Chinese is empty or has no Chinese, or has English words the English does not (what both
+    quote — a value, a driver's reason — is alike in both); the English has Chinese the
+    Chinese does not; the two differ in their numbers (a sequence, a balance, a row's range)."""
+    problems = []
+    if not CJK.search(what_zh):
+        problems.append(f"no Chinese beside {what!r}: {what_zh!r}")
+    own = set(english_words(what_zh)) - set(english_words(what))
+    if own:
+        problems.append(f"English words of its own in {what_zh!r}: {sorted(own)}")
+    strange = [run for run in re.findall(f"(?:{CJK.pattern})+", what) if run not in what_zh]
+    if strange:
+        problems.append(f"Chinese in {what!r} that {what_zh!r} does not say: {strange}")
+    if numbers(what) != numbers(what_zh):
+        problems.append(f"not the same numbers: {what_zh!r} and {what!r}")
+    return problems

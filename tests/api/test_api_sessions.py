@@ -27,6 +27,7 @@ from suiren.store.tables import contribution_months, facts
 from tests.api import assert_problem, auth
 from tests.api.test_api_writes import rows  # every table's count of rows
 from tests.api.world import World, served
+from tests.bilingual import what_problems
 from tests.conftest import NOW, SECRET
 from tests.ledger_helpers import resident_id
 
@@ -186,6 +187,8 @@ def test_each_end_is_recorded_with_who_ended_them_and_a_set_back_is_named(sessio
     assert not audit["ok"]
     named = [(p["table"], p["row"]) for p in audit["problems"]]
     assert ("worker_sessions", worker) in named, audit["problems"]
+    for p in audit["problems"]:  # in Chinese too, with the same values
+        assert what_problems(p["what"], p["what_zh"]) == [], p
 
 
 def test_the_portal_logs_out_everywhere(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -304,8 +307,13 @@ def test_a_row_repaired_at_a_login_stays_in_the_audit(sessions, database_url, tm
     [repair] = json.loads(cli("audit", "verify", "--json").stdout)["repaired"]
     assert repair["table"] == "worker_sessions" and repair["row"] == worker
     assert "generation 0, recorded 1" in repair["what"], repair
+    assert what_problems(repair["what"], repair["what_zh"]) == [], repair
+    assert "登录时发现" in repair["what_zh"] and "登录" not in repair["what"], repair
     client.cookies.clear()  # the console's audit page shows it too, in Chinese
     client.cookies.set("suiren_console", made.tokens["national_clerk"], path="/console")
     csrf = csrf_of(client.get("/console/audit").text)
     page = client.post("/console/audit?lang=zh", data={"csrf": csrf}).text
     assert "曾被改动、已由服务修复 (1)" in page and 'id="repaired"' in page and worker in page
+    assert repair["what_zh"] in page and repair["what"] not in page  # the page's language
+    english = client.post("/console/audit?lang=en", data={"csrf": csrf}).text
+    assert repair["what"] in english and repair["what_zh"] not in english

@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from tests.bilingual import CJK, codes_as_letters, line_problems
 from tests.cli.runner import TODAY, Done, Run
 from tests.cli.test_help_text import COMMANDS as HELPED
@@ -190,3 +192,45 @@ def test_every_command_is_walked() -> None:
     """A new command's result is walked (here, or where its own tests read its lines), or
     said here why not."""
     assert FILES | RECORDS | AGENCIES | ELSEWHERE | set(NOT_WALKED) == COMMANDS
+
+
+def test_what_a_failed_audit_names(cli: Run, database_url: tuple[str, dict[str, str]]) -> None:
+    """``audit verify`` on a ledger changed behind its back: each problem a Chinese line, then
+    its English line with the same values. The table and row a problem names are codes,
+    alike in both lines (the row of an account is its key, worker:W…:employee_pension:…)."""
+    worker = enrolled(cli, 9)
+    paid = cli("contribute", worker, "--from", "2026-01", "--to", "2026-02", "--base", "8000",
+               "--id", "paid")  # fmt: skip
+    assert paid.returncode == 0, paid.stderr
+    url, extra = database_url
+    options = {"options": extra["PGOPTIONS"]} if "PGOPTIONS" in extra else {}
+    engine = create_engine(url, connect_args=options)
+    with engine.begin() as c:  # a balance and a worker's birth month, changed in place
+        if options:  # around the append-only triggers (tests/store/test_tamper.py tampering)
+            c.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            triggers = text("SELECT name FROM sqlite_master WHERE tbl_name = 'workers'"
+                            " AND type = 'trigger'")  # fmt: skip
+            for name in c.execute(triggers).scalars().all():
+                c.execute(text(f"DROP TRIGGER {name}"))
+        c.execute(text("UPDATE accounts SET balance_fen = balance_fen + 100"
+                       " WHERE account LIKE 'worker:%:individual_account:%'"))  # fmt: skip
+        c.execute(text("UPDATE workers SET birth_month = birth_month + 1"))
+    engine.dispose()
+    found = cli("audit", "verify", "--json")
+    assert found.returncode == 1, found.stderr
+    problems = json.loads(found.stdout)["problems"]
+    tables = {p["table"] for p in problems}
+    assert {"accounts", "workers"} <= tables, problems
+    done = cli("audit", "verify")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    for p in problems:  # each problem's line in each language
+        assert f"  {p['table']} {p['row']}：{p['what_zh']}" in lines, (p, lines)
+        assert f"  {p['table']} {p['row']}: {p['what']}" in lines, (p, lines)
+    named = sorted({f"{p['table']} {p['row']}" for p in problems}, key=len, reverse=True)
+    for i, line in enumerate(lines):
+        for name in named:
+            line = line.replace(name, "T")
+        lines[i] = codes_as_letters(line)
+    assert line_problems(lines) == [], "\n".join(lines)

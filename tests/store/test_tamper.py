@@ -105,8 +105,9 @@ TOKEN_KEY = b"the tamper ledger's token key 32b"
 CLERK = "gz.clerk"
 CLERK_PASSWORD = "a clerk's password"
 # argon2id at its smallest cost (tests/ledger_helpers.py): the ledger's logins and clerk, and
-# every login a case tries (a login refused hashes all the same), a millisecond a hash
-pytestmark = pytest.mark.usefixtures("quick_hashes")
+# every login a case tries (a login refused hashes all the same), a millisecond a hash; every
+# problem the audit names said in both languages (tests/store/conftest.py)
+pytestmark = pytest.mark.usefixtures("quick_hashes", "audit_said_in_both")
 
 
 # a worker's earlier history (services/history.py): stints and a balance held in 320100

@@ -41,6 +41,8 @@ from suiren.store.tables import metadata
 from tests.store import test_tamper
 from tests.store.test_tamper import GRANTING_NOTHING, KEY_TABLE, Ledger, tampering
 
+# every problem the audit names said in both languages (tests/store/conftest.py)
+pytestmark = pytest.mark.usefixtures("audit_said_in_both")
 ledger = test_tamper.ledger  # its shared ledger (a module-scoped fixture, both backends)
 
 UNUSED_REGION = "990000"  # a six-digit code no row of the ledger holds

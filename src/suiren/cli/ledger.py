@@ -21,6 +21,7 @@ from suiren.ledger.accounts import Scheme
 if TYPE_CHECKING:
     from suiren.services.contributions import MonthPaid
     from suiren.services.interest import InterestRun
+    from suiren.store.audit import Problem
 
 CHECKPOINT_BYTES_MAX = 10_000_000
 
@@ -655,14 +656,18 @@ def audit_verify(
             )
             + (f"; the checkpoint of {at} holds" if at else ""),
         )
-    else:  # each problem as the audit names it (store/audit.py)
-        human = said("核验失败：", "FAILED:") + "".join(f"\n  {p}" for p in result.problems)
+    else:  # each problem as the audit names it (store/audit.py), in Chinese, then in English
+        human = said("核验失败：", "FAILED:") + _problem_lines(result.problems)
     if result.repaired:
         human += "\n" + said("曾被改动、已由服务修复：", "found altered earlier and repaired:")
-        human += "".join(f"\n  {p}" for p in result.repaired)
+        human += _problem_lines(result.repaired)
     emit(result.to_json(), as_json, human)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _problem_lines(problems: list[Problem]) -> str:
+    return "".join(f"\n  {line}" for p in problems for line in p.lines())
 
 
 def _read_checkpoint(path: Path) -> str:

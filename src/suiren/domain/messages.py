@@ -1403,6 +1403,179 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "待遇领取地、临时账户和留在原参保地的统筹基金均无差别",
         "no difference in paying province, temporary accounts or money left behind",
     ),
+    # --- what the ledger audit finds (store/audit.py, projections.py, checkpoint.py): a problem's
+    # ``what`` (English, as scripts match it) and ``what_zh``, a table's row named beside it ------
+    "audit.key-never-written": (
+        "地区或序号不是服务会写入的值（在服务之外被改动）",
+        "a region or seq the service never writes (changed outside the service)",
+    ),
+    "audit.head-key-never-written": (
+        "地区或序号不是服务会写入的值",
+        "a region or seq the service never writes",
+    ),
+    "audit.row-without-entry": (
+        "该行没有日记账分录（其分录已被删除）",
+        "row without a journal entry (its entry was deleted)",
+    ),
+    "audit.rows-without-entry": (
+        "这些行没有日记账分录（其分录已被删除）",
+        "rows without a journal entry (its entry was deleted)",
+    ),
+    "audit.sequence-gap": (
+        "序号不连续：应为 {expected}（有分录被删除）",
+        "sequence gap: expected {expected} (entries were deleted)",
+    ),
+    "audit.empty-worker-or-reverses": (
+        "分录没有人员或被冲销分录，却存为空字符串（应为空值）",
+        "an empty worker or reverses where the entry has none",
+    ),
+    "audit.content-hash": (
+        "内容哈希与该分录及其分录行、事实或缴费月不符",
+        "content hash does not match the entry, its postings, facts or months",
+    ),
+    "audit.previous-hash": (
+        "前一哈希不是哈希链上一条分录的哈希（哈希链被截断）",
+        "previous hash is not the chain's last (the chain was cut)",
+    ),
+    "audit.chain-hash": (
+        "链哈希不是用密钥算出的（在没有密钥的情况下被改写）",
+        "chain hash is not the key's (rewritten without the key)",
+    ),
+    "audit.head-without-journal": (
+        "链头位于序号 {seq}，但该地区没有日记账（已被删除）",
+        "head at seq {seq} but the region has no journal (deleted)",
+    ),
+    "audit.head-not-last": (
+        "链头 {head} 与日记账最后一条分录 {last} 不符",
+        "head {head} does not match the journal's last entry {last}",
+    ),
+    "audit.batch-with-lines": (
+        "缴费月批次带有分录行或事实",
+        "a batch of months has postings or facts",
+    ),
+    "audit.segments-without-batch": (
+        "该分录不是缴费月批次，却有段",
+        "segments of an entry that is not a batch",
+    ),
+    "audit.unbalanced": ("分录行借贷不平衡", "postings do not balance"),
+    "audit.empty-entry": (
+        "分录既无分录行也无事实",
+        "an entry with neither postings nor facts",
+    ),
+    "audit.posting-copies": (
+        "分录行的月份、代码或地区与其分录或账户不符",
+        "a posting's month, code or region disagrees with its entry or account",
+    ),
+    "audit.lines-numbered": ("行号不是 0..n-1", "lines are not numbered 0..n-1"),
+    "audit.batch-rows": (
+        "{rows} 行，分录记载为 {months} 行",
+        "{rows} rows, the entry says {months}",
+    ),
+    "audit.batch-lines-numbered": (
+        "行号不是 0..n-1（有行被删除或添加）",
+        "lines are not numbered 0..n-1 (rows deleted or added)",
+    ),
+    "audit.month-unsplit": (
+        "应缴 ≠ 个人账户 + 统筹，或划归户籍地的部分不在统筹部分之内",
+        "due ≠ account + pooled, or held outside the pooled part",
+    ),
+    "audit.segments-numbered": ("段号不是 0..n-1", "segments are not numbered 0..n-1"),
+    "audit.segment-rows": (
+        "记载为 {rows} 行，该段实有 {held} 行",
+        "says {rows} rows, the segment holds {held}",
+    ),
+    "audit.segment-differs": (
+        "第 {first_row}–{last_row} 行（{first} … {last}）与记录不符",
+        "rows {first_row}–{last_row} ({first} … {last}) differ from what was recorded",
+    ),
+    "audit.unknown-kind": ("未知的事实类型 {kind}", "unknown kind {kind}"),
+    "audit.repaired-session": (
+        "登录时发现会话记录与日记账所载不符，已结束其全部会话（{recorded_at}）：{memo}",
+        "found not as recorded at a login, every session ended ({recorded_at}): {memo}",
+    ),
+    "audit.used-code-back": (
+        "已使用的一次性验证码（其使用已有记录）被放回：它不能用于登录",
+        "a one-time code already used (its use is recorded), put back: it opens nothing",
+    ),
+    "audit.login-no-worker": (
+        "登录账户所属的人不是已登记的参保人员",
+        "a login of a person who is no registered worker",
+    ),
+    "audit.login-other-worker": (
+        "此人的登录会打开另一参保人员的记录（登记的人员：{registered}）",
+        "the person's login opens another worker's records (registered: {registered})",
+    ),
+    "audit.phone-no-worker": (
+        "手机号码未绑定任何已登记的参保人员",
+        "a mobile number bound to no registered worker",
+    ),
+    "audit.seal-missing": (
+        "缺少封印（{columns} 在服务之外被改动）",
+        "its seal is missing ({columns} changed outside the service)",
+    ),
+    "audit.seal-differs": (
+        "封印不符（{columns} 在服务之外被改动）",
+        "its seal does not match ({columns} changed outside the service)",
+    ),
+    "audit.sealed-wrong-type": (
+        "存有服务不会在此写入的类型的值（在服务之外被改动）",
+        "a value of a type the service never writes there (changed outside it)",
+    ),
+    "audit.wrong-type": (
+        "存有服务不会在此写入的类型的值（在服务之外被改动）",
+        "a value of a type the service never writes there (changed outside the service)",
+    ),
+    "audit.unreadable": (
+        "存有服务不会写入的值（应为数字或日期处是字节或文本、早于公元 1 年或晚于 9999 年的日期、"
+        "无穷大、不是 UTF-8 的文本），在服务之外被改动：{error}: {reason}",
+        "holds a value the service never writes (bytes or text where a number or date belongs,"
+        " a date before year 1 or after 9999, infinity, text that is not UTF-8), changed outside"
+        " the service: {error}: {reason}",
+    ),
+    "audit.balance-not-sum": (
+        "余额 {stored} 不等于其分录行与缴费月之和 {computed}",
+        "balance {stored} is not the sum of its postings and months, {computed}",
+    ),
+    "audit.balance-absent": ("缺失", "missing"),
+    "audit.account-key": (
+        "账户的所有者、险种、类型和地区（{parts}）与其账户键不符",
+        "its owner, scheme, kind and region ({parts}) disagree with its key",
+    ),
+    "audit.accounts-sum": (
+        "全部账户余额合计为 {total}，不为零",
+        "the accounts sum to {total}, not zero",
+    ),
+    "audit.negative": (
+        "参保人员的账户余额为负（{balance}）",
+        "a worker's account is negative ({balance})",
+    ),
+    "audit.checkpoint-signature": (
+        "签名不是此密钥的：检查点被改动过，或属于另一个数据库",
+        "the signature is not this key's: the checkpoint was altered or is another database's",
+    ),
+    "audit.checkpoint-head-gone": (
+        "检查点的链头已不存在（{region} 的日记账止于序号 {end}）：有分录被删除",
+        "the checkpoint's head is gone (the journal of {region} ends at {end}): entries were"
+        " removed",
+    ),
+    "audit.checkpoint-head-rewritten": (
+        "检查点链头处的分录的链哈希已变：哈希链被改写",
+        "the entry at the checkpoint's head has another chain hash: the chain was rewritten",
+    ),
+    "audit.two-versions": ("版本 {version} 有两条事实", "two facts of version {version}"),
+    "audit.recorded-twice": ("记录了两次", "recorded twice"),
+    "audit.duplicate-row": ("重复的行", "duplicate row"),
+    "audit.row-without-fact": (
+        "该行没有记载它的事实（不应存在）",
+        "row without a fact (unexpected)",
+    ),
+    "audit.fact-not-json": ("其事实不是有效的 JSON", "its fact is not valid JSON"),
+    "audit.fact-not-object": ("有事实不是 JSON 对象", "a fact is not a JSON object"),
+    "audit.column-differs": (
+        "{column}：{stored} ≠ 记录为 {recorded}",
+        "{column}: {stored} ≠ recorded {recorded}",
+    ),
+    "audit.row-missing": ("缺少该行（有事实记载它）", "row missing (recorded by a fact)"),
     # --- mobile numbers (domain/phone.py) --------------------------------------------------------
     "phone.length": ("手机号码为 11 位数字", "a mobile number has 11 digits"),
     "phone.form": (

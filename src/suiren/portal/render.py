@@ -41,6 +41,7 @@ def environment(lang: str) -> Environment:
             region=partial(text.region, lang=lang),
             half=partial(text.half, lang=lang),
             as_written=partial(text.as_written, lang=lang),
+            finding=partial(text.finding, lang=lang),
         )
         env.globals.update(
             SCHEMES=text.SCHEMES,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from markupsafe import Markup, escape
 
@@ -49,6 +50,16 @@ class Message:
 
 
 Said = str | Message  # what a page may be given to say: a msgid, or a Message
+
+
+class Finding(Protocol):
+    """A problem the ledger audit names (``store.audit.Problem``), in both languages."""
+
+    @property
+    def what(self) -> str: ...
+
+    @property
+    def what_zh(self) -> str: ...
 
 
 def say(message: Said, lang: str) -> str:
@@ -166,6 +177,13 @@ def as_written(words: object, lang: str) -> str:
     if lang == "zh" or not CJK_RE.search(shown):
         return shown
     return Markup('<span lang="zh-CN">{}</span>').format(shown)
+
+
+def finding(problem: Finding, lang: str) -> str:
+    """What the ledger audit found (``store.audit.Problem``) in the page's language: its
+    ``what_zh`` on a Chinese page, its ``what`` on an English one (with any Chinese it quotes
+    marked so)."""
+    return problem.what_zh if lang == "zh" else as_written(problem.what, lang)
 
 
 def label(table: Mapping[str, str], key: str, lang: str) -> str:

@@ -26,7 +26,9 @@ What is checked, and how a change is named (table, row, what differs):
    region's entry at the checkpoint's sequence still has the chain hash it had then — nothing
    up to the checkpoint was removed or rewritten.
 
-All problems are collected (up to ``PROBLEMS_MAX``), not only the first. Besides them, the
+All problems are collected (up to ``PROBLEMS_MAX``), not only the first, each said in English
+(``what``) and in Chinese (``what_zh``) with the same values: a code ``audit.…`` of
+``domain.messages``, never a sentence written here. Besides them, the
 audit lists what the service itself once found altered and repaired (``repaired``: a worker's
 sessions' row not as recorded, ended at their next login): no longer a difference, never
 forgotten — the repair is a fact in the national journal.
@@ -47,6 +49,8 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Integer, LargeBinary, Table, select, text
 from sqlalchemy.exc import DBAPIError
 
+from suiren.domain.messages import Text
+from suiren.domain.messages import text as message  # sqlalchemy's text is the SQL one
 from suiren.domain.region import NATIONAL
 from suiren.ledger.hashchain import (
     GENESIS,
@@ -78,12 +82,26 @@ STREAM_ROWS = 10_000
 
 @dataclass(frozen=True)
 class Problem:
+    """What differs, named: the table, the row's key and what, in English (``what``, which
+    scripts match) and in Chinese (``what_zh``) with the same values."""
+
     table: str
     row: str  # the row's key: "region/seq", a tx id, an account…
     what: str
+    what_zh: str
+
+    @classmethod
+    def of(cls, table: str, row: object, said: Text) -> Problem:
+        """``row`` may be a tampered value (bytes, a number, text that is not UTF-8), and so
+        may what ``said`` quotes: each is written as text the report can print."""
+        return cls(table, _printable(row), _printable(said.en), _printable(said.zh))
 
     def to_json(self) -> dict[str, str]:
-        return {"table": self.table, "row": self.row, "what": self.what}
+        return {"table": self.table, "row": self.row, "what": self.what, "what_zh": self.what_zh}
+
+    def lines(self) -> tuple[str, str]:
+        """The problem in Chinese, then in English (the CLI prints each on a line)."""
+        return f"{self.table} {self.row}：{self.what_zh}", str(self)
 
     def __str__(self) -> str:
         return f"{self.table} {self.row}: {self.what}"
@@ -114,11 +132,10 @@ class AuditResult:
     def problem(self) -> str | None:
         return str(self.problems[0]) if self.problems else None
 
-    def add(self, table: str, row: object, what: str) -> None:
-        """Record a problem; ``row`` may be a tampered value (bytes, a number, text that is
-        not UTF-8): it is written as text the report can print."""
+    def add(self, table: str, row: object, said: Text) -> None:
+        """Record a problem, ``said`` in both languages (a code of ``domain.messages``)."""
         if len(self.problems) < PROBLEMS_MAX:
-            self.problems.append(Problem(table, _printable(row), _printable(what)))
+            self.problems.append(Problem.of(table, row, said))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -193,7 +210,7 @@ class _Stream:
             result.add(
                 self.table,
                 f"{row.region!r}/{row.seq!r}",
-                "a region or seq the service never writes (changed outside the service)",
+                message("audit.key-never-written"),
             )
         self.pending, self.key = None, None
 
@@ -204,7 +221,7 @@ class _Stream:
             result.add(
                 self.table,
                 f"{self.key[0]}/{self.key[1]}",
-                "row without a journal entry (its entry was deleted)",
+                message("audit.row-without-entry"),
             )
             self._next(result)
         while self.key == (region, seq):
@@ -217,7 +234,7 @@ class _Stream:
             result.add(
                 self.table,
                 f"{self.key[0]}/{self.key[1]}",
-                "row without a journal entry (its entry was deleted)",
+                message("audit.row-without-entry"),
             )
             self._next(result)
 
@@ -268,7 +285,7 @@ def _verify_chains(connection: Connection, result: AuditResult) -> None:
             result.add(
                 "journal",
                 f"{row.region!r}/{row.seq!r}",
-                "a region or seq the service never writes (changed outside the service)",
+                message("audit.key-never-written"),
             )
             continue
         if at[0] != region:
@@ -277,7 +294,7 @@ def _verify_chains(connection: Connection, result: AuditResult) -> None:
         seq = at[1]
         name = f"{region}/{seq} ({row.tx_id})"
         if seq != expected:
-            result.add("journal", name, f"sequence gap: expected {expected} (entries were deleted)")
+            result.add("journal", name, message("audit.sequence-gap", expected=expected))
             expected = seq
         try:
             _verify_entry(row, seq, name, previous, key, streams, batches, result)
@@ -290,7 +307,7 @@ def _verify_chains(connection: Connection, result: AuditResult) -> None:
         result.add(
             "contribution_months",
             f"{region_}/{seq_}",
-            "rows without a journal entry (its entry was deleted)",
+            message("audit.rows-without-entry"),
         )
 
 
@@ -307,7 +324,7 @@ def _verify_entry(
     """One journal entry: its lines, content hash and link in the chain."""
     if row.worker_id == "" or row.reverses == "":
         # the header hashes NULL and "" alike; the write path never stores ""
-        result.add("journal", name, "an empty worker or reverses where the entry has none")
+        result.add("journal", name, message("audit.empty-worker-or-reverses"))
     lines = {k: s.take(row.region, seq, result) for k, s in streams.items()}
     batch = None if batches is None else batches.pop((row.region, seq), None)
     content = _entry_content(row, lines, batch, batches is not None, name, result)
@@ -315,12 +332,12 @@ def _verify_entry(
         result.add(
             "journal",
             name,
-            "content hash does not match the entry, its postings, facts or months",
+            message("audit.content-hash"),
         )
     if row.prev_hash != previous:
-        result.add("journal", name, "previous hash is not the chain's last (the chain was cut)")
+        result.add("journal", name, message("audit.previous-hash"))
     if chain_hash(key, row.prev_hash, row.content_hash) != row.chain_hash:
-        result.add("journal", name, "chain hash is not the key's (rewritten without the key)")
+        result.add("journal", name, message("audit.chain-hash"))
     result.transactions += 1
     result.facts += len(lines["facts"])
     result.months += 0 if batch is None else batch.rows
@@ -349,7 +366,7 @@ def _verify_heads(
     for r in connection.execute(select(chain_heads)):
         key = _key_of(r)
         if key is None:
-            result.add("chain_heads", r.region, "a region or seq the service never writes")
+            result.add("chain_heads", r.region, message("audit.head-key-never-written"))
         else:
             heads[key[0]] = (key[1], r.chain_hash)
     for code in sorted(set(heads) | set(ends)):
@@ -358,13 +375,13 @@ def _verify_heads(
                 result.add(
                     "chain_heads",
                     code,
-                    f"head at seq {heads[code][0]} but the region has no journal (deleted)",
+                    message("audit.head-without-journal", seq=heads[code][0]),
                 )
         elif heads.get(code) != ends[code]:
             result.add(
                 "chain_heads",
                 code,
-                f"head {heads.get(code)} does not match the journal's last entry {ends[code]}",
+                message("audit.head-not-last", head=heads.get(code), last=ends[code]),
             )
 
 
@@ -389,7 +406,7 @@ def _entry_content(
     items, facts_of = lines["postings"], lines["facts"]
     if int(row.months) or batch is not None:
         if items or facts_of:
-            result.add("journal", name, "a batch of months has postings or facts")
+            result.add("journal", name, message("audit.batch-with-lines"))
         if not months_read:  # named already: the stored segment hashes alone make the content
             return batch_content_hash(
                 header,
@@ -400,22 +417,22 @@ def _entry_content(
             row, header, batch or Batch(row.region, int(row.seq)), lines["segments"], name, result
         )
     if lines["segments"]:
-        result.add("month_segments", name, "segments of an entry that is not a batch")
+        result.add("month_segments", name, message("audit.segments-without-batch"))
     if items and (len(items) < 2 or sum(int(p.amount_fen) for p in items) != 0):
-        result.add("postings", name, "postings do not balance")
+        result.add("postings", name, message("audit.unbalanced"))
     if not items and not facts_of:
-        result.add("journal", name, "an entry with neither postings nor facts")
+        result.add("journal", name, message("audit.empty-entry"))
     for p in items:
         copies = (int(p.legal_month), p.code, p.account_region)
         if copies != (int(row.legal_month), row.code, p.account.rsplit(":", 1)[-1]):
             result.add(
                 "postings",
                 f"{name} line {p.line}",
-                "a posting's month, code or region disagrees with its entry or account",
+                message("audit.posting-copies"),
             )
     for i, group in enumerate((items, facts_of)):
         if [int(x.line) for x in group] != list(range(len(group))):
-            result.add(("postings", "facts")[i], name, "lines are not numbered 0..n-1")
+            result.add(("postings", "facts")[i], name, message("audit.lines-numbered"))
     return content_hash(
         header,
         ((p.account, int(p.amount_fen)) for p in items),
@@ -428,25 +445,23 @@ def _batch_content(
 ) -> str:
     n = int(row.months)
     if batch.rows != n:
-        result.add("contribution_months", name, f"{batch.rows} rows, the entry says {n}")
+        result.add(
+            "contribution_months", name, message("audit.batch-rows", rows=batch.rows, months=n)
+        )
     if not batch.lines_ok:
-        result.add(
-            "contribution_months", name, "lines are not numbered 0..n-1 (rows deleted or added)"
-        )
+        result.add("contribution_months", name, message("audit.batch-lines-numbered"))
     for tx_id in batch.unsplit[:10]:
-        result.add(
-            "contribution_months", tx_id, "due ≠ account + pooled, or held outside the pooled part"
-        )
+        result.add("contribution_months", tx_id, message("audit.month-unsplit"))
     stored = [bytes.fromhex(s.hash) for s in segments]
     if [int(s.segment) for s in segments] != list(range(len(segments))):
-        result.add("month_segments", name, "segments are not numbered 0..n-1")
+        result.add("month_segments", name, message("audit.segments-numbered"))
     for s in segments:  # the hash does not cover a segment's row count: recomputed here
         held = min(SEGMENT_ROWS, batch.rows - int(s.segment) * SEGMENT_ROWS)
         if int(s.rows) != held:
             result.add(
                 "month_segments",
                 f"{name} segment {s.segment}",
-                f"says {s.rows} rows, the segment holds {held}",
+                message("audit.segment-rows", rows=s.rows, held=held),
             )
     recomputed = batch.hashes
     for i in range(max(len(stored), len(recomputed))):
@@ -455,8 +470,13 @@ def _batch_content(
             result.add(
                 "contribution_months",
                 f"{name} segment {i}",
-                f"rows {i * SEGMENT_ROWS}–{(i + 1) * SEGMENT_ROWS - 1} ({first} … {last})"
-                " differ from what was recorded",
+                message(
+                    "audit.segment-differs",
+                    first_row=i * SEGMENT_ROWS,
+                    last_row=(i + 1) * SEGMENT_ROWS - 1,
+                    first=first,
+                    last=last,
+                ),
             )
     return batch_content_hash(header, n, merkle_root(stored))
 
@@ -639,7 +659,11 @@ def _verify_kinds(connection: Connection, result: AuditResult) -> None:
         select(facts.c.region, facts.c.seq, facts.c.kind).where(facts.c.kind.not_in(list(RECORDED)))
     ).first()
     if unknown is not None:
-        result.add("facts", f"{unknown.region}/{unknown.seq}", f"unknown kind {unknown.kind!r}")
+        result.add(
+            "facts",
+            f"{unknown.region}/{unknown.seq}",
+            message("audit.unknown-kind", kind=repr(unknown.kind)),
+        )
 
 
 # A worker's portal login is found by the blind index of the resident id typed and opens the
@@ -678,16 +702,8 @@ def _note_repairs(connection: Connection, result: AuditResult) -> None:
             continue
         if len(result.repaired) == PROBLEMS_MAX:
             break
-        result.repaired.append(
-            Problem(
-                "worker_sessions",
-                _printable(row.key),
-                _printable(
-                    f"登录时发现会话记录与日记账不符，已结束其全部会话 found not as recorded at"
-                    f" a login, every session ended ({row.recorded_at}): {row.memo}"
-                ),
-            )
-        )
+        said = message("audit.repaired-session", recorded_at=row.recorded_at, memo=row.memo)
+        result.repaired.append(Problem.of("worker_sessions", row.key, said))
 
 
 def _verify_logins(connection: Connection, result: AuditResult) -> None:
@@ -710,20 +726,20 @@ def _verify_codes_unused(connection: Connection, result: AuditResult) -> None:
         result.add(
             "login_codes",
             row.blind_index,
-            "a one-time code already used (its use is recorded), put back: it opens nothing",
+            message("audit.used-code-back"),
         )
 
 
 def _verify_login_workers(connection: Connection, result: AuditResult) -> None:
     for row in connection.execute(text(f"{_LOGINS_SQL} LIMIT {PROBLEMS_MAX}")):
-        what = (
-            "a login of a person who is no registered worker"
+        said = (
+            message("audit.login-no-worker")
             if row.registered is None
-            else f"the person's login opens another worker's records (registered: {row.registered})"
+            else message("audit.login-other-worker", registered=row.registered)
         )
         if row.tbl == "login_phones":
-            what = "a mobile number bound to no registered worker"
-        result.add(row.tbl, row.worker, what)
+            said = message("audit.phone-no-worker")
+        result.add(row.tbl, row.worker, said)
 
 
 # Each login, one-time code, bound number and kept answer carries the seal the service
@@ -744,14 +760,14 @@ def _verify_seals(connection: Connection, result: AuditResult) -> None:
             for row in rows:
                 if is_genuine(keys, table, row):
                     continue
-                changed = f" ({', '.join(SEALED[table.name])} changed outside the service)"
+                columns = ", ".join(SEALED[table.name])
                 if row["seal"] is None:
-                    what = "its seal is missing" + changed
+                    said = message("audit.seal-missing", columns=columns)
                 elif not well_typed(table, row):
-                    what = "a value of a type the service never writes there (changed outside it)"
+                    said = message("audit.sealed-wrong-type")
                 else:
-                    what = "its seal does not match" + changed
-                result.add(table.name, "/".join(str(row[c]) for c in named_by), what)
+                    said = message("audit.seal-differs", columns=columns)
+                result.add(table.name, "/".join(str(row[c]) for c in named_by), said)
 
         guarded(connection, result, name, check)
 
@@ -774,14 +790,10 @@ STEP_ERRORS = (
 )
 
 
-def _unreadable_what(error: BaseException) -> str:
+def _unreadable_what(error: BaseException) -> Text:
     cause = error.orig if isinstance(error, DBAPIError) else error  # not the statement
-    reason = " ".join(str(cause).split())[:160]
-    return (
-        "holds a value the service never writes (bytes or text where a number or date"
-        " belongs, a date before year 1 or after 9999, infinity, text that is not UTF-8),"
-        f" changed outside the service: {type(cause).__name__}: {reason}"
-    )
+    reason = " ".join(str(cause).split())[:160]  # the driver's or Python's, in English
+    return message("audit.unreadable", error=type(cause).__name__, reason=reason)
 
 
 def guarded(
@@ -806,7 +818,7 @@ def guarded(
 
 
 def _add(result: AuditResult, difference: Difference) -> None:
-    result.add(difference.table, difference.key, difference.what)
+    result.add(difference.table, difference.key, difference.said)
 
 
 # SQLite keeps any value in any column. A value of another type than its column's — a
@@ -836,13 +848,10 @@ def _verify_types(connection: Connection, result: AuditResult) -> None:
                 connection, result, table.name, lambda sql=sql: connection.execute(text(sql)).all()
             )
             for row in rows_of or ():
-                result.add(row.tbl, row.name, _WRONG_TYPE)
+                result.add(row.tbl, row.name, message("audit.wrong-type"))
         return
     for row in rows:
-        result.add(row.tbl, row.name, _WRONG_TYPE)
-
-
-_WRONG_TYPE = "a value of a type the service never writes there (changed outside the service)"
+        result.add(row.tbl, row.name, message("audit.wrong-type"))
 
 
 def _wrong_types_sql(table: Table) -> str:
@@ -906,12 +915,9 @@ def _verify_sums(connection: Connection, result: AuditResult) -> None:
         )
     ).all()
     for m in mismatches:
-        stored = "missing" if m.stored is None else m.stored
-        result.add(
-            "accounts",
-            m.account,
-            f"balance {stored} is not the sum of its postings and months, {m.computed}",
-        )
+        stored = message("audit.balance-absent") if m.stored is None else m.stored
+        said = message("audit.balance-not-sum", stored=stored, computed=m.computed)
+        result.add("accounts", m.account, said)
 
 
 def _verify_account_keys(connection: Connection, result: AuditResult) -> None:
@@ -929,7 +935,7 @@ def _verify_account_keys(connection: Connection, result: AuditResult) -> None:
         result.add(
             "accounts",
             d.account or repr(d.account),
-            f"its owner, scheme, kind and region ({d.parts}) disagree with its key",
+            message("audit.account-key", parts=d.parts),
         )
 
 
@@ -939,7 +945,7 @@ def _verify_total(connection: Connection, result: AuditResult) -> None:
         connection.execute(text("SELECT COALESCE(SUM(balance_fen), 0) FROM accounts")).scalar_one()
     )
     if total != 0:
-        result.add("accounts", "*", f"the accounts sum to {total}, not zero")
+        result.add("accounts", "*", message("audit.accounts-sum", total=total))
 
 
 def _verify_not_negative(connection: Connection, result: AuditResult) -> None:
@@ -950,4 +956,4 @@ def _verify_not_negative(connection: Connection, result: AuditResult) -> None:
         )
     ).all()
     for n in negative:
-        result.add("accounts", n.account, f"a worker's account is negative ({n.balance_fen})")
+        result.add("accounts", n.account, message("audit.negative", balance=n.balance_fen))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import text as message
 from suiren.store.db import ledger_keys
 from suiren.store.tables import chain_heads, journal
 
@@ -100,7 +101,7 @@ def verify_checkpoint(
         result.add(
             "checkpoint",
             str(checkpoint.get("created_at")),
-            "the signature is not this key's: the checkpoint was altered or is another database's",
+            message("audit.checkpoint-signature"),
         )
     for head in checkpoint["heads"]:
         region, seq = head["region"], head["seq"]
@@ -121,14 +122,13 @@ def verify_checkpoint(
             result.add(
                 "journal",
                 at,
-                f"the checkpoint's head is gone (the journal of {region} ends at {end}):"
-                " entries were removed",
+                message("audit.checkpoint-head-gone", region=region, end=end),
             )
         elif read[0].chain_hash != head["chain_hash"]:
             result.add(
                 "journal",
                 at,
-                "the entry at the checkpoint's head has another chain hash: the chain was rewritten",
+                message("audit.checkpoint-head-rewritten"),
             )
     return {
         "created_at": checkpoint.get("created_at"),

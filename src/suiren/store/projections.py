@@ -58,7 +58,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from suiren.domain import messages  # sqlalchemy's Text is a column's type
 from suiren.domain.errors import Retry, require
+from suiren.domain.messages import join_texts
+from suiren.domain.messages import text as message
 from suiren.ledger.transaction import Fact
 from suiren.store.api_tables import (
     api_keys,
@@ -360,7 +363,7 @@ def _set_latest(connection: Connection, projection: Projection, row: dict[str, A
 class Difference:
     table: str
     key: str
-    what: str  # "missing", "unexpected", or the columns that differ with both values
+    said: messages.Text  # row missing, unexpected, or the columns that differ with both values
 
 
 _VERSION_RE = re.compile(
@@ -388,12 +391,12 @@ def rebuild(
             version = int(found.group(1)) if found else 0
             if key in expected and expected[key][0] >= version:
                 if expected[key][0] == version:
-                    return [Difference(name, key, f"two facts of version {version}")]
+                    return [Difference(name, key, message("audit.two-versions", version=version))]
                 continue
             expected[key] = (version, item.data)
         else:
             if key in expected:
-                return [Difference(name, key, "recorded twice")]
+                return [Difference(name, key, message("audit.recorded-twice"))]
             expected[key] = (0, item.data)
     result = connection.execute(select(projection.table))
     position = {field: k for k, field in enumerate(result.keys())}
@@ -404,10 +407,10 @@ def rebuild(
     at: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key in at:
-            out.append(Difference(name, key, "duplicate row"))
+            out.append(Difference(name, key, message("audit.duplicate-row")))
         elif key not in expected:
             at[key] = -1
-            out.append(Difference(name, key, "row without a fact (unexpected)"))
+            out.append(Difference(name, key, message("audit.row-without-fact")))
         else:
             at[key] = i
     common = [key for key, i in at.items() if i >= 0]
@@ -420,12 +423,12 @@ def rebuild(
             try:
                 wanted.append(json.loads(expected[key][1]))
             except ValueError:
-                out.append(Difference(name, key, "its fact is not valid JSON"))
+                out.append(Difference(name, key, message("audit.fact-not-json")))
                 at[key] = -1
         common = [key for key, i in at.items() if i >= 0]
         index = [at[key] for key in common]
     if len(wanted) != len(common) or not all(isinstance(w, dict) for w in wanted):
-        return [*out, Difference(name, "*", "a fact is not a JSON object")]
+        return [*out, Difference(name, "*", message("audit.fact-not-object"))]
     converters = _converters(projection)
     differ = {j for j, w in enumerate(wanted) if len(w) != len(converters)}
     for column, convert in converters:
@@ -441,12 +444,21 @@ def rebuild(
         stored_row = {column: convert(row[position[column]]) for column, convert in converters}
         changed = sorted(set(wanted[j]) | set(stored_row), key=str)
         changed = [n for n in changed if stored_row.get(n, _ABSENT) != wanted[j].get(n, _ABSENT)]
-        detail = ", ".join(
-            f"{n}: {stored_row.get(n)!r} ≠ recorded {wanted[j].get(n)!r}" for n in changed
+        detail = join_texts(
+            (
+                message(
+                    "audit.column-differs",
+                    column=n,
+                    stored=repr(stored_row.get(n)),
+                    recorded=repr(wanted[j].get(n)),
+                )
+                for n in changed
+            ),
+            en=", ",
         )
         out.append(Difference(name, common[j], detail))
     for key in sorted(set(expected) - set(at)):
-        out.append(Difference(name, key, "row missing (recorded by a fact)"))
+        out.append(Difference(name, key, message("audit.row-missing")))
     return out
 
 
