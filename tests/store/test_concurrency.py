@@ -363,3 +363,37 @@ def test_racing_reversals_of_one_transaction_reverse_it_once(pg: tuple[Engine, s
         ).scalars()
         assert list(reversals) == ["rev-a"]
         assert verify(c).ok
+
+
+def test_a_large_balance_update_adds_to_an_account_created_meanwhile(
+    pg: tuple[Engine, str],
+) -> None:
+    """The large balance update inserts its new accounts plainly (no arbiter check per row):
+    an account another writer creates meanwhile makes that insert fail, and the update is then
+    made again adding to it — every delta counted once, no error."""
+    import pyarrow as pa
+
+    from suiren.store.ledger_repo import LOOKUP_CHUNK, add_to_balances
+    from suiren.store.tables import accounts
+
+    engine, schema = pg
+    keys = [
+        f"worker:W{n:012d}:employee_pension:individual_account:440100"
+        for n in range(LOOKUP_CHUNK + 10)
+    ]
+
+    def deltas(names: list[str], fen: int) -> pa.Table:
+        return pa.table({"account": names, "balance_fen": pa.array([fen] * len(names), pa.int64())})
+
+    with unit_of_work(engine):
+        pass  # the ledger's key recorded (its first writer would hold the second one up)
+    outcome = race(
+        engine,
+        schema,
+        lambda c: add_to_balances(c, deltas(keys[-1:], 5)),  # creates the last account
+        lambda c: add_to_balances(c, deltas(keys, 7)),  # waits for it, then adds to it
+    )
+    assert outcome is None, outcome
+    with unit_of_work(engine) as c:
+        found = dict(c.execute(select(accounts.c.account, accounts.c.balance_fen)).all())
+    assert found == {**dict.fromkeys(keys, 7), keys[-1]: 12}

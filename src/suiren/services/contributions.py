@@ -472,7 +472,7 @@ def _record_uses(connection: Connection, policy: Policy, batch: _Batch, now: dat
     encoded = pc.dictionary_encode(pa.array(batch.region[written], type=pa.string()))
     names = encoded.dictionary.to_pylist()
     code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    triples = np.unique(np.stack([code, batch.seq[written], batch.month[written]]), axis=1)
+    triples = _distinct_rows([code, batch.seq[written], batch.month[written]])
     ours = set(batch.entries)
     keys = [
         (names[r], q, m) for r, q, m in zip(*triples.tolist(), strict=True) if (names[r], q) in ours
@@ -506,6 +506,30 @@ def _record_uses(connection: Connection, policy: Policy, batch: _Batch, now: dat
             for (region, seq), entry_facts in sorted(facts.items())
         ],
     )
+
+
+def _distinct_rows(columns: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    """The distinct rows of integer columns in lexicographic order, one row per column of the
+    result — ``np.unique(np.stack(columns), axis=1)``, whose sort of row views took 0.15 s a
+    chunk of 100,000 rows: each column numbered by its sorted distinct values, the numbers
+    joined in one int64 key, one plain unique."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    distinct = []
+    span = 1
+    for column in columns:
+        values, number = np.unique(column, return_inverse=True)
+        span *= max(len(values), 1)
+        if span >= 1 << 62:
+            raise AssertionError("too many distinct rows to key in one int64")
+        key = key * len(values) + number.reshape(-1)
+        distinct.append(values)
+    keys = np.unique(key)
+    out = np.empty((len(columns), len(keys)), dtype=np.int64)
+    for at in range(len(columns) - 1, -1, -1):
+        size = max(len(distinct[at]), 1)
+        out[at] = distinct[at][keys % size] if len(keys) else keys
+        keys = keys // size
+    return out
 
 
 def _replayed_uses(connection: Connection, batch: _Batch) -> None:
