@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -139,6 +139,13 @@ def said(zh: str, en: str) -> str:
     same ids, months and amounts (``--json`` has the fields; tests/bilingual.py
     ``line_problems`` is the check)."""
     return f"{zh}\n{en}"
+
+
+def named(codes: Mapping[str, str], value: str) -> str:
+    """A recorded value's Chinese name: ``codes`` maps each value to its catalogue code
+    (``domain.messages``); a value without one is shown as it is."""
+    code = codes.get(value)
+    return value if code is None else message(code).zh
 
 
 def note_lines(said: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:

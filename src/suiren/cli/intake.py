@@ -29,7 +29,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from suiren.cli.context import Context, emit, said, warning_lines
+from suiren.cli.context import Context, emit, named, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
@@ -380,15 +380,19 @@ def history_file(
         raise typer.Exit(1)
 
 
-# a stint's kind (the history file's ``kind`` column) in Chinese
-STINT_KINDS_ZH = {"paid": "实际缴费", "deemed": "视同缴费", "temporary": "临时账户"}
+# a stint's kind (the history file's ``kind`` column): its name's code
+STINT_KINDS = {
+    "paid": "stint-kind.paid",
+    "deemed": "stint-kind.deemed",
+    "temporary": "stint-kind.temporary",
+}
 
 
 def _history_lines(summary: HistorySummary) -> list[str]:
     """A history file's summary (``services.history.HistorySummary``): rows, people, stints
     and months by kind, the money brought in, the flags taken as recorded."""
     by_kind = sorted(summary.months_by_kind.items())
-    kinds_zh = "，".join(f"{STINT_KINDS_ZH.get(k, k)} {v}" for k, v in by_kind) or "-"
+    kinds_zh = "，".join(f"{named(STINT_KINDS, k)} {v}" for k, v in by_kind) or "-"
     kinds = ", ".join(f"{k} {v}" for k, v in by_kind) or "-"
     counts = (summary.people, summary.rows, summary.imported, summary.replayed, summary.refused)
     money = (fen_to_yuan_str(summary.account_fen), fen_to_yuan_str(summary.entitlement_fen))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit, said, warning_lines
+from suiren.cli.context import Context, emit, named, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
@@ -353,8 +353,8 @@ def worker_statement(
     emit(data, as_json, "\n".join(lines))
 
 
-# a month's status in a statement (``services.statement``) in Chinese
-MONTH_STATUS_ZH = {"paid": "已缴", "reversed": "已红冲"}
+# a month's status in a statement (``services.statement``): its name's code
+MONTH_STATUS = {"paid": "month-status.paid", "reversed": "month-status.reversed"}
 
 
 def _statement_month(m: dict[str, Any]) -> str:
@@ -362,7 +362,7 @@ def _statement_month(m: dict[str, Any]) -> str:
     head, due = f"  {m['month']} {m['region']}", fen_to_yuan_str(m["due_fen"])
     status = m["status"]
     return said(
-        f"{head} 基数 {m['base_yuan']}，应缴 {due}，{MONTH_STATUS_ZH.get(status, status)}",
+        f"{head} 基数 {m['base_yuan']}，应缴 {due}，{named(MONTH_STATUS, status)}",
         f"{head} base {m['base_yuan']}, due {due}, {status}",
     )
 
@@ -714,8 +714,13 @@ def audit_checkpoint(
     )
 
 
-# an API key's actor (``api.auth.ActorKind``) in Chinese
-ACTORS_ZH = {"platform": "平台", "agency": "经办机构", "analyst": "分析人员", "auditor": "审计人员"}
+# an API key's actor (``api.auth.ActorKind``): its name's code
+ACTORS = {
+    "platform": "actor.platform",
+    "agency": "actor.agency",
+    "analyst": "actor.analyst",
+    "auditor": "actor.auditor",
+}
 
 api_key_app = typer.Typer(
     help="平台、经办机构、分析人员和审计人员的 API 密钥 / API keys for platforms, agencies,"
@@ -764,8 +769,7 @@ def api_key_issue(
         key
         + "\n"
         + said(
-            f"（密钥编号 {who.key_id}，{ACTORS_ZH.get(who.kind.value, who.kind.value)}"
-            f" {who.scope}；仅显示一次）",
+            f"（密钥编号 {who.key_id}，{named(ACTORS, who.kind.value)} {who.scope}；仅显示一次）",
             f"(key {who.key_id}, {who.kind.value} {who.scope}; shown once)",
         ),
     )
@@ -806,7 +810,7 @@ def api_key_list(as_json: bool = JSON) -> None:
         keys = list_keys(connection)
     lines = [
         said(
-            f"{k['key_id']}  {ACTORS_ZH.get(k['actor'], k['actor']):6} {k['scope'] or '-':12}"
+            f"{k['key_id']}  {named(ACTORS, k['actor']):6} {k['scope'] or '-':12}"
             f" {k['label']}" + (f"  已撤销 {k['revoked_at']}" if k["revoked_at"] else ""),
             f"{k['key_id']}  {k['actor']:8} {k['scope'] or '-':12} {k['label']}"
             + (f"  revoked {k['revoked_at']}" if k["revoked_at"] else ""),

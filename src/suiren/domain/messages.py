@@ -305,6 +305,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         " then (Social Insurance Law art. 16); only a worker short of the minimum pays on until"
         " it is reached (延长缴费)",
     ),
+    # --- names of recorded values the CLI shows (cli.context.named) -----------------------
+    "stint-kind.paid": ("实际缴费", "paid"),
+    "stint-kind.deemed": ("视同缴费", "deemed"),
+    "stint-kind.temporary": ("临时账户", "temporary"),
+    "month-status.paid": ("已缴", "paid"),
+    "month-status.reversed": ("已红冲", "reversed"),
+    "actor.platform": ("平台", "platform"),
+    "actor.agency": ("经办机构", "agency"),
+    "actor.analyst": ("分析人员", "analyst"),
+    "actor.auditor": ("审计人员", "auditor"),
     # --- transfers (转移接续: services/transfers.py, transfer_quotes.py, gathering.py) ----------
     "transfer-state.requested": ("已申请", "requested"),
     "transfer-state.approved": ("转出地已同意", "approved"),
