@@ -62,6 +62,7 @@ from suiren.services.transfers import (
     request_transfer,
 )
 from suiren.services.workers import enrol
+from suiren.store import audit as audit_module
 from suiren.store.api_tables import api_metadata, idempotency_keys
 from suiren.store.audit import AuditResult, verify
 from suiren.store.checkpoint import make_checkpoint
@@ -1072,3 +1073,47 @@ def test_the_seal_step_streams_each_sealed_table(ledger: Ledger) -> None:
     finally:
         event.remove(ledger.engine, "before_cursor_execute", watch)
     assert all(any(seen) for seen in streamed.values()), streamed
+
+
+@pytest.mark.parametrize("order", ["tx_id DESC", "line, region, seq"])
+def test_month_rows_lying_in_another_order_verify_and_a_row_moved_among_them_is_found(
+    ledger: Ledger, order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's months are read first as they lie (rowid order, no sort) and again in order
+    only when a batch's rows are not one run in line order there. The rows laid down again in
+    another order (a table rebuilt: no tamper) verify, read twice on SQLite; a row then moved
+    to another region is named as it is when the rows lie in order; a ledger as the service
+    wrote it is read once, as it lies, with the batches the ordered reading gives."""
+    read: list[bool] = []
+    real = audit_module._month_blocks
+
+    def watched(connection: Connection, in_order: bool) -> Iterator[Any]:
+        read.append(in_order)
+        return real(connection, in_order)
+
+    monkeypatch.setattr(audit_module, "_month_blocks", watched)
+    sqlite = not ledger.engine.url.get_backend_name().startswith("postgres")
+    with unit_of_work(ledger.engine) as c:
+        assert verify(c).ok
+        assert read == ([False] if sqlite else [True])
+        if sqlite:
+            assert audit_module._batches_of(real(c, False), False) == audit_module._batches_of(
+                real(c, True), True
+            )
+    moved = "UPDATE contribution_months SET region = '110000' WHERE tx_id = :t"
+    with tampering(ledger.engine) as c:
+        tx = c.execute(text("SELECT max(tx_id) FROM contribution_months")).scalar_one()
+        c.execute(text(moved), {"t": tx})
+        in_order = {(p.table, p.row) for p in verify(c).problems}
+    assert any(table == "contribution_months" for table, _ in in_order), in_order
+    with tampering(ledger.engine) as c:
+        c.execute(
+            text(f"CREATE TEMP TABLE lying AS SELECT * FROM contribution_months ORDER BY {order}")
+        )
+        c.execute(text("DELETE FROM contribution_months"))
+        c.execute(text("INSERT INTO contribution_months SELECT * FROM lying"))
+        read.clear()
+        assert verify(c).ok
+        assert read == ([False, True] if sqlite else [True])
+        c.execute(text(moved), {"t": tx})
+        assert {(p.table, p.row) for p in verify(c).problems} == in_order

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -502,6 +503,7 @@ _MONTH_SELECT = (
     + ", ".join(MONTH_COLUMNS)
     + " FROM contribution_months ORDER BY region, seq, line"
 )
+_MONTH_SELECT_AS_THEY_LIE = _MONTH_SELECT.replace("region, seq, line", "rowid")  # SQLite
 _MONTH_TYPES = {"seq": pa.int64(), "line": pa.int64()} | {
     name: pa.string() if name in TEXT_COLUMNS else pa.int64() for name in MONTH_COLUMNS
 }
@@ -510,10 +512,31 @@ _MONTH_TYPES = {"seq": pa.int64(), "line": pa.int64()} | {
 def month_batches(connection: Connection) -> dict[tuple[str, int], Batch]:
     """Every batch's rows recomputed: segment hashes, line numbers, regions, splits — read in
     order as Arrow blocks (PostgreSQL: COPY … TO STDOUT, parsed by Arrow; SQLite: a cursor)
-    and hashed column by column, never row by row."""
+    and hashed column by column, never row by row.
+
+    SQLite first reads the rows as they lie (rowid order: a batch's rows are inserted at once,
+    in line order), which spares a sort of every row; when a batch's rows are not one run in
+    line order there (a row moved, a table rebuilt), the rows are read again in order, and
+    that reading is the answer. Both readings agree whenever the first is taken."""
+    if not is_postgres(connection):
+        blocks = _month_blocks(connection, in_order=False)
+        try:
+            return _batches_of(blocks, in_order=False)
+        except _NotInOrder:
+            pass
+        finally:
+            blocks.close()  # the cursor with it
+    return _batches_of(_month_blocks(connection, in_order=True), in_order=True)
+
+
+class _NotInOrder(Exception):
+    """A batch's rows are not one run in line order as the rows lie."""
+
+
+def _batches_of(blocks: Iterable[pa.Table], in_order: bool) -> dict[tuple[str, int], Batch]:
     out: dict[tuple[str, int], Batch] = {}
     carry: pa.Table | None = None
-    for block in _month_blocks(connection):
+    for block in blocks:
         table = block if carry is None else pa.concat_tables([carry, block])
         seqs = table.column("seq").to_numpy()
         regions = table.column("region")
@@ -522,14 +545,14 @@ def month_batches(connection: Connection) -> dict[tuple[str, int], Batch]:
             ~((seqs == last_seq) & pc.equal(regions, last_region).to_numpy(zero_copy_only=False))
         )
         cut = int(tail[-1]) + 1 if len(tail) else 0
-        _hash_groups(table.slice(0, cut), out)
+        _hash_groups(table.slice(0, cut), out, in_order)
         carry = table.slice(cut)
     if carry is not None:
-        _hash_groups(carry, out)
+        _hash_groups(carry, out, in_order)
     return out
 
 
-def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
+def _month_blocks(connection: Connection, in_order: bool) -> Iterator[pa.Table]:
     names = list(_MONTH_TYPES)
     if is_postgres(connection):
         raw = connection.connection.driver_connection
@@ -549,14 +572,17 @@ def _month_blocks(connection: Connection) -> Iterator[pa.Table]:
             for batch in reader:
                 yield pa.Table.from_batches([batch])
         return
-    rows = connection.exec_driver_sql(
-        _MONTH_SELECT, execution_options={"stream_results": True, "yield_per": FETCH_ROWS}
-    )
-    while block := rows.fetchmany(FETCH_ROWS):
-        columns = list(zip(*block, strict=True))
-        yield pa.table(
-            {n: pa.array(c, type=_MONTH_TYPES[n]) for n, c in zip(names, columns, strict=True)}
-        )
+    # the driver's own cursor: the rows' values straight into Arrow, no result rows between
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_MONTH_SELECT if in_order else _MONTH_SELECT_AS_THEY_LIE)
+        while block := cursor.fetchmany(FETCH_ROWS):
+            columns = list(zip(*block, strict=True))
+            yield pa.table(
+                {n: pa.array(c, type=_MONTH_TYPES[n]) for n, c in zip(names, columns, strict=True)}
+            )
+    finally:
+        cursor.close()
 
 
 class _CopyReader(io.RawIOBase):
@@ -596,7 +622,7 @@ class _CopyReader(io.RawIOBase):
         return filled
 
 
-def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
+def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch], in_order: bool) -> None:
     n = table.num_rows
     if not n:
         return
@@ -618,6 +644,8 @@ def _hash_groups(table: pa.Table, out: dict[tuple[str, int], Batch]) -> None:
         size = end - start
         batch = Batch(regions[start].as_py(), int(seqs[start]), rows=size)
         batch.lines_ok = bool(np.array_equal(lines[start:end], np.arange(size)))
+        if not in_order and (not batch.lines_ok or (batch.region, batch.seq) in out):
+            raise _NotInOrder  # read again in order: that reading names what is wrong
         if unsplit[start:end].any():
             batch.unsplit = (
                 tx.slice(start, size).filter(pa.array(unsplit[start:end])).to_pylist()[:10]
@@ -787,6 +815,7 @@ STEP_ERRORS = (
     LookupError,
     RecursionError,
     pa.ArrowException,
+    sqlite3.Error,  # the driver's own cursor (the months on SQLite)
 )
 
 

@@ -181,8 +181,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        if value.tzinfo is None:  # SQLite's: UTC as stored, the offset written as UTC's
+            return value.isoformat(timespec="microseconds") + "+00:00"
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
