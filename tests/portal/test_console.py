@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -265,6 +266,36 @@ def test_each_region_takes_only_its_own_steps_and_a_forged_post_is_a_404(console
         ("clerk:hz.clerk", "/console/transfers/move-1/complete"),
     ]
     assert all(len(request_id) == 32 for _, _, request_id in logged)
+
+
+def resolved(target: str) -> SplitResult:
+    """A link of a page as a browser follows it: entities undone, dot segments removed."""
+    return urlsplit(urljoin("http://testserver/", html.unescape(target)))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_transfer_id_with_dot_segments_links_and_posts_to_that_transfer_only(console) -> None:
+    """A transfer id may hold "/" and "." (an API client chose it): on a card, every link,
+    form and redirect of it, as a browser resolves it (dot segments removed), leads to that
+    transfer — never to another one that ``x/../move-1`` would name."""
+    client, world, engine = console
+    crafted = "hz/../move-1"  # Hangzhou's worker moving to Guangzhou; resolved: move-1
+    with unit_of_work(engine) as c:
+        request_transfer(c, POLICY, crafted, world["hz"], "440100", NOW)
+    csrf = as_clerk(client, "hz.clerk")
+    desk = client.get("/console/transfers").text
+    start = desk.index(f'data-transfer="{html.escape(crafted)}"')
+    card = desk[start : desk.index("</article>", start)]
+    targets = re.findall(r'(?:href|action|hx-post)="(/console/transfers/[^"]*)"', card)
+    assert len(targets) == 5, card  # the link, and approve and reject each as form and htmx
+    own = f"/console/transfers/{crafted}"
+    assert {unquote(resolved(t).path) for t in targets} == {own, f"{own}/approve", f"{own}/reject"}
+    approve = next(t for t in targets if t.endswith("/approve"))
+    done = client.post(resolved(approve).path, data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    back = resolved(done.headers["location"])
+    assert unquote(back.path) == own and back.query == "done=approve"
+    assert state_of(engine, crafted) == "approved" and state_of(engine, "move-1") == "requested"
 
 
 def test_a_rejection_needs_a_reason_and_is_the_deciding_regions(console) -> None:

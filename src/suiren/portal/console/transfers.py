@@ -33,6 +33,7 @@ from suiren.portal.console.desk import (
     render,
     status_of,
 )
+from suiren.portal.render import segment
 from suiren.services.transfers import NOTE_CHARS_MAX, TransferView
 
 router = APIRouter(include_in_schema=False)
@@ -130,7 +131,7 @@ def _step_route(step: str) -> None:
             return _answer(request, desk, transfer_id, text.message_for(error), status_of(error))
         if not is_htmx(request):
             return RedirectResponse(
-                f"/console/transfers/{transfer_id}?done={step}", status_code=303
+                f"/console/transfers/{segment(transfer_id)}?done={step}", status_code=303
             )
         message = text.CONSOLE_MESSAGES[step]
         context = card(desk, view, masked, message=message, message_kind="notice")
