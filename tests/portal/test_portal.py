@@ -380,6 +380,39 @@ def test_logins_from_one_address_are_limited_with_the_apis(portal) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_five_wrong_codes_are_all_a_login_gets_until_its_code_expires(portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A new code does not buy five more guesses: a login whose pending code was tried
+    five times wrong is sent no other until it has expired — whatever the id's case, spaces,
+    the page's language or the API asked."""
+    from suiren.api.routes.common import Service
+    from suiren.services.logins import CODE_TTL
+
+    client, world = portal
+    mine = world["my_id"]
+    assert mine.endswith("X")
+    right = code_for(client, mine)
+    csrf = csrf_of(client.get("/login").text)
+    variants = (mine, mine.lower(), f"{mine[:6]} {mine[6:]}", mine.lower(), mine)
+    for n, typed in enumerate(variants):
+        wrong = f"{(int(right) + 1 + n) % 10**6:06d}"
+        path = "/login/verify?lang=en" if n % 2 else "/login/verify"
+        answer = client.post(path, data={"csrf": csrf, "login": typed, "code": wrong})
+        assert answer.status_code == 401, answer.text
+    form = {"csrf": csrf, "login": mine.lower()}
+    for path in ("/login/code", "/login/code?lang=en"):
+        assert_message(client.post(path, data=form), 429, "尝试次数过多", "try again")
+    api = client.post("/api/v1/auth/code", json={"resident_id": mine})
+    assert api.status_code == 429 and "demo_code" not in api.text
+    verify = {"csrf": csrf, "login": mine, "code": right}
+    assert client.post("/login/verify", data=verify).status_code == 401
+    later = Service.now(client.app.state.service) + CODE_TTL + timedelta(seconds=1)
+    monkeypatch.setattr(Service, "now", lambda _: later)
+    code = code_for(client, mine.lower())
+    verify = {"csrf": csrf_of(client.get("/login").text), "login": mine, "code": code}
+    assert client.post("/login/verify", data=verify, follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_sessions_over_https_are_secure_cookies(database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url, _ = database_url
     engine = make_engine(url, keys=KEYS)

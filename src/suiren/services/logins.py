@@ -156,9 +156,18 @@ def request_code(
 ) -> str:
     """A new one-time code for this resident id or mobile number (replacing any earlier
     one), never one used before for it; returned so that the edge sends it (demo mode:
-    shows it)."""
+    shows it). The wrong tries of a pending code carry over to the new one, and once they
+    are ``CODE_ATTEMPTS_MAX`` no code is sent until it has expired (``LoginLocked``): a new
+    code buys no more guesses."""
     index = _name(vault, name, now).index
-    connection.execute(delete(login_codes).where(login_codes.c.blind_index == index))
+    where = login_codes.c.blind_index == index
+    pending = connection.execute(
+        select(login_codes.c.expires_at, login_codes.c.attempts).where(where)
+    ).first()
+    tried = 0 if pending is None or as_utc(pending.expires_at) < now else pending.attempts
+    if tried >= CODE_ATTEMPTS_MAX:
+        raise LoginLocked(message("login.locked", minutes=CODE_TTL.seconds // 60))
+    connection.execute(delete(login_codes).where(where))
     while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         digest = _digest(connection, index, code)
@@ -169,7 +178,7 @@ def request_code(
                 "blind_index": index,
                 "code_sha256": digest,
                 "expires_at": now + CODE_TTL,
-                "attempts": 0,
+                "attempts": tried,
             },
         )
         columns = list(login_codes.columns)

@@ -27,7 +27,8 @@ router = APIRouter(route_class=JsonBodyRoute)
 
 
 AUTH_REQUESTS_PER_MINUTE = LIMIT  # per client address, for the /auth routes and login forms
-THROTTLED = documented({429})  # every /auth route, past AUTH_REQUESTS_PER_MINUTE
+# every /auth route, past AUTH_REQUESTS_PER_MINUTE; a code, while its login's last was tried too often
+THROTTLED = documented({429})
 LOGIN_REFUSED = documented({401, 429})  # a wrong code or password reads alike
 
 
