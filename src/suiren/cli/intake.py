@@ -14,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # imported where used: the history import's modules for that 
     from suiren.services.history import HistorySummary
 
 ERRORS_SHOWN = 10
+PROGRESS_WORDS = ("intake.progress-rows", "intake.progress-rate", "intake.progress-left")
 
 
 class _Rolledback(Exception):
@@ -66,7 +67,7 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
         return post_payments(connection, ctx.policy, vault, chunk, ctx.now())
 
     chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, ctx.settings.intake_chunk_rows)
-    with _progress(total) as advance, _ErrorSink(errors_out) as sink:
+    with _progress(total, "intake.progress-payments") as advance, _ErrorSink(errors_out) as sink:
 
         def take(part: IntakeSummary, rows: int) -> None:
             sink.write(part.errors)  # every refused row, chunk by chunk, in row order
@@ -98,29 +99,47 @@ def _has_resident_ids(path: Path) -> bool:
 
 
 class _progress:
-    def __init__(self, total: int | None, label: str = "缴费文件 payments") -> None:
+    """The transient progress bar on standard error (only on a terminal): a Chinese line,
+    then its English line, as every result the CLI prints (``context.said``): the file,
+    the bar, rows done of all, rows a second, time taken and time left."""
+
+    def __init__(self, total: int | None, label: str, console: Console | None = None) -> None:
+        console = console or Console(stderr=True)
         self.bar = Progress(
-            TextColumn(label),
+            TextColumn("{task.fields[label]}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} rows/s"),
+            TextColumn("{task.fields[rows]}"),
+            TextColumn("{task.fields[rate]} {task.fields[per_second]}"),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[left]}"),
             TimeRemainingColumn(),
             transient=True,
-            disable=not sys.stderr.isatty(),
-            console=None,
+            disable=not console.is_terminal,
+            console=console,
         )
-        self.total = total
+        self.total, self.label = total, label
 
     def __enter__(self) -> Callable[[int], None]:
         self.bar.start()
-        task = self.bar.add_task("rows", total=self.total, rate="–")
+        texts = (message(self.label), *map(message, PROGRESS_WORDS))
+        tasks = [
+            self.bar.add_task(
+                "rows",
+                total=self.total,
+                rate="–",
+                **dict(zip(("label", "rows", "per_second", "left"), language, strict=True)),
+            )
+            for language in ([t.zh for t in texts], [t.en for t in texts])
+        ]
 
         def advance(rows: int) -> None:
-            self.bar.advance(task, rows)
-            elapsed = self.bar.tasks[0].elapsed or 0
-            done = self.bar.tasks[0].completed
-            self.bar.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "–")
+            first = self.bar.tasks[0]
+            self.bar.advance(tasks[0], rows)
+            elapsed, done = first.elapsed or 0, first.completed
+            rate = f"{done / elapsed:,.0f}" if elapsed else "–"
+            self.bar.update(tasks[0], rate=rate)
+            self.bar.update(tasks[1], completed=done, rate=rate)
 
         return advance
 
@@ -288,7 +307,10 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
     vault = ctx.vault()
     summary = EnrolSummary()
     chunks = read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, ctx.settings.intake_chunk_rows)
-    with _Outputs(out, errors_out) as outputs, _progress(file_rows(path)) as advance:
+    with (
+        _Outputs(out, errors_out) as outputs,
+        _progress(file_rows(path), "intake.progress-workers") as advance,
+    ):
         for chunk in chunks:
             summary.add(
                 ctx.run(
@@ -352,7 +374,7 @@ def history_file(
 
     with (
         _Outputs(out, errors_out) as outputs,
-        _progress(file_rows(path), "历史记录 history") as advance,
+        _progress(file_rows(path), "intake.progress-history") as advance,
     ):
         if all_or_nothing:
             with ctx.transaction() as connection:

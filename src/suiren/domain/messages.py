@@ -1147,6 +1147,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "a payments file has a worker_id or a resident_id column",
     ),
     "file.row-refused": ("第 {row} 行 {field}：{reason}", "row {row}, {field}: {reason}"),
+    # the progress bar of a file (cli/intake.py): its name and units, a line in each language
+    "intake.progress-payments": ("缴费文件", "payment file"),
+    "intake.progress-workers": ("参保文件", "enrolment file"),
+    "intake.progress-history": ("历史记录文件", "history file"),
+    "intake.progress-rows": ("行", "rows"),
+    "intake.progress-rate": ("行/秒", "rows/s"),
+    "intake.progress-left": ("剩余", "left"),
     "intake.errors-kind": (
         "--errors 应为 .csv 或 .json 文件",
         "--errors names a .csv or .json file",
