@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.bilingual import codes_as_letters, line_problems
+from tests.bilingual import codes_as_letters, line_language, line_problems
 from tests.cli.runner import Run, refusal
 from tests.ledger_helpers import quick_hashes  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("quick_hashes")
-TABLE = re.compile(
-    "[\u2500-\u257f]"
-)  # a table's lines (Rich draws its boxes with these)  # 32 clerks' passwords hashed
+TABLE = re.compile("[\u2500-\u257f]")  # a table's lines (Rich draws its boxes with these)
+RULE = re.compile("^[\u2500-\u257f]+$")  # a table's rule: its top, bottom, a section's line
 
 
 def test_demo_runs_twice_and_compares_the_scenarios(cli: Run) -> None:
@@ -46,21 +45,55 @@ def test_serve_demo_seeds_once_and_writes_its_logins(cli: Run, tmp_path: Path) -
     assert "--demo" in refusal(cli("serve", "--seed-only"))
 
 
-def test_the_demo_says_each_line_in_chinese_then_in_english(cli: Run) -> None:
-    """A Chinese line, then its English line; the case (its fields) and the steps' table
-    (each cell 中文 / English, as the explanation's joined fields) are data, not lines."""
+def table_problems(lines: list[str]) -> list[str]:
+    """What is wrong with a table's lines (its box's lines) said in two languages: each line
+    in one language (the box drawn as spaces), and between two rules the Chinese lines
+    before the English ones, both there (a cell wraps within its column, so a row may take
+    several lines: the header, a step)."""
+    problems: list[str] = []
+    sections: list[list[str]] = [[]]
+    for line in lines:
+        if RULE.match(line.replace(" ", "")):
+            sections.append([])
+        else:
+            sections[-1].append(TABLE.sub(" ", line))
+    for section in filter(None, sections):
+        chinese = " ".join(line for line in section if line_language(line, "") == "zh")
+        kinds = [k for k in (line_language(line, chinese) for line in section) if k]
+        if "mixed" in kinds:
+            problems += [f"mixes Chinese and English: {line!r}" for line in section
+                         if line_language(line, chinese) == "mixed"]  # fmt: skip
+        elif kinds != sorted(kinds, reverse=True) or set(kinds) != {"zh", "en"}:
+            problems.append("not its Chinese lines, then its English ones:\n" + "\n".join(section))
+    return problems
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_the_demo_says_each_line_in_chinese_then_in_english(
+    cli: Run, columns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chinese line, then its English line; the case (its fields) is data, not lines. The
+    steps' table: each step a Chinese row, then its English row, however narrow the
+    terminal (a cell wraps within its row)."""
+    monkeypatch.setenv("COLUMNS", columns)
     done = cli("demo")
     assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
     lines = [
         codes_as_letters(line)
-        for line in done.stdout.splitlines()
+        for line in printed
         if not line.startswith("{") and not TABLE.search(line)
     ]
     assert len(lines) >= 16 and line_problems(lines) == [], "\n".join(line_problems(lines))
-    said = " ".join(line.strip() for line in done.stdout.splitlines())  # as a console wraps it
+    table = [line for line in printed if TABLE.search(line)]
+    assert len(table) >= 20 and table_problems(table) == [], "\n".join(table_problems(table))
+    assert sum(bool(RULE.match(line.replace(" ", ""))) for line in table) >= 7  # a step each
+    said = " ".join(line.strip() for line in printed)  # as a console wraps it
     for zh, en in (
         ("养老金测算，现行政策", "pension estimate, current law"),
         ("测算案例", "case:"),
+        ("步骤", "step"),
+        ("法定退休年龄", "statutory"),
         ("元/月", "yuan/month"),
         ("已在广州 440100 参保", "enrolled"),
         ("缴费：", "pay:"),

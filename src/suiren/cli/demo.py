@@ -66,12 +66,7 @@ def _pension(console: Console) -> None:
     console.print(
         str(DEMO_CASE), soft_wrap=True, markup=False
     )  # its fields, as pension calc reads them
-    # each step's cells are 中文 / English, as the explanation's joined fields are
-    table = Table("步骤 / step", "公式 / formula", "输入 / inputs", "结果 / result")
-    for step in record["explanation"]:
-        inputs = ", ".join(f"{k}={v}" for k, v in step["inputs"].items())
-        table.add_row(step["step"], step["formula"], inputs, step["result"])
-    console.print(table)
+    console.print(_steps_table(record["explanation"]))
     parts = [
         fen_to_yuan_str(record[f"{k}_fen"])
         for k in ("basic_pension", "account_pension", "transitional_pension", "total")
@@ -84,6 +79,30 @@ def _pension(console: Console) -> None:
         f" [bold]{parts[3]} yuan/month[/bold] (every parameter's reference: suiren pension"
         " calc --explain)",
     )
+
+
+STEP_COLUMNS = (("步骤", "step"), ("公式", "formula"), ("输入", "inputs"), ("结果", "result"))
+
+
+def _steps_table(steps: list[dict[str, Any]]) -> Table:
+    """The explanation's steps, each a Chinese row, then its English row (a section): a
+    cell wrapped to the column's width stays in its row's language, so every line of the
+    table is in one language, a step's Chinese lines before its English ones. Folded,
+    never cut short."""
+    table = Table(show_lines=False)
+    for zh, en in STEP_COLUMNS:
+        table.add_column(f"{zh}\n{en}", overflow="fold")
+    for step in steps:
+        for language, comma in (("zh", "，"), ("en", ", ")):
+            inputs = comma.join(f"{k}={v}" for k, v in step[f"inputs_{language}"].items())
+            table.add_row(
+                step[f"step_{language}"],
+                step[f"formula_{language}"],
+                inputs,
+                step[f"result_{language}"],
+                end_section=language == "en",
+            )
+    return table
 
 
 def _ledger(console: Console) -> None:
