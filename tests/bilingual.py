@@ -155,10 +155,17 @@ def codes_as_letters(line: str, folder: str | None = None) -> str:
     return line
 
 
+# what a driver or Python said (its error's name and reason, in English: no catalogue has it)
+# is quoted in an audit problem's Chinese after this, never inside the Chinese sentence
+QUOTED = "（原文，不译）："
+RAISED = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning)\b")
+
+
 def what_problems(what: str, what_zh: str) -> list[str]:
     """What is wrong with an audit problem's two texts (store/audit.py ``Problem``): the
     Chinese is empty or has no Chinese, or has English words the English does not (what both
-    quote — a value, a driver's reason — is alike in both); the English has Chinese the
+    quote — a value, a driver's reason — is alike in both), or a driver's or Python's error
+    not marked as quoted (``QUOTED``); the English has Chinese the
     Chinese does not; the two differ in their numbers (a sequence, a balance, a row's range)."""
     problems = []
     if not CJK.search(what_zh):
@@ -166,6 +173,9 @@ def what_problems(what: str, what_zh: str) -> list[str]:
     own = set(english_words(what_zh)) - set(english_words(what))
     if own:
         problems.append(f"English words of its own in {what_zh!r}: {sorted(own)}")
+    raised = RAISED.search(what_zh.partition(QUOTED)[0])
+    if raised:
+        problems.append(f"a reader's own words ({raised[0]}) not after {QUOTED}: {what_zh!r}")
     strange = [run for run in re.findall(f"(?:{CJK.pattern})+", what) if run not in what_zh]
     if strange:
         problems.append(f"Chinese in {what!r} that {what_zh!r} does not say: {strange}")

@@ -72,6 +72,7 @@ from suiren.store.migrate import upgrade
 from suiren.store.projections import GRANTS, PROJECTIONS
 from suiren.store.seals import SEALED, read_sealed, seal
 from suiren.store.tables import metadata
+from tests.bilingual import english_words, what_problems
 from tests.conftest import migrated_engine, release
 from tests.ledger_helpers import (
     POLICY,
@@ -1117,3 +1118,45 @@ def test_month_rows_lying_in_another_order_verify_and_a_row_moved_among_them_is_
         assert read == ([False, True] if sqlite else [True])
         c.execute(text(moved), {"t": tx})
         assert {(p.table, p.row) for p in verify(c).problems} == in_order
+
+
+# a value the audit cannot read, and who says why: (SQL on PostgreSQL, on SQLite) -> reporter
+UNREADABLE = {
+    "a date of infinity": (
+        "UPDATE transfers SET requested_on = 'infinity'::date",
+        "UPDATE transfers SET requested_on = 'infinity'",
+    ),
+    "a region not UTF-8 (PostgreSQL keeps none: a date of minus infinity there)": (
+        "UPDATE transfers SET requested_on = '-infinity'::date",
+        "UPDATE transfers SET to_region = CAST(x'ff' AS TEXT)",
+    ),
+}
+REPORTED = {"数据库驱动报告": "the database driver reports", "读取程序报告": "reading it raised"}
+
+
+@pytest.mark.parametrize("case", UNREADABLE)
+def test_a_value_the_audit_cannot_read_is_said_in_chinese_and_quotes_its_reader(
+    ledger: Ledger, case: str
+) -> None:
+    """A value the audit cannot read names its table with a Chinese sentence, then the
+    reason its reader gave (the driver's or Python's, in English: no catalogue has it),
+    marked as quoted (``数据库驱动报告（原文，不译）：``), never inside the Chinese sentence.
+    PostgreSQL's driver refuses a date of infinity; on SQLite, Python does, and the driver
+    refuses text that is not UTF-8."""
+    with tampering(ledger.engine) as c:
+        sql = UNREADABLE[case][0 if is_postgres(c) else 1]
+        assert c.execute(text(sql)).rowcount >= 1
+        problems = verify(c, ledger.checkpoint).problems
+    unreadable = [p for p in problems if p.what.startswith("holds a value the service never")]
+    assert unreadable, problems
+    for p in unreadable:
+        sentence, reporter, quoted = re.fullmatch(
+            r"(.+)；(数据库驱动报告|读取程序报告)（原文，不译）：(.+)", p.what_zh
+        ).groups()
+        assert english_words(sentence.replace("UTF-8", "")) == [], p.what_zh  # Chinese alone
+        assert p.what.endswith(f"; {REPORTED[reporter]}: {quoted}"), (p.what, p.what_zh)
+        assert what_problems(p.what, p.what_zh) == [], p.what_zh
+        old = f"{sentence}：{quoted}"  # as it was: the reason inside the Chinese sentence
+        assert what_problems(p.what, old) != [], old
+    expected = "数据库驱动报告" if is_postgres(c) or "UTF" in case else "读取程序报告"
+    assert any(expected in p.what_zh for p in unreadable), unreadable

@@ -1544,11 +1544,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "audit.unreadable": (
         "存有服务不会写入的值（应为数字或日期处是字节或文本、早于公元 1 年或晚于 9999 年的日期、"
-        "无穷大、不是 UTF-8 的文本），在服务之外被改动：{error}: {reason}",
+        "无穷大、不是 UTF-8 的文本），在服务之外被改动；{reporter}（原文，不译）：{error}: {reason}",
         "holds a value the service never writes (bytes or text where a number or date belongs,"
         " a date before year 1 or after 9999, infinity, text that is not UTF-8), changed outside"
-        " the service: {error}: {reason}",
+        " the service; {reporter}: {error}: {reason}",
     ),
+    # who said the reason of audit.unreadable, which is quoted as it was said (in English)
+    "audit.reported-by-driver": ("数据库驱动报告", "the database driver reports"),
+    "audit.reported-by-reader": ("读取程序报告", "reading it raised"),
     "audit.balance-not-sum": (
         "余额 {stored} 不等于其分录行与缴费月之和 {computed}",
         "balance {stored} is not the sum of its postings and months, {computed}",

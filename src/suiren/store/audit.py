@@ -820,9 +820,13 @@ STEP_ERRORS = (
 
 
 def _unreadable_what(error: BaseException) -> Text:
-    cause = error.orig if isinstance(error, DBAPIError) else error  # not the statement
-    reason = " ".join(str(cause).split())[:160]  # the driver's or Python's, in English
-    return message("audit.unreadable", error=type(cause).__name__, reason=reason)
+    """Why a value could not be read, in each language, with the reason as its reader gave
+    it (the driver's or Python's, in English: no catalogue has it), marked as quoted."""
+    driver = isinstance(error, DBAPIError)
+    cause = error.orig if driver else error  # not the statement
+    reason = " ".join(str(cause).split())[:160]
+    reporter = message("audit.reported-by-driver" if driver else "audit.reported-by-reader")
+    return message("audit.unreadable", reporter=reporter, error=type(cause).__name__, reason=reason)
 
 
 def guarded(
