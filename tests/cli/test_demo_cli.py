@@ -85,6 +85,8 @@ def test_the_demo_says_each_line_in_chinese_then_in_english(
         if not line.startswith("{") and not TABLE.search(line)
     ]
     assert len(lines) >= 16 and line_problems(lines) == [], "\n".join(line_problems(lines))
+    codes = [line for line in lines if re.search("[a-z]{2}", line) and not line_language(line, "")]
+    assert codes == [], codes  # a code alone where a name belongs (a balance's kind)
     table = [line for line in printed if TABLE.search(line)]
     assert len(table) >= 20 and table_problems(table) == [], "\n".join(table_problems(table))
     assert sum(bool(RULE.match(line.replace(" ", ""))) for line in table) >= 7  # a step each

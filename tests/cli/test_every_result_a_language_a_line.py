@@ -19,11 +19,12 @@ worker's or an API key's id, the test's folder, a URL, a file's name, an option 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.bilingual import CJK, codes_as_letters, line_problems
+from tests.bilingual import CJK, codes_as_letters, line_language, line_problems
 from tests.cli.runner import TODAY, Done, Run
 from tests.cli.test_help_text import COMMANDS as HELPED
 from tests.ledger_helpers import resident_id
@@ -80,7 +81,11 @@ class Walk:
     def check(self, commands: set[str], lines_min: int) -> None:
         """It ran ``commands``, each line in one language, a Chinese line before its English."""
         assert self.ran == commands and len(self.lines) >= lines_min, (self.ran, self.lines)
-        problems = line_problems(self.lines)
+        problems = line_problems(self.lines) + [
+            f"in neither language (a code alone where a name belongs): {line!r}"
+            for line in self.lines
+            if re.search("[a-z]{2}", line) and not line_language(line, "")
+        ]
         assert problems == [], "\n".join(problems) + "\n\n" + "\n".join(self.lines)
 
 

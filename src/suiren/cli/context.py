@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from suiren.domain.errors import InvalidInput, Retry, SuirenError
+from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
 
 if TYPE_CHECKING:  # imported where used: a command that needs no database loads none of it
@@ -146,6 +147,27 @@ def named(codes: Mapping[str, str], value: str) -> str:
     (``domain.messages``); a value without one is shown as it is."""
     code = codes.get(value)
     return value if code is None else message(code).zh
+
+
+# a worker's account's kind (``ledger.accounts.AccountKind``): its name's code
+ACCOUNT_KINDS = {
+    "individual_account": "account-kind.individual-account",
+    "pooled_entitlement": "account-kind.pooled-entitlement",
+}
+
+
+def balance_lines(balances: Iterable[Mapping[str, Any]]) -> list[str]:
+    """A worker's balances (``services.statement``: ``kind``, ``region``, ``balance_fen``),
+    each its Chinese line, then its English line (a kind without a name: its value)."""
+    from suiren.domain.money import fen_to_yuan_str
+
+    lines = []
+    for b in balances:
+        code, amount = ACCOUNT_KINDS.get(b["kind"]), fen_to_yuan_str(b["balance_fen"])
+        name = Text(b["kind"], b["kind"]) if code is None else message(code)
+        zh, en = name.zh, name.en
+        lines.append(said(f"  {zh} {b['region']} {amount}", f"  {en} {b['region']} {amount}"))
+    return lines
 
 
 def note_lines(said: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from suiren.cli.context import Context, said
+from suiren.cli.context import Context, balance_lines, said
 from suiren.domain.messages import CATALOGUE
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
@@ -150,9 +150,7 @@ def _ledger(console: Console) -> None:
     with ctx.transaction() as connection:
         data = statement(connection, worker)
         audit = verify(connection)
-    for balance in data["balances"]:
-        amount = fen_to_yuan_str(balance["balance_fen"])
-        console.print(f"  {balance['kind']:<20} {balance['region']} {amount}")
+    console.print("\n".join(balance_lines(data["balances"])), soft_wrap=True)
     months = data["contribution_months_by_region"]
     _say(console, f"缴费月数：{months}", f"contribution months: {months}")
     _say(

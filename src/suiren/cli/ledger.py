@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from suiren.cli import options
-from suiren.cli.context import Context, emit, named, said, warning_lines
+from suiren.cli.context import Context, balance_lines, emit, named, said, warning_lines
 from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
@@ -346,10 +346,7 @@ def worker_statement(
         )
     ]
     lines += [_statement_month(m) for m in data["months"]]
-    lines += [
-        f"  {b['kind']:<20} {b['region']} {fen_to_yuan_str(b['balance_fen'])}"
-        for b in data["balances"]
-    ]
+    lines += balance_lines(data["balances"])
     emit(data, as_json, "\n".join(lines))
 
 

@@ -309,6 +309,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "stint-kind.paid": ("实际缴费", "paid"),
     "stint-kind.deemed": ("视同缴费", "deemed"),
     "stint-kind.temporary": ("临时账户", "temporary"),
+    "account-kind.individual-account": ("个人账户", "individual account"),
+    "account-kind.pooled-entitlement": ("统筹权益", "pooled-fund entitlement"),
     "month-status.paid": ("已缴", "paid"),
     "month-status.reversed": ("已红冲", "reversed"),
     "actor.platform": ("平台", "platform"),
