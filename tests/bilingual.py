@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from suiren.domain.messages import QUOTED
+
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # three letters or more standing alone: not part of an identifier (only_child_parent,
 # pension.extra.only_child_rate, B_local) nor a symbol's subscript
@@ -156,8 +158,7 @@ def codes_as_letters(line: str, folder: str | None = None) -> str:
 
 
 # what a driver or Python said (its error's name and reason, in English: no catalogue has it)
-# is quoted in an audit problem's Chinese after this, never inside the Chinese sentence
-QUOTED = "（原文，不译）："
+# is quoted in a Chinese text after QUOTED (``domain.messages.quoted``), never as its own words
 RAISED = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning)\b")
 
 

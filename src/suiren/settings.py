@@ -33,7 +33,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suiren.domain.errors import InvalidInput
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 
 DEFAULT_DATABASE_URL = "sqlite:///./suiren.db"
@@ -133,7 +133,9 @@ def _read_key_file(path: Path) -> bytes:
     try:
         info = path.stat()
     except OSError as exc:
-        raise KeyNotUsable(message("key.file-unreadable", path=path, error=exc.strerror)) from None
+        raise KeyNotUsable(
+            message("key.file-unreadable", path=path, error=quoted(exc.strerror))
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         raise KeyNotUsable(message("key.file-not-regular", path=path))
     if info.st_mode & 0o077:
@@ -170,7 +172,9 @@ def _create_key_file(path: Path) -> bytes:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
     except OSError as error:
-        raise KeyNotUsable(message("key.cannot-create", path=path, error=error.strerror)) from None
+        raise KeyNotUsable(
+            message("key.cannot-create", path=path, error=quoted(error.strerror))
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(base64.b64encode(raw).decode() + "\n")
@@ -180,7 +184,9 @@ def _create_key_file(path: Path) -> bytes:
     except FileExistsError:  # another process put its key there first: use theirs
         return _read_key_file(path)
     except OSError as error:  # a full disk; a file system without hard links
-        raise KeyNotUsable(message("key.cannot-link", path=path, error=error.strerror)) from None
+        raise KeyNotUsable(
+            message("key.cannot-link", path=path, error=quoted(error.strerror))
+        ) from None
     finally:
         Path(temp).unlink(missing_ok=True)
     sync_folder(path.parent)  # the key's name survives a power cut once a command used it

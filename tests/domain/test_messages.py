@@ -195,3 +195,63 @@ def test_the_english_only_check_sees_what_it_is_for() -> None:
     verdicts = [_english(c.args[0], {}) for c in calls if getattr(c.func, "id", "") != "message"]
     assert verdicts == [True, False]
     assert _english(ast.parse("REFUSED").body[0].value, {"REFUSED": ast.Constant("no")})  # type: ignore[attr-defined]
+
+
+# what a message's ``error`` or ``reason`` may be given: a Text (a catalogue message, one a
+# helper makes, a record's ``said`` or ``reason``), or what the system said, ``quoted``
+RAW_PARAMETERS = ("error", "reason", "said", "why")
+TEXT_ATTRIBUTES = ("said", "reason")
+NOT_TEXT_CALLS = ("str", "repr", "format")
+
+
+def _bound(function: ast.AST) -> tuple[dict[str, list[ast.expr]], set[str]]:
+    """A function's names: what each is assigned, and those an ``except … as`` binds."""
+    assigned: dict[str, list[ast.expr]] = {}
+    caught: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            caught.add(node.name)
+    return assigned, caught
+
+
+def _is_text(node: ast.expr, assigned: dict[str, list[ast.expr]], caught: set[str]) -> bool:
+    if isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        return name not in NOT_TEXT_CALLS
+    if isinstance(node, ast.Attribute):
+        return node.attr in TEXT_ATTRIBUTES
+    if isinstance(node, ast.Name):
+        if node.id in caught:
+            return False
+        return all(_is_text(v, assigned, caught) for v in assigned.get(node.id, []))
+    return False
+
+
+def test_what_the_system_said_is_quoted_in_the_chinese() -> None:
+    """An OS error, a parser's or a driver's message is English no catalogue holds: given to
+    a message as its ``error`` or ``reason``, it is ``quoted`` (〔原文〕 before it in the
+    Chinese), never put in a Chinese sentence as if its own (``exc.strerror``,
+    ``str(error)``, pydantic's ``msg``, the exception itself)."""
+    raw = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            assigned, caught = _bound(function)
+            for call in ast.walk(function):
+                name = getattr(call, "func", None)
+                if not (
+                    isinstance(call, ast.Call) and getattr(name, "id", "") in ("message", "text")
+                ):
+                    continue
+                raw += [
+                    f"{path.relative_to(SOURCE)}:{call.lineno} {k.arg}={ast.unparse(k.value)}"
+                    for k in call.keywords
+                    if k.arg in RAW_PARAMETERS and not _is_text(k.value, assigned, caught)
+                ]
+    assert raw == [], raw

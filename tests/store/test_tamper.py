@@ -1140,7 +1140,7 @@ def test_a_value_the_audit_cannot_read_is_said_in_chinese_and_quotes_its_reader(
 ) -> None:
     """A value the audit cannot read names its table with a Chinese sentence, then the
     reason its reader gave (the driver's or Python's, in English: no catalogue has it),
-    marked as quoted (``数据库驱动报告（原文，不译）：``), never inside the Chinese sentence.
+    marked as quoted (``数据库驱动报告：〔原文〕``), never inside the Chinese sentence.
     PostgreSQL's driver refuses a date of infinity; on SQLite, Python does, and the driver
     refuses text that is not UTF-8."""
     with tampering(ledger.engine) as c:
@@ -1151,7 +1151,7 @@ def test_a_value_the_audit_cannot_read_is_said_in_chinese_and_quotes_its_reader(
     assert unreadable, problems
     for p in unreadable:
         sentence, reporter, quoted = re.fullmatch(
-            r"(.+)；(数据库驱动报告|读取程序报告)（原文，不译）：(.+)", p.what_zh
+            r"(.+)；(数据库驱动报告|读取程序报告)：〔原文〕(.+)", p.what_zh
         ).groups()
         assert english_words(sentence.replace("UTF-8", "")) == [], p.what_zh  # Chinese alone
         assert p.what.endswith(f"; {REPORTED[reporter]}: {quoted}"), (p.what, p.what_zh)

@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from suiren.domain.errors import InvalidInput
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 
 WHERE_CHARS_MAX = 60  # of a key path named in a refusal
@@ -105,12 +105,12 @@ def strict_json(body: bytes) -> Any:
         raise BodyRefused(message("body.not-utf8")) from None
     except json.JSONDecodeError as error:
         raise BodyRefused(
-            message("body.not-json", error=error.msg, line=error.lineno, column=error.colno)
+            message("body.not-json", error=quoted(error.msg), line=error.lineno, column=error.colno)
         ) from None
     except RecursionError:
         raise BodyRefused(message("body.too-deep")) from None
     except ValueError as error:  # e.g. an integer of more digits than Python reads
-        raise BodyRefused(message("body.unreadable", error=str(error)[:200])) from None
+        raise BodyRefused(message("body.unreadable", error=quoted(str(error)[:200]))) from None
     _check_strings(data)
     return data
 

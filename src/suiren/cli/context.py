@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from suiren.domain.errors import InvalidInput, Retry, SuirenError
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 
 if TYPE_CHECKING:  # imported where used: a command that needs no database loads none of it
@@ -62,7 +62,7 @@ class Context:
                 else message("settings.some-variable")
             )
             raise InvalidInput(
-                message("settings.unusable", name=name, error=first["msg"])
+                message("settings.unusable", name=name, error=quoted(first["msg"]))
             ) from None
         context = cls(settings, load_policy(settings.scenario))
         _BUILT.append(context)

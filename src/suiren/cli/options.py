@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from suiren.domain.errors import InvalidInput
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message  # options.text is the memo parser
 from suiren.domain.money import AMOUNT_FEN_MAX, FEN_PER_YUAN, yuan_to_fen
 from suiren.domain.month import YEAR_MAX, YEAR_MIN, Month
@@ -328,7 +328,7 @@ def _input_file(value: str, name: str) -> Path:
         with path.open("rb"):
             pass
     except OSError as error:
-        reason = error.strerror or str(error)
+        reason = quoted(error.strerror or error)
         raise InvalidInput(
             message("value.cannot-read", name=name, path=value[:PATH_CHARS_MAX], reason=reason),
             field=name,

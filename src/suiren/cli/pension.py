@@ -16,6 +16,7 @@ import typer
 from suiren.cli import options
 from suiren.cli.context import Context, emit, warning_lines
 from suiren.domain.errors import InvalidInput
+from suiren.domain.messages import quoted
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
@@ -50,7 +51,9 @@ def read_json(source: str) -> Any:
     except UnicodeDecodeError:
         raise InvalidInput(message("cases.not-utf8", path=source)) from None
     except OSError as exc:
-        raise InvalidInput(message("cases.cannot-read", path=source, error=exc.strerror)) from None
+        raise InvalidInput(
+            message("cases.cannot-read", path=source, error=quoted(exc.strerror))
+        ) from None
     if len(text) > INPUT_BYTES_MAX:
         raise InvalidInput(message("cases.too-large", bytes_max=INPUT_BYTES_MAX))
     return parse_json(text)

@@ -1546,10 +1546,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "audit.unreadable": (
         "存有服务不会写入的值（应为数字或日期处是字节或文本、早于公元 1 年或晚于 9999 年的日期、"
-        "无穷大、不是 UTF-8 的文本），在服务之外被改动；{reporter}（原文，不译）：{error}: {reason}",
+        "无穷大、不是 UTF-8 的文本），在服务之外被改动；{reporter}：{said}",
         "holds a value the service never writes (bytes or text where a number or date belongs,"
         " a date before year 1 or after 9999, infinity, text that is not UTF-8), changed outside"
-        " the service; {reporter}: {error}: {reason}",
+        " the service; {reporter}: {said}",
     ),
     # who said the reason of audit.unreadable, which is quoted as it was said (in English)
     "audit.reported-by-driver": ("数据库驱动报告", "the database driver reports"),
@@ -1618,6 +1618,17 @@ def join_texts(parts: Iterable[Text], zh: str = "；", en: str = "; ") -> Text:
     separator."""
     items = list(parts)
     return Text(zh.join(t.zh for t in items), en.join(t.en for t in items))
+
+
+QUOTED = "〔原文〕"  # before what is quoted as it was said, untranslated, in a Chinese text
+
+
+def quoted(said: object) -> Text:
+    """What the system or a library said (an OS error, a parser's, a database driver's), in
+    its own English: a parameter of a message, the same words in both languages, marked in
+    the Chinese as quoted (``QUOTED``) so that it never reads as a Chinese sentence's own."""
+    words = str(said)
+    return Text(f"{QUOTED}{words}", words)
 
 
 def text(code: str, /, **parameters: object) -> Text:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from suiren.domain.errors import SuirenError
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.resident_id import ResidentId
@@ -324,7 +324,7 @@ def csv_header(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise FileRefused(message("file.not-utf8")) from None
     except csv.Error as error:
-        raise FileRefused(message("file.header-not-csv", error=error)) from None
+        raise FileRefused(message("file.header-not-csv", error=quoted(error))) from None
     return [name.strip() for name in (rows[0] if rows else [])]
 
 
@@ -375,7 +375,7 @@ def _arrow_message(error: Exception) -> Text:
     columns = re.search(r"Expected (\d+) columns, got (\d+)", text)
     if columns:
         return message("file.row-width", fields=columns.group(2), columns=columns.group(1))
-    return message("file.not-csv", error=text[:120])
+    return message("file.not-csv", error=quoted(text[:120]))
 
 
 def _rechunk(batches: Any, chunk_rows: int) -> Iterator[Chunk]:
@@ -455,10 +455,11 @@ def _decode_every_row_group(path: Path, source: pq.ParquetFile, batch_rows: int)
         first += rows
 
 
-def _reason(error: Exception) -> str:
-    """A reader's error as one short printable line (Parquet's may hold control bytes)."""
+def _reason(error: Exception) -> Text:
+    """A reader's error as one short printable line (Parquet's may hold control bytes),
+    quoted as it said it."""
     text = " ".join("".join(c if c.isprintable() else " " for c in str(error)).split())
-    return text[:120]
+    return quoted(text[:120])
 
 
 # payments --------------------------------------------------------------------------------

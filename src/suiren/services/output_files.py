@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from suiren.domain.errors import InvalidInput
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 
 PARTIAL_SUFFIX = ".partial"  # a file left by a process killed while writing ends so
@@ -124,7 +124,7 @@ class OutputFile:
             self._temp = None
 
     def refusal(self, error: OSError) -> InvalidInput:
-        reason = error.strerror or str(error)
+        reason = quoted(error.strerror or error)
         return InvalidInput(
             self._said("output.cannot-write", reason=reason), field=self.name or None
         )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from suiren.domain.errors import InvalidInput, SuirenError
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.domain.region import default_registry
@@ -1264,11 +1264,11 @@ def parse_json(text: str) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            message("json.invalid", error=exc.msg, line=exc.lineno, column=exc.colno)
+            message("json.invalid", error=quoted(exc.msg), line=exc.lineno, column=exc.colno)
         ) from None
     except RecursionError:
         raise InvalidInput(message("json.too-deep")) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
         raise InvalidInput(
-            message("json.not-valid", error=str(exc).splitlines()[0][:200])
+            message("json.not-valid", error=quoted(str(exc).splitlines()[0][:200]))
         ) from None

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from suiren.domain.errors import InvalidInput
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 from suiren.policy.pension import INDEX_SCALE_INPUT, YEARS_SCALE, PensionResult
 from suiren.services.pension_calc import (
@@ -75,7 +75,9 @@ def read_cases_table(path: Path) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InvalidInput(message("cases.not-parquet", name=path.name, error=exc)) from None
+        raise InvalidInput(
+            message("cases.not-parquet", name=path.name, error=quoted(exc))
+        ) from None
     if not 1 <= table.num_rows <= CASES_MAX:
         raise InvalidInput(message("case.count", most=CASES_MAX, count=table.num_rows))
     return table

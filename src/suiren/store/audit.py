@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Integer, LargeBinary, Table, select, text
 from sqlalchemy.exc import DBAPIError
 
-from suiren.domain.messages import Text
+from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message  # sqlalchemy's text is the SQL one
 from suiren.domain.region import NATIONAL
 from suiren.ledger.hashchain import (
@@ -821,12 +821,13 @@ STEP_ERRORS = (
 
 def _unreadable_what(error: BaseException) -> Text:
     """Why a value could not be read, in each language, with the reason as its reader gave
-    it (the driver's or Python's, in English: no catalogue has it), marked as quoted."""
+    it (the driver's or Python's, in English: no catalogue has it), quoted."""
     driver = isinstance(error, DBAPIError)
     cause = error.orig if driver else error  # not the statement
     reason = " ".join(str(cause).split())[:160]
     reporter = message("audit.reported-by-driver" if driver else "audit.reported-by-reader")
-    return message("audit.unreadable", reporter=reporter, error=type(cause).__name__, reason=reason)
+    said = quoted(f"{type(cause).__name__}: {reason}")
+    return message("audit.unreadable", reporter=reporter, said=said)
 
 
 def guarded(
