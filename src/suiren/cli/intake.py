@@ -121,7 +121,6 @@ class _progress:
         self.total, self.label = total, label
 
     def __enter__(self) -> Callable[[int], None]:
-        self.bar.start()
         texts = (message(self.label), *map(message, PROGRESS_WORDS))
         tasks = [
             self.bar.add_task(
@@ -132,6 +131,7 @@ class _progress:
             )
             for language in ([t.zh for t in texts], [t.en for t in texts])
         ]
+        self.bar.start()  # both lines there from the first frame
 
         def advance(rows: int) -> None:
             first = self.bar.tasks[0]
