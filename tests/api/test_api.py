@@ -976,6 +976,35 @@ def test_a_gathering_before_retirement_is_refused_and_writes_nothing(api) -> Non
         assert c.execute(select(func.count()).select_from(access_log)).scalar_one() == 0
 
 
+def test_a_gatherings_transfers_are_taken_step_by_step_through_the_api(api) -> None:
+    """A gathering's transfers are ``GATHER-ID/FROM-REGION``: the API's transfer routes reach
+    an id with a slash, as the console's do (they answered "no such path", so a gathering
+    requested over the API could only expire)."""
+    client, keys, _worker, engine = api
+    with unit_of_work(engine) as c:
+        keys["hn"] = issue_key(c, ActorKind.AGENCY, "410000", "河南", NOW)[0]
+    person = {"resident_id": resident_id(205, "19660301"), "work_region": "440100",
+              "hukou_region": "410000"}  # fmt: skip
+    older = post(client, "/api/v1/workers", keys["gz"], person, "gt-1").json()["worker_id"]
+    floor = fen_to_yuan_str(base_bounds_fen("440100", Month.of(2026, 1), Month.of(2026, 3))[0])
+    spring = {"payment_id": "gt-paid", "worker_id": older, "from_month": "2026-01",
+              "to_month": "2026-03", "base_yuan": floor}  # fmt: skip
+    assert post(client, "/api/v1/contributions", keys["gz"], spring, "gt-2").status_code == 201
+    body = {"gather_id": "gt", "worker_id": older}
+    gathered = post(client, "/api/v1/gatherings", keys["gz"], body, "gt-3")
+    assert [t["transfer_id"] for t in gathered.json()["transfers"]] == ["gt/440100"]
+    seen = client.get("/api/v1/transfers/gt/440100", headers=auth(keys["hn"]))
+    assert (seen.status_code, seen.json()["state"]) == (200, "requested"), seen.text
+    assert_problem(client.get("/api/v1/transfers/gt/440100", headers=auth(keys["bj"])), 404,
+                   "not-found")  # fmt: skip
+    for step, key, state in (("approve", "gz", "approved"), ("accept", "hn", "accepted"),
+                             ("complete", "hn", "completed")):  # fmt: skip
+        taken = post(client, f"/api/v1/transfers/gt/440100/{step}", keys[key], None, f"gt-{step}")
+        assert (taken.status_code, taken.json()["state"]) == (200, state), taken.text
+    with unit_of_work(engine) as c:
+        assert verify(c).ok
+
+
 def test_idempotency_keys_are_each_actors_own(api) -> None:
     """The same Idempotency-Key from two callers is two keys: neither gets the other's
     response, nor a refusal for the other's body."""

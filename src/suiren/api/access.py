@@ -75,13 +75,15 @@ def endpoints(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Ca
 def operations(
     routes: Iterable[Any], prefix: str = ""
 ) -> Iterator[tuple[str, str, Callable[..., Any]]]:
-    """Every (method, path, endpoint function) of the app's API routes."""
+    """Every (method, path, endpoint function) of the app's API routes; the path as the
+    OpenAPI description names it (``{transfer_id}``, not ``{transfer_id:path}``)."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
             yield from operations(included.routes, prefix + getattr(included, "prefix", ""))
         elif isinstance(route, APIRoute):
-            path = route.path if route.path.startswith(prefix) else prefix + route.path
+            path = route.path_format
+            path = path if path.startswith(prefix) else prefix + path
             for method in sorted(route.methods):
                 yield method, path, route.endpoint
 

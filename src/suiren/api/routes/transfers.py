@@ -115,7 +115,7 @@ async def gather(
     return await _idempotent(request, actor, service, idempotency_key, work)
 
 
-@router.get("/transfers/{transfer_id}")
+@router.get("/transfers/{transfer_id:path}")
 @access.rule(access.TRANSFER_PARTY)
 def transfer_status(transfer_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
     """A transfer's state and amounts (either side's agency)."""
@@ -158,14 +158,14 @@ def _transfer_step(step: str) -> None:
         "accept": "The new region takes the money in from clearing (转入; its agency).",
         "complete": "The new region finishes: the worker is insured there (办结; its agency).",
     }[step]
-    router.post(f"/transfers/{{transfer_id}}/{step}")(access.rule(access.TRANSFER_PARTY)(take))
+    router.post(f"/transfers/{{transfer_id:path}}/{step}")(access.rule(access.TRANSFER_PARTY)(take))
 
 
 for _step in ("approve", "accept", "complete"):
     _transfer_step(_step)
 
 
-@router.post("/transfers/{transfer_id}/reject")
+@router.post("/transfers/{transfer_id:path}/reject")
 @access.rule(access.TRANSFER_PARTY)
 async def reject_transfer(
     request: Request,
