@@ -24,6 +24,7 @@ from suiren.store.db import unit_of_work
 from suiren.store.tables import contribution_months, journal
 from tests.api import assert_problem, settings_for
 from tests.api.world import World
+from tests.cli.test_pension_cli import WORKED
 from tests.ledger_helpers import resident_id
 
 NUL_SEGMENT = "a%00b"
@@ -102,6 +103,10 @@ def test_a_lone_surrogate_is_refused_never_echoed_into_a_500(hostile) -> None:  
     echoed = _post(client, made, "gz", "/api/v1/pension/calc", '{"region\\ud800": "440100"}', 1)
     assert_problem(echoed, 422, "invalid-case")
     assert "\\ud800" in echoed.content.decode("utf-8")  # shown escaped, as it was sent
+    case = json.dumps(WORKED | {"id": "X"}).replace('"X"', '"\\ud800"')  # echoed in its result
+    refused = assert_problem(_post(client, made, "gz", "/api/v1/pension/calc", case, 2), 422,
+                             "invalid-input")  # fmt: skip
+    assert refused["detail"] == "'id' 的值含有孤立的代理项（\\ud800-\\udfff），它不是字符"
     assert written(engine) == before
 
 

@@ -942,6 +942,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{shown} 的值是 JSON {kind}；案例的字段应为字符串、数字或 null",
         "the value of {shown} is a JSON {kind}; a case's fields are strings, numbers or null",
     ),
+    "json.surrogate": (
+        "{shown} 的值含有孤立的代理项（\\ud800-\\udfff），它不是字符",
+        "the value of {shown} holds a lone surrogate (\\ud800-\\udfff), which is not a character",
+    ),
     "json.object": ("对象", "object"),
     "json.array": ("数组", "array"),
     "json.not-number": (

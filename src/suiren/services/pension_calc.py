@@ -1231,7 +1231,9 @@ def retirement_steps(parsed: ParsedCases, policy: Policy, i: int) -> list[Step]:
 
 def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object of the input: each key once, each value a string, number or null (a case
-    is flat, so an array or object inside one is refused here, before it can nest deeper)."""
+    is flat, so an array or object inside one is refused here, before it can nest deeper); no
+    string holds a lone surrogate (``"\\ud800"`` is JSON but no character: a case's ``id`` is
+    echoed in its result, which no UTF-8 answer or file could then hold)."""
     record = dict(pairs)
     if len(record) != len(pairs):
         twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
@@ -1240,6 +1242,11 @@ def _case_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         if isinstance(value, dict | list):
             kind = "json.object" if isinstance(value, dict) else "json.array"
             raise InvalidInput(message("json.nested", shown=repr(key[:40]), kind=message(kind)))
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput(message("json.surrogate", shown=repr(key[:40]))) from None
     return record
 
 
