@@ -139,6 +139,23 @@ def test_json_is_read_strictly_on_every_route_with_a_body(hostile) -> None:  # t
     assert written(engine) == before
 
 
+def test_an_integer_is_read_only_as_a_json_integer(hostile) -> None:  # type: ignore[no-untyped-def]
+    """The one integer of a body (the interest's ``year``): a float, a string, a boolean, a
+    number past int64 or a bound are each refused with what was wrong; pydantic's lax mode
+    took 2025.0, "2025" (and true, as 1, said "at least 1998")."""
+    client, made, engine = hostile
+    before = written(engine)
+    cases = [("2025.0", "应为整数"), ('"2025"', "应为整数"), ("true", "应为整数"),
+             ("2025.5", "应为整数"), ("1e400", "应为整数"), ("-2025", "应大于或等于 1998"),
+             ("0", "应大于或等于 1998"), (str(2**64), "应小于或等于 2200")]  # fmt: skip
+    for n, (year, said) in enumerate(cases):
+        content = '{"year": ' + year + "}"
+        refused = _post(client, made, "national", "/api/v1/interest/credit", content, n)
+        body = assert_problem(refused, 422, "invalid-request")
+        assert body["field"] == "year" and said in body["detail"], (year, body)
+    assert written(engine) == before
+
+
 def test_a_body_that_is_no_json_object_says_what_to_send(hostile) -> None:  # type: ignore[no-untyped-def]
     client, made, _engine = hostile
     path = "/api/v1/transfers/gz-to-hz/reject"

@@ -211,7 +211,8 @@ async def reverse_month(
 class InterestYear(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    year: int = Field(ge=1998, le=2200)
+    # strict: a JSON integer only (lax, 2025.0, "2025" and true were taken as years)
+    year: int = Field(ge=1998, le=2200, strict=True)
 
 
 @router.post("/interest/credit")
