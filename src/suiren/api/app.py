@@ -6,12 +6,12 @@ limits, the OpenAPI description, and the routers of ``suiren.api.routes`` (one m
 health, pension, workers, contributions, transfers, oversight, auth, me, platforms; ``common``
 holds what they share).
 
-Limits: a request body of at most ``BODY_BYTES_MAX`` (an upload's: ``routes.common.
-UPLOAD_BYTES_MAX``), by its ``Content-Length`` and as it streams (a chunked body has none); an
-``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX`` ASCII characters; a
-JSON body read strictly and no NUL in a path or a query (``api.body``). Every write records the
-actor's key and the request id in the access log, in the same database transaction as the
-write.
+Limits: a request body of at most ``BODY_BYTES_MAX`` (an upload's, a file and not JSON:
+``routes.common.UPLOAD_BYTES_MAX``), by its ``Content-Length`` and as it streams (a chunked
+body has none); an ``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX``
+ASCII characters; a JSON body read strictly and no NUL in a path or a query (``api.body``).
+Every write records the actor's key and the request id in the access log, in the same
+database transaction as the write.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class RequestIdAndLimits(_HttpMiddleware):
             await send(message)
 
         length = headers.get("content-length")
-        limit = body_bytes_max(scope["path"])
+        limit = body_bytes_max(scope["path"], headers.get("content-type", ""))
         too_large = message("api.request-too-large", bytes_max=limit)
         if length is not None and not (length.isascii() and length.isdigit()):
             # not a length at all (RFC 9110 §8.6: 1*DIGIT): refused as such, not as too large
@@ -304,9 +304,12 @@ class RequestIdAndLimits(_HttpMiddleware):
         await self.app(scope, counted, tagged)
 
 
-def body_bytes_max(path: str) -> int:
+def body_bytes_max(path: str, content_type: str = "") -> int:
     """The longest body a request to ``path`` may send: an upload's (a file of payments or of
-    workers, a history), or any other's."""
-    if path.endswith("/files") or path == "/api/v1/workers/history":
+    workers, a history), or any other's — a history sent as JSON too, which is read whole
+    into memory as every JSON body is (an upload streams to a file)."""
+    media = content_type.split(";")[0].strip().lower()
+    upload = path.endswith("/files") or path == "/api/v1/workers/history"
+    if upload and media != "application/json":
         return common.UPLOAD_BYTES_MAX
     return BODY_BYTES_MAX

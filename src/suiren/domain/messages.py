@@ -628,7 +628,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the request raced another under the same key; send it again",
     ),
     "api.file-too-large": ("文件最多 {bytes_max} 字节", "a file has at most {bytes_max} bytes"),
-    "api.body-too-large": ("请求体最多 {bytes_max} 字节", "at most {bytes_max} bytes"),
     "api.content-type": ("Content-Type 应为以下之一：{choices}", "Content-Type: one of {choices}"),
     "api.cursor": ("不是本 API 给出的游标", "not a cursor this API gave"),
     "api.unknown-fields": (

@@ -29,7 +29,6 @@ from suiren.api.routes.common import (
     RatioQuery,
     RetireQuery,
     ServiceDep,
-    TooLarge,
     _estimate_read,
     _idempotent,
     _medical_status,
@@ -259,9 +258,7 @@ async def import_history(
     with tempfile.TemporaryDirectory(prefix="suiren-upload-") as folder:
         balances_path: Path | None = None
         if kind == "application/json":
-            body = await request.body()
-            if len(body) > common.UPLOAD_BYTES_MAX:
-                raise TooLarge(message("api.body-too-large", bytes_max=common.UPLOAD_BYTES_MAX))
+            body = await request.body()  # at most a JSON body's limit (``app.body_bytes_max``)
             content = strict_json(body)  # as every JSON body (each key once, no NUL, BOM)
             # compared by its content, as every JSON body under an Idempotency-Key: a retry
             # serialised again (another key order, spacing, a BOM) is the same request
