@@ -1005,6 +1005,36 @@ def test_a_gatherings_transfers_are_taken_step_by_step_through_the_api(api) -> N
         assert verify(c).ok
 
 
+def test_a_transfer_id_in_the_form_of_a_made_one_is_refused(api) -> None:
+    """A gathering names its transfers ``GATHER-ID/FROM-REGION`` and a reversal its
+    follow-up ``ID/follow`` (or ``follow/…``): a transfer requested under such an id took it
+    from them — another region's agency could block a gathering, answered 409 with the
+    ledger's own entry id — so it is refused, and nothing is written."""
+    client, keys, worker, engine = api
+    before = _counts(engine)
+    for n, transfer_id in enumerate(("G1/440100", "rv-9/follow", "follow/0a1b")):
+        body = {"transfer_id": transfer_id, "worker_id": worker, "to_region": "330100"}
+        refused = assert_problem(
+            post(client, "/api/v1/transfers", keys["gz"], body, f"t-made-{n}"), 422, "invalid-input"
+        )
+        assert transfer_id in refused["detail"] and "另选编号" in refused["detail"], refused
+    assert _counts(engine) == before
+    paid = {"payment_id": "t-made", "worker_id": worker, "from_month": "2026-01",
+            "base_yuan": "6000"}  # fmt: skip
+    assert post(client, "/api/v1/contributions", keys["gz"], paid, "t-made-paid").status_code == 201
+    mine = {"transfer_id": "G1/440100/mine", "worker_id": worker, "to_region": "330100"}
+    taken = post(client, "/api/v1/transfers", keys["gz"], mine, "t-made-ok")
+    assert taken.status_code == 201, taken.text
+
+
+def _counts(engine: Any) -> tuple[int, ...]:
+    with unit_of_work(engine) as c:
+        return tuple(
+            c.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (journal, access_log)
+        )
+
+
 def test_idempotency_keys_are_each_actors_own(api) -> None:
     """The same Idempotency-Key from two callers is two keys: neither gets the other's
     response, nor a refusal for the other's body."""

@@ -150,6 +150,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{what}不得以 {prefixes} 开头（系统自用的编号）",
         "{what} may not start with {prefixes} (the system's own ids)",
     ),
+    "transfer.id-made": (
+        "转移编号 {shown} 是系统自动生成的转移所用的形式（归集的 …/行政区划代码，红冲后随人转移的"
+        " …/follow 或 follow/…），请另选编号",
+        "transfer id {shown} has the form of the transfers the system makes (a gathering's"
+        " …/REGION, a reversal's follow-up …/follow or follow/…); choose another",
+    ),
     "id.month-like": (
         "编号 {shown} 的结尾与缴费月份的编号相同（/YYYY-MM），请另选编号",
         "id {shown} ends like a contribution month's (/YYYY-MM); choose another",

@@ -28,6 +28,7 @@ prior part of each transfer posting, ``interest_carry``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -316,11 +317,19 @@ def request_transfer(
     )
 
 
+# the ids of the transfers the service makes itself: a gathering's ``GATHER-ID/FROM-REGION``
+# (services/gathering.py), a reversal's follow-up ``ID/follow`` or ``follow/…``
+# (services/reversals.py); a transfer requested under one would take it from them
+MADE_TRANSFER_ID_RE = re.compile(r"(follow/.*|.*/(follow|[0-9]{6}))\Z", re.ASCII)
+
+
 def check_transfer_id(transfer_id: str) -> str:
     what = message("noun.transfer-id")
     check_tx_id(transfer_id, what)
     if len(transfer_id) > TRANSFER_ID_CHARS_MAX:
         raise InvalidInput(message("id.too-long", what=what, chars_max=TRANSFER_ID_CHARS_MAX))
+    if MADE_TRANSFER_ID_RE.match(transfer_id):
+        raise InvalidInput(message("transfer.id-made", shown=repr(transfer_id)))
     return transfer_id
 
 
