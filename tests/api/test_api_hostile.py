@@ -156,6 +156,34 @@ def test_an_integer_is_read_only_as_a_json_integer(hostile) -> None:  # type: ig
     assert written(engine) == before
 
 
+def test_a_reason_or_a_memo_is_one_line_of_printable_text(hostile) -> None:  # type: ignore[no-untyped-def]
+    """A rejection's reason and a reversal's memo are kept (the transfer's steps, the journal)
+    and shown again — in a terminal, on the console's and the portal's pages: a line break,
+    a terminal's escape (ESC, or C1's CSI), DEL, a direction override (U+202E shows the text
+    reversed) or a zero-width character is refused as the CLI refuses it in ``--reason``
+    and ``--memo``, and nothing is written. The reason was kept as sent; the memo refused
+    only ASCII's controls."""
+    client, made, engine = hostile
+    before = written(engine)
+    unfit = ["a\nb", "a\x1b[31mred", "a\x9b31mred", "a\x7f", "\u202eevil", "a\u200bb"]
+    for n, text in enumerate(unfit):
+        for path, body in (
+            ("/api/v1/transfers/gz-to-hz/reject", {"reason": text}),
+            ("/api/v1/contributions/reversals",
+             {"month_id": "paid-gz_worker/2026-01", "reversal_id": f"r-{n}", "memo": text}),
+        ):  # fmt: skip
+            refused = assert_problem(_post(client, made, "gz", path, body, n), 422, "invalid-input")
+            assert "一行可打印的文字" in refused["detail"], (text, refused)
+            client.headers["Accept-Language"] = "en"
+            said = _post(client, made, "gz", path, body, n).json()["detail"]
+            client.headers.pop("Accept-Language")
+            assert "one line of printable text" in said, said
+    assert written(engine) == before
+    kept = {"reason": "材料不全 — see the file\t(2)"}  # any script, a dash, a tab
+    taken = _post(client, made, "gz", "/api/v1/transfers/gz-to-hz/reject", kept, 99)
+    assert taken.status_code == 200, taken.text
+
+
 def test_a_body_that_is_no_json_object_says_what_to_send(hostile) -> None:  # type: ignore[no-untyped-def]
     client, made, _engine = hostile
     path = "/api/v1/transfers/gz-to-hz/reject"

@@ -161,7 +161,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "id {shown} ends like a contribution month's (/YYYY-MM); choose another",
     ),
     "memo.too-long": ("备注最多 {chars_max} 个字符", "a memo has at most {chars_max} characters"),
-    "memo.control": ("备注不得含有控制字符", "a memo may not contain control characters"),
+    "memo.control": (
+        "备注或理由须为一行可打印的文字：不得含有控制字符或格式字符（换行、转义、文字方向控制符等）",
+        "a memo or a reason is one line of printable text: no control or format character (a"
+        " line break, an escape, a direction override)",
+    ),
     # --- amounts (domain/money.py; {what} names the field or option) ---------------------------
     "noun.amount": ("金额", "amount"),
     "amount.float": (

@@ -18,6 +18,7 @@ per region (``ledger.months``), whose postings are derived from each row.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -93,9 +94,16 @@ def check_tx_id(tx_id: str, what: Text | None = None) -> str:
 
 
 def check_memo(memo: str) -> str:
+    """A memo (or a rejection's reason): one line of printable text, as the CLI's ``--memo``
+    and ``--reason`` are — no character of Unicode's C categories (a line break, a terminal's
+    escape, ESC or C1's CSI, DEL, a direction override that shows the text reversed, a
+    zero-width one, a private or unassigned one) but a tab, which memos have always taken.
+    It is kept and shown again: in a terminal, on the console's and the portal's pages."""
     if not isinstance(memo, str) or len(memo) > MEMO_CHARS_MAX:
         raise InvalidInput(message("memo.too-long", chars_max=MEMO_CHARS_MAX))
-    if any(ord(c) < 32 and c not in "\t" for c in memo):
+    if not (memo.isascii() and memo.replace("\t", " ").isprintable()) and any(
+        c != "\t" and unicodedata.category(c).startswith("C") for c in memo
+    ):
         raise InvalidInput(message("memo.control"))
     return memo
 

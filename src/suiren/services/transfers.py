@@ -50,7 +50,14 @@ from suiren.ledger.accounts import (
     pooled_entitlement,
     pooled_fund,
 )
-from suiren.ledger.transaction import Fact, Posting, Transaction, TxCode, check_tx_id
+from suiren.ledger.transaction import (
+    Fact,
+    Posting,
+    Transaction,
+    TxCode,
+    check_memo,
+    check_tx_id,
+)
 from suiren.policy import Policy, load_policy
 from suiren.policy.interest import YearRate
 from suiren.policy.transfer import TransferQuote
@@ -683,6 +690,7 @@ def reject_transfer(
     connection: Connection, transfer_id: str, now: datetime, reason: str
 ) -> TransferView:
     """Either region refuses before acceptance; money already in clearing goes back to A."""
+    check_memo(reason)  # kept as the step's note (and the money's memo): one line of text
     view = get_transfer(connection, transfer_id)
     for region in sorted({view.from_region, view.to_region}):
         lock_chain_head(connection, region)
