@@ -9,7 +9,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +18,11 @@ from sqlalchemy import func, select, text, update
 from suiren.api import access
 from suiren.api.app import create_app
 from suiren.api.auth import ActorKind, issue_key
+from suiren.api.routes.transfers import TransferState
 from suiren.domain.money import fen_to_yuan_str
 from suiren.domain.month import Month
 from suiren.services.contributions import contribute
+from suiren.services.transfers import State
 from suiren.services.workers import enrol
 from suiren.store.api_tables import access_log, idempotency_keys
 from suiren.store.audit import verify
@@ -631,6 +633,14 @@ def test_lists_come_a_page_at_a_time_and_only_the_agencys(api) -> None:
         "items": [],
         "next_cursor": None,
     }
+    for state in ("complete", "done", "x"):  # a state misspelt was an empty list, not a refusal
+        listed = client.get("/api/v1/transfers", params={"state": state}, headers=auth(keys["gz"]))
+        refused = assert_problem(listed, 422, "invalid-request")
+        assert refused["field"] == "state" and "'completed'" in refused["detail"], refused
+    for state in get_args(TransferState):
+        listed = client.get("/api/v1/transfers", params={"state": state}, headers=auth(keys["gz"]))
+        assert listed.json()["items"] == [], listed.text
+    assert set(get_args(TransferState)) == {s.value for s in State}
 
 
 def test_settlement_is_the_national_agencys_and_checkpoints_the_auditors(api) -> None:

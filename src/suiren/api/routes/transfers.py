@@ -27,6 +27,8 @@ from suiren.ledger.transaction import GATHER_ID_CHARS_MAX
 router = APIRouter(route_class=JsonBodyRoute)
 # the insurances a transfer moves (转移接续), as ``suiren transfer request --scheme``
 TransferableScheme = Literal["employee_pension", "employee_medical"]
+# a transfer's states (``services.transfers.State``): one misspelt listed nothing, unrefused
+TransferState = Literal["requested", "approved", "accepted", "completed", "rejected", "expired"]
 
 
 class TransferRequest(BaseModel):
@@ -192,7 +194,7 @@ async def reject_transfer(
 def list_transfers(
     actor: ActorDep,
     service: ServiceDep,
-    state: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
+    state: Annotated[TransferState | None, Query()] = None,
     overdue: bool = False,
     limit: PageQuery = 50,
     cursor: CursorQuery = None,
