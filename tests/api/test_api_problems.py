@@ -158,3 +158,30 @@ def test_a_422_says_the_field_and_why_in_the_callers_language(language: str, chi
     else:
         assert problem["detail"] == f"name: {errors[0]['msg']}"
         assert not CJK.search(problem["detail"] + problem["title"]), problem
+
+
+def test_an_object_refused_as_a_whole_is_no_body_that_is_not_one() -> None:
+    """A JSON object that a route's model refuses as a whole (a login name: a resident id or
+    a phone, one of the two) says so in both languages; it was answered "the body must be a
+    JSON object", and the token route's "值无效" had no Chinese of its own."""
+    from fastapi.testclient import TestClient
+
+    person = "440106199001012035"
+    with TestClient(create_app(settings_for()), raise_server_exceptions=False) as client:
+        for path, body in [
+            ("/api/v1/auth/code", {"resident_id": person, "phone": "13800138000"}),
+            ("/api/v1/auth/code", {}),
+            ("/api/v1/auth/register", {"code": "123456", "password": "a pass phrase"}),
+            ("/api/v1/auth/token", {"password": "a pass phrase"}),
+        ]:
+            said = {}
+            for language in ("zh-CN", "en"):
+                answer = client.post(path, json=body, headers={"Accept-Language": language})
+                assert answer.status_code == 422, answer.text
+                said[language] = answer.json()["detail"]
+            assert "resident_id" in said["zh-CN"] and "其中之一" in said["zh-CN"], (path, said)
+            assert said["en"].endswith("give either resident_id or phone, not both"), said
+        for content in ("[1]", "null", ""):  # no object at all: said as before
+            answer = client.post("/api/v1/auth/code", content=content,
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+            assert "JSON 对象" in answer.json()["detail"], (content, answer.text)

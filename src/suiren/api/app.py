@@ -142,7 +142,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
-        if tuple(first.get("loc", ())) == ("body",):  # the body itself: none, or no object
+        body_itself = tuple(first.get("loc", ())) == ("body",)
+        if body_itself and first.get("type") in _NO_OBJECT:  # none, or no object
             return _body_refused(request, first.get("type") == "missing")
         loc = [part for part in first.get("loc", ())[1:] if part not in UNION_TAGS]
         where = ".".join(str(part) for part in loc) or None
@@ -190,6 +191,11 @@ def _errors(app: FastAPI) -> None:
     async def internal(request: Request, error: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)
         return problem(request, "internal", message("api.internal"))
+
+
+# pydantic's types of a route's body that is missing or no JSON object (an object its model
+# refuses as a whole — a model validator's error, also at ("body",) — is said as such)
+_NO_OBJECT = frozenset({"missing", "model_attributes_type", "model_type", "dict_type"})
 
 
 def _body_refused(request: Request, missing: bool) -> JSONResponse:

@@ -59,6 +59,8 @@ ZH: dict[str, str] = {
     "union_tag_not_found": "缺少类型标记字段 {discriminator}",
     "json_invalid": "不是有效的 JSON",
     "json_type": "应为 JSON 文本",
+    # a login name (``routes.auth.CodeRequest``): one of the two
+    "one_login_name": "请给出 resident_id 或 phone 其中之一（不能两者都给，也不能都不给）",
     # a validator's own words are English (pydantic's ``msg`` keeps them)
     "value_error": "值无效",
     "assertion_error": "值无效",

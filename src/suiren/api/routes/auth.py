@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from suiren.api import access, trail
 from suiren.api.body import JsonBodyRoute
@@ -64,8 +65,10 @@ class CodeRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_name(self) -> CodeRequest:
-        if (self.resident_id is None) == (self.phone is None):
-            raise ValueError("give either resident_id or phone, not both")
+        if (self.resident_id is None) == (self.phone is None):  # Chinese: ``api.validation``
+            raise PydanticCustomError(
+                "one_login_name", "give either resident_id or phone, not both"
+            )
         return self
 
     def login_name(self, service: Service) -> LoginName:
