@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.json_numbers import INTEGER_DIGITS_MAX, IntegerTooLong, json_integer
 from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 
@@ -100,6 +101,7 @@ def strict_json(body: bytes) -> Any:
             body.removeprefix(b"\xef\xbb\xbf").decode("utf-8"),
             object_pairs_hook=_object,
             parse_constant=_constant,
+            parse_int=json_integer,
         )
     except UnicodeDecodeError:
         raise BodyRefused(message("body.not-utf8")) from None
@@ -109,6 +111,8 @@ def strict_json(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise BodyRefused(message("body.too-deep")) from None
+    except IntegerTooLong:
+        raise BodyRefused(message("json.integer-too-long", digits=INTEGER_DIGITS_MAX)) from None
     except ValueError as error:  # e.g. an integer of more digits than Python reads
         raise BodyRefused(message("body.unreadable", error=quoted(str(error)[:200]))) from None
     _check_strings(data)

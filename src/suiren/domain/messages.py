@@ -713,6 +713,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the body holds {name}, which is not a JSON number; send a number",
     ),
     "body.unfit": ("请求体的 {where} 含有 {what}", "the body's {where} holds {what}"),
+    "json.integer-too-long": (
+        "JSON 中的整数超过 {digits} 位",
+        "an integer in the JSON has more than {digits} digits",
+    ),
+    "checkpoint.not-json": ("检查点文件不是 JSON", "the checkpoint file is not JSON"),
     "body.nul": ("NUL 字符（\\u0000）", "a NUL character (\\u0000)"),
     "body.surrogate": (
         "孤立的代理项（\\ud800-\\udfff），它不是字符",
@@ -1374,7 +1379,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "全角字符，请用半角输入",
         "a full-width character: type it half-width",
     ),
-    "resident-id.not-digit": ("不是数字", "not a digit"),
+    "resident-id.not-digit": ("非数字字符", "not a digit"),  # 第 1 位是非数字字符
     "resident-id.length": (
         "身份号码为 18 位（旧号码 15 位）：17 位数字加一位校验码（数字或 X），收到 {chars} 位",
         "a resident id has 18 characters (an old one 15 digits): 17 digits and a check digit or"

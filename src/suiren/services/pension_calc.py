@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.json_numbers import INTEGER_DIGITS_MAX, IntegerTooLong, json_integer
 from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message
 from suiren.domain.month import Month
@@ -1268,6 +1269,7 @@ def parse_json(text: str) -> Any:
             parse_float=Decimal,
             object_pairs_hook=_case_object,
             parse_constant=_no_constant,
+            parse_int=json_integer,
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
@@ -1275,7 +1277,9 @@ def parse_json(text: str) -> Any:
         ) from None
     except RecursionError:
         raise InvalidInput(message("json.too-deep")) from None
-    except ValueError as exc:  # e.g. an integer longer than Python will parse
+    except IntegerTooLong:
+        raise InvalidInput(message("json.integer-too-long", digits=INTEGER_DIGITS_MAX)) from None
+    except ValueError as exc:
         raise InvalidInput(
             message("json.not-valid", error=quoted(str(exc).splitlines()[0][:200]))
         ) from None

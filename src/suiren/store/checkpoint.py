@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from suiren.domain.errors import InvalidInput
+from suiren.domain.json_numbers import json_integer
 from suiren.domain.messages import text as message
 from suiren.store.db import ledger_keys
 from suiren.store.tables import chain_heads, journal
@@ -60,9 +61,9 @@ def parse_checkpoint(text: str) -> dict[str, Any]:
     """A checkpoint file's content, its shape checked (not its signature); a byte-order mark
     before it (a file kept or re-saved by a Windows tool) is read past."""
     try:
-        data = json.loads(text.removeprefix("\ufeff"))
+        data = json.loads(text.removeprefix("\ufeff"), parse_int=json_integer)
     except (ValueError, RecursionError):
-        raise InvalidInput("the checkpoint file is not JSON") from None
+        raise InvalidInput(message("checkpoint.not-json")) from None
     heads = data.get("heads") if isinstance(data, dict) else None
     if (
         not isinstance(data, dict)
