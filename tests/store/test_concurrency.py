@@ -35,6 +35,7 @@ from suiren.policy.contribution import split_contribution
 from suiren.rules.vector import day_number
 from suiren.services.contributions import ContributionRefused, contribute
 from suiren.services.reversals import ReversalRefused, reverse
+from suiren.services.workers import PEOPLE_LOCK_BUCKETS, lock_people, people_lock_buckets
 from suiren.store.audit import verify
 from suiren.store.db import make_engine, unit_of_work
 from suiren.store.lines import paid_months
@@ -325,6 +326,25 @@ def pg(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     assert schema is not None
     yield engine, schema
     release(engine, schema)
+
+
+def test_locking_a_file_of_people_holds_a_bounded_number_of_locks(pg: tuple[Engine, str]) -> None:
+    """A workers file's chunk locks its people (``lock_people``) in at most
+    ``PEOPLE_LOCK_BUCKETS`` advisory locks: one a person filled PostgreSQL's shared lock table
+    at a few thousand people ("out of shared memory", the whole chunk refused)."""
+    engine, _ = pg
+    indexes = [f"index-{n}" for n in range(20_000)]
+    with unit_of_work(engine) as c:
+        lock_people(c, indexes)
+        held = c.execute(
+            text(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert 0 < held <= PEOPLE_LOCK_BUCKETS
+    # a person is the same lock whatever batch names them
+    assert set(people_lock_buckets(indexes[:1])) <= set(people_lock_buckets(indexes[:5]))
 
 
 def test_racing_payments_of_one_month_pay_it_once(pg: tuple[Engine, str]) -> None:

@@ -394,21 +394,38 @@ class _Enrolled:
     temporary: bool
 
 
+PEOPLE_LOCK_CLASS = 0x5352_4E50  # "SRNP": the first key of a person's advisory lock
+PEOPLE_LOCK_BUCKETS = 1024  # locks a batch holds at most (PostgreSQL's lock table is shared)
+
+
+def people_lock_buckets(indexes: list[str]) -> list[int]:
+    """The lock buckets of these blind indexes, each once, in order: a person is always the
+    same bucket (the first 8 bytes of the SHA-256 of their index, modulo the buckets)."""
+    return sorted(
+        {
+            int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big") % PEOPLE_LOCK_BUCKETS
+            for i in indexes
+        }
+    )
+
+
 def lock_people(connection: Connection, indexes: list[str]) -> None:
     """Serialise every enrolment of these people until the transaction ends (PostgreSQL),
-    locking in one order so that two batches never wait for each other in a circle."""
+    locking in one order so that two batches never wait for each other in a circle.
+
+    A person's lock is their bucket's (``PEOPLE_LOCK_BUCKETS``, two people may share one and
+    then wait for each other): a lock per person would fill PostgreSQL's shared lock table
+    (``max_locks_per_transaction`` × connections, 6,400 by default) with a file's chunk of
+    100,000 people and fail ("out of shared memory"); a chunk holds at most 1,024."""
     if not is_postgres(connection) or not indexes:
         return
-    keys = sorted(
-        int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big", signed=True) for i in indexes
-    )
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        connection.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
-            ),
-            {"keys": keys[start : start + LOOKUP_CHUNK]},
-        ).all()
+    connection.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(CAST(:lock_class AS integer), k)"
+            " FROM unnest(CAST(:keys AS integer[])) AS k ORDER BY k"
+        ),
+        {"lock_class": PEOPLE_LOCK_CLASS, "keys": people_lock_buckets(indexes)},
+    ).all()
 
 
 def by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]:
