@@ -445,9 +445,13 @@ def interest_with_history(name: str, engine: Engine, count: int, folder: Path) -
     )
 
 
-def run(scale: float) -> None:
+def on_both_databases(
+    run_backend: Callable[[str, Engine, float, Path], None], scale: float, stem: str = "bench"
+) -> None:
+    """``run_backend(name, engine, scale, folder)`` on a fresh PostgreSQL schema (dropped after)
+    and on a temporary SQLite file."""
     keys = ledger_keys(SECRET)
-    schema = "bench_" + uuid.uuid4().hex[:10]
+    schema = f"{stem}_" + uuid.uuid4().hex[:10]
     admin = create_engine(URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
@@ -462,8 +466,12 @@ def run(scale: float) -> None:
             c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
     with tempfile.TemporaryDirectory() as folder:
-        lite = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}", keys=keys)
+        lite = make_engine(f"sqlite:///{Path(folder) / f'{stem}.db'}", keys=keys)
         try:
             run_backend("sqlite", lite, scale, Path(folder))
         finally:
             lite.dispose()
+
+
+def run(scale: float) -> None:
+    on_both_databases(run_backend, scale)

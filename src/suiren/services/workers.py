@@ -173,6 +173,7 @@ def enrol_many(
     month = Month.from_date(day)
     results: list[Enrolment | SuirenError | None] = [None] * len(requests)
     people: list[tuple[int, ResidentId, RegionCode, RegionCode, str]] = []
+    answers = _Answers(policy, day)
     for i, request in enumerate(requests):
         try:
             rid = ResidentId.parse(request.resident_id, today=day)
@@ -182,9 +183,7 @@ def enrol_many(
                 if request.hukou_region
                 else _region(rid.address_code[:2] + "0000", "resident_id")
             )
-            if policy.at(day, work.code).value("enrolment.hukou_required") and (
-                hukou.province.code != work.province.code
-            ):
+            if answers.hukou_required(work.code) and (hukou.province.code != work.province.code):
                 raise EnrolmentRefused(
                     message("enrol.hukou-required", region=work.name),
                     field="hukou_region" if request.hukou_region else "resident_id",
@@ -199,7 +198,18 @@ def enrol_many(
     for i, rid, work, hukou, index in people:
         try:
             results[i] = _enrol_one(
-                policy, vault, rid, work, hukou, index, known, enrolled, facts, today, scheme, month
+                answers,
+                vault,
+                rid,
+                work,
+                hukou,
+                index,
+                known,
+                enrolled,
+                facts,
+                today,
+                scheme,
+                month,
             )
         except SuirenError as error:
             results[i] = error
@@ -241,8 +251,44 @@ def worker_of(item: Fact) -> str:
     return item.key.split("/")[0]
 
 
+class _Answers:
+    """What a batch's enrolments ask of the policy on one day, each distinct question asked
+    once: whether a region requires the hukou there, whether a (sex, birth month) is of
+    working age, and whether a first enrolment opens a temporary account. A file of 100,000 people asks a few hundred distinct questions; asked
+    per person, the retirement rule's parameters were most of the file's time."""
+
+    def __init__(self, policy: Policy, day: date) -> None:
+        self.policy = policy
+        self.day = day
+        self._of_age: set[tuple[str, Month]] = set()
+        self._temporary: dict[tuple[str, str, int, str], bool] = {}
+        self._hukou_required: dict[str, bool] = {}
+
+    def hukou_required(self, region: str) -> bool:
+        if region not in self._hukou_required:
+            self._hukou_required[region] = bool(
+                self.policy.at(self.day, region).value("enrolment.hukou_required")
+            )
+        return self._hukou_required[region]
+
+    def check_working_age(self, sex: str, birth_month: Month) -> None:
+        """As ``check_working_age``; a refusal is asked again (a new error for each row)."""
+        if (sex, birth_month) not in self._of_age:
+            check_working_age(self.policy, sex, birth_month, self.day)
+            self._of_age.add((sex, birth_month))
+
+    def temporary(self, region: str, sex: str, age_months: int, hukou: str) -> bool:
+        """``temporary_account`` of a first enrolment in ``region`` (no relation held)."""
+        key = (region, sex, age_months, hukou)
+        if key not in self._temporary:
+            self._temporary[key] = temporary_account(
+                self.policy, self.day, region, region, sex, age_months, hukou, None
+            )[0]
+        return self._temporary[key]
+
+
 def _enrol_one(
-    policy: Policy,
+    answers: _Answers,
     vault: IdentityVault,
     rid: ResidentId,
     work: RegionCode,
@@ -256,9 +302,8 @@ def _enrol_one(
     month: Month,
 ) -> Enrolment:
     row = known.get(index)
-    day = today.date()
     if row is None:
-        check_working_age(policy, rid.sex, rid.birth_month, day)
+        answers.check_working_age(rid.sex, rid.birth_month)
         worker_id = new_worker_id()
         facts.setdefault(work.code, []).append(
             worker_fact(vault, rid, worker_id, index, hukou.code, work.code, today)
@@ -288,19 +333,12 @@ def _enrol_one(
             bool(existing.temporary),
         )
     if row is not None:
-        check_working_age(policy, rid.sex, rid.birth_month, day)
+        answers.check_working_age(rid.sex, rid.birth_month)
     temporary = False
     if scheme is Scheme.EMPLOYEE_PENSION:  # first insured at 50+/40+ away from the hukou province
-        temporary = temporary_account(
-            policy,
-            day,
-            work.code,
-            work.code,
-            worker.sex,
-            month - worker.birth_month,
-            worker.hukou_region,
-            None,
-        )[0]
+        temporary = answers.temporary(
+            work.code, worker.sex, month - worker.birth_month, worker.hukou_region
+        )
     facts.setdefault(work.code, []).append(
         first_enrolment(
             worker.worker_id,

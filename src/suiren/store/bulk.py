@@ -80,15 +80,32 @@ def insert_rows(
     """
     if not rows:
         return
+    names = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
     if is_postgres(connection) and len(rows) >= COPY_ROWS_MIN:
         raw = connection.connection.driver_connection
         assert raw is not None
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        statement = f"COPY {table.name} ({names}) FROM STDIN"
         with driver_errors(statement), raw.cursor() as cursor, cursor.copy(statement) as copy:
             for start in range(0, len(rows), COPY_CHUNK_ROWS):
                 copy.write(_copy_text(rows[start : start + COPY_CHUNK_ROWS], plain, unsafe))
         return
-    connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+    if is_postgres(connection):
+        connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    # SQLite: the driver's executemany over tuples, each column's values converted as
+    # SQLAlchemy's insert would store them (its bind processors: a datetime's text, a
+    # boolean's 0/1), column by column — not a dictionary and a compiled parameter set per row
+    dialect = connection.dialect
+    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    if any(convert):
+        values = [
+            list(column) if process is None else [process(v) for v in column]
+            for column, process in zip(zip(*rows, strict=True), convert, strict=True)
+        ]
+        rows = list(zip(*values, strict=True))
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})", rows
+    )
 
 
 def fill_keys(connection: Connection, name: str, keys: Sequence[str]) -> str:

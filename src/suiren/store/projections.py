@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
+from json.encoder import encode_basestring as _encode_string  # C where built
 from typing import Any
 
 from sqlalchemy import (
@@ -71,6 +72,7 @@ from suiren.store.api_tables import (
     logins,
     worker_sessions,
 )
+from suiren.store.bulk import insert_rows
 from suiren.store.readable import well_typed
 from suiren.store.tables import (
     enrolments,
@@ -192,13 +194,49 @@ def _jsonable(value: Any) -> Any:
 
 
 def encode(projection: Projection, row: Any) -> str:
-    """The canonical JSON of ``row`` over the projection's columns (located ones excluded)."""
-    return json.dumps(
-        {name: convert(row[name]) for name, convert in _converters(projection)},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    """The canonical JSON of ``row`` over the projection's columns (located ones excluded):
+    ``json.dumps`` of them with sorted keys, no spaces and no ASCII escaping, written here
+    value by value with the encoder's own functions (a file's 100,000 facts: no dictionary
+    and no encoder run per row). ``canonical_json`` is the definition; a test holds the two
+    equal for every column of every projection."""
+    parts = [
+        prefix + _json_value(convert(row[name])) for name, prefix, convert in _sorted(projection)
+    ]
+    return "{" + ",".join(parts) + "}"
+
+
+def canonical_json(data: dict[str, Any]) -> str:
+    """The canonical JSON a fact records (``encode`` writes the same, faster)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_value(value: Any) -> str:
+    """``value`` as ``json.dumps`` writes it without ASCII escaping."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _encode_string(value)
+    if isinstance(value, int):
+        return int.__repr__(value)  # as json does (an IntEnum as its number)
+    return canonical_json(value)  # anything else as json.dumps has it (or refuses it)
+
+
+def _sorted(projection: Projection) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    """The projection's (column, its JSON key and colon, converter)s in sorted order."""
+    cached = _SORTED.get(projection.table.name)
+    if cached is None:
+        cached = _SORTED[projection.table.name] = [
+            (name, _encode_string(name) + ":", convert)
+            for name, convert in sorted(_converters(projection))
+        ]
+    return cached
+
+
+_SORTED: dict[str, list[tuple[str, str, Callable[[Any], Any]]]] = {}
 
 
 def digest(value: str | None) -> str | None:
@@ -287,9 +325,7 @@ def restate(table: Table, recorded: dict[str, Any], **changes: Any) -> Fact:
     data = recorded | {name: _jsonable(value) for name, value in changes.items()}
     require(data.keys() == projection.column_set, f"a fact of {table.name} has every column")
     return Fact(
-        table.name,
-        "/".join(str(data[name]) for name in projection.key),
-        json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        table.name, "/".join(str(data[name]) for name in projection.key), canonical_json(data)
     )
 
 
@@ -322,26 +358,46 @@ def apply_facts(connection: Connection, located: Sequence[tuple[str, int, Fact]]
     latest-mode row) or the next version. Inserts are gathered per table and written one
     statement per table, tables in dependency order (a worker before its enrolment), before
     any next version and at the end; a key inserted twice is refused by the table's primary
-    key. A file of 100,000 workers is two statements, not 200,000."""
-    pending: dict[str, list[dict[str, Any]]] = {}
+    key. A file of 100,000 workers is two statements, not 200,000: each table's rows decoded
+    column by column and written as ``store.bulk.insert_rows`` writes (PostgreSQL COPY, SQLite
+    executemany), with no dictionary and compiled parameter set per row."""
+    pending: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
     for region, seq, item in located:
         projection = RECORDED[item.kind]
         if not projection.applied:
             continue
-        row = _decode(projection.table, json.loads(item.data))
-        if projection.located:
-            row |= {"region": region, "seq": seq}
-        if projection.mode == "append" or int(row["version"]) == 1:
-            pending.setdefault(item.kind, []).append(row)
+        data = json.loads(item.data)
+        if projection.mode == "append" or int(data["version"]) == 1:
+            pending.setdefault(item.kind, []).append((region, seq, data))
         else:
             _insert_pending(connection, pending)
+            row = _decode(projection.table, data)
+            if projection.located:
+                row |= {"region": region, "seq": seq}
             _set_latest(connection, projection, row)
     _insert_pending(connection, pending)
 
 
-def _insert_pending(connection: Connection, pending: dict[str, list[dict[str, Any]]]) -> None:
+def _insert_pending(
+    connection: Connection, pending: dict[str, list[tuple[str, int, dict[str, Any]]]]
+) -> None:
     for kind in sorted(pending, key=_DEPENDENCY_RANK.__getitem__):
-        connection.execute(PROJECTIONS[kind].table.insert(), pending[kind])
+        projection = PROJECTIONS[kind]
+        table, entries = projection.table, pending[kind]
+        names = list(projection.columns)
+        columns: list[list[Any]] = []
+        for name in names:
+            values = [data[name] for _, _, data in entries]  # a fact holds every column
+            decode = _DECODERS.get((table.name, name))
+            if decode is None:
+                decode = _DECODERS[table.name, name] = _decoder(table, name)
+            if decode is not _same:
+                values = [None if v is None else decode(v) for v in values]
+            columns.append(values)
+        if projection.located:
+            names += LOCATED
+            columns += [[region for region, _, _ in entries], [seq for _, seq, _ in entries]]
+        insert_rows(connection, table, names, list(zip(*columns, strict=True)))
     pending.clear()
 
 
