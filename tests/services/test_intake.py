@@ -723,6 +723,48 @@ def test_a_workers_file_enrols_each_person_once(engine: Engine, tmp_path: Path) 
         assert_ledger_sound(c)
 
 
+def test_a_workers_file_larger_than_a_lookup_finds_everyone_enrolled_before(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """1,200 people, half of them enrolled by an earlier file: each person and enrolment is
+    looked up beyond a statement's 500 keys (PostgreSQL: a temporary table joined), so the
+    enrolled half is found again (the same workers) and only the other half is new."""
+    from datetime import date, timedelta
+
+    from suiren.domain.resident_id import check_character
+    from suiren.services.intake import WORKER_COLUMNS, WORKER_REQUIRED, EnrolSummary, enrol_workers
+    from suiren.services.workers import LOOKUP_CHUNK
+
+    people = []
+    for n in range(1_200):
+        first17 = f"440106{date(1980, 1, 1) + timedelta(days=n):%Y%m%d}00{n % 10}"
+        people.append(first17 + check_character(first17))
+    assert len(set(people)) == 1_200 > 2 * LOOKUP_CHUNK
+
+    def run(ids: list[str]) -> EnrolSummary:
+        path = tmp_path / "workers.csv"
+        path.write_text(
+            "resident_id,work_region,hukou_region,scheme\n"
+            + "".join(f"{i},440100,,\n" for i in ids)
+        )
+        total = EnrolSummary()
+        for chunk in read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, 5_000):
+            with unit_of_work(engine) as c:
+                total.add(enrol_workers(c, POLICY, VAULT, chunk, NOW))
+        return total
+
+    first = run(people[::2])
+    assert (first.created, first.existing, first.refused) == (600, 0, 0)
+    whole = run(people)
+    assert (whole.created, whole.existing, whole.refused) == (600, 600, 0)
+    assert dict(whole.mapping).items() >= dict(first.mapping).items()  # the same workers
+    again = run(people)
+    assert (again.created, again.existing) == (0, 1_200)
+    assert dict(again.mapping) == dict(whole.mapping)
+    with unit_of_work(engine) as c:
+        assert_ledger_sound(c)
+
+
 # --- a file that changes on disk while it is read -------------------------------------------
 
 

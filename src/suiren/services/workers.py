@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, select, text
 
 from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.domain.messages import Text
@@ -39,6 +39,7 @@ from suiren.policy import Policy
 from suiren.policy.retirement import category_index, retirement_rule, statutory_retirement
 from suiren.policy.transfer import temporary_account
 from suiren.services.identity import IdentityVault
+from suiren.store.bulk import fill_keys
 from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import post_transactions
 from suiren.store.projections import fact
@@ -467,27 +468,39 @@ def lock_people(connection: Connection, indexes: list[str]) -> None:
 
 
 def by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]:
-    wanted = sorted(set(indexes))
-    found: dict[str, Any] = {}
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        for row in connection.execute(
-            select(workers).where(workers.c.blind_index.in_(wanted[start : start + LOOKUP_CHUNK]))
-        ):
-            found[row.blind_index] = row
-    return found
+    return {row.blind_index: row for row in _rows_of(connection, workers, "blind_index", indexes)}
 
 
 def _enrolled_in(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for start in range(0, len(worker_ids), LOOKUP_CHUNK):
-        for row in connection.execute(
-            select(enrolments).where(
-                enrolments.c.scheme == scheme.value,
-                enrolments.c.worker_id.in_(worker_ids[start : start + LOOKUP_CHUNK]),
+    rows = _rows_of(
+        connection, enrolments, "worker_id", worker_ids, enrolments.c.scheme == scheme.value
+    )
+    return {row.worker_id: row for row in rows}
+
+
+_WANTED = Table("wanted_people", MetaData(), Column("key", String))  # store.bulk.fill_keys
+
+
+def _rows_of(
+    connection: Connection, table: Table, column: str, keys: list[str], *where: Any
+) -> list[Any]:
+    """The rows of ``table`` whose ``column`` is one of ``keys`` (plain: blind indexes, worker
+    ids) and that meet ``where``. PostgreSQL: a file's keys COPYed into a temporary table and
+    joined, one round trip (as ``store.ledger_repo.existing``); SQLite, or a few keys: chunks
+    of ``IN (…)``, each a statement of 500 parameters."""
+    wanted = sorted(set(keys))
+    if is_postgres(connection) and len(wanted) > LOOKUP_CHUNK:
+        fill_keys(connection, _WANTED.name, wanted)
+        return list(
+            connection.execute(
+                select(table).join(_WANTED, _WANTED.c.key == table.c[column]).where(*where)
             )
-        ):
-            found[row.worker_id] = row
-    return found
+        )
+    rows: list[Any] = []
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        rows += connection.execute(select(table).where(table.c[column].in_(chunk), *where))
+    return rows
 
 
 def find_workers(
