@@ -765,6 +765,45 @@ def test_a_workers_file_larger_than_a_lookup_finds_everyone_enrolled_before(
         assert_ledger_sound(c)
 
 
+def test_a_workers_chunk_of_more_facts_than_an_entry_holds_is_several_entries(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk of the default 100,000 new people is 200,000 facts, over what a journal entry
+    holds (``FACTS_MAX``, 100,000): the chunk was refused whole. Its facts now go in several
+    entries of the one unit of work, a person's worker and enrolment in the same one. Here
+    an entry holds 7 facts and 12 people (24 facts) enrol: four entries of three people."""
+    from suiren.ledger import transaction
+    from suiren.services.intake import WORKER_COLUMNS, WORKER_REQUIRED, enrol_workers
+    from suiren.store.tables import facts, journal
+
+    monkeypatch.setattr(transaction, "FACTS_MAX", 7)
+    path = tmp_path / "workers.csv"
+    path.write_text(
+        "resident_id,work_region,hukou_region,scheme\n"
+        + "".join(f"{resident_id(n)},440100,,\n" for n in range(12))
+    )
+    [chunk] = read_chunks(path, WORKER_COLUMNS, WORKER_REQUIRED, 100)
+    with unit_of_work(engine) as c:
+        summary = enrol_workers(c, POLICY, VAULT, chunk, NOW)
+    assert (summary.created, summary.refused) == (12, 0)
+    with unit_of_work(engine) as c:
+        entries = c.execute(
+            select(journal.c.seq, func.count(facts.c.line))
+            .join(facts, (facts.c.region == journal.c.region) & (facts.c.seq == journal.c.seq))
+            .where(journal.c.code == "enrolment")
+            .group_by(journal.c.seq)
+        ).all()
+        assert [n for _, n in entries] == [6, 6, 6, 6]
+        per_entry = c.execute(select(facts.c.seq, facts.c.kind, facts.c.key)).all()
+        worker_entry = {k: seq for seq, kind, k in per_entry if kind == "workers"}
+        assert all(
+            worker_entry[k.split("/")[0]] == seq
+            for seq, kind, k in per_entry
+            if kind == "enrolments"
+        )
+        assert_ledger_sound(c)
+
+
 # --- a file that changes on disk while it is read -------------------------------------------
 
 

@@ -33,6 +33,7 @@ from suiren.domain.messages import text as message  # sqlalchemy's text is the S
 from suiren.domain.month import Month
 from suiren.domain.region import RegionCode
 from suiren.domain.resident_id import ResidentId
+from suiren.ledger import transaction as ledger_transaction
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.transaction import Fact, Transaction, TxCode
 from suiren.policy import Policy
@@ -214,12 +215,12 @@ def enrol_many(
             )
         except SuirenError as error:
             results[i] = error
+    transactions = []
     for region, items in sorted(facts.items()):
-        people_of = sorted({worker_of(item) for item in items})
-        one = people_of[0] if len(people_of) == 1 else None
-        post_transactions(
-            connection,
-            [
+        for part in _parts(items):
+            people_of = sorted({worker_of(item) for item in part})
+            one = people_of[0] if len(people_of) == 1 else None
+            transactions.append(
                 Transaction.build(
                     f"enrol/{one}/{scheme.value}"
                     if one
@@ -231,11 +232,26 @@ def enrol_many(
                     [],
                     worker_id=one,
                     memo=f"enrolled in {scheme.value}",
-                    facts=items,
+                    facts=part,
                 )
-            ],
-        )
+            )
+    post_transactions(connection, transactions)
     return [r for r in results if r is not None]
+
+
+def _parts(items: list[Fact]) -> list[list[Fact]]:
+    """A region's facts in runs of at most ``FACTS_MAX`` (what a journal entry holds), a
+    person's facts (consecutive: their worker, then their enrolment) never split: a chunk of
+    100,000 new people is 200,000 facts, so two entries (of the one unit of work)."""
+    limit = ledger_transaction.FACTS_MAX
+    parts, start = [], 0
+    while start < len(items):
+        end = min(start + limit, len(items))
+        while start + 1 < end < len(items) and worker_of(items[end]) == worker_of(items[end - 1]):
+            end -= 1
+        parts.append(items[start:end])
+        start = end
+    return parts
 
 
 def _region(text: str, field: str) -> RegionCode:
