@@ -67,7 +67,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0017_sessions_journalled",
+        "revision": "0018_clerk_sessions",
     }
     assert response.headers["x-request-id"]
 
@@ -560,10 +560,10 @@ def test_a_session_token_expires_and_is_bound_to_its_key() -> None:
             read_token(key, token, when)
 
 
-def test_a_worker_token_without_the_generation_of_its_sessions_is_refused() -> None:
-    """A worker's token signed before ``0016_worker_sessions`` (no ``gen``), or with one that
-    is not a whole number, is refused however well it is signed: there is nothing to compare
-    with the worker's sessions; a clerk's token carries none."""
+def test_a_token_without_the_generation_of_its_sessions_is_refused() -> None:
+    """A worker's token signed before ``0016_worker_sessions`` (no ``gen``), a clerk's signed
+    before ``0018_clerk_sessions``, or one whose ``gen`` is not a whole number, is refused
+    however well it is signed: there is nothing to compare with the sessions' generation."""
     from suiren.services.logins import (
         _MAC_DOMAIN,
         LoginRefused,
@@ -574,14 +574,18 @@ def test_a_worker_token_without_the_generation_of_its_sessions_is_refused() -> N
     )
 
     key = b"k" * 32
-    for claims in ({}, {"gen": "0"}, {"gen": True}, {"gen": None}):
-        body = json.dumps({"sub": "W1", "exp": int(NOW.timestamp()) + 60, **claims}).encode()
-        mac = hmac.new(key, _MAC_DOMAIN[TokenKind.WORKER] + body, hashlib.sha256).digest()
-        with pytest.raises(LoginRefused):
-            read_token(key, f"wt_{_b64(body)}.{_b64(mac)}", NOW)
+    for kind in TokenKind:
+        for claims in ({}, {"gen": "0"}, {"gen": True}, {"gen": None}, {"gen": 1.0}):
+            body = json.dumps({"sub": "W1", "exp": int(NOW.timestamp()) + 60, **claims}).encode()
+            mac = hmac.new(key, _MAC_DOMAIN[kind] + body, hashlib.sha256).digest()
+            with pytest.raises(LoginRefused):
+                read_token(key, f"{kind.value}{_b64(body)}.{_b64(mac)}", NOW, kind)
     assert read_token(key, sign_token(key, "W1", NOW, generation=3), NOW).generation == 3
-    clerk = sign_token(key, "gz.clerk", NOW, TokenKind.CLERK)
-    assert read_token(key, clerk, NOW, TokenKind.CLERK).subject == "gz.clerk"
+    clerk = sign_token(key, "gz.clerk", NOW, TokenKind.CLERK, 2)
+    read = read_token(key, clerk, NOW, TokenKind.CLERK)
+    assert (read.subject, read.generation) == ("gz.clerk", 2)
+    with pytest.raises(ValueError, match="generation"):  # none is signed without one
+        sign_token(key, "gz.clerk", NOW, TokenKind.CLERK)
 
 
 def test_login_requests_are_limited_per_address(demo) -> None:

@@ -151,15 +151,17 @@ def test_clerk_logins_count_against_the_addresss_limit_with_workers(api) -> None
     assert_problem(client.post(TOKEN, json=worker), 429, "locked")
 
 
-def test_a_clerks_token_ends_with_their_login_and_follows_their_region(api) -> None:
+def test_a_clerks_token_ends_with_their_login_and_with_a_move(api) -> None:
     from sqlalchemy import update
 
     client, engine, workers, _ = api
     as_bj = bearer(client, "bj.clerk")
     path = f"/api/v1/workers/{workers['440100']}/statement"
     assert_problem(client.get(path, headers=as_bj), 404, "not-found")
-    with unit_of_work(engine) as c:  # moved to Guangdong's desk: the token reads as today's
+    with unit_of_work(engine) as c:  # moved to Guangdong's desk: their sessions end with it
         move_clerk(c, "bj.clerk", "440000", NOW)
+    assert_problem(client.get(path, headers=as_bj), 401, "unauthorized")
+    as_bj = bearer(client, "bj.clerk")  # logged in again: the token reads as today's desk
     assert client.get(path, headers=as_bj).status_code == 200
     with unit_of_work(engine) as c:  # moved behind the ledger's back: no one is let in
         c.execute(update(clerks).where(clerks.c.login == "bj.clerk").values(region="000000"))
@@ -188,7 +190,7 @@ def test_a_write_holds_its_clerk_until_it_commits(engine) -> None:  # type: igno
     with unit_of_work(engine) as c:
         add_clerk(c, "gz.clerk", "440100", "a clerk's pass phrase", NOW)
     key = token_key(SECRET)
-    bearer = f"Bearer {sign_clerk_token(key, 'gz.clerk', NOW)}"
+    bearer = f"Bearer {sign_clerk_token(key, 'gz.clerk', NOW, 0)}"
     actor = clerk_actor(Clerk("gz.clerk", "440100"))
     with unit_of_work(engine) as writing:
         confirm_caller(writing, actor, bearer, key, NOW)
@@ -197,5 +199,5 @@ def test_a_write_holds_its_clerk_until_it_commits(engine) -> None:  # type: igno
             move_clerk(c, "gz.clerk", "110000", NOW)
     with unit_of_work(engine) as c:  # the write committed: the move goes through
         move_clerk(c, "gz.clerk", "110000", NOW)
-        with pytest.raises(Unauthorized, match="credentials changed"):
+        with pytest.raises(Unauthorized, match="session is not valid"):  # the move ended it
             confirm_caller(c, actor, bearer, key, NOW)

@@ -5,13 +5,12 @@ fails ``test_every_write_route_is_proved_or_exempt`` until it has a request belo
 in ``EXEMPT``.
 
 Each write is sent by a caller whose credential is taken away *between* its authentication
-(``actor_of``) and its write — an API key revoked, a clerk moved to another region's desk, a
-worker's sessions ended — which the test does at that very point: ``common.authenticate``,
+(``actor_of``) and its write — an API key revoked, a clerk's sessions ended (their logout's
+``end_clerk_sessions``), a worker's sessions ended — which the test does at that very point: ``common.authenticate``,
 which ``actor_of`` calls, is wrapped so that the credential is taken away (in a transaction
 of its own, committed) as soon as the caller was let in. The write must answer 401 and write
 nothing: 401 can come from nothing after that point but the write's own check
-(``auth.confirm_caller``). Then the credential is given back (a new key, the clerk moved back,
-a new login) and the same request must be done, so the request is one the route takes. The
+(``auth.confirm_caller``). Then the credential is given back (a new key, a new login) and the same request must be done, so the request is one the route takes. The
 portal's and the console's forms are taken the same way, their caller taken away after
 ``session.current`` (the worker's cookie) or ``desk_of`` (the clerk's) let them in: the
 worker is sent to log in again, the clerk refused (401), and nothing is written."""
@@ -31,7 +30,7 @@ from suiren.api.app import create_app as create_api
 from suiren.api.auth import ActorKind, issue_key, revoke_key
 from suiren.api.routes import common
 from suiren.portal.app import create_app
-from suiren.services.clerks import move_clerk
+from suiren.services.clerks import end_clerk_sessions, get_clerk, sign_clerk_token
 from suiren.services.identity import token_key
 from suiren.services.logins import bind_phone, end_sessions, request_code, worker_token
 from suiren.services.transfers import accept_transfer
@@ -69,7 +68,8 @@ EXEMPT |= {
     ("POST", "/login/verify"): "public: logs in with a code; there is no session yet",
     ("POST", "/logout"): "public: removes this browser's cookie; writes nothing",
     ("POST", "/console/login"): "public: a clerk logs in; there is no session yet",
-    ("POST", "/console/logout"): "public: removes this browser's cookie; writes nothing",
+    ("POST", "/console/logout"): "public: ends the clerk's sessions; one taken away meanwhile"
+    " is only ended again",
 }
 PHONE = "13800138000"
 CSV = {"Content-Type": "text/csv"}
@@ -213,11 +213,9 @@ def rows(engine: Any) -> dict[str, int]:
 
 
 def take_away(c: Any, made: World, actor: str) -> None:
-    """Revoke ``actor``'s key, move their clerk to another region's desk, or end their
-    sessions."""
+    """Revoke ``actor``'s key, or end their sessions (a clerk's: as their logout does)."""
     if actor in CLERK_OF:
-        region = "110000" if AGENCIES[CLERK_OF[actor]] != "110000" else "440100"
-        move_clerk(c, actor.replace("_", "."), region, NOW)
+        end_clerk_sessions(c, actor.replace("_", "."), NOW, "clerk:logged-out-meanwhile")
     elif actor.endswith("_session"):
         end_sessions(c, made.workers[actor.replace("_session", "_worker")], NOW)
     else:
@@ -225,11 +223,11 @@ def take_away(c: Any, made: World, actor: str) -> None:
 
 
 def give_back(c: Any, made: World, actor: str) -> str:
-    """A credential for ``actor`` again: a new key, the clerk back at their desk (the same
-    token), a new login."""
+    """A credential for ``actor`` again: a new key, a new login."""
     if actor in CLERK_OF:
-        move_clerk(c, actor.replace("_", "."), AGENCIES[CLERK_OF[actor]], NOW)
-        return made.tokens[actor]
+        clerk = get_clerk(c, actor.replace("_", "."))
+        assert clerk is not None and clerk.generation > 0
+        return sign_clerk_token(token_key(SECRET), clerk.login, NOW, clerk.generation)
     if actor.endswith("_session"):
         return worker_token(
             c, token_key(SECRET), made.workers[actor.replace("_session", "_worker")], NOW
@@ -345,7 +343,7 @@ PAGE_CELLS = [
 def test_a_form_whose_caller_is_taken_away_meanwhile_writes_nothing(
     hostile, monkeypatch, method, url
 ) -> None:  # type: ignore[no-untyped-def]
-    """A worker's form whose sessions end, or a clerk's whose desk moves, after the page let
+    """A worker's or a clerk's form whose sessions end after the page let
     them in and before the write: the worker is sent to log in again, the clerk refused
     (401), and not a row is written; let in again, the same form is done."""
     from suiren.portal import session

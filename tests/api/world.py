@@ -122,7 +122,7 @@ def populate(engine: Engine) -> World:
             session = worker_token(c, signing, workers[name], NOW)
             tokens[name.replace("_worker", "_session")] = session
     for name in CLERK_OF:
-        tokens[name] = sign_clerk_token(signing, name.replace("_", "."), NOW)
+        tokens[name] = sign_clerk_token(signing, name.replace("_", "."), NOW, 0)
     return World(
         tokens,
         workers,

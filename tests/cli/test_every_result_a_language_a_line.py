@@ -37,7 +37,8 @@ FILES = {"worker enrol", "contribute", "worker import-history"}
 RECORDS = {
     "db upgrade", "key generate", "worker enrol", "contribute", "reverse", "worker statement",
     "worker sessions-end", "interest credit", "audit checkpoint", "audit verify", "api-key list",
-    "api-key issue", "api-key revoke", "clerk add", "clerk move", "platform list",
+    "api-key issue", "api-key revoke", "clerk add", "clerk move", "clerk sessions-end",
+    "platform list",
     "platform declare", "platform end", "medical status", "medical contribute",
 }  # fmt: skip
 AGENCIES = {
@@ -152,6 +153,7 @@ def test_a_workers_records_keys_clerks_platforms_and_audit(cli: Run, tmp_path: P
     say("clerk", "add", "--login", "gz01", "--region", GUANGZHOU, "--password-stdin",
         input="a long pass phrase of the clerk\n")  # fmt: skip
     say("clerk", "move", "--login", "gz01", "--region", "440000")
+    say("clerk", "sessions-end", "--login", "gz01")
     say("platform", "list", "--platform", "p01")  # none yet
     declare = (
         "platform", "declare", "--platform", "p01", "--resident-id", resident_id(5),

@@ -149,7 +149,7 @@ def test_a_clerk_logs_in_and_wrong_passwords_lock_the_login(console) -> None:
 def test_a_console_session_is_no_workers_session_and_the_reverse(console) -> None:
     client, world, _ = console
     key = token_key(SECRET)
-    clerk_token = sign_clerk_token(key, "national", NOW)
+    clerk_token = sign_clerk_token(key, "national", NOW, 0)
     client.cookies.set("suiren_session", clerk_token)  # a clerk's token as a worker's
     assert client.get("/statement", follow_redirects=False).headers["location"].startswith("/login")
     api = client.get("/api/v1/me/statement", headers={"Authorization": f"Bearer {clerk_token}"})
@@ -166,11 +166,11 @@ def test_a_console_session_is_no_workers_session_and_the_reverse(console) -> Non
     )
     client.cookies.set("suiren_console", "ct_" + as_worker.removeprefix("wt_"), path="/console")
     assert client.get("/console/funds", follow_redirects=False).status_code == 303
-    stale = sign_clerk_token(key, "national", NOW - timedelta(minutes=31))
+    stale = sign_clerk_token(key, "national", NOW - timedelta(minutes=31), 0)
     client.cookies.set("suiren_console", stale, path="/console")
     expired = client.get("/console/transfers", follow_redirects=False)
     assert expired.headers["location"] == "/console/login?notice=expired"
-    client.cookies.set("suiren_console", sign_clerk_token(key, "national", NOW), path="/console")
+    client.cookies.set("suiren_console", sign_clerk_token(key, "national", NOW, 0), path="/console")
     assert client.get("/console/transfers").status_code == 200
     assert_no_resident_id(world, client.get("/console/transfers").text)
 
@@ -423,6 +423,56 @@ def test_a_clerk_logs_out_with_a_form(console) -> None:
     assert out.status_code == 303 and out.headers["location"] == "/console/login?notice=logged-out"
     assert client.get("/console/transfers", follow_redirects=False).status_code == 303
     assert "您已退出登录" in client.get("/console/login?notice=logged-out").text
+
+
+def test_a_clerks_logout_ends_their_sessions_on_the_server(console) -> None:
+    """The logout moves the generation of the clerk's sessions on (recorded in the national
+    journal): a copy of the cookie taken before it, a token renewed from it and the clerk's
+    API token are refused afterwards — to the login page as an expired session, 401 for the
+    API — while another clerk's session goes on; the clerk logs in again."""
+    from suiren.store.audit import verify
+    from suiren.store.tables import facts, journal
+
+    client, _, engine = console
+    api_token = client.post(
+        "/api/v1/auth/token", json={"login": "hz.clerk", "password": PASSWORD}
+    ).json()["access_token"]
+    old = sign_clerk_token(token_key(SECRET), "hz.clerk", NOW - timedelta(minutes=20), 0)
+    client.cookies.set("suiren_console", old, path="/console")
+    page = client.get("/console/transfers")  # past half its life: renewed with the page
+    set_cookie = next(c for c in page.headers.get_list("set-cookie") if "suiren_console=" in c)
+    renewed = set_cookie.split(";")[0].removeprefix("suiren_console=")
+    assert page.status_code == 200 and renewed.startswith("ct_") and renewed != old
+    assert as_clerk(client, "gz.clerk")
+    other = client.cookies.get("suiren_console")
+    csrf = as_clerk(client, "hz.clerk")
+    copied = client.cookies.get("suiren_console")
+    bearer = {"Authorization": f"Bearer {api_token}"}
+    assert client.get("/api/v1/workers", headers=bearer).status_code == 200
+    out = client.post("/console/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/console/login?notice=logged-out"
+    for token in (copied, renewed):
+        client.cookies.clear()
+        client.cookies.set("suiren_console", token, path="/console")
+        again = client.get("/console/transfers", follow_redirects=False)
+        assert again.status_code == 303, token
+        assert again.headers["location"] == "/console/login?notice=expired"
+        fragment = client.get("/console/transfers", headers=HTMX, follow_redirects=False)
+        assert fragment.headers["HX-Redirect"] == "/console/login?notice=expired"
+    client.cookies.clear()
+    assert client.get("/api/v1/workers", headers=bearer).status_code == 401
+    client.cookies.set("suiren_console", other, path="/console")  # another clerk's goes on
+    assert client.get("/console/transfers").status_code == 200
+    with unit_of_work(engine, read_only=True) as c:
+        memos = c.execute(
+            select(journal.c.memo)
+            .join(facts, (facts.c.region == journal.c.region) & (facts.c.seq == journal.c.seq))
+            .where(facts.c.kind == "clerks", facts.c.key == "hz.clerk")
+        ).scalars()
+        assert "clerk sessions ended: hz.clerk by clerk:hz.clerk" in list(memos)
+        assert verify(c).ok, verify(c).problems
+    assert as_clerk(client, "hz.clerk")  # logged in again: a new session opens the console
+    assert client.get("/console/transfers").status_code == 200
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

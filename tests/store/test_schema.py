@@ -78,7 +78,8 @@ def test_an_older_databases_keys_and_clerks_are_recorded_at_the_upgrade(
     when = datetime(2026, 6, 1, tzinfo=UTC)
     try:
         upgrade(engine, "0010_accounts_owner_order")
-        with engine.begin() as connection:
+        with engine.begin() as connection:  # as 0004 made it before 0018's column
+            connection.execute(text("ALTER TABLE clerks DROP COLUMN session_generation"))
             for key_id, revoked in (("0a0a0a0a0a0a", None), ("0b0b0b0b0b0b", when)):
                 connection.execute(
                     text(
@@ -224,7 +225,7 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         with engine.connect() as connection:
             assert (
                 MigrationContext.configure(connection).get_current_revision()
-                == "0017_sessions_journalled"
+                == "0018_clerk_sessions"
             )
     finally:
         engine.dispose()
@@ -394,6 +395,78 @@ def test_a_database_at_0016_has_its_sessions_recorded_at_the_upgrade(
             assert verify(connection).ok, verify(connection).problems
             with pytest.raises(LoginRefused):
                 check_session(connection, Session(workers[1], later, 2))
+    finally:
+        engine.dispose()
+        if schema:
+            drop_postgres_schema(schema)
+
+
+def test_a_database_at_0017_has_its_clerks_generations_recorded_at_the_upgrade(
+    backend: str, tmp_path: Path
+) -> None:
+    """0018 (``clerks.session_generation``): a database at 0017 whose clerks' facts have no
+    generation — one clerk as recorded, one moved behind the service — gets the column at 0
+    and, for each clerk, a fact restating their latest with generation 0 (not the row as it
+    stands: the move stays named by the audit); the clerk as recorded logs in, at generation
+    0, and their logout is the next fact."""
+    import json
+
+    from suiren.ledger.transaction import Fact
+    from suiren.services.clerks import end_clerk_sessions, get_clerk, log_in_clerk
+    from suiren.services.logins import hash_password
+    from suiren.store.api_tables import clerks
+    from suiren.store.grants import post_fact
+    from suiren.store.projections import fact
+
+    engine, schema = engine_for(backend, tmp_path)
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        upgrade(engine, "0017_sessions_journalled")
+        with engine.begin() as connection:  # as 0004 made it before 0018's column
+            connection.execute(text("ALTER TABLE clerks DROP COLUMN session_generation"))
+        with unit_of_work(engine) as connection:
+            for login in ("kept.clerk", "moved.clerk"):
+                row = {
+                    "login": login,
+                    "region": "440100",
+                    "password_hash": hash_password("a clerk's pass phrase"),
+                    "created_at": when,
+                    "version": 1,
+                }
+                connection.execute(
+                    text(
+                        "INSERT INTO clerks (login, region, password_hash, failures, created_at,"
+                        " version) VALUES (:login, :region, :password_hash, 0, :created_at, 1)"
+                    ),
+                    row,
+                )
+                data = json.loads(fact(clerks, **row, session_generation=0).data)
+                del data["session_generation"]  # as 0017's facts of a clerk were
+                older = Fact(
+                    "clerks", login, json.dumps(data, sort_keys=True, separators=(",", ":"))
+                )
+                post_fact(connection, older, 1, when, f"clerk added: {login}")
+            connection.execute(
+                text("UPDATE clerks SET region = '000000' WHERE login = 'moved.clerk'")
+            )
+        upgrade(engine)
+        with unit_of_work(engine) as connection:
+            audit = verify(connection)
+            assert {(p.table, p.row) for p in audit.problems} == {("clerks", "moved.clerk")}
+            stored = connection.execute(
+                text("SELECT login, session_generation, version FROM clerks ORDER BY login")
+            ).all()
+            assert [tuple(r) for r in stored] == [("kept.clerk", 0, 2), ("moved.clerk", 0, 2)]
+            assert get_clerk(connection, "moved.clerk") is None
+            clerk = log_in_clerk(connection, "kept.clerk", "a clerk's pass phrase", when)
+            assert clerk is not None and clerk.generation == 0
+            assert (
+                end_clerk_sessions(connection, "kept.clerk", when, "clerk:kept.clerk").generation
+                == 1
+            )
+            assert {(p.table, p.row) for p in verify(connection).problems} == {
+                ("clerks", "moved.clerk")
+            }
     finally:
         engine.dispose()
         if schema:

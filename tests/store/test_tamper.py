@@ -35,7 +35,13 @@ from suiren.domain.month import Month
 from suiren.ledger.accounts import Scheme
 from suiren.ledger.months import SEGMENT_ROWS
 from suiren.policy import load_policy
-from suiren.services.clerks import add_clerk, get_clerk, log_in_clerk
+from suiren.services.clerks import (
+    add_clerk,
+    end_clerk_sessions,
+    get_clerk,
+    log_in_clerk,
+    sign_clerk_token,
+)
 from suiren.services.contributions import ContributionRows, contribute, post_batch
 from suiren.services.history import Person, import_people
 from suiren.services.identity import ledger_keys
@@ -269,6 +275,8 @@ def build(engine: Engine, bulk_workers: int = BULK_WORKERS) -> Ledger:
     }
     run(lambda c: revoke_key(c, keys["revoked"], later))
     run(lambda c: add_clerk(c, CLERK, "440100", CLERK_PASSWORD, later))
+    # the clerk logged out once: their sessions' generation 1, a token of 0 ended
+    run(lambda c: end_clerk_sessions(c, CLERK, later, f"clerk:{CLERK}"))
     checkpoint = run(lambda c: make_checkpoint(c, later))
     with unit_of_work(engine) as c:
         result = verify(c)
@@ -651,6 +659,15 @@ CASES: list[Case] = [
      forged_clerk, "clerks"),
     ("clerk deleted", ["DELETE FROM clerks WHERE login = :login"], lambda c, lg: {"login": CLERK},
      "clerks"),
+    # the generation of a clerk's sessions, recorded with their login: set back, it would
+    # revive the tokens signed before their logout
+    ("clerk's sessions' generation set back", ["UPDATE clerks SET session_generation = 0"
+                                               " WHERE login = :login"],
+     lambda c, lg: {"login": CLERK}, "clerks"),
+    ("clerk's logout cut from the journal", [
+        "DELETE FROM facts WHERE kind = 'clerks' AND key = :login AND data LIKE :second",
+        "UPDATE clerks SET session_generation = 0, version = 1 WHERE login = :login"],
+     lambda c, lg: {"login": CLERK, "second": '%"version":2%'}, "journal"),
     # the generation of a worker's sessions, recorded in the national journal: set back, it
     # would revive the tokens signed before they were ended
     ("worker's sessions' generation set back", ["UPDATE worker_sessions SET generation = 0"
@@ -718,7 +735,31 @@ LETS_IN: dict[str, Callable[[Connection, Ledger], object]] = {
     "clerk inserted at the national desk": lambda c, lg: ("forged.clerk", FORGED_PASSWORD),
     "clerk moved to the national desk": lambda c, lg: (CLERK, CLERK_PASSWORD),
     "clerk's password replaced": lambda c, lg: (CLERK, FORGED_PASSWORD),
+    "clerk's sessions' generation set back": lambda c, lg: (CLERK, CLERK_PASSWORD),
 }
+
+
+def test_a_clerks_generation_set_back_revives_no_token(ledger: Ledger) -> None:
+    """The clerk's token signed before their logout, their row's generation set back to it
+    behind the service: refused at once (the row is not as its latest fact records it, so
+    the clerk is let in nowhere until it is), not only found by the next audit; untouched,
+    the ended token stays refused and one of the current generation is let in."""
+    from suiren.api.auth import authenticate as authenticate_token
+
+    now = datetime(2026, 6, 18, 12, 1, tzinfo=UTC)
+    ended = f"Bearer {sign_clerk_token(TOKEN_KEY, CLERK, now, 0)}"
+    current = f"Bearer {sign_clerk_token(TOKEN_KEY, CLERK, now, 1)}"
+    statements, params = next((c[1], c[2]) for c in CASES if c[0].startswith("clerk's sessions'"))
+    with tampering(ledger.engine) as c:
+        for sql in statements:
+            assert c.execute(text(sql), params(c, ledger)).rowcount == 1
+        for bearer in (ended, current):
+            with pytest.raises(Unauthorized):
+                authenticate_token(c, bearer, TOKEN_KEY, now)
+    with tampering(ledger.engine) as c:
+        with pytest.raises(Unauthorized):
+            authenticate_token(c, ended, TOKEN_KEY, now)
+        assert authenticate_token(c, current, TOKEN_KEY, now).scope == "440100"
 
 
 @pytest.mark.parametrize("case", sorted(LETS_IN))

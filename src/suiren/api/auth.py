@@ -241,8 +241,8 @@ def confirm_caller(
     """A write's own check of its caller, in the write's own transaction: ``authorization``
     must still be ``actor`` there, else 401 and nothing is written. The caller was let in by
     a transaction of its own (``actor_of``, the console's ``desk_of``); a key revoked, or a
-    clerk moved to another region's desk or removed, since then would otherwise write as it
-    was. The key's, clerk's or worker's sessions' row is held until the write commits
+    clerk moved to another region's desk, logged out or removed, since then would otherwise
+    write as it was. The key's, clerk's or worker's sessions' row is held until the write commits
     (``hold``), so that a revocation, a move or the end of a worker's sessions is wholly
     before the write or after it."""
     if authenticate(connection, authorization, token_key, now, hold=True) != actor:
@@ -300,10 +300,10 @@ def _session_actor(
     connection: Connection, token: str, token_key: bytes, now: datetime, hold: bool = False
 ) -> Actor:
     """The worker of a ``wt_`` token, the clerk of a ``ct_`` token, as the database has them
-    now (a worker's sessions not ended since the token was signed; a clerk's region today, a
-    login that is gone refused as a bad token), their row held until the transaction ends
-    with ``hold``."""
-    from suiren.services.clerks import get_clerk, read_clerk_token
+    now (a worker's or clerk's sessions not ended since the token was signed; a clerk's
+    region today, a login that is gone refused as a bad token), their row held until the
+    transaction ends with ``hold``."""
+    from suiren.services.clerks import read_clerk_token, session_clerk
     from suiren.services.logins import SESSION_REFUSED, LoginRefused, check_session
 
     if not token.startswith("ct_"):
@@ -315,7 +315,7 @@ def _session_actor(
         return worker_actor(session, session.generation)
     try:
         session = read_clerk_token(token_key, token, now)
-        clerk = get_clerk(connection, session.subject, hold=hold)
+        clerk = session_clerk(connection, session, hold=hold)
         if clerk is None:
             raise LoginRefused(SESSION_REFUSED)
     except LoginRefused as error:

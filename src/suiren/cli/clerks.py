@@ -1,6 +1,6 @@
-"""``suiren clerk add`` / ``move``: an agency clerk's console login (经办人员,
-services/clerks.py), and a move to another region's desk (both recorded in the national
-journal).
+"""``suiren clerk add`` / ``move`` / ``sessions-end``: an agency clerk's console login (经办人员,
+services/clerks.py), a move to another region's desk (which ends their sessions), and the
+end of every session of theirs (all recorded in the national journal).
 
 The password is generated and printed once (only its argon2id hash is kept), or read from
 the first line of standard input with ``--password-stdin`` (so that it never appears in a
@@ -98,8 +98,8 @@ def clerk_move(
     ),
     as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
 ) -> None:
-    """调岗：将经办人员调至另一地区，其下一个请求即代表该地区 / Move a clerk to another
-    region's desk: their next request acts for it."""
+    """调岗：将经办人员调至另一地区，并结束其所有登录会话 / Move a clerk to another region's
+    desk, ending every session of theirs: they log in again to act for it."""
     from suiren.services.clerks import move_clerk
 
     ctx = Context.build()
@@ -111,5 +111,29 @@ def clerk_move(
         said(
             f"经办人员 {clerk.login} 已调至 {clerk.region}",
             f"clerk {clerk.login} now works for {clerk.region}",
+        ),
+    )
+
+
+@clerk_app.command("sessions-end")
+def clerk_sessions_end(
+    login: str = _login_option("经办人员的登录名 / the clerk's login name"),
+    as_json: bool = typer.Option(False, "--json", help=options.JSON_HELP),
+) -> None:
+    """结束该经办人员的所有登录会话：此前的令牌从下一个请求起被拒绝，记入全国日记账 / End
+    every session of the clerk (a computer left logged in, a login taken over): their tokens
+    signed before are refused from the next request on; recorded in the national journal."""
+    from suiren.services.clerks import end_clerk_sessions
+    from suiren.services.logins import BY_COMMAND_LINE
+
+    ctx = Context.build()
+    with ctx.transaction() as connection:
+        clerk = end_clerk_sessions(connection, login, ctx.now(), BY_COMMAND_LINE)
+    emit(
+        {"login": clerk.login, "sessions_ended": True},
+        as_json,
+        said(
+            f"已结束经办人员 {clerk.login} 的所有登录会话，其须重新登录",
+            f"every session of clerk {clerk.login} ended: they log in again",
         ),
     )

@@ -68,6 +68,7 @@ class ClerkExists(SuirenError):
 class Clerk:
     login: str
     region: str  # a province's or city's code, or 000000 (national)
+    generation: int = 0  # of their sessions: a token signed at another is refused
 
     @property
     def actor_id(self) -> str:
@@ -120,6 +121,7 @@ def add_clerk(
         "password_hash": hash_password(password),
         "created_at": now,
         "version": version,
+        "session_generation": 0,
     }
     connection.execute(insert(clerks).values(failures=0, locked_until=None, **row))
     record_grant(connection, clerks, row, now, f"clerk added: {name} of {code}")
@@ -129,6 +131,27 @@ def add_clerk(
 def move_clerk(connection: Connection, login: str, region: str, now: datetime) -> Clerk:
     """Give the clerk ``login`` another region's desk (a change recorded in the journal)."""
     name, code = check_login(login), check_region(region)
+    was = _as_recorded(connection, name)
+    if was["region"] == code:
+        return Clerk(name, code, int(was["session_generation"]))
+    memo = f"clerk moved: {name} from {was['region']} to {code}; sessions ended"
+    return _write_change(connection, was, now, memo, region=code)
+
+
+def end_clerk_sessions(connection: Connection, login: str, now: datetime, by: str) -> Clerk:
+    """End every session of the clerk ``login`` signed so far — their logout, on whichever
+    computer, ends them all (``by``: ``clerk:<login>``), as ``suiren clerk sessions-end``
+    does (``command-line``): the next generation, written to their row and recorded in the
+    national journal as its next fact, under the grants' lock; every token signed before is
+    refused from the next request on, and a write of one under way writes nothing."""
+    name = check_login(login)
+    was = _as_recorded(connection, name)
+    return _write_change(connection, was, now, f"clerk sessions ended: {name} by {by}")
+
+
+def _as_recorded(connection: Connection, name: str) -> dict[str, Any]:
+    """Under the grants' lock (taken here): the latest fact of the clerk ``name``, whose row
+    agrees with it; a clerk unknown, or whose row does not agree, is refused."""
     lock_grants(connection)
     row = _clerk_row(connection, name)
     was = latest(connection, clerks, name)
@@ -136,23 +159,27 @@ def move_clerk(connection: Connection, login: str, region: str, now: datetime) -
         raise InvalidInput(message("clerk.unknown", shown=repr(name)), field="login")
     if was is None or not _agrees(row):
         raise InvalidInput(message("clerk.tampered", shown=repr(name)), field="login")
-    if was["region"] == code:
-        return Clerk(name, code)
+    return was
+
+
+def _write_change(
+    connection: Connection, was: dict[str, Any], now: datetime, memo: str, **changes: Any
+) -> Clerk:
+    """The clerk's row as its latest fact (``was``) with ``changes`` and the next generation
+    of their sessions, written and recorded as the next fact (under ``lock_grants``)."""
     version = int(was["version"]) + 1
+    values = {**changes, "session_generation": int(was["session_generation"]) + 1}
     connection.execute(
-        update(clerks).where(clerks.c.login == name).values(region=code, version=version)
+        update(clerks).where(clerks.c.login == was["login"]).values(version=version, **values)
     )
-    post_fact(
-        connection,
-        restate(clerks, was, region=code, version=version),
-        version,
-        now,
-        f"clerk moved: {name} from {was['region']} to {code}",
-    )
-    return Clerk(name, code)
+    post_fact(connection, restate(clerks, was, version=version, **values), version, now, memo)
+    region = values.get("region", was["region"])
+    return Clerk(was["login"], region, values["session_generation"])
 
 
-_GRANTING = ("region", "password_hash")  # what must agree with the clerk's latest fact
+# what must agree with the clerk's latest fact: their desk, their password, and the
+# generation of their sessions (set back, it would revive tokens signed before an end)
+_GRANTING = ("region", "password_hash", "session_generation")
 
 
 def _clerk_row(connection: Connection, login: str, hold: bool = False) -> Row[Any] | None:
@@ -187,7 +214,7 @@ def log_in_clerk(connection: Connection, login: str, password: str, now: datetim
         .where(clerks.c.login == name)
         .values(failures=tried.failures, locked_until=tried.locked_until)
     )
-    return Clerk(row.login, row.region) if tried.ok else None
+    return Clerk(row.login, row.region, row.session_generation) if tried.ok else None
 
 
 def get_clerk(connection: Connection, login: str, hold: bool = False) -> Clerk | None:
@@ -196,11 +223,23 @@ def get_clerk(connection: Connection, login: str, hold: bool = False) -> Clerk |
     its record in the journal. ``hold``: as ``_clerk_row``'s (a write's check of its
     caller)."""
     row = _clerk_row(connection, login, hold)
-    return None if row is None or not _agrees(row) else Clerk(row.login, row.region)
+    if row is None or not _agrees(row):
+        return None
+    return Clerk(row.login, row.region, row.session_generation)
 
 
-def sign_clerk_token(key: bytes, login: str, now: datetime) -> str:
-    return sign_token(key, login, now, TokenKind.CLERK)
+def session_clerk(connection: Connection, session: Session, hold: bool = False) -> Clerk | None:
+    """The clerk of a session (``read_clerk_token``'s) as ``get_clerk`` has them, or None —
+    also for a session of an earlier generation: ended since it was signed (a logout, a
+    move, ``suiren clerk sessions-end``)."""
+    clerk = get_clerk(connection, session.subject, hold)
+    return clerk if clerk is not None and clerk.generation == session.generation else None
+
+
+def sign_clerk_token(key: bytes, login: str, now: datetime, generation: int) -> str:
+    """A token of the clerk ``login``, at the generation of their sessions (``Clerk``'s, read
+    with their row; a session renewed: its own)."""
+    return sign_token(key, login, now, TokenKind.CLERK, generation)
 
 
 def read_clerk_token(key: bytes, token: str, now: datetime) -> Session:

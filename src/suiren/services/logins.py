@@ -487,7 +487,8 @@ _MAC_DOMAIN = {TokenKind.WORKER: b"", TokenKind.CLERK: b"suiren clerk session\n"
 class Session:
     subject: str  # the worker id; a clerk's login
     expires_at: datetime
-    generation: int = 0  # a worker's: the generation of their sessions it was signed at
+    # the generation of the worker's, or the clerk's, sessions it was signed at
+    generation: int = 0
 
     @property
     def worker_id(self) -> str:
@@ -501,13 +502,16 @@ def sign_token(
     kind: TokenKind = TokenKind.WORKER,
     generation: int | None = None,
 ) -> str:
-    """A token for ``subject``, valid for ``TOKEN_TTL``; a worker's carries the generation of
-    their sessions (``session_generation``, read in the login's transaction)."""
-    claims: dict[str, Any] = {"sub": subject, "exp": int((now + TOKEN_TTL).timestamp())}
-    if kind is TokenKind.WORKER:
-        if generation is None:
-            raise ValueError("a worker's token carries the generation of their sessions")
-        claims["gen"] = generation
+    """A token for ``subject``, valid for ``TOKEN_TTL``, carrying the generation of the
+    worker's sessions (``session_generation``, read in the login's transaction) or the
+    clerk's (``clerks.session_generation``, read with their row)."""
+    if generation is None:
+        raise ValueError("a token carries the generation of its subject's sessions")
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "exp": int((now + TOKEN_TTL).timestamp()),
+        "gen": generation,
+    }
     payload = json.dumps(claims, separators=(",", ":")).encode()
     mac = hmac.new(key, _MAC_DOMAIN[kind] + payload, hashlib.sha256).digest()
     return kind.value + _b64(payload) + "." + _b64(mac)
@@ -533,9 +537,9 @@ def read_token(
     expires = datetime.fromtimestamp(int(data["exp"]), tz=now.tzinfo)
     if expires <= now:
         raise refused
-    generation = data.get("gen", 0)
-    if kind is TokenKind.WORKER and (type(generation) is not int or "gen" not in data):
-        raise refused  # signed before 0016_worker_sessions: no generation to compare
+    generation = data.get("gen")
+    if type(generation) is not int:  # signed before 0016 (a worker's), 0018 (a clerk's)
+        raise refused
     return Session(str(data["sub"]), expires, generation)
 
 

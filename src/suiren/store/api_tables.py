@@ -129,6 +129,10 @@ clerks = Table(  # an agency clerk's console login (services/clerks.py)
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),  # its fact's (1, 2, …)
+    # every token of the clerk carries the generation it was signed at, and is refused once
+    # this has moved on: the clerk's logout, a move and ``suiren clerk sessions-end`` add one
+    # (0018; recorded with the row's other columns)
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 ADDED_IN_0004 = ("clerks",)  # created by that revision; 0002 creates the others
 

@@ -211,4 +211,4 @@ def _clerk_token(request: Request, body: ClerkCredentials, service: Service) -> 
             trail.record(connection, request, clerk.actor_id, 200, now)
     if clerk is None:
         raise LoginRefused(REFUSED)
-    return sign_clerk_token(service.token_key, clerk.login, now)
+    return sign_clerk_token(service.token_key, clerk.login, now, clerk.generation)

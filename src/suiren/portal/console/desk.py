@@ -87,7 +87,7 @@ def _to_login(request: Request) -> Response:
 
 def desk_of(request: Request) -> Desk | Response:
     """The logged-in clerk's desk, or the way to the login page."""
-    from suiren.services.clerks import get_clerk
+    from suiren.services.clerks import session_clerk
 
     service = service_of(request)
     now = service.now()
@@ -95,8 +95,8 @@ def desk_of(request: Request) -> Desk | Response:
     if held is None:
         return _to_login(request)
     with service.transaction() as connection:
-        clerk = get_clerk(connection, held.subject)
-    if clerk is None:  # the login is gone: the session with it
+        clerk = session_clerk(connection, held)
+    if clerk is None:  # the login is gone, or the session ended (a logout, a move)
         return _to_login(request)
     request.state.console_session = held
     return Desk(service, clerk, now, request.cookies[session.CONSOLE_COOKIE])

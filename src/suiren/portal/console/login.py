@@ -7,6 +7,8 @@ password counts against the login and five in a row lock it, as a worker's
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from suiren.api import access
 from suiren.api.routes.auth import throttle_logins
 from suiren.api.routes.common import service_of
-from suiren.domain.errors import SuirenError
+from suiren.domain.errors import InvalidInput, SuirenError
 from suiren.portal import session as portal_session
 from suiren.portal import text
 from suiren.portal.console import session
@@ -28,7 +30,7 @@ from suiren.portal.console.desk import (
     status_of,
 )
 from suiren.portal.forms import read_form
-from suiren.services.clerks import LOGIN_CHARS_MAX
+from suiren.services.clerks import LOGIN_CHARS_MAX, Clerk
 
 router = APIRouter(include_in_schema=False)
 PASSWORD_CHARS_MAX = 128
@@ -88,12 +90,12 @@ async def log_in(request: Request) -> Response:
         if not (0 < len(login) <= LOGIN_CHARS_MAX and 0 < len(password) <= PASSWORD_CHARS_MAX):
             return _login_page(request, text.CONSOLE_MESSAGES["refused"], 401)
 
-        def work() -> str | None:
+        def work() -> Clerk | None:
             with service.transaction() as connection:  # a failure is counted: then refused
                 clerk = log_in_clerk(connection, login, password, now)
                 if clerk is not None:
                     record(connection, request, clerk, now, 303)
-                return None if clerk is None else clerk.login
+                return clerk
 
         logged_in = await run_in_threadpool(work)
     except SuirenError as error:
@@ -109,7 +111,12 @@ async def log_in(request: Request) -> Response:
 @router.post("/console/logout")
 @access.rule(access.PUBLIC)
 async def log_out(request: Request) -> Response:
-    """End the session (a form with its CSRF token, so no other site can log a clerk out)."""
+    """End the clerk's sessions (a form with its CSRF token, so no other site can log a clerk
+    out): their generation moved on, so that this cookie, a copy of it or a token renewed
+    from it opens nothing afterwards — on this computer or any other — and the cookie
+    removed."""
+    from suiren.services.clerks import end_clerk_sessions
+
     checked = await posted(request)
     if not isinstance(checked, tuple):
         return checked
@@ -117,6 +124,9 @@ async def log_out(request: Request) -> Response:
 
     def work(desk: Desk) -> None:
         with desk.service.transaction() as connection:
+            # removed, or not as recorded, since: its tokens open nothing already
+            with suppress(InvalidInput):
+                end_clerk_sessions(connection, desk.clerk.login, desk.now, desk.clerk.actor_id)
             record(connection, request, desk.clerk, desk.now, 303)
 
     await run_in_threadpool(work, desk)

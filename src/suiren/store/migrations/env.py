@@ -2,7 +2,8 @@
 
 An engine made with the ledger's keys must hold the database's own key before anything
 migrates: a revision that records rows (0011 records the grants in the journal, 0012 seals
-the logins and kept answers, 0013 records the logins and bound numbers) writes with the configured key, and one key of another
+the logins and kept answers, 0013 records the logins and bound numbers, 0017 the workers'
+sessions, 0018 the generation of clerks' sessions) writes with the configured key, and one key of another
 database would leave every row it touched refused afterwards."""
 
 from __future__ import annotations

@@ -33,6 +33,14 @@ def upgrade() -> None:
             op.add_column(
                 table.name, sa.Column("version", sa.Integer, nullable=False, server_default="1")
             )
+    # the facts recorded here are of the rows as this release has them: a clerk's with the
+    # generation of their sessions (0018's column, made here for a database of an older
+    # release; 0018 then finds it)
+    if "session_generation" not in {c["name"] for c in sa.inspect(bind).get_columns("clerks")}:
+        op.add_column(
+            "clerks",
+            sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+        )
     rows = [(t, r) for t in TABLES for r in bind.execute(sa.select(t)).mappings().all()]
     if not rows:
         return
