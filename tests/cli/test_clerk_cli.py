@@ -1,5 +1,6 @@
 """``suiren clerk add``: a clerk's login with a generated password shown once (or one read
-from standard input), refused clearly for a bad name, region or a login taken."""
+from standard input), refused clearly for a bad name, region or a login taken; ``move`` and
+``sessions-end``, each of which ends the clerk's sessions."""
 
 from __future__ import annotations
 
@@ -55,9 +56,39 @@ def test_a_clerk_is_moved_to_another_desk_and_the_audit_agrees(cli: Run, databas
     assert cli("audit", "verify").returncode == 0  # the move is recorded, not a tamper
     engine = create_engine(database_url[0])
     with engine.begin() as c:
-        assert c.execute(select(clerks.c.region, clerks.c.version)).one() == ("440000", 2)
+        assert c.execute(
+            select(clerks.c.region, clerks.c.version, clerks.c.session_generation)
+        ).one() == ("440000", 2, 1)  # the move ended the clerk's sessions
     engine.dispose()
     assert "no clerk" in refusal(cli("clerk", "move", "--login", "nobody", "--region", "440100"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_command_line_ends_a_clerks_sessions(cli: Run, database_url) -> None:  # type: ignore[no-untyped-def]
+    """``suiren clerk sessions-end``: the clerk's token of before is refused, a new login's is
+    let in, the end is recorded (the audit agrees); an unknown login is refused clearly."""
+    from suiren.api.auth import Unauthorized, authenticate
+    from suiren.services.clerks import sign_clerk_token
+
+    key = b"k" * 32
+    typed = {"input": "a typed pass phrase\n"}
+    assert cli("clerk", "add", "--login", "desk", "--region", "440100", "--password-stdin",
+               **typed).returncode == 0  # fmt: skip
+    ended = cli("clerk", "sessions-end", "--login", "Desk", "--json")
+    assert ended.returncode == 0, ended.stderr
+    assert json.loads(ended.stdout) == {"login": "desk", "sessions_ended": True}
+    assert cli("audit", "verify").returncode == 0
+    engine = create_engine(database_url[0])
+    with engine.begin() as c:
+        before = f"Bearer {sign_clerk_token(key, 'desk', NOW, 0)}"
+        with pytest.raises(Unauthorized):
+            authenticate(c, before, key, NOW)
+        clerk = log_in_clerk(c, "desk", "a typed pass phrase", NOW)
+        assert clerk is not None and clerk.generation == 1
+        now = f"Bearer {sign_clerk_token(key, 'desk', NOW, clerk.generation)}"
+        assert authenticate(c, now, key, NOW).scope == "440100"
+    engine.dispose()
+    assert "no clerk" in refusal(cli("clerk", "sessions-end", "--login", "nobody"))
     assert "province, a city or 000000" in refusal(
         cli("clerk", "move", "--login", "mover", "--region", "440106")
     )
