@@ -11,7 +11,9 @@
   index (never the id itself).
 - ``clerks``: agency clerks' console logins (经办人员, migration ``0004_clerks``): a login
   name, the region the clerk works for (a city, a province, or 000000 for the national
-  agency), an argon2id password hash, failures and lock-outs as workers' logins have.
+  agency), an argon2id password hash, failures and lock-outs as workers' logins have, and
+  the generation of the clerk's sessions that their tokens carry (migration
+  ``0018_clerk_sessions``: the logout, a move and ``suiren clerk sessions-end`` add one).
 - ``api_keys`` and ``clerks`` grant access: every issue, revocation or change of one is
   recorded in the national journal (store/grants.py; ``version`` is the fact's, migration
   ``0011_grants``), the audit compares each row with its fact, and authentication refuses a
