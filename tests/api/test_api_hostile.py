@@ -181,6 +181,13 @@ def test_a_reason_or_a_memo_is_one_line_of_printable_text(hostile) -> None:  # t
             said = _post(client, made, "gz", path, body, n).json()["detail"]
             client.headers.pop("Accept-Language")
             assert "one line of printable text" in said, said
+    for n, blank in enumerate([" ", "\t", "\u3000 "]):  # the console's form refuses these too
+        body = {"reason": blank}
+        path = "/api/v1/transfers/gz-to-hz/reject"
+        refused = assert_problem(
+            _post(client, made, "gz", path, body, 50 + n), 422, "invalid-input"
+        )
+        assert "拒绝理由不能只有空白" in refused["detail"], (blank, refused)
     assert written(engine) == before
     kept = {"reason": "材料不全 — see the file\t(2)"}  # any script, a dash, a tab
     taken = _post(client, made, "gz", "/api/v1/transfers/gz-to-hz/reject", kept, 99)

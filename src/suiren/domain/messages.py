@@ -359,6 +359,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "transfer {transfer} is {state}; {step} needs it to be {needed}{next}",
     ),
     "transfer.next-step": ("（下一步：{step}）", " (next step: {step})"),
+    "transfer.reason-blank": (
+        "拒绝理由不能只有空白：请写明理由",
+        "a rejection's reason cannot be blank: say why",
+    ),
     "transfer.reject-state": (
         "转移 {transfer} 的状态为“{state}”；只有已申请或转出地已同意的转移可以拒绝",
         "transfer {transfer} is {state}; only a requested or approved one can be rejected",

@@ -691,6 +691,8 @@ def reject_transfer(
 ) -> TransferView:
     """Either region refuses before acceptance; money already in clearing goes back to A."""
     check_memo(reason)  # kept as the step's note (and the money's memo): one line of text
+    if not reason.strip():  # as the console's form refuses it: a reason says something
+        raise InvalidInput(message("transfer.reason-blank"), field="reason")
     view = get_transfer(connection, transfer_id)
     for region in sorted({view.from_region, view.to_region}):
         lock_chain_head(connection, region)
@@ -701,7 +703,7 @@ def reject_transfer(
         raise TransferRefused(
             message("transfer.reject-state", transfer=transfer_id, state=_state(view.state))
         )
-    note = (reason or "rejected")[:NOTE_CHARS_MAX]
+    note = reason[:NOTE_CHARS_MAX]
     money = None
     out_id = connection.execute(
         select(transfer_events.c.tx_id).where(
