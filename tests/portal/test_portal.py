@@ -371,12 +371,46 @@ def test_garbage_to_every_form_is_a_page_never_a_crash(portal) -> None:
 def test_logins_from_one_address_are_limited_with_the_apis(portal) -> None:
     client, world = portal
     csrf = csrf_of(client.get("/login").text)
-    form = {"csrf": csrf, "resident_id": world["my_id"]}
-    answers = [client.post("/login/code", data=form).status_code for _ in range(15)]
-    answers += [client.post("/api/v1/auth/code", json={"resident_id": world["my_id"]}).status_code
-                for _ in range(5)]  # fmt: skip
+    ids = [world["my_id"], *(resident_id(30 + n) for n in range(20))]  # a login's next code
+    answers = [
+        client.post("/login/code", data={"csrf": csrf, "resident_id": who}).status_code
+        for who in ids[:15]
+    ]  # waits a minute (CODE_RESEND): one code each
+    answers += [client.post("/api/v1/auth/code", json={"resident_id": who}).status_code
+                for who in ids[15:20]]  # fmt: skip
     assert answers == [200] * 15 + [202] * 5
+    form = {"csrf": csrf, "resident_id": ids[20]}
     assert_message(client.post("/login/code", data=form), 429, "尝试次数过多", "try again")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_logins_next_code_is_sent_a_minute_after_the_last(portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every code is a text message to the worker's phone: a login asked for codes again and
+    again (by anyone who knows the id) is sent at most one a minute, by the portal or the
+    API, whatever the id's case; the refusal says how long to wait, and a login's first
+    code is never held back by another's."""
+    from suiren.api.routes.common import Service
+    from suiren.services.logins import CODE_RESEND
+
+    client, world = portal
+    mine = world["my_id"]
+    first = code_for(client, mine)
+    csrf = csrf_of(client.get("/login").text)
+    form = {"csrf": csrf, "resident_id": mine.lower()}
+    assert_message(client.post("/login/code", data=form), 429, "尝试次数过多", "try again")
+    api = client.post("/api/v1/auth/code", json={"resident_id": mine})
+    assert api.status_code == 429 and "demo_code" not in api.text, api.text
+    assert "秒后再获取新的验证码" in api.json()["detail"], api.text
+    other = client.post("/api/v1/auth/code", json={"resident_id": resident_id(60)})
+    assert other.status_code == 202, other.text
+    start = Service.now(client.app.state.service)
+    monkeypatch.setattr(Service, "now", lambda _: start + CODE_RESEND - timedelta(seconds=1))
+    assert client.post("/api/v1/auth/code", json={"resident_id": mine}).status_code == 429
+    monkeypatch.setattr(Service, "now", lambda _: start + CODE_RESEND)
+    second = code_for(client, mine)  # sent (200, a code on the page in demo mode)
+    verify = {"csrf": csrf_of(client.get("/login").text), "login": mine, "code": second}
+    assert client.post("/login/verify", data=verify, follow_redirects=False).status_code == 303
+    assert first  # the first code was sent too; only the second logs in (it replaced the first)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

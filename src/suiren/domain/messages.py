@@ -577,6 +577,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "验证码不正确或已过期：请重新获取",
         "the one-time code is not valid or has expired: ask for a new one",
     ),
+    "login.code-resend": (
+        "验证码刚刚发出：请 {seconds} 秒后再获取新的验证码",
+        "a code was just sent: ask for another in {seconds} s",
+    ),
     "login.locked": (
         "失败次数过多：请 {minutes} 分钟后再试",
         "too many failed attempts: try again after {minutes} minutes",

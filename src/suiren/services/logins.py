@@ -24,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,6 +76,7 @@ from suiren.store.tables import workers
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=5)
 CODE_ATTEMPTS_MAX = 5
+CODE_RESEND = timedelta(seconds=60)  # a login's next code at the earliest (SMS: cost, harassment)
 FAILURES_MAX = 5  # wrong passwords in a row, then the login is locked
 LOCK = timedelta(minutes=15)
 TOKEN_TTL = timedelta(minutes=30)
@@ -167,6 +169,9 @@ def request_code(
     tried = 0 if pending is None or as_utc(pending.expires_at) < now else pending.attempts
     if tried >= CODE_ATTEMPTS_MAX:
         raise LoginLocked(message("login.locked", minutes=CODE_TTL.seconds // 60))
+    if pending is not None and now < as_utc(pending.expires_at) - CODE_TTL + CODE_RESEND:
+        wait = as_utc(pending.expires_at) - CODE_TTL + CODE_RESEND - now
+        raise LoginLocked(message("login.code-resend", seconds=math.ceil(wait.total_seconds())))
     connection.execute(delete(login_codes).where(where))
     while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
