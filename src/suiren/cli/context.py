@@ -36,6 +36,19 @@ class DatabaseNotReady(SuirenError):
 
 
 ATTEMPTS_MAX = 3  # a unit of work refused as stale (``Retry``) is run again this often
+# PostgreSQL ended the unit of work so that another could go on (a deadlock between two
+# writers, a serialisation failure): it wrote nothing, and run again it may well succeed
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is the database giving up a unit of work that may be run again."""
+    from sqlalchemy.exc import DBAPIError
+
+    return (
+        isinstance(error, DBAPIError)
+        and getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
 
 
 @dataclass
@@ -114,7 +127,8 @@ class Context:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """``work`` in one unit of work, run again (up to ``ATTEMPTS_MAX``) if a concurrent
-        change made it stale: nothing was written by the attempt that was refused."""
+        change made it stale or the database gave it up for another writer (a deadlock:
+        ``transient``): nothing was written by the attempt that was refused."""
         from suiren.store.db import unit_of_work
 
         self._ready()
@@ -122,8 +136,8 @@ class Context:
             try:
                 with unit_of_work(self.engine) as connection:
                     return work(connection)
-            except Retry:
-                if attempt == ATTEMPTS_MAX:
+            except Exception as error:
+                if attempt == ATTEMPTS_MAX or not (isinstance(error, Retry) or transient(error)):
                     raise
         raise AssertionError("unreachable")
 
