@@ -169,9 +169,10 @@ def request_code(
     tried = 0 if pending is None or as_utc(pending.expires_at) < now else pending.attempts
     if tried >= CODE_ATTEMPTS_MAX:
         raise LoginLocked(message("login.locked", minutes=CODE_TTL.seconds // 60))
-    if pending is not None and now < as_utc(pending.expires_at) - CODE_TTL + CODE_RESEND:
-        wait = as_utc(pending.expires_at) - CODE_TTL + CODE_RESEND - now
-        raise LoginLocked(message("login.code-resend", seconds=math.ceil(wait.total_seconds())))
+    resend_at = None if pending is None else as_utc(pending.expires_at) - CODE_TTL + CODE_RESEND
+    if resend_at is not None and now < resend_at:  # the pending code was sent under a minute ago
+        wait = math.ceil((resend_at - now).total_seconds())
+        raise LoginLocked(message("login.code-resend", seconds=wait))
     connection.execute(delete(login_codes).where(where))
     while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

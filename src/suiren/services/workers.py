@@ -271,8 +271,9 @@ def worker_of(item: Fact) -> str:
 class _Answers:
     """What a batch's enrolments ask of the policy on one day, each distinct question asked
     once: whether a region requires the hukou there, whether a (sex, birth month) is of
-    working age, and whether a first enrolment opens a temporary account. A file of 100,000 people asks a few hundred distinct questions; asked
-    per person, the retirement rule's parameters were most of the file's time."""
+    working age, and whether a first enrolment opens a temporary account. A file of 100,000
+    people asks a few hundred distinct questions; asked per person, the retirement rule's
+    parameters were most of the file's time."""
 
     def __init__(self, policy: Policy, day: date) -> None:
         self.policy = policy

@@ -275,11 +275,15 @@ def key_text(projection: Projection, row: dict[str, Any]) -> str:
 def _decode(table: Table, data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in data.items():
-        decode = _DECODERS.get((table.name, name))
-        if decode is None:
-            decode = _DECODERS[table.name, name] = _decoder(table, name)
-        out[name] = None if value is None else decode(value)
+        out[name] = None if value is None else _decoder_of(table, name)(value)
     return out
+
+
+def _decoder_of(table: Table, name: str) -> Callable[[Any], Any]:
+    decode = _DECODERS.get((table.name, name))
+    if decode is None:
+        decode = _DECODERS[table.name, name] = _decoder(table, name)
+    return decode
 
 
 def _decoder(table: Table, name: str) -> Callable[[Any], Any]:
@@ -388,9 +392,7 @@ def _insert_pending(
         columns: list[list[Any]] = []
         for name in names:
             values = [data[name] for _, _, data in entries]  # a fact holds every column
-            decode = _DECODERS.get((table.name, name))
-            if decode is None:
-                decode = _DECODERS[table.name, name] = _decoder(table, name)
+            decode = _decoder_of(table, name)
             if decode is not _same:
                 values = [None if v is None else decode(v) for v in values]
             columns.append(values)
