@@ -151,7 +151,7 @@ def calc(
     result = calculate(parsed, policy)
     if out is not None and out_kind == ".parquet":
         write_results(out, results_table(parsed, result, warnings), "--out")
-        warned = len(warnings.cases())
+        warned = warnings.warned()
         cases = len(warnings)
         print(
             f"{cases} 个案例 → {out}（{warned} 个有提示）\n"

@@ -66,6 +66,7 @@ from suiren.services.pension_calc import (
     EARLY_MONTHS,
     EARLY_RATE,
     CaseWarning,
+    WarningsFound,
     early_months,
     extra_unsure,
     old_method_missing,
@@ -445,10 +446,10 @@ def _case_warnings(policy: Policy, cases: PensionCases) -> list[dict[str, str]]:
     """The batch's warnings that hold for an estimate's case too (a 长缴增发 reached only
     through deemed years: ``pension_calc.extra_unsure``; a 江苏 transitional pension whose
     original-method amount the records cannot give: ``old_method_missing``)."""
-    found: dict[int, list[CaseWarning]] = {}
+    found = WarningsFound()
     extra_unsure(cases, policy, found)
     old_method_missing(cases, policy, found)
-    return [w.to_json() for w in found.get(0, [])]
+    return [w.to_json() for w in found.of(0)]
 
 
 def _warning(code: str, field: str, said: Text) -> dict[str, str]:

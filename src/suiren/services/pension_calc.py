@@ -660,6 +660,23 @@ def _categories(
     """Each case's retirement category from its sex and category (read once per distinct
     pair); neither given: -1, unless the retirement month must be derived from birth."""
     sex, category = _texts(text["sex"]), _texts(text["category"])
+    if bool(np.all(sex == ABSENT)) and bool(np.all(category == ABSENT)):
+        out = np.full(len(sex), -1, dtype=np.int64)  # neither column given: no sort of either
+    else:
+        out = _category_of_pairs(sex, category, policy, today)
+    needed = (out < 0) & (birth >= 0) & (retire < 0)
+    if bool(np.any(needed)):
+        raise CaseError(
+            int(np.flatnonzero(needed)[0]),
+            "sex",
+            message("case.sex-required"),
+        )
+    return out
+
+
+def _category_of_pairs(
+    sex: np.ndarray, category: np.ndarray, policy: Policy, today: date
+) -> np.ndarray:
     _, sex_code = np.unique(sex, return_inverse=True)
     _, category_code = np.unique(category, return_inverse=True)
     pairs = sex_code.reshape(-1) * (int(category_code.max(initial=0)) + 1) + category_code.reshape(
@@ -677,14 +694,7 @@ def _categories(
         except InvalidInput as exc:
             field = "category" if given_category else "sex"
             raise CaseError(i, field, exc.said) from None
-    out = values[inverse.reshape(-1)]
-    needed = (out < 0) & (birth >= 0) & (retire < 0)
-    if bool(np.any(needed)):
-        raise CaseError(
-            int(np.flatnonzero(needed)[0]),
-            "sex",
-            message("case.sex-required"),
-        )
+    out: np.ndarray = values[inverse.reshape(-1)]
     return out
 
 
@@ -728,30 +738,85 @@ class CaseWarning:
         return {"code": self.code, "field": self.field, **self.said.fields()}
 
 
-class CaseWarnings:
-    """Each case's warnings (a few cases have any: only theirs are held)."""
+class WarningsFound:
+    """Warnings as they are found, in that order: each a block of cases that share one
+    warning (a region's not-modelled part is one block for all its cases, not a list per
+    case: a million cases of one region cost one array, not a million lists)."""
 
-    def __init__(self, n: int, found: dict[int, list[CaseWarning]]) -> None:
-        self.n, self.found = n, found
+    def __init__(self) -> None:
+        self.blocks: list[tuple[np.ndarray, CaseWarning]] = []
+
+    def add(self, cases: np.ndarray | Sequence[int], warning: CaseWarning) -> None:
+        at = np.asarray(cases, dtype=np.int64).reshape(-1)
+        if len(at):
+            self.blocks.append((at, warning))
+
+    def add_each(
+        self,
+        cases: np.ndarray,
+        keys: Sequence[np.ndarray],
+        warning: Callable[[tuple[int, ...]], CaseWarning],
+    ) -> None:
+        """A warning whose words depend on a few integers per case (``keys``, one array
+        each): made once per distinct combination, each a block of the cases that have it."""
+        if len(cases) == 0:
+            return
+        stacked = np.stack([np.asarray(k, dtype=np.int64) for k in keys], axis=1)
+        distinct, which = np.unique(stacked, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(distinct) + 1))
+        for k, row in enumerate(distinct.tolist()):
+            self.add(cases[order[bounds[k] : bounds[k + 1]]], warning(tuple(row)))
+
+    def of(self, i: int) -> list[CaseWarning]:
+        """Case ``i``'s warnings, in the order found (a single case's look-up)."""
+        return [w for at, w in self.blocks if bool(np.any(at == i))]
+
+
+class CaseWarnings:
+    """Each case's warnings, columnar: the distinct warnings once, and per case (in case order,
+    each case's in the order found) which of them it has."""
+
+    def __init__(self, n: int, found: WarningsFound) -> None:
+        self.n = n
+        index: dict[CaseWarning, int] = {}
+        ids = [index.setdefault(w, len(index)) for _, w in found.blocks]
+        self.distinct: list[CaseWarning] = list(index)
+        if found.blocks:
+            cases = np.concatenate([at for at, _ in found.blocks])
+            which = np.repeat(np.array(ids, dtype=np.int32), [len(at) for at, _ in found.blocks])
+        else:
+            cases, which = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        order = np.argsort(cases, kind="stable")  # a case's warnings stay in the order found
+        self.case_of: np.ndarray = cases[order]
+        self.which: np.ndarray = which[order]
+        self._counts = np.bincount(self.case_of, minlength=n).astype(np.int64)
+        self.offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(self._counts, out=self.offsets[1:])
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, i: int) -> Sequence[CaseWarning]:
-        return self.found.get(i, ())
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return [self.distinct[w] for w in self.which[start:end].tolist()]
 
     def __iter__(self) -> Iterator[Sequence[CaseWarning]]:
         return (self[i] for i in range(self.n))
 
-    def cases(self) -> list[int]:
-        """The cases with a warning, in order."""
-        return sorted(self.found)
+    def warned(self) -> int:
+        """How many cases have a warning."""
+        return int(np.count_nonzero(self._counts))
+
+    def first(self) -> tuple[int, CaseWarning] | None:
+        """The first case with a warning and its first warning, or None."""
+        if len(self.case_of) == 0:
+            return None
+        return int(self.case_of[0]), self.distinct[int(self.which[0])]
 
     def counts(self) -> np.ndarray:
-        out = np.zeros(self.n, dtype=np.int64)
-        for i, found in self.found.items():
-            out[i] = len(found)
-        return out
+        return self._counts
 
 
 def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarnings:
@@ -761,7 +826,7 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     or ``today``, where birth is not given); and the part of the region's pension that is not
     modelled (``pension.not_modelled``), where there is one."""
     n = len(parsed.ids)
-    found: dict[int, list[CaseWarning]] = {}
+    found = WarningsFound()
     birth, category, retire = parsed.birth, parsed.category, parsed.retire
     known = np.flatnonzero((birth >= 0) & (category >= 0) & (retire >= 0))
     reach_month = np.where(retire >= 0, retire, Month.from_date(today).ordinal)
@@ -773,61 +838,30 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
         earliest, latest = flexible_window(rule, age, category[at])
         # a later age is offered only to who reaches the statutory age under the flexible
         # rule (from 2025-01-01): one who reached it before is past their window already
-        late_at = {
-            int(m): retirement_rule(policy, Month(int(m)).first_day()).late_max
-            for m in np.unique(reach).tolist()
-        }
-        late = np.array([late_at[int(m)] for m in reach.tolist()], dtype=np.int64)
+        reached, reach_of = np.unique(reach, return_inverse=True)
+        late = np.array(
+            [retirement_rule(policy, Month(m).first_day()).late_max for m in reached.tolist()],
+            dtype=np.int64,
+        )[reach_of.reshape(-1)]
         latest = np.minimum(latest, age + late)
         reach_month[at] = reach
         actual = retire[at] - birth[at]
-        for k in np.flatnonzero((actual < earliest) | (actual > latest)).tolist():
-            before = late[k] < rule.late_max
-            ages = [age_text(int(a[k])) for a in (actual, earliest, latest)]
-            found.setdefault(int(at[k]), []).append(
-                CaseWarning(
-                    "outside-retirement-window",
-                    "retire",
-                    Text(
-                        f"退休年龄 {ages[0].zh} 不在 {year}-01-01 的法定弹性退休区间"
-                        f" {ages[1].zh} – {ages[2].zh} 内（弹性退休：最多提前 {rule.early_max}"
-                        f" 个月，不低于原法定退休年龄；最多延迟 {rule.late_max} 个月"
-                        f"{'；法定退休年龄在弹性退休规则施行前已达到，不能弹性延迟' if before else ''}）",
-                        f"retirement at {ages[0].en} is outside the statutory window"
-                        f" {ages[1].en} – {ages[2].en} on {year}-01-01 (elective retirement: up"
-                        f" to {rule.early_max} months early, never below the original age; up to"
-                        f" {rule.late_max} months late"
-                        + (
-                            " — the statutory age was reached before the flexible rule, so no"
-                            " later age is offered)"
-                            if before
-                            else ")"
-                        ),
-                    ),
-                )
-            )
+        outside = np.flatnonzero((actual < earliest) | (actual > latest))
+        found.add_each(
+            at[outside],
+            [actual[outside], earliest[outside], latest[outside], late[outside] < rule.late_max],
+            lambda key, year=year, rule=rule: _outside_window(year, rule, *key),
+        )
     minimum, which = minimum_years(policy, reach_month)
     scaled = np.array(
         [m.numerator * YEARS_SCALE // m.denominator for m in minimum], dtype=np.int64
     )[which]
-    for i in np.flatnonzero(parsed.cases.years < scaled).tolist():
-        needed = minimum[int(which[i])]
-        years_paid = f"{Decimal(int(parsed.cases.years[i])) / YEARS_SCALE:f}"
-        least = f"{Decimal(needed.numerator) / needed.denominator:f}"
-        year = Month(int(reach_month[i])).year
-        found.setdefault(i, []).append(
-            CaseWarning(
-                "below-minimum-years",
-                "contribution_years",
-                Text(
-                    f"累计缴费年限 {years_paid} 年，不足{'达到法定退休年龄' if birth[i] >= 0 else '退休'}"
-                    f"的 {year} 年的最低缴费年限 {least} 年：达到之前不能按月领取基本养老金（延长缴费）",
-                    f"{years_paid} contribution years are below the minimum of {least} for"
-                    f" {'a statutory age reached' if birth[i] >= 0 else 'retirement'} in"
-                    f" {year}: no monthly pension until it is reached (paying on until then)",
-                ),
-            )
-        )
+    below = np.flatnonzero(parsed.cases.years < scaled)
+    found.add_each(
+        below,
+        [parsed.cases.years[below], which[below], reach_month[below], birth[below] >= 0],
+        lambda key: _below_minimum(key[0], minimum[key[1]], Month(key[2]).year, key[3]),
+    )
     _not_modelled(parsed, policy, found)
     _early_missing(parsed, policy, found)
     extra_unsure(parsed.cases, policy, found)
@@ -835,10 +869,52 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     return CaseWarnings(n, found)
 
 
+def _outside_window(
+    year: int, rule: Any, actual: int, earliest: int, latest: int, before: int
+) -> CaseWarning:
+    ages = [age_text(a) for a in (actual, earliest, latest)]
+    return CaseWarning(
+        "outside-retirement-window",
+        "retire",
+        Text(
+            f"退休年龄 {ages[0].zh} 不在 {year}-01-01 的法定弹性退休区间"
+            f" {ages[1].zh} – {ages[2].zh} 内（弹性退休：最多提前 {rule.early_max}"
+            f" 个月，不低于原法定退休年龄；最多延迟 {rule.late_max} 个月"
+            f"{'；法定退休年龄在弹性退休规则施行前已达到，不能弹性延迟' if before else ''}）",
+            f"retirement at {ages[0].en} is outside the statutory window"
+            f" {ages[1].en} – {ages[2].en} on {year}-01-01 (elective retirement: up"
+            f" to {rule.early_max} months early, never below the original age; up to"
+            f" {rule.late_max} months late"
+            + (
+                " — the statutory age was reached before the flexible rule, so no"
+                " later age is offered)"
+                if before
+                else ")"
+            ),
+        ),
+    )
+
+
+def _below_minimum(years: int, needed: Fraction, year: int, birth_known: int) -> CaseWarning:
+    years_paid = f"{Decimal(years) / YEARS_SCALE:f}"
+    least = f"{Decimal(needed.numerator) / needed.denominator:f}"
+    return CaseWarning(
+        "below-minimum-years",
+        "contribution_years",
+        Text(
+            f"累计缴费年限 {years_paid} 年，不足{'达到法定退休年龄' if birth_known else '退休'}"
+            f"的 {year} 年的最低缴费年限 {least} 年：达到之前不能按月领取基本养老金（延长缴费）",
+            f"{years_paid} contribution years are below the minimum of {least} for"
+            f" {'a statutory age reached' if birth_known else 'retirement'} in"
+            f" {year}: no monthly pension until it is reached (paying on until then)",
+        ),
+    )
+
+
 EXTRA_RATE = "pension.basic.long_service_extra_rate"
 
 
-def extra_unsure(cases: PensionCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
+def extra_unsure(cases: PensionCases, policy: Policy, found: WarningsFound) -> None:
     """Per case of a region that pays a 长缴增发 (吉林) with contribution years above its
     first threshold but actual years (deemed ones left out) at or below it: every table seen
     has actual years above 20, and no text was read that says whether deemed years alone
@@ -852,30 +928,28 @@ def extra_unsure(cases: PensionCases, policy: Policy, found: dict[int, list[Case
         threshold = int(first * YEARS_SCALE)
         at = np.flatnonzero(g.pair_of_case == pair)
         years, deemed = cases.years[at], np.maximum(cases.deemed_years[at], 0)
-        for i in at[(years > threshold) & (years - deemed <= threshold)].tolist():
-            found.setdefault(int(i), []).append(
-                CaseWarning(
-                    "extra-unverified",
-                    "deemed_years",
-                    Text(
-                        f"{resolved.region} 对累计缴费年限（含视同缴费年限）超过 {first} 年的部分"
-                        f"发放长缴增发；此案例的实际缴费年限不超过 {first} 年，所见的核定表和文件"
-                        "均未说明此时是否增发：计算出的长缴增发可能不予发放",
-                        f"region {resolved.region} pays a long-service increase on contribution"
-                        f" years above {first} (deemed included); this case has {first} actual"
-                        " years or fewer, which no table or text read shows: the increase"
-                        " computed may not be paid",
-                    ),
-                )
-            )
+        found.add(
+            at[(years > threshold) & (years - deemed <= threshold)],
+            CaseWarning(
+                "extra-unverified",
+                "deemed_years",
+                Text(
+                    f"{resolved.region} 对累计缴费年限（含视同缴费年限）超过 {first} 年的部分"
+                    f"发放长缴增发；此案例的实际缴费年限不超过 {first} 年，所见的核定表和文件"
+                    "均未说明此时是否增发：计算出的长缴增发可能不予发放",
+                    f"region {resolved.region} pays a long-service increase on contribution"
+                    f" years above {first} (deemed included); this case has {first} actual"
+                    " years or fewer, which no table or text read shows: the increase"
+                    " computed may not be paid",
+                ),
+            ),
+        )
 
 
 PHASE_IN_RATE = "pension.transitional.phase_in_rate"
 
 
-def old_method_missing(
-    cases: PensionCases, policy: Policy, found: dict[int, list[CaseWarning]]
-) -> None:
+def old_method_missing(cases: PensionCases, policy: Policy, found: WarningsFound) -> None:
     """Per case of a region that pays the transitional pension as its original method's
     amount plus a share of the new method's excess (江苏 from 2024, 深圳 from 2023-05) with
     deemed years (江苏 1995年底前, 深圳 1998年6月前 years) but no ``old_transitional_yuan``:
@@ -907,10 +981,10 @@ def old_method_missing(
             " old_transitional_yuan as printed on the determination table (the transitional"
             " pension by the original method)",
         )
-        for i in without[g.pair_of_case == pair].tolist():
-            found.setdefault(int(i), []).append(
-                CaseWarning("transitional-old-method-missing", "old_transitional_yuan", said)
-            )
+        found.add(
+            without[g.pair_of_case == pair],
+            CaseWarning("transitional-old-method-missing", "old_transitional_yuan", said),
+        )
 
 
 EARLY_RATE = "pension.transitional.early_actual_rate"
@@ -924,9 +998,7 @@ def early_months(value: Any) -> tuple[Month, Month]:
     return Month.parse(first), Month.parse(last)
 
 
-def _early_missing(
-    parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]
-) -> None:
+def _early_missing(parsed: ParsedCases, policy: Policy, found: WarningsFound) -> None:
     """Per case of a region that pays a transitional part for actual years of an early period
     (北京 G实): where ``early_actual_years`` is not given, that part is left out, so the case
     is warned (and refused under ``--strict``) unless it cannot have contributions then (born
@@ -973,10 +1045,10 @@ def _early_missing(
             " early_actual_years and early_actual_index (N98 and Z of the actual years as on"
             " the determination table), or early_actual_years 0 if none were paid then",
         )
-        for i in cases_of_pair[~too_young].tolist():
-            found.setdefault(int(i), []).append(
-                CaseWarning("early-actual-years-missing", "early_actual_years", said)
-            )
+        found.add(
+            cases_of_pair[~too_young],
+            CaseWarning("early-actual-years-missing", "early_actual_years", said),
+        )
 
 
 NOT_MODELLED = "pension.not_modelled"
@@ -1010,7 +1082,7 @@ def not_modelled_concerns(
     return concerns
 
 
-def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[CaseWarning]]) -> None:
+def _not_modelled(parsed: ParsedCases, policy: Policy, found: WarningsFound) -> None:
     """Per case: the part of its region's pension the formula does not compute (浙江
     过渡调节金 before 2025-02, 吉林 长缴增发 before 2023-01, 四川 增发 without its rate, …),
     named, so that a total that leaves it out is never taken for the pension the agency pays;
@@ -1032,10 +1104,11 @@ def _not_modelled(parsed: ParsedCases, policy: Policy, found: dict[int, list[Cas
             parsed.birth[at],
             cases.deemed_years[at],
         )
-        for i in at[concerns].tolist():
-            text = with_status if known[i] else message
+        for text, has in ((with_status, True), (message, False)):
             if text is not None:
-                found.setdefault(int(i), []).append(CaseWarning("not-modelled", "region", text))
+                found.add(
+                    at[concerns & (known[at] == has)], CaseWarning("not-modelled", "region", text)
+                )
 
 
 def status_known(cases: PensionCases, g: Any) -> np.ndarray:
@@ -1111,9 +1184,10 @@ def region_not_modelled(
 
 def refuse_warnings(warnings: CaseWarnings) -> None:
     """``--strict``: the first case with a warning is refused, with the warning's reason."""
-    for i in warnings.cases()[:1]:
-        first = warnings[i][0]
-        raise CaseError(i, first.field, first.said)
+    first = warnings.first()
+    if first is not None:
+        i, warning = first
+        raise CaseError(i, warning.field, warning.said)
 
 
 def output_records(

@@ -291,26 +291,35 @@ WARNING_TYPE = pa.struct(
 
 
 def _warnings_column(warnings: CaseWarnings) -> pa.Array:
-    offsets = np.zeros(len(warnings) + 1, dtype=np.int32)
-    np.cumsum(warnings.counts(), out=offsets[1:])
-    flat = [w for i in warnings.cases() for w in warnings[i]]
+    """Each case's list of warnings. The words are dictionary-encoded (each distinct warning
+    once, a million cases of one region's warning a million small integers); the file is
+    written without Arrow's schema, so a reader sees plain strings (``write_results``)."""
+    offsets = warnings.offsets.astype(np.int32)
+    which = pa.array(warnings.which, pa.int32())
+    distinct = warnings.distinct
+    words = {
+        "code": [w.code for w in distinct],
+        "field": [w.field for w in distinct],
+        "message": [w.message for w in distinct],
+        "message_zh": [w.said.zh for w in distinct],
+        "message_en": [w.said.en for w in distinct],
+    }
     values = pa.StructArray.from_arrays(
         [
-            pa.array([w.code for w in flat], pa.string()),
-            pa.array([w.field for w in flat], pa.string()),
-            pa.array([w.message for w in flat], pa.string()),
-            pa.array([w.said.zh for w in flat], pa.string()),
-            pa.array([w.said.en for w in flat], pa.string()),
+            pa.DictionaryArray.from_arrays(which, pa.array(words[f.name], pa.string()))
+            for f in WARNING_TYPE
         ],
-        fields=list(WARNING_TYPE),
+        names=[f.name for f in WARNING_TYPE],
     )
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 def write_results(path: Path, table: pa.Table, name: str = "") -> None:
     """Written beside the target and renamed into place (``output_files``): a reader never
-    sees half a file, and a place no file can be written is refused, not a traceback."""
+    sees half a file, and a place no file can be written is refused, not a traceback. Arrow's
+    schema is not stored: the Parquet schema says all a reader needs, and the warnings'
+    dictionary-encoded words (``_warnings_column``) are read back as plain strings."""
     from suiren.services.output_files import OutputFile
 
     with OutputFile(path, name, binary=True) as out:
-        pq.write_table(table, out.stream)
+        pq.write_table(table, out.stream, store_schema=False)
