@@ -28,6 +28,9 @@ from sqlalchemy.pool import NullPool
 from suiren.services.identity import ledger_keys
 from suiren.store.db import KEYS_INFO, make_engine, sqlite_path
 from suiren.store.migrate import upgrade
+from tests import lock_order
+
+lock_order.install()
 
 # Compiled bytecode, kept between runs even where PYTHONDONTWRITEBYTECODE is set (as on these
 # machines): there it goes to a directory outside the tree instead of into __pycache__. Each of
@@ -490,6 +493,14 @@ def copy_statements(connection: Any, schema: str) -> str:
             f' FROM "{schema}"."{sequence}"'
         )
     return ";\n".join(statements)
+
+
+@pytest.fixture(autouse=True)
+def chain_heads_in_one_order() -> Iterator[None]:
+    """Every writer in every test locks chain heads in ascending order (``tests/lock_order``)."""
+    lock_order.begin_test()
+    yield
+    assert not lock_order.broken, f"chain heads locked out of order: {lock_order.broken}"
 
 
 @pytest.fixture(scope="session")

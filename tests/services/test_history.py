@@ -52,6 +52,7 @@ from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
 from suiren.store.ledger_repo import balances
 from suiren.store.tables import history_stints, journal
+from tests import lock_order
 from tests.conftest import NOW, this_source
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
@@ -699,3 +700,35 @@ def test_a_long_service_extra_reached_only_through_deemed_years_is_warned(
     assert result["extra_pension_fen"] > 0
     codes = [w["code"] for w in result["warnings"]]
     assert ("extra-unverified" in codes) is warned, result["warnings"]
+
+
+# --- lock order ---------------------------------------------------------------------------
+
+
+def test_an_import_locks_its_regions_in_ascending_order(engine: Engine, tmp_path: Path) -> None:
+    """Two imports meeting the same regions in opposite orders deadlocked (seen once in CI on
+    PostgreSQL): a person's enrolment region was locked as the person came up in the file,
+    the stints' regions when the unit was posted. Now a unit's regions are locked at once,
+    in the order every writer uses. Here the file holds a new person in 330100 with a
+    balance in 110000, then a person enrolled in 500000 with a stint in 440100: the old
+    order locked 500000, then 110000."""
+    enrolled, new = resident_id(81, "19700301"), resident_id(82, "19750301")
+    with unit_of_work(engine) as c:
+        enrol(c, POLICY, VAULT, enrolled, "500000", None, NOW)
+    stints = write(
+        tmp_path / "s.csv",
+        [
+            f"{new},330100,2010-01,2015-12,paid,5000,,",
+            f"{enrolled},440100,2005-01,2009-12,paid,5000,,",
+        ],
+    )
+    money = write(
+        tmp_path / "b.csv",
+        [f"{new},110000,1000.00,2009-12-31"],
+        header="resident_id,region,account_yuan,as_of\n",
+    )
+    lock_order.begin_test()
+    summary = run_import(engine, stints, money)
+    assert not summary.errors, summary.errors
+    assert not lock_order.broken, lock_order.broken  # (every test checks it: tests/lock_order)
+    audit_ok(engine)

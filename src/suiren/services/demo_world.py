@@ -413,7 +413,8 @@ def _transfers(
         reject_transfer,
         request_transfer,
     )
-    from suiren.services.workers import enrolment_region
+    from suiren.services.workers import enrolment_region, relation_region
+    from suiren.store.ledger_repo import lock_chain_head
 
     earlier, long_ago = now - timedelta(days=2), now - timedelta(days=OVERDUE_DAYS)
     plans = [(s, earlier) for s in ("requested", "approved", "accepted", "completed",
@@ -432,6 +433,11 @@ def _transfers(
         transfer_id = f"demo-move-{worker}"
         try:
             with unit_of_work(engine) as c:
+                # the steps of one move in one transaction (a clerk's clicks would be one
+                # each): its regions locked first, in the order every writer uses
+                relation = relation_region(c, worker, Scheme.EMPLOYEE_PENSION)
+                for code in sorted({region, target, relation or region}):
+                    lock_chain_head(c, code)
                 request_transfer(c, policy, transfer_id, worker, target, when)
                 if state in ("approved", "accepted", "completed", "rejected"):
                     approve_transfer(c, transfer_id, when, policy)
@@ -446,6 +452,7 @@ def _transfers(
         plans.pop()
     with unit_of_work(engine) as c:
         expire_overdue(c, now)  # the requests never approved in time
+    with unit_of_work(engine) as c:
         close_window(c, (now - timedelta(days=1)).date(), now)
 
 
@@ -468,8 +475,8 @@ def _engagements(
     relations = list(Relation)
     step = max(1, len(mapping) // DEMO_ENGAGED)
     engaged = 0
-    with unit_of_work(engine) as c:
-        for n, (rid, worker) in enumerate(mapping[::step][:DEMO_ENGAGED]):
+    for n, (rid, worker) in enumerate(mapping[::step][:DEMO_ENGAGED]):
+        with unit_of_work(engine) as c:  # one declaration a transaction, as the API's
             regions = enrolment_regions(c, worker, Scheme.EMPLOYEE_PENSION)
             if regions is None:
                 continue

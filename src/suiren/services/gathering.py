@@ -154,8 +154,9 @@ def _replay(
 
 
 def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str) -> list[str]:
-    """Every region the worker has paid in or whose records hold their imported history, and
-    where they are insured: what may be locked."""
+    """Every region the worker has paid in or whose records hold their imported history,
+    where they are insured, where their relation is held and where a temporary account of
+    theirs waits: what may be locked (at once, ascending)."""
     paid = {
         r.region
         for r in connection.execute(
@@ -178,7 +179,10 @@ def _regions(connection: Connection, worker_id: str, scheme: Scheme, region: str
             .distinct()
         )
     }
-    return sorted(paid | held | {region})
+    # the relation and the temporary accounts: the regions the money leaves (``plans``)
+    relation = relation_region(connection, worker_id, scheme)
+    leaving = set(_temporary_regions(connection, worker_id, scheme)) | {relation or region}
+    return sorted(paid | held | leaving | {region})
 
 
 def _temporary_regions(connection: Connection, worker_id: str, scheme: Scheme) -> list[str]:

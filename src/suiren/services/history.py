@@ -93,7 +93,7 @@ from suiren.domain.messages import Text, join_texts
 from suiren.domain.messages import text as message
 from suiren.domain.money import divide_round
 from suiren.domain.month import YEAR_MAX, YEAR_MIN, Month
-from suiren.domain.region import RegionCode
+from suiren.domain.region import RegionCode, default_registry
 from suiren.domain.resident_id import ResidentId
 from suiren.ledger.accounts import Scheme, individual_account, opening, pooled_entitlement
 from suiren.ledger.transaction import Fact, Posting, Transaction, TxCode
@@ -113,6 +113,7 @@ from suiren.services.intake import (
 from suiren.services.interest import catch_up
 from suiren.services.workers import (
     by_blind_index,
+    enrolled_in,
     lock_people,
     new_worker_id,
     worker_registration,
@@ -826,6 +827,7 @@ def import_people(
     indexes = {p.resident_id: vault.blind_index(rid.number) for p, rid, _, _ in checked}
     lock_people(connection, sorted(set(indexes.values())))
     known = by_blind_index(connection, list(indexes.values()))
+    _lock_regions(connection, checked, known, balances)
     for person, rid, hukou, stints in checked:
         row = known.get(indexes[person.resident_id])
         try:
@@ -860,6 +862,34 @@ def import_people(
         first = summary.errors[0]
         raise FileRefused(refused_row(first))
     return summary
+
+
+def _lock_regions(
+    connection: Connection,
+    checked: list[tuple[Person, ResidentId, str | None, list[Stint]]],
+    known: dict[str, Any],
+    balances: dict[str, list[tuple[int, dict[str, str]]]],
+) -> None:
+    """Every chain head the unit may write or must hold still, locked at once and in
+    ascending order — the order every writer takes them (``post_transactions``, a payment's
+    regions): two imports, or an import and a payment, never wait on each other in a cycle.
+    Taken one person at a time, an import locked its people's regions in the file's order
+    and deadlocked against another that met them the other way round. The regions: each
+    stint's (a new worker's registration and the stints' holding regions are among them),
+    each enrolled person's enrolment and relation region, each balance row's."""
+    regions = {s.region for _, _, _, stints in checked for s in stints}
+    worker_ids = [row.worker_id for row in known.values()]
+    for row in enrolled_in(connection, worker_ids, Scheme.EMPLOYEE_PENSION).values():
+        regions |= {row.region, row.relation_region or ""}
+    registry = default_registry()
+    for person, *_ in checked:
+        regions |= {
+            values.get("region", "")
+            for _, values in balances.get(person.resident_id, [])
+            if values.get("region", "") in registry
+        }
+    for region in sorted(regions - {""}):
+        lock_chain_head(connection, region)
 
 
 def _balances(

@@ -71,7 +71,7 @@ from suiren.services.transfer_quotes import (
     plan,
     quote_for,
 )
-from suiren.services.workers import enrolment_fact, enrolment_region
+from suiren.services.workers import enrolment_fact, enrolment_region, relation_region
 from suiren.store.ledger_repo import (
     Posted,
     load_transaction_postings,
@@ -307,7 +307,11 @@ def request_transfer(
     if replay is not None:
         return replay
     from_region, _, _ = enrolment_region(connection, worker_id, scheme)
-    lock_chain_head(connection, from_region)  # serialise with other requests for this region
+    # serialise with other requests for this region; and the relation's, in the order every
+    # writer uses: a move out of a temporary account takes the money from there (``plan``)
+    relation = relation_region(connection, worker_id, scheme)
+    for region in sorted({from_region, relation or from_region}):
+        lock_chain_head(connection, region)
     if enrolment_region(connection, worker_id, scheme)[0] != from_region:
         raise TransferRefused(message("transfer.moved-meanwhile", worker=worker_id), reason="moved")
     replay = _replayed_request(connection, transfer_id, worker_id, target, scheme)
@@ -751,10 +755,10 @@ def overdue(connection: Connection, today: date) -> list[TransferView]:
 def expire_overdue(connection: Connection, now: datetime) -> list[TransferView]:
     """Requested transfers never approved by their deadline expire (no money has moved)."""
     expired = []
-    for candidate in overdue(connection, now.date()):
-        if candidate.state != State.REQUESTED.value:
-            continue
-        lock_chain_head(connection, candidate.from_region)
+    candidates = [c for c in overdue(connection, now.date()) if c.state == State.REQUESTED.value]
+    for region in sorted({c.from_region for c in candidates}):  # the order every writer uses
+        lock_chain_head(connection, region)
+    for candidate in candidates:
         view = get_transfer(connection, candidate.transfer_id)
         if view.state != State.REQUESTED.value:
             continue

@@ -195,7 +195,7 @@ def enrol_many(
             results[i] = error
     lock_people(connection, sorted({p[4] for p in people}))
     known = by_blind_index(connection, [p[4] for p in people])
-    enrolled = _enrolled_in(connection, [r.worker_id for r in known.values()], scheme)
+    enrolled = enrolled_in(connection, [r.worker_id for r in known.values()], scheme)
     facts: dict[str, list[Fact]] = {}
     for i, rid, work, hukou, index in people:
         try:
@@ -488,7 +488,7 @@ def by_blind_index(connection: Connection, indexes: list[str]) -> dict[str, Any]
     return {row.blind_index: row for row in _rows_of(connection, workers, "blind_index", indexes)}
 
 
-def _enrolled_in(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, Any]:
+def enrolled_in(connection: Connection, worker_ids: list[str], scheme: Scheme) -> dict[str, Any]:
     rows = _rows_of(
         connection, enrolments, "worker_id", worker_ids, enrolments.c.scheme == scheme.value
     )
