@@ -413,6 +413,46 @@ def test_a_logins_next_code_is_sent_a_minute_after_the_last(portal, monkeypatch)
     assert first  # the first code was sent too; only the second logs in (it replaced the first)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_login_is_sent_ten_codes_a_day_of_beijing_time(portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One code a minute was no cap: a login is sent ``CODES_PER_DAY`` codes a day, then
+    refused (429 ``codes-per-day``) until midnight in Beijing (16:00 UTC), by the API in the
+    caller's language and by the portal in the page's; another login is not held back, and
+    the next day counts from one again."""
+    from suiren.api.routes.common import Service
+    from suiren.services.logins import CODE_RESEND, CODES_PER_DAY
+
+    client, world = portal
+    mine = world["my_id"]
+    start = datetime(2026, 6, 15, 15, 40, tzinfo=UTC)  # 23:40 in Beijing
+    for n in range(CODES_PER_DAY):
+        monkeypatch.setattr(Service, "now", lambda _, n=n: start + n * CODE_RESEND)
+        sent = client.post("/api/v1/auth/code", json={"resident_id": mine})
+        assert sent.status_code == 202, (n, sent.text)
+    later = start + CODES_PER_DAY * CODE_RESEND  # 23:50 in Beijing, a minute after the last
+    monkeypatch.setattr(Service, "now", lambda _: later)
+    refused = client.post("/api/v1/auth/code", json={"resident_id": mine})
+    assert refused.status_code == 429 and "demo_code" not in refused.text, refused.text
+    problem = refused.json()
+    assert problem["type"] == "urn:suiren:problem:codes-per-day", problem
+    assert problem["title"] == "今日验证码已达上限"
+    assert "已达每日上限" in problem["detail"] and "北京时间零点后" in problem["detail"]
+    english = client.post(
+        "/api/v1/auth/code", json={"resident_id": mine}, headers={"Accept-Language": "en"}
+    ).json()
+    assert "codes were sent for this login today" in english["detail"], english
+    for lang in ("zh", "en"):
+        csrf = csrf_of(client.get(f"/login?lang={lang}").text)
+        form = {"csrf": csrf, "resident_id": mine}
+        page = client.post("/login/code", data=form)
+        assert_message(page, 429, "已达每日上限", "ask again tomorrow")
+        assert f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in page.text
+    other = client.post("/api/v1/auth/code", json={"resident_id": world["their_id"]})
+    assert other.status_code == 202, other.text
+    monkeypatch.setattr(Service, "now", lambda _: datetime(2026, 6, 15, 16, 0, tzinfo=UTC))
+    assert code_for(client, mine)  # midnight in Beijing: the next day's first code
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_five_wrong_codes_are_all_a_login_gets_until_its_code_expires(portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A new code does not buy five more guesses: a login whose pending code was tried

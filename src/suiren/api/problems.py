@@ -44,6 +44,7 @@ STATUS: dict[str, int] = {
     "enrolled-elsewhere": 409,
     "too-large": 413,
     "locked": 429,
+    "codes-per-day": 429,
     "retry": 503,
     "concurrent-change": 503,
     "database-not-ready": 503,

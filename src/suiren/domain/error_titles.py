@@ -35,6 +35,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "too-large": ("请求过大", "Request too large"),
     "invalid-content-length": ("请求长度无效", "Invalid Content-Length"),
     "locked": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
+    "codes-per-day": ("今日验证码已达上限", "The day's one-time codes are all sent"),
     "retry": ("请稍后重试", "Try again"),
     "concurrent-change": ("数据已被同时修改，请重试", "Changed concurrently; try again"),
     "database-not-ready": ("数据库尚未初始化", "The database is not set up"),

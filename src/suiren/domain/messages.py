@@ -581,6 +581,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "验证码刚刚发出：请 {seconds} 秒后再获取新的验证码",
         "a code was just sent: ask for another in {seconds} s",
     ),
+    "login.code-daily": (
+        "今天已为此身份号码或手机号发送 {count} 条验证码，已达每日上限：请明天（北京时间零点后）再获取",
+        "{count} codes were sent for this login today, the most a day: ask again tomorrow"
+        " (after midnight, Beijing time)",
+    ),
     "login.locked": (
         "失败次数过多：请 {minutes} 分钟后再试",
         "too many failed attempts: try again after {minutes} minutes",

@@ -102,7 +102,7 @@ def _login_page(
 
 def status_of(error: SuirenError) -> int:
     """The HTTP status of a login or code refusal's page."""
-    return {"unauthorized": 401, "locked": 429}.get(error.code, 422)
+    return {"unauthorized": 401, "locked": 429, "codes-per-day": 429}.get(error.code, 422)
 
 
 async def _checked_form(request: Request, service: Service) -> dict[str, str] | HTMLResponse:

@@ -27,7 +27,7 @@ import json
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +54,7 @@ from suiren.domain.resident_id import ResidentId
 from suiren.ledger.transaction import MEMO_CHARS_MAX
 from suiren.services.identity import IdentityVault
 from suiren.store.api_tables import (
+    login_code_days,
     login_code_uses,
     login_codes,
     login_phones,
@@ -77,6 +78,13 @@ CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=5)
 CODE_ATTEMPTS_MAX = 5
 CODE_RESEND = timedelta(seconds=60)  # a login's next code at the earliest (SMS: cost, harassment)
+# a login's codes a day (Beijing time), past which none is sent until the next day: SMS cost
+# and harassment again — CODE_RESEND alone let 1,440 a day reach one number. Ten is Aliyun
+# SMS's default cap of verification codes a day to one number for one signature (with one a
+# minute and five an hour; https://developer.aliyun.com/ask/474934, counted there over the
+# last 24 hours), and room for a worker's few logins, a number bound and a code mistyped.
+CODES_PER_DAY = 10
+BEIJING = timezone(timedelta(hours=8))  # China Standard Time: no daylight saving
 FAILURES_MAX = 5  # wrong passwords in a row, then the login is locked
 LOCK = timedelta(minutes=15)
 TOKEN_TTL = timedelta(minutes=30)
@@ -91,6 +99,13 @@ class LoginRefused(SuirenError):
 
 class LoginLocked(SuirenError):
     code = "locked"
+
+
+class CodesPerDay(LoginLocked):
+    """A login's codes of the day are all sent (``CODES_PER_DAY``): none until the next day
+    — a refusal of its own, so that its message (come back tomorrow) is shown as it is."""
+
+    code = "codes-per-day"
 
 
 REFUSED = message("login.refused")
@@ -160,7 +175,9 @@ def request_code(
     one), never one used before for it; returned so that the edge sends it (demo mode:
     shows it). The wrong tries of a pending code carry over to the new one, and once they
     are ``CODE_ATTEMPTS_MAX`` no code is sent until it has expired (``LoginLocked``): a new
-    code buys no more guesses."""
+    code buys no more guesses. A login is sent one code a minute at most (``CODE_RESEND``)
+    and ``CODES_PER_DAY`` a day (``_count_code``), else ``LoginLocked`` (``CodesPerDay``)
+    says when to ask again."""
     index = _name(vault, name, now).index
     where = login_codes.c.blind_index == index
     pending = connection.execute(
@@ -173,6 +190,7 @@ def request_code(
     if resend_at is not None and now < resend_at:  # the pending code was sent under a minute ago
         wait = math.ceil((resend_at - now).total_seconds())
         raise LoginLocked(message("login.code-resend", seconds=wait))
+    _count_code(connection, index, now)
     connection.execute(delete(login_codes).where(where))
     while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -195,6 +213,27 @@ def request_code(
         if connection.execute(written).first() is not None:
             break
     return code
+
+
+def _count_code(connection: Connection, index: str, now: datetime) -> None:
+    """Count a code about to be sent to the login ``index`` in its day's codes
+    (``login_code_days``, one row a login: its latest day's count), or refuse it
+    (``CodesPerDay``) when the day's ``CODES_PER_DAY`` are sent. Compared in SQL only, so that
+    a row of another day — or one changed behind the service — is counted again from 1."""
+    day = now.astimezone(BEIJING).date()
+    mine = login_code_days.c.blind_index == index
+    counted = connection.execute(
+        update(login_code_days)
+        .where(mine, login_code_days.c.day == day, login_code_days.c.sent < CODES_PER_DAY)
+        .values(sent=login_code_days.c.sent + 1)
+    ).rowcount
+    if counted == 1:
+        return
+    today = select(literal(1)).where(mine, login_code_days.c.day == day)
+    if connection.execute(today).first() is not None:  # the day's codes are sent
+        raise CodesPerDay(message("login.code-daily", count=CODES_PER_DAY))
+    connection.execute(delete(login_code_days).where(mine))  # another day's count
+    connection.execute(insert(login_code_days).values(blind_index=index, day=day, sent=1))
 
 
 def _use_code(connection: Connection, index: str, code: str, now: datetime) -> str | None:

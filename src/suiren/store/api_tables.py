@@ -42,12 +42,17 @@
   every end of the sessions (``ended_by``: who ended them) is a fact, and a row that does
   not agree with its latest fact — a generation set back, a row deleted or inserted —
   lets no token in, and the audit names it.
+- ``login_code_days``: how many one-time codes each login was sent on the day (Beijing
+  time) of its last one (migration ``0019_login_code_days``), so that a login is sent at
+  most ``CODES_PER_DAY`` a day (services/logins.py). One row a login, counted again from 1
+  on its next day; not a grant (a row changed or deleted only lets more codes be sent).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
     Integer,
     MetaData,
@@ -176,5 +181,14 @@ worker_sessions = Table(  # the generation of a worker's sessions (services/logi
     Column("version", Integer, nullable=False, server_default="1"),  # its fact's (0017)
 )
 ADDED_IN_0016 = ("worker_sessions",)
+
+login_code_days = Table(  # how many one-time codes a login was sent on its latest day
+    "login_code_days",
+    api_metadata,
+    Column("blind_index", String(64), primary_key=True),  # the login's, as ``login_codes``'
+    Column("day", Date, nullable=False),  # the date in Beijing time (UTC+8) of its last code
+    Column("sent", Integer, nullable=False),  # codes sent that day (``logins.CODES_PER_DAY``)
+)
+ADDED_IN_0019 = ("login_code_days",)
 
 APPEND_ONLY_API = ("access_log",)

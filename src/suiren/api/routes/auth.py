@@ -28,7 +28,8 @@ router = APIRouter(route_class=JsonBodyRoute)
 
 
 AUTH_REQUESTS_PER_MINUTE = LIMIT  # per client address, for the /auth routes and login forms
-# every /auth route, past AUTH_REQUESTS_PER_MINUTE; a code, while its login's last was tried too often
+# every /auth route, past AUTH_REQUESTS_PER_MINUTE; a code, while its login's last was tried too
+# often, within a minute of its last, or past the day's CODES_PER_DAY
 THROTTLED = documented({429})
 LOGIN_REFUSED = documented({401, 429})  # a wrong code or password reads alike
 
@@ -106,7 +107,9 @@ class ClerkCredentials(BaseModel):
 def auth_code(request: Request, body: CodeRequest, service: ServiceDep) -> JSONResponse:
     """Send a one-time code to the phone on record for a resident id, or to the mobile number
     given (demo mode: the code is in the answer). The answer is the same whether the person
-    is insured, or the number bound, or not."""
+    is insured, or the number bound, or not. A login is sent one code a minute at most
+    (429 ``locked``, saying how many seconds to wait) and ten a day, Beijing time (429
+    ``codes-per-day``: ask again tomorrow)."""
     from suiren.services.logins import request_code
 
     throttle_logins(request)
