@@ -303,6 +303,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/me/phone"): {"json": {"phone": "13800138000", "code": "123456"}},
     ("DELETE", "/api/v1/me/phone"): {},
     ("POST", "/api/v1/me/sessions/end"): {},
+    ("POST", "/api/v1/auth/logout"): {},
     ("POST", "/api/v1/platform/workers"): {
         "json": {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}},
     ("GET", "/api/v1/platform/workers"): {},

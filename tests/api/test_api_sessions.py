@@ -221,6 +221,80 @@ def test_the_portal_logs_out_everywhere(sessions) -> None:  # type: ignore[no-un
     assert client.get(MINE, headers=auth(made.tokens["bj_session"])).status_code == 200
 
 
+def test_the_portal_logout_ends_a_copied_cookie_and_every_session_of_the_worker(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Logging out of the portal (on a shared computer, say) ends the worker's sessions on
+    the server, not only this browser's cookie: a copy of the cookie taken before opens no
+    page and writes nothing; as the page says, the worker's other sessions (their phone's)
+    end too. A second logout with the copy ends nothing — not the sessions of a later login
+    either — and another worker's sessions go on."""
+    from tests.portal import csrf_of
+
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    phone = another_login(engine, made)
+    copy = made.tokens["gz_session"]  # the shared computer's cookie, copied
+    client.cookies.set("suiren_session", copy)
+    assert "每个页面顶部的“退出”也是如此" in client.get("/account?lang=zh").text
+    page = client.get("/account?lang=en")
+    assert "Log out, at the top of every page, does the same" in page.text
+    assert 'title="Ends your sessions on every device"' in page.text
+    out = client.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=ended"
+    removed = out.headers.get_list("set-cookie")
+    assert any(c.startswith("suiren_session=") and "Max-Age=0" in c for c in removed), removed
+    assert "您已在所有设备上退出登录" in client.get(out.headers["location"] + "&lang=zh").text
+    assert ended(engine, worker) == (1, f"worker:{worker}")
+    csrf = csrf_of(client.get("/login").text)  # a form nonce of this browser's, for the copy
+    before = rows(engine)
+    client.cookies.set("suiren_session", copy)
+    gone = client.get("/statement", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/login?notice=expired"
+    client.cookies.set("suiren_session", copy)
+    paid = client.post(
+        "/pay",
+        data={"csrf": csrf, "month": "2026-06", "base_yuan": "8000", "nonce": "b" * 32},
+        follow_redirects=False,
+    )
+    assert paid.status_code == 303 and paid.headers["location"] == "/login?notice=expired"
+    assert rows(engine) == before
+    for token in (copy, phone):  # the API refuses the cookie's token, and the phone's
+        assert_problem(client.get(MINE, headers=auth(token)), 401, "unauthorized")
+    again = another_login(engine, made)  # the worker logs in again on their phone
+    client.cookies.set("suiren_session", copy)
+    second = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert second.status_code == 303 and second.headers["location"] == "/login?notice=logged-out"
+    assert rows(engine) == before and ended(engine, worker) == (1, f"worker:{worker}")
+    assert client.get(MINE, headers=auth(again)).status_code == 200
+    assert client.get(MINE, headers=auth(made.tokens["bj_session"])).status_code == 200
+
+
+def test_the_api_logout_ends_the_token_and_every_session_of_the_worker(sessions) -> None:  # type: ignore[no-untyped-def]
+    """``POST /auth/logout`` with a worker's token: 204, and that token — with every other
+    session of the worker, the portal's too — is refused from then on (401 problem+json), on
+    a read and on a write. A second logout with it is refused the same way and writes
+    nothing, not the end of a later login's sessions; another worker's sessions go on."""
+    client, made, engine = sessions
+    worker = made.workers["gz_worker"]
+    phone = another_login(engine, made)
+    assert client.get(MINE, headers=auth(phone)).status_code == 200
+    out = client.post("/api/v1/auth/logout", headers=auth(phone))
+    assert out.status_code == 204 and out.content == b"", out.text
+    assert ended(engine, worker) == (1, f"worker:{worker}")
+    before = rows(engine)
+    for token in (phone, made.tokens["gz_session"]):
+        assert_problem(client.get(MINE, headers=auth(token)), 401, "unauthorized")
+        assert_problem(client.delete("/api/v1/me/phone", headers=auth(token)), 401, "unauthorized")
+    client.cookies.set("suiren_session", made.tokens["gz_session"])
+    gone = client.get("/statement", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/login?notice=expired"
+    again = another_login(engine, made)
+    second = client.post("/api/v1/auth/logout", headers=auth(phone))
+    assert_problem(second, 401, "unauthorized")
+    assert rows(engine) == before and ended(engine, worker) == (1, f"worker:{worker}")
+    assert client.get(MINE, headers=auth(again)).status_code == 200
+    assert client.get(MINE, headers=auth(made.tokens["bj_session"])).status_code == 200
+
+
 def test_a_clerk_ends_a_workers_sessions_at_the_console_of_their_region_only(sessions) -> None:  # type: ignore[no-untyped-def]
     """The worker's page at the console has the form; a clerk of the worker's region ends
     their sessions (recorded by the clerk), one of another region is told there is no such

@@ -206,6 +206,10 @@ def test_every_route_answers_its_actor(tour) -> None:  # type: ignore[no-untyped
                  ids={"worker_id": bj_worker})  # fmt: skip
     assert ended == {"worker_id": bj_worker, "sessions_ended": True}
     call("GET", "/api/v1/me/statement", None, 401, token=again["access_token"])
+    # … logs in once more and logs out: that token is refused
+    last = call("POST", "/api/v1/auth/token", None, json={**person, "password": password})
+    call("POST", "/api/v1/auth/logout", None, 204, token=last["access_token"])
+    call("GET", "/api/v1/me/statement", None, 401, token=last["access_token"])
 
     # a platform declares a worker, lists and reads its workers, ends an engagement
     declared = call("POST", "/api/v1/platform/workers", "platform", 201,

@@ -66,7 +66,8 @@ EXEMPT |= {
     ("POST", "/login"): "public: logs in with a password; there is no session yet",
     ("POST", "/login/code"): "public: asks for a one-time code; there is no session",
     ("POST", "/login/verify"): "public: logs in with a code; there is no session yet",
-    ("POST", "/logout"): "public: removes this browser's cookie; writes nothing",
+    ("POST", "/logout"): "public: ends the worker's sessions if the cookie is one, checked and"
+    " ended in one transaction (the row held); a cookie ended meanwhile ends nothing",
     ("POST", "/console/login"): "public: a clerk logs in; there is no session yet",
     ("POST", "/console/logout"): "public: ends the clerk's sessions; one taken away meanwhile"
     " is only ended again",
@@ -139,6 +140,7 @@ SAMPLES: dict[tuple[str, str], Write] = {
                                        setup=_code),
     ("DELETE", "/api/v1/me/phone"): Write("gz_session", setup=_bound),
     ("POST", "/api/v1/me/sessions/end"): Write("gz_session"),
+    ("POST", "/api/v1/auth/logout"): Write("gz_session"),
     ("POST", "/api/v1/platform/workers"): Write(
         "platform", {"resident_id": "{person}", "work_region": "440100", "relation": "labour"}),
     ("POST", "/api/v1/platform/workers/{gz_worker}/end"): Write("platform", {}),

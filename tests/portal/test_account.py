@@ -145,5 +145,6 @@ def test_portal_logins_and_the_number_leave_their_trail(portal, database_url) ->
         (me, "/account/phone/code"),
         (me, "/account/phone"),
         (me, "/account/phone/remove"),
+        (me, "/logout"),  # it ends the worker's sessions: a write
         (me, "/login"),
     ]

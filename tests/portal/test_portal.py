@@ -145,9 +145,10 @@ def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> N
             assert "set-cookie" not in refused.headers
     assert client.get("/statement").status_code == 200  # still logged in: the logout was refused
     out = client.post("/logout", data={"csrf": good}, follow_redirects=False)
-    assert out.status_code == 303 and out.headers["location"] == "/login?notice=logged-out"
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=ended"
     assert client.get("/statement", follow_redirects=False).headers["location"] == "/login"
-    assert "您已退出登录" in client.get("/login?notice=logged-out").text
+    assert "您已在所有设备上退出登录" in client.get("/login?notice=ended").text
+    assert "您已退出登录" in client.get("/login?notice=logged-out").text  # no session to end
 
 
 def test_only_my_own_records_whatever_the_request_names(portal) -> None:

@@ -200,9 +200,9 @@ def test_a_worker_logs_in_with_a_code_sees_the_statement_changes_the_estimate_an
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
     page.screenshot(path=str(shots / "3b-account-phone.png"), full_page=True)
 
-    page.click("nav button[type=submit]")
-    page.wait_for_url("**/login?notice=logged-out")
-    assert "您已退出登录" in page.locator("#message").inner_text()
+    page.click("nav button[type=submit]")  # every session ends: the page says so
+    page.wait_for_url("**/login?notice=ended")
+    assert "您已在所有设备上退出登录" in page.locator("#message").inner_text()
     page.goto("/statement")
     assert page.url.endswith("/login")
     page.get_by_label("身份证号码或手机号码").first.fill("13800138000")

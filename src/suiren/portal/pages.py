@@ -267,12 +267,20 @@ async def login_with_code(request: Request) -> Response:
 @router.post("/logout")
 @access.rule(access.PUBLIC)
 async def logout(request: Request) -> Response:
-    """End the session (a form with its CSRF token, so no other site can log a worker out)."""
+    """Log out (a form with its CSRF token, so no other site can log a worker out): every
+    session of the worker ends on the server, as *Log out on every device* ends them
+    (``logins.end_sessions``, recorded by the worker), so that this cookie — or a copy of it
+    taken on a shared computer — opens nothing afterwards; the worker's phone logs in again
+    too, and the login page says so. The cookies go in any case; a cookie that is no session
+    now (expired, ended already, another key's) ends nothing, so an old copy cannot end the
+    worker's later sessions."""
     service = service_of(request)
     form = await _checked_form(request, service)
     if isinstance(form, HTMLResponse):
         return form
-    response = RedirectResponse("/login?notice=logged-out", status_code=303)
+    ended = await run_in_threadpool(session.end_sessions, request, service)
+    notice = "ended" if ended else "logged-out"
+    response = RedirectResponse(f"/login?notice={notice}", status_code=303)
     session.end(request, response)
     return response
 

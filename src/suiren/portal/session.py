@@ -13,6 +13,10 @@ Every POST form carries a CSRF token in a hidden field: the HMAC of a random non
 its own cookie (a signed double submit). A page from another site can neither read the
 nonce nor compute the HMAC without the server's key, so a forged form is refused even if
 the browser would send the cookies. The nonce is renewed at each login and logout.
+
+The logout ends the worker's sessions on the server (``end_sessions``: every one, as *Log out
+on every device* does), so that a copy of the cookie taken before — a shared computer's —
+opens nothing afterwards; then the browser's cookies go (``end``).
 """
 
 from __future__ import annotations
@@ -92,6 +96,30 @@ def confirm(connection: Connection, request: Request, key: bytes, worker_id: str
         raise SessionEnded from None
 
 
+def end_sessions(request: Request, service: Service) -> bool:
+    """The logout's end of the worker's sessions on the server, if the cookie is a session
+    now (``logins.end_sessions`` by the worker, in the access log, in one transaction that
+    holds the sessions' row from its check to its commit); False when it is none — absent,
+    tampered, expired, or ended already (a second logout, a copy of an ended cookie) — and
+    nothing is written."""
+    from suiren.api import trail
+    from suiren.services.logins import end_sessions
+
+    now = service.now()
+    signed = _signed(request, service.token_key, now)
+    if signed is None:
+        return False
+    with service.transaction() as connection:
+        try:
+            check_session(connection, signed, hold=True)
+        except LoginRefused:
+            return False
+        actor = trail.worker_actor_id(signed.worker_id)
+        end_sessions(connection, signed.worker_id, now, actor)
+        trail.record(connection, request, actor, 303, now)
+    return True
+
+
 def had_session(request: Request) -> bool:
     """Whether the browser sent a session cookie (to tell "expired" from "never logged in")."""
     return bool(request.cookies.get(SESSION_COOKIE))
@@ -113,8 +141,9 @@ def start(request: Request, response: Response, token: str) -> None:
 
 
 def end(request: Request, response: Response) -> None:
-    """Log out: the session cookie goes, and so does the form nonce (a new one comes with the
-    next page)."""
+    """Log out in this browser (the logout ends the sessions themselves first,
+    ``end_sessions``): the session cookie goes, and so does the form nonce (a new one comes
+    with the next page)."""
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(
             name, path="/", secure=_secure(request), httponly=True, samesite="strict"

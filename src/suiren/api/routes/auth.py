@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
@@ -14,8 +14,10 @@ from suiren.api import access, trail
 from suiren.api.body import JsonBodyRoute
 from suiren.api.problems import documented
 from suiren.api.routes.common import (
+    ActorDep,
     Service,
     ServiceDep,
+    end_own_sessions,
     service_of,
 )
 from suiren.api.throttle import LIMIT
@@ -182,6 +184,19 @@ def auth_token(request: Request, body: AnyCredentials, service: ServiceDep) -> J
             "expires_in": int(TOKEN_TTL.total_seconds()),
         }
     )
+
+
+@router.post("/auth/logout", status_code=204)
+@access.rule(access.WORKER_SELF)
+def auth_logout(request: Request, actor: ActorDep, service: ServiceDep) -> Response:
+    """Log out with a worker's session token (``wt_…``, ``/auth/token``'s): the session
+    ends on the server, and with it every other session of the worker — their other phone's,
+    the portal's — as ``/me/sessions/end`` ends them (a token is signed, not stored: what it
+    carries is the generation of all the worker's sessions). The token, and any copy of it,
+    is refused from the next request on (401); a second logout with it is refused the same
+    way and ends nothing, so an old copy cannot end the sessions of a later login. Log in
+    again for a new token."""
+    return end_own_sessions(request, actor, service)
 
 
 def _worker_token(request: Request, body: Credentials, service: Service) -> str:

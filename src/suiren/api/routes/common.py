@@ -30,6 +30,7 @@ from suiren.api.auth import (
     confirm_caller,
     key_actor,
     key_id,
+    named,
     worker_actor,
     worker_session,
 )
@@ -133,6 +134,23 @@ def confirm(connection: Connection, request: Request, actor: Actor, service: Ser
     it itself): a key revoked, a clerk moved, a worker's sessions ended since ``actor_of``
     let the request in — 401, nothing written."""
     confirm_caller(connection, actor, authorization_of(request), service.token_key, service.now())
+
+
+def end_own_sessions(request: Request, actor: Actor, service: Service) -> Response:
+    """A worker's end of their own sessions with their token (``POST /auth/logout``, ``POST
+    /me/sessions/end``): every session of theirs signed so far — this token, the portal's
+    cookie, another phone's — refused from the next request on (401), recorded by them in the
+    national journal; 204. Their caller checked again in the write's own transaction
+    (``confirm``): a token ended meanwhile ends nothing again (401)."""
+    from suiren.services.logins import end_sessions
+
+    worker_id = access.worker_self(actor)
+    now = service.now()
+    with service.transaction() as connection:
+        confirm(connection, request, actor, service)
+        end_sessions(connection, worker_id, now, named(actor))
+        trail.record(connection, request, actor.key_id, 204, now)
+    return Response(status_code=204)
 
 
 async def _service(request: Request) -> Service:

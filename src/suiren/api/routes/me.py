@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from suiren.api import access, trail
-from suiren.api.auth import named
 from suiren.api.body import JsonBodyRoute
 from suiren.api.problems import documented
 from suiren.api.routes.auth import PhoneField, throttle_logins
@@ -23,6 +22,7 @@ from suiren.api.routes.common import (
     _medical_status,
     _worker_read,
     confirm,
+    end_own_sessions,
 )
 
 router = APIRouter(route_class=JsonBodyRoute)
@@ -136,13 +136,6 @@ def unbind_my_phone(request: Request, actor: ActorDep, service: ServiceDep) -> R
 def end_my_sessions(request: Request, actor: ActorDep, service: ServiceDep) -> Response:
     """Log out everywhere: every session token of the logged-in worker signed so far — this
     one, the portal's, another phone's — is refused from the next request on (401), and a
-    write of one under way writes nothing. Log in again for a new one."""
-    from suiren.services.logins import end_sessions
-
-    worker_id = access.worker_self(actor)
-    now = service.now()
-    with service.transaction() as connection:
-        confirm(connection, request, actor, service)
-        end_sessions(connection, worker_id, now, named(actor))
-        trail.record(connection, request, actor.key_id, 204, now)
-    return Response(status_code=204)
+    write of one under way writes nothing. Log in again for a new one. ``POST /auth/logout``
+    does the same."""
+    return end_own_sessions(request, actor, service)
