@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     delete,
     insert,
     literal,
@@ -179,6 +180,10 @@ def request_code(
     and ``CODES_PER_DAY`` a day (``_count_code``), else ``LoginLocked`` (``CodesPerDay``)
     says when to ask again."""
     index = _name(vault, name, now).index
+    # counted first: the count's row, locked until commit, puts two requests for one login
+    # one after the other, so that the second sees the first's code (a refusal below rolls
+    # the count back with the rest)
+    _count_code(connection, index, now)
     where = login_codes.c.blind_index == index
     pending = connection.execute(
         select(login_codes.c.expires_at, login_codes.c.attempts).where(where)
@@ -190,7 +195,6 @@ def request_code(
     if resend_at is not None and now < resend_at:  # the pending code was sent under a minute ago
         wait = math.ceil((resend_at - now).total_seconds())
         raise LoginLocked(message("login.code-resend", seconds=wait))
-    _count_code(connection, index, now)
     connection.execute(delete(login_codes).where(where))
     while True:  # written unless used before: one draw in a million per code the name used
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -218,22 +222,31 @@ def request_code(
 def _count_code(connection: Connection, index: str, now: datetime) -> None:
     """Count a code about to be sent to the login ``index`` in its day's codes
     (``login_code_days``, one row a login: its latest day's count), or refuse it
-    (``CodesPerDay``) when the day's ``CODES_PER_DAY`` are sent. Compared in SQL only, so that
-    a row of another day — or one changed behind the service — is counted again from 1."""
+    (``CodesPerDay``) when the day's ``CODES_PER_DAY`` are sent. One statement, an upsert
+    whose update applies only while the day has codes left: two first requests of a day
+    cannot both insert (the second waits for the first's row and counts on it), and a row of
+    another day — or one changed behind the service — is counted again from 1."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     day = now.astimezone(BEIJING).date()
-    mine = login_code_days.c.blind_index == index
+    table = login_code_days
+    fresh = (pg_insert if is_postgres(connection) else sqlite_insert)(table).values(
+        blind_index=index, day=day, sent=1
+    )
+    same_day = table.c.day == fresh.excluded.day
     counted = connection.execute(
-        update(login_code_days)
-        .where(mine, login_code_days.c.day == day, login_code_days.c.sent < CODES_PER_DAY)
-        .values(sent=login_code_days.c.sent + 1)
-    ).rowcount
-    if counted == 1:
-        return
-    today = select(literal(1)).where(mine, login_code_days.c.day == day)
-    if connection.execute(today).first() is not None:  # the day's codes are sent
+        fresh.on_conflict_do_update(
+            index_elements=[table.c.blind_index],
+            set_={
+                "sent": case((same_day, table.c.sent + 1), else_=literal(1)),
+                "day": fresh.excluded.day,
+            },
+            where=~same_day | (table.c.sent < CODES_PER_DAY),
+        ).returning(table.c.sent)
+    ).first()
+    if counted is None:  # the day's codes are sent: the update did not apply
         raise CodesPerDay(message("login.code-daily", count=CODES_PER_DAY))
-    connection.execute(delete(login_code_days).where(mine))  # another day's count
-    connection.execute(insert(login_code_days).values(blind_index=index, day=day, sent=1))
 
 
 def _use_code(connection: Connection, index: str, code: str, now: datetime) -> str | None:
