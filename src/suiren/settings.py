@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 import secrets
@@ -44,6 +45,11 @@ KEY_SUFFIX = ".key"
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
+def trusted_proxies(value: str) -> list[str]:
+    """The items of ``forwarded_allow_ips``, blanks dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 class KeyNotUsable(InvalidInput):
     code = "key-not-usable"
 
@@ -61,6 +67,12 @@ class Settings(BaseSettings):
     read_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0, le=2**34)
     # the API answers a login's one-time code itself instead of sending it by SMS (demo only)
     demo_codes: bool = False
+    # the proxies in front of `suiren serve` whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed: addresses or networks, comma-separated; "" none. The client's address (the
+    # login limit per address, the access log) and https (Secure cookies) come from them.
+    # Behind a proxy on another host, name it: else every worker shares its address, and one
+    # address's 20 logins a minute are the whole province's
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @field_validator("today", mode="before")
     @classmethod
@@ -68,6 +80,21 @@ class Settings(BaseSettings):
         """YYYY-MM-DD in ASCII digits only: not a timestamp, not a datetime, not ２０２６."""
         if isinstance(value, str) and not _DAY_RE.fullmatch(value):
             raise ValueError("must be a day YYYY-MM-DD")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        """Each an IP address or network: a typo would otherwise trust nothing silently (the
+        server takes what is not an address as a name), and "*" would let any client say it
+        is any address — past the login limit — so it is refused: name the proxies."""
+        for item in trusted_proxies(value):
+            if item == "*":
+                raise ValueError("name the proxies' addresses or networks, not *")
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item[:64]!r}") from None
         return value
 
     def key_path(self) -> Path | None:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from suiren.api import access, validation
 from suiren.api.body import no_nul_in_url
@@ -53,7 +54,7 @@ from suiren.domain.messages import Text
 from suiren.domain.messages import text as message
 from suiren.policy import load_policy
 from suiren.services.identity import IdentityVault, ledger_keys, token_key
-from suiren.settings import Settings
+from suiren.settings import Settings, trusted_proxies
 from suiren.store.db import make_engine
 
 BODY_BYTES_MAX = 10_000_000  # a JSON batch of about 50,000 pension cases
@@ -96,6 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _errors(app)
     app.add_middleware(RequestIdAndLimits)
     app.add_middleware(HeadAsGet)
+    # outermost: everything inside sees the client the trusted proxies name (`suiren serve`
+    # runs uvicorn without its own proxy handling, so it is applied once, here)
+    app.add_middleware(
+        ProxyHeadersMiddleware, trusted_hosts=trusted_proxies(settings.forwarded_allow_ips)
+    )
     app.include_router(router)
     return app
 

@@ -119,7 +119,12 @@ def serve(
         " and /api/v1 (the API)"
     )
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", log_config=log_config()
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config(),
+        proxy_headers=False,  # the app believes the proxies of SUIREN_FORWARDED_ALLOW_IPS
     )
 
 
