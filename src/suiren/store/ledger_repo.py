@@ -612,12 +612,23 @@ def add_to_balances(connection: Connection, deltas: pa.Table) -> None:
                 "balance_fen": deltas["balance_fen"],
             }
         )
-    insert = pg_insert(accounts) if is_postgres(connection) else sqlite_insert(accounts)
-    statement = insert.on_conflict_do_update(
-        index_elements=["account"],
-        set_={"balance_fen": accounts.c.balance_fen + insert.excluded.balance_fen},
+    if is_postgres(connection):
+        insert = pg_insert(accounts)
+        statement = insert.on_conflict_do_update(
+            index_elements=["account"],
+            set_={"balance_fen": accounts.c.balance_fen + insert.excluded.balance_fen},
+        )
+        connection.execute(statement, deltas.select(list(BALANCE_COLUMNS)).to_pylist())
+        return
+    # SQLite: the driver's executemany over tuples (every value a text or an int, stored as
+    # given), not a dictionary and a compiled parameter set per account — about 12 µs an
+    # account, 0.5 s of a 250,000-month file's 41,666 new accounts
+    connection.exec_driver_sql(
+        f"INSERT INTO accounts ({', '.join(BALANCE_COLUMNS)})"
+        f" VALUES ({', '.join('?' * len(BALANCE_COLUMNS))}) ON CONFLICT (account)"
+        " DO UPDATE SET balance_fen = accounts.balance_fen + excluded.balance_fen",
+        list(zip(*(deltas[name].to_pylist() for name in BALANCE_COLUMNS), strict=True)),
     )
-    connection.execute(statement, deltas.select(list(BALANCE_COLUMNS)).to_pylist())
 
 
 # the temporary table a large balance update is staged in (PostgreSQL)
