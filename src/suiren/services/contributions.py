@@ -82,7 +82,7 @@ from suiren.rules.vector import REGION_SPAN, day_number, region_numbers
 from suiren.services.provisional import BOUNDS_THEN, provisional, provisional_warning
 from suiren.services.provisional_uses import use_fact, uses_of
 from suiren.services.workers import get_worker
-from suiren.store.bulk import fill_keys, insert_arrow, select_columns
+from suiren.store.bulk import fill_keys, insert_arrow, key_set, select_columns
 from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import (
     TransactionConflict,
@@ -94,7 +94,6 @@ from suiren.store.lines import months_that_stand
 from suiren.store.projections import fact
 from suiren.store.tables import (
     contribution_months,
-    enrolments,
     history_stints,
     intake_receipts,
     journal,
@@ -669,19 +668,21 @@ def _enrolled(
     the caller may not see is as unknown as one that does not exist)."""
     found = _enrolments(connection, pc.unique(batch.worker_id).to_pylist(), batch.scheme)
     if visible is not None:
-        found = {worker: v for worker, v in found.items() if visible(v[0])}
-    known = pa.array(list(found), type=pa.string())
-    at = pc.index_in(batch.worker_id, value_set=known).to_numpy(zero_copy_only=False)
-    missing = np.isnan(at) if at.dtype.kind == "f" else np.zeros(batch.n, dtype=bool)
-    index = np.where(missing, 0, at).astype(np.int64)
-    values = list(found.values())
-    if values:
-        regions = np.array([v[0] for v in values], dtype=object)
-        batch.region = np.where(missing, "", regions[index])
-        batch.temporary = np.where(missing, 0, np.array([int(v[1]) for v in values])[index])
-        batch.hukou = np.where(missing, "", np.array([v[2] for v in values], dtype=object)[index])
-        batch.birth = np.where(missing, 0, np.array([v[3] for v in values], dtype=np.int64)[index])
-        batch.male = np.where(missing, False, np.array([v[4] == "M" for v in values])[index])
+        seen = [r for r in pc.unique(found["region"]).to_pylist() if visible(r)]
+        found = found.filter(pc.is_in(found["region"], value_set=pa.array(seen, pa.string())))
+    at = pc.index_in(batch.worker_id, value_set=found["worker_id"].combine_chunks())
+    missing = at.is_null().to_numpy(zero_copy_only=False)
+    index = at.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if found.num_rows:
+
+        def column(name: str) -> npt.NDArray[Any]:  # each enrolled worker's value, then each row's
+            return found[name].to_numpy(zero_copy_only=False)[index]  # type: ignore[no-any-return]
+
+        batch.region = np.where(missing, "", column("region"))
+        batch.temporary = np.where(missing, 0, column("temporary"))
+        batch.hukou = np.where(missing, "", column("hukou_region"))
+        batch.birth = np.where(missing, 0, column("birth_month"))
+        batch.male = np.where(missing, False, column("sex") == "M")
     if missing.any():
         absent = np.flatnonzero(missing)
         names = _take(batch.worker_id, absent)
@@ -703,73 +704,38 @@ def _enrolled(
                 )
 
 
-ENROLMENT_COLUMNS = pa.schema(
-    [
-        ("worker_id", pa.string()),
-        ("region", pa.string()),
-        ("temporary", pa.bool_()),
-        ("hukou_region", pa.string()),
-        ("birth_month", pa.int64()),
-        ("sex", pa.string()),
-    ]
-)
+ENROLMENT_COLUMNS = {  # name: (SQL, type); temporary as 0 or 1 on both databases
+    "worker_id": ("e.worker_id", pa.string()),
+    "region": ("e.region", pa.string()),
+    "temporary": ("CASE WHEN e.temporary THEN 1 ELSE 0 END", pa.int64()),
+    "hukou_region": ("w.hukou_region", pa.string()),
+    "birth_month": ("w.birth_month", pa.int64()),
+    "sex": ("w.sex", pa.string()),
+}
+ENROLMENT_REGIONS = ("worker_id", "region")  # all the check under the locks needs (_still_there)
 
 
 def _enrolments(
-    connection: Connection, worker_ids: list[str], scheme: Scheme
-) -> dict[str, tuple[str, bool, str, int, str]]:
-    """worker -> (region, paying into a temporary account, hukou region, birth month ordinal,
-    sex), enrolled ones only."""
-    query = (
-        select(
-            enrolments.c.worker_id,
-            enrolments.c.region,
-            enrolments.c.temporary,
-            workers.c.hukou_region,
-            workers.c.birth_month,
-            workers.c.sex,
-        )
-        .join(workers, workers.c.worker_id == enrolments.c.worker_id)
-        .where(enrolments.c.scheme == scheme.value)
+    connection: Connection,
+    worker_ids: list[str],
+    scheme: Scheme,
+    names: Iterable[str] = ENROLMENT_COLUMNS,
+) -> pa.Table:
+    """The enrolments in ``scheme`` of those of ``worker_ids`` enrolled in it, as columns
+    ``names`` of ``ENROLMENT_COLUMNS`` (region, paying into a temporary account, and of the
+    worker: hukou region, birth month ordinal, sex): one statement, no Python object per row
+    on PostgreSQL."""
+    wanted = list(names)
+    keys, params = key_set(connection, "wanted_workers", worker_ids)
+    of_workers = any(ENROLMENT_COLUMNS[n][0].startswith("w.") for n in wanted)
+    join = " JOIN workers w ON w.worker_id = e.worker_id" if of_workers else ""
+    return select_columns(
+        connection,
+        f"SELECT {', '.join(f'{ENROLMENT_COLUMNS[n][0]} AS {n}' for n in wanted)}"
+        f" FROM enrolments e{join} WHERE e.scheme = :scheme AND e.worker_id IN {keys}",
+        params | {"scheme": scheme.value},
+        pa.schema([(n, ENROLMENT_COLUMNS[n][1]) for n in wanted]),
     )
-    found: dict[str, tuple[str, bool, str, int, str]] = {}
-    if is_postgres(connection) and len(worker_ids) > LOOKUP_CHUNK:  # as columns, not rows
-        temp = fill_keys(connection, "wanted_workers", sorted(worker_ids))
-        table = select_columns(
-            connection,
-            "SELECT e.worker_id, e.region, e.temporary, w.hukou_region, w.birth_month, w.sex"
-            " FROM enrolments e"
-            f" JOIN {temp} k ON k.key = e.worker_id JOIN workers w ON w.worker_id = e.worker_id"
-            " WHERE e.scheme = :scheme",
-            {"scheme": scheme.value},
-            ENROLMENT_COLUMNS,
-        )
-        return dict(
-            zip(
-                table["worker_id"].to_pylist(),
-                zip(
-                    table["region"].to_pylist(),
-                    table["temporary"].to_pylist(),
-                    table["hukou_region"].to_pylist(),
-                    table["birth_month"].to_pylist(),
-                    table["sex"].to_pylist(),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
-    for rows in _chunked(
-        connection, query, enrolments.c.worker_id, sorted(worker_ids), "wanted_workers"
-    ):
-        for r in rows:
-            found[r.worker_id] = (
-                r.region,
-                bool(r.temporary),
-                r.hukou_region,
-                int(r.birth_month),
-                r.sex,
-            )
-    return found
 
 
 def _registered(connection: Connection, worker_ids: list[str]) -> set[str]:
@@ -786,28 +752,24 @@ def _still_there(connection: Connection, batch: _Batch) -> None:
     rows = batch.open()
     if not len(rows):
         return
-    pairs = (
-        pa.table(
-            {
-                "worker": batch.worker_id.take(pa.array(rows)),
-                "region": pa.array(batch.region[rows].tolist(), type=pa.string()),
-            }
-        )
-        .group_by(["worker", "region"])
-        .aggregate([])
+    worker = batch.worker_id.take(pa.array(rows))
+    again = _enrolments(connection, pc.unique(worker).to_pylist(), batch.scheme, ENROLMENT_REGIONS)
+    now_in = again["region"].take(
+        pc.index_in(worker, value_set=again["worker_id"].combine_chunks())
     )
-    names = pairs["worker"].to_pylist()
-    again = _enrolments(connection, names, batch.scheme)
-    for worker, region in zip(names, pairs["region"].to_pylist(), strict=True):
-        now_in = again.get(worker, ("",))[0]
-        if now_in != region:
-            raise InsuranceMoved(
-                message(
-                    "payment.moved-meanwhile",
-                    worker=worker,
-                    region=Text(now_in or "他处", now_in or "nowhere"),
-                )
-            )
+    read = pa.array(batch.region[rows].tolist(), type=pa.string())
+    moved = pc.fill_null(pc.not_equal(now_in, read), True)  # null: no longer enrolled
+    if not pc.any(moved).as_py():
+        return
+    first = int(np.flatnonzero(moved.to_numpy(zero_copy_only=False))[0])
+    region = now_in[first].as_py() or ""
+    raise InsuranceMoved(
+        message(
+            "payment.moved-meanwhile",
+            worker=worker[first].as_py(),
+            region=Text(region or "他处", region or "nowhere"),
+        )
+    )
 
 
 def _check_months(policy: Policy, batch: _Batch, now: datetime) -> None:

@@ -6,6 +6,7 @@ Both run inside the caller's transaction; nothing here commits.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +23,7 @@ from suiren.store.db import is_postgres
 COPY_ROWS_MIN = 64  # below this, a plain multi-row insert is as fast and simpler
 COPY_CHUNK_ROWS = 50_000
 COPY_CHUNK_BYTES = 8 << 20
+ARRAY_KEYS_MAX = 500  # PostgreSQL: more keys than this are joined from a temporary table
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -126,6 +128,18 @@ def fill_keys(connection: Connection, name: str, keys: Sequence[str]) -> str:
             f"ANALYZE {name}"
         )  # a temporary table has no statistics: without them the join is planned for 200 keys
     return name
+
+
+def key_set(connection: Connection, name: str, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """SQL for the set of ``keys`` (``x IN {sql}``) and its parameters, one statement whatever
+    their number: on PostgreSQL the temporary table ``name`` (``fill_keys``) for many keys, an
+    array for a few; on SQLite a JSON array read by ``json_each`` (chunks of ``IN (…)`` cost a
+    statement compiled with 500 parameters each: most of a batch's enrolment look-up)."""
+    if is_postgres(connection):
+        if len(keys) > ARRAY_KEYS_MAX:
+            return f"(SELECT key FROM {fill_keys(connection, name, keys)})", {}
+        return f"(SELECT unnest(CAST(:{name} AS text[])))", {name: list(keys)}
+    return f"(SELECT value FROM json_each(:{name}))", {name: json.dumps(list(keys))}
 
 
 def insert_arrow(connection: Connection, table: Table, data: pa.Table) -> None:
