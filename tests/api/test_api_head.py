@@ -65,3 +65,19 @@ def test_a_405_names_head_beside_get(world: Any) -> None:
     assert [m.strip() for m in refused.headers["allow"].split(",")] == ["GET", "HEAD"]
     posting_only = client.head("/api/v1/contributions", headers=headers)
     assert posting_only.status_code == 405 and "HEAD" not in posting_only.headers["allow"]
+
+
+def test_a_transfer_step_read_with_get_is_405_whatever_the_transfer(world: Any) -> None:
+    """``/transfers/ID/approve`` (and accept, complete, reject) take POST; read with GET or
+    HEAD the path was a transfer status of the id ``ID/approve``, a 404 that said nothing of
+    the method. The same 405 for an unknown transfer as for any: nothing is said of it."""
+    client, headers, _ = world
+    for step in ("approve", "accept", "complete", "reject"):
+        for read in (client.get, client.head):
+            refused = read(f"/api/v1/transfers/no-such-move/{step}", headers=headers)
+            assert refused.status_code == 405, (step, refused.text)
+            assert refused.headers["allow"] == "POST"
+        body = client.get(f"/api/v1/transfers/GATHER-1/440100/{step}", headers=headers).json()
+        assert body["type"] == "urn:suiren:problem:method-not-allowed", body
+    unknown = client.get("/api/v1/transfers/no-such-move/approved", headers=headers)
+    assert unknown.status_code == 404  # not a step: a transfer of that id, not found

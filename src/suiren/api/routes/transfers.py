@@ -3,12 +3,14 @@ gathering at retirement (归集), and the agency's list of its transfers."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
+from starlette.exceptions import HTTPException
 
 from suiren.api import access
 from suiren.api.body import JsonBodyRoute
@@ -122,8 +124,18 @@ async def gather(
 def transfer_status(transfer_id: str, actor: ActorDep, service: ServiceDep) -> JSONResponse:
     """A transfer's state and amounts (either side's agency)."""
     with service.transaction(read_only=True) as connection:
-        view = access.transfer(connection, actor, transfer_id, "view")
+        try:
+            view = access.transfer(connection, actor, transfer_id, "view")
+        except access.NotFound:
+            # ``/transfers/ID/approve`` read with GET: the step's path, whose method is POST
+            # (the same 405 whether ID is unknown or another region's: nothing is said of it)
+            if STEP_PATH_RE.fullmatch(transfer_id):
+                raise HTTPException(405, headers={"Allow": "POST"}) from None
+            raise
     return JSONResponse(view.to_json())
+
+
+STEP_PATH_RE = re.compile(r".+/(approve|accept|complete|reject)", re.ASCII)
 
 
 class Rejection(BaseModel):
