@@ -46,7 +46,14 @@ _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def trusted_proxies(value: str) -> list[str]:
-    """The items of ``forwarded_allow_ips``, blanks dropped."""
+    """The items of ``forwarded_allow_ips``, blanks dropped, each written as the server reads
+    it: a network with host bits (``10.20.0.5/16``, taken by the check below) as its network
+    (``10.20.0.0/16``) — the server takes only the latter for a network, and the former for a
+    name that no client has, trusting nothing."""
+    return [str(ipaddress.ip_network(i, strict=False)) if "/" in i else i for i in _items(value)]
+
+
+def _items(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
@@ -88,7 +95,7 @@ class Settings(BaseSettings):
         """Each an IP address or network: a typo would otherwise trust nothing silently (the
         server takes what is not an address as a name), and "*" would let any client say it
         is any address — past the login limit — so it is refused: name the proxies."""
-        for item in trusted_proxies(value):
+        for item in _items(value):
             if item == "*":
                 raise ValueError("name the proxies' addresses or networks, not *")
             try:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from suiren.portal.app import create_app
+from suiren.settings import trusted_proxies
 from tests.api import settings_for
 from tests.ledger_helpers import resident_id
 
@@ -79,3 +80,22 @@ def test_a_proxy_that_is_not_an_address_or_network_is_refused(value: str) -> Non
 def test_addresses_and_networks_of_both_families_are_taken() -> None:
     settings = settings_for(forwarded_allow_ips=" 10.0.0.0/8, 192.0.2.7 ,::1, 2001:db8::/32,")
     assert settings.forwarded_allow_ips.startswith(" 10.0.0.0/8")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_network_written_with_host_bits_is_believed_as_its_network(served) -> None:  # type: ignore[no-untyped-def]
+    """``10.20.0.5/16`` passes the settings' check (it is a network, written from one of its
+    addresses): the server is given ``10.20.0.0/16``, which it reads as a network — the former
+    it would take for a name no client has, and believe no proxy."""
+    assert trusted_proxies(" 10.20.0.5/16, 2001:db8::1/32 ,::1,") == [
+        "10.20.0.0/16",
+        "2001:db8::/32",
+        "::1",
+    ]
+    settings_for(forwarded_allow_ips="10.20.0.5/16")  # taken
+    with served("10.20.0.5/16") as client:
+        page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+        cookies = page.headers.get_list("set-cookie")
+        assert cookies and all("; secure" in c.lower() for c in cookies), cookies
+        many = codes(client, [f"198.51.100.{n}" for n in range(21)])
+        assert many == [202] * 21  # 21 clients, not one proxy's 20 a minute
