@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # login limit per address, the access log) and https (Secure cookies) come from them.
     # Behind a proxy on another host, name it: else every worker shares its address, and one
     # address's 20 logins a minute are the whole province's
-    forwarded_allow_ips: str = "127.0.0.1"
+    forwarded_allow_ips: str = "127.0.0.1, ::1"  # a proxy on this host, either loopback
 
     @field_validator("today", mode="before")
     @classmethod

@@ -24,10 +24,11 @@ PROXY = ("10.20.0.5", 41000)  # the address the service sees a request come from
 def served(database_url) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     url, _ = database_url
 
-    def client(proxies: str) -> TestClient:
+    def client(proxies: str | None, peer: tuple[str, int] = PROXY) -> TestClient:
         settings = settings_for(url, today="2026-06-15", demo_codes=True)
-        settings.forwarded_allow_ips = proxies
-        return TestClient(create_app(settings), raise_server_exceptions=False, client=PROXY)
+        if proxies is not None:  # None: the default
+            settings.forwarded_allow_ips = proxies
+        return TestClient(create_app(settings), raise_server_exceptions=False, client=peer)
 
     yield client
 
@@ -99,3 +100,10 @@ def test_a_network_written_with_host_bits_is_believed_as_its_network(served) -> 
         assert cookies and all("; secure" in c.lower() for c in cookies), cookies
         many = codes(client, [f"198.51.100.{n}" for n in range(21)])
         assert many == [202] * 21  # 21 clients, not one proxy's 20 a minute
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("loopback", ["127.0.0.1", "::1"])
+def test_by_default_a_proxy_on_this_host_is_believed_on_either_loopback(served, loopback) -> None:  # type: ignore[no-untyped-def]
+    with served(None, (loopback, 41000)) as client:
+        assert codes(client, [f"198.51.100.{n}" for n in range(25)], first=300) == [202] * 25
