@@ -33,7 +33,7 @@ def _entry() -> FrameType | None:
     frame: FrameType | None = sys._getframe(2)
     outer = None
     while frame is not None:
-        if "/suiren/" in frame.f_code.co_filename and "/tests/" not in frame.f_code.co_filename:
+        if frame.f_globals.get("__name__", "").startswith("suiren."):  # by module, not path
             outer = frame
         frame = frame.f_back
     return outer
