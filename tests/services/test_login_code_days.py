@@ -4,9 +4,10 @@ first requests of a day at once both count, on both databases — never a duplic
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from suiren.services.logins import CODES_PER_DAY, CodesPerDay, _count_code
 from suiren.store.api_tables import login_code_days
@@ -26,20 +27,19 @@ def sent(engine: Engine) -> tuple[object, int] | None:
     return None if row is None else (row.day, row.sent)
 
 
-def test_two_first_codes_of_a_day_at_once_both_count(engine: Engine) -> None:
-    """The first holds its new row uncommitted while the second counts: the second waits for
-    it (PostgreSQL: on the key; SQLite: on the database) and counts on it — the check-then-
-    insert it replaced made the second a duplicate key, a 500 for a worker asking for a code."""
-    first_counted, second_done = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
+def race(engine: Engine, work: Callable[[Connection], object]) -> tuple[bool, object]:
+    """``work`` in a transaction that holds what it wrote while ``work`` runs again in
+    another: (whether the second waited for the first's commit, what it returned or raised)."""
+    first_done, second_done = threading.Event(), threading.Event()
+    outcome: list[object] = []
 
     def second() -> None:
-        first_counted.wait(10)
+        first_done.wait(10)
         try:
             with unit_of_work(engine) as c:
-                _count_code(c, INDEX, NOW)
-        except BaseException as error:  # reported below, not lost in the thread
-            failures.append(error)
+                outcome.append(work(c))
+        except BaseException as error:  # reported to the test, not lost in the thread
+            outcome.append(error)
         second_done.set()
 
     with unit_of_work(engine):  # the key's fingerprint recorded: the second waits on nothing else
@@ -47,11 +47,25 @@ def test_two_first_codes_of_a_day_at_once_both_count(engine: Engine) -> None:
     thread = threading.Thread(target=second)
     thread.start()
     with unit_of_work(engine) as c:
-        _count_code(c, INDEX, NOW)
-        first_counted.set()
-        assert not second_done.wait(0.5)  # it waits for this transaction
+        assert work(c)
+        first_done.set()
+        waited = not second_done.wait(0.5)
     thread.join(10)
-    assert not failures, failures
+    [second_outcome] = outcome
+    return waited, second_outcome
+
+
+def test_two_first_codes_of_a_day_at_once_both_count(engine: Engine) -> None:
+    """The first holds its new row uncommitted while the second counts: the second waits for
+    it (PostgreSQL: on the key; SQLite: on the database) and counts on it — the check-then-
+    insert it replaced made the second a duplicate key, a 500 for a worker asking for a code."""
+
+    def count(c: Connection) -> bool:
+        _count_code(c, INDEX, NOW)
+        return True
+
+    waited, second = race(engine, count)
+    assert waited and second is True, second
     assert sent(engine) == (date(2026, 6, 15), 2)
 
 
@@ -82,29 +96,6 @@ def test_two_code_requests_for_one_login_at_once_send_one_code(engine: Engine) -
     from tests.ledger_helpers import VAULT, resident_id
 
     mine = resident_id(5)
-    first_sent, second_done = threading.Event(), threading.Event()
-    outcome: list[object] = []
-
-    def second() -> None:
-        first_sent.wait(10)
-        try:
-            with unit_of_work(engine) as c:
-                outcome.append(request_code(c, VAULT, mine, NOW))
-        except LoginLocked as refused:
-            outcome.append(refused)
-        except BaseException as error:
-            outcome.append(error)
-        second_done.set()
-
-    with unit_of_work(engine):  # the key's fingerprint recorded: the second waits on nothing else
-        pass
-    thread = threading.Thread(target=second)
-    thread.start()
-    with unit_of_work(engine) as c:
-        assert request_code(c, VAULT, mine, NOW)
-        first_sent.set()
-        second_done.wait(0.5)
-    thread.join(10)
-    [second_outcome] = outcome
-    assert isinstance(second_outcome, LoginLocked), second_outcome
-    assert "60" in second_outcome.message
+    _, second = race(engine, lambda c: request_code(c, VAULT, mine, NOW))
+    assert isinstance(second, LoginLocked), second
+    assert "60" in second.message
