@@ -87,7 +87,7 @@ from suiren.store.db import is_postgres
 from suiren.store.ledger_repo import (
     TransactionConflict,
     append_months,
-    lock_chain_head,
+    lock_chain_heads,
     post_transactions,
 )
 from suiren.store.lines import months_that_stand
@@ -428,8 +428,7 @@ def post_batch(
         set(batch.region[batch.open()].tolist())
         | set(batch.hukou[np.flatnonzero(batch.held)].tolist())
     )
-    for region in locks:
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, locks)
     _still_there(connection, batch)
     _refuse_moving(connection, batch)
     _refuse_history(connection, batch)

@@ -414,7 +414,7 @@ def _transfers(
         request_transfer,
     )
     from suiren.services.workers import enrolment_region, relation_region
-    from suiren.store.ledger_repo import lock_chain_head
+    from suiren.store.ledger_repo import lock_chain_heads
 
     earlier, long_ago = now - timedelta(days=2), now - timedelta(days=OVERDUE_DAYS)
     plans = [(s, earlier) for s in ("requested", "approved", "accepted", "completed",
@@ -436,8 +436,7 @@ def _transfers(
                 # the steps of one move in one transaction (a clerk's clicks would be one
                 # each): its regions locked first, in the order every writer uses
                 relation = relation_region(c, worker, Scheme.EMPLOYEE_PENSION)
-                for code in sorted({region, target, relation or region}):
-                    lock_chain_head(c, code)
+                lock_chain_heads(c, {region, target, relation or ""})
                 request_transfer(c, policy, transfer_id, worker, target, when)
                 if state in ("approved", "accepted", "completed", "rejected"):
                     approve_transfer(c, transfer_id, when, policy)

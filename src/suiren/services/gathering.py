@@ -44,7 +44,7 @@ from suiren.services.transfers import (
     refuse_if_open,
 )
 from suiren.services.workers import Worker, enrolment_region, get_worker, relation_region
-from suiren.store.ledger_repo import lock_chain_head
+from suiren.store.ledger_repo import lock_chain_heads
 from suiren.store.lines import paid_months
 from suiren.store.tables import contribution_months, history_stints, transfers
 
@@ -73,8 +73,8 @@ def gather_for_retirement(
     prior = _started(connection, gather_id)
     if prior:
         return _replay(connection, gather_id, worker_id, prior, to_region)
-    for code in _regions(connection, worker_id, scheme, region):
-        lock_chain_head(connection, code)  # serialised with every writer of those regions
+    # serialised with every writer of those regions
+    lock_chain_heads(connection, _regions(connection, worker_id, scheme, region))
     prior = _started(connection, gather_id)
     if prior:
         return _replay(connection, gather_id, worker_id, prior, to_region)

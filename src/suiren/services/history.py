@@ -118,7 +118,7 @@ from suiren.services.workers import (
     new_worker_id,
     worker_registration,
 )
-from suiren.store.ledger_repo import lock_chain_head, post_transactions
+from suiren.store.ledger_repo import lock_chain_head, lock_chain_heads, post_transactions
 from suiren.store.lines import paid_months
 from suiren.store.projections import fact
 from suiren.store.tables import enrolments, history_stints, interest_carry, journal
@@ -888,8 +888,7 @@ def _lock_regions(
             for _, values in balances.get(person.resident_id, [])
             if values.get("region", "") in registry
         }
-    for region in sorted(regions - {""}):
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, regions)
 
 
 def _balances(

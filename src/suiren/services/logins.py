@@ -62,7 +62,7 @@ from suiren.store.api_tables import (
     logins,
     worker_sessions,
 )
-from suiren.store.db import as_utc, is_postgres, ledger_keys
+from suiren.store.db import as_utc, dialect_insert, is_postgres, ledger_keys
 from suiren.store.grants import (
     lock_grants,
     next_version,
@@ -226,14 +226,9 @@ def _count_code(connection: Connection, index: str, now: datetime) -> None:
     whose update applies only while the day has codes left: two first requests of a day
     cannot both insert (the second waits for the first's row and counts on it), and a row of
     another day — or one changed behind the service — is counted again from 1."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     day = now.astimezone(BEIJING).date()
     table = login_code_days
-    fresh = (pg_insert if is_postgres(connection) else sqlite_insert)(table).values(
-        blind_index=index, day=day, sent=1
-    )
+    fresh = dialect_insert(connection, table).values(blind_index=index, day=day, sent=1)
     same_day = table.c.day == fresh.excluded.day
     counted = connection.execute(
         fresh.on_conflict_do_update(

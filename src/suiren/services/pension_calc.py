@@ -791,9 +791,8 @@ class CaseWarnings:
         order = np.argsort(cases, kind="stable")  # a case's warnings stay in the order found
         self.case_of: np.ndarray = cases[order]
         self.which: np.ndarray = which[order]
-        self._counts = np.bincount(self.case_of, minlength=n).astype(np.int64)
-        self.offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(self._counts, out=self.offsets[1:])
+        self.offsets = np.zeros(n + 1, dtype=np.int64)  # case i's: offsets[i]:offsets[i + 1]
+        np.cumsum(np.bincount(self.case_of, minlength=n), out=self.offsets[1:])
 
     def __len__(self) -> int:
         return self.n
@@ -807,7 +806,7 @@ class CaseWarnings:
 
     def warned(self) -> int:
         """How many cases have a warning."""
-        return int(np.count_nonzero(self._counts))
+        return int(np.count_nonzero(self.counts()))
 
     def first(self) -> tuple[int, CaseWarning] | None:
         """The first case with a warning and its first warning, or None."""
@@ -816,7 +815,8 @@ class CaseWarnings:
         return int(self.case_of[0]), self.distinct[int(self.which[0])]
 
     def counts(self) -> np.ndarray:
-        return self._counts
+        """How many warnings each case has."""
+        return np.diff(self.offsets)
 
 
 def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarnings:

@@ -66,7 +66,7 @@ from suiren.store.ledger_repo import (
     balances,
     existing,
     load_transaction_postings,
-    lock_chain_head,
+    lock_chain_heads,
     post_transactions,
 )
 from suiren.store.projections import fact
@@ -113,8 +113,7 @@ def reverse(
     month = _month(connection, tx_id)
     held = _obligation(connection, tx_id + HUKOU_SUFFIX)  # append-only: safe to read unlocked
     now_in = _insured_in(connection, month["worker_id"], month["scheme"])
-    for region in sorted({month["region"], now_in} | ({held["to_region"]} if held else set())):
-        lock_chain_head(connection, region)  # the order every writer uses
+    lock_chain_heads(connection, {month["region"], now_in, held["to_region"] if held else ""})
     done = existing(connection, [reversal_id]).get(reversal_id)
     if done is not None:
         row, _ = load_transaction_postings(connection, reversal_id)

@@ -32,7 +32,7 @@ from suiren.domain.messages import text as message
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, clearing
 from suiren.ledger.transaction import Posting, Transaction, TxCode
-from suiren.store.ledger_repo import lock_chain_head, post_transactions
+from suiren.store.ledger_repo import lock_chain_heads, post_transactions
 from suiren.store.projections import fact
 from suiren.store.tables import (
     region_obligations,
@@ -160,8 +160,7 @@ def close_window(
     if window >= now.date():
         raise SettlementRefused(message("settlement.window-open", window=window))
     regions = {r for p in _pairs(connection, scheme) for r in p} | {NATIONAL}
-    for region in sorted(regions):
-        lock_chain_head(connection, region)  # settle against a stable set of transfers
+    lock_chain_heads(connection, regions)  # settle against a stable set of transfers
     done = report(connection, window, scheme)
     if done.closed:
         return done

@@ -75,7 +75,7 @@ from suiren.services.workers import enrolment_fact, enrolment_region, relation_r
 from suiren.store.ledger_repo import (
     Posted,
     load_transaction_postings,
-    lock_chain_head,
+    lock_chain_heads,
     post_transactions,
 )
 from suiren.store.projections import fact
@@ -310,8 +310,7 @@ def request_transfer(
     # serialise with other requests for this region; and the relation's, in the order every
     # writer uses: a move out of a temporary account takes the money from there (``plan``)
     relation = relation_region(connection, worker_id, scheme)
-    for region in sorted({from_region, relation or from_region}):
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, {from_region, relation or ""})
     if enrolment_region(connection, worker_id, scheme)[0] != from_region:
         raise TransferRefused(message("transfer.moved-meanwhile", worker=worker_id), reason="moved")
     replay = _replayed_request(connection, transfer_id, worker_id, target, scheme)
@@ -427,8 +426,7 @@ def _advance(connection: Connection, transfer_id: str, step: str) -> TransferVie
     """
     needed, reached, _ = STEPS[step]
     view = get_transfer(connection, transfer_id)
-    for region in sorted({view.from_region, view.to_region}):
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, {view.from_region, view.to_region})
     view = get_transfer(connection, transfer_id)
     done = connection.execute(
         select(transfer_events.c.step).where(
@@ -698,8 +696,7 @@ def reject_transfer(
     if not reason.strip():  # as the console's form refuses it: a reason says something
         raise InvalidInput(message("transfer.reason-blank"), field="reason")
     view = get_transfer(connection, transfer_id)
-    for region in sorted({view.from_region, view.to_region}):
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, {view.from_region, view.to_region})
     view = get_transfer(connection, transfer_id)
     if view.state == State.REJECTED.value:
         return view
@@ -756,8 +753,7 @@ def expire_overdue(connection: Connection, now: datetime) -> list[TransferView]:
     """Requested transfers never approved by their deadline expire (no money has moved)."""
     expired = []
     candidates = [c for c in overdue(connection, now.date()) if c.state == State.REQUESTED.value]
-    for region in sorted({c.from_region for c in candidates}):  # the order every writer uses
-        lock_chain_head(connection, region)
+    lock_chain_heads(connection, {c.from_region for c in candidates})
     for candidate in candidates:
         view = get_transfer(connection, candidate.transfer_id)
         if view.state != State.REQUESTED.value:

@@ -144,6 +144,11 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+def dialect_insert(connection: Connection, table: Any) -> Any:
+    """An INSERT of ``table`` in the connection's dialect: one with ``on_conflict_do_…``."""
+    return (pg_insert if is_postgres(connection) else sqlite_insert)(table)
+
+
 def check_fingerprint(connection: Connection) -> None:
     """Refuse a key other than the database's; record the key on the database's first use.
 
@@ -160,9 +165,8 @@ def check_fingerprint(connection: Connection) -> None:
         connection.info[FINGERPRINT_CHECKED] = True
         return
     if stored is None:
-        insert = pg_insert if is_postgres(connection) else sqlite_insert
         connection.execute(
-            insert(ledger_meta)
+            dialect_insert(connection, ledger_meta)
             .values(name=FINGERPRINT, value=keys.fingerprint)
             .on_conflict_do_nothing(index_elements=["name"])
         )

@@ -33,7 +33,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Column, Connection, MetaData, Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from suiren.domain.errors import SuirenError
@@ -58,7 +57,7 @@ from suiren.ledger.months import (
 from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.transaction import Fact, Transaction, TxCode, check_memo, check_tx_id, utc
 from suiren.store.bulk import fill_keys, insert_arrow, insert_rows
-from suiren.store.db import is_postgres, ledger_keys
+from suiren.store.db import dialect_insert, is_postgres, ledger_keys
 from suiren.store.projections import apply_facts
 from suiren.store.tables import (
     accounts,
@@ -121,14 +120,23 @@ def lock_chain_head(connection: Connection, region: str) -> tuple[int, str]:
         query = query.with_for_update()
     row = connection.execute(query).first()
     if row is None:
-        insert = pg_insert if is_postgres(connection) else sqlite_insert
         connection.execute(
-            insert(chain_heads)
+            dialect_insert(connection, chain_heads)
             .values(region=region, seq=0, chain_hash=GENESIS)
             .on_conflict_do_nothing(index_elements=["region"])
         )
         row = connection.execute(query).one()
     return int(row.seq), str(row.chain_hash)
+
+
+def lock_chain_heads(connection: Connection, regions: Iterable[str]) -> None:
+    """Lock each region's chain head (``lock_chain_head``) in ascending order, each once — the
+    order every writer takes them: two writers meeting the same regions the other way round
+    would deadlock on PostgreSQL. A transaction that writes several regions locks all it may
+    write, or must hold still, here and before it reads the state (``tests/lock_order.py``
+    checks the order in every test)."""
+    for region in sorted(set(regions) - {""}):
+        lock_chain_head(connection, region)
 
 
 def ledger_version(connection: Connection) -> tuple[int, int]:
