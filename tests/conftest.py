@@ -496,11 +496,12 @@ def copy_statements(connection: Any, schema: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def chain_heads_in_one_order() -> Iterator[None]:
-    """Every writer in every test locks chain heads in ascending order (``tests/lock_order``)."""
+def locks_in_one_order() -> Iterator[None]:
+    """Every writer in every test takes the ledger's locks in one order: people's, then chain
+    heads in ascending region order (``tests/lock_order``)."""
     lock_order.begin_test()
     yield
-    assert not lock_order.broken, f"chain heads locked out of order: {lock_order.broken}"
+    assert not lock_order.broken, f"locks taken out of order: {lock_order.broken}"
 
 
 @pytest.fixture(scope="session")

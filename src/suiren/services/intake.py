@@ -862,7 +862,7 @@ def enrol_workers(
     """Enrol a chunk of a workers file (one unit of work, the caller's); see module doc.
     ``visible``: the regions the caller (an agency) may enrol in; a row for another region
     is refused."""
-    from suiren.services.workers import EnrolRequest, enrol_many
+    from suiren.services.workers import EnrolRequest, enrol_many, lock_enrolments
 
     table, first = chunk.table, chunk.first_row
     n = table.num_rows
@@ -887,8 +887,8 @@ def enrol_workers(
             )
             continue
         schemes.setdefault(scheme, []).append(i)
-    for scheme, rows in sorted(schemes.items()):
-        requests = [
+    requests = {
+        scheme: [
             EnrolRequest(
                 values["resident_id"][i],
                 values["work_region"][i],
@@ -896,8 +896,15 @@ def enrol_workers(
             )
             for i in rows
         ]
+        for scheme, rows in schemes.items()
+    }
+    if len(requests) > 1:  # one enrol_many a scheme: the chunk's locks first, in one order
+        lock_enrolments(connection, vault, [r for each in requests.values() for r in each], now)
+    for scheme, rows in sorted(schemes.items()):
         for i, result in zip(
-            rows, enrol_many(connection, policy, vault, requests, now, Scheme(scheme)), strict=True
+            rows,
+            enrol_many(connection, policy, vault, requests[scheme], now, Scheme(scheme)),
+            strict=True,
         ):
             if isinstance(result, SuirenError):
                 summary.errors.append(RowError.of(first + i, _field_of(result), result))

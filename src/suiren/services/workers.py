@@ -42,7 +42,7 @@ from suiren.policy.transfer import temporary_account
 from suiren.services.identity import IdentityVault
 from suiren.store.bulk import fill_keys
 from suiren.store.db import is_postgres
-from suiren.store.ledger_repo import post_transactions
+from suiren.store.ledger_repo import lock_chain_heads, post_transactions
 from suiren.store.projections import fact
 from suiren.store.tables import enrolments, workers
 
@@ -252,6 +252,28 @@ def _parts(items: list[Fact]) -> list[list[Fact]]:
         parts.append(items[start:end])
         start = end
     return parts
+
+
+def lock_enrolments(
+    connection: Connection, vault: IdentityVault, requests: list[EnrolRequest], today: datetime
+) -> None:
+    """Take, in the ledger's order, the locks that ``enrol_many`` takes for ``requests``:
+    their people's, then their work regions' chain heads (a row that names no resident id or
+    region locks nothing; ``enrol_many`` refuses it). For a caller that enrols several
+    batches in one transaction — a workers file's chunk with rows of several schemes, one
+    ``enrol_many`` a scheme: each call would lock its people after the previous one's regions,
+    and two such files would wait for each other in a circle (``tests/lock_order.py``)."""
+    indexes, regions = set(), set()
+    for request in requests:
+        try:
+            indexes.add(
+                vault.blind_index(ResidentId.parse(request.resident_id, today=today.date()).number)
+            )
+            regions.add(RegionCode.parse(request.work_region).code)
+        except SuirenError:
+            continue
+    lock_people(connection, sorted(indexes))
+    lock_chain_heads(connection, regions)
 
 
 def _region(text: str, field: str) -> RegionCode:
