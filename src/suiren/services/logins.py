@@ -225,7 +225,12 @@ def _count_code(connection: Connection, index: str, now: datetime) -> None:
     (``CodesPerDay``) when the day's ``CODES_PER_DAY`` are sent. One statement, an upsert
     whose update applies only while the day has codes left: two first requests of a day
     cannot both insert (the second waits for the first's row and counts on it), and a row of
-    another day — or one changed behind the service — is counted again from 1."""
+    another day — or one changed behind the service — is counted again from 1.
+
+    Counted per login name, not per handset: a resident id and the number bound to it count
+    apart (one handset may be sent up to twice ``CODES_PER_DAY``). One count for both would
+    tell whoever spent a number's codes whether a resident id is bound to it (the id's next
+    request refused): a link between a person and a number, which no refusal may give."""
     day = now.astimezone(BEIJING).date()
     table = login_code_days
     fresh = dialect_insert(connection, table).values(blind_index=index, day=day, sent=1)
