@@ -285,7 +285,8 @@ PUBLISHED_LATE = (
 # fmt: off
 KNOWN_MISSING: tuple[Known, ...] = (
     Known(
-        "contribution.base.average_monthly_wage", "440000 440100", "2015-01", "2015-06",
+        "contribution.base.average_monthly_wage", "440000 440100 440400 440600 441900 442000",
+        "2015-01", "2015-06",
         WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "140000", "2015-01", "2018-12", WAGES_NOT_COLLECTED),
@@ -352,7 +353,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "150000 330000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "130000 340000 440000 440100 450000 500000 510000 520000 630000",
+        "130000 340000 440000 440100 440400 440600 441900 442000 450000 500000 510000 520000"
+        " 630000",
         "2015-01", "2021-12", BASE_NOT_COLLECTED,
     ),
     Known("pension.base", "320000", "2015-01", "2020-12", BASE_NOT_COLLECTED),

@@ -74,12 +74,15 @@ def test_shenzhens_2024_floor_is_below_sixty_percent_of_the_wage(policy: Policy)
 
 
 def test_the_rest_of_guangdong_keeps_its_figures(policy: Policy) -> None:
-    # 2024: 广州 and 省直 5500, elsewhere 4492; 2025 (粤人社发〔2025〕32号): 5510 and 4775
+    # 2024 (粤人社发〔2024〕33号): 广州 and 省直 5500, 珠海, 佛山, 东莞, 中山 4767, elsewhere
+    # 4492; 2025 (粤人社发〔2025〕32号): 5510 and 4775
     assert bounds_of(policy, "440100", date(2024, 7, 1)) == (916_700, 550_000, 2_750_100)
-    assert bounds_of(policy, "440600", date(2024, 7, 1)) == (916_700, 449_200, 2_750_100)
-    assert region_of(policy, FLOOR, "440600", date(2024, 7, 1)) == "440000"
+    assert bounds_of(policy, "440600", date(2024, 7, 1)) == (916_700, 476_700, 2_750_100)
+    assert bounds_of(policy, "440700", date(2024, 7, 1)) == (916_700, 449_200, 2_750_100)
+    assert region_of(policy, FLOOR, "440700", date(2024, 7, 1)) == "440000"
     assert bounds_of(policy, "440100", date(2025, 7, 1)) == (918_300, 551_000, 2_754_900)
     assert bounds_of(policy, "440600", date(2025, 7, 1)) == (918_300, 477_500, 2_754_900)
+    assert bounds_of(policy, "440700", date(2025, 7, 1)) == (918_300, 477_500, 2_754_900)
 
 
 def policy_without_shenzhens_floor(tmp_path: Path, exclude: bool) -> Policy:
@@ -107,7 +110,7 @@ def test_guangdongs_floor_is_never_read_for_shenzhen(tmp_path: Path) -> None:
     with pytest.raises(ParameterNotFound, match="region 440300"):
         policy.at(day, "440300").get(FLOOR)
     assert bounds_of(policy, "440300", day)[1] == 550_000  # 60% × 9167, to the yuan
-    assert bounds_of(policy, "440600", day)[1] == 449_200  # the rest of 广东 keeps 4492
+    assert bounds_of(policy, "440700", day)[1] == 449_200  # the rest of 广东 keeps 4492
 
 
 def test_without_excludes_guangdongs_floor_would_reach_shenzhen(tmp_path: Path) -> None:
