@@ -353,10 +353,10 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "150000 330000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "130000 340000 440000 440100 440400 440600 441900 442000 450000 500000 510000 520000"
-        " 630000",
+        "130000 340000 440000 440100 440400 440600 441900 442000 450000 500000 520000 630000",
         "2015-01", "2021-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "510000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "320000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "110000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
