@@ -61,6 +61,22 @@ class KeyNotUsable(InvalidInput):
     code = "key-not-usable"
 
 
+class SettingRefused(ValueError):
+    """A setting refused by its own check below, in both languages: pydantic keeps the
+    exception as its error's ``ctx["error"]``, and ``Context.build`` says its ``said``
+    (pydantic's own checks, in English alone, are quoted as said)."""
+
+    def __init__(self, said: Text) -> None:
+        super().__init__(said.en)
+        self.said = said
+
+
+# the databases the store is written for, as SQLAlchemy names them (after ``normalise_url``):
+# the embedded SQLite (Python's own driver) and PostgreSQL through psycopg 3
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+PORT_MAX = 65535
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUIREN_")
 
@@ -81,12 +97,34 @@ class Settings(BaseSettings):
     # address's 20 logins a minute are the whole province's
     forwarded_allow_ips: str = "127.0.0.1, ::1"  # a proxy on this host, either loopback
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_database(cls, value: str) -> str:
+        """A URL of a database the store is written for, checked before anything connects: an
+        unreadable URL, another database (``mysql://``) or driver (``postgresql+psycopg2``)
+        or a port out of range failed later with SQLAlchemy's traceback, or as a missing key.
+        The URL itself is never repeated: it may hold a password."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from suiren.store.db import normalise_url
+
+        try:
+            url = make_url(normalise_url(value))
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise SettingRefused(message("settings.database-url")) from None
+        if url.drivername not in DATABASE_DRIVERS:
+            raise SettingRefused(message("settings.database-kind", kind=url.drivername[:40]))
+        if url.port is not None and not 1 <= url.port <= PORT_MAX:
+            raise SettingRefused(message("settings.database-port", port=url.port))
+        return value
+
     @field_validator("today", mode="before")
     @classmethod
     def _a_day(cls, value: object) -> object:
         """YYYY-MM-DD in ASCII digits only: not a timestamp, not a datetime, not ２０２６."""
         if isinstance(value, str) and not _DAY_RE.fullmatch(value):
-            raise ValueError("must be a day YYYY-MM-DD")
+            raise SettingRefused(message("settings.not-a-day"))
         return value
 
     @field_validator("forwarded_allow_ips")
@@ -97,11 +135,13 @@ class Settings(BaseSettings):
         is any address — past the login limit — so it is refused: name the proxies."""
         for item in _items(value):
             if item == "*":
-                raise ValueError("name the proxies' addresses or networks, not *")
+                raise SettingRefused(message("settings.proxies-star"))
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
-                raise ValueError(f"not an IP address or network: {item[:64]!r}") from None
+                raise SettingRefused(
+                    message("settings.proxy-not-address", item=repr(item[:64]))
+                ) from None
         return value
 
     def key_path(self) -> Path | None:

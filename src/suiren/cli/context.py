@@ -31,6 +31,15 @@ def dispose_all() -> None:
         _BUILT.pop().dispose()
 
 
+def _said(error: Mapping[str, Any]) -> Text:
+    """Why a setting was refused: a check of settings.py's own in both languages, pydantic's
+    own words (in English) quoted."""
+    from suiren.settings import SettingRefused
+
+    refused = error.get("ctx", {}).get("error")
+    return refused.said if isinstance(refused, SettingRefused) else quoted(error["msg"])
+
+
 class DatabaseNotReady(SuirenError):
     code = "database-not-ready"
 
@@ -75,7 +84,7 @@ class Context:
                 else message("settings.some-variable")
             )
             raise InvalidInput(
-                message("settings.unusable", name=name, error=quoted(first["msg"]))
+                message("settings.unusable", name=name, error=_said(first))
             ) from None
         context = cls(settings, load_policy(settings.scenario))
         _BUILT.append(context)

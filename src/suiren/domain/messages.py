@@ -846,6 +846,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "password.line-too-long": ("密码行过长", "the password line is too long"),
     "settings.some-variable": ("某个 SUIREN_ 变量", "a SUIREN_ variable"),
     "settings.unusable": ("{name} 不可用：{error}", "{name} is not usable: {error}"),
+    "settings.database-url": (
+        "不是数据库网址：应为 sqlite:///文件路径 或 postgresql://用户@主机/数据库",
+        "not a database URL: give sqlite:///PATH or postgresql://USER@HOST/DATABASE",
+    ),
+    "settings.database-kind": (
+        "不支持的数据库 {kind}：只支持 SQLite（sqlite:///文件路径）和 PostgreSQL"
+        "（postgresql://，驱动 psycopg）",
+        "{kind} is not a supported database: SQLite (sqlite:///PATH) and PostgreSQL"
+        " (postgresql://, the psycopg driver) only",
+    ),
+    "settings.database-port": (
+        "端口 {port} 不在 1 至 65535 之间",
+        "the port {port} is not from 1 to 65535",
+    ),
+    "settings.not-a-day": ("须为 YYYY-MM-DD 格式的日期", "must be a day YYYY-MM-DD"),
+    "settings.proxies-star": (
+        "请写明代理的地址或网段，不能用 *",
+        "name the proxies' addresses or networks, not *",
+    ),
+    "settings.proxy-not-address": (
+        "不是 IP 地址或网段：{item}",
+        "not an IP address or network: {item}",
+    ),
     "db.not-ready": (
         "数据库尚无账本数据表；请先运行 `suiren db upgrade`",
         "the database has no ledger tables yet; run `suiren db upgrade` first",
