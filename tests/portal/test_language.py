@@ -194,3 +194,24 @@ def test_a_refusal_in_english_alone_reads_as_its_codes_sentence_on_a_chinese_pag
         text.SERVICE_MESSAGES["invalid-input"]
     )
     assert CJK.search(text.say(shown, "zh"))
+
+
+@pytest.mark.parametrize("path", ["/", "/statement", "/move", "/console/", "/console/transfers"])
+def test_a_language_chosen_on_a_redirect_is_kept_on_the_page_it_leads_to(
+    portal,  # noqa: F811
+    path: str,
+) -> None:
+    """``http://127.0.0.1:8000/?lang=en`` (the README's switch) is a redirect to the login
+    page, as is any page that needs a login: the redirect keeps the language in its cookie,
+    so the page it leads to is in English — it was in Chinese, the choice lost on the way."""
+    client, _ = portal
+    client.cookies.clear()
+    for lang, html_lang in (("en", "en"), ("zh", "zh-CN")):
+        moved = client.get(path, params={"lang": lang}, follow_redirects=False)
+        assert moved.status_code in (302, 303, 307), moved.text
+        assert f"{i18n.LANGUAGE_COOKIE}={lang}" in moved.headers["set-cookie"]
+        assert moved.headers["set-cookie"].count(f"{i18n.LANGUAGE_COOKIE}=") == 1
+        landed = client.get(moved.headers["location"], headers={"Accept-Language": "zh-CN"})
+        assert f'<html lang="{html_lang}"' in landed.text, (path, lang)
+    page = client.get("/login", params={"lang": "en"})  # a page sets its cookie once
+    assert page.headers["set-cookie"].count(f"{i18n.LANGUAGE_COOKIE}=") == 1

@@ -17,15 +17,15 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suiren.api.app import create_app as create_api
 from suiren.api.routes.common import service_of
 from suiren.domain.errors import SuirenError
-from suiren.portal import account, console, moves, pages, pay, text
-from suiren.portal.render import page
+from suiren.portal import account, console, i18n, moves, pages, pay, text
+from suiren.portal.render import language_cookie, page
 from suiren.settings import Settings
 
 STATIC = Path(__file__).with_name("static")
@@ -57,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 class PortalHeaders:
     """``PORTAL_HEADERS`` on every response outside ``/api/`` that does not set them itself
-    (plain ASGI: no re-streamed response)."""
+    (plain ASGI: no re-streamed response); and where ``?lang=`` chose a language, the cookie
+    that keeps it on a response that does not set it itself — a redirect (``/?lang=en`` to
+    the login page, a page that needs a login) kept the language only on a rendered page, so
+    the page redirected to was in Chinese again."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,6 +69,7 @@ class PortalHeaders:
         if scope["type"] != "http" or scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
+        chosen = QueryParams(scope.get("query_string", b"")).get("lang")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -73,6 +77,12 @@ class PortalHeaders:
                 for name, value in PORTAL_HEADERS.items():
                     if name not in headers:
                         headers.append(name, value)
+                kept = f"{i18n.LANGUAGE_COOKIE}="
+                if chosen in i18n.LANGUAGES and not any(
+                    c.startswith(kept) for c in headers.getlist("set-cookie")
+                ):
+                    https = scope.get("scheme") == "https"
+                    headers.append("set-cookie", language_cookie(chosen, https))
             await send(message)
 
         await self.app(scope, receive, with_headers)

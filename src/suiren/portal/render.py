@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -92,6 +92,26 @@ def language_of(request: Request) -> str:
     return _language(request)[0]
 
 
+def keep_language(response: Response, lang: str, https: bool) -> None:
+    """The cookie that keeps a language chosen with ``?lang=`` for the next pages."""
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        lang,
+        max_age=LANGUAGE_COOKIE_MAX_AGE_S,
+        path="/",
+        secure=https,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def language_cookie(lang: str, https: bool) -> str:
+    """``keep_language``'s cookie as a ``Set-Cookie`` header's value."""
+    response = Response()
+    keep_language(response, lang, https)
+    return response.headers["set-cookie"]
+
+
 def page(
     request: Request,
     key: bytes,
@@ -122,15 +142,7 @@ def page(
     if fresh:
         session.set_nonce(request, response, nonce)
     if switched:
-        response.set_cookie(
-            i18n.LANGUAGE_COOKIE,
-            lang,
-            max_age=LANGUAGE_COOKIE_MAX_AGE_S,
-            path="/",
-            secure=request.url.scheme == "https",
-            httponly=True,
-            samesite="lax",
-        )
+        keep_language(response, lang, https=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
     return response
