@@ -38,7 +38,7 @@ from typer.models import ArgumentInfo, OptionInfo
 from suiren.cli import options
 from suiren.cli.main import app
 from suiren.domain.errors import InvalidInput
-from tests.cli.runner import CJK, Done, Run, refusal, runner
+from tests.cli.runner import CJK, TITLE, Done, Run, refusal, runner
 from tests.conftest import POSTGRES_URL, migrated_engine, release
 from tests.ledger_helpers import resident_id
 
@@ -487,6 +487,9 @@ def refused_cleanly(done: Done) -> None:
     assert done.stdout == "", "something on stdout"
     assert done.stderr.strip(), "no message on stderr"
     assert "Traceback" not in done.stderr, "a traceback"
+    if "--json" not in done.args:  # the kind in Chinese, then English (cli/usage.py too)
+        kind = done.stderr.split("\n", 1)[0]
+        assert TITLE.match(f"{kind}\nerror: ") and "\nerror: " in done.stderr, "not 错误：…"
 
 
 def checker(

@@ -3,9 +3,11 @@
 User errors (``SuirenError``) print a message on stderr and exit with status 2; nothing is
 written to stdout. With ``--json`` the message is a JSON object on stderr with the error's
 stable ``code``, the ``field`` at fault (where there is one), the ``message`` and its
-Chinese ``message_zh`` (null where the message has none yet). A database that refuses a write (a constraint, a lost connection) exits
-with status 1 and a short message, never a traceback and never the statement's values (they
-may hold identity data). This is the only catch-all.
+Chinese ``message_zh`` (null where the message has none yet); a command line Typer refuses
+(an unknown option, a missing argument) is said the same way (cli/usage.py). A database that
+refuses a write (a constraint, a lost connection) exits with status 1 and a short message,
+never a traceback and never the statement's values (they may hold identity data). This is
+the only catch-all.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import inspect
 import json
 import re
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -202,15 +205,21 @@ def refusal_text(error: SuirenError) -> str:
     return f"错误：{chinese}（{english}）\n{detail}error: {error.message}"
 
 
+def _refuse(error: SuirenError, then: str = "") -> NoReturn:
+    """A refused command's end: its refusal on stderr (with ``--json`` as a JSON object;
+    else ``refusal_text`` and ``then``), exit status 2."""
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"error": error.to_json()}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(refusal_text(error) + (f"\n{then}" if then else ""), file=sys.stderr)
+    raise SystemExit(2) from None
+
+
 def _run() -> object:
     try:
         return app(standalone_mode=False)
     except SuirenError as exc:
-        if "--json" in sys.argv[1:]:
-            print(json.dumps({"error": exc.to_json()}, ensure_ascii=False), file=sys.stderr)
-        else:
-            print(refusal_text(exc), file=sys.stderr)
-        raise SystemExit(2) from None
+        _refuse(exc)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
@@ -226,6 +235,10 @@ def _run() -> object:
                 file=sys.stderr,
             )
             raise SystemExit(1) from None
+        from suiren.cli import usage
+
+        if usage.usage_error(exc):  # an unknown command or option, a missing one: exit 2
+            _refuse(usage.refusal(exc), then=usage.usage_lines(exc))
         # click's ClickException, or the copy Typer ≥ 0.20 vendors (typer._click): both
         # have show() and an exit code; a missing or bad option is a user error (exit 2)
         show = getattr(exc, "show", None)

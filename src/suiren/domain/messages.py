@@ -844,6 +844,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the checkpoint {path} cannot be read as UTF-8 text",
     ),
     "password.line-too-long": ("密码行过长", "the password line is too long"),
+    # --- a command line Typer (click) refuses (cli/usage.py; the English is click's own) ----
+    "usage.no-such-option": ("没有选项 {option}", "No such option: {option}"),
+    "usage.possible": ("{said}（可用的选项：{options}）", "{said} (Possible options: {options})"),
+    "usage.missing-option": ("缺少选项 {name}", "Missing option {name}."),
+    "usage.missing-arg": ("缺少参数 {name}", "Missing argument {name}."),
+    "usage.no-such-command": ("没有命令 '{name}'", "No such command '{name}'."),
+    "usage.missing-command": ("缺少命令", "Missing command."),
+    "usage.extra": ("多余的参数（{args}）", "Got unexpected extra arguments ({args})"),
+    "usage.needs-value": ("选项 '{option}' 须带一个值", "Option '{option}' requires an argument."),
+    "usage.no-value": ("选项 '{option}' 不带值", "Option '{option}' does not take a value."),
+    "usage.other": ("命令用法有误：{said}", "{said}"),
+    "usage.help": ("用法见 {command}", "Try '{command}' for help."),
     "settings.some-variable": ("某个 SUIREN_ 变量", "a SUIREN_ variable"),
     "settings.unusable": ("{name} 不可用：{error}", "{name} is not usable: {error}"),
     "settings.database-url": (
