@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.markup import render
 from typer.main import get_command
 
-from suiren.cli.main import _ITEM, app, reflowed
+from suiren.cli.main import _ITEM, HELP_OPTION, app, reflowed
+from tests.cli.runner import invoke
 
 CHINESE_FIRST = re.compile(r"[\u3400-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]+)*")
@@ -123,3 +125,16 @@ def test_reflowing_joins_lines_with_a_space_or_nothing_between_chinese() -> None
         "缴费：单月（--month）、连续\n月份 / Pay for a month\n(--month)\n\nMore\ntext."
     ) == ("缴费：单月（--month）、连续月份 / Pay for a month (--month)\n\nMore text.")
     assert reflowed("Steps:\n- one\n- two") == "Steps:\n- one\n- two"
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[_where(p) for p, _ in COMMANDS])
+def test_the_help_option_is_chinese_then_english(
+    path: tuple[str, ...], command: Any, tmp_path: Path
+) -> None:
+    """``--help`` itself, on every command and group: click's ``Show this message and exit.``
+    was the one English-only line of every help page."""
+    shown = invoke([*path, "--help"], {}, tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    help_line = [line for line in shown.stdout.splitlines() if "--help" in line]
+    assert help_line and _bilingual(HELP_OPTION), shown.stdout
+    assert "显示此帮助并退出" in help_line[0], f"{_where(path)}: {help_line}"

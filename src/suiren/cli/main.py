@@ -16,9 +16,10 @@ import inspect
 import json
 import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from suiren.cli import clerks, ledger, medical, options, pension, platforms, rules, transfers
 from suiren.cli.context import dispose_all
@@ -169,9 +170,36 @@ def _one_line(paragraph: str) -> str:
     return joined
 
 
+HELP_OPTION = "显示此帮助并退出 / Show this message and exit."
+
+
+class _HelpInBoth:
+    """A command whose ``--help`` option says what it does in Chinese, then English (click
+    has it in English alone)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
+
+
+class _Command(_HelpInBoth, TyperCommand):
+    pass
+
+
+class _Group(_HelpInBoth, TyperGroup):
+    pass
+
+
 def _reflow(typer_app: typer.Typer) -> None:
-    """Every command's and group's help in ``typer_app``, at any depth, ``reflowed``."""
+    """Every command's and group's help in ``typer_app``, at any depth, ``reflowed``, and
+    their ``--help`` option's in both languages."""
+    if typer_app.info.cls in (None, TyperGroup) or not isinstance(typer_app.info.cls, type):
+        typer_app.info.cls = _Group  # not set, or Typer's default (a ``Default`` of None)
     for command in typer_app.registered_commands:
+        if command.cls in (None, TyperCommand):  # ``Typer.command`` names TyperCommand
+            command.cls = _Command
         text = command.help or (inspect.getdoc(command.callback) if command.callback else None)
         if text:
             command.help = reflowed(text)
