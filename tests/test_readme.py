@@ -9,6 +9,7 @@ the installed entry point itself is proven by the subprocess smoke tests in test
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,21 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert "[completed]" in out and "净额 330100：" in out and "net 330100: " in out
     assert "current_law" in out and "money_follows_person" in out
     assert (tmp_path / "suiren.db.key").stat().st_mode & 0o077 == 0
+
+
+def test_every_variable_the_readmes_commands_use_is_set_in_them() -> None:
+    """A new user pastes the README's blocks in order: a variable one uses (``$KEY``,
+    ``$PLATFORM_KEY``, ``$RESIDENT_ID``, ``$PASSWORD``) is set in a block before it, else
+    the command runs with nothing in its place (a 401, an empty password)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```sh\n")[1:]]
+    set_before: set[str] = set()
+    unset = []
+    for block in blocks:
+        for line in block.splitlines():
+            code = line.split("  #", 1)[0]
+            used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", code))
+            unset += [f"${name}: {line.strip()}" for name in sorted(used - set_before)]
+            set_before |= set(re.findall(r"(?:^|[\s;(])(?:export\s+)?([A-Z][A-Z0-9_]*)=", code))
+            set_before |= set(re.findall(r"\bread\s+(?:-\w+\s+)*([A-Z][A-Z0-9_]*)", code))
+    assert unset == [], unset
