@@ -24,7 +24,8 @@ from typer.core import TyperCommand, TyperGroup
 from suiren.cli import clerks, ledger, medical, options, pension, platforms, rules, transfers
 from suiren.cli.context import dispose_all
 from suiren.domain.error_titles import title
-from suiren.domain.errors import SuirenError
+from suiren.domain.errors import InvalidInput, SuirenError
+from suiren.domain.messages import quoted
 from suiren.domain.messages import text as message
 
 app = typer.Typer(
@@ -100,6 +101,8 @@ def serve(
 
     ctx = Context.build()
     settings = ctx.settings
+    if not seed_only:
+        _can_listen(host, port)  # before a demo world is seeded and "serving on" is said
     if demo:
         from suiren.cli.demo import seed_world
 
@@ -130,6 +133,29 @@ def serve(
         log_config=log_config(),
         proxy_headers=False,  # the app believes the proxies of SUIREN_FORWARDED_ALLOW_IPS
     )
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse, in both languages, an address the server cannot listen on — a port another
+    server holds, one below 1024 without the right — as uvicorn would bind it; uvicorn
+    said it in English after "serving on" had been printed, and exited 3."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise InvalidInput(
+                    message("serve.port-in-use", port=port), field="--port"
+                ) from None
+            said = quoted(error.strerror or error)
+            raise InvalidInput(
+                message("serve.cannot-listen", host=host, port=port, error=said), field="--port"
+            ) from None
 
 
 @app.command("demo")

@@ -856,6 +856,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "usage.no-value": ("选项 '{option}' 不带值", "Option '{option}' does not take a value."),
     "usage.other": ("命令用法有误：{said}", "{said}"),
     "usage.help": ("用法见 {command}", "Try '{command}' for help."),
+    "serve.port-in-use": (
+        "端口 {port} 已被占用（另一个 suiren serve 或 make run？）：请用 --port 选择其他端口",
+        "the port {port} is in use (another suiren serve, or make run?): choose another"
+        " with --port",
+    ),
+    "serve.cannot-listen": (
+        "无法在 {host} 的端口 {port} 上监听：{error}",
+        "cannot listen on port {port} of {host}: {error}",
+    ),
     "settings.some-variable": ("某个 SUIREN_ 变量", "a SUIREN_ variable"),
     "settings.unusable": ("{name} 不可用：{error}", "{name} is not usable: {error}"),
     "settings.database-url": (
