@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.cli.runner import invoke
 from tests.conftest import SECRET
@@ -35,3 +38,16 @@ def test_a_database_that_refuses_exits_1_with_a_message_and_no_traceback(tmp_pat
     assert done.stderr.startswith("错误：数据库拒绝了请求")  # Chinese first, then English
     assert "the database refused the request (OperationalError)" in done.stderr
     assert "Traceback" not in done.stderr and "suiren_no_such_database" not in done.stderr
+
+
+def test_python_dash_m_suiren_is_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``PYTHONPATH=src python -m suiren …`` (a checkout without the entry point installed)
+    runs the same command line: it was "No module named suiren.__main__"."""
+    monkeypatch.setattr(sys, "argv", ["suiren", "pension", "--help"])
+    try:
+        runpy.run_module("suiren", run_name="__main__", alter_sys=True)
+    except SystemExit as ended:
+        assert ended.code in (0, None)
+    assert "养老金测算 / Pension calculation" in capsys.readouterr().out
