@@ -363,6 +363,11 @@ def test_the_estimate_of_a_worker_of_the_agencys_region(api) -> None:
     assert paid_only["scenarios"][0]["projection"] is None
     bad = client.get(path, params={"base_ratio": "5"}, headers=auth(keys["gz"]))
     assert_problem(bad, 422, "invalid-input")
+    for ahead in ({"base_ratio": "2"}, {"wage_growth": "0"}, {"interest": "0.02"}):
+        # an assumption about the months ahead beside paid_only was dropped, silently
+        both = client.get(path, params={"paid_only": "true", **ahead}, headers=auth(keys["gz"]))
+        assert_problem(both, 422, "invalid-input")
+        assert f"paid_only 只计已缴月份，不计今后的月份：{next(iter(ahead))}" in both.text
     assert_problem(client.get(path, headers=auth(keys["bj"])), 404, "not-found")
 
 

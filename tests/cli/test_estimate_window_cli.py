@@ -63,6 +63,40 @@ def test_strict_refuses_a_month_outside_the_window(cli: Run) -> None:
     assert "below-minimum-years" in refusal(done)
 
 
+def test_a_month_at_an_age_without_a_divisor_is_refused_as_the_estimates(cli: Run) -> None:
+    """Retiring at 36y6m or at 70y1m: the table of 计发月数 covers 40 to 70; the refusal says the
+    month and the ages (it said "case 0 … give divisor_months", the calculator's words)."""
+    worker_id = enrol_and_pay(cli, 34)
+    for month, age in (("2026-07", "36 years 6 months"), ("2060-02", "70 years 1 months")):
+        message = refusal(cli("pension", "estimate", worker_id, "--retire", month))
+        assert f"retiring in {month} is at {age}" in message and "40 to 70" in message, message
+        assert "case 0" not in message and "divisor_months" not in message
+    at_seventy = cli("pension", "estimate", worker_id, "--retire", "2060-01", "--json")
+    assert at_seventy.returncode == 0, at_seventy.stderr  # 70y0m has its divisor (56)
+
+
+def test_paid_only_with_an_assumption_ahead_is_refused(cli: Run) -> None:
+    """--paid-only counts no month ahead; --base-ratio, --wage-growth or --interest beside it
+    was dropped without a word."""
+    worker_id = enrol_and_pay(cli, 35)
+    for option, value in (("--base-ratio", "2"), ("--wage-growth", "0"), ("--interest", "0")):
+        done = cli("pension", "estimate", worker_id, "--paid-only", option, value)
+        assert f"{option}, an assumption about the months ahead" in refusal(done)
+    ok_json(cli("pension", "estimate", worker_id, "--paid-only", "--json"))
+
+
+def test_a_refused_rate_shows_an_example_inside_its_range(cli: Run) -> None:
+    """The example was 0.6 for every rate, outside --wage-growth's and --interest's range."""
+    worker_id = enrol_and_pay(cli, 36)
+    for option, example in (
+        ("--wage-growth", "0.03"),
+        ("--interest", "0.02"),
+        ("--base-ratio", "1.5"),
+    ):
+        message = refusal(cli("pension", "estimate", worker_id, option, "9"))
+        assert f"such as {example}" in message, message
+
+
 def test_explain_says_each_step_chinese_first_and_the_difference_too(cli: Run) -> None:
     """``--explain``: each scenario's steps, the name 中文 / English, then the formula in
     Chinese (no English word) and in English (no Chinese); the difference's causes the same."""

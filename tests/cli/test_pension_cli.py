@@ -171,6 +171,30 @@ BAD_INPUTS = {
         ["case 1", "'deemed_years'", "exceeds"],
     ),
     "not an object": ([WORKED, 5], ["case 1", "JSON object"]),
+    # issue 10, adversarial input: each refused naming its case and field, never read as
+    # something else or failing on a parameter
+    "years and 13 months": (
+        case_1(contribution_years="29年13月"),  # was read as 30年1月
+        ["case 1", "'contribution_years'", "months 0 to 11", "29年13月"],
+    ),
+    "deemed years and 12 months": (
+        case_1(deemed_years="3年12月"),  # was read as 4年
+        ["case 1", "'deemed_years'", "months 0 to 11"],
+    ),
+    "retirement before the formula's rules": (
+        case_1(retire="1995-06"),  # was "parameter pension.index_decimals has no value", no case
+        ["case 1", "'retire'", "2006-01 or later", "1995-06"],
+    ),
+    "retirement derived from birth before the formula's rules": (
+        case_1(birth="1940-12", sex="M", divisor_months=None),
+        ["case 1", "'birth'", "derived from birth, 2000-12", "2006-01"],
+    ),
+    "region missing": (case_1(region=None), ["case 1", "'region'", "is required"]),
+    "a refused JSON number as written": (
+        '[{"region": "410100", "base_yuan": "8000", "average_index": -0.50,'
+        ' "contribution_years": 30, "account_yuan": 1, "divisor_months": 139}]',
+        ["case 0", "'average_index'", "(got -0.50)"],  # was Decimal('-0.50')
+    ),
 }
 
 
@@ -183,6 +207,50 @@ def test_bad_input_exits_2_with_message_and_empty_stdout(cli, payload, expected)
     for text in expected:
         assert text in err, (text, err)
     assert "Traceback" not in err
+    assert "Decimal(" not in err and "parameters/" not in err  # no Python, no server path
+
+
+def test_a_rules_day_before_the_formula_is_refused_naming_the_case(tmp_path: Path) -> None:
+    """No retirement month: the rules of --date; one before the formula's first day is the
+    case's error (it was a parameter's, with the path of its file on the server)."""
+    done = invoke(
+        ["pension", "calc", "-", "--date", "1999-05-01"], {}, tmp_path, json.dumps(WORKED)
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "case 0: field 'retire'" in done.stderr
+    assert "--date of 2006-01-01 or later" in done.stderr
+    assert "parameters/" not in done.stderr
+
+
+def test_a_json_integer_index_is_that_index(cli) -> None:
+    """An index printed as 1 and written as a JSON integer (it was refused, "must be a
+    decimal between 0 and 5 (got 1)", while "1", 1.0 and a table's integer were read)."""
+    results = []
+    for index in (1, "1", "1.0"):
+        status, out, err = cli(dict(WORKED, average_index=index, transitional_index=index))
+        assert (status, err) == (0, ""), err
+        results.append(numbers(json.loads(out)))
+    assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("cases.csv", "region,base_yuan\n410100,8000\n", "not read from a CSV file"),
+        ("cases.json", "", "cases.json: empty"),
+        ("bom.json", "\ufeff\n", "bom.json: empty"),
+    ],
+)
+def test_a_file_the_calculator_does_not_read_is_said_so(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
+    """A CSV file (or an empty one) was "not valid JSON: Expecting value at line 1"."""
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    argv = ["pension", "calc", str(tmp_path / name), "--out", str(tmp_path / "r.parquet")]
+    done = invoke(argv, {}, tmp_path)
+    assert done.returncode == 2 and expected in done.stderr, done.stderr
+    assert "not valid JSON" not in done.stderr
+    assert not (tmp_path / "r.parquet").exists()
 
 
 def test_huge_exponent_is_a_user_error(cli):

@@ -143,6 +143,16 @@ def one_case(**columns: Any) -> pa.Table:
             "case 1: field 'birth'",
         ),
         ({"region": pa.array(["120000", "999999"])}, "case 1: field 'region'"),
+        ({"region": pa.array(["120000", None])}, "case 1: field 'region': is required"),
+        # years and months with 12 or more months (read as 40年1月, 47年3月 before)
+        (
+            {"contribution_years": pa.array(["30", "39年13月"])},
+            "case 1: field 'contribution_years'",
+        ),
+        # a retirement before the formula's rules: a parameter's error naming no row before
+        ({"retire": pa.array(["2025-06", "1995-06"])}, "case 1: field 'retire'"),
+        # a refused decimal as written, not as Python's Decimal('-1.5')
+        ({"average_index": decimal_column([1_000_000, -1_500_000], 6)}, "(got -1.500000)"),
         ({"regoin": pa.array(["120000", "120000"])}, "did you mean 'region'"),
         ({"sex": pa.array([1, 2])}, "must hold text"),
         ({"sex": pa.array(["M", "X" * 65])}, "case 1: field 'sex'"),

@@ -33,7 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from suiren.domain.errors import InvalidInput
+from suiren.domain.errors import InvalidInput, require
 from suiren.domain.messages import Text, quoted
 from suiren.domain.messages import text as message  # options.text is the memo parser
 from suiren.domain.money import AMOUNT_FEN_MAX, FEN_PER_YUAN, yuan_to_fen
@@ -192,12 +192,15 @@ def yuan(name: str) -> Parser[int]:
     return Parser("yuan", name, _yuan)
 
 
-def rate(name: str, minimum: Fraction, maximum: Fraction) -> Parser[Fraction]:
+def rate(name: str, minimum: Fraction, maximum: Fraction, example: str) -> Parser[Fraction]:
     """A decimal such as 0.6 or -0.02 (at most four places) from ``minimum`` to ``maximum``,
-    returned exact."""
+    returned exact; ``example``, shown in a refusal, lies in that range."""
+    require(minimum <= Fraction(example) <= maximum, f"{name}: example {example} out of range")
 
     def convert(value: str, name: str) -> Fraction:
-        expected = message("expect.rate", minimum=_plain(minimum), maximum=_plain(maximum))
+        expected = message(
+            "expect.rate", minimum=_plain(minimum), maximum=_plain(maximum), example=example
+        )
         match = _matched(_RATE_RE, value, name, expected)
         sign, whole, places = match.group(1), match.group(2), match.group(3) or ""
         number = Fraction(int(whole + places), 10 ** len(places)) * (-1 if sign else 1)

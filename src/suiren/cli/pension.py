@@ -27,7 +27,7 @@ from suiren.policy.projection import (
     INTEREST_MAX,
     RATIO_MAX,
     RATIO_MIN,
-    Assumptions,
+    assumptions_ahead,
 )
 
 app = typer.Typer(help="养老金测算 / Pension calculation and estimates.", no_args_is_help=True)
@@ -56,7 +56,13 @@ def read_json(source: str) -> Any:
         ) from None
     if len(text) > INPUT_BYTES_MAX:
         raise InvalidInput(message("cases.too-large", bytes_max=INPUT_BYTES_MAX))
+    if not text.strip(" \t\r\n\ufeff"):  # nothing, or a byte order mark alone
+        raise InvalidInput(message("cases.empty", path="-" if source == "-" else source))
     return parse_json(text)
+
+
+# a file of rows the calculator does not read (a spreadsheet's): said so, not "not JSON"
+SHEETS = {".csv": "CSV", ".tsv": "TSV", ".xlsx": "Excel", ".xls": "Excel"}
 
 
 @app.command("calc")
@@ -129,7 +135,10 @@ def calc(
     out_kind = None if out is None else out.suffix.lower()  # as the intake reads FILE.CSV
     if out_kind not in (None, ".parquet", ".json"):
         raise InvalidInput(message("cases.out-kind"))
-    table_in = source != "-" and Path(source).suffix.lower() == ".parquet"
+    suffix = "" if source == "-" else Path(source).suffix.lower()
+    if suffix in SHEETS:
+        raise InvalidInput(message("cases.sheet", path=source, kind=SHEETS[suffix]))
+    table_in = suffix == ".parquet"
     if table_in and out_kind != ".parquet":
         raise InvalidInput(message("cases.table-out"))
     if explain and out_kind == ".parquet":
@@ -172,6 +181,10 @@ def calc(
         write_private(out, text + "\n", "--out")
 
 
+# --paid-only, then the assumptions about the months ahead it cannot be given with
+NAMES_AHEAD = ("--paid-only", "--base-ratio", "--wage-growth", "--interest")
+
+
 @app.command("estimate")
 def estimate(
     worker_id: str = typer.Argument(
@@ -200,15 +213,15 @@ def estimate(
         " months ahead at this share of the local average wage, 0.6–3 (default: the last"
         " month's)",
         metavar="RATIO",
-        parser=options.rate("--base-ratio", RATIO_MIN, RATIO_MAX),
+        parser=options.rate("--base-ratio", RATIO_MIN, RATIO_MAX, "1.5"),
     ),
     wage_growth: Fraction = typer.Option(
-        "0",
+        None,
         "--wage-growth",
-        help="今后社平工资的年增长率，-0.1–0.2（0：按今天的币值） / yearly growth of the"
-        " average wage ahead, -0.1–0.2 (0: today's money)",
+        help="今后社平工资的年增长率，-0.1–0.2（默认 0：按今天的币值） / yearly growth of the"
+        " average wage ahead, -0.1–0.2 (default 0: today's money)",
         metavar="RATE",
-        parser=options.rate("--wage-growth", GROWTH_MIN, GROWTH_MAX),
+        parser=options.rate("--wage-growth", GROWTH_MIN, GROWTH_MAX, "0.03"),
     ),
     interest: Fraction = typer.Option(
         None,
@@ -216,7 +229,7 @@ def estimate(
         help="今后的年记账利率，0–0.2（默认：最近公布的） / yearly crediting rate ahead, 0–0.2"
         " (default: the latest published)",
         metavar="RATE",
-        parser=options.rate("--interest", Fraction(0), INTEREST_MAX),
+        parser=options.rate("--interest", Fraction(0), INTEREST_MAX, "0.02"),
     ),
     paid_only: bool = typer.Option(
         False,
@@ -252,7 +265,7 @@ def estimate(
     ctx = Context.build()
     names = [scenario] if scenario else list(SCENARIOS)
     policies = [load_policy(n) for n in names]
-    assumptions = None if paid_only else Assumptions(base_ratio, wage_growth, interest)
+    assumptions = assumptions_ahead(paid_only, base_ratio, wage_growth, interest, NAMES_AHEAD)
     with ctx.transaction() as connection:
         data = compare(
             connection, policies, worker_id, ctx.now().date(), retire, assumptions, strict

@@ -102,8 +102,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         " 6,000.50 (a comma only between groups of three digits)",
     ),
     "expect.rate": (
-        "{minimum} 至 {maximum} 之间、最多四位小数的数，如 0.6",
-        "a decimal from {minimum} to {maximum} with at most four places, such as 0.6",
+        "{minimum} 至 {maximum} 之间、最多四位小数的数，如 {example}",
+        "a decimal from {minimum} to {maximum} with at most four places, such as {example}",
     ),
     "expect.host": (
         "IP 地址（127.0.0.1、::1）或 localhost",
@@ -758,6 +758,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "人员 {worker} 没有可据以测算养老金的缴费月份",
         "worker {worker} has no contribution months to estimate a pension from",
     ),
+    "estimate.retire-age": (
+        "退休月份 {retire} 时年龄为 {years} 岁 {months} 个月，计发月数表只有 {low} 至 {high} 岁：无法"
+        "测算；请选择更接近法定退休年龄的月份",
+        "retiring in {retire} is at {years} years {months} months, and the table of 计发月数 covers"
+        " {low} to {high} only: no estimate; choose a month nearer the statutory retirement age",
+    ),
+    "estimate.paid-only-ahead": (
+        "{paid_only} 只计已缴月份，不计今后的月份：{option} 是对今后月份的假设，不能同时给出",
+        "{paid_only} counts the months paid so far and none ahead: {option}, an assumption"
+        " about the months ahead, cannot be given with it",
+    ),
     "estimate.retire-not-after-paid": (
         "退休月份 {retire} 不晚于最后一个缴费月份 {last_paid}：退休后所缴的月份不计为缴费",
         "the retirement month {retire} must come after the last month paid ({last_paid}): a"
@@ -988,13 +999,37 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "须为以元为单位、最多两位小数的非负金额{what}",
         "must be a non-negative amount in yuan with at most 2 decimals{what}",
     ),
+    "case.retire-before-rules": (
+        "退休月份须不早于 {first}：本计算器的养老金计发规则自 {first} 起收录，更早退休的养老金按"
+        "当时的办法计发，不在计算范围内",
+        "the retirement month must be {first} or later: the calculator's pension rules start in"
+        " {first}; a pension of an earlier retirement was paid by the rules of its time, which are"
+        " not computed",
+    ),
+    "case.derived-retire-before-rules": (
+        "由出生月份推算的退休月份 {derived} 早于 {first}：本计算器的养老金计发规则自 {first} 起"
+        "收录，更早退休的养老金按当时的办法计发，不在计算范围内",
+        "the retirement month derived from birth, {derived}, is before {first}: the"
+        " calculator's pension rules start in {first}; a pension of an earlier retirement was"
+        " paid by the rules of its time, which are not computed",
+    ),
+    "case.rules-day-before-rules": (
+        "未给出退休月份，按 {day} 的规则计算，但本计算器的养老金计发规则自 {first} 起收录：请给出"
+        "退休月份，或不早于 {first} 的 --date",
+        "no retirement month given, so the rules of {day} apply, but the calculator's pension"
+        " rules start on {first}: give the retirement month, or a --date of {first} or later",
+    ),
     "case.years-max": (
-        "须为不超过 {most} 的年数，最多四位小数，或按表上打印的整月（如 39.83333）",
-        "must be years up to {most}, to four decimals or a whole month as printed (39.83333)",
+        "须为不超过 {most} 的年数：最多四位小数，按表上打印的整月（如 39.83333），或年月"
+        '（如 "39年10月"，月数 0 至 11）',
+        "must be years up to {most}: to four decimals, a whole month as printed (39.83333), or"
+        ' years and months ("39年10月", months 0 to 11)',
     ),
     "case.years": (
-        "须为年数，最多四位小数，或按表上打印的整月（如 {example}）",
-        "must be years, to four decimals or a whole month as printed ({example})",
+        '须为年数：最多四位小数，按表上打印的整月（如 {example}），或年月（如 "3年2月"，月数'
+        " 0 至 11）",
+        "must be years: to four decimals, a whole month as printed ({example}), or years and"
+        ' months ("3年2月", months 0 to 11)',
     ),
     "case.divisor": (
         "须为最多一位小数的正的月数",
@@ -1055,6 +1090,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cases.too-large": ("输入超过 {bytes_max} 字节", "input larger than {bytes_max} bytes"),
     "cases.not-utf8": ("{path}：不是 UTF-8 文本", "{path}: not UTF-8 text"),
     "cases.cannot-read": ("{path}：无法读取（{error}）", "{path}: cannot be read ({error})"),
+    "cases.empty": (
+        "{path}：没有内容；请给出一个 JSON 对象或对象数组",
+        "{path}: empty; give a JSON object or an array of objects",
+    ),
+    "cases.sheet": (
+        "{path}：测算案例不读取 {kind} 文件；请给出 JSON（一个对象或对象数组），或 Parquet 表"
+        "（每个字段一列，配合 --out RESULTS.parquet）",
+        "{path}: cases are not read from a {kind} file; give JSON (an object or an array of"
+        " objects), or a Parquet table (one column per field, with --out RESULTS.parquet)",
+    ),
     "cases.out-kind": (
         "--out 应为 .parquet 或 .json 文件",
         "--out must name a .parquet or a .json file",

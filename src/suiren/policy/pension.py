@@ -82,6 +82,7 @@ divisors in tenths of a month.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from functools import cached_property
 from math import lcm
@@ -92,6 +93,7 @@ import numpy.typing as npt
 
 from suiren.domain.errors import InvalidInput, ParameterError
 from suiren.domain.money import Rounding
+from suiren.domain.region import NATIONAL
 from suiren.policy import Policy
 from suiren.policy import pension_kernel as kernel
 from suiren.policy.pension_kernel import (
@@ -117,7 +119,7 @@ from suiren.policy.pension_kernel import (
     pension_kernel,
     round_years,
 )
-from suiren.policy.retirement import divisor_tenths
+from suiren.policy.retirement import DIVISOR_TABLE, divisor_tenths
 from suiren.rules.vector import ParameterColumns
 
 IntArray = npt.NDArray[np.int64]
@@ -140,7 +142,7 @@ PARAMETERS = {
     "low_index_decimals": "pension.basic.low_index_coefficient_decimals",
     "flat_province": "pension.basic.flat_term_uses_province_base",
     "index_province": "pension.basic.index_term_uses_province_base",
-    "divisor_table": "pension.account.divisor_months",
+    "divisor_table": DIVISOR_TABLE,
     "divisor_rule": "pension.account.fractional_age_rule",
     "divisor_decimals": "pension.account.divisor_decimals",
     "transitional_coefficient": "pension.transitional.coefficient",
@@ -171,6 +173,19 @@ OPTIONAL = frozenset(
      "transitional_index_floor", "increase", "only_child_rate", "only_child_base",
      "per_whole_year", "wage_unit"}
 )  # fmt: skip
+
+
+def rules_first_day(policy: Policy) -> date:
+    """The first day on which every parameter the formula needs has a national value: a
+    retirement before it was paid by earlier rules (before 国发〔2005〕38号's formula), which
+    the calculator does not compute, and a case ruled on such a day is refused, not looked
+    up (a lookup would fail on a parameter, naming no case)."""
+    firsts = [
+        policy.parameters.parameter(path).first_day((NATIONAL,))
+        for name, path in PARAMETERS.items()
+        if name not in OPTIONAL
+    ]
+    return max(d for d in firsts if d is not None)
 
 
 @dataclass(frozen=True, kw_only=True)

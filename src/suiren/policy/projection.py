@@ -66,6 +66,28 @@ class Assumptions:
         return replace(self, base_ratio=ratio)
 
 
+def assumptions_ahead(
+    paid_only: bool,
+    base_ratio: Fraction | None,
+    wage_growth: Fraction | None,
+    interest: Fraction | None,
+    names: tuple[str, str, str, str],
+) -> Assumptions | None:
+    """The assumptions about the months ahead (None: the months paid so far only). Each of
+    ``base_ratio``, ``wage_growth`` and ``interest`` is about the months ahead, so one given
+    with ``paid_only`` is refused, naming both by ``names`` (options or query parameters,
+    ``paid_only``'s first), not silently dropped; an absent wage growth is 0 (today's
+    money)."""
+    values = (base_ratio, wage_growth, interest)
+    if paid_only:
+        given = [n for n, value in zip(names[1:], values, strict=True) if value is not None]
+        if given:
+            said = message("estimate.paid-only-ahead", paid_only=names[0], option=given[0])
+            raise InvalidInput(said)
+        return None
+    return Assumptions(base_ratio, Fraction(0) if wage_growth is None else wage_growth, interest)
+
+
 def grown_fen(value_fen: int, growth: Fraction, years: int) -> int:
     """``value × (1 + growth)^years``, half up to the fen (years ≤ 0: the value itself)."""
     if years <= 0 or growth == 0:

@@ -136,6 +136,17 @@ def minimum_years(policy: Policy, reach_month: IntArray) -> tuple[list[Fraction]
     return [Fraction(v) for v in columns.distinct("min")], columns.pair_of_case[inverse.reshape(-1)]
 
 
+DIVISOR_TABLE = "pension.account.divisor_months"  # age → 计发月数 (国发〔2005〕38号 附件)
+
+
+def divisor_ages(policy: Policy, day: date) -> tuple[int, int]:
+    """The youngest and oldest whole ages of the national 计发月数 table in force on ``day``
+    (an age past the oldest by a month has no divisor either)."""
+    table = policy.national(day).get(DIVISOR_TABLE).value
+    ages = sorted(int(age) for age in table)
+    return ages[0], ages[-1]
+
+
 def divisor_tenths(
     tables: list[Mapping[Any, Any]],
     rules: list[str],

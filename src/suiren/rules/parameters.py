@@ -248,6 +248,12 @@ class Parameter:
             raise ParameterNotFound(message("parameter.no-value", source=self.source, **where))
         return found
 
+    def first_day(self, ancestry: tuple[str, ...]) -> date | None:
+        """The first day on which any region of ``ancestry`` has an entry, if any (a lookup
+        before it finds nothing)."""
+        starts = [s.entries[0].start for r in ancestry if (s := self.series.get(r)) and s.entries]
+        return min(starts, default=None)
+
     def excluder(self, day: date, ancestry: tuple[str, ...]) -> str | None:
         """The region of ``ancestry`` whose figure in force on ``day`` is published without
         the region looked up (or the region within it it lies in), if any."""

@@ -57,7 +57,12 @@ from suiren.policy.projection import (
     wage_fen,
     wages_fen,
 )
-from suiren.policy.retirement import ElectiveWindow, category_index, elective_window
+from suiren.policy.retirement import (
+    ElectiveWindow,
+    category_index,
+    divisor_ages,
+    elective_window,
+)
 from suiren.rules.explain import Step
 from suiren.rules.parameters import ResolvedValue
 from suiren.rules.vector import day_number
@@ -184,6 +189,7 @@ def estimate(
     if retire is None:
         retire = _default_retirement(window, len(records), first, assumptions is not None)
     retire_day = retire.first_day()
+    _check_retirement_age(policy, retire, worker.birth_month)
     growth = assumptions.wage_growth if assumptions else Fraction(0)
     ratios: list[Fraction] = []
     aheads: list[MonthsAhead] = []
@@ -402,6 +408,20 @@ def _years(value: Fraction) -> str:
 
 def _months_text(months: int) -> Text:
     return Text(f"{months // 12}年{months % 12}个月", f"{months // 12} years {months % 12} months")
+
+
+def _check_retirement_age(policy: Policy, retire: Month, birth: Month) -> None:
+    """A retirement month at an age the 计发月数 table has no divisor for (before 40, after
+    70) is no estimate: refused, naming the month and the ages (an age inside the table but
+    outside the elective window is computed and warned)."""
+    low, high = divisor_ages(policy, retire.first_day())
+    age = retire - birth
+    if not low * 12 <= age <= high * 12:
+        years, months = divmod(age, 12)
+        said = message(
+            "estimate.retire-age", retire=retire, years=years, months=months, low=low, high=high
+        )
+        raise EstimateRefused("retire-out-of-range", said, month=str(retire))
 
 
 def window_json(window: ElectiveWindow, retire: Month) -> dict[str, Any]:

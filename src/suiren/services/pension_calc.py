@@ -35,6 +35,7 @@ from suiren.policy.pension import (
     PensionCases,
     PensionResult,
     compute_pensions,
+    rules_first_day,
 )
 from suiren.policy.pension_explain import age_text, explain_case
 from suiren.policy.retirement import (
@@ -45,7 +46,7 @@ from suiren.policy.retirement import (
     statutory_retirement,
 )
 from suiren.rules.explain import Step, Words
-from suiren.rules.vector import day_number
+from suiren.rules.vector import EPOCH, day_number
 
 Notes = dict[int, dict[str, Words]]  # case -> field -> how a printed input was read
 
@@ -106,7 +107,18 @@ def _scaled_exact(value: Any, scale: int) -> int | None:
 
 def refused_value(reason: Text, value: Any) -> Text:
     """A field's rule, and the value it refused (cut short)."""
-    return message("case.got", reason=reason, shown=repr(value)[:40])
+    return message("case.got", reason=reason, shown=shown_value(value))
+
+
+def shown_value(value: Any) -> str:
+    """A refused value as the input wrote it, cut short: a number as its digits (a JSON
+    number or a table's decimal is read as a ``Decimal``, whose repr is Python's), true and
+    false as JSON writes them, text quoted."""
+    if isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, Decimal | int | float):
+        return str(value)[:40]
+    return repr(value)[:40]
 
 
 REQUIRED_TEXT = message("case.required")
@@ -146,13 +158,16 @@ _YEARS_MONTHS_RE = re.compile(r"([0-9]{1,3}) ?年 ?(?:([0-9]{1,2}) ?个?月)?", 
 
 
 def _years(value: Any) -> int | None:
-    """Years in 1/YEARS_SCALE: a decimal or "30年6月". A decimal of four or more places within
+    """Years in 1/YEARS_SCALE: a decimal or "30年6月" (months 0–11). A decimal of four or more places within
     half its last printed digit of a whole month is that month (42.4167 and 42.58333… are
     42年5月 and 42年7月, as tables print them); otherwise up to four places, taken as given."""
     if isinstance(value, str):
         match = _YEARS_MONTHS_RE.fullmatch(value)
         if match:
-            months = int(match.group(1)) * 12 + int(match.group(2) or 0)
+            leftover = int(match.group(2) or 0)
+            if leftover >= 12:  # "39年13月" is no printed span (a slip for 39年1月? 40年1月?)
+                return None
+            months = int(match.group(1)) * 12 + leftover
             return months * MONTH_IN_YEARS_SCALE if months <= YEARS_MAX * 12 else None
     months = _printed_months(value)
     scaled = _scaled(value, YEARS_SCALE) if months is None else months * MONTH_IN_YEARS_SCALE
@@ -189,6 +204,8 @@ def _scaled_any(value: Any) -> Fraction | None:
     """An exact non-negative decimal of any precision, or None."""
     if isinstance(value, bool | float):
         return None
+    if isinstance(value, int):  # a JSON integer (an index of exactly 1, as printed)
+        return Fraction(value) if value >= 0 else None
     if isinstance(value, Decimal) and value.is_finite() and value >= 0:
         return Fraction(value) if abs(value.adjusted()) < 30 else None
     if isinstance(value, str) and len(value) <= TEXT_CHARS_MAX and _DECIMAL_RE.fullmatch(value):
@@ -292,8 +309,9 @@ def _regions(region: np.ndarray) -> np.ndarray:
     for code in np.unique(codes).tolist():
         if code not in registry:
             i = int(np.flatnonzero(codes == code)[0])
-            shown = None if region[i] in (None, ABSENT) else region[i]
-            raise CaseError(i, "region", message("case.unknown-region", shown=repr(shown)))
+            if region[i] in (None, ABSENT):  # absent (null, or a table's empty cell)
+                raise CaseError(i, "region", REQUIRED_TEXT)
+            raise CaseError(i, "region", message("case.unknown-region", shown=repr(region[i])))
     return codes
 
 
@@ -493,6 +511,7 @@ def parse_input(
         days[has_retire] = firsts[inverse]
     if rules_day is not None:
         days[:] = day_number(rules_day)
+    _check_rules_day(days, numbers["retire"], retire, policy)
     notes = dict(case_input.notes)
     index = _index_column(
         policy, days, region, case_input.index["average_index"], "average_index", notes
@@ -534,6 +553,28 @@ def parse_input(
         },
     )
     return ParsedCases(cases, birth, category, retire, case_input.ids, notes)
+
+
+def _check_rules_day(
+    days: np.ndarray, given: np.ndarray, retire: np.ndarray, policy: Policy
+) -> None:
+    """Every case is ruled on a day the formula's rules cover (``rules_first_day``): an
+    earlier retirement month (given, or derived from birth), or with none an earlier day of
+    the rules, is that case's error, not a parameter's."""
+    first = rules_first_day(policy)
+    early = np.flatnonzero(days < day_number(first))
+    if early.size:
+        i = int(early[0])
+        month = Month.from_date(first)
+        if given[i] >= 0:
+            reason = message("case.retire-before-rules", first=month)
+            raise CaseError(i, "retire", refused_value(reason, str(Month(int(given[i])))))
+        if retire[i] >= 0:
+            derived = Month(int(retire[i]))
+            reason = message("case.derived-retire-before-rules", first=month, derived=derived)
+            raise CaseError(i, "birth", reason)
+        day = date.fromordinal(int(days[i]) + EPOCH)
+        raise CaseError(i, "retire", message("case.rules-day-before-rules", first=first, day=day))
 
 
 def _check_early(early: np.ndarray, early_index: np.ndarray) -> None:
@@ -709,7 +750,7 @@ def coefficients(raw: Sequence[Any]) -> list[Fraction | None] | None:
         scaled = _scaled(v, 10**8)
         if scaled is None or scaled == 0 or scaled > 10**7:
             raise CaseError(
-                i, "transitional_coefficient", message("case.coefficient", shown=repr(v)[:40])
+                i, "transitional_coefficient", message("case.coefficient", shown=shown_value(v))
             )
         out.append(Fraction(scaled, 10**8))
     return out

@@ -180,7 +180,7 @@ IdempotencyKey = Annotated[
 ]
 RetireQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
 RatioQuery = Annotated[str | None, Query(pattern=r"^[0-9](\.[0-9]{1,4})?$")]
-GrowthQuery = Annotated[str, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
+GrowthQuery = Annotated[str | None, Query(pattern=r"^-?0(\.[0-9]{1,4})?$")]
 RateQuery = Annotated[str | None, Query(pattern=r"^0(\.[0-9]{1,4})?$")]
 
 
@@ -383,7 +383,7 @@ async def _estimate_read(
     worker_id: str | None,
     retire: str | None,
     base_ratio: str | None,
-    wage_growth: str,
+    wage_growth: str | None,
     interest: str | None,
     paid_only: bool,
 ) -> Response:
@@ -561,23 +561,26 @@ def _estimate(
     worker_id: str,
     retire: str | None,
     base_ratio: str | None,
-    wage_growth: str,
+    wage_growth: str | None,
     interest: str | None,
     paid_only: bool,
 ) -> Any:
     from fractions import Fraction
 
     from suiren.policy import SCENARIOS
-    from suiren.policy.projection import Assumptions
+    from suiren.policy.projection import assumptions_ahead
     from suiren.services.career import compare
 
-    assumptions = None
-    if not paid_only:
-        assumptions = Assumptions(
-            None if base_ratio is None else Fraction(base_ratio),
-            Fraction(wage_growth),
-            None if interest is None else Fraction(interest),
-        )
+    def exact(value: str | None) -> Fraction | None:
+        return None if value is None else Fraction(value)
+
+    assumptions = assumptions_ahead(
+        paid_only,
+        exact(base_ratio),
+        exact(wage_growth),
+        exact(interest),
+        ("paid_only", "base_ratio", "wage_growth", "interest"),
+    )
     data = compare(
         connection,
         [load_policy(name) for name in SCENARIOS],

@@ -133,7 +133,7 @@ async def pension_estimate(
     _bearer: BearerDep,
     retire: RetireQuery = None,
     base_ratio: RatioQuery = None,
-    wage_growth: GrowthQuery = "0",
+    wage_growth: GrowthQuery = None,
     interest: RateQuery = None,
     paid_only: bool = False,
 ) -> Response:
