@@ -190,6 +190,10 @@ BAD_INPUTS = {
         ["case 1", "'birth'", "derived from birth, 2000-12", "2006-01"],
     ),
     "region missing": (case_1(region=None), ["case 1", "'region'", "is required"]),
+    "contribution years above the age": (
+        case_1(birth="1983-06", sex="M", retire="2023-06", contribution_years="40.5"),
+        ["case 1", "'contribution_years'", "exceed the age at retirement (40 years 0 months)"],
+    ),
     "a refused JSON number as written": (
         '[{"region": "410100", "base_yuan": "8000", "average_index": -0.50,'
         ' "contribution_years": 30, "account_yuan": 1, "divisor_months": 139}]',
@@ -220,6 +224,27 @@ def test_a_rules_day_before_the_formula_is_refused_naming_the_case(tmp_path: Pat
     assert "case 0: field 'retire'" in done.stderr
     assert "--date of 2006-01-01 or later" in done.stderr
     assert "parameters/" not in done.stderr
+
+
+def test_a_divisor_not_the_tables_at_the_age_is_warned_and_refused_under_strict(cli) -> None:
+    """A divisor given with birth and retire is used as given; one that is not the table's
+    at that age (195 at 60y0m, where the table has 139) or at an age the table has no row for
+    (75) was silent."""
+    at_sixty = dict(WORKED, birth="1963-06", sex="M", retire="2023-06")
+    status, out, err = cli([at_sixty, dict(at_sixty, divisor_months=195),
+                            dict(at_sixty, birth="1948-06", divisor_months=60)])  # fmt: skip
+    assert (status, err) == (0, ""), err
+    first, second, third = json.loads(out)
+    assert first["warnings"] == [] and first["account_pension_fen"] == 71_942
+    assert second["account_pension_fen"] == 51_282  # 100000 / 195, as given
+    [warning] = second["warnings"]
+    assert (warning["code"], warning["field"]) == ("divisor-not-the-tables", "divisor_months")
+    assert "not the table's 139 at the retirement age of 60 years 0 months" in warning["message"]
+    assert (
+        "has no row for a retirement age of 75 years 0 months" in third["warnings"][-1]["message"]
+    )
+    status, out, err = cli(dict(at_sixty, divisor_months=195), "--strict")
+    assert (status, out) == (2, "") and "'divisor_months'" in err
 
 
 def test_a_json_integer_index_is_that_index(cli) -> None:
@@ -648,7 +673,8 @@ def test_beijing_explains_each_part_of_the_transitional_pension_once(cli) -> Non
 
 def test_beijing_born_too_late_to_pay_before_1998_07_is_not_warned(cli) -> None:
     """Born 1983-01: 15 on 1998-06, younger than the youngest working age (16)."""
-    young = {**BEIJING, "birth": "1983-01", "sex": "M", "deemed_years": "0", "retire": None}
+    young = {**BEIJING, "birth": "1983-01", "sex": "M", "deemed_years": "0", "retire": None,
+             "divisor_months": None}  # fmt: skip
     old = {**young, "birth": "1982-06"}  # 16 in 1998-06: may have paid then
     status, out, err = cli([young, old])
     assert (status, err) == (0, "")
@@ -1112,6 +1138,7 @@ def test_every_kind_of_case_warning_is_said_in_chinese_and_in_english(cli) -> No
         {**TONGHUA, "contribution_years": "28", "deemed_years": "10"},
         {k: v for k, v in JIANGSU.items() if k != "old_transitional_yuan"},
         BEIJING,
+        {**MAN_1966, "retire": "2026-05", "contribution_years": "30", "divisor_months": 195},
     ]
     status, out, err = cli(cases)
     assert (status, err) == (0, "")

@@ -151,6 +151,15 @@ def one_case(**columns: Any) -> pa.Table:
         ),
         # a retirement before the formula's rules: a parameter's error naming no row before
         ({"retire": pa.array(["2025-06", "1995-06"])}, "case 1: field 'retire'"),
+        (
+            {
+                "birth": pa.array(["1983-06"] * 2),
+                "sex": pa.array(["M"] * 2),
+                "retire": pa.array(["2023-06"] * 2),
+                "contribution_years": decimal_column([30, 41], 0),
+            },
+            "case 1: field 'contribution_years': the contribution years exceed the age",
+        ),
         # a refused decimal as written, not as Python's Decimal('-1.5')
         ({"average_index": decimal_column([1_000_000, -1_500_000], 6)}, "(got -1.500000)"),
         ({"regoin": pa.array(["120000", "120000"])}, "did you mean 'region'"),

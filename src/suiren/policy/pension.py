@@ -954,6 +954,32 @@ def _divisor(cases: PensionCases, g: ParameterColumns) -> IntArray:
     return np.where(given, cases.divisor_tenths, derived)
 
 
+DIVISOR_PARAMETERS = {
+    k: PARAMETERS[k] for k in ("divisor_table", "divisor_rule", "divisor_decimals")
+}
+
+
+def table_divisors(
+    policy: Policy, days: IntArray, regions: npt.NDArray[Any], age_months: IntArray
+) -> IntArray:
+    """The 计发月数 of the table (× 10) at each age, by the rule of each case's day and region,
+    as the formula derives it where no divisor is given; -1 where the table has no row for the
+    age (before its youngest age, after its oldest)."""
+    g = policy.look_up(days, regions, DIVISOR_PARAMETERS)
+    low, high = (f(int(a) for a in g.distinct("divisor_table")[0]) for f in (min, max))
+    inside = (age_months >= low * 12) & (age_months <= high * 12)
+    out = np.full(len(age_months), -1, dtype=np.int64)
+    if bool(np.any(inside)):
+        out[inside] = divisor_tenths(
+            g.distinct("divisor_table"),
+            [str(r) for r in g.distinct("divisor_rule")],
+            [int(d) for d in g.distinct("divisor_decimals")],
+            g.pair_of_case[inside],
+            age_months[inside],
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Coefficients:
     """过渡系数 per case as exact fractions (numerator / denominator; absent where 0 / 1).

@@ -36,6 +36,7 @@ from suiren.policy.pension import (
     PensionResult,
     compute_pensions,
     rules_first_day,
+    table_divisors,
 )
 from suiren.policy.pension_explain import age_text, explain_case
 from suiren.policy.retirement import (
@@ -479,6 +480,13 @@ def parse_input(
     if bool(np.any((birth >= 0) & (retire >= 0) & (age < 0))):
         i = int(np.flatnonzero((birth >= 0) & (retire >= 0) & (age < 0))[0])
         raise CaseError(i, "retire", message("case.retire-before-birth"))
+    years = numbers["contribution_years"]
+    over = (age >= 0) & (years > age * MONTH_IN_YEARS_SCALE)
+    if bool(np.any(over)):  # paying before one was born: a slip in the years or the months
+        i = int(np.flatnonzero(over)[0])
+        ages = age_text(int(age[i]))
+        said = message("case.years-over-age", age_zh=ages.zh, age_en=ages.en)
+        raise CaseError(i, "contribution_years", said)
     base, province_base = numbers["base_yuan"], numbers["province_base_yuan"]
     province_base = np.where(province_base < 0, base, province_base)
     years, deemed = numbers["contribution_years"], numbers["deemed_years"]
@@ -907,7 +915,37 @@ def case_warnings(parsed: ParsedCases, policy: Policy, today: date) -> CaseWarni
     _early_missing(parsed, policy, found)
     extra_unsure(parsed.cases, policy, found)
     old_method_missing(parsed.cases, policy, found)
+    _divisor_not_the_tables(parsed.cases, policy, found)
     return CaseWarnings(n, found)
+
+
+def _divisor_not_the_tables(cases: PensionCases, policy: Policy, found: WarningsFound) -> None:
+    """A divisor given where the age is known too (birth and retire) is used as given; where
+    it is not the table's at that age (国发〔2005〕38号 附件, as the formula derives it), or the
+    table has no row for the age, the case is warned: a slip in either is not silent."""
+    at = np.flatnonzero((cases.divisor_tenths >= 0) & (cases.age_months >= 0))
+    if not at.size:
+        return
+    table = table_divisors(policy, cases.day[at], cases.region[at], cases.age_months[at])
+    differs = table != cases.divisor_tenths[at]
+    found.add_each(
+        at[differs],
+        [cases.divisor_tenths[at][differs], table[differs], cases.age_months[at][differs]],
+        lambda key: _divisor_warning(*key),
+    )
+
+
+def _divisor_warning(given: int, table: int, age: int) -> CaseWarning:
+    shown = f"{Decimal(given) / 10:f}"
+    ages = age_text(age)
+    if table < 0:
+        said = message("case.divisor-no-row", given=shown, age_zh=ages.zh, age_en=ages.en)
+    else:
+        expected = f"{Decimal(table) / 10:f}"
+        said = message(
+            "case.divisor-differs", given=shown, table=expected, age_zh=ages.zh, age_en=ages.en
+        )
+    return CaseWarning("divisor-not-the-tables", "divisor_months", said)
 
 
 def _outside_window(
