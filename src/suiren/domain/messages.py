@@ -1020,18 +1020,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         " rules start on {first}: give the retirement month, or a --date of {first} or later",
     ),
     "case.years-over-age": (
-        "累计缴费年限超过退休时的年龄（{age_zh}）：请核对缴费年限、出生月份和退休月份",
-        "the contribution years exceed the age at retirement ({age_en}): check the years, the"
+        "累计缴费年限超过退休时的年龄（{age}）：请核对缴费年限、出生月份和退休月份",
+        "the contribution years exceed the age at retirement ({age}): check the years, the"
         " birth and the retirement month",
     ),
     "case.divisor-differs": (
-        "给出的计发月数 {given} 不是退休年龄 {age_zh} 在计发月数表中的 {table}：按给出的 {given} 计算",
+        "给出的计发月数 {given} 不是退休年龄 {age} 在计发月数表中的 {table}：按给出的 {given} 计算",
         "the divisor given, {given} months, is not the table's {table} at the retirement age of"
-        " {age_en}: computed with the {given} given",
+        " {age}: computed with the {given} given",
     ),
     "case.divisor-no-row": (
-        "计发月数表没有退休年龄 {age_zh} 的一行：按给出的计发月数 {given} 计算",
-        "the table of 计发月数 has no row for a retirement age of {age_en}: computed with the"
+        "计发月数表没有退休年龄 {age} 的一行：按给出的计发月数 {given} 计算",
+        "the table of 计发月数 has no row for a retirement age of {age}: computed with the"
         " {given} months given",
     ),
     "case.years-max": (

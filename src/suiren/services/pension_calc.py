@@ -485,7 +485,7 @@ def parse_input(
     if bool(np.any(over)):  # paying before one was born: a slip in the years or the months
         i = int(np.flatnonzero(over)[0])
         ages = age_text(int(age[i]))
-        said = message("case.years-over-age", age_zh=ages.zh, age_en=ages.en)
+        said = message("case.years-over-age", age=ages)
         raise CaseError(i, "contribution_years", said)
     base, province_base = numbers["base_yuan"], numbers["province_base_yuan"]
     province_base = np.where(province_base < 0, base, province_base)
@@ -939,12 +939,10 @@ def _divisor_warning(given: int, table: int, age: int) -> CaseWarning:
     shown = f"{Decimal(given) / 10:f}"
     ages = age_text(age)
     if table < 0:
-        said = message("case.divisor-no-row", given=shown, age_zh=ages.zh, age_en=ages.en)
+        said = message("case.divisor-no-row", given=shown, age=ages)
     else:
         expected = f"{Decimal(table) / 10:f}"
-        said = message(
-            "case.divisor-differs", given=shown, table=expected, age_zh=ages.zh, age_en=ages.en
-        )
+        said = message("case.divisor-differs", given=shown, table=expected, age=ages)
     return CaseWarning("divisor-not-the-tables", "divisor_months", said)
 
 
