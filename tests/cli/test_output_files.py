@@ -142,3 +142,47 @@ def test_a_map_that_cannot_be_written_is_refused_before_anyone_is_enrolled(
     assert "cannot write" in refusal(done)
     done = cli("worker", "enrol", "--file", str(workers), "--json")
     assert json.loads(done.stdout)["created"] == 1, done.stdout  # nobody enrolled before
+
+
+def test_an_output_that_is_an_input_or_another_output_is_refused_before_anything(
+    cli: Run, tmp_path: Path
+) -> None:
+    """``--errors`` or ``--out`` naming the file being read (or a link to it) replaced the
+    bank's payments file with its own error report when the run ended — the file the agency
+    must correct and send again — and two outputs at one path kept only the last one
+    written. Each is refused before a row is read (exit 2), every file left as it was."""
+    workers = tmp_path / "workers.csv"
+    workers.write_text(f"resident_id,work_region\n{resident_id(40)},440100\nbad,440100\n")
+    payments = tmp_path / "payments.csv"
+    payments.write_text(
+        f"payment_id,month,base_yuan,resident_id\np,2026-01,6000,{resident_id(40)}\n"
+    )
+    stints = tmp_path / "stints.csv"
+    stints.write_text(
+        "resident_id,region,from_month,to_month,kind,base_yuan\n"
+        f"{resident_id(41)},440100,2010-01,2010-12,paid,5000\n"
+    )
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps(CASE))
+    (tmp_path / "link.csv").symlink_to(payments)
+    map_ = str(tmp_path / "map.csv")
+    commands = [
+        (["worker", "enrol", "--file", str(workers), "--out", str(workers)], "--file"),
+        (["worker", "enrol", "--file", str(workers), "--errors", str(workers)], "--file"),
+        (["worker", "enrol", "--file", str(workers), "--out", map_, "--errors", map_], "--out"),
+        (["contribute", "--file", str(payments), "--errors", str(tmp_path / "link.csv")], "--file"),
+        (["worker", "import-history", str(stints), "--errors", str(stints)], "FILE"),
+        (
+            ["worker", "import-history", str(stints), "--balances", map_, "--out", map_],
+            "--balances",
+        ),
+        (["pension", "calc", str(cases), "--date", RULES_DATE, "--out", str(cases)], "FILE"),
+    ]
+    Path(map_).write_text("resident_id,region,account_yuan,as_of\n")  # a balances file too
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.suffix != ".db"}
+    for args, other in commands:
+        said = refusal(cli(*args))
+        assert f"is the same file as {other}" in said and f"与 {other} 是同一个文件" in said
+    assert {p: p.read_bytes() for p in before} == before
+    done = cli("worker", "enrol", "--file", str(workers), "--json")
+    assert json.loads(done.stdout)["created"] == 1  # nobody was enrolled by the refused runs

@@ -34,7 +34,7 @@ from suiren.domain.errors import InvalidInput
 from suiren.domain.messages import text as message
 from suiren.domain.money import fen_to_yuan_str
 from suiren.services.intake import REPORT_COLUMNS, IntakeSummary, RowError, refused_row
-from suiren.services.output_files import OutputFile
+from suiren.services.output_files import OutputFile, distinct_files
 
 if TYPE_CHECKING:  # imported where used: the history import's modules for that command only
     from suiren.services.history import HistorySummary
@@ -57,6 +57,7 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
         read_chunks,
     )
 
+    distinct_files({"--file": path}, {"--errors": errors_out})
     ctx = Context.build()
     total = file_rows(path)
     summary = IntakeSummary()
@@ -303,6 +304,7 @@ def enrol_file(path: Path, out: Path | None, errors_out: Path | None, as_json: b
         read_chunks,
     )
 
+    distinct_files({"--file": path}, {"--out": out, "--errors": errors_out})
     ctx = Context.build()
     vault = ctx.vault()
     summary = EnrolSummary()
@@ -354,6 +356,9 @@ def history_file(
     )
     from suiren.services.intake import file_rows
 
+    distinct_files(
+        {"FILE": path, "--balances": balances_path}, {"--out": out, "--errors": errors_out}
+    )
     ctx = Context.build()
     vault = ctx.vault()
     import_id = file_hash(path)

@@ -116,7 +116,7 @@ def calc(
 
     A Parquet table of cases (FILE.parquet, one column per field; decimals as decimal128 or
     text, never floats) gives a Parquet table of results with --out RESULTS.parquet."""
-    from suiren.services.output_files import write_private
+    from suiren.services.output_files import distinct_files, write_private
     from suiren.services.pension_calc import (
         calculate,
         case_warnings,
@@ -143,6 +143,7 @@ def calc(
         raise InvalidInput(message("cases.table-out"))
     if explain and out_kind == ".parquet":
         raise InvalidInput(message("cases.explain-table"))
+    distinct_files({"FILE": None if source == "-" else Path(source)}, {"--out": out})
     today = on or date.today()
     policy = load_policy("current_law")
     single = False

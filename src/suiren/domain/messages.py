@@ -1087,6 +1087,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{label}{shown} 已存在；已有文件不会被覆盖",
         "{label}{shown} exists already; it is never overwritten",
     ),
+    "output.is-input": (
+        "{label}：{shown} 与 {other} 是同一个文件，写入会覆盖它；请另选路径，未读取或写入任何内容",
+        "{label}: {shown} is the same file as {other}, which writing it would replace; choose"
+        " another path (nothing was read or written)",
+    ),
     "output.cannot-write": (
         "{label}无法写入 {shown}：{reason}；未写入任何内容",
         "{label}cannot write {shown}: {reason}; nothing was written there",

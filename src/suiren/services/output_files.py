@@ -171,6 +171,38 @@ class OutputFile:
             raise
 
 
+def _file_key(path: Path) -> tuple[object, ...]:
+    """What ``path`` names: an existing file by its device and inode (a link to it, another
+    hard link or spelling of it is the same file), else the absolute path it would have."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("file", info.st_dev, info.st_ino)
+
+
+def distinct_files(inputs: dict[str, Path | None], outputs: dict[str, Path | None]) -> None:
+    """Refuse, before anything is read or written, an output that is one of the command's
+    input files or another output: a report or a map put in place of the file it reports on
+    (``--errors PAYMENTS.csv``, a link to it) destroyed the file the caller needs to correct
+    and send again, and two outputs at one path kept only the last written. Each dict maps
+    an option's name (``--file``, ``--errors``) to its path (None: not given)."""
+    seen: dict[tuple[object, ...], str] = {
+        _file_key(path): name for name, path in inputs.items() if path is not None
+    }
+    for name, path in outputs.items():
+        if path is None:
+            continue
+        key = _file_key(path)
+        other = seen.get(key)
+        if other is not None:
+            raise InvalidInput(
+                message("output.is-input", label=name, shown=str(path), other=other),
+                field=name,
+            )
+        seen[key] = name
+
+
 def sync_folder(folder: Path) -> None:
     """Flush a folder's entries to disk: a file renamed or linked into it is there after a
     power cut, not only its bytes. A file system that cannot flush a folder is let be."""
