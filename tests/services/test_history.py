@@ -510,6 +510,52 @@ def test_parquet_floats_are_refused_and_decimals_taken(engine: Engine, tmp_path:
         assert c.execute(select(history_stints.c.base_fen)).scalar_one() == 500_050
 
 
+def test_decimals_of_a_wider_scale_are_read_as_their_amount(engine: Engine, tmp_path: Path) -> None:
+    """An old system's database writes its amounts as decimal(18,4): 5000.5000 was refused as
+    "at most two decimals" (a payments file took it), so every row of such a file was. The
+    zeros past the fen are dropped, in the stints and the balances; a digit there is not."""
+    from decimal import Decimal
+
+    wide = pa.decimal128(18, 4)
+    people = [resident_id(n, "19800301") for n in (71, 72)]
+    stints = tmp_path / "s.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "resident_id": people,
+                "region": ["440100"] * 2,
+                "from_month": ["2010-01"] * 2,
+                "to_month": ["2010-12"] * 2,
+                "kind": ["paid"] * 2,
+                "base_yuan": pa.array([Decimal("5000.5000"), Decimal("5000.5050")], wide),
+            }
+        ),
+        stints,
+    )
+    money = tmp_path / "b.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "resident_id": people[:1],
+                "region": ["440100"],
+                "account_yuan": pa.array([Decimal("8500.2000")], wide),
+                "as_of": ["2010-12-31"],
+            }
+        ),
+        money,
+    )
+    summary = run_import(engine, stints, money)
+    assert [(e.row, e.field, e.code) for e in summary.errors] == [
+        (2, "base_yuan", "invalid-amount")
+    ]
+    worker = worker_of(summary, people[0])
+    with unit_of_work(engine) as c:
+        assert c.execute(select(history_stints.c.base_fen)).scalar_one() == 500_050
+        account = str(individual_account(worker, Scheme.EMPLOYEE_PENSION, "440100"))
+        assert balances(c, [account])[account] == 850_020
+    audit_ok(engine)
+
+
 def test_an_imported_temporary_account_is_gathered_at_retirement(
     engine: Engine, tmp_path: Path
 ) -> None:

@@ -106,6 +106,7 @@ from suiren.services.intake import (
     Chunk,
     FileRefused,
     RowError,
+    decimal_text,
     read_chunks,
     refused_row,
     scheme_refused,
@@ -387,6 +388,8 @@ def _texts(chunk: Chunk, columns: tuple[str, ...]) -> list[dict[str, str]]:
         column = table.column(name).combine_chunks()
         if pa.types.is_floating(column.type):
             raise FileRefused(message("file.column-floats", name=name))
+        if pa.types.is_decimal(column.type):  # decimal(18,4): "5000.5000" is 5000.50
+            column = decimal_text(column)
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             try:
                 column = column.cast(pa.string())

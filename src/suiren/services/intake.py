@@ -515,6 +515,15 @@ def _matches(column: pa.Array, pattern: str) -> np.ndarray:
     )
 
 
+def decimal_text(column: pa.Array) -> pa.Array:
+    """An exact decimal column (Parquet's DECIMAL) as its decimal text, without the zeros its
+    scale adds beyond the fen: a database's decimal(18,4) writes 6000.5 as "6000.5000", read
+    as "6000.50" (and 6000 as "6000"); a value with a digit beyond the fen keeps it, and is
+    refused as the text would be. Every reader of an amount takes a decimal column so."""
+    text = pc.replace_substring_regex(column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1")
+    return pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
+
+
 def _base_fen(
     table: pa.Table, ok: np.ndarray, errors: list[RowError], first_row: int
 ) -> np.ndarray:
@@ -525,13 +534,8 @@ def _base_fen(
     n = len(column)
     if pa.types.is_floating(column.type):
         raise FileRefused(message("file.column-floats", name="base_yuan"))
-    if pa.types.is_decimal(column.type):  # exact: read as its decimal text
-        text = pc.replace_substring_regex(
-            column.cast(pa.string()), r"^([0-9]+\.[0-9]{2})0+$", r"\1"
-        )
-        text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
-    else:
-        text = _text(table, "base_yuan")
+    exact = pa.types.is_decimal(column.type)  # read as its decimal text
+    text = decimal_text(column) if exact else _text(table, "base_yuan")
     assert text is not None
     good = _matches(text, _YUAN_RE)
     _bad(
