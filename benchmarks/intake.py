@@ -51,7 +51,13 @@ from suiren.rules.vector import day_number
 from suiren.rules.vector_pairs import COMPILED_ROWS_MIN
 from suiren.services.identity import IdentityVault, ledger_keys
 from suiren.services.intake import CHUNK_ROWS as INTAKE_CHUNK_ROWS
-from suiren.services.intake import PAYMENT_COLUMNS, PAYMENT_REQUIRED, post_payments, read_chunks
+from suiren.services.intake import (
+    PAYMENT_COLUMNS,
+    PAYMENT_REQUIRED,
+    FileRows,
+    post_payments,
+    read_chunks,
+)
 from suiren.services.interest import _credit_region, credit_interest
 from suiren.store.audit import verify
 from suiren.store.bulk import insert_arrow, select_columns
@@ -283,9 +289,10 @@ def keyed_copy(engine: Engine) -> Clock:
 def intake(engine: Engine, path: Path, now: datetime) -> Any:
     policy = load_policy()
     totals = [0, 0, 0]
+    earlier = FileRows()
     for chunk in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, CHUNK_ROWS):
         with unit_of_work(engine) as c:
-            summary = post_payments(c, policy, None, chunk, now)
+            summary = post_payments(c, policy, None, chunk, now, earlier)
         totals[0] += summary.posted
         totals[1] += summary.replayed
         totals[2] += summary.refused

@@ -440,6 +440,22 @@ def test_a_file_of_payments_posts_the_agencys_rows_and_refuses_the_rest_alike(ap
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == 2
 
 
+def test_a_payment_twice_in_an_uploaded_file_is_refused_a_chunk_apart(api, database_url) -> None:  # type: ignore[no-untyped-def]
+    """The upload's chunks are one transaction: a payment listed twice, a chunk apart, was
+    posted once and the second counted a replay; it is refused as within one chunk."""
+    _, keys, worker, _ = api
+    settings = settings_for(database_url[0], today=TODAY, intake_chunk_rows=1)
+    csv = f"payment_id,month,base_yuan,worker_id\nk-1,2026-01,6000,{worker}\n"
+    csv += f"k-1,2026-01,6000,{worker}\n"
+    headers = auth(keys["gz"], **{"Idempotency-Key": "twice", "Content-Type": "text/csv"})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        answer = client.post("/api/v1/contributions/files", content=csv.encode(), headers=headers)
+    assert answer.status_code == 200, answer.text
+    summary = answer.json()
+    assert (summary["posted"], summary["replayed"], summary["refused"]) == (1, 0, 1)
+    assert [(e["row"], e["code"]) for e in summary["errors"]] == [(2, "duplicate-id")]
+
+
 def test_a_payment_on_provisional_bounds_says_so_one_file_row_or_many(api) -> None:
     """河南's floor and ceiling in the file are of 2025-01: a 郑州 month of 2026 is bounded by
     them provisionally, and the answer says so (``provisional-parameter``) where a 广州 one

@@ -66,6 +66,23 @@ def test_each_malformed_month_or_base_is_its_rows_refusal(cli: Run, tmp_path: Pa
     assert months_paid(cli, worker) == ["2026-01"]
 
 
+def test_a_payment_twice_in_a_file_refuses_it_in_chunks_of_one_row(
+    database_url: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """A payment listed twice, the rows a chunk apart: the file passed (exit 0, the second
+    "replayed"), even with --all-or-nothing, where the same rows in one chunk were refused."""
+    url, extra = database_url
+    cli = runner(url, extra | {"SUIREN_INTAKE_CHUNK_ROWS": "1"}, tmp_path)
+    worker = enrol(cli, 43)
+    payments = tmp_path / "payments.csv"
+    payments.write_text(HEADER + f"d1,2026-01,6000,{worker}\nd1,2026-01,6000,{worker}\n")
+    strict = summary(cli("contribute", "--file", str(payments), "--all-or-nothing", "--json"), 2)
+    assert strict["posted"] == 0 and months_paid(cli, worker) == []
+    done = summary(cli("contribute", "--file", str(payments), "--json"), 1)
+    assert (done["posted"], done["replayed"], done["refused"]) == (1, 0, 1)
+    assert [(e["row"], e["code"]) for e in done["errors"]] == [(2, "duplicate-id")]  # type: ignore[union-attr]
+
+
 def test_nulls_in_a_parquet_files_required_columns_are_refused_rows(
     cli: Run, tmp_path: Path
 ) -> None:

@@ -31,6 +31,7 @@ from suiren.services.intake import (
     WORKER_COLUMNS,
     WORKER_REQUIRED,
     FileRefused,
+    FileRows,
     IntakeSummary,
     post_payments,
     read_chunks,
@@ -57,9 +58,10 @@ HEADER = "payment_id,month,base_yuan,worker_id\n"
 
 def post_file(engine: Engine, path: Path, chunk_rows: int = 1_000) -> IntakeSummary:
     total = IntakeSummary()
+    earlier = FileRows()
     for chunk in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, chunk_rows):
         with unit_of_work(engine) as c:
-            total.add(post_payments(c, POLICY, VAULT, chunk, NOW))
+            total.add(post_payments(c, POLICY, VAULT, chunk, NOW, earlier))
     return total
 
 
@@ -135,6 +137,59 @@ def test_a_later_file_replays_and_conflicts_with_an_earlier_one(
     summary = post_file(engine, second)
     assert (summary.posted, summary.replayed, summary.refused) == (1, 1, 1)
     assert summary.errors[0].code == "conflict" and "already used" in summary.errors[0].reason
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 1_000])
+def test_a_payment_twice_in_a_file_is_refused_wherever_the_chunks_fall(
+    engine: Engine, tmp_path: Path, chunk_rows: int
+) -> None:
+    """A bank's file listing one payment twice: the later row was refused as a duplicate when
+    both fell in one chunk, but counted a replay ("already posted", refused 0: the file
+    passed) when a chunk boundary lay between them. It is refused alike, and a run of the
+    file again replays the first and refuses the second again."""
+    [a, b] = enrol_workers(engine, 2)
+    path = tmp_path / "pay.csv"
+    path.write_text(
+        HEADER
+        + f"t1,2026-01,6000,{a}\n"
+        + f"t2,2026-01,6000,{b}\n"
+        + f"t1,2026-01,6000,{a}\n"  # 3: row 1 again
+        + f"t1,2026-02,6000,{a}\n"
+        + f"t1,2026-01,6000,{a}\n"  # 5: row 1 again
+    )
+    first = post_file(engine, path, chunk_rows)
+    assert (first.posted, first.replayed, first.refused) == (3, 0, 2)
+    assert [(e.row, e.field, e.code) for e in first.errors] == [
+        (3, "month", "duplicate-id"),
+        (5, "month", "duplicate-id"),
+    ]
+    again = post_file(engine, path, chunk_rows)
+    assert (again.posted, again.replayed, again.refused) == (0, 3, 2)
+    assert [e.row for e in again.errors] == [3, 5]
+
+
+def test_a_chunk_run_again_is_not_its_own_duplicate() -> None:
+    """``FileRows``: a chunk's keys count for the chunks after it; the same chunk again (its
+    unit of work given up in a deadlock and run again) finds nothing of its own first try,
+    and the file begun again from its first chunk starts afresh."""
+    earlier = FileRows()
+    keys = np.array([5, 9, 7], dtype=np.int64)
+
+    def had(first_row: int, *wanted: int) -> list[bool]:
+        return earlier.earlier_had(first_row, np.array(wanted, dtype=np.int64)).tolist()
+
+    earlier.record(1, keys)
+    assert had(1, 5, 9, 7) == [False] * 3  # the same chunk again
+    earlier.record(1, keys)
+    assert had(4, 9, 1, 5) == [True, False, True]
+    earlier.record(4, np.array([1], dtype=np.int64))
+    assert had(4, 1) == [False]  # chunk 4 again: its own first try forgotten
+    earlier.record(4, np.array([2], dtype=np.int64))
+    for first in range(7, 40, 3):  # sorted runs merged as they grow
+        earlier.record(first, np.arange(first * 10, first * 10 + 3, dtype=np.int64))
+        assert had(first + 3, first * 10 + 2, 2, 1, 7) == [True, True, False, True]
+    assert had(40, 70, 372, 373) == [True, True, False]
+    assert had(1, 5, 70) == [False, False]  # the file from its start: afresh
 
 
 @pytest.mark.parametrize("recorded", ["ends", "middle", "scattered"])

@@ -27,6 +27,7 @@ from suiren.services.intake import (
     WORKER_COLUMNS,
     WORKER_REQUIRED,
     EnrolSummary,
+    FileRows,
     IntakeSummary,
     RowError,
     enrol_workers,
@@ -98,9 +99,10 @@ def test_every_refused_payment_row_says_why_in_both_languages(
     header = "payment_id,month,base_yuan,worker_id,resident_id,scheme"
     path = write(tmp_path / "garbage.csv", header, rows)
     summary = IntakeSummary()
+    earlier = FileRows()
     for chunk in read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, 100):
         with unit_of_work(engine) as c:
-            summary.add(post_payments(c, POLICY, VAULT, chunk, NOW))
+            summary.add(post_payments(c, POLICY, VAULT, chunk, NOW, earlier))
     assert summary.posted == 2 and summary.refused == len(rows) - 2  # 14 and 21 posted
     codes = {e.code for e in summary.errors}
     assert codes >= {

@@ -52,6 +52,7 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
         PAYMENT_COLUMNS,
         PAYMENT_REQUIRED,
         Chunk,
+        FileRows,
         file_rows,
         post_payments,
         read_chunks,
@@ -63,9 +64,10 @@ def pay_file(path: Path, all_or_nothing: bool, errors_out: Path | None, as_json:
     summary = IntakeSummary()
     needs_ids = _has_resident_ids(path)
     vault = ctx.vault() if needs_ids else None
+    earlier = FileRows()  # a row repeating one of an earlier chunk: a duplicate in the file
 
     def post(connection: Any, chunk: Chunk) -> IntakeSummary:
-        return post_payments(connection, ctx.policy, vault, chunk, ctx.now())
+        return post_payments(connection, ctx.policy, vault, chunk, ctx.now(), earlier)
 
     chunks = read_chunks(path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, ctx.settings.intake_chunk_rows)
     with _progress(total, "intake.progress-payments") as advance, _ErrorSink(errors_out) as sink:

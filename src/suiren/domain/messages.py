@@ -224,6 +224,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- a contribution month refused (services/contributions.py: one payment or a file's row) --
     "noun.payment-and-month": ("缴费编号和月份", "payment id and month"),
     "noun.worker-and-month": ("人员和月份", "worker and month"),
+    "payment.earlier-in-file": (
+        "本文件前面的行已有同样的缴费编号和月份：同一笔缴费重复出现，未重复入账",
+        "the same payment id and month are on an earlier row of this file: a payment listed"
+        " twice is not posted twice",
+    ),
     "payment.twice": (
         "同一批次中同样的{what}出现了两次",
         "the same {what} appear twice in one batch",

@@ -732,18 +732,86 @@ def _by_resident(
     return pa.array(ids.tolist(), type=pa.string())
 
 
+class FileRows:
+    """The payments (scheme, payment id and month) of one file's chunks handed to the
+    contribution path so far: a later chunk's row that the path replays is refused if an
+    earlier chunk of the file had it — a payment listed twice in the file, wherever the chunks
+    fall. (Within a chunk, ``post_batch`` refuses it; a repeat in a later chunk found the
+    first row posted and was counted a replay — "already posted" of a file never sent — and
+    the file passed, even with --all-or-nothing.) A row posted by an earlier run of the file
+    is not here: a run after a kill replays it, as before.
+
+    Kept as 64-bit hashes (Python's string hash: one process, one run), 8 bytes a row (a file
+    of ten million rows 80 MB); sorted and merged into runs only when a chunk has a replayed
+    row to look up, so a file's first run only hashes its rows. Two ids of one file that share
+    a hash (about 3 in a million for ten million rows) make the later row, where it replays a
+    month posted before the run, a refused duplicate: never posted twice. A chunk's unit of
+    work run again (given up in a deadlock) forgets what its first try recorded, and a run
+    begun again from the first chunk starts afresh."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []  # sorted; each more than twice the one after it
+        self._sorted_through = 0  # the first row of the last chunk in the runs
+        self._recorded: list[tuple[int, np.ndarray]] = []  # (first row, keys) not yet sorted
+
+    def record(self, first_row: int, keys: np.ndarray) -> None:
+        """The chunk at ``first_row`` was handed to the path with these keys."""
+        self._from(first_row)
+        self._recorded.append((first_row, keys))
+
+    def earlier_had(self, first_row: int, keys: np.ndarray) -> np.ndarray:
+        """Which of ``keys`` the chunks before ``first_row`` had."""
+        self._from(first_row)
+        for first, recorded in self._recorded:
+            self._merge(recorded)
+            self._sorted_through = first
+        self._recorded = []
+        order = np.argsort(keys)
+        wanted = keys[order]  # searched in order: each search starts where the last ended
+        found = np.zeros(len(keys), dtype=bool)
+        for run in self._runs:
+            at = np.minimum(np.searchsorted(run, wanted), len(run) - 1)
+            found[order] |= run[at] == wanted
+        return found
+
+    def _from(self, first_row: int) -> None:
+        """Forget the chunks from ``first_row`` on: the chunk again, or the file from its
+        start (all of it: the runs do not say which chunk a key came from)."""
+        if first_row <= self._sorted_through:
+            self._runs, self._sorted_through = [], 0
+        self._recorded = [(f, k) for f, k in self._recorded if f < first_row]
+
+    def _merge(self, keys: np.ndarray) -> None:
+        self._runs.append(np.sort(keys))  # a key may be there twice: a search finds either
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            small = self._runs.pop()
+            large = self._runs[-1]
+            # the two sorted runs merged in one pass: each of the smaller's keys at its place
+            # in the larger, moved on by the keys of the smaller before it
+            at = np.searchsorted(large, small) + np.arange(len(small))
+            merged = np.empty(len(large) + len(small), dtype=np.int64)
+            rest = np.ones(len(merged), dtype=bool)
+            rest[at] = False
+            merged[at] = small
+            merged[rest] = large
+            self._runs[-1] = merged
+
+
 def post_payments(
     connection: Connection,
     policy: Policy,
     vault: IdentityVault | None,
     chunk: Chunk,
     now: datetime,
+    earlier: FileRows,
     refuse_all: bool = False,
     visible: Callable[[str], bool] | None = None,
 ) -> IntakeSummary:
     """Post a chunk (one unit of work, the caller's): well-formed rows go to the contribution
-    path, scheme by scheme; every refused row is reported with its row number. ``visible``:
-    the regions the caller may pay in (``post_batch``)."""
+    path, scheme by scheme; every refused row is reported with its row number. ``earlier``:
+    the file's chunks before this one (one ``FileRows`` a file: a row the path replays that
+    one of them had is a payment listed twice in the file, refused). ``visible``: the regions
+    the caller may pay in (``post_batch``)."""
     parsed = parse_payments(chunk, vault, connection)
     summary = IntakeSummary(rows=chunk.table.num_rows, errors=list(parsed.errors))
     schemes = np.asarray(parsed.scheme, dtype=object)
@@ -758,6 +826,12 @@ def post_payments(
     tx_ids = pc.binary_join_element_wise(
         parsed.payment_id, labels.take(pa.array(at_month.ravel())), "/"
     )
+    keys = np.fromiter(
+        (hash((s, t)) for s, t in zip(parsed.scheme, tx_ids.to_pylist(), strict=True)),
+        dtype=np.int64,
+        count=len(parsed.scheme),
+    )
+    twice: list[RowError] = []
     for scheme in sorted(set(parsed.scheme)):
         at = np.flatnonzero(schemes == scheme)
         picked = pa.array(at)
@@ -777,6 +851,15 @@ def post_payments(
             visible=visible,
             amounts=False,  # a file's summary counts; it does not list the replayed months
         )
+        replayed = np.flatnonzero(outcome.status == REPLAYED)
+        if len(replayed):  # a replay of an earlier chunk's row: the row twice in the file
+            repeated = replayed[earlier.earlier_had(chunk.first_row, keys[at[replayed]])]
+            said = message("payment.earlier-in-file")
+            twice += [
+                RowError(chunk.first_row + int(parsed.rows[i]), "month", "duplicate-id", said)
+                for i in at[repeated].tolist()
+            ]
+            summary.replayed -= len(repeated)
         summary.posted += outcome.count(0)
         summary.replayed += outcome.count(REPLAYED)
         for key, warning in _provisional_months(Scheme(scheme), outcome).items():
@@ -787,6 +870,10 @@ def post_payments(
             row = chunk.first_row + int(parsed.rows[at[refusal.row]])
             summary.errors.append(RowError(row, refusal.field, refusal.code, refusal.said))
         assert outcome.count(REFUSED) == len(outcome.refusals)
+    if refuse_all and twice:
+        raise FileRefused(refused_row(min(twice, key=lambda e: e.row)))
+    earlier.record(chunk.first_row, keys)
+    summary.errors += twice
     summary.refused = len(summary.errors)
     summary.errors.sort(key=lambda e: e.row)
     return summary

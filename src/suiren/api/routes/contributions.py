@@ -125,6 +125,7 @@ async def contribute_file(
     from suiren.services.intake import (
         PAYMENT_COLUMNS,
         PAYMENT_REQUIRED,
+        FileRows,
         IntakeSummary,
         file_columns,
         post_payments,
@@ -141,6 +142,7 @@ async def contribute_file(
 
         def work(connection: Connection) -> tuple[int, Any]:
             summary = IntakeSummary()
+            earlier = FileRows()
             chunks = read_chunks(
                 path, PAYMENT_COLUMNS, PAYMENT_REQUIRED, service.settings.intake_chunk_rows
             )
@@ -152,6 +154,7 @@ async def contribute_file(
                         None,
                         chunk,
                         service.now(),
+                        earlier,
                         visible=actor.covers_region,
                     )
                 )
