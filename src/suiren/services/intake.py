@@ -733,7 +733,7 @@ def _by_resident(
 
 
 class FileRows:
-    """The payments (scheme, payment id and month) of one file's chunks handed to the
+    """The payments (payment id and month) of one file's chunks handed to the
     contribution path so far: a later chunk's row that the path replays is refused if an
     earlier chunk of the file had it — a payment listed twice in the file, wherever the chunks
     fall. (Within a chunk, ``post_batch`` refuses it; a repeat in a later chunk found the
@@ -762,6 +762,8 @@ class FileRows:
     def earlier_had(self, first_row: int, keys: np.ndarray) -> np.ndarray:
         """Which of ``keys`` the chunks before ``first_row`` had."""
         self._from(first_row)
+        if not self._runs and not self._recorded:  # the file's first chunk
+            return np.zeros(len(keys), dtype=bool)
         for first, recorded in self._recorded:
             self._merge(recorded)
             self._sorted_through = first
@@ -826,11 +828,8 @@ def post_payments(
     tx_ids = pc.binary_join_element_wise(
         parsed.payment_id, labels.take(pa.array(at_month.ravel())), "/"
     )
-    keys = np.fromiter(
-        (hash((s, t)) for s, t in zip(parsed.scheme, tx_ids.to_pylist(), strict=True)),
-        dtype=np.int64,
-        count=len(parsed.scheme),
-    )
+    # each row's key: its month's id hashed (a row replays only the same id of its scheme)
+    keys = np.fromiter(map(hash, tx_ids.to_pylist()), dtype=np.int64, count=len(tx_ids))
     twice: list[RowError] = []
     for scheme in sorted(set(parsed.scheme)):
         at = np.flatnonzero(schemes == scheme)
