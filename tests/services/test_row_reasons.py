@@ -208,3 +208,31 @@ def test_every_refused_history_row_says_why_in_both_languages(
     assert duplicate.row == 1
     assert "也在第 2 行（330100 2014-01–2016-12，paid）中" in duplicate.reason_zh
     assert "also in row 2 (330100 2014-01–2016-12, paid)," in duplicate.reason
+
+
+def test_an_amount_with_too_many_digits_says_how_many_it_may_have(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A base of eleven digits (or a cell of twenty, a card number pasted in the column) was
+    refused as "at most two decimals", which it had: the reason names the digits allowed."""
+    from tests.services.test_history import run_import
+    from tests.services.test_intake import post_file
+
+    with unit_of_work(engine) as c:
+        worker = enrol(c, POLICY, VAULT, resident_id(1), "440100", None, NOW).worker.worker_id
+    payments = write(
+        tmp_path / "pay.csv",
+        "payment_id,month,base_yuan,worker_id",
+        [f"p1,2026-01,12345678901,{worker}", f"p2,2026-02,{'9' * 20},{worker}"],
+    )
+    rid = resident_id(49, "19800301")
+    stints = write(
+        tmp_path / "stints.csv",
+        "resident_id,region,from_month,to_month,kind,base_yuan",
+        [f"{rid},440100,2010-01,2010-12,paid,12345678901"],
+    )
+    errors = post_file(engine, payments).errors + run_import(engine, stints).errors
+    assert [(e.field, e.code) for e in errors] == [("base_yuan", "invalid-amount")] * 3
+    for e in errors:
+        assert "at most 10 digits before the point and two after" in e.reason
+        assert e.reason_zh is not None and "整数部分最多 10 位" in e.reason_zh

@@ -1319,15 +1319,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         'a month is "YYYY-MM" (ASCII digits)',
     ),
     "row.base-form": (
-        '缴费基数应为以元为单位的十进制数，最多两位小数，如 "6000.50"（ASCII 数字，不含逗号）',
-        'a base is a decimal number of yuan with at most two decimals, such as "6000.50"'
-        " (ASCII digits, no commas)",
+        "缴费基数应为以元为单位的十进制数，整数部分最多 {digits_max} 位、最多两位小数，"
+        '如 "6000.50"（ASCII 数字，不含逗号）',
+        "a base is a decimal number of yuan, at most {digits_max} digits before the point and"
+        ' two after, such as "6000.50" (ASCII digits, no commas)',
     ),
     "row.base-positive": ("缴费基数须大于零", "the base must be positive"),
     "row.amount-form": (
-        '金额应为以元为单位的十进制数，最多两位小数，如 "6000.50"（ASCII 数字，不含逗号）',
-        'an amount is a decimal number of yuan with at most two decimals, such as "6000.50"'
-        " (ASCII digits, no commas)",
+        "金额应为以元为单位的十进制数，整数部分最多 {digits_max} 位、最多两位小数，"
+        '如 "6000.50"（ASCII 数字，不含逗号）',
+        "an amount is a decimal number of yuan, at most {digits_max} digits before the point"
+        ' and two after, such as "6000.50" (ASCII digits, no commas)',
     ),
     "row.amount-positive": ("金额须大于零", "the amount must be positive"),
     "row.scheme": ("险种应为 {choices}", "the scheme is {choices}"),

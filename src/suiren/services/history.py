@@ -103,6 +103,7 @@ from suiren.policy.interest import interest_for
 from suiren.rules.vector import day_number
 from suiren.services.identity import IdentityVault
 from suiren.services.intake import (
+    BASE_YUAN_MAX_DIGITS,
     Chunk,
     FileRefused,
     RowError,
@@ -150,7 +151,7 @@ FIRST_MONTH = Month.of(1950, 1)  # the earliest month an old system records
 ADULT_MONTHS = 16 * 12  # 劳动法 第十五条: no work before 16
 POOLED_SINCE = Month.of(1998, 1)  # 国发〔1997〕26号: the unified system and its accounts
 _MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
-_YUAN_RE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?\Z")
+_YUAN_RE = re.compile(rf"[0-9]{{1,{BASE_YUAN_MAX_DIGITS}}}(\.[0-9]{{1,2}})?\Z")
 _INDEX_RE = re.compile(r"[0-9]{1,2}(\.[0-9]{1,6})?\Z")
 _DATE_RE = re.compile(r"[0-9]{4}-12-31\Z")
 _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
@@ -497,7 +498,14 @@ def _month(text: str, row: int, name: str, errors: list[RowError]) -> Month | No
 
 def _fen(text: str, row: int, name: str, errors: list[RowError], positive: bool) -> int | None:
     if not _YUAN_RE.match(text):
-        errors.append(RowError(row, name, "invalid-amount", message("row.amount-form")))
+        errors.append(
+            RowError(
+                row,
+                name,
+                "invalid-amount",
+                message("row.amount-form", digits_max=BASE_YUAN_MAX_DIGITS),
+            )
+        )
         return None
     fen = int(Decimal(text) * 100)
     if positive and fen <= 0:

@@ -545,7 +545,7 @@ def _base_fen(
         first_row,
         "base_yuan",
         "invalid-amount",
-        message("row.base-form"),
+        message("row.base-form", digits_max=BASE_YUAN_MAX_DIGITS),
     )
     fen = np.zeros(n, dtype=np.int64)
     keep = good & ok
