@@ -89,6 +89,33 @@ def test_a_nul_in_a_path_query_or_body_is_a_422_never_a_retry(hostile) -> None: 
     assert written(engine) == before
 
 
+def test_a_query_parameter_named_twice_is_refused_on_every_route(hostile) -> None:  # type: ignore[no-untyped-def]
+    """``?state=rejected&state=requested`` was read as its last value (FastAPI's), while a
+    proxy or a firewall in front may check the first: every route of the app — the API's a
+    422 problem naming the parameter, the portal's and the console's a refusal page — refuses
+    it before reading anything, as it refuses two Idempotency-Keys."""
+    client, made, _engine = hostile
+    routes = [(m, p) for m, p, _ in access.operations(client.app.routes)]  # type: ignore[attr-defined]
+    assert len([p for _, p in routes if not p.startswith("/api/")]) >= 10, routes
+    for n, (method, template) in enumerate(routes):
+        path = re.sub(r"\{[a-z_]+(:path)?\}", "x", template) + "?state=rejected&state=requested"
+        headers = made.auth("gz") | {"Idempotency-Key": f"q-{n}"}
+        answer = client.request(method, path, headers=headers)
+        if template.startswith("/api/"):
+            body = assert_problem(answer, 422, "invalid-input")
+            assert body["field"] == "state" and "'state'" in body["detail"], (path, body)
+        else:
+            assert answer.status_code == 422, (path, answer.status_code)
+            assert answer.headers["content-type"].startswith("text/html"), path
+    listed = client.get("/api/v1/transfers?state=approved&limit=5&state=requested",
+                        headers=made.auth("bj") | {"Accept-Language": "en"})  # fmt: skip
+    said = assert_problem(listed, 422, "invalid-input")["detail"]
+    assert said == "the query parameter 'state' is sent twice; send each once", said
+    assert client.get("/api/v1/transfers?state=approved&limit=5", headers=made.auth("bj")).json()[
+        "items"
+    ], "one of each is a list as before"
+
+
 def test_a_lone_surrogate_is_refused_never_echoed_into_a_500(hostile) -> None:  # type: ignore[no-untyped-def]
     """``\\ud800`` is valid JSON text but no character: refused where a body is read, and a
     refusal that echoes one (the calculator names an unknown field) is still an answer."""

@@ -9,7 +9,8 @@ holds what they share).
 Limits: a request body of at most ``BODY_BYTES_MAX`` (an upload's, a file and not JSON:
 ``routes.common.UPLOAD_BYTES_MAX``), by its ``Content-Length`` and as it streams (a chunked
 body has none); an ``Idempotency-Key`` of at most ``routes.common.IDEMPOTENCY_KEY_CHARS_MAX``
-ASCII characters; a JSON body read strictly and no NUL in a path or a query (``api.body``).
+ASCII characters; a JSON body read strictly, no NUL in a path or a query and no query
+parameter named twice (``api.body``).
 Every write records the actor's key and the request id in the access log, in the same
 database transaction as the write.
 """
@@ -33,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from suiren.api import access, validation
-from suiren.api.body import no_nul_in_url
+from suiren.api.body import checked_url
 from suiren.api.problems import Problem, documented, from_error, problem
 from suiren.api.routes import (
     auth,
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(no_nul_in_url)],  # every route's, the portal's pages too
+        dependencies=[Depends(checked_url)],  # every route's, the portal's pages too
     )
     app.state.service = service
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

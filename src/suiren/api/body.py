@@ -1,5 +1,5 @@
 """What a request may carry into the API, checked before any route reads it: a JSON body
-read strictly, and no NUL character in a path or a query.
+read strictly, no NUL character in a path or a query, and no query parameter named twice.
 
 FastAPI reads a JSON body with ``json.loads``, which lets the last of two equal keys win
 (``{"payment_id": "a", "payment_id": "b"}`` pays ``b``), reads ``NaN`` and ``Infinity``, and
@@ -9,8 +9,8 @@ that never succeeds, while SQLite stores it), and a lone surrogate cannot be enc
 UTF-8, not even in the problem that echoes it back. ``JsonBodyRoute`` gives every route of an
 area a request whose ``json()`` refuses all of these with a 422 that says which and where
 (``StrictJsonRequest``); ``strict_json`` is the same reader for a route that reads its body
-itself. ``no_nul_in_url`` is the path's and the query's check, an app-wide dependency (the
-portal's pages too, which answer it with their error page).
+itself. ``checked_url`` is the path's and the query's check (no NUL, no parameter named
+twice), an app-wide dependency (the portal's pages too, which answer it with their error page).
 """
 
 from __future__ import annotations
@@ -141,18 +141,27 @@ class JsonBodyRoute(APIRoute):
         return strict
 
 
-async def no_nul_in_url(request: Request) -> None:
+async def checked_url(request: Request) -> None:
     """A path or a query holding a NUL (``%00``) is refused before any route reads it (an id
-    with one is no id, and PostgreSQL cannot even compare it). On the event loop, and the
-    query parsed only when its raw text may hold one: every request pays this."""
+    with one is no id, and PostgreSQL cannot even compare it); so is a query that names a
+    parameter twice (``?state=requested&state=approved``): FastAPI would take the last, a
+    proxy or a firewall in front may read the first — two Idempotency-Keys or Authorization
+    headers are refused alike. On the event loop, and the query parsed only when its raw text
+    may hold either: every request pays this."""
     if "\x00" in request.scope["path"]:
         raise InvalidInput(message("api.nul-path"), field="path")
     raw = request.scope.get("query_string", b"")
-    if b"%00" not in raw and b"\x00" not in raw:
+    if b"%00" not in raw and b"\x00" not in raw and b"&" not in raw:
         return
+    seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise InvalidInput(
                 message("api.nul-query", name=_shown(name)),
                 field=name.replace("\x00", "")[:WHERE_CHARS_MAX] or "query",
             )
+        if name in seen:
+            raise InvalidInput(
+                message("api.query-twice", name=_shown(name)), field=name[:WHERE_CHARS_MAX]
+            )
+        seen.add(name)

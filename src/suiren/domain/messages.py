@@ -681,6 +681,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "查询参数 {name} 中含有 NUL 字符（%00）",
         "the query parameter {name} holds a NUL character (%00)",
     ),
+    "api.query-twice": (
+        "查询参数 {name} 出现了两次；每个参数只发送一次",
+        "the query parameter {name} is sent twice; send each once",
+    ),
     "api.no-path": ("没有此路径", "Not Found"),
     "api.method": ("此路径不支持该方法（Allow 响应头列出了支持的方法）", "Method Not Allowed"),
     "api.request-too-large": (
