@@ -299,6 +299,38 @@ def test_a_session_token_is_read_only_as_it_was_issued(hostile) -> None:  # type
             assert_problem(answer, 401, "unauthorized")
 
 
+def test_the_bearer_scheme_is_read_in_any_case_and_nothing_else_is_it(hostile) -> None:  # type: ignore[no-untyped-def]
+    """``Authorization: bearer <key>`` (RFC 9110 §11.1: the scheme is case-insensitive; some
+    HTTP libraries write it so) was refused 401 on every route: it is the caller, on each way a
+    route reads one — a route's actor, a kept worker read (an agency's or a worker's own), a
+    route that checks the bearer itself, a write's own check of its caller; what is no
+    ``Bearer`` scheme followed by a space stays refused."""
+    client, made, engine = hostile
+    worker = made.workers["gz_worker"]
+    reads = [
+        ("/api/v1/transfers", "gz"),
+        (f"/api/v1/workers/{worker}/statement", "gz"),
+        ("/api/v1/me/statement", "gz_session"),
+        ("/api/v1/me/pension/estimate", "gz_session"),
+        ("/api/v1/workers", "gz_clerk"),
+    ]
+    for path, actor in reads:
+        token = made.tokens[actor]
+        expected = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert expected.status_code == 200, (path, expected.text)
+        for scheme in ("bearer", "BEARER", "beaRer"):
+            answer = client.get(path, headers={"Authorization": f"{scheme} {token}"})
+            assert answer.status_code == 200 and answer.json() == expected.json(), (path, scheme)
+        for other in (f"Bearer{token}", f"Basic {token}", f"Bearer\t{token}", f"Bearers {token}"):
+            assert_problem(client.get(path, headers={"Authorization": other}), 401, "unauthorized")
+    before = written(engine)
+    headers = {"Authorization": f"bearer {made.tokens['gz']}", "Idempotency-Key": "lower"}
+    rejected = client.post("/api/v1/transfers/gz-to-hz/reject", json={"reason": "no"},
+                           headers=headers)  # fmt: skip
+    assert rejected.status_code == 200, rejected.text
+    assert written(engine) != before
+
+
 def test_two_idempotency_keys_in_one_request_are_refused(hostile) -> None:  # type: ignore[no-untyped-def]
     client, made, engine = hostile
     before = written(engine)

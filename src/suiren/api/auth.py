@@ -221,14 +221,24 @@ def authenticate(
     other header, an unknown or revoked key, a bad or expired token, a clerk who is no more:
     refused, all alike. ``hold``: an API key's row, or a clerk's, is held until the
     transaction ends (a write's check of its caller, ``confirm_caller``)."""
-    if not authorization or not authorization.startswith("Bearer "):
+    key = bearer_token(authorization)
+    if key is None:
         raise Unauthorized(message("auth.bearer"))
-    key = authorization.removeprefix("Bearer ").strip()
     if key.startswith(("wt_", "ct_")) and token_key is not None and now is not None:
         return _session_actor(connection, key, token_key, now, hold)
     # a row that cannot be loaded (a value the service never writes) is refused as unknown
     statement = _KEY_BY_ID_HELD if hold else _KEY_BY_ID
     return key_actor(key, first_row(connection, statement, {"key_id": key_id(key)}).row)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The key or token of an ``Authorization: Bearer <token>`` header, or None for any other
+    header or none. The scheme is read as RFC 9110 §11.1 has it, case-insensitively: a client
+    that sends ``bearer`` (as some HTTP libraries write it) is let in as ``Bearer`` is."""
+    scheme, space, token = (authorization or "").partition(" ")
+    if not space or scheme.lower() != "bearer":
+        return None
+    return token.strip()
 
 
 def confirm_caller(

@@ -27,6 +27,7 @@ from suiren.api.auth import (
     Actor,
     Unauthorized,
     authenticate,
+    bearer_token,
     confirm_caller,
     key_actor,
     key_id,
@@ -168,8 +169,7 @@ async def _bearer_sent(
 ) -> None:
     """A route that authenticates its caller itself (``_worker_read``) still refuses a request
     without a bearer header first, as ``actor_of`` does, before its parameters are read."""
-    authorization = authorization_of(request)
-    if not authorization or not authorization.startswith("Bearer "):
+    if bearer_token(authorization_of(request)) is None:
         raise Unauthorized(message("auth.bearer"))
 
 
@@ -294,8 +294,8 @@ def _kept(
     has not checked the ledger key yet) takes the full path. Refusals are the full path's,
     raised by the same functions. ``may_read=False``: None rather than read (the event
     loop's call, which must not block)."""
-    token = authorization.removeprefix("Bearer ").strip()
-    if service.reads.max_bytes <= 0 or not authorization.startswith("Bearer "):
+    token = bearer_token(authorization)
+    if service.reads.max_bytes <= 0 or token is None:
         return None
     if not token.startswith((f"{KEY_PREFIX}_", "wt_")):
         return None
