@@ -67,7 +67,7 @@ def test_health_says_the_database_and_its_revision(api) -> None:
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "revision": "0019_login_code_days",
+        "revision": "0020_login_failures",
     }
     assert response.headers["x-request-id"]
 

@@ -225,7 +225,7 @@ def test_an_upgrade_with_another_databases_key_migrates_nothing(
         with engine.connect() as connection:
             assert (
                 MigrationContext.configure(connection).get_current_revision()
-                == "0019_login_code_days"
+                == "0020_login_failures"
             )
     finally:
         engine.dispose()

@@ -107,8 +107,9 @@ MAINTAINED = {"accounts", "chain_heads"}  # recomputed by the audit
 KEY_TABLE = {"ledger_meta"}  # checked on every unit of work, not by the audit
 # the service's tables that grant no access by themselves (kept answers, the access log, a
 # login's one-time code) or whose logins the audit checks against the workers; a login's
-# count of codes sent in a day (a row changed or deleted lets more codes be sent, no one in)
-GRANTING_NOTHING = {"access_log", "login_code_days"}
+# count of codes sent in a day (a row changed or deleted lets more codes be sent, no one in);
+# a name with no login's wrong passwords (lets more be tried on a name that opens nothing)
+GRANTING_NOTHING = {"access_log", "login_code_days", "login_failures"}
 SEALED_TABLES = set(SEALED)  # logins, their codes and numbers, kept answers (store/seals.py)
 TOKEN_KEY = b"the tamper ledger's token key 32b"
 CLERK = "gz.clerk"

@@ -18,6 +18,8 @@ ledger's back — is refused like an unknown one (and named by ``suiren audit ve
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from suiren.services.logins import (
     sign_token,
 )
 from suiren.store.api_tables import clerks
+from suiren.store.db import ledger_keys
 from suiren.store.grants import (
     latest,
     lock_grants,
@@ -199,6 +202,17 @@ def _agrees(row: Row[Any]) -> bool:
     return agrees(GRANTS["clerks"], row._mapping, row.recorded, _GRANTING)
 
 
+_NAME_LABEL = b"suiren clerk login name v1\x00"  # apart from every seal's and code's message
+
+
+def name_index(connection: Connection, login: str) -> str:
+    """What ``login_failures`` keeps of a clerk's login name that has no login: its HMAC
+    under the service's seal key (a name typed is not kept as typed — it may be a password
+    typed in the wrong field)."""
+    key = ledger_keys(connection).seal_key
+    return hmac.new(key, _NAME_LABEL + login.encode(), hashlib.sha256).hexdigest()
+
+
 def log_in_clerk(connection: Connection, login: str, password: str, now: datetime) -> Clerk | None:
     """The clerk of a right login name and password, or None: a wrong password is counted
     (commit it, then refuse with ``REFUSED``) and locks the login as a worker's
@@ -206,7 +220,7 @@ def log_in_clerk(connection: Connection, login: str, password: str, now: datetim
     name = login.strip().lower()
     row = _clerk_row(connection, name) if _LOGIN_RE.fullmatch(name) else None
     if row is None or not _agrees(row):  # unknown, or not the login the journal recorded
-        no_such_login(password)
+        no_such_login(connection, name_index(connection, name), password, now)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
     connection.execute(

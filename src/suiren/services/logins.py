@@ -58,6 +58,7 @@ from suiren.store.api_tables import (
     login_code_days,
     login_code_uses,
     login_codes,
+    login_failures,
     login_phones,
     logins,
     worker_sessions,
@@ -412,7 +413,7 @@ def log_in(
         which = logins.c.blind_index == login.index
     row = None if which is None else _granted(connection, logins, which)
     if row is None:  # none, or not as the service wrote it and the journal last recorded it
-        no_such_login(password)
+        no_such_login(connection, login.index, password, now)
         return None
     tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
     connection.execute(
@@ -494,10 +495,24 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def no_such_login(password: str) -> None:
-    """The work of checking a password, for a login that does not exist: an unknown name
-    answers as slowly as a known one, so the time says nothing of who has a login."""
-    _HASHER.hash(password)
+def no_such_login(connection: Connection, index: str, password: str, now: datetime) -> None:
+    """A password given for a login name that has no login (``index``: its blind index, or
+    a clerk's ``clerks.name_index``), answered as a wrong password of a login is: as slowly
+    (the password hashed) and counted alike in ``login_failures`` — the ``FAILURES_MAX``-th
+    in a row locks the name for ``LOCK`` (``LoginLocked``) — so that neither the time nor a
+    lock says who has a login. The caller commits the count, then refuses."""
+    where = login_failures.c.name_index == index
+    row = connection.execute(
+        select(login_failures.c.failures, login_failures.c.locked_until).where(where)
+    ).first()
+    failures, locked_until = (0, None) if row is None else (row.failures, row.locked_until)
+    tried = attempt(None, failures, locked_until, password, now)
+    counted = {"failures": tried.failures, "locked_until": tried.locked_until}
+    connection.execute(
+        dialect_insert(connection, login_failures)
+        .values(name_index=index, **counted)
+        .on_conflict_do_update(index_elements=[login_failures.c.name_index], set_=counted)
+    )
 
 
 @dataclass(frozen=True)
@@ -511,22 +526,31 @@ class Attempt:
 
 
 def attempt(
-    password_hash: str, failures: int, locked_until: datetime | None, password: str, now: datetime
+    password_hash: str | None,
+    failures: int,
+    locked_until: datetime | None,
+    password: str,
+    now: datetime,
 ) -> Attempt:
     """Check ``password`` against a login's hash: ``LoginLocked`` while the login is locked
     (the password is not even looked at); a wrong one counts, and the ``FAILURES_MAX``-th in
     a row locks the login for ``LOCK``; a right one clears the count. Shared by workers' and
-    clerks' logins (``services/clerks.py``)."""
+    clerks' logins (``services/clerks.py``), and by a name with no login (``password_hash``
+    None: the password hashed, the same work as checking it, and always wrong)."""
     if locked_until is not None and as_utc(locked_until) > now:
         raise LoginLocked(message("login.locked", minutes=LOCK.seconds // 60))
-    try:
-        _HASHER.verify(password_hash, password)
-    except VerificationError:
-        failed = failures + 1
-        if failed >= FAILURES_MAX:
-            return Attempt(False, 0, now + LOCK)
-        return Attempt(False, failed, None)
-    return Attempt(True, 0, None)
+    if password_hash is None:
+        _HASHER.hash(password)
+    else:
+        try:
+            _HASHER.verify(password_hash, password)
+            return Attempt(True, 0, None)
+        except VerificationError:
+            pass
+    failed = failures + 1
+    if failed >= FAILURES_MAX:
+        return Attempt(False, 0, now + LOCK)
+    return Attempt(False, failed, None)
 
 
 class TokenKind(StrEnum):

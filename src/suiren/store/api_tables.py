@@ -46,6 +46,12 @@
   time) of its last one (migration ``0019_login_code_days``), so that a login is sent at
   most ``CODES_PER_DAY`` a day (services/logins.py). One row a login, counted again from 1
   on its next day; not a grant (a row changed or deleted only lets more codes be sent).
+- ``login_failures``: the wrong passwords in a row of a login name that has no login — a
+  worker's resident id or number (its blind index, as ``login_codes``'), a clerk's login
+  name (its HMAC under the seal key) — and its lock-out (migration
+  ``0020_login_failures``), so that such a name locks after ``FAILURES_MAX`` as a login does
+  and a lock says nothing of who has one (services/logins.py ``no_such_login``). Not a grant
+  (a row changed or deleted only lets more wrong passwords be tried on a name with no login).
 """
 
 from __future__ import annotations
@@ -190,5 +196,14 @@ login_code_days = Table(  # how many one-time codes a login was sent on its late
     Column("sent", Integer, nullable=False),  # codes sent that day (``logins.CODES_PER_DAY``)
 )
 ADDED_IN_0019 = ("login_code_days",)
+
+login_failures = Table(  # the wrong passwords in a row of a login name that has no login
+    "login_failures",
+    api_metadata,
+    Column("name_index", String(64), primary_key=True),  # logins.no_such_login's index
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
+)
+ADDED_IN_0020 = ("login_failures",)
 
 APPEND_ONLY_API = ("access_log",)

@@ -12,6 +12,7 @@ from suiren.store.api_tables import (
     ADDED_IN_0015,
     ADDED_IN_0016,
     ADDED_IN_0019,
+    ADDED_IN_0020,
     APPEND_ONLY_API,
     api_metadata,
 )
@@ -22,7 +23,9 @@ down_revision = "0001_ledger"
 branch_labels = None
 depends_on = None
 # tables a later revision creates
-LATER = frozenset(ADDED_IN_0004 + ADDED_IN_0008 + ADDED_IN_0015 + ADDED_IN_0016 + ADDED_IN_0019)
+LATER = frozenset(
+    ADDED_IN_0004 + ADDED_IN_0008 + ADDED_IN_0015 + ADDED_IN_0016 + ADDED_IN_0019 + ADDED_IN_0020
+)
 
 
 def upgrade() -> None:
