@@ -175,6 +175,23 @@ def test_a_console_session_is_no_workers_session_and_the_reverse(console) -> Non
     assert_no_resident_id(world, client.get("/console/transfers").text)
 
 
+def test_a_nonce_planted_in_a_clerks_browser_opens_no_form_of_their_session(console) -> None:
+    """A clerk of another region plants the nonce of their own browser in a Guangzhou clerk's
+    (a cookie a sibling subdomain can write): the token their console page gave for it is
+    bound to their session, so the forged approval is refused and nothing moves."""
+    client, _, engine = console
+    as_clerk(client, "gz.clerk")
+    attacker = TestClient(client.app)
+    token = as_clerk(attacker, "bj.clerk")
+    client.cookies.set("suiren_csrf", attacker.cookies["suiren_csrf"])
+    forged = step(client, token, "move-1", "approve")
+    assert forged.status_code == 403 and "并非来自本站" in forged.text, forged.text[:300]
+    assert state_of(engine, "move-1") == "requested"
+    good = csrf_of(client.get("/console/transfers").text)  # the planted nonce, this session's
+    assert step(client, good, "move-1", "approve").status_code == 200
+    assert state_of(engine, "move-1") == "approved"
+
+
 def test_every_console_form_refuses_a_post_without_this_browsers_csrf_token(console) -> None:
     client, _, engine = console
     good = as_clerk(client, "gz.clerk")

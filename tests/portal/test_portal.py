@@ -121,6 +121,29 @@ def test_a_password_set_with_a_code_logs_in_and_wrong_ones_lock_the_login(portal
     assert "suiren_session" not in client.cookies
 
 
+def test_a_nonce_planted_in_the_browser_opens_no_form_of_its_session(portal) -> None:
+    """Who can write a cookie for the portal's domain (a sibling subdomain, say) but cannot
+    read one plants a nonce of theirs in the worker's browser; the token a page gave them
+    for that nonce — logged out, or logged in as another worker — is no token of the
+    worker's forms: a form's token is bound to the session it was served to (OWASP's signed
+    double submit), so the forged logout is refused and the worker stays logged in."""
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    attacker = TestClient(client.app)
+    token = csrf_of(attacker.get("/login").text)
+    planted = [(attacker.cookies["suiren_csrf"], token)]
+    assert log_in_with_code(attacker, world["their_id"]).status_code == 303
+    planted.append((attacker.cookies["suiren_csrf"], csrf_of(attacker.get("/statement").text)))
+    for nonce, token in planted:
+        client.cookies.set("suiren_csrf", nonce)
+        forged = client.post("/logout", data={"csrf": token}, follow_redirects=False)
+        assert_message(forged, 403, "表单已过期或并非来自本站", "did not come from this site")
+        assert client.get("/statement").status_code == 200  # still logged in
+    good = csrf_of(client.get("/statement").text)  # the planted nonce, bound to this session
+    out = client.post("/logout", data={"csrf": good}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=ended"
+
+
 def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> None:
     client, world = portal
     assert log_in_with_code(client, world["my_id"]).status_code == 303

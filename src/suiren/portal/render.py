@@ -134,7 +134,7 @@ def page(
         environment(lang)
         .get_template(template)
         .render(
-            csrf=session.csrf_token(key, nonce),
+            csrf=session.csrf_token(request, key, nonce),
             **context,
         )
     )

@@ -10,9 +10,12 @@ again in its own transaction (``confirm``). The cookie's own Max-Age only tidies
 browser.
 
 Every POST form carries a CSRF token in a hidden field: the HMAC of a random nonce kept in
-its own cookie (a signed double submit). A page from another site can neither read the
-nonce nor compute the HMAC without the server's key, so a forged form is refused even if
-the browser would send the cookies. The nonce is renewed at each login and logout.
+its own cookie and of the session the page was served to (a signed double submit bound to
+the session). A page from another site can neither read the nonce nor compute the HMAC
+without the server's key, so a forged form is refused even if the browser would send the
+cookies; and one who can write a cookie for the domain (a sibling subdomain) but not read
+one, who plants a nonce of theirs, gets a token for it only for a session of their own.
+The nonce is renewed at each login and logout.
 
 The logout ends the worker's sessions on the server (``end_sessions``: every one, as *Log out
 on every device* does), so that a copy of the cookie taken before — a shared computer's —
@@ -24,13 +27,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from suiren.services.logins import TOKEN_TTL, LoginRefused, Session, check_session, read_token
+from suiren.services.logins import (
+    TOKEN_TTL,
+    LoginRefused,
+    Session,
+    TokenKind,
+    check_session,
+    read_token,
+)
 
 if TYPE_CHECKING:
     from suiren.api.routes.common import Service
@@ -165,14 +175,42 @@ def set_nonce(request: Request, response: Response, nonce: str) -> None:
     )
 
 
-def csrf_token(key: bytes, nonce: str) -> str:
-    """The hidden field's value for a form served with ``nonce`` in its cookie."""
-    return hmac.new(key, b"portal-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+def csrf_token(request: Request, key: bytes, nonce: str) -> str:
+    """The hidden field's value for a form served with ``nonce`` in its cookie, to the
+    session this request holds (``_bound_to``)."""
+    message = b"portal-csrf:" + nonce.encode() + b"\x00" + _bound_to(request, key).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def csrf_valid(request: Request, key: bytes, given: str | None) -> bool:
-    """The form's token matches the nonce in this browser's cookie."""
+    """The form's token matches the nonce in this browser's cookie and the session it holds."""
     nonce = nonce_of(request)
     if nonce is None or not given:
         return False
-    return hmac.compare_digest(csrf_token(key, nonce), given)
+    return hmac.compare_digest(csrf_token(request, key, nonce), given)
+
+
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a "now" before every token's expiry
+
+
+def _bound_to(request: Request, key: bytes) -> str:
+    """Whose forms this request's are: the session its area's cookie holds (the console's
+    under ``/console``, the portal's elsewhere) as signed by ``key`` — its kind, subject and
+    generation; "" for none (a login page). So a token a page gave for a nonce is a token of
+    that session's forms only: who can plant a nonce cookie in a worker's browser (a sibling
+    subdomain can write one) but not read the worker's cookies gets no token of the
+    worker's forms from a page of their own. The expiry is not looked at: a form whose
+    session expired since is refused as an expired session (to the login page), not as a
+    forged form."""
+    from suiren.portal.console.session import CONSOLE_COOKIE, CONSOLE_PATH
+
+    console = request.url.path.startswith(CONSOLE_PATH)
+    kind = TokenKind.CLERK if console else TokenKind.WORKER
+    token = request.cookies.get(CONSOLE_COOKIE if console else SESSION_COOKIE)
+    if not token or len(token) > COOKIE_CHARS_MAX:
+        return ""
+    try:
+        signed = read_token(key, token, _NEVER, kind)
+    except (LoginRefused, ValueError, KeyError, TypeError):
+        return ""
+    return f"{kind.value}{signed.subject}:{signed.generation}"

@@ -9,8 +9,8 @@ a copy of the cookie taken before, or a token renewed from it, opens nothing aft
 
 A worker's session cookie opens no console page, nor a clerk's a portal page: the tokens
 are of different kinds (their MACs are computed in different domains). The forms' CSRF
-check is the portal's (``portal/session.py``): a nonce cookie and its HMAC in every form,
-renewed at each login and logout.
+check is the portal's (``portal/session.py``): a nonce cookie and its HMAC, bound to the
+clerk's session, in every form, renewed at each login and logout.
 """
 
 from __future__ import annotations
