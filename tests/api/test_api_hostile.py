@@ -116,6 +116,29 @@ def test_a_query_parameter_named_twice_is_refused_on_every_route(hostile) -> Non
     ], "one of each is a list as before"
 
 
+def test_a_path_with_a_slash_added_is_an_unknown_path_never_a_redirect(hostile) -> None:  # type: ignore[no-untyped-def]
+    """``/api/v1/transfers/`` was answered 307 with no body, to an absolute URL built from the
+    request's ``Host`` header (``http://evil.example/api/v1/transfers``): on every route of
+    the app a path with a slash added is an unknown one — the API's 404 problem (405 where
+    another method's route takes the slash as an id), the portal's 404 page — never a
+    redirect to where the Host header says."""
+    client, made, _engine = hostile
+    routes = [(m, p) for m, p, _ in access.operations(client.app.routes)]  # type: ignore[attr-defined]
+    for n, (method, template) in enumerate(routes):
+        path = re.sub(r"\{[a-z_]+\}", "x", template).replace(":path}", "") + "/"
+        if path.endswith("//") or "{" in path or path in {p for _, p in routes}:
+            continue  # "/" itself; a {…:path} id takes the slash as its own; "/console/"
+        headers = made.auth("gz") | {"Host": "evil.example", "Idempotency-Key": f"s-{n}"}
+        answer = client.request(method, path, headers=headers, follow_redirects=False)
+        location = answer.headers.get("location", "")
+        assert answer.status_code != 307 and "evil" not in location, (method, path, location)
+        if path.startswith("/api/"):  # 405 where another method's route takes the slash as
+            # an id (POST /transfers/); a page of the console's may send to its login page
+            assert answer.status_code in (404, 405), (method, path, answer.status_code)
+            code = "not-found" if answer.status_code == 404 else "method-not-allowed"
+            assert_problem(answer, answer.status_code, code)
+
+
 def test_a_lone_surrogate_is_refused_never_echoed_into_a_500(hostile) -> None:  # type: ignore[no-untyped-def]
     """``\\ud800`` is valid JSON text but no character: refused where a body is read, and a
     refusal that echoes one (the calculator names an unknown field) is still an answer."""

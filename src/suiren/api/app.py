@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(checked_url)],  # every route's, the portal's pages too
+        # a path with a slash added is an unknown one (404), never a redirect to an absolute
+        # URL that Starlette builds from the request's Host header
+        redirect_slashes=False,
     )
     app.state.service = service
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
