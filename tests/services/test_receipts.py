@@ -82,8 +82,9 @@ def test_a_file_run_again_is_answered_from_its_receipt(engine: Engine, tmp_path:
     assert (fourth.posted, fourth.replayed, fourth.refused) == (0, N + 19, 2)
 
     other_chunks = post_file(engine, path, chunk_rows=500)  # other batches: row by row (the
-    # repeated row is now in another chunk than its first: a replay, not a repeat)
-    assert (other_chunks.posted, other_chunks.replayed, other_chunks.refused) == (0, N + 20, 1)
+    # repeated row is now in another chunk than its first: still the file's repeat, refused)
+    assert (other_chunks.posted, other_chunks.replayed, other_chunks.refused) == (0, N + 19, 2)
+    assert [e.code for e in other_chunks.errors] == ["base-out-of-bounds", "duplicate-id"]
     with unit_of_work(engine) as c:
         assert c.execute(select(func.count()).select_from(contribution_months)).scalar_one() == (
             N + 19

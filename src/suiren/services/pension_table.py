@@ -274,14 +274,22 @@ def _number(column: pa.Array | None, name: str, n: int, notes: Notes) -> np.ndar
     maximum = (YEARS_MAX * YEARS_SCALE) if years else spec.maximum * (spec.scale or 1)
     bad = (fast > maximum) | (fast == 0 if spec.positive else np.zeros(n, dtype=bool))
     bad |= absent & (column.is_null().to_numpy(zero_copy_only=False) == False)  # noqa: E712
-    if bool(np.any(bad)):
-        i = int(np.flatnonzero(bad)[0])
-        raise CaseError(i, name, refused_value(spec.reason, column[i].as_py()))
+    _refuse_first(bad, absent & (spec.absent is REQUIRED), column, name, spec.reason)
     if bool(np.any(absent)):
-        if spec.absent is REQUIRED:
-            raise CaseError(int(np.flatnonzero(absent)[0]), name, REQUIRED_TEXT)
         fast = np.where(absent, spec.absent, fast)
     return fast
+
+
+def _refuse_first(
+    bad: np.ndarray, missing: np.ndarray, column: pa.Array, name: str, reason: Text
+) -> None:
+    """Refuse the first row (in the table's order, as the field's rule reading row by row
+    does) whose value is refused (``bad``) or absent though required (``missing``)."""
+    wrong = bad | missing
+    if bool(np.any(wrong)):
+        i = int(np.flatnonzero(wrong)[0])
+        said = refused_value(reason, column[i].as_py()) if bad[i] else REQUIRED_TEXT
+        raise CaseError(i, name, said)
 
 
 def _months(column: pa.Array, name: str, reason: Text) -> np.ndarray | None:
@@ -322,11 +330,7 @@ def _index(
         return exact[at], {int(i): finer[int(at[i])] for i in spread}
     absent = column.is_null().to_numpy(zero_copy_only=False)
     bad = (fast > INDEX_MAX * INDEX_SCALE_INPUT) | ((fast < 0) & ~absent)
-    if bool(np.any(bad)):
-        i = int(np.flatnonzero(bad)[0])
-        raise CaseError(i, name, refused_value(INDEX_REASON, column[i].as_py()))
-    if required and bool(np.any(absent)):
-        raise CaseError(int(np.flatnonzero(absent)[0]), name, REQUIRED_TEXT)
+    _refuse_first(bad, absent & required, column, name, INDEX_REASON)
     return fast, {}
 
 
