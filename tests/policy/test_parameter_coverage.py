@@ -358,7 +358,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known("pension.base", "510000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
     Known("pension.base", "320000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "110000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "110000", "2015-01", "2019-12", BASE_NOT_COLLECTED),
     Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
