@@ -373,7 +373,8 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "371700", "2021-01", "2021-12", HEZE_BASE),
     Known("pension.base", "371700", "2023-01", "2026-12", HEZE_BASE),
     Known("pension.base", "430000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
-    Known("pension.base", "460000", "2015-01", "2023-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "460000", "2015-01", "2020-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "460000", "2022-01", "2023-12", BASE_NOT_COLLECTED),
     Known("pension.base", "220000", "2015-01", "2023-12", JILIN_BASES),
     Known("pension.base", "420100", "2015-01", "2022-12", HUBEI_TIERS),
     Known(
