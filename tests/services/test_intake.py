@@ -192,6 +192,25 @@ def test_a_chunk_run_again_is_not_its_own_duplicate() -> None:
     assert had(1, 5, 70) == [False, False]  # the file from its start: afresh
 
 
+def test_a_chunk_of_refused_rows_then_a_replay_is_no_crash(engine: Engine, tmp_path: Path) -> None:
+    """A chunk whose every row is refused as read hands the path no row (no key to keep);
+    a later chunk's replayed row — the file run again, after a crash say — was then looked
+    up in that empty run (an IndexError: a traceback for the CLI, a 500 for an upload). The
+    replays are counted, the rows refused, as on the first run."""
+    [a] = enrol_workers(engine, 1)
+    path = tmp_path / "pay.csv"
+    path.write_text(HEADER + f"bad,2026-13,6000,{a}\nd1,2026-01,6000,{a}\nd2,2026-02,6000,{a}\n")
+    runs = [post_file(engine, path, chunk_rows=1) for _ in range(2)]
+    assert [(s.posted, s.replayed, s.refused) for s in runs] == [(2, 0, 1), (0, 2, 1)]
+    assert [(e.row, e.field) for e in runs[1].errors] == [(1, "month")]
+    earlier = FileRows()  # and the class alone: an empty chunk among others
+    earlier.record(1, np.array([], dtype=np.int64))
+    assert earlier.earlier_had(2, np.array([4], dtype=np.int64)).tolist() == [False]
+    earlier.record(2, np.array([4], dtype=np.int64))
+    earlier.record(3, np.array([], dtype=np.int64))
+    assert earlier.earlier_had(4, np.array([4, 5], dtype=np.int64)).tolist() == [True, False]
+
+
 @pytest.mark.parametrize("recorded", ["ends", "middle", "scattered"])
 def test_a_large_batch_posts_its_new_rows_once_wherever_the_recorded_ones_are(
     engine: Engine, tmp_path: Path, recorded: str

@@ -784,6 +784,8 @@ class FileRows:
         self._recorded = [(f, k) for f, k in self._recorded if f < first_row]
 
     def _merge(self, keys: np.ndarray) -> None:
+        if not len(keys):  # a chunk with no row for the path (every row refused as read)
+            return  # an empty run would have no last key to compare with
         self._runs.append(np.sort(keys))  # a key may be there twice: a search finds either
         while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
             small = self._runs.pop()
