@@ -16,7 +16,7 @@ from tests.conftest import NOW
 from tests.ledger_helpers import POLICY, VAULT, resident_id
 
 TODAY = "2026-06-15"
-CSRF_RE = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+CSRF_RE = re.compile(r'name="csrf" value="((?:[0-9a-f]{32}\.)?[0-9a-f]{64})"')
 CODE_RE = re.compile(r'id="demo-code">([0-9]{6})<')
 
 

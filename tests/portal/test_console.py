@@ -192,6 +192,21 @@ def test_a_nonce_planted_in_a_clerks_browser_opens_no_form_of_their_session(cons
     assert state_of(engine, "move-1") == "approved"
 
 
+def test_a_console_form_left_open_past_its_session_goes_to_the_login_page(console) -> None:
+    """The clerk's browser dropped the console cookie when the session expired; a form left
+    open since leads to the login page (htmx: its redirect header), not to a refusal as a
+    forged form; nothing moves."""
+    client, _, engine = console
+    csrf = as_clerk(client, "gz.clerk")
+    client.cookies.delete("suiren_console")
+    for path in ("/console/transfers/move-1/approve", "/console/audit", "/console/logout"):
+        left = client.post(path, data={"csrf": csrf}, follow_redirects=False)
+        assert (left.status_code, left.headers.get("location")) == (303, "/console/login"), path
+    htmx = step(client, csrf, "move-1", "approve")
+    assert (htmx.status_code, htmx.headers.get("hx-redirect")) == (204, "/console/login")
+    assert state_of(engine, "move-1") == "requested"
+
+
 def test_every_console_form_refuses_a_post_without_this_browsers_csrf_token(console) -> None:
     client, _, engine = console
     good = as_clerk(client, "gz.clerk")

@@ -144,6 +144,29 @@ def test_a_nonce_planted_in_the_browser_opens_no_form_of_its_session(portal) -> 
     assert out.status_code == 303 and out.headers["location"] == "/login?notice=ended"
 
 
+def test_a_form_left_open_past_its_session_goes_to_the_login_page(portal) -> None:
+    """A browser drops the session cookie at its Max-Age, when the session expires; a form
+    left open since (its token bound to that session) is posted without it. Nothing can be
+    done without a session, so it is answered as any page that needs one — the way to the
+    login page (htmx: its redirect header) — not refused as a forged form from another site.
+    With the cookie still there, a token of another session is refused as before."""
+    client, world = portal
+    assert log_in_with_code(client, world["my_id"]).status_code == 303
+    csrf = csrf_of(client.get("/account").text)
+    client.cookies.delete("suiren_session")
+    for path in ("/account/sessions/end", "/account/phone/remove", "/pay", "/move"):
+        left = client.post(path, data={"csrf": csrf}, follow_redirects=False)
+        assert (left.status_code, left.headers.get("location")) == (303, "/login"), path
+        htmx = client.post(path, data={"csrf": csrf}, headers={"HX-Request": "true"})
+        assert (htmx.status_code, htmx.headers.get("hx-redirect")) == (204, "/login"), path
+    out = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login?notice=logged-out"
+    assert log_in_with_code(client, world["my_id"]).status_code == 303  # a new session
+    forged = client.post("/account/sessions/end", data={"csrf": csrf}, follow_redirects=False)
+    assert_message(forged, 403, "表单已过期或并非来自本站", "did not come from this site")
+    assert client.get("/statement").status_code == 200  # still logged in
+
+
 def test_every_form_refuses_a_post_without_this_browsers_csrf_token(portal) -> None:
     client, world = portal
     assert log_in_with_code(client, world["my_id"]).status_code == 303

@@ -105,12 +105,21 @@ def status_of(error: SuirenError) -> int:
     return {"unauthorized": 401, "locked": 429, "codes-per-day": 429}.get(error.code, 422)
 
 
-async def _checked_form(request: Request, service: Service) -> dict[str, str] | HTMLResponse:
-    """The form, if it is one and carries this browser's CSRF token; else the refusal page."""
+async def _checked_form(
+    request: Request, service: Service, for_session: bool = False
+) -> dict[str, str] | HTMLResponse:
+    """The form, if it is one and carries this browser's CSRF token; else the refusal page.
+    ``for_session``: a form that acts for the session (the logout), whose token a browser
+    that dropped its session cookie since no longer matches (``session.forged``)."""
     form = await read_form(request)
     if form is None:
         return _login_page(request, service, text.MESSAGES["bad-form"], 400)
-    if not session.csrf_valid(request, service.token_key, form.get(session.CSRF_FIELD)):
+    given = form.get(session.CSRF_FIELD)
+    if (
+        session.forged(request, service.token_key, given)
+        if for_session
+        else not session.csrf_valid(request, service.token_key, given)
+    ):
         return _login_page(request, service, text.MESSAGES["csrf"], 403)
     return form
 
@@ -275,7 +284,7 @@ async def logout(request: Request) -> Response:
     now (expired, ended already, another key's) ends nothing, so an old copy cannot end the
     worker's later sessions."""
     service = service_of(request)
-    form = await _checked_form(request, service)
+    form = await _checked_form(request, service, for_session=True)
     if isinstance(form, HTMLResponse):
         return form
     ended = await run_in_threadpool(session.end_sessions, request, service)
@@ -320,9 +329,7 @@ async def own_form(
     once the form is read and its CSRF token checked; the refusal page (``title``) otherwise."""
     form = await read_form(request)
     service = service_of(request)
-    if form is None or not session.csrf_valid(
-        request, service.token_key, form.get(session.CSRF_FIELD)
-    ):
+    if form is None or session.forged(request, service.token_key, form.get(session.CSRF_FIELD)):
         reason = "bad-form" if form is None else "csrf"
         return page(request, service.token_key, "error.html", 400 if form is None else 403,
                     title=title, message=text.MESSAGES[reason])  # fmt: skip

@@ -159,9 +159,7 @@ async def confirm_payment(request: Request) -> Response:
     again answers with the same payment."""
     form = await read_form(request)
     service = service_of(request)
-    if form is None or not session.csrf_valid(
-        request, service.token_key, form.get(session.CSRF_FIELD)
-    ):
+    if form is None or session.forged(request, service.token_key, form.get(session.CSRF_FIELD)):
         reason = "bad-form" if form is None else "csrf"
         status = 400 if form is None else 403
         return page(

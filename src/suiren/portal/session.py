@@ -177,9 +177,17 @@ def set_nonce(request: Request, response: Response, nonce: str) -> None:
 
 def csrf_token(request: Request, key: bytes, nonce: str) -> str:
     """The hidden field's value for a form served with ``nonce`` in its cookie, to the
-    session this request holds (``_bound_to``)."""
-    message = b"portal-csrf:" + nonce.encode() + b"\x00" + _bound_to(request, key).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    session this request holds (``_bound_to``); a session's form's begins with its tag
+    (``_session_tag``: "this browser's page, served to a session", not which), so that its
+    form posted after the session's cookie went is told from a forged one (``forged``)."""
+    bound = _bound_to(request, key)
+    message = b"portal-csrf:" + nonce.encode() + b"\x00" + bound.encode()
+    mac = hmac.new(key, message, hashlib.sha256).hexdigest()
+    return f"{_session_tag(key, nonce)}.{mac}" if bound else mac
+
+
+def _session_tag(key: bytes, nonce: str) -> str:
+    return hmac.new(key, b"portal-csrf-session:" + nonce.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def csrf_valid(request: Request, key: bytes, given: str | None) -> bool:
@@ -188,6 +196,32 @@ def csrf_valid(request: Request, key: bytes, given: str | None) -> bool:
     if nonce is None or not given:
         return False
     return hmac.compare_digest(csrf_token(request, key, nonce), given)
+
+
+def forged(request: Request, key: bytes, given: str | None) -> bool:
+    """Whether a form that acts for a session (every form but a login's) is refused as not
+    this browser's: its token is not ``csrf_valid``, and it is not one a page of this
+    browser gave to a session whose cookie has gone since. A browser drops the session
+    cookie at its Max-Age — the session's ``TOKEN_TTL`` — so a form left open past it comes
+    without one; nothing is done without a session, and such a form is answered as a page
+    that needs one is, with the way to the login page (its token, bound to the session, no
+    longer matches a browser without it). With a session cookie, only its own token does."""
+    if csrf_valid(request, key, given):
+        return False
+    nonce = nonce_of(request)
+    if _area_cookie(request)[1] or nonce is None or not given or "." not in given:
+        return True
+    return not hmac.compare_digest(_session_tag(key, nonce), given.partition(".")[0])
+
+
+def _area_cookie(request: Request) -> tuple[TokenKind, str | None]:
+    """The session cookie of the request's area (the console's under ``/console``, the
+    portal's elsewhere) and the kind of token it holds."""
+    from suiren.portal.console.session import CONSOLE_COOKIE, CONSOLE_PATH
+
+    console = request.url.path.startswith(CONSOLE_PATH)
+    kind = TokenKind.CLERK if console else TokenKind.WORKER
+    return kind, request.cookies.get(CONSOLE_COOKIE if console else SESSION_COOKIE)
 
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a "now" before every token's expiry
@@ -201,12 +235,8 @@ def _bound_to(request: Request, key: bytes) -> str:
     subdomain can write one) but not read the worker's cookies gets no token of the
     worker's forms from a page of their own. The expiry is not looked at: a form whose
     session expired since is refused as an expired session (to the login page), not as a
-    forged form."""
-    from suiren.portal.console.session import CONSOLE_COOKIE, CONSOLE_PATH
-
-    console = request.url.path.startswith(CONSOLE_PATH)
-    kind = TokenKind.CLERK if console else TokenKind.WORKER
-    token = request.cookies.get(CONSOLE_COOKIE if console else SESSION_COOKIE)
+    forged form (``forged``: so too where the browser dropped the cookie with it)."""
+    kind, token = _area_cookie(request)
     if not token or len(token) > COOKIE_CHARS_MAX:
         return ""
     try:

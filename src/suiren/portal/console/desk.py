@@ -160,9 +160,7 @@ async def posted(request: Request) -> tuple[Desk, dict[str, str]] | Response:
     if form is None:
         return refusal(request, None, text.MESSAGES["bad-form"])
     service = service_of(request)
-    if not portal_session.csrf_valid(
-        request, service.token_key, form.get(portal_session.CSRF_FIELD)
-    ):
+    if portal_session.forged(request, service.token_key, form.get(portal_session.CSRF_FIELD)):
         refused = refusal(request, None, text.MESSAGES["csrf"])
         refused.status_code = 403
         return refused
