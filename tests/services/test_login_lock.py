@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from suiren.services.clerks import add_clerk, log_in_clerk
-from suiren.services.logins import FAILURES_MAX, LOCK, LoginLocked, log_in, register, request_code
+from suiren.services.logins import (
+    FAILURES_MAX,
+    LOCK,
+    LoginLocked,
+    bind_phone,
+    log_in,
+    register,
+    request_code,
+)
 from suiren.store.db import unit_of_work
 from tests.ledger_helpers import VAULT, enrol_workers, quick_hashes, resident_id
 
@@ -76,3 +84,35 @@ def test_a_name_with_no_login_locks_after_five_wrong_passwords_as_a_login_does(
     assert tries(engine, worker(rid(0)), later) == locked
     for attempt in strangers:
         assert tries(engine, attempt, later) == locked
+
+
+def test_a_lock_by_the_resident_id_says_nothing_of_its_number(engine: Engine) -> None:
+    """Five wrong passwords with a resident id lock it (429); the tries with its bound number
+    are then answered exactly as an unbound number's — by the number's own tries alone — else
+    whoever knows the id would learn its number. The locked login lets no one in meanwhile,
+    by either name, and the right password opens it once the lock has passed."""
+    [worker] = enrol_workers(engine, 1)
+    bound, unbound = "13800138000", "13912345678"
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, rid(0), T0)
+    with unit_of_work(engine) as c:
+        assert register(c, VAULT, rid(0), code, "the right password", T0) is not None
+    with unit_of_work(engine) as c:
+        code = request_code(c, VAULT, bound, T0)
+    with unit_of_work(engine) as c:
+        assert bind_phone(c, VAULT, worker, bound, code, T0) is not None
+    by_id = tries(engine, lambda c, now: log_in(c, VAULT, rid(0), WRONG, now), T0)
+    assert by_id[-1].startswith("locked")
+    with unit_of_work(engine) as c:  # the login is locked: the right password opens nothing
+        assert log_in(c, VAULT, bound, "the right password", T0) is None
+    with unit_of_work(engine) as c:  # (and the other number is tried once too)
+        assert log_in(c, VAULT, unbound, WRONG, T0) is None
+    answers = {
+        number: tries(engine, lambda c, now, n=number: log_in(c, VAULT, n, WRONG, now), T0)
+        for number in (bound, unbound)
+    }
+    assert answers[bound] == answers[unbound]
+    assert answers[bound].count("refused") == FAILURES_MAX - 1  # the 5th in all locks it
+    later = T0 + LOCK + timedelta(minutes=2)
+    with unit_of_work(engine) as c:
+        assert log_in(c, VAULT, bound, "the right password", later) == worker

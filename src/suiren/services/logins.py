@@ -4,9 +4,9 @@ short-lived signed tokens.
 
 A worker logs in with their resident id or with the mobile number they bound to their login
 (``bind_phone``: a code sent to that number proves they hold it). Both names lead to the one
-login, with one count of failures. Binding a number another login holds moves it (numbers
-are reassigned by the carriers; the code proves who holds it now); the other login keeps its
-resident id.
+login, with one count of failures (and each name its own: ``log_in``). Binding a number
+another login holds moves it (numbers are reassigned by the carriers; the code proves who
+holds it now); the other login keeps its resident id.
 
 Nothing here says whether a person is insured or has bound a number: a code is "sent" for
 any well-formed resident id or mobile number, and every refusal reads the same ("the
@@ -402,9 +402,17 @@ def log_in(
     now: datetime,
 ) -> str | None:
     """The worker id of a correct password given with a resident id or a bound mobile
-    number, or None: a wrong password is counted (commit it, then refuse with ``REFUSED``),
-    and the login locked after ``FAILURES_MAX`` of them for ``LOCK`` (``LoginLocked``,
-    before anything is read or written) — one count for both names."""
+    number, or None: a wrong password is counted (commit it, then refuse with ``REFUSED``).
+
+    Two counts. The login's (``logins.failures``), of the wrong passwords given with either
+    of its names: at ``FAILURES_MAX`` the login is locked for ``LOCK``, and while it is no
+    password is checked — alternating the names buys no more tries. The name's own
+    (``login_failures``, as a name with no login has: ``no_such_login``): at
+    ``FAILURES_MAX`` the name is refused as locked (``LoginLocked``, 429) for ``LOCK``. A
+    name's 429 follows its own tries alone: five wrong passwords given with a resident id
+    must not make the next try with a number a 429 only where the number is the id's bound
+    one (who knows the id would learn its number). A locked login's other name is answered
+    as a wrong password, its password not checked."""
     login = _name(vault, name, now)
     if login.phone:
         worker = _worker_of(connection, login)
@@ -415,12 +423,16 @@ def log_in(
     if row is None:  # none, or not as the service wrote it and the journal last recorded it
         no_such_login(connection, login.index, password, now)
         return None
-    tried = attempt(row.password_hash, row.failures, row.locked_until, password, now)
-    connection.execute(
-        update(logins)
-        .where(logins.c.blind_index == row.blind_index)
-        .values(failures=tried.failures, locked_until=tried.locked_until)
-    )
+    shut = row.locked_until is not None and as_utc(row.locked_until) > now
+    # the name's own count first: its lock refuses before any password is looked at
+    tried = _count_name(connection, login.index, None if shut else row.password_hash, password, now)
+    if not shut:  # the login's count: every wrong password by either name, a right one clears it
+        locked = now + LOCK if not tried.ok and row.failures + 1 >= FAILURES_MAX else None
+        connection.execute(
+            update(logins)
+            .where(logins.c.blind_index == row.blind_index)
+            .values(failures=0 if tried.ok or locked else row.failures + 1, locked_until=locked)
+        )
     return str(row.worker_id) if tried.ok else None
 
 
@@ -501,18 +513,30 @@ def no_such_login(connection: Connection, index: str, password: str, now: dateti
     (the password hashed) and counted alike in ``login_failures`` — the ``FAILURES_MAX``-th
     in a row locks the name for ``LOCK`` (``LoginLocked``) — so that neither the time nor a
     lock says who has a login. The caller commits the count, then refuses."""
+    _count_name(connection, index, None, password, now)
+
+
+def _count_name(
+    connection: Connection, index: str, password_hash: str | None, password: str, now: datetime
+) -> Attempt:
+    """A password given with the login name ``index``, checked against ``password_hash``
+    (None: always wrong, the same work done) and counted in the name's own row of
+    ``login_failures`` (``attempt``: ``LoginLocked`` while the name is locked)."""
     where = login_failures.c.name_index == index
     row = connection.execute(
         select(login_failures.c.failures, login_failures.c.locked_until).where(where)
     ).first()
     failures, locked_until = (0, None) if row is None else (row.failures, row.locked_until)
-    tried = attempt(None, failures, locked_until, password, now)
+    tried = attempt(password_hash, failures, locked_until, password, now)
+    if row is None and tried.ok:
+        return tried  # nothing to count or clear
     counted = {"failures": tried.failures, "locked_until": tried.locked_until}
     connection.execute(
         dialect_insert(connection, login_failures)
         .values(name_index=index, **counted)
         .on_conflict_do_update(index_elements=[login_failures.c.name_index], set_=counted)
     )
+    return tried
 
 
 @dataclass(frozen=True)

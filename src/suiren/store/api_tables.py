@@ -197,10 +197,10 @@ login_code_days = Table(  # how many one-time codes a login was sent on its late
 )
 ADDED_IN_0019 = ("login_code_days",)
 
-login_failures = Table(  # the wrong passwords in a row of a login name that has no login
+login_failures = Table(  # the wrong passwords in a row given with each login name (logins.log_in)
     "login_failures",
     api_metadata,
-    Column("name_index", String(64), primary_key=True),  # logins.no_such_login's index
+    Column("name_index", String(64), primary_key=True),  # a resident id's, number's or clerk's
     Column("failures", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
 )
