@@ -788,17 +788,9 @@ class FileRows:
             return  # an empty run would have no last key to compare with
         self._runs.append(np.sort(keys))  # a key may be there twice: a search finds either
         while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
-            small = self._runs.pop()
-            large = self._runs[-1]
-            # the two sorted runs merged in one pass: each of the smaller's keys at its place
-            # in the larger, moved on by the keys of the smaller before it
-            at = np.searchsorted(large, small) + np.arange(len(small))
-            merged = np.empty(len(large) + len(small), dtype=np.int64)
-            rest = np.ones(len(merged), dtype=bool)
-            rest[at] = False
-            merged[at] = small
-            merged[rest] = large
-            self._runs[-1] = merged
+            small = self._runs.pop()  # two sorted runs merged: the stable sort (timsort)
+            # finds them as two runs and merges them in one pass
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], small]), kind="stable")
 
 
 def post_payments(

@@ -427,11 +427,11 @@ def log_in(
     # the name's own count first: its lock refuses before any password is looked at
     tried = _count_name(connection, login.index, None if shut else row.password_hash, password, now)
     if not shut:  # the login's count: every wrong password by either name, a right one clears it
-        locked = now + LOCK if not tried.ok and row.failures + 1 >= FAILURES_MAX else None
+        counted = Attempt(True, 0, None) if tried.ok else _failed(row.failures, now)
         connection.execute(
             update(logins)
             .where(logins.c.blind_index == row.blind_index)
-            .values(failures=0 if tried.ok or locked else row.failures + 1, locked_until=locked)
+            .values(failures=counted.failures, locked_until=counted.locked_until)
         )
     return str(row.worker_id) if tried.ok else None
 
@@ -571,10 +571,15 @@ def attempt(
             return Attempt(True, 0, None)
         except VerificationError:
             pass
-    failed = failures + 1
-    if failed >= FAILURES_MAX:
+    return _failed(failures, now)
+
+
+def _failed(failures: int, now: datetime) -> Attempt:
+    """A wrong password after ``failures`` in a row: counted, and the ``FAILURES_MAX``-th
+    locks for ``LOCK`` (the count starting again)."""
+    if failures + 1 >= FAILURES_MAX:
         return Attempt(False, 0, now + LOCK)
-    return Attempt(False, failed, None)
+    return Attempt(False, failures + 1, None)
 
 
 class TokenKind(StrEnum):

@@ -16,9 +16,10 @@ four amounts in fen (int64) and ``warnings`` (a list of code, field, message per
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -58,6 +59,7 @@ from suiren.services.pension_calc import (
 )
 
 YEARS_FAST_PLACES_MAX = 3  # four places or more may be whole months as printed: read one by one
+T = TypeVar("T")
 
 
 def decimal_column(unscaled: Any, scale: int, precision: int = 18) -> pa.Array:
@@ -136,7 +138,7 @@ def _ids(column: pa.Array | None, n: int) -> list[Any]:
 def _check_text(column: pa.Array, name: str) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not _is_text(column):
         raise InvalidInput(message("cases.column-not-text", name=repr(name), kind=column.type))
     long = pc.greater(pc.utf8_length(column), TEXT_CHARS_MAX)
     if pc.any(long).as_py():
@@ -221,6 +223,18 @@ def _distinct(column: pa.Array) -> tuple[list[Any], np.ndarray]:
     return words, at
 
 
+def _per_value(column: pa.Array, read: Callable[[list[Any]], T]) -> tuple[T, list[Any], np.ndarray]:
+    """``read`` (a field's rule over a list of values) of the column's distinct values
+    (``_distinct``), with those values and each row's position among them; where it refuses
+    one, of every row instead, so that the refusal names the first row holding it."""
+    words, at = _distinct(column)
+    try:
+        return read(words), words, at
+    except CaseError:
+        words = column.to_pylist()
+        return read(words), words, np.arange(len(words))
+
+
 def _spread(noted: Notes, at: np.ndarray, notes: Notes) -> None:
     """Notes taken per distinct value (``_distinct``) given to every row holding it."""
     if not noted:
@@ -259,12 +273,7 @@ def _number(column: pa.Array | None, name: str, n: int, notes: Notes) -> np.ndar
     elif years:
         fast = _fast(column, YEARS_SCALE, YEARS_FAST_PLACES_MAX)
     if fast is None:  # other text, or finer than the fast path reads: the field's own rule
-        words, at = _distinct(column)
-        try:
-            values = number_values(words, name)
-        except CaseError:  # refused: read row by row, so that the refusal names the first row
-            words, at = column.to_pylist(), np.arange(n)
-            values = number_values(words, name)
+        values, words, at = _per_value(column, lambda raw: number_values(raw, name))
         if years:
             noted: Notes = {}
             note_years(words, values, name, noted)
@@ -296,7 +305,7 @@ def _months(column: pa.Array, name: str, reason: Text) -> np.ndarray | None:
     """Month ordinals of a text column of "YYYY-MM" (-1 where null), read at once."""
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not _is_text(column):
         return None  # the field's rule refuses it with its reason
     good = pc.match_substring_regex(column, r"^[0-9]{4}-(0[1-9]|1[0-2])$")
     bad = pc.and_(pc.invert(good.fill_null(True)), column.is_valid())
@@ -321,11 +330,9 @@ def _index(
         return np.full(n, -1, dtype=np.int64), {}
     fast = _fast(column, INDEX_SCALE_INPUT, 6)
     if fast is None:  # other text, or more than six places: exact values one by one
-        words, at = _distinct(column)
-        try:
-            exact, finer = split_index(index_values(words, name, required))
-        except CaseError:  # refused: read row by row, so that the refusal names the first row
-            return split_index(index_values(column.to_pylist(), name, required))
+        (exact, finer), _, at = _per_value(
+            column, lambda raw: split_index(index_values(raw, name, required))
+        )
         spread = np.flatnonzero(np.isin(at, list(finer))) if finer else ()
         return exact[at], {int(i): finer[int(at[i])] for i in spread}
     absent = column.is_null().to_numpy(zero_copy_only=False)
