@@ -321,12 +321,11 @@ KNOWN_MISSING: tuple[Known, ...] = (
     ),
     Known(
         "contribution.base.average_monthly_wage", "410000 410100 410200 410300 410400 410700 411500",
-        "2016-01", "2019-12", WAGES_NOT_COLLECTED,
+        "2016-01", "2020-06", WAGES_NOT_COLLECTED,
     ),
     Known(
         "contribution.base.average_monthly_wage",
-        "150000 350000 360000 410000 410100 410200 410300 410400 410700 411500 420000 420100"
-        " 450000 460000 610000 " + " ".join(HUBEI_OWN_BASES),
+        "150000 350000 360000 420000 420100 450000 460000 610000 " + " ".join(HUBEI_OWN_BASES),
         "2020-01", "2020-12", WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "330000", "2020-01", "2020-12", ZHEJIANG_2020),
@@ -362,9 +361,11 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("pension.base", "650000", "2015-01", "2021-12", BASE_NOT_COLLECTED),
     Known(
         "pension.base",
-        "350000 410000 410100 410200 410300 410400 410700 411500 610000 640000",
+        "350000 410000 410100 410200 410300 410400 410700 411500 640000",
         "2015-01", "2022-12", BASE_NOT_COLLECTED,
     ),
+    Known("pension.base", "610000", "2015-01", "2019-12", BASE_NOT_COLLECTED),
+    Known("pension.base", "610000", "2022-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "140000", "2015-01", "2018-12", BASE_NOT_COLLECTED),
     Known("pension.base", "140000", "2020-01", "2022-12", BASE_NOT_COLLECTED),
     Known("pension.base", "370000 371700", "2015-01", "2015-12", BASE_NOT_COLLECTED),
