@@ -332,7 +332,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "620000", "2020-01", "2020-12", GANSU_2020),
     Known("contribution.base.average_monthly_wage", "220000 220100", "2015-01", "2021-06", WAGES_NOT_COLLECTED),
     Known(
-        "contribution.base.average_monthly_wage", "210000 210100 210200", "2015-01", "2021-12",
+        "contribution.base.average_monthly_wage", "210000 210100 210200", "2015-01", "2020-12",
         WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "310000", "2019-04", "2019-04", SHANGHAI_APRIL_2019),
