@@ -1,0 +1,96 @@
+"""Where the amounts of the real determination tables come from (tables-audit).
+
+A case transcribed from ``liubigfatty/pension-calculator`` says whether its amounts are printed
+on the table or only the transcriber's computed expected values (``outputs_from``; found by
+tests/policy/audit_printed.py). Only printed amounts are real-table evidence; computed ones are
+checked as labelled regression items. The counts are pinned so that a change is a knowing one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.policy.conftest import REGRESSION, expand, origin_problem, read_cases
+
+TABLES = Path(__file__).parent / "cases" / "determination_tables.yaml"
+REPO = "liubigfatty/pension-calculator"
+
+# printed: every amount found in the repository's text of the table; computed: none; mixed: some
+ORIGINS = {"printed": 67, "mixed": 57, "computed": 74}  # of the 198 cases from the repository
+
+
+def cases() -> list[dict]:
+    return read_cases(TABLES)
+
+
+def test_every_case_from_the_repository_says_where_its_amounts_come_from() -> None:
+    missing = [c["name"] for c in cases() if REPO in c["source"] and "outputs_from" not in c]
+    assert missing == []
+
+
+def test_the_origins_are_the_counted_ones() -> None:
+    counts = Counter(c["outputs_from"] for c in cases() if REPO in c["source"])
+    assert dict(counts) == ORIGINS, (
+        "a case moved between printed, mixed and computed: rerun tests/policy/audit_printed.py, "
+        "update ORIGINS and docs/determination-tables.md"
+    )
+
+
+def test_beijing_2023_has_no_printed_amount() -> None:
+    """Its three cases were the transcriber's calculator's at his base 11761: no real-table item."""
+    by_name = {c["name"]: c for c in cases()}
+    for name in ("bj-2023-04-m60-fangshan", "bj-2023-05-m60-fangshan", "bj-2023-10-f50-fengtai"):
+        case = by_name[name]
+        assert case["outputs_from"] == "computed"
+        assert [n for n, _ in expand(case)] == [name + REGRESSION]
+
+
+CASE = {
+    "name": "t",
+    "formula": "pension",
+    "period": "2024-01-01",
+    "input": {},
+    "output": {"basic_yuan": "1", "warnings": ""},
+    "computed_output": {"total_yuan": "2"},
+}
+
+
+def test_a_mixed_case_is_a_real_table_item_and_a_regression_item() -> None:
+    case = {**CASE, "outputs_from": "mixed"}
+    assert origin_problem(case) is None
+    items = dict(expand(case))
+    assert items["t"]["output"] == {"basic_yuan": "1", "warnings": ""}
+    assert items["t" + REGRESSION]["output"] == {"total_yuan": "2"}
+    assert items["t" + REGRESSION]["regression"] is True
+
+
+def test_a_computed_case_checks_everything_as_regression() -> None:
+    case = {**CASE, "output": {"warnings": ""}, "outputs_from": "computed"}
+    assert origin_problem(case) is None
+    assert expand(case) == [
+        (
+            "t" + REGRESSION,
+            {
+                **{k: v for k, v in case.items() if k != "computed_output"},
+                "output": {"warnings": "", "total_yuan": "2"},
+                "regression": True,
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"outputs_from": "printed"}, "outputs_from says printed, the outputs are mixed"),
+        ({"outputs_from": "table"}, "outputs_from is one of"),
+        ({}, "computed_output without outputs_from"),
+        ({"outputs_from": "mixed", "computed_output": {"warnings": ""}}, "amounts only"),
+    ],
+)
+def test_a_case_whose_origin_does_not_match_its_outputs_is_refused(change, problem) -> None:
+    case = {k: v for k, v in CASE.items()} | change
+    assert problem in (origin_problem(case) or "")
