@@ -79,3 +79,20 @@ def test_a_null_is_refused_not_read_as_empty_or_dropped(engine: Engine) -> None:
             {},
             one,
         )
+
+
+def test_a_server_setting_holds_inside_and_is_put_back(engine: Engine) -> None:
+    """``store.db.server_setting`` (the interest run's sums without parallel workers): the
+    value inside, what it was after; on SQLite nothing is asked of the database."""
+    from suiren.store.db import is_postgres, server_setting
+
+    name = "max_parallel_workers_per_gather"
+    with engine.begin() as c:
+        if not is_postgres(c):
+            with server_setting(c, name, "0"):
+                assert select_columns(c, "SELECT 'x' AS name, 1 AS amount", {}, SCHEMA).num_rows
+            return
+        c.exec_driver_sql(f"SET LOCAL {name} = 3")
+        with server_setting(c, name, "0"):
+            assert c.exec_driver_sql(f"SHOW {name}").scalar() == "0"
+        assert c.exec_driver_sql(f"SHOW {name}").scalar() == "3"

@@ -71,6 +71,21 @@ def content_hash(
     lines = iter(postings)
     while chunk := [f"\n{account}\x1f{amount}" for account, amount in islice(lines, _CHUNK)]:
         digest.update("".join(chunk).encode())  # the same bytes, fed in chunks
+    return _with_facts(digest, facts)
+
+
+def content_hash_of_lines(
+    header: str, lines: bytes | memoryview, facts: Iterable[tuple[str, str, str]] = ()
+) -> str:
+    """``content_hash`` of postings given as the bytes of their lines, already joined: each
+    ``"\\n{account}\\x1f{amount}"`` in UTF-8, in account-key order (a million postings built
+    column-wise by ``store.ledger_repo.posting_lines``, not a Python string each)."""
+    digest = hashlib.sha256(header.encode("utf-8"))
+    digest.update(lines)
+    return _with_facts(digest, facts)
+
+
+def _with_facts(digest: hashlib._Hash, facts: Iterable[tuple[str, str, str]]) -> str:
     for kind, key, data in facts:
         digest.update(f"\n#{kind}\x1f{key}\x1f{data}".encode())
     return digest.hexdigest()

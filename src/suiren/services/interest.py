@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import Connection, func, select, text
 
 from suiren.domain.errors import InvalidInput
@@ -128,7 +129,7 @@ def _credit_region(
     total_accounts = total_fen = 0
     for batch, (low, high) in enumerate(_batch_bounds(connection, scheme, region)):
         keys, amounts = _batch_interest(connection, rate, scheme, region, year, low, high)
-        if not keys:
+        if not len(keys):
             continue
         tx_id = f"interest/{scheme.value}/{region}/{year}/{batch}"
         total = int(amounts.sum())
@@ -149,8 +150,8 @@ def _credit_region(
                 region,
                 Month.of(year, 12),
                 now,
-                [str(pooled_fund(scheme, region)), *keys],
-                [-total, *amounts.tolist()],
+                pa.concat_arrays([pa.array([str(pooled_fund(scheme, region))]), keys]),
+                np.concatenate([np.array([-total], dtype=np.int64), amounts]),
                 memo=f"interest {year} at {rate.rate}"
                 + (PROVISIONAL_MEMO if rate.provisional else ""),
                 facts=(run,) if entries or used is None else (run, used),
@@ -218,7 +219,7 @@ def _batch_interest(
     year: int,
     low: str,
     high: str,
-) -> tuple[list[str], np.ndarray]:
+) -> tuple[pa.Array, np.ndarray]:
     """(account keys, interest) of the batch's accounts not yet credited for ``year``."""
     sums = year_sums(
         connection,
@@ -233,7 +234,7 @@ def _batch_interest(
     due = np.flatnonzero(((prior > 0) | (in_year > 0)) & (sums["credited"].to_numpy() == 0))
     interest = yearly_interest(rate, prior[due], in_year[due])
     keep = due[interest > 0]
-    return sums["account"].take(keep).to_pylist(), interest[interest > 0]
+    return sums["account"].take(keep).combine_chunks(), interest[interest > 0]
 
 
 def _batch_bounds(connection: Connection, scheme: Scheme, region: str) -> list[tuple[str, str]]:

@@ -144,6 +144,24 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+@contextmanager
+def server_setting(connection: Connection, name: str, value: str) -> Iterator[None]:
+    """PostgreSQL's setting ``name`` at ``value`` for the statements inside, then back to what
+    it was (``set_config`` local to the transaction: a failure rolls it back too). SQLite has
+    no such settings: nothing is done."""
+    if not is_postgres(connection):
+        yield
+        return
+    previous = connection.exec_driver_sql(
+        "SELECT current_setting(%(name)s), set_config(%(name)s, %(value)s, true)",
+        {"name": name, "value": value},
+    ).scalar_one()
+    yield
+    connection.exec_driver_sql(
+        "SELECT set_config(%(name)s, %(previous)s, true)", {"name": name, "previous": previous}
+    )
+
+
 def dialect_insert(connection: Connection, table: Any) -> Any:
     """An INSERT of ``table`` in the connection's dialect: one with ``on_conflict_do_…``."""
     return (pg_insert if is_postgres(connection) else sqlite_insert)(table)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, select, text
 from suiren.domain.month import Month
 from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType
 from suiren.store.bulk import select_columns
+from suiren.store.db import server_setting
 from suiren.store.tables import contribution_months, history_stints, journal
 
 # What a month adds to an account of kind ``a.kind`` (joined on the worker's accounts)
@@ -48,7 +49,14 @@ _MONTH_JOIN = (
 # (``interest_carry``): that part counts as prior where it lands and is taken off the prior
 # where it leaves, so a move neither loses nor doubles a year's interest — it follows the
 # money. ``credited`` is 1 when interest for Y is already posted to the account (a
-# transfer's catch-up), else 0.
+# transfer's catch-up), else 0. The postings read are those between the selected accounts'
+# first and last key (in the database's own collation, so none of theirs is left out): a
+# range of the ``(account, legal_month)`` index, where the join alone let the planner read
+# every posting of the year for each batch — a million accounts' second yearly run took
+# 0.66 s a batch of 50,000 so, 0.33 s by the range, and the scan grows with the whole
+# ledger (``account || ''``, not the bare column, keeps the first and last key a pass over
+# the batch's accounts: PostgreSQL answers ``min(account)`` by walking the primary key from
+# one end until a selected account turns up — 2 s for the last batch).
 BALANCE_LINE = "(balance)"  # no transaction code has parentheses (ledger.transaction.TxCode)
 SUMS_SQL = (
     """
@@ -76,6 +84,8 @@ SUMS_SQL = (
         SELECT p.account, p.legal_month, p.amount_fen, p.code
         FROM postings p JOIN accounts a ON a.account = p.account
         WHERE {accounts} AND p.legal_month >= :start
+          AND p.account BETWEEN (SELECT min(a.account || '') FROM accounts a WHERE {accounts})
+                            AND (SELECT max(a.account || '') FROM accounts a WHERE {accounts})
         UNION ALL
         SELECT a.account, m.month, """
     + MONTH_AMOUNT_SQL
@@ -115,7 +125,11 @@ def year_sums(
     account: ``accounts`` and ``months`` are its two conditions, ``params`` their parameters."""
     sql = SUMS_SQL.format(accounts=accounts, months=months)
     bounds = {"start": Month.of(year, 1).ordinal, "end": Month.of(year, 12).ordinal}
-    return select_columns(connection, sql, {**params, **bounds}, SUMS_SCHEMA)
+    # without parallel workers: for a batch of 50,000 accounts they took as much CPU again and
+    # a third more time on two cores (a million accounts' sums: 6.3–7.5 s, without 4.5 s,
+    # the backend's own CPU the same; docs/BENCHMARKS.md, 2026-12-04 late)
+    with server_setting(connection, "max_parallel_workers_per_gather", "0"):
+        return select_columns(connection, sql, {**params, **bounds}, SUMS_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
