@@ -13,9 +13,11 @@ that block:
 - ``record``: the cited case file's own text outside its ``expected`` block (the transcriber's
   notes, source line, or a structured transcription of the table such as ``pension_breakdown``),
   at the cited commit, unless the figure there follows an ``=`` (a computation, not a reading);
-  for ``data/test-cases.js`` the named test case's text outside its ``expected`` block.
+  for ``data/test-cases.js`` the named test case's text outside its ``expected`` block;
+- ``article``: a published article on the same table, read in the stored ``pages`` corpus
+  (``ARTICLES``: its address and the amounts read there; the case's source cites the address).
 
-A figure found in either is ``printed``; one found in neither is ``computed`` (it exists only in
+A figure found in any is ``printed``; one found in none is ``computed`` (it exists only in
 the transcriber's expected values). The history of each cited case file is read too: a figure
 the transcriber changed after first writing it (``rewritten``) or a file marked
 ``recalibrated``/``generated`` is reported, whatever the text shows.
@@ -46,6 +48,17 @@ RAW = (
     "cases/extracted/2640a169-7791-4abb-8d7d-fdb17cbf2e26_raw.txt",
     "cases/extracted/c9959c6e-c295-47ef-bc26-31f93f947c19_raw.txt",
 )
+# amounts read on an article on the same table (the `pages` corpus excerpt, tables-printed)
+ARTICLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "js-2025-12-m60y3m-hongze": (
+        "https://m.163.com/dy/article_v5/KL62GUIO055616Z4.html",
+        ("2856.87", "638.91"),
+    ),
+    "zj-2025-02-m60": (
+        "https://c.m.163.com/news/a/KBL1K58B0556CYTW.html",
+        ("3064.27", "1759.51", "695.53", "572.76", "150", "6242.1"),
+    ),
+}
 REF = re.compile(
     r"((?:cases|data|cloudfunctions|provinces)/[^\s@()'\"，,]*?\.(?:json|js|txt)"
     r"|provinces-bundle\.js)@([0-9a-f]{7,40})"
@@ -257,6 +270,7 @@ def audit(git_dir: str) -> list[dict[str, Any]]:
                 and find(text, value, reject_computed=False)
             ]
             where += [path for path, text in records if find(text, value, reject_computed=True)]
+            where += article_printing(case["name"], value)
             # the same table (same birth, retirement and balance) with other expected values
             rewritten = sorted(
                 {
@@ -297,6 +311,12 @@ def audit(git_dir: str) -> list[dict[str, Any]]:
                 f["printed_in"] = ["another case of the same table"]
         row["outputs_from"] = origin_of(row["figures"])
     return report
+
+
+def article_printing(name: str, value: str) -> list[str]:
+    """The article (``ARTICLES``) that prints the amount for this case, if one does."""
+    url, amounts = ARTICLES.get(name, ("", ()))
+    return [url] if any(Decimal(a) == Decimal(value) for a in amounts) else []
 
 
 def table_key(case: dict[str, Any]) -> tuple[str, str, str]:

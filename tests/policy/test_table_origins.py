@@ -9,11 +9,13 @@ checked as labelled regression items. The counts are pinned so that a change is 
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.policy.conftest import REGRESSION, expand, origin_problem, read_cases
+from tests.policy.audit_printed import ARTICLES
+from tests.policy.conftest import REGRESSION, _outputs, expand, origin_problem, read_cases
 
 TABLES = Path(__file__).parent / "cases" / "determination_tables.yaml"
 REPO = "liubigfatty/pension-calculator"
@@ -46,6 +48,28 @@ def test_beijing_2023_has_no_printed_amount() -> None:
         case = by_name[name]
         assert case["outputs_from"] == "computed"
         assert [n for n, _ in expand(case)] == [name + REGRESSION]
+
+
+def test_amounts_read_on_an_article_are_real_table_items() -> None:
+    """An amount read on an article on the same table (ARTICLES) is printed, not computed."""
+    by_name = {c["name"]: c for c in cases()}
+    for name, (url, amounts) in ARTICLES.items():
+        case = by_name[name]
+        assert url in case["source"], name
+        read = {Decimal(a) for a in amounts}
+        for _, _, _printed, computed in _outputs(case):
+            only_computed = {Decimal(v) for k, v in computed.items() if k.endswith("_yuan")}
+            assert not read & only_computed, (name, sorted(read & only_computed))
+
+
+def test_hongze_basic_and_account_are_printed_on_its_article() -> None:
+    """淮安洪泽 2025-12: 2856.87 and 638.91 as the 网易号 article prints them (tables-printed)."""
+    case = {c["name"]: c for c in cases()}["js-2025-12-m60y3m-hongze"]
+    items = dict(expand(case))
+    printed = items["js-2025-12-m60y3m-hongze @ 2025-12-01"]["output"]
+    assert (printed["basic_yuan"], printed["account_yuan"]) == ("2856.87", "638.91")
+    regression = items["js-2025-12-m60y3m-hongze @ 2025-12-01" + REGRESSION]["output"]
+    assert regression == {"total_yuan": "4549.3"}
 
 
 CASE = {
