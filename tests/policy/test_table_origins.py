@@ -22,6 +22,9 @@ REPO = "liubigfatty/pension-calculator"
 
 # printed: every amount found in the repository's text of the table; computed: none; mixed: some
 ORIGINS = {"printed": 67, "mixed": 57, "computed": 74}  # of the 198 cases from the repository
+# the cases read on articles outside the repository (docs/determination-tables.md, "Tables
+# outside the one repository"): every amount as the article prints it
+ARTICLE_CASES = 8
 
 
 def cases() -> list[dict]:
@@ -39,6 +42,16 @@ def test_the_origins_are_the_counted_ones() -> None:
         "a case moved between printed, mixed and computed: rerun tests/policy/audit_printed.py, "
         "update ORIGINS and docs/determination-tables.md"
     )
+
+
+def test_the_cases_from_articles_are_printed_and_counted() -> None:
+    """A case from outside the repository cites its article and checks printed amounts only."""
+    outside = [c for c in cases() if REPO not in c["source"]]
+    assert len(outside) == ARTICLE_CASES, "update ARTICLE_CASES and docs/determination-tables.md"
+    for case in outside:
+        assert case["source"].startswith(("http://", "https://")), case["name"]
+        assert case.get("outputs_from") == "printed", case["name"]
+        assert origin_problem(case) is None, case["name"]
 
 
 def test_beijing_2023_has_no_printed_amount() -> None:
