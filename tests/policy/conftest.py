@@ -111,9 +111,9 @@ def origin_problem(case: dict[str, Any]) -> str | None:
     computed = any(is_amount(k) for _, _, _, comp in rows for k in comp)
     if any(not is_amount(k) for _, _, _, comp in rows for k in comp):
         return "computed_output holds amounts only"
-    actual = "mixed" if printed and computed else "printed" if printed else "computed"
     if not (printed or computed):
         return "no amount to check"
+    actual = "mixed" if printed and computed else "printed" if printed else "computed"
     return None if actual == origin else f"outputs_from says {origin}, the outputs are {actual}"
 
 

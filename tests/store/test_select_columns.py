@@ -96,3 +96,18 @@ def test_a_server_setting_holds_inside_and_is_put_back(engine: Engine) -> None:
         with server_setting(c, name, "0"):
             assert c.exec_driver_sql(f"SHOW {name}").scalar() == "0"
         assert c.exec_driver_sql(f"SHOW {name}").scalar() == "3"
+
+
+def test_a_size_is_raised_to_at_least_and_never_lowered(engine: Engine) -> None:
+    """``server_setting(..., at_least=True)`` (the large balance update's ``work_mem``): a
+    smaller size raised for the statements inside and put back; a larger one left as it is."""
+    from suiren.store.db import is_postgres, server_setting
+
+    with engine.begin() as c:
+        if not is_postgres(c):
+            return
+        for before, inside in (("4MB", "128MB"), ("256MB", "256MB")):
+            c.exec_driver_sql(f"SET LOCAL work_mem = '{before}'")
+            with server_setting(c, "work_mem", "128MB", at_least=True):
+                assert c.exec_driver_sql("SHOW work_mem").scalar() == inside
+            assert c.exec_driver_sql("SHOW work_mem").scalar() == before

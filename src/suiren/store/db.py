@@ -145,21 +145,28 @@ def is_postgres(connection: Connection) -> bool:
 
 
 @contextmanager
-def server_setting(connection: Connection, name: str, value: str) -> Iterator[None]:
+def server_setting(
+    connection: Connection, name: str, value: str, at_least: bool = False
+) -> Iterator[None]:
     """PostgreSQL's setting ``name`` at ``value`` for the statements inside, then back to what
-    it was (``set_config`` local to the transaction: a failure rolls it back too). SQLite has
-    no such settings: nothing is done."""
+    it was (``set_config`` local to the transaction: a failure rolls it back too).
+    ``at_least``: a size (``work_mem``) raised to ``value``, left as it is when larger. SQLite
+    has no such settings: nothing is done."""
     if not is_postgres(connection):
         yield
         return
+    raise_only = " WHERE pg_size_bytes(current_setting(%(name)s)) < pg_size_bytes(%(value)s)"
     previous = connection.exec_driver_sql(
-        "SELECT current_setting(%(name)s), set_config(%(name)s, %(value)s, true)",
+        "SELECT current_setting(%(name)s), set_config(%(name)s, %(value)s, true)"
+        + (raise_only if at_least else ""),
         {"name": name, "value": value},
-    ).scalar_one()
+    ).scalar()
     yield
-    connection.exec_driver_sql(
-        "SELECT set_config(%(name)s, %(previous)s, true)", {"name": name, "previous": previous}
-    )
+    if previous is not None:  # None: left as it was
+        connection.exec_driver_sql(
+            "SELECT set_config(%(name)s, %(previous)s, true)",
+            {"name": name, "previous": previous},
+        )
 
 
 def dialect_insert(connection: Connection, table: Any) -> Any:

@@ -58,7 +58,7 @@ from suiren.ledger.months import (
 from suiren.ledger.months import COLUMNS as MONTH_COLUMNS
 from suiren.ledger.transaction import Fact, Transaction, TxCode, check_memo, check_tx_id, utc
 from suiren.store.bulk import fill_keys, insert_arrow, insert_rows
-from suiren.store.db import dialect_insert, is_postgres, ledger_keys
+from suiren.store.db import dialect_insert, is_postgres, ledger_keys, server_setting
 from suiren.store.projections import apply_facts
 from suiren.store.tables import (
     accounts,
@@ -558,7 +558,7 @@ def _account_sums(entries: Sequence[ColumnEntry]) -> pa.Table:
     ``balance_fen``) in account-key order, accounts whose sum is zero left out: sorted and
     summed by runs column-wise (a yearly interest run's million accounts each once, its
     pooled fund once per entry; a hash of a million keys took five times as long)."""
-    accounts = pa.concat_arrays([pa.array(entry.accounts, type=pa.string()) for entry in entries])
+    accounts = pa.concat_arrays([entry.accounts for entry in entries])
     amounts = np.concatenate([np.asarray(entry.amounts, dtype=np.int64) for entry in entries])
     if not len(accounts):
         return pa.table({"account": accounts, "balance_fen": pa.array(amounts)})
@@ -613,12 +613,6 @@ def add_to_balances(connection: Connection, deltas: pa.Table) -> None:
         # reached every account (a yearly interest run), a one-time filter skips that search.
         # the join hashes the deltas: in memory (a million accounts take ~115 MB) rather than
         # in sixteen batches spilled to disk at the default 4 MB, for this statement only
-        previous = connection.exec_driver_sql(
-            "SELECT current_setting('work_mem'),"
-            " set_config('work_mem', %(wanted)s, true)"
-            " WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%(wanted)s)",
-            {"wanted": BALANCE_WORK_MEM},
-        ).scalar()
         statement = (
             "WITH updated AS (UPDATE accounts a SET balance_fen = a.balance_fen + d.balance_fen"
             " FROM balance_deltas d WHERE a.account = d.account RETURNING a.account)"
@@ -630,20 +624,17 @@ def add_to_balances(connection: Connection, deltas: pa.Table) -> None:
         # the new accounts inserted plainly, under a savepoint: an arbiter check per row
         # (ON CONFLICT) cost a sixth of the statement. Should another writer have created one
         # of them meanwhile (a unique violation), the same statement again, adding to it.
-        savepoint = connection.begin_nested()
-        try:
-            connection.exec_driver_sql(statement)
-            savepoint.commit()
-        except IntegrityError:
-            savepoint.rollback()
-            connection.exec_driver_sql(
-                f"{statement} ON CONFLICT (account) DO UPDATE"
-                " SET balance_fen = accounts.balance_fen + EXCLUDED.balance_fen"
-            )
-        if previous is not None:
-            connection.exec_driver_sql(
-                "SELECT set_config('work_mem', %(previous)s, true)", {"previous": previous}
-            )
+        with server_setting(connection, "work_mem", BALANCE_WORK_MEM, at_least=True):
+            savepoint = connection.begin_nested()
+            try:
+                connection.exec_driver_sql(statement)
+                savepoint.commit()
+            except IntegrityError:
+                savepoint.rollback()
+                connection.exec_driver_sql(
+                    f"{statement} ON CONFLICT (account) DO UPDATE"
+                    " SET balance_fen = accounts.balance_fen + EXCLUDED.balance_fen"
+                )
         return
     if set(BALANCE_COLUMNS) - set(deltas.column_names):
         deltas = pa.table(
