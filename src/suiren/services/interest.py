@@ -44,8 +44,9 @@ from suiren.policy.interest import YearRate, interest_for, year_rate, yearly_int
 from suiren.rules.parameters import ResolvedValue
 from suiren.services.provisional import provisional_warning, rate_figures
 from suiren.services.provisional_uses import use_fact, uses_of
+from suiren.store.db import analyze_stale
 from suiren.store.ledger_repo import ColumnEntry, lock_chain_head, post_columns, post_transactions
-from suiren.store.lines import SUMS_SQL, first_month, year_sums
+from suiren.store.lines import SUMS_SQL, SUMS_TABLES, first_month, year_sums
 from suiren.store.projections import fact
 from suiren.store.tables import accounts, interest_runs, journal, postings
 
@@ -101,6 +102,10 @@ def credit_interest(
 ) -> list[InterestRun]:
     if not YEAR_MIN <= year < now.year:
         raise InvalidInput(message("interest.year", first=YEAR_MIN, last=now.year - 1, year=year))
+    # a yearly run's plans rest on the statistics of every account's lines: a server with
+    # autovacuum off or behind a million rows posted today would plan it for empty tables
+    # (1M accounts: 22–29 s so, 18 s after ANALYZE's 0.7 s; docs/BENCHMARKS.md 2026-12-05)
+    analyze_stale(connection, SUMS_TABLES)
     regions = [
         r[0]
         for r in connection.execute(
