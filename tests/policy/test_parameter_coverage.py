@@ -303,22 +303,34 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "320000", "2015-01", "2015-12", JIANGSU_2015),
     Known("contribution.base.average_monthly_wage", "130000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "340000", "2016-01", "2016-12", WAGES_NOT_COLLECTED),
-    Known("contribution.base.average_monthly_wage", "340000", "2018-01", "2018-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "430000", "2017-01", "2018-12", WAGES_NOT_COLLECTED),
     Known("contribution.base.average_monthly_wage", "500000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "130000 340000 430000 500000 510000 520000 630000 640000 650000",
+        "430000 510000 520000 630000 640000 650000",
         "2019-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "230000", "2019-01", "2019-12", HEILONGJIANG_2019),
     Known("contribution.base.average_monthly_wage", "320000", "2019-01", "2019-12", JIANGSU_2019),
     Known(
         "contribution.base.average_monthly_wage",
-        "150000 330000 350000 360000 420000 420100 450000 460000 610000 620000 "
-        + " ".join(HUBEI_OWN_BASES),
+        "150000 350000 420000 420100 610000 620000 " + " ".join(HUBEI_OWN_BASES),
         "2015-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
+    Known(
+        "contribution.base.average_monthly_wage", "330000", "2015-01", "2018-12", WAGES_NOT_COLLECTED,
+    ),
+    # 江西 2016 and from 2019-05 (赣人社字〔2019〕187号's 全口径 wage), 广西 2019 (桂人社发〔2018〕54号),
+    # 海南 2016-01..2019-06 (its 在岗 notices), each as reported on third-party pages
+    Known("contribution.base.average_monthly_wage", "360000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "360000", "2017-01", "2019-04", WAGES_NOT_COLLECTED),
+    # 安徽 from 2019-05 (its 全口径 figure as 巢湖 and 滁州 report it); 浙江 2019-07 (浙人社发〔2019〕24号
+    # as 杭州 applied it from July); 河北's 2019 both calibers, as 石家庄 reported them
+    Known("contribution.base.average_monthly_wage", "340000", "2019-01", "2019-04", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "330000", "2019-01", "2019-06", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "450000", "2015-01", "2018-12", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "460000", "2015-01", "2015-12", WAGES_NOT_COLLECTED),
+    Known("contribution.base.average_monthly_wage", "460000", "2019-07", "2019-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage", "410000 410100 410200 410300 410400 410700 411500",
         "2016-01", "2020-06", WAGES_NOT_COLLECTED,
