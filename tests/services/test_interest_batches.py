@@ -12,15 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, select
 
 from suiren.domain.month import Month
+from suiren.ledger.accounts import AccountKey, AccountKind, OwnerType, Scheme, individual_account
 from suiren.services import interest
 from suiren.services.contributions import ContributionRows, post_batch
 from suiren.services.interest import credit_interest
 from suiren.store.audit import verify
 from suiren.store.db import unit_of_work
+from suiren.store.ledger_repo import add_to_balances
 from suiren.store.tables import postings
 from tests.ledger_helpers import POLICY, enrol_in_bulk
 
@@ -70,3 +73,37 @@ def test_small_batches_credit_every_account_once_as_one_batch_does(
     whole = credited(engine_factory(), 50_000, monkeypatch)
     assert len(whole) == len(WORKERS) and all(v > 0 for v in whole.values())
     assert credited(engine_factory(), batch_max, monkeypatch) == whole
+
+
+@pytest.mark.parametrize(
+    ("count", "size"), [(1, 1), (1, 3), (3, 3), (6, 3), (7, 3), (8, 3), (10, 4), (10, 1), (2, 50)]
+)
+def test_batch_bounds_cover_the_region_in_order(
+    engine: Engine, count: int, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_batch_bounds``: the owners at each batch's first and last place in the owner order,
+    the last batch ending at the region's last owner whether it is full or not — computed as
+    the plain list would be cut. Another region's and another kind's accounts are not
+    counted. Owner ids sort otherwise than their numbers (``WB10`` before ``WB2``)."""
+    owners = [f"WB{k}" for k in range(1, count + 1)]
+    other = [individual_account("WB0", Scheme.EMPLOYEE_PENSION, "440300")]  # another region
+    other.append(
+        AccountKey(
+            OwnerType.WORKER,
+            "WBZ",
+            Scheme.EMPLOYEE_PENSION,
+            AccountKind.POOLED_ENTITLEMENT,
+            "440100",
+        )
+    )
+    keys = [individual_account(o, Scheme.EMPLOYEE_PENSION, "440100") for o in owners] + other
+    with unit_of_work(engine) as c:
+        add_to_balances(
+            c, pa.table({"account": [str(k) for k in keys], "balance_fen": [1] * len(keys)})
+        )
+    monkeypatch.setattr(interest, "BATCH_ACCOUNTS_MAX", size)
+    ordered = sorted(owners)
+    expected = [(ordered[i], ordered[min(i + size, count) - 1]) for i in range(0, count, size)]
+    with unit_of_work(engine) as c:
+        got = interest._batch_bounds(c, Scheme.EMPLOYEE_PENSION, "440100")
+    assert got == expected
