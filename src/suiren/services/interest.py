@@ -104,7 +104,8 @@ def credit_interest(
         raise InvalidInput(message("interest.year", first=YEAR_MIN, last=now.year - 1, year=year))
     # a yearly run's plans rest on the statistics of every account's lines: a server with
     # autovacuum off or behind a million rows posted today would plan it for empty tables
-    # (1M accounts: 22–29 s so, 18 s after ANALYZE's 0.7 s; docs/BENCHMARKS.md 2026-12-05)
+    # (a million accounts, the benchmark's tables: 22.0 s without statistics, 18.2 s with them,
+    # the analysis 0.7 s; docs/BENCHMARKS.md 2026-12-04 and 2026-12-05)
     analyze_stale(connection, SUMS_TABLES)
     regions = [
         r[0]
