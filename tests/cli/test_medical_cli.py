@@ -100,8 +100,18 @@ def test_enrol_pay_replay_and_status(cli: Run) -> None:
 
 
 def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
-    pension = ok_json(
-        cli("worker", "enrol", "--resident-id", RESIDENT_ID, "--work-region", "310000", "--json")
+    pension = ok_json(  # the hukou ``enrol`` gives: a contrary one is refused, not dropped
+        cli(
+            "worker",
+            "enrol",
+            "--resident-id",
+            RESIDENT_ID,
+            "--work-region",
+            "310000",
+            "--hukou-region",
+            "410000",
+            "--json",
+        )
     )["worker_id"]
     refused = user_error(
         cli("medical", "contribute", pension, "--month", "2026-01", "--base", "10000", "--id", "x")

@@ -383,6 +383,40 @@ def test_every_way_of_writing_one_id_finds_one_worker(engine: Engine) -> None:
         assert_ledger_sound(c)
 
 
+def test_a_registered_person_keeps_the_hukou_recorded(engine: Engine) -> None:
+    """A person registered with a hukou region: enrolling again (another scheme) with one that
+    contradicts it is refused with nothing written — a change of hukou is not an enrolment;
+    the same one, one more precise (a county of the province recorded) or none is accepted and
+    the record stays. Where a local hukou is required (before 2021-07-16), the recorded hukou
+    is the one asked about, not the province of the id's first digits."""
+    born_in_beijing = "110105" + "19850315" + "123"
+    rid = born_in_beijing + check_character(born_in_beijing)
+    early = datetime(2020, 6, 15, 12, tzinfo=UTC)  # local hukou required (国发〔2005〕38号)
+    with unit_of_work(engine) as c:
+        first = enrol(c, POLICY, VAULT, rid, "440100", "440106", early)
+    with pytest.raises(EnrolmentRefused, match="户籍") as refused, unit_of_work(engine) as c:
+        enrol(c, POLICY, VAULT, rid, "440100", "350100", early, Scheme.EMPLOYEE_MEDICAL)
+    assert refused.value.field == "hukou_region" and "440106" in str(refused.value)
+    with unit_of_work(engine) as c:
+        assert c.execute(select(func.count()).select_from(journal)).scalar_one() == 1
+    with unit_of_work(engine) as c:  # none given: the recorded 440106 is in 广东, as required
+        medical = enrol(c, POLICY, VAULT, rid, "440100", None, early, Scheme.EMPLOYEE_MEDICAL)
+        same = enrol(c, POLICY, VAULT, rid, "440100", "440106", early)
+        row = c.execute(select(workers.c.hukou_region)).one()
+    assert medical.worker.worker_id == same.worker.worker_id == first.worker.worker_id
+    assert medical.worker.hukou_region == "440106" and row.hukou_region == "440106"
+    other = "110105" + "19900101" + "456"
+    other_rid = other + check_character(other)
+    with unit_of_work(
+        engine
+    ) as c:  # recorded as the id's province: a county of it is no contradiction
+        second = enrol(c, POLICY, VAULT, other_rid, "110000", None, JUNE)
+        again = enrol(
+            c, POLICY, VAULT, other_rid, "110000", "110105", JUNE, Scheme.EMPLOYEE_MEDICAL
+        )
+    assert second.worker.hukou_region == again.worker.hukou_region == "110000"
+
+
 def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path: Path) -> None:
     paying(engine, 7)
     other = make_engine(

@@ -216,6 +216,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "in {region} a flexible worker may enrol only with a local hukou on this date"
         " (enrolment.hukou_required)",
     ),
+    "enrol.hukou-differs": (
+        "人员 {worker} 登记的户籍地为 {recorded}，与所填 {given} 不符；户籍变更不在参保登记中办理",
+        "worker {worker} is registered with hukou region {recorded}, not {given}; a change of"
+        " hukou is not made by enrolling",
+    ),
     "enrol.elsewhere": (
         "人员 {worker} 已在 {region} 参加 {scheme}；变更参保地须办理转移接续",
         "worker {worker} is already enrolled in {scheme} in region {region}; moving needs a"

@@ -174,7 +174,7 @@ def enrol_many(
     day = today.date()
     month = Month.from_date(day)
     results: list[Enrolment | SuirenError | None] = [None] * len(requests)
-    people: list[tuple[int, ResidentId, RegionCode, RegionCode, str]] = []
+    people: list[tuple[int, ResidentId, RegionCode, RegionCode, bool]] = []
     answers = _Answers(policy, day)
     for i, request in enumerate(requests):
         try:
@@ -185,19 +185,15 @@ def enrol_many(
                 if request.hukou_region
                 else _region(rid.address_code[:2] + "0000", "resident_id")
             )
-            if answers.hukou_required(work.code) and (hukou.province.code != work.province.code):
-                raise EnrolmentRefused(
-                    message("enrol.hukou-required", region=work.name),
-                    field="hukou_region" if request.hukou_region else "resident_id",
-                )
-            people.append((i, rid, work, hukou, vault.blind_index(rid.number)))
+            people.append((i, rid, work, hukou, bool(request.hukou_region)))
         except SuirenError as error:
             results[i] = error
-    lock_people(connection, sorted({p[4] for p in people}))
-    known = by_blind_index(connection, [p[4] for p in people])
+    indexes = [vault.blind_index(p[1].number) for p in people]
+    lock_people(connection, sorted(set(indexes)))
+    known = by_blind_index(connection, indexes)
     enrolled = enrolled_in(connection, [r.worker_id for r in known.values()], scheme)
     facts: dict[str, list[Fact]] = {}
-    for i, rid, work, hukou, index in people:
+    for (i, rid, work, hukou, given), index in zip(people, indexes, strict=True):
         try:
             results[i] = _enrol_one(
                 answers,
@@ -205,6 +201,7 @@ def enrol_many(
                 rid,
                 work,
                 hukou,
+                given,
                 index,
                 known,
                 enrolled,
@@ -333,6 +330,7 @@ def _enrol_one(
     rid: ResidentId,
     work: RegionCode,
     hukou: RegionCode,
+    hukou_given: bool,
     index: str,
     known: dict[str, Any],
     enrolled: dict[str, Any],
@@ -341,8 +339,36 @@ def _enrol_one(
     scheme: Scheme,
     month: Month,
 ) -> Enrolment:
+    """One person's enrolment. A person registered already keeps the hukou recorded: a hukou
+    region given that contradicts it is refused (a change of hukou is not an enrolment, and
+    was dropped silently before; one more precise, a city of the province recorded, is not a
+    contradiction and changes nothing), and the one recorded, not the id's own region, is the hukou a
+    region's ``enrolment.hukou_required`` asks about. Every check is made before a fact."""
     row = known.get(index)
-    if row is None:
+    worker = None if row is None else row if isinstance(row, Worker) else _worker(row)
+    if worker is not None and worker.hukou_region != hukou.code:
+        if hukou_given and not _within(hukou.code, worker.hukou_region):
+            raise EnrolmentRefused(
+                message(
+                    "enrol.hukou-differs",
+                    worker=worker.worker_id,
+                    recorded=worker.hukou_region,
+                    given=hukou.code,
+                ),
+                field="hukou_region",
+            )
+        hukou = _region(worker.hukou_region, "hukou_region")
+    existing = None if worker is None else enrolled.get(worker.worker_id)
+    if (
+        existing is None
+        and answers.hukou_required(work.code)
+        and hukou.province.code != work.province.code
+    ):
+        raise EnrolmentRefused(
+            message("enrol.hukou-required", region=work.name),
+            field="hukou_region" if hukou_given else "resident_id",
+        )
+    if worker is None:
         answers.check_working_age(rid.sex, rid.birth_month)
         worker_id = new_worker_id()
         facts.setdefault(work.code, []).append(
@@ -350,9 +376,6 @@ def _enrol_one(
         )
         worker = Worker(worker_id, rid.masked, rid.sex, rid.birth_month, hukou.code, work.code)
         known[index] = worker  # a later row of the same person finds this worker
-    else:
-        worker = row if isinstance(row, Worker) else _worker(row)
-    existing = enrolled.get(worker.worker_id)
     if existing is not None:
         if existing.region != work.code:
             raise EnrolledElsewhere(
@@ -392,6 +415,16 @@ def _enrol_one(
     )
     enrolled[worker.worker_id] = _Enrolled(work.code, month.ordinal, temporary)
     return Enrolment(worker, scheme, work.code, month, True, temporary)
+
+
+def _within(code: str, region: str) -> bool:
+    """Whether the region ``code`` lies in ``region`` (itself, or a city or county of a
+    province or city code ending in zeros): a hukou given more precisely than the one
+    recorded (the province an id's first digits name) says nothing contrary."""
+    return code == region or (
+        region.endswith("00")
+        and code.startswith(region[:2] if region.endswith("0000") else region[:4])
+    )
 
 
 def new_worker_id() -> str:
