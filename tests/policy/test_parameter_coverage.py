@@ -307,7 +307,7 @@ KNOWN_MISSING: tuple[Known, ...] = (
     Known("contribution.base.average_monthly_wage", "500000", "2015-01", "2016-12", WAGES_NOT_COLLECTED),
     Known(
         "contribution.base.average_monthly_wage",
-        "430000 510000 520000 630000 640000 650000",
+        "430000 520000 630000 640000 650000",
         "2019-01", "2019-12", WAGES_NOT_COLLECTED,
     ),
     Known("contribution.base.average_monthly_wage", "230000", "2019-01", "2019-12", HEILONGJIANG_2019),

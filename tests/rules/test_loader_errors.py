@@ -179,7 +179,7 @@ def test_the_real_guangdong_floor_typed_as_49000_fails_to_load(tmp_path):
     assert re.search(r"49000 is [\d.]+% above contribution.base.floor_ratio", messages)
 
 
-SHENZHEN_TOLERANCE = 'regions: {"110000": 0.34, "440000": 0.19, "440300": 0.34}'
+SHENZHEN_TOLERANCE = 'regions: {"110000": 0.34, "440000": 0.19, "440300": 0.34, "510000": 0.17}'
 
 
 def test_a_regions_own_near_tolerance_covers_only_that_region(tmp_path):
@@ -226,6 +226,23 @@ def test_beijings_forty_percent_floors_load_only_under_its_own_tolerance(tmp_pat
     assert "[110000] 2015-10-01: 2585 is 33.3% below contribution.base.floor_ratio" in (
         problems[0].message
     )
+    assert all("metadata.near allows 15%" in p.message for p in problems)
+
+
+def test_sichuans_fifty_percent_floors_load_only_under_its_own_tolerance(tmp_path):
+    """四川's 2019 enterprise floors were 50% of its wage (3353 of 6705.33 to April, 2697 of
+    5393.08 from May): under the 15% every other region keeps they fail to load, and only
+    they (its 2021 floor, 3416, is 55%)."""
+    relative = "contribution/base/published_floor.yaml"
+    folder = _edited_policy(
+        tmp_path, relative, SHENZHEN_TOLERANCE, SHENZHEN_TOLERANCE.replace(', "510000": 0.17', "")
+    )
+    problems = sorted(problems_of(folder), key=lambda p: p.line or 0)
+    assert [p.start for p in problems] == [date(2019, 1, 1), date(2019, 5, 1)]
+    assert "[510000] 2019-01-01: 3353 is 16.7% below contribution.base.floor_ratio" in (
+        problems[0].message
+    )
+    assert "[510000] 2019-05-01: 2697 is 16.7% below" in problems[1].message
     assert all("metadata.near allows 15%" in p.message for p in problems)
 
 
