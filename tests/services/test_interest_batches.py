@@ -107,3 +107,23 @@ def test_batch_bounds_cover_the_region_in_order(
     with unit_of_work(engine) as c:
         got = interest._batch_bounds(c, Scheme.EMPLOYEE_PENSION, "440100")
     assert got == expected
+
+
+def test_the_regions_of_a_run_are_those_with_individual_accounts(engine: Engine) -> None:
+    """``account_regions`` (a loose index scan) names, in order, every region with an
+    individual account in the scheme, each once — as ``DISTINCT`` over every account would —
+    and not a region whose accounts are of another kind or scheme."""
+    pension, medical = Scheme.EMPLOYEE_PENSION, Scheme.EMPLOYEE_MEDICAL
+    keys = [
+        individual_account(f"WR{k}", pension, r) for k, r in enumerate(["440100", "110000"] * 3)
+    ]
+    keys += [individual_account("WR9", pension, "650000")]
+    keys += [AccountKey(OwnerType.WORKER, "WR8", pension, AccountKind.POOLED_ENTITLEMENT, "320000")]
+    keys += [individual_account("WR7", medical, "330000")]
+    with unit_of_work(engine) as c:
+        assert interest.account_regions(c, pension) == []
+        add_to_balances(
+            c, pa.table({"account": [str(k) for k in keys], "balance_fen": [1] * len(keys)})
+        )
+        assert interest.account_regions(c, pension) == ["110000", "440100", "650000"]
+        assert interest.account_regions(c, medical) == ["330000"]
