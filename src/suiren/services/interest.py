@@ -270,11 +270,8 @@ def _batch_bounds(connection: Connection, scheme: Scheme, region: str) -> list[t
     ).all()
     last = rows[0].owner_id  # n = 0: the last owner (None: no account)
     at = {int(r.n): r.owner_id for r in rows[1:]}
-    return [
-        (at[first], at.get(first + size - 1, last))
-        for first in sorted(at)
-        if first % size == 1 % size
-    ]
+    firsts = [n for n in sorted(at) if n % size == 1 % size]  # places 1, 1 + size, 1 + 2·size…
+    return [(at[first], at.get(first + size - 1, last)) for first in firsts]
 
 
 def year_parts(connection: Connection, account: str, year: int) -> tuple[int, int]:
