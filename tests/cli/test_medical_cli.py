@@ -21,22 +21,12 @@ def mfp_cli(database_url: tuple[str, dict[str, str]], tmp_path: Path) -> Run:
     return runner(url, extra | {"SUIREN_SCENARIO": "money_follows_person"}, tmp_path)
 
 
+# the person every test enrols: working in Shanghai, hukou in Henan
+PERSON = ("--resident-id", RESIDENT_ID, "--work-region", "310000", "--hukou-region", "410000")
+
+
 def enrol(cli: Run) -> str:
-    enrolled = ok_json(
-        cli(
-            "worker",
-            "enrol",
-            "--scheme",
-            "employee_medical",
-            "--resident-id",
-            RESIDENT_ID,
-            "--work-region",
-            "310000",
-            "--hukou-region",
-            "410000",
-            "--json",
-        )
-    )
+    enrolled = ok_json(cli("worker", "enrol", "--scheme", "employee_medical", *PERSON, "--json"))
     assert (enrolled["scheme"], enrolled["region"], enrolled["created"]) == (
         "employee_medical",
         "310000",
@@ -100,19 +90,8 @@ def test_enrol_pay_replay_and_status(cli: Run) -> None:
 
 
 def test_refusals_exit_2_and_write_nothing(cli: Run) -> None:
-    pension = ok_json(  # the hukou ``enrol`` gives: a contrary one is refused, not dropped
-        cli(
-            "worker",
-            "enrol",
-            "--resident-id",
-            RESIDENT_ID,
-            "--work-region",
-            "310000",
-            "--hukou-region",
-            "410000",
-            "--json",
-        )
-    )["worker_id"]
+    # the same hukou as ``enrol``'s: a contrary one is refused, not dropped
+    pension = ok_json(cli("worker", "enrol", *PERSON, "--json"))["worker_id"]
     refused = user_error(
         cli("medical", "contribute", pension, "--month", "2026-01", "--base", "10000", "--id", "x")
     )
