@@ -696,6 +696,13 @@ def test_settlement_is_the_national_agencys_and_checkpoints_the_auditors(api) ->
         422,
         "idempotency-key-reused",
     )
+    # but not its spelling: the same parameters encoded otherwise, or in another order
+    for spelt in ("?scheme=employee%5Fmedical", "?scheme=employee_medical&"):
+        again = post(client, close + spelt, national, None, "w-5")
+        assert (again.status_code, again.json()) == (200, medical.json()), spelt
+    first = post(client, close + "?x=1&scheme=employee_medical", national, None, "w-5x")
+    again = post(client, close + "?scheme=employee_medical&x=1", national, None, "w-5x")
+    assert first.status_code == 200 and (again.status_code, again.json()) == (200, first.json())
     # a route that reads no body, sent text labelled JSON: answered as before (its bytes kept)
     text_body = client.post(
         close,

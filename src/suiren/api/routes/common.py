@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -432,9 +433,12 @@ def request_digest(request: Request, body_sha256: str) -> str:
     (``?scheme=employee_medical`` is another request), the media type its body was sent as
     (the same bytes as CSV or as Parquet, or as JSON, are read as another file: the body's
     hash alone took them for one request), and its body's SHA-256. The media type's
-    parameters (``; charset=utf-8``) and case do not count."""
+    parameters (``; charset=utf-8``) and case do not count, nor how the query is spelt: its
+    parameters are compared decoded and ordered by name (``?b=2&a=1`` is ``?a=1&b=2``, ``%5F``
+    is ``_``; a name's repeated values keep their order)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    what = f"{request.method} {request.url.path}?{request.url.query}\n{media}\n{body_sha256}"
+    query = urlencode(sorted(request.query_params.multi_items(), key=lambda item: item[0]))
+    what = f"{request.method} {request.url.path}?{query}\n{media}\n{body_sha256}"
     return hashlib.sha256(what.encode()).hexdigest()
 
 
