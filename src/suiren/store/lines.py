@@ -57,6 +57,7 @@ _MONTH_JOIN = (
 # ledger (``account || ''``, not the bare column, keeps the first and last key a pass over
 # the batch's accounts: PostgreSQL answers ``min(account)`` by walking the primary key from
 # one end until a selected account turns up — 2 s for the last batch).
+
 # the tables SUMS_SQL reads: a yearly run first analyzes those whose statistics are stale
 SUMS_TABLES = ("accounts", "postings", "contribution_months", "interest_carry")
 BALANCE_LINE = "(balance)"  # no transaction code has parentheses (ledger.transaction.TxCode)
