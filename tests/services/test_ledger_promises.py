@@ -47,7 +47,13 @@ from suiren.services.transfers import (
     reject_transfer,
     request_transfer,
 )
-from suiren.services.workers import EnrolledElsewhere, EnrolmentRefused, enrol
+from suiren.services.workers import (
+    EnrolledElsewhere,
+    EnrolmentRefused,
+    EnrolRequest,
+    enrol,
+    enrol_many,
+)
 from suiren.settings import KeyNotUsable, Settings
 from suiren.store.db import WrongKey, make_engine, unit_of_work
 from suiren.store.lines import paid_months
@@ -415,6 +421,21 @@ def test_a_registered_person_keeps_the_hukou_recorded(engine: Engine) -> None:
             c, POLICY, VAULT, other_rid, "110000", "110105", JUNE, Scheme.EMPLOYEE_MEDICAL
         )
     assert second.worker.hukou_region == again.worker.hukou_region == "110000"
+
+
+def test_one_person_twice_in_a_file_with_two_hukou_regions(engine: Engine) -> None:
+    """A workers file naming one person on two rows with contrary hukou regions: the first row
+    registers the person, the second is refused as a contrary hukou (the worker the first
+    row made is found), and only the first is written."""
+    first17 = "440106" + "19880808" + "321"
+    rid = first17 + check_character(first17)
+    rows = [EnrolRequest(rid, "440100", "440106"), EnrolRequest(rid, "440100", "350100")]
+    with unit_of_work(engine) as c:
+        made, refused = enrol_many(c, POLICY, VAULT, rows, JUNE)
+    assert not isinstance(made, Exception) and made.worker.hukou_region == "440106"
+    assert isinstance(refused, EnrolmentRefused) and refused.field == "hukou_region"
+    with unit_of_work(engine) as c:
+        assert c.execute(select(workers.c.hukou_region)).scalars().all() == ["440106"]
 
 
 def test_another_key_is_refused_before_anything_is_read(engine: Engine, tmp_path: Path) -> None:
